@@ -1,0 +1,142 @@
+import { z } from "zod";
+
+/**
+ * `.gitops-health.yml`: one file at the repository root configures every capability.
+ * Each section belongs to one domain; unknown keys are errors so typos are caught.
+ */
+export const Classification = z.enum(["personal", "business", "clinical"]);
+export type Classification = z.infer<typeof Classification>;
+
+export const Severity = z.enum(["low", "medium", "high"]);
+export type Severity = z.infer<typeof Severity>;
+
+export const CriticalPath = z
+  .object({
+    pattern: z.string().min(1).describe("Glob (picomatch) relative to the repository root"),
+    tier: z.number().int().min(1).max(3).describe("1 = most critical (e.g. PHI stores), 3 = least"),
+    reason: z.string().optional(),
+  })
+  .strict();
+export type CriticalPath = z.infer<typeof CriticalPath>;
+
+export const Approver = z
+  .object({
+    name: z.string().min(1),
+    email: z.string().optional(),
+    key: z.string().optional().describe("SSH public key line or signed-note verifier key"),
+    roles: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const RuleAllowlist = z
+  .object({
+    paths: z.array(z.string()).default([]),
+    regexes: z.array(z.string()).default([]),
+    stopwords: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const ScanConfig = z
+  .object({
+    failOn: Severity.default("high"),
+    maxFileSize: z.number().int().positive().default(5 * 1024 * 1024),
+    allowlist: z
+      .object({
+        paths: z.array(z.string()).default([]),
+        regexes: z.array(z.string()).default([]),
+        stopwords: z.array(z.string()).default([]),
+        rules: z.record(z.string(), RuleAllowlist).default({}),
+      })
+      .strict()
+      .default({ paths: [], regexes: [], stopwords: [], rules: {} }),
+    customRules: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1),
+            pattern: z.string().min(1),
+            category: z.string().default("custom"),
+            severity: Severity.default("medium"),
+            description: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    gitleaksConfig: z.string().optional().describe("Path to a gitleaks.toml whose rules are added"),
+    disabledRules: z.array(z.string()).default([]),
+  })
+  .strict();
+
+export const PolicyRule = z
+  .object({
+    id: z.string().min(1),
+    description: z.string().optional(),
+    expr: z.string().min(1).describe("CEL expression; true means the rule passes"),
+    severity: Severity.default("high"),
+    message: z.string().optional(),
+    controls: z.array(z.string()).default([]),
+    scope: z.enum(["commit", "range"]).default("commit"),
+  })
+  .strict();
+
+export const PolicyConfig = z
+  .object({
+    pack: z.string().optional().describe("Pack to apply; defaults to the classification's pack"),
+    rules: z.array(PolicyRule).default([]),
+    disable: z.array(z.string()).default([]),
+    requiredChecks: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const EnvironmentPolicy = z
+  .object({
+    allowed: z.boolean().default(true),
+    dryRunDefault: z.boolean().default(true),
+    approvalRequired: z.boolean().default(false),
+    minApprovals: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const LedgerConfig = z
+  .object({
+    location: z.string().optional().describe("Directory path or postgres:// URL"),
+    origin: z.string().optional(),
+    keyFile: z.string().optional(),
+    retentionYears: z.number().int().min(1).default(6),
+  })
+  .strict();
+
+export const LlmConfig = z
+  .object({
+    provider: z.enum(["offline", "openai", "anthropic", "azure", "google", "openai-compatible"]).default("offline"),
+    model: z.string().optional(),
+    baseURL: z.string().optional(),
+    apiKeyEnv: z.string().optional(),
+    maxPromptTokens: z.number().int().positive().default(12_000),
+  })
+  .strict();
+
+export const RiskConfig = z
+  .object({
+    modelPath: z.string().default(".gitops-health/risk-model.json"),
+  })
+  .strict();
+
+export const Config = z
+  .object({
+    $schema: z.string().optional(),
+    classification: Classification.default("personal"),
+    criticalPaths: z.array(CriticalPath).default([]),
+    approvers: z.array(Approver).default([]),
+    allowedSignersFile: z.string().optional(),
+    scan: ScanConfig.default(ScanConfig.parse({})),
+    policy: PolicyConfig.default(PolicyConfig.parse({})),
+    environments: z.record(z.string(), EnvironmentPolicy).default({}),
+    ledger: LedgerConfig.default(LedgerConfig.parse({})),
+    llm: LlmConfig.default(LlmConfig.parse({})),
+    risk: RiskConfig.default(RiskConfig.parse({})),
+  })
+  .strict();
+export type Config = z.infer<typeof Config>;
+
+export const CONFIG_FILE_NAME = ".gitops-health.yml";

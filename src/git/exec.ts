@@ -1,0 +1,124 @@
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { UserError } from "../core/errors.js";
+
+/** Options shared by every git invocation. */
+export interface GitOptions {
+  cwd?: string;
+  /** Extra environment variables. */
+  env?: NodeJS.ProcessEnv;
+  /** Text to write to git's stdin. */
+  input?: string | Uint8Array;
+}
+
+/** A git command that exited non-zero; `message` is git's first stderr line. */
+export class GitError extends UserError {
+  constructor(
+    readonly args: string[],
+    readonly status: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ""} failed: ${firstLine(stderr) || `exit ${status}`}`);
+    this.name = "GitError";
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split("\n").find((l) => l.trim().length > 0)?.trim() ?? "";
+}
+
+// Stable, parseable output regardless of user configuration.
+const BASE_ARGS = ["-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "diff.noprefix=false", "-c", "log.showSignature=false"];
+
+function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", ...extra };
+}
+
+/** Run git and return stdout as a string (utf8). Throws GitError on non-zero exit. */
+export function git(args: string[], options: GitOptions = {}): Promise<string> {
+  return gitBuffer(args, options).then((b) => b.toString("utf8"));
+}
+
+/** Run git and return raw stdout bytes. */
+export function gitBuffer(args: string[], options: GitOptions = {}): Promise<Buffer> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    child.on("error", (e) => reject(new UserError(`cannot run git: ${e.message}`)));
+    child.on("close", (code) => {
+      if (code === 0) resolvePromise(Buffer.concat(out));
+      else reject(new GitError(args, code, Buffer.concat(err).toString("utf8")));
+    });
+    child.stdin.on("error", () => { /* git may exit before reading stdin */ });
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+  });
+}
+
+/** Synchronous variant for hot paths where spawn overhead dominates (hooks). */
+export function gitSync(args: string[], options: GitOptions = {}): string {
+  const r = spawnSync("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), input: options.input, maxBuffer: 1 << 30 });
+  if (r.error) throw new UserError(`cannot run git: ${r.error.message}`);
+  if (r.status !== 0) throw new GitError(args, r.status, r.stderr.toString("utf8"));
+  return r.stdout.toString("utf8");
+}
+
+/**
+ * Stream git's stdout line by line without buffering the whole output
+ * (history scans and `log --numstat` over 10k+ commits).
+ * Lines are decoded as UTF-8; invalid sequences become U+FFFD rather than failing.
+ */
+export async function* gitLines(args: string[], options: GitOptions = {}): AsyncGenerator<string> {
+  const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  const err: Buffer[] = [];
+  child.stderr.on("data", (d: Buffer) => err.push(d));
+  let spawnError: Error | undefined;
+  child.on("error", (e) => { spawnError = e; });
+  const closed = new Promise<number | null>((res) => child.on("close", (code) => res(code)));
+  const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  let finished = false;
+  try {
+    for await (const line of rl) yield line;
+    finished = true;
+  } finally {
+    if (!finished) child.kill();
+  }
+  const code = await closed;
+  if (spawnError) throw new UserError(`cannot run git: ${spawnError.message}`);
+  if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
+}
+
+/** Absolute path of the repository's top level, or undefined outside a work tree. */
+export function repoRoot(cwd: string = process.cwd()): string | undefined {
+  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, env: gitEnv(), encoding: "utf8" });
+  if (r.status !== 0) return undefined;
+  return r.stdout.trim();
+}
+
+/** Like repoRoot but a UserError (exit 2) when not inside a repository. */
+export function requireRepoRoot(cwd: string = process.cwd(), what = "this command"): string {
+  const root = repoRoot(cwd);
+  if (!root) throw new UserError(`${what} needs a git repository, and ${cwd} is not inside one`);
+  return root;
+}
+
+/** Resolve a revision to a full SHA, or throw a UserError naming it. */
+export async function resolveRev(rev: string, cwd?: string): Promise<string> {
+  try {
+    return (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd })).trim();
+  } catch {
+    throw new UserError(`unknown revision: ${rev}`);
+  }
+}
+
+/** True when the repository is a shallow clone (history is incomplete). */
+export function isShallow(cwd?: string): boolean {
+  try {
+    return gitSync(["rev-parse", "--is-shallow-repository"], { cwd }).trim() === "true";
+  } catch {
+    return false;
+  }
+}
