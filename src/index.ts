@@ -1,12 +1,38 @@
 /**
  * gitops-health library API. Each domain is usable without the CLI.
+ * Each block below belongs to one domain.
  */
-export { scanText, redact } from "./phi/index.js";
-export type { Finding, ScanTextOptions } from "./phi/types.js";
-export { openLedger } from "./audit/index.js";
-export type { Ledger, LedgerEntry, LedgerEntryInput, AppendResult } from "./audit/types.js";
+
+// core and config
+export { UserError, ExitCode } from "./core/errors.js";
 export { loadConfig, parseConfigText } from "./config/load.js";
 export { Config } from "./config/schema.js";
 export type { Classification } from "./config/schema.js";
+
+// phi: detection engine
+
+export { scanText, redact } from "./phi/index.js";
+export type { Finding, ScanTextOptions } from "./phi/types.js";
+
+// scan: files, git targets, reports
+
+// audit: ledger
+
+export { openLedger } from "./audit/index.js";
+export type { Ledger, LedgerEntry, LedgerEntryInput, AppendResult } from "./audit/types.js";
+
+// policy: packs, rules, controls
+
 export { loadBuiltinPack } from "./policy/packs.js";
-export { UserError, ExitCode } from "./core/errors.js";
+
+// risk
+
+export { scoreChange } from "./risk/index.js";
+export type { RiskResult, RiskLevel } from "./risk/index.js";
+
+// forensics
+
+// commit and llm
+
+// guard: run and approve
+
