@@ -1,52 +1,28 @@
-// PLACEHOLDER ledger: a minimal JSONL store so other domains can code against the Ledger
-// interface. The audit-ledger issue replaces this with the Merkle-tree implementation.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { createHash } from "node:crypto";
-import type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
+import { resolve } from "node:path";
+import { AuditLedger, type LedgerOptions } from "./ledger.js";
+import { DirStore } from "./dir-store.js";
+import { repoRoot } from "../git/exec.js";
 
 export type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
+export { AuditLedger, verifyExportedInclusion, type InclusionProof, type VerifyResult, type LedgerOptions } from "./ledger.js";
 
-/** Default ledger directory, relative to the repository root. */
+/** Default ledger directory, relative to the repository root (or the working directory). */
 export const DEFAULT_LEDGER_DIR = ".gitops-health/ledger";
 
+/** Where the ledger lives: explicit spec, GITOPS_HEALTH_LEDGER, or the default directory. */
+export function ledgerLocation(spec?: string, cwd: string = process.cwd()): string {
+  const s = spec ?? process.env.GITOPS_HEALTH_LEDGER;
+  if (s && /^postgres(ql)?:\/\//.test(s)) return s;
+  if (s) return resolve(cwd, s);
+  return resolve(repoRoot(cwd) ?? cwd, DEFAULT_LEDGER_DIR);
+}
+
 /** Open the ledger named by `spec` (directory or postgres:// URL), GITOPS_HEALTH_LEDGER, or the default. */
-export async function openLedger(spec?: string, options: { cwd?: string } = {}): Promise<Ledger> {
-  const location = resolve(options.cwd ?? process.cwd(), spec ?? process.env.GITOPS_HEALTH_LEDGER ?? DEFAULT_LEDGER_DIR);
-  mkdirSync(location, { recursive: true });
-  const file = join(location, "entries.jsonl");
-  const read = (): LedgerEntry[] =>
-    existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as LedgerEntry) : [];
-  const ledger: Ledger = {
-    location,
-    async append(input: LedgerEntryInput): Promise<AppendResult> {
-      return (await ledger.appendBatch([input]))[0]!;
-    },
-    async appendBatch(inputs: LedgerEntryInput[]): Promise<AppendResult[]> {
-      let seq = read().length;
-      const out: AppendResult[] = [];
-      for (const i of inputs) {
-        const entry: LedgerEntry = { seq, time: new Date().toISOString(), type: i.type, actor: i.actor ?? "unknown", subject: i.subject, payload: i.payload ?? null };
-        const line = JSON.stringify(entry);
-        appendFileSync(file, line + "\n");
-        out.push({ seq, leafHash: createHash("sha256").update(Buffer.concat([Buffer.from([0]), Buffer.from(line)])).digest("hex") });
-        seq++;
-      }
-      return out;
-    },
-    async size() {
-      return read().length;
-    },
-    async *query(filter: LedgerQuery = {}) {
-      for (const e of read()) {
-        if (filter.type && e.type !== filter.type) continue;
-        if (filter.subject && e.subject !== filter.subject) continue;
-        if (filter.actor && e.actor !== filter.actor) continue;
-        if (filter.since && e.time < filter.since) continue;
-        yield e;
-      }
-    },
-    async close() {},
-  };
-  return ledger;
+export async function openLedger(spec?: string, options: { cwd?: string } & LedgerOptions = {}): Promise<AuditLedger> {
+  const location = ledgerLocation(spec, options.cwd);
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    const { PgStore } = await import("./pg-store.js");
+    return new AuditLedger(await PgStore.open(location), options);
+  }
+  return new AuditLedger(await DirStore.open(location), options);
 }

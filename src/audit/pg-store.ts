@@ -1,0 +1,140 @@
+import type { Pool, PoolClient } from "pg";
+import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
+import type { LedgerStore, StoredRecord } from "./store.js";
+import { UserError } from "../core/errors.js";
+
+/*
+ * PostgreSQL ledger for teams whose CI runners and services share one log.
+ * Appends take a transaction-scoped advisory lock, so concurrent appenders from any
+ * number of processes are serialised: sequence numbers are gap-free and unique, and the
+ * tree never forks. Triggers reject UPDATE, DELETE and TRUNCATE on the tables.
+ * The URL may carry `?table_prefix=name_` (default `gitops_health_`), stripped before connecting.
+ */
+export class PgStore implements LedgerStore {
+  readonly warnings: string[] = [];
+  private constructor(
+    readonly location: string,
+    private readonly pool: Pool,
+    private readonly prefix: string,
+    private readonly lockKey: number,
+  ) {}
+
+  static async open(url: string): Promise<PgStore> {
+    const u = new URL(url);
+    const prefix = u.searchParams.get("table_prefix") ?? "gitops_health_";
+    if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new UserError(`invalid table_prefix "${prefix}"`);
+    u.searchParams.delete("table_prefix");
+    const pg = (await import("pg")).default;
+    const pool = new pg.Pool({ connectionString: u.toString(), max: 4 });
+    pool.on("error", () => { /* idle client errors surface on the next query */ });
+    const lockKey = hash32(`gitops-health:${prefix}`);
+    const store = new PgStore(redact(u), pool, prefix, lockKey);
+    try {
+      await store.tx(async (c) => {
+        await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}entries (seq bigint PRIMARY KEY, canonical text NOT NULL, leaf_hash bytea NOT NULL)`);
+        await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (id bigserial PRIMARY KEY, size bigint NOT NULL, note text NOT NULL)`);
+        await c.query(`CREATE OR REPLACE FUNCTION ${prefix}append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'gitops-health ledger is append-only'; END $$`);
+        for (const t of ["entries", "checkpoints"]) {
+          await c.query(`DROP TRIGGER IF EXISTS ${prefix}${t}_no_change ON ${prefix}${t}`);
+          await c.query(`CREATE TRIGGER ${prefix}${t}_no_change BEFORE UPDATE OR DELETE ON ${prefix}${t} FOR EACH ROW EXECUTE FUNCTION ${prefix}append_only()`);
+          await c.query(`DROP TRIGGER IF EXISTS ${prefix}${t}_no_truncate ON ${prefix}${t}`);
+          await c.query(`CREATE TRIGGER ${prefix}${t}_no_truncate BEFORE TRUNCATE ON ${prefix}${t} FOR EACH STATEMENT EXECUTE FUNCTION ${prefix}append_only()`);
+        }
+      });
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new UserError(`cannot open PostgreSQL ledger ${store.location}: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query("SELECT pg_advisory_xact_lock($1)", [this.lockKey]);
+      const r = await fn(c);
+      await c.query("COMMIT");
+      return r;
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+    return this.tx(async (c) => {
+      const r = await c.query<{ n: string }>(`SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`);
+      const start = Number(r.rows[0]!.n);
+      const datas = build(start);
+      const out = datas.map((d, i) => ({ seq: start + i, leafHash: hashLeaf(d) }));
+      for (let i = 0; i < datas.length; i += 1000) {
+        const chunk = datas.slice(i, i + 1000);
+        const values: unknown[] = [];
+        const rows = chunk.map((d, j) => {
+          values.push(start + i + j, d.toString("utf8"), out[i + j]!.leafHash);
+          return `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3})`;
+        });
+        await c.query(`INSERT INTO ${this.prefix}entries (seq, canonical, leaf_hash) VALUES ${rows.join(",")}`, values);
+      }
+      return out;
+    });
+  }
+
+  async size(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.prefix}entries`);
+    return Number(r.rows[0]!.n);
+  }
+
+  async leaves(): Promise<LeafSource> {
+    const r = await this.pool.query<{ leaf_hash: Buffer }>(`SELECT leaf_hash FROM ${this.prefix}entries ORDER BY seq`);
+    const hashes = r.rows.map((x) => x.leaf_hash);
+    if (hashes.some((h) => h.length !== HASH_SIZE)) throw new UserError("ledger table holds a malformed leaf hash");
+    return { size: hashes.length, leaf: (i) => hashes[i]! };
+  }
+
+  async *records(from = 0, to = Number.MAX_SAFE_INTEGER): AsyncIterable<StoredRecord> {
+    const PAGE = 5000;
+    let next = from;
+    let expected = from;
+    for (;;) {
+      const r = await this.pool.query<{ seq: string; canonical: string; leaf_hash: Buffer }>(
+        `SELECT seq, canonical, leaf_hash FROM ${this.prefix}entries WHERE seq >= $1 AND seq < $2 ORDER BY seq LIMIT ${PAGE}`,
+        [next, to],
+      );
+      for (const row of r.rows) {
+        // Report rows by their position so a gap shows up as a sequence mismatch in verify.
+        yield { seq: expected++, canonical: Buffer.from(row.canonical, "utf8"), leafHash: row.leaf_hash };
+      }
+      if (r.rows.length < PAGE) return;
+      next = Number(r.rows.at(-1)!.seq) + 1;
+    }
+  }
+
+  async saveCheckpoint(size: number, note: string): Promise<void> {
+    await this.pool.query(`INSERT INTO ${this.prefix}checkpoints (size, note) VALUES ($1, $2)`, [size, note]);
+  }
+
+  async checkpoints(): Promise<{ size: number; note: string }[]> {
+    const r = await this.pool.query<{ size: string; note: string }>(`SELECT size, note FROM ${this.prefix}checkpoints ORDER BY id`);
+    return r.rows.map((x) => ({ size: Number(x.size), note: x.note }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+function redact(u: URL): string {
+  const c = new URL(u.toString());
+  if (c.password) c.password = "***";
+  return c.toString();
+}

@@ -1,0 +1,28 @@
+import type { LeafSource } from "./merkle.js";
+
+/** A stored record: the canonical entry bytes and the leaf hash recorded at append time. */
+export interface StoredRecord {
+  seq: number;
+  canonical: Buffer;
+  leafHash: Buffer;
+}
+
+/**
+ * Storage backend of the ledger. Append-only by construction: there is no method to
+ * update or delete a record. Sequence numbers are assigned under the store's lock.
+ */
+export interface LedgerStore {
+  readonly location: string;
+  /** Problems found and repaired on open (e.g. a torn tail truncated). */
+  readonly warnings: string[];
+  /** Run `build(startSeq)` under the store's exclusive lock and durably append what it returns. */
+  append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]>;
+  size(): Promise<number>;
+  /** All leaf hashes as recorded (for proofs); refreshed on each call. */
+  leaves(): Promise<LeafSource>;
+  /** Records in sequence order. */
+  records(from?: number, to?: number): AsyncIterable<StoredRecord>;
+  saveCheckpoint(size: number, note: string): Promise<void>;
+  checkpoints(): Promise<{ size: number; note: string }[]>;
+  close(): Promise<void>;
+}
