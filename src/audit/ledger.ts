@@ -60,13 +60,17 @@ export class AuditLedger implements Ledger {
   }
 
   async appendBatch(entries: LedgerEntryInput[]): Promise<AppendResult[]> {
-    const now = (this.options.now ?? (() => new Date()))().toISOString();
+    const clock = this.options.now ?? (() => new Date());
     const actor = defaultActor();
     const prepared = entries.map((e) => {
       if (!e.type || typeof e.type !== "string") throw new UserError("ledger entry needs a type");
-      return this.screen({ time: now, type: e.type, actor: e.actor ?? actor, subject: e.subject, payload: e.payload ?? null });
+      return this.screen({ time: "", type: e.type, actor: e.actor ?? actor, subject: e.subject, payload: e.payload ?? null });
     });
-    const results = await this.store.append((start) => prepared.map((p, i) => Buffer.from(canonicalize({ seq: start + i, ...p })!, "utf8")));
+    // Time is taken under the store's lock so it never decreases along the log.
+    const results = await this.store.append((start) => {
+      const time = clock().toISOString();
+      return prepared.map((p, i) => Buffer.from(canonicalize({ seq: start + i, ...p, time })!, "utf8"));
+    });
     this.tree = undefined;
     return results.map((r) => ({ seq: r.seq, leafHash: r.leafHash.toString("hex") }));
   }
