@@ -1,0 +1,495 @@
+import { createHash } from "node:crypto";
+import type { Finding, ScanTextOptions, Severity } from "./types.js";
+import * as v from "./validators.js";
+import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
+import { US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
+import { COMMON_WORDS } from "./data/words.js";
+
+/**
+ * The detection engine. Text is scanned with a small set of global regular expressions,
+ * each guarded by a cheap prefilter, plus context-driven detectors for names, dates and
+ * places. Two profiles: `code` (source files: identifiers need validation or strong
+ * context, so ordinary code stays quiet) and `prose` (notes, documents, prompts, data:
+ * aggressive, recall first).
+ */
+export type Profile = "code" | "prose";
+export type Kind = "phi" | "secret";
+
+export interface ExtraRule {
+  id: string;
+  regex: RegExp;
+  category: string;
+  severity: Severity;
+  hipaaIdentifier?: number;
+  kind?: Kind;
+}
+
+export interface ScannerOptions {
+  extraRules?: ExtraRule[];
+  disabledRules?: string[];
+  kinds?: Kind[];
+}
+
+/** A raw detection before line/column, preview and fingerprint are added. */
+export interface Candidate {
+  ruleId: string;
+  category: string;
+  hipaa?: number;
+  kind: Kind;
+  start: number;
+  end: number;
+  severity: Severity;
+  confidence: number;
+  synthetic?: boolean;
+}
+
+export const CODE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|cs|fs|c|cc|cpp|cxx|h|hpp|m|mm|swift|php|pl|pm|sh|bash|zsh|ps1|lua|r|dart|ex|exs|erl|hs|clj|groovy|gradle|sql|vue|svelte|css|scss|less|html?|xml|xsd|ya?ml|toml|ini|cfg|conf|properties|json|lock|map|d\.ts|proto|tf|hcl|dockerfile|makefile|cmake|gemspec|podspec)$/i;
+
+export function profileFor(path: string | undefined): Profile {
+  if (!path) return "prose";
+  const base = path.split(/[\\/]/).pop() ?? path;
+  if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
+  return CODE_EXTENSIONS.test(base) ? "code" : "prose";
+}
+
+// ---------------------------------------------------------------- regex rules
+
+type Sev = Severity | { code: Severity; prose: Severity };
+interface RegexRule {
+  id: string;
+  category: string;
+  hipaa?: number;
+  kind: Kind;
+  re: RegExp;
+  /** capture group holding the identifier (default: whole match) */
+  group?: number;
+  severity: Sev;
+  confidence: number;
+  profiles?: Profile[];
+  /** cheap test on the whole text before running `re` */
+  gate?: (text: string) => boolean;
+  /** false = reject; "sample" = known synthetic/test value */
+  validate?: (value: string, m: RegExpExecArray, text: string) => boolean | "sample";
+  /** words that must appear within `window` characters before the match */
+  context?: RegExp;
+  window?: number;
+}
+
+const hasDigit = (t: string) => /\d/.test(t);
+const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
+const CTX_PHONE = /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
+const CTX_MRN = /\b(?:mrn|mr#|mr\s*no|medical\s*record(?:\s*(?:number|no|#))?|chart\s*(?:number|no|#)|patient\s*(?:id|identifier|number|no|#)|unit\s*(?:number|no)|hospital\s*(?:number|no|#))\b/i;
+const CTX_PLAN = /\b(?:member\s*(?:id|number|no|#)|subscriber\s*(?:id|number|no|#)|policy\s*(?:number|no|#|id)|group\s*(?:number|no|#)|beneficiary|insurance\s*(?:id|number|no|#)|health\s*plan|medicaid|medicare|hicn|mbi)\b/i;
+const CTX_ACCOUNT = /\b(?:account|acct|a\/c|billing\s*(?:id|number|no|#)|invoice|claim\s*(?:number|no|#|id)|routing)\b/i;
+const CTX_LICENSE = /\b(?:licen[cs]e|lic\.?\s*(?:no|#)|certificate|cert\.?\s*(?:no|#)|dl\s*(?:no|#)|driver'?s?\s*licen[cs]e|registration\s*(?:no|#))\b/i;
+const CTX_DEVICE = /\b(?:serial|s\/n|sn#|device\s*(?:id|identifier)|udi|imei|mac\s*address|implant|pacemaker|pump)\b/i;
+const CTX_SECRET = /(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key|private[_-]?key|auth|credential|bearer)/i;
+
+const RULES: RegexRule[] = [
+  // --- secrets (identifier-specific formats first)
+  { id: "aws-access-key-id", category: "secret", kind: "secret", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g, severity: "high", confidence: 0.95, gate: (t) => /A[KSBC][IC]A/.test(t), validate: (s) => (/EXAMPLE$/.test(s) ? "sample" : true) },
+  { id: "aws-secret-access-key", category: "secret", kind: "secret", re: /\baws.{0,20}?(?:secret|sk).{0,20}?['"=:\s]([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1, severity: "high", confidence: 0.85, gate: (t) => /aws/i.test(t), validate: (s) => (/EXAMPLEKEY/.test(s) ? "sample" : v.shannonEntropy(s) > 4) },
+  { id: "gcp-api-key", category: "secret", kind: "secret", re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("AIza") },
+  { id: "private-key", category: "secret", kind: "secret", re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,}?-----END (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----/g, severity: "high", confidence: 0.99, gate: (t) => t.includes("PRIVATE KEY") },
+  { id: "gcp-service-account-key", category: "secret", kind: "secret", re: /"private_key"\s*:\s*"-----BEGIN PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{64,}/g, severity: "high", confidence: 0.99, gate: (t) => t.includes('"private_key"') },
+  { id: "azure-storage-key", category: "secret", kind: "secret", re: /\bAccountKey=([A-Za-z0-9+/]{86}==)/g, group: 1, severity: "high", confidence: 0.95, gate: (t) => t.includes("AccountKey=") },
+  { id: "azure-sas-token", category: "secret", kind: "secret", re: /[?&]sig=([A-Za-z0-9%+/]{43,}(?:%3D|=))/g, group: 1, severity: "high", confidence: 0.8, gate: (t) => t.includes("sig=") && /[?&]s[vpe]=/.test(t) },
+  { id: "github-token", category: "secret", kind: "secret", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b/g, severity: "high", confidence: 0.97, gate: (t) => /gh[pousr]_|github_pat_/.test(t) },
+  { id: "gitlab-token", category: "secret", kind: "secret", re: /\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}\b/g, severity: "high", confidence: 0.95, gate: (t) => /gl(?:pat|dt|ptt|rt)-/.test(t) },
+  { id: "slack-token", category: "secret", kind: "secret", re: /\bxox[baprs]-\d{8,}-[A-Za-z0-9-]{8,}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("xox") },
+  { id: "slack-webhook", category: "secret", kind: "secret", re: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/g, severity: "high", confidence: 0.97, gate: (t) => t.includes("hooks.slack.com") },
+  { id: "stripe-key", category: "secret", kind: "secret", re: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, severity: "high", confidence: 0.97, gate: (t) => t.includes("_live_") },
+  { id: "anthropic-key", category: "secret", kind: "secret", re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}/g, severity: "high", confidence: 0.98, gate: (t) => t.includes("sk-ant-") },
+  { id: "openai-key", category: "secret", kind: "secret", re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{48}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("sk-") },
+  { id: "npm-token", category: "secret", kind: "secret", re: /\bnpm_[A-Za-z0-9]{36}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("npm_") },
+  { id: "twilio-key", category: "secret", kind: "secret", re: /\bSK[0-9a-f]{32}\b/g, severity: "medium", confidence: 0.6, gate: (t) => t.includes("SK"), context: /twilio/i, window: 200 },
+  { id: "jwt", category: "secret", kind: "secret", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("eyJ"), validate: (s) => jwtHeaderValid(s) },
+  { id: "connection-string-password", category: "secret", kind: "secret", re: /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|jdbc:[a-z]+):\/\/[^\s:/@'"]+:([^\s@/'"]{3,})@[^\s'"]+/gi, group: 1, severity: "high", confidence: 0.9, gate: (t) => t.includes("://"), validate: (pw) => !v.looksLikePlaceholder(pw) && !/^\$|^%|^\{/.test(pw) },
+  { id: "generic-secret", category: "secret", kind: "secret", re: /\b[\w.-]*(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key)[\w.-]*["']?\s*(?::|=|=>|:=)\s*["']([A-Za-z0-9_\-+/=.~!@#$%^&*]{16,})["']/gi, group: 1, severity: "high", confidence: 0.7, gate: (t) => CTX_SECRET.test(t), validate: (s) => !v.looksLikePlaceholder(s) && v.shannonEntropy(s) >= 3.5 && /\d/.test(s) && /[A-Za-z]/.test(s) },
+
+  // --- direct identifiers with check digits or strict formats
+  { id: "us-ssn", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (_s, m) => {
+      if (!v.ssnValid(m[1]!, m[3]!, m[4]!)) return false;
+      return v.ssnIsSample(m[1]! + m[3]! + m[4]!) ? "sample" : true;
+    } },
+  { id: "us-ssn-unformatted", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})(\d{2})(\d{4})\b/g, severity: "high", confidence: 0.75, gate: hasDigit, context: CTX_SSN, window: 40, validate: (s, m) => (v.ssnValid(m[1]!, m[2]!, m[3]!) ? (v.ssnIsSample(s) ? "sample" : true) : false) },
+  { id: "medicare-mbi", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s) },
+  { id: "health-plan-id", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_PLAN.test(t), context: CTX_PLAN, window: 40 },
+  { id: "medical-record-number", category: "mrn", hipaa: 8, kind: "phi", re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g, severity: "high", confidence: 0.8, gate: (t) => CTX_MRN.test(t), context: CTX_MRN, window: 30 },
+  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[47]\d{2}|6(?:011|5\d{2}))[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,4}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
+      const d = s.replace(/\D/g, "");
+      if (d.length < 13 || d.length > 19 || !v.luhnValid(d)) return false;
+      return /^(4111111111111111|4242424242424242|5555555555554444|5105105105105100|378282246310005|371449635398431|6011111111111117|4012888888881881)$/.test(d) ? "sample" : true;
+    } },
+  { id: "iban", category: "account", hipaa: 10, kind: "phi", re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => v.ibanValid(s) },
+  { id: "account-number", category: "account", hipaa: 10, kind: "phi", re: /\b\d[\d-]{5,18}\d\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_ACCOUNT.test(t), context: CTX_ACCOUNT, window: 30 },
+  { id: "dea-number", category: "license", hipaa: 11, kind: "phi", re: /\b[A-Z][A-Z9]\d{7}\b/g, severity: "high", confidence: 0.85, gate: hasDigit, validate: (s) => v.deaValid(s) && !/^(?:AB1234563|BB1388568)$/.test(s) },
+  { id: "npi", category: "license", hipaa: 11, kind: "phi", re: /\b[12]\d{9}\b/g, severity: "medium", confidence: 0.75, gate: (t) => /\bnpi\b/i.test(t), context: /\b(?:npi|national provider)\b/i, window: 30, validate: (s) => v.npiValid(s) },
+  { id: "license-number", category: "license", hipaa: 11, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,3}-?\d[A-Z0-9-]{4,14}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_LICENSE.test(t), context: CTX_LICENSE, window: 30 },
+  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
+  { id: "udi", category: "device-id", hipaa: 13, kind: "phi", re: /\(01\)\d{14}(?:\(1[17]\)\d{6}|\(10\)[\w-]{1,20}|\(21\)[\w-]{1,20})+/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("(01)") },
+  { id: "device-serial", category: "device-id", hipaa: 13, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,24}\b/g, severity: "medium", confidence: 0.6, gate: (t) => CTX_DEVICE.test(t), context: CTX_DEVICE, window: 25 },
+
+  // --- contact identifiers
+  { id: "email", category: "email", hipaa: 6, kind: "phi", re: /\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.95, gate: (t) => t.includes("@"), validate: (s) => {
+      if (/\.(?:png|jpe?g|gif|svg|webp|js|css)$/i.test(s)) return false;
+      return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s) ? "sample" : true;
+    } },
+  { id: "us-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})\b(?:\s*(?:x|ext\.?)\s*\d{1,5})?/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (_s, m) => {
+      const exch = m[3]!;
+      if (exch === "555" && /^01\d\d$/.test(m[4]!)) return "sample";
+      return true;
+    } },
+  { id: "intl-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.7, gate: (t) => t.includes("+"), validate: (s) => {
+      const d = s.replace(/\D/g, "");
+      return d.length >= 9 && d.length <= 15;
+    } },
+  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-])?\d{3}[\s.-]\d{4}\b|(?<=\b(?:x|ext\.?|pager|beeper|page|beep|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
+  { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
+  { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
+  { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
+  { id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*(?:patient|mrn|member|chart)[_-]?(?:id)?[=/][A-Za-z0-9-]{4,}/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://") },
+
+  // --- ages over 89
+  { id: "age-over-89", category: "age", hipaa: 3, kind: "phi", re: /\b(?:(?:9\d|1[01]\d)(?:\s*-?\s*(?:y\.?\s?o\.?|yrs?\.?\s*old|years?[\s-]*old|year-old|years? of age|yo\b|y\/o))|(?:age[d]?|aged)\s*(?:of\s*)?(?:9\d|1[01]\d)\b)/gi, severity: "high", confidence: 0.9, gate: hasDigit },
+];
+
+function jwtHeaderValid(token: string): boolean {
+  try {
+    const h = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString("utf8")) as { alg?: unknown };
+    return typeof h.alg === "string";
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- dates
+
+const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+const DATE_NUMERIC = /(?<![\w/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/:]|[.-]\d)/g;
+const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
+const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
+const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?\\b`, "gi");
+const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
+const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
+
+function detectDates(text: string, profile: Profile, out: Candidate[]): void {
+  if (!hasDigit(text)) return;
+  const push = (start: number, end: number, severity: Severity, confidence: number) =>
+    out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start, end, severity, confidence });
+  const contextual = (start: number) => DATE_CONTEXT.test(text.slice(Math.max(0, start - 40), start));
+  for (const m of text.matchAll(DATE_NUMERIC)) {
+    const a = Number(m[1]);
+    const b = Number(m[2]);
+    const year = m[3];
+    const mdy = v.monthDayValid(a, b);
+    const dmy = v.monthDayValid(b, a);
+    if (!mdy && !dmy) continue;
+    if (!year) {
+      // A bare m/d: a date in notes, but also a fraction or a score; notes only.
+      if (profile === "code" || m[0].includes("-")) continue;
+      const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
+      if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%)/i.test(after)) continue;
+      push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
+      continue;
+    }
+    if (profile === "code" && !contextual(m.index)) continue;
+    push(m.index, m.index + m[0].length, "high", 0.85);
+  }
+  for (const m of text.matchAll(DATE_ISO)) {
+    if (profile === "code" && !contextual(m.index)) continue;
+    push(m.index, m.index + m[0].length, profile === "code" ? "high" : "high", 0.85);
+  }
+  if (!/[a-z]/i.test(text)) return;
+  for (const re of [DATE_TEXT_MDY, DATE_TEXT_DMY, DATE_TEXT_MY]) {
+    for (const m of text.matchAll(re)) {
+      const s = m[0];
+      if (/^may\s/i.test(s) && !/\d{4}/.test(s) && /^May\s+\d{1,2}\b/.test(s) === false) continue;
+      if (profile === "code" && !contextual(m.index)) continue;
+      push(m.index, m.index + s.length, "high", 0.85);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- names
+
+const TOKEN = /[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]/g;
+const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/i;
+const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro)$/i;
+const PERSON_VERB_BEFORE = /^(?:per|by|with|to|from|called|paged|notified|informed|spoke|discussed|seen|told|aware|dr|attending|resident|fellow|nurse|rn|np|pa|md|covering|cc|cc'd|signed|dictated|cosigned|addressed|asked|ask|contacted|contact)$/i;
+const CREDENTIAL_AFTER = /^(?:md|m\.d|do|rn|np|pa|pa-c|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|ot|pt|slp|aware|paged|notified|called|informed|here|in|at|to|was|is)$/i;
+
+function isUpperText(text: string, start: number, end: number): boolean {
+  const s = text.slice(Math.max(0, start - 200), Math.min(text.length, end + 200));
+  const letters = s.replace(/[^A-Za-z]/g, "");
+  if (letters.length < 20) return false;
+  return (letters.replace(/[^A-Z]/g, "").length / letters.length) > 0.7;
+}
+
+interface Tok { s: string; l: string; start: number; end: number; cap: boolean }
+
+function detectNames(text: string, profile: Profile, out: Candidate[]): void {
+  if (!/[A-Za-z]/.test(text)) return;
+  if (profile === "code") {
+    detectCodeNames(text, out);
+    return;
+  }
+  const toks: Tok[] = [];
+  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, cap: m[0][0]! >= "A" && m[0][0]! <= "Z" });
+  const push = (i: number, j: number, severity: Severity, confidence: number, rule = "person-name") =>
+    out.push({ ruleId: rule, category: "name", hipaa: 1, kind: "phi", start: toks[i]!.start, end: toks[j]!.end, severity, confidence });
+  const gapOk = (a: Tok, b: Tok) => /^[\s.,]{0,3}$/.test(text.slice(a.end, b.start)) && !text.slice(a.end, b.start).includes("\n\n");
+  const nameish = (t: Tok, upper: boolean) =>
+    !COMMON_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && t.s.length > 1 && (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (!upper && t.cap));
+  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l)) && !NOT_NAMES.has(t.l);
+  const strongToken = (t: Tok, upper: boolean) => !COMMON_WORDS.has(t.l) && t.s.length > 1 && (known(t) || (!upper && t.cap && !NOT_NAMES.has(t.l)) || (upper && !/^(?:[A-Z]{1,3})$/.test(t.s) === false ? false : true));
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    const next = toks[i + 1];
+    const upper = () => isUpperText(text, t.start, t.end);
+    // Title + name(s): "Dr. Healey", "MRS ADAMS", "dr. mary souza"
+    if (TITLE.test(t.l) && next && gapOk(t, next) && !COMMON_WORDS.has(next.l) && next.s.length > 1) {
+      let j = i + 1;
+      const n2 = toks[j + 1];
+      if (n2 && gapOk(toks[j]!, n2) && (known(n2) || (n2.cap && !upper() && !COMMON_WORDS.has(n2.l)))) j++;
+      push(i + 1, j, "high", 0.9, "name-title");
+      i = j;
+      continue;
+    }
+    // Relation + name: "husband John", "daughter, Mary Smith"
+    if (RELATION.test(t.l) && next && /^[\s,:(]{1,3}(?:named\s+|is\s+|name\s+is\s+)?$/i.test(text.slice(t.end, next.start)) && strongToken(next, upper()) && (known(next) || (!upper() && next.cap))) {
+      let j = i + 1;
+      const n2 = toks[j + 1];
+      if (n2 && gapOk(toks[j]!, n2) && known(n2)) j++;
+      push(i + 1, j, "high", 0.85, "name-relation");
+      i = j;
+      continue;
+    }
+    // First + last name from the lexicons: "Mary Souza", "john smith"
+    if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && next && gapOk(t, next) && (SURNAMES.has(next.l) || (next.cap && t.cap && !upper() && !COMMON_WORDS.has(next.l))) && !COMMON_WORDS.has(next.l)) {
+      push(i, i + 1, "high", 0.8, "name-full");
+      i++;
+      continue;
+    }
+    // A known name right after a person verb or before a credential: "per healey", "Smith, MD"
+    const prev = toks[i - 1];
+    if (known(t) || (t.cap && !upper() && !COMMON_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && t.s.length > 2)) {
+      const afterPrev = prev && PERSON_VERB_BEFORE.test(prev.l) && gapOk(prev, t);
+      const beforeCred = next && CREDENTIAL_AFTER.test(next.l) && /^[\s,]{1,3}$/.test(text.slice(t.end, next.start)) && /^(?:md|m\.d|do|rn|np|pa|pa-c|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph)$/i.test(next.l);
+      if (afterPrev || beforeCred) {
+        push(i, i, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
+        continue;
+      }
+      if (known(t) && t.cap && !upper() && FIRST_NAMES.has(t.l) && !COMMON_WORDS.has(t.l)) {
+        push(i, i, "medium", 0.5, "name-lexicon");
+        continue;
+      }
+      if (known(t) && SURNAMES.has(t.l) && t.cap && !upper() && !COMMON_WORDS.has(t.l) && i > 0 && !/[.!?]\s*$/.test(text.slice(Math.max(0, t.start - 3), t.start))) {
+        push(i, i, "medium", 0.45, "name-lexicon");
+        continue;
+      }
+    }
+    void nameish;
+  }
+}
+
+const CODE_NAME = /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
+const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)["']/g;
+
+function detectCodeNames(text: string, out: Candidate[]): void {
+  if (!/name/i.test(text)) return;
+  for (const m of text.matchAll(CODE_NAME)) {
+    const start = m.index + m[0].lastIndexOf(m[1]!);
+    out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length, severity: "high", confidence: 0.8 });
+  }
+  for (const m of text.matchAll(CODE_NAME_GENERIC)) {
+    const f = m[1]!.toLowerCase();
+    const l = m[2]!.toLowerCase();
+    if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) continue;
+    const start = m.index + m[0].indexOf(m[1]!);
+    out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length + 1 + m[2]!.length, severity: "medium", confidence: 0.6 });
+  }
+}
+
+// ---------------------------------------------------------------- places
+
+const STREET = /\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Za-z0-9'.-]+\s+){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[\w-]+)?/gi;
+const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
+const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b\W{0,5}(\d{5}(?:-\d{4})?)\b/gi;
+const FACILITY = /\b((?:[A-Za-z][A-Za-z'.&-]*\s+){1,4})(?:hospital|hosp|medical center|med ctr|medical ctr|health center|clinic|nursing home|rehab(?:ilitation)?(?: center| hospital| facility)?|infirmary|hospice|memorial|medical group|care center|assisted living)\b/gi;
+const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|resides|resident of|home in|moved to|visiting|vacation|returned from|trip to|near)\b/i;
+const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
+
+function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
+  const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
+    out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
+  if (hasDigit(text)) {
+    for (const m of text.matchAll(STREET)) {
+      if (profile === "code" && !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
+      push(m.index, m.index + m[0].length, "high", 0.8, "street-address");
+    }
+    for (const m of text.matchAll(ZIP_CONTEXT)) {
+      const s = m.index + m[0].lastIndexOf(m[1]!);
+      push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
+    }
+  }
+  if (profile === "code") return;
+  for (const m of text.matchAll(CITY_STATE)) {
+    if (!US_STATE_CODES.has(m[2]!)) continue;
+    push(m.index, m.index + m[1]!.length, "medium", 0.7, "city");
+    if (m[3]) {
+      const s = m.index + m[0].lastIndexOf(m[3]);
+      push(s, s + m[3].length, "medium", 0.75, "zip-code");
+    }
+  }
+  for (const m of text.matchAll(FACILITY)) {
+    const words = m[1]!.trim().split(/\s+/);
+    while (words.length && FACILITY_STOP.has(words[0]!.toLowerCase())) words.shift();
+    if (words.length === 0 || words.every((w) => COMMON_WORDS.has(w.toLowerCase()))) continue;
+    const startWord = m[0].indexOf(words[0]!);
+    push(m.index + startWord, m.index + m[0].length, "medium", 0.7, "facility");
+  }
+  // Gazetteer: known cities and states after a location cue ("lives in Boston", "transfer from Worcester")
+  for (const m of text.matchAll(/\b[A-Za-z][A-Za-z.'-]+(?:\s[A-Za-z][A-Za-z.'-]+){0,2}\b/g)) {
+    const phrase = m[0].toLowerCase();
+    for (let k = phrase.split(" ").length; k >= 1; k--) {
+      const sub = phrase.split(" ").slice(0, k).join(" ");
+      if (US_CITIES.has(sub) || US_STATES.has(sub)) {
+        const before = text.slice(Math.max(0, m.index - 25), m.index);
+        const cap = /^[A-Z]/.test(m[0]);
+        if (LOCATION_CONTEXT.test(before) || (cap && sub.includes(" "))) {
+          const end = m.index + m[0].split(" ").slice(0, k).join(" ").length;
+          push(m.index, end, "medium", 0.6, "city");
+        }
+        break;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- scanner
+
+export function fingerprint(ruleId: string, path: string | undefined, value: string): string {
+  return createHash("sha256").update(`${ruleId}\0${path ?? ""}\0${value.replace(/\s+/g, " ").trim().toLowerCase()}`).digest("hex").slice(0, 32);
+}
+
+/** Mask a value for display: keep at most the first and last character of long values. */
+export function maskValue(value: string): string {
+  const flat = value.replace(/\s+/g, " ");
+  if (flat.length <= 4) return "*".repeat(flat.length);
+  if (flat.length <= 8) return flat[0] + "*".repeat(flat.length - 1);
+  return flat[0] + "*".repeat(Math.min(flat.length - 2, 24)) + flat[flat.length - 1];
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
+
+export class Scanner {
+  private readonly rules: RegexRule[];
+  private readonly kinds: Set<Kind>;
+  private readonly disabled: Set<string>;
+
+  constructor(options: ScannerOptions = {}) {
+    this.disabled = new Set(options.disabledRules ?? []);
+    this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
+    const extra: RegexRule[] = (options.extraRules ?? []).map((r) => ({
+      id: r.id,
+      category: r.category,
+      hipaa: r.hipaaIdentifier,
+      kind: r.kind ?? (r.category === "secret" ? "secret" : "phi"),
+      re: new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g"),
+      severity: r.severity,
+      confidence: 0.7,
+    }));
+    this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind));
+  }
+
+  /** Raw candidates (offsets into `text`), overlaps resolved. */
+  candidates(text: string, profile: Profile): Candidate[] {
+    const out: Candidate[] = [];
+    for (const rule of this.rules) {
+      if (rule.profiles && !rule.profiles.includes(profile)) continue;
+      if (rule.gate && !rule.gate(text)) continue;
+      rule.re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = rule.re.exec(text)) !== null) {
+        if (m[0].length === 0) {
+          rule.re.lastIndex++;
+          continue;
+        }
+        const value = rule.group !== undefined ? m[rule.group] : m[0];
+        if (value === undefined) continue;
+        const start = rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index;
+        if (rule.context && !rule.context.test(text.slice(Math.max(0, start - (rule.window ?? 30)), start))) continue;
+        let synthetic = false;
+        if (rule.validate) {
+          const ok = rule.validate(value, m, text);
+          if (ok === false) continue;
+          synthetic = ok === "sample";
+        }
+        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+      }
+    }
+    if (this.kinds.has("phi")) {
+      const ctx: Candidate[] = [];
+      if (!this.disabled.has("date")) detectDates(text, profile, ctx);
+      detectNames(text, profile, ctx);
+      detectPlaces(text, profile, ctx);
+      for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
+    }
+    return resolveOverlaps(out);
+  }
+
+  scan(text: string, options: ScanTextOptions & { profile?: Profile } = {}): Finding[] {
+    const profile = options.profile ?? profileFor(options.path);
+    const kinds = options.kinds;
+    let cands = this.candidates(text, profile);
+    if (kinds) cands = cands.filter((c) => kinds.includes(c.kind));
+    return toFindings(text, cands, options);
+  }
+}
+
+/** Keep the strongest of overlapping candidates; identical spans keep the more specific rule. */
+export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  const sorted = [...cands].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.confidence - a.confidence || b.end - b.start - (a.end - a.start));
+  const kept: Candidate[] = [];
+  for (const c of sorted) {
+    if (kept.some((k) => c.start < k.end && k.start < c.end)) continue;
+    kept.push(c);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+export function toFindings(text: string, cands: Candidate[], options: ScanTextOptions): Finding[] {
+  if (cands.length === 0) return [];
+  const lineStarts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
+  const firstLine = options.firstLine ?? 1;
+  return cands.map((c) => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= c.start) lo = mid;
+      else hi = mid - 1;
+    }
+    const value = text.slice(c.start, c.end);
+    const f: Finding = {
+      ruleId: c.ruleId,
+      category: c.category,
+      ...(c.hipaa !== undefined ? { hipaaIdentifier: c.hipaa } : {}),
+      severity: c.severity,
+      confidence: c.confidence,
+      ...(options.path !== undefined ? { file: options.path } : {}),
+      line: lo + firstLine,
+      column: c.start - lineStarts[lo]! + 1,
+      start: c.start,
+      end: c.end,
+      ...(options.commit !== undefined ? { commit: options.commit } : {}),
+      preview: maskValue(value),
+      fingerprint: fingerprint(c.ruleId, options.path, value),
+      ...(c.synthetic ? { synthetic: true } : {}),
+    };
+    return f;
+  });
+}
