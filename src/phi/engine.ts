@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
-import { US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
+import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS } from "./data/words.js";
 
 /**
@@ -116,7 +116,7 @@ const RULES: RegexRule[] = [
   { id: "medicare-mbi", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s) },
   { id: "health-plan-id", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_PLAN.test(t), context: CTX_PLAN, window: 40 },
   { id: "medical-record-number", category: "mrn", hipaa: 8, kind: "phi", re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g, severity: "high", confidence: 0.8, gate: (t) => CTX_MRN.test(t), context: CTX_MRN, window: 30 },
-  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[47]\d{2}|6(?:011|5\d{2}))[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,4}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
+  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[0-9]\d{2}|6\d{3})[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,7}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
       const d = s.replace(/\D/g, "");
       if (d.length < 13 || d.length > 19 || !v.luhnValid(d)) return false;
       return /^(4111111111111111|4242424242424242|5555555555554444|5105105105105100|378282246310005|371449635398431|6011111111111117|4012888888881881)$/.test(d) ? "sample" : true;
@@ -135,7 +135,7 @@ const RULES: RegexRule[] = [
       if (/\.(?:png|jpe?g|gif|svg|webp|js|css)$/i.test(s)) return false;
       return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s) ? "sample" : true;
     } },
-  { id: "us-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})\b(?:\s*(?:x|ext\.?)\s*\d{1,5})?/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (_s, m) => {
+  { id: "us-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})(?:\s*(?:x|ext\.?)\s*\d{1,5})?\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (_s, m) => {
       const exch = m[3]!;
       if (exch === "555" && /^01\d\d$/.test(m[4]!)) return "sample";
       return true;
@@ -144,7 +144,11 @@ const RULES: RegexRule[] = [
       const d = s.replace(/\D/g, "");
       return d.length >= 9 && d.length <= 15;
     } },
-  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-])?\d{3}[\s.-]\d{4}\b|(?<=\b(?:x|ext\.?|pager|beeper|page|beep|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
+  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
+  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|number|whatsapp|sms|text)\b[^\n\d]{0,12}$/i, window: 24, validate: (s) => {
+      const d = s.replace(/\D/g, "").length;
+      return d >= 7 && d <= 15;
+    } },
   { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
   { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
   { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
@@ -166,7 +170,7 @@ function jwtHeaderValid(token: string): boolean {
 // ---------------------------------------------------------------- dates
 
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
-const DATE_NUMERIC = /(?<![\w/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/:]|[.-]\d)/g;
+const DATE_NUMERIC = /(?<![\w/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
 const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?\\b`, "gi");
@@ -184,12 +188,19 @@ function detectDates(text: string, profile: Profile, out: Candidate[]): void {
     const year = m[3];
     const mdy = v.monthDayValid(a, b);
     const dmy = v.monthDayValid(b, a);
-    if (!mdy && !dmy) continue;
+    if (!mdy && !dmy) {
+      // month/two-digit year ("5/97"): a date element finer than the year
+      if (!year && profile === "prose" && a >= 1 && a <= 12 && m[2]!.length === 2 && b > 31 && !m[0].includes("-")) push(m.index, m.index + m[0].length, "medium", 0.55);
+      continue;
+    }
     if (!year) {
-      // A bare m/d: a date in notes, but also a fraction or a score; notes only.
-      if (profile === "code" || m[0].includes("-")) continue;
+      // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
+      if (profile === "code" || m[0].includes("-") || !mdy) continue;
+      if ((a < b && b <= 4) || (b === 5 && a <= 5) || (b === 10 && a <= 10 && /\bgcs|pain|scale|score\b/i.test(text.slice(Math.max(0, m.index - 20), m.index)))) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
-      if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%)/i.test(after)) continue;
+      if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
+      const before = text.slice(Math.max(0, m.index - 14), m.index);
+      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\W*$/i.test(before)) continue;
       push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
       continue;
     }
@@ -213,20 +224,29 @@ function detectDates(text: string, profile: Profile, out: Candidate[]): void {
 
 // ---------------------------------------------------------------- names
 
-const TOKEN = /[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]/g;
-const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/i;
-const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro)$/i;
-const PERSON_VERB_BEFORE = /^(?:per|by|with|to|from|called|paged|notified|informed|spoke|discussed|seen|told|aware|dr|attending|resident|fellow|nurse|rn|np|pa|md|covering|cc|cc'd|signed|dictated|cosigned|addressed|asked|ask|contacted|contact)$/i;
-const CREDENTIAL_AFTER = /^(?:md|m\.d|do|rn|np|pa|pa-c|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|ot|pt|slp|aware|paged|notified|called|informed|here|in|at|to|was|is)$/i;
+const TOKEN = /[A-Za-z][A-Za-z'’]*/g;
+const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
+const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
+const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
+const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
+const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|present|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
+const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
+const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 
+interface Tok { s: string; l: string; start: number; end: number }
+
+/** Notes are often written all in capitals; then case says nothing about names. */
 function isUpperText(text: string, start: number, end: number): boolean {
   const s = text.slice(Math.max(0, start - 200), Math.min(text.length, end + 200));
-  const letters = s.replace(/[^A-Za-z]/g, "");
-  if (letters.length < 20) return false;
-  return (letters.replace(/[^A-Z]/g, "").length / letters.length) > 0.7;
+  let letters = 0;
+  let upper = 0;
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 65 && c <= 90) { letters++; upper++; }
+    else if (c >= 97 && c <= 122) letters++;
+  }
+  return letters >= 20 && upper / letters > 0.7;
 }
-
-interface Tok { s: string; l: string; start: number; end: number; cap: boolean }
 
 function detectNames(text: string, profile: Profile, out: Candidate[]): void {
   if (!/[A-Za-z]/.test(text)) return;
@@ -235,61 +255,103 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     return;
   }
   const toks: Tok[] = [];
-  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, cap: m[0][0]! >= "A" && m[0][0]! <= "Z" });
-  const push = (i: number, j: number, severity: Severity, confidence: number, rule = "person-name") =>
+  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length });
+  const taken = new Uint8Array(toks.length);
+  const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
+    for (let k = i; k <= j; k++) taken[k] = 1;
     out.push({ ruleId: rule, category: "name", hipaa: 1, kind: "phi", start: toks[i]!.start, end: toks[j]!.end, severity, confidence });
-  const gapOk = (a: Tok, b: Tok) => /^[\s.,]{0,3}$/.test(text.slice(a.end, b.start)) && !text.slice(a.end, b.start).includes("\n\n");
-  const nameish = (t: Tok, upper: boolean) =>
-    !COMMON_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && t.s.length > 1 && (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (!upper && t.cap));
-  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l)) && !NOT_NAMES.has(t.l);
-  const strongToken = (t: Tok, upper: boolean) => !COMMON_WORDS.has(t.l) && t.s.length > 1 && (known(t) || (!upper && t.cap && !NOT_NAMES.has(t.l)) || (upper && !/^(?:[A-Z]{1,3})$/.test(t.s) === false ? false : true));
+  };
+  const sep = (a: Tok, b: Tok) => text.slice(a.end, b.start);
+  const adjacent = (a: Tok, b: Tok) => /^[ \t]*[.,]?[ \t]*$/.test(sep(a, b)) && sep(a, b).length <= 3 && sep(a, b).length >= 1;
+  const upperCache = new Map<number, boolean>();
+  const upperAt = (i: number) => {
+    const key = i >> 4;
+    let u = upperCache.get(key);
+    if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
+    return u;
+  };
+  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l)) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && t.s.length >= 3;
+  const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
+  /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
+  const shaped = (i: number, strong: boolean) => {
+    const t = toks[i];
+    if (!t || COMMON_WORDS.has(t.l) || t.s.length < 2) return false;
+    if (known(t)) return true;
+    if (upperAt(i)) return strong && t.s.length >= 3;
+    // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
+    if (/^[A-Z][a-z'’]+$/.test(t.s)) return !NOT_NAMES.has(t.l) || strong;
+    return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !NOT_NAMES.has(t.l);
+  };
+  /** Extend a name from token i: optional middle initial, then a second name token. */
+  const extend = (i: number, strong: boolean) => {
+    let j = i;
+    if (toks[j + 1] && isInitial(j + 1) && adjacent(toks[j]!, toks[j + 1]!) && toks[j + 2] && shaped(j + 2, true)) return j + 2;
+    if (toks[j + 1] && adjacent(toks[j]!, toks[j + 1]!) && !CREDENTIAL.test(toks[j + 1]!.l) && (known(toks[j + 1]!) || (shaped(j + 1, strong) && !upperAt(j + 1)))) j++;
+    return j;
+  };
   for (let i = 0; i < toks.length; i++) {
+    if (taken[i]) continue;
     const t = toks[i]!;
     const next = toks[i + 1];
-    const upper = () => isUpperText(text, t.start, t.end);
-    // Title + name(s): "Dr. Healey", "MRS ADAMS", "dr. mary souza"
-    if (TITLE.test(t.l) && next && gapOk(t, next) && !COMMON_WORDS.has(next.l) && next.s.length > 1) {
-      let j = i + 1;
-      const n2 = toks[j + 1];
-      if (n2 && gapOk(toks[j]!, n2) && (known(n2) || (n2.cap && !upper() && !COMMON_WORDS.has(n2.l)))) j++;
-      push(i + 1, j, "high", 0.9, "name-title");
-      i = j;
-      continue;
+    const prev = toks[i - 1];
+    // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
+    if (TITLE.test(t.l) && next && adjacent(t, next)) {
+      const strong = !WEAK_TITLE.test(t.l);
+      const j0 = isInitial(i + 1) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
+      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(toks[j0]!.l) && toks[j0]!.s.length >= 2 && !/^\d/.test(toks[j0]!.s))) {
+        const j = extend(j0, strong);
+        push(i + 1, j, "high", 0.9, "name-title");
+        i = j;
+        continue;
+      }
     }
-    // Relation + name: "husband John", "daughter, Mary Smith"
-    if (RELATION.test(t.l) && next && /^[\s,:(]{1,3}(?:named\s+|is\s+|name\s+is\s+)?$/i.test(text.slice(t.end, next.start)) && strongToken(next, upper()) && (known(next) || (!upper() && next.cap))) {
-      let j = i + 1;
-      const n2 = toks[j + 1];
-      if (n2 && gapOk(toks[j]!, n2) && known(n2)) j++;
+    // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
+    if (RELATION.test(t.l) && next && /^[ \t]*[,:(-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && shaped(i + 1, true) && !RELATION.test(next.l) && !CREDENTIAL.test(next.l) && (known(next) || !VERBISH.test(next.l))) {
+      const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.85, "name-relation");
       i = j;
       continue;
     }
-    // First + last name from the lexicons: "Mary Souza", "john smith"
-    if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && next && gapOk(t, next) && (SURNAMES.has(next.l) || (next.cap && t.cap && !upper() && !COMMON_WORDS.has(next.l))) && !COMMON_WORDS.has(next.l)) {
-      push(i, i + 1, "high", 0.8, "name-full");
-      i++;
-      continue;
+    // Name, credential: "Carole Hayes, RN", "FRANCIS G. LEVINE, RRT", "barbara j. parrilli bsn/rn"
+    if (shaped(i, true) && !TITLE.test(t.l)) {
+      let j = extend(i, true);
+      const after = toks[j + 1];
+      const credEnd = after ? text.slice(after.end, after.end + 12) : "";
+      if (after && CREDENTIAL.test(after.l) && /^[ \t]*,?[ \t]*$/.test(sep(toks[j]!, after)) && /^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
+        // include a preceding first name or initial: "ANTHONY C. KOZICKI"
+        let s0 = i;
+        if (prev && adjacent(prev, t) && (isInitial(i - 1) || known(prev)) && !taken[i - 1]) s0 = i - 1;
+        push(s0, j, "high", 0.85, "name-credential");
+        i = j;
+        continue;
+      }
+      // Initial + surname: "W. MAROTTA aware", "B. CLIFFORD MD"
+      if (prev && isInitial(i - 1) && !taken[i - 1] && (known(t) || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+        push(i - 1, j, "high", 0.75, "name-initial");
+        i = j;
+        continue;
+      }
+      // First + last from the lexicons: "Mary Souza", "GERRY MASCI" needs a known first name
+      if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && j > i && (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))) {
+        push(i, j, "high", 0.8, "name-full");
+        i = j;
+        continue;
+      }
+      // Person verbs around a name: "per healey", "spoke with Dr", "MAROTTA AWARE"
+      const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t);
+      const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
+      const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4);
+      if ((verbBefore || verbAfter) && nameShape && !(verbBefore && /^(?:with|by)$/.test(prev!.l) && !known(t))) {
+        push(i, j, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
+        i = j;
+        continue;
+      }
+      j = i;
     }
-    // A known name right after a person verb or before a credential: "per healey", "Smith, MD"
-    const prev = toks[i - 1];
-    if (known(t) || (t.cap && !upper() && !COMMON_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && t.s.length > 2)) {
-      const afterPrev = prev && PERSON_VERB_BEFORE.test(prev.l) && gapOk(prev, t);
-      const beforeCred = next && CREDENTIAL_AFTER.test(next.l) && /^[\s,]{1,3}$/.test(text.slice(t.end, next.start)) && /^(?:md|m\.d|do|rn|np|pa|pa-c|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph)$/i.test(next.l);
-      if (afterPrev || beforeCred) {
-        push(i, i, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
-        continue;
-      }
-      if (known(t) && t.cap && !upper() && FIRST_NAMES.has(t.l) && !COMMON_WORDS.has(t.l)) {
-        push(i, i, "medium", 0.5, "name-lexicon");
-        continue;
-      }
-      if (known(t) && SURNAMES.has(t.l) && t.cap && !upper() && !COMMON_WORDS.has(t.l) && i > 0 && !/[.!?]\s*$/.test(text.slice(Math.max(0, t.start - 3), t.start))) {
-        push(i, i, "medium", 0.45, "name-lexicon");
-        continue;
-      }
+    // A lone lexicon name, Capitalised in mixed-case text and not at a sentence start.
+    if (known(t) && /^[A-Z][a-z]/.test(t.s) && !upperAt(i) && FIRST_NAMES.has(t.l) && !/(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start))) {
+      push(i, i, "medium", 0.5, "name-lexicon");
     }
-    void nameish;
   }
 }
 
@@ -313,10 +375,15 @@ function detectCodeNames(text: string, out: Candidate[]): void {
 
 // ---------------------------------------------------------------- places
 
-const STREET = /\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Za-z0-9'.-]+\s+){1,4}(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?\s*(?:apt|apartment|unit|suite|ste|#)\.?\s*[\w-]+)?/gi;
+const STREET = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
+const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|room|rm|p\.?o\.? box|po box|box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b/gi;
+const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer)[ \t]+[A-ZÀ-Ž][\p{L}'.-]*(?:[ \t]+[A-ZÀ-Ž\p{Ll}][\p{L}'.-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
+const INTL_STREET_SUFFIX = /\b[A-ZÀ-Ž][\p{L}'-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|utca|ulica|laan|straat|plein|gracht|kade|dreef)[ \t]*\d{1,5}[A-Za-z]?\b/gu;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
 const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b\W{0,5}(\d{5}(?:-\d{4})?)\b/gi;
-const FACILITY = /\b((?:[A-Za-z][A-Za-z'.&-]*\s+){1,4})(?:hospital|hosp|medical center|med ctr|medical ctr|health center|clinic|nursing home|rehab(?:ilitation)?(?: center| hospital| facility)?|infirmary|hospice|memorial|medical group|care center|assisted living)\b/gi;
+const FACILITY = /\b((?:[A-Za-z][A-Za-z'.&-]*[ \t]+){1,4})(?:hospital|hosp|medical center|med ctr|medical ctr|health center|clinic|nursing home|rehab(?:ilitation)?(?: center| hospital| facility)?|infirmary|hospice|memorial|medical group|care center|assisted living)\b/gi;
+const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?((?:[A-Za-z][A-Za-z'.-]*[ \t]*){1,3})/gi;
+const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
 const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|resides|resident of|home in|moved to|visiting|vacation|returned from|trip to|near)\b/i;
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
 
@@ -325,8 +392,17 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   if (hasDigit(text)) {
     for (const m of text.matchAll(STREET)) {
+      const words = m[1]!.trim().split(/[ \t]+/);
+      if (words.every((w) => COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w))) continue;
+      if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
+      let end = m.index + m[0].length;
+      if (m[0].endsWith(".") && m[2]!.length > 4) end--;
       if (profile === "code" && !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
-      push(m.index, m.index + m[0].length, "high", 0.8, "street-address");
+      push(m.index, end, "high", 0.8, "street-address");
+    }
+    for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX]) {
+      if (profile === "code") break;
+      for (const m of text.matchAll(re)) push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
     }
     for (const m of text.matchAll(ZIP_CONTEXT)) {
       const s = m.index + m[0].lastIndexOf(m[1]!);
@@ -336,6 +412,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   if (profile === "code") return;
   for (const m of text.matchAll(CITY_STATE)) {
     if (!US_STATE_CODES.has(m[2]!)) continue;
+    const cityKnown = US_CITIES.has(m[1]!.toLowerCase());
+    if (!m[3] && !cityKnown && (AMBIGUOUS_STATE_CODES.has(m[2]!) || !/^[A-Z][a-z]/.test(m[1]!))) continue;
     push(m.index, m.index + m[1]!.length, "medium", 0.7, "city");
     if (m[3]) {
       const s = m.index + m[0].lastIndexOf(m[3]);
@@ -346,15 +424,28 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const words = m[1]!.trim().split(/\s+/);
     while (words.length && FACILITY_STOP.has(words[0]!.toLowerCase())) words.shift();
     if (words.length === 0 || words.every((w) => COMMON_WORDS.has(w.toLowerCase()))) continue;
+    if (!words.every((w) => /^[A-Z]/.test(w) && !/\.$/.test(w))) continue;
     const startWord = m[0].indexOf(words[0]!);
     push(m.index + startWord, m.index + m[0].length, "medium", 0.7, "facility");
+  }
+  for (const m of text.matchAll(TRANSFER_PLACE)) {
+    const words = m[1]!.split(/[ \t]+/).filter(Boolean);
+    const keep: string[] = [];
+    for (const w of words) {
+      if (COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w) || !/^[A-Za-z][A-Za-z'.-]*$/.test(w)) break;
+      keep.push(w);
+    }
+    if (keep.length === 0 || keep.join("").length < 2) continue;
+    if (!isUpperText(text, m.index, m.index + m[0].length) && !/^[A-Z]/.test(keep[0]!)) continue;
+    const start = m.index + m[0].length - m[1]!.length;
+    push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
   // Gazetteer: known cities and states after a location cue ("lives in Boston", "transfer from Worcester")
   for (const m of text.matchAll(/\b[A-Za-z][A-Za-z.'-]+(?:\s[A-Za-z][A-Za-z.'-]+){0,2}\b/g)) {
     const phrase = m[0].toLowerCase();
     for (let k = phrase.split(" ").length; k >= 1; k--) {
       const sub = phrase.split(" ").slice(0, k).join(" ");
-      if (US_CITIES.has(sub) || US_STATES.has(sub)) {
+      if (US_CITIES.has(sub) || US_STATES.has(sub) || COUNTRIES.has(sub)) {
         const before = text.slice(Math.max(0, m.index - 25), m.index);
         const cap = /^[A-Z]/.test(m[0]);
         if (LOCATION_CONTEXT.test(before) || (cap && sub.includes(" "))) {
@@ -451,6 +542,9 @@ export class Scanner {
 
 /** Keep the strongest of overlapping candidates; identical spans keep the more specific rule. */
 export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  // A known synthetic value stays synthetic even when a looser rule also matched it.
+  const synthetic = cands.filter((c) => c.synthetic);
+  if (synthetic.length) cands = cands.filter((c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end));
   const sorted = [...cands].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.confidence - a.confidence || b.end - b.start - (a.end - a.start));
   const kept: Candidate[] = [];
   for (const c of sorted) {

@@ -12,3 +12,8 @@ export const US_CITIES = new Set(
 
 /** Nouns that, after a proper name, make the phrase a facility (hospitals, clinics, homes). */
 export const FACILITY_WORDS = /\b(?:hospital|hosp|medical center|med ctr|medical ctr|health center|health centre|clinic|nursing home|rehab(?:ilitation)?(?: center| hospital| facility)?|infirmary|hospice|health system|healthcare|memorial|sanatorium|va medical center|vamc|medical group|care center|senior center|assisted living|home)\b/i;
+
+/** Countries (lower case): locations in addresses and "from/in/to" phrases. */
+export const COUNTRIES = new Set(
+  "afghanistan|albania|algeria|argentina|armenia|australia|austria|azerbaijan|bahamas|bangladesh|belarus|belgium|bolivia|bosnia|brazil|bulgaria|cambodia|cameroon|canada|chile|china|colombia|costa rica|croatia|cuba|cyprus|czech republic|czechia|denmark|dominican republic|ecuador|egypt|el salvador|england|estonia|ethiopia|finland|france|georgia|germany|ghana|greece|guatemala|haiti|honduras|hong kong|hungary|iceland|india|indonesia|iran|iraq|ireland|israel|italy|jamaica|japan|jordan|kazakhstan|kenya|korea|south korea|kuwait|latvia|lebanon|liberia|libya|lithuania|luxembourg|malaysia|mexico|moldova|mongolia|morocco|nepal|netherlands|new zealand|nicaragua|nigeria|norway|pakistan|panama|paraguay|peru|philippines|poland|portugal|puerto rico|qatar|romania|russia|saudi arabia|scotland|senegal|serbia|singapore|slovakia|slovenia|somalia|south africa|spain|sri lanka|sudan|sweden|switzerland|syria|taiwan|tanzania|thailand|trinidad|tunisia|turkey|uganda|ukraine|united arab emirates|united kingdom|united states|uruguay|uzbekistan|venezuela|vietnam|wales|yemen|zambia|zimbabwe".split("|"),
+);

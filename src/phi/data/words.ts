@@ -22,6 +22,6 @@ export const COMMON_WORDS = new Set(
   company inc llc ltd corp corporation department dept division bank street avenue road drive lane way court place boulevard suite floor building
   project app application service server client user users admin system data file files code test tests testing build release version update config configuration default value values key keys type types function class method object string number boolean array list map set error errors warning info debug log logs
   dear hi hello best kind warm regards thanks thank cheers love always yours truly sincerely
-  ambulance emergency urgent stat routine follow review reviewed`
+  ct mri cxr kub ekg ecg eeg echo cath ir ep lab labs cvp pap sbp dbp map abp nbp hr rr bp spo temp tmax abg vbg psv cpap bipap peep fio hct hgb wbc plt inr ptt bun cr ns lr d5w iv ivf ngt ogt peg foley gtt ho team micu ccu sicu cvicu nicu picu csru tsicu covering intern house officer attending fellow resident md mds rn rns staff crew medflight ems\n  ambulance emergency urgent stat routine follow review reviewed`
     .split(/\s+/),
 );
