@@ -4,6 +4,7 @@ import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS } from "./data/words.js";
+import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -73,7 +74,12 @@ interface RegexRule {
   /** words that must appear within `window` characters before the match */
   context?: RegExp;
   window?: number;
+  /** user-supplied: run line by line, skipping lines longer than MAX_USER_RULE_LINE */
+  perLine?: boolean;
 }
+
+/** User rules never see more than this many characters at once, bounding any backtracking. */
+export const MAX_USER_RULE_LINE = 4096;
 
 const hasDigit = (t: string) => /\d/.test(t);
 const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
@@ -490,16 +496,29 @@ export class Scanner {
       re: new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g"),
       severity: r.severity,
       confidence: 0.7,
+      perLine: true,
     }));
     this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind));
   }
 
   /** Raw candidates (offsets into `text`), overlaps resolved. */
-  candidates(text: string, profile: Profile): Candidate[] {
+  candidates(text: string, profile: Profile, path?: string): Candidate[] {
     const out: Candidate[] = [];
+    if (this.kinds.has("phi")) {
+      const structured = scanHl7(text) ?? (path && /\.(?:csv|tsv)$/i.test(path) ? scanDelimited(text, path) : undefined) ?? (/^\s*[{[]/.test(text) ? scanFhirJson(text, (d) => this.candidates(d, "prose")) : undefined);
+      if (structured) {
+        out.push(...structured);
+        // Structured files are data, not code: scan free text in them as prose.
+        profile = "prose";
+      }
+    }
     for (const rule of this.rules) {
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
       if (rule.gate && !rule.gate(text)) continue;
+      if (rule.perLine) {
+        this.runPerLine(rule, text, profile, out);
+        continue;
+      }
       rule.re.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = rule.re.exec(text)) !== null) {
@@ -531,10 +550,28 @@ export class Scanner {
     return resolveOverlaps(out);
   }
 
+  private runPerLine(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+    let lineStart = 0;
+    while (lineStart <= text.length) {
+      let lineEnd = text.indexOf("\n", lineStart);
+      if (lineEnd === -1) lineEnd = text.length;
+      if (lineEnd - lineStart <= MAX_USER_RULE_LINE) {
+        const line = text.slice(lineStart, lineEnd);
+        rule.re.lastIndex = 0;
+        for (const m of line.matchAll(rule.re)) {
+          if (m[0].length === 0) continue;
+          const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+          out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start: lineStart + m.index, end: lineStart + m.index + m[0].length, severity: sev, confidence: rule.confidence });
+        }
+      }
+      lineStart = lineEnd + 1;
+    }
+  }
+
   scan(text: string, options: ScanTextOptions & { profile?: Profile } = {}): Finding[] {
     const profile = options.profile ?? profileFor(options.path);
     const kinds = options.kinds;
-    let cands = this.candidates(text, profile);
+    let cands = this.candidates(text, profile, options.path);
     if (kinds) cands = cands.filter((c) => kinds.includes(c.kind));
     return toFindings(text, cands, options);
   }

@@ -1,4 +1,69 @@
 import type { Command } from "commander";
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError } from "../../core/errors.js";
+import { writeFileAtomic } from "../../core/fs.js";
+import { gitSync, requireRepoRoot } from "../../git/exec.js";
+import { say } from "../output.js";
 
-/** Registers the `hooks` command(s). Placeholder until its issue lands. */
-export function register(_program: Command): void {}
+const MARK = "# installed by gitops-health";
+const HOOKS: Record<string, string> = {
+  "pre-commit": `scan --staged`,
+  "commit-msg": `commit lint "$1"`,
+  "prepare-commit-msg": `commit generate --hook "$1" "$2" "$3"`,
+};
+
+function hookScript(name: string, cli: string): string {
+  const sub = HOOKS[name]!;
+  const first = sub.split(" ").slice(0, 2).join(" ");
+  return `#!/bin/sh
+${MARK} (${name})
+# Runs: gitops-health ${sub}
+if [ -f ${JSON.stringify(cli)} ]; then GH="node ${JSON.stringify(cli)}"; else GH="npx --no-install gitops-health"; fi
+# Skip quietly when this version of gitops-health has no such command.
+$GH ${first} --help >/dev/null 2>&1 || exit 0
+exec $GH ${sub}
+`;
+}
+
+/** `hooks install|uninstall`: git hooks that call gitops-health. */
+export function register(program: Command): void {
+  const hooks = program.command("hooks").description("install git hooks (pre-commit scan, commit-msg lint, prepare-commit-msg generate)");
+  hooks
+    .command("install")
+    .option("--hook <name>", "pre-commit | commit-msg | prepare-commit-msg | all", "all")
+    .option("--force", "replace a hook that gitops-health did not install")
+    .action((flags: { hook: string; force?: boolean }) => {
+      const names = flags.hook === "all" ? Object.keys(HOOKS) : [flags.hook];
+      for (const n of names) if (!HOOKS[n]) throw new UserError(`unknown hook "${n}" (valid: ${Object.keys(HOOKS).join(", ")}, all)`);
+      const root = requireRepoRoot(process.cwd(), "hooks install");
+      let dir = gitSync(["rev-parse", "--git-path", "hooks"], { cwd: root }).trim();
+      if (!isAbsolute(dir)) dir = join(root, dir);
+      mkdirSync(dir, { recursive: true });
+      const cli = fileURLToPath(new URL(import.meta.url)).replace(/[^/\\]+$/, "cli.js");
+      for (const n of names) {
+        const file = join(dir, n);
+        if (existsSync(file) && !readFileSync(file, "utf8").includes(MARK) && !flags.force) {
+          throw new UserError(`${file} exists and was not installed by gitops-health; use --force to replace it (or call 'gitops-health ${HOOKS[n]}' from it)`);
+        }
+        writeFileAtomic(file, hookScript(n, cli), { mode: 0o755 });
+        chmodSync(file, 0o755);
+        say(`installed ${n} -> gitops-health ${HOOKS[n]}`);
+      }
+    });
+  hooks
+    .command("uninstall")
+    .action(() => {
+      const root = requireRepoRoot(process.cwd(), "hooks uninstall");
+      let dir = gitSync(["rev-parse", "--git-path", "hooks"], { cwd: root }).trim();
+      if (!isAbsolute(dir)) dir = join(root, dir);
+      for (const n of Object.keys(HOOKS)) {
+        const file = join(dir, n);
+        if (existsSync(file) && readFileSync(file, "utf8").includes(MARK)) {
+          unlinkSync(file);
+          say(`removed ${n}`);
+        }
+      }
+    });
+}

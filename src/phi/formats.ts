@@ -1,0 +1,145 @@
+import type { Candidate } from "./engine.js";
+
+/**
+ * Format awareness: structured health data says what each value is, so values are found by
+ * position or key, not by guessing. HL7 v2 (PID/NK1/PV1/GT1/IN1 fields), FHIR JSON
+ * (Patient/RelatedPerson/Practitioner keys, identifier systems), CSV/TSV by column header,
+ * and base64 attachments in JSON (decoded and scanned; a hit marks the encoded span).
+ */
+type Cat = { category: string; hipaa: number };
+const C = {
+  name: { category: "name", hipaa: 1 },
+  location: { category: "location", hipaa: 2 },
+  date: { category: "date", hipaa: 3 },
+  phone: { category: "phone", hipaa: 4 },
+  email: { category: "email", hipaa: 6 },
+  ssn: { category: "ssn", hipaa: 7 },
+  mrn: { category: "mrn", hipaa: 8 },
+  plan: { category: "health-plan-id", hipaa: 9 },
+  account: { category: "account", hipaa: 10 },
+  license: { category: "license", hipaa: 11 },
+} satisfies Record<string, Cat>;
+
+const cand = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({ ruleId, category: c.category, hipaa: c.hipaa, kind: "phi", start, end, severity: "high", confidence: 0.95 });
+
+// HL7 v2 field positions (1-based after the segment id) holding identifiers.
+const HL7_FIELDS: Record<string, Record<number, Cat>> = {
+  PID: { 2: C.mrn, 3: C.mrn, 4: C.mrn, 5: C.name, 6: C.name, 7: C.date, 9: C.name, 11: C.location, 13: C.phone, 14: C.phone, 18: C.account, 19: C.ssn, 20: C.license, 29: C.date },
+  NK1: { 2: C.name, 4: C.location, 5: C.phone, 6: C.phone, 16: C.date, 30: C.name, 31: C.phone, 32: C.location, 37: C.ssn },
+  PV1: { 7: C.name, 8: C.name, 9: C.name, 17: C.name, 19: C.account, 44: C.date, 45: C.date },
+  GT1: { 3: C.name, 5: C.location, 6: C.phone, 7: C.phone, 8: C.date, 12: C.ssn },
+  IN1: { 16: C.name, 18: C.date, 19: C.location, 36: C.plan, 49: C.plan },
+};
+
+export function scanHl7(text: string): Candidate[] | undefined {
+  if (!/^MSH\|/.test(text.trimStart())) return undefined;
+  const out: Candidate[] = [];
+  const re = /(^|[\r\n])([A-Z][A-Z0-9]{2})\|([^\r\n]*)/g;
+  for (const m of text.matchAll(re)) {
+    const fields = HL7_FIELDS[m[2]!];
+    if (!fields) continue;
+    let pos = m.index + m[1]!.length + 4;
+    const parts = m[3]!.split("|");
+    parts.forEach((value, k) => {
+      const cat = fields[k + 1];
+      if (cat && value.replace(/[\^~&\\]/g, "").trim()) {
+        // Components (^) and repetitions (~) are scanned as one span per field.
+        const lead = value.length - value.trimStart().length;
+        out.push(cand(cat, pos + lead, pos + value.trimEnd().length, `hl7-${m[2]!.toLowerCase()}-${k + 1}`));
+      }
+      pos += value.length + 1;
+    });
+  }
+  return out;
+}
+
+const CSV_HEADERS: [RegExp, Cat][] = [
+  [/^(?:ssn|social[_ ]?security(?:[_ ]?(?:number|no))?|ss_?num|tin)$/, C.ssn],
+  [/^(?:dob|date[_ ]?of[_ ]?birth|birth[_ ]?date|birthdate|dod|date[_ ]?of[_ ]?death|admit[_ ]?date|admission[_ ]?date|discharge[_ ]?date|deceased[_ ]?date)$/, C.date],
+  [/^(?:mrn|medical[_ ]?record(?:[_ ]?(?:number|no|num))?|patient[_ ]?id|chart[_ ]?(?:number|no))$/, C.mrn],
+  [/^(?:(?:first|last|middle|given|family|full|patient|maiden|sur)[_ ]?name|name|surname|fname|lname|firstname|lastname|guarantor|next[_ ]?of[_ ]?kin|emergency[_ ]?contact)$/, C.name],
+  [/^(?:phone|telephone|tel|mobile|cell|fax|home[_ ]?phone|work[_ ]?phone|phone[_ ]?number)$/, C.phone],
+  [/^(?:e[-_ ]?mail|email[_ ]?address)$/, C.email],
+  [/^(?:zip|zip[_ ]?code|postal[_ ]?code|postcode|address|street|address[_ ]?line[_ ]?\d?|city|county)$/, C.location],
+  [/^(?:member[_ ]?id|policy[_ ]?(?:number|no|id)|subscriber[_ ]?id|mbi|medicare[_ ]?id|medicaid[_ ]?id|insurance[_ ]?id|beneficiary[_ ]?id)$/, C.plan],
+  [/^(?:account[_ ]?(?:number|no|id)?|acct[_ ]?(?:no|num)?|card[_ ]?number|iban)$/, C.account],
+  [/^(?:license[_ ]?(?:number|no)?|dl[_ ]?number|npi|dea)$/, C.license],
+];
+
+export function scanDelimited(text: string, path: string | undefined): Candidate[] | undefined {
+  const nl = text.indexOf("\n");
+  const header = (nl === -1 ? text : text.slice(0, nl)).replace(/\r$/, "");
+  const delim = path?.toLowerCase().endsWith(".tsv") || (header.includes("\t") && !header.includes(",")) ? "\t" : ",";
+  if (!(path && /\.(?:csv|tsv)$/i.test(path)) && header.split(delim).length < 3) return undefined;
+  const cols = header.split(delim).map((h) => h.trim().replace(/^"|"$/g, "").toLowerCase());
+  const cats = cols.map((h) => CSV_HEADERS.find(([re]) => re.test(h))?.[1]);
+  if (!cats.some(Boolean)) return undefined;
+  const out: Candidate[] = [];
+  let lineStart = nl + 1;
+  while (nl !== -1 && lineStart < text.length) {
+    let lineEnd = text.indexOf("\n", lineStart);
+    if (lineEnd === -1) lineEnd = text.length;
+    const pos = lineStart;
+    let col = 0;
+    const line = text.slice(lineStart, lineEnd).replace(/\r$/, "");
+    for (let i = 0; i <= line.length; ) {
+      let end: number;
+      let vs = i;
+      let ve: number;
+      if (line[i] === '"') {
+        let j = i + 1;
+        while (j < line.length && !(line[j] === '"' && line[j + 1] !== '"')) j += line[j] === '"' ? 2 : 1;
+        vs = i + 1;
+        ve = j;
+        end = line.indexOf(delim, j);
+      } else {
+        end = line.indexOf(delim, i);
+        ve = end === -1 ? line.length : end;
+      }
+      if (end === -1) end = line.length;
+      const cat = cats[col];
+      if (cat && line.slice(vs, ve).trim()) out.push(cand(cat, pos + vs, pos + ve, `csv-${cols[col]!.replace(/\s+/g, "_")}`));
+      col++;
+      i = end + 1;
+      if (end >= line.length) break;
+    }
+    lineStart = lineEnd + 1;
+  }
+  return out;
+}
+
+const FHIR_KEYS: Record<string, Cat> = { family: C.name, given: C.name, prefix: C.name, birthDate: C.date, deceasedDateTime: C.date, line: C.location, city: C.location, postalCode: C.location, district: C.location };
+
+export function scanFhirJson(text: string, scanInner: (decoded: string) => Candidate[]): Candidate[] | undefined {
+  if (!/"resourceType"\s*:/.test(text) && !/"data"\s*:\s*"[A-Za-z0-9+/=]{40,}"/.test(text)) return undefined;
+  const out: Candidate[] = [];
+  const fhirPerson = /"resourceType"\s*:\s*"(?:Patient|RelatedPerson|Practitioner|Person|Bundle)"/.test(text);
+  if (fhirPerson) {
+    for (const m of text.matchAll(/"(family|given|prefix|birthDate|deceasedDateTime|line|city|postalCode|district)"\s*:\s*(\[[^\]]*\]|"(?:[^"\\]|\\.)*")/g)) {
+      const cat = FHIR_KEYS[m[1]!]!;
+      const valueStart = m.index + m[0].length - m[2]!.length;
+      for (const s of m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)) if (s[1]) out.push(cand(cat, valueStart + s.index + 1, valueStart + s.index + 1 + s[1].length, `fhir-${m[1]}`));
+    }
+    // telecom values and identifiers with a known system
+    for (const m of text.matchAll(/\{[^{}]*"system"\s*:\s*"([^"]+)"[^{}]*\}/g)) {
+      const sys = m[1]!;
+      const v = /"value"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(m[0]);
+      if (!v || !v[1]) continue;
+      const cat = /phone|fax|sms|pager/.test(sys) ? C.phone : sys === "email" ? C.email : /us-ssn|2\.16\.840\.1\.113883\.4\.1\b/.test(sys) ? C.ssn : /mrn|medical-record|MR\b/i.test(sys) || /"code"\s*:\s*"MR"/.test(m[0]) ? C.mrn : /us-npi|npi/.test(sys) ? C.license : /medicare|mbi|member/.test(sys) ? C.plan : undefined;
+      if (!cat) continue;
+      const start = m.index + v.index + v[0].length - v[1].length - 1;
+      out.push(cand(cat, start, start + v[1].length, "fhir-identifier"));
+    }
+  }
+  // base64 attachments: decode, scan as text, mark the encoded value
+  for (const m of text.matchAll(/"data"\s*:\s*"([A-Za-z0-9+/=]{40,})"/g)) {
+    const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+    if (!/^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(decoded)) continue;
+    const inner = scanInner(decoded).filter((c) => c.severity !== "low");
+    if (inner.length === 0) continue;
+    const start = m.index + m[0].length - m[1]!.length - 1;
+    const top = inner.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "high" ? -1 : 1))[0]!;
+    out.push({ ...top, ruleId: `base64-${top.ruleId}`, start, end: start + m[1]!.length });
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { createHmac } from "node:crypto";
+import { scanText } from "./index.js";
+import type { Finding } from "./types.js";
+import { UserError } from "../core/errors.js";
+
+export type SanitizeMode = "redact" | "mask" | "hash" | "synthetic";
+
+export interface Replacement {
+  finding: Finding;
+  /** masked original (never raw) */
+  before: string;
+  after: string;
+}
+
+/**
+ * Rewrite PHI in a text. `hash` gives keyed HMAC pseudonyms (the same value maps to the same
+ * token everywhere the key is used); `synthetic` gives format-preserving fakes, with dates
+ * shifted by one offset per document (derived from the key and document id) so intervals stay true.
+ */
+export function sanitize(text: string, options: { mode: SanitizeMode; key?: string; path?: string; documentId?: string }): { text: string; replacements: Replacement[] } {
+  if ((options.mode === "hash" || options.mode === "synthetic") && !options.key) throw new UserError(`--mode ${options.mode} needs a key (--key or GITOPS_HEALTH_SANITIZE_KEY)`);
+  const findings = scanText(text, { path: options.path, kinds: ["phi"] });
+  const key = options.key ?? "";
+  const hmac = (v: string) => createHmac("sha256", key).update(v.trim().toLowerCase()).digest();
+  const shiftDays = options.mode === "synthetic" ? (hmac(`date-shift:${options.documentId ?? options.path ?? ""}`).readUInt32BE(0) % 730) - 365 || 17 : 0;
+  let out = "";
+  let pos = 0;
+  const replacements: Replacement[] = [];
+  for (const f of findings) {
+    const value = text.slice(f.start, f.end);
+    let after: string;
+    switch (options.mode) {
+      case "redact":
+        after = `[${f.category.toUpperCase()}]`;
+        break;
+      case "mask":
+        after = value.replace(/[A-Za-z0-9]/g, "*");
+        break;
+      case "hash":
+        after = `[${f.category.toUpperCase()}:${hmac(value).toString("hex").slice(0, 10)}]`;
+        break;
+      case "synthetic":
+        after = synthetic(f.category, value, hmac(value), shiftDays);
+        break;
+    }
+    out += text.slice(pos, f.start) + after;
+    pos = f.end;
+    replacements.push({ finding: f, before: f.preview, after });
+  }
+  return { text: out + text.slice(pos), replacements };
+}
+
+const FAKE_FIRST = ["Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Rowan"];
+const FAKE_LAST = ["Testperson", "Placeholder", "Sample", "Fictional", "Doe", "Example", "Synthetic", "Mockwell"];
+
+function synthetic(category: string, value: string, h: Buffer, shiftDays: number): string {
+  const digits = (n: number, seed: number) => Array.from({ length: n }, (_, i) => String(h[(seed + i) % h.length]! % 10)).join("");
+  switch (category) {
+    case "ssn":
+      // 9xx area numbers are never issued as SSNs
+      return `9${digits(2, 0)}-${digits(2, 3)}-${digits(4, 6)}`;
+    case "phone":
+      return `(${value.match(/\d{3}/)?.[0] ?? "617"}) 555-01${digits(2, 1)}`;
+    case "email":
+      return `user${digits(6, 2)}@example.org`;
+    case "name": {
+      const parts = value.trim().split(/\s+/);
+      const first = FAKE_FIRST[h[0]! % FAKE_FIRST.length]!;
+      const last = FAKE_LAST[h[1]! % FAKE_LAST.length]!;
+      const out = parts.length > 1 ? `${first} ${last}` : h[2]! % 2 ? first : last;
+      return value === value.toUpperCase() ? out.toUpperCase() : out;
+    }
+    case "date":
+      return shiftDate(value, shiftDays);
+    default:
+      return value.replace(/\d/g, (_d, i: number) => String(h[i % h.length]! % 10)).replace(/[A-Za-z]/g, (c, i: number) => {
+        const a = c === c.toUpperCase() ? 65 : 97;
+        return String.fromCharCode(a + (h[(i + 7) % h.length]! % 26));
+      });
+  }
+}
+
+/** Shift m/d/yyyy, m/d/yy, yyyy-mm-dd and m/d dates by whole days, keeping the format. */
+export function shiftDate(value: string, days: number): string {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  const us = /^(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?$/.exec(value.trim());
+  let d: Date;
+  if (iso) d = new Date(Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3])));
+  else if (us) {
+    const y = us[3] ? (us[3].length === 2 ? 2000 + Number(us[3]) - (Number(us[3]) > 50 ? 100 : 0) : Number(us[3])) : 2001;
+    d = new Date(Date.UTC(y, Number(us[1]) - 1, Number(us[2])));
+  } else {
+    const parsed = Date.parse(value);
+    if (Number.isNaN(parsed)) return "[DATE]";
+    d = new Date(parsed);
+  }
+  d.setUTCDate(d.getUTCDate() + days);
+  const mm = d.getUTCMonth() + 1;
+  const dd = d.getUTCDate();
+  if (iso) return `${d.getUTCFullYear()}-${String(mm).padStart(2, "0")}-${String(dd).padStart(2, "0")}` + value.slice(10);
+  if (us) return us[3] ? `${mm}/${dd}/${us[3].length === 2 ? String(d.getUTCFullYear()).slice(2) : d.getUTCFullYear()}` : `${mm}/${dd}`;
+  return d.toISOString().slice(0, 10);
+}

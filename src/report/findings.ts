@@ -1,0 +1,117 @@
+import type { Finding } from "../phi/types.js";
+import type { Severity } from "../config/schema.js";
+
+/** Summary counts of a scan, shared by every writer. */
+export interface ScanStats {
+  files: number;
+  bytes: number;
+  skippedBinary: number;
+  skippedLarge: number;
+  suppressed: number;
+  durationMs: number;
+}
+
+export interface ScanReport {
+  findings: Finding[];
+  stats: ScanStats;
+}
+
+const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
+export const severityAtLeast = (s: Severity, min: Severity) => RANK[s] >= RANK[min];
+
+const RULE_HELP: Record<string, string> = {
+  secret: "A credential in source control can be used by anyone who can read the repository. Revoke it and load it from a secret store.",
+  name: "A person's name is HIPAA Safe Harbor identifier (A). Use synthetic names in code, tests and fixtures.",
+};
+
+function location(f: Finding): string {
+  return `${f.file ?? "<text>"}:${f.line}:${f.column}`;
+}
+
+/** Human report for stderr. Values are always masked. */
+export function formatText(r: ScanReport, color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string }): string {
+  const lines: string[] = [];
+  let lastFile: string | undefined;
+  for (const f of r.findings) {
+    if (f.file !== lastFile) {
+      lines.push(color.bold(f.file ?? "<text>"));
+      lastFile = f.file;
+    }
+    const sev = f.severity === "high" ? color.red("high  ") : f.severity === "medium" ? color.yellow("medium") : color.dim("low   ");
+    const hipaa = f.hipaaIdentifier ? ` HIPAA#${f.hipaaIdentifier}` : "";
+    const commit = f.commit ? color.dim(` (introduced in ${f.commit.slice(0, 10)})`) : "";
+    lines.push(`  ${f.line}:${f.column}  ${sev}  ${f.ruleId} ${f.category}${hipaa}  ${f.preview}${f.synthetic ? color.dim(" [synthetic]") : ""}${commit}`);
+  }
+  const s = r.stats;
+  const bySev = (x: Severity) => r.findings.filter((f) => f.severity === x).length;
+  lines.push(
+    `${r.findings.length} finding(s) (${bySev("high")} high, ${bySev("medium")} medium, ${bySev("low")} low) in ${s.files} file(s), ${(s.bytes / 1e6).toFixed(2)} MB, ${s.durationMs} ms` +
+      (s.skippedBinary ? `; ${s.skippedBinary} binary skipped` : "") +
+      (s.skippedLarge ? `; ${s.skippedLarge} over size limit skipped` : "") +
+      (s.suppressed ? `; ${s.suppressed} suppressed` : ""),
+  );
+  return lines.join("\n");
+}
+
+export function formatJson(r: ScanReport): string {
+  return JSON.stringify({ findings: r.findings, stats: r.stats }, null, 2);
+}
+
+export function formatMarkdown(r: ScanReport): string {
+  const out = ["# gitops-health scan", "", `${r.findings.length} finding(s) in ${r.stats.files} file(s).`, ""];
+  if (r.findings.length) {
+    out.push("| severity | rule | category | HIPAA | location | preview |", "| --- | --- | --- | --- | --- | --- |");
+    for (const f of r.findings) out.push(`| ${f.severity} | ${f.ruleId} | ${f.category} | ${f.hipaaIdentifier ?? ""} | \`${location(f)}\` | \`${f.preview.replace(/\|/g, "\\|")}\` |`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/** SARIF 2.1.0 for GitHub code scanning; results carry partialFingerprints, never raw values. */
+export function formatSarif(r: ScanReport, version: string): string {
+  const ruleIds = [...new Set(r.findings.map((f) => f.ruleId))].sort();
+  const byId = new Map(r.findings.map((f) => [f.ruleId, f]));
+  const level = (s: Severity) => (s === "high" ? "error" : s === "medium" ? "warning" : "note");
+  const sarif = {
+    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+    version: "2.1.0",
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "gitops-health",
+            version,
+            informationUri: "https://github.com/gitops-health/gitops-health",
+            rules: ruleIds.map((id) => {
+              const f = byId.get(id)!;
+              return {
+                id,
+                name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
+                shortDescription: { text: `${f.category === "secret" ? "Secret" : "PHI/PII"}: ${f.category}` },
+                fullDescription: { text: RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
+                defaultConfiguration: { level: level(f.severity) },
+                properties: { tags: [f.category === "secret" ? "security" : "privacy", "phi"], category: f.category, ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}) },
+              };
+            }),
+          },
+        },
+        results: r.findings.map((f) => ({
+          ruleId: f.ruleId,
+          ruleIndex: ruleIds.indexOf(f.ruleId),
+          level: level(f.severity),
+          message: { text: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""}: ${f.preview}${f.synthetic ? " (known synthetic value)" : ""}` },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: (f.file ?? "stdin").replace(/\\/g, "/") },
+                region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) },
+              },
+            },
+          ],
+          partialFingerprints: { "gitopsHealth/v1": f.fingerprint },
+          properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
+        })),
+      },
+    ],
+  };
+  return JSON.stringify(sarif, null, 2);
+}

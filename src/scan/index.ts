@@ -1,0 +1,346 @@
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
+import picomatch from "picomatch";
+import ignore from "ignore";
+import { z } from "zod";
+import { Scanner, type ExtraRule } from "../phi/engine.js";
+import type { Finding } from "../phi/types.js";
+import type { Config } from "../config/schema.js";
+import { UserError } from "../core/errors.js";
+import { gitSync, repoRoot } from "../git/exec.js";
+import { streamDiff, LOG_PATCH_FORMAT } from "../git/diff.js";
+import { compileUserPattern } from "./safe-regex.js";
+import { loadGitleaksRules } from "./gitleaks.js";
+import type { ScanReport, ScanStats } from "../report/findings.js";
+
+export type { ScanReport, ScanStats } from "../report/findings.js";
+
+/** Everything that shapes a scan besides its target. */
+export interface ScanOptions {
+  cwd?: string;
+  scan?: Config["scan"];
+  /** Accepted fingerprints (from --baseline). */
+  baseline?: Set<string>;
+  maxFileSize?: number;
+  gitleaksConfig?: string;
+  onProgress?: (files: number, bytes: number) => void;
+}
+
+const INLINE_ALLOW = /gitops-health:allow(?:[ \t]+([\w:,.-]+))?/;
+
+/** Build the engine plus the suppression filter from config. */
+export function prepare(options: ScanOptions) {
+  const cfg = options.scan;
+  const extra: ExtraRule[] = (cfg?.customRules ?? []).map((r) => ({
+    id: r.id,
+    regex: compileUserPattern(r.id, r.pattern),
+    category: r.category,
+    severity: r.severity,
+    kind: r.category === "secret" ? "secret" : "phi",
+  }));
+  const gl = options.gitleaksConfig ?? cfg?.gitleaksConfig;
+  if (gl) extra.push(...loadGitleaksRules(resolve(options.cwd ?? process.cwd(), gl)));
+  const scanner = new Scanner({ extraRules: extra, disabledRules: cfg?.disabledRules });
+  const allow = cfg?.allowlist;
+  const pathAllowed = allow?.paths.length ? picomatch(allow.paths, { dot: true }) : undefined;
+  const regexes = (allow?.regexes ?? []).map((r, i) => compileUserPattern(`allowlist.regexes[${i}]`, r));
+  const stopwords = (allow?.stopwords ?? []).map((w) => w.toLowerCase());
+  const perRule = Object.entries(allow?.rules ?? {}).map(([rule, a]) => ({
+    rule,
+    path: a.paths.length ? picomatch(a.paths, { dot: true }) : undefined,
+    regexes: a.regexes.map((r, i) => compileUserPattern(`allowlist.rules.${rule}.regexes[${i}]`, r)),
+    stopwords: a.stopwords.map((w) => w.toLowerCase()),
+  }));
+  const test = (re: RegExp, s: string) => {
+    re.lastIndex = 0;
+    return re.test(s);
+  };
+  /** True when a finding is suppressed: inline allow comment, allowlists, baseline. */
+  const suppressed = (f: Finding, text: string): boolean => {
+    const value = text.slice(f.start, f.end);
+    const lineStart = text.lastIndexOf("\n", f.start - 1) + 1;
+    let lineEnd = text.indexOf("\n", f.end);
+    if (lineEnd === -1) lineEnd = text.length;
+    const line = text.slice(lineStart, lineEnd);
+    const inline = INLINE_ALLOW.exec(line);
+    if (inline && (!inline[1] || inline[1].split(",").includes(f.ruleId))) return true;
+    if (options.baseline?.has(f.fingerprint)) return true;
+    if (f.file && pathAllowed?.(f.file)) return true;
+    if (regexes.some((re) => test(re, value))) return true;
+    const lower = value.toLowerCase();
+    if (stopwords.some((w) => lower.includes(w))) return true;
+    for (const r of perRule) {
+      if (r.rule !== f.ruleId) continue;
+      if ((f.file && r.path?.(f.file)) || r.regexes.some((re) => test(re, value)) || r.stopwords.some((w) => lower.includes(w))) return true;
+    }
+    return false;
+  };
+  return { scanner, suppressed };
+}
+
+function emptyStats(): ScanStats {
+  return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, suppressed: 0, durationMs: 0 };
+}
+
+/** Decode bytes as UTF-8, replacing invalid sequences rather than failing. */
+export function decodeText(buf: Uint8Array): string {
+  return new TextDecoder("utf-8", { fatal: false }).decode(buf);
+}
+
+function isBinary(buf: Uint8Array): boolean {
+  const n = Math.min(buf.length, 8192);
+  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+/** Files under the given paths, honouring .gitignore (git ls-files inside a repository). */
+export function listFiles(paths: string[], cwd: string): string[] {
+  const out: string[] = [];
+  const root = repoRoot(cwd);
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new UserError(`no such file or directory: ${p}`);
+    }
+    if (st.isFile()) {
+      out.push(abs);
+      continue;
+    }
+    if (root && (abs === root || abs.startsWith(root + sep))) {
+      const listed = gitSync(["ls-files", "-z", "-co", "--exclude-standard", "--", relative(root, abs) || "."], { cwd: root });
+      for (const f of listed.split("\0")) if (f) out.push(join(root, f));
+      continue;
+    }
+    const ig = ignore();
+    try {
+      ig.add(readFileSync(join(abs, ".gitignore"), "utf8"));
+    } catch {
+      /* no .gitignore */
+    }
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, e.name);
+        const rel = relative(abs, full).split(sep).join("/");
+        if (e.name === ".git" || ig.ignores(e.isDirectory() ? rel + "/" : rel)) continue;
+        if (e.isDirectory()) walk(full);
+        else if (e.isFile()) out.push(full);
+      }
+    };
+    walk(abs);
+  }
+  return [...new Set(out)].filter((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false; // deleted but still listed by git
+    }
+  });
+}
+
+/** Scan files and directories. */
+export function scanFiles(paths: string[], options: ScanOptions = {}): ScanReport {
+  const t0 = Date.now();
+  const cwd = options.cwd ?? process.cwd();
+  const { scanner, suppressed } = prepare(options);
+  const stats = emptyStats();
+  const findings: Finding[] = [];
+  const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
+  for (const file of listFiles(paths, cwd)) {
+    const rel = relative(cwd, file).split(sep).join("/") || file;
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      continue;
+    }
+    if (size > max) {
+      stats.skippedLarge++;
+      continue;
+    }
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch {
+      continue;
+    }
+    if (isBinary(buf)) {
+      stats.skippedBinary++;
+      continue;
+    }
+    stats.files++;
+    stats.bytes += buf.length;
+    const text = decodeText(buf);
+    for (const f of scanner.scan(text, { path: rel })) {
+      if (suppressed(f, text)) stats.suppressed++;
+      else findings.push(f);
+    }
+    options.onProgress?.(stats.files, stats.bytes);
+  }
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}
+
+/** Scan a text (stdin, a prompt) as one document. */
+export function scanString(text: string, options: ScanOptions & { path?: string } = {}): ScanReport {
+  const t0 = Date.now();
+  const { scanner, suppressed } = prepare(options);
+  const stats = emptyStats();
+  stats.files = 1;
+  stats.bytes = Buffer.byteLength(text);
+  const findings = scanner.scan(text, { path: options.path }).filter((f) => !(suppressed(f, text) && ++stats.suppressed));
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}
+
+/**
+ * Scan only the added lines of a diff (staged changes, a range, or all history).
+ * Contiguous added lines are scanned as one block so multi-line values keep their context.
+ */
+export async function scanDiffArgs(args: string[], options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
+  const t0 = Date.now();
+  const cwd = options.cwd ?? process.cwd();
+  const { scanner, suppressed } = prepare(options);
+  const stats = emptyStats();
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
+  let block: { path: string; commit?: string; first: number; next: number; lines: string[] } | undefined;
+  let fileBytes = 0;
+  const files = new Set<string>();
+  const flush = () => {
+    if (!block) return;
+    const text = block.lines.join("\n");
+    for (const f of scanner.scan(text, { path: block.path, firstLine: block.first, commit: block.commit })) {
+      if (suppressed(f, text)) {
+        stats.suppressed++;
+        continue;
+      }
+      if (options.firstOccurrence) {
+        if (seen.has(f.fingerprint)) continue;
+        seen.add(f.fingerprint);
+      }
+      findings.push(f);
+    }
+    block = undefined;
+  };
+  let skipFile = false;
+  for await (const e of streamDiff(args, { cwd })) {
+    if (e.kind === "file") {
+      flush();
+      fileBytes = 0;
+      skipFile = e.binary;
+      if (e.binary) stats.skippedBinary++;
+      continue;
+    }
+    if (e.kind !== "added" || skipFile) continue;
+    if (e.text.includes("\0")) {
+      skipFile = true;
+      stats.skippedBinary++;
+      block = undefined;
+      continue;
+    }
+    fileBytes += e.text.length + 1;
+    if (fileBytes > max) {
+      skipFile = true;
+      stats.skippedLarge++;
+      block = undefined;
+      continue;
+    }
+    stats.bytes += e.text.length + 1;
+    files.add(`${e.commit ?? ""}:${e.path}`);
+    if (!block || block.path !== e.path || block.commit !== e.commit || block.next !== e.line) {
+      flush();
+      block = { path: e.path, commit: e.commit, first: e.line, next: e.line, lines: [] };
+    }
+    block.lines.push(e.text);
+    block.next = e.line + 1;
+  }
+  flush();
+  stats.files = files.size;
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}
+
+function needRepo(cwd: string, what: string): string {
+  const root = repoRoot(cwd);
+  if (!root) throw new UserError(`${what} needs a git repository, and ${cwd} is not inside one`);
+  return root;
+}
+
+const DIFF_FLAGS = ["-U0", "--no-color", "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT"];
+
+/** Lines added in the index: the pre-commit case. */
+export function scanStaged(options: ScanOptions = {}): Promise<ScanReport> {
+  const root = needRepo(options.cwd ?? process.cwd(), "--staged");
+  return scanDiffArgs(["diff", "--cached", ...DIFF_FLAGS], { ...options, cwd: root });
+}
+
+/** Lines added in a range A..B: the CI case. */
+export function scanRange(range: string, options: ScanOptions = {}): Promise<ScanReport> {
+  const root = needRepo(options.cwd ?? process.cwd(), "--diff");
+  if (!/^[^\s]+\.\.\.?[^\s]+$/.test(range)) throw new UserError(`--diff takes a range like A..B, got "${range}"`);
+  try {
+    gitSync(["rev-parse", "--verify", "--quiet", range.split(/\.\.\.?/)[0]!], { cwd: root });
+    gitSync(["rev-parse", "--verify", "--quiet", range.split(/\.\.\.?/)[1]!], { cwd: root });
+  } catch {
+    throw new UserError(`unknown revision in range ${range}`);
+  }
+  return scanDiffArgs(["diff", ...DIFF_FLAGS, range], { ...options, cwd: root });
+}
+
+/** Every commit's added lines, oldest first; each finding names the commit that introduced it. */
+export function scanHistory(options: ScanOptions & { rev?: string } = {}): Promise<ScanReport> {
+  const root = needRepo(options.cwd ?? process.cwd(), "--history");
+  return scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, options.rev ?? "HEAD"], { ...options, cwd: root, firstOccurrence: true });
+}
+
+const JsonlInput = z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
+
+/** Batch mode: one JSON object a line in, one a line out. */
+export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions = {}): Promise<{ records: number; findings: number }> {
+  const { scanner, suppressed } = prepare(options);
+  let n = 0;
+  let total = 0;
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  for await (const line of rl) {
+    n++;
+    if (!line.trim()) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      throw new UserError(`jsonl line ${n}: not valid JSON`);
+    }
+    const r = JsonlInput.safeParse(parsed);
+    if (!r.success) throw new UserError(`jsonl line ${n}: expected {"id": ..., "text": "..."} (${r.error.issues[0]!.path.join(".") || "record"}: ${r.error.issues[0]!.message})`);
+    const findings = scanner.scan(r.data.text, {}).filter((f) => !suppressed(f, r.data.text));
+    total += findings.length;
+    write(JSON.stringify({ id: r.data.id, findings }));
+  }
+  return { records: n, findings: total };
+}
+
+/** Read a file of accepted fingerprints (one per line, or a JSON report). */
+export function readBaseline(file: string): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UserError(`cannot read baseline ${file}`);
+  }
+  const t = text.trim();
+  if (t.startsWith("{")) {
+    try {
+      const j = JSON.parse(t) as { findings?: { fingerprint: string }[]; fingerprints?: string[] };
+      return new Set([...(j.fingerprints ?? []), ...(j.findings ?? []).map((f) => f.fingerprint)]);
+    } catch {
+      throw new UserError(`baseline ${file} is not valid JSON`);
+    }
+  }
+  return new Set(t.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { execFileSync, spawnSync } from "node:child_process";
+import Ajv from "ajv-draft-04";
+import addFormats from "ajv-formats";
+import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
+import { catastrophic, compileUserPattern } from "../src/scan/safe-regex.js";
+import { createScanner } from "../src/phi/index.js";
+import { sanitize, shiftDate } from "../src/phi/sanitize.js";
+
+const SSN = "512-84-3921";
+
+describe("scan targets", () => {
+  it("scans files respecting .gitignore, exits 1 on high findings and 0 when clean", () => {
+    const repo = makeRepo();
+    repo.write(".gitignore", "ignored/\n");
+    repo.write("notes/visit.txt", `Patient SSN ${SSN}\n`);
+    repo.write("ignored/secret.txt", `SSN ${SSN}\n`);
+    repo.write("clean.ts", "export const x = 1;\n");
+    const r = runCli(["scan", ".", "--format", "json"], { cwd: repo.dir });
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.findings.map((f: { file: string }) => f.file)).toEqual(["notes/visit.txt"]);
+    expect(r.stdout).not.toContain(SSN);
+    expect(runCli(["scan", "clean.ts"], { cwd: repo.dir }).code).toBe(0);
+    expect(runCli(["scan", "missing.txt"], { cwd: repo.dir }).code).toBe(2);
+  });
+
+  it("--staged reports only added lines with their line numbers; outside a repo exits 2", () => {
+    const repo = makeRepo();
+    repo.commit("chore: base", { "a.txt": `old ${SSN}\nline2\n` });
+    repo.write("a.txt", `old ${SSN}\nline2\nnew phone 617-432-8810\n`);
+    repo.git("add", "a.txt");
+    const r = runCli(["scan", "--staged", "--format", "json"], { cwd: repo.dir });
+    const f = JSON.parse(r.stdout).findings;
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ file: "a.txt", line: 3, category: "phone" });
+    const out = runCli(["scan", "--staged"], { cwd: makeTempDir() });
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("--diff and --history name the introducing commit with a rebase-stable fingerprint", () => {
+    const repo = makeRepo();
+    const base = repo.commit("chore: base", { "README.md": "hello\n" });
+    const bad = repo.commit("feat: notes", { "notes.txt": `hi\nSSN ${SSN}\n` });
+    repo.commit("docs: more", { "README.md": "hello\nworld\n" });
+    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    expect(diff).toHaveLength(1);
+    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    expect(hist).toHaveLength(1);
+    expect(hist[0]).toMatchObject({ commit: bad, file: "notes.txt", line: 2 });
+    // rebase: rewrite history (new SHAs), same finding fingerprint
+    repo.git("rebase", "-q", "--exec", "true", "--root", "--committer-date-is-author-date");
+    repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "docs: reworded");
+    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    expect(after[0].fingerprint).toBe(hist[0].fingerprint);
+    expect(runCli(["scan", "--diff", "nope..HEAD"], { cwd: repo.dir }).code).toBe(2);
+  });
+
+  it("reads stdin and jsonl batches", () => {
+    const r = runCli(["scan", "-", "--format", "json"], { input: `call 617-432-8810` });
+    expect(JSON.parse(r.stdout).findings[0].category).toBe("phone");
+    const j = runCli(["scan", "--input-format", "jsonl"], { input: `{"id":1,"text":"SSN ${SSN}"}\n{"id":"b","text":"nothing here"}\n` });
+    const lines = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.findings.length])).toEqual([[1, 1], ["b", 0]]);
+    expect(j.code).toBe(1);
+    const bad = runCli(["scan", "--input-format", "jsonl"], { input: `{"id":1}\n` });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/jsonl line 1/);
+  });
+
+  it("skips binary and oversized files, tolerates invalid UTF-8, and counts them", () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, "bin.dat"), Buffer.from([1, 2, 0, 3, ...Buffer.from(SSN)]));
+    writeFileSync(join(dir, "big.txt"), `SSN ${SSN}\n` + "x".repeat(5000));
+    writeFileSync(join(dir, "latin1.txt"), Buffer.concat([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from(` SSN ${SSN}\n`)]));
+    const r = runCli(["scan", ".", "--format", "json", "--max-file-size", "1000"], { cwd: dir });
+    const j = JSON.parse(r.stdout);
+    expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 1, files: 1 });
+    expect(j.findings[0].file).toBe("latin1.txt");
+  });
+});
+
+describe("suppression", () => {
+  it("inline allow, config allowlists, baseline and custom rules", () => {
+    const repo = makeRepo();
+    repo.write("a.txt", `SSN ${SSN} // gitops-health:allow\nSSN 423-76-1298\nTicket TKT-4821\n`);
+    repo.write(".gitops-health.yml", `scan:\n  allowlist:\n    regexes: ["^423-"]\n  customRules:\n    - id: ticket\n      pattern: "TKT-\\\\d{4}"\n      severity: high\n`);
+    const j = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir }).stdout);
+    expect(j.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["ticket"]);
+    expect(j.stats.suppressed).toBe(2);
+    const base = join(repo.dir, "baseline.txt");
+    expect(runCli(["scan", "a.txt", "--write-baseline", base], { cwd: repo.dir }).code).toBe(0);
+    expect(runCli(["scan", "a.txt", "--baseline", base], { cwd: repo.dir }).code).toBe(0);
+  });
+
+  it("reads gitleaks.toml rules", () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, "gitleaks.toml"), `title = "x"\n[[rules]]\nid = "acme-token"\ndescription = "Acme"\nregex = '''(?i)acme_[a-z0-9]{12}'''\nkeywords = ["acme_"]\n`);
+    writeFileSync(join(dir, "c.txt"), "token ACME_abcdef123456\n");
+    const j = JSON.parse(runCli(["scan", "c.txt", "--gitleaks-config", "gitleaks.toml", "--format", "json"], { cwd: dir }).stdout);
+    expect(j.findings[0].ruleId).toBe("gitleaks:acme-token");
+  });
+
+  it("rejects catastrophic user patterns and bounds execution", () => {
+    expect(catastrophic("(a+)+$")).toMatch(/nested/);
+    expect(() => compileUserPattern("evil", "(a+)+$")).toThrow(/catastrophically/);
+    const dir = makeTempDir();
+    writeFileSync(join(dir, ".gitops-health.yml"), `scan:\n  customRules:\n    - id: evil\n      pattern: "(a+)+$"\n`);
+    const r = runCli(["scan", "-"], { cwd: dir, input: "a".repeat(40) + "!" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/rule "evil"/);
+    // A pattern that slips past the check still only sees bounded lines.
+    const s = createScanner({ extraRules: [{ id: "slow", regex: /(x|x?)+y/, category: "custom", severity: "low" }] });
+    const t0 = Date.now();
+    s.scan("x".repeat(20000));
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it("malformed config exits 2 naming file, line and field", () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, ".gitops-health.yml"), "scan:\n  failOn: extreme\n");
+    const r = runCli(["scan", "-"], { cwd: dir, input: "x" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\.gitops-health\.yml:2: scan\.failOn:/);
+  });
+});
+
+describe("reports", () => {
+  it("SARIF validates against the official 2.1.0 schema; markdown masks values", () => {
+    const dir = makeTempDir();
+    writeFileSync(join(dir, "n.txt"), `Dr. Healey saw the patient, SSN ${SSN}, on 3/14/2023.\n`);
+    const sarif = JSON.parse(runCli(["scan", "n.txt", "--format", "sarif"], { cwd: dir }).stdout);
+    const schemaPath = createRequire(import.meta.url).resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+    addFormats(ajv);
+    const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")));
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    expect(sarif.runs[0].results.length).toBe(3);
+    expect(JSON.stringify(sarif)).not.toContain(SSN);
+    const md = runCli(["scan", "n.txt", "--format", "markdown"], { cwd: dir }).stdout;
+    expect(md).toMatch(/\| high \| us-ssn \| ssn \| 7 \|/);
+    expect(md).not.toContain("Healey");
+  });
+});
+
+describe("sanitize", () => {
+  it("dry run leaves the file, --write rewrites it atomically; hash tokens are stable across files", () => {
+    const dir = makeTempDir();
+    const a = join(dir, "a.txt");
+    const b = join(dir, "b.txt");
+    writeFileSync(a, `Patient SSN ${SSN}, seen 3/14/2023\n`);
+    writeFileSync(b, `Again ${SSN}\n`);
+    const dry = runCli(["sanitize", "a.txt"], { cwd: dir });
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toMatch(/DRY RUN/);
+    expect(readFileSync(a, "utf8")).toContain(SSN);
+    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } }).code).toBe(0);
+    const ta = readFileSync(a, "utf8");
+    const tb = readFileSync(b, "utf8");
+    const tok = /\[SSN:[0-9a-f]{10}\]/.exec(ta)![0];
+    expect(tb).toContain(tok);
+    expect(ta).not.toContain(SSN);
+    expect(runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "" } }).code).toBe(2);
+  });
+
+  it("synthetic mode: invalid-area SSNs, 555 phones and one date shift per document", () => {
+    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k", documentId: "doc1" });
+    expect(r.text).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
+    expect(r.text).toMatch(/555-01\d\d/);
+    const dates = [...r.text.matchAll(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g)].map((m) => Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!));
+    expect((dates[1]! - dates[0]!) / 86400000).toBe(14);
+    expect(shiftDate("2023-03-01", 1)).toBe("2023-03-02");
+  });
+});
+
+describe("hooks", () => {
+  it("installs a pre-commit hook that blocks a commit adding an SSN and refuses to clobber foreign hooks", () => {
+    const repo = makeRepo();
+    repo.commit("chore: init", { "a.txt": "x\n" });
+    const r = runCli(["hooks", "install", "--hook", "pre-commit"], { cwd: repo.dir });
+    expect(r.code).toBe(0);
+    const hook = join(repo.dir, ".git", "hooks", "pre-commit");
+    expect(statSync(hook).mode & 0o111).not.toBe(0);
+    repo.write("leak.txt", `SSN ${SSN}\n`);
+    repo.git("add", "leak.txt");
+    const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
+    expect(c.status).not.toBe(0);
+    expect(c.stderr).toMatch(/us-ssn/);
+    repo.write("leak.txt", "nothing\n");
+    repo.git("add", "leak.txt");
+    expect(spawnSync("git", ["commit", "-qm", "feat: fine"], { cwd: repo.dir }).status).toBe(0);
+    writeFileSync(join(repo.dir, ".git", "hooks", "commit-msg"), "#!/bin/sh\nexit 0\n");
+    expect(runCli(["hooks", "install", "--hook", "commit-msg"], { cwd: repo.dir }).code).toBe(2);
+    expect(runCli(["hooks", "uninstall"], { cwd: repo.dir }).code).toBe(0);
+    expect(existsSync(hook)).toBe(false);
+    void execFileSync;
+  });
+});
