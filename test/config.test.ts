@@ -66,3 +66,11 @@ describe("CLI conventions", () => {
     expect(runCli(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+import { DEFAULT_CONFIG } from "../src/config/fast.js";
+import { Config as ConfigSchema } from "../src/config/schema.js";
+describe("fast config path", () => {
+  it("DEFAULT_CONFIG equals the schema defaults", () => {
+    expect(DEFAULT_CONFIG).toEqual(ConfigSchema.parse({}));
+  });
+});

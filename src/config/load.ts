@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join, dirname, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { findConfigFile } from "./find.js";
 import { LineCounter, parseDocument, isNode } from "yaml";
 import type { ZodError } from "zod";
 import { Config, CONFIG_FILE_NAME } from "./schema.js";
@@ -11,17 +12,7 @@ export interface LoadedConfig {
   file?: string;
 }
 
-/** Find `.gitops-health.yml` in `start` or its ancestors (stops at the filesystem root). */
-export function findConfigFile(start: string): string | undefined {
-  let dir = resolve(start);
-  for (;;) {
-    const candidate = join(dir, CONFIG_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
+export { findConfigFile };
 
 /** Load and validate the config; any problem is a UserError naming file, line and field. */
 export function loadConfig(options: { cwd?: string; file?: string } = {}): LoadedConfig {

@@ -76,6 +76,8 @@ interface RegexRule {
   window?: number;
   /** user-supplied: run line by line, skipping lines longer than MAX_USER_RULE_LINE */
   perLine?: boolean;
+  /** the match always contains this character: only look around its occurrences */
+  atChar?: string;
 }
 
 /** User rules never see more than this many characters at once, bounding any backtracking. */
@@ -111,7 +113,7 @@ const RULES: RegexRule[] = [
   { id: "twilio-key", category: "secret", kind: "secret", re: /\bSK[0-9a-f]{32}\b/g, severity: "medium", confidence: 0.6, gate: (t) => t.includes("SK"), context: /twilio/i, window: 200 },
   { id: "jwt", category: "secret", kind: "secret", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("eyJ"), validate: (s) => jwtHeaderValid(s) },
   { id: "connection-string-password", category: "secret", kind: "secret", re: /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|jdbc:[a-z]+):\/\/[^\s:/@'"]+:([^\s@/'"]{3,})@[^\s'"]+/gi, group: 1, severity: "high", confidence: 0.9, gate: (t) => t.includes("://"), validate: (pw) => !v.looksLikePlaceholder(pw) && !/^\$|^%|^\{/.test(pw) },
-  { id: "generic-secret", category: "secret", kind: "secret", re: /\b[\w.-]*(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key)[\w.-]*["']?\s*(?::|=|=>|:=)\s*["']([A-Za-z0-9_\-+/=.~!@#$%^&*]{16,})["']/gi, group: 1, severity: "high", confidence: 0.7, gate: (t) => CTX_SECRET.test(t), validate: (s) => !v.looksLikePlaceholder(s) && v.shannonEntropy(s) >= 3.5 && /\d/.test(s) && /[A-Za-z]/.test(s) },
+  { id: "generic-secret", category: "secret", kind: "secret", re: /^[\w.-]*["']?\s*(?::|=|=>|:=)\s*["']([A-Za-z0-9_\-+/=.~!@#$%^&*]{16,})["']/g, group: 1, severity: "high", confidence: 0.7, gate: (t) => CTX_SECRET.test(t), context: /(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key)/, window: 40, validate: (s) => !v.looksLikePlaceholder(s) && v.shannonEntropy(s) >= 3.5 && /\d/.test(s) && /[A-Za-z]/.test(s) },
 
   // --- direct identifiers with check digits or strict formats
   { id: "us-ssn", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (_s, m) => {
@@ -132,12 +134,13 @@ const RULES: RegexRule[] = [
   { id: "dea-number", category: "license", hipaa: 11, kind: "phi", re: /\b[A-Z][A-Z9]\d{7}\b/g, severity: "high", confidence: 0.85, gate: hasDigit, validate: (s) => v.deaValid(s) && !/^(?:AB1234563|BB1388568)$/.test(s) },
   { id: "npi", category: "license", hipaa: 11, kind: "phi", re: /\b[12]\d{9}\b/g, severity: "medium", confidence: 0.75, gate: (t) => /\bnpi\b/i.test(t), context: /\b(?:npi|national provider)\b/i, window: 30, validate: (s) => v.npiValid(s) },
   { id: "license-number", category: "license", hipaa: 11, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,3}-?\d[A-Z0-9-]{4,14}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_LICENSE.test(t), context: CTX_LICENSE, window: 30 },
-  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
+  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["prose"], gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
+  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["code"], gate: (t) => /vin|vehicle/i.test(t), context: /\b(?:vin|vehicle)/i, window: 40, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
   { id: "udi", category: "device-id", hipaa: 13, kind: "phi", re: /\(01\)\d{14}(?:\(1[17]\)\d{6}|\(10\)[\w-]{1,20}|\(21\)[\w-]{1,20})+/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("(01)") },
   { id: "device-serial", category: "device-id", hipaa: 13, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,24}\b/g, severity: "medium", confidence: 0.6, gate: (t) => CTX_DEVICE.test(t), context: CTX_DEVICE, window: 25 },
 
   // --- contact identifiers
-  { id: "email", category: "email", hipaa: 6, kind: "phi", re: /\b[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.95, gate: (t) => t.includes("@"), validate: (s) => {
+  { id: "email", category: "email", hipaa: 6, kind: "phi", re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g, atChar: "@", severity: { code: "low", prose: "high" }, confidence: 0.95, gate: (t) => t.includes("@"), validate: (s) => {
       if (/\.(?:png|jpe?g|gif|svg|webp|js|css)$/i.test(s)) return false;
       return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s) ? "sample" : true;
     } },
@@ -146,17 +149,17 @@ const RULES: RegexRule[] = [
       if (exch === "555" && /^01\d\d$/.test(m[4]!)) return "sample";
       return true;
     } },
-  { id: "intl-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.7, gate: (t) => t.includes("+"), validate: (s) => {
+  { id: "intl-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.7, profiles: ["prose"], gate: (t) => t.includes("+"), validate: (s) => {
       const d = s.replace(/\D/g, "");
       return d.length >= 9 && d.length <= 15;
     } },
   { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
-  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|number|whatsapp|sms|text)\b[^\n\d]{0,12}$/i, window: 24, validate: (s) => {
+  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|number|whatsapp|sms|text)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
       const d = s.replace(/\D/g, "").length;
       return d >= 7 && d <= 15;
     } },
   { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
-  { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
+  { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
   { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
   { id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*(?:patient|mrn|member|chart)[_-]?(?:id)?[=/][A-Za-z0-9-]{4,}/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://") },
 
@@ -185,6 +188,25 @@ const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|s
 
 function detectDates(text: string, profile: Profile, out: Candidate[]): void {
   if (!hasDigit(text)) return;
+  if (profile === "code") {
+    // Source code: only dates right after a date-of-a-person word; scan those windows only.
+    const anchor = new RegExp(DATE_CONTEXT.source, "gi");
+    let lastEnd = 0;
+    for (const a of text.matchAll(anchor)) {
+      const from = Math.max(a.index + a[0].length, lastEnd);
+      const windowText = text.slice(from, from + 60);
+      if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) continue;
+      const inner: Candidate[] = [];
+      detectDatesIn(windowText, "prose-window", inner);
+      for (const c of inner) out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
+      lastEnd = from + 60;
+    }
+    return;
+  }
+  detectDatesIn(text, profile, out);
+}
+
+function detectDatesIn(text: string, profile: Profile | "prose-window", out: Candidate[]): void {
   const push = (start: number, end: number, severity: Severity, confidence: number) =>
     out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start, end, severity, confidence });
   const contextual = (start: number) => DATE_CONTEXT.test(text.slice(Math.max(0, start - 40), start));
@@ -484,6 +506,7 @@ export class Scanner {
   private readonly rules: RegexRule[];
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
+  private readonly anchors = new Map<string, RegExp>();
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
@@ -519,6 +542,14 @@ export class Scanner {
         this.runPerLine(rule, text, profile, out);
         continue;
       }
+      if (rule.context) {
+        this.runAnchored(rule, text, profile, out);
+        continue;
+      }
+      if (rule.atChar) {
+        this.runAroundChar(rule, text, profile, out);
+        continue;
+      }
       rule.re.lastIndex = 0;
       let m: RegExpExecArray | null;
       while ((m = rule.re.exec(text)) !== null) {
@@ -529,7 +560,6 @@ export class Scanner {
         const value = rule.group !== undefined ? m[rule.group] : m[0];
         if (value === undefined) continue;
         const start = rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index;
-        if (rule.context && !rule.context.test(text.slice(Math.max(0, start - (rule.window ?? 30)), start))) continue;
         let synthetic = false;
         if (rule.validate) {
           const ok = rule.validate(value, m, text);
@@ -548,6 +578,77 @@ export class Scanner {
       for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
     }
     return resolveOverlaps(out);
+  }
+
+  /**
+   * Rules that need context words run only near those words: find each context match, then
+   * look for the value in the following window. Context words are rare, so this is far
+   * cheaper than running a generic value pattern over the whole text.
+   */
+  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+    const window = rule.window ?? 30;
+    anchor.lastIndex = 0;
+    let a: RegExpExecArray | null;
+    let lastStart = -1;
+    while ((a = anchor.exec(text)) !== null) {
+      const from = a.index + a[0].length;
+      const sliceStart = Math.max(0, from - 1);
+      const slice = text.slice(sliceStart, from + window + 64);
+      rule.re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = rule.re.exec(slice)) !== null) {
+        if (m[0].length === 0) {
+          rule.re.lastIndex++;
+          continue;
+        }
+        const value = rule.group !== undefined ? m[rule.group] : m[0];
+        if (value === undefined) continue;
+        const start = sliceStart + (rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index);
+        if (start - from > window) break;
+        if (start <= lastStart || start < from) continue;
+        // A match that runs past the slice may be cut short: re-run it on the full text.
+        let synthetic = false;
+        if (rule.validate) {
+          const ok = rule.validate(value, m, text);
+          if (ok === false) continue;
+          synthetic = ok === "sample";
+        }
+        lastStart = start;
+        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+      }
+      if (a[0].length === 0) anchor.lastIndex++;
+    }
+  }
+
+  /** Run `rule.re` only on a window around each occurrence of `rule.atChar`. */
+  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+    let lastEnd = -1;
+    for (let at = text.indexOf(rule.atChar!); at !== -1; at = text.indexOf(rule.atChar!, at + 1)) {
+      if (at < lastEnd) continue;
+      const from = Math.max(0, at - 70);
+      const slice = text.slice(from, at + 260);
+      rule.re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = rule.re.exec(slice)) !== null) {
+        const start = from + m.index;
+        const end = start + m[0].length;
+        if (start > at || end <= at) continue;
+        // a match starting at the window edge may be truncated on the left: extend it
+        if (m.index === 0 && from > 0 && /[A-Za-z0-9._%+-]/.test(text[from - 1]!)) break;
+        let synthetic = false;
+        if (rule.validate) {
+          const ok = rule.validate(m[0], m, text);
+          if (ok === false) break;
+          synthetic = ok === "sample";
+        }
+        lastEnd = end;
+        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+        break;
+      }
+    }
   }
 
   private runPerLine(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {

@@ -4,7 +4,6 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import picomatch from "picomatch";
 import ignore from "ignore";
-import { z } from "zod";
 import { Scanner, type ExtraRule } from "../phi/engine.js";
 import type { Finding } from "../phi/types.js";
 import type { Config } from "../config/schema.js";
@@ -299,11 +298,15 @@ export function scanHistory(options: ScanOptions & { rev?: string } = {}): Promi
   return scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, options.rev ?? "HEAD"], { ...options, cwd: root, firstOccurrence: true });
 }
 
-const JsonlInput = z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
+async function jsonlSchema() {
+  const { z } = await import("zod");
+  return z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
+}
 
 /** Batch mode: one JSON object a line in, one a line out. */
 export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions = {}): Promise<{ records: number; findings: number }> {
   const { scanner, suppressed } = prepare(options);
+  const JsonlInput = await jsonlSchema();
   let n = 0;
   let total = 0;
   const rl = createInterface({ input, crlfDelay: Infinity });

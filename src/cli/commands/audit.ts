@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { parseFormat, say, writeJson, writeOut, progress, color } from "../output.js";
-import { loadConfig } from "../../config/load.js";
+import { loadConfigFast } from "../../config/fast.js";
 
 interface Common {
   ledger?: string;
@@ -18,14 +18,14 @@ export function register(program: Command): void {
 
   const open = async (opts: Common) => {
     const { openLedger } = await import("../../audit/index.js");
-    const { config } = loadConfig({ file: program.opts().config as string | undefined });
+    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
     const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location);
     for (const w of ledger.warnings) say(color.yellow(`warning: ledger ${ledger.location}: ${w}`));
     return ledger;
   };
   const keyFile = async (opts: Common) => {
     const { defaultKeyFile } = await import("../../audit/keys.js");
-    const { config } = loadConfig({ file: program.opts().config as string | undefined });
+    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
     return defaultKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile);
   };
 

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../core/fs.js";
 import { UserError } from "../../core/errors.js";
-import { Severity } from "../../config/schema.js";
-import { loadConfig } from "../../config/load.js";
+import { loadConfigFast } from "../../config/fast.js";
 import { packageVersion } from "../../core/paths.js";
 import { color, parseFormat, progress, readStdin, say, writeOut } from "../output.js";
 
@@ -41,9 +40,9 @@ export function register(program: Command): void {
       const format = parseFormat(flags.format, ["text", "json", "sarif", "markdown"] as const, "text");
       const modes = [flags.staged, flags.diff !== undefined, flags.history, paths.length > 0].filter(Boolean).length;
       if (modes > 1) throw new UserError("give one target: paths, --staged, --diff A..B or --history");
-      const { config } = loadConfig({ file: program.opts().config as string | undefined });
-      const failOnParsed = Severity.safeParse(flags.failOn ?? config.scan.failOn);
-      if (!failOnParsed.success) throw new UserError(`--fail-on must be low, medium or high, got "${flags.failOn}"`);
+      const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+      const failOn = flags.failOn ?? config.scan.failOn;
+      if (failOn !== "low" && failOn !== "medium" && failOn !== "high") throw new UserError(`--fail-on must be low, medium or high, got "${flags.failOn}"`);
       const maxFileSize = flags.maxFileSize === undefined ? undefined : Number(flags.maxFileSize);
       if (maxFileSize !== undefined && !(Number.isInteger(maxFileSize) && maxFileSize > 0)) throw new UserError("--max-file-size must be a positive number of bytes");
       const scan = await import("../../scan/index.js");
@@ -78,7 +77,7 @@ export function register(program: Command): void {
       else if (format === "sarif") writeOut(report.formatSarif(result, packageVersion()));
       else if (format === "markdown") writeOut(report.formatMarkdown(result));
       else say(report.formatText(result, color));
-      const failing = result.findings.filter((f) => report.severityAtLeast(f.severity, failOnParsed.data));
+      const failing = result.findings.filter((f) => report.severityAtLeast(f.severity, failOn));
       if (failing.length > 0 && !flags.exitZero) process.exitCode = 1;
     });
 }
