@@ -34,5 +34,12 @@ export type { RiskResult, RiskLevel } from "./risk/index.js";
 
 // commit and llm
 
+export { generateCommitMessages } from "./commit/generate-service.js";
+export type { Candidate, GenerateOptions, GenerateResult } from "./commit/generate-service.js";
+export { generateOffline, formatMessage, formatHeader } from "./commit/generate.js";
+export type { CommitMessage, Inference } from "./commit/generate.js";
+export { Vocabulary, parseHeader } from "./commit/history.js";
+export { loadLintSetup, lintMessage, repairMessage } from "./commit/commitlint.js";
+
 // guard: run and approve
 
