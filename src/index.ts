@@ -40,6 +40,8 @@ export { generateOffline, formatMessage, formatHeader } from "./commit/generate.
 export type { CommitMessage, Inference } from "./commit/generate.js";
 export { Vocabulary, parseHeader } from "./commit/history.js";
 export { loadLintSetup, lintMessage, repairMessage } from "./commit/commitlint.js";
+export { callModel, LlmRefusedError, LlmCallError, redactWithPlaceholders, restorePlaceholders, resolveProviderSettings, createLanguageModel } from "./llm/index.js";
+export type { LlmCallOptions, LlmCallResult, ProviderSettings, ProviderName } from "./llm/index.js";
 
 // guard: run and approve
 

@@ -140,7 +140,12 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   const candidates: Candidate[] = [];
   for (const m of messages) {
     const withTrailers: CommitMessage = { ...m, trailers: [...m.trailers.filter(([k]) => !facts.trailers.some(([t]) => t === k)), ...facts.trailers] };
-    const c = await ensureCompliant(withTrailers, ctx.lint);
+    let c = await ensureCompliant(withTrailers, ctx.lint);
+    if (!c.lint.valid && provider !== "offline") {
+      notes.push(`model candidate "${formatHeader(m)}" fails commitlint even after repair; replaced by the offline message`);
+      const offline = generateOffline(ctx.change, ctx.vocab).message;
+      c = await ensureCompliant({ ...offline, trailers: facts.trailers }, ctx.lint);
+    }
     candidates.push({ text: c.text, header: formatHeader(c.message), message: c.message, lint: c.lint, repaired: c.repaired, source: provider });
   }
   return { candidates, inference, ...facts, notes, lintConfig: ctx.lint.source, provider, model, omitted };
