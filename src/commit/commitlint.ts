@@ -75,6 +75,8 @@ async function conventionalRules(): Promise<LintRules> {
  * @commitlint/config-conventional. A config that cannot be loaded is a UserError naming it.
  */
 export async function loadLintSetup(root: string): Promise<LintSetup> {
+  // Start loading the linter now; it is needed right after generation.
+  import("@commitlint/lint").catch(() => undefined);
   const found = findCommitlintConfig(root);
   if (!found) return { source: "@commitlint/config-conventional", rules: await conventionalRules(), parserOpts: PARSER_OPTS };
   const { default: load } = await import("@commitlint/load");

@@ -21,6 +21,8 @@ export interface Candidate {
 
 export interface GenerateOptions {
   cwd: string;
+  /** Repository top level when the caller already knows it (saves a git call). */
+  root?: string;
   configFile?: string;
   /** "offline" (default) or a provider name; overrides config and env. */
   provider?: string;
@@ -63,11 +65,11 @@ function currentBranch(cwd: string): string | undefined {
 }
 
 /** Trailers computed from facts: risk engine, scanner + critical paths, control catalog, branch. */
-export async function computeTrailers(ctx: ChangeContext, symbols: string[]): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
+export async function computeTrailers(ctx: ChangeContext, symbols: string[], pendingRisk?: Promise<RiskResult>): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
   const notes: string[] = [];
   let risk: GenerateResult["risk"];
   try {
-    const r = await scoreChange({ cwd: ctx.root, staged: true });
+    const r = await (pendingRisk ?? scoreChange({ cwd: ctx.root, staged: true }));
     risk = { score: r.score, level: r.level, model: r.model };
   } catch (err) {
     notes.push(`risk engine unavailable: ${(err as Error).message.split("\n")[0]}`);
@@ -83,8 +85,8 @@ export async function computeTrailers(ctx: ChangeContext, symbols: string[]): Pr
   return { trailers, phi, risk, compliance, ticket, notes };
 }
 
-export async function loadChangeContext(cwd: string, configFile?: string): Promise<ChangeContext> {
-  const root = gitSync(["rev-parse", "--show-toplevel"], { cwd }).trim();
+export async function loadChangeContext(cwd: string, configFile?: string, knownRoot?: string): Promise<ChangeContext> {
+  const root = knownRoot ?? gitSync(["rev-parse", "--show-toplevel"], { cwd }).trim();
   const [{ config }, change, vocab, lint] = await Promise.all([
     Promise.resolve(loadConfig({ cwd: root, file: configFile })),
     collectStaged(root),
@@ -115,11 +117,15 @@ export function offlineCandidates(ctx: ChangeContext, n: number): { messages: Co
 
 /** Generate `n` candidate messages for the staged change, each checked (and repaired) with commitlint. */
 export async function generateCommitMessages(options: GenerateOptions): Promise<GenerateResult> {
-  const ctx = await loadChangeContext(options.cwd, options.configFile);
+  const root = options.root ?? gitSync(["rev-parse", "--show-toplevel"], { cwd: options.cwd }).trim();
+  // The risk engine runs its own git commands: start it while the change is being read.
+  const pendingRisk = scoreChange({ cwd: root, staged: true });
+  pendingRisk.catch(() => undefined);
+  const ctx = await loadChangeContext(options.cwd, options.configFile, root);
   const n = Math.max(1, options.n ?? 1);
   const provider = options.provider ?? process.env.GITOPS_HEALTH_LLM_PROVIDER ?? ctx.config.llm.provider;
   const f = extractFeatures(ctx.change);
-  const facts = await computeTrailers(ctx, f.changedSymbols);
+  const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk);
   const notes = [...facts.notes];
   let messages: CommitMessage[];
   let inference: Inference;

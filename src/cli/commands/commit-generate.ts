@@ -41,9 +41,9 @@ export function registerGenerate(commit: Command): void {
       const configFile = (cmd.optsWithGlobals() as { config?: string }).config;
       const cwd = process.cwd();
       const { requireRepoRoot } = await import("../../git/exec.js");
-      requireRepoRoot(cwd, "commit generate");
+      const root = requireRepoRoot(cwd, "commit generate");
       const { generateCommitMessages } = await import("../../commit/generate-service.js");
-      const run = () => generateCommitMessages({ cwd, configFile, provider: flags.provider, model: flags.model ?? process.env.GITOPS_HEALTH_LLM_MODEL, n });
+      const run = () => generateCommitMessages({ cwd, root, configFile, provider: flags.provider, model: flags.model ?? process.env.GITOPS_HEALTH_LLM_MODEL, n });
 
       if (flags.hook !== undefined) {
         const { runHook } = await import("../../commit/generate-hook.js");
