@@ -116,6 +116,24 @@ describe("offline type inference on real staged changes", () => {
   });
 });
 
+describe("dependency updates follow the repository's convention", () => {
+  it("a repo mixing fix(deps) and chore(deps) gets fix for runtime and chore for dev dependencies", async () => {
+    const r = baseRepo();
+    r.commit("chore: dev deps", { "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.0.0" } }, null, 2) + "\n" });
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 4; i++) {
+      vocab.add(`fix(deps): update runtime ${i}`, ["package.json", "package-lock.json"]);
+      vocab.add(`chore(deps): update dev ${i}`, ["package.json", "package-lock.json"]);
+    }
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    expect((await inferStaged(r, vocab)).message.type).toBe("chore");
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    const { message, inference } = await inferStaged(r, vocab);
+    expect(message.type).toBe("fix");
+    expect(inference.reasons.join(" ")).toMatch(/dependencies/);
+  });
+});
+
 describe("trailers are computed from facts", () => {
   it("PHI on added lines, critical path, compliance code from the path and Refs from the branch", async () => {
     const r = baseRepo();

@@ -144,10 +144,10 @@ describe("prompt budget", () => {
     const big = Array.from({ length: 400 }, (_, i) => `line ${i} of a long change`);
     const change = {
       files: [
-        { path: "package-lock.json", oldPath: null, status: "modified" as const, binary: false, added: ["{}"], removed: [], contexts: [] },
-        { path: "logo.png", oldPath: null, status: "added" as const, binary: true, added: [], removed: [], contexts: [] },
-        { path: "src/big.ts", oldPath: null, status: "modified" as const, binary: false, added: big, removed: [], contexts: [] },
-        { path: "src/small.ts", oldPath: null, status: "modified" as const, binary: false, added: ["return x;"], removed: ["return y;"], contexts: ["function small()"] },
+        { path: "package-lock.json", oldPath: null, status: "modified" as const, binary: false, added: ["{}"], removed: [], contexts: [], addedAt: [] },
+        { path: "logo.png", oldPath: null, status: "added" as const, binary: true, added: [], removed: [], contexts: [], addedAt: [] },
+        { path: "src/big.ts", oldPath: null, status: "modified" as const, binary: false, added: big, removed: [], contexts: [], addedAt: big.map((_, i) => i + 1) },
+        { path: "src/small.ts", oldPath: null, status: "modified" as const, binary: false, added: ["return x;"], removed: ["return y;"], contexts: ["function small()"], addedAt: [1] },
       ],
     };
     const d = budgetDiff(change, 500);

@@ -1,5 +1,5 @@
 import { DiffParser } from "../git/diff.js";
-import { gitLines, type GitOptions } from "../git/exec.js";
+import { git, gitLines, type GitOptions } from "../git/exec.js";
 
 /** One file of a change, as the generator sees it (line texts only, no context lines). */
 export interface FileChange {
@@ -11,6 +11,10 @@ export interface FileChange {
   removed: string[];
   /** Function context git printed on hunk headers (`@@ ... @@ function foo()`), de-duplicated. */
   contexts: string[];
+  /** New-side line numbers of `added`. */
+  addedAt: number[];
+  /** package.json only: the sections (dependencies, devDependencies...) holding the added lines. */
+  manifestSections?: string[];
 }
 
 export interface ChangeSet {
@@ -18,17 +22,21 @@ export interface ChangeSet {
 }
 
 /** Collect a ChangeSet from any `git diff`-like command (staged diff, `git diff A B`). */
-export async function collectChanges(args: string[], options: GitOptions = {}): Promise<ChangeSet> {
+export async function collectChanges(args: string[], options: GitOptions & { blobRev?: string } = {}): Promise<ChangeSet> {
   const files: FileChange[] = [];
   const byKey = new Map<string, FileChange>();
   let current: FileChange | undefined;
   const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       const path = e.newPath ?? e.oldPath ?? "";
-      current = { path, oldPath: e.oldPath, status: e.status, binary: e.binary, added: [], removed: [], contexts: [] };
+      current = { path, oldPath: e.oldPath, status: e.status, binary: e.binary, added: [], removed: [], contexts: [], addedAt: [] };
       files.push(current);
       byKey.set(path, current);
-    } else if (e.kind === "added") byKey.get(e.path)?.added.push(e.text);
+    } else if (e.kind === "added") {
+      const f = byKey.get(e.path);
+      f?.added.push(e.text);
+      f?.addedAt.push(e.line);
+    }
     else if (e.kind === "removed") byKey.get(e.path)?.removed.push(e.text);
   });
   let pendingContext: string | undefined;
@@ -45,15 +53,43 @@ export async function collectChanges(args: string[], options: GitOptions = {}): 
     }
   }
   parser.end();
+  if (options.blobRev !== undefined) await annotateManifests(files, options.blobRev, options);
   return { files };
+}
+
+/** For package.json files, which top-level sections the added lines fall in (one git call each). */
+async function annotateManifests(files: FileChange[], rev: string, options: GitOptions): Promise<void> {
+  for (const f of files) {
+    if (!/(^|\/)package\.json$/.test(f.path) || f.addedAt.length === 0 || f.binary) continue;
+    let text: string;
+    try {
+      text = await git(["show", `${rev}:${f.path}`], { cwd: options.cwd });
+    } catch {
+      continue;
+    }
+    const sectionAt = manifestSectionsByLine(text);
+    f.manifestSections = [...new Set(f.addedAt.map((n) => sectionAt[n - 1] ?? ""))].filter(Boolean);
+  }
+}
+
+/** Top-level key enclosing each line of a pretty-printed JSON object (index = line - 1). */
+export function manifestSectionsByLine(text: string): (string | undefined)[] {
+  const out: (string | undefined)[] = [];
+  let current: string | undefined;
+  for (const line of text.split("\n")) {
+    const top = /^ {2}"([^"]+)"\s*:|^\t"([^"]+)"\s*:/.exec(line);
+    if (top) current = top[1] ?? top[2];
+    out.push(current);
+  }
+  return out;
 }
 
 /** The staged change (what `git commit` would record). */
 export function collectStaged(cwd: string): Promise<ChangeSet> {
-  return collectChanges(["diff", "--cached", "-M", "--no-ext-diff", "-U0"], { cwd });
+  return collectChanges(["diff", "--cached", "-M", "--no-ext-diff", "-U0"], { cwd, blobRev: "" });
 }
 
 /** The change a historical commit introduced (first parent; root commits against the empty tree). */
 export function collectCommit(cwd: string, sha: string): Promise<ChangeSet> {
-  return collectChanges(["show", "-M", "--no-ext-diff", "-U0", "--format=", "--first-parent", sha], { cwd });
+  return collectChanges(["show", "-M", "--no-ext-diff", "-U0", "--format=", "--first-parent", sha], { cwd, blobRev: sha });
 }

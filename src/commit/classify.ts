@@ -12,7 +12,7 @@ const TOOLING = /(^|\/)(\.eslintrc[^/]*|eslint\.config\.\w+|\.prettierrc[^/]*|pr
 const DOCS_EXT = /\.(md|mdx|markdown|rst|adoc|txt)$/i;
 const DOCS_DIR = /(^|\/)(docs?|documentation|guide|website)\//i;
 const DOCS_NAMES = /(^|\/)(LICENSE|LICENCE|NOTICE|AUTHORS|CONTRIBUTORS|CHANGELOG|README)[^/]*$/i;
-const TEST = [/(^|\/)(__tests__|__mocks__|__snapshots__|__fixtures__|tests?|spec|specs|e2e|playground|fixtures|testdata|testing)\//i, /\.(test|spec|e2e-spec|e2e)\.[cm]?[jt]sx?$/, /(^|\/)test_[^/]+\.py$/, /_test\.(go|py|rb)$/, /\.snap$/];
+const TEST = [/(^|\/)(__tests__|__mocks__|__snapshots__|__fixtures__|tests?|spec|specs|e2e|playground|fixtures|testdata|testing)\//i, /[._](test|spec|e2e-spec|e2e)\.[cm]?[jt]sx?$/, /(^|\/)test_[^/]+\.py$/, /_test\.(go|py|rb)$/, /\.snap$/];
 const GENERATED = /(^|\/)(dist|build|out|vendor|node_modules|coverage)\/|\.min\.(js|css)$|\.map$|(^|\/)(generated|__generated__)\/|\.(pb|gen)\.[a-z]+$/;
 const SOURCE = /\.(c|h|cc|cpp|hpp|cs|go|rs|java|kt|kts|scala|swift|m|mm|rb|py|php|js|jsx|mjs|cjs|ts|tsx|mts|cts|vue|svelte|astro|dart|ex|exs|erl|clj|hs|ml|lua|r|jl|sql|sh|bash|zsh|ps1|css|scss|sass|less|html|hbs|ejs|graphql|proto)$/i;
 
@@ -20,7 +20,9 @@ export function classifyPath(path: string): FileKind {
   if (CI.some((r) => r.test(path))) return "ci";
   if (LOCK.test(path)) return "lock";
   if (GENERATED.test(path)) return "generated";
-  // Test directories win over docs extensions (fixtures are often .md/.txt).
+  // Manifests are build inputs wherever they live; test directories win over docs extensions
+  // (fixtures are often .md/.txt).
+  if (MANIFEST.test(path) && !/(^|\/)(fixtures?|__fixtures__|playground|testdata)\//.test(path)) return "manifest";
   if (TEST.some((r) => r.test(path))) return "test";
   if (DOCS_NAMES.test(path) || DOCS_EXT.test(path) || DOCS_DIR.test(path)) return "docs";
   if (MANIFEST.test(path)) return "manifest";

@@ -1,6 +1,6 @@
 import type { ChangeSet, FileChange } from "./changes.js";
 import { classifyPath, isDependencyLine, type FileKind } from "./classify.js";
-import { kindSignature, structuralScope, type Vocabulary } from "./history.js";
+import { DEPS_KEY, kindSignature, structuralScope, type Vocabulary } from "./history.js";
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
 export const COMMIT_TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"] as const;
@@ -98,12 +98,14 @@ export interface ChangeFeatures {
   newSourceFiles: FileChange[];
   guardLines: number;
   dependencyOnly: boolean;
+  /** package.json sections the dependency changes are in. */
+  dependencySections: string[];
   whitespaceOnly: boolean;
   pureRenames: number;
   perfHint: boolean;
 }
 
-const isCode = (k: FileKind) => k === "source" || k === "other";
+const isCode = (k: FileKind) => k === "source";
 
 export function extractFeatures(change: ChangeSet): ChangeFeatures {
   const files = change.files;
@@ -122,11 +124,23 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     }
     for (const s of declared([...f.added, ...f.removed], ANY_DECL)) if (!changedSymbols.includes(s)) changedSymbols.push(s);
   }
-  const manifests = files.filter((f) => kinds.get(f) === "manifest");
+  // Dependency updates: manifests whose changed lines are all version specs, and lockfiles; a
+  // lockfile change may carry a few lines of adaptation elsewhere. (Workflow action pins stay
+  // with the CI habit: repositories label them differently from package updates.)
+  const meaningful = (f: FileChange) => [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l));
+  const depsFile = (f: FileChange) => {
+    const k = kinds.get(f)!;
+    if (k === "lock") return true;
+    if (k === "manifest") return meaningful(f).every(isDependencyLine);
+    return false;
+  };
+  const depFiles = files.filter(depsFile);
+  const rest = files.filter((f) => !depsFile(f));
+  const restChurn = rest.reduce((n, f) => n + f.added.length + f.removed.length, 0);
   const dependencyOnly =
-    manifests.length > 0 &&
-    files.every((f) => ["manifest", "lock"].includes(kinds.get(f)!)) &&
-    manifests.every((f) => [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l)).every(isDependencyLine));
+    depFiles.length > 0 &&
+    !files.some((f) => kinds.get(f) === "manifest" && !depsFile(f)) &&
+    (rest.length === 0 || (depFiles.some((f) => kinds.get(f) === "lock") && restChurn <= 20));
   return {
     files,
     kinds,
@@ -140,6 +154,7 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     newSourceFiles: source.filter((f) => f.status === "added"),
     guardLines: [...added, ...removed].filter((l) => GUARD.test(l)).length,
     dependencyOnly,
+    dependencySections: [...new Set(files.flatMap((f) => f.manifestSections ?? []))].filter((x) => /ependencies$/.test(x)),
     whitespaceOnly: source.length > 0 && source.every(whitespaceOnly),
     pureRenames: source.filter((f) => f.status === "renamed" && f.added.length + f.removed.length <= 4).length,
     perfHint: added.some((l) => PERF.test(l)),
@@ -155,22 +170,39 @@ function only(f: ChangeFeatures, ...allowed: FileKind[]): boolean {
 /** Conventional Commits type from the change's files and lines, refined by the repo's habits. */
 export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string; reasons: string[] } {
   const reasons: string[] = [];
-  const habit = (fallback: string, why: string) => {
-    const learned = vocab?.conventionalType(f.signature);
+  const habit = (fallback: string, why: string, key = f.signature) => {
+    const learned = vocab?.conventionalType(key);
     if (learned && learned !== fallback && (COMMIT_TYPES as readonly string[]).includes(learned)) {
-      reasons.push(`${why}; this repository labels "${f.signature}" changes "${learned}"`);
+      reasons.push(`${why}; this repository labels "${key}" changes "${learned}"`);
       return { type: learned, reasons };
     }
     reasons.push(why);
     return { type: fallback, reasons };
   };
   if (f.files.length === 0) return habit("chore", "empty change");
+  if (f.dependencyOnly) {
+    // One clear habit wins; a repository mixing types for dependency updates usually follows the
+    // Renovate/semantic-release convention: runtime dependencies ship to users (fix), dev ones do not (chore).
+    const counts = vocab?.dependencyTypes() ?? {};
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const [top, n] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+    const mixed = (counts.fix ?? 0) >= 2 && (counts.chore ?? 0) >= 2;
+    if (mixed && f.dependencySections.length > 0) {
+      const runtime = f.dependencySections.some((s) => s === "dependencies" || s === "optionalDependencies" || s === "peerDependencies");
+      reasons.push(`dependency versions only, in ${f.dependencySections.join(", ")}; this repository types runtime dependency updates fix and dev ones chore`);
+      return { type: runtime ? "fix" : "chore", reasons };
+    }
+    if (total >= 3 && top && n / total >= 0.5 && (COMMIT_TYPES as readonly string[]).includes(top)) {
+      reasons.push(`dependency versions only; this repository labels dependency updates "${top}"`);
+      return { type: top, reasons };
+    }
+    return habit("build", "dependency versions only", DEPS_KEY);
+  }
   if (only(f, "docs")) return habit("docs", "documentation files only");
   if (only(f, "test", "docs") && f.files.some((x) => f.kinds.get(x) === "test")) return habit("test", "test files only");
-  if (only(f, "ci", "docs", "tooling") && f.files.some((x) => f.kinds.get(x) === "ci")) return habit("ci", "CI configuration only");
-  if (f.dependencyOnly) return habit("build", "dependency versions only");
+  if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci")) return habit("ci", "CI configuration only");
   if (only(f, "manifest", "lock", "build", "generated")) return habit("build", "build configuration and manifests only");
-  if (only(f, "tooling", "docs", "generated", "manifest", "lock", "build", "test", "ci")) return habit("chore", "tooling configuration only");
+  if (f.source.length === 0) return habit("chore", "configuration and tooling only");
 
   if (f.whitespaceOnly) return habit("style", "whitespace or formatting changes only");
   if (f.pureRenames > 0 && f.pureRenames >= f.source.length / 2) {
@@ -198,16 +230,19 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     reasons.push("mostly removals/restructuring without new API");
     return { type: "refactor", reasons };
   }
+  // No decisive evidence: follow what this repository usually calls such source changes.
+  const habitual = vocab?.sourceHabit(["fix", "refactor"]);
   if (churn <= 80) {
-    reasons.push(`small change (${churn} lines) to existing code without new API`);
-    return { type: "fix", reasons };
+    const type = habitual ?? "fix";
+    reasons.push(`small change (${churn} lines) to existing code without new API${habitual ? ` (this repository's usual type: ${habitual})` : ""}`);
+    return { type, reasons };
   }
   if (f.srcAdded > 2 * f.srcRemoved) {
     reasons.push(`large addition (${f.srcAdded} lines) of code`);
     return { type: "feat", reasons };
   }
   reasons.push(`large balanced rewrite (+${f.srcAdded} -${f.srcRemoved}) without new API`);
-  return { type: "refactor", reasons };
+  return { type: habitual ?? "refactor", reasons };
 }
 
 /** Scope: the repo's own vocabulary when history covers these paths, else the layout. */

@@ -8,6 +8,9 @@ export interface ParsedHeader {
   subject: string;
 }
 
+/** Pseudo-signature under which dependency updates are learnt. */
+export const DEPS_KEY = "deps";
+
 const HEADER = /^(\w+)(?:\(([^)]*)\))?(!)?: (.+)$/;
 
 export function parseHeader(header: string): ParsedHeader | undefined {
@@ -83,6 +86,8 @@ export class Vocabulary {
       bump(s.typePrefixScopes, `${h.type}\0${prefix}`, scope);
     }
     bump(s.signatureTypes, kindSignature(paths), h.type);
+    // Lockfile changes are (almost always) dependency updates: remember what authors call those.
+    if (paths.some((p) => classifyPath(p) === "lock")) bump(s.signatureTypes, DEPS_KEY, h.type);
   }
 
   /** Share of conventional commits that carry a scope (0 when there is no history). */
@@ -111,6 +116,23 @@ export class Vocabulary {
     const total = Object.values(c).reduce((a, b) => a + b, 0);
     const [best, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
     return total >= minCommits && n / total >= minShare ? best : undefined;
+  }
+
+  /** Among `types`, the one this repository uses most for changes that touch source code. */
+  sourceHabit(types: string[], minCommits = 20): string | undefined {
+    const counts: Counts = {};
+    for (const [sig, c] of Object.entries(this.state.signatureTypes)) {
+      if (!sig.split("+").includes("source")) continue;
+      for (const t of types) counts[t] = (counts[t] ?? 0) + (c[t] ?? 0);
+    }
+    const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+    const total = ranked.reduce((a, [, n]) => a + n, 0);
+    return total >= minCommits ? ranked[0]![0] : undefined;
+  }
+
+  /** Types authors gave to dependency updates, with counts. */
+  dependencyTypes(): Counts {
+    return { ...(this.state.signatureTypes[DEPS_KEY] ?? {}) };
   }
 
   /** Prior share of a type among this repository's commits (Laplace-smoothed). */
