@@ -93,6 +93,13 @@ describe("offline type inference on real staged changes", () => {
     expect(message.subject).toBe("move src/billing/format.ts to src/billing/money.ts");
   });
 
+  it("a version bump with its changelog → chore(release) naming the version", async () => {
+    const r = baseRepo();
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n", "CHANGELOG.md": "## 1.1.0\n" });
+    const { message } = await inferStaged(r);
+    expect([message.type, message.scope, message.subject]).toEqual(["chore", "release", "release v1.1.0"]);
+  });
+
   it("re-indentation only → style", async () => {
     const r = baseRepo();
     r.stage({ "src/billing/format.ts": "export function money(n: number) {\n    return n.toFixed(2);\n}\n" });

@@ -97,6 +97,8 @@ export interface ChangeFeatures {
   changedSymbols: string[];
   newSourceFiles: FileChange[];
   guardLines: number;
+  /** Versions set in manifests (`packages/x@1.2.0`, `v1.2.0`) when the change is a release. */
+  releaseVersions: string[];
   dependencyOnly: boolean;
   /** package.json sections the dependency changes are in. */
   dependencySections: string[];
@@ -127,6 +129,7 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
   // Dependency updates: manifests whose changed lines are all version specs, and lockfiles; a
   // lockfile change may carry a few lines of adaptation elsewhere. (Workflow action pins stay
   // with the CI habit: repositories label them differently from package updates.)
+  const manifests = files.filter((f) => kinds.get(f) === "manifest");
   const meaningful = (f: FileChange) => [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l));
   const depsFile = (f: FileChange) => {
     const k = kinds.get(f)!;
@@ -141,7 +144,18 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     depFiles.length > 0 &&
     !files.some((f) => kinds.get(f) === "manifest" && !depsFile(f)) &&
     (rest.length === 0 || (depFiles.some((f) => kinds.get(f) === "lock") && restChurn <= 20));
+  const releaseVersions: string[] = [];
+  for (const f of manifests) {
+    for (const l of f.added) {
+      const m = /^\s*"?version"?\s*[:=]\s*"([^"]+)"/.exec(l);
+      if (!m) continue;
+      const dir = f.path.split("/").slice(0, -1);
+      releaseVersions.push(dir.length ? `${dir[dir.length - 1]}@${m[1]}` : `v${m[1]}`);
+    }
+  }
+  const isRelease = releaseVersions.length > 0 && files.every((f) => ["manifest", "lock", "docs"].includes(kinds.get(f)!));
   return {
+    releaseVersions: isRelease ? releaseVersions : [],
     files,
     kinds,
     signature: kindSignature(files.map((f) => f.path)),
@@ -157,7 +171,9 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     dependencySections: [...new Set(files.flatMap((f) => f.manifestSections ?? []))].filter((x) => /ependencies$/.test(x)),
     whitespaceOnly: source.length > 0 && source.every(whitespaceOnly),
     pureRenames: source.filter((f) => f.status === "renamed" && f.added.length + f.removed.length <= 4).length,
-    perfHint: added.some((l) => PERF.test(l)),
+    // Only an explicit statement in an added comment counts: optimisation words in code
+    // (cache, lazy...) proved to be poor evidence on real histories (see docs/BENCHMARKS.md).
+    perfHint: added.some((l) => /^\s*(\/\/|\/?\*|#)/.test(l) && PERF.test(l) && /\b(perf(ormance)?|faster|speed ?up|optimi[sz]|avoid(s|ing)? (re)?(comput|alloc|scan|walk))/i.test(l)),
   };
 }
 
@@ -180,6 +196,10 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     return { type: fallback, reasons };
   };
   if (f.files.length === 0) return habit("chore", "empty change");
+  if (f.releaseVersions.length) {
+    reasons.push(`version bump to ${f.releaseVersions.join(", ")} with changelog/manifests only`);
+    return { type: "chore", reasons };
+  }
   if (f.dependencyOnly) {
     // One clear habit wins; a repository mixing types for dependency updates usually follows the
     // Renovate/semantic-release convention: runtime dependencies ship to users (fix), dev ones do not (chore).
@@ -248,6 +268,8 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
 /** Scope: the repo's own vocabulary when history covers these paths, else the layout. */
 export function inferScope(type: string, f: ChangeFeatures, vocab?: Vocabulary): string | undefined {
   // Decide from the files that determined the type (docs next to code do not pick the scope).
+  // Release commits carry the scope "release" only where authors use it.
+  if (f.releaseVersions.length) return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
   const deciding = f.source.length > 0 && !["docs", "test", "ci", "build", "chore"].includes(type) ? f.source : f.files;
   const paths = deciding.map((x) => x.path);
   if (vocab && vocab.size >= 20) {
@@ -296,6 +318,7 @@ function dependencyNames(f: ChangeFeatures): string[] {
 export function writeSubject(type: string, f: ChangeFeatures): string {
   const files = f.files.map((x) => stem(x.path)).filter((v, i, a) => a.indexOf(v) === i);
   const symbols = f.changedSymbols.filter((s) => s.length > 2);
+  if (f.releaseVersions.length) return `release ${listWords(f.releaseVersions, 2)}`;
   switch (type) {
     case "feat":
       if (f.newExports.length) return `add ${listWords(f.newExports)}`;
