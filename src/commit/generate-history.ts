@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { gitLines, gitSync } from "../git/exec.js";
+import { git, gitLines } from "../git/exec.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { Vocabulary, type VocabularyState } from "./history.js";
 
@@ -33,7 +33,7 @@ export async function loadVocabulary(cwd: string, limit = 500): Promise<Vocabula
   let head: string;
   let gitDir: string;
   try {
-    const out = gitSync(["rev-parse", "--git-dir", "HEAD"], { cwd }).trim().split("\n");
+    const out = (await git(["rev-parse", "--git-dir", "HEAD"], { cwd })).trim().split("\n");
     gitDir = resolve(cwd, out[0]!);
     head = out[1]!;
   } catch {

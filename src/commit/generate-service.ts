@@ -1,4 +1,4 @@
-import { gitSync } from "../git/exec.js";
+import { git, gitSync } from "../git/exec.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { scanText } from "../phi/index.js";
@@ -56,16 +56,16 @@ export interface ChangeContext {
   lint: LintSetup;
 }
 
-function currentBranch(cwd: string): string | undefined {
+async function currentBranch(cwd: string): Promise<string | undefined> {
   try {
-    return gitSync(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd }).trim() || undefined;
+    return (await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd })).trim() || undefined;
   } catch {
     return undefined; // detached HEAD
   }
 }
 
 /** Trailers computed from facts: risk engine, scanner + critical paths, control catalog, branch. */
-export async function computeTrailers(ctx: ChangeContext, symbols: string[], pendingRisk?: Promise<RiskResult>): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
+export async function computeTrailers(ctx: ChangeContext, symbols: string[], pendingRisk?: Promise<RiskResult>, pendingBranch?: Promise<string | undefined>): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
   const notes: string[] = [];
   let risk: GenerateResult["risk"];
   try {
@@ -76,7 +76,7 @@ export async function computeTrailers(ctx: ChangeContext, symbols: string[], pen
   }
   const phi = assessPhi(ctx.change, (text, path) => scanText(text, { path, kinds: ["phi"] }), ctx.config.criticalPaths);
   const compliance = complianceCodes(ctx.change, symbols);
-  const ticket = ticketFromBranch(currentBranch(ctx.root));
+  const ticket = ticketFromBranch(await (pendingBranch ?? currentBranch(ctx.root)));
   const trailers: [string, string][] = [];
   if (risk) trailers.push(["Risk-Level", risk.level]);
   trailers.push(["PHI-Impact", phi.impact]);
@@ -121,11 +121,12 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   // The risk engine runs its own git commands: start it while the change is being read.
   const pendingRisk = scoreChange({ cwd: root, staged: true });
   pendingRisk.catch(() => undefined);
+  const pendingBranch = currentBranch(root);
   const ctx = await loadChangeContext(options.cwd, options.configFile, root);
   const n = Math.max(1, options.n ?? 1);
   const provider = options.provider ?? process.env.GITOPS_HEALTH_LLM_PROVIDER ?? ctx.config.llm.provider;
   const f = extractFeatures(ctx.change);
-  const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk);
+  const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk, pendingBranch);
   const notes = [...facts.notes];
   let messages: CommitMessage[];
   let inference: Inference;
