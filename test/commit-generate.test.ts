@@ -260,6 +260,19 @@ describe("CLI", () => {
     expect(r.git("log", "-1", "--format=%s")).toMatch(/^docs: /);
   });
 
+  it("nothing staged, or a malformed commitlint config: one line, exit 2", () => {
+    const r = baseRepo();
+    const empty = runCli(["commit", "generate"], { cwd: r.dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/nothing is staged/);
+    writeFileSync(join(r.dir, ".commitlintrc.json"), "{ not json");
+    r.stage({ "docs/a.md": "# a\n" });
+    const bad = runCli(["commit", "generate"], { cwd: r.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toMatch(/cannot load commitlint config/);
+  });
+
   it("outside a repository: one line, exit 2", () => {
     const res = runCli(["commit", "generate"], { cwd: "/" });
     expect(res.code).toBe(2);

@@ -1,3 +1,4 @@
+import { UserError } from "../core/errors.js";
 import { git, gitSync } from "../git/exec.js";
 import { loadConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
@@ -123,6 +124,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   pendingRisk.catch(() => undefined);
   const pendingBranch = currentBranch(root);
   const ctx = await loadChangeContext(options.cwd, options.configFile, root);
+  if (ctx.change.files.length === 0) throw new UserError("nothing is staged: stage changes with `git add` first");
   const n = Math.max(1, options.n ?? 1);
   const provider = options.provider ?? process.env.GITOPS_HEALTH_LLM_PROVIDER ?? ctx.config.llm.provider;
   const f = extractFeatures(ctx.change);
