@@ -34,5 +34,14 @@ export type { RiskResult, RiskLevel } from "./risk/index.js";
 
 // commit and llm
 
+export { generateCommitMessages } from "./commit/generate-service.js";
+export type { Candidate, GenerateOptions, GenerateResult } from "./commit/generate-service.js";
+export { generateOffline, formatMessage, formatHeader } from "./commit/generate.js";
+export type { CommitMessage, Inference } from "./commit/generate.js";
+export { Vocabulary, parseHeader } from "./commit/history.js";
+export { loadLintSetup, lintMessage, repairMessage } from "./commit/commitlint.js";
+export { callModel, LlmRefusedError, LlmCallError, redactWithPlaceholders, restorePlaceholders, resolveProviderSettings, createLanguageModel } from "./llm/index.js";
+export type { LlmCallOptions, LlmCallResult, ProviderSettings, ProviderName } from "./llm/index.js";
+
 // guard: run and approve
 

@@ -683,6 +683,8 @@ export function resolveOverlaps(cands: Candidate[]): Candidate[] {
   // A known synthetic value stays synthetic even when a looser rule also matched it.
   const synthetic = cands.filter((c) => c.synthetic);
   if (synthetic.length) cands = cands.filter((c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end));
+  // A span strictly inside a longer one (a name inside an e-mail address) is part of it.
+  cands = cands.filter((c) => c.category !== "name" || !cands.some((o) => o.category !== "name" && o.kind === c.kind && o.start <= c.start && o.end >= c.end && o.end - o.start > c.end - c.start));
   const sorted = [...cands].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.confidence - a.confidence || b.end - b.start - (a.end - a.start));
   const kept: Candidate[] = [];
   for (const c of sorted) {

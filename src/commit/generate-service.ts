@@ -1,0 +1,161 @@
+import { UserError } from "../core/errors.js";
+import { git, gitSync } from "../git/exec.js";
+import { loadConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
+import { scanText } from "../phi/index.js";
+import { scoreChange, type RiskResult } from "../risk/index.js";
+import { collectStaged, type ChangeSet } from "./changes.js";
+import { loadVocabulary } from "./generate-history.js";
+import { extractFeatures, generateOffline, inferScope, writeBody, writeSubject, formatHeader, type CommitMessage, type Inference } from "./generate.js";
+import { ensureCompliant, loadLintSetup, type LintResult, type LintSetup } from "./commitlint.js";
+import { assessPhi, complianceCodes, ticketFromBranch, type PhiAssessment } from "./trailers.js";
+import type { Vocabulary } from "./history.js";
+
+export interface Candidate {
+  text: string;
+  header: string;
+  message: CommitMessage;
+  lint: LintResult;
+  repaired: boolean;
+  source: "offline" | string;
+}
+
+export interface GenerateOptions {
+  cwd: string;
+  /** Repository top level when the caller already knows it (saves a git call). */
+  root?: string;
+  configFile?: string;
+  /** "offline" (default) or a provider name; overrides config and env. */
+  provider?: string;
+  model?: string;
+  n?: number;
+  /** Injected for tests (mock models); otherwise built from config/env. */
+  languageModel?: unknown;
+}
+
+export interface GenerateResult {
+  candidates: Candidate[];
+  inference: Inference;
+  trailers: [string, string][];
+  phi: PhiAssessment;
+  risk?: Pick<RiskResult, "score" | "level" | "model">;
+  compliance: { codes: string[]; reasons: string[] };
+  ticket?: string;
+  lintConfig: string;
+  provider: string;
+  model?: string;
+  /** Files left out of the model prompt (lockfiles, generated, binary, over budget). */
+  omitted: { path: string; reason: string }[];
+  notes: string[];
+}
+
+export interface ChangeContext {
+  root: string;
+  config: Config;
+  change: ChangeSet;
+  vocab: Vocabulary;
+  lint: LintSetup;
+}
+
+async function currentBranch(cwd: string): Promise<string | undefined> {
+  try {
+    return (await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd })).trim() || undefined;
+  } catch {
+    return undefined; // detached HEAD
+  }
+}
+
+/** Trailers computed from facts: risk engine, scanner + critical paths, control catalog, branch. */
+export async function computeTrailers(ctx: ChangeContext, symbols: string[], pendingRisk?: Promise<RiskResult>, pendingBranch?: Promise<string | undefined>): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
+  const notes: string[] = [];
+  let risk: GenerateResult["risk"];
+  try {
+    const r = await (pendingRisk ?? scoreChange({ cwd: ctx.root, staged: true }));
+    risk = { score: r.score, level: r.level, model: r.model };
+  } catch (err) {
+    notes.push(`risk engine unavailable: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const phi = assessPhi(ctx.change, (text, path) => scanText(text, { path, kinds: ["phi"] }), ctx.config.criticalPaths);
+  const compliance = complianceCodes(ctx.change, symbols);
+  const ticket = ticketFromBranch(await (pendingBranch ?? currentBranch(ctx.root)));
+  const trailers: [string, string][] = [];
+  if (risk) trailers.push(["Risk-Level", risk.level]);
+  trailers.push(["PHI-Impact", phi.impact]);
+  if (compliance.codes.length) trailers.push(["Compliance", compliance.codes.join(", ")]);
+  if (ticket) trailers.push(["Refs", ticket]);
+  return { trailers, phi, risk, compliance, ticket, notes };
+}
+
+export async function loadChangeContext(cwd: string, configFile?: string, knownRoot?: string): Promise<ChangeContext> {
+  const root = knownRoot ?? gitSync(["rev-parse", "--show-toplevel"], { cwd }).trim();
+  const [{ config }, change, vocab, lint] = await Promise.all([
+    Promise.resolve(loadConfig({ cwd: root, file: configFile })),
+    collectStaged(root),
+    loadVocabulary(root),
+    loadLintSetup(root),
+  ]);
+  return { root, config, change, vocab, lint };
+}
+
+/** Offline alternatives for `-n`: the primary message, then other plausible types and scopes. */
+export function offlineCandidates(ctx: ChangeContext, n: number): { messages: CommitMessage[]; inference: Inference } {
+  const { message, inference } = generateOffline(ctx.change, ctx.vocab);
+  const out: CommitMessage[] = [message];
+  const f = extractFeatures(ctx.change);
+  const alternatives = ["fix", "feat", "refactor", "chore", "perf"].filter((t) => t !== message.type);
+  const seen = new Set([formatHeader(message)]);
+  for (const type of alternatives) {
+    if (out.length >= n) break;
+    const alt: CommitMessage = { ...message, type, scope: inferScope(type, f, ctx.vocab), subject: writeSubject(type, f), body: writeBody(f) };
+    const h = formatHeader(alt);
+    if (!seen.has(h)) {
+      seen.add(h);
+      out.push(alt);
+    }
+  }
+  return { messages: out.slice(0, n), inference };
+}
+
+/** Generate `n` candidate messages for the staged change, each checked (and repaired) with commitlint. */
+export async function generateCommitMessages(options: GenerateOptions): Promise<GenerateResult> {
+  const root = options.root ?? gitSync(["rev-parse", "--show-toplevel"], { cwd: options.cwd }).trim();
+  // The risk engine runs its own git commands: start it while the change is being read.
+  const pendingRisk = scoreChange({ cwd: root, staged: true });
+  pendingRisk.catch(() => undefined);
+  const pendingBranch = currentBranch(root);
+  const ctx = await loadChangeContext(options.cwd, options.configFile, root);
+  if (ctx.change.files.length === 0) throw new UserError("nothing is staged: stage changes with `git add` first");
+  const n = Math.max(1, options.n ?? 1);
+  const provider = options.provider ?? process.env.GITOPS_HEALTH_LLM_PROVIDER ?? ctx.config.llm.provider;
+  const f = extractFeatures(ctx.change);
+  const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk, pendingBranch);
+  const notes = [...facts.notes];
+  let messages: CommitMessage[];
+  let inference: Inference;
+  let omitted: GenerateResult["omitted"] = [];
+  let model: string | undefined;
+  if (provider === "offline") {
+    ({ messages, inference } = offlineCandidates(ctx, n));
+  } else {
+    const { generateWithModel } = await import("./generate-llm.js");
+    const offline = generateOffline(ctx.change, ctx.vocab);
+    inference = offline.inference;
+    const r = await generateWithModel(ctx, { provider, model: options.model, n, languageModel: options.languageModel, offline: offline.message, lint: ctx.lint });
+    messages = r.messages;
+    omitted = r.omitted;
+    model = r.model;
+    notes.push(...r.notes);
+  }
+  const candidates: Candidate[] = [];
+  for (const m of messages) {
+    const withTrailers: CommitMessage = { ...m, trailers: [...m.trailers.filter(([k]) => !facts.trailers.some(([t]) => t === k)), ...facts.trailers] };
+    let c = await ensureCompliant(withTrailers, ctx.lint);
+    if (!c.lint.valid && provider !== "offline") {
+      notes.push(`model candidate "${formatHeader(m)}" fails commitlint even after repair; replaced by the offline message`);
+      const offline = generateOffline(ctx.change, ctx.vocab).message;
+      c = await ensureCompliant({ ...offline, trailers: facts.trailers }, ctx.lint);
+    }
+    candidates.push({ text: c.text, header: formatHeader(c.message), message: c.message, lint: c.lint, repaired: c.repaired, source: provider });
+  }
+  return { candidates, inference, ...facts, notes, lintConfig: ctx.lint.source, provider, model, omitted };
+}

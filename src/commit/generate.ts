@@ -1,0 +1,382 @@
+import type { ChangeSet, FileChange } from "./changes.js";
+import { classifyPath, isDependencyLine, type FileKind } from "./classify.js";
+import { DEPS_KEY, kindSignature, structuralScope, type Vocabulary } from "./history.js";
+
+/** Conventional Commits types the generator can produce (config-conventional's type-enum). */
+export const COMMIT_TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"] as const;
+export type CommitType = (typeof COMMIT_TYPES)[number];
+
+export interface CommitMessage {
+  type: string;
+  scope?: string;
+  subject: string;
+  body: string[];
+  trailers: [string, string][];
+}
+
+/** Why the generator chose the type: shown in `--format json` so the choice is auditable. */
+export interface Inference {
+  type: string;
+  scope?: string;
+  reasons: string[];
+  signature: string;
+}
+
+export function formatHeader(m: Pick<CommitMessage, "type" | "scope" | "subject">): string {
+  return `${m.type}${m.scope ? `(${m.scope})` : ""}: ${m.subject}`;
+}
+
+export function formatMessage(m: CommitMessage): string {
+  let out = formatHeader(m);
+  if (m.body.length) out += `\n\n${m.body.join("\n")}`;
+  if (m.trailers.length) out += `\n\n${m.trailers.map(([k, v]) => `${k}: ${v}`).join("\n")}`;
+  return out + "\n";
+}
+
+// ---- features of a change ----------------------------------------------------------------
+
+const EXPORT_DECL = [
+  /^\s*export\s+(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|const|let|var|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/,
+  /^(?:async\s+)?(?:def|class)\s+([A-Za-z][\w]*)/, // python, top level, public
+  /^func\s+(?:\([^)]*\)\s*)?([A-Z]\w*)/, // go, exported
+  /^type\s+([A-Z]\w*)\s/, // go
+  /^\s*pub(?:\([^)]*\))?\s+(?:async\s+)?(?:fn|struct|enum|trait|mod|const|type|static)\s+(\w+)/, // rust
+  /^\s*public\s+(?:static\s+|final\s+|abstract\s+|sealed\s+|override\s+|async\s+)*(?:class|interface|enum|record|[\w<>[\],.?\s]+?)\s+(\w+)\s*[({<]/, // java, c#
+  /^\s*export\s*\{([^}]+)\}/, // re-exports
+];
+const ANY_DECL = [
+  ...EXPORT_DECL,
+  /^\s*(?:async\s+)?function\*?\s+([A-Za-z_$][\w$]*)/,
+  /^\s*(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>/,
+  /^\s*(?:def|fn|func)\s+([A-Za-z_]\w*)/,
+  /^\s*(?:private|protected|public|static|async|readonly|\s)*([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*(?::\s*[^={]+)?\{\s*$/,
+];
+const CONTROL_WORDS = new Set(["if", "for", "while", "switch", "catch", "return", "function", "else", "new", "typeof", "await"]);
+const GUARD = /\b(if|else|while|switch|case|catch|try|throw|finally|return|break|continue|default)\b|\?\?|\?\.|[!=]==?|<=|>=|&&|\|\||\bnull\b|\bundefined\b|\bNone\b|\bnil\b/;
+const PERF = /\b(perf(ormance)?|faster|speed ?up|optimi[sz](e|ation)|memoi[sz]e|cache[ds]?|lazy|lazily|debounce|throttle|O\(n\))\b/i;
+
+function declared(lines: string[], patterns: RegExp[]): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    for (const re of patterns) {
+      const m = re.exec(l);
+      if (!m) continue;
+      const names = re.source.includes("\\{([^}]+)\\}") ? m[1]!.split(",").map((x) => x.trim().split(/\s+as\s+/).pop()!.trim()) : [m[1]!];
+      for (const n of names) if (n && !CONTROL_WORDS.has(n) && /^[A-Za-z_$][\w$]*$/.test(n) && !out.includes(n)) out.push(n);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Identifier named by a git hunk-header function context (`export function foo(x) {` → foo). */
+function contextSymbol(ctx: string): string | undefined {
+  const d = declared([ctx], ANY_DECL)[0];
+  if (d) return d;
+  const m = /([A-Za-z_$][\w$]*)\s*\(/.exec(ctx);
+  return m && !CONTROL_WORDS.has(m[1]!) ? m[1] : undefined;
+}
+
+const squash = (s: string) => s.replace(/\s+/g, "");
+function whitespaceOnly(f: FileChange): boolean {
+  if (f.added.length === 0 && f.removed.length === 0) return false;
+  const a = f.added.map(squash).filter(Boolean).sort().join("\n");
+  const r = f.removed.map(squash).filter(Boolean).sort().join("\n");
+  return a === r;
+}
+
+export interface ChangeFeatures {
+  files: FileChange[];
+  kinds: Map<FileChange, FileKind>;
+  signature: string;
+  source: FileChange[];
+  srcAdded: number;
+  srcRemoved: number;
+  newExports: string[];
+  removedExports: string[];
+  changedSymbols: string[];
+  newSourceFiles: FileChange[];
+  guardLines: number;
+  /** Versions set in manifests (`packages/x@1.2.0`, `v1.2.0`) when the change is a release. */
+  releaseVersions: string[];
+  dependencyOnly: boolean;
+  /** package.json sections the dependency changes are in. */
+  dependencySections: string[];
+  whitespaceOnly: boolean;
+  pureRenames: number;
+  perfHint: boolean;
+}
+
+const isCode = (k: FileKind) => k === "source";
+
+export function extractFeatures(change: ChangeSet): ChangeFeatures {
+  const files = change.files;
+  const kinds = new Map(files.map((f) => [f, classifyPath(f.path)] as const));
+  const source = files.filter((f) => isCode(kinds.get(f)!) && !f.binary);
+  const added = source.flatMap((f) => f.added);
+  const removed = source.flatMap((f) => f.removed);
+  const addedExports = declared(added, EXPORT_DECL);
+  const removedExports = declared(removed, EXPORT_DECL);
+  const newExports = addedExports.filter((n) => !removedExports.includes(n));
+  const changedSymbols: string[] = [];
+  for (const f of source) {
+    for (const c of f.contexts) {
+      const s = contextSymbol(c);
+      if (s && !changedSymbols.includes(s)) changedSymbols.push(s);
+    }
+    for (const s of declared([...f.added, ...f.removed], ANY_DECL)) if (!changedSymbols.includes(s)) changedSymbols.push(s);
+  }
+  // Dependency updates: manifests whose changed lines are all version specs, and lockfiles; a
+  // lockfile change may carry a few lines of adaptation elsewhere. (Workflow action pins stay
+  // with the CI habit: repositories label them differently from package updates.)
+  const manifests = files.filter((f) => kinds.get(f) === "manifest");
+  const meaningful = (f: FileChange) => [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l));
+  const depsFile = (f: FileChange) => {
+    const k = kinds.get(f)!;
+    if (k === "lock") return true;
+    if (k === "manifest") return meaningful(f).every(isDependencyLine);
+    return false;
+  };
+  const depFiles = files.filter(depsFile);
+  const rest = files.filter((f) => !depsFile(f));
+  const restChurn = rest.reduce((n, f) => n + f.added.length + f.removed.length, 0);
+  const dependencyOnly =
+    depFiles.length > 0 &&
+    !files.some((f) => kinds.get(f) === "manifest" && !depsFile(f)) &&
+    (rest.length === 0 || (depFiles.some((f) => kinds.get(f) === "lock") && restChurn <= 20));
+  const releaseVersions: string[] = [];
+  for (const f of manifests) {
+    for (const l of f.added) {
+      const m = /^\s*"?version"?\s*[:=]\s*"([^"]+)"/.exec(l);
+      if (!m) continue;
+      const dir = f.path.split("/").slice(0, -1);
+      releaseVersions.push(dir.length ? `${dir[dir.length - 1]}@${m[1]}` : `v${m[1]}`);
+    }
+  }
+  const isRelease = releaseVersions.length > 0 && files.every((f) => ["manifest", "lock", "docs"].includes(kinds.get(f)!));
+  return {
+    releaseVersions: isRelease ? releaseVersions : [],
+    files,
+    kinds,
+    signature: kindSignature(files.map((f) => f.path)),
+    source,
+    srcAdded: added.length,
+    srcRemoved: removed.length,
+    newExports,
+    removedExports: removedExports.filter((n) => !addedExports.includes(n)),
+    changedSymbols,
+    newSourceFiles: source.filter((f) => f.status === "added"),
+    guardLines: [...added, ...removed].filter((l) => GUARD.test(l)).length,
+    dependencyOnly,
+    dependencySections: [...new Set(files.flatMap((f) => f.manifestSections ?? []))].filter((x) => /ependencies$/.test(x)),
+    whitespaceOnly: source.length > 0 && source.every(whitespaceOnly),
+    pureRenames: source.filter((f) => f.status === "renamed" && f.added.length + f.removed.length <= 4).length,
+    // Only an explicit statement in an added comment counts: optimisation words in code
+    // (cache, lazy...) proved to be poor evidence on real histories (see docs/BENCHMARKS.md).
+    perfHint: added.some((l) => /^\s*(\/\/|\/?\*|#)/.test(l) && PERF.test(l) && /\b(perf(ormance)?|faster|speed ?up|optimi[sz]|avoid(s|ing)? (re)?(comput|alloc|scan|walk))/i.test(l)),
+  };
+}
+
+// ---- type inference ------------------------------------------------------------------------
+
+function only(f: ChangeFeatures, ...allowed: FileKind[]): boolean {
+  return f.files.length > 0 && f.files.every((x) => allowed.includes(f.kinds.get(x)!));
+}
+
+/** Conventional Commits type from the change's files and lines, refined by the repo's habits. */
+export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string; reasons: string[] } {
+  const reasons: string[] = [];
+  const habit = (fallback: string, why: string, key = f.signature) => {
+    const learned = vocab?.conventionalType(key);
+    if (learned && learned !== fallback && (COMMIT_TYPES as readonly string[]).includes(learned)) {
+      reasons.push(`${why}; this repository labels "${key}" changes "${learned}"`);
+      return { type: learned, reasons };
+    }
+    reasons.push(why);
+    return { type: fallback, reasons };
+  };
+  if (f.files.length === 0) return habit("chore", "empty change");
+  if (f.releaseVersions.length) {
+    reasons.push(`version bump to ${f.releaseVersions.join(", ")} with changelog/manifests only`);
+    return { type: "chore", reasons };
+  }
+  if (f.dependencyOnly) {
+    // One clear habit wins; a repository mixing types for dependency updates usually follows the
+    // Renovate/semantic-release convention: runtime dependencies ship to users (fix), dev ones do not (chore).
+    const counts = vocab?.dependencyTypes() ?? {};
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const [top, n] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+    const mixed = (counts.fix ?? 0) >= 2 && (counts.chore ?? 0) >= 2;
+    if (mixed && f.dependencySections.length > 0) {
+      const runtime = f.dependencySections.some((s) => s === "dependencies" || s === "optionalDependencies" || s === "peerDependencies");
+      reasons.push(`dependency versions only, in ${f.dependencySections.join(", ")}; this repository types runtime dependency updates fix and dev ones chore`);
+      return { type: runtime ? "fix" : "chore", reasons };
+    }
+    if (total >= 3 && top && n / total >= 0.5 && (COMMIT_TYPES as readonly string[]).includes(top)) {
+      reasons.push(`dependency versions only; this repository labels dependency updates "${top}"`);
+      return { type: top, reasons };
+    }
+    return habit("build", "dependency versions only", DEPS_KEY);
+  }
+  if (only(f, "docs")) return habit("docs", "documentation files only");
+  if (only(f, "test", "docs") && f.files.some((x) => f.kinds.get(x) === "test")) return habit("test", "test files only");
+  if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci")) return habit("ci", "CI configuration only");
+  if (only(f, "manifest", "lock", "build", "generated")) return habit("build", "build configuration and manifests only");
+  if (f.source.length === 0) return habit("chore", "configuration and tooling only");
+
+  if (f.whitespaceOnly) return habit("style", "whitespace or formatting changes only");
+  if (f.pureRenames > 0 && f.pureRenames >= f.source.length / 2) {
+    reasons.push(`${f.pureRenames} file(s) moved or renamed without content changes`);
+    return { type: "refactor", reasons };
+  }
+  const churn = f.srcAdded + f.srcRemoved;
+  if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) {
+    reasons.push(`new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`);
+    return { type: "feat", reasons };
+  }
+  if (f.newSourceFiles.length > 0 && f.srcAdded > 2 * f.srcRemoved) {
+    reasons.push(`new source file(s): ${f.newSourceFiles.slice(0, 3).map((x) => x.path).join(", ")}`);
+    return { type: "feat", reasons };
+  }
+  if (f.perfHint && churn <= 80) {
+    reasons.push("added lines mention caching/optimisation");
+    return { type: "perf", reasons };
+  }
+  if (churn <= 40 && f.guardLines > 0 && f.newSourceFiles.length === 0) {
+    reasons.push(`small change (${churn} lines) to conditions/guards in existing code`);
+    return { type: "fix", reasons };
+  }
+  if (f.srcRemoved > 2 * f.srcAdded || f.removedExports.length > 0) {
+    reasons.push("mostly removals/restructuring without new API");
+    return { type: "refactor", reasons };
+  }
+  // No decisive evidence: follow what this repository usually calls such source changes.
+  const habitual = vocab?.sourceHabit(["fix", "refactor"]);
+  if (churn <= 80) {
+    const type = habitual ?? "fix";
+    reasons.push(`small change (${churn} lines) to existing code without new API${habitual ? ` (this repository's usual type: ${habitual})` : ""}`);
+    return { type, reasons };
+  }
+  if (f.srcAdded > 2 * f.srcRemoved) {
+    reasons.push(`large addition (${f.srcAdded} lines) of code`);
+    return { type: "feat", reasons };
+  }
+  reasons.push(`large balanced rewrite (+${f.srcAdded} -${f.srcRemoved}) without new API`);
+  return { type: habitual ?? "refactor", reasons };
+}
+
+/** Scope: the repo's own vocabulary when history covers these paths, else the layout. */
+export function inferScope(type: string, f: ChangeFeatures, vocab?: Vocabulary): string | undefined {
+  // Decide from the files that determined the type (docs next to code do not pick the scope).
+  // Release commits carry the scope "release" only where authors use it.
+  if (f.releaseVersions.length) return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
+  const deciding = f.source.length > 0 && !["docs", "test", "ci", "build", "chore"].includes(type) ? f.source : f.files;
+  const paths = deciding.map((x) => x.path);
+  if (vocab && vocab.size >= 20) {
+    const learned = vocab.predictScope(type, paths);
+    if (learned !== undefined) return learned || undefined;
+    if (vocab.scopeRate < 0.3) return undefined;
+    const s = structuralScope(paths, vocab.scopes());
+    return s && vocab.scopes().includes(s) ? s : undefined;
+  }
+  if (type === "build" && f.dependencyOnly) return "deps";
+  if (["docs", "ci"].includes(type)) return undefined;
+  return structuralScope(paths);
+}
+
+// ---- subject and body ----------------------------------------------------------------------
+
+function listWords(items: string[], max = 3): string {
+  const shown = items.slice(0, max);
+  const rest = items.length - shown.length;
+  if (rest > 0) return `${shown.join(", ")} and ${rest} more`;
+  if (shown.length <= 1) return shown.join("");
+  return `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
+}
+
+function stem(path: string): string {
+  const base = path.split("/").pop() ?? path;
+  if (/^(index|main|mod|__init__)\.\w+$/.test(base)) {
+    const parts = path.split("/");
+    return parts.length > 1 ? parts[parts.length - 2]! : base;
+  }
+  return base.replace(/\.(test|spec)(?=\.)/, "").replace(/\.[^.]+$/, "") || base;
+}
+
+function dependencyNames(f: ChangeFeatures): string[] {
+  const names: string[] = [];
+  for (const file of f.files) {
+    if (f.kinds.get(file) !== "manifest") continue;
+    for (const l of file.added) {
+      const m = /^\s*"(@?[\w./-]+)"\s*:/.exec(l) ?? /^\s*([\w.-]+)\s*(?:=|==|>=|~=)/.exec(l) ?? /^\s*(?:require\s+)?([\w./-]+)\s+v\d/.exec(l);
+      if (m && !names.includes(m[1]!)) names.push(m[1]!);
+    }
+  }
+  return names;
+}
+
+export function writeSubject(type: string, f: ChangeFeatures): string {
+  const files = f.files.map((x) => stem(x.path)).filter((v, i, a) => a.indexOf(v) === i);
+  const symbols = f.changedSymbols.filter((s) => s.length > 2);
+  if (f.releaseVersions.length) return `release ${listWords(f.releaseVersions, 2)}`;
+  switch (type) {
+    case "feat":
+      if (f.newExports.length) return `add ${listWords(f.newExports)}`;
+      if (f.newSourceFiles.length) return `add ${listWords(f.newSourceFiles.map((x) => stem(x.path)))}`;
+      return `extend ${listWords(symbols.length ? symbols : files, 2)}`;
+    case "fix":
+      return symbols.length ? `correct ${listWords(symbols, 2)} logic` : `correct ${listWords(files, 2)}`;
+    case "perf":
+      return `speed up ${listWords(symbols.length ? symbols : files, 2)}`;
+    case "refactor": {
+      const renamed = f.files.filter((x) => x.status === "renamed" && x.oldPath);
+      if (renamed.length === 1) return `move ${renamed[0]!.oldPath} to ${renamed[0]!.path}`;
+      if (renamed.length > 1) return `move ${renamed.length} files`;
+      return `restructure ${listWords(symbols.length ? symbols : files, 2)}`;
+    }
+    case "style":
+      return `format ${listWords(files, 2)}`;
+    case "docs":
+      return f.files.every((x) => x.status === "added") ? `add ${listWords(files, 2)} docs` : `update ${listWords(files, 2)}`;
+    case "test": {
+      const targets = files.map((x) => x.replace(/[-_.]?(test|spec)s?$/i, "") || x);
+      return f.files.every((x) => x.status === "added") ? `add tests for ${listWords(targets, 2)}` : `update ${listWords(targets, 2)} tests`;
+    }
+    case "ci":
+      return `update ${listWords(files, 2)} workflow${files.length > 1 ? "s" : ""}`;
+    case "build":
+      if (f.dependencyOnly) {
+        const deps = dependencyNames(f);
+        return deps.length ? `update ${listWords(deps, 2)}` : "update dependencies";
+      }
+      return `update ${listWords(files, 2)}`;
+    default:
+      return `update ${listWords(files, 2)}`;
+  }
+}
+
+const MAX_BODY_LINE = 100;
+
+/** A short body: what changed per file, with line counts. */
+export function writeBody(f: ChangeFeatures, maxFiles = 8): string[] {
+  if (f.files.length <= 1 && f.changedSymbols.length === 0) return [];
+  const lines: string[] = [];
+  for (const file of f.files.slice(0, maxFiles)) {
+    const what = file.binary ? "binary" : file.status === "renamed" ? `renamed from ${file.oldPath}` : file.status;
+    const decl = declared(file.added, EXPORT_DECL).slice(0, 3);
+    let line = `- ${file.path}: ${what} (+${file.added.length} -${file.removed.length})${decl.length ? `, adds ${decl.join(", ")}` : ""}`;
+    if (line.length > MAX_BODY_LINE) line = line.slice(0, MAX_BODY_LINE - 1) + "…";
+    lines.push(line);
+  }
+  if (f.files.length > maxFiles) lines.push(`- and ${f.files.length - maxFiles} more files`);
+  return lines;
+}
+
+/** Deterministic offline message (no trailers: those need I/O, see generate-service.ts). */
+export function generateOffline(change: ChangeSet, vocab?: Vocabulary): { message: CommitMessage; inference: Inference } {
+  const f = extractFeatures(change);
+  const { type, reasons } = inferType(f, vocab);
+  const scope = inferScope(type, f, vocab);
+  const message: CommitMessage = { type, scope, subject: writeSubject(type, f), body: writeBody(f), trailers: [] };
+  return { message, inference: { type, scope, reasons, signature: f.signature } };
+}

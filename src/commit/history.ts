@@ -1,0 +1,196 @@
+import { classifyPath, GENERIC_DIRS, type FileKind } from "./classify.js";
+
+/** A parsed Conventional Commits header. */
+export interface ParsedHeader {
+  type: string;
+  scope?: string;
+  breaking: boolean;
+  subject: string;
+}
+
+/** Pseudo-signature under which dependency updates are learnt. */
+export const DEPS_KEY = "deps";
+
+const HEADER = /^(\w+)(?:\(([^)]*)\))?(!)?: (.+)$/;
+
+export function parseHeader(header: string): ParsedHeader | undefined {
+  const m = HEADER.exec(header.trim());
+  if (!m) return undefined;
+  return { type: m[1]!.toLowerCase(), scope: m[2]?.trim() || undefined, breaking: m[3] === "!", subject: m[4]!.trim() };
+}
+
+type Counts = Record<string, number>;
+
+/** The serialisable state of a repository's commit conventions. */
+export interface VocabularyState {
+  commits: number;
+  conventional: number;
+  scoped: number;
+  types: Counts;
+  /** directory prefix (or full path) → scope → commits touching it ("" = no scope) */
+  prefixScopes: Record<string, Counts>;
+  /** `${type}\0${prefix}` → scope → commits */
+  typePrefixScopes: Record<string, Counts>;
+  /** file-kind signature (e.g. "lock+manifest") → type → commits */
+  signatureTypes: Record<string, Counts>;
+}
+
+const MAX_DEPTH = 4;
+
+/** Directory prefixes of a path, shallowest first, plus the path itself. */
+export function pathPrefixes(path: string): string[] {
+  const parts = path.split("/");
+  const out: string[] = [];
+  for (let i = 1; i < parts.length && i <= MAX_DEPTH; i++) out.push(parts.slice(0, i).join("/") + "/");
+  out.push(path);
+  return out;
+}
+
+/** Kinds of files that decide a commit's type, as a stable key ("docs", "lock+manifest", "source+test"). */
+export function kindSignature(paths: string[]): string {
+  const kinds = new Set<FileKind>();
+  for (const p of paths) kinds.add(classifyPath(p));
+  return [...kinds].sort().join("+");
+}
+
+function bump(map: Record<string, Counts>, key: string, value: string): void {
+  const c = (map[key] ??= {});
+  c[value] = (c[value] ?? 0) + 1;
+}
+
+/**
+ * What a repository's authors call things: which scopes they use for which paths, and which
+ * type they give to changes of a given file-kind signature. Learnt only from commits it is fed,
+ * so a benchmark can feed it strictly earlier history.
+ */
+export class Vocabulary {
+  state: VocabularyState;
+
+  constructor(state?: VocabularyState) {
+    this.state = state ?? { commits: 0, conventional: 0, scoped: 0, types: {}, prefixScopes: {}, typePrefixScopes: {}, signatureTypes: {} };
+  }
+
+  add(header: string, paths: string[]): void {
+    const s = this.state;
+    s.commits++;
+    const h = parseHeader(header);
+    if (!h || paths.length === 0) return;
+    s.conventional++;
+    if (h.scope) s.scoped++;
+    s.types[h.type] = (s.types[h.type] ?? 0) + 1;
+    const scope = h.scope ?? "";
+    const seen = new Set<string>();
+    for (const p of paths) for (const prefix of pathPrefixes(p)) seen.add(prefix);
+    for (const prefix of seen) {
+      bump(s.prefixScopes, prefix, scope);
+      bump(s.typePrefixScopes, `${h.type}\0${prefix}`, scope);
+    }
+    bump(s.signatureTypes, kindSignature(paths), h.type);
+    // Lockfile changes are (almost always) dependency updates: remember what authors call those.
+    if (paths.some((p) => classifyPath(p) === "lock")) bump(s.signatureTypes, DEPS_KEY, h.type);
+  }
+
+  /** Share of conventional commits that carry a scope (0 when there is no history). */
+  get scopeRate(): number {
+    return this.state.conventional === 0 ? 0 : this.state.scoped / this.state.conventional;
+  }
+
+  get size(): number {
+    return this.state.conventional;
+  }
+
+  /** All scopes authors used, most frequent first. */
+  scopes(): string[] {
+    const totals: Counts = {};
+    for (const [k, c] of Object.entries(this.state.prefixScopes)) {
+      if (k.endsWith("/")) continue;
+      for (const [s, n] of Object.entries(c)) if (s) totals[s] = (totals[s] ?? 0) + n;
+    }
+    return Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([s]) => s);
+  }
+
+  /** The type this repository habitually uses for a non-source signature, when the habit is clear. */
+  conventionalType(signature: string, minCommits = 3, minShare = 0.5): string | undefined {
+    const c = this.state.signatureTypes[signature];
+    if (!c) return undefined;
+    const total = Object.values(c).reduce((a, b) => a + b, 0);
+    const [best, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+    return total >= minCommits && n / total >= minShare ? best : undefined;
+  }
+
+  /** Among `types`, the one this repository uses most for changes that touch source code. */
+  sourceHabit(types: string[], minCommits = 20): string | undefined {
+    const counts: Counts = {};
+    for (const [sig, c] of Object.entries(this.state.signatureTypes)) {
+      if (!sig.split("+").includes("source")) continue;
+      for (const t of types) counts[t] = (counts[t] ?? 0) + (c[t] ?? 0);
+    }
+    const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+    const total = ranked.reduce((a, [, n]) => a + n, 0);
+    return total >= minCommits ? ranked[0]![0] : undefined;
+  }
+
+  /** Types authors gave to dependency updates, with counts. */
+  dependencyTypes(): Counts {
+    return { ...(this.state.signatureTypes[DEPS_KEY] ?? {}) };
+  }
+
+  /** Prior share of a type among this repository's commits (Laplace-smoothed). */
+  typePrior(type: string): number {
+    const total = Object.values(this.state.types).reduce((a, b) => a + b, 0);
+    return ((this.state.types[type] ?? 0) + 1) / (total + 11);
+  }
+
+  /**
+   * Scope for a change of `type` touching `paths`: for each file, the deepest prefix authors
+   * have scoped at least `minEvidence` times (type-specific first); votes are averaged.
+   * Returns undefined when history has no opinion, "" when authors leave such changes unscoped.
+   */
+  predictScope(type: string, paths: string[], minEvidence = 2): string | undefined {
+    const votes: Counts = {};
+    let voters = 0;
+    for (const p of paths) {
+      const prefixes = pathPrefixes(p).reverse();
+      let dist: Counts | undefined;
+      for (const table of [(x: string) => this.state.typePrefixScopes[`${type}\0${x}`], (x: string) => this.state.prefixScopes[x]]) {
+        for (const prefix of prefixes) {
+          const c = table(prefix);
+          if (c && Object.values(c).reduce((a, b) => a + b, 0) >= minEvidence) {
+            dist = c;
+            break;
+          }
+        }
+        if (dist) break;
+      }
+      if (!dist) continue;
+      const total = Object.values(dist).reduce((a, b) => a + b, 0);
+      for (const [s, n] of Object.entries(dist)) votes[s] = (votes[s] ?? 0) + n / total;
+      voters++;
+    }
+    if (voters === 0) return undefined;
+    return Object.entries(votes).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+  }
+}
+
+/** Scope from the layout alone: the package of a monorepo, else the dominant meaningful directory. */
+export function structuralScope(paths: string[], known: string[] = []): string | undefined {
+  const votes: Counts = {};
+  for (const p of paths) {
+    const parts = p.split("/");
+    let name: string | undefined;
+    const pkg = parts.findIndex((x) => /^(packages|apps|libs|crates|plugins|modules|projects|services)$/.test(x));
+    if (pkg >= 0 && parts.length > pkg + 2) {
+      name = parts[pkg + 1]!;
+      if (name.startsWith("@") && parts.length > pkg + 3) name = `${name}/${parts[pkg + 2]}`;
+    } else {
+      name = parts.slice(0, -1).find((x) => !GENERIC_DIRS.has(x.toLowerCase()) && !x.startsWith("."));
+    }
+    if (name) votes[name] = (votes[name] ?? 0) + 1;
+  }
+  const ranked = Object.entries(votes).sort((a, b) => b[1] - a[1]);
+  const top = ranked[0];
+  if (!top || top[1] / paths.length < 0.5) return undefined;
+  // Prefer the spelling authors already use (`@angular/build` for packages/angular/build).
+  const hit = known.find((k) => k === top[0] || k.endsWith(`/${top[0]}`));
+  return (hit ?? top[0]).toLowerCase();
+}

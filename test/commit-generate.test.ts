@@ -1,0 +1,333 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { collectStaged } from "../src/commit/changes.js";
+import { generateOffline, formatMessage } from "../src/commit/generate.js";
+import { Vocabulary } from "../src/commit/history.js";
+import { loadLintSetup, lintMessage, repairMessage } from "../src/commit/commitlint.js";
+import { ticketFromBranch } from "../src/commit/trailers.js";
+import { generateCommitMessages } from "../src/commit/generate-service.js";
+import { makeRepo, runCli, type TempRepo } from "./helpers/repo.js";
+
+const repos: TempRepo[] = [];
+afterEach(() => {
+  while (repos.length) repos.pop()!.cleanup();
+});
+
+/** A repo with a little source tree and one initial commit; `stage` writes files and stages them. */
+function baseRepo(): TempRepo & { stage(files: Record<string, string>): void } {
+  const repo = makeRepo();
+  repos.push(repo);
+  repo.commit("chore: initial", {
+    "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+    "src/billing/format.ts": "export function money(n: number) {\n  return n.toFixed(2);\n}\n",
+    "README.md": "# demo\n",
+    "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n",
+    "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\n",
+  });
+  return Object.assign(repo, {
+    stage(files: Record<string, string>) {
+      for (const [p, c] of Object.entries(files)) repo.write(p, c);
+      repo.git("add", "-A");
+    },
+  });
+}
+
+async function inferStaged(repo: TempRepo, vocab?: Vocabulary) {
+  return generateOffline(await collectStaged(repo.dir), vocab);
+}
+
+describe("offline type inference on real staged changes", () => {
+  it("documentation only → docs", async () => {
+    const r = baseRepo();
+    r.stage({ "README.md": "# demo\n\nUsage: run it.\n", "docs/guide.md": "# Guide\n" });
+    expect((await inferStaged(r)).message.type).toBe("docs");
+  });
+
+  it("tests only → test", async () => {
+    const r = baseRepo();
+    r.stage({ "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\nit('sums', () => expect(total([1, 2])).toBe(3));\n" });
+    const { message } = await inferStaged(r);
+    expect(message.type).toBe("test");
+    expect(message.subject).toContain("invoice");
+  });
+
+  it("workflow files → ci", async () => {
+    const r = baseRepo();
+    r.stage({ ".github/workflows/ci.yml": "on: push\njobs: {}\n" });
+    expect((await inferStaged(r)).message.type).toBe("ci");
+  });
+
+  it("dependency bumps in package.json and the lockfile → build(deps) naming the package", async () => {
+    const r = baseRepo();
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.1.0", yaml: "^2.0.0" } }, null, 2) + "\n", "package-lock.json": "{}\n" });
+    const { message } = await inferStaged(r);
+    expect(message.type).toBe("build");
+    expect(message.scope).toBe("deps");
+    expect(message.subject).toBe("update zod");
+  });
+
+  it("a new exported function → feat with the symbol in the subject and the package as scope", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/tax.ts": "export function salesTax(amount: number, rate: number) {\n  return amount * rate;\n}\n" });
+    const { message } = await inferStaged(r);
+    expect(message.type).toBe("feat");
+    expect(message.scope).toBe("billing");
+    expect(message.subject).toBe("add salesTax");
+  });
+
+  it("a small guard change inside an existing function → fix naming the function", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    const { message, inference } = await inferStaged(r);
+    expect(message.type).toBe("fix");
+    expect(message.subject).toContain("total");
+    expect(inference.reasons.join(" ")).toMatch(/guards/);
+  });
+
+  it("a move without content change → refactor naming both paths", async () => {
+    const r = baseRepo();
+    r.git("mv", "src/billing/format.ts", "src/billing/money.ts");
+    const { message } = await inferStaged(r);
+    expect(message.type).toBe("refactor");
+    expect(message.subject).toBe("move src/billing/format.ts to src/billing/money.ts");
+  });
+
+  it("a version bump with its changelog → chore(release) naming the version", async () => {
+    const r = baseRepo();
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n", "CHANGELOG.md": "## 1.1.0\n" });
+    const { message } = await inferStaged(r);
+    expect([message.type, message.scope, message.subject]).toEqual(["chore", "release", "release v1.1.0"]);
+  });
+
+  it("re-indentation only → style", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/format.ts": "export function money(n: number) {\n    return n.toFixed(2);\n}\n" });
+    expect((await inferStaged(r)).message.type).toBe("style");
+  });
+
+  it("learns the repository's vocabulary: scope names and its type for dependency bumps", async () => {
+    const r = baseRepo();
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 25; i++) {
+      vocab.add(`fix(invoicing): case ${i}`, ["src/billing/invoice.ts"]);
+      if (i < 6) vocab.add(`chore: bump dep ${i}`, ["package.json", "package-lock.json"]);
+    }
+    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (items.length === 0) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    expect((await inferStaged(r, vocab)).message.scope).toBe("invoicing");
+    r.git("reset", "-q", "--hard");
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0", yaml: "^2.0.0" } }, null, 2) + "\n", "package-lock.json": "{\"a\":1}\n" });
+    const { message, inference } = await inferStaged(r, vocab);
+    expect(message.type).toBe("chore");
+    expect(inference.reasons.join(" ")).toMatch(/labels/);
+  });
+});
+
+describe("dependency updates follow the repository's convention", () => {
+  it("a repo mixing fix(deps) and chore(deps) gets fix for runtime and chore for dev dependencies", async () => {
+    const r = baseRepo();
+    r.commit("chore: dev deps", { "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.0.0" } }, null, 2) + "\n" });
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 4; i++) {
+      vocab.add(`fix(deps): update runtime ${i}`, ["package.json", "package-lock.json"]);
+      vocab.add(`chore(deps): update dev ${i}`, ["package.json", "package-lock.json"]);
+    }
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    expect((await inferStaged(r, vocab)).message.type).toBe("chore");
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    const { message, inference } = await inferStaged(r, vocab);
+    expect(message.type).toBe("fix");
+    expect(inference.reasons.join(" ")).toMatch(/dependencies/);
+  });
+});
+
+describe("trailers are computed from facts", () => {
+  it("PHI on added lines, critical path, compliance code from the path and Refs from the branch", async () => {
+    const r = baseRepo();
+    r.git("checkout", "-q", "-b", "feature/PHX-204-audit-trail");
+    writeFileSync(join(r.dir, ".gitops-health.yml"), "criticalPaths:\n  - pattern: 'src/audit/**'\n    tier: 1\n");
+    r.stage({ "src/audit/logger.ts": "export function logAccess(user: string) {\n  // example patient 123-45-6789\n  return user;\n}\n" });
+    const result = await generateCommitMessages({ cwd: r.dir });
+    const t = Object.fromEntries(result.trailers);
+    expect(t["PHI-Impact"]).toBe("high");
+    expect(t.Compliance).toContain("HIPAA-164.312(b)");
+    expect(t.Refs).toBe("PHX-204");
+    expect(t["Risk-Level"]).toMatch(/^(LOW|MEDIUM|HIGH|CRITICAL)$/);
+    expect(result.phi.criticalPaths[0]).toMatchObject({ pattern: "src/audit/**", tier: 1 });
+    // the raw SSN never appears in the output, only masked previews
+    expect(JSON.stringify(result)).not.toContain("123-45-6789");
+  });
+
+  it("no PHI, no critical path, no ticket → PHI-Impact none and no Refs", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/format.ts": "export function money(n: number) {\n  return n.toFixed(3);\n}\n" });
+    const t = Object.fromEntries((await generateCommitMessages({ cwd: r.dir })).trailers);
+    expect(t["PHI-Impact"]).toBe("none");
+    expect(t.Refs).toBeUndefined();
+  });
+
+  it("tickets from branch names", () => {
+    expect(ticketFromBranch("feature/ABC-123-login")).toBe("ABC-123");
+    expect(ticketFromBranch("abc-77-fix")).toBe("ABC-77");
+    expect(ticketFromBranch("fix/123-null-guard")).toBe("#123");
+    expect(ticketFromBranch("issue-9")).toBe("#9");
+    expect(ticketFromBranch("main")).toBeUndefined();
+    expect(ticketFromBranch("release-2024")).toBeUndefined();
+  });
+});
+
+describe("commitlint", () => {
+  it("every generated message across change kinds passes config-conventional", async () => {
+    const r = baseRepo();
+    const setup = await loadLintSetup(r.dir);
+    expect(setup.source).toBe("@commitlint/config-conventional");
+    const changes: Record<string, string>[] = [
+      { "README.md": "# x\n" },
+      { "src/billing/a-very-long-module-name-for-testing-header-limits.ts": "export const aVeryLongExportedSymbolNameNumberOne = 1;\nexport const aVeryLongExportedSymbolNameNumberTwo = 2;\n" },
+      { "src/billing/invoice.ts": "export function total() {\n  return 0;\n}\n" },
+      { ".github/workflows/x.yml": "on: push\n" },
+      { "Makefile": "all:\n\ttrue\n" },
+    ];
+    let checked = 0;
+    for (const files of changes) {
+      r.stage(files);
+      const result = await generateCommitMessages({ cwd: r.dir, n: 3 });
+      for (const c of result.candidates) {
+        const lint = await lintMessage(c.text, setup);
+        expect(lint.errors, c.text).toEqual([]);
+        expect(c.header.length).toBeLessThanOrEqual(100);
+        checked++;
+      }
+      r.git("commit", "-q", "-m", "chore: step");
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
+  });
+
+  it("repairs what commitlint rejects: type case, period, capital, header length", async () => {
+    const r = baseRepo();
+    const setup = await loadLintSetup(r.dir);
+    const bad = { type: "Feat", scope: "Api", subject: "  Add a thing that is far too long " + "x ".repeat(60) + ".", body: [], trailers: [] as [string, string][] };
+    expect((await lintMessage(formatMessage(bad), setup)).valid).toBe(false);
+    const fixed = repairMessage(bad, setup);
+    const lint = await lintMessage(formatMessage(fixed), setup);
+    expect(lint.errors).toEqual([]);
+    expect(fixed.type).toBe("feat");
+    expect(fixed.subject.endsWith(".")).toBe(false);
+  });
+
+  it("respects the repository's own commitlint config (custom scope-enum)", async () => {
+    const r = baseRepo();
+    writeFileSync(join(r.dir, ".commitlintrc.json"), JSON.stringify({ rules: { "scope-enum": [2, "always", ["api", "web"]], "type-enum": [2, "always", ["feat", "fix", "chore", "docs", "test"]] } }));
+    r.stage({ "src/billing/tax.ts": "export const rate = 0.2;\n" });
+    const result = await generateCommitMessages({ cwd: r.dir });
+    expect(result.lintConfig).toBe(".commitlintrc.json");
+    const c = result.candidates[0]!;
+    expect(c.lint.valid).toBe(true);
+    expect(c.repaired).toBe(true); // "billing" is not an allowed scope
+    expect(c.message.scope).toBeUndefined();
+    // the same message would be rejected by the repo's rules before the repair
+    const setup = await loadLintSetup(r.dir);
+    expect((await lintMessage("feat(billing): add rate\n", setup)).valid).toBe(false);
+    expect((await lintMessage("style: x\n", setup)).valid).toBe(false);
+  });
+});
+
+describe("CLI", () => {
+  it("prints the message on stdout and JSON with inference and trailers", () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/tax.ts": "export function salesTax() {\n  return 1;\n}\n" });
+    const text = runCli(["commit", "generate"], { cwd: r.dir });
+    expect(text.code).toBe(0);
+    expect(text.stdout.split("\n")[0]).toBe("feat(billing): add salesTax");
+    const json = runCli(["commit", "generate", "--format", "json", "-n", "2"], { cwd: r.dir });
+    const out = JSON.parse(json.stdout) as { candidates: { valid: boolean }[]; trailers: Record<string, string>; inference: { reasons: string[] } };
+    expect(out.candidates).toHaveLength(2);
+    expect(out.candidates.every((c) => c.valid)).toBe(true);
+    expect(out.trailers["PHI-Impact"]).toBe("none");
+  });
+
+  it("--write puts the message in a file and does not commit; bad -n is a usage error", () => {
+    const r = baseRepo();
+    r.stage({ "docs/a.md": "# a\n" });
+    const head = r.git("rev-parse", "HEAD");
+    const res = runCli(["commit", "generate", "--write", "msg.txt"], { cwd: r.dir });
+    expect(res.code).toBe(0);
+    expect(readFileSync(join(r.dir, "msg.txt"), "utf8")).toMatch(/^docs: /);
+    expect(r.git("rev-parse", "HEAD")).toBe(head);
+    expect(runCli(["commit", "generate", "-n", "0"], { cwd: r.dir }).code).toBe(2);
+    const committed = runCli(["commit", "generate", "--commit"], { cwd: r.dir });
+    expect(committed.code).toBe(0);
+    expect(r.git("log", "-1", "--format=%s")).toMatch(/^docs: /);
+  });
+
+  it("nothing staged, or a malformed commitlint config: one line, exit 2", () => {
+    const r = baseRepo();
+    const empty = runCli(["commit", "generate"], { cwd: r.dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/nothing is staged/);
+    writeFileSync(join(r.dir, ".commitlintrc.json"), "{ not json");
+    r.stage({ "docs/a.md": "# a\n" });
+    const bad = runCli(["commit", "generate"], { cwd: r.dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toMatch(/cannot load commitlint config/);
+  });
+
+  it("outside a repository: one line, exit 2", () => {
+    const res = runCli(["commit", "generate"], { cwd: "/" });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("--hook (prepare-commit-msg)", () => {
+  const gitTemplate = "\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored.\n#\n# On branch main\n";
+
+  for (const source of ["message", "merge", "squash", "commit"]) {
+    it(`leaves the file alone when SOURCE is ${source}`, () => {
+      const r = baseRepo();
+      r.stage({ "docs/a.md": "# a\n" });
+      const file = join(r.dir, ".git", "COMMIT_EDITMSG");
+      writeFileSync(file, gitTemplate);
+      const res = runCli(["commit", "generate", "--hook", file, source, ...(source === "commit" ? ["HEAD"] : [])], { cwd: r.dir });
+      expect(res.code).toBe(0);
+      expect(readFileSync(file, "utf8")).toBe(gitTemplate);
+    });
+  }
+
+  it("fills an empty message (no SOURCE) and keeps git's comment lines", () => {
+    const r = baseRepo();
+    r.stage({ "docs/a.md": "# a\n" });
+    const file = join(r.dir, ".git", "COMMIT_EDITMSG");
+    writeFileSync(file, gitTemplate);
+    expect(runCli(["commit", "generate", "--hook", file], { cwd: r.dir }).code).toBe(0);
+    const text = readFileSync(file, "utf8");
+    expect(text).toMatch(/^docs: add a docs\n/);
+    expect(text).toContain("# Please enter the commit message");
+    expect(text).toContain("PHI-Impact: none");
+  });
+
+  it("a template with real content is kept; a comment-only template is filled", () => {
+    const r = baseRepo();
+    r.stage({ "docs/a.md": "# a\n" });
+    const file = join(r.dir, ".git", "COMMIT_EDITMSG");
+    writeFileSync(file, "JIRA: \n# template\n");
+    runCli(["commit", "generate", "--hook", file, "template"], { cwd: r.dir });
+    expect(readFileSync(file, "utf8")).toBe("JIRA: \n# template\n");
+    writeFileSync(file, "# template only\n");
+    runCli(["commit", "generate", "--hook", file, "template"], { cwd: r.dir });
+    expect(readFileSync(file, "utf8")).toMatch(/^docs: /);
+  });
+
+  it("works as a real prepare-commit-msg hook during git commit", () => {
+    const r = baseRepo();
+    const cli = join(__dirname, "..", "dist", "cli.js");
+    writeFileSync(join(r.dir, ".git", "hooks", "prepare-commit-msg"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" commit generate --hook "$1" "$2" "$3"\n`, { mode: 0o755 });
+    r.stage({ "src/billing/tax.ts": "export function salesTax() {\n  return 1;\n}\n" });
+    r.git("commit", "-q", "--no-edit");
+    expect(r.git("log", "-1", "--format=%s").trim()).toBe("feat(billing): add salesTax");
+    r.stage({ "src/billing/vat.ts": "export const vat = 1;\n" });
+    r.git("commit", "-q", "-m", "chore: mine");
+    expect(r.git("log", "-1", "--format=%s").trim()).toBe("chore: mine");
+  });
+});
