@@ -237,7 +237,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   for (const m of text.matchAll(DATE_ISO)) {
     if (profile === "code" && !contextual(m.index)) continue;
-    push(m.index, m.index + m[0].length, profile === "code" ? "high" : "high", 0.85);
+    // ISO dates in prose are mostly document and release dates unless a person-date word is near.
+    push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.7);
   }
   if (!/[a-z]/i.test(text)) return;
   for (const re of [DATE_TEXT_MDY, DATE_TEXT_DMY, DATE_TEXT_MY]) {

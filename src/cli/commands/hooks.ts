@@ -22,13 +22,22 @@ ${MARK} (${name})
 # Runs: gitops-health ${sub}
 if [ -f ${JSON.stringify(cli)} ]; then GH="node ${JSON.stringify(cli)}"; else GH="npx --no-install gitops-health"; fi
 # Skip quietly when this version of gitops-health has no such command.
-$GH ${first} --help >/dev/null 2>&1 || exit 0
+$GH has-command ${first} >/dev/null 2>&1 || exit 0
 exec $GH ${sub}
 `;
 }
 
 /** `hooks install|uninstall`: git hooks that call gitops-health. */
 export function register(program: Command): void {
+  // Hidden: lets installed hooks skip commands an older or newer CLI does not have.
+  program
+    .command("has-command", { hidden: true })
+    .argument("<words...>")
+    .action((words: string[]) => {
+      let c: Command | undefined = program;
+      for (const w of words) c = c?.commands.find((x) => x.name() === w);
+      process.exitCode = c ? 0 : 1;
+    });
   const hooks = program.command("hooks").description("install git hooks (pre-commit scan, commit-msg lint, prepare-commit-msg generate)");
   hooks
     .command("install")
