@@ -16,6 +16,10 @@ export type { Finding, ScanTextOptions } from "./phi/types.js";
 
 // scan: files, git targets, reports
 
+export { scanFiles, scanString, scanStaged, scanRange, scanHistory, scanJsonl } from "./scan/index.js";
+export { createScanner } from "./phi/index.js";
+export { sanitize, type SanitizeMode } from "./phi/sanitize.js";
+
 // audit: ledger
 
 export { openLedger } from "./audit/index.js";
@@ -44,4 +48,6 @@ export { callModel, LlmRefusedError, LlmCallError, redactWithPlaceholders, resto
 export type { LlmCallOptions, LlmCallResult, ProviderSettings, ProviderName } from "./llm/index.js";
 
 // guard: run and approve
+
+export { guard, buildPlan, recordPlan, approveRun, executeRun, readRun, listRuns, evaluate, planDigest, type GuardOptions, type Plan, type RunState, type Evaluation } from "./guard/index.js";
 

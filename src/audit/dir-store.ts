@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
 import type { LedgerStore, StoredRecord } from "./store.js";
@@ -215,9 +215,15 @@ export class DirStore implements LedgerStore {
     let delay = 2;
     for (;;) {
       try {
-        const fd = openSync(this.lockPath, "wx");
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        // Write the pid first, then link it into place: the lock file is never empty,
+        // so a writer killed at any instant leaves a lock whose owner can be checked.
+        const tmp = `${this.lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+        writeFileSync(tmp, String(process.pid));
+        try {
+          linkSync(tmp, this.lockPath);
+        } finally {
+          unlinkSync(tmp);
+        }
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new UserError(`cannot lock ledger ${this.location}: ${(err as Error).message}`);
@@ -247,7 +253,12 @@ export class DirStore implements LedgerStore {
       return;
     }
     if (!Number.isInteger(pid) || pid <= 0) {
-      // A lock file still being written has no pid yet; only break it when it is old.
+      // Not written by this version: break it only when it is clearly abandoned.
+      try {
+        if (Date.now() - statSync(this.lockPath).mtimeMs > 10_000) unlinkSync(this.lockPath);
+      } catch {
+        /* gone already */
+      }
       return;
     }
     try {

@@ -262,10 +262,11 @@ export class AuditLedger implements Ledger {
 }
 
 /**
- * Workforce identities (who acted, approved, signed) are accountability data the audit
- * controls require, not patient data, so they are stored as given.
+ * Workforce identities (who acted, approved, signed), system timestamps and cryptographic
+ * values are accountability data the audit controls require, not patient data, so they are
+ * stored as given.
  */
-const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|requester|signer|author|committer|identity|principal)$/i;
+const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
 
 let cachedActor: string | undefined;
 /** The git user (email, else name), else the OS user. */

@@ -16,7 +16,7 @@ const HOOKS: Record<string, string> = {
 
 function hookScript(name: string, cli: string): string {
   const sub = HOOKS[name]!;
-  const first = sub.split(" ").slice(0, 2).join(" ");
+  const first = sub.split(" ").filter((w) => /^[a-z][a-z-]*$/.test(w)).slice(0, 2).join(" ");
   return `#!/bin/sh
 ${MARK} (${name})
 # Runs: gitops-health ${sub}

@@ -1,4 +1,141 @@
 import type { Command } from "commander";
+import { loadConfigFast } from "../../config/fast.js";
+import { UserError } from "../../core/errors.js";
+import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 
-/** Registers the `run` command(s). Placeholder until its issue lands. */
-export function register(_program: Command): void {}
+interface Common {
+  ledger?: string;
+  allowedSigners?: string;
+}
+
+/** `run`, `approve`, `runs`: guarded operations with signed approvals; state lives in the ledger. */
+export function register(program: Command): void {
+  const open = async (opts: Common) => {
+    const { openLedger } = await import("../../audit/index.js");
+    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+    const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location);
+    const guard = await import("../../guard/index.js");
+    return { ledger, config, guard, ctx: guard.verifyContext(config, process.cwd(), opts.allowedSigners) };
+  };
+
+  program
+    .command("run")
+    .description("guarded operation: dry run by default; --approve executes once the classification's approvals and checks are met")
+    .requiredOption("--classification <c>", "personal | business | clinical")
+    .option("--env <environment>", "local | staging | production", "local")
+    .option("--run-id <id>", "run ID (default: generated)")
+    .option("--env-var <name>", "pass this environment variable to the command (its value is part of the plan); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--approve", "execute if approved")
+    .option("--ledger <location>", "ledger directory or postgres:// URL")
+    .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
+    .option("--format <format>", "text | json", "text")
+    .argument("[command...]", "the command, after --")
+    .action(async (command: string[], opts: Common & { classification: string; env: string; runId?: string; envVar: string[]; approve?: boolean; format: string }) => {
+      const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const { buildPlan, recordPlan, executeRun, planDigest } = await import("../../guard/index.js");
+      const plan = buildPlan({ command, classification: opts.classification, environment: opts.env, runId: opts.runId, envVars: opts.envVar });
+      const { ledger, config, ctx } = await open(opts);
+      try {
+        const evaluation = await recordPlan(ledger, plan, config, ctx);
+        const shown = [plan.command, ...plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+        const missing = [
+          ...(evaluation.environmentAllowed ? [] : [`environment ${plan.environment} is not allowed by the environment policy`]),
+          ...(evaluation.validApprovers.length < evaluation.requiredApprovals ? [`${evaluation.requiredApprovals - evaluation.validApprovers.length} more approval(s) (need ${evaluation.requiredApprovals} distinct approvers other than ${plan.requester})`] : []),
+          ...evaluation.missingChecks.map((c) => `check "${c}" has not passed for HEAD ${plan.head?.slice(0, 12) ?? "(no repository)"}`),
+          ...(evaluation.alreadyExecuted ? ["this run ID has already executed"] : []),
+        ];
+        if (!opts.approve) {
+          if (format === "json") writeJson({ runId: plan.runId, dryRun: true, digest: planDigest(plan), plan, evaluation, missing });
+          else {
+            say(`Would run ${shown} (DRY RUN)`);
+            say(`run ID:  ${plan.runId}`);
+            say(`digest:  ${evaluation.digest}`);
+            say(`policy:  ${plan.classification} in ${plan.environment}: ${evaluation.requiredApprovals} approval(s), checks ${evaluation.requiredChecks.join(", ") || "none"}`);
+            for (const r of evaluation.rejected) say(color.yellow(`approval by ${r.approver} does not count: ${r.reason}`));
+            say(missing.length ? `missing: ${missing.join("; ")}` : color.green("ready: run again with --approve to execute"));
+            writeOut(plan.runId);
+          }
+          return;
+        }
+        if (!evaluation.ok) {
+          say(color.red(`refused to run ${plan.runId}: ${missing.join("; ")}`));
+          for (const r of evaluation.rejected) say(color.yellow(`approval by ${r.approver} does not count: ${r.reason}`));
+          process.exitCode = 1;
+          return;
+        }
+        say(`running ${plan.runId}: ${shown}`);
+        const r = await executeRun(ledger, plan, config, ctx);
+        if (!r.outcome) {
+          say(color.red(`refused to run ${plan.runId}: this run ID has already executed`));
+          process.exitCode = 1;
+          return;
+        }
+        say(`${plan.runId} ${r.outcome.exitCode === 0 ? color.green("COMPLETED") : color.red("FAILED")} exit ${r.outcome.exitCode} in ${r.outcome.durationMs} ms (output sha256 ${r.outcome.outputSha256.slice(0, 16)}…)`);
+        if (format === "json") writeJson({ runId: plan.runId, ...r.outcome });
+        process.exitCode = r.outcome.exitCode === 0 ? 0 : 1;
+      } finally {
+        await ledger.close();
+      }
+    });
+
+  program
+    .command("approve")
+    .description("sign the plan of a run; your identity comes from the key")
+    .argument("<runId>", "the run to approve")
+    .option("--key <file>", "SSH private key or a signed-note key from 'audit keygen' (default ~/.ssh/id_ed25519)")
+    .option("--ttl <duration>", "validity, e.g. 30m, 24h, 7d", "24h")
+    .option("--ledger <location>", "ledger directory or postgres:// URL")
+    .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
+    .action(async (runId: string, opts: Common & { key?: string; ttl: string }) => {
+      const key = opts.key ?? `${process.env.HOME ?? ""}/.ssh/id_ed25519`;
+      const { ledger, guard, ctx } = await open(opts);
+      try {
+        const r = await guard.approveRun(ledger, runId, key, opts.ttl, ctx);
+        say(`approved ${runId} as ${r.approver}, valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
+      } finally {
+        await ledger.close();
+      }
+    });
+
+  const runs = program.command("runs").description("guarded runs recorded in the ledger");
+  runs
+    .command("list")
+    .option("--ledger <location>")
+    .option("--format <format>", "text | json", "text")
+    .action(async (opts: Common & { format: string }) => {
+      const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const { ledger, guard } = await open(opts);
+      try {
+        const all = await guard.listRuns(ledger);
+        if (format === "json") writeJson(all.map((r) => ({ runId: r.runId, state: r.state, classification: r.plan?.classification, environment: r.plan?.environment, requester: r.plan?.requester, approvals: r.approvals.map((a) => a.approver) })));
+        else for (const r of all) writeOut(`${r.runId}\t${r.state}\t${r.plan?.classification ?? "-"}\t${r.plan?.environment ?? "-"}\t${r.plan ? [r.plan.command, ...r.plan.args].join(" ") : ""}`);
+      } finally {
+        await ledger.close();
+      }
+    });
+  runs
+    .command("show")
+    .argument("<runId>")
+    .option("--ledger <location>")
+    .option("--format <format>", "text | json", "text")
+    .action(async (runId: string, opts: Common & { format: string }) => {
+      const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const { ledger, guard, config, ctx } = await open(opts);
+      try {
+        const s = await guard.readRun(ledger, runId);
+        if (!s.plan) throw new UserError(`no run ${runId} in the ledger`);
+        const ev = await guard.evaluate(ledger, s.plan, config, ctx);
+        const out = { runId, state: s.state, plan: s.plan, approvals: { valid: ev.validApprovers, rejected: ev.rejected, required: ev.requiredApprovals }, checks: { required: ev.requiredChecks, missing: ev.missingChecks }, outcome: s.finished?.payload ?? null };
+        if (format === "json") writeJson(out);
+        else {
+          writeOut(`${runId}: ${s.state}`);
+          writeOut(`  command: ${[s.plan.command, ...s.plan.args].join(" ")} (${s.plan.classification}, ${s.plan.environment}, requested by ${s.plan.requester})`);
+          writeOut(`  approvals: ${ev.validApprovers.join(", ") || "none"} of ${ev.requiredApprovals} required${ev.rejected.length ? `; not counted: ${ev.rejected.map((r) => `${r.approver} (${r.reason})`).join(", ")}` : ""}`);
+          writeOut(`  checks: ${ev.requiredChecks.map((c) => `${c} ${ev.missingChecks.includes(c) ? "missing" : "passed"}`).join(", ") || "none required"}`);
+          if (s.finished) writeOut(`  outcome: ${JSON.stringify(s.finished.payload)}`);
+        }
+      } finally {
+        await ledger.close();
+      }
+    });
+}

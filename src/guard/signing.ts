@@ -1,0 +1,91 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sign, verify } from "node:crypto";
+import { UserError } from "../core/errors.js";
+import { parseSignerKey, parseVerifierKey, formatVerifierKey } from "../core/note-key.js";
+
+export const SSH_NAMESPACE = "gitops-health";
+
+export interface Signature {
+  method: "ssh" | "note";
+  /** approver identity established from the key (allowed-signers principal or configured approver) */
+  approver: string;
+  signature: string;
+  keyId: string;
+}
+
+export interface VerifyContext {
+  allowedSignersFile?: string;
+  /** configured approvers with signed-note verifier keys */
+  noteApprovers: { identity: string; vkey: string }[];
+}
+
+function run(args: string[], input?: string) {
+  return spawnSync("ssh-keygen", args, { input, encoding: "utf8" });
+}
+
+/** Sign with an SSH private key (ssh-keygen -Y sign) or a signed-note Ed25519 key from `audit keygen`. */
+export function signApproval(message: string, keyFile: string, ctx: VerifyContext): Signature {
+  let keyText: string;
+  try {
+    keyText = readFileSync(keyFile, "utf8");
+  } catch {
+    throw new UserError(`cannot read key ${keyFile}`);
+  }
+  if (keyText.startsWith("PRIVATE+KEY+")) {
+    const signer = parseSignerKey(keyText.trim());
+    const vkey = formatVerifierKey(signer);
+    const known = ctx.noteApprovers.find((a) => a.vkey === vkey);
+    if (!known) throw new UserError(`key ${signer.name}+${signer.keyId.toString("hex")} is not a configured approver (approvers[].key in .gitops-health.yml)`);
+    return { method: "note", approver: known.identity, signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: vkey };
+  }
+  if (!ctx.allowedSignersFile) throw new UserError("SSH approvals need an allowed-signers file (allowedSignersFile in .gitops-health.yml, or --allowed-signers)");
+  const dir = mkdtempSync(join(tmpdir(), "gh-sign-"));
+  try {
+    const msgFile = join(dir, "approval");
+    writeFileSync(msgFile, message);
+    const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", SSH_NAMESPACE, msgFile]);
+    if (r.status !== 0) throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
+    const sig = readFileSync(`${msgFile}.sig`, "utf8");
+    const approver = sshPrincipal(sig, ctx.allowedSignersFile);
+    if (!approver) throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
+    return { method: "ssh", approver, signature: sig, keyId: approver };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function sshPrincipal(sig: string, allowedSigners: string): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), "gh-verify-"));
+  try {
+    writeFileSync(join(dir, "sig"), sig);
+    const r = run(["-Y", "find-principals", "-s", join(dir, "sig"), "-f", allowedSigners]);
+    if (r.status !== 0) return undefined;
+    return r.stdout.trim().split("\n")[0] || undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Verify a stored approval; returns the identity the key proves, or a reason it does not count. */
+export function verifyApproval(message: string, s: Signature, ctx: VerifyContext): { ok: true; approver: string } | { ok: false; reason: string } {
+  if (s.method === "note") {
+    const a = ctx.noteApprovers.find((x) => x.vkey === s.keyId);
+    if (!a) return { ok: false, reason: "signed with a key that is not a configured approver" };
+    const v = parseVerifierKey(a.vkey);
+    return verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64")) ? { ok: true, approver: a.identity } : { ok: false, reason: "signature does not match this plan" };
+  }
+  if (!ctx.allowedSignersFile) return { ok: false, reason: "no allowed-signers file to verify SSH approvals" };
+  const principal = sshPrincipal(s.signature, ctx.allowedSignersFile);
+  if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
+  const dir = mkdtempSync(join(tmpdir(), "gh-verify-"));
+  try {
+    writeFileSync(join(dir, "sig"), s.signature);
+    const r = run(["-Y", "verify", "-f", ctx.allowedSignersFile, "-I", principal, "-n", SSH_NAMESPACE, "-s", join(dir, "sig")], message);
+    return r.status === 0 ? { ok: true, approver: principal } : { ok: false, reason: "signature does not match this plan" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

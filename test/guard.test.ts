@@ -1,0 +1,181 @@
+import { describe, expect, it, beforeAll } from "vitest";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
+import { openLedger } from "../src/audit/index.js";
+import { guard } from "../src/guard/index.js";
+import { parseConfigText } from "../src/config/load.js";
+
+const keys = makeTempDir("gh-keys-");
+function sshKey(name: string): { priv: string; pub: string } {
+  const priv = join(keys, name);
+  if (!existsSync(priv)) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", priv]);
+  return { priv, pub: readFileSync(`${priv}.pub`, "utf8").trim() };
+}
+
+interface Ctx { repo: TempRepo; env: Record<string, string>; cli(args: string[]): ReturnType<typeof runCli> }
+
+/** A repository with an allowed-signers file (alice, bob, and the requester's own key) and passed checks. */
+function setup(extraConfig = ""): Ctx {
+  const repo = makeRepo();
+  const alice = sshKey("alice");
+  const bob = sshKey("bob");
+  const self = sshKey("requester");
+  repo.write("allowed_signers", [`alice@example.com namespaces="gitops-health" ${alice.pub}`, `bob@example.com namespaces="gitops-health" ${bob.pub}`, `author@example.invalid namespaces="gitops-health" ${self.pub}`].join("\n") + "\n");
+  repo.write(".gitops-health.yml", `allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: [test]\n${extraConfig}`);
+  const head = repo.commit("chore: init", { "README.md": "x\n" });
+  const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") };
+  const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env });
+  expect(cli(["audit", "append", "--type", "check", "--subject", head, "--data", '{"name":"test","status":"passed"}']).code).toBe(0);
+  return { repo, env, cli };
+}
+
+const runArgs = (cls: string, id: string, file = "out.txt") => ["run", "--classification", cls, "--run-id", id, "--", "sh", "-c", `echo ran >> ${file}`];
+
+beforeAll(() => {
+  sshKey("alice");
+  sshKey("bob");
+  sshKey("requester");
+  sshKey("stranger");
+});
+
+describe("guarded runs", () => {
+  it("a dry run never executes, prints the plan and records it", () => {
+    const { repo, cli } = setup();
+    const r = cli(runArgs("personal", "dry-1"));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/Would run sh -c "echo ran >> out.txt" \(DRY RUN\)/);
+    expect(r.stderr).toMatch(/digest:\s+[0-9a-f]{64}/);
+    expect(existsSync(join(repo.dir, "out.txt"))).toBe(false);
+    const show = JSON.parse(cli(["runs", "show", "dry-1", "--format", "json"]).stdout);
+    expect(show.state).toBe("planned");
+  });
+
+  it("personal runs with --approve once checks passed; the same run ID cannot execute twice", () => {
+    const { repo, cli } = setup();
+    expect(cli([...runArgs("personal", "p-1")].map((a) => a)).code).toBe(0);
+    const args = ["run", "--classification", "personal", "--run-id", "p-1", "--approve", "--", "sh", "-c", "echo ran >> out.txt"];
+    expect(cli(args).code).toBe(0);
+    expect(readFileSync(join(repo.dir, "out.txt"), "utf8")).toBe("ran\n");
+    const again = cli(args);
+    expect(again.code).toBe(1);
+    expect(readFileSync(join(repo.dir, "out.txt"), "utf8")).toBe("ran\n");
+  });
+
+  it("clinical: one approval is refused, two distinct approvers run it; the requester and a repeated approver do not count", () => {
+    const { repo, cli } = setup();
+    const id = "clin-1";
+    expect(cli(runArgs("clinical", id)).code).toBe(0);
+    const approve = ["run", "--classification", "clinical", "--run-id", id, "--approve", "--", "sh", "-c", "echo ran >> out.txt"];
+    expect(cli(["approve", id, "--key", sshKey("alice").priv]).code).toBe(0);
+    const one = cli(approve);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/1 more approval/);
+    // same approver again counts once
+    expect(cli(["approve", id, "--key", sshKey("alice").priv]).code).toBe(0);
+    expect(cli(approve).code).toBe(1);
+    // the requester cannot approve
+    const selfApprove = cli(["approve", id, "--key", sshKey("requester").priv]);
+    expect(selfApprove.code).toBe(1);
+    expect(selfApprove.stderr).toMatch(/cannot approve/);
+    expect(existsSync(join(repo.dir, "out.txt"))).toBe(false);
+    expect(cli(["approve", id, "--key", sshKey("bob").priv]).code).toBe(0);
+    const ok = cli(approve);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(join(repo.dir, "out.txt"), "utf8")).toBe("ran\n");
+    const show = JSON.parse(cli(["runs", "show", id, "--format", "json"]).stdout);
+    expect(show.state).toBe("completed");
+    expect(show.approvals.valid.sort()).toEqual(["alice@example.com", "bob@example.com"]);
+  });
+
+  it("approvals for another digest, from an unknown key, or expired do not count", async () => {
+    const { repo, cli } = setup();
+    expect(cli(runArgs("business", "b-1")).code).toBe(0);
+    expect(cli(["approve", "b-1", "--key", sshKey("alice").priv]).code).toBe(0);
+    // a changed command is a different plan: the approval does not carry over
+    const changed = cli(["run", "--classification", "business", "--run-id", "b-1", "--approve", "--", "sh", "-c", "echo other >> out.txt"]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/different plan/);
+    const stranger = cli(["approve", "b-1", "--key", sshKey("stranger").priv]);
+    expect(stranger.code).toBe(2);
+    expect(stranger.stderr).toMatch(/not listed in the allowed-signers/);
+    expect(cli(runArgs("business", "b-2")).code).toBe(0);
+    expect(cli(["approve", "b-2", "--key", sshKey("bob").priv, "--ttl", "1s"]).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1500));
+    const expired = cli(["run", "--classification", "business", "--run-id", "b-2", "--approve", "--", "sh", "-c", "echo ran >> out.txt"]);
+    expect(expired.code).toBe(1);
+    expect(expired.stderr).toMatch(/expired/);
+    expect(existsSync(join(repo.dir, "out.txt"))).toBe(false);
+  });
+
+  it("production is refused unless the environment policy allows it", () => {
+    const { cli } = setup();
+    const r = cli(["run", "--classification", "personal", "--env", "production", "--run-id", "prod-1", "--approve", "--", "true"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/production is not allowed/);
+  });
+
+  it("two concurrent run --approve with one run ID execute once; the ledger verifies", async () => {
+    const { repo, cli, env } = setup();
+    expect(cli(runArgs("personal", "race-1")).code).toBe(0);
+    const cliPath = join(__dirname, "..", "dist", "cli.js");
+    const args = [cliPath, "run", "--classification", "personal", "--run-id", "race-1", "--approve", "--", "sh", "-c", "echo ran >> out.txt"];
+    const codes = await Promise.all([0, 1, 2].map(() => new Promise<number>((res) => {
+      const c = spawn(process.execPath, args, { cwd: repo.dir, env: { ...process.env, ...env }, stdio: "ignore" });
+      c.on("exit", (code) => res(code ?? -1));
+    })));
+    expect(codes.filter((c) => c === 0)).toHaveLength(1);
+    expect(readFileSync(join(repo.dir, "out.txt"), "utf8")).toBe("ran\n");
+    expect(cli(["audit", "verify"]).code).toBe(0);
+    const types: string[] = JSON.parse(cli(["audit", "log", "--format", "json"]).stdout).map((e: { type: string }) => e.type);
+    expect(types.filter((t) => t === "run.started")).toHaveLength(1);
+    expect(types).toContain("run.completed");
+  });
+
+  it("bad input exits 2 with one line and runs nothing", () => {
+    const { repo, cli } = setup();
+    for (const args of [
+      ["run", "--classification", "personal", "--approve"],
+      ["run", "--classification", "secret", "--", "touch", "x"],
+      ["run", "--classification", "personal", "--env", "mars", "--", "touch", "x"],
+      ["run", "--classification", "personal", "--run-id", "../bad id", "--", "touch", "x"],
+      ["approve", "nope-1", "--key", "/does/not/exist"],
+    ]) {
+      const r = cli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
+    }
+    expect(existsSync(join(repo.dir, "x"))).toBe(false);
+  });
+});
+
+describe("guard() library API", () => {
+  it("dry run by default, executes with approve, records everything", async () => {
+    const repo = makeRepo();
+    repo.commit("chore: init", { "a": "1\n" });
+    const ledger = await openLedger(join(repo.dir, "ledger"));
+    const config = parseConfigText("policy:\n  requiredChecks: []\n");
+    let calls = 0;
+    const op = async () => ++calls;
+    const cwd = process.cwd();
+    process.chdir(repo.dir);
+    try {
+      const dry = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1" });
+      expect(dry.executed).toBe(false);
+      expect(calls).toBe(0);
+      const real = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1", approve: true });
+      expect(real).toMatchObject({ executed: true, result: 1 });
+      const again = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1", approve: true });
+      expect(again.executed).toBe(false);
+      const biz = await guard(op, { classification: "business", ledger, config, description: "billing export", runId: "lib-2", approve: true });
+      expect(biz.executed).toBe(false);
+      expect(biz.evaluation.requiredApprovals).toBe(1);
+      expect(calls).toBe(1);
+      expect((await ledger.verify({})).ok).toBe(true);
+    } finally {
+      process.chdir(cwd);
+    }
+    writeFileSync(join(repo.dir, "done"), "");
+  });
+});
