@@ -123,6 +123,24 @@ describe("offline type inference on real staged changes", () => {
   });
 });
 
+describe("history-learnt type prior for source changes", () => {
+  it("a repository that calls file additions feat and single-file edits refactor is followed", async () => {
+    const r = baseRepo();
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 20; i++) {
+      vocab.add(`feat: new module ${i}`, [`src/m${i}.ts`, "docs/m.md"], ["A", "M"]);
+      vocab.add(`refactor: tidy ${i}`, [`src/billing/invoice.ts`], ["M"]);
+    }
+    // a mid-sized edit of one existing file with no guards and no new API
+    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  for (const item of items) {\n    sum = sum + item;\n  }\n  return sum;\n}\n" });
+    const edit = await inferStaged(r, vocab);
+    expect(edit.message.type).toBe("refactor");
+    expect(edit.inference.reasons[0]).toMatch(/history/);
+    r.stage({ "src/billing/tax.ts": "const rate = 0.2;\nmodule.exports = rate;\n", "docs/tax.md": "# tax\n" });
+    expect((await inferStaged(r, vocab)).message.type).toBe("feat");
+  });
+});
+
 describe("dependency updates follow the repository's convention", () => {
   it("a repo mixing fix(deps) and chore(deps) gets fix for runtime and chore for dev dependencies", async () => {
     const r = baseRepo();
