@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { collectStaged } from "../src/commit/changes.js";
 import { generateOffline, formatMessage } from "../src/commit/generate.js";
@@ -231,6 +232,10 @@ describe("commitlint", () => {
     expect(lint.errors).toEqual([]);
     expect(fixed.type).toBe("feat");
     expect(fixed.subject.endsWith(".")).toBe(false);
+    // a learnt multi-package scope longer than the header limit keeps its first entry
+    const wide = repairMessage({ type: "feat", scope: Array.from({ length: 8 }, (_, i) => `conventional-changelog-preset-${i}`).join(","), subject: "add x", body: [], trailers: [] }, setup);
+    expect(wide.scope).toBe("conventional-changelog-preset-0");
+    expect((await lintMessage(formatMessage(wide), setup)).errors).toEqual([]);
   });
 
   it("respects the repository's own commitlint config (custom scope-enum)", async () => {
@@ -347,5 +352,30 @@ describe("--hook (prepare-commit-msg)", () => {
     r.stage({ "src/billing/vat.ts": "export const vat = 1;\n" });
     r.git("commit", "-q", "-m", "chore: mine");
     expect(r.git("log", "-1", "--format=%s").trim()).toBe("chore: mine");
+  });
+});
+
+describe("interactive choice on a TTY (pseudo-terminal via util-linux script)", () => {
+  const hasScript = spawnSync("script", ["--version"]).status === 0;
+  if (!hasScript) console.warn("skipping TTY tests: util-linux `script` is not installed");
+  const cli = join(__dirname, "..", "dist", "cli.js");
+  const onTty = (cwd: string, args: string, input: string, env: Record<string, string> = {}) => {
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${cli}" ${args}`, "/dev/null"], { cwd, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 20_000 });
+    return { code: r.status, out: r.stdout.replace(/\r/g, "") };
+  };
+
+  it.skipIf(!hasScript)("picks a candidate, edits one with $EDITOR, or quits with exit 1", () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/tax.ts": "export function salesTax() {\n  return 1;\n}\n" });
+    const picked = onTty(r.dir, "commit generate -n 2", "2\n");
+    expect(picked.code).toBe(0);
+    expect(picked.out).toMatch(/pick 1-2/);
+    expect(picked.out).toMatch(/\[2\] fix\(billing\): /); // listed
+    const after = picked.out.slice(picked.out.lastIndexOf("pick 1-2"));
+    expect(after.split("\n").slice(1).find((l) => l.trim())).toMatch(/^fix\(billing\): /); // the choice is printed
+    const edited = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/add/introduce/" });
+    expect(edited.out).toMatch(/^feat\(billing\): introduce salesTax$/m);
+    const quit = onTty(r.dir, "commit generate -n 2", "q\n");
+    expect(quit.code).toBe(1);
   });
 });
