@@ -375,6 +375,9 @@ describe("interactive choice on a TTY (pseudo-terminal via util-linux script)", 
     expect(after.split("\n").slice(1).find((l) => l.trim())).toMatch(/^fix\(billing\): /); // the choice is printed
     const edited = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/add/introduce/" });
     expect(edited.out).toMatch(/^feat\(billing\): introduce salesTax$/m);
+    const broken = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/^feat/Feature/" });
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/rejects the edited message/);
     const quit = onTty(r.dir, "commit generate -n 2", "q\n");
     expect(quit.code).toBe(1);
   });
