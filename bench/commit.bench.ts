@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync, execFileSync } from "node:child_process";
-import { tmpdir } from "node:os";
+import { tmpdir, loadavg } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { collectCommit } from "../src/commit/changes.js";
 import { readHistory, type HistoryCommit } from "../src/commit/generate-history.js";
@@ -157,6 +157,15 @@ for (const name of REPOS) {
   }
 }
 const lat = latency();
+const load = loadavg()[0]!.toFixed(1);
+// Cold-start cost on a large history: reading 500 commits (name-status) as `commit generate` does once per HEAD.
+const historyTimes: string[] = [];
+for (const r of results) {
+  const t = performance.now();
+  let n = 0;
+  for await (const _ of readHistory(join(ROOT, r.name), "HEAD", 500)) n++;
+  historyTimes.push(`${r.name} ${(performance.now() - t).toFixed(0)} ms (${n} commits)`);
+}
 console.error(`latency: cold ${lat.cold.toFixed(0)} ms, warm ${lat.warm.toFixed(0)} ms, --version ${lat.version.toFixed(0)} ms`);
 
 const tot = results.reduce((a, r) => ({ n: a.n + r.evaluated, type: a.type + r.type, scope: a.scope + r.scope, lint: a.lint + r.lintPass, lintN: a.lintN + r.lintTotal, maj: a.maj + r.baselineMajority, nh: a.nh + r.baselineNoHistoryType, nhs: a.nhs + r.baselineNoHistoryScope }), { n: 0, type: 0, scope: 0, lint: 0, lintN: 0, maj: 0, nh: 0, nhs: 0 });
@@ -189,6 +198,10 @@ Whole-process latency of \`gitops-health commit generate\` (offline, built CLI) 
 | cold (no vocabulary cache: reads 500 commits of history) | ${lat.cold.toFixed(0)} ms |
 | warm (vocabulary cached for this HEAD) | ${lat.warm.toFixed(0)} ms |
 | baseline: \`gitops-health --version\` (Node start-up + CLI load) | ${lat.version.toFixed(0)} ms |
+
+Load average during the run: ${load} on a shared machine (other jobs running), so these are upper bounds.
+The risk trailer uses \`scoreChange\` as it is on this branch; a heavier risk engine adds its own time.
+Reading the vocabulary history (once per new HEAD, then cached in the git dir): ${historyTimes.join(", ")}.
 `;
 writeBenchSection("commit", "npm run bench -- commit", md);
 console.log(md);
