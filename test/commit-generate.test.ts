@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { collectStaged } from "../src/commit/changes.js";
 import { generateOffline, formatMessage } from "../src/commit/generate.js";
@@ -123,6 +124,24 @@ describe("offline type inference on real staged changes", () => {
   });
 });
 
+describe("history-learnt type prior for source changes", () => {
+  it("a repository that calls file additions feat and single-file edits refactor is followed", async () => {
+    const r = baseRepo();
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 20; i++) {
+      vocab.add(`feat: new module ${i}`, [`src/m${i}.ts`, "docs/m.md"], ["A", "M"]);
+      vocab.add(`refactor: tidy ${i}`, [`src/billing/invoice.ts`], ["M"]);
+    }
+    // a mid-sized edit of one existing file with no guards and no new API
+    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  for (const item of items) {\n    sum = sum + item;\n  }\n  return sum;\n}\n" });
+    const edit = await inferStaged(r, vocab);
+    expect(edit.message.type).toBe("refactor");
+    expect(edit.inference.reasons[0]).toMatch(/history/);
+    r.stage({ "src/billing/tax.ts": "const rate = 0.2;\nmodule.exports = rate;\n", "docs/tax.md": "# tax\n" });
+    expect((await inferStaged(r, vocab)).message.type).toBe("feat");
+  });
+});
+
 describe("dependency updates follow the repository's convention", () => {
   it("a repo mixing fix(deps) and chore(deps) gets fix for runtime and chore for dev dependencies", async () => {
     const r = baseRepo();
@@ -213,6 +232,10 @@ describe("commitlint", () => {
     expect(lint.errors).toEqual([]);
     expect(fixed.type).toBe("feat");
     expect(fixed.subject.endsWith(".")).toBe(false);
+    // a learnt multi-package scope longer than the header limit keeps its first entry
+    const wide = repairMessage({ type: "feat", scope: Array.from({ length: 8 }, (_, i) => `conventional-changelog-preset-${i}`).join(","), subject: "add x", body: [], trailers: [] }, setup);
+    expect(wide.scope).toBe("conventional-changelog-preset-0");
+    expect((await lintMessage(formatMessage(wide), setup)).errors).toEqual([]);
   });
 
   it("respects the repository's own commitlint config (custom scope-enum)", async () => {
@@ -329,5 +352,33 @@ describe("--hook (prepare-commit-msg)", () => {
     r.stage({ "src/billing/vat.ts": "export const vat = 1;\n" });
     r.git("commit", "-q", "-m", "chore: mine");
     expect(r.git("log", "-1", "--format=%s").trim()).toBe("chore: mine");
+  });
+});
+
+describe("interactive choice on a TTY (pseudo-terminal via util-linux script)", () => {
+  const hasScript = spawnSync("script", ["--version"]).status === 0;
+  if (!hasScript) console.warn("skipping TTY tests: util-linux `script` is not installed");
+  const cli = join(__dirname, "..", "dist", "cli.js");
+  const onTty = (cwd: string, args: string, input: string, env: Record<string, string> = {}) => {
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${cli}" ${args}`, "/dev/null"], { cwd, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 20_000 });
+    return { code: r.status, out: r.stdout.replace(/\r/g, "") };
+  };
+
+  it.skipIf(!hasScript)("picks a candidate, edits one with $EDITOR, or quits with exit 1", () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/tax.ts": "export function salesTax() {\n  return 1;\n}\n" });
+    const picked = onTty(r.dir, "commit generate -n 2", "2\n");
+    expect(picked.code).toBe(0);
+    expect(picked.out).toMatch(/pick 1-2/);
+    expect(picked.out).toMatch(/\[2\] fix\(billing\): /); // listed
+    const after = picked.out.slice(picked.out.lastIndexOf("pick 1-2"));
+    expect(after.split("\n").slice(1).find((l) => l.trim())).toMatch(/^fix\(billing\): /); // the choice is printed
+    const edited = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/add/introduce/" });
+    expect(edited.out).toMatch(/^feat\(billing\): introduce salesTax$/m);
+    const broken = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/^feat/Feature/" });
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/rejects the edited message/);
+    const quit = onTty(r.dir, "commit generate -n 2", "q\n");
+    expect(quit.code).toBe(1);
   });
 });

@@ -235,6 +235,15 @@ describe("real HTTP path through the openai-compatible provider", () => {
     expect(stored).not.toContain("Summarize");
   });
 
+  it("servers without JSON-schema support get plain JSON mode (llm.structuredOutputs: false); the reply is still validated", async () => {
+    const dir = makeTempDir("gh-llm-json-");
+    reply = () => JSON.stringify({ summary: "ok" });
+    const settings = resolveProviderSettings(LlmConfig.parse({ structuredOutputs: false, timeoutMs: 5000 }), {}, { GITOPS_HEALTH_LLM_PROVIDER: "openai-compatible", GITOPS_HEALTH_LLM_MODEL: "old-llm", GITOPS_HEALTH_LLM_BASE_URL: baseURL });
+    const r = await callModel({ model: await createLanguageModel(settings), provider: settings.provider, modelId: settings.model, purpose: "t", prompt: "hi", schema: Reply, classification: "personal", ledger: { spec: join(dir, "ledger") }, timeoutMs: settings.timeoutMs });
+    expect(r.output.summary).toBe("ok");
+    expect(JSON.stringify(received[received.length - 1]!.body.response_format)).not.toContain("json_schema");
+  });
+
   describe("commit generate --provider openai-compatible as a real process", () => {
     let repo: TempRepo;
     afterEach(() => repo?.cleanup());

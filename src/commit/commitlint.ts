@@ -139,6 +139,9 @@ export function repairMessage(m: CommitMessage, setup: LintSetup): CommitMessage
   if (/^[A-Z][a-z]/.test(subject)) subject = subject[0]!.toLowerCase() + subject.slice(1);
   if (!subject) subject = "update files";
   const headerMax = ruleValue<number>(setup, "header-max-length")?.value ?? 100;
+  // A scope list that leaves no room for a subject keeps its first entry, or goes.
+  if (out.scope && out.type.length + out.scope.length + 4 + 20 > headerMax) out.scope = out.scope.split(/[,\s]/)[0];
+  if (out.scope && out.type.length + out.scope.length + 4 + 20 > headerMax) out.scope = undefined;
   const prefix = `${out.type}${out.scope ? `(${out.scope})` : ""}: `;
   if (prefix.length + subject.length > headerMax) {
     const room = Math.max(10, headerMax - prefix.length);

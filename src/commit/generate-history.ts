@@ -8,22 +8,29 @@ export interface HistoryCommit {
   sha: string;
   header: string;
   paths: string[];
+  /** git name-status letter per path (A, M, D...). */
+  statuses: string[];
 }
 
 /** Non-merge commits newest first, each with its header and changed paths (one streaming git call). */
 export async function* readHistory(cwd: string, rev = "HEAD", limit = 500): AsyncGenerator<HistoryCommit> {
   let cur: HistoryCommit | undefined;
-  for await (const line of gitLines(["log", "--no-merges", "--no-renames", `-n${limit}`, "--format=%x1e%H %s", "--name-only", rev, "--"], { cwd })) {
+  for await (const line of gitLines(["log", "--no-merges", "--no-renames", `-n${limit}`, "--format=%x1e%H %s", "--name-status", rev, "--"], { cwd })) {
     if (line.startsWith("\x1e")) {
       if (cur) yield cur;
       const sp = line.indexOf(" ");
-      cur = { sha: line.slice(1, sp), header: line.slice(sp + 1), paths: [] };
-    } else if (line && cur) cur.paths.push(line);
+      cur = { sha: line.slice(1, sp), header: line.slice(sp + 1), paths: [], statuses: [] };
+    } else if (line && cur) {
+      const tab = line.indexOf("\t");
+      if (tab < 0) continue;
+      cur.statuses.push(line.slice(0, 1));
+      cur.paths.push(line.slice(line.lastIndexOf("\t") + 1));
+    }
   }
   if (cur) yield cur;
 }
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /**
  * The repository's vocabulary learnt from its last `limit` non-merge commits, cached under the
@@ -49,7 +56,7 @@ export async function loadVocabulary(cwd: string, limit = 500): Promise<Vocabula
     }
   }
   const vocab = new Vocabulary();
-  for await (const c of readHistory(cwd, head, limit)) vocab.add(c.header, c.paths);
+  for await (const c of readHistory(cwd, head, limit)) vocab.add(c.header, c.paths, c.statuses);
   try {
     mkdirSync(join(gitDir, "gitops-health"), { recursive: true });
     writeFileAtomic(cacheFile, JSON.stringify({ version: CACHE_VERSION, head, limit, state: vocab.state }));

@@ -64,6 +64,7 @@ export async function generateWithModel(ctx: ChangeContext, o: { provider: strin
       ledger: { spec: ctx.config.ledger.location, cwd: ctx.root },
       // Redacted values stay redacted: PHI never goes into git history through a message.
       restore: false,
+      timeoutMs: settings.timeoutMs,
     });
     const counts = Object.entries(r.redactions);
     if (counts.length) notes.push(`redacted before sending: ${counts.map(([k, v]) => `${k} ×${v}`).join(", ")}`);

@@ -1,6 +1,6 @@
 import type { ChangeSet, FileChange } from "./changes.js";
 import { classifyPath, isDependencyLine, type FileKind } from "./classify.js";
-import { DEPS_KEY, kindSignature, structuralScope, type Vocabulary } from "./history.js";
+import { DEPS_KEY, kindSignature, shapeFeatures, structuralScope, type Vocabulary } from "./history.js";
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
 export const COMMIT_TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"] as const;
@@ -230,6 +230,22 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     return { type: "refactor", reasons };
   }
   const churn = f.srcAdded + f.srcRemoved;
+  // With enough history: the repository's own P(type | change shape), weighed by diff evidence.
+  const shape = shapeFeatures(f.files.map((x) => ({ path: x.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[x.status] })));
+  const posterior = shape && vocab?.typePosterior(shape, ["feat", "fix", "refactor", "perf"]);
+  if (posterior) {
+    const evidence: [string, number, string][] = [];
+    if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) evidence.push(["feat", 3, `new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`]);
+    if (churn <= 40 && f.guardLines > 0 && f.newSourceFiles.length === 0) evidence.push(["fix", 2, `small change (${churn} lines) to conditions/guards`]);
+    if (f.srcRemoved > 2 * f.srcAdded || f.removedExports.length > 0) evidence.push(["refactor", 2, "mostly removals/restructuring"]);
+    if (f.perfHint) evidence.push(["perf", 5, "added comments state an optimisation"]);
+    const score = { ...posterior };
+    for (const [t, w] of evidence) score[t] = (score[t] ?? 0) * w;
+    const best = Object.entries(score).sort((a, b) => b[1] - a[1])[0]![0];
+    reasons.push(`this repository's history: ${Object.entries(posterior).map(([t, p]) => `${t} ${p.toFixed(2)}`).join(", ")} for changes shaped ${shape.join(" ")}`);
+    for (const [t, , why] of evidence) if (t === best) reasons.push(why);
+    return { type: best, reasons };
+  }
   if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) {
     reasons.push(`new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`);
     return { type: "feat", reasons };

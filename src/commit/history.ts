@@ -33,6 +33,9 @@ export interface VocabularyState {
   typePrefixScopes: Record<string, Counts>;
   /** file-kind signature (e.g. "lock+manifest") → type → commits */
   signatureTypes: Record<string, Counts>;
+  /** Source-touching commits: type → commits, and `${feature}=${value}` → type → commits (naive Bayes). */
+  sourceTypes?: Counts;
+  sourceFeatures?: Record<string, Counts>;
 }
 
 const MAX_DEPTH = 4;
@@ -70,7 +73,7 @@ export class Vocabulary {
     this.state = state ?? { commits: 0, conventional: 0, scoped: 0, types: {}, prefixScopes: {}, typePrefixScopes: {}, signatureTypes: {} };
   }
 
-  add(header: string, paths: string[]): void {
+  add(header: string, paths: string[], statuses?: string[]): void {
     const s = this.state;
     s.commits++;
     const h = parseHeader(header);
@@ -86,6 +89,15 @@ export class Vocabulary {
       bump(s.typePrefixScopes, `${h.type}\0${prefix}`, scope);
     }
     bump(s.signatureTypes, kindSignature(paths), h.type);
+    if (statuses) {
+      const feats = shapeFeatures(paths.map((p, i) => ({ path: p, status: statuses[i] ?? "M" })));
+      if (feats) {
+        s.sourceTypes ??= {};
+        s.sourceFeatures ??= {};
+        s.sourceTypes[h.type] = (s.sourceTypes[h.type] ?? 0) + 1;
+        for (const f of feats) bump(s.sourceFeatures, f, h.type);
+      }
+    }
     // Lockfile changes are (almost always) dependency updates: remember what authors call those.
     if (paths.some((p) => classifyPath(p) === "lock")) bump(s.signatureTypes, DEPS_KEY, h.type);
   }
@@ -128,6 +140,30 @@ export class Vocabulary {
     const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1]);
     const total = ranked.reduce((a, [, n]) => a + n, 0);
     return total >= minCommits ? ranked[0]![0] : undefined;
+  }
+
+  /**
+   * Posterior over types for a source change with these shape features (naive Bayes, Laplace
+   * smoothing), restricted to `candidates`; undefined without enough source-commit history.
+   */
+  typePosterior(features: string[], candidates: string[], minCommits = 30): Record<string, number> | undefined {
+    const types = this.state.sourceTypes ?? {};
+    const total = Object.values(types).reduce((a, b) => a + b, 0);
+    if (total < minCommits) return undefined;
+    const logp: Record<string, number> = {};
+    for (const t of candidates) {
+      const nt = types[t] ?? 0;
+      let lp = Math.log((nt + 1) / (total + candidates.length));
+      for (const f of features) {
+        const [name] = f.split("=");
+        const values = Object.keys(this.state.sourceFeatures ?? {}).filter((k) => k.startsWith(`${name}=`)).length || 2;
+        lp += Math.log(((this.state.sourceFeatures?.[f]?.[t] ?? 0) + 1) / (nt + values));
+      }
+      logp[t] = lp;
+    }
+    const max = Math.max(...Object.values(logp));
+    const z = Object.values(logp).reduce((a, v) => a + Math.exp(v - max), 0);
+    return Object.fromEntries(Object.entries(logp).map(([t, v]) => [t, Math.exp(v - max) / z]));
   }
 
   /** Types authors gave to dependency updates, with counts. */
@@ -193,4 +229,23 @@ export function structuralScope(paths: string[], known: string[] = []): string |
   // Prefer the spelling authors already use (`@angular/build` for packages/angular/build).
   const hit = known.find((k) => k === top[0] || k.endsWith(`/${top[0]}`));
   return (hit ?? top[0]).toLowerCase();
+}
+
+/**
+ * Path-level shape of a change that touches source code (undefined otherwise): whether it adds or
+ * deletes source files, touches docs or tests, and how many source files. Cheap to compute for
+ * history (name-status) and for the staged change alike.
+ */
+export function shapeFeatures(files: { path: string; status: string }[]): string[] | undefined {
+  const kinds = files.map((f) => classifyPath(f.path));
+  const src = files.filter((_, i) => kinds[i] === "source");
+  if (src.length === 0) return undefined;
+  const n = src.length;
+  return [
+    `addsSource=${src.some((f) => f.status === "A")}`,
+    `deletesSource=${src.some((f) => f.status === "D")}`,
+    `docs=${kinds.includes("docs")}`,
+    `tests=${kinds.includes("test")}`,
+    `sourceFiles=${n === 1 ? "1" : n <= 3 ? "2-3" : "4+"}`,
+  ];
 }

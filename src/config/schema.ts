@@ -113,6 +113,8 @@ export const LlmConfig = z
     baseURL: z.string().optional(),
     apiKeyEnv: z.string().optional(),
     maxPromptTokens: z.number().int().positive().default(12_000),
+    timeoutMs: z.number().int().positive().default(60_000).describe("Per model call; a hook never waits longer"),
+    structuredOutputs: z.boolean().default(true).describe("openai-compatible: send a JSON schema (false: plain JSON mode for servers without it)"),
   })
   .strict();
 

@@ -11,6 +11,8 @@ export interface ProviderSettings {
   baseURL?: string;
   apiKey?: string;
   maxPromptTokens: number;
+  timeoutMs: number;
+  structuredOutputs: boolean;
 }
 
 const DEFAULT_MODELS: Partial<Record<ProviderName, string>> = {
@@ -37,7 +39,8 @@ export function resolveProviderSettings(llm: Config["llm"], overrides: { provide
   const baseURL = overrides.baseURL ?? env.GITOPS_HEALTH_LLM_BASE_URL ?? llm.baseURL;
   const keyEnv = llm.apiKeyEnv ?? (provider === "openai-compatible" ? "GITOPS_HEALTH_LLM_API_KEY" : KEY_ENVS[provider]);
   const apiKey = keyEnv ? env[keyEnv] : undefined;
-  if (provider === "offline") return { provider, model: "offline", maxPromptTokens: llm.maxPromptTokens };
+  const common = { maxPromptTokens: llm.maxPromptTokens, timeoutMs: llm.timeoutMs, structuredOutputs: llm.structuredOutputs };
+  if (provider === "offline") return { provider, model: "offline", ...common };
   if (!model) throw new UserError(`LLM provider ${provider} needs a model: --model, GITOPS_HEALTH_LLM_MODEL or llm.model`);
   if (provider === "openai-compatible" && !baseURL) throw new UserError("the openai-compatible provider needs a base URL: GITOPS_HEALTH_LLM_BASE_URL or llm.baseURL (e.g. http://127.0.0.1:11434/v1)");
   if (provider !== "openai-compatible" && !apiKey) throw new UserError(`LLM provider ${provider} needs an API key in ${keyEnv}`);
@@ -48,7 +51,7 @@ export function resolveProviderSettings(llm: Config["llm"], overrides: { provide
       throw new UserError(`invalid LLM base URL: ${baseURL}`);
     }
   }
-  return { provider, model, baseURL, apiKey, maxPromptTokens: llm.maxPromptTokens };
+  return { provider, model, baseURL, apiKey, ...common };
 }
 
 /** Build the AI SDK model for the settings; provider packages are imported only when used. */
@@ -72,7 +75,7 @@ export async function createLanguageModel(s: ProviderSettings): Promise<Language
     }
     case "openai-compatible": {
       const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
-      return createOpenAICompatible({ name: "openai-compatible", baseURL: s.baseURL!, apiKey: s.apiKey, includeUsage: true, supportsStructuredOutputs: true })(s.model);
+      return createOpenAICompatible({ name: "openai-compatible", baseURL: s.baseURL!, apiKey: s.apiKey, includeUsage: true, supportsStructuredOutputs: s.structuredOutputs })(s.model);
     }
     default:
       throw new UserError(`provider ${s.provider} has no language model`);

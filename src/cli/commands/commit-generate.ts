@@ -68,6 +68,15 @@ export function registerGenerate(commit: Command): void {
           return;
         }
         chosen = picked;
+        if (!result.candidates.some((c) => c.text === chosen)) {
+          // An edited message gets the same check as a generated one.
+          const { loadLintSetup, lintMessage } = await import("../../commit/commitlint.js");
+          const lint = await lintMessage(chosen, await loadLintSetup(root));
+          if (!lint.valid) {
+            say(color.red(`commitlint (${result.lintConfig}) rejects the edited message: ${lint.errors.map((e) => e.message).join("; ")}`));
+            process.exitCode = 1;
+          }
+        }
       }
       const invalid = result.candidates.filter((c) => !c.lint.valid);
       for (const c of invalid) say(color.red(`commitlint (${result.lintConfig}) still rejects "${c.header}": ${c.lint.errors.map((e) => e.message).join("; ")}`));
