@@ -14,7 +14,7 @@ export const DEFAULT_CONFIG: Config = {
   policy: { rules: [], disable: [] },
   environments: {},
   ledger: { retentionYears: 6 },
-  llm: { provider: "offline", maxPromptTokens: 12000 },
+  llm: { provider: "offline", maxPromptTokens: 12000, timeoutMs: 60000, structuredOutputs: true },
   risk: { modelPath: ".gitops-health/risk-model.json" },
 };
 
