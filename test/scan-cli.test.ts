@@ -200,3 +200,17 @@ describe("hooks", () => {
     void execFileSync;
   });
 });
+
+describe("worker threads", () => {
+  it("a parallel scan finds exactly what a single-thread scan finds", () => {
+    const dir = makeTempDir();
+    for (let i = 0; i < 40; i++) writeFileSync(join(dir, `note${i}.txt`), `Visit ${i}: Dr. Healey saw the patient on 3/${(i % 27) + 1}/2023, SSN 512-84-${String(3900 + i)}.\n`);
+    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
+    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1" } });
+    const a = JSON.parse(one.stdout);
+    const b = JSON.parse(many.stdout);
+    expect(b.findings.length).toBe(120);
+    expect(b.findings.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(a.findings.map((f: { fingerprint: string }) => f.fingerprint));
+    expect(b.stats.files).toBe(40);
+  });
+});

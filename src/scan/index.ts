@@ -141,15 +141,21 @@ export function listFiles(paths: string[], cwd: string): string[] {
   });
 }
 
-/** Scan files and directories. */
+/** Scan files and directories (single thread). */
 export function scanFiles(paths: string[], options: ScanOptions = {}): ScanReport {
+  const cwd = options.cwd ?? process.cwd();
+  return scanFileList(listFiles(paths, cwd), options);
+}
+
+/** Scan an explicit list of absolute file paths. */
+export function scanFileList(list: string[], options: ScanOptions = {}): ScanReport {
   const t0 = Date.now();
   const cwd = options.cwd ?? process.cwd();
   const { scanner, suppressed } = prepare(options);
   const stats = emptyStats();
   const findings: Finding[] = [];
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
-  for (const file of listFiles(paths, cwd)) {
+  for (const file of list) {
     const rel = relative(cwd, file).split(sep).join("/") || file;
     let size: number;
     try {
@@ -180,6 +186,59 @@ export function scanFiles(paths: string[], options: ScanOptions = {}): ScanRepor
     }
     options.onProgress?.(stats.files, stats.bytes);
   }
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}
+
+/** Scans larger than this many bytes are split across worker threads. */
+export const PARALLEL_THRESHOLD = 16 * 1024 * 1024;
+
+/**
+ * Scan files and directories, using a worker thread per core when the scan is large. The
+ * worker is a separate bundle (dist/scan-worker.js); where it is absent (running from
+ * sources) the scan stays on this thread.
+ */
+export async function scanFilesParallel(paths: string[], options: ScanOptions & { threads?: number } = {}): Promise<ScanReport> {
+  const cwd = options.cwd ?? process.cwd();
+  const list = listFiles(paths, cwd);
+  const { availableParallelism } = await import("node:os");
+  const threads = Math.max(1, Math.min(options.threads ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+  const workerUrl = new URL("./scan-worker.js", import.meta.url);
+  const { existsSync } = await import("node:fs");
+  const sizes = list.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || PARALLEL_THRESHOLD;
+  if (threads < 2 || total < threshold || !existsSync(workerUrl)) return scanFileList(list, options);
+  // Balance by bytes: largest files first onto the lightest bucket.
+  const buckets = Array.from({ length: threads }, () => ({ bytes: 0, files: [] as string[] }));
+  for (const i of list.map((_, k) => k).sort((a, b) => sizes[b]! - sizes[a]!)) {
+    const b = buckets.reduce((m, x) => (x.bytes < m.bytes ? x : m));
+    b.files.push(list[i]!);
+    b.bytes += sizes[i]!;
+  }
+  const t0 = Date.now();
+  const { Worker } = await import("node:worker_threads");
+  const baseline = options.baseline ? [...options.baseline] : undefined;
+  const parts = await Promise.all(
+    buckets.filter((b) => b.files.length).map(
+      (b) =>
+        new Promise<ScanReport>((resolveDone, reject) => {
+          const w = new Worker(workerUrl, { workerData: { files: b.files, cwd, scan: options.scan, baseline, maxFileSize: options.maxFileSize, gitleaksConfig: options.gitleaksConfig } });
+          w.once("message", (r: ScanReport) => resolveDone(r));
+          w.once("error", reject);
+        }),
+    ),
+  );
+  const order = new Map(list.map((f, i) => [relative(cwd, f).split(sep).join("/") || f, i]));
+  const findings = parts.flatMap((p) => p.findings).sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || a.start - b.start);
+  const stats = emptyStats();
+  for (const p of parts) for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "suppressed"] as const) stats[k] += p.stats[k];
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }

@@ -66,7 +66,7 @@ export function register(program: Command): void {
       else if (flags.diff !== undefined) result = await scan.scanRange(flags.diff, options);
       else if (flags.history) result = await scan.scanHistory(options);
       else if (paths.length === 1 && paths[0] === "-") result = scan.scanString(await readStdin(), options);
-      else result = scan.scanFiles(paths.length ? paths : ["."], { ...options, onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`) });
+      else result = await scan.scanFilesParallel(paths.length ? paths : ["."], { ...options, onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`) });
       bar.done();
       if (flags.writeBaseline) {
         writeFileAtomic(flags.writeBaseline, `# gitops-health baseline: accepted finding fingerprints\n${[...new Set(result.findings.map((f) => f.fingerprint))].join("\n")}\n`);
