@@ -61,6 +61,12 @@ export async function main(argv: string[]): Promise<number> {
 // Run when executed as the CLI entry (bundled dist/cli.js or `tsx src/cli/main.ts`).
 const entry = process.argv[1] ?? "";
 if (/(?:cli\.js|main\.ts|gitops-health)$/.test(entry)) {
+  // `gitops-health ... | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+    });
+  }
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

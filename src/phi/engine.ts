@@ -525,6 +525,19 @@ export class Scanner {
     this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind));
   }
 
+  /** Validate a match and record it; false when the validator rejects it. */
+  private accept(rule: RegexRule, value: string, m: RegExpExecArray, text: string, start: number, profile: Profile, out: Candidate[]): boolean {
+    let synthetic = false;
+    if (rule.validate) {
+      const ok = rule.validate(value, m, text);
+      if (ok === false) return false;
+      synthetic = ok === "sample";
+    }
+    const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+    out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+    return true;
+  }
+
   /** Raw candidates (offsets into `text`), overlaps resolved. */
   candidates(text: string, profile: Profile, path?: string): Candidate[] {
     const out: Candidate[] = [];
@@ -561,14 +574,7 @@ export class Scanner {
         const value = rule.group !== undefined ? m[rule.group] : m[0];
         if (value === undefined) continue;
         const start = rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index;
-        let synthetic = false;
-        if (rule.validate) {
-          const ok = rule.validate(value, m, text);
-          if (ok === false) continue;
-          synthetic = ok === "sample";
-        }
-        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
-        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+        this.accept(rule, value, m, text, start, profile, out);
       }
     }
     if (this.kinds.has("phi")) {
@@ -608,16 +614,7 @@ export class Scanner {
         const start = sliceStart + (rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index);
         if (start - from > window) break;
         if (start <= lastStart || start < from) continue;
-        // A match that runs past the slice may be cut short: re-run it on the full text.
-        let synthetic = false;
-        if (rule.validate) {
-          const ok = rule.validate(value, m, text);
-          if (ok === false) continue;
-          synthetic = ok === "sample";
-        }
-        lastStart = start;
-        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
-        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+        if (this.accept(rule, value, m, text, start, profile, out)) lastStart = start;
       }
       if (a[0].length === 0) anchor.lastIndex++;
     }
@@ -638,15 +635,7 @@ export class Scanner {
         if (start > at || end <= at) continue;
         // a match starting at the window edge may be truncated on the left: extend it
         if (m.index === 0 && from > 0 && /[A-Za-z0-9._%+-]/.test(text[from - 1]!)) break;
-        let synthetic = false;
-        if (rule.validate) {
-          const ok = rule.validate(m[0], m, text);
-          if (ok === false) break;
-          synthetic = ok === "sample";
-        }
-        lastEnd = end;
-        const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
-        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+        if (this.accept(rule, m[0], m, text, start, profile, out)) lastEnd = end;
         break;
       }
     }
