@@ -36,6 +36,9 @@ export type { RiskResult, RiskLevel } from "./risk/index.js";
 
 // forensics
 
+export { bisect, type BisectOptions, type BisectReport } from "./forensics/bisect.js";
+export { CulpritSearch } from "./forensics/search.js";
+
 // commit and llm
 
 export { generateCommitMessages } from "./commit/generate-service.js";

@@ -122,3 +122,21 @@ describe("forensics bisect on real repositories", () => {
     expect(j.culprit.sha).toBe(shas[10]);
   });
 });
+
+describe("forensics bisect: flakes", () => {
+  it("concludes 'no culprit' when the bad commit's failure was a flake, and estimates the flake rate", () => {
+    const { repo, good, bad } = history(8, 99);
+    const marker = join(repo.dir, ".flaked");
+    writeFileSync(join(repo.dir, "once.sh"), `#!/bin/sh\nif [ "$(git rev-parse HEAD)" = "${bad}" ] && [ ! -f ${marker} ]; then touch ${marker}; exit 1; fi\nexit 0\n`);
+    const r = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--flaky", "0.2", "--format", "json", "--", "sh", join(repo.dir, "once.sh")], { cwd: repo.dir });
+    const j = JSON.parse(r.stdout);
+    expect(j.outcome).toBe("no-culprit");
+    expect(r.code).toBe(1);
+    const { repo: r2, good: g2, bad: b2, shas } = history(10, 4);
+    const est = runCli(["forensics", "bisect", "--good", g2, "--bad", b2, "--estimate-runs", "3", "--format", "json", "--", "sh", "test.sh"], { cwd: r2.dir });
+    const e = JSON.parse(est.stdout);
+    expect(e.flakeRate).toBe(0);
+    expect(e.culprit.sha).toBe(shas[3]);
+    expect(e.runs.length).toBe(e.searchRuns + 2 + 3);
+  });
+});

@@ -18,6 +18,8 @@ export interface BisectOptions {
   jobs: number;
   timeoutSec?: number;
   maxRuns?: number;
+  /** without --flaky: re-run the good endpoint this many times to estimate the spurious failure rate */
+  estimateRuns?: number;
   firstParent: boolean;
   onRun?: (r: TestRun) => void;
 }
@@ -94,8 +96,8 @@ export async function relevancePrior(cwd: string, bad: string, command: string[]
   return cands.map((c) => {
     let score = 0;
     for (const f of c.files) {
-      if (related.has(f)) score += 10;
-      else if (stems.has(posix.basename(f).replace(/\.[^.]+$/, "").toLowerCase())) score += 3;
+      if (related.has(f)) score += 100;
+      else if (stems.has(posix.basename(f).replace(/\.[^.]+$/, "").toLowerCase())) score += 10;
     }
     return 1 + score;
   });
@@ -180,7 +182,14 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
     prior = await relevancePrior(o.cwd, bad, o.command, cands);
     priorName = prior ? "relevance" : o.prior === "auto" ? "uniform" : "relevance (no test files named: uniform)";
   } else if (o.prior === "risk") prior = await riskPrior(o.cwd, cands);
-  const flakeRate = o.flaky ?? 0;
+  let flakeRate = o.flaky ?? 0;
+  if (o.flaky === undefined && (o.estimateRuns ?? 0) > 0) {
+    // A good commit can only fail spuriously, so repeated runs of it measure the flake rate
+    // (Laplace-smoothed; zero observed failures still leaves a small rate when estimating).
+    const reps = await Promise.all(Array.from({ length: o.estimateRuns! }, () => run(good, -1)));
+    const fails = reps.filter((r) => r.result === "fail").length;
+    flakeRate = fails === 0 ? 0 : Math.min(0.5, (fails + 0.5) / (reps.length + 1));
+  }
   const search = new CulpritSearch(cands.length, prior, { flakeRate, passReliable: o.passReliable, confidence: o.confidence, noCulpritPrior: flakeRate > 0 ? 0.02 : 0 });
   search.observe(cands.length - 1, "fail");
   const maxRuns = o.maxRuns ?? 4 * gitBisectSteps(cands.length) + 20;

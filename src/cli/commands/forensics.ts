@@ -18,10 +18,11 @@ export function register(program: Command): void {
     .option("-j, --jobs <n>", "test this many candidates at once (k-ary search)", "1")
     .option("--timeout <sec>", "kill a test after this many seconds (counted as untestable)")
     .option("--max-runs <n>", "give up after this many search runs")
+    .option("--estimate-runs <n>", "without --flaky: re-run the good commit n times to estimate the flake rate", "0")
     .option("--all-commits", "search every commit, not just the first-parent line")
     .option("--format <format>", "text | json", "text")
     .argument("<command...>", "test command, after --; exit 0 good, 125 skip, 1-127 bad, >= 128 abort")
-    .action(async (command: string[], o: { good: string; bad: string; prior: string; flaky?: string; passReliable: boolean; confidence: string; jobs: string; timeout?: string; maxRuns?: string; allCommits?: boolean; format: string }) => {
+    .action(async (command: string[], o: { good: string; bad: string; prior: string; flaky?: string; passReliable: boolean; confidence: string; jobs: string; timeout?: string; maxRuns?: string; allCommits?: boolean; estimateRuns: string; format: string }) => {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       if (!["auto", "relevance", "risk", "uniform"].includes(o.prior)) throw new UserError(`unknown --prior "${o.prior}" (valid: auto, relevance, risk, uniform)`);
       const num = (v: string | undefined, name: string, min: number, max: number) => {
@@ -44,6 +45,7 @@ export function register(program: Command): void {
         jobs: Math.floor(num(o.jobs, "--jobs", 1, 64)!),
         timeoutSec: num(o.timeout, "--timeout", 0.1, 86400),
         maxRuns: num(o.maxRuns, "--max-runs", 1, 10000),
+        estimateRuns: Math.floor(num(o.estimateRuns, "--estimate-runs", 0, 100)!),
         firstParent: !o.allCommits,
         onRun: (r) => say(color.dim(`  ${r.commit.slice(0, 12)} ${r.result}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ""} ${r.durationMs} ms${r.note ? ` ${r.note}` : ""}`)),
       });

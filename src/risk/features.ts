@@ -1,0 +1,147 @@
+import picomatch from "picomatch";
+import { gitLines } from "../git/exec.js";
+import type { CriticalPath } from "../config/schema.js";
+
+/**
+ * Just-in-time defect prediction features of Kamei et al. (2013), computed for every commit in
+ * one streaming pass over `git log --numstat` with per-file state kept incrementally:
+ *   diffusion NS, ND, NF, Entropy; size LA, LD, LT; purpose FIX; history NDEV, AGE, NUC;
+ *   experience EXP, REXP, SEXP.
+ * LA and LD are raw line counts (the model takes log1p); Entropy is in bits, not normalised;
+ * AGE is the mean number of days since each touched file's previous change.
+ * Healthcare sensitivity features are added per commit: critical-path tier, sensitive areas
+ * (auth, crypto, migrations, infrastructure, policy) and whether tests changed with code.
+ */
+export const KAMEI = ["NS", "ND", "NF", "Entropy", "LA", "LD", "LT", "FIX", "NDEV", "AGE", "NUC", "EXP", "REXP", "SEXP"] as const;
+export const SENSITIVITY = ["CRIT", "AUTH", "CRYPTO", "MIGRATION", "INFRA", "POLICY", "TESTLESS"] as const;
+export type FeatureName = (typeof KAMEI)[number] | (typeof SENSITIVITY)[number];
+
+export interface CommitFeatures {
+  sha: string;
+  author: string;
+  time: number; // unix seconds
+  subject: string;
+  files: { path: string; added: number; deleted: number }[];
+  values: Record<FeatureName, number>;
+}
+
+export const FIX_PATTERN = /^(?:fix|bugfix|hotfix)(?:\([^)]*\))?!?:|\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s+#\d+|\bfixes:\s/i;
+
+const SENSITIVE: Record<"AUTH" | "CRYPTO" | "MIGRATION" | "INFRA" | "POLICY", RegExp> = {
+  AUTH: /(?:^|\/)(?:auth|authn|authz|login|session|oauth|sso|permissions?|rbac|acl|identity)[\w.-]*(?:\/|$)|auth/i,
+  CRYPTO: /(?:^|\/)[\w.-]*(?:crypto|cipher|encrypt|decrypt|tls|ssl|hash|sign(?:ing|ature)?|keys?)[\w.-]*(?:\/|$)/i,
+  MIGRATION: /(?:^|\/)(?:migrations?|migrate|db\/schema|schema\.(?:sql|prisma|rb))|\.sql$/i,
+  INFRA: /(?:^|\/)(?:dockerfile|docker-compose[\w.-]*|\.github\/workflows|terraform|k8s|kubernetes|helm|charts?|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|deploy)/i,
+  POLICY: /(?:^|\/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md|\.rego)/i,
+};
+const TEST_PATH = /(?:^|\/)(?:tests?|__tests__|spec|specs)\/|[._-](?:test|spec)\.[a-z]+$/i;
+const CODE_PATH = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|rb|cs|php|swift|scala|c|cc|cpp|h)$/i;
+
+const DAY = 86400;
+
+interface FileState {
+  lines: number;
+  last: number;
+  devs: Set<string>;
+  changes: number[]; // commit ordinals
+}
+
+/** Stream features for every non-merge commit reachable from `rev`, oldest first. */
+export async function* extractFeatures(options: { cwd: string; rev?: string; since?: string; criticalPaths?: CriticalPath[] }): AsyncGenerator<CommitFeatures> {
+  const files = new Map<string, FileState>();
+  const authorChanges = new Map<string, number[]>(); // commit times
+  const authorSubsystem = new Map<string, Map<string, number>>();
+  const crit = (options.criticalPaths ?? []).map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
+  let ordinal = 0;
+  let cur: { sha: string; author: string; time: number; subject: string; trailers: string; files: CommitFeatures["files"] } | undefined;
+  const finish = function* () {
+    if (!cur) return;
+    yield computeAndAdvance(cur);
+    cur = undefined;
+  };
+  const computeAndAdvance = (c: NonNullable<typeof cur>): CommitFeatures => {
+    const paths = c.files.map((f) => f.path);
+    const subsystems = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.indexOf("/")) : ".")));
+    const dirs = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".")));
+    const churn = c.files.map((f) => f.added + f.deleted);
+    const total = churn.reduce((a, b) => a + b, 0);
+    let entropy = 0;
+    for (const x of churn) if (x > 0 && total > 0) entropy -= (x / total) * Math.log2(x / total);
+    let lt = 0;
+    const devs = new Set<string>();
+    const uniq = new Set<number>();
+    let ageSum = 0;
+    let ageN = 0;
+    for (const f of c.files) {
+      const st = files.get(f.path);
+      if (!st) continue;
+      lt += st.lines;
+      for (const d of st.devs) devs.add(d);
+      for (const o of st.changes) uniq.add(o);
+      ageSum += Math.max(0, c.time - st.last) / DAY;
+      ageN++;
+    }
+    const prior = authorChanges.get(c.author) ?? [];
+    let rexp = 0;
+    for (const t of prior) rexp += 1 / (Math.max(0, c.time - t) / (365 * DAY) + 1);
+    const subs = authorSubsystem.get(c.author) ?? new Map<string, number>();
+    let sexp = 0;
+    for (const s of subsystems) sexp += subs.get(s) ?? 0;
+    let tier = 0;
+    for (const p of paths) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
+    const codeChanged = paths.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
+    const testsChanged = paths.some((p) => TEST_PATH.test(p));
+    const values: Record<FeatureName, number> = {
+      NS: subsystems.size,
+      ND: dirs.size,
+      NF: c.files.length,
+      Entropy: entropy,
+      LA: c.files.reduce((a, f) => a + f.added, 0),
+      LD: c.files.reduce((a, f) => a + f.deleted, 0),
+      LT: lt,
+      FIX: FIX_PATTERN.test(c.subject) || /\bfixes:/i.test(c.trailers) ? 1 : 0,
+      NDEV: devs.size,
+      AGE: ageN ? ageSum / ageN : 0,
+      NUC: uniq.size,
+      EXP: prior.length,
+      REXP: rexp,
+      SEXP: sexp,
+      CRIT: tier,
+      AUTH: paths.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
+      CRYPTO: paths.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
+      MIGRATION: paths.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
+      INFRA: paths.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
+      POLICY: paths.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
+      TESTLESS: codeChanged && !testsChanged ? 1 : 0,
+    };
+    // advance state
+    for (const f of c.files) {
+      const st = files.get(f.path) ?? { lines: 0, last: c.time, devs: new Set<string>(), changes: [] };
+      st.lines = Math.max(0, st.lines + f.added - f.deleted);
+      st.last = c.time;
+      st.devs.add(c.author);
+      st.changes.push(ordinal);
+      files.set(f.path, st);
+    }
+    prior.push(c.time);
+    authorChanges.set(c.author, prior);
+    for (const s of subsystems) subs.set(s, (subs.get(s) ?? 0) + 1);
+    authorSubsystem.set(c.author, subs);
+    ordinal++;
+    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };
+  };
+  const args = ["log", "--reverse", "--no-merges", "--numstat", "--no-renames", "--format=%x01%H%x09%ae%x09%at%x09%s%x09%(trailers:only,unfold,separator=%x1f)", options.rev ?? "HEAD"];
+  for await (const line of gitLines(args, { cwd: options.cwd })) {
+    if (line.startsWith("\u0001")) {
+      yield* finish();
+      const [sha, author, time, subject, trailers] = line.slice(1).split("\t");
+      cur = { sha: sha!, author: (author ?? "").toLowerCase(), time: Number(time), subject: subject ?? "", trailers: trailers ?? "", files: [] };
+      continue;
+    }
+    if (!cur || !line) continue;
+    const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
+    if (m) cur.files.push({ path: m[3]!, added: m[1] === "-" ? 0 : Number(m[1]), deleted: m[2] === "-" ? 0 : Number(m[2]) });
+  }
+  yield* finish();
+  void options.since;
+}
