@@ -102,3 +102,10 @@ describe("engine", () => {
     expect(s.scan("TKT-1234 bob@corp.io").map((f) => f.ruleId)).toEqual(["ticket"]);
   });
 });
+
+describe("engine precision on numbers", () => {
+  it("does not read decimal fractions as card numbers", () => {
+    expect(scanText('{"auc": 0.24921901673960117, "x": 4539578763621486.5}', { path: "m.json" }).filter((f) => f.category === "account")).toEqual([]);
+    expect(scanText("card 4539578763621486 ok").map((f) => f.category)).toEqual(["account"]);
+  });
+});

@@ -124,7 +124,7 @@ const RULES: RegexRule[] = [
   { id: "medicare-mbi", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s) },
   { id: "health-plan-id", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_PLAN.test(t), context: CTX_PLAN, window: 40 },
   { id: "medical-record-number", category: "mrn", hipaa: 8, kind: "phi", re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g, severity: "high", confidence: 0.8, gate: (t) => CTX_MRN.test(t), context: CTX_MRN, window: 30 },
-  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /\b(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[0-9]\d{2}|6\d{3})[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,7}\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
+  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[0-9]\d{2}|6\d{3})[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,7}\b(?![.,]\d)/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
       const d = s.replace(/\D/g, "");
       if (d.length < 13 || d.length > 19 || !v.luhnValid(d)) return false;
       return /^(4111111111111111|4242424242424242|5555555555554444|5105105105105100|378282246310005|371449635398431|6011111111111117|4012888888881881)$/.test(d) ? "sample" : true;

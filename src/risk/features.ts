@@ -47,7 +47,7 @@ interface FileState {
 }
 
 /** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; since?: string; criticalPaths?: CriticalPath[] }): AsyncGenerator<CommitFeatures> {
+export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; append?: { sha: string; author: string; time: number; subject: string; files: CommitFeatures["files"] } }): AsyncGenerator<CommitFeatures> {
   const files = new Map<string, FileState>();
   const authorChanges = new Map<string, number[]>(); // commit times
   const authorSubsystem = new Map<string, Map<string, number>>();
@@ -143,5 +143,9 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; sin
     if (m) cur.files.push({ path: m[3]!, added: m[1] === "-" ? 0 : Number(m[1]), deleted: m[2] === "-" ? 0 : Number(m[2]) });
   }
   yield* finish();
-  void options.since;
+  // A change not yet committed (staged, or a range squashed), scored on top of the history.
+  if (options.append) {
+    cur = { ...options.append, trailers: "" };
+    yield* finish();
+  }
 }

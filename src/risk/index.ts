@@ -1,13 +1,21 @@
-// PLACEHOLDER risk API so other domains (commit generation, bisect priors) can code against it.
-// The risk-scoring issue replaces the implementation; keep the signatures.
-import { git } from "../git/exec.js";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { UserError } from "../core/errors.js";
+import { packagePath } from "../core/paths.js";
+import { git, repoRoot } from "../git/exec.js";
+import { streamDiff } from "../git/diff.js";
+import type { Config } from "../config/schema.js";
+import { extractFeatures, type CommitFeatures, type FeatureName } from "./features.js";
+import { auc, fitLogistic, mcc, MODEL_FEATURES, popt, predict, recallAt20, vectorize, type RiskModel } from "./model.js";
+import { historyDepth, szz } from "./szz.js";
 
+export type { RiskModel } from "./model.js";
 export type RiskLevel = "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
 
 export interface RiskFactor {
   name: string;
   value: number;
-  /** Contribution to the logit (or score points); sorted largest first. */
+  /** contribution to the logit; sorted by size, largest first */
   contribution: number;
   explanation?: string;
 }
@@ -19,33 +27,166 @@ export interface RiskResult {
   strategy: "standard" | "canary" | "blue-green";
   approvals: number;
   model: string;
+  declared?: RiskLevel;
+  declaredBelowComputed?: boolean;
+  warnings?: string[];
 }
 
 export interface RiskTarget {
   cwd?: string;
-  /** A commit to score (default HEAD) */
   rev?: string;
   staged?: boolean;
   range?: string;
+  config?: Config;
+  /** history considered for the experience and file-history features (most recent commits) */
+  historyLimit?: number;
 }
 
-/** Score one change. Placeholder: lines added only. */
-export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> {
-  const args = target.staged ? ["diff", "--cached", "--numstat"] : target.range ? ["diff", "--numstat", target.range] : ["show", "--numstat", "--format=", target.rev ?? "HEAD"];
-  const out = await git(args, { cwd: target.cwd });
-  let la = 0;
-  for (const line of out.split("\n")) {
-    const n = Number(line.split("\t")[0]);
-    if (Number.isFinite(n)) la += n;
+const EXPLAIN: Partial<Record<FeatureName, string>> = {
+  NS: "subsystems touched", ND: "directories touched", NF: "files touched", Entropy: "how spread the change is across files (bits)",
+  LA: "lines added", LD: "lines deleted", LT: "lines in the touched files before the change", FIX: "a bug fix (fixes tend to introduce bugs)",
+  NDEV: "developers who changed these files before", AGE: "days since these files last changed", NUC: "earlier changes to these files",
+  EXP: "author's earlier commits", REXP: "author's recent commits (weighted by recency)", SEXP: "author's earlier commits in these subsystems",
+  CRIT: "configured critical-path tier (3 = tier 1)", AUTH: "touches authentication/authorisation", CRYPTO: "touches cryptography or keys",
+  MIGRATION: "touches database migrations", INFRA: "touches infrastructure or CI", POLICY: "touches policy files", TESTLESS: "code changed without tests",
+};
+
+const LEVELS: RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+export function levelOf(score: number): RiskLevel {
+  return score >= 80 ? "CRITICAL" : score >= 55 ? "HIGH" : score >= 30 ? "MEDIUM" : "LOW";
+}
+
+export function loadModel(cwd: string, config?: Config): { model: RiskModel; name: string } {
+  const root = repoRoot(cwd) ?? cwd;
+  const file = resolve(root, config?.risk.modelPath ?? ".gitops-health/risk-model.json");
+  try {
+    return { model: JSON.parse(readFileSync(file, "utf8")) as RiskModel, name: `repository model (${file.slice(root.length + 1)})` };
+  } catch {
+    return { model: JSON.parse(readFileSync(packagePath("src", "risk", "default-model.json"), "utf8")) as RiskModel, name: "default model (shipped)" };
   }
-  const score = Math.min(100, Math.round(100 * (1 - Math.exp(-la / 400))));
-  const level: RiskLevel = score >= 85 ? "CRITICAL" : score >= 60 ? "HIGH" : score >= 30 ? "MEDIUM" : "LOW";
-  return {
-    score,
-    level,
-    factors: [{ name: "LA", value: la, contribution: score }],
-    strategy: level === "LOW" ? "standard" : level === "MEDIUM" ? "canary" : "blue-green",
-    approvals: 0,
-    model: "placeholder-lines-added",
-  };
+}
+
+/** Features of the target change, computed against the repository's own history. */
+async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures> {
+  if (!t.staged && !t.range) {
+    const sha = (await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
+      throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
+    })).trim();
+    let last: CommitFeatures | undefined;
+    for await (const f of extractFeatures({ cwd, rev: sha, criticalPaths: t.config?.criticalPaths })) last = f;
+    if (!last || last.sha !== sha) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
+    return last;
+  }
+  // A staged change or a range is scored as one synthetic commit on top of HEAD's history.
+  const files = new Map<string, { path: string; added: number; deleted: number }>();
+  const args = t.staged ? ["diff", "--cached", "-U0", "--no-renames"] : ["diff", "-U0", "--no-renames", t.range!];
+  for await (const e of streamDiff(args, { cwd })) {
+    if (e.kind !== "added" && e.kind !== "removed") continue;
+    const f = files.get(e.path) ?? { path: e.path, added: 0, deleted: 0 };
+    if (e.kind === "added") f.added++;
+    else f.deleted++;
+    files.set(e.path, f);
+  }
+  const author = (await git(["config", "user.email"], { cwd }).catch(() => "")).trim().toLowerCase();
+  const message = t.staged ? "" : (await git(["log", "--format=%s", "-n", "1", t.range!.split(/\.\.\.?/)[1] || "HEAD"], { cwd }).catch(() => "")).trim();
+  let result: CommitFeatures | undefined;
+  const synthetic = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, files: [...files.values()] };
+  for await (const f of extractFeatures({ cwd, rev: t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!, criticalPaths: t.config?.criticalPaths, append: synthetic })) result = f;
+  if (!result) throw new UserError("nothing to score");
+  return result;
+}
+
+/** Score one change: probability from the model, level, strategy and approvals. */
+export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> {
+  const cwd = repoRoot(target.cwd ?? process.cwd());
+  if (!cwd) throw new UserError("risk scoring needs a git repository");
+  const warnings: string[] = [];
+  const depth = await historyDepth(cwd).catch(() => ({ shallow: false, commits: 0 }));
+  if (depth.shallow) warnings.push(`shallow clone: only ${depth.commits} commit(s) of history, so history and experience features are understated`);
+  const features = await targetFeatures(target, cwd);
+  const { model, name } = loadModel(cwd, target.config);
+  const { p, contributions } = predict(model, features.values);
+  const score = Math.round(100 * p);
+  let level = levelOf(score);
+  const factors = contributions.map((c) => ({ name: c.name, value: round(c.value), contribution: round(c.contribution), explanation: EXPLAIN[c.name] }));
+  const cls = target.config?.classification ?? "personal";
+  const base = cls === "clinical" ? 2 : cls === "business" ? 1 : 0;
+  // Declared Risk-Level may raise the level, never lower it.
+  let declared: RiskLevel | undefined;
+  if (!target.staged) {
+    const body = await git(["log", "-n", "1", "--format=%(trailers:key=Risk-Level,valueonly)", features.sha], { cwd }).catch(() => "");
+    const d = body.trim().toUpperCase();
+    if ((LEVELS as string[]).includes(d)) declared = d as RiskLevel;
+  }
+  let below = false;
+  if (declared) {
+    if (LEVELS.indexOf(declared) > LEVELS.indexOf(level)) level = declared;
+    else if (LEVELS.indexOf(declared) < LEVELS.indexOf(level)) {
+      below = true;
+      warnings.push(`declared Risk-Level ${declared} is below the computed ${level}; the computed level stands`);
+    }
+  }
+  const strategy = level === "LOW" ? "standard" : level === "MEDIUM" ? "canary" : "blue-green";
+  // Never fewer than the classification's pack requires; HIGH needs at least one, CRITICAL two.
+  const approvals = Math.max(base, level === "HIGH" ? 1 : level === "CRITICAL" ? 2 : 0);
+  return { score, level, factors, strategy, approvals, model: name, ...(declared ? { declared, declaredBelowComputed: below } : {}), ...(warnings.length ? { warnings } : {}) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+// ---------------------------------------------------------------- training and evaluation
+
+export interface Dataset {
+  commits: CommitFeatures[];
+  labels: number[];
+  fixes: number;
+}
+
+/** Features for all history, labelled with SZZ. */
+export async function buildDataset(cwd: string, opts: { maxFixes?: number; criticalPaths?: Config["criticalPaths"] } = {}): Promise<Dataset> {
+  const commits: CommitFeatures[] = [];
+  for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths })) commits.push(f);
+  if (commits.length < 2) throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
+  const fixes = commits.filter((c) => c.values.FIX === 1).map((c) => c.sha).slice(-(opts.maxFixes ?? 400));
+  const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)));
+  return { commits, labels: commits.map((c) => (bugs.has(c.sha) ? 1 : 0)), fixes: fixes.length };
+}
+
+/** Recency weights (half-life in days) times class balance. */
+function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = 180): number[] {
+  const newest = commits.reduce((m, c) => Math.max(m, c.time), 0);
+  const pos = labels.reduce((a, b) => a + b, 0);
+  const neg = labels.length - pos;
+  const balance = pos ? neg / pos : 1;
+  return commits.map((c, i) => 0.5 ** ((newest - c.time) / 86400 / halfLifeDays) * (labels[i] ? balance : 1));
+}
+
+export function train(commits: CommitFeatures[], labels: number[], features = MODEL_FEATURES): RiskModel {
+  const X = commits.map((c) => vectorize(c.values, features));
+  const model = fitLogistic(X, labels, weights(commits, labels), features);
+  return { ...model, trainedOn: { commits: commits.length, buggy: labels.reduce((a, b) => a + b, 0), from: new Date(commits[0]!.time * 1000).toISOString().slice(0, 10), to: new Date(commits[commits.length - 1]!.time * 1000).toISOString().slice(0, 10) } };
+}
+
+export interface EvalResult {
+  train: number;
+  test: number;
+  buggyTest: number;
+  model: { auc: number; mcc: number; recall20: number; popt: number };
+  baseline: { auc: number; mcc: number; recall20: number; popt: number };
+}
+
+/** Time-ordered split: train on the older 70%, test on the newer 30%. */
+export function evaluate(ds: Dataset, split = 0.7): EvalResult {
+  const cut = Math.floor(ds.commits.length * split);
+  const trC = ds.commits.slice(0, cut);
+  const trY = ds.labels.slice(0, cut);
+  const teC = ds.commits.slice(cut);
+  const teY = ds.labels.slice(cut);
+  const churn = teC.map((c) => c.values.LA + c.values.LD);
+  const score = (m: RiskModel) => teC.map((c) => predict(m, c.values).p);
+  const metrics = (s: number[]) => ({ auc: auc(s, teY), mcc: mcc(s.map((p) => (p >= 0.5 ? 1 : 0)), teY), recall20: recallAt20(s, teY, churn), popt: popt(s, teY, churn) });
+  return { train: cut, test: teC.length, buggyTest: teY.reduce((a, b) => a + b, 0), model: metrics(score(train(trC, trY))), baseline: metrics(score(train(trC, trY, ["LA"]))) };
 }

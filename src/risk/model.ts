@@ -1,0 +1,177 @@
+import { KAMEI, SENSITIVITY, type FeatureName } from "./features.js";
+
+/** A logistic-regression model as stored in `.gitops-health/risk-model.json`. */
+export interface RiskModel {
+  version: 1;
+  kind: "logistic";
+  features: FeatureName[];
+  /** transform applied before standardising */
+  transform: "log1p";
+  mean: number[];
+  scale: number[];
+  coef: number[];
+  intercept: number;
+  trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number };
+  metrics?: Record<string, number>;
+}
+
+export const MODEL_FEATURES: FeatureName[] = [...KAMEI, ...SENSITIVITY];
+
+export function vectorize(values: Record<FeatureName, number>, features: FeatureName[]): number[] {
+  return features.map((f) => Math.log1p(Math.max(0, values[f] ?? 0)));
+}
+
+/**
+ * L2-regularised logistic regression fitted by Newton's method (IRLS) on standardised
+ * features, with per-sample weights (recency decay and class balance).
+ */
+export function fitLogistic(X: number[][], y: number[], w: number[], features: FeatureName[], lambda = 1): RiskModel {
+  const n = X.length;
+  const d = features.length;
+  const mean = new Array<number>(d).fill(0);
+  const scale = new Array<number>(d).fill(0);
+  const wsum = w.reduce((a, b) => a + b, 0) || 1;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += (w[i]! * X[i]![j]!) / wsum;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) scale[j]! += (w[i]! * (X[i]![j]! - mean[j]!) ** 2) / wsum;
+  for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]!) || 1;
+  const Z = X.map((r) => [1, ...r.map((v, j) => (v - mean[j]!) / scale[j]!)]);
+  const beta = new Array<number>(d + 1).fill(0);
+  for (let iter = 0; iter < 25; iter++) {
+    const g = new Array<number>(d + 1).fill(0);
+    const H = Array.from({ length: d + 1 }, () => new Array<number>(d + 1).fill(0));
+    for (let i = 0; i < n; i++) {
+      const z = Z[i]!;
+      let s = 0;
+      for (let j = 0; j <= d; j++) s += beta[j]! * z[j]!;
+      const p = 1 / (1 + Math.exp(-s));
+      const r = w[i]! * (y[i]! - p);
+      const v = w[i]! * p * (1 - p);
+      for (let j = 0; j <= d; j++) {
+        g[j]! += r * z[j]!;
+        const vz = v * z[j]!;
+        for (let k = j; k <= d; k++) H[j]![k]! += vz * z[k]!;
+      }
+    }
+    for (let j = 0; j <= d; j++) {
+      for (let k = 0; k < j; k++) H[j]![k] = H[k]![j]!;
+      if (j > 0) {
+        g[j]! -= lambda * beta[j]!;
+        H[j]![j]! += lambda;
+      }
+      H[j]![j]! += 1e-9;
+    }
+    const step = solve(H, g);
+    let change = 0;
+    for (let j = 0; j <= d; j++) {
+      beta[j]! += step[j]!;
+      change = Math.max(change, Math.abs(step[j]!));
+    }
+    if (change < 1e-7) break;
+  }
+  return { version: 1, kind: "logistic", features, transform: "log1p", mean, scale, coef: beta.slice(1), intercept: beta[0]! };
+}
+
+function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((r, i) => [...r, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[p]![c]!)) p = r;
+    [M[c], M[p]] = [M[p]!, M[c]!];
+    const piv = M[c]![c]! || 1e-12;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r]![c]! / piv;
+      if (f === 0) continue;
+      for (let k = c; k <= n; k++) M[r]![k]! -= f * M[c]![k]!;
+    }
+  }
+  return M.map((r, i) => r[n]! / (M[i]![i]! || 1e-12));
+}
+
+/** Probability plus each feature's contribution to the logit (coefficient × standardised value). */
+export function predict(model: RiskModel, values: Record<FeatureName, number>): { p: number; contributions: { name: FeatureName; value: number; contribution: number }[] } {
+  const x = vectorize(values, model.features);
+  let logit = model.intercept;
+  const contributions = model.features.map((name, j) => {
+    const c = model.coef[j]! * ((x[j]! - model.mean[j]!) / model.scale[j]!);
+    logit += c;
+    return { name, value: values[name] ?? 0, contribution: c };
+  });
+  return { p: 1 / (1 + Math.exp(-logit)), contributions: contributions.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)) };
+}
+
+// ---------------------------------------------------------------- evaluation
+
+export function auc(scores: number[], labels: number[]): number {
+  const idx = scores.map((s, i) => [s, labels[i]!] as const).sort((a, b) => a[0] - b[0]);
+  let rankSum = 0;
+  let pos = 0;
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j < idx.length && idx[j]![0] === idx[i]![0]) j++;
+    const avg = (i + j + 1) / 2;
+    for (let k = i; k < j; k++) if (idx[k]![1] === 1) {
+      rankSum += avg;
+      pos++;
+    }
+    i = j;
+  }
+  const neg = idx.length - pos;
+  return pos && neg ? (rankSum - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
+}
+
+export function mcc(pred: number[], labels: number[]): number {
+  let tp = 0, tn = 0, fp = 0, fn = 0;
+  pred.forEach((p, i) => {
+    if (p && labels[i]) tp++;
+    else if (p) fp++;
+    else if (labels[i]) fn++;
+    else tn++;
+  });
+  const d = Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
+  return d ? (tp * tn - fp * fn) / d : 0;
+}
+
+/** Effort-aware ranking: risk density (probability per changed line), as in Kamei et al. */
+function effortOrder(scores: number[], churn: number[]): number[] {
+  return scores.map((s, i) => i).sort((a, b) => scores[b]! / Math.max(1, churn[b]!) - scores[a]! / Math.max(1, churn[a]!));
+}
+
+/** Share of buggy commits found when inspecting the top-ranked commits up to 20% of all changed lines. */
+export function recallAt20(scores: number[], labels: number[], churn: number[]): number {
+  const total = churn.reduce((a, b) => a + Math.max(1, b), 0);
+  const buggy = labels.reduce((a, b) => a + b, 0);
+  let spent = 0;
+  let found = 0;
+  for (const i of effortOrder(scores, churn)) {
+    spent += Math.max(1, churn[i]!);
+    if (spent > 0.2 * total) break;
+    found += labels[i]!;
+  }
+  return buggy ? found / buggy : 0;
+}
+
+/** Popt: 1 - (area(optimal) - area(model)) / (area(optimal) - area(worst)) of the effort-recall curve. */
+export function popt(scores: number[], labels: number[], churn: number[]): number {
+  const area = (order: number[]) => {
+    const total = order.reduce((a, i) => a + Math.max(1, churn[i]!), 0);
+    const buggy = labels.reduce((a, b) => a + b, 0) || 1;
+    let y = 0;
+    let a = 0;
+    for (const i of order) {
+      const dx = Math.max(1, churn[i]!) / total;
+      const ny = y + labels[i]! / buggy;
+      a += (dx * (y + ny)) / 2;
+      y = ny;
+    }
+    return a;
+  };
+  const idx = labels.map((_, i) => i);
+  const dens = (i: number) => labels[i]! / Math.max(1, churn[i]!);
+  const optimal = [...idx].sort((a, b) => dens(b) - dens(a));
+  const worst = [...idx].sort((a, b) => dens(a) - dens(b));
+  const o = area(optimal);
+  const w = area(worst);
+  return o - w > 0 ? 1 - (o - area(effortOrder(scores, churn))) / (o - w) : 0;
+}

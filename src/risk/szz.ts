@@ -1,0 +1,55 @@
+import { git, gitLines } from "../git/exec.js";
+import { streamDiff } from "../git/diff.js";
+
+/** Lines that change nothing a compiler or reader cares about are not evidence of a bug. */
+const TRIVIAL = /^\s*(?:$|\/\/|#(?!include)|\/\*|\*|\*\/|<!--|--\s)/;
+
+/**
+ * SZZ: the lines a fix deleted or changed are blamed at the fix's parent (`git blame -w -C -M`);
+ * the commits that last touched them are labelled bug-introducing. Whitespace and comment-only
+ * lines are ignored; merges and commits newer than the fix cannot be blamed at its parent.
+ */
+export async function szz(cwd: string, fixes: string[], known: Set<string>): Promise<Map<string, string[]>> {
+  const introduced = new Map<string, string[]>(); // bug-introducing sha -> fixes
+  for (const fix of fixes) {
+    const ranges = new Map<string, number[]>();
+    for await (const e of streamDiff(["diff", "-U0", "--no-renames", "--no-color", `${fix}^`, fix], { cwd })) {
+      if (e.kind !== "removed" || TRIVIAL.test(e.text)) continue;
+      const l = ranges.get(e.path) ?? [];
+      l.push(e.line);
+      ranges.set(e.path, l);
+    }
+    for (const [path, lines] of ranges) {
+      const spans: string[] = [];
+      let s = lines[0]!;
+      let p = s;
+      for (const l of lines.slice(1).concat([Infinity])) {
+        if (l === p + 1) {
+          p = l;
+          continue;
+        }
+        spans.push("-L", `${s},${p}`);
+        s = p = l;
+      }
+      try {
+        for await (const line of gitLines(["blame", "--porcelain", "-w", "-C", "-M", ...spans, `${fix}^`, "--", path], { cwd })) {
+          const m = /^([0-9a-f]{40}) \d+ \d+/.exec(line);
+          if (!m || !known.has(m[1]!) || m[1] === fix) continue;
+          const list = introduced.get(m[1]!) ?? [];
+          if (!list.includes(fix)) list.push(fix);
+          introduced.set(m[1]!, list);
+        }
+      } catch {
+        /* file absent at the parent (renamed or binary): nothing to blame */
+      }
+    }
+  }
+  return introduced;
+}
+
+/** True when the repository has only part of its history. */
+export async function historyDepth(cwd: string): Promise<{ shallow: boolean; commits: number }> {
+  const shallow = (await git(["rev-parse", "--is-shallow-repository"], { cwd })).trim() === "true";
+  const commits = Number((await git(["rev-list", "--count", "HEAD"], { cwd })).trim());
+  return { shallow, commits };
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
+import { extractFeatures, type CommitFeatures } from "../src/risk/features.js";
+import { szz } from "../src/risk/szz.js";
+import { auc, fitLogistic, popt, recallAt20 } from "../src/risk/model.js";
+
+const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`).join("\n") + "\n";
+const DAY = 86400;
+const T0 = 1_700_000_000;
+const at = (d: number) => `@${T0 + d * DAY} +0000`;
+
+describe("JIT features (Kamei et al. 2013)", () => {
+  it("match hand-computed values on a crafted history", async () => {
+    const repo = makeRepo();
+    repo.commit("feat: start", { "a/x.js": lines(10, "x"), "b/y.js": lines(5, "y") }, { date: at(0), author: "Alice <alice@example.invalid>" });
+    repo.commit("feat: tweak", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3b\nx 3c\n") }, { date: at(1), author: "Bob <bob@example.invalid>" });
+    repo.commit("fix: bug", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3z\n").replace("x 7\n", ""), "b/y.js": lines(5, "y") + "y a\ny b\ny c\n", "c/z.md": lines(4, "z") }, { date: at(3), author: "Alice <alice@example.invalid>" });
+    const all: CommitFeatures[] = [];
+    for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
+    const v = all[2]!.values;
+    // x.js: 11 lines before, changed "x 3b x 3c" -> "x 3z" and removed "x 7": +1 -3
+    expect(v).toMatchObject({ NS: 3, ND: 3, NF: 3, LA: 1 + 3 + 4, LD: 3, LT: 11 + 5, FIX: 1, NDEV: 2, NUC: 2, EXP: 1, SEXP: 2 });
+    const churn = [4, 3, 4];
+    const H = -churn.map((c) => (c / 11) * Math.log2(c / 11)).reduce((a, b) => a + b, 0);
+    expect(v.Entropy).toBeCloseTo(H, 6);
+    expect(v.AGE).toBeCloseTo((2 + 3) / 2, 6);
+    expect(v.REXP).toBeCloseTo(1 / (3 / 365 + 1), 6);
+    expect(all[1]!.values).toMatchObject({ NF: 1, LA: 2, LD: 1, LT: 10, NDEV: 1, EXP: 0, FIX: 0 });
+  });
+});
+
+describe("SZZ", () => {
+  it("finds the planted bug-introducing commit and ignores comment-only changes", async () => {
+    const repo = makeRepo();
+    repo.commit("feat: calc", { "calc.js": "export function sub(a, b) {\n  return a + b;\n}\n// note\n" });
+    const buggy = repo.commit("refactor: tidy", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// note\n", "other.js": "x\n" });
+    const noise = repo.commit("docs: comment", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// a better note\n" });
+    const fix = repo.commit("fix: subtract in the right order", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n// removed\n" });
+    const known = new Set([buggy, noise, fix]);
+    const found = await szz(repo.dir, [fix], known);
+    expect([...found.keys()]).toEqual([buggy]);
+  });
+});
+
+describe("logistic regression and metrics", () => {
+  it("recovers the sign and rough size of known coefficients", () => {
+    let seed = 3;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const X: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const a = rand() * 4;
+      const b = rand() * 4;
+      const p = 1 / (1 + Math.exp(-(2 * a - b - 2)));
+      X.push([a, b]);
+      y.push(rand() < p ? 1 : 0);
+    }
+    const m = fitLogistic(X, y, y.map(() => 1), ["LA", "LD"], 0.01);
+    // coefficients are on standardised features: scale back
+    const ca = m.coef[0]! / m.scale[0]!;
+    const cb = m.coef[1]! / m.scale[1]!;
+    expect(ca).toBeGreaterThan(1.6);
+    expect(ca).toBeLessThan(2.4);
+    expect(cb).toBeLessThan(-0.7);
+    expect(cb).toBeGreaterThan(-1.3);
+  });
+
+  it("AUC, recall at 20% effort and Popt on known rankings", () => {
+    expect(auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.75, 6);
+    expect(auc([1, 2, 3], [0, 0, 0])).toBe(0.5);
+    const churn = [10, 10, 10, 10, 10];
+    expect(recallAt20([0.9, 0.1, 0.1, 0.1, 0.1], [1, 0, 0, 0, 1], churn)).toBe(0.5);
+    expect(popt([5, 4, 3, 2, 1], [1, 1, 0, 0, 0], churn)).toBeCloseTo(1, 6);
+    expect(popt([1, 2, 3, 4, 5], [1, 1, 0, 0, 0], churn)).toBeCloseTo(0, 6);
+  });
+});
+
+describe("risk CLI", () => {
+  it("scores a commit with factors, strategy and approvals; a declared level only raises", () => {
+    const repo = makeRepo();
+    repo.commit("feat: a", { "src/a.js": lines(20, "a") });
+    repo.commit("feat: b\n\nRisk-Level: CRITICAL", { "src/b.js": lines(3, "b") });
+    const r = runCli(["risk", "score", "--format", "json"], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.level).toBe("CRITICAL");
+    expect(j.declared).toBe("CRITICAL");
+    expect(j.strategy).toBe("blue-green");
+    expect(j.approvals).toBe(2);
+    expect(j.score).toBeGreaterThanOrEqual(0);
+    expect(j.score).toBeLessThanOrEqual(100);
+    expect(j.factors.length).toBeGreaterThan(10);
+    const abs = j.factors.map((f: { contribution: number }) => Math.abs(f.contribution));
+    expect(abs).toEqual([...abs].sort((a: number, b: number) => b - a));
+    expect(j.model).toMatch(/default model/);
+    repo.write("src/c.js", lines(50, "c"));
+    repo.git("add", "-A");
+    expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
+  });
+
+  it("train writes a model that score then uses; one commit or a shallow clone gives a clear message", () => {
+    const repo = makeRepo();
+    repo.commit("feat: calc", { "calc.js": "export const f = (a, b) => a + b;\n" });
+    for (let i = 0; i < 6; i++) repo.commit(`feat: m${i}`, { [`m${i}.js`]: lines(i + 2, "m") });
+    repo.commit("refactor: calc", { "calc.js": "export const f = (a, b) => a - b;\n" });
+    repo.commit("fix: calc adds again", { "calc.js": "export const f = (a, b) => a + b;\n" });
+    expect(runCli(["risk", "train"], { cwd: repo.dir }).code).toBe(0);
+    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(/repository model/);
+    const one = makeRepo();
+    one.commit("chore: init", { a: "1\n" });
+    const t = runCli(["risk", "train"], { cwd: one.dir });
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/not enough history/);
+    const shallow = join(makeTempDir(), "shallow");
+    execFileSync("git", ["clone", "-q", "--depth", "1", `file://${repo.dir}`, shallow]);
+    const s = runCli(["risk", "score", "--format", "json"], { cwd: shallow });
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).warnings[0]).toMatch(/shallow clone/);
+  });
+});
