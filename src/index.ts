@@ -31,8 +31,9 @@ export { loadBuiltinPack } from "./policy/packs.js";
 
 // risk
 
-export { scoreChange } from "./risk/index.js";
-export type { RiskResult, RiskLevel } from "./risk/index.js";
+export { scoreChange, buildDataset, train as trainRiskModel, evaluate as evaluateRiskModel } from "./risk/index.js";
+export type { RiskResult, RiskLevel, RiskModel } from "./risk/index.js";
+export { extractFeatures, KAMEI } from "./risk/features.js";
 
 // forensics
 

@@ -1,4 +1,52 @@
 import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { UserError } from "../../core/errors.js";
+import { git, requireRepoRoot } from "../../git/exec.js";
+import { color, readStdin, say } from "../output.js";
 
-/** Registers `commit lint`. Placeholder until the policy issue lands. */
-export function registerLint(_commit: Command): void {}
+/** `commit lint [FILE | - | --range A..B]`: the commit-msg hook and a CI check. */
+export function registerLint(commit: Command): void {
+  commit
+    .command("lint")
+    .description("lint commit messages: Conventional Commits (config-conventional rules), trailers, compliance citations")
+    .argument("[file]", "message file (the commit-msg hook passes .git/COMMIT_EDITMSG), or - for stdin")
+    .option("--range <A..B>", "lint every commit message in a range")
+    .action(async (file: string | undefined, o: { range?: string }) => {
+      const { lintMessage, cleanMessage, parseCommitMessage } = await import("../../commit/message.js");
+      const { findControl } = await import("../../policy/controls.js");
+      const messages: { id: string; text: string }[] = [];
+      if (o.range) {
+        const cwd = requireRepoRoot(process.cwd(), "commit lint --range");
+        let out: string;
+        try {
+          out = await git(["log", "--no-merges", "--format=%H%x00%B%x01", o.range], { cwd });
+        } catch {
+          throw new UserError(`unknown range ${o.range}`);
+        }
+        for (const rec of out.split("\x01")) {
+          const [sha, body] = rec.replace(/^\n/, "").split("\x00");
+          if (sha && body !== undefined) messages.push({ id: sha.slice(0, 12), text: body.trim() });
+        }
+      } else if (file === undefined || file === "-") messages.push({ id: "stdin", text: cleanMessage(await readStdin()) });
+      else {
+        try {
+          messages.push({ id: file, text: cleanMessage(readFileSync(file, "utf8")) });
+        } catch {
+          throw new UserError(`cannot read ${file}`);
+        }
+      }
+      let errors = 0;
+      for (const m of messages) {
+        const problems = lintMessage(m.text);
+        for (const c of parseCommitMessage(m.text).trailers["Compliance"] ?? []) {
+          for (const code of c.split(/[,\s]+/).filter(Boolean)) if (!findControl(code)) problems.push({ level: 2, rule: "compliance-citation", message: `unknown compliance citation "${code}" (not in the control catalog)` });
+        }
+        for (const p of problems) say(`${m.id}: ${p.level === 2 ? color.red("error") : color.yellow("warning")} ${p.message} [${p.rule}]`);
+        errors += problems.filter((p) => p.level === 2).length;
+      }
+      if (errors) {
+        say(`${errors} error(s) in ${messages.length} message(s)`);
+        process.exitCode = 1;
+      }
+    });
+}
