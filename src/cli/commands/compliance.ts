@@ -1,4 +1,82 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { UserError } from "../../core/errors.js";
+import { loadConfigFast } from "../../config/fast.js";
+import { requireRepoRoot, resolveRev } from "../../git/exec.js";
+import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 
-/** Registers the `compliance` command(s). Placeholder until its issue lands. */
-export function register(_program: Command): void {}
+const RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** `compliance check|record-check`: the policy gate for commits and CI. */
+export function register(program: Command): void {
+  const compliance = program.command("compliance").description("policy packs mapped to regulatory controls");
+  const openLedgerIfConfigured = async (spec: string | undefined, configured: string | undefined, cwd: string) => {
+    const { openLedger, ledgerLocation } = await import("../../audit/index.js");
+    const explicit = spec ?? process.env.GITOPS_HEALTH_LEDGER ?? configured;
+    if (!explicit && !existsSync(ledgerLocation(undefined, cwd))) return undefined;
+    return openLedger(explicit, { cwd });
+  };
+
+  compliance
+    .command("check")
+    .description("evaluate the pack's CEL rules over a range and report each control as met, failed or not evidenced")
+    .option("--range <A..B>", "commits to check (default: HEAD alone)")
+    .option("--pack <name>", "personal | business | clinical (default: the configured classification)")
+    .option("--fail-on <severity>", "low | medium | high", "high")
+    .option("--ledger <location>", "ledger for check results and the summary entry")
+    .option("--format <format>", "text | json | markdown | junit", "text")
+    .action(async (o: { range?: string; pack?: string; failOn: string; ledger?: string; format: string }) => {
+      const format = parseFormat(o.format, ["text", "json", "markdown", "junit"] as const, "text");
+      if (!(o.failOn in RANK)) throw new UserError(`--fail-on must be low, medium or high, got "${o.failOn}"`);
+      const cwd = requireRepoRoot(process.cwd(), "compliance check");
+      const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+      const ledger = await openLedgerIfConfigured(o.ledger, config.ledger.location, cwd);
+      const { complianceCheck } = await import("../../policy/check.js");
+      try {
+        const r = await complianceCheck({ cwd, config, range: o.range, pack: o.pack, ledger });
+        const failing = r.violations.filter((v) => RANK[v.severity] >= RANK[o.failOn as "high"]);
+        if (r.range.shallow) say(color.yellow(`warning: shallow clone: checked the ${r.range.commits} commit(s) present; deepen the clone to check the whole range`));
+        if (ledger) await ledger.append({ type: "compliance.check", subject: r.range.to, payload: { pack: r.pack, range: r.range, violations: r.violations.length, failing: failing.length, controls: Object.fromEntries(r.controls.filter((c) => c.status !== "not evidenced").map((c) => [c.id, c.status])) } });
+        if (format === "json") writeJson(r);
+        else if (format === "markdown") {
+          writeOut([`# Compliance check: ${r.pack} pack`, "", `${r.range.commits} commit(s), ${r.violations.length} violation(s).`, "", "| control | status | rules | failing commits |", "| --- | --- | --- | --- |", ...r.controls.map((c) => `| ${c.id} ${c.title} | ${c.status} | ${c.rules.join(", ")} | ${c.failedCommits.map((s) => s.slice(0, 10)).join(", ")} |`), "", ...r.violations.map((v) => `- **${v.severity}** \`${v.rule}\`${v.commit ? ` at \`${v.commit.slice(0, 10)}\`` : ""}: ${v.message}`)].join("\n"));
+        } else if (format === "junit") {
+          const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
+          const cases = r.controls.filter((c) => c.status !== "not evidenced").map((c) => `  <testcase classname="${esc(r.pack)}" name="${esc(`${c.id} ${c.title}`)}">${c.status === "failed" ? `<failure message="${esc(`rules ${c.rules.join(", ")} failed for ${c.failedCommits.join(", ")}`)}"/>` : ""}</testcase>`);
+          writeOut(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="gitops-health compliance" tests="${cases.length}" failures="${r.controls.filter((c) => c.status === "failed").length}">\n${cases.join("\n")}\n</testsuite>`);
+        } else {
+          for (const c of r.controls.filter((x) => x.status !== "not evidenced")) say(`${c.status === "met" ? color.green("met   ") : color.red("FAILED")} ${c.id} ${c.title}`);
+          say(color.dim(`${r.controls.filter((c) => c.status === "not evidenced").length} control(s) not evidenced by this pack`));
+          for (const v of r.violations) say(`${v.severity === "high" ? color.red(v.severity) : color.yellow(v.severity)} ${v.rule}${v.commit ? ` ${v.commit.slice(0, 10)}` : ""}: ${v.message}`);
+          say(`${r.range.commits} commit(s) checked with the ${r.pack} pack: ${failing.length} violation(s) at or above ${o.failOn}`);
+        }
+        if (failing.length) process.exitCode = 1;
+      } finally {
+        await ledger?.close();
+      }
+    });
+
+  compliance
+    .command("record-check")
+    .description("record a check result for a commit in the ledger (CI calls this after lint, test, security...)")
+    .argument("<name>", "check name, e.g. test")
+    .requiredOption("--status <status>", "passed | failed")
+    .option("--commit <rev>", "commit (default HEAD)", "HEAD")
+    .option("--ledger <location>", "ledger location")
+    .action(async (name: string, o: { status: string; commit: string; ledger?: string }) => {
+      const { CheckRecord } = await import("../../policy/check.js");
+      const parsed = CheckRecord.safeParse({ name, status: o.status });
+      if (!parsed.success) throw new UserError(`invalid check: ${parsed.error.issues[0]!.path.join(".")}: ${parsed.error.issues[0]!.message}`);
+      const cwd = requireRepoRoot(process.cwd(), "compliance record-check");
+      const sha = await resolveRev(o.commit, cwd);
+      const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+      const { openLedger } = await import("../../audit/index.js");
+      const ledger = await openLedger(o.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location, { cwd });
+      try {
+        const r = await ledger.append({ type: "check", subject: sha, payload: parsed.data });
+        say(`recorded ${name} ${o.status} for ${sha.slice(0, 12)} (ledger entry ${r.seq})`);
+      } finally {
+        await ledger.close();
+      }
+    });
+}

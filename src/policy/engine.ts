@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { UserError } from "../core/errors.js";
+import { packagePath } from "../core/paths.js";
+import type { Config } from "../config/schema.js";
+import { BUILTIN_PACKS, PackSummary } from "./packs.js";
+
+export const Rule = z.object({
+  id: z.string(),
+  description: z.string().optional(),
+  expr: z.string(),
+  severity: z.enum(["low", "medium", "high"]).default("high"),
+  message: z.string().optional(),
+  controls: z.array(z.string()).default([]),
+  scope: z.enum(["commit", "range"]).default("commit"),
+});
+export type Rule = z.infer<typeof Rule>;
+
+export interface Pack extends PackSummary {
+  rules: Rule[];
+}
+
+export function loadPack(name: string): Pack {
+  if (!(BUILTIN_PACKS as readonly string[]).includes(name)) throw new UserError(`unknown pack or classification "${name}" (valid: ${BUILTIN_PACKS.join(", ")})`);
+  const raw = parseYaml(readFileSync(packagePath("src", "policy", "packs", `${name}.yaml`), "utf8")) as Record<string, unknown>;
+  return { ...PackSummary.parse(raw), rules: z.array(Rule).parse(raw.rules ?? []) };
+}
+
+/** The pack for the config (policy.pack or the classification), with the user's rules and disables applied. */
+export function effectivePack(config: Config, packName?: string): Pack {
+  const pack = loadPack(packName ?? config.policy.pack ?? config.classification);
+  const rules = pack.rules.filter((r) => !config.policy.disable.includes(r.id));
+  for (const r of config.policy.rules) {
+    const i = rules.findIndex((x) => x.id === r.id);
+    if (i >= 0) rules[i] = r;
+    else rules.push(r);
+  }
+  return { ...pack, requiredChecks: config.policy.requiredChecks ?? pack.requiredChecks, rules };
+}
+
+export interface CompiledRule extends Rule {
+  run: (bindings: Record<string, unknown>) => { ok: boolean; error?: string };
+}
+
+/** Compile every rule once; invalid CEL is a UserError naming the rule and the position. */
+export async function compileRules(rules: Rule[]): Promise<CompiledRule[]> {
+  const cel = await import("@bufbuild/cel");
+  const env = cel.celEnv({});
+  return rules.map((r) => {
+    let parsed;
+    try {
+      parsed = cel.parse(r.expr);
+    } catch (err) {
+      const m = /<input>:(\d+):(\d+): (.*)/.exec((err as Error).message);
+      throw new UserError(`policy rule "${r.id}": invalid CEL${m ? ` at ${m[1]}:${m[2]}: ${m[3]}` : `: ${(err as Error).message.split("\n")[0]}`}`);
+    }
+    const program = cel.plan(env, parsed);
+    return {
+      ...r,
+      run: (bindings) => {
+        const v = (program as (b: Record<string, unknown>) => unknown)(bindings);
+        if (cel.isCelError(v)) return { ok: false, error: String((v as { message?: string }).message ?? v) };
+        return { ok: v === true };
+      },
+    };
+  });
+}
