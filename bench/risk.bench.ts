@@ -25,7 +25,7 @@ for (const r of repos) {
 }
 
 // Extraction speed over 10,000 commits (or the longest available history).
-const speedRepo = ["angular-cli", "vite", "vitest"].map((r) => join(base, r)).find((d) => existsSync(d));
+const speedRepo = (process.env.RISK_SPEED_REPOS ?? "vite,vitest").split(",").map((r) => join(base, r)).find((d) => existsSync(d));
 let speed = "No repository with a long history was available locally.";
 if (speedRepo) {
   const rev = "HEAD";

@@ -355,7 +355,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         continue;
       }
       // Initial + surname: "W. MAROTTA aware", "B. CLIFFORD MD"
-      if (prev && isInitial(i - 1) && !taken[i - 1] && (known(t) || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+      // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
+      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
         continue;
