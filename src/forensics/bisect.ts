@@ -110,11 +110,19 @@ async function riskPrior(cwd: string, cands: Candidate[]): Promise<number[]> {
   return out;
 }
 
+// git serialises worktree bookkeeping with lock files: concurrent `worktree add/remove` can fail.
+let worktreeQueue: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = worktreeQueue.then(fn, fn);
+  worktreeQueue = next.catch(() => undefined);
+  return next;
+}
+
 /** Test one commit in its own temporary worktree; the user's checkout is never touched. */
 export async function testCommit(cwd: string, sha: string, command: string[], timeoutSec?: number): Promise<{ result: Result | "abort"; exitCode: number | null; durationMs: number; note?: string }> {
   const dir = mkdtempSync(join(tmpdir(), "gh-bisect-"));
   const wt = join(dir, "wt");
-  await git(["worktree", "add", "--detach", "--quiet", wt, sha], { cwd });
+  await serialized(() => git(["worktree", "add", "--detach", "--quiet", wt, sha], { cwd }));
   const t0 = Date.now();
   try {
     return await new Promise((resolveRun) => {
@@ -146,7 +154,7 @@ export async function testCommit(cwd: string, sha: string, command: string[], ti
       });
     });
   } finally {
-    await git(["worktree", "remove", "--force", wt], { cwd }).catch(() => undefined);
+    await serialized(() => git(["worktree", "remove", "--force", wt], { cwd })).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
