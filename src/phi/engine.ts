@@ -3,7 +3,9 @@ import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
-import { COMMON_WORDS } from "./data/words.js";
+import { COMMON_WORDS, CLINICAL_WORDS } from "./data/words.js";
+import { PERSON_NAMES_GZ, CITY_NAMES_GZ } from "./data/lexicons.js";
+import { decodeLexicon } from "./data/lexicon-decode.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
 
 /**
@@ -253,7 +255,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
 
 // ---------------------------------------------------------------- names
 
-const TOKEN = /[A-Za-z][A-Za-z'’]*/g;
+const TOKEN = /\p{L}[\p{L}'’]*/gu;
 const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
@@ -263,6 +265,8 @@ const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|b
 const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 
 interface Tok { s: string; l: string; start: number; end: number }
+/** Words right before a person's name in ordinary prose. */
+const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
 /** Notes are often written all in capitals; then case says nothing about names. */
 function isUpperText(text: string, start: number, end: number): boolean {
@@ -277,8 +281,28 @@ function isUpperText(text: string, start: number, end: number): boolean {
   return letters >= 20 && upper / letters > 0.7;
 }
 
+/** 183K given names and surnames that are not English words (lexicons.ts), decoded on first prose use. */
+let bigNames: Set<string> | undefined;
+const BIG_NAMES = { has: (w: string) => (bigNames ??= new Set(decodeLexicon(PERSON_NAMES_GZ))).has(w) };
+/** World cities (15,000+) and US places (2,000+); value true: the name is also made of English words. */
+let cityNames: Map<string, boolean> | undefined;
+export function cityLookup(w: string): boolean | undefined {
+  if (!cityNames) {
+    cityNames = new Map();
+    for (const c of decodeLexicon(CITY_NAMES_GZ)) {
+      if (c.endsWith("*")) cityNames.set(c.slice(0, -1), true);
+      else cityNames.set(c, false);
+    }
+  }
+  return cityNames.get(w);
+}
+/** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
+const CAP_WORD = /^\p{Lu}[\p{Ll}'’]*(?:\p{Lu}?\p{Ll}+)*$/u;
+/** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
+const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
+
 function detectNames(text: string, profile: Profile, out: Candidate[]): void {
-  if (!/[A-Za-z]/.test(text)) return;
+  if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
     detectCodeNames(text, out);
     return;
@@ -299,24 +323,41 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
     return u;
   };
-  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l)) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && t.s.length >= 3;
+  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && BIG_NAMES.has(t.l))) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
   const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
+  /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
+  const capName = (i: number) => {
+    const t = toks[i];
+    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && !upperAt(i);
+  };
   /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
   const shaped = (i: number, strong: boolean) => {
     const t = toks[i];
     if (!t || COMMON_WORDS.has(t.l) || t.s.length < 2) return false;
     if (known(t)) return true;
+    if (CLINICAL_WORDS.has(t.l)) return false;
     if (upperAt(i)) return strong && t.s.length >= 3;
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
-    if (/^[A-Z][a-z'’]+$/.test(t.s)) return !NOT_NAMES.has(t.l) || strong;
+    if (CAP_WORD.test(t.s)) return !NOT_NAMES.has(t.l) || strong;
     return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !NOT_NAMES.has(t.l);
   };
   /** Extend a name from token i: optional middle initial, then a second name token. */
-  const extend = (i: number, strong: boolean) => {
+  const extend = (i: number, _strong: boolean) => {
     let j = i;
     if (toks[j + 1] && isInitial(j + 1) && adjacent(toks[j]!, toks[j + 1]!) && toks[j + 2] && shaped(j + 2, true)) return j + 2;
-    if (toks[j + 1] && adjacent(toks[j]!, toks[j + 1]!) && !CREDENTIAL.test(toks[j + 1]!.l) && (known(toks[j + 1]!) || (shaped(j + 1, strong) && !upperAt(j + 1)))) j++;
+    // a second name token: known, or Capitalised after a Capitalised first token; "." only after an initial
+    const n = toks[j + 1];
+    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)))) j++;
     return j;
+  };
+  // After a relation word a given name that is also a word counts ("son bill", "wife, Rose"); other
+  // words must look like names: known, Capitalised in mixed text, or uncommon in upper-case text.
+  const relName = (k: number) => {
+    const n = toks[k]!;
+    if (FUNCTION_WORD.test(n.l) || RELATION.test(n.l) || CREDENTIAL.test(n.l) || CLINICAL_WORDS.has(n.l) || COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l)) return false;
+    if (known(n) || (FIRST_NAMES.has(n.l) && n.s.length >= 2)) return true;
+    if (upperAt(k)) return shaped(k, true) && !VERBISH.test(n.l);
+    return capName(k) && !VERBISH.test(n.l);
   };
   for (let i = 0; i < toks.length; i++) {
     if (taken[i]) continue;
@@ -335,7 +376,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       }
     }
     // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
-    if (RELATION.test(t.l) && next && /^[ \t]*[,:(-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && shaped(i + 1, true) && !RELATION.test(next.l) && !CREDENTIAL.test(next.l) && (known(next) || !VERBISH.test(next.l))) {
+    if (RELATION.test(t.l) && next && /^[ \t]*[,:(-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && relName(i + 1)) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.85, "name-relation");
       i = j;
@@ -378,9 +419,21 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       }
       j = i;
     }
-    // A lone lexicon name, Capitalised in mixed-case text and not at a sentence start.
-    if (known(t) && /^[A-Z][a-z]/.test(t.s) && !upperAt(i) && FIRST_NAMES.has(t.l) && !/(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start))) {
-      push(i, i, "medium", 0.5, "name-lexicon");
+    // A run of Capitalised words in mixed-case text ("Hijacinta Godina", "Mijail C Adomo") holding a
+    // lexicon name that is not an English word, or following a name cue ("my name is", "says").
+    if (capName(i)) {
+      let k = i;
+      while (k - i < 3 && toks[k + 1] && /^[ \t]+$|^[ \t]*\.?[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) && (capName(k + 1) || (toks[k + 1]!.s.length === 1 && /^[A-Z]$/.test(toks[k + 1]!.s) && toks[k + 2] !== undefined && capName(k + 2)))) k++;
+      if (toks[k]!.s.length === 1) k--;
+      let lex = false;
+      for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
+      const cue = NAME_CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
+      const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
+      if (lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) {
+        push(i, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
+        i = k;
+        continue;
+      }
     }
   }
 }

@@ -25,3 +25,18 @@ export const COMMON_WORDS = new Set(
   ct mri cxr kub ekg ecg eeg echo cath ir ep lab labs cvp pap sbp dbp map abp nbp hr rr bp spo temp tmax abg vbg psv cpap bipap peep fio hct hgb wbc plt inr ptt bun cr ns lr d5w iv ivf ngt ogt peg foley gtt ho team micu ccu sicu cvicu nicu picu csru tsicu covering intern house officer attending fellow resident md mds rn rns staff crew medflight ems\n  ambulance emergency urgent stat routine follow review reviewed`
     .split(/\s+/),
 );
+
+/**
+ * Clinical vocabulary that collides with name lexicons or looks like a proper noun in notes
+ * (lines, devices, drugs, units, wards, modes): never a name or a place on its own.
+ */
+export const CLINICAL_WORDS = new Set(
+  `aline art line lines picc swan cordis trach ett ngt ogt peg foley cath iabp lvad rvad vad cvl tlc hickman port mediport
+  neo levo vanco zosyn lasix heparin coumadin plavix integrilin nitro ntg dopa dobutamine dopamine milrinone propofol fentanyl versed ativan morphine tylenol reglan protonix pepcid flagyl mag magnesium citrate kcl
+  ccu micu sicu cvicu nicu picu csru tsicu pacu icu er ed or ew osh rehab floor unit ward tele telemetry cath vicu tcu pcu step stepdown
+  simv imv cpap bipap peep ps ac prvc nrb nc fio vent sr nsr st afib aflutter raf svt vt vf pvc pvcs pac pacs
+  perl perrl perrla mae doe sob cp ams gcs lle rle lue rue bue ble ls bs ns lr uo bm ob
+  neuro resp cardiac cv gi gu id heme endo skin social dispo plan assess assessment integ pulm renal psych access lines
+  pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter`
+    .split(/\s+/),
+);
