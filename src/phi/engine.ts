@@ -3,7 +3,7 @@ import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
-import { COMMON_WORDS, CLINICAL_WORDS } from "./data/words.js";
+import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { PERSON_NAMES_GZ, CITY_NAMES_GZ } from "./data/lexicons.js";
 import { decodeLexicon } from "./data/lexicon-decode.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
@@ -260,11 +260,11 @@ const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
 const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
-const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|present|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
+const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
 const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
 const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 
-interface Tok { s: string; l: string; start: number; end: number }
+interface Tok { s: string; l: string; start: number; end: number; i: number }
 /** Words right before a person's name in ordinary prose. */
 const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
@@ -308,7 +308,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     return;
   }
   const toks: Tok[] = [];
-  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length });
+  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, i: toks.length });
   const taken = new Uint8Array(toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;
@@ -323,12 +323,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
     return u;
   };
-  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && BIG_NAMES.has(t.l))) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
+  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
   const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
     const t = toks[i];
-    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NOT_NAMES.has(t.l) && !upperAt(i);
+    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !upperAt(i);
   };
   /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
   const shaped = (i: number, strong: boolean) => {
@@ -385,9 +385,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     // Name, credential: "Carole Hayes, RN", "FRANCIS G. LEVINE, RRT", "barbara j. parrilli bsn/rn"
     if (shaped(i, true) && !TITLE.test(t.l)) {
       let j = extend(i, true);
+      // lower/upper-case notes: a given name and an uncommon word before a credential or a person
+      // verb ("mary o'hara np aware", "patty hoeller re skin care" is left alone)
+      const n1 = toks[i + 1];
+      if (j === i && n1 && FIRST_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && (upperAt(i) || /^[a-z]/.test(t.s)) && /^[ \t]+$/.test(sep(t, n1)) && n1.s.length >= 3 && !COMMON_WORDS.has(n1.l) && !CLINICAL_WORDS.has(n1.l) && !VERBISH.test(n1.l) && toks[i + 2] && /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) && (CREDENTIAL.test(toks[i + 2]!.l) || PERSON_VERB_AFTER.test(toks[i + 2]!.l))) j = i + 1;
       const after = toks[j + 1];
       const credEnd = after ? text.slice(after.end, after.end + 12) : "";
-      if (after && CREDENTIAL.test(after.l) && /^[ \t]*,?[ \t]*$/.test(sep(toks[j]!, after)) && /^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
+      if (after && CREDENTIAL.test(after.l) && /^[ \t]*,?[ \t]*$/.test(sep(toks[j]!, after)) && (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) || (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l)))) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
         // include a preceding first name or initial: "ANTHONY C. KOZICKI"
         let s0 = i;
         if (prev && adjacent(prev, t) && (isInitial(i - 1) || known(prev)) && !taken[i - 1]) s0 = i - 1;
@@ -397,7 +401,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       }
       // Initial + surname: "W. MAROTTA aware", "B. CLIFFORD MD"
       // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
-      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+      const pp = toks[i - 2];
+      const verbBeforeInitial = pp !== undefined && PERSON_VERB_BEFORE.test(pp.l) && /^[ \t]+$/.test(sep(pp, prev!)) && !VERBISH.test(t.l) && t.s.length >= 3;
+      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
         continue;
@@ -409,7 +415,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         continue;
       }
       // Person verbs around a name: "per healey", "spoke with Dr", "MAROTTA AWARE"
-      const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t);
+      const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t) && !sep(prev, t).includes(".") && !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
       const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
       const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4);
       if ((verbBefore || verbAfter) && nameShape && !(verbBefore && /^(?:with|by)$/.test(prev!.l) && !known(t))) {
@@ -423,7 +429,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     // lexicon name that is not an English word, or following a name cue ("my name is", "says").
     if (capName(i)) {
       let k = i;
-      while (k - i < 3 && toks[k + 1] && /^[ \t]+$|^[ \t]*\.?[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) && (capName(k + 1) || (toks[k + 1]!.s.length === 1 && /^[A-Z]$/.test(toks[k + 1]!.s) && toks[k + 2] !== undefined && capName(k + 2)))) k++;
+      while (k - i < 3 && toks[k + 1] && (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) || (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) && (capName(k + 1) || (toks[k + 1]!.s.length === 1 && /^[A-Z]$/.test(toks[k + 1]!.s) && toks[k + 2] !== undefined && capName(k + 2)))) k++;
       if (toks[k]!.s.length === 1) k--;
       let lex = false;
       for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
@@ -458,34 +464,93 @@ function detectCodeNames(text: string, out: Candidate[]): void {
 
 // ---------------------------------------------------------------- places
 
-const STREET = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
-const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|room|rm|p\.?o\.? box|po box|box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b/gi;
-const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer)[ \t]+[A-ZÀ-Ž][\p{L}'.-]*(?:[ \t]+[A-ZÀ-Ž\p{Ll}][\p{L}'.-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
-const INTL_STREET_SUFFIX = /\b[A-ZÀ-Ž][\p{L}'-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|utca|ulica|laan|straat|plein|gracht|kade|dreef)[ \t]*\d{1,5}[A-Za-z]?\b/gu;
+const STREET_SUFFIX = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|run|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
+const STREET = new RegExp(`\\b\\d{1,6}[A-Za-z]?[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`, "giu");
+const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b/gi;
+const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+([\p{L}][\p{L}'’.-]*)(?:[ \t]+[\p{L}][\p{L}'’.-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
+const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
+/** "83393 Pärna 33": building number, street name, house number (mixed-case text only). */
+const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
+const ADDRESS_CUE = /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
+const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
 const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b\W{0,5}(\d{5}(?:-\d{4})?)\b/gi;
-const FACILITY = /\b((?:[A-Za-z][A-Za-z'.&-]*[ \t]+){1,4})(?:hospital|hosp|medical center|med ctr|medical ctr|health center|clinic|nursing home|rehab(?:ilitation)?(?: center| hospital| facility)?|infirmary|hospice|memorial|medical group|care center|assisted living)\b/gi;
-const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?((?:[A-Za-z][A-Za-z'.-]*[ \t]*){1,3})/gi;
+const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
+const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
 const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
-const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|resides|resident of|home in|moved to|visiting|vacation|returned from|trip to|near)\b/i;
-const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
+/** A preposition right before a place. */
+const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
+/** Phrases that announce where someone lives, comes from or goes: strong enough for an unknown place. */
+const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|is|am|are|was|were|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
+const FACILITY_OK = new Set("of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
+const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
 function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
+  const upperCache = new Map<number, boolean>();
+  const upper = (at: number) => {
+    const key = at >> 7;
+    let u = upperCache.get(key);
+    if (u === undefined) upperCache.set(key, (u = isUpperText(text, at, at + 1)));
+    return u;
+  };
+  const plainWord = (w: string) => COMMON_WORDS.has(w.toLowerCase()) || CLINICAL_WORDS.has(w.toLowerCase());
+  /** Address lines after a street: unit, city, region, postcode, country ("Apt. 026 Zoetermeer Netherlands 91196"). */
+  const tail = (from: number, maxParts: number, onlyCodes = false) => {
+    let pos = from;
+    for (let parts = 0; parts < maxParts; parts++) {
+      const rest = text.slice(pos, pos + 90);
+      const m = /^([ \t]*(?:,|>|\?{3}|\r?\n|-)?[ \t]*)(?:((?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?[ \t]*[\w-]+)|(\d{4,6}(?:-\d{3,4})?|\d{2}[ -]\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})(?![\w-])|([A-Z]{2})(?=[ \t]+\d{5}\b)|(\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|la|del|di|da|do|du|le|les|sur|am|an|der|den|upon|on|im|y)){0,3}(?:[ \t]*\([\p{L} ]+\))?))/u.exec(rest);
+      if (!m || m[0].length === m[1]!.length) return;
+      const s = pos + m[1]!.length;
+      const e = pos + m[0].length;
+      if (m[5] !== undefined) {
+        if (onlyCodes && !(COUNTRIES.has(m[5].toLowerCase()) || US_STATES.has(m[5].toLowerCase()))) return;
+        const words = m[5].split(/[ \t]+/);
+        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || /\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase())) return;
+        push(s, e, "medium", 0.6, "city");
+      } else if (m[3] !== undefined) push(s, e, "medium", 0.65, "zip-code");
+      else if (m[4] !== undefined) push(s, e, "medium", 0.55, "city");
+      else {
+        if (onlyCodes) return;
+        push(s, e, "medium", 0.65, "street-address");
+      }
+      pos = e;
+    }
+  };
   if (hasDigit(text)) {
     for (const m of text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
-      if (words.every((w) => COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w))) continue;
+      if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
+      // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
+      if (words.some((w) => (/\.$/.test(w) && !/^\p{Lu}\p{Ll}?\.$/u.test(w)) || /^(?:in|on|at|to|of|for|with|via|per|from|by|is|was|and|or|the|a|an|x|q|hrs?|mins?|ml|cc|mg)$/i.test(w))) continue;
+      const isUpper = upper(m.index);
+      if (!isUpper && !/^[\p{Lu}\d]/u.test(words[0]!) && !/^\p{Lu}/u.test(m[2]!)) continue;
+      if (words.some((w) => CLINICAL_WORDS.has(w.toLowerCase()))) continue;
       if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
       let end = m.index + m[0].length;
       if (m[0].endsWith(".") && m[2]!.length > 4) end--;
       if (profile === "code" && !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
       push(m.index, end, "high", 0.8, "street-address");
+      if (profile === "prose") tail(end, 5);
     }
-    for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX]) {
-      if (profile === "code") break;
-      for (const m of text.matchAll(re)) push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
+    if (profile === "prose") {
+      for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX]) {
+        for (const m of text.matchAll(re)) {
+          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}/u.test(m[1]!) || plainWord(m[1]!))) continue;
+          push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
+          tail(m.index + m[0].length, 5);
+        }
+      }
+      for (const m of text.matchAll(NUM_STREET_NUM)) {
+        if (upper(m.index)) continue;
+        const words = m[1]!.split(/[ \t]+/);
+        if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase()))) continue;
+        if (words.length > 1 && !words.slice(1).every((w) => /^\p{Lu}/u.test(w) || STREET_PARTICLE.test(w))) continue;
+        push(m.index, m.index + m[0].length, "medium", 0.6, "street-address");
+        tail(m.index + m[0].length, 5);
+      }
     }
     for (const m of text.matchAll(ZIP_CONTEXT)) {
       const s = m.index + m[0].lastIndexOf(m[1]!);
@@ -493,9 +558,18 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     }
   }
   if (profile === "code") return;
+  // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
+  for (const m of text.matchAll(/\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
+    const s = m.index + m[0].length;
+    if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
+    const r = /^(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|\d{1,5}[A-Za-z]?|de|la|do|da|di|del|van|von|and)){0,5}/u.exec(text.slice(s, s + 80));
+    if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0])) continue;
+    push(s, s + r[0].length, "medium", 0.6, "street-address");
+    tail(s + r[0].length, 5);
+  }
   for (const m of text.matchAll(CITY_STATE)) {
     if (!US_STATE_CODES.has(m[2]!)) continue;
-    const cityKnown = US_CITIES.has(m[1]!.toLowerCase());
+    const cityKnown = US_CITIES.has(m[1]!.toLowerCase()) || cityLookup(m[1]!.toLowerCase()) !== undefined;
     if (!m[3] && !cityKnown && (AMBIGUOUS_STATE_CODES.has(m[2]!) || !/^[A-Z][a-z]/.test(m[1]!))) continue;
     push(m.index, m.index + m[1]!.length, "medium", 0.7, "city");
     if (m[3]) {
@@ -503,41 +577,80 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       push(s, s + m[3].length, "medium", 0.75, "zip-code");
     }
   }
+  // Facilities: the proper words before a facility noun ("Franklin Square Hospital", "HOLY CROSS HOSP").
   for (const m of text.matchAll(FACILITY)) {
-    const words = m[1]!.trim().split(/\s+/);
-    while (words.length && FACILITY_STOP.has(words[0]!.toLowerCase())) words.shift();
-    if (words.length === 0 || words.every((w) => COMMON_WORDS.has(w.toLowerCase()))) continue;
-    if (!words.every((w) => /^[A-Z]/.test(w) && !/\.$/.test(w))) continue;
-    const startWord = m[0].indexOf(words[0]!);
-    push(m.index + startWord, m.index + m[0].length, "medium", 0.7, "facility");
+    const isUpper = upper(m.index);
+    const before = text.slice(Math.max(0, m.index - 60), m.index);
+    const words = [...before.matchAll(/[\p{L}][\p{L}'’.&-]*/gu)];
+    let k = words.length;
+    let sawProper = false;
+    while (k > 0) {
+      const w = words[k - 1]!;
+      const gap = before.slice(w.index + w[0].length, k < words.length ? words[k]!.index : before.length);
+      if (!/^[ \t]+$/.test(gap) || words.length - k >= 5) break;
+      const l = w[0].toLowerCase().replace(/\.$/, "");
+      if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
+      if (FACILITY_OK.has(l)) { k--; continue; }
+      const proper = isUpper ? !COMMON_WORDS.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && (US_STATES.has(l) || cityLookup(l) !== undefined || FIRST_NAMES.has(l) || SURNAMES.has(l));
+      if (!proper) break;
+      sawProper = true;
+      k--;
+    }
+    while (k < words.length && /^(?:of|and|&)$/i.test(words[k]![0])) k++;
+    if (!sawProper || k >= words.length) continue;
+    const s = Math.max(0, m.index - 60) + words[k]!.index;
+    push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
   for (const m of text.matchAll(TRANSFER_PLACE)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
     for (const w of words) {
-      if (COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w) || !/^[A-Za-z][A-Za-z'.-]*$/.test(w)) break;
+      if (plainWord(w) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
       keep.push(w);
     }
     if (keep.length === 0 || keep.join("").length < 2) continue;
-    if (!isUpperText(text, m.index, m.index + m[0].length) && !/^[A-Z]/.test(keep[0]!)) continue;
     const start = m.index + m[0].length - m[1]!.length;
+    const after = text.slice(start + keep.join(" ").length, start + keep.join(" ").length + 6);
+    const isUpper = upper(m.index);
+    const cap = /^\p{Lu}\p{Ll}/u.test(keep[0]!);
+    const gaz = cityLookup(keep.join(" ").toLowerCase()) === false || US_CITIES.has(keep.join(" ").toLowerCase());
+    // upper-case notes: an uncommon word of 3+ letters, or an acronym before a unit word ("GH ER")
+    if (isUpper ? !(keep[0]!.length >= 3 && !VERBISH.test(keep[0]!) || /^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after)) : !(cap || gaz || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
-  // Gazetteer: known cities and states after a location cue ("lives in Boston", "transfer from Worcester")
-  for (const m of text.matchAll(/\b[A-Za-z][A-Za-z.'-]+(?:\s[A-Za-z][A-Za-z.'-]+){0,2}\b/g)) {
-    const phrase = m[0].toLowerCase();
-    for (let k = phrase.split(" ").length; k >= 1; k--) {
-      const sub = phrase.split(" ").slice(0, k).join(" ");
-      if (US_CITIES.has(sub) || US_STATES.has(sub) || COUNTRIES.has(sub)) {
-        const before = text.slice(Math.max(0, m.index - 25), m.index);
-        const cap = /^[A-Z]/.test(m[0]);
-        if (LOCATION_CONTEXT.test(before) || (cap && sub.includes(" "))) {
-          const end = m.index + m[0].split(" ").slice(0, k).join(" ").length;
-          push(m.index, end, "medium", 0.6, "city");
-        }
-        break;
-      }
+  // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
+  for (const m of text.matchAll(/\p{L}[\p{L}.'’-]*(?:[ \t]\p{L}[\p{L}.'’-]*){0,2}/gu)) {
+    const first = m[0].split(/[ \t]/)[0]!;
+    if (COMMON_WORDS.has(first.toLowerCase()) && !/^(?:new|san|saint|st\.?|los|las|el|la|le|fort|port|mount|north|south|east|west)$/i.test(first)) continue;
+    const before = text.slice(Math.max(0, m.index - 45), m.index);
+    const prep = PLACE_PREP.test(before);
+    const cue = PLACE_CUE.test(before);
+    if (!prep && !cue && !/^\p{Lu}/u.test(first)) continue;
+    const isUpper = upper(m.index);
+    const cap = /^\p{Lu}/u.test(first) && !isUpper;
+    const tokens = m[0].split(/[ \t]/);
+    let matched = 0;
+    let strong = false;
+    for (let k = tokens.length; k >= 1; k--) {
+      const sub = tokens.slice(0, k).join(" ").toLowerCase().replace(/[.,]$/, "");
+      const city = US_CITIES.has(sub) ? false : cityLookup(sub);
+      const country = COUNTRIES.has(sub) || US_STATES.has(sub);
+      if (city === undefined && !country) continue;
+      matched = k;
+      // a place that is also an English word ("Reading", "Mobile") or a country needs a cue
+      strong = country ? cue || (cap && prep && k > 1) : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && k > 1) : (cue || (prep && k > 1)) && (cap || !isUpper);
+      break;
     }
+    if (matched === 0 && cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(first.toLowerCase()) && first.length >= 3) {
+      // unknown place after a strong cue, Capitalised in mixed-case text
+      matched = 1;
+      while (matched < tokens.length && /^\p{Lu}/u.test(tokens[matched]!) && !plainWord(tokens[matched]!)) matched++;
+      strong = true;
+    }
+    if (!matched || !strong) continue;
+    const end = m.index + tokens.slice(0, matched).join(" ").replace(/[.,]$/, "").length;
+    push(m.index, end, "medium", 0.6, "city");
+    tail(end, 2, true);
   }
 }
 

@@ -40,3 +40,9 @@ export const CLINICAL_WORDS = new Set(
   pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter`
     .split(/\s+/),
 );
+
+/** Languages and nationalities: capitalised, not in name lexicons' sense, and not identifying. */
+export const NATIONALITIES = new Set(
+  `english spanish french german italian portuguese russian polish ukrainian greek turkish arabic hebrew persian farsi hindi urdu bengali punjabi chinese mandarin cantonese japanese korean vietnamese thai filipino tagalog indonesian malay swahili somali amharic haitian creole dutch swedish norwegian danish finnish icelandic hungarian czech slovak romanian bulgarian serbian croatian bosnian albanian armenian georgian lithuanian latvian estonian irish scottish welsh british american canadian mexican cuban puerto rican dominican brazilian colombian peruvian chilean argentinian venezuelan jamaican nigerian ghanaian ethiopian egyptian moroccan lebanese syrian iraqi iranian afghan pakistani indian bangladeshi sri lankan nepali african asian european latino latina hispanic caucasian catholic protestant jewish muslim christian baptist methodist lutheran buddhist hindu sikh`
+    .split(/\s+/),
+);
