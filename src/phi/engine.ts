@@ -615,11 +615,20 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const cap = /^\p{Lu}\p{Ll}/u.test(keep[0]!);
     const gaz = cityLookup(keep.join(" ").toLowerCase()) === false || US_CITIES.has(keep.join(" ").toLowerCase());
     // upper-case notes: an uncommon word of 3+ letters, or an acronym before a unit word ("GH ER")
-    if (isUpper ? !(keep[0]!.length >= 3 && !VERBISH.test(keep[0]!) || /^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after)) : !(cap || gaz || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
+    const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1;
+    if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
-  for (const m of text.matchAll(/\p{L}[\p{L}.'’-]*(?:[ \t]\p{L}[\p{L}.'’-]*){0,2}/gu)) {
+  const words = [...text.matchAll(/\p{L}[\p{L}.'’-]*/gu)];
+  for (let wi = 0; wi < words.length; wi++) {
+    let phrase = words[wi]![0];
+    for (let q = wi + 1; q < wi + 3 && q < words.length; q++) {
+      const gap = text.slice(words[q - 1]!.index + words[q - 1]![0].length, words[q]!.index);
+      if (!/^[ \t]$/.test(gap)) break;
+      phrase += " " + words[q]![0];
+    }
+    const m = { index: words[wi]!.index, 0: phrase };
     const first = m[0].split(/[ \t]/)[0]!;
     if (COMMON_WORDS.has(first.toLowerCase()) && !/^(?:new|san|saint|st\.?|los|las|el|la|le|fort|port|mount|north|south|east|west)$/i.test(first)) continue;
     const before = text.slice(Math.max(0, m.index - 45), m.index);
@@ -651,6 +660,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const end = m.index + tokens.slice(0, matched).join(" ").replace(/[.,]$/, "").length;
     push(m.index, end, "medium", 0.6, "city");
     tail(end, 2, true);
+    wi += matched - 1;
+  }
+  // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
+  for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d.,:/%-]|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
+    const w = m[1]!;
+    if (plainWord(w) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
+    const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
+    push(s, s + w.length, "medium", 0.55, "facility");
   }
 }
 
