@@ -305,6 +305,19 @@ export function cityLookup(w: string): boolean | undefined {
   }
   return cityNames.get(w);
 }
+let placeStarts: Set<string> | undefined;
+/** First words of multi-word places ("new" of "new york"): only these need a longer lookup. */
+function multiWordPlaceStart(w: string): boolean {
+  if (!placeStarts) {
+    placeStarts = new Set();
+    cityLookup("");
+    for (const c of [...cityNames!.keys(), ...US_CITIES, ...COUNTRIES, ...US_STATES]) {
+      const sp = c.indexOf(" ");
+      if (sp > 0) placeStarts.add(c.slice(0, sp));
+    }
+  }
+  return placeStarts.has(w);
+}
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
 const CAP_WORD = /^\p{Lu}[\p{Ll}'’]*(?:\p{Lu}?\p{Ll}+)*$/u;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
@@ -475,6 +488,8 @@ function detectCodeNames(text: string, out: Candidate[]): void {
 
 const STREET_SUFFIX = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|run|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
 const STREET = new RegExp(`\\b\\d{1,6}[A-Za-z]?[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`, "giu");
+/** Source code: the original ASCII street pattern, cheaper than the Unicode one. */
+const STREET_CODE = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
 const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b/gi;
 const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+([\p{L}][\p{L}'’.-]*)(?:[ \t]+[\p{L}][\p{L}'’.-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
 const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
@@ -491,6 +506,8 @@ const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK",
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
 /** Phrases that announce where someone lives, comes from or goes: strong enough for an unknown place. */
 const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|is|am|are|was|were|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
+const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
+const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west"]);
 const FACILITY_OK = new Set("of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
@@ -529,7 +546,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     }
   };
   if (hasDigit(text)) {
-    for (const m of text.matchAll(STREET)) {
+    for (const m of text.matchAll(profile === "code" ? STREET_CODE : STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -630,44 +647,51 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
   const words = [...text.matchAll(/\p{L}[\p{L}.'’-]*/gu)];
+  const lower = words.map((w) => w[0].toLowerCase().replace(/[.,]$/, ""));
+  const spaced = (q: number) => q < words.length && text.charCodeAt(words[q]!.index - 1) === 32 && words[q]!.index - 1 === words[q - 1]!.index + words[q - 1]![0].length;
   for (let wi = 0; wi < words.length; wi++) {
-    let phrase = words[wi]![0];
-    for (let q = wi + 1; q < wi + 3 && q < words.length; q++) {
-      const gap = text.slice(words[q - 1]!.index + words[q - 1]![0].length, words[q]!.index);
-      if (!/^[ \t]$/.test(gap)) break;
-      phrase += " " + words[q]![0];
-    }
-    const m = { index: words[wi]!.index, 0: phrase };
-    const first = m[0].split(/[ \t]/)[0]!;
-    if (COMMON_WORDS.has(first.toLowerCase()) && !/^(?:new|san|saint|st\.?|los|las|el|la|le|fort|port|mount|north|south|east|west)$/i.test(first)) continue;
-    const before = text.slice(Math.max(0, m.index - 45), m.index);
-    const prep = PLACE_PREP.test(before);
-    const cue = PLACE_CUE.test(before);
-    if (!prep && !cue && !/^\p{Lu}/u.test(first)) continue;
-    const isUpper = upper(m.index);
-    const cap = /^\p{Lu}/u.test(first) && !isUpper;
-    const tokens = m[0].split(/[ \t]/);
+    const first = words[wi]![0];
+    const l0 = lower[wi]!;
+    if (COMMON_WORDS.has(l0) && !PLACE_PREFIX.has(l0)) continue;
+    const capFirst = /^\p{Lu}/u.test(first);
+    const prevWord = wi > 0 ? lower[wi - 1]! : "";
+    const afterPrep = PREP_WORDS.has(prevWord);
+    if (!capFirst && !afterPrep) continue;
+    // longest gazetteer match of up to three words
     let matched = 0;
-    let strong = false;
-    for (let k = tokens.length; k >= 1; k--) {
-      const sub = tokens.slice(0, k).join(" ").toLowerCase().replace(/[.,]$/, "");
-      const city = US_CITIES.has(sub) ? false : cityLookup(sub);
-      const country = COUNTRIES.has(sub) || US_STATES.has(sub);
+    let city: boolean | undefined;
+    let country = false;
+    const maxK = multiWordPlaceStart(l0) ? 3 : 1;
+    for (let k = maxK; k >= 1; k--) {
+      if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
+      const sub = lower.slice(wi, wi + k).join(" ");
+      city = US_CITIES.has(sub) ? false : cityLookup(sub);
+      country = COUNTRIES.has(sub) || US_STATES.has(sub);
       if (city === undefined && !country) continue;
       matched = k;
-      // a place that is also an English word ("Reading", "Mobile") or a country needs a cue
-      strong = country ? cue || (cap && prep && k > 1) : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && k > 1) : (cue || (prep && k > 1)) && (cap || !isUpper);
       break;
     }
-    if (matched === 0 && cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(first.toLowerCase()) && first.length >= 3) {
+    if (!matched && !capFirst) continue;
+    const before = text.slice(Math.max(0, words[wi]!.index - 45), words[wi]!.index);
+    const prep = afterPrep && PLACE_PREP.test(before);
+    const cue = prep && PLACE_CUE.test(before);
+    const isUpper = upper(words[wi]!.index);
+    const cap = capFirst && !isUpper;
+    let strong = false;
+    if (matched) {
+      const sub = lower.slice(wi, wi + matched).join(" ");
+      // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
+      strong = country ? cue || (cap && prep && matched > 1) : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && matched > 1) : (cue || (prep && matched > 1)) && (cap || !isUpper);
+    } else if (cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(l0) && first.length >= 3) {
       // unknown place after a strong cue, Capitalised in mixed-case text
       matched = 1;
-      while (matched < tokens.length && /^\p{Lu}/u.test(tokens[matched]!) && !plainWord(tokens[matched]!)) matched++;
+      while (matched < 3 && spaced(wi + matched) && /^\p{Lu}/u.test(words[wi + matched]![0]) && !plainWord(words[wi + matched]![0])) matched++;
       strong = true;
     }
     if (!matched || !strong) continue;
-    const end = m.index + tokens.slice(0, matched).join(" ").replace(/[.,]$/, "").length;
-    push(m.index, end, "medium", 0.6, "city");
+    const last = words[wi + matched - 1]!;
+    const end = last.index + last[0].replace(/[.,]$/, "").length;
+    push(words[wi]!.index, end, "medium", 0.6, "city");
     tail(end, 2, true);
     wi += matched - 1;
   }
