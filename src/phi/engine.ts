@@ -4,7 +4,7 @@ import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
-import { PERSON_NAMES_GZ, CITY_NAMES_GZ } from "./data/lexicons.js";
+import { PERSON_NAMES_GZ, CITY_NAMES_GZ, ENGLISH_WORDS_GZ } from "./data/lexicons.js";
 import { decodeLexicon } from "./data/lexicon-decode.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
 
@@ -305,6 +305,9 @@ export function cityLookup(w: string): boolean | undefined {
   }
   return cityNames.get(w);
 }
+let englishWords: Set<string> | undefined;
+/** Frequent English words (lexicons.ts): ordinary words, not proper nouns, when case says nothing. */
+const ENGLISH = { has: (w: string) => (englishWords ??= new Set(decodeLexicon(ENGLISH_WORDS_GZ))).has(w) };
 let placeStarts: Set<string> | undefined;
 /** First words of multi-word places ("new" of "new york"): only these need a longer lookup. */
 function multiWordPlaceStart(w: string): boolean {
@@ -345,7 +348,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
     return u;
   };
-  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
+  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
   const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
@@ -358,7 +361,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     if (!t || COMMON_WORDS.has(t.l) || t.s.length < 2) return false;
     if (known(t)) return true;
     if (CLINICAL_WORDS.has(t.l)) return false;
-    if (upperAt(i)) return strong && t.s.length >= 3;
+    if (upperAt(i)) return strong && t.s.length >= 3 && !ENGLISH.has(t.l);
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
     if (CAP_WORD.test(t.s)) return !NOT_NAMES.has(t.l) || strong;
     return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !NOT_NAMES.has(t.l);
@@ -439,7 +442,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       // Person verbs around a name: "per healey", "spoke with Dr", "MAROTTA AWARE"
       const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t) && !sep(prev, t).includes(".") && !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
       const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
-      const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4);
+      const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4 && !ENGLISH.has(t.l));
       if ((verbBefore || verbAfter) && nameShape && !(verbBefore && /^(?:with|by)$/.test(prev!.l) && !known(t))) {
         push(i, j, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
         i = j;
@@ -486,15 +489,15 @@ function detectCodeNames(text: string, out: Candidate[]): void {
 
 // ---------------------------------------------------------------- places
 
-const STREET_SUFFIX = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|run|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
-const STREET = new RegExp(`\\b\\d{1,6}[A-Za-z]?[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`, "giu");
+const STREET_SUFFIX = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
+const STREET = new RegExp(`\\b\\d{1,6}[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`, "giu");
 /** Source code: the original ASCII street pattern, cheaper than the Unicode one. */
 const STREET_CODE = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
-const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b/gi;
-const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+([\p{L}][\p{L}'’.-]*)(?:[ \t]+[\p{L}][\p{L}'’.-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
+const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b(?![%.,]?\d|[ \t]*(?:%|mg|mcg|ml|cc|units?|u\b|prbc|ffp))/gi;
+const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
 const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
 /** "83393 Pärna 33": building number, street name, house number (mixed-case text only). */
-const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
+const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}\p{L}*\p{Ll}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
 const ADDRESS_CUE = /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
 const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
@@ -505,7 +508,8 @@ const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK",
 /** A preposition right before a place. */
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
 /** Phrases that announce where someone lives, comes from or goes: strong enough for an unknown place. */
-const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|is|am|are|was|were|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
+const FROM_CUE = /\b(?:i'?m|i am|is|are|was|were|be|been)[ \t]+(?:originally[ \t]+)?from[ \t]+$/i;
+const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
 const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
 const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west"]);
 const FACILITY_OK = new Set("of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
@@ -522,6 +526,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     return u;
   };
   const plainWord = (w: string) => COMMON_WORDS.has(w.toLowerCase()) || CLINICAL_WORDS.has(w.toLowerCase());
+  /** An ordinary word unless Capitalised in mixed-case text ("Harbor Hospital" is a name, "HARBOR" alone is not). */
+  const ordinary = (w: string, at: number) => plainWord(w) || ((upper(at) || !/^\p{Lu}/u.test(w)) && ENGLISH.has(w.toLowerCase()));
   /** Address lines after a street: unit, city, region, postcode, country ("Apt. 026 Zoetermeer Netherlands 91196"). */
   const tail = (from: number, maxParts: number, onlyCodes = false) => {
     let pos = from;
@@ -589,7 +595,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const s = m.index + m[0].length;
     if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
     const r = /^(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|\d{1,5}[A-Za-z]?|de|la|do|da|di|del|van|von|and)){0,5}/u.exec(text.slice(s, s + 80));
-    if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0])) continue;
+    if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0]) || upper(s)) continue;
+    if (!/^\d/.test(r[0]) && !/address|lives?|living|resides?/i.test(m[0])) continue;
     push(s, s + r[0].length, "medium", 0.6, "street-address");
     tail(s + r[0].length, 5);
   }
@@ -617,7 +624,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       const l = w[0].toLowerCase().replace(/\.$/, "");
       if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
       if (FACILITY_OK.has(l)) { k--; continue; }
-      const proper = isUpper ? !COMMON_WORDS.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && (US_STATES.has(l) || cityLookup(l) !== undefined || FIRST_NAMES.has(l) || SURNAMES.has(l));
+      const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && (US_STATES.has(l) || cityLookup(l) !== undefined || FIRST_NAMES.has(l) || SURNAMES.has(l));
       if (!proper) break;
       sawProper = true;
       k--;
@@ -631,7 +638,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
     for (const w of words) {
-      if (plainWord(w) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
+      if (ordinary(w, m.index) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
       keep.push(w);
     }
     if (keep.length === 0 || keep.join("").length < 2) continue;
@@ -652,7 +659,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   for (let wi = 0; wi < words.length; wi++) {
     const first = words[wi]![0];
     const l0 = lower[wi]!;
-    if (COMMON_WORDS.has(l0) && !PLACE_PREFIX.has(l0)) continue;
+    if ((COMMON_WORDS.has(l0) && !PLACE_PREFIX.has(l0)) || CLINICAL_WORDS.has(l0)) continue;
     const capFirst = /^\p{Lu}/u.test(first);
     const prevWord = wi > 0 ? lower[wi - 1]! : "";
     const afterPrep = PREP_WORDS.has(prevWord);
@@ -666,7 +673,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
       const sub = lower.slice(wi, wi + k).join(" ");
       city = US_CITIES.has(sub) ? false : cityLookup(sub);
-      country = COUNTRIES.has(sub) || US_STATES.has(sub);
+      country = COUNTRIES.has(sub);
+      // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
+      if (US_STATES.has(sub) && city === undefined && !country) break;
       if (city === undefined && !country) continue;
       matched = k;
       break;
@@ -674,7 +683,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     if (!matched && !capFirst) continue;
     const before = text.slice(Math.max(0, words[wi]!.index - 45), words[wi]!.index);
     const prep = afterPrep && PLACE_PREP.test(before);
-    const cue = prep && PLACE_CUE.test(before);
+    const cue = prep && (PLACE_CUE.test(before) || FROM_CUE.test(before));
     const isUpper = upper(words[wi]!.index);
     const cap = capFirst && !isUpper;
     let strong = false;
@@ -698,7 +707,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
   for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d.,:/%-]|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
     const w = m[1]!;
-    if (plainWord(w) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
+    if (ordinary(w, m.index) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
     const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
     push(s, s + w.length, "medium", 0.55, "facility");
   }
