@@ -274,6 +274,7 @@ const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|b
 const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 
 interface Tok { s: string; l: string; start: number; end: number; i: number }
+const TREATMENT_BEFORE = /\b(?:on|received?|receiving|started|start|given|give|continued?|increased|decreased|dc|d\/c|d\/cing|cing|consider|#\d+)[ \t]+$/i;
 /** Words right before a person's name in ordinary prose. */
 const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
@@ -353,7 +354,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
     const t = toks[i];
-    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !upperAt(i);
+    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !upperAt(i);
   };
   /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
   const shaped = (i: number, strong: boolean) => {
@@ -460,7 +461,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
       const cue = NAME_CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
       const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
-      if (lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) {
+      // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
+      const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
+      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) && !treated) {
         push(i, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
@@ -503,7 +506,7 @@ const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
 const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b\W{0,5}(\d{5}(?:-\d{4})?)\b/gi;
 const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
-const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
+const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
 const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
 /** A preposition right before a place. */
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
@@ -512,7 +515,7 @@ const FROM_CUE = /\b(?:i'?m|i am|is|are|was|were|be|been)[ \t]+(?:originally[ \t
 const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
 const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
 const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west"]);
-const FACILITY_OK = new Set("of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
+const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
 function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
@@ -623,8 +626,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       if (!/^[ \t]+$/.test(gap) || words.length - k >= 5) break;
       const l = w[0].toLowerCase().replace(/\.$/, "");
       if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
+      if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]))) { sawProper = true; k--; continue; }
       if (FACILITY_OK.has(l)) { k--; continue; }
-      const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && (US_STATES.has(l) || cityLookup(l) !== undefined || FIRST_NAMES.has(l) || SURNAMES.has(l));
+      const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 3;
       if (!proper) break;
       sawProper = true;
       k--;
@@ -637,6 +641,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   for (const m of text.matchAll(TRANSFER_PLACE)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
+    // a sentence ends the place: "REFERRED TO GH. ARRIVED"
+    const stop = words.findIndex((w) => /[.]$/.test(w) && w.length > 2);
+    if (stop >= 0) words.splice(stop + 1, words.length, words[stop]!.replace(/[.]+$/, ""));
     for (const w of words) {
       if (ordinary(w, m.index) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
       keep.push(w);
@@ -649,7 +656,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const gaz = cityLookup(keep.join(" ").toLowerCase()) === false || US_CITIES.has(keep.join(" ").toLowerCase());
     // upper-case notes: an uncommon word of 3+ letters, or an acronym before a unit word ("GH ER")
     const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1;
-    if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
+    // lower-case notes: an uncommon word that is no English word ("sent to gh")
+    const lowerProper = /^\p{Ll}+$/u.test(keep[0]!) && keep.length === 1 && !ENGLISH.has(keep[0]!) && /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed)\b/i.test(m[0]) && !/^[ \t]+\p{L}+/u.test(after) || false;
+    if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || lowerProper || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
@@ -668,6 +677,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     let matched = 0;
     let city: boolean | undefined;
     let country = false;
+    let state = false;
     const maxK = multiWordPlaceStart(l0) ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
@@ -675,7 +685,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       city = US_CITIES.has(sub) ? false : cityLookup(sub);
       country = COUNTRIES.has(sub);
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
-      if (US_STATES.has(sub) && city === undefined && !country) break;
+      if (US_STATES.has(sub) && city === undefined && !country) {
+        state = true;
+        break;
+      }
       if (city === undefined && !country) continue;
       matched = k;
       break;
@@ -690,8 +703,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     if (matched) {
       const sub = lower.slice(wi, wi + matched).join(" ");
       // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
-      strong = country ? cue || (cap && prep && matched > 1) : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && matched > 1) : (cue || (prep && matched > 1)) && (cap || !isUpper);
-    } else if (cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(l0) && first.length >= 3) {
+      // countries: not a Safe Harbor element but personal data elsewhere (GDPR): flagged when written as a name
+      strong = country ? cue || cap : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && matched > 1) : (cue || (prep && matched > 1)) && (cap || !isUpper);
+    } else if (!state && cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(l0) && first.length >= 3) {
       // unknown place after a strong cue, Capitalised in mixed-case text
       matched = 1;
       while (matched < 3 && spaced(wi + matched) && /^\p{Lu}/u.test(words[wi + matched]![0]) && !plainWord(words[wi + matched]![0])) matched++;

@@ -37,6 +37,7 @@ export const CLINICAL_WORDS = new Set(
   simv imv cpap bipap peep ps ac prvc nrb nc fio vent sr nsr st afib aflutter raf svt vt vf pvc pvcs pac pacs
   perl perrl perrla mae doe sob cp ams gcs lle rle lue rue bue ble ls bs ns lr uo bm ob
   neuro resp cardiac cv gi gu id heme endo skin social dispo plan assess assessment integ pulm renal psych access lines
+  hospital hosp clinic center centre infirmary hospice
   pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter`
     .split(/\s+/),
 );
