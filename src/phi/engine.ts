@@ -156,7 +156,7 @@ const RULES: RegexRule[] = [
       return d.length >= 9 && d.length <= 15;
     } },
   { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
-  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
+  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
       const d = s.replace(/\D/g, "").length;
       return d >= 7 && d <= 15;
     } },
@@ -168,7 +168,7 @@ const RULES: RegexRule[] = [
   // US layout with any exchange digit, dashes only (notes hold surrogate numbers like 648-199-1703)
   { id: "us-phone-dashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.65, profiles: ["prose"], gate: hasDigit },
   // card numbers of any issuer: Luhn-valid and near the word card
-  { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.75, gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
+  { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.8, gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
   { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
   { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
   { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
@@ -274,9 +274,10 @@ const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|b
 const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 
 interface Tok { s: string; l: string; start: number; end: number; i: number }
+const SURNAME_SHAPE = /^\p{Lu}\p{Ll}+(?:s?son|sen|sdóttir|dóttir|dottir|ski|ska|sky|skaya|wicz|owicz|czyk|ović|ovic|ević|ić|enko|chuk|yan|ian|ishvili|adze|oğlu|oglu|opoulos|akis|escu|eanu|ov|ova|ová|ev|eva|ová|ina|ovich|ovna|berg|stein|mann|baum|feld|sson|quist|qvist|ström|strom|gaard|haug|ainen|inen|nen|oğlu|zadeh|pour|uddin|ullah|ahmed)$/u;
 const TREATMENT_BEFORE = /\b(?:on|received?|receiving|started|start|given|give|continued?|increased|decreased|dc|d\/c|d\/cing|cing|consider|#\d+)[ \t]+$/i;
 /** Words right before a person's name in ordinary prose. */
-const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
+const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
 /** Notes are often written all in capitals; then case says nothing about names. */
 function isUpperText(text: string, start: number, end: number): boolean {
@@ -457,14 +458,19 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       let k = i;
       while (k - i < 3 && toks[k + 1] && (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) || (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) && (capName(k + 1) || (toks[k + 1]!.s.length === 1 && /^[A-Z]$/.test(toks[k + 1]!.s) && toks[k + 2] !== undefined && capName(k + 2)))) k++;
       if (toks[k]!.s.length === 1) k--;
+      // a run starting a sentence may start with an ordinary word: "Afterwards Tomasz Wieczorek"
+      let i0 = i;
+      while (i0 < k && ENGLISH.has(toks[i0]!.l) && !known(toks[i0]!)) i0++;
       let lex = false;
       for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
+      // two or more Capitalised words, one shaped like a surname of many languages ("Jónsdóttir", "Kowalczyk")
+      if (!lex && k > i0) for (let q = i0; q <= k; q++) if (SURNAME_SHAPE.test(toks[q]!.s)) lex = true;
       const cue = NAME_CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
       const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
       const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
       if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) && !treated) {
-        push(i, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
+        push(i0, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
       }
@@ -544,7 +550,11 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
         if (onlyCodes && !(COUNTRIES.has(m[5].toLowerCase()) || US_STATES.has(m[5].toLowerCase()))) return;
         const words = m[5].split(/[ \t]+/);
         if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || /\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase())) return;
-        push(s, e, "medium", 0.6, "city");
+        const country = [...COUNTRIES].find((c) => m[5]!.toLowerCase().endsWith(" " + c));
+        if (country) {
+          push(s, e - country.length - 1, "medium", 0.6, "city");
+          push(e - country.length, e, "medium", 0.6, "city");
+        } else push(s, e, "medium", 0.6, "city");
       } else if (m[3] !== undefined) push(s, e, "medium", 0.65, "zip-code");
       else if (m[4] !== undefined) push(s, e, "medium", 0.55, "city");
       else {
@@ -643,12 +653,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const keep: string[] = [];
     // a sentence ends the place: "REFERRED TO GH. ARRIVED"
     const stop = words.findIndex((w) => /[.]$/.test(w) && w.length > 2);
-    if (stop >= 0) words.splice(stop + 1, words.length, words[stop]!.replace(/[.]+$/, ""));
+    if (stop >= 0) {
+      words.length = stop + 1;
+      words[stop] = words[stop]!.replace(/[.]+$/, "");
+    }
     for (const w of words) {
       if (ordinary(w, m.index) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
       keep.push(w);
     }
-    if (keep.length === 0 || keep.join("").length < 2) continue;
+    if (keep.length === 0 || keep.join("").length < 2 || US_STATES.has(keep.join(" ").toLowerCase())) continue;
     const start = m.index + m[0].length - m[1]!.length;
     const after = text.slice(start + keep.join(" ").length, start + keep.join(" ").length + 6);
     const isUpper = upper(m.index);
@@ -685,7 +698,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       city = US_CITIES.has(sub) ? false : cityLookup(sub);
       country = COUNTRIES.has(sub);
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
-      if (US_STATES.has(sub) && city === undefined && !country) {
+      if (US_STATES.has(sub) && !country) {
         state = true;
         break;
       }

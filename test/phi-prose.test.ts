@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { scanText } from "../src/phi/index.js";
+
+/** [category, text] of every finding above low severity, prose profile. */
+const found = (text: string) => scanText(text, { kinds: ["phi"] }).filter((f) => f.severity !== "low").map((f) => [f.category, text.slice(f.start, f.end)]);
+const values = (text: string) => found(text).map(([, v]) => v);
+
+describe("names in prose", () => {
+  it("finds names from the census and world lexicons in mixed-case text", () => {
+    expect(values("The report was reviewed by Ingrid Halvorsen yesterday.")).toContain("Ingrid Halvorsen");
+    expect(values("Afterwards Tomasz Wieczorek signed the form.")).toContain("Tomasz Wieczorek");
+    expect(values("Signed: Guðrún Jónsdóttir")).toContain("Guðrún Jónsdóttir");
+  });
+
+  it("takes a given name that is also a word after a relation word, not any word", () => {
+    expect(values("social: son bill called twice.")).toContain("bill");
+    expect(values("wife, Rose, left a number.")).toContain("Rose");
+    expect(values("daughter present at bedside, son met with team")).toEqual([]);
+    expect(values("DAUGHTER MET WITH DRS TODAY")).toEqual([]);
+  });
+
+  it("finds names before credentials followed by more text and after 'per' with an initial", () => {
+    expect(values("mary o'hara np aware of pressures.")).toEqual(expect.arrayContaining(["mary o'hara"]));
+    expect(values("MILRINONE OFF AS PER W. KOWALCZYK. GU: GOOD U/O.")).toContain("W. KOWALCZYK");
+  });
+
+  it("does not join a name with the next sentence or with clinical words", () => {
+    expect(values("Aline placed in L radial. Mag. Citrate given.")).toEqual([]);
+    expect(values("Started on Cipro today, received Colace.")).toEqual([]);
+    expect(values("Speaks Russian; Spanish interpreter called.")).toEqual([]);
+  });
+});
+
+describe("places in prose", () => {
+  it("finds cities and towns of the gazetteer after a location cue, in any case", () => {
+    expect(values("lives in catonsville with her husband")).toContain("catonsville");
+    expect(values("PHONE CONVERSATION WITH PT'S SON IN PIKESVILLE TODAY")).toContain("PIKESVILLE");
+    expect(values("Her husband is home in Hagerstown tonight.")).toContain("Hagerstown");
+  });
+
+  it("finds unknown places after a strong cue, countries, but not US states alone", () => {
+    expect(values("She grew up in Velmorra and moved later.")).toContain("Velmorra");
+    expect(values("I will be travelling to Hungary next week.")).toContain("Hungary");
+    expect(values("Niece lives in California and calls often.")).toEqual([]);
+  });
+
+  it("reads address blocks: street, unit, city, postcode and country", () => {
+    const text = "Ship it to 23680 Parijsstraat 8 Apt. 026 Zoetermeer Netherlands 91196 please.";
+    const v = values(text);
+    expect(v.join(" ")).toContain("Parijsstraat 8");
+    expect(v).toEqual(expect.arrayContaining(["Zoetermeer", "Netherlands", "91196"]));
+    expect(values("She lives at 86036 Rua do Arenque 1634, Goiânia").join(" ")).toContain("Rua do Arenque");
+  });
+
+  it("finds hospitals without a facility word after transfer verbs, not clinical units", () => {
+    expect(values("Pt was transferred to GH for further management.")).toContain("GH");
+    expect(values("REFERRED TO GH. ARRIVED IN TRANSFER APPROX 2130")).toContain("GH");
+    expect(values("pt taken to kernan hosp after the fall")).toEqual(expect.arrayContaining([expect.stringContaining("kernan")]));
+    expect(values("Transferred to CCU. Sent to lab. Returned to baseline. Spec sent to BB on hold.")).toEqual([]);
+  });
+
+  it("leaves clinical numbers that look like streets alone", () => {
+    expect(values("PT HAD 14 BEAT RUN OF VT. 5 lpc in place. 28 on repeat. ct of abd done.")).toEqual([]);
+    expect(values("Pt on 2L O2 via NC. Pts O2 sat high 90's. gu- uo via foley 50-90cc/hr.")).toEqual([]);
+    expect(values("She remains on 40% AC 500 X 12 with rare overbreathing.")).toEqual([]);
+  });
+});
+
+describe("numbers in prose", () => {
+  it("finds phone numbers in other layouts when labelled", () => {
+    expect(values("ANOTHER SON 648-199-1703 (PRIMARY SPOKESPERSON)")).toContain("648-199-1703");
+    expect(values("They're not answering at 0680 298 70 63")).toContain("0680 298 70 63");
+    expect(values("South Africa 085 175 7641-Office")).toContain("085 175 7641");
+  });
+
+  it("finds Luhn-valid card numbers of any issuer near the word card", () => {
+    // 15-digit JCB-style and 12-digit Maestro-style numbers, Luhn-valid
+    expect(found("I lost my card 180016070420458 today")).toContainEqual(["account", "180016070420458"]);
+    expect(found("card number 630427373398 is lost")).toContainEqual(["account", "630427373398"]);
+    expect(found("card number 630427373399 is lost")).toEqual([]);
+  });
+});
+
+describe("profiles", () => {
+  it("keeps the code profile quiet on code that mentions places and names", () => {
+    const code = `// moved to Boston in 2020\nconst total = sum(12, items.length);\nfunction transferTo(GH) { return sendTo(lab); }\nconst city = cities.find((c) => c.name === "Zoetermeer");\n`;
+    expect(scanText(code, { path: "src/a.ts" }).filter((f) => f.severity === "high")).toEqual([]);
+  });
+});
