@@ -324,7 +324,9 @@ function multiWordPlaceStart(w: string): boolean {
   return placeStarts.has(w);
 }
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
-const CAP_WORD = /^\p{Lu}[\p{Ll}'’]*(?:\p{Lu}?\p{Ll}+)*$/u;
+const CAP_WORD = /^(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}[\p{Ll}'’]*$/u;
+/** Eponyms: "Riker scale", "Fick method", "Swan catheter" are not people in notes. */
+const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
 const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
@@ -369,12 +371,17 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !NOT_NAMES.has(t.l);
   };
   /** Extend a name from token i: optional middle initial, then a second name token. */
-  const extend = (i: number, _strong: boolean) => {
+  const extend = (i: number, strong: boolean) => {
     let j = i;
     if (toks[j + 1] && isInitial(j + 1) && adjacent(toks[j]!, toks[j + 1]!) && toks[j + 2] && shaped(j + 2, true)) return j + 2;
     // a second name token: known, or Capitalised after a Capitalised first token; "." only after an initial
     const n = toks[j + 1];
-    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)))) j++;
+    // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
+    const upperSurname = (k: number) => strong && upperAt(k) && toks[k]!.s.length >= 3 && !ENGLISH.has(toks[k]!.l) && !COMMON_WORDS.has(toks[k]!.l) && !CLINICAL_WORDS.has(toks[k]!.l) && !VERBISH.test(toks[k]!.l) && !FUNCTION_WORD.test(toks[k]!.l);
+    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1))) j++;
+    // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
+    const h = toks[j + 1];
+    if (h && sep(toks[j]!, h) === "-" && !CREDENTIAL.test(h.l) && !COMMON_WORDS.has(h.l) && !CLINICAL_WORDS.has(h.l) && (known(h) || (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) || (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))) j++;
     return j;
   };
   // After a relation word a given name that is also a word counts ("son bill", "wife, Rose"); other
@@ -392,7 +399,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     const next = toks[i + 1];
     const prev = toks[i - 1];
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
-    if (TITLE.test(t.l) && next && adjacent(t, next)) {
+    if (TITLE.test(t.l) && next && adjacent(t, next) && !sep(t, next).includes(",") && !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))) {
       const strong = !WEAK_TITLE.test(t.l);
       const j0 = isInitial(i + 1) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
       if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(toks[j0]!.l) && toks[j0]!.s.length >= 2 && !/^\d/.test(toks[j0]!.s))) {
@@ -401,6 +408,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         i = j;
         continue;
       }
+    }
+    // A credential before a name: "NP Wolfe", "per np grace", "RN Carole Hayes"
+    if (/^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) && next && /^[ \t]+$/.test(sep(t, next)) && !CREDENTIAL.test(next.l) && !FUNCTION_WORD.test(next.l) && !CLINICAL_WORDS.has(next.l) && (known(next) || (FIRST_NAMES.has(next.l) && !upperAt(i + 1) && !ENGLISH.has(next.l)) || (FIRST_NAMES.has(next.l) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) || capName(i + 1) && !VERBISH.test(next.l) && !ENGLISH.has(next.l))) {
+      const j = extend(i + 1, true);
+      push(i + 1, j, "high", 0.8, "name-title");
+      i = j;
+      continue;
     }
     // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
     if (RELATION.test(t.l) && next && /^[ \t]*[,:(-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && relName(i + 1)) {
@@ -411,14 +425,18 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     }
     // Name, credential: "Carole Hayes, RN", "FRANCIS G. LEVINE, RRT", "barbara j. parrilli bsn/rn"
     if (shaped(i, true) && !TITLE.test(t.l)) {
-      let j = extend(i, true);
+      let j = extend(i, false);
+      // an uncommon upper-case surname only when a credential or role follows: "DICK CUCCHIARA (RESIDENT)"
+      const js = extend(i, true);
+      if (js > j && toks[js + 1] && (CREDENTIAL.test(toks[js + 1]!.l) || /^(?:resident|attending|fellow|intern)$/.test(toks[js + 1]!.l))) j = js;
       // lower/upper-case notes: a given name and an uncommon word before a credential or a person
       // verb ("mary o'hara np aware", "patty hoeller re skin care" is left alone)
       const n1 = toks[i + 1];
       if (j === i && n1 && FIRST_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && (upperAt(i) || /^[a-z]/.test(t.s)) && /^[ \t]+$/.test(sep(t, n1)) && n1.s.length >= 3 && !COMMON_WORDS.has(n1.l) && !CLINICAL_WORDS.has(n1.l) && !VERBISH.test(n1.l) && toks[i + 2] && /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) && (CREDENTIAL.test(toks[i + 2]!.l) || PERSON_VERB_AFTER.test(toks[i + 2]!.l))) j = i + 1;
       const after = toks[j + 1];
       const credEnd = after ? text.slice(after.end, after.end + 12) : "";
-      if (after && CREDENTIAL.test(after.l) && /^[ \t]*,?[ \t]*$/.test(sep(toks[j]!, after)) && (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) || (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l)))) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
+      const role = after && /^(?:resident|attending|fellow|intern|surgeon|cardiologist|intensivist|hospitalist|pcp)$/.test(after.l) && /^[ \t]*\([ \t]*$/.test(sep(toks[j]!, after));
+      if (after && (CREDENTIAL.test(after.l) || role) && /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) && (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) || role || (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l) || (capName(i) && capName(j))))) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
         // include a preceding first name or initial: "ANTHONY C. KOZICKI"
         let s0 = i;
         if (prev && adjacent(prev, t) && (isInitial(i - 1) || known(prev)) && !taken[i - 1]) s0 = i - 1;
@@ -445,7 +463,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t) && !sep(prev, t).includes(".") && !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
       const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
       const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4 && !ENGLISH.has(t.l));
-      if ((verbBefore || verbAfter) && nameShape && !(verbBefore && /^(?:with|by)$/.test(prev!.l) && !known(t))) {
+      const weakBefore = verbBefore && /^(?:with|by)$/.test(prev!.l);
+      const clearName = known(t) && !ENGLISH.has(t.l) && (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && FIRST_NAMES.has(t.l)));
+      if ((verbBefore || verbAfter) && nameShape && !(nameShape && !known(t) && VERBISH.test(t.l)) && !(weakBefore && !verbAfter && !clearName)) {
         push(i, j, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
         i = j;
         continue;
@@ -469,13 +489,28 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
       const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
-      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) && !treated) {
+      const eponym = EPONYM_AFTER.test(text.slice(toks[k]!.end, toks[k]!.end + 16));
+      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) && !treated && !eponym) {
         push(i0, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
       }
     }
   }
+}
+
+/** A note signed with a name alone on its last line: "SUSAN", "Carole Hayes", "mary k". */
+function detectSignature(text: string, out: Candidate[]): void {
+  const m = /(?:^|\n)[ \t]*(\p{L}[\p{L}'’-]+)(?:[ \t]+(\p{L}[\p{L}'’.-]*))?[ \t]*\s*$/u.exec(text.slice(-80));
+  if (!m) return;
+  const a = m[1]!.toLowerCase();
+  const b = m[2]?.toLowerCase().replace(/\.$/, "");
+  if (!FIRST_NAMES.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a) || ENGLISH.has(a) || NOT_NAMES.has(a)) return;
+  if (b && (COMMON_WORDS.has(b) || CLINICAL_WORDS.has(b) || (ENGLISH.has(b) && !SURNAMES.has(b)))) return;
+  const start = text.length - 80 + m.index + m[0].indexOf(m[1]!);
+  const value = m[2] ? m[1]! + text.slice(start + m[1]!.length).match(/^[ \t]+/)![0] + m[2] : m[1]!;
+  const s = Math.max(0, text.length - 80) === 0 ? m.index + m[0].indexOf(m[1]!) : start;
+  out.push({ ruleId: "name-signature", category: "name", hipaa: 1, kind: "phi", start: s, end: s + value.length, severity: "medium", confidence: 0.55 });
 }
 
 const CODE_NAME = /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
@@ -583,7 +618,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     if (profile === "prose") {
       for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX]) {
         for (const m of text.matchAll(re)) {
-          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}/u.test(m[1]!) || plainWord(m[1]!))) continue;
+          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!))) continue;
           push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
           tail(m.index + m[0].length, 5);
         }
@@ -834,6 +869,7 @@ export class Scanner {
       const ctx: Candidate[] = [];
       if (!this.disabled.has("date")) detectDates(text, profile, ctx);
       detectNames(text, profile, ctx);
+      if (profile === "prose") detectSignature(text, ctx);
       detectPlaces(text, profile, ctx);
       for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
     }

@@ -38,6 +38,7 @@ export const CLINICAL_WORDS = new Set(
   perl perrl perrla mae doe sob cp ams gcs lle rle lue rue bue ble ls bs ns lr uo bm ob
   neuro resp cardiac cv gi gu id heme endo skin social dispo plan assess assessment integ pulm renal psych access lines
   hospital hosp clinic center centre infirmary hospice
+  bb ra av la lv rv cs cn rt ot mon tues tue weds thurs thur fri sat sun wknd
   pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter`
     .split(/\s+/),
 );
