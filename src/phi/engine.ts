@@ -490,7 +490,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
       const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
       const eponym = EPONYM_AFTER.test(text.slice(toks[k]!.end, toks[k]!.end + 16));
-      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart)) && !treated && !eponym) {
+      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart && !ENGLISH.has(t.l))) && !treated && !eponym) {
         push(i0, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
@@ -540,12 +540,20 @@ const STREET_CODE = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]
 const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b(?![%.,]?\d|[ \t]*(?:%|mg|mcg|ml|cc|units?|u\b|prbc|ffp))/gi;
 const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
 const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
+/** US military mail: "PSC 1437, Box 3833, APO AA 66791", "Unit 1009 Box 0219 DPO AP 51065". */
+const MILITARY_ADDRESS = /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5},?[ \t]+(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b/gi;
+/** French, Italian, Iberian order: "137 Avenue Teboulbi", "20 Rue Hsine Eloued". */
+const NUM_KEYWORD_STREET = /\b\d{1,5},?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|via|viale|piazza|calle|rua|avenida|travessa|largo)[ \t]+(?:(?:de|du|des|la|le|les|del|della|do|da|dos|das|al)[ \t]+)*\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|du|des|la|le|del|do|da|al)){0,3}/gu;
+/** A street type written as a separate word before the house number: "Villacher Strasse 89", "Trenerys gate 232", "Erzsébet tér 19". */
+const STREET_WORD_NUM = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]+(?:strasse|straße|str\.|gasse|weg|allee|platz|gate|gata|gatan|vei|veien|vegen|vej|gade|tér|utca|út|ulica|ul\.|katu|tie|tee|laan|straat|kade|sokak|caddesi)[ \t]+\d{1,5}[A-Za-z]?\b/giu;
+/** A named street without a number after "on/at/in": "shows on Marina Fort Street". */
+const NAMED_STREET = /\b(?:on|at|in|off|along|near)[ \t]+((?:\p{Lu}[\p{L}'’-]*[ \t]+){1,3}(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Terrace|Crescent|Parkway|Highway|Way|Place|Square))\b/gu;
 /** "83393 Pärna 33": building number, street name, house number (mixed-case text only). */
 const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}\p{L}*\p{Ll}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
 const ADDRESS_CUE = /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
 const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
-const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b\W{0,5}(\d{5}(?:-\d{4})?)\b/gi;
+const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode|post code|plz|cap|cep)\b\W{0,5}(\d{5}(?:-\d{4})?|\d{3} ?\d{2}|\d{4,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
 const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
 const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
 const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
@@ -555,7 +563,9 @@ const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]
 const FROM_CUE = /\b(?:i'?m|i am|is|are|was|were|be|been)[ \t]+(?:originally[ \t]+)?from[ \t]+$/i;
 const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
 const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
-const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west"]);
+const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west", "united", "great", "santa", "upper", "lower", "central"]);
+/** First-person presence and labels that announce a place: "I am in Sutri", "Where: Upton". */
+const HERE_CUE = /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ \t]+)?in|\b(?:where|location|city|town|place of birth|birthplace|hometown)[ \t]*:|\bhome city)[ \t]+$/i;
 const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
@@ -584,7 +594,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       if (m[5] !== undefined) {
         if (onlyCodes && !(COUNTRIES.has(m[5].toLowerCase()) || US_STATES.has(m[5].toLowerCase()))) return;
         const words = m[5].split(/[ \t]+/);
-        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || /\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase())) return;
+        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || text[e] === ":" || /\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase())) return;
         const country = [...COUNTRIES].find((c) => m[5]!.toLowerCase().endsWith(" " + c));
         if (country) {
           push(s, e - country.length - 1, "medium", 0.6, "city");
@@ -616,9 +626,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       if (profile === "prose") tail(end, 5);
     }
     if (profile === "prose") {
-      for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX]) {
+      for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX, MILITARY_ADDRESS, NUM_KEYWORD_STREET, STREET_WORD_NUM]) {
         for (const m of text.matchAll(re)) {
           if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!))) continue;
+          if ((re === NUM_KEYWORD_STREET || re === STREET_WORD_NUM) && (upper(m.index) || !/\p{Ll}/u.test(m[0]) || plainWord(m[0].replace(/^[\d, \t]+/, "").split(/[ \t]/)[re === STREET_WORD_NUM ? 0 : 1] ?? ""))) continue;
           push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
           tail(m.index + m[0].length, 5);
         }
@@ -638,6 +649,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     }
   }
   if (profile === "code") return;
+  for (const m of text.matchAll(NAMED_STREET)) {
+    const words = m[1]!.trim().split(/[ \t]+/);
+    if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase()))) continue;
+    const s = m.index + m[0].length - m[1]!.length;
+    push(s, m.index + m[0].length, "medium", 0.6, "street-address");
+  }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   for (const m of text.matchAll(/\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
     const s = m.index + m[0].length;
@@ -720,7 +737,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const capFirst = /^\p{Lu}/u.test(first);
     const prevWord = wi > 0 ? lower[wi - 1]! : "";
     const afterPrep = PREP_WORDS.has(prevWord);
-    if (!capFirst && !afterPrep) continue;
+    if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[words[wi]!.index - 2] ?? ""))) continue;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
@@ -744,7 +761,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     if (!matched && !capFirst) continue;
     const before = text.slice(Math.max(0, words[wi]!.index - 45), words[wi]!.index);
     const prep = afterPrep && PLACE_PREP.test(before);
-    const cue = prep && (PLACE_CUE.test(before) || FROM_CUE.test(before));
+    const cue = (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) || HERE_CUE.test(before);
     const isUpper = upper(words[wi]!.index);
     const cap = capFirst && !isUpper;
     let strong = false;
