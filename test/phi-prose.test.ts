@@ -87,3 +87,23 @@ describe("profiles", () => {
     expect(scanText(code, { path: "src/a.ts" }).filter((f) => f.severity === "high")).toEqual([]);
   });
 });
+
+describe("more name and date shapes", () => {
+  it("extends names over coordination, strong lower-case cues and dialogue labels", () => {
+    expect(values("A better pop song? Okonkwo and Vasquez were precision engineers.")).toEqual(expect.arrayContaining(["Okonkwo", "Vasquez"]));
+    expect(values("hi, my name is zofrania")).toContain("zofrania");
+    expect(values('Thorvaldur: "Who are you?"')).toContain("Thorvaldur");
+    expect(values("Neuro: alert. Social: wife in.")).toEqual([]);
+  });
+
+  it("finds date ranges and ordinal days but not fractions or ordinal counts", () => {
+    expect(values("Monitor cultures from 10/15-10/16 and reculture.")).toContain("10/15-10/16");
+    expect(values("she thinks it's the 11th.")).toContain("11th");
+    expect(values("cxs at bases up 1/3-1/2. placed in the 5th intercostal space")).toEqual([]);
+  });
+
+  it("finds a double-barrelled surname before a credential and a name signing a note", () => {
+    expect(values("Stord-Painter MD plans to attempt talc.")).toContain("Stord-Painter");
+    expect(values("PT IS ON 850U/HR HEPARIN.\nSUSAN\n")).toContain("SUSAN");
+  });
+});

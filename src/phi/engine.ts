@@ -190,7 +190,11 @@ function jwtHeaderValid(token: string): boolean {
 // ---------------------------------------------------------------- dates
 
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
-const DATE_NUMERIC = /(?<![\w/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
+const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
+/** A range of two month/day dates: "10/15-10/16". */
+const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
+/** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
+const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
 const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?\\b`, "gi");
@@ -245,6 +249,19 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     }
     if (profile === "code" && !contextual(m.index)) continue;
     push(m.index, m.index + m[0].length, "high", 0.85);
+  }
+  if (profile === "prose") {
+    for (const m of text.matchAll(DATE_RANGE)) {
+      if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
+      if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
+      push(m.index, m.index + m[0].length, "medium", 0.65);
+    }
+    for (const m of text.matchAll(DATE_ORDINAL)) {
+      const d = Number(m[1]);
+      if (d < 1 || d > 31) continue;
+      const s = m.index + m[0].lastIndexOf(m[1]!);
+      push(s, m.index + m[0].length, "medium", 0.55);
+    }
   }
   for (const m of text.matchAll(DATE_ISO)) {
     if (profile === "code" && !contextual(m.index)) continue;
@@ -497,7 +514,34 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
       }
     }
   }
+  // Coordinated names: "Marrero and Murphy", "founders: Kónya, Becker and Vasquez" – a Capitalised
+  // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < toks.length; i++) {
+      if (taken[i] || !capName(i) || ENGLISH.has(toks[i]!.l)) continue;
+      const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
+      if ((i > 0 && taken[i - 1] && joined(i - 1, i)) || (taken[i + 1] && joined(i, i + 1))) push(i, i, "medium", 0.5, "name-list");
+    }
+  }
+  // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
+  for (const m of text.matchAll(/\b(?:my name is|name is|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu)) {
+    const a = m[1]!.toLowerCase();
+    if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
+    let value = m[1]!;
+    if (m[2] && !ENGLISH.has(m[2].toLowerCase()) && !COMMON_WORDS.has(m[2].toLowerCase())) value = m[0].slice(m[0].indexOf(m[1]!));
+    const st = m.index + m[0].indexOf(m[1]!);
+    out.push({ ruleId: "name-cue", category: "name", hipaa: 1, kind: "phi", start: st, end: st + value.length, severity: "medium", confidence: 0.6 });
+  }
+  // Speaker labels in dialogue: 'Koppány: "Who are you?"', 'Ubul: What a wife.'
+  for (const m of text.matchAll(/(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'’]+):[ \t]*(["“]?)/gmu)) {
+    const l = m[1]!.toLowerCase();
+    if (ENGLISH.has(l) || COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || NATIONALITIES.has(l)) continue;
+    if (!m[2] && !(BIG_NAMES.has(l) || FIRST_NAMES.has(l))) continue;
+    const st = m.index + m[0].indexOf(m[1]!, m[0].length - m[1]!.length - m[2]!.length - 3);
+    out.push({ ruleId: "name-speaker", category: "name", hipaa: 1, kind: "phi", start: st, end: st + m[1]!.length, severity: "medium", confidence: 0.5 });
+  }
 }
+
 
 /** A note signed with a name alone on its last line: "SUSAN", "Carole Hayes", "mary k". */
 function detectSignature(text: string, out: Candidate[]): void {
