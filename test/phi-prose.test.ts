@@ -107,3 +107,17 @@ describe("more name and date shapes", () => {
     expect(values("PT IS ON 850U/HR HEPARIN.\nSUSAN\n")).toContain("SUSAN");
   });
 });
+
+describe("dates and relations, further shapes", () => {
+  it("finds dotted dates and holidays, and skips scores", () => {
+    expect(values("Seen on 12.03.2021 by the team.")).toContain("12.03.2021");
+    expect(values("Family visited over Thanksgiving.")).toContain("Thanksgiving");
+    expect(values("pain 6/10, BC 4/4 bottles, pupils 2/2")).toEqual([]);
+    expect(values("admitted 6/10 with chest pain")).toContain("6/10");
+  });
+
+  it("finds a name explained by a relation after it", () => {
+    expect(values("Spoke with Ilse (daughter) at length.")).toContain("Ilse");
+    expect(values("Called Marguerite, his wife, this evening.")).toContain("Marguerite");
+  });
+});

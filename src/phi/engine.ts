@@ -191,6 +191,10 @@ function jwtHeaderValid(token: string): boolean {
 
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
+/** Dotted dates with a year: "12.03.2021", "3.4.97" (European order allowed). */
+const DATE_DOTTED = /(?<![\w.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(?![\w.]|\.\d)/g;
+/** Holidays name a day of the year ("since Christmas", "on Thanksgiving"). */
+const HOLIDAY = /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+day)?|easter(?:[ \t]+sunday)?|new[ \t]+year'?s(?:[ \t]+(?:eve|day))?|hanukk?ah|chanukah|passover|yom[ \t]+kippur|rosh[ \t]+hashana(?:h)?|ramadan|eid|diwali|halloween|valentine'?s[ \t]+day|memorial[ \t]+day|labor[ \t]+day|veterans[ \t]+day|independence[ \t]+day|fourth[ \t]+of[ \t]+july|4th[ \t]+of[ \t]+july|july[ \t]+4th|mother'?s[ \t]+day|father'?s[ \t]+day|st\.?[ \t]+patrick'?s[ \t]+day|martin[ \t]+luther[ \t]+king[ \t]+day|presidents'?[ \t]+day|columbus[ \t]+day)\b/gi;
 /** A range of two month/day dates: "10/15-10/16". */
 const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
@@ -202,6 +206,7 @@ const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, 
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 function detectDates(text: string, profile: Profile, out: Candidate[]): void {
+  if (profile === "prose") for (const m of text.matchAll(HOLIDAY)) out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start: m.index, end: m.index + m[0].length, severity: "medium", confidence: 0.6 });
   if (!hasDigit(text)) return;
   if (profile === "code") {
     // Source code: only dates right after a date-of-a-person word; scan those windows only.
@@ -239,7 +244,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     if (!year) {
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
       if (profile === "code" || m[0].includes("-") || !mdy) continue;
-      if ((a < b && b <= 4) || (b === 5 && a <= 5) || (b === 10 && a <= 10 && /\bgcs|pain|scale|score\b/i.test(text.slice(Math.max(0, m.index - 20), m.index)))) continue;
+      // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
+      if ((a < b && b <= 4) || (b === 5 && a <= 5) || a === b || (b === 10 && a <= 10 && !contextual(m.index))) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
       const before = text.slice(Math.max(0, m.index - 14), m.index);
@@ -251,6 +257,12 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     push(m.index, m.index + m[0].length, "high", 0.85);
   }
   if (profile === "prose") {
+    for (const m of text.matchAll(DATE_DOTTED)) {
+      const a = Number(m[1]);
+      const b = Number(m[2]);
+      if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
+      push(m.index, m.index + m[0].length, "high", 0.7);
+    }
     for (const m of text.matchAll(DATE_RANGE)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
@@ -513,6 +525,19 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         continue;
       }
     }
+  }
+  // A name explained by a relation after it: "Mary (wife)", "JOHN (SON)", "Mary, his wife", "John's wife"
+  for (let i = 0; i + 1 < toks.length; i++) {
+    if (taken[i]) continue;
+    const t = toks[i]!;
+    const n = toks[i + 1]!;
+    const gap = sep(t, n);
+    const relAfter = (RELATION.test(n.l) && /^[ \t]*\([ \t]*$/.test(gap)) || (/^[ \t]*,[ \t]+$/.test(gap) && /^(?:his|her|their)$/.test(n.l) && toks[i + 2] !== undefined && /^[ \t]+$/.test(sep(n, toks[i + 2]!)) && RELATION.test(toks[i + 2]!.l));
+    if (!relAfter || FUNCTION_WORD.test(t.l) || CLINICAL_WORDS.has(t.l) || COMMON_WORDS.has(t.l) || RELATION.test(t.l)) continue;
+    if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !ENGLISH.has(t.l)) || FIRST_NAMES.has(t.l))) continue;
+    let s0 = i;
+    if (i > 0 && !taken[i - 1] && /^[ \t]+$/.test(sep(toks[i - 1]!, t)) && (FIRST_NAMES.has(toks[i - 1]!.l) || capName(i - 1)) && !COMMON_WORDS.has(toks[i - 1]!.l)) s0 = i - 1;
+    push(s0, i, "high", 0.75, "name-relation");
   }
   // Coordinated names: "Marrero and Murphy", "founders: Kónya, Becker and Vasquez" – a Capitalised
   // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
