@@ -624,7 +624,7 @@ const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
 const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode|post code|plz|cap|cep)\b\W{0,5}(\d{5}(?:-\d{4})?|\d{3} ?\d{2}|\d{4,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
 const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
-const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
+const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going|come|coming)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
 const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
 /** A preposition right before a place. */
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
@@ -724,6 +724,13 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const s = m.index + m[0].length - m[1]!.length;
     push(s, m.index + m[0].length, "medium", 0.6, "street-address");
   }
+  // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
+  for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
+    const place = m[1]!.toLowerCase().replace(/\.$/, "");
+    const isPlace = US_STATES.has(place) || US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!) || cityLookup(place) !== undefined || US_CITIES.has(place) || (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
+    if (!isPlace || (/^u$/i.test(m[0].split(/[ \t]/)[0]!) && !/^\p{Lu}/u.test(m[0]))) continue;
+    push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
+  }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   for (const m of text.matchAll(/\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
     const s = m.index + m[0].length;
@@ -756,8 +763,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       const gap = before.slice(w.index + w[0].length, k < words.length ? words[k]!.index : before.length);
       if (!/^[ \t]+$/.test(gap) || words.length - k >= 5) break;
       const l = w[0].toLowerCase().replace(/\.$/, "");
+      if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]) && k >= 2 && /^of$/i.test(words[k - 2]![0]))) { sawProper = true; k--; continue; }
       if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
-      if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]))) { sawProper = true; k--; continue; }
       if (FACILITY_OK.has(l)) { k--; continue; }
       const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 3;
       if (!proper) break;
@@ -791,7 +798,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     // upper-case notes: an uncommon word of 3+ letters, or an acronym before a unit word ("GH ER")
     const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1;
     // lower-case notes: an uncommon word that is no English word ("sent to gh")
-    const lowerProper = /^\p{Ll}+$/u.test(keep[0]!) && keep.length === 1 && !ENGLISH.has(keep[0]!) && /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed)\b/i.test(m[0]) && !/^[ \t]+\p{L}+/u.test(after) || false;
+    const lowerProper = /^\p{Ll}+$/u.test(keep[0]!) && keep.length === 1 && !ENGLISH.has(keep[0]!) && /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed|come|came)\b/i.test(m[0]) && (!/^[ \t]+\p{L}/u.test(after) || /^[ \t]+(?:for|w|with|by|on|at|in|and|via|where|when|after|from|to|er|ed|ew)\b/i.test(text.slice(start + keep[0]!.length, start + keep[0]!.length + 10)));
     if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || lowerProper || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
@@ -853,7 +860,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     wi += matched - 1;
   }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d.,:/%-]|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
+  for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
     const w = m[1]!;
     if (ordinary(w, m.index) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
     const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
