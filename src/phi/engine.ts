@@ -630,7 +630,7 @@ const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK",
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
 /** Phrases that announce where someone lives, comes from or goes: strong enough for an unknown place. */
 const FROM_CUE = /\b(?:i'?m|i am|is|are|was|were|be|been)[ \t]+(?:originally[ \t]+)?from[ \t]+$/i;
-const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
+const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter|street|road|avenue|district|neighbou?rhood|suburb|county|province|region|village|town|city)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
 const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
 const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west", "united", "great", "santa", "upper", "lower", "central"]);
 /** First-person presence and labels that announce a place: "I am in Sutri", "Where: Upton". */
@@ -656,14 +656,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     let pos = from;
     for (let parts = 0; parts < maxParts; parts++) {
       const rest = text.slice(pos, pos + 90);
-      const m = /^([ \t]*(?:,|>|\?{3}|\r?\n|-)?[ \t]*)(?:((?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?[ \t]*[\w-]+)|(\d{4,6}(?:-\d{3,4})?|\d{2}[ -]\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})(?![\w-])|([A-Z]{2})(?=[ \t]+\d{5}\b)|(\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|la|del|di|da|do|du|le|les|sur|am|an|der|den|upon|on|im|y)){0,3}(?:[ \t]*\([\p{L} ]+\))?))/u.exec(rest);
+      const m = /^((?:[ \t]*(?:,|>|\?{3}|\r?\n|-)){0,3}[ \t]*)(?:((?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?[ \t]*[\w-]+)|(\d{4,6}(?:-\d{3,4})?|\d{2}[ -]\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})(?![\w-])|([A-Z]{2})(?=[ \t]+\d{5}\b)|(\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|la|del|di|da|do|du|le|les|sur|am|an|der|den|upon|on|im|y)){0,3}(?:[ \t]*\([\p{L} ]+\))?))/u.exec(rest);
       if (!m || m[0].length === m[1]!.length) return;
       const s = pos + m[1]!.length;
       const e = pos + m[0].length;
       if (m[5] !== undefined) {
         if (onlyCodes && !(COUNTRIES.has(m[5].toLowerCase()) || US_STATES.has(m[5].toLowerCase()))) return;
         const words = m[5].split(/[ \t]+/);
-        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || text[e] === ":" || /\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase())) return;
+        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || text[e] === ":" || (/\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase()) && !/^[ \t]*(?:,?[ \t]*[A-Z]{2})?[ \t]*(?:\d{4,6})?[ \t]*(?:\r?\n|$)/.test(text.slice(e, e + 20)))) return;
         const country = [...COUNTRIES].find((c) => m[5]!.toLowerCase().endsWith(" " + c));
         if (country) {
           push(s, e - country.length - 1, "medium", 0.6, "city");
