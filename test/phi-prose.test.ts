@@ -121,3 +121,16 @@ describe("dates and relations, further shapes", () => {
     expect(values("Called Marguerite, his wife, this evening.")).toContain("Marguerite");
   });
 });
+
+describe("names in ordinary prose", () => {
+  it("finds names after occupations, as subjects of human verbs, and addressed", () => {
+    expect(values("Producer Liviana Palerma explained the song.")).toContain("Liviana Palerma");
+    expect(values("Mehrudin shouted at the driver.")).toContain("Mehrudin");
+    expect(values("Don't go to town, Aslak!")).toContain("Aslak");
+    expect(values("I want to remove my kid Tadzio from the will.")).toContain("Tadzio");
+  });
+
+  it("drops a possessive and reads accented names through the unaccented lexicon", () => {
+    expect(values("Wisława Szczepańska's killers were sentenced.")).toContain("Wisława Szczepańska");
+  });
+});

@@ -296,7 +296,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
 const TOKEN = /\p{L}[\p{L}'’]*/gu;
 const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
-const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
+const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
 const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
 const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
 const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
@@ -305,6 +305,10 @@ const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 interface Tok { s: string; l: string; start: number; end: number; i: number }
 const SURNAME_SHAPE = /^\p{Lu}\p{Ll}+(?:s?son|sen|sdóttir|dóttir|dottir|ski|ska|sky|skaya|wicz|owicz|czyk|ović|ovic|ević|ić|enko|chuk|yan|ian|ishvili|adze|oğlu|oglu|opoulos|akis|escu|eanu|ov|ova|ová|ev|eva|ová|ina|ovich|ovna|berg|stein|mann|baum|feld|sson|quist|qvist|ström|strom|gaard|haug|ainen|inen|nen|oğlu|zadeh|pour|uddin|ullah|ahmed)$/u;
 const TREATMENT_BEFORE = /\b(?:on|received?|receiving|started|start|given|give|continued?|increased|decreased|dc|d\/c|d\/cing|cing|consider|#\d+)[ \t]+$/i;
+/** Occupations used as a title before a name in ordinary prose: "Producer Liviana Palerma". */
+const OCCUPATION = /^(?:producer|director|author|writer|novelist|poet|singer|songwriter|actor|actress|artist|painter|composer|engineer|manager|ceo|cfo|cto|president|chairman|chairwoman|senator|governor|mayor|judge|officer|detective|inspector|coach|teacher|captain|sergeant|lieutenant|colonel|agent|lawyer|attorney|journalist|reporter|editor|photographer|designer|architect|chef|pilot|pastor|priest|rabbi|imam|deacon|therapist|counselor|counsellor|pharmacist|dentist|surgeon|physician|midwife|paramedic|coordinator|supervisor|technician|assistant|secretary|spokesman|spokeswoman|spokesperson|minister|ambassador|commissioner|sheriff|chief|king|queen|prince|princess|saint|uncle|aunt)$/;
+/** Verbs after a person's name at the start of a sentence: "Mehrudin shouted", "Quionia is from". */
+const HUMAN_VERB_AFTER = /^[ \t]+(?:said|says|shouted|replied|asked|told|tells|explained|wrote|writes|began|begins|spent|lives|lived|works|worked|is from|was from|was born|died|smiled|laughed|married|studied|graduated|joined|founded|had given|has given|gave|met|visited|called|thinks|thought|believes|believed|wants|wanted|loves|loved|hates|knows|knew|went|came|left|arrived|returned|decided|agreed|refused|admitted|claimed|added|noted|remembered)\b/;
 /** Words right before a person's name in ordinary prose. */
 const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
@@ -323,7 +327,15 @@ function isUpperText(text: string, start: number, end: number): boolean {
 
 /** 183K given names and surnames that are not English words (lexicons.ts), decoded on first prose use. */
 let bigNames: Set<string> | undefined;
-const BIG_NAMES = { has: (w: string) => (bigNames ??= new Set(decodeLexicon(PERSON_NAMES_GZ))).has(w) };
+const BIG_NAMES = {
+  has: (w: string) => {
+    bigNames ??= new Set(decodeLexicon(PERSON_NAMES_GZ));
+    if (bigNames.has(w)) return true;
+    // the lexicon is mostly unaccented: "szölösi" → "szolosi"
+    const plain = w.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o").replace(/æ/g, "ae").replace(/ð/g, "d").replace(/þ/g, "th").replace(/ß/g, "ss");
+    return plain !== w && bigNames.has(plain);
+  },
+};
 /** World cities (15,000+) and US places (2,000+); value true: the name is also made of English words. */
 let cityNames: Map<string, boolean> | undefined;
 export function cityLookup(w: string): boolean | undefined {
@@ -366,7 +378,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     return;
   }
   const toks: Tok[] = [];
-  for (const m of text.matchAll(TOKEN)) toks.push({ s: m[0], l: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, i: toks.length });
+  for (const m of text.matchAll(TOKEN)) {
+    // a possessive is not part of the name: "Szczepańska's killers"
+    const w = m[0].length > 3 && /['’]s$/i.test(m[0]) ? m[0].slice(0, -2) : m[0];
+    toks.push({ s: w, l: w.toLowerCase(), start: m.index, end: m.index + w.length, i: toks.length });
+  }
   const taken = new Uint8Array(toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;
@@ -500,6 +516,21 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         continue;
       }
       j = i;
+    }
+    // An occupation as a title, a subject of a human verb, a name addressed: "Producer Liviana Palerma",
+    // "Mehrudin shouted at", "Aloisia, can I please", "Don't go to town, Roy!"
+    if (capName(i) && !ENGLISH.has(t.l)) {
+      const j = extend(i, false);
+      const afterText = text.slice(toks[j]!.end, toks[j]!.end + 24);
+      const sentenceStart = /(?:^|[.!?:"”]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
+      const occupation = prev !== undefined && OCCUPATION.test(prev.l) && /^[ \t]+$/.test(sep(prev, t)) && /^\p{Lu}/u.test(prev.s);
+      const subject = sentenceStart && HUMAN_VERB_AFTER.test(afterText);
+      const vocative = (sentenceStart && /^,[ \t]+(?:can|could|would|will|please|do|did|are|is|have|i|we|you|let|thank|thanks)\b/i.test(afterText)) || (prev !== undefined && /^,[ \t]+$/.test(sep(prev, t)) && /^[ \t]*[!?]/.test(afterText));
+      if (occupation || subject || vocative) {
+        push(i, j, "medium", 0.55, "name-context");
+        i = j;
+        continue;
+      }
     }
     // A run of Capitalised words in mixed-case text ("Hijacinta Godina", "Mijail C Adomo") holding a
     // lexicon name that is not an English word, or following a name cue ("my name is", "says").
