@@ -326,14 +326,27 @@ function isUpperText(text: string, start: number, end: number): boolean {
 }
 
 /** 183K given names and surnames that are not English words (lexicons.ts), decoded on first prose use. */
-let bigNames: Set<string> | undefined;
+let bigNames: string[] | undefined;
+/** Binary search in a sorted list: cheaper to set up than a Set of 183K strings (hook latency). */
+function sortedHas(list: string[], w: string): boolean {
+  let lo = 0;
+  let hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = list[mid]!;
+    if (v === w) return true;
+    if (v < w) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
 const BIG_NAMES = {
   has: (w: string) => {
-    bigNames ??= new Set(decodeLexicon(PERSON_NAMES_GZ));
-    if (bigNames.has(w)) return true;
+    bigNames ??= decodeLexicon(PERSON_NAMES_GZ);
+    if (sortedHas(bigNames, w)) return true;
     // the lexicon is mostly unaccented: "szölösi" → "szolosi"
     const plain = w.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o").replace(/æ/g, "ae").replace(/ð/g, "d").replace(/þ/g, "th").replace(/ß/g, "ss");
-    return plain !== w && bigNames.has(plain);
+    return plain !== w && sortedHas(bigNames, plain);
   },
 };
 /** World cities (15,000+) and US places (2,000+); value true: the name is also made of English words. */
