@@ -310,7 +310,7 @@ const OCCUPATION = /^(?:producer|director|author|writer|novelist|poet|singer|son
 /** Verbs after a person's name at the start of a sentence: "Mehrudin shouted", "Quionia is from". */
 const HUMAN_VERB_AFTER = /^[ \t]+(?:said|says|shouted|replied|asked|told|tells|explained|wrote|writes|began|begins|spent|lives|lived|works|worked|is from|was from|was born|died|smiled|laughed|married|studied|graduated|joined|founded|had given|has given|gave|met|visited|called|thinks|thought|believes|believed|wants|wanted|loves|loved|hates|knows|knew|went|came|left|arrived|returned|decided|agreed|refused|admitted|claimed|added|noted|remembered)\b/;
 /** Words right before a person's name in ordinary prose. */
-const NAME_CUE = /(?:\bname(?:\s+is|\s*:)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
+const NAME_CUE = /(?:\bname(?:\s+is|\s*:|\?)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
 /** Notes are often written all in capitals; then case says nothing about names. */
 function isUpperText(text: string, start: number, end: number): boolean {
@@ -378,7 +378,7 @@ function multiWordPlaceStart(w: string): boolean {
   return placeStarts.has(w);
 }
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
-const CAP_WORD = /^(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}[\p{Ll}'’]*$/u;
+const CAP_WORD = /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
 /** Eponyms: "Riker scale", "Fick method", "Swan catheter" are not people in notes. */
 const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
@@ -436,7 +436,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     const n = toks[j + 1];
     // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
     const upperSurname = (k: number) => strong && upperAt(k) && toks[k]!.s.length >= 3 && !ENGLISH.has(toks[k]!.l) && !COMMON_WORDS.has(toks[k]!.l) && !CLINICAL_WORDS.has(toks[k]!.l) && !VERBISH.test(toks[k]!.l) && !FUNCTION_WORD.test(toks[k]!.l);
-    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1))) j++;
+    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1))) j++;
     // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
     const h = toks[j + 1];
     if (h && sep(toks[j]!, h) === "-" && !CREDENTIAL.test(h.l) && !COMMON_WORDS.has(h.l) && !CLINICAL_WORDS.has(h.l) && (known(h) || (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) || (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))) j++;
@@ -447,6 +447,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
   const relName = (k: number) => {
     const n = toks[k]!;
     if (FUNCTION_WORD.test(n.l) || RELATION.test(n.l) || CREDENTIAL.test(n.l) || CLINICAL_WORDS.has(n.l) || COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l)) return false;
+    if (!upperAt(k) && /^\p{Lu}{2,}$/u.test(n.s)) return false; // an acronym in mixed-case text: "Baby ASA"
     if (known(n) || (FIRST_NAMES.has(n.l) && n.s.length >= 2)) return true;
     if (upperAt(k)) return shaped(k, true) && !VERBISH.test(n.l);
     return capName(k) && !VERBISH.test(n.l);
@@ -583,17 +584,30 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
     if (i > 0 && !taken[i - 1] && /^[ \t]+$/.test(sep(toks[i - 1]!, t)) && (FIRST_NAMES.has(toks[i - 1]!.l) || capName(i - 1)) && !COMMON_WORDS.has(toks[i - 1]!.l)) s0 = i - 1;
     push(s0, i, "high", 0.75, "name-relation");
   }
+  // A name found once is a name everywhere in the text: "Hakuba had given Hakuba his address"
+  const seen = new Set<string>();
+  for (const c of out) {
+    // only names found by a strong cue or made of two words spread; a lone guess does not
+    if (c.category !== "name" || !(/^name-(?:title|relation|credential|cue|full)$/.test(c.ruleId) || /\s/.test(text.slice(c.start, c.end)))) continue;
+    for (const m of text.slice(c.start, c.end).matchAll(/\p{Lu}[\p{Ll}'’]{2,}/gu)) {
+      const l = m[0].toLowerCase();
+      if (!ENGLISH.has(l) && !COMMON_WORDS.has(l) && !CLINICAL_WORDS.has(l) && !NOT_NAMES.has(l) && !NATIONALITIES.has(l)) seen.add(m[0]);
+    }
+  }
+  if (seen.size) for (let i = 0; i < toks.length; i++) if (!taken[i] && seen.has(toks[i]!.s)) push(i, i, "medium", 0.5, "name-repeat");
   // Coordinated names: "Marrero and Murphy", "founders: Kónya, Becker and Vasquez" – a Capitalised
   // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < toks.length; i++) {
       if (taken[i] || !capName(i) || ENGLISH.has(toks[i]!.l)) continue;
       const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
-      if ((i > 0 && taken[i - 1] && joined(i - 1, i)) || (taken[i + 1] && joined(i, i + 1))) push(i, i, "medium", 0.5, "name-list");
+      // a comma alone joins list items only: the word must itself be followed by a list separator
+      const inList = (a: number, b: number) => joined(a, b) && (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) || (toks[i + 1] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) || (b === i && toks[i + 1] === undefined));
+      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1))) push(i, i, "medium", 0.5, "name-list");
     }
   }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
-  for (const m of text.matchAll(/\b(?:my name is|name is|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu)) {
+  for (const m of text.matchAll(/\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu)) {
     const a = m[1]!.toLowerCase();
     if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
     let value = m[1]!;
