@@ -245,11 +245,12 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
       if (profile === "code" || m[0].includes("-") || !mdy) continue;
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
-      if ((a < b && b <= 4) || (b === 5 && a <= 5) || a === b || (b === 10 && a <= 10 && !contextual(m.index))) continue;
+      const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
+      if ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
       const before = text.slice(Math.max(0, m.index - 14), m.index);
-      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\W*$/i.test(before)) continue;
+      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b[^.;\n\d]{0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
       push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
       continue;
     }
