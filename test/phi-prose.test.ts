@@ -71,6 +71,7 @@ describe("numbers in prose", () => {
     expect(values("ANOTHER SON 648-199-1703 (PRIMARY SPOKESPERSON)")).toContain("648-199-1703");
     expect(values("They're not answering at 0680 298 70 63")).toContain("0680 298 70 63");
     expect(values("South Africa 085 175 7641-Office")).toContain("085 175 7641");
+    expect(values("MOBILITY AS ABLE PG 23456")).toContain("23456");
   });
 
   it("finds Luhn-valid card numbers of any issuer near the word card", () => {

@@ -87,7 +87,7 @@ export const MAX_USER_RULE_LINE = 4096;
 
 const hasDigit = (t: string) => /\d/.test(t);
 const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
-const CTX_PHONE = /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
+const CTX_PHONE = /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|pg|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
 const CTX_MRN = /\b(?:mrn|mr#|mr\s*no|medical\s*record(?:\s*(?:number|no|#))?|chart\s*(?:number|no|#)|patient\s*(?:id|identifier|number|no|#)|unit\s*(?:number|no)|hospital\s*(?:number|no|#))\b/i;
 const CTX_PLAN = /\b(?:member\s*(?:id|number|no|#)|subscriber\s*(?:id|number|no|#)|policy\s*(?:number|no|#|id)|group\s*(?:number|no|#)|beneficiary|insurance\s*(?:id|number|no|#)|health\s*plan|medicaid|medicare|hicn|mbi)\b/i;
 const CTX_ACCOUNT = /\b(?:account|acct|a\/c|billing\s*(?:id|number|no|#)|invoice|claim\s*(?:number|no|#|id)|routing)\b/i;
@@ -155,7 +155,7 @@ const RULES: RegexRule[] = [
       const d = s.replace(/\D/g, "");
       return d.length >= 9 && d.length <= 15;
     } },
-  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
+  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|pg|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
   { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
       const d = s.replace(/\D/g, "").length;
       return d >= 7 && d <= 15;
@@ -1041,7 +1041,8 @@ export class Scanner {
     let lastStart = -1;
     while ((a = anchor.exec(text)) !== null) {
       const from = a.index + a[0].length;
-      const sliceStart = Math.max(0, from - 1);
+      // start at the anchor so that look-behinds can see it ("pager 4567")
+      const sliceStart = a.index;
       const slice = text.slice(sliceStart, from + window + 64);
       rule.re.lastIndex = 0;
       let m: RegExpExecArray | null;
