@@ -249,7 +249,6 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       if ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
-      const before = text.slice(Math.max(0, m.index - 14), m.index);
       if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b[^.;\n\d]{0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
       push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
       continue;
@@ -669,7 +668,7 @@ const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t
 const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
 const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
 /** US military mail: "PSC 1437, Box 3833, APO AA 66791", "Unit 1009 Box 0219 DPO AP 51065". */
-const MILITARY_ADDRESS = /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5},?[ \t]+(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b/gi;
+const MILITARY_ADDRESS = /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5},?\s+(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b/gi;
 /** French, Italian, Iberian order: "137 Avenue Teboulbi", "20 Rue Hsine Eloued". */
 const NUM_KEYWORD_STREET = /\b\d{1,5},?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|via|viale|piazza|calle|rua|avenida|travessa|largo)[ \t]+(?:(?:de|du|des|la|le|les|del|della|do|da|dos|das|al)[ \t]+)*\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|du|des|la|le|del|do|da|al)){0,3}/gu;
 /** A street type written as a separate word before the house number: "Villacher Strasse 89", "Trenerys gate 232", "Erzsébet tér 19". */
@@ -698,8 +697,14 @@ const FACILITY_OK = new Set("u of st saint general university county community r
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
 function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
-  const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
+  const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") => {
+    // a house or building number right before a street name belongs to the address: "4844 Søndergade 52"
+    if (rule === "street-address" && profile === "prose") {
+      const lead = /(?:^|[\s>,:])(\d{1,6})[ \t]+$/.exec(text.slice(Math.max(0, start - 10), start));
+      if (lead && /^\p{L}/u.test(text.slice(start, start + 1))) start -= lead[0].length - lead[0].indexOf(lead[1]!);
+    }
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
+  };
   const upperCache = new Map<number, boolean>();
   const upper = (at: number) => {
     const key = at >> 7;
