@@ -52,6 +52,7 @@ const corpora = [
 ];
 
 const pct = (x: number) => x.toFixed(3);
+const oursOverlap = new Map<string, { p: number; r: number; f1: number }>();
 let md = "Scored with `bench/lib/phi-corpora.ts`: (a) **overlap** — a gold span counts as found when any detection overlaps it; (b) **strict** — same category and IoU ≥ 0.7. Detections of low severity (known synthetic values) are not counted. PhysioNet `DateYear` spans (a bare year, which HIPAA Safe Harbor permits) are not scored; detections overlapping them are neither right nor wrong. presidio `ORGANIZATION`, `TITLE` and `NRP` are not HIPAA identifiers and are not scored, nor are ages ≤ 89 excluded from gold (they count as misses: the engine flags only ages over 89, as Safe Harbor requires).\n\n";
 for (const c of corpora) {
   const bytes = c.docs.reduce((n, d) => n + Buffer.byteLength(d.text), 0);
@@ -64,11 +65,17 @@ for (const c of corpora) {
     const r = evaluate(c.docs, (d) => preds.get(d.id)!, c.map);
     md += `| ${det.name} | ${pct(r.overlap.p)} | ${pct(r.overlap.r)} | **${pct(r.overlap.f1)}** | ${pct(r.overlap.f2)} | ${pct(r.strict.p)} | ${pct(r.strict.r)} | ${pct(r.strict.f1)} | ${(bytes / 1e6 / secs).toFixed(2)} |\n`;
     if (det === ours) {
+      oursOverlap.set(c.name, r.overlap);
       perType = "Recall by gold type (overlap), gitops-health: " + [...r.recallByType].map(([t, s]) => `${t} ${pct(s.tp / (s.tp + s.fn))} (n=${s.tp + s.fn})`).join(", ") + ".\n\nStrict by category, gitops-health: " + [...r.strictByType].map(([t, s]) => `${t} P ${pct(s.tp / Math.max(1, s.tp + s.fp))} R ${pct(s.tp / Math.max(1, s.tp + s.fn))}`).join("; ") + ".\n";
     }
     console.error(`${c.name} / ${det.name}: overlap F1 ${pct(r.overlap.f1)} (P ${pct(r.overlap.p)} R ${pct(r.overlap.r)}), strict F1 ${pct(r.strict.f1)}`);
   }
   md += `\n${perType}\n`;
 }
-md += "Targets (issue 2): PhysioNet recall ≥ 0.95 with precision ≥ 0.82 and F1 ≥ 0.88 (published deid.pl: 0.844); presidio-synth F1 ≥ 0.80. **Not met yet** — see the closing note of issue 2 for what limits recall (names without a title or lexicon entry, hospital names without a facility word, international person names).\n";
+// The verdict is computed from this run, never written by hand.
+const held = oursOverlap.get(corpora[1]!.name)!;
+const all = oursOverlap.get(corpora[0]!.name)!;
+const pres = oursOverlap.get(corpora[2]!.name)!;
+const physioMet = held.r >= 0.95 && held.p >= 0.82 && held.f1 >= 0.88;
+md += `Targets (issue 2): PhysioNet recall ≥ 0.95 with precision ≥ 0.82 and F1 ≥ 0.88 (published deid.pl: R 0.967 P 0.748 F1 0.844); presidio-synth F1 ≥ 0.80. This run: PhysioNet held-out third R ${pct(held.r)} P ${pct(held.p)} F1 ${pct(held.f1)} (all shared notes F1 ${pct(all.f1)}): **${physioMet ? "met" : held.f1 >= 0.88 ? "F1 met, recall target not met" : "not met"}**; presidio-synth F1 ${pct(pres.f1)}: **${pres.f1 >= 0.8 ? "met" : "not met"}**. What still limits PhysioNet recall: hospital and ward names written without a facility word or transfer verb (e.g. a bare hospital acronym after "at"), regions ("the Eastern Shore"), names in lower- or upper-case notes that are also English words and have no title, relation or credential next to them, and numbers in unusual layouts. The engine is rule- and lexicon-based (no statistical NER), so its recall on unseen hospitals and names depends on the cues around them.\n`;
 writeBenchSection("phi-accuracy", "npm run bench -- phi-accuracy", md);
