@@ -50,6 +50,9 @@ describe("places in prose", () => {
     expect(v.join(" ")).toContain("Parijsstraat 8");
     expect(v).toEqual(expect.arrayContaining(["Zoetermeer", "Netherlands", "91196"]));
     expect(values("She lives at 86036 Rua do Arenque 1634, Goiânia").join(" ")).toContain("Rua do Arenque");
+    expect(values("Stephan Urner 4844 Søndergade 52 Apt. 656")).toContain("4844 Søndergade 52");
+    expect(values("address: PSC 4355, Box 4187\nAPO AP 28906")).toContain("PSC 4355, Box 4187\nAPO AP 28906");
+    expect(values("my zip code is 35350")).toContain("35350");
   });
 
   it("finds hospitals without a facility word after transfer verbs, not clinical units", () => {
