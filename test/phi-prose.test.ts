@@ -59,6 +59,8 @@ describe("places in prose", () => {
     expect(values("Pt was transferred to GH for further management.")).toContain("GH");
     expect(values("REFERRED TO GH. ARRIVED IN TRANSFER APPROX 2130")).toContain("GH");
     expect(values("pt taken to kernan hosp after the fall")).toEqual(expect.arrayContaining([expect.stringContaining("kernan")]));
+    expect(values("He was recently dc'd from GH TCU after a long stay.")).toContain("GH");
+    expect(values("UNABLE TO LIFT HEAD OR EXTREMITIES. NO SRR OR MOVEMENT NOTED.")).toEqual([]);
     expect(values("Transferred to CCU. Sent to lab. Returned to baseline. Spec sent to BB on hold.")).toEqual([]);
   });
 

@@ -788,6 +788,13 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const s = m.index + m[0].length - m[1]!.length;
     push(s, m.index + m[0].length, "medium", 0.6, "street-address");
   }
+  // A hospital acronym before one of its units: "GH ER", "FROM GH CATH LAB", "dc'd from GH TCU"
+  for (const m of text.matchAll(/\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g)) {
+    const w = m[1]!;
+    const l = w.toLowerCase();
+    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
+    push(m.index, m.index + w.length, "medium", 0.55, "facility");
+  }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
     const place = m[1]!.toLowerCase().replace(/\.$/, "");
