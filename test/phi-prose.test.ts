@@ -117,6 +117,7 @@ describe("more name and date shapes", () => {
 describe("dates and relations, further shapes", () => {
   it("finds dotted dates and holidays, and skips scores", () => {
     expect(values("Seen on 12.03.2021 by the team.")).toContain("12.03.2021");
+    expect(values("## 1.1.13\n\n- @ai-sdk/provider-utils@2.1.10\n")).toEqual([]);
     expect(values("Family visited over Thanksgiving.")).toContain("Thanksgiving");
     expect(values("pain 6/10, BC 4/4 bottles, pupils 2/2")).toEqual([]);
     expect(values("admitted 6/10 with chest pain")).toContain("6/10");

@@ -192,7 +192,7 @@ function jwtHeaderValid(token: string): boolean {
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
 /** Dotted dates with a year: "12.03.2021", "3.4.97" (European order allowed). */
-const DATE_DOTTED = /(?<![\w.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(?![\w.]|\.\d)/g;
+const DATE_DOTTED = /(?<![\w.@#/-])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(?![\w.-]|\.\d)/g;
 /** Holidays name a day of the year ("since Christmas", "on Thanksgiving"). */
 const HOLIDAY = /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+day)?|easter(?:[ \t]+sunday)?|new[ \t]+year'?s(?:[ \t]+(?:eve|day))?|hanukk?ah|chanukah|passover|yom[ \t]+kippur|rosh[ \t]+hashana(?:h)?|ramadan|eid|diwali|halloween|valentine'?s[ \t]+day|memorial[ \t]+day|labor[ \t]+day|veterans[ \t]+day|independence[ \t]+day|fourth[ \t]+of[ \t]+july|4th[ \t]+of[ \t]+july|july[ \t]+4th|mother'?s[ \t]+day|father'?s[ \t]+day|st\.?[ \t]+patrick'?s[ \t]+day|martin[ \t]+luther[ \t]+king[ \t]+day|presidents'?[ \t]+day|columbus[ \t]+day)\b/gi;
 /** A range of two month/day dates: "10/15-10/16". */
@@ -261,7 +261,9 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       const a = Number(m[1]);
       const b = Number(m[2]);
       if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
-      push(m.index, m.index + m[0].length, "high", 0.7);
+      // "1.1.13" is a version number far more often than a date: a two-digit year needs dd.mm.yy
+      if (m[3]!.length === 2 && (m[1]!.length !== 2 || m[2]!.length !== 2 || /(?:\bv|version|release|##)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index)))) continue;
+      push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
     for (const m of text.matchAll(DATE_RANGE)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
