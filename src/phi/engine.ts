@@ -515,7 +515,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
         continue;
       }
       // First + last from the lexicons: "Mary Souza", "GERRY MASCI" needs a known first name
-      if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && j > i && (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))) {
+      if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && j > i && !(ENGLISH.has(t.l) && ENGLISH.has(toks[j]!.l)) && (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))) {
         push(i, j, "high", 0.8, "name-full");
         i = j;
         continue;
