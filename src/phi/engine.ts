@@ -674,7 +674,7 @@ const MILITARY_ADDRESS = /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5
 /** French, Italian, Iberian order: "137 Avenue Teboulbi", "20 Rue Hsine Eloued". */
 const NUM_KEYWORD_STREET = /\b\d{1,5},?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|via|viale|piazza|calle|rua|avenida|travessa|largo)[ \t]+(?:(?:de|du|des|la|le|les|del|della|do|da|dos|das|al)[ \t]+)*\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|du|des|la|le|del|do|da|al)){0,3}/gu;
 /** A street type written as a separate word before the house number: "Villacher Strasse 89", "Trenerys gate 232", "Erzsébet tér 19". */
-const STREET_WORD_NUM = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]+(?:strasse|straße|str\.|gasse|weg|allee|platz|gate|gata|gatan|vei|veien|vegen|vej|gade|tér|utca|út|ulica|ul\.|katu|tie|tee|laan|straat|kade|sokak|caddesi)[ \t]+\d{1,5}[A-Za-z]?\b/giu;
+const STREET_WORD_NUM = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]+(?:[Ss]tra(?:ss|ß)e|STRASSE|[Ss]tr\.|[Gg]asse|[Ww]eg|[Aa]llee|[Pp]latz|[Gg]ate|[Gg]ata|[Gg]atan|[Vv]ei|[Vv]eien|[Vv]egen|[Vv]ej|[Gg]ade|tér|utca|út|ulica|ul\.|katu|tie|tee|laan|straat|kade|sokak|caddesi)[ \t]+\d{1,5}[A-Za-z]?\b/gu;
 /** A named street without a number after "on/at/in": "shows on Marina Fort Street". */
 const NAMED_STREET = /\b(?:on|at|in|off|along|near)[ \t]+((?:\p{Lu}[\p{L}'’-]*[ \t]+){1,3}(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Terrace|Crescent|Parkway|Highway|Way|Place|Square))\b/gu;
 /** "83393 Pärna 33": building number, street name, house number (mixed-case text only). */
@@ -825,7 +825,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     }
   }
   // Facilities: the proper words before a facility noun ("Franklin Square Hospital", "HOLY CROSS HOSP").
-  for (const m of text.matchAll(FACILITY)) {
+  for (const m of /hosp|medical|med c|health|clinic|nursing|rehab|infirmary|hospice|care cent|assisted|heart cent|cancer cent/i.test(text) ? text.matchAll(FACILITY) : []) {
     const isUpper = upper(m.index);
     const before = text.slice(Math.max(0, m.index - 60), m.index);
     const words = [...before.matchAll(/[\p{L}][\p{L}'’.&-]*/gu)];
@@ -877,14 +877,18 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
   const words = [...text.matchAll(/\p{L}[\p{L}.'’-]*/gu)];
-  const lower = words.map((w) => w[0].toLowerCase().replace(/[.,]$/, ""));
+  const lowerCache: (string | undefined)[] = new Array<string | undefined>(words.length);
+  const lowerOf = (q: number) => (lowerCache[q] ??= words[q]![0].toLowerCase().replace(/[.,]$/, ""));
   const spaced = (q: number) => q < words.length && text.charCodeAt(words[q]!.index - 1) === 32 && words[q]!.index - 1 === words[q - 1]!.index + words[q - 1]![0].length;
   for (let wi = 0; wi < words.length; wi++) {
     const first = words[wi]![0];
-    const l0 = lower[wi]!;
+    const c0 = first.charCodeAt(0);
+    // cheap exit: a lower-case word that does not follow a preposition is no place
+    if (c0 >= 97 && c0 <= 122 && !(wi > 0 && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
+    const l0 = lowerOf(wi);
     if ((COMMON_WORDS.has(l0) && !PLACE_PREFIX.has(l0)) || CLINICAL_WORDS.has(l0)) continue;
     const capFirst = /^\p{Lu}/u.test(first);
-    const prevWord = wi > 0 ? lower[wi - 1]! : "";
+    const prevWord = wi > 0 ? lowerOf(wi - 1) : "";
     const afterPrep = PREP_WORDS.has(prevWord);
     if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[words[wi]!.index - 2] ?? ""))) continue;
     // longest gazetteer match of up to three words
@@ -895,7 +899,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const maxK = multiWordPlaceStart(l0) ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
-      const sub = lower.slice(wi, wi + k).join(" ");
+      const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
       city = US_CITIES.has(sub) ? false : cityLookup(sub);
       country = COUNTRIES.has(sub);
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
@@ -915,7 +919,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const cap = capFirst && !isUpper;
     let strong = false;
     if (matched) {
-      const sub = lower.slice(wi, wi + matched).join(" ");
+      const sub = Array.from({ length: matched }, (_, q) => lowerOf(wi + q)).join(" ");
       // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
       // countries: not a Safe Harbor element but personal data elsewhere (GDPR): flagged when written as a name
       strong = country ? cue || cap : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && matched > 1) : (cue || (prep && matched > 1)) && (cap || !isUpper);
