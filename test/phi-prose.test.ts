@@ -100,6 +100,7 @@ describe("more name and date shapes", () => {
     expect(values("hi, my name is zofrania")).toContain("zofrania");
     expect(values('Thorvaldur: "Who are you?"')).toContain("Thorvaldur");
     expect(values("Neuro: alert. Social: wife in.")).toEqual([]);
+    expect(values("PT'S DAUGHTERS MARY AND JANE VISITED TODAY, BOTH UPDATED ON PLAN OF CARE")).toEqual(["MARY", "JANE"]);
   });
 
   it("finds date ranges and ordinal days but not fractions or ordinal counts", () => {
@@ -121,6 +122,7 @@ describe("dates and relations, further shapes", () => {
     expect(values("Family visited over Thanksgiving.")).toContain("Thanksgiving");
     expect(values("pain 6/10, BC 4/4 bottles, pupils 2/2")).toEqual([]);
     expect(values("admitted 6/10 with chest pain")).toContain("6/10");
+    expect(values("Seen on 3-12 by cardiology. RR 10-12 breaths.")).toEqual(["3-12"]);
   });
 
   it("finds a name explained by a relation after it", () => {

@@ -243,7 +243,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     }
     if (!year) {
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
-      if (profile === "code" || m[0].includes("-") || !mdy) continue;
+      // "3-12" is a range more often than a date, unless a date word or preposition leads to it
+      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
       const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
       if ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4) || (b === 10 && a <= 10 && painNear)) continue;
@@ -601,7 +602,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
   // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < toks.length; i++) {
-      if (taken[i] || !capName(i) || ENGLISH.has(toks[i]!.l)) continue;
+      // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
+      const upperName = upperAt(i) && FIRST_NAMES.has(toks[i]!.l) && !COMMON_WORDS.has(toks[i]!.l) && !CLINICAL_WORDS.has(toks[i]!.l) && toks[i]!.s.length >= 3;
+      if (taken[i] || !(capName(i) || upperName) || ENGLISH.has(toks[i]!.l)) continue;
       const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
       // a comma alone joins list items only: the word must itself be followed by a list separator
       const inList = (a: number, b: number) => joined(a, b) && (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) || (toks[i + 1] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) || (b === i && toks[i + 1] === undefined));
