@@ -894,6 +894,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     const prevWord = wi > 0 ? lowerOf(wi - 1) : "";
     const afterPrep = PREP_WORDS.has(prevWord);
     if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[words[wi]!.index - 2] ?? ""))) continue;
+    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
+    if (!afterPrep && upper(words[wi]!.index) && !HERE_CUE.test(text.slice(Math.max(0, words[wi]!.index - 30), words[wi]!.index))) continue;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
