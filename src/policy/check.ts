@@ -15,6 +15,7 @@ export interface ComplianceReport {
   pack: string;
   classification: string;
   range: RangeModel & { missingBase?: string; shallowBoundary?: string[] };
+  checks: PolicyInput["checks"];
   violations: Violation[];
   controls: ControlStatus[];
   rules: RuleResult[];
@@ -104,6 +105,7 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     pack: pack.name,
     classification: o.config.classification,
     range: { ...input.range, ...(missingBase ? { missingBase } : {}), ...(shallow ? { shallowBoundary: [...boundaries] } : {}) },
+    checks: input.checks,
     violations: ev.violations,
     controls: ev.controls,
     rules: ev.rules,

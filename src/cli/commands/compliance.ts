@@ -48,6 +48,7 @@ export function register(program: Command): void {
         else {
           for (const c of r.controls.filter((x) => x.status !== "not evidenced")) say(`${c.status === "met" ? color.green("met   ") : color.red("FAILED")} ${c.id} ${c.title}`);
           say(color.dim(`${r.controls.filter((c) => c.status === "not evidenced").length} control(s) not evidenced by this pack`));
+          if (r.checks.missing.length) say(`checks without a passed result for ${r.range.to}: ${r.checks.missing.join(", ")} (record them with compliance record-check)`);
           for (const v of r.violations) say(`${v.severity === "high" ? color.red(v.severity) : color.yellow(v.severity)} ${v.rule}${v.commit ? ` ${v.commit.slice(0, 10)}` : ""}: ${v.message}`);
           say(`${r.range.commits} commit(s) checked with the ${r.pack} pack: ${failing.length} violation(s) at or above ${o.failOn}`);
         }
