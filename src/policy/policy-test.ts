@@ -131,7 +131,7 @@ export interface CaseResult {
 }
 
 /** Documented defaults for a partial commit. */
-export const DEFAULT_AUTHOR = { name: "Dev Author", email: "dev@example.invalid", date: "2026-01-01T00:00:00Z" };
+export const DEFAULT_AUTHOR = { name: "developer", email: "dev@example.invalid", date: "2026-01-01T00:00:00Z" };
 export const DEFAULT_MESSAGE = "chore: policy test change";
 
 function person(p: z.infer<typeof Person> | undefined, fallback: { name: string; email: string; date?: string }) {
