@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
@@ -110,7 +110,7 @@ describe("compliance check", () => {
     expect(show.rules.map((r: { id: string }) => r.id)).toContain("signed-commits");
   });
 
-  it("clinical pack verifies GPG signatures for real: only G passes; unsigned, U, E, R and B fail", () => {
+  it("clinical pack verifies GPG signatures for real: only G passes; unsigned, U, E, X, Y, R and B fail", () => {
     const home = gpgHome();
     const genv = { ...process.env, GNUPGHOME: home };
     execFileSync("gpg", ["--batch", "--passphrase", "", "--quick-gen-key", "Test Author <author@example.invalid>", "ed25519", "sign", "never"], { env: genv, stdio: "ignore" });
@@ -158,6 +158,27 @@ describe("compliance check", () => {
     r = check({ GNUPGHOME: home });
     expect(r.j.violations.map((v: { rule: string; commit: string }) => v.rule)).toEqual(["signed-commits"]);
     expect(r.j.violations[0].commit).toBe(repo.git("rev-parse", "HEAD").trim());
+    // X and Y: signatures made three days ago (gpg's faked clock) that expired since, or by a key
+    // that expired since. The commit date cannot prove the signature predates the expiry.
+    const past = gpgHome();
+    const penv = { ...process.env, GNUPGHOME: past };
+    const then = Math.floor(Date.now() / 1000) - 3 * 86400;
+    const wrap = (name: string, extra: string) => {
+      const p = join(past, name);
+      writeFileSync(p, `#!/bin/sh\nexec gpg --faked-system-time ${then} ${extra} "$@"\n`, { mode: 0o755 });
+      return p;
+    };
+    execFileSync(wrap("gen", ""), ["--batch", "--passphrase", "", "--quick-gen-key", "Sig Expiry <x@example.invalid>", "ed25519", "sign", "never"], { env: penv, stdio: "ignore" });
+    execFileSync(wrap("gen", ""), ["--batch", "--passphrase", "", "--quick-gen-key", "Key Expiry <y@example.invalid>", "ed25519", "sign", "1d"], { env: penv, stdio: "ignore" });
+    const signedThen = (program: string, key: string, msg: string) => {
+      execFileSync("git", ["-c", `gpg.program=${program}`, "-c", `user.signingkey=${key}`, "commit", "-q", "--allow-empty", "-S", "-m", msg], { cwd: repo.dir, env: penv });
+      return repo.git("rev-parse", "HEAD").trim();
+    };
+    const sigExpired = signedThen(wrap("sign-x", "--default-sig-expire 1d"), "x@example.invalid", "feat: signature expired");
+    const keyExpired = signedThen(wrap("sign-y", ""), "y@example.invalid", "feat: key expired");
+    expect(status({ GNUPGHOME: past }, sigExpired)).toBe("X");
+    expect(status({ GNUPGHOME: past }, keyExpired)).toBe("Y");
+    for (const sha of [sigExpired, keyExpired]) expect(rulesFailed(check({ GNUPGHOME: past }, `${sha}~1..${sha}`).j)).toEqual(["signed-commits"]);
   });
 
   it("an SSH signature by a key missing from allowedSignersFile (U) does not count", () => {
