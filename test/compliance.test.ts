@@ -277,6 +277,15 @@ describe("compliance check", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(j.range).toMatchObject({ commits: 1, shallow: true, complete: true });
     expect(r.stderr).not.toMatch(/not the whole range/);
+    // The base fetched on its own (depth 1) still leaves a hole between it and the clone's history.
+    repo.git("tag", "base", first);
+    execFileSync("git", ["fetch", "-q", "--depth=1", "origin", "tag", "base"], { cwd: clone });
+    r = cli(["compliance", "check", "--range", "base..HEAD", "--format", "json"]);
+    expect(r.code).toBe(1);
+    j = JSON.parse(r.stdout);
+    expect(j.range).toMatchObject({ commits: 2, complete: false });
+    expect(j.range.missingBase).toBeUndefined();
+    expect(j.violations[0].message).toMatch(/history is cut at [0-9a-f]{10} inside the range: checked only the 2 commit/);
     // After deepening, the same range is complete and passes.
     execFileSync("git", ["fetch", "-q", "--unshallow"], { cwd: clone });
     r = cli(["compliance", "check", "--range", `${first}..HEAD`, "--format", "json"]);
