@@ -135,6 +135,7 @@ describe("compliance check", () => {
     r = check({ GNUPGHOME: empty });
     expect(r.code).toBe(1);
     expect(rulesFailed(r.j)).toEqual(["signed-commits"]);
+    expect(r.j.violations[0].message).toBe("not validly signed: %G? is E (unverifiable); only G (good) is accepted");
     // U: the key is imported but nobody certified it, so anyone could have made it with this email.
     const untrusted = gpgHome();
     const pub = execFileSync("gpg", ["--armor", "--export", "author@example.invalid"], { env: genv });
@@ -232,7 +233,9 @@ describe("compliance check", () => {
     expect(missing("business")).toEqual({ missing: ["compliance"], failed: "fail" });
     expect(missing("clinical")).toEqual({ missing: ["compliance", "phi"], failed: "fail" });
     const text = cli(["compliance", "check", "--pack", "clinical"]);
-    expect(text.stderr).toMatch(/checks without a passed result for HEAD: compliance, phi/);
+    expect(text.stderr).toMatch(/checks without a passed result for HEAD: compliance, phi \(record them/);
+    // The rule's message template names them too, from the same input the rule saw.
+    expect(text.stderr).toMatch(/high required-checks: required checks without a passed result for HEAD: compliance, phi\n/);
   });
 
   it("bad configuration exits 2 with file, line and field; unknown classification lists the valid ones", () => {
@@ -242,6 +245,7 @@ describe("compliance check", () => {
       ["policy:\n  disable: nope\n", /\.gitops-health\.yml:2: policy\.disable: /],
       ["policy:\n  rules:\n    - id: r\n      exp: commit.files.size() > 0\n", /\.gitops-health\.yml:3: policy\.rules\.0\.expr: /],
       ["policy:\n  rules: [\n", /\.gitops-health\.yml:3:1: invalid YAML/],
+      ["policy:\n  rules:\n    - id: r\n      expr: 'true'\n      message: 'n={{commit.files.size( }}'\n", /policy rule "r": invalid CEL in message placeholder \{\{commit\.files\.size\( \}\}/],
     ];
     for (const [config, re] of cases) {
       const { cli } = repoWith(config);

@@ -134,7 +134,7 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
   const base = { classification: input.classification, range: input.range, checks: input.checks, ledger: input.ledger };
   const violations: Violation[] = [];
   const results = new Map<string, RuleResult>(rules.map((r) => [r.id, { id: r.id, severity: r.severity, scope: r.scope, result: "skip", failedCommits: [], errors: [] }]));
-  const record = (rule: CompiledRule, ok: boolean, commit?: CommitModel, error?: string) => {
+  const record = (rule: CompiledRule, bindings: Record<string, unknown>, ok: boolean, commit?: CommitModel, error?: string) => {
     const res = results.get(rule.id)!;
     if (res.result === "skip") res.result = "pass";
     if (ok) return;
@@ -142,18 +142,20 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
     res.failedCommits.push(commit?.sha ?? "(range)");
     if (error) res.errors.push(error);
     const file = commit?.files[0]?.path;
-    violations.push({ rule: rule.id, severity: rule.severity, ...(commit ? { commit: commit.sha } : {}), message: error ? `rule error: ${error}` : rule.message ?? rule.description ?? rule.id, controls: rule.controls, ...(file ? { file } : {}) });
+    violations.push({ rule: rule.id, severity: rule.severity, ...(commit ? { commit: commit.sha } : {}), message: error ? `rule error: ${error}` : rule.explain(bindings), controls: rule.controls, ...(file ? { file } : {}) });
   };
   const commitRules = rules.filter((x) => x.scope === "commit");
   for (const c of input.commits) {
     for (const r of commitRules) {
-      const res = r.run({ ...base, commit: c });
-      record(r, res.ok, c, res.error);
+      const bindings = { ...base, commit: c };
+      const res = r.run(bindings);
+      record(r, bindings, res.ok, c, res.error);
     }
   }
   for (const r of rules.filter((x) => x.scope === "range")) {
-    const res = r.run({ ...base, commit: {} });
-    record(r, res.ok, undefined, res.error);
+    const bindings = { ...base, commit: {} };
+    const res = r.run(bindings);
+    record(r, bindings, res.ok, undefined, res.error);
   }
   const controls: ControlStatus[] = CONTROLS.map((ctl) => {
     const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));

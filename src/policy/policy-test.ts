@@ -11,7 +11,7 @@ import { UserError } from "../core/errors.js";
 import { findControl } from "./controls.js";
 import { compileRules, effectivePack } from "./engine.js";
 import { BUILTIN_PACKS } from "./packs.js";
-import { commitModel, decide, evaluatePolicy, SIGNATURE_STATUS, type Evaluation, type PolicyInput, type SignatureCode, type Violation } from "./evaluate.js";
+import { commitModel, decide, evaluatePolicy, SEVERITY_RANK, SIGNATURE_STATUS, type Evaluation, type PolicyInput, type SignatureCode, type Violation } from "./evaluate.js";
 
 const CODES = Object.keys(SIGNATURE_STATUS) as [SignatureCode, ...SignatureCode[]];
 const NAMES = Object.values(SIGNATURE_STATUS) as [string, ...string[]];
@@ -231,7 +231,10 @@ function compare(file: string, name: string, pack: string, e: z.infer<typeof Exp
     const vs = ev.violations.filter((v) => v.rule === id);
     return vs.length ? ` (${vs.map((v) => `${v.commit ?? "range"}: ${v.message}`).join("; ")})` : "";
   };
-  if (e.decision && e.decision !== decision) diff.push(`decision: expected ${e.decision}, got ${decision} at --fail-on ${e.failOn}`);
+  if (e.decision && e.decision !== decision) {
+    diff.push(`decision: expected ${e.decision}, got ${decision} at --fail-on ${e.failOn}`);
+    for (const v of ev.violations.filter((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[e.failOn])) diff.push(`  ${v.severity} ${v.rule} (${v.commit ?? "range"}): ${v.message}`);
+  }
   if (e.failed) {
     const actual = ev.rules.filter((r) => r.result === "fail").map((r) => r.id);
     const missing = e.failed.filter((x) => !actual.includes(x));
