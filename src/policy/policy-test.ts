@@ -174,7 +174,11 @@ function mergeInput(defaults: InputIn | undefined, input: InputIn): InputIn {
     const d = out[k];
     out[k] = d && typeof d === "object" && !Array.isArray(d) && v && typeof v === "object" && !Array.isArray(v) ? { ...d, ...v } : v;
   }
-  if (input.commits) delete out.commit;
+  // defaults.commit is the base of every commit, whether the case gives one commit or several.
+  if (input.commits) {
+    delete out.commit;
+    if (defaults.commit) out.commits = input.commits.map((c) => ({ ...defaults.commit, ...c }));
+  }
   if (input.commit) delete out.commits;
   return out as InputIn;
 }
