@@ -142,6 +142,13 @@ describe("compliance check", () => {
     execFileSync("gpg", ["--batch", "--import"], { env: { ...process.env, GNUPGHOME: untrusted }, input: pub, stdio: ["pipe", "ignore", "ignore"] });
     expect(status({ GNUPGHOME: untrusted })).toBe("U");
     expect(rulesFailed(check({ GNUPGHOME: untrusted }).j)).toEqual(["signed-commits"]);
+    // The CI recipe from the README: vouch for the team's keys in the verifying keyring.
+    const trusted = gpgHome();
+    cpSync(untrusted, trusted, { recursive: true, filter: (src) => !/S\.gpg-agent/.test(src) });
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(execFileSync("gpg", ["--with-colons", "--fingerprint", "author@example.invalid"], { env: genv, encoding: "utf8" }))![1]!;
+    execFileSync("gpg", ["--import-ownertrust"], { env: { ...process.env, GNUPGHOME: trusted }, input: `${fpr}:6:\n`, stdio: ["pipe", "ignore", "ignore"] });
+    expect(status({ GNUPGHOME: trusted })).toBe("G");
+    expect(check({ GNUPGHOME: trusted }).code).toBe(0);
     // R: the key was revoked after signing (its stored revocation certificate imported).
     const revoked = gpgHome();
     cpSync(home, revoked, { recursive: true, filter: (src) => !/S\.gpg-agent/.test(src) });
