@@ -11,6 +11,9 @@ export interface RiskModel {
   scale: number[];
   coef: number[];
   intercept: number;
+  /** L2 strength chosen at training time and the recency half-life of the sample weights */
+  lambda?: number;
+  halfLifeDays?: number;
   trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number };
   metrics?: Record<string, number>;
 }
@@ -119,6 +122,18 @@ export function auc(scores: number[], labels: number[]): number {
   }
   const neg = idx.length - pos;
   return pos && neg ? (rankSum - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
+}
+
+/**
+ * 95% interval for an AUC from its positives and negatives (Hanley & McNeil 1982): with a handful
+ * of bug-introducing commits in the test window the AUC is too uncertain to rank two models.
+ */
+export function aucInterval(a: number, pos: number, neg: number): [number, number] {
+  if (!pos || !neg) return [0, 1];
+  const q1 = a / (2 - a);
+  const q2 = (2 * a * a) / (1 + a);
+  const se = Math.sqrt((a * (1 - a) + (pos - 1) * (q1 - a * a) + (neg - 1) * (q2 - a * a)) / (pos * neg));
+  return [Math.max(0, a - 1.96 * se), Math.min(1, a + 1.96 * se)];
 }
 
 export function mcc(pred: number[], labels: number[]): number {
