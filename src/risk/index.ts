@@ -252,18 +252,23 @@ export interface EvalResult {
   baseline: { auc: number; mcc: number; recall20: number; popt: number };
 }
 
+/** Indices of the training and test commits of a time-ordered split, and the time of the split. */
+export function timeSplit(ds: Dataset, split = 0.7): { trI: number[]; teI: number[]; known: number } {
+  const idx = usable(ds);
+  const cut = Math.floor(idx.length * split);
+  const trI = idx.slice(0, cut);
+  const teI = idx.slice(cut);
+  if (!trI.length || !teI.length) throw new UserError("not enough commits that change source files to evaluate");
+  return { trI, teI, known: ds.commits[trI[trI.length - 1]!]!.time };
+}
+
 /**
  * Time-ordered split over the commits that touch source: train on the older 70%, test on the newer
  * 30%. Training labels come only from fixes committed before the split (what `risk train` would
  * have known then); test labels use every fix, as the best available truth.
  */
 export function evaluate(ds: Dataset, split = 0.7): EvalResult {
-  const idx = usable(ds);
-  const cut = Math.floor(idx.length * split);
-  const trI = idx.slice(0, cut);
-  const teI = idx.slice(cut);
-  if (!trI.length || !teI.length) throw new UserError("not enough commits that change source files to evaluate");
-  const known = ds.commits[trI[trI.length - 1]!]!.time;
+  const { trI, teI, known } = timeSplit(ds, split);
   const trC = trI.map((i) => ds.commits[i]!);
   const trY = trI.map((i): number => (ds.labels[i] && ds.fixedAt[i]! <= known ? 1 : 0));
   const teC = teI.map((i) => ds.commits[i]!);

@@ -18,7 +18,14 @@ export interface RiskModel {
   metrics?: Record<string, number>;
 }
 
-export const MODEL_FEATURES: FeatureName[] = [...KAMEI, ...SENSITIVITY];
+/**
+ * Redundancy analysis as in Kamei et al. (2013): of each pair whose Spearman |rho| was >= 0.8 in
+ * all three development histories, one is dropped — ND and Entropy (~NF, rho 0.87-1.00),
+ * NUC (~NDEV, 0.83-0.93), REXP and SEXP (~EXP, 0.85-0.99). Collinear features split one effect
+ * into opposite-signed contributions, which makes `risk score --explain` misleading.
+ */
+export const REDUNDANT: readonly FeatureName[] = ["ND", "Entropy", "NUC", "REXP", "SEXP"];
+export const MODEL_FEATURES: FeatureName[] = [...KAMEI.filter((f) => !REDUNDANT.includes(f)), ...SENSITIVITY];
 
 export function vectorize(values: Record<FeatureName, number>, features: FeatureName[]): number[] {
   return features.map((f) => Math.log1p(Math.max(0, values[f] ?? 0)));

@@ -2,8 +2,12 @@ import { git, gitLines } from "../git/exec.js";
 import { streamDiff } from "../git/diff.js";
 import { isNonSource } from "./features.js";
 
-/** Lines that change nothing a compiler or reader cares about are not evidence of a bug. */
-const TRIVIAL = /^\s*(?:$|\/\/|#(?!include)|\/\*|\*|\*\/|<!--|--\s)/;
+/**
+ * Lines that change nothing a compiler or reader cares about are not evidence of a bug: blank,
+ * comment-only, and punctuation-only lines (a lone brace or bracket is blamed on whichever
+ * reformatting last moved it, not on the change that introduced the logic).
+ */
+const TRIVIAL = /^\s*(?:$|\/\/|#(?!include)|\/\*|\*|\*\/|<!--|--\s|(?:[{}()[\];,]\s*)+$)/;
 
 /**
  * Dependency manifests: a fix that bumps a dependency rewrites version lines, and blaming them
