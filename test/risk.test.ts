@@ -139,13 +139,17 @@ describe("evaluation protocol", () => {
       labels.push(0);
       fixedAt.push(Infinity);
     }
-    const r = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 });
+    const r = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity });
     expect(r.train + r.test).toBe(100);
     expect(r.train).toBe(70);
     expect(r.buggyTrain).toBe(14 - 2);
     expect(r.buggyTest).toBe(6);
     expect(r.model.auc).toBeGreaterThan(0.9);
     expect(r.baseline.auc).toBe(1);
+    // Only recent fixes blamed (from day 50 on): older commits' clean labels are unknown, so they are left out.
+    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY });
+    expect(w.train + w.test).toBe(50);
+    expect(w.train).toBe(35);
   });
 });
 

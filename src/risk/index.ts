@@ -146,8 +146,9 @@ export interface Dataset {
   fixedAt: number[];
   fixes: number;
   /**
-   * Time of the oldest fix that was blamed. Older commits may have had bugs fixed before it, by
-   * fixes SZZ never looked at, so their "clean" labels cannot be trusted: they are left out.
+   * When only the most recent fixes were blamed, the time of the oldest of them: older commits may
+   * have had bugs fixed before it, by fixes SZZ never looked at, so their "clean" labels cannot be
+   * trusted and they are left out. -Infinity when every fix was blamed.
    */
   labelledFrom: number;
 }
@@ -169,11 +170,14 @@ export async function buildDataset(cwd: string, opts: { maxFixes?: number; criti
   const commits: CommitFeatures[] = [];
   for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths })) commits.push(f);
   if (commits.length < 2) throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
-  const fixes = commits.filter((c) => c.values.FIX === 1 && touchesSource(c)).map((c) => c.sha).slice(-(opts.maxFixes ?? 400));
+  const allFixes = commits.filter((c) => c.values.FIX === 1 && touchesSource(c)).map((c) => c.sha);
+  const fixes = allFixes.slice(-(opts.maxFixes ?? 400));
   const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)));
   const when = new Map(commits.map((c) => [c.sha, c.time]));
   const fixedAt = commits.map((c) => Math.min(Infinity, ...(bugs.get(c.sha) ?? []).map((f) => when.get(f) ?? Infinity)));
-  const labelledFrom = fixes.length ? when.get(fixes[0]!)! : Infinity;
+  // When every fix in the history was blamed, every commit's label is as complete as it can be.
+  const truncated = fixes.length < allFixes.length;
+  const labelledFrom = truncated ? when.get(fixes[0]!)! : -Infinity;
   return { commits, labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)), fixedAt, fixes: fixes.length, labelledFrom };
 }
 
