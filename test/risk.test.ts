@@ -176,6 +176,29 @@ describe("risk CLI", () => {
     expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
   });
 
+  it("eval splits source-changing commits in time order and reports model and baseline", () => {
+    const repo = makeRepo();
+    let day = 0;
+    for (let i = 0; i < 8; i++) {
+      // a feature with a planted bug, a docs-only commit, then the fix of the bug
+      repo.commit(`feat: m${i}`, { [`src/m${i}.js`]: `export const v${i} = (a) => a - ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
+      repo.commit(`docs: m${i}`, { "README.md": lines(i + 1, "doc"), "CHANGELOG.md": lines(20 * (i + 1), "entry") }, { date: at(day++) });
+      repo.commit(`feat: small ${i}`, { [`src/s${i}.js`]: `export const s${i} = ${i};\n` }, { date: at(day++) });
+      repo.commit(`fix: m${i} adds`, { [`src/m${i}.js`]: `export const v${i} = (a) => a + ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
+    }
+    const r = runCli(["risk", "eval", "--format", "json"], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // 24 commits change source; the 8 docs-only commits are left out
+    expect(j.train + j.test).toBe(24);
+    expect(j.test).toBe(24 - Math.floor(24 * 0.7));
+    expect(j.buggyTrain + j.buggyTest).toBeLessThanOrEqual(8);
+    expect(j.buggyTest).toBeGreaterThan(0);
+    for (const m of [j.model, j.baseline]) for (const k of ["auc", "mcc", "recall20", "popt"]) expect(typeof m[k]).toBe("number");
+    const text = runCli(["risk", "eval"], { cwd: repo.dir });
+    expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
+  });
+
   it("train writes a model that score then uses; one commit or a shallow clone gives a clear message", () => {
     const repo = makeRepo();
     repo.commit("feat: calc", { "calc.js": "export const f = (a, b) => a + b;\n" });

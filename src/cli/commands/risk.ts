@@ -75,13 +75,17 @@ export function register(program: Command): void {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       const cwd = requireRepoRoot(process.cwd(), "risk eval");
       const { buildDataset, evaluate } = await import("../../risk/index.js");
+      const { aucInterval } = await import("../../risk/model.js");
       const ds = await buildDataset(cwd, { maxFixes: Number(o.maxFixes) });
       if (ds.labels.reduce((a, b) => a + b, 0) < 2) throw new UserError("too few bug-introducing commits to evaluate");
       const r = evaluate(ds);
       if (format === "json") writeJson(r);
       else {
         writeOut(`commits that change source: train ${r.train} (${r.buggyTrain} bug-introducing, known before the split), test ${r.test} (${r.buggyTest}); L2 ${r.lambda}`);
-        for (const [k, m] of [["model", r.model], ["LA baseline", r.baseline]] as const) writeOut(`${k.padEnd(12)} AUC ${m.auc.toFixed(3)}  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`);
+        for (const [k, m] of [["model", r.model], ["LA baseline", r.baseline]] as const) {
+          const [lo, hi] = aucInterval(m.auc, r.buggyTest, r.test - r.buggyTest);
+          writeOut(`${k.padEnd(12)} AUC ${m.auc.toFixed(3)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`);
+        }
       }
     });
 }
