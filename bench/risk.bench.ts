@@ -1,7 +1,7 @@
 // Risk model evaluation on real repositories' own history (time-ordered split) against the
 // lines-added baseline, and feature-extraction speed against plain `git log --numstat`.
 // Repositories are local clones under ../bench-repos (not committed): set RISK_REPOS to change.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -26,6 +26,7 @@ function readable(dir: string): { dir: string; replaced: number; paths: number; 
     .split("\n").filter((l) => l.startsWith("?")).map((l) => l.slice(1));
   if (!missing.length) return { dir, replaced: 0, paths: 0, source: [] as string[] };
   const shell = mkdtempSync(join(tmpdir(), "risk-bench-"));
+  process.on("exit", () => rmSync(shell, { recursive: true, force: true }));
   const g = (...args: string[]) => execFileSync("git", args, { cwd: shell, encoding: "utf8" }).trim();
   g("init", "-q", "--bare");
   const objects = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-path", "objects"], { cwd: dir, encoding: "utf8" }).trim();
