@@ -21,7 +21,7 @@ export interface CommitFeatures {
   author: string;
   time: number; // unix seconds
   subject: string;
-  files: { path: string; added: number; deleted: number }[];
+  files: { path: string; added: number; deleted: number; binary?: boolean }[];
   values: Record<FeatureName, number>;
 }
 
@@ -39,6 +39,36 @@ const CODE_PATH = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|rb|cs|php|swift|scala|c|cc
 
 const DAY = 86400;
 
+/**
+ * Files whose line counts say nothing about defect risk: documentation, changelogs, lockfiles,
+ * generated or minified output, snapshots and media. They inflate size metrics (a release commit
+ * rewrites CHANGELOG.md, a dependency bump rewrites the lockfile) and, blamed by SZZ, label
+ * releases and dependency bumps as bug-introducing. Size, diffusion and history features and SZZ
+ * blame use only the remaining (source) files.
+ */
+const NON_SOURCE = new RegExp(
+  [
+    /\.(?:md|mdx|markdown|rst|adoc|txt)$/.source,
+    /(?:^|\/)(?:changelog|changes|history|news|authors|contributors|notice|copying|licen[sc]e(?:-[\w]+)?)(?:\.(?:md|txt|rst|adoc))?$/.source,
+    /(?:^|\/)(?:docs?|documentation)\//.source,
+    /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|deno\.lock|[\w.-]+\.lock|go\.sum|packages\.lock\.json)$/.source,
+    /\.min\.(?:js|css)$|\.(?:map|snap)$|(?:^|\/)(?:__snapshots__|dist|vendor|third_party|node_modules)\//.source,
+    /(?:^|\/)\.yarn\/(?:releases|plugins|sdks|cache)\/|(?:^|\/)\.pnp\.(?:c?js|loader\.mjs)$/.source,
+    /\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|pdf|woff2?|ttf|otf|eot|mp[34]|webm|wasm|zip|gz|tgz|jar)$/.source,
+  ].join("|"),
+  "i",
+);
+const nonSourceCache = new Map<string, boolean>();
+export function isNonSource(path: string): boolean {
+  let v = nonSourceCache.get(path);
+  if (v === undefined) {
+    v = NON_SOURCE.test(path);
+    if (nonSourceCache.size > 200_000) nonSourceCache.clear();
+    nonSourceCache.set(path, v);
+  }
+  return v;
+}
+
 interface FileState {
   lines: number;
   last: number;
@@ -47,7 +77,7 @@ interface FileState {
 }
 
 /** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; append?: { sha: string; author: string; time: number; subject: string; files: CommitFeatures["files"] } }): AsyncGenerator<CommitFeatures> {
+export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; append?: { sha: string; author: string; time: number; subject: string; files: CommitFeatures["files"] } }): AsyncGenerator<CommitFeatures> {
   const files = new Map<string, FileState>();
   const authorChanges = new Map<string, number[]>(); // commit times
   const authorSubsystem = new Map<string, Map<string, number>>();
@@ -60,10 +90,12 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     cur = undefined;
   };
   const computeAndAdvance = (c: NonNullable<typeof cur>): CommitFeatures => {
-    const paths = c.files.map((f) => f.path);
+    // Binary files (numstat "-") count as non-source too.
+    const src = options.allFiles ? c.files : c.files.filter((f) => !f.binary && !isNonSource(f.path));
+    const paths = src.map((f) => f.path);
     const subsystems = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.indexOf("/")) : ".")));
     const dirs = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".")));
-    const churn = c.files.map((f) => f.added + f.deleted);
+    const churn = src.map((f) => f.added + f.deleted);
     const total = churn.reduce((a, b) => a + b, 0);
     let entropy = 0;
     for (const x of churn) if (x > 0 && total > 0) entropy -= (x / total) * Math.log2(x / total);
@@ -72,7 +104,7 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     const uniq = new Set<number>();
     let ageSum = 0;
     let ageN = 0;
-    for (const f of c.files) {
+    for (const f of src) {
       const st = files.get(f.path);
       if (!st) continue;
       lt += st.lines;
@@ -87,17 +119,19 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     const subs = authorSubsystem.get(c.author) ?? new Map<string, number>();
     let sexp = 0;
     for (const s of subsystems) sexp += subs.get(s) ?? 0;
+    // Sensitivity looks at every file: a workflow, CODEOWNERS or SECURITY.md change matters whatever its size.
+    const every = c.files.map((f) => f.path);
     let tier = 0;
-    for (const p of paths) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
-    const codeChanged = paths.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
-    const testsChanged = paths.some((p) => TEST_PATH.test(p));
+    for (const p of every) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
+    const codeChanged = every.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
+    const testsChanged = every.some((p) => TEST_PATH.test(p));
     const values: Record<FeatureName, number> = {
       NS: subsystems.size,
       ND: dirs.size,
-      NF: c.files.length,
+      NF: src.length,
       Entropy: entropy,
-      LA: c.files.reduce((a, f) => a + f.added, 0),
-      LD: c.files.reduce((a, f) => a + f.deleted, 0),
+      LA: src.reduce((a, f) => a + f.added, 0),
+      LD: src.reduce((a, f) => a + f.deleted, 0),
       LT: lt,
       FIX: FIX_PATTERN.test(c.subject) || /\bfixes:/i.test(c.trailers) ? 1 : 0,
       NDEV: devs.size,
@@ -107,11 +141,11 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
       REXP: rexp,
       SEXP: sexp,
       CRIT: tier,
-      AUTH: paths.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
-      CRYPTO: paths.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
-      MIGRATION: paths.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
-      INFRA: paths.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
-      POLICY: paths.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
+      AUTH: every.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
+      CRYPTO: every.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
+      MIGRATION: every.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
+      INFRA: every.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
+      POLICY: every.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
     // advance state
@@ -140,7 +174,7 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     }
     if (!cur || !line) continue;
     const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
-    if (m) cur.files.push({ path: m[3]!, added: m[1] === "-" ? 0 : Number(m[1]), deleted: m[2] === "-" ? 0 : Number(m[2]) });
+    if (m) cur.files.push(m[1] === "-" ? { path: m[3]!, added: 0, deleted: 0, binary: true } : { path: m[3]!, added: Number(m[1]), deleted: Number(m[2]) });
   }
   yield* finish();
   // A change not yet committed (staged, or a range squashed), scored on top of the history.
