@@ -7,7 +7,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { buildDataset, evaluate, timeSplit, train, usable, type Dataset, type EvalResult, type RiskModel } from "../src/risk/index.js";
 import { auc, aucInterval, predict } from "../src/risk/model.js";
-import { extractFeatures, isNonSource } from "../src/risk/features.js";
+import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
+import { changeFeatures, commitAsChange } from "../src/risk/target.js";
 import { writeBenchSection } from "./lib/report.js";
 
 const base = process.env.RISK_REPOS_DIR ?? join(new URL("../..", import.meta.url).pathname, "bench-repos");
@@ -102,6 +103,29 @@ if (speedRepo) {
   speed = `Feature extraction over ${count.toLocaleString("en-US")} commits of ${speedRepo.split("/").pop()}: **${ourSecs.toFixed(2)} s**, against ${gitSecs.toFixed(2)} s for \`git log --numstat\` alone over the same range (**${(ourSecs / gitSecs).toFixed(2)}×**; target ≤ 2×).`;
 }
 
+// Scoring one change (what `risk score`, the commit hooks and the bisect risk prior do): targeted
+// path- and author-limited reads against the baseline of one full streaming pass up to the commit.
+let scoring = "";
+if (speedRepo) {
+  const shipped = JSON.parse(readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8")) as RiskModel;
+  const revs = execFileSync("git", ["rev-list", "--no-merges", "-n", "3", "HEAD~20"], { cwd: speedRepo, encoding: "utf8" }).trim().split("\n");
+  let targetedMs = 0;
+  let fullMs = 0;
+  let maxDiff = 0;
+  for (const sha of revs) {
+    const t0 = performance.now();
+    const { change, base: parent } = await commitAsChange(speedRepo, sha);
+    const t = await changeFeatures({ cwd: speedRepo, base: parent, change });
+    targetedMs += performance.now() - t0;
+    const t1 = performance.now();
+    let last: CommitFeatures | undefined;
+    for await (const f of extractFeatures({ cwd: speedRepo, rev: sha })) last = f;
+    fullMs += performance.now() - t1;
+    maxDiff = Math.max(maxDiff, Math.abs(predict(shipped, t.values).p - predict(shipped, last!.values).p) * 100);
+  }
+  scoring = `Scoring one commit of ${speedRepo.split("/").pop()} (features of ${revs.length} recent commits, mean): **${(targetedMs / revs.length).toFixed(0)} ms** with the targeted reading (\`src/risk/target.ts\`: path-limited log of the touched files plus the author's commits), against ${(fullMs / revs.length / 1000).toFixed(2)} s for the full streaming pass up to the commit (baseline, the method before); largest score difference between the two: ${maxDiff.toFixed(2)} points of 100 (the full pass also counts commits of branches that were open at the time, the targeted one only ancestors).`;
+}
+
 writeBenchSection(
   "risk",
   "npm run bench -- risk",
@@ -117,5 +141,7 @@ Target: AUC ≥ 0.75 and above the lines-added baseline. Before this method (com
 ${notes.join("\n\n")}
 
 ${speed}
+
+${scoring}
 `,
 );

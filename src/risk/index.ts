@@ -6,6 +6,7 @@ import { git, repoRoot } from "../git/exec.js";
 import { streamDiff } from "../git/diff.js";
 import type { Config } from "../config/schema.js";
 import { extractFeatures, type CommitFeatures, type FeatureName } from "./features.js";
+import { changeFeatures, commitAsChange } from "./target.js";
 import { auc, fitLogistic, mcc, MODEL_FEATURES, popt, predict, recallAt20, vectorize, type RiskModel } from "./model.js";
 import { historyDepth, szz } from "./szz.js";
 
@@ -67,18 +68,18 @@ export function loadModel(cwd: string, config?: Config): { model: RiskModel; nam
   }
 }
 
-/** Features of the target change, computed against the repository's own history. */
+/** Features of the target change, computed against the repository's own history (see target.ts). */
 async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures> {
+  const criticalPaths = t.config?.criticalPaths;
   if (!t.staged && !t.range) {
     const sha = (await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
       throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
     })).trim();
-    let last: CommitFeatures | undefined;
-    for await (const f of extractFeatures({ cwd, rev: sha, criticalPaths: t.config?.criticalPaths })) last = f;
-    if (!last || last.sha !== sha) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
-    return last;
+    const { change, base, merge } = await commitAsChange(cwd, sha);
+    if (merge) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
+    return changeFeatures({ cwd, base, change, criticalPaths });
   }
-  // A staged change or a range is scored as one synthetic commit on top of HEAD's history.
+  // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
   const files = new Map<string, { path: string; added: number; deleted: number }>();
   const args = t.staged ? ["diff", "--cached", "-U0", "--no-renames"] : ["diff", "-U0", "--no-renames", t.range!];
   for await (const e of streamDiff(args, { cwd })) {
@@ -90,11 +91,11 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
   }
   const author = (await git(["config", "user.email"], { cwd }).catch(() => "")).trim().toLowerCase();
   const message = t.staged ? "" : (await git(["log", "--format=%s", "-n", "1", t.range!.split(/\.\.\.?/)[1] || "HEAD"], { cwd }).catch(() => "")).trim();
-  let result: CommitFeatures | undefined;
-  const synthetic = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, files: [...files.values()] };
-  for await (const f of extractFeatures({ cwd, rev: t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!, criticalPaths: t.config?.criticalPaths, append: synthetic })) result = f;
-  if (!result) throw new UserError("nothing to score");
-  return result;
+  const baseRev = t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!;
+  const base = (await git(["rev-parse", "--verify", "--quiet", `${baseRev}^{commit}`], { cwd }).catch(() => "")).trim() || undefined;
+  if (!base && !t.staged) throw new UserError(`unknown revision: ${baseRev}`);
+  const change = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, trailers: "", files: [...files.values()] };
+  return changeFeatures({ cwd, base, change, criticalPaths });
 }
 
 /** Score one change: probability from the model, level, strategy and approvals. */
