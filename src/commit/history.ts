@@ -68,6 +68,8 @@ function bump(map: Record<string, Counts>, key: string, value: string): void {
  */
 export class Vocabulary {
   state: VocabularyState;
+  /** feature name → number of distinct values seen (Laplace denominators), rebuilt after add(). */
+  private valueCounts?: Map<string, number>;
 
   constructor(state?: VocabularyState) {
     this.state = state ?? { commits: 0, conventional: 0, scoped: 0, types: {}, prefixScopes: {}, typePrefixScopes: {}, signatureTypes: {} };
@@ -88,7 +90,12 @@ export class Vocabulary {
       bump(s.prefixScopes, prefix, scope);
       bump(s.typePrefixScopes, `${h.type}\0${prefix}`, scope);
     }
-    bump(s.signatureTypes, kindSignature(paths), h.type);
+    const signature = kindSignature(paths);
+    // Dependency updates (the authors say so, or a lockfile changed) are learnt apart from other
+    // changes of the same files, so that bot updates of workflow pins or manifests do not set the
+    // habit for hand-written CI or build changes.
+    const dependencyUpdate = isDependencyHeader(h);
+    if (!dependencyUpdate) bump(s.signatureTypes, signature, h.type);
     if (statuses) {
       const feats = shapeFeatures(paths.map((p, i) => ({ path: p, status: statuses[i] ?? "M" })));
       if (feats) {
@@ -96,10 +103,16 @@ export class Vocabulary {
         s.sourceFeatures ??= {};
         s.sourceTypes[h.type] = (s.sourceTypes[h.type] ?? 0) + 1;
         for (const f of feats) bump(s.sourceFeatures, f, h.type);
+        for (const d of sourceDirs(paths)) bump(s.sourceFeatures, d, h.type);
+        this.valueCounts = undefined;
       }
     }
     // Lockfile changes are (almost always) dependency updates: remember what authors call those.
-    if (paths.some((p) => classifyPath(p) === "lock")) bump(s.signatureTypes, DEPS_KEY, h.type);
+    if (dependencyUpdate || paths.some((p) => classifyPath(p) === "lock")) {
+      bump(s.signatureTypes, DEPS_KEY, h.type);
+      bump(s.signatureTypes, `${DEPS_KEY}:${signature}`, h.type);
+    }
+    if (dependencyUpdate) bump(s.signatureTypes, `${DEPS_KEY}!`, h.type);
   }
 
   /** Share of conventional commits that carry a scope (0 when there is no history). */
@@ -166,9 +179,50 @@ export class Vocabulary {
     return Object.fromEntries(Object.entries(logp).map(([t, v]) => [t, Math.exp(v - max) / z]));
   }
 
-  /** Types authors gave to dependency updates, with counts. */
-  dependencyTypes(): Counts {
-    return { ...(this.state.signatureTypes[DEPS_KEY] ?? {}) };
+  /** log P(type | the change touches source), Laplace-smoothed over `k` candidate types. */
+  sourceTypeLogPrior(type: string, k: number): number {
+    const types = this.state.sourceTypes ?? {};
+    const total = Object.values(types).reduce((a, b) => a + b, 0);
+    return Math.log(((types[type] ?? 0) + 1) / (total + k));
+  }
+
+  /**
+   * Naive Bayes log-likelihood of source-change features (`name=value`) under `type`, Laplace-
+   * smoothed per feature name; directory features (`dir=`) are averaged so that a change touching
+   * many directories does not outvote the other evidence.
+   */
+  sourceFeatureLogLikelihood(type: string, features: string[]): number {
+    if (!this.valueCounts) {
+      this.valueCounts = new Map();
+      for (const k of Object.keys(this.state.sourceFeatures ?? {})) {
+        const name = k.slice(0, k.indexOf("="));
+        this.valueCounts.set(name, (this.valueCounts.get(name) ?? 0) + 1);
+      }
+    }
+    const nt = this.state.sourceTypes?.[type] ?? 0;
+    let lp = 0;
+    let dirs = 0;
+    let dirLp = 0;
+    for (const f of features) {
+      const name = f.slice(0, f.indexOf("="));
+      const values = Math.max(2, this.valueCounts.get(name) ?? 0);
+      const v = Math.log(((this.state.sourceFeatures?.[f]?.[type] ?? 0) + 1) / (nt + values));
+      if (name === "dir") {
+        dirs++;
+        dirLp += v;
+      } else lp += v;
+    }
+    return lp + (dirs ? dirLp / dirs : 0);
+  }
+
+  /** Types authors gave to dependency updates (of files with this kind signature when given), with counts. */
+  /** Types of the commits whose headers announce a dependency update, with counts. */
+  declaredDependencyTypes(): Counts {
+    return { ...(this.state.signatureTypes[`${DEPS_KEY}!`] ?? {}) };
+  }
+
+  dependencyTypes(signature?: string): Counts {
+    return { ...(this.state.signatureTypes[signature === undefined ? DEPS_KEY : `${DEPS_KEY}:${signature}`] ?? {}) };
   }
 
   /** Prior share of a type among this repository's commits (Laplace-smoothed). */
@@ -229,6 +283,23 @@ export function structuralScope(paths: string[], known: string[] = []): string |
   // Prefer the spelling authors already use (`@angular/build` for packages/angular/build).
   const hit = known.find((k) => k === top[0] || k.endsWith(`/${top[0]}`));
   return (hit ?? top[0]).toLowerCase();
+}
+
+/** Whether a header announces a dependency update (`chore(deps): ...`, `build(deps-dev): bump x from 1 to 2`). */
+export function isDependencyHeader(h: ParsedHeader): boolean {
+  return /^(deps|deps-dev|dev-deps|dependencies|devdeps|dependabot|renovate)$/i.test(h.scope ?? "") ||
+    /^(update|bump|upgrade|pin)\s+(dependency|dependencies|deps|all\b|\S+\s+(from|to)\s+v?\d|\S+ action to)|^lock ?file maintenance/i.test(h.subject);
+}
+
+/** Directories (up to three levels) holding the source files of a change, as `dir=` features. */
+export function sourceDirs(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    if (classifyPath(p) !== "source") continue;
+    const parts = p.split("/").slice(0, -1).slice(0, 3);
+    out.add(`dir=${parts.join("/") || "."}`);
+  }
+  return [...out];
 }
 
 /**
