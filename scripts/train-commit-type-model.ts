@@ -12,7 +12,7 @@ import { collectCommit, type ChangeSet } from "../src/commit/changes.js";
 import { readHistory, type HistoryCommit } from "../src/commit/generate-history.js";
 import { Vocabulary, parseHeader, shapeFeatures, sourceDirs } from "../src/commit/history.js";
 import { extractFeatures, modelDecides } from "../src/commit/generate.js";
-import { changeWords, diffFeatures, repoTerms, wordTerms, MODEL_TYPES, type TypeModel } from "../src/commit/type-model.js";
+import { changeWords, diffFeatures, repoTerms, wordTerms, MODEL_TYPES, TERMS, type Terms, type TypeModel } from "../src/commit/type-model.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -34,10 +34,7 @@ const WINDOW = 300;
 interface Example {
   repo: number;
   x: number[];
-  prior: number[];
-  shape: number[];
-  dirs: number[];
-  words: number[];
+  terms: Terms;
   tokens: string[];
   y: number;
 }
@@ -78,7 +75,7 @@ for (const [ri, name] of repos.entries()) {
         featureNames ??= Object.keys(x);
         const shape = shapeFeatures(f.files.map((file) => ({ path: file.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status] })));
         const terms = repoTerms(vocab, shape, sourceDirs(f.files.map((file) => file.path)), types);
-        examples.push({ repo: ri, x: featureNames.map((k) => x[k] ?? 0), ...terms, words: [], tokens: changeWords(f), y: types.indexOf(h.type) });
+        examples.push({ repo: ri, x: featureNames.map((k) => x[k] ?? 0), terms: { ...terms, words: types.map(() => 0) }, tokens: changeWords(f), y: types.indexOf(h.type) });
         n++;
       }
     }
@@ -141,7 +138,7 @@ function crossFitWords(all: Example[], exclude?: number): void {
   for (let r = 0; r < repos.length; r++) {
     if (r === exclude) continue;
     const table = wordTable(all.filter((e) => e.repo !== r && e.repo !== exclude));
-    for (const e of all) if (e.repo === r) e.words = wordTerms(table, e.tokens, K);
+    for (const e of all) if (e.repo === r) e.terms.words = wordTerms(table, e.tokens, K);
   }
 }
 
@@ -150,68 +147,50 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
   const perRepo = new Map<number, number>();
   for (const e of train) perRepo.set(e.repo, (perRepo.get(e.repo) ?? 0) + 1);
   const sw = train.map((e) => 1 / perRepo.get(e.repo)! / perRepo.size);
-  const W = Array.from({ length: K }, () => new Array<number>(D).fill(0));
-  let a = 1, b = 0.5, c = 0.5, d4 = 0.5;
-  const m = { W: W.map((r) => r.map(() => 0)), a: 0, b: 0, c: 0, d4: 0 };
-  const v = { W: W.map((r) => r.map(() => 0)), a: 0, b: 0, c: 0, d4: 0 };
+  const T = TERMS.length;
+  // parameters: K×D weights, then T term coefficients (kept >= 0: a habit never counts against itself)
+  const P = K * D + T;
+  const theta = new Array<number>(P).fill(0);
+  for (let t = 0; t < T; t++) theta[K * D + t] = 0.5;
+  const m = new Array<number>(P).fill(0);
+  const v = new Array<number>(P).fill(0);
   const lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
   for (let it = 1; it <= iters; it++) {
-    const gW = W.map((r) => r.map(() => 0));
-    let ga = 0, gb = 0, gc = 0, gd = 0;
+    const g = new Array<number>(P).fill(0);
     for (let i = 0; i < train.length; i++) {
       const e = train[i]!;
-      const logits = W.map((w, k) => {
-        let s = a * e.prior[k]! + b * e.shape[k]! + c * e.dirs[k]! + d4 * e.words[k]!;
-        for (let j = 0; j < D; j++) s += w[j]! * e.x[j]!;
-        return s;
-      });
+      const termRows = TERMS.map((t) => e.terms[t]);
+      const logits = new Array<number>(K);
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += theta[k * D + j]! * e.x[j]!;
+        for (let t = 0; t < T; t++) s += theta[K * D + t]! * termRows[t]![k]!;
+        logits[k] = s;
+      }
       const mx = Math.max(...logits);
       const ex = logits.map((l) => Math.exp(l - mx));
       const z = ex.reduce((p, q) => p + q, 0);
       for (let k = 0; k < K; k++) {
-        const g = (ex[k]! / z - (k === e.y ? 1 : 0)) * sw[i]!;
-        const row = gW[k]!;
-        for (let j = 0; j < D; j++) row[j]! += g * e.x[j]!;
-        ga += g * e.prior[k]!;
-        gb += g * e.shape[k]!;
-        gc += g * e.dirs[k]!;
-        gd += g * e.words[k]!;
+        const r = (ex[k]! / z - (k === e.y ? 1 : 0)) * sw[i]!;
+        for (let j = 0; j < D; j++) g[k * D + j]! += r * e.x[j]!;
+        for (let t = 0; t < T; t++) g[K * D + t]! += r * termRows[t]![k]!;
       }
     }
-    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) gW[k]![j]! += l2 * W[k]![j]! * (names[j] === "bias" ? 0.1 : 1);
-    const step = (g: number, mm: number, vv: number): [number, number, number] => {
-      const m2 = b1 * mm + (1 - b1) * g;
-      const v2 = b2 * vv + (1 - b2) * g * g;
-      const d = (lr * (m2 / (1 - b1 ** it))) / (Math.sqrt(v2 / (1 - b2 ** it)) + eps);
-      return [d, m2, v2];
-    };
-    for (let k = 0; k < K; k++)
-      for (let j = 0; j < D; j++) {
-        const [d, m2, v2] = step(gW[k]![j]!, m.W[k]![j]!, v.W[k]![j]!);
-        W[k]![j]! -= d;
-        m.W[k]![j] = m2;
-        v.W[k]![j] = v2;
-      }
-    let d: number;
-    [d, m.a, v.a] = step(ga, m.a, v.a);
-    a = Math.max(0, a - d);
-    [d, m.b, v.b] = step(gb, m.b, v.b);
-    b = Math.max(0, b - d);
-    [d, m.c, v.c] = step(gc, m.c, v.c);
-    c = Math.max(0, c - d);
-    [d, m.d4, v.d4] = step(gd, m.d4, v.d4);
-    d4 = Math.max(0, d4 - d);
+    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) g[k * D + j]! += l2 * theta[k * D + j]! * (names[j] === "bias" ? 0.1 : 1);
+    for (let p = 0; p < P; p++) {
+      m[p] = b1 * m[p]! + (1 - b1) * g[p]!;
+      v[p] = b2 * v[p]! + (1 - b2) * g[p]! ** 2;
+      theta[p]! -= (lr * (m[p]! / (1 - b1 ** it))) / (Math.sqrt(v[p]! / (1 - b2 ** it)) + eps);
+      if (p >= K * D) theta[p] = Math.max(0, theta[p]!);
+    }
   }
   const round = (x: number) => Math.round(x * 1e4) / 1e4;
   return {
-    version: 1,
+    version: 2,
     types,
     features: names,
-    weights: Object.fromEntries(types.map((t, k) => [t, W[k]!.map(round)])),
-    prior: round(a),
-    shape: round(b),
-    dirs: round(c),
-    words: round(d4),
+    weights: Object.fromEntries(types.map((t, k) => [t, theta.slice(k * D, (k + 1) * D).map(round)])),
+    coef: Object.fromEntries(TERMS.map((t, i) => [t, round(theta[K * D + i]!)])) as Record<(typeof TERMS)[number], number>,
     wordTable: {},
     trainedOn: repos,
   };
@@ -220,22 +199,12 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
 function accuracy(model: TypeModel, test: Example[]): number {
   let ok = 0;
   for (const e of test) {
-    const logits = types.map((t, k) => model.weights[t]!.reduce((s, w, j) => s + w * e.x[j]!, 0) + model.prior * e.prior[k]! + model.shape * e.shape[k]! + model.dirs * e.dirs[k]! + model.words * e.words[k]!);
+    const logits = types.map((t, k) => model.weights[t]!.reduce((s, w, j) => s + w * e.x[j]!, 0) + TERMS.reduce((s, term) => s + model.coef[term] * e.terms[term][k]!, 0));
     if (logits.indexOf(Math.max(...logits)) === e.y) ok++;
   }
   return ok / Math.max(1, test.length);
 }
 
-{
-  const argmax = (v: number[]) => v.indexOf(Math.max(...v));
-  const base = repos.map((r, ri) => {
-    const ex = examples.filter((e) => e.repo === ri);
-    const prior = ex.filter((e) => argmax(e.prior) === e.y).length / Math.max(1, ex.length);
-    const nb = ex.filter((e) => argmax(e.prior.map((p, k) => p + e.shape[k]! + e.dirs[k]!)) === e.y).length / Math.max(1, ex.length);
-    return `${r} ${prior.toFixed(3)}/${nb.toFixed(3)}`;
-  });
-  console.error(`repository prior only / prior+shape+dirs naive Bayes: ${base.join(", ")}`);
-}
 if (process.env.LORO !== "0") {
   const accs: string[] = [];
   for (let r = 0; r < repos.length; r++) {
@@ -243,7 +212,7 @@ if (process.env.LORO !== "0") {
     const model = fit(examples.filter((e) => e.repo !== r), lambda, 600);
     const table = wordTable(examples.filter((e) => e.repo !== r));
     const test = examples.filter((e) => e.repo === r);
-    for (const e of test) e.words = wordTerms(table, e.tokens, K);
+    for (const e of test) e.terms.words = wordTerms(table, e.tokens, K);
     accs.push(`${repos[r]} ${accuracy(model, test).toFixed(3)}`);
   }
   console.error(`leave-one-repository-out accuracy on source changes (lambda ${lambda}): ${accs.join(", ")}`);
@@ -251,7 +220,7 @@ if (process.env.LORO !== "0") {
 crossFitWords(examples);
 const model = fit(examples, lambda);
 model.wordTable = wordTable(examples);
-console.error(`prior ${model.prior} shape ${model.shape} dirs ${model.dirs}; training accuracy ${accuracy(model, examples).toFixed(3)}`);
+console.error(`term coefficients ${JSON.stringify(model.coef)}; training accuracy ${accuracy(model, examples).toFixed(3)}`);
 writeFileSync(
   out,
   `// Generated by scripts/train-commit-type-model.ts (lambda ${lambda}); do not edit by hand.\n` +

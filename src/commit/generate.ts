@@ -137,6 +137,8 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     const k = kinds.get(f)!;
     if (k === "lock") return true;
     if (k === "manifest") return meaningful(f).every(isDependencyLine);
+    // Manifests of fixtures and playgrounds, updated along with the real ones.
+    if (k === "test" && /(^|\/)package\.json$/.test(f.path)) return meaningful(f).length > 0 && meaningful(f).every(isDependencyLine);
     // A workflow whose only changes are action pins (`uses: actions/checkout@v5 # v5.0.0`).
     if (k === "ci") return meaningful(f).length > 0 && meaningful(f).every((l) => /^\s*-?\s*uses:\s*\S+@\S+(\s+#.*)?\s*$|^\s*#/.test(l));
     return false;
@@ -247,7 +249,49 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     reasons.push(`${f.pureRenames} file(s) moved or renamed without content changes`);
     return { type: "refactor", reasons };
   }
-  return modelType(f, vocab, reasons);
+  const enoughHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
+  return enoughHistory ? modelType(f, vocab, reasons) : ruleType(f, reasons);
+}
+
+/** Source commits in history below which the type model (trained with history terms) is not used. */
+const MIN_SOURCE_HISTORY = 20;
+
+/**
+ * Without enough history: transparent rules on the diff (the type model was fitted with a
+ * repository's habits alongside the diff, and is not trusted without them).
+ */
+function ruleType(f: ChangeFeatures, reasons: string[]): { type: string; reasons: string[] } {
+  const churn = f.srcAdded + f.srcRemoved;
+  if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) {
+    reasons.push(`new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`);
+    return { type: "feat", reasons };
+  }
+  if (f.newSourceFiles.length > 0 && f.srcAdded > 2 * f.srcRemoved) {
+    reasons.push(`new source file(s): ${f.newSourceFiles.slice(0, 3).map((x) => x.path).join(", ")}`);
+    return { type: "feat", reasons };
+  }
+  if (f.perfHint && churn <= 80) {
+    reasons.push("added comments state an optimisation");
+    return { type: "perf", reasons };
+  }
+  if (churn <= 40 && f.guardLines > 0 && f.newSourceFiles.length === 0) {
+    reasons.push(`small change (${churn} lines) to conditions/guards in existing code`);
+    return { type: "fix", reasons };
+  }
+  if (f.srcRemoved > 2 * f.srcAdded || f.removedExports.length > 0) {
+    reasons.push("mostly removals/restructuring without new API");
+    return { type: "refactor", reasons };
+  }
+  if (churn <= 80) {
+    reasons.push(`small change (${churn} lines) to existing code without new API`);
+    return { type: "fix", reasons };
+  }
+  if (f.srcAdded > 2 * f.srcRemoved) {
+    reasons.push(`large addition (${f.srcAdded} lines) of code`);
+    return { type: "feat", reasons };
+  }
+  reasons.push(`large balanced rewrite (+${f.srcAdded} -${f.srcRemoved}) without new API`);
+  return { type: "refactor", reasons };
 }
 
 /** Whether the type of this change is left to the type model (it touches source code). */
@@ -273,7 +317,7 @@ const EVIDENCE: Record<string, [string, (x: Record<string, number>, f: ChangeFea
 export function modelType(f: ChangeFeatures, vocab: Vocabulary | undefined, reasons: string[] = [], model: TypeModel = TYPE_MODEL): { type: string; reasons: string[]; probabilities: Record<string, number> } {
   const x = diffFeatures(f);
   const shape = shapeFeatures(f.files.map((file) => ({ path: file.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status] })));
-  const useHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= 20;
+  const useHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
   const terms = repoTerms(useHistory ? vocab : undefined, shape, sourceDirs(f.files.map((file) => file.path)), model.types);
   const p = scoreTypes(model, x, { ...terms, words: wordTerms(model.wordTable, changeWords(f), model.types.length) });
   const ranked = Object.entries(p).sort((a, b) => b[1] - a[1]);
@@ -296,11 +340,15 @@ export function modelType(f: ChangeFeatures, vocab: Vocabulary | undefined, reas
 export function inferScope(type: string, f: ChangeFeatures, vocab?: Vocabulary): string | undefined {
   // Decide from the files that determined the type (docs next to code do not pick the scope).
   // Release commits carry the scope "release" only where authors use it.
-  if (f.releaseVersions.length) return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
+  if (f.releaseVersions.length) {
+    const learned = vocab?.releaseScope();
+    if (learned !== undefined) return learned || undefined;
+    return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
+  }
   const deciding = f.source.length > 0 && !["docs", "test", "ci", "build", "chore"].includes(type) ? f.source : f.files;
   const paths = deciding.map((x) => x.path);
   if (vocab && vocab.size >= 20) {
-    const learned = vocab.predictScope(type, paths);
+    const learned = vocab.predictScope(f.dependencyOnly ? DEPS_KEY : type, paths);
     if (learned !== undefined) return learned || undefined;
     if (vocab.scopeRate < 0.3) return undefined;
     const s = structuralScope(paths, vocab.scopes());

@@ -15,20 +15,23 @@ import type { Vocabulary } from "./history.js";
  */
 export const MODEL_TYPES = ["feat", "fix", "refactor", "perf", "chore", "docs", "test", "style"] as const;
 
+/** Per-type terms, each entering the score with one learnt coefficient. */
+export const TERMS = ["prior", "recent", "shape", "dirs", "words"] as const;
+export type Term = (typeof TERMS)[number];
+export type Terms = Record<Term, number[]>;
+
 export interface TypeModel {
   version: number;
   types: string[];
   features: string[];
   /** weights[type][feature index] */
   weights: Record<string, number[]>;
-  /** coefficient of log P_repo(type) */
-  prior: number;
-  /** coefficient of the path-shape naive Bayes log-likelihood */
-  shape: number;
-  /** coefficient of the path naive Bayes log-likelihood (directories of the source files) */
-  dirs: number;
-  /** coefficient of the word naive Bayes log-likelihood, and its table: word → log P(word | type) - mean */
-  words: number;
+  /**
+   * Coefficients of the per-type terms (see TERMS): the repository's type prior, its recent type
+   * prior, its path-shape and directory naive Bayes log-likelihoods, and the word naive Bayes.
+   */
+  coef: Record<Term, number>;
+  /** word → log P(word | type) - mean over types */
   wordTable: Record<string, number[]>;
   trainedOn: string[];
 }
@@ -159,28 +162,30 @@ export function wordTerms(table: Record<string, number[]>, ws: string[], k: numb
 }
 
 /** The repository's terms for each candidate type (zeros without history). */
-export function repoTerms(vocab: Vocabulary | undefined, shape: string[] | undefined, dirs: string[], types: readonly string[]): { prior: number[]; shape: number[]; dirs: number[] } {
+export function repoTerms(vocab: Vocabulary | undefined, shape: string[] | undefined, dirs: string[], types: readonly string[]): Omit<Terms, "words"> {
   const zero = types.map(() => 0);
-  if (!vocab) return { prior: zero, shape: zero, dirs: zero };
+  if (!vocab) return { prior: zero, recent: zero, shape: zero, dirs: zero };
   const center = (v: number[]) => {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     return v.map((x) => x - m);
   };
   return {
     prior: center(types.map((t) => vocab.sourceTypeLogPrior(t, types.length))),
+    recent: center(types.map((t) => vocab.recentSourceTypeLogPrior(t, types.length))),
     shape: shape ? center(types.map((t) => vocab.sourceFeatureLogLikelihood(t, shape))) : zero,
     dirs: center(types.map((t) => vocab.sourceFeatureLogLikelihood(t, dirs))),
   };
 }
 
-/** Probability of each model type for these features and repository terms. */
-export function scoreTypes(model: TypeModel, x: Record<string, number>, terms: { prior: number[]; shape: number[]; dirs: number[]; words: number[] }): Record<string, number> {
+/** Probability of each model type for these features and per-type terms. */
+export function scoreTypes(model: TypeModel, x: Record<string, number>, terms: Terms): Record<string, number> {
   const vec = model.features.map((k) => x[k] ?? 0);
   const logits = model.types.map((t, i) => {
     const w = model.weights[t]!;
     let s = 0;
     for (let j = 0; j < vec.length; j++) s += w[j]! * vec[j]!;
-    return s + model.prior * terms.prior[i]! + model.shape * terms.shape[i]! + model.dirs * terms.dirs[i]! + model.words * terms.words[i]!;
+    for (const term of TERMS) s += (model.coef[term] ?? 0) * (terms[term]?.[i] ?? 0);
+    return s;
   });
   const max = Math.max(...logits);
   const z = logits.reduce((a, v) => a + Math.exp(v - max), 0);
