@@ -144,6 +144,12 @@ export function changeWords(f: ChangeFeatures): string[] {
     if (f.kinds.get(file) !== "test") continue;
     for (const l of file.added) if (budget-- > 0 && TEST_CALL.test(l)) words(l, out, "t:");
   }
+  budget = WORD_LINES / 4;
+  for (const file of f.files) {
+    words(file.path, out, "p:");
+    if (f.kinds.get(file) !== "docs") continue;
+    for (const l of file.added) if (budget-- > 0) words(l, out, "d:");
+  }
   return [...out];
 }
 
