@@ -354,7 +354,7 @@ export function inferScope(type: string, f: ChangeFeatures, vocab?: Vocabulary):
     const s = structuralScope(paths, vocab.scopes());
     return s && vocab.scopes().includes(s) ? s : undefined;
   }
-  if (type === "build" && f.dependencyOnly) return "deps";
+  if (f.dependencyOnly) return "deps";
   if (["docs", "ci"].includes(type)) return undefined;
   return structuralScope(paths);
 }

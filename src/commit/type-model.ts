@@ -130,7 +130,8 @@ function words(line: string, out: Set<string>, prefix: string): void {
 
 /**
  * The words of a change, once each: `+w` in added source lines, `-w` in removed ones, `t:w` in added
- * test lines (test names describe the behaviour a change brings or repairs).
+ * test names (they describe the behaviour a change brings or repairs), `d:w` in added documentation
+ * and `p:w` in the paths.
  */
 export function changeWords(f: ChangeFeatures): string[] {
   const out = new Set<string>();
