@@ -1,0 +1,316 @@
+/**
+ * Prefilters for the detection engine: cheap passes over a text that find the only places
+ * where a rule can match, so the rule's regular expression runs there (sticky, on the full
+ * text) instead of over the whole text. This is how gitleaks and ripsecrets stay fast on
+ * source code: most bytes of a file can start no match at all.
+ *
+ * Every function here must return a SUPERSET of the positions where the rule's own regex
+ * can start a match; the engine then runs that regex at exactly those positions, in order,
+ * skipping positions inside the previous match, which reproduces a global scan exactly.
+ * `test/phi-prefilter.test.ts` checks the optimised engine against the plain full-text scan.
+ */
+
+/** Positions of every occurrence of any of `lits` (case-sensitive), minus `back`, sorted. */
+export function literalStarts(text: string, lits: readonly string[], back = 0): number[] {
+  const out: number[] = [];
+  for (const lit of lits) for (let i = text.indexOf(lit); i !== -1; i = text.indexOf(lit, i + 1)) if (i - back >= 0) out.push(i - back);
+  return lits.length > 1 ? sortUnique(out) : out;
+}
+
+/** Every position where `re` (global, no lookbehind) matches, each shifted by the offsets. */
+export function markerStarts(text: string, re: RegExp, offsets: readonly number[] = [0]): number[] {
+  const out: number[] = [];
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    for (const o of offsets) if (m.index - o >= 0) out.push(m.index - o);
+    // step one character, not past the match: a match may start inside the previous one
+    re.lastIndex = m.index + 1;
+  }
+  return offsets.length > 1 ? sortUnique(out) : out;
+}
+
+export function sortUnique(xs: number[]): number[] {
+  xs.sort((a, b) => a - b);
+  let k = 0;
+  for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[k - 1]) xs[k++] = xs[i]!;
+  xs.length = k;
+  return xs;
+}
+
+const WORD = /[A-Za-z0-9_]/;
+
+/**
+ * Keyword prefixes of the context regexes (all start with `\b` and are case-insensitive):
+ * every match of the named context starts with one of these. Prefixes are pure word
+ * characters (or end in one non-word character), so a consumed prefix never hides another
+ * word start in the shared pass below.
+ */
+export const ANCHOR_PREFIXES: Record<string, readonly string[]> = {
+  "us-ssn-unformatted": ["ssn", "soc", "ss", "tax", "tin"],
+  "health-plan-id": ["member", "subscriber", "policy", "group", "beneficiary", "insurance", "health", "medica", "hicn", "mbi"],
+  "medical-record-number": ["mr", "medical", "chart", "patient", "unit", "hospital"],
+  "account-number": ["account", "acct", "a/", "billing", "invoice", "claim", "routing"],
+  npi: ["npi", "national"],
+  "license-number": ["lic", "cert", "dl", "driver", "registration"],
+  vin: ["vin", "vehicle"],
+  "device-serial": ["serial", "s/", "sn", "device", "udi", "imei", "mac", "implant", "pacemaker", "pump"],
+  // detectors outside the rule table
+  date: ["dob", "d.", "birth", "born", "b-", "admi", "discharg", "death", "died", "deceased", "expired", "date", "visit", "appointment", "appt", "surgery", "procedure", "seen", "encounter", "dos", "dod"],
+  zip: ["zip", "postal", "postcode"],
+  "code-name": ["patient", "pt", "first", "last", "given", "family", "full", "middle", "maiden", "mother", "father", "guardian", "emergency", "next", "nok", "subscriber", "insured", "guarantor"],
+  age: ["age"],
+  // CODE_NAME_GENERIC is case-sensitive `\bname`: the case-insensitive hit is a superset
+  "code-name-generic": ["name"],
+};
+
+const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
+const MAX_PREFIX = Math.max(...ALL_PREFIXES.map((p) => p.length));
+
+/** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
+function trieSource(words: readonly string[]): string {
+  type Node = Map<string, Node> & { end?: boolean };
+  const root: Node = new Map();
+  for (const w of words) {
+    let n = root;
+    for (const c of w) {
+      let next = n.get(c);
+      if (!next) n.set(c, (next = new Map()));
+      n = next;
+    }
+    n.end = true;
+  }
+  const esc = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  const emit = (n: Node): string => {
+    if (n.end) return ""; // a shorter prefix already suffices
+    const alts = [...n].map(([c, child]) => esc(c) + emit(child));
+    return alts.length === 1 ? alts[0]! : `(?:${alts.join("|")})`;
+  };
+  return emit(root);
+}
+
+const KEYWORDS = new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi");
+
+/** Per-text results of the shared passes, computed on first use. */
+export class TextIndex {
+  private words?: { pos: number[]; lower: string[] };
+  private readonly groups = new Map<string, number[]>();
+  private schemes?: number[];
+  private readonly chars = new Map<string, number[]>();
+  private readonly markers = new Map<RegExp, number[]>();
+
+  constructor(readonly text: string) {}
+
+  /** One case-insensitive pass for every keyword prefix; positions where a word starts with one. */
+  private keywordHits() {
+    if (this.words) return this.words;
+    const pos: number[] = [];
+    const lower: string[] = [];
+    const text = this.text;
+    KEYWORDS.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = KEYWORDS.exec(text)) !== null) {
+      pos.push(m.index);
+      lower.push(text.slice(m.index, m.index + MAX_PREFIX).toLowerCase());
+    }
+    return (this.words = { pos, lower });
+  }
+
+  /** Positions where a match of the named context regex may start (superset), sorted. */
+  anchors(group: string): number[] | undefined {
+    const prefixes = ANCHOR_PREFIXES[group];
+    if (!prefixes) return undefined;
+    let hit = this.groups.get(group);
+    if (hit) return hit;
+    const { pos, lower } = this.keywordHits();
+    hit = [];
+    for (let i = 0; i < pos.length; i++) if (prefixes.some((p) => lower[i]!.startsWith(p))) hit.push(pos[i]!);
+    this.groups.set(group, hit);
+    return hit;
+  }
+
+  /** Positions of "://". */
+  schemeSeparators(): number[] {
+    return (this.schemes ??= literalStarts(this.text, ["://"]));
+  }
+
+  /** Every position of one character (cached: several literals share it). */
+  charPositions(ch: string): number[] {
+    let out = this.chars.get(ch);
+    if (!out) {
+      out = [];
+      const text = this.text;
+      for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) out.push(i);
+      this.chars.set(ch, out);
+    }
+    return out;
+  }
+
+  /** markerStarts, cached per regex (shared by several rules). */
+  marker(re: RegExp): number[] {
+    let out = this.markers.get(re);
+    if (!out) this.markers.set(re, (out = markerStarts(this.text, re)));
+    return out;
+  }
+
+  /**
+   * Start positions of literals. Searching for "sk-" means stopping at every 's' of the
+   * text; literals with '_' or '-' are found from one shared list of those rarer
+   * characters instead, the rest by `indexOf`.
+   */
+  literals(lits: readonly string[], back = 0): number[] {
+    const out: number[] = [];
+    const text = this.text;
+    for (const lit of lits) {
+      const ch = lit.includes("_") ? "_" : lit.includes("-") ? "-" : undefined;
+      if (!ch) {
+        for (const p of literalStarts(text, [lit])) if (p - back >= 0) out.push(p - back);
+        continue;
+      }
+      const o = lit.indexOf(ch);
+      const before = o > 0 ? lit.charCodeAt(o - 1) : -1;
+      for (const i of this.charPositions(ch)) {
+        const p = i - o;
+        if (p < 0 || (before !== -1 && text.charCodeAt(i - 1) !== before) || !text.startsWith(lit, p)) continue;
+        if (p - back >= 0) out.push(p - back);
+      }
+    }
+    return lits.length > 1 ? sortUnique(out) : out;
+  }
+}
+
+// ---------------------------------------------------------------- regex rules
+
+type Starts = (text: string, idx: TextIndex) => number[];
+
+const LETTERS_DIGITS = /[A-Z][A-Z]\d\d/g;
+
+/**
+ * Rules whose regex can be run at candidate positions only. `impliesGate` says the rule's
+ * whole-text gate is implied by any match, so it need not be evaluated.
+ */
+export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean }> = {
+  // AKIA, ASIA, ABIA, ACCA: search from the rarer second letter
+  "aws-access-key-id": { starts: (t) => literalStarts(t, ["KIA", "SIA", "BIA", "CCA"], 1), impliesGate: true },
+  "aws-secret-access-key": { starts: (t) => markerStarts(t, /aws/gi), impliesGate: true },
+  // "AIza": search the rarer "Iza"
+  "gcp-api-key": { starts: (t) => literalStarts(t, ["Iza"], 1), impliesGate: true },
+  "private-key": { starts: (t, idx) => idx.literals(["-----BEGIN "]), impliesGate: true },
+  "gcp-service-account-key": { starts: (t, idx) => idx.literals(['"private_key"']), impliesGate: true },
+  "azure-storage-key": { starts: (t) => literalStarts(t, ["Key="], 7), impliesGate: true },
+  // [?&]sig= : the gate also asks for an sv/sp/se parameter, so it still runs
+  "azure-sas-token": { starts: (t) => literalStarts(t, ["?sig=", "&sig="]), impliesGate: false },
+  "github-token": { starts: (t, idx) => idx.literals(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]), impliesGate: true },
+  "gitlab-token": { starts: (t, idx) => idx.literals(["glpat-", "gldt-", "glptt-", "glrt-"]), impliesGate: true },
+  "slack-token": { starts: (t, idx) => idx.literals(["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]), impliesGate: true },
+  "slack-webhook": { starts: (t, idx) => idx.schemeSeparators().filter((i) => t.startsWith("https://hooks.slack.com/", i - 5)).map((i) => i - 5), impliesGate: true },
+  "stripe-key": { starts: (t, idx) => idx.literals(["sk_live_", "rk_live_"]), impliesGate: true },
+  "anthropic-key": { starts: (t, idx) => idx.literals(["sk-ant-"]), impliesGate: true },
+  "openai-key": { starts: (t, idx) => idx.literals(["sk-"]), impliesGate: true },
+  "npm-token": { starts: (t, idx) => idx.literals(["npm_"]), impliesGate: true },
+  // "eyJ": search the rarer "yJ"
+  jwt: { starts: (t) => literalStarts(t, ["yJ"], 1), impliesGate: true },
+  // scheme://user:pass@ : the scheme is letters, '+' and ':' right before "://"
+  "connection-string-password": {
+    starts: (t, idx) => {
+      const out: number[] = [];
+      for (const i of idx.schemeSeparators()) {
+        let s = i;
+        while (s > 0 && /[A-Za-z+:]/.test(t[s - 1]!)) s--;
+        for (let p = s; p < i; p++) if (p === s || !WORD.test(t[p - 1]!)) out.push(p);
+      }
+      return sortUnique(out);
+    },
+    impliesGate: true,
+  },
+  "us-ssn": { starts: (t) => markerStarts(t, /\d\d\d[- ]\d\d[- ]\d\d\d\d/g), impliesGate: true },
+  // an MBI ends in two letters and two digits, 7 to 9 characters after its start (0 to 2 dashes)
+  "medicare-mbi": { starts: (t, idx) => shifted(idx.marker(LETTERS_DIGITS), [7, 8, 9]), impliesGate: true },
+  "credit-card": { starts: (t) => markerStarts(t, /[2-6]\d\d\d[- ]?\d\d\d\d/g), impliesGate: true },
+  iban: { starts: (t, idx) => idx.marker(LETTERS_DIGITS), impliesGate: true },
+  "dea-number": { starts: (t) => markerStarts(t, /[A-Z][A-Z9]\d\d\d\d\d\d\d/g), impliesGate: true },
+  udi: { starts: (t) => literalStarts(t, ["(01)"]), impliesGate: true },
+  // exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-
+  "us-phone": { starts: (t) => markerStarts(t, /[2-9]\d\d[\s.-]\d\d\d\d/g, [4, 5, 6, 7, 8, 9]), impliesGate: true },
+  ipv4: { starts: (t) => markerStarts(t, /\d\.\d{1,3}\.\d{1,3}\.\d/g, [0, 1, 2]), impliesGate: true },
+  "personal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
+  "patient-portal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
+  "age-over-89": {
+    starts: (t, idx) => sortUnique([...markerStarts(t, /(?:9\d|1[01]\d)\s*-?\s*[yY]/g), ...idx.anchors("age")!]),
+    impliesGate: true,
+  },
+};
+
+function shifted(xs: number[], offsets: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const x of xs) for (const o of offsets) if (x - o >= 0) out.push(x - o);
+  return sortUnique(out);
+}
+
+/** Anchored rules with a gate that a context match does not imply (so it must still run). */
+export const ANCHOR_GATE_NEEDED = new Set(["npi"]);
+
+// ---------------------------------------------------------------- generic secrets
+
+const ASSIGN = /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g;
+const SPACE = /\s/;
+const RUN = /[\w.-]/;
+
+/**
+ * `generic-secret` matches `<identifier><quote?> <op> "<16+ chars>"` right after a secret
+ * word inside the identifier. Find the assignments first (rare), then the secret words only
+ * in the identifier run before each: positions of context matches, sorted.
+ */
+export function genericSecretAnchors(text: string, context: RegExp): number[] {
+  const out: number[] = [];
+  const re = new RegExp(context.source, "gi");
+  // no secret word anywhere: no anchor (one early-exit test, cheaper than the assignment scan)
+  if (!re.test(text)) return out;
+  let prevRun = -1;
+  for (const o of markerStarts(text, ASSIGN)) {
+    let k = o;
+    while (k > 0 && SPACE.test(text[k - 1]!)) k--;
+    if (k > 0 && (text[k - 1] === '"' || text[k - 1] === "'")) k--;
+    const r1 = k;
+    let r0 = r1;
+    while (r0 > 0 && RUN.test(text[r0 - 1]!)) r0--;
+    if (r0 === r1 || r0 === prevRun) continue;
+    prevRun = r0;
+    // The run is delimited by characters no context match can contain, so scanning it alone is exact.
+    const run = text.slice(r0, r1);
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(run)) !== null) {
+      out.push(r0 + m.index);
+      if (m[0].length === 0) re.lastIndex++;
+    }
+  }
+  return out;
+}
+
+/** Case-insensitive occurrences of any of the words (no word-boundary requirement). */
+export function wordOccurrences(text: string, re: RegExp): number[] {
+  return markerStarts(text, re);
+}
+
+/**
+ * Run a sticky regex at each candidate position in order, skipping positions inside the
+ * previous match: the same matches, in the same order, as a global scan of the whole text.
+ */
+export function stickyEach(re: RegExp, text: string, positions: readonly number[], fn: (m: RegExpExecArray) => void): void {
+  let last = 0;
+  for (const p of positions) {
+    if (p < last) continue;
+    re.lastIndex = p;
+    const m = re.exec(text);
+    if (m === null) continue;
+    last = p + Math.max(1, m[0].length);
+    fn(m);
+  }
+}
+
+/** A sticky, non-global copy of a regex (same source and other flags). */
+export function toSticky(re: RegExp, extraFlags = ""): RegExp {
+  const flags = new Set((re.flags + extraFlags).replace(/[gy]/g, ""));
+  return new RegExp(re.source, [...flags].join("") + "y");
+}
