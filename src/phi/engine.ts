@@ -56,7 +56,8 @@ export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
   const base = path.split(/[\\/]/).pop() ?? path;
   if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
-  return CODE_EXTENSIONS.test(base) ? "code" : "prose";
+  // the extension alone decides (testing the whole path costs more than a short scan)
+  return CODE_EXTENSIONS.test(base.slice(base.lastIndexOf("."))) ? "code" : "prose";
 }
 
 // ---------------------------------------------------------------- regex rules

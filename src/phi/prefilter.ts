@@ -65,7 +65,27 @@ export const ANCHOR_PREFIXES: Record<string, readonly string[]> = {
 };
 
 const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
-const MAX_PREFIX = Math.max(...ALL_PREFIXES.map((p) => p.length));
+const GROUPS = Object.keys(ANCHOR_PREFIXES);
+/** Prefixes by their first character: [group index, prefix] pairs. */
+const BY_FIRST = new Map<number, [number, string][]>();
+GROUPS.forEach((g, gi) => {
+  for (const p of ANCHOR_PREFIXES[g]!) {
+    const list = BY_FIRST.get(p.charCodeAt(0)) ?? [];
+    list.push([gi, p]);
+    BY_FIRST.set(p.charCodeAt(0), list);
+  }
+});
+
+/** `text` has `lower` (lower-case ASCII) at `at`, ignoring ASCII case. */
+function startsWithFolded(text: string, at: number, lower: string): boolean {
+  if (at + lower.length > text.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(at + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 /** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
 function trieSource(words: readonly string[]): string {
@@ -93,40 +113,42 @@ const KEYWORDS = new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi");
 
 /** Per-text results of the shared passes, computed on first use. */
 export class TextIndex {
-  private words?: { pos: number[]; lower: string[] };
-  private readonly groups = new Map<string, number[]>();
+  private words?: number[];
+  private groups?: number[][];
   private schemes?: number[];
   private readonly chars = new Map<string, number[]>();
+  private runs?: number[];
   private readonly markers = new Map<RegExp, number[]>();
 
   constructor(readonly text: string) {}
 
   /** One case-insensitive pass for every keyword prefix; positions where a word starts with one. */
-  private keywordHits() {
+  private keywordHits(): number[] {
     if (this.words) return this.words;
     const pos: number[] = [];
-    const lower: string[] = [];
     const text = this.text;
     KEYWORDS.lastIndex = 0;
     let m: RegExpExecArray | null;
-    while ((m = KEYWORDS.exec(text)) !== null) {
-      pos.push(m.index);
-      lower.push(text.slice(m.index, m.index + MAX_PREFIX).toLowerCase());
-    }
-    return (this.words = { pos, lower });
+    while ((m = KEYWORDS.exec(text)) !== null) pos.push(m.index);
+    return (this.words = pos);
   }
 
   /** Positions where a match of the named context regex may start (superset), sorted. */
   anchors(group: string): number[] | undefined {
-    const prefixes = ANCHOR_PREFIXES[group];
-    if (!prefixes) return undefined;
-    let hit = this.groups.get(group);
-    if (hit) return hit;
-    const { pos, lower } = this.keywordHits();
-    hit = [];
-    for (let i = 0; i < pos.length; i++) if (prefixes.some((p) => lower[i]!.startsWith(p))) hit.push(pos[i]!);
-    this.groups.set(group, hit);
-    return hit;
+    const gi = GROUPS.indexOf(group);
+    if (gi === -1) return undefined;
+    if (!this.groups) {
+      const groups: number[][] = GROUPS.map(() => []);
+      const text = this.text;
+      for (const p of this.keywordHits()) {
+        let c = text.charCodeAt(p);
+        if (c >= 65 && c <= 90) c += 32;
+        let last = -1;
+        for (const [g, w] of BY_FIRST.get(c) ?? []) if (g !== last && startsWithFolded(text, p, w)) groups[(last = g)]!.push(p);
+      }
+      this.groups = groups;
+    }
+    return this.groups[gi];
   }
 
   /** Positions of "://". */
@@ -144,6 +166,16 @@ export class TextIndex {
       this.chars.set(ch, out);
     }
     return out;
+  }
+
+  /** Runs of three or more digits as [start, end) pairs, flattened; one pass shared by several rules. */
+  digitRuns(): number[] {
+    if (this.runs) return this.runs;
+    const out: number[] = [];
+    DIGIT_RUN.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = DIGIT_RUN.exec(this.text)) !== null) out.push(m.index, m.index + m[0].length);
+    return (this.runs = out);
   }
 
   /** markerStarts, cached per regex (shared by several rules). */
@@ -184,6 +216,22 @@ export class TextIndex {
 type Starts = (text: string, idx: TextIndex) => number[];
 
 const LETTERS_DIGITS = /[A-Z][A-Z]\d\d/g;
+const DIGIT_RUN = /\d{3,}/g;
+const SEP_SSN = /[- ]/;
+const SEP_PHONE = /[\s.-]/;
+
+/** Starts derived from the shared digit runs: `pick(start, end)` returns a start or -1. */
+function fromRuns(idx: TextIndex, pick: (s: number, e: number) => number | number[]): number[] {
+  const runs = idx.digitRuns();
+  const out: number[] = [];
+  for (let i = 0; i < runs.length; i += 2) {
+    const r = pick(runs[i]!, runs[i + 1]!);
+    if (typeof r === "number") {
+      if (r >= 0) out.push(r);
+    } else for (const x of r) if (x >= 0) out.push(x);
+  }
+  return sortUnique(out);
+}
 
 /**
  * Rules whose regex can be run at candidate positions only. `impliesGate` says the rule's
@@ -223,15 +271,28 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
     },
     impliesGate: true,
   },
-  "us-ssn": { starts: (t) => markerStarts(t, /\d\d\d[- ]\d\d[- ]\d\d\d\d/g), impliesGate: true },
+  // \b(\d{3})[- ]: a run of exactly three digits, then the separator
+  "us-ssn": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s === 3 && SEP_SSN.test(t[e] ?? "") ? s : -1)), impliesGate: true },
   // an MBI ends in two letters and two digits, 7 to 9 characters after its start (0 to 2 dashes)
   "medicare-mbi": { starts: (t, idx) => shifted(idx.marker(LETTERS_DIGITS), [7, 8, 9]), impliesGate: true },
-  "credit-card": { starts: (t) => markerStarts(t, /[2-6]\d\d\d[- ]?\d\d\d\d/g), impliesGate: true },
+  // (?<![\d.,-]) then four digits starting 2-6: the start of a run of four or more
+  "credit-card": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 4 && t.charCodeAt(s) >= 50 && t.charCodeAt(s) <= 54 ? s : -1)), impliesGate: true },
   iban: { starts: (t, idx) => idx.marker(LETTERS_DIGITS), impliesGate: true },
-  "dea-number": { starts: (t) => markerStarts(t, /[A-Z][A-Z9]\d\d\d\d\d\d\d/g), impliesGate: true },
+  // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
+  "dea-number": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 7 ? e - 9 : -1)), impliesGate: true },
   udi: { starts: (t) => literalStarts(t, ["(01)"]), impliesGate: true },
   // exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-
-  "us-phone": { starts: (t) => markerStarts(t, /[2-9]\d\d[\s.-]\d\d\d\d/g, [4, 5, 6, 7, 8, 9]), impliesGate: true },
+  "us-phone": {
+    starts: (t, idx) =>
+      fromRuns(idx, (s, e) => {
+        const c = t.charCodeAt(s);
+        if (e - s !== 3 || c < 50 || !SEP_PHONE.test(t[e] ?? "")) return -1;
+        let k = e + 1;
+        while (k < e + 5 && t.charCodeAt(k) >= 48 && t.charCodeAt(k) <= 57) k++;
+        return k === e + 5 ? [s - 9, s - 8, s - 7, s - 6, s - 5, s - 4] : -1;
+      }),
+    impliesGate: true,
+  },
   ipv4: { starts: (t) => markerStarts(t, /\d\.\d{1,3}\.\d{1,3}\.\d/g, [0, 1, 2]), impliesGate: true },
   "personal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "patient-portal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
@@ -264,8 +325,6 @@ const RUN = /[\w.-]/;
 export function genericSecretAnchors(text: string, context: RegExp): number[] {
   const out: number[] = [];
   const re = new RegExp(context.source, "gi");
-  // no secret word anywhere: no anchor (one early-exit test, cheaper than the assignment scan)
-  if (!re.test(text)) return out;
   let prevRun = -1;
   for (const o of markerStarts(text, ASSIGN)) {
     let k = o;
