@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Scanner, type Profile } from "../src/phi/engine.js";
+import { PREFILTER_AFTER, Scanner, type Profile } from "../src/phi/engine.js";
 import { TextIndex, markerStarts, stickyEach, toSticky } from "../src/phi/prefilter.js";
 
 // The prefiltered engine must report exactly what a plain full-text run of every rule reports.
@@ -68,7 +68,7 @@ function rng(seed: number) {
   };
 }
 
-const fast = new Scanner();
+const fast = new Scanner({ prefilter: true });
 const reference = new Scanner({ prefilter: false });
 
 function same(text: string, profile: Profile, path?: string): number {
@@ -117,6 +117,13 @@ describe("prefiltered engine", () => {
 });
 
 describe("prefilter building blocks", () => {
+  it("auto mode switches to the prefilters after its first characters, with the same findings", () => {
+    const auto = new Scanner();
+    const text = SNIPPETS.join("\n");
+    const expected = reference.scan(text, { profile: "prose" });
+    for (let seen = 0; seen < 3 * PREFILTER_AFTER; seen += text.length) expect(auto.scan(text, { profile: "prose" })).toEqual(expected);
+  });
+
   it("markerStarts reports every start position, including ones inside an earlier match", () => {
     expect(markerStarts("1234567", /\d\d\d/g)).toEqual([0, 1, 2, 3, 4]);
     expect(markerStarts("ab 617-555-0142", /[2-9]\d\d[\s.-]\d\d\d\d/g, [4, 5])).toEqual([2, 3]);

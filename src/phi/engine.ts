@@ -31,10 +31,13 @@ export interface ScannerOptions {
   disabledRules?: string[];
   kinds?: Kind[];
   /**
-   * Run rules only where the prefilters (src/phi/prefilter.ts) say they can match (default).
-   * `false` scans every rule over the whole text: the reference the prefilters are tested against.
+   * Run rules only where the prefilters (src/phi/prefilter.ts) say they can match. `false` scans
+   * every rule over the whole text: the reference the prefilters are tested against (same
+   * findings). Default "auto": the reference path for the first PREFILTER_AFTER characters a
+   * scanner sees, then the prefilters, whose extra regexes cost more to compile than they save
+   * on a pre-commit hook's few kilobytes.
    */
-  prefilter?: boolean;
+  prefilter?: boolean | "auto";
 }
 
 /** A raw detection before line/column, preview and fingerprint are added. */
@@ -552,6 +555,9 @@ export function maskValue(value: string): string {
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
 
+/** Characters a scanner sees before "auto" switches to the prefiltered path. */
+export const PREFILTER_AFTER = 128 * 1024;
+
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
@@ -559,12 +565,13 @@ export class Scanner {
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
   private readonly anchors = new Map<string, RegExp>();
-  private readonly prefilter: boolean;
+  private readonly prefilter: boolean | "auto";
+  private seen = 0;
   private readonly sticky = new Map<RegExp, RegExp>();
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
-    this.prefilter = options.prefilter ?? true;
+    this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
     const extra: RegexRule[] = (options.extraRules ?? []).map((r) => ({
       id: r.id,
@@ -603,7 +610,8 @@ export class Scanner {
         profile = "prose";
       }
     }
-    const idx = this.prefilter ? new TextIndex(text) : undefined;
+    const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
+    const idx = fast ? new TextIndex(text) : undefined;
     for (const rule of this.rules) {
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
       if (idx && !rule.perLine && this.runPrefiltered(rule, text, profile, out, idx)) continue;
