@@ -60,6 +60,7 @@ export const ANCHOR_PREFIXES: Record<string, readonly string[]> = {
   zip: ["zip", "postal", "postcode"],
   "code-name": ["patient", "pt", "first", "last", "given", "family", "full", "middle", "maiden", "mother", "father", "guardian", "emergency", "next", "nok", "subscriber", "insured", "guarantor"],
   age: ["age"],
+  "aws-secret-access-key": ["aws"],
   // CODE_NAME_GENERIC is case-sensitive `\bname`: the case-insensitive hit is a superset
   "code-name-generic": ["name"],
 };
@@ -168,7 +169,7 @@ export class TextIndex {
     return out;
   }
 
-  /** Runs of three or more digits as [start, end) pairs, flattened; one pass shared by several rules. */
+  /** Runs of two or more digits as [start, end) pairs, flattened; one pass shared by several rules. */
   digitRuns(): number[] {
     if (this.runs) return this.runs;
     const out: number[] = [];
@@ -193,18 +194,23 @@ export class TextIndex {
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
     const text = this.text;
-    for (const lit of lits) {
-      const ch = lit.includes("_") ? "_" : lit.includes("-") ? "-" : undefined;
+    for (const ch of ["_", "-", undefined]) {
+      const mine = lits.filter((l) => (l.includes("_") ? "_" : l.includes("-") ? "-" : undefined) === ch);
+      if (mine.length === 0) continue;
       if (!ch) {
-        for (const p of literalStarts(text, [lit])) if (p - back >= 0) out.push(p - back);
+        for (const p of literalStarts(text, mine)) if (p - back >= 0) out.push(p - back);
         continue;
       }
-      const o = lit.indexOf(ch);
-      const before = o > 0 ? lit.charCodeAt(o - 1) : -1;
+      // one walk over the character's positions for all literals holding it
+      const offs = mine.map((l) => l.indexOf(ch));
+      const befores = mine.map((l, k) => (offs[k]! > 0 ? l.charCodeAt(offs[k]! - 1) : -1));
       for (const i of this.charPositions(ch)) {
-        const p = i - o;
-        if (p < 0 || (before !== -1 && text.charCodeAt(i - 1) !== before) || !text.startsWith(lit, p)) continue;
-        if (p - back >= 0) out.push(p - back);
+        const prev = text.charCodeAt(i - 1);
+        for (let k = 0; k < mine.length; k++) {
+          const p = i - offs[k]!;
+          if (p < 0 || (befores[k] !== -1 && prev !== befores[k]) || !text.startsWith(mine[k]!, p)) continue;
+          if (p - back >= 0) out.push(p - back);
+        }
       }
     }
     return lits.length > 1 ? sortUnique(out) : out;
@@ -215,8 +221,8 @@ export class TextIndex {
 
 type Starts = (text: string, idx: TextIndex) => number[];
 
-const LETTERS_DIGITS = /[A-Z][A-Z]\d\d/g;
-const DIGIT_RUN = /\d{3,}/g;
+const DIGIT_RUN = /\d{2,}/g;
+const isUpper = (c: number) => c >= 65 && c <= 90;
 const SEP_SSN = /[- ]/;
 const SEP_PHONE = /[\s.-]/;
 
@@ -240,7 +246,8 @@ function fromRuns(idx: TextIndex, pick: (s: number, e: number) => number | numbe
 export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean }> = {
   // AKIA, ASIA, ABIA, ACCA: search from the rarer second letter
   "aws-access-key-id": { starts: (t) => literalStarts(t, ["KIA", "SIA", "BIA", "CCA"], 1), impliesGate: true },
-  "aws-secret-access-key": { starts: (t) => markerStarts(t, /aws/gi), impliesGate: true },
+  // \baws, case-insensitive: from the shared keyword pass
+  "aws-secret-access-key": { starts: (t, idx) => idx.anchors("aws-secret-access-key")!, impliesGate: true },
   // "AIza": search the rarer "Iza"
   "gcp-api-key": { starts: (t) => literalStarts(t, ["Iza"], 1), impliesGate: true },
   "private-key": { starts: (t, idx) => idx.literals(["-----BEGIN "]), impliesGate: true },
@@ -273,11 +280,15 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   },
   // \b(\d{3})[- ]: a run of exactly three digits, then the separator
   "us-ssn": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s === 3 && SEP_SSN.test(t[e] ?? "") ? s : -1)), impliesGate: true },
-  // an MBI ends in two letters and two digits, 7 to 9 characters after its start (0 to 2 dashes)
-  "medicare-mbi": { starts: (t, idx) => shifted(idx.marker(LETTERS_DIGITS), [7, 8, 9]), impliesGate: true },
+  // an MBI ends in two letters and a two-digit run, 9 to 11 characters after its start (0 to 2 dashes)
+  "medicare-mbi": {
+    starts: (t, idx) => fromRuns(idx, (s, e) => (e - s === 2 && isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? [s - 11, s - 10, s - 9] : -1)),
+    impliesGate: true,
+  },
   // (?<![\d.,-]) then four digits starting 2-6: the start of a run of four or more
   "credit-card": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 4 && t.charCodeAt(s) >= 50 && t.charCodeAt(s) <= 54 ? s : -1)), impliesGate: true },
-  iban: { starts: (t, idx) => idx.marker(LETTERS_DIGITS), impliesGate: true },
+  // \b[A-Z]{2}\d{2}: a digit run of two or more right after two capitals
+  iban: { starts: (t, idx) => fromRuns(idx, (s) => (isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? s - 2 : -1)), impliesGate: true },
   // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
   "dea-number": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 7 ? e - 9 : -1)), impliesGate: true },
   udi: { starts: (t) => literalStarts(t, ["(01)"]), impliesGate: true },
@@ -297,7 +308,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   "personal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "patient-portal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "age-over-89": {
-    starts: (t, idx) => sortUnique([...markerStarts(t, /(?:9\d|1[01]\d)\s*-?\s*[yY]/g), ...idx.anchors("age")!]),
+    // \b(?:9\d|1[01]\d) followed by "y...": a run of exactly those digits; or "age ..." from the keyword pass
+    starts: (t, idx) => sortUnique([...fromRuns(idx, (s, e) => ((e - s === 2 && t[s] === "9") || (e - s === 3 && t[s] === "1" && (t[s + 1] === "0" || t[s + 1] === "1")) ? s : -1)), ...idx.anchors("age")!]),
     impliesGate: true,
   },
 };
