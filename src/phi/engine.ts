@@ -441,27 +441,20 @@ const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|re
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
-// every STREET match starts with a number, blanks, then a word character
+// every STREET match starts with a number of at most six digits, blanks, then a word character
 const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
+const STREET_STICKY = toSticky(STREET);
 
-/**
- * STREET never spans a line and looks at nothing outside its match but word boundaries, so
- * scanning only the lines that hold its marker finds the same matches as the whole text.
- */
-function streetMatchesOnMarkedLines(text: string): RegExpExecArray[] {
-  const out: RegExpExecArray[] = [];
-  let done = -1;
-  for (const k of markerStarts(text, STREET_MARKER)) {
-    if (k <= done) continue;
-    const ls = text.lastIndexOf("\n", k - 1) + 1;
-    let le = text.indexOf("\n", k);
-    if (le === -1) le = text.length;
-    for (const m of text.slice(ls, le).matchAll(STREET)) {
-      m.index += ls;
-      out.push(m);
-    }
-    done = le;
+/** STREET's matches, found by running it only at the start of each marked number. */
+function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
+  const starts: number[] = [];
+  for (const q of markerStarts(text, STREET_MARKER)) {
+    let s = q;
+    while (s > 0 && text.charCodeAt(s - 1) >= 48 && text.charCodeAt(s - 1) <= 57) s--;
+    if (q - s < 6) starts.push(s);
   }
+  const out: RegExpExecArray[] = [];
+  stickyEach(STREET_STICKY, text, starts, (m) => out.push(m));
   return out;
 }
 
@@ -469,7 +462,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   if (hasDigit(text)) {
-    for (const m of idx ? streetMatchesOnMarkedLines(text) : text.matchAll(STREET)) {
+    for (const m of idx ? streetMatchesAtNumbers(text) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w))) continue;
       if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
