@@ -65,6 +65,20 @@ export const ANCHOR_PREFIXES: Record<string, readonly string[]> = {
   "code-name-generic": ["name"],
 };
 
+/** Literals holding '_' or '-', found from those characters' positions: literal -> its char. */
+const SHARED_LITERALS = new Map<string, string>(
+  ['"private_key"', "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_live_", "rk_live_", "npm_", "-----BEGIN ", "glpat-", "gldt-", "glptt-", "glrt-", "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "sk-ant-", "sk-"].map((l) => [l, l.includes("_") ? "_" : "-"]),
+);
+/** char -> (code of the character before it in the literal, or -1) -> [literal, offset of char]. */
+const LITERALS_BY_CHAR = new Map<string, Map<number, [string, number][]>>();
+for (const [lit, ch] of SHARED_LITERALS) {
+  const o = lit.indexOf(ch);
+  const prev = o > 0 ? lit.charCodeAt(o - 1) : -1;
+  const byPrev = LITERALS_BY_CHAR.get(ch) ?? new Map<number, [string, number][]>();
+  LITERALS_BY_CHAR.set(ch, byPrev);
+  byPrev.set(prev, [...(byPrev.get(prev) ?? []), [lit, o]]);
+}
+
 const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
 const GROUPS = Object.keys(ANCHOR_PREFIXES);
 /** Prefixes by their first character: [group index, prefix] pairs. */
@@ -119,6 +133,7 @@ export class TextIndex {
   private schemes?: number[];
   private readonly chars = new Map<string, number[]>();
   private runs?: number[];
+  private literalHits?: Map<string, number[]>;
   private readonly markers = new Map<RegExp, number[]>();
 
   constructor(readonly text: string) {}
@@ -188,32 +203,34 @@ export class TextIndex {
 
   /**
    * Start positions of literals. Searching for "sk-" means stopping at every 's' of the
-   * text; literals with '_' or '-' are found from one shared list of those rarer
-   * characters instead, the rest by `indexOf`.
+   * text; literals with '_' or '-' are found in one walk over the positions of those rarer
+   * characters (for every such literal at once), the rest by `indexOf`.
    */
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
-    const text = this.text;
-    for (const ch of ["_", "-", undefined]) {
-      const mine = lits.filter((l) => (l.includes("_") ? "_" : l.includes("-") ? "-" : undefined) === ch);
-      if (mine.length === 0) continue;
-      if (!ch) {
-        for (const p of literalStarts(text, mine)) if (p - back >= 0) out.push(p - back);
-        continue;
-      }
-      // one walk over the character's positions for all literals holding it
-      const offs = mine.map((l) => l.indexOf(ch));
-      const befores = mine.map((l, k) => (offs[k]! > 0 ? l.charCodeAt(offs[k]! - 1) : -1));
-      for (const i of this.charPositions(ch)) {
-        const prev = text.charCodeAt(i - 1);
-        for (let k = 0; k < mine.length; k++) {
-          const p = i - offs[k]!;
-          if (p < 0 || (befores[k] !== -1 && prev !== befores[k]) || !text.startsWith(mine[k]!, p)) continue;
-          if (p - back >= 0) out.push(p - back);
-        }
-      }
+    for (const lit of lits) {
+      const hits = SHARED_LITERALS.has(lit) ? this.sharedLiteralHits().get(lit)! : literalStarts(this.text, [lit]);
+      for (const p of hits) if (p - back >= 0) out.push(p - back);
     }
     return lits.length > 1 ? sortUnique(out) : out;
+  }
+
+  private sharedLiteralHits(): Map<string, number[]> {
+    if (this.literalHits) return this.literalHits;
+    const hits = new Map<string, number[]>();
+    for (const l of SHARED_LITERALS.keys()) hits.set(l, []);
+    const text = this.text;
+    const check = (list: [string, number][] | undefined, i: number) => {
+      if (list) for (const [lit, o] of list) if (i - o >= 0 && text.startsWith(lit, i - o)) hits.get(lit)!.push(i - o);
+    };
+    for (const [ch, byPrev] of LITERALS_BY_CHAR) {
+      const any = byPrev.get(-1);
+      for (const i of this.charPositions(ch)) {
+        check(byPrev.get(text.charCodeAt(i - 1)), i);
+        check(any, i);
+      }
+    }
+    return (this.literalHits = hits);
   }
 }
 
