@@ -10,7 +10,8 @@ type Module = Promise<{ register(program: Command): void }>;
 const COMMANDS: [string[], () => Module][] = [
   [["scan"], () => import("./commands/scan.js")],
   [["sanitize"], () => import("./commands/sanitize.js")],
-  [["hooks", "has-command"], () => import("./commands/hooks.js")],
+  // has-command (run by installed hooks) inspects every command, so it is not listed here
+  [["hooks"], () => import("./commands/hooks.js")],
   [["init"], () => import("./commands/init.js")],
   [["audit"], () => import("./commands/audit.js")],
   [["compliance"], () => import("./commands/compliance.js")],
