@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PREFILTER_AFTER, Scanner, type Profile } from "../src/phi/engine.js";
-import { TextIndex, markerStarts, stickyEach, toSticky } from "../src/phi/prefilter.js";
+import { TextIndex, anchorsCover, markerStarts, stickyEach, toSticky } from "../src/phi/prefilter.js";
 
 // The prefiltered engine must report exactly what a plain full-text run of every rule reports.
 // Texts: hand-written snippets full of identifiers, secrets and near misses (all values are
@@ -141,6 +141,22 @@ describe("prefilter building blocks", () => {
     const idx = new TextIndex("MRN: 1; xmrn 2; Medical record; the chart");
     expect(idx.anchors("medical-record-number")).toEqual([0, 16, 36]);
     expect(idx.anchors("no-such-group")).toBeUndefined();
+  });
+
+  it("the keyword pass covers every built-in context regex, and notices a keyword it does not know", () => {
+    // A context regex the pass does not cover runs over the whole text (slow, still exact):
+    // adding a keyword to one of these regexes needs its prefix in ANCHOR_PREFIXES.
+    const src = readFileSync(new URL("../src/phi/engine.ts", import.meta.url), "utf8");
+    const groups: Record<string, string> = { CTX_SSN: "us-ssn-unformatted", CTX_MRN: "medical-record-number", CTX_PLAN: "health-plan-id", CTX_ACCOUNT: "account-number", CTX_LICENSE: "license-number", CTX_DEVICE: "device-serial", DATE_CONTEXT: "date", ZIP_CONTEXT: "zip", CODE_NAME: "code-name", CODE_NAME_GENERIC: "code-name-generic" };
+    for (const [name, group] of Object.entries(groups)) {
+      const line = src.split("\n").find((l) => l.startsWith(`const ${name} = /`));
+      expect(line, name).toBeDefined();
+      const literal = line!.slice(line!.indexOf("/") + 1, line!.lastIndexOf("/"));
+      expect(anchorsCover(group, literal), name).toBe(true);
+    }
+    expect(anchorsCover("medical-record-number", String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
+    expect(anchorsCover("zip", String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
+    expect(anchorsCover("no-such-group", "x")).toBe(false);
   });
 
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {

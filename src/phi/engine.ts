@@ -5,7 +5,7 @@ import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS } from "./data/words.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
-import { ANCHOR_GATE_NEEDED, RULE_STARTS, TextIndex, genericSecretAnchors, markerStarts, stickyEach, toSticky } from "./prefilter.js";
+import { ANCHOR_GATE_NEEDED, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -197,6 +197,7 @@ const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, 
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
+const DATE_PREFILTER = anchorsCover("date", DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!hasDigit(text)) return;
@@ -212,7 +213,7 @@ function detectDates(text: string, profile: Profile, out: Candidate[], idx?: Tex
       for (const c of inner) out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
       lastEnd = from + 60;
     };
-    if (idx) stickyEach(DATE_CONTEXT_STICKY, text, idx.anchors("date")!, each);
+    if (idx && DATE_PREFILTER) stickyEach(DATE_CONTEXT_STICKY, text, idx.anchors("date")!, each);
     else for (const a of text.matchAll(new RegExp(DATE_CONTEXT.source, "gi"))) each(a);
     return;
   }
@@ -403,6 +404,7 @@ const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+(
 
 const CODE_NAME_STICKY = toSticky(CODE_NAME);
 const CODE_NAME_GENERIC_STICKY = toSticky(CODE_NAME_GENERIC);
+const CODE_NAME_PREFILTER = anchorsCover("code-name", CODE_NAME.source) && anchorsCover("code-name-generic", CODE_NAME_GENERIC.source);
 
 function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void {
   if (!/name/i.test(text)) return;
@@ -417,7 +419,7 @@ function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void 
     const start = m.index + m[0].indexOf(m[1]!);
     out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length + 1 + m[2]!.length, severity: "medium", confidence: 0.6 });
   };
-  if (idx) {
+  if (idx && CODE_NAME_PREFILTER) {
     stickyEach(CODE_NAME_STICKY, text, idx.anchors("code-name")!, field);
     stickyEach(CODE_NAME_GENERIC_STICKY, text, idx.anchors("code-name-generic")!, generic);
     return;
@@ -441,6 +443,7 @@ const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|re
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
+const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
 // every STREET match starts with a number of at most six digits, blanks, then a word character
 const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
 const STREET_STICKY = toSticky(STREET);
@@ -479,7 +482,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       const s = m.index + m[0].lastIndexOf(m[1]!);
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
     };
-    if (idx) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
+    if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
     else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
   }
   if (profile === "code") return;
@@ -684,6 +687,15 @@ export class Scanner {
     }
   }
 
+  private readonly coverage = new Map<RegexRule, boolean>();
+
+  /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
+  private covered(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = anchorsCover(rule.id, rule.context!.source)));
+    return ok;
+  }
+
   private stickyOf(re: RegExp, extraFlags = ""): RegExp {
     let s = this.sticky.get(re);
     if (!s) this.sticky.set(re, (s = toSticky(re, extraFlags)));
@@ -696,6 +708,7 @@ export class Scanner {
    */
   private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
     if (rule.context) {
+      if (rule.id !== "generic-secret" && !this.covered(rule)) return false;
       const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
       if (!positions) return false;
       if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;

@@ -402,3 +402,53 @@ export function toSticky(re: RegExp, extraFlags = ""): RegExp {
   const flags = new Set((re.flags + extraFlags).replace(/[gy]/g, ""));
   return new RegExp(re.source, [...flags].join("") + "y");
 }
+
+/**
+ * True when every match of a `\b(?:a|b|...)...` regex must start with one of the group's
+ * keyword prefixes, judged from the regex source: each alternative's leading literal must
+ * begin with a prefix. Anything this reader does not understand counts as not covered, and
+ * the engine then runs that regex over the whole text. So adding a keyword to a context
+ * regex without adding its prefix here costs speed, never findings.
+ */
+export function anchorsCover(group: string, source: string): boolean {
+  const prefixes = ANCHOR_PREFIXES[group];
+  if (!prefixes) return false;
+  const body = source.startsWith("\\b") ? source.slice(2) : source;
+  const alternatives: string[] = [];
+  if (body.startsWith("(?:")) {
+    let depth = 0;
+    let start = 3;
+    let i = 3;
+    for (; i < body.length; i++) {
+      const c = body[i];
+      if (c === "\\") i++;
+      else if (c === "[") while (i < body.length && body[i] !== "]") i += body[i] === "\\" ? 2 : 1;
+      else if (c === "(") depth++;
+      else if (c === ")") {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === "|" && depth === 0) {
+        alternatives.push(body.slice(start, i));
+        start = i + 1;
+      }
+    }
+    if (i >= body.length) return false;
+    alternatives.push(body.slice(start, i));
+  } else alternatives.push(body);
+  return alternatives.every((alt) => {
+    let lit = "";
+    for (let i = 0; i < alt.length; ) {
+      let ch: string;
+      let next = i + 1;
+      if (/[A-Za-z0-9 _'#-]/.test(alt[i]!)) ch = alt[i]!;
+      else if (alt[i] === "\\" && /[./#-]/.test(alt[i + 1] ?? "")) {
+        ch = alt[i + 1]!;
+        next = i + 2;
+      } else break;
+      if (/[?*{]/.test(alt[next] ?? "")) break; // optional: not part of every match
+      lit += ch.toLowerCase();
+      i = next;
+    }
+    return lit.length > 0 && prefixes.some((p) => lit.startsWith(p));
+  });
+}
