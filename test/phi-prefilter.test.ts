@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PREFILTER_AFTER, Scanner, type Profile } from "../src/phi/engine.js";
-import { TextIndex, anchorsCover, markerStarts, stickyEach, toSticky } from "../src/phi/prefilter.js";
+import { DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, markerStarts, regexHash, stickyEach, toSticky } from "../src/phi/prefilter.js";
 
 // The prefiltered engine must report exactly what a plain full-text run of every rule reports.
 // Texts: hand-written snippets full of identifiers, secrets and near misses (all values are
@@ -157,6 +157,13 @@ describe("prefilter building blocks", () => {
     expect(anchorsCover("medical-record-number", String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
     expect(anchorsCover("zip", String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
     expect(anchorsCover("no-such-group", "x")).toBe(false);
+  });
+
+  it("every start function is used: each rule's regex is the one it was derived from", () => {
+    // A changed regex silently falls back to the full-text scan; this keeps the fast path in use.
+    const rules = (new Scanner() as unknown as { rules: { id: string; re: RegExp }[] }).rules.filter((r) => RULE_STARTS[r.id] || r.id === "generic-secret");
+    const current = Object.fromEntries(rules.map((r) => [r.id, regexHash(r.re)]));
+    expect(current).toEqual(DERIVED_FROM);
   });
 
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {

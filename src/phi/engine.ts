@@ -5,7 +5,7 @@ import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS } from "./data/words.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
-import { ANCHOR_GATE_NEEDED, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, stickyEach, toSticky } from "./prefilter.js";
+import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -447,6 +447,7 @@ const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
 // every STREET match starts with a number of at most six digits, blanks, then a word character
 const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
 const STREET_STICKY = toSticky(STREET);
+const STREET_PREFILTER = regexHash(STREET) === "d46d5e22";
 
 /** STREET's matches, found by running it only at the start of each marked number. */
 function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
@@ -465,7 +466,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   if (hasDigit(text)) {
-    for (const m of idx ? streetMatchesAtNumbers(text) : text.matchAll(STREET)) {
+    for (const m of idx && STREET_PREFILTER ? streetMatchesAtNumbers(text) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w))) continue;
       if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
@@ -689,6 +690,13 @@ export class Scanner {
 
   private readonly coverage = new Map<RegexRule, boolean>();
 
+  /** The rule's regex is the one its start function was derived from. */
+  private derived(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = DERIVED_FROM[rule.id] === regexHash(rule.re)));
+    return ok;
+  }
+
   /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
   private covered(rule: RegexRule): boolean {
     let ok = this.coverage.get(rule);
@@ -708,7 +716,7 @@ export class Scanner {
    */
   private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
     if (rule.context) {
-      if (rule.id !== "generic-secret" && !this.covered(rule)) return false;
+      if (rule.id === "generic-secret" ? !this.derived(rule) : !this.covered(rule)) return false;
       const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
       if (!positions) return false;
       if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;
@@ -716,7 +724,7 @@ export class Scanner {
       return true;
     }
     const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
-    if (!fast) return false;
+    if (!fast || !this.derived(rule)) return false;
     if (!fast.impliesGate && rule.gate && !rule.gate(text)) return true;
     const starts = fast.starts(text, idx);
     if (starts.length === 0) return true;

@@ -331,6 +331,51 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   },
 };
 
+/**
+ * Each start function above was derived from one exact regex. A rule whose regex has since
+ * changed (FNV-1a of source and flags differs) runs over the whole text instead: slower,
+ * never wrong. After re-checking a start function against the new regex, update its hash
+ * (test/phi-prefilter.test.ts prints the current ones when they differ).
+ */
+export const DERIVED_FROM: Record<string, string> = {
+  "aws-access-key-id": "9cf780ed",
+  "aws-secret-access-key": "58aa68f2",
+  "gcp-api-key": "bd4ce765",
+  "private-key": "a4382269",
+  "gcp-service-account-key": "5dec7e66",
+  "azure-storage-key": "595f5c5f",
+  "azure-sas-token": "d79e87ca",
+  "github-token": "83c1bcda",
+  "gitlab-token": "da3c62ba",
+  "slack-token": "54924371",
+  "slack-webhook": "fd437203",
+  "stripe-key": "6189a284",
+  "anthropic-key": "5817caac",
+  "openai-key": "0effc594",
+  "npm-token": "7e2a982c",
+  "jwt": "d7a644bc",
+  "connection-string-password": "176fc26d",
+  "us-ssn": "265d3c99",
+  "medicare-mbi": "157a4f3a",
+  "credit-card": "ed807515",
+  "iban": "f1a927fc",
+  "dea-number": "2836a4af",
+  "udi": "5d8dd491",
+  "us-phone": "180189ae",
+  "ipv4": "9329795c",
+  "personal-url": "97069fe3",
+  "patient-portal-url": "4575b0fc",
+  "age-over-89": "f83c15b6",
+  "generic-secret": "428a7070",
+};
+
+export function regexHash(re: RegExp): string {
+  const s = `${re.source}/${re.flags}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
 function shifted(xs: number[], offsets: readonly number[]): number[] {
   const out: number[] = [];
   for (const x of xs) for (const o of offsets) if (x - o >= 0) out.push(x - o);
