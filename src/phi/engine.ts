@@ -5,6 +5,7 @@ import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS } from "./data/words.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
+import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -29,6 +30,14 @@ export interface ScannerOptions {
   extraRules?: ExtraRule[];
   disabledRules?: string[];
   kinds?: Kind[];
+  /**
+   * Run rules only where the prefilters (src/phi/prefilter.ts) say they can match. `false` scans
+   * every rule over the whole text: the reference the prefilters are tested against (same
+   * findings). Default "auto": the reference path for the first PREFILTER_AFTER characters a
+   * scanner sees, then the prefilters, whose extra regexes cost more to compile than they save
+   * on a pre-commit hook's few kilobytes.
+   */
+  prefilter?: boolean | "auto";
 }
 
 /** A raw detection before line/column, preview and fingerprint are added. */
@@ -50,7 +59,8 @@ export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
   const base = path.split(/[\\/]/).pop() ?? path;
   if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
-  return CODE_EXTENSIONS.test(base) ? "code" : "prose";
+  // the extension alone decides (testing the whole path costs more than a short scan)
+  return CODE_EXTENSIONS.test(base.slice(base.lastIndexOf("."))) ? "code" : "prose";
 }
 
 // ---------------------------------------------------------------- regex rules
@@ -186,21 +196,25 @@ const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:$
 const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
-function detectDates(text: string, profile: Profile, out: Candidate[]): void {
+const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
+const DATE_PREFILTER = anchorsCover("date", DATE_CONTEXT.source);
+
+function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!hasDigit(text)) return;
   if (profile === "code") {
     // Source code: only dates right after a date-of-a-person word; scan those windows only.
-    const anchor = new RegExp(DATE_CONTEXT.source, "gi");
     let lastEnd = 0;
-    for (const a of text.matchAll(anchor)) {
+    const each = (a: RegExpExecArray) => {
       const from = Math.max(a.index + a[0].length, lastEnd);
       const windowText = text.slice(from, from + 60);
-      if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) continue;
+      if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) return;
       const inner: Candidate[] = [];
       detectDatesIn(windowText, "prose-window", inner);
       for (const c of inner) out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
       lastEnd = from + 60;
-    }
+    };
+    if (idx && DATE_PREFILTER) stickyEach(DATE_CONTEXT_STICKY, text, idx.anchors("date")!, each);
+    else for (const a of text.matchAll(new RegExp(DATE_CONTEXT.source, "gi"))) each(a);
     return;
   }
   detectDatesIn(text, profile, out);
@@ -277,10 +291,10 @@ function isUpperText(text: string, start: number, end: number): boolean {
   return letters >= 20 && upper / letters > 0.7;
 }
 
-function detectNames(text: string, profile: Profile, out: Candidate[]): void {
+function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/[A-Za-z]/.test(text)) return;
   if (profile === "code") {
-    detectCodeNames(text, out);
+    detectCodeNames(text, out, idx);
     return;
   }
   const toks: Tok[] = [];
@@ -388,19 +402,30 @@ function detectNames(text: string, profile: Profile, out: Candidate[]): void {
 const CODE_NAME = /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
 const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)["']/g;
 
-function detectCodeNames(text: string, out: Candidate[]): void {
+const CODE_NAME_STICKY = toSticky(CODE_NAME);
+const CODE_NAME_GENERIC_STICKY = toSticky(CODE_NAME_GENERIC);
+const CODE_NAME_PREFILTER = anchorsCover("code-name", CODE_NAME.source) && anchorsCover("code-name-generic", CODE_NAME_GENERIC.source);
+
+function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void {
   if (!/name/i.test(text)) return;
-  for (const m of text.matchAll(CODE_NAME)) {
+  const field = (m: RegExpExecArray) => {
     const start = m.index + m[0].lastIndexOf(m[1]!);
     out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length, severity: "high", confidence: 0.8 });
-  }
-  for (const m of text.matchAll(CODE_NAME_GENERIC)) {
+  };
+  const generic = (m: RegExpExecArray) => {
     const f = m[1]!.toLowerCase();
     const l = m[2]!.toLowerCase();
-    if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) continue;
+    if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) return;
     const start = m.index + m[0].indexOf(m[1]!);
     out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length + 1 + m[2]!.length, severity: "medium", confidence: 0.6 });
+  };
+  if (idx && CODE_NAME_PREFILTER) {
+    stickyEach(CODE_NAME_STICKY, text, idx.anchors("code-name")!, field);
+    stickyEach(CODE_NAME_GENERIC_STICKY, text, idx.anchors("code-name-generic")!, generic);
+    return;
   }
+  for (const m of text.matchAll(CODE_NAME)) field(m);
+  for (const m of text.matchAll(CODE_NAME_GENERIC)) generic(m);
 }
 
 // ---------------------------------------------------------------- places
@@ -417,11 +442,31 @@ const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK",
 const LOCATION_CONTEXT = /\b(?:from|to|at|in|transferred|transfer|lives|lived|resides|resident of|home in|moved to|visiting|vacation|returned from|trip to|near)\b/i;
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "of", "and", "or", "for", "with", "by", "on", "was", "is", "general", "this", "that", "outside", "home", "other", "same", "local", "private", "community", "transfer", "transferred"]);
 
-function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
+const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
+const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
+// every STREET match starts with a number of at most six digits, blanks, then a word character
+const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
+const STREET_STICKY = toSticky(STREET);
+const STREET_PREFILTER = regexHash(STREET) === "d46d5e22";
+
+/** STREET's matches, found by running it only at the start of each marked number. */
+function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
+  const starts: number[] = [];
+  for (const q of markerStarts(text, STREET_MARKER)) {
+    let s = q;
+    while (s > 0 && text.charCodeAt(s - 1) >= 48 && text.charCodeAt(s - 1) <= 57) s--;
+    if (q - s < 6) starts.push(s);
+  }
+  const out: RegExpExecArray[] = [];
+  stickyEach(STREET_STICKY, text, starts, (m) => out.push(m));
+  return out;
+}
+
+function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") =>
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   if (hasDigit(text)) {
-    for (const m of text.matchAll(STREET)) {
+    for (const m of idx && STREET_PREFILTER ? streetMatchesAtNumbers(text) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => COMMON_WORDS.has(w.toLowerCase()) || /^\d/.test(w))) continue;
       if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
@@ -434,10 +479,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
       if (profile === "code") break;
       for (const m of text.matchAll(re)) push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
     }
-    for (const m of text.matchAll(ZIP_CONTEXT)) {
+    const zip = (m: RegExpExecArray) => {
       const s = m.index + m[0].lastIndexOf(m[1]!);
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
-    }
+    };
+    if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
+    else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
   }
   if (profile === "code") return;
   for (const m of text.matchAll(CITY_STATE)) {
@@ -502,6 +549,12 @@ export function maskValue(value: string): string {
   return flat[0] + "*".repeat(Math.min(flat.length - 2, 24)) + flat[flat.length - 1];
 }
 
+const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
+
+/** Characters a scanner sees before "auto" switches to the prefiltered path. */
+export const PREFILTER_AFTER = 128 * 1024;
+
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
@@ -509,9 +562,13 @@ export class Scanner {
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
   private readonly anchors = new Map<string, RegExp>();
+  private readonly prefilter: boolean | "auto";
+  private seen = 0;
+  private readonly sticky = new Map<RegExp, RegExp>();
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
+    this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
     const extra: RegexRule[] = (options.extraRules ?? []).map((r) => ({
       id: r.id,
@@ -550,8 +607,11 @@ export class Scanner {
         profile = "prose";
       }
     }
+    const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
+    const idx = fast ? new TextIndex(text) : undefined;
     for (const rule of this.rules) {
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
+      if (idx && !rule.perLine && this.runPrefiltered(rule, text, profile, out, idx)) continue;
       if (rule.gate && !rule.gate(text)) continue;
       if (rule.perLine) {
         this.runPerLine(rule, text, profile, out);
@@ -562,7 +622,7 @@ export class Scanner {
         continue;
       }
       if (rule.atChar) {
-        this.runAroundChar(rule, text, profile, out);
+        this.runAroundChar(rule, text, profile, out, idx !== undefined);
         continue;
       }
       rule.re.lastIndex = 0;
@@ -580,9 +640,9 @@ export class Scanner {
     }
     if (this.kinds.has("phi")) {
       const ctx: Candidate[] = [];
-      if (!this.disabled.has("date")) detectDates(text, profile, ctx);
-      detectNames(text, profile, ctx);
-      detectPlaces(text, profile, ctx);
+      if (!this.disabled.has("date")) detectDates(text, profile, ctx, idx);
+      detectNames(text, profile, ctx, idx);
+      detectPlaces(text, profile, ctx, idx);
       for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
     }
     return resolveOverlaps(out);
@@ -593,13 +653,10 @@ export class Scanner {
    * look for the value in the following window. Context words are rare, so this is far
    * cheaper than running a generic value pattern over the whole text.
    */
-  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
-    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[], positions?: number[]): void {
     const window = rule.window ?? 30;
-    anchor.lastIndex = 0;
-    let a: RegExpExecArray | null;
     let lastStart = -1;
-    while ((a = anchor.exec(text)) !== null) {
+    const visit = (a: RegExpExecArray) => {
       const from = a.index + a[0].length;
       const sliceStart = Math.max(0, from - 1);
       const slice = text.slice(sliceStart, from + window + 64);
@@ -617,15 +674,77 @@ export class Scanner {
         if (start <= lastStart || start < from) continue;
         if (this.accept(rule, value, m, text, start, profile, out)) lastStart = start;
       }
+    };
+    if (positions) {
+      stickyEach(this.stickyOf(rule.context!, "i"), text, positions, visit);
+      return;
+    }
+    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+    anchor.lastIndex = 0;
+    let a: RegExpExecArray | null;
+    while ((a = anchor.exec(text)) !== null) {
+      visit(a);
       if (a[0].length === 0) anchor.lastIndex++;
     }
   }
 
+  private readonly coverage = new Map<RegexRule, boolean>();
+
+  /** The rule's regex is the one its start function was derived from. */
+  private derived(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = DERIVED_FROM[rule.id] === regexHash(rule.re)));
+    return ok;
+  }
+
+  /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
+  private covered(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = anchorsCover(rule.id, rule.context!.source)));
+    return ok;
+  }
+
+  private stickyOf(re: RegExp, extraFlags = ""): RegExp {
+    let s = this.sticky.get(re);
+    if (!s) this.sticky.set(re, (s = toSticky(re, extraFlags)));
+    return s;
+  }
+
+  /**
+   * The prefiltered path for a rule: its regex runs only at candidate positions (or its
+   * context regex only at keyword positions). False when the rule has no prefilter.
+   */
+  private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
+    if (rule.context) {
+      if (rule.id === "generic-secret" ? !this.derived(rule) : !this.covered(rule)) return false;
+      const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
+      if (!positions) return false;
+      if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;
+      this.runAnchored(rule, text, profile, out, positions);
+      return true;
+    }
+    const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
+    if (!fast || !this.derived(rule)) return false;
+    if (!fast.impliesGate && rule.gate && !rule.gate(text)) return true;
+    const starts = fast.starts(text, idx);
+    if (starts.length === 0) return true;
+    stickyEach(this.stickyOf(rule.re), text, starts, (m) => {
+      if (m[0].length === 0) return;
+      const value = rule.group !== undefined ? m[rule.group] : m[0];
+      if (value === undefined) return;
+      const start = rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index;
+      this.accept(rule, value, m, text, start, profile, out);
+    });
+    return true;
+  }
+
   /** Run `rule.re` only on a window around each occurrence of `rule.atChar`. */
-  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[], quick = false): void {
     let lastEnd = -1;
     for (let at = text.indexOf(rule.atChar!); at !== -1; at = text.indexOf(rule.atChar!, at + 1)) {
       if (at < lastEnd) continue;
+      // an e-mail address has a local-part character before its '@' and a domain character after it
+      if (quick && rule.id === "email" && (!EMAIL_LOCAL.test(text[at - 1] ?? "") || !EMAIL_DOMAIN.test(text[at + 1] ?? ""))) continue;
       const from = Math.max(0, at - 70);
       const slice = text.slice(from, at + 260);
       rule.re.lastIndex = 0;
