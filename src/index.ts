@@ -27,7 +27,12 @@ export type { Ledger, LedgerEntry, LedgerEntryInput, AppendResult } from "./audi
 
 // policy: packs, rules, controls
 
-export { loadBuiltinPack } from "./policy/packs.js";
+export { loadBuiltinPack, BUILTIN_PACKS } from "./policy/packs.js";
+export { loadPack, effectivePack, compileRules, type Pack, type Rule, type CompiledRule } from "./policy/engine.js";
+export { evaluatePolicy, decide, type PolicyInput, type Evaluation as PolicyEvaluation, type Violation, type ControlStatus } from "./policy/evaluate.js";
+export { complianceCheck, type ComplianceReport } from "./policy/check.js";
+export { runPolicyTestFile, PolicyTestFile, type CaseResult as PolicyTestCaseResult } from "./policy/policy-test.js";
+export { CONTROLS, findControl, type Control } from "./policy/controls.js";
 
 // risk
 

@@ -3,8 +3,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { collectStaged } from "../src/commit/changes.js";
-import { generateOffline, formatMessage } from "../src/commit/generate.js";
-import { Vocabulary } from "../src/commit/history.js";
+import { generateOffline, formatMessage, extractFeatures, modelType } from "../src/commit/generate.js";
+import { Vocabulary, isDependencyHeader, parseHeader } from "../src/commit/history.js";
+import { classifyPath } from "../src/commit/classify.js";
+import { diffFeatures } from "../src/commit/type-model.js";
 import { loadLintSetup, lintMessage, repairMessage } from "../src/commit/commitlint.js";
 import { ticketFromBranch } from "../src/commit/trailers.js";
 import { generateCommitMessages } from "../src/commit/generate-service.js";
@@ -139,6 +141,113 @@ describe("history-learnt type prior for source changes", () => {
     expect(edit.inference.reasons[0]).toMatch(/history/);
     r.stage({ "src/billing/tax.ts": "const rate = 0.2;\nmodule.exports = rate;\n", "docs/tax.md": "# tax\n" });
     expect((await inferStaged(r, vocab)).message.type).toBe("feat");
+  });
+});
+
+describe("file kinds", () => {
+  it("a workspace package named like an output directory holds sources; real output stays generated", () => {
+    expect(classifyPath("packages/angular/build/src/builders/application.ts")).toBe("source");
+    expect(classifyPath("packages/angular/build/package.json")).toBe("manifest");
+    expect(classifyPath("tests/e2e/tests/build/server-rendering.ts")).toBe("test");
+    expect(classifyPath("dist/index.js")).toBe("generated");
+    expect(classifyPath("packages/x/dist/index.js")).toBe("generated");
+    expect(classifyPath(".release-please-manifest.json")).toBe("manifest");
+  });
+
+  it("dependency-update headers: scopes and bot subjects, not ordinary changes", () => {
+    const yes = ["chore(deps): update dependency vite to v7", "build(deps-dev): bump fast-uri from 3.1.0 to 3.1.2", "chore: update dependency yargs to v18", "fix: bump undici from 6.23.0 to 6.24.0", "chore: lock file maintenance"];
+    const no = ["fix(cli): update help text", "feat: bump the default timeout", "chore: update links"];
+    for (const h of yes) expect(isDependencyHeader(parseHeader(h)!), h).toBe(true);
+    for (const h of no) expect(isDependencyHeader(parseHeader(h)!), h).toBe(false);
+  });
+});
+
+describe("habits learnt apart for dependency updates, releases and scopes", () => {
+  const workflow = (checkout: string, node = "20") => `on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@${checkout}\n      - uses: actions/setup-node@v4\n        with:\n          node-version: ${node}\n`;
+
+  it("bot updates of workflow pins follow the dependency habit; hand-written CI changes stay ci", async () => {
+    const r = baseRepo();
+    r.commit("ci: add workflow", { ".github/workflows/ci.yml": workflow("v4") });
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 6; i++) vocab.add(`chore(deps): update actions/checkout action to v${i}`, [".github/workflows/ci.yml"]);
+    for (let i = 0; i < 3; i++) vocab.add(`ci: tweak matrix ${i}`, [".github/workflows/ci.yml"]);
+    for (let i = 0; i < 12; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
+    r.stage({ ".github/workflows/ci.yml": workflow("v5") });
+    const pin = await inferStaged(r, vocab);
+    expect(pin.message.type).toBe("chore");
+    expect(pin.message.scope).toBe("deps");
+    r.git("reset", "-q", "--hard");
+    r.stage({ ".github/workflows/ci.yml": workflow("v4", "22") });
+    const handWritten = await inferStaged(r, vocab);
+    expect(handWritten.message.type).toBe("ci");
+    expect(handWritten.message.scope).toBeUndefined();
+  });
+
+  it("release commits take the scope of the latest releases", async () => {
+    const r = baseRepo();
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 25; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
+    for (let i = 0; i < 5; i++) vocab.add(`chore(master): release 1.${i}.0`, ["CHANGELOG.md", "package.json"]);
+    for (let i = 0; i < 3; i++) vocab.add(`chore(release): monorepo release`, ["CHANGELOG.md", "package.json"]);
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n", "CHANGELOG.md": "# 1.1.0\n" });
+    const { message } = await inferStaged(r, vocab);
+    expect(message.type).toBe("chore");
+    expect(message.scope).toBe("release");
+    expect(message.subject).toBe("release v1.1.0");
+  });
+
+  it("scopes of dependency updates do not leak onto hand-written manifest changes", async () => {
+    const r = baseRepo();
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 12; i++) vocab.add(`chore(deps): update dependency x to v${i}`, ["package.json", "package-lock.json"]);
+    for (let i = 0; i < 4; i++) vocab.add(`build: adjust package exports ${i}`, ["package.json"]);
+    for (let i = 0; i < 10; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
+    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", exports: "./dist/index.js", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n" });
+    const { message } = await inferStaged(r, vocab);
+    expect(message.type).toBe("build");
+    expect(message.scope).toBeUndefined();
+  });
+});
+
+describe("type model for source changes", () => {
+  function historyVocab(): Vocabulary {
+    const vocab = new Vocabulary();
+    for (let i = 0; i < 15; i++) {
+      vocab.add(`fix(billing): case ${i}`, ["src/billing/invoice.ts"], ["M"]);
+      vocab.add(`feat(billing): add ${i}`, [`src/billing/new${i}.ts`, "docs/billing.md"], ["A", "M"]);
+    }
+    return vocab;
+  }
+
+  it("diff features describe what the lines look like", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/format.ts": "/** Formats money with two decimals. */\nexport function money(n: number) {\n  return n.toFixed(2);\n}\n" });
+    const comments = diffFeatures(extractFeatures(await collectStaged(r.dir)));
+    expect(comments.commentOnly).toBe(1);
+    expect(comments.pureAddition).toBe(1);
+    r.git("reset", "-q", "--hard");
+    r.stage({
+      "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) throw new Error('no items');\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+      "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\nit('does not crash on a missing list (regression)', () => expect(() => total(undefined as never)).toThrow());\n",
+    });
+    const guard = diffFeatures(extractFeatures(await collectStaged(r.dir)));
+    expect(guard.commentOnly).toBe(0);
+    expect(guard.errorHandling).toBe(1);
+    expect(guard.smallGuard).toBe(1);
+    expect(guard.testFixWords).toBe(1);
+  });
+
+  it("with history, the model weighs the diff against the repository's habits and says why", async () => {
+    const r = baseRepo();
+    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    const f = extractFeatures(await collectStaged(r.dir));
+    const { type, probabilities, reasons } = modelType(f, historyVocab());
+    expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(type).toBe(Object.entries(probabilities).sort((a, b) => b[1] - a[1])[0]![0]);
+    expect(reasons[0]).toMatch(/^type model: .*this repository's history/);
+    // the same diff scored without history differs: the repository's terms carry weight
+    const bare = modelType(f, undefined);
+    expect(bare.probabilities.fix).not.toBeCloseTo(probabilities.fix!, 3);
   });
 });
 

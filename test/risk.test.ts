@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
-import { extractFeatures, type CommitFeatures } from "../src/risk/features.js";
+import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
 import { szz } from "../src/risk/szz.js";
 import { auc, fitLogistic, popt, recallAt20 } from "../src/risk/model.js";
+import { evaluate } from "../src/risk/index.js";
 
 const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`).join("\n") + "\n";
 const DAY = 86400;
@@ -18,7 +19,7 @@ describe("JIT features (Kamei et al. 2013)", () => {
     repo.commit("feat: tweak", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3b\nx 3c\n") }, { date: at(1), author: "Bob <bob@example.invalid>" });
     repo.commit("fix: bug", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3z\n").replace("x 7\n", ""), "b/y.js": lines(5, "y") + "y a\ny b\ny c\n", "c/z.md": lines(4, "z") }, { date: at(3), author: "Alice <alice@example.invalid>" });
     const all: CommitFeatures[] = [];
-    for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
+    for await (const f of extractFeatures({ cwd: repo.dir, allFiles: true })) all.push(f);
     const v = all[2]!.values;
     // x.js: 11 lines before, changed "x 3b x 3c" -> "x 3z" and removed "x 7": +1 -3
     expect(v).toMatchObject({ NS: 3, ND: 3, NF: 3, LA: 1 + 3 + 4, LD: 3, LT: 11 + 5, FIX: 1, NDEV: 2, NUC: 2, EXP: 1, SEXP: 2 });
@@ -28,6 +29,25 @@ describe("JIT features (Kamei et al. 2013)", () => {
     expect(v.AGE).toBeCloseTo((2 + 3) / 2, 6);
     expect(v.REXP).toBeCloseTo(1 / (3 / 365 + 1), 6);
     expect(all[1]!.values).toMatchObject({ NF: 1, LA: 2, LD: 1, LT: 10, NDEV: 1, EXP: 0, FIX: 0 });
+    // By default the Markdown file is not source: size and diffusion count only x.js and y.js.
+    const src: CommitFeatures[] = [];
+    for await (const f of extractFeatures({ cwd: repo.dir })) src.push(f);
+    expect(src[2]!.values).toMatchObject({ NS: 2, ND: 2, NF: 2, LA: 1 + 3, LD: 3, LT: 11 + 5, NUC: 2, SEXP: 2 });
+    expect(src[2]!.values.Entropy).toBeCloseTo(-[4, 3].map((c) => (c / 7) * Math.log2(c / 7)).reduce((a, b) => a + b, 0), 6);
+  });
+
+  it("leave docs, changelogs, lockfiles, generated and binary files out of size metrics, but not of sensitivity", async () => {
+    for (const p of ["CHANGELOG.md", "packages/a/CHANGELOG.md", "README.md", "docs/guide/config.ts", "pnpm-lock.yaml", "package-lock.json", "yarn.lock", "Cargo.lock", "go.sum", "dist/index.js", "lib/app.min.js", "src/__snapshots__/a.test.ts.snap", "assets/logo.png", "LICENSE", "LICENSE-MIT", "HISTORY", ".yarn/releases/yarn-1.22.0.js", "third_party/github.com/x/lib/y.js"]) expect(isNonSource(p), p).toBe(true);
+    for (const p of ["src/index.ts", "package.json", ".github/workflows/ci.yml", "test/a.test.ts", "templates/header.hbs", "src/docs.ts", "lib/history.js", "src/license.ts"]) expect(isNonSource(p), p).toBe(false);
+    const repo = makeRepo();
+    repo.commit("feat: start", { "src/a.ts": lines(5, "a") });
+    repo.commit("chore(release): 1.0.0", { "CHANGELOG.md": lines(300, "entry"), "pnpm-lock.yaml": lines(900, "dep"), "SECURITY.md": "report to security@example.invalid\n" });
+    repo.commit("feat: more", { "src/a.ts": lines(7, "a"), "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 3]) as unknown as string });
+    const all: CommitFeatures[] = [];
+    for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
+    expect(all[1]!.values).toMatchObject({ NF: 0, LA: 0, LD: 0, NS: 0, POLICY: 1 });
+    expect(all[2]!.values).toMatchObject({ NF: 1, LA: 2, LT: 5 });
+    expect(all[2]!.files.find((f) => f.path === "logo.png")?.binary).toBe(true);
   });
 });
 
@@ -41,6 +61,26 @@ describe("SZZ", () => {
     const known = new Set([buggy, noise, fix]);
     const found = await szz(repo.dir, [fix], known);
     expect([...found.keys()]).toEqual([buggy]);
+  });
+
+  it("does not blame changelogs, lockfiles or dependency manifests, nor revisions in .git-blame-ignore-revs", async () => {
+    const repo = makeRepo();
+    const pkg = (v: string, dep: string) => `{\n  "name": "calc",\n  "version": "${v}",\n  "dependencies": {\n    "left-pad": "${dep}"\n  }\n}\n`;
+    const start = repo.commit("feat: calc", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n", "package.json": pkg("1.0.0", "^1.0.0") });
+    const buggy = repo.commit("feat: faster sub", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n" });
+    const release = repo.commit("chore(release): 1.1.0", { "CHANGELOG.md": "# 1.1.0\n- faster sub\n", "package.json": pkg("1.1.0", "^1.0.0"), "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.0"}\n' });
+    const fix = repo.commit("fix: sub order; bump left-pad", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n", "CHANGELOG.md": "# 1.1.1\n- fixed sub\n", "package.json": pkg("1.1.1", "^1.3.0"), "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.1"}\n' });
+    const known = new Set([start, buggy, release, fix]);
+    expect([...(await szz(repo.dir, [fix], known)).keys()]).toEqual([buggy]);
+
+    // A formatting commit listed in .git-blame-ignore-revs is skipped: blame goes on to the commit before it.
+    const repo2 = makeRepo();
+    const intro = repo2.commit("feat: add", { "add.js": "export const add = (a, b) => a - b\n" });
+    const style = repo2.commit("style: semicolons", { "add.js": "export const add = (a, b) => a - b;\n" });
+    repo2.commit("chore: ignore formatting in blame", { ".git-blame-ignore-revs": `# style\n${style}\n` });
+    const fix2 = repo2.commit("fix: add adds", { "add.js": "export const add = (a, b) => a + b;\n" });
+    const found2 = await szz(repo2.dir, [fix2], new Set([intro, style, fix2]));
+    expect([...found2.keys()]).toEqual([intro]);
   });
 });
 
@@ -77,6 +117,42 @@ describe("logistic regression and metrics", () => {
   });
 });
 
+describe("evaluation protocol", () => {
+  const commit = (i: number, la: number, nf = 1): CommitFeatures => ({
+    sha: i.toString(16).padStart(40, "0"), author: "a", time: T0 + i * DAY, subject: "", files: [],
+    values: { NS: nf, ND: nf, NF: nf, Entropy: 0, LA: la, LD: 0, LT: 10, FIX: 0, NDEV: 1, AGE: 1, NUC: 1, EXP: i, REXP: 1, SEXP: 1, CRIT: 0, AUTH: 0, CRYPTO: 0, MIGRATION: 0, INFRA: 0, POLICY: 0, TESTLESS: 0 },
+  });
+
+  it("skips commits without source, and trains only on labels known before the split", () => {
+    const commits: CommitFeatures[] = [];
+    const labels: number[] = [];
+    const fixedAt: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const big = i % 5 === 0;
+      commits.push(commit(i, big ? 400 + i : 3 + (i % 7)));
+      labels.push(big ? 1 : 0);
+      // Bugs of commits 60-69 are fixed only after the split (commit 70): not known at training time.
+      fixedAt.push(big ? T0 + (i >= 60 && i < 70 ? 95 : i + 3) * DAY : Infinity);
+    }
+    for (let i = 0; i < 20; i++) {
+      commits.push(commit(100 + i, 0, 0)); // docs-only: no source files
+      labels.push(0);
+      fixedAt.push(Infinity);
+    }
+    const r = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity });
+    expect(r.train + r.test).toBe(100);
+    expect(r.train).toBe(70);
+    expect(r.buggyTrain).toBe(14 - 2);
+    expect(r.buggyTest).toBe(6);
+    expect(r.model.auc).toBeGreaterThan(0.9);
+    expect(r.baseline.auc).toBe(1);
+    // Only recent fixes blamed (from day 50 on): older commits' clean labels are unknown, so they are left out.
+    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY });
+    expect(w.train + w.test).toBe(50);
+    expect(w.train).toBe(35);
+  });
+});
+
 describe("risk CLI", () => {
   it("scores a commit with factors, strategy and approvals; a declared level only raises", () => {
     const repo = makeRepo();
@@ -98,6 +174,29 @@ describe("risk CLI", () => {
     repo.write("src/c.js", lines(50, "c"));
     repo.git("add", "-A");
     expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
+  });
+
+  it("eval splits source-changing commits in time order and reports model and baseline", () => {
+    const repo = makeRepo();
+    let day = 0;
+    for (let i = 0; i < 8; i++) {
+      // a feature with a planted bug, a docs-only commit, then the fix of the bug
+      repo.commit(`feat: m${i}`, { [`src/m${i}.js`]: `export const v${i} = (a) => a - ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
+      repo.commit(`docs: m${i}`, { "README.md": lines(i + 1, "doc"), "CHANGELOG.md": lines(20 * (i + 1), "entry") }, { date: at(day++) });
+      repo.commit(`feat: small ${i}`, { [`src/s${i}.js`]: `export const s${i} = ${i};\n` }, { date: at(day++) });
+      repo.commit(`fix: m${i} adds`, { [`src/m${i}.js`]: `export const v${i} = (a) => a + ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
+    }
+    const r = runCli(["risk", "eval", "--format", "json"], { cwd: repo.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // 24 commits change source; the 8 docs-only commits are left out
+    expect(j.train + j.test).toBe(24);
+    expect(j.test).toBe(24 - Math.floor(24 * 0.7));
+    expect(j.buggyTrain + j.buggyTest).toBeLessThanOrEqual(8);
+    expect(j.buggyTest).toBeGreaterThan(0);
+    for (const m of [j.model, j.baseline]) for (const k of ["auc", "mcc", "recall20", "popt"]) expect(typeof m[k]).toBe("number");
+    const text = runCli(["risk", "eval"], { cwd: repo.dir });
+    expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
   });
 
   it("train writes a model that score then uses; one commit or a shallow clone gives a clear message", () => {

@@ -1,32 +1,42 @@
 import { Command, CommanderError } from "commander";
 import { UserError, errorMessage } from "../core/errors.js";
 import { packageVersion } from "../core/paths.js";
-import { register as registerScan } from "./commands/scan.js";
-import { register as registerSanitize } from "./commands/sanitize.js";
-import { register as registerHooks } from "./commands/hooks.js";
-import { register as registerInit } from "./commands/init.js";
-import { register as registerAudit } from "./commands/audit.js";
-import { register as registerCompliance } from "./commands/compliance.js";
-import { register as registerPolicy } from "./commands/policy.js";
-import { register as registerCommit } from "./commands/commit.js";
-import { register as registerRisk } from "./commands/risk.js";
-import { register as registerForensics } from "./commands/forensics.js";
-import { register as registerRun } from "./commands/run.js";
+
+type Module = Promise<{ register(program: Command): void }>;
+/**
+ * Command modules in help order, with the command names each registers. They load on demand:
+ * a hook runs one command, so it parses only that command's module.
+ */
+const COMMANDS: [string[], () => Module][] = [
+  [["scan"], () => import("./commands/scan.js")],
+  [["sanitize"], () => import("./commands/sanitize.js")],
+  // has-command (run by installed hooks) inspects every command, so it is not listed here
+  [["hooks"], () => import("./commands/hooks.js")],
+  [["init"], () => import("./commands/init.js")],
+  [["audit"], () => import("./commands/audit.js")],
+  [["compliance"], () => import("./commands/compliance.js")],
+  [["policy"], () => import("./commands/policy.js")],
+  [["commit"], () => import("./commands/commit.js")],
+  [["risk"], () => import("./commands/risk.js")],
+  [["forensics"], () => import("./commands/forensics.js")],
+  [["run", "approve", "runs"], () => import("./commands/run.js")],
+];
 
 /**
  * The CLI is a thin front: each command module parses flags and calls its domain.
  * Heavy dependencies are imported lazily inside actions so hooks start fast.
  */
-export function buildProgram(): Command {
+export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
   const program = new Command("gitops-health")
     .description("Compliance-grade change control for healthcare software, inside your git workflow.")
     .version(packageVersion())
     .option("--config <file>", "path to .gitops-health.yml (default: search upward from the working directory)")
     .showHelpAfterError(false)
     .exitOverride();
-  for (const register of [registerScan, registerSanitize, registerHooks, registerInit, registerAudit, registerCompliance, registerPolicy, registerCommit, registerRisk, registerForensics, registerRun]) {
-    register(program);
-  }
+  // `gitops-health <command> ...` needs only that command; anything else (help, a global
+  // option first, a typo to suggest against) gets all of them.
+  const named = COMMANDS.filter(([names]) => names.includes(argv[2] ?? ""));
+  for (const m of await Promise.all((named.length ? named : COMMANDS).map(([, load]) => load()))) m.register(program);
   // Apply exitOverride to every subcommand so usage errors exit 2, not 1.
   const walk = (c: Command) => {
     c.exitOverride();
@@ -37,7 +47,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

@@ -1,6 +1,8 @@
 import type { ChangeSet, FileChange } from "./changes.js";
 import { classifyPath, isDependencyLine, type FileKind } from "./classify.js";
-import { DEPS_KEY, kindSignature, shapeFeatures, structuralScope, type Vocabulary } from "./history.js";
+import { DEPS_KEY, kindSignature, shapeFeatures, sourceDirs, structuralScope, type Vocabulary } from "./history.js";
+import { changeWords, diffFeatures, repoTerms, scoreTypes, wordTerms, type TypeModel } from "./type-model.js";
+import { TYPE_MODEL } from "./type-model-weights.js";
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
 export const COMMIT_TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"] as const;
@@ -135,6 +137,10 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     const k = kinds.get(f)!;
     if (k === "lock") return true;
     if (k === "manifest") return meaningful(f).every(isDependencyLine);
+    // Manifests of fixtures and playgrounds, updated along with the real ones.
+    if (k === "test" && /(^|\/)package\.json$/.test(f.path)) return meaningful(f).length > 0 && meaningful(f).every(isDependencyLine);
+    // A workflow whose only changes are action pins (`uses: actions/checkout@v5 # v5.0.0`).
+    if (k === "ci") return meaningful(f).length > 0 && meaningful(f).every((l) => /^\s*-?\s*uses:\s*\S+@\S+(\s+#.*)?\s*$|^\s*#/.test(l));
     return false;
   };
   const depFiles = files.filter(depsFile);
@@ -204,24 +210,38 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     // One clear habit wins; a repository mixing types for dependency updates usually follows the
     // Renovate/semantic-release convention: runtime dependencies ship to users (fix), dev ones do not (chore).
     const counts = vocab?.dependencyTypes() ?? {};
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const [top, n] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
-    const mixed = (counts.fix ?? 0) >= 2 && (counts.chore ?? 0) >= 2;
+    const declared = vocab?.declaredDependencyTypes() ?? {};
+    const mixed = (declared.fix ?? 0) >= 2 && (declared.chore ?? 0) >= 2;
     if (mixed && f.dependencySections.length > 0) {
       const runtime = f.dependencySections.some((s) => s === "dependencies" || s === "optionalDependencies" || s === "peerDependencies");
       reasons.push(`dependency versions only, in ${f.dependencySections.join(", ")}; this repository types runtime dependency updates fix and dev ones chore`);
       return { type: runtime ? "fix" : "chore", reasons };
     }
-    if (total >= 3 && top && n / total >= 0.5 && (COMMIT_TYPES as readonly string[]).includes(top)) {
-      reasons.push(`dependency versions only; this repository labels dependency updates "${top}"`);
-      return { type: top, reasons };
+    // The habit for updates of the same kinds of files (lockfile only, manifests, workflow pins),
+    // else for dependency updates in general.
+    for (const [c, what] of [[vocab?.dependencyTypes(f.signature) ?? {}, `dependency updates of ${f.signature} files`], [counts, "dependency updates"]] as const) {
+      const total = Object.values(c).reduce((a, b) => a + b, 0);
+      const [top, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+      if (total >= 3 && top && n / total >= 0.5 && (COMMIT_TYPES as readonly string[]).includes(top)) {
+        reasons.push(`dependency versions only; this repository labels ${what} "${top}"`);
+        return { type: top, reasons };
+      }
     }
     return habit("build", "dependency versions only", DEPS_KEY);
   }
   if (only(f, "docs")) return habit("docs", "documentation files only");
   if (only(f, "test", "docs") && f.files.some((x) => f.kinds.get(x) === "test")) return habit("test", "test files only");
   if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci")) return habit("ci", "CI configuration only");
-  if (only(f, "manifest", "lock", "build", "generated")) return habit("build", "build configuration and manifests only");
+  if (only(f, "manifest", "lock", "build", "generated")) {
+    // Manifests and lockfiles alone are most often dependency work (engines, package manager pins,
+    // overrides): follow the repository's habit for dependency updates of such files when it has one.
+    const learned = vocab?.conventionalType(`${DEPS_KEY}:${f.signature}`);
+    if (learned && f.files.some((x) => ["manifest", "lock"].includes(f.kinds.get(x)!)) && (COMMIT_TYPES as readonly string[]).includes(learned)) {
+      reasons.push(`manifests and lockfiles only; this repository labels dependency updates of ${f.signature} files "${learned}"`);
+      return { type: learned, reasons };
+    }
+    return habit("build", "build configuration and manifests only");
+  }
   if (f.source.length === 0) return habit("chore", "configuration and tooling only");
 
   if (f.whitespaceOnly) return habit("style", "whitespace or formatting changes only");
@@ -229,23 +249,19 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     reasons.push(`${f.pureRenames} file(s) moved or renamed without content changes`);
     return { type: "refactor", reasons };
   }
+  const enoughHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
+  return enoughHistory ? modelType(f, vocab, reasons) : ruleType(f, reasons);
+}
+
+/** Source commits in history below which the type model (trained with history terms) is not used. */
+const MIN_SOURCE_HISTORY = 20;
+
+/**
+ * Without enough history: transparent rules on the diff (the type model was fitted with a
+ * repository's habits alongside the diff, and is not trusted without them).
+ */
+function ruleType(f: ChangeFeatures, reasons: string[]): { type: string; reasons: string[] } {
   const churn = f.srcAdded + f.srcRemoved;
-  // With enough history: the repository's own P(type | change shape), weighed by diff evidence.
-  const shape = shapeFeatures(f.files.map((x) => ({ path: x.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[x.status] })));
-  const posterior = shape && vocab?.typePosterior(shape, ["feat", "fix", "refactor", "perf"]);
-  if (posterior) {
-    const evidence: [string, number, string][] = [];
-    if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) evidence.push(["feat", 3, `new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`]);
-    if (churn <= 40 && f.guardLines > 0 && f.newSourceFiles.length === 0) evidence.push(["fix", 2, `small change (${churn} lines) to conditions/guards`]);
-    if (f.srcRemoved > 2 * f.srcAdded || f.removedExports.length > 0) evidence.push(["refactor", 2, "mostly removals/restructuring"]);
-    if (f.perfHint) evidence.push(["perf", 5, "added comments state an optimisation"]);
-    const score = { ...posterior };
-    for (const [t, w] of evidence) score[t] = (score[t] ?? 0) * w;
-    const best = Object.entries(score).sort((a, b) => b[1] - a[1])[0]![0];
-    reasons.push(`this repository's history: ${Object.entries(posterior).map(([t, p]) => `${t} ${p.toFixed(2)}`).join(", ")} for changes shaped ${shape.join(" ")}`);
-    for (const [t, , why] of evidence) if (t === best) reasons.push(why);
-    return { type: best, reasons };
-  }
   if (f.newExports.length > 0 && f.srcAdded > f.srcRemoved) {
     reasons.push(`new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`);
     return { type: "feat", reasons };
@@ -255,7 +271,7 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     return { type: "feat", reasons };
   }
   if (f.perfHint && churn <= 80) {
-    reasons.push("added lines mention caching/optimisation");
+    reasons.push("added comments state an optimisation");
     return { type: "perf", reasons };
   }
   if (churn <= 40 && f.guardLines > 0 && f.newSourceFiles.length === 0) {
@@ -266,36 +282,79 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     reasons.push("mostly removals/restructuring without new API");
     return { type: "refactor", reasons };
   }
-  // No decisive evidence: follow what this repository usually calls such source changes.
-  const habitual = vocab?.sourceHabit(["fix", "refactor"]);
   if (churn <= 80) {
-    const type = habitual ?? "fix";
-    reasons.push(`small change (${churn} lines) to existing code without new API${habitual ? ` (this repository's usual type: ${habitual})` : ""}`);
-    return { type, reasons };
+    reasons.push(`small change (${churn} lines) to existing code without new API`);
+    return { type: "fix", reasons };
   }
   if (f.srcAdded > 2 * f.srcRemoved) {
     reasons.push(`large addition (${f.srcAdded} lines) of code`);
     return { type: "feat", reasons };
   }
   reasons.push(`large balanced rewrite (+${f.srcAdded} -${f.srcRemoved}) without new API`);
-  return { type: habitual ?? "refactor", reasons };
+  return { type: "refactor", reasons };
+}
+
+/** Whether the type of this change is left to the type model (it touches source code). */
+export function modelDecides(f: ChangeFeatures): boolean {
+  if (f.files.length === 0 || f.releaseVersions.length || f.dependencyOnly || f.source.length === 0) return false;
+  if (only(f, "docs") || only(f, "test", "docs") || only(f, "manifest", "lock", "build", "generated")) return false;
+  if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci")) return false;
+  return !f.whitespaceOnly && !(f.pureRenames > 0 && f.pureRenames >= f.source.length / 2);
+}
+
+const EVIDENCE: Record<string, [string, (x: Record<string, number>, f: ChangeFeatures) => string | undefined][]> = {
+  feat: [["newExports", (_, f) => `new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`], ["newSourceFile", (_, f) => `new source file(s): ${f.newSourceFiles.slice(0, 2).map((x) => x.path).join(", ")}`], ["options", () => "new optional properties (options)"], ["testNewWords", () => "added tests describe new behaviour"]],
+  fix: [["smallGuard", (_, f) => `small change (${f.srcAdded + f.srcRemoved} lines) to conditions/guards`], ["errorHandling", () => "error handling in added lines"], ["testFixWords", () => "added tests describe a fix or regression"]],
+  refactor: [["movedShare", (x) => `${Math.round(x.movedShare! * 100)}% of added lines moved from elsewhere`], ["removedExports", () => "exports removed"], ["importShare", () => "import changes"]],
+  perf: [["perfCode", () => "added lines mention caching, laziness or fast paths"], ["perfComment", () => "added comments state an optimisation"]],
+  docs: [["commentOnly", () => "only comments changed"], ["commentShare", () => "mostly comment changes"]],
+  style: [["nearSameShare", () => "lines changed only in punctuation or quotes"]],
+  test: [["tests", () => "test files changed"]],
+  chore: [["config", () => "tooling configuration changed"]],
+};
+
+/** Conditional-logit type model: diff evidence weighed against this repository's habits. */
+export function modelType(f: ChangeFeatures, vocab: Vocabulary | undefined, reasons: string[] = [], model: TypeModel = TYPE_MODEL): { type: string; reasons: string[]; probabilities: Record<string, number> } {
+  const x = diffFeatures(f);
+  const shape = shapeFeatures(f.files.map((file) => ({ path: file.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status] })));
+  const useHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
+  const terms = repoTerms(useHistory ? vocab : undefined, shape, sourceDirs(f.files.map((file) => file.path)), model.types);
+  const p = scoreTypes(model, x, { ...terms, words: wordTerms(model.wordTable, changeWords(f), model.types.length) });
+  const ranked = Object.entries(p).sort((a, b) => b[1] - a[1]);
+  const type = ranked[0]![0];
+  reasons.push(`type model: ${ranked.slice(0, 3).map(([t, v]) => `${t} ${v.toFixed(2)}`).join(", ")}${useHistory ? " (diff evidence and this repository's history)" : " (diff evidence only)"}`);
+  // The strongest diff evidence for the chosen type, to make the choice auditable.
+  const w = model.weights[type]!;
+  const strongest = (EVIDENCE[type] ?? [])
+    .map(([k, why]) => ({ k, why, v: (x[k] ?? 0) * (w[model.features.indexOf(k)] ?? 0) }))
+    .filter((e) => e.v > 0.05)
+    .sort((a, b) => b.v - a.v);
+  for (const e of strongest.slice(0, 2)) {
+    const why = e.why(x, f);
+    if (why) reasons.push(why);
+  }
+  return { type, reasons, probabilities: p };
 }
 
 /** Scope: the repo's own vocabulary when history covers these paths, else the layout. */
 export function inferScope(type: string, f: ChangeFeatures, vocab?: Vocabulary): string | undefined {
   // Decide from the files that determined the type (docs next to code do not pick the scope).
   // Release commits carry the scope "release" only where authors use it.
-  if (f.releaseVersions.length) return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
+  if (f.releaseVersions.length) {
+    const learned = vocab?.releaseScope();
+    if (learned !== undefined) return learned || undefined;
+    return !vocab || vocab.size < 20 || vocab.scopes().includes("release") ? "release" : undefined;
+  }
   const deciding = f.source.length > 0 && !["docs", "test", "ci", "build", "chore"].includes(type) ? f.source : f.files;
   const paths = deciding.map((x) => x.path);
   if (vocab && vocab.size >= 20) {
-    const learned = vocab.predictScope(type, paths);
+    const learned = vocab.predictScope(f.dependencyOnly ? DEPS_KEY : type, paths);
     if (learned !== undefined) return learned || undefined;
     if (vocab.scopeRate < 0.3) return undefined;
     const s = structuralScope(paths, vocab.scopes());
     return s && vocab.scopes().includes(s) ? s : undefined;
   }
-  if (type === "build" && f.dependencyOnly) return "deps";
+  if (f.dependencyOnly) return "deps";
   if (["docs", "ci"].includes(type)) return undefined;
   return structuralScope(paths);
 }

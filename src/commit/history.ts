@@ -36,9 +36,14 @@ export interface VocabularyState {
   /** Source-touching commits: type → commits, and `${feature}=${value}` → type → commits (naive Bayes). */
   sourceTypes?: Counts;
   sourceFeatures?: Record<string, Counts>;
+  /** Scopes authors give release commits ("" = none). */
+  releaseScopes?: Counts;
+  /** Source-touching commits by type with exponential decay (recent habits; half-life ~70 commits). */
+  recentSourceTypes?: Counts;
 }
 
 const MAX_DEPTH = 4;
+const RECENT_DECAY = 0.99;
 
 /** Directory prefixes of a path, shallowest first, plus the path itself. */
 export function pathPrefixes(path: string): string[] {
@@ -56,9 +61,9 @@ export function kindSignature(paths: string[]): string {
   return [...kinds].sort().join("+");
 }
 
-function bump(map: Record<string, Counts>, key: string, value: string): void {
+function bump(map: Record<string, Counts>, key: string, value: string, by = 1): void {
   const c = (map[key] ??= {});
-  c[value] = (c[value] ?? 0) + 1;
+  c[value] = (c[value] ?? 0) + by;
 }
 
 /**
@@ -68,6 +73,8 @@ function bump(map: Record<string, Counts>, key: string, value: string): void {
  */
 export class Vocabulary {
   state: VocabularyState;
+  /** feature name → number of distinct values seen (Laplace denominators), rebuilt after add(). */
+  private valueCounts?: Map<string, number>;
 
   constructor(state?: VocabularyState) {
     this.state = state ?? { commits: 0, conventional: 0, scoped: 0, types: {}, prefixScopes: {}, typePrefixScopes: {}, signatureTypes: {} };
@@ -84,22 +91,46 @@ export class Vocabulary {
     const scope = h.scope ?? "";
     const seen = new Set<string>();
     for (const p of paths) for (const prefix of pathPrefixes(p)) seen.add(prefix);
+    // Dependency updates (the authors say so, or a lockfile changed) are learnt apart from other
+    // changes of the same files, so that bot updates of workflow pins or manifests do not set the
+    // habit for hand-written CI or build changes, nor the scope of hand-written changes to manifests.
+    const dependencyUpdate = isDependencyHeader(h);
+    // A commit spread over many directories says little about the scope of any one of them.
+    const weight = 1 / Math.sqrt(new Set(paths.map((p) => p.split("/").slice(0, -1).slice(0, 2).join("/"))).size);
     for (const prefix of seen) {
-      bump(s.prefixScopes, prefix, scope);
-      bump(s.typePrefixScopes, `${h.type}\0${prefix}`, scope);
+      if (!dependencyUpdate) bump(s.prefixScopes, prefix, scope, weight);
+      bump(s.typePrefixScopes, `${dependencyUpdate ? DEPS_KEY : h.type}\0${prefix}`, scope, weight);
     }
-    bump(s.signatureTypes, kindSignature(paths), h.type);
+    const signature = kindSignature(paths);
+    // Release commits: so called, or a changelog with manifests only (as the generator sees them).
+    const releaseFiles = paths.some((p) => /(^|\/)CHANGELOG[^/]*$/i.test(p)) && paths.every((p) => ["manifest", "lock", "docs"].includes(classifyPath(p)));
+    if (h.type === "release" || releaseFiles || /^(release|publish)\b|^v?\d+\.\d+\.\d+/i.test(h.subject)) {
+      // Release tooling changes over a project's life: the latest releases weigh most.
+      s.releaseScopes ??= {};
+      for (const k of Object.keys(s.releaseScopes)) s.releaseScopes[k]! *= 0.7;
+      s.releaseScopes[scope] = (s.releaseScopes[scope] ?? 0) + 1;
+    }
+    if (!dependencyUpdate) bump(s.signatureTypes, signature, h.type);
     if (statuses) {
       const feats = shapeFeatures(paths.map((p, i) => ({ path: p, status: statuses[i] ?? "M" })));
       if (feats) {
         s.sourceTypes ??= {};
         s.sourceFeatures ??= {};
         s.sourceTypes[h.type] = (s.sourceTypes[h.type] ?? 0) + 1;
+        s.recentSourceTypes ??= {};
+        for (const t of Object.keys(s.recentSourceTypes)) s.recentSourceTypes[t]! *= RECENT_DECAY;
+        s.recentSourceTypes[h.type] = (s.recentSourceTypes[h.type] ?? 0) + 1;
         for (const f of feats) bump(s.sourceFeatures, f, h.type);
+        for (const d of sourceDirs(paths)) bump(s.sourceFeatures, d, h.type);
+        this.valueCounts = undefined;
       }
     }
     // Lockfile changes are (almost always) dependency updates: remember what authors call those.
-    if (paths.some((p) => classifyPath(p) === "lock")) bump(s.signatureTypes, DEPS_KEY, h.type);
+    if (dependencyUpdate || paths.some((p) => classifyPath(p) === "lock")) {
+      bump(s.signatureTypes, DEPS_KEY, h.type);
+      bump(s.signatureTypes, `${DEPS_KEY}:${signature}`, h.type);
+    }
+    if (dependencyUpdate) bump(s.signatureTypes, `${DEPS_KEY}!`, h.type);
   }
 
   /** Share of conventional commits that carry a scope (0 when there is no history). */
@@ -130,51 +161,64 @@ export class Vocabulary {
     return total >= minCommits && n / total >= minShare ? best : undefined;
   }
 
-  /** Among `types`, the one this repository uses most for changes that touch source code. */
-  sourceHabit(types: string[], minCommits = 20): string | undefined {
-    const counts: Counts = {};
-    for (const [sig, c] of Object.entries(this.state.signatureTypes)) {
-      if (!sig.split("+").includes("source")) continue;
-      for (const t of types) counts[t] = (counts[t] ?? 0) + (c[t] ?? 0);
-    }
-    const ranked = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-    const total = ranked.reduce((a, [, n]) => a + n, 0);
-    return total >= minCommits ? ranked[0]![0] : undefined;
+  /** log P(type | the change touches source), Laplace-smoothed over `k` candidate types. */
+  sourceTypeLogPrior(type: string, k: number): number {
+    const types = this.state.sourceTypes ?? {};
+    const total = Object.values(types).reduce((a, b) => a + b, 0);
+    return Math.log(((types[type] ?? 0) + 1) / (total + k));
+  }
+
+  /** Like sourceTypeLogPrior, from decayed counts (what authors call source changes lately). */
+  recentSourceTypeLogPrior(type: string, k: number): number {
+    const types = this.state.recentSourceTypes ?? {};
+    const total = Object.values(types).reduce((a, b) => a + b, 0);
+    return Math.log(((types[type] ?? 0) + 0.5) / (total + 0.5 * k));
   }
 
   /**
-   * Posterior over types for a source change with these shape features (naive Bayes, Laplace
-   * smoothing), restricted to `candidates`; undefined without enough source-commit history.
+   * Naive Bayes log-likelihood of source-change features (`name=value`) under `type`, Laplace-
+   * smoothed per feature name; directory features (`dir=`) are averaged so that a change touching
+   * many directories does not outvote the other evidence.
    */
-  typePosterior(features: string[], candidates: string[], minCommits = 30): Record<string, number> | undefined {
-    const types = this.state.sourceTypes ?? {};
-    const total = Object.values(types).reduce((a, b) => a + b, 0);
-    if (total < minCommits) return undefined;
-    const logp: Record<string, number> = {};
-    for (const t of candidates) {
-      const nt = types[t] ?? 0;
-      let lp = Math.log((nt + 1) / (total + candidates.length));
-      for (const f of features) {
-        const [name] = f.split("=");
-        const values = Object.keys(this.state.sourceFeatures ?? {}).filter((k) => k.startsWith(`${name}=`)).length || 2;
-        lp += Math.log(((this.state.sourceFeatures?.[f]?.[t] ?? 0) + 1) / (nt + values));
+  sourceFeatureLogLikelihood(type: string, features: string[]): number {
+    if (!this.valueCounts) {
+      this.valueCounts = new Map();
+      for (const k of Object.keys(this.state.sourceFeatures ?? {})) {
+        const name = k.slice(0, k.indexOf("="));
+        this.valueCounts.set(name, (this.valueCounts.get(name) ?? 0) + 1);
       }
-      logp[t] = lp;
     }
-    const max = Math.max(...Object.values(logp));
-    const z = Object.values(logp).reduce((a, v) => a + Math.exp(v - max), 0);
-    return Object.fromEntries(Object.entries(logp).map(([t, v]) => [t, Math.exp(v - max) / z]));
+    const nt = this.state.sourceTypes?.[type] ?? 0;
+    let lp = 0;
+    let dirs = 0;
+    let dirLp = 0;
+    for (const f of features) {
+      const name = f.slice(0, f.indexOf("="));
+      const values = Math.max(2, this.valueCounts.get(name) ?? 0);
+      const v = Math.log(((this.state.sourceFeatures?.[f]?.[type] ?? 0) + 1) / (nt + values));
+      if (name === "dir") {
+        dirs++;
+        dirLp += v;
+      } else lp += v;
+    }
+    return lp + (dirs ? dirLp / dirs : 0);
   }
 
-  /** Types authors gave to dependency updates, with counts. */
-  dependencyTypes(): Counts {
-    return { ...(this.state.signatureTypes[DEPS_KEY] ?? {}) };
+  /** The scope authors have lately given release commits ("" = none). */
+  releaseScope(): string | undefined {
+    const c = this.state.releaseScopes ?? {};
+    const [top, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+    return n >= 1 ? top : undefined;
   }
 
-  /** Prior share of a type among this repository's commits (Laplace-smoothed). */
-  typePrior(type: string): number {
-    const total = Object.values(this.state.types).reduce((a, b) => a + b, 0);
-    return ((this.state.types[type] ?? 0) + 1) / (total + 11);
+  /** Types of the commits whose headers announce a dependency update, with counts. */
+  declaredDependencyTypes(): Counts {
+    return { ...(this.state.signatureTypes[`${DEPS_KEY}!`] ?? {}) };
+  }
+
+  /** Types authors gave to dependency updates (of files with this kind signature when given), with counts. */
+  dependencyTypes(signature?: string): Counts {
+    return { ...(this.state.signatureTypes[signature === undefined ? DEPS_KEY : `${DEPS_KEY}:${signature}`] ?? {}) };
   }
 
   /**
@@ -229,6 +273,23 @@ export function structuralScope(paths: string[], known: string[] = []): string |
   // Prefer the spelling authors already use (`@angular/build` for packages/angular/build).
   const hit = known.find((k) => k === top[0] || k.endsWith(`/${top[0]}`));
   return (hit ?? top[0]).toLowerCase();
+}
+
+/** Whether a header announces a dependency update (`chore(deps): ...`, `build(deps-dev): bump x from 1 to 2`). */
+export function isDependencyHeader(h: ParsedHeader): boolean {
+  return /^(deps|deps-dev|dev-deps|dependencies|devdeps|dependabot|renovate)$/i.test(h.scope ?? "") ||
+    /^(update|bump|upgrade|pin)\s+(dependency|dependencies|deps|all\b|\S+\s+(from|to)\s+v?\d|\S+ action to)|^lock ?file maintenance/i.test(h.subject);
+}
+
+/** Directories (up to three levels) holding the source files of a change, as `dir=` features. */
+export function sourceDirs(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    if (classifyPath(p) !== "source") continue;
+    const parts = p.split("/").slice(0, -1).slice(0, 3);
+    out.add(`dir=${parts.join("/") || "."}`);
+  }
+  return [...out];
 }
 
 /**

@@ -7,6 +7,7 @@ import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { PERSON_NAMES_GZ, CITY_NAMES_GZ, ENGLISH_WORDS_GZ } from "./data/lexicons.js";
 import { decodeLexicon } from "./data/lexicon-decode.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
+import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -31,6 +32,14 @@ export interface ScannerOptions {
   extraRules?: ExtraRule[];
   disabledRules?: string[];
   kinds?: Kind[];
+  /**
+   * Run rules only where the prefilters (src/phi/prefilter.ts) say they can match. `false` scans
+   * every rule over the whole text: the reference the prefilters are tested against (same
+   * findings). Default "auto": the reference path for the first PREFILTER_AFTER characters a
+   * scanner sees, then the prefilters, whose extra regexes cost more to compile than they save
+   * on a pre-commit hook's few kilobytes.
+   */
+  prefilter?: boolean | "auto";
 }
 
 /** A raw detection before line/column, preview and fingerprint are added. */
@@ -52,7 +61,8 @@ export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
   const base = path.split(/[\\/]/).pop() ?? path;
   if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
-  return CODE_EXTENSIONS.test(base) ? "code" : "prose";
+  // the extension alone decides (testing the whole path costs more than a short scan)
+  return CODE_EXTENSIONS.test(base.slice(base.lastIndexOf("."))) ? "code" : "prose";
 }
 
 // ---------------------------------------------------------------- regex rules
@@ -161,14 +171,14 @@ const RULES: RegexRule[] = [
       return d >= 7 && d <= 15;
     } },
   // a number labelled after it: "085 175 7641-Office", "416 60 039 office"
-  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?=[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b)/gi, severity: "high", confidence: 0.7, profiles: ["prose"], gate: (t) => /\d[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b/i.test(t), validate: (s) => {
+  { id: "phone-labelled-after", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?=[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b)/gi, severity: "high", confidence: 0.7, profiles: ["prose"], gate: (t) => /\d[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b/i.test(t), validate: (s) => {
       const d = s.replace(/\D/g, "").length;
       return d >= 7 && d <= 15;
     } },
   // US layout with any exchange digit, dashes only (notes hold surrogate numbers like 648-199-1703)
   { id: "us-phone-dashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.65, profiles: ["prose"], gate: hasDigit },
   // card numbers of any issuer: Luhn-valid and near the word card
-  { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.8, gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
+  { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.8, profiles: ["prose"], gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
   { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
   { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
   { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
@@ -205,22 +215,26 @@ const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:$
 const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
-function detectDates(text: string, profile: Profile, out: Candidate[]): void {
+const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
+const DATE_PREFILTER = anchorsCover("date", DATE_CONTEXT.source);
+
+function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (profile === "prose") for (const m of text.matchAll(HOLIDAY)) out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start: m.index, end: m.index + m[0].length, severity: "medium", confidence: 0.6 });
   if (!hasDigit(text)) return;
   if (profile === "code") {
     // Source code: only dates right after a date-of-a-person word; scan those windows only.
-    const anchor = new RegExp(DATE_CONTEXT.source, "gi");
     let lastEnd = 0;
-    for (const a of text.matchAll(anchor)) {
+    const each = (a: RegExpExecArray) => {
       const from = Math.max(a.index + a[0].length, lastEnd);
       const windowText = text.slice(from, from + 60);
-      if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) continue;
+      if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) return;
       const inner: Candidate[] = [];
       detectDatesIn(windowText, "prose-window", inner);
       for (const c of inner) out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
       lastEnd = from + 60;
-    }
+    };
+    if (idx && DATE_PREFILTER) stickyEach(DATE_CONTEXT_STICKY, text, idx.anchors("date")!, each);
+    else for (const a of text.matchAll(new RegExp(DATE_CONTEXT.source, "gi"))) each(a);
     return;
   }
   detectDatesIn(text, profile, out);
@@ -387,10 +401,10 @@ const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndr
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
 const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
-function detectNames(text: string, profile: Profile, out: Candidate[]): void {
+function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
-    detectCodeNames(text, out);
+    detectCodeNames(text, out, idx);
     return;
   }
   const toks: Tok[] = [];
@@ -648,19 +662,30 @@ function detectSignature(text: string, out: Candidate[]): void {
 const CODE_NAME = /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
 const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)["']/g;
 
-function detectCodeNames(text: string, out: Candidate[]): void {
+const CODE_NAME_STICKY = toSticky(CODE_NAME);
+const CODE_NAME_GENERIC_STICKY = toSticky(CODE_NAME_GENERIC);
+const CODE_NAME_PREFILTER = anchorsCover("code-name", CODE_NAME.source) && anchorsCover("code-name-generic", CODE_NAME_GENERIC.source);
+
+function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void {
   if (!/name/i.test(text)) return;
-  for (const m of text.matchAll(CODE_NAME)) {
+  const field = (m: RegExpExecArray) => {
     const start = m.index + m[0].lastIndexOf(m[1]!);
     out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length, severity: "high", confidence: 0.8 });
-  }
-  for (const m of text.matchAll(CODE_NAME_GENERIC)) {
+  };
+  const generic = (m: RegExpExecArray) => {
     const f = m[1]!.toLowerCase();
     const l = m[2]!.toLowerCase();
-    if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) continue;
+    if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) return;
     const start = m.index + m[0].indexOf(m[1]!);
     out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length + 1 + m[2]!.length, severity: "medium", confidence: 0.6 });
+  };
+  if (idx && CODE_NAME_PREFILTER) {
+    stickyEach(CODE_NAME_STICKY, text, idx.anchors("code-name")!, field);
+    stickyEach(CODE_NAME_GENERIC_STICKY, text, idx.anchors("code-name-generic")!, generic);
+    return;
   }
+  for (const m of text.matchAll(CODE_NAME)) field(m);
+  for (const m of text.matchAll(CODE_NAME_GENERIC)) generic(m);
 }
 
 // ---------------------------------------------------------------- places
@@ -685,7 +710,7 @@ const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}\p{L}*\p{Ll}[\p{L}'’-
 const ADDRESS_CUE = /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
 const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
-const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode|post code|plz|cap|cep)\b(?:[ \t]+(?:is|was|number))?\W{0,5}(\d{5}(?:-\d{3,4})?|\d{3} ?\d{2}|\d{3,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
+const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b(?:[ \t]+(?:is|was|number))?\W{0,5}(\d{5}(?:-\d{3,4})?|\d{3} ?\d{2}|\d{3,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
 const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
 const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going|come|coming)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
 const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
@@ -701,7 +726,27 @@ const HERE_CUE = /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ 
 const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
-function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
+const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
+const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
+// every STREET_CODE match starts with a number of at most six digits, blanks, then a word character
+const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
+const STREET_STICKY = toSticky(STREET_CODE);
+const STREET_PREFILTER = regexHash(STREET_CODE) === "d46d5e22";
+
+/** STREET_CODE's matches, found by running it only at the start of each marked number. */
+function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
+  const starts: number[] = [];
+  for (const q of markerStarts(text, STREET_MARKER)) {
+    let s = q;
+    while (s > 0 && text.charCodeAt(s - 1) >= 48 && text.charCodeAt(s - 1) <= 57) s--;
+    if (q - s < 6) starts.push(s);
+  }
+  const out: RegExpExecArray[] = [];
+  stickyEach(STREET_STICKY, text, starts, (m) => out.push(m));
+  return out;
+}
+
+function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") => {
     // a house or building number right before a street name belongs to the address: "4844 Søndergade 52"
     if (rule === "street-address" && profile === "prose") {
@@ -748,7 +793,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
     }
   };
   if (hasDigit(text)) {
-    for (const m of text.matchAll(profile === "code" ? STREET_CODE : STREET)) {
+    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -781,10 +826,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[]): void {
         tail(m.index + m[0].length, 5);
       }
     }
-    for (const m of text.matchAll(ZIP_CONTEXT)) {
+    const zip = (m: RegExpExecArray) => {
       const s = m.index + m[0].lastIndexOf(m[1]!);
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
-    }
+    };
+    if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
+    else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
   }
   if (profile === "code") return;
   for (const m of text.matchAll(NAMED_STREET)) {
@@ -964,6 +1011,12 @@ export function maskValue(value: string): string {
   return flat[0] + "*".repeat(Math.min(flat.length - 2, 24)) + flat[flat.length - 1];
 }
 
+const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
+const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
+
+/** Characters a scanner sees before "auto" switches to the prefiltered path. */
+export const PREFILTER_AFTER = 128 * 1024;
+
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
@@ -971,9 +1024,13 @@ export class Scanner {
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
   private readonly anchors = new Map<string, RegExp>();
+  private readonly prefilter: boolean | "auto";
+  private seen = 0;
+  private readonly sticky = new Map<RegExp, RegExp>();
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
+    this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
     const extra: RegexRule[] = (options.extraRules ?? []).map((r) => ({
       id: r.id,
@@ -1012,8 +1069,11 @@ export class Scanner {
         profile = "prose";
       }
     }
+    const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
+    const idx = fast ? new TextIndex(text) : undefined;
     for (const rule of this.rules) {
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
+      if (idx && !rule.perLine && this.runPrefiltered(rule, text, profile, out, idx)) continue;
       if (rule.gate && !rule.gate(text)) continue;
       if (rule.perLine) {
         this.runPerLine(rule, text, profile, out);
@@ -1024,7 +1084,7 @@ export class Scanner {
         continue;
       }
       if (rule.atChar) {
-        this.runAroundChar(rule, text, profile, out);
+        this.runAroundChar(rule, text, profile, out, idx !== undefined);
         continue;
       }
       rule.re.lastIndex = 0;
@@ -1042,10 +1102,10 @@ export class Scanner {
     }
     if (this.kinds.has("phi")) {
       const ctx: Candidate[] = [];
-      if (!this.disabled.has("date")) detectDates(text, profile, ctx);
-      detectNames(text, profile, ctx);
+      if (!this.disabled.has("date")) detectDates(text, profile, ctx, idx);
+      detectNames(text, profile, ctx, idx);
       if (profile === "prose") detectSignature(text, ctx);
-      detectPlaces(text, profile, ctx);
+      detectPlaces(text, profile, ctx, idx);
       for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
     }
     return resolveOverlaps(out);
@@ -1056,13 +1116,10 @@ export class Scanner {
    * look for the value in the following window. Context words are rare, so this is far
    * cheaper than running a generic value pattern over the whole text.
    */
-  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
-    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[], positions?: number[]): void {
     const window = rule.window ?? 30;
-    anchor.lastIndex = 0;
-    let a: RegExpExecArray | null;
     let lastStart = -1;
-    while ((a = anchor.exec(text)) !== null) {
+    const visit = (a: RegExpExecArray) => {
       const from = a.index + a[0].length;
       // start at the anchor so that look-behinds can see it ("pager 4567")
       const sliceStart = a.index;
@@ -1081,15 +1138,77 @@ export class Scanner {
         if (start <= lastStart || start < from) continue;
         if (this.accept(rule, value, m, text, start, profile, out)) lastStart = start;
       }
+    };
+    if (positions) {
+      stickyEach(this.stickyOf(rule.context!, "i"), text, positions, visit);
+      return;
+    }
+    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+    anchor.lastIndex = 0;
+    let a: RegExpExecArray | null;
+    while ((a = anchor.exec(text)) !== null) {
+      visit(a);
       if (a[0].length === 0) anchor.lastIndex++;
     }
   }
 
+  private readonly coverage = new Map<RegexRule, boolean>();
+
+  /** The rule's regex is the one its start function was derived from. */
+  private derived(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = DERIVED_FROM[rule.id] === regexHash(rule.re)));
+    return ok;
+  }
+
+  /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
+  private covered(rule: RegexRule): boolean {
+    let ok = this.coverage.get(rule);
+    if (ok === undefined) this.coverage.set(rule, (ok = anchorsCover(rule.id, rule.context!.source)));
+    return ok;
+  }
+
+  private stickyOf(re: RegExp, extraFlags = ""): RegExp {
+    let s = this.sticky.get(re);
+    if (!s) this.sticky.set(re, (s = toSticky(re, extraFlags)));
+    return s;
+  }
+
+  /**
+   * The prefiltered path for a rule: its regex runs only at candidate positions (or its
+   * context regex only at keyword positions). False when the rule has no prefilter.
+   */
+  private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
+    if (rule.context) {
+      if (rule.id === "generic-secret" ? !this.derived(rule) : !this.covered(rule)) return false;
+      const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
+      if (!positions) return false;
+      if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;
+      this.runAnchored(rule, text, profile, out, positions);
+      return true;
+    }
+    const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
+    if (!fast || !this.derived(rule)) return false;
+    if (!fast.impliesGate && rule.gate && !rule.gate(text)) return true;
+    const starts = fast.starts(text, idx);
+    if (starts.length === 0) return true;
+    stickyEach(this.stickyOf(rule.re), text, starts, (m) => {
+      if (m[0].length === 0) return;
+      const value = rule.group !== undefined ? m[rule.group] : m[0];
+      if (value === undefined) return;
+      const start = rule.group !== undefined ? m.index + m[0].indexOf(value) : m.index;
+      this.accept(rule, value, m, text, start, profile, out);
+    });
+    return true;
+  }
+
   /** Run `rule.re` only on a window around each occurrence of `rule.atChar`. */
-  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[], quick = false): void {
     let lastEnd = -1;
     for (let at = text.indexOf(rule.atChar!); at !== -1; at = text.indexOf(rule.atChar!, at + 1)) {
       if (at < lastEnd) continue;
+      // an e-mail address has a local-part character before its '@' and a domain character after it
+      if (quick && rule.id === "email" && (!EMAIL_LOCAL.test(text[at - 1] ?? "") || !EMAIL_DOMAIN.test(text[at + 1] ?? ""))) continue;
       const from = Math.max(0, at - 70);
       const slice = text.slice(from, at + 260);
       rule.re.lastIndex = 0;

@@ -3,38 +3,30 @@ import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { git, isShallow, repoRoot } from "../git/exec.js";
 import { LOG_PATCH_FORMAT } from "../git/diff.js";
-import { lintMessage, parseCommitMessage } from "../commit/message.js";
+import { existsSync, readFileSync } from "node:fs";
 import { scanDiffArgs } from "../scan/index.js";
-import { CONTROLS, findControl } from "./controls.js";
 import { compileRules, effectivePack, type Pack } from "./engine.js";
+import { commitModel, evaluatePolicy, SIGNATURE_STATUS, type ControlStatus, type FindingModel, type PolicyInput, type RangeModel, type RuleResult, type SignatureCode, type Violation } from "./evaluate.js";
 import type { Ledger } from "../audit/types.js";
 
-export interface Violation {
-  rule: string;
-  severity: "low" | "medium" | "high";
-  commit?: string;
-  message: string;
-  controls: string[];
-}
-
-export interface ControlStatus {
-  id: string;
-  title: string;
-  status: "met" | "failed" | "not evidenced";
-  rules: string[];
-  failedCommits: string[];
-}
+export type { ControlStatus, Violation } from "./evaluate.js";
 
 export interface ComplianceReport {
   pack: string;
   classification: string;
-  range: { from: string | null; to: string; commits: number; shallow: boolean };
+  range: RangeModel & { missingBase?: string; shallowBoundary?: string[] };
+  checks: PolicyInput["checks"];
   violations: Violation[];
   controls: ControlStatus[];
+  rules: RuleResult[];
   rulesEvaluated: number;
 }
 
-const SIG: Record<string, string> = { G: "good", B: "bad", U: "good-untrusted", X: "expired", Y: "expired-key", R: "revoked", E: "unverifiable", N: "none" };
+/** Commits git reports as shallow boundaries (their parents were not fetched). */
+async function shallowBoundaries(root: string): Promise<Set<string>> {
+  const file = (await git(["rev-parse", "--path-format=absolute", "--git-path", "shallow"], { cwd: root })).trim();
+  return existsSync(file) ? new Set(readFileSync(file, "utf8").split("\n").filter(Boolean)) : new Set();
+}
 
 /** Evaluate the pack's rules over every commit in the range; build the control report. */
 export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger }): Promise<ComplianceReport> {
@@ -44,27 +36,47 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   const rules = await compileRules(pack.rules);
   const range = o.range ?? "HEAD";
   const [fromRev, toRev] = range.includes("..") ? (range.split(/\.\.\.?/) as [string, string]) : [null, range];
-  for (const rev of [fromRev, toRev]) {
-    if (rev && (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: root }).catch(() => "")) === "") throw new UserError(`unknown revision in range: ${rev}`);
+  const exists = async (rev: string) => (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: root }).catch(() => "")) !== "";
+  const shallow = isShallow(root);
+  if (!(await exists(toRev))) throw new UserError(`unknown revision in range: ${toRev}`);
+  let logRange = fromRev ? range : `${toRev}^!`;
+  let missingBase: string | undefined;
+  if (fromRev && !(await exists(fromRev))) {
+    // In a shallow clone the base is usually just not fetched: check what is present and say so.
+    if (!shallow) throw new UserError(`unknown revision in range: ${fromRev}`);
+    missingBase = fromRev;
+    logRange = toRev;
   }
-  const logRange = fromRev ? range : `${toRev}^!`;
   const cfgArgs = o.config.allowedSignersFile ? ["-c", `gpg.ssh.allowedSignersFile=${o.config.allowedSignersFile}`] : [];
   const raw = await git([...cfgArgs, "log", "--no-merges", "--numstat", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%G?%x00%GS%x00%GK%x00%B%x02", logRange], { cwd: root });
-  interface C { sha: string; author: { name: string; email: string; date: string }; committer: { name: string; email: string }; signature: { status: string; signer: string; key: string }; message: string; files: { path: string; additions: number; deletions: number }[] }
-  const commits: C[] = [];
+  const parsedCommits: { sha: string; an: string; ae: string; ad: string; cn: string; ce: string; g: string; gs: string; gk: string; body: string; files: { path: string; additions: number; deletions: number }[] }[] = [];
   for (const rec of raw.split("\x01").slice(1)) {
     const [head, tail = ""] = rec.split("\x02");
     const [sha, an, ae, ad, cn, ce, g, gs, gk, body] = head!.split("\x00");
     const files = tail.split("\n").map((l) => /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(l)).filter(Boolean).map((m) => ({ path: m![3]!, additions: m![1] === "-" ? 0 : Number(m![1]), deletions: m![2] === "-" ? 0 : Number(m![2]) }));
-    commits.push({ sha: sha!, author: { name: an!, email: ae!.toLowerCase(), date: ad! }, committer: { name: cn!, email: ce!.toLowerCase() }, signature: { status: SIG[g!] ?? "none", signer: gs ?? "", key: gk ?? "" }, message: (body ?? "").trim(), files });
+    parsedCommits.push({ sha: sha!, an: an!, ae: ae!, ad: ad!, cn: cn!, ce: ce!, g: g!, gs: gs ?? "", gk: gk ?? "", body: (body ?? "").trim(), files });
   }
+  const boundaries = shallow ? await shallowBoundaries(root) : new Set<string>();
+  // A boundary commit inside A..B means the walk stopped early: the range is incomplete.
+  const cut = fromRev ? parsedCommits.filter((c) => boundaries.has(c.sha)).map((c) => c.sha) : [];
   const scan = await scanDiffArgs(["log", "-p", "-U0", "--no-color", "--no-renames", "--no-merges", LOG_PATCH_FORMAT, logRange], { cwd: root, scan: o.config.scan });
-  const findingsBy = new Map<string, { ruleId: string; category: string; severity: string; kind: string; hipaaIdentifier: number }[]>();
+  const findingsBy = new Map<string, FindingModel[]>();
   for (const f of scan.findings) {
     const l = findingsBy.get(f.commit ?? "") ?? [];
     l.push({ ruleId: f.ruleId, category: f.category, severity: f.severity, kind: f.category === "secret" ? "secret" : "phi", hipaaIdentifier: f.hipaaIdentifier ?? 0 });
     findingsBy.set(f.commit ?? "", l);
   }
+  const commits = parsedCommits.map((c) =>
+    commitModel({
+      sha: c.sha,
+      message: c.body,
+      author: { name: c.an, email: c.ae, date: c.ad },
+      committer: { name: c.cn, email: c.ce },
+      signature: { code: (c.g in SIGNATURE_STATUS ? c.g : "N") as SignatureCode, signer: c.gs, key: c.gk },
+      files: c.files,
+      findings: findingsBy.get(c.sha) ?? [],
+    }),
+  );
   const head = commits[0]?.sha ?? (await git(["rev-parse", toRev], { cwd: root })).trim();
   const passed = new Set<string>();
   if (o.ledger) {
@@ -75,59 +87,30 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     }
     for (const [n, s] of latest) if (s === "passed") passed.add(n);
   }
-  const shallow = isShallow(root);
-  const base = {
+  const complete = !missingBase && cut.length === 0;
+  const input: PolicyInput = {
     classification: o.config.classification,
-    range: { from: fromRev, to: toRev, commits: commits.length, shallow },
+    range: { from: fromRev, to: toRev, commits: commits.length, shallow, complete },
     checks: { required: pack.requiredChecks, passed: [...passed], missing: pack.requiredChecks.filter((c) => !passed.has(c)) },
     ledger: { configured: Boolean(o.ledger) },
+    commits,
   };
-  const violations: Violation[] = [];
-  const outcome = new Map<string, { evaluated: boolean; failed: Set<string> }>();
-  const record = (rule: (typeof rules)[number], ok: boolean, commit?: string, error?: string) => {
-    const o2 = outcome.get(rule.id) ?? { evaluated: false, failed: new Set<string>() };
-    o2.evaluated = true;
-    if (!ok) {
-      o2.failed.add(commit ?? "(range)");
-      violations.push({ rule: rule.id, severity: rule.severity, ...(commit ? { commit } : {}), message: error ? `rule error: ${error}` : rule.message ?? rule.description ?? rule.id, controls: rule.controls });
-    }
-    outcome.set(rule.id, o2);
+  const ev = evaluatePolicy(rules, input);
+  if (!complete) {
+    // Evidence that could not be examined is not evidence: an incomplete range fails the gate.
+    const what = missingBase ? `the range's base ${missingBase} is not in this shallow clone` : `history is cut at ${cut.map((s) => s.slice(0, 10)).join(", ")} inside the range`;
+    ev.violations.unshift({ rule: "complete-history", severity: "high", message: `${what}: checked only the ${commits.length} commit(s) present; fetch the full history (git fetch --unshallow, or fetch-depth: 0 in CI) to check the whole range`, controls: [] });
+  }
+  return {
+    pack: pack.name,
+    classification: o.config.classification,
+    range: { ...input.range, ...(missingBase ? { missingBase } : {}), ...(shallow ? { shallowBoundary: [...boundaries] } : {}) },
+    checks: input.checks,
+    violations: ev.violations,
+    controls: ev.controls,
+    rules: ev.rules,
+    rulesEvaluated: rules.length,
   };
-  for (const c of commits) {
-    const parsed = parseCommitMessage(c.message);
-    const problems = lintMessage(c.message);
-    const citations = (parsed.trailers["Compliance"] ?? []).flatMap((v) => v.split(/[,\s]+/)).filter(Boolean);
-    const approvers = [...(parsed.trailers["Approved-by"] ?? []), ...(parsed.trailers["Reviewed-by"] ?? [])].map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase());
-    const commit = {
-      sha: c.sha,
-      message: c.message,
-      header: { type: parsed.type ?? "", scope: parsed.scope ?? "", subject: parsed.subject ?? "", breaking: parsed.breaking },
-      trailers: parsed.trailers,
-      author: c.author,
-      committer: c.committer,
-      signature: c.signature,
-      files: c.files,
-      findings: findingsBy.get(c.sha) ?? [],
-      approvers: [...new Set(approvers)],
-      lint: { errors: problems.filter((p) => p.level === 2).length, warnings: problems.filter((p) => p.level === 1).length },
-      unknownCitations: citations.filter((x) => !findControl(x)),
-    };
-    for (const r of rules.filter((x) => x.scope === "commit")) {
-      const res = r.run({ ...base, commit });
-      record(r, res.ok, c.sha, res.error);
-    }
-  }
-  for (const r of rules.filter((x) => x.scope === "range")) {
-    const res = r.run({ ...base, commit: {} });
-    record(r, res.ok, undefined, res.error);
-  }
-  const controls: ControlStatus[] = CONTROLS.map((ctl) => {
-    const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));
-    const evaluated = rs.filter((r) => outcome.get(r.id)?.evaluated);
-    const failed = rs.filter((r) => (outcome.get(r.id)?.failed.size ?? 0) > 0);
-    return { id: ctl.id, title: ctl.title, status: evaluated.length === 0 ? "not evidenced" : failed.length ? "failed" : "met", rules: rs.map((r) => r.id), failedCommits: [...new Set(failed.flatMap((r) => [...outcome.get(r.id)!.failed]))] };
-  });
-  return { pack: pack.name, classification: o.config.classification, range: base.range, violations, controls, rulesEvaluated: rules.length };
 }
 
 export const CheckRecord = z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), status: z.enum(["passed", "failed"]) });

@@ -41,6 +41,8 @@ export function effectivePack(config: Config, packName?: string): Pack {
 
 export interface CompiledRule extends Rule {
   run: (bindings: Record<string, unknown>) => { ok: boolean; error?: string };
+  /** The violation message, with `{{ cel }}` placeholders evaluated against the failing input. */
+  explain: (bindings: Record<string, unknown>) => string;
 }
 
 /** Compile every rule once; invalid CEL is a UserError naming the rule and the position. */
@@ -55,9 +57,32 @@ export async function compileRules(rules: Rule[]): Promise<CompiledRule[]> {
       const m = /<input>:(\d+):(\d+): (.*)/.exec((err as Error).message);
       throw new UserError(`policy rule "${r.id}": invalid CEL${m ? ` at ${m[1]}:${m[2]}: ${m[3]}` : `: ${(err as Error).message.split("\n")[0]}`}`);
     }
+    const show = (v: unknown): string => {
+      if (v === null || v === undefined) return "";
+      if (cel.isCelList(v)) return [...(v as Iterable<unknown>)].map(show).join(", ");
+      if (cel.isCelMap(v)) return [...(v as Iterable<[unknown, unknown]>)].map(([k, x]) => `${show(k)}=${show(x)}`).join(", ");
+      return String(v);
+    };
     const program = cel.plan(env, parsed);
+    // Message placeholders are compiled once too; a broken one is reported like a broken rule.
+    const parts = (r.message === undefined ? [r.description ?? r.id] : r.message.split(/\{\{(.*?)\}\}/s)).map((text, i) => {
+      if (i % 2 === 0) return text;
+      try {
+        return cel.plan(env, cel.parse(text.trim())) as (b: Record<string, unknown>) => unknown;
+      } catch (err) {
+        throw new UserError(`policy rule "${r.id}": invalid CEL in message placeholder {{${text}}}: ${(err as Error).message.split("\n")[0]}`);
+      }
+    });
     return {
       ...r,
+      explain: (bindings) =>
+        parts
+          .map((p) => {
+            if (typeof p === "string") return p;
+            const v = p(bindings);
+            return cel.isCelError(v) ? "?" : show(v);
+          })
+          .join(""),
       run: (bindings) => {
         const v = (program as (b: Record<string, unknown>) => unknown)(bindings);
         if (cel.isCelError(v)) return { ok: false, error: String((v as { message?: string }).message ?? v) };

@@ -21,7 +21,7 @@ export interface CommitFeatures {
   author: string;
   time: number; // unix seconds
   subject: string;
-  files: { path: string; added: number; deleted: number }[];
+  files: { path: string; added: number; deleted: number; binary?: boolean }[];
   values: Record<FeatureName, number>;
 }
 
@@ -39,6 +39,36 @@ const CODE_PATH = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|rb|cs|php|swift|scala|c|cc
 
 const DAY = 86400;
 
+/**
+ * Files whose line counts say nothing about defect risk: documentation, changelogs, lockfiles,
+ * generated or minified output, snapshots and media. They inflate size metrics (a release commit
+ * rewrites CHANGELOG.md, a dependency bump rewrites the lockfile) and, blamed by SZZ, label
+ * releases and dependency bumps as bug-introducing. Size, diffusion and history features and SZZ
+ * blame use only the remaining (source) files.
+ */
+const NON_SOURCE = new RegExp(
+  [
+    /\.(?:md|mdx|markdown|rst|adoc|txt)$/.source,
+    /(?:^|\/)(?:changelog|changes|history|news|authors|contributors|notice|copying|licen[sc]e(?:-[\w]+)?)(?:\.(?:md|txt|rst|adoc))?$/.source,
+    /(?:^|\/)(?:docs?|documentation)\//.source,
+    /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|deno\.lock|[\w.-]+\.lock|go\.sum|packages\.lock\.json)$/.source,
+    /\.min\.(?:js|css)$|\.(?:map|snap)$|(?:^|\/)(?:__snapshots__|dist|vendor|third_party|node_modules)\//.source,
+    /(?:^|\/)\.yarn\/(?:releases|plugins|sdks|cache)\/|(?:^|\/)\.pnp\.(?:c?js|loader\.mjs)$/.source,
+    /\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|pdf|woff2?|ttf|otf|eot|mp[34]|webm|wasm|zip|gz|tgz|jar)$/.source,
+  ].join("|"),
+  "i",
+);
+const nonSourceCache = new Map<string, boolean>();
+export function isNonSource(path: string): boolean {
+  let v = nonSourceCache.get(path);
+  if (v === undefined) {
+    v = NON_SOURCE.test(path);
+    if (nonSourceCache.size > 200_000) nonSourceCache.clear();
+    nonSourceCache.set(path, v);
+  }
+  return v;
+}
+
 interface FileState {
   lines: number;
   last: number;
@@ -46,24 +76,46 @@ interface FileState {
   changes: number[]; // commit ordinals
 }
 
-/** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; append?: { sha: string; author: string; time: number; subject: string; files: CommitFeatures["files"] } }): AsyncGenerator<CommitFeatures> {
-  const files = new Map<string, FileState>();
-  const authorChanges = new Map<string, number[]>(); // commit times
-  const authorSubsystem = new Map<string, Map<string, number>>();
-  const crit = (options.criticalPaths ?? []).map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
-  let ordinal = 0;
-  let cur: { sha: string; author: string; time: number; subject: string; trailers: string; files: CommitFeatures["files"] } | undefined;
-  const finish = function* () {
-    if (!cur) return;
-    yield computeAndAdvance(cur);
-    cur = undefined;
-  };
-  const computeAndAdvance = (c: NonNullable<typeof cur>): CommitFeatures => {
-    const paths = c.files.map((f) => f.path);
-    const subsystems = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.indexOf("/")) : ".")));
+/** A commit as read from the log, before its features are computed. */
+export interface RawCommit {
+  sha: string;
+  author: string;
+  time: number;
+  subject: string;
+  trailers: string;
+  files: CommitFeatures["files"];
+}
+
+/**
+ * Per-file and per-author state accumulated over history. `compute` gives a commit's features
+ * against the state so far; `advanceFiles`/`advanceAuthor` fold a commit into it. The full pass
+ * folds every commit into both; targeted scoring (`target.ts`) folds only the commits that touched
+ * the change's files into the file state and only the author's commits into the author state,
+ * which yields the same features for one change without reading the whole history.
+ */
+export class FeatureState {
+  private readonly files = new Map<string, FileState>();
+  private readonly authorChanges = new Map<string, number[]>(); // commit times
+  private readonly authorSubsystem = new Map<string, Map<string, number>>();
+  private readonly crit: { tier: number; match: (p: string) => boolean }[];
+  private ordinal = 0;
+
+  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false) {
+    this.crit = criticalPaths.map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
+  }
+
+  /** The files that count for size, diffusion and history (binary files count as non-source too). */
+  sourceFiles(c: Pick<RawCommit, "files">): CommitFeatures["files"] {
+    return this.allFiles ? c.files : c.files.filter((f) => !f.binary && !isNonSource(f.path));
+  }
+
+  compute(c: RawCommit): CommitFeatures {
+    const { files, authorChanges, authorSubsystem, crit } = this;
+    const src = this.sourceFiles(c);
+    const paths = src.map((f) => f.path);
+    const subsystems = subsystemsOf(paths);
     const dirs = new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".")));
-    const churn = c.files.map((f) => f.added + f.deleted);
+    const churn = src.map((f) => f.added + f.deleted);
     const total = churn.reduce((a, b) => a + b, 0);
     let entropy = 0;
     for (const x of churn) if (x > 0 && total > 0) entropy -= (x / total) * Math.log2(x / total);
@@ -72,7 +124,7 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     const uniq = new Set<number>();
     let ageSum = 0;
     let ageN = 0;
-    for (const f of c.files) {
+    for (const f of src) {
       const st = files.get(f.path);
       if (!st) continue;
       lt += st.lines;
@@ -87,17 +139,19 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
     const subs = authorSubsystem.get(c.author) ?? new Map<string, number>();
     let sexp = 0;
     for (const s of subsystems) sexp += subs.get(s) ?? 0;
+    // Sensitivity looks at every file: a workflow, CODEOWNERS or SECURITY.md change matters whatever its size.
+    const every = c.files.map((f) => f.path);
     let tier = 0;
-    for (const p of paths) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
-    const codeChanged = paths.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
-    const testsChanged = paths.some((p) => TEST_PATH.test(p));
+    for (const p of every) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
+    const codeChanged = every.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
+    const testsChanged = every.some((p) => TEST_PATH.test(p));
     const values: Record<FeatureName, number> = {
       NS: subsystems.size,
       ND: dirs.size,
-      NF: c.files.length,
+      NF: src.length,
       Entropy: entropy,
-      LA: c.files.reduce((a, f) => a + f.added, 0),
-      LD: c.files.reduce((a, f) => a + f.deleted, 0),
+      LA: src.reduce((a, f) => a + f.added, 0),
+      LD: src.reduce((a, f) => a + f.deleted, 0),
       LT: lt,
       FIX: FIX_PATTERN.test(c.subject) || /\bfixes:/i.test(c.trailers) ? 1 : 0,
       NDEV: devs.size,
@@ -107,45 +161,84 @@ export async function* extractFeatures(options: { cwd: string; rev?: string; cri
       REXP: rexp,
       SEXP: sexp,
       CRIT: tier,
-      AUTH: paths.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
-      CRYPTO: paths.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
-      MIGRATION: paths.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
-      INFRA: paths.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
-      POLICY: paths.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
+      AUTH: every.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
+      CRYPTO: every.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
+      MIGRATION: every.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
+      INFRA: every.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
+      POLICY: every.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
-    // advance state
+    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };
+  }
+
+  /** Fold a commit into the per-file state (every file it touched, source or not). */
+  advanceFiles(c: Pick<RawCommit, "author" | "time" | "files">): void {
     for (const f of c.files) {
-      const st = files.get(f.path) ?? { lines: 0, last: c.time, devs: new Set<string>(), changes: [] };
+      const st = this.files.get(f.path) ?? { lines: 0, last: c.time, devs: new Set<string>(), changes: [] };
       st.lines = Math.max(0, st.lines + f.added - f.deleted);
       st.last = c.time;
       st.devs.add(c.author);
-      st.changes.push(ordinal);
-      files.set(f.path, st);
+      st.changes.push(this.ordinal);
+      this.files.set(f.path, st);
     }
+    this.ordinal++;
+  }
+
+  /** Fold a commit into its author's experience. */
+  advanceAuthor(c: Pick<RawCommit, "author" | "time" | "files">): void {
+    const prior = this.authorChanges.get(c.author) ?? [];
     prior.push(c.time);
-    authorChanges.set(c.author, prior);
-    for (const s of subsystems) subs.set(s, (subs.get(s) ?? 0) + 1);
-    authorSubsystem.set(c.author, subs);
-    ordinal++;
-    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };
-  };
-  const args = ["log", "--reverse", "--no-merges", "--numstat", "--no-renames", "--format=%x01%H%x09%ae%x09%at%x09%s%x09%(trailers:only,unfold,separator=%x1f)", options.rev ?? "HEAD"];
-  for await (const line of gitLines(args, { cwd: options.cwd })) {
-    if (line.startsWith("\u0001")) {
-      yield* finish();
-      const [sha, author, time, subject, trailers] = line.slice(1).split("\t");
-      cur = { sha: sha!, author: (author ?? "").toLowerCase(), time: Number(time), subject: subject ?? "", trailers: trailers ?? "", files: [] };
-      continue;
+    this.authorChanges.set(c.author, prior);
+    const subs = this.authorSubsystem.get(c.author) ?? new Map<string, number>();
+    for (const s of subsystemsOf(this.sourceFiles(c).map((f) => f.path))) subs.set(s, (subs.get(s) ?? 0) + 1);
+    this.authorSubsystem.set(c.author, subs);
+  }
+}
+
+function subsystemsOf(paths: string[]): Set<string> {
+  return new Set(paths.map((p) => (p.includes("/") ? p.slice(0, p.indexOf("/")) : ".")));
+}
+
+/** The `git log` format every history reader here parses with `parseLogLine`. */
+export const LOG_FORMAT = "--format=%x01%H%x09%ae%x09%at%x09%s%x09%(trailers:only,unfold,separator=%x1f)";
+
+/** Parse one line of `git log --numstat` in LOG_FORMAT: a commit header starts a new commit. */
+export function parseLogLine(line: string, cur: RawCommit | undefined): { commit?: RawCommit } | undefined {
+  if (line.startsWith("\u0001")) {
+    const [sha, author, time, subject, trailers] = line.slice(1).split("\t");
+    return { commit: { sha: sha!, author: (author ?? "").toLowerCase(), time: Number(time), subject: subject ?? "", trailers: trailers ?? "", files: [] } };
+  }
+  if (!cur || !line) return undefined;
+  const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
+  if (m) cur.files.push(m[1] === "-" ? { path: m[3]!, added: 0, deleted: 0, binary: true } : { path: m[3]!, added: Number(m[1]), deleted: Number(m[2]) });
+  else cur.files.push({ path: line, added: 0, deleted: 0 }); // --name-only
+  return undefined;
+}
+
+/**
+ * Stream `git log --numstat` in LOG_FORMAT as commits. `--name-only` skips the line diffs (most of
+ * the cost) where only the paths matter; binary files are then not marked.
+ */
+export async function* readLog(args: string[], cwd: string, stat: "--numstat" | "--name-only" = "--numstat"): AsyncGenerator<RawCommit> {
+  let cur: RawCommit | undefined;
+  for await (const line of gitLines(["log", stat, "--no-renames", LOG_FORMAT, ...args], { cwd })) {
+    const r = parseLogLine(line, cur);
+    if (r?.commit) {
+      if (cur) yield cur;
+      cur = r.commit;
     }
-    if (!cur || !line) continue;
-    const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
-    if (m) cur.files.push({ path: m[3]!, added: m[1] === "-" ? 0 : Number(m[1]), deleted: m[2] === "-" ? 0 : Number(m[2]) });
   }
-  yield* finish();
+  if (cur) yield cur;
+}
+
+/** Stream features for every non-merge commit reachable from `rev`, oldest first. */
+export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
+  const state = new FeatureState(options.criticalPaths, options.allFiles);
+  for await (const c of readLog(["--reverse", "--no-merges", options.rev ?? "HEAD"], options.cwd)) {
+    yield state.compute(c);
+    state.advanceFiles(c);
+    state.advanceAuthor(c);
+  }
   // A change not yet committed (staged, or a range squashed), scored on top of the history.
-  if (options.append) {
-    cur = { ...options.append, trailers: "" };
-    yield* finish();
-  }
+  if (options.append) yield state.compute({ ...options.append, trailers: "" });
 }

@@ -6,6 +6,7 @@ import { git, repoRoot } from "../git/exec.js";
 import { streamDiff } from "../git/diff.js";
 import type { Config } from "../config/schema.js";
 import { extractFeatures, type CommitFeatures, type FeatureName } from "./features.js";
+import { changeFeatures, commitAsChange } from "./target.js";
 import { auc, fitLogistic, mcc, MODEL_FEATURES, popt, predict, recallAt20, vectorize, type RiskModel } from "./model.js";
 import { historyDepth, szz } from "./szz.js";
 
@@ -67,18 +68,18 @@ export function loadModel(cwd: string, config?: Config): { model: RiskModel; nam
   }
 }
 
-/** Features of the target change, computed against the repository's own history. */
+/** Features of the target change, computed against the repository's own history (see target.ts). */
 async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures> {
+  const criticalPaths = t.config?.criticalPaths;
   if (!t.staged && !t.range) {
     const sha = (await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
       throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
     })).trim();
-    let last: CommitFeatures | undefined;
-    for await (const f of extractFeatures({ cwd, rev: sha, criticalPaths: t.config?.criticalPaths })) last = f;
-    if (!last || last.sha !== sha) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
-    return last;
+    const { change, base, merge } = await commitAsChange(cwd, sha);
+    if (merge) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
+    return changeFeatures({ cwd, base, change, criticalPaths });
   }
-  // A staged change or a range is scored as one synthetic commit on top of HEAD's history.
+  // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
   const files = new Map<string, { path: string; added: number; deleted: number }>();
   const args = t.staged ? ["diff", "--cached", "-U0", "--no-renames"] : ["diff", "-U0", "--no-renames", t.range!];
   for await (const e of streamDiff(args, { cwd })) {
@@ -90,11 +91,11 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
   }
   const author = (await git(["config", "user.email"], { cwd }).catch(() => "")).trim().toLowerCase();
   const message = t.staged ? "" : (await git(["log", "--format=%s", "-n", "1", t.range!.split(/\.\.\.?/)[1] || "HEAD"], { cwd }).catch(() => "")).trim();
-  let result: CommitFeatures | undefined;
-  const synthetic = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, files: [...files.values()] };
-  for await (const f of extractFeatures({ cwd, rev: t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!, criticalPaths: t.config?.criticalPaths, append: synthetic })) result = f;
-  if (!result) throw new UserError("nothing to score");
-  return result;
+  const baseRev = t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!;
+  const base = (await git(["rev-parse", "--verify", "--quiet", `${baseRev}^{commit}`], { cwd }).catch(() => "")).trim() || undefined;
+  if (!base && !t.staged) throw new UserError(`unknown revision: ${baseRev}`);
+  const change = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, trailers: "", files: [...files.values()] };
+  return changeFeatures({ cwd, base, change, criticalPaths });
 }
 
 /** Score one change: probability from the model, level, strategy and approvals. */
@@ -142,7 +143,27 @@ function round(x: number): number {
 export interface Dataset {
   commits: CommitFeatures[];
   labels: number[];
+  /** commit time of the earliest fix that blamed each commit (Infinity when none) */
+  fixedAt: number[];
   fixes: number;
+  /**
+   * When only the most recent fixes were blamed, the time of the oldest of them: older commits may
+   * have had bugs fixed before it, by fixes SZZ never looked at, so their "clean" labels cannot be
+   * trusted and they are left out. -Infinity when every fix was blamed.
+   */
+  labelledFrom: number;
+}
+
+/**
+ * Commits that change source at all. Docs-, changelog- or lockfile-only commits cannot introduce a
+ * code defect under SZZ's definition, so they are neither training nor test examples (they would
+ * only pad both classes with trivially predictable negatives).
+ */
+export const touchesSource = (c: CommitFeatures): boolean => c.values.NF > 0;
+
+/** Indices of the commits usable as examples: they change source and fall inside the labelled window. */
+export function usable(ds: Pick<Dataset, "commits" | "labelledFrom">): number[] {
+  return ds.commits.flatMap((c, i) => (touchesSource(c) && c.time >= ds.labelledFrom ? [i] : []));
 }
 
 /** Features for all history, labelled with SZZ. */
@@ -150,43 +171,116 @@ export async function buildDataset(cwd: string, opts: { maxFixes?: number; criti
   const commits: CommitFeatures[] = [];
   for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths })) commits.push(f);
   if (commits.length < 2) throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
-  const fixes = commits.filter((c) => c.values.FIX === 1).map((c) => c.sha).slice(-(opts.maxFixes ?? 400));
+  const allFixes = commits.filter((c) => c.values.FIX === 1 && touchesSource(c)).map((c) => c.sha);
+  const fixes = allFixes.slice(-(opts.maxFixes ?? 400));
   const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)));
-  return { commits, labels: commits.map((c) => (bugs.has(c.sha) ? 1 : 0)), fixes: fixes.length };
+  const when = new Map(commits.map((c) => [c.sha, c.time]));
+  const fixedAt = commits.map((c) => Math.min(Infinity, ...(bugs.get(c.sha) ?? []).map((f) => when.get(f) ?? Infinity)));
+  // When every fix in the history was blamed, every commit's label is as complete as it can be.
+  const truncated = fixes.length < allFixes.length;
+  const labelledFrom = truncated ? when.get(fixes[0]!)! : -Infinity;
+  return { commits, labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)), fixedAt, fixes: fixes.length, labelledFrom };
 }
 
-/** Recency weights (half-life in days) times class balance. */
-function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = 180): number[] {
+const HALF_LIFE_DAYS = 180;
+/** L2 strengths tried, the default first so that ties keep it (see selectLambda). */
+const LAMBDAS = [1, 10, 0.1, 100, 0.01, 1000];
+
+/**
+ * Recency weights (half-life in days) times class balance. The balance is taken on the
+ * recency-weighted totals, so both classes carry equal weight whatever their ages.
+ */
+function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = HALF_LIFE_DAYS): number[] {
   const newest = commits.reduce((m, c) => Math.max(m, c.time), 0);
-  const pos = labels.reduce((a, b) => a + b, 0);
-  const neg = labels.length - pos;
-  const balance = pos ? neg / pos : 1;
-  return commits.map((c, i) => 0.5 ** ((newest - c.time) / 86400 / halfLifeDays) * (labels[i] ? balance : 1));
+  const recency = commits.map((c) => 0.5 ** ((newest - c.time) / 86400 / halfLifeDays));
+  let pos = 0;
+  let neg = 0;
+  recency.forEach((r, i) => (labels[i] ? (pos += r) : (neg += r)));
+  const balance = pos && neg ? neg / pos : 1;
+  return recency.map((r, i) => r * (labels[i] ? balance : 1));
 }
 
+function fit(commits: CommitFeatures[], labels: number[], features: FeatureName[], lambda: number): RiskModel {
+  return fitLogistic(commits.map((c) => vectorize(c.values, features)), labels, weights(commits, labels), features, lambda);
+}
+
+/**
+ * L2 strength chosen by time-ordered validation inside the training window only: fit on the
+ * oldest 75% and validate on the rest, then on the oldest 50% validated on the next 25%; the
+ * strength with the best mean AUC wins (ties keep the one nearest the default 1). Never looks at test data.
+ */
+export function selectLambda(commits: CommitFeatures[], labels: number[], features: FeatureName[]): number {
+  const folds = [
+    [0.75, 1],
+    [0.5, 0.75],
+  ].map(([a, b]) => [Math.floor(commits.length * a!), Math.floor(commits.length * b!)] as const)
+    .filter(([cut, end]) => {
+      const tr = labels.slice(0, cut).reduce((x, y) => x + y, 0);
+      const va = labels.slice(cut, end).reduce((x, y) => x + y, 0);
+      return tr > 0 && tr < cut && va > 0 && va < end - cut;
+    });
+  if (!folds.length) return 1;
+  let best = 1;
+  let bestScore = -Infinity;
+  for (const lambda of LAMBDAS) {
+    let score = 0;
+    for (const [cut, end] of folds) {
+      const m = fit(commits.slice(0, cut), labels.slice(0, cut), features, lambda);
+      score += auc(commits.slice(cut, end).map((c) => predict(m, c.values).p), labels.slice(cut, end));
+    }
+    if (score > bestScore + 1e-9) {
+      bestScore = score;
+      best = lambda;
+    }
+  }
+  return best;
+}
+
+/** Fit on the commits that touch source, with the L2 strength chosen by time-ordered validation. */
 export function train(commits: CommitFeatures[], labels: number[], features = MODEL_FEATURES): RiskModel {
-  const X = commits.map((c) => vectorize(c.values, features));
-  const model = fitLogistic(X, labels, weights(commits, labels), features);
-  return { ...model, trainedOn: { commits: commits.length, buggy: labels.reduce((a, b) => a + b, 0), from: new Date(commits[0]!.time * 1000).toISOString().slice(0, 10), to: new Date(commits[commits.length - 1]!.time * 1000).toISOString().slice(0, 10) } };
+  const keep = commits.map(touchesSource);
+  const cs = commits.filter((_, i) => keep[i]);
+  const ys = labels.filter((_, i) => keep[i]);
+  if (cs.length < 2) throw new UserError("not enough commits that change source files to train on");
+  const lambda = selectLambda(cs, ys, features);
+  const model = fit(cs, ys, features, lambda);
+  return { ...model, lambda, halfLifeDays: HALF_LIFE_DAYS, trainedOn: { commits: cs.length, buggy: ys.reduce((a, b) => a + b, 0), from: new Date(cs[0]!.time * 1000).toISOString().slice(0, 10), to: new Date(cs[cs.length - 1]!.time * 1000).toISOString().slice(0, 10) } };
 }
 
 export interface EvalResult {
   train: number;
   test: number;
+  buggyTrain: number;
   buggyTest: number;
+  lambda: number;
   model: { auc: number; mcc: number; recall20: number; popt: number };
   baseline: { auc: number; mcc: number; recall20: number; popt: number };
 }
 
-/** Time-ordered split: train on the older 70%, test on the newer 30%. */
+/** Indices of the training and test commits of a time-ordered split, and the time of the split. */
+export function timeSplit(ds: Dataset, split = 0.7): { trI: number[]; teI: number[]; known: number } {
+  const idx = usable(ds);
+  const cut = Math.floor(idx.length * split);
+  const trI = idx.slice(0, cut);
+  const teI = idx.slice(cut);
+  if (!trI.length || !teI.length) throw new UserError("not enough commits that change source files to evaluate");
+  return { trI, teI, known: ds.commits[trI[trI.length - 1]!]!.time };
+}
+
+/**
+ * Time-ordered split over the commits that touch source: train on the older 70%, test on the newer
+ * 30%. Training labels come only from fixes committed before the split (what `risk train` would
+ * have known then); test labels use every fix, as the best available truth.
+ */
 export function evaluate(ds: Dataset, split = 0.7): EvalResult {
-  const cut = Math.floor(ds.commits.length * split);
-  const trC = ds.commits.slice(0, cut);
-  const trY = ds.labels.slice(0, cut);
-  const teC = ds.commits.slice(cut);
-  const teY = ds.labels.slice(cut);
+  const { trI, teI, known } = timeSplit(ds, split);
+  const trC = trI.map((i) => ds.commits[i]!);
+  const trY = trI.map((i): number => (ds.labels[i] && ds.fixedAt[i]! <= known ? 1 : 0));
+  const teC = teI.map((i) => ds.commits[i]!);
+  const teY = teI.map((i) => ds.labels[i]!);
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const score = (m: RiskModel) => teC.map((c) => predict(m, c.values).p);
   const metrics = (s: number[]) => ({ auc: auc(s, teY), mcc: mcc(s.map((p) => (p >= 0.5 ? 1 : 0)), teY), recall20: recallAt20(s, teY, churn), popt: popt(s, teY, churn) });
-  return { train: cut, test: teC.length, buggyTest: teY.reduce((a, b) => a + b, 0), model: metrics(score(train(trC, trY))), baseline: metrics(score(train(trC, trY, ["LA"]))) };
+  const model = train(trC, trY);
+  return { train: trC.length, test: teC.length, buggyTrain: trY.reduce((a, b) => a + b, 0), buggyTest: teY.reduce((a, b) => a + b, 0), lambda: model.lambda ?? 1, model: metrics(score(model)), baseline: metrics(score(train(trC, trY, ["LA"]))) };
 }

@@ -11,11 +11,21 @@ export interface RiskModel {
   scale: number[];
   coef: number[];
   intercept: number;
+  /** L2 strength chosen at training time and the recency half-life of the sample weights */
+  lambda?: number;
+  halfLifeDays?: number;
   trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number };
   metrics?: Record<string, number>;
 }
 
-export const MODEL_FEATURES: FeatureName[] = [...KAMEI, ...SENSITIVITY];
+/**
+ * Redundancy analysis as in Kamei et al. (2013): of each pair whose Spearman |rho| was >= 0.8 in
+ * all three development histories, one is dropped — ND and Entropy (~NF, rho 0.87-1.00),
+ * NUC (~NDEV, 0.83-0.93), REXP and SEXP (~EXP, 0.85-0.99). Collinear features split one effect
+ * into opposite-signed contributions, which makes `risk score --explain` misleading.
+ */
+export const REDUNDANT: readonly FeatureName[] = ["ND", "Entropy", "NUC", "REXP", "SEXP"];
+export const MODEL_FEATURES: FeatureName[] = [...KAMEI.filter((f) => !REDUNDANT.includes(f)), ...SENSITIVITY];
 
 export function vectorize(values: Record<FeatureName, number>, features: FeatureName[]): number[] {
   return features.map((f) => Math.log1p(Math.max(0, values[f] ?? 0)));
@@ -119,6 +129,18 @@ export function auc(scores: number[], labels: number[]): number {
   }
   const neg = idx.length - pos;
   return pos && neg ? (rankSum - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
+}
+
+/**
+ * 95% interval for an AUC from its positives and negatives (Hanley & McNeil 1982): with a handful
+ * of bug-introducing commits in the test window the AUC is too uncertain to rank two models.
+ */
+export function aucInterval(a: number, pos: number, neg: number): [number, number] {
+  if (!pos || !neg) return [0, 1];
+  const q1 = a / (2 - a);
+  const q2 = (2 * a * a) / (1 + a);
+  const se = Math.sqrt((a * (1 - a) + (pos - 1) * (q1 - a * a) + (neg - 1) * (q2 - a * a)) / (pos * neg));
+  return [Math.max(0, a - 1.96 * se), Math.min(1, a + 1.96 * se)];
 }
 
 export function mcc(pred: number[], labels: number[]): number {

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { packageVersion } from "../../core/paths.js";
 import { UserError } from "../../core/errors.js";
 import { loadConfigFast } from "../../config/fast.js";
 import { requireRepoRoot, resolveRev } from "../../git/exec.js";
@@ -24,29 +26,29 @@ export function register(program: Command): void {
     .option("--pack <name>", "personal | business | clinical (default: the configured classification)")
     .option("--fail-on <severity>", "low | medium | high", "high")
     .option("--ledger <location>", "ledger for check results and the summary entry")
-    .option("--format <format>", "text | json | markdown | junit", "text")
+    .option("--format <format>", "text | json | sarif | markdown | junit", "text")
     .action(async (o: { range?: string; pack?: string; failOn: string; ledger?: string; format: string }) => {
-      const format = parseFormat(o.format, ["text", "json", "markdown", "junit"] as const, "text");
+      const format = parseFormat(o.format, ["text", "json", "sarif", "markdown", "junit"] as const, "text");
       if (!(o.failOn in RANK)) throw new UserError(`--fail-on must be low, medium or high, got "${o.failOn}"`);
       const cwd = requireRepoRoot(process.cwd(), "compliance check");
-      const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+      const { config, file } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const ledger = await openLedgerIfConfigured(o.ledger, config.ledger.location, cwd);
       const { complianceCheck } = await import("../../policy/check.js");
       try {
         const r = await complianceCheck({ cwd, config, range: o.range, pack: o.pack, ledger });
         const failing = r.violations.filter((v) => RANK[v.severity] >= RANK[o.failOn as "high"]);
-        if (r.range.shallow) say(color.yellow(`warning: shallow clone: checked the ${r.range.commits} commit(s) present; deepen the clone to check the whole range`));
+        if (!r.range.complete) say(color.yellow(`warning: shallow clone: checked ${r.range.commits} commit(s) back to the shallow boundary, not the whole range${r.range.missingBase ? ` (its base ${r.range.missingBase} was not fetched)` : ""}; run git fetch --unshallow (fetch-depth: 0 in actions/checkout) and check again`));
+        else if (r.range.shallow) say(color.dim(`shallow clone: the ${r.range.commits} commit(s) of the range are all present`));
         if (ledger) await ledger.append({ type: "compliance.check", subject: r.range.to, payload: { pack: r.pack, range: r.range, violations: r.violations.length, failing: failing.length, controls: Object.fromEntries(r.controls.filter((c) => c.status !== "not evidenced").map((c) => [c.id, c.status])) } });
+        const report = await import("../../policy/report.js");
         if (format === "json") writeJson(r);
-        else if (format === "markdown") {
-          writeOut([`# Compliance check: ${r.pack} pack`, "", `${r.range.commits} commit(s), ${r.violations.length} violation(s).`, "", "| control | status | rules | failing commits |", "| --- | --- | --- | --- |", ...r.controls.map((c) => `| ${c.id} ${c.title} | ${c.status} | ${c.rules.join(", ")} | ${c.failedCommits.map((s) => s.slice(0, 10)).join(", ")} |`), "", ...r.violations.map((v) => `- **${v.severity}** \`${v.rule}\`${v.commit ? ` at \`${v.commit.slice(0, 10)}\`` : ""}: ${v.message}`)].join("\n"));
-        } else if (format === "junit") {
-          const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/"/g, "&quot;");
-          const cases = r.controls.filter((c) => c.status !== "not evidenced").map((c) => `  <testcase classname="${esc(r.pack)}" name="${esc(`${c.id} ${c.title}`)}">${c.status === "failed" ? `<failure message="${esc(`rules ${c.rules.join(", ")} failed for ${c.failedCommits.join(", ")}`)}"/>` : ""}</testcase>`);
-          writeOut(`<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="gitops-health compliance" tests="${cases.length}" failures="${r.controls.filter((c) => c.status === "failed").length}">\n${cases.join("\n")}\n</testsuite>`);
-        } else {
+        else if (format === "markdown") writeOut(report.complianceMarkdown(r));
+        else if (format === "junit") writeOut(report.complianceJunit(r));
+        else if (format === "sarif") writeOut(report.complianceSarif(r, packageVersion(), relative(cwd, file ?? join(cwd, ".gitops-health.yml")) || ".gitops-health.yml"));
+        else {
           for (const c of r.controls.filter((x) => x.status !== "not evidenced")) say(`${c.status === "met" ? color.green("met   ") : color.red("FAILED")} ${c.id} ${c.title}`);
           say(color.dim(`${r.controls.filter((c) => c.status === "not evidenced").length} control(s) not evidenced by this pack`));
+          if (r.checks.missing.length) say(`checks without a passed result for ${r.range.to}: ${r.checks.missing.join(", ")} (record them with compliance record-check)`);
           for (const v of r.violations) say(`${v.severity === "high" ? color.red(v.severity) : color.yellow(v.severity)} ${v.rule}${v.commit ? ` ${v.commit.slice(0, 10)}` : ""}: ${v.message}`);
           say(`${r.range.commits} commit(s) checked with the ${r.pack} pack: ${failing.length} violation(s) at or above ${o.failOn}`);
         }

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
-import { parseFormat, writeJson, writeOut } from "../output.js";
+import { resolve } from "node:path";
+import { repoRoot } from "../../git/exec.js";
+import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 
-/** `policy list|show`: the built-in packs and their rules. */
+/** `policy list|show|test`: the built-in packs, their rules, and unit tests for policies. */
 export function register(program: Command): void {
   const policy = program.command("policy").description("policy packs");
   policy.command("list").action(async () => {
@@ -21,5 +23,26 @@ export function register(program: Command): void {
       const pack = loadPack(name);
       if ((format as string) === "json") writeJson(pack);
       else writeOut((await import("yaml")).stringify(pack));
+    });
+  policy
+    .command("test")
+    .description("run policy unit tests: YAML cases with an input model and the expected decisions")
+    .argument("[dir]", "a directory of *.yaml test files (walked recursively) or one file", ".gitops-health/policy-tests")
+    .option("--format <format>", "text | json | junit", "text")
+    .action(async (dir: string, o: { format: string }) => {
+      const format = parseFormat(o.format, ["text", "json", "junit"] as const, "text");
+      const files = await import("../../policy/policy-test-files.js");
+      const { runPolicyTestFile } = await import("../../policy/policy-test.js");
+      // The default directory is relative to the repository root, an explicit one to the cwd.
+      const target = dir === files.DEFAULT_POLICY_TEST_DIR ? resolve(repoRoot(process.cwd()) ?? process.cwd(), dir) : resolve(dir);
+      const parsed = files.findPolicyTestFiles(target).map((f) => files.readPolicyTestFile(f));
+      let repoConfig: Promise<import("../../config/schema.js").Config> | undefined;
+      const getConfig = () => (repoConfig ??= import("../../config/fast.js").then((m) => m.loadConfigFast({ file: program.opts().config as string | undefined })).then((r) => r.config));
+      const results = [];
+      for (const p of parsed) results.push(...(await runPolicyTestFile(p.name, p.test, getConfig)));
+      if (format === "json") writeJson({ cases: results, passed: results.filter((r) => r.status === "pass").length, failed: results.filter((r) => r.status === "fail").length });
+      else if (format === "junit") writeOut(files.policyTestJunit(results));
+      else say(files.policyTestText(results, color));
+      if (results.some((r) => r.status === "fail")) process.exitCode = 1;
     });
 }

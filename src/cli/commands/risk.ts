@@ -42,11 +42,14 @@ export function register(program: Command): void {
     .action(async (o: { since?: string; out: string; maxFixes: string }) => {
       const cwd = requireRepoRoot(process.cwd(), "risk train");
       const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-      const { buildDataset, train } = await import("../../risk/index.js");
+      const { buildDataset, train, usable } = await import("../../risk/index.js");
       const bar = progress("labelling history with SZZ");
       const ds = await buildDataset(cwd, { maxFixes: Number(o.maxFixes), criticalPaths: config.criticalPaths });
       bar.done();
-      let { commits, labels } = ds;
+      // Only commits that change source and fall in the window the blamed fixes cover (see usable()).
+      const keepI = usable(ds);
+      let commits = keepI.map((i) => ds.commits[i]!);
+      let labels = keepI.map((i) => ds.labels[i]!);
       if (o.since) {
         const t = Date.parse(o.since);
         if (Number.isNaN(t)) throw new UserError(`--since: not a date: ${o.since}`);
@@ -65,20 +68,24 @@ export function register(program: Command): void {
 
   risk
     .command("eval")
-    .description("time-ordered evaluation: train on older history, test on newer; model vs lines-added baseline")
+    .description("time-ordered evaluation: train on older history (labels known then), test on newer; model vs lines-added baseline")
     .option("--format <format>", "text | json", "text")
     .option("--max-fixes <n>", "blame at most this many recent fixes", "400")
     .action(async (o: { format: string; maxFixes: string }) => {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       const cwd = requireRepoRoot(process.cwd(), "risk eval");
       const { buildDataset, evaluate } = await import("../../risk/index.js");
+      const { aucInterval } = await import("../../risk/model.js");
       const ds = await buildDataset(cwd, { maxFixes: Number(o.maxFixes) });
       if (ds.labels.reduce((a, b) => a + b, 0) < 2) throw new UserError("too few bug-introducing commits to evaluate");
       const r = evaluate(ds);
       if (format === "json") writeJson(r);
       else {
-        writeOut(`train ${r.train} commits, test ${r.test} (${r.buggyTest} bug-introducing)`);
-        for (const [k, m] of [["model", r.model], ["LA baseline", r.baseline]] as const) writeOut(`${k.padEnd(12)} AUC ${m.auc.toFixed(3)}  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`);
+        writeOut(`commits that change source: train ${r.train} (${r.buggyTrain} bug-introducing, known before the split), test ${r.test} (${r.buggyTest}); L2 ${r.lambda}`);
+        for (const [k, m] of [["model", r.model], ["LA baseline", r.baseline]] as const) {
+          const [lo, hi] = aucInterval(m.auc, r.buggyTest, r.test - r.buggyTest);
+          writeOut(`${k.padEnd(12)} AUC ${m.auc.toFixed(3)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`);
+        }
       }
     });
 }

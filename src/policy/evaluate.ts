@@ -1,0 +1,174 @@
+/**
+ * The policy input model and its evaluation: pure, no git. `compliance check` builds the
+ * input from a range; `policy test` builds it from YAML cases. Both share this code so a
+ * policy test exercises exactly what the gate evaluates.
+ */
+import { lintMessage, parseCommitMessage } from "../commit/message.js";
+import { CONTROLS, findControl } from "./controls.js";
+import type { CompiledRule } from "./engine.js";
+
+/** `%G?` letters as git prints them, mapped to the names rules compare against. */
+export const SIGNATURE_STATUS = { G: "good", B: "bad", U: "good-untrusted", X: "expired", Y: "expired-key", R: "revoked", E: "unverifiable", N: "none" } as const;
+export type SignatureCode = keyof typeof SIGNATURE_STATUS;
+export type SignatureStatus = (typeof SIGNATURE_STATUS)[SignatureCode];
+
+export interface FindingModel {
+  ruleId: string;
+  category: string;
+  severity: string;
+  kind: "phi" | "secret";
+  hipaaIdentifier: number;
+}
+
+export interface FileModel {
+  path: string;
+  additions: number;
+  deletions: number;
+}
+
+/** What a commit-scoped CEL rule sees as `commit`. */
+export interface CommitModel {
+  sha: string;
+  message: string;
+  header: { type: string; scope: string; subject: string; breaking: boolean };
+  trailers: Record<string, string[]>;
+  author: { name: string; email: string; date: string };
+  committer: { name: string; email: string };
+  signature: { status: SignatureStatus; code: SignatureCode; signer: string; email: string; key: string };
+  files: FileModel[];
+  findings: FindingModel[];
+  approvers: string[];
+  lint: { errors: number; warnings: number };
+  unknownCitations: string[];
+}
+
+export interface RangeModel {
+  from: string | null;
+  to: string;
+  commits: number;
+  shallow: boolean;
+  /** false when a shallow clone cut the range: some commits could not be checked. */
+  complete: boolean;
+}
+
+/** Everything the rules see besides `commit`. */
+export interface PolicyInput {
+  classification: string;
+  range: RangeModel;
+  checks: { required: string[]; passed: string[]; missing: string[] };
+  ledger: { configured: boolean };
+  commits: CommitModel[];
+}
+
+export interface Violation {
+  rule: string;
+  severity: "low" | "medium" | "high";
+  commit?: string;
+  message: string;
+  controls: string[];
+  /** A file the commit touched, so SARIF consumers have a location to anchor the result. */
+  file?: string;
+}
+
+export interface ControlStatus {
+  id: string;
+  title: string;
+  status: "met" | "failed" | "not evidenced";
+  rules: string[];
+  failedCommits: string[];
+}
+
+export interface RuleResult {
+  id: string;
+  severity: "low" | "medium" | "high";
+  scope: "commit" | "range";
+  /** skip: a commit rule with no commits to evaluate. */
+  result: "pass" | "fail" | "skip";
+  failedCommits: string[];
+  errors: string[];
+}
+
+export interface Evaluation {
+  violations: Violation[];
+  rules: RuleResult[];
+  controls: ControlStatus[];
+}
+
+const emailOf = (s: string) => (/<([^>]+)>/.exec(s)?.[1] ?? s).trim().toLowerCase();
+
+/**
+ * Derive the parsed parts of a commit (header, trailers, approvers, lint counts, unknown
+ * citations) from its raw fields, the way the gate does for real commits.
+ */
+export function commitModel(c: {
+  sha: string;
+  message: string;
+  author: { name: string; email: string; date: string };
+  committer: { name: string; email: string };
+  signature: { code: SignatureCode; signer: string; key: string };
+  files: FileModel[];
+  findings: FindingModel[];
+}): CommitModel {
+  const parsed = parseCommitMessage(c.message);
+  const problems = lintMessage(c.message);
+  const citations = (parsed.trailers["Compliance"] ?? []).flatMap((v) => v.split(/[,\s]+/)).filter(Boolean);
+  const approvers = [...(parsed.trailers["Approved-by"] ?? []), ...(parsed.trailers["Reviewed-by"] ?? [])].map(emailOf);
+  return {
+    sha: c.sha,
+    message: c.message,
+    header: { type: parsed.type ?? "", scope: parsed.scope ?? "", subject: parsed.subject ?? "", breaking: parsed.breaking },
+    trailers: parsed.trailers,
+    author: { ...c.author, email: c.author.email.toLowerCase() },
+    committer: { ...c.committer, email: c.committer.email.toLowerCase() },
+    signature: { status: SIGNATURE_STATUS[c.signature.code], code: c.signature.code, signer: c.signature.signer, email: c.signature.signer ? emailOf(c.signature.signer) : "", key: c.signature.key },
+    files: c.files,
+    findings: c.findings,
+    approvers: [...new Set(approvers)],
+    lint: { errors: problems.filter((p) => p.level === 2).length, warnings: problems.filter((p) => p.level === 1).length },
+    unknownCitations: citations.filter((x) => !findControl(x)),
+  };
+}
+
+/** Run every rule (commit rules once per commit, range rules once) and map results to controls. */
+export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evaluation {
+  const base = { classification: input.classification, range: input.range, checks: input.checks, ledger: input.ledger };
+  const violations: Violation[] = [];
+  const results = new Map<string, RuleResult>(rules.map((r) => [r.id, { id: r.id, severity: r.severity, scope: r.scope, result: "skip", failedCommits: [], errors: [] }]));
+  const record = (rule: CompiledRule, bindings: Record<string, unknown>, ok: boolean, commit?: CommitModel, error?: string) => {
+    const res = results.get(rule.id)!;
+    if (res.result === "skip") res.result = "pass";
+    if (ok) return;
+    res.result = "fail";
+    res.failedCommits.push(commit?.sha ?? "(range)");
+    if (error) res.errors.push(error);
+    const file = commit?.files[0]?.path;
+    violations.push({ rule: rule.id, severity: rule.severity, ...(commit ? { commit: commit.sha } : {}), message: error ? `rule error: ${error}` : rule.explain(bindings), controls: rule.controls, ...(file ? { file } : {}) });
+  };
+  const commitRules = rules.filter((x) => x.scope === "commit");
+  for (const c of input.commits) {
+    for (const r of commitRules) {
+      const bindings = { ...base, commit: c };
+      const res = r.run(bindings);
+      record(r, bindings, res.ok, c, res.error);
+    }
+  }
+  for (const r of rules.filter((x) => x.scope === "range")) {
+    const bindings = { ...base, commit: {} };
+    const res = r.run(bindings);
+    record(r, bindings, res.ok, undefined, res.error);
+  }
+  const controls: ControlStatus[] = CONTROLS.map((ctl) => {
+    const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));
+    const evaluated = rs.filter((r) => results.get(r.id)!.result !== "skip");
+    const failed = rs.filter((r) => results.get(r.id)!.result === "fail");
+    return { id: ctl.id, title: ctl.title, status: evaluated.length === 0 ? "not evidenced" : failed.length ? "failed" : "met", rules: rs.map((r) => r.id), failedCommits: [...new Set(failed.flatMap((r) => results.get(r.id)!.failedCommits))] };
+  });
+  return { violations, rules: [...results.values()], controls };
+}
+
+export const SEVERITY_RANK = { low: 0, medium: 1, high: 2 } as const;
+
+/** The gate's decision: fail when any violation is at or above `failOn`. */
+export function decide(violations: Violation[], failOn: keyof typeof SEVERITY_RANK): "pass" | "fail" {
+  return violations.some((v) => SEVERITY_RANK[v.severity] >= SEVERITY_RANK[failOn]) ? "fail" : "pass";
+}
