@@ -13,9 +13,12 @@ import { writeBenchSection } from "./lib/report.js";
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
 const MODULES = join(root, "node_modules"); // a symlink to the main checkout's in worktrees
-const REPOS = (process.env.REAL_REPOS ?? "commitlint,conventional-changelog").split(",");
-const SCREEN = Number(process.env.REAL_SCREEN ?? 12); // most recent fixes screened per repository
+const REPOS = (process.env.REAL_REPOS ?? "commitlint").split(",");
+const SCREEN = Number(process.env.REAL_SCREEN ?? 40); // most recent fixes screened per repository
+// conventional-changelog was tried too: its tests import packages that are not installed here
+// (e.g. @simple-libs/child-process-utils), so none of its fixes' tests could run.
 const TAGS_BACK = 4;
+const HISTORY = 1500; // first-parent commits searched for fixes
 const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid", GIT_CONFIG_NOSYSTEM: "1" };
 const g = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"] }).trim();
 const tryG = (cwd: string, args: string[]) => {
@@ -86,7 +89,7 @@ try {
     g(work, ["clone", "-q", "--shared", "--no-checkout", src, dir]);
     const fixes: { sha: string; subject: string; tests: string[]; fixtures: string[] }[] = [];
     let cur: (typeof fixes)[number] | undefined;
-    for (const line of g(dir, ["log", "--no-merges", "--first-parent", "--name-only", "--format=\u0001%H%x09%s", "-n", "400", "HEAD"]).split("\n")) {
+    for (const line of g(dir, ["log", "--no-merges", "--first-parent", "--name-only", "--format=\u0001%H%x09%s", "-n", String(HISTORY), "HEAD"]).split("\n")) {
       if (line.startsWith("\u0001")) {
         const [sha, subject] = line.slice(1).split("\t");
         cur = /^fix(\([^)]*\))?!?:/.test(subject ?? "") ? { sha: sha!, subject: subject!, tests: [], fixtures: [] } : undefined;
@@ -159,7 +162,7 @@ writeBenchSection(
   "bisect-real",
   "npm run build && npm run bench -- bisect-real",
   `
-**Real tests on real regressions**, a small set. For the ${SCREEN} most recent \`fix:\` commits per repository (${REPOS.join(", ")}) that changed a vitest test file, the fix's version of those test files (and of any fixture files it changed) is copied into each checkout and run with vitest (\`sh test.sh <test files>\`; the checkout borrows this project's \`node_modules\` by symlink and a minimal vitest config, since dependencies cannot be installed per commit offline, so workspace packages resolve to the published versions installed here). A fix is replayed only if its test passes at the fix, fails at its parent, and passes at one of the ${TAGS_BACK} release tags before it (good = the newest such tag, bad = the fix's parent). Both tools search the first-parent line; an answer is **verified** (✓) when the test fails there and passes at its parent; other answers are ?. gitops-health search runs exclude its 2 endpoint checks.
+**Real tests on real regressions**, a small set. For up to ${SCREEN} \`fix:\` commits among the last ${HISTORY} first-parent commits of ${REPOS.join(", ")} that changed a vitest test file (${screened.length + rows.length} found), the fix's version of those test files (and of any fixture files it changed) is copied into each checkout and run with vitest (\`sh test.sh <test files>\`; the checkout borrows this project's \`node_modules\` by symlink and a minimal vitest config, since dependencies cannot be installed per commit offline, so workspace packages resolve to the published versions installed here). A fix is replayed only if its test passes at the fix, fails at its parent, and passes at one of the ${TAGS_BACK} release tags before it (good = the newest such tag, bad = the fix's parent). Both tools search the first-parent line; an answer is **verified** (✓) when the test fails there and passes at its parent; other answers are ?. gitops-health search runs exclude its 2 endpoint checks.
 
 | repository | fix | good tag | N | \`git bisect run\` runs (wall) | gitops-health, relevance (wall) | uniform prior | ceil(log2 N) |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -167,7 +170,7 @@ ${rows.map((r) => `| ${r.repo} | \`${r.fix.slice(0, 10)}\` ${r.subject.replace(/
 
 ${rows.length ? `Mean search runs: gitops-health (relevance) **${rm.toFixed(1)}** against git bisect's **${gm.toFixed(1)}** (${((1 - rm / gm) * 100).toFixed(0)}% fewer) over ${rows.length} regression(s); uniform prior ${mean(rows.map((r) => r.uni.runs)).toFixed(1)}. Same culprit as git bisect: ${rows.filter((r) => r.rel.culprit === r.git.culprit).length}/${rows.length}.` : ""} Too few cases for a rate; the oracle replay above is the larger sample.
 
-Fixes screened out: ${screened.length ? screened.map((s) => s.replace(/^(\S+ \S+):/, "`$1`:")).join("; ") : "none"}.
+Fixes screened out: ${[...new Set(screened.map((x) => x.replace(/^\S+ \S+: /, "")))].map((why) => `${screened.filter((x) => x.endsWith(why)).length} × ${why}`).join("; ") || "none"} (${screened.map((x) => `\`${x.split(" ")[1]}\``).join(", ")}). "Does not pass at the fix here" means the test cannot run in this environment (a dependency or workspace package version that is not installed); "fails at the last release tags too" means the fix covers behaviour that never worked in reach, so there is no regression to bisect.
 `,
 );
 console.error(JSON.stringify(rows.map((r) => ({ fix: r.fix.slice(0, 10), n: r.n, git: r.git.runs, rel: r.rel.runs, uni: r.uni.runs, same: r.rel.culprit === r.git.culprit, verified: r.verified?.slice(0, 10) }))));

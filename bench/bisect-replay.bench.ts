@@ -16,8 +16,8 @@ import { writeBenchSection } from "./lib/report.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
-const REPOS = (process.env.REPLAY_REPOS ?? "commitlint,semantic-release,conventional-changelog,vite,vitest,vue-core,h3,angular-cli").split(",");
-const PER_REPO = Number(process.env.REPLAY_PER_REPO ?? 6);
+const REPOS = (process.env.REPLAY_REPOS ?? "commitlint,semantic-release,conventional-changelog,vite,vue-core,h3,angular-cli").split(",");
+const PER_REPO = Number(process.env.REPLAY_PER_REPO ?? 5);
 const MIN_N = 8;
 const MAX_N = 4000;
 const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid", GIT_CONFIG_NOSYSTEM: "1" };
@@ -173,6 +173,11 @@ try {
       const git = gitBisect(dir, c.good, c.bad, cmd);
       const rel = ours(dir, c.good, c.bad, cmd);
       const uni = ours(dir, c.good, c.bad, cmd, ["--prior", "uniform"]);
+      if (Number.isNaN(rel.runs) || Number.isNaN(uni.runs)) {
+        // e.g. a clone whose large blobs are absent: `git worktree add` cannot check the commit out
+        skipped.set("gitops-health could not run (see stderr)", (skipped.get("gitops-health could not run (see stderr)") ?? 0) + 1);
+        continue;
+      }
       const row = { c, git, rel, uni, points, bound: gitBisectSteps(c.n) };
       rows.push(row);
       console.error(`${repo} ${fix.sha.slice(0, 10)} N=${c.n} points=${points} git ${git.runs}${git.culprit === c.fpCulprit ? "✓" : "✗"} ours ${rel.runs}${rel.culprit === c.fpCulprit ? "✓" : "✗"} uniform ${uni.runs}${uni.culprit === c.fpCulprit ? "✓" : "✗"}`);
