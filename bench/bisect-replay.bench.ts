@@ -142,6 +142,7 @@ function ours(dir: string, good: string, bad: string, cmd: string[], extra: stri
 interface Row { c: Case; git: ReturnType<typeof gitBisect>; rel: ReturnType<typeof ours>; uni: ReturnType<typeof ours>; points: boolean; bound: number }
 const rows: Row[] = [];
 const skipped = new Map<string, number>();
+const unreadable: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "gh-replay-"));
 try {
   for (const repo of REPOS) {
@@ -153,8 +154,16 @@ try {
     // A private clone (objects shared read-only): bisect and worktrees never touch the shared checkout.
     const dir = join(work, repo);
     g(work, ["clone", "-q", "--shared", "--no-checkout", src, dir]);
+    let list: Fix[];
+    try {
+      list = fixes(dir);
+    } catch (err) {
+      // a local clone with objects missing (the fetch snapshots may omit the largest) cannot be walked
+      unreadable.push(`${repo} (${String((err as { stderr?: string }).stderr ?? err).trim().split("\n")[0]})`);
+      continue;
+    }
     let taken = 0;
-    for (const fix of fixes(dir)) {
+    for (const fix of list) {
       if (taken >= PER_REPO) break;
       const c = makeCase(repo, dir, fix);
       if (typeof c === "string") {
@@ -230,7 +239,7 @@ ${groups.map(({ name, sel }) => {
 
 Target: ≥ 25% fewer runs when the failing test points at the changed files: **${pct(summary(groups[0]!.sel).fewer)}** over ${groups[0]!.sel.length} case(s) (search runs; counting the 2 endpoint checks too: ${pct(1 - (summary(groups[0]!.sel).rel + 2) / summary(groups[0]!.sel).git)}). Bound: never more than ceil(log2 N) + 2 search runs without flakiness: worst case ${worst >= 0 ? "+" : ""}${worst} over either prior${overBound.length ? `, **exceeded in ${overBound.length} case(s)**` : ", held in every case"}. Wrong culprit: git bisect ${wrong.git}, gitops-health relevance ${wrong.rel}, uniform ${wrong.uni}, of ${rows.length}. Mean wall time per case: git bisect ${secs(mean(rows.map((r) => r.git.ms)))}, gitops-health ${secs(mean(rows.map((r) => r.rel.ms)))}. gitops-health makes a throwaway \`git worktree\` per test and runs endpoints and a prior first; git bisect checks out in place, so it is faster per run with a test this cheap.
 
-Fixes considered but not replayable: ${[...skipped].map(([k, v]) => `${v} × ${k}`).join("; ") || "none"}.
+Fixes considered but not replayable: ${[...skipped].map(([k, v]) => `${v} × ${k}`).join("; ") || "none"}.${unreadable.length ? ` Repositories whose local clone could not be read: ${unreadable.join("; ")}.` : ""} The local vitest clone is left out: some of its blobs are absent, so \`git worktree add\` fails on older commits.
 `,
 );
 for (const { name, sel } of groups) console.error(name, JSON.stringify(summary(sel)));
