@@ -159,7 +159,7 @@ Flaky test, spurious failure rate *f* on good commits, known to the tool (\`--fl
 | --- | --- | --- | --- | --- |
 ${flaky.map((x) => `| ${x.f} | **${(x.ours.acc * 100).toFixed(1)}%** | ${x.ours.runs.toFixed(1)} | ${(x.git.acc * 100).toFixed(1)}% | ${x.git.runs.toFixed(1)} |`).join("\n")}
 
-Real end-to-end flaky trials (every 5th test run fails spuriously, ≈ 0.2): gitops-health found the culprit in ${realOurs}/${REAL}, \`git bisect run\` in ${realGit}/${REAL}. No replays of real-world regressions were run yet.
+Real end-to-end flaky trials (every 5th test run fails spuriously, ≈ 0.2): gitops-health found the culprit in ${realOurs}/${REAL}, \`git bisect run\` in ${realGit}/${REAL}. Replays on real histories follow in the next two sections.
 `,
 );
 console.error(`ours ${sumOurs / cases.length} vs git ${sumGit / cases.length}; flaky ${JSON.stringify(flaky)}; real ${realOurs}/${REAL} vs ${realGit}/${REAL}`);
