@@ -66,6 +66,22 @@ describe("forensics bisect on real repositories", () => {
     }
   });
 
+  it("reuses worktrees between runs, each as pristine as a new one (untracked and ignored files cleaned)", () => {
+    const { repo, good, bad, shas } = history(30, 11);
+    // Ignored in every worktree (info/exclude is shared): only a clean with -x removes it.
+    execFileSync("sh", ["-c", "mkdir -p .git/info && echo build.out >> .git/info/exclude"], { cwd: repo.dir });
+    // A leftover from an earlier run aborts the bisect (exit >= 128).
+    const cmd = ["sh", "-c", "[ -e build.out ] && exit 200; [ -e scratch/tmp ] && exit 201; echo x > build.out; mkdir -p scratch && echo y > scratch/tmp; sh test.sh"];
+    for (const jobs of ["1", "2"]) {
+      const r = bisect(repo, good, bad, ["-j", jobs], cmd);
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.culprit.sha).toBe(shas[10]);
+      expect(j.runs.length).toBeGreaterThan(3);
+    }
+    expect(execFileSync("git", ["worktree", "list"], { cwd: repo.dir, encoding: "utf8" }).trim().split("\n")).toHaveLength(1);
+  });
+
   it("uses the relevance prior when the test names files, and needs fewer runs", () => {
     const { repo, good, bad, shas } = history(40, 13);
     repo.write("check.sh", `#!/bin/sh\ngrep -q BUG src/core.js && exit 1\nexit 0\n`);

@@ -118,11 +118,50 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Test one commit in its own temporary worktree; the user's checkout is never touched. */
-export async function testCommit(cwd: string, sha: string, command: string[], timeoutSec?: number): Promise<{ result: Result | "abort"; exitCode: number | null; durationMs: number; note?: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "gh-bisect-"));
-  const wt = join(dir, "wt");
-  await serialized(() => git(["worktree", "add", "--detach", "--quiet", wt, sha], { cwd }));
+/**
+ * Throwaway worktrees, reused between test runs: checking a commit out in an idle worktree and
+ * cleaning it (`clean -ffdx`, so it is as pristine as a new one) costs what `git bisect`'s own
+ * checkout costs, where adding and removing a worktree per run cost several times more. The
+ * user's checkout, HEAD and index are never touched; every worktree is removed at the end.
+ */
+export class WorktreePool {
+  private readonly idle: { dir: string; wt: string }[] = [];
+  private readonly all: { dir: string; wt: string }[] = [];
+  constructor(private readonly cwd: string) {}
+
+  async acquire(sha: string): Promise<{ dir: string; wt: string }> {
+    const reuse = this.idle.pop();
+    if (reuse) {
+      await git(["checkout", "--detach", "--force", "--quiet", sha], { cwd: reuse.wt });
+      await git(["clean", "-ffdxq"], { cwd: reuse.wt });
+      return reuse;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "gh-bisect-"));
+    const slot = { dir, wt: join(dir, "wt") };
+    await serialized(() => git(["worktree", "add", "--detach", "--quiet", slot.wt, sha], { cwd: this.cwd }));
+    this.all.push(slot);
+    return slot;
+  }
+
+  release(slot: { dir: string; wt: string }): void {
+    this.idle.push(slot);
+  }
+
+  async dispose(): Promise<void> {
+    for (const slot of this.all.splice(0)) {
+      await serialized(() => git(["worktree", "remove", "--force", slot.wt], { cwd: this.cwd })).catch(() => undefined);
+      rmSync(slot.dir, { recursive: true, force: true });
+    }
+    this.idle.length = 0;
+  }
+}
+
+/** Test one commit in a throwaway worktree (from `pool`, or its own); the user's checkout is never touched. */
+export async function testCommit(cwd: string, sha: string, command: string[], timeoutSec?: number, pool?: WorktreePool): Promise<{ result: Result | "abort"; exitCode: number | null; durationMs: number; note?: string }> {
+  const own = pool ? undefined : new WorktreePool(cwd);
+  const slots = pool ?? own!;
+  const slot = await slots.acquire(sha);
+  const wt = slot.wt;
   const t0 = Date.now();
   try {
     return await new Promise((resolveRun) => {
@@ -154,8 +193,8 @@ export async function testCommit(cwd: string, sha: string, command: string[], ti
       });
     });
   } finally {
-    await serialized(() => git(["worktree", "remove", "--force", wt], { cwd })).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    slots.release(slot);
+    await own?.dispose();
   }
 }
 
@@ -170,9 +209,18 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   }
   const cands = await listCandidates(o.cwd, good, bad, o.firstParent);
   if (cands.length === 0) throw new UserError(`no commits between ${o.good} and ${o.bad}`);
+  const pool = new WorktreePool(o.cwd);
+  try {
+    return await runSearch(o, cands, good, bad, pool);
+  } finally {
+    await pool.dispose();
+  }
+}
+
+async function runSearch(o: BisectOptions, cands: Candidate[], good: string, bad: string, pool: WorktreePool): Promise<BisectReport> {
   const runs: TestRun[] = [];
   const run = async (sha: string, index: number): Promise<TestRun> => {
-    const r = await testCommit(o.cwd, sha, o.command, o.timeoutSec);
+    const r = await testCommit(o.cwd, sha, o.command, o.timeoutSec, pool);
     if (r.result === "abort") throw new UserError(`test aborted on ${sha.slice(0, 12)}: ${r.note}`);
     const tr: TestRun = { commit: sha, index, result: r.result, exitCode: r.exitCode, durationMs: r.durationMs, ...(r.note ? { note: r.note } : {}) };
     runs.push(tr);
