@@ -4,8 +4,7 @@ import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
-import { PERSON_NAMES_GZ, CITY_NAMES_GZ, ENGLISH_WORDS_GZ } from "./data/lexicons.js";
-import { decodeLexicon } from "./data/lexicon-decode.js";
+import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
 import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
@@ -359,7 +358,7 @@ function sortedHas(list: string[], w: string): boolean {
 }
 const BIG_NAMES = {
   has: (w: string) => {
-    bigNames ??= decodeLexicon(PERSON_NAMES_GZ);
+    bigNames ??= loadLexicon("person-names");
     if (sortedHas(bigNames, w)) return true;
     // the lexicon is mostly unaccented: "szölösi" → "szolosi"
     const plain = w.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o").replace(/æ/g, "ae").replace(/ð/g, "d").replace(/þ/g, "th").replace(/ß/g, "ss");
@@ -371,7 +370,7 @@ let cityNames: Map<string, boolean> | undefined;
 export function cityLookup(w: string): boolean | undefined {
   if (!cityNames) {
     cityNames = new Map();
-    for (const c of decodeLexicon(CITY_NAMES_GZ)) {
+    for (const c of loadLexicon("city-names")) {
       if (c.endsWith("*")) cityNames.set(c.slice(0, -1), true);
       else cityNames.set(c, false);
     }
@@ -380,7 +379,7 @@ export function cityLookup(w: string): boolean | undefined {
 }
 let englishWords: Set<string> | undefined;
 /** Frequent English words (lexicons.ts): ordinary words, not proper nouns, when case says nothing. */
-const ENGLISH = { has: (w: string) => (englishWords ??= new Set(decodeLexicon(ENGLISH_WORDS_GZ))).has(w) };
+const ENGLISH = { has: (w: string) => (englishWords ??= new Set(loadLexicon("english-words"))).has(w) };
 let placeStarts: Set<string> | undefined;
 /** First words of multi-word places ("new" of "new york"): only these need a longer lookup. */
 function multiWordPlaceStart(w: string): boolean {
