@@ -1,6 +1,7 @@
 /** Writers for the compliance report: markdown, JUnit and SARIF 2.1.0 (text is printed by the CLI). */
 import { sha256Hex } from "../core/hash.js";
 import type { ComplianceReport } from "./check.js";
+import { sarifLevel, sarifLog } from "../report/sarif.js";
 
 export const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -34,46 +35,30 @@ export function complianceJunit(r: ComplianceReport): string {
  */
 export function complianceSarif(r: ComplianceReport, version: string, configFile = ".gitops-health.yml"): string {
   const ruleIds = [...new Set([...r.rules.map((x) => x.id), ...r.violations.map((v) => v.rule)])];
-  const level = (s: string) => (s === "high" ? "error" : s === "medium" ? "warning" : "note");
   const ruleMeta = new Map(r.violations.map((v) => [v.rule, v]));
-  const sarif = {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
+  const rules = ruleIds.map((id) => {
+    const rr = r.rules.find((x) => x.id === id);
+    const v = ruleMeta.get(id);
+    return {
+      id,
+      shortDescription: { text: `${r.pack} policy rule ${id}` },
+      defaultConfiguration: { level: sarifLevel(rr?.severity ?? v?.severity ?? "high") },
+      properties: { tags: ["compliance", ...(v?.controls ?? [])], pack: r.pack },
+    };
+  });
+  const results = r.violations.map((v) => ({
+    ruleId: v.rule,
+    ruleIndex: ruleIds.indexOf(v.rule),
+    level: sarifLevel(v.severity),
+    message: { text: `${v.commit ? `commit ${v.commit.slice(0, 12)}: ` : ""}${v.message}${v.controls.length ? ` (controls: ${v.controls.join(", ")})` : ""}` },
+    locations: [
       {
-        tool: {
-          driver: {
-            name: "gitops-health",
-            version,
-            informationUri: "https://github.com/gitops-health/gitops-health",
-            rules: ruleIds.map((id) => {
-              const rr = r.rules.find((x) => x.id === id);
-              const v = ruleMeta.get(id);
-              return {
-                id,
-                shortDescription: { text: `${r.pack} policy rule ${id}` },
-                defaultConfiguration: { level: level(rr?.severity ?? v?.severity ?? "high") },
-                properties: { tags: ["compliance", ...(v?.controls ?? [])], pack: r.pack },
-              };
-            }),
-          },
-        },
-        results: r.violations.map((v) => ({
-          ruleId: v.rule,
-          ruleIndex: ruleIds.indexOf(v.rule),
-          level: level(v.severity),
-          message: { text: `${v.commit ? `commit ${v.commit.slice(0, 12)}: ` : ""}${v.message}${v.controls.length ? ` (controls: ${v.controls.join(", ")})` : ""}` },
-          locations: [
-            {
-              physicalLocation: { artifactLocation: { uri: (v.file ?? configFile).replace(/\\/g, "/") }, region: { startLine: 1 } },
-              ...(v.commit ? { logicalLocations: [{ name: v.commit, kind: "commit" }] } : {}),
-            },
-          ],
-          partialFingerprints: { "gitopsHealthCompliance/v1": sha256Hex(`${v.rule}\0${v.commit ?? r.range.from ?? ""}`) },
-          properties: { severity: v.severity, controls: v.controls, ...(v.commit ? { commit: v.commit } : {}) },
-        })),
+        physicalLocation: { artifactLocation: { uri: (v.file ?? configFile).replace(/\\/g, "/") }, region: { startLine: 1 } },
+        ...(v.commit ? { logicalLocations: [{ name: v.commit, kind: "commit" }] } : {}),
       },
     ],
-  };
-  return JSON.stringify(sarif, null, 2);
+    partialFingerprints: { "gitopsHealthCompliance/v1": sha256Hex(`${v.rule}\0${v.commit ?? r.range.from ?? ""}`) },
+    properties: { severity: v.severity, controls: v.controls, ...(v.commit ? { commit: v.commit } : {}) },
+  }));
+  return sarifLog(version, rules, results);
 }

@@ -1,5 +1,6 @@
 import type { Finding } from "../phi/types.js";
 import type { Severity } from "../config/schema.js";
+import { sarifLevel, sarifLog } from "./sarif.js";
 
 /** Summary counts of a scan, shared by every writer. */
 export interface ScanStats {
@@ -70,48 +71,32 @@ export function formatMarkdown(r: ScanReport): string {
 export function formatSarif(r: ScanReport, version: string): string {
   const ruleIds = [...new Set(r.findings.map((f) => f.ruleId))].sort();
   const byId = new Map(r.findings.map((f) => [f.ruleId, f]));
-  const level = (s: Severity) => (s === "high" ? "error" : s === "medium" ? "warning" : "note");
-  const sarif = {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
+  const rules = ruleIds.map((id) => {
+    const f = byId.get(id)!;
+    return {
+      id,
+      name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
+      shortDescription: { text: `${f.category === "secret" ? "Secret" : "PHI/PII"}: ${f.category}` },
+      fullDescription: { text: RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
+      defaultConfiguration: { level: sarifLevel(f.severity) },
+      properties: { tags: [f.category === "secret" ? "security" : "privacy", "phi"], category: f.category, ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}) },
+    };
+  });
+  const results = r.findings.map((f) => ({
+    ruleId: f.ruleId,
+    ruleIndex: ruleIds.indexOf(f.ruleId),
+    level: sarifLevel(f.severity),
+    message: { text: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""}: ${f.preview}${f.synthetic ? " (known synthetic value)" : ""}` },
+    locations: [
       {
-        tool: {
-          driver: {
-            name: "gitops-health",
-            version,
-            informationUri: "https://github.com/gitops-health/gitops-health",
-            rules: ruleIds.map((id) => {
-              const f = byId.get(id)!;
-              return {
-                id,
-                name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
-                shortDescription: { text: `${f.category === "secret" ? "Secret" : "PHI/PII"}: ${f.category}` },
-                fullDescription: { text: RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
-                defaultConfiguration: { level: level(f.severity) },
-                properties: { tags: [f.category === "secret" ? "security" : "privacy", "phi"], category: f.category, ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}) },
-              };
-            }),
-          },
+        physicalLocation: {
+          artifactLocation: { uri: (f.file ?? "stdin").replace(/\\/g, "/") },
+          region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) },
         },
-        results: r.findings.map((f) => ({
-          ruleId: f.ruleId,
-          ruleIndex: ruleIds.indexOf(f.ruleId),
-          level: level(f.severity),
-          message: { text: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""}: ${f.preview}${f.synthetic ? " (known synthetic value)" : ""}` },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: (f.file ?? "stdin").replace(/\\/g, "/") },
-                region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) },
-              },
-            },
-          ],
-          partialFingerprints: { "gitopsHealth/v1": f.fingerprint },
-          properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
-        })),
       },
     ],
-  };
-  return JSON.stringify(sarif, null, 2);
+    partialFingerprints: { "gitopsHealth/v1": f.fingerprint },
+    properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
+  }));
+  return sarifLog(version, rules, results);
 }
