@@ -1,8 +1,7 @@
 import { UserError } from "../core/errors.js";
 import { git, gitSync } from "../git/exec.js";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { Config, CONFIG_FILE_NAME } from "../config/schema.js";
+import type { Config } from "../config/schema.js";
+import { loadConfigFast } from "../config/fast.js";
 import { scanText } from "../phi/index.js";
 import { scoreChange, type RiskResult } from "../risk/index.js";
 import { collectStaged, type ChangeSet } from "./changes.js";
@@ -87,16 +86,9 @@ export async function computeTrailers(ctx: ChangeContext, symbols: string[], pen
   return { trailers, phi, risk, compliance, ticket, notes };
 }
 
-/** The YAML parser is loaded only when there is a config file to read (hooks start faster). */
+/** zod and the YAML parser are loaded only when there is a config file to read (hooks start faster). */
 async function readConfig(root: string, configFile?: string): Promise<Config> {
-  let hasFile = Boolean(configFile);
-  for (let dir = root; !hasFile; dir = dirname(dir)) {
-    if (existsSync(join(dir, CONFIG_FILE_NAME))) hasFile = true;
-    if (dirname(dir) === dir) break;
-  }
-  if (!hasFile) return Config.parse({});
-  const { loadConfig } = await import("../config/load.js");
-  return loadConfig({ cwd: root, file: configFile }).config;
+  return (await loadConfigFast({ cwd: root, file: configFile })).config;
 }
 
 export async function loadChangeContext(cwd: string, configFile?: string, knownRoot?: string): Promise<ChangeContext> {

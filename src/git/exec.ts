@@ -91,11 +91,20 @@ export async function* gitLines(args: string[], options: GitOptions = {}): Async
   if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
 }
 
-/** Absolute path of the repository's top level, or undefined outside a work tree. */
+const rootCache = new Map<string, string | undefined>();
+
+/**
+ * Absolute path of the repository's top level, or undefined outside a work tree. Cached per
+ * directory for the life of the process: several domains ask during one hook run, and each
+ * uncached answer is a synchronous git process.
+ */
 export function repoRoot(cwd: string = process.cwd()): string | undefined {
+  if (rootCache.has(cwd)) return rootCache.get(cwd);
   const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd, env: gitEnv(), encoding: "utf8" });
-  if (r.status !== 0) return undefined;
-  return r.stdout.trim();
+  const root = r.status === 0 ? r.stdout.trim() : undefined;
+  // Only a found root is cached: `git init` in a long-lived library process can create one later.
+  if (root) rootCache.set(cwd, root);
+  return root;
 }
 
 /** Like repoRoot but a UserError (exit 2) when not inside a repository. */
