@@ -151,7 +151,7 @@ Generated repositories: ${N} commits over six areas (\`src/<area>/m<i>.js\`, eac
 | --- | --- | --- | --- |
 ${rows.join("\n")}
 
-Search runs on average: **${(sumOurs / cases.length).toFixed(1)}** against git bisect's **${(sumGit / cases.length).toFixed(1)}** (**${((1 - sumOurs / sumGit) * 100).toFixed(0)}% fewer**; target ≥ 25%). gitops-health also runs the two endpoints first (2 more runs, in parallel) to refuse a range whose good commit fails or bad commit passes; git bisect does not check them. Worst case over these cases, with either prior: ${worstOver >= 0 ? "+" : ""}${worstOver} runs against ceil(log2 N) = ${gitBisectSteps(N)} (bound: +2). Wall time includes a throwaway \`git worktree\` per test.
+Search runs on average: **${(sumOurs / cases.length).toFixed(1)}** against git bisect's **${(sumGit / cases.length).toFixed(1)}** (**${((1 - sumOurs / sumGit) * 100).toFixed(0)}% fewer**; target ≥ 25%). gitops-health also runs the two endpoints first (2 more runs, in parallel) to refuse a range whose good commit fails or bad commit passes; git bisect does not check them. Worst case over these cases, with either prior: ${worstOver >= 0 ? "+" : ""}${worstOver} runs against ceil(log2 N) = ${gitBisectSteps(N)} (bound: +2). Wall time includes setting up one throwaway \`git worktree\` per parallel job (reused, checked out and cleaned between runs).
 
 Flaky test, spurious failure rate *f* on good commits, known to the tool (\`--flaky f\`), ${N} candidates, 1,000 simulated trials each (search logic with a simulated oracle; git bisect modelled as plain binary search that trusts every result):
 
