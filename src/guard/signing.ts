@@ -78,13 +78,21 @@ export function verifyApproval(message: string, s: Signature, ctx: VerifyContext
     return verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64")) ? { ok: true, approver: a.identity } : { ok: false, reason: "signature does not match this plan" };
   }
   if (!ctx.allowedSignersFile) return { ok: false, reason: "no allowed-signers file to verify SSH approvals" };
+  // The recorded principal is only a hint: `-Y verify -I` succeeds only if the allowed-signers file
+  // lists the signing key for that principal, so the identity still comes from the key. One
+  // ssh-keygen process in the common case; the principal is looked up only when the hint fails.
+  if (s.keyId && sshVerify(message, s.signature, ctx.allowedSignersFile, s.keyId)) return { ok: true, approver: s.keyId };
   const principal = sshPrincipal(s.signature, ctx.allowedSignersFile);
   if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
+  if (principal === s.keyId) return { ok: false, reason: "signature does not match this plan" };
+  return sshVerify(message, s.signature, ctx.allowedSignersFile, principal) ? { ok: true, approver: principal } : { ok: false, reason: "signature does not match this plan" };
+}
+
+function sshVerify(message: string, signature: string, allowedSigners: string, principal: string): boolean {
   const dir = mkdtempSync(join(tmpdir(), "gh-verify-"));
   try {
-    writeFileSync(join(dir, "sig"), s.signature);
-    const r = run(["-Y", "verify", "-f", ctx.allowedSignersFile, "-I", principal, "-n", SSH_NAMESPACE, "-s", join(dir, "sig")], message);
-    return r.status === 0 ? { ok: true, approver: principal } : { ok: false, reason: "signature does not match this plan" };
+    writeFileSync(join(dir, "sig"), signature);
+    return run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", SSH_NAMESPACE, "-s", join(dir, "sig")], message).status === 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
