@@ -179,7 +179,7 @@ Verifying N stored approvals of one run (library \`evaluate\`, which checks ever
 | --- | --- | --- | --- | --- |
 ${[1, 10, 100].map((n) => `| ${n} | ${f(v("ssh", n).wall)} / ${f(v("ssh", n).cpu)} | ${f(v("ssh", n).wall / n)} / ${f(v("ssh", n).cpu / n)} | ${f(v("note", n).wall)} / ${f(v("note", n).cpu)} | ${f(v("note", n).wall / n)} / ${f(v("note", n).cpu / n)} |`).join("\n")}
 
-SSH verification runs \`ssh-keygen\` twice per approval (find the principal, then verify), so it grows by a few process start-ups per approval; signed-note verification is an in-process Ed25519 check.
+SSH verification runs \`ssh-keygen -Y verify\` once per approval against the recorded principal (the allowed-signers file must list the signing key for it, so the identity still comes from the key) and looks the principal up with \`-Y find-principals\` only when that fails; signed-note verification is an in-process Ed25519 check.
 `,
 );
 console.error(JSON.stringify({ direct: mw(direct), startup: mw(startup), dry: mw(dry), apSsh: mw(apSsh), apNote: mw(apNote), exec: Object.fromEntries(Object.entries(exec).map(([k, x]) => [k, [mw(x), mc(x)]])), verify }));
