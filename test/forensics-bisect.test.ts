@@ -101,6 +101,16 @@ describe("forensics bisect on real repositories", () => {
     expect(j.plausible).toEqual(expect.arrayContaining([shas[4], shas[5]]));
   });
 
+  it("the risk prior scores every candidate from its own history and still finds the culprit", () => {
+    const { repo, good, bad, shas } = history(24, 9);
+    const r = bisect(repo, good, bad, ["--prior", "risk"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.prior).toBe("risk");
+    expect(j.culprit.sha).toBe(shas[8]);
+    expect(j.searchRuns).toBeLessThanOrEqual(Math.ceil(Math.log2(24)) + 2);
+  });
+
   it("handles merges in range (first-parent by default)", () => {
     const { repo, good, bad, shas } = history(12, 9, { merges: true });
     const j = JSON.parse(bisect(repo, good, bad).stdout);
