@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gitBisectSteps } from "../src/forensics/search.js";
 import { writeBenchSection } from "./lib/report.js";
+import { gitBisectRun, ourBisect } from "./lib/bisect-tools.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
@@ -54,28 +55,11 @@ function runAt(dir: string, rev: string, script: string, tests: string[]): numbe
   return spawnSync("sh", [script, ...tests], { cwd: dir, env, stdio: "ignore", timeout: 180_000 }).status ?? -1;
 }
 
-function gitBisect(dir: string, good: string, bad: string, cmd: string[]) {
-  const t0 = performance.now();
-  g(dir, ["bisect", "start", "--first-parent", bad, good]);
-  const r = spawnSync("git", ["bisect", "run", ...cmd], { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 26 });
-  const ms = performance.now() - t0;
-  const runs = (r.stdout.match(/^running /gm) ?? []).length;
-  const culprit = /^([0-9a-f]{40}) is the first bad commit/m.exec(r.stdout)?.[1];
-  g(dir, ["bisect", "reset"]);
-  return { culprit, runs, ms };
-}
+const gitBisect = gitBisectRun;
 
 function ours(dir: string, good: string, bad: string, cmd: string[], extra: string[] = []) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, "forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 26 });
-  const ms = performance.now() - t0;
-  let j: { culprit?: { sha: string }; searchRuns?: number; outcome?: string; prior?: string } = {};
-  try {
-    j = JSON.parse(r.stdout || "{}");
-  } catch {
-    /* below */
-  }
-  return { culprit: j.outcome === "culprit" ? j.culprit?.sha : undefined, runs: j.searchRuns ?? NaN, outcome: j.outcome ?? r.stderr.trim().split("\n").pop() ?? "error", prior: j.prior ?? "?", ms };
+  const { report: j, stderr, ms } = ourBisect(CLI, dir, good, bad, cmd, extra);
+  return { culprit: j.outcome === "culprit" ? j.culprit?.sha : undefined, runs: j.searchRuns ?? NaN, outcome: j.outcome ?? stderr.trim().split("\n").pop() ?? "error", prior: j.prior ?? "?", ms };
 }
 
 interface Row { repo: string; fix: string; subject: string; tag: string; n: number; tests: string[]; git: ReturnType<typeof gitBisect>; rel: ReturnType<typeof ours>; uni: ReturnType<typeof ours>; verified?: string }

@@ -6,13 +6,14 @@
 // the real test files the fix touched, so the relevance prior sees what a developer's command would
 // show it. Both `git bisect run` and `gitops-health forensics bisect` run with the same oracle on
 // the same range, in the same run.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gitBisectSteps } from "../src/forensics/search.js";
 import { listCandidates, relevancePrior } from "../src/forensics/bisect.js";
 import { writeBenchSection } from "./lib/report.js";
+import { gitBisectRun, ourBisect } from "./lib/bisect-tools.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
@@ -114,28 +115,11 @@ function oracleScript(dir: string, culprit: string): string {
   return file;
 }
 
-function gitBisect(dir: string, good: string, bad: string, cmd: string[]): { culprit?: string; runs: number; ms: number } {
-  const t0 = performance.now();
-  g(dir, ["bisect", "start", "--first-parent", bad, good]);
-  const r = spawnSync("git", ["bisect", "run", ...cmd], { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 26 });
-  const ms = performance.now() - t0;
-  const runs = (r.stdout.match(/^running /gm) ?? []).length;
-  const culprit = /^([0-9a-f]{40}) is the first bad commit/m.exec(r.stdout)?.[1];
-  g(dir, ["bisect", "reset"]);
-  return { culprit, runs, ms };
-}
+const gitBisect = gitBisectRun;
 
 function ours(dir: string, good: string, bad: string, cmd: string[], extra: string[] = []) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, "forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 26 });
-  const ms = performance.now() - t0;
-  let j: { culprit?: { sha: string }; searchRuns?: number; runs?: unknown[]; prior?: string; candidates?: number } = {};
-  try {
-    j = JSON.parse(r.stdout || "{}");
-  } catch {
-    /* reported below as no culprit */
-  }
-  if (j.searchRuns === undefined) console.error(`  gitops-health failed: ${r.stderr.trim().split("\n").pop()}`);
+  const { report: j, stderr, ms } = ourBisect(CLI, dir, good, bad, cmd, extra);
+  if (j.searchRuns === undefined) console.error(`  gitops-health failed: ${stderr.trim().split("\n").pop()}`);
   return { culprit: j.culprit?.sha, runs: j.searchRuns ?? NaN, total: j.runs?.length ?? 0, prior: j.prior ?? "?", candidates: j.candidates ?? 0, ms };
 }
 
