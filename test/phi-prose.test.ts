@@ -143,3 +143,27 @@ describe("names in ordinary prose", () => {
     expect(values("Wisława Szczepańska's killers were sentenced.")).toContain("Wisława Szczepańska");
   });
 });
+
+describe("recall on nursing notes by general cues", () => {
+  it("takes an ordinary word as a surname after a strong title, not a verb or an abbreviation", () => {
+    expect(values("gi: mrs. Bell ate a small amount of oatmeal")).toContain("Bell");
+    expect(values("spoke with dr small today about options")).toContain("small");
+    expect(values("dr aware of pressures, dr on call paged")).toEqual([]);
+    expect(values("ECHO showed 3-4+MR. Given total 6u PRBC.")).toEqual([]);
+  });
+
+  it("names a facility by an out-of-vocabulary word before a facility or unit noun", () => {
+    expect(values("awaiting placement at Brightwater rehab")).toContain("Brightwater");
+    expect(values("arrived via amb from tollerton ew for eval")).toContain("tollerton");
+    expect(values("P: CON'T REHAB/PT. TEAM TO FOLLOW")).toEqual([]);
+    expect(values("plan for cardiac rehab next week")).toEqual([]);
+  });
+
+  it("reads a fraction-shaped m/d as a date after a weekday or 'since', and day-month-year with hyphens", () => {
+    expect(values("on Tuesday 2/3 pt went for cath")).toContain("2/3");
+    expect(values("no stool since 1/4, bowel regimen started")).toContain("1/4");
+    expect(values("admitted 12-Feb-2004 with chest pain")).toContain("12-Feb-2004");
+    expect(values("RESP: remained on 5/5, 40% till 4PM")).toEqual([]);
+    expect(values("hung 1/2 NS at 100cc/hr")).toEqual([]);
+  });
+});

@@ -208,9 +208,11 @@ const HOLIDAY = /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+
 const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
 const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
+/** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
+const DATE_LEAD = /\b(?:since|until|till|dated?|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
-const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?\\b`, "gi");
+const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`, "gi");
 const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
@@ -257,10 +259,12 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     if (!year) {
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
       // "3-12" is a range more often than a date, unless a date word or preposition leads to it
-      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
+      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)) && !DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
       const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
-      if ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4) || (b === 10 && a <= 10 && painNear)) continue;
+      // a date preposition or a weekday right before decides for a date: "on 2/3", "Tues 1/4"
+      const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index));
+      if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
       if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b[^.;\n\d]{0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
@@ -397,6 +401,8 @@ function multiWordPlaceStart(w: string): boolean {
 const CAP_WORD = /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
 /** Eponyms: "Riker scale", "Fick method", "Swan catheter" are not people in notes. */
 const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
+/** Words after "Dr"/"Mr" that are no surname: "dr ok'd", "dr here", "MD team", "dr's orders". */
+const NAME_TITLE_STOP = /^(?:team|teams|service|office|orders?|note|notes|visit|today|tonight|now|then|here|there|yesterday|tomorrow|also|unit|floor|staff|please|thanks|who|which|whom|what|and|or|the|a|an|at|in|on|to|of|for|from|with|by|re|pt|patient)$/;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
 const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
@@ -477,7 +483,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (TITLE.test(t.l) && next && adjacent(t, next) && !sep(t, next).includes(",") && !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))) {
       const strong = !WEAK_TITLE.test(t.l);
       const j0 = isInitial(i + 1) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
-      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(toks[j0]!.l) && toks[j0]!.s.length >= 2 && !/^\d/.test(toks[j0]!.s))) {
+      const n0 = toks[j0]!;
+      // after a strong title even a surname that is an ordinary word names a person ("Dr. Small", "Mrs. Park"),
+      // unless it is a grammatical, clinical or person-verb word ("dr aware", "dr on call", "dr notified")
+      // an all-caps title in mixed-case text is an abbreviation: "3+ MR. Given ..." (mitral regurgitation)
+      const wordSurname = strong && !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) && n0.s.length >= 3 && /^\p{L}+$/u.test(n0.s) && !FUNCTION_WORD.test(n0.l) && !CLINICAL_WORDS.has(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !TITLE.test(n0.l) && !CREDENTIAL.test(n0.l) && !RELATION.test(n0.l) && !VERBISH.test(n0.l) && !NAME_TITLE_STOP.test(n0.l);
+      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) || wordSurname) {
         const j = extend(j0, strong);
         push(i + 1, j, "high", 0.9, "name-title");
         i = j;
@@ -844,6 +855,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const w = m[1]!;
     const l = w.toLowerCase();
     if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
+    push(m.index, m.index + w.length, "medium", 0.55, "facility");
+  }
+  // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
+  // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
+  for (const m of text.matchAll(/\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg)\b/giu)) {
+    const w = m[1]!;
+    const l = w.toLowerCase();
+    if (plainWord(w) || ENGLISH.has(l) || NATIONALITIES.has(l) || VERBISH.test(l) || FACILITY_STOP.has(l) || FIRST_NAMES.has(l)) continue;
+    if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
