@@ -159,6 +159,13 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("plan for cardiac rehab next week")).toEqual([]);
   });
 
+  it("finds every other mention of a name or place word the note already found by a cue", () => {
+    const text = "PT EVALUATED BY DR. WOJCIKOWSKI TODAY. PLAN DISCUSSED. WOJCIKOWSKI TO FOLLOW UP IN AM.";
+    expect(values(text).filter((v) => v === "WOJCIKOWSKI")).toHaveLength(2);
+    // an ordinary word found once as a surname does not travel: "dr small" then "small amount"
+    expect(values("spoke with dr small today. ate a small amount.").filter((v) => v === "small")).toHaveLength(1);
+  });
+
   it("reads a fraction-shaped m/d as a date after a weekday or 'since', and day-month-year with hyphens", () => {
     expect(values("on Tuesday 2/3 pt went for cath")).toContain("2/3");
     expect(values("no stool since 1/4, bowel regimen started")).toContain("1/4");
