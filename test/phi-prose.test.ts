@@ -159,6 +159,13 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("plan for cardiac rehab next week")).toEqual([]);
   });
 
+  it("takes mid-sentence capitals made of English words after a place preposition as a place", () => {
+    expect(values("she had a heart transplant at Silver Meadow and came back")).toContain("Silver Meadow");
+    expect(values("was on vacation on the Golden Coast when pain began")).toContain("Golden Coast");
+    expect(values("Patient in low 90's sat on Nasal Cannula 5 lpm")).toEqual([]);
+    expect(values("the producer explained to Fuse TV that all went well")).toEqual([]);
+  });
+
   it("finds every other mention of a name or place word the note already found by a cue", () => {
     const text = "PT EVALUATED BY DR. WOJCIKOWSKI TODAY. PLAN DISCUSSED. WOJCIKOWSKI TO FOLLOW UP IN AM.";
     expect(values(text).filter((v) => v === "WOJCIKOWSKI")).toHaveLength(2);

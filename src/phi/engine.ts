@@ -866,6 +866,16 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
+  // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
+  // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
+  for (const m of text.matchAll(/(?<=\p{Ll}[ \t]+)(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu)) {
+    const s = m.index + m[0].length - m[1]!.length;
+    if (upper(s)) continue;
+    const ws = m[1]!.split(/[ \t]+/);
+    if (ws.some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase()) || FIRST_NAMES.has(w.toLowerCase()) || CREDENTIAL.test(w.toLowerCase()) || TITLE.test(w.toLowerCase()) || /^(?:god|lord|jesus|allah)$/i.test(w))) continue;
+    if (!ws.some((w) => ENGLISH.has(w.toLowerCase()))) continue; // unknown words are the other rules' business
+    push(s, s + m[1]!.length, "medium", 0.5, "facility");
+  }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
     const place = m[1]!.toLowerCase().replace(/\.$/, "");
