@@ -166,6 +166,11 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("the producer explained to Fuse TV that all went well")).toEqual([]);
   });
 
+  it("joins a census surname that is also a word to a Capitalised given name", () => {
+    expect(values("dtr Frances Baker called tonight")).toContain("Frances Baker");
+    expect(values("dtr Frances baker called")).not.toContain("Frances baker");
+  });
+
   it("finds every other mention of a name or place word the note already found by a cue", () => {
     const text = "PT EVALUATED BY DR. WOJCIKOWSKI TODAY. PLAN DISCUSSED. WOJCIKOWSKI TO FOLLOW UP IN AM.";
     expect(values(text).filter((v) => v === "WOJCIKOWSKI")).toHaveLength(2);

@@ -458,7 +458,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const n = toks[j + 1];
     // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
     const upperSurname = (k: number) => strong && upperAt(k) && toks[k]!.s.length >= 3 && !ENGLISH.has(toks[k]!.l) && !COMMON_WORDS.has(toks[k]!.l) && !CLINICAL_WORDS.has(toks[k]!.l) && !VERBISH.test(toks[k]!.l) && !FUNCTION_WORD.test(toks[k]!.l);
-    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1))) j++;
+    // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
+    const censusSurname = (a: number, b: number) => FIRST_NAMES.has(toks[a]!.l) && CAP_WORD.test(toks[a]!.s) && /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) && SURNAMES.has(toks[b]!.l) && !upperAt(b);
+    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))) j++;
     // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
     const h = toks[j + 1];
     if (h && sep(toks[j]!, h) === "-" && !CREDENTIAL.test(h.l) && !COMMON_WORDS.has(h.l) && !CLINICAL_WORDS.has(h.l) && (known(h) || (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) || (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))) j++;
