@@ -171,6 +171,11 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("dtr Frances baker called")).not.toContain("Frances baker");
   });
 
+  it("takes a name after 'reach' or 'met', not an ordinary word", () => {
+    expect(values("only able to reach Quellbard, left a message")).toContain("Quellbard");
+    expect(values("unable to reach baseline sats; met criteria for extubation")).toEqual([]);
+  });
+
   it("finds every other mention of a name or place word the note already found by a cue", () => {
     const text = "PT EVALUATED BY DR. WOJCIKOWSKI TODAY. PLAN DISCUSSED. WOJCIKOWSKI TO FOLLOW UP IN AM.";
     expect(values(text).filter((v) => v === "WOJCIKOWSKI")).toHaveLength(2);
