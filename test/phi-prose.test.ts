@@ -187,6 +187,8 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("on Tuesday 2/3 pt went for cath")).toContain("2/3");
     expect(values("no stool since 1/4, bowel regimen started")).toContain("1/4");
     expect(values("admitted 12-Feb-2004 with chest pain")).toContain("12-Feb-2004");
+    expect(values("cath 11/2004 showed 3VD; seen 03/04 at osh")).toEqual(expect.arrayContaining(["11/2004", "03/04"]));
+    expect(values("admitted Feb 3-5 to osh, MI Feb '04")).toEqual(expect.arrayContaining(["Feb 3-5", "Feb '04"]));
     expect(values("RESP: remained on 5/5, 40% till 4PM")).toEqual([]);
     expect(values("hung 1/2 NS at 100cc/hr")).toEqual([]);
   });

@@ -211,9 +211,11 @@ const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th
 /** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
 const DATE_LEAD = /\b(?:since|until|till|dated?|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
-const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
+const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`, "gi");
 const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`, "gi");
-const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
+const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:(?:19|20)\\d{2}\\b|['’]\\d{2}\\b)`, "gi");
+/** Month and four-digit year: "11/2004", "3-1998". */
+const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/%]|[.-]\d)/g;
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
@@ -263,7 +265,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
       const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
       // a date preposition or a weekday right before decides for a date: "on 2/3", "Tues 1/4"
-      const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index));
+      // a leading zero is no fraction: "03/04"
+      const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)) || m[1]!.startsWith("0") || m[2]!.startsWith("0");
       if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
@@ -283,6 +286,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       if (m[3]!.length === 2 && (m[1]!.length !== 2 || m[2]!.length !== 2 || /(?:\bv|version|release|##)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index)))) continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
+    for (const m of text.matchAll(DATE_MONTH_YEAR)) push(m.index, m.index + m[0].length, "medium", 0.6);
     for (const m of text.matchAll(DATE_RANGE)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
