@@ -143,3 +143,53 @@ describe("names in ordinary prose", () => {
     expect(values("Wisława Szczepańska's killers were sentenced.")).toContain("Wisława Szczepańska");
   });
 });
+
+describe("recall on nursing notes by general cues", () => {
+  it("takes an ordinary word as a surname after a strong title, not a verb or an abbreviation", () => {
+    expect(values("gi: mrs. Bell ate a small amount of oatmeal")).toContain("Bell");
+    expect(values("spoke with dr small today about options")).toContain("small");
+    expect(values("dr aware of pressures, dr on call paged")).toEqual([]);
+    expect(values("ECHO showed 3-4+MR. Given total 6u PRBC.")).toEqual([]);
+  });
+
+  it("names a facility by an out-of-vocabulary word before a facility or unit noun", () => {
+    expect(values("awaiting placement at Brightwater rehab")).toContain("Brightwater");
+    expect(values("arrived via amb from tollerton ew for eval")).toContain("tollerton");
+    expect(values("P: CON'T REHAB/PT. TEAM TO FOLLOW")).toEqual([]);
+    expect(values("plan for cardiac rehab next week")).toEqual([]);
+  });
+
+  it("takes mid-sentence capitals made of English words after a place preposition as a place", () => {
+    expect(values("she had a heart transplant at Silver Meadow and came back")).toContain("Silver Meadow");
+    expect(values("was on vacation on the Golden Coast when pain began")).toContain("Golden Coast");
+    expect(values("Patient in low 90's sat on Nasal Cannula 5 lpm")).toEqual([]);
+    expect(values("the producer explained to Fuse TV that all went well")).toEqual([]);
+  });
+
+  it("joins a census surname that is also a word to a Capitalised given name", () => {
+    expect(values("dtr Frances Baker called tonight")).toContain("Frances Baker");
+    expect(values("dtr Frances baker called")).not.toContain("Frances baker");
+  });
+
+  it("takes a name after 'reach' or 'met', not an ordinary word", () => {
+    expect(values("only able to reach Quellbard, left a message")).toContain("Quellbard");
+    expect(values("unable to reach baseline sats; met criteria for extubation")).toEqual([]);
+  });
+
+  it("finds every other mention of a name or place word the note already found by a cue", () => {
+    const text = "PT EVALUATED BY DR. WOJCIKOWSKI TODAY. PLAN DISCUSSED. WOJCIKOWSKI TO FOLLOW UP IN AM.";
+    expect(values(text).filter((v) => v === "WOJCIKOWSKI")).toHaveLength(2);
+    // an ordinary word found once as a surname does not travel: "dr small" then "small amount"
+    expect(values("spoke with dr small today. ate a small amount.").filter((v) => v === "small")).toHaveLength(1);
+  });
+
+  it("reads a fraction-shaped m/d as a date after a weekday or 'since', and day-month-year with hyphens", () => {
+    expect(values("on Tuesday 2/3 pt went for cath")).toContain("2/3");
+    expect(values("no stool since 1/4, bowel regimen started")).toContain("1/4");
+    expect(values("admitted 12-Feb-2004 with chest pain")).toContain("12-Feb-2004");
+    expect(values("cath 11/2004 showed 3VD; seen 03/04 at osh")).toEqual(expect.arrayContaining(["11/2004", "03/04"]));
+    expect(values("admitted Feb 3-5 to osh, MI Feb '04")).toEqual(expect.arrayContaining(["Feb 3-5", "Feb '04"]));
+    expect(values("RESP: remained on 5/5, 40% till 4PM")).toEqual([]);
+    expect(values("hung 1/2 NS at 100cc/hr")).toEqual([]);
+  });
+});

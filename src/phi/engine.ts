@@ -208,10 +208,14 @@ const HOLIDAY = /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+
 const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
 const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
+/** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
+const DATE_LEAD = /\b(?:since|until|till|dated?|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
-const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:,?\\s+\\d{4})?\\b`, "gi");
-const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?\\b`, "gi");
-const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:19|20)\\d{2}\\b`, "gi");
+const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`, "gi");
+const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`, "gi");
+const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:(?:19|20)\\d{2}\\b|['’]\\d{2}\\b)`, "gi");
+/** Month and four-digit year: "11/2004", "3-1998". */
+const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/%]|[.-]\d)/g;
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
@@ -257,10 +261,13 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     if (!year) {
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
       // "3-12" is a range more often than a date, unless a date word or preposition leads to it
-      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
+      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)) && !DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
       const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
-      if ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4) || (b === 10 && a <= 10 && painNear)) continue;
+      // a date preposition or a weekday right before decides for a date: "on 2/3", "Tues 1/4"
+      // a leading zero is no fraction: "03/04"
+      const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)) || m[1]!.startsWith("0") || m[2]!.startsWith("0");
+      if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
       if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b[^.;\n\d]{0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
@@ -279,6 +286,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       if (m[3]!.length === 2 && (m[1]!.length !== 2 || m[2]!.length !== 2 || /(?:\bv|version|release|##)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index)))) continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
+    for (const m of text.matchAll(DATE_MONTH_YEAR)) push(m.index, m.index + m[0].length, "medium", 0.6);
     for (const m of text.matchAll(DATE_RANGE)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
@@ -313,7 +321,7 @@ const TOKEN = /\p{L}[\p{L}'’]*/gu;
 const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
-const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
+const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|reach|reached|meet|met|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
 const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
 const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
 const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
@@ -397,6 +405,8 @@ function multiWordPlaceStart(w: string): boolean {
 const CAP_WORD = /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
 /** Eponyms: "Riker scale", "Fick method", "Swan catheter" are not people in notes. */
 const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
+/** Words after "Dr"/"Mr" that are no surname: "dr ok'd", "dr here", "MD team", "dr's orders". */
+const NAME_TITLE_STOP = /^(?:team|teams|service|office|orders?|note|notes|visit|today|tonight|now|then|here|there|yesterday|tomorrow|also|unit|floor|staff|please|thanks|who|which|whom|what|and|or|the|a|an|at|in|on|to|of|for|from|with|by|re|pt|patient)$/;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
 const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
@@ -452,7 +462,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const n = toks[j + 1];
     // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
     const upperSurname = (k: number) => strong && upperAt(k) && toks[k]!.s.length >= 3 && !ENGLISH.has(toks[k]!.l) && !COMMON_WORDS.has(toks[k]!.l) && !CLINICAL_WORDS.has(toks[k]!.l) && !VERBISH.test(toks[k]!.l) && !FUNCTION_WORD.test(toks[k]!.l);
-    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1))) j++;
+    // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
+    const censusSurname = (a: number, b: number) => FIRST_NAMES.has(toks[a]!.l) && CAP_WORD.test(toks[a]!.s) && /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) && SURNAMES.has(toks[b]!.l) && !upperAt(b);
+    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))) j++;
     // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
     const h = toks[j + 1];
     if (h && sep(toks[j]!, h) === "-" && !CREDENTIAL.test(h.l) && !COMMON_WORDS.has(h.l) && !CLINICAL_WORDS.has(h.l) && (known(h) || (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) || (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))) j++;
@@ -477,7 +489,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (TITLE.test(t.l) && next && adjacent(t, next) && !sep(t, next).includes(",") && !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))) {
       const strong = !WEAK_TITLE.test(t.l);
       const j0 = isInitial(i + 1) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
-      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(toks[j0]!.l) && toks[j0]!.s.length >= 2 && !/^\d/.test(toks[j0]!.s))) {
+      const n0 = toks[j0]!;
+      // after a strong title even a surname that is an ordinary word names a person ("Dr. Small", "Mrs. Park"),
+      // unless it is a grammatical, clinical or person-verb word ("dr aware", "dr on call", "dr notified")
+      // an all-caps title in mixed-case text is an abbreviation: "3+ MR. Given ..." (mitral regurgitation)
+      const wordSurname = strong && !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) && n0.s.length >= 3 && /^\p{L}+$/u.test(n0.s) && !FUNCTION_WORD.test(n0.l) && !CLINICAL_WORDS.has(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !TITLE.test(n0.l) && !CREDENTIAL.test(n0.l) && !RELATION.test(n0.l) && !VERBISH.test(n0.l) && !NAME_TITLE_STOP.test(n0.l);
+      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) || wordSurname) {
         const j = extend(j0, strong);
         push(i + 1, j, "high", 0.9, "name-title");
         i = j;
@@ -846,6 +863,25 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
+  // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
+  // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
+  for (const m of text.matchAll(/\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg)\b/giu)) {
+    const w = m[1]!;
+    const l = w.toLowerCase();
+    if (plainWord(w) || ENGLISH.has(l) || NATIONALITIES.has(l) || VERBISH.test(l) || FACILITY_STOP.has(l) || FIRST_NAMES.has(l)) continue;
+    if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
+    push(m.index, m.index + w.length, "medium", 0.55, "facility");
+  }
+  // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
+  // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
+  for (const m of text.matchAll(/(?<=\p{Ll}[ \t]+)(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu)) {
+    const s = m.index + m[0].length - m[1]!.length;
+    if (upper(s)) continue;
+    const ws = m[1]!.split(/[ \t]+/);
+    if (ws.some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase()) || FIRST_NAMES.has(w.toLowerCase()) || CREDENTIAL.test(w.toLowerCase()) || TITLE.test(w.toLowerCase()) || /^(?:god|lord|jesus|allah)$/i.test(w))) continue;
+    if (!ws.some((w) => ENGLISH.has(w.toLowerCase()))) continue; // unknown words are the other rules' business
+    push(s, s + m[1]!.length, "medium", 0.5, "facility");
+  }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
     const place = m[1]!.toLowerCase().replace(/\.$/, "");
@@ -996,6 +1032,38 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
 }
 
+/**
+ * A document names the same person or place more than once, but cues surround only some mentions:
+ * every other mention of a word found as a name or place is one too ("sent to Kimbrough" ...
+ * "KIMBROUGH CALLED"). Only words no vocabulary knows (English, clinical, common) travel.
+ */
+function propagateMentions(text: string, ctx: Candidate[]): void {
+  const WORD = /\p{L}+(?:['’-]\p{L}+)*/gu;
+  const seen = new Map<string, { src: Candidate; acronym: boolean }>();
+  for (const c of ctx) {
+    if (c.category !== "name" && c.ruleId !== "facility" && c.ruleId !== "city") continue;
+    for (const m of text.slice(c.start, c.end).matchAll(WORD)) {
+      const w = m[0];
+      const l = w.toLowerCase();
+      const acronym = /^\p{Lu}{2,3}$/u.test(w);
+      if ((w.length < 4 && !acronym) || seen.has(l) || COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || ENGLISH.has(l) || NATIONALITIES.has(l)) continue;
+      seen.set(l, { src: c, acronym });
+    }
+  }
+  if (seen.size === 0) return;
+  const extra: Candidate[] = [];
+  for (const m of text.matchAll(WORD)) {
+    const hit = seen.get(m[0].toLowerCase());
+    // a short acronym travels only in capitals: "GH", not "gh" in a lower-case word sense
+    if (!hit || (hit.acronym && m[0] !== m[0].toUpperCase())) continue;
+    const s = m.index;
+    const e = s + m[0].length;
+    if (ctx.some((c) => c.start < e && c.end > s)) continue;
+    extra.push({ ...hit.src, start: s, end: e, severity: "medium", confidence: Math.min(hit.src.confidence, 0.6) });
+  }
+  ctx.push(...extra);
+}
+
 // ---------------------------------------------------------------- scanner
 
 export function fingerprint(ruleId: string, path: string | undefined, value: string): string {
@@ -1105,6 +1173,7 @@ export class Scanner {
       detectNames(text, profile, ctx, idx);
       if (profile === "prose") detectSignature(text, ctx);
       detectPlaces(text, profile, ctx, idx);
+      if (profile === "prose") propagateMentions(text, ctx);
       for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
     }
     return resolveOverlaps(out);
