@@ -103,9 +103,8 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const cwd = repoRoot(target.cwd ?? process.cwd());
   if (!cwd) throw new UserError("risk scoring needs a git repository");
   const warnings: string[] = [];
-  const depth = await historyDepth(cwd).catch(() => ({ shallow: false, commits: 0 }));
+  const [depth, features] = await Promise.all([historyDepth(cwd).catch(() => ({ shallow: false, commits: 0 })), targetFeatures(target, cwd)]);
   if (depth.shallow) warnings.push(`shallow clone: only ${depth.commits} commit(s) of history, so history and experience features are understated`);
-  const features = await targetFeatures(target, cwd);
   const { model, name } = loadModel(cwd, target.config);
   const { p, contributions } = predict(model, features.values);
   const score = Math.round(100 * p);

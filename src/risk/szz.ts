@@ -76,6 +76,7 @@ export async function szz(cwd: string, fixes: string[], known: Set<string>): Pro
 /** True when the repository has only part of its history. */
 export async function historyDepth(cwd: string): Promise<{ shallow: boolean; commits: number }> {
   const shallow = (await git(["rev-parse", "--is-shallow-repository"], { cwd })).trim() === "true";
-  const commits = Number((await git(["rev-list", "--count", "HEAD"], { cwd })).trim());
+  // Counting walks the whole history: only a shallow clone needs the figure (for its warning).
+  const commits = shallow ? Number((await git(["rev-list", "--count", "HEAD"], { cwd })).trim()) : NaN;
   return { shallow, commits };
 }
