@@ -320,6 +320,10 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
 const TOKEN = /\p{L}[\p{L}'’]*/gu;
 const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
+/** Roles written before a person's name in notes: "caseworker Leona ...", "HO SCHWARZ", "chaplain Pat ...". */
+const ROLE_BEFORE = /^(?:caseworker|chaplain|chapl|lawyer|attorney|sw|msw|ho|pastor|priest|rabbi|interpreter|translator|coordinator|therapist|dietitian|nutritionist|pharmacist)$/;
+/** Species after a genus initial ("S. AUREUS", "E. coli"): no person. */
+const SPECIES = /^(?:aureus|coli|diff|difficile|dificile|pylori|epidermidis|faecalis|faecium|pneumoniae|pneumonia|influenzae|aeruginosa|albicans|glabrata|marcescens|cloacae|jejuni|viridans|pyogenes|agalactiae|maltophilia|baumannii|mirabilis|fragilis|perfringens|typhi|enteritidis|catarrhalis|kansasii|avium|tuberculosis|carinii|jirovecii|neoformans|fumigatus|monocytogenes|lugdunensis|hominis|haemolyticus|mutans|bovis|oxytoca|freundii|aerogenes|cepacia|putida|gondii|vaginalis|trachomatis|gonorrhoeae|pallidum|burgdorferi|hepaticus|base|fib|flutter|line|lobe|side|sided|arm|leg|foot|hand|lung|lungs|chest|eye|ear)$/;
 const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
 const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|reach|reached|meet|met|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
 const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
@@ -416,6 +420,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     detectCodeNames(text, out, idx);
     return;
   }
+  const firstOut = out.length;
   const toks: Tok[] = [];
   for (const m of text.matchAll(TOKEN)) {
     // a possessive is not part of the name: "Szczepańska's killers"
@@ -488,18 +493,43 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
     if (TITLE.test(t.l) && next && adjacent(t, next) && !sep(t, next).includes(",") && !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))) {
       const strong = !WEAK_TITLE.test(t.l);
-      const j0 = isInitial(i + 1) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
+      // "Dr. B. Muse", "Dr B Muse": an initial, with or without its period, before the surname
+      const bareInitial = toks[i + 1]!.s.length === 1 && /^\p{Lu}$/u.test(toks[i + 1]!.s) && toks[i + 2] !== undefined && /^[ \t]+$/.test(sep(toks[i + 1]!, toks[i + 2]!)) && /^\p{Lu}/u.test(toks[i + 2]!.s);
+      const j0 = (isInitial(i + 1) || bareInitial) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
       const n0 = toks[j0]!;
+      const mixedCap = (k: number) => toks[k] !== undefined && !upperAt(k) && /^\p{Lu}\p{Ll}+$/u.test(toks[k]!.s);
+      // "Dr Will Cole": a Capitalised word that is also an ordinary word, before a Capitalised surname
+      if (strong && mixedCap(j0) && toks[j0 + 1] && /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) && capName(j0 + 1) && !FUNCTION_WORD.test(toks[j0 + 1]!.l) && !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)) {
+        const j = extend(j0 + 1, true);
+        push(i + 1, j, "high", 0.85, "name-title");
+        i = j;
+        continue;
+      }
+      // "Dr. Foley": after "Dr." a Capitalised word in mixed-case text names a person even when it is a clinical word
+      if (t.l === "dr" && text[t.end] === "." && mixedCap(j0) && !FUNCTION_WORD.test(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !NAME_TITLE_STOP.test(n0.l) && !COMMON_WORDS.has(n0.l)) {
+        push(i + 1, j0, "high", 0.8, "name-title");
+        i = j0;
+        continue;
+      }
       // after a strong title even a surname that is an ordinary word names a person ("Dr. Small", "Mrs. Park"),
       // unless it is a grammatical, clinical or person-verb word ("dr aware", "dr on call", "dr notified")
       // an all-caps title in mixed-case text is an abbreviation: "3+ MR. Given ..." (mitral regurgitation)
       const wordSurname = strong && !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) && n0.s.length >= 3 && /^\p{L}+$/u.test(n0.s) && !FUNCTION_WORD.test(n0.l) && !CLINICAL_WORDS.has(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !TITLE.test(n0.l) && !CREDENTIAL.test(n0.l) && !RELATION.test(n0.l) && !VERBISH.test(n0.l) && !NAME_TITLE_STOP.test(n0.l);
-      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) || wordSurname) {
+      const weakUpper = !strong && upperAt(j0) && n0.s.length >= 5 && /^\p{L}+$/u.test(n0.s) && !ENGLISH.has(n0.l) && !COMMON_WORDS.has(n0.l) && !CLINICAL_WORDS.has(n0.l) && !VERBISH.test(n0.l) && !SPECIES.test(n0.l);
+      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) || wordSurname || weakUpper) {
         const j = extend(j0, strong);
         push(i + 1, j, "high", 0.9, "name-title");
         i = j;
         continue;
       }
+    }
+    // A role before a name: "CASEWORKER LEONA LABOWICH", "spoke with HO SCHWARZ", "case manager Karen"
+    const role = (ROLE_BEFORE.test(t.l) || (t.l === "manager" && prev?.l === "case")) && !(t.l === "ho" && !upperAt(i) && t.s !== "HO");
+    if (role && next && /^[ \t]*[:,(-]?[ \t]*$/.test(sep(t, next)) && !FUNCTION_WORD.test(next.l) && !RELATION.test(next.l) && !CREDENTIAL.test(next.l) && !VERBISH.test(next.l) && !PERSON_VERB_AFTER.test(next.l) && (known(next) || (FIRST_NAMES.has(next.l) && !COMMON_WORDS.has(next.l)) || (shaped(i + 1, true) && !ENGLISH.has(next.l)))) {
+      const j = extend(i + 1, true);
+      push(i + 1, j, "high", 0.8, "name-title");
+      i = j;
+      continue;
     }
     // A credential before a name: "NP Wolfe", "per np grace", "RN Carole Hayes"
     if (/^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) && next && /^[ \t]+$/.test(sep(t, next)) && !CREDENTIAL.test(next.l) && !FUNCTION_WORD.test(next.l) && !CLINICAL_WORDS.has(next.l) && (known(next) || (FIRST_NAMES.has(next.l) && !upperAt(i + 1) && !ENGLISH.has(next.l)) || (FIRST_NAMES.has(next.l) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) || capName(i + 1) && !VERBISH.test(next.l) && !ENGLISH.has(next.l))) {
@@ -509,7 +539,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       continue;
     }
     // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
-    if (RELATION.test(t.l) && next && /^[ \t]*[,:(-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && relName(i + 1)) {
+    const relation = RELATION.test(t.l) || (t.l === "other" && prev?.l === "significant") || (t.l === "person" && prev?.l === "contact") || t.l === "poa";
+    if (relation && next && /^[ \t]*[,:("“'-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?["“']?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && relName(i + 1)) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.85, "name-relation");
       i = j;
@@ -540,7 +571,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
       const pp = toks[i - 2];
       const verbBeforeInitial = pp !== undefined && PERSON_VERB_BEFORE.test(pp.l) && /^[ \t]+$/.test(sep(pp, prev!)) && !VERBISH.test(t.l) && t.s.length >= 3;
-      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+      // upper-case notes: an initial and a word no vocabulary knows ("M. PEPPLER"), unless a species ("S. AUREUS")
+      const standaloneInitial = prev !== undefined && !/[\p{L}\d'’.&/]/u.test(text[prev.start - 1] ?? " ");
+      const upperUnknown = standaloneInitial && after !== undefined && (PERSON_VERB_AFTER.test(after.l) || /^\p{L}+ing$/u.test(after.l)) && upperAt(i) && t.s.length >= 4 && /^\p{L}+$/u.test(t.s) && !ENGLISH.has(t.l) && !CLINICAL_WORDS.has(t.l) && !VERBISH.test(t.l) && !SPECIES.test(t.l);
+      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || upperUnknown || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
         continue;
@@ -592,6 +626,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
       // two or more Capitalised words, one shaped like a surname of many languages ("Jónsdóttir", "Kowalczyk")
       if (!lex && k > i0) for (let q = i0; q <= k; q++) if (SURNAME_SHAPE.test(toks[q]!.s)) lex = true;
+      // two or more Capitalised words that no English vocabulary knows: "Lopie Certusi", "Wil Laberbera"
+      // next to a phone number ("Lopie Certusi cell# 410-...")
+      if (!lex && k > i0 && toks.slice(i0, k + 1).every((q) => q.s.length >= 3 && !ENGLISH.has(q.l) && !VERBISH.test(q.l)) && /^[ \t]*[,:(-]?[ \t]*(?:(?:cell|home|work|phone|tel|mobile|pager|beeper|#)\b|\(?\d{3}\)?[ .-]?\d{3})/i.test(text.slice(toks[k]!.end, toks[k]!.end + 16))) lex = true;
       const cue = NAME_CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
       const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
@@ -633,7 +670,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < toks.length; i++) {
       // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
-      const upperName = upperAt(i) && FIRST_NAMES.has(toks[i]!.l) && !COMMON_WORDS.has(toks[i]!.l) && !CLINICAL_WORDS.has(toks[i]!.l) && toks[i]!.s.length >= 3;
+      const upperName = (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) && FIRST_NAMES.has(toks[i]!.l) && !COMMON_WORDS.has(toks[i]!.l) && !CLINICAL_WORDS.has(toks[i]!.l) && toks[i]!.s.length >= 3;
       if (taken[i] || !(capName(i) || upperName) || ENGLISH.has(toks[i]!.l)) continue;
       const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
       // a comma alone joins list items only: the word must itself be followed by a list separator
@@ -658,8 +695,81 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const st = m.index + m[0].indexOf(m[1]!, m[0].length - m[1]!.length - m[2]!.length - 3);
     out.push({ ruleId: "name-speaker", category: "name", hipaa: 1, kind: "phi", start: st, end: st + m[1]!.length, severity: "medium", confidence: 0.5 });
   }
+
+  growNames(text, toks, out, firstOut, upperAt, known);
 }
 
+
+/**
+ * Names are runs of tokens, but cues anchor only one of them: grow every name found over the
+ * neighbouring initials and name-like words ("Z. MILLER", "KAREN ANN YANULIS", "Dr B Muse",
+ * "Dorothy Joy, MSW"). A word joins when a name lexicon knows it, or when it is a word no
+ * vocabulary knows (English, clinical, common); an English word joins only before a credential.
+ */
+function growNames(text: string, toks: Tok[], out: Candidate[], from: number, upperAt: (i: number) => boolean, known: (t: Tok) => boolean): void {
+  if (out.length === from) return;
+  const byStart = new Map<number, number>();
+  const byEnd = new Map<number, number>();
+  toks.forEach((t, i) => {
+    byStart.set(t.start, i);
+    byEnd.set(t.end, i);
+  });
+  const covered = (s: number, e: number, self: Candidate) => out.some((c) => c !== self && c.start < e && c.end > s);
+  const gap = (a: Tok, b: Tok) => text.slice(a.end, b.start);
+  const unknownWord = (t: Tok) => t.s.length >= 3 && /^\p{L}+$/u.test(t.s) && !ENGLISH.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !VERBISH.test(t.l) && !FUNCTION_WORD.test(t.l) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !TITLE.test(t.l) && !CREDENTIAL.test(t.l) && !RELATION.test(t.l) && !SPECIES.test(t.l);
+  const nameWord = (k: number, anchorUpper: boolean) => {
+    const t = toks[k];
+    if (!t || CREDENTIAL.test(t.l) || FUNCTION_WORD.test(t.l) || PERSON_VERB_AFTER.test(t.l) || PERSON_VERB_BEFORE.test(t.l) || RELATION.test(t.l)) return false;
+    // the case must match the name's: a lower-case word does not continue "Mary Smith"
+    if (upperAt(k) !== anchorUpper && !/^\p{Lu}/u.test(t.s)) return false;
+    if (!upperAt(k) && /^\p{Lu}/u.test(toks[k - 1]?.s ?? "") && /^\p{Ll}/u.test(t.s)) return false;
+    return known(t) || unknownWord(t);
+  };
+  const end = out.length;
+  for (let c = from; c < end; c++) {
+    const cand = out[c]!;
+    if (cand.category !== "name") continue;
+    let i = byStart.get(cand.start);
+    let j = byEnd.get(cand.end);
+    if (i === undefined || j === undefined) continue;
+    const anchorUpper = upperAt(i);
+    // right: an initial then a name word, or a name word; an English word before ", MSW"
+    for (let n = 0; n < 2; n++) {
+      const a = toks[j]!;
+      const b = toks[j + 1];
+      if (!b) break;
+      const g = gap(a, b);
+      if (/^[ \t]+$/.test(g) || (a.s.length === 1 && /^\.[ \t]*$/.test(g))) {
+        const cred = toks[j + 2] !== undefined && /^[ \t]*,?[ \t]*$/.test(gap(b, toks[j + 2]!)) && CREDENTIAL.test(toks[j + 2]!.l);
+        if ((nameWord(j + 1, anchorUpper) || (cred && /^\p{L}{2,}$/u.test(b.s) && !FUNCTION_WORD.test(b.l))) && !covered(a.end, b.end, cand)) {
+          j++;
+          continue;
+        }
+      }
+      break;
+    }
+    // left: an initial ("Z. MILLER", "d ross", "Dr B Muse") or a given name ("LEONA LABOWICH")
+    for (let n = 0; n < 2; n++) {
+      const b = toks[i]!;
+      const a = toks[i - 1];
+      if (!a) break;
+      const g = gap(a, b);
+      const initial = a.s.length === 1 && /^\p{L}$/u.test(a.s) && !/[\p{L}\d'’.]/u.test(text[a.start - 1] ?? " ") && (/^\.[ \t]*$/.test(g) || (/^[ \t]+$/.test(g) && (/^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? ""))));
+      if (initial && !/^[ai]$/i.test(a.s) || (initial && /^[ \t]*\.[ \t]*$/.test(g))) {
+        if (covered(a.start, b.start, cand)) break;
+        i--;
+        continue;
+      }
+      if (/^[ \t]+$/.test(g) && FIRST_NAMES.has(a.l) && known(a) && !ENGLISH.has(a.l) && (upperAt(i - 1) === anchorUpper) && !covered(a.start, b.start, cand)) {
+        i--;
+        continue;
+      }
+      break;
+    }
+    cand.start = toks[i]!.start;
+    cand.end = toks[j]!.end;
+  }
+}
 
 /** A note signed with a name alone on its last line: "SUSAN", "Carole Hayes", "mary k". */
 function detectSignature(text: string, out: Candidate[]): void {
