@@ -850,6 +850,12 @@ const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "
 /** First-person presence and labels that announce a place: "I am in Sutri", "Where: Upton". */
 const HERE_CUE = /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ \t]+)?in|\b(?:where|location|city|town|place of birth|birthplace|hometown)[ \t]*:|\bhome city)[ \t]+$/i;
 const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
+/** Words that make a hospital's name though each is an ordinary word: "Holy Cross", "Union Memorial", "Good Sam". */
+const FACILITY_NAME_WORDS = new Set("memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(" "));
+/** Clinical acronyms that follow "to", "at", "from" or "in" without naming a place: "to ICU", "in NSR", "at HS". */
+const CLINICAL_ACRONYMS = new Set(
+  `ABG ABX ACE ACS ADL AFIB AKI ALS AMA AML ARDS ASA ASAP AVR BKA BMP BNP BPH BRBPR CABG CAD CBC CBI CCB CHF CKD CLL CMO CMV CNS COPD CPR CRF CRI CRP CSF CTA CVA CVL CXR DKA DM DNR DNI DOE DVT EBL EEG EGD EKG ECG EMS ENT ERCP ESRD ETOH EVD FFP FSBS GCS GERD GIB GTT HCP HCT HEENT HHN HOB HPI HTN IABP ICD IDDM ILD INR IVC IVF JP JVD KVO LAD LBBB RBBB LCX LFT LLE LLL LLQ LOC LP LUE LUL LUQ LVH MAE MAP MRSA MSO MVR NGT NIDDM NKA NKDA NPO NSR NSTEMI OOB ORIF OSH PCA PCI PCP PCWP PDA PEA PEEP PERL PICC PMH PNA PNX PRBC PRN PSV PTT PVD RBC RCA RLE RLL RLQ RML ROS RSV RUE RUL RUQ SBP SBT SCD SSI STEMI SVT TBI TEE TF TFS TIA TKR TLC TPN TTE UA UOP URI UTI VAP VRE VSS WBC NSB SB SR AF VT VF VS HR RR BP IV PO PR SQ IM OR ER ED EW PACU CCU CSRU CT MRI MRA KUB US EP IR GI GU RT PT OT SW CM HO AM PM HS QD BID TID QID QHS QOD NS LR DSD DSG BS BM BRP WNL NAD AAO AOX VAD MVA MVC GSW EMT BLS ACLS TX DX HX RX SX FX CX ABD EXT DC VA VNA PMD NH SNF LTAC ALF ADHC HD CVVH CVVHD CRRT PD HDU OBS CDU TICU STICU NICU PICU CVICU MICU SICU ICU CCU PCU ECU RICU NCCU NSICU OPD IOP ICP CPP EVD VPS LOS SAT SATS PFT PFTS DOA DOS AMS LOA CP ROM AVSS PPD TB HIV HCV HBV HSV VZV EBV CDIFF CMV UGIB LGIB SBO NEC AAA PE MI HF AS AR MR TR PS DCM HCM HOCM EF LVEF RVH RVEF`.split(/\s+/),
+);
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
@@ -970,7 +976,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   for (const m of text.matchAll(/\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g)) {
     const w = m[1]!;
     const l = w.toLowerCase();
-    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
+    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
@@ -994,7 +1000,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
-    const place = m[1]!.toLowerCase().replace(/\.$/, "");
+    let place = m[1]!.toLowerCase().replace(/\.$/, "");
+    // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
+    if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
     const isPlace = US_STATES.has(place) || US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!) || cityLookup(place) !== undefined || US_CITIES.has(place) || (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
     if (!isPlace || (/^u$/i.test(m[0].split(/[ \t]/)[0]!) && !/^\p{Lu}/u.test(m[0]))) continue;
     push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
@@ -1033,7 +1041,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       const l = w[0].toLowerCase().replace(/\.$/, "");
       if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]) && k >= 2 && /^of$/i.test(words[k - 2]![0]))) { sawProper = true; k--; continue; }
       if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
-      if (FACILITY_OK.has(l)) { k--; continue; }
+      if (FACILITY_OK.has(l) || FACILITY_NAME_WORDS.has(l)) {
+        // "Memorial Hospital", "HOLY CROSS HOSPITAL": name words, Capitalised (or in an upper-case note)
+        if (FACILITY_NAME_WORDS.has(l) && (isUpper || /^\p{Lu}/u.test(w[0]) || (k >= 2 && FACILITY_NAME_WORDS.has(words[k - 2]![0].toLowerCase())))) sawProper = true;
+        k--;
+        continue;
+      }
       const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 3;
       if (!proper) break;
       sawProper = true;
@@ -1054,6 +1067,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       words[stop] = words[stop]!.replace(/[.]+$/, "");
     }
     for (const w of words) {
+      // a lone letter ends the place ("admitted to GH w/ chest pain"), unless it starts one ("U Maryland")
+      if (w.length === 1 && keep.length > 0) break;
       if (ordinary(w, m.index) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
       keep.push(w);
     }
@@ -1132,6 +1147,31 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(words[wi]!.index, end, "medium", 0.6, "city");
     tail(end, 2, true);
     wi += matched - 1;
+  }
+  // Saints name hospitals: "transfer to St. Mary's", "ST. MARY", "St Agnes Hospital" (not "ST CHANGES")
+  for (const m of text.matchAll(/\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu)) {
+    const w = m[1]!.toLowerCase();
+    if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
+    if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
+    // "123 Main St. Mary ..." is a street followed by a name
+    if (/\d[ \t]+(?:\p{L}+[ \t]+){0,3}$/u.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
+    push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
+  }
+  // Two hospital-name words after a place preposition, with no facility noun: "went to Holy Cross", "at Union Memorial"
+  for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu)) {
+    const a = m[1]!.toLowerCase();
+    const b = m[2]!.toLowerCase();
+    if (!FACILITY_NAME_WORDS.has(a) || !FACILITY_NAME_WORDS.has(b) || a === b) continue;
+    push(m.indices![1]![0], m.indices![2]![1], "medium", 0.55, "facility");
+  }
+  // A hospital's acronym where a place is expected: "admitted to GH w/", "at GBMC", "retired from GH", "FROM THE GBMC"
+  // (after a verb of going, staying or working there: a bare acronym after "to" is mostly a clinical one)
+  for (const m of text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|am|i'm|he's|she's|was|were|be)[ \t]+(?:still[ \t]+)?(?:here[ \t]+)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
+    const w = m[1]!;
+    const l = w.toLowerCase();
+    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
+    const s = m.index + m[0].length - w.length;
+    push(s, s + w.length, "medium", 0.5, "facility");
   }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
   for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
