@@ -193,3 +193,55 @@ describe("recall on nursing notes by general cues", () => {
     expect(values("hung 1/2 NS at 100cc/hr")).toEqual([]);
   });
 });
+
+// Sentences written for these tests (not taken from any corpus), one per principle.
+describe("recall in clinical notes: names", () => {
+  it("grows a name over initials and words no vocabulary knows", () => {
+    expect(values("SOCIAL: SPOKE WITH CASEWORKER GRETA VANDERMOLT ABOUT PLACEMENT.")).toContain("GRETA VANDERMOLT");
+    expect(values("K. HOLLOWAY IN TO CHECK LINES AND T. BRANNIGAN PLACING SUTURE.")).toEqual(expect.arrayContaining(["K. HOLLOWAY", "T. BRANNIGAN"]));
+    expect(values("lytes checked Dr B Hesketh in to see pt")).toContain("B Hesketh");
+    expect(values("being followed by Marian Hope, MSW. Wife called.")).toContain("Marian Hope");
+  });
+
+  it("takes roles and Dr. as cues even before ordinary or clinical words", () => {
+    expect(values("plan explained by Dr Will Hartigan (attending) and myself.")).toContain("Will Hartigan");
+    expect(values("sister visited, spoke w/ physicians Dr. Foley. Remains full code.")).toContain("Foley");
+    expect(values("wife and lawyer (Tobin Quarrelsby) aware of plan")).toContain("Tobin Quarrelsby");
+  });
+
+  it("keeps genus initials, sides and drugs out", () => {
+    expect(values("SPUTUM GREW S. AUREUS AND E. COLI, CLEAR R. BASE, DIMINISHED L. BASE.")).toEqual([]);
+    expect(values("MAP 60'S. NIPRIDE RESTARTED. ON 90'S. NEBS TRIED.")).toEqual([]);
+  });
+
+  it("finds lower-case given names listed with a found one", () => {
+    expect(values("social: daughters sarah and margie in to visit today")).toEqual(expect.arrayContaining(["sarah", "margie"]));
+  });
+});
+
+describe("recall in clinical notes: places, dates, numbers", () => {
+  it("finds hospitals named by name words, saints and acronyms", () => {
+    expect(values("Pt was taken to Memorial Hospital where a CT was done.")).toContain("Memorial Hospital");
+    expect(values("PT WENT TO HOLY CROSS WITH FEVER")).toContain("HOLY CROSS");
+    expect(values("DNR, will transfer to St. Agnes's tomorrow")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
+    expect(values("47yo male admitted to NWH w/ chest pain.")).toContain("NWH");
+    expect(values("knows he is in BMC, oriented x3")).toContain("BMC");
+  });
+
+  it("leaves clinical acronyms and ST changes alone", () => {
+    expect(values("admitted to ICU from ED, went into AFIB, OGT to LCS.")).toEqual([]);
+    expect(values("ST ELEVATIONS IN V2-V4, ST CHANGES RESOLVED")).toEqual([]);
+  });
+
+  it("finds abbreviated years in a history and dates after labels, not feet or pain scores", () => {
+    expect(values("PMH: CABG '94, CVA 88'. HTN.")).toEqual(expect.arrayContaining(["'94", "88'"]));
+    expect(values("PRESENT HX:8/30 DECREASED MENTAL STATUS")).toContain("8/30");
+    expect(values("AMBULATED 30' WITH ASSIST. HOB 30'. rates pain 5/10.")).toEqual([]);
+  });
+
+  it("finds phones in slashed and dash-led contact lists, and reference numbers", () => {
+    expect(values("his wife (212/555/1877) confirms")).toContain("212/555/1877");
+    expect(values("DAUGHTER-ANNA---301 944-5032 ")).toContain("301 944-5032");
+    expect(found("consult requested (ref # 4471903), policy #rg17 applies")).toEqual(expect.arrayContaining([["other", "4471903"], ["other", "rg17"]]));
+  });
+});

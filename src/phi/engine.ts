@@ -175,6 +175,10 @@ const RULES: RegexRule[] = [
       return d >= 7 && d <= 15;
     } },
   // US layout with any exchange digit, dashes only (notes hold surrogate numbers like 648-199-1703)
+  // after a dash leader in a contact list: "DAUGHTER-KRISSY---301 944-5032"
+  { id: "us-phone-listed", category: "phone", hipaa: 4, kind: "phi", re: /(?<=--)[2-9]\d{2}[ \t.-]?[2-9]\d{2}[ \t.-]\d{4}(?![\w\/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("--") },
+  { id: "us-phone-slashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w./-])[2-9]\d{2}\/[2-9]\d{2}\/\d{4}(?![\w/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("/") },
+  { id: "reference-number", category: "other", hipaa: 18, kind: "phi", re: /\b(?:ref(?:erence)?|policy|order|confirmation|conf|requisition|req|accession|specimen|tracking|case|claim|authori[sz]ation|auth|ticket)[ \t]*(?:#|no\.|num(?:ber)?\.?)[ \t]*:?[ \t]*((?=[A-Za-z\d-]{3})[A-Za-z]{0,3}\d[A-Za-z\d-]*)\b/gi, group: 1, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => /#|no\.|num/i.test(t) },
   { id: "us-phone-dashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.65, profiles: ["prose"], gate: hasDigit },
   // card numbers of any issuer: Luhn-valid and near the word card
   { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.8, profiles: ["prose"], gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
@@ -199,7 +203,7 @@ function jwtHeaderValid(token: string): boolean {
 // ---------------------------------------------------------------- dates
 
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
-const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
+const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<=[A-Za-z]{2}[:-])|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
 /** Dotted dates with a year: "12.03.2021", "3.4.97" (European order allowed). */
 const DATE_DOTTED = /(?<![\w.@#/-])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(?![\w.-]|\.\d)/g;
 /** Holidays name a day of the year ("since Christmas", "on Thanksgiving"). */
@@ -209,7 +213,7 @@ const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
 const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
 /** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
-const DATE_LEAD = /\b(?:since|until|till|dated?|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
+const DATE_LEAD = /(?:^|\n)[ \t]*$|\b(?:since|until|till|dated?|post|s\/p|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`, "gi");
 const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`, "gi");
@@ -251,8 +255,10 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     const a = Number(m[1]);
     const b = Number(m[2]);
     const year = m[3];
-    const mdy = v.monthDayValid(a, b);
-    const dmy = v.monthDayValid(b, a);
+    // with a year, a day past the month's end is still a date (a typo, or a shifted surrogate: "2/31/14")
+    const sameSeparators = year !== undefined && m[0][m[1]!.length] === m[0][m[0].length - year.length - 1];
+    const mdy = v.monthDayValid(a, b) || (sameSeparators && a >= 1 && a <= 12 && b >= 1 && b <= 31);
+    const dmy = v.monthDayValid(b, a) || (sameSeparators && b >= 1 && b <= 12 && a >= 1 && a <= 31);
     if (!mdy && !dmy) {
       // month/two-digit year ("5/97"): a date element finer than the year
       if (!year && profile === "prose" && a >= 1 && a <= 12 && m[2]!.length === 2 && b > 31 && !m[0].includes("-")) push(m.index, m.index + m[0].length, "medium", 0.55);
@@ -270,7 +276,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
-      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b[^.;\n\d]{0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
+      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b(?:(?!\band\b|\bthen\b|\bextubat)[^.;\n\d]){0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
       push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
       continue;
     }
@@ -297,6 +303,14 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       if (d < 1 || d > 31) continue;
       const s = m.index + m[0].lastIndexOf(m[1]!);
       push(s, m.index + m[0].length, "medium", 0.55);
+    }
+  }
+  if (profile === "prose") {
+    // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
+    for (const m of text.matchAll(/(?<![\d'’])['’](\d{2})(?![\w'’]|[.,]\d)|(?<![\w'’.\/-])(\d{2})['’](?![\w'’"]|[ \t]*\d)/g)) {
+      // feet and degrees: "ambulated 30'", "HOB 30'"
+      if (m[2] !== undefined && /\b(?:ambulat\w*|walk\w*|hob|bed|feet|ft|distance|height|ht|elevat\w*|degrees?|angle|up|x)[ \t]*$/i.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
+      push(m.index, m.index + m[0].length, "medium", 0.5);
     }
   }
   for (const m of text.matchAll(DATE_ISO)) {
@@ -499,14 +513,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const n0 = toks[j0]!;
       const mixedCap = (k: number) => toks[k] !== undefined && !upperAt(k) && /^\p{Lu}\p{Ll}+$/u.test(toks[k]!.s);
       // "Dr Will Cole": a Capitalised word that is also an ordinary word, before a Capitalised surname
-      if (strong && mixedCap(j0) && toks[j0 + 1] && /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) && capName(j0 + 1) && !FUNCTION_WORD.test(toks[j0 + 1]!.l) && !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)) {
+      if (strong && mixedCap(j0) && toks[j0 + 1] && /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) && (capName(j0 + 1) || (mixedCap(j0 + 1) && !ENGLISH.has(toks[j0 + 1]!.l) && !CLINICAL_WORDS.has(toks[j0 + 1]!.l))) && !FUNCTION_WORD.test(toks[j0 + 1]!.l) && !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)) {
         const j = extend(j0 + 1, true);
         push(i + 1, j, "high", 0.85, "name-title");
         i = j;
         continue;
       }
       // "Dr. Foley": after "Dr." a Capitalised word in mixed-case text names a person even when it is a clinical word
-      if (t.l === "dr" && text[t.end] === "." && mixedCap(j0) && !FUNCTION_WORD.test(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !NAME_TITLE_STOP.test(n0.l) && !COMMON_WORDS.has(n0.l)) {
+      if (t.l === "dr" && text[t.end] === "." && mixedCap(j0) && !FUNCTION_WORD.test(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !NAME_TITLE_STOP.test(n0.l) && !RELATION.test(n0.l)) {
         push(i + 1, j0, "high", 0.8, "name-title");
         i = j0;
         continue;
@@ -574,7 +588,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // upper-case notes: an initial and a word no vocabulary knows ("M. PEPPLER"), unless a species ("S. AUREUS")
       const standaloneInitial = prev !== undefined && !/[\p{L}\d'’.&/]/u.test(text[prev.start - 1] ?? " ");
       const upperUnknown = standaloneInitial && after !== undefined && (PERSON_VERB_AFTER.test(after.l) || /^\p{L}+ing$/u.test(after.l)) && upperAt(i) && t.s.length >= 4 && /^\p{L}+$/u.test(t.s) && !ENGLISH.has(t.l) && !CLINICAL_WORDS.has(t.l) && !VERBISH.test(t.l) && !SPECIES.test(t.l);
-      if (prev && isInitial(i - 1) && !taken[i - 1] && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || upperUnknown || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+      if (prev && isInitial(i - 1) && !taken[i - 1] && !SPECIES.test(t.l) && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || upperUnknown || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
         continue;
@@ -675,7 +689,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
       // a comma alone joins list items only: the word must itself be followed by a list separator
       const inList = (a: number, b: number) => joined(a, b) && (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) || (toks[i + 1] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) || (b === i && toks[i + 1] === undefined));
-      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1))) push(i, i, "medium", 0.5, "name-list");
+      // "sarah and margie": the conjunction is a token of its own
+      const conj = (c: number) => toks[c] !== undefined && /^(?:and|or)$/.test(toks[c]!.l) && toks[c - 1] !== undefined && toks[c + 1] !== undefined && /^[ \t]+$/.test(sep(toks[c - 1]!, toks[c]!)) && /^[ \t]+$/.test(sep(toks[c]!, toks[c + 1]!));
+      const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
+      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj) push(i, i, "medium", 0.5, "name-list");
     }
   }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
@@ -854,7 +871,7 @@ const FACILITY_OK = new Set("u of st saint general university county community r
 const FACILITY_NAME_WORDS = new Set("memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(" "));
 /** Clinical acronyms that follow "to", "at", "from" or "in" without naming a place: "to ICU", "in NSR", "at HS". */
 const CLINICAL_ACRONYMS = new Set(
-  `ABG ABX ACE ACS ADL AFIB AKI ALS AMA AML ARDS ASA ASAP AVR BKA BMP BNP BPH BRBPR CABG CAD CBC CBI CCB CHF CKD CLL CMO CMV CNS COPD CPR CRF CRI CRP CSF CTA CVA CVL CXR DKA DM DNR DNI DOE DVT EBL EEG EGD EKG ECG EMS ENT ERCP ESRD ETOH EVD FFP FSBS GCS GERD GIB GTT HCP HCT HEENT HHN HOB HPI HTN IABP ICD IDDM ILD INR IVC IVF JP JVD KVO LAD LBBB RBBB LCX LFT LLE LLL LLQ LOC LP LUE LUL LUQ LVH MAE MAP MRSA MSO MVR NGT NIDDM NKA NKDA NPO NSR NSTEMI OOB ORIF OSH PCA PCI PCP PCWP PDA PEA PEEP PERL PICC PMH PNA PNX PRBC PRN PSV PTT PVD RBC RCA RLE RLL RLQ RML ROS RSV RUE RUL RUQ SBP SBT SCD SSI STEMI SVT TBI TEE TF TFS TIA TKR TLC TPN TTE UA UOP URI UTI VAP VRE VSS WBC NSB SB SR AF VT VF VS HR RR BP IV PO PR SQ IM OR ER ED EW PACU CCU CSRU CT MRI MRA KUB US EP IR GI GU RT PT OT SW CM HO AM PM HS QD BID TID QID QHS QOD NS LR DSD DSG BS BM BRP WNL NAD AAO AOX VAD MVA MVC GSW EMT BLS ACLS TX DX HX RX SX FX CX ABD EXT DC VA VNA PMD NH SNF LTAC ALF ADHC HD CVVH CVVHD CRRT PD HDU OBS CDU TICU STICU NICU PICU CVICU MICU SICU ICU CCU PCU ECU RICU NCCU NSICU OPD IOP ICP CPP EVD VPS LOS SAT SATS PFT PFTS DOA DOS AMS LOA CP ROM AVSS PPD TB HIV HCV HBV HSV VZV EBV CDIFF CMV UGIB LGIB SBO NEC AAA PE MI HF AS AR MR TR PS DCM HCM HOCM EF LVEF RVH RVEF`.split(/\s+/),
+  `ABG ABX ACE ACS ADL AFIB AKI ALS AMA AML ARDS ASA ASAP AVR BKA BMP BNP BPH BRBPR CABG CAD CBC CBI CCB CHF CKD CLL CMO CMV CNS COPD CPR CRF CRI CRP CSF CTA CVA CVL CXR DKA DM DNR DNI DOE DVT EBL EEG EGD EKG ECG EMS ENT ERCP ESRD ETOH EVD FFP FSBS GCS GERD GIB GTT HCP HCT HEENT HHN HOB HPI HTN IABP ICD IDDM ILD INR IVC IVF JP JVD KVO LAD LBBB RBBB LCX LFT LLE LLL LLQ LOC LP LUE LUL LUQ LVH MAE MAP MRSA MSO MVR NGT NIDDM NKA NKDA NPO NSR NSTEMI OOB ORIF OSH PCA PCI PCP PCWP PDA PEA PEEP PERL PICC PMH PNA PNX PRBC PRN PSV PTT PVD RBC RCA RLE RLL RLQ RML ROS RSV RUE RUL RUQ SBP SBT SCD SSI STEMI SVT TBI TEE TF TFS TIA TKR TLC TPN TTE UA UOP URI UTI VAP VRE VSS WBC NSB SB SR AF VT VF VS HR RR BP IV PO PR SQ IM OR ER ED EW PACU CCU CSRU CT MRI MRA KUB US EP IR GI GU RT PT OT SW CM HO AM PM HS QD BID TID QID QHS QOD NS LR DSD DSG BS BM BRP WNL NAD AAO AOX VAD MVA MVC GSW EMT BLS ACLS TX DX HX RX SX FX CX ABD EXT DC VA VNA PMD NH SNF LTAC ALF ADHC HD CVVH CVVHD CRRT PD HDU OBS CDU TICU STICU NICU PICU CVICU MICU SICU ICU CCU PCU ECU RICU NCCU NSICU OPD IOP ICP CPP EVD VPS LOS SAT SATS PFT PFTS DOA DOS AMS LOA CP ROM AVSS PPD TB HIV HCV HBV HSV VZV EBV CDIFF CMV UGIB LGIB SBO NEC AAA PE MI HF AS AR MR TR PS DCM HCM HOCM EF LVEF RVH RVEF CHB AVB MAT AVNRT WPW PSVT NSVT VTACH VFIB SIRS MODS ARF ATN AIN HHS DIC PAT USOH YEST TOD TMRW`.split(/\s+/),
 );
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
@@ -1166,10 +1183,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // A hospital's acronym where a place is expected: "admitted to GH w/", "at GBMC", "retired from GH", "FROM THE GBMC"
   // (after a verb of going, staying or working there: a bare acronym after "to" is mostly a clinical one)
-  for (const m of text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|am|i'm|he's|she's|was|were|be)[ \t]+(?:still[ \t]+)?(?:here[ \t]+)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
+  for (const m of text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
     const w = m[1]!;
     const l = w.toLowerCase();
-    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
+    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
     const s = m.index + m[0].length - w.length;
     push(s, s + w.length, "medium", 0.5, "facility");
   }
