@@ -245,3 +245,16 @@ describe("recall in clinical notes: places, dates, numbers", () => {
     expect(found("consult requested (ref # 4471903), policy #rg17 applies")).toEqual(expect.arrayContaining([["other", "4471903"], ["other", "rg17"]]));
   });
 });
+
+describe("precision in clinical notes", () => {
+  it("reads ventilator settings, haemodynamic pairs and pain scales as numbers, dates after d/c and f/u as dates", () => {
+    expect(values("SETTINGS-SIMV/PS, 500X10, 40%, & 5/8. CO/CI 5/3 FICK. c/o 3-4/10 cpain, rating 3/10.")).toEqual([]);
+    expect(values("IABP d/c 8/22 and F/U 7/24, to the OR 6/10 for a CABG")).toEqual(["8/22", "7/24", "6/10"]);
+  });
+
+  it("does not read a chest tube or an ST segment as a street, nor drugs as names", () => {
+    expect(values("1L PLEURAL AND 2 MEDIASTINAL CT DIVIDED FROM SINGLE CT. 10/3 PERSANTINE THALLIUM ST-DEPRESSION")).toEqual(["10/3"]);
+    expect(values("Lives at 12 Maple Ct, Towson")).toEqual(expect.arrayContaining([expect.stringContaining("12 Maple Ct")]));
+    expect(values("No stool. Colace held as per RN. Fick done. Per Radiology appears old.")).toEqual([]);
+  });
+});

@@ -257,6 +257,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     const year = m[3];
     // with a year, a day past the month's end is still a date (a typo, or a shifted surrogate: "2/31/14")
     const sameSeparators = year !== undefined && m[0][m[1]!.length] === m[0][m[0].length - year.length - 1];
+    // "3-4/10" is a range over a scale, not 3 April 2010
+    if (year !== undefined && !sameSeparators) continue;
     const mdy = v.monthDayValid(a, b) || (sameSeparators && a >= 1 && a <= 12 && b >= 1 && b <= 31);
     const dmy = v.monthDayValid(b, a) || (sameSeparators && b >= 1 && b <= 12 && a >= 1 && a <= 31);
     if (!mdy && !dmy) {
@@ -274,6 +276,9 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       // a leading zero is no fraction: "03/04"
       const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)) || m[1]!.startsWith("0") || m[2]!.startsWith("0");
       if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
+      // ventilator and haemodynamic values: "40%, & 5/8", "50% 8/5", "700x10 5/5", "CO/CI 5/3"; a 0-10 scale: "c/o 5/10"
+      const lead = text.slice(Math.max(0, m.index - 14), m.index);
+      if (!dateLead && (/(?:\d%|\d[xX]\d+)[ \t,&]*$/.test(lead) || /\b\p{L}{2,}\/\p{L}{2,}[ \t:]*$/u.test(lead) || (b === 10 && a <= 10 && !contextual(m.index) && (/\b(?:c\/o|complains?|rating|rated|rates|describes?|reports?|pain)\b[^.;\n\d]{0,18}$/i.test(text.slice(Math.max(0, m.index - 30), m.index)) || /^[^.;\n]{0,30}\b(?:pain|ache|discomfort|cp)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 40)))))) continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
       if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
       if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b(?:(?!\band\b|\bthen\b|\bextubat)[^.;\n\d]){0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
@@ -951,6 +956,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       if (!isUpper && !/^[\p{Lu}\d]/u.test(words[0]!) && !/^\p{Lu}/u.test(m[2]!)) continue;
       if (words.some((w) => CLINICAL_WORDS.has(w.toLowerCase()))) continue;
       if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
+      // "2 MEDIASTINAL CT", "3 PERSANTINE THALLIUM ST": a suffix that is also a clinical abbreviation (chest tube,
+      // ST segment) makes a street only in Capitalised words or with an address tail after it
+      if (profile === "prose" && /^(?:ct|st|dr|pl|ln|ter|cir)$/i.test(m[2]!) && (isUpper || !words.every((w) => /^[\p{Lu}\d]/u.test(w))) && !/^\.?[ \t]*(?:,[ \t]*\p{Lu}|(?:apt|apartment|unit|suite|ste|#)\b|\d{5}\b)/iu.test(text.slice(m.index + m[0].length, m.index + m[0].length + 14))) continue;
       let end = m.index + m[0].length;
       if (m[0].endsWith(".") && m[2]!.length > 4) end--;
       if (profile === "code" && !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;

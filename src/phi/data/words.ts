@@ -39,7 +39,21 @@ export const CLINICAL_WORDS = new Set(
   neuro resp cardiac cv gi gu id heme endo skin social dispo plan assess assessment integ pulm renal psych access lines
   hospital hosp clinic center centre infirmary hospice
   bb ra av la lv rv cs cn rt ot mon tues tue weds thurs thur fri sat sun wknd
-  pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter`
+  pt pts pt's md mds md's np rn ho hos resident fellow attending intern anesthesia surgery cardiology nutrition pharmacy respiratory interpreter
+  radiology neurology neurosurgery nephrology pulmonary pulmonology oncology hematology urology gastroenterology dermatology orthopedics ortho ent obgyn psychiatry podiatry endocrinology rheumatology infectious transplant vascular cardiothoracic thoracic trauma hospitalist palliative hospice chaplaincy
+  colace senna senokot dulcolax bisacodyl lactulose miralax docusate zantac ranitidine famotidine pantoprazole carafate sucralfate zofran ondansetron compazine phenergan benadryl haldol haloperidol seroquel zyprexa xanax klonopin ambien restoril dilaudid percocet vicodin oxycodone oxycontin toradol motrin ibuprofen aspirin asa
+  lopressor metoprolol toprol atenolol labetalol carvedilol coreg captopril lisinopril vasotec enalapril norvasc amlodipine cardizem diltiazem verapamil digoxin lanoxin amiodarone cordarone procainamide lidocaine esmolol nipride nitroprusside hydralazine clonidine
+  bumex lasix diuril aldactone spironolactone insulin lantus humalog novolog nph glucophage metformin solumedrol prednisone decadron dexamethasone hydrocortisone synthroid levothyroxine
+  ampicillin unasyn cipro ciprofloxacin levaquin levofloxacin ceftriaxone rocephin cefazolin ancef cefepime ceftazidime fortaz zosyn timentin meropenem imipenem primaxin gentamicin tobramycin vancomycin linezolid zyvox bactrim clindamycin azithromycin zithromax doxycycline fluconazole diflucan acyclovir nystatin mycostatin
+  coumadin warfarin lovenox enoxaparin integrilin eptifibatide aggrastat reopro argatroban tpa activase
+  pepcid protonix nexium prilosec reglan metoclopramide
+  albuterol atrovent ipratropium combivent xopenex mucomyst duoneb
+  vasopressin pitressin levophed norepinephrine neosynephrine phenylephrine epinephrine epi dobutamine dobutrex natrecor nesiritide
+  kayexalate calcium gluconate bicarb bicarbonate phos phosphate potassium kcl mag sulfate thiamine folate mvi
+  propofol diprivan precedex dexmedetomidine midazolam lorazepam fentanyl morphine narcan naloxone flumazenil
+  promote replete respalor impact jevity osmolite pulmocare nepro glucerna ensure boost
+  desitin destin duoderm duoderm tegaderm opsite aquacel xeroform bacitracin silvadene
+  fick chem chems crea creat coude cude bipap swan wedge kussmaul wegener wegner cheyne stokes trendelenburg`
     .split(/\s+/),
 );
 
