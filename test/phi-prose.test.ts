@@ -258,3 +258,18 @@ describe("precision in clinical notes", () => {
     expect(values("No stool. Colace held as per RN. Fick done. Per Radiology appears old.")).toEqual([]);
   });
 });
+
+describe("recall in clinical notes: more places", () => {
+  it("finds a city before its state, a university by its state, campuses and memorial hospitals", () => {
+    expect(values("given an overview of this towson maryland's facility")).toContain("towson");
+    expect(values("Pt admitted to U Maryland ER w/ chest pain")).toContain("U Maryland");
+    expect(values("Pt left unit for radiation planning on North Campus at noon.")).toContain("North Campus");
+    expect(values("son works at kelbrook memorial as an aide")).toContain("kelbrook");
+    expect(values("HO ASKED ABOUT A CONSULT FROM THE NWMC TODAY")).toContain("NWMC");
+    expect(values("She went via ambulance to St. Agnes Hospital.")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
+  });
+
+  it("leaves time words and settings after 'the' and 'on' alone", () => {
+    expect(values("FAMILY IS COMING IN THE EARLY AFTERNOON. CURRENTLY ON ADEMAND 60.")).toEqual([]);
+  });
+});

@@ -873,7 +873,7 @@ const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "
 const HERE_CUE = /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ \t]+)?in|\b(?:where|location|city|town|place of birth|birthplace|hometown)[ \t]*:|\bhome city)[ \t]+$/i;
 const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
 /** Words that make a hospital's name though each is an ordinary word: "Holy Cross", "Union Memorial", "Good Sam". */
-const FACILITY_NAME_WORDS = new Set("memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(" "));
+const FACILITY_NAME_WORDS = new Set("good memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(" "));
 /** Clinical acronyms that follow "to", "at", "from" or "in" without naming a place: "to ICU", "in NSR", "at HS". */
 const CLINICAL_ACRONYMS = new Set(
   `ABG ABX ACE ACS ADL AFIB AKI ALS AMA AML ARDS ASA ASAP AVR BKA BMP BNP BPH BRBPR CABG CAD CBC CBI CCB CHF CKD CLL CMO CMV CNS COPD CPR CRF CRI CRP CSF CTA CVA CVL CXR DKA DM DNR DNI DOE DVT EBL EEG EGD EKG ECG EMS ENT ERCP ESRD ETOH EVD FFP FSBS GCS GERD GIB GTT HCP HCT HEENT HHN HOB HPI HTN IABP ICD IDDM ILD INR IVC IVF JP JVD KVO LAD LBBB RBBB LCX LFT LLE LLL LLQ LOC LP LUE LUL LUQ LVH MAE MAP MRSA MSO MVR NGT NIDDM NKA NKDA NPO NSR NSTEMI OOB ORIF OSH PCA PCI PCP PCWP PDA PEA PEEP PERL PICC PMH PNA PNX PRBC PRN PSV PTT PVD RBC RCA RLE RLL RLQ RML ROS RSV RUE RUL RUQ SBP SBT SCD SSI STEMI SVT TBI TEE TF TFS TIA TKR TLC TPN TTE UA UOP URI UTI VAP VRE VSS WBC NSB SB SR AF VT VF VS HR RR BP IV PO PR SQ IM OR ER ED EW PACU CCU CSRU CT MRI MRA KUB US EP IR GI GU RT PT OT SW CM HO AM PM HS QD BID TID QID QHS QOD NS LR DSD DSG BS BM BRP WNL NAD AAO AOX VAD MVA MVC GSW EMT BLS ACLS TX DX HX RX SX FX CX ABD EXT DC VA VNA PMD NH SNF LTAC ALF ADHC HD CVVH CVVHD CRRT PD HDU OBS CDU TICU STICU NICU PICU CVICU MICU SICU ICU CCU PCU ECU RICU NCCU NSICU OPD IOP ICP CPP EVD VPS LOS SAT SATS PFT PFTS DOA DOS AMS LOA CP ROM AVSS PPD TB HIV HCV HBV HSV VZV EBV CDIFF CMV UGIB LGIB SBO NEC AAA PE MI HF AS AR MR TR PS DCM HCM HOCM EF LVEF RVH RVEF CHB AVB MAT AVNRT WPW PSVT NSVT VTACH VFIB SIRS MODS ARF ATN AIN HHS DIC PAT USOH YEST TOD TMRW`.split(/\s+/),
@@ -1006,9 +1006,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
   // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
-  for (const m of text.matchAll(/\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg)\b/giu)) {
+  for (const m of text.matchAll(/\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu)) {
     const w = m[1]!;
     const l = w.toLowerCase();
+    // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
+    const named = !upper(m.index) && /^\p{Lu}\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim()) && !FACILITY_STOP.has(l) && !FUNCTION_WORD.test(l);
+    if (named) {
+      push(m.index, m.index + m[0].length, "medium", 0.55, "facility");
+      continue;
+    }
     if (plainWord(w) || ENGLISH.has(l) || NATIONALITIES.has(l) || VERBISH.test(l) || FACILITY_STOP.has(l) || FIRST_NAMES.has(l)) continue;
     if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
@@ -1079,7 +1085,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
     while (k < words.length && /^(?:of|and|&)$/i.test(words[k]![0])) k++;
     if (!sawProper || k >= words.length) continue;
-    const s = Math.max(0, m.index - 60) + words[k]!.index;
+    let s = Math.max(0, m.index - 60) + words[k]!.index;
+    const saint = /(?:\bst\.?|\bsaint)[ \t]+$/i.exec(text.slice(Math.max(0, s - 8), s));
+    if (saint) s -= saint[0].length;
     push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
   for (const m of text.matchAll(TRANSFER_PLACE)) {
@@ -1198,8 +1206,24 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const s = m.index + m[0].length - w.length;
     push(s, s + w.length, "medium", 0.5, "facility");
   }
+  // An institution named by an acronym with an article: "a consult from the GBMC", "at the NWH"
+  for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
+    const w = m[1]!;
+    const l = w.toLowerCase();
+    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
+    const s = m.index + m[0].length - w.length;
+    push(s, s + w.length, "medium", 0.5, "facility");
+  }
+  // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
+  for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu)) if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!)) push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
+  for (const m of text.matchAll(/\b(\p{L}[\p{L}'’-]+)(?=[ \t]*,?[ \t]+(\p{L}+)(?:['’]s\b|[^\p{L}'’]|$))/gu)) {
+    if (!US_STATES.has(m[2]!.toLowerCase())) continue;
+    const city = m[1]!.toLowerCase();
+    if (plainWord(m[1]!) || US_STATES.has(city) || !(cityLookup(city) === false || US_CITIES.has(city))) continue;
+    push(m.index, m.index + m[1]!.length, "medium", 0.6, "city");
+  }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of text.matchAll(/\b(?:to|from)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
+  for (const m of text.matchAll(/\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
     const w = m[1]!;
     if (ordinary(w, m.index) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
     const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
