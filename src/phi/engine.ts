@@ -745,6 +745,8 @@ function growNames(text: string, toks: Tok[], out: Candidate[], from: number, up
     // the case must match the name's: a lower-case word does not continue "Mary Smith"
     if (upperAt(k) !== anchorUpper && !/^\p{Lu}/u.test(t.s)) return false;
     if (!upperAt(k) && /^\p{Lu}/u.test(toks[k - 1]?.s ?? "") && /^\p{Ll}/u.test(t.s)) return false;
+    // an acronym in mixed-case text is no part of a name: "Kamei JIT metrics"
+    if (!upperAt(k) && /^\p{Lu}{2,}$/u.test(t.s)) return false;
     return known(t) || unknownWord(t);
   };
   const end = out.length;
@@ -777,7 +779,9 @@ function growNames(text: string, toks: Tok[], out: Candidate[], from: number, up
       if (!a) break;
       const g = gap(a, b);
       const initial = a.s.length === 1 && /^\p{L}$/u.test(a.s) && !/[\p{L}\d'’.]/u.test(text[a.start - 1] ?? " ") && (/^\.[ \t]*$/.test(g) || (/^[ \t]+$/.test(g) && (/^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? ""))));
-      if (initial && !/^[ai]$/i.test(a.s) || (initial && /^[ \t]*\.[ \t]*$/.test(g))) {
+      // a lower-case letter is an initial only after a person verb or a title ("per d ross"), not "0.06 s. Violations"
+      const lowerOk = /^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? "");
+      if (initial && lowerOk && !/^[ai]$/i.test(a.s)) {
         if (covered(a.start, b.start, cand)) break;
         i--;
         continue;
