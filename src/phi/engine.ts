@@ -312,7 +312,12 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   if (profile === "prose") {
     // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
-    for (const m of text.matchAll(/(?<![\d'’])['’](\d{2})(?![\w'’]|[.,]\d)|(?<![\w'’.\/-])(\d{2})['’](?![\w'’"]|[ \t]*\d)/g)) {
+    for (const m of text.matchAll(/(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu)) {
+      // a quoted string in code or prose ("'40 + 2'", "'entity:42'") closes or opens on the same line
+      const line0 = text.lastIndexOf("\n", m.index) + 1;
+      const line1 = text.indexOf("\n", m.index) < 0 ? text.length : text.indexOf("\n", m.index);
+      const rest = m[1] !== undefined ? text.slice(m.index + m[0].length, Math.min(line1, m.index + 40)) : text.slice(Math.max(line0, m.index - 40), m.index);
+      if (/['’]/.test(rest.replace(/(?<![\w'’])['’]\d{2}(?![\w'’])|(?<![\w'’])\d{2}['’](?![\w'’])/g, ""))) continue;
       // feet and degrees: "ambulated 30'", "HOB 30'"
       if (m[2] !== undefined && /\b(?:ambulat\w*|walk\w*|hob|bed|feet|ft|distance|height|ht|elevat\w*|degrees?|angle|up|x)[ \t]*$/i.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
       push(m.index, m.index + m[0].length, "medium", 0.5);
@@ -1094,6 +1099,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (saint) s -= saint[0].length;
     push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
+  const clinical = clinicalNote(text);
   for (const m of text.matchAll(TRANSFER_PLACE)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
@@ -1116,7 +1122,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const cap = /^\p{Lu}\p{Ll}/u.test(keep[0]!);
     const gaz = cityLookup(keep.join(" ").toLowerCase()) === false || US_CITIES.has(keep.join(" ").toLowerCase());
     // upper-case notes: an uncommon word of 3+ letters, or an acronym before a unit word ("GH ER")
-    const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1;
+    // (a bare acronym only in clinical notes: "moved to URL objects", "taken from the CLI" name no place)
+    const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1 && clinical;
     // lower-case notes: an uncommon word that is no English word ("sent to gh")
     const lowerProper = /^\p{Ll}+$/u.test(keep[0]!) && keep.length === 1 && !ENGLISH.has(keep[0]!) && /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed|come|came)\b/i.test(m[0]) && (!/^[ \t]+\p{L}/u.test(after) || /^[ \t]+(?:for|w|with|by|on|at|in|and|via|where|when|after|from|to|er|ed|ew)\b/i.test(text.slice(start + keep[0]!.length, start + keep[0]!.length + 10)));
     if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || lowerProper || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
@@ -1203,7 +1210,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // A hospital's acronym where a place is expected: "admitted to GH w/", "at GBMC", "retired from GH", "FROM THE GBMC"
   // (after a verb of going, staying or working there: a bare acronym after "to" is mostly a clinical one)
-  for (const m of text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
+  // Only in clinical notes: elsewhere "converted to URL", "from the CLI" are technical acronyms.
+  for (const m of !clinical ? [] : text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
     const w = m[1]!;
     const l = w.toLowerCase();
     if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
@@ -1211,7 +1219,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, s + w.length, "medium", 0.5, "facility");
   }
   // An institution named by an acronym with an article: "a consult from the GBMC", "at the NWH"
-  for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
+  for (const m of !clinical ? [] : text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
     const w = m[1]!;
     const l = w.toLowerCase();
     if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
@@ -1233,6 +1241,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
     push(s, s + w.length, "medium", 0.55, "facility");
   }
+}
+
+const CLINICAL_CUE = /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
+/** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
+export function clinicalNote(text: string): boolean {
+  let n = 0;
+  for (const _ of text.matchAll(CLINICAL_CUE)) if (++n >= 2 && n * 300 >= text.length) return true;
+  return false;
 }
 
 /**
