@@ -1228,11 +1228,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
   for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu)) if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!)) push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
-  for (const m of text.matchAll(/\b(\p{L}[\p{L}'’-]+)(?=[ \t]*,?[ \t]+(\p{L}+)(?:['’]s\b|[^\p{L}'’]|$))/gu)) {
-    if (!US_STATES.has(m[2]!.toLowerCase())) continue;
+  // (found from the state: one pass of a regex of state names, then the word before it)
+  US_STATE_NAMES ??= new RegExp(`(?<=\\p{L}[\\p{L}'’-]*[ \\t]*,?[ \\t]+)(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`, "giu");
+  for (const st of text.matchAll(US_STATE_NAMES)) {
+    const base = Math.max(0, st.index - 40);
+    const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
+    if (!m) continue;
     const city = m[1]!.toLowerCase();
     if (plainWord(m[1]!) || US_STATES.has(city) || !(cityLookup(city) === false || US_CITIES.has(city))) continue;
-    push(m.index, m.index + m[1]!.length, "medium", 0.6, "city");
+    push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
   }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
   for (const m of text.matchAll(/\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
@@ -1243,6 +1247,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
 }
 
+let US_STATE_NAMES: RegExp | undefined;
 const CLINICAL_CUE = /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
 /** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
 export function clinicalNote(text: string): boolean {
