@@ -503,6 +503,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   // words must look like names: known, Capitalised in mixed text, or uncommon in upper-case text.
   const relName = (k: number) => {
     const n = toks[k]!;
+    // "Son, Ed, was updated": a Capitalised given name in mixed-case text, even when an abbreviation's letters
+    if (!upperAt(k) && /^\p{Lu}\p{Ll}+$/u.test(n.s) && FIRST_NAMES.has(n.l) && !FUNCTION_WORD.test(n.l) && !RELATION.test(n.l) && /^[ \t]*[,(][ \t]*$/.test(sep(toks[k - 1]!, n))) return true;
     if (FUNCTION_WORD.test(n.l) || RELATION.test(n.l) || CREDENTIAL.test(n.l) || CLINICAL_WORDS.has(n.l) || COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l)) return false;
     if (!upperAt(k) && /^\p{Lu}{2,}$/u.test(n.s)) return false; // an acronym in mixed-case text: "Baby ASA"
     if (known(n) || (FIRST_NAMES.has(n.l) && n.s.length >= 2)) return true;
