@@ -4,7 +4,7 @@ import { defineConfig } from "tsup";
 // and the library API with type declarations.
 export default defineConfig([
   {
-    entry: { cli: "src/cli/main.ts", "scan-worker": "src/scan/worker.ts" },
+    entry: { cli: "src/cli/main.ts", "scan-worker": "src/scan/worker.ts", "jsonl-worker": "src/scan/jsonl-worker.ts" },
     format: ["esm"],
     target: "node20",
     platform: "node",

@@ -70,6 +70,28 @@ describe("scan targets", () => {
     expect(bad.stderr).toMatch(/jsonl line 1/);
   });
 
+  it("scans large jsonl batches on worker threads with the same output, in input order", () => {
+    // records written for this test: some with PHI, some without, of varied length
+    const people = ["Marta Kowalczyk", "Dr. Hesketh", "wife Ingrid Halvorsen"];
+    const records = Array.from({ length: 400 }, (_, i) => ({
+      id: i % 7 === 0 ? `r${i}` : i,
+      text: i % 3 === 0 ? `Seen by ${people[i % 3]} on 3/${(i % 28) + 1}/2021, call 617-432-${String(1000 + i)}.` : `Stable overnight, no events (${"x".repeat(i % 50)}).`,
+    }));
+    const input = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
+    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
+    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" } });
+    expect(pool.code).toBe(1);
+    expect(pool.stdout).toBe(one.stdout);
+    const out = pool.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string | number; findings: unknown[] });
+    expect(out.map((o) => o.id)).toEqual(records.map((r) => r.id));
+    expect(out.filter((o) => o.findings.length > 0).length).toBeGreaterThan(100);
+    expect(pool.stderr).toContain("400 record(s)");
+    // a bad record after the pool has started still names its line and exits 2
+    const bad = runCli(["scan", "--input-format", "jsonl"], { input: input + `{"id":1}\n`, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/jsonl line 401/);
+  });
+
   it("skips binary and oversized files, tolerates invalid UTF-8, and counts them", () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, "bin.dat"), Buffer.from([1, 2, 0, 3, ...Buffer.from(SSN)]));

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -13,6 +13,7 @@ import { streamDiff, LOG_PATCH_FORMAT } from "../git/diff.js";
 import { compileUserPattern } from "./safe-regex.js";
 import { loadGitleaksRules } from "./gitleaks.js";
 import type { ScanReport, ScanStats } from "../report/findings.js";
+import type { JsonlPool as JsonlPoolType } from "./jsonl-pool.js";
 
 export type { ScanReport, ScanStats } from "../report/findings.js";
 
@@ -362,29 +363,60 @@ async function jsonlSchema() {
   return z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
 }
 
-/** Batch mode: one JSON object a line in, one a line out. */
-export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions = {}): Promise<{ records: number; findings: number }> {
+/** Batch input larger than this many characters is scanned by a pool of worker threads. */
+export const JSONL_PARALLEL_CHARS = 1024 * 1024;
+
+/**
+ * Batch mode: one JSON object a line in, one a line out, in input order. Records are checked on
+ * this thread (errors name the line); past JSONL_PARALLEL_CHARS of text the rest is scanned by a
+ * worker pool (dist/jsonl-worker.js, where built), which writes results back in order.
+ */
+export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & { threads?: number } = {}): Promise<{ records: number; findings: number }> {
   const { scanner, suppressed } = prepare(options);
   const JsonlInput = await jsonlSchema();
   let n = 0;
   let total = 0;
+  let chars = 0;
+  const { availableParallelism } = await import("node:os");
+  const threads = Math.max(1, Math.min(options.threads ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+  const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || JSONL_PARALLEL_CHARS;
+  const { jsonlWorkerUrl, JsonlPool } = await import("./jsonl-pool.js");
+  const canParallel = threads > 1 && existsSync(jsonlWorkerUrl());
+  let pool: JsonlPoolType | undefined;
   const rl = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of rl) {
-    n++;
-    if (!line.trim()) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      throw new UserError(`jsonl line ${n}: not valid JSON`);
+  try {
+    for await (const line of rl) {
+      n++;
+      if (!line.trim()) continue;
+      const record = parseJsonlLine(line, n, JsonlInput);
+      chars += record.text.length;
+      if (!pool && canParallel && chars > threshold) {
+        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write);
+      }
+      if (pool) {
+        await pool.add(record);
+        continue;
+      }
+      const findings = scanner.scan(record.text, {}).filter((f) => !suppressed(f, record.text));
+      total += findings.length;
+      write(JSON.stringify({ id: record.id, findings }));
     }
-    const r = JsonlInput.safeParse(parsed);
-    if (!r.success) throw new UserError(`jsonl line ${n}: expected {"id": ..., "text": "..."} (${r.error.issues[0]!.path.join(".") || "record"}: ${r.error.issues[0]!.message})`);
-    const findings = scanner.scan(r.data.text, {}).filter((f) => !suppressed(f, r.data.text));
-    total += findings.length;
-    write(JSON.stringify({ id: r.data.id, findings }));
+  } finally {
+    if (pool) total += await pool.close();
   }
   return { records: n, findings: total };
+}
+
+function parseJsonlLine(line: string, n: number, JsonlInput: Awaited<ReturnType<typeof jsonlSchema>>): { id: string | number; text: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new UserError(`jsonl line ${n}: not valid JSON`);
+  }
+  const r = JsonlInput.safeParse(parsed);
+  if (!r.success) throw new UserError(`jsonl line ${n}: expected {"id": ..., "text": "..."} (${r.error.issues[0]!.path.join(".") || "record"}: ${r.error.issues[0]!.message})`);
+  return r.data;
 }
 
 /** Read a file of accepted fingerprints (one per line, or a JSON report). */
