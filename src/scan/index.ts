@@ -391,7 +391,16 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
       const record = parseJsonlLine(line, n, JsonlInput);
       chars += record.text.length;
       if (!pool && canParallel && chars > threshold) {
-        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write);
+        const scanHere = (records: { id: string | number; text: string }[]) => {
+          let found = 0;
+          const lines = records.map((r) => {
+            const f = scanner.scan(r.text, {}).filter((x) => !suppressed(x, r.text));
+            found += f.length;
+            return JSON.stringify({ id: r.id, findings: f });
+          });
+          return { lines, findings: found };
+        };
+        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write, scanHere);
       }
       if (pool) {
         await pool.add(record);

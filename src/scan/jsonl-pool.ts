@@ -1,6 +1,8 @@
 // Batch (jsonl) scanning across worker threads: records are validated and ordered on the main
 // thread, scanned in batches by a pool of workers (dist/jsonl-worker.js), and written back in
-// input order. Prose scanning is CPU-bound, so a large export scans about N times faster on N cores.
+// input order. Prose scanning is CPU-bound, so a large export scans about N times faster on N cores:
+// N - 1 workers, and the main thread scans a batch itself whenever every worker is busy (so it
+// also covers the time the workers take to boot and warm up).
 import type { ScanOptions } from "./index.js";
 
 export interface JsonlRecord {
@@ -46,12 +48,16 @@ export class JsonlPool {
   private settled: (() => void) | undefined;
   findings = 0;
 
-  private constructor(private readonly write: (line: string) => void) {}
+  private constructor(
+    private readonly write: (line: string) => void,
+    private readonly scanHere: (records: JsonlRecord[]) => { lines: string[]; findings: number },
+  ) {}
 
-  static async start(threads: number, data: JsonlWorkerData, write: (line: string) => void): Promise<JsonlPool> {
+  /** `threads` counts the main thread: threads - 1 workers are started. */
+  static async start(threads: number, data: JsonlWorkerData, write: (line: string) => void, scanHere: (records: JsonlRecord[]) => { lines: string[]; findings: number }): Promise<JsonlPool> {
     const { Worker } = await import("node:worker_threads");
-    const pool = new JsonlPool(write);
-    for (let i = 0; i < threads; i++) {
+    const pool = new JsonlPool(write, scanHere);
+    for (let i = 0; i < threads - 1; i++) {
       const w = new Worker(jsonlWorkerUrl(), { workerData: data });
       w.on("message", (r: JsonlBatchResult) => pool.onResult(w, r));
       w.on("error", (e) => pool.fail(e instanceof Error ? e : new Error(String(e))));
@@ -81,24 +87,38 @@ export class JsonlPool {
   }
 
   private async flushBatch(): Promise<void> {
-    while (this.idle.length === 0 && !this.failure) await new Promise<void>((r) => this.waitingForWorker.push(r));
     if (this.failure) throw this.failure;
-    const w = this.idle.pop()!;
-    this.inFlight++;
-    w.postMessage({ seq: this.nextSeq++, records: this.batch });
+    const seq = this.nextSeq++;
+    const records = this.batch;
     this.batch = [];
     this.batchChars = 0;
+    const w = this.idle.pop();
+    if (w) {
+      this.inFlight++;
+      w.postMessage({ seq, records });
+    } else {
+      // every worker is busy: scan this batch here, then let finished workers report
+      this.done.set(seq, { seq, ...this.scanHere(records) });
+      this.writeReady();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    // keep the reader from running far ahead of the workers
+    while (this.done.size > 4 * (this.workers.length + 1) && !this.failure) await new Promise<void>((r) => this.waitingForWorker.push(r));
+  }
+
+  private writeReady(): void {
+    for (let next = this.done.get(this.nextWrite); next; next = this.done.get(this.nextWrite)) {
+      this.done.delete(this.nextWrite++);
+      for (const line of next.lines) this.write(line);
+      this.findings += next.findings;
+    }
   }
 
   private onResult(w: import("node:worker_threads").Worker, r: JsonlBatchResult): void {
     if (r.error) return this.fail(new Error(r.error));
     this.done.set(r.seq, r);
     // results may arrive out of order: write every batch whose predecessors are written
-    for (let next = this.done.get(this.nextWrite); next; next = this.done.get(this.nextWrite)) {
-      this.done.delete(this.nextWrite++);
-      for (const line of next.lines) this.write(line);
-      this.findings += next.findings;
-    }
+    this.writeReady();
     this.inFlight--;
     this.idle.push(w);
     this.waitingForWorker.shift()?.();
