@@ -1211,23 +1211,18 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (!FACILITY_NAME_WORDS.has(a) || !FACILITY_NAME_WORDS.has(b) || a === b) continue;
     push(m.indices![1]![0], m.indices![2]![1], "medium", 0.55, "facility");
   }
-  // A hospital's acronym where a place is expected: "admitted to GH w/", "at GBMC", "retired from GH", "FROM THE GBMC"
-  // (after a verb of going, staying or working there: a bare acronym after "to" is mostly a clinical one)
-  // Only in clinical notes: elsewhere "converted to URL", "from the CLI" are technical acronyms.
-  for (const m of !clinical ? [] : text.matchAll(/\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
-    const w = m[1]!;
-    const l = w.toLowerCase();
-    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
-    const s = m.index + m[0].length - w.length;
-    push(s, s + w.length, "medium", 0.5, "facility");
-  }
-  // An institution named by an acronym with an article: "a consult from the GBMC", "at the NWH"
-  for (const m of !clinical ? [] : text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi)) {
-    const w = m[1]!;
-    const l = w.toLowerCase();
-    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
-    const s = m.index + m[0].length - w.length;
-    push(s, s + w.length, "medium", 0.5, "facility");
+  // A hospital's acronym where a place is expected: "admitted to GH w/", "at GBMC", "retired from GH",
+  // after a verb of going, staying or working there (a bare acronym after "to" is mostly a clinical
+  // one), or with an article: "a consult from the GBMC". Only in clinical notes: elsewhere "converted
+  // to URL", "from the CLI" are technical acronyms.
+  for (const re of clinical ? [ACRONYM_AFTER_VERB, ACRONYM_AFTER_ARTICLE] : []) {
+    for (const m of text.matchAll(re)) {
+      const w = m[1]!;
+      const l = w.toLowerCase();
+      if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
+      const s = m.index + m[0].length - w.length;
+      push(s, s + w.length, "medium", 0.5, "facility");
+    }
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
   for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu)) if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!)) push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
@@ -1250,6 +1245,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
 }
 
+/** Where a hospital acronym stands: after a verb of going or staying there, or after "the" (clinical notes only). */
+const ACRONYM_AFTER_VERB = /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
+const ACRONYM_AFTER_ARTICLE = /\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
 let US_STATE_NAMES: RegExp | undefined;
 const CLINICAL_CUE = /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
 /** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
