@@ -1,8 +1,10 @@
-import { Command, CommanderError } from "commander";
+import type { Command } from "commander";
 import { UserError, errorMessage } from "../core/errors.js";
 import { packageVersion } from "../core/paths.js";
 
 type Module = Promise<{ register(program: Command): void }>;
+/** Loaded by buildProgram: every command but the hook's scan goes through commander. */
+let commander: typeof import("commander") | undefined;
 /**
  * Command modules in help order, with the command names each registers. They load on demand:
  * a hook runs one command, so it parses only that command's module.
@@ -27,6 +29,8 @@ const COMMANDS: [string[], () => Module][] = [
  * Heavy dependencies are imported lazily inside actions so hooks start fast.
  */
 export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
+  commander ??= await import("commander");
+  const { Command } = commander;
   const program = new Command("gitops-health")
     .description("Compliance-grade change control for healthcare software, inside your git workflow.")
     .version(packageVersion())
@@ -46,13 +50,24 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   return program;
 }
 
+/**
+ * The pre-commit hook's command line, `scan --staged` and nothing else: it runs without
+ * commander (whose parse and set-up cost a hook more than the scan itself). Commander would
+ * only call the scan action with these flags' defaults, which runScan applies itself.
+ */
+function isHookScan(argv: string[]): boolean {
+  return argv.length === 4 && argv[2] === "scan" && argv[3] === "--staged";
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram(argv);
+  const hook = isHookScan(argv) ? await import("./commands/scan-run.js") : undefined;
+  const program = hook ? undefined : await buildProgram(argv);
   try {
-    await program.parseAsync(argv);
+    if (hook) await hook.runScan([], { staged: true });
+    else await program!.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
-    if (err instanceof CommanderError) {
+    if (commander && err instanceof commander.CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
       // commander already printed its one-line message
       return 2;

@@ -72,23 +72,46 @@ export function gitSync(args: string[], options: GitOptions = {}): string {
  * Lines are decoded as UTF-8; invalid sequences become U+FFFD rather than failing.
  */
 export async function* gitLines(args: string[], options: GitOptions = {}): AsyncGenerator<string> {
+  yield* startGitLines(args, options).lines;
+}
+
+/**
+ * Like gitLines, but git starts now rather than on the first read, so it runs while the caller
+ * does other work (a hook loading the scanner). Until `lines` is read, git's output waits in the
+ * pipe. Call `cancel()` when done (it is a no-op after `lines` was read to the end): it kills a
+ * git process whose output was not read, which would otherwise keep the process alive.
+ */
+export function startGitLines(args: string[], options: GitOptions = {}): { lines: AsyncGenerator<string>; cancel(): void } {
   const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
   const err: Buffer[] = [];
   child.stderr.on("data", (d: Buffer) => err.push(d));
   let spawnError: Error | undefined;
   child.on("error", (e) => { spawnError = e; });
   const closed = new Promise<number | null>((res) => child.on("close", (code) => res(code)));
+  // Read from the start: node discards a child's unread output when it exits. The iterator queues
+  // up to 1,024 lines, then pauses the pipe until they are read (git then waits).
   const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const queued = rl[Symbol.asyncIterator]();
   let finished = false;
-  try {
-    for await (const line of rl) yield line;
-    finished = true;
-  } finally {
-    if (!finished) child.kill();
+  async function* lines(): AsyncGenerator<string> {
+    try {
+      for await (const line of { [Symbol.asyncIterator]: () => queued }) yield line;
+      finished = true;
+    } finally {
+      if (!finished) child.kill();
+    }
+    const code = await closed;
+    if (spawnError) throw new UserError(`cannot run git: ${spawnError.message}`);
+    if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
   }
-  const code = await closed;
-  if (spawnError) throw new UserError(`cannot run git: ${spawnError.message}`);
-  if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
+  return {
+    lines: lines(),
+    cancel() {
+      if (finished) return;
+      child.kill();
+      rl.close();
+    },
+  };
 }
 
 const rootCache = new Map<string, string | undefined>();
