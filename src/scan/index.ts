@@ -7,8 +7,8 @@ import ignore from "ignore";
 import type { Finding } from "../phi/types.js";
 import { UserError } from "../core/errors.js";
 import { gitSync, repoRoot } from "../git/exec.js";
-import type { ScanReport } from "../report/findings.js";
-import { emptyStats, prepareWith, type ScanOptions } from "./prepare.js";
+import type { ScanReport, ScanStats } from "../report/findings.js";
+import { prepareWith, type ScanOptions } from "./prepare.js";
 
 export type { ScanReport, ScanStats } from "../report/findings.js";
 export { readBaseline, type ScanOptions } from "./prepare.js";
@@ -17,6 +17,10 @@ export { scanDiffArgs, scanDiffLines, scanStaged, scanRange, scanHistory } from 
 /** Build the engine plus the suppression filter from config. */
 export function prepare(options: ScanOptions) {
   return prepareWith(options, picomatch);
+}
+
+function emptyStats(): ScanStats {
+  return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, suppressed: 0, durationMs: 0 };
 }
 
 /** Decode bytes as UTF-8, replacing invalid sequences rather than failing. */
