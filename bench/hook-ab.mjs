@@ -4,6 +4,7 @@
 //
 //   node bench/hook-ab.mjs [runs=30] [name=path/to/cli.js ...]
 //   e.g. node bench/hook-ab.mjs 30 before=/tmp/dist-before/dist/cli.js after=dist/cli.js
+// HOOK_AB_ARGS="has-command scan" times other arguments (an installed hook runs that first).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,7 +34,8 @@ git("add", "-A");
 // CPU seconds (user + system, git included) through GNU time when present: steadier than wall
 // time when the machine is shared, though only to 10 ms a run (so its mean is reported).
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-const cases = [{ name: "node -e 0", args: ["-e", "0"] }, ...builds.map((b) => ({ name: b.name, args: [b.path, "scan", "--staged"] }))];
+const cliArgs = (process.env.HOOK_AB_ARGS ?? "scan --staged").split(" ");
+const cases = [{ name: "node -e 0", args: ["-e", "0"] }, ...builds.map((b) => ({ name: b.name, args: [b.path, ...cliArgs] }))];
 const times = new Map(cases.map((c) => [c.name, []]));
 const cpu = new Map(cases.map((c) => [c.name, []]));
 const once = (c) => {

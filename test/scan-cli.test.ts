@@ -70,6 +70,13 @@ describe("scan targets", () => {
     expect(runCli(["scan", "--staged"], { cwd: repo.dir }).code).toBe(0);
   });
 
+  it("has-command (run by installed hooks) knows every command while loading only the one asked about", () => {
+    const cwd = makeTempDir();
+    const has = (...words: string[]) => runCli(["has-command", ...words], { cwd }).code;
+    for (const words of [["scan"], ["commit", "lint"], ["commit", "generate"], ["hooks", "install"], ["run"], ["approve"], ["runs"], ["has-command"], ["audit"]]) expect(has(...words), words.join(" ")).toBe(0);
+    for (const words of [["nope"], ["commit", "nope"], ["scan", "lint"]]) expect(has(...words), words.join(" ")).toBe(1);
+  });
+
   it("--diff and --history name the introducing commit with a rebase-stable fingerprint", () => {
     const repo = makeRepo();
     const base = repo.commit("chore: base", { "README.md": "hello\n" });

@@ -12,7 +12,7 @@ let commander: typeof import("commander") | undefined;
 const COMMANDS: [string[], () => Module][] = [
   [["scan"], () => import("./commands/scan.js")],
   [["sanitize"], () => import("./commands/sanitize.js")],
-  // has-command (run by installed hooks) inspects every command, so it is not listed here
+  // has-command (run by installed hooks) is registered by hooks.js: see buildProgram
   [["hooks"], () => import("./commands/hooks.js")],
   [["init"], () => import("./commands/init.js")],
   [["audit"], () => import("./commands/audit.js")],
@@ -37,9 +37,13 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
     .option("--config <file>", "path to .gitops-health.yml (default: search upward from the working directory)")
     .showHelpAfterError(false)
     .exitOverride();
-  // `gitops-health <command> ...` needs only that command; anything else (help, a global
-  // option first, a typo to suggest against) gets all of them.
-  const named = COMMANDS.filter(([names]) => names.includes(argv[2] ?? ""));
+  // `gitops-health <command> ...` needs only that command, and `has-command <command> ...` (run
+  // by installed hooks before every hook) only that command and hooks.js, which registers
+  // has-command; anything else (help, a global option first, a typo to suggest against, a
+  // command not listed) gets all of them.
+  const asked = argv[2] === "has-command" ? argv[3] : argv[2];
+  let named = COMMANDS.filter(([names]) => names.includes(asked ?? ""));
+  if (named.length && argv[2] === "has-command") named = [...new Set([...named, ...COMMANDS.filter(([names]) => names.includes("hooks"))])];
   for (const m of await Promise.all((named.length ? named : COMMANDS).map(([, load]) => load()))) m.register(program);
   // Apply exitOverride to every subcommand so usage errors exit 2, not 1.
   const walk = (c: Command) => {

@@ -129,15 +129,10 @@ export class DiffParser {
 export const LOG_PATCH_FORMAT = "--format=commit %H%nauthor %an <%ae>%nauthor-date %aI%nparents %P%n";
 
 /** Stream diff events from a git command (e.g. `["diff", "--cached", "-U0"]`). */
-export function streamDiff(args: string[], options: GitOptions = {}): AsyncGenerator<DiffEvent> {
-  return parseDiffLines(gitLines(args, options));
-}
-
-/** Diff events from the lines of a diff (e.g. startGitLines's). */
-export async function* parseDiffLines(lines: AsyncIterable<string>): AsyncGenerator<DiffEvent> {
+export async function* streamDiff(args: string[], options: GitOptions = {}): AsyncGenerator<DiffEvent> {
   const queue: DiffEvent[] = [];
   const parser = new DiffParser((e) => queue.push(e));
-  for await (const line of lines) {
+  for await (const line of gitLines(args, options)) {
     parser.push(line);
     while (queue.length > 0) yield queue.shift()!;
   }

@@ -3,8 +3,8 @@
 // walker, and picomatch only when the config's allowlists use path globs.
 import type { Finding } from "../phi/types.js";
 import { UserError } from "../core/errors.js";
-import { gitLines, gitSync, repoRoot } from "../git/exec.js";
-import { parseDiffLines, LOG_PATCH_FORMAT } from "../git/diff.js";
+import { gitLineBatches, gitSync, repoRoot } from "../git/exec.js";
+import { DiffParser, LOG_PATCH_FORMAT } from "../git/diff.js";
 import type { ScanReport } from "../report/findings.js";
 import { emptyStats, needsGlob, prepareWith, type GlobMatcher, type ScanOptions } from "./prepare.js";
 import { DIFF_FLAGS, STAGED_DIFF_ARGS } from "./staged.js";
@@ -20,11 +20,14 @@ async function prepareAsync(options: ScanOptions) {
  * Contiguous added lines are scanned as one block so multi-line values keep their context.
  */
 export function scanDiffArgs(args: string[], options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
-  return scanDiffLines(gitLines(args, { cwd: options.cwd ?? process.cwd() }), options);
+  return scanDiffLines(gitLineBatches(args, { cwd: options.cwd ?? process.cwd() }), options);
 }
 
-/** scanDiffArgs over the lines of a diff already under way (see src/scan/staged.ts). */
-export async function scanDiffLines(lines: AsyncIterable<string>, options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
+/**
+ * scanDiffArgs over the lines of a diff, one array per chunk of git's output (startGitLines's
+ * `batches`, e.g. a staged diff already under way: see src/scan/staged.ts).
+ */
+export async function scanDiffLines(batches: AsyncIterable<string[]>, options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
   const t0 = Date.now();
   const { scanner, suppressed } = await prepareAsync(options);
   const stats = emptyStats();
@@ -51,27 +54,27 @@ export async function scanDiffLines(lines: AsyncIterable<string>, options: ScanO
     block = undefined;
   };
   let skipFile = false;
-  for await (const e of parseDiffLines(lines)) {
+  const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       flush();
       fileBytes = 0;
       skipFile = e.binary;
       if (e.binary) stats.skippedBinary++;
-      continue;
+      return;
     }
-    if (e.kind !== "added" || skipFile) continue;
+    if (e.kind !== "added" || skipFile) return;
     if (e.text.includes("\0")) {
       skipFile = true;
       stats.skippedBinary++;
       block = undefined;
-      continue;
+      return;
     }
     fileBytes += e.text.length + 1;
     if (fileBytes > max) {
       skipFile = true;
       stats.skippedLarge++;
       block = undefined;
-      continue;
+      return;
     }
     stats.bytes += e.text.length + 1;
     files.add(`${e.commit ?? ""}:${e.path}`);
@@ -81,7 +84,9 @@ export async function scanDiffLines(lines: AsyncIterable<string>, options: ScanO
     }
     block.lines.push(e.text);
     block.next = e.line + 1;
-  }
+  });
+  for await (const batch of batches) for (const line of batch) parser.push(line);
+  parser.end();
   flush();
   stats.files = files.size;
   stats.durationMs = Date.now() - t0;

@@ -42,7 +42,7 @@ export function startStagedDiff(cwd: string = process.cwd()): { scan(options: Sc
       // a relative gitleaks config path is resolved from the top level, as scanStaged does
       const gitleaks = options.gitleaksConfig ?? options.scan?.gitleaksConfig;
       try {
-        return await scanDiffLines(diff.lines, { ...options, cwd: gitleaks ? requireRepoRoot(cwd, "--staged") : cwd });
+        return await scanDiffLines(diff.batches, { ...options, cwd: gitleaks ? requireRepoRoot(cwd, "--staged") : cwd });
       } catch (err) {
         // outside a repository (as git saw it) report that first, as scanStaged does
         if (err instanceof UserError) requireRepoRoot(cwd, "--staged");
