@@ -70,6 +70,23 @@ describe("scan targets", () => {
     expect(runCli(["scan", "--staged"], { cwd: repo.dir }).code).toBe(0);
   });
 
+  it("with a config file, the hook's scan --staged applies its path allowlist and its gitleaks rules from any directory", () => {
+    const repo = makeRepo();
+    repo.commit("chore: base", { "README.md": "hello\n" });
+    repo.write(".gitops-health.yml", `scan:\n  allowlist:\n    paths: ["fixtures/**"]\n  gitleaksConfig: gitleaks.toml\n`);
+    repo.write("gitleaks.toml", `title = "x"\n[[rules]]\nid = "acme-token"\nregex = '''(?i)acme_[a-z0-9]{12}'''\n`);
+    repo.write("fixtures/a.txt", `SSN ${SSN}\n`);
+    repo.write("src/b.txt", "token acme_abcdef123456\n");
+    repo.git("add", "-A");
+    for (const cwd of [repo.dir, join(repo.dir, "src")]) {
+      const r = runCli(["scan", "--staged"], { cwd });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("gitleaks:acme-token");
+      expect(r.stderr).not.toContain("fixtures/a.txt");
+      expect(r.stderr).toContain("1 suppressed");
+    }
+  });
+
   it("has-command (run by installed hooks) knows every command while loading only the one asked about", () => {
     const cwd = makeTempDir();
     const has = (...words: string[]) => runCli(["has-command", ...words], { cwd }).code;
