@@ -70,3 +70,55 @@ describe("git adapter", () => {
     }
   });
 });
+
+describe("line splitter", () => {
+  it("splits a byte stream into exactly the lines readline gives, however it is chunked", async () => {
+    const { LineSplitter } = await import("../src/git/lines.js");
+    const { createInterface } = await import("node:readline");
+    const { Readable } = await import("node:stream");
+    const pieces = ["a", "b c", "\n", "\r\n", "\r", "\r\r\n", "", "é", "ü€𝄞", "\u2019", "+x\t", "\n\n"];
+    const bytes = [Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xe2, 0x82])];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 300; round++) {
+      const parts: Buffer[] = [];
+      for (let i = rand(40); i >= 0; i--) parts.push(rand(10) === 0 ? bytes[rand(bytes.length)]! : Buffer.from(pieces[rand(pieces.length)]!));
+      const all = Buffer.concat(parts);
+      // random chunk boundaries, also inside \r\n and multi-byte characters
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < all.length; ) {
+        const n = 1 + rand(6);
+        chunks.push(all.subarray(i, i + n));
+        i += n;
+      }
+      const expected: string[] = [];
+      for await (const l of createInterface({ input: Readable.from(chunks), crlfDelay: Infinity })) expected.push(l);
+      const split = new LineSplitter();
+      const got: string[] = [];
+      for (const c of chunks) split.push(c, got);
+      split.end(got);
+      expect(got, JSON.stringify(all.toString("latin1"))).toEqual(expected);
+    }
+  });
+
+  it("a staged diff started early and read late loses no output", async () => {
+    const { startGitLines } = await import("../src/git/exec.js");
+    const repo = makeRepo();
+    try {
+      const body = Array.from({ length: 20000 }, (_, i) => `line ${i}\r`).join("\n") + "\nlast";
+      repo.write("big.txt", body);
+      repo.git("add", "big.txt");
+      const diff = startGitLines(["diff", "--cached", "-U0"], { cwd: repo.dir });
+      await new Promise((r) => setTimeout(r, 300)); // git finishes (or fills the pipe) first
+      const lines: string[] = [];
+      for await (const b of diff.batches) lines.push(...b);
+      diff.cancel();
+      expect(lines.filter((l) => l.startsWith("+line "))).toHaveLength(20000);
+      expect(lines.at(-2)).toBe("+last");
+      const unread = startGitLines(["diff", "--cached", "-U0"], { cwd: repo.dir });
+      unread.cancel(); // ends git without reading: the test process must not hang
+    } finally {
+      repo.cleanup();
+    }
+  });
+});

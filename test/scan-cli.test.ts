@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -38,6 +38,60 @@ describe("scan targets", () => {
     const out = runCli(["scan", "--staged"], { cwd: makeTempDir() });
     expect(out.code).toBe(2);
     expect(out.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("the pre-commit hook's own path (dist/hook.cjs) reports what the full CLI reports, from any directory", () => {
+    const repo = makeRepo();
+    repo.commit("chore: base", { "README.md": "hello\n" });
+    repo.write("docs/note.md", "Patient Maria Gonzalez was seen in Springfield on March 3, 2021 by Dr. Alan Whitfield.\nPhone 617-555-0199.\n");
+    repo.write("src/app.ts", `export const ssn = "${SSN}";\nexport const n = 1;\n`);
+    repo.write("src/clean.ts", "export const x = 1;\n");
+    repo.git("add", "-A");
+    repo.git("config", "diff.relative", "true");
+    expect(existsSync(join(__dirname, "..", "dist", "hook.cjs"))).toBe(true);
+    const norm = (r: { code: number; stdout: string; stderr: string }) => ({ ...r, stderr: r.stderr.replace(/, \d+ ms\n/, "\n") });
+    for (const cwd of [repo.dir, join(repo.dir, "src")]) {
+      // `scan --staged` alone runs dist/hook.cjs; any other flag goes through commander
+      const full = norm(runCli(["scan", "--staged", "--format", "text"], { cwd }));
+      expect(full.code).toBe(1);
+      expect(full.stderr).toContain("docs/note.md");
+      expect(full.stderr).toContain("src/app.ts");
+      // twice: the second run uses the V8 code cache the first one wrote
+      expect(norm(runCli(["scan", "--staged"], { cwd }))).toEqual(full);
+      expect(norm(runCli(["scan", "--staged"], { cwd }))).toEqual(full);
+    }
+    // a damaged cache is rejected (and rewritten), never run
+    const dist = join(__dirname, "..", "dist");
+    const caches = readdirSync(dist).filter((f) => f.startsWith(".hook.cjs.") && f.endsWith(".v8cache"));
+    expect(caches.length).toBeGreaterThan(0);
+    for (const f of caches) writeFileSync(join(dist, f), readFileSync(join(dist, f)).subarray(0, 999));
+    expect(norm(runCli(["scan", "--staged", "--format", "text"], { cwd: repo.dir }))).toEqual(norm(runCli(["scan", "--staged"], { cwd: repo.dir })));
+    repo.git("reset", "-q", "docs/note.md", "src/app.ts");
+    expect(runCli(["scan", "--staged"], { cwd: repo.dir }).code).toBe(0);
+  });
+
+  it("with a config file, the hook's scan --staged applies its path allowlist and its gitleaks rules from any directory", () => {
+    const repo = makeRepo();
+    repo.commit("chore: base", { "README.md": "hello\n" });
+    repo.write(".gitops-health.yml", `scan:\n  allowlist:\n    paths: ["fixtures/**"]\n  gitleaksConfig: gitleaks.toml\n`);
+    repo.write("gitleaks.toml", `title = "x"\n[[rules]]\nid = "acme-token"\nregex = '''(?i)acme_[a-z0-9]{12}'''\n`);
+    repo.write("fixtures/a.txt", `SSN ${SSN}\n`);
+    repo.write("src/b.txt", "token acme_abcdef123456\n");
+    repo.git("add", "-A");
+    for (const cwd of [repo.dir, join(repo.dir, "src")]) {
+      const r = runCli(["scan", "--staged"], { cwd });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("gitleaks:acme-token");
+      expect(r.stderr).not.toContain("fixtures/a.txt");
+      expect(r.stderr).toContain("1 suppressed");
+    }
+  });
+
+  it("has-command (run by installed hooks) knows every command while loading only the one asked about", () => {
+    const cwd = makeTempDir();
+    const has = (...words: string[]) => runCli(["has-command", ...words], { cwd }).code;
+    for (const words of [["scan"], ["commit", "lint"], ["commit", "generate"], ["hooks", "install"], ["run"], ["approve"], ["runs"], ["has-command"], ["audit"]]) expect(has(...words), words.join(" ")).toBe(0);
+    for (const words of [["nope"], ["commit", "nope"], ["scan", "lint"]]) expect(has(...words), words.join(" ")).toBe(1);
   });
 
   it("--diff and --history name the introducing commit with a rebase-stable fingerprint", () => {

@@ -1,71 +1,81 @@
-import { Command, CommanderError } from "commander";
-import { UserError, errorMessage } from "../core/errors.js";
-import { packageVersion } from "../core/paths.js";
+// The CLI entry (dist/cli.js). It parses nothing itself: src/cli/program.ts holds the commands.
+// The pre-commit hook's `scan --staged` in a repository without .gitops-health.yml, run on every
+// commit, skips even that: it runs dist/hook.cjs, the whole path in one CommonJS file (one
+// module to load rather than twenty; see tsup.config.ts and src/cli/hook.ts).
+import { readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Script } from "node:vm";
+import { findConfigFile } from "../config/find.js";
 
-type Module = Promise<{ register(program: Command): void }>;
-/**
- * Command modules in help order, with the command names each registers. They load on demand:
- * a hook runs one command, so it parses only that command's module.
- */
-const COMMANDS: [string[], () => Module][] = [
-  [["scan"], () => import("./commands/scan.js")],
-  [["sanitize"], () => import("./commands/sanitize.js")],
-  // has-command (run by installed hooks) inspects every command, so it is not listed here
-  [["hooks"], () => import("./commands/hooks.js")],
-  [["init"], () => import("./commands/init.js")],
-  [["audit"], () => import("./commands/audit.js")],
-  [["compliance"], () => import("./commands/compliance.js")],
-  [["policy"], () => import("./commands/policy.js")],
-  [["commit"], () => import("./commands/commit.js")],
-  [["risk"], () => import("./commands/risk.js")],
-  [["forensics"], () => import("./commands/forensics.js")],
-  [["run", "approve", "runs"], () => import("./commands/run.js")],
-];
-
-/**
- * The CLI is a thin front: each command module parses flags and calls its domain.
- * Heavy dependencies are imported lazily inside actions so hooks start fast.
- */
-export async function buildProgram(argv: string[] = process.argv): Promise<Command> {
-  const program = new Command("gitops-health")
-    .description("Compliance-grade change control for healthcare software, inside your git workflow.")
-    .version(packageVersion())
-    .option("--config <file>", "path to .gitops-health.yml (default: search upward from the working directory)")
-    .showHelpAfterError(false)
-    .exitOverride();
-  // `gitops-health <command> ...` needs only that command; anything else (help, a global
-  // option first, a typo to suggest against) gets all of them.
-  const named = COMMANDS.filter(([names]) => names.includes(argv[2] ?? ""));
-  for (const m of await Promise.all((named.length ? named : COMMANDS).map(([, load]) => load()))) m.register(program);
-  // Apply exitOverride to every subcommand so usage errors exit 2, not 1.
-  const walk = (c: Command) => {
-    c.exitOverride();
-    c.commands.forEach(walk);
-  };
-  walk(program);
-  return program;
+/** The pre-commit hook's command line: `scan --staged` and nothing else. */
+export function isHookScan(argv: string[]): boolean {
+  return argv.length === 4 && argv[2] === "scan" && argv[3] === "--staged";
 }
 
+/** Run the CLI and give its exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram(argv);
-  try {
-    await program.parseAsync(argv);
-    return process.exitCode === undefined ? 0 : Number(process.exitCode);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
-      // commander already printed its one-line message
-      return 2;
+  const hookScan = isHookScan(argv);
+  if (hookScan && !findConfigFile(process.cwd())) {
+    // beside dist/cli.js only (running from sources, the ES modules do the same)
+    const hook = loadHook(fileURLToPath(new URL("./hook.cjs", import.meta.url)));
+    if (hook) {
+      const code = await hook.main();
+      hook.saveCache();
+      return code;
     }
-    if (err instanceof UserError) {
-      process.stderr.write(`gitops-health: ${err.message}\n`);
-      return err.exitCode;
-    }
-    const code = (err as { exitCode?: unknown }).exitCode;
-    process.stderr.write(`gitops-health: ${errorMessage(err).split("\n")[0]}\n`);
-    if (process.env.GITOPS_HEALTH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    return typeof code === "number" ? code : 2;
   }
+  return (await import("./program.js")).main(argv, hookScan);
+}
+
+/**
+ * Load dist/hook.cjs as node's require would, but with a V8 code cache: the bytecode of its
+ * previous run, kept beside it, spares compiling it again (most of its load time). The cache is
+ * named after the bundle's build (an id tsup.config.ts writes into its first line) and node's
+ * version, and V8 itself rejects a cache from another V8, other flags or a damaged file; a
+ * missing or rejected cache is (re)written after the run, when the directory is writable (else
+ * every run compiles, as require does), and caches of other builds are removed then.
+ * undefined: no bundle.
+ */
+function loadHook(bundle: string): { main(): Promise<number>; saveCache(): void } | undefined {
+  const dir = dirname(bundle);
+  let source: string;
+  try {
+    source = readFileSync(bundle, "utf8");
+  } catch {
+    return undefined;
+  }
+  const id = /^"use strict"; \/\* gitops-health hook build ([\w-]+) \*\//.exec(source)?.[1];
+  const build = `.hook.cjs.${id}-${source.length}-`;
+  const cacheFile = id ? join(dir, `${build}${process.version}-${process.arch}.v8cache`) : undefined;
+  let cachedData: Buffer | undefined;
+  try {
+    if (cacheFile) cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run */
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: bundle, cachedData });
+  const module = { exports: {} as typeof import("./hook.js") };
+  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
+  return {
+    main: () => module.exports.main(),
+    saveCache() {
+      if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+        for (const f of readdirSync(dir)) if (f.startsWith(".hook.cjs.") && f.endsWith(".v8cache") && !f.startsWith(build)) unlinkSync(join(dir, f));
+      } catch {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          /* not written */
+        }
+      }
+    },
+  };
 }
 
 // Run when executed as the CLI entry (bundled dist/cli.js or `tsx src/cli/main.ts`).
@@ -82,7 +92,7 @@ if (/(?:cli\.js|main\.ts|gitops-health)$/.test(entry)) {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`gitops-health: ${errorMessage(err)}\n`);
+      process.stderr.write(`gitops-health: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exitCode = 2;
     },
   );

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { createInterface } from "node:readline";
 import { UserError } from "../core/errors.js";
+import { LineSplitter } from "./lines.js";
 
 /** Options shared by every git invocation. */
 export interface GitOptions {
@@ -72,23 +72,84 @@ export function gitSync(args: string[], options: GitOptions = {}): string {
  * Lines are decoded as UTF-8; invalid sequences become U+FFFD rather than failing.
  */
 export async function* gitLines(args: string[], options: GitOptions = {}): AsyncGenerator<string> {
+  yield* startGitLines(args, options).lines;
+}
+
+/** gitLines one array per chunk of output (see startGitLines): for consumers of many lines. */
+export async function* gitLineBatches(args: string[], options: GitOptions = {}): AsyncGenerator<string[]> {
+  yield* startGitLines(args, options).batches;
+}
+
+/**
+ * Like gitLines, but git starts now rather than on the first read, so it runs while the caller
+ * does other work (a hook loading the scanner), and the lines come as one array per chunk of
+ * output (`batches`; `lines` is the same one by one): far fewer promises than a line each.
+ * Read one of the two. Output is taken from the start (node discards a child's unread output
+ * when it exits); past 4,096 unread lines the pipe is paused until they are read (git then
+ * waits). Call `cancel()` when done (a no-op once the output was read to the end): it kills a
+ * git process whose output was not read, which would otherwise keep the process alive.
+ */
+export function startGitLines(args: string[], options: GitOptions = {}): { batches: AsyncGenerator<string[]>; lines: AsyncGenerator<string>; cancel(): void } {
   const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
   const err: Buffer[] = [];
   child.stderr.on("data", (d: Buffer) => err.push(d));
   let spawnError: Error | undefined;
   child.on("error", (e) => { spawnError = e; });
   const closed = new Promise<number | null>((res) => child.on("close", (code) => res(code)));
-  const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  const splitter = new LineSplitter();
+  let pending: string[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const stdout = child.stdout;
+  stdout.on("data", (chunk: Buffer) => {
+    splitter.push(chunk, pending);
+    if (pending.length >= 4096) stdout.pause();
+    wake?.();
+  });
+  stdout.on("end", () => {
+    splitter.end(pending);
+    ended = true;
+    wake?.();
+  });
+  // a spawn failure or a killed git may never end stdout
+  stdout.on("close", () => {
+    ended = true;
+    wake?.();
+  });
   let finished = false;
-  try {
-    for await (const line of rl) yield line;
-    finished = true;
-  } finally {
-    if (!finished) child.kill();
+  async function* batches(): AsyncGenerator<string[]> {
+    try {
+      for (;;) {
+        if (pending.length > 0) {
+          const batch = pending;
+          pending = [];
+          if (stdout.isPaused()) stdout.resume();
+          yield batch;
+        } else if (ended) break;
+        else await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+      finished = true;
+    } finally {
+      if (!finished) child.kill();
+    }
+    const code = await closed;
+    if (spawnError) throw new UserError(`cannot run git: ${spawnError.message}`);
+    if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
   }
-  const code = await closed;
-  if (spawnError) throw new UserError(`cannot run git: ${spawnError.message}`);
-  if (code !== 0) throw new GitError(args, code, Buffer.concat(err).toString("utf8"));
+  const all = batches();
+  async function* lines(): AsyncGenerator<string> {
+    for await (const batch of all) yield* batch;
+  }
+  return {
+    batches: all,
+    lines: lines(),
+    cancel() {
+      if (finished) return;
+      child.kill();
+      stdout.destroy();
+    },
+  };
 }
 
 const rootCache = new Map<string, string | undefined>();

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import * as v from "./validators.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
@@ -1291,7 +1291,10 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
 
 // ---------------------------------------------------------------- scanner
 
+let createHash: typeof import("node:crypto").createHash | undefined;
 export function fingerprint(ruleId: string, path: string | undefined, value: string): string {
+  // node:crypto loads on the first finding only: a clean hook run never pays for it
+  createHash ??= (createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto")).createHash;
   return createHash("sha256").update(`${ruleId}\0${path ?? ""}\0${value.replace(/\s+/g, " ").trim().toLowerCase()}`).digest("hex").slice(0, 32);
 }
 

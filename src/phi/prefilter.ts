@@ -124,7 +124,9 @@ function trieSource(words: readonly string[]): string {
   return emit(root);
 }
 
-const KEYWORDS = new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi");
+// Built on first use (the prefilters run only past a scanner's first 128 KB): the trie costs a
+// pre-commit hook's process more than its scan.
+let keywords: RegExp | undefined;
 
 /** Per-text results of the shared passes, computed on first use. */
 export class TextIndex {
@@ -143,9 +145,10 @@ export class TextIndex {
     if (this.words) return this.words;
     const pos: number[] = [];
     const text = this.text;
-    KEYWORDS.lastIndex = 0;
+    const re = (keywords ??= new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi"));
+    re.lastIndex = 0;
     let m: RegExpExecArray | null;
-    while ((m = KEYWORDS.exec(text)) !== null) pos.push(m.index);
+    while ((m = re.exec(text)) !== null) pos.push(m.index);
     return (this.words = pos);
   }
 

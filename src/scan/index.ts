@@ -4,80 +4,20 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import picomatch from "picomatch";
 import ignore from "ignore";
-import { Scanner, type ExtraRule } from "../phi/engine.js";
 import type { Finding } from "../phi/types.js";
-import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { gitSync, repoRoot } from "../git/exec.js";
-import { streamDiff, LOG_PATCH_FORMAT } from "../git/diff.js";
-import { compileUserPattern } from "./safe-regex.js";
-import { loadGitleaksRules } from "./gitleaks.js";
 import type { ScanReport, ScanStats } from "../report/findings.js";
+import { prepareWith, type ScanOptions } from "./prepare.js";
 import type { JsonlPool as JsonlPoolType } from "./jsonl-pool.js";
 
 export type { ScanReport, ScanStats } from "../report/findings.js";
-
-/** Everything that shapes a scan besides its target. */
-export interface ScanOptions {
-  cwd?: string;
-  scan?: Config["scan"];
-  /** Accepted fingerprints (from --baseline). */
-  baseline?: Set<string>;
-  maxFileSize?: number;
-  gitleaksConfig?: string;
-  onProgress?: (files: number, bytes: number) => void;
-}
-
-const INLINE_ALLOW = /gitops-health:allow(?:[ \t]+([\w:,.-]+))?/;
+export { readBaseline, type ScanOptions } from "./prepare.js";
+export { scanDiffArgs, scanDiffLines, scanStaged, scanRange, scanHistory } from "./diff-scan.js";
 
 /** Build the engine plus the suppression filter from config. */
 export function prepare(options: ScanOptions) {
-  const cfg = options.scan;
-  const extra: ExtraRule[] = (cfg?.customRules ?? []).map((r) => ({
-    id: r.id,
-    regex: compileUserPattern(r.id, r.pattern),
-    category: r.category,
-    severity: r.severity,
-    kind: r.category === "secret" ? "secret" : "phi",
-  }));
-  const gl = options.gitleaksConfig ?? cfg?.gitleaksConfig;
-  if (gl) extra.push(...loadGitleaksRules(resolve(options.cwd ?? process.cwd(), gl)));
-  const scanner = new Scanner({ extraRules: extra, disabledRules: cfg?.disabledRules });
-  const allow = cfg?.allowlist;
-  const pathAllowed = allow?.paths.length ? picomatch(allow.paths, { dot: true }) : undefined;
-  const regexes = (allow?.regexes ?? []).map((r, i) => compileUserPattern(`allowlist.regexes[${i}]`, r));
-  const stopwords = (allow?.stopwords ?? []).map((w) => w.toLowerCase());
-  const perRule = Object.entries(allow?.rules ?? {}).map(([rule, a]) => ({
-    rule,
-    path: a.paths.length ? picomatch(a.paths, { dot: true }) : undefined,
-    regexes: a.regexes.map((r, i) => compileUserPattern(`allowlist.rules.${rule}.regexes[${i}]`, r)),
-    stopwords: a.stopwords.map((w) => w.toLowerCase()),
-  }));
-  const test = (re: RegExp, s: string) => {
-    re.lastIndex = 0;
-    return re.test(s);
-  };
-  /** True when a finding is suppressed: inline allow comment, allowlists, baseline. */
-  const suppressed = (f: Finding, text: string): boolean => {
-    const value = text.slice(f.start, f.end);
-    const lineStart = text.lastIndexOf("\n", f.start - 1) + 1;
-    let lineEnd = text.indexOf("\n", f.end);
-    if (lineEnd === -1) lineEnd = text.length;
-    const line = text.slice(lineStart, lineEnd);
-    const inline = INLINE_ALLOW.exec(line);
-    if (inline && (!inline[1] || inline[1].split(",").includes(f.ruleId))) return true;
-    if (options.baseline?.has(f.fingerprint)) return true;
-    if (f.file && pathAllowed?.(f.file)) return true;
-    if (regexes.some((re) => test(re, value))) return true;
-    const lower = value.toLowerCase();
-    if (stopwords.some((w) => lower.includes(w))) return true;
-    for (const r of perRule) {
-      if (r.rule !== f.ruleId) continue;
-      if ((f.file && r.path?.(f.file)) || r.regexes.some((re) => test(re, value)) || r.stopwords.some((w) => lower.includes(w))) return true;
-    }
-    return false;
-  };
-  return { scanner, suppressed };
+  return prepareWith(options, picomatch);
 }
 
 function emptyStats(): ScanStats {
@@ -256,108 +196,6 @@ export function scanString(text: string, options: ScanOptions & { path?: string 
   return { findings, stats };
 }
 
-/**
- * Scan only the added lines of a diff (staged changes, a range, or all history).
- * Contiguous added lines are scanned as one block so multi-line values keep their context.
- */
-export async function scanDiffArgs(args: string[], options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
-  const t0 = Date.now();
-  const cwd = options.cwd ?? process.cwd();
-  const { scanner, suppressed } = prepare(options);
-  const stats = emptyStats();
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
-  let block: { path: string; commit?: string; first: number; next: number; lines: string[] } | undefined;
-  let fileBytes = 0;
-  const files = new Set<string>();
-  const flush = () => {
-    if (!block) return;
-    const text = block.lines.join("\n");
-    for (const f of scanner.scan(text, { path: block.path, firstLine: block.first, commit: block.commit })) {
-      if (suppressed(f, text)) {
-        stats.suppressed++;
-        continue;
-      }
-      if (options.firstOccurrence) {
-        if (seen.has(f.fingerprint)) continue;
-        seen.add(f.fingerprint);
-      }
-      findings.push(f);
-    }
-    block = undefined;
-  };
-  let skipFile = false;
-  for await (const e of streamDiff(args, { cwd })) {
-    if (e.kind === "file") {
-      flush();
-      fileBytes = 0;
-      skipFile = e.binary;
-      if (e.binary) stats.skippedBinary++;
-      continue;
-    }
-    if (e.kind !== "added" || skipFile) continue;
-    if (e.text.includes("\0")) {
-      skipFile = true;
-      stats.skippedBinary++;
-      block = undefined;
-      continue;
-    }
-    fileBytes += e.text.length + 1;
-    if (fileBytes > max) {
-      skipFile = true;
-      stats.skippedLarge++;
-      block = undefined;
-      continue;
-    }
-    stats.bytes += e.text.length + 1;
-    files.add(`${e.commit ?? ""}:${e.path}`);
-    if (!block || block.path !== e.path || block.commit !== e.commit || block.next !== e.line) {
-      flush();
-      block = { path: e.path, commit: e.commit, first: e.line, next: e.line, lines: [] };
-    }
-    block.lines.push(e.text);
-    block.next = e.line + 1;
-  }
-  flush();
-  stats.files = files.size;
-  stats.durationMs = Date.now() - t0;
-  return { findings, stats };
-}
-
-function needRepo(cwd: string, what: string): string {
-  const root = repoRoot(cwd);
-  if (!root) throw new UserError(`${what} needs a git repository, and ${cwd} is not inside one`);
-  return root;
-}
-
-const DIFF_FLAGS = ["-U0", "--no-color", "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT"];
-
-/** Lines added in the index: the pre-commit case. */
-export function scanStaged(options: ScanOptions = {}): Promise<ScanReport> {
-  const root = needRepo(options.cwd ?? process.cwd(), "--staged");
-  return scanDiffArgs(["diff", "--cached", ...DIFF_FLAGS], { ...options, cwd: root });
-}
-
-/** Lines added in a range A..B: the CI case. */
-export function scanRange(range: string, options: ScanOptions = {}): Promise<ScanReport> {
-  const root = needRepo(options.cwd ?? process.cwd(), "--diff");
-  if (!/^[^\s]+\.\.\.?[^\s]+$/.test(range)) throw new UserError(`--diff takes a range like A..B, got "${range}"`);
-  try {
-    gitSync(["rev-parse", "--verify", "--quiet", range.split(/\.\.\.?/)[0]!], { cwd: root });
-    gitSync(["rev-parse", "--verify", "--quiet", range.split(/\.\.\.?/)[1]!], { cwd: root });
-  } catch {
-    throw new UserError(`unknown revision in range ${range}`);
-  }
-  return scanDiffArgs(["diff", ...DIFF_FLAGS, range], { ...options, cwd: root });
-}
-
-/** Every commit's added lines, oldest first; each finding names the commit that introduced it. */
-export function scanHistory(options: ScanOptions & { rev?: string } = {}): Promise<ScanReport> {
-  const root = needRepo(options.cwd ?? process.cwd(), "--history");
-  return scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, options.rev ?? "HEAD"], { ...options, cwd: root, firstOccurrence: true });
-}
-
 async function jsonlSchema() {
   const { z } = await import("zod");
   return z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
@@ -428,22 +266,3 @@ function parseJsonlLine(line: string, n: number, JsonlInput: Awaited<ReturnType<
   return r.data;
 }
 
-/** Read a file of accepted fingerprints (one per line, or a JSON report). */
-export function readBaseline(file: string): Set<string> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new UserError(`cannot read baseline ${file}`);
-  }
-  const t = text.trim();
-  if (t.startsWith("{")) {
-    try {
-      const j = JSON.parse(t) as { findings?: { fingerprint: string }[]; fingerprints?: string[] };
-      return new Set([...(j.fingerprints ?? []), ...(j.findings ?? []).map((f) => f.fingerprint)]);
-    } catch {
-      throw new UserError(`baseline ${file} is not valid JSON`);
-    }
-  }
-  return new Set(t.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#")));
-}

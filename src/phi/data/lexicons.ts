@@ -19,13 +19,15 @@
  * Recipe: lower-case, keep entries of 3+ letters (letters, apostrophe, hyphen), dedupe, sort.
  */
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
+import { createRequire } from "node:module";
 import { packagePath } from "../../core/paths.js";
 
 export type LexiconName = "person-names" | "city-names" | "english-words";
 
 /** Read and decode one lexicon file (front-coded lines, see above). */
 export function loadLexicon(name: LexiconName): string[] {
+  // node:zlib loads here, on the first prose scan only: a hook on source files never needs it
+  const { gunzipSync } = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
   const lines = gunzipSync(readFileSync(packagePath("src", "phi", "data", `${name}.txt.gz`))).toString("utf8").split("\n");
   const out: string[] = new Array<string>(lines.length);
   let prev = "";

@@ -1,0 +1,18 @@
+import type { Config } from "./schema.js";
+
+/**
+ * The configuration every command sees when no `.gitops-health.yml` exists. Kept as a plain
+ * object so git hooks in repositories without a config never load the YAML parser or zod;
+ * a test checks it equals the zod schema's defaults.
+ */
+export const DEFAULT_CONFIG: Config = {
+  classification: "personal",
+  criticalPaths: [],
+  approvers: [],
+  scan: { failOn: "high", maxFileSize: 5242880, allowlist: { paths: [], regexes: [], stopwords: [], rules: {} }, customRules: [], disabledRules: [] },
+  policy: { rules: [], disable: [] },
+  environments: {},
+  ledger: { retentionYears: 6 },
+  llm: { provider: "offline", maxPromptTokens: 12000, timeoutMs: 60000, structuredOutputs: true },
+  risk: { modelPath: ".gitops-health/risk-model.json" },
+};
