@@ -166,6 +166,27 @@ describe("prefilter building blocks", () => {
     expect(current).toEqual(DERIVED_FROM);
   });
 
+  it("the shared number pass equals its separate regexes: digit runs, street numbers, assignments", () => {
+    const next = rng(7);
+    const alphabet = ["1", "23", "456", "7890", "1234567", " ", "\t", "  ", "a", "Main", "'", ".", "-", ":", "=", "=>", '"', "'", "x".repeat(16), "Ab1_-+/=.~!@#$%^&*", "\n", "#"];
+    for (let i = 0; i < 400; i++) {
+      let text = "";
+      for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
+      const idx = new TextIndex(text);
+      expect(idx.digitRuns()).toEqual([...text.matchAll(/\d{2,}/g)].flatMap((m) => [m.index, m.index + m[0].length]));
+      // the former marker pass: a digit before blanks and a word character, back to its run's start, at most six digits
+      const streets = markerStarts(text, /\d[ \t]+[A-Za-z0-9'.-]/g)
+        .map((q) => {
+          let s = q;
+          while (s > 0 && /\d/.test(text[s - 1]!)) s--;
+          return q - s < 6 ? s : -1;
+        })
+        .filter((s) => s >= 0);
+      expect(idx.streetNumberStarts(), text).toEqual(streets);
+      expect(idx.assignments(), text).toEqual(markerStarts(text, /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g));
+    }
+  });
+
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {
     const text = "x ghp_a sk-b sk_live_c npm_d -----BEGIN RSA glpat-e ghp_ sk- _ -";
     const idx = new TextIndex(text);

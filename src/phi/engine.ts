@@ -6,7 +6,7 @@ import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.j
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
-import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -744,21 +744,16 @@ const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and"
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
 const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
-// every STREET_CODE match starts with a number of at most six digits, blanks, then a word character
-const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
 const STREET_STICKY = toSticky(STREET_CODE);
 const STREET_PREFILTER = regexHash(STREET_CODE) === "d46d5e22";
 
-/** STREET_CODE's matches, found by running it only at the start of each marked number. */
-function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
-  const starts: number[] = [];
-  for (const q of markerStarts(text, STREET_MARKER)) {
-    let s = q;
-    while (s > 0 && text.charCodeAt(s - 1) >= 48 && text.charCodeAt(s - 1) <= 57) s--;
-    if (q - s < 6) starts.push(s);
-  }
+/**
+ * STREET_CODE's matches, found by running it only where a number of at most six digits is
+ * followed by blanks and a word character (every match starts so; TextIndex.streetNumberStarts).
+ */
+function streetMatchesAtNumbers(text: string, idx: TextIndex): RegExpExecArray[] {
   const out: RegExpExecArray[] = [];
-  stickyEach(STREET_STICKY, text, starts, (m) => out.push(m));
+  stickyEach(STREET_STICKY, text, idx.streetNumberStarts(), (m) => out.push(m));
   return out;
 }
 
@@ -809,7 +804,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   };
   if (hasDigit(text)) {
-    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
+    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text, idx) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -1081,6 +1076,12 @@ export function maskValue(value: string): string {
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
 
+/** How a rule runs on the prefiltered path (Scanner.planOf). */
+type PrefilterPlan =
+  | { kind: "none" }
+  | { kind: "anchored"; generic: boolean; gateNeeded: boolean }
+  | { kind: "starts"; starts: (text: string, idx: TextIndex) => number[]; impliesGate: boolean; sticky: RegExp };
+
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
 
@@ -1138,9 +1139,10 @@ export class Scanner {
     }
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     const idx = fast ? new TextIndex(text) : undefined;
-    for (const rule of this.rules) {
+    for (let ri = 0; ri < this.rules.length; ri++) {
+      const rule = this.rules[ri]!;
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
-      if (idx && !rule.perLine && this.runPrefiltered(rule, text, profile, out, idx)) continue;
+      if (idx && !rule.perLine && this.runPrefiltered(ri, text, profile, out, idx)) continue;
       if (rule.gate && !rule.gate(text)) continue;
       if (rule.perLine) {
         this.runPerLine(rule, text, profile, out);
@@ -1220,20 +1222,22 @@ export class Scanner {
     }
   }
 
-  private readonly coverage = new Map<RegexRule, boolean>();
+  /** Per rule (by index): how its prefiltered path runs, worked out on first use. */
+  private readonly plans: (PrefilterPlan | undefined)[] = [];
 
-  /** The rule's regex is the one its start function was derived from. */
-  private derived(rule: RegexRule): boolean {
-    let ok = this.coverage.get(rule);
-    if (ok === undefined) this.coverage.set(rule, (ok = DERIVED_FROM[rule.id] === regexHash(rule.re)));
-    return ok;
-  }
-
-  /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
-  private covered(rule: RegexRule): boolean {
-    let ok = this.coverage.get(rule);
-    if (ok === undefined) this.coverage.set(rule, (ok = anchorsCover(rule.id, rule.context!.source)));
-    return ok;
+  private planOf(ri: number): PrefilterPlan {
+    let plan = this.plans[ri];
+    if (plan) return plan;
+    const rule = this.rules[ri]!;
+    // the keyword pass finds every start of the rule's context regex (checked once per rule);
+    // generic-secret's anchors come from its own assignment pass, derived from its regex
+    if (rule.context) plan = (rule.id === "generic-secret" ? DERIVED_FROM[rule.id] === regexHash(rule.re) : anchorsCover(rule.id, rule.context.source)) ? { kind: "anchored", generic: rule.id === "generic-secret", gateNeeded: ANCHOR_GATE_NEEDED.has(rule.id) } : { kind: "none" };
+    else {
+      // the rule's regex must be the one its start function was derived from
+      const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
+      plan = fast && DERIVED_FROM[rule.id] === regexHash(rule.re) ? { kind: "starts", starts: fast.starts, impliesGate: fast.impliesGate, sticky: this.stickyOf(rule.re) } : { kind: "none" };
+    }
+    return (this.plans[ri] = plan);
   }
 
   private stickyOf(re: RegExp, extraFlags = ""): RegExp {
@@ -1246,21 +1250,21 @@ export class Scanner {
    * The prefiltered path for a rule: its regex runs only at candidate positions (or its
    * context regex only at keyword positions). False when the rule has no prefilter.
    */
-  private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
-    if (rule.context) {
-      if (rule.id === "generic-secret" ? !this.derived(rule) : !this.covered(rule)) return false;
-      const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
+  private runPrefiltered(ri: number, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
+    const plan = this.planOf(ri);
+    if (plan.kind === "none") return false;
+    const rule = this.rules[ri]!;
+    if (plan.kind === "anchored") {
+      const positions = plan.generic ? genericSecretAnchors(text, rule.context!, idx) : idx.anchors(rule.id);
       if (!positions) return false;
-      if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;
+      if (positions.length === 0 || (plan.gateNeeded && rule.gate && !rule.gate(text))) return true;
       this.runAnchored(rule, text, profile, out, positions);
       return true;
     }
-    const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
-    if (!fast || !this.derived(rule)) return false;
-    if (!fast.impliesGate && rule.gate && !rule.gate(text)) return true;
-    const starts = fast.starts(text, idx);
-    if (starts.length === 0) return true;
-    stickyEach(this.stickyOf(rule.re), text, starts, (m) => {
+    // no start, no match: the whole-text gate (often a slower search) is then not needed
+    const starts = plan.starts(text, idx);
+    if (starts.length === 0 || (!plan.impliesGate && rule.gate && !rule.gate(text))) return true;
+    stickyEach(plan.sticky, text, starts, (m) => {
       if (m[0].length === 0) return;
       const value = rule.group !== undefined ? m[rule.group] : m[0];
       if (value === undefined) return;

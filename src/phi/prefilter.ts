@@ -31,10 +31,11 @@ export function markerStarts(text: string, re: RegExp, offsets: readonly number[
 }
 
 export function sortUnique(xs: number[]): number[] {
+  if (xs.length < 2) return xs;
   xs.sort((a, b) => a - b);
   let k = 0;
   for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[k - 1]) xs[k++] = xs[i]!;
-  xs.length = k;
+  if (k < xs.length) xs.length = k;
   return xs;
 }
 
@@ -78,6 +79,16 @@ for (const [lit, ch] of SHARED_LITERALS) {
   LITERALS_BY_CHAR.set(ch, byPrev);
   byPrev.set(prev, [...(byPrev.get(prev) ?? []), [lit, o]]);
 }
+/** char -> the ASCII codes that, right before it, lead some literal's check (a fast reject). */
+const PREV_CHARS = new Map<string, Uint8Array>(
+  [...LITERALS_BY_CHAR].map(([ch, byPrev]) => {
+    const t = new Uint8Array(128);
+    for (const p of byPrev.keys()) if (p >= 0 && p < 128) t[p] = 1;
+    return [ch, t];
+  }),
+);
+
+const NONE: readonly number[] = [];
 
 const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
 const GROUPS = Object.keys(ANCHOR_PREFIXES);
@@ -131,8 +142,9 @@ export class TextIndex {
   private words?: number[];
   private groups?: number[][];
   private schemes?: number[];
-  private readonly chars = new Map<string, number[]>();
   private runs?: number[];
+  private streets?: number[];
+  private assigns?: number[];
   private literalHits?: Map<string, number[]>;
   private readonly markers = new Map<RegExp, number[]>();
 
@@ -172,26 +184,58 @@ export class TextIndex {
     return (this.schemes ??= literalStarts(this.text, ["://"]));
   }
 
-  /** Every position of one character (cached: several literals share it). */
-  charPositions(ch: string): number[] {
-    let out = this.chars.get(ch);
-    if (!out) {
-      out = [];
-      const text = this.text;
-      for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) out.push(i);
-      this.chars.set(ch, out);
-    }
-    return out;
-  }
-
   /** Runs of two or more digits as [start, end) pairs, flattened; one pass shared by several rules. */
   digitRuns(): number[] {
-    if (this.runs) return this.runs;
-    const out: number[] = [];
-    DIGIT_RUN.lastIndex = 0;
+    if (!this.runs) this.numberPass();
+    return this.runs!;
+  }
+
+  /**
+   * Starts of the numbers of at most six digits followed by blanks and a street-word character
+   * (`\d{1,6}[ \t]+[A-Za-z0-9'.-]`): every match of the code profile's street pattern starts at one.
+   */
+  streetNumberStarts(): number[] {
+    if (!this.streets) this.numberPass();
+    return this.streets!;
+  }
+
+  /** Positions where ASSIGN matches (an operator before a quoted value of 16+ characters), in order. */
+  assignments(): number[] {
+    if (!this.assigns) this.numberPass();
+    return this.assigns!;
+  }
+
+  /**
+   * One regex pass for digit runs, street numbers and secret assignments: irregexp's cost is
+   * mostly the walk over every position, so one alternation costs about as much as one of them.
+   * A run of digits is matched whole when it has two or more digits or when blanks and a street
+   * word follow; the assignment branch starts with ':' or '=', never a digit, so neither hides the other.
+   */
+  private numberPass(): void {
+    const runs: number[] = [];
+    const streets: number[] = [];
+    const assigns: number[] = [];
+    const text = this.text;
+    NUMBER_PASS.lastIndex = 0;
     let m: RegExpExecArray | null;
-    while ((m = DIGIT_RUN.exec(this.text)) !== null) out.push(m.index, m.index + m[0].length);
-    return (this.runs = out);
+    while ((m = NUMBER_PASS.exec(text)) !== null) {
+      const s = m.index;
+      const c = text.charCodeAt(s);
+      if (c === 58 || c === 61) {
+        assigns.push(s);
+        continue;
+      }
+      const e = s + m[0].length;
+      if (e - s >= 2) runs.push(s, e);
+      if (e - s <= 6) {
+        let k = e;
+        while (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9) k++;
+        if (k > e && STREET_WORD_CHAR.test(text[k] ?? "")) streets.push(s);
+      }
+    }
+    this.runs = runs;
+    this.streets = streets;
+    this.assigns = assigns;
   }
 
   /** markerStarts, cached per regex (shared by several rules). */
@@ -209,7 +253,7 @@ export class TextIndex {
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
     for (const lit of lits) {
-      const hits = SHARED_LITERALS.has(lit) ? this.sharedLiteralHits().get(lit)! : literalStarts(this.text, [lit]);
+      const hits = SHARED_LITERALS.has(lit) ? (this.sharedLiteralHits().get(lit) ?? NONE) : literalStarts(this.text, [lit]);
       for (const p of hits) if (p - back >= 0) out.push(p - back);
     }
     return lits.length > 1 ? sortUnique(out) : out;
@@ -217,17 +261,22 @@ export class TextIndex {
 
   private sharedLiteralHits(): Map<string, number[]> {
     if (this.literalHits) return this.literalHits;
+    // arrays only for the literals found (most texts hold none)
     const hits = new Map<string, number[]>();
-    for (const l of SHARED_LITERALS.keys()) hits.set(l, []);
-    const text = this.text;
-    const check = (list: [string, number][] | undefined, i: number) => {
-      if (list) for (const [lit, o] of list) if (i - o >= 0 && text.startsWith(lit, i - o)) hits.get(lit)!.push(i - o);
+    const add = (lit: string, at: number) => {
+      const list = hits.get(lit);
+      if (list) list.push(at);
+      else hits.set(lit, [at]);
     };
+    const text = this.text;
     for (const [ch, byPrev] of LITERALS_BY_CHAR) {
       const any = byPrev.get(-1);
-      for (const i of this.charPositions(ch)) {
-        check(byPrev.get(text.charCodeAt(i - 1)), i);
-        check(any, i);
+      const prevs = PREV_CHARS.get(ch)!;
+      for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
+        const p = i > 0 ? text.charCodeAt(i - 1) : -1;
+        const list = p >= 0 && p < 128 && prevs[p] ? byPrev.get(p) : undefined;
+        if (list) for (const [lit, o] of list) if (i - o >= 0 && text.startsWith(lit, i - o)) add(lit, i - o);
+        if (any) for (const [lit, o] of any) if (i - o >= 0 && text.startsWith(lit, i - o)) add(lit, i - o);
       }
     }
     return (this.literalHits = hits);
@@ -238,8 +287,9 @@ export class TextIndex {
 
 type Starts = (text: string, idx: TextIndex) => number[];
 
-const DIGIT_RUN = /\d{2,}/g;
 const isUpper = (c: number) => c >= 65 && c <= 90;
+/** AKIA, ASIA, ABIA, ACCA in one pass (no \b: a superset of the rule's starts). */
+const AWS_KEY_PREFIX = /A(?:[KSB]IA|CCA)/g;
 const SEP_SSN = /[- ]/;
 const SEP_PHONE = /[\s.-]/;
 
@@ -262,7 +312,7 @@ function fromRuns(idx: TextIndex, pick: (s: number, e: number) => number | numbe
  */
 export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean }> = {
   // AKIA, ASIA, ABIA, ACCA: search from the rarer second letter
-  "aws-access-key-id": { starts: (t) => literalStarts(t, ["KIA", "SIA", "BIA", "CCA"], 1), impliesGate: true },
+  "aws-access-key-id": { starts: (t) => markerStarts(t, AWS_KEY_PREFIX), impliesGate: true },
   // \baws, case-insensitive: from the shared keyword pass
   "aws-secret-access-key": { starts: (t, idx) => idx.anchors("aws-secret-access-key")!, impliesGate: true },
   // "AIza": search the rarer "Iza"
@@ -280,8 +330,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   "anthropic-key": { starts: (t, idx) => idx.literals(["sk-ant-"]), impliesGate: true },
   "openai-key": { starts: (t, idx) => idx.literals(["sk-"]), impliesGate: true },
   "npm-token": { starts: (t, idx) => idx.literals(["npm_"]), impliesGate: true },
-  // "eyJ": search the rarer "yJ"
-  jwt: { starts: (t) => literalStarts(t, ["yJ"], 1), impliesGate: true },
+  // "eyJ": search the rare capital J
+  jwt: { starts: (t) => literalStarts(t, ["J"], 2).filter((i) => t.charCodeAt(i) === 101 && t.charCodeAt(i + 1) === 121), impliesGate: true },
   // scheme://user:pass@ : the scheme is letters, '+' and ':' right before "://"
   "connection-string-password": {
     starts: (t, idx) => {
@@ -308,7 +358,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   iban: { starts: (t, idx) => fromRuns(idx, (s) => (isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? s - 2 : -1)), impliesGate: true },
   // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
   "dea-number": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 7 ? e - 9 : -1)), impliesGate: true },
-  udi: { starts: (t) => literalStarts(t, ["(01)"]), impliesGate: true },
+  // "(01)": '(' is frequent in code, "01)" less so
+  udi: { starts: (t) => literalStarts(t, ["01)"], 1), impliesGate: true },
   // exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-
   "us-phone": {
     starts: (t, idx) =>
@@ -388,6 +439,9 @@ export const ANCHOR_GATE_NEEDED = new Set(["npi"]);
 // ---------------------------------------------------------------- generic secrets
 
 const ASSIGN = /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g;
+/** Digit runs of two or more, numbers before blanks and a street word, and ASSIGN: see TextIndex.numberPass. */
+const NUMBER_PASS = new RegExp(String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]))|` + ASSIGN.source, "g");
+const STREET_WORD_CHAR = /[A-Za-z0-9'.-]/;
 const SPACE = /\s/;
 const RUN = /[\w.-]/;
 
@@ -396,11 +450,14 @@ const RUN = /[\w.-]/;
  * word inside the identifier. Find the assignments first (rare), then the secret words only
  * in the identifier run before each: positions of context matches, sorted.
  */
-export function genericSecretAnchors(text: string, context: RegExp): number[] {
+const CONTEXT_GI = new Map<string, RegExp>();
+
+export function genericSecretAnchors(text: string, context: RegExp, idx?: TextIndex): number[] {
   const out: number[] = [];
-  const re = new RegExp(context.source, "gi");
+  let re = CONTEXT_GI.get(context.source);
+  if (!re) CONTEXT_GI.set(context.source, (re = new RegExp(context.source, "gi")));
   let prevRun = -1;
-  for (const o of markerStarts(text, ASSIGN)) {
+  for (const o of idx ? idx.assignments() : markerStarts(text, ASSIGN)) {
     let k = o;
     while (k > 0 && SPACE.test(text[k - 1]!)) k--;
     if (k > 0 && (text[k - 1] === '"' || text[k - 1] === "'")) k--;
