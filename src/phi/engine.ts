@@ -58,7 +58,7 @@ export const CODE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|
 
 export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
-  const base = path.split(/[\\/]/).pop() ?? path;
+  const base = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
   if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
   // the extension alone decides (testing the whole path costs more than a short scan)
   return CODE_EXTENSIONS.test(base.slice(base.lastIndexOf("."))) ? "code" : "prose";
@@ -1326,6 +1326,7 @@ export class Scanner {
 
 /** Keep the strongest of overlapping candidates; identical spans keep the more specific rule. */
 export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  if (cands.length === 0) return cands;
   // A known synthetic value stays synthetic even when a looser rule also matched it.
   const synthetic = cands.filter((c) => c.synthetic);
   if (synthetic.length) cands = cands.filter((c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end));

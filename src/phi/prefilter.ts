@@ -89,29 +89,27 @@ const PREV_CHARS = new Map<string, Uint8Array>(
 );
 
 const NONE: readonly number[] = [];
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
 const GROUPS = Object.keys(ANCHOR_PREFIXES);
-/** Prefixes by their first character: [group index, prefix] pairs. */
-const BY_FIRST = new Map<number, [number, string][]>();
+const GROUP_INDEX = new Map(GROUPS.map((g, gi) => [g, gi]));
+
+/** The prefixes as a trie over lower-case character codes; a node's mask holds the groups of the prefixes ending there. */
+interface TrieNode {
+  next: (TrieNode | undefined)[];
+  mask: number;
+}
+const PREFIX_TRIE: TrieNode = { next: [], mask: 0 };
+if (GROUPS.length > 30) throw new Error("too many anchor groups for a 32-bit mask");
 GROUPS.forEach((g, gi) => {
   for (const p of ANCHOR_PREFIXES[g]!) {
-    const list = BY_FIRST.get(p.charCodeAt(0)) ?? [];
-    list.push([gi, p]);
-    BY_FIRST.set(p.charCodeAt(0), list);
+    let n = PREFIX_TRIE;
+    for (let i = 0; i < p.length; i++) n = n.next[p.charCodeAt(i)] ??= { next: [], mask: 0 };
+    n.mask |= 1 << gi;
   }
 });
-
-/** `text` has `lower` (lower-case ASCII) at `at`, ignoring ASCII case. */
-function startsWithFolded(text: string, at: number, lower: string): boolean {
-  if (at + lower.length > text.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = text.charCodeAt(at + i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
 
 /** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
 function trieSource(words: readonly string[]): string {
@@ -135,6 +133,8 @@ function trieSource(words: readonly string[]): string {
   return emit(root);
 }
 
+// keywordHits finds a match's start from its end: word characters and at most one final other
+for (const p of ALL_PREFIXES) if (!/^[a-z0-9_]+[^a-z0-9_]?$/.test(p)) throw new Error(`keyword prefix "${p}" must be word characters and at most one final other character`);
 const KEYWORDS = new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi");
 
 /** Per-text results of the shared passes, computed on first use. */
@@ -146,7 +146,7 @@ export class TextIndex {
   private streets?: number[];
   private assigns?: number[];
   private literalHits?: Map<string, number[]>;
-  private readonly markers = new Map<RegExp, number[]>();
+  private markers?: Map<RegExp, number[]>;
 
   constructor(readonly text: string) {}
 
@@ -156,23 +156,35 @@ export class TextIndex {
     const pos: number[] = [];
     const text = this.text;
     KEYWORDS.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = KEYWORDS.exec(text)) !== null) pos.push(m.index);
+    // test() allocates no match: a match is a word start, word characters and at most one
+    // final non-word character, so its start is found by walking back from its end
+    while (KEYWORDS.test(text)) {
+      let s = KEYWORDS.lastIndex - 1;
+      if (!isWordCode(text.charCodeAt(s))) s--;
+      while (s > 0 && isWordCode(text.charCodeAt(s - 1))) s--;
+      pos.push(s);
+    }
     return (this.words = pos);
   }
 
   /** Positions where a match of the named context regex may start (superset), sorted. */
   anchors(group: string): number[] | undefined {
-    const gi = GROUPS.indexOf(group);
-    if (gi === -1) return undefined;
+    const gi = GROUP_INDEX.get(group);
+    if (gi === undefined) return undefined;
     if (!this.groups) {
       const groups: number[][] = GROUPS.map(() => []);
       const text = this.text;
       for (const p of this.keywordHits()) {
-        let c = text.charCodeAt(p);
-        if (c >= 65 && c <= 90) c += 32;
-        let last = -1;
-        for (const [g, w] of BY_FIRST.get(c) ?? []) if (g !== last && startsWithFolded(text, p, w)) groups[(last = g)]!.push(p);
+        // every group with a prefix at p (ASCII case folded), each once
+        let mask = 0;
+        let n: TrieNode | undefined = PREFIX_TRIE;
+        for (let i = p; n && i < text.length; i++) {
+          let c = text.charCodeAt(i);
+          if (c >= 65 && c <= 90) c += 32;
+          n = n.next[c];
+          if (n) mask |= n.mask;
+        }
+        for (let g = 0; mask !== 0; g++, mask >>>= 1) if (mask & 1) groups[g]!.push(p);
       }
       this.groups = groups;
     }
@@ -217,15 +229,16 @@ export class TextIndex {
     const assigns: number[] = [];
     const text = this.text;
     NUMBER_PASS.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = NUMBER_PASS.exec(text)) !== null) {
-      const s = m.index;
-      const c = text.charCodeAt(s);
+    // test() allocates no match; a match is one ':' or '=', or a whole run of digits
+    while (NUMBER_PASS.test(text)) {
+      const e = NUMBER_PASS.lastIndex;
+      const c = text.charCodeAt(e - 1);
       if (c === 58 || c === 61) {
-        assigns.push(s);
+        assigns.push(e - 1);
         continue;
       }
-      const e = s + m[0].length;
+      let s = e - 1;
+      while (s > 0 && isDigitCode(text.charCodeAt(s - 1))) s--;
       if (e - s >= 2) runs.push(s, e);
       if (e - s <= 6) {
         let k = e;
@@ -240,6 +253,7 @@ export class TextIndex {
 
   /** markerStarts, cached per regex (shared by several rules). */
   marker(re: RegExp): number[] {
+    this.markers ??= new Map();
     let out = this.markers.get(re);
     if (!out) this.markers.set(re, (out = markerStarts(this.text, re)));
     return out;
@@ -252,6 +266,8 @@ export class TextIndex {
    */
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
+    // most texts hold none of the shared literals
+    if (this.sharedLiteralHits().size === 0 && lits.every((l) => SHARED_LITERALS.has(l))) return out;
     for (const lit of lits) {
       const hits = SHARED_LITERALS.has(lit) ? (this.sharedLiteralHits().get(lit) ?? NONE) : literalStarts(this.text, [lit]);
       for (const p of hits) if (p - back >= 0) out.push(p - back);
