@@ -259,9 +259,9 @@ export interface ScanWorkerData {
 /**
  * Scan files and directories, using a worker thread per core when the scan is large. The
  * worker is a separate bundle (dist/scan-worker.js); where it is absent (running from
- * sources) the scan stays on this thread. Workers take batches of files as they finish the
- * previous ones (no file is stat'ed up front beyond the threshold test), read them
- * themselves, and send back each batch's findings.
+ * sources) the scan stays on this thread. This thread and `threads - 1` workers take batches
+ * of files as they finish the previous ones (no file is stat'ed up front beyond the threshold
+ * test), read them themselves, and the workers send back each batch's findings.
  */
 export async function scanFilesParallel(paths: string[], options: ScanOptions & { threads?: number } = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
@@ -289,19 +289,19 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   const stats = emptyStats();
   const found: Finding[][] = [];
   let next = 0;
-  /** The next batch: smaller towards the end, so that the workers finish together. */
-  const batch = (): string[] | null => {
+  /** The next batch of at most `max` files: smaller towards the end, so that all threads finish together. */
+  const batch = (max: number): string[] | null => {
     if (next >= list.length) return null;
-    const n = Math.max(1, Math.min(64, Math.ceil((list.length - next) / (threads * 8))));
+    const n = Math.max(1, Math.min(max, Math.ceil((list.length - next) / (threads * 8))));
     return list.slice(next, (next += n));
   };
-  await Promise.all(
-    Array.from({ length: Math.min(threads, list.length) }, () =>
+  const workers = Promise.all(
+    Array.from({ length: Math.min(threads - 1, list.length) }, () =>
       new Promise<void>((resolveDone, reject) => {
         const w = new Worker(workerUrl, { workerData });
         let pending = 0;
         const send = (): boolean => {
-          const files = batch();
+          const files = batch(64);
           if (!files) return false;
           pending++;
           w.postMessage(files);
@@ -322,6 +322,17 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
       }),
     ),
   );
+  workers.catch(() => {}); // awaited below, once this thread's share is done
+  // This thread is one of the scanning threads: it starts while the workers boot, in small
+  // batches, and answers the workers' messages between them.
+  const prepared = prepare(options);
+  const own: Finding[] = [];
+  for (let files = batch(8); files; files = batch(8)) {
+    scanListInto(files, options, prepared, stats, own);
+    await new Promise((r) => setImmediate(r));
+  }
+  found.push(own);
+  await workers;
   const order = new Map(list.map((f, i) => [relative(cwd, f).split(sep).join("/") || f, i]));
   const findings = found.flat().sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || a.start - b.start);
   stats.durationMs = Date.now() - t0;
