@@ -166,9 +166,9 @@ describe("prefilter building blocks", () => {
     expect(current).toEqual(DERIVED_FROM);
   });
 
-  it("the shared number pass equals its separate regexes: digit runs, street numbers, assignments", () => {
+  it("the shared number pass equals its separate regexes: digit runs, street numbers, assignments, dotted quads, AWS prefixes", () => {
     const next = rng(7);
-    const alphabet = ["1", "23", "456", "7890", "1234567", " ", "\t", "  ", "a", "Main", "'", ".", "-", ":", "=", "=>", '"', "'", "x".repeat(16), "Ab1_-+/=.~!@#$%^&*", "\n", "#"];
+    const alphabet = ["1", "23", "456", "7890", "1234567", " ", "\t", "  ", "a", "Main", "'", ".", "-", ":", "=", "=>", '"', "'", "x".repeat(16), "Ab1_-+/=.~!@#$%^&*", "\n", "#", "A", "AK", "IA", "SIA", "CCA", "KIA", "B", ".1", "2.", "1.2.3.4"];
     for (let i = 0; i < 400; i++) {
       let text = "";
       for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
@@ -184,6 +184,8 @@ describe("prefilter building blocks", () => {
         .filter((s) => s >= 0);
       expect(idx.streetNumberStarts(), text).toEqual(streets);
       expect(idx.assignments(), text).toEqual(markerStarts(text, /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g));
+      expect(idx.dottedQuads(), text).toEqual(markerStarts(text, /\d\.\d{1,3}\.\d{1,3}\.\d/g));
+      expect(idx.awsKeyPrefixes(), text).toEqual(markerStarts(text, /A(?:[KSB]IA|CCA)/g));
     }
   });
 

@@ -145,6 +145,8 @@ export class TextIndex {
   private runs?: number[];
   private streets?: number[];
   private assigns?: number[];
+  private dotted?: number[];
+  private awsKeys?: number[];
   private literalHits?: Map<string, number[]>;
   private markers?: Map<RegExp, number[]>;
 
@@ -217,24 +219,43 @@ export class TextIndex {
     return this.assigns!;
   }
 
+  /** Every position where `\d\.\d{1,3}\.\d{1,3}\.\d` matches (the last digit before a dotted quad's first dot). */
+  dottedQuads(): number[] {
+    if (!this.dotted) this.numberPass();
+    return this.dotted!;
+  }
+
+  /** Positions of AKIA, ASIA, ABIA and ACCA. */
+  awsKeyPrefixes(): number[] {
+    if (!this.awsKeys) this.numberPass();
+    return this.awsKeys!;
+  }
+
   /**
-   * One regex pass for digit runs, street numbers and secret assignments: irregexp's cost is
-   * mostly the walk over every position, so one alternation costs about as much as one of them.
-   * A run of digits is matched whole when it has two or more digits or when blanks and a street
-   * word follow; the assignment branch starts with ':' or '=', never a digit, so neither hides the other.
+   * One regex pass for digit runs, street numbers, dotted quads, secret assignments and AWS key
+   * prefixes: irregexp's cost is mostly the walk over every position, so one alternation costs
+   * about as much as one of them. A run of digits is matched whole when it has two or more digits,
+   * or when blanks and a street word or a dotted quad follow; the other branches match one ':',
+   * '=' or 'A', never a digit, so no branch hides another's match.
    */
   private numberPass(): void {
     const runs: number[] = [];
     const streets: number[] = [];
     const assigns: number[] = [];
+    const dotted: number[] = [];
+    const aws: number[] = [];
     const text = this.text;
     NUMBER_PASS.lastIndex = 0;
-    // test() allocates no match; a match is one ':' or '=', or a whole run of digits
+    // test() allocates no match; a match is one ':', '=' or 'A', or a whole run of digits
     while (NUMBER_PASS.test(text)) {
       const e = NUMBER_PASS.lastIndex;
       const c = text.charCodeAt(e - 1);
       if (c === 58 || c === 61) {
         assigns.push(e - 1);
+        continue;
+      }
+      if (c === 65) {
+        aws.push(e - 1);
         continue;
       }
       let s = e - 1;
@@ -245,10 +266,16 @@ export class TextIndex {
         while (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9) k++;
         if (k > e && STREET_WORD_CHAR.test(text[k] ?? "")) streets.push(s);
       }
+      if (text.charCodeAt(e) === 46) {
+        DOTTED_TAIL.lastIndex = e;
+        if (DOTTED_TAIL.test(text)) dotted.push(e - 1);
+      }
     }
     this.runs = runs;
     this.streets = streets;
     this.assigns = assigns;
+    this.dotted = dotted;
+    this.awsKeys = aws;
   }
 
   /** markerStarts, cached per regex (shared by several rules). */
@@ -304,8 +331,7 @@ export class TextIndex {
 type Starts = (text: string, idx: TextIndex) => number[];
 
 const isUpper = (c: number) => c >= 65 && c <= 90;
-/** AKIA, ASIA, ABIA, ACCA in one pass (no \b: a superset of the rule's starts). */
-const AWS_KEY_PREFIX = /A(?:[KSB]IA|CCA)/g;
+
 const SEP_SSN = /[- ]/;
 const SEP_PHONE = /[\s.-]/;
 
@@ -328,7 +354,7 @@ function fromRuns(idx: TextIndex, pick: (s: number, e: number) => number | numbe
  */
 export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean }> = {
   // AKIA, ASIA, ABIA, ACCA: search from the rarer second letter
-  "aws-access-key-id": { starts: (t) => markerStarts(t, AWS_KEY_PREFIX), impliesGate: true },
+  "aws-access-key-id": { starts: (t, idx) => idx.awsKeyPrefixes(), impliesGate: true },
   // \baws, case-insensitive: from the shared keyword pass
   "aws-secret-access-key": { starts: (t, idx) => idx.anchors("aws-secret-access-key")!, impliesGate: true },
   // "AIza": search the rarer "Iza"
@@ -388,7 +414,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
       }),
     impliesGate: true,
   },
-  ipv4: { starts: (t) => markerStarts(t, /\d\.\d{1,3}\.\d{1,3}\.\d/g, [0, 1, 2]), impliesGate: true },
+  // \d\.\d{1,3}\.\d{1,3}\.\d marks the last digit of the first octet, one to three digits in
+  ipv4: { starts: (t, idx) => shifted(idx.dottedQuads(), [0, 1, 2]), impliesGate: true },
   "personal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "patient-portal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "age-over-89": {
@@ -456,8 +483,9 @@ export const ANCHOR_GATE_NEEDED = new Set(["npi"]);
 
 const ASSIGN = /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g;
 /** Digit runs of two or more, numbers before blanks and a street word, and ASSIGN: see TextIndex.numberPass. */
-const NUMBER_PASS = new RegExp(String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]))|` + ASSIGN.source, "g");
+const NUMBER_PASS = new RegExp(String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]|\.\d{1,3}\.\d{1,3}\.\d))|` + ASSIGN.source + "|A(?=[KSB]IA|CCA)", "g");
 const STREET_WORD_CHAR = /[A-Za-z0-9'.-]/;
+const DOTTED_TAIL = /\.\d{1,3}\.\d{1,3}\.\d/y;
 const SPACE = /\s/;
 const RUN = /[\w.-]/;
 
