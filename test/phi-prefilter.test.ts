@@ -157,6 +157,8 @@ describe("prefilter building blocks", () => {
     expect(anchorsCover("medical-record-number", String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
     expect(anchorsCover("zip", String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
     expect(anchorsCover("no-such-group", "x")).toBe(false);
+    // without a leading \b a context can match inside a word, where the keyword pass does not look
+    expect(anchorsCover("medical-record-number", "(?:mrn|medical)")).toBe(false);
   });
 
   it("every start function is used: each rule's regex is the one it was derived from", () => {

@@ -558,8 +558,9 @@ export function toSticky(re: RegExp, extraFlags = ""): RegExp {
  */
 export function anchorsCover(group: string, source: string): boolean {
   const prefixes = ANCHOR_PREFIXES[group];
-  if (!prefixes) return false;
-  const body = source.startsWith("\\b") ? source.slice(2) : source;
+  // the keyword pass finds words that start with a prefix: a context that may match inside a word is not covered
+  if (!prefixes || !source.startsWith("\\b")) return false;
+  const body = source.slice(2);
   const alternatives: string[] = [];
   if (body.startsWith("(?:")) {
     let depth = 0;
