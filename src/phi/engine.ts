@@ -1076,11 +1076,42 @@ export function maskValue(value: string): string {
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
 
+/**
+ * A copy of a rule with every field present, in one order: the rule table's literals have a
+ * dozen shapes, and each new one met in the scan loop cost a deoptimisation and a recompile.
+ */
+function sameShape(r: RegexRule): RegexRule {
+  return {
+    id: r.id,
+    category: r.category,
+    hipaa: r.hipaa,
+    kind: r.kind,
+    re: r.re,
+    group: r.group,
+    severity: r.severity,
+    confidence: r.confidence,
+    profiles: r.profiles,
+    gate: r.gate,
+    validate: r.validate,
+    context: r.context,
+    window: r.window,
+    perLine: r.perLine,
+    atChar: r.atChar,
+  };
+}
+
 /** How a rule runs on the prefiltered path (Scanner.planOf). */
-type PrefilterPlan =
-  | { kind: "none" }
-  | { kind: "anchored"; generic: boolean; gateNeeded: boolean }
-  | { kind: "starts"; starts: (text: string, idx: TextIndex) => number[]; impliesGate: boolean; sticky: RegExp };
+interface PrefilterPlan {
+  kind: "none" | "anchored" | "starts";
+  /** anchored: generic-secret's own anchors; whether the rule's gate must still run */
+  generic: boolean;
+  gateNeeded: boolean;
+  /** starts: the start function, whether any match implies the gate, the sticky regex */
+  starts: ((text: string, idx: TextIndex) => number[]) | undefined;
+  impliesGate: boolean;
+  sticky: RegExp | undefined;
+}
+const NO_PLAN: PrefilterPlan = { kind: "none", generic: false, gateNeeded: false, starts: undefined, impliesGate: false, sticky: undefined };
 
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
@@ -1110,7 +1141,7 @@ export class Scanner {
       confidence: 0.7,
       perLine: true,
     }));
-    this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind));
+    this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind)).map(sameShape);
   }
 
   /** Validate a match and record it; false when the validator rejects it. */
@@ -1231,11 +1262,11 @@ export class Scanner {
     const rule = this.rules[ri]!;
     // the keyword pass finds every start of the rule's context regex (checked once per rule);
     // generic-secret's anchors come from its own assignment pass, derived from its regex
-    if (rule.context) plan = (rule.id === "generic-secret" ? DERIVED_FROM[rule.id] === regexHash(rule.re) : anchorsCover(rule.id, rule.context.source)) ? { kind: "anchored", generic: rule.id === "generic-secret", gateNeeded: ANCHOR_GATE_NEEDED.has(rule.id) } : { kind: "none" };
+    if (rule.context) plan = (rule.id === "generic-secret" ? DERIVED_FROM[rule.id] === regexHash(rule.re) : anchorsCover(rule.id, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", generic: rule.id === "generic-secret", gateNeeded: ANCHOR_GATE_NEEDED.has(rule.id) } : NO_PLAN;
     else {
       // the rule's regex must be the one its start function was derived from
       const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
-      plan = fast && DERIVED_FROM[rule.id] === regexHash(rule.re) ? { kind: "starts", starts: fast.starts, impliesGate: fast.impliesGate, sticky: this.stickyOf(rule.re) } : { kind: "none" };
+      plan = fast && DERIVED_FROM[rule.id] === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast.starts, impliesGate: fast.impliesGate, sticky: this.stickyOf(rule.re) } : NO_PLAN;
     }
     return (this.plans[ri] = plan);
   }
@@ -1262,9 +1293,9 @@ export class Scanner {
       return true;
     }
     // no start, no match: the whole-text gate (often a slower search) is then not needed
-    const starts = plan.starts(text, idx);
+    const starts = plan.starts!(text, idx);
     if (starts.length === 0 || (!plan.impliesGate && rule.gate && !rule.gate(text))) return true;
-    stickyEach(plan.sticky, text, starts, (m) => {
+    stickyEach(plan.sticky!, text, starts, (m) => {
       if (m[0].length === 0) return;
       const value = rule.group !== undefined ? m[rule.group] : m[0];
       if (value === undefined) return;
