@@ -96,20 +96,31 @@ const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
 const GROUPS = Object.keys(ANCHOR_PREFIXES);
 const GROUP_INDEX = new Map(GROUPS.map((g, gi) => [g, gi]));
 
-/** The prefixes as a trie over lower-case character codes; a node's mask holds the groups of the prefixes ending there. */
-interface TrieNode {
-  next: (TrieNode | undefined)[];
-  mask: number;
-}
-const PREFIX_TRIE: TrieNode = { next: [], mask: 0 };
+/**
+ * The prefixes as a trie over lower-case ASCII codes, flat: TRIE_NEXT[node * 128 + code] is the
+ * child node (0: none; node 0 is the root), TRIE_MASK[node] the groups whose prefixes end there.
+ */
+const trieNext: number[] = new Array<number>(128).fill(0);
+const trieMask: number[] = [0];
 if (GROUPS.length > 30) throw new Error("too many anchor groups for a 32-bit mask");
 GROUPS.forEach((g, gi) => {
   for (const p of ANCHOR_PREFIXES[g]!) {
-    let n = PREFIX_TRIE;
-    for (let i = 0; i < p.length; i++) n = n.next[p.charCodeAt(i)] ??= { next: [], mask: 0 };
-    n.mask |= 1 << gi;
+    let n = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c >= 128) throw new Error(`keyword prefix "${p}" must be ASCII`);
+      if (trieNext[n * 128 + c] === 0) {
+        trieNext[n * 128 + c] = trieMask.length;
+        trieMask.push(0);
+        for (let k = 0; k < 128; k++) trieNext.push(0);
+      }
+      n = trieNext[n * 128 + c]!;
+    }
+    trieMask[n]! |= 1 << gi;
   }
 });
+const TRIE_NEXT = Int32Array.from(trieNext);
+const TRIE_MASK = Int32Array.from(trieMask);
 
 /** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
 function trieSource(words: readonly string[]): string {
@@ -179,12 +190,12 @@ export class TextIndex {
       for (const p of this.keywordHits()) {
         // every group with a prefix at p (ASCII case folded), each once
         let mask = 0;
-        let n: TrieNode | undefined = PREFIX_TRIE;
-        for (let i = p; n && i < text.length; i++) {
+        for (let i = p, n = 0; i < text.length; i++) {
           let c = text.charCodeAt(i);
           if (c >= 65 && c <= 90) c += 32;
-          n = n.next[c];
-          if (n) mask |= n.mask;
+          n = c < 128 ? TRIE_NEXT[n * 128 + c]! : 0;
+          if (n === 0) break;
+          mask |= TRIE_MASK[n]!;
         }
         for (let g = 0; mask !== 0; g++, mask >>>= 1) if (mask & 1) groups[g]!.push(p);
       }
