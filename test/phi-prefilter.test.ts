@@ -157,6 +157,8 @@ describe("prefilter building blocks", () => {
     expect(anchorsCover("medical-record-number", String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
     expect(anchorsCover("zip", String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
     expect(anchorsCover("no-such-group", "x")).toBe(false);
+    // without a leading \b a context can match inside a word, where the keyword pass does not look
+    expect(anchorsCover("medical-record-number", "(?:mrn|medical)")).toBe(false);
   });
 
   it("every start function is used: each rule's regex is the one it was derived from", () => {
@@ -164,6 +166,29 @@ describe("prefilter building blocks", () => {
     const rules = (new Scanner() as unknown as { rules: { id: string; re: RegExp }[] }).rules.filter((r) => RULE_STARTS[r.id] || r.id === "generic-secret");
     const current = Object.fromEntries(rules.map((r) => [r.id, regexHash(r.re)]));
     expect(current).toEqual(DERIVED_FROM);
+  });
+
+  it("the shared number pass equals its separate regexes: digit runs, street numbers, assignments, dotted quads, AWS prefixes", () => {
+    const next = rng(7);
+    const alphabet = ["1", "23", "456", "7890", "1234567", " ", "\t", "  ", "a", "Main", "'", ".", "-", ":", "=", "=>", '"', "'", "x".repeat(16), "Ab1_-+/=.~!@#$%^&*", "\n", "#", "A", "AK", "IA", "SIA", "CCA", "KIA", "B", ".1", "2.", "1.2.3.4"];
+    for (let i = 0; i < 400; i++) {
+      let text = "";
+      for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
+      const idx = new TextIndex(text);
+      expect(idx.digitRuns()).toEqual([...text.matchAll(/\d{2,}/g)].flatMap((m) => [m.index, m.index + m[0].length]));
+      // the former marker pass: a digit before blanks and a word character, back to its run's start, at most six digits
+      const streets = markerStarts(text, /\d[ \t]+[A-Za-z0-9'.-]/g)
+        .map((q) => {
+          let s = q;
+          while (s > 0 && /\d/.test(text[s - 1]!)) s--;
+          return q - s < 6 ? s : -1;
+        })
+        .filter((s) => s >= 0);
+      expect(idx.streetNumberStarts(), text).toEqual(streets);
+      expect(idx.assignments(), text).toEqual(markerStarts(text, /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g));
+      expect(idx.dottedQuads(), text).toEqual(markerStarts(text, /\d\.\d{1,3}\.\d{1,3}\.\d/g));
+      expect(idx.awsKeyPrefixes(), text).toEqual(markerStarts(text, /A(?:[KSB]IA|CCA)/g));
+    }
   });
 
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {

@@ -6,7 +6,7 @@ import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.j
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
-import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, markerStarts, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -58,7 +58,7 @@ export const CODE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|
 
 export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
-  const base = path.split(/[\\/]/).pop() ?? path;
+  const base = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
   if (/^(?:dockerfile|makefile|jenkinsfile|vagrantfile|gemfile|rakefile)$/i.test(base)) return "code";
   // the extension alone decides (testing the whole path costs more than a short scan)
   return CODE_EXTENSIONS.test(base.slice(base.lastIndexOf("."))) ? "code" : "prose";
@@ -894,21 +894,16 @@ const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and"
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
 const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
-// every STREET_CODE match starts with a number of at most six digits, blanks, then a word character
-const STREET_MARKER = /\d[ \t]+[A-Za-z0-9'.-]/g;
 const STREET_STICKY = toSticky(STREET_CODE);
 const STREET_PREFILTER = regexHash(STREET_CODE) === "d46d5e22";
 
-/** STREET_CODE's matches, found by running it only at the start of each marked number. */
-function streetMatchesAtNumbers(text: string): RegExpExecArray[] {
-  const starts: number[] = [];
-  for (const q of markerStarts(text, STREET_MARKER)) {
-    let s = q;
-    while (s > 0 && text.charCodeAt(s - 1) >= 48 && text.charCodeAt(s - 1) <= 57) s--;
-    if (q - s < 6) starts.push(s);
-  }
+/**
+ * STREET_CODE's matches, found by running it only where a number of at most six digits is
+ * followed by blanks and a word character (every match starts so; TextIndex.streetNumberStarts).
+ */
+function streetMatchesAtNumbers(text: string, idx: TextIndex): RegExpExecArray[] {
   const out: RegExpExecArray[] = [];
-  stickyEach(STREET_STICKY, text, starts, (m) => out.push(m));
+  stickyEach(STREET_STICKY, text, idx.streetNumberStarts(), (m) => out.push(m));
   return out;
 }
 
@@ -959,7 +954,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   };
   if (hasDigit(text)) {
-    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
+    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text, idx) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -1309,6 +1304,43 @@ export function maskValue(value: string): string {
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
 
+/**
+ * A copy of a rule with every field present, in one order: the rule table's literals have a
+ * dozen shapes, and each new one met in the scan loop cost a deoptimisation and a recompile.
+ */
+function sameShape(r: RegexRule): RegexRule {
+  return {
+    id: r.id,
+    category: r.category,
+    hipaa: r.hipaa,
+    kind: r.kind,
+    re: r.re,
+    group: r.group,
+    severity: r.severity,
+    confidence: r.confidence,
+    profiles: r.profiles,
+    gate: r.gate,
+    validate: r.validate,
+    context: r.context,
+    window: r.window,
+    perLine: r.perLine,
+    atChar: r.atChar,
+  };
+}
+
+/** How a rule runs on the prefiltered path (Scanner.planOf). */
+interface PrefilterPlan {
+  kind: "none" | "anchored" | "starts";
+  /** anchored: generic-secret's own anchors; whether the rule's gate must still run */
+  generic: boolean;
+  gateNeeded: boolean;
+  /** starts: the start function, whether any match implies the gate, the sticky regex */
+  starts: ((text: string, idx: TextIndex) => number[]) | undefined;
+  impliesGate: boolean;
+  sticky: RegExp | undefined;
+}
+const NO_PLAN: PrefilterPlan = { kind: "none", generic: false, gateNeeded: false, starts: undefined, impliesGate: false, sticky: undefined };
+
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
 
@@ -1337,7 +1369,7 @@ export class Scanner {
       confidence: 0.7,
       perLine: true,
     }));
-    this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind));
+    this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind)).map(sameShape);
   }
 
   /** Validate a match and record it; false when the validator rejects it. */
@@ -1366,9 +1398,10 @@ export class Scanner {
     }
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     const idx = fast ? new TextIndex(text) : undefined;
-    for (const rule of this.rules) {
+    for (let ri = 0; ri < this.rules.length; ri++) {
+      const rule = this.rules[ri]!;
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
-      if (idx && !rule.perLine && this.runPrefiltered(rule, text, profile, out, idx)) continue;
+      if (idx && !rule.perLine && this.runPrefiltered(ri, text, profile, out, idx)) continue;
       if (rule.gate && !rule.gate(text)) continue;
       if (rule.perLine) {
         this.runPerLine(rule, text, profile, out);
@@ -1448,20 +1481,22 @@ export class Scanner {
     }
   }
 
-  private readonly coverage = new Map<RegexRule, boolean>();
+  /** Per rule (by index): how its prefiltered path runs, worked out on first use. */
+  private readonly plans: (PrefilterPlan | undefined)[] = [];
 
-  /** The rule's regex is the one its start function was derived from. */
-  private derived(rule: RegexRule): boolean {
-    let ok = this.coverage.get(rule);
-    if (ok === undefined) this.coverage.set(rule, (ok = DERIVED_FROM[rule.id] === regexHash(rule.re)));
-    return ok;
-  }
-
-  /** The keyword pass finds every start of this rule's context regex (checked once per rule). */
-  private covered(rule: RegexRule): boolean {
-    let ok = this.coverage.get(rule);
-    if (ok === undefined) this.coverage.set(rule, (ok = anchorsCover(rule.id, rule.context!.source)));
-    return ok;
+  private planOf(ri: number): PrefilterPlan {
+    let plan = this.plans[ri];
+    if (plan) return plan;
+    const rule = this.rules[ri]!;
+    // the keyword pass finds every start of the rule's context regex (checked once per rule);
+    // generic-secret's anchors come from its own assignment pass, derived from its regex
+    if (rule.context) plan = (rule.id === "generic-secret" ? DERIVED_FROM[rule.id] === regexHash(rule.re) : anchorsCover(rule.id, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", generic: rule.id === "generic-secret", gateNeeded: ANCHOR_GATE_NEEDED.has(rule.id) } : NO_PLAN;
+    else {
+      // the rule's regex must be the one its start function was derived from
+      const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
+      plan = fast && DERIVED_FROM[rule.id] === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast.starts, impliesGate: fast.impliesGate, sticky: this.stickyOf(rule.re) } : NO_PLAN;
+    }
+    return (this.plans[ri] = plan);
   }
 
   private stickyOf(re: RegExp, extraFlags = ""): RegExp {
@@ -1474,21 +1509,21 @@ export class Scanner {
    * The prefiltered path for a rule: its regex runs only at candidate positions (or its
    * context regex only at keyword positions). False when the rule has no prefilter.
    */
-  private runPrefiltered(rule: RegexRule, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
-    if (rule.context) {
-      if (rule.id === "generic-secret" ? !this.derived(rule) : !this.covered(rule)) return false;
-      const positions = rule.id === "generic-secret" ? genericSecretAnchors(text, rule.context) : idx.anchors(rule.id);
+  private runPrefiltered(ri: number, text: string, profile: Profile, out: Candidate[], idx: TextIndex): boolean {
+    const plan = this.planOf(ri);
+    if (plan.kind === "none") return false;
+    const rule = this.rules[ri]!;
+    if (plan.kind === "anchored") {
+      const positions = plan.generic ? genericSecretAnchors(text, rule.context!, idx) : idx.anchors(rule.id);
       if (!positions) return false;
-      if (positions.length === 0 || (ANCHOR_GATE_NEEDED.has(rule.id) && rule.gate && !rule.gate(text))) return true;
+      if (positions.length === 0 || (plan.gateNeeded && rule.gate && !rule.gate(text))) return true;
       this.runAnchored(rule, text, profile, out, positions);
       return true;
     }
-    const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
-    if (!fast || !this.derived(rule)) return false;
-    if (!fast.impliesGate && rule.gate && !rule.gate(text)) return true;
-    const starts = fast.starts(text, idx);
-    if (starts.length === 0) return true;
-    stickyEach(this.stickyOf(rule.re), text, starts, (m) => {
+    // no start, no match: the whole-text gate (often a slower search) is then not needed
+    const starts = plan.starts!(text, idx);
+    if (starts.length === 0 || (!plan.impliesGate && rule.gate && !rule.gate(text))) return true;
+    stickyEach(plan.sticky!, text, starts, (m) => {
       if (m[0].length === 0) return;
       const value = rule.group !== undefined ? m[rule.group] : m[0];
       if (value === undefined) return;
@@ -1550,6 +1585,7 @@ export class Scanner {
 
 /** Keep the strongest of overlapping candidates; identical spans keep the more specific rule. */
 export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  if (cands.length === 0) return cands;
   // A known synthetic value stays synthetic even when a looser rule also matched it.
   const synthetic = cands.filter((c) => c.synthetic);
   if (synthetic.length) cands = cands.filter((c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end));

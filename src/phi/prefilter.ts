@@ -31,10 +31,11 @@ export function markerStarts(text: string, re: RegExp, offsets: readonly number[
 }
 
 export function sortUnique(xs: number[]): number[] {
+  if (xs.length < 2) return xs;
   xs.sort((a, b) => a - b);
   let k = 0;
   for (let i = 0; i < xs.length; i++) if (i === 0 || xs[i] !== xs[k - 1]) xs[k++] = xs[i]!;
-  xs.length = k;
+  if (k < xs.length) xs.length = k;
   return xs;
 }
 
@@ -78,29 +79,48 @@ for (const [lit, ch] of SHARED_LITERALS) {
   LITERALS_BY_CHAR.set(ch, byPrev);
   byPrev.set(prev, [...(byPrev.get(prev) ?? []), [lit, o]]);
 }
+/** char -> the ASCII codes that, right before it, lead some literal's check (a fast reject). */
+const PREV_CHARS = new Map<string, Uint8Array>(
+  [...LITERALS_BY_CHAR].map(([ch, byPrev]) => {
+    const t = new Uint8Array(128);
+    for (const p of byPrev.keys()) if (p >= 0 && p < 128) t[p] = 1;
+    return [ch, t];
+  }),
+);
+
+const NONE: readonly number[] = [];
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 const ALL_PREFIXES = [...new Set(Object.values(ANCHOR_PREFIXES).flat())];
 const GROUPS = Object.keys(ANCHOR_PREFIXES);
-/** Prefixes by their first character: [group index, prefix] pairs. */
-const BY_FIRST = new Map<number, [number, string][]>();
+const GROUP_INDEX = new Map(GROUPS.map((g, gi) => [g, gi]));
+
+/**
+ * The prefixes as a trie over lower-case ASCII codes, flat: TRIE_NEXT[node * 128 + code] is the
+ * child node (0: none; node 0 is the root), TRIE_MASK[node] the groups whose prefixes end there.
+ */
+const trieNext: number[] = new Array<number>(128).fill(0);
+const trieMask: number[] = [0];
+if (GROUPS.length > 30) throw new Error("too many anchor groups for a 32-bit mask");
 GROUPS.forEach((g, gi) => {
   for (const p of ANCHOR_PREFIXES[g]!) {
-    const list = BY_FIRST.get(p.charCodeAt(0)) ?? [];
-    list.push([gi, p]);
-    BY_FIRST.set(p.charCodeAt(0), list);
+    let n = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c >= 128) throw new Error(`keyword prefix "${p}" must be ASCII`);
+      if (trieNext[n * 128 + c] === 0) {
+        trieNext[n * 128 + c] = trieMask.length;
+        trieMask.push(0);
+        for (let k = 0; k < 128; k++) trieNext.push(0);
+      }
+      n = trieNext[n * 128 + c]!;
+    }
+    trieMask[n]! |= 1 << gi;
   }
 });
-
-/** `text` has `lower` (lower-case ASCII) at `at`, ignoring ASCII case. */
-function startsWithFolded(text: string, at: number, lower: string): boolean {
-  if (at + lower.length > text.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    let c = text.charCodeAt(at + i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
-}
+const TRIE_NEXT = Int32Array.from(trieNext);
+const TRIE_MASK = Int32Array.from(trieMask);
 
 /** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
 function trieSource(words: readonly string[]): string {
@@ -127,16 +147,25 @@ function trieSource(words: readonly string[]): string {
 // Built on first use (the prefilters run only past a scanner's first 128 KB): the trie costs a
 // pre-commit hook's process more than its scan.
 let keywords: RegExp | undefined;
+function keywordRegex(): RegExp {
+  if (keywords) return keywords;
+  // keywordHits finds a match's start from its end: word characters and at most one final other
+  for (const p of ALL_PREFIXES) if (!/^[a-z0-9_]+[^a-z0-9_]?$/.test(p)) throw new Error(`keyword prefix "${p}" must be word characters and at most one final other character`);
+  return (keywords = new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi"));
+}
 
 /** Per-text results of the shared passes, computed on first use. */
 export class TextIndex {
   private words?: number[];
   private groups?: number[][];
   private schemes?: number[];
-  private readonly chars = new Map<string, number[]>();
   private runs?: number[];
+  private streets?: number[];
+  private assigns?: number[];
+  private dotted?: number[];
+  private awsKeys?: number[];
   private literalHits?: Map<string, number[]>;
-  private readonly markers = new Map<RegExp, number[]>();
+  private markers?: Map<RegExp, number[]>;
 
   constructor(readonly text: string) {}
 
@@ -145,25 +174,37 @@ export class TextIndex {
     if (this.words) return this.words;
     const pos: number[] = [];
     const text = this.text;
-    const re = (keywords ??= new RegExp(`\\b${trieSource(ALL_PREFIXES)}`, "gi"));
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) pos.push(m.index);
+    const KEYWORDS = keywordRegex();
+    KEYWORDS.lastIndex = 0;
+    // test() allocates no match: a match is a word start, word characters and at most one
+    // final non-word character, so its start is found by walking back from its end
+    while (KEYWORDS.test(text)) {
+      let s = KEYWORDS.lastIndex - 1;
+      if (!isWordCode(text.charCodeAt(s))) s--;
+      while (s > 0 && isWordCode(text.charCodeAt(s - 1))) s--;
+      pos.push(s);
+    }
     return (this.words = pos);
   }
 
   /** Positions where a match of the named context regex may start (superset), sorted. */
   anchors(group: string): number[] | undefined {
-    const gi = GROUPS.indexOf(group);
-    if (gi === -1) return undefined;
+    const gi = GROUP_INDEX.get(group);
+    if (gi === undefined) return undefined;
     if (!this.groups) {
       const groups: number[][] = GROUPS.map(() => []);
       const text = this.text;
       for (const p of this.keywordHits()) {
-        let c = text.charCodeAt(p);
-        if (c >= 65 && c <= 90) c += 32;
-        let last = -1;
-        for (const [g, w] of BY_FIRST.get(c) ?? []) if (g !== last && startsWithFolded(text, p, w)) groups[(last = g)]!.push(p);
+        // every group with a prefix at p (ASCII case folded), each once
+        let mask = 0;
+        for (let i = p, n = 0; i < text.length; i++) {
+          let c = text.charCodeAt(i);
+          if (c >= 65 && c <= 90) c += 32;
+          n = c < 128 ? TRIE_NEXT[n * 128 + c]! : 0;
+          if (n === 0) break;
+          mask |= TRIE_MASK[n]!;
+        }
+        for (let g = 0; mask !== 0; g++, mask >>>= 1) if (mask & 1) groups[g]!.push(p);
       }
       this.groups = groups;
     }
@@ -175,30 +216,89 @@ export class TextIndex {
     return (this.schemes ??= literalStarts(this.text, ["://"]));
   }
 
-  /** Every position of one character (cached: several literals share it). */
-  charPositions(ch: string): number[] {
-    let out = this.chars.get(ch);
-    if (!out) {
-      out = [];
-      const text = this.text;
-      for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) out.push(i);
-      this.chars.set(ch, out);
-    }
-    return out;
-  }
-
   /** Runs of two or more digits as [start, end) pairs, flattened; one pass shared by several rules. */
   digitRuns(): number[] {
-    if (this.runs) return this.runs;
-    const out: number[] = [];
-    DIGIT_RUN.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = DIGIT_RUN.exec(this.text)) !== null) out.push(m.index, m.index + m[0].length);
-    return (this.runs = out);
+    if (!this.runs) this.numberPass();
+    return this.runs!;
+  }
+
+  /**
+   * Starts of the numbers of at most six digits followed by blanks and a street-word character
+   * (`\d{1,6}[ \t]+[A-Za-z0-9'.-]`): every match of the code profile's street pattern starts at one.
+   */
+  streetNumberStarts(): number[] {
+    if (!this.streets) this.numberPass();
+    return this.streets!;
+  }
+
+  /** Positions where ASSIGN matches (an operator before a quoted value of 16+ characters), in order. */
+  assignments(): number[] {
+    if (!this.assigns) this.numberPass();
+    return this.assigns!;
+  }
+
+  /** Every position where `\d\.\d{1,3}\.\d{1,3}\.\d` matches (the last digit before a dotted quad's first dot). */
+  dottedQuads(): number[] {
+    if (!this.dotted) this.numberPass();
+    return this.dotted!;
+  }
+
+  /** Positions of AKIA, ASIA, ABIA and ACCA. */
+  awsKeyPrefixes(): number[] {
+    if (!this.awsKeys) this.numberPass();
+    return this.awsKeys!;
+  }
+
+  /**
+   * One regex pass for digit runs, street numbers, dotted quads, secret assignments and AWS key
+   * prefixes: irregexp's cost is mostly the walk over every position, so one alternation costs
+   * about as much as one of them. A run of digits is matched whole when it has two or more digits,
+   * or when blanks and a street word or a dotted quad follow; the other branches match one ':',
+   * '=' or 'A', never a digit, so no branch hides another's match.
+   */
+  private numberPass(): void {
+    const runs: number[] = [];
+    const streets: number[] = [];
+    const assigns: number[] = [];
+    const dotted: number[] = [];
+    const aws: number[] = [];
+    const text = this.text;
+    NUMBER_PASS.lastIndex = 0;
+    // test() allocates no match; a match is one ':', '=' or 'A', or a whole run of digits
+    while (NUMBER_PASS.test(text)) {
+      const e = NUMBER_PASS.lastIndex;
+      const c = text.charCodeAt(e - 1);
+      if (c === 58 || c === 61) {
+        assigns.push(e - 1);
+        continue;
+      }
+      if (c === 65) {
+        aws.push(e - 1);
+        continue;
+      }
+      let s = e - 1;
+      while (s > 0 && isDigitCode(text.charCodeAt(s - 1))) s--;
+      if (e - s >= 2) runs.push(s, e);
+      if (e - s <= 6) {
+        let k = e;
+        while (text.charCodeAt(k) === 32 || text.charCodeAt(k) === 9) k++;
+        if (k > e && STREET_WORD_CHAR.test(text[k] ?? "")) streets.push(s);
+      }
+      if (text.charCodeAt(e) === 46) {
+        DOTTED_TAIL.lastIndex = e;
+        if (DOTTED_TAIL.test(text)) dotted.push(e - 1);
+      }
+    }
+    this.runs = runs;
+    this.streets = streets;
+    this.assigns = assigns;
+    this.dotted = dotted;
+    this.awsKeys = aws;
   }
 
   /** markerStarts, cached per regex (shared by several rules). */
   marker(re: RegExp): number[] {
+    this.markers ??= new Map();
     let out = this.markers.get(re);
     if (!out) this.markers.set(re, (out = markerStarts(this.text, re)));
     return out;
@@ -211,8 +311,10 @@ export class TextIndex {
    */
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
+    // most texts hold none of the shared literals
+    if (this.sharedLiteralHits().size === 0 && lits.every((l) => SHARED_LITERALS.has(l))) return out;
     for (const lit of lits) {
-      const hits = SHARED_LITERALS.has(lit) ? this.sharedLiteralHits().get(lit)! : literalStarts(this.text, [lit]);
+      const hits = SHARED_LITERALS.has(lit) ? (this.sharedLiteralHits().get(lit) ?? NONE) : literalStarts(this.text, [lit]);
       for (const p of hits) if (p - back >= 0) out.push(p - back);
     }
     return lits.length > 1 ? sortUnique(out) : out;
@@ -220,17 +322,22 @@ export class TextIndex {
 
   private sharedLiteralHits(): Map<string, number[]> {
     if (this.literalHits) return this.literalHits;
+    // arrays only for the literals found (most texts hold none)
     const hits = new Map<string, number[]>();
-    for (const l of SHARED_LITERALS.keys()) hits.set(l, []);
-    const text = this.text;
-    const check = (list: [string, number][] | undefined, i: number) => {
-      if (list) for (const [lit, o] of list) if (i - o >= 0 && text.startsWith(lit, i - o)) hits.get(lit)!.push(i - o);
+    const add = (lit: string, at: number) => {
+      const list = hits.get(lit);
+      if (list) list.push(at);
+      else hits.set(lit, [at]);
     };
+    const text = this.text;
     for (const [ch, byPrev] of LITERALS_BY_CHAR) {
       const any = byPrev.get(-1);
-      for (const i of this.charPositions(ch)) {
-        check(byPrev.get(text.charCodeAt(i - 1)), i);
-        check(any, i);
+      const prevs = PREV_CHARS.get(ch)!;
+      for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
+        const p = i > 0 ? text.charCodeAt(i - 1) : -1;
+        const list = p >= 0 && p < 128 && prevs[p] ? byPrev.get(p) : undefined;
+        if (list) for (const [lit, o] of list) if (i - o >= 0 && text.startsWith(lit, i - o)) add(lit, i - o);
+        if (any) for (const [lit, o] of any) if (i - o >= 0 && text.startsWith(lit, i - o)) add(lit, i - o);
       }
     }
     return (this.literalHits = hits);
@@ -241,8 +348,8 @@ export class TextIndex {
 
 type Starts = (text: string, idx: TextIndex) => number[];
 
-const DIGIT_RUN = /\d{2,}/g;
 const isUpper = (c: number) => c >= 65 && c <= 90;
+
 const SEP_SSN = /[- ]/;
 const SEP_PHONE = /[\s.-]/;
 
@@ -265,7 +372,7 @@ function fromRuns(idx: TextIndex, pick: (s: number, e: number) => number | numbe
  */
 export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean }> = {
   // AKIA, ASIA, ABIA, ACCA: search from the rarer second letter
-  "aws-access-key-id": { starts: (t) => literalStarts(t, ["KIA", "SIA", "BIA", "CCA"], 1), impliesGate: true },
+  "aws-access-key-id": { starts: (t, idx) => idx.awsKeyPrefixes(), impliesGate: true },
   // \baws, case-insensitive: from the shared keyword pass
   "aws-secret-access-key": { starts: (t, idx) => idx.anchors("aws-secret-access-key")!, impliesGate: true },
   // "AIza": search the rarer "Iza"
@@ -283,8 +390,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   "anthropic-key": { starts: (t, idx) => idx.literals(["sk-ant-"]), impliesGate: true },
   "openai-key": { starts: (t, idx) => idx.literals(["sk-"]), impliesGate: true },
   "npm-token": { starts: (t, idx) => idx.literals(["npm_"]), impliesGate: true },
-  // "eyJ": search the rarer "yJ"
-  jwt: { starts: (t) => literalStarts(t, ["yJ"], 1), impliesGate: true },
+  // "eyJ": search the rare capital J
+  jwt: { starts: (t) => literalStarts(t, ["J"], 2).filter((i) => t.charCodeAt(i) === 101 && t.charCodeAt(i + 1) === 121), impliesGate: true },
   // scheme://user:pass@ : the scheme is letters, '+' and ':' right before "://"
   "connection-string-password": {
     starts: (t, idx) => {
@@ -311,7 +418,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
   iban: { starts: (t, idx) => fromRuns(idx, (s) => (isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? s - 2 : -1)), impliesGate: true },
   // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
   "dea-number": { starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 7 ? e - 9 : -1)), impliesGate: true },
-  udi: { starts: (t) => literalStarts(t, ["(01)"]), impliesGate: true },
+  // "(01)": '(' is frequent in code, "01)" less so
+  udi: { starts: (t) => literalStarts(t, ["01)"], 1), impliesGate: true },
   // exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-
   "us-phone": {
     starts: (t, idx) =>
@@ -324,7 +432,8 @@ export const RULE_STARTS: Record<string, { starts: Starts; impliesGate: boolean 
       }),
     impliesGate: true,
   },
-  ipv4: { starts: (t) => markerStarts(t, /\d\.\d{1,3}\.\d{1,3}\.\d/g, [0, 1, 2]), impliesGate: true },
+  // \d\.\d{1,3}\.\d{1,3}\.\d marks the last digit of the first octet, one to three digits in
+  ipv4: { starts: (t, idx) => shifted(idx.dottedQuads(), [0, 1, 2]), impliesGate: true },
   "personal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "patient-portal-url": { starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]), impliesGate: true },
   "age-over-89": {
@@ -391,6 +500,10 @@ export const ANCHOR_GATE_NEEDED = new Set(["npi"]);
 // ---------------------------------------------------------------- generic secrets
 
 const ASSIGN = /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g;
+/** Digit runs of two or more, numbers before blanks and a street word, and ASSIGN: see TextIndex.numberPass. */
+const NUMBER_PASS = new RegExp(String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]|\.\d{1,3}\.\d{1,3}\.\d))|` + ASSIGN.source + "|A(?=[KSB]IA|CCA)", "g");
+const STREET_WORD_CHAR = /[A-Za-z0-9'.-]/;
+const DOTTED_TAIL = /\.\d{1,3}\.\d{1,3}\.\d/y;
 const SPACE = /\s/;
 const RUN = /[\w.-]/;
 
@@ -399,11 +512,14 @@ const RUN = /[\w.-]/;
  * word inside the identifier. Find the assignments first (rare), then the secret words only
  * in the identifier run before each: positions of context matches, sorted.
  */
-export function genericSecretAnchors(text: string, context: RegExp): number[] {
+const CONTEXT_GI = new Map<string, RegExp>();
+
+export function genericSecretAnchors(text: string, context: RegExp, idx?: TextIndex): number[] {
   const out: number[] = [];
-  const re = new RegExp(context.source, "gi");
+  let re = CONTEXT_GI.get(context.source);
+  if (!re) CONTEXT_GI.set(context.source, (re = new RegExp(context.source, "gi")));
   let prevRun = -1;
-  for (const o of markerStarts(text, ASSIGN)) {
+  for (const o of idx ? idx.assignments() : markerStarts(text, ASSIGN)) {
     let k = o;
     while (k > 0 && SPACE.test(text[k - 1]!)) k--;
     if (k > 0 && (text[k - 1] === '"' || text[k - 1] === "'")) k--;
@@ -460,8 +576,9 @@ export function toSticky(re: RegExp, extraFlags = ""): RegExp {
  */
 export function anchorsCover(group: string, source: string): boolean {
   const prefixes = ANCHOR_PREFIXES[group];
-  if (!prefixes) return false;
-  const body = source.startsWith("\\b") ? source.slice(2) : source;
+  // the keyword pass finds words that start with a prefix: a context that may match inside a word is not covered
+  if (!prefixes || !source.startsWith("\\b")) return false;
+  const body = source.slice(2);
   const alternatives: string[] = [];
   if (body.startsWith("(?:")) {
     let depth = 0;

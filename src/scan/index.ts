@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from "node:fs";
+import { isAscii } from "node:buffer";
 import { join, relative, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -24,20 +25,66 @@ function emptyStats(): ScanStats {
   return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, suppressed: 0, durationMs: 0 };
 }
 
-/** Decode bytes as UTF-8, replacing invalid sequences rather than failing. */
+const UTF8 = new TextDecoder("utf-8", { fatal: false });
+
+/** Decode bytes as UTF-8, replacing invalid sequences rather than failing (a leading BOM is dropped). */
 export function decodeText(buf: Uint8Array): string {
-  return new TextDecoder("utf-8", { fatal: false }).decode(buf);
+  // ASCII (most source files) decodes to the same characters byte for byte
+  return isAscii(buf) ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1") : UTF8.decode(buf);
 }
 
 function isBinary(buf: Uint8Array): boolean {
-  const n = Math.min(buf.length, 8192);
-  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
-  return false;
+  return buf.subarray(0, 8192).includes(0);
+}
+
+let readBuffer = Buffer.allocUnsafe(1 << 20);
+
+/**
+ * A file's size and bytes from one open descriptor: `size` from fstat (for the size limit),
+ * the bytes read to the end of the file into a reused buffer (valid until the next call).
+ * Undefined when the file cannot be opened or read, or when it is over `max` (bytes then empty).
+ */
+function readFileBytes(file: string, max: number): { size: number; bytes?: Buffer } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    // unreadable: still report an over-size file as skipped, as a stat would see it
+    try {
+      const size = statSync(file).size;
+      return size > max ? { size } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > max) return { size };
+    if (readBuffer.length < size) readBuffer = Buffer.allocUnsafe(Math.max(size, readBuffer.length * 2));
+    // as readFileSync: the stat'ed size, or to the end when the size is unknown (0)
+    let n = 0;
+    for (;;) {
+      if (size === 0 && n === readBuffer.length) {
+        const bigger = Buffer.allocUnsafe(readBuffer.length * 2);
+        readBuffer.copy(bigger, 0, 0, n);
+        readBuffer = bigger;
+      }
+      const k = readSync(fd, readBuffer, n, (size === 0 ? readBuffer.length : size) - n, null);
+      n += k;
+      if (k === 0 || (size > 0 && n >= size)) break;
+    }
+    return { size, bytes: readBuffer.subarray(0, n) };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Files under the given paths, honouring .gitignore (git ls-files inside a repository). */
 export function listFiles(paths: string[], cwd: string): string[] {
   const out: string[] = [];
+  const regular = new Set<string>();
   const root = repoRoot(cwd);
   for (const p of paths) {
     const abs = resolve(cwd, p);
@@ -57,23 +104,33 @@ export function listFiles(paths: string[], cwd: string): string[] {
       continue;
     }
     const ig = ignore();
+    let rules = false;
     try {
       ig.add(readFileSync(join(abs, ".gitignore"), "utf8"));
+      rules = true;
     } catch {
       /* no .gitignore */
     }
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, e.name);
-        const rel = relative(abs, full).split(sep).join("/");
-        if (e.name === ".git" || ig.ignores(e.isDirectory() ? rel + "/" : rel)) continue;
+        if (e.name === ".git") continue;
+        if (rules) {
+          const rel = relative(abs, full).split(sep).join("/");
+          if (ig.ignores(e.isDirectory() ? rel + "/" : rel)) continue;
+        }
         if (e.isDirectory()) walk(full);
-        else if (e.isFile()) out.push(full);
+        else if (e.isFile()) {
+          out.push(full);
+          regular.add(full);
+        }
       }
     };
     walk(abs);
   }
+  // files found by the walk are regular files already; git lists deleted ones too
   return [...new Set(out)].filter((f) => {
+    if (regular.has(f)) return true;
     try {
       return statSync(f).isFile();
     } catch {
@@ -91,29 +148,28 @@ export function scanFiles(paths: string[], options: ScanOptions = {}): ScanRepor
 /** Scan an explicit list of absolute file paths. */
 export function scanFileList(list: string[], options: ScanOptions = {}): ScanReport {
   const t0 = Date.now();
-  const cwd = options.cwd ?? process.cwd();
-  const { scanner, suppressed } = prepare(options);
+  const prepared = prepare(options);
   const stats = emptyStats();
   const findings: Finding[] = [];
+  scanListInto(list, options, prepared, stats, findings);
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}
+
+/** Scan files with a prepared scanner, adding to `stats` and `findings` (shared by worker threads). */
+export function scanListInto(list: string[], options: ScanOptions, prepared: ReturnType<typeof prepare>, stats: ScanStats, findings: Finding[]): void {
+  const cwd = options.cwd ?? process.cwd();
+  const { scanner, suppressed } = prepared;
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
   for (const file of list) {
     const rel = relative(cwd, file).split(sep).join("/") || file;
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      continue;
-    }
-    if (size > max) {
+    const read = readFileBytes(file, max);
+    if (!read) continue;
+    if (!read.bytes) {
       stats.skippedLarge++;
       continue;
     }
-    let buf: Buffer;
-    try {
-      buf = readFileSync(file);
-    } catch {
-      continue;
-    }
+    const buf = read.bytes;
     if (isBinary(buf)) {
       stats.skippedBinary++;
       continue;
@@ -127,17 +183,26 @@ export function scanFileList(list: string[], options: ScanOptions = {}): ScanRep
     }
     options.onProgress?.(stats.files, stats.bytes);
   }
-  stats.durationMs = Date.now() - t0;
-  return { findings, stats };
 }
 
 /** Scans larger than this many bytes are split across worker threads. */
 export const PARALLEL_THRESHOLD = 16 * 1024 * 1024;
 
+/** What a scan worker is told at start (src/scan/worker.ts); it then receives file batches. */
+export interface ScanWorkerData {
+  cwd: string;
+  scan?: ScanOptions["scan"];
+  baseline?: string[];
+  maxFileSize?: number;
+  gitleaksConfig?: string;
+}
+
 /**
  * Scan files and directories, using a worker thread per core when the scan is large. The
  * worker is a separate bundle (dist/scan-worker.js); where it is absent (running from
- * sources) the scan stays on this thread.
+ * sources) the scan stays on this thread. This thread and `threads - 1` workers take batches
+ * of files as they finish the previous ones (no file is stat'ed up front beyond the threshold
+ * test), read them themselves, and the workers send back each batch's findings.
  */
 export async function scanFilesParallel(paths: string[], options: ScanOptions & { threads?: number } = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
@@ -146,40 +211,71 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   const threads = Math.max(1, Math.min(options.threads ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
   const workerUrl = new URL("./scan-worker.js", import.meta.url);
   const { existsSync } = await import("node:fs");
-  const sizes = list.map((f) => {
-    try {
-      return statSync(f).size;
-    } catch {
-      return 0;
-    }
-  });
-  const total = sizes.reduce((a, b) => a + b, 0);
+  if (threads < 2 || !existsSync(workerUrl)) return scanFileList(list, options);
+  // sizes only until the threshold is reached: a large scan needs no stat of every file
   const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || PARALLEL_THRESHOLD;
-  if (threads < 2 || total < threshold || !existsSync(workerUrl)) return scanFileList(list, options);
-  // Balance by bytes: largest files first onto the lightest bucket.
-  const buckets = Array.from({ length: threads }, () => ({ bytes: 0, files: [] as string[] }));
-  for (const i of list.map((_, k) => k).sort((a, b) => sizes[b]! - sizes[a]!)) {
-    const b = buckets.reduce((m, x) => (x.bytes < m.bytes ? x : m));
-    b.files.push(list[i]!);
-    b.bytes += sizes[i]!;
+  let total = 0;
+  for (const f of list) {
+    try {
+      total += statSync(f).size;
+    } catch {
+      /* gone: the scan skips it */
+    }
+    if (total >= threshold) break;
   }
+  if (total < threshold) return scanFileList(list, options);
   const t0 = Date.now();
   const { Worker } = await import("node:worker_threads");
-  const baseline = options.baseline ? [...options.baseline] : undefined;
-  const parts = await Promise.all(
-    buckets.filter((b) => b.files.length).map(
-      (b) =>
-        new Promise<ScanReport>((resolveDone, reject) => {
-          const w = new Worker(workerUrl, { workerData: { files: b.files, cwd, scan: options.scan, baseline, maxFileSize: options.maxFileSize, gitleaksConfig: options.gitleaksConfig } });
-          w.once("message", (r: ScanReport) => resolveDone(r));
-          w.once("error", reject);
-        }),
+  const workerData: ScanWorkerData = { cwd, scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, maxFileSize: options.maxFileSize, gitleaksConfig: options.gitleaksConfig };
+  const stats = emptyStats();
+  const found: Finding[][] = [];
+  let next = 0;
+  /** The next batch of at most `max` files: smaller towards the end, so that all threads finish together. */
+  const batch = (max: number): string[] | null => {
+    if (next >= list.length) return null;
+    const n = Math.max(1, Math.min(max, Math.ceil((list.length - next) / (threads * 8))));
+    return list.slice(next, (next += n));
+  };
+  const workers = Promise.all(
+    Array.from({ length: Math.min(threads - 1, list.length) }, () =>
+      new Promise<void>((resolveDone, reject) => {
+        const w = new Worker(workerUrl, { workerData });
+        let pending = 0;
+        const send = (): boolean => {
+          const files = batch(64);
+          if (!files) return false;
+          pending++;
+          w.postMessage(files);
+          return true;
+        };
+        w.on("message", (r: ScanReport) => {
+          pending--;
+          found.push(r.findings);
+          for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "suppressed"] as const) stats[k] += r.stats[k];
+          options.onProgress?.(stats.files, stats.bytes);
+          if (!send() && pending === 0) w.postMessage(null);
+        });
+        w.once("error", reject);
+        w.once("exit", (code) => (code === 0 ? resolveDone() : reject(new Error(`scan worker exited with code ${code}`))));
+        // two batches in flight, so that a worker never waits for its next one
+        if (send()) send();
+        else w.postMessage(null);
+      }),
     ),
   );
+  workers.catch(() => {}); // awaited below, once this thread's share is done
+  // This thread is one of the scanning threads: it starts while the workers boot, in small
+  // batches, and answers the workers' messages between them.
+  const prepared = prepare(options);
+  const own: Finding[] = [];
+  for (let files = batch(8); files; files = batch(8)) {
+    scanListInto(files, options, prepared, stats, own);
+    await new Promise((r) => setImmediate(r));
+  }
+  found.push(own);
+  await workers;
   const order = new Map(list.map((f, i) => [relative(cwd, f).split(sep).join("/") || f, i]));
-  const findings = parts.flatMap((p) => p.findings).sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || a.start - b.start);
-  const stats = emptyStats();
-  for (const p of parts) for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "suppressed"] as const) stats[k] += p.stats[k];
+  const findings = found.flat().sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || a.start - b.start);
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }
