@@ -297,8 +297,13 @@ async function jsonlSchema() {
   return z.object({ id: z.union([z.string(), z.number()]), text: z.string() }).strict();
 }
 
-/** Batch input larger than this many characters is scanned by a pool of worker threads. */
-export const JSONL_PARALLEL_CHARS = 1024 * 1024;
+/**
+ * Batch input larger than this many characters is scanned by a pool of worker threads. Each
+ * worker costs about a second of CPU to start and warm up, and on 2 vCPUs V8's own background
+ * threads already use part of the second core: measured there, the pool gains nothing at 9 MB
+ * and 15% at 26 MB (docs/BENCHMARKS.md), so only large exports go to it.
+ */
+export const JSONL_PARALLEL_CHARS = 8 * 1024 * 1024;
 
 /**
  * Batch mode: one JSON object a line in, one a line out, in input order. Records are checked on
