@@ -261,6 +261,8 @@ describe("hooks", () => {
     expect(r.code).toBe(0);
     const hook = join(repo.dir, ".git", "hooks", "pre-commit");
     expect(statSync(hook).mode & 0o111).not.toBe(0);
+    // one node process a commit: every version has `scan --staged`, so no has-command check first
+    expect(readFileSync(hook, "utf8")).not.toContain("has-command");
     repo.write("leak.txt", `SSN ${SSN}\n`);
     repo.git("add", "leak.txt");
     const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
