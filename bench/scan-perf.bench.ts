@@ -2,13 +2,14 @@
 // positives per 1,000 lines of non-test source, and whole-process pre-commit latency,
 // against redact-pii and @openredaction/openredaction in the same run.
 import { createRequire } from "node:module";
-import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { Scanner } from "../src/phi/engine.js";
 import { writeBenchSection, median } from "./lib/report.js";
+import { makeHookRepo } from "./lib/hook-repo.js";
 
 const require = createRequire(import.meta.url);
 const root = new URL("..", import.meta.url).pathname;
@@ -117,18 +118,7 @@ const cliN = cli(String(Math.min(4, (await import("node:os")).availableParalleli
 rmSync(copy, { recursive: true, force: true });
 
 // Pre-commit latency: whole process, staged change of 20 files and 500 added lines.
-const repo = mkdtempSync(join(tmpdir(), "gh-latency-"));
-const git = (...a: string[]) => execFileSync("git", a, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid" } });
-git("init", "-q");
-writeFileSync(join(repo, "README.md"), "x\n");
-git("add", "-A");
-git("commit", "-qm", "init");
-mkdirSync(join(repo, "src"));
-for (let i = 0; i < 20; i++) {
-  const body = Array.from({ length: 25 }, (_, k) => `export function handler${i}_${k}(req: Request): number { return req.headers.length + ${k}; }`).join("\n");
-  writeFileSync(join(repo, "src", `module${i}.ts`), body + "\n");
-}
-git("add", "-A");
+const repo = makeHookRepo("gh-latency-");
 const runs: number[] = [];
 for (let i = 0; i < 21; i++) {
   const t0 = performance.now();
