@@ -258,6 +258,7 @@ describe("precision in clinical notes", () => {
     expect(values("1L PLEURAL AND 2 MEDIASTINAL CT DIVIDED FROM SINGLE CT. 10/3 PERSANTINE THALLIUM ST-DEPRESSION")).toEqual(["10/3"]);
     expect(values("Lives at 12 Maple Ct, Towson")).toEqual(expect.arrayContaining([expect.stringContaining("12 Maple Ct")]));
     expect(values("No stool. Colace held as per RN. Fick done. Per Radiology appears old.")).toEqual([]);
+    expect(values("scores: ip-address P 0.000 R 0.000; email_address: P 1.000")).toEqual([]);
   });
 });
 

@@ -1046,11 +1046,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
   }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
-  for (const m of text.matchAll(/\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
+  // ("ip-address P 0.000" is no address: the cue is a whole word, the value has a name of 3+ letters)
+  for (const m of text.matchAll(/(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
     const s = m.index + m[0].length;
     if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
     const r = /^(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|\d{1,5}[A-Za-z]?|de|la|do|da|di|del|van|von|and)){0,5}/u.exec(text.slice(s, s + 80));
-    if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0]) || upper(s)) continue;
+    if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0]) || !/\p{L}{3}/u.test(r[0]) || upper(s)) continue;
     if (!/^\d/.test(r[0]) && !/address|lives?|living|resides?/i.test(m[0])) continue;
     push(s, s + r[0].length, "medium", 0.6, "street-address");
     tail(s + r[0].length, 5);
