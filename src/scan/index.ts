@@ -185,6 +185,12 @@ export function scanListInto(list: string[], options: ScanOptions, prepared: Ret
   }
 }
 
+/** Threads for a large scan, the main one included: asked, else GITOPS_HEALTH_SCAN_THREADS, else one a core (1-16). */
+async function scanThreads(asked: number | undefined): Promise<number> {
+  const { availableParallelism } = await import("node:os");
+  return Math.max(1, Math.min(asked ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+}
+
 /** Scans larger than this many bytes are split across worker threads. */
 export const PARALLEL_THRESHOLD = 16 * 1024 * 1024;
 
@@ -207,10 +213,8 @@ export interface ScanWorkerData {
 export async function scanFilesParallel(paths: string[], options: ScanOptions & { threads?: number } = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
   const list = listFiles(paths, cwd);
-  const { availableParallelism } = await import("node:os");
-  const threads = Math.max(1, Math.min(options.threads ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+  const threads = await scanThreads(options.threads);
   const workerUrl = new URL("./scan-worker.js", import.meta.url);
-  const { existsSync } = await import("node:fs");
   if (threads < 2 || !existsSync(workerUrl)) return scanFileList(list, options);
   // sizes only until the threshold is reached: a large scan needs no stat of every file
   const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || PARALLEL_THRESHOLD;
@@ -316,8 +320,7 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
   let n = 0;
   let total = 0;
   let chars = 0;
-  const { availableParallelism } = await import("node:os");
-  const threads = Math.max(1, Math.min(options.threads ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+  const threads = await scanThreads(options.threads);
   const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || JSONL_PARALLEL_CHARS;
   const { jsonlWorkerUrl, JsonlPool } = await import("./jsonl-pool.js");
   const canParallel = threads > 1 && existsSync(jsonlWorkerUrl());
