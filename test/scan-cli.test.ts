@@ -279,6 +279,28 @@ describe("hooks", () => {
   });
 });
 
+describe("commit hooks", () => {
+  it("commit-msg checks the installing build with grep, not a second node process, and still lints", () => {
+    const repo = makeRepo();
+    repo.commit("chore: init", { "a.txt": "x\n" });
+    expect(runCli(["hooks", "install", "--hook", "commit-msg"], { cwd: repo.dir }).code).toBe(0);
+    const hook = join(repo.dir, ".git", "hooks", "commit-msg");
+    const script = readFileSync(hook, "utf8");
+    expect(script).toMatch(/if ! grep -q "program-[A-Z0-9]+\.js" "[^"]+cli\.js" 2>\/dev\/null; then .* has-command commit lint/);
+    repo.write("b.txt", "y\n");
+    repo.git("add", "b.txt");
+    const bad = spawnSync("git", ["commit", "-m", "Added stuff."], { cwd: repo.dir, encoding: "utf8" });
+    expect(bad.status).not.toBe(0);
+    expect(spawnSync("git", ["commit", "-qm", "feat: add b"], { cwd: repo.dir }).status).toBe(0);
+    // another build (the mark does not match) is asked with has-command first, and still lints
+    writeFileSync(hook, script.replace(/program-[A-Z0-9]+\.js/, "program-OTHERBUILD.js"));
+    repo.write("c.txt", "z\n");
+    repo.git("add", "c.txt");
+    expect(spawnSync("git", ["commit", "-m", "Added more."], { cwd: repo.dir }).status).not.toBe(0);
+    expect(spawnSync("git", ["commit", "-qm", "feat: add c"], { cwd: repo.dir }).status).toBe(0);
+  });
+});
+
 describe("worker threads", () => {
   it("a parallel scan finds exactly what a single-thread scan finds", () => {
     const dir = makeTempDir();

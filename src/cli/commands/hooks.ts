@@ -14,17 +14,38 @@ const HOOKS: Record<string, string> = {
   "prepare-commit-msg": `commit generate --hook "$1" "$2" "$3"`,
 };
 
+/**
+ * The name of the program chunk the CLI at `cli` loads ("program-<content hash>.js"): esbuild's
+ * chunk names hash their content and the names of the chunks they import, so the same name means
+ * the same set of commands. Undefined when running from sources.
+ */
+function buildMark(cli: string): string | undefined {
+  try {
+    return /program-[A-Z0-9]+\.js/.exec(readFileSync(cli, "utf8"))?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
 function hookScript(name: string, cli: string): string {
   const sub = HOOKS[name]!;
   const first = sub.split(" ").filter((w) => /^[a-z][a-z-]*$/.test(w)).slice(0, 2).join(" ");
+  const mark = buildMark(cli);
+  // Every version has `scan --staged`. Other commands may be missing from an older or newer CLI:
+  // that one is asked first (a second node process), unless it is the very build that installed
+  // this hook (a grep for its program chunk's name), so a commit starts one node process a hook.
+  const ask = `$GH has-command ${first} >/dev/null 2>&1 || exit 0`;
+  const guard =
+    name === "pre-commit"
+      ? ""
+      : mark
+        ? `# Skip quietly when this version of gitops-health has no such command (the installing build has it).\nif ! grep -q ${JSON.stringify(mark)} ${JSON.stringify(cli)} 2>/dev/null; then ${ask}; fi\n`
+        : `# Skip quietly when this version of gitops-health has no such command.\n${ask}\n`;
   return `#!/bin/sh
 ${MARK} (${name})
 # Runs: gitops-health ${sub}
 if [ -f ${JSON.stringify(cli)} ]; then GH="node ${JSON.stringify(cli)}"; else GH="npx --no-install gitops-health"; fi
-${
-    // every version has \`scan --staged\`: the pre-commit hook starts one node process, not two
-    name === "pre-commit" ? "" : `# Skip quietly when this version of gitops-health has no such command.\n$GH has-command ${first} >/dev/null 2>&1 || exit 0\n`
-  }exec $GH ${sub}
+${guard}exec $GH ${sub}
 `;
 }
 
