@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFileSync, readdirSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { cpSync, readFileSync, readdirSync, symlinkSync, writeFileSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -286,7 +286,7 @@ describe("commit hooks", () => {
     expect(runCli(["hooks", "install", "--hook", "commit-msg"], { cwd: repo.dir }).code).toBe(0);
     const hook = join(repo.dir, ".git", "hooks", "commit-msg");
     const script = readFileSync(hook, "utf8");
-    expect(script).toMatch(/if ! grep -q "program-[A-Z0-9]+\.js" "[^"]+cli\.js" 2>\/dev\/null; then .* has-command commit lint/);
+    expect(script).toMatch(/if ! grep -q 'program-[A-Z0-9]+\.js' "\$CLI" 2>\/dev\/null; then .* has-command commit lint/);
     repo.write("b.txt", "y\n");
     repo.git("add", "b.txt");
     const bad = spawnSync("git", ["commit", "-m", "Added stuff."], { cwd: repo.dir, encoding: "utf8" });
@@ -298,6 +298,32 @@ describe("commit hooks", () => {
     repo.git("add", "c.txt");
     expect(spawnSync("git", ["commit", "-m", "Added more."], { cwd: repo.dir }).status).not.toBe(0);
     expect(spawnSync("git", ["commit", "-qm", "feat: add c"], { cwd: repo.dir }).status).toBe(0);
+  });
+});
+
+describe("hooks from a CLI whose path holds a space and a quote", () => {
+  it("still finds and runs the CLI", () => {
+    const dist = join(__dirname, "..", "dist");
+    const base = join(makeTempDir(), "my tools'", "gitops health");
+    cpSync(dist, join(base, "dist"), { recursive: true, filter: (src) => !src.includes(".v8cache") });
+    cpSync(join(__dirname, "..", "package.json"), join(base, "package.json"));
+    // the lexicons ship beside the bundle in the package (package.json "files")
+    cpSync(join(__dirname, "..", "src", "phi", "data"), join(base, "src", "phi", "data"), { recursive: true });
+    symlinkSync(join(__dirname, "..", "node_modules"), join(base, "node_modules"));
+    const repo = makeRepo();
+    repo.commit("chore: init", { "a.txt": "x\n" });
+    const inst = spawnSync(process.execPath, [join(base, "dist", "cli.js"), "hooks", "install"], { cwd: repo.dir, encoding: "utf8" });
+    expect(inst.status, inst.stderr).toBe(0);
+    expect(readFileSync(join(repo.dir, ".git", "hooks", "pre-commit"), "utf8")).toContain(`CLI='${base.replace("'", "'\\''")}/dist/cli.js'`);
+    repo.write("leak.txt", `SSN ${SSN}\n`);
+    repo.git("add", "leak.txt");
+    const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
+    expect(c.status).not.toBe(0);
+    expect(c.stderr).toMatch(/us-ssn/);
+    repo.write("leak.txt", "nothing\n");
+    repo.git("add", "leak.txt");
+    expect(spawnSync("git", ["commit", "-m", "Bad message."], { cwd: repo.dir }).status).not.toBe(0);
+    expect(spawnSync("git", ["commit", "-qm", "feat: fine"], { cwd: repo.dir }).status).toBe(0);
   });
 });
 

@@ -34,19 +34,25 @@ function hookScript(name: string, cli: string): string {
   // Every version has `scan --staged`. Other commands may be missing from an older or newer CLI:
   // that one is asked first (a second node process), unless it is the very build that installed
   // this hook (a grep for its program chunk's name), so a commit starts one node process a hook.
-  const ask = `$GH has-command ${first} >/dev/null 2>&1 || exit 0`;
+  const ask = `gitops_health has-command ${first} >/dev/null 2>&1 || exit 0`;
   const guard =
     name === "pre-commit"
       ? ""
       : mark
-        ? `# Skip quietly when this version of gitops-health has no such command (the installing build has it).\nif ! grep -q ${JSON.stringify(mark)} ${JSON.stringify(cli)} 2>/dev/null; then ${ask}; fi\n`
+        ? `# Skip quietly when this version of gitops-health has no such command (the installing build has it).\nif ! grep -q '${mark}' "$CLI" 2>/dev/null; then ${ask}; fi\n`
         : `# Skip quietly when this version of gitops-health has no such command.\n${ask}\n`;
+  // the path is single-quoted for sh (a path may hold spaces or quotes)
   return `#!/bin/sh
 ${MARK} (${name})
 # Runs: gitops-health ${sub}
-if [ -f ${JSON.stringify(cli)} ]; then GH="node ${JSON.stringify(cli)}"; else GH="npx --no-install gitops-health"; fi
-${guard}exec $GH ${sub}
+CLI=${shQuote(cli)}
+gitops_health() { if [ -f "$CLI" ]; then node "$CLI" "$@"; else npx --no-install gitops-health "$@"; fi; }
+${guard}gitops_health ${sub}
 `;
+}
+
+function shQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** `hooks install|uninstall`: git hooks that call gitops-health. */
