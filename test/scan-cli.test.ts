@@ -10,6 +10,17 @@ import { sanitize, shiftDate } from "../src/phi/sanitize.js";
 
 const SSN = "512-84-3921";
 
+/** With the pre-commit hook installed: a commit adding an SSN fails naming the rule; the file is then made clean and staged. */
+function expectPreCommitBlocksAnSsn(repo: ReturnType<typeof makeRepo>): void {
+  repo.write("leak.txt", `SSN ${SSN}\n`);
+  repo.git("add", "leak.txt");
+  const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
+  expect(c.status).not.toBe(0);
+  expect(c.stderr).toMatch(/us-ssn/);
+  repo.write("leak.txt", "nothing\n");
+  repo.git("add", "leak.txt");
+}
+
 describe("scan targets", () => {
   it("scans files respecting .gitignore, exits 1 on high findings and 0 when clean", () => {
     const repo = makeRepo();
@@ -263,13 +274,7 @@ describe("hooks", () => {
     expect(statSync(hook).mode & 0o111).not.toBe(0);
     // one node process a commit: every version has `scan --staged`, so no has-command check first
     expect(readFileSync(hook, "utf8")).not.toContain("has-command");
-    repo.write("leak.txt", `SSN ${SSN}\n`);
-    repo.git("add", "leak.txt");
-    const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
-    expect(c.status).not.toBe(0);
-    expect(c.stderr).toMatch(/us-ssn/);
-    repo.write("leak.txt", "nothing\n");
-    repo.git("add", "leak.txt");
+    expectPreCommitBlocksAnSsn(repo);
     expect(spawnSync("git", ["commit", "-qm", "feat: fine"], { cwd: repo.dir }).status).toBe(0);
     writeFileSync(join(repo.dir, ".git", "hooks", "commit-msg"), "#!/bin/sh\nexit 0\n");
     expect(runCli(["hooks", "install", "--hook", "commit-msg"], { cwd: repo.dir }).code).toBe(2);
@@ -315,13 +320,7 @@ describe("hooks from a CLI whose path holds a space and a quote", () => {
     const inst = spawnSync(process.execPath, [join(base, "dist", "cli.js"), "hooks", "install"], { cwd: repo.dir, encoding: "utf8" });
     expect(inst.status, inst.stderr).toBe(0);
     expect(readFileSync(join(repo.dir, ".git", "hooks", "pre-commit"), "utf8")).toContain(`CLI='${base.replace("'", "'\\''")}/dist/cli.js'`);
-    repo.write("leak.txt", `SSN ${SSN}\n`);
-    repo.git("add", "leak.txt");
-    const c = spawnSync("git", ["commit", "-m", "feat: leak"], { cwd: repo.dir, encoding: "utf8" });
-    expect(c.status).not.toBe(0);
-    expect(c.stderr).toMatch(/us-ssn/);
-    repo.write("leak.txt", "nothing\n");
-    repo.git("add", "leak.txt");
+    expectPreCommitBlocksAnSsn(repo);
     expect(spawnSync("git", ["commit", "-m", "Bad message."], { cwd: repo.dir }).status).not.toBe(0);
     expect(spawnSync("git", ["commit", "-qm", "feat: fine"], { cwd: repo.dir }).status).toBe(0);
   });

@@ -1008,7 +1008,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   for (const m of text.matchAll(/\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g)) {
     const w = m[1]!;
     const l = w.toLowerCase();
-    if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
+    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",

@@ -315,14 +315,14 @@ export const JSONL_PARALLEL_CHARS = 8 * 1024 * 1024;
  * worker pool (dist/jsonl-worker.js, where built), which writes results back in order.
  */
 export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & { threads?: number } = {}): Promise<{ records: number; findings: number }> {
-  const { scanner, suppressed } = prepare(options);
+  const prepared = prepare(options);
   const JsonlInput = await jsonlSchema();
   let n = 0;
   let total = 0;
   let chars = 0;
   const threads = await scanThreads(options.threads);
   const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || JSONL_PARALLEL_CHARS;
-  const { jsonlWorkerUrl, JsonlPool } = await import("./jsonl-pool.js");
+  const { jsonlWorkerUrl, JsonlPool, scanBatch } = await import("./jsonl-pool.js");
   const canParallel = threads > 1 && existsSync(jsonlWorkerUrl());
   let pool: JsonlPoolType | undefined;
   const rl = createInterface({ input, crlfDelay: Infinity });
@@ -333,24 +333,15 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
       const record = parseJsonlLine(line, n, JsonlInput);
       chars += record.text.length;
       if (!pool && canParallel && chars > threshold) {
-        const scanHere = (records: { id: string | number; text: string }[]) => {
-          let found = 0;
-          const lines = records.map((r) => {
-            const f = scanner.scan(r.text, {}).filter((x) => !suppressed(x, r.text));
-            found += f.length;
-            return JSON.stringify({ id: r.id, findings: f });
-          });
-          return { lines, findings: found };
-        };
-        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write, scanHere);
+        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write, (records) => scanBatch(prepared, records));
       }
       if (pool) {
         await pool.add(record);
         continue;
       }
-      const findings = scanner.scan(record.text, {}).filter((f) => !suppressed(f, record.text));
-      total += findings.length;
-      write(JSON.stringify({ id: record.id, findings }));
+      const one = scanBatch(prepared, [record]);
+      total += one.findings;
+      write(one.lines[0]!);
     }
   } finally {
     if (pool) total += await pool.close();

@@ -3,11 +3,22 @@
 // input order. Prose scanning is CPU-bound, so a large export scans about N times faster on N cores:
 // N - 1 workers, and the main thread scans a batch itself whenever every worker is busy (so it
 // also covers the time the workers take to boot and warm up).
-import type { ScanOptions } from "./index.js";
+import type { ScanOptions, prepare } from "./index.js";
 
 export interface JsonlRecord {
   id: string | number;
   text: string;
+}
+
+/** Scan records with a prepared scanner: one output line each, and the number of findings. */
+export function scanBatch({ scanner, suppressed }: ReturnType<typeof prepare>, records: JsonlRecord[]): { lines: string[]; findings: number } {
+  let findings = 0;
+  const lines = records.map((r) => {
+    const found = scanner.scan(r.text, {}).filter((f) => !suppressed(f, r.text));
+    findings += found.length;
+    return JSON.stringify({ id: r.id, findings: found });
+  });
+  return { lines, findings };
 }
 
 /** A batch is sent to a worker when it holds this many characters of text (or 256 records). */
