@@ -4,6 +4,7 @@ import { chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "nod
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
+import { makeProducer } from "./helpers/producer.js";
 
 // gpg starts an agent per GNUPGHOME; stop each one so nothing outlives the tests.
 const gpgHomes: string[] = [];
@@ -36,18 +37,19 @@ function validateSarif(sarif: unknown): { ok: boolean; errors: unknown } {
 
 const rulesFailed = (j: { violations: { rule: string }[] }) => [...new Set(j.violations.map((v) => v.rule))].sort();
 
-function repoWith(config: string) {
+function repoWith(config: string, extraEnv: Record<string, string> = {}) {
   const repo = makeRepo();
   repo.write(".gitops-health.yml", config);
   const base = repo.commit("chore: init", { "README.md": "x\n" });
-  const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") };
+  const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger"), ...extraEnv };
   const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env });
   return { repo, base, cli };
 }
 
 describe("compliance check", () => {
   it("business pack: approvals by someone else, required checks, citations and secrets decide the gate", () => {
-    const { repo, base, cli } = repoWith("classification: business\npolicy:\n  requiredChecks: [test]\n");
+    const producer = makeProducer();
+    const { repo, base, cli } = repoWith("classification: business\npolicy:\n  requiredChecks: [test]\n" + producer.yaml, producer.env);
     repo.commit("feat(auth): add timeout\n\nApproved-by: Ann Lee <ann@example.invalid>\nCompliance: HIPAA-164.312(d)", { "src/a.js": "export const a = 1;\n" });
     let r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
     let j = JSON.parse(r.stdout);
@@ -227,7 +229,8 @@ describe("compliance check", () => {
   });
 
   it("required checks follow the classification's pack", () => {
-    const { repo, cli } = repoWith("classification: personal\n");
+    const producer = makeProducer();
+    const { repo, cli } = repoWith("classification: personal\n" + producer.yaml, producer.env);
     repo.commit("feat: x", { "x.js": "1\n" });
     for (const c of ["lint", "test", "security"]) expect(cli(["compliance", "record-check", c, "--status", "passed"]).code).toBe(0);
     expect(cli(["compliance", "record-check", "compliance", "--status", "failed"]).code).toBe(0);
@@ -305,7 +308,8 @@ describe("compliance check", () => {
   });
 
   it("every output format, SARIF valid against the 2.1.0 schema, and a summary entry in the ledger", () => {
-    const { repo, base, cli } = repoWith("classification: business\npolicy:\n  requiredChecks: [test]\n");
+    const producer = makeProducer();
+    const { repo, base, cli } = repoWith("classification: business\npolicy:\n  requiredChecks: [test]\n" + producer.yaml, producer.env);
     repo.commit("feat: x\n\nApproved-by: Test Author <author@example.invalid>", { "src/x.js": "export const x = 1;\n" });
     const range = `${base}..HEAD`;
     const sarifRun = cli(["compliance", "check", "--range", range, "--format", "sarif"]);

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
+import { makeProducer } from "./helpers/producer.js";
 import { openLedger } from "../src/audit/index.js";
 import { guard } from "../src/guard/index.js";
 import { parseConfigText } from "../src/config/load.js";
@@ -23,11 +24,13 @@ function setup(extraConfig = ""): Ctx {
   const bob = sshKey("bob");
   const self = sshKey("requester");
   repo.write("allowed_signers", [`alice@example.com namespaces="gitops-health" ${alice.pub}`, `bob@example.com namespaces="gitops-health" ${bob.pub}`, `author@example.invalid namespaces="gitops-health" ${self.pub}`].join("\n") + "\n");
-  repo.write(".gitops-health.yml", `allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: [test]\n${extraConfig}`);
-  const head = repo.commit("chore: init", { "README.md": "x\n" });
+  const producer = makeProducer();
+  repo.write(".gitops-health.yml", `allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: [test]\n${producer.yaml}${extraConfig}`);
+  repo.commit("chore: init", { "README.md": "x\n" });
   const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") };
   const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env });
-  expect(cli(["audit", "append", "--type", "check", "--subject", head, "--data", '{"name":"test","status":"passed"}']).code).toBe(0);
+  // The required check passed, signed by the trusted producer (CI's key).
+  expect(cli(["check", "run", "test", "--key", producer.keyFile, "--", "true"]).code).toBe(0);
   return { repo, env, cli };
 }
 

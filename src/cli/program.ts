@@ -17,6 +17,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["init"], () => import("./commands/init.js")],
   [["audit"], () => import("./commands/audit.js")],
   [["compliance"], () => import("./commands/compliance.js")],
+  [["check"], () => import("./commands/check.js")],
   [["policy"], () => import("./commands/policy.js")],
   [["commit"], () => import("./commands/commit.js")],
   [["risk"], () => import("./commands/risk.js")],

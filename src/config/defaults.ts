@@ -15,4 +15,6 @@ export const DEFAULT_CONFIG: Config = {
   ledger: { retentionYears: 6 },
   llm: { provider: "offline", maxPromptTokens: 12000, timeoutMs: 60000, structuredOutputs: true },
   risk: { modelPath: ".gitops-health/risk-model.json" },
+  checks: {},
+  evidence: { allowedProducers: [], namespace: "gitops-health-producer" },
 };

@@ -124,6 +124,19 @@ export const RiskConfig = z
   })
   .strict();
 
+export const CheckCommand = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe("Command for a named check: a string runs through the shell, an array runs without one");
+
+export const EvidenceConfig = z
+  .object({
+    key: z.string().optional().describe("Producer signing key FILE for check run (signed-note key from audit keygen, or an SSH private key); env GITOPS_HEALTH_EVIDENCE_KEY"),
+    allowedProducers: z.array(z.string()).default([]).describe("Signed-note verifier keys (name+id+key) of trusted producers, e.g. the CI key"),
+    allowedSignersFile: z.string().optional().describe("SSH allowed-signers file listing trusted producer keys (principals restricted to the namespace below)"),
+    namespace: z.string().regex(/^[A-Za-z0-9._@-]+$/).default("gitops-health-producer").describe("SSH signature namespace for producer signatures"),
+  })
+  .strict();
+
 export const Config = z
   .object({
     $schema: z.string().optional(),
@@ -137,6 +150,8 @@ export const Config = z
     ledger: LedgerConfig.default(LedgerConfig.parse({})),
     llm: LlmConfig.default(LlmConfig.parse({})),
     risk: RiskConfig.default(RiskConfig.parse({})),
+    checks: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), CheckCommand).default({}).describe("Commands for check run NAME, e.g. { lint: \"npm run lint\" }"),
+    evidence: EvidenceConfig.default(EvidenceConfig.parse({})),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

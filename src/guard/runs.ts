@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Ledger, LedgerEntry } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { loadBuiltinPack } from "../policy/packs.js";
+import { producerTrust, readCheckEvidence, type ProducerTrust } from "../evidence/checks.js";
 import { approvalMessage, planDigest, type Environment, type Plan } from "./plan.js";
 import { verifyApproval, type Signature, type VerifyContext } from "./signing.js";
 
@@ -92,7 +93,7 @@ export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: 
     valid.add(v.approver); // the same approver twice counts once
   }
   const requiredChecks = config.policy.requiredChecks ?? pack.requiredChecks;
-  const passed = plan.head ? await passedChecks(ledger, plan.head) : new Set<string>();
+  const passed = plan.head ? await passedChecks(ledger, plan.head, producerTrust(config, plan.cwd)) : new Set<string>();
   const missingChecks = requiredChecks.filter((c) => !passed.has(c));
   const alreadyExecuted = Boolean(state.started) || state.claims.length > 0;
   return {
@@ -108,14 +109,9 @@ export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: 
   };
 }
 
-/** Checks recorded for a commit; the latest status of each check wins. */
-export async function passedChecks(ledger: Ledger, commit: string): Promise<Set<string>> {
-  const latest = new Map<string, string>();
-  for await (const e of ledger.query({ type: "check", subject: commit })) {
-    const p = e.payload as { name?: string; status?: string };
-    if (p?.name) latest.set(p.name, String(p.status));
-  }
-  return new Set([...latest].filter(([, s]) => s === "passed").map(([n]) => n));
+/** Checks that passed for a commit, counting only results signed by a trusted producer; the latest of each wins. */
+export async function passedChecks(ledger: Ledger, commit: string, trust: ProducerTrust): Promise<Set<string>> {
+  return new Set((await readCheckEvidence(ledger, commit, trust)).passed);
 }
 
 /**

@@ -88,12 +88,75 @@ export function verifyApproval(message: string, s: Signature, ctx: VerifyContext
   return sshVerify(message, s.signature, ctx.allowedSignersFile, principal) ? { ok: true, approver: principal } : { ok: false, reason: "signature does not match this plan" };
 }
 
-function sshVerify(message: string, signature: string, allowedSigners: string, principal: string): boolean {
+function sshVerify(message: string, signature: string, allowedSigners: string, principal: string, namespace = SSH_NAMESPACE): boolean {
   const dir = mkdtempSync(join(tmpdir(), "gh-verify-"));
   try {
     writeFileSync(join(dir, "sig"), signature);
-    return run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", SSH_NAMESPACE, "-s", join(dir, "sig")], message).status === 0;
+    return run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", namespace, "-s", join(dir, "sig")], message).status === 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A signature over any statement (not only approvals), by whoever holds the key; who that is
+ * is decided when verifying, against the verifier's own trust list. Used for signed evidence
+ * (check results): `namespace` keeps SSH signatures for one purpose from verifying for another.
+ */
+export interface KeySignature {
+  method: "ssh" | "note";
+  signature: string;
+  /** signed-note verifier key, or the SSH public key's fingerprint (informational: trust comes from the verifier's list) */
+  keyId: string;
+}
+
+export interface TrustList {
+  allowedSignersFile?: string;
+  /** signed-note verifier keys with the identity each proves */
+  notes: { identity: string; vkey: string }[];
+}
+
+export function signWithKey(message: string, keyFile: string, namespace: string): KeySignature {
+  let keyText: string;
+  try {
+    keyText = readFileSync(keyFile, "utf8");
+  } catch {
+    throw new UserError(`cannot read key ${keyFile}`);
+  }
+  if (keyText.startsWith("PRIVATE+KEY+")) {
+    const signer = parseSignerKey(keyText.trim());
+    return { method: "note", signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: formatVerifierKey(signer) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), "gh-sign-"));
+  try {
+    const msgFile = join(dir, "statement");
+    writeFileSync(msgFile, message);
+    const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", namespace, msgFile]);
+    if (r.status !== 0) throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
+    const fp = run(["-l", "-f", keyFile]);
+    return { method: "ssh", signature: readFileSync(`${msgFile}.sig`, "utf8"), keyId: fp.status === 0 ? (fp.stdout.split(" ")[1] ?? "") : "" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Verify a KeySignature against a trust list; the identity comes from the list, never from the signature. */
+export function verifyWithKey(message: string, s: KeySignature, trust: TrustList, namespace: string): { ok: true; identity: string } | { ok: false; reason: string } {
+  if (s.method === "note") {
+    const t = trust.notes.find((x) => x.vkey === s.keyId);
+    if (!t) return { ok: false, reason: "signed with a key that is not in the trusted list" };
+    const v = parseVerifierKey(t.vkey);
+    let good = false;
+    try {
+      good = verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64"));
+    } catch {
+      good = false;
+    }
+    return good ? { ok: true, identity: t.identity } : { ok: false, reason: "signature does not match the recorded statement" };
+  }
+  if (s.method !== "ssh") return { ok: false, reason: "unknown signature method" };
+  if (!trust.allowedSignersFile) return { ok: false, reason: "SSH-signed, and no allowed-signers file to verify it" };
+  const principal = sshPrincipal(s.signature, trust.allowedSignersFile);
+  if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
+  return sshVerify(message, s.signature, trust.allowedSignersFile, principal, namespace) ? { ok: true, identity: principal } : { ok: false, reason: `signature does not verify for ${principal} in namespace ${namespace}` };
 }

@@ -15,7 +15,14 @@ export interface ComplianceReport {
   pack: string;
   classification: string;
   range: RangeModel & { missingBase?: string; shallowBoundary?: string[] };
-  checks: PolicyInput["checks"];
+  /** the range's ends resolved to commit hashes (the ledger records these, never HEAD or a branch name) */
+  commits: { from: string | null; to: string };
+  checks: PolicyInput["checks"] & {
+    /** check entries for the head that do not count (unsigned, untrusted, another commit...) and why */
+    untrusted: { name: string; reason: string }[];
+    /** who signed each counted result */
+    producers: Record<string, string>;
+  };
   violations: Violation[];
   controls: ControlStatus[];
   rules: RuleResult[];
@@ -29,7 +36,7 @@ async function shallowBoundaries(root: string): Promise<Set<string>> {
 }
 
 /** Evaluate the pack's rules over every commit in the range; build the control report. */
-export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger }): Promise<ComplianceReport> {
+export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger; selfCheck?: boolean }): Promise<ComplianceReport> {
   const root = repoRoot(o.cwd);
   if (!root) throw new UserError("compliance check needs a git repository");
   const pack: Pack = effectivePack(o.config, o.pack);
@@ -77,21 +84,20 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
       findings: findingsBy.get(c.sha) ?? [],
     }),
   );
-  const head = commits[0]?.sha ?? (await git(["rev-parse", toRev], { cwd: root })).trim();
-  const passed = new Set<string>();
-  if (o.ledger) {
-    const latest = new Map<string, string>();
-    for await (const e of o.ledger.query({ type: "check", subject: head })) {
-      const p = e.payload as { name?: string; status?: string };
-      if (p.name) latest.set(p.name, String(p.status));
-    }
-    for (const [n, s] of latest) if (s === "passed") passed.add(n);
-  }
+  // The head itself, even when it is a merge commit (the log above leaves merges out).
+  const head = (await git(["rev-parse", "--verify", `${toRev}^{commit}`], { cwd: root })).trim();
+  const fromSha = fromRev && !missingBase ? (await git(["rev-parse", "--verify", `${fromRev}^{commit}`], { cwd: root })).trim() : null;
+  // Required checks count only from results signed by a trusted producer (the pack's checkEvidence).
+  const { producerTrust, readCheckEvidence } = await import("../evidence/checks.js");
+  const evidence = o.ledger ? await readCheckEvidence(o.ledger, head, producerTrust(o.config, root)) : { passed: [], untrusted: [], producers: {} };
+  const passed = new Set<string>(evidence.passed);
+  // Run as the `compliance` check itself (check run compliance), the gate does not wait for its own result.
+  const required = o.selfCheck ? pack.requiredChecks.filter((c) => c !== "compliance") : pack.requiredChecks;
   const complete = !missingBase && cut.length === 0;
   const input: PolicyInput = {
     classification: o.config.classification,
     range: { from: fromRev, to: toRev, commits: commits.length, shallow, complete },
-    checks: { required: pack.requiredChecks, passed: [...passed], missing: pack.requiredChecks.filter((c) => !passed.has(c)) },
+    checks: { required, passed: [...passed], missing: required.filter((c) => !passed.has(c)) },
     ledger: { configured: Boolean(o.ledger) },
     commits,
   };
@@ -105,7 +111,8 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     pack: pack.name,
     classification: o.config.classification,
     range: { ...input.range, ...(missingBase ? { missingBase } : {}), ...(shallow ? { shallowBoundary: [...boundaries] } : {}) },
-    checks: input.checks,
+    commits: { from: fromSha, to: head },
+    checks: { ...input.checks, untrusted: evidence.untrusted.filter((u) => required.includes(u.name)), producers: evidence.producers },
     violations: ev.violations,
     controls: ev.controls,
     rules: ev.rules,

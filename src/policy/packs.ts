@@ -16,6 +16,8 @@ export const PackSummary = z
     audit: z.enum(["basic", "full", "immutable"]),
     signedCommits: z.boolean(),
     ledgerRequired: z.boolean(),
+    /** Which `check` ledger entries satisfy requiredChecks: only those signed by a trusted producer (evidence.allowedProducers). */
+    checkEvidence: z.enum(["trusted-producer"]).default("trusted-producer"),
   })
   .passthrough();
 export type PackSummary = z.infer<typeof PackSummary>;

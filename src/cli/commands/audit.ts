@@ -50,6 +50,8 @@ export function register(program: Command): void {
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { type: string; subject?: string; actor?: string; data?: string; format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const { isReservedType } = await import("../../audit/reserved.js");
+      if (isReservedType(opts.type)) throw new UserError(`entry type "${opts.type}" is reserved: only the subsystem that produces it writes it (checks: gitops-health check run; runs and approvals: run, approve)`);
       let payload: unknown = null;
       if (opts.data !== undefined) {
         let text = opts.data;
