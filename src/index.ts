@@ -34,6 +34,12 @@ export { complianceCheck, type ComplianceReport } from "./policy/check.js";
 export { runPolicyTestFile, PolicyTestFile, type CaseResult as PolicyTestCaseResult } from "./policy/policy-test.js";
 export { CONTROLS, findControl, type Control } from "./policy/controls.js";
 
+// evidence: signed check results
+
+export { readCheckEvidence, verifyCheckEntry, producerTrust, signCheck, checkStatement, CheckResult, type CheckEvidence, type CheckVerdict, type ProducerTrust } from "./evidence/checks.js";
+export { resolveCheckCommand, runCheck, executeCheck, BUILTIN_CHECKS } from "./evidence/run.js";
+export { isReservedType } from "./audit/reserved.js";
+
 // risk
 
 export { scoreChange, buildDataset, train as trainRiskModel, evaluate as evaluateRiskModel } from "./risk/index.js";

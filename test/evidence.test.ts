@@ -169,6 +169,21 @@ describe("check run", () => {
     expect(cli(["check", "run", "Bad Name", "--", "true"], env).code).toBe(2);
   });
 
+  it("a range that makes its own key a trusted producer fails the gate, whatever it signs", () => {
+    const { repo, head, cli } = setup(["test"]);
+    const mine = makeProducer("me.example.invalid");
+    repo.commit("chore: trust my key", { ".gitops-health.yml": `classification: personal\npolicy:\n  requiredChecks: [test]\n${mine.yaml}` });
+    expect(cli(["check", "run", "test", "--key", mine.keyFile, "--", "true"]).code).toBe(0);
+    const r = cli(["compliance", "check", "--range", `${head}..HEAD`, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout) as { violations: { rule: string; message: string }[]; checks: { passed: string[] } };
+    expect(j.checks.passed).toEqual(["test"]);
+    expect(j.violations.map((v) => v.rule)).toEqual(["producer-trust"]);
+    expect(j.violations[0]!.message).toMatch(/changes who may produce check evidence/);
+    // The same range with the trust list untouched has no such violation.
+    expect(cli(["compliance", "check", "--range", "HEAD..HEAD", "--format", "json"]).stdout).not.toContain("producer-trust");
+  });
+
   it("compliance.check entries record resolved 40-hex commit ids, never HEAD or branch names", async () => {
     const { repo, head, cli, entries } = setup([]);
     repo.git("checkout", "-q", "-b", "feature/x");

@@ -4,6 +4,8 @@ import { UserError } from "../core/errors.js";
 import { git, isShallow, repoRoot } from "../git/exec.js";
 import { LOG_PATCH_FORMAT } from "../git/diff.js";
 import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { CONFIG_FILE_NAME } from "../config/schema.js";
 import { scanDiffArgs } from "../scan/index.js";
 import { compileRules, effectivePack, type Pack } from "./engine.js";
 import { commitModel, evaluatePolicy, SIGNATURE_STATUS, type ControlStatus, type FindingModel, type PolicyInput, type RangeModel, type RuleResult, type SignatureCode, type Violation } from "./evaluate.js";
@@ -36,7 +38,7 @@ async function shallowBoundaries(root: string): Promise<Set<string>> {
 }
 
 /** Evaluate the pack's rules over every commit in the range; build the control report. */
-export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger; selfCheck?: boolean }): Promise<ComplianceReport> {
+export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger; selfCheck?: boolean; configFile?: string }): Promise<ComplianceReport> {
   const root = repoRoot(o.cwd);
   if (!root) throw new UserError("compliance check needs a git repository");
   const pack: Pack = effectivePack(o.config, o.pack);
@@ -94,6 +96,7 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   // Run as the `compliance` check itself (check run compliance), the gate does not wait for its own result.
   const required = o.selfCheck ? pack.requiredChecks.filter((c) => c !== "compliance") : pack.requiredChecks;
   const complete = !missingBase && cut.length === 0;
+  const trustChange = fromSha && o.configFile && resolve(o.configFile) === resolve(root, CONFIG_FILE_NAME) ? await producerTrustChange(root, fromSha, head) : undefined;
   const input: PolicyInput = {
     classification: o.config.classification,
     range: { from: fromRev, to: toRev, commits: commits.length, shallow, complete },
@@ -107,6 +110,10 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     const what = missingBase ? `the range's base ${missingBase} is not in this shallow clone` : `history is cut at ${cut.map((s) => s.slice(0, 10)).join(", ")} inside the range`;
     ev.violations.unshift({ rule: "complete-history", severity: "high", message: `${what}: checked only the ${commits.length} commit(s) present; fetch the full history (git fetch --unshallow, or fetch-depth: 0 in CI) to check the whole range`, controls: [] });
   }
+  if (trustChange) {
+    // A change that decides who may sign its own evidence proves nothing with that evidence.
+    ev.violations.unshift({ rule: "producer-trust", severity: "high", message: `the range changes who may produce check evidence (${trustChange}); land that change on its own, reviewed, before results signed under it count`, controls: ["SOX-ITGC-CM-3"] });
+  }
   return {
     pack: pack.name,
     classification: o.config.classification,
@@ -118,6 +125,32 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     rules: ev.rules,
     rulesEvaluated: rules.length,
   };
+}
+
+/**
+ * Does the range change the producers' trust list: the `evidence` section of the repository's
+ * config (its signer-side `key` aside) or the allowed-signers file it names? Both ends are read
+ * from git, not from the working tree.
+ */
+async function producerTrustChange(root: string, from: string, to: string): Promise<string | undefined> {
+  const show = (rev: string, path: string) => git(["show", `${rev}:${path}`], { cwd: root }).catch(() => undefined);
+  const { parseConfigText } = await import("../config/load.js");
+  const evidenceAt = async (rev: string) => {
+    const text = await show(rev, CONFIG_FILE_NAME);
+    if (text === undefined) return { allowedProducers: [] as string[], namespace: "gitops-health-producer" } as Config["evidence"];
+    try {
+      return parseConfigText(text).evidence;
+    } catch {
+      return undefined;
+    }
+  };
+  const [a, b] = await Promise.all([evidenceAt(from), evidenceAt(to)]);
+  if (!a || !b) return `${CONFIG_FILE_NAME} is not valid at one end of the range`;
+  const norm = (e: Config["evidence"]) => JSON.stringify({ producers: [...e.allowedProducers].map((k) => k.trim()).sort(), file: e.allowedSignersFile ?? null, ns: e.namespace });
+  if (norm(a) !== norm(b)) return `evidence in ${CONFIG_FILE_NAME}`;
+  const file = b.allowedSignersFile;
+  if (file && !isAbsolute(file) && (await show(from, file)) !== (await show(to, file))) return file;
+  return undefined;
 }
 
 export const CheckRecord = z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), status: z.enum(["passed", "failed"]) });

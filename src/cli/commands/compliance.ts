@@ -36,7 +36,7 @@ export function register(program: Command): void {
       const ledger = await openLedgerIfConfigured(o.ledger, config.ledger.location, cwd);
       const { complianceCheck } = await import("../../policy/check.js");
       try {
-        const r = await complianceCheck({ cwd, config, range: o.range, pack: o.pack, ledger, selfCheck: o.selfCheck });
+        const r = await complianceCheck({ cwd, config, range: o.range, pack: o.pack, ledger, selfCheck: o.selfCheck, configFile: file });
         const failing = r.violations.filter((v) => RANK[v.severity] >= RANK[o.failOn as "high"]);
         if (!r.range.complete) say(color.yellow(`warning: shallow clone: checked ${r.range.commits} commit(s) back to the shallow boundary, not the whole range${r.range.missingBase ? ` (its base ${r.range.missingBase} was not fetched)` : ""}; run git fetch --unshallow (fetch-depth: 0 in actions/checkout) and check again`));
         else if (r.range.shallow) say(color.dim(`shallow clone: the ${r.range.commits} commit(s) of the range are all present`));
