@@ -16,11 +16,11 @@ export function register(program: Command): void {
   const audit = program.command("audit").description("tamper-evident audit ledger (RFC 6962 Merkle tree, signed C2SP checkpoints)");
   const withLedger = (c: Command) => c.option("--ledger <location>", "ledger directory or postgres:// URL (default: GITOPS_HEALTH_LEDGER, config ledger.location, .gitops-health/ledger)");
 
-  const open = async (opts: Common, readOnly = false) => {
+  const open = async (opts: Common, readOnly = false, quiet = false) => {
     const { openLedger } = await import("../../audit/index.js");
     const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
     const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location, { readOnly });
-    for (const w of ledger.warnings) say(color.yellow(`warning: ledger ${ledger.location}: ${w}`));
+    if (!quiet) for (const w of ledger.warnings) say(color.yellow(`warning: ledger ${ledger.location}: ${w}`));
     return ledger;
   };
   const keyFile = async (opts: Common) => {
@@ -227,7 +227,8 @@ export function register(program: Command): void {
       const trusted = await verifierFor(opts, opts.checkpoint.length > 0);
       const saved = opts.sinceCheckpoint.map((f) => readText(f, "checkpoint"));
       const outside = opts.checkpoint.map((f) => readText(f, "checkpoint"));
-      const ledger = await open(opts, true);
+      // verify reports the tail itself, with its result
+      const ledger = await open(opts, true, true);
       const bar = progress("verifying ledger");
       try {
         const r = await ledger.verify({ verifiers: trusted ? [trusted] : [], savedCheckpoints: saved, trustedCheckpoints: outside, onProgress: (n) => bar.update(`${n} entries`) });
