@@ -400,3 +400,36 @@ describe("signing keys outside the repository", () => {
     }
   });
 });
+
+const PG = process.env.GITOPS_HEALTH_TEST_PG;
+describe("audit verify on PostgreSQL", () => {
+  it.skipIf(!PG)("a read-only open creates no tables, and verification of an existing ledger needs none of its DDL", async () => {
+    const pg = (await import("pg")).default;
+    const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
+    try {
+      await c.connect();
+    } catch {
+      console.warn(`[skip] PostgreSQL read-only verify: no server answers at ${PG}`);
+      return;
+    }
+    const prefix = `rv${process.pid}_${Date.now() % 100000}_`;
+    const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
+    const tables = async () => (await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE $1`, [`${prefix}%`])).rows[0].n as number;
+    try {
+      await expect(openLedger(url, { readOnly: true })).rejects.toThrow(/no ledger at/);
+      expect(await tables()).toBe(0);
+      const w = await openLedger(url);
+      for (let i = 0; i < 3; i++) await w.append({ type: "deploy", actor: "ci@example.invalid", payload: { i } });
+      await w.checkpoint(parseSignerKey(keys.signerKey));
+      await w.close();
+      const { parseVerifierKey } = await import("../src/core/note-key.js");
+      const ro = await openLedger(url, { readOnly: true });
+      expect(await ro.verify({ verifiers: [parseVerifierKey(keys.verifierKey)] })).toMatchObject({ ok: true, size: 4, checkpointsChecked: 1 });
+      await ro.close();
+    } finally {
+      await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints CASCADE`);
+      await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
+      await c.end();
+    }
+  });
+});
