@@ -1,9 +1,10 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync, appendFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
 import type { LedgerStore, StoredRecord } from "./store.js";
 import { UserError } from "../core/errors.js";
-import { fsyncDir } from "../core/fs.js";
+import { fsyncDir, writeFileAtomic } from "../core/fs.js";
 
 /*
  * Embedded ledger: a directory, no server, no native addon.
@@ -11,12 +12,58 @@ import { fsyncDir } from "../core/fs.js";
  *   leaves.bin   40-byte rows [32-byte leaf hash][u64 BE end offset of the frame in entries.log]
  *   checkpoints.jsonl  signed checkpoints, one JSON object a line
  *   lock         exclusive-create lock file holding the owner's pid
+ *   quarantine/  bytes removed by `audit repair`, one JSON file per repair
  * Append order: frames to entries.log + fsync, then rows to leaves.bin + fsync. An entry is
- * acknowledged only after both. On open (under the lock) a torn tail in either file is
- * truncated back to the last complete entry, and entries written before a crash but missing
- * from leaves.bin are re-indexed.
+ * acknowledged only after both. So after a crash the only legitimate damage is a torn tail:
+ * a partial row at the end of leaves.bin, and complete or partial frames after the last
+ * indexed one. An index row pointing past the end of entries.log can never come from a crash
+ * (frames are fsynced before their rows) and is reported as tampering.
+ * Nothing here repairs implicitly: reading and verifying never write; an append refuses a
+ * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
+
+/** What lies beyond the acknowledged entries, found without changing anything. */
+export interface TailState {
+  /** Complete index rows (acknowledged entries). */
+  acknowledged: number;
+  /** Byte offset in entries.log where the acknowledged entries end. */
+  end: number;
+  entriesSize: number;
+  leavesSize: number;
+  /** Bytes of a partial row at the end of leaves.bin. */
+  tornRowBytes: number;
+  /** Complete frames after the last indexed one (written, never acknowledged). */
+  unindexed: Buffer[];
+  /** Offset where an incomplete last frame starts (=== entriesSize when there is none). */
+  completeEnd: number;
+  /** Set when the files cannot be the result of a crash: tampering or a truncated log. */
+  tampered?: string;
+}
+
+export function tailIsClean(t: TailState): boolean {
+  return !t.tampered && t.tornRowBytes === 0 && t.unindexed.length === 0 && t.completeEnd === t.entriesSize;
+}
+
+/** Human description of a torn tail (empty when clean). */
+export function describeTail(t: TailState): string[] {
+  const out: string[] = [];
+  if (t.tampered) return [t.tampered];
+  if (t.tornRowBytes > 0) out.push(`leaves.bin ends with a torn index row of ${t.tornRowBytes} byte(s)`);
+  if (t.unindexed.length > 0) out.push(`entries.log holds ${t.unindexed.length} complete entr${t.unindexed.length === 1 ? "y" : "ies"} after entry ${t.acknowledged - 1} that ${t.unindexed.length === 1 ? "was" : "were"} never acknowledged (an append interrupted before indexing)`);
+  if (t.completeEnd < t.entriesSize) out.push(`entries.log ends with an incomplete record of ${t.entriesSize - t.completeEnd} byte(s) (an append that never completed)`);
+  return out;
+}
+
+export interface RepairReport {
+  /** Entries written before an interrupted append and now indexed. */
+  reindexed: number;
+  removedEntriesBytes: number;
+  removedIndexBytes: number;
+  /** JSON file holding the removed bytes (base64), or undefined when nothing was removed. */
+  quarantine?: string;
+  acknowledged: number;
+}
 
 export class DirStore implements LedgerStore {
   readonly warnings: string[] = [];
@@ -25,97 +72,179 @@ export class DirStore implements LedgerStore {
   private readonly checkpointsPath: string;
   private readonly lockPath: string;
 
-  private constructor(readonly location: string) {
+  private constructor(
+    readonly location: string,
+    readonly readOnly: boolean,
+  ) {
     this.entriesPath = join(location, "entries.log");
     this.leavesPath = join(location, "leaves.bin");
     this.checkpointsPath = join(location, "checkpoints.jsonl");
     this.lockPath = join(location, "lock");
   }
 
-  static async open(location: string): Promise<DirStore> {
-    try {
-      mkdirSync(location, { recursive: true });
-    } catch (err) {
-      throw new UserError(`cannot create ledger directory ${location}: ${(err as Error).message}`);
+  /**
+   * Open a ledger directory. Read-only opens create, lock and change nothing (a missing
+   * directory is an error); writable opens create an empty ledger when there is none.
+   * Neither repairs: a torn tail is reported in `warnings`.
+   */
+  static async open(location: string, options: { readOnly?: boolean } = {}): Promise<DirStore> {
+    const readOnly = options.readOnly === true;
+    if (readOnly) {
+      let isDir = false;
+      try {
+        isDir = statSync(location).isDirectory();
+      } catch {
+        /* missing */
+      }
+      if (!isDir) throw new UserError(`no ledger at ${location}`);
+    } else {
+      try {
+        mkdirSync(location, { recursive: true });
+      } catch (err) {
+        throw new UserError(`cannot create ledger directory ${location}: ${(err as Error).message}`);
+      }
     }
-    const store = new DirStore(location);
-    for (const f of [store.entriesPath, store.leavesPath]) if (!existsSync(f)) writeFileSync(f, "");
-    await store.withLock(() => store.recover());
+    const store = new DirStore(location, readOnly);
+    // A fresh ledger only: a missing file next to an existing one is evidence, not something to recreate.
+    if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath)) for (const f of [store.entriesPath, store.leavesPath]) writeFileSync(f, "", { flag: "a" });
+    const tail = store.inspect();
+    for (const w of describeTail(tail)) store.warnings.push(tailIsClean(tail) ? w : `${w}; run 'gitops-health audit verify' (read-only)${tail.tampered ? "" : " then 'gitops-health audit repair'"}`);
     return store;
   }
 
-  /** Bring entries.log and leaves.bin back to a consistent, complete prefix. Caller holds the lock. */
-  private recover(): number {
-    const ef = openSync(this.entriesPath, "r+");
-    const lf = openSync(this.leavesPath, "r+");
+  /** Read-only look at the files: how many entries are acknowledged and what lies beyond them. */
+  inspect(): TailState {
+    const ef = openIfExists(this.entriesPath);
+    const lf = openIfExists(this.leavesPath);
     try {
-      const eSize = fstatSync(ef).size;
-      let lSize = fstatSync(lf).size;
-      if (lSize % ROW !== 0) {
-        this.warnings.push(`leaves.bin had a torn row; truncated ${lSize % ROW} bytes`);
-        lSize -= lSize % ROW;
-        ftruncateSync(lf, lSize);
-      }
-      let n = lSize / ROW;
-      // Rows pointing past the end of entries.log belong to entries whose write was torn.
-      const row = Buffer.alloc(ROW);
-      while (n > 0) {
-        readSync(lf, row, 0, ROW, (n - 1) * ROW);
-        if (Number(row.readBigUInt64BE(HASH_SIZE)) <= eSize) break;
-        n--;
-      }
-      if (n * ROW !== lSize) {
-        this.warnings.push(`truncated ${lSize / ROW - n} unacknowledged index row(s) after a torn write`);
-        ftruncateSync(lf, n * ROW);
-      }
+      const eSize = ef === undefined ? 0 : fstatSync(ef).size;
+      const lSize = lf === undefined ? 0 : fstatSync(lf).size;
+      const base = { entriesSize: eSize, leavesSize: lSize, tornRowBytes: lSize % ROW, unindexed: [] as Buffer[] };
+      const n = Math.floor(lSize / ROW);
+      if (ef === undefined && n > 0) return { ...base, acknowledged: n, end: 0, completeEnd: 0, tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)` };
       let end = 0;
       if (n > 0) {
-        readSync(lf, row, 0, ROW, (n - 1) * ROW);
+        const row = Buffer.alloc(ROW);
+        readSync(lf!, row, 0, ROW, (n - 1) * ROW);
         end = Number(row.readBigUInt64BE(HASH_SIZE));
       }
-      // Frames after `end`: complete ones are re-indexed, an incomplete one is a torn tail.
-      const rows: Buffer[] = [];
+      if (end > eSize) {
+        return { ...base, acknowledged: n, end, completeEnd: eSize, tampered: `the index says ${n} acknowledged entries end at byte ${end} of entries.log, but it has only ${eSize} bytes: acknowledged entries were deleted or the log was truncated (tampering, not a torn write: entries are made durable before they are indexed)` };
+      }
+      const unindexed: Buffer[] = [];
       let pos = end;
       const head = Buffer.alloc(4);
       while (pos + 4 <= eSize) {
-        readSync(ef, head, 0, 4, pos);
+        readSync(ef!, head, 0, 4, pos);
         const len = head.readUInt32BE(0);
         if (pos + 4 + len > eSize) break;
         const data = Buffer.alloc(len);
-        readSync(ef, data, 0, len, pos + 4);
+        readSync(ef!, data, 0, len, pos + 4);
+        unindexed.push(data);
         pos += 4 + len;
-        const r = Buffer.alloc(ROW);
-        hashLeaf(data).copy(r, 0);
-        r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
-        rows.push(r);
       }
-      if (rows.length > 0) {
-        writeAll(lf, Buffer.concat(rows), n * ROW);
-        fsyncSync(lf);
-        this.warnings.push(`re-indexed ${rows.length} entr${rows.length === 1 ? "y" : "ies"} written before an interrupted append`);
-        n += rows.length;
-      }
-      if (pos < eSize) {
-        this.warnings.push(`truncated an incomplete tail of ${eSize - pos} byte(s) from entries.log (an append that never completed)`);
-        ftruncateSync(ef, pos);
-        fsyncSync(ef);
-      }
-      return n;
+      return { ...base, acknowledged: n, end, unindexed, completeEnd: pos };
     } finally {
-      closeSync(ef);
-      closeSync(lf);
+      if (ef !== undefined) closeSync(ef);
+      if (lf !== undefined) closeSync(lf);
     }
   }
 
-  async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+  /**
+   * `audit repair`: under the lock, index complete entries written before an interrupted
+   * append and cut an incomplete tail, keeping every removed byte in quarantine/ (written
+   * atomically before anything is cut). Refuses anything that is not a torn tail.
+   */
+  async repair(now: Date = new Date()): Promise<RepairReport> {
+    if (this.readOnly) throw new Error("repair needs a writable ledger");
     return this.withLock(() => {
-      const start = this.recover();
+      const t = this.inspect();
+      if (t.tampered) throw new UserError(`refusing to repair ${this.location}: ${t.tampered}; nothing was changed`, 1);
+      if (tailIsClean(t)) return { reindexed: 0, removedEntriesBytes: 0, removedIndexBytes: 0, acknowledged: t.acknowledged };
+      // Unacknowledged complete frames must be the next entries, else they were not written by an append.
+      for (const [i, data] of t.unindexed.entries()) {
+        let seq: unknown;
+        try {
+          seq = (JSON.parse(data.toString("utf8")) as { seq?: unknown }).seq;
+        } catch {
+          seq = undefined;
+        }
+        if (seq !== t.acknowledged + i) throw new UserError(`refusing to repair ${this.location}: the unacknowledged record after entry ${t.acknowledged + i - 1} is not entry ${t.acknowledged + i} (tampering, not a torn write); nothing was changed`, 1);
+      }
+      const removedEntries = t.entriesSize - t.completeEnd;
+      const removedIndex = t.tornRowBytes;
+      let quarantine: string | undefined;
+      if (removedEntries > 0 || removedIndex > 0) {
+        const dir = join(this.location, "quarantine");
+        mkdirSync(dir, { recursive: true });
+        quarantine = join(dir, `${now.toISOString().replace(/[:.]/g, "-")}-${process.pid}.json`);
+        const entriesTail = readRange(this.entriesPath, t.completeEnd, t.entriesSize);
+        const indexTail = readRange(this.leavesPath, t.leavesSize - removedIndex, t.leavesSize);
+        writeFileAtomic(
+          quarantine,
+          JSON.stringify({
+            format: "gitops-health-quarantine/v1",
+            time: now.toISOString(),
+            acknowledgedEntries: t.acknowledged,
+            entriesLog: { offset: t.completeEnd, bytes: entriesTail.toString("base64"), sha256: sha256Hex(entriesTail) },
+            leavesBin: { offset: t.leavesSize - removedIndex, bytes: indexTail.toString("base64"), sha256: sha256Hex(indexTail) },
+          }) + "\n",
+          { mode: 0o600 },
+        );
+      }
+      const ef = openSync(this.entriesPath, "r+");
+      const lf = openSync(this.leavesPath, "r+");
+      try {
+        let indexEnd = t.acknowledged * ROW;
+        if (removedIndex > 0) {
+          ftruncateSync(lf, indexEnd);
+          fsyncSync(lf);
+        }
+        if (t.unindexed.length > 0) {
+          let pos = t.end;
+          const rows = t.unindexed.map((data) => {
+            pos += 4 + data.length;
+            const r = Buffer.alloc(ROW);
+            hashLeaf(data).copy(r, 0);
+            r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
+            return r;
+          });
+          writeAll(lf, Buffer.concat(rows), indexEnd);
+          fsyncSync(lf);
+          indexEnd += rows.length * ROW;
+        }
+        if (removedEntries > 0) {
+          ftruncateSync(ef, t.completeEnd);
+          fsyncSync(ef);
+        }
+      } finally {
+        closeSync(ef);
+        closeSync(lf);
+      }
+      this.warnings.length = 0;
+      return { reindexed: t.unindexed.length, removedEntriesBytes: removedEntries, removedIndexBytes: removedIndex, quarantine, acknowledged: t.acknowledged + t.unindexed.length };
+    });
+  }
+
+  async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+    if (this.readOnly) throw new Error("ledger opened read-only");
+    return this.withLock(() => {
+      const t = this.inspect();
+      if (!tailIsClean(t)) {
+        const what = describeTail(t).join("; ");
+        throw new UserError(
+          t.tampered
+            ? `refusing to append to ${this.location}: ${what}; run 'gitops-health audit verify'`
+            : `refusing to append to ${this.location}: ${what}; run 'gitops-health audit repair' (it keeps what it removes in quarantine/)`,
+        );
+      }
+      const start = t.acknowledged;
       const datas = build(start);
       if (datas.length === 0) return [];
       const ef = openSync(this.entriesPath, "r+");
       const lf = openSync(this.leavesPath, "r+");
       try {
-        let pos = fstatSync(ef).size;
+        let pos = t.end;
         const frames: Buffer[] = [];
         const rows: Buffer[] = [];
         const out: { seq: number; leafHash: Buffer }[] = [];
@@ -131,9 +260,9 @@ export class DirStore implements LedgerStore {
           rows.push(r);
           out.push({ seq: start + i, leafHash: leaf });
         });
-        writeAll(ef, Buffer.concat(frames), fstatSync(ef).size);
+        writeAll(ef, Buffer.concat(frames), t.end);
         fsyncSync(ef);
-        writeAll(lf, Buffer.concat(rows), fstatSync(lf).size);
+        writeAll(lf, Buffer.concat(rows), start * ROW);
         fsyncSync(lf);
         return out;
       } finally {
@@ -148,17 +277,19 @@ export class DirStore implements LedgerStore {
   }
 
   async leaves(): Promise<LeafSource> {
-    const buf = readFileSync(this.leavesPath);
+    const buf = readIfExists(this.leavesPath);
     const n = Math.floor(buf.length / ROW);
     return { size: n, leaf: (i: number) => buf.subarray(i * ROW, i * ROW + HASH_SIZE) };
   }
 
   async *records(from = 0, to = Number.MAX_SAFE_INTEGER): AsyncIterable<StoredRecord> {
-    const leaves = readFileSync(this.leavesPath);
+    const leaves = readIfExists(this.leavesPath);
     const n = Math.min(Math.floor(leaves.length / ROW), to);
     if (from >= n) return;
     const startOffset = from === 0 ? 0 : Number(leaves.readBigUInt64BE((from - 1) * ROW + HASH_SIZE));
-    const fd = openSync(this.entriesPath, "r");
+    const fd = openIfExists(this.entriesPath);
+    if (fd === undefined) return; // verify reports the missing log
+    let frameEnd = startOffset;
     try {
       const CHUNK = 1 << 20;
       let buf = Buffer.alloc(0);
@@ -176,7 +307,9 @@ export class DirStore implements LedgerStore {
         const len = buf.readUInt32BE(0);
         const canonical = buf.subarray(4, 4 + len);
         buf = buf.subarray(4 + len);
-        yield { seq, canonical, leafHash: leaves.subarray(seq * ROW, seq * ROW + HASH_SIZE) };
+        frameEnd += 4 + len;
+        const indexOk = Number(leaves.readBigUInt64BE(seq * ROW + HASH_SIZE)) === frameEnd;
+        yield { seq, canonical, leafHash: leaves.subarray(seq * ROW, seq * ROW + HASH_SIZE), indexOk };
         seq++;
       }
     } finally {
@@ -185,11 +318,16 @@ export class DirStore implements LedgerStore {
   }
 
   async saveCheckpoint(size: number, note: string): Promise<void> {
+    if (this.readOnly) throw new Error("ledger opened read-only");
     await this.withLock(() => {
-      appendFileSync(this.checkpointsPath, JSON.stringify({ size, note }) + "\n");
-      const fd = openSync(this.checkpointsPath, "r");
-      fsyncSync(fd);
-      closeSync(fd);
+      let previous = "";
+      try {
+        previous = readFileSync(this.checkpointsPath, "utf8");
+      } catch {
+        /* first checkpoint */
+      }
+      if (previous && !previous.endsWith("\n")) previous += "\n";
+      writeFileAtomic(this.checkpointsPath, previous + JSON.stringify({ size, note }) + "\n");
     });
   }
 
@@ -208,6 +346,11 @@ export class DirStore implements LedgerStore {
   }
 
   async close(): Promise<void> {}
+
+  inspectTail(): { tampered?: string; torn: string[] } {
+    const t = this.inspect();
+    return t.tampered ? { tampered: t.tampered, torn: [] } : { torn: describeTail(t) };
+  }
 
   /** Exclusive lock across processes: O_EXCL lock file with the owner's pid; stale locks are broken. */
   private async withLock<T>(fn: () => T): Promise<T> {
@@ -278,6 +421,45 @@ export class DirStore implements LedgerStore {
 function writeAll(fd: number, buf: Buffer, position: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
+}
+
+function readIfExists(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return Buffer.alloc(0);
+    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function openIfExists(path: string): number | undefined {
+  try {
+    return openSync(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new UserError(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+function readRange(path: string, from: number, to: number): Buffer {
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  if (buf.length === 0) return buf;
+  const fd = openSync(path, "r");
+  try {
+    let off = 0;
+    while (off < buf.length) {
+      const got = readSync(fd, buf, off, buf.length - off, from + off);
+      if (got === 0) break;
+      off += got;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sha256Hex(b: Buffer): string {
+  return createHash("sha256").update(b).digest("hex");
 }
 
 function fileSize(path: string): number {

@@ -18,11 +18,11 @@ export function ledgerLocation(spec?: string, cwd: string = process.cwd()): stri
 }
 
 /** Open the ledger named by `spec` (directory or postgres:// URL), GITOPS_HEALTH_LEDGER, or the default. */
-export async function openLedger(spec?: string, options: { cwd?: string } & LedgerOptions = {}): Promise<AuditLedger> {
+export async function openLedger(spec?: string, options: { cwd?: string; readOnly?: boolean } & LedgerOptions = {}): Promise<AuditLedger> {
   const location = ledgerLocation(spec, options.cwd);
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { PgStore } = await import("./pg-store.js");
-    return new AuditLedger(await PgStore.open(location), options);
+    return new AuditLedger(await PgStore.open(location, { readOnly: options.readOnly }), options);
   }
-  return new AuditLedger(await DirStore.open(location), options);
+  return new AuditLedger(await DirStore.open(location, { readOnly: options.readOnly }), options);
 }

@@ -1,9 +1,11 @@
 import canonicalize from "canonicalize";
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
+import { basename } from "node:path";
 import { MerkleTree, hashLeaf, verifyConsistency, verifyInclusion, type LeafSource } from "./merkle.js";
 import { formatCheckpoint, parseCheckpoint, signNote, verifyNote, type Checkpoint } from "./note.js";
 import type { LedgerStore } from "./store.js";
+import type { RepairReport } from "./dir-store.js";
 import type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
 import type { NoteSigner, NoteVerifier } from "../core/note-key.js";
 import { UserError } from "../core/errors.js";
@@ -35,7 +37,13 @@ export interface VerifyResult {
   /** First problem found, naming the entry. */
   problem?: string;
   firstBadSeq?: number;
+  /** A torn tail beyond the verified entries (left as it is; `audit repair` fixes it). */
+  warnings: string[];
 }
+
+/** Entry types the ledger writes about itself. */
+export const CHECKPOINT_ENTRY = "ledger.checkpoint";
+export const REPAIR_ENTRY = "ledger.repair";
 
 /** The audit ledger: canonical entries, PHI screening, Merkle proofs, signed checkpoints. */
 export class AuditLedger implements Ledger {
@@ -111,13 +119,43 @@ export class AuditLedger implements Ledger {
     return t.root(size ?? t.size);
   }
 
-  /** Sign the current tree head as a C2SP checkpoint and store it. */
+  /**
+   * Sign a C2SP checkpoint and store it. A `ledger.checkpoint` entry is appended first and the
+   * checkpoint covers the log up to and including it, so the log itself records that a signed
+   * checkpoint of that size exists: verification then fails when the stored checkpoint is gone.
+   */
   async checkpoint(signer: NoteSigner): Promise<{ checkpoint: Checkpoint; note: string }> {
+    const [marker] = await this.appendBatch([{ type: CHECKPOINT_ENTRY, payload: { signer: signer.name, keyId: signer.keyId.toString("hex") } }]);
+    const size = marker!.seq + 1;
     const t = await this.merkle();
-    const checkpoint: Checkpoint = { origin: signer.name, size: t.size, rootHash: t.root(), extensions: [] };
+    const checkpoint: Checkpoint = { origin: signer.name, size, rootHash: t.root(size), extensions: [] };
     const note = signNote(formatCheckpoint(checkpoint), signer);
     await this.store.saveCheckpoint(checkpoint.size, note);
     return { checkpoint, note };
+  }
+
+  /**
+   * `audit repair`: fix a torn tail (directory ledgers), keeping what is removed in quarantine,
+   * and record what was done as a `ledger.repair` entry. Refuses anything that is not a torn tail.
+   */
+  async repair(): Promise<{ repaired: boolean; report?: RepairReport; seq?: number }> {
+    const store = this.store as LedgerStore & { repair?: () => Promise<RepairReport> };
+    if (!store.repair) return { repaired: false };
+    const report = await store.repair();
+    if (report.reindexed === 0 && report.removedEntriesBytes === 0 && report.removedIndexBytes === 0) return { repaired: false, report };
+    this.tree = undefined;
+    const [r] = await this.appendBatch([
+      {
+        type: REPAIR_ENTRY,
+        payload: {
+          reindexed: report.reindexed,
+          removedEntriesBytes: report.removedEntriesBytes,
+          removedIndexBytes: report.removedIndexBytes,
+          quarantine: report.quarantine ? basename(report.quarantine) : null,
+        },
+      },
+    ]);
+    return { repaired: true, report, seq: r!.seq };
   }
 
   async latestCheckpoint(): Promise<string | undefined> {
@@ -151,43 +189,61 @@ export class AuditLedger implements Ledger {
   }
 
   /**
-   * Full verification: re-hash every entry, check sequence numbers and canonical form,
-   * rebuild the tree, check every stored checkpoint's signature and root, and check
-   * consistency with checkpoints the verifier saved earlier.
+   * Full verification, read-only: re-hash every entry, check sequence numbers, index offsets and
+   * canonical form, rebuild the tree, check every stored checkpoint's signature and root, check
+   * that every checkpoint the log records (`ledger.checkpoint` entries) is still stored, and check
+   * consistency with checkpoints supplied from outside (`trustedCheckpoints` must carry a valid
+   * signature by one of `verifiers`; `savedCheckpoints` are checked by signature only when
+   * verifiers are given). A torn tail is reported in `warnings`, never repaired.
    */
-  async verify(options: { verifiers?: NoteVerifier[]; savedCheckpoints?: string[]; onProgress?: (n: number) => void } = {}): Promise<VerifyResult> {
+  async verify(options: { verifiers?: NoteVerifier[]; savedCheckpoints?: string[]; trustedCheckpoints?: string[]; onProgress?: (n: number) => void } = {}): Promise<VerifyResult> {
     const leaves: Buffer[] = [];
-    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({ ok: false, size: leaves.length, rootHash: "", checkpointsChecked: 0, problem, firstBadSeq });
+    const warnings: string[] = [];
+    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({ ok: false, size: leaves.length, rootHash: "", checkpointsChecked: 0, problem, firstBadSeq, warnings });
     let expected = 0;
     let prevTime = "";
+    const markers: number[] = [];
     const declared = await this.store.size();
     for await (const r of this.store.records()) {
       const leaf = hashLeaf(r.canonical);
-      if (!leaf.equals(r.leafHash)) return fail(`entry ${r.seq}: content does not match its recorded leaf hash (entry modified)`, r.seq);
-      let e: LedgerEntry;
+      let e: LedgerEntry | undefined;
       try {
         e = JSON.parse(r.canonical.toString("utf8")) as LedgerEntry;
       } catch {
-        return fail(`entry ${r.seq}: not valid JSON`, r.seq);
+        e = undefined;
       }
-      if (e.seq !== expected) return fail(`entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (entry deleted, inserted or reordered)`, r.seq);
+      // An entry holding another sequence number is a deletion, insertion or reordering, whether or
+      // not the index was rewritten to match; never a torn write (those only affect the tail).
+      if (e && typeof e.seq === "number" && e.seq !== expected) {
+        const what = e.seq > expected ? `entr${e.seq - expected === 1 ? "y" : "ies"} ${expected}${e.seq - expected > 1 ? `-${e.seq - 1}` : ""} deleted` : "entry inserted or reordered";
+        return fail(`entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (${what}: tampering, not a torn write)`, r.seq);
+      }
+      if (!leaf.equals(r.leafHash)) return fail(`entry ${r.seq}: content does not match its recorded leaf hash (entry modified: tampering)`, r.seq);
+      if (!e) return fail(`entry ${r.seq}: not valid JSON`, r.seq);
+      if (e.seq !== expected) return fail(`entry ${r.seq}: sequence number ${String(e.seq)} where ${expected} was expected (tampering)`, r.seq);
+      if (r.indexOk === false) return fail(`entry ${r.seq}: the index places this entry at the wrong offset of the log (index rewritten: tampering)`, r.seq);
       if (e.time < prevTime) return fail(`entry ${r.seq}: time ${e.time} is earlier than the previous entry's`, r.seq);
+      if (e.type === CHECKPOINT_ENTRY) markers.push(e.seq);
       prevTime = e.time;
       leaves.push(leaf);
       expected++;
       if (options.onProgress && expected % 10000 === 0) options.onProgress(expected);
     }
-    if (expected !== declared) return fail(`entry ${expected}: the index lists ${declared} entries but only ${expected} are stored (log truncated)`, expected);
+    if (expected < declared) return fail(`entry ${expected}: the index lists ${declared} entries but only ${expected} are stored (acknowledged entries deleted or log truncated: tampering)`, expected);
+    const tail = this.store.inspectTail?.();
+    if (tail?.tampered) return fail(tail.tampered, expected);
+    for (const w of tail?.torn ?? []) warnings.push(`${w}; not part of the verified log (run 'gitops-health audit repair')`);
     const tree = new MerkleTree({ size: leaves.length, leaf: (i) => leaves[i]! });
     tree.sync();
     const root = tree.root();
     let checked = 0;
     const verifiers = options.verifiers ?? [];
-    const checkNote = (note: string, label: string): string | undefined => {
+    const checkNote = (note: string, label: string, requireSignature: boolean): { problem?: string; size?: number } => {
       let text: string;
-      if (verifiers.length > 0) {
+      if (verifiers.length > 0 || requireSignature) {
+        if (verifiers.length === 0) return { problem: `${label}: no verifier key to check its signature with` };
         const v = verifyNote(note, verifiers);
-        if (!v.ok) return `${label}: signature does not verify with the given key (${v.reason})`;
+        if (!v.ok) return { problem: `${label}: signature does not verify with the given key (${v.reason})` };
         text = v.text!;
       } else {
         text = note.slice(0, note.lastIndexOf("\n\n") + 1);
@@ -196,29 +252,62 @@ export class AuditLedger implements Ledger {
       try {
         cp = parseCheckpoint(text);
       } catch (err) {
-        return `${label}: ${(err as Error).message}`;
+        return { problem: `${label}: ${(err as Error).message}` };
       }
-      if (cp.size > leaves.length) return `entry ${leaves.length}: ${label} covers ${cp.size} entries but the log has ${leaves.length} (log truncated or entries deleted)`;
+      if (cp.size > leaves.length) return { problem: `entry ${leaves.length}: ${label} covers ${cp.size} entries but the log has ${leaves.length} (log truncated or entries deleted)` };
       if (!tree.root(cp.size).equals(cp.rootHash)) {
         // Find the first entry that differs is not possible from a root alone; name the range.
-        return `${label}: root hash for size ${cp.size} does not match the log (an entry below ${cp.size} was changed or the log was rewritten)`;
+        return { problem: `${label}: root hash for size ${cp.size} does not match the log (an entry below ${cp.size} was changed or the log was rewritten)` };
       }
       if (cp.size > 0 && cp.size < leaves.length) {
+        // RFC 9162 section 2.1.4: the current tree extends the checkpointed one.
         const proof = tree.consistencyProof(cp.size);
-        if (!verifyConsistency(cp.size, leaves.length, cp.rootHash, root, proof)) return `${label}: not consistent with the current tree`;
+        if (!verifyConsistency(cp.size, leaves.length, cp.rootHash, root, proof)) return { problem: `${label}: not consistent with the current tree` };
       }
       checked++;
-      return undefined;
+      return { size: cp.size };
     };
-    for (const [i, c] of (await this.store.checkpoints()).entries()) {
-      const p = checkNote(c.note, `stored checkpoint #${i + 1}`);
-      if (p) return { ...fail(p), size: leaves.length, rootHash: root.toString("hex") };
+    const withRoot = (p: string): VerifyResult => ({ ...fail(p), size: leaves.length, rootHash: root.toString("hex") });
+    const storedSizes = new Set<number>();
+    const stored = await this.store.checkpoints();
+    for (const [i, c] of stored.entries()) {
+      const r = checkNote(c.note, `stored checkpoint #${i + 1}`, false);
+      if (r.problem) return withRoot(r.problem);
+      storedSizes.add(r.size!);
+    }
+    if (markers.length > 0 && stored.length === 0) {
+      return withRoot(`entry ${markers.at(-1)}: the log records ${markers.length} signed checkpoint(s) but no checkpoint is stored (checkpoints.jsonl deleted or emptied)`);
+    }
+    for (const m of markers) {
+      if (!storedSizes.has(m + 1)) return withRoot(`entry ${m}: the log records a signed checkpoint of size ${m + 1} that is no longer stored (checkpoint removed)`);
     }
     for (const [i, note] of (options.savedCheckpoints ?? []).entries()) {
-      const p = checkNote(note, `saved checkpoint #${i + 1}`);
-      if (p) return { ...fail(p), size: leaves.length, rootHash: root.toString("hex") };
+      const r = checkNote(note, `saved checkpoint #${i + 1}`, false);
+      if (r.problem) return withRoot(r.problem);
     }
-    return { ok: true, size: leaves.length, rootHash: root.toString("hex"), checkpointsChecked: checked };
+    for (const [i, note] of (options.trustedCheckpoints ?? []).entries()) {
+      const r = checkNote(note, `trusted checkpoint #${i + 1}`, true);
+      if (r.problem) return withRoot(r.problem);
+    }
+    return { ok: true, size: leaves.length, rootHash: root.toString("hex"), checkpointsChecked: checked, warnings };
+  }
+
+  /**
+   * `audit verify --consistency OLD NEW`: both checkpoints must be signed by one of `verifiers`,
+   * and the RFC 9162 consistency proof between them (supplied, or computed from this ledger)
+   * must verify. Read-only.
+   */
+  async checkpointConsistency(oldNote: string, newNote: string, verifiers: NoteVerifier[], supplied?: string[]): Promise<ConsistencyResult> {
+    let proof: Buffer[] | undefined = supplied?.map((h) => Buffer.from(h, "hex"));
+    if (!proof) {
+      const pair = parseSignedPair(oldNote, newNote, verifiers);
+      if ("problem" in pair) return pair;
+      const t = await this.merkle();
+      if (pair.newer.size > t.size) return { ok: false, oldSize: pair.older.size, newSize: pair.newer.size, problem: `the new checkpoint covers ${pair.newer.size} entries but the ledger has ${t.size} (log truncated, or the checkpoint is from another log)` };
+      if (pair.older.size > 0 && pair.older.size < pair.newer.size) proof = t.consistencyProof(pair.older.size, pair.newer.size);
+      else proof = [];
+    }
+    return verifyCheckpointConsistency(oldNote, newNote, verifiers, proof);
   }
 
   /** PHI is refused, or replaced by a keyed hash, before anything is written. */
@@ -285,6 +374,47 @@ export function defaultActor(): string {
   } catch {
     return (cachedActor = "unknown");
   }
+}
+
+export interface ConsistencyResult {
+  ok: boolean;
+  oldSize?: number;
+  newSize?: number;
+  problem?: string;
+}
+
+function parseSignedPair(oldNote: string, newNote: string, verifiers: NoteVerifier[]): { older: Checkpoint; newer: Checkpoint } | { ok: false; problem: string } {
+  if (verifiers.length === 0) return { ok: false, problem: "no verifier key: checkpoint signatures cannot be checked (pass --key or set ledger.verifierKey)" };
+  const out: Checkpoint[] = [];
+  for (const [label, note] of [["old checkpoint", oldNote], ["new checkpoint", newNote]] as const) {
+    const v = verifyNote(note, verifiers);
+    if (!v.ok) return { ok: false, problem: `${label}: signature does not verify with the given key (${v.reason})` };
+    try {
+      out.push(parseCheckpoint(v.text!));
+    } catch (err) {
+      return { ok: false, problem: `${label}: ${(err as Error).message}` };
+    }
+  }
+  const [older, newer] = out as [Checkpoint, Checkpoint];
+  if (older.origin !== newer.origin) return { ok: false, problem: `the checkpoints are of different logs ("${older.origin}" and "${newer.origin}")` };
+  if (older.size > newer.size) return { ok: false, problem: `the old checkpoint (size ${older.size}) is larger than the new one (size ${newer.size})` };
+  return { older, newer };
+}
+
+/** RFC 9162 section 2.1.4 consistency between two signed checkpoints, given the proof (offline). */
+export function verifyCheckpointConsistency(oldNote: string, newNote: string, verifiers: NoteVerifier[], proof: Buffer[]): ConsistencyResult {
+  const pair = parseSignedPair(oldNote, newNote, verifiers);
+  if ("problem" in pair) return pair;
+  const { older, newer } = pair;
+  const sizes = { oldSize: older.size, newSize: newer.size };
+  if (older.size === newer.size) {
+    return older.rootHash.equals(newer.rootHash) ? { ok: true, ...sizes } : { ok: false, ...sizes, problem: `two checkpoints of size ${older.size} with different roots: the log forked` };
+  }
+  if (older.size === 0) return { ok: true, ...sizes };
+  if (!verifyConsistency(older.size, newer.size, older.rootHash, newer.rootHash, proof)) {
+    return { ok: false, ...sizes, problem: `the log of size ${newer.size} does not extend the log of size ${older.size}: the consistency proof fails (history rewritten, or the ledger diverges from the checkpoints)` };
+  }
+  return { ok: true, ...sizes };
 }
 
 /** Verify one exported inclusion proof against a checkpoint root (offline, for auditors). */

@@ -19,7 +19,8 @@ export class PgStore implements LedgerStore {
     private readonly lockKey: number,
   ) {}
 
-  static async open(url: string): Promise<PgStore> {
+  /** `readOnly` runs no DDL (verification changes nothing); the tables must exist. */
+  static async open(url: string, options: { readOnly?: boolean } = {}): Promise<PgStore> {
     const u = new URL(url);
     const prefix = u.searchParams.get("table_prefix") ?? "gitops_health_";
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new UserError(`invalid table_prefix "${prefix}"`);
@@ -29,6 +30,16 @@ export class PgStore implements LedgerStore {
     pool.on("error", () => { /* idle client errors surface on the next query */ });
     const lockKey = hash32(`gitops-health:${prefix}`);
     const store = new PgStore(redact(u), pool, prefix, lockKey);
+    if (options.readOnly) {
+      try {
+        await pool.query(`SELECT 1 FROM ${prefix}entries LIMIT 1`);
+        await pool.query(`SELECT 1 FROM ${prefix}checkpoints LIMIT 1`);
+      } catch (err) {
+        await pool.end().catch(() => undefined);
+        throw new UserError(`no ledger at ${store.location}: ${(err as Error).message}`);
+      }
+      return store;
+    }
     try {
       await store.tx(async (c) => {
         await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}entries (seq bigint PRIMARY KEY, canonical text NOT NULL, leaf_hash bytea NOT NULL)`);

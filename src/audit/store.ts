@@ -5,6 +5,8 @@ export interface StoredRecord {
   seq: number;
   canonical: Buffer;
   leafHash: Buffer;
+  /** False when the store's index places this record somewhere it is not (index tampered). */
+  indexOk?: boolean;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface StoredRecord {
  */
 export interface LedgerStore {
   readonly location: string;
-  /** Problems found and repaired on open (e.g. a torn tail truncated). */
+  /** Problems found on open (e.g. a torn tail to repair); opening never changes anything. */
   readonly warnings: string[];
   /** Run `build(startSeq)` under the store's exclusive lock and durably append what it returns. */
   append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]>;
@@ -25,4 +27,6 @@ export interface LedgerStore {
   saveCheckpoint(size: number, note: string): Promise<void>;
   checkpoints(): Promise<{ size: number; note: string }[]>;
   close(): Promise<void>;
+  /** Problems beyond the acknowledged entries, without changing anything: `tampered` or torn-tail notes. */
+  inspectTail?(): { tampered?: string; torn: string[] };
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
@@ -16,11 +16,11 @@ export function register(program: Command): void {
   const audit = program.command("audit").description("tamper-evident audit ledger (RFC 6962 Merkle tree, signed C2SP checkpoints)");
   const withLedger = (c: Command) => c.option("--ledger <location>", "ledger directory or postgres:// URL (default: GITOPS_HEALTH_LEDGER, config ledger.location, .gitops-health/ledger)");
 
-  const open = async (opts: Common) => {
+  const open = async (opts: Common, readOnly = false, quiet = false) => {
     const { openLedger } = await import("../../audit/index.js");
     const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-    const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location);
-    for (const w of ledger.warnings) say(color.yellow(`warning: ledger ${ledger.location}: ${w}`));
+    const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location, { readOnly });
+    if (!quiet) for (const w of ledger.warnings) say(color.yellow(`warning: ledger ${ledger.location}: ${w}`));
     return ledger;
   };
   const keyFile = async (opts: Common) => {
@@ -29,16 +29,44 @@ export function register(program: Command): void {
     return defaultKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile);
   };
 
+  /** The signer key file for signing: the configured or default one (legacy in-repo location as a fallback). */
+  const signerFile = async (opts: Common) => {
+    const { signerKeyFile } = await import("../../audit/keys.js");
+    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+    const r = signerKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile);
+    if (r.warning) say(color.yellow(`warning: ${r.warning}`));
+    return r.file;
+  };
+  /** The trusted verifier key: --key, else the .pub written next to the configured signer key. */
+  const verifierFor = async (opts: Common & { key?: string }, required: boolean) => {
+    const { loadVerifier } = await import("../../audit/keys.js");
+    if (opts.key) return loadVerifier(opts.key);
+    if (!required) return undefined;
+    const pub = `${await signerFile(opts)}.pub`;
+    if (!existsSync(pub)) throw new UserError(`a trusted verifier key is needed: pass --key (name+id+key or @file); no ${pub} either`);
+    say(`using verifier key ${pub}`);
+    return loadVerifier(`@${pub}`);
+  };
+  const readText = (f: string, what: string) => {
+    try {
+      return readFileSync(resolve(f), "utf8");
+    } catch {
+      throw new UserError(`cannot read ${what} ${f}`);
+    }
+  };
+
   audit
     .command("keygen")
-    .description("create the Ed25519 checkpoint signing key (mode 0600) and print its verifier key")
+    .description("create the Ed25519 checkpoint signing key (mode 0600, outside the repository) and print its verifier key")
     .option("--origin <name>", "log origin / key name (default gitops-health/<repo>)")
-    .option("--key-file <file>", "where to write the signer key (default .gitops-health/keys/ledger.key)")
-    .action(async (opts: Common & { origin?: string }) => {
+    .option("--key-file <file>", "where to write the signer key (default $XDG_CONFIG_HOME/gitops-health/keys/<repo>-<id>.key)")
+    .option("--force-in-repo", "allow writing the private key inside a git work tree (it is then added to .gitignore)")
+    .action(async (opts: Common & { origin?: string; forceInRepo?: boolean }) => {
       const { createKey, defaultOrigin } = await import("../../audit/keys.js");
       const file = await keyFile(opts);
-      const { verifierKey } = createKey(file, opts.origin ?? defaultOrigin());
+      const { verifierKey, ignoredIn } = createKey(file, opts.origin ?? defaultOrigin(), { forceInRepo: opts.forceInRepo === true });
       say(`wrote signer key ${file} (0600) and ${file}.pub; give auditors the verifier key:`);
+      if (ignoredIn) say(color.yellow(`warning: the private key is inside the work tree; added it to ${ignoredIn}`));
       writeOut(verifierKey);
     });
 
@@ -86,7 +114,7 @@ export function register(program: Command): void {
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { since?: string; type?: string; actor?: string; subject?: string; format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
-      const ledger = await open(opts);
+      const ledger = await open(opts, true);
       try {
         const out = [];
         for await (const e of ledger.query({ since: opts.since, type: opts.type, actor: opts.actor, subject: opts.subject })) {
@@ -100,10 +128,10 @@ export function register(program: Command): void {
     });
 
   withLedger(audit.command("checkpoint").description("sign the current tree head (C2SP checkpoint) and print it"))
-    .option("--key-file <file>", "signer key (default .gitops-health/keys/ledger.key)")
+    .option("--key-file <file>", "signer key (default: see audit keygen)")
     .action(async (opts: Common) => {
       const { loadSigner } = await import("../../audit/keys.js");
-      const signer = loadSigner(await keyFile(opts));
+      const signer = loadSigner(await signerFile(opts));
       const ledger = await open(opts);
       try {
         const { note } = await ledger.checkpoint(signer);
@@ -122,7 +150,7 @@ export function register(program: Command): void {
         if (!/^\d+$/.test(s)) throw new UserError(`${what} must be a non-negative integer, got "${s}"`);
         return Number(s);
       };
-      const ledger = await open(opts);
+      const ledger = await open(opts, true);
       try {
         if (opts.consistency) {
           if (opts.consistency.length !== 2) throw new UserError("--consistency takes OLD NEW");
@@ -138,16 +166,18 @@ export function register(program: Command): void {
       }
     });
 
-  withLedger(audit.command("verify").description("recompute the tree, check every signature and saved checkpoint; or check an exported bundle"))
+  withLedger(audit.command("verify").description("read-only: recompute the tree, check every signature and checkpoint; or check a bundle, or two checkpoints' consistency"))
     .option("--key <vkey>", "trusted verifier key (name+id+key, or @file)")
+    .option("--checkpoint <file>", "a trusted signed checkpoint from outside (an auditor's or witness's copy): the ledger must extend it; repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--since-checkpoint <file>", "a checkpoint you saved earlier (signed note); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--consistency <files...>", "OLD NEW: two signed checkpoint files; checks both signatures and the RFC 9162 consistency proof between them")
+    .option("--proof <file>", "with --consistency: the proof (JSON of 'audit prove --consistency') instead of computing it from the ledger")
     .option("--bundle <file>", "verify an evidence bundle offline instead of the ledger")
     .option("--format <format>", "text | json", "text")
-    .action(async (opts: Common & { key?: string; sinceCheckpoint: string[]; bundle?: string; format: string }) => {
+    .action(async (opts: Common & { key?: string; checkpoint: string[]; sinceCheckpoint: string[]; consistency?: string[]; proof?: string; bundle?: string; format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
-      const { loadVerifier } = await import("../../audit/keys.js");
-      const trusted = opts.key ? loadVerifier(opts.key) : undefined;
       if (opts.bundle) {
+        const trusted = await verifierFor(opts, false);
         const { parseBundle, verifyBundle } = await import("../../audit/bundle.js");
         let bundle;
         try {
@@ -157,27 +187,77 @@ export function register(program: Command): void {
         }
         const r = verifyBundle(bundle, trusted);
         if (format === "json") writeJson(r);
-        else say(r.ok ? color.green(`bundle OK: ${r.entries} entries proven against the signed checkpoint (tree size ${bundle.treeSize})`) : color.red(`bundle FAILED: ${r.problem}`));
+        else
+          say(
+            r.ok
+              ? color.green(`bundle OK: complete: ${r.entries} entries${r.first !== undefined ? ` (${r.first}-${r.last})` : ""}, every entry of ${bundle.range.from || bundle.range.to ? `the range ${bundle.range.from ?? "start"} to ${bundle.range.to ?? "end"}` : "the log"}, proven against the signed checkpoint (tree size ${bundle.treeSize})`)
+              : color.red(`bundle FAILED: ${r.problem}`),
+          );
         if (!trusted) say("note: verified with the key inside the bundle; pass --key with your own trusted copy for an independent check");
         process.exitCode = r.ok ? 0 : 1;
         return;
       }
-      const saved = opts.sinceCheckpoint.map((f) => {
-        try {
-          return readFileSync(resolve(f), "utf8");
-        } catch {
-          throw new UserError(`cannot read checkpoint ${f}`);
+      if (opts.consistency) {
+        if (opts.consistency.length !== 2) throw new UserError("--consistency takes OLD NEW (two signed checkpoint files)");
+        const trusted = (await verifierFor(opts, true))!;
+        const [oldNote, newNote] = opts.consistency.map((f) => readText(f, "checkpoint")) as [string, string];
+        let r;
+        if (opts.proof) {
+          let proof: string[];
+          try {
+            const j = JSON.parse(readText(opts.proof, "proof")) as { proof?: unknown };
+            if (!Array.isArray(j.proof) || !j.proof.every((h) => typeof h === "string" && /^[0-9a-f]{64}$/.test(h))) throw new Error("no proof array of hex hashes");
+            proof = j.proof as string[];
+          } catch (err) {
+            throw new UserError(`${opts.proof}: not a consistency proof (${(err as Error).message})`);
+          }
+          const { verifyCheckpointConsistency } = await import("../../audit/ledger.js");
+          r = verifyCheckpointConsistency(oldNote, newNote, [trusted], proof.map((h) => Buffer.from(h, "hex")));
+        } else {
+          const ledger = await open(opts, true);
+          try {
+            r = await ledger.checkpointConsistency(oldNote, newNote, [trusted]);
+          } finally {
+            await ledger.close();
+          }
         }
-      });
-      const ledger = await open(opts);
+        if (format === "json") writeJson(r);
+        else say(r.ok ? color.green(`consistent: the log of size ${r.newSize} extends the log of size ${r.oldSize} (both checkpoints signed by ${trusted.name})`) : color.red(`consistency FAILED: ${r.problem}`));
+        process.exitCode = r.ok ? 0 : 1;
+        return;
+      }
+      const trusted = await verifierFor(opts, opts.checkpoint.length > 0);
+      const saved = opts.sinceCheckpoint.map((f) => readText(f, "checkpoint"));
+      const outside = opts.checkpoint.map((f) => readText(f, "checkpoint"));
+      // verify reports the tail itself, with its result
+      const ledger = await open(opts, true, true);
       const bar = progress("verifying ledger");
       try {
-        const r = await ledger.verify({ verifiers: trusted ? [trusted] : [], savedCheckpoints: saved, onProgress: (n) => bar.update(`${n} entries`) });
+        const r = await ledger.verify({ verifiers: trusted ? [trusted] : [], savedCheckpoints: saved, trustedCheckpoints: outside, onProgress: (n) => bar.update(`${n} entries`) });
         bar.done();
         if (format === "json") writeJson(r);
         else if (r.ok) say(color.green(`ledger OK: ${r.size} entries, root ${r.rootHash}, ${r.checkpointsChecked} checkpoint(s) checked${trusted ? " with the given key" : " (no --key: signatures not checked)"}`));
         else say(color.red(`ledger FAILED: ${r.problem}`));
+        if (format !== "json") for (const w of r.warnings) say(color.yellow(`warning: ${w}`));
         process.exitCode = r.ok ? 0 : 1;
+      } finally {
+        await ledger.close();
+      }
+    });
+
+  withLedger(audit.command("repair").description("fix a torn tail left by an interrupted append; removed bytes are kept in the ledger's quarantine/ and the repair is recorded"))
+    .option("--format <format>", "text | json", "text")
+    .action(async (opts: Common & { format: string }) => {
+      const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const ledger = await open(opts);
+      try {
+        const r = await ledger.repair();
+        if (format === "json") writeJson(r);
+        else if (!r.repaired) say("nothing to repair");
+        else {
+          const x = r.report!;
+          say(`repaired ${ledger.location}: ${x.reindexed} unacknowledged entr${x.reindexed === 1 ? "y" : "ies"} indexed, ${x.removedEntriesBytes} byte(s) cut from entries.log, ${x.removedIndexBytes} from leaves.bin${x.quarantine ? `; removed bytes kept in ${x.quarantine}` : ""}; recorded as entry ${r.seq}`);
+        }
       } finally {
         await ledger.close();
       }
@@ -194,7 +274,7 @@ export function register(program: Command): void {
       const { loadSigner } = await import("../../audit/keys.js");
       const { buildBundle, bundleToCsv, bundleToMarkdown } = await import("../../audit/bundle.js");
       const { formatVerifierKey } = await import("../../core/note-key.js");
-      const signer = loadSigner(await keyFile(opts));
+      const signer = loadSigner(await signerFile(opts));
       const to = opts.to && /^\d{4}-\d{2}-\d{2}$/.test(opts.to) ? `${opts.to}T23:59:59.999Z` : opts.to;
       const ledger = await open(opts);
       try {

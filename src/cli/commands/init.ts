@@ -1,12 +1,31 @@
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { repoRoot } from "../../git/exec.js";
 import { say } from "../output.js";
 
-/** `init`: a commented starter `.gitops-health.yml`. */
+/** What `init` makes git ignore: anything secret this tool may write inside a repository. */
+export const SECRET_IGNORES = [".gitops-health/keys/", "*.key"];
+
+/** Append the secret ignores missing from `<root>/.gitignore` (atomically); returns those added. */
+export function ignoreSecrets(root: string): string[] {
+  const file = join(root, ".gitignore");
+  let text = "";
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    /* none yet */
+  }
+  const have = new Set(text.split(/\r?\n/).map((l) => l.trim()));
+  const add = SECRET_IGNORES.filter((p) => !have.has(p) && !have.has(`/${p}`));
+  if (add.length === 0) return [];
+  writeFileAtomic(file, `${text}${text && !text.endsWith("\n") ? "\n" : ""}# gitops-health: signing keys are secret, never commit them\n${add.join("\n")}\n`);
+  return add;
+}
+
+/** `init`: a commented starter `.gitops-health.yml`, and .gitignore entries for secrets. */
 export function register(program: Command): void {
   program
     .command("init")
@@ -15,7 +34,8 @@ export function register(program: Command): void {
     .option("--force", "overwrite an existing file")
     .action((o: { classification: string; force?: boolean }) => {
       if (!["personal", "business", "clinical"].includes(o.classification)) throw new UserError(`unknown classification "${o.classification}" (valid: personal, business, clinical)`);
-      const file = join(repoRoot() ?? process.cwd(), ".gitops-health.yml");
+      const root = repoRoot() ?? process.cwd();
+      const file = join(root, ".gitops-health.yml");
       if (existsSync(file) && !o.force) throw new UserError(`${file} exists; use --force to overwrite`);
       writeFileAtomic(
         file,
@@ -51,5 +71,7 @@ ledger:
 `,
       );
       say(`wrote ${file}`);
+      const added = ignoreSecrets(root);
+      if (added.length > 0) say(`added ${added.join(", ")} to ${join(root, ".gitignore")}`);
     });
 }
