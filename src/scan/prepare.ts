@@ -59,10 +59,7 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     regexes: a.regexes.map((r, i) => compileUserPattern(`allowlist.rules.${rule}.regexes[${i}]`, r)),
     stopwords: a.stopwords.map((w) => w.toLowerCase()),
   }));
-  const test = (re: RegExp, s: string) => {
-    re.lastIndex = 0;
-    return re.test(s);
-  };
+  const test = (re: { test(s: string): boolean }, s: string) => re.test(s);
   /** True when a finding is suppressed: inline allow comment, allowlists, baseline. */
   const suppressed = (f: Finding, text: string): boolean => {
     const value = text.slice(f.start, f.end);
