@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { compileUserPattern } from "./safe-regex.js";
 import { loadGitleaksRules } from "./gitleaks.js";
+import { checkPath } from "./paths.js";
 import type { ScanStats } from "../report/findings.js";
 
 /** Everything that shapes a scan besides its target. */
@@ -80,7 +81,12 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     }
     return false;
   };
-  return { scanner, suppressed };
+  /** A path's own findings (phi-in-path) and the masked form every finding of that file shows. */
+  const path = (p: string, commit?: string) => {
+    const r = checkPath(scanner, p, commit);
+    return { shown: r.shown, findings: r.findings.filter((f) => !suppressed(f, p)) };
+  };
+  return { scanner, suppressed, path };
 }
 
 export function emptyStats(): ScanStats {
