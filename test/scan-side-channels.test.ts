@@ -96,6 +96,17 @@ describe("identifiers in commit messages", () => {
     expect(good.status).toBe(0);
   });
 
+  it("commit generate does not copy an identifier from a file name into the message", () => {
+    const repo = makeRepo();
+    repo.commit("chore: base", { "README.md": "hello\n", "exports/readme.md": "x\n" });
+    repo.git("mv", "exports/readme.md", `exports/${NAME}`);
+    const r = runCli(["commit", "generate", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_LLM_PROVIDER: "offline" } });
+    expect(r.code).toBe(0);
+    const text = (JSON.parse(r.stdout) as { candidates: { text: string }[] }).candidates[0]!.text;
+    expect(text).toContain("smithers_***-**-****");
+    expect(all(r)).not.toContain(SSN);
+  });
+
   it("scan --history scans every commit's message as commit:<sha>:message", () => {
     const repo = makeRepo();
     repo.commit("chore: base", { "README.md": "hello\n" });

@@ -41,6 +41,16 @@ export function maskSpans(text: string, spans: { start: number; end: number }[])
   return out + text.slice(at);
 }
 
+/**
+ * Free text that may name files (a generated commit message): identifiers found with the code
+ * profile, reading `_`, `/` and `\` as spaces as in paths, are masked letter by letter.
+ */
+export function maskIdentifiersInText(text: string, find: (readable: string) => { start: number; end: number }[]): string {
+  if (!MAY_HOLD.test(text)) return text;
+  const spans = find(text.replace(/[_/\\]/g, " ")).filter((c) => c.end > c.start);
+  return spans.length ? maskSpans(text, spans) : text;
+}
+
 /** Scan a path (code profile: no name or place guessing in file names). */
 export function checkPath(scanner: Scanner, path: string, commit?: string): PathCheck {
   if (!MAY_HOLD.test(path)) return { shown: path, findings: [] };
