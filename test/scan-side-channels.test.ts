@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
 
 // Issue 13, item 7: PHI in file names and commit messages.
@@ -10,6 +11,15 @@ const NAME = `smithers_${SSN}.txt`;
 const MASKED = "smithers_***-**-****.txt";
 
 const all = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
+
+function validSarif(sarif: unknown): boolean {
+  const req = createRequire(import.meta.url);
+  const schema = JSON.parse(readFileSync(req.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"));
+  const Ajv = req("ajv-draft-04") as new (o: object) => { compile(s: object): (d: unknown) => boolean };
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  (req("ajv-formats") as (a: unknown) => void)(ajv);
+  return ajv.compile(schema)(sarif);
+}
 
 describe("identifiers in paths", () => {
   it("a file named with an SSN is a phi-in-path finding, and no output format shows the raw path", () => {
@@ -50,6 +60,7 @@ describe("identifiers in paths", () => {
     expect(all(staged)).not.toContain(SSN);
     const sarif = runCli(["scan", "--staged", "--format", "sarif"], { cwd: repo.dir });
     expect(sarif.stdout).not.toContain(SSN);
+    expect(validSarif(JSON.parse(sarif.stdout))).toBe(true);
     expect(JSON.parse(sarif.stdout).runs[0].results[0].ruleId).toBe("phi-in-path");
     repo.git("commit", "-q", "--no-verify", "-m", "chore: add export");
     const hist = runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir });
