@@ -107,6 +107,22 @@ describe("gateway with the AI SDK mock model", () => {
     expect(ok.replyFindings).toEqual({ ssn: 1 });
   });
 
+  it("every classification: PHI the model produced is masked before use, with or without restoring placeholders (issue 13, item 7)", async () => {
+    const made = "536-22-8147";
+    const model = mockModel(JSON.stringify({ summary: `record [SSN_1] matches ${made}, mail john.smith@gmail.com` }));
+    for (const classification of ["personal", "business"] as const) {
+      for (const restore of [true, false]) {
+        const r = await callModel({ model, provider: "mock", modelId: "m", purpose: "t", prompt: `x ${SSN}`, schema: Reply, classification, ledger: { spec: join(dir, "ledger") }, restore });
+        expect(r.output.summary).not.toContain(made);
+        expect(r.output.summary).not.toContain("john.smith@gmail.com");
+        expect(r.output.summary).toBe(`record ${restore ? SSN : "[SSN_1]"} matches [REDACTED_SSN], mail [REDACTED_EMAIL]`);
+        expect(r.replyFindings).toEqual({ ssn: 1, email: 1 });
+      }
+    }
+    const entries = await ledgerEntries(dir);
+    expect(JSON.stringify(entries)).not.toContain(made);
+  });
+
   it("clinical: a prompt still holding high-severity PHI after redaction is refused before any model call", async () => {
     // A detector that sees more on the redacted text than the first pass did (as a context-aware
     // engine can); the gate must catch what redaction did not remove.
@@ -276,6 +292,24 @@ describe("real HTTP path through the openai-compatible provider", () => {
       const ledger = readFileSync(join(repo.dir, ".gitops-health", "ledger", "entries.log"), "utf8");
       expect(ledger).toContain('"llm.call"');
       expect(ledger).not.toContain(SSN);
+    });
+
+    it("a model reply inventing PHI never lands raw in the generated message (personal and business)", async () => {
+      repo = makeRepo();
+      repo.commit("chore: init", { "src/patients/lookup.ts": "export function find(id: string) {\n  return id;\n}\n" });
+      repo.write("src/patients/lookup.ts", "export function find(id: string) {\n  if (!id) return null;\n  return id;\n}\n");
+      repo.git("add", "-A");
+      const made = "536-22-8147";
+      reply = () => JSON.stringify({ candidates: [{ type: "fix", scope: "patients", subject: `guard empty ids for ${made}`, body: [`Seen for patient ${made}, mailed to john.smith@gmail.com.`] }] });
+      for (const classification of ["personal", "business"]) {
+        repo.write(".gitops-health.yml", `classification: ${classification}\n`);
+        const res = await runCliAsync(["commit", "generate", "--format", "json"], repo.dir, { GITOPS_HEALTH_LLM_PROVIDER: "openai-compatible", GITOPS_HEALTH_LLM_MODEL: "local-llm", GITOPS_HEALTH_LLM_BASE_URL: baseURL });
+        expect(res.code).toBe(0);
+        expect(res.stdout + res.stderr).not.toContain(made);
+        expect(res.stdout).not.toContain("john.smith@gmail.com");
+        const c = (JSON.parse(res.stdout) as { candidates: { text: string }[] }).candidates[0]!;
+        expect(c.text.split("\n")[0]).toBe("fix(patients): guard empty ids for [REDACTED_SSN]");
+      }
     });
   });
 });

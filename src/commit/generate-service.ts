@@ -151,6 +151,11 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
     model = r.model;
     notes.push(...r.notes);
   }
+  // File names and model text can carry identifiers: mask them in what becomes the message
+  // (model replies are masked by the gateway already; this also covers the offline generator)
+  const { maskIdentifiersInText } = await import("../scan/paths.js");
+  const mask = (t: string) => maskIdentifiersInText(t, (r) => scanText(r, { profile: "code" }).filter((x) => !x.synthetic));
+  messages = messages.map((m) => ({ ...m, subject: mask(m.subject), body: m.body.map(mask) }));
   const candidates: Candidate[] = [];
   for (const m of messages) {
     const withTrailers: CommitMessage = { ...m, trailers: [...m.trailers.filter(([k]) => !facts.trailers.some(([t]) => t === k)), ...facts.trailers] };

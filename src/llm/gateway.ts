@@ -7,7 +7,7 @@ import { scanText } from "../phi/index.js";
 import type { Finding } from "../phi/types.js";
 import { openLedger } from "../audit/index.js";
 import type { Ledger } from "../audit/types.js";
-import { countByCategory, mapStrings, redactWithPlaceholders, restorePlaceholders, type Scanner } from "./redaction.js";
+import { countByCategory, mapStrings, maskFindings, redactWithPlaceholders, restorePlaceholders, type Scanner } from "./redaction.js";
 
 /** A model call the gateway refused (PHI left after redaction, or PHI in the reply under `clinical`). */
 export class LlmRefusedError extends UserError {
@@ -71,7 +71,8 @@ const isLedger = (x: unknown): x is Ledger => typeof (x as Ledger | undefined)?.
  * 1. redact PHI and secrets into numbered placeholders (map kept locally);
  * 2. under `clinical`, refuse if high-severity PHI is still detectable in what would be sent;
  * 3. call the model with structured output and validate the reply with zod;
- * 4. scan the reply (model-originated PHI is refused under `clinical`), restore placeholders;
+ * 4. scan every string of the reply and mask what is found, for every classification
+ *    (model-originated high-severity PHI is refused under `clinical`), then restore placeholders;
  * 5. append an `llm.call` ledger entry: provider, model, prompt hash, redaction counts, usage,
  *    latency and outcome. Never the prompt or the reply.
  */
@@ -129,15 +130,21 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
       await record("invalid-output", { usage });
       throw new LlmCallError("invalid-output", `model ${o.provider}/${o.modelId} replied with output that does not fit the expected shape`);
     }
-    // PHI the model produced itself (placeholders are not PHI to the scanner).
-    const replyText = JSON.stringify(parsed.data);
-    const replyHits = scan(replyText).filter((f) => !f.synthetic);
+    // PHI the model produced itself (placeholders are not PHI to the scanner): every string of
+    // the reply is scanned and what is found masked, whatever the classification; under
+    // `clinical` a high-severity finding refuses the reply outright.
+    const replyHits: Finding[] = [];
+    const masked = mapStrings(parsed.data, (s) => {
+      const m = maskFindings(s, scan);
+      replyHits.push(...m.findings);
+      return m.text;
+    });
     const replyFindings = countByCategory(replyHits);
     if (o.classification === "clinical" && replyHits.some((f) => f.severity === "high")) {
       await record("refused", { reason: "phi-in-reply", usage, replyFindings });
       throw new LlmRefusedError("phi-in-reply", `refused the model's reply: it contains ${replyHits.length} PHI finding(s) (classification: clinical)`);
     }
-    const output = o.restore === false ? parsed.data : mapStrings(parsed.data, (s) => restorePlaceholders(s, map));
+    const output = o.restore === false ? masked : mapStrings(masked, (s) => restorePlaceholders(s, map));
     const latencyMs = Math.round(performance.now() - started);
     const seq = await record("ok", { usage, replyFindings, finishReason: result.finishReason });
     return { output, promptSha256, redactions, replyFindings, usage, latencyMs, ledgerSeq: seq };

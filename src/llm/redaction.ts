@@ -57,6 +57,25 @@ export function redactWithPlaceholders(text: string, scan: Scanner): Redaction {
   return { text: out, map, counts, findings };
 }
 
+/**
+ * Mask what the scanner finds in a model's reply: each span (overlaps merged) becomes
+ * `[REDACTED_<CATEGORY>]`, which restorePlaceholders never fills in (no number), so PHI the model
+ * produced itself never reaches a commit message or any other use. Known synthetic values stay.
+ */
+export function maskFindings(text: string, scan: Scanner): { text: string; findings: Finding[] } {
+  const findings = scan(text).filter((f) => !f.synthetic).sort((a, b) => a.start - b.start || b.end - a.end);
+  if (findings.length === 0) return { text, findings };
+  let out = "";
+  let at = 0;
+  for (const f of findings) {
+    if (f.end <= at) continue;
+    const start = Math.max(f.start, at);
+    out += text.slice(at, start) + (start === f.start ? `[REDACTED_${placeholderCategory(f.category)}]` : "");
+    at = f.end;
+  }
+  return { text: out + text.slice(at), findings };
+}
+
 /** Put original values back for placeholders the reply repeats; unknown placeholders stay as they are. */
 export function restorePlaceholders(text: string, map: Map<string, string>): string {
   return text.replace(PLACEHOLDER, (m) => map.get(m) ?? m);

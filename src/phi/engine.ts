@@ -18,9 +18,21 @@ import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover,
 export type Profile = "code" | "prose";
 export type Kind = "phi" | "secret";
 
+/**
+ * A user-supplied pattern compiled for a linear-time engine (src/scan/safe-regex.ts: re2js).
+ * Runs line by line; `mayMatch` is a whole-text pretest (false: no line can match).
+ */
+export interface UserPattern {
+  readonly source: string;
+  test(text: string): boolean;
+  mayMatch(text: string): boolean;
+  matchAll(line: string): Iterable<{ index: number; length: number }>;
+}
+
 export interface ExtraRule {
   id: string;
-  regex: RegExp;
+  /** A RegExp (trusted callers of the library: runs on V8) or a UserPattern (config, gitleaks: linear time). */
+  regex: RegExp | UserPattern;
   category: string;
   severity: Severity;
   hipaaIdentifier?: number;
@@ -85,14 +97,24 @@ interface RegexRule {
   /** words that must appear within `window` characters before the match */
   context?: RegExp;
   window?: number;
-  /** user-supplied: run line by line, skipping lines longer than MAX_USER_RULE_LINE */
+  /** extra rule: run line by line (a V8 RegExp skips lines longer than MAX_USER_RULE_LINE) */
   perLine?: boolean;
+  /** user-supplied pattern on the linear-time engine (then `re` is unused) */
+  user?: UserPattern;
   /** the match always contains this character: only look around its occurrences */
   atChar?: string;
 }
 
-/** User rules never see more than this many characters at once, bounding any backtracking. */
+/** Extra rules given as V8 RegExps never see more than this many characters at once, bounding any backtracking. */
 export const MAX_USER_RULE_LINE = 4096;
+
+/**
+ * Time budget, per scanned text (a file, a diff block), for the user-supplied patterns together.
+ * Past it they stop on that text and a `custom-rule-budget` finding (high: the text was not fully
+ * checked) says so. GITOPS_HEALTH_RULE_BUDGET_MS overrides it.
+ */
+export const USER_RULE_BUDGET_MS = 2000;
+const NEVER = /(?!)/g;
 
 const hasDigit = (t: string) => /\d/.test(t);
 const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
@@ -1327,6 +1349,7 @@ function sameShape(r: RegexRule): RegexRule {
     context: r.context,
     window: r.window,
     perLine: r.perLine,
+    user: r.user,
     atChar: r.atChar,
   };
 }
@@ -1357,6 +1380,9 @@ export class Scanner {
   private readonly prefilter: boolean | "auto";
   private seen = 0;
   private readonly sticky = new Map<RegExp, RegExp>();
+  private readonly budgetMs: number;
+  /** performance.now() after which user patterns stop on the current text (0: not started). */
+  private deadline = 0;
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
@@ -1367,11 +1393,13 @@ export class Scanner {
       category: r.category,
       hipaa: r.hipaaIdentifier,
       kind: r.kind ?? (r.category === "secret" ? "secret" : "phi"),
-      re: new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g"),
+      re: r.regex instanceof RegExp ? new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g") : NEVER,
+      user: r.regex instanceof RegExp ? undefined : r.regex,
       severity: r.severity,
       confidence: 0.7,
       perLine: true,
     }));
+    this.budgetMs = Number(process.env.GITOPS_HEALTH_RULE_BUDGET_MS) || USER_RULE_BUDGET_MS;
     this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind)).map(sameShape);
   }
 
@@ -1400,12 +1428,17 @@ export class Scanner {
       }
     }
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
+    this.deadline = 0;
     const idx = fast ? new TextIndex(text) : undefined;
     for (let ri = 0; ri < this.rules.length; ri++) {
       const rule = this.rules[ri]!;
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
       if (idx && !rule.perLine && this.runPrefiltered(ri, text, profile, out, idx)) continue;
       if (rule.gate && !rule.gate(text)) continue;
+      if (rule.user) {
+        if (!this.runUser(rule, rule.user, text, profile, out)) break;
+        continue;
+      }
       if (rule.perLine) {
         this.runPerLine(rule, text, profile, out);
         continue;
@@ -1557,6 +1590,36 @@ export class Scanner {
         break;
       }
     }
+  }
+
+  /**
+   * A user pattern, line by line (no length limit: the engine is linear), after a whole-text
+   * pretest. False when the text's budget ran out: a `custom-rule-budget` candidate then marks
+   * the line where the user patterns stopped, and no further user pattern runs on this text.
+   */
+  private runUser(rule: RegexRule, user: UserPattern, text: string, profile: Profile, out: Candidate[]): boolean {
+    const { performance } = globalThis;
+    if (this.deadline === 0) this.deadline = performance.now() + this.budgetMs;
+    const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
+    if (!user.mayMatch(text)) return performance.now() <= this.deadline || this.overBudget(0, out);
+    let lineStart = 0;
+    while (lineStart <= text.length) {
+      if (performance.now() > this.deadline) return this.overBudget(lineStart, out);
+      let lineEnd = text.indexOf("\n", lineStart);
+      if (lineEnd === -1) lineEnd = text.length;
+      const line = text.slice(lineStart, lineEnd);
+      for (const m of user.matchAll(line)) {
+        if (m.length === 0) continue;
+        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start: lineStart + m.index, end: lineStart + m.index + m.length, severity: sev, confidence: rule.confidence });
+      }
+      lineStart = lineEnd + 1;
+    }
+    return true;
+  }
+
+  private overBudget(at: number, out: Candidate[]): false {
+    out.push({ ruleId: "custom-rule-budget", category: "scan-incomplete", kind: "secret", start: at, end: at, severity: "high", confidence: 1 });
+    return false;
   }
 
   private runPerLine(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {

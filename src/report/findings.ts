@@ -24,6 +24,7 @@ const RULE_HELP: Record<string, string> = {
   secret: "A credential in source control can be used by anyone who can read the repository. Revoke it and load it from a secret store.",
   name: "A person's name is HIPAA Safe Harbor identifier (A). Use synthetic names in code, tests and fixtures.",
 };
+const PATH_HELP = "A file's name holds an identifier: every tool that lists the file (git log, CI output, reports) shows it. Rename the file; reports show the path masked.";
 
 function location(f: Finding): string {
   return `${f.file ?? "<text>"}:${f.line}:${f.column}`;
@@ -77,7 +78,7 @@ export function formatSarif(r: ScanReport, version: string): string {
       id,
       name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
       shortDescription: { text: `${f.category === "secret" ? "Secret" : "PHI/PII"}: ${f.category}` },
-      fullDescription: { text: RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
+      fullDescription: { text: f.ruleId.endsWith("-in-path") ? PATH_HELP : RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
       defaultConfiguration: { level: sarifLevel(f.severity) },
       properties: { tags: [f.category === "secret" ? "security" : "privacy", "phi"], category: f.category, ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}) },
     };
@@ -91,7 +92,8 @@ export function formatSarif(r: ScanReport, version: string): string {
       {
         physicalLocation: {
           artifactLocation: { uri: (f.file ?? "stdin").replace(/\\/g, "/") },
-          region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) },
+          // an identifier in the file's name (phi-in-path) is about the file, not a region of it
+          ...(f.ruleId.endsWith("-in-path") ? {} : { region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) } }),
         },
       },
     ],

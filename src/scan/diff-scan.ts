@@ -29,27 +29,39 @@ export function scanDiffArgs(args: string[], options: ScanOptions & { firstOccur
  */
 export async function scanDiffLines(batches: AsyncIterable<string[]>, options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
   const t0 = Date.now();
-  const { scanner, suppressed } = await prepareAsync(options);
+  const { scanner, suppressed, path } = await prepareAsync(options);
   const stats = emptyStats();
   const findings: Finding[] = [];
   const seen = new Set<string>();
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
   let block: { path: string; commit?: string; first: number; next: number; lines: string[] } | undefined;
+  /** The current file's path as findings show it (masked where it holds identifiers). */
+  let shown: { path: string; commit?: string; as: string } | undefined;
+  const keep = (f: Finding) => {
+    if (options.firstOccurrence) {
+      if (seen.has(f.fingerprint)) return;
+      seen.add(f.fingerprint);
+    }
+    findings.push(f);
+  };
+  const named = (p: string, commit?: string): string => {
+    if (shown?.path === p && shown.commit === commit) return shown.as;
+    const r = path(p, commit);
+    for (const f of r.findings) keep(f);
+    shown = { path: p, commit, as: r.shown };
+    return r.shown;
+  };
   let fileBytes = 0;
   const files = new Set<string>();
   const flush = () => {
     if (!block) return;
     const text = block.lines.join("\n");
-    for (const f of scanner.scan(text, { path: block.path, firstLine: block.first, commit: block.commit })) {
+    for (const f of scanner.scan(text, { path: named(block.path, block.commit), firstLine: block.first, commit: block.commit })) {
       if (suppressed(f, text)) {
         stats.suppressed++;
         continue;
       }
-      if (options.firstOccurrence) {
-        if (seen.has(f.fingerprint)) continue;
-        seen.add(f.fingerprint);
-      }
-      findings.push(f);
+      keep(f);
     }
     block = undefined;
   };
@@ -57,6 +69,8 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
   const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       flush();
+      // a new or renamed file's name is reported even when it adds no line (an empty file)
+      if (e.newPath) named(e.newPath, e.commit);
       fileBytes = 0;
       skipFile = e.binary;
       if (e.binary) stats.skippedBinary++;
@@ -118,9 +132,21 @@ export function scanRange(range: string, options: ScanOptions = {}): Promise<Sca
   return scanDiffArgs(["diff", ...DIFF_FLAGS, range], { ...options, cwd: root });
 }
 
-/** Every commit's added lines, oldest first; each finding names the commit that introduced it. */
-export function scanHistory(options: ScanOptions & { rev?: string } = {}): Promise<ScanReport> {
+/**
+ * Every commit's added lines, oldest first; each finding names the commit that introduced it.
+ * Then every commit's message, as a file `commit:<sha>:message` (src/scan/messages.ts).
+ */
+export async function scanHistory(options: ScanOptions & { rev?: string } = {}): Promise<ScanReport> {
   const root = needRepo(options.cwd ?? process.cwd(), "--history");
-  return scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, options.rev ?? "HEAD"], { ...options, cwd: root, firstOccurrence: true });
+  const t0 = Date.now();
+  const rev = options.rev ?? "HEAD";
+  const report = await scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, rev], { ...options, cwd: root, firstOccurrence: true });
+  const { scanHistoryMessages } = await import("./messages.js");
+  const messages = await scanHistoryMessages(await prepareAsync({ ...options, cwd: root }), root, rev);
+  report.findings.push(...messages.findings);
+  report.stats.files += messages.messages;
+  report.stats.bytes += messages.bytes;
+  report.stats.durationMs = Date.now() - t0;
+  return report;
 }
 

@@ -159,10 +159,12 @@ export function scanFileList(list: string[], options: ScanOptions = {}): ScanRep
 /** Scan files with a prepared scanner, adding to `stats` and `findings` (shared by worker threads). */
 export function scanListInto(list: string[], options: ScanOptions, prepared: ReturnType<typeof prepare>, stats: ScanStats, findings: Finding[]): void {
   const cwd = options.cwd ?? process.cwd();
-  const { scanner, suppressed } = prepared;
+  const { scanner, suppressed, path } = prepared;
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
   for (const file of list) {
-    const rel = relative(cwd, file).split(sep).join("/") || file;
+    const named = path(relative(cwd, file).split(sep).join("/") || file);
+    const rel = named.shown;
+    findings.push(...named.findings);
     const read = readFileBytes(file, max);
     if (!read) continue;
     if (!read.bytes) {
@@ -278,20 +280,24 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   }
   found.push(own);
   await workers;
-  const order = new Map(list.map((f, i) => [relative(cwd, f).split(sep).join("/") || f, i]));
-  const findings = found.flat().sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || a.start - b.start);
+  const order = new Map(list.map((f, i) => [prepared.path(relative(cwd, f).split(sep).join("/") || f).shown, i]));
+  // a file's path findings first, then its contents
+  const findings = found.flat().sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || pathFirst(a) - pathFirst(b) || a.start - b.start);
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }
 
+const pathFirst = (f: Finding) => (f.ruleId.endsWith("-in-path") ? 0 : 1);
+
 /** Scan a text (stdin, a prompt) as one document. */
 export function scanString(text: string, options: ScanOptions & { path?: string } = {}): ScanReport {
   const t0 = Date.now();
-  const { scanner, suppressed } = prepare(options);
+  const { scanner, suppressed, path } = prepare(options);
   const stats = emptyStats();
   stats.files = 1;
   stats.bytes = Buffer.byteLength(text);
-  const findings = scanner.scan(text, { path: options.path }).filter((f) => !(suppressed(f, text) && ++stats.suppressed));
+  const named = options.path === undefined ? undefined : path(options.path);
+  const findings = [...(named?.findings ?? []), ...scanner.scan(text, { path: named?.shown }).filter((f) => !(suppressed(f, text) && ++stats.suppressed))];
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }

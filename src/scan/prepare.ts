@@ -9,6 +9,7 @@ import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { compileUserPattern } from "./safe-regex.js";
 import { loadGitleaksRules } from "./gitleaks.js";
+import { checkPath } from "./paths.js";
 import type { ScanStats } from "../report/findings.js";
 
 /** Everything that shapes a scan besides its target. */
@@ -59,10 +60,7 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     regexes: a.regexes.map((r, i) => compileUserPattern(`allowlist.rules.${rule}.regexes[${i}]`, r)),
     stopwords: a.stopwords.map((w) => w.toLowerCase()),
   }));
-  const test = (re: RegExp, s: string) => {
-    re.lastIndex = 0;
-    return re.test(s);
-  };
+  const test = (re: { test(s: string): boolean }, s: string) => re.test(s);
   /** True when a finding is suppressed: inline allow comment, allowlists, baseline. */
   const suppressed = (f: Finding, text: string): boolean => {
     const value = text.slice(f.start, f.end);
@@ -83,7 +81,12 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     }
     return false;
   };
-  return { scanner, suppressed };
+  /** A path's own findings (phi-in-path) and the masked form every finding of that file shows. */
+  const path = (p: string, commit?: string) => {
+    const r = checkPath(scanner, p, commit);
+    return { shown: r.shown, findings: r.findings.filter((f) => !suppressed(f, p)) };
+  };
+  return { scanner, suppressed, path };
 }
 
 export function emptyStats(): ScanStats {

@@ -8,13 +8,13 @@ import { color, readStdin, say } from "../output.js";
 export function registerLint(commit: Command): void {
   commit
     .command("lint")
-    .description("lint commit messages: Conventional Commits (config-conventional rules), trailers, compliance citations")
+    .description("lint commit messages: Conventional Commits (config-conventional rules), trailers, compliance citations, PHI and secrets")
     .argument("[file]", "message file (the commit-msg hook passes .git/COMMIT_EDITMSG), or - for stdin")
     .option("--range <A..B>", "lint every commit message in a range")
-    .action(async (file: string | undefined, o: { range?: string }) => {
+    .action(async (file: string | undefined, o: { range?: string }, cmd: Command) => {
       const { lintMessage, cleanMessage, parseCommitMessage } = await import("../../commit/message.js");
       const { findControl } = await import("../../policy/controls.js");
-      const messages: { id: string; text: string }[] = [];
+      const messages: { id: string; sha?: string; text: string }[] = [];
       if (o.range) {
         const cwd = requireRepoRoot(process.cwd(), "commit lint --range");
         let out: string;
@@ -25,7 +25,7 @@ export function registerLint(commit: Command): void {
         }
         for (const rec of out.split("\x01")) {
           const [sha, body] = rec.replace(/^\n/, "").split("\x00");
-          if (sha && body !== undefined) messages.push({ id: sha.slice(0, 12), text: body.trim() });
+          if (sha && body !== undefined) messages.push({ id: sha.slice(0, 12), sha, text: body.trim() });
         }
       } else if (file === undefined || file === "-") messages.push({ id: "stdin", text: cleanMessage(await readStdin()) });
       else {
@@ -35,9 +35,21 @@ export function registerLint(commit: Command): void {
           throw new UserError(`cannot read ${file}`);
         }
       }
+      // PHI and secrets in the messages, with the scan config (custom rules, allowlists, failOn)
+      const { loadConfigFast } = await import("../../config/fast.js");
+      const { config } = await loadConfigFast({ file: (cmd.optsWithGlobals() as { config?: string }).config });
+      const { prepareWith, needsGlob } = await import("../../scan/prepare.js");
+      const { scanMessage } = await import("../../scan/messages.js");
+      const { severityAtLeast } = await import("../../report/findings.js");
+      const scanOptions = { scan: config.scan };
+      const prepared = prepareWith(scanOptions, needsGlob(scanOptions) ? (await import("picomatch")).default : undefined);
       let errors = 0;
       for (const m of messages) {
         const problems = lintMessage(m.text);
+        for (const f of scanMessage(prepared, m.text, m.sha)) {
+          const failing = severityAtLeast(f.severity, config.scan.failOn);
+          problems.push({ level: failing ? 2 : 1, rule: f.ruleId, message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them` });
+        }
         for (const c of parseCommitMessage(m.text).trailers["Compliance"] ?? []) {
           for (const code of c.split(/[,\s]+/).filter(Boolean)) if (!findControl(code)) problems.push({ level: 2, rule: "compliance-citation", message: `unknown compliance citation "${code}" (not in the control catalog)` });
         }
