@@ -24,13 +24,15 @@ describe("SSH approval signatures", () => {
 
     const good = signApproval(plan, alice, ctx);
     expect(good.approver).toBe("alice@example.invalid");
-    expect(verifyApproval(plan, good, ctx)).toEqual({ ok: true, approver: "alice@example.invalid" });
+    expect(verifyApproval(plan, good, ctx)).toMatchObject({ ok: true, approver: "alice@example.invalid", fingerprint: good.fingerprint });
+    // The fingerprint is the signing key's, as ssh-keygen prints it.
+    expect(good.fingerprint).toBe(execFileSync("ssh-keygen", ["-l", "-f", `${alice}.pub`], { encoding: "utf8" }).split(" ")[1]);
     // Another plan, same signature: refused.
     expect(verifyApproval(`${plan}!`, good, ctx)).toMatchObject({ ok: false });
 
     // Mallory signs and edits the record to claim Alice: the key still says Mallory.
     const forged = { ...signApproval(plan, mallory, ctx), keyId: "alice@example.invalid", approver: "alice@example.invalid" };
-    expect(verifyApproval(plan, forged, ctx)).toEqual({ ok: true, approver: "mallory@example.invalid" });
+    expect(verifyApproval(plan, forged, ctx)).toMatchObject({ ok: true, approver: "mallory@example.invalid" });
 
     // A key missing from the allowed-signers file does not count, whatever it claims.
     const stranger = sshKey(dir, "stranger");
