@@ -112,6 +112,39 @@ describe("guarded runs", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("approve --ttl refuses 0 and more than the configured maximum (default 30d), one line, exit 2", () => {
+    const { out, cli } = setup();
+    expect(cli(runArgs("business", "ttl-1", out)).code).toBe(0);
+    for (const ttl of ["0s", "0d", "31d", "721h"]) {
+      const r = cli(["approve", "ttl-1", "--key", sshKey("alice").priv, "--ttl", ttl]);
+      expect(r.code, ttl).toBe(2);
+      expect(r.stderr.trim().split("\n"), ttl).toHaveLength(1);
+    }
+    expect(cli(["approve", "ttl-1", "--key", sshKey("alice").priv, "--ttl", "30d"]).code).toBe(0);
+    const strict = setup("approvals:\n  maxTtl: 1h\n");
+    expect(strict.cli(runArgs("business", "ttl-2", strict.out)).code).toBe(0);
+    const long = strict.cli(["approve", "ttl-2", "--key", sshKey("alice").priv, "--ttl", "2h"]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/maximum 1h/);
+    expect(strict.cli(["approve", "ttl-2", "--key", sshKey("alice").priv, "--ttl", "1h"]).code).toBe(0);
+  });
+
+  it("runs show without allowed signers says it cannot verify approvals, not that the run is unapproved", () => {
+    const { repo, out, cli } = setup();
+    expect(cli(runArgs("clinical", "nosig-1", out)).code).toBe(0);
+    expect(cli(["approve", "nosig-1", "--key", sshKey("alice").priv]).code).toBe(0);
+    expect(cli(["approve", "nosig-1", "--key", sshKey("bob").priv]).code).toBe(0);
+    expect(cli(approveArgs("clinical", "nosig-1", out)).code).toBe(0);
+    repo.write("bare.yml", "policy:\n  requiredChecks: [test]\n");
+    const text = cli(["--config", "bare.yml", "runs", "show", "nosig-1"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/cannot verify approvals without allowed signers/);
+    expect(text.stdout).not.toMatch(/none of 2 required/);
+    const json = JSON.parse(cli(["--config", "bare.yml", "runs", "show", "nosig-1", "--format", "json"]).stdout);
+    expect(json.state).toBe("unverified");
+    expect(JSON.parse(cli(["runs", "show", "nosig-1", "--format", "json"]).stdout).state).toBe("completed");
+  });
+
   it("production is refused unless the environment policy allows it", () => {
     const { cli } = setup();
     const r = cli(["run", "--classification", "personal", "--env", "production", "--run-id", "prod-1", "--approve", "--", "true"]);

@@ -206,7 +206,7 @@ describe("trust model: no run without the required distinct approvers", () => {
     expect(r.stderr).toMatch(/different plan/);
     const state = await recordedRun(w, id);
     const { seq: _seq, ...approval } = state.approvals[0]!;
-    const newDigest = state.plans.at(-1)!.digest;
+    const newDigest = state.plan!.digest; // the latest recorded plan: the other command
     expect(newDigest).not.toBe(approval.digest);
     await append(w, [{ type: "run.approval", subject: id, payload: { ...approval, digest: newDigest } }]);
     expect(w.execute("business", id, other).code).toBe(1);
