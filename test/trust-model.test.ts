@@ -213,6 +213,25 @@ describe("trust model: no run without the required distinct approvers", () => {
     expect(w.ran()).toBe("");
   });
 
+  it("a hand-appended plan showing one command with the digest of another is not what approvers approve", async () => {
+    const w = world();
+    const id = "swap-1";
+    const evil = ["sh", "-c", `echo evil >> ${w.out}`];
+    // The requester records the evil plan (to learn its digest), then the harmless one.
+    expect(w.request("business", id, evil).code).toBe(0);
+    const evilPlan = (await recordedRun(w, id)).plan!;
+    expect(w.request("business", id).code).toBe(0);
+    const harmless = (await recordedRun(w, id)).plan!;
+    // A last plan entry shows the harmless command but carries the evil digest (and its signature, if any).
+    const { digest: _d, ...shown } = harmless;
+    await append(w, [{ type: "run.plan", subject: id, payload: { ...shown, requesterSig: evilPlan.requesterSig, digest: evilPlan.digest } }]);
+    const approval = w.approve(id, sshKey("bob").priv);
+    expect(approval.stderr).not.toContain(evilPlan.digest.slice(0, 16));
+    const r = w.execute("business", id, evil);
+    expect(r.code).toBe(1);
+    expect(w.ran()).toBe("");
+  });
+
   it("hand-appended run.started / run.completed and approval entries do not make a clinical run approved or completed", async () => {
     const w = world();
     const id = "forged-1";

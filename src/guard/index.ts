@@ -7,7 +7,7 @@ import { repoRoot } from "../git/exec.js";
 import { defaultActor } from "../audit/ledger.js";
 import { approvalMessage, checkClassification, checkEnvironment, checkRunId, eventMessage, newRunId, parseDuration, planDigest, requestMessage, type Plan } from "./plan.js";
 import { signApproval, type Signature, type VerifyContext } from "./signing.js";
-import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome } from "./runs.js";
+import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome, type RunState } from "./runs.js";
 import { namedFiles, prepareWorkspace } from "./workspace.js";
 
 export { planDigest, approvalMessage, requestMessage, eventMessage, parseDuration, type Plan } from "./plan.js";
@@ -96,7 +96,7 @@ export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx
 }
 
 /** Sign the recorded plan of a run; the approver's identity comes from the key. */
-export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string }> {
+export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
   checkRunId(runId);
   const ttlMs = parseDuration(ttl);
   const maxMs = parseDuration(maxTtl);
@@ -105,12 +105,26 @@ export async function approveRun(ledger: Ledger, runId: string, keyFile: string,
   const state = await readRun(ledger, runId);
   if (!state.plan) throw new UserError(`no plan recorded for run ${runId} (run it without --approve first)`);
   if (state.events.length) throw new GateFailure(`run ${runId} has already executed`);
+  // Approve the latest plan a trusted requester key signed (and whose digest matches what it shows), never a hand-appended one.
+  let plan: RunState["plans"][number] | undefined;
+  let requesters: ReturnType<typeof verifiedRequesters> | undefined;
+  let unverifiable = false;
+  for (const p of [...state.plans].reverse()) {
+    const r = verifiedRequesters({ ...state, plans: [p] }, p.digest, ctx);
+    unverifiable ||= r.unverifiable;
+    if (r.identities.size) {
+      plan = p;
+      requesters = verifiedRequesters(state, p.digest, ctx);
+      break;
+    }
+  }
+  if (!plan || !requesters) throw new UserError(unverifiable ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)` : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve`);
   const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-  const sig = signApproval(approvalMessage(runId, state.plan.digest, expiresAt), keyFile, ctx);
-  const requesters = verifiedRequesters(state, state.plan.digest, ctx);
-  if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint)) || (requesters.identities.size === 0 && sig.approver === state.plan.requester)) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
-  await ledger.append({ type: "run.approval", subject: runId, actor: sig.approver, payload: { ...sig, digest: state.plan.digest, expiresAt, signedAt: now.toISOString() } });
-  return { approver: sig.approver, expiresAt, digest: state.plan.digest };
+  const sig = signApproval(approvalMessage(runId, plan.digest, expiresAt), keyFile, ctx);
+  if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint))) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
+  await ledger.append({ type: "run.approval", subject: runId, actor: sig.approver, payload: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() } });
+  const { seq: _seq, requesterSig: _sig, digest, ...shown } = plan;
+  return { approver: sig.approver, expiresAt, digest, plan: { ...shown, requester: [...requesters.identities].join(", ") } };
 }
 
 /**
@@ -122,20 +136,18 @@ export async function executeRun<T = Outcome>(ledger: Ledger, plan: Plan, config
   const evaluation = await evaluate(ledger, plan, config, ctx);
   if (!evaluation.ok) return { evaluation };
   const digest = evaluation.digest;
-  let actor: string | undefined;
-  const record = async (type: "run.started" | "run.completed" | "run.failed", payload: Record<string, unknown>) => {
+  const entry = (type: "run.started" | "run.completed" | "run.failed", payload: Record<string, unknown>) => {
     const body = { ...payload, digest };
-    let sig: Signature | undefined;
-    if (keyFile) {
-      sig = signApproval(eventMessage(type, plan.runId, digest, body), keyFile, ctx);
-      actor = sig.approver;
-    }
-    await ledger.append({ type, subject: plan.runId, ...(actor ? { actor } : {}), payload: sig ? { ...body, sig } : body });
+    const sig: Signature | undefined = keyFile ? signApproval(eventMessage(type, plan.runId, digest, body), keyFile, ctx) : undefined;
+    return { type, subject: plan.runId, ...(sig ? { actor: sig.approver } : {}), payload: sig ? { ...body, sig } : body };
   };
+  const record = async (type: "run.completed" | "run.failed", payload: Record<string, unknown>) => void (await ledger.append(entry(type, payload)));
+  // Signed before the claim, so a key that cannot sign (or is not trusted) does not use up the run ID.
+  const started = entry("run.started", { approvers: evaluation.validApprovers, requester: evaluation.requester });
   const workspace = operation ? undefined : await prepareWorkspace(plan, repoRoot(plan.cwd));
   try {
     if (!(await claim(ledger, plan.runId, digest))) return { evaluation: { ...evaluation, alreadyExecuted: true, ok: false } };
-    await record("run.started", { approvers: evaluation.validApprovers, requester: evaluation.requester });
+    await ledger.append(started);
     let outcome: Outcome;
     let result: T | undefined;
     if (operation) {

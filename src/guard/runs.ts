@@ -68,13 +68,22 @@ export function requiredApprovalsFor(plan: Pick<Plan, "classification" | "enviro
   return Math.max(pack.approval.required, envRule.minApprovals, envRule.approvalRequired ? 1 : 0);
 }
 
+/** A recorded plan counts only if its digest is the digest of what it shows (a signature over a digest binds nothing else). */
+function showsDigest(p: Plan & { digest: string }): boolean {
+  try {
+    return planDigest(p) === p.digest;
+  } catch {
+    return false;
+  }
+}
+
 /** The requesters of a plan: every trusted key that signed a recorded plan with this digest. */
 export function verifiedRequesters(state: RunState, digest: string, ctx: VerifyContext): { identities: Set<string>; fingerprints: Set<string>; unverifiable: boolean } {
   const identities = new Set<string>();
   const fingerprints = new Set<string>();
   let unverifiable = false;
   for (const p of state.plans) {
-    if (p.digest !== digest || !p.requesterSig) continue;
+    if (p.digest !== digest || !p.requesterSig || !showsDigest(p)) continue;
     const v = verifyApproval(requestMessage(state.runId, digest), p.requesterSig, ctx);
     if (v.ok) {
       identities.add(v.approver);

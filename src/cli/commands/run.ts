@@ -94,7 +94,7 @@ export function register(program: Command): void {
       const { ledger, guard, ctx, config } = await open(opts);
       try {
         const r = await guard.approveRun(ledger, runId, key, opts.ttl, ctx, new Date(), config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL);
-        say(`approved ${runId} as ${r.approver}, valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
+        say(`approved ${runId} as ${r.approver}: ${[r.plan.command, ...r.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
       } finally {
         await ledger.close();
       }
