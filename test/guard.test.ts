@@ -6,6 +6,7 @@ import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js"
 import { openLedger } from "../src/audit/index.js";
 import { guard } from "../src/guard/index.js";
 import { parseConfigText } from "../src/config/load.js";
+import { generateNoteSigner } from "../src/core/note-key.js";
 
 const keys = makeTempDir("gh-keys-");
 function sshKey(name: string): { priv: string; pub: string } {
@@ -183,6 +184,37 @@ describe("guarded runs", () => {
       expect(r.stderr.trim().split("\n"), args.join(" ")).toHaveLength(1);
     }
     expect(existsSync(join(repo.dir, "x"))).toBe(false);
+  });
+});
+
+describe("guarded runs with signed-note keys (approvers[].key)", () => {
+  it("the requester signs with a note key; its own approval does not count, another approver's does; runs show verifies without allowed signers", () => {
+    const repo = makeRepo();
+    const dir = makeTempDir("gh-note-");
+    const key = (name: string) => {
+      const k = generateNoteSigner(name);
+      writeFileSync(join(dir, name), `${k.signerKey}\n`, { mode: 0o600 });
+      return { file: join(dir, name), vkey: k.verifierKey };
+    };
+    const req = key("dana");
+    const ann = key("ann");
+    repo.write(".gitops-health.yml", `policy:\n  requiredChecks: []\napprovers:\n  - name: dana\n    email: dana@example.invalid\n    key: ${req.vkey}\n  - name: ann\n    email: ann@example.invalid\n    key: ${ann.vkey}\n`);
+    repo.commit("chore: init", { "README.md": "x\n" });
+    const out = join(makeTempDir("gh-out-"), "out.txt");
+    const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") } });
+    const cmd = ["--", "sh", "-c", `echo ran >> ${out}`];
+    const plan = cli(["run", "--classification", "business", "--run-id", "n-1", "--key", req.file, ...cmd]);
+    expect(plan.code).toBe(0);
+    const self = cli(["approve", "n-1", "--key", req.file]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/dana@example.invalid requested run n-1 and cannot approve it/);
+    expect(cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code).toBe(1);
+    expect(cli(["approve", "n-1", "--key", ann.file]).code).toBe(0);
+    expect(cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe("ran\n");
+    const show = JSON.parse(cli(["runs", "show", "n-1", "--format", "json"]).stdout);
+    expect(show).toMatchObject({ state: "completed", requester: "dana@example.invalid", executedBy: "dana@example.invalid", approvals: { valid: ["ann@example.invalid"] } });
+    expect(show.outcome).toMatchObject({ exitCode: 0 });
   });
 });
 
