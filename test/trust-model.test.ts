@@ -305,6 +305,18 @@ describe("trust model: the approved plan covers what runs", () => {
     expect(w.ran()).toBe("approved-untracked\n");
   });
 
+  it("a tracked script named by absolute path: edited, the run is refused; restored, the approved content runs", () => {
+    const w = world();
+    const cmd = ["sh", join(w.repo.dir, "src", "run.sh")];
+    expect(w.request("business", "abs-1", cmd).code).toBe(0);
+    expect(w.approve("abs-1", sshKey("bob").priv).code).toBe(0);
+    w.repo.write("src/run.sh", edited(w));
+    expect(w.execute("business", "abs-1", cmd).code).toBe(2);
+    w.repo.git("checkout", "--", "src/run.sh");
+    expect(w.execute("business", "abs-1", cmd).code).toBe(0);
+    expect(w.ran()).toBe("approved\n");
+  });
+
   it("an untracked script named inside a shell string is part of the plan too", () => {
     const w = world();
     w.repo.write("src/inner.sh", `echo approved-inner >> ${w.out}\n`);

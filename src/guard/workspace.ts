@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { sha256Hex } from "../core/hash.js";
 import { GateFailure, UserError } from "../core/errors.js";
 import { WorktreePool } from "../forensics/bisect.js";
 import type { Plan } from "./plan.js";
@@ -15,6 +15,19 @@ function candidates(command: string, args: string[]): string[] {
     for (const t of a.split(/[\s;|&<>()'"`=,]+/)) if (t && t !== a) out.add(t);
   }
   return [...out].slice(0, 256);
+}
+
+/** SHA-256 of a file, read in chunks (a named file may be large). */
+export function hashFile(path: string): string {
+  const h = createHash("sha256");
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest("hex");
 }
 
 function isRegularFile(path: string): boolean {
@@ -51,7 +64,7 @@ export function namedFiles(command: string, args: string[], cwd: string, root: s
   for (const c of found) {
     const rel = root && head ? inside(root, c.abs) : undefined;
     if (rel !== undefined && covered.has(rel)) continue;
-    files[c.token] = sha256Hex(readFileSync(c.abs));
+    files[c.token] = hashFile(c.abs);
   }
   return files;
 }
@@ -77,19 +90,20 @@ export interface Workspace {
  * command runs in place.
  */
 export async function prepareWorkspace(plan: Plan, root: string | undefined): Promise<Workspace> {
-  const files = plan.files ?? {};
-  const contents = new Map<string, Buffer>();
-  for (const [token, hash] of Object.entries(files)) {
-    let bytes: Buffer;
+  const files = Object.entries(plan.files ?? {});
+  const check = (token: string, path: string, hash: string) => {
+    let actual: string;
     try {
-      bytes = readFileSync(resolve(plan.cwd, token));
+      actual = hashFile(path);
     } catch {
       throw new GateFailure(`${token} is part of the approved plan but can no longer be read`);
     }
-    if (sha256Hex(bytes) !== hash) throw new GateFailure(`${token} changed after the plan was made`);
-    contents.set(token, bytes);
+    if (actual !== hash) throw new GateFailure(`${token} changed after the plan was made`);
+  };
+  if (!root || !plan.head) {
+    for (const [token, hash] of files) check(token, resolve(plan.cwd, token), hash);
+    return { plan, dispose: async () => undefined };
   }
-  if (!root || !plan.head) return { plan, dispose: async () => undefined };
   const dirty = dirtyTracked(root);
   if (dirty.length) throw new UserError(`refusing to run: ${dirty.length} tracked file(s) have uncommitted changes (e.g. ${dirty[0]}); the approved plan covers commit ${plan.head.slice(0, 12)}, so commit or stash them`);
   const pool = new WorktreePool(root);
@@ -108,24 +122,33 @@ export async function prepareWorkspace(plan: Plan, root: string | undefined): Pr
     const cwdRel = relative(root, plan.cwd);
     const cwd = cwdRel ? join(slot.wt, cwdRel) : slot.wt;
     mkdirSync(cwd, { recursive: true });
-    const map = (token: string): string => {
-      const abs = resolve(plan.cwd, token);
-      const rel = inside(root, abs);
-      return rel !== undefined ? (isAbsolute(token) ? join(slot.wt, rel) : token) : token;
-    };
-    let n = 0;
+    // Named files are copied in, then the copy (which nobody else is editing) is checked against the plan.
     const outside = new Map<string, string>();
-    for (const [token, bytes] of contents) {
+    let n = 0;
+    for (const [token, hash] of files) {
       const abs = resolve(plan.cwd, token);
       const rel = inside(root, abs);
       const dest = rel !== undefined ? join(slot.wt, rel) : join(slot.dir, "files", String(n++), basename(abs));
-      if (rel === undefined) outside.set(token, dest);
       mkdirSync(dirname(dest), { recursive: true });
-      writeFileSync(dest, bytes);
-      chmodSync(dest, statSync(abs).mode & 0o777);
+      try {
+        copyFileSync(abs, dest);
+        chmodSync(dest, statSync(abs).mode & 0o777);
+      } catch {
+        throw new GateFailure(`${token} is part of the approved plan but can no longer be read`);
+      }
+      check(token, dest, hash);
+      if (rel === undefined) {
+        outside.set(token, dest);
+        if (!plan.args.includes(token) && plan.command !== token) check(token, abs, hash); // named inside a longer argument: read in place
+      }
     }
-    // Absolute paths into the checkout, and whole arguments naming files outside it, point at the copies.
-    const rewrite = (a: string) => outside.get(a) ?? map(a);
+    // Absolute paths to files of the checkout, and whole arguments naming files outside it, point at the copies.
+    const rewrite = (a: string): string => {
+      const copy = outside.get(a);
+      if (copy) return copy;
+      const rel = isAbsolute(a) ? inside(root, a) : undefined;
+      return rel !== undefined && isRegularFile(join(slot.wt, rel)) ? join(slot.wt, rel) : a;
+    };
     const command = plan.command.includes("/") ? rewrite(plan.command) : plan.command;
     if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true });
     return { plan: { ...plan, cwd, command, args: plan.args.map(rewrite) }, dispose: () => pool.dispose() };
