@@ -177,6 +177,8 @@ describe("guarded runs", () => {
       ["run", "--classification", "secret", "--", "touch", "x"],
       ["run", "--classification", "personal", "--env", "mars", "--", "touch", "x"],
       ["run", "--classification", "personal", "--run-id", "../bad id", "--", "touch", "x"],
+      ["run", "--classification", "business", "--", "touch", "x"],
+      ["run", "--classification", "clinical", "--approve", "--", "touch", "x"],
       ["approve", "nope-1", "--key", "/does/not/exist"],
     ]) {
       const r = cli(args);
