@@ -261,6 +261,19 @@ describe("trust model: no run without the required distinct approvers", () => {
     ]);
     const again = JSON.parse(w.cli(["runs", "show", id, "--format", "json"]).stdout);
     expect(again.state).not.toBe("completed");
+    // Real approvals recorded after the start do not approve it retroactively.
+    const ledger = await openLedger(w.ledgerDir);
+    try {
+      for (const who of ["alice", "bob"]) {
+        const exp = new Date(Date.now() + 3600e3).toISOString();
+        const s = signApproval(approvalMessage(id, digest, exp), sshKey(who).priv, ctx);
+        await ledger.append({ type: "run.approval", subject: id, payload: { ...s, digest, expiresAt: exp, signedAt: new Date().toISOString() } });
+      }
+    } finally {
+      await ledger.close();
+    }
+    const late = JSON.parse(w.cli(["runs", "show", id, "--format", "json"]).stdout);
+    expect(late.state).not.toBe("completed");
     expect(w.ran()).toBe("");
   });
 });

@@ -112,9 +112,11 @@ export interface Evaluation {
 }
 
 /** Does this plan, as it stands now, satisfy its pack, its environment and the recorded approvals and checks? */
-export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, now = new Date()): Promise<Evaluation> {
+export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, now = new Date(), beforeSeq = Infinity): Promise<Evaluation> {
   const digest = planDigest(plan);
-  const state = await readRun(ledger, plan.runId);
+  const all = await readRun(ledger, plan.runId);
+  // As of a point in the log (a run's start): later requests and approvals do not count for it.
+  const state = { ...all, plans: all.plans.filter((p) => p.seq < beforeSeq), approvals: all.approvals.filter((a) => a.seq < beforeSeq) };
   const pack = loadBuiltinPack(plan.classification);
   const envRule = environmentRule(config, plan.environment);
   const requiredApprovals = requiredApprovalsFor(plan, config);
@@ -203,7 +205,7 @@ export async function verifiedRun(ledger: Ledger, runId: string, config: Config,
   }
   const started = signed.find((x) => x.e.type === "run.started");
   const plan = (started && run.plans.find((p) => p.digest === started.digest)) || run.plan;
-  const evaluation = await evaluate(ledger, plan, config, ctx, started ? new Date(started.e.time) : now);
+  const evaluation = await evaluate(ledger, plan, config, ctx, started ? new Date(started.e.time) : now, started ? started.e.seq : Infinity);
   unverifiable ||= evaluation.unverifiable;
   let state: VerifiedRun["state"] = evaluation.approved && evaluation.requiredApprovals > 0 ? "approved" : "planned";
   let outcome: unknown;
