@@ -34,6 +34,7 @@ const sshKey = (name: string) => {
 };
 const alice = sshKey("alice");
 const bob = sshKey("bob");
+const requester = sshKey("requester"); // signs plans and run events (run --key)
 const noteKey = (name: string) => {
   const k = generateNoteSigner(name);
   const priv = join(dir, "keys", `${name}.note`);
@@ -42,7 +43,7 @@ const noteKey = (name: string) => {
 };
 const carol = noteKey("carol");
 const dave = noteKey("dave");
-writeFileSync(join(dir, "allowed_signers"), `alice@example.com namespaces="gitops-health" ${alice.pub}\nbob@example.com namespaces="gitops-health" ${bob.pub}\n`);
+writeFileSync(join(dir, "allowed_signers"), `alice@example.com namespaces="gitops-health" ${alice.pub}\nbob@example.com namespaces="gitops-health" ${bob.pub}\nrequester@example.invalid namespaces="gitops-health" ${requester.pub}\n`);
 const configText = `allowedSignersFile: allowed_signers
 approvers:
   - { name: carol, email: carol@example.com, key: "${carol.vkey}" }
@@ -75,8 +76,9 @@ const cli = (args: string[]): Sample =>
     if (r.status !== 0) throw new Error(`gitops-health ${args.join(" ")} exited ${r.status}: ${r.stderr.trim()}`);
   });
 const cmd = ["sh", "-c", "echo ran >> out.txt"];
-const runArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, "--", ...cmd];
-const approveArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, "--approve", "--", ...cmd];
+const keyArgs = (cls: string) => (cls === "personal" ? [] : ["--key", requester.priv]);
+const runArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, ...keyArgs(cls), "--", ...cmd];
+const approveArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, "--approve", ...keyArgs(cls), "--", ...cmd];
 
 // Baselines in the same run: the command itself, and the CLI doing nothing (process start-up).
 const direct: Sample[] = [];
@@ -123,7 +125,7 @@ try {
     let have = 0;
     const plan = buildPlan({ command: cmd, classification: "clinical", runId: `verify-${method}` });
     const ctx = verifyContext(config, dir);
-    await recordPlan(ledger, plan, config, ctx);
+    await recordPlan(ledger, plan, config, ctx, requester.priv);
     for (const n of [1, 10, 100]) {
       for (; have < n; have++) await approveRun(ledger, plan.runId, keys[have % 2]!, "24h", ctx);
       const wall: number[] = [];

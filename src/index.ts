@@ -64,5 +64,5 @@ export type { LlmCallOptions, LlmCallResult, ProviderSettings, ProviderName } fr
 
 // guard: run and approve
 
-export { guard, buildPlan, recordPlan, approveRun, executeRun, readRun, listRuns, evaluate, planDigest, type GuardOptions, type Plan, type RunState, type Evaluation } from "./guard/index.js";
+export { guard, buildPlan, recordPlan, approveRun, executeRun, readRun, listRuns, evaluate, verifiedRun, planDigest, type GuardOptions, type Plan, type RunState, type Evaluation, type VerifiedRun } from "./guard/index.js";
 

@@ -97,6 +97,12 @@ export const EnvironmentPolicy = z
   })
   .strict();
 
+export const ApprovalsConfig = z
+  .object({
+    maxTtl: z.string().regex(/^\d+\s*[smhd]$/, "a duration like 30m, 24h or 30d").default("30d").describe("Longest validity `approve --ttl` accepts"),
+  })
+  .strict();
+
 export const LedgerConfig = z
   .object({
     location: z.string().optional().describe("Directory path or postgres:// URL"),
@@ -144,6 +150,7 @@ export const Config = z
     criticalPaths: z.array(CriticalPath).default([]),
     approvers: z.array(Approver).default([]),
     allowedSignersFile: z.string().optional(),
+    approvals: ApprovalsConfig.optional().describe("Guarded-run approval settings"),
     scan: ScanConfig.default(ScanConfig.parse({})),
     policy: PolicyConfig.default(PolicyConfig.parse({})),
     environments: z.record(z.string(), EnvironmentPolicy).default({}),

@@ -5,12 +5,16 @@ import type { Ledger } from "../audit/types.js";
 import { UserError, GateFailure } from "../core/errors.js";
 import { repoRoot } from "../git/exec.js";
 import { defaultActor } from "../audit/ledger.js";
-import { approvalMessage, checkClassification, checkEnvironment, checkRunId, newRunId, parseDuration, planDigest, type Plan } from "./plan.js";
-import { signApproval, type VerifyContext } from "./signing.js";
-import { claim, evaluate, execute, readRun, type Evaluation, type Outcome } from "./runs.js";
+import { approvalMessage, checkClassification, checkEnvironment, checkRunId, eventMessage, newRunId, parseDuration, planDigest, requestMessage, type Plan } from "./plan.js";
+import { signApproval, type Signature, type VerifyContext } from "./signing.js";
+import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome, type RunState } from "./runs.js";
+import { namedFiles, prepareWorkspace } from "./workspace.js";
 
-export { planDigest, approvalMessage, parseDuration, type Plan } from "./plan.js";
-export { readRun, listRuns, evaluate, type RunState, type Evaluation } from "./runs.js";
+export { planDigest, approvalMessage, requestMessage, eventMessage, parseDuration, type Plan } from "./plan.js";
+export { readRun, listRuns, evaluate, verifiedRun, requiredApprovalsFor, type RunState, type Evaluation, type VerifiedRun } from "./runs.js";
+
+/** Longest approval validity unless `approvals.maxTtl` says otherwise. */
+export const DEFAULT_MAX_TTL = "30d";
 
 export interface RunRequest {
   command: string[];
@@ -21,6 +25,8 @@ export interface RunRequest {
   /** names of environment variables passed to the command (their values are part of the digest) */
   envVars?: string[];
   description?: string;
+  /** a library operation (no command line to inspect for files) */
+  library?: boolean;
 }
 
 function head(cwd: string): string | null {
@@ -52,55 +58,116 @@ export function buildPlan(req: RunRequest): Plan {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`invalid environment variable name "${name}"`);
     if (process.env[name] !== undefined) env[name] = process.env[name]!;
   }
-  return { runId, command: req.command[0], args: req.command.slice(1), cwd, env, classification, environment, head: head(cwd), requester: defaultActor(), ...(req.description ? { description: req.description } : {}) };
+  const root = repoRoot(cwd);
+  const h = head(cwd);
+  const command = req.command[0];
+  const args = req.command.slice(1);
+  const files = req.library ? {} : namedFiles(command, args, cwd, root, h);
+  return { runId, command, args, cwd, env, classification, environment, head: h, ...(Object.keys(files).length ? { files } : {}), requester: defaultActor(), ...(req.description ? { description: req.description } : {}) };
 }
 
-/** Dry run: record the plan and report what is missing. Never executes. */
-export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext): Promise<Evaluation> {
+/** A UserError unless a key is given when the plan needs approvals: the requester is who the key proves. */
+export function requireKey(plan: Plan, config: Config, keyFile: string | undefined): void {
+  const n = requiredApprovalsFor(plan, config);
+  if (n > 0 && !keyFile && environmentRule(config, plan.environment).allowed) throw new UserError(`a ${plan.classification} run in ${plan.environment} needs ${n} approval(s), so the requester must sign it: give --key <file> (an SSH key in the allowed-signers file or a signed-note key in approvers[])`);
+}
+
+/**
+ * Dry run: record the plan and report what is missing. Never executes. With `keyFile` the requester
+ * signs the plan (run ID and digest) and `plan.requester` becomes the identity the key proves; a plan
+ * with this digest already signed by a trusted key is not signed again (so whoever executes it later
+ * does not become a requester).
+ */
+export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, keyFile?: string): Promise<Evaluation> {
   const digest = planDigest(plan);
   const existing = await readRun(ledger, plan.runId);
-  if (existing.started) return evaluate(ledger, plan, config, ctx); // reports alreadyExecuted
-  if (!existing.plan || existing.plan.digest !== digest) await ledger.append({ type: "run.plan", subject: plan.runId, payload: { ...plan, digest } });
+  if (existing.events.length) return evaluate(ledger, plan, config, ctx); // reports alreadyExecuted
+  const requesters = verifiedRequesters(existing, digest, ctx);
+  if (keyFile && requesters.identities.size === 0) {
+    const sig = signApproval(requestMessage(plan.runId, digest), keyFile, ctx);
+    plan.requester = sig.approver;
+    await ledger.append({ type: "run.plan", subject: plan.runId, actor: sig.approver, payload: { ...plan, digest, requesterSig: sig } });
+  } else if (requesters.identities.size > 0) {
+    plan.requester = [...requesters.identities][0]!;
+  } else if (!existing.plans.some((p) => p.digest === digest)) {
+    await ledger.append({ type: "run.plan", subject: plan.runId, payload: { ...plan, digest } });
+  }
   return evaluate(ledger, plan, config, ctx);
 }
 
 /** Sign the recorded plan of a run; the approver's identity comes from the key. */
-export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date()): Promise<{ approver: string; expiresAt: string; digest: string }> {
+export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
   checkRunId(runId);
   const ttlMs = parseDuration(ttl);
+  const maxMs = parseDuration(maxTtl);
+  if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${ttl}")`);
+  if (ttlMs > maxMs) throw new UserError(`--ttl ${ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
   const state = await readRun(ledger, runId);
   if (!state.plan) throw new UserError(`no plan recorded for run ${runId} (run it without --approve first)`);
-  if (state.started) throw new GateFailure(`run ${runId} has already executed`);
+  if (state.events.length) throw new GateFailure(`run ${runId} has already executed`);
+  // Approve the latest plan a trusted requester key signed (and whose digest matches what it shows), never a hand-appended one.
+  let plan: RunState["plans"][number] | undefined;
+  let requesters: ReturnType<typeof verifiedRequesters> | undefined;
+  let unverifiable = false;
+  for (const p of [...state.plans].reverse()) {
+    const r = verifiedRequesters({ ...state, plans: [p] }, p.digest, ctx);
+    unverifiable ||= r.unverifiable;
+    if (r.identities.size) {
+      plan = p;
+      requesters = verifiedRequesters(state, p.digest, ctx);
+      break;
+    }
+  }
+  if (!plan || !requesters) throw new UserError(unverifiable ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)` : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve`);
   const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-  const sig = signApproval(approvalMessage(runId, state.plan.digest, expiresAt), keyFile, ctx);
-  if (sig.approver === state.plan.requester) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
-  await ledger.append({ type: "run.approval", subject: runId, actor: sig.approver, payload: { ...sig, digest: state.plan.digest, expiresAt, signedAt: now.toISOString() } });
-  return { approver: sig.approver, expiresAt, digest: state.plan.digest };
+  const sig = signApproval(approvalMessage(runId, plan.digest, expiresAt), keyFile, ctx);
+  if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint))) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
+  await ledger.append({ type: "run.approval", subject: runId, actor: sig.approver, payload: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() } });
+  const { seq: _seq, requesterSig: _sig, digest, ...shown } = plan;
+  return { approver: sig.approver, expiresAt, digest, plan: { ...shown, requester: [...requesters.identities].join(", ") } };
 }
 
-/** Execute an approved plan exactly once, recording STARTED and COMPLETED or FAILED. */
-export async function executeRun<T = Outcome>(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, operation?: () => Promise<T>): Promise<{ evaluation: Evaluation; outcome?: Outcome; result?: T }> {
+/**
+ * Execute an approved plan exactly once, recording STARTED and COMPLETED or FAILED. With `keyFile`
+ * each event is signed by the executor's key (run events count in `runs list/show` only when signed
+ * by a trusted key). A command runs in a throwaway worktree of the approved commit (see workspace.ts).
+ */
+export async function executeRun<T = Outcome>(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, operation?: () => Promise<T>, keyFile?: string): Promise<{ evaluation: Evaluation; outcome?: Outcome; result?: T }> {
   const evaluation = await evaluate(ledger, plan, config, ctx);
   if (!evaluation.ok) return { evaluation };
-  if (!(await claim(ledger, plan.runId, evaluation.digest))) return { evaluation: { ...evaluation, alreadyExecuted: true, ok: false } };
-  await ledger.append({ type: "run.started", subject: plan.runId, payload: { digest: evaluation.digest, approvers: evaluation.validApprovers } });
-  let outcome: Outcome;
-  let result: T | undefined;
-  if (operation) {
-    const t0 = Date.now();
-    try {
-      result = await operation();
-      outcome = { exitCode: 0, durationMs: Date.now() - t0, outputSha256: "" };
-    } catch (err) {
-      outcome = { exitCode: 1, durationMs: Date.now() - t0, outputSha256: "" };
-      await ledger.append({ type: "run.failed", subject: plan.runId, payload: { ...outcome, error: (err as Error).name } });
-      throw err;
+  const digest = evaluation.digest;
+  const entry = (type: "run.started" | "run.completed" | "run.failed", payload: Record<string, unknown>) => {
+    const body = { ...payload, digest };
+    const sig: Signature | undefined = keyFile ? signApproval(eventMessage(type, plan.runId, digest, body), keyFile, ctx) : undefined;
+    return { type, subject: plan.runId, ...(sig ? { actor: sig.approver } : {}), payload: sig ? { ...body, sig } : body };
+  };
+  const record = async (type: "run.completed" | "run.failed", payload: Record<string, unknown>) => void (await ledger.append(entry(type, payload)));
+  // Signed before the claim, so a key that cannot sign (or is not trusted) does not use up the run ID.
+  const started = entry("run.started", { approvers: evaluation.validApprovers, requester: evaluation.requester });
+  const workspace = operation ? undefined : await prepareWorkspace(plan, repoRoot(plan.cwd));
+  try {
+    if (!(await claim(ledger, plan.runId, digest))) return { evaluation: { ...evaluation, alreadyExecuted: true, ok: false } };
+    await ledger.append(started);
+    let outcome: Outcome;
+    let result: T | undefined;
+    if (operation) {
+      const t0 = Date.now();
+      try {
+        result = await operation();
+        outcome = { exitCode: 0, durationMs: Date.now() - t0, outputSha256: "" };
+      } catch (err) {
+        outcome = { exitCode: 1, durationMs: Date.now() - t0, outputSha256: "" };
+        await record("run.failed", { ...outcome, error: (err as Error).name });
+        throw err;
+      }
+    } else {
+      outcome = await execute(workspace!.plan);
     }
-  } else {
-    outcome = await execute(plan);
+    await record(outcome.exitCode === 0 ? "run.completed" : "run.failed", { ...outcome });
+    return { evaluation, outcome, result };
+  } finally {
+    await workspace?.dispose();
   }
-  await ledger.append({ type: outcome.exitCode === 0 ? "run.completed" : "run.failed", subject: plan.runId, payload: outcome });
-  return { evaluation, outcome, result };
 }
 
 export interface GuardOptions {
@@ -114,6 +181,8 @@ export interface GuardOptions {
   /** what the operation depends on (inputs, parameters); part of the plan digest */
   digestInput?: unknown;
   allowedSignersFile?: string;
+  /** the requester's key (SSH private key or signed-note key); required when the plan needs approvals */
+  key?: string;
 }
 
 /**
@@ -122,10 +191,11 @@ export interface GuardOptions {
  * Returns `{ executed: false, evaluation }` for a dry run or an unmet policy.
  */
 export async function guard<T>(operation: () => Promise<T>, o: GuardOptions): Promise<{ executed: boolean; runId: string; evaluation: Evaluation; result?: T }> {
-  const plan = buildPlan({ command: ["(library operation)"], classification: o.classification, environment: o.environment, runId: o.runId, description: `${o.description}\n${JSON.stringify(o.digestInput ?? null)}` });
+  const plan = buildPlan({ command: ["(library operation)"], classification: o.classification, environment: o.environment, runId: o.runId, library: true, description: `${o.description}\n${JSON.stringify(o.digestInput ?? null)}` });
+  requireKey(plan, o.config, o.key);
   const ctx = verifyContext(o.config, plan.cwd, o.allowedSignersFile);
-  const evaluation = await recordPlan(o.ledger, plan, o.config, ctx);
+  const evaluation = await recordPlan(o.ledger, plan, o.config, ctx, o.key);
   if (!o.approve) return { executed: false, runId: plan.runId, evaluation };
-  const r = await executeRun(o.ledger, plan, o.config, ctx, operation);
+  const r = await executeRun(o.ledger, plan, o.config, ctx, operation, o.key);
   return { executed: r.outcome !== undefined, runId: plan.runId, evaluation: r.evaluation, result: r.result };
 }

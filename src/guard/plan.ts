@@ -18,14 +18,20 @@ export interface Plan {
   env: Record<string, string>;
   classification: Classification;
   environment: Environment;
-  /** repository HEAD when planned (null outside a repository) */
+  /** repository HEAD when planned (null outside a repository); tracked files run as committed here */
   head: string | null;
+  /**
+   * SHA-256 of each file named in the command or its arguments that HEAD does not cover (untracked,
+   * ignored, or outside the repository), keyed by the argument as written. Editing one changes the digest.
+   */
+  files?: Record<string, string>;
+  /** who asked: the identity the requester's key proves (unverified git user for an unsigned personal run) */
   requester: string;
   description?: string;
 }
 
 export function planDigest(p: Plan): string {
-  const bound = { command: p.command, args: p.args, cwd: p.cwd, env: p.env, classification: p.classification, environment: p.environment, head: p.head, description: p.description ?? null };
+  const bound = { command: p.command, args: p.args, cwd: p.cwd, env: p.env, classification: p.classification, environment: p.environment, head: p.head, description: p.description ?? null, ...(p.files && Object.keys(p.files).length ? { files: p.files } : {}) };
   return sha256Hex(canonicalize(bound)!);
 }
 
@@ -51,6 +57,16 @@ export function checkEnvironment(e: string): Environment {
 /** The text an approver signs: run, digest and expiry, nothing else. */
 export function approvalMessage(runId: string, digest: string, expiresAt: string): string {
   return `gitops-health approval v1\nrun: ${runId}\ndigest: ${digest}\nexpires: ${expiresAt}\n`;
+}
+
+/** The text a requester signs: the run and the digest of exactly what it asks to run. */
+export function requestMessage(runId: string, digest: string): string {
+  return `gitops-health run request v1\nrun: ${runId}\ndigest: ${digest}\n`;
+}
+
+/** The text the executor signs for run.started / run.completed / run.failed: type, run, digest and the payload. */
+export function eventMessage(type: string, runId: string, digest: string, payload: unknown): string {
+  return `gitops-health run event v1\ntype: ${type}\nrun: ${runId}\ndigest: ${digest}\npayload: ${canonicalize(payload ?? null)}\n`;
 }
 
 /** "30m", "24h", "7d", "90s" → milliseconds. */

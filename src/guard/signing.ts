@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sign, verify } from "node:crypto";
+import { createHash, sign, verify } from "node:crypto";
 import { UserError } from "../core/errors.js";
 import { parseSignerKey, parseVerifierKey, formatVerifierKey } from "../core/note-key.js";
 
 export const SSH_NAMESPACE = "gitops-health";
+export const NO_ALLOWED_SIGNERS = "cannot verify SSH signatures without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)";
 
 export interface Signature {
   method: "ssh" | "note";
@@ -14,6 +15,35 @@ export interface Signature {
   approver: string;
   signature: string;
   keyId: string;
+  /** SHA256 fingerprint of the signing public key, as `ssh-keygen -l` prints it (informational: verification recomputes it) */
+  fingerprint?: string;
+}
+
+export type Verified = { ok: true; approver: string; fingerprint: string } | { ok: false; reason: string };
+
+function sshString(b: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+function fingerprintOfBlob(blob: Buffer): string {
+  return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
+/** Fingerprint of an Ed25519 public key: the same value for a signed-note key and an SSH key holding the same key. */
+export function ed25519Fingerprint(publicRaw: Buffer): string {
+  return fingerprintOfBlob(Buffer.concat([sshString(Buffer.from("ssh-ed25519")), sshString(publicRaw)]));
+}
+
+/** Fingerprint of the public key embedded in an armored SSHSIG signature (PROTOCOL.sshsig), or undefined if malformed. */
+export function sshSignatureFingerprint(armored: string): string | undefined {
+  const body = armored.replace(/-----(BEGIN|END) SSH SIGNATURE-----/g, "").replace(/\s+/g, "");
+  const raw = Buffer.from(body, "base64");
+  if (raw.length < 14 || raw.subarray(0, 6).toString("latin1") !== "SSHSIG") return undefined;
+  const len = raw.readUInt32BE(10);
+  if (len === 0 || 14 + len > raw.length) return undefined;
+  return fingerprintOfBlob(raw.subarray(14, 14 + len));
 }
 
 export interface VerifyContext {
@@ -39,7 +69,7 @@ export function signApproval(message: string, keyFile: string, ctx: VerifyContex
     const vkey = formatVerifierKey(signer);
     const known = ctx.noteApprovers.find((a) => a.vkey === vkey);
     if (!known) throw new UserError(`key ${signer.name}+${signer.keyId.toString("hex")} is not a configured approver (approvers[].key in .gitops-health.yml)`);
-    return { method: "note", approver: known.identity, signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: vkey };
+    return { method: "note", approver: known.identity, signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: vkey, fingerprint: ed25519Fingerprint(signer.publicRaw) };
   }
   if (!ctx.allowedSignersFile) throw new UserError("SSH approvals need an allowed-signers file (allowedSignersFile in .gitops-health.yml, or --allowed-signers)");
   const dir = mkdtempSync(join(tmpdir(), "gh-sign-"));
@@ -51,7 +81,7 @@ export function signApproval(message: string, keyFile: string, ctx: VerifyContex
     const sig = readFileSync(`${msgFile}.sig`, "utf8");
     const approver = sshPrincipal(sig, ctx.allowedSignersFile);
     if (!approver) throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
-    return { method: "ssh", approver, signature: sig, keyId: approver };
+    return { method: "ssh", approver, signature: sig, keyId: approver, fingerprint: sshSignatureFingerprint(sig) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -70,22 +100,27 @@ function sshPrincipal(sig: string, allowedSigners: string): string | undefined {
 }
 
 /** Verify a stored approval; returns the identity the key proves, or a reason it does not count. */
-export function verifyApproval(message: string, s: Signature, ctx: VerifyContext): { ok: true; approver: string } | { ok: false; reason: string } {
+export function verifyApproval(message: string, s: Signature, ctx: VerifyContext): Verified {
+  if (!s || typeof s !== "object" || typeof s.signature !== "string" || typeof s.keyId !== "string") return { ok: false, reason: "no signature" };
   if (s.method === "note") {
     const a = ctx.noteApprovers.find((x) => x.vkey === s.keyId);
     if (!a) return { ok: false, reason: "signed with a key that is not a configured approver" };
     const v = parseVerifierKey(a.vkey);
-    return verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64")) ? { ok: true, approver: a.identity } : { ok: false, reason: "signature does not match this plan" };
+    return verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64")) ? { ok: true, approver: a.identity, fingerprint: ed25519Fingerprint(v.publicRaw) } : { ok: false, reason: "signature does not match this plan" };
   }
-  if (!ctx.allowedSignersFile) return { ok: false, reason: "no allowed-signers file to verify SSH approvals" };
+  if (s.method !== "ssh") return { ok: false, reason: "unknown signature method" };
+  if (!ctx.allowedSignersFile) return { ok: false, reason: NO_ALLOWED_SIGNERS };
+  // After a successful `-Y verify` the key embedded in the signature is the one that verified.
+  const fingerprint = sshSignatureFingerprint(s.signature);
+  if (!fingerprint) return { ok: false, reason: "malformed SSH signature" };
   // The recorded principal is only a hint: `-Y verify -I` succeeds only if the allowed-signers file
   // lists the signing key for that principal, so the identity still comes from the key. One
   // ssh-keygen process in the common case; the principal is looked up only when the hint fails.
-  if (s.keyId && sshVerify(message, s.signature, ctx.allowedSignersFile, s.keyId)) return { ok: true, approver: s.keyId };
+  if (s.keyId && sshVerify(message, s.signature, ctx.allowedSignersFile, s.keyId)) return { ok: true, approver: s.keyId, fingerprint };
   const principal = sshPrincipal(s.signature, ctx.allowedSignersFile);
   if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
   if (principal === s.keyId) return { ok: false, reason: "signature does not match this plan" };
-  return sshVerify(message, s.signature, ctx.allowedSignersFile, principal) ? { ok: true, approver: principal } : { ok: false, reason: "signature does not match this plan" };
+  return sshVerify(message, s.signature, ctx.allowedSignersFile, principal) ? { ok: true, approver: principal, fingerprint } : { ok: false, reason: "signature does not match this plan" };
 }
 
 function sshVerify(message: string, signature: string, allowedSigners: string, principal: string, namespace = SSH_NAMESPACE): boolean {

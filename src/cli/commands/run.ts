@@ -26,20 +26,23 @@ export function register(program: Command): void {
     .option("--run-id <id>", "run ID (default: generated)")
     .option("--env-var <name>", "pass this environment variable to the command (its value is part of the plan); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--approve", "execute if approved")
+    .option("--key <file>", "the requester's key (SSH private key or signed-note key from 'audit keygen'): signs the plan and the run's events; required when the plan needs approvals")
     .option("--ledger <location>", "ledger directory or postgres:// URL")
     .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
     .option("--format <format>", "text | json", "text")
     .argument("[command...]", "the command, after --")
-    .action(async (command: string[], opts: Common & { classification: string; env: string; runId?: string; envVar: string[]; approve?: boolean; format: string }) => {
+    .action(async (command: string[], opts: Common & { classification: string; env: string; runId?: string; envVar: string[]; approve?: boolean; format: string; key?: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
-      const { buildPlan, recordPlan, executeRun, planDigest } = await import("../../guard/index.js");
+      const { buildPlan, recordPlan, executeRun, planDigest, requireKey } = await import("../../guard/index.js");
       const plan = buildPlan({ command, classification: opts.classification, environment: opts.env, runId: opts.runId, envVars: opts.envVar });
       const { ledger, config, ctx } = await open(opts);
       try {
-        const evaluation = await recordPlan(ledger, plan, config, ctx);
+        requireKey(plan, config, opts.key);
+        const evaluation = await recordPlan(ledger, plan, config, ctx, opts.key);
         const shown = [plan.command, ...plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
         const missing = [
           ...(evaluation.environmentAllowed ? [] : [`environment ${plan.environment} is not allowed by the environment policy`]),
+          ...(evaluation.requiredApprovals > 0 && !evaluation.requester ? ["a plan signed by the requester's key (run it with --key)"] : []),
           ...(evaluation.validApprovers.length < evaluation.requiredApprovals ? [`${evaluation.requiredApprovals - evaluation.validApprovers.length} more approval(s) (need ${evaluation.requiredApprovals} distinct approvers other than ${plan.requester})`] : []),
           ...evaluation.missingChecks.map((c) => `check "${c}" has not passed for HEAD ${plan.head?.slice(0, 12) ?? "(no repository)"}`),
           ...(evaluation.alreadyExecuted ? ["this run ID has already executed"] : []),
@@ -64,7 +67,7 @@ export function register(program: Command): void {
           return;
         }
         say(`running ${plan.runId}: ${shown}`);
-        const r = await executeRun(ledger, plan, config, ctx);
+        const r = await executeRun(ledger, plan, config, ctx, undefined, opts.key);
         if (!r.outcome) {
           say(color.red(`refused to run ${plan.runId}: this run ID has already executed`));
           process.exitCode = 1;
@@ -88,10 +91,10 @@ export function register(program: Command): void {
     .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
     .action(async (runId: string, opts: Common & { key?: string; ttl: string }) => {
       const key = opts.key ?? `${process.env.HOME ?? ""}/.ssh/id_ed25519`;
-      const { ledger, guard, ctx } = await open(opts);
+      const { ledger, guard, ctx, config } = await open(opts);
       try {
-        const r = await guard.approveRun(ledger, runId, key, opts.ttl, ctx);
-        say(`approved ${runId} as ${r.approver}, valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
+        const r = await guard.approveRun(ledger, runId, key, opts.ttl, ctx, new Date(), config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL);
+        say(`approved ${runId} as ${r.approver}: ${[r.plan.command, ...r.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
       } finally {
         await ledger.close();
       }
@@ -100,39 +103,47 @@ export function register(program: Command): void {
   const runs = program.command("runs").description("guarded runs recorded in the ledger");
   runs
     .command("list")
+    .description("runs and their state as the signed evidence supports it")
     .option("--ledger <location>")
+    .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
-      const { ledger, guard } = await open(opts);
+      const { ledger, guard, config, ctx } = await open(opts);
       try {
-        const all = await guard.listRuns(ledger);
-        if (format === "json") writeJson(all.map((r) => ({ runId: r.runId, state: r.state, classification: r.plan?.classification, environment: r.plan?.environment, requester: r.plan?.requester, approvals: r.approvals.map((a) => a.approver) })));
-        else for (const r of all) writeOut(`${r.runId}\t${r.state}\t${r.plan?.classification ?? "-"}\t${r.plan?.environment ?? "-"}\t${r.plan ? [r.plan.command, ...r.plan.args].join(" ") : ""}`);
+        const all = await Promise.all((await guard.listRuns(ledger)).map((r) => guard.verifiedRun(ledger, r.runId, config, ctx)));
+        if (format === "json") writeJson(all.map(({ run: r, state, evaluation: ev, notes }) => ({ runId: r.runId, state, classification: r.plan?.classification, environment: r.plan?.environment, requester: ev?.requester ?? null, approvals: ev?.validApprovers ?? [], notes })));
+        else for (const { run: r, state } of all) writeOut(`${r.runId}\t${state}\t${r.plan?.classification ?? "-"}\t${r.plan?.environment ?? "-"}\t${r.plan ? [r.plan.command, ...r.plan.args].join(" ") : ""}`);
       } finally {
         await ledger.close();
       }
     });
   runs
     .command("show")
+    .description("one run as the signed evidence supports it: requester, approvals that count, outcome")
     .argument("<runId>")
     .option("--ledger <location>")
+    .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
     .option("--format <format>", "text | json", "text")
     .action(async (runId: string, opts: Common & { format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
       const { ledger, guard, config, ctx } = await open(opts);
       try {
-        const s = await guard.readRun(ledger, runId);
-        if (!s.plan) throw new UserError(`no run ${runId} in the ledger`);
-        const ev = await guard.evaluate(ledger, s.plan, config, ctx);
-        const out = { runId, state: s.state, plan: s.plan, approvals: { valid: ev.validApprovers, rejected: ev.rejected, required: ev.requiredApprovals }, checks: { required: ev.requiredChecks, missing: ev.missingChecks }, outcome: s.finished?.payload ?? null };
+        const v = await guard.verifiedRun(ledger, runId, config, ctx);
+        const s = v.run;
+        const ev = v.evaluation;
+        if (!s.plan || !ev) throw new UserError(`no run ${runId} in the ledger`);
+        const requester = ev.requester ?? `${s.plan.requester} (unverified: no trusted key signed the plan)`;
+        const out = { runId, state: v.state, plan: s.plan, requester: ev.requester, executedBy: v.executedBy ?? null, approvals: { valid: ev.validApprovers, rejected: ev.rejected, required: ev.requiredApprovals }, checks: { required: ev.requiredChecks, missing: ev.missingChecks }, outcome: v.outcome ?? null, notes: v.notes };
         if (format === "json") writeJson(out);
         else {
-          writeOut(`${runId}: ${s.state}`);
-          writeOut(`  command: ${[s.plan.command, ...s.plan.args].join(" ")} (${s.plan.classification}, ${s.plan.environment}, requested by ${s.plan.requester})`);
-          writeOut(`  approvals: ${ev.validApprovers.join(", ") || "none"} of ${ev.requiredApprovals} required${ev.rejected.length ? `; not counted: ${ev.rejected.map((r) => `${r.approver} (${r.reason})`).join(", ")}` : ""}`);
+          writeOut(`${runId}: ${v.state}`);
+          writeOut(`  command: ${[s.plan.command, ...s.plan.args].join(" ")} (${s.plan.classification}, ${s.plan.environment}, requested by ${requester})`);
+          if (ev.unverifiable) writeOut(`  approvals: cannot verify approvals without allowed signers (${ev.requiredApprovals} required)`);
+          else writeOut(`  approvals: ${ev.validApprovers.join(", ") || "none"} of ${ev.requiredApprovals} required${ev.rejected.length ? `; not counted: ${ev.rejected.map((r) => `${r.approver} (${r.reason})`).join(", ")}` : ""}`);
           writeOut(`  checks: ${ev.requiredChecks.map((c) => `${c} ${ev.missingChecks.includes(c) ? "missing" : "passed"}`).join(", ") || "none required"}`);
-          if (s.finished) writeOut(`  outcome: ${JSON.stringify(s.finished.payload)}`);
+          if (v.outcome) writeOut(`  outcome: ${JSON.stringify(v.outcome)}${v.executedBy ? ` (signed by ${v.executedBy})` : ""}`);
+          for (const n of v.notes) writeOut(`  note: ${n}`);
         }
       } finally {
         await ledger.close();
