@@ -206,17 +206,19 @@ describe("check run", () => {
   });
 
   it("run --approve counts only checks signed by a trusted producer", () => {
-    const { producer, repo, head, cli, appendRaw } = setup(["test"]);
-    const args = ["run", "--classification", "personal", "--run-id", "ev-1", "--approve", "--", "sh", "-c", "echo ran >> out.txt"];
+    const { producer, head, cli, appendRaw } = setup(["test"]);
+    // Runs execute in a throwaway worktree of the approved commit: write the output outside the repository.
+    const out = join(makeTempDir("gh-out-"), "out.txt");
+    const args = (id: string) => ["run", "--classification", "personal", "--run-id", id, "--approve", "--", "sh", "-c", `echo ran >> ${out}`];
     return (async () => {
       await appendRaw({ type: "check", subject: head, payload: { name: "test", status: "passed" } });
-      const refused = cli(args);
+      const refused = cli(args("ev-1"));
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/check "test" has not passed/);
-      expect(existsSync(join(repo.dir, "out.txt"))).toBe(false);
+      expect(existsSync(out)).toBe(false);
       expect(cli(["check", "run", "test", "--key", producer.keyFile, "--", "true"]).code).toBe(0);
-      expect(cli(["run", "--classification", "personal", "--run-id", "ev-2", "--approve", "--", "sh", "-c", "echo ran >> out.txt"]).code).toBe(0);
-      expect(readFileSync(join(repo.dir, "out.txt"), "utf8")).toBe("ran\n");
+      expect(cli(args("ev-2")).code).toBe(0);
+      expect(readFileSync(out, "utf8")).toBe("ran\n");
     })();
   });
 });
