@@ -21,8 +21,9 @@ describe("Merkle hashing (one-shot SHA-256 over a reused buffer)", () => {
       const [l, r] = [randomBytes(32), randomBytes(32)];
       out.push([hashChildren(l, r), ref(Buffer.from([1]), l, r)]);
     }
-    out.push([hashChildren(randomBytes(5), Buffer.alloc(0)), createHash("sha256").digest()]);
-    for (const [ours, want] of out.slice(0, -1)) expect(ours.equals(want)).toBe(true);
-    expect(out.at(-1)![0].equals(out.at(-1)![1])).toBe(false);
+    // Inputs that are not 32-byte hashes take the general path and hash the same bytes.
+    const odd = randomBytes(5);
+    out.push([hashChildren(odd, Buffer.alloc(0)), ref(Buffer.from([1]), odd)]);
+    for (const [ours, want] of out) expect(ours.equals(want)).toBe(true);
   });
 });
