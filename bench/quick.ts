@@ -9,7 +9,6 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, r
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { median } from "./lib/report.js";
 
 export interface QuickFigure {
   /** Stable key, "bench/figure". */
@@ -35,7 +34,10 @@ const requireCli = () => {
   if (!existsSync(CLI)) throw new Error("dist/cli.js is missing: run `npm run build` first");
 };
 
-/** Median wall time of a whole process, interleaved with `node -e 0` (the reference). */
+/**
+ * Wall time of a whole process, interleaved with `node -e 0` (the reference): the fastest of the
+ * runs of each, which moves far less than the median when other jobs share the machine.
+ */
 function processLatency(args: string[], cwd: string, runs: number, env: NodeJS.ProcessEnv = process.env): { ours: number; node: number } {
   const ours: number[] = [];
   const node: number[] = [];
@@ -51,7 +53,7 @@ function processLatency(args: string[], cwd: string, runs: number, env: NodeJS.P
     ours.push(o);
     node.push(n);
   }
-  return { ours: median(ours), node: median(node) };
+  return { ours: Math.min(...ours), node: Math.min(...node) };
 }
 
 function nodeModulesSample(maxBytes: number, every: number): { path: string; text: string }[] {
@@ -163,15 +165,15 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     const { Scanner } = await import("../src/phi/engine.js");
     const require = createRequire(import.meta.url);
     const { OpenRedaction } = require("@openredaction/openredaction") as { OpenRedaction: new (o: object) => { detect(t: string): unknown } };
-    const files = nodeModulesSample(1e6, 20);
+    const files = nodeModulesSample(3e6, 20);
     const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
     const ours = new Scanner();
     const or = new OpenRedaction({ preset: "hipaa" });
     files.slice(0, 40).forEach((f) => (ours.scan(f.text, { path: f.path }), or.detect(f.text)));
-    // Alternating passes, the faster of two each: the machine is shared.
+    // Alternating passes, the fastest of three each: the machine is shared.
     let oursSecs = Infinity;
     let orSecs = Infinity;
-    for (let pass = 0; pass < 2; pass++) {
+    for (let pass = 0; pass < 3; pass++) {
       let t0 = performance.now();
       for (const f of files) ours.scan(f.text, { path: f.path });
       oursSecs = Math.min(oursSecs, ms(t0) / 1000);
@@ -185,7 +187,7 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     rmSync(repo, { recursive: true, force: true });
     return [
       { key: "scan-perf/throughput", label: `scanner MB/s, single thread (${(bytes / 1e6).toFixed(1)} MB of node_modules)`, value: bytes / 1e6 / oursSecs, unit: "MB/s", better: "higher", ratio: orSecs / oursSecs, reference: "× @openredaction (hipaa) on the same files" },
-      { key: "scan-perf/hook", label: "pre-commit `scan --staged` (20 files), median of 9", value: lat.ours, unit: "ms", better: "lower", ratio: lat.ours / lat.node, reference: "÷ `node -e 0`" },
+      { key: "scan-perf/hook", label: "pre-commit `scan --staged` (20 files), fastest of 9", value: lat.ours, unit: "ms", better: "lower", ratio: lat.ours / lat.node, reference: "÷ `node -e 0`" },
     ];
   },
 
@@ -214,16 +216,20 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     writeFileSync(input, notes.map((d) => JSON.stringify({ id: d.id, text: d.text })).join("\n") + "\n");
     const chars = notes.reduce((n, d) => n + d.text.length, 0);
     notes.slice(0, 20).forEach((d) => scanText(d.text));
-    let t0 = performance.now();
-    for (const d of notes) scanText(d.text);
-    const inProcess = ms(t0) / 1000;
-    const fd = openSync(input, "r");
-    t0 = performance.now();
-    const r = spawnSync(process.execPath, [CLI, "scan", "--input-format", "jsonl", "-"], { stdio: [fd, "pipe", "pipe"], env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: "1" }, maxBuffer: 1 << 28 });
-    const whole = ms(t0) / 1000;
-    closeSync(fd);
+    let inProcess = Infinity;
+    let whole = Infinity;
+    for (let round = 0; round < 2; round++) {
+      let t0 = performance.now();
+      for (const d of notes) scanText(d.text);
+      inProcess = Math.min(inProcess, ms(t0) / 1000);
+      const fd = openSync(input, "r");
+      t0 = performance.now();
+      const r = spawnSync(process.execPath, [CLI, "scan", "--input-format", "jsonl", "-"], { stdio: [fd, "pipe", "pipe"], env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: "1" }, maxBuffer: 1 << 28 });
+      whole = Math.min(whole, ms(t0) / 1000);
+      closeSync(fd);
+      if (r.status !== 0 && r.status !== 1) throw new Error(`scan --input-format jsonl exited ${r.status}: ${r.stderr}`);
+    }
     rmSync(dir, { recursive: true, force: true });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`scan --input-format jsonl exited ${r.status}: ${r.stderr}`);
     return [{ key: "jsonl/throughput", label: `\`scan --input-format jsonl\`, one thread, ${(chars / 1e6).toFixed(1)} MB of notes`, value: chars / 1e6 / whole, unit: "MB/s", better: "higher", ratio: inProcess / whole, reference: "× the scanner in-process on the same texts" }];
   },
 
@@ -248,8 +254,9 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     const range = `${first}..HEAD`;
     const ours: number[] = [];
     const base: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       let t0 = performance.now();
+      spawnSync(process.execPath, ["-e", "0"]);
       spawnSync("git", ["log", "--numstat", "-p", range], { cwd: dir, maxBuffer: 1 << 30 });
       base.push(ms(t0));
       t0 = performance.now();
@@ -258,7 +265,7 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
       if (!r.stdout.startsWith("{")) throw new Error(`compliance check printed no report: ${r.stderr}`);
     }
     rmSync(dir, { recursive: true, force: true });
-    return [{ key: "compliance/check", label: `\`compliance check\` over ${N} commits, median of 3`, value: median(ours), unit: "ms", better: "lower", ratio: median(ours) / median(base), reference: "÷ `git log --numstat -p` over the range" }];
+    return [{ key: "compliance/check", label: `\`compliance check\` over ${N} commits, fastest of 4`, value: Math.min(...ours), unit: "ms", better: "lower", ratio: Math.min(...ours) / Math.min(...base), reference: "÷ (`node -e 0` + `git log --numstat -p` over the range)" }];
   },
 
   async risk() {
@@ -354,7 +361,7 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     let i = 0;
     const ours: number[] = [];
     const node: number[] = [];
-    for (let r = 0; r < 6; r++) {
+    for (let r = 0; r < 8; r++) {
       let t0 = performance.now();
       spawnSync(process.execPath, ["-e", "0"]);
       const n = ms(t0);
@@ -367,7 +374,7 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
       node.push(n);
     }
     rmSync(dir, { recursive: true, force: true });
-    return [{ key: "guard/plan", label: "`run` dry-run plan (records the plan in the ledger), median of 5", value: median(ours), unit: "ms", better: "lower", ratio: median(ours) / median(node), reference: "÷ `node -e 0`" }];
+    return [{ key: "guard/plan", label: "`run` dry-run plan (records the plan in the ledger), fastest of 7", value: Math.min(...ours), unit: "ms", better: "lower", ratio: Math.min(...ours) / Math.min(...node), reference: "÷ `node -e 0`" }];
   },
 
   async commit() {
@@ -388,10 +395,10 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     writeFileSync(join(dir, "src", "mod1", "file1.ts"), Array.from({ length: 40 }, (_, j) => `export function f1_${j}(x: number) {\n  if (x < 0) return 0;\n  return x + ${j};\n}`).join("\n"));
     writeFileSync(join(dir, "src", "mod1", "session.ts"), "export function openSession(user: string) {\n  return { user, at: Date.now() };\n}\n");
     git("add", "-A");
-    const lat = processLatency(["commit", "generate"], dir, 5, GIT_ENV);
+    const lat = processLatency(["commit", "generate"], dir, 7, GIT_ENV);
     rmSync(dir, { recursive: true, force: true });
     return [
-      { key: "commit/generate", label: "`commit generate` on a staged change (2 files), median of 5", value: lat.ours, unit: "ms", better: "lower", ratio: lat.ours / lat.node, reference: "÷ `node -e 0`" },
+      { key: "commit/generate", label: "`commit generate` on a staged change (2 files), fastest of 7", value: lat.ours, unit: "ms", better: "lower", ratio: lat.ours / lat.node, reference: "÷ `node -e 0`" },
       realReposSkip("commit/header-accuracy", "header accuracy on real histories"),
     ];
   },
