@@ -92,6 +92,16 @@ describe("ledger screening: every identifier class in every field", () => {
     });
   }
 
+  it("with phi: \"hash\", errors name a hashed key, never the raw one", () => {
+    let message = "";
+    try {
+      screenEntry({ time: "", type: "note", actor: "a", payload: { "SSN 512-84-3921": { n: Infinity } } }, { mode: "hash", key: "k" });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^ledger payload has a non-finite number at payload\.SSN \[ssn:hmac:[0-9a-f]{16}\]\.n$/);
+  });
+
   it("refuses identifiers that fit the type charset (ssn., mrn., phone-)", async () => {
     const l = await openLedger(join(makeTempDir(), "l"), { phi: "hash", hmacKey: "k" });
     for (const t of ["ssn.512-84-3921", "mrn.12345678", "phone-617-862-4417"]) {

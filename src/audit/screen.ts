@@ -94,9 +94,9 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;
-        // A key is screened before its value's path names it, so no path echoes a key with PHI.
+        // A key is screened before a path names it, and paths name the screened (hashed) key.
         const key = screen(k, `a key of ${path}`);
-        out[key] = WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string" ? v : visit(v, `${path}.${k}`);
+        out[key] = WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string" ? v : visit(v, `${path}.${key}`);
       }
       return out;
     }
