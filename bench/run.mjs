@@ -124,6 +124,7 @@ function quick() {
   const summary = `quick check: ${figures.length} figures from ${names.length} benchmarks in ${totalSecs.toFixed(0)} s; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores; ${flagged.length} flagged${crashed ? `, ${crashed} failed` : ""}`;
   for (const line of flagged) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summary}\n`);
+  if (flagged.length && Math.max(load0, load1) > cpus().length) process.stdout.write(`the load average exceeded the ${cpus().length} cores: rerun a flagged form alone (npm run bench -- --quick NAME) before believing its FLAG\n`);
 
   if (flags.has("--record")) {
     const date = new Date().toISOString().slice(0, 10);
@@ -133,7 +134,7 @@ function quick() {
     const md = `
 _Command: \`npm run build && npm run bench -- --quick --record\` · ${date} · ${record.machine} · Node ${process.version}_
 
-A small form of every benchmark (\`bench/quick.ts\`), ${Math.round(totalSecs)} s in all, load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores. \`npm run build && npm run bench -- --quick\` reruns it and prints each figure next to the values below (stored in \`bench/quick-baseline.json\`), flagging any that fell more than 25% (\`--strict\`: exit 1 when one did). Figures with an in-run reference are compared by their ratio to it, so they survive a busy machine; absolute values are given for the record. Run it before closing any issue that touches a measured path.
+A small form of every benchmark (\`bench/quick.ts\`), ${Math.round(totalSecs)} s in all, load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores. \`npm run build && npm run bench -- --quick\` reruns it and prints each figure next to the values below (stored in \`bench/quick-baseline.json\`), flagging any that fell more than 25% (\`--strict\`: exit 1 when one did). Figures with an in-run reference are compared by their ratio to it, so they survive a busy machine; absolute values are given for the record. Run it before closing any issue that touches a measured path. On a machine loaded past its cores, whole-process and disk-bound figures still move by a third from run to run: rerun a flagged form alone (\`npm run bench -- --quick NAME\`) before believing its FLAG.
 
 | figure | value | ratio to the in-run reference |
 | --- | --- | --- |
