@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { cpus, loadavg } from "node:os";
+import { compareQuick, fmt } from "./lib/quick-compare.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -95,29 +96,7 @@ function quick() {
   const totalSecs = (performance.now() - t0) / 1000;
   const load1 = loadavg()[0];
 
-  const fmt = (v, unit) => (v === null || v === undefined || Number.isNaN(v) ? "—" : `${v >= 100 ? Math.round(v).toLocaleString("en-US") : v >= 10 ? v.toFixed(1) : v.toFixed(3)}${unit ? ` ${unit}` : ""}`);
-  const ratioText = (f) => (f.ratio === undefined ? "" : ` (${f.ratio.toFixed(3)} ${f.reference})`);
-  const compared = (f) => (f.ratio !== undefined ? f.ratio : f.value);
-  const rows = [];
-  const flagged = [];
-  for (const f of figures) {
-    const rec = baseline.figures[f.key];
-    if (f.skipped) {
-      rows.push([f.label, `skipped: ${f.skipped}`, rec ? fmt(rec.value, rec.unit) : "—", "—", "skipped"]);
-      continue;
-    }
-    if (!rec || rec.skipped || typeof compared(rec) !== "number" || Number.isNaN(compared(rec))) {
-      rows.push([f.label, `${fmt(f.value, f.unit)}${ratioText(f)}`, "not recorded", "—", "new"]);
-      continue;
-    }
-    const today = compared(f);
-    const before = compared(rec);
-    // Performance relative to the record: above 1 is better, whichever way the figure points.
-    const perf = f.better === "higher" ? today / before : before / today;
-    const status = perf < 0.75 ? "FLAG" : "ok";
-    if (status === "FLAG") flagged.push(`FLAG ${f.key}: ${f.label}: ${fmt(today, f.ratio !== undefined ? "×" : f.unit)} today against ${fmt(before, f.ratio !== undefined ? "×" : rec.unit)} recorded (${((1 - perf) * 100).toFixed(0)}% worse, more than 25%)`);
-    rows.push([f.label, `${fmt(f.value, f.unit)}${ratioText(f)}`, `${fmt(rec.value, rec.unit)}${rec.ratio !== undefined ? ` (${rec.ratio.toFixed(3)})` : ""}`, `${(today / before).toFixed(2)}`, status]);
-  }
+  const { rows, flagged } = compareQuick(figures, baseline);
   const header = ["figure", "today (ratio to its in-run reference)", `recorded ${baseline.recorded ?? "never"}`, "today ÷ recorded", "status"];
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
   process.stdout.write(`${table}\n\n`);
