@@ -206,6 +206,8 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
       samples.push(randomBytes(20).toString("hex"), randomBytes(32).toString("hex"), randomBytes(4 + (i % 10)).toString("hex").slice(0, 7 + (i % 13)), `sha256:${randomBytes(32).toString("hex")}`);
       samples.push(randomUUID(), newRunId(new Date(Date.UTC(1970 + (i % 80), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60))));
     }
+    // Digest-shaped strings around identifier digits (SSN, phone, card, DOB, MRN).
+    for (const core of ["512843921", "6178624417", "4111111111111111", "19800314", "12345678"]) for (const [pre, post] of [["a", ""], ["", "f"], ["dead", "beef"], ["f0", "0c"]]) samples.push(pre + core + post);
     let fast = 0;
     for (const s of samples) {
       const scanned = scanText(s, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low");
