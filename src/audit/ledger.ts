@@ -9,8 +9,7 @@ import type { RepairReport } from "./dir-store.js";
 import type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
 import type { NoteSigner, NoteVerifier } from "../core/note-key.js";
 import { UserError } from "../core/errors.js";
-import { hmacSha256Hex } from "../core/hash.js";
-import { scanText } from "../phi/index.js";
+import { screenEntry } from "./screen.js";
 
 export interface LedgerOptions {
   /** What to do with PHI found in an entry: refuse it (default) or keep only a keyed hash. */
@@ -310,52 +309,11 @@ export class AuditLedger implements Ledger {
     return verifyCheckpointConsistency(oldNote, newNote, verifiers, proof);
   }
 
-  /** PHI is refused, or replaced by a keyed hash, before anything is written. */
+  /** PHI is refused, or replaced by a keyed hash, before anything is written (src/audit/screen.ts). */
   private screen(entry: Omit<LedgerEntry, "seq">): Omit<LedgerEntry, "seq"> {
-    const mode = this.options.phi ?? "refuse";
-    const key = this.options.hmacKey ?? process.env.GITOPS_HEALTH_LEDGER_HMAC_KEY;
-    const visit = (value: unknown, path: string): unknown => {
-      if (typeof value === "string") {
-        const findings = scanText(value, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low");
-        if (findings.length === 0) return value;
-        if (mode === "refuse") {
-          const f = findings[0]!;
-          throw new UserError(`refusing to write PHI/secret to the ledger: ${f.category} (${f.preview}) at ${path}; record a reference instead, or use keyed hashing`);
-        }
-        if (!key) throw new UserError("ledger PHI hashing needs a key (GITOPS_HEALTH_LEDGER_HMAC_KEY)");
-        let out = value;
-        for (const f of [...findings].sort((a, b) => b.start - a.start)) {
-          out = out.slice(0, f.start) + `[${f.category}:hmac:${hmacSha256Hex(key, value.slice(f.start, f.end)).slice(0, 16)}]` + out.slice(f.end);
-        }
-        return out;
-      }
-      if (Array.isArray(value)) return value.map((v, i) => visit(v, `${path}[${i}]`));
-      if (value && typeof value === "object") {
-        return Object.fromEntries(
-          Object.entries(value as Record<string, unknown>)
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string" ? v : visit(v, `${path}.${k}`)]),
-        );
-      }
-      if (typeof value === "number" && !Number.isFinite(value)) throw new UserError(`ledger payload has a non-finite number at ${path}`);
-      return value;
-    };
-    return {
-      time: entry.time,
-      type: entry.type,
-      actor: entry.actor,
-      ...(entry.subject !== undefined ? { subject: visit(entry.subject, "subject") as string } : {}),
-      payload: visit(entry.payload, "payload"),
-    };
+    return screenEntry(entry, { mode: this.options.phi ?? "refuse", key: this.options.hmacKey ?? process.env.GITOPS_HEALTH_LEDGER_HMAC_KEY });
   }
 }
-
-/**
- * Workforce identities (who acted, approved, signed), system timestamps and cryptographic
- * values are accountability data the audit controls require, not patient data, so they are
- * stored as given.
- */
-const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
 
 let cachedActor: string | undefined;
 /** The git user (email, else name), else the OS user. */
