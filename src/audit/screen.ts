@@ -34,6 +34,9 @@ export const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|requester|sig
  */
 const SAFE_SHAPE = /^(?:(?:sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
 
+/** A field name: lower-case first letter, then letters, digits or '_' (camelCase or snake_case). */
+const IDENTIFIER_KEY = /^[a-z][A-Za-z0-9_]{0,39}$/;
+
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 const GIT_IDENTITY = /^([^<>]*?)[ \t]*<([^<>\s]+)>$/;
 
@@ -76,8 +79,12 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
   const refuse = (f: Finding, where: string): never => {
     throw new UserError(`refusing to write PHI/secret to the ledger: ${f.category} (${f.preview}) at ${where}; record a reference instead, or use keyed hashing`);
   };
-  const screen = (value: string, where: string): string => {
-    const findings = screenFindings(value);
+  const screen = (value: string, where: string, isKey = false): string => {
+    let findings = screenFindings(value);
+    // A payload key in identifier shape ("sig", "exitCode") names a field: the prose scanner reads a
+    // lone lower-case word as a possible name or place, which says nothing here. Identifiers with
+    // structure (SSN, phone, e-mail, MRN, secrets) are still refused in keys.
+    if (isKey && IDENTIFIER_KEY.test(value)) findings = findings.filter((f) => f.category !== "name" && f.category !== "location");
     if (findings.length === 0) return value;
     if (options.mode === "refuse") refuse(findings[0]!, where);
     if (!options.key) throw new UserError("ledger PHI hashing needs a key (GITOPS_HEALTH_LEDGER_HMAC_KEY)");
@@ -95,7 +102,7 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
         if (v === undefined) continue;
         // A key is screened before a path names it, and paths name the screened (hashed) key.
-        const key = screen(k, `a key of ${path}`);
+        const key = screen(k, `a key of ${path}`, true);
         out[key] = WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string" ? v : visit(v, `${path}.${key}`);
       }
       return out;
