@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import canonicalize from "canonicalize";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { AuditLedger } from "../audit/ledger.js";
 import { isReservedType } from "../audit/reserved.js";
 import { UserError } from "../core/errors.js";
@@ -191,7 +191,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
+  // JSON only: a text/plain body is 415, not a string run through the schema.
+  app.removeContentTypeParser("text/plain");
 
   // Authentication first (onRequest), so rate limits can key on the caller.
   app.addHook("onRequest", async (req, reply) => {
