@@ -114,8 +114,8 @@ describe("HTTP service (embedded directory ledger)", () => {
     const auth: Partial<AuthConfig> = {
       oidc: [{ issuer, audience: "gitops-health", identityClaim: "sub", scopes: [{ claims: { repository_owner: "acme" }, grant: ["scan"] }, { claims: { repository: "acme/app", ref: "refs/heads/main" }, grant: ["ledger:append"] }] }],
     };
-    ctx = await listen(await buildApp({ ledger, tokens: store, auth, signer, digestKey: "test-digest-key", sanitizeKey: "sanitize-key-0123456789", logStream: logs, bodyLimit: 64 * 1024, serialAppends: true }));
-    limited = await listen(await buildApp({ ledger, tokens: store, digestKey: "k", logStream: logs, rateLimit: { max: 3, timeWindowMs: 60_000 }, serialAppends: true }));
+    ctx = await listen(await buildApp({ ledger, tokens: store, auth, signer, digestKey: "test-digest-key", sanitizeKey: "sanitize-key-0123456789", logStream: logs, bodyLimit: 64 * 1024 }));
+    limited = await listen(await buildApp({ ledger, tokens: store, digestKey: "k", logStream: logs, rateLimit: { max: 3, timeWindowMs: 60_000 } }));
   });
 
   afterAll(async () => {
@@ -277,6 +277,12 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(con.oldRoot).toBe(cp.rootHash);
     expect(con.newSize).toBe(cp.size + 1);
     expect(verifyConsistency(con.oldSize, con.newSize, Buffer.from(con.oldRoot, "hex"), Buffer.from(con.newRoot, "hex"), con.proof.map((h) => Buffer.from(h, "hex")))).toBe(true);
+
+    // concurrent appends are group-committed; an entry refused for PHI fails only its own call
+    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => json(ctx.base, "/v1/ledger/entries", tokens.append, { type: "deployment", payload: i === 5 ? { note: NOTE } : { i } })));
+    expect(burst.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 5 ? 400 : 201)));
+    const burstSeqs = await Promise.all(burst.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { seq: number }).seq));
+    expect(new Set(burstSeqs).size).toBe(11);
 
     expect((await json(ctx.base, `/v1/ledger/proofs/inclusion?seq=999999`, tokens.scan)).status).toBe(400);
     expect((await json(ctx.base, `/v1/ledger/proofs/inclusion?seq=-1`, tokens.scan)).status).toBe(400);

@@ -21,6 +21,7 @@ import type { Finding } from "../phi/types.js";
 import { decidePolicy, PolicyInputDocument } from "../policy/decision.js";
 import { BUILTIN_PACKS } from "../policy/packs.js";
 import { Authenticator, type AuthConfig, type Principal } from "./auth.js";
+import { GroupCommit } from "./group-commit.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
 import type { Scope, TokenStore } from "./tokens.js";
@@ -54,8 +55,6 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** extra readiness problem (e.g. "schema not migrated"), or undefined when ready */
   readiness?: () => Promise<string | undefined>;
-  /** serialise appends in this process (the directory ledger's lock file is for processes) */
-  serialAppends?: boolean;
 }
 
 const PROBLEM = "application/problem+json";
@@ -346,13 +345,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   );
 
-  let appendChain: Promise<unknown> = Promise.resolve();
-  const append = <T>(fn: () => Promise<T>): Promise<T> => {
-    if (!deps.serialAppends) return fn();
-    const p = appendChain.then(fn, fn);
-    appendChain = p.catch(() => undefined);
-    return p;
-  };
+  const group = new GroupCommit(deps.ledger);
   const callerOf = (p: Principal) => ({ id: p.id, kind: p.kind, scopes: p.scopes });
 
   app.post(
@@ -381,20 +374,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
       const inputDigest = createHmac("sha256", deps.digestKey).update(canonicalize(req.body.input) ?? "").digest("hex");
       const caller = callerOf(req.principal!);
-      const entry = await append(() =>
-        deps.ledger.append({
-          type: "decision",
-          actor: caller.id,
-          subject: `pack:${d.pack}`,
-          payload: {
-            decision: d.decision,
-            failOn: req.body.failOn,
-            inputDigest: `hmac-sha256:${inputDigest}`,
-            violations: d.violations.map((v) => ({ rule: v.rule, severity: v.severity, controls: v.controls })),
-            caller,
-          },
-        }),
-      );
+      const entry = await group.append({
+        type: "decision",
+        actor: caller.id,
+        subject: `pack:${d.pack}`,
+        payload: {
+          decision: d.decision,
+          failOn: req.body.failOn,
+          inputDigest: `hmac-sha256:${inputDigest}`,
+          violations: d.violations.map((v) => ({ rule: v.rule, severity: v.severity, controls: v.controls })),
+          caller,
+        },
+      });
       const decisionId = `${entry.seq}-${entry.leafHash.slice(0, 16)}`;
       return { decision_id: decisionId, result: { allow: d.decision === "pass", decision: d.decision }, violations: d.violations, controls: d.controls, ledger: entry };
     },
@@ -442,7 +433,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const b = req.body;
       if (isReservedType(b.type) || SERVICE_TYPES.test(b.type)) throw new HttpProblem(403, "Forbidden", `entry type "${b.type}" is reserved: only the subsystem that produces it writes it`);
       const caller = callerOf(req.principal!);
-      const r = await append(() => deps.ledger.append({ type: b.type, actor: caller.id, subject: b.subject, payload: { data: b.payload ?? null, caller } }));
+      const r = await group.append({ type: b.type, actor: caller.id, subject: b.subject, payload: { data: b.payload ?? null, caller } });
       reply.code(201);
       return r;
     },

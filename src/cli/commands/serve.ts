@@ -59,7 +59,6 @@ export function register(program: Command): void {
         rateLimit: o.rateLimit > 0 ? { max: o.rateLimit, timeWindowMs: 60_000 } : undefined,
         requestTimeoutMs: o.requestTimeout,
         readiness: stores.readiness,
-        serialAppends: stores.kind === "directory",
       });
       let closing = false;
       const shutdown = (signal: string) => {
