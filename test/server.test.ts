@@ -71,6 +71,7 @@ describe("HTTP service (embedded directory ledger)", () => {
   const dir = makeTempDir("gh-server-");
   const logs = new Capture();
   let ledger: AuditLedger;
+  let store: FileTokenStore;
   let ctx: Ctx;
   let limited: Ctx;
   let jwks: Server;
@@ -102,7 +103,7 @@ describe("HTTP service (embedded directory ledger)", () => {
     issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
 
     ledger = await openLedger(join(dir, "ledger"));
-    const store = new FileTokenStore(join(dir, "tokens.json"));
+    store = new FileTokenStore(join(dir, "tokens.json"));
     for (const [name, scopes] of Object.entries({ scan: ["scan"], decide: ["decide"], append: ["ledger:append"], admin: ["admin"] } as const)) {
       tokens[name] = (await createToken(store, { name, scopes: [...scopes] })).token;
     }
@@ -157,6 +158,11 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(((await wrong.json()) as { detail: string }).detail).toContain("decide");
     const wrong2 = await json(ctx.base, "/v1/ledger/entries", tokens.decide, { type: "deployment" });
     expect(wrong2.status).toBe(403);
+    // revocation takes effect on the next request (another process writing the file: a new file version)
+    const fresh = await createToken(new FileTokenStore(join(dir, "tokens.json")), { name: "short-lived", scopes: ["scan"] });
+    expect((await json(ctx.base, "/v1/scan", fresh.token, { text: "x" })).status).toBe(200);
+    await new FileTokenStore(join(dir, "tokens.json")).revoke("short-lived", new Date().toISOString());
+    expect((await json(ctx.base, "/v1/scan", fresh.token, { text: "x" })).status).toBe(401);
     // admin holds every scope
     expect((await json(ctx.base, "/v1/scan", tokens.admin, { text: "x" })).status).toBe(200);
     // reads need a token of any scope

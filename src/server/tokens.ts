@@ -5,7 +5,7 @@
  * directory ledger, or the `tokens` table of the PostgreSQL ledger (created by `db migrate`).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Pool } from "pg";
 import { UserError } from "../core/errors.js";
@@ -83,11 +83,22 @@ export function tokenFileFor(ledgerDir: string): string {
 export class FileTokenStore implements TokenStore {
   constructor(readonly location: string) {}
 
+  private cache: { key: string; tokens: TokenRecord[] } | undefined;
+
+  /** Parsed once per file version (mtime, size, inode): `token revoke` in another process takes effect on the next request. */
   private read(): TokenRecord[] {
-    if (!existsSync(this.location)) return [];
+    let st;
+    try {
+      st = statSync(this.location);
+    } catch {
+      return [];
+    }
+    const key = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    if (this.cache?.key === key) return structuredClone(this.cache.tokens);
     try {
       const v = JSON.parse(readFileSync(this.location, "utf8")) as { tokens?: TokenRecord[] };
-      return v.tokens ?? [];
+      this.cache = { key, tokens: v.tokens ?? [] };
+      return structuredClone(this.cache.tokens);
     } catch {
       throw new UserError(`token file ${this.location} is not valid JSON`);
     }
