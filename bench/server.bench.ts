@@ -84,10 +84,16 @@ try {
   const pgBase = await pgApp.listen({ host: "127.0.0.1", port: 0 });
   const r = await autocannon({ url: `${pgBase}/v1/ledger/entries`, method: "POST", headers: { authorization: `Bearer ${t2}`, "content-type": "application/json" }, body: JSON.stringify({ type: "deployment", subject: "svc@1.2.3", payload: { env: "prod" } }), connections: 32, duration: SECONDS });
   const acked = r.requests.total - r.non2xx - r.errors - r.timeouts;
-  const size = await stores.ledger.size();
+  await pgApp.close(); // drains appends still in flight when autocannon stopped counting
+  // Requests autocannon abandoned at the deadline may still be completing: wait for a stable size.
+  let size = await stores.ledger.size();
+  for (let prev = -1; prev !== size; ) {
+    prev = size;
+    await new Promise((r) => setTimeout(r, 1000));
+    size = await stores.ledger.size();
+  }
   const v = await stores.ledger.verify();
-  pgRow = `| POST /v1/ledger/entries to PostgreSQL (32 clients) | - | ${fmt(r.requests.average)} /s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms) | - | acknowledged ${fmt(acked)}, in the ledger ${fmt(size)}, verify ${v.ok ? "ok" : "FAILED"} | ${r.non2xx + r.errors + r.timeouts} |`;
-  await pgApp.close();
+  pgRow = `| POST /v1/ledger/entries to PostgreSQL (32 clients) | - | ${fmt(r.requests.average)} /s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms) | - | acknowledged ${fmt(acked)}, in the ledger ${fmt(size)}, verify ${v.ok ? "ok" : `FAILED: ${v.problem}`} | ${r.non2xx + r.errors + r.timeouts} |`;
   await stores.close();
   const { pool } = await openPool(PG);
   await pool.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`);
