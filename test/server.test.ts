@@ -18,6 +18,7 @@ import { verifyConsistency } from "../src/audit/merkle.js";
 import { verifyNote } from "../src/audit/note.js";
 import { generateNoteSigner, parseSignerKey, parseVerifierKey } from "../src/core/note-key.js";
 import { buildApp } from "../src/server/app.js";
+import { GroupCommit } from "../src/server/group-commit.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import type { AuthConfig } from "../src/server/auth.js";
 import { makeTempDir, runCli } from "./helpers/repo.js";
@@ -403,6 +404,19 @@ describe("HTTP service (embedded directory ledger)", () => {
     for (const planted of [SSN, "Okonkwo", "80231177", MARKER, "AKIAIOSFODNN7EXAMPLE"]) expect(all).not.toContain(planted);
     expect(all).toContain('"route":"/v1/scan"');
     expect(all).not.toMatch(/"statusCode":500/);
+  });
+});
+
+describe("group commit", () => {
+  it("batches concurrent appends and drain() waits for every accepted one (shutdown closes the store after it)", async () => {
+    const l = await openLedger(join(makeTempDir("gh-group-"), "ledger"));
+    const g = new GroupCommit(l);
+    const results = Array.from({ length: 50 }, (_, i) => g.append({ type: "t", actor: "a", payload: { i } }));
+    await g.drain();
+    expect(await l.size()).toBe(50);
+    expect((await Promise.all(results)).map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    await g.drain(); // idle: resolves at once
+    await l.close();
   });
 });
 

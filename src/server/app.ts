@@ -346,6 +346,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   const group = new GroupCommit(deps.ledger);
+  // A client that disconnects does not stop its handler: close() waits for appends still being written.
+  app.addHook("onClose", async () => group.drain());
   const callerOf = (p: Principal) => ({ id: p.id, kind: p.kind, scopes: p.scopes });
 
   app.post(

@@ -11,6 +11,7 @@ import { UserError } from "../core/errors.js";
 export class GroupCommit {
   private pending: { entry: LedgerEntryInput; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
   private flushing = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly ledger: AuditLedger,
@@ -42,6 +43,13 @@ export class GroupCommit {
       }
     } finally {
       this.flushing = false;
+      for (const f of this.idle.splice(0)) f();
     }
+  }
+
+  /** Resolves when every append accepted so far is written (or has failed). */
+  drain(): Promise<void> {
+    if (!this.flushing && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 }
