@@ -14,8 +14,9 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import type { FastifyInstance } from "fastify";
 import { openLedger, verifyExportedInclusion } from "../src/audit/index.js";
 import type { AuditLedger } from "../src/audit/ledger.js";
-import { verifyConsistency } from "../src/audit/merkle.js";
-import { verifyNote } from "../src/audit/note.js";
+import { ArrayLeaves, hashLeaf, MerkleTree, verifyConsistency } from "../src/audit/merkle.js";
+import { parseCheckpoint, verifyNote } from "../src/audit/note.js";
+import { formatTileIndex, parseTilePath } from "../src/server/tiles.js";
 import { generateNoteSigner, parseSignerKey, parseVerifierKey } from "../src/core/note-key.js";
 import { buildApp } from "../src/server/app.js";
 import { GroupCommit } from "../src/server/group-commit.js";
@@ -404,6 +405,75 @@ describe("HTTP service (embedded directory ledger)", () => {
     for (const planted of [SSN, "Okonkwo", "80231177", MARKER, "AKIAIOSFODNN7EXAMPLE"]) expect(all).not.toContain(planted);
     expect(all).toContain('"route":"/v1/scan"');
     expect(all).not.toMatch(/"statusCode":500/);
+  });
+});
+
+describe("C2SP tlog-tiles (read-only)", () => {
+  it("tile paths parse and format canonically", () => {
+    expect(formatTileIndex(0)).toBe("000");
+    expect(formatTileIndex(1234067)).toBe("x001/x234/067");
+    expect(parseTilePath("0/x001/x234/067")).toEqual({ level: 0, index: 1234067, width: undefined });
+    expect(parseTilePath("entries/002.p/88")).toEqual({ level: "entries", index: 2, width: 88 });
+    for (const bad of ["0/1", "0/x000/001", "0/001.p/256", "0/001.p/0", "64/000", "0/001.p/08", "x/000"]) expect(parseTilePath(bad), bad).toBeUndefined();
+  });
+
+  it("a client rebuilds the signed root from level-0 tiles, entry bundles hash to the leaves, level-1 hashes are subtree roots", async () => {
+    const dir = makeTempDir("gh-tiles-");
+    const l = await openLedger(join(dir, "ledger"));
+    await l.appendBatch(Array.from({ length: 600 }, (_, i) => ({ type: "deployment", actor: "ci", payload: { i } })));
+    const store = new FileTokenStore(join(dir, "tokens.json"));
+    const { token } = await createToken(store, { name: "witness", scopes: ["scan"] });
+    const { signerKey, verifierKey } = generateNoteSigner("gitops-health/tiles");
+    const app = await buildApp({ ledger: l, tokens: store, signer: parseSignerKey(signerKey), digestKey: "k", logStream: false });
+    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const get = (p: string) => fetch(base + p, { headers: { authorization: `Bearer ${token}` } });
+    try {
+      expect((await fetch(base + "/tile/0/000")).status).toBe(401);
+      const note = await (await get("/checkpoint")).text();
+      const v = verifyNote(note, [parseVerifierKey(verifierKey)]);
+      expect(v.ok).toBe(true);
+      const cp = parseCheckpoint(v.text!);
+      expect(cp.size).toBe(600);
+
+      const leaves: Buffer[] = [];
+      for (const p of ["/tile/0/000", "/tile/0/001", "/tile/0/002.p/88"]) {
+        const r = await get(p);
+        expect(r.status, p).toBe(200);
+        expect(r.headers.get("content-type")).toBe("application/octet-stream");
+        const b = Buffer.from(await r.arrayBuffer());
+        for (let i = 0; i < b.length; i += 32) leaves.push(b.subarray(i, i + 32));
+      }
+      expect(leaves).toHaveLength(600);
+      const tree = new MerkleTree(new ArrayLeaves(leaves));
+      tree.sync();
+      expect(tree.root().equals(cp.rootHash)).toBe(true);
+
+      const bundle = Buffer.from(await (await get("/tile/entries/002.p/88")).arrayBuffer());
+      const entries: Buffer[] = [];
+      for (let o = 0; o < bundle.length; ) {
+        const n = bundle.readUInt16BE(o);
+        entries.push(bundle.subarray(o + 2, o + 2 + n));
+        o += 2 + n;
+      }
+      expect(entries).toHaveLength(88);
+      entries.forEach((e, i) => expect(hashLeaf(e).equals(leaves[512 + i]!)).toBe(true));
+      expect(JSON.parse(entries[0]!.toString("utf8"))).toMatchObject({ seq: 512, payload: { i: 512 } });
+
+      const l1 = Buffer.from(await (await get("/tile/1/000.p/2")).arrayBuffer());
+      expect(l1.subarray(0, 32).equals(tree.rangeHash(0, 256))).toBe(true);
+      expect(l1.subarray(32, 64).equals(tree.rangeHash(256, 512))).toBe(true);
+
+      // nothing beyond the signed tree: a full tile 2 needs 768 entries, a level-1 tile of width 3 needs 768
+      for (const p of ["/tile/0/002", "/tile/1/000.p/3", "/tile/entries/003.p/1", "/tile/0/x000/001", "/tile/9/000"]) expect((await get(p)).status, p).toBe(404);
+      // entries appended after the checkpoint appear in tiles only once a new checkpoint covers them
+      await l.append({ type: "deployment", actor: "ci", payload: { i: 600 } });
+      expect((await get("/tile/0/002.p/89")).status).toBe(404);
+      await get("/checkpoint");
+      expect((await get("/tile/0/002.p/89")).status).toBe(200);
+    } finally {
+      await app.close();
+      await l.close();
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from "zod";
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { AuditLedger } from "../audit/ledger.js";
+import { parseCheckpoint } from "../audit/note.js";
 import { isReservedType } from "../audit/reserved.js";
 import { UserError } from "../core/errors.js";
 import type { NoteSigner } from "../core/note-key.js";
@@ -22,6 +23,7 @@ import { decidePolicy, PolicyInputDocument } from "../policy/decision.js";
 import { BUILTIN_PACKS } from "../policy/packs.js";
 import { Authenticator, type AuthConfig, type Principal } from "./auth.js";
 import { GroupCommit } from "./group-commit.js";
+import { parseTilePath, TileView } from "./tiles.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
 import type { Scope, TokenStore } from "./tokens.js";
@@ -420,6 +422,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ------------------------------------------------------------ ledger
 
+  /** The signed checkpoint of the current tree head: the stored one when the log has not grown, else a new one. */
+  const currentCheckpoint = async (): Promise<{ size: number; rootHash: string; note: string }> => {
+    if (!deps.signer) throw new HttpProblem(503, "Service Unavailable", "no checkpoint signing key is loaded (serve --key-file)");
+    const size = await deps.ledger.size();
+    const latest = await deps.ledger.checkpointForSize(size);
+    if (latest) return { size, rootHash: (await deps.ledger.rootHash(size)).toString("hex"), note: latest };
+    const { checkpoint, note } = await deps.ledger.checkpoint(deps.signer);
+    return { size: checkpoint.size, rootHash: checkpoint.rootHash.toString("hex"), note };
+  };
+
+  // C2SP tlog-tiles, read-only (authenticated like the other reads): /checkpoint and /tile/...
+  const tiles = new TileView(deps.ledger);
+  app.get("/checkpoint", { config: { access: "any" }, schema: { hide: true } }, async (_req, reply) => {
+    const note = deps.signer ? (await currentCheckpoint()).note : await deps.ledger.latestCheckpoint();
+    if (!note) throw new HttpProblem(404, "Not Found", "the ledger has no signed checkpoint yet");
+    reply.type("text/plain; charset=utf-8").header("cache-control", "no-cache");
+    return note;
+  });
+  app.get("/tile/*", { config: { access: "any" }, schema: { hide: true } }, async (req, reply) => {
+    const t = parseTilePath((req.params as { "*": string })["*"]);
+    if (!t) throw new HttpProblem(404, "Not Found", "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]");
+    const note = await deps.ledger.latestCheckpoint();
+    const size = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)).size : 0;
+    const bytes = await tiles.tile(t, size);
+    if (!bytes) throw new HttpProblem(404, "Not Found", `no such tile in the tree of the latest checkpoint (size ${size})`);
+    reply.type("application/octet-stream").header("cache-control", t.width === undefined ? "max-age=31536000, immutable" : "no-cache");
+    return bytes;
+  });
+
   app.post(
     "/v1/ledger/entries",
     {
@@ -476,14 +507,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         response: { 200: z.object({ size: z.number().int(), rootHash: z.string(), note: z.string() }), 503: Problem, ...problems },
       },
     },
-    async () => {
-      if (!deps.signer) throw new HttpProblem(503, "Service Unavailable", "no checkpoint signing key is loaded (serve --key-file)");
-      const size = await deps.ledger.size();
-      const latest = await deps.ledger.checkpointForSize(size);
-      if (latest) return { size, rootHash: (await deps.ledger.rootHash(size)).toString("hex"), note: latest };
-      const { checkpoint, note } = await deps.ledger.checkpoint(deps.signer);
-      return { size: checkpoint.size, rootHash: checkpoint.rootHash.toString("hex"), note };
-    },
+    async () => currentCheckpoint(),
   );
 
   app.get(
