@@ -62,7 +62,7 @@ const CommitIn = z
   .strict();
 type CommitIn = z.infer<typeof CommitIn>;
 
-const InputIn = z
+export const InputIn = z
   .object({
     classification: z.string().optional(),
     commit: CommitIn.optional(),
@@ -73,7 +73,7 @@ const InputIn = z
   })
   .strict()
   .refine((i) => !(i.commit && i.commits), { message: "give either commit or commits, not both" });
-type InputIn = z.infer<typeof InputIn>;
+export type InputIn = z.infer<typeof InputIn>;
 
 const RuleOutcome = z.enum(["pass", "fail", "skip"]);
 const ControlOutcome = z.enum(["met", "failed", "not evidenced"]);
@@ -211,20 +211,28 @@ export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoCon
       throw err;
     }
     const inp = mergeInput(t.defaults, c.input);
-    const commits = (inp.commits ?? (inp.commit ? [inp.commit] : [{}])).map(buildCommit);
-    const required = inp.checks?.required ?? pack.requiredChecks;
-    const passed = inp.checks?.passed ?? [];
-    const input: PolicyInput = {
-      classification: inp.classification ?? (packName === "config" ? config.classification : pack.classification),
-      range: { from: inp.range?.from ?? null, to: inp.range?.to ?? "HEAD", commits: commits.length, shallow: inp.range?.shallow ?? false, complete: inp.range?.complete ?? true },
-      checks: { required, passed, missing: inp.checks?.missing ?? required.filter((x) => !passed.includes(x)) },
-      ledger: { configured: inp.ledger?.configured ?? false },
-      commits,
-    };
+    const input = policyInputFrom(inp, { requiredChecks: pack.requiredChecks, classification: packName === "config" ? config.classification : pack.classification });
     const ev = evaluatePolicy(rules, input);
     out.push(compare(file, c.name, pack.name, c.expect, ev));
   }
   return out;
+}
+
+/**
+ * The full input model from a partial input document (documented defaults fill the rest):
+ * what `policy test` cases and the service's `POST /v1/decisions/{pack}` evaluate.
+ */
+export function policyInputFrom(inp: InputIn, pack: { requiredChecks: string[]; classification: string }): PolicyInput {
+  const commits = (inp.commits ?? (inp.commit ? [inp.commit] : [{}])).map(buildCommit);
+  const required = inp.checks?.required ?? pack.requiredChecks;
+  const passed = inp.checks?.passed ?? [];
+  return {
+    classification: inp.classification ?? pack.classification,
+    range: { from: inp.range?.from ?? null, to: inp.range?.to ?? "HEAD", commits: commits.length, shallow: inp.range?.shallow ?? false, complete: inp.range?.complete ?? true },
+    checks: { required, passed, missing: inp.checks?.missing ?? required.filter((x) => !passed.includes(x)) },
+    ledger: { configured: inp.ledger?.configured ?? false },
+    commits,
+  };
 }
 
 function compare(file: string, name: string, pack: string, e: z.infer<typeof Expect>, ev: Evaluation): CaseResult {

@@ -1,0 +1,150 @@
+import type { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { UserError } from "../../core/errors.js";
+import { parseFormat, say, writeJson, writeOut } from "../output.js";
+
+const int = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new UserError(`${name} must be a non-negative integer, got "${v}"`);
+  return Number(v);
+};
+
+/** `serve`, `token create|list|revoke`, `db migrate`: the HTTP service (src/server/) and its stores. */
+export function register(program: Command): void {
+  program
+    .command("serve")
+    .description("run the HTTP service: scan, sanitize, decisions, risk and the ledger over HTTP (OpenAPI at /openapi.json)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port (0: any free port)", int("--port"), 8080)
+    .option("--ledger <dir>", "embedded directory ledger (default: GITOPS_HEALTH_LEDGER or .gitops-health/ledger)")
+    .option("--database-url <url>", "PostgreSQL for a shared ledger and tokens (default: GITOPS_HEALTH_DATABASE_URL)")
+    .option("--migrate", "apply pending database migrations before serving")
+    .option("--key-file <file>", "checkpoint signing key (default: .gitops-health/keys/ledger.key when present)")
+    .option("--auth-config <file>", "YAML/JSON: trusted OIDC issuers with audience and claim-to-scope rules; metricsPublic")
+    .option("--body-limit <bytes>", "largest request body", int("--body-limit"), 1024 * 1024)
+    .option("--rate-limit <n>", "requests per minute per caller (0: off)", int("--rate-limit"), 600)
+    .option("--request-timeout <ms>", "per-request handler timeout", int("--request-timeout"), 30_000)
+    .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, silent", "info")
+    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string }) => {
+      const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
+      const { buildApp } = await import("../../server/app.js");
+      const { AuthConfig } = await import("../../server/auth.js");
+      const { defaultKeyFile, loadSigner } = await import("../../audit/keys.js");
+      const { existsSync } = await import("node:fs");
+      let auth;
+      if (o.authConfig) {
+        let raw: unknown;
+        try {
+          raw = (await import("yaml")).parse(readFileSync(o.authConfig, "utf8"));
+        } catch (err) {
+          throw new UserError(`cannot read --auth-config ${o.authConfig}: ${(err as Error).message.split("\n")[0]}`);
+        }
+        const r = AuthConfig.safeParse(raw ?? {});
+        if (!r.success) throw new UserError(`--auth-config ${o.authConfig}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+        auth = r.data;
+      }
+      const keyFile = defaultKeyFile(process.cwd(), o.keyFile);
+      const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
+      const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
+      for (const w of stores.warnings) say(`warning: ${w}`);
+      const { randomBytes } = await import("node:crypto");
+      const app = await buildApp({
+        ledger: stores.ledger,
+        tokens: stores.tokens,
+        auth,
+        signer,
+        digestKey: stores.digestKey ?? randomBytes(32).toString("hex"),
+        sanitizeKey: process.env.GITOPS_HEALTH_SANITIZE_KEY,
+        logLevel: o.logLevel,
+        bodyLimit: o.bodyLimit,
+        rateLimit: o.rateLimit > 0 ? { max: o.rateLimit, timeWindowMs: 60_000 } : undefined,
+        requestTimeoutMs: o.requestTimeout,
+        readiness: stores.readiness,
+      });
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        say(`${signal}: draining requests, then closing the ${stores.kind} store`);
+        // app.close stops accepting connections and waits for in-flight requests.
+        void app
+          .close()
+          .then(() => stores.close())
+          .then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on("SIGTERM", () => shutdown("SIGTERM"));
+      process.on("SIGINT", () => shutdown("SIGINT"));
+      const address = await app.listen({ host: o.host, port: o.port });
+      say(`gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}); API docs at ${address}/docs`);
+    });
+
+  const withStore = (c: Command) =>
+    c.option("--ledger <dir>", "directory ledger whose token file to use (default: GITOPS_HEALTH_LEDGER or .gitops-health/ledger)").option("--database-url <url>", "PostgreSQL (default: GITOPS_HEALTH_DATABASE_URL)");
+  const tokens = async (o: { ledger?: string; databaseUrl?: string }) => {
+    const { openTokenStore, databaseUrlFrom } = await import("../../server/stores.js");
+    return openTokenStore({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger });
+  };
+  const token = program.command("token").description("API tokens for the HTTP service (stored as SHA-256 hashes)");
+  withStore(token.command("create").description("create a token; prints it once on stdout"))
+    .requiredOption("--name <name>", "who or what uses it, e.g. ci-main")
+    .requiredOption("--scope <scopes...>", "scan, decide, ledger:append, runs:approve, admin (comma or space separated)")
+    .option("--ttl-days <n>", "expire after N days", int("--ttl-days"))
+    .option("--format <format>", "text | json", "text")
+    .action(async (o: { name: string; scope: string[]; ttlDays?: number; format: string; ledger?: string; databaseUrl?: string }) => {
+      const format = parseFormat(o.format, ["text", "json"] as const, "text");
+      const { createToken, parseScopes } = await import("../../server/tokens.js");
+      const scopes = parseScopes(o.scope);
+      const s = await tokens(o);
+      try {
+        const { token: t, record } = await createToken(s.tokens, { name: o.name, scopes, ttlDays: o.ttlDays });
+        say(`created token ${record.id} "${record.name}" (${scopes.join(", ")}) in ${s.tokens.location}; it is shown once:`);
+        if (format === "json") writeJson({ token: t, id: record.id, name: record.name, scopes, expiresAt: record.expiresAt ?? null });
+        else writeOut(t);
+      } finally {
+        await s.close();
+      }
+    });
+  withStore(token.command("list").description("list tokens (never their secrets)"))
+    .option("--format <format>", "text | json", "text")
+    .action(async (o: { format: string; ledger?: string; databaseUrl?: string }) => {
+      const format = parseFormat(o.format, ["text", "json"] as const, "text");
+      const s = await tokens(o);
+      try {
+        const all = (await s.tokens.list()).map(({ hash: _hash, ...r }) => r);
+        if (format === "json") writeJson(all);
+        else for (const r of all) writeOut(`${r.id}\t${r.name}\t${r.scopes.join(",")}\t${r.createdAt}\t${r.revokedAt ? `revoked ${r.revokedAt}` : r.expiresAt ? `expires ${r.expiresAt}` : "active"}`);
+      } finally {
+        await s.close();
+      }
+    });
+  withStore(token.command("revoke").description("revoke a token by id or name").argument("<id>"))
+    .action(async (id: string, o: { ledger?: string; databaseUrl?: string }) => {
+      const s = await tokens(o);
+      try {
+        if (!(await s.tokens.revoke(id, new Date().toISOString()))) throw new UserError(`no active token "${id}"`);
+        say(`revoked ${id}`);
+      } finally {
+        await s.close();
+      }
+    });
+
+  const db = program.command("db").description("the service's PostgreSQL schema");
+  db.command("migrate")
+    .description("apply pending versioned migrations")
+    .option("--database-url <url>", "PostgreSQL (default: GITOPS_HEALTH_DATABASE_URL)")
+    .action(async (o: { databaseUrl?: string }) => {
+      const { databaseUrlFrom } = await import("../../server/stores.js");
+      const { migrate, openPool, LATEST_MIGRATION } = await import("../../server/db.js");
+      const url = databaseUrlFrom(o.databaseUrl);
+      if (!url) throw new UserError("db migrate needs --database-url or GITOPS_HEALTH_DATABASE_URL");
+      const { pool, prefix } = await openPool(url, 1);
+      try {
+        const applied = await migrate(pool, prefix);
+        // The ledger's own tables are created (idempotently) by opening it.
+        const { openLedger } = await import("../../audit/index.js");
+        await (await openLedger(url)).close();
+        say(applied.length ? `applied migration(s) ${applied.join(", ")}; schema at version ${LATEST_MIGRATION}` : `schema already at version ${LATEST_MIGRATION}`);
+      } finally {
+        await pool.end();
+      }
+    });
+}

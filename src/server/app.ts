@@ -1,0 +1,557 @@
+/**
+ * The HTTP adapter: Fastify routes over the same domain functions the CLI calls (scanText,
+ * sanitize, decidePolicy, the risk model, AuditLedger). Request and response schemas are zod;
+ * the same schemas validate requests and generate /openapi.json (OpenAPI 3.1). Every client
+ * error is an RFC 9457 problem+json 4xx; logs carry the route template and status, never a body,
+ * a query string or an error message that could quote one.
+ */
+import { createHmac } from "node:crypto";
+import canonicalize from "canonicalize";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { z } from "zod";
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { AuditLedger } from "../audit/ledger.js";
+import { parseCheckpoint } from "../audit/note.js";
+import { isReservedType } from "../audit/reserved.js";
+import { UserError } from "../core/errors.js";
+import type { NoteSigner } from "../core/note-key.js";
+import { packageVersion } from "../core/paths.js";
+import { scanText } from "../phi/index.js";
+import { sanitize } from "../phi/sanitize.js";
+import type { Finding } from "../phi/types.js";
+import { decidePolicy, PolicyInputDocument } from "../policy/decision.js";
+import { BUILTIN_PACKS } from "../policy/packs.js";
+import { Authenticator, type AuthConfig, type Principal } from "./auth.js";
+import { GroupCommit } from "./group-commit.js";
+import { parseTilePath, TileView } from "./tiles.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { scoreDiff } from "./risk.js";
+import type { Scope, TokenStore } from "./tokens.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** "public": no credential; "any": any authenticated caller; else the scope required */
+    access?: "public" | "any" | Scope;
+  }
+}
+
+export interface AppDeps {
+  ledger: AuditLedger;
+  tokens: TokenStore;
+  auth?: Partial<AuthConfig>;
+  /** signs /v1/ledger/checkpoint; without it that route answers 503 */
+  signer?: NoteSigner;
+  /** key of the HMAC digest recorded for each decision's input */
+  digestKey: string;
+  /** key for sanitize modes hash and synthetic when the request gives none */
+  sanitizeKey?: string;
+  /** pino destination (default stdout); false: no logs */
+  logStream?: NodeJS.WritableStream | false;
+  logLevel?: string;
+  bodyLimit?: number;
+  /** per caller (token or OIDC subject; IP when unauthenticated) */
+  rateLimit?: { max: number; timeWindowMs: number };
+  requestTimeoutMs?: number;
+  /** extra readiness problem (e.g. "schema not migrated"), or undefined when ready */
+  readiness?: () => Promise<string | undefined>;
+}
+
+const PROBLEM = "application/problem+json";
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail?: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+function sendProblem(reply: FastifyReply, status: number, title: string, detail: string | undefined, extra: Record<string, unknown> = {}): FastifyReply {
+  return reply
+    .code(status)
+    .type(PROBLEM)
+    .send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), instance: reply.request.routeOptions.url ?? undefined, ...extra }));
+}
+
+// ---------------------------------------------------------------- schemas
+
+const Problem = z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), instance: z.string().optional() }).meta({ id: "Problem" });
+const problems = { 400: Problem, 401: Problem, 403: Problem, 413: Problem, 429: Problem };
+
+const FindingOut = z.object({
+  ruleId: z.string(),
+  category: z.string(),
+  hipaaIdentifier: z.number().int().optional(),
+  severity: z.enum(["low", "medium", "high"]),
+  confidence: z.number(),
+  line: z.number().int(),
+  column: z.number().int(),
+  start: z.number().int().describe("UTF-16 offset, inclusive"),
+  end: z.number().int().describe("UTF-16 offset, exclusive"),
+  preview: z.string().describe("masked value, never the raw one"),
+  synthetic: z.boolean().optional(),
+});
+
+const ScanBody = z
+  .object({
+    text: z.string().optional(),
+    records: z.array(z.object({ id: z.string().max(200), text: z.string() }).strict()).max(1000).optional(),
+    profile: z.enum(["code", "prose"]).default("prose"),
+    kinds: z.array(z.enum(["phi", "secret"])).min(1).optional(),
+  })
+  .strict()
+  .refine((b) => (b.text === undefined) !== (b.records === undefined), { message: "give exactly one of text or records" });
+
+const ScanResult = z.object({ id: z.string().optional(), findings: z.array(FindingOut) });
+
+const SanitizeBody = z
+  .object({
+    text: z.string(),
+    mode: z.enum(["redact", "mask", "hash", "synthetic"]).default("redact"),
+    key: z.string().min(16).optional().describe("pseudonym key for hash and synthetic (default: the server's)"),
+    documentId: z.string().max(200).optional(),
+  })
+  .strict();
+
+const DecisionBody = z
+  .object({
+    input: PolicyInputDocument,
+    failOn: z.enum(["low", "medium", "high"]).default("high"),
+  })
+  .strict();
+
+const ViolationOut = z.object({ rule: z.string(), severity: z.enum(["low", "medium", "high"]), commit: z.string().optional(), message: z.string(), controls: z.array(z.string()), file: z.string().optional() });
+const ControlOut = z.object({ id: z.string(), title: z.string(), status: z.enum(["met", "failed", "not evidenced"]), rules: z.array(z.string()), failedCommits: z.array(z.string()) });
+
+const RiskBody = z
+  .object({
+    diff: z.string().describe("unified diff (git diff output)"),
+    author: z.string().max(200).optional(),
+    message: z.string().max(10_000).optional(),
+    time: z.number().int().optional().describe("unix seconds"),
+    classification: z.enum(["personal", "business", "clinical"]).default("personal"),
+  })
+  .strict();
+
+const EntryIn = z
+  .object({
+    type: z.string().min(1).max(100).regex(/^[A-Za-z0-9][\w.:-]*$/),
+    subject: z.string().max(500).optional(),
+    payload: z.unknown().optional(),
+  })
+  .strict();
+
+const EntryOut = z.object({ seq: z.number().int(), time: z.string(), type: z.string(), actor: z.string(), subject: z.string().optional(), payload: z.unknown() });
+const Seq = z.coerce.number().int().min(0);
+
+/** Entry types only the service writes; HTTP callers may not append them. */
+const SERVICE_TYPES = /^decision(\.|$)/i;
+
+// ---------------------------------------------------------------- app
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false };
+  const authenticator = new Authenticator(deps.tokens, authConfig);
+  const metrics: Metrics = await createMetrics(() => deps.ledger.size());
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    handlerTimeout: deps.requestTimeoutMs ?? 30_000,
+    requestTimeout: (deps.requestTimeoutMs ?? 30_000) + 5_000,
+    return503OnClosing: true,
+    logger:
+      deps.logStream === false
+        ? false
+        : {
+            level: deps.logLevel ?? "info",
+            stream: deps.logStream ?? process.stdout,
+            // Route templates only: a URL's path and query can carry identifiers.
+            serializers: {
+              req: (r: FastifyRequest) => ({ method: r.method, route: r.routeOptions?.url ?? "(no route)", caller: r.principal?.id }),
+              res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
+              // Error messages can quote input (JSON.parse does): type and code only.
+              err: (e: Error & { code?: string; statusCode?: number }) => ({ type: e.name, message: e.code ?? e.name, stack: "", code: e.code, statusCode: e.statusCode }),
+            },
+          },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest("principal", undefined);
+
+  const swagger = (await import("@fastify/swagger")).default;
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "gitops-health", version: packageVersion(), description: "PHI/secret scanning, policy decisions, risk scoring and the audit ledger over HTTP" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "an API token (gitops-health token create) or an OIDC JWT from a trusted issuer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  // JSON only: a text/plain body is 415, not a string run through the schema.
+  app.removeContentTypeParser("text/plain");
+
+  // Authentication first (onRequest), so rate limits can key on the caller.
+  app.addHook("onRequest", async (req, reply) => {
+    const access = req.routeOptions.config?.access;
+    if (access === "public" || !req.routeOptions.url) return;
+    if (access === undefined && req.routeOptions.url === "/metrics") return;
+    req.principal = await authenticator.authenticate(req.headers.authorization);
+    if (!req.principal) {
+      reply.header("www-authenticate", 'Bearer realm="gitops-health"');
+      return sendProblem(reply, 401, "Unauthorized", "a valid API token or OIDC token is required (Authorization: Bearer ...)");
+    }
+    if (access && access !== "any" && !req.principal.scopes.includes(access) && !req.principal.scopes.includes("admin")) {
+      return sendProblem(reply, 403, "Forbidden", `this call needs scope ${access}`);
+    }
+    return undefined;
+  });
+
+  if (deps.rateLimit) {
+    const rateLimit = (await import("@fastify/rate-limit")).default;
+    await app.register(rateLimit, {
+      global: true,
+      hook: "preHandler",
+      max: deps.rateLimit.max,
+      timeWindow: deps.rateLimit.timeWindowMs,
+      keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
+      allowList: (req) => req.routeOptions.config?.access === "public",
+      errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
+    });
+  }
+
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, "Not Found", `no route ${req.method} for this path`));
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const errors = err.validation.map((v) => ({ path: v.instancePath, message: v.message ?? "invalid" }));
+      return sendProblem(reply, 400, "Bad Request", `the request does not match the schema (${err.validationContext ?? "body"})`, { errors });
+    }
+    if (err instanceof HttpProblem) return sendProblem(reply, err.status, err.title, err.message, err.extra);
+    if (err instanceof UserError) return sendProblem(reply, 400, "Bad Request", err.message);
+    switch (err.code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendProblem(reply, 413, "Content Too Large", `the body exceeds ${app.initialConfig.bodyLimit} bytes`);
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendProblem(reply, 415, "Unsupported Media Type", "send application/json");
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+        return sendProblem(reply, 400, "Bad Request", "the JSON body is empty");
+      case "FST_ERR_CTP_INVALID_JSON_BODY":
+        return sendProblem(reply, 400, "Bad Request", "the body is not valid JSON");
+      case "FST_ERR_HANDLER_TIMEOUT":
+        return sendProblem(reply, 503, "Service Unavailable", "the request took too long");
+    }
+    const status = err.statusCode ?? 500;
+    // JSON.parse messages quote the body: never pass them on.
+    if (err instanceof SyntaxError) return sendProblem(reply, 400, "Bad Request", "the body is not valid JSON");
+    if (status === 429) return sendProblem(reply, 429, "Too Many Requests", err.message);
+    if (status >= 400 && status < 500) return sendProblem(reply, status, "Bad Request", err.code?.startsWith("FST_") ? err.message : undefined);
+    req.log.error({ err }, "request failed");
+    return sendProblem(reply, 500, "Internal Server Error", undefined);
+  });
+
+  // ------------------------------------------------------------ operations
+
+  app.get("/health", { config: { access: "public" }, schema: { hide: true } }, async () => ({ status: "ok" }));
+
+  app.get("/ready", { config: { access: "public" }, schema: { hide: true } }, async (_req, reply) => {
+    const reasons: string[] = [];
+    await deps.ledger.size().catch((err: Error) => reasons.push(`ledger store unreachable: ${err.message.split("\n")[0]}`));
+    await deps.tokens.ping().catch((err: Error) => reasons.push(`token store unreachable: ${err.message.split("\n")[0]}`));
+    const extra = await (deps.readiness?.() ?? Promise.resolve(undefined)).catch((err: Error) => err.message);
+    if (extra) reasons.push(extra);
+    if (reasons.length) return sendProblem(reply, 503, "Service Unavailable", reasons.join("; "));
+    return { status: "ready", signingKey: deps.signer ? deps.signer.name : null };
+  });
+
+  app.get("/metrics", { config: { access: authConfig.metricsPublic ? "public" : "any" }, schema: { hide: true } }, async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  app.get("/openapi.json", { config: { access: "public" }, schema: { hide: true } }, async () => app.swagger());
+
+  app.get("/docs", { config: { access: "public" }, schema: { hide: true } }, async (_req, reply) => {
+    reply.type("text/html; charset=utf-8");
+    return docsPage(app.swagger() as OpenApiDoc);
+  });
+
+  // ------------------------------------------------------------ engines
+
+  const publicFinding = (f: Finding) => ({
+    ruleId: f.ruleId,
+    category: f.category,
+    ...(f.hipaaIdentifier !== undefined ? { hipaaIdentifier: f.hipaaIdentifier } : {}),
+    severity: f.severity,
+    confidence: f.confidence,
+    line: f.line,
+    column: f.column,
+    start: f.start,
+    end: f.end,
+    preview: f.preview,
+    ...(f.synthetic ? { synthetic: true } : {}),
+  });
+
+  app.post(
+    "/v1/scan",
+    {
+      config: { access: "scan" },
+      schema: {
+        summary: "Find PHI/PII and secrets in a text or a batch of records",
+        description: "Findings carry offsets and a masked preview, never the matched value.",
+        body: ScanBody,
+        response: { 200: z.object({ results: z.array(ScanResult), findings: z.number().int() }), ...problems },
+      },
+    },
+    async (req) => {
+      const { text, records, profile, kinds } = req.body;
+      const items = records ?? [{ id: undefined, text: text! }];
+      let total = 0;
+      const results = items.map((r) => {
+        const findings = scanText(r.text, { profile, ...(kinds ? { kinds } : {}) });
+        total += findings.length;
+        for (const f of findings) metrics.findings.inc({ category: f.category });
+        return { ...(r.id !== undefined ? { id: r.id } : {}), findings: findings.map(publicFinding) };
+      });
+      return { results, findings: total };
+    },
+  );
+
+  app.post(
+    "/v1/sanitize",
+    {
+      config: { access: "scan" },
+      schema: {
+        summary: "Rewrite PHI in a text (redact, mask, keyed hash pseudonyms or synthetic values)",
+        body: SanitizeBody,
+        response: {
+          200: z.object({ text: z.string(), replacements: z.array(z.object({ category: z.string(), line: z.number().int(), column: z.number().int(), start: z.number().int(), end: z.number().int(), before: z.string().describe("masked original") })) }),
+          ...problems,
+        },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const r = sanitize(b.text, { mode: b.mode, key: b.key ?? deps.sanitizeKey, documentId: b.documentId });
+      return { text: r.text, replacements: r.replacements.map((x) => ({ category: x.finding.category, line: x.finding.line, column: x.finding.column, start: x.finding.start, end: x.finding.end, before: x.before })) };
+    },
+  );
+
+  const group = new GroupCommit(deps.ledger);
+  // A client that disconnects does not stop its handler: close() waits for appends still being written.
+  app.addHook("onClose", async () => group.drain());
+  const callerOf = (p: Principal) => ({ id: p.id, kind: p.kind, scopes: p.scopes });
+
+  app.post(
+    "/v1/decisions/:pack",
+    {
+      config: { access: "decide" },
+      schema: {
+        summary: "Evaluate a policy pack on an input document (OPA data-API shape)",
+        description: "The input is the policy input model (as in `policy test` cases); partial inputs are completed with documented defaults. Each decision is recorded in the ledger with an HMAC digest of the input, never the input.",
+        params: z.object({ pack: z.enum(BUILTIN_PACKS) }),
+        body: DecisionBody,
+        response: {
+          200: z.object({
+            decision_id: z.string(),
+            result: z.object({ allow: z.boolean(), decision: z.enum(["pass", "fail"]) }),
+            violations: z.array(ViolationOut),
+            controls: z.array(ControlOut),
+            ledger: z.object({ seq: z.number().int(), leafHash: z.string() }),
+          }),
+          ...problems,
+        },
+      },
+    },
+    async (req) => {
+      const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
+      metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
+      const inputDigest = createHmac("sha256", deps.digestKey).update(canonicalize(req.body.input) ?? "").digest("hex");
+      const caller = callerOf(req.principal!);
+      const entry = await group.append({
+        type: "decision",
+        actor: caller.id,
+        subject: `pack:${d.pack}`,
+        payload: {
+          decision: d.decision,
+          failOn: req.body.failOn,
+          inputDigest: `hmac-sha256:${inputDigest}`,
+          violations: d.violations.map((v) => ({ rule: v.rule, severity: v.severity, controls: v.controls })),
+          caller,
+        },
+      });
+      const decisionId = `${entry.seq}-${entry.leafHash.slice(0, 16)}`;
+      return { decision_id: decisionId, result: { allow: d.decision === "pass", decision: d.decision }, violations: d.violations, controls: d.controls, ledger: entry };
+    },
+  );
+
+  app.post(
+    "/v1/risk/score",
+    {
+      config: { access: "decide" },
+      schema: {
+        summary: "Score a change given as a unified diff plus metadata",
+        body: RiskBody,
+        response: {
+          200: z.object({
+            score: z.number().int(),
+            level: z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"]),
+            strategy: z.enum(["standard", "canary", "blue-green"]),
+            approvals: z.number().int(),
+            files: z.number().int(),
+            factors: z.array(z.object({ name: z.string(), value: z.number(), contribution: z.number() })),
+            model: z.string(),
+            warnings: z.array(z.string()),
+          }),
+          ...problems,
+        },
+      },
+    },
+    async (req) => scoreDiff(req.body),
+  );
+
+  // ------------------------------------------------------------ ledger
+
+  /** The signed checkpoint of the current tree head: the stored one when the log has not grown, else a new one. */
+  const currentCheckpoint = async (): Promise<{ size: number; rootHash: string; note: string }> => {
+    if (!deps.signer) throw new HttpProblem(503, "Service Unavailable", "no checkpoint signing key is loaded (serve --key-file)");
+    const size = await deps.ledger.size();
+    const latest = await deps.ledger.checkpointForSize(size);
+    if (latest) return { size, rootHash: (await deps.ledger.rootHash(size)).toString("hex"), note: latest };
+    const { checkpoint, note } = await deps.ledger.checkpoint(deps.signer);
+    return { size: checkpoint.size, rootHash: checkpoint.rootHash.toString("hex"), note };
+  };
+
+  // C2SP tlog-tiles, read-only (authenticated like the other reads): /checkpoint and /tile/...
+  const tiles = new TileView(deps.ledger);
+  app.get("/checkpoint", { config: { access: "any" }, schema: { hide: true } }, async (_req, reply) => {
+    const note = deps.signer ? (await currentCheckpoint()).note : await deps.ledger.latestCheckpoint();
+    if (!note) throw new HttpProblem(404, "Not Found", "the ledger has no signed checkpoint yet");
+    reply.type("text/plain; charset=utf-8").header("cache-control", "no-cache");
+    return note;
+  });
+  app.get("/tile/*", { config: { access: "any" }, schema: { hide: true } }, async (req, reply) => {
+    const t = parseTilePath((req.params as { "*": string })["*"]);
+    if (!t) throw new HttpProblem(404, "Not Found", "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]");
+    const note = await deps.ledger.latestCheckpoint();
+    const size = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)).size : 0;
+    const bytes = await tiles.tile(t, size);
+    if (!bytes) throw new HttpProblem(404, "Not Found", `no such tile in the tree of the latest checkpoint (size ${size})`);
+    reply.type("application/octet-stream").header("cache-control", t.width === undefined ? "max-age=31536000, immutable" : "no-cache");
+    return bytes;
+  });
+
+  app.post(
+    "/v1/ledger/entries",
+    {
+      config: { access: "ledger:append" },
+      schema: {
+        summary: "Append an entry (the caller is recorded as its actor)",
+        description: "Reserved types (check, run.*, approval, llm.call, decision ...) are refused: their producers write them. Payloads are screened for PHI and refused when they hold any.",
+        body: EntryIn,
+        response: { 201: z.object({ seq: z.number().int(), leafHash: z.string() }), ...problems },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      if (isReservedType(b.type) || SERVICE_TYPES.test(b.type)) throw new HttpProblem(403, "Forbidden", `entry type "${b.type}" is reserved: only the subsystem that produces it writes it`);
+      const caller = callerOf(req.principal!);
+      const r = await group.append({ type: b.type, actor: caller.id, subject: b.subject, payload: { data: b.payload ?? null, caller } });
+      reply.code(201);
+      return r;
+    },
+  );
+
+  app.get(
+    "/v1/ledger/entries",
+    {
+      config: { access: "any" },
+      schema: {
+        summary: "List entries in sequence order",
+        querystring: z.object({ from: Seq.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100), type: z.string().max(100).optional(), subject: z.string().max(500).optional() }).strict(),
+        response: { 200: z.object({ entries: z.array(EntryOut), size: z.number().int(), next: z.number().int().nullable() }), ...problems },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const entries: z.infer<typeof EntryOut>[] = [];
+      let next: number | null = null;
+      for await (const e of deps.ledger.query({ type: q.type, subject: q.subject })) {
+        if (e.seq < q.from) continue;
+        if (entries.length === q.limit) {
+          next = e.seq;
+          break;
+        }
+        entries.push(e);
+      }
+      return { entries, size: await deps.ledger.size(), next };
+    },
+  );
+
+  app.get(
+    "/v1/ledger/checkpoint",
+    {
+      config: { access: "any" },
+      schema: {
+        summary: "The signed checkpoint (C2SP signed note) of the current tree head",
+        response: { 200: z.object({ size: z.number().int(), rootHash: z.string(), note: z.string() }), 503: Problem, ...problems },
+      },
+    },
+    async () => currentCheckpoint(),
+  );
+
+  app.get(
+    "/v1/ledger/proofs/inclusion",
+    {
+      config: { access: "any" },
+      schema: {
+        summary: "RFC 6962 inclusion proof of entry seq in the tree of the given size",
+        querystring: z.object({ seq: Seq, size: z.coerce.number().int().min(1).optional() }).strict(),
+        response: { 200: z.object({ index: z.number().int(), treeSize: z.number().int(), leafHash: z.string(), proof: z.array(z.string()), rootHash: z.string() }), ...problems },
+      },
+    },
+    async (req) => deps.ledger.proveInclusion(req.query.seq, req.query.size),
+  );
+
+  app.get(
+    "/v1/ledger/proofs/consistency",
+    {
+      config: { access: "any" },
+      schema: {
+        summary: "RFC 6962 consistency proof between two tree sizes",
+        querystring: z.object({ old: z.coerce.number().int().min(1), new: z.coerce.number().int().min(1).optional() }).strict(),
+        response: { 200: z.object({ oldSize: z.number().int(), newSize: z.number().int(), oldRoot: z.string(), newRoot: z.string(), proof: z.array(z.string()) }), ...problems },
+      },
+    },
+    async (req) => deps.ledger.proveConsistency(req.query.old, req.query.new),
+  );
+
+  return app;
+}
+
+// ---------------------------------------------------------------- docs page
+
+interface OpenApiDoc {
+  info: { title: string; version: string };
+  paths?: Record<string, Record<string, { summary?: string; description?: string }>>;
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** A static page listing every documented operation; the full schema is /openapi.json. */
+function docsPage(doc: OpenApiDoc): string {
+  const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => `<tr><td><code>${esc(method.toUpperCase())}</code></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? "")}<br><small>${esc(op.description ?? "")}</small></td></tr>`),
+  );
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)} API</title><style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;vertical-align:top;border-bottom:1px solid #ddd}</style></head><body><h1>${esc(doc.info.title)} ${esc(doc.info.version)}</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>.</p><table>${rows.join("")}</table></body></html>`;
+}

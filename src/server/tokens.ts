@@ -1,0 +1,184 @@
+/**
+ * API tokens: `ghst_<id>_<secret>` with 256 random bits of secret. Only SHA-256 of the whole
+ * token is stored (a high-entropy token needs no slow hash); lookup is by the public id, then a
+ * constant-time comparison of the hashes. Stored beside the ledger: a 0600 JSON file next to a
+ * directory ledger, or the `tokens` table of the PostgreSQL ledger (created by `db migrate`).
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Pool } from "pg";
+import { UserError } from "../core/errors.js";
+import { writeFileAtomic } from "../core/fs.js";
+
+export const SCOPES = ["scan", "decide", "ledger:append", "runs:approve", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  /** hex SHA-256 of the full token */
+  hash: string;
+  createdAt: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+export interface TokenStore {
+  readonly location: string;
+  insert(r: TokenRecord): Promise<void>;
+  get(id: string): Promise<TokenRecord | undefined>;
+  list(): Promise<TokenRecord[]>;
+  revoke(id: string, at: string): Promise<boolean>;
+  /** Throws when the store cannot be read (for /ready). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TOKEN = /^ghst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+export function parseScopes(list: string[]): Scope[] {
+  const out = new Set<Scope>();
+  for (const s of list.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean)) {
+    if (!(SCOPES as readonly string[]).includes(s)) throw new UserError(`unknown scope "${s}" (valid: ${SCOPES.join(", ")})`);
+    out.add(s as Scope);
+  }
+  if (out.size === 0) throw new UserError(`a token needs at least one scope (${SCOPES.join(", ")})`);
+  return [...out];
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+
+/** Create a token; the plaintext is returned once and never stored. */
+export async function createToken(store: TokenStore, o: { name: string; scopes: Scope[]; ttlDays?: number; now?: Date }): Promise<{ token: string; record: TokenRecord }> {
+  if (!/^[\w.@:-]{1,80}$/.test(o.name)) throw new UserError("token name: 1-80 characters of letters, digits, . _ - @ :");
+  const id = randomBytes(8).toString("hex");
+  const token = `ghst_${id}_${randomBytes(32).toString("base64url")}`;
+  const now = o.now ?? new Date();
+  const record: TokenRecord = { id, name: o.name, scopes: o.scopes, hash: sha256(token), createdAt: now.toISOString(), ...(o.ttlDays ? { expiresAt: new Date(now.getTime() + o.ttlDays * 86400_000).toISOString() } : {}) };
+  await store.insert(record);
+  return { token, record };
+}
+
+/** The token's record when it is valid (known, hash matches, not revoked, not expired). */
+export async function verifyToken(store: TokenStore, token: string, now = new Date()): Promise<TokenRecord | undefined> {
+  const m = TOKEN.exec(token);
+  if (!m) return undefined;
+  const r = await store.get(m[1]!);
+  const given = Buffer.from(sha256(token), "hex");
+  // Compare even when the id is unknown, so timing does not tell ids apart.
+  const stored = Buffer.from(r?.hash ?? "0".repeat(64), "hex");
+  const ok = stored.length === given.length && timingSafeEqual(stored, given);
+  if (!r || !ok || r.revokedAt) return undefined;
+  if (r.expiresAt && r.expiresAt <= now.toISOString()) return undefined;
+  return r;
+}
+
+/** Where the token file of a directory ledger lives: beside it. */
+export function tokenFileFor(ledgerDir: string): string {
+  return join(dirname(ledgerDir), "tokens.json");
+}
+
+export class FileTokenStore implements TokenStore {
+  constructor(readonly location: string) {}
+
+  private cache: { key: string; tokens: TokenRecord[] } | undefined;
+
+  /** Parsed once per file version (mtime, size, inode): `token revoke` in another process takes effect on the next request. */
+  private read(): TokenRecord[] {
+    let st;
+    try {
+      st = statSync(this.location);
+    } catch {
+      return [];
+    }
+    const key = `${st.mtimeMs}:${st.size}:${st.ino}`;
+    if (this.cache?.key === key) return structuredClone(this.cache.tokens);
+    try {
+      const v = JSON.parse(readFileSync(this.location, "utf8")) as { tokens?: TokenRecord[] };
+      this.cache = { key, tokens: v.tokens ?? [] };
+      return structuredClone(this.cache.tokens);
+    } catch {
+      throw new UserError(`token file ${this.location} is not valid JSON`);
+    }
+  }
+
+  private write(tokens: TokenRecord[]): void {
+    mkdirSync(dirname(this.location), { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.location, JSON.stringify({ tokens }, null, 2) + "\n", { mode: 0o600 });
+    chmodSync(this.location, 0o600);
+  }
+
+  async insert(r: TokenRecord): Promise<void> {
+    this.write([...this.read(), r]);
+  }
+  async get(id: string): Promise<TokenRecord | undefined> {
+    return this.read().find((t) => t.id === id);
+  }
+  async list(): Promise<TokenRecord[]> {
+    return this.read();
+  }
+  async revoke(id: string, at: string): Promise<boolean> {
+    const all = this.read();
+    const t = all.find((x) => x.id === id || x.name === id);
+    if (!t || t.revokedAt) return false;
+    t.revokedAt = at;
+    this.write(all);
+    return true;
+  }
+  async ping(): Promise<void> {
+    this.read();
+  }
+  async close(): Promise<void> {}
+}
+
+export class PgTokenStore implements TokenStore {
+  constructor(
+    readonly location: string,
+    private readonly pool: Pool,
+    private readonly table: string,
+  ) {}
+
+  async insert(r: TokenRecord): Promise<void> {
+    await this.pool.query(`INSERT INTO ${this.table} (id, name, scopes, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [r.id, r.name, r.scopes, r.hash, r.createdAt, r.expiresAt ?? null]);
+  }
+  async get(id: string): Promise<TokenRecord | undefined> {
+    const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
+    return q.rows[0] ? fromRow(q.rows[0]) : undefined;
+  }
+  async list(): Promise<TokenRecord[]> {
+    const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} ORDER BY created_at`);
+    return q.rows.map(fromRow);
+  }
+  async revoke(id: string, at: string): Promise<boolean> {
+    const q = await this.pool.query(`UPDATE ${this.table} SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL`, [id, at]);
+    return (q.rowCount ?? 0) > 0;
+  }
+  async ping(): Promise<void> {
+    await this.pool.query(`SELECT 1 FROM ${this.table} LIMIT 1`);
+  }
+  async close(): Promise<void> {}
+}
+
+interface Row {
+  id: string;
+  name: string;
+  scopes: string[];
+  hash: string;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+function fromRow(r: Row): TokenRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    scopes: r.scopes as Scope[],
+    hash: r.hash,
+    createdAt: r.created_at.toISOString(),
+    ...(r.expires_at ? { expiresAt: r.expires_at.toISOString() } : {}),
+    ...(r.revoked_at ? { revokedAt: r.revoked_at.toISOString() } : {}),
+  };
+}
