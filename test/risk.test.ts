@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
-import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
+import { extractFeatures, isNonSource, sensitiveArea, type CommitFeatures } from "../src/risk/features.js";
 import { szz } from "../src/risk/szz.js";
 import { auc, fitLogistic, popt, recallAt20 } from "../src/risk/model.js";
 import { evaluate } from "../src/risk/index.js";
@@ -48,6 +48,15 @@ describe("JIT features (Kamei et al. 2013)", () => {
     expect(all[1]!.values).toMatchObject({ NF: 0, LA: 0, LD: 0, NS: 0, POLICY: 1 });
     expect(all[2]!.values).toMatchObject({ NF: 1, LA: 2, LT: 5 });
     expect(all[2]!.files.find((f) => f.path === "logo.png")?.binary).toBe(true);
+  });
+});
+
+describe("sensitivity detectors", () => {
+  it("match whole words of a path, not substrings", () => {
+    const yes: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/crypto/aes.ts"], ["CRYPTO", "lib/signing.ts"], ["CRYPTO", "src/KeyStore.java"], ["AUTH", "src/auth/x.ts"], ["AUTH", "src/TwoFactorSetup.tsx"], ["AUTH", "src/SignIn.tsx"], ["INFRA", "charts/app/values.yaml"], ["INFRA", ".github/workflows/ci.yml"], ["INFRA", "Dockerfile"], ["MIGRATION", "db/migrations/1.js"], ["POLICY", "policies/a.rego"]];
+    const no: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/AssignedPatients.tsx"], ["CRYPTO", "src/design/x.ts"], ["CRYPTO", "src/SignIn.tsx"], ["CRYPTO", "src/monkey.ts"], ["AUTH", "src/author.ts"], ["AUTH", "src/AuthorList.tsx"], ["INFRA", "src/ChartView.tsx"], ["MIGRATION", "src/migrateUsers.ts"], ["POLICY", "src/policyNumber.ts"]];
+    for (const [k, p] of yes) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(true);
+    for (const [k, p] of no) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(false);
   });
 });
 
@@ -174,6 +183,11 @@ describe("risk CLI", () => {
     repo.write("src/c.js", lines(50, "c"));
     repo.git("add", "-A");
     expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
+    repo.git("commit", "-q", "-m", "feat: c");
+    const empty = runCli(["risk", "score", "--staged"], { cwd: repo.dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/nothing staged/);
+    expect(empty.stdout).toBe("");
   });
 
   it("eval splits source-changing commits in time order and reports model and baseline", () => {

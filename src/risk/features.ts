@@ -27,13 +27,46 @@ export interface CommitFeatures {
 
 export const FIX_PATTERN = /^(?:fix|bugfix|hotfix)(?:\([^)]*\))?!?:|\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s+#\d+|\bfixes:\s/i;
 
-const SENSITIVE: Record<"AUTH" | "CRYPTO" | "MIGRATION" | "INFRA" | "POLICY", RegExp> = {
-  AUTH: /(?:^|\/)(?:auth|authn|authz|login|session|oauth|sso|permissions?|rbac|acl|identity)[\w.-]*(?:\/|$)|auth/i,
-  CRYPTO: /(?:^|\/)[\w.-]*(?:crypto|cipher|encrypt|decrypt|tls|ssl|hash|sign(?:ing|ature)?|keys?)[\w.-]*(?:\/|$)/i,
-  MIGRATION: /(?:^|\/)(?:migrations?|migrate|db\/schema|schema\.(?:sql|prisma|rb))|\.sql$/i,
-  INFRA: /(?:^|\/)(?:dockerfile|docker-compose[\w.-]*|\.github\/workflows|terraform|k8s|kubernetes|helm|charts?|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|deploy)/i,
-  POLICY: /(?:^|\/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md|\.rego)/i,
+/**
+ * Sensitive areas are recognised by whole words of a path, never by substrings: a path is split
+ * at separators (`/ . _ -` and the like) and camelCase humps, so "Assigned" is not "sign",
+ * "author" is not "auth" and "ChartView" is not a Helm chart.
+ */
+export function pathWords(path: string): string[] {
+  return path
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+const WORDS: Record<"AUTH" | "CRYPTO", RegExp> = {
+  AUTH: /^(?:auth|authn|authz|authenticat\w*|authori[sz]\w*|login|logout|signin|signout|signup|sessions?|oauth2?|oidc|saml|sso|permissions?|rbac|acl|identity|passwords?|mfa|2fa|totp|otp|twofactor|keycloak)$/,
+  CRYPTO: /^(?:crypto\w*|cipher\w*|encrypt\w*|decrypt\w*|tls|ssl|x509|hash(?:es|ing|er)?|hmac|sign|signing|signatures?|signer|keys?|keystore|keypair|pem|jwk|jwks)$/,
 };
+/** "sign in", "sign out", "sign up" and "two factor" are authentication, not cryptography. */
+const AUTH_PAIRS = /(?:^| )(?:sign (?:in|out|up|on)|log (?:in|out)|two factor|multi factor)(?: |$)/;
+
+function wordsMatch(kind: "AUTH" | "CRYPTO", path: string): boolean {
+  const words = pathWords(path);
+  if (kind === "AUTH") return words.some((w) => WORDS.AUTH.test(w)) || AUTH_PAIRS.test(words.join(" "));
+  return words.some((w, i) => WORDS.CRYPTO.test(w) && !(w === "sign" && /^(?:in|out|up|on)$/.test(words[i + 1] ?? "")));
+}
+
+/** Path-shaped areas: a name must end at a separator or the end of the path (no "migrateUsers", "ChartView" or "policyNumber"). */
+const END = String.raw`(?=[/._-]|$)`;
+const SENSITIVE_PATH: Record<"MIGRATION" | "INFRA" | "POLICY", RegExp> = {
+  MIGRATION: new RegExp(String.raw`(?:^|/)(?:migrations?|migrate|db/schema|schema\.(?:sql|prisma|rb)|flyway|liquibase)${END}|\.sql$`, "i"),
+  INFRA: new RegExp(String.raw`(?:^|/)(?:dockerfile|docker-compose[\w.-]*|\.github/workflows|terraform|k8s|kubernetes|helm|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|infrastructure|deploy|deployments?)${END}|(?:^|/)(?:charts?/|Chart\.ya?ml$)|\.tf$`, "i"),
+  POLICY: new RegExp(String.raw`(?:^|/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md)${END}|\.rego$`, "i"),
+};
+
+/** Whether a path falls in a sensitive area (word-boundary matching, see pathWords). */
+export function sensitiveArea(kind: "AUTH" | "CRYPTO" | "MIGRATION" | "INFRA" | "POLICY", path: string): boolean {
+  return kind === "AUTH" || kind === "CRYPTO" ? wordsMatch(kind, path) : SENSITIVE_PATH[kind].test(path);
+}
+
 const TEST_PATH = /(?:^|\/)(?:tests?|__tests__|spec|specs)\/|[._-](?:test|spec)\.[a-z]+$/i;
 const CODE_PATH = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|rb|cs|php|swift|scala|c|cc|cpp|h)$/i;
 
@@ -161,11 +194,11 @@ export class FeatureState {
       REXP: rexp,
       SEXP: sexp,
       CRIT: tier,
-      AUTH: every.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
-      CRYPTO: every.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
-      MIGRATION: every.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
-      INFRA: every.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
-      POLICY: every.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
+      AUTH: every.some((p) => sensitiveArea("AUTH", p)) ? 1 : 0,
+      CRYPTO: every.some((p) => sensitiveArea("CRYPTO", p)) ? 1 : 0,
+      MIGRATION: every.some((p) => sensitiveArea("MIGRATION", p)) ? 1 : 0,
+      INFRA: every.some((p) => sensitiveArea("INFRA", p)) ? 1 : 0,
+      POLICY: every.some((p) => sensitiveArea("POLICY", p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
     return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };

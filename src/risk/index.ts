@@ -80,6 +80,9 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
     return changeFeatures({ cwd, base, change, criticalPaths });
   }
   // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
+  if (t.staged && !(await git(["diff", "--cached", "--name-only", "--no-renames"], { cwd })).trim()) {
+    throw new UserError("nothing staged: stage a change (git add) or score a commit (risk score [REV])");
+  }
   const files = new Map<string, { path: string; added: number; deleted: number }>();
   const args = t.staged ? ["diff", "--cached", "-U0", "--no-renames"] : ["diff", "-U0", "--no-renames", t.range!];
   for await (const e of streamDiff(args, { cwd })) {
