@@ -77,12 +77,12 @@ if (process.env.RISK_FIT_DEFAULT === "1" && dev.length === DEV.length) {
 const shipped = JSON.parse(readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8")) as RiskModel;
 
 for (const { r, ds, e, head, url, secs } of done) {
-  const [lo, hi] = aucInterval(e.model.auc, e.buggyTest, e.test - e.buggyTest);
-  const wins = e.model.auc > e.baseline.auc && e.model.auc >= 0.75 ? "yes" : "no";
+  const [lo, hi] = aucInterval(e.model!.auc, e.buggyTest, e.test - e.buggyTest);
+  const wins = e.model!.auc > e.baseline!.auc && e.model!.auc >= 0.75 ? "yes" : "no";
   // Cross-project: the shipped model on the same test commits, for repositories it never saw.
   const { teI } = timeSplit(ds);
   const cross = DEV.includes(r) ? "—" : f3(auc(teI.map((i) => predict(shipped, ds.commits[i]!.values).p), teI.map((i) => ds.labels[i]!)));
-  rows.push(`| ${r}${DEV.includes(r) ? "" : " ‡"} (${url}) | \`${head.slice(0, 10)}\` | ${ds.commits.length} | ${ds.fixes} / ${ds.labels.reduce((a, b) => a + b, 0)} | ${e.train} (${e.buggyTrain}) | ${e.test} (${e.buggyTest}) | ${e.lambda} | **${f3(e.model.auc)}** / ${f3(e.baseline.auc)} (${f2(lo)}–${f2(hi)}) | ${wins} | ${cross} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s |`);
+  rows.push(`| ${r}${DEV.includes(r) ? "" : " ‡"} (${url}) | \`${head.slice(0, 10)}\` | ${ds.commits.length} | ${ds.fixes} / ${ds.labels.reduce((a, b) => a + b, 0)} | ${e.train} (${e.buggyTrain}) | ${e.test} (${e.buggyTest}) | ${e.lambda} | **${f3(e.model!.auc)}** / ${f3(e.baseline!.auc)} (${f2(lo)}–${f2(hi)}) | ${wins} | ${cross} | ${f3(e.model!.mcc)} / ${f3(e.baseline!.mcc)} | ${f3(e.model!.recall20)} / ${f3(e.baseline!.recall20)} | ${f3(e.model!.popt)} / ${f3(e.baseline!.popt)} | ${secs.toFixed(0)} s |`);
 }
 
 // Extraction speed over 10,000 commits (or the longest available history).

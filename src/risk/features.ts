@@ -1,6 +1,7 @@
 import picomatch from "picomatch";
 import { gitLines } from "../git/exec.js";
 import type { CriticalPath } from "../config/schema.js";
+import { CONVENTIONAL_COMMITS, fixEvidence, type Convention } from "../commit/convention.js";
 
 /**
  * Just-in-time defect prediction features of Kamei et al. (2013), computed for every commit in
@@ -23,9 +24,10 @@ export interface CommitFeatures {
   subject: string;
   files: { path: string; added: number; deleted: number; binary?: boolean }[];
   values: Record<FeatureName, number>;
+  /** for a fix (FIX = 1): the rule that recognised it (type, keyword, closing, trailer, tracker) */
+  fixBy?: string;
 }
 
-export const FIX_PATTERN = /^(?:fix|bugfix|hotfix)(?:\([^)]*\))?!?:|\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s+#\d+|\bfixes:\s/i;
 
 /**
  * Sensitive areas are recognised by whole words of a path, never by substrings: a path is split
@@ -133,7 +135,7 @@ export class FeatureState {
   private readonly crit: { tier: number; match: (p: string) => boolean }[];
   private ordinal = 0;
 
-  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false) {
+  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false, private readonly convention: Convention = CONVENTIONAL_COMMITS) {
     this.crit = criticalPaths.map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
   }
 
@@ -176,6 +178,7 @@ export class FeatureState {
     const every = c.files.map((f) => f.path);
     let tier = 0;
     for (const p of every) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
+    const fix = fixEvidence(this.convention, c.subject, c.trailers);
     const codeChanged = every.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
     const testsChanged = every.some((p) => TEST_PATH.test(p));
     const values: Record<FeatureName, number> = {
@@ -186,7 +189,8 @@ export class FeatureState {
       LA: src.reduce((a, f) => a + f.added, 0),
       LD: src.reduce((a, f) => a + f.deleted, 0),
       LT: lt,
-      FIX: FIX_PATTERN.test(c.subject) || /\bfixes:/i.test(c.trailers) ? 1 : 0,
+      // A fix in the repository's own convention: typed headers by type, free text by keyword, trailers, closing keywords.
+      FIX: fix.fix ? 1 : 0,
       NDEV: devs.size,
       AGE: ageN ? ageSum / ageN : 0,
       NUC: uniq.size,
@@ -201,7 +205,7 @@ export class FeatureState {
       POLICY: every.some((p) => sensitiveArea("POLICY", p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
-    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };
+    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values, ...(fix.by ? { fixBy: fix.by } : {}) };
   }
 
   /** Fold a commit into the per-file state (every file it touched, source or not). */
@@ -265,8 +269,8 @@ export async function* readLog(args: string[], cwd: string, stat: "--numstat" | 
 }
 
 /** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
-  const state = new FeatureState(options.criticalPaths, options.allFiles);
+export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; convention?: Convention; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
+  const state = new FeatureState(options.criticalPaths, options.allFiles, options.convention);
   for await (const c of readLog(["--reverse", "--no-merges", options.rev ?? "HEAD"], options.cwd)) {
     yield state.compute(c);
     state.advanceFiles(c);

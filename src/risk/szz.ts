@@ -33,11 +33,22 @@ async function ignoredRevs(cwd: string): Promise<string[]> {
  * mislabelled changes hurt JIT models), as are the revisions listed in `.git-blame-ignore-revs`;
  * merges and commits newer than the fix cannot be blamed at its parent.
  */
-export async function szz(cwd: string, fixes: string[], known: Set<string>): Promise<Map<string, string[]>> {
+export async function szz(cwd: string, fixes: string[], known: Set<string>, opts: { concurrency?: number } = {}): Promise<Map<string, string[]>> {
   const introduced = new Map<string, string[]>(); // bug-introducing sha -> fixes
   // Only revisions in this history: blame refuses to run with one it cannot find.
   const ignore = (await ignoredRevs(cwd)).filter((r) => known.has(r)).flatMap((r) => ["--ignore-rev", r]);
-  for (const fix of fixes) {
+  // A few fixes are blamed at once: each is a separate git process, mostly waiting on pack reads.
+  let next = 0;
+  const worker = async () => {
+    while (next < fixes.length) await blameFix(fixes[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, fixes.length)) }, worker));
+  // Fixes in history order for each bug-introducing commit, whatever order the workers finished in.
+  const order = new Map(fixes.map((f, i) => [f, i]));
+  for (const list of introduced.values()) list.sort((a, b) => order.get(a)! - order.get(b)!);
+  return introduced;
+
+  async function blameFix(fix: string): Promise<void> {
     const ranges = new Map<string, number[]>();
     for await (const e of streamDiff(["diff", "-U0", "--no-renames", "--no-color", `${fix}^`, fix], { cwd })) {
       if (e.kind !== "removed" || TRIVIAL.test(e.text) || !blameable(e.path)) continue;
@@ -70,7 +81,6 @@ export async function szz(cwd: string, fixes: string[], known: Set<string>): Pro
       }
     }
   }
-  return introduced;
 }
 
 /** True when the repository has only part of its history. */
