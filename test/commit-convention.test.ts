@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { allowedType, checkHeader, CONVENTIONAL_COMMITS, fixEvidence, formatConventionHeader, inferConvention, parseAnyHeader, withOverride } from "../src/commit/convention.js";
 import { repoConvention } from "../src/commit/convention-io.js";
-import { makeRepo } from "./helpers/repo.js";
+import { makeRepo, runCli } from "./helpers/repo.js";
+import { generateCommitMessages } from "../src/commit/generate-service.js";
+import { Vocabulary } from "../src/commit/history.js";
 
 const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 
@@ -76,5 +78,38 @@ describe("commit conventions", () => {
     repo.write(".commitlintrc.json", JSON.stringify({ rules: { "type-enum": [2, "always", ["feat", "fix", "ops"]] } }));
     expect(await repoConvention(repo.dir)).toMatchObject({ style: "conventional", types: ["feat", "fix", "ops"], source: "commitlint (.commitlintrc.json)" });
     expect(await repoConvention(repo.dir, { commits: { style: "bracket", types: ["FIX", "FEATURE"] } })).toMatchObject({ style: "bracket", types: ["fix", "feature"], source: ".gitops-health.yml" });
+  });
+
+  it("drive generation, history learning and lint in a `(type) Summary` repository", async () => {
+    const repo = makeRepo();
+    for (let i = 0; i < 24; i++) repo.commit(`(${["fix", "feat", "chore"][i % 3]}) change ${i}`, { [`src/f${i}.ts`]: `export const v${i} = ${i};\n` });
+    // The history reader learns types from `(type)` headers (it learnt nothing from them before).
+    const v = new Vocabulary();
+    v.add("(fix) O3-1: dose", ["src/a.ts"]);
+    v.add("[FEATURE] chart", ["src/b.ts"]);
+    v.add("Fix thing", ["src/c.ts"]);
+    expect(v.state.types).toEqual({ fix: 1, feat: 1 });
+    // Generated headers use the repository's grammar and types (no `build`, `ci`, `refactor` where it has none).
+    repo.write(".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    repo.git("add", "-A");
+    const r = await generateCommitMessages({ cwd: repo.dir, n: 3 });
+    for (const c of r.candidates) {
+      expect(c.header).toMatch(/^\((?:fix|feat|chore)\) \S/);
+      expect(c.lint.valid).toBe(true);
+    }
+    expect(r.lintConfig).toMatch(/paren convention \(history/);
+    // commit lint checks the repository's convention, not Conventional Commits.
+    const ok = runCli(["commit", "lint", "-"], { cwd: repo.dir, input: "(fix) correct dose unit\n" });
+    expect(ok.code, ok.stderr).toBe(0);
+    const bad = runCli(["commit", "lint", "-"], { cwd: repo.dir, input: "fix: correct dose unit\n" });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/header must be written as `\(type\) subject`/);
+    const declared = makeRepo();
+    declared.write(".gitops-health.yml", "commits:\n  style: conventional\n  types: [feat, fix]\n");
+    declared.commit("feat: start", { "a.ts": "x\n" });
+    expect(runCli(["commit", "lint", "-"], { cwd: declared.dir, input: "fix: correct dose unit\n" }).code).toBe(0);
+    const undeclared = runCli(["commit", "lint", "-"], { cwd: declared.dir, input: "chore: tidy\n" });
+    expect(undeclared.code).toBe(1);
+    expect(undeclared.stderr).toMatch(/type must be one of \[feat, fix\]/);
   });
 });

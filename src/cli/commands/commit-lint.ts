@@ -35,9 +35,18 @@ export function registerLint(commit: Command): void {
           throw new UserError(`cannot read ${file}`);
         }
       }
+      // The repository's own header convention (.gitops-health.yml, commitlint config, history); outside a repository, Conventional Commits.
+      const { repoRoot } = await import("../../git/exec.js");
+      const root = repoRoot(process.cwd());
+      let convention: import("../../commit/convention.js").Convention | undefined;
+      if (root) {
+        const { loadConfigFast } = await import("../../config/fast.js");
+        const { repoConvention } = await import("../../commit/convention-io.js");
+        convention = await repoConvention(root, (await loadConfigFast({ cwd: root })).config);
+      }
       let errors = 0;
       for (const m of messages) {
-        const problems = lintMessage(m.text);
+        const problems = lintMessage(m.text, convention);
         for (const c of parseCommitMessage(m.text).trailers["Compliance"] ?? []) {
           for (const code of c.split(/[,\s]+/).filter(Boolean)) if (!findControl(code)) problems.push({ level: 2, rule: "compliance-citation", message: `unknown compliance citation "${code}" (not in the control catalog)` });
         }
