@@ -57,6 +57,10 @@ describe("commit conventions", () => {
     expect(allowedType(paren, "ci")).toBe("chore");
     expect(allowedType(paren, "refactor")).toBe("chore");
     expect(allowedType(paren, "perf")).toBe("enhc");
+    const withRelease = inferConvention(repeat(40, (i) => `(${["fix", "feat", "release"][i % 3]}) change ${i}`));
+    expect(allowedType(withRelease, "chore", "release")).toBe("release");
+    expect(formatConventionHeader(withRelease, { type: "chore", subject: "release v5.4.2" })).toBe("(release) release v5.4.2");
+    expect(allowedType(paren, "chore", "release")).toBe("chore");
     expect(formatConventionHeader(paren, { type: "fix", subject: "correct dose unit" })).toBe("(fix) correct dose unit");
     const bracket = inferConvention(repeat(30, (i) => `[${i % 2 ? "FIX" : "FEATURE"}] thing ${i}`));
     expect(formatConventionHeader(bracket, { type: "feat", subject: "add chart" })).toBe("[FEATURE] add chart");

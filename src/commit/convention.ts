@@ -210,7 +210,10 @@ const NEAREST: Record<string, string[]> = {
 };
 
 /** The type to write in this repository for a generated (Conventional) type: itself if allowed, else the nearest allowed. */
-export function allowedType(conv: Convention, type: string): string {
+export function allowedType(conv: Convention, type: string, scope?: string, subject = ""): string {
+  // A release (`chore(release)`, a version bump) is a `release` where the repository has that type (`(release) v5.4.3`).
+  const release = scope === "release" || /^(?:release\b|v?\d+\.\d+\.\d+)|\bversion bump\b|\bbump(?:s|ed)? (?:the )?version/i.test(subject);
+  if (release && conv.types.includes("release") && conv.style !== "conventional") return "release";
   if (!conv.types.length || conv.types.includes(type)) return type;
   for (const t of NEAREST[type] ?? []) if (conv.types.includes(t)) return t;
   return conv.types.includes("chore") ? "chore" : conv.types[0]!;
@@ -228,7 +231,7 @@ export interface HeaderParts {
 
 /** A header in the repository's own grammar, with an allowed type. */
 export function formatConventionHeader(conv: Convention, m: HeaderParts, opts: { upperBracket?: boolean } = {}): string {
-  const type = allowedType(conv, m.type);
+  const type = allowedType(conv, m.type, m.scope, m.subject);
   const key = m.key ? `${m.key}: ` : "";
   switch (conv.style) {
     case "paren":

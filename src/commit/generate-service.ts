@@ -179,7 +179,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
  * free text) with one of its own types, checked against that convention rather than commitlint.
  */
 export function inConvention(conv: Convention, m: CommitMessage, ticket?: string): Pick<Candidate, "text" | "header" | "message" | "lint"> {
-  const message = { ...m, type: allowedType(conv, m.type) };
+  const message = { ...m, type: allowedType(conv, m.type, m.scope, m.subject) };
   const header = formatConventionHeader(conv, { ...message, key: conv.style === "tracker" || conv.trackerKeys.some((k) => ticket?.startsWith(`${k}-`)) ? ticket : undefined });
   const errors = checkHeader(conv, header).map((e) => ({ name: "header-convention", message: e }));
   let text = header;
