@@ -30,6 +30,7 @@ export function register(program: Command): void {
         return;
       }
       writeOut(`${r.level} ${r.score}/100 — strategy ${r.strategy}, ${r.approvals} approval(s) (${r.model})`);
+      if (r.impact) say(`  likelihood ${r.likelihood}/100; impact: tier-${r.impact.tier} critical path${r.impact.floor ? `, so at least ${r.impact.floor}` : ""}`);
       for (const f of r.factors.slice(0, o.explain ? undefined : 5)) say(`  ${f.contribution >= 0 ? "+" : ""}${f.contribution.toFixed(2)}  ${f.name} = ${f.value}${f.explanation ? `  (${f.explanation})` : ""}`);
     });
 
