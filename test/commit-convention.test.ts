@@ -79,6 +79,8 @@ describe("commit conventions", () => {
     const repo = makeRepo();
     for (let i = 0; i < 25; i++) repo.commit(`(${i % 2 ? "fix" : "feat"}) change ${i}`, { [`f${i}.txt`]: "x\n" });
     expect(await repoConvention(repo.dir)).toMatchObject({ style: "paren", types: ["feat", "fix"], source: "history (25 headers)" });
+    repo.write(".github/workflows/pr-title.yml", "on: pull_request_target\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: amannn/action-semantic-pull-request@v5\n        with:\n          types: |\n            feat\n            fix\n            docs\n");
+    expect(await repoConvention(repo.dir)).toMatchObject({ style: "conventional", types: ["feat", "fix", "docs"], source: "PR-title check (.github/workflows/pr-title.yml)" });
     repo.write(".commitlintrc.json", JSON.stringify({ rules: { "type-enum": [2, "always", ["feat", "fix", "ops"]] } }));
     expect(await repoConvention(repo.dir)).toMatchObject({ style: "conventional", types: ["feat", "fix", "ops"], source: "commitlint (.commitlintrc.json)" });
     expect(await repoConvention(repo.dir, { commits: { style: "bracket", types: ["FIX", "FEATURE"] } })).toMatchObject({ style: "bracket", types: ["fix", "feature"], source: ".gitops-health.yml" });

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { git } from "../git/exec.js";
 import type { Config } from "../config/schema.js";
 import { CONVENTIONAL_COMMITS, inferConvention, withOverride, type Convention } from "./convention.js";
@@ -44,15 +45,43 @@ export async function commitlintTypes(root: string): Promise<{ source: string; t
 }
 
 /**
+ * Types a PR-title check allows: a GitHub workflow using `amannn/action-semantic-pull-request` with a
+ * `types:` list (block scalar, one per line). Squash-merged repositories enforce their convention there.
+ */
+export function prTitleTypes(root: string): { source: string; types: string[] } | undefined {
+  const dir = join(root, ".github", "workflows");
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+  } catch {
+    return undefined;
+  }
+  for (const f of files) {
+    let text = "";
+    try {
+      text = readFileSync(join(dir, f), "utf8");
+    } catch {
+      continue;
+    }
+    if (!text.includes("action-semantic-pull-request")) continue;
+    const m = /^([ \t]*)types:[ \t]*[|>][-+]?[ \t]*\n((?:\1[ \t]+[\w-]+[ \t]*(?:\n|$))+)/m.exec(text);
+    if (m) return { source: `.github/workflows/${f}`, types: m[2]!.split("\n").map((l) => l.trim()).filter(Boolean) };
+  }
+  return undefined;
+}
+
+/**
  * The repository's commit convention: `.gitops-health.yml` (`commits:`) over its commitlint config
- * over what its history says. A repository with no usable history gets Conventional Commits.
+ * over its PR-title check over what its history says. A repository with no usable history gets Conventional Commits.
  */
 export async function repoConvention(cwd: string, config?: Pick<Config, "commits">, opts: { rev?: string; headers?: string[]; commitlint?: boolean } = {}): Promise<Convention> {
   const override = config?.commits;
   if (override?.style && override.types) return withOverride(CONVENTIONAL_COMMITS, override);
   const cl = opts.commitlint === false ? undefined : await commitlintTypes(cwd);
   let base: Convention;
+  const pr = cl ? undefined : prTitleTypes(cwd);
   if (cl) base = { ...CONVENTIONAL_COMMITS, types: cl.types?.map((t) => t.toLowerCase()) ?? CONVENTIONAL_COMMITS.types, source: `commitlint (${cl.source})` };
+  else if (pr && opts.commitlint !== false) base = { ...CONVENTIONAL_COMMITS, types: pr.types.map((t) => t.toLowerCase()), source: `PR-title check (${pr.source})` };
   else {
     const headers = opts.headers ?? (await recentHeaders(cwd, opts.rev));
     base = headers.length >= 20 ? inferConvention(headers) : CONVENTIONAL_COMMITS;
