@@ -78,7 +78,8 @@ comparing the generated type in the repository's own spelling (\`allowedType\`) 
 method before this change (vocabulary learnt from \`type:\` headers only, Conventional types as generated).
 **Headers passing** checks every generated header against the repository's inferred convention (\`checkHeader\`,
 what \`commit lint\` applies there); for a tracker-key convention the author's key stands in for the branch name that
-\`commit generate\` takes it from. **before**: the Conventional header the generator wrote until now.
+\`commit generate\` takes it from. **before**: the Conventional header the generator wrote until now. For a tracker-key convention a header passes only when it cites a key, and the generated one cites a key exactly
+when the author did (the stand-in for the branch name), so that count is the share of commits whose authors cited one.
 Histories with tracker keys or free text have (almost) no typed headers, so their type accuracy has no ground truth.
 
 | repository | inferred convention | its types | commits | with a type | type acc. | before | headers passing | before | time |
