@@ -283,6 +283,11 @@ describe("risk CLI", () => {
     expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
     expect(text.stdout).toMatch(/fixes blamed 8 of 8 found/);
     expect(text.stdout).toMatch(/score spread \d+-\d+/);
+    // More fixes than --max-fixes: an even sample over the whole history is blamed, and no commit is left out.
+    const sampled = JSON.parse(runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout);
+    expect(sampled).toMatchObject({ fixes: 3, fixesFound: 8, sampled: true });
+    expect(sampled.train + sampled.test).toBe(24);
+    expect(sampled.buggyTrain + sampled.buggyTest).toBeLessThan(j.buggyTrain + j.buggyTest);
     // At the default minimum (30 bug-introducing commits to train on, 10 to test on): no AUC, exit 1.
     const short = runCli(["risk", "eval"], { cwd: repo.dir });
     expect(short.code).toBe(1);
