@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
-import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
+import { extractFeatures, isNonSource, sensitiveArea, type CommitFeatures } from "../src/risk/features.js";
 import { szz } from "../src/risk/szz.js";
-import { auc, fitLogistic, popt, recallAt20 } from "../src/risk/model.js";
+import { auc, fitLogistic, popt, predict, recallAt20, scoreSpread, type RiskModel } from "../src/risk/model.js";
 import { evaluate } from "../src/risk/index.js";
 
 const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`).join("\n") + "\n";
@@ -48,6 +48,32 @@ describe("JIT features (Kamei et al. 2013)", () => {
     expect(all[1]!.values).toMatchObject({ NF: 0, LA: 0, LD: 0, NS: 0, POLICY: 1 });
     expect(all[2]!.values).toMatchObject({ NF: 1, LA: 2, LT: 5 });
     expect(all[2]!.files.find((f) => f.path === "logo.png")?.binary).toBe(true);
+  });
+});
+
+describe("fix detection in the repository's own convention", () => {
+  it("labels `(fix) Summary`, tracker-key and free-text fixes, sets FIX and lets SZZ blame them", async () => {
+    const repo = makeRepo();
+    const intro = repo.commit("(feat) O3-1: dose calculator", { "src/dose.js": "export const dose = (w) => w * 2;\n" });
+    repo.commit("(chore) O3-2: tidy", { "src/other.js": "export const o = 1;\n" });
+    repo.commit("(fix) O3-3: dose per kilogram", { "src/dose.js": "export const dose = (w) => w * 1.5;\n" });
+    repo.commit("CDR-4 Fix broken query", { "src/q.js": "export const q = 2;\n" });
+    repo.commit("Fixes flaky dose rounding (#12)", { "src/dose.js": "export const dose = (w) => Math.round(w * 1.5);\n" });
+    const all: CommitFeatures[] = [];
+    for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
+    expect(all.map((c) => c.values.FIX)).toEqual([0, 0, 1, 1, 1]);
+    expect(all.map((c) => c.fixBy)).toEqual([undefined, undefined, "type", "keyword", "keyword"]);
+    const bugs = await szz(repo.dir, [all[2]!.sha], new Set(all.map((c) => c.sha)));
+    expect([...bugs.keys()]).toEqual([intro]);
+  });
+});
+
+describe("sensitivity detectors", () => {
+  it("match whole words of a path, not substrings", () => {
+    const yes: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/crypto/aes.ts"], ["CRYPTO", "lib/signing.ts"], ["CRYPTO", "src/KeyStore.java"], ["AUTH", "src/auth/x.ts"], ["AUTH", "src/TwoFactorSetup.tsx"], ["AUTH", "src/SignIn.tsx"], ["INFRA", "charts/app/values.yaml"], ["INFRA", ".github/workflows/ci.yml"], ["INFRA", "Dockerfile"], ["MIGRATION", "db/migrations/1.js"], ["POLICY", "policies/a.rego"]];
+    const no: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/AssignedPatients.tsx"], ["CRYPTO", "src/design/x.ts"], ["CRYPTO", "src/SignIn.tsx"], ["CRYPTO", "src/monkey.ts"], ["AUTH", "src/author.ts"], ["AUTH", "src/AuthorList.tsx"], ["INFRA", "src/ChartView.tsx"], ["MIGRATION", "src/migrateUsers.ts"], ["POLICY", "src/policyNumber.ts"]];
+    for (const [k, p] of yes) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(true);
+    for (const [k, p] of no) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(false);
   });
 });
 
@@ -117,6 +143,50 @@ describe("logistic regression and metrics", () => {
   });
 });
 
+describe("likelihood and impact", () => {
+  it("sensitivity features can raise risk, never lower it, in the fit and in a stored model", () => {
+    // AUTH changes are planted as safer (bugs only among non-AUTH changes): an unconstrained fit learns a negative weight.
+    const X: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const authFlag = i % 3 === 0 ? 1 : 0;
+      const la = 1 + (i % 11);
+      X.push([Math.log1p(la), Math.log1p(authFlag)]);
+      y.push(!authFlag && (la > 6 || i % 7 === 0) ? 1 : 0);
+    }
+    const w = X.map(() => 1);
+    const free = fitLogistic(X, y, w, ["LA", "AUTH"], 1, []);
+    expect(free.coef[1]).toBeLessThan(-0.5);
+    const constrained = fitLogistic(X, y, w, ["LA", "AUTH"], 1);
+    expect(constrained.coef[1]).toBe(0);
+    expect(constrained.coef[0]).toBeGreaterThan(0.5);
+    // A stored model with a negative AUTH weight (an old one) cannot make an AUTH change score lower.
+    const values = (auth: number) => ({ NS: 1, ND: 1, NF: 1, Entropy: 0, LA: 50, LD: 0, LT: 10, FIX: 0, NDEV: 1, AGE: 1, NUC: 1, EXP: 1, REXP: 1, SEXP: 1, CRIT: 0, AUTH: auth, CRYPTO: 0, MIGRATION: 0, INFRA: 0, POLICY: 0, TESTLESS: 0 });
+    const old: RiskModel = { ...free, coef: [0.5, -3] };
+    expect(predict(old, values(1)).p).toBeGreaterThanOrEqual(predict(old, values(0)).p);
+    expect(scoreSpread(old, [values(0), values(1)]).spread).toBe(0);
+  });
+
+  it("a configured tier-1 path is never LOW nor standard, whatever the likelihood", () => {
+    const repo = makeRepo();
+    repo.write(".gitops-health.yml", "criticalPaths:\n  - pattern: 'src/clinical/**'\n    tier: 1\n  - pattern: 'src/billing/**'\n    tier: 2\n");
+    repo.commit("feat: start", { "src/a.js": lines(5, "a") });
+    repo.commit("docs: tweak", { "src/clinical/login.js": "export const x = 1;\n" });
+    const j = JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout);
+    expect(j.impact).toEqual({ tier: 1, floor: "HIGH" });
+    expect(j.likelihood).toBeLessThan(55);
+    expect(j.score).toBeGreaterThanOrEqual(55);
+    expect(j.level).toBe("HIGH");
+    expect(j.strategy).toBe("blue-green");
+    repo.commit("docs: billing", { "src/billing/x.js": "export const y = 1;\n" });
+    const b = JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout);
+    expect(b.impact).toEqual({ tier: 2, floor: "MEDIUM" });
+    expect(b.level).not.toBe("LOW");
+    repo.commit("docs: other", { "src/other.js": "export const z = 1;\n" });
+    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).impact).toBeUndefined();
+  });
+});
+
 describe("evaluation protocol", () => {
   const commit = (i: number, la: number, nf = 1): CommitFeatures => ({
     sha: i.toString(16).padStart(40, "0"), author: "a", time: T0 + i * DAY, subject: "", files: [],
@@ -139,15 +209,22 @@ describe("evaluation protocol", () => {
       labels.push(0);
       fixedAt.push(Infinity);
     }
-    const r = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity });
+    const min = { train: 5, test: 5 };
+    const r = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity }, 0.7, min);
     expect(r.train + r.test).toBe(100);
     expect(r.train).toBe(70);
     expect(r.buggyTrain).toBe(14 - 2);
     expect(r.buggyTest).toBe(6);
-    expect(r.model.auc).toBeGreaterThan(0.9);
-    expect(r.baseline.auc).toBe(1);
+    expect(r.model!.auc).toBeGreaterThan(0.9);
+    expect(r.baseline!.auc).toBe(1);
+    expect(r.spread!.spread).toBeGreaterThan(0);
+    // The minimum-label rule (30 in training, 10 in test by default): counts, but no AUC.
+    const d = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity });
+    expect(d.insufficient).toMatch(/insufficient labels: 12 bug-introducing commit\(s\) to train on \(at least 30 needed\), 6 in the test window \(at least 10 needed\)/);
+    expect(d.model).toBeUndefined();
+    expect(d.buggyTest).toBe(6);
     // Only recent fixes blamed (from day 50 on): older commits' clean labels are unknown, so they are left out.
-    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY });
+    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY }, 0.7, { train: 1, test: 1 });
     expect(w.train + w.test).toBe(50);
     expect(w.train).toBe(35);
   });
@@ -174,6 +251,11 @@ describe("risk CLI", () => {
     repo.write("src/c.js", lines(50, "c"));
     repo.git("add", "-A");
     expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
+    repo.git("commit", "-q", "-m", "feat: c");
+    const empty = runCli(["risk", "score", "--staged"], { cwd: repo.dir });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/nothing staged/);
+    expect(empty.stdout).toBe("");
   });
 
   it("eval splits source-changing commits in time order and reports model and baseline", () => {
@@ -186,17 +268,31 @@ describe("risk CLI", () => {
       repo.commit(`feat: small ${i}`, { [`src/s${i}.js`]: `export const s${i} = ${i};\n` }, { date: at(day++) });
       repo.commit(`fix: m${i} adds`, { [`src/m${i}.js`]: `export const v${i} = (a) => a + ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
     }
-    const r = runCli(["risk", "eval", "--format", "json"], { cwd: repo.dir });
+    const r = runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1"], { cwd: repo.dir });
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
+    expect(j.fixes).toBe(8);
+    expect(j.fixesFound).toBe(8);
     // 24 commits change source; the 8 docs-only commits are left out
     expect(j.train + j.test).toBe(24);
     expect(j.test).toBe(24 - Math.floor(24 * 0.7));
     expect(j.buggyTrain + j.buggyTest).toBeLessThanOrEqual(8);
     expect(j.buggyTest).toBeGreaterThan(0);
     for (const m of [j.model, j.baseline]) for (const k of ["auc", "mcc", "recall20", "popt"]) expect(typeof m[k]).toBe("number");
-    const text = runCli(["risk", "eval"], { cwd: repo.dir });
+    const text = runCli(["risk", "eval", "--min-labels", "1,1"], { cwd: repo.dir });
     expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
+    expect(text.stdout).toMatch(/fixes blamed 8 of 8 found/);
+    expect(text.stdout).toMatch(/score spread \d+-\d+/);
+    // More fixes than --max-fixes: an even sample over the whole history is blamed, and no commit is left out.
+    const sampled = JSON.parse(runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout);
+    expect(sampled).toMatchObject({ fixes: 3, fixesFound: 8, sampled: true });
+    expect(sampled.train + sampled.test).toBe(24);
+    expect(sampled.buggyTrain + sampled.buggyTest).toBeLessThan(j.buggyTrain + j.buggyTest);
+    // At the default minimum (30 bug-introducing commits to train on, 10 to test on): no AUC, exit 1.
+    const short = runCli(["risk", "eval"], { cwd: repo.dir });
+    expect(short.code).toBe(1);
+    expect(short.stdout).toMatch(/insufficient labels/);
+    expect(short.stdout).not.toMatch(/AUC \d/);
   });
 
   it("train writes a model that score then uses; one commit or a shallow clone gives a clear message", () => {
@@ -205,7 +301,13 @@ describe("risk CLI", () => {
     for (let i = 0; i < 6; i++) repo.commit(`feat: m${i}`, { [`m${i}.js`]: lines(i + 2, "m") });
     repo.commit("refactor: calc", { "calc.js": "export const f = (a, b) => a - b;\n" });
     repo.commit("fix: calc adds again", { "calc.js": "export const f = (a, b) => a + b;\n" });
-    expect(runCli(["risk", "train"], { cwd: repo.dir }).code).toBe(0);
+    const refused = runCli(["risk", "train"], { cwd: repo.dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/insufficient labels: 1 bug-introducing commit\(s\) to train on \(at least 30 needed\): no model written/);
+    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(/default model/);
+    const trained = runCli(["risk", "train", "--min-labels", "1"], { cwd: repo.dir });
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(/1 fix\(es\) blamed of 1 found \(type 1\)/);
     expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(/repository model/);
     const one = makeRepo();
     one.commit("chore: init", { a: "1\n" });

@@ -30,7 +30,7 @@ export async function* readHistory(cwd: string, rev = "HEAD", limit = 500): Asyn
   if (cur) yield cur;
 }
 
-const CACHE_VERSION = 3;
+const CACHE_VERSION = 4; // 4: types learnt from every typed header family (convention.ts)
 
 /**
  * The repository's vocabulary learnt from its last `limit` non-merge commits, cached under the

@@ -10,6 +10,8 @@ import { extractFeatures, generateOffline, inferScope, writeBody, writeSubject, 
 import { ensureCompliant, loadLintSetup, type LintResult, type LintSetup } from "./commitlint.js";
 import { assessPhi, complianceCodes, ticketFromBranch, type PhiAssessment } from "./trailers.js";
 import type { Vocabulary } from "./history.js";
+import { allowedType, checkHeader, formatConventionHeader, type Convention } from "./convention.js";
+import { repoConvention } from "./convention-io.js";
 
 export interface Candidate {
   text: string;
@@ -55,6 +57,8 @@ export interface ChangeContext {
   change: ChangeSet;
   vocab: Vocabulary;
   lint: LintSetup;
+  /** The repository's header convention (`.gitops-health.yml`, commitlint config or history). */
+  convention?: Convention;
 }
 
 async function currentBranch(cwd: string): Promise<string | undefined> {
@@ -93,13 +97,15 @@ async function readConfig(root: string, configFile?: string): Promise<Config> {
 
 export async function loadChangeContext(cwd: string, configFile?: string, knownRoot?: string): Promise<ChangeContext> {
   const root = knownRoot ?? gitSync(["rev-parse", "--show-toplevel"], { cwd }).trim();
-  const [config, change, vocab, lint] = await Promise.all([
-    readConfig(root, configFile),
+  const pendingConfig = readConfig(root, configFile);
+  const [config, change, vocab, lint, convention] = await Promise.all([
+    pendingConfig,
     collectStaged(root),
     loadVocabulary(root),
     loadLintSetup(root),
+    pendingConfig.then((c) => repoConvention(root, c)),
   ]);
-  return { root, config, change, vocab, lint };
+  return { root, config, change, vocab, lint, convention };
 }
 
 /** Offline alternatives for `-n`: the primary message, then other plausible types and scopes. */
@@ -165,7 +171,24 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
       const offline = generateOffline(ctx.change, ctx.vocab).message;
       c = await ensureCompliant({ ...offline, trailers: facts.trailers }, ctx.lint);
     }
-    candidates.push({ text: c.text, header: formatHeader(c.message), message: c.message, lint: c.lint, repaired: c.repaired, source: provider });
+    const own = ctx.convention && ctx.convention.style !== "conventional" ? inConvention(ctx.convention, c.message, facts.ticket) : undefined;
+    candidates.push(own ? { ...own, repaired: c.repaired, source: provider } : { text: c.text, header: formatHeader(c.message), message: c.message, lint: c.lint, repaired: c.repaired, source: provider });
   }
-  return { candidates, inference, ...facts, notes, lintConfig: ctx.lint.source, provider, model, omitted };
+  const own = ctx.convention && ctx.convention.style !== "conventional" ? ctx.convention : undefined;
+  if (own) notes.push(`headers follow this repository's ${own.style} convention (${own.source}), with its types${own.types.length ? `: ${own.types.join(", ")}` : ""}`);
+  return { candidates, inference, ...facts, notes, lintConfig: own ? `${own.style} convention (${own.source})` : ctx.lint.source, provider, model, omitted };
+}
+
+/**
+ * A message in a repository's own header convention (`(type) s`, `[TYPE] s`, gitmoji, tracker key,
+ * free text) with one of its own types, checked against that convention rather than commitlint.
+ */
+export function inConvention(conv: Convention, m: CommitMessage, ticket?: string): Pick<Candidate, "text" | "header" | "message" | "lint"> {
+  const message = { ...m, type: allowedType(conv, m.type, m.scope, m.subject) };
+  const header = formatConventionHeader(conv, { ...message, key: conv.style === "tracker" || conv.trackerKeys.some((k) => ticket?.startsWith(`${k}-`)) ? ticket : undefined });
+  const errors = checkHeader(conv, header).map((e) => ({ name: "header-convention", message: e }));
+  let text = header;
+  if (message.body.length) text += `\n\n${message.body.join("\n")}`;
+  if (message.trailers.length) text += `\n\n${message.trailers.map(([k, v]) => `${k}: ${v}`).join("\n")}`;
+  return { text: text + "\n", header, message, lint: { valid: errors.length === 0, errors, warnings: [] } };
 }

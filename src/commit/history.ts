@@ -1,4 +1,5 @@
 import { classifyPath, GENERIC_DIRS, type FileKind } from "./classify.js";
+import { parseAnyHeader } from "./convention.js";
 
 /** A parsed Conventional Commits header. */
 export interface ParsedHeader {
@@ -17,6 +18,28 @@ export function parseHeader(header: string): ParsedHeader | undefined {
   const m = HEADER.exec(header.trim());
   if (!m) return undefined;
   return { type: m[1]!.toLowerCase(), scope: m[2]?.trim() || undefined, breaking: m[3] === "!", subject: m[4]!.trim() };
+}
+
+/** Repository spellings of Conventional types, for learning from `(type) s`, `[TYPE] s` and gitmoji histories. */
+const TYPE_SYNONYMS: Record<string, string> = {
+  feature: "feat", features: "feat", enhc: "feat", enhancement: "feat", enh: "feat", add: "feat", new: "feat",
+  bugfix: "fix", bug: "fix", hotfix: "fix", fixes: "fix", fixed: "fix",
+  tests: "test", testing: "test", doc: "docs", documentation: "docs", refactoring: "refactor", performance: "perf",
+  dependencies: "build", deps: "build",
+};
+
+/**
+ * A typed header in any family of commit conventions (see convention.ts), with the type in its
+ * Conventional spelling: what the history reader learns from, so that a repository writing
+ * `(fix) Summary` or `[FEATURE] Summary` teaches the type model as much as one writing `fix: summary`.
+ */
+export function parseTypedHeader(header: string): ParsedHeader | undefined {
+  // Conventional headers are learnt as written (their types are the generator's own).
+  const h = parseHeader(header);
+  if (h) return h;
+  const p = parseAnyHeader(header);
+  if (!p.type) return undefined;
+  return { type: TYPE_SYNONYMS[p.type] ?? p.type, scope: p.scope, breaking: p.breaking, subject: p.subject };
 }
 
 type Counts = Record<string, number>;
@@ -83,7 +106,7 @@ export class Vocabulary {
   add(header: string, paths: string[], statuses?: string[]): void {
     const s = this.state;
     s.commits++;
-    const h = parseHeader(header);
+    const h = parseTypedHeader(header);
     if (!h || paths.length === 0) return;
     s.conventional++;
     if (h.scope) s.scoped++;

@@ -1,3 +1,5 @@
+import { checkHeader, type Convention } from "./convention.js";
+
 /**
  * The one commit-message schema: a Conventional Commits header with commitlint's
  * config-conventional rules, and git trailers parsed like `git interpret-trailers --parse`.
@@ -90,17 +92,29 @@ const isCase = {
   upper: (s: string) => s === s.toUpperCase() && /[A-Z]/.test(s),
 };
 
-/** Lint like commitlint with @commitlint/config-conventional (same rule names and levels). */
-export function lintMessage(raw: string): LintProblem[] {
+/**
+ * Lint like commitlint with @commitlint/config-conventional (same rule names and levels), or, for a
+ * repository whose convention is another header family (`(type) s`, `[TYPE] s`, gitmoji, tracker
+ * keys, free text) or declares its own types (see convention.ts), check the header against that
+ * convention instead.
+ */
+export function lintMessage(raw: string, convention?: Convention): LintProblem[] {
   const p = parseCommitMessage(raw);
   const out: LintProblem[] = [];
   const add = (level: 1 | 2, rule: string, message: string) => out.push({ level, rule, message });
   if (/^(?:Merge|Revert|fixup!|squash!|amend!|Initial commit|Automatic merge)/.test(p.header) || /^(?:Merged|Merge) .*(?:branch|pull request|tag)/.test(p.header)) return out; // commitlint defaultIgnores
+  if (convention && convention.style !== "conventional") {
+    for (const e of checkHeader(convention, p.header)) add(2, "header-convention", e);
+    if (p.header.length > 100) add(2, "header-max-length", "header must not be longer than 100 characters");
+    return out;
+  }
   const type = p.type ?? "";
   if (!type) add(2, "type-empty", "type may not be empty");
   else {
     if (!isCase.lower(type)) add(2, "type-case", "type must be lower-case");
-    if (!(TYPES as readonly string[]).includes(type)) add(2, "type-enum", `type must be one of [${TYPES.join(", ")}]`);
+    // Types declared in .gitops-health.yml or a commitlint config replace config-conventional's.
+    const types: readonly string[] = convention && !convention.source.startsWith("history") && convention.types.length ? convention.types : TYPES;
+    if (!types.includes(type)) add(2, "type-enum", `type must be one of [${types.join(", ")}]`);
   }
   if (!p.subject) add(2, "subject-empty", "subject may not be empty");
   else {

@@ -142,6 +142,16 @@ export const EvidenceConfig = z
     namespace: z.string().regex(/^[A-Za-z0-9._@-]+$/).default("gitops-health-producer").describe("SSH signature namespace for producer signatures"),
   })
   .strict();
+export const CommitsConfig = z
+  .object({
+    style: z.enum(["conventional", "paren", "bracket", "gitmoji", "tracker", "free"]).optional().describe("Header grammar: conventional `type(scope): s`, paren `(type) s`, bracket `[TYPE] s`, gitmoji, tracker `KEY-123 s`, free text; inferred from history when absent"),
+    types: z.array(z.string().min(1)).optional().describe("Allowed types (inferred from history or the commitlint config when absent)"),
+    fixTypes: z.array(z.string().min(1)).optional().describe("Types that mean a bug fix (default fix, bugfix, bug, hotfix, ...)"),
+    trackerKeys: z.array(z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/)).optional().describe("Tracker project keys cited in headers (e.g. CDR for CDR-123)"),
+    fixKeys: z.array(z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/)).optional().describe("Tracker projects whose issues are bugs: a header citing one of their keys is a fix"),
+  })
+  .strict();
+export type CommitsConfig = z.infer<typeof CommitsConfig>;
 
 export const Config = z
   .object({
@@ -159,6 +169,7 @@ export const Config = z
     risk: RiskConfig.default(RiskConfig.parse({})),
     checks: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), CheckCommand).default({}).describe("Commands for check run NAME, e.g. { lint: \"npm run lint\" }"),
     evidence: EvidenceConfig.default(EvidenceConfig.parse({})),
+    commits: CommitsConfig.optional().describe("Commit header convention (overrides what is inferred from history)"),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

@@ -1,6 +1,7 @@
 import picomatch from "picomatch";
 import { gitLines } from "../git/exec.js";
 import type { CriticalPath } from "../config/schema.js";
+import { CONVENTIONAL_COMMITS, fixEvidence, type Convention } from "../commit/convention.js";
 
 /**
  * Just-in-time defect prediction features of Kamei et al. (2013), computed for every commit in
@@ -23,17 +24,51 @@ export interface CommitFeatures {
   subject: string;
   files: { path: string; added: number; deleted: number; binary?: boolean }[];
   values: Record<FeatureName, number>;
+  /** for a fix (FIX = 1): the rule that recognised it (type, keyword, closing, trailer, tracker) */
+  fixBy?: string;
 }
 
-export const FIX_PATTERN = /^(?:fix|bugfix|hotfix)(?:\([^)]*\))?!?:|\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s+#\d+|\bfixes:\s/i;
 
-const SENSITIVE: Record<"AUTH" | "CRYPTO" | "MIGRATION" | "INFRA" | "POLICY", RegExp> = {
-  AUTH: /(?:^|\/)(?:auth|authn|authz|login|session|oauth|sso|permissions?|rbac|acl|identity)[\w.-]*(?:\/|$)|auth/i,
-  CRYPTO: /(?:^|\/)[\w.-]*(?:crypto|cipher|encrypt|decrypt|tls|ssl|hash|sign(?:ing|ature)?|keys?)[\w.-]*(?:\/|$)/i,
-  MIGRATION: /(?:^|\/)(?:migrations?|migrate|db\/schema|schema\.(?:sql|prisma|rb))|\.sql$/i,
-  INFRA: /(?:^|\/)(?:dockerfile|docker-compose[\w.-]*|\.github\/workflows|terraform|k8s|kubernetes|helm|charts?|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|deploy)/i,
-  POLICY: /(?:^|\/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md|\.rego)/i,
+/**
+ * Sensitive areas are recognised by whole words of a path, never by substrings: a path is split
+ * at separators (`/ . _ -` and the like) and camelCase humps, so "Assigned" is not "sign",
+ * "author" is not "auth" and "ChartView" is not a Helm chart.
+ */
+export function pathWords(path: string): string[] {
+  return path
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+const WORDS: Record<"AUTH" | "CRYPTO", RegExp> = {
+  AUTH: /^(?:auth|authn|authz|authenticat\w*|authori[sz]\w*|login|logout|signin|signout|signup|sessions?|oauth2?|oidc|saml|sso|permissions?|rbac|acl|identity|passwords?|mfa|2fa|totp|otp|twofactor|keycloak)$/,
+  CRYPTO: /^(?:crypto\w*|cipher\w*|encrypt\w*|decrypt\w*|tls|ssl|x509|hash(?:es|ing|er)?|hmac|sign|signing|signatures?|signer|keys?|keystore|keypair|pem|jwk|jwks)$/,
 };
+/** "sign in", "sign out", "sign up" and "two factor" are authentication, not cryptography. */
+const AUTH_PAIRS = /(?:^| )(?:sign (?:in|out|up|on)|log (?:in|out)|two factor|multi factor)(?: |$)/;
+
+function wordsMatch(kind: "AUTH" | "CRYPTO", path: string): boolean {
+  const words = pathWords(path);
+  if (kind === "AUTH") return words.some((w) => WORDS.AUTH.test(w)) || AUTH_PAIRS.test(words.join(" "));
+  return words.some((w, i) => WORDS.CRYPTO.test(w) && !(w === "sign" && /^(?:in|out|up|on)$/.test(words[i + 1] ?? "")));
+}
+
+/** Path-shaped areas: a name must end at a separator or the end of the path (no "migrateUsers", "ChartView" or "policyNumber"). */
+const END = String.raw`(?=[/._-]|$)`;
+const SENSITIVE_PATH: Record<"MIGRATION" | "INFRA" | "POLICY", RegExp> = {
+  MIGRATION: new RegExp(String.raw`(?:^|/)(?:migrations?|migrate|db/schema|schema\.(?:sql|prisma|rb)|flyway|liquibase)${END}|\.sql$`, "i"),
+  INFRA: new RegExp(String.raw`(?:^|/)(?:dockerfile|docker-compose[\w.-]*|\.github/workflows|terraform|k8s|kubernetes|helm|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|infrastructure|deploy|deployments?)${END}|(?:^|/)(?:charts?/|Chart\.ya?ml$)|\.tf$`, "i"),
+  POLICY: new RegExp(String.raw`(?:^|/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md)${END}|\.rego$`, "i"),
+};
+
+/** Whether a path falls in a sensitive area (word-boundary matching, see pathWords). */
+export function sensitiveArea(kind: "AUTH" | "CRYPTO" | "MIGRATION" | "INFRA" | "POLICY", path: string): boolean {
+  return kind === "AUTH" || kind === "CRYPTO" ? wordsMatch(kind, path) : SENSITIVE_PATH[kind].test(path);
+}
+
 const TEST_PATH = /(?:^|\/)(?:tests?|__tests__|spec|specs)\/|[._-](?:test|spec)\.[a-z]+$/i;
 const CODE_PATH = /\.(?:[cm]?[jt]sx?|py|go|rs|java|kt|rb|cs|php|swift|scala|c|cc|cpp|h)$/i;
 
@@ -100,7 +135,7 @@ export class FeatureState {
   private readonly crit: { tier: number; match: (p: string) => boolean }[];
   private ordinal = 0;
 
-  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false) {
+  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false, private readonly convention: Convention = CONVENTIONAL_COMMITS) {
     this.crit = criticalPaths.map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
   }
 
@@ -143,6 +178,7 @@ export class FeatureState {
     const every = c.files.map((f) => f.path);
     let tier = 0;
     for (const p of every) for (const cp of crit) if (cp.match(p)) tier = Math.max(tier, 4 - cp.tier);
+    const fix = fixEvidence(this.convention, c.subject, c.trailers);
     const codeChanged = every.some((p) => CODE_PATH.test(p) && !TEST_PATH.test(p));
     const testsChanged = every.some((p) => TEST_PATH.test(p));
     const values: Record<FeatureName, number> = {
@@ -153,7 +189,8 @@ export class FeatureState {
       LA: src.reduce((a, f) => a + f.added, 0),
       LD: src.reduce((a, f) => a + f.deleted, 0),
       LT: lt,
-      FIX: FIX_PATTERN.test(c.subject) || /\bfixes:/i.test(c.trailers) ? 1 : 0,
+      // A fix in the repository's own convention: typed headers by type, free text by keyword, trailers, closing keywords.
+      FIX: fix.fix ? 1 : 0,
       NDEV: devs.size,
       AGE: ageN ? ageSum / ageN : 0,
       NUC: uniq.size,
@@ -161,14 +198,14 @@ export class FeatureState {
       REXP: rexp,
       SEXP: sexp,
       CRIT: tier,
-      AUTH: every.some((p) => SENSITIVE.AUTH.test(p)) ? 1 : 0,
-      CRYPTO: every.some((p) => SENSITIVE.CRYPTO.test(p)) ? 1 : 0,
-      MIGRATION: every.some((p) => SENSITIVE.MIGRATION.test(p)) ? 1 : 0,
-      INFRA: every.some((p) => SENSITIVE.INFRA.test(p)) ? 1 : 0,
-      POLICY: every.some((p) => SENSITIVE.POLICY.test(p)) ? 1 : 0,
+      AUTH: every.some((p) => sensitiveArea("AUTH", p)) ? 1 : 0,
+      CRYPTO: every.some((p) => sensitiveArea("CRYPTO", p)) ? 1 : 0,
+      MIGRATION: every.some((p) => sensitiveArea("MIGRATION", p)) ? 1 : 0,
+      INFRA: every.some((p) => sensitiveArea("INFRA", p)) ? 1 : 0,
+      POLICY: every.some((p) => sensitiveArea("POLICY", p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
-    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values };
+    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values, ...(fix.by ? { fixBy: fix.by } : {}) };
   }
 
   /** Fold a commit into the per-file state (every file it touched, source or not). */
@@ -232,8 +269,8 @@ export async function* readLog(args: string[], cwd: string, stat: "--numstat" | 
 }
 
 /** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
-  const state = new FeatureState(options.criticalPaths, options.allFiles);
+export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; convention?: Convention; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
+  const state = new FeatureState(options.criticalPaths, options.allFiles, options.convention);
   for await (const c of readLog(["--reverse", "--no-merges", options.rev ?? "HEAD"], options.cwd)) {
     yield state.compute(c);
     state.advanceFiles(c);

@@ -7,7 +7,8 @@ import { streamDiff } from "../git/diff.js";
 import type { Config } from "../config/schema.js";
 import { extractFeatures, type CommitFeatures, type FeatureName } from "./features.js";
 import { changeFeatures, commitAsChange } from "./target.js";
-import { auc, fitLogistic, mcc, MODEL_FEATURES, popt, predict, recallAt20, vectorize, type RiskModel } from "./model.js";
+import { auc, fitLogistic, mcc, MIN_SPREAD, MODEL_FEATURES, popt, predict, recallAt20, scoreSpread, vectorize, type RiskModel } from "./model.js";
+import { CONVENTIONAL_COMMITS, withOverride, type Convention } from "../commit/convention.js";
 import { historyDepth, szz } from "./szz.js";
 
 export type { RiskModel } from "./model.js";
@@ -22,8 +23,16 @@ export interface RiskFactor {
 }
 
 export interface RiskResult {
+  /** max(likelihood, the impact floor's score) */
   score: number; // 0-100
   level: RiskLevel;
+  /** the model's defect likelihood, 0-100 */
+  likelihood: number;
+  /**
+   * Impact: the highest configured critical-path tier the change touches (1 = most critical) and
+   * the level it guarantees at least (tier 1 HIGH, tier 2 MEDIUM, tier 3 none).
+   */
+  impact?: { tier: number; floor?: RiskLevel };
   factors: RiskFactor[];
   strategy: "standard" | "canary" | "blue-green";
   approvals: number;
@@ -53,6 +62,18 @@ const EXPLAIN: Partial<Record<FeatureName, string>> = {
 };
 
 const LEVELS: RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+/** Impact floors of the critical-path tiers: a tier-1 path is never LOW nor MEDIUM, a tier-2 path never LOW. */
+const TIER_FLOOR: Record<number, RiskLevel | undefined> = { 1: "HIGH", 2: "MEDIUM", 3: undefined };
+const FLOOR_SCORE: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 30, HIGH: 55, CRITICAL: 80 };
+
+/**
+ * The convention that decides which commits are fixes (the FIX feature and SZZ's fixes): fix types,
+ * fix trailers, closing keywords and fix words of untyped headers in every header style, plus what
+ * `.gitops-health.yml` declares (`commits.fixTypes`, `commits.fixKeys`).
+ */
+export function riskConvention(config?: Pick<Config, "commits">): Convention {
+  return withOverride(CONVENTIONAL_COMMITS, config?.commits);
+}
 
 export function levelOf(score: number): RiskLevel {
   return score >= 80 ? "CRITICAL" : score >= 55 ? "HIGH" : score >= 30 ? "MEDIUM" : "LOW";
@@ -64,22 +85,26 @@ export function loadModel(cwd: string, config?: Config): { model: RiskModel; nam
   try {
     return { model: JSON.parse(readFileSync(file, "utf8")) as RiskModel, name: `repository model (${file.slice(root.length + 1)})` };
   } catch {
-    return { model: JSON.parse(readFileSync(packagePath("src", "risk", "default-model.json"), "utf8")) as RiskModel, name: "default model (shipped)" };
+    return { model: defaultModel(), name: "default model (shipped)" };
   }
 }
 
 /** Features of the target change, computed against the repository's own history (see target.ts). */
 async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures> {
   const criticalPaths = t.config?.criticalPaths;
+  const convention = riskConvention(t.config);
   if (!t.staged && !t.range) {
     const sha = (await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
       throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
     })).trim();
     const { change, base, merge } = await commitAsChange(cwd, sha);
     if (merge) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
-    return changeFeatures({ cwd, base, change, criticalPaths });
+    return changeFeatures({ cwd, base, change, criticalPaths, convention });
   }
   // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
+  if (t.staged && !(await git(["diff", "--cached", "--name-only", "--no-renames"], { cwd })).trim()) {
+    throw new UserError("nothing staged: stage a change (git add) or score a commit (risk score [REV])");
+  }
   const files = new Map<string, { path: string; added: number; deleted: number }>();
   const args = t.staged ? ["diff", "--cached", "-U0", "--no-renames"] : ["diff", "-U0", "--no-renames", t.range!];
   for await (const e of streamDiff(args, { cwd })) {
@@ -95,7 +120,7 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
   const base = (await git(["rev-parse", "--verify", "--quiet", `${baseRev}^{commit}`], { cwd }).catch(() => "")).trim() || undefined;
   if (!base && !t.staged) throw new UserError(`unknown revision: ${baseRev}`);
   const change = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, trailers: "", files: [...files.values()] };
-  return changeFeatures({ cwd, base, change, criticalPaths });
+  return changeFeatures({ cwd, base, change, criticalPaths, convention });
 }
 
 /** Score one change: probability from the model, level, strategy and approvals. */
@@ -107,7 +132,11 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   if (depth.shallow) warnings.push(`shallow clone: only ${depth.commits} commit(s) of history, so history and experience features are understated`);
   const { model, name } = loadModel(cwd, target.config);
   const { p, contributions } = predict(model, features.values);
-  const score = Math.round(100 * p);
+  const likelihood = Math.round(100 * p);
+  // Impact: a configured critical-path tier is a floor under the likelihood, never a weight a model can learn away.
+  const tier = features.values.CRIT > 0 ? 4 - features.values.CRIT : undefined;
+  const floor = tier ? TIER_FLOOR[tier] : undefined;
+  const score = Math.max(likelihood, floor ? FLOOR_SCORE[floor] : 0);
   let level = levelOf(score);
   const factors = contributions.map((c) => ({ name: c.name, value: round(c.value), contribution: round(c.contribution), explanation: EXPLAIN[c.name] }));
   const cls = target.config?.classification ?? "personal";
@@ -130,7 +159,7 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const strategy = level === "LOW" ? "standard" : level === "MEDIUM" ? "canary" : "blue-green";
   // Never fewer than the classification's pack requires; HIGH needs at least one, CRITICAL two.
   const approvals = Math.max(base, level === "HIGH" ? 1 : level === "CRITICAL" ? 2 : 0);
-  return { score, level, factors, strategy, approvals, model: name, ...(declared ? { declared, declaredBelowComputed: below } : {}), ...(warnings.length ? { warnings } : {}) };
+  return { score, level, likelihood, ...(tier ? { impact: { tier, ...(floor ? { floor } : {}) } } : {}), factors, strategy, approvals, model: name, ...(declared ? { declared, declaredBelowComputed: below } : {}), ...(warnings.length ? { warnings } : {}) };
 }
 
 function round(x: number): number {
@@ -144,11 +173,18 @@ export interface Dataset {
   labels: number[];
   /** commit time of the earliest fix that blamed each commit (Infinity when none) */
   fixedAt: number[];
+  /** fixes blamed */
   fixes: number;
+  /** source-touching fix commits in the history (blamed or not), and how each was recognised */
+  fixesFound: number;
+  fixBy: Record<string, number>;
+  /** true when more fixes were found than `maxFixes`: an even sample over time was blamed */
+  sampled: boolean;
   /**
    * When only the most recent fixes were blamed, the time of the oldest of them: older commits may
    * have had bugs fixed before it, by fixes SZZ never looked at, so their "clean" labels cannot be
-   * trusted and they are left out. -Infinity when every fix was blamed.
+   * trusted and they are left out. -Infinity when every fix was blamed or the fixes were sampled over
+   * the whole history.
    */
   labelledFrom: number;
 }
@@ -165,25 +201,56 @@ export function usable(ds: Pick<Dataset, "commits" | "labelledFrom">): number[] 
   return ds.commits.flatMap((c, i) => (touchesSource(c) && c.time >= ds.labelledFrom ? [i] : []));
 }
 
-/** Features for all history, labelled with SZZ. */
-export async function buildDataset(cwd: string, opts: { maxFixes?: number; criticalPaths?: Config["criticalPaths"] } = {}): Promise<Dataset> {
+/** Fixes blamed by default: enough for the whole history of a normal repository (see DEFAULT_MAX_FIXES in the docs). */
+export const DEFAULT_MAX_FIXES = 2000;
+/** The minimum-label rule: fewer bug-introducing commits than this and no model is written nor AUC quoted. */
+export const MIN_TRAIN_BUGGY = 30;
+export const MIN_TEST_BUGGY = 10;
+
+/**
+ * Features for all history, labelled with SZZ. Fixes are recognised in any header style (see
+ * riskConvention). With more fixes than `maxFixes`, an even sample over the whole history is
+ * blamed rather than only the newest, so no period is left without labels.
+ */
+export async function buildDataset(cwd: string, opts: { maxFixes?: number; criticalPaths?: Config["criticalPaths"]; convention?: Convention; newestOnly?: boolean; concurrency?: number } = {}): Promise<Dataset> {
   const commits: CommitFeatures[] = [];
-  for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths })) commits.push(f);
+  for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths, convention: opts.convention ?? riskConvention() })) commits.push(f);
   if (commits.length < 2) throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
-  const allFixes = commits.filter((c) => c.values.FIX === 1 && touchesSource(c)).map((c) => c.sha);
-  const fixes = allFixes.slice(-(opts.maxFixes ?? 400));
-  const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)));
+  const found = commits.filter((c) => c.values.FIX === 1 && touchesSource(c));
+  const fixBy: Record<string, number> = {};
+  for (const c of found) fixBy[c.fixBy ?? "?"] = (fixBy[c.fixBy ?? "?"] ?? 0) + 1;
+  const allFixes = found.map((c) => c.sha);
+  const max = Math.max(1, opts.maxFixes ?? DEFAULT_MAX_FIXES);
+  const sampled = allFixes.length > max;
+  const fixes = !sampled ? allFixes : opts.newestOnly ? allFixes.slice(-max) : evenSample(allFixes, max);
+  const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)), { concurrency: opts.concurrency });
   const when = new Map(commits.map((c) => [c.sha, c.time]));
   const fixedAt = commits.map((c) => Math.min(Infinity, ...(bugs.get(c.sha) ?? []).map((f) => when.get(f) ?? Infinity)));
-  // When every fix in the history was blamed, every commit's label is as complete as it can be.
-  const truncated = fixes.length < allFixes.length;
-  const labelledFrom = truncated ? when.get(fixes[0]!)! : -Infinity;
-  return { commits, labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)), fixedAt, fixes: fixes.length, labelledFrom };
+  // Only the newest fixes blamed: older commits' "clean" labels cannot be trusted, so they are left out.
+  const labelledFrom = sampled && opts.newestOnly ? when.get(fixes[0]!)! : -Infinity;
+  return { commits, labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)), fixedAt, fixes: fixes.length, fixesFound: allFixes.length, fixBy, sampled, labelledFrom };
+}
+
+/** `n` items spread evenly over `xs` (first and last included). */
+function evenSample<T>(xs: T[], n: number): T[] {
+  if (n >= xs.length) return xs;
+  if (n === 1) return [xs[xs.length - 1]!];
+  return Array.from({ length: n }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (n - 1))]!);
+}
+
+/** Why a label count cannot support a model or an AUC, or undefined when it can. */
+export function insufficientLabels(buggyTrain: number, buggyTest?: number, min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY }): string | undefined {
+  const out: string[] = [];
+  if (buggyTrain < min.train) out.push(`${buggyTrain} bug-introducing commit(s) to train on (at least ${min.train} needed)`);
+  if (buggyTest !== undefined && buggyTest < min.test) out.push(`${buggyTest} in the test window (at least ${min.test} needed)`);
+  return out.length ? `insufficient labels: ${out.join(", ")}` : undefined;
 }
 
 const HALF_LIFE_DAYS = 180;
-/** L2 strengths tried, the default first so that ties keep it (see selectLambda). */
-const LAMBDAS = [1, 10, 0.1, 100, 0.01, 1000];
+/** L2 strengths tried. */
+const LAMBDAS = [0.01, 0.1, 1, 10, 100, 1000];
+/** Validation AUCs this close count as a tie, which the weaker regularisation wins (see selectLambda). */
+const AUC_TIE = 0.01;
 
 /**
  * Recency weights (half-life in days) times class balance. The balance is taken on the
@@ -205,8 +272,10 @@ function fit(commits: CommitFeatures[], labels: number[], features: FeatureName[
 
 /**
  * L2 strength chosen by time-ordered validation inside the training window only: fit on the
- * oldest 75% and validate on the rest, then on the oldest 50% validated on the next 25%; the
- * strength with the best mean AUC wins (ties keep the one nearest the default 1). Never looks at test data.
+ * oldest 75% and validate on the rest, then on the oldest 50% validated on the next 25%. AUC is
+ * blind to scale, so a heavily regularised model ranks as well as a light one while its scores
+ * collapse towards the middle: among the strengths within AUC_TIE of the best mean AUC the
+ * weakest wins, which keeps the scores spread. Never looks at test data.
  */
 export function selectLambda(commits: CommitFeatures[], labels: number[], features: FeatureName[]): number {
   const folds = [
@@ -219,20 +288,16 @@ export function selectLambda(commits: CommitFeatures[], labels: number[], featur
       return tr > 0 && tr < cut && va > 0 && va < end - cut;
     });
   if (!folds.length) return 1;
-  let best = 1;
-  let bestScore = -Infinity;
-  for (const lambda of LAMBDAS) {
+  const scores = LAMBDAS.map((lambda) => {
     let score = 0;
     for (const [cut, end] of folds) {
       const m = fit(commits.slice(0, cut), labels.slice(0, cut), features, lambda);
       score += auc(commits.slice(cut, end).map((c) => predict(m, c.values).p), labels.slice(cut, end));
     }
-    if (score > bestScore + 1e-9) {
-      bestScore = score;
-      best = lambda;
-    }
-  }
-  return best;
+    return score / folds.length;
+  });
+  const best = Math.max(...scores);
+  return LAMBDAS.find((_, i) => scores[i]! >= best - AUC_TIE)!;
 }
 
 /** Fit on the commits that touch source, with the L2 strength chosen by time-ordered validation. */
@@ -246,18 +311,39 @@ export function train(commits: CommitFeatures[], labels: number[], features = MO
   return { ...model, lambda, halfLifeDays: HALF_LIFE_DAYS, trainedOn: { commits: cs.length, buggy: ys.reduce((a, b) => a + b, 0), from: new Date(cs[0]!.time * 1000).toISOString().slice(0, 10), to: new Date(cs[cs.length - 1]!.time * 1000).toISOString().slice(0, 10) } };
 }
 
+/** The shipped default model (fitted on other repositories' histories). */
+export function defaultModel(): RiskModel {
+  return JSON.parse(readFileSync(packagePath("src", "risk", "default-model.json"), "utf8")) as RiskModel;
+}
+
+type Metrics = { auc: number; mcc: number; recall20: number; popt: number };
+
 export interface EvalResult {
   train: number;
   test: number;
   buggyTrain: number;
   buggyTest: number;
+  /** fixes blamed, fixes found in the history, and whether the blamed ones are a sample */
+  fixes?: number;
+  fixesFound?: number;
+  sampled?: boolean;
   lambda: number;
-  model: { auc: number; mcc: number; recall20: number; popt: number };
-  baseline: { auc: number; mcc: number; recall20: number; popt: number };
+  /** set when the labels cannot support an AUC (see insufficientLabels); the metrics are then absent */
+  insufficient?: string;
+  model?: Metrics;
+  baseline?: Metrics;
+  /** the shipped default model on the same test commits */
+  defaultModel?: Metrics;
+  /** 10th-90th percentile of the trained model's 0-100 scores on the test commits */
+  spread?: { p10: number; p90: number; spread: number };
+  /** the trained model's scores barely spread (< MIN_SPREAD points): `risk train` would keep the default model */
+  collapsed?: boolean;
 }
 
+type EvalInput = Pick<Dataset, "commits" | "labels" | "fixedAt" | "labelledFrom"> & Partial<Pick<Dataset, "fixes" | "fixesFound" | "sampled">>;
+
 /** Indices of the training and test commits of a time-ordered split, and the time of the split. */
-export function timeSplit(ds: Dataset, split = 0.7): { trI: number[]; teI: number[]; known: number } {
+export function timeSplit(ds: Pick<Dataset, "commits" | "labelledFrom">, split = 0.7): { trI: number[]; teI: number[]; known: number } {
   const idx = usable(ds);
   const cut = Math.floor(idx.length * split);
   const trI = idx.slice(0, cut);
@@ -269,17 +355,24 @@ export function timeSplit(ds: Dataset, split = 0.7): { trI: number[]; teI: numbe
 /**
  * Time-ordered split over the commits that touch source: train on the older 70%, test on the newer
  * 30%. Training labels come only from fixes committed before the split (what `risk train` would
- * have known then); test labels use every fix, as the best available truth.
+ * have known then); test labels use every fix, as the best available truth. Below the minimum-label
+ * rule no AUC is computed (`insufficient` says why).
  */
-export function evaluate(ds: Dataset, split = 0.7): EvalResult {
+export function evaluate(ds: EvalInput, split = 0.7, min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY }): EvalResult {
   const { trI, teI, known } = timeSplit(ds, split);
   const trC = trI.map((i) => ds.commits[i]!);
   const trY = trI.map((i): number => (ds.labels[i] && ds.fixedAt[i]! <= known ? 1 : 0));
   const teC = teI.map((i) => ds.commits[i]!);
   const teY = teI.map((i) => ds.labels[i]!);
+  const buggyTrain = trY.reduce((a, b) => a + b, 0);
+  const buggyTest = teY.reduce((a, b) => a + b, 0);
+  const counts = { train: trC.length, test: teC.length, buggyTrain, buggyTest, ...(ds.fixes !== undefined ? { fixes: ds.fixes } : {}), ...(ds.fixesFound !== undefined ? { fixesFound: ds.fixesFound, sampled: ds.sampled } : {}) };
+  const insufficient = insufficientLabels(buggyTrain, buggyTest, min);
+  if (insufficient) return { ...counts, lambda: 0, insufficient };
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const score = (m: RiskModel) => teC.map((c) => predict(m, c.values).p);
-  const metrics = (s: number[]) => ({ auc: auc(s, teY), mcc: mcc(s.map((p) => (p >= 0.5 ? 1 : 0)), teY), recall20: recallAt20(s, teY, churn), popt: popt(s, teY, churn) });
+  const metrics = (s: number[]): Metrics => ({ auc: auc(s, teY), mcc: mcc(s.map((p) => (p >= 0.5 ? 1 : 0)), teY), recall20: recallAt20(s, teY, churn), popt: popt(s, teY, churn) });
   const model = train(trC, trY);
-  return { train: trC.length, test: teC.length, buggyTrain: trY.reduce((a, b) => a + b, 0), buggyTest: teY.reduce((a, b) => a + b, 0), lambda: model.lambda ?? 1, model: metrics(score(model)), baseline: metrics(score(train(trC, trY, ["LA"]))) };
+  const spread = scoreSpread(model, teC.map((c) => c.values));
+  return { ...counts, lambda: model.lambda ?? 1, model: metrics(score(model)), baseline: metrics(score(train(trC, trY, ["LA"]))), defaultModel: metrics(score(defaultModel())), spread, collapsed: spread.spread < MIN_SPREAD };
 }

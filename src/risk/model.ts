@@ -14,7 +14,7 @@ export interface RiskModel {
   /** L2 strength chosen at training time and the recency half-life of the sample weights */
   lambda?: number;
   halfLifeDays?: number;
-  trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number };
+  trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number; fixes?: number; fixesFound?: number };
   metrics?: Record<string, number>;
 }
 
@@ -32,10 +32,49 @@ export function vectorize(values: Record<FeatureName, number>, features: Feature
 }
 
 /**
- * L2-regularised logistic regression fitted by Newton's method (IRLS) on standardised
- * features, with per-sample weights (recency decay and class balance).
+ * Features that can raise risk, never lower it: touching authentication, cryptography, migrations,
+ * infrastructure or policy, changing code without tests, and the configured critical-path tier.
+ * Their coefficients are constrained to be non-negative in every fit (see fitLogistic) and clamped
+ * at zero when a stored model is applied, so no model (an old one included) can make a change
+ * look safer for touching the login code.
  */
-export function fitLogistic(X: number[][], y: number[], w: number[], features: FeatureName[], lambda = 1): RiskModel {
+export const NON_NEGATIVE: readonly FeatureName[] = SENSITIVITY;
+
+/**
+ * L2-regularised logistic regression fitted by Newton's method (IRLS) on standardised
+ * features, with per-sample weights (recency decay and class balance). Coefficients of the
+ * `nonNegative` features are kept >= 0 by clamp-and-refit (an active-set method): fit, pin every
+ * constrained coefficient that came out negative at zero, refit the rest, and repeat until none is
+ * negative; a pinned feature whose gradient would then push it upwards is released again.
+ */
+export function fitLogistic(X: number[][], y: number[], w: number[], features: FeatureName[], lambda = 1, nonNegative: readonly FeatureName[] = NON_NEGATIVE): RiskModel {
+  const constrained = features.map((f) => nonNegative.includes(f));
+  const pinned = new Set<number>();
+  let model = fitPinned(X, y, w, features, lambda, pinned);
+  for (let round = 0; round < features.length + 1; round++) {
+    let changed = false;
+    model.coef.forEach((c, j) => {
+      if (constrained[j] && !pinned.has(j) && c < -1e-9) {
+        pinned.add(j);
+        changed = true;
+      }
+    });
+    if (!changed) {
+      // KKT: release a pinned coefficient whose gradient at zero points upwards.
+      const g = model.gradient ?? [];
+      for (const j of [...pinned]) if ((g[j] ?? 0) > 1e-6) {
+        pinned.delete(j);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    model = fitPinned(X, y, w, features, lambda, pinned);
+  }
+  const { gradient: _g, ...out } = model;
+  return out;
+}
+
+function fitPinned(X: number[][], y: number[], w: number[], features: FeatureName[], lambda: number, pinned: Set<number>): RiskModel & { gradient?: number[] } {
   const n = X.length;
   const d = features.length;
   const mean = new Array<number>(d).fill(0);
@@ -46,6 +85,7 @@ export function fitLogistic(X: number[][], y: number[], w: number[], features: F
   for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]!) || 1;
   const Z = X.map((r) => [1, ...r.map((v, j) => (v - mean[j]!) / scale[j]!)]);
   const beta = new Array<number>(d + 1).fill(0);
+  let lastGradient: number[] = [];
   for (let iter = 0; iter < 25; iter++) {
     const g = new Array<number>(d + 1).fill(0);
     const H = Array.from({ length: d + 1 }, () => new Array<number>(d + 1).fill(0));
@@ -70,6 +110,13 @@ export function fitLogistic(X: number[][], y: number[], w: number[], features: F
       }
       H[j]![j]! += 1e-9;
     }
+    lastGradient = g.slice(1);
+    // Pinned coefficients stay at zero: their rows and columns drop out of the Newton system.
+    for (const j of pinned) {
+      for (let k = 0; k <= d; k++) H[j + 1]![k] = H[k]![j + 1] = 0;
+      H[j + 1]![j + 1] = 1;
+      g[j + 1] = 0;
+    }
     const step = solve(H, g);
     let change = 0;
     for (let j = 0; j <= d; j++) {
@@ -78,7 +125,7 @@ export function fitLogistic(X: number[][], y: number[], w: number[], features: F
     }
     if (change < 1e-7) break;
   }
-  return { version: 1, kind: "logistic", features, transform: "log1p", mean, scale, coef: beta.slice(1), intercept: beta[0]! };
+  return { version: 1, kind: "logistic", features, transform: "log1p", mean, scale, coef: beta.slice(1), intercept: beta[0]!, gradient: lastGradient };
 }
 
 function solve(A: number[][], b: number[]): number[] {
@@ -104,12 +151,29 @@ export function predict(model: RiskModel, values: Record<FeatureName, number>): 
   const x = vectorize(values, model.features);
   let logit = model.intercept;
   const contributions = model.features.map((name, j) => {
-    const c = model.coef[j]! * ((x[j]! - model.mean[j]!) / model.scale[j]!);
+    // A sensitivity feature never lowers risk, whatever the stored model says (see NON_NEGATIVE).
+    const coef = NON_NEGATIVE.includes(name) ? Math.max(0, model.coef[j]!) : model.coef[j]!;
+    const c = coef * ((x[j]! - model.mean[j]!) / model.scale[j]!);
     logit += c;
     return { name, value: values[name] ?? 0, contribution: c };
   });
   return { p: 1 / (1 + Math.exp(-logit)), contributions: contributions.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)) };
 }
+
+/**
+ * How far a model's scores spread over a sample of commits: the 10th to 90th percentile of the
+ * 0-100 score. A model whose scores barely move (all 36-59, say) puts nearly everything in one
+ * level and carries no information for a deployment decision.
+ */
+export function scoreSpread(model: RiskModel, values: Record<FeatureName, number>[]): { p10: number; p90: number; spread: number } {
+  const s = values.map((v) => 100 * predict(model, v).p).sort((a, b) => a - b);
+  if (!s.length) return { p10: 0, p90: 0, spread: 0 };
+  const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))]!;
+  return { p10: Math.round(q(0.1)), p90: Math.round(q(0.9)), spread: Math.round(q(0.9) - q(0.1)) };
+}
+
+/** Below this 10-90 percentile spread (score points) a model is said to have collapsed. */
+export const MIN_SPREAD = 25;
 
 // ---------------------------------------------------------------- evaluation
 

@@ -1,5 +1,6 @@
 import { git } from "../git/exec.js";
 import type { CriticalPath } from "../config/schema.js";
+import type { Convention } from "../commit/convention.js";
 import { extractFeatures, FeatureState, readLog, type CommitFeatures, type RawCommit } from "./features.js";
 
 /** Above this many source files a path-limited log is no cheaper than the full pass. */
@@ -15,13 +16,13 @@ const MAX_TARGETED_PATHS = 300;
  * takes a fraction of a second instead of seconds, which the commit hooks and the bisect risk
  * prior need.
  */
-export async function changeFeatures(o: { cwd: string; base?: string; change: RawCommit; criticalPaths?: CriticalPath[] }): Promise<CommitFeatures> {
-  const state = new FeatureState(o.criticalPaths);
+export async function changeFeatures(o: { cwd: string; base?: string; change: RawCommit; criticalPaths?: CriticalPath[]; convention?: Convention }): Promise<CommitFeatures> {
+  const state = new FeatureState(o.criticalPaths, false, o.convention);
   if (!o.base) return state.compute(o.change);
   const paths = state.sourceFiles(o.change).map((f) => f.path);
   if (paths.length > MAX_TARGETED_PATHS) {
     let last: CommitFeatures | undefined;
-    for await (const f of extractFeatures({ cwd: o.cwd, rev: o.base, criticalPaths: o.criticalPaths, append: o.change })) last = f;
+    for await (const f of extractFeatures({ cwd: o.cwd, rev: o.base, criticalPaths: o.criticalPaths, convention: o.convention, append: o.change })) last = f;
     return last!;
   }
   const [fileHistory, authorHistory] = await Promise.all([

@@ -35,9 +35,17 @@ export function registerLint(commit: Command): void {
           throw new UserError(`cannot read ${file}`);
         }
       }
-      // PHI and secrets in the messages, with the scan config (custom rules, allowlists, failOn)
+      // The repository's own header convention (.gitops-health.yml, commitlint config, history); outside a repository, Conventional Commits.
+      const { repoRoot } = await import("../../git/exec.js");
+      const root = repoRoot(process.cwd());
       const { loadConfigFast } = await import("../../config/fast.js");
-      const { config } = await loadConfigFast({ file: (cmd.optsWithGlobals() as { config?: string }).config });
+      const { config } = await loadConfigFast({ file: (cmd.optsWithGlobals() as { config?: string }).config, cwd: root ?? undefined });
+      let convention: import("../../commit/convention.js").Convention | undefined;
+      if (root) {
+        const { repoConvention } = await import("../../commit/convention-io.js");
+        convention = await repoConvention(root, config);
+      }
+      // PHI and secrets in the messages, with the scan config (custom rules, allowlists, failOn)
       const { prepareWith, needsGlob } = await import("../../scan/prepare.js");
       const { scanMessage } = await import("../../scan/messages.js");
       const { severityAtLeast } = await import("../../report/findings.js");
@@ -45,7 +53,7 @@ export function registerLint(commit: Command): void {
       const prepared = prepareWith(scanOptions, needsGlob(scanOptions) ? (await import("picomatch")).default : undefined);
       let errors = 0;
       for (const m of messages) {
-        const problems = lintMessage(m.text);
+        const problems = lintMessage(m.text, convention);
         for (const f of scanMessage(prepared, m.text, m.sha)) {
           const failing = severityAtLeast(f.severity, config.scan.failOn);
           problems.push({ level: failing ? 2 : 1, rule: f.ruleId, message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them` });
