@@ -269,7 +269,8 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(e.payload.data).toEqual({ env: "prod", actor: "someone-else" });
 
     const cp = (await (await json(ctx.base, "/v1/ledger/checkpoint", tokens.scan)).json()) as { size: number; rootHash: string; note: string };
-    expect(cp.size).toBe(list.size);
+    // A checkpoint records itself in the log (a ledger.checkpoint entry), so it covers one entry more.
+    expect(cp.size).toBe(list.size + 1);
     expect(verifyNote(cp.note, [parseVerifierKey(verifierKey)]).ok).toBe(true);
     const again = (await (await json(ctx.base, "/v1/ledger/checkpoint", tokens.scan)).json()) as typeof cp;
     expect(again.note).toBe(cp.note); // no new checkpoint while the log has not grown
@@ -420,7 +421,7 @@ describe("C2SP tlog-tiles (read-only)", () => {
   it("a client rebuilds the signed root from level-0 tiles, entry bundles hash to the leaves, level-1 hashes are subtree roots", async () => {
     const dir = makeTempDir("gh-tiles-");
     const l = await openLedger(join(dir, "ledger"));
-    await l.appendBatch(Array.from({ length: 600 }, (_, i) => ({ type: "deployment", actor: "ci", payload: { i } })));
+    await l.appendBatch(Array.from({ length: 599 }, (_, i) => ({ type: "deployment", actor: "ci", payload: { i } })));
     const store = new FileTokenStore(join(dir, "tokens.json"));
     const { token } = await createToken(store, { name: "witness", scopes: ["scan"] });
     const { signerKey, verifierKey } = generateNoteSigner("gitops-health/tiles");
@@ -469,7 +470,8 @@ describe("C2SP tlog-tiles (read-only)", () => {
       await l.append({ type: "deployment", actor: "ci", payload: { i: 600 } });
       expect((await get("/tile/0/002.p/89")).status).toBe(404);
       await get("/checkpoint");
-      expect((await get("/tile/0/002.p/89")).status).toBe(200);
+      // the new checkpoint records itself (a ledger.checkpoint entry), so it covers 602 entries
+      expect((await get("/tile/0/002.p/90")).status).toBe(200);
     } finally {
       await app.close();
       await l.close();
