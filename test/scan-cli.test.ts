@@ -110,15 +110,15 @@ describe("scan targets", () => {
     const base = repo.commit("chore: base", { "README.md": "hello\n" });
     const bad = repo.commit("feat: notes", { "notes.txt": `hi\nSSN ${SSN}\n` });
     repo.commit("docs: more", { "README.md": "hello\nworld\n" });
-    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(diff).toHaveLength(1);
-    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(hist).toHaveLength(1);
     expect(hist[0]).toMatchObject({ commit: bad, file: "notes.txt", line: 2 });
     // rebase: rewrite history (new SHAs), same finding fingerprint
     repo.git("rebase", "-q", "--exec", "true", "--root", "--committer-date-is-author-date");
     repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "docs: reworded");
-    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(after[0].fingerprint).toBe(hist[0].fingerprint);
     expect(runCli(["scan", "--diff", "nope..HEAD"], { cwd: repo.dir }).code).toBe(2);
   });
@@ -143,8 +143,8 @@ describe("scan targets", () => {
       text: i % 3 === 0 ? `Seen by ${people[i % 3]} on 3/${(i % 28) + 1}/2021, call 617-432-${String(1000 + i)}.` : `Stable overnight, no events (${"x".repeat(i % 50)}).`,
     }));
     const input = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
-    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" } });
+    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
     expect(pool.code).toBe(1);
     expect(pool.stdout).toBe(one.stdout);
     const out = pool.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string | number; findings: unknown[] });
@@ -157,15 +157,15 @@ describe("scan targets", () => {
     expect(bad.stderr).toMatch(/jsonl line 401/);
   });
 
-  it("skips binary and oversized files, tolerates invalid UTF-8, and counts them", () => {
+  it("skips binary files, scans oversized ones in chunks, tolerates invalid UTF-8, and counts them", () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, "bin.dat"), Buffer.from([1, 2, 0, 3, ...Buffer.from(SSN)]));
     writeFileSync(join(dir, "big.txt"), `SSN ${SSN}\n` + "x".repeat(5000));
     writeFileSync(join(dir, "latin1.txt"), Buffer.concat([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from(` SSN ${SSN}\n`)]));
     const r = runCli(["scan", ".", "--format", "json", "--max-file-size", "1000"], { cwd: dir });
     const j = JSON.parse(r.stdout);
-    expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 1, files: 1 });
-    expect(j.findings[0].file).toBe("latin1.txt");
+    expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 0, chunked: 1, files: 2 });
+    expect(j.findings.map((f: { file: string; line: number }) => `${f.file}:${f.line}`).sort()).toEqual(["big.txt:1", "latin1.txt:1"]);
   });
 });
 
@@ -178,8 +178,9 @@ describe("suppression", () => {
     expect(j.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["ticket"]);
     expect(j.stats.suppressed).toBe(2);
     const base = join(repo.dir, "baseline.txt");
-    expect(runCli(["scan", "a.txt", "--write-baseline", base], { cwd: repo.dir }).code).toBe(0);
-    expect(runCli(["scan", "a.txt", "--baseline", base], { cwd: repo.dir }).code).toBe(0);
+    const env = { XDG_CONFIG_HOME: join(repo.dir, ".cfg-outside") };
+    expect(runCli(["scan", "a.txt", "--write-baseline", base], { cwd: repo.dir, env }).code).toBe(0);
+    expect(runCli(["scan", "a.txt", "--baseline", base], { cwd: repo.dir, env }).code).toBe(0);
   });
 
   it("reads gitleaks.toml rules", () => {
@@ -330,8 +331,8 @@ describe("worker threads", () => {
   it("a parallel scan finds exactly what a single-thread scan finds", () => {
     const dir = makeTempDir();
     for (let i = 0; i < 40; i++) writeFileSync(join(dir, `note${i}.txt`), `Visit ${i}: Dr. Healey saw the patient on 3/${(i % 27) + 1}/2023, SSN 512-84-${String(3900 + i)}.\n`);
-    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
-    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1" } });
+    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
     const a = JSON.parse(one.stdout);
     const b = JSON.parse(many.stdout);
     expect(b.findings.length).toBe(120);

@@ -84,11 +84,12 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
       return;
     }
     fileBytes += e.text.length + 1;
-    if (fileBytes > max) {
-      skipFile = true;
-      stats.skippedLarge++;
-      block = undefined;
-      return;
+    // Past the size limit a file's added lines are scanned in blocks of at most `max` bytes, cut at
+    // line boundaries (never skipped: a skipped file would pass the gate unread).
+    if (block && fileBytes > max) {
+      if (fileBytes - e.text.length - 1 <= max) stats.chunked++;
+      flush();
+      fileBytes = e.text.length + 1;
     }
     stats.bytes += e.text.length + 1;
     files.add(`${e.commit ?? ""}:${e.path}`);
