@@ -66,12 +66,14 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
     block = undefined;
   };
   let skipFile = false;
+  let chunked = false;
   const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       flush();
       // a new or renamed file's name is reported even when it adds no line (an empty file)
       if (e.newPath) named(e.newPath, e.commit);
       fileBytes = 0;
+      chunked = false;
       skipFile = e.binary;
       if (e.binary) stats.skippedBinary++;
       return;
@@ -87,7 +89,8 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
     // Past the size limit a file's added lines are scanned in blocks of at most `max` bytes, cut at
     // line boundaries (never skipped: a skipped file would pass the gate unread).
     if (block && fileBytes > max) {
-      if (fileBytes - e.text.length - 1 <= max) stats.chunked++;
+      if (!chunked) stats.chunked++;
+      chunked = true;
       flush();
       fileBytes = e.text.length + 1;
     }
