@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { scanText } from "../src/phi/index.js";
+import { HL7_IDENTIFIER_FIELDS } from "../src/phi/formats.js";
 
 const found = (text: string, path?: string) => scanText(text, { path }).filter((f) => f.severity === "high").map((f) => [f.category, text.slice(f.start, f.end)]);
 
@@ -16,6 +17,50 @@ describe("format awareness", () => {
       ["ssn", "512-84-3921"],
       ["name", "Quinlan^Brendan"],
     ]));
+  });
+
+  it("HL7 v2 batches: FHS/BHS before MSH and BTS/FTS trailers keep field detection; GT1-2, NK1-33, IN1/IN2, PD1, PV1 dates", () => {
+    const seg = (id: string, fields: Record<number, string>) => `${id}|${Array.from({ length: Math.max(...Object.keys(fields).map(Number)) }, (_, i) => fields[i + 1] ?? "").join("|")}`;
+    const msg = [
+      "FHS|^~\\&|ADT|HOSP|||20240101",
+      "BHS|^~\\&|ADT|HOSP|||20240101",
+      "MSH|^~\\&|ADT|HOSP|RCV|FAC|20240101120000||ADT^A08|MSG1|P|2.5.1",
+      seg("PID", { 1: "1", 3: "4820193^^^HOSP^MR", 5: "Quinlan^Theodora", 21: "7712004^^^HOSP^MR" }),
+      seg("PD1", { 4: "Abernathy^Colm^^^^DR", 10: "4820100^^^HOSP^MR" }),
+      seg("NK1", { 1: "1", 2: "Quinlan^Brendan", 33: "423-76-1298^^^SSA^SS", 37: "423-76-1299" }),
+      seg("PV1", { 1: "1", 5: "PRE88123", 44: "20240101083000", 45: "20240105120000" }),
+      seg("GT1", { 1: "1", 2: "G-7788123", 3: "Quinlan^Brendan", 12: "423-76-1298", 19: "EMP-55102" }),
+      seg("IN1", { 1: "1", 16: "Quinlan^Brendan", 18: "19470312", 19: "44 Birch Rd^^Somerville^MA^02144", 49: "XJH88120034" }),
+      seg("IN2", { 2: "423-76-1298", 6: "1EG4TE5MK73", 61: "MBR-0091" }),
+      "BTS|1",
+      "FTS|1",
+    ].join("\r");
+    const byRule = new Map(scanText(msg, { path: "batch.hl7" }).map((f) => [f.ruleId, msg.slice(f.start, f.end)]));
+    expect(Object.fromEntries(byRule)).toMatchObject({
+      "hl7-pid-3": "4820193^^^HOSP^MR",
+      "hl7-pid-5": "Quinlan^Theodora",
+      "hl7-pid-21": "7712004^^^HOSP^MR",
+      "hl7-pd1-4": "Abernathy^Colm^^^^DR",
+      "hl7-pd1-10": "4820100^^^HOSP^MR",
+      "hl7-nk1-33": "423-76-1298^^^SSA^SS",
+      "hl7-nk1-37": "423-76-1299",
+      "hl7-pv1-5": "PRE88123",
+      "hl7-pv1-44": "20240101083000",
+      "hl7-pv1-45": "20240105120000",
+      "hl7-gt1-2": "G-7788123",
+      "hl7-gt1-19": "EMP-55102",
+      "hl7-in1-18": "19470312",
+      "hl7-in1-49": "XJH88120034",
+      "hl7-in2-2": "423-76-1298",
+      "hl7-in2-6": "1EG4TE5MK73",
+      "hl7-in2-61": "MBR-0091",
+    });
+    // a part of a batch that starts at a segment (a chunk of a large file) is still HL7 when it holds an MSH
+    const part = msg.slice(msg.indexOf("PV1|"));
+    expect(scanText(part + "\rMSH|^~\\&|ADT|HOSP\r" + seg("PID", { 3: "991" }), { path: "part.hl7" }).some((f) => f.ruleId === "hl7-pid-3")).toBe(true);
+    // the field table names every field by the standard
+    expect(HL7_IDENTIFIER_FIELDS.GT1![2]![0]).toBe("Guarantor Number");
+    expect(HL7_IDENTIFIER_FIELDS.NK1![33]![0]).toBe("Next of Kin/Associated Party's Identifiers");
   });
 
   it("FHIR JSON: Patient keys, telecom, identifier systems and base64 attachments", () => {

@@ -22,26 +22,141 @@ const C = {
 
 const cand = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({ ruleId, category: c.category, hipaa: c.hipaa, kind: "phi", start, end, severity: "high", confidence: 0.95 });
 
-// HL7 v2 field positions (1-based after the segment id) holding identifiers.
-const HL7_FIELDS: Record<string, Record<number, Cat>> = {
-  PID: { 2: C.mrn, 3: C.mrn, 4: C.mrn, 5: C.name, 6: C.name, 7: C.date, 9: C.name, 11: C.location, 13: C.phone, 14: C.phone, 18: C.account, 19: C.ssn, 20: C.license, 29: C.date },
-  NK1: { 2: C.name, 4: C.location, 5: C.phone, 6: C.phone, 16: C.date, 30: C.name, 31: C.phone, 32: C.location, 37: C.ssn },
-  PV1: { 7: C.name, 8: C.name, 9: C.name, 17: C.name, 19: C.account, 44: C.date, 45: C.date },
-  GT1: { 3: C.name, 5: C.location, 6: C.phone, 7: C.phone, 8: C.date, 12: C.ssn },
-  IN1: { 16: C.name, 18: C.date, 19: C.location, 36: C.plan, 49: C.plan },
+/**
+ * HL7 v2 identifier fields, by the v2.5.1 field definitions (chapter 3, patient administration; chapter
+ * 6, financial management): segment, then field number (1-based after the segment id), its name in
+ * the standard, and what it holds. Fields of a person (patient, next of kin, guarantor, insured,
+ * contacts, clinicians) that name, locate, date or number them.
+ */
+export const HL7_IDENTIFIER_FIELDS: Record<string, Record<number, [name: string, what: Cat]>> = {
+  PID: {
+    2: ["Patient ID", C.mrn],
+    3: ["Patient Identifier List", C.mrn],
+    4: ["Alternate Patient ID - PID", C.mrn],
+    5: ["Patient Name", C.name],
+    6: ["Mother's Maiden Name", C.name],
+    7: ["Date/Time of Birth", C.date],
+    9: ["Patient Alias", C.name],
+    11: ["Patient Address", C.location],
+    12: ["County Code", C.location],
+    13: ["Phone Number - Home", C.phone],
+    14: ["Phone Number - Business", C.phone],
+    18: ["Patient Account Number", C.account],
+    19: ["SSN Number - Patient", C.ssn],
+    20: ["Driver's License Number - Patient", C.license],
+    21: ["Mother's Identifier", C.mrn],
+    23: ["Birth Place", C.location],
+    29: ["Patient Death Date and Time", C.date],
+  },
+  PD1: {
+    4: ["Patient Primary Care Provider Name & ID No.", C.name],
+    10: ["Duplicate Patient", C.mrn],
+  },
+  NK1: {
+    2: ["Name", C.name],
+    4: ["Address", C.location],
+    5: ["Phone Number", C.phone],
+    6: ["Business Phone Number", C.phone],
+    12: ["Next of Kin / Associated Parties Employee Number", C.account],
+    16: ["Date/Time of Birth", C.date],
+    26: ["Mother's Maiden Name", C.name],
+    30: ["Contact Person's Name", C.name],
+    31: ["Contact Person's Telephone Number", C.phone],
+    32: ["Contact Person's Address", C.location],
+    33: ["Next of Kin/Associated Party's Identifiers", C.ssn],
+    37: ["Contact Person Social Security Number", C.ssn],
+    38: ["Next of Kin Birth Place", C.location],
+  },
+  PV1: {
+    5: ["Preadmit Number", C.account],
+    7: ["Attending Doctor", C.name],
+    8: ["Referring Doctor", C.name],
+    9: ["Consulting Doctor", C.name],
+    17: ["Admitting Doctor", C.name],
+    19: ["Visit Number", C.account],
+    44: ["Admit Date/Time", C.date],
+    45: ["Discharge Date/Time", C.date],
+    50: ["Alternate Visit ID", C.account],
+    52: ["Other Healthcare Provider", C.name],
+  },
+  GT1: {
+    2: ["Guarantor Number", C.account],
+    3: ["Guarantor Name", C.name],
+    4: ["Guarantor Spouse Name", C.name],
+    5: ["Guarantor Address", C.location],
+    6: ["Guarantor Ph Num - Home", C.phone],
+    7: ["Guarantor Ph Num - Business", C.phone],
+    8: ["Guarantor Date/Time Of Birth", C.date],
+    12: ["Guarantor SSN", C.ssn],
+    16: ["Guarantor Employer Name", C.name],
+    17: ["Guarantor Employer Address", C.location],
+    18: ["Guarantor Employer Phone Number", C.phone],
+    19: ["Guarantor Employee ID Number", C.account],
+    24: ["Guarantor Death Date And Time", C.date],
+    29: ["Guarantor Employer ID Number", C.account],
+    42: ["Mother's Maiden Name", C.name],
+    45: ["Contact Person's Name", C.name],
+    46: ["Contact Person's Telephone Number", C.phone],
+    56: ["Guarantor Birth Place", C.location],
+  },
+  IN1: {
+    16: ["Name Of Insured", C.name],
+    18: ["Insured's Date Of Birth", C.date],
+    19: ["Insured's Address", C.location],
+    36: ["Policy Number", C.plan],
+    44: ["Insured's Employer's Address", C.location],
+    49: ["Insured's ID Number", C.plan],
+    52: ["Insured's Birth Place", C.location],
+  },
+  IN2: {
+    1: ["Insured's Employee ID", C.account],
+    2: ["Insured's Social Security Number", C.ssn],
+    3: ["Insured's Employer's Name and ID", C.name],
+    6: ["Medicare Health Ins Card Number", C.plan],
+    7: ["Medicaid Case Name", C.name],
+    8: ["Medicaid Case Number", C.plan],
+    9: ["Military Sponsor Name", C.name],
+    10: ["Military ID Number", C.license],
+    26: ["Payor Subscriber ID", C.plan],
+    40: ["Mother's Maiden Name", C.name],
+    49: ["Employer Contact Person Name", C.name],
+    50: ["Employer Contact Person Phone Number", C.phone],
+    52: ["Insured's Contact Person's Name", C.name],
+    53: ["Insured's Contact Person Phone Number", C.phone],
+    61: ["Patient Member Number", C.plan],
+    63: ["Insured's Phone Number - Home", C.phone],
+    64: ["Insured's Employer Phone Number", C.phone],
+  },
+  MRG: {
+    1: ["Prior Patient Identifier List", C.mrn],
+    2: ["Prior Alternate Patient ID", C.mrn],
+    3: ["Prior Patient Account Number", C.account],
+    4: ["Prior Patient ID", C.mrn],
+    5: ["Prior Visit Number", C.account],
+    6: ["Prior Alternate Visit ID", C.account],
+    7: ["Prior Patient Name", C.name],
+  },
 };
 
+/**
+ * HL7 v2: a text whose first segment is MSH, or a batch (FHS/BHS headers before the first MSH, BTS/FTS
+ * trailers), or a part of one that starts at a segment (a chunk of a large file) and holds an MSH.
+ */
+const HL7_START = /^(?:MSH|FHS|BHS)\|/;
+const HL7_SEGMENT = /^[A-Z][A-Z0-9]{2}\|/;
+
 export function scanHl7(text: string): Candidate[] | undefined {
-  if (!/^MSH\|/.test(text.trimStart())) return undefined;
+  const head = text.trimStart();
+  if (!HL7_START.test(head) && !(HL7_SEGMENT.test(head) && /[\r\n]MSH\|/.test(text))) return undefined;
   const out: Candidate[] = [];
   const re = /(^|[\r\n])([A-Z][A-Z0-9]{2})\|([^\r\n]*)/g;
   for (const m of text.matchAll(re)) {
-    const fields = HL7_FIELDS[m[2]!];
+    const fields = HL7_IDENTIFIER_FIELDS[m[2]!];
     if (!fields) continue;
     let pos = m.index + m[1]!.length + 4;
     const parts = m[3]!.split("|");
     parts.forEach((value, k) => {
-      const cat = fields[k + 1];
+      const cat = fields[k + 1]?.[1];
       if (cat && value.replace(/[\^~&\\]/g, "").trim()) {
         // Components (^) and repetitions (~) are scanned as one span per field.
         const lead = value.length - value.trimStart().length;
