@@ -63,6 +63,32 @@ describe("format awareness", () => {
     expect(HL7_IDENTIFIER_FIELDS.NK1![33]![0]).toBe("Next of Kin/Associated Party's Identifiers");
   });
 
+  it("FHIR-shaped patients in code fixtures and JSON without resourceType: medium findings on name, birthDate, telecom, identifier, address line", () => {
+    const ts = `export const patient = {\n  id: "p1",\n  identifier: [{ system: "urn:oid:2.16.840.1.113883.19.5", value: "4820193" }],\n  name: [{ family: "Quinlan", given: ["Theodora"] }],\n  telecom: [{ system: "phone", value: "617 432 8810" }],\n  birthDate: "1948-02-11",\n  address: [{ line: ["44 Birch Rd"], city: "Somerville" }],\n};\n`;
+    const f = scanText(ts, { path: "src/__mocks__/patient.ts" });
+    // every value is found at medium or above; where no other rule knows it, by its FHIR shape
+    expect(f.map((x) => ts.slice(x.start, x.end))).toEqual(["4820193", "Quinlan", "Theodora", "617 432 8810", "1948-02-11", "44 Birch Rd"]);
+    expect(f.every((x) => x.severity !== "low")).toBe(true);
+    expect(f.filter((x) => x.ruleId.startsWith("fhir-shaped")).map((x) => [x.ruleId, x.severity, ts.slice(x.start, x.end)])).toEqual([
+      ["fhir-shaped-identifier", "medium", "4820193"],
+      ["fhir-shaped-name", "medium", "Quinlan"],
+      ["fhir-shaped-name", "medium", "Theodora"],
+    ]);
+    const json = JSON.stringify([{ name: [{ family: "Quinlan", given: ["Theodora"] }], birthDate: "1948-02-11" }], null, 2);
+    const j = scanText(json, { path: "test/fixtures/people.json" });
+    expect(j.map((x) => json.slice(x.start, x.end))).toEqual(["Quinlan", "Theodora", "1948-02-11"]);
+    expect(j.filter((x) => x.ruleId === "fhir-shaped-name")).toHaveLength(2);
+    // types, generators and CSS are not values
+    const notValues = `interface HumanName { family: string; given: string[] }\nconst p = { name: [{ family: faker.person.lastName(), given: [faker.person.firstName()] }] };\nconst css = { fontFamily: "Arial", "font-family": "Helvetica", given: "x" };\n`;
+    expect(scanText(notValues, { path: "src/types.ts" }).filter((x) => x.ruleId.startsWith("fhir-shaped"))).toEqual([]);
+  });
+
+  it("patient-portal-url: only URLs that carry a patient id", () => {
+    const fires = (u: string) => scanText(`const u = "${u}";\n`, { path: "src/links.ts" }).some((x) => x.ruleId === "patient-portal-url");
+    for (const u of ["https://portal.example.org/patients/84213377/chart", "https://ehr.example.com/fhir/Patient/a81f3c2e-77d1-4e0f-9c1a-3f2b8c6d1e90", "https://portal.example.org/patient/id=AB12345", "https://app.example.com/view?x=1&patient_id=77120034"]) expect(fires(u), u).toBe(true);
+    for (const u of ["http://hl7.org/fhir/StructureDefinition/patient-birthPlace", "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient", "https://github.com/acme/patient-portal/issues/1234", "https://github.com/acme/patient/tree/main/src", "http://hl7.org/fhir/Patient/example", "https://docs.example.com/patients/overview"]) expect(fires(u), u).toBe(false);
+  });
+
   it("FHIR JSON: Patient keys, telecom, identifier systems and base64 attachments", () => {
     const note = Buffer.from("Discharge summary for patient, SSN 423-76-1298.").toString("base64");
     const json = JSON.stringify({

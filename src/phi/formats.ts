@@ -258,3 +258,68 @@ export function scanFhirJson(text: string, scanInner: (decoded: string) => Candi
   }
   return out;
 }
+
+/**
+ * FHIR-shaped people in code and in JSON without a resourceType: test fixtures and mocks of patients
+ * (`name: [{ family: "…", given: ["…"] }]`, `birthDate`, `telecom` and `identifier` entries with a
+ * system and a value, `address: [{ line: [...] }]`), keys quoted or not, string literals only (a type
+ * declaration `family: string` or a call `family: faker.person.lastName()` is not a value). Medium
+ * severity: what such a fixture holds is usually fake, but a real record pasted into a test is exactly
+ * what must not be committed. A family name counts only with a given name in the same object.
+ */
+const STR = String.raw`(["'\x60])((?:(?!\1)[^\\\r\n]){1,80})\1`;
+const FHIR_FAMILY = new RegExp(String.raw`(?<![\w-])["']?family["']?\s*:\s*` + STR, "g");
+const FHIR_GIVEN = new RegExp(String.raw`(?<![\w-])["']?given["']?\s*:\s*\[?\s*` + STR + String.raw`(?:\s*,\s*` + STR + ")?");
+const FHIR_BIRTH = new RegExp(String.raw`(?<![\w-])["']?(?:birthDate|deceasedDateTime)["']?\s*:\s*(["'\x60])(\d{4}(?:-\d{2}(?:-\d{2})?)?)\1`, "g");
+const FHIR_SYSTEM_VALUE = /\{[^{}]{0,400}?\}/g;
+const KEY_STR = (key: string) => new RegExp(String.raw`(?<![\w-])["']?${key}["']?\s*:\s*(["'\x60])((?:(?!\1)[^\\\r\n]){1,120})\1`);
+const SYSTEM = KEY_STR("system");
+const VALUE = KEY_STR("value");
+const FHIR_LINE = new RegExp(String.raw`(?<![\w-])["']?line["']?\s*:\s*\[\s*` + STR, "g");
+const PERSON_NAME = /^\p{Lu}[\p{L}'’ .-]{0,60}$/u;
+
+const medium = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({ ...cand(c, start, end, ruleId), severity: "medium", confidence: 0.6 });
+const valueAt = (m: RegExpExecArray, group: number) => m.index + m[0].lastIndexOf(m[group]!, m[0].length - 1);
+
+export function scanFhirShaped(text: string): Candidate[] {
+  if (!/family|birthDate|telecom|identifier|deceasedDateTime/.test(text)) return [];
+  const out: Candidate[] = [];
+  // names: a family value with a given value within the same object (no brace between them)
+  for (const m of text.matchAll(FHIR_FAMILY)) {
+    if (!PERSON_NAME.test(m[2]!)) continue;
+    const from = Math.max(text.lastIndexOf("{", m.index), text.lastIndexOf("}", m.index) + 1, m.index - 300);
+    let to = text.indexOf("}", m.index);
+    if (to === -1 || to > m.index + 400) to = Math.min(text.length, m.index + 400);
+    const around = text.slice(from, to);
+    const g = FHIR_GIVEN.exec(around);
+    if (!g || !PERSON_NAME.test(g[2]!)) continue;
+    const fs = valueAt(m as RegExpExecArray, 2);
+    out.push(medium(C.name, fs, fs + m[2]!.length, "fhir-shaped-name"));
+    const gs = from + g.index + g[0].indexOf(g[1]! + g[2]!) + 1;
+    out.push(medium(C.name, gs, gs + g[2]!.length, "fhir-shaped-name"));
+  }
+  for (const m of text.matchAll(FHIR_BIRTH)) {
+    const s = valueAt(m as RegExpExecArray, 2);
+    out.push(medium(C.date, s, s + m[2]!.length, "fhir-shaped-birthdate"));
+  }
+  // telecom and identifier entries: { system, value } with a system that says what the value is
+  if (/system/.test(text)) {
+    for (const m of text.matchAll(FHIR_SYSTEM_VALUE)) {
+      const sys = SYSTEM.exec(m[0]);
+      const val = VALUE.exec(m[0]);
+      if (!sys || !val) continue;
+      const system = sys[2]!;
+      const cat = /^(?:phone|fax|sms|pager)$/.test(system) ? C.phone : system === "email" ? C.email : /us-ssn|2\.16\.840\.1\.113883\.4\.1$/.test(system) ? C.ssn : /mrn|medical-record/i.test(system) ? C.mrn : /medicare|mbi|member/i.test(system) ? C.plan : /^urn:oid:|^https?:\/\//.test(system) && /\bidentifier\b/.test(text.slice(Math.max(0, m.index - 200), m.index)) && /\d/.test(val[2]!) ? C.mrn : undefined;
+      if (!cat) continue;
+      const s = m.index + val.index + val[0].length - val[2]!.length - 1;
+      out.push(medium(cat, s, s + val[2]!.length, "fhir-shaped-identifier"));
+    }
+  }
+  // address lines: a street line (number and word) in an address object
+  for (const m of text.matchAll(FHIR_LINE)) {
+    if (!/\d/.test(m[2]!) || !/\p{L}{2}/u.test(m[2]!) || !/address/.test(text.slice(Math.max(0, m.index - 200), m.index))) continue;
+    const s = valueAt(m as RegExpExecArray, 2);
+    out.push(medium(C.location, s, s + m[2]!.length, "fhir-shaped-address"));
+  }
+  return out;
+}
