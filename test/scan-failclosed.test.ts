@@ -76,6 +76,20 @@ describe("large files", () => {
     }
   });
 
+  it("a CSV export keeps its column detection in every chunk (the header is carried over)", () => {
+    const dir = makeTempDir();
+    const rows = ["mrn,first_name,notes,dob"];
+    for (let i = 0; i < 300; i++) rows.push(`${100200 + i},Theodora${i % 10 ? "" : "-Rose"},follow-up ${i},1948-02-${String((i % 28) + 1).padStart(2, "0")}`);
+    const file = join(dir, "export.csv");
+    writeFileSync(file, rows.join("\n") + "\n");
+    const fingerprintKey = Buffer.alloc(32, 9);
+    const whole = scanFileList([file], { cwd: dir, fingerprintKey }).findings;
+    expect(whole.filter((f) => f.ruleId === "csv-mrn")).toHaveLength(300);
+    const out: Finding[] = [];
+    expect(scanChunked(file, "export.csv", prepare({ cwd: dir, fingerprintKey }), out, { suppressed: 0, skippedBinary: 0 }, 2048, 300)).toBe("scanned");
+    expect(out).toEqual(whole);
+  });
+
   it("a file that cannot be read is a high scan-skipped finding (exit 1) unless skipping is allowed", () => {
     const dir = makeTempDir();
     mkdirSync(join(dir, "not-a-file"));

@@ -247,6 +247,8 @@ export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType
     let winLine = 1; // its line
     let winCol = 0; // characters before it on that line (0 when it starts a line)
     let acceptFrom = 0; // bytes into the window where its findings start counting
+    const csv = /\.(?:csv|tsv)$/i.test(rel);
+    let header = "";
     /** A line start in [floor, pos], else pos moved back to a UTF-8 character start. */
     const cutNear = (pos: number, floor: number): number => {
       const nl = buf.lastIndexOf(0x0a, pos - 1);
@@ -271,16 +273,25 @@ export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType
       }
       first = false;
       const acceptTo = eof ? have : cutNear(have - overlap, have - 2 * overlap);
-      const text = decodeText(buf.subarray(0, have));
-      const fromChar = charLength(buf.subarray(0, acceptFrom));
-      const toChar = eof ? Infinity : charLength(buf.subarray(0, acceptTo));
+      const body = decodeText(buf.subarray(0, have));
+      if (winChar === 0 && csv) {
+        const nl = body.indexOf("\n");
+        if (nl !== -1) header = body.slice(0, nl + 1);
+      }
+      // a later window of a CSV/TSV file gets the header line back, so that columns keep their meaning
+      const lead = winChar > 0 && winCol === 0 ? header : "";
+      const text = lead + body;
+      const fromChar = lead.length + charLength(buf.subarray(0, acceptFrom));
+      const toChar = eof ? Infinity : lead.length + charLength(buf.subarray(0, acceptTo));
+      const leadLines = lead ? 1 : 0;
       for (const f of prepared.scanner.scan(text, { path: rel })) {
         if (f.start < fromChar || f.start >= toChar) continue;
         if (prepared.suppressed(f, text)) {
           stats.suppressed++;
           continue;
         }
-        findings.push({ ...f, start: f.start + winChar, end: f.end + winChar, line: f.line + winLine - 1, column: f.line === 1 ? f.column + winCol : f.column });
+        const line = f.line - leadLines;
+        findings.push({ ...f, start: f.start - lead.length + winChar, end: f.end - lead.length + winChar, line: line + winLine - 1, column: line === 1 ? f.column + winCol : f.column });
       }
       if (eof) return "scanned";
       // the next window: from about `overlap` before acceptTo, at a line start
