@@ -246,17 +246,21 @@ describe("sanitize", () => {
     expect(dry.code).toBe(0);
     expect(dry.stderr).toMatch(/DRY RUN/);
     expect(readFileSync(a, "utf8")).toContain(SSN);
-    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } }).code).toBe(0);
+    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1-sanitize-test-key" } }).code).toBe(0);
     const ta = readFileSync(a, "utf8");
     const tb = readFileSync(b, "utf8");
     const tok = /\[SSN:[0-9a-f]{10}\]/.exec(ta)![0];
     expect(tb).toContain(tok);
     expect(ta).not.toContain(SSN);
     expect(runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "" } }).code).toBe(2);
+    // a short key would be guessed along with the values
+    const short = runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/at least 16 characters/);
   });
 
   it("synthetic mode: invalid-area SSNs, 555 phones and one date shift per document", () => {
-    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k", documentId: "doc1" });
+    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k-sanitize-test-key", documentId: "doc1" });
     expect(r.text).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
     expect(r.text).toMatch(/555-01\d\d/);
     const dates = [...r.text.matchAll(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g)].map((m) => Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!));
