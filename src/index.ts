@@ -18,6 +18,8 @@ export type { Finding, ScanTextOptions } from "./phi/types.js";
 
 export { scanFiles, scanString, scanStaged, scanRange, scanHistory, scanJsonl } from "./scan/index.js";
 export { createScanner } from "./phi/index.js";
+export { setFingerprintKey } from "./phi/engine.js";
+export { loadFingerprintKey, ensureFingerprintKey, FINGERPRINT_SCHEME } from "./scan/fingerprint-key.js";
 export { sanitize, type SanitizeMode } from "./phi/sanitize.js";
 
 // audit: ledger

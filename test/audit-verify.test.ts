@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import canonicalize from "canonicalize";
 import { openLedger } from "../src/audit/index.js";
 import { hashLeaf } from "../src/audit/merkle.js";
@@ -366,7 +366,9 @@ describe("signing keys outside the repository", () => {
   it("init makes git ignore signing keys", () => {
     const repo = makeRepo();
     repo.write(".gitignore", "node_modules/\n");
-    expect(runCli(["init"], { cwd: repo.dir }).code).toBe(0);
+    // init also creates the fingerprint key outside the repository: a temporary config dir, not the user's
+    const env = { XDG_CONFIG_HOME: join(repo.dir, "..", `${basename(repo.dir)}-cfg`) };
+    expect(runCli(["init"], { cwd: repo.dir, env }).code).toBe(0);
     const gi = readFileSync(join(repo.dir, ".gitignore"), "utf8");
     expect(gi).toMatch(/^node_modules\/\n/);
     expect(gi).toContain(".gitops-health/keys/\n");
@@ -376,7 +378,7 @@ describe("signing keys outside the repository", () => {
     repo.git("add", "-A");
     expect(repo.git("diff", "--cached", "--name-only")).not.toMatch(/\.key/);
     // Idempotent.
-    expect(runCli(["init", "--force"], { cwd: repo.dir }).code).toBe(0);
+    expect(runCli(["init", "--force"], { cwd: repo.dir, env }).code).toBe(0);
     expect(readFileSync(join(repo.dir, ".gitignore"), "utf8")).toBe(gi);
   });
 

@@ -105,8 +105,10 @@ describe("compliance check", () => {
 
   it("init writes a starter config that validates, and policy show prints a pack", () => {
     const repo = makeRepo();
-    expect(runCli(["init", "--classification", "clinical"], { cwd: repo.dir }).code).toBe(0);
-    expect(runCli(["init"], { cwd: repo.dir }).code).toBe(2);
+    // init also creates the fingerprint key: with one in the environment it keeps the user's config dir untouched
+    const env = { GITOPS_HEALTH_FINGERPRINT_KEY: "compliance-test-fingerprint-key" };
+    expect(runCli(["init", "--classification", "clinical"], { cwd: repo.dir, env }).code).toBe(0);
+    expect(runCli(["init"], { cwd: repo.dir, env }).code).toBe(2);
     expect(runCli(["scan", "-"], { cwd: repo.dir, input: "x" }).code).toBe(0);
     const show = JSON.parse(runCli(["policy", "show", "clinical", "--format", "json"], { cwd: repo.dir }).stdout);
     expect(show.rules.map((r: { id: string }) => r.id)).toContain("signed-commits");

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { parseConfigText, loadConfig } from "../src/config/load.js";
 import { configJsonSchema } from "../src/config/json-schema.js";
 import { UserError } from "../src/core/errors.js";
+import { scanFailOn } from "../src/config/defaults.js";
 import { makeTempDir, runCli } from "./helpers/repo.js";
 import { readFileSync } from "node:fs";
 
@@ -11,7 +12,11 @@ describe("config", () => {
   it("applies defaults to an empty file", () => {
     const c = parseConfigText("");
     expect(c.classification).toBe("personal");
-    expect(c.scan.failOn).toBe("high");
+    expect(c.scan.failOn).toBeUndefined();
+    expect(scanFailOn(c)).toBe("high");
+    expect(scanFailOn(parseConfigText("classification: clinical\n"))).toBe("medium");
+    expect(scanFailOn(parseConfigText("classification: business\n"))).toBe("high");
+    expect(scanFailOn(parseConfigText("classification: clinical\nscan:\n  failOn: high\n"))).toBe("high");
     expect(c.ledger.retentionYears).toBe(6);
   });
 

@@ -110,15 +110,15 @@ describe("scan targets", () => {
     const base = repo.commit("chore: base", { "README.md": "hello\n" });
     const bad = repo.commit("feat: notes", { "notes.txt": `hi\nSSN ${SSN}\n` });
     repo.commit("docs: more", { "README.md": "hello\nworld\n" });
-    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(diff).toHaveLength(1);
-    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(hist).toHaveLength(1);
     expect(hist[0]).toMatchObject({ commit: bad, file: "notes.txt", line: 2 });
     // rebase: rewrite history (new SHAs), same finding fingerprint
     repo.git("rebase", "-q", "--exec", "true", "--root", "--committer-date-is-author-date");
     repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "docs: reworded");
-    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir }).stdout).findings;
+    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
     expect(after[0].fingerprint).toBe(hist[0].fingerprint);
     expect(runCli(["scan", "--diff", "nope..HEAD"], { cwd: repo.dir }).code).toBe(2);
   });
@@ -143,8 +143,8 @@ describe("scan targets", () => {
       text: i % 3 === 0 ? `Seen by ${people[i % 3]} on 3/${(i % 28) + 1}/2021, call 617-432-${String(1000 + i)}.` : `Stable overnight, no events (${"x".repeat(i % 50)}).`,
     }));
     const input = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
-    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" } });
+    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
     expect(pool.code).toBe(1);
     expect(pool.stdout).toBe(one.stdout);
     const out = pool.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string | number; findings: unknown[] });
@@ -157,15 +157,15 @@ describe("scan targets", () => {
     expect(bad.stderr).toMatch(/jsonl line 401/);
   });
 
-  it("skips binary and oversized files, tolerates invalid UTF-8, and counts them", () => {
+  it("skips binary files, scans oversized ones in chunks, tolerates invalid UTF-8, and counts them", () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, "bin.dat"), Buffer.from([1, 2, 0, 3, ...Buffer.from(SSN)]));
     writeFileSync(join(dir, "big.txt"), `SSN ${SSN}\n` + "x".repeat(5000));
     writeFileSync(join(dir, "latin1.txt"), Buffer.concat([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from(` SSN ${SSN}\n`)]));
     const r = runCli(["scan", ".", "--format", "json", "--max-file-size", "1000"], { cwd: dir });
     const j = JSON.parse(r.stdout);
-    expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 1, files: 1 });
-    expect(j.findings[0].file).toBe("latin1.txt");
+    expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 0, chunked: 1, files: 2 });
+    expect(j.findings.map((f: { file: string; line: number }) => `${f.file}:${f.line}`).sort()).toEqual(["big.txt:1", "latin1.txt:1"]);
   });
 });
 
@@ -178,8 +178,9 @@ describe("suppression", () => {
     expect(j.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["ticket"]);
     expect(j.stats.suppressed).toBe(2);
     const base = join(repo.dir, "baseline.txt");
-    expect(runCli(["scan", "a.txt", "--write-baseline", base], { cwd: repo.dir }).code).toBe(0);
-    expect(runCli(["scan", "a.txt", "--baseline", base], { cwd: repo.dir }).code).toBe(0);
+    const env = { XDG_CONFIG_HOME: join(repo.dir, ".cfg-outside") };
+    expect(runCli(["scan", "a.txt", "--write-baseline", base], { cwd: repo.dir, env }).code).toBe(0);
+    expect(runCli(["scan", "a.txt", "--baseline", base], { cwd: repo.dir, env }).code).toBe(0);
   });
 
   it("reads gitleaks.toml rules", () => {
@@ -245,17 +246,21 @@ describe("sanitize", () => {
     expect(dry.code).toBe(0);
     expect(dry.stderr).toMatch(/DRY RUN/);
     expect(readFileSync(a, "utf8")).toContain(SSN);
-    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } }).code).toBe(0);
+    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1-sanitize-test-key" } }).code).toBe(0);
     const ta = readFileSync(a, "utf8");
     const tb = readFileSync(b, "utf8");
     const tok = /\[SSN:[0-9a-f]{10}\]/.exec(ta)![0];
     expect(tb).toContain(tok);
     expect(ta).not.toContain(SSN);
     expect(runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "" } }).code).toBe(2);
+    // a short key would be guessed along with the values
+    const short = runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/at least 16 characters/);
   });
 
   it("synthetic mode: invalid-area SSNs, 555 phones and one date shift per document", () => {
-    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k", documentId: "doc1" });
+    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k-sanitize-test-key", documentId: "doc1" });
     expect(r.text).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
     expect(r.text).toMatch(/555-01\d\d/);
     const dates = [...r.text.matchAll(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g)].map((m) => Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!));
@@ -330,8 +335,8 @@ describe("worker threads", () => {
   it("a parallel scan finds exactly what a single-thread scan finds", () => {
     const dir = makeTempDir();
     for (let i = 0; i < 40; i++) writeFileSync(join(dir, `note${i}.txt`), `Visit ${i}: Dr. Healey saw the patient on 3/${(i % 27) + 1}/2023, SSN 512-84-${String(3900 + i)}.\n`);
-    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1" } });
-    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1" } });
+    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
     const a = JSON.parse(one.stdout);
     const b = JSON.parse(many.stdout);
     expect(b.findings.length).toBe(120);

@@ -4,7 +4,7 @@
 // nothing it does not run (no config loader, no picomatch): in a file of its own, every import
 // is parsed on every commit. main.ts runs it only where there is no config file, so the config
 // is the defaults; it does exactly what runScan (src/cli/commands/scan-run.ts) does then.
-import { DEFAULT_CONFIG } from "../config/defaults.js";
+import { DEFAULT_CONFIG, scanFailOn } from "../config/defaults.js";
 import { formatText, severityAtLeast } from "../report/findings.js";
 import { startStagedDiff } from "../scan/staged.js";
 import { exitCodeOf } from "./exit.js";
@@ -20,8 +20,9 @@ export async function main(): Promise<number> {
       const bar = progress("scanning");
       const result = await staged.scan({ scan: config.scan, maxFileSize: undefined, gitleaksConfig: undefined, baseline: undefined });
       bar.done();
-      say(formatText(result, color));
-      if (result.findings.some((f) => severityAtLeast(f.severity, config.scan.failOn))) process.exitCode = 1;
+      const failOn = scanFailOn(config);
+      say(formatText(result, color, { failOn }));
+      if (result.findings.some((f) => severityAtLeast(f.severity, failOn))) process.exitCode = 1;
     } finally {
       staged.cancel();
     }

@@ -9,7 +9,7 @@ export const DEFAULT_CONFIG: Config = {
   classification: "personal",
   criticalPaths: [],
   approvers: [],
-  scan: { failOn: "high", maxFileSize: 5242880, allowlist: { paths: [], regexes: [], stopwords: [], rules: {} }, customRules: [], disabledRules: [] },
+  scan: { maxFileSize: 5242880, allowSkip: false, allowlist: { paths: [], regexes: [], stopwords: [], rules: {} }, customRules: [], disabledRules: [] },
   policy: { rules: [], disable: [] },
   environments: {},
   ledger: { retentionYears: 6 },
@@ -18,3 +18,13 @@ export const DEFAULT_CONFIG: Config = {
   checks: {},
   evidence: { allowedProducers: [], namespace: "gitops-health-producer" },
 };
+
+/**
+ * The scan gate's default severity: `scan.failOn` when set, else by classification. Clinical
+ * repositories fail on medium findings (a note whose identifiers are all medium-confidence names
+ * and dates would otherwise pass); personal and business on high. (Here, not in schema.ts: the
+ * pre-commit hook must not load zod.)
+ */
+export function scanFailOn(config: Pick<Config, "classification" | "scan">): NonNullable<Config["scan"]["failOn"]> {
+  return config.scan.failOn ?? (config.classification === "clinical" ? "medium" : "high");
+}

@@ -38,8 +38,10 @@ const RuleAllowlist = z
 
 export const ScanConfig = z
   .object({
-    failOn: Severity.default("high"),
-    maxFileSize: z.number().int().positive().default(5 * 1024 * 1024),
+    failOn: Severity.optional().describe("lowest severity that fails a scan; default by classification: clinical medium, else high"),
+    maxFileSize: z.number().int().positive().default(5 * 1024 * 1024).describe("larger files are scanned in overlapping chunks, streamed"),
+    allowSkip: z.boolean().default(false).describe("let files the scan cannot read pass the gate (default: each is a high scan-skipped finding)"),
+    fingerprintKeyFile: z.string().optional().describe("file holding the fingerprint key (hex), outside the repository; else GITOPS_HEALTH_FINGERPRINT_KEY or the key init creates"),
     allowlist: z
       .object({
         paths: z.array(z.string()).default([]),
@@ -175,3 +177,4 @@ export const Config = z
 export type Config = z.infer<typeof Config>;
 
 export const CONFIG_FILE_NAME = ".gitops-health.yml";
+

@@ -5,7 +5,7 @@ import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
-import { scanDelimited, scanFhirJson, scanHl7 } from "./formats.js";
+import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
 import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
 
 /**
@@ -209,7 +209,10 @@ const RULES: RegexRule[] = [
   { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
   { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
   { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
-  { id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*(?:patient|mrn|member|chart)[_-]?(?:id)?[=/][A-Za-z0-9-]{4,}/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://") },
+  // only a URL that carries a patient's id: a path segment after /patient(s)/ (FHIR Patient/<id>) or a
+  // patient/mrn/member/chart id parameter, the id holding a digit (not "Patient/example", repository
+  // links, issue trackers or StructureDefinition/extension URLs that merely contain "patient")
+  { id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*?(?:\/patients?\/(?:id[=/])?|[?&;](?:patient|mrn|member|chart)(?:[_-]?(?:id|no|number))?=)(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}(?![A-Za-z0-9-])/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://") },
 
   // --- ages over 89
   { id: "age-over-89", category: "age", hipaa: 3, kind: "phi", re: /\b(?:(?:9\d|1[01]\d)(?:\s*-?\s*(?:y\.?\s?o\.?|yrs?\.?\s*old|years?[\s-]*old|year-old|years? of age|yo\b|y\/o))|(?:age[d]?|aged)\s*(?:of\s*)?(?:9\d|1[01]\d)\b)/gi, severity: "high", confidence: 0.9, gate: hasDigit },
@@ -1311,11 +1314,37 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
 
 // ---------------------------------------------------------------- scanner
 
-let createHash: typeof import("node:crypto").createHash | undefined;
+let crypto: typeof import("node:crypto") | undefined;
+let fingerprintKey: Uint8Array | (() => Uint8Array) | undefined;
+let resolvedKey: Uint8Array | undefined;
+
+/**
+ * The secret that keys finding fingerprints (HMAC-SHA256), or a function giving it, called once on
+ * the first finding (so a clean run never looks for it). Without one a random key is made per
+ * process: fingerprints then hide the value but match nothing across runs. See docs/SECURITY.md.
+ */
+export function setFingerprintKey(key: Uint8Array | (() => Uint8Array) | undefined): void {
+  fingerprintKey = key;
+  resolvedKey = undefined;
+}
+
+const normalise = (value: string) => value.replace(/\s+/g, " ").trim().toLowerCase();
+
+/** Fingerprint scheme "hmac-sha256/v2": HMAC of rule, path and normalised value under the fingerprint key. */
 export function fingerprint(ruleId: string, path: string | undefined, value: string): string {
   // node:crypto loads on the first finding only: a clean hook run never pays for it
-  createHash ??= (createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto")).createHash;
-  return createHash("sha256").update(`${ruleId}\0${path ?? ""}\0${value.replace(/\s+/g, " ").trim().toLowerCase()}`).digest("hex").slice(0, 32);
+  crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  resolvedKey ??= typeof fingerprintKey === "function" ? fingerprintKey() : fingerprintKey ?? crypto.randomBytes(32);
+  return crypto.createHmac("sha256", resolvedKey).update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`).digest("hex").slice(0, 32);
+}
+
+/**
+ * The unkeyed fingerprint of earlier versions (scheme v1: SHA-256 of the same input). Brute-forceable
+ * for low-entropy values: computed only to match an old baseline until it is migrated, never written.
+ */
+export function legacyFingerprint(ruleId: string, path: string | undefined, value: string): string {
+  crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`).digest("hex").slice(0, 32);
 }
 
 /** Mask a value for display: keep at most the first and last character of long values. */
@@ -1425,7 +1454,7 @@ export class Scanner {
         out.push(...structured);
         // Structured files are data, not code: scan free text in them as prose.
         profile = "prose";
-      }
+      } else if (profile === "code") out.push(...scanFhirShaped(text));
     }
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     this.deadline = 0;

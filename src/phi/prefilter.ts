@@ -476,7 +476,7 @@ export const DERIVED_FROM: Record<string, string> = {
   "us-phone": "180189ae",
   "ipv4": "9329795c",
   "personal-url": "97069fe3",
-  "patient-portal-url": "4575b0fc",
+  "patient-portal-url": "d3eca565",
   "age-over-89": "f83c15b6",
   "generic-secret": "428a7070",
 };

@@ -19,6 +19,8 @@ export interface Replacement {
  */
 export function sanitize(text: string, options: { mode: SanitizeMode; key?: string; path?: string; documentId?: string }): { text: string; replacements: Replacement[] } {
   if ((options.mode === "hash" || options.mode === "synthetic") && !options.key) throw new UserError(`--mode ${options.mode} needs a key (--key or GITOPS_HEALTH_SANITIZE_KEY)`);
+  // a short key is guessed along with the value: the pseudonyms of SSNs and dates would be brute-forced
+  if ((options.mode === "hash" || options.mode === "synthetic") && options.key!.length < 16) throw new UserError(`--mode ${options.mode} needs a key of at least 16 characters`);
   const findings = scanText(text, { path: options.path, kinds: ["phi"] });
   const key = options.key ?? "";
   const hmac = (v: string) => createHmac("sha256", key).update(v.trim().toLowerCase()).digest();

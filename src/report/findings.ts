@@ -2,12 +2,18 @@ import type { Finding } from "../phi/types.js";
 import type { Severity } from "../config/schema.js";
 import { sarifLevel, sarifLog } from "./sarif.js";
 
+/** The fingerprint scheme of this version's findings (src/phi/engine.ts `fingerprint`; docs/SECURITY.md). */
+export const FINGERPRINT_SCHEME = "hmac-sha256/v2";
+
 /** Summary counts of a scan, shared by every writer. */
 export interface ScanStats {
   files: number;
   bytes: number;
   skippedBinary: number;
+  /** Files not scanned because they were too large (each also a scan-skipped finding unless skipping is allowed). */
   skippedLarge: number;
+  /** Files over the size limit scanned in overlapping chunks, streamed. */
+  chunked: number;
   suppressed: number;
   durationMs: number;
 }
@@ -31,7 +37,7 @@ function location(f: Finding): string {
 }
 
 /** Human report for stderr. Values are always masked. */
-export function formatText(r: ScanReport, color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string }): string {
+export function formatText(r: ScanReport, color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string }, gate?: { failOn: Severity }): string {
   const lines: string[] = [];
   let lastFile: string | undefined;
   for (const f of r.findings) {
@@ -49,14 +55,20 @@ export function formatText(r: ScanReport, color: { red(s: string): string; yello
   lines.push(
     `${r.findings.length} finding(s) (${bySev("high")} high, ${bySev("medium")} medium, ${bySev("low")} low) in ${s.files} file(s), ${(s.bytes / 1e6).toFixed(2)} MB, ${s.durationMs} ms` +
       (s.skippedBinary ? `; ${s.skippedBinary} binary skipped` : "") +
+      (s.chunked ? `; ${s.chunked} over size limit scanned in chunks` : "") +
       (s.skippedLarge ? `; ${s.skippedLarge} over size limit skipped` : "") +
       (s.suppressed ? `; ${s.suppressed} suppressed` : ""),
   );
+  if (gate) {
+    const below = r.findings.filter((f) => !severityAtLeast(f.severity, gate.failOn)).length;
+    const failing = r.findings.length - below;
+    lines.push(`gate --fail-on ${gate.failOn}: ${failing} finding(s) at or above it${below ? `, ${below} below it (reported, not failing)` : ""}`);
+  }
   return lines.join("\n");
 }
 
 export function formatJson(r: ScanReport): string {
-  return JSON.stringify({ findings: r.findings, stats: r.stats }, null, 2);
+  return JSON.stringify({ fingerprintScheme: FINGERPRINT_SCHEME, findings: r.findings, stats: r.stats }, null, 2);
 }
 
 export function formatMarkdown(r: ScanReport): string {
@@ -97,7 +109,8 @@ export function formatSarif(r: ScanReport, version: string): string {
         },
       },
     ],
-    partialFingerprints: { "gitopsHealth/v1": f.fingerprint },
+    // keyed (hmac-sha256/v2): the unkeyed v1 digest let anyone with the SARIF file brute-force low-entropy values
+    partialFingerprints: { "gitopsHealth/v2": f.fingerprint },
     properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
   }));
   return sarifLog(version, rules, results);

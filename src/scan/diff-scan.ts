@@ -66,12 +66,14 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
     block = undefined;
   };
   let skipFile = false;
+  let chunked = false;
   const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       flush();
       // a new or renamed file's name is reported even when it adds no line (an empty file)
       if (e.newPath) named(e.newPath, e.commit);
       fileBytes = 0;
+      chunked = false;
       skipFile = e.binary;
       if (e.binary) stats.skippedBinary++;
       return;
@@ -84,11 +86,13 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
       return;
     }
     fileBytes += e.text.length + 1;
-    if (fileBytes > max) {
-      skipFile = true;
-      stats.skippedLarge++;
-      block = undefined;
-      return;
+    // Past the size limit a file's added lines are scanned in blocks of at most `max` bytes, cut at
+    // line boundaries (never skipped: a skipped file would pass the gate unread).
+    if (block && fileBytes > max) {
+      if (!chunked) stats.chunked++;
+      chunked = true;
+      flush();
+      fileBytes = e.text.length + 1;
     }
     stats.bytes += e.text.length + 1;
     files.add(`${e.commit ?? ""}:${e.path}`);

@@ -6,6 +6,8 @@ import type { Readable } from "node:stream";
 import picomatch from "picomatch";
 import ignore from "ignore";
 import type { Finding } from "../phi/types.js";
+import { fingerprint } from "../phi/engine.js";
+import { loadFingerprintKey } from "./fingerprint-key.js";
 import { UserError } from "../core/errors.js";
 import { gitSync, repoRoot } from "../git/exec.js";
 import type { ScanReport, ScanStats } from "../report/findings.js";
@@ -22,7 +24,7 @@ export function prepare(options: ScanOptions) {
 }
 
 function emptyStats(): ScanStats {
-  return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, suppressed: 0, durationMs: 0 };
+  return { files: 0, bytes: 0, skippedBinary: 0, skippedLarge: 0, chunked: 0, suppressed: 0, durationMs: 0 };
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
@@ -156,19 +158,49 @@ export function scanFileList(list: string[], options: ScanOptions = {}): ScanRep
   return { findings, stats };
 }
 
+/** Files over the size limit are read in windows of this many bytes plus twice the overlap. */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes a window reaches past where it stops accepting findings (and starts before where it begins
+ * accepting them, for context): longer than any rule's match (the longest, PEM private keys and
+ * base64 attachments, are a few KiB).
+ */
+export const CHUNK_OVERLAP = 64 * 1024;
+
+/** A file the scan could not read: a finding that fails the gate, unless skipping is allowed. */
+function skippedFinding(rel: string, why: string): Finding {
+  return { ruleId: "scan-skipped", category: "scan-incomplete", severity: "high", confidence: 1, file: rel, line: 1, column: 1, start: 0, end: 0, preview: why, fingerprint: fingerprint("scan-skipped", rel, why) };
+}
+
 /** Scan files with a prepared scanner, adding to `stats` and `findings` (shared by worker threads). */
 export function scanListInto(list: string[], options: ScanOptions, prepared: ReturnType<typeof prepare>, stats: ScanStats, findings: Finding[]): void {
   const cwd = options.cwd ?? process.cwd();
   const { scanner, suppressed, path } = prepared;
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
+  const allowSkip = options.allowSkip ?? options.scan?.allowSkip ?? false;
+  const skip = (rel: string, why: string) => {
+    stats.skippedLarge += why === "too large" ? 1 : 0;
+    if (!allowSkip) findings.push(skippedFinding(rel, why));
+  };
   for (const file of list) {
     const named = path(relative(cwd, file).split(sep).join("/") || file);
     const rel = named.shown;
     findings.push(...named.findings);
     const read = readFileBytes(file, max);
-    if (!read) continue;
+    if (!read) {
+      // gone since it was listed: nothing to scan; there but unreadable: not checked
+      if (existsSync(file)) skip(rel, "unreadable");
+      continue;
+    }
     if (!read.bytes) {
-      stats.skippedLarge++;
+      const r = scanChunked(file, rel, prepared, findings, stats);
+      if (r === "unreadable") skip(rel, "unreadable");
+      else if (r === "scanned") {
+        stats.files++;
+        stats.chunked++;
+        stats.bytes += read.size;
+        options.onProgress?.(stats.files, stats.bytes);
+      }
       continue;
     }
     const buf = read.bytes;
@@ -187,6 +219,104 @@ export function scanListInto(list: string[], options: ScanOptions, prepared: Ret
   }
 }
 
+/** UTF-16 length of UTF-8 bytes. */
+function charLength(b: Uint8Array): number {
+  return isAscii(b) ? b.length : decodeText(b).length;
+}
+
+/**
+ * Scan a file larger than the size limit in overlapping windows read from one descriptor (memory
+ * bounded by CHUNK_BYTES + 2 * CHUNK_OVERLAP whatever the file's size). Window k accepts the
+ * findings that start in [b(k-1), b(k)); b(k) is cut at a line start about CHUNK_OVERLAP before the
+ * window's end, and the next window starts about CHUNK_OVERLAP before b(k) (again at a line start),
+ * so every finding shorter than the overlap is seen whole, with context on both sides, exactly once.
+ * Offsets, lines and columns are the file's.
+ */
+export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType<typeof prepare>, "scanner" | "suppressed">, findings: Finding[], stats: Pick<ScanStats, "suppressed" | "skippedBinary">, chunk = CHUNK_BYTES, overlap = CHUNK_OVERLAP): "scanned" | "binary" | "unreadable" {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return "unreadable";
+  }
+  try {
+    const buf = Buffer.allocUnsafe(chunk + 2 * overlap);
+    let have = 0;
+    let first = true;
+    let winChar = 0; // the window's first character, in the file
+    let winLine = 1; // its line
+    let winCol = 0; // characters before it on that line (0 when it starts a line)
+    let acceptFrom = 0; // bytes into the window where its findings start counting
+    const csv = /\.(?:csv|tsv)$/i.test(rel);
+    let header = "";
+    /** A line start in [floor, pos], else pos moved back to a UTF-8 character start. */
+    const cutNear = (pos: number, floor: number): number => {
+      const nl = buf.lastIndexOf(0x0a, pos - 1);
+      if (nl >= floor && nl + 1 <= pos) return nl + 1;
+      let p = pos;
+      while (p > floor && (buf[p]! & 0xc0) === 0x80) p--;
+      return p;
+    };
+    for (;;) {
+      let eof = false;
+      while (have < buf.length) {
+        const k = readSync(fd, buf, have, buf.length - have, null);
+        if (k === 0) {
+          eof = true;
+          break;
+        }
+        have += k;
+      }
+      if (first && isBinary(buf.subarray(0, have))) {
+        stats.skippedBinary++;
+        return "binary";
+      }
+      first = false;
+      const acceptTo = eof ? have : cutNear(have - overlap, have - 2 * overlap);
+      const body = decodeText(buf.subarray(0, have));
+      if (winChar === 0 && csv) {
+        const nl = body.indexOf("\n");
+        if (nl !== -1) header = body.slice(0, nl + 1);
+      }
+      // a later window of a CSV/TSV file gets the header line back, so that columns keep their meaning
+      const lead = winChar > 0 && winCol === 0 ? header : "";
+      const text = lead + body;
+      const fromChar = lead.length + charLength(buf.subarray(0, acceptFrom));
+      const toChar = eof ? Infinity : lead.length + charLength(buf.subarray(0, acceptTo));
+      const leadLines = lead ? 1 : 0;
+      for (const f of prepared.scanner.scan(text, { path: rel })) {
+        if (f.start < fromChar || f.start >= toChar) continue;
+        if (prepared.suppressed(f, text)) {
+          stats.suppressed++;
+          continue;
+        }
+        const line = f.line - leadLines;
+        findings.push({ ...f, start: f.start - lead.length + winChar, end: f.end - lead.length + winChar, line: line + winLine - 1, column: line === 1 ? f.column + winCol : f.column });
+      }
+      if (eof) return "scanned";
+      // the next window: from about `overlap` before acceptTo, at a line start
+      const next = cutNear(acceptTo - overlap, Math.max(1, acceptTo - 2 * overlap));
+      const moved = buf.subarray(0, next);
+      let lines = 0;
+      let lastNl = -1;
+      for (let i = moved.indexOf(0x0a); i !== -1; i = moved.indexOf(0x0a, i + 1)) {
+        lines++;
+        lastNl = i;
+      }
+      winLine += lines;
+      winCol = lastNl === -1 ? winCol + charLength(moved) : charLength(moved.subarray(lastNl + 1));
+      winChar += charLength(moved);
+      acceptFrom = acceptTo - next;
+      buf.copy(buf, 0, next, have);
+      have -= next;
+    }
+  } catch {
+    return "unreadable";
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Threads for a large scan, the main one included: asked, else GITOPS_HEALTH_SCAN_THREADS, else one a core (1-16). */
 async function scanThreads(asked: number | undefined): Promise<number> {
   const { availableParallelism } = await import("node:os");
@@ -201,8 +331,12 @@ export interface ScanWorkerData {
   cwd: string;
   scan?: ScanOptions["scan"];
   baseline?: string[];
+  legacyBaseline?: string[];
   maxFileSize?: number;
   gitleaksConfig?: string;
+  allowSkip?: boolean;
+  /** The main thread's fingerprint key (hex), so that every thread's fingerprints agree. */
+  fingerprintKey: string;
 }
 
 /**
@@ -232,7 +366,18 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   if (total < threshold) return scanFileList(list, options);
   const t0 = Date.now();
   const { Worker } = await import("node:worker_threads");
-  const workerData: ScanWorkerData = { cwd, scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, maxFileSize: options.maxFileSize, gitleaksConfig: options.gitleaksConfig };
+  // one key for every thread (a per-process random one would differ between workers)
+  options = { ...options, fingerprintKey: options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key };
+  const workerData: ScanWorkerData = {
+    cwd,
+    scan: options.scan,
+    baseline: options.baseline ? [...options.baseline] : undefined,
+    legacyBaseline: options.legacyBaseline ? [...options.legacyBaseline] : undefined,
+    maxFileSize: options.maxFileSize,
+    gitleaksConfig: options.gitleaksConfig,
+    allowSkip: options.allowSkip,
+    fingerprintKey: Buffer.from(options.fingerprintKey!).toString("hex"),
+  };
   const stats = emptyStats();
   const found: Finding[][] = [];
   let next = 0;
@@ -257,7 +402,7 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
         w.on("message", (r: ScanReport) => {
           pending--;
           found.push(r.findings);
-          for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "suppressed"] as const) stats[k] += r.stats[k];
+          for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "chunked", "suppressed"] as const) stats[k] += r.stats[k];
           options.onProgress?.(stats.files, stats.bytes);
           if (!send() && pending === 0) w.postMessage(null);
         });
@@ -321,7 +466,10 @@ export const JSONL_PARALLEL_CHARS = 8 * 1024 * 1024;
  * worker pool (dist/jsonl-worker.js, where built), which writes results back in order.
  */
 export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & { threads?: number } = {}): Promise<{ records: number; findings: number }> {
-  const prepared = prepare(options);
+  const cwd = options.cwd ?? process.cwd();
+  // one key for this thread and any workers
+  const key = options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key;
+  const prepared = prepare({ ...options, fingerprintKey: key });
   const JsonlInput = await jsonlSchema();
   let n = 0;
   let total = 0;
@@ -339,7 +487,7 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
       const record = parseJsonlLine(line, n, JsonlInput);
       chars += record.text.length;
       if (!pool && canParallel && chars > threshold) {
-        pool = await JsonlPool.start(threads, { cwd: options.cwd ?? process.cwd(), scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, gitleaksConfig: options.gitleaksConfig }, write, (records) => scanBatch(prepared, records));
+        pool = await JsonlPool.start(threads, { cwd, scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, legacyBaseline: options.legacyBaseline ? [...options.legacyBaseline] : undefined, gitleaksConfig: options.gitleaksConfig, fingerprintKey: Buffer.from(key).toString("hex") }, write, (records) => scanBatch(prepared, records));
       }
       if (pool) {
         await pool.add(record);

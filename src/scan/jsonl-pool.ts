@@ -30,7 +30,10 @@ export interface JsonlWorkerData {
   cwd: string;
   scan?: ScanOptions["scan"];
   baseline?: string[];
+  legacyBaseline?: string[];
   gitleaksConfig?: string;
+  /** The main thread's fingerprint key (hex), so that every thread's fingerprints agree. */
+  fingerprintKey?: string;
 }
 
 export interface JsonlBatchResult {

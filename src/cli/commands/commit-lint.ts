@@ -49,13 +49,14 @@ export function registerLint(commit: Command): void {
       const { prepareWith, needsGlob } = await import("../../scan/prepare.js");
       const { scanMessage } = await import("../../scan/messages.js");
       const { severityAtLeast } = await import("../../report/findings.js");
+      const { scanFailOn } = await import("../../config/defaults.js");
       const scanOptions = { scan: config.scan };
       const prepared = prepareWith(scanOptions, needsGlob(scanOptions) ? (await import("picomatch")).default : undefined);
       let errors = 0;
       for (const m of messages) {
         const problems = lintMessage(m.text, convention);
         for (const f of scanMessage(prepared, m.text, m.sha)) {
-          const failing = severityAtLeast(f.severity, config.scan.failOn);
+          const failing = severityAtLeast(f.severity, scanFailOn(config));
           problems.push({ level: failing ? 2 : 1, rule: f.ruleId, message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them` });
         }
         for (const c of parseCommitMessage(m.text).trailers["Compliance"] ?? []) {

@@ -5,6 +5,7 @@ import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { repoRoot } from "../../git/exec.js";
 import { say } from "../output.js";
+import { ensureFingerprintKey } from "../../scan/fingerprint-key.js";
 
 /** What `init` makes git ignore: anything secret this tool may write inside a repository. */
 export const SECRET_IGNORES = [".gitops-health/keys/", "*.key"];
@@ -54,7 +55,7 @@ criticalPaths:
 # allowedSignersFile: .github/allowed_signers
 
 scan:
-  failOn: high
+  # failOn: lowest severity that fails a scan (default: medium when clinical, else high)
   allowlist:
     paths: ["test/fixtures/**"]
 
@@ -73,5 +74,9 @@ ledger:
       say(`wrote ${file}`);
       const added = ignoreSecrets(root);
       if (added.length > 0) say(`added ${added.join(", ")} to ${join(root, ".gitignore")}`);
+      // the secret that keys finding fingerprints: outside git, one per repository (docs/SECURITY.md)
+      const key = ensureFingerprintKey(root);
+      if (key.created) say(`created the fingerprint key ${key.created} (0600; keep it out of git, share it with CI as GITOPS_HEALTH_FINGERPRINT_KEY or scan.fingerprintKeyFile)`);
+      else say(`finding fingerprints use the key from ${key.source === "env" ? "GITOPS_HEALTH_FINGERPRINT_KEY" : key.file}`);
     });
 }

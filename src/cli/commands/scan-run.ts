@@ -1,5 +1,6 @@
 import { UserError } from "../../core/errors.js";
 import { loadConfigFast } from "../../config/fast.js";
+import { scanFailOn } from "../../config/defaults.js";
 import { startStagedDiff } from "../../scan/staged.js";
 import { color, parseFormat, progress, readStdin, say, writeOut } from "../output.js";
 
@@ -12,6 +13,8 @@ export interface ScanFlags {
   failOn?: string;
   baseline?: string;
   writeBaseline?: string;
+  updateBaseline?: boolean;
+  allowSkip?: boolean;
   maxFileSize?: string;
   gitleaksConfig?: string;
   exitZero?: boolean;
@@ -31,19 +34,43 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
   const staged = flags.staged && inputFormat === "text" ? startStagedDiff() : undefined;
   try {
     const { config } = await loadConfigFast({ file: configFile });
-    const failOn = flags.failOn ?? config.scan.failOn;
+    const failOn = flags.failOn ?? scanFailOn(config);
     if (failOn !== "low" && failOn !== "medium" && failOn !== "high") throw new UserError(`--fail-on must be low, medium or high, got "${flags.failOn}"`);
     const maxFileSize = flags.maxFileSize === undefined ? undefined : Number(flags.maxFileSize);
     if (maxFileSize !== undefined && !(Number.isInteger(maxFileSize) && maxFileSize > 0)) throw new UserError("--max-file-size must be a positive number of bytes");
     // the hook's staged scan needs neither the file walker nor picomatch (src/scan/index.ts)
-    const { readBaseline } = await import("../../scan/prepare.js");
+    if (flags.updateBaseline && !flags.baseline) throw new UserError("--update-baseline rewrites the --baseline file: give --baseline FILE");
+    if (flags.updateBaseline && flags.writeBaseline) throw new UserError("give --write-baseline or --update-baseline, not both");
     const all = staged ? undefined : await import("../../scan/index.js");
     const report = await import("../../report/findings.js");
+    // The fingerprint key: needed up front only to read or write a baseline (else on the first finding).
+    let key: import("../../scan/fingerprint-key.js").FingerprintKey | undefined;
+    let baseline: { baseline?: Set<string>; legacyBaseline?: Set<string> } = {};
+    if (flags.baseline || flags.writeBaseline) {
+      const fk = await import("../../scan/fingerprint-key.js");
+      const cwd = process.cwd();
+      if (flags.writeBaseline || flags.updateBaseline) {
+        // a baseline must match the next run: make the per-repository key if there is none
+        const made = fk.ensureFingerprintKey(cwd, config.scan.fingerprintKeyFile);
+        if (made.created) say(`created the fingerprint key ${made.created} (0600, outside the repository; see docs/SECURITY.md)`);
+        key = made;
+      } else key = fk.loadFingerprintKey(cwd, config.scan.fingerprintKeyFile);
+      if (flags.baseline) {
+        const { baselineOptions } = await import("../../scan/prepare.js");
+        const b = baselineOptions(flags.baseline, key);
+        if (b.warning) say(`warning: ${b.warning}`);
+        baseline = { baseline: b.baseline, legacyBaseline: b.legacyBaseline };
+      }
+    }
+    const accepted: string[] = [];
     const options = {
       scan: config.scan,
       maxFileSize,
+      allowSkip: flags.allowSkip,
       gitleaksConfig: flags.gitleaksConfig,
-      baseline: flags.baseline ? readBaseline(flags.baseline) : undefined,
+      ...baseline,
+      ...(key ? { fingerprintKey: key.key } : {}),
+      ...(flags.updateBaseline ? { onBaselineHit: (f: { fingerprint: string }) => void accepted.push(f.fingerprint), threads: 1 } : {}),
     };
     if (inputFormat === "jsonl") {
       const r = await all!.scanJsonl(process.stdin, (l) => writeOut(l), options);
@@ -60,16 +87,27 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
     else if (paths.length === 1 && paths[0] === "-") result = all!.scanString(await readStdin(), options);
     else result = await all!.scanFilesParallel(paths.length ? paths : ["."], { ...options, onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`) });
     bar.done();
-    if (flags.writeBaseline) {
+    if (flags.writeBaseline || flags.updateBaseline) {
       const { writeFileAtomic } = await import("../../core/fs.js");
-      writeFileAtomic(flags.writeBaseline, `# gitops-health baseline: accepted finding fingerprints\n${[...new Set(result.findings.map((f) => f.fingerprint))].join("\n")}\n`);
-      say(`wrote ${result.findings.length} fingerprint(s) to ${flags.writeBaseline}`);
+      const { formatBaseline } = await import("../../scan/prepare.js");
+      const file = (flags.writeBaseline ?? flags.baseline)!;
+      // --update-baseline keeps what the old file accepted (now keyed) and adds nothing new
+      const fps = flags.writeBaseline ? result.findings.map((f) => f.fingerprint) : accepted;
+      writeFileAtomic(file, formatBaseline(fps, key!));
+      say(`wrote ${new Set(fps).size} fingerprint(s) (${report.FINGERPRINT_SCHEME}, key ${key!.id}) to ${file}`);
       return;
+    }
+    if (format === "json" || format === "sarif") {
+      // fingerprints are shown: say when they cannot be matched by a later run
+      const { loadFingerprintKey } = await import("../../scan/fingerprint-key.js");
+      if (!key && result.findings.length && loadFingerprintKey(process.cwd(), config.scan.fingerprintKeyFile).source === "ephemeral") {
+        say("note: no fingerprint key (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY): fingerprints are keyed for this run only and will not match later runs");
+      }
     }
     if (format === "json") writeOut(report.formatJson(result));
     else if (format === "sarif") writeOut(report.formatSarif(result, (await import("../../core/paths.js")).packageVersion()));
     else if (format === "markdown") writeOut(report.formatMarkdown(result));
-    else say(report.formatText(result, color));
+    else say(report.formatText(result, color, { failOn }));
     const failing = result.findings.filter((f) => report.severityAtLeast(f.severity, failOn));
     if (failing.length > 0 && !flags.exitZero) process.exitCode = 1;
   } finally {
