@@ -1,0 +1,235 @@
+/**
+ * Manifest builders (pure): typed models from `kubernetes-models` and `@kubernetes-models/argo-rollouts`,
+ * each validated with the model's own schema; Flagger `Canary` validated with ajv against the vendored
+ * CRD schema (schemas/flagger-canary.v1beta1.json). Nothing here writes files.
+ */
+import { Rollout, AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1";
+import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { Service } from "kubernetes-models/v1/Service";
+import { Ajv } from "ajv";
+import { UserError } from "../core/errors.js";
+import type { DeployConfig } from "../config/schema.js";
+import flaggerCanarySchema from "./schemas/flagger-canary.v1beta1.json" with { type: "json" };
+import { checkWeights, type Strategy } from "./strategy.js";
+
+export type Target = "argo-rollouts" | "flagger" | "kubernetes";
+export const TARGETS: readonly Target[] = ["argo-rollouts", "flagger", "kubernetes"];
+export type Routing = DeployConfig["trafficRouting"];
+
+export interface ManifestInput {
+  service: string;
+  namespace: string;
+  image: string;
+  strategy: Strategy;
+  target: Target;
+  routing: Routing;
+  replicas: number;
+  port: number;
+  weights: number[];
+  pause: string;
+  analysis: DeployConfig["analysis"];
+  /** stable NGINX ingress name */
+  ingress?: string;
+  /** approval gate: the service endpoint asked before promotion */
+  gate?: { url: string };
+}
+
+export interface Manifest {
+  /** file name, e.g. rollout-api.yaml */
+  file: string;
+  object: Record<string, unknown>;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
+
+/** The approval-gate URL for a run (the service routes /v1/runs/{id}/gate; the digest binds it to this plan). */
+export function gateUrl(baseUrl: string, runId: string, digest: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/v1/runs/${encodeURIComponent(runId)}/gate?digest=${digest}`;
+}
+
+function plain(model: { validate(): void; toJSON(): unknown }, what: string): Record<string, unknown> {
+  try {
+    model.validate();
+  } catch (err) {
+    throw new UserError(`invalid ${what}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
+}
+
+let flaggerValidator: ((o: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+/** Validate a Flagger Canary against the vendored CRD schema; throws UserError with the first problem. */
+export function validateFlaggerCanary(o: unknown): void {
+  if (!flaggerValidator) {
+    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
+    flaggerValidator = ajv.compile(flaggerCanarySchema as object);
+  }
+  if (!flaggerValidator(o)) {
+    const e = flaggerValidator.errors?.[0];
+    throw new UserError(`invalid Flagger Canary: ${e?.instancePath || "/"} ${e?.message ?? "does not match the CRD schema"}`);
+  }
+  const spec = (o as { apiVersion?: string; kind?: string });
+  if (spec.apiVersion !== "flagger.app/v1beta1" || spec.kind !== "Canary") throw new UserError("invalid Flagger Canary: apiVersion/kind");
+}
+
+function checkInput(i: ManifestInput): void {
+  if (!NAME.test(i.service) || i.service.length > 50) throw new UserError(`invalid service name "${i.service}": lowercase letters, digits and '-', at most 50`);
+  if (!NAME.test(i.namespace)) throw new UserError(`invalid namespace "${i.namespace}"`);
+  if (!IMAGE.test(i.image)) throw new UserError(`invalid image reference "${i.image}"`);
+  if (i.strategy === "canary") {
+    const bad = checkWeights(i.weights);
+    if (bad) throw new UserError(`impossible canary plan: ${bad}`);
+  }
+}
+
+const labels = (i: ManifestInput) => ({ app: i.service });
+const meta = (i: ManifestInput, name = i.service) => ({ name, namespace: i.namespace, labels: { ...labels(i), "app.kubernetes.io/managed-by": "gitops-health" } });
+
+function podTemplate(i: ManifestInput) {
+  return {
+    metadata: { labels: labels(i) },
+    spec: { containers: [{ name: i.service, image: i.image, ports: [{ name: "http", containerPort: i.port, protocol: "TCP" as const }] }] },
+  };
+}
+
+function service(i: ManifestInput, name: string): Manifest {
+  const s = new Service({ metadata: meta(i, name), spec: { selector: labels(i), ports: [{ name: "http", port: i.port, targetPort: "http", protocol: "TCP" as const }] } });
+  return { file: `service-${name}.yaml`, object: plain(s, `Service ${name}`) };
+}
+
+function deployment(i: ManifestInput, replicas = i.replicas): Manifest {
+  const d = new Deployment({
+    metadata: meta(i),
+    spec: { replicas, selector: { matchLabels: labels(i) }, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, template: podTemplate(i) },
+  });
+  return { file: `deployment-${i.service}.yaml`, object: plain(d, `Deployment ${i.service}`) };
+}
+
+/** Prometheus success-rate and latency templates, and the approval-gate web metric when a gate is set. */
+function analysisTemplates(i: ManifestInput): Manifest[] {
+  const a = i.analysis;
+  const sel = 'service="{{args.service-name}}"';
+  const out = [
+    new AnalysisTemplate({
+      metadata: meta(i, `${i.service}-success-rate`),
+      spec: {
+        args: [{ name: "service-name" }],
+        metrics: [{
+          name: "success-rate", interval: a.interval, failureLimit: a.failureLimit, successCondition: `len(result) == 0 || result[0] >= ${a.successRate}`,
+          provider: { prometheus: { address: a.prometheusAddress, query: `sum(rate(http_requests_total{${sel},code!~"5.."}[5m])) / sum(rate(http_requests_total{${sel}}[5m]))` } },
+        }],
+      },
+    }),
+    new AnalysisTemplate({
+      metadata: meta(i, `${i.service}-latency`),
+      spec: {
+        args: [{ name: "service-name" }],
+        metrics: [{
+          name: "latency-p99-ms", interval: a.interval, failureLimit: a.failureLimit, successCondition: `len(result) == 0 || result[0] <= ${a.latencyP99Ms}`,
+          provider: { prometheus: { address: a.prometheusAddress, query: `1000 * histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[5m])) by (le))` } },
+        }],
+      },
+    }),
+  ];
+  if (i.gate) {
+    out.push(new AnalysisTemplate({
+      metadata: meta(i, `${i.service}-approval-gate`),
+      spec: {
+        metrics: [{
+          // Asked until approved: the run's approvals must be complete and signed over this plan's digest.
+          name: "approval-gate", interval: "1m", count: 720, failureLimit: 0, consecutiveErrorLimit: 10,
+          successCondition: 'result == "approved"', failureCondition: 'result == "invalidated"',
+          provider: { web: { url: i.gate.url, jsonPath: "{$.status}", timeoutSeconds: 10 } },
+        }],
+      },
+    }));
+  }
+  return out.map((t) => ({ file: `analysistemplate-${t.metadata!.name}.yaml`, object: plain(t, `AnalysisTemplate ${t.metadata!.name}`) }));
+}
+
+const tmpl = (i: ManifestInput, ...names: string[]) => names.map((n) => ({ templateName: `${i.service}-${n}` }));
+
+function argoRollout(i: ManifestInput): Manifest[] {
+  const files: Manifest[] = [];
+  let strategy: Record<string, unknown>;
+  if (i.strategy === "blue-green") {
+    files.push(service(i, i.service), service(i, `${i.service}-preview`));
+    strategy = {
+      blueGreen: {
+        activeService: i.service,
+        previewService: `${i.service}-preview`,
+        autoPromotionEnabled: !i.gate,
+        prePromotionAnalysis: { templates: tmpl(i, "success-rate", "latency", ...(i.gate ? ["approval-gate"] : [])), args: [{ name: "service-name", value: `${i.service}-preview` }] },
+        scaleDownDelaySeconds: 600,
+      },
+    };
+  } else {
+    const routed = i.routing !== "replica";
+    const canaryName = routed ? `${i.service}-canary` : i.service;
+    files.push(service(i, i.service));
+    if (routed) files.push(service(i, `${i.service}-canary`));
+    const steps: Record<string, unknown>[] = [];
+    const analysis = { templates: tmpl(i, "success-rate", "latency"), args: [{ name: "service-name", value: canaryName }] };
+    for (const w of i.weights) {
+      if (w === 100) {
+        if (i.gate) steps.push({ analysis: { templates: tmpl(i, "approval-gate") } });
+        steps.push({ setWeight: 100 });
+        break;
+      }
+      steps.push({ setWeight: w }, { pause: { duration: i.pause.replace(/\s+/g, "") } }, { analysis });
+    }
+    const trafficRouting =
+      i.routing === "istio" ? { istio: { virtualService: { name: i.service, routes: ["primary"] } } }
+        : i.routing === "nginx" ? { nginx: { stableIngress: i.ingress ?? i.service } }
+          : i.routing === "smi" ? { smi: { trafficSplitName: i.service } }
+            : undefined;
+    strategy = { canary: { ...(routed ? { stableService: i.service, canaryService: `${i.service}-canary`, trafficRouting } : {}), steps } };
+  }
+  const r = new Rollout({
+    metadata: meta(i),
+    spec: { replicas: i.replicas, revisionHistoryLimit: 5, selector: { matchLabels: labels(i) }, template: podTemplate(i), strategy },
+  });
+  return [{ file: `rollout-${i.service}.yaml`, object: plain(r, `Rollout ${i.service}`) }, ...files, ...analysisTemplates(i)];
+}
+
+function flaggerCanary(i: ManifestInput): Manifest[] {
+  const a = i.analysis;
+  const metrics = [
+    { name: "request-success-rate", interval: a.interval, thresholdRange: { min: Math.round(a.successRate * 10000) / 100 } },
+    { name: "request-duration", interval: a.interval, thresholdRange: { max: a.latencyP99Ms } },
+  ];
+  const webhooks = i.gate ? [{ name: "approval-gate", type: "confirm-promotion", url: i.gate.url, timeout: "10s" }] : [];
+  let provider: string;
+  let analysis: Record<string, unknown>;
+  if (i.strategy === "blue-green") {
+    provider = i.routing === "replica" ? "kubernetes" : i.routing === "smi" ? "smi:v1alpha3" : i.routing;
+    analysis = { interval: a.interval, threshold: a.failureLimit + 1, iterations: 10, metrics, webhooks };
+  } else {
+    if (i.routing === "replica") throw new UserError("a Flagger canary shifts traffic through a mesh or ingress: set deploy.trafficRouting to istio, nginx or smi (or use --target argo-rollouts)");
+    provider = i.routing === "smi" ? "smi:v1alpha3" : i.routing;
+    analysis = { interval: a.interval, threshold: a.failureLimit + 1, stepWeights: i.weights.filter((w) => w < 100), metrics, webhooks };
+  }
+  const canary = {
+    apiVersion: "flagger.app/v1beta1",
+    kind: "Canary",
+    metadata: meta(i),
+    spec: {
+      provider,
+      targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: i.service },
+      ...(i.routing === "nginx" && i.strategy !== "blue-green" ? { ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: i.ingress ?? i.service } } : {}),
+      progressDeadlineSeconds: 600,
+      service: { port: i.port, targetPort: i.port },
+      analysis,
+    },
+  };
+  validateFlaggerCanary(canary);
+  return [deployment(i), { file: `canary-${i.service}.yaml`, object: canary }];
+}
+
+/** Every manifest for the plan, validated. Refuses plans the target cannot carry out. */
+export function buildManifests(i: ManifestInput): Manifest[] {
+  checkInput(i);
+  if (i.strategy === "standard") return [deployment(i), service(i, i.service)];
+  if (i.target === "kubernetes") throw new UserError(`target kubernetes deploys only the standard strategy (a rolling update); ${i.strategy} needs --target argo-rollouts or flagger`);
+  return i.target === "flagger" ? flaggerCanary(i) : argoRollout(i);
+}
