@@ -23,6 +23,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["risk"], () => import("./commands/risk.js")],
   [["forensics"], () => import("./commands/forensics.js")],
   [["run", "approve", "runs"], () => import("./commands/run.js")],
+  [["deploy", "incident"], () => import("./commands/deploy.js")],
 ];
 
 /**

@@ -7,6 +7,7 @@ import { Rollout, AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argo
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
 import { Ajv } from "ajv";
+import { stringify } from "yaml";
 import { UserError } from "../core/errors.js";
 import type { DeployConfig } from "../config/schema.js";
 import flaggerCanarySchema from "./schemas/flagger-canary.v1beta1.json" with { type: "json" };
@@ -32,6 +33,8 @@ export interface ManifestInput {
   ingress?: string;
   /** approval gate: the service endpoint asked before promotion */
   gate?: { url: string };
+  /** emergency rollback: promote at once, no analysis (Argo: no steps; Flagger: skipAnalysis) */
+  rollback?: boolean;
 }
 
 export interface Manifest {
@@ -76,7 +79,7 @@ function checkInput(i: ManifestInput): void {
   if (!NAME.test(i.service) || i.service.length > 50) throw new UserError(`invalid service name "${i.service}": lowercase letters, digits and '-', at most 50`);
   if (!NAME.test(i.namespace)) throw new UserError(`invalid namespace "${i.namespace}"`);
   if (!IMAGE.test(i.image)) throw new UserError(`invalid image reference "${i.image}"`);
-  if (i.strategy === "canary") {
+  if (i.strategy === "canary" && !i.rollback) {
     const bad = checkWeights(i.weights);
     if (bad) throw new UserError(`impossible canary plan: ${bad}`);
   }
@@ -152,7 +155,10 @@ const tmpl = (i: ManifestInput, ...names: string[]) => names.map((n) => ({ templ
 function argoRollout(i: ManifestInput): Manifest[] {
   const files: Manifest[] = [];
   let strategy: Record<string, unknown>;
-  if (i.strategy === "blue-green") {
+  if (i.rollback) {
+    // The previous stable image, promoted at once: a canary without steps goes straight to 100%.
+    strategy = { canary: { steps: [] } };
+  } else if (i.strategy === "blue-green") {
     files.push(service(i, i.service), service(i, `${i.service}-preview`));
     strategy = {
       blueGreen: {
@@ -189,7 +195,7 @@ function argoRollout(i: ManifestInput): Manifest[] {
     metadata: meta(i),
     spec: { replicas: i.replicas, revisionHistoryLimit: 5, selector: { matchLabels: labels(i) }, template: podTemplate(i), strategy },
   });
-  return [{ file: `rollout-${i.service}.yaml`, object: plain(r, `Rollout ${i.service}`) }, ...files, ...analysisTemplates(i)];
+  return [{ file: `rollout-${i.service}.yaml`, object: plain(r, `Rollout ${i.service}`) }, ...files, ...(i.rollback ? [] : analysisTemplates(i))];
 }
 
 function flaggerCanary(i: ManifestInput): Manifest[] {
@@ -201,7 +207,7 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
   const webhooks = i.gate ? [{ name: "approval-gate", type: "confirm-promotion", url: i.gate.url, timeout: "10s" }] : [];
   let provider: string;
   let analysis: Record<string, unknown>;
-  if (i.strategy === "blue-green") {
+  if (i.strategy === "blue-green" || i.rollback) {
     provider = i.routing === "replica" ? "kubernetes" : i.routing === "smi" ? "smi:v1alpha3" : i.routing;
     analysis = { interval: a.interval, threshold: a.failureLimit + 1, iterations: 10, metrics, webhooks };
   } else {
@@ -219,6 +225,7 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
       ...(i.routing === "nginx" && i.strategy !== "blue-green" ? { ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: i.ingress ?? i.service } } : {}),
       progressDeadlineSeconds: 600,
       service: { port: i.port, targetPort: i.port },
+      ...(i.rollback ? { skipAnalysis: true } : {}),
       analysis,
     },
   };
@@ -229,7 +236,12 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
 /** Every manifest for the plan, validated. Refuses plans the target cannot carry out. */
 export function buildManifests(i: ManifestInput): Manifest[] {
   checkInput(i);
-  if (i.strategy === "standard") return [deployment(i), service(i, i.service)];
+  if (i.strategy === "standard" || (i.rollback && i.target === "kubernetes")) return [deployment(i), service(i, i.service)];
   if (i.target === "kubernetes") throw new UserError(`target kubernetes deploys only the standard strategy (a rolling update); ${i.strategy} needs --target argo-rollouts or flagger`);
   return i.target === "flagger" ? flaggerCanary(i) : argoRollout(i);
+}
+
+/** A manifest as YAML, as written to disk. */
+export function manifestYaml(object: unknown): string {
+  return stringify(object, { lineWidth: 0 });
 }
