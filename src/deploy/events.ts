@@ -26,7 +26,7 @@ export const DeployRecord = z
     status: z.enum(DEPLOY_STATUSES),
     commit: Sha.nullable(),
     image: z.string().regex(VERSION).nullable(),
-    at: z.string(),
+    occurredAt: z.string(),
   })
   .strict();
 export type DeployRecord = z.infer<typeof DeployRecord>;
@@ -39,7 +39,7 @@ export const RollbackRecord = z
     to: z.string().regex(VERSION),
     image: z.string().regex(VERSION),
     action: z.enum(["abort-and-redeploy", "redeploy"]),
-    at: z.string(),
+    occurredAt: z.string(),
   })
   .strict();
 export type RollbackRecord = z.infer<typeof RollbackRecord>;
@@ -51,7 +51,7 @@ export const IncidentRecord = z
     env: z.string().regex(LABEL).nullable(),
     status: z.enum(["open", "resolved"]),
     severity: z.enum(["sev1", "sev2", "sev3", "sev4"]).nullable(),
-    at: z.string(),
+    occurredAt: z.string(),
   })
   .strict();
 export type IncidentRecord = z.infer<typeof IncidentRecord>;

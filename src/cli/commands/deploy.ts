@@ -12,6 +12,10 @@ interface LedgerOpt {
 
 /** `deploy plan|gate|record|rollback|events` and `incident open|resolve|list`: progressive delivery over the ledger. */
 export function register(program: Command): void {
+  // `deploy record --version V` (the issue's interface) would otherwise be taken by the root's
+  // --version wherever it appears: when deploy or incident is the command, the root's options are
+  // read only before it (so `gitops-health --config FILE deploy ...`).
+  if (process.argv[2] === "deploy" || process.argv[2] === "incident") program.enablePositionalOptions();
   const configOf = async () => (await loadConfigFast({ file: program.opts().config as string | undefined })).config;
   const ledgerOf = async (opts: LedgerOpt, config: Awaited<ReturnType<typeof configOf>>, readOnly = false) => {
     const { openLedger } = await import("../../audit/index.js");
@@ -135,7 +139,7 @@ export function register(program: Command): void {
       if (!(DEPLOY_STATUSES as readonly string[]).includes(o.status)) throw new UserError(`unknown --status "${o.status}" (valid: ${DEPLOY_STATUSES.join(", ")})`);
       const record = {
         service: checkLabel(o.service, "service"), env: checkLabel(o.env, "environment"), version: checkVersion(o.version), status: o.status as "started",
-        commit: await resolveCommit(o.commit), image: o.image === undefined ? null : checkVersion(o.image), at: new Date().toISOString(),
+        commit: await resolveCommit(o.commit), image: o.image === undefined ? null : checkVersion(o.image), occurredAt: new Date().toISOString(),
       };
       const config = await configOf();
       const sign = await signer(o.key, config);
@@ -188,7 +192,7 @@ export function register(program: Command): void {
           : target === "flagger" ? [`kubectl apply -f canary-${service}.yaml -f deployment-${service}.yaml`] : [`kubectl apply -f deployment-${service}.yaml -f service-${service}.yaml`];
         const plan = { service, env, from, to, image, target, action: target === "argo-rollouts" ? "abort-and-redeploy" as const : "redeploy" as const, commands, stableRecordedAt: stable.time, stableProducer: stable.producer };
         const dir = await writeManifests(o.out, [...manifests, { file: "rollback.json", object: plan }]);
-        const r = await appendRecord(ledger, "rollback", { service, env, from, to, image, action: plan.action, at: new Date().toISOString() }, sign);
+        const r = await appendRecord(ledger, "rollback", { service, env, from, to, image, action: plan.action, occurredAt: new Date().toISOString() }, sign);
         say(`rollback of ${service}@${env} ${from ?? "?"} → ${to} (${image}); wrote ${manifests.length + 1} file(s) to ${dir}; recorded ${r.type} (seq ${r.seq})`);
         for (const c of commands) say(`  ${c}`);
         if (format === "json") writeJson(plan);
@@ -225,7 +229,7 @@ export function register(program: Command): void {
     if (o.severity !== undefined && !["sev1", "sev2", "sev3", "sev4"].includes(o.severity)) throw new UserError(`unknown --severity "${o.severity}" (valid: sev1, sev2, sev3, sev4)`);
     const record = {
       id: checkLabel(o.id, "incident ID"), service: o.service === undefined ? null : checkLabel(o.service, "service"), env: o.env === undefined ? null : checkLabel(o.env, "environment"),
-      status, severity: (o.severity ?? null) as "sev1" | null, at: new Date().toISOString(),
+      status, severity: (o.severity ?? null) as "sev1" | null, occurredAt: new Date().toISOString(),
     };
     const config = await configOf();
     const sign = await signer(o.key, config);
