@@ -45,7 +45,10 @@ export async function approvalGateStatus(ledger: Ledger, runId: string, digest: 
   const state = await readRun(ledger, runId);
   const answer = (status: GateStatus, reason: string, extra: Partial<GateAnswer> = {}): GateAnswer => ({ runId, status, digest: state.plan?.digest ?? null, required: 0, approvers: [], rejected: [], reason, ...extra });
   if (!state.plan) return answer("pending", "no plan recorded for this run");
-  const { digest: recorded, ...plan } = state.plan;
+  const { digest: recordedField, ...plan } = state.plan;
+  // The digest is recomputed from the recorded plan, never taken from the entry's own field.
+  const recorded = planDigest(plan);
+  if (recordedField !== recorded) return answer("invalidated", "the recorded plan does not match its digest");
   if (digest && digest !== recorded) return answer("invalidated", "the run was re-planned: its recorded plan is not the one this gate was built for");
   if (o.head !== undefined && planDigest({ ...plan, head: o.head }) !== recorded) return answer("invalidated", `HEAD moved since the plan (planned at ${plan.head?.slice(0, 12) ?? "none"})`);
   const ev = await evaluate(ledger, plan, o.config, o.ctx, o.now);
