@@ -71,7 +71,7 @@ const gated = time(["deploy", "plan", "--image", "registry.example/api:2.0.0", "
 const gatedPlan = JSON.parse(gated.out) as { decision: { strategy: string; approvals: number }; risk: { level: string; score: number }; manifests: string[] };
 commitFile("docs/notes.md", "notes\n", "docs: notes");
 const standard = time(["deploy", "plan", "--image", "registry.example/api:2.0.1", "--out", join(dir, "out2"), "--format", "json"]);
-const standardPlan = JSON.parse(standard.out) as { decision: { strategy: string } };
+const standardPlan = JSON.parse(standard.out) as { decision: { strategy: string; reasons: string[] }; run?: unknown };
 rmSync(dir, { recursive: true, force: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
@@ -81,7 +81,7 @@ const md = `
 | change at HEAD | decided | median wall time |
 | --- | --- | --- |
 | 330-line untested change to \`src/auth/\` (tier 1) | ${gatedPlan.decision.strategy}, ${gatedPlan.decision.approvals} approval(s), likelihood ${gatedPlan.risk.level} ${gatedPlan.risk.score}/100; run recorded in a directory ledger; ${gatedPlan.manifests.length} manifests | **${ms(gated.wall)}** |
-| docs-only change | ${standardPlan.decision.strategy}; no ledger opened | **${ms(standard.wall)}** |
+| docs-only change | ${standardPlan.decision.strategy} (${standardPlan.decision.reasons.join("; ")}); ${standardPlan.run ? "run recorded" : "no ledger opened"} | **${ms(standard.wall)}** |
 | baseline: \`risk score\` of the auth change (same process start, scoring only) | — | ${ms(score.wall)} |
 | baseline: \`--version\` (node and CLI start-up) | — | ${ms(version.wall)} |
 

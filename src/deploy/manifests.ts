@@ -1,16 +1,18 @@
 /**
- * Manifest builders (pure): typed models from `kubernetes-models` and `@kubernetes-models/argo-rollouts`,
- * each validated with the model's own schema; Flagger `Canary` validated with ajv against the vendored
- * CRD schema (schemas/flagger-canary.v1beta1.json). Nothing here writes files.
+ * Manifest builders (pure): typed models from `kubernetes-models` and `@kubernetes-models/argo-rollouts`.
+ * Deployments and Services are validated by their models (precompiled validators); Argo Rollouts objects
+ * and the Flagger `Canary` by ajv validators precompiled from the same CRD schemas (the Argo models'
+ * schemas, and the vendored Flagger CRD in schemas/) into generated/validators.js by
+ * scripts/write-deploy-validators.ts: the Argo models compile theirs at run time, ~1.7 s per process.
+ * Nothing here writes files.
  */
 import { Rollout, AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
-import { Ajv } from "ajv";
 import { stringify } from "yaml";
 import { UserError } from "../core/errors.js";
 import type { DeployConfig } from "../config/schema.js";
-import flaggerCanarySchema from "./schemas/flagger-canary.v1beta1.json" with { type: "json" };
+import { source as validatorSource, type GeneratedValidator } from "./generated/validators.js";
 import { checkWeights, type Strategy } from "./strategy.js";
 
 export type Target = "argo-rollouts" | "flagger" | "kubernetes";
@@ -60,15 +62,34 @@ function plain(model: { validate(): void; toJSON(): unknown }, what: string): Re
   return JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
 }
 
-let flaggerValidator: ((o: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null } | undefined;
+type Validators = { Rollout: GeneratedValidator; AnalysisTemplate: GeneratedValidator; FlaggerCanary: GeneratedValidator };
+let compiled: Validators | undefined;
+/** The precompiled validators, compiled from their source on first use (our own generated code, no input). */
+function validators(): Validators {
+  if (!compiled) {
+    const exports = {} as Validators;
+    new Function("exports", validatorSource)(exports);
+    compiled = exports;
+  }
+  return compiled;
+}
+
+/** Plain JSON of a model, checked by a precompiled CRD validator. */
+function checked(model: { toJSON(): unknown }, kind: "Rollout" | "AnalysisTemplate", what: string): Record<string, unknown> {
+  const validator = validators()[kind];
+  const o = JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
+  if (!validator(o)) {
+    const e = validator.errors?.[0];
+    throw new UserError(`invalid ${what}: ${e?.instancePath ? `data${e.instancePath}` : "data"} ${e?.message ?? "does not match the CRD schema"}`);
+  }
+  return o;
+}
+
 /** Validate a Flagger Canary against the vendored CRD schema; throws UserError with the first problem. */
 export function validateFlaggerCanary(o: unknown): void {
-  if (!flaggerValidator) {
-    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
-    flaggerValidator = ajv.compile(flaggerCanarySchema as object);
-  }
-  if (!flaggerValidator(o)) {
-    const e = flaggerValidator.errors?.[0];
+  const validateCanary = validators().FlaggerCanary;
+  if (!validateCanary(o)) {
+    const e = validateCanary.errors?.[0];
     throw new UserError(`invalid Flagger Canary: ${e?.instancePath || "/"} ${e?.message ?? "does not match the CRD schema"}`);
   }
   const spec = (o as { apiVersion?: string; kind?: string });
@@ -147,7 +168,7 @@ function analysisTemplates(i: ManifestInput): Manifest[] {
       },
     }));
   }
-  return out.map((t) => ({ file: `analysistemplate-${t.metadata!.name}.yaml`, object: plain(t, `AnalysisTemplate ${t.metadata!.name}`) }));
+  return out.map((t) => ({ file: `analysistemplate-${t.metadata!.name}.yaml`, object: checked(t, "AnalysisTemplate", `AnalysisTemplate ${t.metadata!.name}`) }));
 }
 
 const tmpl = (i: ManifestInput, ...names: string[]) => names.map((n) => ({ templateName: `${i.service}-${n}` }));
@@ -195,7 +216,7 @@ function argoRollout(i: ManifestInput): Manifest[] {
     metadata: meta(i),
     spec: { replicas: i.replicas, revisionHistoryLimit: 5, selector: { matchLabels: labels(i) }, template: podTemplate(i), strategy },
   });
-  return [{ file: `rollout-${i.service}.yaml`, object: plain(r, `Rollout ${i.service}`) }, ...files, ...(i.rollback ? [] : analysisTemplates(i))];
+  return [{ file: `rollout-${i.service}.yaml`, object: checked(r, "Rollout", `Rollout ${i.service}`) }, ...files, ...(i.rollback ? [] : analysisTemplates(i))];
 }
 
 function flaggerCanary(i: ManifestInput): Manifest[] {

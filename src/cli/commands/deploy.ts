@@ -15,7 +15,9 @@ export function register(program: Command): void {
   // `deploy record --version V` (the issue's interface) would otherwise be taken by the root's
   // --version wherever it appears: when deploy or incident is the command, the root's options are
   // read only before it (so `gitops-health --config FILE deploy ...`).
-  if (process.argv[2] === "deploy" || process.argv[2] === "incident") program.enablePositionalOptions();
+  const args = process.argv.slice(2);
+  const command = args.find((a, i) => !a.startsWith("-") && args[i - 1] !== "--config");
+  if (command === "deploy" || command === "incident") program.enablePositionalOptions();
   const configOf = async () => (await loadConfigFast({ file: program.opts().config as string | undefined })).config;
   const ledgerOf = async (opts: LedgerOpt, config: Awaited<ReturnType<typeof configOf>>, readOnly = false) => {
     const { openLedger } = await import("../../audit/index.js");
