@@ -79,7 +79,7 @@ const source = code(ajv, { Rollout: "argoproj.io.v1alpha1.Rollout", AnalysisTemp
 const UCS2 = 'const func2 = require("ajv/dist/runtime/ucs2length").default;';
 if (!source.includes(UCS2) || /require\(/.test(source.replace(UCS2, ""))) throw new Error("unexpected runtime requires in the generated code");
 const cjs = source.replace(UCS2, "const func2 = (s) => { let n = 0; for (const _ of s) n++; return n; };");
-const dir = new URL("../src/deploy/generated/", import.meta.url).pathname;
+const dir = process.env.DEPLOY_VALIDATORS_OUT_DIR ? `${process.env.DEPLOY_VALIDATORS_OUT_DIR}/` : new URL("../src/deploy/generated/", import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 // Shipped as one string compiled on first use (src/deploy/manifests.ts): as module code the bundler
 // would re-print 2.4 MB of it into ~9 MB that every `deploy plan` parses.

@@ -6,6 +6,8 @@ import { applyRequested, checkWeights, decideStrategy, impactOf, type Likelihood
 import { buildManifests, manifestYaml, validateFlaggerCanary, type ManifestInput } from "../src/deploy/manifests.js";
 import { activeFreezes } from "../src/deploy/freeze.js";
 import { DEFAULT_CONFIG } from "../src/config/defaults.js";
+import { spawnSync } from "node:child_process";
+import { makeTempDir } from "./helpers/repo.js";
 
 const FIXTURES = join(__dirname, "fixtures", "deploy");
 const d = DEFAULT_CONFIG.deploy;
@@ -171,4 +173,13 @@ describe("freeze windows", () => {
     await expect(activeFreezes([{ name: "x", rrule: "FREQ=SOMETIMES", duration: "1h" }], now)).rejects.toThrow(/invalid RRULE/);
     await expect(activeFreezes([{ name: "x", start: "2027-01-01", end: "2026-01-01" }], now)).rejects.toThrow(/end is not after start/);
   });
+});
+
+describe("generated validators", () => {
+  it("src/deploy/generated/validators.js is what scripts/write-deploy-validators.ts generates now", () => {
+    const out = makeTempDir("gh-validators-");
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "..", "scripts", "write-deploy-validators.ts")], { env: { ...process.env, DEPLOY_VALIDATORS_OUT_DIR: out }, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(out, "validators.js"), "utf8")).toBe(readFileSync(join(__dirname, "..", "src", "deploy", "generated", "validators.js"), "utf8"));
+  }, 60_000);
 });
