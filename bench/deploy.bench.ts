@@ -4,9 +4,9 @@
 // approval gate: scores the change, records the run in a directory ledger, writes 5 manifests) and a
 // low-risk change outside the critical paths (standard: no ledger). Baselines in the same run: node
 // starting the CLI (`--version`) and `risk score` of the same commit. Wall time is noisy on a shared
-// machine: compare rows within one run.
+// machine: compare rows within one run, and CPU time (of the CLI and the git processes it waits for).
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, writeBenchSection } from "./lib/report.js";
@@ -48,17 +48,27 @@ const commitFile = (path: string, content: string, msg: string) => {
   git(["commit", "-q", "-m", msg]);
 };
 
-function time(args: string[]): { wall: number; out: string } {
+// CPU time of the waited-for children (cutime + cstime of this process, /proc/self/stat, clock ticks):
+// less disturbed by other load on the machine than wall time.
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim() || 100);
+const childCpuMs = () => {
+  const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[13]) + Number(f[14])) * TICK_MS;
+};
+function time(args: string[]): { wall: number; cpu: number; out: string } {
   const walls: number[] = [];
+  const cpus: number[] = [];
   let out = "";
   for (let i = 0; i < REPS; i++) {
+    const c = childCpuMs();
     const s = performance.now();
     const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env, encoding: "utf8" });
     walls.push(performance.now() - s);
+    cpus.push(childCpuMs() - c);
     if (r.status !== 0) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
     out = r.stdout;
   }
-  return { wall: median(walls), out };
+  return { wall: median(walls), cpu: median(cpus), out };
 }
 
 const lines = Array.from({ length: 330 }, (_, i) => `export function check${i}(token: string): boolean { return token.length > ${i}; }`).join("\n") + "\n";
@@ -78,12 +88,12 @@ const ms = (x: number) => `${Math.round(x)} ms`;
 const md = `
 \`deploy plan\` as a whole process (\`node dist/cli.js deploy plan ...\`, median of ${REPS}) on a ${commits.toLocaleString("en")}-commit repository built by the benchmark (git fast-import; 200 files, 20 under the tier-1 path \`src/auth/**\`, 25 authors). Target: < 500 ms.
 
-| change at HEAD | decided | median wall time |
-| --- | --- | --- |
-| 330-line untested change to \`src/auth/\` (tier 1) | ${gatedPlan.decision.strategy}, ${gatedPlan.decision.approvals} approval(s), likelihood ${gatedPlan.risk.level} ${gatedPlan.risk.score}/100; run recorded in a directory ledger; ${gatedPlan.manifests.length} manifests | **${ms(gated.wall)}** |
-| docs-only change | ${standardPlan.decision.strategy} (${standardPlan.decision.reasons.join("; ")}); ${standardPlan.run ? "run recorded" : "no ledger opened"} | **${ms(standard.wall)}** |
-| baseline: \`risk score\` of the auth change (same process start, scoring only) | — | ${ms(score.wall)} |
-| baseline: \`--version\` (node and CLI start-up) | — | ${ms(version.wall)} |
+| change at HEAD | decided | median wall time | median CPU time (user + system, git children included) |
+| --- | --- | --- | --- |
+| 330-line untested change to \`src/auth/\` (tier 1) | ${gatedPlan.decision.strategy}, ${gatedPlan.decision.approvals} approval(s), likelihood ${gatedPlan.risk.level} ${gatedPlan.risk.score}/100; run recorded in a directory ledger; ${gatedPlan.manifests.length} manifests | **${ms(gated.wall)}** | ${ms(gated.cpu)} |
+| docs-only change | ${standardPlan.decision.strategy} (${standardPlan.decision.reasons.join("; ")}); ${standardPlan.run ? "run recorded" : "no ledger opened"} | **${ms(standard.wall)}** | ${ms(standard.cpu)} |
+| baseline: \`risk score\` of the auth change (same process start, scoring only) | — | ${ms(score.wall)} | ${ms(score.cpu)} |
+| baseline: \`--version\` (node and CLI start-up) | — | ${ms(version.wall)} | ${ms(version.cpu)} |
 
 Caveat: measured while five other engineers' builds and tests ran on the same 2 cores, so these wall times are inflated and noisy; compare rows within the run, not across runs.
 `;
