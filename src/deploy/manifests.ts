@@ -160,9 +160,12 @@ function analysisTemplates(i: ManifestInput): Manifest[] {
       metadata: meta(i, `${i.service}-approval-gate`),
       spec: {
         metrics: [{
-          // Asked until approved: the run's approvals must be complete and signed over this plan's digest.
-          name: "approval-gate", interval: "1m", count: 720, failureLimit: 0, consecutiveErrorLimit: 10,
-          successCondition: 'result == "approved"', failureCondition: 'result == "invalidated"',
+          // One measurement when the rollout reaches the gate: the run's approvals must already be complete
+          // and signed over this plan's digest; "pending" or "invalidated" fails the analysis and aborts the
+          // rollout (fail-safe; after approving, `kubectl argo rollouts retry rollout`). Errors reaching the
+          // service are retried, never counted as approval.
+          name: "approval-gate", failureLimit: 0, consecutiveErrorLimit: 10,
+          successCondition: 'result == "approved"',
           provider: { web: { url: i.gate.url, jsonPath: "{$.status}", timeoutSeconds: 10 } },
         }],
       },
