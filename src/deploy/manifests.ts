@@ -6,7 +6,9 @@
  * scripts/write-deploy-validators.ts: the Argo models compile theirs at run time, ~1.7 s per process.
  * Nothing here writes files.
  */
-import { Rollout, AnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1";
+// Types only: the Argo models' classes would load ~1 MB of schema source and ajv just to be constructed.
+import type { IRollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/Rollout";
+import type { IAnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
 import { stringify } from "yaml";
@@ -75,7 +77,7 @@ function validators(): Validators {
 }
 
 /** Plain JSON of a model, checked by a precompiled CRD validator. */
-function checked(model: { toJSON(): unknown }, kind: "Rollout" | "AnalysisTemplate", what: string): Record<string, unknown> {
+function checked(model: object, kind: "Rollout" | "AnalysisTemplate", what: string): Record<string, unknown> {
   const validator = validators()[kind];
   const o = JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
   if (!validator(o)) {
@@ -129,12 +131,14 @@ function deployment(i: ManifestInput, replicas = i.replicas): Manifest {
   return { file: `deployment-${i.service}.yaml`, object: plain(d, `Deployment ${i.service}`) };
 }
 
+const analysisTemplate = (t: Omit<IAnalysisTemplate, "apiVersion" | "kind">): IAnalysisTemplate => ({ apiVersion: "argoproj.io/v1alpha1", kind: "AnalysisTemplate", ...t });
+
 /** Prometheus success-rate and latency templates, and the approval-gate web metric when a gate is set. */
 function analysisTemplates(i: ManifestInput): Manifest[] {
   const a = i.analysis;
   const sel = 'service="{{args.service-name}}"';
   const out = [
-    new AnalysisTemplate({
+    analysisTemplate({
       metadata: meta(i, `${i.service}-success-rate`),
       spec: {
         args: [{ name: "service-name" }],
@@ -144,7 +148,7 @@ function analysisTemplates(i: ManifestInput): Manifest[] {
         }],
       },
     }),
-    new AnalysisTemplate({
+    analysisTemplate({
       metadata: meta(i, `${i.service}-latency`),
       spec: {
         args: [{ name: "service-name" }],
@@ -156,7 +160,7 @@ function analysisTemplates(i: ManifestInput): Manifest[] {
     }),
   ];
   if (i.gate) {
-    out.push(new AnalysisTemplate({
+    out.push(analysisTemplate({
       metadata: meta(i, `${i.service}-approval-gate`),
       spec: {
         metrics: [{
@@ -215,7 +219,9 @@ function argoRollout(i: ManifestInput): Manifest[] {
             : undefined;
     strategy = { canary: { ...(routed ? { stableService: i.service, canaryService: `${i.service}-canary`, trafficRouting } : {}), steps } };
   }
-  const r = new Rollout({
+  const r: IRollout = ({
+    apiVersion: "argoproj.io/v1alpha1",
+    kind: "Rollout",
     metadata: meta(i),
     spec: { replicas: i.replicas, revisionHistoryLimit: 5, selector: { matchLabels: labels(i) }, template: podTemplate(i), strategy },
   });
