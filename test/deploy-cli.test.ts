@@ -203,6 +203,10 @@ describe("deployment and incident records", () => {
     expect(rec("--version", "1.1.0", "--status", "started", "--image", "registry.example/api:1.1.0").code).toBe(0); // unsigned
     expect(rec("--version", "1.1.0", "--status", "failed", "--key", producer.keyFile).code).toBe(0);
     expect(rec("--version", "1.1.0", "--status", "exploded").code).toBe(2);
+    // The program's own --version does not swallow the record's, with a global option first too.
+    const withConfig = cli(["--config", ".gitops-health.yml", "deploy", "record", "--service", "api", "--env", "staging", "--version", "0.9.0", "--status", "succeeded"]);
+    expect(withConfig.code, withConfig.stderr).toBe(0);
+    expect(withConfig.stderr).toMatch(/recorded deploy.succeeded api@staging 0.9.0/);
     expect(rec("--version", "1.1.0", "--status", "failed", "--commit", "deadbeef").code).toBe(2);
     expect(cli(["incident", "open", "--id", "inc-7", "--service", "api", "--env", "production", "--severity", "sev2", "--key", producer.keyFile]).code).toBe(0);
     expect(cli(["incident", "resolve", "--id", "inc-7", "--key", producer.keyFile]).code).toBe(0);
