@@ -17,6 +17,18 @@ export const DEFAULT_CONFIG: Config = {
   risk: { modelPath: ".gitops-health/risk-model.json" },
   checks: {},
   evidence: { allowedProducers: [], namespace: "gitops-health-producer" },
+  deploy: {
+    namespace: "default",
+    replicas: 3,
+    port: 8080,
+    target: "argo-rollouts",
+    trafficRouting: "replica",
+    canarySteps: [10, 50, 100],
+    pause: "5m",
+    analysis: { prometheusAddress: "http://prometheus.monitoring.svc:9090", successRate: 0.99, latencyP99Ms: 500, interval: "1m", failureLimit: 1 },
+    gateBaseUrl: "http://gitops-health.gitops-health.svc:8080",
+    freezes: [],
+  },
 };
 
 /**

@@ -155,6 +155,44 @@ export const CommitsConfig = z
   .strict();
 export type CommitsConfig = z.infer<typeof CommitsConfig>;
 
+export const DeployFreeze = z
+  .object({
+    name: z.string().min(1),
+    start: z.string().optional().describe("Plain range: ISO 8601 start (inclusive)"),
+    end: z.string().optional().describe("Plain range: ISO 8601 end (exclusive)"),
+    rrule: z.string().optional().describe("RFC 5545 recurrence (DTSTART and RRULE lines, or a bare RRULE): each occurrence starts a freeze"),
+    duration: z.string().regex(/^\d+\s*(s|m|h|d)$/).optional().describe("Length of each recurring freeze, e.g. 64h"),
+  })
+  .strict();
+export type DeployFreeze = z.infer<typeof DeployFreeze>;
+
+export const DeployConfig = z
+  .object({
+    service: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(50).optional().describe("Service (workload) name; default --service"),
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default("default"),
+    replicas: z.number().int().min(1).default(3),
+    port: z.number().int().min(1).max(65535).default(8080),
+    target: z.enum(["argo-rollouts", "flagger", "kubernetes"]).default("argo-rollouts"),
+    trafficRouting: z.enum(["replica", "istio", "nginx", "smi"]).default("replica").describe("Canary traffic: replica counts, or an Istio VirtualService, NGINX ingress or SMI TrafficSplit"),
+    ingress: z.string().optional().describe("NGINX: the stable Ingress name (default SERVICE)"),
+    canarySteps: z.array(z.number().int().min(1).max(100)).default([10, 50, 100]).describe("Canary traffic weights in percent, strictly increasing, ending at 100"),
+    pause: z.string().regex(/^\d+\s*(s|m|h)$/).default("5m").describe("Pause after each weight before its analysis"),
+    analysis: z
+      .object({
+        prometheusAddress: z.string().default("http://prometheus.monitoring.svc:9090"),
+        successRate: z.number().gt(0).max(1).default(0.99).describe("Minimum ratio of non-5xx responses"),
+        latencyP99Ms: z.number().positive().default(500).describe("Maximum p99 latency (ms)"),
+        interval: z.string().regex(/^\d+\s*(s|m|h)$/).default("1m"),
+        failureLimit: z.number().int().min(0).default(1),
+      })
+      .strict()
+      .default({ prometheusAddress: "http://prometheus.monitoring.svc:9090", successRate: 0.99, latencyP99Ms: 500, interval: "1m", failureLimit: 1 }),
+    gateBaseUrl: z.string().url().default("http://gitops-health.gitops-health.svc:8080").describe("Base URL of the gitops-health service whose /v1/runs/{id}/gate answers the approval gate"),
+    freezes: z.array(DeployFreeze).default([]),
+  })
+  .strict();
+export type DeployConfig = z.infer<typeof DeployConfig>;
+
 export const Config = z
   .object({
     $schema: z.string().optional(),
@@ -172,6 +210,7 @@ export const Config = z
     checks: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), CheckCommand).default({}).describe("Commands for check run NAME, e.g. { lint: \"npm run lint\" }"),
     evidence: EvidenceConfig.default(EvidenceConfig.parse({})),
     commits: CommitsConfig.optional().describe("Commit header convention (overrides what is inferred from history)"),
+    deploy: DeployConfig.default(DeployConfig.parse({})),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
