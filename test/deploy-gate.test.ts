@@ -16,20 +16,24 @@ function setup() {
   const k = generateNoteSigner("carol");
   const keyFile = join(makeTempDir("gh-gate-key-"), "carol.key");
   writeFileSync(keyFile, `${k.signerKey}\n`, { mode: 0o600 });
-  const config = parseConfigText(`policy:\n  requiredChecks: []\napprovers:\n  - { name: carol, email: carol@example.com, key: "${k.verifierKey}" }\n`);
+  // rita requests (signs the plan), carol approves: identities are keys.
+  const r = generateNoteSigner("rita");
+  const requesterKey = join(makeTempDir("gh-gate-key-"), "rita.key");
+  writeFileSync(requesterKey, `${r.signerKey}\n`, { mode: 0o600 });
+  const config = parseConfigText(`policy:\n  requiredChecks: []\napprovers:\n  - { name: carol, email: carol@example.com, key: "${k.verifierKey}" }\n  - { name: rita, email: rita@example.com, key: "${r.verifierKey}" }\n`);
   const ctx = verifyContext(config, repo.dir);
   const plan = (image: string) =>
     buildPlan({ command: ["gitops-health", "deploy", "promote", "api", image], classification: "personal", environment: "production", runId: "gate-1", cwd: repo.dir, description: `${DEPLOY_RUN_HEADER}\n${JSON.stringify({ image, approvals: 1 })}` });
-  return { repo, config, ctx, keyFile, plan };
+  return { repo, config, ctx, keyFile, requesterKey, plan };
 }
 
 describe("approvalGateStatus (library, over the ledger)", () => {
   it("answers pending, approved, then invalidated when the run is re-planned", async () => {
-    const { repo, config, ctx, keyFile, plan } = setup();
+    const { repo, config, ctx, keyFile, requesterKey, plan } = setup();
     const ledger = await openLedger(join(repo.dir, "ledger"));
     try {
       const p1 = plan("reg/api:1");
-      await recordPlan(ledger, p1, config, ctx);
+      await recordPlan(ledger, p1, config, ctx, requesterKey);
       const d1 = planDigest(p1);
       expect((await approvalGateStatus(ledger, "gate-1", d1, { config, ctx })).status).toBe("pending");
       await approveRun(ledger, "gate-1", keyFile, "1h", ctx);
@@ -38,7 +42,7 @@ describe("approvalGateStatus (library, over the ledger)", () => {
       // Expired approvals do not count.
       expect((await approvalGateStatus(ledger, "gate-1", d1, { config, ctx, now: new Date(Date.now() + 2 * 3600e3) })).status).toBe("pending");
       const p2 = plan("reg/api:2");
-      await recordPlan(ledger, p2, config, ctx);
+      await recordPlan(ledger, p2, config, ctx, requesterKey);
       expect((await approvalGateStatus(ledger, "gate-1", d1, { config, ctx })).status).toBe("invalidated");
       expect((await approvalGateStatus(ledger, "gate-1", planDigest(p2), { config, ctx })).status).toBe("pending");
     } finally {
@@ -47,11 +51,11 @@ describe("approvalGateStatus (library, over the ledger)", () => {
   });
 
   it("a run.plan entry whose digest field does not match its content is invalidated, not approved", async () => {
-    const { repo, config, ctx, keyFile, plan } = setup();
+    const { repo, config, ctx, keyFile, requesterKey, plan } = setup();
     const ledger = await openLedger(join(repo.dir, "ledger"));
     try {
       const p1 = plan("reg/api:1");
-      await recordPlan(ledger, p1, config, ctx);
+      await recordPlan(ledger, p1, config, ctx, requesterKey);
       await approveRun(ledger, "gate-1", keyFile, "1h", ctx);
       const d1 = planDigest(p1);
       // Whoever can write the ledger swaps the image but keeps the approved digest.

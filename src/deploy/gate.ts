@@ -55,6 +55,7 @@ export async function approvalGateStatus(ledger: Ledger, runId: string, digest: 
   const inputs = deployInputs(plan);
   const required = Math.max(ev.requiredApprovals, Number(inputs?.approvals ?? 0), 1);
   const extra = { required, approvers: ev.validApprovers, rejected: ev.rejected };
+  if (!ev.requester) return answer("pending", "the plan is not signed by a trusted requester key (deploy plan --key)", extra);
   if (ev.validApprovers.length >= required) return answer("approved", `${ev.validApprovers.length} of ${required} approval(s) signed over this plan`, extra);
   return answer("pending", `${ev.validApprovers.length} of ${required} approval(s)`, extra);
 }

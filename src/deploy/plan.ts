@@ -9,7 +9,7 @@ import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { GateFailure, UserError } from "../core/errors.js";
 import { git, repoRoot } from "../git/exec.js";
-import { scoreChange, type RiskResult } from "../risk/index.js";
+import { LEVELS, levelOf, scoreChange, type RiskResult } from "../risk/index.js";
 import { buildPlan, recordPlan, verifyContext } from "../guard/index.js";
 import { planDigest } from "../guard/plan.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
@@ -31,6 +31,8 @@ export interface DeployPlanRequest {
   rev?: string;
   environment?: "local" | "staging" | "production";
   runId?: string;
+  /** the requester's key (SSH or signed-note): signs the recorded plan, as `run --key` does */
+  key?: string;
   /** opened only when the plan needs a run (approvals or a freeze) */
   openLedger: () => Promise<Ledger>;
   now?: Date;
@@ -70,7 +72,11 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   const [risk, files, freezes] = await Promise.all([scoreChange({ cwd, rev: commit, config: req.config }), changedFiles(cwd, commit), activeFreezes(d.freezes, req.now)]);
   const sensitive = SENSITIVE_FEATURES.filter((n) => (risk.factors.find((f) => f.name === n)?.value ?? 0) > 0);
   const impact = impactOf(files, req.config.criticalPaths, [...sensitive]);
-  let decision = decideStrategy({ likelihood: risk.level, impact, classification: req.config.classification, riskApprovals: risk.approvals });
+  // Likelihood is the model's own level (and a declared Risk-Level that raises it); impact is decided
+  // here from the critical paths, so risk's tier floor is not counted twice.
+  const modelLevel = levelOf(risk.likelihood);
+  const likelihood = risk.declared && LEVELS.indexOf(risk.declared) > LEVELS.indexOf(modelLevel) ? risk.declared : modelLevel;
+  let decision = decideStrategy({ likelihood, impact, classification: req.config.classification, riskApprovals: risk.approvals });
   if (requested !== "auto") {
     const r = applyRequested(decision, requested);
     if ("refused" in r) throw new GateFailure(`refused: ${r.refused}`);
@@ -101,7 +107,8 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
         description: `${DEPLOY_RUN_HEADER}\n${canonicalize(inputs)!}`,
       });
       const ctx = verifyContext(req.config, cwd);
-      await recordPlan(ledger, plan, req.config, ctx);
+      if (!req.key) throw new UserError(`this deploy needs approvals (run ${plan.runId}): sign the plan as its requester with --key FILE (an SSH or signed-note key the config trusts)`);
+      await recordPlan(ledger, plan, req.config, ctx, req.key);
       const digest = planDigest(plan);
       const gate = await approvalGateStatus(ledger, plan.runId, digest, { config: req.config, ctx, head: commit === plan.head ? plan.head : undefined, now: req.now });
       run = { runId: plan.runId, digest, gateUrl: gateUrl(d.gateBaseUrl, plan.runId, digest), gate };

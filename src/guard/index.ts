@@ -83,7 +83,9 @@ export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx
   const existing = await readRun(ledger, plan.runId);
   if (existing.events.length) return evaluate(ledger, plan, config, ctx); // reports alreadyExecuted
   const requesters = verifiedRequesters(existing, digest, ctx);
-  if (keyFile && requesters.identities.size === 0) {
+  // Signed again when no trusted key signed this digest yet, or when another plan was recorded since:
+  // re-recording an earlier plan makes it the run's current plan again.
+  if (keyFile && (requesters.identities.size === 0 || existing.plan?.digest !== digest)) {
     const sig = signApproval(requestMessage(plan.runId, digest), keyFile, ctx);
     plan.requester = sig.approver;
     await ledger.append({ type: "run.plan", subject: plan.runId, actor: sig.approver, payload: { ...plan, digest, requesterSig: sig } });

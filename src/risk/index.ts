@@ -61,7 +61,7 @@ const EXPLAIN: Partial<Record<FeatureName, string>> = {
   MIGRATION: "touches database migrations", INFRA: "touches infrastructure or CI", POLICY: "touches policy files", TESTLESS: "code changed without tests",
 };
 
-const LEVELS: RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+export const LEVELS: RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
 /** Impact floors of the critical-path tiers: a tier-1 path is never LOW nor MEDIUM, a tier-2 path never LOW. */
 const TIER_FLOOR: Record<number, RiskLevel | undefined> = { 1: "HIGH", 2: "MEDIUM", 3: undefined };
 const FLOOR_SCORE: Record<RiskLevel, number> = { LOW: 0, MEDIUM: 30, HIGH: 55, CRITICAL: 80 };

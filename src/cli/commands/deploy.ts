@@ -55,10 +55,11 @@ export function register(program: Command): void {
     .option("--rev <rev>", "the change deployed", "HEAD")
     .option("--env <environment>", "local | staging | production", "production")
     .option("--run-id <id>", "run ID for the approval gate and freeze override (default: generated)")
+    .option("--key <file>", "the requester's key (SSH or signed-note): signs the plan when it needs approvals")
     .option("--out <dir>", "where to write the manifests", "deploy")
     .option("--ledger <location>", "ledger directory or postgres:// URL")
     .option("--format <format>", "text | json", "text")
-    .action(async (o: LedgerOpt & { image: string; service?: string; strategy: string; target?: string; rev: string; env: string; runId?: string; out: string; format: string }) => {
+    .action(async (o: LedgerOpt & { image: string; service?: string; strategy: string; target?: string; rev: string; env: string; runId?: string; key?: string; out: string; format: string }) => {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       const { TARGETS } = await import("../../deploy/manifests.js");
       if (o.target !== undefined && !(TARGETS as readonly string[]).includes(o.target)) throw new UserError(`unknown --target "${o.target}" (valid: ${TARGETS.join(", ")})`);
@@ -69,7 +70,7 @@ export function register(program: Command): void {
       let plan;
       try {
         plan = await planDeploy({
-          cwd: process.cwd(), config, image: o.image, service: o.service, strategy: o.strategy as "auto", target: o.target as "flagger" | undefined, rev: o.rev, environment, runId: o.runId,
+          cwd: process.cwd(), config, image: o.image, service: o.service, strategy: o.strategy as "auto", target: o.target as "flagger" | undefined, rev: o.rev, environment, runId: o.runId, key: o.key,
           openLedger: () => ledgerOf(o, config),
         });
       } catch (err) {
