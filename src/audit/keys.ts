@@ -1,18 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { homedir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
 import { UserError } from "../core/errors.js";
 import { generateNoteSigner, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from "../core/note-key.js";
 import { repoRoot } from "../git/exec.js";
+import { repoKeyFile, userKeyDir } from "../core/key-dir.js";
 
-/** The user's key directory: $XDG_CONFIG_HOME/gitops-health/keys, else ~/.config/gitops-health/keys. */
-export function userKeyDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".config"), "gitops-health", "keys");
-}
+export { userKeyDir };
 
 /**
  * Signing key location: configured (`--key-file`, `ledger.keyFile`, GITOPS_HEALTH_LEDGER_KEY), else
@@ -22,15 +17,7 @@ export function userKeyDir(env: NodeJS.ProcessEnv = process.env): string {
 export function defaultKeyFile(cwd = process.cwd(), configured?: string): string {
   const explicit = configured ?? process.env.GITOPS_HEALTH_LEDGER_KEY;
   if (explicit) return resolve(cwd, explicit);
-  const root = repoRoot(cwd) ?? cwd;
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    /* keep the path as given */
-  }
-  const name = basename(real).replace(/[^A-Za-z0-9._-]/g, "-") || "ledger";
-  return join(userKeyDir(), `${name}-${createHash("sha256").update(real).digest("hex").slice(0, 8)}.key`);
+  return repoKeyFile(repoRoot(cwd) ?? cwd, ".key", "ledger");
 }
 
 /** Where earlier versions wrote the key: inside the repository. */

@@ -58,12 +58,7 @@ function run(args: string[], input?: string) {
 
 /** Sign with an SSH private key (ssh-keygen -Y sign) or a signed-note Ed25519 key from `audit keygen`. */
 export function signApproval(message: string, keyFile: string, ctx: VerifyContext): Signature {
-  let keyText: string;
-  try {
-    keyText = readFileSync(keyFile, "utf8");
-  } catch {
-    throw new UserError(`cannot read key ${keyFile}`);
-  }
+  const keyText = readKeyText(keyFile);
   if (keyText.startsWith("PRIVATE+KEY+")) {
     const signer = parseSignerKey(keyText.trim());
     const vkey = formatVerifierKey(signer);
@@ -72,16 +67,29 @@ export function signApproval(message: string, keyFile: string, ctx: VerifyContex
     return { method: "note", approver: known.identity, signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: vkey, fingerprint: ed25519Fingerprint(signer.publicRaw) };
   }
   if (!ctx.allowedSignersFile) throw new UserError("SSH approvals need an allowed-signers file (allowedSignersFile in .gitops-health.yml, or --allowed-signers)");
+  const sig = sshSign(message, keyFile, SSH_NAMESPACE);
+  const approver = sshPrincipal(sig, ctx.allowedSignersFile);
+  if (!approver) throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
+  return { method: "ssh", approver, signature: sig, keyId: approver, fingerprint: sshSignatureFingerprint(sig) };
+}
+
+function readKeyText(keyFile: string): string {
+  try {
+    return readFileSync(keyFile, "utf8");
+  } catch {
+    throw new UserError(`cannot read key ${keyFile}`);
+  }
+}
+
+/** `ssh-keygen -Y sign` of `message` in `namespace`; returns the armoured signature. */
+function sshSign(message: string, keyFile: string, namespace: string): string {
   const dir = mkdtempSync(join(tmpdir(), "gh-sign-"));
   try {
-    const msgFile = join(dir, "approval");
+    const msgFile = join(dir, "statement");
     writeFileSync(msgFile, message);
-    const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", SSH_NAMESPACE, msgFile]);
+    const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", namespace, msgFile]);
     if (r.status !== 0) throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
-    const sig = readFileSync(`${msgFile}.sig`, "utf8");
-    const approver = sshPrincipal(sig, ctx.allowedSignersFile);
-    if (!approver) throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
-    return { method: "ssh", approver, signature: sig, keyId: approver, fingerprint: sshSignatureFingerprint(sig) };
+    return readFileSync(`${msgFile}.sig`, "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -152,27 +160,14 @@ export interface TrustList {
 }
 
 export function signWithKey(message: string, keyFile: string, namespace: string): KeySignature {
-  let keyText: string;
-  try {
-    keyText = readFileSync(keyFile, "utf8");
-  } catch {
-    throw new UserError(`cannot read key ${keyFile}`);
-  }
+  const keyText = readKeyText(keyFile);
   if (keyText.startsWith("PRIVATE+KEY+")) {
     const signer = parseSignerKey(keyText.trim());
     return { method: "note", signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: formatVerifierKey(signer) };
   }
-  const dir = mkdtempSync(join(tmpdir(), "gh-sign-"));
-  try {
-    const msgFile = join(dir, "statement");
-    writeFileSync(msgFile, message);
-    const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", namespace, msgFile]);
-    if (r.status !== 0) throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
-    const fp = run(["-l", "-f", keyFile]);
-    return { method: "ssh", signature: readFileSync(`${msgFile}.sig`, "utf8"), keyId: fp.status === 0 ? (fp.stdout.split(" ")[1] ?? "") : "" };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const signature = sshSign(message, keyFile, namespace);
+  const fp = run(["-l", "-f", keyFile]);
+  return { method: "ssh", signature, keyId: fp.status === 0 ? (fp.stdout.split(" ")[1] ?? "") : "" };
 }
 
 /** Verify a KeySignature against a trust list; the identity comes from the list, never from the signature. */

@@ -1,13 +1,13 @@
 // The secret that keys finding fingerprints (docs/SECURITY.md, "Finding fingerprints"). A fingerprint
 // is HMAC-SHA256(key, rule \0 path \0 value): without the key, a fingerprint of an SSN, a date or a
 // phone number cannot be recovered by hashing every candidate value. The key lives outside git.
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { createHash, createHmac, randomBytes } from "node:crypto";
-import { basename, dirname, join, resolve } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createHmac, randomBytes } from "node:crypto";
+import { dirname, resolve } from "node:path";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { repoRoot } from "../git/exec.js";
-import { userKeyDir } from "../audit/keys.js";
+import { repoKeyFile } from "../core/key-dir.js";
 
 /** The fingerprint scheme this version writes (recorded in baselines, JSON reports and SARIF). */
 export { FINGERPRINT_SCHEME } from "../report/findings.js";
@@ -33,15 +33,7 @@ export function fingerprintKeyId(key: Uint8Array): string {
 
 /** The per-repository key file: `<user key dir>/<repo name>-<8 hex of SHA-256 of its real path>.fingerprint.key`. */
 export function fingerprintKeyFile(cwd = process.cwd()): string {
-  const root = repoRoot(cwd) ?? cwd;
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    /* keep the path as given */
-  }
-  const name = basename(real).replace(/[^A-Za-z0-9._-]/g, "-") || "repo";
-  return join(userKeyDir(), `${name}-${createHash("sha256").update(real).digest("hex").slice(0, 8)}.fingerprint.key`);
+  return repoKeyFile(repoRoot(cwd) ?? cwd, ".fingerprint.key", "repo");
 }
 
 function readKeyFile(file: string): Buffer {
