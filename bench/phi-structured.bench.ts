@@ -2,10 +2,9 @@
 // fake patients in code fixtures, patient-portal-url on URLs with and without a patient id, and
 // code-profile false positives on node_modules (the scan-perf corpus, .js/.ts, plus .json files).
 // `npm run bench -- phi-structured` (SCAN_BENCH_MB: MB of code, default 60).
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { Scanner } from "../src/phi/engine.js";
 import type { Finding } from "../src/phi/types.js";
+import { codeCorpus, type CorpusFile } from "./lib/code-corpus.js";
 import { writeBenchSection } from "./lib/report.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -144,33 +143,8 @@ const portalTp = urlHits(ID_URLS);
 
 // ------------------------------------------------------------ code false positives (node_modules)
 const TARGET = Number(process.env.SCAN_BENCH_MB ?? 60) * 1e6;
-function corpus(ext: RegExp, target: number): { path: string; text: string }[] {
-  const files: { path: string; text: string }[] = [];
-  let total = 0;
-  const walk = (dir: string) => {
-    if (total >= target) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (total >= target) return;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (/^(?:test|tests|__tests__|spec|specs|fixtures?|example|examples|\.bin)$/.test(e.name)) continue;
-        walk(p);
-      } else if (ext.test(e.name) && !/\.(?:test|spec|min)\.|\.d\.ts$/.test(e.name)) {
-        if (statSync(p).size > 2e6) continue;
-        const text = readFileSync(p, "utf8");
-        files.push({ path: p.slice(root.length), text });
-        total += Buffer.byteLength(text);
-      }
-    }
-  };
-  walk(join(root, "node_modules"));
-  return files;
+function corpus(ext: RegExp, target: number): CorpusFile[] {
+  return codeCorpus(root, { ext, maxBytes: target });
 }
 function fp(files: { path: string; text: string }[]) {
   let lines = 0;

@@ -5,10 +5,11 @@
 // `git log` for git-bound work), so today's run compares with the recorded one on a noisy machine.
 import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { codeCorpus, type CorpusFile } from "./lib/code-corpus.js";
 
 export interface QuickFigure {
   /** Stable key, "bench/figure". */
@@ -56,32 +57,8 @@ function processLatency(args: string[], cwd: string, runs: number, env: NodeJS.P
   return { ours: Math.min(...ours), node: Math.min(...node) };
 }
 
-function nodeModulesSample(maxBytes: number, every: number): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  let total = 0;
-  let seen = 0;
-  const walk = (dir: string) => {
-    if (total >= maxBytes) return;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (total >= maxBytes) return;
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (!/^(?:test|tests|__tests__|spec|specs|fixtures?|example|examples|\.bin)$/.test(e.name)) walk(p);
-      } else if (/\.(?:[cm]?js|ts)$/.test(e.name) && !/\.(?:test|spec|min)\.|\.d\.ts$/.test(e.name) && seen++ % every === 0 && statSync(p).size < 2e5) {
-        const text = readFileSync(p, "utf8");
-        out.push({ path: p.slice(root.length), text });
-        total += text.length;
-      }
-    }
-  };
-  walk(join(root, "node_modules"));
-  return out;
+function nodeModulesSample(maxBytes: number, every: number): CorpusFile[] {
+  return codeCorpus(root, { maxBytes, every, maxFileSize: 2e5 - 1 });
 }
 
 const FORMS: Record<string, () => Promise<QuickFigure[]>> = {

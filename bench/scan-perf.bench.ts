@@ -2,7 +2,7 @@
 // positives per 1,000 lines of non-test source, and whole-process pre-commit latency,
 // against redact-pii and @openredaction/openredaction in the same run.
 import { createRequire } from "node:module";
-import { readdirSync, readFileSync, statSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { spawnSync } from "node:child_process";
@@ -10,38 +10,15 @@ import { loadavg } from "node:os";
 import { Scanner } from "../src/phi/engine.js";
 import { writeBenchSection, median } from "./lib/report.js";
 import { makeHookRepo } from "./lib/hook-repo.js";
+import { codeCorpus } from "./lib/code-corpus.js";
 
 const require = createRequire(import.meta.url);
 const root = new URL("..", import.meta.url).pathname;
 const TARGET = Number(process.env.SCAN_BENCH_MB ?? 60) * 1e6;
 
 // Corpus: .js/.ts/.mjs/.cjs files of node_modules, test and spec files excluded, in path order.
-const files: { path: string; text: string }[] = [];
-let total = 0;
-const walk = (dir: string) => {
-  if (total >= TARGET) return;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (total >= TARGET) return;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (/^(?:test|tests|__tests__|spec|specs|fixtures?|example|examples|\.bin)$/.test(e.name)) continue;
-      walk(p);
-    } else if (/\.(?:[cm]?js|ts)$/.test(e.name) && !/\.(?:test|spec|min)\.|\.d\.ts$/.test(e.name)) {
-      const st = statSync(p);
-      if (st.size > 2e6) continue;
-      const text = readFileSync(p, "utf8");
-      files.push({ path: p.slice(root.length), text });
-      total += Buffer.byteLength(text);
-    }
-  }
-};
-walk(join(root, "node_modules"));
+const files = codeCorpus(root, { maxBytes: TARGET });
+const total = files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
 const lines = files.reduce((n, f) => n + f.text.split("\n").length, 0);
 console.error(`corpus: ${files.length} files, ${(total / 1e6).toFixed(1)} MB, ${lines} lines`);
 
