@@ -109,6 +109,23 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     expect(approved.headers.get("cache-control")).toBe("no-store");
     expect(await approved.json()).toMatchObject({ status: "approved", approvers: ["carol@example.com"], required: 1 });
 
+    // Flagger's confirm-promotion webhook POSTs its own JSON and reads only the status code.
+    const flagger = { name: "api", namespace: "prod", phase: "Progressing", checksum: "abc", metadata: {} };
+    expect((await call(base, `/v1/runs/gate-1/gate?digest=${d1}`, tokens.reader, flagger)).status).toBe(200);
+    // Flagger sends no token: a service whose auth config sets gatePublic answers the gate (and only the gate) without one.
+    const open = await buildApp({ ledger, tokens: new FileTokenStore(join(makeTempDir("gh-runs-tokens-"), "t.json")), digestKey: "k", logStream: false, auth: { gatePublic: true, metricsPublic: true }, runs: { config, ctx } });
+    try {
+      const openBase = await open.listen({ host: "127.0.0.1", port: 0 });
+      expect((await call(openBase, `/v1/runs/gate-1/gate?digest=${d1}`, undefined, flagger)).status).toBe(200);
+      expect((await call(openBase, `/v1/runs/gate-1/gate?digest=${"1".repeat(64)}`, undefined)).status).toBe(409);
+      expect((await call(openBase, "/v1/runs/gate-1", undefined)).status).toBe(401);
+      expect((await call(openBase, "/v1/runs/gate-1/approvals", undefined, approval)).status).toBe(401);
+      // Nothing is pending any more (a fresh app: the gauge is cached per app for 15 s).
+      expect(await (await call(openBase, "/metrics", undefined)).text()).toMatch(/^gitops_health_pending_approvals 0$/m);
+    } finally {
+      await open.close();
+    }
+
     const run = await call(base, "/v1/runs/gate-1", tokens.reader);
     expect(run.status).toBe(200);
     expect(await run.json()).toMatchObject({ runId: "gate-1", state: "approved", digest: d1, requester: "rita@example.com", approvals: { valid: ["carol@example.com"], required: 1 } });

@@ -160,7 +160,7 @@ const SERVICE_TYPES = /^decision(\.|$)/i;
 // ---------------------------------------------------------------- app
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false };
+  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false, gatePublic: deps.auth?.gatePublic ?? false };
   const authenticator = new Authenticator(deps.tokens, authConfig);
   const runsDeps: RunsDeps = deps.runs ?? { config: DEFAULT_CONFIG, ctx: { noteApprovers: [] } };
   const { runRoutes, pendingApprovalsCounter } = await import("./runs.js");
@@ -227,7 +227,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       max: deps.rateLimit.max,
       timeWindow: deps.rateLimit.timeWindowMs,
       keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
-      allowList: (req) => req.routeOptions.config?.access === "public",
+      // Public operational routes only: API routes (/v1/...) are limited even when public.
+      allowList: (req) => req.routeOptions.config?.access === "public" && !req.routeOptions.url?.startsWith("/v1/"),
       errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
     });
   }
@@ -544,7 +545,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ------------------------------------------------------------ guarded runs and the approval gate
 
-  await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem });
+  await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
 
   return app;
 }

@@ -25,6 +25,8 @@ export interface RunRoutesOptions {
   ledger: Ledger;
   runs: RunsDeps;
   problem: z.ZodType;
+  /** the gate answers without a credential */
+  gatePublic?: boolean;
 }
 
 const RunId = z.string().regex(RUN_ID).describe("run ID");
@@ -183,20 +185,19 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
     },
   );
 
-  app.get(
-    "/v1/runs/:id/gate",
-    {
-      config: { access: "any" },
-      schema: {
-        summary: "The approval gate of a progressive rollout: 200 only when approved",
-        description:
-          "Flagger's confirm-promotion webhook reads the status code; Argo's web metric reads `status` from the JSON. 409 (problem+json carrying the gate answer, its state in `gate`) when pending or invalidated: invalidated when the run was re-planned since the rollout was built for `digest`.",
-        params: z.object({ id: RunId }),
-        querystring: z.object({ digest: Digest.optional() }).strict(),
-        response: { 200: GateOut, 404: Problem, 409: GateProblem, ...problems },
-      },
+  app.route({
+    method: ["GET", "POST"],
+    url: "/v1/runs/:id/gate",
+    config: { access: o.gatePublic ? "public" : "any" },
+    schema: {
+      summary: "The approval gate of a progressive rollout: 200 only when approved",
+      description:
+        "Argo's web metric GETs it and reads `status` from the JSON; Flagger's confirm-promotion webhook POSTs (its body is ignored) and reads only the status code. 409 (problem+json carrying the gate answer, its state in `gate`) when pending or invalidated: invalidated when the run was re-planned since the rollout was built for `digest`. Without a token only when the service's auth config sets gatePublic.",
+      params: z.object({ id: RunId }),
+      querystring: z.object({ digest: Digest.optional() }).strict(),
+      response: { 200: GateOut, 404: Problem, 409: GateProblem, ...problems },
     },
-    async (req, reply) => {
+    handler: async (req, reply) => {
       const a: GateAnswer = await approvalGateStatus(ledger, req.params.id, req.query.digest, { config: runs.config, ctx: runs.ctx });
       reply.header("cache-control", "no-store");
       if (a.digest === null) throw new HttpProblem(404, "Not Found", "no such run in the ledger");
@@ -206,7 +207,7 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
       }
       return a;
     },
-  );
+  });
 
   app.post(
     "/v1/runs/:id/approvals",
