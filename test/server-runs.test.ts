@@ -4,7 +4,8 @@
  * (`approve --print-only`) as the remote approver who signs locally and POSTs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { openLedger } from "../src/audit/index.js";
@@ -50,8 +51,15 @@ describe("/v1/runs and the approval gate over HTTP", () => {
       writeFileSync(keys[name], `${k.signerKey}\n`, { mode: 0o600 });
       vkeys[name] = k.verifierKey;
     }
+    // sam approves with an SSH key listed in the allowed-signers file; eve's SSH key is not listed.
+    for (const name of ["sam", "eve"]) {
+      keys[name] = join(keyDir, name);
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys[name]!]);
+    }
+    const signers = join(keyDir, "allowed_signers");
+    writeFileSync(signers, `sam@example.com namespaces="gitops-health" ${readFileSync(`${keys.sam}.pub`, "utf8").trim()}\n`);
     // carol approves, rita requests; mallory's key is not a configured approver.
-    const yml = `policy:\n  requiredChecks: []\nenvironments:\n  production: { allowed: true, approvalRequired: true }\napprovers:\n  - { name: carol, email: carol@example.com, key: "${vkeys.carol}" }\n  - { name: rita, email: rita@example.com, key: "${vkeys.rita}" }\n`;
+    const yml = `allowedSignersFile: ${signers}\npolicy:\n  requiredChecks: []\nenvironments:\n  production: { allowed: true, approvalRequired: true }\napprovers:\n  - { name: carol, email: carol@example.com, key: "${vkeys.carol}" }\n  - { name: rita, email: rita@example.com, key: "${vkeys.rita}" }\n`;
     writeFileSync(join(repo.dir, ".gitops-health.yml"), yml);
     config = parseConfigText(yml);
     ctx = verifyContext(config, repo.dir);
@@ -198,6 +206,36 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     r = await post(good);
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ approver: "carol@example.com" });
+  });
+
+  it("SSH approvals: signed by approve --print-only, recorded as the identity the key proves", async () => {
+    const runId = "gate-3";
+    const p = buildPlan({ command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"], classification: "personal", environment: "production", runId, cwd: repo.dir });
+    await recordPlan(ledger, p, config, ctx, keys.rita);
+    const size = await ledger.size();
+    const sign = (key: string) => runCli(["approve", runId, "--print-only", "--key", key, "--ttl", "2h", "--ledger", ledgerDir], { cwd: repo.dir });
+    // eve's key is not in the allowed-signers file: the CLI refuses to sign with it.
+    expect(sign(keys.eve!).code).toBe(2);
+    const signed = sign(keys.sam!);
+    expect(signed.code, signed.stderr).toBe(0);
+    const approval = JSON.parse(signed.stdout) as Record<string, string>;
+    expect(approval).toMatchObject({ method: "ssh", approver: "sam@example.com", digest: planDigest(p) });
+    const post = (body: unknown) => call(base, `/v1/runs/${runId}/approvals`, tokens.approver, body);
+    // A corrupted signature, and one made by eve's unlisted key over the same message.
+    const b64 = approval.signature!.split("\n");
+    b64[3] = b64[3]!.replace(/^./, (c) => (c === "A" ? "B" : "A"));
+    expect((await post({ ...approval, signature: b64.join("\n") })).status).toBe(422);
+    const msg = join(makeTempDir("gh-runs-msg-"), "approval");
+    writeFileSync(msg, approvalMessage(runId, planDigest(p), approval.expiresAt!));
+    execFileSync("ssh-keygen", ["-Y", "sign", "-q", "-f", keys.eve!, "-n", "gitops-health", msg]);
+    expect((await post({ ...approval, signature: readFileSync(`${msg}.sig`, "utf8") })).status).toBe(422);
+    expect(await ledger.size()).toBe(size);
+    // Claiming to be the requester (approver and principal hint) changes nothing: the key proves sam.
+    const r = await post({ ...approval, approver: "rita@example.com", keyId: "rita@example.com" });
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ approver: "sam@example.com" });
+    expect((await readRun(ledger, runId)).approvals[0]).toMatchObject({ method: "ssh", approver: "sam@example.com", keyId: "sam@example.com" });
+    expect((await call(base, `/v1/runs/${runId}/gate?digest=${planDigest(p)}`, tokens.reader)).status).toBe(200);
   });
 
   it("unknown runs are 404; malformed IDs and digests 400; no credential 401", async () => {

@@ -178,7 +178,7 @@ export async function recordApproval(ledger: Ledger, runId: string, approval: Si
   if (!v.ok) throw new ApprovalRefused({ code: "bad-signature", reason: `the approval does not verify: ${v.reason}` });
   if (requesters.identities.has(v.approver) || requesters.fingerprints.has(v.fingerprint)) throw new ApprovalRefused({ code: "own-run", reason: `${v.approver} requested run ${runId} and cannot approve it` });
   // What is recorded is what verified: the identity and fingerprint come from the key.
-  const entry = await ledger.append({ type: "run.approval", subject: runId, actor: v.approver, payload: { ...sig, approver: v.approver, fingerprint: v.fingerprint, digest: plan.digest, expiresAt: approval.expiresAt, signedAt: now.toISOString(), ...(o.submittedBy ? { submittedBy: o.submittedBy } : {}) } });
+  const entry = await ledger.append({ type: "run.approval", subject: runId, actor: v.approver, payload: { ...sig, approver: v.approver, ...(sig.method === "ssh" ? { keyId: v.approver } : {}), fingerprint: v.fingerprint, digest: plan.digest, expiresAt: approval.expiresAt, signedAt: now.toISOString(), ...(o.submittedBy ? { submittedBy: o.submittedBy } : {}) } });
   return { approver: v.approver, expiresAt: approval.expiresAt, digest: plan.digest, plan: shownPlan(plan, requesters), seq: entry.seq };
 }
 
