@@ -4,7 +4,7 @@
  * (`approve --print-only`) as the remote approver who signs locally and POSTs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -236,6 +236,38 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     expect(await r.json()).toMatchObject({ approver: "sam@example.com" });
     expect((await readRun(ledger, runId)).approvals[0]).toMatchObject({ method: "ssh", approver: "sam@example.com", keyId: "sam@example.com" });
     expect((await call(base, `/v1/runs/${runId}/gate?digest=${planDigest(p)}`, tokens.reader)).status).toBe(200);
+  });
+
+  it("gitops-health serve (a real process) verifies against the served repository's trust list, or --allowed-signers", async () => {
+    const digest = planDigest(buildPlan({ command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"], classification: "personal", environment: "production", runId: "gate-3", cwd: repo.dir }));
+    const created = runCli(["token", "create", "--name", "argo", "--scope", "scan", "--ledger", ledgerDir], { cwd: repo.dir });
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    const empty = join(makeTempDir("gh-runs-empty-"), "allowed_signers");
+    writeFileSync(empty, "");
+    const gateVia = async (extra: string[]) => {
+      const child = spawn(process.execPath, [join(__dirname, "..", "dist", "cli.js"), "serve", "--port", "0", "--log-level", "warn", "--ledger", ledgerDir, ...extra], { cwd: repo.dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      try {
+        const served = await new Promise<string>((resolve, reject) => {
+          child.stderr.on("data", (d: Buffer) => {
+            stderr += d.toString();
+            const m = /serving on (http:\/\/[\d.:]+)/.exec(stderr);
+            if (m) resolve(m[1]!);
+          });
+          child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+        });
+        return (await call(served, `/v1/runs/gate-3/gate?digest=${digest}`, token)).status;
+      } finally {
+        const exited = new Promise((res) => child.on("exit", res));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    };
+    // sam's SSH approval (previous test) verifies with the repository's allowedSignersFile...
+    expect(await gateVia([])).toBe(200);
+    // ...and not against an allowed-signers file that does not list sam.
+    expect(await gateVia(["--allowed-signers", empty])).toBe(409);
   });
 
   it("unknown runs are 404; malformed IDs and digests 400; no credential 401", async () => {
