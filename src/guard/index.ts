@@ -6,7 +6,7 @@ import { UserError, GateFailure } from "../core/errors.js";
 import { repoRoot } from "../git/exec.js";
 import { defaultActor } from "../audit/ledger.js";
 import { approvalMessage, checkClassification, checkEnvironment, checkRunId, eventMessage, newRunId, parseDuration, planDigest, requestMessage, type Plan } from "./plan.js";
-import { signApproval, type Signature, type VerifyContext } from "./signing.js";
+import { signApproval, verifyApproval, type Signature, type VerifyContext } from "./signing.js";
 import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome, type RunState } from "./runs.js";
 import { namedFiles, prepareWorkspace } from "./workspace.js";
 
@@ -97,36 +97,106 @@ export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx
   return evaluate(ledger, plan, config, ctx);
 }
 
-/** Sign the recorded plan of a run; the approver's identity comes from the key. */
-export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
+/** A signed approval as the ledger records it (payload of a run.approval entry). */
+export interface SignedApproval extends Signature {
+  digest: string;
+  expiresAt: string;
+  signedAt: string;
+}
+
+/** Why an approval cannot be recorded; each maps to one CLI exit code and one HTTP status. */
+export type ApprovalRefusal =
+  | { code: "no-run"; reason: string }
+  | { code: "executed"; reason: string }
+  | { code: "no-requester"; reason: string }
+  | { code: "stale"; reason: string }
+  | { code: "expiry"; reason: string }
+  | { code: "bad-signature"; reason: string }
+  | { code: "own-run"; reason: string };
+
+export class ApprovalRefused extends Error {
+  constructor(readonly refusal: ApprovalRefusal) {
+    super(refusal.reason);
+    this.name = "ApprovalRefused";
+  }
+}
+
+/** Allowed clock difference between a remote signer and the recorder when checking an approval's expiry against the maximum TTL. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The plan an approval of `runId` is for: the latest plan a trusted requester key signed (and whose digest matches what it shows), never a hand-appended one. */
+async function approvablePlan(ledger: Ledger, runId: string, ctx: VerifyContext): Promise<{ plan: RunState["plans"][number]; requesters: ReturnType<typeof verifiedRequesters> }> {
+  const state = await readRun(ledger, runId);
+  if (!state.plan) throw new ApprovalRefused({ code: "no-run", reason: `no plan recorded for run ${runId} (run it without --approve first)` });
+  if (state.events.length) throw new ApprovalRefused({ code: "executed", reason: `run ${runId} has already executed` });
+  let unverifiable = false;
+  for (const p of [...state.plans].reverse()) {
+    const r = verifiedRequesters({ ...state, plans: [p] }, p.digest, ctx);
+    unverifiable ||= r.unverifiable;
+    if (r.identities.size) return { plan: p, requesters: verifiedRequesters(state, p.digest, ctx) };
+  }
+  throw new ApprovalRefused({ code: "no-requester", reason: unverifiable ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)` : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve` });
+}
+
+const shownPlan = (plan: RunState["plans"][number], requesters: ReturnType<typeof verifiedRequesters>): Plan => {
+  const { seq: _seq, requesterSig: _sig, digest: _digest, ...shown } = plan;
+  return { ...shown, requester: [...requesters.identities].join(", ") };
+};
+
+/** Sign the approvable plan of a run without recording anything (`approve --print-only`): the approver's identity comes from the key. */
+export async function signRunApproval(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ runId: string; approval: SignedApproval; plan: Plan }> {
   checkRunId(runId);
   const ttlMs = parseDuration(ttl);
   const maxMs = parseDuration(maxTtl);
   if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${ttl}")`);
   if (ttlMs > maxMs) throw new UserError(`--ttl ${ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
-  const state = await readRun(ledger, runId);
-  if (!state.plan) throw new UserError(`no plan recorded for run ${runId} (run it without --approve first)`);
-  if (state.events.length) throw new GateFailure(`run ${runId} has already executed`);
-  // Approve the latest plan a trusted requester key signed (and whose digest matches what it shows), never a hand-appended one.
-  let plan: RunState["plans"][number] | undefined;
-  let requesters: ReturnType<typeof verifiedRequesters> | undefined;
-  let unverifiable = false;
-  for (const p of [...state.plans].reverse()) {
-    const r = verifiedRequesters({ ...state, plans: [p] }, p.digest, ctx);
-    unverifiable ||= r.unverifiable;
-    if (r.identities.size) {
-      plan = p;
-      requesters = verifiedRequesters(state, p.digest, ctx);
-      break;
-    }
-  }
-  if (!plan || !requesters) throw new UserError(unverifiable ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)` : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve`);
+  const { plan, requesters } = await refusalsAsErrors(() => approvablePlan(ledger, runId, ctx));
   const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   const sig = signApproval(approvalMessage(runId, plan.digest, expiresAt), keyFile, ctx);
   if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint))) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
-  await ledger.append({ type: "run.approval", subject: runId, actor: sig.approver, payload: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() } });
-  const { seq: _seq, requesterSig: _sig, digest, ...shown } = plan;
-  return { approver: sig.approver, expiresAt, digest, plan: { ...shown, requester: [...requesters.identities].join(", ") } };
+  return { runId, approval: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() }, plan: shownPlan(plan, requesters) };
+}
+
+/**
+ * Verify a signed approval of run `runId` and record it: it must sign the run's approvable plan,
+ * expire in the future and within `maxTtl`, verify against the trusted keys (the identity is the
+ * one the key proves, never the `approver` field) and not come from the requester. Throws
+ * ApprovalRefused otherwise; nothing is written then. `submittedBy` (e.g. the HTTP caller) is recorded
+ * beside it as information, never as the approver.
+ */
+export async function recordApproval(ledger: Ledger, runId: string, approval: SignedApproval, ctx: VerifyContext, o: { now?: Date; maxTtl?: string; submittedBy?: string } = {}): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan; seq: number }> {
+  const now = o.now ?? new Date();
+  const maxTtl = o.maxTtl ?? DEFAULT_MAX_TTL;
+  checkRunId(runId);
+  const { plan, requesters } = await approvablePlan(ledger, runId, ctx);
+  if (approval.digest !== plan.digest) throw new ApprovalRefused({ code: "stale", reason: `the approval signs plan ${String(approval.digest).slice(0, 16)}…, not the run's current plan ${plan.digest.slice(0, 16)}… (re-planned)` });
+  const expires = Date.parse(approval.expiresAt);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(approval.expiresAt) || !(expires > now.getTime())) throw new ApprovalRefused({ code: "expiry", reason: `the approval expired or has no valid expiry (${approval.expiresAt})` });
+  if (expires - now.getTime() > parseDuration(maxTtl) + CLOCK_SKEW_MS) throw new ApprovalRefused({ code: "expiry", reason: `the approval is valid for longer than the maximum ${maxTtl} (approvals.maxTtl)` });
+  const sig: Signature = { method: approval.method, approver: approval.approver, signature: approval.signature, keyId: approval.keyId, ...(approval.fingerprint ? { fingerprint: approval.fingerprint } : {}) };
+  const v = verifyApproval(approvalMessage(runId, plan.digest, approval.expiresAt), sig, ctx);
+  if (!v.ok) throw new ApprovalRefused({ code: "bad-signature", reason: `the approval does not verify: ${v.reason}` });
+  if (requesters.identities.has(v.approver) || requesters.fingerprints.has(v.fingerprint)) throw new ApprovalRefused({ code: "own-run", reason: `${v.approver} requested run ${runId} and cannot approve it` });
+  // What is recorded is what verified: the identity and fingerprint come from the key.
+  const entry = await ledger.append({ type: "run.approval", subject: runId, actor: v.approver, payload: { ...sig, approver: v.approver, ...(sig.method === "ssh" ? { keyId: v.approver } : {}), fingerprint: v.fingerprint, digest: plan.digest, expiresAt: approval.expiresAt, signedAt: now.toISOString(), ...(o.submittedBy ? { submittedBy: o.submittedBy } : {}) } });
+  return { approver: v.approver, expiresAt: approval.expiresAt, digest: plan.digest, plan: shownPlan(plan, requesters), seq: entry.seq };
+}
+
+/** ApprovalRefused as the CLI reports it: a failed gate (exit 1) for an executed run or the requester approving, else a usage error (exit 2). */
+async function refusalsAsErrors<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (!(err instanceof ApprovalRefused)) throw err;
+    throw err.refusal.code === "executed" || err.refusal.code === "own-run" ? new GateFailure(err.message) : new UserError(err.message);
+  }
+}
+
+/** Sign the recorded plan of a run and record the approval; the approver's identity comes from the key. */
+export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
+  const signed = await signRunApproval(ledger, runId, keyFile, ttl, ctx, now, maxTtl);
+  const r = await refusalsAsErrors(() => recordApproval(ledger, runId, signed.approval, ctx, { now, maxTtl }));
+  return { approver: r.approver, expiresAt: r.expiresAt, digest: r.digest, plan: r.plan };
 }
 
 /**

@@ -114,7 +114,13 @@ export function verifyApproval(message: string, s: Signature, ctx: VerifyContext
     const a = ctx.noteApprovers.find((x) => x.vkey === s.keyId);
     if (!a) return { ok: false, reason: "signed with a key that is not a configured approver" };
     const v = parseVerifierKey(a.vkey);
-    return verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64")) ? { ok: true, approver: a.identity, fingerprint: ed25519Fingerprint(v.publicRaw) } : { ok: false, reason: "signature does not match this plan" };
+    let good = false;
+    try {
+      good = verify(null, Buffer.from(message), v.publicKey, Buffer.from(s.signature, "base64"));
+    } catch {
+      good = false; // malformed signature bytes
+    }
+    return good ? { ok: true, approver: a.identity, fingerprint: ed25519Fingerprint(v.publicRaw) } : { ok: false, reason: "signature does not match this plan" };
   }
   if (s.method !== "ssh") return { ok: false, reason: "unknown signature method" };
   if (!ctx.allowedSignersFile) return { ok: false, reason: NO_ALLOWED_SIGNERS };

@@ -27,6 +27,8 @@ import { parseTilePath, TileView } from "./tiles.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
 import type { Scope, TokenStore } from "./tokens.js";
+import type { RunsDeps } from "./runs.js";
+import { DEFAULT_CONFIG } from "../config/defaults.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -57,6 +59,8 @@ export interface AppDeps {
   requestTimeoutMs?: number;
   /** extra readiness problem (e.g. "schema not migrated"), or undefined when ready */
   readiness?: () => Promise<string | undefined>;
+  /** configuration and trust list for /v1/runs (default: the built-in configuration, no trusted keys: nothing verifies) */
+  runs?: RunsDeps;
 }
 
 const PROBLEM = "application/problem+json";
@@ -156,9 +160,11 @@ const SERVICE_TYPES = /^decision(\.|$)/i;
 // ---------------------------------------------------------------- app
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false };
+  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false, gatePublic: deps.auth?.gatePublic ?? false };
   const authenticator = new Authenticator(deps.tokens, authConfig);
-  const metrics: Metrics = await createMetrics(() => deps.ledger.size());
+  const runsDeps: RunsDeps = deps.runs ?? { config: DEFAULT_CONFIG, ctx: { noteApprovers: [] } };
+  const { runRoutes, pendingApprovalsCounter } = await import("./runs.js");
+  const metrics: Metrics = await createMetrics(() => deps.ledger.size(), pendingApprovalsCounter(deps.ledger, runsDeps));
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     handlerTimeout: deps.requestTimeoutMs ?? 30_000,
@@ -221,7 +227,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       max: deps.rateLimit.max,
       timeWindow: deps.rateLimit.timeWindowMs,
       keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
-      allowList: (req) => req.routeOptions.config?.access === "public",
+      // Public operational routes only: API routes (/v1/...) are limited even when public.
+      allowList: (req) => req.routeOptions.config?.access === "public" && !req.routeOptions.url?.startsWith("/v1/"),
       errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
     });
   }
@@ -535,6 +542,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     async (req) => deps.ledger.proveConsistency(req.query.old, req.query.new),
   );
+
+  // ------------------------------------------------------------ guarded runs and the approval gate
+
+  await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
 
   return app;
 }

@@ -40,6 +40,8 @@ export const AuthConfig = z
     oidc: z.array(OidcIssuer).default([]),
     /** serve /metrics without a token */
     metricsPublic: z.boolean().default(false),
+    /** serve GET/POST /v1/runs/{id}/gate without a token (Flagger webhooks cannot send one); still rate-limited */
+    gatePublic: z.boolean().default(false),
   })
   .strict();
 export type AuthConfig = z.infer<typeof AuthConfig>;

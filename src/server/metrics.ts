@@ -6,10 +6,11 @@ export interface Metrics {
   findings: Counter<"category">;
   decisions: Counter<"pack" | "outcome">;
   ledgerSize: Gauge;
+  pendingApprovals: Gauge;
 }
 
 /** One registry per app (tests run several apps in one process). */
-export async function createMetrics(ledgerSize: () => Promise<number>): Promise<Metrics> {
+export async function createMetrics(ledgerSize: () => Promise<number>, pendingApprovals: () => Promise<number> = async () => 0): Promise<Metrics> {
   const prom = (await import("prom-client")).default;
   const registry = new prom.Registry();
   prom.collectDefaultMetrics({ register: registry, prefix: "gitops_health_" });
@@ -25,6 +26,18 @@ export async function createMetrics(ledgerSize: () => Promise<number>): Promise<
       async collect() {
         try {
           this.set(await ledgerSize());
+        } catch {
+          /* store unreachable: /ready says so */
+        }
+      },
+    }),
+    pendingApprovals: new prom.Gauge({
+      name: "gitops_health_pending_approvals",
+      help: "guarded runs not yet executed whose approval gate is pending (recomputed at most every 15 s)",
+      registers: [registry],
+      async collect() {
+        try {
+          this.set(await pendingApprovals());
         } catch {
           /* store unreachable: /ready says so */
         }

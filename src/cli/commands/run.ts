@@ -89,10 +89,17 @@ export function register(program: Command): void {
     .option("--ttl <duration>", "validity, e.g. 30m, 24h, 7d", "24h")
     .option("--ledger <location>", "ledger directory or postgres:// URL")
     .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
-    .action(async (runId: string, opts: Common & { key?: string; ttl: string }) => {
+    .option("--print-only", "sign without recording: print the signed approval as JSON on stdout (POST it to the service's /v1/runs/{id}/approvals)")
+    .action(async (runId: string, opts: Common & { key?: string; ttl: string; printOnly?: boolean }) => {
       const key = opts.key ?? `${process.env.HOME ?? ""}/.ssh/id_ed25519`;
       const { ledger, guard, ctx, config } = await open(opts);
       try {
+        if (opts.printOnly) {
+          const s = await guard.signRunApproval(ledger, runId, key, opts.ttl, ctx, new Date(), config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL);
+          say(`signed an approval of ${runId} as ${s.approval.approver} (not recorded), valid until ${s.approval.expiresAt} (digest ${s.approval.digest.slice(0, 16)}…)`);
+          writeJson({ runId, ...s.approval });
+          return;
+        }
         const r = await guard.approveRun(ledger, runId, key, opts.ttl, ctx, new Date(), config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL);
         say(`approved ${runId} as ${r.approver}: ${[r.plan.command, ...r.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`);
       } finally {

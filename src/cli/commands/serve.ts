@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option("--rate-limit <n>", "requests per minute per caller (0: off)", int("--rate-limit"), 600)
     .option("--request-timeout <ms>", "per-request handler timeout", int("--request-timeout"), 30_000)
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, silent", "info")
-    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string }) => {
+    .option("--allowed-signers <file>", "SSH allowed-signers file that run approvals are verified against (default: config allowedSignersFile)")
+    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string }) => {
       const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
       const { buildApp } = await import("../../server/app.js");
       const { AuthConfig } = await import("../../server/auth.js");
@@ -42,6 +43,10 @@ export function register(program: Command): void {
         if (!r.success) throw new UserError(`--auth-config ${o.authConfig}: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
         auth = r.data;
       }
+      // Runs and the approval gate verify against the served repository's configuration and trust list.
+      const { config } = await (await import("../../config/fast.js")).loadConfigFast({ file: program.opts().config as string | undefined });
+      const { verifyContext } = await import("../../guard/index.js");
+      const runs = { config, ctx: verifyContext(config, process.cwd(), o.allowedSigners) };
       const keyFile = defaultKeyFile(process.cwd(), o.keyFile);
       const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
       const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
@@ -59,6 +64,7 @@ export function register(program: Command): void {
         rateLimit: o.rateLimit > 0 ? { max: o.rateLimit, timeWindowMs: 60_000 } : undefined,
         requestTimeoutMs: o.requestTimeout,
         readiness: stores.readiness,
+        runs,
       });
       let closing = false;
       const shutdown = (signal: string) => {
