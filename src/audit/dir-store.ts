@@ -286,7 +286,7 @@ export class DirStore implements LedgerStore {
     for (const r of this.scanRecords(from, to)) yield r;
   }
 
-  /** Records in batches, one batch per chunk read from the log (verify: no await per record). */
+  /** Records in batches of up to 4,096 (verify: no await per record). */
   async *recordBatches(from = 0, to = Number.MAX_SAFE_INTEGER): AsyncIterable<StoredRecord[]> {
     let batch: StoredRecord[] = [];
     for (const r of this.scanRecords(from, to)) {
