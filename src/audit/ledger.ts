@@ -2,7 +2,7 @@ import canonicalize from "canonicalize";
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
 import { basename } from "node:path";
-import { MerkleTree, hashLeaf, verifyConsistency, verifyInclusion, type LeafSource } from "./merkle.js";
+import { HASH_SIZE, MerkleTree, hashLeafInto, verifyConsistency, verifyInclusion, type LeafSource } from "./merkle.js";
 import { formatCheckpoint, parseCheckpoint, signNote, verifyNote, type Checkpoint } from "./note.js";
 import type { LedgerStore } from "./store.js";
 import type { RepairReport } from "./dir-store.js";
@@ -10,6 +10,7 @@ import type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery }
 import type { NoteSigner, NoteVerifier } from "../core/note-key.js";
 import { UserError } from "../core/errors.js";
 import { screenEntry } from "./screen.js";
+import { scanEntry } from "./entry-scan.js";
 
 export interface LedgerOptions {
   /** What to do with PHI found in an entry: refuse it (default) or keep only a keyed hash. */
@@ -196,45 +197,57 @@ export class AuditLedger implements Ledger {
    * verifiers are given). A torn tail is reported in `warnings`, never repaired.
    */
   async verify(options: { verifiers?: NoteVerifier[]; savedCheckpoints?: string[]; trustedCheckpoints?: string[]; onProgress?: (n: number) => void } = {}): Promise<VerifyResult> {
-    const leaves: Buffer[] = [];
     const warnings: string[] = [];
-    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({ ok: false, size: leaves.length, rootHash: "", checkpointsChecked: 0, problem, firstBadSeq, warnings });
     let expected = 0;
+    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({ ok: false, size: expected, rootHash: "", checkpointsChecked: 0, problem, firstBadSeq, warnings });
     let prevTime = "";
     const markers: number[] = [];
     const declared = await this.store.size();
-    for await (const r of this.store.records()) {
-      const leaf = hashLeaf(r.canonical);
-      let e: LedgerEntry | undefined;
-      try {
-        e = JSON.parse(r.canonical.toString("utf8")) as LedgerEntry;
-      } catch {
-        e = undefined;
+    // Leaf hashes packed in one buffer (grown if the store holds more than it declared).
+    let packed = Buffer.allocUnsafe(Math.max(declared, 1024) * HASH_SIZE);
+    for await (const batch of this.store.recordBatches?.() ?? singles(this.store.records())) {
+      for (const r of batch) {
+        if ((expected + 1) * HASH_SIZE > packed.length) {
+          const grown = Buffer.allocUnsafe(packed.length * 2);
+          packed.copy(grown);
+          packed = grown;
+        }
+        const at = expected * HASH_SIZE;
+        hashLeafInto(r.canonical, packed, at);
+        // The plain case without building the object; anything else (and every invalid text) is
+        // decided by JSON.parse exactly as before (src/audit/entry-scan.ts).
+        let e: Pick<LedgerEntry, "seq" | "time" | "type"> | undefined = scanEntry(r.canonical);
+        if (!e) {
+          try {
+            e = JSON.parse(r.canonical.toString("utf8")) as LedgerEntry;
+          } catch {
+            e = undefined;
+          }
+        }
+        // An entry holding another sequence number is a deletion, insertion or reordering, whether or
+        // not the index was rewritten to match; never a torn write (those only affect the tail).
+        if (e && typeof e.seq === "number" && e.seq !== expected) {
+          const what = e.seq > expected ? `entr${e.seq - expected === 1 ? "y" : "ies"} ${expected}${e.seq - expected > 1 ? `-${e.seq - 1}` : ""} deleted` : "entry inserted or reordered";
+          return fail(`entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (${what}: tampering, not a torn write)`, r.seq);
+        }
+        if (r.leafHash.length !== HASH_SIZE || packed.compare(r.leafHash, 0, HASH_SIZE, at, at + HASH_SIZE) !== 0) return fail(`entry ${r.seq}: content does not match its recorded leaf hash (entry modified: tampering)`, r.seq);
+        if (!e) return fail(`entry ${r.seq}: not valid JSON`, r.seq);
+        if (e.seq !== expected) return fail(`entry ${r.seq}: sequence number ${String(e.seq)} where ${expected} was expected (tampering)`, r.seq);
+        if (r.indexOk === false) return fail(`entry ${r.seq}: the index places this entry at the wrong offset of the log (index rewritten: tampering)`, r.seq);
+        if (e.time < prevTime) return fail(`entry ${r.seq}: time ${e.time} is earlier than the previous entry's`, r.seq);
+        if (e.type === CHECKPOINT_ENTRY) markers.push(e.seq);
+        prevTime = e.time;
+        expected++;
+        if (options.onProgress && expected % 10000 === 0) options.onProgress(expected);
       }
-      // An entry holding another sequence number is a deletion, insertion or reordering, whether or
-      // not the index was rewritten to match; never a torn write (those only affect the tail).
-      if (e && typeof e.seq === "number" && e.seq !== expected) {
-        const what = e.seq > expected ? `entr${e.seq - expected === 1 ? "y" : "ies"} ${expected}${e.seq - expected > 1 ? `-${e.seq - 1}` : ""} deleted` : "entry inserted or reordered";
-        return fail(`entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (${what}: tampering, not a torn write)`, r.seq);
-      }
-      if (!leaf.equals(r.leafHash)) return fail(`entry ${r.seq}: content does not match its recorded leaf hash (entry modified: tampering)`, r.seq);
-      if (!e) return fail(`entry ${r.seq}: not valid JSON`, r.seq);
-      if (e.seq !== expected) return fail(`entry ${r.seq}: sequence number ${String(e.seq)} where ${expected} was expected (tampering)`, r.seq);
-      if (r.indexOk === false) return fail(`entry ${r.seq}: the index places this entry at the wrong offset of the log (index rewritten: tampering)`, r.seq);
-      if (e.time < prevTime) return fail(`entry ${r.seq}: time ${e.time} is earlier than the previous entry's`, r.seq);
-      if (e.type === CHECKPOINT_ENTRY) markers.push(e.seq);
-      prevTime = e.time;
-      leaves.push(leaf);
-      expected++;
-      if (options.onProgress && expected % 10000 === 0) options.onProgress(expected);
     }
     if (expected < declared) return fail(`entry ${expected}: the index lists ${declared} entries but only ${expected} are stored (acknowledged entries deleted or log truncated: tampering)`, expected);
     const tail = this.store.inspectTail?.();
     if (tail?.tampered) return fail(tail.tampered, expected);
     for (const w of tail?.torn ?? []) warnings.push(`${w}; not part of the verified log (run 'gitops-health audit repair')`);
-    const tree = new MerkleTree({ size: leaves.length, leaf: (i) => leaves[i]! });
-    tree.sync();
+    const tree = MerkleTree.fromPacked(packed, expected);
     const root = tree.root();
+    const size = expected;
     let checked = 0;
     const verifiers = options.verifiers ?? [];
     const checkNote = (note: string, label: string, requireSignature: boolean): { problem?: string; size?: number } => {
@@ -253,20 +266,20 @@ export class AuditLedger implements Ledger {
       } catch (err) {
         return { problem: `${label}: ${(err as Error).message}` };
       }
-      if (cp.size > leaves.length) return { problem: `entry ${leaves.length}: ${label} covers ${cp.size} entries but the log has ${leaves.length} (log truncated or entries deleted)` };
+      if (cp.size > size) return { problem: `entry ${size}: ${label} covers ${cp.size} entries but the log has ${size} (log truncated or entries deleted)` };
       if (!tree.root(cp.size).equals(cp.rootHash)) {
         // Find the first entry that differs is not possible from a root alone; name the range.
         return { problem: `${label}: root hash for size ${cp.size} does not match the log (an entry below ${cp.size} was changed or the log was rewritten)` };
       }
-      if (cp.size > 0 && cp.size < leaves.length) {
+      if (cp.size > 0 && cp.size < size) {
         // RFC 9162 section 2.1.4: the current tree extends the checkpointed one.
         const proof = tree.consistencyProof(cp.size);
-        if (!verifyConsistency(cp.size, leaves.length, cp.rootHash, root, proof)) return { problem: `${label}: not consistent with the current tree` };
+        if (!verifyConsistency(cp.size, size, cp.rootHash, root, proof)) return { problem: `${label}: not consistent with the current tree` };
       }
       checked++;
       return { size: cp.size };
     };
-    const withRoot = (p: string): VerifyResult => ({ ...fail(p), size: leaves.length, rootHash: root.toString("hex") });
+    const withRoot = (p: string): VerifyResult => ({ ...fail(p), size: size, rootHash: root.toString("hex") });
     const storedSizes = new Set<number>();
     const stored = await this.store.checkpoints();
     for (const [i, c] of stored.entries()) {
@@ -288,7 +301,7 @@ export class AuditLedger implements Ledger {
       const r = checkNote(note, `trusted checkpoint #${i + 1}`, true);
       if (r.problem) return withRoot(r.problem);
     }
-    return { ok: true, size: leaves.length, rootHash: root.toString("hex"), checkpointsChecked: checked, warnings };
+    return { ok: true, size: size, rootHash: root.toString("hex"), checkpointsChecked: checked, warnings };
   }
 
   /**
@@ -378,4 +391,8 @@ export function verifyCheckpointConsistency(oldNote: string, newNote: string, ve
 /** Verify one exported inclusion proof against a checkpoint root (offline, for auditors). */
 export function verifyExportedInclusion(p: InclusionProof): boolean {
   return verifyInclusion(p.index, p.treeSize, Buffer.from(p.leafHash, "hex"), p.proof.map((h) => Buffer.from(h, "hex")), Buffer.from(p.rootHash, "hex"));
+}
+
+async function* singles<T>(items: AsyncIterable<T>): AsyncIterable<T[]> {
+  for await (const item of items) yield [item];
 }

@@ -31,6 +31,30 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   return oneShot("sha256", pair, "buffer");
 }
 
+// A string output of the one-shot hash costs about half of a Buffer output (no ArrayBuffer per
+// hash); written back with the same encoding it is the same 32 bytes. Used where many hashes land in
+// one packed buffer (verify, packed trees).
+type Latin1Hash = (algorithm: string, data: Uint8Array, encoding: "latin1") => string;
+const oneShotLatin1 = oneShot as unknown as Latin1Hash | undefined;
+
+/** Write the leaf hash of `data` into out[offset, offset + 32). */
+export function hashLeafInto(data: Uint8Array, out: Buffer, offset: number): void {
+  if (!oneShotLatin1 || data.length >= scratch.length) {
+    hashLeaf(data).copy(out, offset);
+    return;
+  }
+  scratch[0] = 0;
+  scratch.set(data, 1);
+  out.write(oneShotLatin1("sha256", scratch.subarray(0, data.length + 1), "latin1"), offset, HASH_SIZE, "latin1");
+}
+
+/** Write hashChildren(src[off, off+32), src[off+32, off+64)) into out[outOff, outOff + 32). */
+function hashChildrenInto(src: Buffer, off: number, out: Buffer, outOff: number): void {
+  src.copy(pair, 1, off, off + 2 * HASH_SIZE);
+  if (oneShotLatin1) out.write(oneShotLatin1("sha256", pair, "latin1"), outOff, HASH_SIZE, "latin1");
+  else createHash("sha256").update(pair).digest().copy(out, outOff);
+}
+
 export const EMPTY_ROOT = createHash("sha256").digest();
 
 /** Largest power of two strictly less than n (n >= 2). */
@@ -52,8 +76,29 @@ export interface LeafSource {
  */
 export class MerkleTree {
   private levels: Buffer[][] = [];
+  /** Trees made by fromPacked: level k packed in one buffer, 32 bytes a node. */
+  private packed: Buffer[] | undefined;
 
   constructor(private readonly source: LeafSource) {}
+
+  /**
+   * A fixed-size tree over `size` leaf hashes packed in one buffer (32 bytes each), every complete
+   * subtree hashed at once into one packed buffer per level: no object per node.
+   */
+  static fromPacked(leaves: Buffer, size: number): MerkleTree {
+    if (leaves.length < size * HASH_SIZE) throw new RangeError(`${size} leaves need ${size * HASH_SIZE} bytes`);
+    const t = new MerkleTree({ size, leaf: (i) => leaves.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+    const levels = [leaves];
+    for (let k = 1, width = 2; width <= size; k++, width *= 2) {
+      const prev = levels[k - 1]!;
+      const count = Math.floor(size / width);
+      const cur = Buffer.allocUnsafe(count * HASH_SIZE);
+      for (let i = 0; i < count; i++) hashChildrenInto(prev, 2 * i * HASH_SIZE, cur, i * HASH_SIZE);
+      levels.push(cur);
+    }
+    t.packed = levels;
+    return t;
+  }
 
   get size(): number {
     return this.source.size;
@@ -61,6 +106,7 @@ export class MerkleTree {
 
   /** Extend the cached levels to cover the current source size (call after appends). */
   sync(): void {
+    if (this.packed) return;
     const n = this.source.size;
     if (this.levels.length === 0) this.levels.push([]);
     const l0 = this.levels[0]!;
@@ -80,6 +126,8 @@ export class MerkleTree {
     if (n === 0) return EMPTY_ROOT;
     if ((n & (n - 1)) === 0 && start % n === 0) {
       const k = Math.log2(n);
+      const p = this.packed?.[k];
+      if (p && (start + n) / n <= p.length / HASH_SIZE) return p.subarray((start / n) * HASH_SIZE, (start / n + 1) * HASH_SIZE);
       const cached = this.levels[k]?.[start / n];
       if (cached) return cached;
     }

@@ -24,6 +24,8 @@ export interface LedgerStore {
   leaves(): Promise<LeafSource>;
   /** Records in sequence order. */
   records(from?: number, to?: number): AsyncIterable<StoredRecord>;
+  /** The same records in batches, where a store can read them so (verify avoids an await per record). */
+  recordBatches?(from?: number, to?: number): AsyncIterable<StoredRecord[]>;
   saveCheckpoint(size: number, note: string): Promise<void>;
   checkpoints(): Promise<{ size: number; note: string }[]>;
   close(): Promise<void>;
