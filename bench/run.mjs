@@ -32,16 +32,29 @@ for (const f of flags) {
 
 const all = readdirSync(dir).filter((f) => f.endsWith(".bench.ts")).map((f) => f.replace(/\.bench\.ts$/, "")).sort();
 const names = wanted.length ? wanted : all;
+// Benchmarks that read data kept outside the repository (the same default as bench/lib/phi-corpora.ts):
+// without it they are skipped with a line naming what is missing, not run into a stack trace.
+const SHARED = process.env.GITOPS_HEALTH_SHARED ?? join(dir, "..", "..", "shared");
+const PHI_CORPUS = { path: join(SHARED, "testdata", "phi"), what: "the PHI corpora (PhysioNet deid notes, presidio-synth)", how: "put the shared data next to the repository (../shared) or set GITOPS_HEALTH_SHARED" };
+const NEEDS = { "phi-accuracy": [PHI_CORPUS], jsonl: [PHI_CORPUS] };
 let failed = 0;
+let skipped = 0;
 for (const name of names) {
   if (!all.includes(name)) {
     console.error(`unknown benchmark "${name}" (have: ${all.join(", ")})`);
     process.exit(2);
   }
+  const missing = (NEEDS[name] ?? []).filter((d) => !existsSync(d.path));
+  if (missing.length) {
+    for (const d of missing) console.error(`skip bench ${name}: ${d.what} not found at ${d.path} (${d.how})`);
+    skipped++;
+    continue;
+  }
   console.error(`\n=== bench: ${name} ===`);
   const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, `${name}.bench.ts`)], { stdio: "inherit" });
   if (r.status !== 0) failed++;
 }
+if (skipped) console.error(`\n${skipped} benchmark(s) skipped for missing data (see the skip lines above)`);
 process.exit(failed ? 1 : 0);
 
 function quick() {

@@ -1,4 +1,4 @@
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { describe, expect, it, afterAll } from "vitest";
 import { readFileSync, writeFileSync, statSync, copyFileSync, mkdirSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -7,6 +7,7 @@ import { openLedger } from "../src/audit/index.js";
 import { hashLeaf } from "../src/audit/merkle.js";
 import { generateNoteSigner, parseSignerKey, parseVerifierKey } from "../src/core/note-key.js";
 import { makeTempDir, runCli } from "./helpers/repo.js";
+import { probePg } from "./helpers/pg.js";
 
 const keys = generateNoteSigner("gitops-health.test/ledger");
 const signer = parseSignerKey(keys.signerKey);
@@ -243,27 +244,11 @@ describe("audit CLI", () => {
   });
 });
 
-const PG = process.env.GITOPS_HEALTH_TEST_PG;
-let pgReachable = false;
-beforeAll(async () => {
-  if (!PG) return;
-  try {
-    const pg = (await import("pg")).default;
-    const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-    await c.connect();
-    await c.end();
-    pgReachable = true;
-  } catch {
-    pgReachable = false;
-  }
-  if (!pgReachable) console.warn(`[skip] PostgreSQL ledger tests: no server answers at ${PG}`);
-});
-if (!PG) console.warn("[skip] PostgreSQL ledger tests: GITOPS_HEALTH_TEST_PG is not set");
+const { url: PG, skipReason: pgSkip } = await probePg("PostgreSQL ledger tests");
 
-describe("audit ledger: PostgreSQL", () => {
+describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ""}`, () => {
   const prefix = `t${process.pid}_${Date.now() % 100000}_`;
   afterAll(async () => {
-    if (!pgReachable) return;
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
@@ -272,8 +257,7 @@ describe("audit ledger: PostgreSQL", () => {
     await c.end();
   });
 
-  it.skipIf(!PG)("8 processes × 500 concurrent appends give one gap-free log of 4,000 that verifies; updates are rejected", async () => {
-    if (!pgReachable) return;
+  it("8 processes × 500 concurrent appends give one gap-free log of 4,000 that verifies; updates are rejected", async () => {
     const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
     const init = await openLedger(url);
     await init.close();

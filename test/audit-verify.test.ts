@@ -7,6 +7,7 @@ import { openLedger } from "../src/audit/index.js";
 import { hashLeaf } from "../src/audit/merkle.js";
 import { generateNoteSigner, parseSignerKey } from "../src/core/note-key.js";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
+import { probePg } from "./helpers/pg.js";
 
 /*
  * Issue 13, items 4 and 5: the verifier never writes, tampering is not mistaken for a torn write,
@@ -403,17 +404,12 @@ describe("signing keys outside the repository", () => {
   });
 });
 
-const PG = process.env.GITOPS_HEALTH_TEST_PG;
-describe("audit verify on PostgreSQL", () => {
-  it.skipIf(!PG)("a read-only open creates no tables, and verification of an existing ledger needs none of its DDL", async () => {
+const { url: PG, skipReason: pgSkip } = await probePg("PostgreSQL read-only verify");
+describe.skipIf(!!pgSkip)(`audit verify on PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ""}`, () => {
+  it("a read-only open creates no tables, and verification of an existing ledger needs none of its DDL", async () => {
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-    try {
-      await c.connect();
-    } catch {
-      console.warn(`[skip] PostgreSQL read-only verify: no server answers at ${PG}`);
-      return;
-    }
+    await c.connect();
     const prefix = `rv${process.pid}_${Date.now() % 100000}_`;
     const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
     const tables = async () => (await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE $1`, [`${prefix}%`])).rows[0].n as number;

@@ -4,17 +4,16 @@
  * verifies), /ready 503 on an unmigrated schema and while the database is unreachable (through
  * a TCP proxy this test cuts and restores), then recovery.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../src/server/app.js";
 import { openServiceStores, type ServiceStores } from "../src/server/stores.js";
 import { runCli } from "./helpers/repo.js";
+import { probePg } from "./helpers/pg.js";
 
-const PG = process.env.GITOPS_HEALTH_TEST_PG;
-let reachable = false;
-if (!PG) console.warn("[skip] HTTP service on PostgreSQL: GITOPS_HEALTH_TEST_PG is not set");
+const { url: PG, skipReason: pgSkip } = await probePg("HTTP service on PostgreSQL");
 
 const prefix = `svc${process.pid}_${Date.now() % 100000}_`;
 const withPrefix = (url: string, p = prefix) => `${url}${url.includes("?") ? "&" : "?"}table_prefix=${p}`;
@@ -53,29 +52,16 @@ function pgProxy(target: URL): { port: () => number; start: () => Promise<void>;
   };
 }
 
-describe.skipIf(!PG)("HTTP service on PostgreSQL", () => {
+describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ""}`, () => {
   const url = withPrefix(PG ?? "");
   const opened: { app: FastifyInstance; stores: ServiceStores }[] = [];
   let token = "";
-
-  beforeAll(async () => {
-    try {
-      const pg = (await import("pg")).default;
-      const c = new pg.Client({ connectionString: PG, connectionTimeoutMillis: 2000 });
-      await c.connect();
-      await c.end();
-      reachable = true;
-    } catch {
-      console.warn("[skip] HTTP service on PostgreSQL: the database is not reachable");
-    }
-  });
 
   afterAll(async () => {
     for (const o of opened) {
       await o.app.close();
       await o.stores.close();
     }
-    if (!reachable) return;
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
@@ -94,7 +80,6 @@ describe.skipIf(!PG)("HTTP service on PostgreSQL", () => {
   };
 
   it("db migrate and token create from the CLI; tokens live in the database as hashes", async () => {
-    if (!reachable) return;
     const before = runCli(["token", "create", "--name", "ci", "--scope", "ledger:append", "--database-url", url]);
     expect(before.code).toBe(2);
     expect(before.stderr).toContain("db migrate");
@@ -116,7 +101,6 @@ describe.skipIf(!PG)("HTTP service on PostgreSQL", () => {
   });
 
   it("two replicas append to one ledger concurrently: no gaps, every acknowledged append present, verify passes", async () => {
-    if (!reachable) return;
     const a = await start(url);
     const b = await start(url);
     const N = 60;
@@ -138,7 +122,6 @@ describe.skipIf(!PG)("HTTP service on PostgreSQL", () => {
   });
 
   it("/ready is 503 with the reason on an unmigrated schema, then ready after migrating", async () => {
-    if (!reachable) return;
     const other = withPrefix(PG!, `${prefix}x_`);
     const s = await start(other);
     const r = await fetch(`${s.base}/ready`);
@@ -149,7 +132,6 @@ describe.skipIf(!PG)("HTTP service on PostgreSQL", () => {
   });
 
   it("/ready turns 503 while PostgreSQL is unreachable and recovers when it is back; client calls get no 500 from it", async () => {
-    if (!reachable) return;
     const target = new URL(PG!);
     const proxy = pgProxy(target);
     await proxy.start();

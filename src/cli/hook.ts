@@ -5,7 +5,7 @@
 // is parsed on every commit. main.ts runs it only where there is no config file, so the config
 // is the defaults; it does exactly what runScan (src/cli/commands/scan-run.ts) does then.
 import { DEFAULT_CONFIG, scanFailOn } from "../config/defaults.js";
-import { formatText, severityAtLeast } from "../report/findings.js";
+import { blockedCommitHint, formatText, severityAtLeast } from "../report/findings.js";
 import { startStagedDiff } from "../scan/staged.js";
 import { exitCodeOf } from "./exit.js";
 import { color, progress, say } from "./output.js";
@@ -22,7 +22,10 @@ export async function main(): Promise<number> {
       bar.done();
       const failOn = scanFailOn(config);
       say(formatText(result, color, { failOn }));
-      if (result.findings.some((f) => severityAtLeast(f.severity, failOn))) process.exitCode = 1;
+      if (result.findings.some((f) => severityAtLeast(f.severity, failOn))) {
+        say(blockedCommitHint());
+        process.exitCode = 1;
+      }
     } finally {
       staged.cancel();
     }

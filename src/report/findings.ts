@@ -40,15 +40,20 @@ function location(f: Finding): string {
 export function formatText(r: ScanReport, color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string }, gate?: { failOn: Severity }): string {
   const lines: string[] = [];
   let lastFile: string | undefined;
+  // Columns padded to the widest value in this report (padding outside the colour codes).
+  const loc = (f: Finding) => `${f.line}:${f.column}`;
+  const hipaaOf = (f: Finding) => (f.hipaaIdentifier ? `HIPAA#${f.hipaaIdentifier}` : "");
+  const width = (get: (f: Finding) => string) => r.findings.reduce((w, f) => Math.max(w, get(f).length), 0);
+  const [wLoc, wRule, wCat, wHipaa] = [width(loc), width((f) => f.ruleId), width((f) => f.category), width(hipaaOf)];
   for (const f of r.findings) {
     if (f.file !== lastFile) {
       lines.push(color.bold(f.file ?? "<text>"));
       lastFile = f.file;
     }
     const sev = f.severity === "high" ? color.red("high  ") : f.severity === "medium" ? color.yellow("medium") : color.dim("low   ");
-    const hipaa = f.hipaaIdentifier ? ` HIPAA#${f.hipaaIdentifier}` : "";
+    const hipaa = wHipaa ? `  ${hipaaOf(f).padEnd(wHipaa)}` : "";
     const commit = f.commit ? color.dim(` (introduced in ${f.commit.slice(0, 10)})`) : "";
-    lines.push(`  ${f.line}:${f.column}  ${sev}  ${f.ruleId} ${f.category}${hipaa}  ${f.preview}${f.synthetic ? color.dim(" [synthetic]") : ""}${commit}`);
+    lines.push(`  ${loc(f).padStart(wLoc)}  ${sev}  ${f.ruleId.padEnd(wRule)}  ${f.category.padEnd(wCat)}${hipaa}  ${f.preview}${f.synthetic ? color.dim(" [synthetic]") : ""}${commit}`);
   }
   const s = r.stats;
   const bySev = (x: Severity) => r.findings.filter((f) => f.severity === x).length;
@@ -65,6 +70,11 @@ export function formatText(r: ScanReport, color: { red(s: string): string; yello
     lines.push(`gate --fail-on ${gate.failOn}: ${failing} finding(s) at or above it${below ? `, ${below} below it (reported, not failing)` : ""}`);
   }
   return lines.join("\n");
+}
+
+/** What to do next when a commit is blocked (pre-commit hook, `scan --staged`): one line, no finding values. */
+export function blockedCommitHint(): string {
+  return "commit blocked. Next: fix or remove the values above (`gitops-health sanitize FILE` can), or allow-list a false positive (inline `gitops-health:allow RULE` comment, or scan.allowlist paths/regexes/rules.RULE in .gitops-health.yml), or accept existing findings with a baseline (`scan --write-baseline FILE`, then `scan --baseline FILE`).";
 }
 
 export function formatJson(r: ScanReport): string {

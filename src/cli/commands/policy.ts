@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { resolve } from "node:path";
+import { stringify as toYaml } from "yaml";
 import { repoRoot } from "../../git/exec.js";
 import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 
@@ -22,7 +23,7 @@ export function register(program: Command): void {
       const { loadPack } = await import("../../policy/engine.js");
       const pack = loadPack(name);
       if ((format as string) === "json") writeJson(pack);
-      else writeOut((await import("yaml")).stringify(pack));
+      else writeOut(toYaml(pack));
     });
   policy
     .command("test")

@@ -109,7 +109,10 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
     else if (format === "markdown") writeOut(report.formatMarkdown(result));
     else say(report.formatText(result, color, { failOn }));
     const failing = result.findings.filter((f) => report.severityAtLeast(f.severity, failOn));
-    if (failing.length > 0 && !flags.exitZero) process.exitCode = 1;
+    if (failing.length > 0 && !flags.exitZero) {
+      if (flags.staged && format === "text") say(report.blockedCommitHint());
+      process.exitCode = 1;
+    }
   } finally {
     staged?.cancel();
   }
