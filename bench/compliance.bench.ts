@@ -1,29 +1,16 @@
 // `compliance check` over 1,000 commits of a generated repository, against plain
 // `git log --numstat -p` over the same range (the I/O floor), in the same run.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeBenchSection, median } from "./lib/report.js";
+import { buildComplianceRepo } from "./lib/compliance-repo.js";
 
 const N = 1000;
 const root = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "gh-compliance-bench-"));
-let stream = "";
-let mark = 0;
-for (let i = 0; i <= N; i++) {
-  const files: [string, string][] = [[`src/area${i % 12}/mod${i}.ts`, Array.from({ length: 20 }, (_, k) => `export const v${i}_${k} = ${k};`).join("\n") + "\n"]];
-  if (i === 0) files.push([".gitops-health.yml", "classification: business\n"]);
-  for (const [, c] of files) stream += `blob\nmark :${++mark}\ndata ${Buffer.byteLength(c)}\n${c}\n`;
-  const msg = `feat(area${i % 12}): change ${i}\n\nApproved-by: Reviewer <rev${i % 3}@example.invalid>\nCompliance: SOC2-CC8.1\n`;
-  stream += `commit refs/heads/main\nauthor Dev <dev@example.invalid> ${1700000000 + i * 600} +0000\ncommitter Dev <dev@example.invalid> ${1700000000 + i * 600} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`;
-  files.forEach(([p], k) => (stream += `M 100644 :${mark - files.length + 1 + k} ${p}\n`));
-}
-execFileSync("git", ["init", "-q", "-b", "main", dir]);
-execFileSync("git", ["fast-import", "--quiet"], { cwd: dir, input: stream });
-execFileSync("git", ["checkout", "-q", "main"], { cwd: dir });
-const first = execFileSync("git", ["rev-list", "--max-parents=0", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-const range = `${first}..HEAD`;
+const range = buildComplianceRepo(dir, N);
 const ours: number[] = [];
 const base: number[] = [];
 let violations = -1;

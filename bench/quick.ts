@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { codeCorpus, type CorpusFile } from "./lib/code-corpus.js";
+import { buildComplianceRepo } from "./lib/compliance-repo.js";
 
 export interface QuickFigure {
   /** Stable key, "bench/figure". */
@@ -226,21 +227,7 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     requireCli();
     const N = 200;
     const dir = tmp("compliance");
-    let stream = "";
-    let mark = 0;
-    for (let i = 0; i <= N; i++) {
-      const files: [string, string][] = [[`src/area${i % 12}/mod${i}.ts`, Array.from({ length: 20 }, (_, k) => `export const v${i}_${k} = ${k};`).join("\n") + "\n"]];
-      if (i === 0) files.push([".gitops-health.yml", "classification: business\n"]);
-      for (const [, c] of files) stream += `blob\nmark :${++mark}\ndata ${Buffer.byteLength(c)}\n${c}\n`;
-      const msg = `feat(area${i % 12}): change ${i}\n\nApproved-by: Reviewer <rev${i % 3}@example.invalid>\nCompliance: SOC2-CC8.1\n`;
-      stream += `commit refs/heads/main\nauthor Dev <dev@example.invalid> ${1700000000 + i * 600} +0000\ncommitter Dev <dev@example.invalid> ${1700000000 + i * 600} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}\n`;
-      files.forEach(([p], k) => (stream += `M 100644 :${mark - files.length + 1 + k} ${p}\n`));
-    }
-    execFileSync("git", ["init", "-q", "-b", "main", dir]);
-    execFileSync("git", ["fast-import", "--quiet"], { cwd: dir, input: stream });
-    execFileSync("git", ["checkout", "-q", "main"], { cwd: dir });
-    const first = execFileSync("git", ["rev-list", "--max-parents=0", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-    const range = `${first}..HEAD`;
+    const range = buildComplianceRepo(dir, N);
     const ours: number[] = [];
     const base: number[] = [];
     for (let i = 0; i < 4; i++) {
