@@ -90,11 +90,7 @@ export class AuditLedger implements Ledger {
   async *query(filter: LedgerQuery = {}): AsyncIterable<LedgerEntry> {
     for await (const r of this.store.records()) {
       const e = JSON.parse(r.canonical.toString("utf8")) as LedgerEntry;
-      if (filter.type && e.type !== filter.type && !(filter.type.endsWith("*") && e.type.startsWith(filter.type.slice(0, -1)))) continue;
-      if (filter.subject && e.subject !== filter.subject) continue;
-      if (filter.actor && e.actor !== filter.actor) continue;
-      if (filter.since && e.time < filter.since) continue;
-      yield e;
+      if (matchesQuery(e, filter)) yield e;
     }
   }
 
@@ -330,6 +326,15 @@ export class AuditLedger implements Ledger {
 
 let cachedActor: string | undefined;
 /** The git user (email, else name), else the OS user. */
+/** The `query` filter: exact type or `prefix*`, subject, actor, entries at or after `since`. */
+export function matchesQuery(e: { type: string; subject?: string; actor: string; time: string }, filter: LedgerQuery): boolean {
+  if (filter.type && e.type !== filter.type && !(filter.type.endsWith("*") && e.type.startsWith(filter.type.slice(0, -1)))) return false;
+  if (filter.subject && e.subject !== filter.subject) return false;
+  if (filter.actor && e.actor !== filter.actor) return false;
+  if (filter.since && e.time < filter.since) return false;
+  return true;
+}
+
 export function defaultActor(): string {
   if (cachedActor) return cachedActor;
   for (const key of ["user.email", "user.name"]) {

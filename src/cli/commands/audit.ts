@@ -5,10 +5,12 @@ import { UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { parseFormat, say, writeJson, writeOut, progress, color } from "../output.js";
 import { loadConfigFast } from "../../config/fast.js";
+import { serverClient, withServer } from "../server-client.js";
 
 interface Common {
   ledger?: string;
   keyFile?: string;
+  server?: string;
 }
 
 /** `audit ...`: the tamper-evident ledger. */
@@ -70,7 +72,7 @@ export function register(program: Command): void {
       writeOut(verifierKey);
     });
 
-  withLedger(audit.command("append").description("append an entry; prints its sequence number and leaf hash"))
+  withServer(withLedger(audit.command("append").description("append an entry; prints its sequence number and leaf hash")))
     .requiredOption("--type <type>", "entry type, e.g. deployment")
     .option("--subject <subject>", "what it is about: commit, run ID ...")
     .option("--actor <actor>", "who (default: git user.email)")
@@ -96,6 +98,15 @@ export function register(program: Command): void {
           throw new UserError(`--data is not valid JSON: ${(err as Error).message}`);
         }
       }
+      const remote = await serverClient(opts);
+      if (remote) {
+        // The service records the authenticated caller as the actor, never a claimed one.
+        if (opts.actor !== undefined) say(color.yellow("warning: --actor is ignored with --server: the service records the caller its token proves"));
+        const r = await remote.append({ type: opts.type, subject: opts.subject, payload });
+        if (format === "json") writeJson(r);
+        else writeOut(`${r.seq} ${r.leafHash}`);
+        return;
+      }
       const ledger = await open(opts);
       try {
         const r = await ledger.append({ type: opts.type, subject: opts.subject, actor: opts.actor, payload });
@@ -106,7 +117,7 @@ export function register(program: Command): void {
       }
     });
 
-  withLedger(audit.command("log").description("list entries"))
+  withServer(withLedger(audit.command("log").description("list entries")))
     .option("--since <time>", "ISO time or date")
     .option("--type <type>", "entry type (prefix* allowed)")
     .option("--actor <actor>")
@@ -114,6 +125,19 @@ export function register(program: Command): void {
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { since?: string; type?: string; actor?: string; subject?: string; format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const remote = await serverClient(opts);
+      if (remote) {
+        // The service filters by type and subject; since and actor are applied here.
+        const { matchesQuery } = await import("../../audit/ledger.js");
+        const out = [];
+        for await (const e of remote.entries({ type: opts.type?.endsWith("*") ? undefined : opts.type, subject: opts.subject })) {
+          if (!matchesQuery(e, { since: opts.since, type: opts.type, actor: opts.actor, subject: opts.subject })) continue;
+          if (format === "json") out.push(e);
+          else writeOut(`${e.seq}\t${e.time}\t${e.type}\t${e.actor}\t${e.subject ?? "-"}\t${JSON.stringify(e.payload)}`);
+        }
+        if (format === "json") writeJson(out);
+        return;
+      }
       const ledger = await open(opts, true);
       try {
         const out = [];
@@ -127,9 +151,14 @@ export function register(program: Command): void {
       }
     });
 
-  withLedger(audit.command("checkpoint").description("sign the current tree head (C2SP checkpoint) and print it"))
+  withServer(withLedger(audit.command("checkpoint").description("sign the current tree head (C2SP checkpoint) and print it; with --server, the service's signed checkpoint")))
     .option("--key-file <file>", "signer key (default: see audit keygen)")
     .action(async (opts: Common) => {
+      const remote = await serverClient(opts);
+      if (remote) {
+        writeOut((await remote.checkpoint()).note.trimEnd());
+        return;
+      }
       const { loadSigner } = await import("../../audit/keys.js");
       const signer = loadSigner(await signerFile(opts));
       const ledger = await open(opts);
@@ -166,7 +195,7 @@ export function register(program: Command): void {
       }
     });
 
-  withLedger(audit.command("verify").description("read-only: recompute the tree, check every signature and checkpoint; or check a bundle, or two checkpoints' consistency"))
+  withServer(withLedger(audit.command("verify").description("read-only: recompute the tree, check every signature and checkpoint; or check a bundle, or two checkpoints' consistency; with --server, the service's signed checkpoint and its consistency with yours")))
     .option("--key <vkey>", "trusted verifier key (name+id+key, or @file)")
     .option("--checkpoint <file>", "a trusted signed checkpoint from outside (an auditor's or witness's copy): the ledger must extend it; repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--since-checkpoint <file>", "a checkpoint you saved earlier (signed note); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -176,6 +205,17 @@ export function register(program: Command): void {
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { key?: string; checkpoint: string[]; sinceCheckpoint: string[]; consistency?: string[]; proof?: string; bundle?: string; format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const remote = await serverClient(opts);
+      if (remote) {
+        if (opts.bundle || opts.consistency) throw new UserError("--bundle and --consistency are offline checks: run them without --server");
+        const trusted = (await verifierFor(opts, true))!;
+        const r = await verifyRemote(remote, trusted, [...opts.sinceCheckpoint, ...opts.checkpoint].map((f) => readText(f, "checkpoint")));
+        if (format === "json") writeJson(r);
+        else if (r.ok) say(color.green(`service ledger OK: checkpoint of ${r.size} entries, root ${r.rootHash}, signed by ${trusted.name}; ${r.checkpointsChecked} earlier checkpoint(s) of yours are consistent with it`));
+        else say(color.red(`service ledger FAILED: ${r.problem}`));
+        process.exitCode = r.ok ? 0 : 1;
+        return;
+      }
       if (opts.bundle) {
         const trusted = await verifierFor(opts, false);
         const { parseBundle, verifyBundle } = await import("../../audit/bundle.js");
@@ -287,4 +327,40 @@ export function register(program: Command): void {
         await ledger.close();
       }
     });
+}
+
+/**
+ * `audit verify --server`: what a client can check without the entries. The service's current
+ * checkpoint must be signed by the trusted key, and every checkpoint the caller kept must be a
+ * prefix of it (RFC 9162 consistency proofs fetched from the service, verified here).
+ */
+async function verifyRemote(
+  remote: import("../../client/service.js").ServiceClient,
+  trusted: import("../../core/note-key.js").NoteVerifier,
+  kept: string[],
+): Promise<{ ok: boolean; size?: number; rootHash?: string; checkpointsChecked: number; problem?: string }> {
+  const { verifyNote, parseCheckpoint } = await import("../../audit/note.js");
+  const { verifyCheckpointConsistency } = await import("../../audit/ledger.js");
+  const head = await remote.checkpoint();
+  const v = verifyNote(head.note, [trusted]);
+  if (!v.ok) return { ok: false, checkpointsChecked: 0, problem: `the service's checkpoint does not verify with the given key (${v.reason})` };
+  const cp = parseCheckpoint(v.text!);
+  const rootHash = cp.rootHash.toString("hex");
+  if (cp.size !== head.size || rootHash !== head.rootHash) return { ok: false, checkpointsChecked: 0, problem: "the service's answer disagrees with its own signed checkpoint" };
+  let checked = 0;
+  for (const old of kept) {
+    const split = old.lastIndexOf("\n\n");
+    let oldSize: number;
+    try {
+      oldSize = parseCheckpoint(old.slice(0, split + 1)).size;
+    } catch (err) {
+      return { ok: false, size: cp.size, rootHash, checkpointsChecked: checked, problem: `a kept checkpoint is malformed: ${(err as Error).message}` };
+    }
+    if (oldSize > cp.size) return { ok: false, size: cp.size, rootHash, checkpointsChecked: checked, problem: `a kept checkpoint has ${oldSize} entries, the service's only ${cp.size}: the log was truncated or forked` };
+    const proof = oldSize > 0 && oldSize < cp.size ? (await remote.consistencyProof(oldSize, cp.size)).proof : [];
+    const r = verifyCheckpointConsistency(old, head.note, [trusted], proof.map((h) => Buffer.from(h, "hex")));
+    if (!r.ok) return { ok: false, size: cp.size, rootHash, checkpointsChecked: checked, problem: r.problem };
+    checked++;
+  }
+  return { ok: true, size: cp.size, rootHash, checkpointsChecked: checked };
 }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { resolve } from "node:path";
-import { stringify as toYaml } from "yaml";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { repoRoot } from "../../git/exec.js";
 import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
+import { serverClient, withServer } from "../server-client.js";
+import { UserError } from "../../core/errors.js";
 
 /** `policy list|show|test`: the built-in packs, their rules, and unit tests for policies. */
 export function register(program: Command): void {
@@ -24,6 +26,42 @@ export function register(program: Command): void {
       const pack = loadPack(name);
       if ((format as string) === "json") writeJson(pack);
       else writeOut(toYaml(pack));
+    });
+  withServer(policy.command("decide").description("evaluate a pack on an input document (the input model of policy test cases); with --server the service decides and records it in its ledger"))
+    .argument("<pack>", "personal | business | clinical")
+    .requiredOption("--input <file>", "the input document, JSON or YAML (- reads stdin)")
+    .option("--fail-on <severity>", "low | medium | high: lowest violation severity that fails", "high")
+    .option("--format <format>", "text | json", "text")
+    .action(async (pack: string, o: { input: string; failOn: string; format: string; server?: string }) => {
+      const format = parseFormat(o.format, ["text", "json"] as const, "text");
+      const failOn = o.failOn as "low" | "medium" | "high";
+      if (!["low", "medium", "high"].includes(failOn)) throw new UserError(`unknown --fail-on "${o.failOn}" (valid: low, medium, high)`);
+      const { readFileSync } = await import("node:fs");
+      let doc: unknown;
+      try {
+        doc = parseYaml(readFileSync(o.input === "-" ? 0 : resolve(o.input), "utf8"));
+      } catch (err) {
+        throw new UserError(`cannot read --input ${o.input}: ${(err as Error).message.split("\n")[0]}`);
+      }
+      const remote = await serverClient(o);
+      let out: { decision: "pass" | "fail"; violations: { rule: string; severity: string; message: string }[]; decision_id?: string };
+      if (remote) {
+        const d = await remote.decide(pack, doc, failOn);
+        out = { decision_id: d.decision_id, decision: d.result.decision, violations: d.violations };
+        if (format === "json") writeJson(d);
+      } else {
+        const { decidePolicy, PolicyInputDocument } = await import("../../policy/decision.js");
+        const parsed = PolicyInputDocument.safeParse(doc ?? {});
+        if (!parsed.success) throw new UserError(`--input ${o.input}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ")}`);
+        const d = await decidePolicy(pack, parsed.data, failOn);
+        out = d;
+        if (format === "json") writeJson({ result: { allow: d.decision === "pass", decision: d.decision }, violations: d.violations, controls: d.controls });
+      }
+      if (format === "text") {
+        for (const v of out.violations) say(`${v.severity.padEnd(6)} ${v.rule}: ${v.message}`);
+        say(out.decision === "pass" ? color.green(`pass${out.decision_id ? ` (decision ${out.decision_id})` : ""}`) : color.red(`fail: ${out.violations.length} violation(s)${out.decision_id ? ` (decision ${out.decision_id})` : ""}`));
+      }
+      if (out.decision === "fail") process.exitCode = 1;
     });
   policy
     .command("test")

@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { loadConfigFast } from "../../config/fast.js";
 import { UserError } from "../../core/errors.js";
 import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
+import { serverClient, withServer } from "../server-client.js";
 
 interface Common {
   ledger?: string;
   allowedSigners?: string;
+  server?: string;
 }
 
 /** `run`, `approve`, `runs`: guarded operations with signed approvals; state lives in the ledger. */
@@ -81,8 +83,8 @@ export function register(program: Command): void {
       }
     });
 
-  program
-    .command("approve")
+  withServer(program
+    .command("approve"))
     .description("sign the plan of a run; your identity comes from the key")
     .argument("<runId>", "the run to approve")
     .option("--key <file>", "SSH private key or a signed-note key from 'audit keygen' (default ~/.ssh/id_ed25519)")
@@ -92,6 +94,26 @@ export function register(program: Command): void {
     .option("--print-only", "sign without recording: print the signed approval as JSON on stdout (POST it to the service's /v1/runs/{id}/approvals)")
     .action(async (runId: string, opts: Common & { key?: string; ttl: string; printOnly?: boolean }) => {
       const key = opts.key ?? `${process.env.HOME ?? ""}/.ssh/id_ed25519`;
+      const remote = await serverClient(opts);
+      if (remote) {
+        if (opts.printOnly) throw new UserError("--print-only signs from a local ledger; with --server the approval is signed here and submitted");
+        // Signed here with the local key over the digest of the run's current plan on the service;
+        // the service verifies it against its own trust list and records the identity the key proves.
+        const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+        const guard = await import("../../guard/index.js");
+        const { signApproval } = await import("../../guard/signing.js");
+        const ctx = guard.verifyContext(config, process.cwd(), opts.allowedSigners);
+        const maxTtl = config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL;
+        const ttlMs = guard.parseDuration(opts.ttl);
+        if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${opts.ttl}")`);
+        if (ttlMs > guard.parseDuration(maxTtl)) throw new UserError(`--ttl ${opts.ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
+        const run = await remote.run(runId);
+        const expiresAt = new Date(Date.now() + ttlMs).toISOString();
+        const sig = signApproval(guard.approvalMessage(runId, run.digest, expiresAt), key, ctx);
+        const r = await remote.submitApproval(runId, { ...sig, digest: run.digest, expiresAt });
+        say(`approved ${runId} on ${remote.base.origin} as ${r.approver}: ${[run.plan.command, ...run.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${run.plan.classification}, ${run.plan.environment}, requested by ${run.requester ?? run.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…, ledger entry ${r.seq})`);
+        return;
+      }
       const { ledger, guard, ctx, config } = await open(opts);
       try {
         if (opts.printOnly) {
@@ -108,14 +130,22 @@ export function register(program: Command): void {
     });
 
   const runs = program.command("runs").description("guarded runs recorded in the ledger");
-  runs
-    .command("list")
+  withServer(runs
+    .command("list"))
     .description("runs and their state as the signed evidence supports it")
     .option("--ledger <location>")
     .option("--allowed-signers <file>", "SSH allowed-signers file (default: config allowedSignersFile)")
     .option("--format <format>", "text | json", "text")
     .action(async (opts: Common & { format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const remote = await serverClient(opts);
+      if (remote) {
+        // The service verifies against its own trust list; the same shape as the local JSON.
+        const all = await remote.runs();
+        if (format === "json") writeJson(all);
+        else for (const r of all) writeOut(`${r.runId}\t${r.state}\t${r.classification ?? "-"}\t${r.environment ?? "-"}\t${r.approvals.join(",") || "-"}`);
+        return;
+      }
       const { ledger, guard, config, ctx } = await open(opts);
       try {
         const all = await Promise.all((await guard.listRuns(ledger)).map((r) => guard.verifiedRun(ledger, r.runId, config, ctx)));
@@ -125,8 +155,8 @@ export function register(program: Command): void {
         await ledger.close();
       }
     });
-  runs
-    .command("show")
+  withServer(runs
+    .command("show"))
     .description("one run as the signed evidence supports it: requester, approvals that count, outcome")
     .argument("<runId>")
     .option("--ledger <location>")
@@ -134,6 +164,20 @@ export function register(program: Command): void {
     .option("--format <format>", "text | json", "text")
     .action(async (runId: string, opts: Common & { format: string }) => {
       const format = parseFormat(opts.format, ["text", "json"] as const, "text");
+      const remote = await serverClient(opts);
+      if (remote) {
+        const r = await remote.run(runId);
+        if (format === "json") writeJson(r);
+        else {
+          writeOut(`${runId}: ${r.state}`);
+          writeOut(`  command: ${[r.plan.command, ...r.plan.args].join(" ")} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.requester ?? `${r.plan.requester} (unverified: no trusted key signed the plan)`})`);
+          writeOut(`  approvals: ${r.approvals.valid.join(", ") || "none"} of ${r.approvals.required} required${r.approvals.rejected.length ? `; not counted: ${r.approvals.rejected.map((x) => `${x.approver} (${x.reason})`).join(", ")}` : ""}`);
+          writeOut(`  checks: ${r.checks.required.map((c) => `${c} ${r.checks.missing.includes(c) ? "missing" : "passed"}`).join(", ") || "none required"}`);
+          if (r.outcome) writeOut(`  outcome: ${JSON.stringify(r.outcome)}${r.executedBy ? ` (signed by ${r.executedBy})` : ""}`);
+          for (const n of r.notes) writeOut(`  note: ${n}`);
+        }
+        return;
+      }
       const { ledger, guard, config, ctx } = await open(opts);
       try {
         const v = await guard.verifiedRun(ledger, runId, config, ctx);

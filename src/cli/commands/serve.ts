@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
+// Static: yaml is bundled into dist/cli.js, where a dynamic import has no named exports.
+import { parse as parseYaml } from "yaml";
 import { UserError } from "../../core/errors.js";
 import { parseFormat, say, writeJson, writeOut } from "../output.js";
 
@@ -35,7 +37,7 @@ export function register(program: Command): void {
       if (o.authConfig) {
         let raw: unknown;
         try {
-          raw = (await import("yaml")).parse(readFileSync(o.authConfig, "utf8"));
+          raw = parseYaml(readFileSync(o.authConfig, "utf8"));
         } catch (err) {
           throw new UserError(`cannot read --auth-config ${o.authConfig}: ${(err as Error).message.split("\n")[0]}`);
         }
