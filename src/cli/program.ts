@@ -23,7 +23,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["risk"], () => import("./commands/risk.js")],
   [["forensics"], () => import("./commands/forensics.js")],
   [["run", "approve", "runs"], () => import("./commands/run.js")],
-  [["serve", "token", "db"], () => import("./commands/serve.js")],
+  [["serve", "token", "db", "worker"], () => import("./commands/serve.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
 ];
 

@@ -28,6 +28,8 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
 import type { Scope, TokenStore } from "./tokens.js";
 import type { RunsDeps } from "./runs.js";
+import type { JobQueue } from "./jobs.js";
+import type { RepoStore } from "./repos.js";
 import { DEFAULT_CONFIG } from "../config/defaults.js";
 
 declare module "fastify" {
@@ -61,6 +63,10 @@ export interface AppDeps {
   readiness?: () => Promise<string | undefined>;
   /** configuration and trust list for /v1/runs (default: the built-in configuration, no trusted keys: nothing verifies) */
   runs?: RunsDeps;
+  /** registered repositories for /v1/repos (default: in memory) */
+  repos?: RepoStore;
+  /** the job queue for /v1/jobs (PostgreSQL only; absent: 503) */
+  jobs?: JobQueue;
 }
 
 const PROBLEM = "application/problem+json";
@@ -546,6 +552,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ guarded runs and the approval gate
 
   await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
+
+  // ------------------------------------------------------------ registered repositories and long jobs
+
+  const { repoRoutes, MemoryRepoStore } = await import("./repos.js");
+  await app.register(repoRoutes, { repos: deps.repos ?? new MemoryRepoStore(), jobs: deps.jobs, problem: Problem });
 
   return app;
 }

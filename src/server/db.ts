@@ -15,6 +15,11 @@ export const MIGRATIONS: { version: number; name: string; sql: (prefix: string) 
       `CREATE INDEX IF NOT EXISTS ${p}tokens_name ON ${p}tokens (name)`,
     ],
   },
+  {
+    version: 2,
+    name: "registered repositories",
+    sql: (p) => [`CREATE TABLE IF NOT EXISTS ${p}repos (name text PRIMARY KEY, path text NOT NULL, created_at timestamptz NOT NULL, created_by text NOT NULL)`],
+  },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;

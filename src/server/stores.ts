@@ -12,10 +12,14 @@ import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 import { LATEST_MIGRATION, migrate, openPool, schemaVersion } from "./db.js";
 import { FileTokenStore, PgTokenStore, tokenFileFor, type TokenStore } from "./tokens.js";
+import { FileRepoStore, PgRepoStore, type RepoStore } from "./repos.js";
 
 export interface ServiceStores {
   ledger: AuditLedger;
   tokens: TokenStore;
+  repos: RepoStore;
+  /** the PostgreSQL URL (jobs need it), when the stores are there */
+  databaseUrl?: string;
   /** "postgres" or "directory" */
   kind: "postgres" | "directory";
   location: string;
@@ -65,6 +69,8 @@ export async function openServiceStores(o: { databaseUrl?: string; ledger?: stri
     return {
       ledger,
       tokens: new PgTokenStore(`${prefix}tokens`, pool, `${prefix}tokens`),
+      repos: new PgRepoStore(pool, `${prefix}repos`),
+      databaseUrl: o.databaseUrl,
       kind: "postgres",
       location: ledger.location,
       digestKey: envKey,
@@ -85,6 +91,7 @@ export async function openServiceStores(o: { databaseUrl?: string; ledger?: stri
   return {
     ledger,
     tokens: new FileTokenStore(tokenFileFor(dir)),
+    repos: new FileRepoStore(join(dirname(dir), "service-repos.json")),
     kind: "directory",
     location: dir,
     digestKey: envKey ?? localKey(join(dirname(dir), "service-digest.key")),

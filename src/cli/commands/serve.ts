@@ -10,7 +10,7 @@ const int = (name: string) => (v: string) => {
   return Number(v);
 };
 
-/** `serve`, `token create|list|revoke`, `db migrate`: the HTTP service (src/server/) and its stores. */
+/** `serve`, `worker`, `token create|list|revoke`, `db migrate`: the HTTP service (src/server/), its job workers and its stores. */
 export function register(program: Command): void {
   program
     .command("serve")
@@ -27,7 +27,8 @@ export function register(program: Command): void {
     .option("--request-timeout <ms>", "per-request handler timeout", int("--request-timeout"), 30_000)
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, silent", "info")
     .option("--allowed-signers <file>", "SSH allowed-signers file that run approvals are verified against (default: config allowedSignersFile)")
-    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string }) => {
+    .option("--job-timeout <seconds>", "a queued job still running after this long is taken as lost and retried (PostgreSQL only)", int("--job-timeout"), 900)
+    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string; jobTimeout: number }) => {
       const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
       const { buildApp } = await import("../../server/app.js");
       const { AuthConfig } = await import("../../server/auth.js");
@@ -53,6 +54,15 @@ export function register(program: Command): void {
       const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
       const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
       for (const w of stores.warnings) say(`warning: ${w}`);
+      // Long jobs (history scans, model training) go to the PostgreSQL queue for `gitops-health worker`.
+      let jobs: import("../../server/jobs.js").JobQueue | undefined;
+      if (stores.databaseUrl) {
+        const { JobQueue } = await import("../../server/jobs.js");
+        jobs = await JobQueue.open(stores.databaseUrl, { expireInSeconds: Math.max(1, o.jobTimeout) }).catch(async (err: unknown) => {
+          await stores.close();
+          throw err;
+        });
+      }
       const { randomBytes } = await import("node:crypto");
       const app = await buildApp({
         ledger: stores.ledger,
@@ -65,8 +75,10 @@ export function register(program: Command): void {
         bodyLimit: o.bodyLimit,
         rateLimit: o.rateLimit > 0 ? { max: o.rateLimit, timeWindowMs: 60_000 } : undefined,
         requestTimeoutMs: o.requestTimeout,
-        readiness: stores.readiness,
+        readiness: async () => (await stores.readiness()) ?? (jobs ? await jobs.ping().then(() => undefined, (err: Error) => `job queue unreachable: ${err.message.split("\n")[0]}`) : undefined),
         runs,
+        repos: stores.repos,
+        jobs,
       });
       let closing = false;
       const shutdown = (signal: string) => {
@@ -76,6 +88,7 @@ export function register(program: Command): void {
         // app.close stops accepting connections and waits for in-flight requests.
         void app
           .close()
+          .then(() => jobs?.close(false))
           .then(() => stores.close())
           .then(() => process.exit(0), () => process.exit(1));
       };
@@ -83,6 +96,55 @@ export function register(program: Command): void {
       process.on("SIGINT", () => shutdown("SIGINT"));
       const address = await app.listen({ host: o.host, port: o.port });
       say(`gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}); API docs at ${address}/docs`);
+    });
+
+  program
+    .command("worker")
+    .description("process long jobs (repository history scans, risk model training) from the PostgreSQL queue; run as many as you like")
+    .option("--database-url <url>", "PostgreSQL (default: GITOPS_HEALTH_DATABASE_URL)")
+    .option("--concurrency <n>", "jobs of each kind at a time in this process", int("--concurrency"), 1)
+    .option("--poll-interval <seconds>", "how often an idle worker looks for jobs", int("--poll-interval"), 2)
+    .option("--maintenance-interval <seconds>", "how often this worker helps expire jobs of dead workers (throttled across instances)", int("--maintenance-interval"), 60)
+    .action(async (o: { databaseUrl?: string; concurrency: number; pollInterval: number; maintenanceInterval: number }) => {
+      const { databaseUrlFrom } = await import("../../server/stores.js");
+      const url = databaseUrlFrom(o.databaseUrl);
+      if (!url) throw new UserError("worker needs --database-url or GITOPS_HEALTH_DATABASE_URL (the job queue lives in PostgreSQL)");
+      if (o.concurrency < 1) throw new UserError("--concurrency must be at least 1");
+      const { JobQueue } = await import("../../server/jobs.js");
+      const { jobHandlers } = await import("../../server/job-handlers.js");
+      const { hostname } = await import("node:os");
+      const queue = await JobQueue.open(url, { maintenanceIntervalSeconds: Math.max(1, o.maintenanceInterval) });
+      const workerId = `${hostname()}:${process.pid}`;
+      // Test hook: a delay before each job, so a test can kill a worker while it holds one.
+      const startDelayMs = Number(process.env.GITOPS_HEALTH_WORKER_START_DELAY_MS ?? 0) || undefined;
+      const handlers = jobHandlers({ workerId, startDelayMs });
+      const logged = Object.fromEntries(
+        Object.entries(handlers).map(([kind, h]) => [
+          kind,
+          async (data: unknown, job: { id: string; kind: typeof kind; attempt: number }) => {
+            say(`${job.id}: started (attempt ${job.attempt})`);
+            try {
+              const out = await h(data, job as Parameters<typeof h>[1]);
+              say(`${job.id}: completed`);
+              return out;
+            } catch (err) {
+              say(`${job.id}: failed (${(err as Error).name})`);
+              throw err;
+            }
+          },
+        ]),
+      ) as typeof handlers;
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        say(`${signal}: finishing the jobs in hand, then stopping`);
+        void queue.close(true).then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      await queue.work(logged, { concurrency: o.concurrency, pollingIntervalSeconds: Math.max(1, o.pollInterval) });
+      say(`worker ${workerId} processing scan.history, risk.train (concurrency ${o.concurrency})`);
     });
 
   const withStore = (c: Command) =>
