@@ -30,6 +30,7 @@ import type { Scope, TokenStore } from "./tokens.js";
 import type { RunsDeps } from "./runs.js";
 import type { JobQueue } from "./jobs.js";
 import type { RepoStore } from "./repos.js";
+import type { Telemetry } from "./telemetry.js";
 import { DEFAULT_CONFIG } from "../config/defaults.js";
 
 declare module "fastify" {
@@ -67,6 +68,8 @@ export interface AppDeps {
   repos?: RepoStore;
   /** the job queue for /v1/jobs (PostgreSQL only; absent: 503) */
   jobs?: JobQueue;
+  /** OpenTelemetry (telemetry.ts), when an OTLP endpoint is configured */
+  telemetry?: Telemetry;
 }
 
 const PROBLEM = "application/problem+json";
@@ -191,6 +194,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             },
           },
   }).withTypeProvider<ZodTypeProvider>();
+  // Spans for every route: registered before any of them.
+  if (deps.telemetry) await app.register(deps.telemetry.plugin());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("principal", undefined);

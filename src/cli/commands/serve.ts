@@ -64,7 +64,11 @@ export function register(program: Command): void {
         });
       }
       const { randomBytes } = await import("node:crypto");
+      // Traces only when an OTLP endpoint is configured; the SDK reads the other OTEL_* variables itself.
+      const { startTelemetry } = await import("../../server/telemetry.js");
+      const telemetry = await startTelemetry({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined, serviceName: process.env.OTEL_SERVICE_NAME || "gitops-health" });
       const app = await buildApp({
+        telemetry,
         ledger: stores.ledger,
         tokens: stores.tokens,
         auth,
@@ -89,13 +93,14 @@ export function register(program: Command): void {
         void app
           .close()
           .then(() => jobs?.close(false))
+          .then(() => telemetry?.shutdown().catch(() => undefined))
           .then(() => stores.close())
           .then(() => process.exit(0), () => process.exit(1));
       };
       process.on("SIGTERM", () => shutdown("SIGTERM"));
       process.on("SIGINT", () => shutdown("SIGINT"));
       const address = await app.listen({ host: o.host, port: o.port });
-      say(`gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}); API docs at ${address}/docs`);
+      say(`gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}${jobs ? ", job queue on" : ""}${telemetry ? ", traces exported over OTLP" : ""}); API docs at ${address}/docs`);
     });
 
   program
