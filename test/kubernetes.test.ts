@@ -39,6 +39,7 @@ const MODELS: Record<string, string> = {
   "policy/v1/PodDisruptionBudget": "kubernetes-models/policy/v1/PodDisruptionBudget",
   "autoscaling/v2/HorizontalPodAutoscaler": "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler",
   "networking.k8s.io/v1/NetworkPolicy": "kubernetes-models/networking.k8s.io/v1/NetworkPolicy",
+  "monitoring.coreos.com/v1/PrometheusRule": "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule",
 };
 
 async function validateBuiltIn(o: Obj): Promise<void> {
@@ -68,11 +69,11 @@ const isIstio = (o: Obj) => o.apiVersion.startsWith("networking.istio.io/");
 const podSpecs = (objs: Obj[]) => objs.filter((o) => o.kind === "Deployment" || o.kind === "Job").map((o) => ({ o, pod: o.spec.template.spec }));
 
 describe.skipIf(!!noKubectl)(`Kustomize renders${noKubectl ? ` (skipped: ${noKubectl})` : ""}`, () => {
-  const BASE_KINDS = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Job", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount"];
+  const BASE_KINDS = ["ConfigMap", "Deployment", "Deployment", "HorizontalPodAutoscaler", "Job", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount"];
   const cases: [string, string, string[]][] = [
     ["base", "gitops-health", BASE_KINDS],
     ["overlays/dev", "gitops-health-dev", BASE_KINDS],
-    ["overlays/prod", "gitops-health", [...BASE_KINDS, "DestinationRule", "VirtualService"].sort()],
+    ["overlays/prod", "gitops-health", [...BASE_KINDS, "DestinationRule", "PrometheusRule", "VirtualService"].sort()],
   ];
 
   it.each(cases)("%s: every object is valid (kubernetes-models, Istio required fields) and the set of kinds is complete", async (dir, ns, kinds) => {
@@ -88,7 +89,7 @@ describe.skipIf(!!noKubectl)(`Kustomize renders${noKubectl ? ` (skipped: ${noKub
 
   it.each(cases)("%s: every pod is hardened (non-root, read-only root, no privilege escalation, drop ALL, seccomp RuntimeDefault, no SA token)", (dir) => {
     const pods = podSpecs(render(dir));
-    expect(pods.map((p) => p.o.kind).sort()).toEqual(["Deployment", "Job"]);
+    expect(pods.map((p) => `${p.o.kind}/${p.o.metadata.name}`).sort()).toEqual(["Deployment/gitops-health-serve", "Deployment/gitops-health-worker", "Job/gitops-health-db-migrate"]);
     for (const { o, pod } of pods) {
       const where = `${o.kind}/${o.metadata.name}`;
       expect(pod.securityContext, where).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
@@ -155,6 +156,31 @@ describe.skipIf(!!noKubectl)(`Kustomize renders${noKubectl ? ` (skipped: ${noKub
     expect(get(prod, "DestinationRule").spec.host).toBe(host);
     expect(get(prod, "VirtualService").spec.http[0].route[0].destination).toMatchObject({ host, port: { number: svc.spec.ports[0].port } });
     expect(dev.some(isIstio)).toBe(false);
+  });
+
+  it("prod: the PrometheusRule's alerts use only metrics /metrics exports (or up), each with a severity and a summary; workers run `worker` on the database", async () => {
+    const objs = render("overlays/prod");
+    const worker = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "gitops-health-worker")!;
+    const c = worker.spec.template.spec.containers[0];
+    expect(c.args).toContain("worker");
+    expect(c.env.map((e: { name: string }) => e.name)).toContain("GITOPS_HEALTH_DATABASE_URL");
+    expect(c.livenessProbe).toBeUndefined(); // no HTTP port: nothing to probe
+    const rule = objs.find((o) => o.kind === "PrometheusRule")!;
+    const exported = new Set([...readFileSync(join(root, "src", "server", "metrics.ts"), "utf8").matchAll(/name: "(gitops_health_[a-z_]+)"/g)].map((m) => m[1]!));
+    expect(exported.size).toBeGreaterThanOrEqual(5);
+    const alerts = rule.spec.groups.flatMap((g: { rules: { alert: string; expr: string; labels: Record<string, string>; annotations: Record<string, string> }[] }) => g.rules);
+    expect(alerts.length).toBeGreaterThanOrEqual(6);
+    for (const a of alerts) {
+      expect(["critical", "warning", "info"], a.alert).toContain(a.labels.severity);
+      expect(a.annotations.summary, a.alert).toBeTruthy();
+      const used = [...a.expr.matchAll(/\b(gitops_health_[a-z_]+?)(?:_bucket|_count|_sum)?\b(?=[{[\s)]|$)/g)].map((m: RegExpMatchArray) => m[1]!);
+      expect(used.length + (/\bup\{/.test(a.expr) ? 1 : 0), a.alert).toBeGreaterThan(0);
+      for (const m of used) expect(exported.has(m), `${a.alert}: ${m}`).toBe(true);
+    }
+    // the model rejects a rule without an expression
+    const broken = structuredClone(rule);
+    delete broken.spec.groups[0].rules[0].expr;
+    await expect(validateBuiltIn(broken)).rejects.toThrow(/expr/);
   });
 
   it("the validation can fail: a broken object is rejected by its model and a broken Istio object by the field checks", async () => {
