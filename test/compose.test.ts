@@ -45,7 +45,9 @@ describe("docker-compose.yml", () => {
   it("wires service, migration, PostgreSQL and the observability profile together", () => {
     const c = load(text);
     const s = c.services;
-    expect(Object.keys(s).sort()).toEqual(["db-migrate", "gitops-health", "otel-collector", "postgres", "prometheus"]);
+    expect(Object.keys(s).sort()).toEqual(["db-migrate", "gitops-health", "otel-collector", "postgres", "prometheus", "worker"]);
+    expect(s.worker.command[0]).toBe("worker");
+    expect(s.worker.depends_on["db-migrate"].condition).toBe("service_completed_successfully");
     expect(s["gitops-health"].command.slice(0, 4)).toEqual(["serve", "--host", "0.0.0.0", "--port"]);
     expect(s["gitops-health"].depends_on["db-migrate"].condition).toBe("service_completed_successfully");
     expect(s["db-migrate"].command).toEqual(["db", "migrate"]);
