@@ -7,6 +7,7 @@ import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
 import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import { isSyntheticName } from "./synthetic-names.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -1709,11 +1710,13 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       else hi = mid - 1;
     }
     const value = text.slice(c.start, c.end);
+    // sanitize --mode synthetic's documented fake names: known synthetic, low
+    const fakeName = c.category === "name" && !c.synthetic && isSyntheticName(value);
     const f: Finding = {
       ruleId: c.ruleId,
       category: c.category,
       ...(c.hipaa !== undefined ? { hipaaIdentifier: c.hipaa } : {}),
-      severity: c.severity,
+      severity: fakeName ? "low" : c.severity,
       confidence: c.confidence,
       ...(options.path !== undefined ? { file: options.path } : {}),
       line: lo + firstLine,
@@ -1723,7 +1726,7 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       ...(options.commit !== undefined ? { commit: options.commit } : {}),
       preview: maskValue(value),
       fingerprint: fingerprint(c.ruleId, options.path, value),
-      ...(c.synthetic ? { synthetic: true } : {}),
+      ...(c.synthetic || fakeName ? { synthetic: true } : {}),
     };
     return f;
   });

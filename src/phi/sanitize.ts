@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { scanText } from "./index.js";
 import type { Finding } from "./types.js";
 import { UserError } from "../core/errors.js";
+import { FAKE_FIRST, FAKE_LAST } from "./synthetic-names.js";
 
 export type SanitizeMode = "redact" | "mask" | "hash" | "synthetic";
 
@@ -52,8 +53,6 @@ export function sanitize(text: string, options: { mode: SanitizeMode; key?: stri
   return { text: out + text.slice(pos), replacements };
 }
 
-const FAKE_FIRST = ["Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Rowan"];
-const FAKE_LAST = ["Testperson", "Placeholder", "Sample", "Fictional", "Doe", "Example", "Synthetic", "Mockwell"];
 
 function synthetic(category: string, value: string, h: Buffer, shiftDays: number): string {
   const digits = (n: number, seed: number) => Array.from({ length: n }, (_, i) => String(h[(seed + i) % h.length]! % 10)).join("");
@@ -69,7 +68,8 @@ function synthetic(category: string, value: string, h: Buffer, shiftDays: number
       const parts = value.trim().split(/\s+/);
       const first = FAKE_FIRST[h[0]! % FAKE_FIRST.length]!;
       const last = FAKE_LAST[h[1]! % FAKE_LAST.length]!;
-      const out = parts.length > 1 ? `${first} ${last}` : h[2]! % 2 ? first : last;
+      // one word: a fake surname, which the scanner recognises alone (src/phi/synthetic-names.ts)
+      const out = parts.length > 1 ? `${first} ${last}` : last;
       return value === value.toUpperCase() ? out.toUpperCase() : out;
     }
     case "date":

@@ -31,9 +31,12 @@ export function register(program: Command): void {
         }
         const r = sanitize(text, { mode: flags.mode as "redact", key, path: file, documentId: file });
         total += r.replacements.length;
-        for (const x of r.replacements) say(`${file}:${x.finding.line}:${x.finding.column} ${x.finding.category}: ${x.before} -> ${flags.mode === "redact" || flags.mode === "hash" ? x.after : "*".repeat(Math.min(8, x.after.length))}`);
+        for (const x of r.replacements) say(`${file}:${x.finding.line}:${x.finding.column} ${x.finding.category}: ${x.before} -> ${flags.mode === "redact" || flags.mode === "hash" || (flags.mode === "synthetic" && SHOWN_SYNTHETIC.has(x.finding.category)) ? x.after : "*".repeat(Math.min(8, x.after.length))}`);
         if (flags.write && r.replacements.length > 0) writeFileAtomic(file, r.text);
       }
       say(`${total} replacement(s) in ${files.length} file(s)${flags.write ? "" : " (DRY RUN: use --write to apply)"}`);
     });
 }
+
+/** Synthetic replacements drawn from reserved ranges (documented fake names, 9xx SSNs, 555-01xx phones, example.org): safe to show in a dry run. */
+const SHOWN_SYNTHETIC = new Set(["name", "ssn", "phone", "email"]);

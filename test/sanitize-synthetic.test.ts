@@ -1,0 +1,61 @@
+/**
+ * `sanitize --mode synthetic` draws from reserved, recognisable ranges (documented fake names,
+ * never-issued 9xx SSNs, 555-01xx phones, example.org addresses), and the scanner reports what it
+ * wrote as known synthetic values at low severity, so sanitized text passes the gate.
+ */
+import { describe, expect, it } from "vitest";
+import { writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { scanText } from "../src/phi/index.js";
+import { sanitize } from "../src/phi/sanitize.js";
+import { FAKE_LAST, isSyntheticName } from "../src/phi/synthetic-names.js";
+import { makeTempDir, runCli } from "./helpers/repo.js";
+
+const KEY = "0123456789abcdef0123";
+const NOTES = [
+  "Patient John Smith, SSN 123-45-6789, phone (617) 432-1234, email john.smith@gmail.com.",
+  "Seen: Maria Gonzalez. Call 415-867-5309 or write to maria.g@hospital.org. SSN 078-05-1120.",
+  "Dr. Alan Cho reviewed; contact alan.cho@mercy.net, (212) 736-4400.",
+];
+
+describe("sanitize --mode synthetic", () => {
+  it("replacements come from reserved ranges and scan as synthetic (low), never medium or high", () => {
+    for (const note of NOTES) {
+      const r = sanitize(note, { mode: "synthetic", key: KEY, documentId: "d1" });
+      expect(r.replacements.length, note).toBeGreaterThan(0);
+      for (const x of r.replacements) {
+        if (x.finding.category === "ssn") expect(x.after).toMatch(/^9\d\d-\d\d-\d{4}$/);
+        if (x.finding.category === "phone") expect(x.after).toMatch(/555-01\d\d$/);
+        if (x.finding.category === "email") expect(x.after).toMatch(/@example\.org$/);
+        if (x.finding.category === "name") expect(isSyntheticName(x.after), x.after).toBe(true);
+      }
+      const after = scanText(r.text, { profile: "prose" }).filter((f) => ["name", "ssn", "phone", "email"].includes(f.category));
+      for (const f of after) expect({ rule: f.ruleId, severity: f.severity, synthetic: f.synthetic }, r.text).toMatchObject({ severity: "low", synthetic: true });
+    }
+  });
+
+  it("real names stay high; only names made of the documented fake words are synthetic", () => {
+    expect(isSyntheticName("Avery Placeholder")).toBe(true);
+    expect(isSyntheticName("MOCKWELL")).toBe(true);
+    expect(isSyntheticName("John Doe")).toBe(false);
+    expect(isSyntheticName("Jordan Taylor")).toBe(false);
+    expect(FAKE_LAST).toContain("Testperson");
+    const f = scanText("Patient John Smith was admitted.", { profile: "prose" }).find((x) => x.category === "name");
+    expect(f?.severity).toBe("high");
+    const g = scanText("Patient Avery Placeholder was admitted.", { profile: "prose" }).find((x) => x.category === "name");
+    expect(g).toMatchObject({ severity: "low", synthetic: true });
+  });
+
+  it("the dry run shows the synthetic replacement (a reserved value) and masks the original", () => {
+    const dir = makeTempDir("gh-syn-");
+    const file = join(dir, "note.txt");
+    writeFileSync(file, `${NOTES[0]}\n`);
+    const r = runCli(["sanitize", file, "--mode", "synthetic", "--key", KEY]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/phone: \S+ -> \(617\) 555-01\d\d/);
+    expect(r.stderr).toMatch(/email: \S+ -> user\d{6}@example\.org/);
+    expect(r.stderr).not.toContain("john.smith");
+    expect(r.stderr).not.toContain("432-1234");
+    expect(readFileSync(file, "utf8")).toBe(`${NOTES[0]}\n`);
+  });
+});
