@@ -96,7 +96,7 @@ try {
   pgRow = `| POST /v1/ledger/entries to PostgreSQL (32 clients) | - | ${fmt(r.requests.average)} /s (p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms) | - | acknowledged ${fmt(acked)}, in the ledger ${fmt(size)}, verify ${v.ok ? "ok" : `FAILED: ${v.problem}`} | ${r.non2xx + r.errors + r.timeouts} |`;
   await stores.close();
   const { pool } = await openPool(PG);
-  await pool.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`);
+  await pool.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`);
   await pool.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
   await pool.end();
 } catch (err) {
@@ -121,5 +121,5 @@ p99 < 5 ms at 500 decisions/s; >= 2,000 appends/s to PostgreSQL. **None of them 
 load generator shares the server's process and cores; the ledger screens every string of an entry for PHI (about 4 ms
 per decision entry here, src/audit), and each decision is appended (group-committed, fsync) before it is answered.
 "In the ledger" exceeds "acknowledged" because autocannon stops counting at its deadline while requests are still
-being written; no acknowledged append was missing. Not measured yet: acknowledged appends after SIGKILL under load, RSS over 100,000 requests.`,
+being written; no acknowledged append was missing. SIGKILL under load and RSS over 100,000 requests: next section (\`npm run bench -- server-durability\`).`,
 );
