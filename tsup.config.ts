@@ -1,5 +1,8 @@
 import { defineConfig } from "tsup";
 
+// Library subpaths, one per domain: src/api/<name>.ts → dist/api/<name>.js (package.json "exports").
+const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy"];
+
 // Names this build of dist/hook.cjs: its V8 code cache is kept under that name (src/cli/main.ts).
 const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -43,7 +46,8 @@ export default defineConfig([
     },
   },
   {
-    entry: { index: "src/index.ts" },
+    // the root API and one entry per domain subpath (package.json "exports": gitops-health/<domain>)
+    entry: { index: "src/index.ts", ...Object.fromEntries(API_SUBPATHS.map((d) => [`api/${d}`, `src/api/${d}.ts`])) },
     format: ["esm"],
     target: "node20",
     platform: "node",

@@ -10,10 +10,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { collectCommit } from "../src/commit/changes.js";
-import { readHistory, type HistoryCommit } from "../src/commit/generate-history.js";
-import { parseHeader, Vocabulary } from "../src/commit/history.js";
-import { generateOffline } from "../src/commit/generate.js";
+import { collectCommit } from "../src/commit/generate/changes.js";
+import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabulary-cache.js";
+import { Vocabulary } from "../src/commit/generate/vocabulary.js";
+import { parseHeader } from "../src/commit/message.js";
+import { generateOffline } from "../src/commit/generate/offline.js";
 import { allowedType, checkHeader, formatConventionHeader, inferConvention, parseAnyHeader } from "../src/commit/convention.js";
 import { writeBenchSection } from "./lib/report.js";
 

@@ -10,11 +10,12 @@
 // weight, so that no single project's conventions dominate. Prints leave-one-repository-out accuracy.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { collectCommit, type ChangeSet } from "../src/commit/changes.js";
-import { readHistory, type HistoryCommit } from "../src/commit/generate-history.js";
-import { Vocabulary, parseHeader, shapeFeatures, sourceDirs } from "../src/commit/history.js";
-import { extractFeatures, modelDecides } from "../src/commit/generate.js";
-import { changeWords, diffFeatures, repoTerms, wordTerms, MODEL_TYPES, TERMS, type Terms, type TypeModel } from "../src/commit/type-model.js";
+import { collectCommit, type ChangeSet } from "../src/commit/generate/changes.js";
+import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabulary-cache.js";
+import { Vocabulary, shapeFeatures, sourceDirs } from "../src/commit/generate/vocabulary.js";
+import { parseHeader } from "../src/commit/message.js";
+import { extractFeatures, modelDecides } from "../src/commit/generate/offline.js";
+import { changeWords, diffFeatures, repoTerms, wordTerms, MODEL_TYPES, TERMS, type Terms, type TypeModel } from "../src/commit/generate/type-model.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {

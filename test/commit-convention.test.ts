@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { allowedType, checkHeader, CONVENTIONAL_COMMITS, fixEvidence, formatConventionHeader, inferConvention, parseAnyHeader, withOverride } from "../src/commit/convention.js";
 import { repoConvention } from "../src/commit/convention-io.js";
 import { makeRepo, runCli } from "./helpers/repo.js";
-import { generateCommitMessages } from "../src/commit/generate-service.js";
-import { Vocabulary } from "../src/commit/history.js";
+import { generateCommitMessages } from "../src/commit/generate/index.js";
+import { Vocabulary } from "../src/commit/generate/vocabulary.js";
 
 const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import lint from "@commitlint/lint";
 import load from "@commitlint/load";
-import { lintMessage, parseCommitMessage, parseTrailers, cleanMessage } from "../src/commit/message.js";
+import { parseCommitMessage, parseHeader, parseTrailers, cleanMessage } from "../src/commit/message.js";
+import { conventionalLintSetup, lintMessage, lintProblems } from "../src/commit/lint.js";
 import { runCli, makeTempDir } from "./helpers/repo.js";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -31,16 +32,26 @@ const corpus = [
   "revert: feat(auth): add session timeout",
 ];
 
-describe("commit message schema vs @commitlint/lint (config-conventional) as the oracle", () => {
+describe("the lint path (src/commit/lint.ts) vs @commitlint/lint loaded with @commitlint/load (config-conventional) as the oracle", () => {
   for (const msg of corpus) {
     it(JSON.stringify(msg.split("\n")[0]).slice(0, 60), async () => {
       const c = await load({ extends: ["@commitlint/config-conventional"] });
       const oracle = await lint(msg, c.rules, c.parserPreset ? { parserOpts: (c.parserPreset as { parserOpts?: object }).parserOpts } : {});
-      const ours = lintMessage(msg);
+      const ours = lintProblems(await lintMessage(msg, await conventionalLintSetup()));
       expect(ours.filter((p) => p.level === 2).length === 0).toBe(oracle.valid);
       expect(ours.filter((p) => p.level === 2).map((p) => p.rule).sort()).toEqual(oracle.errors.map((e) => e.name).sort());
     });
   }
+});
+
+describe("the one Conventional header parser", () => {
+  it("gives type, scope, breaking and subject, or nothing for what is not a usable header", () => {
+    expect(parseHeader("Feat(API)!: add x ")).toEqual({ type: "feat", scope: "API", breaking: true, subject: "add x" });
+    expect(parseHeader("fix: y")).toEqual({ type: "fix", scope: undefined, breaking: false, subject: "y" });
+    expect(parseHeader(": empty type")).toBeUndefined();
+    expect(parseHeader("feat: ")).toBeUndefined();
+    expect(parseHeader("Update README")).toBeUndefined();
+  });
 });
 
 describe("trailers like git interpret-trailers --parse", () => {

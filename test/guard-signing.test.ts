@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeTempDir } from "./helpers/repo.js";
-import { ed25519Fingerprint, signApproval, verifyApproval } from "../src/guard/signing.js";
+import { ed25519Fingerprint, signApproval, verifyApproval } from "../src/core/signing.js";
 import { generateNoteSigner } from "../src/core/note-key.js";
 
 function sshKey(dir: string, name: string): string {

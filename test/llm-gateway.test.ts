@@ -11,7 +11,7 @@ import { scanText } from "../src/phi/index.js";
 import { sha256Hex } from "../src/core/hash.js";
 import { openLedger } from "../src/audit/index.js";
 import { LlmConfig } from "../src/config/schema.js";
-import { budgetDiff } from "../src/commit/generate-prompt.js";
+import { budgetDiff } from "../src/commit/generate/prompt.js";
 import { spawn } from "node:child_process";
 import { makeRepo, makeTempDir, type TempRepo } from "./helpers/repo.js";
 

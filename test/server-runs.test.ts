@@ -15,7 +15,7 @@ import { generateNoteSigner } from "../src/core/note-key.js";
 import { DEPLOY_RUN_HEADER } from "../src/deploy/gate.js";
 import { buildPlan, readRun, recordPlan, verifyContext } from "../src/guard/index.js";
 import { approvalMessage, planDigest } from "../src/guard/plan.js";
-import { signApproval } from "../src/guard/signing.js";
+import { signApproval } from "../src/core/signing.js";
 import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
 import { openLedger } from "../src/audit/index.js";
 import { approvalMessage, approveRun, eventMessage, readRun } from "../src/guard/index.js";
-import { signApproval } from "../src/guard/signing.js";
+import { signApproval } from "../src/core/signing.js";
 
 /**
  * The trust model under attack: a developer who holds one key (the "requester" key) tries every way

@@ -9,15 +9,15 @@ export { AuditLedger, verifyExportedInclusion, type InclusionProof, type VerifyR
 /** Default ledger directory, relative to the repository root (or the working directory). */
 export const DEFAULT_LEDGER_DIR = ".gitops-health/ledger";
 
-/** Where the ledger lives: explicit spec, GITOPS_HEALTH_LEDGER, or the default directory. */
+/** Where the ledger lives: explicit spec (the CLI passes flag, GITOPS_HEALTH_LEDGER or config), or the default directory. */
 export function ledgerLocation(spec?: string, cwd: string = process.cwd()): string {
-  const s = spec ?? process.env.GITOPS_HEALTH_LEDGER;
+  const s = spec;
   if (s && /^postgres(ql)?:\/\//.test(s)) return s;
   if (s) return resolve(cwd, s);
   return resolve(repoRoot(cwd) ?? cwd, DEFAULT_LEDGER_DIR);
 }
 
-/** Open the ledger named by `spec` (directory or postgres:// URL), GITOPS_HEALTH_LEDGER, or the default. */
+/** Open the ledger named by `spec` (directory or postgres:// URL), or the default. */
 export async function openLedger(spec?: string, options: { cwd?: string; readOnly?: boolean } & LedgerOptions = {}): Promise<AuditLedger> {
   const location = ledgerLocation(spec, options.cwd);
   if (/^postgres(ql)?:\/\//.test(location)) {

@@ -10,12 +10,12 @@ import { repoKeyFile, userKeyDir } from "../core/key-dir.js";
 export { userKeyDir };
 
 /**
- * Signing key location: configured (`--key-file`, `ledger.keyFile`, GITOPS_HEALTH_LEDGER_KEY), else
+ * Signing key location: configured (the CLI passes `--key-file`, `ledger.keyFile` or GITOPS_HEALTH_LEDGER_KEY), else
  * outside the repository in the user's key directory, one key per repository:
  * `<repo name>-<first 8 hex of SHA-256 of the repository's real path>.key`.
  */
 export function defaultKeyFile(cwd = process.cwd(), configured?: string): string {
-  const explicit = configured ?? process.env.GITOPS_HEALTH_LEDGER_KEY;
+  const explicit = configured;
   if (explicit) return resolve(cwd, explicit);
   return repoKeyFile(repoRoot(cwd) ?? cwd, ".key", "ledger");
 }
@@ -28,7 +28,7 @@ export function legacyKeyFile(cwd = process.cwd()): string {
 /** The key to sign with: the configured or default file, else a key left at the legacy in-repo location (with a warning). */
 export function signerKeyFile(cwd = process.cwd(), configured?: string): { file: string; warning?: string } {
   const file = defaultKeyFile(cwd, configured);
-  if (configured ?? process.env.GITOPS_HEALTH_LEDGER_KEY) return { file };
+  if (configured) return { file };
   const legacy = legacyKeyFile(cwd);
   if (!existsSync(file) && existsSync(legacy)) return { file: legacy, warning: `using the signing key inside the repository (${legacy}); move it to ${file} so it cannot be committed` };
   return { file };

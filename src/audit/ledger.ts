@@ -15,7 +15,7 @@ import { scanEntry } from "./entry-scan.js";
 export interface LedgerOptions {
   /** What to do with PHI found in an entry: refuse it (default) or keep only a keyed hash. */
   phi?: "refuse" | "hash";
-  /** HMAC key for phi: "hash" (env GITOPS_HEALTH_LEDGER_HMAC_KEY). */
+  /** HMAC key for phi: "hash" (fronts pass GITOPS_HEALTH_LEDGER_HMAC_KEY). */
   hmacKey?: string;
   /** Clock, for tests. */
   now?: () => Date;
@@ -320,7 +320,7 @@ export class AuditLedger implements Ledger {
 
   /** PHI is refused, or replaced by a keyed hash, before anything is written (src/audit/screen.ts). */
   private screen(entry: Omit<LedgerEntry, "seq">): Omit<LedgerEntry, "seq"> {
-    return screenEntry(entry, { mode: this.options.phi ?? "refuse", key: this.options.hmacKey ?? process.env.GITOPS_HEALTH_LEDGER_HMAC_KEY });
+    return screenEntry(entry, { mode: this.options.phi ?? "refuse", key: this.options.hmacKey });
   }
 }
 

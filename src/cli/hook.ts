@@ -5,7 +5,8 @@
 // is parsed on every commit. main.ts runs it only where there is no config file, so the config
 // is the defaults; it does exactly what runScan (src/cli/commands/scan-run.ts) does then.
 import { DEFAULT_CONFIG, scanFailOn } from "../config/defaults.js";
-import { blockedCommitHint, formatText, severityAtLeast } from "../report/findings.js";
+import { blockedCommitHint, formatText } from "../report/findings.js";
+import { severityAtLeast } from "../core/vocabulary.js";
 import { startStagedDiff } from "../scan/staged.js";
 import { exitCodeOf } from "./exit.js";
 import { color, progress, say } from "./output.js";

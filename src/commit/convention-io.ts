@@ -20,7 +20,7 @@ export async function recentHeaders(cwd: string, rev = "HEAD", n = CONVENTION_HI
  */
 export async function commitlintTypes(root: string): Promise<{ source: string; types?: string[] } | undefined> {
   // Loaded on demand: risk scoring (the hooks) never needs the commitlint side.
-  const { findCommitlintConfig } = await import("./commitlint.js");
+  const { findCommitlintConfig } = await import("./lint.js");
   const found = findCommitlintConfig(root);
   if (!found) return undefined;
   const [file, key] = found.split("#");

@@ -1,3 +1,5 @@
+import { TYPES } from "./message.js";
+
 /**
  * Commit conventions as data. A repository's header grammar is one of a few families:
  *
@@ -151,7 +153,7 @@ export function inferConvention(headers: string[]): Convention {
 /** The convention everyone assumed before: Conventional Commits, config-conventional's types. */
 export const CONVENTIONAL_COMMITS: Convention = {
   style: "conventional",
-  types: ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"],
+  types: [...TYPES],
   fixTypes: DEFAULT_FIX_TYPES,
   trackerKeys: [],
   fixKeys: [],

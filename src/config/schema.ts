@@ -1,13 +1,14 @@
 import { z } from "zod";
+import { CLASSIFICATIONS, SEVERITIES } from "../core/vocabulary.js";
 
 /**
  * `.gitops-health.yml`: one file at the repository root configures every capability.
  * Each section belongs to one domain; unknown keys are errors so typos are caught.
  */
-export const Classification = z.enum(["personal", "business", "clinical"]);
+export const Classification = z.enum(CLASSIFICATIONS);
 export type Classification = z.infer<typeof Classification>;
 
-export const Severity = z.enum(["low", "medium", "high"]);
+export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 
 export const CriticalPath = z

@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { basename, isAbsolute, join } from "node:path";
 
 /** The user's key directory: $XDG_CONFIG_HOME/gitops-health/keys, else ~/.config/gitops-health/keys. */
+// eslint-disable-next-line no-restricted-properties -- XDG_CONFIG_HOME is the platform convention for the key directory; callers may pass env
 export function userKeyDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CONFIG_HOME;
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), ".config"), "gitops-health", "keys");

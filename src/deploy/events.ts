@@ -9,7 +9,7 @@ import canonicalize from "canonicalize";
 import { z } from "zod";
 import type { Ledger, LedgerEntry } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
-import { signWithKey, verifyWithKey } from "../guard/signing.js";
+import { signWithKey, verifyWithKey } from "../core/signing.js";
 import type { ProducerTrust } from "../evidence/checks.js";
 
 export const DEPLOY_STATUSES = ["started", "succeeded", "failed", "rolled-back"] as const;

@@ -6,7 +6,7 @@ import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { evaluate, readRun } from "../guard/runs.js";
 import { planDigest, type Plan } from "../guard/plan.js";
-import type { VerifyContext } from "../guard/signing.js";
+import type { VerifyContext } from "../core/signing.js";
 
 export type GateStatus = "pending" | "approved" | "invalidated";
 

@@ -13,7 +13,7 @@ import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
 import { parseVerifierKey } from "../core/note-key.js";
 import { repoRoot } from "../git/exec.js";
-import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../guard/signing.js";
+import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../core/signing.js";
 
 export const CHECK_NAME = /^[a-z][a-z0-9_-]{0,40}$/;
 export const CHECK_STATEMENT_HEADER = "gitops-health check v1";
@@ -72,9 +72,9 @@ export function producerTrust(config: Config, cwd: string): ProducerTrust {
   return { notes, allowedSignersFile: config.evidence.allowedSignersFile ? resolve(root, config.evidence.allowedSignersFile) : undefined, namespace: config.evidence.namespace };
 }
 
-/** The producer's key file: --key, then GITOPS_HEALTH_EVIDENCE_KEY, then evidence.key; undefined when none is set. */
+/** The producer's key file: `explicit` (the CLI passes --key, then GITOPS_HEALTH_EVIDENCE_KEY), then evidence.key; undefined when none is set. */
 export function producerKeyFile(explicit: string | undefined, config: Config, cwd: string): string | undefined {
-  const k = explicit ?? process.env[PRODUCER_KEY_ENV] ?? config.evidence.key;
+  const k = explicit ?? config.evidence.key;
   return k ? resolve(cwd, k) : undefined;
 }
 

@@ -31,6 +31,7 @@ function firstLine(s: string): string {
 const BASE_ARGS = ["-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "diff.noprefix=false", "-c", "log.showSignature=false"];
 
 function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // eslint-disable-next-line no-restricted-properties -- the git child process inherits the environment (not configuration)
   return { ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", ...extra };
 }
 

@@ -6,7 +6,7 @@ import { UserError, GateFailure } from "../core/errors.js";
 import { repoRoot } from "../git/exec.js";
 import { defaultActor } from "../audit/ledger.js";
 import { approvalMessage, checkClassification, checkEnvironment, checkRunId, eventMessage, newRunId, parseDuration, planDigest, requestMessage, type Plan } from "./plan.js";
-import { signApproval, verifyApproval, type Signature, type VerifyContext } from "./signing.js";
+import { signApproval, verifyApproval, type Signature, type VerifyContext } from "../core/signing.js";
 import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome, type RunState } from "./runs.js";
 import { namedFiles, prepareWorkspace } from "./workspace.js";
 
@@ -56,6 +56,7 @@ export function buildPlan(req: RunRequest): Plan {
   const env: Record<string, string> = {};
   for (const name of req.envVars ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`invalid environment variable name "${name}"`);
+    // eslint-disable-next-line no-restricted-properties -- variables the request names (--env) are copied into the plan, which is signed
     if (process.env[name] !== undefined) env[name] = process.env[name]!;
   }
   const root = repoRoot(cwd);

@@ -44,10 +44,7 @@ export function checkRunId(id: string): string {
   return id;
 }
 
-export function checkClassification(c: string): Classification {
-  if (c !== "personal" && c !== "business" && c !== "clinical") throw new UserError(`unknown classification "${c}" (valid: personal, business, clinical)`);
-  return c;
-}
+export { parseClassification as checkClassification } from "../core/vocabulary.js";
 
 export function checkEnvironment(e: string): Environment {
   if (!(ENVIRONMENTS as readonly string[]).includes(e)) throw new UserError(`unknown environment "${e}" (valid: ${ENVIRONMENTS.join(", ")})`);

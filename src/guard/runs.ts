@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { loadBuiltinPack } from "../policy/packs.js";
 import { producerTrust, readCheckEvidence, type ProducerTrust } from "../evidence/checks.js";
 import { approvalMessage, eventMessage, planDigest, requestMessage, type Environment, type Plan } from "./plan.js";
-import { NO_ALLOWED_SIGNERS, verifyApproval, type Signature, type VerifyContext } from "./signing.js";
+import { NO_ALLOWED_SIGNERS, verifyApproval, type Signature, type VerifyContext } from "../core/signing.js";
 
 /** Everything the ledger knows about one run ID, unverified. Run state lives only in the ledger. */
 export interface RunState {
@@ -257,6 +257,7 @@ export function execute(plan: Plan): Promise<Outcome> {
   return new Promise((resolveRun) => {
     const t0 = Date.now();
     const hash = createHash("sha256");
+    // eslint-disable-next-line no-restricted-properties -- the run's child gets PATH and HOME, nothing else
     const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...plan.env }, stdio: ["inherit", "pipe", "pipe"] });
     child.stdout.on("data", (d: Buffer) => {
       hash.update(d);

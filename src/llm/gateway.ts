@@ -43,7 +43,7 @@ export interface LlmCallOptions<T> {
   schema: z.ZodType<T>;
   classification: Classification;
   /** Where calls are recorded: an open ledger, or a spec/cwd for openLedger. */
-  ledger?: Ledger | { spec?: string; cwd?: string };
+  ledger?: Ledger | { spec?: string; cwd?: string; hmacKey?: string };
   actor?: string;
   /** Put original values back in the reply's strings (default true). Commit messages keep placeholders. */
   restore?: boolean;
@@ -85,7 +85,7 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
   const redactions = countByCategory([...(system?.findings ?? []), ...user.findings]);
   const sent = `${system?.text ?? ""}\n\u0000\n${user.text}`;
   const promptSha256 = sha256Hex(sent);
-  const ledger = isLedger(o.ledger) ? o.ledger : await openLedger(o.ledger?.spec, { cwd: o.ledger?.cwd });
+  const ledger = isLedger(o.ledger) ? o.ledger : await openLedger(o.ledger?.spec, { cwd: o.ledger?.cwd, hmacKey: o.ledger?.hmacKey });
   const owned = !isLedger(o.ledger);
   const record = async (outcome: string, extra: Record<string, unknown> = {}) =>
     (

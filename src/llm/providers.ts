@@ -30,9 +30,10 @@ const KEY_ENVS: Partial<Record<ProviderName, string>> = {
 
 /**
  * Provider settings: command-line flags over GITOPS_HEALTH_LLM_* environment variables over the
- * `llm` section of `.gitops-health.yml`. Missing pieces are UserErrors naming what to set.
+ * `llm` section of `.gitops-health.yml`. Missing pieces are UserErrors naming what to set. `env` is
+ * the environment the front passes (the CLI: the process environment; API keys are read from it).
  */
-export function resolveProviderSettings(llm: Config["llm"], overrides: { provider?: string; model?: string; baseURL?: string } = {}, env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+export function resolveProviderSettings(llm: Config["llm"], overrides: { provider?: string; model?: string; baseURL?: string } = {}, env: Readonly<Record<string, string | undefined>>): ProviderSettings {
   const provider = (overrides.provider ?? env.GITOPS_HEALTH_LLM_PROVIDER ?? llm.provider) as ProviderName;
   if (!PROVIDERS.includes(provider)) throw new UserError(`unknown LLM provider "${provider}" (valid: ${PROVIDERS.join(", ")})`);
   const model = overrides.model ?? env.GITOPS_HEALTH_LLM_MODEL ?? llm.model ?? DEFAULT_MODELS[provider];

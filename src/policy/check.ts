@@ -75,7 +75,11 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     l.push({ ruleId: f.ruleId, category: f.category, severity: f.severity, kind: f.category === "secret" ? "secret" : "phi", hipaaIdentifier: f.hipaaIdentifier ?? 0 });
     findingsBy.set(f.commit ?? "", l);
   }
-  const commits = parsedCommits.map((c) =>
+  // commitlint (config-conventional) on every message, the one lint path of src/commit/lint.ts
+  const { conventionalLintSetup, lintCounts } = await import("../commit/lint.js");
+  const lintSetup = await conventionalLintSetup();
+  const lint = await Promise.all(parsedCommits.map((c) => lintCounts(c.body, lintSetup)));
+  const commits = parsedCommits.map((c, i) =>
     commitModel({
       sha: c.sha,
       message: c.body,
@@ -84,6 +88,7 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
       signature: { code: (c.g in SIGNATURE_STATUS ? c.g : "N") as SignatureCode, signer: c.gs, key: c.gk },
       files: c.files,
       findings: findingsBy.get(c.sha) ?? [],
+      lint: lint[i]!,
     }),
   );
   // The head itself, even when it is a merge commit (the log above leaves merges out).

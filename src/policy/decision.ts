@@ -6,8 +6,9 @@
 import { DEFAULT_CONFIG } from "../config/fast.js";
 import type { Config } from "../config/schema.js";
 import { compileRules, effectivePack, type CompiledRule, type Pack } from "./engine.js";
-import { decide, evaluatePolicy, type ControlStatus, type SEVERITY_RANK, type Violation } from "./evaluate.js";
+import { decide, evaluatePolicy, type ControlStatus, type Violation } from "./evaluate.js";
 import { policyInputFrom, type InputIn } from "./policy-test.js";
+import type { Severity } from "../core/vocabulary.js";
 
 export { InputIn as PolicyInputDocument } from "./policy-test.js";
 
@@ -34,9 +35,9 @@ function packRules(name: string): Promise<{ pack: Pack; rules: CompiledRule[] }>
 }
 
 /** Evaluate built-in pack `packName` on a (partial) input document. */
-export async function decidePolicy(packName: string, document: InputIn, failOn: keyof typeof SEVERITY_RANK = "high"): Promise<PolicyDecision> {
+export async function decidePolicy(packName: string, document: InputIn, failOn: Severity = "high"): Promise<PolicyDecision> {
   const { pack, rules } = await packRules(packName);
-  const input = policyInputFrom(document, { requiredChecks: pack.requiredChecks, classification: pack.classification });
+  const input = await policyInputFrom(document, { requiredChecks: pack.requiredChecks, classification: pack.classification });
   const ev = evaluatePolicy(rules, input);
   return { pack: pack.name, decision: decide(ev.violations, failOn), violations: ev.violations, controls: ev.controls, rules: ev.rules.map((r) => ({ id: r.id, result: r.result })) };
 }

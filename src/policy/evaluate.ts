@@ -3,9 +3,10 @@
  * input from a range; `policy test` builds it from YAML cases. Both share this code so a
  * policy test exercises exactly what the gate evaluates.
  */
-import { lintMessage, parseCommitMessage } from "../commit/message.js";
+import { parseCommitMessage } from "../commit/message.js";
 import { CONTROLS, findControl } from "./controls.js";
 import type { CompiledRule } from "./engine.js";
+import { SEVERITY_RANK } from "../core/vocabulary.js";
 
 /** `%G?` letters as git prints them, mapped to the names rules compare against. */
 export const SIGNATURE_STATUS = { G: "good", B: "bad", U: "good-untrusted", X: "expired", Y: "expired-key", R: "revoked", E: "unverifiable", N: "none" } as const;
@@ -108,9 +109,10 @@ export function commitModel(c: {
   signature: { code: SignatureCode; signer: string; key: string };
   files: FileModel[];
   findings: FindingModel[];
+  /** commitlint's errors and warnings for the message (src/commit/lint.ts `lintCounts`). */
+  lint: { errors: number; warnings: number };
 }): CommitModel {
   const parsed = parseCommitMessage(c.message);
-  const problems = lintMessage(c.message);
   const citations = (parsed.trailers["Compliance"] ?? []).flatMap((v) => v.split(/[,\s]+/)).filter(Boolean);
   const approvers = [...(parsed.trailers["Approved-by"] ?? []), ...(parsed.trailers["Reviewed-by"] ?? [])].map(emailOf);
   return {
@@ -124,7 +126,7 @@ export function commitModel(c: {
     files: c.files,
     findings: c.findings,
     approvers: [...new Set(approvers)],
-    lint: { errors: problems.filter((p) => p.level === 2).length, warnings: problems.filter((p) => p.level === 1).length },
+    lint: { errors: c.lint.errors, warnings: c.lint.warnings },
     unknownCitations: citations.filter((x) => !findControl(x)),
   };
 }
@@ -166,7 +168,6 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
   return { violations, rules: [...results.values()], controls };
 }
 
-export const SEVERITY_RANK = { low: 0, medium: 1, high: 2 } as const;
 
 /** The gate's decision: fail when any violation is at or above `failOn`. */
 export function decide(violations: Violation[], failOn: keyof typeof SEVERITY_RANK): "pass" | "fail" {

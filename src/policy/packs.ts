@@ -4,6 +4,7 @@ import { z } from "zod";
 import { packagePath } from "../core/paths.js";
 import { Classification } from "../config/schema.js";
 import { UserError } from "../core/errors.js";
+import { CLASSIFICATIONS } from "../core/vocabulary.js";
 
 /** The part of a policy pack other domains need (approvals, checks, audit level). */
 export const PackSummary = z
@@ -22,7 +23,8 @@ export const PackSummary = z
   .passthrough();
 export type PackSummary = z.infer<typeof PackSummary>;
 
-export const BUILTIN_PACKS = ["personal", "business", "clinical"] as const;
+/** One built-in pack per classification. */
+export const BUILTIN_PACKS = CLASSIFICATIONS;
 
 /** Load a built-in pack by name; unknown names are a UserError listing the valid ones. */
 export function loadBuiltinPack(name: string): PackSummary {

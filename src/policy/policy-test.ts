@@ -11,7 +11,9 @@ import { UserError } from "../core/errors.js";
 import { findControl } from "./controls.js";
 import { compileRules, effectivePack } from "./engine.js";
 import { BUILTIN_PACKS } from "./packs.js";
-import { commitModel, decide, evaluatePolicy, SEVERITY_RANK, SIGNATURE_STATUS, type Evaluation, type PolicyInput, type SignatureCode, type Violation } from "./evaluate.js";
+import { commitModel, decide, evaluatePolicy, SIGNATURE_STATUS, type Evaluation, type PolicyInput, type SignatureCode, type Violation } from "./evaluate.js";
+import { conventionalLintSetup, lintCounts } from "../commit/lint.js";
+import { SEVERITY_RANK } from "../core/vocabulary.js";
 
 const CODES = Object.keys(SIGNATURE_STATUS) as [SignatureCode, ...SignatureCode[]];
 const NAMES = Object.values(SIGNATURE_STATUS) as [string, ...string[]];
@@ -143,7 +145,7 @@ function person(p: z.infer<typeof Person> | undefined, fallback: { name: string;
   return { ...fallback, ...p };
 }
 
-function buildCommit(c: CommitIn, i: number) {
+function buildCommit(c: CommitIn, i: number, lint: { errors: number; warnings: number }) {
   const author = person(c.author, DEFAULT_AUTHOR) as typeof DEFAULT_AUTHOR;
   const committer = person(c.committer, author);
   const sig = typeof c.signature === "string" ? { status: c.signature } : c.signature ?? { status: "N" };
@@ -159,9 +161,9 @@ function buildCommit(c: CommitIn, i: number) {
       const kind = f.kind ?? (f.category === "secret" ? "secret" : "phi");
       return { ruleId: f.ruleId ?? f.category, category: f.category, severity: f.severity, kind, hipaaIdentifier: f.hipaaIdentifier };
     }),
+    lint,
   });
   if (c.approvers) model.approvers = c.approvers.map((a) => a.toLowerCase());
-  if (c.lint) model.lint = { errors: c.lint.errors, warnings: c.lint.warnings };
   if (c.unknownCitations) model.unknownCitations = c.unknownCitations;
   return model;
 }
@@ -211,7 +213,7 @@ export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoCon
       throw err;
     }
     const inp = mergeInput(t.defaults, c.input);
-    const input = policyInputFrom(inp, { requiredChecks: pack.requiredChecks, classification: packName === "config" ? config.classification : pack.classification });
+    const input = await policyInputFrom(inp, { requiredChecks: pack.requiredChecks, classification: packName === "config" ? config.classification : pack.classification });
     const ev = evaluatePolicy(rules, input);
     out.push(compare(file, c.name, pack.name, c.expect, ev));
   }
@@ -222,8 +224,11 @@ export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoCon
  * The full input model from a partial input document (documented defaults fill the rest):
  * what `policy test` cases and the service's `POST /v1/decisions/{pack}` evaluate.
  */
-export function policyInputFrom(inp: InputIn, pack: { requiredChecks: string[]; classification: string }): PolicyInput {
-  const commits = (inp.commits ?? (inp.commit ? [inp.commit] : [{}])).map(buildCommit);
+export async function policyInputFrom(inp: InputIn, pack: { requiredChecks: string[]; classification: string }): Promise<PolicyInput> {
+  const given = inp.commits ?? (inp.commit ? [inp.commit] : [{}]);
+  // lint counts a case gives are taken as they are; the others come from commitlint on the message
+  const setup = given.every((c) => c.lint) ? undefined : await conventionalLintSetup();
+  const commits = await Promise.all(given.map(async (c, i) => buildCommit(c, i, c.lint ? { errors: c.lint.errors, warnings: c.lint.warnings } : await lintCounts(c.message ?? DEFAULT_MESSAGE, setup))));
   const required = inp.checks?.required ?? pack.requiredChecks;
   const passed = inp.checks?.passed ?? [];
   return {

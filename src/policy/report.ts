@@ -2,6 +2,7 @@
 import { sha256Hex } from "../core/hash.js";
 import type { ComplianceReport } from "./check.js";
 import { sarifLevel, sarifLog } from "../report/sarif.js";
+import { WriterRegistry } from "../report/writers.js";
 
 export const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -62,3 +63,11 @@ export function complianceSarif(r: ComplianceReport, version: string, configFile
   }));
   return sarifLog(version, rules, results);
 }
+
+/** Machine formats of the compliance report (text is printed by the CLI). */
+export const complianceWriters = new WriterRegistry<ComplianceReport, { version: () => string; configFile: string }>("compliance report", {
+  json: { stream: "stdout", mediaType: "application/json", write: (r) => JSON.stringify(r, null, 2) },
+  markdown: { stream: "stdout", mediaType: "text/markdown", write: (r) => complianceMarkdown(r) },
+  junit: { stream: "stdout", mediaType: "application/xml", write: (r) => complianceJunit(r) },
+  sarif: { stream: "stdout", mediaType: "application/sarif+json", write: (r, c) => complianceSarif(r, c.version(), c.configFile) },
+});

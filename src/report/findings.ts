@@ -1,6 +1,7 @@
 import type { Finding } from "../phi/types.js";
 import type { Severity } from "../config/schema.js";
 import { sarifLevel, sarifLog } from "./sarif.js";
+import { severityAtLeast } from "../core/vocabulary.js";
 
 /** The fingerprint scheme of this version's findings (src/phi/engine.ts `fingerprint`; docs/SECURITY.md). */
 export const FINGERPRINT_SCHEME = "hmac-sha256/v2";
@@ -23,8 +24,6 @@ export interface ScanReport {
   stats: ScanStats;
 }
 
-const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
-export const severityAtLeast = (s: Severity, min: Severity) => RANK[s] >= RANK[min];
 
 const RULE_HELP: Record<string, string> = {
   secret: "A credential in source control can be used by anyone who can read the repository. Revoke it and load it from a secret store.",

@@ -7,7 +7,7 @@ import { gitLineBatches, gitSync, repoRoot } from "../git/exec.js";
 import { DiffParser, LOG_PATCH_FORMAT } from "../git/diff.js";
 import type { ScanReport } from "../report/findings.js";
 import { emptyStats, needsGlob, prepareWith, type GlobMatcher, type ScanOptions } from "./prepare.js";
-import { DIFF_FLAGS, STAGED_DIFF_ARGS } from "./staged.js";
+import { DIFF_FLAGS, STAGED_DIFF_ARGS } from "./diff-args.js";
 
 /** prepare(), loading picomatch only when the allowlists need it. */
 async function prepareAsync(options: ScanOptions) {

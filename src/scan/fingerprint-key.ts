@@ -57,6 +57,7 @@ function deriveKey(secret: string): Buffer {
  * organisation, from which the key is derived), else the file named by `scan.fingerprintKeyFile`, else
  * the per-repository file `init` creates, else a random key for this run only (source "ephemeral").
  */
+// eslint-disable-next-line no-restricted-properties -- TODO(layers): the CLI should pass GITOPS_HEALTH_FINGERPRINT_KEY down (scan/index.ts, prepare.ts fall back here)
 export function loadFingerprintKey(cwd = process.cwd(), configuredFile?: string, env: NodeJS.ProcessEnv = process.env): FingerprintKey {
   const secret = env[ENV];
   if (secret !== undefined && secret !== "") {

@@ -317,10 +317,18 @@ export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType
   }
 }
 
-/** Threads for a large scan, the main one included: asked, else GITOPS_HEALTH_SCAN_THREADS, else one a core (1-16). */
+/** How a large scan is split over threads; the CLI fills these from GITOPS_HEALTH_SCAN_THREADS and _PARALLEL_BYTES. */
+export interface ParallelOptions {
+  /** Threads, the main one included (1-16); default one a core. */
+  threads?: number;
+  /** Input size from which the scan goes parallel; default PARALLEL_THRESHOLD (files) or JSONL_PARALLEL_CHARS (jsonl). */
+  parallelBytes?: number;
+}
+
+/** Threads for a large scan, the main one included: asked, else one a core (1-16). */
 async function scanThreads(asked: number | undefined): Promise<number> {
   const { availableParallelism } = await import("node:os");
-  return Math.max(1, Math.min(asked ?? (Number(process.env.GITOPS_HEALTH_SCAN_THREADS) || availableParallelism()), 16));
+  return Math.max(1, Math.min(asked || availableParallelism(), 16));
 }
 
 /** Scans larger than this many bytes are split across worker threads. */
@@ -346,14 +354,14 @@ export interface ScanWorkerData {
  * of files as they finish the previous ones (no file is stat'ed up front beyond the threshold
  * test), read them themselves, and the workers send back each batch's findings.
  */
-export async function scanFilesParallel(paths: string[], options: ScanOptions & { threads?: number } = {}): Promise<ScanReport> {
+export async function scanFilesParallel(paths: string[], options: ScanOptions & ParallelOptions = {}): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
   const list = listFiles(paths, cwd);
   const threads = await scanThreads(options.threads);
   const workerUrl = new URL("./scan-worker.js", import.meta.url);
   if (threads < 2 || !existsSync(workerUrl)) return scanFileList(list, options);
   // sizes only until the threshold is reached: a large scan needs no stat of every file
-  const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || PARALLEL_THRESHOLD;
+  const threshold = options.parallelBytes || PARALLEL_THRESHOLD;
   let total = 0;
   for (const f of list) {
     try {
@@ -465,7 +473,7 @@ export const JSONL_PARALLEL_CHARS = 8 * 1024 * 1024;
  * this thread (errors name the line); past JSONL_PARALLEL_CHARS of text the rest is scanned by a
  * worker pool (dist/jsonl-worker.js, where built), which writes results back in order.
  */
-export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & { threads?: number } = {}): Promise<{ records: number; findings: number }> {
+export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & ParallelOptions = {}): Promise<{ records: number; findings: number }> {
   const cwd = options.cwd ?? process.cwd();
   // one key for this thread and any workers
   const key = options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key;
@@ -475,7 +483,7 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
   let total = 0;
   let chars = 0;
   const threads = await scanThreads(options.threads);
-  const threshold = Number(process.env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES) || JSONL_PARALLEL_CHARS;
+  const threshold = options.parallelBytes || JSONL_PARALLEL_CHARS;
   const { jsonlWorkerUrl, JsonlPool, scanBatch } = await import("./jsonl-pool.js");
   const canParallel = threads > 1 && existsSync(jsonlWorkerUrl());
   let pool: JsonlPoolType | undefined;

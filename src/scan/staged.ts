@@ -6,9 +6,8 @@ import { UserError } from "../core/errors.js";
 import { requireRepoRoot, startGitLines } from "../git/exec.js";
 import type { ScanReport } from "../report/findings.js";
 import type { ScanOptions } from "./prepare.js";
+import { STAGED_DIFF_ARGS } from "./diff-args.js";
 
-export const DIFF_FLAGS = ["-U0", "--no-color", "--no-ext-diff", "--no-renames", "--diff-filter=ACMRT"];
-export const STAGED_DIFF_ARGS = ["diff", "--cached", ...DIFF_FLAGS];
 
 /**
  * True when `cwd` is plainly inside a work tree: a `.git` above it, `cwd` not inside a git
@@ -17,6 +16,7 @@ export const STAGED_DIFF_ARGS = ["diff", "--cached", ...DIFF_FLAGS];
  * repositories, no repository) goes the way scanStaged goes.
  */
 function plainWorkTree(cwd: string): boolean {
+  // eslint-disable-next-line no-restricted-properties -- git's own variables decide where the repository is
   if (process.env.GIT_DIR || process.env.GIT_WORK_TREE) return false;
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     if (basename(dir) === ".git") return false;

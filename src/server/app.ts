@@ -32,6 +32,11 @@ import type { JobQueue } from "./jobs.js";
 import type { RepoStore } from "./repos.js";
 import type { Telemetry } from "./telemetry.js";
 import { DEFAULT_CONFIG } from "../config/defaults.js";
+import { HttpProblem } from "./problem.js";
+import { CLASSIFICATIONS } from "../core/vocabulary.js";
+
+// Routes in other files import HttpProblem from ./problem.js (importing app.ts back is a cycle).
+export { HttpProblem };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -74,16 +79,6 @@ export interface AppDeps {
 
 const PROBLEM = "application/problem+json";
 
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    detail?: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(detail ?? title);
-  }
-}
 
 function sendProblem(reply: FastifyReply, status: number, title: string, detail: string | undefined, extra: Record<string, unknown> = {}): FastifyReply {
   return reply
@@ -148,7 +143,7 @@ const RiskBody = z
     author: z.string().max(200).optional(),
     message: z.string().max(10_000).optional(),
     time: z.number().int().optional().describe("unix seconds"),
-    classification: z.enum(["personal", "business", "clinical"]).default("personal"),
+    classification: z.enum(CLASSIFICATIONS).default("personal"),
   })
   .strict();
 

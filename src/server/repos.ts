@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { writeFileAtomic } from "../core/fs.js";
 import { repoRoot } from "../git/exec.js";
-import { HttpProblem } from "./app.js";
+import { HttpProblem } from "./problem.js";
 import { JOB_KINDS, type JobQueue } from "./jobs.js";
 import type { Scope } from "./tokens.js";
 

@@ -11,8 +11,8 @@ import type { Config } from "../config/schema.js";
 import { approvalGateStatus, deployInputs, type GateAnswer } from "../deploy/gate.js";
 import { ApprovalRefused, DEFAULT_MAX_TTL, listRuns, recordApproval, requiredApprovalsFor, verifiedRun, type VerifiedRun } from "../guard/index.js";
 import { RUN_ID } from "../guard/plan.js";
-import type { VerifyContext } from "../guard/signing.js";
-import { HttpProblem } from "./app.js";
+import type { VerifyContext } from "../core/signing.js";
+import { HttpProblem } from "./problem.js";
 
 export interface RunsDeps {
   /** environments, approvers, policy: the same configuration the CLI reads */

@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../core/fs.js";
 import { LATEST_MIGRATION, migrate, openPool, schemaVersion } from "./db.js";
 import { FileTokenStore, PgTokenStore, tokenFileFor, type TokenStore } from "./tokens.js";
 import { FileRepoStore, PgRepoStore, type RepoStore } from "./repos.js";
+import { readEnv } from "../config/env.js";
 
 export interface ServiceStores {
   ledger: AuditLedger;
@@ -44,7 +45,7 @@ export async function openTokenStore(o: { databaseUrl?: string; ledger?: string 
     }
     return { tokens: new PgTokenStore(`${prefix}tokens`, pool, `${prefix}tokens`), close: () => pool.end() };
   }
-  const dir = ledgerLocation(o.ledger);
+  const dir = ledgerLocation(o.ledger ?? readEnv().ledger);
   if (/^postgres(ql)?:\/\//.test(dir)) return openTokenStore({ databaseUrl: dir });
   return { tokens: new FileTokenStore(tokenFileFor(dir)), close: async () => {} };
 }
@@ -85,7 +86,7 @@ export async function openServiceStores(o: { databaseUrl?: string; ledger?: stri
       },
     };
   }
-  const dir = ledgerLocation(o.ledger);
+  const dir = ledgerLocation(o.ledger ?? readEnv().ledger);
   if (/^postgres(ql)?:\/\//.test(dir)) return openServiceStores({ ...o, databaseUrl: dir });
   const ledger = await openLedger(dir);
   return {

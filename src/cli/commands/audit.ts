@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../../core/fs.js";
 import { parseFormat, say, writeJson, writeOut, progress, color } from "../output.js";
 import { loadConfigFast } from "../../config/fast.js";
 import { serverClient, withServer } from "../server-client.js";
+import { readEnv } from "../../config/env.js";
 
 interface Common {
   ledger?: string;
@@ -28,14 +29,14 @@ export function register(program: Command): void {
   const keyFile = async (opts: Common) => {
     const { defaultKeyFile } = await import("../../audit/keys.js");
     const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-    return defaultKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile);
+    return defaultKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile ?? readEnv().ledgerKey);
   };
 
   /** The signer key file for signing: the configured or default one (legacy in-repo location as a fallback). */
   const signerFile = async (opts: Common) => {
     const { signerKeyFile } = await import("../../audit/keys.js");
     const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-    const r = signerKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile);
+    const r = signerKeyFile(process.cwd(), opts.keyFile ?? config.ledger.keyFile ?? readEnv().ledgerKey);
     if (r.warning) say(color.yellow(`warning: ${r.warning}`));
     return r.file;
   };

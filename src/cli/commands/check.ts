@@ -4,6 +4,7 @@ import { loadConfigFast } from "../../config/fast.js";
 import { UserError } from "../../core/errors.js";
 import { requireRepoRoot, resolveRev } from "../../git/exec.js";
 import { color, parseFormat, say, writeJson } from "../output.js";
+import { readEnv } from "../../config/env.js";
 
 /** `check run|status`: checks that record signed evidence of what actually ran. */
 export function register(program: Command): void {
@@ -25,7 +26,7 @@ export function register(program: Command): void {
       const { checkName, producerKeyFile } = await import("../../evidence/checks.js");
       const { resolveCheckCommand, runCheck } = await import("../../evidence/run.js");
       checkName(name);
-      const key = producerKeyFile(o.key, config, process.cwd());
+      const key = producerKeyFile(o.key ?? readEnv().evidenceKey, config, process.cwd());
       if (!key) throw new UserError("check run signs its result with a producer key: give --key FILE, set GITOPS_HEALTH_EVIDENCE_KEY or evidence.key (audit keygen --key-file FILE makes one)");
       try {
         accessSync(key, constants.R_OK);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { UserError } from "../../core/errors.js";
 import { parseFormat, say, writeJson, writeOut, color } from "../output.js";
+import { processEnvironment, readEnv } from "../../config/env.js";
 
 interface GenerateFlags {
   provider?: string;
@@ -42,11 +43,13 @@ export function registerGenerate(commit: Command): void {
       const cwd = process.cwd();
       const { requireRepoRoot } = await import("../../git/exec.js");
       const root = requireRepoRoot(cwd, "commit generate");
-      const { generateCommitMessages } = await import("../../commit/generate-service.js");
-      const run = () => generateCommitMessages({ cwd, root, configFile, provider: flags.provider, model: flags.model ?? process.env.GITOPS_HEALTH_LLM_MODEL, n });
+      const { generateCommitMessages } = await import("../../commit/generate/index.js");
+      const env = readEnv();
+      const run = () =>
+        generateCommitMessages({ cwd, root, configFile, provider: flags.provider ?? env.llmProvider, model: flags.model ?? env.llmModel, n, env: processEnvironment(), ledger: env.ledger, ledgerHmacKey: env.ledgerHmacKey });
 
       if (flags.hook !== undefined) {
-        const { runHook } = await import("../../commit/generate-hook.js");
+        const { runHook } = await import("../commit-ui.js");
         await runHook({ cwd, msgFile: flags.hook, source: hookArgs[0] ?? "", skipSources: HOOK_SKIP_SOURCES, generate: run });
         return;
       }
@@ -60,7 +63,7 @@ export function registerGenerate(commit: Command): void {
       let chosen = result.candidates[0]!.text;
       const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && format === "text";
       if (interactive) {
-        const { chooseInteractively } = await import("../../commit/generate-interactive.js");
+        const { chooseInteractively } = await import("../commit-ui.js");
         const picked = await chooseInteractively(result, async () => (result = await run()));
         if (picked === undefined) {
           say("aborted: no message chosen");
@@ -70,7 +73,7 @@ export function registerGenerate(commit: Command): void {
         chosen = picked;
         if (!result.candidates.some((c) => c.text === chosen)) {
           // An edited message gets the same check as a generated one.
-          const { loadLintSetup, lintMessage } = await import("../../commit/commitlint.js");
+          const { loadLintSetup, lintMessage } = await import("../../commit/lint.js");
           const lint = await lintMessage(chosen, await loadLintSetup(root));
           if (!lint.valid) {
             say(color.red(`commitlint (${result.lintConfig}) rejects the edited message: ${lint.errors.map((e) => e.message).join("; ")}`));
@@ -104,7 +107,7 @@ export function registerGenerate(commit: Command): void {
       if (invalid.length === result.candidates.length) process.exitCode = 1;
 
       if (flags.write !== undefined || flags.commit) {
-        const { writeMessageFile, commitWithFile } = await import("../../commit/generate-hook.js");
+        const { writeMessageFile, commitWithFile } = await import("../../commit/generate/message-file.js");
         const file = writeMessageFile(cwd, typeof flags.write === "string" ? flags.write : undefined, chosen);
         say(`message written to ${file}${flags.commit ? "" : ` (commit with: git commit -F ${file})`}`);
         if (flags.commit) process.exitCode = await commitWithFile(cwd, file);

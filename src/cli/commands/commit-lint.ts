@@ -12,7 +12,8 @@ export function registerLint(commit: Command): void {
     .argument("[file]", "message file (the commit-msg hook passes .git/COMMIT_EDITMSG), or - for stdin")
     .option("--range <A..B>", "lint every commit message in a range")
     .action(async (file: string | undefined, o: { range?: string }, cmd: Command) => {
-      const { lintMessage, cleanMessage, parseCommitMessage } = await import("../../commit/message.js");
+      const { cleanMessage, parseCommitMessage } = await import("../../commit/message.js");
+      const { loadLintSetup, conventionalLintSetup, lintMessage, lintProblems } = await import("../../commit/lint.js");
       const { findControl } = await import("../../policy/controls.js");
       const messages: { id: string; sha?: string; text: string }[] = [];
       if (o.range) {
@@ -41,6 +42,8 @@ export function registerLint(commit: Command): void {
       const { loadConfigFast } = await import("../../config/fast.js");
       const { config } = await loadConfigFast({ file: (cmd.optsWithGlobals() as { config?: string }).config, cwd: root ?? undefined });
       let convention: import("../../commit/convention.js").Convention | undefined;
+      // commitlint's rules: the repository's commitlint config, else config-conventional
+      const setup = root ? await loadLintSetup(root) : await conventionalLintSetup();
       if (root) {
         const { repoConvention } = await import("../../commit/convention-io.js");
         convention = await repoConvention(root, config);
@@ -48,13 +51,13 @@ export function registerLint(commit: Command): void {
       // PHI and secrets in the messages, with the scan config (custom rules, allowlists, failOn)
       const { prepareWith, needsGlob } = await import("../../scan/prepare.js");
       const { scanMessage } = await import("../../scan/messages.js");
-      const { severityAtLeast } = await import("../../report/findings.js");
+      const { severityAtLeast } = await import("../../core/vocabulary.js");
       const { scanFailOn } = await import("../../config/defaults.js");
       const scanOptions = { scan: config.scan };
       const prepared = prepareWith(scanOptions, needsGlob(scanOptions) ? (await import("picomatch")).default : undefined);
       let errors = 0;
       for (const m of messages) {
-        const problems = lintMessage(m.text, convention);
+        const problems = lintProblems(await lintMessage(m.text, setup, convention));
         for (const f of scanMessage(prepared, m.text, m.sha)) {
           const failing = severityAtLeast(f.severity, scanFailOn(config));
           problems.push({ level: failing ? 2 : 1, rule: f.ruleId, message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them` });

@@ -5,9 +5,10 @@ import { packageVersion } from "../../core/paths.js";
 import { UserError } from "../../core/errors.js";
 import { loadConfigFast } from "../../config/fast.js";
 import { requireRepoRoot, resolveRev } from "../../git/exec.js";
-import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
+import { color, parseFormat, say, writeOut } from "../output.js";
+import { readEnv } from "../../config/env.js";
+import { parseSeverity, severityAtLeast } from "../../core/vocabulary.js";
 
-const RANK = { low: 0, medium: 1, high: 2 } as const;
 
 /** `compliance check|record-check`: the policy gate for commits and CI. */
 export function register(program: Command): void {
@@ -30,14 +31,14 @@ export function register(program: Command): void {
     .option("--self-check", "evaluate as the `compliance` check itself (check run compliance): do not require a compliance check result")
     .action(async (o: { range?: string; pack?: string; failOn: string; ledger?: string; format: string; selfCheck?: boolean }) => {
       const format = parseFormat(o.format, ["text", "json", "sarif", "markdown", "junit"] as const, "text");
-      if (!(o.failOn in RANK)) throw new UserError(`--fail-on must be low, medium or high, got "${o.failOn}"`);
+      const failOn = parseSeverity(o.failOn, "--fail-on");
       const cwd = requireRepoRoot(process.cwd(), "compliance check");
       const { config, file } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const ledger = await openLedgerIfConfigured(o.ledger, config.ledger.location, cwd);
       const { complianceCheck } = await import("../../policy/check.js");
       try {
         const r = await complianceCheck({ cwd, config, range: o.range, pack: o.pack, ledger, selfCheck: o.selfCheck, configFile: file });
-        const failing = r.violations.filter((v) => RANK[v.severity] >= RANK[o.failOn as "high"]);
+        const failing = r.violations.filter((v) => severityAtLeast(v.severity, failOn));
         if (!r.range.complete) say(color.yellow(`warning: shallow clone: checked ${r.range.commits} commit(s) back to the shallow boundary, not the whole range${r.range.missingBase ? ` (its base ${r.range.missingBase} was not fetched)` : ""}; run git fetch --unshallow (fetch-depth: 0 in actions/checkout) and check again`));
         else if (r.range.shallow) say(color.dim(`shallow clone: the ${r.range.commits} commit(s) of the range are all present`));
         // Resolved commit hashes only: HEAD or a branch name would not say what was checked.
@@ -45,10 +46,7 @@ export function register(program: Command): void {
         if (ledger) await ledger.append({ type: "compliance.check", subject: r.commits.to, payload: { pack: r.pack, range: { ...rangeFacts, from: r.commits.from, to: r.commits.to }, ...(o.selfCheck ? { selfCheck: true } : {}), checks: { required: r.checks.required, passed: r.checks.passed, producers: r.checks.producers }, violations: r.violations.length, failing: failing.length, controls: Object.fromEntries(r.controls.filter((c) => c.status !== "not evidenced").map((c) => [c.id, c.status])) } });
         const report = await import("../../policy/report.js");
         const { untrustedMessage } = await import("../../evidence/checks.js");
-        if (format === "json") writeJson(r);
-        else if (format === "markdown") writeOut(report.complianceMarkdown(r));
-        else if (format === "junit") writeOut(report.complianceJunit(r));
-        else if (format === "sarif") writeOut(report.complianceSarif(r, packageVersion(), relative(cwd, file ?? join(cwd, ".gitops-health.yml")) || ".gitops-health.yml"));
+        if (format !== "text") writeOut(report.complianceWriters.get(format).write(r, { version: packageVersion, configFile: relative(cwd, file ?? join(cwd, ".gitops-health.yml")) || ".gitops-health.yml" }));
         else {
           for (const c of r.controls.filter((x) => x.status !== "not evidenced")) say(`${c.status === "met" ? color.green("met   ") : color.red("FAILED")} ${c.id} ${c.title}`);
           say(color.dim(`${r.controls.filter((c) => c.status === "not evidenced").length} control(s) not evidenced by this pack`));
@@ -79,7 +77,7 @@ export function register(program: Command): void {
       const sha = await resolveRev(o.commit, cwd);
       const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const { producerKeyFile, signCheck } = await import("../../evidence/checks.js");
-      const key = producerKeyFile(o.key, config, process.cwd());
+      const key = producerKeyFile(o.key ?? readEnv().evidenceKey, config, process.cwd());
       if (!key) throw new UserError("compliance record-check signs with a producer key: give --key FILE, set GITOPS_HEALTH_EVIDENCE_KEY or evidence.key");
       const signed = signCheck({ ...parsed.data, exitCode: null, durationMs: null, outputSha256: null, commit: sha, tree: "clean", ran: false }, key, config.evidence.namespace);
       const { openLedger } = await import("../../audit/index.js");

@@ -5,6 +5,7 @@ import { loadConfigFast } from "../../config/fast.js";
 import { GateFailure, UserError } from "../../core/errors.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
+import { readEnv } from "../../config/env.js";
 
 interface LedgerOpt {
   ledger?: string;
@@ -33,7 +34,7 @@ export function register(program: Command): void {
   };
   const signer = async (key: string | undefined, config: Awaited<ReturnType<typeof configOf>>) => {
     const { producerKeyFile } = await import("../../evidence/checks.js");
-    const keyFile = producerKeyFile(key, config, process.cwd());
+    const keyFile = producerKeyFile(key ?? readEnv().evidenceKey, config, process.cwd());
     return keyFile ? { keyFile, namespace: config.evidence.namespace } : undefined;
   };
   const writeManifests = async (dir: string, manifests: { file: string; object: unknown }[]) => {

@@ -6,6 +6,7 @@ import { writeFileAtomic } from "../../core/fs.js";
 import { repoRoot } from "../../git/exec.js";
 import { say } from "../output.js";
 import { ensureFingerprintKey } from "../../scan/fingerprint-key.js";
+import { parseClassification } from "../../core/vocabulary.js";
 
 /** What `init` makes git ignore: anything secret this tool may write inside a repository. */
 export const SECRET_IGNORES = [".gitops-health/keys/", "*.key"];
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .option("--classification <c>", "personal | business | clinical", "personal")
     .option("--force", "overwrite an existing file")
     .action((o: { classification: string; force?: boolean }) => {
-      if (!["personal", "business", "clinical"].includes(o.classification)) throw new UserError(`unknown classification "${o.classification}" (valid: personal, business, clinical)`);
+      parseClassification(o.classification);
       const root = repoRoot() ?? process.cwd();
       const file = join(root, ".gitops-health.yml");
       if (existsSync(file) && !o.force) throw new UserError(`${file} exists; use --force to overwrite`);

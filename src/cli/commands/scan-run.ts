@@ -1,6 +1,8 @@
 import { UserError } from "../../core/errors.js";
 import { loadConfigFast } from "../../config/fast.js";
 import { scanFailOn } from "../../config/defaults.js";
+import { readEnv } from "../../config/env.js";
+import { severityAtLeast } from "../../core/vocabulary.js";
 import { startStagedDiff } from "../../scan/staged.js";
 import { color, parseFormat, progress, readStdin, say, writeOut } from "../output.js";
 
@@ -63,8 +65,11 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       }
     }
     const accepted: string[] = [];
+    const env = readEnv();
     const options = {
       scan: config.scan,
+      threads: env.scanThreads,
+      parallelBytes: env.scanParallelBytes,
       maxFileSize,
       allowSkip: flags.allowSkip,
       gitleaksConfig: flags.gitleaksConfig,
@@ -104,11 +109,12 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
         say("note: no fingerprint key (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY): fingerprints are keyed for this run only and will not match later runs");
       }
     }
-    if (format === "json") writeOut(report.formatJson(result));
-    else if (format === "sarif") writeOut(report.formatSarif(result, (await import("../../core/paths.js")).packageVersion()));
-    else if (format === "markdown") writeOut(report.formatMarkdown(result));
-    else say(report.formatText(result, color, { failOn }));
-    const failing = result.findings.filter((f) => report.severityAtLeast(f.severity, failOn));
+    const writer = (await import("../../report/writers.js")).findingWriters.get(format);
+    const { packageVersion } = await import("../../core/paths.js");
+    const text = writer.write(result, { color, failOn, version: packageVersion });
+    if (writer.stream === "stdout") writeOut(text);
+    else say(text);
+    const failing = result.findings.filter((f) => severityAtLeast(f.severity, failOn));
     if (failing.length > 0 && !flags.exitZero) {
       if (flags.staged && format === "text") say(report.blockedCommitHint());
       process.exitCode = 1;

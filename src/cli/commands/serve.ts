@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 // Static: yaml is bundled into dist/cli.js, where a dynamic import has no named exports.
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../../core/errors.js";
+import { readEnv } from "../../config/env.js";
 import { parseFormat, say, writeJson, writeOut } from "../output.js";
 
 const int = (name: string) => (v: string) => {
@@ -50,7 +51,7 @@ export function register(program: Command): void {
       const { config } = await (await import("../../config/fast.js")).loadConfigFast({ file: program.opts().config as string | undefined });
       const { verifyContext } = await import("../../guard/index.js");
       const runs = { config, ctx: verifyContext(config, process.cwd(), o.allowedSigners) };
-      const keyFile = defaultKeyFile(process.cwd(), o.keyFile);
+      const keyFile = defaultKeyFile(process.cwd(), o.keyFile ?? readEnv().ledgerKey);
       const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
       const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
       for (const w of stores.warnings) say(`warning: ${w}`);

@@ -1,24 +1,9 @@
 import { classifyPath, GENERIC_DIRS, type FileKind } from "./classify.js";
-import { parseAnyHeader } from "./convention.js";
-
-/** A parsed Conventional Commits header. */
-export interface ParsedHeader {
-  type: string;
-  scope?: string;
-  breaking: boolean;
-  subject: string;
-}
+import { parseAnyHeader } from "../convention.js";
+import { parseHeader, type ParsedHeader } from "../message.js";
 
 /** Pseudo-signature under which dependency updates are learnt. */
 export const DEPS_KEY = "deps";
-
-const HEADER = /^(\w+)(?:\(([^)]*)\))?(!)?: (.+)$/;
-
-export function parseHeader(header: string): ParsedHeader | undefined {
-  const m = HEADER.exec(header.trim());
-  if (!m) return undefined;
-  return { type: m[1]!.toLowerCase(), scope: m[2]?.trim() || undefined, breaking: m[3] === "!", subject: m[4]!.trim() };
-}
 
 /** Repository spellings of Conventional types, for learning from `(type) s`, `[TYPE] s` and gitmoji histories. */
 const TYPE_SYNONYMS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { git, gitLines } from "../git/exec.js";
-import { writeFileAtomic } from "../core/fs.js";
-import { Vocabulary, type VocabularyState } from "./history.js";
+import { git, gitLines } from "../../git/exec.js";
+import { writeFileAtomic } from "../../core/fs.js";
+import { Vocabulary, type VocabularyState } from "./vocabulary.js";
 
 export interface HistoryCommit {
   sha: string;

@@ -1,5 +1,5 @@
-import { DiffParser } from "../git/diff.js";
-import { git, gitLines, type GitOptions } from "../git/exec.js";
+import { DiffParser } from "../../git/diff.js";
+import { git, gitLines, type GitOptions } from "../../git/exec.js";
 
 /** One file of a change, as the generator sees it (line texts only, no context lines). */
 export interface FileChange {

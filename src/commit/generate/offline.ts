@@ -1,20 +1,12 @@
 import type { ChangeSet, FileChange } from "./changes.js";
 import { classifyPath, isDependencyLine, type FileKind } from "./classify.js";
-import { DEPS_KEY, kindSignature, shapeFeatures, sourceDirs, structuralScope, type Vocabulary } from "./history.js";
+import { DEPS_KEY, kindSignature, shapeFeatures, sourceDirs, structuralScope, type Vocabulary } from "./vocabulary.js";
 import { changeWords, diffFeatures, repoTerms, scoreTypes, wordTerms, type TypeModel } from "./type-model.js";
 import { TYPE_MODEL } from "./type-model-weights.js";
+import { isConventionalType, type CommitMessage } from "../message.js";
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
-export const COMMIT_TYPES = ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"] as const;
-export type CommitType = (typeof COMMIT_TYPES)[number];
 
-export interface CommitMessage {
-  type: string;
-  scope?: string;
-  subject: string;
-  body: string[];
-  trailers: [string, string][];
-}
 
 /** Why the generator chose the type: shown in `--format json` so the choice is auditable. */
 export interface Inference {
@@ -22,17 +14,6 @@ export interface Inference {
   scope?: string;
   reasons: string[];
   signature: string;
-}
-
-export function formatHeader(m: Pick<CommitMessage, "type" | "scope" | "subject">): string {
-  return `${m.type}${m.scope ? `(${m.scope})` : ""}: ${m.subject}`;
-}
-
-export function formatMessage(m: CommitMessage): string {
-  let out = formatHeader(m);
-  if (m.body.length) out += `\n\n${m.body.join("\n")}`;
-  if (m.trailers.length) out += `\n\n${m.trailers.map(([k, v]) => `${k}: ${v}`).join("\n")}`;
-  return out + "\n";
 }
 
 // ---- features of a change ----------------------------------------------------------------
@@ -194,7 +175,7 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
   const reasons: string[] = [];
   const habit = (fallback: string, why: string, key = f.signature) => {
     const learned = vocab?.conventionalType(key);
-    if (learned && learned !== fallback && (COMMIT_TYPES as readonly string[]).includes(learned)) {
+    if (learned && learned !== fallback && isConventionalType(learned)) {
       reasons.push(`${why}; this repository labels "${key}" changes "${learned}"`);
       return { type: learned, reasons };
     }
@@ -222,7 +203,7 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     for (const [c, what] of [[vocab?.dependencyTypes(f.signature) ?? {}, `dependency updates of ${f.signature} files`], [counts, "dependency updates"]] as const) {
       const total = Object.values(c).reduce((a, b) => a + b, 0);
       const [top, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
-      if (total >= 3 && top && n / total >= 0.5 && (COMMIT_TYPES as readonly string[]).includes(top)) {
+      if (total >= 3 && top && n / total >= 0.5 && isConventionalType(top)) {
         reasons.push(`dependency versions only; this repository labels ${what} "${top}"`);
         return { type: top, reasons };
       }
@@ -236,7 +217,7 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     // Manifests and lockfiles alone are most often dependency work (engines, package manager pins,
     // overrides): follow the repository's habit for dependency updates of such files when it has one.
     const learned = vocab?.conventionalType(`${DEPS_KEY}:${f.signature}`);
-    if (learned && f.files.some((x) => ["manifest", "lock"].includes(f.kinds.get(x)!)) && (COMMIT_TYPES as readonly string[]).includes(learned)) {
+    if (learned && f.files.some((x) => ["manifest", "lock"].includes(f.kinds.get(x)!)) && isConventionalType(learned)) {
       reasons.push(`manifests and lockfiles only; this repository labels dependency updates of ${f.signature} files "${learned}"`);
       return { type: learned, reasons };
     }

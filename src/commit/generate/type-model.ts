@@ -1,5 +1,5 @@
-import type { ChangeFeatures } from "./generate.js";
-import type { Vocabulary } from "./history.js";
+import type { ChangeFeatures } from "./offline.js";
+import type { Vocabulary } from "./vocabulary.js";
 
 /**
  * Type model for changes that touch source code: a conditional-logit (multinomial logistic)

@@ -1,17 +1,19 @@
-import { UserError } from "../core/errors.js";
-import { git, gitSync } from "../git/exec.js";
-import type { Config } from "../config/schema.js";
-import { loadConfigFast } from "../config/fast.js";
-import { scanText } from "../phi/index.js";
-import { scoreChange, type RiskResult } from "../risk/index.js";
+import { UserError } from "../../core/errors.js";
+import { git, gitSync } from "../../git/exec.js";
+import type { Config } from "../../config/schema.js";
+import { loadConfigFast } from "../../config/fast.js";
+import { scanText } from "../../phi/index.js";
+import { scoreChange, type RiskResult } from "../../risk/index.js";
 import { collectStaged, type ChangeSet } from "./changes.js";
-import { loadVocabulary } from "./generate-history.js";
-import { extractFeatures, generateOffline, inferScope, writeBody, writeSubject, formatHeader, type CommitMessage, type Inference } from "./generate.js";
-import { ensureCompliant, loadLintSetup, type LintResult, type LintSetup } from "./commitlint.js";
+import { loadVocabulary } from "./vocabulary-cache.js";
+import { extractFeatures, generateOffline, inferScope, writeBody, writeSubject, type Inference } from "./offline.js";
+import { formatHeader, type CommitMessage } from "../message.js";
+import { loadLintSetup, type LintResult, type LintSetup } from "../lint.js";
+import { ensureCompliant } from "./repair.js";
 import { assessPhi, complianceCodes, ticketFromBranch, type PhiAssessment } from "./trailers.js";
-import type { Vocabulary } from "./history.js";
-import { allowedType, checkHeader, formatConventionHeader, type Convention } from "./convention.js";
-import { repoConvention } from "./convention-io.js";
+import type { Vocabulary } from "./vocabulary.js";
+import { allowedType, checkHeader, formatConventionHeader, type Convention } from "../convention.js";
+import { repoConvention } from "../convention-io.js";
 
 export interface Candidate {
   text: string;
@@ -27,12 +29,18 @@ export interface GenerateOptions {
   /** Repository top level when the caller already knows it (saves a git call). */
   root?: string;
   configFile?: string;
-  /** "offline" (default) or a provider name; overrides config and env. */
+  /** "offline" (default) or a provider name; overrides config (the CLI passes --provider, then GITOPS_HEALTH_LLM_PROVIDER). */
   provider?: string;
   model?: string;
   n?: number;
-  /** Injected for tests (mock models); otherwise built from config/env. */
+  /** Injected for tests (mock models); otherwise built from config and `env`. */
   languageModel?: unknown;
+  /** Environment for the model provider (GITOPS_HEALTH_LLM_*, the provider's API key); the CLI passes the process environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Ledger for the gateway's `llm.call` entries (the CLI passes GITOPS_HEALTH_LEDGER); default config ledger.location. */
+  ledger?: string;
+  /** Key for `phi: hash` ledger screening (GITOPS_HEALTH_LEDGER_HMAC_KEY). */
+  ledgerHmacKey?: string;
 }
 
 export interface GenerateResult {
@@ -137,7 +145,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   const ctx = await loadChangeContext(options.cwd, options.configFile, root);
   if (ctx.change.files.length === 0) throw new UserError("nothing is staged: stage changes with `git add` first");
   const n = Math.max(1, options.n ?? 1);
-  const provider = options.provider ?? process.env.GITOPS_HEALTH_LLM_PROVIDER ?? ctx.config.llm.provider;
+  const provider = options.provider ?? ctx.config.llm.provider;
   const f = extractFeatures(ctx.change);
   const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk, pendingBranch);
   const notes = [...facts.notes];
@@ -148,10 +156,10 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   if (provider === "offline") {
     ({ messages, inference } = offlineCandidates(ctx, n));
   } else {
-    const { generateWithModel } = await import("./generate-llm.js");
+    const { generateWithModel } = await import("./llm.js");
     const offline = generateOffline(ctx.change, ctx.vocab);
     inference = offline.inference;
-    const r = await generateWithModel(ctx, { provider, model: options.model, n, languageModel: options.languageModel, offline: offline.message, lint: ctx.lint });
+    const r = await generateWithModel(ctx, { provider, model: options.model, n, languageModel: options.languageModel, offline: offline.message, lint: ctx.lint, env: options.env, ledgerSpec: options.ledger, ledgerHmacKey: options.ledgerHmacKey });
     messages = r.messages;
     omitted = r.omitted;
     model = r.model;
@@ -159,7 +167,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   }
   // File names and model text can carry identifiers: mask them in what becomes the message
   // (model replies are masked by the gateway already; this also covers the offline generator)
-  const { maskIdentifiersInText } = await import("../scan/paths.js");
+  const { maskIdentifiersInText } = await import("../../scan/paths.js");
   const mask = (t: string) => maskIdentifiersInText(t, (r) => scanText(r, { profile: "code" }).filter((x) => !x.synthetic));
   messages = messages.map((m) => ({ ...m, subject: mask(m.subject), body: m.body.map(mask) }));
   const candidates: Candidate[] = [];

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { LanguageModel } from "ai";
-import { callModel, LlmCallError } from "../llm/gateway.js";
-import { createLanguageModel, resolveProviderSettings } from "../llm/providers.js";
-import { formatHeader, type CommitMessage } from "./generate.js";
-import type { LintSetup } from "./commitlint.js";
-import type { ChangeContext } from "./generate-service.js";
-import { budgetDiff } from "./generate-prompt.js";
+import { callModel, LlmCallError } from "../../llm/gateway.js";
+import { createLanguageModel, resolveProviderSettings } from "../../llm/providers.js";
+import { formatHeader, TYPES, type CommitMessage } from "../message.js";
+import type { LintSetup } from "../lint.js";
+import type { ChangeContext } from "./index.js";
+import { budgetDiff } from "./prompt.js";
 
 export interface ModelGeneration {
   messages: CommitMessage[];
@@ -28,7 +28,7 @@ function rule<T>(lint: LintSetup, name: string): T | undefined {
 }
 
 export function buildPrompt(ctx: ChangeContext, offline: CommitMessage, n: number, diff: string): { system: string; prompt: string } {
-  const types = rule<string[]>(ctx.lint, "type-enum") ?? ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"];
+  const types = rule<string[]>(ctx.lint, "type-enum") ?? [...TYPES];
   const scopes = rule<string[]>(ctx.lint, "scope-enum") ?? ctx.vocab.scopes().slice(0, 25);
   const headerMax = rule<number>(ctx.lint, "header-max-length") ?? 100;
   const system = [
@@ -45,8 +45,8 @@ export function buildPrompt(ctx: ChangeContext, offline: CommitMessage, n: numbe
 }
 
 /** Candidates from a model through the LLM gateway; trailers are added by the caller from facts. */
-export async function generateWithModel(ctx: ChangeContext, o: { provider: string; model?: string; n: number; languageModel?: unknown; offline: CommitMessage; lint: LintSetup }): Promise<ModelGeneration> {
-  const settings = resolveProviderSettings(ctx.config.llm, { provider: o.provider, model: o.model });
+export async function generateWithModel(ctx: ChangeContext, o: { provider: string; model?: string; n: number; languageModel?: unknown; offline: CommitMessage; lint: LintSetup; env?: Readonly<Record<string, string | undefined>>; ledgerSpec?: string; ledgerHmacKey?: string }): Promise<ModelGeneration> {
+  const settings = resolveProviderSettings(ctx.config.llm, { provider: o.provider, model: o.model }, o.env ?? {});
   const model = (o.languageModel as LanguageModel | undefined) ?? (await createLanguageModel(settings));
   const diff = budgetDiff(ctx.change, settings.maxPromptTokens);
   const { system, prompt } = buildPrompt(ctx, o.offline, o.n, diff.text);
@@ -61,7 +61,7 @@ export async function generateWithModel(ctx: ChangeContext, o: { provider: strin
       prompt,
       schema: CandidatesSchema,
       classification: ctx.config.classification,
-      ledger: { spec: ctx.config.ledger.location, cwd: ctx.root },
+      ledger: { spec: o.ledgerSpec ?? ctx.config.ledger.location, cwd: ctx.root, hmacKey: o.ledgerHmacKey },
       // Redacted values stay redacted: PHI never goes into git history through a message.
       restore: false,
       timeoutMs: settings.timeoutMs,

@@ -1,7 +1,7 @@
 import picomatch from "picomatch";
-import type { CriticalPath } from "../config/schema.js";
-import type { Finding } from "../phi/types.js";
-import { findControl } from "../policy/controls.js";
+import type { CriticalPath } from "../../config/schema.js";
+import type { Finding } from "../../phi/types.js";
+import { findControl } from "../../policy/controls.js";
 import type { ChangeSet } from "./changes.js";
 import { classifyPath } from "./classify.js";
 
