@@ -28,6 +28,7 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
 import type { Scope, TokenStore } from "./tokens.js";
 import type { RunsDeps } from "./runs.js";
+import type { WebhookDeps } from "./webhooks.js";
 import { DEFAULT_CONFIG } from "../config/defaults.js";
 
 declare module "fastify" {
@@ -61,6 +62,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | undefined>;
   /** configuration and trust list for /v1/runs (default: the built-in configuration, no trusted keys: nothing verifies) */
   runs?: RunsDeps;
+  /** forge webhook secrets for /v1/webhooks/{github,gitlab}; records are signed with `webhooks.signer`, else `signer` */
+  webhooks?: WebhookDeps;
 }
 
 const PROBLEM = "application/problem+json";
@@ -546,6 +549,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ guarded runs and the approval gate
 
   await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
+
+  // ------------------------------------------------------------ forge webhooks (review evidence)
+  const { webhookRoutes } = await import("./webhooks.js");
+  const { noteSigner } = await import("../review/evidence.js");
+  await app.register(webhookRoutes, { ledger: deps.ledger, webhooks: { ...deps.webhooks, signer: deps.webhooks?.signer ?? (deps.signer ? noteSigner(deps.signer) : undefined) } });
 
   return app;
 }

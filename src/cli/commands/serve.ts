@@ -52,6 +52,11 @@ export function register(program: Command): void {
       const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
       for (const w of stores.warnings) say(`warning: ${w}`);
       const { randomBytes } = await import("node:crypto");
+      // Forge webhooks: secrets from the environment; records signed by the producer key (evidence.key) or the checkpoint key.
+      const { producerKeyFile } = await import("../../evidence/checks.js");
+      const { keyFileSigner } = await import("../../review/evidence.js");
+      const producerKey = producerKeyFile(undefined, config, process.cwd());
+      const webhooks = { githubSecret: process.env.GITOPS_HEALTH_GITHUB_WEBHOOK_SECRET || undefined, gitlabToken: process.env.GITOPS_HEALTH_GITLAB_WEBHOOK_TOKEN || undefined, ...(producerKey ? { signer: keyFileSigner(producerKey, config.evidence.namespace) } : {}) };
       const app = await buildApp({
         ledger: stores.ledger,
         tokens: stores.tokens,
@@ -65,6 +70,7 @@ export function register(program: Command): void {
         requestTimeoutMs: o.requestTimeout,
         readiness: stores.readiness,
         runs,
+        webhooks,
       });
       let closing = false;
       const shutdown = (signal: string) => {
