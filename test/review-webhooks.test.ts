@@ -150,7 +150,7 @@ describe("forge webhooks", () => {
     expect((await post("/v1/webhooks/github", junk, { "x-github-event": "pull_request_review", "x-hub-signature-256": sign(junk) })).status).toBe(400);
     const wrongShape = await github("pull_request_review", { action: "submitted", review: { id: 1 } });
     expect(wrongShape.status).toBe(400);
-    expect((await wrongShape.json()).detail).toContain("not a GitHub event of the documented shape");
+    expect(((await wrongShape.json()) as { detail: string }).detail).toContain("not a GitHub event of the documented shape");
     expect(await ledger.size()).toBe(before);
   });
 
