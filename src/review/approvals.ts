@@ -75,7 +75,10 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
   const by = new Map<string, PullRecord[]>();
   for (const p of pulls) by.set(keyOf(p), [...(by.get(keyOf(p)) ?? []), p]);
   return [...by.values()].map((list) => {
-    const last = list[list.length - 1]!;
+    let last = list[list.length - 1]!;
+    // A merge is final: a snapshot delivered after it (a late review event's copy of the PR) cannot undo it.
+    const merged = [...list].reverse().find((p) => p.state === "merged");
+    if (merged && last.state !== "merged") last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
     if (last.commits) return last;
     const withList = [...list].reverse().find((p) => p.commits && p.head === last.head);
     return withList ? { ...last, commits: withList.commits } : last;
