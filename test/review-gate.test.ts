@@ -10,6 +10,7 @@ import { openLedger } from "../src/audit/index.js";
 import { parseConfigText } from "../src/config/load.js";
 import { generateNoteSigner } from "../src/core/note-key.js";
 import { complianceCheck } from "../src/policy/check.js";
+import { complianceMarkdown } from "../src/policy/report.js";
 import { keyFileSigner, noteSigner, recordReviewEvidence, type AnyRecord, type Signer } from "../src/review/evidence.js";
 import { authorFingerprint, type PullCommit, type PullRecord, type ReviewKind, type ReviewRecord } from "../src/review/model.js";
 import { makeProducer } from "./helpers/producer.js";
@@ -97,6 +98,8 @@ describe("approvals from forge evidence (business pack)", () => {
     expect(control(r, "SOC2-CC8.1")).toBe("met");
     expect(r.reviews.commits[0]).toMatchObject({ commit: sq, pull: { number: 7, how: "squash" }, approvals: [{ reviewer: "ann-lee", current: true, counted: true }] });
     expect(r.reviews.producers).toEqual(["ci.example.invalid"]);
+    // The evidence report shows, per change, the pull request, its approvers and whether each counted.
+    expect(complianceMarkdown(r)).toContain(`| \`${sq.slice(0, 10)}\` | acme/ehr#7 (squash) | counted: ann-lee (approved the head ${c2!.slice(0, 10)}) |`);
   });
 
   it("a Reviewed-by trailer the author wrote is reported as unverified and approves nothing", async () => {
