@@ -16,3 +16,4 @@ export * from "./api/commit.js";
 export * from "./api/llm.js";
 export * from "./api/guard.js";
 export * from "./api/deploy.js";
+export * from "./api/review.js";

@@ -47,27 +47,30 @@ function repoWith(config: string, extraEnv: Record<string, string> = {}) {
 }
 
 describe("compliance check", () => {
-  it("business pack: approvals by someone else, required checks, citations and secrets decide the gate", () => {
+  it("business pack: trailers approve nothing (forge evidence does, test/review-gate.test.ts); required checks, citations and secrets decide the gate", () => {
     const producer = makeProducer();
     const { repo, base, cli } = repoWith("classification: business\npolicy:\n  requiredChecks: [test]\n" + producer.yaml, producer.env);
     repo.commit("feat(auth): add timeout\n\nApproved-by: Ann Lee <ann@example.invalid>\nCompliance: HIPAA-164.312(d)", { "src/a.js": "export const a = 1;\n" });
     let r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
     let j = JSON.parse(r.stdout);
-    expect(j.violations.map((v: { rule: string }) => v.rule)).toEqual(["required-checks"]);
+    expect(j.violations.map((v: { rule: string }) => v.rule).sort()).toEqual(["approved-by-another", "required-checks"]);
     expect(r.code).toBe(1);
     expect(cli(["compliance", "record-check", "test", "--status", "passed"]).code).toBe(0);
     r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
     j = JSON.parse(r.stdout);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(j.violations.map((v: { rule: string }) => v.rule)).toEqual(["approved-by-another"]);
+    expect(j.reviews.commits[0].unverifiedTrailers).toEqual(["ann@example.invalid"]);
     const byId = Object.fromEntries(j.controls.map((c: { id: string; status: string }) => [c.id, c.status]));
-    expect(byId["SOX-ITGC-CM-2"]).toBe("met");
+    expect(byId["SOX-ITGC-CM-2"]).toBe("failed");
+    expect(byId["SOX-ITGC-CM-3"]).toBe("met");
     expect(byId["21CFR11.10(e)"]).toBe("not evidenced");
     // self-approval, an invented citation and a secret
     repo.commit("fix: y\n\nApproved-by: Test Author <author@example.invalid>\nCompliance: HIPAA-999.9(q)", { "src/b.js": 'const k = "AKIAZ7VQ3K2LMN4PQR5T";\n' });
     expect(cli(["compliance", "record-check", "test", "--status", "passed"]).code).toBe(0);
     r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
     j = JSON.parse(r.stdout);
-    expect(j.violations.map((v: { rule: string }) => v.rule).sort()).toEqual(["approved-by-another", "no-secrets", "valid-citations"]);
+    expect([...new Set(j.violations.map((v: { rule: string }) => v.rule))].sort()).toEqual(["approved-by-another", "no-secrets", "valid-citations"]);
     const junit = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "junit"]).stdout;
     expect(junit).toMatch(/<testsuite name="gitops-health compliance" tests="\d+" failures="[1-9]/);
     const log = JSON.parse(cli(["audit", "log", "--type", "compliance.check", "--format", "json"]).stdout);
@@ -209,22 +212,21 @@ describe("compliance check", () => {
     expect(rulesFailed(JSON.parse(r.stdout))).toEqual(["signed-commits"]);
   });
 
-  it("clinical pack: segregation of duties with dual approval, and no PHI added in the range", () => {
+  it("clinical pack: Approved-by trailers do not make dual approval, and no PHI added in the range", () => {
     const { repo, base, cli } = repoWith("classification: clinical\npolicy:\n  disable: [signed-commits, required-checks, audit-ledger]\n");
-    repo.commit("feat(ehr): a\n\nApproved-by: Ann Lee <ann@example.invalid>\nReviewed-by: Raj Rao <raj@example.invalid>", { "src/a.js": "export const a = 1;\n" });
+    const a = repo.commit("feat(ehr): a\n\nApproved-by: Ann Lee <ann@example.invalid>\nReviewed-by: Raj Rao <raj@example.invalid>", { "src/a.js": "export const a = 1;\n" });
     let r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
-    expect(r.code, r.stderr).toBe(0);
-    // The author approving their own change leaves one independent approval: not enough.
-    const self = repo.commit("feat(ehr): b\n\nApproved-by: Ann Lee <ann@example.invalid>\nApproved-by: Test Author <AUTHOR@example.invalid>", { "src/b.js": "export const b = 2;\n" });
-    r = cli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"]);
     let j = JSON.parse(r.stdout);
     expect(r.code).toBe(1);
-    expect(j.violations.map((v: { rule: string; commit: string }) => [v.rule, v.commit])).toEqual([["dual-approval", self]]);
+    expect(j.violations.map((v: { rule: string; commit: string }) => [v.rule, v.commit])).toEqual([["dual-approval", a]]);
     expect(j.controls.find((c: { id: string }) => c.id === "SOX-ITGC-CM-2").status).toBe("failed");
+    expect(j.reviews.commits[0].unverifiedTrailers).toEqual(["ann@example.invalid", "raj@example.invalid"]);
     // PHI added later in the range is caught at its commit; removing it afterwards does not hide it.
-    const phi = repo.commit("test(ehr): c\n\nApproved-by: Ann Lee <ann@example.invalid>\nApproved-by: Raj Rao <raj@example.invalid>", { "notes.txt": "Patient SSN 512-84-3921 seen on 3/14/2023.\n" });
-    repo.commit("test(ehr): d\n\nApproved-by: Ann Lee <ann@example.invalid>\nApproved-by: Raj Rao <raj@example.invalid>", { "notes.txt": "redacted\n" });
-    j = JSON.parse(cli(["compliance", "check", "--range", `${self}..HEAD`, "--format", "json"]).stdout);
+    repo.write(".gitops-health.yml", "classification: clinical\npolicy:\n  disable: [signed-commits, required-checks, audit-ledger, dual-approval]\n");
+    const phi = repo.commit("test(ehr): c", { "notes.txt": "Patient SSN 512-84-3921 seen on 3/14/2023.\n" });
+    repo.commit("test(ehr): d", { "notes.txt": "redacted\n" });
+    r = cli(["compliance", "check", "--range", `${a}..HEAD`, "--format", "json"]);
+    j = JSON.parse(r.stdout);
     expect(j.violations.map((v: { rule: string; commit: string }) => [v.rule, v.commit])).toEqual([["no-phi", phi]]);
     expect(j.controls.find((c: { id: string }) => c.id === "HIPAA-164.514(b)").status).toBe("failed");
     expect(JSON.stringify(j)).not.toContain("512-84-3921");

@@ -44,7 +44,7 @@ describe("policy test", () => {
         "  - name: passes",
         "    input:",
         "      checks: { passed: [lint, test, security, compliance] }",
-        '      commit: { message: "feat: y\\n\\nApproved-by: Ann Lee <ann@example.invalid>" }',
+        '      commit: { message: "feat: y", review: { pull: 3, approvers: [ann-lee] } }',
         "    expect: { decision: pass, failed: [] }",
       ].join("\n"),
     });
@@ -114,7 +114,8 @@ describe("policy test", () => {
         "  checks: { passed: [test] }",
         "  commit:",
         "    signature: good",
-        '    message: "feat: a\\n\\nApproved-by: A <a@example.invalid>\\nReviewed-by: B <b@example.invalid>"',
+        '    message: "feat: a"',
+        "    review: { pull: 4, merge: squash, approvers: [a-login, b-login] }",
         "cases:",
         "  - name: the config's rules apply",
         "    input:",

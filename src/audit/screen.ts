@@ -25,7 +25,7 @@ export const ENTRY_TYPE = /^[a-z][a-z0-9._-]{0,63}$/;
  * values are accountability data the audit controls require, not patient data, so payload
  * values under these keys are stored as given.
  */
-export const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
+export const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|login|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
 
 /**
  * Shapes that cannot hold an identifier: a hex digest with at least one letter (all-digit

@@ -18,6 +18,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["audit"], () => import("./commands/audit.js")],
   [["compliance"], () => import("./commands/compliance.js")],
   [["check"], () => import("./commands/check.js")],
+  [["review"], () => import("./commands/review.js")],
   [["policy"], () => import("./commands/policy.js")],
   [["commit"], () => import("./commands/commit.js")],
   [["risk"], () => import("./commands/risk.js")],

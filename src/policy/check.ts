@@ -10,6 +10,7 @@ import { scanDiffArgs } from "../scan/index.js";
 import { compileRules, effectivePack, type Pack } from "./engine.js";
 import { commitModel, evaluatePolicy, SIGNATURE_STATUS, type ControlStatus, type FindingModel, type PolicyInput, type RangeModel, type RuleResult, type SignatureCode, type Violation } from "./evaluate.js";
 import type { Ledger } from "../audit/types.js";
+import type { CommitReview } from "../review/approvals.js";
 
 export type { ControlStatus, Violation } from "./evaluate.js";
 
@@ -29,6 +30,17 @@ export interface ComplianceReport {
   controls: ControlStatus[];
   rules: RuleResult[];
   rulesEvaluated: number;
+  /** per commit: the pull request, each approval and whether it counted; trailers listed as unverified */
+  reviews: ReviewReport;
+}
+
+export interface ReviewReport {
+  commits: { commit: string; pull: CommitReview["pull"]; approvals: CommitReview["approvals"]; ownersMissing: string[]; summary: string; unverifiedTrailers: string[] }[];
+  /** who signed the review records that count */
+  producers: string[];
+  /** review entries that do not count (unsigned, untrusted producer...) */
+  rejected: { seq: number; type: string; reason: string }[];
+  codeOwners?: { path: string; rev: string; errors: { line: number; message: string }[] };
 }
 
 /** Commits git reports as shallow boundaries (their parents were not fetched). */
@@ -79,6 +91,12 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   const { conventionalLintSetup, lintCounts } = await import("../commit/lint.js");
   const lintSetup = await conventionalLintSetup();
   const lint = await Promise.all(parsedCommits.map((c) => lintCounts(c.body, lintSetup)));
+  // The head itself, even when it is a merge commit (the log above leaves merges out).
+  const head = (await git(["rev-parse", "--verify", `${toRev}^{commit}`], { cwd: root })).trim();
+  const fromSha = fromRev && !missingBase ? (await git(["rev-parse", "--verify", `${fromRev}^{commit}`], { cwd: root })).trim() : null;
+  // Approvals count only from signed forge review evidence (src/review); trailers are information.
+  const { reviewGate } = await import("./review-gate.js");
+  const reviews = await reviewGate({ root, logRange, fromSha, head, config: o.config, pack, ledger: o.ledger, files: new Map(parsedCommits.map((c) => [c.sha, c.files.map((f) => f.path)])) });
   const commits = parsedCommits.map((c, i) =>
     commitModel({
       sha: c.sha,
@@ -89,11 +107,9 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
       files: c.files,
       findings: findingsBy.get(c.sha) ?? [],
       lint: lint[i]!,
+      review: reviews.byCommit.get(c.sha)?.model,
     }),
   );
-  // The head itself, even when it is a merge commit (the log above leaves merges out).
-  const head = (await git(["rev-parse", "--verify", `${toRev}^{commit}`], { cwd: root })).trim();
-  const fromSha = fromRev && !missingBase ? (await git(["rev-parse", "--verify", `${fromRev}^{commit}`], { cwd: root })).trim() : null;
   // Required checks count only from results signed by a trusted producer (the pack's checkEvidence).
   const { producerTrust, readCheckEvidence } = await import("../evidence/checks.js");
   const evidence = o.ledger ? await readCheckEvidence(o.ledger, head, producerTrust(o.config, root)) : { passed: [], untrusted: [], producers: {} };
@@ -129,6 +145,15 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     controls: ev.controls,
     rules: ev.rules,
     rulesEvaluated: rules.length,
+    reviews: {
+      commits: commits.map((c) => {
+        const d = reviews.byCommit.get(c.sha)?.detail;
+        return { commit: c.sha, pull: d?.pull ?? null, approvals: d?.approvals ?? [], ownersMissing: c.review.ownersMissing, summary: c.review.summary, unverifiedTrailers: c.approvers };
+      }),
+      producers: reviews.producers,
+      rejected: reviews.rejected,
+      ...(reviews.codeOwners ? { codeOwners: reviews.codeOwners } : {}),
+    },
   };
 }
 

@@ -38,7 +38,10 @@ export interface CommitModel {
   signature: { status: SignatureStatus; code: SignatureCode; signer: string; email: string; key: string };
   files: FileModel[];
   findings: FindingModel[];
+  /** emails from Approved-by / Reviewed-by trailers: written by the author, so information only (unverified) */
   approvers: string[];
+  /** forge review evidence for the change (src/review): what approval rules count */
+  review: ReviewModel;
   lint: { errors: number; warnings: number };
   unknownCitations: string[];
 }
@@ -51,6 +54,23 @@ export interface RangeModel {
   /** false when a shallow clone cut the range: some commits could not be checked. */
   complete: boolean;
 }
+
+/** What the approval rules see as `commit.review`: verified forge evidence only, never trailers. */
+export interface ReviewModel {
+  /** the pull request that brought the commit in (0: none recorded) */
+  pull: number;
+  /** how it was merged: merge, squash, rebase ("" without a pull request) */
+  merge: string;
+  /** distinct reviewers whose approval counts: current, not the author or a committer, signed forge evidence */
+  approvals: number;
+  approvers: string[];
+  /** changed paths that need a code owner's approval and lack one */
+  ownersMissing: string[];
+  /** one line on what counted and what did not, for violation messages */
+  summary: string;
+}
+
+export const NO_REVIEW: ReviewModel = { pull: 0, merge: "", approvals: 0, approvers: [], ownersMissing: [], summary: "no review evidence recorded" };
 
 /** Everything the rules see besides `commit`. */
 export interface PolicyInput {
@@ -111,6 +131,7 @@ export function commitModel(c: {
   findings: FindingModel[];
   /** commitlint's errors and warnings for the message (src/commit/lint.ts `lintCounts`). */
   lint: { errors: number; warnings: number };
+  review?: ReviewModel;
 }): CommitModel {
   const parsed = parseCommitMessage(c.message);
   const citations = (parsed.trailers["Compliance"] ?? []).flatMap((v) => v.split(/[,\s]+/)).filter(Boolean);
@@ -126,6 +147,7 @@ export function commitModel(c: {
     files: c.files,
     findings: c.findings,
     approvers: [...new Set(approvers)],
+    review: c.review ?? { ...NO_REVIEW, approvers: [], ownersMissing: [] },
     lint: { errors: c.lint.errors, warnings: c.lint.warnings },
     unknownCitations: citations.filter((x) => !findControl(x)),
   };

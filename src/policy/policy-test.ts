@@ -56,8 +56,20 @@ const CommitIn = z
           .strict(),
       )
       .optional(),
-    // Derived from the message unless given (for inputs a real message cannot produce).
+    // Derived from the message unless given (for inputs a real message cannot produce). Trailers: information only.
     approvers: z.array(z.string()).optional(),
+    // Verified forge review evidence as the gate derives it (src/review); none when absent.
+    review: z
+      .object({
+        pull: z.number().int().min(0).optional(),
+        merge: z.enum(["", "merge", "squash", "rebase"]).optional(),
+        approvals: z.number().int().min(0).optional().describe("counted approvals (default: the number of approvers)"),
+        approvers: z.array(z.string()).optional().describe("logins whose approval counts"),
+        ownersMissing: z.array(z.string()).optional(),
+        summary: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     lint: z.object({ errors: z.number().int().min(0).default(0), warnings: z.number().int().min(0).default(0) }).strict().optional(),
     unknownCitations: z.array(z.string()).optional(),
   })
@@ -164,6 +176,11 @@ function buildCommit(c: CommitIn, i: number, lint: { errors: number; warnings: n
     lint,
   });
   if (c.approvers) model.approvers = c.approvers.map((a) => a.toLowerCase());
+  if (c.review) {
+    const approvers = c.review.approvers ?? [];
+    const approvals = c.review.approvals ?? approvers.length;
+    model.review = { pull: c.review.pull ?? (approvals ? 1 : 0), merge: c.review.merge ?? (approvals ? "merge" : ""), approvals, approvers, ownersMissing: c.review.ownersMissing ?? [], summary: c.review.summary ?? `${approvals} approval(s) from policy test input` };
+  }
   if (c.unknownCitations) model.unknownCitations = c.unknownCitations;
   return model;
 }

@@ -17,7 +17,20 @@ export function complianceMarkdown(r: ComplianceReport): string {
     ...r.controls.map((c) => `| ${c.id} ${c.title} | ${c.status} | ${c.rules.join(", ")} | ${c.failedCommits.map((s) => s.slice(0, 10)).join(", ")} |`),
     "",
     ...r.violations.map((v) => `- **${v.severity}** \`${v.rule}\`${v.commit ? ` at \`${v.commit.slice(0, 10)}\`` : ""}: ${v.message}`),
+    ...reviewsMarkdown(r),
   ].join("\n");
+}
+
+/** Per change: its pull request, each approver and whether the approval was current and counted; trailers as unverified. */
+function reviewsMarkdown(r: ComplianceReport): string[] {
+  const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const rows = (r.reviews?.commits ?? []).map((c) => {
+    const pr = c.pull ? `${c.pull.repo}#${c.pull.number} (${c.pull.how})` : "none recorded";
+    const approvals = c.approvals.map((a) => `${a.counted ? "counted" : "not counted"}: ${a.reviewer} (${a.reason})`).join("; ") || "none";
+    return `| \`${c.commit.slice(0, 10)}\` | ${cell(pr)} | ${cell(approvals)} | ${cell(c.ownersMissing.join("; "))} | ${cell(c.unverifiedTrailers.join(", "))} |`;
+  });
+  if (!rows.length) return [];
+  return ["", "## Reviews", "", "| commit | pull request | approvals | paths missing a code owner | unverified trailers |", "| --- | --- | --- | --- | --- |", ...rows];
 }
 
 /** One test case per evidenced control, so CI dashboards show controls as tests. */

@@ -31,6 +31,7 @@ import type { RunsDeps } from "./runs.js";
 import type { JobQueue } from "./jobs.js";
 import type { RepoStore } from "./repos.js";
 import type { Telemetry } from "./telemetry.js";
+import type { WebhookDeps } from "./webhooks.js";
 import { DEFAULT_CONFIG } from "../config/defaults.js";
 import { HttpProblem } from "./problem.js";
 import { CLASSIFICATIONS } from "../core/vocabulary.js";
@@ -75,6 +76,8 @@ export interface AppDeps {
   jobs?: JobQueue;
   /** OpenTelemetry (telemetry.ts), when an OTLP endpoint is configured */
   telemetry?: Telemetry;
+  /** forge webhook secrets for /v1/webhooks/{github,gitlab}; records are signed with `webhooks.signer`, else `signer` */
+  webhooks?: WebhookDeps;
 }
 
 const PROBLEM = "application/problem+json";
@@ -557,6 +560,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const { repoRoutes, MemoryRepoStore } = await import("./repos.js");
   await app.register(repoRoutes, { repos: deps.repos ?? new MemoryRepoStore(), jobs: deps.jobs, problem: Problem });
+  // ------------------------------------------------------------ forge webhooks (review evidence)
+  const { webhookRoutes } = await import("./webhooks.js");
+  const { noteSigner } = await import("../review/evidence.js");
+  await app.register(webhookRoutes, { ledger: deps.ledger, webhooks: { ...deps.webhooks, signer: deps.webhooks?.signer ?? (deps.signer ? noteSigner(deps.signer) : undefined) } });
 
   return app;
 }

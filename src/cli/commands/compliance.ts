@@ -53,6 +53,12 @@ export function register(program: Command): void {
           for (const u of r.checks.untrusted) say(color.yellow(untrustedMessage(u)));
           if (r.checks.missing.length) say(`checks without a passed result for ${r.range.to}: ${r.checks.missing.join(", ")} (record them with gitops-health check run NAME, signed by a trusted producer)`);
           for (const v of r.violations) say(`${v.severity === "high" ? color.red(v.severity) : color.yellow(v.severity)} ${v.rule}${v.commit ? ` ${v.commit.slice(0, 10)}` : ""}: ${v.message}`);
+          // Approvals: forge evidence per change; trailers are shown, never counted.
+          for (const c of r.reviews.commits) {
+            if (c.pull) say(color.dim(`review ${c.commit.slice(0, 10)}: ${c.summary}`));
+            if (c.unverifiedTrailers.length) say(color.yellow(`unverified ${c.commit.slice(0, 10)}: Approved-by/Reviewed-by trailer(s) ${c.unverifiedTrailers.join(", ")} are written by the author and do not count as approvals`));
+          }
+          if (r.reviews.rejected.length) say(color.yellow(`${r.reviews.rejected.length} review record(s) do not count: ${[...new Set(r.reviews.rejected.map((x) => x.reason))].join("; ")}`));
           say(`${r.range.commits} commit(s) checked with the ${r.pack} pack: ${failing.length} violation(s) at or above ${o.failOn}`);
         }
         if (failing.length) process.exitCode = 1;

@@ -68,6 +68,11 @@ export function register(program: Command): void {
       // Traces only when an OTLP endpoint is configured; the SDK reads the other OTEL_* variables itself.
       const { startTelemetry } = await import("../../server/telemetry.js");
       const telemetry = await startTelemetry({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined, serviceName: process.env.OTEL_SERVICE_NAME || "gitops-health" });
+      // Forge webhooks: secrets from the environment; records signed by the producer key (evidence.key) or the checkpoint key.
+      const { producerKeyFile } = await import("../../evidence/checks.js");
+      const { keyFileSigner } = await import("../../review/evidence.js");
+      const producerKey = producerKeyFile(undefined, config, process.cwd());
+      const webhooks = { githubSecret: process.env.GITOPS_HEALTH_GITHUB_WEBHOOK_SECRET || undefined, gitlabToken: process.env.GITOPS_HEALTH_GITLAB_WEBHOOK_TOKEN || undefined, ...(producerKey ? { signer: keyFileSigner(producerKey, config.evidence.namespace) } : {}) };
       const app = await buildApp({
         telemetry,
         ledger: stores.ledger,
@@ -84,6 +89,7 @@ export function register(program: Command): void {
         runs,
         repos: stores.repos,
         jobs,
+        webhooks,
       });
       let closing = false;
       const shutdown = (signal: string) => {

@@ -1,0 +1,220 @@
+/**
+ * Which forge approvals count for a commit. Pure: the gate passes the commits of its range, the
+ * verified review evidence and what git says about merges inside pull requests.
+ *
+ * 1. Map the commit to its pull request: one of the pull request's own commits (merge commit or
+ *    fast-forward), its squash commit (the merge commit the forge recorded), or a rebased copy
+ *    (the first-parent chain ending at the recorded merge commit whose author fingerprints match
+ *    the pull request's commits).
+ * 2. Per reviewer, the latest decisive review (approved, changes requested, dismissed) stands.
+ * 3. An approval counts when the reviewer is neither the pull request's author nor an author or
+ *    committer of its commits, and it is current: it approved the final head, or every commit
+ *    pushed after it is a merge that only brought in the base branch (GitHub's "dismiss stale
+ *    approvals", which keeps approvals across base-branch updates).
+ * 4. Code owners: each changed path the policy names needs a counted approval from one of the
+ *    owners of its last matching CODEOWNERS line (`@login`, or `@org/team` with recorded members).
+ */
+import type { CodeOwners } from "./codeowners.js";
+import { ownersOf } from "./codeowners.js";
+import type { PullRecord, ReviewRecord, TeamRecord } from "./model.js";
+
+export interface RangeCommit {
+  sha: string;
+  parents: string[];
+  authorEmail: string;
+  committerEmail: string;
+  /** `authorFingerprint(author email, author date, message)` */
+  fingerprint: string;
+  files: string[];
+}
+
+export interface ReviewEvidenceSet {
+  pulls: PullRecord[];
+  reviews: ReviewRecord[];
+  teams: TeamRecord[];
+}
+
+/** What git says about a merge commit inside a pull request pushed after an approval. */
+export type MergeFact = "base-merge" | "changed" | "unknown";
+
+export interface ReviewGateOptions {
+  /** which changed paths need a code owner's approval (none when absent) */
+  ownerPaths?: (path: string) => boolean;
+  codeOwners?: CodeOwners;
+  mergeFacts?: Record<string, MergeFact>;
+}
+
+export type MergeHow = "merge" | "squash" | "rebase";
+
+export interface ApprovalView {
+  reviewer: string;
+  id: number;
+  /** the head commit approved */
+  commit: string;
+  current: boolean;
+  counted: boolean;
+  reason: string;
+}
+
+export interface CommitReview {
+  sha: string;
+  pull: { forge: string; repo: string; number: number; how: MergeHow; author: string } | null;
+  approvals: ApprovalView[];
+  /** logins whose approval counts */
+  approvers: string[];
+  /** paths that need a code owner's approval and lack one, with why */
+  ownersMissing: string[];
+  summary: string;
+}
+
+const short = (s: string) => s.slice(0, 10);
+const keyOf = (r: { forge: string; repo: string; number: number }) => `${r.forge}:${r.repo}#${r.number}`;
+
+/** The latest record of each pull request; a record without a commit list borrows the last list recorded for the same head. */
+export function latestPulls(pulls: PullRecord[]): PullRecord[] {
+  const by = new Map<string, PullRecord[]>();
+  for (const p of pulls) by.set(keyOf(p), [...(by.get(keyOf(p)) ?? []), p]);
+  return [...by.values()].map((list) => {
+    let last = list[list.length - 1]!;
+    // A merge is final: a snapshot delivered after it (a late review event's copy of the PR) cannot undo it.
+    const merged = [...list].reverse().find((p) => p.state === "merged");
+    if (merged && last.state !== "merged") last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
+    if (last.commits) return last;
+    const withList = [...list].reverse().find((p) => p.commits && p.head === last.head);
+    return withList ? { ...last, commits: withList.commits } : last;
+  });
+}
+
+/** Map each commit of the range to the pull request that brought it in, and how. */
+export function mapCommitsToPulls(range: RangeCommit[], pulls: PullRecord[]): Map<string, { pull: PullRecord; how: MergeHow }> {
+  const inRange = new Map(range.map((c) => [c.sha, c]));
+  const out = new Map<string, { pull: PullRecord; how: MergeHow }>();
+  const latest = latestPulls(pulls);
+  for (const pull of latest) {
+    const own = pull.commits ? pull.commits.map((c) => c.sha) : [pull.head];
+    for (const sha of own) if (inRange.has(sha) && !out.has(sha)) out.set(sha, { pull, how: "merge" });
+  }
+  for (const pull of latest) {
+    if (pull.state !== "merged" || !pull.mergeCommit) continue;
+    const tip = inRange.get(pull.mergeCommit);
+    if (!tip || out.has(tip.sha)) continue;
+    const fps = new Map<string, number>();
+    for (const c of pull.commits ?? []) if (c.parents.length < 2) fps.set(c.fingerprint, (fps.get(c.fingerprint) ?? 0) + 1);
+    if (!fps.get(tip.fingerprint)) {
+      out.set(tip.sha, { pull, how: "squash" });
+      continue;
+    }
+    // Rebased: walk the first-parent chain while the commits are copies of the pull request's.
+    let c: RangeCommit | undefined = tip;
+    while (c && !out.has(c.sha) && (fps.get(c.fingerprint) ?? 0) > 0) {
+      fps.set(c.fingerprint, fps.get(c.fingerprint)! - 1);
+      out.set(c.sha, { pull, how: "rebase" });
+      c = c.parents[0] ? inRange.get(c.parents[0]) : undefined;
+    }
+  }
+  return out;
+}
+
+/** Is an approval of `approved` still current for the pull request's final head? */
+export function approvalCurrency(pull: PullRecord, approved: string, mergeFacts: Record<string, MergeFact> = {}): { current: boolean; reason: string } {
+  if (approved === pull.head) return { current: true, reason: `approved the head ${short(approved)}` };
+  if (!pull.commits) return { current: false, reason: `stale: approved ${short(approved)}, the head is ${short(pull.head)} and the pull request's commits are not recorded (run review import)` };
+  const byId = new Map(pull.commits.map((c) => [c.sha, c]));
+  if (!byId.has(approved)) return { current: false, reason: `stale: approved ${short(approved)}, which is no longer in the pull request (force-pushed)` };
+  const before = new Set<string>();
+  const todo = [approved];
+  while (todo.length) {
+    const s = todo.pop()!;
+    if (before.has(s)) continue;
+    before.add(s);
+    for (const p of byId.get(s)?.parents ?? []) if (byId.has(p)) todo.push(p);
+  }
+  const later = pull.commits.filter((c) => !before.has(c.sha));
+  for (const c of later) {
+    const outside = c.parents.filter((p) => !byId.has(p));
+    if (c.parents.length < 2 || outside.length === 0) return { current: false, reason: `stale: approved ${short(approved)}, then ${short(c.sha)} was pushed` };
+    const fact = mergeFacts[c.sha] ?? "unknown";
+    if (fact === "changed") return { current: false, reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)} changed more than the base branch brought in` };
+    if (fact === "unknown") return { current: false, reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)}, which could not be checked (not in this clone, or its other parent is not on the base branch)` };
+  }
+  return { current: true, reason: `approved ${short(approved)}; later commits only merge the base branch` };
+}
+
+/** Per reviewer, the review that stands: the latest decisive one (a dismissal or a request for changes replaces an approval). */
+export function standingReviews(reviews: ReviewRecord[]): ReviewRecord[] {
+  const byReviewId = new Map<string, ReviewRecord>();
+  reviews.forEach((r, i) => byReviewId.set(r.reviewId === null ? `n${i}` : `${r.reviewId}`, r));
+  const by = new Map<number, ReviewRecord>();
+  const ordered = [...byReviewId.values()].map((r, i) => ({ r, i })).sort((a, b) => Date.parse(a.r.submittedAt) - Date.parse(b.r.submittedAt) || a.i - b.i);
+  for (const { r } of ordered) if (r.state !== "commented") by.set(r.reviewer.id, r);
+  return [...by.values()];
+}
+
+const noreply = (email: string) => /^(?:(\d+)\+)?([^@]+)@users\.noreply\.github\.com$/i.exec(email);
+
+/** Does this reviewer account contribute to the change (PR author, commit author/committer)? */
+function selfReason(pull: PullRecord, commit: RangeCommit, reviewer: { login: string; id: number }): string | undefined {
+  if (reviewer.id === pull.author.id) return "self-approval: the pull request's author";
+  for (const c of pull.commits ?? []) {
+    if (c.author?.id === reviewer.id) return `self-approval: author of ${short(c.sha)}`;
+    if (c.committer?.id === reviewer.id) return `self-approval: committer of ${short(c.sha)}`;
+  }
+  for (const email of [commit.authorEmail, commit.committerEmail]) {
+    const m = noreply(email);
+    if (m && ((m[1] && Number(m[1]) === reviewer.id) || m[2]!.toLowerCase() === reviewer.login.toLowerCase())) return "self-approval: author or committer of the commit";
+  }
+  return undefined;
+}
+
+function ownerApproved(owner: string, approvers: { login: string; id: number }[], teams: TeamRecord[], forge: string): boolean | "unresolved" {
+  const team = /^@([^/]+)\/(.+)$/.exec(owner);
+  if (team) {
+    const t = [...teams].reverse().find((x) => x.forge === forge && x.org.toLowerCase() === team[1]!.toLowerCase() && x.slug.toLowerCase() === team[2]!.toLowerCase());
+    if (!t) return "unresolved";
+    return approvers.some((a) => t.members.some((m) => m.id === a.id));
+  }
+  if (owner.startsWith("@")) return approvers.some((a) => a.login.toLowerCase() === owner.slice(1).toLowerCase());
+  return false; // an email owner: the forge does not tell us which account it is
+}
+
+/** The review verdict for every commit of the range. */
+export function reviewCommits(range: RangeCommit[], evidence: ReviewEvidenceSet, o: ReviewGateOptions = {}): CommitReview[] {
+  const mapped = mapCommitsToPulls(range, evidence.pulls);
+  return range.map((commit) => {
+    const m = mapped.get(commit.sha);
+    const ownerPaths = o.ownerPaths ? commit.files.filter(o.ownerPaths) : [];
+    if (!m) {
+      return { sha: commit.sha, pull: null, approvals: [], approvers: [], ownersMissing: ownerPaths.map((p) => `${p} (no reviewed pull request)`), summary: "no recorded pull request brought this commit in" };
+    }
+    const { pull, how } = m;
+    const reviews = standingReviews(evidence.reviews.filter((r) => keyOf(r) === keyOf(pull)));
+    const approvals: ApprovalView[] = reviews
+      .filter((r) => r.state === "approved")
+      .map((r) => {
+        const self = selfReason(pull, commit, r.reviewer);
+        const cur = approvalCurrency(pull, r.commit, o.mergeFacts);
+        const reason = self ?? cur.reason;
+        return { reviewer: r.reviewer.login, id: r.reviewer.id, commit: r.commit, current: cur.current, counted: !self && cur.current, reason };
+      });
+    const counted = approvals.filter((a) => a.counted);
+    const ownersMissing: string[] = [];
+    for (const path of ownerPaths) {
+      if (!o.codeOwners) {
+        ownersMissing.push(`${path} (no CODEOWNERS file)`);
+        continue;
+      }
+      const { owners } = ownersOf(o.codeOwners, path);
+      if (!owners.length) {
+        ownersMissing.push(`${path} (no code owner)`);
+        continue;
+      }
+      const answers = owners.map((ow) => ownerApproved(ow, counted.map((a) => ({ login: a.reviewer, id: a.id })), evidence.teams, pull.forge));
+      if (answers.includes(true)) continue;
+      const unresolved = owners.filter((_, i) => answers[i] === "unresolved");
+      ownersMissing.push(`${path} (owners ${owners.join(" ")} have not approved${unresolved.length ? `; team membership not recorded for ${unresolved.join(" ")}` : ""})`);
+    }
+    const notCounted = approvals.filter((a) => !a.counted).map((a) => `${a.reviewer}: ${a.reason}`);
+    const summary = `${pull.repo}#${pull.number} (${how}): ${counted.length} current approval(s) from others${counted.length ? ` (${counted.map((a) => a.reviewer).join(", ")})` : ""}${notCounted.length ? `; not counted: ${notCounted.join("; ")}` : ""}`;
+    return { sha: commit.sha, pull: { forge: pull.forge, repo: pull.repo, number: pull.number, how, author: pull.author.login }, approvals, approvers: counted.map((a) => a.reviewer), ownersMissing, summary };
+  });
+}

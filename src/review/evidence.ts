@@ -1,0 +1,89 @@
+/**
+ * Review records as signed ledger evidence, with the producer trust model of check results
+ * (`evidence.allowedProducers` / the producers' allowed-signers file): whoever can write the
+ * ledger can append a `review.*` entry, only a trusted producer's key makes it count.
+ */
+import { sign } from "node:crypto";
+import type { Ledger, LedgerEntryInput } from "../audit/types.js";
+import { formatVerifierKey, type NoteSigner } from "../core/note-key.js";
+import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../guard/signing.js";
+import { RECORD_SCHEMA, REVIEW_ENTRY, reviewStatement, reviewSubject, type PullRecord, type ReviewKind, type ReviewRecord, type TeamRecord } from "./model.js";
+import type { ReviewEvidenceSet } from "./approvals.js";
+
+export type AnyRecord = PullRecord | ReviewRecord | TeamRecord;
+export type Signer = (statement: string) => KeySignature;
+
+/** A signer over a key file (signed-note key or SSH private key), as `check run` signs. */
+export function keyFileSigner(keyFile: string, namespace: string): Signer {
+  return (statement) => signWithKey(statement, keyFile, namespace);
+}
+
+/** A signer over an in-memory signed-note key (the service's key). */
+export function noteSigner(signer: NoteSigner): Signer {
+  const keyId = formatVerifierKey(signer);
+  return (statement) => ({ method: "note", signature: sign(null, Buffer.from(statement), signer.privateKey).toString("base64"), keyId });
+}
+
+/** The ledger entry for a record, signed. */
+export function signedReviewEntry(kind: ReviewKind, record: AnyRecord, signer: Signer, actor?: string): LedgerEntryInput {
+  const parsed = RECORD_SCHEMA[kind].parse(record) as AnyRecord;
+  return { type: REVIEW_ENTRY[kind], subject: reviewSubject(kind, parsed), ...(actor ? { actor } : {}), payload: { kind, record: parsed, signature: signer(reviewStatement(kind, parsed)) } };
+}
+
+export interface RejectedReviewEntry {
+  seq: number;
+  type: string;
+  reason: string;
+}
+
+export interface VerifiedReviewEvidence extends ReviewEvidenceSet {
+  /** who signed the records that count */
+  producers: string[];
+  rejected: RejectedReviewEntry[];
+}
+
+/** Verify one entry; undefined record means it does not count (reason says why). */
+export function verifyReviewEntry(e: { seq: number; type: string; subject?: string; payload: unknown }, trust: TrustList, namespace: string): { kind: ReviewKind; record: AnyRecord; producer: string } | { reason: string } {
+  const kind = (Object.keys(REVIEW_ENTRY) as ReviewKind[]).find((k) => REVIEW_ENTRY[k] === e.type);
+  if (!kind) return { reason: "not a review entry" };
+  const p = (e.payload ?? {}) as { kind?: unknown; record?: unknown; signature?: unknown };
+  if (!p.signature) return { reason: "unsigned" };
+  if (p.kind !== kind) return { reason: "payload kind does not match the entry type" };
+  const rec = RECORD_SCHEMA[kind].safeParse(p.record);
+  if (!rec.success) return { reason: "malformed review record" };
+  const sig = p.signature as KeySignature;
+  if (typeof sig !== "object" || typeof sig.signature !== "string" || typeof sig.keyId !== "string" || (sig.method !== "note" && sig.method !== "ssh")) return { reason: "malformed signature" };
+  if (e.subject !== reviewSubject(kind, rec.data)) return { reason: "subject does not match the record" };
+  const v = verifyWithKey(reviewStatement(kind, rec.data), sig, trust, namespace);
+  if (!v.ok) return { reason: v.reason };
+  return { kind, record: rec.data, producer: v.identity };
+}
+
+/**
+ * Record a forge's answer as signed evidence, one ledger entry per record, in one batch.
+ * This is the library entry point the GitHub Action calls after `fetchGithubReviews`.
+ */
+export async function recordReviewEvidence(ledger: Ledger, records: { kind: ReviewKind; record: AnyRecord }[], signer: Signer, actor?: string): Promise<number[]> {
+  if (!records.length) return [];
+  const res = await ledger.appendBatch(records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor)));
+  return res.map((r) => r.seq);
+}
+
+/** Every trusted review record in the ledger, in ledger order, and the entries that do not count. */
+export async function readReviewEvidence(ledger: Ledger, trust: TrustList, namespace: string): Promise<VerifiedReviewEvidence> {
+  const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], producers: [], rejected: [] };
+  const producers = new Set<string>();
+  for await (const e of ledger.query({ type: "review.*" })) {
+    const v = verifyReviewEntry(e, trust, namespace);
+    if ("reason" in v) {
+      out.rejected.push({ seq: e.seq, type: e.type, reason: v.reason });
+      continue;
+    }
+    producers.add(v.producer);
+    if (v.kind === "pull") out.pulls.push(v.record as PullRecord);
+    else if (v.kind === "review") out.reviews.push(v.record as ReviewRecord);
+    else out.teams.push(v.record as TeamRecord);
+  }
+  out.producers = [...producers];
+  return out;
+}

@@ -1,0 +1,159 @@
+/**
+ * Forge webhooks to review records. The signature is checked on the raw body before anything is
+ * parsed (`verifyGithubSignature`, `verifyGitlabToken`, both constant-time); the payload shapes
+ * are the ones GitHub (`pull_request`, `pull_request_review`) and GitLab (Merge Request Hook,
+ * approval actions) document. Pure apart from crypto.
+ */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { PullRecord, ReviewRecord, type ReviewKind, type ReviewState } from "./model.js";
+
+export type WebhookRecord = { kind: "pull"; record: PullRecord } | { kind: "review"; record: ReviewRecord };
+export type WebhookResult = { records: WebhookRecord[]; ignored?: string };
+
+/** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` */
+export function verifyGithubSignature(secret: string, body: Buffer, header: string | undefined): boolean {
+  if (!secret || !header || !header.startsWith("sha256=")) return false;
+  const given = Buffer.from(header.slice(7), "hex");
+  const want = createHmac("sha256", secret).update(body).digest();
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** `X-Gitlab-Token` is the shared secret itself: compared by digest, so in constant time whatever its length. */
+export function verifyGitlabToken(secret: string, header: string | undefined): boolean {
+  if (!secret || header === undefined) return false;
+  const d = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(d(secret), d(header));
+}
+
+const User = z.object({ login: z.string(), id: z.number().int() }).passthrough();
+const GhPull = z
+  .object({
+    number: z.number().int().positive(),
+    state: z.string(),
+    merged: z.boolean().nullish(),
+    merge_commit_sha: z.string().nullish(),
+    user: User,
+    head: z.object({ sha: z.string() }).passthrough(),
+    base: z.object({ ref: z.string() }).passthrough(),
+  })
+  .passthrough();
+const GhRepo = z.object({ full_name: z.string() }).passthrough();
+const GhPullEvent = z.object({ action: z.string(), pull_request: GhPull, repository: GhRepo }).passthrough();
+const GhReviewEvent = z
+  .object({
+    action: z.string(),
+    review: z.object({ id: z.number().int(), user: User, state: z.string(), commit_id: z.string(), submitted_at: z.string().nullish() }).passthrough(),
+    pull_request: GhPull,
+    repository: GhRepo,
+  })
+  .passthrough();
+
+function ghPull(pr: z.infer<typeof GhPull>, repo: string, now: string): PullRecord {
+  const merged = Boolean(pr.merged);
+  return PullRecord.parse({
+    forge: "github",
+    repo,
+    number: pr.number,
+    author: { login: pr.user.login, id: pr.user.id },
+    state: merged ? "merged" : pr.state === "open" ? "open" : "closed",
+    base: pr.base.ref,
+    head: pr.head.sha,
+    mergeCommit: merged ? (pr.merge_commit_sha ?? null) : null,
+    commits: null,
+    observedAt: now,
+    source: "webhook",
+  });
+}
+
+const GH_STATES: Record<string, ReviewState> = { approved: "approved", changes_requested: "changes_requested", dismissed: "dismissed", commented: "commented" };
+
+/** A GitHub delivery (`X-GitHub-Event` and the parsed body) as records. Throws ZodError on a malformed body. */
+export function githubWebhookRecords(event: string, body: unknown, now: Date): WebhookResult {
+  const at = now.toISOString();
+  if (event === "ping") return { records: [], ignored: "ping" };
+  if (event === "pull_request") {
+    const e = GhPullEvent.parse(body);
+    return { records: [{ kind: "pull", record: ghPull(e.pull_request, e.repository.full_name, at) }] };
+  }
+  if (event === "pull_request_review") {
+    const e = GhReviewEvent.parse(body);
+    const pull = ghPull(e.pull_request, e.repository.full_name, at);
+    const state = e.action === "dismissed" ? "dismissed" : GH_STATES[e.review.state.toLowerCase()];
+    if (!state) return { records: [{ kind: "pull", record: pull }], ignored: `review state ${e.review.state}` };
+    const review = ReviewRecord.parse({
+      forge: "github",
+      repo: pull.repo,
+      number: pull.number,
+      reviewId: e.review.id,
+      reviewer: { login: e.review.user.login, id: e.review.user.id },
+      state,
+      commit: e.review.commit_id,
+      submittedAt: e.review.submitted_at ?? at,
+      source: "webhook",
+    });
+    return { records: [{ kind: "pull", record: pull }, { kind: "review", record: review }] };
+  }
+  return { records: [], ignored: `event ${event}` };
+}
+
+const GlEvent = z
+  .object({
+    object_kind: z.literal("merge_request"),
+    user: z.object({ id: z.number().int(), username: z.string() }).passthrough(),
+    project: z.object({ path_with_namespace: z.string() }).passthrough(),
+    object_attributes: z
+      .object({
+        iid: z.number().int().positive(),
+        action: z.string().optional(),
+        state: z.string(),
+        author_id: z.number().int(),
+        target_branch: z.string(),
+        last_commit: z.object({ id: z.string() }).passthrough(),
+        merge_commit_sha: z.string().nullish(),
+        squash_commit_sha: z.string().nullish(),
+        updated_at: z.string().optional(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+const isoOr = (s: string | undefined, fallback: string) => {
+  const t = s ? Date.parse(s.replace(/ UTC$/, "Z").replace(/^(\d{4}-\d\d-\d\d) /, "$1T")) : NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString() : fallback;
+};
+
+/** A GitLab Merge Request Hook; `approved`/`approval` record an approval, `unapproved`/`unapproval` withdraw it. */
+export function gitlabWebhookRecords(event: string | undefined, body: unknown, now: Date): WebhookResult {
+  const at = now.toISOString();
+  if (event !== "Merge Request Hook") return { records: [], ignored: `event ${event ?? "(none)"}` };
+  const e = GlEvent.parse(body);
+  const a = e.object_attributes;
+  const merged = a.state === "merged";
+  const pull = PullRecord.parse({
+    forge: "gitlab",
+    repo: e.project.path_with_namespace,
+    number: a.iid,
+    // The hook names the author by id only.
+    author: { login: `id:${a.author_id}`, id: a.author_id },
+    state: merged ? "merged" : a.state === "opened" ? "open" : "closed",
+    base: a.target_branch,
+    head: a.last_commit.id,
+    mergeCommit: merged ? (a.merge_commit_sha ?? a.squash_commit_sha ?? null) : null,
+    commits: null,
+    observedAt: at,
+    source: "webhook",
+  });
+  const records: WebhookRecord[] = [{ kind: "pull", record: pull }];
+  const action = a.action ?? "";
+  const state: ReviewState | undefined = action === "approved" || action === "approval" ? "approved" : action === "unapproved" || action === "unapproval" ? "dismissed" : undefined;
+  if (state) {
+    records.push({
+      kind: "review",
+      record: ReviewRecord.parse({ forge: "gitlab", repo: pull.repo, number: pull.number, reviewId: null, reviewer: { login: e.user.username, id: e.user.id }, state, commit: a.last_commit.id, submittedAt: isoOr(a.updated_at, at), source: "webhook" }),
+    });
+  }
+  return { records };
+}
+
+export type { ReviewKind };
