@@ -61,6 +61,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | undefined>;
   /** configuration and trust list for /v1/runs (default: the built-in configuration, no trusted keys: nothing verifies) */
   runs?: RunsDeps;
+  /** the LLM safety proxy (/v1/chat/completions, /v1/embeddings, /v1/models, /v1/messages); off when absent */
+  proxy?: import("./proxy.js").ProxyDeps;
 }
 
 const PROBLEM = "application/problem+json";
@@ -546,6 +548,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ guarded runs and the approval gate
 
   await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
+
+  // ------------------------------------------------------------ LLM safety proxy
+
+  if (deps.proxy) await app.register((await import("./proxy.js")).proxyRoutes, { ...deps.proxy, ledger: deps.ledger, authenticate: (h) => authenticator.authenticate(h) });
 
   return app;
 }

@@ -92,7 +92,7 @@ export function register(program: Command): void {
   const token = program.command("token").description("API tokens for the HTTP service (stored as SHA-256 hashes)");
   withStore(token.command("create").description("create a token; prints it once on stdout"))
     .requiredOption("--name <name>", "who or what uses it, e.g. ci-main")
-    .requiredOption("--scope <scopes...>", "scan, decide, ledger:append, runs:approve, admin (comma or space separated)")
+    .requiredOption("--scope <scopes...>", "scan, decide, ledger:append, runs:approve, admin, llm, phi:restore (comma or space separated)")
     .option("--ttl-days <n>", "expire after N days", int("--ttl-days"))
     .option("--format <format>", "text | json", "text")
     .action(async (o: { name: string; scope: string[]; ttlDays?: number; format: string; ledger?: string; databaseUrl?: string }) => {
