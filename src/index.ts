@@ -77,3 +77,4 @@ export { buildManifests, manifestYaml, validateFlaggerCanary, gateUrl, type Mani
 export { approvalGateStatus, type GateAnswer, type GateStatus } from "./deploy/gate.js";
 export { activeFreezes, type ActiveFreeze } from "./deploy/freeze.js";
 export { appendRecord, readDeployEvents, readIncidents, recordStatement, type DeployRecord, type IncidentRecord, type RollbackRecord } from "./deploy/events.js";
+export { PlaceholderSession, StreamGuard, filterReply, policyFor, actionFor, resolveRoute, listModels, CallerLimits, proxyLedgerEntry, sandboxResponse, type ProxyPolicy, type ProxyCallRecord } from "./proxy/index.js";

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
@@ -19,7 +19,9 @@ import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import { scanText } from "../src/phi/index.js";
 import { StreamGuard, filterReply, resolveRoute, CallerLimits } from "../src/proxy/index.js";
-import { makeRepo, makeTempDir, type TempRepo } from "./helpers/repo.js";
+import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
+import { proxyDepsFrom } from "../src/cli/commands/proxy.js";
+import { DEFAULT_CONFIG } from "../src/config/defaults.js";
 
 // Planted values: none may reach the upstream (unless allowed) or the ledger.
 const NAME = "Marguerite Okonkwo-Villanueva";
@@ -416,6 +418,51 @@ describe("LLM safety proxy", () => {
       expect(after.length).toBe(n + 1);
       expect(after.at(-1)!.payload).toMatchObject({ decision: "ok", upstream: "fake" });
     });
+  });
+});
+
+describe("gitops-health proxy as a real process", () => {
+  it("--sandbox: an openai client gets the redacted echo; the call is in the ledger", async () => {
+    const dir = makeTempDir("gh-proxy-cli-");
+    const ledgerDir = join(dir, "ledger");
+    const created = runCli(["token", "create", "--name", "laptop", "--scope", "llm", "--ledger", ledgerDir], { cwd: dir });
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    const cfg = join(dir, "proxy.yml");
+    writeFileSync(cfg, "classification: business\nproxy:\n  upstreams:\n    - { name: local, type: openai-compatible, baseURL: 'http://127.0.0.1:9/v1', models: ['llama*'] }\n");
+    const child = spawn(process.execPath, [join(__dirname, "..", "dist", "cli.js"), "--config", cfg, "proxy", "--sandbox", "--port", "0", "--ledger", ledgerDir], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let err = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on("data", (d: Buffer) => {
+          err += d.toString("utf8");
+          const m = /LLM proxy on (http:\/\/\S+)\/v1/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", () => reject(new Error(`proxy exited: ${err}`)));
+      });
+      expect(err).toContain("sandbox");
+      const client = new OpenAI({ apiKey: token, baseURL: `${url}/v1`, maxRetries: 0 });
+      const r = await client.chat.completions.create({ model: "llama3", messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+      expect(r.choices[0]!.message.content).toBe("user: Patient [NAME_1], SSN [SSN_1]");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.on("close", r));
+    }
+    const raw = readFileSync(join(ledgerDir, "entries.log"), "utf8");
+    expect(raw).toContain('"llm.proxy"');
+    expect(raw).toContain('"mode":"sandbox"');
+    expect(raw).not.toContain(SSN);
+  });
+
+  it("sandbox from GITOPS_HEALTH_SANDBOX; keys from each upstream's variable; a missing key is a warning naming the variable only", () => {
+    const config = { ...DEFAULT_CONFIG, proxy: ProxyConfig.parse({ upstreams: [{ name: "oa", type: "openai", models: ["gpt-4o"] }, { name: "an", type: "anthropic", apiKeyEnv: "MY_ANTHROPIC", models: ["claude-3"] }] }) };
+    const r = proxyDepsFrom(config, {}, { OPENAI_API_KEY: "sk-live-1" });
+    expect(r.deps.sandbox).toBe(false);
+    expect(r.deps.keys).toEqual({ oa: "sk-live-1" });
+    expect(r.warnings).toEqual(["proxy upstream an: no API key in MY_ANTHROPIC"]);
+    expect(proxyDepsFrom(config, {}, { GITOPS_HEALTH_SANDBOX: "1" }).deps.sandbox).toBe(true);
+    expect(proxyDepsFrom(config, { sandbox: true }, {}).warnings).toEqual([]);
   });
 });
 

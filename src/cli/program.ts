@@ -24,6 +24,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["forensics"], () => import("./commands/forensics.js")],
   [["run", "approve", "runs"], () => import("./commands/run.js")],
   [["serve", "token", "db"], () => import("./commands/serve.js")],
+  [["proxy"], () => import("./commands/proxy.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
 ];
 

@@ -25,7 +25,8 @@ export function register(program: Command): void {
     .option("--request-timeout <ms>", "per-request handler timeout", int("--request-timeout"), 30_000)
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, silent", "info")
     .option("--allowed-signers <file>", "SSH allowed-signers file that run approvals are verified against (default: config allowedSignersFile)")
-    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string }) => {
+    .option("--sandbox", "LLM proxy: answer from a deterministic local mock instead of the upstreams (also GITOPS_HEALTH_SANDBOX=1)")
+    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string; sandbox?: boolean }) => {
       const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
       const { buildApp } = await import("../../server/app.js");
       const { AuthConfig } = await import("../../server/auth.js");
@@ -51,6 +52,8 @@ export function register(program: Command): void {
       const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
       const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger, migrate: o.migrate });
       for (const w of stores.warnings) say(`warning: ${w}`);
+      const proxy = (await import("./proxy.js")).proxyDepsFrom(config, o);
+      for (const w of proxy.warnings) say(`warning: ${w}`);
       const { randomBytes } = await import("node:crypto");
       const app = await buildApp({
         ledger: stores.ledger,
@@ -65,6 +68,7 @@ export function register(program: Command): void {
         requestTimeoutMs: o.requestTimeout,
         readiness: stores.readiness,
         runs,
+        proxy: proxy.deps,
       });
       let closing = false;
       const shutdown = (signal: string) => {
