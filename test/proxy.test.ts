@@ -169,7 +169,7 @@ describe("LLM safety proxy", () => {
     await new Promise<void>((r) => upstream.close(() => r()));
   });
 
-  it("business: no planted identifier reaches the upstream from messages, system prompt or tool-call arguments", async () => {
+  it("business: no planted identifier reaches the upstream from messages, system prompt, tool-call arguments or other fields", async () => {
     answer = { text: "Noted: [NAME_1] with [SSN_1]." };
     const before = received.length;
     const r = await openai(tokens.dev!).chat.completions.create({
@@ -180,6 +180,9 @@ describe("LLM safety proxy", () => {
         { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: JSON.stringify({ ssn: SSN, note: `call ${PHONE}` }) } }] },
         { role: "tool", tool_call_id: "call_1", content: `found ${EMAIL}` },
       ],
+      // free text outside the messages is scanned too
+      user: EMAIL,
+      tools: [{ type: "function", function: { name: "lookup", description: `Look up records like ${NAME}'s`, parameters: { type: "object", properties: { ssn: { type: "string" } } } } }],
     });
     expect(received.length).toBe(before + 1);
     const got = received.at(-1)!;
@@ -196,7 +199,8 @@ describe("LLM safety proxy", () => {
     expect(JSON.stringify(got.headers)).not.toContain(tokens.dev!);
     const e = await last();
     expect(e.payload).toMatchObject({ classification: "business", mode: "live", upstream: "fake", decision: "ok", model: { requested: "gpt-test", resolved: "gpt-test", reported: "gpt-test-2024-08-06" }, usage: { inputTokens: 40, outputTokens: 9, totalTokens: 49 } });
-    expect((e.payload.prompt as { masked: Record<string, number> }).masked).toMatchObject({ name: 2, ssn: 2, email: 2, phone: 2 });
+    expect((e.payload.prompt as { masked: Record<string, number> }).masked).toEqual({ name: 3, ssn: 2, email: 3, phone: 2 });
+    expect(got.body.user).toBe("[EMAIL_1]");
   });
 
   it("restores placeholders only for a caller with scope phi:restore", async () => {

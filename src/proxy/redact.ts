@@ -124,23 +124,37 @@ function redactOpenAiContent(s: PlaceholderSession, c: unknown): unknown {
   return c;
 }
 
+/** Top-level fields that carry no free text; everything else (user, metadata, tools, response_format...) is scanned. */
+const STRUCTURAL = new Set(["model", "stream", "messages", "system", "input"]);
+
+/** Every other top-level string (an end-user id in `user`, `metadata`, tool descriptions...) through the session too. */
+function redactRest(s: PlaceholderSession, body: Json, out: Json): Json {
+  for (const [k, v] of Object.entries(body)) if (!STRUCTURAL.has(k)) out[k] = redactStrings(s, v);
+  return out;
+}
+
 /**
- * An OpenAI chat-completions request with every message (system, user, assistant, tool),
- * participant name, tool-call argument and legacy function call redacted. Other fields pass as they are.
+ * An OpenAI chat-completions request with every message field (content and its text parts,
+ * participant name, refusal...), tool-call argument and legacy function call redacted, and every
+ * other string of the request too. Roles and tool-call ids stay; non-text parts (images) stay.
  */
 export function redactChatRequest(s: PlaceholderSession, body: Json): Json {
   const messages = Array.isArray(body.messages)
     ? body.messages.map((m) => {
         if (!isObj(m)) return m;
-        const out: Json = { ...m, content: redactOpenAiContent(s, m.content) };
-        if (typeof m.name === "string") out.name = s.redact(m.name);
-        if (Array.isArray(m.tool_calls))
-          out.tool_calls = m.tool_calls.map((t) => (isObj(t) && isObj(t.function) && typeof t.function.arguments === "string" ? { ...t, function: { ...t.function, arguments: redactJsonText(s, t.function.arguments) } } : t));
-        if (isObj(m.function_call) && typeof m.function_call.arguments === "string") out.function_call = { ...m.function_call, arguments: redactJsonText(s, m.function_call.arguments) };
+        const out: Json = {};
+        for (const [k, v] of Object.entries(m)) {
+          if (k === "role" || k === "tool_call_id") out[k] = v;
+          else if (k === "content") out[k] = redactOpenAiContent(s, v);
+          else if (k === "tool_calls" && Array.isArray(v))
+            out[k] = v.map((t) => (isObj(t) && isObj(t.function) && typeof t.function.arguments === "string" ? { ...t, function: { ...t.function, arguments: redactJsonText(s, t.function.arguments) } } : t));
+          else if (k === "function_call" && isObj(v) && typeof v.arguments === "string") out[k] = { ...v, arguments: redactJsonText(s, v.arguments) };
+          else out[k] = redactStrings(s, v);
+        }
         return out;
       })
     : body.messages;
-  return { ...body, messages };
+  return redactRest(s, body, { ...body, messages });
 }
 
 /** Anthropic content: a string or blocks (text, tool_use input, tool_result content). */
@@ -160,13 +174,13 @@ export function redactMessagesRequest(s: PlaceholderSession, body: Json): Json {
   const out: Json = { ...body };
   if (body.system !== undefined) out.system = redactAnthropicContent(s, body.system);
   if (Array.isArray(body.messages)) out.messages = body.messages.map((m) => (isObj(m) ? { ...m, content: redactAnthropicContent(s, m.content) } : m));
-  return out;
+  return redactRest(s, body, out);
 }
 
 /** Embeddings input: strings only (token arrays cannot be scanned; the caller refuses them). */
 export function redactEmbeddingsRequest(s: PlaceholderSession, body: Json): Json | undefined {
   const input = body.input;
-  if (typeof input === "string") return { ...body, input: s.redact(input) };
-  if (Array.isArray(input) && input.every((x) => typeof x === "string")) return { ...body, input: input.map((x: string) => s.redact(x)) };
+  if (typeof input === "string") return redactRest(s, body, { ...body, input: s.redact(input) });
+  if (Array.isArray(input) && input.every((x) => typeof x === "string")) return redactRest(s, body, { ...body, input: input.map((x: string) => s.redact(x)) });
   return undefined;
 }

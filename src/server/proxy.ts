@@ -122,6 +122,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
   });
 
   const cfg = { access: "public" as const };
+  // A model call may take longer than the service's other routes: bounded by the upstream timeout instead.
+  const handlerTimeout = o.config.timeoutMs + 10_000;
 
   app.get("/v1/models", { config: cfg, schema: { hide: true } }, async () => ({ object: "list", data: listModels(o.config).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owned_by })) }));
 
@@ -445,9 +447,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     void req;
   };
 
-  app.post("/v1/chat/completions", { config: cfg, schema: { hide: true } }, (req, reply) => handle("chat/completions", req, reply));
-  app.post("/v1/embeddings", { config: cfg, schema: { hide: true } }, (req, reply) => handle("embeddings", req, reply));
-  app.post("/v1/messages", { config: cfg, schema: { hide: true } }, (req, reply) => handle("messages", req, reply));
+  app.post("/v1/chat/completions", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("chat/completions", req, reply));
+  app.post("/v1/embeddings", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("embeddings", req, reply));
+  app.post("/v1/messages", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("messages", req, reply));
 };
 
 /** OpenAI (prompt_tokens...) or Anthropic (input_tokens...) usage, normalised. */
