@@ -333,6 +333,13 @@ describe("LLM safety proxy", () => {
     // the header may raise the classification, never lower it
     err = await refused(openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }, { headers: { "x-gitops-health-classification": "clinical" } }));
     expect(err.code).toBe("upstream_not_approved");
+    // ...and never lower it
+    err = await refused(openai(tokens.clinician!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }, { headers: { "x-gitops-health-classification": "personal" } }));
+    expect(err.code).toBe("upstream_not_approved");
+    // so may the route: a /clinical base URL
+    err = await refused(openai(tokens.dev!, { baseURL: `${base}/clinical/v1` }).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }));
+    expect(err.code).toBe("upstream_not_approved");
+    expect((await last()).subject).toBe("POST /clinical/v1/chat/completions");
     // unknown model, unknown prompt template, wrong scope, no token
     err = await refused(openai(tokens.dev!).chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }));
     expect([err.status, err.code]).toEqual([404, "model_not_found"]);

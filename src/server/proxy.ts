@@ -91,7 +91,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
   const group = new GroupCommit(o.ledger);
   app.addHook("onClose", async () => group.drain());
 
-  const isAnthropic = (req: FastifyRequest) => req.routeOptions.url === "/v1/messages";
+  const isAnthropic = (req: FastifyRequest) => req.routeOptions.url?.endsWith("/v1/messages") === true;
   const send = (req: FastifyRequest, reply: FastifyReply, e: ProxyError) => {
     if (e.status === 401) reply.header("www-authenticate", 'Bearer realm="gitops-health"');
     return reply.code(e.status).type("application/json").send(JSON.stringify(errorBody(isAnthropic(req), e)));
@@ -127,8 +127,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
 
   app.get("/v1/models", { config: cfg, schema: { hide: true } }, async () => ({ object: "list", data: listModels(o.config).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owned_by })) }));
 
-  /** token name or caller id -> classification, then the header (raise only, when allowed). */
-  const classify = (req: FastifyRequest): Classification => {
+  /** token name or caller id -> classification, then the route prefix and the header (raise only; the header when allowed). */
+  const classify = (req: FastifyRequest, routeClass: Classification | undefined): Classification => {
     const p = req.principal!;
     const tokenName = /^token:(.+)#[0-9a-f]+$/.exec(p.id)?.[1];
     let c = (tokenName !== undefined ? o.config.tokenClassification[tokenName] : undefined) ?? o.config.tokenClassification[p.id] ?? o.config.classification ?? o.defaultClassification;
@@ -137,7 +137,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       if (!(CLASSIFICATION_ORDER as string[]).includes(h)) throw new ProxyError(400, "invalid_request_error", `x-gitops-health-classification must be one of ${CLASSIFICATION_ORDER.join(", ")}`, "invalid_classification");
       if (o.config.headerClassification) c = stricter(c, h as Classification);
     }
-    return c;
+    return routeClass ? stricter(c, routeClass) : c;
   };
 
   const template = (req: FastifyRequest): { name: string; version: string } | undefined => {
@@ -148,15 +148,15 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     return { name: m[1]!, version: m[2]! };
   };
 
-  const handle = async (path: Path, req: FastifyRequest, reply: FastifyReply) => {
+  const handle = async (path: Path, routeClass: Classification | undefined, req: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const anthropic = path === "messages";
     const caller = req.principal!.id;
-    const classification = classify(req);
+    const classification = classify(req, routeClass);
     const tpl = template(req);
     const rec: ProxyCallRecord = {
       caller,
-      route: `POST /v1/${path}`,
+      route: `POST ${routeClass ? `/${routeClass}` : ""}/v1/${path}`,
       classification,
       mode: o.sandbox ? "sandbox" : "live",
       model: {},
@@ -447,9 +447,14 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     void req;
   };
 
-  app.post("/v1/chat/completions", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("chat/completions", req, reply));
-  app.post("/v1/embeddings", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("embeddings", req, reply));
-  app.post("/v1/messages", { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("messages", req, reply));
+  // `/v1/...`, and `/business/v1/...`, `/clinical/v1/...`: a base URL that raises (never lowers) the classification.
+  for (const routeClass of [undefined, "business", "clinical"] as const) {
+    const prefix = routeClass ? `/${routeClass}` : "";
+    if (routeClass) app.get(`${prefix}/v1/models`, { config: cfg, schema: { hide: true } }, async () => ({ object: "list", data: listModels(o.config).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owned_by })) }));
+    app.post(`${prefix}/v1/chat/completions`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("chat/completions", routeClass, req, reply));
+    app.post(`${prefix}/v1/embeddings`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("embeddings", routeClass, req, reply));
+    app.post(`${prefix}/v1/messages`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("messages", routeClass, req, reply));
+  }
 };
 
 /** OpenAI (prompt_tokens...) or Anthropic (input_tokens...) usage, normalised. */
