@@ -40,7 +40,7 @@ interface Received {
 }
 
 /** What the fake upstream answers: text for JSON replies, chunks for streams. */
-let answer: { text: string; chunks?: string[]; status?: number; error?: string } = { text: "ok" };
+let answer: { text: string; chunks?: string[]; status?: number; error?: string; field?: string } = { text: "ok" };
 
 function fakeUpstream(received: Received[]): Server {
   return createServer((req, res) => {
@@ -76,7 +76,7 @@ function fakeUpstream(received: Received[]): Server {
       }
       if (body.stream !== true) {
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ id: "chatcmpl-1", object: "chat.completion", created: 1, model, choices: [{ index: 0, message: { role: "assistant", content: answer.text }, finish_reason: "stop" }], usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49 } }));
+        return res.end(JSON.stringify({ id: "chatcmpl-1", object: "chat.completion", created: 1, model, choices: [{ index: 0, message: { role: "assistant", [answer.field ?? "content"]: answer.text }, finish_reason: "stop" }], usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49 } }));
       }
       res.writeHead(200, { "content-type": "text/event-stream" });
       const chunk = (delta: unknown, finish: string | null) => `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
@@ -85,7 +85,7 @@ function fakeUpstream(received: Received[]): Server {
       let i = 0;
       const next = () => {
         if (i < chunks.length) {
-          res.write(chunk({ content: chunks[i++] }, null));
+          res.write(chunk({ [answer.field ?? "content"]: chunks[i++] }, null));
           setTimeout(next, 5);
           return;
         }
@@ -249,6 +249,18 @@ describe("LLM safety proxy", () => {
     const e = await last();
     expect(e.payload).toMatchObject({ stream: true, decision: "ok", status: 200 });
     expect((e.payload.completion as { findings: Record<string, number> }).findings).toMatchObject({ name: 1, ssn: 1 });
+  });
+
+  it("other text fields of the answer (reasoning_content, refusal) are scanned too, streamed or not", async () => {
+    answer = { text: "", field: "reasoning_content", chunks: ["Thinking about Patient Marguerite Okon", "kwo-Villanueva and 536-22-", "8147 now. ", "Done."] };
+    const stream = await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", stream: true, messages: [{ role: "user", content: "think" }] });
+    let reasoning = "";
+    for await (const c of stream) reasoning += (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? "";
+    expect(reasoning).toBe("Thinking about Patient [REDACTED_NAME] and [REDACTED_SSN] now. Done.");
+    answer = { text: `I cannot discuss ${MADE_SSN}.`, field: "refusal" };
+    const r = await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] });
+    expect(r.choices[0]!.message.refusal).toBe("I cannot discuss [REDACTED_SSN].");
+    answer = { text: "ok" };
   });
 
   it("no chunk is released before it is scanned: every split of a reply masks the name (StreamGuard)", () => {

@@ -262,21 +262,15 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       hits.push(...r.findings);
       return r.text;
     };
+    /** every string inside, except opaque or structural fields */
+    const cleanDeep = (v: unknown, keep: Set<string>): unknown =>
+      typeof v === "string" ? clean(v) : Array.isArray(v) ? v.map((x) => cleanDeep(x, keep)) : isObj(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, keep.has(k) ? x : cleanDeep(x, keep)])) : v;
     if (path === "chat/completions" && Array.isArray(answer.choices)) {
-      answer.choices = answer.choices.map((c: unknown) => {
-        if (!isObj(c) || !isObj(c.message)) return c;
-        const m: Json = { ...c.message };
-        if (typeof m.content === "string") m.content = clean(m.content);
-        if (Array.isArray(m.tool_calls)) m.tool_calls = m.tool_calls.map((t: unknown) => (isObj(t) && isObj(t.function) && typeof t.function.arguments === "string" ? { ...t, function: { ...t.function, arguments: clean(t.function.arguments) } } : t));
-        return { ...c, message: m };
-      });
+      // content, refusal, reasoning text, tool-call arguments... every string of the message but its role and ids
+      answer.choices = answer.choices.map((c: unknown) => (isObj(c) && isObj(c.message) ? { ...c, message: cleanDeep(c.message, MESSAGE_KEEP) } : c));
     } else if (path === "messages" && Array.isArray(answer.content)) {
-      answer.content = answer.content.map((b: unknown) => {
-        if (!isObj(b)) return b;
-        if (b.type === "text" && typeof b.text === "string") return { ...b, text: clean(b.text) };
-        if (b.type === "tool_use") return { ...b, input: JSON.parse(clean(JSON.stringify(b.input ?? null))) as unknown };
-        return b;
-      });
+      // text, tool_use input, thinking...; signatures are opaque and stay
+      answer.content = answer.content.map((b: unknown) => cleanDeep(b, BLOCK_KEEP));
     }
     rec.usage = usageOf(answer);
     rec.completion = { sha256: sha256(received.join("\n\u0000\n")), findings: countBy(hits) };
@@ -326,7 +320,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
         }
         const i = typeof c.index === "number" ? c.index : 0;
         const d: Json = isObj(c.delta) ? { ...c.delta } : {};
-        if (typeof d.content === "string") d.content = guard(`${i}:c`).push(d.content);
+        // every text field of the delta (content, refusal, reasoning_content...) through its own window
+        for (const [k, v] of Object.entries(d)) if (k !== "role" && typeof v === "string") d[k] = guard(`${i}:f:${k}`).push(v);
         if (Array.isArray(d.tool_calls))
           d.tool_calls = d.tool_calls.map((t: unknown) => (isObj(t) && isObj(t.function) && typeof t.function.arguments === "string" ? { ...t, function: { ...t.function, arguments: guard(`${i}:t${String(t.index ?? 0)}`).push(t.function.arguments) } } : t));
         if (c.finish_reason == null) {
@@ -334,11 +329,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
           continue;
         }
         // a finishing choice: the rest of its text, scanned, goes out before its finish reason
-        const rest = guards.get(`${i}:c`)?.flush() ?? "";
+        const fields: Json = {};
+        for (const [k, g] of guards) if (k.startsWith(`${i}:f:`)) fields[k.slice(`${i}:f:`.length)] = `${typeof d[k.slice(`${i}:f:`.length)] === "string" ? (d[k.slice(`${i}:f:`.length)] as string) : ""}${g.flush()}`;
         const tools = [...guards.entries()].filter(([k]) => k.startsWith(`${i}:t`)).map(([k, g]) => ({ index: Number(k.slice(`${i}:t`.length)), function: { arguments: g.flush() } }));
-        const content = `${typeof d.content === "string" ? d.content : ""}${rest}`;
         const tcs = [...(Array.isArray(d.tool_calls) ? d.tool_calls : []), ...tools];
-        now.push({ ...c, delta: { ...d, ...(content ? { content } : {}), ...(tcs.length ? { tool_calls: tcs } : {}) }, finish_reason: null });
+        now.push({ ...c, delta: { ...d, ...fields, ...(tcs.length ? { tool_calls: tcs } : {}) }, finish_reason: null });
         fins.push({ ...c, delta: {} });
       }
       if (checkRefuse()) return;
@@ -357,19 +352,28 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       if (data.type === "message_delta" && isObj(data.usage) && typeof data.usage.output_tokens === "number") usage.outputTokens = data.usage.output_tokens;
       const idx = typeof data.index === "number" ? data.index : 0;
       if (data.type === "content_block_delta" && isObj(data.delta)) {
-        const d = { ...data.delta };
-        if (d.type === "text_delta" && typeof d.text === "string") d.text = guard(`${idx}:text`).push(d.text);
-        else if (d.type === "input_json_delta" && typeof d.partial_json === "string") d.partial_json = guard(`${idx}:json`).push(d.partial_json);
-        if (checkRefuse()) return;
-        if ((d.text ?? d.partial_json) !== "") emit(event, { ...data, delta: d });
+        const d: Json = { ...data.delta };
+        // text_delta.text, input_json_delta.partial_json, thinking_delta.thinking: each through a window;
+        // signatures are opaque; any other delta's strings are scanned as they are
+        const field = d.type === "text_delta" ? "text" : d.type === "input_json_delta" ? "partial_json" : d.type === "thinking_delta" ? "thinking" : undefined;
+        if (field && typeof d[field] === "string") {
+          d[field] = guard(`${idx}:${String(d.type)}:${field}`).push(d[field] as string);
+          if (checkRefuse()) return;
+          if (d[field] !== "") emit(event, { ...data, delta: d });
+          return;
+        }
+        if (d.type !== "signature_delta") for (const [k, v] of Object.entries(d)) if (k !== "type" && typeof v === "string") d[k] = filterReply(v, scan, filter).text;
+        emit(event, { ...data, delta: d });
         return;
       }
       if (data.type === "content_block_stop") {
-        const t = guards.get(`${idx}:text`)?.flush();
-        const j = guards.get(`${idx}:json`)?.flush();
-        if (checkRefuse()) return;
-        if (t) emit("content_block_delta", { type: "content_block_delta", index: idx, delta: { type: "text_delta", text: t } });
-        if (j) emit("content_block_delta", { type: "content_block_delta", index: idx, delta: { type: "input_json_delta", partial_json: j } });
+        for (const [k, g] of guards) {
+          const [i, type, field] = k.split(":");
+          if (Number(i) !== idx) continue;
+          const rest = g.flush();
+          if (checkRefuse()) return;
+          if (rest) emit("content_block_delta", { type: "content_block_delta", index: idx, delta: { type, [field!]: rest } });
+        }
       }
       emit(event, data);
     };
@@ -402,7 +406,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
             for (const [k, g] of guards) {
               const rest = g.flush();
               if (checkRefuse()) break;
-              if (rest) emitOpenAi({ object: "chat.completion.chunk", model: rec.model.reported ?? rec.model.resolved, choices: [{ index: Number(k.split(":")[0]), delta: k.endsWith(":c") ? { content: rest } : { tool_calls: [{ index: Number(k.split(":t")[1]), function: { arguments: rest } }] }, finish_reason: null }] });
+              const [choice, kind] = k.split(":");
+              if (rest) emitOpenAi({ object: "chat.completion.chunk", model: rec.model.reported ?? rec.model.resolved, choices: [{ index: Number(choice), delta: kind === "f" ? { [k.slice(k.indexOf(":f:") + 3)]: rest } : { tool_calls: [{ index: Number(kind!.slice(1)), function: { arguments: rest } }] }, finish_reason: null }] });
             }
             if (!refused) out.write("data: [DONE]\n\n");
             done = true;
@@ -456,6 +461,10 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     app.post(`${prefix}/v1/messages`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) => handle("messages", routeClass, req, reply));
   }
 };
+
+/** Fields of a reply message or block that are structural or opaque, never free text. */
+const MESSAGE_KEEP = new Set(["role", "id", "type", "name", "tool_call_id"]);
+const BLOCK_KEEP = new Set(["type", "id", "name", "signature", "data"]);
 
 /** OpenAI (prompt_tokens...) or Anthropic (input_tokens...) usage, normalised. */
 function usageOf(answer: Json): ProxyCallRecord["usage"] {
