@@ -384,6 +384,14 @@ describe("LLM safety proxy", () => {
     expect(err.code).toBe("upstream_error");
     expect(err.message).toContain("model overloaded");
     expect((await last()).payload).toMatchObject({ decision: "error", status: 502 });
+    // the upstream refusing the proxy's own key is not the caller's 401
+    answer = { text: "", status: 401, error: "invalid api key" };
+    const e401 = (await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    expect(e401.status).toBe(502);
+    // a request error of the caller's keeps its status
+    answer = { text: "", status: 400, error: "max_tokens is too large" };
+    const e400 = (await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    expect([e400.status, e400.message]).toEqual([400, expect.stringContaining("max_tokens is too large")]);
     answer = { text: "ok" };
   });
 

@@ -181,7 +181,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
 
     const body = req.body;
     if (!isObj(body) || typeof body.model !== "string") return refuse(new ProxyError(400, "invalid_request_error", "the body must be a JSON object with a model", "invalid_request"), "error");
-    rec.model.requested = body.model;
+    // the caller's model string is recorded as given only once it names a configured model or alias
+    rec.model.requested = `sha256:${sha256(body.model)}`;
     rec.stream = body.stream === true && path !== "embeddings";
     const admitted = limits.admit(caller);
     if (admitted) {
@@ -191,6 +192,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     const routed = resolveRoute(o.config, body.model);
     if (!routed.ok) return refuse(new ProxyError(404, "invalid_request_error", routed.reason, "model_not_found", "routing"), "error");
     const route: Route = routed.route;
+    rec.model.requested = body.model;
     rec.upstream = route.upstream.name;
     rec.model.resolved = route.model;
     if ((protocolOf(route.upstream) === "anthropic") !== anthropic)
@@ -241,7 +243,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       } catch {
         /* not JSON */
       }
-      return refuse(new ProxyError(res.status >= 500 ? 502 : res.status, "upstream_error", msg, "upstream_error"), "error");
+      // the caller's request errors pass with their status; the upstream's own (its key refused, its failures) are 502
+      return refuse(new ProxyError([400, 404, 413, 422, 429].includes(res.status) ? res.status : 502, "upstream_error", msg, "upstream_error"), "error");
     }
 
     if (rec.stream) return streamBack(path, res, req, reply, rec, filter, finish);
