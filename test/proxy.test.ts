@@ -22,6 +22,8 @@ import { StreamGuard, filterReply, resolveRoute, CallerLimits } from "../src/pro
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
 import { proxyDepsFrom } from "../src/cli/commands/proxy.js";
 import { DEFAULT_CONFIG } from "../src/config/defaults.js";
+import { openServiceStores, type ServiceStores } from "../src/server/stores.js";
+import { probePg } from "./helpers/pg.js";
 
 // Planted values: none may reach the upstream (unless allowed) or the ledger.
 const NAME = "Marguerite Okonkwo-Villanueva";
@@ -518,5 +520,40 @@ describe("proxy domain", () => {
     expect(l.admit("a")?.rule).toBe("tokensPerDay");
     t += 86_400_000;
     expect(l.admit("a")).toBeUndefined();
+  });
+});
+
+const { url: PG, skipReason: pgSkip } = await probePg("LLM proxy on PostgreSQL");
+
+describe.skipIf(!!pgSkip)(`LLM proxy on PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ""}`, () => {
+  const prefix = `proxy${process.pid}_${Date.now() % 100000}_`;
+  let stores: ServiceStores | undefined;
+  let app: FastifyInstance | undefined;
+  afterAll(async () => {
+    await app?.close();
+    await stores?.close();
+    const pg = (await import("pg")).default;
+    const c = new pg.Client({ connectionString: PG });
+    await c.connect();
+    await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`);
+    await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
+    await c.end();
+  });
+
+  it("tokens with scopes llm and phi:restore in the database; each call one llm.proxy entry in the shared ledger", async () => {
+    stores = await openServiceStores({ databaseUrl: `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`, migrate: true });
+    const { token } = await createToken(stores.tokens, { name: "pg-dev", scopes: ["llm", "phi:restore"] });
+    const config = ProxyConfig.parse({ upstreams: [{ name: "local", type: "openai-compatible", baseURL: "http://127.0.0.1:9/v1", models: ["llama3"] }] });
+    app = await buildApp({ ledger: stores.ledger, tokens: stores.tokens, digestKey: "k", logStream: false, proxy: { config, defaultClassification: "business", keys: {}, sandbox: true } });
+    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    const client = new OpenAI({ apiKey: token, baseURL: `${base}/v1`, maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: "llama3", messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+    // the sandbox echoes the redacted prompt; this caller may restore
+    expect(r.choices[0]!.message.content).toBe(`user: Patient ${NAME}, SSN ${SSN}`);
+    const found = [];
+    for await (const e of stores.ledger.query({ type: "llm.proxy" })) found.push(e);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.payload).toMatchObject({ mode: "sandbox", restored: true, decision: "ok" });
+    expect(JSON.stringify(found)).not.toContain(SSN);
   });
 });
