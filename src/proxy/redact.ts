@@ -4,10 +4,9 @@
  * wherever it appears, and the map to restore it stays in this process.
  */
 import type { Finding } from "../phi/types.js";
-import type { Scanner } from "../llm/redaction.js";
+import { placeholderCategory, type Scanner } from "../llm/redaction.js";
 import { actionFor, type ProxyPolicy } from "./policy.js";
 
-const placeholderCategory = (category: string) => category.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "REDACTED";
 
 export interface Blocked {
   category: string;

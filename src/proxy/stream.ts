@@ -5,9 +5,8 @@
  * model-produced PHI masked and, when allowed, placeholders restored.
  */
 import type { Finding } from "../phi/types.js";
-import type { Scanner } from "../llm/redaction.js";
+import { placeholderCategory, restorePlaceholders, type Scanner } from "../llm/redaction.js";
 
-const placeholderCategory = (category: string) => category.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "REDACTED";
 
 export interface ReplyFilter {
   /** values that may appear in the reply (they were in the prompt and passed) */
@@ -27,8 +26,6 @@ export function replyFindings(text: string, scan: Scanner, filter: ReplyFilter):
   });
 }
 
-const PLACEHOLDER = /\[([A-Z][A-Z0-9_]*?)_(\d+)\]/g;
-
 /** Mask the given findings (overlaps merged) and restore placeholders when a map is given. */
 export function applyReply(text: string, findings: Finding[], restore?: Map<string, string>): string {
   const spans = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
@@ -41,7 +38,7 @@ export function applyReply(text: string, findings: Finding[], restore?: Map<stri
     at = f.end;
   }
   out += text.slice(at);
-  return restore && restore.size ? out.replace(PLACEHOLDER, (m) => restore.get(m) ?? m) : out;
+  return restore && restore.size ? restorePlaceholders(out, restore) : out;
 }
 
 /** Scan a whole (non-streamed) reply text. */
