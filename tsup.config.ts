@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 // Library subpaths, one per domain: src/api/<name>.ts → dist/api/<name>.js (package.json "exports").
-const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy", "review"];
+const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy", "review", "proxy"];
 
 // Names this build of dist/hook.cjs: its V8 code cache is kept under that name (src/cli/main.ts).
 const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;

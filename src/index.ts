@@ -17,3 +17,4 @@ export * from "./api/llm.js";
 export * from "./api/guard.js";
 export * from "./api/deploy.js";
 export * from "./api/review.js";
+export * from "./api/proxy.js";

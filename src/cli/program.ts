@@ -25,6 +25,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["forensics"], () => import("./commands/forensics.js")],
   [["run", "approve", "runs"], () => import("./commands/run.js")],
   [["serve", "token", "db", "worker"], () => import("./commands/serve.js")],
+  [["proxy"], () => import("./commands/proxy.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
 ];
 

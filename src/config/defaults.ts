@@ -29,6 +29,7 @@ export const DEFAULT_CONFIG: Config = {
     gateBaseUrl: "http://gitops-health.gitops-health.svc:8080",
     freezes: [],
   },
+  proxy: { headerClassification: false, tokenClassification: {}, upstreams: [], aliases: {}, identifiers: {}, allowList: [], replyPhi: "mask", streamHoldChars: 64, timeoutMs: 60000, requestsPerMinute: 0, tokensPerDay: 0, templates: {} },
 };
 
 /**

@@ -127,6 +127,38 @@ export const LlmConfig = z
   })
   .strict();
 
+export const ProxyUpstream = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/).describe("Name used in aliases (upstream:model) and audit entries"),
+    type: z.enum(["openai", "azure", "anthropic", "google", "openai-compatible"]).describe("Protocol: anthropic serves /v1/messages, the others /v1/chat/completions and /v1/embeddings"),
+    baseURL: z.string().url().optional().describe("Default per type (OpenAI, Anthropic, Gemini's OpenAI endpoint); required for azure and openai-compatible (e.g. http://127.0.0.1:11434/v1)"),
+    apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional().describe("Environment variable holding the upstream key (read by serve/proxy at start)"),
+    apiVersion: z.string().optional().describe("azure: api-version query parameter"),
+    models: z.array(z.string().min(1)).min(1).describe("Model names this upstream serves (a trailing * matches a prefix)"),
+    approved: z.boolean().default(false).describe("Approved for clinical traffic (e.g. covered by a BAA)"),
+  })
+  .strict();
+export type ProxyUpstream = z.infer<typeof ProxyUpstream>;
+
+export const ProxyConfig = z
+  .object({
+    classification: Classification.optional().describe("Default classification of proxied calls (default: the top-level classification)"),
+    headerClassification: z.boolean().default(false).describe("Let callers raise (never lower) the classification with x-gitops-health-classification"),
+    tokenClassification: z.record(z.string(), Classification).default({}).describe("Classification per API token name or caller id"),
+    upstreams: z.array(ProxyUpstream).default([]),
+    aliases: z.record(z.string(), z.string()).default({}).describe("Alias -> model or upstream:model, so teams pin versions"),
+    identifiers: z.record(z.string(), z.enum(["mask", "block", "allow"])).default({}).describe("Per identifier class (name, ssn, email...): mask, block or allow; secrets are always blocked"),
+    allowList: z.array(z.string().min(1)).default([]).describe("Values never treated as PHI (known false positives), compared case-insensitively"),
+    replyPhi: z.enum(["mask", "refuse"]).default("mask").describe("PHI in a completion that was not in the prompt: mask it or refuse the call"),
+    streamHoldChars: z.number().int().min(16).max(4096).default(64).describe("Streamed text held back until scanned with this much right context"),
+    timeoutMs: z.number().int().positive().default(60_000),
+    requestsPerMinute: z.number().int().min(0).default(0).describe("Per caller (0: off)"),
+    tokensPerDay: z.number().int().min(0).default(0).describe("Token budget per caller per UTC day (0: off)"),
+    templates: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}).describe("Registered prompt templates and their versions (x-gitops-health-prompt-template: name@version)"),
+  })
+  .strict();
+export type ProxyConfig = z.infer<typeof ProxyConfig>;
+
 export const RiskConfig = z
   .object({
     modelPath: z.string().default(".gitops-health/risk-model.json"),
@@ -212,6 +244,7 @@ export const Config = z
     evidence: EvidenceConfig.default(EvidenceConfig.parse({})),
     commits: CommitsConfig.optional().describe("Commit header convention (overrides what is inferred from history)"),
     deploy: DeployConfig.default(DeployConfig.parse({})),
+    proxy: ProxyConfig.default(ProxyConfig.parse({})).describe("The LLM safety proxy (gitops-health proxy, serve): upstreams, aliases, per-class actions"),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

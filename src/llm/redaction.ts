@@ -13,7 +13,8 @@ export interface Redaction {
 
 const PLACEHOLDER = /\[([A-Z][A-Z0-9_]*?)_(\d+)\]/g;
 
-function placeholderCategory(category: string): string {
+/** `ssn` → `SSN`, `ip-address` → `IP_ADDRESS`: the category part of a placeholder. */
+export function placeholderCategory(category: string): string {
   return category.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "REDACTED";
 }
 

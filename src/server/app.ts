@@ -78,6 +78,8 @@ export interface AppDeps {
   telemetry?: Telemetry;
   /** forge webhook secrets for /v1/webhooks/{github,gitlab}; records are signed with `webhooks.signer`, else `signer` */
   webhooks?: WebhookDeps;
+  /** the LLM safety proxy (/v1/chat/completions, /v1/embeddings, /v1/models, /v1/messages); off when absent */
+  proxy?: import("./proxy.js").ProxyDeps;
 }
 
 const PROBLEM = "application/problem+json";
@@ -564,6 +566,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { webhookRoutes } = await import("./webhooks.js");
   const { noteSigner } = await import("../review/evidence.js");
   await app.register(webhookRoutes, { ledger: deps.ledger, webhooks: { ...deps.webhooks, signer: deps.webhooks?.signer ?? (deps.signer ? noteSigner(deps.signer) : undefined) } });
+  // ------------------------------------------------------------ LLM safety proxy
+
+  if (deps.proxy) await app.register((await import("./proxy.js")).proxyRoutes, { ...deps.proxy, ledger: deps.ledger, authenticate: (h) => authenticator.authenticate(h) });
 
   return app;
 }

@@ -11,7 +11,7 @@ import type { Pool } from "pg";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
 
-export const SCOPES = ["scan", "decide", "ledger:append", "runs:approve", "admin"] as const;
+export const SCOPES = ["scan", "decide", "ledger:append", "runs:approve", "admin", "llm", "phi:restore"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface TokenRecord {

@@ -29,7 +29,8 @@ export function register(program: Command): void {
     .option("--log-level <level>", "pino level: fatal, error, warn, info, debug, silent", "info")
     .option("--allowed-signers <file>", "SSH allowed-signers file that run approvals are verified against (default: config allowedSignersFile)")
     .option("--job-timeout <seconds>", "a queued job still running after this long is taken as lost and retried (PostgreSQL only)", int("--job-timeout"), 900)
-    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string; jobTimeout: number }) => {
+    .option("--sandbox", "LLM proxy: answer from a deterministic local mock instead of the upstreams (also GITOPS_HEALTH_SANDBOX=1)")
+    .action(async (o: { host: string; port: number; ledger?: string; databaseUrl?: string; migrate?: boolean; keyFile?: string; authConfig?: string; bodyLimit: number; rateLimit: number; requestTimeout: number; logLevel: string; allowedSigners?: string; jobTimeout: number; sandbox?: boolean }) => {
       const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
       const { buildApp } = await import("../../server/app.js");
       const { AuthConfig } = await import("../../server/auth.js");
@@ -64,6 +65,8 @@ export function register(program: Command): void {
           throw err;
         });
       }
+      const proxy = (await import("./proxy.js")).proxyDepsFrom(config, o);
+      for (const w of proxy.warnings) say(`warning: ${w}`);
       const { randomBytes } = await import("node:crypto");
       // Traces only when an OTLP endpoint is configured; the SDK reads the other OTEL_* variables itself.
       const { startTelemetry } = await import("../../server/telemetry.js");
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         repos: stores.repos,
         jobs,
         webhooks,
+        proxy: proxy.deps,
       });
       let closing = false;
       const shutdown = (signal: string) => {
@@ -168,7 +172,7 @@ export function register(program: Command): void {
   const token = program.command("token").description("API tokens for the HTTP service (stored as SHA-256 hashes)");
   withStore(token.command("create").description("create a token; prints it once on stdout"))
     .requiredOption("--name <name>", "who or what uses it, e.g. ci-main")
-    .requiredOption("--scope <scopes...>", "scan, decide, ledger:append, runs:approve, admin (comma or space separated)")
+    .requiredOption("--scope <scopes...>", "scan, decide, ledger:append, runs:approve, admin, llm, phi:restore (comma or space separated)")
     .option("--ttl-days <n>", "expire after N days", int("--ttl-days"))
     .option("--format <format>", "text | json", "text")
     .action(async (o: { name: string; scope: string[]; ttlDays?: number; format: string; ledger?: string; databaseUrl?: string }) => {
