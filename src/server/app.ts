@@ -61,6 +61,8 @@ export interface AppDeps {
   readiness?: () => Promise<string | undefined>;
   /** configuration and trust list for /v1/runs (default: the built-in configuration, no trusted keys: nothing verifies) */
   runs?: RunsDeps;
+  /** the built dashboard (default: the package's ui/dist) */
+  uiDir?: string;
 }
 
 const PROBLEM = "application/problem+json";
@@ -546,6 +548,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ guarded runs and the approval gate
 
   await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
+
+  // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
+
+  const { dashboardRoutes } = await import("./dashboard.js");
+  await app.register(dashboardRoutes, { ledger: deps.ledger, uiDir: deps.uiDir });
 
   return app;
 }
