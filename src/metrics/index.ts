@@ -105,14 +105,23 @@ export function deployments(entries: Iterable<LedgerEntry>, commitTimes: Readonl
   const deps: Deployment[] = [];
   const firstSeen = new Map<string, number>();
   const byKey = new Map<string, Deployment[]>();
-  const rollbacks: { key: string; at: number; seq: number }[] = [];
-  const incidents: { key: string | null; id: string; status: string; at: number; seq: number }[] = [];
+  type Event = { at: number; seq: number };
+  const rollbacks = new Map<string, Event[]>();
+  const opened = new Map<string, (Event & { id: string })[]>();
+  const resolved = new Map<string, Event[]>();
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
   for (const e of entries) {
-    if (e.subject && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.subject) && !firstSeen.has(e.subject)) firstSeen.set(e.subject, Date.parse(e.time));
+    if (e.subject && !firstSeen.has(e.subject) && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.subject)) firstSeen.set(e.subject, Date.parse(e.time));
+    if (!e.type.startsWith("deploy.") && !e.type.startsWith("incident.")) continue;
     const p = obj(e.payload);
+    const service = str(p.service);
+    const env = str(p.env);
+    const key = service && env ? `${service}@${env}` : undefined;
     if (TERMINAL.has(e.type)) {
-      const service = str(p.service);
-      const env = str(p.env);
       if (!service || !env) continue;
       const d: Deployment = {
         seq: e.seq,
@@ -127,41 +136,62 @@ export function deployments(entries: Iterable<LedgerEntry>, commitTimes: Readonl
       };
       if (d.failed) d.failedBy = e.seq;
       deps.push(d);
-      const key = `${service}@${env}`;
-      byKey.set(key, [...(byKey.get(key) ?? []), d]);
+      push(byKey, key!, d);
     } else if (e.type === "deploy.rollback") {
-      const service = str(p.service);
-      const env = str(p.env);
-      if (service && env) rollbacks.push({ key: `${service}@${env}`, at: occurredAt(e), seq: e.seq });
-    } else if (e.type === "incident.opened" || e.type === "incident.resolved") {
-      const service = str(p.service);
-      const env = str(p.env);
-      incidents.push({ key: service && env ? `${service}@${env}` : null, id: str(p.id) ?? e.subject ?? "", status: e.type, at: occurredAt(e), seq: e.seq });
+      if (key) push(rollbacks, key, { at: occurredAt(e), seq: e.seq });
+    } else if (e.type === "incident.opened") {
+      if (key) push(opened, key, { id: str(p.id) ?? e.subject ?? "", at: occurredAt(e), seq: e.seq });
+    } else if (e.type === "incident.resolved") {
+      push(resolved, str(p.id) ?? e.subject ?? "", { at: occurredAt(e), seq: e.seq });
     }
   }
+  const byTime = (a: Event, b: Event) => a.at - b.at || a.seq - b.seq;
+  for (const m of [rollbacks, opened, resolved]) for (const list of m.values()) list.sort(byTime);
+  /** index of the first event at or after `t` (binary search over a time-sorted list) */
+  const firstAtOrAfter = (list: Event[], t: number) => {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.at < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const [key, list] of byKey) {
-    list.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    list.sort(byTime);
+    const rb = rollbacks.get(key) ?? [];
+    const inc = opened.get(key) ?? [];
+    // the next successful deployment after each position
+    const nextOk: (Deployment | undefined)[] = new Array(list.length);
+    for (let i = list.length - 1, next: Deployment | undefined; i >= 0; i--) {
+      nextOk[i] = next;
+      if (list[i]!.status === "succeeded") next = list[i];
+    }
     for (const [i, d] of list.entries()) {
       const nextAt = list[i + 1]?.at ?? Infinity;
-      const later = (t: number) => t >= d.at && t < nextAt;
-      const openedIncidents = d.failed ? [] : incidents.filter((x) => x.key === key && x.status === "incident.opened" && later(x.at));
-      const rb = d.failed ? undefined : rollbacks.find((r) => r.key === key && later(r.at));
-      if (!d.failed && (rb || openedIncidents.length)) {
-        d.failed = true;
-        d.failedBy = Math.min(rb?.seq ?? Infinity, openedIncidents[0]?.seq ?? Infinity);
+      const firstRb = rb[firstAtOrAfter(rb, d.at)];
+      const incidents: (Event & { id: string })[] = [];
+      if (!d.failed) {
+        for (let j = firstAtOrAfter(inc, d.at); j < inc.length && inc[j]!.at < nextAt; j++) incidents.push(inc[j]!);
+        const rbHere = firstRb && firstRb.at < nextAt ? firstRb : undefined;
+        if (rbHere || incidents.length) {
+          d.failed = true;
+          d.failedBy = Math.min(rbHere?.seq ?? Infinity, incidents[0]?.seq ?? Infinity);
+        }
       }
       if (d.failed) {
         // recovery: a rollback, the next successful deployment, or the resolution of an incident it opened
-        const candidates: { at: number; seq: number }[] = [];
-        const r = rollbacks.find((x) => x.key === key && x.at >= d.at);
-        if (r) candidates.push(r);
-        const nextOk = list.slice(i + 1).find((x) => x.status === "succeeded");
-        if (nextOk) candidates.push({ at: nextOk.at, seq: nextOk.seq });
-        for (const inc of openedIncidents) {
-          const res = incidents.find((x) => x.id === inc.id && x.status === "incident.resolved" && x.at >= inc.at);
-          if (res) candidates.push(res);
+        const candidates: Event[] = [];
+        if (firstRb) candidates.push(firstRb);
+        const ok = nextOk[i];
+        if (ok) candidates.push({ at: ok.at, seq: ok.seq });
+        for (const x of incidents) {
+          const res = resolved.get(x.id) ?? [];
+          const r = res[firstAtOrAfter(res, x.at)];
+          if (r) candidates.push(r);
         }
-        const first = candidates.sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+        const first = candidates.sort(byTime)[0];
         if (first) {
           d.recoveredAt = first.at;
           d.recoveredBy = first.seq;
@@ -366,4 +396,35 @@ export function findingsOverTime(entries: Iterable<LedgerEntry>, range: MetricsR
     for (const [k, v] of Object.entries(counts)) if (typeof v === "number" && Number.isFinite(v)) b.byClass[k] = (b.byClass[k] ?? 0) + v;
   }
   return buckets;
+}
+
+export interface DeployPlanSummary {
+  seq: number;
+  runId: string;
+  commit: string | null;
+  service: string | null;
+  strategy: string | null;
+  environment: string | null;
+  approvals: number | null;
+}
+
+/** The header `deploy plan` puts before its canonical inputs in a gated run's description (src/deploy/gate.ts). */
+const DEPLOY_PLAN_HEADER = "gitops-health deploy plan v1\n";
+
+/** Deploy plans recorded as guarded runs (`run.plan` whose description carries the deploy inputs): strategy per commit. */
+export function deployPlans(entries: Iterable<LedgerEntry>): DeployPlanSummary[] {
+  const out: DeployPlanSummary[] = [];
+  for (const e of entries) {
+    if (e.type !== "run.plan" || !e.subject) continue;
+    const description = str(obj(e.payload).description);
+    if (!description?.startsWith(DEPLOY_PLAN_HEADER)) continue;
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = obj(JSON.parse(description.slice(DEPLOY_PLAN_HEADER.length)));
+    } catch {
+      continue;
+    }
+    out.push({ seq: e.seq, runId: e.subject, commit: str(inputs.commit) ?? null, service: str(inputs.service) ?? null, strategy: str(inputs.strategy) ?? null, environment: str(inputs.environment) ?? null, approvals: typeof inputs.approvals === "number" ? inputs.approvals : null });
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import type { AuditLedger } from "../audit/ledger.js";
 import { parseCheckpoint } from "../audit/note.js";
 import type { LedgerEntry } from "../audit/types.js";
 import { packagePath } from "../core/paths.js";
-import { compliancePosture, doraMetrics, findingsOverTime, frameworksOf, llmMetrics, runSummaries, DAY_MS } from "../metrics/index.js";
+import { compliancePosture, deployPlans, doraMetrics, findingsOverTime, frameworksOf, llmMetrics, runSummaries, DAY_MS } from "../metrics/index.js";
 import { HttpProblem } from "./app.js";
 
 export interface DashboardOptions {
@@ -101,13 +101,15 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
 
   app.get("/v1/dashboard/changes", { config: any, schema: { summary: "Recent gate outcomes (compliance.check) per commit", querystring: Range } }, async (req) => {
     const r = rangeOf(req.query);
+    const entries = await cache.get();
+    const plans = new Map(deployPlans(entries).flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
     const out = [];
-    for (const e of await cache.get()) {
+    for (const e of entries) {
       if (e.type !== "compliance.check" || e.time < r.from || e.time >= r.to) continue;
       const p = (e.payload ?? {}) as { pack?: string; violations?: number; failing?: number; controls?: Record<string, string> };
-      out.push({ seq: e.seq, time: e.time, commit: e.subject ?? "", actor: e.actor, pack: p.pack ?? null, violations: p.violations ?? null, failing: p.failing ?? null, outcome: (p.failing ?? 0) > 0 ? "failed" : "passed" });
+      out.push({ seq: e.seq, time: e.time, commit: e.subject ?? "", actor: e.actor, pack: p.pack ?? null, violations: p.violations ?? null, failing: p.failing ?? null, outcome: (p.failing ?? 0) > 0 ? "failed" : "passed", strategy: plans.get(e.subject ?? "")?.strategy ?? null });
     }
-    return { range: r, changes: out.slice(-100).reverse() };
+    return { range: r, changes: out.slice(-100).reverse(), deployPlans: [...plans.values()].filter((p) => entries[p.seq]!.time >= r.from && entries[p.seq]!.time < r.to).slice(-100).reverse() };
   });
 
   app.get("/v1/dashboard/runs", { config: any, schema: { summary: "Guarded runs: pending approvals with the plan digest and the command to sign, and who approved what" } }, async () => {

@@ -255,6 +255,7 @@ interface Change {
   pack: string | null;
   violations: number | null;
   outcome: string;
+  strategy: string | null;
 }
 function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
   const { data, error } = useApi<{ changes: Change[] }>("changes", p.q, p.auth);
@@ -272,6 +273,7 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
             <th scope="col">Pack</th>
             <th scope="col">Violations</th>
             <th scope="col">Gate</th>
+            <th scope="col">Deploy strategy</th>
           </tr>
         </thead>
         <tbody>
@@ -284,6 +286,7 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
               <td>{c.pack ?? ""}</td>
               <td>{c.violations ?? ""}</td>
               <td class={`status ${c.outcome}`}>{c.outcome}</td>
+              <td>{c.strategy ?? ""}</td>
             </tr>
           ))}
         </tbody>
@@ -434,7 +437,7 @@ function Filters(p: { page: Page; q: Record<string, string> }) {
         From <input type="date" name="from" value={p.q.from?.slice(0, 10) ?? ""} />
       </label>
       <label>
-        To <input type="date" name="to" value={p.q.to?.slice(0, 10) ?? ""} />
+        Until (exclusive) <input type="date" name="to" value={p.q.to?.slice(0, 10) ?? ""} />
       </label>
       <label>
         Service <input name="service" size={10} value={p.q.service ?? ""} />
