@@ -552,7 +552,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
 
   const { dashboardRoutes } = await import("./dashboard.js");
-  await app.register(dashboardRoutes, { ledger: deps.ledger, uiDir: deps.uiDir });
+  await app.register(dashboardRoutes, { ledger: deps.ledger, problem: Problem, uiDir: deps.uiDir });
 
   return app;
 }

@@ -17,6 +17,8 @@ import { HttpProblem } from "./app.js";
 
 export interface DashboardOptions {
   ledger: AuditLedger;
+  /** the problem+json schema of app.ts, for the documented error responses */
+  problem: z.ZodType;
   /** built UI (default: the package's ui/dist) */
   uiDir?: string;
 }
@@ -71,8 +73,9 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
   const cache = new EntryCache(o.ledger);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
   const any = { access: "any" as const };
+  const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
-  app.get("/v1/dashboard/overview", { config: any, schema: { summary: "Dashboard overview: compliance posture per control and the ledger's status", querystring: Range } }, async (req) => {
+  app.get("/v1/dashboard/overview", { config: any, schema: { summary: "Dashboard overview: compliance posture per control and the ledger's status", querystring: Range, response: responses } }, async (req) => {
     const r = rangeOf(req.query);
     let frameworks;
     try {
@@ -93,13 +96,13 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     };
   });
 
-  app.get("/v1/dashboard/delivery", { config: any, schema: { summary: "DORA metrics per service and environment, with weekly trends", querystring: Range } }, async (req) => {
+  app.get("/v1/dashboard/delivery", { config: any, schema: { summary: "DORA metrics per service and environment, with weekly trends", querystring: Range, response: responses } }, async (req) => {
     const r = rangeOf(req.query);
     const { deployments, ...dora } = doraMetrics(await cache.get(), r);
     return { range: r, ...dora, recent: deployments.slice(-50).reverse() };
   });
 
-  app.get("/v1/dashboard/changes", { config: any, schema: { summary: "Recent gate outcomes (compliance.check) per commit", querystring: Range } }, async (req) => {
+  app.get("/v1/dashboard/changes", { config: any, schema: { summary: "Recent gate outcomes (compliance.check) per commit", querystring: Range, response: responses } }, async (req) => {
     const r = rangeOf(req.query);
     const entries = await cache.get();
     const plans = new Map(deployPlans(entries).flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
@@ -112,17 +115,17 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     return { range: r, changes: out.slice(-100).reverse(), deployPlans: [...plans.values()].filter((p) => entries[p.seq]!.time >= r.from && entries[p.seq]!.time < r.to).slice(-100).reverse() };
   });
 
-  app.get("/v1/dashboard/runs", { config: any, schema: { summary: "Guarded runs: pending approvals with the plan digest and the command to sign, and who approved what" } }, async () => {
+  app.get("/v1/dashboard/runs", { config: any, schema: { summary: "Guarded runs: pending approvals with the plan digest and the command to sign, and who approved what", response: responses } }, async () => {
     const runs = runSummaries(await cache.get());
     return { runs: runs.slice(0, 200).map((r) => ({ ...r, approveCommand: `gitops-health approve ${r.runId} --key <your key>` })) };
   });
 
-  app.get("/v1/dashboard/findings", { config: any, schema: { summary: "PHI/secret finding counts by class per week (never values)", querystring: Range } }, async (req) => {
+  app.get("/v1/dashboard/findings", { config: any, schema: { summary: "PHI/secret finding counts by class per week (never values)", querystring: Range, response: responses } }, async (req) => {
     const r = rangeOf(req.query);
     return { range: r, weeks: findingsOverTime(await cache.get(), r) };
   });
 
-  app.get("/v1/dashboard/llm", { config: any, schema: { summary: "LLM calls through the gateway: counts, refusals, by model", querystring: Range } }, async (req) => {
+  app.get("/v1/dashboard/llm", { config: any, schema: { summary: "LLM calls through the gateway: counts, refusals, by model", querystring: Range, response: responses } }, async (req) => {
     const r = rangeOf(req.query);
     return { range: r, ...llmMetrics(await cache.get(), r) };
   });
