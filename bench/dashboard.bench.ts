@@ -94,7 +94,7 @@ async function firstLoad(ledger: AuditLedger): Promise<{ cold: number[]; warm: n
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     for (const list of [cold, warm]) {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      await ctx.addInitScript((tk: string) => sessionStorage.setItem("gh-token", tk), token);
+      await ctx.addInitScript({ content: `sessionStorage.setItem("gh-token", ${JSON.stringify(token)})` });
       const page = await ctx.newPage();
       const s = performance.now();
       await page.goto(`${base}/overview?from=2026-09-01&to=2026-12-01`);

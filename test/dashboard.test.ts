@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The dashboard in a real browser (Chromium through playwright-core) against the real service on
  * port 0, seeded with a real ledger (test/helpers/evidence-ledger.ts). Every number on the pages is
@@ -191,18 +190,18 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.waitForSelector('[data-loaded="overview"]');
     await page.keyboard.press("Tab");
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Delivery");
+    expect(await page.evaluate<string | null>(`document.activeElement && document.activeElement.textContent`)).toBe("Delivery");
     await page.keyboard.press("Enter");
     await page.waitForSelector('[data-loaded="delivery"]');
     await page.click("button.theme");
     expect(await page.getAttribute("html", "data-theme")).toBe("dark");
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`);
     expect(bg).toBe("rgb(13, 17, 23)");
     await shot("delivery-dark");
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/overview?${RANGE}`);
     await page.waitForSelector('[data-loaded="overview"]');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate<number>(`document.documentElement.scrollWidth - document.documentElement.clientWidth`);
     expect(overflow).toBeLessThanOrEqual(0);
     await shot("overview-phone");
     await page.click("button.theme");

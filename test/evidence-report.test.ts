@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -6,6 +5,9 @@ import { join, resolve } from "node:path";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { makeTempDir } from "./helpers/repo.js";
+
+// evaluated in the page (strings: the test program has no DOM types)
+const VERDICT_READY = `document.documentElement.getAttribute("data-verified") !== "pending"`;
 import { controlStatus, seedLedger, type SeededLedger } from "./helpers/evidence-ledger.js";
 
 const CLI = resolve("dist/cli.js");
@@ -91,7 +93,7 @@ describe.skipIf(!hasChromium)("the report verifies itself in Chromium (WebCrypto
       const page = await browser.newPage();
       const verdict = async (file: string) => {
         await page.goto(`file://${file}`);
-        await page.waitForFunction(() => document.documentElement.getAttribute("data-verified") !== "pending", undefined, { timeout: 20_000 });
+        await page.waitForFunction(VERDICT_READY, undefined, { timeout: 20_000 });
         return { state: await page.getAttribute("html", "data-verified"), text: (await page.textContent("#verification")) ?? "" };
       };
       const good = await verdict(join(dir, "a.html"));
@@ -117,12 +119,12 @@ describe.skipIf(!hasChromium)("the report verifies itself in Chromium (WebCrypto
 
       // a key the auditor holds that did not sign: the signature check names it
       await page.goto(`file://${join(dir, "a.html")}`);
-      await page.waitForFunction(() => document.documentElement.getAttribute("data-verified") !== "pending");
+      await page.waitForFunction(VERDICT_READY);
       const other = (await import("../src/core/note-key.js")).generateNoteSigner("gitops-health/test-ledger").verifierKey;
       await page.fill("#key-input", other);
-      await page.evaluate(() => document.documentElement.setAttribute("data-verified", "pending"));
+      await page.evaluate(`document.documentElement.setAttribute("data-verified", "pending")`);
       await page.click("#key-form button");
-      await page.waitForFunction(() => document.documentElement.getAttribute("data-verified") !== "pending");
+      await page.waitForFunction(VERDICT_READY);
       expect(await page.textContent("#verification")).toContain("checkpoint: no signature by key gitops-health/test-ledger+");
     } finally {
       await browser.close();

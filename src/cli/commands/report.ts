@@ -65,15 +65,16 @@ export function register(program: Command): void {
     });
 }
 
-/** Commit times from the repository here, when there is one (lead time for changes). */
+/** Commit times from the repository here, when there is one (lead time for changes): one git process for all. */
 async function commitTimesFromGit(commits: string[]): Promise<ReadonlyMap<string, number>> {
   const { git, repoRoot } = await import("../../git/exec.js");
   const cwd = repoRoot(process.cwd());
   const out = new Map<string, number>();
   if (!cwd) return out;
-  for (const sha of commits) {
-    const t = (await git(["show", "-s", "--format=%ct", sha], { cwd }).catch(() => "")).trim();
-    if (/^\d+$/.test(t)) out.set(sha, Number(t) * 1000);
+  const text = await git(["log", "--no-walk=unsorted", "--ignore-missing", "--stdin", "--format=%H %ct"], { cwd, input: commits.join("\n") + "\n" }).catch(() => "");
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]) * 1000);
   }
   return out;
 }
