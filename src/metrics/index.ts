@@ -97,6 +97,11 @@ function inRange(t: number, r: MetricsRange): boolean {
   return t >= Date.parse(r.from) && t < Date.parse(r.to);
 }
 
+/** Ledger times and range bounds are both ISO 8601 UTC (toISOString): compared as strings. */
+function timeInRange(time: string, r: { from: string; to: string }): boolean {
+  return time >= r.from && time < r.to;
+}
+
 /**
  * Deployments with failure and recovery attribution. `commitTimes` maps a commit to its commit time
  * (from git, resolved by the front); without it the first ledger entry about that commit is used.
@@ -287,7 +292,7 @@ export function compliancePosture(entries: Iterable<LedgerEntry>, range: Metrics
     CONTROLS.filter((c) => frameworks.includes(c.framework)).map((c) => [c.id, { id: c.id, framework: c.framework, title: c.title, status: "not evidenced", met: 0, failed: 0, latestSeq: null }]),
   );
   for (const e of entries) {
-    if (e.type !== "compliance.check" || !inRange(Date.parse(e.time), range)) continue;
+    if (e.type !== "compliance.check" || !timeInRange(e.time, range)) continue;
     for (const [id, status] of Object.entries(obj(obj(e.payload).controls))) {
       const p = posture.get(id);
       if (!p || (status !== "met" && status !== "failed")) continue;
@@ -313,7 +318,7 @@ export function llmMetrics(entries: Iterable<LedgerEntry>, range: MetricsRange):
   let calls = 0;
   let refused = 0;
   for (const e of entries) {
-    if (e.type !== "llm.call" || !inRange(Date.parse(e.time), range)) continue;
+    if (e.type !== "llm.call" || !timeInRange(e.time, range)) continue;
     const p = obj(e.payload);
     const model = `${str(p.provider) ?? "?"}/${str(p.model) ?? "?"}`;
     const m = by.get(model) ?? { calls: 0, refused: 0 };

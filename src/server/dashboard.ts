@@ -43,7 +43,7 @@ const Range = z
   .strict();
 type RangeQuery = z.infer<typeof Range>;
 
-/** Entries parsed once per ledger size: every view reads the same array. */
+/** Entries parsed once: every view reads the same array, and a grown ledger is read from where the cache ends. */
 class EntryCache {
   private entries: LedgerEntry[] = [];
   private loading: Promise<LedgerEntry[]> | undefined;
@@ -52,8 +52,8 @@ class EntryCache {
     const size = await this.ledger.size();
     if (this.entries.length === size) return this.entries;
     this.loading ??= (async () => {
-      const out: LedgerEntry[] = [];
-      for await (const e of this.ledger.query()) out.push(e);
+      const out = this.entries.length < size ? [...this.entries] : [];
+      for await (const e of this.ledger.query({ from: out.length })) out.push(e);
       this.entries = out;
       return out;
     })().finally(() => (this.loading = undefined));
@@ -72,6 +72,10 @@ function rangeOf(q: RangeQuery, now = Date.now()): { from: string; to: string; s
 export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (app, o) => {
   const cache = new EntryCache(o.ledger);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
+  // Read the ledger once at start-up (in the background), so the first page load finds it parsed.
+  app.addHook("onReady", async () => {
+    void cache.get().catch(() => undefined);
+  });
   const any = { access: "any" as const };
   const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
