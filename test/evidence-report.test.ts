@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
-import { makeTempDir } from "./helpers/repo.js";
+import { makeRepo, makeTempDir } from "./helpers/repo.js";
 
 // evaluated in the page (strings: the test program has no DOM types)
 const VERDICT_READY = `document.documentElement.getAttribute("data-verified") !== "pending"`;
@@ -60,6 +60,36 @@ describe("report --format html", () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(report("--from", "2026-11-02", "--to", "2026-11-29", "--controls", "iso27001").status).toBe(2);
+  });
+});
+
+describe("report: change lead time from the repository's commit times", () => {
+  it("uses git's commit time of each deployed commit when run inside the repository", async () => {
+    const repo = makeRepo();
+    try {
+      const sha = repo.commit("feat: change", { "a.txt": "a\n" }, { date: "2026-11-01T00:00:00Z" });
+      const { AuditLedger } = await import("../src/audit/ledger.js");
+      const { DirStore } = await import("../src/audit/dir-store.js");
+      const { generateNoteSigner } = await import("../src/core/note-key.js");
+      const { appendRecord } = await import("../src/deploy/events.js");
+      let clock = Date.parse("2026-11-02T12:00:00Z");
+      const ledgerDir = join(repo.dir, ".work", "ledger");
+      const ledger = new AuditLedger(await DirStore.open(ledgerDir), { now: () => new Date(clock) });
+      await appendRecord(ledger, "deploy", { service: "api", env: "prod", version: "1.0.0", status: "succeeded", commit: sha, image: null, occurredAt: new Date(clock).toISOString() });
+      clock += 3_600_000;
+      const { signer, verifierKey } = generateNoteSigner("gitops-health/lead");
+      await ledger.checkpoint(signer);
+      await ledger.close();
+      const args = [CLI, "report", "--ledger", ledgerDir, "--key", verifierKey, "--from", "2026-11-01", "--to", "2026-11-03"];
+      const inRepo = spawnSync(process.execPath, args, { cwd: repo.dir, encoding: "utf8" });
+      expect(inRepo.status, inRepo.stderr).toBe(0);
+      expect(inRepo.stdout).toContain("change lead time (median) 36.0 h");
+      // outside the repository the commit time is unknown (no other ledger entry names the commit)
+      const outside = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8" });
+      expect(outside.stdout).toContain("change lead time (median) n/a");
+    } finally {
+      repo.cleanup();
+    }
   });
 });
 
