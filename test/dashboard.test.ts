@@ -194,7 +194,8 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForSelector('[data-loaded="delivery"]');
     await page.click("button.theme");
-    expect(await page.getAttribute("html", "data-theme")).toBe("dark");
+    // the theme is applied by an effect after the render: wait for it
+    await page.waitForFunction(`document.documentElement.dataset.theme === "dark"`);
     const bg = await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`);
     expect(bg).toBe("rgb(13, 17, 23)");
     await shot("delivery-dark");
