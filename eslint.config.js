@@ -63,7 +63,7 @@ export function layerConfig(root) {
 }
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/fixtures/**", "examples/**", "src/deploy/generated/*.js"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/fixtures/**", "examples/**", "src/deploy/generated/*.js", "ui/dist/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

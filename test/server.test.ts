@@ -379,7 +379,7 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(res.valid).toBe(true);
     const ops = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((x) => `${x.toUpperCase()} ${p}`));
     expect(ops.sort()).toEqual(
-      ["POST /v1/scan", "POST /v1/sanitize", "POST /v1/decisions/{pack}", "POST /v1/risk/score", "POST /v1/ledger/entries", "GET /v1/ledger/entries", "GET /v1/ledger/checkpoint", "GET /v1/ledger/proofs/inclusion", "GET /v1/ledger/proofs/consistency", "GET /v1/runs", "GET /v1/runs/{id}", "GET /v1/runs/{id}/gate", "POST /v1/runs/{id}/gate", "POST /v1/runs/{id}/approvals", "POST /v1/repos", "GET /v1/repos", "POST /v1/repos/{name}/risk", "POST /v1/jobs", "GET /v1/jobs/{id}"].sort(),
+      ["POST /v1/scan", "POST /v1/sanitize", "POST /v1/decisions/{pack}", "POST /v1/risk/score", "POST /v1/ledger/entries", "GET /v1/ledger/entries", "GET /v1/ledger/checkpoint", "GET /v1/ledger/proofs/inclusion", "GET /v1/ledger/proofs/consistency", "GET /v1/runs", "GET /v1/runs/{id}", "GET /v1/runs/{id}/gate", "POST /v1/runs/{id}/gate", "POST /v1/runs/{id}/approvals", "POST /v1/repos", "GET /v1/repos", "POST /v1/repos/{name}/risk", "POST /v1/jobs", "GET /v1/jobs/{id}", ...["overview", "delivery", "changes", "runs", "findings", "llm"].map((v) => `GET /v1/dashboard/${v}`)].sort(),
     );
     // each documented operation: without a token 401 (as documented), with an admin token a documented status
     for (const [p, methods] of Object.entries(doc.paths)) {

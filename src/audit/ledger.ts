@@ -88,7 +88,7 @@ export class AuditLedger implements Ledger {
   }
 
   async *query(filter: LedgerQuery = {}): AsyncIterable<LedgerEntry> {
-    for await (const r of this.store.records()) {
+    for await (const r of this.store.records(filter.from)) {
       const e = JSON.parse(r.canonical.toString("utf8")) as LedgerEntry;
       if (matchesQuery(e, filter)) yield e;
     }

@@ -31,6 +31,8 @@ export interface LedgerQuery {
   subject?: string;
   actor?: string;
   since?: string;
+  /** first sequence number to read (earlier entries are not read at all) */
+  from?: number;
 }
 
 /**

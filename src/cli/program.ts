@@ -27,6 +27,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["serve", "token", "db", "worker"], () => import("./commands/serve.js")],
   [["proxy"], () => import("./commands/proxy.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
+  [["report"], () => import("./commands/report.js")],
 ];
 
 /**

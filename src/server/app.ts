@@ -80,6 +80,8 @@ export interface AppDeps {
   webhooks?: WebhookDeps;
   /** the LLM safety proxy (/v1/chat/completions, /v1/embeddings, /v1/models, /v1/messages); off when absent */
   proxy?: import("./proxy.js").ProxyDeps;
+  /** the built dashboard (default: the package's ui/dist) */
+  uiDir?: string;
 }
 
 const PROBLEM = "application/problem+json";
@@ -569,6 +571,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ LLM safety proxy
 
   if (deps.proxy) await app.register((await import("./proxy.js")).proxyRoutes, { ...deps.proxy, ledger: deps.ledger, authenticate: (h) => authenticator.authenticate(h) });
+  // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
+
+  const { dashboardRoutes } = await import("./dashboard.js");
+  await app.register(dashboardRoutes, { ledger: deps.ledger, problem: Problem, uiDir: deps.uiDir });
 
   return app;
 }
