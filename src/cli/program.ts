@@ -25,6 +25,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["run", "approve", "runs"], () => import("./commands/run.js")],
   [["serve", "token", "db"], () => import("./commands/serve.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
+  [["pipeline"], () => import("./commands/pipeline.js")],
 ];
 
 /**
