@@ -155,10 +155,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   };
   const makePlan = async (record: boolean, ledger?: Ledger): Promise<StageOutcome> => {
     const t0 = Date.now();
-    plan = await planDeploy({
-      cwd: root, config, image, service, environment: o.environment, runId, key: o.requesterKey, risk, record,
-      openLedger: async () => (ledger ? borrowed(ledger) : o.openLedger(false)),
-    });
+    try {
+      plan = await planDeploy({
+        cwd: root, config, image, service, environment: o.environment, runId, key: o.requesterKey, risk, record,
+        openLedger: async () => (ledger ? borrowed(ledger) : o.openLedger(false)),
+      });
+    } catch (err) {
+      // planDeploy's own flag for the requester key is --key; here that is the producer's
+      if (err instanceof UserError && /needs approvals/.test(err.message)) throw new UserError(`this deploy needs approvals (run ${runId}): the requester signs its plan: give --requester-key FILE (an SSH or signed-note key the config trusts), then resume with --run-id ${runId}`);
+      throw err;
+    }
     const gate = plan.decision.approvalGate || plan.freezes.length > 0;
     return {
       stage: "plan", status: record ? "passed" : "would-run", durationMs: Date.now() - t0,
