@@ -24,8 +24,8 @@ interface Ctx {
   repo: TempRepo;
   out: string;
   cli(args: string[], env?: Record<string, string>): ReturnType<typeof runCli>;
-  events(r: ReturnType<typeof runCli>): Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-  ledger(type: string): Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  events(r: ReturnType<typeof runCli>): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ledger(type: string): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** A service repository whose deploy writes $OUT/deployed, whose health check fails while src/regression.flag exists. */
@@ -72,7 +72,8 @@ ${o.extra ?? ""}`,
   };
 }
 
-const stageOf = (events: Record<string, any>[], stage: string) => events.filter((e) => e.event === "stage" && e.stage === stage).at(-1); // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const stageOf = (events: Record<string, any>[], stage: string): any => events.filter((e) => e.event === "stage" && e.stage === stage).at(-1);
 
 describe("pipeline run", () => {
   it("personal: a dry run describes every stage and writes nothing; --approve runs them all and records each", () => {
