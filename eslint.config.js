@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/fixtures/**", "examples/**", "src/deploy/generated/*.js"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "test/fixtures/**", "examples/**", "src/deploy/generated/*.js", "dist-action/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

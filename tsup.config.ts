@@ -51,4 +51,17 @@ export default defineConfig([
     splitting: true,
     external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\//, "@bufbuild/cel"],
   },
+  {
+    // The GitHub Action (action.yml): one self-contained file, committed, since a JavaScript action
+    // runs from its repository without installing anything. It runs the CLI (src/action/main.ts).
+    entry: { index: "src/action/main.ts" },
+    outDir: "dist-action",
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    splitting: false,
+    sourcemap: false,
+    noExternal: [/.*/],
+    banner: { js: "import { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);" },
+  },
 ]);
