@@ -77,3 +77,7 @@ export { buildManifests, manifestYaml, validateFlaggerCanary, gateUrl, type Mani
 export { approvalGateStatus, type GateAnswer, type GateStatus } from "./deploy/gate.js";
 export { activeFreezes, type ActiveFreeze } from "./deploy/freeze.js";
 export { appendRecord, readDeployEvents, readIncidents, recordStatement, type DeployRecord, type IncidentRecord, type RollbackRecord } from "./deploy/events.js";
+// pipeline: the lifecycle as one command
+export { runPipeline, type PipelineOptions, type PipelineEvent, type PipelineResult, type PipelineStatus } from "./pipeline/run.js";
+export { STAGES, progressOf, resumePoint, type Stage, type StageOutcome } from "./pipeline/stages.js";
+export { readPipeline, readCulprits, pipelineStatement } from "./pipeline/ledger.js";
