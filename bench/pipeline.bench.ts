@@ -102,12 +102,12 @@ const md = `
 | **dry run** \`pipeline run\` (all 9 stages described; risk scored and plan decided: ${plan.detail?.split(";")[0]}) | **${ms(dry.wall)}** | ${ms(dry.cpu)} |
 | baseline: \`risk score\` + \`deploy plan\` as two processes (what the dry run composes) | ${ms(score.wall + deployPlan.wall)} (${ms(score.wall)} + ${ms(deployPlan.wall)}) | ${ms(score.cpu + deployPlan.cpu)} |
 | baseline: \`--version\` (node and CLI start-up) | ${ms(version.wall)} | ${ms(version.cpu)} |
-| executed run \`pipeline run --approve\`, every command \`true\` (4 checks + compliance, deploy, verify; ${approvedDone.status}) | ${ms(approved.wall)} | ${ms(approved.cpu)} |
+| executed run \`pipeline run --approve\`, every command \`true\` (3 checks + compliance, deploy, verify; ${approvedDone.status}) | ${ms(approved.wall)} | ${ms(approved.cpu)} |
 | action cold start: \`node dist-action/index.js\` running \`gitops-health --version\` | ${ms(action.wall)} | ${ms(action.cpu)} |
 | baseline: node spawning one no-op child | ${ms(sh.wall)} | ${ms(sh.cpu)} |
 
 Dry run target < 1 s: ${dry.wall < 1000 ? "**met**" : "**not met**"} in wall time in this run (${ms(dry.wall)}; ${ms(dry.cpu)} CPU). The dry run costs ${(dry.cpu / (score.cpu + deployPlan.cpu)).toFixed(2)}× the CPU of running \`risk score\` and \`deploy plan\` separately: it scores once and starts node once.
-The executed run's own overhead (signing and appending each stage's ledger entry, the check and deploy records, reading check evidence back, writing manifests) is nearly all of its time: its 6 commands are no-ops; the action adds ${ms(Math.max(0, action.wall - version.wall))} wall (${ms(Math.max(0, action.cpu - version.cpu))} CPU) to the CLI it runs: loading the 1 MB bundle and writing its outputs and summary.
+The executed run's own overhead (signing and appending each stage's ledger entry, the check and deploy records, reading check evidence back, writing manifests) is nearly all of its time: its 6 commands are no-ops; the action adds ${ms(Math.max(0, action.wall - version.wall))} of wall time (${ms(Math.max(0, action.cpu - version.cpu))} of CPU) to the CLI it runs: loading the 1 MB bundle and writing its outputs and summary.
 
 Caveat: measured while other engineers' builds and tests ran on the same 2 cores: compare rows within the run, not across runs.
 `;
