@@ -15,7 +15,7 @@ import { planDigest } from "../guard/plan.js";
 import { readRun } from "../guard/runs.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
 import { approvalGateStatus, DEPLOY_RUN_HEADER, type GateAnswer } from "./gate.js";
-import { buildManifests, gateUrl, type Manifest, type Target } from "./manifests.js";
+import { buildManifests, gateUrl, prepareManifests, type Manifest, type Target } from "./manifests.js";
 import { applyRequested, decideStrategy, impactOf, STRATEGIES, type Decision, type Impact, type Strategy } from "./strategy.js";
 
 /** Risk features that make a change sensitive (impact at least tier 2). */
@@ -98,6 +98,7 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
     weights: d.canarySteps, pause: d.pause, analysis: d.analysis, ingress: d.ingress,
   };
   // Impossible plans are refused before anything is recorded.
+  await prepareManifests(d.trafficRouting);
   let manifests = buildManifests(base);
   let run: DeployPlan["run"];
   if ((decision.approvalGate || freezes.length) && req.record !== false) {
