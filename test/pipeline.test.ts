@@ -23,6 +23,7 @@ beforeAll(() => {
 interface Ctx {
   repo: TempRepo;
   out: string;
+  producerKey: string;
   cli(args: string[], env?: Record<string, string>): ReturnType<typeof runCli>;
   events(r: ReturnType<typeof runCli>): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
   ledger(type: string): any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,6 +67,7 @@ ${o.extra ?? ""}`,
   return {
     repo,
     out,
+    producerKey: producer.keyFile,
     cli,
     events: (r) => r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)),
     ledger: (type) => JSON.parse(cli(["audit", "log", "--type", type, "--format", "json"]).stdout || "[]"),
@@ -216,7 +218,12 @@ describe("pipeline run", () => {
   it("a failed verify marks the deploy failed, rolls back, opens an incident and bisects to the culprit", () => {
     const c = setup({ checks: '  lint: "true"\n  test: "true"\n  security: "true"\n' });
     const good = c.repo.git("rev-parse", "HEAD").trim();
-    expect(c.cli(["pipeline", "run", "--approve", "--run-id", "rel-v1", "--release", "v1"]).code).toBe(0);
+    // with a ledger key the run ends with an evidence bundle that verifies offline
+    expect(c.cli(["pipeline", "run", "--approve", "--run-id", "rel-v1", "--release", "v1", "--ledger-key", c.producerKey]).code).toBe(0);
+    const bundle = join(c.repo.dir, ".gitops-health", "deploy", "rel-v1", "evidence.json");
+    const verified = c.cli(["audit", "verify", "--bundle", bundle]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(bundle, "utf8")).entries.some((e: { canonical: string }) => e.canonical.includes('"pipeline.started"'))).toBe(true);
     c.repo.commit("feat: a", { "src/a.ts": "export const a = 1;\n" });
     const culprit = c.repo.commit("feat: b", { "src/b.ts": "export const b = 1;\n", "src/regression.flag": "slow\n" });
     c.repo.commit("feat: c", { "src/c.ts": "export const c = 1;\n" });

@@ -59,7 +59,7 @@ export interface RecordedStage {
 
 export interface PipelineRecord {
   runId: string;
-  started?: Payload<"pipeline.started"> & { seq: number; producer: string };
+  started?: Payload<"pipeline.started"> & { seq: number; producer: string; time: string };
   stages: RecordedStage[];
   finished?: Payload<"pipeline.finished"> & { seq: number };
   invalidated: boolean;
@@ -97,7 +97,7 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
       no(v.reason);
       continue;
     }
-    if (type === "pipeline.started") rec.started ??= { ...(p.data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity };
+    if (type === "pipeline.started") rec.started ??= { ...(p.data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity, time: e.time };
     else if (type === "pipeline.stage") {
       const d = p.data as Payload<"pipeline.stage">;
       rec.stages.push({ seq: e.seq, stage: d.stage, status: d.status, head: d.head, durationMs: d.durationMs, ...(d.data ? { data: d.data } : {}) });

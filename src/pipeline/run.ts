@@ -207,6 +207,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   async function execute(ledger: AuditLedger): Promise<PipelineResult> {
     const record = await readPipeline(ledger, runId, trust);
+    // the evidence bundle covers the run from its start (the first invocation's, when resumed)
+    const startedAt = record.started?.time ?? now().toISOString();
     let start: Stage | null = "checks";
     if (record.started) {
       if (record.invalidated || record.started.head !== head) {
@@ -229,7 +231,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const resumed = Boolean(record.started);
     emit({ event: "run", runId, head, dryRun: false, service, version, image, environment: o.environment, ...(resumed && start ? { resumedFrom: start } : {}) });
     const startAt = STAGES.indexOf(start ?? "bundle");
-    const startedAt = now().toISOString();
 
     const finish = async (status: Exclude<PipelineStatus, "dry-run" | "invalidated">, message: string): Promise<PipelineResult> => {
       await appendPipeline(ledger, "pipeline.finished", { runId, head, status }, producer);
