@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 // Library subpaths, one per domain: src/api/<name>.ts → dist/api/<name>.js (package.json "exports").
-const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy", "review", "proxy"];
+const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy", "review", "proxy", "pipeline"];
 
 // Names this build of dist/hook.cjs: its V8 code cache is kept under that name (src/cli/main.ts).
 const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -54,5 +54,18 @@ export default defineConfig([
     dts: true,
     splitting: true,
     external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\//, "@bufbuild/cel"],
+  },
+  {
+    // The GitHub Action (action.yml): one self-contained file, committed, since a JavaScript action
+    // runs from its repository without installing anything. It runs the CLI (src/action/main.ts).
+    entry: { index: "src/action/main.ts" },
+    outDir: "dist-action",
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    splitting: false,
+    sourcemap: false,
+    noExternal: [/.*/],
+    banner: { js: "import { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);" },
   },
 ]);

@@ -18,3 +18,4 @@ export * from "./api/guard.js";
 export * from "./api/deploy.js";
 export * from "./api/review.js";
 export * from "./api/proxy.js";
+export * from "./api/pipeline.js";

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { applyRequested, checkWeights, decideStrategy, impactOf, type Likelihood } from "../src/deploy/strategy.js";
-import { buildManifests, manifestYaml, validateFlaggerCanary, type ManifestInput } from "../src/deploy/manifests.js";
+import { buildManifests, manifestYaml, prepareManifests, validateFlaggerCanary, type ManifestInput } from "../src/deploy/manifests.js";
 import { activeFreezes } from "../src/deploy/freeze.js";
 import { DEFAULT_CONFIG } from "../src/config/defaults.js";
 import { spawnSync } from "node:child_process";
@@ -16,6 +16,8 @@ const base: ManifestInput = {
   replicas: 3, port: 8080, weights: [10, 50, 100], pause: "5m", analysis: d.analysis,
 };
 const GATE = { url: "http://gitops-health.gitops-health.svc:8080/v1/runs/run-1/gate?digest=" + "a".repeat(64) };
+// The Istio model loads only for plans routed by Istio (planDeploy does this before building).
+beforeAll(() => prepareManifests("istio"));
 
 describe("decision table: likelihood × impact", () => {
   const none = impactOf([], []);
@@ -123,6 +125,29 @@ const GOLDEN: [string, Partial<ManifestInput>][] = [
   ["flagger-blue-green-gate", { target: "flagger", strategy: "blue-green", gate: GATE }],
   ["argo-rollouts-rollback", { rollback: true }],
 ];
+
+describe("traffic objects for canaries", () => {
+  it("Argo + Istio: a validated VirtualService whose primary route the Rollout shifts; Argo + NGINX: the stable Ingress", () => {
+    const istio = buildManifests({ ...base, routing: "istio" });
+    const vs = istio.find((m) => m.file === "virtualservice-api.yaml")!.object as { apiVersion: string; spec: { hosts: string[]; http: { name: string; route: { destination: { host: string }; weight: number }[] }[] } };
+    expect(vs.apiVersion).toBe("networking.istio.io/v1");
+    expect(vs.spec.http[0]!.name).toBe("primary");
+    expect(vs.spec.http[0]!.route.map((r) => [r.destination.host, r.weight])).toEqual([["api", 100], ["api-canary", 0]]);
+    const rollout = istio.find((m) => m.file === "rollout-api.yaml")!.object as { spec: { strategy: { canary: { trafficRouting: { istio: { virtualService: { name: string; routes: string[] } } } } } } };
+    expect(rollout.spec.strategy.canary.trafficRouting.istio.virtualService).toEqual({ name: "api", routes: ["primary"] });
+    const nginx = buildManifests({ ...base, routing: "nginx", ingress: "api-ingress" });
+    const ing = nginx.find((m) => m.file === "ingress-api-ingress.yaml")!.object as { spec: { ingressClassName: string; rules: { http: { paths: { backend: { service: { name: string; port: { number: number } } } }[] } }[] } };
+    expect(ing.spec.ingressClassName).toBe("nginx");
+    expect(ing.spec.rules[0]!.http.paths[0]!.backend.service).toEqual({ name: "api", port: { number: 8080 } });
+    // Flagger generates its own VirtualService, but needs the Ingress it is pointed at
+    expect(buildManifests({ ...base, target: "flagger", routing: "istio" }).some((m) => m.file.startsWith("virtualservice-"))).toBe(false);
+    expect(buildManifests({ ...base, target: "flagger", routing: "nginx" }).some((m) => m.file === "ingress-api.yaml")).toBe(true);
+    // replica-routed and blue-green plans have no traffic object
+    expect(buildManifests(base).some((m) => /^(ingress|virtualservice)-/.test(m.file))).toBe(false);
+    expect(buildManifests({ ...base, routing: "istio", strategy: "blue-green" }).some((m) => /^(ingress|virtualservice)-/.test(m.file))).toBe(false);
+  });
+
+});
 
 describe("golden manifests (UPDATE_GOLDEN=1 rewrites them)", () => {
   it.each(GOLDEN)("%s", (name, over) => {

@@ -26,6 +26,7 @@ const API: Record<string, string[]> = {
   deploy: ["activeFreezes", "appendRecord", "applyRequested", "approvalGateStatus", "buildManifests", "checkWeights", "decideStrategy", "gateUrl", "impactOf", "manifestYaml", "planDeploy", "readDeployEvents", "readIncidents", "recordStatement", "validateFlaggerCanary"],
   review: ["CODEOWNERS_LOCATIONS", "PullRecord", "REVIEW_ENTRY", "ReviewRecord", "TeamRecord", "approvalCurrency", "authorFingerprint", "fetchGithubReviews", "githubWebhookRecords", "gitlabWebhookRecords", "keyFileSigner", "mapCommitsToPulls", "noteSigner", "ownersOf", "parseCodeOwners", "readReviewEvidence", "recordReviewEvidence", "reviewCommits", "reviewStatement", "signedReviewEntry", "standingReviews", "teamsIn", "verifyGithubSignature", "verifyGitlabToken", "verifyReviewEntry"],
   proxy: ["CallerLimits", "PlaceholderSession", "StreamGuard", "actionFor", "filterReply", "listModels", "policyFor", "proxyLedgerEntry", "resolveRoute", "sandboxResponse"],
+  pipeline: ["STAGES", "pipelineStatement", "progressOf", "readCulprits", "readPipeline", "resumePoint", "runPipeline"],
 };
 
 const built = existsSync(join(ROOT, "dist", "index.js"));

@@ -28,6 +28,7 @@ const COMMANDS: [string[], () => Module][] = [
   [["proxy"], () => import("./commands/proxy.js")],
   [["deploy", "incident"], () => import("./commands/deploy.js")],
   [["report"], () => import("./commands/report.js")],
+  [["pipeline"], () => import("./commands/pipeline.js")],
 ];
 
 /**

@@ -226,6 +226,20 @@ export const DeployConfig = z
   .strict();
 export type DeployConfig = z.infer<typeof DeployConfig>;
 
+export const PipelineConfig = z
+  .object({
+    deploy: CheckCommand.optional().describe("pipeline run: the deploy command (default kubectl apply -f the plan's manifests); sees GITOPS_HEALTH_MANIFESTS, _IMAGE, _VERSION, _COMMIT, _RUN_ID, _ENV, _SERVICE, _STRATEGY"),
+    verify: CheckCommand.optional().describe("pipeline run: the health check after deploy (default for argo-rollouts: kubectl argo rollouts status); exit 0 healthy"),
+    rollback: CheckCommand.optional().describe("pipeline run: the rollback command on a failed verify (default: abort the Rollout / kubectl rollout undo); sees GITOPS_HEALTH_ROLLBACK_TO, _ROLLBACK_IMAGE, _ROLLBACK_COMMIT"),
+    test: CheckCommand.optional().describe("pipeline run: the test command forensics bisect runs after a failed verify (default checks.test)"),
+    image: z.string().min(1).optional().describe("Image to deploy; {commit}, {short} and {version} are replaced (default --image)"),
+    out: z.string().default(".gitops-health/deploy").describe("Where the plan's manifests are written, one folder per run"),
+    verifyAttempts: z.number().int().min(1).max(100).default(1).describe("Health check attempts before the deploy counts as failed"),
+    verifyIntervalSeconds: z.number().min(0).max(3600).default(10).describe("Seconds between health check attempts"),
+  })
+  .strict();
+export type PipelineConfig = z.infer<typeof PipelineConfig>;
+
 export const Config = z
   .object({
     $schema: z.string().optional(),
@@ -245,6 +259,7 @@ export const Config = z
     commits: CommitsConfig.optional().describe("Commit header convention (overrides what is inferred from history)"),
     deploy: DeployConfig.default(DeployConfig.parse({})),
     proxy: ProxyConfig.default(ProxyConfig.parse({})).describe("The LLM safety proxy (gitops-health proxy, serve): upstreams, aliases, per-class actions"),
+    pipeline: PipelineConfig.optional().describe("pipeline run: deploy, verify, rollback and bisect commands"),
   })
   .strict();
 export type Config = z.infer<typeof Config>;

@@ -11,6 +11,7 @@ import type { IRollout } from "@kubernetes-models/argo-rollouts/argoproj.io/v1al
 import type { IAnalysisTemplate } from "@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/AnalysisTemplate";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Service } from "kubernetes-models/v1/Service";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { stringify } from "yaml";
 import { UserError } from "../core/errors.js";
 import type { DeployConfig } from "../config/schema.js";
@@ -123,6 +124,41 @@ function service(i: ManifestInput, name: string): Manifest {
   return { file: `service-${name}.yaml`, object: plain(s, `Service ${name}`) };
 }
 
+type VirtualServiceModel = new (data: Record<string, unknown>) => { validate(): void; toJSON(): unknown };
+let virtualService: VirtualServiceModel | undefined;
+/**
+ * Load what a routing needs before buildManifests (which is synchronous): the Istio VirtualService model
+ * and its precompiled validator cost a few hundred milliseconds, so only plans routed by Istio load them.
+ */
+export async function prepareManifests(routing: Routing): Promise<void> {
+  if (routing === "istio" && !virtualService) virtualService = (await import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService")).VirtualService as unknown as VirtualServiceModel;
+}
+
+/**
+ * The traffic objects an Argo canary routes through: Istio's VirtualService with the `primary` route
+ * (stable at 100, canary at 0: the Rollout moves the weights), or the stable NGINX Ingress (the Rollout
+ * creates its canary Ingress from it). Flagger makes its own VirtualService, but reads this Ingress.
+ */
+function trafficObjects(i: ManifestInput): Manifest[] {
+  if (i.routing === "nginx") {
+    const name = i.ingress ?? i.service;
+    const ing = new Ingress({
+      metadata: meta(i, name),
+      spec: { ingressClassName: "nginx", rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: i.service, port: { number: i.port } } } }] } }] },
+    });
+    return [{ file: `ingress-${name}.yaml`, object: plain(ing, `Ingress ${name}`) }];
+  }
+  if (i.routing === "istio") {
+    if (!virtualService) throw new Error("prepareManifests(\"istio\") must run before buildManifests");
+    const vs = new virtualService({
+      metadata: meta(i),
+      spec: { hosts: [i.service], http: [{ name: "primary", route: [{ destination: { host: i.service }, weight: 100 }, { destination: { host: `${i.service}-canary` }, weight: 0 }] }] },
+    });
+    return [{ file: `virtualservice-${i.service}.yaml`, object: plain(vs, `VirtualService ${i.service}`) }];
+  }
+  return [];
+}
+
 function deployment(i: ManifestInput, replicas = i.replicas): Manifest {
   const d = new Deployment({
     metadata: meta(i),
@@ -201,7 +237,7 @@ function argoRollout(i: ManifestInput): Manifest[] {
     const routed = i.routing !== "replica";
     const canaryName = routed ? `${i.service}-canary` : i.service;
     files.push(service(i, i.service));
-    if (routed) files.push(service(i, `${i.service}-canary`));
+    if (routed) files.push(service(i, `${i.service}-canary`), ...trafficObjects(i));
     const steps: Record<string, unknown>[] = [];
     const analysis = { templates: tmpl(i, "success-rate", "latency"), args: [{ name: "service-name", value: canaryName }] };
     for (const w of i.weights) {
@@ -260,7 +296,7 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
     },
   };
   validateFlaggerCanary(canary);
-  return [deployment(i), { file: `canary-${i.service}.yaml`, object: canary }];
+  return [deployment(i), { file: `canary-${i.service}.yaml`, object: canary }, ...(i.routing === "nginx" && i.strategy !== "blue-green" ? trafficObjects(i) : [])];
 }
 
 /** Every manifest for the plan, validated. Refuses plans the target cannot carry out. */

@@ -12,9 +12,10 @@ import { git, repoRoot } from "../git/exec.js";
 import { LEVELS, levelOf, scoreChange, type RiskResult } from "../risk/index.js";
 import { buildPlan, recordPlan, verifyContext } from "../guard/index.js";
 import { planDigest } from "../guard/plan.js";
+import { readRun } from "../guard/runs.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
 import { approvalGateStatus, DEPLOY_RUN_HEADER, type GateAnswer } from "./gate.js";
-import { buildManifests, gateUrl, type Manifest, type Target } from "./manifests.js";
+import { buildManifests, gateUrl, prepareManifests, type Manifest, type Target } from "./manifests.js";
 import { applyRequested, decideStrategy, impactOf, STRATEGIES, type Decision, type Impact, type Strategy } from "./strategy.js";
 
 /** Risk features that make a change sensitive (impact at least tier 2). */
@@ -36,6 +37,10 @@ export interface DeployPlanRequest {
   /** opened only when the plan needs a run (approvals or a freeze) */
   openLedger: () => Promise<Ledger>;
   now?: Date;
+  /** false: decide and build the manifests but record nothing (a pipeline dry run); `run` is then absent */
+  record?: boolean;
+  /** the change's risk when the caller has already scored it (pipeline run), so it is not scored twice */
+  risk?: RiskResult;
 }
 
 export interface DeployPlan {
@@ -69,7 +74,7 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   const rev = req.rev ?? "HEAD";
   const commit = (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd }).catch(() => "")).trim();
   if (!commit) throw new UserError(`unknown revision: ${rev}`);
-  const [risk, files, freezes] = await Promise.all([scoreChange({ cwd, rev: commit, config: req.config }), changedFiles(cwd, commit), activeFreezes(d.freezes, req.now)]);
+  const [risk, files, freezes] = await Promise.all([req.risk ?? scoreChange({ cwd, rev: commit, config: req.config }), changedFiles(cwd, commit), activeFreezes(d.freezes, req.now)]);
   const sensitive = SENSITIVE_FEATURES.filter((n) => (risk.factors.find((f) => f.name === n)?.value ?? 0) > 0);
   const impact = impactOf(files, req.config.criticalPaths, [...sensitive]);
   // Likelihood is the model's own level (and a declared Risk-Level that raises it); impact is decided
@@ -93,9 +98,10 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
     weights: d.canarySteps, pause: d.pause, analysis: d.analysis, ingress: d.ingress,
   };
   // Impossible plans are refused before anything is recorded.
+  await prepareManifests(d.trafficRouting);
   let manifests = buildManifests(base);
   let run: DeployPlan["run"];
-  if (decision.approvalGate || freezes.length) {
+  if ((decision.approvalGate || freezes.length) && req.record !== false) {
     const ledger = await req.openLedger();
     try {
       const plan = buildPlan({
@@ -107,7 +113,9 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
         description: `${DEPLOY_RUN_HEADER}\n${canonicalize(inputs)!}`,
       });
       const ctx = verifyContext(req.config, cwd);
-      if (!req.key) throw new UserError(`this deploy needs approvals (run ${plan.runId}): sign the plan as its requester with --key FILE (an SSH or signed-note key the config trusts)`);
+      // Without a key, a plan this run already recorded with the same digest (signed then) is re-used as is.
+      const recorded = req.key ? undefined : (await readRun(ledger, plan.runId)).plans.find((p) => p.digest === planDigest(plan) && p.requesterSig);
+      if (!req.key && !recorded) throw new UserError(`this deploy needs approvals (run ${plan.runId}): sign the plan as its requester with --key FILE (an SSH or signed-note key the config trusts)`);
       await recordPlan(ledger, plan, req.config, ctx, req.key);
       const digest = planDigest(plan);
       const gate = await approvalGateStatus(ledger, plan.runId, digest, { config: req.config, ctx, head: commit === plan.head ? plan.head : undefined, now: req.now });

@@ -59,11 +59,11 @@ export interface CheckOutcome {
 }
 
 /** Run without a shell (unless configured as a string); output goes to stderr as it arrives and is hashed, never kept. */
-export function executeCheck(c: CheckCommand, cwd: string, sink: (d: Buffer) => void = (d) => process.stderr.write(d)): Promise<CheckOutcome> {
+export function executeCheck(c: CheckCommand, cwd: string, sink: (d: Buffer) => void = (d) => process.stderr.write(d), env?: NodeJS.ProcessEnv): Promise<CheckOutcome> {
   return new Promise((done) => {
     const t0 = Date.now();
     const hash = createHash("sha256");
-    const child = c.shell ? spawn(c.file, { cwd, shell: true, stdio: ["ignore", "pipe", "pipe"] }) : spawn(c.file, c.args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = c.shell ? spawn(c.file, { cwd, env, shell: true, stdio: ["ignore", "pipe", "pipe"] }) : spawn(c.file, c.args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let settled = false;
     const finish = (exitCode: number) => {
       if (settled) return;

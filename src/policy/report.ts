@@ -74,7 +74,7 @@ export function complianceSarif(r: ComplianceReport, version: string, configFile
     partialFingerprints: { "gitopsHealthCompliance/v1": sha256Hex(`${v.rule}\0${v.commit ?? r.range.from ?? ""}`) },
     properties: { severity: v.severity, controls: v.controls, ...(v.commit ? { commit: v.commit } : {}) },
   }));
-  return sarifLog(version, rules, results);
+  return sarifLog(version, rules, results, "gitops-health/compliance");
 }
 
 /** Machine formats of the compliance report (text is printed by the CLI). */

@@ -1,5 +1,6 @@
 import type { Finding } from "../phi/types.js";
 import type { Severity } from "../config/schema.js";
+import { createHash } from "node:crypto";
 import { sarifLevel, sarifLog } from "./sarif.js";
 import { severityAtLeast } from "../core/vocabulary.js";
 
@@ -89,8 +90,22 @@ export function formatMarkdown(r: ScanReport): string {
   return out.join("\n") + "\n";
 }
 
-/** SARIF 2.1.0 for GitHub code scanning; results carry partialFingerprints, never raw values. */
-export function formatSarif(r: ScanReport, version: string): string {
+/**
+ * SARIF 2.1.0 for GitHub code scanning; results carry partialFingerprints, never raw values.
+ * `gitopsHealthLocation/v1` (rule, file, and the finding's ordinal among that rule's findings in the
+ * file) is the same on every push whatever the key; the keyed value fingerprint `gitopsHealth/v2` is
+ * left out when `keyed` is false (an ephemeral key: it would differ on every run and churn alerts).
+ */
+export function formatSarif(r: ScanReport, version: string, o: { keyed?: boolean } = {}): string {
+  const ordinal = new Map<Finding, number>();
+  const seen = new Map<string, number>();
+  for (const f of [...r.findings].sort((a, b) => a.line - b.line || a.column - b.column)) {
+    const k = `${f.ruleId}\0${(f.file ?? "stdin").replace(/\\/g, "/")}`;
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    ordinal.set(f, n);
+  }
+  const locationPrint = (f: Finding) => createHash("sha256").update(`${f.ruleId}\0${(f.file ?? "stdin").replace(/\\/g, "/")}\0${ordinal.get(f)}`).digest("hex");
   const ruleIds = [...new Set(r.findings.map((f) => f.ruleId))].sort();
   const byId = new Map(r.findings.map((f) => [f.ruleId, f]));
   const rules = ruleIds.map((id) => {
@@ -119,8 +134,8 @@ export function formatSarif(r: ScanReport, version: string): string {
       },
     ],
     // keyed (hmac-sha256/v2): the unkeyed v1 digest let anyone with the SARIF file brute-force low-entropy values
-    partialFingerprints: { "gitopsHealth/v2": f.fingerprint },
+    partialFingerprints: { ...(o.keyed === false ? {} : { "gitopsHealth/v2": f.fingerprint }), "gitopsHealthLocation/v1": locationPrint(f) },
     properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
   }));
-  return sarifLog(version, rules, results);
+  return sarifLog(version, rules, results, "gitops-health/scan");
 }

@@ -18,6 +18,8 @@ export interface WriteContext {
   failOn?: Severity;
   /** Tool version, for formats that record it (SARIF); read only when such a format is written. */
   version: () => string;
+  /** SARIF: include the keyed `gitopsHealth/v2` fingerprint (false when the key is ephemeral, e.g. on forks). */
+  keyed?: boolean;
 }
 
 export interface Writer<R, C = WriteContext> {
@@ -64,5 +66,5 @@ export const findingWriters = new WriterRegistry<ScanReport>("report", {
   text: { stream: "stderr", mediaType: "text/plain", write: (r, c) => formatText(r, c.color, c.failOn ? { failOn: c.failOn } : undefined) },
   json: { stream: "stdout", mediaType: "application/json", write: (r) => formatJson(r) },
   markdown: { stream: "stdout", mediaType: "text/markdown", write: (r) => formatMarkdown(r) },
-  sarif: { stream: "stdout", mediaType: "application/sarif+json", write: (r, c) => formatSarif(r, c.version()) },
+  sarif: { stream: "stdout", mediaType: "application/sarif+json", write: (r, c) => formatSarif(r, c.version(), { keyed: c.keyed ?? true }) },
 });

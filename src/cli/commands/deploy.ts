@@ -171,7 +171,7 @@ export function register(program: Command): void {
     .action(async (o: LedgerOpt & { to: string; service: string; env: string; image?: string; target?: string; out: string; key?: string; format: string }) => {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       const { appendRecord, checkLabel, checkVersion, readDeployEvents } = await import("../../deploy/events.js");
-      const { buildManifests, TARGETS } = await import("../../deploy/manifests.js");
+      const { buildManifests, prepareManifests, TARGETS } = await import("../../deploy/manifests.js");
       const { producerTrust } = await import("../../evidence/checks.js");
       const service = checkLabel(o.service, "service");
       const env = checkLabel(o.env, "environment");
@@ -190,6 +190,7 @@ export function register(program: Command): void {
         if (!image) throw new UserError(`no image recorded for ${to}: give --image`);
         const from = deploys.length ? deploys[deploys.length - 1]!.record.version : null;
         const d = config.deploy;
+        await prepareManifests(d.trafficRouting);
         const manifests = buildManifests({ service, namespace: d.namespace, image, strategy: target === "kubernetes" ? "standard" : "canary", target, routing: d.trafficRouting, replicas: d.replicas, port: d.port, weights: d.canarySteps, pause: d.pause, analysis: d.analysis, ingress: d.ingress, rollback: true });
         const commands = target === "argo-rollouts"
           ? [`kubectl argo rollouts abort ${service} -n ${d.namespace}`, `kubectl apply -f rollout-${service}.yaml`]

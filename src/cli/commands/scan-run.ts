@@ -102,16 +102,18 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       say(`wrote ${new Set(fps).size} fingerprint(s) (${report.FINGERPRINT_SCHEME}, key ${key!.id}) to ${file}`);
       return;
     }
+    let ephemeral = false;
     if (format === "json" || format === "sarif") {
       // fingerprints are shown: say when they cannot be matched by a later run
       const { loadFingerprintKey } = await import("../../scan/fingerprint-key.js");
-      if (!key && result.findings.length && loadFingerprintKey(process.cwd(), config.scan.fingerprintKeyFile).source === "ephemeral") {
+      ephemeral = !key && result.findings.length > 0 && loadFingerprintKey(process.cwd(), config.scan.fingerprintKeyFile).source === "ephemeral";
+      if (ephemeral) {
         say("note: no fingerprint key (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY): fingerprints are keyed for this run only and will not match later runs");
       }
     }
     const writer = (await import("../../report/writers.js")).findingWriters.get(format);
     const { packageVersion } = await import("../../core/paths.js");
-    const text = writer.write(result, { color, failOn, version: packageVersion });
+    const text = writer.write(result, { color, failOn, version: packageVersion, keyed: !ephemeral });
     if (writer.stream === "stdout") writeOut(text);
     else say(text);
     const failing = result.findings.filter((f) => severityAtLeast(f.severity, failOn));

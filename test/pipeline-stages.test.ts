@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { checkStage, progressOf, resumePoint, STAGES } from "../src/pipeline/stages.js";
+import { incidentId } from "../src/pipeline/run.js";
+
+const passed = (n: number) => STAGES.slice(0, n).map((stage) => ({ stage, status: "passed" as const }));
+
+describe("pipeline state machine", () => {
+  it("a new run starts at checks; a run resumes at its first stage not passed or skipped", () => {
+    expect(progressOf([])).toMatchObject({ state: "new", next: "checks" });
+    expect(resumePoint(progressOf([]))).toBe("checks");
+    const pending = [...passed(4), { stage: "approvals" as const, status: "pending" as const }];
+    expect(progressOf(pending)).toMatchObject({ state: "pending-approval", next: "approvals" });
+    expect(resumePoint(progressOf(pending))).toBe("approvals");
+    const skipped = [...passed(4), { stage: "approvals" as const, status: "skipped" as const }];
+    expect(resumePoint(progressOf(skipped))).toBe("deploy");
+    // the latest outcome of a stage wins: a retried check that passed moves the run on
+    expect(resumePoint(progressOf([{ stage: "checks", status: "failed" }, { stage: "checks", status: "passed" }]))).toBe("compliance");
+    expect(progressOf(passed(STAGES.length))).toMatchObject({ state: "completed", next: null });
+  });
+
+  it("a failed verify needs an explicit --from; --from needs every earlier stage passed", () => {
+    const rolledBack = [...passed(6), { stage: "verify" as const, status: "failed" as const }, { stage: "rollback" as const, status: "passed" as const }];
+    expect(progressOf(rolledBack).state).toBe("rolled-back");
+    expect(() => resumePoint(progressOf(rolledBack))).toThrow(/--from STAGE/);
+    expect(resumePoint(progressOf(rolledBack), "deploy")).toBe("deploy");
+    expect(() => resumePoint(progressOf(passed(2)), "deploy")).toThrow(/stage risk has not passed/);
+    expect(() => checkStage("nowhere")).toThrow(/unknown stage/);
+  });
+
+  it("incident IDs stay valid ledger labels for the longest run IDs", () => {
+    expect(incidentId("rel-1")).toBe("inc-rel-1");
+    const long = incidentId("r".repeat(63) + "-");
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/);
+    expect(long).not.toMatch(/[-.]$/);
+  });
+});
