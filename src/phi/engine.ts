@@ -7,6 +7,9 @@ import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
 import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
+
+export type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
 
 /**
  * The detection engine. Text is scanned with a small set of global regular expressions,
@@ -15,29 +18,6 @@ import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover,
  * context, so ordinary code stays quiet) and `prose` (notes, documents, prompts, data:
  * aggressive, recall first).
  */
-export type Profile = "code" | "prose";
-export type Kind = "phi" | "secret";
-
-/**
- * A user-supplied pattern compiled for a linear-time engine (src/scan/safe-regex.ts: re2js).
- * Runs line by line; `mayMatch` is a whole-text pretest (false: no line can match).
- */
-export interface UserPattern {
-  readonly source: string;
-  test(text: string): boolean;
-  mayMatch(text: string): boolean;
-  matchAll(line: string): Iterable<{ index: number; length: number }>;
-}
-
-export interface ExtraRule {
-  id: string;
-  /** A RegExp (trusted callers of the library: runs on V8) or a UserPattern (config, gitleaks: linear time). */
-  regex: RegExp | UserPattern;
-  category: string;
-  severity: Severity;
-  hipaaIdentifier?: number;
-  kind?: Kind;
-}
 
 export interface ScannerOptions {
   extraRules?: ExtraRule[];
@@ -53,18 +33,6 @@ export interface ScannerOptions {
   prefilter?: boolean | "auto";
 }
 
-/** A raw detection before line/column, preview and fingerprint are added. */
-export interface Candidate {
-  ruleId: string;
-  category: string;
-  hipaa?: number;
-  kind: Kind;
-  start: number;
-  end: number;
-  severity: Severity;
-  confidence: number;
-  synthetic?: boolean;
-}
 
 export const CODE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|cs|fs|c|cc|cpp|cxx|h|hpp|m|mm|swift|php|pl|pm|sh|bash|zsh|ps1|lua|r|dart|ex|exs|erl|hs|clj|groovy|gradle|sql|vue|svelte|css|scss|less|html?|xml|xsd|ya?ml|toml|ini|cfg|conf|properties|json|lock|map|d\.ts|proto|tf|hcl|dockerfile|makefile|cmake|gemspec|podspec)$/i;
 
