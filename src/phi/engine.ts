@@ -1,12 +1,14 @@
 import { createRequire } from "node:module";
 import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import * as v from "./validators.js";
+import { RULES, RULE_KEYWORDS, type Rule } from "./rules/index.js";
+import { hasDigit } from "./rules/rule.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "./data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "./data/places.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "./data/words.js";
 import { loadLexicon } from "./data/lexicons.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
-import { ANCHOR_GATE_NEEDED, DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, genericSecretAnchors, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import { KeywordGroups, TextIndex, anchorsCover, regexHash, stickyEach, toSticky } from "./prefilter.js";
 import type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
 
 export type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
@@ -46,33 +48,6 @@ export function profileFor(path: string | undefined): Profile {
 
 // ---------------------------------------------------------------- regex rules
 
-type Sev = Severity | { code: Severity; prose: Severity };
-interface RegexRule {
-  id: string;
-  category: string;
-  hipaa?: number;
-  kind: Kind;
-  re: RegExp;
-  /** capture group holding the identifier (default: whole match) */
-  group?: number;
-  severity: Sev;
-  confidence: number;
-  profiles?: Profile[];
-  /** cheap test on the whole text before running `re` */
-  gate?: (text: string) => boolean;
-  /** false = reject; "sample" = known synthetic/test value */
-  validate?: (value: string, m: RegExpExecArray, text: string) => boolean | "sample";
-  /** words that must appear within `window` characters before the match */
-  context?: RegExp;
-  window?: number;
-  /** extra rule: run line by line (a V8 RegExp skips lines longer than MAX_USER_RULE_LINE) */
-  perLine?: boolean;
-  /** user-supplied pattern on the linear-time engine (then `re` is unused) */
-  user?: UserPattern;
-  /** the match always contains this character: only look around its occurrences */
-  atChar?: string;
-}
-
 /** Extra rules given as V8 RegExps never see more than this many characters at once, bounding any backtracking. */
 export const MAX_USER_RULE_LINE = 4096;
 
@@ -84,116 +59,15 @@ export const MAX_USER_RULE_LINE = 4096;
 export const USER_RULE_BUDGET_MS = 2000;
 const NEVER = /(?!)/g;
 
-const hasDigit = (t: string) => /\d/.test(t);
-const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
-const CTX_PHONE = /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|pg|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
-const CTX_MRN = /\b(?:mrn|mr#|mr\s*no|medical\s*record(?:\s*(?:number|no|#))?|chart\s*(?:number|no|#)|patient\s*(?:id|identifier|number|no|#)|unit\s*(?:number|no)|hospital\s*(?:number|no|#))\b/i;
-const CTX_PLAN = /\b(?:member\s*(?:id|number|no|#)|subscriber\s*(?:id|number|no|#)|policy\s*(?:number|no|#|id)|group\s*(?:number|no|#)|beneficiary|insurance\s*(?:id|number|no|#)|health\s*plan|medicaid|medicare|hicn|mbi)\b/i;
-const CTX_ACCOUNT = /\b(?:account|acct|a\/c|billing\s*(?:id|number|no|#)|invoice|claim\s*(?:number|no|#|id)|routing)\b/i;
-const CTX_LICENSE = /\b(?:licen[cs]e|lic\.?\s*(?:no|#)|certificate|cert\.?\s*(?:no|#)|dl\s*(?:no|#)|driver'?s?\s*licen[cs]e|registration\s*(?:no|#))\b/i;
-const CTX_DEVICE = /\b(?:serial|s\/n|sn#|device\s*(?:id|identifier)|udi|imei|mac\s*address|implant|pacemaker|pump)\b/i;
-const CTX_SECRET = /(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key|private[_-]?key|auth|credential|bearer)/i;
-
-const RULES: RegexRule[] = [
-  // --- secrets (identifier-specific formats first)
-  { id: "aws-access-key-id", category: "secret", kind: "secret", re: /\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/g, severity: "high", confidence: 0.95, gate: (t) => /A[KSBC][IC]A/.test(t), validate: (s) => (/EXAMPLE$/.test(s) ? "sample" : true) },
-  { id: "aws-secret-access-key", category: "secret", kind: "secret", re: /\baws.{0,20}?(?:secret|sk).{0,20}?['"=:\s]([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi, group: 1, severity: "high", confidence: 0.85, gate: (t) => /aws/i.test(t), validate: (s) => (/EXAMPLEKEY/.test(s) ? "sample" : v.shannonEntropy(s) > 4) },
-  { id: "gcp-api-key", category: "secret", kind: "secret", re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("AIza") },
-  { id: "private-key", category: "secret", kind: "secret", re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,}?-----END (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----/g, severity: "high", confidence: 0.99, gate: (t) => t.includes("PRIVATE KEY") },
-  // signed-note signer keys (C2SP signed-note, written by `audit keygen`): PRIVATE+KEY+<name>+<hex id>+<base64 key>
-  { id: "signed-note-private-key", category: "secret", kind: "secret", re: /PRIVATE\+KEY\+[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43,}={0,2}/g, severity: "high", confidence: 0.99, gate: (t) => t.includes("PRIVATE+KEY+") },
-  { id: "gcp-service-account-key", category: "secret", kind: "secret", re: /"private_key"\s*:\s*"-----BEGIN PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{64,}/g, severity: "high", confidence: 0.99, gate: (t) => t.includes('"private_key"') },
-  { id: "azure-storage-key", category: "secret", kind: "secret", re: /\bAccountKey=([A-Za-z0-9+/]{86}==)/g, group: 1, severity: "high", confidence: 0.95, gate: (t) => t.includes("AccountKey=") },
-  { id: "azure-sas-token", category: "secret", kind: "secret", re: /[?&]sig=([A-Za-z0-9%+/]{43,}(?:%3D|=))/g, group: 1, severity: "high", confidence: 0.8, gate: (t) => t.includes("sig=") && /[?&]s[vpe]=/.test(t) },
-  { id: "github-token", category: "secret", kind: "secret", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b/g, severity: "high", confidence: 0.97, gate: (t) => /gh[pousr]_|github_pat_/.test(t) },
-  { id: "gitlab-token", category: "secret", kind: "secret", re: /\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}\b/g, severity: "high", confidence: 0.95, gate: (t) => /gl(?:pat|dt|ptt|rt)-/.test(t) },
-  { id: "slack-token", category: "secret", kind: "secret", re: /\bxox[baprs]-\d{8,}-[A-Za-z0-9-]{8,}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("xox") },
-  { id: "slack-webhook", category: "secret", kind: "secret", re: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,}\/B[A-Z0-9]{6,}\/[A-Za-z0-9]{20,}/g, severity: "high", confidence: 0.97, gate: (t) => t.includes("hooks.slack.com") },
-  { id: "stripe-key", category: "secret", kind: "secret", re: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, severity: "high", confidence: 0.97, gate: (t) => t.includes("_live_") },
-  { id: "anthropic-key", category: "secret", kind: "secret", re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}/g, severity: "high", confidence: 0.98, gate: (t) => t.includes("sk-ant-") },
-  { id: "openai-key", category: "secret", kind: "secret", re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{48}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("sk-") },
-  { id: "npm-token", category: "secret", kind: "secret", re: /\bnpm_[A-Za-z0-9]{36}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("npm_") },
-  { id: "twilio-key", category: "secret", kind: "secret", re: /\bSK[0-9a-f]{32}\b/g, severity: "medium", confidence: 0.6, gate: (t) => t.includes("SK"), context: /twilio/i, window: 200 },
-  { id: "jwt", category: "secret", kind: "secret", re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("eyJ"), validate: (s) => jwtHeaderValid(s) },
-  { id: "connection-string-password", category: "secret", kind: "secret", re: /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|jdbc:[a-z]+):\/\/[^\s:/@'"]+:([^\s@/'"]{3,})@[^\s'"]+/gi, group: 1, severity: "high", confidence: 0.9, gate: (t) => t.includes("://"), validate: (pw) => !v.looksLikePlaceholder(pw) && !/^\$|^%|^\{/.test(pw) },
-  { id: "generic-secret", category: "secret", kind: "secret", re: /^[\w.-]*["']?\s*(?::|=|=>|:=)\s*["']([A-Za-z0-9_\-+/=.~!@#$%^&*]{16,})["']/g, group: 1, severity: "high", confidence: 0.7, gate: (t) => CTX_SECRET.test(t), context: /(?:api[_-]?key|apikey|secret|token|passw(?:or)?d|pwd|client[_-]?secret|access[_-]?key)/, window: 40, validate: (s) => !v.looksLikePlaceholder(s) && v.shannonEntropy(s) >= 3.5 && /\d/.test(s) && /[A-Za-z]/.test(s) },
-
-  // --- direct identifiers with check digits or strict formats
-  { id: "us-ssn", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (_s, m) => {
-      if (!v.ssnValid(m[1]!, m[3]!, m[4]!)) return false;
-      return v.ssnIsSample(m[1]! + m[3]! + m[4]!) ? "sample" : true;
-    } },
-  { id: "us-ssn-unformatted", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})(\d{2})(\d{4})\b/g, severity: "high", confidence: 0.75, gate: hasDigit, context: CTX_SSN, window: 40, validate: (s, m) => (v.ssnValid(m[1]!, m[2]!, m[3]!) ? (v.ssnIsSample(s) ? "sample" : true) : false) },
-  { id: "medicare-mbi", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s) },
-  { id: "health-plan-id", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_PLAN.test(t), context: CTX_PLAN, window: 40 },
-  { id: "medical-record-number", category: "mrn", hipaa: 8, kind: "phi", re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g, severity: "high", confidence: 0.8, gate: (t) => CTX_MRN.test(t), context: CTX_MRN, window: 30 },
-  { id: "credit-card", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])(?:4\d{3}|5[1-5]\d{2}|2[2-7]\d{2}|3[0-9]\d{2}|6\d{3})[- ]?\d{4}[- ]?\d{4}[- ]?\d{1,7}\b(?![.,]\d)/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => {
-      const d = s.replace(/\D/g, "");
-      if (d.length < 13 || d.length > 19 || !v.luhnValid(d)) return false;
-      return /^(4111111111111111|4242424242424242|5555555555554444|5105105105105100|378282246310005|371449635398431|6011111111111117|4012888888881881)$/.test(d) ? "sample" : true;
-    } },
-  { id: "iban", category: "account", hipaa: 10, kind: "phi", re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (s) => v.ibanValid(s) },
-  { id: "account-number", category: "account", hipaa: 10, kind: "phi", re: /\b\d[\d-]{5,18}\d\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_ACCOUNT.test(t), context: CTX_ACCOUNT, window: 30 },
-  { id: "dea-number", category: "license", hipaa: 11, kind: "phi", re: /\b[A-Z][A-Z9]\d{7}\b/g, severity: "high", confidence: 0.85, gate: hasDigit, validate: (s) => v.deaValid(s) && !/^(?:AB1234563|BB1388568)$/.test(s) },
-  { id: "npi", category: "license", hipaa: 11, kind: "phi", re: /\b[12]\d{9}\b/g, severity: "medium", confidence: 0.75, gate: (t) => /\bnpi\b/i.test(t), context: /\b(?:npi|national provider)\b/i, window: 30, validate: (s) => v.npiValid(s) },
-  { id: "license-number", category: "license", hipaa: 11, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,3}-?\d[A-Z0-9-]{4,14}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_LICENSE.test(t), context: CTX_LICENSE, window: 30 },
-  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["prose"], gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
-  { id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["code"], gate: (t) => /vin|vehicle/i.test(t), context: /\b(?:vin|vehicle)/i, window: 40, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s) },
-  { id: "udi", category: "device-id", hipaa: 13, kind: "phi", re: /\(01\)\d{14}(?:\(1[17]\)\d{6}|\(10\)[\w-]{1,20}|\(21\)[\w-]{1,20})+/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("(01)") },
-  { id: "device-serial", category: "device-id", hipaa: 13, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,24}\b/g, severity: "medium", confidence: 0.6, gate: (t) => CTX_DEVICE.test(t), context: CTX_DEVICE, window: 25 },
-
-  // --- contact identifiers
-  { id: "email", category: "email", hipaa: 6, kind: "phi", re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g, atChar: "@", severity: { code: "low", prose: "high" }, confidence: 0.95, gate: (t) => t.includes("@"), validate: (s) => {
-      if (/\.(?:png|jpe?g|gif|svg|webp|js|css)$/i.test(s)) return false;
-      return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s) ? "sample" : true;
-    } },
-  { id: "us-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})(?:\s*(?:x|ext\.?)\s*\d{1,5})?\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (_s, m) => {
-      const exch = m[3]!;
-      if (exch === "555" && /^01\d\d$/.test(m[4]!)) return "sample";
-      return true;
-    } },
-  { id: "intl-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.7, profiles: ["prose"], gate: (t) => t.includes("+"), validate: (s) => {
-      const d = s.replace(/\D/g, "");
-      return d.length >= 9 && d.length <= 15;
-    } },
-  { id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|pg|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25 },
-  { id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
-      const d = s.replace(/\D/g, "").length;
-      return d >= 7 && d <= 15;
-    } },
-  // a number labelled after it: "085 175 7641-Office", "416 60 039 office"
-  { id: "phone-labelled-after", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?=[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b)/gi, severity: "high", confidence: 0.7, profiles: ["prose"], gate: (t) => /\d[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b/i.test(t), validate: (s) => {
-      const d = s.replace(/\D/g, "").length;
-      return d >= 7 && d <= 15;
-    } },
-  // US layout with any exchange digit, dashes only (notes hold surrogate numbers like 648-199-1703)
-  // after a dash leader in a contact list: "DAUGHTER-KRISSY---301 944-5032"
-  { id: "us-phone-listed", category: "phone", hipaa: 4, kind: "phi", re: /(?<=--)[2-9]\d{2}[ \t.-]?[2-9]\d{2}[ \t.-]\d{4}(?![\w\/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("--") },
-  { id: "us-phone-slashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w./-])[2-9]\d{2}\/[2-9]\d{2}\/\d{4}(?![\w/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("/") },
-  { id: "reference-number", category: "other", hipaa: 18, kind: "phi", re: /\b(?:ref(?:erence)?|policy|order|confirmation|conf|requisition|req|accession|specimen|tracking|case|claim|authori[sz]ation|auth|ticket)[ \t]*(?:#|no\.|num(?:ber)?\.?)[ \t]*:?[ \t]*((?=[A-Za-z\d-]{3})[A-Za-z]{0,3}\d[A-Za-z\d-]*)\b/gi, group: 1, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => /#|no\.|num/i.test(t) },
-  { id: "us-phone-dashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.65, profiles: ["prose"], gate: hasDigit },
-  // card numbers of any issuer: Luhn-valid and near the word card
-  { id: "card-with-context", category: "account", hipaa: 10, kind: "phi", re: /(?<![\d.,-])\d(?:[ -]?\d){11,18}(?![\d]|[.,]\d)/g, severity: "high", confidence: 0.8, profiles: ["prose"], gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t), context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i, window: 30, validate: (s) => v.luhnValid(s.replace(/\D/g, "")) },
-  { id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true },
-  { id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4 },
-  { id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://") },
-  // only a URL that carries a patient's id: a path segment after /patient(s)/ (FHIR Patient/<id>) or a
-  // patient/mrn/member/chart id parameter, the id holding a digit (not "Patient/example", repository
-  // links, issue trackers or StructureDefinition/extension URLs that merely contain "patient")
-  { id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*?(?:\/patients?\/(?:id[=/])?|[?&;](?:patient|mrn|member|chart)(?:[_-]?(?:id|no|number))?=)(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}(?![A-Za-z0-9-])/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://") },
-
-  // --- ages over 89
-  { id: "age-over-89", category: "age", hipaa: 3, kind: "phi", re: /\b(?:(?:9\d|1[01]\d)(?:\s*-?\s*(?:y\.?\s?o\.?|yrs?\.?\s*old|years?[\s-]*old|year-old|years? of age|yo\b|y\/o))|(?:age[d]?|aged)\s*(?:of\s*)?(?:9\d|1[01]\d)\b)/gi, severity: "high", confidence: 0.9, gate: hasDigit },
-];
-
-function jwtHeaderValid(token: string): boolean {
-  try {
-    const h = JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString("utf8")) as { alg?: unknown };
-    return typeof h.alg === "string";
-  } catch {
-    return false;
-  }
-}
+/** Keyword groups of the detectors outside the rule table (their context regexes). */
+export const DETECTOR_KEYWORDS: Record<string, readonly string[]> = {
+  date: ["dob", "d.", "birth", "born", "b-", "admi", "discharg", "death", "died", "deceased", "expired", "date", "visit", "appointment", "appt", "surgery", "procedure", "seen", "encounter", "dos", "dod"],
+  zip: ["zip", "postal", "postcode"],
+  "code-name": ["patient", "pt", "first", "last", "given", "family", "full", "middle", "maiden", "mother", "father", "guardian", "emergency", "next", "nok", "subscriber", "insured", "guarantor"],
+  // CODE_NAME_GENERIC is case-sensitive `\bname`: the case-insensitive hit is a superset
+  "code-name-generic": ["name"],
+};
+export const KEYWORDS = new KeywordGroups({ ...RULE_KEYWORDS, ...DETECTOR_KEYWORDS });
 
 // ---------------------------------------------------------------- dates
 
@@ -218,7 +92,7 @@ const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w
 const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
-const DATE_PREFILTER = anchorsCover("date", DATE_CONTEXT.source);
+const DATE_PREFILTER = anchorsCover(DETECTOR_KEYWORDS.date, DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (profile === "prose") for (const m of text.matchAll(HOLIDAY)) out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start: m.index, end: m.index + m[0].length, severity: "medium", confidence: 0.6 });
@@ -818,7 +692,7 @@ const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+(
 
 const CODE_NAME_STICKY = toSticky(CODE_NAME);
 const CODE_NAME_GENERIC_STICKY = toSticky(CODE_NAME_GENERIC);
-const CODE_NAME_PREFILTER = anchorsCover("code-name", CODE_NAME.source) && anchorsCover("code-name-generic", CODE_NAME_GENERIC.source);
+const CODE_NAME_PREFILTER = anchorsCover(DETECTOR_KEYWORDS["code-name"], CODE_NAME.source) && anchorsCover(DETECTOR_KEYWORDS["code-name-generic"], CODE_NAME_GENERIC.source);
 
 function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void {
   if (!/name/i.test(text)) return;
@@ -888,7 +762,7 @@ const CLINICAL_ACRONYMS = new Set(
 const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
-const ZIP_PREFILTER = anchorsCover("zip", ZIP_CONTEXT.source);
+const ZIP_PREFILTER = anchorsCover(DETECTOR_KEYWORDS.zip, ZIP_CONTEXT.source);
 const STREET_STICKY = toSticky(STREET_CODE);
 const STREET_PREFILTER = regexHash(STREET_CODE) === "d46d5e22";
 
@@ -1330,7 +1204,7 @@ const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
  * A copy of a rule with every field present, in one order: the rule table's literals have a
  * dozen shapes, and each new one met in the scan loop cost a deoptimisation and a recompile.
  */
-function sameShape(r: RegexRule): RegexRule {
+function sameShape(r: Rule): Rule {
   return {
     id: r.id,
     category: r.category,
@@ -1348,21 +1222,27 @@ function sameShape(r: RegexRule): RegexRule {
     perLine: r.perLine,
     user: r.user,
     atChar: r.atChar,
+    keywords: r.keywords,
+    starts: r.starts,
+    impliesGate: r.impliesGate,
+    anchorStarts: r.anchorStarts,
+    derivedFrom: r.derivedFrom,
+    anchorGate: r.anchorGate,
+    samples: r.samples,
   };
 }
 
 /** How a rule runs on the prefiltered path (Scanner.planOf). */
 interface PrefilterPlan {
   kind: "none" | "anchored" | "starts";
-  /** anchored: generic-secret's own anchors; whether the rule's gate must still run */
-  generic: boolean;
+  /** anchored: whether the rule's gate must still run */
   gateNeeded: boolean;
   /** starts: the start function, whether any match implies the gate, the sticky regex */
   starts: ((text: string, idx: TextIndex) => number[]) | undefined;
   impliesGate: boolean;
   sticky: RegExp | undefined;
 }
-const NO_PLAN: PrefilterPlan = { kind: "none", generic: false, gateNeeded: false, starts: undefined, impliesGate: false, sticky: undefined };
+const NO_PLAN: PrefilterPlan = { kind: "none", gateNeeded: false, starts: undefined, impliesGate: false, sticky: undefined };
 
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
@@ -1370,7 +1250,7 @@ export const PREFILTER_AFTER = 128 * 1024;
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
-  private readonly rules: RegexRule[];
+  private readonly rules: Rule[];
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
   private readonly anchors = new Map<string, RegExp>();
@@ -1385,7 +1265,7 @@ export class Scanner {
     this.disabled = new Set(options.disabledRules ?? []);
     this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
-    const extra: RegexRule[] = (options.extraRules ?? []).map((r) => ({
+    const extra: Rule[] = (options.extraRules ?? []).map((r) => ({
       id: r.id,
       category: r.category,
       hipaa: r.hipaaIdentifier,
@@ -1401,7 +1281,7 @@ export class Scanner {
   }
 
   /** Validate a match and record it; false when the validator rejects it. */
-  private accept(rule: RegexRule, value: string, m: RegExpExecArray, text: string, start: number, profile: Profile, out: Candidate[]): boolean {
+  private accept(rule: Rule, value: string, m: RegExpExecArray, text: string, start: number, profile: Profile, out: Candidate[]): boolean {
     let synthetic = false;
     if (rule.validate) {
       const ok = rule.validate(value, m, text);
@@ -1426,7 +1306,7 @@ export class Scanner {
     }
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     this.deadline = 0;
-    const idx = fast ? new TextIndex(text) : undefined;
+    const idx = fast ? new TextIndex(text, KEYWORDS) : undefined;
     for (let ri = 0; ri < this.rules.length; ri++) {
       const rule = this.rules[ri]!;
       if (rule.profiles && !rule.profiles.includes(profile)) continue;
@@ -1478,7 +1358,7 @@ export class Scanner {
    * look for the value in the following window. Context words are rare, so this is far
    * cheaper than running a generic value pattern over the whole text.
    */
-  private runAnchored(rule: RegexRule, text: string, profile: Profile, out: Candidate[], positions?: number[]): void {
+  private runAnchored(rule: Rule, text: string, profile: Profile, out: Candidate[], positions?: number[]): void {
     const window = rule.window ?? 30;
     let lastStart = -1;
     const visit = (a: RegExpExecArray) => {
@@ -1522,12 +1402,12 @@ export class Scanner {
     if (plan) return plan;
     const rule = this.rules[ri]!;
     // the keyword pass finds every start of the rule's context regex (checked once per rule);
-    // generic-secret's anchors come from its own assignment pass, derived from its regex
-    if (rule.context) plan = (rule.id === "generic-secret" ? DERIVED_FROM[rule.id] === regexHash(rule.re) : anchorsCover(rule.id, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", generic: rule.id === "generic-secret", gateNeeded: ANCHOR_GATE_NEEDED.has(rule.id) } : NO_PLAN;
+    // a rule with its own anchor function (generic-secret) must still have the regex it was derived from
+    if (rule.context) plan = (rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true } : NO_PLAN;
     else {
       // the rule's regex must be the one its start function was derived from
-      const fast = rule.atChar ? undefined : RULE_STARTS[rule.id];
-      plan = fast && DERIVED_FROM[rule.id] === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast.starts, impliesGate: fast.impliesGate, sticky: this.stickyOf(rule.re) } : NO_PLAN;
+      const fast = rule.atChar ? undefined : rule.starts;
+      plan = fast && rule.derivedFrom === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast, impliesGate: rule.impliesGate === true, sticky: this.stickyOf(rule.re) } : NO_PLAN;
     }
     return (this.plans[ri] = plan);
   }
@@ -1547,7 +1427,7 @@ export class Scanner {
     if (plan.kind === "none") return false;
     const rule = this.rules[ri]!;
     if (plan.kind === "anchored") {
-      const positions = plan.generic ? genericSecretAnchors(text, rule.context!, idx) : idx.anchors(rule.id);
+      const positions = rule.anchorStarts ? rule.anchorStarts(text, rule.context!, idx) : idx.anchors(rule.id);
       if (!positions) return false;
       if (positions.length === 0 || (plan.gateNeeded && rule.gate && !rule.gate(text))) return true;
       this.runAnchored(rule, text, profile, out, positions);
@@ -1567,7 +1447,7 @@ export class Scanner {
   }
 
   /** Run `rule.re` only on a window around each occurrence of `rule.atChar`. */
-  private runAroundChar(rule: RegexRule, text: string, profile: Profile, out: Candidate[], quick = false): void {
+  private runAroundChar(rule: Rule, text: string, profile: Profile, out: Candidate[], quick = false): void {
     let lastEnd = -1;
     for (let at = text.indexOf(rule.atChar!); at !== -1; at = text.indexOf(rule.atChar!, at + 1)) {
       if (at < lastEnd) continue;
@@ -1594,7 +1474,7 @@ export class Scanner {
    * pretest. False when the text's budget ran out: a `custom-rule-budget` candidate then marks
    * the line where the user patterns stopped, and no further user pattern runs on this text.
    */
-  private runUser(rule: RegexRule, user: UserPattern, text: string, profile: Profile, out: Candidate[]): boolean {
+  private runUser(rule: Rule, user: UserPattern, text: string, profile: Profile, out: Candidate[]): boolean {
     const { performance } = globalThis;
     if (this.deadline === 0) this.deadline = performance.now() + this.budgetMs;
     const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
@@ -1619,7 +1499,7 @@ export class Scanner {
     return false;
   }
 
-  private runPerLine(rule: RegexRule, text: string, profile: Profile, out: Candidate[]): void {
+  private runPerLine(rule: Rule, text: string, profile: Profile, out: Candidate[]): void {
     let lineStart = 0;
     while (lineStart <= text.length) {
       let lineEnd = text.indexOf("\n", lineStart);
