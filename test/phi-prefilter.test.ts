@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KEYWORDS, PREFILTER_AFTER, Scanner } from "../src/phi/scanner.js";
+import { INDEX_SPEC, PREFILTER_AFTER, Scanner } from "../src/phi/scanner.js";
 import type { Profile } from "../src/phi/candidate.js";
 import { DETECTORS, DETECTOR_KEYWORDS } from "../src/phi/detect/index.js";
 import { TextIndex, anchorsCover, markerStarts, regexHash, stickyEach, toSticky } from "../src/phi/prefilter.js";
@@ -141,7 +141,7 @@ describe("prefilter building blocks", () => {
   });
 
   it("keyword anchors are found at word starts, case-insensitively, and only there", () => {
-    const idx = new TextIndex("MRN: 1; xmrn 2; Medical record; the chart", KEYWORDS);
+    const idx = new TextIndex("MRN: 1; xmrn 2; Medical record; the chart", INDEX_SPEC);
     expect(idx.anchors("medical-record-number")).toEqual([0, 16, 36]);
     expect(idx.anchors("no-such-group")).toBeUndefined();
   });
@@ -177,7 +177,7 @@ describe("prefilter building blocks", () => {
     for (let i = 0; i < 400; i++) {
       let text = "";
       for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
-      const idx = new TextIndex(text, KEYWORDS);
+      const idx = new TextIndex(text, INDEX_SPEC);
       expect(idx.digitRuns()).toEqual([...text.matchAll(/\d{2,}/g)].flatMap((m) => [m.index, m.index + m[0].length]));
       // the former marker pass: a digit before blanks and a word character, back to its run's start, at most six digits
       const streets = markerStarts(text, /\d[ \t]+[A-Za-z0-9'.-]/g)
@@ -196,7 +196,7 @@ describe("prefilter building blocks", () => {
 
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {
     const text = "x ghp_a sk-b sk_live_c npm_d -----BEGIN RSA glpat-e ghp_ sk- _ -";
-    const idx = new TextIndex(text, KEYWORDS);
+    const idx = new TextIndex(text, INDEX_SPEC);
     for (const lit of ["ghp_", "sk-", "sk_live_", "npm_", "-----BEGIN ", "glpat-"]) {
       const plain: number[] = [];
       for (let i = text.indexOf(lit); i !== -1; i = text.indexOf(lit, i + 1)) plain.push(i);

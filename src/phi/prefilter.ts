@@ -40,27 +40,46 @@ export function sortUnique(xs: number[]): number[] {
   return xs;
 }
 
-/** Literals holding '_' or '-', found from those characters' positions: literal -> its char. */
-const SHARED_LITERALS = new Map<string, string>(
-  ['"private_key"', "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "sk_live_", "rk_live_", "npm_", "-----BEGIN ", "glpat-", "gldt-", "glptt-", "glrt-", "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "sk-ant-", "sk-"].map((l) => [l, l.includes("_") ? "_" : "-"]),
-);
-/** char -> (code of the character before it in the literal, or -1) -> [literal, offset of char]. */
-const LITERALS_BY_CHAR = new Map<string, Map<number, [string, number][]>>();
-for (const [lit, ch] of SHARED_LITERALS) {
-  const o = lit.indexOf(ch);
-  const prev = o > 0 ? lit.charCodeAt(o - 1) : -1;
-  const byPrev = LITERALS_BY_CHAR.get(ch) ?? new Map<number, [string, number][]>();
-  LITERALS_BY_CHAR.set(ch, byPrev);
-  byPrev.set(prev, [...(byPrev.get(prev) ?? []), [lit, o]]);
+/**
+ * Literals that hold a '_' or '-' (secret prefixes: "ghp_", "sk-"), found in one walk over the
+ * positions of those rarer characters for all of them at once. Declared by the rules (`literals`).
+ */
+export class SharedLiterals {
+  /** literal -> its rare character */
+  readonly chars: ReadonlyMap<string, string>;
+  /** char -> (code of the character before it in the literal, or -1) -> [literal, offset of char] */
+  readonly byChar = new Map<string, Map<number, [string, number][]>>();
+  /** char -> the ASCII codes that, right before it, lead some literal's check (a fast reject) */
+  readonly prevChars: ReadonlyMap<string, Uint8Array>;
+
+  constructor(literals: readonly string[]) {
+    this.chars = new Map(literals.filter((l) => l.includes("_") || l.includes("-")).map((l) => [l, l.includes("_") ? "_" : "-"]));
+    for (const [lit, ch] of this.chars) {
+      const o = lit.indexOf(ch);
+      const prev = o > 0 ? lit.charCodeAt(o - 1) : -1;
+      const byPrev = this.byChar.get(ch) ?? new Map<number, [string, number][]>();
+      this.byChar.set(ch, byPrev);
+      byPrev.set(prev, [...(byPrev.get(prev) ?? []), [lit, o]]);
+    }
+    this.prevChars = new Map(
+      [...this.byChar].map(([ch, byPrev]) => {
+        const t = new Uint8Array(128);
+        for (const p of byPrev.keys()) if (p >= 0 && p < 128) t[p] = 1;
+        return [ch, t];
+      }),
+    );
+  }
+
+  has(lit: string): boolean {
+    return this.chars.has(lit);
+  }
 }
-/** char -> the ASCII codes that, right before it, lead some literal's check (a fast reject). */
-const PREV_CHARS = new Map<string, Uint8Array>(
-  [...LITERALS_BY_CHAR].map(([ch, byPrev]) => {
-    const t = new Uint8Array(128);
-    for (const p of byPrev.keys()) if (p >= 0 && p < 128) t[p] = 1;
-    return [ch, t];
-  }),
-);
+
+/** What the shared passes of a TextIndex look for: the declared keyword groups and shared literals. */
+export interface IndexSpec {
+  readonly keywords: KeywordGroups;
+  readonly literals: SharedLiterals;
+}
 
 const NONE: readonly number[] = [];
 const isDigitCode = (c: number) => c >= 48 && c <= 57;
@@ -161,10 +180,16 @@ export class TextIndex {
   private literalHits?: Map<string, number[]>;
   private markers?: Map<RegExp, number[]>;
 
+  private readonly keywords: KeywordGroups;
+  private readonly shared: SharedLiterals;
+
   constructor(
     readonly text: string,
-    private readonly keywords: KeywordGroups,
-  ) {}
+    spec: IndexSpec,
+  ) {
+    this.keywords = spec.keywords;
+    this.shared = spec.literals;
+  }
 
   /** One case-insensitive pass for every keyword prefix; positions where a word starts with one. */
   private keywordHits(): number[] {
@@ -310,9 +335,9 @@ export class TextIndex {
   literals(lits: readonly string[], back = 0): number[] {
     const out: number[] = [];
     // most texts hold none of the shared literals
-    if (this.sharedLiteralHits().size === 0 && lits.every((l) => SHARED_LITERALS.has(l))) return out;
+    if (this.sharedLiteralHits().size === 0 && lits.every((l) => this.shared.has(l))) return out;
     for (const lit of lits) {
-      const hits = SHARED_LITERALS.has(lit) ? (this.sharedLiteralHits().get(lit) ?? NONE) : literalStarts(this.text, [lit]);
+      const hits = this.shared.has(lit) ? (this.sharedLiteralHits().get(lit) ?? NONE) : literalStarts(this.text, [lit]);
       for (const p of hits) if (p - back >= 0) out.push(p - back);
     }
     return lits.length > 1 ? sortUnique(out) : out;
@@ -328,9 +353,9 @@ export class TextIndex {
       else hits.set(lit, [at]);
     };
     const text = this.text;
-    for (const [ch, byPrev] of LITERALS_BY_CHAR) {
+    for (const [ch, byPrev] of this.shared.byChar) {
       const any = byPrev.get(-1);
-      const prevs = PREV_CHARS.get(ch)!;
+      const prevs = this.shared.prevChars.get(ch)!;
       for (let i = text.indexOf(ch); i !== -1; i = text.indexOf(ch, i + 1)) {
         const p = i > 0 ? text.charCodeAt(i - 1) : -1;
         const list = p >= 0 && p < 128 && prevs[p] ? byPrev.get(p) : undefined;

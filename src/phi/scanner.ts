@@ -1,9 +1,9 @@
 import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
-import { RULES, RULE_KEYWORDS, type Rule } from "./rules/index.js";
+import { RULES, RULE_KEYWORDS, RULE_LITERALS, startsOf, type Rule } from "./rules/index.js";
 import { DETECTORS, DETECTOR_KEYWORDS } from "./detect/index.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
-import { KeywordGroups, TextIndex, anchorsCover, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import { KeywordGroups, SharedLiterals, TextIndex, type IndexSpec, anchorsCover, regexHash, stickyEach, toSticky } from "./prefilter.js";
 import { fingerprint, maskValue } from "./fingerprint.js";
 
 /**
@@ -56,8 +56,8 @@ export const MAX_USER_RULE_LINE = 4096;
 export const USER_RULE_BUDGET_MS = 2000;
 const NEVER = /(?!)/g;
 
-/** Every keyword group of the shared keyword pass: the rules' and the detectors' declarations. */
-export const KEYWORDS = new KeywordGroups({ ...RULE_KEYWORDS, ...DETECTOR_KEYWORDS });
+/** What the text index looks for: the keyword groups and literals the rules and detectors declare. */
+export const INDEX_SPEC: IndexSpec = { keywords: new KeywordGroups({ ...RULE_KEYWORDS, ...DETECTOR_KEYWORDS }), literals: new SharedLiterals(RULE_LITERALS) };
 
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
@@ -85,6 +85,7 @@ function sameShape(r: Rule): Rule {
     user: r.user,
     atChar: r.atChar,
     keywords: r.keywords,
+    literals: r.literals,
     starts: r.starts,
     impliesGate: r.impliesGate,
     anchorStarts: r.anchorStarts,
@@ -160,7 +161,7 @@ export class Scanner {
     const out: Candidate[] = [];
     if (this.kinds.has("phi")) profile = this.structured(text, profile, path, out);
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
-    const idx = fast ? new TextIndex(text, KEYWORDS) : undefined;
+    const idx = fast ? new TextIndex(text, INDEX_SPEC) : undefined;
     this.runRules(text, profile, out, idx);
     if (this.kinds.has("phi")) this.runDetectors(text, profile, out, idx);
     return resolveOverlaps(out);
@@ -285,7 +286,7 @@ export class Scanner {
     if (rule.context) plan = (rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true } : NO_PLAN;
     else {
       // the rule's regex must be the one its start function was derived from
-      const fast = rule.atChar ? undefined : rule.starts;
+      const fast = rule.atChar ? undefined : startsOf(rule);
       plan = fast && rule.derivedFrom === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast, impliesGate: rule.impliesGate === true, sticky: this.stickyOf(rule.re) } : NO_PLAN;
     }
     return (this.plans[ri] = plan);

@@ -34,8 +34,18 @@ export const RULES: readonly Rule[] = [
 
 /** Rules whose regex can run at candidate positions only, with whether a match implies the gate. */
 export const RULE_STARTS: Readonly<Record<string, { starts: Starts; impliesGate: boolean }>> = Object.fromEntries(
-  RULES.filter((r) => r.starts).map((r) => [r.id, { starts: r.starts!, impliesGate: r.impliesGate ?? false }]),
+  RULES.filter((r) => r.starts || r.literals).map((r) => [r.id, { starts: startsOf(r)!, impliesGate: r.impliesGate ?? false }]),
 );
+
+/** A rule's start function: its own, or the positions of its literals. */
+export function startsOf(r: Rule): Starts | undefined {
+  if (r.starts) return r.starts;
+  const lits = r.literals;
+  return lits ? (_t, idx) => idx.literals(lits) : undefined;
+}
+
+/** Every literal the rules declare: the text index finds those with '_' or '-' in one shared walk. */
+export const RULE_LITERALS: readonly string[] = RULES.flatMap((r) => r.literals ?? []);
 
 /**
  * The regex (FNV-1a of source and flags, `regexHash`) each start function was derived from. A rule

@@ -45,6 +45,11 @@ export interface Rule {
    * `context` (or, for rules whose `starts` use the group, of `re`) starts with one of them.
    */
   keywords?: readonly string[];
+  /**
+   * Every match starts with one of these literals: the starts are their positions (literals with
+   * '_' or '-' are found together in the text index's one walk over those characters).
+   */
+  literals?: readonly string[];
   /** Where `re` can start a match; `impliesGate`: any match implies `gate`, which then need not run. */
   starts?: Starts;
   impliesGate?: boolean;

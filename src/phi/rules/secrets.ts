@@ -93,7 +93,7 @@ export const gcpApiKey: Rule = {
 
 export const privateKey: Rule = {
   id: "private-key", category: "secret", kind: "secret", re: /-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----[\s\S]{32,}?-----END (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----/g, severity: "high", confidence: 0.99, gate: (t) => t.includes("PRIVATE KEY"),
-  starts: (t, idx) => idx.literals(["-----BEGIN "]),
+  literals: ["-----BEGIN "],
   impliesGate: true,
   derivedFrom: "a4382269",
   samples: { tp: ["-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7Mz\n-----END RSA PRIVATE KEY-----"], fp: ["-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----"] },
@@ -107,7 +107,7 @@ export const signedNotePrivateKey: Rule = {
 
 export const gcpServiceAccountKey: Rule = {
   id: "gcp-service-account-key", category: "secret", kind: "secret", re: /"private_key"\s*:\s*"-----BEGIN PRIVATE KEY-----\\n[A-Za-z0-9+/=\\n]{64,}/g, severity: "high", confidence: 0.99, gate: (t) => t.includes('"private_key"'),
-  starts: (t, idx) => idx.literals(['"private_key"']),
+  literals: ['"private_key"'],
   impliesGate: true,
   derivedFrom: "5dec7e66",
   samples: { tp: ["{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R4\\n\"}"], fp: ["{\"private_key\": null}"] },
@@ -132,7 +132,7 @@ export const azureSasToken: Rule = {
 
 export const githubToken: Rule = {
   id: "github-token", category: "secret", kind: "secret", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b/g, severity: "high", confidence: 0.97, gate: (t) => /gh[pousr]_|github_pat_/.test(t),
-  starts: (t, idx) => idx.literals(["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
+  literals: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
   impliesGate: true,
   derivedFrom: "83c1bcda",
   samples: { tp: ["token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"], fp: ["ghp_short"] },
@@ -140,7 +140,7 @@ export const githubToken: Rule = {
 
 export const gitlabToken: Rule = {
   id: "gitlab-token", category: "secret", kind: "secret", re: /\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}\b/g, severity: "high", confidence: 0.95, gate: (t) => /gl(?:pat|dt|ptt|rt)-/.test(t),
-  starts: (t, idx) => idx.literals(["glpat-", "gldt-", "glptt-", "glrt-"]),
+  literals: ["glpat-", "gldt-", "glptt-", "glrt-"],
   impliesGate: true,
   derivedFrom: "da3c62ba",
   samples: { tp: ["glpat-abcdefghijklmnopqrst1234"], fp: ["glpat-short"] },
@@ -148,7 +148,7 @@ export const gitlabToken: Rule = {
 
 export const slackToken: Rule = {
   id: "slack-token", category: "secret", kind: "secret", re: /\bxox[baprs]-\d{8,}-[A-Za-z0-9-]{8,}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("xox"),
-  starts: (t, idx) => idx.literals(["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]),
+  literals: ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"],
   impliesGate: true,
   derivedFrom: "54924371",
   samples: { tp: ["xoxb-123456789012-abcdefghijkl"], fp: ["xoxb-123-abc"] },
@@ -164,7 +164,7 @@ export const slackWebhook: Rule = {
 
 export const stripeKey: Rule = {
   id: "stripe-key", category: "secret", kind: "secret", re: /\b(?:sk|rk)_live_[A-Za-z0-9]{20,}\b/g, severity: "high", confidence: 0.97, gate: (t) => t.includes("_live_"),
-  starts: (t, idx) => idx.literals(["sk_live_", "rk_live_"]),
+  literals: ["sk_live_", "rk_live_"],
   impliesGate: true,
   derivedFrom: "6189a284",
   samples: { tp: ["sk_live_4eC39HqLyjWDarjtT1zdp7dc"], fp: ["sk_test_4eC39HqLyjWDarjtT1zdp7dc"] },
@@ -172,7 +172,7 @@ export const stripeKey: Rule = {
 
 export const anthropicKey: Rule = {
   id: "anthropic-key", category: "secret", kind: "secret", re: /\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,}/g, severity: "high", confidence: 0.98, gate: (t) => t.includes("sk-ant-"),
-  starts: (t, idx) => idx.literals(["sk-ant-"]),
+  literals: ["sk-ant-"],
   impliesGate: true,
   derivedFrom: "5817caac",
   samples: { tp: ["sk-ant-api03-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0Op1Qr2St3Uv4Wx5Yz6AbCd"], fp: ["sk-ant-api03-short"] },
@@ -180,7 +180,7 @@ export const anthropicKey: Rule = {
 
 export const openaiKey: Rule = {
   id: "openai-key", category: "secret", kind: "secret", re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|\bsk-[A-Za-z0-9]{48}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("sk-"),
-  starts: (t, idx) => idx.literals(["sk-"]),
+  literals: ["sk-"],
   impliesGate: true,
   derivedFrom: "0effc594",
   samples: { tp: ["OPENAI_API_KEY=sk-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6"], fp: ["sk-short"] },
@@ -188,7 +188,7 @@ export const openaiKey: Rule = {
 
 export const npmToken: Rule = {
   id: "npm-token", category: "secret", kind: "secret", re: /\bnpm_[A-Za-z0-9]{36}\b/g, severity: "high", confidence: 0.95, gate: (t) => t.includes("npm_"),
-  starts: (t, idx) => idx.literals(["npm_"]),
+  literals: ["npm_"],
   impliesGate: true,
   derivedFrom: "7e2a982c",
   samples: { tp: ["//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789"], fp: ["npm_install"] },
