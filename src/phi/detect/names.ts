@@ -65,12 +65,27 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
     return u;
   };
-  const known = (t: Tok) => (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
+  // known() and capName() are asked about the same tokens many times (every pass, every extension):
+  // each token's answer is kept (0: not yet, 1: false, 2: true); both depend on the token alone
+  const knownMemo = new Uint8Array(toks.length);
+  const capMemo = new Uint8Array(toks.length);
+  const known = (t: Tok) => {
+    const k = knownMemo[t.i]!;
+    if (k !== 0) return k === 2;
+    const r = (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
+    knownMemo[t.i] = r ? 2 : 1;
+    return r;
+  };
   const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
     const t = toks[i];
-    return !!t && t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !upperAt(i);
+    if (!t) return false;
+    const k = capMemo[i]!;
+    if (k !== 0) return k === 2;
+    const r = t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !upperAt(i);
+    capMemo[i] = r ? 2 : 1;
+    return r;
   };
   /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
   const shaped = (i: number, strong: boolean) => {
