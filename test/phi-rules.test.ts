@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Scanner } from "../src/phi/engine.js";
 import { RULES } from "../src/phi/rules/index.js";
+import { DETECTORS } from "../src/phi/detect/index.js";
 
 // Every built-in rule carries its own true- and false-positive samples (src/phi/rules/*.ts, the
 // gitleaks model): a true positive must be reported under that rule's id, a false positive must
@@ -35,5 +36,17 @@ describe("rule samples", () => {
       const without = new Scanner({ disabledRules: [rule.id] });
       for (const tp of rule.samples?.tp ?? []) expect(without.scan(tp, { profile: rule.profiles?.[0] ?? "prose" }).map((f) => f.ruleId), rule.id).not.toContain(rule.id);
     }
+  });
+});
+
+describe("detector registry", () => {
+  it("fixes the order detectors run in (overlap ties and mention spreading depend on it)", () => {
+    expect(DETECTORS.map((d) => d.name)).toEqual(["dates", "names", "signatures", "places", "mentions"]);
+  });
+
+  it("a disabled rule id turns its detector off: no dates when `date` is disabled", () => {
+    const text = "Admitted 03/14/2021, seen again on 2021-03-20.";
+    expect(new Scanner().scan(text, { profile: "prose" }).some((f) => f.ruleId === "date")).toBe(true);
+    expect(new Scanner({ disabledRules: ["date"] }).scan(text, { profile: "prose" }).some((f) => f.ruleId === "date")).toBe(false);
   });
 });
