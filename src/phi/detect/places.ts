@@ -319,7 +319,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const maxK = multiWordPlaceStart(l0) ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
-      const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
+      const sub = k === 1 ? lowerOf(wi) : Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
       city = US_CITIES.has(sub) ? false : cityLookup(sub);
       country = COUNTRIES.has(sub);
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
