@@ -1,7 +1,7 @@
 import type { Finding, ScanTextOptions, Severity } from "./types.js";
 import type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
 import { RULES, RULE_KEYWORDS, RULE_LITERALS, startsOf, type Rule } from "./rules/index.js";
-import { DETECTORS, DETECTOR_KEYWORDS } from "./detect/index.js";
+import { DETECTORS, DETECTOR_KEYWORDS, type Detector } from "./detect/index.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
 import { KeywordGroups, SharedLiterals, TextIndex, type IndexSpec, anchorsCover, regexHash, stickyEach, toSticky } from "./prefilter.js";
 import { fingerprint, maskValue } from "./fingerprint.js";
@@ -114,6 +114,8 @@ const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
   private readonly rules: Rule[];
+  /** Per profile, the detectors that run (registry order; those a disabled rule id turns off left out). */
+  private readonly detectors: Record<Profile, readonly Detector[]>;
   private readonly kinds: Set<Kind>;
   private readonly disabled: Set<string>;
   private readonly anchors = new Map<string, RegExp>();
@@ -140,6 +142,8 @@ export class Scanner {
       perLine: true,
     }));
     this.budgetMs = Number(process.env.GITOPS_HEALTH_RULE_BUDGET_MS) || USER_RULE_BUDGET_MS;
+    const detectorsFor = (p: Profile) => DETECTORS.filter((d) => d.profiles.includes(p) && !(d.disabledBy !== undefined && this.disabled.has(d.disabledBy)));
+    this.detectors = { code: detectorsFor("code"), prose: detectorsFor("prose") };
     this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind)).map(sameShape);
   }
 
@@ -210,10 +214,7 @@ export class Scanner {
   /** Step 3: the context detectors in registry order; candidates of disabled rule ids are dropped. */
   private runDetectors(text: string, profile: Profile, out: Candidate[], idx: TextIndex | undefined): void {
     const ctx: Candidate[] = [];
-    for (const d of DETECTORS) {
-      if (!d.profiles.includes(profile) || (d.disabledBy !== undefined && this.disabled.has(d.disabledBy))) continue;
-      d.detect(text, profile, ctx, idx);
-    }
+    for (const d of this.detectors[profile]) d.detect(text, profile, ctx, idx);
     for (const c of ctx) if (!this.disabled.has(c.ruleId)) out.push(c);
   }
 
