@@ -1,8 +1,11 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PREFILTER_AFTER, Scanner, type Profile } from "../src/phi/engine.js";
-import { DERIVED_FROM, RULE_STARTS, TextIndex, anchorsCover, markerStarts, regexHash, stickyEach, toSticky } from "../src/phi/prefilter.js";
+import { INDEX_SPEC, PREFILTER_AFTER, Scanner } from "../src/phi/scanner.js";
+import type { Profile } from "../src/phi/candidate.js";
+import { DETECTORS, DETECTOR_KEYWORDS } from "../src/phi/detect/index.js";
+import { TextIndex, anchorsCover, markerStarts, regexHash, stickyEach, toSticky } from "../src/phi/prefilter.js";
+import { DERIVED_FROM, RULES, RULE_KEYWORDS, RULE_STARTS } from "../src/phi/rules/index.js";
 
 // The prefiltered engine must report exactly what a plain full-text run of every rule reports.
 // Texts: hand-written snippets full of identifiers, secrets and near misses (all values are
@@ -138,7 +141,7 @@ describe("prefilter building blocks", () => {
   });
 
   it("keyword anchors are found at word starts, case-insensitively, and only there", () => {
-    const idx = new TextIndex("MRN: 1; xmrn 2; Medical record; the chart");
+    const idx = new TextIndex("MRN: 1; xmrn 2; Medical record; the chart", INDEX_SPEC);
     expect(idx.anchors("medical-record-number")).toEqual([0, 16, 36]);
     expect(idx.anchors("no-such-group")).toBeUndefined();
   });
@@ -146,19 +149,19 @@ describe("prefilter building blocks", () => {
   it("the keyword pass covers every built-in context regex, and notices a keyword it does not know", () => {
     // A context regex the pass does not cover runs over the whole text (slow, still exact):
     // adding a keyword to one of these regexes needs its prefix in ANCHOR_PREFIXES.
-    const src = readFileSync(new URL("../src/phi/engine.ts", import.meta.url), "utf8");
-    const groups: Record<string, string> = { CTX_SSN: "us-ssn-unformatted", CTX_MRN: "medical-record-number", CTX_PLAN: "health-plan-id", CTX_ACCOUNT: "account-number", CTX_LICENSE: "license-number", CTX_DEVICE: "device-serial", DATE_CONTEXT: "date", ZIP_CONTEXT: "zip", CODE_NAME: "code-name", CODE_NAME_GENERIC: "code-name-generic" };
-    for (const [name, group] of Object.entries(groups)) {
-      const line = src.split("\n").find((l) => l.startsWith(`const ${name} = /`));
-      expect(line, name).toBeDefined();
-      const literal = line!.slice(line!.indexOf("/") + 1, line!.lastIndexOf("/"));
-      expect(anchorsCover(group, literal), name).toBe(true);
-    }
-    expect(anchorsCover("medical-record-number", String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
-    expect(anchorsCover("zip", String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
-    expect(anchorsCover("no-such-group", "x")).toBe(false);
+    // rules: each anchored rule's context regex is covered by the keywords it declares
+    const anchored = RULES.filter((r) => r.context && r.keywords);
+    expect(anchored.map((r) => r.id).sort()).toEqual(["account-number", "device-serial", "health-plan-id", "license-number", "medical-record-number", "npi", "us-ssn-unformatted", "vin"]);
+    for (const r of anchored) expect(anchorsCover(r.keywords, r.context!.source), r.id).toBe(true);
+    // detectors: each declared keyword group covers its context regex
+    const groups = DETECTORS.flatMap((d) => Object.entries(d.keywords ?? {}));
+    expect(groups.map(([g]) => g).sort()).toEqual(["code-name", "code-name-generic", "date", "zip"]);
+    for (const [group, k] of groups) expect(anchorsCover(k.prefixes, k.context.source), group).toBe(true);
+    expect(anchorsCover(RULE_KEYWORDS["medical-record-number"], String.raw`\b(?:mrn|record\s*#)\b`)).toBe(false);
+    expect(anchorsCover(DETECTOR_KEYWORDS.zip, String.raw`\b(?:zip|(?:post)code)\b`)).toBe(false);
+    expect(anchorsCover(undefined, "x")).toBe(false);
     // without a leading \b a context can match inside a word, where the keyword pass does not look
-    expect(anchorsCover("medical-record-number", "(?:mrn|medical)")).toBe(false);
+    expect(anchorsCover(RULE_KEYWORDS["medical-record-number"], "(?:mrn|medical)")).toBe(false);
   });
 
   it("every start function is used: each rule's regex is the one it was derived from", () => {
@@ -174,7 +177,7 @@ describe("prefilter building blocks", () => {
     for (let i = 0; i < 400; i++) {
       let text = "";
       for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
-      const idx = new TextIndex(text);
+      const idx = new TextIndex(text, INDEX_SPEC);
       expect(idx.digitRuns()).toEqual([...text.matchAll(/\d{2,}/g)].flatMap((m) => [m.index, m.index + m[0].length]));
       // the former marker pass: a digit before blanks and a word character, back to its run's start, at most six digits
       const streets = markerStarts(text, /\d[ \t]+[A-Za-z0-9'.-]/g)
@@ -193,7 +196,7 @@ describe("prefilter building blocks", () => {
 
   it("literals found through the shared '_' and '-' lists equal a plain search", () => {
     const text = "x ghp_a sk-b sk_live_c npm_d -----BEGIN RSA glpat-e ghp_ sk- _ -";
-    const idx = new TextIndex(text);
+    const idx = new TextIndex(text, INDEX_SPEC);
     for (const lit of ["ghp_", "sk-", "sk_live_", "npm_", "-----BEGIN ", "glpat-"]) {
       const plain: number[] = [];
       for (let i = text.indexOf(lit); i !== -1; i = text.indexOf(lit, i + 1)) plain.push(i);

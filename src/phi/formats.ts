@@ -1,4 +1,4 @@
-import type { Candidate } from "./engine.js";
+import type { Candidate } from "./candidate.js";
 
 /**
  * Format awareness: structured health data says what each value is, so values are found by

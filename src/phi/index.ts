@@ -1,8 +1,12 @@
-import { Scanner, maskValue, type ScannerOptions, type Profile } from "./engine.js";
+import { Scanner, type ScannerOptions } from "./scanner.js";
+import { maskValue } from "./fingerprint.js";
+import type { Profile } from "./candidate.js";
 import type { Finding, ScanTextOptions } from "./types.js";
 
 export type { Finding, ScanTextOptions } from "./types.js";
-export { Scanner, maskValue, profileFor, fingerprint, type ScannerOptions, type ExtraRule, type Profile, type Kind } from "./engine.js";
+export { Scanner, profileFor, type ScannerOptions } from "./scanner.js";
+export { maskValue, fingerprint } from "./fingerprint.js";
+export type { ExtraRule, Profile, Kind } from "./candidate.js";
 
 /** A scanner with extra rules, disabled rules or restricted kinds. */
 export function createScanner(options: ScannerOptions = {}): { scan(text: string, opts?: ScanTextOptions & { profile?: Profile }): Finding[] } {

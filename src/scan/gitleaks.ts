@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UserError } from "../core/errors.js";
-import type { ExtraRule } from "../phi/engine.js";
+import type { ExtraRule } from "../phi/candidate.js";
 import { compileUserPattern } from "./safe-regex.js";
 
 /**

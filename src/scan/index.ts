@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import picomatch from "picomatch";
 import ignore from "ignore";
 import type { Finding } from "../phi/types.js";
-import { fingerprint } from "../phi/engine.js";
+import { fingerprint } from "../phi/fingerprint.js";
 import { loadFingerprintKey } from "./fingerprint-key.js";
 import { UserError } from "../core/errors.js";
 import { gitSync, repoRoot } from "../git/exec.js";

@@ -2,8 +2,9 @@
 // file. A path is scanned with the same engine as contents (built-in and user rules); what it
 // finds is reported as `phi-in-path` / `secret-in-path`, and every finding of that file then
 // names it by a masked path (`smithers_***-**-****.txt`), in every output format.
-import type { Candidate, Scanner } from "../phi/engine.js";
-import { toFindings } from "../phi/engine.js";
+import type { Candidate } from "../phi/candidate.js";
+import type { Scanner } from "../phi/scanner.js";
+import { toFindings } from "../phi/scanner.js";
 import type { Finding } from "../phi/types.js";
 
 export interface PathCheck {

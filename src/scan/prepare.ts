@@ -3,7 +3,9 @@
 // pre-commit hook (src/scan/diff-scan.ts) loads neither unless the config needs them.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Scanner, legacyFingerprint, setFingerprintKey, type ExtraRule } from "../phi/engine.js";
+import { Scanner } from "../phi/scanner.js";
+import { legacyFingerprint, setFingerprintKey } from "../phi/fingerprint.js";
+import type { ExtraRule } from "../phi/candidate.js";
 import type { Finding } from "../phi/types.js";
 import type { Config } from "../config/schema.js";
 import { UserError } from "../core/errors.js";

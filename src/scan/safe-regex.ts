@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type { RE2JS as RE2JSType } from "re2js";
 import { UserError } from "../core/errors.js";
-import type { UserPattern } from "../phi/engine.js";
+import type { UserPattern } from "../phi/candidate.js";
 
 /**
  * User-supplied patterns (custom rules in .gitops-health.yml, imported gitleaks rules, allowlist
@@ -9,7 +9,7 @@ import type { UserPattern } from "../phi/engine.js";
  * pattern, so a hostile config cannot hang a scan (`a*a*a*a*a*b`, `(a+)+$` are harmless there),
  * and the syntax is gitleaks' own (Go regexp = RE2: `(?i)`, `(?P<name>...)`, inline flag groups).
  * Patterns RE2 cannot express (look-arounds, back-references) are refused naming the rule.
- * Built-in rules stay on V8 (src/phi/engine.ts). re2js is loaded on the first user pattern
+ * Built-in rules stay on V8 (src/phi/rules/). re2js is loaded on the first user pattern
  * only, so a scan without custom rules (the pre-commit hook's usual case) never loads it.
  */
 
