@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
 import { makeProducer } from "./helpers/producer.js";
+import { openLedger, DEFAULT_LEDGER_DIR } from "../src/audit/index.js";
+import { keyFileSigner, recordReviewEvidence } from "../src/review/evidence.js";
 
 /**
  * `pipeline run` end to end on real repositories: the real CLI, real signed check evidence and
@@ -137,12 +139,21 @@ describe("pipeline run", () => {
     expect(checks.detail).toMatch(/already passed for this commit: lint, security/);
   }, 180_000);
 
-  it("business: the compliance gate is a stage; a reviewed change passes it and deploys", () => {
+  it("business: the compliance gate is a stage; a reviewed change passes it and deploys", async () => {
     const c = setup({ classification: "business", checks: '  lint: "true"\n  test: "true"\n  security: "true"\n' });
     const unreviewed = c.cli(["pipeline", "run", "--approve", "--run-id", "rel-b1", "--format", "json"]);
     expect(unreviewed.code).toBe(1);
     expect(stageOf(c.events(unreviewed), "compliance")).toMatchObject({ status: "failed" });
-    c.repo.commit("feat: greeting\n\nReviewed-by: Bob Reviewer <bob@example.com>", { "src/greet.ts": "export const hi = 1;\n" });
+    // approvals count only from signed forge review evidence (issue 24): the trailer alone is unverified
+    const merged = c.repo.commit("feat: greeting (#7)\n\nReviewed-by: Bob Reviewer <bob@example.com>", { "src/greet.ts": "export const hi = 1;\n" });
+    const ledger = await openLedger(join(c.repo.dir, DEFAULT_LEDGER_DIR));
+    try {
+      const pull = { forge: "github", repo: "acme/api", number: 7, author: { login: "dana-dev", id: 101 }, state: "merged", base: "main", head: merged, mergeCommit: merged, commits: null, observedAt: "2026-12-06T10:00:00Z", source: "api" } as const;
+      const review = { forge: "github", repo: "acme/api", number: 7, reviewId: 1, reviewer: { login: "bob-reviewer", id: 202 }, state: "approved", commit: merged, submittedAt: "2026-12-06T09:00:00Z", source: "api" } as const;
+      await recordReviewEvidence(ledger, [{ kind: "pull", record: pull }, { kind: "review", record: review }], keyFileSigner(c.producerKey, "gitops-health-producer"));
+    } finally {
+      await ledger.close();
+    }
     // business changes need a signed approval before they deploy: the plan is signed by its requester
     const noKey = c.cli(["pipeline", "run", "--approve", "--run-id", "rel-b2", "--format", "json"]);
     expect(noKey.code).toBe(2);

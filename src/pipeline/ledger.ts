@@ -9,7 +9,7 @@ import canonicalize from "canonicalize";
 import { z } from "zod";
 import type { Ledger } from "../audit/types.js";
 import type { ProducerTrust } from "../evidence/checks.js";
-import { signWithKey, verifyWithKey } from "../guard/signing.js";
+import { signWithKey, verifyWithKey } from "../core/signing.js";
 import { FAILURE_STAGES, STAGES, STAGE_STATUSES, type AnyStage, type StageStatus } from "./stages.js";
 
 export const PIPELINE_STATEMENT_HEADER = "gitops-health pipeline v1";

@@ -6,7 +6,7 @@
 import { sign } from "node:crypto";
 import type { Ledger, LedgerEntryInput } from "../audit/types.js";
 import { formatVerifierKey, type NoteSigner } from "../core/note-key.js";
-import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../guard/signing.js";
+import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../core/signing.js";
 import { RECORD_SCHEMA, REVIEW_ENTRY, reviewStatement, reviewSubject, type PullRecord, type ReviewKind, type ReviewRecord, type TeamRecord } from "./model.js";
 import type { ReviewEvidenceSet } from "./approvals.js";
 

@@ -1,3 +1,4 @@
+import { readEnv } from "../../config/env.js";
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { loadConfigFast } from "../../config/fast.js";
@@ -52,7 +53,7 @@ export function register(program: Command): void {
       const { producerKeyFile } = await import("../../evidence/checks.js");
       const environment = checkEnvironment(o.env);
       const from = o.from === undefined ? undefined : checkStage(o.from);
-      const keyFile = producerKeyFile(o.key, config, process.cwd());
+      const keyFile = producerKeyFile(o.key ?? readEnv().evidenceKey, config, process.cwd());
       if (keyFile && o.approve && !existsSync(keyFile)) throw new UserError(`cannot read producer key ${keyFile}`);
       const { signerKeyFile, loadSigner } = await import("../../audit/keys.js");
       const ledgerKey = signerKeyFile(root, o.ledgerKey ?? config.ledger.keyFile).file;

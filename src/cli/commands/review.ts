@@ -1,3 +1,4 @@
+import { readEnv } from "../../config/env.js";
 import type { Command } from "commander";
 import { accessSync, constants } from "node:fs";
 import { loadConfigFast } from "../../config/fast.js";
@@ -37,7 +38,7 @@ export function register(program: Command): void {
       const root = repoRoot(cwd);
       const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const { producerKeyFile } = await import("../../evidence/checks.js");
-      const key = producerKeyFile(o.key, config, cwd);
+      const key = producerKeyFile(o.key ?? readEnv().evidenceKey, config, cwd);
       if (!key) throw new UserError("review import signs what it read with a producer key: give --key FILE, set GITOPS_HEALTH_EVIDENCE_KEY or evidence.key");
       try {
         accessSync(key, constants.R_OK);

@@ -74,7 +74,7 @@ export function register(program: Command): void {
       // Forge webhooks: secrets from the environment; records signed by the producer key (evidence.key) or the checkpoint key.
       const { producerKeyFile } = await import("../../evidence/checks.js");
       const { keyFileSigner } = await import("../../review/evidence.js");
-      const producerKey = producerKeyFile(undefined, config, process.cwd());
+      const producerKey = producerKeyFile(readEnv().evidenceKey, config, process.cwd());
       const webhooks = { githubSecret: process.env.GITOPS_HEALTH_GITHUB_WEBHOOK_SECRET || undefined, gitlabToken: process.env.GITOPS_HEALTH_GITLAB_WEBHOOK_TOKEN || undefined, ...(producerKey ? { signer: keyFileSigner(producerKey, config.evidence.namespace) } : {}) };
       const app = await buildApp({
         telemetry,
