@@ -1,7 +1,24 @@
 import { defineConfig } from "tsup";
 
 // Library subpaths, one per domain: src/api/<name>.ts → dist/api/<name>.js (package.json "exports").
-const API_SUBPATHS = ["config", "phi", "scan", "report", "audit", "policy", "evidence", "risk", "forensics", "commit", "llm", "guard", "deploy", "review", "proxy", "pipeline"];
+const API_SUBPATHS = [
+  "config",
+  "phi",
+  "scan",
+  "report",
+  "audit",
+  "policy",
+  "evidence",
+  "risk",
+  "forensics",
+  "commit",
+  "llm",
+  "guard",
+  "deploy",
+  "review",
+  "proxy",
+  "pipeline",
+];
 
 // Names this build of dist/hook.cjs: its V8 code cache is kept under that name (src/cli/main.ts).
 const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -17,11 +34,22 @@ export default defineConfig([
     splitting: true,
     sourcemap: false,
     clean: true,
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);" },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);",
+    },
     // Hot-path dependencies are bundled: one file parses faster than hundreds (hooks must start
     // fast). @commitlint/lint and its rules are bundled too (~230 ms per hook run otherwise);
     // @commitlint/load resolves configs dynamically, so it stays external.
-    noExternal: ["zod", "yaml", "commander", "picomatch", "ignore", "canonicalize", "@commitlint/lint", "@commitlint/config-conventional"],
+    noExternal: [
+      "zod",
+      "yaml",
+      "commander",
+      "picomatch",
+      "ignore",
+      "canonicalize",
+      "@commitlint/lint",
+      "@commitlint/config-conventional",
+    ],
     external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\/(load|resolve-extends|config-validator)/, "@bufbuild/cel"],
   },
   {
@@ -37,7 +65,9 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     // import.meta.url as in the ES modules (tsup's shim would not escape "#" or "%" in the path)
-    banner: { js: `"use strict"; /* gitops-health hook build ${HOOK_BUILD} */ const __hookImportMetaUrl = require("node:url").pathToFileURL(__filename).href;` },
+    banner: {
+      js: `"use strict"; /* gitops-health hook build ${HOOK_BUILD} */ const __hookImportMetaUrl = require("node:url").pathToFileURL(__filename).href;`,
+    },
     define: { "import.meta.url": "__hookImportMetaUrl" },
     external: ["picomatch"],
     // import() becomes require(): dist/cli.js runs the file as a vm.Script (code cache)
@@ -66,6 +96,8 @@ export default defineConfig([
     splitting: false,
     sourcemap: false,
     noExternal: [/.*/],
-    banner: { js: "import { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);",
+    },
   },
 ]);

@@ -20,8 +20,22 @@ const SCREEN = Number(process.env.REAL_SCREEN ?? 40); // most recent fixes scree
 // (e.g. @simple-libs/child-process-utils), so none of its fixes' tests could run.
 const TAGS_BACK = 4;
 const HISTORY = 1500; // first-parent commits searched for fixes
-const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid", GIT_CONFIG_NOSYSTEM: "1" };
-const g = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"] }).trim();
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "b",
+  GIT_AUTHOR_EMAIL: "b@b.invalid",
+  GIT_COMMITTER_NAME: "b",
+  GIT_COMMITTER_EMAIL: "b@b.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
+const g = (cwd: string, args: string[]) =>
+  execFileSync("git", args, {
+    cwd,
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
 const tryG = (cwd: string, args: string[]) => {
   try {
     return g(cwd, args);
@@ -34,7 +48,10 @@ const work = mkdtempSync(join(tmpdir(), "gh-real-"));
 const vitestConfig = join(work, "vitest.config.mjs");
 // The projects' own configs name custom environments and plugins that are not installed here.
 // cacheDir keeps vite's cache out of the borrowed node_modules.
-writeFileSync(vitestConfig, `export default { cacheDir: ${JSON.stringify(join(work, "cache"))}, test: { testTimeout: 15000, include: ['**/*.test.*', '**/*.spec.*'] } };\n`);
+writeFileSync(
+  vitestConfig,
+  `export default { cacheDir: ${JSON.stringify(join(work, "cache"))}, test: { testTimeout: 15000, include: ['**/*.test.*', '**/*.spec.*'] } };\n`,
+);
 
 /**
  * The test command: put the fix's version of the test files in place, run them with vitest, and
@@ -45,7 +62,10 @@ function testScript(name: string, store: string, tests: string[]): string {
   const file = join(work, `test-${name}.sh`);
   const copy = tests.map((t) => `mkdir -p "$(dirname '${t}')"; cp '${join(store, t)}' '${t}'`).join("\n");
   const restore = tests.map((t) => `git checkout -q -- '${t}' 2>/dev/null || rm -f '${t}'`).join("\n");
-  writeFileSync(file, `#!/bin/sh\n[ -e node_modules ] || ln -s '${MODULES}' node_modules\n${copy}\nnode node_modules/vitest/vitest.mjs run --config '${vitestConfig}' --root . "$@" >/dev/null 2>&1\nrc=$?\n${restore}\n[ -L node_modules ] && rm -f node_modules\n[ $rc -gt 1 ] && rc=1\nexit $rc\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n[ -e node_modules ] || ln -s '${MODULES}' node_modules\n${copy}\nnode node_modules/vitest/vitest.mjs run --config '${vitestConfig}' --root . "$@" >/dev/null 2>&1\nrc=$?\n${restore}\n[ -L node_modules ] && rm -f node_modules\n[ $rc -gt 1 ] && rc=1\nexit $rc\n`,
+  );
   chmodSync(file, 0o755);
   return file;
 }
@@ -59,10 +79,27 @@ const gitBisect = gitBisectRun;
 
 function ours(dir: string, good: string, bad: string, cmd: string[], extra: string[] = []) {
   const { report: j, stderr, ms } = ourBisect(CLI, dir, good, bad, cmd, extra);
-  return { culprit: j.outcome === "culprit" ? j.culprit?.sha : undefined, runs: j.searchRuns ?? NaN, outcome: j.outcome ?? stderr.trim().split("\n").pop() ?? "error", prior: j.prior ?? "?", ms };
+  return {
+    culprit: j.outcome === "culprit" ? j.culprit?.sha : undefined,
+    runs: j.searchRuns ?? NaN,
+    outcome: j.outcome ?? stderr.trim().split("\n").pop() ?? "error",
+    prior: j.prior ?? "?",
+    ms,
+  };
 }
 
-interface Row { repo: string; fix: string; subject: string; tag: string; n: number; tests: string[]; git: ReturnType<typeof gitBisect>; rel: ReturnType<typeof ours>; uni: ReturnType<typeof ours>; verified?: string }
+interface Row {
+  repo: string;
+  fix: string;
+  subject: string;
+  tag: string;
+  n: number;
+  tests: string[];
+  git: ReturnType<typeof gitBisect>;
+  rel: ReturnType<typeof ours>;
+  uni: ReturnType<typeof ours>;
+  verified?: string;
+}
 const rows: Row[] = [];
 const screened: string[] = [];
 try {
@@ -73,12 +110,24 @@ try {
     g(work, ["clone", "-q", "--shared", "--no-checkout", src, dir]);
     const fixes: { sha: string; subject: string; tests: string[]; fixtures: string[] }[] = [];
     let cur: (typeof fixes)[number] | undefined;
-    for (const line of g(dir, ["log", "--no-merges", "--first-parent", "--name-only", "--format=\u0001%H%x09%s", "-n", String(HISTORY), "HEAD"]).split("\n")) {
+    for (const line of g(dir, [
+      "log",
+      "--no-merges",
+      "--first-parent",
+      "--name-only",
+      "--format=\u0001%H%x09%s",
+      "-n",
+      String(HISTORY),
+      "HEAD",
+    ]).split("\n")) {
       if (line.startsWith("\u0001")) {
         const [sha, subject] = line.slice(1).split("\t");
-        cur = /^fix(\([^)]*\))?!?:/.test(subject ?? "") ? { sha: sha!, subject: subject!, tests: [], fixtures: [] } : undefined;
+        cur = /^fix(\([^)]*\))?!?:/.test(subject ?? "")
+          ? { sha: sha!, subject: subject!, tests: [], fixtures: [] }
+          : undefined;
         if (cur) fixes.push(cur);
-      } else if (cur && /\.(test|spec)\.[cm]?[jt]s$/.test(line) && !/(^|\/)(cli|e2e)\//.test(line)) cur.tests.push(line);
+      } else if (cur && /\.(test|spec)\.[cm]?[jt]s$/.test(line) && !/(^|\/)(cli|e2e)\//.test(line))
+        cur.tests.push(line);
       else if (cur && /(^|\/)(__)?fixtures(__)?\//.test(line)) cur.fixtures.push(line);
     }
     let seen = 0;
@@ -93,7 +142,10 @@ try {
       const files = [...tests, ...fix.fixtures.filter(exists)];
       for (const t of files) {
         mkdirSync(dirname(join(store, t)), { recursive: true });
-        writeFileSync(join(store, t), execFileSync("git", ["show", `${fix.sha}:${t}`], { cwd: dir, maxBuffer: 1 << 26 }));
+        writeFileSync(
+          join(store, t),
+          execFileSync("git", ["show", `${fix.sha}:${t}`], { cwd: dir, maxBuffer: 1 << 26 }),
+        );
       }
       const script = testScript(fix.sha.slice(0, 12), store, files);
       const id = `${repo} ${fix.sha.slice(0, 10)}`;
@@ -128,9 +180,15 @@ try {
       const uni = ours(dir, good, bad, cmd, ["--prior", "uniform"]);
       // Independent check of an answer: fails there, passes at its first parent.
       const answer = git.culprit ?? rel.culprit;
-      const verified = answer ? (runAt(dir, answer, script, tests) === 1 && runAt(dir, `${answer}^`, script, tests) === 0 ? answer : undefined) : undefined;
+      const verified = answer
+        ? runAt(dir, answer, script, tests) === 1 && runAt(dir, `${answer}^`, script, tests) === 0
+          ? answer
+          : undefined
+        : undefined;
       rows.push({ repo, fix: fix.sha, subject: fix.subject, tag, n, tests, git, rel, uni, verified });
-      console.error(`${id} ${tag} N=${n}: git ${git.runs} ${git.culprit?.slice(0, 10)} ours ${rel.runs} ${rel.culprit?.slice(0, 10)} uniform ${uni.runs} ${uni.culprit?.slice(0, 10)} verified ${verified?.slice(0, 10)}`);
+      console.error(
+        `${id} ${tag} N=${n}: git ${git.runs} ${git.culprit?.slice(0, 10)} ours ${rel.runs} ${rel.culprit?.slice(0, 10)} uniform ${uni.runs} ${uni.culprit?.slice(0, 10)} verified ${verified?.slice(0, 10)}`,
+      );
     }
   }
 } finally {
@@ -138,7 +196,8 @@ try {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-const mark = (r: Row, c?: string) => (c === undefined ? "✗ none" : c === r.verified ? `✓ \`${c.slice(0, 10)}\`` : `? \`${c.slice(0, 10)}\``);
+const mark = (r: Row, c?: string) =>
+  c === undefined ? "✗ none" : c === r.verified ? `✓ \`${c.slice(0, 10)}\`` : `? \`${c.slice(0, 10)}\``;
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
 const gm = mean(rows.map((r) => r.git.runs));
 const rm = mean(rows.map((r) => r.rel.runs));
@@ -157,4 +216,16 @@ ${rows.length ? `Mean search runs: gitops-health (relevance) **${rm.toFixed(1)}*
 Fixes screened out: ${[...new Set(screened.map((x) => x.replace(/^\S+ \S+: /, "")))].map((why) => `${screened.filter((x) => x.endsWith(why)).length} × ${why}`).join("; ") || "none"} (${screened.map((x) => `\`${x.split(" ")[1]!.replace(":", "")}\``).join(", ")}). "Does not pass at the fix here" means the test cannot run in this environment (a dependency or workspace package version that is not installed); "fails at the last release tags too" means the fix covers behaviour that never worked in reach, so there is no regression to bisect.
 `,
 );
-console.error(JSON.stringify(rows.map((r) => ({ fix: r.fix.slice(0, 10), n: r.n, git: r.git.runs, rel: r.rel.runs, uni: r.uni.runs, same: r.rel.culprit === r.git.culprit, verified: r.verified?.slice(0, 10) }))));
+console.error(
+  JSON.stringify(
+    rows.map((r) => ({
+      fix: r.fix.slice(0, 10),
+      n: r.n,
+      git: r.git.runs,
+      rel: r.rel.runs,
+      uni: r.uni.runs,
+      same: r.rel.culprit === r.git.culprit,
+      verified: r.verified?.slice(0, 10),
+    })),
+  ),
+);

@@ -17,18 +17,33 @@ import { gitBisectRun, ourBisect } from "./lib/bisect-tools.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
-const REPOS = (process.env.REPLAY_REPOS ?? "commitlint,semantic-release,conventional-changelog,vite,vue-core,h3,angular-cli").split(",");
+const REPOS = (
+  process.env.REPLAY_REPOS ?? "commitlint,semantic-release,conventional-changelog,vite,vue-core,h3,angular-cli"
+).split(",");
 const PER_REPO = Number(process.env.REPLAY_PER_REPO ?? 5);
 const MIN_N = 8;
 const MAX_N = 4000;
-const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid", GIT_CONFIG_NOSYSTEM: "1" };
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "b",
+  GIT_AUTHOR_EMAIL: "b@b.invalid",
+  GIT_COMMITTER_NAME: "b",
+  GIT_COMMITTER_EMAIL: "b@b.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
 
 const TEST = /(^|\/)(test|tests|__tests__|spec)\/|\.(test|spec)\.[cm]?[jt]sx?$/;
 const SOURCE = /\.(?:[cm]?[jt]sx?|vue)$/;
 const TRIVIAL = /^\s*(?:$|\/\/|#(?!include)|\/\*|\*|\*\/|<!--|--\s)/; // as src/risk/szz.ts
 
 function g(cwd: string, args: string[]): string {
-  return execFileSync("git", args, { cwd, env, encoding: "utf8", maxBuffer: 1 << 28, stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("git", args, {
+    cwd,
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 function tryG(cwd: string, args: string[]): string | undefined {
   try {
@@ -38,16 +53,30 @@ function tryG(cwd: string, args: string[]): string | undefined {
   }
 }
 
-interface Fix { sha: string; subject: string; tests: string[]; sources: string[] }
+interface Fix {
+  sha: string;
+  subject: string;
+  tests: string[];
+  sources: string[];
+}
 
 /** Non-merge `fix:` commits, newest first, that changed at least one test file and one source file. */
 function fixes(dir: string): Fix[] {
   const out: Fix[] = [];
   let cur: Fix | undefined;
-  for (const line of g(dir, ["log", "--no-merges", "--first-parent", "--name-only", "--format=\u0001%H%x09%s", "HEAD"]).split("\n")) {
+  for (const line of g(dir, [
+    "log",
+    "--no-merges",
+    "--first-parent",
+    "--name-only",
+    "--format=\u0001%H%x09%s",
+    "HEAD",
+  ]).split("\n")) {
     if (line.startsWith("\u0001")) {
       const [sha, subject] = line.slice(1).split("\t");
-      cur = /^fix(\([^)]*\))?!?:/.test(subject ?? "") ? { sha: sha!, subject: subject!, tests: [], sources: [] } : undefined;
+      cur = /^fix(\([^)]*\))?!?:/.test(subject ?? "")
+        ? { sha: sha!, subject: subject!, tests: [], sources: [] }
+        : undefined;
       if (cur) out.push(cur);
     } else if (line && cur && SOURCE.test(line)) (TEST.test(line) ? cur.tests : cur.sources).push(line);
   }
@@ -81,14 +110,27 @@ function szzSources(dir: string, fix: Fix): string[] {
   return [...found];
 }
 
-interface Case { repo: string; fix: Fix; culprit: string; fpCulprit: string; introducers: number; good: string; goodName: string; bad: string; n: number; named: string[] }
+interface Case {
+  repo: string;
+  fix: Fix;
+  culprit: string;
+  fpCulprit: string;
+  introducers: number;
+  good: string;
+  goodName: string;
+  bad: string;
+  n: number;
+  named: string[];
+}
 
 /** Build a replay case from a fix, or say why it cannot be one. */
 function makeCase(repo: string, dir: string, fix: Fix): Case | string {
   const intro = szzSources(dir, fix);
   if (intro.length === 0) return "no blamable source lines";
   // The bug the fix removes needs every blamed line, so it exists from the newest blamed commit on.
-  const byTime = intro.map((s) => ({ s, t: Number(tryG(dir, ["show", "-s", "--format=%ct", s]) ?? 0) })).sort((a, b) => b.t - a.t);
+  const byTime = intro
+    .map((s) => ({ s, t: Number(tryG(dir, ["show", "-s", "--format=%ct", s]) ?? 0) }))
+    .sort((a, b) => b.t - a.t);
   const culprit = byTime[0]!.s;
   if (tryG(dir, ["rev-parse", "-q", "--verify", `${culprit}^`]) === undefined) return "blamed the root commit";
   const goodName = tryG(dir, ["describe", "--tags", "--abbrev=0", `${culprit}^`]);
@@ -96,7 +138,10 @@ function makeCase(repo: string, dir: string, fix: Fix): Case | string {
   const good = g(dir, ["rev-parse", `${goodName}^{commit}`]).trim();
   const bad = `${fix.sha}^`;
   const badSha = g(dir, ["rev-parse", bad]).trim();
-  const fp = g(dir, ["rev-list", "--first-parent", "--reverse", `${good}..${badSha}`]).trim().split("\n").filter(Boolean);
+  const fp = g(dir, ["rev-list", "--first-parent", "--reverse", `${good}..${badSha}`])
+    .trim()
+    .split("\n")
+    .filter(Boolean);
   const n = fp.length;
   if (n < MIN_N || n > MAX_N) return `range of ${n} first-parent commits`;
   // First-parent search names the first mainline commit containing the culprit (itself, or the merge that brought it).
@@ -110,7 +155,10 @@ function makeCase(repo: string, dir: string, fix: Fix): Case | string {
 function oracleScript(dir: string, culprit: string): string {
   const file = join(dir, `oracle-${culprit.slice(0, 12)}.sh`);
   // args are the test files (unused by the oracle; they are what the relevance prior reads)
-  writeFileSync(file, `#!/bin/sh\n# fails exactly when ${culprit} is in the history of the commit under test\ngit merge-base --is-ancestor ${culprit} HEAD && exit 1\nexit 0\n`);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n# fails exactly when ${culprit} is in the history of the commit under test\ngit merge-base --is-ancestor ${culprit} HEAD && exit 1\nexit 0\n`,
+  );
   chmodSync(file, 0o755);
   return file;
 }
@@ -120,10 +168,24 @@ const gitBisect = gitBisectRun;
 function ours(dir: string, good: string, bad: string, cmd: string[], extra: string[] = []) {
   const { report: j, stderr, ms } = ourBisect(CLI, dir, good, bad, cmd, extra);
   if (j.searchRuns === undefined) console.error(`  gitops-health failed: ${stderr.trim().split("\n").pop()}`);
-  return { culprit: j.culprit?.sha, runs: j.searchRuns ?? NaN, total: j.runs?.length ?? 0, prior: j.prior ?? "?", candidates: j.candidates ?? 0, ms };
+  return {
+    culprit: j.culprit?.sha,
+    runs: j.searchRuns ?? NaN,
+    total: j.runs?.length ?? 0,
+    prior: j.prior ?? "?",
+    candidates: j.candidates ?? 0,
+    ms,
+  };
 }
 
-interface Row { c: Case; git: ReturnType<typeof gitBisect>; rel: ReturnType<typeof ours>; uni: ReturnType<typeof ours>; points: boolean; bound: number }
+interface Row {
+  c: Case;
+  git: ReturnType<typeof gitBisect>;
+  rel: ReturnType<typeof ours>;
+  uni: ReturnType<typeof ours>;
+  points: boolean;
+  bound: number;
+}
 const rows: Row[] = [];
 const skipped = new Map<string, number>();
 const unreadable: string[] = [];
@@ -143,7 +205,13 @@ try {
       list = fixes(dir);
     } catch (err) {
       // a local clone with objects missing (the fetch snapshots may omit the largest) cannot be walked
-      unreadable.push(`${repo} (${String((err as { stderr?: string }).stderr ?? err).trim().split("\n")[0]})`);
+      unreadable.push(
+        `${repo} (${
+          String((err as { stderr?: string }).stderr ?? err)
+            .trim()
+            .split("\n")[0]
+        })`,
+      );
       continue;
     }
     let taken = 0;
@@ -168,12 +236,17 @@ try {
       const uni = ours(dir, c.good, c.bad, cmd, ["--prior", "uniform"]);
       if (Number.isNaN(rel.runs) || Number.isNaN(uni.runs)) {
         // e.g. a clone whose large blobs are absent: `git worktree add` cannot check the commit out
-        skipped.set("gitops-health could not run (see stderr)", (skipped.get("gitops-health could not run (see stderr)") ?? 0) + 1);
+        skipped.set(
+          "gitops-health could not run (see stderr)",
+          (skipped.get("gitops-health could not run (see stderr)") ?? 0) + 1,
+        );
         continue;
       }
       const row = { c, git, rel, uni, points, bound: gitBisectSteps(c.n) };
       rows.push(row);
-      console.error(`${repo} ${fix.sha.slice(0, 10)} N=${c.n} points=${points} git ${git.runs}${git.culprit === c.fpCulprit ? "✓" : "✗"} ours ${rel.runs}${rel.culprit === c.fpCulprit ? "✓" : "✗"} uniform ${uni.runs}${uni.culprit === c.fpCulprit ? "✓" : "✗"}`);
+      console.error(
+        `${repo} ${fix.sha.slice(0, 10)} N=${c.n} points=${points} git ${git.runs}${git.culprit === c.fpCulprit ? "✓" : "✗"} ours ${rel.runs}${rel.culprit === c.fpCulprit ? "✓" : "✗"} uniform ${uni.runs}${uni.culprit === c.fpCulprit ? "✓" : "✗"}`,
+      );
     }
   }
 } finally {
@@ -186,20 +259,36 @@ function summary(sel: Row[]) {
   const git = mean(sel.map((r) => r.git.runs));
   const rel = mean(sel.map((r) => r.rel.runs));
   const uni = mean(sel.map((r) => r.uni.runs));
-  return { n: sel.length, git, rel, uni, fewer: 1 - rel / git, fewerUni: 1 - uni / git, N: mean(sel.map((r) => r.c.n)) };
+  return {
+    n: sel.length,
+    git,
+    rel,
+    uni,
+    fewer: 1 - rel / git,
+    fewerUni: 1 - uni / git,
+    N: mean(sel.map((r) => r.c.n)),
+  };
 }
 const groups = [
   { name: "test points at the culprit's files", sel: rows.filter((r) => r.points) },
   { name: "test named, culprit not among its files", sel: rows.filter((r) => !r.points && r.c.named.length > 0) },
-  { name: "no test file of the fix exists at the bad commit (uniform prior)", sel: rows.filter((r) => r.c.named.length === 0) },
+  {
+    name: "no test file of the fix exists at the bad commit (uniform prior)",
+    sel: rows.filter((r) => r.c.named.length === 0),
+  },
   { name: "all cases", sel: rows },
 ];
 const over = rows.map((r) => Math.max(r.rel.runs, r.uni.runs) - r.bound);
 const worst = Math.max(...over);
 const overBound = rows.filter((r) => Math.max(r.rel.runs, r.uni.runs) > r.bound + 2);
-const wrong = { git: rows.filter((r) => !ok(r, r.git)).length, rel: rows.filter((r) => !ok(r, r.rel)).length, uni: rows.filter((r) => !ok(r, r.uni)).length };
+const wrong = {
+  git: rows.filter((r) => !ok(r, r.git)).length,
+  rel: rows.filter((r) => !ok(r, r.rel)).length,
+  uni: rows.filter((r) => !ok(r, r.uni)).length,
+};
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "" : "+"}${Math.abs(x * 100).toFixed(0)}% ${x >= 0 ? "fewer" : "more"}` : "–");
+const pct = (x: number) =>
+  Number.isFinite(x) ? `${x >= 0 ? "" : "+"}${Math.abs(x * 100).toFixed(0)}% ${x >= 0 ? "fewer" : "more"}` : "–";
 const sideBranch = rows.filter((r) => r.c.culprit !== r.c.fpCulprit).length;
 
 writeBenchSection(
@@ -216,10 +305,12 @@ ${rows.map((r) => `| ${r.c.repo} | \`${r.c.fix.sha.slice(0, 10)}\` ${r.c.fix.sub
 
 | cases | count | mean N | \`git bisect run\` | gitops-health, relevance | vs git bisect | uniform prior | vs git bisect |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-${groups.map(({ name, sel }) => {
-  const s = summary(sel);
-  return `| ${name} | ${s.n} | ${s.N.toFixed(0)} | ${s.git.toFixed(1)} | **${s.rel.toFixed(1)}** | ${pct(s.fewer)} | ${s.uni.toFixed(1)} | ${pct(s.fewerUni)} |`;
-}).join("\n")}
+${groups
+  .map(({ name, sel }) => {
+    const s = summary(sel);
+    return `| ${name} | ${s.n} | ${s.N.toFixed(0)} | ${s.git.toFixed(1)} | **${s.rel.toFixed(1)}** | ${pct(s.fewer)} | ${s.uni.toFixed(1)} | ${pct(s.fewerUni)} |`;
+  })
+  .join("\n")}
 
 Target: ≥ 25% fewer runs when the failing test points at the changed files: **${pct(summary(groups[0]!.sel).fewer)}** over ${groups[0]!.sel.length} case(s) (search runs; counting the 2 endpoint checks too: ${pct(1 - (summary(groups[0]!.sel).rel + 2) / summary(groups[0]!.sel).git)}). Bound: never more than ceil(log2 N) + 2 search runs without flakiness: worst case ${worst >= 0 ? "+" : ""}${worst} over either prior${overBound.length ? `, **exceeded in ${overBound.length} case(s)**` : ", held in every case"}. Wrong culprit: git bisect ${wrong.git}, gitops-health relevance ${wrong.rel}, uniform ${wrong.uni}, of ${rows.length}. Mean wall time per case: git bisect ${secs(mean(rows.map((r) => r.git.ms)))}, gitops-health ${secs(mean(rows.map((r) => r.rel.ms)))}. gitops-health makes a throwaway \`git worktree\` per parallel job (created once, then checked out and cleaned between runs) and runs endpoints and a prior first; git bisect checks out in place in the user's checkout.
 

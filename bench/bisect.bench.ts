@@ -11,7 +11,13 @@ import { writeBenchSection } from "./lib/report.js";
 const root = new URL("..", import.meta.url).pathname;
 const CLI = join(root, "dist", "cli.js");
 const N = Number(process.env.BISECT_N ?? 200);
-const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@b.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@b.invalid" };
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: "b",
+  GIT_AUTHOR_EMAIL: "b@b.invalid",
+  GIT_COMMITTER_NAME: "b",
+  GIT_COMMITTER_EMAIL: "b@b.invalid",
+};
 
 /** N commits over src/<area>/<module>.js with tests importing them; commit `culprit` breaks src/billing/core.js. */
 function makeRepo(culprit: number): { dir: string; good: string; bad: string; culpritSha: string } {
@@ -29,7 +35,10 @@ function makeRepo(culprit: number): { dir: string; good: string; bad: string; cu
     stream += `commit refs/heads/main\ncommitter b <b@b.invalid> ${1700000000 + t * 60} +0000\ndata ${msg.length}\n${msg}\n`;
     for (const [p, m] of marks) stream += `M 100644 :${m} ${p}\n`;
   };
-  const base: Record<string, string> = { "test.sh": "#!/bin/sh\n# usage: test.sh <test file>; fails when the module under test is broken\nfor f in \"$@\"; do grep -q BROKEN \"$(dirname \"$f\")/$(basename \"$f\" .test.js).js\" && exit 1; done\nexit 0\n" };
+  const base: Record<string, string> = {
+    "test.sh":
+      '#!/bin/sh\n# usage: test.sh <test file>; fails when the module under test is broken\nfor f in "$@"; do grep -q BROKEN "$(dirname "$f")/$(basename "$f" .test.js).js" && exit 1; done\nexit 0\n',
+  };
   for (const a of areas) {
     base[`src/${a}/core.js`] = `export function ${a}() { return 1; }\n`;
     base[`src/${a}/core.test.js`] = `import { ${a} } from "./core.js";\nif (${a}() !== 1) throw new Error("x");\n`;
@@ -44,11 +53,18 @@ function makeRepo(culprit: number): { dir: string; good: string; bad: string; cu
   execFileSync("git", ["init", "-q", "-b", "main", dir], { env });
   execFileSync("git", ["fast-import", "--quiet"], { cwd: dir, input: stream, env });
   execFileSync("git", ["checkout", "-q", "main"], { cwd: dir, env });
-  const revs = execFileSync("git", ["rev-list", "--reverse", "main"], { cwd: dir, encoding: "utf8" }).trim().split("\n");
+  const revs = execFileSync("git", ["rev-list", "--reverse", "main"], { cwd: dir, encoding: "utf8" })
+    .trim()
+    .split("\n");
   return { dir, good: revs[0]!, bad: revs[revs.length - 1]!, culpritSha: revs[culprit]! };
 }
 
-function gitBisect(dir: string, good: string, bad: string, cmd: string[]): { culprit?: string; runs: number; ms: number } {
+function gitBisect(
+  dir: string,
+  good: string,
+  bad: string,
+  cmd: string[],
+): { culprit?: string; runs: number; ms: number } {
   const t0 = performance.now();
   execFileSync("git", ["bisect", "start", bad, good], { cwd: dir, env });
   const r = spawnSync("git", ["bisect", "run", ...cmd], { cwd: dir, env, encoding: "utf8" });
@@ -61,7 +77,11 @@ function gitBisect(dir: string, good: string, bad: string, cmd: string[]): { cul
 
 function ours(dir: string, good: string, bad: string, cmd: string[], extra: string[] = []) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, "forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd],
+    { cwd: dir, encoding: "utf8" },
+  );
   const ms = performance.now() - t0;
   const j = JSON.parse(r.stdout || "{}") as { culprit?: { sha: string }; searchRuns: number; runs: unknown[] };
   return { culprit: j.culprit?.sha, runs: j.searchRuns, total: j.runs?.length ?? 0, ms };
@@ -81,7 +101,9 @@ for (const c of cases) {
   sumOurs += o.runs;
   sumGit += g.runs;
   worstOver = Math.max(worstOver, u.runs - gitBisectSteps(N), o.runs - gitBisectSteps(N));
-  rows.push(`| ${c} | ${g.runs} (${(g.ms / 1000).toFixed(1)} s) ${g.culprit === culpritSha ? "✓" : "✗"} | ${o.runs} + 2 endpoint checks (${(o.ms / 1000).toFixed(1)} s) ${o.culprit === culpritSha ? "✓" : "✗"} | ${u.runs} ${u.culprit === culpritSha ? "✓" : "✗"} |`);
+  rows.push(
+    `| ${c} | ${g.runs} (${(g.ms / 1000).toFixed(1)} s) ${g.culprit === culpritSha ? "✓" : "✗"} | ${o.runs} + 2 endpoint checks (${(o.ms / 1000).toFixed(1)} s) ${o.culprit === culpritSha ? "✓" : "✗"} | ${u.runs} ${u.culprit === culpritSha ? "✓" : "✗"} |`,
+  );
   console.error(`culprit ${c}: git ${g.runs}, ours ${o.runs} (uniform ${u.runs})`);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -91,7 +113,7 @@ function simulate(f: number, trials: number, gitStyle: boolean) {
   let correct = 0;
   let runs = 0;
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let t = 0; t < trials; t++) {
     const c = Math.floor(rand() * N);
     const test = (i: number) => i >= c || rand() < f;
@@ -132,7 +154,10 @@ for (let t = 0; t < REAL; t++) {
   const c = 30 + t * 37;
   const { dir, good, bad, culpritSha } = makeRepo(c);
   const counter = join(dir, ".count");
-  writeFileSync(join(dir, "..", `flaky-${t}.sh`), `#!/bin/sh\nn=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}\n[ $((n % 5)) -eq 3 ] && exit 1\nsh test.sh src/billing/core.test.js\n`);
+  writeFileSync(
+    join(dir, "..", `flaky-${t}.sh`),
+    `#!/bin/sh\nn=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}\n[ $((n % 5)) -eq 3 ] && exit 1\nsh test.sh src/billing/core.test.js\n`,
+  );
   const cmd = ["sh", join(dir, "..", `flaky-${t}.sh`)];
   writeFileSync(counter, "10");
   if (gitBisect(dir, good, bad, cmd).culprit === culpritSha) realGit++;
@@ -162,4 +187,6 @@ ${flaky.map((x) => `| ${x.f} | **${(x.ours.acc * 100).toFixed(1)}%** | ${x.ours.
 Real end-to-end flaky trials (every 5th test run fails spuriously, ≈ 0.2): gitops-health found the culprit in ${realOurs}/${REAL}, \`git bisect run\` in ${realGit}/${REAL}. Replays on real histories follow in the next two sections.
 `,
 );
-console.error(`ours ${sumOurs / cases.length} vs git ${sumGit / cases.length}; flaky ${JSON.stringify(flaky)}; real ${realOurs}/${REAL} vs ${realGit}/${REAL}`);
+console.error(
+  `ours ${sumOurs / cases.length} vs git ${sumGit / cases.length}; flaky ${JSON.stringify(flaky)}; real ${realOurs}/${REAL} vs ${realGit}/${REAL}`,
+);

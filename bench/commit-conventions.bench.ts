@@ -15,11 +15,19 @@ import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabula
 import { Vocabulary } from "../src/commit/generate/vocabulary.js";
 import { parseHeader } from "../src/commit/message.js";
 import { generateOffline } from "../src/commit/generate/offline.js";
-import { allowedType, checkHeader, formatConventionHeader, inferConvention, parseAnyHeader } from "../src/commit/convention.js";
+import {
+  allowedType,
+  checkHeader,
+  formatConventionHeader,
+  inferConvention,
+  parseAnyHeader,
+} from "../src/commit/convention.js";
 import { writeBenchSection } from "./lib/report.js";
 
 const ROOT = process.env.COMMIT_CONV_REPOS_DIR ?? join(new URL("../..", import.meta.url).pathname, "bench-repos");
-const REPOS = (process.env.COMMIT_CONV_REPOS ?? "kenyaemr-esm-3.x,ehrbase,care_fe").split(",").filter((r) => existsSync(join(ROOT, r)));
+const REPOS = (process.env.COMMIT_CONV_REPOS ?? "kenyaemr-esm-3.x,ehrbase,care_fe")
+  .split(",")
+  .filter((r) => existsSync(join(ROOT, r)));
 const WINDOW = Number(process.env.COMMIT_CONV_N ?? 300);
 const TRAIN = 500;
 
@@ -41,7 +49,12 @@ for (const name of REPOS) {
     conventionalOnly.add(parseHeader(c.header) ? c.header : "-", c.paths, c.statuses);
   };
   for (const c of before) learn(c);
-  let typed = 0, ok = 0, okBefore = 0, okConventional = 0, pass = 0, passBefore = 0;
+  let typed = 0,
+    ok = 0,
+    okBefore = 0,
+    okConventional = 0,
+    pass = 0,
+    passBefore = 0;
   const confusion: Record<string, number> = {};
   for (const c of window) {
     const human = parseAnyHeader(c.header);
@@ -64,10 +77,28 @@ for (const name of REPOS) {
     learn(c);
   }
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : "n/a");
-  const url = execFileSync("git", ["-C", dir, "config", "--get", "remote.origin.url"], { encoding: "utf8" }).trim().replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
-  rows.push(`| ${name} (${url}) | ${conv.style} (${(100 * conv.share).toFixed(0)}% of ${before.length}) | ${conv.types.join(", ") || "—"} | ${window.length} | ${typed} | **${pct(ok, typed)}** | ${pct(okBefore, typed)} | **${pass}/${window.length}** | ${passBefore}/${window.length} | ${((performance.now() - t0) / 1000).toFixed(0)} s |`);
-  confusions.push(`${name}: ${Object.entries(confusion).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${k} ×${v}`).join(", ") || "none"}`);
-  console.error(name, conv.style, `typed ${typed}`, `type ${pct(ok, typed)} (before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`, `headers ${pass}/${window.length} (before ${passBefore})`);
+  const url = execFileSync("git", ["-C", dir, "config", "--get", "remote.origin.url"], { encoding: "utf8" })
+    .trim()
+    .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
+  rows.push(
+    `| ${name} (${url}) | ${conv.style} (${(100 * conv.share).toFixed(0)}% of ${before.length}) | ${conv.types.join(", ") || "—"} | ${window.length} | ${typed} | **${pct(ok, typed)}** | ${pct(okBefore, typed)} | **${pass}/${window.length}** | ${passBefore}/${window.length} | ${((performance.now() - t0) / 1000).toFixed(0)} s |`,
+  );
+  confusions.push(
+    `${name}: ${
+      Object.entries(confusion)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(", ") || "none"
+    }`,
+  );
+  console.error(
+    name,
+    conv.style,
+    `typed ${typed}`,
+    `type ${pct(ok, typed)} (before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
+    `headers ${pass}/${window.length} (before ${passBefore})`,
+  );
 }
 
 const md = `

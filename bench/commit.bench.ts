@@ -22,7 +22,10 @@ import { ensureCompliant } from "../src/commit/generate/repair.js";
 import { writeBenchSection, median } from "./lib/report.js";
 
 const ROOT = process.env.GITOPS_HEALTH_BENCH_REPOS ?? "/work/bench-repos";
-const REPOS = (process.env.COMMIT_BENCH_REPOS ?? "commitlint,semantic-release,vite,angular-cli,vitest,conventional-changelog,vue-core,h3").split(",");
+const REPOS = (
+  process.env.COMMIT_BENCH_REPOS ??
+  "commitlint,semantic-release,vite,angular-cli,vitest,conventional-changelog,vue-core,h3"
+).split(",");
 // Published by the previous generator (rules + path-shape naive Bayes), docs/BENCHMARKS.md of 2026-11-22.
 const PREVIOUS: Record<string, { type: number; scope: number }> = {
   commitlint: { type: 0.895, scope: 0.92 },
@@ -59,7 +62,9 @@ interface RepoResult {
 
 function upstreamOf(dir: string): string {
   try {
-    return execFileSync("git", ["-C", dir, "remote", "get-url", "origin"], { encoding: "utf8" }).trim().replace(/^\/work\/\.mirror\/([^+]+)\+([^/]+)\/repo$/, "github.com/$1/$2");
+    return execFileSync("git", ["-C", dir, "remote", "get-url", "origin"], { encoding: "utf8" })
+      .trim()
+      .replace(/^\/work\/\.mirror\/([^+]+)\+([^/]+)\/repo$/, "github.com/$1/$2");
   } catch {
     return "local";
   }
@@ -83,8 +88,29 @@ async function evalRepo(name: string): Promise<RepoResult | undefined> {
     if (h) typeCounts[h.type] = (typeCounts[h.type] ?? 0) + 1;
   }
   const lint = await loadLintSetup(join(tmpdir())); // config-conventional: the tool's default contract
-  const r: RepoResult = { name, upstream: upstreamOf(dir), range: `${window[0]!.sha.slice(0, 10)}..${window[window.length - 1]!.sha.slice(0, 10)}`, dates: "", evaluated: 0, skipped: 0, type: 0, scope: 0, scopedHuman: 0, scopeOnScoped: 0, baselineMajority: 0, baselineNoHistoryType: 0, baselineNoHistoryScope: 0, lintPass: 0, lintTotal: 0, repaired: 0, confusion: {}, modelN: 0, modelOk: 0 };
-  const dateOf = (sha: string) => execFileSync("git", ["-C", dir, "show", "-s", "--format=%cs", sha], { encoding: "utf8" }).trim();
+  const r: RepoResult = {
+    name,
+    upstream: upstreamOf(dir),
+    range: `${window[0]!.sha.slice(0, 10)}..${window[window.length - 1]!.sha.slice(0, 10)}`,
+    dates: "",
+    evaluated: 0,
+    skipped: 0,
+    type: 0,
+    scope: 0,
+    scopedHuman: 0,
+    scopeOnScoped: 0,
+    baselineMajority: 0,
+    baselineNoHistoryType: 0,
+    baselineNoHistoryScope: 0,
+    lintPass: 0,
+    lintTotal: 0,
+    repaired: 0,
+    confusion: {},
+    modelN: 0,
+    modelOk: 0,
+  };
+  const dateOf = (sha: string) =>
+    execFileSync("git", ["-C", dir, "show", "-s", "--format=%cs", sha], { encoding: "utf8" }).trim();
   r.dates = `${dateOf(window[0]!.sha)} to ${dateOf(window[window.length - 1]!.sha)}`;
   for (const c of window) {
     const human = parseHeader(c.header);
@@ -113,10 +139,22 @@ async function evalRepo(name: string): Promise<RepoResult | undefined> {
     if (plain.message.type === human.type) r.baselineNoHistoryType++;
     if ((plain.message.scope ?? "") === (human.scope ?? "")) r.baselineNoHistoryScope++;
     // Every message the tool would print passes commitlint (after its deterministic repair).
-    const checked = await ensureCompliant({ ...message, trailers: [["Risk-Level", "LOW"], ["PHI-Impact", "none"]] }, lint);
+    const checked = await ensureCompliant(
+      {
+        ...message,
+        trailers: [
+          ["Risk-Level", "LOW"],
+          ["PHI-Impact", "none"],
+        ],
+      },
+      lint,
+    );
     r.lintTotal++;
     if (checked.lint.valid) r.lintPass++;
-    else console.error(`commitlint rejects: ${formatMessage(checked.message).split("\n")[0]} ${JSON.stringify(checked.lint.errors)}`);
+    else
+      console.error(
+        `commitlint rejects: ${formatMessage(checked.message).split("\n")[0]} ${JSON.stringify(checked.lint.errors)}`,
+      );
     if (checked.repaired) r.repaired++;
     // learn from this commit only after predicting it
     vocab.add(c.header, c.paths, c.statuses);
@@ -130,20 +168,49 @@ function latency(): { cold: number; warm: number; version: number; runs: number 
   const cli = new URL("../dist/cli.js", import.meta.url).pathname;
   if (!existsSync(cli)) throw new Error("run `npm run build` first");
   const dir = mkdtempSync(join(tmpdir(), "gh-bench-commit-"));
-  const git = (...a: string[]) => execFileSync("git", a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@x.invalid", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@x.invalid" } });
+  const git = (...a: string[]) =>
+    execFileSync("git", a, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "b",
+        GIT_AUTHOR_EMAIL: "b@x.invalid",
+        GIT_COMMITTER_NAME: "b",
+        GIT_COMMITTER_EMAIL: "b@x.invalid",
+      },
+    });
   git("init", "-q", "-b", "feature/ABC-12-session");
   for (let i = 0; i < 60; i++) {
     mkdirSync(join(dir, "src", `mod${i % 6}`), { recursive: true });
-    writeFileSync(join(dir, "src", `mod${i % 6}`, `file${i}.ts`), Array.from({ length: 80 }, (_, j) => `export function f${i}_${j}(x: number) {\n  return x + ${j};\n}`).join("\n"));
+    writeFileSync(
+      join(dir, "src", `mod${i % 6}`, `file${i}.ts`),
+      Array.from({ length: 80 }, (_, j) => `export function f${i}_${j}(x: number) {\n  return x + ${j};\n}`).join("\n"),
+    );
   }
   git("add", "-A");
   git("commit", "-qm", "feat: initial");
   for (let i = 0; i < 120; i++) {
-    writeFileSync(join(dir, "src", `mod${i % 6}`, `file${i % 60}.ts`), `// rev ${i}\n` + Array.from({ length: 80 }, (_, j) => `export function f${i % 60}_${j}(x: number) {\n  return x + ${j};\n}`).join("\n"));
+    writeFileSync(
+      join(dir, "src", `mod${i % 6}`, `file${i % 60}.ts`),
+      `// rev ${i}\n` +
+        Array.from(
+          { length: 80 },
+          (_, j) => `export function f${i % 60}_${j}(x: number) {\n  return x + ${j};\n}`,
+        ).join("\n"),
+    );
     git("commit", "-qam", `${["fix", "feat", "refactor"][i % 3]}(mod${i % 6}): change ${i}`);
   }
-  writeFileSync(join(dir, "src", "mod1", "file1.ts"), Array.from({ length: 80 }, (_, j) => `export function f1_${j}(x: number) {\n  if (x < 0) return 0;\n  return x + ${j};\n}`).join("\n"));
-  writeFileSync(join(dir, "src", "mod1", "session.ts"), "export function openSession(user: string) {\n  return { user, at: Date.now() };\n}\n");
+  writeFileSync(
+    join(dir, "src", "mod1", "file1.ts"),
+    Array.from(
+      { length: 80 },
+      (_, j) => `export function f1_${j}(x: number) {\n  if (x < 0) return 0;\n  return x + ${j};\n}`,
+    ).join("\n"),
+  );
+  writeFileSync(
+    join(dir, "src", "mod1", "session.ts"),
+    "export function openSession(user: string) {\n  return { user, at: Date.now() };\n}\n",
+  );
   git("add", "-A");
   const time = (args: string[]) => {
     const t = performance.now();
@@ -172,7 +239,9 @@ for (const name of REPOS) {
   const r = await evalRepo(name);
   if (r) {
     results.push(r);
-    console.error(`${name}: ${r.evaluated} commits, type ${pct(r.type, r.evaluated)}, scope ${pct(r.scope, r.evaluated)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    console.error(
+      `${name}: ${r.evaluated} commits, type ${pct(r.type, r.evaluated)}, scope ${pct(r.scope, r.evaluated)} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+    );
   }
 }
 const lat = latency();
@@ -185,14 +254,36 @@ for (const r of results) {
   for await (const _ of readHistory(join(ROOT, r.name), "HEAD", 500)) n++;
   historyTimes.push(`${r.name} ${(performance.now() - t).toFixed(0)} ms (${n} commits)`);
 }
-console.error(`latency: cold ${lat.cold.toFixed(0)} ms, warm ${lat.warm.toFixed(0)} ms, --version ${lat.version.toFixed(0)} ms`);
+console.error(
+  `latency: cold ${lat.cold.toFixed(0)} ms, warm ${lat.warm.toFixed(0)} ms, --version ${lat.version.toFixed(0)} ms`,
+);
 
-const tot = results.reduce((a, r) => ({ n: a.n + r.evaluated, type: a.type + r.type, scope: a.scope + r.scope, lint: a.lint + r.lintPass, lintN: a.lintN + r.lintTotal, maj: a.maj + r.baselineMajority, nh: a.nh + r.baselineNoHistoryType, nhs: a.nhs + r.baselineNoHistoryScope }), { n: 0, type: 0, scope: 0, lint: 0, lintN: 0, maj: 0, nh: 0, nhs: 0 });
+const tot = results.reduce(
+  (a, r) => ({
+    n: a.n + r.evaluated,
+    type: a.type + r.type,
+    scope: a.scope + r.scope,
+    lint: a.lint + r.lintPass,
+    lintN: a.lintN + r.lintTotal,
+    maj: a.maj + r.baselineMajority,
+    nh: a.nh + r.baselineNoHistoryType,
+    nhs: a.nhs + r.baselineNoHistoryScope,
+  }),
+  { n: 0, type: 0, scope: 0, lint: 0, lintN: 0, maj: 0, nh: 0, nhs: 0 },
+);
 const role = (name: string) => (TYPE_MODEL.trainedOn.includes(name) ? "dev" : "held out");
 const prev = (name: string, k: "type" | "scope") => (PREVIOUS[name] ? PREVIOUS[name]![k].toFixed(3) : "–");
-const rows = results.map((r) => `| ${r.name} (${r.upstream}) | ${role(r.name)} | \`${r.range}\` (${r.dates}) | ${r.evaluated} (+${r.skipped}) | **${pct(r.type, r.evaluated)}** | ${prev(r.name, "type")} | ${pct(r.baselineNoHistoryType, r.evaluated)} | ${pct(r.baselineMajority, r.evaluated)} | ${pct(r.modelOk, r.modelN)} (${r.modelN}) | **${pct(r.scope, r.evaluated)}** | ${prev(r.name, "scope")} | ${pct(r.baselineNoHistoryScope, r.evaluated)} | ${pct(r.scopeOnScoped, r.scopedHuman)} | ${r.lintPass}/${r.lintTotal} |`);
+const rows = results.map(
+  (r) =>
+    `| ${r.name} (${r.upstream}) | ${role(r.name)} | \`${r.range}\` (${r.dates}) | ${r.evaluated} (+${r.skipped}) | **${pct(r.type, r.evaluated)}** | ${prev(r.name, "type")} | ${pct(r.baselineNoHistoryType, r.evaluated)} | ${pct(r.baselineMajority, r.evaluated)} | ${pct(r.modelOk, r.modelN)} (${r.modelN}) | **${pct(r.scope, r.evaluated)}** | ${prev(r.name, "scope")} | ${pct(r.baselineNoHistoryScope, r.evaluated)} | ${pct(r.scopeOnScoped, r.scopedHuman)} | ${r.lintPass}/${r.lintTotal} |`,
+);
 const held = results.filter((r) => role(r.name) === "held out");
-const heldType = held.reduce((a, r) => a + r.type, 0) / Math.max(1, held.reduce((a, r) => a + r.evaluated, 0));
+const heldType =
+  held.reduce((a, r) => a + r.type, 0) /
+  Math.max(
+    1,
+    held.reduce((a, r) => a + r.evaluated, 0),
+  );
 const md = `
 Offline generator vs. the authors' headers on the last ${WINDOW} non-merge commits of each repository
 (vocabulary learnt only from earlier commits: ${TRAIN} before the window, then each commit after it is predicted).
@@ -221,7 +312,16 @@ commitlint: every generated message (header, body, trailers) checked with \`@com
 Headers of type \`release\` (vite, angular-cli, vue-core) and \`types\` (vue-core, h3) are outside config-conventional's
 type-enum, so the generator cannot match them.
 
-Most frequent type confusions (author → generated): ${results.map((r) => `${r.name}: ${Object.entries(r.confusion).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ×${v}`).join(", ")}`).join("; ")}.
+Most frequent type confusions (author → generated): ${results
+  .map(
+    (r) =>
+      `${r.name}: ${Object.entries(r.confusion)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(", ")}`,
+  )
+  .join("; ")}.
 
 Whole-process latency of \`gitops-health commit generate\` (offline, built CLI) on a typical staged change
 (2 files, ~160 changed lines, repository with 121 commits), median of ${lat.runs} runs:

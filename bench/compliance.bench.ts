@@ -19,7 +19,11 @@ for (let i = 0; i < 5; i++) {
   spawnSync("git", ["log", "--numstat", "-p", range], { cwd: dir, maxBuffer: 1 << 30 });
   base.push(performance.now() - t0);
   t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, "dist", "cli.js"), "compliance", "check", "--range", range, "--format", "json"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, "dist", "cli.js"), "compliance", "check", "--range", range, "--format", "json"],
+    { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 },
+  );
   ours.push(performance.now() - t0);
   violations = (JSON.parse(r.stdout) as { violations: unknown[] }).violations.length;
 }

@@ -46,21 +46,72 @@ async function buildLedger(path: string, n: number): Promise<{ ledger: AuditLedg
         case 1:
         case 2:
         case 3:
-          batch.push({ type: "compliance.check", actor: "ci@example.invalid", subject: sha(k), payload: { pack: "clinical", violations: k % 13 === 0 ? 1 : 0, failing: k % 13 === 0 ? 1 : 0, controls: { "SOX-ITGC-CM-1": "met", "HIPAA-164.312(b)": k % 13 === 0 ? "failed" : "met" } } });
+          batch.push({
+            type: "compliance.check",
+            actor: "ci@example.invalid",
+            subject: sha(k),
+            payload: {
+              pack: "clinical",
+              violations: k % 13 === 0 ? 1 : 0,
+              failing: k % 13 === 0 ? 1 : 0,
+              controls: { "SOX-ITGC-CM-1": "met", "HIPAA-164.312(b)": k % 13 === 0 ? "failed" : "met" },
+            },
+          });
           break;
         case 4:
         case 5:
-          batch.push({ type: k % 30 === 5 ? "deploy.failed" : "deploy.succeeded", actor: "cd@example.invalid", subject: `${svc}@prod`, payload: { service: svc, env: "prod", version: `1.${k}`, status: k % 30 === 5 ? "failed" : "succeeded", commit: sha(k - 4), image: null, occurredAt: at } });
+          batch.push({
+            type: k % 30 === 5 ? "deploy.failed" : "deploy.succeeded",
+            actor: "cd@example.invalid",
+            subject: `${svc}@prod`,
+            payload: {
+              service: svc,
+              env: "prod",
+              version: `1.${k}`,
+              status: k % 30 === 5 ? "failed" : "succeeded",
+              commit: sha(k - 4),
+              image: null,
+              occurredAt: at,
+            },
+          });
           break;
         case 6:
-          batch.push({ type: k % 20 === 6 ? "incident.opened" : "incident.resolved", actor: "oncall@example.invalid", subject: `INC-${Math.floor(k / 20)}`, payload: { id: `INC-${Math.floor(k / 20)}`, service: svc, env: "prod", status: k % 20 === 6 ? "open" : "resolved", severity: "sev3", occurredAt: at } });
+          batch.push({
+            type: k % 20 === 6 ? "incident.opened" : "incident.resolved",
+            actor: "oncall@example.invalid",
+            subject: `INC-${Math.floor(k / 20)}`,
+            payload: {
+              id: `INC-${Math.floor(k / 20)}`,
+              service: svc,
+              env: "prod",
+              status: k % 20 === 6 ? "open" : "resolved",
+              severity: "sev3",
+              occurredAt: at,
+            },
+          });
           break;
         case 7:
         case 8:
-          batch.push({ type: "llm.call", actor: "dev@example.invalid", subject: "commit-message", payload: { provider: "test", model: k % 3 ? "model-a" : "model-b", classification: "internal", outcome: k % 50 === 7 ? "refused" : "ok", redactions: { EMAIL: k % 4 } } });
+          batch.push({
+            type: "llm.call",
+            actor: "dev@example.invalid",
+            subject: "commit-message",
+            payload: {
+              provider: "test",
+              model: k % 3 ? "model-a" : "model-b",
+              classification: "internal",
+              outcome: k % 50 === 7 ? "refused" : "ok",
+              redactions: { EMAIL: k % 4 },
+            },
+          });
           break;
         default:
-          batch.push({ type: "check", actor: "ci@example.invalid", subject: sha(k - 9), payload: { name: "unit", status: "passed" } });
+          batch.push({
+            type: "check",
+            actor: "ci@example.invalid",
+            subject: sha(k - 9),
+            payload: { name: "unit", status: "passed" },
+          });
       }
     }
     clock = T0 + Math.floor((i / n) * SPAN);
@@ -115,7 +166,9 @@ const assets = readdirSync(join(UI, "assets"));
 const js = assets.filter((f) => f.endsWith(".js"));
 const jsRaw = js.reduce((s, f) => s + statSync(join(UI, "assets", f)).size, 0);
 const jsGz = js.reduce((s, f) => s + gzipSync(readFileSync(join(UI, "assets", f)), { level: 9 }).length, 0);
-const cssGz = assets.filter((f) => f.endsWith(".css")).reduce((s, f) => s + gzipSync(readFileSync(join(UI, "assets", f)), { level: 9 }).length, 0);
+const cssGz = assets
+  .filter((f) => f.endsWith(".css"))
+  .reduce((s, f) => s + gzipSync(readFileSync(join(UI, "assets", f)), { level: 9 }).length, 0);
 
 // ---- (3) report generation
 await big.ledger.close();
@@ -124,19 +177,38 @@ function wall(args: string[]): number[] {
   const out: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const s = performance.now();
-    const p = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_LEDGER: "" } });
+    const p = spawnSync(process.execPath, [CLI, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_LEDGER: "" },
+    });
     out.push(performance.now() - s);
     if (p.status !== 0) throw new Error(`${args.join(" ")}: ${p.stderr}`);
   }
   return out;
 }
-const reportArgs = (n: string, pub: string, out: string, fmt = "html") => ["report", "--ledger", join(dir, n), "--key", `@${pub}`, "--from", "2026-09-01", "--to", "2026-12-01", "--format", fmt, "--out", out];
+const reportArgs = (n: string, pub: string, out: string, fmt = "html") => [
+  "report",
+  "--ledger",
+  join(dir, n),
+  "--key",
+  `@${pub}`,
+  "--from",
+  "2026-09-01",
+  "--to",
+  "2026-12-01",
+  "--format",
+  fmt,
+  "--out",
+  out,
+];
 const version = wall(["--version"]);
 const reportBig = wall(reportArgs("big", big.pub, join(dir, "big.html")));
 const oscalBig = wall(reportArgs("big", big.pub, join(dir, "big.json"), "oscal"));
 const reportSmall = wall(reportArgs("small", small.pub, join(dir, "small.html")));
 const htmlSize = statSync(join(dir, "big.html")).size;
-const load = loadavg().map((x) => x.toFixed(2)).join(", ");
+const load = loadavg()
+  .map((x) => x.toFixed(2))
+  .join(", ");
 
 const ms = (xs: number[]) => `${Math.round(median(xs))} ms`;
 const md = `

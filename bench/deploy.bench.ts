@@ -17,7 +17,8 @@ const COMMITS = Number(process.env.DEPLOY_BENCH_COMMITS ?? 10_000);
 const REPS = Number(process.env.DEPLOY_BENCH_REPS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "gh-deploy-bench-"));
 const env = { ...process.env, GITOPS_HEALTH_LEDGER: join(dir, ".ledger"), GIT_CONFIG_NOSYSTEM: "1", NO_COLOR: "1" };
-const git = (args: string[], input?: string) => execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
+const git = (args: string[], input?: string) =>
+  execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
 
 git(["init", "-q", "-b", "main"]);
 git(["config", "user.email", "dev0@example.invalid"]);
@@ -29,18 +30,23 @@ const parts: string[] = [];
 const t0 = Date.UTC(2025, 0, 1) / 1000;
 const blob = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
 let seed = 7;
-const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
 for (let c = 1; c <= COMMITS; c++) {
   const a = rand(25);
   const f = files[rand(files.length)]!;
   const body = Array.from({ length: 3 + rand(12) }, (_, i) => `export const v${i} = ${c + i};`).join("\n") + "\n";
   const msg = `${rand(5) === 0 ? "fix" : "feat"}: change ${c}\n`;
   const who = `Dev ${a} <dev${a}@example.invalid> ${t0 + c * 3600} +0000`;
-  parts.push(`commit refs/heads/main\nmark :${c}\nauthor ${who}\ncommitter ${who}\n${blob(msg)}${c > 1 ? `from :${c - 1}\n` : ""}M 100644 inline ${f}\n${blob(body)}`);
+  parts.push(
+    `commit refs/heads/main\nmark :${c}\nauthor ${who}\ncommitter ${who}\n${blob(msg)}${c > 1 ? `from :${c - 1}\n` : ""}M 100644 inline ${f}\n${blob(body)}`,
+  );
 }
 git(["fast-import", "--quiet"], parts.join(""));
 git(["reset", "-q", "--hard", "main"]);
-writeFileSync(join(dir, ".gitops-health.yml"), `criticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`);
+writeFileSync(
+  join(dir, ".gitops-health.yml"),
+  `criticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`,
+);
 const commitFile = (path: string, content: string, msg: string) => {
   execFileSync("mkdir", ["-p", join(dir, path, "..")]);
   writeFileSync(join(dir, path), content);
@@ -71,16 +77,44 @@ function time(args: string[]): { wall: number; cpu: number; out: string } {
   return { wall: median(walls), cpu: median(cpus), out };
 }
 
-const lines = Array.from({ length: 330 }, (_, i) => `export function check${i}(token: string): boolean { return token.length > ${i}; }`).join("\n") + "\n";
+const lines =
+  Array.from(
+    { length: 330 },
+    (_, i) => `export function check${i}(token: string): boolean { return token.length > ${i}; }`,
+  ).join("\n") + "\n";
 commitFile("src/auth/tokens.ts", lines, "feat(auth): token checks");
 const commits = Number(git(["rev-list", "--count", "HEAD"]));
 const version = time(["--version"]);
 const score = time(["risk", "score"]);
 const n = 1;
-const gated = time(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--run-id", `bench-${n}`, "--out", join(dir, "out"), "--format", "json"]);
-const gatedPlan = JSON.parse(gated.out) as { decision: { strategy: string; approvals: number }; risk: { level: string; score: number }; manifests: string[] };
+const gated = time([
+  "deploy",
+  "plan",
+  "--image",
+  "registry.example/api:2.0.0",
+  "--run-id",
+  `bench-${n}`,
+  "--out",
+  join(dir, "out"),
+  "--format",
+  "json",
+]);
+const gatedPlan = JSON.parse(gated.out) as {
+  decision: { strategy: string; approvals: number };
+  risk: { level: string; score: number };
+  manifests: string[];
+};
 commitFile("docs/notes.md", "notes\n", "docs: notes");
-const standard = time(["deploy", "plan", "--image", "registry.example/api:2.0.1", "--out", join(dir, "out2"), "--format", "json"]);
+const standard = time([
+  "deploy",
+  "plan",
+  "--image",
+  "registry.example/api:2.0.1",
+  "--out",
+  join(dir, "out2"),
+  "--format",
+  "json",
+]);
 const standardPlan = JSON.parse(standard.out) as { decision: { strategy: string; reasons: string[] }; run?: unknown };
 rmSync(dir, { recursive: true, force: true });
 

@@ -43,7 +43,10 @@ const noteKey = (name: string) => {
 };
 const carol = noteKey("carol");
 const dave = noteKey("dave");
-writeFileSync(join(dir, "allowed_signers"), `alice@example.com namespaces="gitops-health" ${alice.pub}\nbob@example.com namespaces="gitops-health" ${bob.pub}\nrequester@example.invalid namespaces="gitops-health" ${requester.pub}\n`);
+writeFileSync(
+  join(dir, "allowed_signers"),
+  `alice@example.com namespaces="gitops-health" ${alice.pub}\nbob@example.com namespaces="gitops-health" ${bob.pub}\nrequester@example.invalid namespaces="gitops-health" ${requester.pub}\n`,
+);
 const configText = `allowedSignersFile: allowed_signers
 approvers:
   - { name: carol, email: carol@example.com, key: "${carol.vkey}" }
@@ -63,7 +66,10 @@ const childCpu = () => {
   const rest = readFileSync("/proc/self/stat", "utf8").split(") ").pop()!.split(" ");
   return (Number(rest[13]) + Number(rest[14])) * TICK_MS; // cutime + cstime
 };
-interface Sample { wall: number; cpu: number }
+interface Sample {
+  wall: number;
+  cpu: number;
+}
 const time = (fn: () => void): Sample => {
   const c0 = childCpu();
   const t0 = performance.now();
@@ -77,8 +83,27 @@ const cli = (args: string[]): Sample =>
   });
 const cmd = ["sh", "-c", "echo ran >> out.txt"];
 const keyArgs = (cls: string) => (cls === "personal" ? [] : ["--key", requester.priv]);
-const runArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, ...keyArgs(cls), "--", ...cmd];
-const approveArgs = (cls: string, id: string) => ["run", "--classification", cls, "--run-id", id, "--approve", ...keyArgs(cls), "--", ...cmd];
+const runArgs = (cls: string, id: string) => [
+  "run",
+  "--classification",
+  cls,
+  "--run-id",
+  id,
+  ...keyArgs(cls),
+  "--",
+  ...cmd,
+];
+const approveArgs = (cls: string, id: string) => [
+  "run",
+  "--classification",
+  cls,
+  "--run-id",
+  id,
+  "--approve",
+  ...keyArgs(cls),
+  "--",
+  ...cmd,
+];
 
 // Baselines in the same run: the command itself, and the CLI doing nothing (process start-up).
 const direct: Sample[] = [];
@@ -138,7 +163,8 @@ try {
         wall.push(performance.now() - t0);
         const u = process.cpuUsage(u0);
         cpu.push((u.user + u.system) / 1000 + childCpu() - c0);
-        if (e.validApprovers.length !== Math.min(n, 2) || e.rejected.length) throw new Error(`unexpected evaluation ${JSON.stringify(e)}`);
+        if (e.validApprovers.length !== Math.min(n, 2) || e.rejected.length)
+          throw new Error(`unexpected evaluation ${JSON.stringify(e)}`);
       }
       verify.push({ n, method, wall: median(wall), cpu: median(cpu) });
     }
@@ -147,7 +173,16 @@ try {
   process.chdir(cwd0);
   await ledger.close();
 }
-const entries = Number(JSON.parse(execFileSync(process.execPath, [CLI, "audit", "log", "--format", "json"], { cwd: dir, env, encoding: "utf8", maxBuffer: 1 << 26 })).length);
+const entries = Number(
+  JSON.parse(
+    execFileSync(process.execPath, [CLI, "audit", "log", "--format", "json"], {
+      cwd: dir,
+      env,
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    }),
+  ).length,
+);
 rmSync(dir, { recursive: true, force: true });
 
 const f = (ms: number) => (Math.abs(ms) >= 100 ? ms.toFixed(0) : ms.toFixed(1));
@@ -184,4 +219,14 @@ ${[1, 10, 100].map((n) => `| ${n} | ${f(v("ssh", n).wall)} / ${f(v("ssh", n).cpu
 SSH verification runs \`ssh-keygen -Y verify\` once per approval against the recorded principal (the allowed-signers file must list the signing key for it, so the identity still comes from the key) and looks the principal up with \`-Y find-principals\` only when that fails; signed-note verification is an in-process Ed25519 check.
 `,
 );
-console.error(JSON.stringify({ direct: mw(direct), startup: mw(startup), dry: mw(dry), apSsh: mw(apSsh), apNote: mw(apNote), exec: Object.fromEntries(Object.entries(exec).map(([k, x]) => [k, [mw(x), mc(x)]])), verify }));
+console.error(
+  JSON.stringify({
+    direct: mw(direct),
+    startup: mw(startup),
+    dry: mw(dry),
+    apSsh: mw(apSsh),
+    apNote: mw(apNote),
+    exec: Object.fromEntries(Object.entries(exec).map(([k, x]) => [k, [mw(x), mc(x)]])),
+    verify,
+  }),
+);

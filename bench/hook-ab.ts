@@ -24,7 +24,10 @@ const repo = makeHookRepo("gh-hook-ab-");
 // time when the machine is shared, though only to 10 ms a run (so its mean is reported).
 const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 const cliArgs = (process.env.HOOK_AB_ARGS ?? "scan --staged").split(" ");
-const cases = [{ name: "node -e 0", args: ["-e", "0"] }, ...builds.map((b) => ({ name: b.name, args: [b.path, ...cliArgs] }))];
+const cases = [
+  { name: "node -e 0", args: ["-e", "0"] },
+  ...builds.map((b) => ({ name: b.name, args: [b.path, ...cliArgs] })),
+];
 const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
 const cpu = new Map<string, number[]>(cases.map((c) => [c.name, []]));
 const once = (c: { name: string; args: string[] }) => {
@@ -57,9 +60,17 @@ const q = (xs: number[], p: number): number => {
 };
 const floor = q(times.get("node -e 0")!, 0.5);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`${runs} interleaved runs each, wall ms: median  p25  p75  min  (median - node floor)${TIME ? "  | mean CPU ms" : ""}`);
+console.log(
+  `${runs} interleaved runs each, wall ms: median  p25  p75  min  (median - node floor)${TIME ? "  | mean CPU ms" : ""}`,
+);
 for (const c of cases) {
   const t = times.get(c.name)!;
   const cpuText = TIME ? `  | ${mean(cpu.get(c.name)!).toFixed(1)}` : "";
-  console.log(`${c.name.padEnd(12)} ${q(t, 0.5).toFixed(1).padStart(7)} ${q(t, 0.25).toFixed(1).padStart(6)} ${q(t, 0.75).toFixed(1).padStart(6)} ${Math.min(...t).toFixed(1).padStart(6)}   +${(q(t, 0.5) - floor).toFixed(1)}${cpuText}`);
+  console.log(
+    `${c.name.padEnd(12)} ${q(t, 0.5).toFixed(1).padStart(7)} ${q(t, 0.25).toFixed(1).padStart(6)} ${q(t, 0.75).toFixed(1).padStart(6)} ${Math.min(
+      ...t,
+    )
+      .toFixed(1)
+      .padStart(6)}   +${(q(t, 0.5) - floor).toFixed(1)}${cpuText}`,
+  );
 }

@@ -25,12 +25,18 @@ const dir = mkdtempSync(join(tmpdir(), "gh-jsonl-"));
 const input = join(dir, "notes.jsonl");
 writeFileSync(input, lines.join("\n") + "\n");
 const bytes = readFileSync(input).length;
-console.error(`input: ${lines.length} records, ${(chars / 1e6).toFixed(1)} MB of note text, ${(bytes / 1e6).toFixed(1)} MB of jsonl`);
+console.error(
+  `input: ${lines.length} records, ${(chars / 1e6).toFixed(1)} MB of note text, ${(bytes / 1e6).toFixed(1)} MB of jsonl`,
+);
 
 function run(threads: number): { seconds: number; digest: string } {
   const fd = openSync(input, "r");
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, "scan", "--input-format", "jsonl", "-"], { stdio: [fd, "pipe", "pipe"], env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: String(threads) }, maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [cli, "scan", "--input-format", "jsonl", "-"], {
+    stdio: [fd, "pipe", "pipe"],
+    env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: String(threads) },
+    maxBuffer: 1 << 30,
+  });
   const seconds = (performance.now() - t0) / 1000;
   closeSync(fd);
   if (r.status !== 0 && r.status !== 1) throw new Error(`scan failed: ${r.stderr}`);
@@ -43,7 +49,10 @@ const one: number[] = [];
 const pool: number[] = [];
 const digests = new Set<string>();
 for (let rep = 0; rep < 3; rep++) {
-  for (const [threads, into] of [[1, one], [cores, pool]] as const) {
+  for (const [threads, into] of [
+    [1, one],
+    [cores, pool],
+  ] as const) {
     const r = run(threads);
     into.push(r.seconds);
     digests.add(r.digest);

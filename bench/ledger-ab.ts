@@ -15,7 +15,12 @@ if (roots.length !== 2) {
   process.exit(2);
 }
 const mods = (await Promise.all(roots.map((r) => import(join(r, "src/audit/index.js"))))) as Mod[];
-const entry = (i: number) => ({ type: "check", subject: `c0ffee${i.toString(16).padStart(10, "0")}`, actor: "ci@example.invalid", payload: { name: "test", status: "passed", run: i } });
+const entry = (i: number) => ({
+  type: "check",
+  subject: `c0ffee${i.toString(16).padStart(10, "0")}`,
+  actor: "ci@example.invalid",
+  payload: { name: "test", status: "passed", run: i },
+});
 const dir = mkdtempSync(join(tmpdir(), "gh-ledger-ab-"));
 const appends = [0, 0];
 for (let round = 0; round < 4; round++) {
@@ -37,9 +42,11 @@ const verify = [Infinity, Infinity];
 let raw = Infinity;
 for (let round = 0; round < 3; round++) {
   let t = performance.now();
-  for (let p = 0; p < bytes.length; ) {
+  for (let p = 0; p < bytes.length;) {
     const len = bytes.readUInt32BE(p);
-    createHash("sha256").update(bytes.subarray(p + 4, p + 4 + len)).digest();
+    createHash("sha256")
+      .update(bytes.subarray(p + 4, p + 4 + len))
+      .digest();
     p += 4 + len;
   }
   raw = Math.min(raw, (performance.now() - t) / 1000);
@@ -53,5 +60,11 @@ for (let round = 0; round < 3; round++) {
   }
 }
 rmSync(dir, { recursive: true, force: true });
-roots.forEach((r, k) => console.log(`${r}: batched appends ${Math.round(appends[k]!).toLocaleString("en-US")} /s; verify 100,000 entries ${verify[k]!.toFixed(2)} s (${(verify[k]! / raw).toFixed(2)}× raw SHA-256, ${raw.toFixed(2)} s)`));
-console.log(`B over A: appends ${(appends[1]! / appends[0]!).toFixed(2)}×, verify ${(verify[0]! / verify[1]!).toFixed(2)}× faster`);
+roots.forEach((r, k) =>
+  console.log(
+    `${r}: batched appends ${Math.round(appends[k]!).toLocaleString("en-US")} /s; verify 100,000 entries ${verify[k]!.toFixed(2)} s (${(verify[k]! / raw).toFixed(2)}× raw SHA-256, ${raw.toFixed(2)} s)`,
+  ),
+);
+console.log(
+  `B over A: appends ${(appends[1]! / appends[0]!).toFixed(2)}×, verify ${(verify[0]! / verify[1]!).toFixed(2)}× faster`,
+);

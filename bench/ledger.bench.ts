@@ -15,9 +15,17 @@ const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5
 const dir = mkdtempSync(join(tmpdir(), "gh-ledger-bench-"));
 const rows: string[] = [];
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
-const entry = (i: number) => ({ type: "check", subject: `c0ffee${i.toString(16).padStart(10, "0")}`, actor: "ci@example.invalid", payload: { name: "test", status: "passed", run: i } });
+const entry = (i: number) => ({
+  type: "check",
+  subject: `c0ffee${i.toString(16).padStart(10, "0")}`,
+  actor: "ci@example.invalid",
+  payload: { name: "test", status: "passed", run: i },
+});
 // The same entry with a free-text note that differs in every entry: one scanner call per entry.
-const noted = (i: number) => ({ ...entry(i), payload: { ...entry(i).payload, note: `retried ${i % 97} times on runner ${i % 13}, cache ${i}` } });
+const noted = (i: number) => ({
+  ...entry(i),
+  payload: { ...entry(i).payload, note: `retried ${i % 97} times on runner ${i % 13}, cache ${i}` },
+});
 const load0 = loadavg()[0]!;
 
 /** Raw SHA-256 seconds per entry over canonical entries like the benchmark's (min of 3). */
@@ -28,7 +36,9 @@ function rawPerEntry(bytes: Buffer): number {
     let n = 0;
     for (let p = 0; p < bytes.length; n++) {
       const len = bytes.readUInt32BE(p);
-      createHash("sha256").update(bytes.subarray(p + 4, p + 4 + len)).digest();
+      createHash("sha256")
+        .update(bytes.subarray(p + 4, p + 4 + len))
+        .digest();
       p += 4 + len;
     }
     best = Math.min(best, (performance.now() - t) / 1000 / n);
@@ -51,8 +61,12 @@ async function appendRates(spec: string, label: string, singles: number, batches
   for (let b = 0; b < batches; b++) await l.appendBatch(Array.from({ length: 1000 }, (_, i) => noted(b * 1000 + i)));
   const unique = (batches * 1000) / ((performance.now() - t) / 1000);
   await l.close();
-  rows.push(`| ${label} | ${fmt(single)} /s (fsync each) | ${fmt(batched)} /s${units(batched)} | ${fmt(unique)} /s${units(unique)} |`);
-  console.error(`${label}: single ${fmt(single)}/s, batched ${fmt(batched)}/s, batched with a unique note ${fmt(unique)}/s`);
+  rows.push(
+    `| ${label} | ${fmt(single)} /s (fsync each) | ${fmt(batched)} /s${units(batched)} | ${fmt(unique)} /s${units(unique)} |`,
+  );
+  console.error(
+    `${label}: single ${fmt(single)}/s, batched ${fmt(batched)}/s, batched with a unique note ${fmt(unique)}/s`,
+  );
 }
 
 {
@@ -81,16 +95,19 @@ try {
 const big = join(dir, "big");
 const l = await openLedger(big);
 let t0 = performance.now();
-for (let b = 0; b < N / 10_000; b++) await l.appendBatch(Array.from({ length: 10_000 }, (_, i) => entry(b * 10_000 + i)));
+for (let b = 0; b < N / 10_000; b++)
+  await l.appendBatch(Array.from({ length: 10_000 }, (_, i) => entry(b * 10_000 + i)));
 const buildSecs = (performance.now() - t0) / 1000;
 console.error(`built ${fmt(N)} entries in ${buildSecs.toFixed(1)} s`);
 
 // Raw SHA-256 over the same bytes (one hash per entry, as the leaf hashing does): the physical floor.
 const bytes = readFileSync(join(big, "entries.log"));
 t0 = performance.now();
-for (let p = 0; p < bytes.length; ) {
+for (let p = 0; p < bytes.length;) {
   const len = bytes.readUInt32BE(p);
-  createHash("sha256").update(bytes.subarray(p + 4, p + 4 + len)).digest();
+  createHash("sha256")
+    .update(bytes.subarray(p + 4, p + 4 + len))
+    .digest();
   p += 4 + len;
 }
 const rawSecs = (performance.now() - t0) / 1000;
@@ -138,4 +155,6 @@ Targets (issue 23): ≥ 50,000/s batched embedded and ≥ 30,000/s PostgreSQL wi
 Inclusion proofs at ${fmt(N)} entries (mean of ${fmt(K)}): generation **${genMs.toFixed(3)} ms**, verification **${verMs.toFixed(3)} ms** (target < 1 ms each). Full verification target: < 10 s. The floor hashes each entry with a fresh \`createHash\` as before; the ledger's own leaf and node hashes use one-shot SHA-256 over a reused buffer (\`src/audit/merkle.ts\`), and \`verify\` also validates every entry as JSON and reads its sequence number, time and type (\`src/audit/entry-scan.ts\`, a byte scan that leaves anything unusual to \`JSON.parse\`) and hashes the ${fmt(N - 1)} interior nodes, writing leaf and node hashes into packed buffers rather than one object per hash.
 `,
 );
-console.error(`verify ${verifySecs.toFixed(2)}s (raw ${rawSecs.toFixed(2)}s); proof gen ${genMs.toFixed(3)}ms verify ${verMs.toFixed(3)}ms`);
+console.error(
+  `verify ${verifySecs.toFixed(2)}s (raw ${rawSecs.toFixed(2)}s); proof gen ${genMs.toFixed(3)}ms verify ${verMs.toFixed(3)}ms`,
+);

@@ -27,13 +27,24 @@ execFileSync("sh", ["-c", `git archive ${base} src package.json tsconfig.json | 
 symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
 type Engine = typeof import("../src/phi/engine.js");
 const builds: { name: string; engine: Engine }[] = [
-  { name: `base (${base} ${baseSha})`, engine: (await import(pathToFileURL(join(dir, "src/phi/engine.ts")).href)) as Engine },
-  { name: `this checkout (${headSha})`, engine: (await import(pathToFileURL(join(root, "src/phi/engine.ts")).href)) as Engine },
+  {
+    name: `base (${base} ${baseSha})`,
+    engine: (await import(pathToFileURL(join(dir, "src/phi/engine.ts")).href)) as Engine,
+  },
+  {
+    name: `this checkout (${headSha})`,
+    engine: (await import(pathToFileURL(join(root, "src/phi/engine.ts")).href)) as Engine,
+  },
 ];
 
-const notesFile = [join(root, "..", "shared", "testdata", "phi", "physionet-deid", "id.text"), "/work/shared/testdata/phi/physionet-deid/id.text"].find(existsSync);
+const notesFile = [
+  join(root, "..", "shared", "testdata", "phi", "physionet-deid", "id.text"),
+  "/work/shared/testdata/phi/physionet-deid/id.text",
+].find(existsSync);
 if (!notesFile) throw new Error("needs ../shared/testdata/phi/physionet-deid/id.text");
-const notes = [...readFileSync(notesFile, "latin1").matchAll(/\|\|\|\|\n([\s\S]*?)\|\|\|\|END_OF_RECORD/g)].map((m) => ({ text: m[1]!, path: undefined as string | undefined }));
+const notes = [...readFileSync(notesFile, "latin1").matchAll(/\|\|\|\|\n([\s\S]*?)\|\|\|\|END_OF_RECORD/g)].map(
+  (m) => ({ text: m[1]!, path: undefined as string | undefined }),
+);
 const code = codeCorpus(root, { maxBytes: Number(process.env.PHI_AB_CODE_MB ?? 6) * 1e6, every: 3 });
 // the code corpus scans in tens of milliseconds: several passes make one run long enough to time
 const corpora = [
@@ -49,7 +60,8 @@ for (const corpus of corpora) {
   const scanners = builds.map((b) => new b.engine.Scanner());
   // warm-up: every build scans the whole corpus once (lexicons decoded, JIT warm, prefilters on)
   const found = scanners.map((s) => corpus.docs.reduce((n, d) => n + s.scan(d.text, { path: d.path }).length, 0));
-  if (found[0] !== found[1]) throw new Error(`${corpus.name}: the builds disagree, ${found[0]} vs ${found[1]} findings`);
+  if (found[0] !== found[1])
+    throw new Error(`${corpus.name}: the builds disagree, ${found[0]} vs ${found[1]} findings`);
   const cpu: number[][] = builds.map(() => []);
   const wall: number[][] = builds.map(() => []);
   for (let r = 0; r < runs; r++) {
@@ -65,9 +77,15 @@ for (const corpus of corpora) {
   }
   const mb = (bytes * corpus.passes) / 1e6;
   const mbs = builds.map((_, b) => mb / median(cpu[b]!));
-  builds.forEach((b, i) => rows.push(`| ${corpus.name} | ${b.name} | ${(bytes / 1e6).toFixed(2)} × ${corpus.passes} | ${found[i]} | ${median(cpu[i]!).toFixed(3)} | ${mbs[i]!.toFixed(2)} | ${(mb / median(wall[i]!)).toFixed(2)} |`));
+  builds.forEach((b, i) =>
+    rows.push(
+      `| ${corpus.name} | ${b.name} | ${(bytes / 1e6).toFixed(2)} × ${corpus.passes} | ${found[i]} | ${median(cpu[i]!).toFixed(3)} | ${mbs[i]!.toFixed(2)} | ${(mb / median(wall[i]!)).toFixed(2)} |`,
+    ),
+  );
   ratios.push(`${corpus.name}: ${(mbs[1]! / mbs[0]!).toFixed(3)}`);
-  console.error(`${corpus.name}: base ${mbs[0]!.toFixed(2)} MB/s, this ${mbs[1]!.toFixed(2)} MB/s (CPU, median of ${runs})`);
+  console.error(
+    `${corpus.name}: base ${mbs[0]!.toFixed(2)} MB/s, this ${mbs[1]!.toFixed(2)} MB/s (CPU, median of ${runs})`,
+  );
 }
 rmSync(dir, { recursive: true, force: true });
 const load1 = loadavg()[0]!;

@@ -1,10 +1,20 @@
 // Development helper (not a benchmark): accuracy of the engine on the development 2/3 of PhysioNet
 // (patients whose id mod 3 != 2 here) and on presidio-synth. `node --import tsx bench/phi-quick.ts`
-import { loadPhysionet, loadPresidio, evaluate, PHYSIONET_MAP, PRESIDIO_MAP, normalizeCategory } from "./lib/phi-corpora.js";
+import {
+  loadPhysionet,
+  loadPresidio,
+  evaluate,
+  PHYSIONET_MAP,
+  PRESIDIO_MAP,
+  normalizeCategory,
+} from "./lib/phi-corpora.js";
 import { scanText } from "../src/phi/index.js";
 
 const which = process.argv[2] ?? "all";
-const pred = (d: { text: string }) => scanText(d.text, { kinds: ["phi"] }).filter((f) => f.severity !== "low").map((f) => ({ start: f.start, end: f.end, category: normalizeCategory(f.category) }));
+const pred = (d: { text: string }) =>
+  scanText(d.text, { kinds: ["phi"] })
+    .filter((f) => f.severity !== "low")
+    .map((f) => ({ start: f.start, end: f.end, category: normalizeCategory(f.category) }));
 if (which !== "presidio") {
   const docs = loadPhysionet().filter((d) => Number(d.group) % 3 !== 2);
   const r = evaluate(docs, pred, PHYSIONET_MAP);

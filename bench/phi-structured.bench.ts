@@ -15,16 +15,102 @@ const scanner = new Scanner();
 // independently of src/phi/formats.ts. Kind picks a plausible synthetic value.
 type Kind = "name" | "id" | "date" | "addr" | "phone" | "ssn";
 const GOLD: Record<string, [number, Kind, string][]> = {
-  PID: [[2, "id", "Patient ID"], [3, "id", "Patient Identifier List"], [4, "id", "Alternate Patient ID"], [5, "name", "Patient Name"], [6, "name", "Mother's Maiden Name"], [7, "date", "Date/Time of Birth"], [9, "name", "Patient Alias"], [11, "addr", "Patient Address"], [13, "phone", "Phone Number - Home"], [14, "phone", "Phone Number - Business"], [18, "id", "Patient Account Number"], [19, "ssn", "SSN Number - Patient"], [20, "id", "Driver's License Number"], [21, "id", "Mother's Identifier"], [23, "addr", "Birth Place"], [29, "date", "Patient Death Date and Time"]],
-  PD1: [[4, "name", "Patient Primary Care Provider Name & ID No."], [10, "id", "Duplicate Patient"]],
-  NK1: [[2, "name", "Name"], [4, "addr", "Address"], [5, "phone", "Phone Number"], [6, "phone", "Business Phone Number"], [12, "id", "Employee Number"], [16, "date", "Date/Time of Birth"], [26, "name", "Mother's Maiden Name"], [30, "name", "Contact Person's Name"], [31, "phone", "Contact Person's Telephone Number"], [32, "addr", "Contact Person's Address"], [33, "ssn", "Next of Kin/Associated Party's Identifiers"], [37, "ssn", "Contact Person Social Security Number"], [38, "addr", "Next of Kin Birth Place"]],
-  PV1: [[5, "id", "Preadmit Number"], [7, "name", "Attending Doctor"], [8, "name", "Referring Doctor"], [9, "name", "Consulting Doctor"], [17, "name", "Admitting Doctor"], [19, "id", "Visit Number"], [44, "date", "Admit Date/Time"], [45, "date", "Discharge Date/Time"], [50, "id", "Alternate Visit ID"]],
-  GT1: [[2, "id", "Guarantor Number"], [3, "name", "Guarantor Name"], [4, "name", "Guarantor Spouse Name"], [5, "addr", "Guarantor Address"], [6, "phone", "Guarantor Ph Num - Home"], [7, "phone", "Guarantor Ph Num - Business"], [8, "date", "Guarantor Date/Time Of Birth"], [12, "ssn", "Guarantor SSN"], [16, "name", "Guarantor Employer Name"], [17, "addr", "Guarantor Employer Address"], [18, "phone", "Guarantor Employer Phone Number"], [19, "id", "Guarantor Employee ID Number"], [24, "date", "Guarantor Death Date And Time"], [29, "id", "Guarantor Employer ID Number"], [45, "name", "Contact Person's Name"], [46, "phone", "Contact Person's Telephone Number"]],
-  IN1: [[16, "name", "Name Of Insured"], [18, "date", "Insured's Date Of Birth"], [19, "addr", "Insured's Address"], [36, "id", "Policy Number"], [44, "addr", "Insured's Employer's Address"], [49, "id", "Insured's ID Number"]],
-  IN2: [[1, "id", "Insured's Employee ID"], [2, "ssn", "Insured's Social Security Number"], [3, "name", "Insured's Employer's Name and ID"], [6, "id", "Medicare Health Ins Card Number"], [7, "name", "Medicaid Case Name"], [8, "id", "Medicaid Case Number"], [9, "name", "Military Sponsor Name"], [10, "id", "Military ID Number"], [26, "id", "Payor Subscriber ID"], [40, "name", "Mother's Maiden Name"], [49, "name", "Employer Contact Person Name"], [50, "phone", "Employer Contact Person Phone Number"], [52, "name", "Insured's Contact Person's Name"], [53, "phone", "Insured's Contact Person Phone Number"], [61, "id", "Patient Member Number"], [63, "phone", "Insured's Phone Number - Home"], [64, "phone", "Insured's Employer Phone Number"]],
+  PID: [
+    [2, "id", "Patient ID"],
+    [3, "id", "Patient Identifier List"],
+    [4, "id", "Alternate Patient ID"],
+    [5, "name", "Patient Name"],
+    [6, "name", "Mother's Maiden Name"],
+    [7, "date", "Date/Time of Birth"],
+    [9, "name", "Patient Alias"],
+    [11, "addr", "Patient Address"],
+    [13, "phone", "Phone Number - Home"],
+    [14, "phone", "Phone Number - Business"],
+    [18, "id", "Patient Account Number"],
+    [19, "ssn", "SSN Number - Patient"],
+    [20, "id", "Driver's License Number"],
+    [21, "id", "Mother's Identifier"],
+    [23, "addr", "Birth Place"],
+    [29, "date", "Patient Death Date and Time"],
+  ],
+  PD1: [
+    [4, "name", "Patient Primary Care Provider Name & ID No."],
+    [10, "id", "Duplicate Patient"],
+  ],
+  NK1: [
+    [2, "name", "Name"],
+    [4, "addr", "Address"],
+    [5, "phone", "Phone Number"],
+    [6, "phone", "Business Phone Number"],
+    [12, "id", "Employee Number"],
+    [16, "date", "Date/Time of Birth"],
+    [26, "name", "Mother's Maiden Name"],
+    [30, "name", "Contact Person's Name"],
+    [31, "phone", "Contact Person's Telephone Number"],
+    [32, "addr", "Contact Person's Address"],
+    [33, "ssn", "Next of Kin/Associated Party's Identifiers"],
+    [37, "ssn", "Contact Person Social Security Number"],
+    [38, "addr", "Next of Kin Birth Place"],
+  ],
+  PV1: [
+    [5, "id", "Preadmit Number"],
+    [7, "name", "Attending Doctor"],
+    [8, "name", "Referring Doctor"],
+    [9, "name", "Consulting Doctor"],
+    [17, "name", "Admitting Doctor"],
+    [19, "id", "Visit Number"],
+    [44, "date", "Admit Date/Time"],
+    [45, "date", "Discharge Date/Time"],
+    [50, "id", "Alternate Visit ID"],
+  ],
+  GT1: [
+    [2, "id", "Guarantor Number"],
+    [3, "name", "Guarantor Name"],
+    [4, "name", "Guarantor Spouse Name"],
+    [5, "addr", "Guarantor Address"],
+    [6, "phone", "Guarantor Ph Num - Home"],
+    [7, "phone", "Guarantor Ph Num - Business"],
+    [8, "date", "Guarantor Date/Time Of Birth"],
+    [12, "ssn", "Guarantor SSN"],
+    [16, "name", "Guarantor Employer Name"],
+    [17, "addr", "Guarantor Employer Address"],
+    [18, "phone", "Guarantor Employer Phone Number"],
+    [19, "id", "Guarantor Employee ID Number"],
+    [24, "date", "Guarantor Death Date And Time"],
+    [29, "id", "Guarantor Employer ID Number"],
+    [45, "name", "Contact Person's Name"],
+    [46, "phone", "Contact Person's Telephone Number"],
+  ],
+  IN1: [
+    [16, "name", "Name Of Insured"],
+    [18, "date", "Insured's Date Of Birth"],
+    [19, "addr", "Insured's Address"],
+    [36, "id", "Policy Number"],
+    [44, "addr", "Insured's Employer's Address"],
+    [49, "id", "Insured's ID Number"],
+  ],
+  IN2: [
+    [1, "id", "Insured's Employee ID"],
+    [2, "ssn", "Insured's Social Security Number"],
+    [3, "name", "Insured's Employer's Name and ID"],
+    [6, "id", "Medicare Health Ins Card Number"],
+    [7, "name", "Medicaid Case Name"],
+    [8, "id", "Medicaid Case Number"],
+    [9, "name", "Military Sponsor Name"],
+    [10, "id", "Military ID Number"],
+    [26, "id", "Payor Subscriber ID"],
+    [40, "name", "Mother's Maiden Name"],
+    [49, "name", "Employer Contact Person Name"],
+    [50, "phone", "Employer Contact Person Phone Number"],
+    [52, "name", "Insured's Contact Person's Name"],
+    [53, "phone", "Insured's Contact Person Phone Number"],
+    [61, "id", "Patient Member Number"],
+    [63, "phone", "Insured's Phone Number - Home"],
+    [64, "phone", "Insured's Employer Phone Number"],
+  ],
 };
 let seed = 42;
-const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
 const pick = <T>(xs: T[]) => xs[rnd(xs.length)]!;
 const SUR = ["Okafor", "Lindqvist", "Haddad", "Moreau", "Tanaka", "Novak", "Brennan", "Castillo"];
 const GIV = ["Amara", "Jonas", "Leila", "Pierre", "Yuki", "Milan", "Siobhan", "Mateo"];
@@ -61,14 +147,23 @@ function message(i: number, planted: Planted[], base: number, sep: string): stri
     if (seg !== "IN2") vals[0] = "1";
     let pos = base + out.length + seg.length + 1;
     vals.forEach((v, idx) => {
-      if (v && fields.some((f) => f[0] === idx + 1)) planted.push({ seg, field: idx + 1, start: pos, end: pos + v.length });
+      if (v && fields.some((f) => f[0] === idx + 1))
+        planted.push({ seg, field: idx + 1, start: pos, end: pos + v.length });
       pos += v.length + 1;
     });
     out += `${seg}|${vals.join("|")}${sep}`;
   }
   return out;
 }
-const hl7 = { files: 0, fields: 0, found: 0, batchFiles: 0, batchFields: 0, batchFound: 0, missed: new Map<string, number>() };
+const hl7 = {
+  files: 0,
+  fields: 0,
+  found: 0,
+  batchFiles: 0,
+  batchFields: 0,
+  batchFound: 0,
+  missed: new Map<string, number>(),
+};
 for (let f = 0; f < 120; f++) {
   const batch = f % 3 === 0;
   const sep = f % 2 ? "\r" : "\n";
@@ -136,8 +231,16 @@ const NO_ID_URLS = [
   "http://hl7.org/fhir/Patient/example",
   "https://docs.example.com/patients/overview",
 ];
-const ID_URLS = ["https://portal.example.org/patients/84213377/chart", "https://ehr.example.com/fhir/Patient/a81f3c2e-77d1-4e0f-9c1a-3f2b8c6d1e90", "https://app.example.com/view?patientId=MRN448812", "https://x.example.net/chart?mrn=00918273", "https://portal.example.org/patient/id=AB12345"];
-const urlHits = (urls: string[]) => urls.filter((u) => scanner.scan(`const u = "${u}";\n`, { path: "src/links.ts" }).some((x) => x.severity !== "low")).length;
+const ID_URLS = [
+  "https://portal.example.org/patients/84213377/chart",
+  "https://ehr.example.com/fhir/Patient/a81f3c2e-77d1-4e0f-9c1a-3f2b8c6d1e90",
+  "https://app.example.com/view?patientId=MRN448812",
+  "https://x.example.net/chart?mrn=00918273",
+  "https://portal.example.org/patient/id=AB12345",
+];
+const urlHits = (urls: string[]) =>
+  urls.filter((u) => scanner.scan(`const u = "${u}";\n`, { path: "src/links.ts" }).some((x) => x.severity !== "low"))
+    .length;
 const portalFp = urlHits(NO_ID_URLS);
 const portalTp = urlHits(ID_URLS);
 
@@ -159,7 +262,8 @@ function fp(files: { path: string; text: string }[]) {
       if (x.severity === "low") continue;
       bySev[x.severity]++;
       if (x.severity === "high") rules.set(x.ruleId, (rules.get(x.ruleId) ?? 0) + 1);
-      if (/^fhir-|patient-portal-url/.test(x.ruleId)) structured.set(`${x.ruleId} ${x.severity}`, (structured.get(`${x.ruleId} ${x.severity}`) ?? 0) + 1);
+      if (/^fhir-|patient-portal-url/.test(x.ruleId))
+        structured.set(`${x.ruleId} ${x.severity}`, (structured.get(`${x.ruleId} ${x.severity}`) ?? 0) + 1);
     }
   }
   return { files: files.length, lines, bytes, ...bySev, rules, structured };
@@ -167,7 +271,12 @@ function fp(files: { path: string; text: string }[]) {
 const code = fp(corpus(/\.(?:[cm]?js|ts)$/, TARGET));
 const json = fp(corpus(/\.json$/, TARGET / 3));
 const per = (n: number, lines: number) => ((n / lines) * 1000).toFixed(3);
-const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+const top = (m: Map<string, number>) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 6)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ") || "none";
 const pct = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : "n/a");
 
 const md = `

@@ -23,7 +23,8 @@ const REPS = Number(process.env.PIPELINE_BENCH_REPS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "gh-pipeline-bench-"));
 const keys = mkdtempSync(join(tmpdir(), "gh-pipeline-bench-keys-"));
 const env: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", NO_COLOR: "1", CI: "1" };
-const git = (args: string[], input?: string) => execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
+const git = (args: string[], input?: string) =>
+  execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
 
 git(["init", "-q", "-b", "main"]);
 git(["config", "user.email", "dev0@example.invalid"]);
@@ -33,12 +34,14 @@ const parts: string[] = [];
 const t0 = Date.UTC(2025, 0, 1) / 1000;
 const blob = (s: string) => `data ${Buffer.byteLength(s)}\n${s}\n`;
 let seed = 11;
-const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
 for (let c = 1; c <= COMMITS; c++) {
   const a = rand(25);
   const body = Array.from({ length: 3 + rand(12) }, (_, i) => `export const v${i} = ${c + i};`).join("\n") + "\n";
   const who = `Dev ${a} <dev${a}@example.invalid> ${t0 + c * 3600} +0000`;
-  parts.push(`commit refs/heads/main\nmark :${c}\nauthor ${who}\ncommitter ${who}\n${blob(`${rand(5) === 0 ? "fix" : "feat"}: change ${c}\n`)}${c > 1 ? `from :${c - 1}\n` : ""}M 100644 inline ${files[rand(files.length)]!}\n${blob(body)}`);
+  parts.push(
+    `commit refs/heads/main\nmark :${c}\nauthor ${who}\ncommitter ${who}\n${blob(`${rand(5) === 0 ? "fix" : "feat"}: change ${c}\n`)}${c > 1 ? `from :${c - 1}\n` : ""}M 100644 inline ${files[rand(files.length)]!}\n${blob(body)}`,
+  );
 }
 git(["fast-import", "--quiet"], parts.join(""));
 git(["reset", "-q", "--hard", "main"]);
@@ -59,7 +62,11 @@ const childCpuMs = () => {
   const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
   return (Number(f[13]) + Number(f[14])) * TICK_MS;
 };
-function time(argv: string[], extraEnv: (i: number) => NodeJS.ProcessEnv = () => ({}), reps = REPS): { wall: number; cpu: number; out: string } {
+function time(
+  argv: string[],
+  extraEnv: (i: number) => NodeJS.ProcessEnv = () => ({}),
+  reps = REPS,
+): { wall: number; cpu: number; out: string } {
   const walls: number[] = [];
   const cpus: number[] = [];
   let out = "";
@@ -78,15 +85,36 @@ function time(argv: string[], extraEnv: (i: number) => NodeJS.ProcessEnv = () =>
 const load = loadavg()[0]!.toFixed(2);
 const version = time([CLI, "--version"]);
 const dry = time([CLI, "pipeline", "run", "--format", "json"]);
-const events = dry.out.trim().split("\n").map((l) => JSON.parse(l) as { event: string; stage?: string; detail?: string; status?: string });
+const events = dry.out
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as { event: string; stage?: string; detail?: string; status?: string });
 const plan = events.find((e) => e.stage === "plan")!;
 const score = time([CLI, "risk", "score"]);
-const deployPlan = time([CLI, "deploy", "plan", "--image", "registry.example/api:1", "--out", join(dir, ".gitops-health", "out")]);
+const deployPlan = time([
+  CLI,
+  "deploy",
+  "plan",
+  "--image",
+  "registry.example/api:1",
+  "--out",
+  join(dir, ".gitops-health", "out"),
+]);
 const approveReps = Math.max(3, Math.floor(REPS / 2));
-const approved = time([CLI, "pipeline", "run", "--approve", "--format", "json"], (i) => ({ GITOPS_HEALTH_EVIDENCE_KEY: keyFile, GITOPS_HEALTH_LEDGER: join(dir, ".gitops-health", `ledger-${i}`) }), approveReps);
+const approved = time(
+  [CLI, "pipeline", "run", "--approve", "--format", "json"],
+  (i) => ({ GITOPS_HEALTH_EVIDENCE_KEY: keyFile, GITOPS_HEALTH_LEDGER: join(dir, ".gitops-health", `ledger-${i}`) }),
+  approveReps,
+);
 const approvedDone = JSON.parse(approved.out.trim().split("\n").at(-1)!) as { status: string };
 const sh = time(["-e", "require('node:child_process').spawnSync('true')"]);
-const actionEnv = () => ({ INPUT_COMMAND: "--version", INPUT_CLI: CLI, GITHUB_WORKSPACE: dir, GITHUB_STEP_SUMMARY: join(keys, "summary.md"), GITHUB_OUTPUT: join(keys, "output") });
+const actionEnv = () => ({
+  INPUT_COMMAND: "--version",
+  INPUT_CLI: CLI,
+  GITHUB_WORKSPACE: dir,
+  GITHUB_STEP_SUMMARY: join(keys, "summary.md"),
+  GITHUB_OUTPUT: join(keys, "output"),
+});
 writeFileSync(join(keys, "summary.md"), "");
 writeFileSync(join(keys, "output"), "");
 const action = time([ACTION], actionEnv);

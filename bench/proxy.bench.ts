@@ -24,7 +24,10 @@ const LEAK_DOCS = Number(process.env.PROXY_BENCH_LEAK_DOCS ?? Infinity);
 const load0 = loadavg()[0]!;
 
 // ---- the fake upstream: answers at once, or streams 40 chunks (paced: 10 ms apart)
-const REPLY_WORDS = "The patient was reviewed and the plan is unchanged; continue the current medication and review in two weeks with the usual labs and a follow-up call. ".repeat(2).split(/(?<= )/);
+const REPLY_WORDS =
+  "The patient was reviewed and the plan is unchanged; continue the current medication and review in two weeks with the usual labs and a follow-up call. "
+    .repeat(2)
+    .split(/(?<= )/);
 let received: string[] = [];
 let record = false;
 const upstream: Server = createServer((req, res) => {
@@ -36,12 +39,24 @@ const upstream: Server = createServer((req, res) => {
     if (record) received.push(raw);
     if (body.stream !== true) {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: "c", object: "chat.completion", created: 0, model: body.model, choices: [{ index: 0, message: { role: "assistant", content: "The plan is unchanged." }, finish_reason: "stop" }], usage: { prompt_tokens: 500, completion_tokens: 5, total_tokens: 505 } }));
+      res.end(
+        JSON.stringify({
+          id: "c",
+          object: "chat.completion",
+          created: 0,
+          model: body.model,
+          choices: [
+            { index: 0, message: { role: "assistant", content: "The plan is unchanged." }, finish_reason: "stop" },
+          ],
+          usage: { prompt_tokens: 500, completion_tokens: 5, total_tokens: 505 },
+        }),
+      );
       return;
     }
     res.writeHead(200, { "content-type": "text/event-stream" });
     const paced = body.model === "paced";
-    const chunk = (delta: unknown, finish: string | null) => `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const chunk = (delta: unknown, finish: string | null) =>
+      `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     let i = 0;
     const next = () => {
       if (i < REPLY_WORDS.length) {
@@ -63,16 +78,35 @@ const dir = mkdtempSync(join(tmpdir(), "gh-proxy-bench-"));
 const ledger = await openLedger(join(dir, "ledger"));
 const tokens = new FileTokenStore(join(dir, "tokens.json"));
 const { token } = await createToken(tokens, { name: "bench", scopes: ["llm"] });
-const config = ProxyConfig.parse({ upstreams: [{ name: "fake", type: "openai-compatible", baseURL: upstreamURL, models: ["fast", "paced"] }] });
-const app = await buildApp({ ledger, tokens, digestKey: "bench", logStream: false, bodyLimit: 4 * 1024 * 1024, proxy: { config, defaultClassification: "business", keys: {}, sandbox: false } });
+const config = ProxyConfig.parse({
+  upstreams: [{ name: "fake", type: "openai-compatible", baseURL: upstreamURL, models: ["fast", "paced"] }],
+});
+const app = await buildApp({
+  ledger,
+  tokens,
+  digestKey: "bench",
+  logStream: false,
+  bodyLimit: 4 * 1024 * 1024,
+  proxy: { config, defaultClassification: "business", keys: {}, sandbox: false },
+});
 const proxyURL = `${await app.listen({ host: "127.0.0.1", port: 0 })}/v1`;
 const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 
 const NOTE = (
   "Patient Maria Gonzalez (MRN 4481923, DOB 03/14/1962) was seen on 2024-02-11 at Mercy General for chest pain radiating to the left arm. " +
   "History of hypertension and type 2 diabetes. Phone 415-373-0132. Plan: troponin series, ECG, aspirin 325 mg, follow up with Dr. Alan Cho in two weeks. "
-).repeat(8).slice(0, 2048);
-const chat = (model: string, stream: boolean) => JSON.stringify({ model, stream, messages: [{ role: "system", content: "Summarise the note." }, { role: "user", content: NOTE }] });
+)
+  .repeat(8)
+  .slice(0, 2048);
+const chat = (model: string, stream: boolean) =>
+  JSON.stringify({
+    model,
+    stream,
+    messages: [
+      { role: "system", content: "Summarise the note." },
+      { role: "user", content: NOTE },
+    ],
+  });
 
 const pct = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -129,7 +163,9 @@ for (let i = 0; i < N; i++) {
   cpuProxied += cpuNow() - c;
 }
 const added = (q: number) => pct(proxied, q) - pct(direct, q);
-console.error(`latency direct p50 ${ms(pct(direct, 0.5))} p99 ${ms(pct(direct, 0.99))}; proxy p50 ${ms(pct(proxied, 0.5))} p99 ${ms(pct(proxied, 0.99))}`);
+console.error(
+  `latency direct p50 ${ms(pct(direct, 0.5))} p99 ${ms(pct(direct, 0.99))}; proxy p50 ${ms(pct(proxied, 0.5))} p99 ${ms(pct(proxied, 0.99))}`,
+);
 
 // where the added time goes: the scanner on the same prompt, and one durable ledger append, alone
 for (let i = 0; i < 20; i++) scanText(NOTE, { profile: "prose" });
@@ -143,7 +179,12 @@ const side = await openLedger(join(dir, "side-ledger"));
 const appendMs: number[] = [];
 for (let i = 0; i < 50; i++) {
   const t0 = performance.now();
-  await side.append({ type: "llm.proxy", actor: "token:bench#0", subject: "POST /v1/chat/completions", payload: { decision: "ok", prompt: { sha256: "ab".repeat(32) }, i } });
+  await side.append({
+    type: "llm.proxy",
+    actor: "token:bench#0",
+    subject: "POST /v1/chat/completions",
+    payload: { decision: "ok", prompt: { sha256: "ab".repeat(32) }, i },
+  });
   appendMs.push(performance.now() - t0);
 }
 await side.close();
@@ -169,7 +210,14 @@ for (const model of ["fast", "paced"]) {
 
 // ---- 3. throughput at 50 concurrent clients
 async function cannon(base: string) {
-  const r = await autocannon({ url: `${base}/chat/completions`, method: "POST", headers, body, connections: 50, duration: SECONDS });
+  const r = await autocannon({
+    url: `${base}/chat/completions`,
+    method: "POST",
+    headers,
+    body,
+    connections: 50,
+    duration: SECONDS,
+  });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
 }
 const tDirect = await cannon(upstreamURL);
@@ -180,7 +228,12 @@ const ledgerAfter = await ledger.size();
 console.error(`throughput direct ${tDirect.rps.toFixed(0)} rps, proxy ${tProxy.rps.toFixed(0)} rps`);
 
 // ---- 4. leak rate over the corpora
-interface ClassStat { gold: number; leaked: number; partly: number; scannerMissed: number }
+interface ClassStat {
+  gold: number;
+  leaked: number;
+  partly: number;
+  scannerMissed: number;
+}
 /**
  * Which characters of `orig` were masked in `sent` (orig with spans replaced by `[CAT_n]`
  * placeholders): walk both; at a placeholder, the masked span runs to where the text after it
@@ -200,7 +253,13 @@ function maskedChars(orig: string, sent: string): Uint8Array {
     }
     j += m[0].length;
     const rest = sent.slice(j);
-    const anchor = rest.slice(0, Math.max(0, Math.min(16, rest.search(/\[[A-Z][A-Z0-9_]*_\d+\]/) < 0 ? rest.length : rest.search(/\[[A-Z][A-Z0-9_]*_\d+\]/))));
+    const anchor = rest.slice(
+      0,
+      Math.max(
+        0,
+        Math.min(16, rest.search(/\[[A-Z][A-Z0-9_]*_\d+\]/) < 0 ? rest.length : rest.search(/\[[A-Z][A-Z0-9_]*_\d+\]/)),
+      ),
+    );
     let k = anchor ? orig.indexOf(anchor, i + 1) : orig.length;
     if (k < 0) k = orig.length;
     masked.fill(1, i, k);
@@ -217,7 +276,11 @@ async function leakRun(name: string, docs: Doc[], map: Record<string, string | u
   for (const d of docs) {
     received = [];
     record = true;
-    const r = await fetch(`${proxyURL}/chat/completions`, { method: "POST", headers, body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: d.text }] }) });
+    const r = await fetch(`${proxyURL}/chat/completions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: d.text }] }),
+    });
     await r.arrayBuffer();
     record = false;
     let mask: Uint8Array;
@@ -250,20 +313,38 @@ async function leakRun(name: string, docs: Doc[], map: Record<string, string | u
       if (!findings.some((f) => f.start < g.end && f.end > g.start)) s.scannerMissed++;
     }
   }
-  const total = [...stats.values()].reduce((a, s) => ({ gold: a.gold + s.gold, leaked: a.leaked + s.leaked, partly: a.partly + s.partly, scannerMissed: a.scannerMissed + s.scannerMissed }), { gold: 0, leaked: 0, partly: 0, scannerMissed: 0 });
+  const total = [...stats.values()].reduce(
+    (a, s) => ({
+      gold: a.gold + s.gold,
+      leaked: a.leaked + s.leaked,
+      partly: a.partly + s.partly,
+      scannerMissed: a.scannerMissed + s.scannerMissed,
+    }),
+    { gold: 0, leaked: 0, partly: 0, scannerMissed: 0 },
+  );
   const p = (a: number, b: number) => (b ? ((100 * a) / b).toFixed(1) : "-");
   let md = `#### ${name} (${docs.length.toLocaleString("en-US")} prompts; ${refused} refused outright, e.g. a secret; ${mismatched} alignment mismatches)\n\n| class | gold identifiers | reached upstream whole | some part reached upstream | scanner miss rate (no finding overlaps it) |\n| --- | --- | --- | --- | --- |\n`;
-  for (const [cls, s] of [...stats].sort((a, b) => b[1].gold - a[1].gold)) md += `| ${cls} | ${s.gold} | ${p(s.leaked, s.gold)}% | ${p(s.partly, s.gold)}% | ${p(s.scannerMissed, s.gold)}% |\n`;
+  for (const [cls, s] of [...stats].sort((a, b) => b[1].gold - a[1].gold))
+    md += `| ${cls} | ${s.gold} | ${p(s.leaked, s.gold)}% | ${p(s.partly, s.gold)}% | ${p(s.scannerMissed, s.gold)}% |\n`;
   md += `| **all** | ${total.gold} | **${p(total.leaked, total.gold)}%** | ${p(total.partly, total.gold)}% | **${p(total.scannerMissed, total.gold)}%** |\n`;
-  console.error(`${name}: leaked ${p(total.leaked, total.gold)}% vs scanner miss ${p(total.scannerMissed, total.gold)}%`);
-  leakTotals.push(`leak ${p(total.leaked, total.gold)}% vs miss ${p(total.scannerMissed, total.gold)}%: **${total.leaked === total.scannerMissed ? "equal" : total.leaked < total.scannerMissed ? "lower" : `higher by ${total.leaked - total.scannerMissed} identifier(s)`}**`);
+  console.error(
+    `${name}: leaked ${p(total.leaked, total.gold)}% vs scanner miss ${p(total.scannerMissed, total.gold)}%`,
+  );
+  leakTotals.push(
+    `leak ${p(total.leaked, total.gold)}% vs miss ${p(total.scannerMissed, total.gold)}%: **${total.leaked === total.scannerMissed ? "equal" : total.leaked < total.scannerMissed ? "lower" : `higher by ${total.leaked - total.scannerMissed} identifier(s)`}**`,
+  );
   return md;
 }
 // Without the shared corpora the leak rate is left out, visibly (the timings need no data).
 const corpora = existsSync(join(SHARED, "testdata", "phi"));
-if (!corpora) console.error(`skip leak rate: the PHI corpora are not at ${join(SHARED, "testdata", "phi")} (put ../shared next to the repository or set GITOPS_HEALTH_SHARED)`);
+if (!corpora)
+  console.error(
+    `skip leak rate: the PHI corpora are not at ${join(SHARED, "testdata", "phi")} (put ../shared next to the repository or set GITOPS_HEALTH_SHARED)`,
+  );
 const leakMd = corpora
-  ? (await leakRun("presidio-synth", loadPresidio().slice(0, LEAK_DOCS), PRESIDIO_MAP)) + "\n" + (await leakRun("PhysioNet deid", loadPhysionet().slice(0, LEAK_DOCS), PHYSIONET_MAP))
+  ? (await leakRun("presidio-synth", loadPresidio().slice(0, LEAK_DOCS), PRESIDIO_MAP)) +
+    "\n" +
+    (await leakRun("PhysioNet deid", loadPhysionet().slice(0, LEAK_DOCS), PHYSIONET_MAP))
   : "_Not measured in this run: the PHI corpora of ../shared were not found._\n";
 
 await app.close();

@@ -11,7 +11,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { buildDataset, DEFAULT_MAX_FIXES, evaluate, riskConvention, timeSplit, train, usable, type Dataset, type EvalResult, type RiskModel } from "../src/risk/index.js";
+import {
+  buildDataset,
+  DEFAULT_MAX_FIXES,
+  evaluate,
+  riskConvention,
+  timeSplit,
+  train,
+  usable,
+  type Dataset,
+  type EvalResult,
+  type RiskModel,
+} from "../src/risk/index.js";
 import { repoConvention } from "../src/commit/convention-io.js";
 import { auc, aucInterval, predict } from "../src/risk/model.js";
 import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
@@ -22,7 +33,9 @@ const base = process.env.RISK_REPOS_DIR ?? join(new URL("../..", import.meta.url
 // The first three are the development set (and the shipped default model's training data); the
 // others are larger histories used only to check that the method carries over.
 const DEV = ["commitlint", "semantic-release", "conventional-changelog"];
-const repos = (process.env.RISK_REPOS ?? [...DEV, "kenyaemr-esm-3.x", "ehrbase", "care_fe"].join(",")).split(",").filter((r) => existsSync(join(base, r)));
+const repos = (process.env.RISK_REPOS ?? [...DEV, "kenyaemr-esm-3.x", "ehrbase", "care_fe"].join(","))
+  .split(",")
+  .filter((r) => existsSync(join(base, r)));
 /**
  * Some local mirrors lack a few large blobs (vendored bundles, media), and `git log --numstat`
  * stops at the first one. Rather than touch the clone, build a shell repository in a temp dir that
@@ -30,23 +43,40 @@ const repos = (process.env.RISK_REPOS ?? [...DEV, "kenyaemr-esm-3.x", "ehrbase",
  * reports how many paths that touches and whether any is source (a feature or label would then use it).
  */
 function readable(dir: string): { dir: string; replaced: number; paths: number; source: string[] } {
-  const missing = execFileSync("git", ["rev-list", "--objects", "--missing=print", "HEAD"], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 })
-    .split("\n").filter((l) => l.startsWith("?")).map((l) => l.slice(1));
+  const missing = execFileSync("git", ["rev-list", "--objects", "--missing=print", "HEAD"], {
+    cwd: dir,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  })
+    .split("\n")
+    .filter((l) => l.startsWith("?"))
+    .map((l) => l.slice(1));
   if (!missing.length) return { dir, replaced: 0, paths: 0, source: [] as string[] };
   const shell = mkdtempSync(join(tmpdir(), "risk-bench-"));
   process.on("exit", () => rmSync(shell, { recursive: true, force: true }));
   const g = (...args: string[]) => execFileSync("git", args, { cwd: shell, encoding: "utf8" }).trim();
   g("init", "-q", "--bare");
-  const objects = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-path", "objects"], { cwd: dir, encoding: "utf8" }).trim();
+  const objects = execFileSync("git", ["rev-parse", "--path-format=absolute", "--git-path", "objects"], {
+    cwd: dir,
+    encoding: "utf8",
+  }).trim();
   writeFileSync(join(shell, "objects", "info", "alternates"), objects + "\n");
   g("update-ref", "refs/heads/main", execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim());
   g("symbolic-ref", "HEAD", "refs/heads/main");
-  g("config", "remote.origin.url", execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" }).trim());
+  g(
+    "config",
+    "remote.origin.url",
+    execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" }).trim(),
+  );
   const empty = g("hash-object", "-w", "--stdin");
   for (const oid of missing) g("replace", "-f", oid, empty);
   const gone = new Set(missing);
   const paths = new Set<string>();
-  for (const l of execFileSync("git", ["log", "--raw", "--no-renames", "--no-abbrev", "--format=", "HEAD"], { cwd: shell, encoding: "utf8", maxBuffer: 1 << 30 }).split("\n")) {
+  for (const l of execFileSync("git", ["log", "--raw", "--no-renames", "--no-abbrev", "--format=", "HEAD"], {
+    cwd: shell,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  }).split("\n")) {
     const m = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) \w+\t(.+)$/.exec(l);
     if (m && (gone.has(m[1]!) || gone.has(m[2]!))) paths.add(m[3]!);
   }
@@ -60,15 +90,28 @@ const notes: string[] = [];
 const done: { r: string; ds: Dataset; e: EvalResult; head: string; url: string; secs: number; style: string }[] = [];
 for (const r of repos) {
   const { dir, replaced, paths, source } = readable(join(base, r));
-  if (replaced) notes.push(`${r}: ${replaced} blob(s) of ${paths} path(s) are absent from the local mirror and were read as empty; ${source.length ? `source among them: ${source.length} path(s) (their line counts read as zero)` : "none is a source file, so no feature or label depends on them"}.`);
+  if (replaced)
+    notes.push(
+      `${r}: ${replaced} blob(s) of ${paths} path(s) are absent from the local mirror and were read as empty; ${source.length ? `source among them: ${source.length} path(s) (their line counts read as zero)` : "none is a source file, so no feature or label depends on them"}.`,
+    );
   const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-  const url = execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" }).trim().replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
+  const url = execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" })
+    .trim()
+    .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
   const conv = await repoConvention(join(base, r));
   const t0 = performance.now();
   // The `risk eval` defaults: every fix up to DEFAULT_MAX_FIXES (an even sample over time beyond it).
   const ds = await buildDataset(dir, { maxFixes: DEFAULT_MAX_FIXES, convention: riskConvention() });
   const e = evaluate(ds);
-  done.push({ r, ds, e, head, url, secs: (performance.now() - t0) / 1000, style: `${conv.style} (${(100 * conv.share).toFixed(0)}%)` });
+  done.push({
+    r,
+    ds,
+    e,
+    head,
+    url,
+    secs: (performance.now() - t0) / 1000,
+    style: `${conv.style} (${(100 * conv.share).toFixed(0)}%)`,
+  });
   console.error(r, `${((performance.now() - t0) / 1000).toFixed(1)} s`, JSON.stringify(e));
 }
 
@@ -76,21 +119,37 @@ for (const r of repos) {
 // time order. RISK_FIT_DEFAULT=1 refits it (needed whenever features or labelling change).
 const dev = done.filter((d) => DEV.includes(d.r));
 if (process.env.RISK_FIT_DEFAULT === "1" && dev.length === DEV.length) {
-  const pooled = dev.flatMap((d) => usable(d.ds).map((i) => ({ c: d.ds.commits[i]!, y: d.ds.labels[i]! }))).sort((a, b) => a.c.time - b.c.time);
-  const model = { ...train(pooled.map((p) => p.c), pooled.map((p) => p.y)) };
+  const pooled = dev
+    .flatMap((d) => usable(d.ds).map((i) => ({ c: d.ds.commits[i]!, y: d.ds.labels[i]! })))
+    .sort((a, b) => a.c.time - b.c.time);
+  const model = {
+    ...train(
+      pooled.map((p) => p.c),
+      pooled.map((p) => p.y),
+    ),
+  };
   model.trainedOn = { ...model.trainedOn!, repository: DEV.join(",") };
   writeFileSync(new URL("../src/risk/default-model.json", import.meta.url), JSON.stringify(model, null, 2) + "\n");
   console.error("refitted src/risk/default-model.json", JSON.stringify(model.trainedOn), "lambda", model.lambda);
 }
-const shipped = JSON.parse(readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8")) as RiskModel;
+const shipped = JSON.parse(
+  readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8"),
+) as RiskModel;
 
-const fixRules = (ds: Dataset) => Object.entries(ds.fixBy).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
+const fixRules = (ds: Dataset) =>
+  Object.entries(ds.fixBy)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
 for (const { r, ds, e, head, url, secs, style } of done) {
   const held = !DEV.includes(r);
   // Cross-project: the shipped model on the same test commits, for repositories it never saw.
   const { teI } = timeSplit(ds);
   const teY = teI.map((i) => ds.labels[i]!);
-  const crossAuc = auc(teI.map((i) => predict(shipped, ds.commits[i]!.values).p), teY);
+  const crossAuc = auc(
+    teI.map((i) => predict(shipped, ds.commits[i]!.values).p),
+    teY,
+  );
   const nPos = teY.reduce((a, b) => a + b, 0);
   const [clo, chi] = aucInterval(crossAuc, nPos, teY.length - nPos);
   const cross = held ? `${f3(crossAuc)} (${f2(clo)}–${f2(chi)})` : "—";
@@ -102,19 +161,34 @@ for (const { r, ds, e, head, url, secs, style } of done) {
   const [lo, hi] = aucInterval(e.model.auc, e.buggyTest, e.test - e.buggyTest);
   const [blo, bhi] = aucInterval(e.baseline.auc, e.buggyTest, e.test - e.buggyTest);
   const wins = e.model.auc > e.baseline.auc && e.model.auc >= 0.75 ? "yes" : "no";
-  rows.push(`${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s |`);
+  rows.push(
+    `${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s |`,
+  );
 }
 
 // Extraction speed over 10,000 commits (or the longest available history).
-const speedRepo = (process.env.RISK_SPEED_REPOS ?? "").split(",").filter(Boolean).map((r) => join(base, r)).find((d) => existsSync(d));
+const speedRepo = (process.env.RISK_SPEED_REPOS ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map((r) => join(base, r))
+  .find((d) => existsSync(d));
 let speed = "No repository with a long history was available locally.";
 if (speedRepo) {
   const rev = "HEAD";
-  const n = Math.min(10000, Number(execFileSync("git", ["rev-list", "--count", "--no-merges", rev], { cwd: speedRepo, encoding: "utf8" })));
-  const start = execFileSync("git", ["rev-list", "--no-merges", "--reverse", rev], { cwd: speedRepo, encoding: "utf8" }).split("\n").slice(-n)[0]!;
+  const n = Math.min(
+    10000,
+    Number(execFileSync("git", ["rev-list", "--count", "--no-merges", rev], { cwd: speedRepo, encoding: "utf8" })),
+  );
+  const start = execFileSync("git", ["rev-list", "--no-merges", "--reverse", rev], { cwd: speedRepo, encoding: "utf8" })
+    .split("\n")
+    .slice(-n)[0]!;
   const range = `${start}^..${rev}`;
   const t0 = performance.now();
-  spawnSync("git", ["log", "--reverse", "--no-merges", "--numstat", "--no-renames", "--format=%H%x09%ae%x09%at%x09%s", range], { cwd: speedRepo, maxBuffer: 1 << 30 });
+  spawnSync(
+    "git",
+    ["log", "--reverse", "--no-merges", "--numstat", "--no-renames", "--format=%H%x09%ae%x09%at%x09%s", range],
+    { cwd: speedRepo, maxBuffer: 1 << 30 },
+  );
   const gitSecs = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   let count = 0;
@@ -127,8 +201,15 @@ if (speedRepo) {
 // path- and author-limited reads against the baseline of one full streaming pass up to the commit.
 let scoring = "";
 if (speedRepo) {
-  const shipped = JSON.parse(readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8")) as RiskModel;
-  const revs = execFileSync("git", ["rev-list", "--no-merges", "-n", "3", "HEAD~20"], { cwd: speedRepo, encoding: "utf8" }).trim().split("\n");
+  const shipped = JSON.parse(
+    readFileSync(new URL("../src/risk/default-model.json", import.meta.url), "utf8"),
+  ) as RiskModel;
+  const revs = execFileSync("git", ["rev-list", "--no-merges", "-n", "3", "HEAD~20"], {
+    cwd: speedRepo,
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n");
   let targetedMs = 0;
   let fullMs = 0;
   let maxDiff = 0;

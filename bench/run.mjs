@@ -30,12 +30,19 @@ for (const f of flags) {
   process.exit(2);
 }
 
-const all = readdirSync(dir).filter((f) => f.endsWith(".bench.ts")).map((f) => f.replace(/\.bench\.ts$/, "")).sort();
+const all = readdirSync(dir)
+  .filter((f) => f.endsWith(".bench.ts"))
+  .map((f) => f.replace(/\.bench\.ts$/, ""))
+  .sort();
 const names = wanted.length ? wanted : all;
 // Benchmarks that read data kept outside the repository (the same default as bench/lib/phi-corpora.ts):
 // without it they are skipped with a line naming what is missing, not run into a stack trace.
 const SHARED = process.env.GITOPS_HEALTH_SHARED ?? join(dir, "..", "..", "shared");
-const PHI_CORPUS = { path: join(SHARED, "testdata", "phi"), what: "the PHI corpora (PhysioNet deid notes, presidio-synth)", how: "put the shared data next to the repository (../shared) or set GITOPS_HEALTH_SHARED" };
+const PHI_CORPUS = {
+  path: join(SHARED, "testdata", "phi"),
+  what: "the PHI corpora (PhysioNet deid notes, presidio-synth)",
+  how: "put the shared data next to the repository (../shared) or set GITOPS_HEALTH_SHARED",
+};
 const NEEDS = { "phi-accuracy": [PHI_CORPUS], jsonl: [PHI_CORPUS] };
 let failed = 0;
 let skipped = 0;
@@ -90,7 +97,12 @@ function quick() {
   let crashed = 0;
   for (const name of names) {
     const s = performance.now();
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "quick.ts"), name], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 150_000, maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(dir, "quick.ts"), name], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 150_000,
+      maxBuffer: 1 << 26,
+    });
     const secs = (performance.now() - s) / 1000;
     let got;
     try {
@@ -100,7 +112,9 @@ function quick() {
     }
     if (r.status !== 0 || !Array.isArray(got)) {
       crashed++;
-      console.error(`FLAG ${name}: the quick form failed (exit ${r.status ?? r.signal}): ${(r.stderr || "").trim().split("\n").slice(-3).join(" | ")}`);
+      console.error(
+        `FLAG ${name}: the quick form failed (exit ${r.status ?? r.signal}): ${(r.stderr || "").trim().split("\n").slice(-3).join(" | ")}`,
+      );
       continue;
     }
     console.error(`${name}: ${secs.toFixed(1)} s`);
@@ -110,17 +124,33 @@ function quick() {
   const load1 = loadavg()[0];
 
   const { rows, flagged } = compareQuick(figures, baseline);
-  const header = ["figure", "today (ratio to its in-run reference)", `recorded ${baseline.recorded ?? "never"}`, "today ÷ recorded", "status"];
+  const header = [
+    "figure",
+    "today (ratio to its in-run reference)",
+    `recorded ${baseline.recorded ?? "never"}`,
+    "today ÷ recorded",
+    "status",
+  ];
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
   process.stdout.write(`${table}\n\n`);
   const summary = `quick check: ${figures.length} figures from ${names.length} benchmarks in ${totalSecs.toFixed(0)} s; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores; ${flagged.length} flagged${crashed ? `, ${crashed} failed` : ""}`;
   for (const line of flagged) process.stdout.write(`${line}\n`);
   process.stdout.write(`${summary}\n`);
-  if (flagged.length && Math.max(load0, load1) > cpus().length) process.stdout.write(`the load average exceeded the ${cpus().length} cores: rerun a flagged form alone (npm run bench -- --quick NAME) before believing its FLAG\n`);
+  if (flagged.length && Math.max(load0, load1) > cpus().length)
+    process.stdout.write(
+      `the load average exceeded the ${cpus().length} cores: rerun a flagged form alone (npm run bench -- --quick NAME) before believing its FLAG\n`,
+    );
 
   if (flags.has("--record")) {
     const date = new Date().toISOString().slice(0, 10);
-    const record = { recorded: date, node: process.version, machine: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`, load: [Number(load0.toFixed(2)), Number(load1.toFixed(2))], seconds: Math.round(totalSecs), figures: { ...(wanted.length ? baseline.figures : {}) } };
+    const record = {
+      recorded: date,
+      node: process.version,
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}`,
+      load: [Number(load0.toFixed(2)), Number(load1.toFixed(2))],
+      seconds: Math.round(totalSecs),
+      figures: { ...(wanted.length ? baseline.figures : {}) },
+    };
     for (const f of figures) record.figures[f.key] = f;
     atomicWrite(BASELINE, `${JSON.stringify(record, null, 2)}\n`);
     const md = `
@@ -137,7 +167,10 @@ ${figures.map((f) => `| ${f.label} | ${f.skipped ? `skipped: ${f.skipped}` : fmt
     const end = "<!-- bench:quick:end -->";
     const i = text.indexOf(start);
     const j = text.indexOf(end);
-    const next = i >= 0 && j > i ? text.slice(0, i + start.length) + md + text.slice(j) : `${text.trimEnd()}\n\n## Quick check\n${start}${md}${end}\n`;
+    const next =
+      i >= 0 && j > i
+        ? text.slice(0, i + start.length) + md + text.slice(j)
+        : `${text.trimEnd()}\n\n## Quick check\n${start}${md}${end}\n`;
     atomicWrite(DOCS, next);
     console.error(`recorded ${figures.length} figures in bench/quick-baseline.json and docs/BENCHMARKS.md`);
   }

@@ -42,19 +42,29 @@ warm.forEach((f) => (ours.scan(f.text, { path: f.path }), reference.scan(f.text,
 const [high, secs, cpuSecs] = time(() => {
   let n = 0;
   const byRule = new Map<string, number>();
-  for (const f of files) for (const x of ours.scan(f.text, { path: f.path })) if (x.severity === "high") { n++; byRule.set(x.ruleId, (byRule.get(x.ruleId) ?? 0) + 1); }
+  for (const f of files)
+    for (const x of ours.scan(f.text, { path: f.path }))
+      if (x.severity === "high") {
+        n++;
+        byRule.set(x.ruleId, (byRule.get(x.ruleId) ?? 0) + 1);
+      }
   return { n, byRule };
 });
 const oursMBs = total / 1e6 / secs;
 // the same engine with the prefilters off: every rule over the whole text (the previous design)
-const [refHigh, refSecs, refCpu] = time(() => files.reduce((n, f) => n + reference.scan(f.text, { path: f.path }).filter((x) => x.severity === "high").length, 0));
-if (refHigh !== high.n) throw new Error(`prefiltered and reference runs disagree: ${high.n} vs ${refHigh} high findings`);
+const [refHigh, refSecs, refCpu] = time(() =>
+  files.reduce((n, f) => n + reference.scan(f.text, { path: f.path }).filter((x) => x.severity === "high").length, 0),
+);
+if (refHigh !== high.n)
+  throw new Error(`prefiltered and reference runs disagree: ${high.n} vs ${refHigh} high findings`);
 
 // Peers: @openredaction on the full corpus; redact-pii (much slower) on an evenly spread
 // 3 MB sample (every k-th file), on which all three are timed.
 const { SyncRedactor } = require("redact-pii") as { SyncRedactor: new () => { redact(t: string): string } };
 const rp = new SyncRedactor();
-const { OpenRedaction } = require("@openredaction/openredaction") as { OpenRedaction: new (o: object) => { detect(t: string): { detections: { type: string }[] } } };
+const { OpenRedaction } = require("@openredaction/openredaction") as {
+  OpenRedaction: new (o: object) => { detect(t: string): { detections: { type: string }[] } };
+};
 const or = new OpenRedaction({ preset: "hipaa" });
 warm.forEach((f) => (rp.redact(f.text), or.detect(f.text)));
 let orSlowest = { secs: 0, path: "", bytes: 0 };
@@ -86,7 +96,10 @@ const copy = mkdtempSync(join(tmpdir(), "gh-corpus-"));
 files.forEach((f, i) => writeFileSync(join(copy, `${i}.js`), f.text));
 const cli = (threads: string) => {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(root, "dist", "cli.js"), "scan", copy, "--format", "json"], { env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: threads }, maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [join(root, "dist", "cli.js"), "scan", copy, "--format", "json"], {
+    env: { ...process.env, GITOPS_HEALTH_SCAN_THREADS: threads },
+    maxBuffer: 1 << 30,
+  });
   if (r.status !== 0 && r.status !== 1) throw new Error(`scan exited ${r.status}: ${r.stderr}`);
   return total / 1e6 / ((performance.now() - t0) / 1000);
 };
@@ -111,8 +124,16 @@ for (let i = 0; i < 11; i++) {
 }
 rmSync(repo, { recursive: true, force: true });
 
-const topRules = [...high.byRule].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([r, n]) => `${r} ${n}`).join(", ");
-const orTypes = [...orFound].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t, n]) => `${t} ${n}`).join(", ");
+const topRules = [...high.byRule]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 6)
+  .map(([r, n]) => `${r} ${n}`)
+  .join(", ");
+const orTypes = [...orFound]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 5)
+  .map(([t, n]) => `${t} ${n}`)
+  .join(", ");
 const load1 = loadavg()[0]!;
 writeBenchSection(
   "scan-perf",
@@ -140,4 +161,6 @@ High-severity findings on this non-test source: ${high.n} in ${lines.toLocaleStr
 Pre-commit latency, whole process (\`node dist/cli.js scan --staged\`, 20 staged files, 500 added lines): median **${median(runs).toFixed(0)} ms** over ${runs.length} runs (target < 150 ms); a bare \`node -e 0\` takes ${median(nodeRuns).toFixed(0)} ms on this machine.
 `,
 );
-console.error(`ours ${oursMBs.toFixed(1)} MB/s (reference ${mb(total, refSecs)}); openredaction full ${mb(total, orFullSecs)}; sample peers ${rpMBs.toFixed(2)} / ${orMBs.toFixed(2)}; fp/kloc ${((high.n / lines) * 1000).toFixed(3)}; latency ${median(runs).toFixed(0)} ms`);
+console.error(
+  `ours ${oursMBs.toFixed(1)} MB/s (reference ${mb(total, refSecs)}); openredaction full ${mb(total, orFullSecs)}; sample peers ${rpMBs.toFixed(2)} / ${orMBs.toFixed(2)}; fp/kloc ${((high.n / lines) * 1000).toFixed(3)}; latency ${median(runs).toFixed(0)} ms`,
+);

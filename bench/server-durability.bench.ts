@@ -21,7 +21,11 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const load0 = loadavg();
 
 function startServe(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [CLI, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args],
+    { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   return new Promise((resolve, reject) => {
     child.stderr!.on("data", (d: Buffer) => {
@@ -49,7 +53,11 @@ try {
   const client = async (c: number) => {
     for (let i = 0; !stop; i++) {
       try {
-        const r = await fetch(`${base}/v1/ledger/entries`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "deployment", subject: `svc-${c}@${i}`, payload: { env: "prod" } }) });
+        const r = await fetch(`${base}/v1/ledger/entries`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ type: "deployment", subject: `svc-${c}@${i}`, payload: { env: "prod" } }),
+        });
         if (r.status === 201) {
           const b = (await r.json()) as { seq: number; leafHash: string };
           acked.set(b.seq, b.leafHash);
@@ -73,7 +81,10 @@ try {
   const size = await after.ledger.size();
   const inLedger = new Map<number, string>();
   const { pool } = await openPool(url);
-  for (const row of (await pool.query<{ seq: string; leaf_hash: Buffer }>(`SELECT seq, leaf_hash FROM ${prefix}entries`)).rows) inLedger.set(Number(row.seq), row.leaf_hash.toString("hex"));
+  for (const row of (
+    await pool.query<{ seq: string; leaf_hash: Buffer }>(`SELECT seq, leaf_hash FROM ${prefix}entries`)
+  ).rows)
+    inLedger.set(Number(row.seq), row.leaf_hash.toString("hex"));
   await pool.end();
   let missing = 0;
   for (const [seq, hash] of acked) if (seq >= size || inLedger.get(seq) !== hash) missing++;
@@ -85,7 +96,11 @@ try {
 } finally {
   const { pool } = await openPool(PG).catch(() => ({ pool: undefined }));
   if (pool) {
-    await pool.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`).catch(() => undefined);
+    await pool
+      .query(
+        `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`,
+      )
+      .catch(() => undefined);
     await pool.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`).catch(() => undefined);
     await pool.query(`DROP SCHEMA IF EXISTS ${prefix}jobs CASCADE`).catch(() => undefined);
     await pool.end();
@@ -96,24 +111,42 @@ console.error(`SIGKILL: ${killRow}`);
 // ---------------------------------------------------------------- 2. RSS over 100,000 requests
 
 const dir = mkdtempSync(join(tmpdir(), "gh-rss-bench-"));
-const { token: scanToken } = await createToken(new FileTokenStore(join(dir, "tokens.json")), { name: "bench", scopes: ["scan"] });
-const body = JSON.stringify({ text: "Seen by Dr. Alan Cho on 2024-02-11; phone 415-555-0132. Plan: follow up in two weeks." });
+const { token: scanToken } = await createToken(new FileTokenStore(join(dir, "tokens.json")), {
+  name: "bench",
+  scopes: ["scan"],
+});
+const body = JSON.stringify({
+  text: "Seen by Dr. Alan Cho on 2024-02-11; phone 415-555-0132. Plan: follow up in two weeks.",
+});
 
 /** RSS of a fresh `serve` after each tenth of REQUESTS; `heapMb` caps V8's old space (a leak would then crash it). */
 async function rssRun(label: string, heapMb?: number) {
-  const { child, base } = await startServe(["--ledger", join(dir, "ledger")], heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {});
+  const { child, base } = await startServe(
+    ["--ledger", join(dir, "ledger")],
+    heapMb ? { NODE_OPTIONS: `--max-old-space-size=${heapMb}` } : {},
+  );
   const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) / 1024;
   const steps: { done: number; rss: number }[] = [];
   let done = 0;
   let errors = 0;
   const t0 = Date.now();
   for (let s = 0; s < 10; s++) {
-    const r = await autocannon({ url: `${base}/v1/scan`, method: "POST", headers: { authorization: `Bearer ${scanToken}`, "content-type": "application/json" }, body, connections: 8, amount: REQUESTS / 10 });
+    const r = await autocannon({
+      url: `${base}/v1/scan`,
+      method: "POST",
+      headers: { authorization: `Bearer ${scanToken}`, "content-type": "application/json" },
+      body,
+      connections: 8,
+      amount: REQUESTS / 10,
+    });
     done += r.requests.total;
     errors += r.non2xx + r.errors + r.timeouts;
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${label}: serve died after ${done} requests`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${label}: serve died after ${done} requests`);
     steps.push({ done, rss: rss() });
-    console.error(`${label}: ${fmt(done)} requests: RSS ${steps.at(-1)!.rss.toFixed(1)} MB (${fmt(r.requests.average)} /s)`);
+    console.error(
+      `${label}: ${fmt(done)} requests: RSS ${steps.at(-1)!.rss.toFixed(1)} MB (${fmt(r.requests.average)} /s)`,
+    );
   }
   const seconds = (Date.now() - t0) / 1000;
   child.kill("SIGTERM");
@@ -121,12 +154,16 @@ async function rssRun(label: string, heapMb?: number) {
   const half = steps.slice(5);
   const mx = half.reduce((a, s) => a + s.done, 0) / half.length;
   const my = half.reduce((a, s) => a + s.rss, 0) / half.length;
-  const slope = half.reduce((a, s) => a + (s.done - mx) * (s.rss - my), 0) / half.reduce((a, s) => a + (s.done - mx) ** 2, 0);
+  const slope =
+    half.reduce((a, s) => a + (s.done - mx) * (s.rss - my), 0) / half.reduce((a, s) => a + (s.done - mx) ** 2, 0);
   return { label, steps, done, errors, seconds, perTenK: slope * 10_000 };
 }
 const runs = [await rssRun("default heap"), await rssRun("old space capped at 64 MB", 64)];
 const done = runs[0]!.done;
-const rssRows = runs.map((r) => `| ${r.label} | ${r.steps.map((s) => s.rss.toFixed(0)).join(" | ")} | ${r.perTenK >= 0 ? "+" : ""}${r.perTenK.toFixed(2)} | ${r.errors} | ${r.seconds.toFixed(0)} s |`);
+const rssRows = runs.map(
+  (r) =>
+    `| ${r.label} | ${r.steps.map((s) => s.rss.toFixed(0)).join(" | ")} | ${r.perTenK >= 0 ? "+" : ""}${r.perTenK.toFixed(2)} | ${r.errors} | ${r.seconds.toFixed(0)} s |`,
+);
 
 writeBenchSection(
   "HTTP service: durability and memory",

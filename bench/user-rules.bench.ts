@@ -30,9 +30,20 @@ const patterns: { id: string; v8: RegExp; re2: string }[] = [
   { id: "acme-token", v8: /acme_[a-z0-9]{12}/gi, re2: "(?i)acme_[a-z0-9]{12}" },
   { id: "ticket", v8: /TKT-\d{4}/g, re2: "TKT-\\d{4}" },
   { id: "named", v8: /(?<key>zq[0-9]{8})/g, re2: "(?P<key>zq[0-9]{8})" },
-  { id: "api-key", v8: /(?:api|secret)[_-]?key\s*[:=]\s*['"][A-Za-z0-9]{16,}['"]/gi, re2: "(?i)(?:api|secret)[_-]?key\\s*[:=]\\s*['\"][A-Za-z0-9]{16,}['\"]" },
+  {
+    id: "api-key",
+    v8: /(?:api|secret)[_-]?key\s*[:=]\s*['"][A-Za-z0-9]{16,}['"]/gi,
+    re2: "(?i)(?:api|secret)[_-]?key\\s*[:=]\\s*['\"][A-Za-z0-9]{16,}['\"]",
+  },
 ];
-const extra = (engine: "v8" | "re2"): ExtraRule[] => patterns.map((p) => ({ id: p.id, regex: engine === "v8" ? p.v8 : compileUserPattern(p.id, p.re2), category: "secret", severity: "high", kind: "secret" }));
+const extra = (engine: "v8" | "re2"): ExtraRule[] =>
+  patterns.map((p) => ({
+    id: p.id,
+    regex: engine === "v8" ? p.v8 : compileUserPattern(p.id, p.re2),
+    category: "secret",
+    severity: "high",
+    kind: "secret",
+  }));
 
 const scanners = {
   builtin: () => new Scanner(),
@@ -65,7 +76,12 @@ const load1 = loadavg()[0]!;
 const med = (n: Name) => median(times[n]);
 const userCost = (n: Name) => med(n) - med("builtin");
 const rows = (["builtin", "v8", "re2"] as Name[]).map((n) => {
-  const label = n === "builtin" ? "built-in rules only" : n === "v8" ? `+ ${patterns.length} user patterns on V8 (previous design)` : `+ ${patterns.length} user patterns on re2js`;
+  const label =
+    n === "builtin"
+      ? "built-in rules only"
+      : n === "v8"
+        ? `+ ${patterns.length} user patterns on V8 (previous design)`
+        : `+ ${patterns.length} user patterns on re2js`;
   return `| ${label} | ${(med(n) * 1000).toFixed(0)} | ${(mb / med(n)).toFixed(1)} | ${n === "builtin" ? "" : (userCost(n) * 1000).toFixed(0)} | ${found[n]} |`;
 });
 const md = `Corpus: this project's src/ and test/ \`.ts\` files ×${copies} (${corpus.length} files, ${mb.toFixed(1)} MB), one thread, ${rounds} interleaved rounds after a warm-up (medians). Patterns: those of the gitleaks and custom-rule tests (\`(?i)acme_[a-z0-9]{12}\`, \`TKT-\\d{4}\`, a named group, an api-key assignment), each written for its engine. Load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on this shared machine.

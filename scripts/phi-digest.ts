@@ -19,27 +19,40 @@ const shared = join(root, "..", "shared", "testdata", "phi");
 const sharedAlt = "/work/shared/testdata/phi";
 const phiDir = existsSync(shared) ? shared : sharedAlt;
 
-interface Doc { path?: string; text: string; profile?: "code" | "prose" }
+interface Doc {
+  path?: string;
+  text: string;
+  profile?: "code" | "prose";
+}
 
 function notes(): Doc[] {
   const file = join(phiDir, "physionet-deid", "id.text");
   if (!existsSync(file)) return [];
   const raw = readFileSync(file, "latin1");
   const out: Doc[] = [];
-  for (const m of raw.matchAll(/START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n([\s\S]*?)\|\|\|\|END_OF_RECORD/g)) out.push({ path: `notes/${m[1]}-${m[2]}.txt`, text: m[3]! });
+  for (const m of raw.matchAll(/START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n([\s\S]*?)\|\|\|\|END_OF_RECORD/g))
+    out.push({ path: `notes/${m[1]}-${m[2]}.txt`, text: m[3]! });
   return out;
 }
 
 function synth(): Doc[] {
   const file = join(phiDir, "presidio-synth", "synth_dataset_v2.json");
   if (!existsSync(file)) return [];
-  return (JSON.parse(readFileSync(file, "utf8")) as { full_text: string }[]).map((r) => ({ text: r.full_text, profile: "prose" as const }));
+  return (JSON.parse(readFileSync(file, "utf8")) as { full_text: string }[]).map((r) => ({
+    text: r.full_text,
+    profile: "prose" as const,
+  }));
 }
 
 /** This repository's files at a fixed commit (the split's base), so later edits do not move the corpus. */
 const BASE = "dd69c4db2c053a46c73e8f5f0b83ba0c275199ff";
 function tree(dirs: string[]): Doc[] {
-  const names = execFileSync("git", ["ls-tree", "-r", "--name-only", BASE, "--", ...dirs], { cwd: root, encoding: "utf8" }).split("\n").filter((n) => n && !/\.(?:gz|png|jpg|bin|v8cache)$/.test(n));
+  const names = execFileSync("git", ["ls-tree", "-r", "--name-only", BASE, "--", ...dirs], {
+    cwd: root,
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter((n) => n && !/\.(?:gz|png|jpg|bin|v8cache)$/.test(n));
   const out: Doc[] = [];
   for (const n of names) {
     const buf = execFileSync("git", ["show", `${BASE}:${n}`], { cwd: root, maxBuffer: 64e6 });
@@ -50,7 +63,14 @@ function tree(dirs: string[]): Doc[] {
 
 const corpora: Record<string, Doc[]> = {
   "physionet-notes": notes(),
-  "physionet-notes-joined": [{ path: "notes/all.txt", text: notes().map((d) => d.text).join("\n") }],
+  "physionet-notes-joined": [
+    {
+      path: "notes/all.txt",
+      text: notes()
+        .map((d) => d.text)
+        .join("\n"),
+    },
+  ],
   "presidio-synth": synth(),
   "presidio-synth-code": synth().map((d) => ({ text: d.text, profile: "code" as const })),
   "repo-tests-examples-docs": tree(["test", "examples", "docs", "README.md"]),

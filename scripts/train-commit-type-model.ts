@@ -15,7 +15,16 @@ import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabula
 import { Vocabulary, shapeFeatures, sourceDirs } from "../src/commit/generate/vocabulary.js";
 import { parseHeader } from "../src/commit/message.js";
 import { extractFeatures, modelDecides } from "../src/commit/generate/offline.js";
-import { changeWords, diffFeatures, repoTerms, wordTerms, MODEL_TYPES, TERMS, type Terms, type TypeModel } from "../src/commit/generate/type-model.js";
+import {
+  changeWords,
+  diffFeatures,
+  repoTerms,
+  wordTerms,
+  MODEL_TYPES,
+  TERMS,
+  type Terms,
+  type TypeModel,
+} from "../src/commit/generate/type-model.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -76,9 +85,20 @@ for (const [ri, name] of repos.entries()) {
       if (modelDecides(f)) {
         const x = diffFeatures(f);
         featureNames ??= Object.keys(x);
-        const shape = shapeFeatures(f.files.map((file) => ({ path: file.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status] })));
+        const shape = shapeFeatures(
+          f.files.map((file) => ({
+            path: file.path,
+            status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status],
+          })),
+        );
         const terms = repoTerms(vocab, shape, sourceDirs(f.files.map((file) => file.path)), types);
-        examples.push({ repo: ri, x: featureNames.map((k) => x[k] ?? 0), terms: { ...terms, words: types.map(() => 0) }, tokens: changeWords(f), y: types.indexOf(h.type) });
+        examples.push({
+          repo: ri,
+          x: featureNames.map((k) => x[k] ?? 0),
+          terms: { ...terms, words: types.map(() => 0) },
+          tokens: changeWords(f),
+          y: types.indexOf(h.type),
+        });
         n++;
       }
     }
@@ -157,7 +177,10 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
   for (let t = 0; t < T; t++) theta[K * D + t] = 0.5;
   const m = new Array<number>(P).fill(0);
   const v = new Array<number>(P).fill(0);
-  const lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const lr = 0.05,
+    b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   for (let it = 1; it <= iters; it++) {
     const g = new Array<number>(P).fill(0);
     for (let i = 0; i < train.length; i++) {
@@ -179,7 +202,8 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
         for (let t = 0; t < T; t++) g[K * D + t]! += r * termRows[t]![k]!;
       }
     }
-    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) g[k * D + j]! += l2 * theta[k * D + j]! * (names[j] === "bias" ? 0.1 : 1);
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < D; j++) g[k * D + j]! += l2 * theta[k * D + j]! * (names[j] === "bias" ? 0.1 : 1);
     for (let p = 0; p < P; p++) {
       m[p] = b1 * m[p]! + (1 - b1) * g[p]!;
       v[p] = b2 * v[p]! + (1 - b2) * g[p]! ** 2;
@@ -193,7 +217,10 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
     types,
     features: names,
     weights: Object.fromEntries(types.map((t, k) => [t, theta.slice(k * D, (k + 1) * D).map(round)])),
-    coef: Object.fromEntries(TERMS.map((t, i) => [t, round(theta[K * D + i]!)])) as Record<(typeof TERMS)[number], number>,
+    coef: Object.fromEntries(TERMS.map((t, i) => [t, round(theta[K * D + i]!)])) as Record<
+      (typeof TERMS)[number],
+      number
+    >,
     wordTable: {},
     trainedOn: repos,
   };
@@ -202,7 +229,11 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
 function accuracy(model: TypeModel, test: Example[]): number {
   let ok = 0;
   for (const e of test) {
-    const logits = types.map((t, k) => model.weights[t]!.reduce((s, w, j) => s + w * e.x[j]!, 0) + TERMS.reduce((s, term) => s + model.coef[term] * e.terms[term][k]!, 0));
+    const logits = types.map(
+      (t, k) =>
+        model.weights[t]!.reduce((s, w, j) => s + w * e.x[j]!, 0) +
+        TERMS.reduce((s, term) => s + model.coef[term] * e.terms[term][k]!, 0),
+    );
     if (logits.indexOf(Math.max(...logits)) === e.y) ok++;
   }
   return ok / Math.max(1, test.length);
@@ -212,7 +243,11 @@ if (process.env.LORO !== "0") {
   const accs: string[] = [];
   for (let r = 0; r < repos.length; r++) {
     crossFitWords(examples, r);
-    const model = fit(examples.filter((e) => e.repo !== r), lambda, 600);
+    const model = fit(
+      examples.filter((e) => e.repo !== r),
+      lambda,
+      600,
+    );
     const table = wordTable(examples.filter((e) => e.repo !== r));
     const test = examples.filter((e) => e.repo === r);
     for (const e of test) e.terms.words = wordTerms(table, e.tokens, K);
@@ -223,7 +258,9 @@ if (process.env.LORO !== "0") {
 crossFitWords(examples);
 const model = fit(examples, lambda);
 model.wordTable = wordTable(examples);
-console.error(`term coefficients ${JSON.stringify(model.coef)}; training accuracy ${accuracy(model, examples).toFixed(3)}`);
+console.error(
+  `term coefficients ${JSON.stringify(model.coef)}; training accuracy ${accuracy(model, examples).toFixed(3)}`,
+);
 writeFileSync(
   out,
   `// Generated by scripts/train-commit-type-model.ts (lambda ${lambda}, ${MAX_WORDS} words seen in >= ${MIN_REPOS} repositories); do not edit by hand.\n` +

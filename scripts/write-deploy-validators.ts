@@ -16,7 +16,12 @@ const validate = require("@kubernetes-models/validate") as { register: (id: stri
 validate.register = (id, schema) => void schemas.set(id, schema);
 // The models register their schemas lazily, on their first validate(): trigger it, capturing them.
 for (const name of ["Rollout", "AnalysisTemplate"]) {
-  const Model = (require(`@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/${name}`) as Record<string, new (d: object) => { validate(): void }>)[name]!;
+  const Model = (
+    require(`@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/${name}`) as Record<
+      string,
+      new (d: object) => { validate(): void }
+    >
+  )[name]!;
   try {
     new Model({ metadata: { name: "x" }, spec: {} }).validate();
   } catch {
@@ -40,7 +45,9 @@ function deformat(s: unknown): unknown {
   return out;
 }
 
-const flagger = JSON.parse(readFileSync(new URL("../src/deploy/schemas/flagger-canary.v1beta1.json", import.meta.url), "utf8")) as Record<string, unknown>;
+const flagger = JSON.parse(
+  readFileSync(new URL("../src/deploy/schemas/flagger-canary.v1beta1.json", import.meta.url), "utf8"),
+) as Record<string, unknown>;
 delete flagger.$comment;
 schemas.set("flagger.app.v1beta1.Canary", flagger);
 
@@ -48,7 +55,16 @@ schemas.set("flagger.app.v1beta1.Canary", flagger);
 // templates) and its containers inline; compiled inline that is megabytes of code. Descriptions are
 // dropped (no effect on validation) and every large subschema that occurs more than once becomes
 // one shared schema referenced by $ref, compiled once.
-const strip = (n: unknown): unknown => (Array.isArray(n) ? n.map(strip) : n && typeof n === "object" ? Object.fromEntries(Object.entries(n).filter(([k]) => k !== "description").map(([k, v]) => [k, strip(v)])) : n);
+const strip = (n: unknown): unknown =>
+  Array.isArray(n)
+    ? n.map(strip)
+    : n && typeof n === "object"
+      ? Object.fromEntries(
+          Object.entries(n)
+            .filter(([k]) => k !== "description")
+            .map(([k, v]) => [k, strip(v)]),
+        )
+      : n;
 const all = new Map([...schemas].map(([id, s]) => [id, strip(deformat(s))]));
 const counts = new Map<string, number>();
 // Maps of names to schemas (not schemas themselves) are never replaced.
@@ -67,21 +83,42 @@ const replace = (n: unknown, top = false, key = ""): unknown => {
     const id = shared.get(JSON.stringify(n));
     if (id) return { $ref: `${id}#` };
   }
-  return Array.isArray(n) ? n.map((x) => replace(x)) : Object.fromEntries(Object.entries(n).map(([k, v]) => [k, replace(v, false, k)]));
+  return Array.isArray(n)
+    ? n.map((x) => replace(x))
+    : Object.fromEntries(Object.entries(n).map(([k, v]) => [k, replace(v, false, k)]));
 };
-const ajv = new Ajv({ strict: false, strictTypes: false, allErrors: false, inlineRefs: false, code: { source: true, esm: false, lines: false } });
+const ajv = new Ajv({
+  strict: false,
+  strictTypes: false,
+  allErrors: false,
+  inlineRefs: false,
+  code: { source: true, esm: false, lines: false },
+});
 for (const [j, id] of shared) ajv.addSchema(replace(JSON.parse(j), true) as object, id);
 for (const [id, s] of all) ajv.addSchema(replace(s, true) as object, id);
 type Standalone = (ajv: Ajv, refs: Record<string, string>) => string;
-const code = ((standaloneCode as unknown as { default?: Standalone }).default ?? standaloneCode) as unknown as Standalone;
-const source = code(ajv, { Rollout: "argoproj.io.v1alpha1.Rollout", AnalysisTemplate: "argoproj.io.v1alpha1.AnalysisTemplate", FlaggerCanary: "flagger.app.v1beta1.Canary" });
+const code = ((standaloneCode as unknown as { default?: Standalone }).default ??
+  standaloneCode) as unknown as Standalone;
+const source = code(ajv, {
+  Rollout: "argoproj.io.v1alpha1.Rollout",
+  AnalysisTemplate: "argoproj.io.v1alpha1.AnalysisTemplate",
+  FlaggerCanary: "flagger.app.v1beta1.Canary",
+});
 // Inline ajv's one runtime helper (code points of a string), so the code needs no require().
 const UCS2 = 'const func2 = require("ajv/dist/runtime/ucs2length").default;';
-if (!source.includes(UCS2) || /require\(/.test(source.replace(UCS2, ""))) throw new Error("unexpected runtime requires in the generated code");
+if (!source.includes(UCS2) || /require\(/.test(source.replace(UCS2, "")))
+  throw new Error("unexpected runtime requires in the generated code");
 const cjs = source.replace(UCS2, "const func2 = (s) => { let n = 0; for (const _ of s) n++; return n; };");
-const dir = process.env.DEPLOY_VALIDATORS_OUT_DIR ? `${process.env.DEPLOY_VALIDATORS_OUT_DIR}/` : new URL("../src/deploy/generated/", import.meta.url).pathname;
+const dir = process.env.DEPLOY_VALIDATORS_OUT_DIR
+  ? `${process.env.DEPLOY_VALIDATORS_OUT_DIR}/`
+  : new URL("../src/deploy/generated/", import.meta.url).pathname;
 mkdirSync(dir, { recursive: true });
 // Shipped as one string compiled on first use (src/deploy/manifests.ts): as module code the bundler
 // would re-print 2.4 MB of it into ~9 MB that every `deploy plan` parses.
-writeFileAtomic(`${dir}validators.js`, `// Generated by scripts/write-deploy-validators.ts from the schemas of @kubernetes-models/argo-rollouts (MIT) and the vendored Flagger CRD (Apache-2.0). Do not edit.\n/* eslint-disable */\nexport const source = ${JSON.stringify(cjs)};\n`);
-console.error(`wrote ${dir}validators.js (${schemas.size} schemas, ${shared.size} shared subschemas, ${cjs.length} bytes; formats rewritten: ${[...seen].map(([f, n]) => `${f} ×${n}`).join(", ")})`);
+writeFileAtomic(
+  `${dir}validators.js`,
+  `// Generated by scripts/write-deploy-validators.ts from the schemas of @kubernetes-models/argo-rollouts (MIT) and the vendored Flagger CRD (Apache-2.0). Do not edit.\n/* eslint-disable */\nexport const source = ${JSON.stringify(cjs)};\n`,
+);
+console.error(
+  `wrote ${dir}validators.js (${schemas.size} schemas, ${shared.size} shared subschemas, ${cjs.length} bytes; formats rewritten: ${[...seen].map(([f, n]) => `${f} ×${n}`).join(", ")})`,
+);

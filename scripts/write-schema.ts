@@ -2,4 +2,7 @@
 import { writeFileAtomic } from "../src/core/fs.js";
 import { configJsonSchema } from "../src/config/json-schema.js";
 
-writeFileAtomic(new URL("../schema/gitops-health.schema.json", import.meta.url).pathname, JSON.stringify(configJsonSchema(), null, 2) + "\n");
+writeFileAtomic(
+  new URL("../schema/gitops-health.schema.json", import.meta.url).pathname,
+  JSON.stringify(configJsonSchema(), null, 2) + "\n",
+);

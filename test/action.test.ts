@@ -17,17 +17,41 @@ const cli = join(root, "dist", "cli.js");
 function pr(repo: TempRepo, base: string, head: string, fork = false) {
   const dir = makeTempDir("gh-action-");
   const event = join(dir, "event.json");
-  writeFileSync(event, readFileSync(join(root, "test", "fixtures", "github", "pull_request.json"), "utf8").replace("BASE_SHA", base).replace("HEAD_SHA", head).replace("FORK_REPO", fork ? "someone/api" : "acme/api").replace("FORK", String(fork)));
+  writeFileSync(
+    event,
+    readFileSync(join(root, "test", "fixtures", "github", "pull_request.json"), "utf8")
+      .replace("BASE_SHA", base)
+      .replace("HEAD_SHA", head)
+      .replace("FORK_REPO", fork ? "someone/api" : "acme/api")
+      .replace("FORK", String(fork)),
+  );
   const output = join(dir, "output");
   const summary = join(dir, "summary.md");
   writeFileSync(output, "");
   writeFileSync(summary, "");
   const run = (inputs: Record<string, string>) => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", GITHUB_EVENT_NAME: "pull_request", GITHUB_EVENT_PATH: event, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, GITHUB_WORKSPACE: repo.dir, GITHUB_REPOSITORY: "acme/api", GIT_CONFIG_NOSYSTEM: "1" };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      GITHUB_EVENT_NAME: "pull_request",
+      GITHUB_EVENT_PATH: event,
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+      GITHUB_WORKSPACE: repo.dir,
+      GITHUB_REPOSITORY: "acme/api",
+      GIT_CONFIG_NOSYSTEM: "1",
+    };
     for (const [k, v] of Object.entries({ cli, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
     const t0 = Date.now();
     const r = spawnSync(process.execPath, [bundle], { cwd: repo.dir, env, encoding: "utf8" });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0, outputs: parseOutputs(readFileSync(output, "utf8")), summary: readFileSync(summary, "utf8") };
+    return {
+      code: r.status,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      ms: Date.now() - t0,
+      outputs: parseOutputs(readFileSync(output, "utf8")),
+      summary: readFileSync(summary, "utf8"),
+    };
   };
   return { run };
 }
@@ -49,7 +73,10 @@ function parseOutputs(text: string): Record<string, string> {
 function service(): { repo: TempRepo; base: string } {
   const repo = makeRepo();
   repo.write(".gitignore", ".gitops-health/\n");
-  repo.write(".gitops-health.yml", "deploy:\n  service: api\nchecks:\n  lint: \"true\"\n  test: \"true\"\npipeline:\n  image: registry.example/api:{short}\n");
+  repo.write(
+    ".gitops-health.yml",
+    'deploy:\n  service: api\nchecks:\n  lint: "true"\n  test: "true"\npipeline:\n  image: registry.example/api:{short}\n',
+  );
   repo.commit("chore: init", { "src/app.ts": "export const app = 1;\n" });
   for (let i = 1; i <= 3; i++) repo.commit(`feat: feature ${i}`, { [`src/f${i}.ts`]: `export const f${i} = ${i};\n` });
   return { repo, base: repo.git("rev-parse", "HEAD").trim() };
@@ -98,7 +125,9 @@ describe("the GitHub Action", () => {
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.summary).toContain("required-checks");
     expect(r.outputs.sarif).toBe(join(repo.dir, "gitops-health-compliance.sarif"));
-    expect(JSON.parse(readFileSync(r.outputs.sarif!, "utf8")).runs[0].automationDetails.id).toBe("gitops-health/compliance/");
+    expect(JSON.parse(readFileSync(r.outputs.sarif!, "utf8")).runs[0].automationDetails.id).toBe(
+      "gitops-health/compliance/",
+    );
     expect(r.stdout).toMatch(/::notice::pull request from a fork/);
     expect(r.summary).toContain("failed");
   }, 60_000);

@@ -6,7 +6,9 @@ import { scanEntry } from "../src/audit/entry-scan.js";
 function parsed(b: Buffer): { seq: unknown; time: unknown; type: unknown } | undefined {
   try {
     const e = JSON.parse(b.toString("utf8")) as Record<string, unknown> | null;
-    return e && typeof e === "object" ? { seq: e.seq, time: e.time, type: e.type } : { seq: undefined, time: undefined, type: undefined };
+    return e && typeof e === "object"
+      ? { seq: e.seq, time: e.time, type: e.type }
+      : { seq: undefined, time: undefined, type: undefined };
   } catch {
     return undefined;
   }
@@ -21,15 +23,37 @@ function agrees(b: Buffer): boolean {
 }
 
 const entry = (seq: number, extra: Record<string, unknown> = {}) =>
-  Buffer.from(canonicalize({ seq, type: "check", actor: "ci@example.invalid", subject: `c0ffee${seq}`, payload: { name: "test", status: "passed", run: seq, ...extra }, time: "2026-12-06T22:00:00.000Z" })!, "utf8");
+  Buffer.from(
+    canonicalize({
+      seq,
+      type: "check",
+      actor: "ci@example.invalid",
+      subject: `c0ffee${seq}`,
+      payload: { name: "test", status: "passed", run: seq, ...extra },
+      time: "2026-12-06T22:00:00.000Z",
+    })!,
+    "utf8",
+  );
 
 describe("scanEntry (verify's validating scan; JSON.parse decides everything it does not answer)", () => {
   it("answers the plain case, with exactly what JSON.parse reads", () => {
     const samples = [
       entry(0),
       entry(123456789),
-      entry(7, { note: "caf\u00e9 \u2028 \ud83d\ude00 \"quoted\" back\\slash \u0001", nested: { seq: 99, time: "x", type: "ledger.checkpoint" }, list: [1, -2.5e-3, true, false, null, [], {}] }),
-      Buffer.from(canonicalize({ seq: 3, type: "ledger.checkpoint", actor: "a", payload: { signer: "s", keyId: "00" }, time: "2026-12-06T22:00:00.000Z" })!),
+      entry(7, {
+        note: 'caf\u00e9 \u2028 \ud83d\ude00 "quoted" back\\slash \u0001',
+        nested: { seq: 99, time: "x", type: "ledger.checkpoint" },
+        list: [1, -2.5e-3, true, false, null, [], {}],
+      }),
+      Buffer.from(
+        canonicalize({
+          seq: 3,
+          type: "ledger.checkpoint",
+          actor: "a",
+          payload: { signer: "s", keyId: "00" },
+          time: "2026-12-06T22:00:00.000Z",
+        })!,
+      ),
     ];
     for (const b of samples) {
       const s = scanEntry(b);
@@ -80,14 +104,31 @@ describe("scanEntry (verify's validating scan; JSON.parse decides everything it 
     ];
     for (const c of cases) expect(agrees(Buffer.from(c, "utf8")), c).toBe(true);
     // The cases the scan must decline (JSON.parse reads them differently from a naive byte match, or rejects them).
-    for (const c of [cases[2]!, cases[3]!, cases[4]!, cases[5]!, cases[6]!, cases[7]!, cases[8]!, cases[10]!, cases[16]!, cases[17]!, cases[26]!]) expect(scanEntry(Buffer.from(c, "utf8")), c).toBeUndefined();
+    for (const c of [
+      cases[2]!,
+      cases[3]!,
+      cases[4]!,
+      cases[5]!,
+      cases[6]!,
+      cases[7]!,
+      cases[8]!,
+      cases[10]!,
+      cases[16]!,
+      cases[17]!,
+      cases[26]!,
+    ])
+      expect(scanEntry(Buffer.from(c, "utf8")), c).toBeUndefined();
     expect(scanEntry(Buffer.from(cases[0]!))!.seq).toBe(2);
     expect(scanEntry(Buffer.from(cases[1]!))!.seq).toBe(5);
     // Invalid UTF-8 inside a string decodes to U+FFFD and stays valid JSON; outside a string it is invalid.
     const bad = Buffer.concat([Buffer.from(`{"seq":1,${t},"payload":"`), Buffer.from([0xe2, 0x22]), Buffer.from(`}`)]);
     expect(agrees(bad)).toBe(true);
-    expect(agrees(Buffer.concat([Buffer.from(`{"seq":1,${t},"payload":"a`), Buffer.from([0xff, 0xfe]), Buffer.from(`"}`)]))).toBe(true);
-    expect(agrees(Buffer.concat([Buffer.from(`{"seq":1,${t},"payload":`), Buffer.from([0xc3, 0xa9]), Buffer.from(`}`)]))).toBe(true);
+    expect(
+      agrees(Buffer.concat([Buffer.from(`{"seq":1,${t},"payload":"a`), Buffer.from([0xff, 0xfe]), Buffer.from(`"}`)])),
+    ).toBe(true);
+    expect(
+      agrees(Buffer.concat([Buffer.from(`{"seq":1,${t},"payload":`), Buffer.from([0xc3, 0xa9]), Buffer.from(`}`)])),
+    ).toBe(true);
   });
 
   it("agrees with JSON.parse on 200,000 random mutations of real entries", () => {
@@ -99,7 +140,11 @@ describe("scanEntry (verify's validating scan; JSON.parse decides everything it 
       return (x >>> 0) % n;
     };
     const alphabet = Buffer.from('{}[]":,\\ -+.0123456789eEtrufalsn\u0001\t\nuA"sqtimype', "latin1");
-    const bases = [entry(5), entry(42, { note: "x\\y", nested: { seq: 1 } }), Buffer.from(`{"seq":3,"time":"t","type":"u"}`)];
+    const bases = [
+      entry(5),
+      entry(42, { note: "x\\y", nested: { seq: 1 } }),
+      Buffer.from(`{"seq":3,"time":"t","type":"u"}`),
+    ];
     let answered = 0;
     for (let k = 0; k < 200_000; k++) {
       const b = Buffer.from(bases[rand(bases.length)]!);

@@ -16,7 +16,8 @@ const verifier = parseVerifierKey(keys.verifierKey);
 async function filledLedger(n = 5) {
   const dir = join(makeTempDir(), "ledger");
   const ledger = await openLedger(dir);
-  for (let i = 0; i < n; i++) await ledger.append({ type: "deploy", subject: `v${i}`, actor: "ci@example.invalid", payload: { n: i } });
+  for (let i = 0; i < n; i++)
+    await ledger.append({ type: "deploy", subject: `v${i}`, actor: "ci@example.invalid", payload: { n: i } });
   const { note } = await ledger.checkpoint(signer);
   await ledger.close();
   return { dir, note };
@@ -44,7 +45,7 @@ function rewrite(dir: string, canon: Buffer[]) {
 function readCanon(dir: string): Buffer[] {
   const buf = readFileSync(join(dir, "entries.log"));
   const out: Buffer[] = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const len = buf.readUInt32BE(p);
     out.push(buf.subarray(p + 4, p + 4 + len));
     p += 4 + len;
@@ -118,11 +119,13 @@ describe("audit ledger: integrity", () => {
   it("detects a consistently re-hashed forgery through signed and saved checkpoints", async () => {
     const { dir, note } = await filledLedger(5);
     // The forger also drops the ledger.checkpoint entry (seq 5) that records the checkpoint.
-    const forged = readCanon(dir).slice(0, 5).map((c) => {
-      const e = JSON.parse(c.toString());
-      if (e.seq === 2) e.payload = { n: 999 };
-      return Buffer.from(canonicalize(e)!);
-    });
+    const forged = readCanon(dir)
+      .slice(0, 5)
+      .map((c) => {
+        const e = JSON.parse(c.toString());
+        if (e.seq === 2) e.payload = { n: 999 };
+        return Buffer.from(canonicalize(e)!);
+      });
     rewrite(dir, forged);
     // The stored checkpoint no longer matches; an attacker would also re-sign with their own key.
     expect((await verifyDir(dir)).ok).toBe(false);
@@ -144,7 +147,9 @@ describe("audit ledger: integrity", () => {
   it("refuses PHI in payloads, or stores only a keyed hash", async () => {
     const dir = join(makeTempDir(), "l");
     const l = await openLedger(dir);
-    await expect(l.append({ type: "note", payload: { text: "SSN 512-84-3921" } })).rejects.toThrow(/refusing to write PHI/);
+    await expect(l.append({ type: "note", payload: { text: "SSN 512-84-3921" } })).rejects.toThrow(
+      /refusing to write PHI/,
+    );
     expect(await l.size()).toBe(0);
     const h = await openLedger(dir, { phi: "hash", hmacKey: "k" });
     await h.append({ type: "note", payload: { text: "SSN 512-84-3921" } });
@@ -185,7 +190,9 @@ describe("audit ledger: crash safety", () => {
       const l = await openLedger(${JSON.stringify(dir)});
       for (let i = 0; ; i++) { await l.append({ type: "t", actor: "a", payload: { i, pad: "y".repeat(300) } }); process.stdout.write(i + "\\n"); }
     `;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let acked = -1;
     await new Promise<void>((resolveDone) => {
       child.stdout.on("data", (d: Buffer) => {
@@ -214,18 +221,29 @@ describe("audit CLI", () => {
     const vkey = kg.stdout.trim();
     expect(vkey).toMatch(/^example\.org\/audit\+[0-9a-f]{8}\+/);
     expect(runCli(["audit", "keygen"], { cwd, env }).code).toBe(2);
-    for (let i = 0; i < 3; i++) expect(runCli(["audit", "append", "--type", "deploy", "--subject", `r${i}`, "--data", `{"i":${i}}`], { cwd, env }).stdout).toMatch(new RegExp(`^${i} [0-9a-f]{64}`));
+    for (let i = 0; i < 3; i++)
+      expect(
+        runCli(["audit", "append", "--type", "deploy", "--subject", `r${i}`, "--data", `{"i":${i}}`], { cwd, env })
+          .stdout,
+      ).toMatch(new RegExp(`^${i} [0-9a-f]{64}`));
     expect(runCli(["audit", "append", "--type", "x", "--data", "{bad"], { cwd, env }).code).toBe(2);
     const cp = runCli(["audit", "checkpoint"], { cwd, env });
     writeFileSync(join(cwd, "saved.cp"), cp.stdout);
-    expect(runCli(["audit", "verify", "--key", vkey, "--since-checkpoint", join(cwd, "saved.cp")], { cwd, env }).code).toBe(0);
+    expect(
+      runCli(["audit", "verify", "--key", vkey, "--since-checkpoint", join(cwd, "saved.cp")], { cwd, env }).code,
+    ).toBe(0);
     const proof = JSON.parse(runCli(["audit", "prove", "1"], { cwd, env }).stdout);
     expect(proof).toMatchObject({ index: 1, treeSize: 4 });
     expect(proof.checkpoint).toContain("example.org/audit\n4\n");
     const cons = JSON.parse(runCli(["audit", "prove", "--consistency", "1", "3"], { cwd, env }).stdout);
     expect(cons.proof.length).toBeGreaterThan(0);
     const out = join(cwd, "evidence.json");
-    expect(runCli(["audit", "export", "--from", "2000-01-01", "--to", "2999-12-31", "--format", "json", "--out", out], { cwd, env }).code).toBe(0);
+    expect(
+      runCli(["audit", "export", "--from", "2000-01-01", "--to", "2999-12-31", "--format", "json", "--out", out], {
+        cwd,
+        env,
+      }).code,
+    ).toBe(0);
     expect(runCli(["audit", "verify", "--bundle", out, "--key", vkey], { cwd, env }).code).toBe(0);
     const b = JSON.parse(readFileSync(out, "utf8"));
     b.entries[1].canonical = b.entries[1].canonical.replace('"i":1', '"i":7');
@@ -268,11 +286,16 @@ describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSk
       await l.close();
     `;
     await Promise.all(
-      Array.from({ length: 8 }, (_, w) =>
-        new Promise<void>((res, rej) => {
-          const c = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { env: { ...process.env, URL: url, W: String(w) }, stdio: ["ignore", "ignore", "inherit"] });
-          c.on("exit", (code) => (code === 0 ? res() : rej(new Error(`worker ${w} exited ${code}`))));
-        }),
+      Array.from(
+        { length: 8 },
+        (_, w) =>
+          new Promise<void>((res, rej) => {
+            const c = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+              env: { ...process.env, URL: url, W: String(w) },
+              stdio: ["ignore", "ignore", "inherit"],
+            });
+            c.on("exit", (code) => (code === 0 ? res() : rej(new Error(`worker ${w} exited ${code}`))));
+          }),
       ),
     );
     const l = await openLedger(url);

@@ -33,7 +33,12 @@ describe("C2SP signed notes", () => {
 
   it("signs and verifies a checkpoint round trip", () => {
     const { signerKey, verifierKey } = generateNoteSigner("gitops-health.test/ledger");
-    const body = formatCheckpoint({ origin: "gitops-health.test/ledger", size: 42, rootHash: Buffer.alloc(32, 7), extensions: [] });
+    const body = formatCheckpoint({
+      origin: "gitops-health.test/ledger",
+      size: 42,
+      rootHash: Buffer.alloc(32, 7),
+      extensions: [],
+    });
     const note = signNote(body, parseSignerKey(signerKey));
     const r = verifyNote(note, [parseVerifierKey(verifierKey)]);
     expect(r.ok).toBe(true);

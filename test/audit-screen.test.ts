@@ -18,7 +18,12 @@ const PLANTS = [
   { cls: "name with a cue", text: "patient John Smith", raw: "John Smith", category: "name" },
   { cls: "date of birth", text: "DOB 03/14/1980", raw: "03/14/1980", category: "date" },
   { cls: "address", text: "lives at 12 Main Street, Springfield", raw: "12 Main Street", category: "location" },
-  { cls: "secret (GitHub token)", text: "token ghp_a8F3kLm9Qz2Xc7Vb1Nn4Rt6Yu0Ws5Pe8DdHj", raw: "ghp_a8F3kLm9Qz2Xc7Vb1Nn4Rt6Yu0Ws5Pe8DdHj", category: "secret" },
+  {
+    cls: "secret (GitHub token)",
+    text: "token ghp_a8F3kLm9Qz2Xc7Vb1Nn4Rt6Yu0Ws5Pe8DdHj",
+    raw: "ghp_a8F3kLm9Qz2Xc7Vb1Nn4Rt6Yu0Ws5Pe8DdHj",
+    category: "secret",
+  },
   { cls: "secret (AWS key ID)", text: "key AKIA4KXJ2MZQ7RBN3WTS", raw: "AKIA4KXJ2MZQ7RBN3WTS", category: "secret" },
 ] as const;
 
@@ -26,7 +31,12 @@ type Field = "type" | "subject" | "actor" | "payload key" | "payload nested valu
 const FIELDS: Field[] = ["type", "subject", "actor", "payload key", "payload nested value"];
 
 function planted(field: Field, text: string) {
-  const base = { type: "note", subject: "c0ffee1234", actor: "ci@example.invalid", payload: { a: { b: [1, { c: "ok" }] } } as unknown };
+  const base = {
+    type: "note",
+    subject: "c0ffee1234",
+    actor: "ci@example.invalid",
+    payload: { a: { b: [1, { c: "ok" }] } } as unknown,
+  };
   switch (field) {
     case "type":
       return { ...base, type: text };
@@ -45,7 +55,13 @@ describe("ledger screening: every identifier class in every field", () => {
   beforeAll(() => {
     // The samples are what the scanner flags (above low severity) when scanned alone; if the
     // scanner changes, fix the samples rather than let this test pass on nothing.
-    for (const p of PLANTS) expect(scanText(p.text, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low").map((f) => f.category), p.cls).toContain(p.category);
+    for (const p of PLANTS)
+      expect(
+        scanText(p.text, { path: "ledger-entry.txt" })
+          .filter((f) => f.severity !== "low")
+          .map((f) => f.category),
+        p.cls,
+      ).toContain(p.category);
   });
 
   for (const field of FIELDS) {
@@ -53,10 +69,15 @@ describe("ledger screening: every identifier class in every field", () => {
       const dir = join(makeTempDir(), "l");
       const l = await openLedger(dir);
       for (const p of PLANTS) {
-        const err = await l.append(planted(field, p.text)).then(() => undefined, (e: unknown) => e);
+        const err = await l.append(planted(field, p.text)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(err, `${p.cls} in ${field}`).toBeInstanceOf(UserError);
         const message = (err as Error).message;
-        expect(message).toMatch(field === "type" ? /entry type must be|refusing to write PHI/ : /refusing to write PHI\/secret to the ledger/);
+        expect(message).toMatch(
+          field === "type" ? /entry type must be|refusing to write PHI/ : /refusing to write PHI\/secret to the ledger/,
+        );
         expect(message).not.toContain(p.raw);
         expect(message).not.toContain("\n");
       }
@@ -92,10 +113,13 @@ describe("ledger screening: every identifier class in every field", () => {
     });
   }
 
-  it("with phi: \"hash\", errors name a hashed key, never the raw one", () => {
+  it('with phi: "hash", errors name a hashed key, never the raw one', () => {
     let message = "";
     try {
-      screenEntry({ time: "", type: "note", actor: "a", payload: { "SSN 512-84-3921": { n: Infinity } } }, { mode: "hash", key: "k" });
+      screenEntry(
+        { time: "", type: "note", actor: "a", payload: { "SSN 512-84-3921": { n: Infinity } } },
+        { mode: "hash", key: "k" },
+      );
     } catch (e) {
       message = (e as Error).message;
     }
@@ -105,7 +129,10 @@ describe("ledger screening: every identifier class in every field", () => {
   it("refuses identifiers that fit the type charset (ssn., mrn., phone-)", async () => {
     const l = await openLedger(join(makeTempDir(), "l"), { phi: "hash", hmacKey: "k" });
     for (const t of ["ssn.512-84-3921", "mrn.12345678", "phone-617-862-4417"]) {
-      const err = await l.append({ type: t }).then(() => undefined, (e: unknown) => e);
+      const err = await l.append({ type: t }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect((err as Error).message, t).toMatch(/refusing to write PHI\/secret to the ledger: \w+ .* at type/);
       expect((err as Error).message).not.toMatch(/512-84-3921|12345678|862-4417/);
     }
@@ -117,11 +144,17 @@ describe("ledger screening: every identifier class in every field", () => {
 describe("ledger screening: entry types and actors", () => {
   it("accepts types of the fixed charset and refuses others with one line that echoes nothing", async () => {
     const l = await openLedger(join(makeTempDir(), "l"));
-    for (const t of ["scan", "compliance.check", "run.started", "llm.call", "a", `a${"b".repeat(63)}`, "x_y-z.0"]) await l.append({ type: t });
+    for (const t of ["scan", "compliance.check", "run.started", "llm.call", "a", `a${"b".repeat(63)}`, "x_y-z.0"])
+      await l.append({ type: t });
     for (const t of ["Deploy", "run started", "1abc", ".x", `a${"b".repeat(64)}`, "naïve", "type\nforged", "a/b"]) {
-      const err = await l.append({ type: t }).then(() => undefined, (e: unknown) => e);
+      const err = await l.append({ type: t }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, JSON.stringify(t)).toBeInstanceOf(UserError);
-      expect((err as Error).message).toBe("ledger entry type must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter");
+      expect((err as Error).message).toBe(
+        "ledger entry type must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter",
+      );
     }
     expect(await l.size()).toBe(7);
     await l.close();
@@ -130,13 +163,30 @@ describe("ledger screening: entry types and actors", () => {
   it("stores an actor that is exactly one workforce identity as given", async () => {
     const dir = join(makeTempDir(), "l");
     const l = await openLedger(dir);
-    for (const actor of ["alice@hospital.org", "Jane Doe <jane.doe@hospital.org>", "<bob@hospital.org>", "Jane Doe", "ci-bot"]) await l.append({ type: "deploy", actor });
+    for (const actor of [
+      "alice@hospital.org",
+      "Jane Doe <jane.doe@hospital.org>",
+      "<bob@hospital.org>",
+      "Jane Doe",
+      "ci-bot",
+    ])
+      await l.append({ type: "deploy", actor });
     const actors = [];
     for await (const e of l.query()) actors.push(e.actor);
-    expect(actors).toEqual(["alice@hospital.org", "Jane Doe <jane.doe@hospital.org>", "<bob@hospital.org>", "Jane Doe", "ci-bot"]);
+    expect(actors).toEqual([
+      "alice@hospital.org",
+      "Jane Doe <jane.doe@hospital.org>",
+      "<bob@hospital.org>",
+      "Jane Doe",
+      "ci-bot",
+    ]);
     // An identity with anything else in it is screened.
-    await expect(l.append({ type: "deploy", actor: "alice@hospital.org SSN 512-84-3921" })).rejects.toThrow(/refusing to write PHI\/secret to the ledger: .* at actor/);
-    await expect(l.append({ type: "deploy", actor: "Jane Doe <jane.doe@hospital.org> 617-862-4417" })).rejects.toThrow(/at actor/);
+    await expect(l.append({ type: "deploy", actor: "alice@hospital.org SSN 512-84-3921" })).rejects.toThrow(
+      /refusing to write PHI\/secret to the ledger: .* at actor/,
+    );
+    await expect(l.append({ type: "deploy", actor: "Jane Doe <jane.doe@hospital.org> 617-862-4417" })).rejects.toThrow(
+      /at actor/,
+    );
     await l.close();
   });
 
@@ -150,16 +200,22 @@ describe("ledger screening: entry types and actors", () => {
       expect(r.stderr).not.toContain("512-84-3921");
       expect(r.stdout).toBe("");
     }
-    expect(!existsSync(join(cwd, "ledger", "entries.log")) || readFileSync(join(cwd, "ledger", "entries.log")).length === 0).toBe(true);
+    expect(
+      !existsSync(join(cwd, "ledger", "entries.log")) || readFileSync(join(cwd, "ledger", "entries.log")).length === 0,
+    ).toBe(true);
   });
 });
 
 /** The screening before issue 23: one scanner call per string, keys and actor unscreened. */
 function previousScreen(payload: unknown, subject?: string): "refused" | "clean" {
   const visit = (value: unknown): boolean => {
-    if (typeof value === "string") return scanText(value, { path: "ledger-entry.txt" }).some((f) => f.severity !== "low");
+    if (typeof value === "string")
+      return scanText(value, { path: "ledger-entry.txt" }).some((f) => f.severity !== "low");
     if (Array.isArray(value)) return value.some(visit);
-    if (value && typeof value === "object") return Object.entries(value as Record<string, unknown>).some(([k, v]) => v !== undefined && !(WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string") && visit(v));
+    if (value && typeof value === "object")
+      return Object.entries(value as Record<string, unknown>).some(
+        ([k, v]) => v !== undefined && !(WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string") && visit(v),
+      );
     return false;
   };
   return (subject !== undefined && visit(subject)) || visit(payload) ? "refused" : "clean";
@@ -168,17 +224,44 @@ function previousScreen(payload: unknown, subject?: string): "refused" | "clean"
 describe("ledger screening: same verdicts as one scanner call per string", () => {
   const VALUES = [
     ...PLANTS.map((p) => p.text),
-    "smith", "test", "passed", "failed", "main", "release/1.2", "Boston", "SSN 123-45-6789", "AKIAIOSFODNN7EXAMPLE",
-    "2026-12-06T20:56:18.123Z", "1980-03-14", "deploy to prod by Jane", "Mr. Jones called", "{\"name\":\"John Smith\",\"ssn\":\"512-84-3921\"}",
+    "smith",
+    "test",
+    "passed",
+    "failed",
+    "main",
+    "release/1.2",
+    "Boston",
+    "SSN 123-45-6789",
+    "AKIAIOSFODNN7EXAMPLE",
+    "2026-12-06T20:56:18.123Z",
+    "1980-03-14",
+    "deploy to prod by Jane",
+    "Mr. Jones called",
+    '{"name":"John Smith","ssn":"512-84-3921"}',
     "MSH|^~\\&|ADT|HOSP|||202612061200||ADT^A01|1|P|2.5\rPID|1||12345678^^^HOSP^MR||Smith^John||19800314|M",
-    "5128439210", "6178624417", "c0ffee00000000ab", "deadbeef", randomUUID(), newRunId(), "run-abc", "unit tests", "lint", "x".repeat(300),
+    "5128439210",
+    "6178624417",
+    "c0ffee00000000ab",
+    "deadbeef",
+    randomUUID(),
+    newRunId(),
+    "run-abc",
+    "unit tests",
+    "lint",
+    "x".repeat(300),
   ];
 
   it("refuses exactly what the per-string scan refused, cold and with remembered verdicts", () => {
     resetScreenMemo();
     for (const pass of ["cold", "remembered"]) {
       for (const v of VALUES) {
-        for (const payload of [{ note: v }, { list: ["ok", v] }, { deep: { er: { v } } }, { approver: v }, { createdAt: v }]) {
+        for (const payload of [
+          { note: v },
+          { list: ["ok", v] },
+          { deep: { er: { v } } },
+          { approver: v },
+          { createdAt: v },
+        ]) {
           const before = previousScreen(payload);
           let now: "refused" | "clean" = "clean";
           try {
@@ -210,18 +293,36 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
     };
     const samples: string[] = [];
     for (let i = 0; i < 300; i++) {
-      samples.push(bytes(20).toString("hex"), bytes(32).toString("hex"), bytes(4 + (i % 10)).toString("hex").slice(0, 7 + (i % 13)), `sha256:${bytes(32).toString("hex")}`);
-      samples.push(randomUUID(), newRunId(new Date(Date.UTC(1970 + (i % 80), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60))));
+      samples.push(
+        bytes(20).toString("hex"),
+        bytes(32).toString("hex"),
+        bytes(4 + (i % 10))
+          .toString("hex")
+          .slice(0, 7 + (i % 13)),
+        `sha256:${bytes(32).toString("hex")}`,
+      );
+      samples.push(
+        randomUUID(),
+        newRunId(new Date(Date.UTC(1970 + (i % 80), i % 12, 1 + (i % 28), i % 24, i % 60, i % 60))),
+      );
     }
     // Digest-shaped strings around identifier digits (SSN, phone, card, DOB, MRN).
-    for (const core of ["512843921", "6178624417", "4111111111111111", "19800314", "12345678"]) for (const [pre, post] of [["a", ""], ["", "f"], ["dead", "beef"], ["f0", "0c"]]) samples.push(pre + core + post);
+    for (const core of ["512843921", "6178624417", "4111111111111111", "19800314", "12345678"])
+      for (const [pre, post] of [
+        ["a", ""],
+        ["", "f"],
+        ["dead", "beef"],
+        ["f0", "0c"],
+      ])
+        samples.push(pre + core + post);
     // A real digest in which the scanner alone sees a Luhn-valid card number (found by an earlier random run).
     samples.push("sha256:f724a6665efd583aac47d170387a33598bf83b5d16cd9271c8e5554516392025");
     let fast = 0;
     for (const s of samples) {
       // The scanner alone may read a digit run inside a digest as a card, phone or account number: a false
       // positive that refused such entries before. Anything else it found would mean the shape can hold PHI.
-      for (const f of scanText(s, { path: "ledger-entry.txt" }).filter((x) => x.severity !== "low")) expect(s.slice(f.start, f.end), s).toMatch(/^[0-9]+$/);
+      for (const f of scanText(s, { path: "ledger-entry.txt" }).filter((x) => x.severity !== "low"))
+        expect(s.slice(f.start, f.end), s).toMatch(/^[0-9]+$/);
       if (/[a-f]/.test(s)) {
         expect(screenFindings(s), s).toEqual([]);
         fast++;
@@ -236,6 +337,11 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
     const alone = (s: string) => scanText(s, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low");
     expect(alone("smith")).not.toEqual([]);
     expect(alone(["test", "smith", "passed"].join("\n\n"))).toEqual([]);
-    expect(() => screenEntry({ time: "", type: "check", actor: "a", payload: { name: "test", tool: "smith", status: "passed" } }, { mode: "refuse" })).toThrow(/at payload\.tool/);
+    expect(() =>
+      screenEntry(
+        { time: "", type: "check", actor: "a", payload: { name: "test", tool: "smith", status: "passed" } },
+        { mode: "refuse" },
+      ),
+    ).toThrow(/at payload\.tool/);
   });
 });

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import canonicalize from "canonicalize";
 import { openLedger } from "../src/audit/index.js";
@@ -47,7 +56,11 @@ function cliLedger(n: number) {
   const kg = runCli(["audit", "keygen", "--origin", "example.org/verify"], { cwd, env });
   expect(kg.code).toBe(0);
   const vkey = kg.stdout.trim();
-  for (let i = 0; i < n; i++) expect(runCli(["audit", "append", "--type", "deployment", "--subject", `r${i}`, "--data", `{"i":${i}}`], { cwd, env }).code).toBe(0);
+  for (let i = 0; i < n; i++)
+    expect(
+      runCli(["audit", "append", "--type", "deployment", "--subject", `r${i}`, "--data", `{"i":${i}}`], { cwd, env })
+        .code,
+    ).toBe(0);
   return { cwd, env, vkey, dir: env.GITOPS_HEALTH_LEDGER };
 }
 
@@ -55,7 +68,7 @@ function cliLedger(n: number) {
 function frames(dir: string): { start: number; end: number; data: Buffer }[] {
   const buf = readFileSync(join(dir, "entries.log"));
   const out = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     const len = buf.readUInt32BE(p);
     out.push({ start: p, end: p + 4 + len, data: buf.subarray(p + 4, p + 4 + len) });
     p += 4 + len;
@@ -73,7 +86,8 @@ function deleteFrame(dir: string, index: number) {
 async function libLedger(n: number) {
   const dir = join(makeTempDir(), "ledger");
   const l = await openLedger(dir);
-  for (let i = 0; i < n; i++) await l.append({ type: "deploy", actor: "ci@example.invalid", subject: `v${i}`, payload: { i } });
+  for (let i = 0; i < n; i++)
+    await l.append({ type: "deploy", actor: "ci@example.invalid", subject: `v${i}`, payload: { i } });
   const { note } = await l.checkpoint(parseSignerKey(keys.signerKey));
   await l.close();
   return { dir, note };
@@ -88,8 +102,14 @@ describe("audit verify is read-only", () => {
     deleteFrame(tampered, 2);
     // Torn: an append interrupted after its frame was half written (no index row yet).
     const torn = copyDir(dir);
-    writeFileSync(join(torn, "entries.log"), Buffer.concat([readFileSync(join(torn, "entries.log")), Buffer.from([0, 0, 0, 90]), Buffer.from('{"seq":6,"ty')]));
-    for (const [d, code] of [[tampered, 1], [torn, 0]] as const) {
+    writeFileSync(
+      join(torn, "entries.log"),
+      Buffer.concat([readFileSync(join(torn, "entries.log")), Buffer.from([0, 0, 0, 90]), Buffer.from('{"seq":6,"ty')]),
+    );
+    for (const [d, code] of [
+      [tampered, 1],
+      [torn, 0],
+    ] as const) {
       const before = digestDir(d);
       const r = runCli(["audit", "verify", "--key", vkey, "--ledger", d], { cwd, env });
       expect(r.code, r.stderr).toBe(code);
@@ -161,8 +181,10 @@ describe("audit verify is read-only", () => {
     const idx = readFileSync(join(dir, "leaves.bin"));
     const last = frames(dir).at(-1)!;
     const states: [string, Buffer, Buffer, number][] = [];
-    for (let cut = last.start + 1; cut < last.end; cut += 7) states.push([`entries cut at ${cut}`, log.subarray(0, cut), idx.subarray(0, idx.length - 40), 0]);
-    for (let row = 0; row < 40; row += 9) states.push([`row torn at ${row}`, log, idx.subarray(0, idx.length - 40 + row), 1]);
+    for (let cut = last.start + 1; cut < last.end; cut += 7)
+      states.push([`entries cut at ${cut}`, log.subarray(0, cut), idx.subarray(0, idx.length - 40), 0]);
+    for (let row = 0; row < 40; row += 9)
+      states.push([`row torn at ${row}`, log, idx.subarray(0, idx.length - 40 + row), 1]);
     for (const [what, e, i, reindexed] of states) {
       const d = join(makeTempDir(), "ledger");
       mkdirSync(d);
@@ -191,7 +213,9 @@ describe("checkpoints that were made cannot vanish", () => {
     expect(runCli(["audit", "checkpoint"], { cwd, env }).code).toBe(0);
     expect(runCli(["audit", "append", "--type", "deployment"], { cwd, env }).code).toBe(0);
     expect(runCli(["audit", "checkpoint"], { cwd, env }).code).toBe(0);
-    expect(runCli(["audit", "verify", "--key", vkey], { cwd, env }).stderr).toMatch(/ledger OK: 6 entries.*2 checkpoint/);
+    expect(runCli(["audit", "verify", "--key", vkey], { cwd, env }).stderr).toMatch(
+      /ledger OK: 6 entries.*2 checkpoint/,
+    );
     const lines = readFileSync(join(dir, "checkpoints.jsonl"), "utf8").trim().split("\n");
     writeFileSync(join(dir, "checkpoints.jsonl"), lines[1] + "\n");
     const one = runCli(["audit", "verify", "--key", vkey], { cwd, env });
@@ -212,7 +236,12 @@ describe("checkpoints that were made cannot vanish", () => {
     const ok = runCli(["audit", "verify", "--key", vkey, "--checkpoint", file], { cwd, env });
     expect(ok.code, ok.stderr).toBe(0);
     // No trusted key at all: a usage error, not a silent pass.
-    expect(runCli(["audit", "verify", "--checkpoint", file], { cwd, env: { ...env, GITOPS_HEALTH_LEDGER_KEY: join(cwd, "none.key") } }).code).toBe(2);
+    expect(
+      runCli(["audit", "verify", "--checkpoint", file], {
+        cwd,
+        env: { ...env, GITOPS_HEALTH_LEDGER_KEY: join(cwd, "none.key") },
+      }).code,
+    ).toBe(2);
     // Signed by someone else: fails.
     const other = generateNoteSigner("example.org/verify");
     expect(runCli(["audit", "verify", "--key", other.verifierKey, "--checkpoint", file], { cwd, env }).code).toBe(1);
@@ -263,20 +292,32 @@ describe("checkpoints that were made cannot vanish", () => {
     const proofF = join(cwd, "proof.json");
     writeFileSync(proofF, runCli(["audit", "prove", "--consistency", "4", "10"], { cwd, env }).stdout);
     const offline = { ...env, GITOPS_HEALTH_LEDGER: join(cwd, "absent") };
-    expect(runCli(["audit", "verify", "--key", vkey, "--consistency", oldF, newF, "--proof", proofF], { cwd, env: offline }).code).toBe(0);
+    expect(
+      runCli(["audit", "verify", "--key", vkey, "--consistency", oldF, newF, "--proof", proofF], { cwd, env: offline })
+        .code,
+    ).toBe(0);
     expect(existsSync(join(cwd, "absent"))).toBe(false);
     const p = JSON.parse(readFileSync(proofF, "utf8"));
     p.proof[0] = p.proof[0].replace(/^./, (c: string) => (c === "0" ? "1" : "0"));
     writeFileSync(proofF, JSON.stringify(p));
-    expect(runCli(["audit", "verify", "--key", vkey, "--consistency", oldF, newF, "--proof", proofF], { cwd, env: offline }).code).toBe(1);
+    expect(
+      runCli(["audit", "verify", "--key", vkey, "--consistency", oldF, newF, "--proof", proofF], { cwd, env: offline })
+        .code,
+    ).toBe(1);
     // Swapped, or signed by another key: fails.
     expect(runCli(["audit", "verify", "--key", vkey, "--consistency", newF, oldF], { cwd, env }).code).toBe(1);
     const other = generateNoteSigner("example.org/verify");
-    expect(runCli(["audit", "verify", "--key", other.verifierKey, "--consistency", oldF, newF], { cwd, env }).code).toBe(1);
+    expect(
+      runCli(["audit", "verify", "--key", other.verifierKey, "--consistency", oldF, newF], { cwd, env }).code,
+    ).toBe(1);
     // A checkpoint of a forked history (same size, another root) is not consistent.
     const forkDir = makeTempDir();
-    const forkEnv = { GITOPS_HEALTH_LEDGER: join(forkDir, "ledger"), GITOPS_HEALTH_LEDGER_KEY: env.GITOPS_HEALTH_LEDGER_KEY };
-    for (let i = 0; i < 9; i++) runCli(["audit", "append", "--type", "deployment", "--subject", `fork${i}`], { cwd, env: forkEnv });
+    const forkEnv = {
+      GITOPS_HEALTH_LEDGER: join(forkDir, "ledger"),
+      GITOPS_HEALTH_LEDGER_KEY: env.GITOPS_HEALTH_LEDGER_KEY,
+    };
+    for (let i = 0; i < 9; i++)
+      runCli(["audit", "append", "--type", "deployment", "--subject", `fork${i}`], { cwd, env: forkEnv });
     const forkF = join(cwd, "fork.cp");
     writeFileSync(forkF, runCli(["audit", "checkpoint"], { cwd, env: forkEnv }).stdout);
     const fork = runCli(["audit", "verify", "--key", vkey, "--consistency", oldF, forkF], { cwd, env });
@@ -294,7 +335,11 @@ describe("evidence bundles prove what they claim", () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/bundle OK: complete: 13 entries \(0-12\)/);
     const b = JSON.parse(readFileSync(out, "utf8"));
-    for (const [name, drop] of [["middle", 5], ["first", 0], ["last", 12]] as const) {
+    for (const [name, drop] of [
+      ["middle", 5],
+      ["first", 0],
+      ["last", 12],
+    ] as const) {
       const cut = { ...b, entries: b.entries.filter((e: { seq: number }) => e.seq !== drop) };
       writeFileSync(out, JSON.stringify(cut));
       const r = runCli(["audit", "verify", "--bundle", out, "--key", vkey], { cwd, env });
@@ -313,15 +358,24 @@ describe("evidence bundles prove what they claim", () => {
     const { buildBundle, verifyBundle } = await import("../src/audit/bundle.js");
     const { parseVerifierKey } = await import("../src/core/note-key.js");
     const v = parseVerifierKey(keys.verifierKey);
-    const b = await buildBundle(l, { from: "2026-01-04", to: "2026-01-07T23:59:59.999Z", checkpoint: note, verifierKey: keys.verifierKey });
+    const b = await buildBundle(l, {
+      from: "2026-01-04",
+      to: "2026-01-07T23:59:59.999Z",
+      checkpoint: note,
+      verifierKey: keys.verifierKey,
+    });
     await l.close();
     expect(b.entries.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
     expect(verifyBundle(b, v)).toMatchObject({ ok: true, entries: 4, first: 2, last: 5 });
     expect(verifyBundle({ ...b, entries: b.entries.slice(1) }, v)).toMatchObject({ ok: false, missing: ["2"] });
     expect(verifyBundle({ ...b, entries: b.entries.slice(0, -1) }, v)).toMatchObject({ ok: false, missing: ["5"] });
     // Dropping a boundary too does not help: the bundle then claims to start at entry 0.
-    expect(verifyBundle({ ...b, entries: b.entries.slice(1), bounds: { before: null, after: b.bounds!.after } }, v)).toMatchObject({ ok: false, missing: ["0-2"] });
-    expect(verifyBundle({ ...b, entries: b.entries.slice(0, -1), bounds: { before: b.bounds!.before, after: null } }, v)).toMatchObject({ ok: false, missing: ["5-10"] });
+    expect(
+      verifyBundle({ ...b, entries: b.entries.slice(1), bounds: { before: null, after: b.bounds!.after } }, v),
+    ).toMatchObject({ ok: false, missing: ["0-2"] });
+    expect(
+      verifyBundle({ ...b, entries: b.entries.slice(0, -1), bounds: { before: b.bounds!.before, after: null } }, v),
+    ).toMatchObject({ ok: false, missing: ["5-10"] });
   });
 });
 
@@ -391,14 +445,21 @@ describe("signing keys outside the repository", () => {
     repo.write(".gitops-health/keys/ledger.key", k.signerKey + "\n");
     repo.write("config/ci.env", `LEDGER_SIGNER=${generateNoteSigner("example.org/ci").signerKey}\n`);
     repo.git("add", "-A");
-    for (const args of [["scan", "--staged"], ["scan", "--staged", "--format", "json"]]) {
+    for (const args of [
+      ["scan", "--staged"],
+      ["scan", "--staged", "--format", "json"],
+    ]) {
       const r = runCli(args, { cwd: repo.dir });
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stdout + r.stderr).not.toContain(k.signerKey.slice(-30));
       if (args.includes("json")) {
         const f = JSON.parse(r.stdout).findings;
-        expect(f.map((x: { file: string }) => x.file).sort()).toEqual([".gitops-health/keys/ledger.key", "config/ci.env"]);
-        for (const x of f) expect(x).toMatchObject({ severity: "high", category: "secret", ruleId: "signed-note-private-key" });
+        expect(f.map((x: { file: string }) => x.file).sort()).toEqual([
+          ".gitops-health/keys/ledger.key",
+          "config/ci.env",
+        ]);
+        for (const x of f)
+          expect(x).toMatchObject({ severity: "high", category: "secret", ruleId: "signed-note-private-key" });
       } else expect(r.stderr).toContain(".gitops-health/keys/ledger.key");
     }
   });
@@ -412,7 +473,9 @@ describe.skipIf(!!pgSkip)(`audit verify on PostgreSQL${pgSkip ? ` (skipped: ${pg
     await c.connect();
     const prefix = `rv${process.pid}_${Date.now() % 100000}_`;
     const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
-    const tables = async () => (await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE $1`, [`${prefix}%`])).rows[0].n as number;
+    const tables = async () =>
+      (await c.query(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE $1`, [`${prefix}%`])).rows[0]
+        .n as number;
     try {
       await expect(openLedger(url, { readOnly: true })).rejects.toThrow(/no ledger at/);
       expect(await tables()).toBe(0);
@@ -422,7 +485,11 @@ describe.skipIf(!!pgSkip)(`audit verify on PostgreSQL${pgSkip ? ` (skipped: ${pg
       await w.close();
       const { parseVerifierKey } = await import("../src/core/note-key.js");
       const ro = await openLedger(url, { readOnly: true });
-      expect(await ro.verify({ verifiers: [parseVerifierKey(keys.verifierKey)] })).toMatchObject({ ok: true, size: 4, checkpointsChecked: 1 });
+      expect(await ro.verify({ verifiers: [parseVerifierKey(keys.verifierKey)] })).toMatchObject({
+        ok: true,
+        size: 4,
+        checkpointsChecked: 1,
+      });
       await ro.close();
     } finally {
       await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints CASCADE`);

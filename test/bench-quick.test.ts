@@ -3,13 +3,33 @@ import { describe, expect, it } from "vitest";
 import { compareQuick } from "../bench/lib/quick-compare.mjs";
 
 type Row = string[];
-const compare = compareQuick as (figures: object[], baseline: { figures: Record<string, object> }) => { rows: Row[]; flagged: string[] };
-const fig = (key: string, value: number, better: "higher" | "lower", ratio?: number) => ({ key, label: key, value, unit: "u", better, ...(ratio !== undefined ? { ratio, reference: "ref" } : {}) });
+const compare = compareQuick as (
+  figures: object[],
+  baseline: { figures: Record<string, object> },
+) => { rows: Row[]; flagged: string[] };
+const fig = (key: string, value: number, better: "higher" | "lower", ratio?: number) => ({
+  key,
+  label: key,
+  value,
+  unit: "u",
+  better,
+  ...(ratio !== undefined ? { ratio, reference: "ref" } : {}),
+});
 
 describe("quick check comparison (npm run bench -- --quick)", () => {
   it("flags a figure that fell more than 25% in either direction of better, and only those", () => {
-    const baseline = { figures: { a: fig("a", 100, "higher"), b: fig("b", 100, "higher"), c: fig("c", 10, "lower"), d: fig("d", 10, "lower") } };
-    const { rows, flagged } = compare([fig("a", 76, "higher"), fig("b", 74, "higher"), fig("c", 13.3, "lower"), fig("d", 13.4, "lower")], baseline);
+    const baseline = {
+      figures: {
+        a: fig("a", 100, "higher"),
+        b: fig("b", 100, "higher"),
+        c: fig("c", 10, "lower"),
+        d: fig("d", 10, "lower"),
+      },
+    };
+    const { rows, flagged } = compare(
+      [fig("a", 76, "higher"), fig("b", 74, "higher"), fig("c", 13.3, "lower"), fig("d", 13.4, "lower")],
+      baseline,
+    );
     expect(rows.map((r) => r.at(-1))).toEqual(["ok", "FLAG", "ok", "FLAG"]);
     expect(flagged).toHaveLength(2);
     expect(flagged[0]).toMatch(/^FLAG b: .*26% worse/);
@@ -25,7 +45,9 @@ describe("quick check comparison (npm run bench -- --quick)", () => {
   });
 
   it("shows new and skipped figures without flagging them", () => {
-    const { rows, flagged } = compare([fig("new", 1, "higher"), { ...fig("s", NaN, "higher"), skipped: "no data" }], { figures: {} });
+    const { rows, flagged } = compare([fig("new", 1, "higher"), { ...fig("s", NaN, "higher"), skipped: "no data" }], {
+      figures: {},
+    });
     expect(rows.map((r) => r.at(-1))).toEqual(["new", "skipped"]);
     expect(flagged).toEqual([]);
   });

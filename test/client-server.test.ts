@@ -21,9 +21,18 @@ import { makeRepo, makeTempDir, type TempRepo } from "./helpers/repo.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli.js");
 
-function cli(args: string[], o: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_TOKEN: undefined, GITOPS_HEALTH_SERVER: undefined, ...o.env };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NO_COLOR: "1",
+      GITOPS_HEALTH_TOKEN: undefined,
+      GITOPS_HEALTH_SERVER: undefined,
+      ...o.env,
+    };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const p = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: env as NodeJS.ProcessEnv });
     let stdout = "";
@@ -67,10 +76,23 @@ describe("the CLI's --server URL against a real service", () => {
     tokens.appender = (await createToken(store, { name: "ci-append", scopes: ["ledger:append"] })).token;
     tokens.approver = (await createToken(store, { name: "approver", scopes: ["runs:approve"] })).token;
     tokens.decider = (await createToken(store, { name: "decider", scopes: ["decide"] })).token;
-    app = await buildApp({ ledger, tokens: store, digestKey: "k", signer: log.signer, logStream: false, runs: { config, ctx } });
+    app = await buildApp({
+      ledger,
+      tokens: store,
+      digestKey: "k",
+      signer: log.signer,
+      logStream: false,
+      runs: { config, ctx },
+    });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     // rita requests a production run, signed with her key: it needs one approval from someone else
-    const plan = buildPlan({ command: ["echo", "deploy"], classification: "personal", environment: "production", runId: "remote-1", cwd: repo.dir });
+    const plan = buildPlan({
+      command: ["echo", "deploy"],
+      classification: "personal",
+      environment: "production",
+      runId: "remote-1",
+      cwd: repo.dir,
+    });
     await recordPlan(ledger, plan, config, ctx, keys.rita);
   });
 
@@ -81,17 +103,42 @@ describe("the CLI's --server URL against a real service", () => {
   });
 
   it("audit append|log over HTTP: the caller its token proves is the actor; no token or a reserved type exits 2", async () => {
-    const r = await cli(["audit", "append", "--server", base, "--type", "deployment", "--subject", "api@v1", "--data", '{"env":"prod"}', "--actor", "someone-else", "--format", "json"], { env: { GITOPS_HEALTH_TOKEN: tokens.appender } });
+    const r = await cli(
+      [
+        "audit",
+        "append",
+        "--server",
+        base,
+        "--type",
+        "deployment",
+        "--subject",
+        "api@v1",
+        "--data",
+        '{"env":"prod"}',
+        "--actor",
+        "someone-else",
+        "--format",
+        "json",
+      ],
+      { env: { GITOPS_HEALTH_TOKEN: tokens.appender } },
+    );
     expect(r.stderr).toContain("--actor is ignored");
     expect(r.code).toBe(0);
     const appended = JSON.parse(r.stdout) as { seq: number; leafHash: string };
     const entries = [];
     for await (const e of ledger.query({ type: "deployment" })) entries.push(e);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ seq: appended.seq, subject: "api@v1", actor: expect.stringMatching(/^token:ci-append#/), payload: { data: { env: "prod" } } });
+    expect(entries[0]).toMatchObject({
+      seq: appended.seq,
+      subject: "api@v1",
+      actor: expect.stringMatching(/^token:ci-append#/),
+      payload: { data: { env: "prod" } },
+    });
 
     // GITOPS_HEALTH_SERVER works as the default for --server
-    const listed = await cli(["audit", "log", "--type", "deploy*", "--format", "json"], { env: { GITOPS_HEALTH_TOKEN: tokens.appender, GITOPS_HEALTH_SERVER: base } });
+    const listed = await cli(["audit", "log", "--type", "deploy*", "--format", "json"], {
+      env: { GITOPS_HEALTH_TOKEN: tokens.appender, GITOPS_HEALTH_SERVER: base },
+    });
     expect(listed.code).toBe(0);
     expect((JSON.parse(listed.stdout) as { seq: number }[]).map((e) => e.seq)).toEqual([appended.seq]);
 
@@ -100,10 +147,14 @@ describe("the CLI's --server URL against a real service", () => {
     expect(anon.stderr).toMatch(/401 Unauthorized.*GITOPS_HEALTH_TOKEN/);
     expect(anon.stderr.trim().split("\n")).toHaveLength(1);
     // "decision" entries only the service writes: refused by the server (403), not the client
-    const reserved = await cli(["audit", "append", "--server", base, "--type", "decision"], { env: { GITOPS_HEALTH_TOKEN: tokens.appender } });
+    const reserved = await cli(["audit", "append", "--server", base, "--type", "decision"], {
+      env: { GITOPS_HEALTH_TOKEN: tokens.appender },
+    });
     expect(reserved.code).toBe(2);
     expect(reserved.stderr).toContain("403 Forbidden");
-    const wrongScope = await cli(["audit", "append", "--server", base, "--type", "deployment"], { env: { GITOPS_HEALTH_TOKEN: tokens.decider } });
+    const wrongScope = await cli(["audit", "append", "--server", base, "--type", "deployment"], {
+      env: { GITOPS_HEALTH_TOKEN: tokens.decider },
+    });
     expect(wrongScope.code).toBe(2);
     expect(wrongScope.stderr).toContain("403 Forbidden: this call needs scope ledger:append");
     expect(await ledger.size()).toBe(appended.seq + 1);
@@ -116,9 +167,16 @@ describe("the CLI's --server URL against a real service", () => {
     expect(cp.stdout).toMatch(/^gitops-health\/client-test\n\d+\n/);
     const kept = join(dir, "kept.checkpoint");
     writeFileSync(kept, cp.stdout);
-    for (let i = 0; i < 3; i++) expect((await cli(["audit", "append", "--server", base, "--type", "note", "--data", `{"i":${i}}`], { env: token })).code).toBe(0);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await cli(["audit", "append", "--server", base, "--type", "note", "--data", `{"i":${i}}`], { env: token }))
+          .code,
+      ).toBe(0);
 
-    const ok = await cli(["audit", "verify", "--server", base, "--key", `@${vkeyFile}`, "--since-checkpoint", kept, "--format", "json"], { env: token });
+    const ok = await cli(
+      ["audit", "verify", "--server", base, "--key", `@${vkeyFile}`, "--since-checkpoint", kept, "--format", "json"],
+      { env: token },
+    );
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, size: await ledger.size(), checkpointsChecked: 1 });
@@ -126,8 +184,21 @@ describe("the CLI's --server URL against a real service", () => {
     // A checkpoint signed by the same key for a tree the service's log does not extend: a fork.
     const size = await ledger.size();
     const forked = join(dir, "forked.checkpoint");
-    writeFileSync(forked, signNote(formatCheckpoint({ origin: "gitops-health/client-test", size: size - 1, rootHash: Buffer.alloc(32, 7), extensions: [] }), log.signer));
-    const bad = await cli(["audit", "verify", "--server", base, "--key", `@${vkeyFile}`, "--checkpoint", forked], { env: token });
+    writeFileSync(
+      forked,
+      signNote(
+        formatCheckpoint({
+          origin: "gitops-health/client-test",
+          size: size - 1,
+          rootHash: Buffer.alloc(32, 7),
+          extensions: [],
+        }),
+        log.signer,
+      ),
+    );
+    const bad = await cli(["audit", "verify", "--server", base, "--key", `@${vkeyFile}`, "--checkpoint", forked], {
+      env: token,
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("consistency proof fails");
 
@@ -143,20 +214,31 @@ describe("the CLI's --server URL against a real service", () => {
     const token = { GITOPS_HEALTH_TOKEN: tokens.approver };
     const listed = await cli(["runs", "list", "--server", base, "--format", "json"], { env: token });
     expect(listed.code).toBe(0);
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ runId: "remote-1", state: "planned", requester: "rita@example.com", approvals: [] })]);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ runId: "remote-1", state: "planned", requester: "rita@example.com", approvals: [] }),
+    ]);
 
     // the requester cannot approve her own run: the service refuses (403), nothing recorded
-    const own = await cli(["approve", "remote-1", "--server", base, "--key", keys.rita!, "--ttl", "1h"], { cwd: repo.dir, env: token });
+    const own = await cli(["approve", "remote-1", "--server", base, "--key", keys.rita!, "--ttl", "1h"], {
+      cwd: repo.dir,
+      env: token,
+    });
     expect(own.code).toBe(2);
     expect(own.stderr).toContain("403");
     expect((await readRun(ledger, "remote-1")).approvals).toHaveLength(0);
 
-    const ok = await cli(["approve", "remote-1", "--server", base, "--key", keys.carol!, "--ttl", "1h"], { cwd: repo.dir, env: token });
+    const ok = await cli(["approve", "remote-1", "--server", base, "--key", keys.carol!, "--ttl", "1h"], {
+      cwd: repo.dir,
+      env: token,
+    });
     expect(ok.stderr).toContain("approved remote-1");
     expect(ok.code).toBe(0);
     const recorded = (await readRun(ledger, "remote-1")).approvals;
     expect(recorded).toHaveLength(1);
-    expect(recorded[0]).toMatchObject({ approver: "carol@example.com", submittedBy: expect.stringMatching(/^token:approver#/) });
+    expect(recorded[0]).toMatchObject({
+      approver: "carol@example.com",
+      submittedBy: expect.stringMatching(/^token:approver#/),
+    });
 
     const shown = await cli(["runs", "show", "remote-1", "--server", base], { env: token });
     expect(shown.code).toBe(0);
@@ -170,10 +252,17 @@ describe("the CLI's --server URL against a real service", () => {
     const local = await cli(["policy", "decide", "clinical", "--input", input, "--format", "json"]);
     expect(local.code).toBe(1);
     const before = await ledger.size();
-    const remote = await cli(["policy", "decide", "clinical", "--input", input, "--format", "json", "--server", base], { env: { GITOPS_HEALTH_TOKEN: tokens.decider } });
+    const remote = await cli(["policy", "decide", "clinical", "--input", input, "--format", "json", "--server", base], {
+      env: { GITOPS_HEALTH_TOKEN: tokens.decider },
+    });
     expect(remote.code).toBe(1);
     const l = JSON.parse(local.stdout) as { result: unknown; violations: { rule: string }[] };
-    const r = JSON.parse(remote.stdout) as { result: unknown; violations: { rule: string }[]; decision_id: string; ledger: { seq: number } };
+    const r = JSON.parse(remote.stdout) as {
+      result: unknown;
+      violations: { rule: string }[];
+      decision_id: string;
+      ledger: { seq: number };
+    };
     expect(r.result).toEqual({ allow: false, decision: "fail" });
     expect(r.result).toEqual(l.result);
     expect(r.violations.map((v) => v.rule)).toEqual(l.violations.map((v) => v.rule));

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { allowedType, checkHeader, CONVENTIONAL_COMMITS, fixEvidence, formatConventionHeader, inferConvention, parseAnyHeader, withOverride } from "../src/commit/convention.js";
+import {
+  allowedType,
+  checkHeader,
+  CONVENTIONAL_COMMITS,
+  fixEvidence,
+  formatConventionHeader,
+  inferConvention,
+  parseAnyHeader,
+  withOverride,
+} from "../src/commit/convention.js";
 import { repoConvention } from "../src/commit/convention-io.js";
 import { makeRepo, runCli } from "./helpers/repo.js";
 import { generateCommitMessages } from "../src/commit/generate/index.js";
@@ -9,26 +18,57 @@ const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }
 
 describe("commit conventions", () => {
   it("parse every header family", () => {
-    expect(parseAnyHeader("feat(api)!: drop v1")).toMatchObject({ style: "conventional", type: "feat", scope: "api", breaking: true, subject: "drop v1" });
-    expect(parseAnyHeader("(fix) O3-1234: Patient banner overflows")).toMatchObject({ style: "paren", type: "fix", subject: "O3-1234: Patient banner overflows", keys: ["O3-1234"] });
-    expect(parseAnyHeader("(feat) : Adjust triage")).toMatchObject({ style: "paren", type: "feat", subject: "Adjust triage" });
+    expect(parseAnyHeader("feat(api)!: drop v1")).toMatchObject({
+      style: "conventional",
+      type: "feat",
+      scope: "api",
+      breaking: true,
+      subject: "drop v1",
+    });
+    expect(parseAnyHeader("(fix) O3-1234: Patient banner overflows")).toMatchObject({
+      style: "paren",
+      type: "fix",
+      subject: "O3-1234: Patient banner overflows",
+      keys: ["O3-1234"],
+    });
+    expect(parseAnyHeader("(feat) : Adjust triage")).toMatchObject({
+      style: "paren",
+      type: "feat",
+      subject: "Adjust triage",
+    });
     expect(parseAnyHeader("[FIX] Null visit")).toMatchObject({ style: "bracket", type: "fix", raw: "FIX" });
     expect(parseAnyHeader(":bug: wrong dose unit")).toMatchObject({ style: "gitmoji", type: "fix" });
     expect(parseAnyHeader("✨ new vitals chart")).toMatchObject({ style: "gitmoji", type: "feat" });
     expect(parseAnyHeader("CDR-2305 template caches")).toMatchObject({ style: "tracker", keys: ["CDR-2305"] });
-    expect(parseAnyHeader("[CDR-1466] Fix AQL on Media (#1380)")).toMatchObject({ style: "tracker", keys: ["CDR-1466"] });
-    expect(parseAnyHeader("CDR-12 fix: tracker then type")).toMatchObject({ style: "conventional", type: "fix", keys: ["CDR-12"] });
+    expect(parseAnyHeader("[CDR-1466] Fix AQL on Media (#1380)")).toMatchObject({
+      style: "tracker",
+      keys: ["CDR-1466"],
+    });
+    expect(parseAnyHeader("CDR-12 fix: tracker then type")).toMatchObject({
+      style: "conventional",
+      type: "fix",
+      keys: ["CDR-12"],
+    });
     expect(parseAnyHeader("Fix showing green card (#923)")).toMatchObject({ style: "free" });
     expect(parseAnyHeader("release 2.31.0: updated version")).toMatchObject({ style: "free" });
   });
 
   it("infer the dominant family, its types and tracker keys from history", () => {
-    const paren = inferConvention([...repeat(40, (i) => `(${["fix", "feat", "chore", "enhc"][i % 4]}) O3-${i}: change ${i}`), ...repeat(10, (i) => `Fix thing ${i}`), ...repeat(5, (i) => `fix: conventional ${i}`)]);
+    const paren = inferConvention([
+      ...repeat(40, (i) => `(${["fix", "feat", "chore", "enhc"][i % 4]}) O3-${i}: change ${i}`),
+      ...repeat(10, (i) => `Fix thing ${i}`),
+      ...repeat(5, (i) => `fix: conventional ${i}`),
+    ]);
     expect(paren).toMatchObject({ style: "paren", trackerKeys: ["O3"] });
     expect(paren.types.sort()).toEqual(["chore", "enhc", "feat", "fix"]);
-    expect(inferConvention(repeat(30, (i) => `CDR-${i} change ${i}`).concat(repeat(20, (i) => `Update ${i}`)))).toMatchObject({ style: "tracker", trackerKeys: ["CDR"], types: [] });
+    expect(
+      inferConvention(repeat(30, (i) => `CDR-${i} change ${i}`).concat(repeat(20, (i) => `Update ${i}`))),
+    ).toMatchObject({ style: "tracker", trackerKeys: ["CDR"], types: [] });
     expect(inferConvention(repeat(30, (i) => `Add feature ${i} (#${i})`))).toMatchObject({ style: "free" });
-    expect(inferConvention(repeat(30, (i) => `[${i % 2 ? "FIX" : "FEATURE"}] thing ${i}`))).toMatchObject({ style: "bracket", types: ["feature", "fix"] });
+    expect(inferConvention(repeat(30, (i) => `[${i % 2 ? "FIX" : "FEATURE"}] thing ${i}`))).toMatchObject({
+      style: "bracket",
+      types: ["feature", "fix"],
+    });
     expect(inferConvention(repeat(30, (i) => (i % 2 ? ":bug: x" : "✨ y")))).toMatchObject({ style: "gitmoji" });
   });
 
@@ -44,7 +84,7 @@ describe("commit conventions", () => {
     expect(fixEvidence(c, "feat: add prefix, fixes #44")).toEqual({ fix: true, by: "closing" });
     expect(fixEvidence(c, "feat: fix the wording of a new feature")).toEqual({ fix: false });
     expect(fixEvidence(c, "(feat) Add triage")).toEqual({ fix: false });
-    expect(fixEvidence(c, "Prefix matching", "Fixes: 0123456789ab (\"x\")")).toEqual({ fix: true, by: "trailer" });
+    expect(fixEvidence(c, "Prefix matching", 'Fixes: 0123456789ab ("x")')).toEqual({ fix: true, by: "trailer" });
     expect(fixEvidence(c, "Assigned patients list")).toEqual({ fix: false });
     const jira = withOverride(inferConvention(repeat(30, (i) => `CDR-${i} change`)), { fixKeys: ["BUG"] });
     expect(fixEvidence(jira, "BUG-77 dose rounding")).toEqual({ fix: true, by: "tracker" });
@@ -52,23 +92,39 @@ describe("commit conventions", () => {
   });
 
   it("write headers in the repository's grammar with its own types, and every one passes its check", () => {
-    const paren = inferConvention(repeat(40, (i) => `(${["fix", "feat", "chore", "enhc", "test", "docs"][i % 6]}) change ${i}`));
+    const paren = inferConvention(
+      repeat(40, (i) => `(${["fix", "feat", "chore", "enhc", "test", "docs"][i % 6]}) change ${i}`),
+    );
     expect(allowedType(paren, "build")).toBe("chore");
     expect(allowedType(paren, "ci")).toBe("chore");
     expect(allowedType(paren, "refactor")).toBe("chore");
     expect(allowedType(paren, "perf")).toBe("enhc");
     const withRelease = inferConvention(repeat(40, (i) => `(${["fix", "feat", "release"][i % 3]}) change ${i}`));
     expect(allowedType(withRelease, "chore", "release")).toBe("release");
-    expect(formatConventionHeader(withRelease, { type: "chore", subject: "release v5.4.2" })).toBe("(release) release v5.4.2");
+    expect(formatConventionHeader(withRelease, { type: "chore", subject: "release v5.4.2" })).toBe(
+      "(release) release v5.4.2",
+    );
     expect(allowedType(paren, "chore", "release")).toBe("chore");
-    expect(formatConventionHeader(paren, { type: "fix", subject: "correct dose unit" })).toBe("(fix) correct dose unit");
+    expect(formatConventionHeader(paren, { type: "fix", subject: "correct dose unit" })).toBe(
+      "(fix) correct dose unit",
+    );
     const bracket = inferConvention(repeat(30, (i) => `[${i % 2 ? "FIX" : "FEATURE"}] thing ${i}`));
     expect(formatConventionHeader(bracket, { type: "feat", subject: "add chart" })).toBe("[FEATURE] add chart");
     const tracker = inferConvention(repeat(30, (i) => `CDR-${i} change ${i}`));
-    expect(formatConventionHeader(tracker, { type: "fix", subject: "handle nulls", key: "CDR-9" })).toBe("CDR-9 handle nulls");
-    for (const conv of [paren, bracket, CONVENTIONAL_COMMITS, inferConvention(repeat(30, (i) => (i % 2 ? ":bug: x" : "✨ y")))])
+    expect(formatConventionHeader(tracker, { type: "fix", subject: "handle nulls", key: "CDR-9" })).toBe(
+      "CDR-9 handle nulls",
+    );
+    for (const conv of [
+      paren,
+      bracket,
+      CONVENTIONAL_COMMITS,
+      inferConvention(repeat(30, (i) => (i % 2 ? ":bug: x" : "✨ y"))),
+    ])
       for (const type of ["feat", "fix", "docs", "style", "refactor", "perf", "test", "build", "ci", "chore", "revert"])
-        expect(checkHeader(conv, formatConventionHeader(conv, { type, scope: "api", subject: "change things" })), `${conv.style} ${type}`).toEqual([]);
+        expect(
+          checkHeader(conv, formatConventionHeader(conv, { type, scope: "api", subject: "change things" })),
+          `${conv.style} ${type}`,
+        ).toEqual([]);
     // ... and a header in another family, or with a type the repository does not use, fails it.
     expect(checkHeader(paren, "fix: x")[0]).toMatch(/must be written as `\(type\) subject`/);
     expect(checkHeader(paren, "(build) x")[0]).toMatch(/type "build" is not one of this repository's types/);
@@ -78,17 +134,39 @@ describe("commit conventions", () => {
   it("come from .gitops-health.yml over the commitlint config over the history", async () => {
     const repo = makeRepo();
     for (let i = 0; i < 25; i++) repo.commit(`(${i % 2 ? "fix" : "feat"}) change ${i}`, { [`f${i}.txt`]: "x\n" });
-    expect(await repoConvention(repo.dir)).toMatchObject({ style: "paren", types: ["feat", "fix"], source: "history (25 headers)" });
-    repo.write(".github/workflows/pr-title.yml", "on: pull_request_target\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: amannn/action-semantic-pull-request@v5\n        with:\n          types: |\n            feat\n            fix\n            docs\n");
-    expect(await repoConvention(repo.dir)).toMatchObject({ style: "conventional", types: ["feat", "fix", "docs"], source: "PR-title check (.github/workflows/pr-title.yml)" });
+    expect(await repoConvention(repo.dir)).toMatchObject({
+      style: "paren",
+      types: ["feat", "fix"],
+      source: "history (25 headers)",
+    });
+    repo.write(
+      ".github/workflows/pr-title.yml",
+      "on: pull_request_target\njobs:\n  lint:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: amannn/action-semantic-pull-request@v5\n        with:\n          types: |\n            feat\n            fix\n            docs\n",
+    );
+    expect(await repoConvention(repo.dir)).toMatchObject({
+      style: "conventional",
+      types: ["feat", "fix", "docs"],
+      source: "PR-title check (.github/workflows/pr-title.yml)",
+    });
     repo.write(".commitlintrc.json", JSON.stringify({ rules: { "type-enum": [2, "always", ["feat", "fix", "ops"]] } }));
-    expect(await repoConvention(repo.dir)).toMatchObject({ style: "conventional", types: ["feat", "fix", "ops"], source: "commitlint (.commitlintrc.json)" });
-    expect(await repoConvention(repo.dir, { commits: { style: "bracket", types: ["FIX", "FEATURE"] } })).toMatchObject({ style: "bracket", types: ["fix", "feature"], source: ".gitops-health.yml" });
+    expect(await repoConvention(repo.dir)).toMatchObject({
+      style: "conventional",
+      types: ["feat", "fix", "ops"],
+      source: "commitlint (.commitlintrc.json)",
+    });
+    expect(await repoConvention(repo.dir, { commits: { style: "bracket", types: ["FIX", "FEATURE"] } })).toMatchObject({
+      style: "bracket",
+      types: ["fix", "feature"],
+      source: ".gitops-health.yml",
+    });
   });
 
   it("drive generation, history learning and lint in a `(type) Summary` repository", async () => {
     const repo = makeRepo();
-    for (let i = 0; i < 24; i++) repo.commit(`(${["fix", "feat", "chore"][i % 3]}) change ${i}`, { [`src/f${i}.ts`]: `export const v${i} = ${i};\n` });
+    for (let i = 0; i < 24; i++)
+      repo.commit(`(${["fix", "feat", "chore"][i % 3]}) change ${i}`, {
+        [`src/f${i}.ts`]: `export const v${i} = ${i};\n`,
+      });
     // The history reader learns types from `(type)` headers (it learnt nothing from them before).
     const v = new Vocabulary();
     v.add("(fix) O3-1: dose", ["src/a.ts"]);

@@ -25,10 +25,13 @@ function baseRepo(): TempRepo & { stage(files: Record<string, string>): void } {
   const repo = makeRepo();
   repos.push(repo);
   repo.commit("chore: initial", {
-    "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+    "src/billing/invoice.ts":
+      "export function total(items: number[]) {\n  let sum = 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
     "src/billing/format.ts": "export function money(n: number) {\n  return n.toFixed(2);\n}\n",
     "README.md": "# demo\n",
-    "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n",
+    "package.json":
+      JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) +
+      "\n",
     "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\n",
   });
   return Object.assign(repo, {
@@ -52,7 +55,10 @@ describe("offline type inference on real staged changes", () => {
 
   it("tests only → test", async () => {
     const r = baseRepo();
-    r.stage({ "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\nit('sums', () => expect(total([1, 2])).toBe(3));\n" });
+    r.stage({
+      "test/invoice.test.ts":
+        "import { total } from '../src/billing/invoice';\nit('sums', () => expect(total([1, 2])).toBe(3));\n",
+    });
     const { message } = await inferStaged(r);
     expect(message.type).toBe("test");
     expect(message.subject).toContain("invoice");
@@ -66,7 +72,12 @@ describe("offline type inference on real staged changes", () => {
 
   it("dependency bumps in package.json and the lockfile → build(deps) naming the package", async () => {
     const r = baseRepo();
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.1.0", yaml: "^2.0.0" } }, null, 2) + "\n", "package-lock.json": "{}\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.1.0", yaml: "^2.0.0" } }, null, 2) +
+        "\n",
+      "package-lock.json": "{}\n",
+    });
     const { message } = await inferStaged(r);
     expect(message.type).toBe("build");
     expect(message.scope).toBe("deps");
@@ -75,7 +86,9 @@ describe("offline type inference on real staged changes", () => {
 
   it("a new exported function → feat with the symbol in the subject and the package as scope", async () => {
     const r = baseRepo();
-    r.stage({ "src/billing/tax.ts": "export function salesTax(amount: number, rate: number) {\n  return amount * rate;\n}\n" });
+    r.stage({
+      "src/billing/tax.ts": "export function salesTax(amount: number, rate: number) {\n  return amount * rate;\n}\n",
+    });
     const { message } = await inferStaged(r);
     expect(message.type).toBe("feat");
     expect(message.scope).toBe("billing");
@@ -84,7 +97,10 @@ describe("offline type inference on real staged changes", () => {
 
   it("a small guard change inside an existing function → fix naming the function", async () => {
     const r = baseRepo();
-    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    r.stage({
+      "src/billing/invoice.ts":
+        "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+    });
     const { message, inference } = await inferStaged(r);
     expect(message.type).toBe("fix");
     expect(message.subject).toContain("total");
@@ -101,7 +117,12 @@ describe("offline type inference on real staged changes", () => {
 
   it("a version bump with its changelog → chore(release) naming the version", async () => {
     const r = baseRepo();
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n", "CHANGELOG.md": "## 1.1.0\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) +
+        "\n",
+      "CHANGELOG.md": "## 1.1.0\n",
+    });
     const { message } = await inferStaged(r);
     expect([message.type, message.scope, message.subject]).toEqual(["chore", "release", "release v1.1.0"]);
   });
@@ -119,10 +140,18 @@ describe("offline type inference on real staged changes", () => {
       vocab.add(`fix(invoicing): case ${i}`, ["src/billing/invoice.ts"]);
       if (i < 6) vocab.add(`chore: bump dep ${i}`, ["package.json", "package-lock.json"]);
     }
-    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (items.length === 0) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    r.stage({
+      "src/billing/invoice.ts":
+        "export function total(items: number[]) {\n  let sum = 0;\n  if (items.length === 0) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+    });
     expect((await inferStaged(r, vocab)).message.scope).toBe("invoicing");
     r.git("reset", "-q", "--hard");
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0", yaml: "^2.0.0" } }, null, 2) + "\n", "package-lock.json": "{\"a\":1}\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0", yaml: "^2.0.0" } }, null, 2) +
+        "\n",
+      "package-lock.json": '{"a":1}\n',
+    });
     const { message, inference } = await inferStaged(r, vocab);
     expect(message.type).toBe("chore");
     expect(inference.reasons.join(" ")).toMatch(/labels/);
@@ -138,7 +167,10 @@ describe("history-learnt type prior for source changes", () => {
       vocab.add(`refactor: tidy ${i}`, [`src/billing/invoice.ts`], ["M"]);
     }
     // a mid-sized edit of one existing file with no guards and no new API
-    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  for (const item of items) {\n    sum = sum + item;\n  }\n  return sum;\n}\n" });
+    r.stage({
+      "src/billing/invoice.ts":
+        "export function total(items: number[]) {\n  let sum = 0;\n  for (const item of items) {\n    sum = sum + item;\n  }\n  return sum;\n}\n",
+    });
     const edit = await inferStaged(r, vocab);
     expect(edit.message.type).toBe("refactor");
     expect(edit.inference.reasons[0]).toMatch(/history/);
@@ -158,7 +190,13 @@ describe("file kinds", () => {
   });
 
   it("dependency-update headers: scopes and bot subjects, not ordinary changes", () => {
-    const yes = ["chore(deps): update dependency vite to v7", "build(deps-dev): bump fast-uri from 3.1.0 to 3.1.2", "chore: update dependency yargs to v18", "fix: bump undici from 6.23.0 to 6.24.0", "chore: lock file maintenance"];
+    const yes = [
+      "chore(deps): update dependency vite to v7",
+      "build(deps-dev): bump fast-uri from 3.1.0 to 3.1.2",
+      "chore: update dependency yargs to v18",
+      "fix: bump undici from 6.23.0 to 6.24.0",
+      "chore: lock file maintenance",
+    ];
     const no = ["fix(cli): update help text", "feat: bump the default timeout", "chore: update links"];
     for (const h of yes) expect(isDependencyHeader(parseHeader(h)!), h).toBe(true);
     for (const h of no) expect(isDependencyHeader(parseHeader(h)!), h).toBe(false);
@@ -166,13 +204,15 @@ describe("file kinds", () => {
 });
 
 describe("habits learnt apart for dependency updates, releases and scopes", () => {
-  const workflow = (checkout: string, node = "20") => `on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@${checkout}\n      - uses: actions/setup-node@v4\n        with:\n          node-version: ${node}\n`;
+  const workflow = (checkout: string, node = "20") =>
+    `on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@${checkout}\n      - uses: actions/setup-node@v4\n        with:\n          node-version: ${node}\n`;
 
   it("bot updates of workflow pins follow the dependency habit; hand-written CI changes stay ci", async () => {
     const r = baseRepo();
     r.commit("ci: add workflow", { ".github/workflows/ci.yml": workflow("v4") });
     const vocab = new Vocabulary();
-    for (let i = 0; i < 6; i++) vocab.add(`chore(deps): update actions/checkout action to v${i}`, [".github/workflows/ci.yml"]);
+    for (let i = 0; i < 6; i++)
+      vocab.add(`chore(deps): update actions/checkout action to v${i}`, [".github/workflows/ci.yml"]);
     for (let i = 0; i < 3; i++) vocab.add(`ci: tweak matrix ${i}`, [".github/workflows/ci.yml"]);
     for (let i = 0; i < 12; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
     r.stage({ ".github/workflows/ci.yml": workflow("v5") });
@@ -192,7 +232,12 @@ describe("habits learnt apart for dependency updates, releases and scopes", () =
     for (let i = 0; i < 25; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
     for (let i = 0; i < 5; i++) vocab.add(`chore(master): release 1.${i}.0`, ["CHANGELOG.md", "package.json"]);
     for (let i = 0; i < 3; i++) vocab.add(`chore(release): monorepo release`, ["CHANGELOG.md", "package.json"]);
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n", "CHANGELOG.md": "# 1.1.0\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify({ name: "demo", version: "1.1.0", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) +
+        "\n",
+      "CHANGELOG.md": "# 1.1.0\n",
+    });
     const { message } = await inferStaged(r, vocab);
     expect(message.type).toBe("chore");
     expect(message.scope).toBe("release");
@@ -202,10 +247,23 @@ describe("habits learnt apart for dependency updates, releases and scopes", () =
   it("scopes of dependency updates do not leak onto hand-written manifest changes", async () => {
     const r = baseRepo();
     const vocab = new Vocabulary();
-    for (let i = 0; i < 12; i++) vocab.add(`chore(deps): update dependency x to v${i}`, ["package.json", "package-lock.json"]);
+    for (let i = 0; i < 12; i++)
+      vocab.add(`chore(deps): update dependency x to v${i}`, ["package.json", "package-lock.json"]);
     for (let i = 0; i < 4; i++) vocab.add(`build: adjust package exports ${i}`, ["package.json"]);
     for (let i = 0; i < 10; i++) vocab.add(`fix: case ${i}`, ["src/billing/invoice.ts"]);
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", exports: "./dist/index.js", dependencies: { zod: "^4.0.0", yaml: "^2.0.0" } }, null, 2) + "\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify(
+          {
+            name: "demo",
+            version: "1.0.0",
+            exports: "./dist/index.js",
+            dependencies: { zod: "^4.0.0", yaml: "^2.0.0" },
+          },
+          null,
+          2,
+        ) + "\n",
+    });
     const { message } = await inferStaged(r, vocab);
     expect(message.type).toBe("build");
     expect(message.scope).toBeUndefined();
@@ -224,14 +282,19 @@ describe("type model for source changes", () => {
 
   it("diff features describe what the lines look like", async () => {
     const r = baseRepo();
-    r.stage({ "src/billing/format.ts": "/** Formats money with two decimals. */\nexport function money(n: number) {\n  return n.toFixed(2);\n}\n" });
+    r.stage({
+      "src/billing/format.ts":
+        "/** Formats money with two decimals. */\nexport function money(n: number) {\n  return n.toFixed(2);\n}\n",
+    });
     const comments = diffFeatures(extractFeatures(await collectStaged(r.dir)));
     expect(comments.commentOnly).toBe(1);
     expect(comments.pureAddition).toBe(1);
     r.git("reset", "-q", "--hard");
     r.stage({
-      "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) throw new Error('no items');\n  for (const i of items) sum += i;\n  return sum;\n}\n",
-      "test/invoice.test.ts": "import { total } from '../src/billing/invoice';\nit('does not crash on a missing list (regression)', () => expect(() => total(undefined as never)).toThrow());\n",
+      "src/billing/invoice.ts":
+        "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) throw new Error('no items');\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+      "test/invoice.test.ts":
+        "import { total } from '../src/billing/invoice';\nit('does not crash on a missing list (regression)', () => expect(() => total(undefined as never)).toThrow());\n",
     });
     const guard = diffFeatures(extractFeatures(await collectStaged(r.dir)));
     expect(guard.commentOnly).toBe(0);
@@ -242,7 +305,10 @@ describe("type model for source changes", () => {
 
   it("with history, the model weighs the diff against the repository's habits and says why", async () => {
     const r = baseRepo();
-    r.stage({ "src/billing/invoice.ts": "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n" });
+    r.stage({
+      "src/billing/invoice.ts":
+        "export function total(items: number[]) {\n  let sum = 0;\n  if (!items) return 0;\n  for (const i of items) sum += i;\n  return sum;\n}\n",
+    });
     const f = extractFeatures(await collectStaged(r.dir));
     const { type, probabilities, reasons } = modelType(f, historyVocab());
     expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
@@ -257,15 +323,36 @@ describe("type model for source changes", () => {
 describe("dependency updates follow the repository's convention", () => {
   it("a repo mixing fix(deps) and chore(deps) gets fix for runtime and chore for dev dependencies", async () => {
     const r = baseRepo();
-    r.commit("chore: dev deps", { "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.0.0" } }, null, 2) + "\n" });
+    r.commit("chore: dev deps", {
+      "package.json":
+        JSON.stringify(
+          { name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.0.0" } },
+          null,
+          2,
+        ) + "\n",
+    });
     const vocab = new Vocabulary();
     for (let i = 0; i < 4; i++) {
       vocab.add(`fix(deps): update runtime ${i}`, ["package.json", "package-lock.json"]);
       vocab.add(`chore(deps): update dev ${i}`, ["package.json", "package-lock.json"]);
     }
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify(
+          { name: "demo", version: "1.0.0", dependencies: { zod: "^4.0.0" }, devDependencies: { vitest: "^4.1.0" } },
+          null,
+          2,
+        ) + "\n",
+    });
     expect((await inferStaged(r, vocab)).message.type).toBe("chore");
-    r.stage({ "package.json": JSON.stringify({ name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0" }, devDependencies: { vitest: "^4.1.0" } }, null, 2) + "\n" });
+    r.stage({
+      "package.json":
+        JSON.stringify(
+          { name: "demo", version: "1.0.0", dependencies: { zod: "^4.2.0" }, devDependencies: { vitest: "^4.1.0" } },
+          null,
+          2,
+        ) + "\n",
+    });
     const { message, inference } = await inferStaged(r, vocab);
     expect(message.type).toBe("fix");
     expect(inference.reasons.join(" ")).toMatch(/dependencies/);
@@ -277,7 +364,10 @@ describe("trailers are computed from facts", () => {
     const r = baseRepo();
     r.git("checkout", "-q", "-b", "feature/PHX-204-audit-trail");
     writeFileSync(join(r.dir, ".gitops-health.yml"), "criticalPaths:\n  - pattern: 'src/audit/**'\n    tier: 1\n");
-    r.stage({ "src/audit/logger.ts": "export function logAccess(user: string) {\n  // example patient 123-45-6789\n  return user;\n}\n" });
+    r.stage({
+      "src/audit/logger.ts":
+        "export function logAccess(user: string) {\n  // example patient 123-45-6789\n  return user;\n}\n",
+    });
     const result = await generateCommitMessages({ cwd: r.dir });
     const t = Object.fromEntries(result.trailers);
     expect(t["PHI-Impact"]).toBe("high");
@@ -314,10 +404,13 @@ describe("commitlint", () => {
     expect(setup.source).toBe("@commitlint/config-conventional");
     const changes: Record<string, string>[] = [
       { "README.md": "# x\n" },
-      { "src/billing/a-very-long-module-name-for-testing-header-limits.ts": "export const aVeryLongExportedSymbolNameNumberOne = 1;\nexport const aVeryLongExportedSymbolNameNumberTwo = 2;\n" },
+      {
+        "src/billing/a-very-long-module-name-for-testing-header-limits.ts":
+          "export const aVeryLongExportedSymbolNameNumberOne = 1;\nexport const aVeryLongExportedSymbolNameNumberTwo = 2;\n",
+      },
       { "src/billing/invoice.ts": "export function total() {\n  return 0;\n}\n" },
       { ".github/workflows/x.yml": "on: push\n" },
-      { "Makefile": "all:\n\ttrue\n" },
+      { Makefile: "all:\n\ttrue\n" },
     ];
     let checked = 0;
     for (const files of changes) {
@@ -337,7 +430,13 @@ describe("commitlint", () => {
   it("repairs what commitlint rejects: type case, period, capital, header length", async () => {
     const r = baseRepo();
     const setup = await loadLintSetup(r.dir);
-    const bad = { type: "Feat", scope: "Api", subject: "  Add a thing that is far too long " + "x ".repeat(60) + ".", body: [], trailers: [] as [string, string][] };
+    const bad = {
+      type: "Feat",
+      scope: "Api",
+      subject: "  Add a thing that is far too long " + "x ".repeat(60) + ".",
+      body: [],
+      trailers: [] as [string, string][],
+    };
     expect((await lintMessage(formatMessage(bad), setup)).valid).toBe(false);
     const fixed = repairMessage(bad, setup);
     const lint = await lintMessage(formatMessage(fixed), setup);
@@ -345,14 +444,31 @@ describe("commitlint", () => {
     expect(fixed.type).toBe("feat");
     expect(fixed.subject.endsWith(".")).toBe(false);
     // a learnt multi-package scope longer than the header limit keeps its first entry
-    const wide = repairMessage({ type: "feat", scope: Array.from({ length: 8 }, (_, i) => `conventional-changelog-preset-${i}`).join(","), subject: "add x", body: [], trailers: [] }, setup);
+    const wide = repairMessage(
+      {
+        type: "feat",
+        scope: Array.from({ length: 8 }, (_, i) => `conventional-changelog-preset-${i}`).join(","),
+        subject: "add x",
+        body: [],
+        trailers: [],
+      },
+      setup,
+    );
     expect(wide.scope).toBe("conventional-changelog-preset-0");
     expect((await lintMessage(formatMessage(wide), setup)).errors).toEqual([]);
   });
 
   it("respects the repository's own commitlint config (custom scope-enum)", async () => {
     const r = baseRepo();
-    writeFileSync(join(r.dir, ".commitlintrc.json"), JSON.stringify({ rules: { "scope-enum": [2, "always", ["api", "web"]], "type-enum": [2, "always", ["feat", "fix", "chore", "docs", "test"]] } }));
+    writeFileSync(
+      join(r.dir, ".commitlintrc.json"),
+      JSON.stringify({
+        rules: {
+          "scope-enum": [2, "always", ["api", "web"]],
+          "type-enum": [2, "always", ["feat", "fix", "chore", "docs", "test"]],
+        },
+      }),
+    );
     r.stage({ "src/billing/tax.ts": "export const rate = 0.2;\n" });
     const result = await generateCommitMessages({ cwd: r.dir });
     expect(result.lintConfig).toBe(".commitlintrc.json");
@@ -375,7 +491,11 @@ describe("CLI", () => {
     expect(text.code).toBe(0);
     expect(text.stdout.split("\n")[0]).toBe("feat(billing): add salesTax");
     const json = runCli(["commit", "generate", "--format", "json", "-n", "2"], { cwd: r.dir });
-    const out = JSON.parse(json.stdout) as { candidates: { valid: boolean }[]; trailers: Record<string, string>; inference: { reasons: string[] } };
+    const out = JSON.parse(json.stdout) as {
+      candidates: { valid: boolean }[];
+      trailers: Record<string, string>;
+      inference: { reasons: string[] };
+    };
     expect(out.candidates).toHaveLength(2);
     expect(out.candidates.every((c) => c.valid)).toBe(true);
     expect(out.trailers["PHI-Impact"]).toBe("none");
@@ -416,7 +536,8 @@ describe("CLI", () => {
 });
 
 describe("--hook (prepare-commit-msg)", () => {
-  const gitTemplate = "\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored.\n#\n# On branch main\n";
+  const gitTemplate =
+    "\n# Please enter the commit message for your changes. Lines starting\n# with '#' will be ignored.\n#\n# On branch main\n";
 
   for (const source of ["message", "merge", "squash", "commit"]) {
     it(`leaves the file alone when SOURCE is ${source}`, () => {
@@ -424,7 +545,9 @@ describe("--hook (prepare-commit-msg)", () => {
       r.stage({ "docs/a.md": "# a\n" });
       const file = join(r.dir, ".git", "COMMIT_EDITMSG");
       writeFileSync(file, gitTemplate);
-      const res = runCli(["commit", "generate", "--hook", file, source, ...(source === "commit" ? ["HEAD"] : [])], { cwd: r.dir });
+      const res = runCli(["commit", "generate", "--hook", file, source, ...(source === "commit" ? ["HEAD"] : [])], {
+        cwd: r.dir,
+      });
       expect(res.code).toBe(0);
       expect(readFileSync(file, "utf8")).toBe(gitTemplate);
     });
@@ -457,7 +580,11 @@ describe("--hook (prepare-commit-msg)", () => {
   it("works as a real prepare-commit-msg hook during git commit", () => {
     const r = baseRepo();
     const cli = join(__dirname, "..", "dist", "cli.js");
-    writeFileSync(join(r.dir, ".git", "hooks", "prepare-commit-msg"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" commit generate --hook "$1" "$2" "$3"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(r.dir, ".git", "hooks", "prepare-commit-msg"),
+      `#!/bin/sh\nexec "${process.execPath}" "${cli}" commit generate --hook "$1" "$2" "$3"\n`,
+      { mode: 0o755 },
+    );
     r.stage({ "src/billing/tax.ts": "export function salesTax() {\n  return 1;\n}\n" });
     r.git("commit", "-q", "--no-edit");
     expect(r.git("log", "-1", "--format=%s").trim()).toBe("feat(billing): add salesTax");
@@ -472,7 +599,13 @@ describe("interactive choice on a TTY (pseudo-terminal via util-linux script)", 
   if (!hasScript) console.warn("skipping TTY tests: util-linux `script` is not installed");
   const cli = join(__dirname, "..", "dist", "cli.js");
   const onTty = (cwd: string, args: string, input: string, env: Record<string, string> = {}) => {
-    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${cli}" ${args}`, "/dev/null"], { cwd, input, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 20_000 });
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${cli}" ${args}`, "/dev/null"], {
+      cwd,
+      input,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      timeout: 20_000,
+    });
     return { code: r.status, out: r.stdout.replace(/\r/g, "") };
   };
 
@@ -484,7 +617,12 @@ describe("interactive choice on a TTY (pseudo-terminal via util-linux script)", 
     expect(picked.out).toMatch(/pick 1-2/);
     expect(picked.out).toMatch(/\[2\] fix\(billing\): /); // listed
     const after = picked.out.slice(picked.out.lastIndexOf("pick 1-2"));
-    expect(after.split("\n").slice(1).find((l) => l.trim())).toMatch(/^fix\(billing\): /); // the choice is printed
+    expect(
+      after
+        .split("\n")
+        .slice(1)
+        .find((l) => l.trim()),
+    ).toMatch(/^fix\(billing\): /); // the choice is printed
     const edited = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/add/introduce/" });
     expect(edited.out).toMatch(/^feat\(billing\): introduce salesTax$/m);
     const broken = onTty(r.dir, "commit generate -n 2", "e 1\n", { EDITOR: "sed -i s/^feat/Feature/" });

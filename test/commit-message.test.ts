@@ -36,10 +36,19 @@ describe("the lint path (src/commit/lint.ts) vs @commitlint/lint loaded with @co
   for (const msg of corpus) {
     it(JSON.stringify(msg.split("\n")[0]).slice(0, 60), async () => {
       const c = await load({ extends: ["@commitlint/config-conventional"] });
-      const oracle = await lint(msg, c.rules, c.parserPreset ? { parserOpts: (c.parserPreset as { parserOpts?: object }).parserOpts } : {});
+      const oracle = await lint(
+        msg,
+        c.rules,
+        c.parserPreset ? { parserOpts: (c.parserPreset as { parserOpts?: object }).parserOpts } : {},
+      );
       const ours = lintProblems(await lintMessage(msg, await conventionalLintSetup()));
       expect(ours.filter((p) => p.level === 2).length === 0).toBe(oracle.valid);
-      expect(ours.filter((p) => p.level === 2).map((p) => p.rule).sort()).toEqual(oracle.errors.map((e) => e.name).sort());
+      expect(
+        ours
+          .filter((p) => p.level === 2)
+          .map((p) => p.rule)
+          .sort(),
+      ).toEqual(oracle.errors.map((e) => e.name).sort());
     });
   }
 });
@@ -74,8 +83,15 @@ describe("trailers like git interpret-trailers --parse", () => {
   }
 
   it("parses the conventional header", () => {
-    expect(parseCommitMessage("feat(fhir)!: change search\n\nbody")).toMatchObject({ type: "feat", scope: "fhir", breaking: true, subject: "change search" });
-    expect(cleanMessage("fix: a\n# comment\n\nbody\n# ------------------------ >8 ------------------------\ndiff")).toBe("fix: a\n\nbody");
+    expect(parseCommitMessage("feat(fhir)!: change search\n\nbody")).toMatchObject({
+      type: "feat",
+      scope: "fhir",
+      breaking: true,
+      subject: "change search",
+    });
+    expect(
+      cleanMessage("fix: a\n# comment\n\nbody\n# ------------------------ >8 ------------------------\ndiff"),
+    ).toBe("fix: a\n\nbody");
   });
 });
 

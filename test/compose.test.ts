@@ -45,7 +45,14 @@ describe("docker-compose.yml", () => {
   it("wires service, migration, PostgreSQL and the observability profile together", () => {
     const c = load(text);
     const s = c.services;
-    expect(Object.keys(s).sort()).toEqual(["db-migrate", "gitops-health", "otel-collector", "postgres", "prometheus", "worker"]);
+    expect(Object.keys(s).sort()).toEqual([
+      "db-migrate",
+      "gitops-health",
+      "otel-collector",
+      "postgres",
+      "prometheus",
+      "worker",
+    ]);
     expect(s.worker.command[0]).toBe("worker");
     expect(s.worker.depends_on["db-migrate"].condition).toBe("service_completed_successfully");
     expect(s["gitops-health"].command.slice(0, 4)).toEqual(["serve", "--host", "0.0.0.0", "--port"]);
@@ -60,10 +67,15 @@ describe("docker-compose.yml", () => {
     expect(s["otel-collector"].profiles).toEqual(["observability"]);
     // Prometheus scrapes the service's /metrics, which auth.yml makes public for the local stack
     const prom = parse(readFileSync(join(dir, "prometheus.yml"), "utf8"));
-    expect(prom.scrape_configs[0]).toMatchObject({ metrics_path: "/metrics", static_configs: [{ targets: ["gitops-health:8080"] }] });
+    expect(prom.scrape_configs[0]).toMatchObject({
+      metrics_path: "/metrics",
+      static_configs: [{ targets: ["gitops-health:8080"] }],
+    });
     expect(AuthConfig.parse(parse(readFileSync(join(dir, "auth.yml"), "utf8")))).toMatchObject({ metricsPublic: true });
     const otel = parse(readFileSync(join(dir, "otel-collector.yaml"), "utf8"));
-    expect(otel.receivers.prometheus.config.scrape_configs[0].static_configs[0].targets).toEqual(["gitops-health:8080"]);
+    expect(otel.receivers.prometheus.config.scrape_configs[0].static_configs[0].targets).toEqual([
+      "gitops-health:8080",
+    ]);
     for (const p of Object.values(otel.service.pipelines) as { receivers: string[]; exporters: string[] }[]) {
       for (const r of p.receivers) expect(otel.receivers[r], r).toBeDefined();
       for (const e of p.exporters) expect(otel.exporters[e], e).toBeDefined();

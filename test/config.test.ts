@@ -41,7 +41,9 @@ describe("config", () => {
   });
 
   it("rejects an unknown classification listing the valid ones", () => {
-    expect(() => parseConfigText("classification: secret\n", "c.yml")).toThrowError(/classification: .*personal.*business.*clinical/);
+    expect(() => parseConfigText("classification: secret\n", "c.yml")).toThrowError(
+      /classification: .*personal.*business.*clinical/,
+    );
   });
 
   it("finds the config upward from a subdirectory", () => {

@@ -18,7 +18,11 @@ import { controlStatus, seedLedger, type SeededLedger, type ScenarioDeploy } fro
 
 const CHROMIUM = "/usr/bin/chromium";
 const UI = resolve("ui/dist/index.html");
-const missing = !existsSync(CHROMIUM) ? "no /usr/bin/chromium (apt-get install chromium)" : !existsSync(UI) ? "ui/dist not built (npm run build:ui)" : "";
+const missing = !existsSync(CHROMIUM)
+  ? "no /usr/bin/chromium (apt-get install chromium)"
+  : !existsSync(UI)
+    ? "ui/dist not built (npm run build:ui)"
+    : "";
 if (missing) console.warn(`dashboard browser tests skipped: ${missing}`);
 const ARTIFACTS = resolve("test/artifacts/dashboard");
 const RANGE = "from=2026-11-02&to=2026-11-30";
@@ -39,11 +43,16 @@ function expectedFor(deploys: ScenarioDeploy[]): Expected {
   const failedOnes = deploys.filter((d) => d.status !== "succeeded" || d.incident);
   const hoursToRecover = failedOnes.map((d) => {
     if (d.incident) return d.incident.resolvedAfterH;
-    const next = deploys.filter((x) => x.service === d.service && x.env === d.env && x.day > d.day && x.status === "succeeded").sort((a, b) => a.day - b.day)[0]!;
+    const next = deploys
+      .filter((x) => x.service === d.service && x.env === d.env && x.day > d.day && x.status === "succeeded")
+      .sort((a, b) => a.day - b.day)[0]!;
     return (next.day - d.day) * 24;
   });
   const sorted = [...hoursToRecover].sort((a, b) => a - b);
-  const med = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const med =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]!
+      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   const successful = deploys.filter((d) => d.status === "succeeded").length;
   return {
     deployments: deploys.length,
@@ -70,7 +79,8 @@ const metric = async (id: string) => (await page.textContent(`[data-metric="${id
 async function shot(name: string, docs?: string) {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  if (docs && process.env.GITOPS_HEALTH_SCREENSHOTS === "docs") await page.screenshot({ path: resolve("docs", docs), fullPage: false });
+  if (docs && process.env.GITOPS_HEALTH_SCREENSHOTS === "docs")
+    await page.screenshot({ path: resolve("docs", docs), fullPage: false });
 }
 
 describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
@@ -81,7 +91,13 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     seeded = await seedLedger(join(dir, ".work"));
     const store = new FileTokenStore(join(dir, ".work", "tokens.json"));
     token = (await createToken(store, { name: "viewer", scopes: ["scan"] })).token;
-    app = await buildApp({ ledger: seeded.ledger, tokens: store, digestKey: "test-digest-key", logStream: false, uiDir: resolve("ui/dist") });
+    app = await buildApp({
+      ledger: seeded.ledger,
+      tokens: store,
+      digestKey: "test-digest-key",
+      logStream: false,
+      uiDir: resolve("ui/dist"),
+    });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -154,14 +170,34 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.goto(`${base}/runs`);
     await page.waitForSelector('[data-loaded="runs"]');
     expect(await metric("pending-approvals")).toBe("0");
-    const r = runCli(["run", "--classification", "personal", "--env", "local", "--run-id", "run-dash-1", "--ledger", join(dir, ".work", "ledger"), "--format", "json", "--", "echo", "hello"], { cwd: dir });
+    const r = runCli(
+      [
+        "run",
+        "--classification",
+        "personal",
+        "--env",
+        "local",
+        "--run-id",
+        "run-dash-1",
+        "--ledger",
+        join(dir, ".work", "ledger"),
+        "--format",
+        "json",
+        "--",
+        "echo",
+        "hello",
+      ],
+      { cwd: dir },
+    );
     expect(r.code, r.stderr).toBeLessThanOrEqual(1);
     const digest = (JSON.parse(r.stdout) as { digest?: string; plan?: { digest?: string } }).digest ?? "";
     await page.reload();
     await page.waitForSelector('[data-loaded="runs"]');
     expect(await metric("pending-approvals")).toBe("1");
     const item = page.locator('li[data-run="run-dash-1"]');
-    expect(await item.locator("[data-approve]").textContent()).toBe("gitops-health approve run-dash-1 --key <your key>");
+    expect(await item.locator("[data-approve]").textContent()).toBe(
+      "gitops-health approve run-dash-1 --key <your key>",
+    );
     const shown = (await item.locator("[data-digest]").textContent()) ?? "";
     expect(shown).toMatch(/^[0-9a-f]{64}$/);
     if (digest) expect(shown).toBe(digest);
@@ -177,7 +213,9 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.waitForSelector('[data-loaded="llm"]');
     expect(await metric("llm-calls")).toBe(String(seeded.llm.length));
     expect(await metric("llm-refused")).toBe(String(seeded.llm.filter((c) => c.refused).length));
-    expect(await page.textContent('tr[data-model="test/gpt-x"] td:nth-child(2)')).toBe(String(seeded.llm.filter((c) => c.model === "gpt-x").length));
+    expect(await page.textContent('tr[data-model="test/gpt-x"] td:nth-child(2)')).toBe(
+      String(seeded.llm.filter((c) => c.model === "gpt-x").length),
+    );
     await shot("llm");
     await page.goto(`${base}/changes?${RANGE}`);
     await page.waitForSelector('[data-loaded="changes"]');
@@ -190,7 +228,9 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.waitForSelector('[data-loaded="overview"]');
     await page.keyboard.press("Tab");
     await page.keyboard.press("Tab");
-    expect(await page.evaluate<string | null>(`document.activeElement && document.activeElement.textContent`)).toBe("Delivery");
+    expect(await page.evaluate<string | null>(`document.activeElement && document.activeElement.textContent`)).toBe(
+      "Delivery",
+    );
     await page.keyboard.press("Enter");
     await page.waitForSelector('[data-loaded="delivery"]');
     await page.click("button.theme");
@@ -202,7 +242,9 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/overview?${RANGE}`);
     await page.waitForSelector('[data-loaded="overview"]');
-    const overflow = await page.evaluate<number>(`document.documentElement.scrollWidth - document.documentElement.clientWidth`);
+    const overflow = await page.evaluate<number>(
+      `document.documentElement.scrollWidth - document.documentElement.clientWidth`,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await shot("overview-phone");
     await page.click("button.theme");
@@ -210,7 +252,10 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
 
   it("serves data only with a token, and the UI without any CDN", async () => {
     expect((await fetch(`${base}/v1/dashboard/overview`)).status).toBe(401);
-    expect((await fetch(`${base}/v1/dashboard/overview?from=nope`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(400);
+    expect(
+      (await fetch(`${base}/v1/dashboard/overview?from=nope`, { headers: { authorization: `Bearer ${token}` } }))
+        .status,
+    ).toBe(400);
     const html = await (await fetch(`${base}/`)).text();
     expect(html).not.toMatch(/https?:\/\//);
     expect([400, 404]).toContain((await fetch(`${base}/assets/..%2Fpackage.json`)).status);

@@ -13,7 +13,10 @@ function sshKey(name: string): { priv: string; pub: string } {
   return { priv, pub: readFileSync(`${priv}.pub`, "utf8").trim() };
 }
 
-interface Ctx { repo: TempRepo; cli(args: string[]): ReturnType<typeof runCli> }
+interface Ctx {
+  repo: TempRepo;
+  cli(args: string[]): ReturnType<typeof runCli>;
+}
 
 /**
  * A service repository with some history, tier-1 critical auth code, and an allowed-signers file for
@@ -25,19 +28,43 @@ function setup(extraConfig = "", classification = "personal"): Ctx {
   const alice = sshKey("alice");
   const bob = sshKey("bob");
   const rita = sshKey("rita");
-  repo.write("allowed_signers", [`alice@example.com namespaces="gitops-health" ${alice.pub}`, `bob@example.com namespaces="gitops-health" ${bob.pub}`, `rita@example.com namespaces="gitops-health" ${rita.pub}`].join("\n") + "\n");
-  repo.write(".gitops-health.yml", `classification: ${classification}\nallowedSignersFile: allowed_signers\ncriticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\n    reason: authentication\ndeploy:\n  service: api\n${extraConfig}`);
-  repo.commit("chore: init", { "README.md": "# api\n", "src/app.ts": "export const app = 1;\n", "test/app.test.ts": "test\n" });
-  for (let i = 1; i <= 6; i++) repo.commit(`feat: feature ${i}`, { [`src/feature${i}.ts`]: `export const f${i} = ${i};\n`, [`test/feature${i}.test.ts`]: `t${i}\n` });
+  repo.write(
+    "allowed_signers",
+    [
+      `alice@example.com namespaces="gitops-health" ${alice.pub}`,
+      `bob@example.com namespaces="gitops-health" ${bob.pub}`,
+      `rita@example.com namespaces="gitops-health" ${rita.pub}`,
+    ].join("\n") + "\n",
+  );
+  repo.write(
+    ".gitops-health.yml",
+    `classification: ${classification}\nallowedSignersFile: allowed_signers\ncriticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\n    reason: authentication\ndeploy:\n  service: api\n${extraConfig}`,
+  );
+  repo.commit("chore: init", {
+    "README.md": "# api\n",
+    "src/app.ts": "export const app = 1;\n",
+    "test/app.test.ts": "test\n",
+  });
+  for (let i = 1; i <= 6; i++)
+    repo.commit(`feat: feature ${i}`, {
+      [`src/feature${i}.ts`]: `export const f${i} = ${i};\n`,
+      [`test/feature${i}.test.ts`]: `t${i}\n`,
+    });
   repo.commit("fix: feature 2 off by one", { "src/feature2.ts": "export const f2 = 3;\n" });
   const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, ".ledger") };
-  const withKey = (args: string[]) => (args[0] === "deploy" && args[1] === "plan" && !args.includes("--key") && !args.includes("--no-key") ? [...args, "--key", rita.priv] : args.filter((a) => a !== "--no-key"));
+  const withKey = (args: string[]) =>
+    args[0] === "deploy" && args[1] === "plan" && !args.includes("--key") && !args.includes("--no-key")
+      ? [...args, "--key", rita.priv]
+      : args.filter((a) => a !== "--no-key");
   return { repo, cli: (args) => runCli(withKey(args), { cwd: repo.dir, env }) };
 }
 
 /** The issue's case: a 330-line change to tier-1 auth code, without tests. */
 function untestedAuthChange(repo: TempRepo): string {
-  const lines = Array.from({ length: 330 }, (_, i) => `export function check${i}(token: string): boolean { return token.length > ${i}; }`);
+  const lines = Array.from(
+    { length: 330 },
+    (_, i) => `export function check${i}(token: string): boolean { return token.length > ${i}; }`,
+  );
   return repo.commit("feat(auth): token checks", { "src/auth/tokens.ts": lines.join("\n") + "\n" });
 }
 
@@ -77,7 +104,9 @@ describe("deploy plan from a real history", () => {
       expect(JSON.stringify(rollout.spec.strategy.blueGreen.prePromotionAnalysis)).toContain("api-approval-gate");
     }
     const gate = parse(readFileSync(join(repo.dir, "deploy", "analysistemplate-api-approval-gate.yaml"), "utf8"));
-    expect(gate.spec.metrics[0].provider.web.url).toBe(`http://gitops-health.gitops-health.svc:8080/v1/runs/rel-1/gate?digest=${plan.run.digest}`);
+    expect(gate.spec.metrics[0].provider.web.url).toBe(
+      `http://gitops-health.gitops-health.svc:8080/v1/runs/rel-1/gate?digest=${plan.run.digest}`,
+    );
     // Asking for standard is refused: weaker than decided.
     const weaker = cli(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--strategy", "standard"]);
     expect(weaker.code).toBe(1);
@@ -119,23 +148,37 @@ describe("deploy plan from a real history", () => {
     expect(t.stderr.trim().split("\n")).toHaveLength(1);
     // A small tier-1 change comes out canary; weights that never reach 100 make that plan impossible.
     const small = setup("  canarySteps: [10, 50]\n");
-    small.repo.commit("feat(auth): one constant", { "src/auth/a.ts": "export const a = 1;\n", "test/auth.test.ts": "t\n" });
+    small.repo.commit("feat(auth): one constant", {
+      "src/auth/a.ts": "export const a = 1;\n",
+      "test/auth.test.ts": "t\n",
+    });
     const w = small.cli(["deploy", "plan", "--image", "x/y:1", "--run-id", "w-1"]);
     expect(w.code, w.stderr).toBe(2);
     expect(w.stderr).toMatch(/impossible canary plan: weights never reach 100/);
     expect(existsSync(join(small.repo.dir, ".ledger"))).toBe(false); // refused before anything was recorded
-    expect(cli(["deploy", "plan", "--image", "x/y:1", "--service", "Bad_Name", "--strategy", "blue-green"]).code).toBe(2);
+    expect(cli(["deploy", "plan", "--image", "x/y:1", "--service", "Bad_Name", "--strategy", "blue-green"]).code).toBe(
+      2,
+    );
   });
 
   const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" }).status === 0;
-  if (!kubectl) console.warn("SKIPPED: kubectl is not installed, so `kubectl kustomize` over the manifests is not checked");
+  if (!kubectl)
+    console.warn("SKIPPED: kubectl is not installed, so `kubectl kustomize` over the manifests is not checked");
   it.skipIf(!kubectl)("kubectl kustomize builds the written manifests (Argo Rollouts and Flagger)", () => {
     const { repo, cli } = setup("  trafficRouting: istio\n");
     untestedAuthChange(repo);
     for (const target of ["argo-rollouts", "flagger"]) {
       const out = join(repo.dir, `k-${target}`);
-      expect(cli(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--target", target, "--out", out]).code).toBe(0);
-      writeFileSync(join(out, "kustomization.yaml"), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${readdirSync(out).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml").map((f) => `  - ${f}`).join("\n")}\n`);
+      expect(
+        cli(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--target", target, "--out", out]).code,
+      ).toBe(0);
+      writeFileSync(
+        join(out, "kustomization.yaml"),
+        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${readdirSync(out)
+          .filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")
+          .map((f) => `  - ${f}`)
+          .join("\n")}\n`,
+      );
       const k = spawnSync("kubectl", ["kustomize", out], { encoding: "utf8" });
       expect(k.status, k.stderr).toBe(0);
       expect(k.stdout).toMatch(target === "flagger" ? /kind: Canary/ : /kind: Rollout/);
@@ -148,7 +191,9 @@ describe("approval gate", () => {
   it("pending → approved with a signed approval → invalidated when HEAD moves or the run is re-planned", () => {
     const { repo, cli } = setup();
     untestedAuthChange(repo);
-    const plan = json(cli(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--run-id", "rel-2", "--format", "json"]));
+    const plan = json(
+      cli(["deploy", "plan", "--image", "registry.example/api:2.0.0", "--run-id", "rel-2", "--format", "json"]),
+    );
     const gate = (...extra: string[]) => cli(["deploy", "gate", "--run", "rel-2", "--format", "json", ...extra]);
     let g = gate();
     expect(g.code).toBe(1);
@@ -158,7 +203,11 @@ describe("approval gate", () => {
     for (const a of approvers) expect(cli(["approve", "rel-2", "--key", sshKey(a).priv]).code).toBe(0);
     g = gate("--digest", plan.run.digest);
     expect(g.code, g.stderr).toBe(0);
-    expect(json(g)).toMatchObject({ status: "approved", approvers: approvers.map((a) => `${a}@example.com`), digest: plan.run.digest });
+    expect(json(g)).toMatchObject({
+      status: "approved",
+      approvers: approvers.map((a) => `${a}@example.com`),
+      digest: plan.run.digest,
+    });
     const text = cli(["deploy", "gate", "--run", "rel-2"]);
     expect(text.stdout.trim()).toBe("approved");
     // A gate built for another digest is invalidated.
@@ -172,7 +221,20 @@ describe("approval gate", () => {
     expect(json(g)).toMatchObject({ status: "invalidated" });
     expect(json(g).reason).toMatch(/HEAD moved/);
     // Re-planned for the new HEAD: the old digest is invalidated, the new plan is pending again.
-    const again = json(cli(["deploy", "plan", "--image", "registry.example/api:2.0.1", "--run-id", "rel-2", "--format", "json", "--strategy", "blue-green"]));
+    const again = json(
+      cli([
+        "deploy",
+        "plan",
+        "--image",
+        "registry.example/api:2.0.1",
+        "--run-id",
+        "rel-2",
+        "--format",
+        "json",
+        "--strategy",
+        "blue-green",
+      ]),
+    );
     expect(again.run.digest).not.toBe(plan.run.digest);
     expect(json(gate("--digest", plan.run.digest)).status).toBe("invalidated");
     expect(json(gate("--digest", again.run.digest)).status).toBe("pending");
@@ -183,12 +245,16 @@ describe("approval gate", () => {
 
 describe("freeze windows", () => {
   it("deploy plan refuses during a freeze; a signed approval of the run overrides it; an approval of another plan does not", () => {
-    const { repo, cli } = setup(`  freezes:\n    - name: year-end\n      start: "2000-01-01T00:00:00Z"\n      end: "2100-01-01T00:00:00Z"\n`);
+    const { repo, cli } = setup(
+      `  freezes:\n    - name: year-end\n      start: "2000-01-01T00:00:00Z"\n      end: "2100-01-01T00:00:00Z"\n`,
+    );
     repo.commit("docs: typo", { "README.md": "# api service\n" });
     const args = ["deploy", "plan", "--image", "registry.example/api:1.0.1", "--run-id", "fz-1"];
     const refused = cli(args);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/deploy freeze "year-end" in force until 2100-01-01T00:00:00.000Z: an override needs 1 signed approval\(s\) of run fz-1/);
+    expect(refused.stderr).toMatch(
+      /deploy freeze "year-end" in force until 2100-01-01T00:00:00.000Z: an override needs 1 signed approval\(s\) of run fz-1/,
+    );
     expect(existsSync(join(repo.dir, "deploy"))).toBe(false);
     expect(cli(["approve", "fz-1", "--key", sshKey("bob").priv]).code).toBe(0);
     // The approval binds the plan: another image is another plan.
@@ -202,7 +268,9 @@ describe("freeze windows", () => {
   });
 
   it("an RFC 5545 daily recurrence freezes too", () => {
-    const { repo, cli } = setup(`  freezes:\n    - name: always\n      rrule: "DTSTART:20200101T000000Z\\nRRULE:FREQ=DAILY"\n      duration: 24h\n`);
+    const { repo, cli } = setup(
+      `  freezes:\n    - name: always\n      rrule: "DTSTART:20200101T000000Z\\nRRULE:FREQ=DAILY"\n      duration: 24h\n`,
+    );
     repo.commit("docs: typo", { "README.md": "# api service\n" });
     const r = cli(["deploy", "plan", "--image", "registry.example/api:1.0.1"]);
     expect(r.code).toBe(1);
@@ -216,40 +284,133 @@ describe("deployment and incident records", () => {
     const { repo, cli } = setup(producer.yaml);
     const head = repo.git("rev-parse", "HEAD").trim();
     const rec = (...a: string[]) => cli(["deploy", "record", "--service", "api", "--env", "production", ...a]);
-    expect(rec("--version", "1.0.0", "--status", "started", "--commit", head.slice(0, 8), "--image", "registry.example/api:1.0.0", "--key", producer.keyFile).code).toBe(0);
-    expect(rec("--version", "1.0.0", "--status", "succeeded", "--commit", "HEAD", "--image", "registry.example/api:1.0.0", "--key", producer.keyFile).code).toBe(0);
+    expect(
+      rec(
+        "--version",
+        "1.0.0",
+        "--status",
+        "started",
+        "--commit",
+        head.slice(0, 8),
+        "--image",
+        "registry.example/api:1.0.0",
+        "--key",
+        producer.keyFile,
+      ).code,
+    ).toBe(0);
+    expect(
+      rec(
+        "--version",
+        "1.0.0",
+        "--status",
+        "succeeded",
+        "--commit",
+        "HEAD",
+        "--image",
+        "registry.example/api:1.0.0",
+        "--key",
+        producer.keyFile,
+      ).code,
+    ).toBe(0);
     expect(rec("--version", "1.1.0", "--status", "started", "--image", "registry.example/api:1.1.0").code).toBe(0); // unsigned
     expect(rec("--version", "1.1.0", "--status", "failed", "--key", producer.keyFile).code).toBe(0);
     expect(rec("--version", "1.1.0", "--status", "exploded").code).toBe(2);
     // The program's own --version does not swallow the record's, with a global option first too.
-    const withConfig = cli(["--config", ".gitops-health.yml", "deploy", "record", "--service", "api", "--env", "staging", "--version", "0.9.0", "--status", "succeeded"]);
+    const withConfig = cli([
+      "--config",
+      ".gitops-health.yml",
+      "deploy",
+      "record",
+      "--service",
+      "api",
+      "--env",
+      "staging",
+      "--version",
+      "0.9.0",
+      "--status",
+      "succeeded",
+    ]);
     expect(withConfig.code, withConfig.stderr).toBe(0);
     expect(withConfig.stderr).toMatch(/recorded deploy.succeeded api@staging 0.9.0/);
     expect(rec("--version", "1.1.0", "--status", "failed", "--commit", "deadbeef").code).toBe(2);
-    expect(cli(["incident", "open", "--id", "inc-7", "--service", "api", "--env", "production", "--severity", "sev2", "--key", producer.keyFile]).code).toBe(0);
+    expect(
+      cli([
+        "incident",
+        "open",
+        "--id",
+        "inc-7",
+        "--service",
+        "api",
+        "--env",
+        "production",
+        "--severity",
+        "sev2",
+        "--key",
+        producer.keyFile,
+      ]).code,
+    ).toBe(0);
     expect(cli(["incident", "resolve", "--id", "inc-7", "--key", producer.keyFile]).code).toBe(0);
 
-    const events = json(cli(["deploy", "events", "--service", "api", "--env", "production", "--format", "json"])) as unknown as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(events.map((e) => e.type)).toEqual(["deploy.started", "deploy.succeeded", "deploy.started", "deploy.failed"]);
+    const events = json(
+      cli(["deploy", "events", "--service", "api", "--env", "production", "--format", "json"]),
+    ) as unknown as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(events.map((e) => e.type)).toEqual([
+      "deploy.started",
+      "deploy.succeeded",
+      "deploy.started",
+      "deploy.failed",
+    ]);
     expect(events[0].record.commit).toBe(head); // resolved to the full SHA
     expect(events[1].record.commit).toBe(head);
-    expect(events.map((e) => e.producer)).toEqual(["ci.example.invalid", "ci.example.invalid", null, "ci.example.invalid"]);
+    expect(events.map((e) => e.producer)).toEqual([
+      "ci.example.invalid",
+      "ci.example.invalid",
+      null,
+      "ci.example.invalid",
+    ]);
     expect(events[2].untrusted).toBe("unsigned");
     const incidents = json(cli(["incident", "list", "--format", "json"])) as unknown as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(incidents.map((e) => [e.type, e.record.id, e.record.status, e.producer])).toEqual([["incident.opened", "inc-7", "open", "ci.example.invalid"], ["incident.resolved", "inc-7", "resolved", "ci.example.invalid"]]);
+    expect(incidents.map((e) => [e.type, e.record.id, e.record.status, e.producer])).toEqual([
+      ["incident.opened", "inc-7", "open", "ci.example.invalid"],
+      ["incident.resolved", "inc-7", "resolved", "ci.example.invalid"],
+    ]);
     // Generic audit append cannot forge them.
     expect(cli(["audit", "append", "--type", "deploy.succeeded", "--data", "{}"]).code).toBe(2);
     expect(cli(["audit", "append", "--type", "incident.resolved", "--data", "{}"]).code).toBe(2);
 
     // Emergency rollback to the last version that succeeded.
     expect(cli(["deploy", "rollback", "--to", "1.1.0", "--service", "api", "--env", "production"]).code).toBe(1);
-    const rb = cli(["deploy", "rollback", "--to", "1.0.0", "--service", "api", "--env", "production", "--out", "rb", "--format", "json", "--key", producer.keyFile]);
+    const rb = cli([
+      "deploy",
+      "rollback",
+      "--to",
+      "1.0.0",
+      "--service",
+      "api",
+      "--env",
+      "production",
+      "--out",
+      "rb",
+      "--format",
+      "json",
+      "--key",
+      producer.keyFile,
+    ]);
     expect(rb.code, rb.stderr).toBe(0);
-    expect(json(rb)).toMatchObject({ from: "1.1.0", to: "1.0.0", image: "registry.example/api:1.0.0", action: "abort-and-redeploy" });
+    expect(json(rb)).toMatchObject({
+      from: "1.1.0",
+      to: "1.0.0",
+      image: "registry.example/api:1.0.0",
+      action: "abort-and-redeploy",
+    });
     const rollout = parse(readFileSync(join(repo.dir, "rb", "rollout-api.yaml"), "utf8"));
     expect(rollout.spec.template.spec.containers[0].image).toBe("registry.example/api:1.0.0");
     expect(rollout.spec.strategy.canary.steps).toEqual([]);
     const after = json(cli(["deploy", "events", "--format", "json"])) as unknown as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(after[after.length - 1]).toMatchObject({ type: "deploy.rollback", producer: "ci.example.invalid", record: { from: "1.1.0", to: "1.0.0" } });
+    expect(after[after.length - 1]).toMatchObject({
+      type: "deploy.rollback",
+      producer: "ci.example.invalid",
+      record: { from: "1.1.0", to: "1.0.0" },
+    });
   });
 });

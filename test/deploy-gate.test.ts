@@ -20,10 +20,19 @@ function setup() {
   const r = generateNoteSigner("rita");
   const requesterKey = join(makeTempDir("gh-gate-key-"), "rita.key");
   writeFileSync(requesterKey, `${r.signerKey}\n`, { mode: 0o600 });
-  const config = parseConfigText(`policy:\n  requiredChecks: []\napprovers:\n  - { name: carol, email: carol@example.com, key: "${k.verifierKey}" }\n  - { name: rita, email: rita@example.com, key: "${r.verifierKey}" }\n`);
+  const config = parseConfigText(
+    `policy:\n  requiredChecks: []\napprovers:\n  - { name: carol, email: carol@example.com, key: "${k.verifierKey}" }\n  - { name: rita, email: rita@example.com, key: "${r.verifierKey}" }\n`,
+  );
   const ctx = verifyContext(config, repo.dir);
   const plan = (image: string) =>
-    buildPlan({ command: ["gitops-health", "deploy", "promote", "api", image], classification: "personal", environment: "production", runId: "gate-1", cwd: repo.dir, description: `${DEPLOY_RUN_HEADER}\n${JSON.stringify({ image, approvals: 1 })}` });
+    buildPlan({
+      command: ["gitops-health", "deploy", "promote", "api", image],
+      classification: "personal",
+      environment: "production",
+      runId: "gate-1",
+      cwd: repo.dir,
+      description: `${DEPLOY_RUN_HEADER}\n${JSON.stringify({ image, approvals: 1 })}`,
+    });
   return { repo, config, ctx, keyFile, requesterKey, plan };
 }
 
@@ -40,7 +49,10 @@ describe("approvalGateStatus (library, over the ledger)", () => {
       const ok = await approvalGateStatus(ledger, "gate-1", d1, { config, ctx, head: p1.head });
       expect(ok).toMatchObject({ status: "approved", approvers: ["carol@example.com"], required: 1 });
       // Expired approvals do not count.
-      expect((await approvalGateStatus(ledger, "gate-1", d1, { config, ctx, now: new Date(Date.now() + 2 * 3600e3) })).status).toBe("pending");
+      expect(
+        (await approvalGateStatus(ledger, "gate-1", d1, { config, ctx, now: new Date(Date.now() + 2 * 3600e3) }))
+          .status,
+      ).toBe("pending");
       const p2 = plan("reg/api:2");
       await recordPlan(ledger, p2, config, ctx, requesterKey);
       expect((await approvalGateStatus(ledger, "gate-1", d1, { config, ctx })).status).toBe("invalidated");

@@ -12,7 +12,12 @@ import { buildProgram } from "../src/cli/program.js";
 import { makeRepo, runCli } from "./helpers/repo.js";
 
 const root = join(import.meta.dirname, "..");
-const DOCS = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => join("docs", f))];
+const DOCS = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join("docs", f)),
+];
 
 /** Shell-ish words of one command line: quotes kept together, stops at a pipe, redirect, `&&` or comment. */
 function words(line: string): string[] {
@@ -20,7 +25,17 @@ function words(line: string): string[] {
   const re = /"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"']+/g;
   for (const m of line.matchAll(re)) {
     const w = m[0];
-    if (w === "|" || w === "&&" || w === "||" || w === ";" || w.startsWith("#") || w.startsWith(">") || w === "2>&1" || w.startsWith("<")) break;
+    if (
+      w === "|" ||
+      w === "&&" ||
+      w === "||" ||
+      w === ";" ||
+      w.startsWith("#") ||
+      w.startsWith(">") ||
+      w === "2>&1" ||
+      w.startsWith("<")
+    )
+      break;
     out.push(w);
   }
   return out;
@@ -40,7 +55,8 @@ function documentedCommands(): { where: string; argv: string[] }[] {
       }
       if (!inSh) continue;
       let text = l;
-      for (let j = i; text.endsWith("\\") && j + 1 < lines.length; j++) text = text.slice(0, -1) + " " + lines[j + 1]!.trim();
+      for (let j = i; text.endsWith("\\") && j + 1 < lines.length; j++)
+        text = text.slice(0, -1) + " " + lines[j + 1]!.trim();
       // every invocation on the line (after `&&`, in `$(...)`, after env assignments)
       for (const m of text.matchAll(/(?:^|[\s(&;|])(?:npx\s+(?:--no-install\s+)?)?gitops-health(\s+[^|;&)]*)/g)) {
         const argv = words(m[1]!.trim());
@@ -73,7 +89,9 @@ describe("commands in the documentation", () => {
 
   it("the extraction finds the documented commands", () => {
     expect(commands.length).toBeGreaterThan(60);
-    expect(commands.some((c) => c.argv.join(" ") === "audit verify --key @ledger.key.pub --since-checkpoint kept.txt")).toBe(true);
+    expect(
+      commands.some((c) => c.argv.join(" ") === "audit verify --key @ledger.key.pub --since-checkpoint kept.txt"),
+    ).toBe(true);
   });
 
   it("every documented gitops-health command and option exists in the CLI", async () => {
@@ -85,8 +103,16 @@ describe("commands in the documentation", () => {
         if (!["--version", "-V", "--help", "-h"].includes(argv[0]!)) problems.push(`${where}: no command "${argv[0]}"`);
         continue;
       }
-      if (cmd.commands.length && !cmd.commands.some((c) => c.name() === "help") && rest[0] && !rest[0].startsWith("-")) problems.push(`${where}: ${path.join(" ")} has no subcommand "${rest[0]}"`);
-      const known = new Set([...cmd.options.flatMap((o) => [o.long, o.short]), ...program.options.flatMap((o) => [o.long, o.short]), "--help", "-h"].filter(Boolean) as string[]);
+      if (cmd.commands.length && !cmd.commands.some((c) => c.name() === "help") && rest[0] && !rest[0].startsWith("-"))
+        problems.push(`${where}: ${path.join(" ")} has no subcommand "${rest[0]}"`);
+      const known = new Set(
+        [
+          ...cmd.options.flatMap((o) => [o.long, o.short]),
+          ...program.options.flatMap((o) => [o.long, o.short]),
+          "--help",
+          "-h",
+        ].filter(Boolean) as string[],
+      );
       for (const w of rest) {
         if (w === "--") break; // the guarded command's own arguments follow
         if (!w.startsWith("-") || w === "-" || /^-\d/.test(w)) continue;
@@ -102,8 +128,19 @@ describe("commands in the documentation", () => {
     try {
       repo.commit("chore: init", { "README.md": "hello\n" });
       writeFileSync(join(repo.dir, "notes.txt"), "nothing to see\n");
-      for (const argv of [["scan", "."], ["scan", "--staged"], ["hooks", "install"], ["init", "--classification", "clinical"], ["policy", "list"], ["policy", "show", "clinical", "--format", "json"], ["policy", "decide", "clinical", "--input", "-"]]) {
-        const r = runCli(argv, { cwd: repo.dir, input: argv[1] === "decide" ? "commit:\n  message: 'feat: x'\n" : undefined });
+      for (const argv of [
+        ["scan", "."],
+        ["scan", "--staged"],
+        ["hooks", "install"],
+        ["init", "--classification", "clinical"],
+        ["policy", "list"],
+        ["policy", "show", "clinical", "--format", "json"],
+        ["policy", "decide", "clinical", "--input", "-"],
+      ]) {
+        const r = runCli(argv, {
+          cwd: repo.dir,
+          input: argv[1] === "decide" ? "commit:\n  message: 'feat: x'\n" : undefined,
+        });
         // decide exits 1 when the pack fails the input; anything else must be clean
         expect([0, ...(argv[1] === "decide" ? [1] : [])], `${argv.join(" ")}: ${r.stderr}`).toContain(r.code);
       }

@@ -18,7 +18,11 @@ let dir: string;
 let seeded: SeededLedger;
 
 function report(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, "report", "--ledger", join(dir, "ledger"), "--key", `@${seeded.verifierKeyFile}`, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, GITOPS_HEALTH_LEDGER: "" } });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, "report", "--ledger", join(dir, "ledger"), "--key", `@${seeded.verifierKeyFile}`, ...args],
+    { cwd: dir, encoding: "utf8", env: { ...process.env, GITOPS_HEALTH_LEDGER: "" } },
+  );
   return r;
 }
 
@@ -75,12 +79,31 @@ describe("report: change lead time from the repository's commit times", () => {
       let clock = Date.parse("2026-11-02T12:00:00Z");
       const ledgerDir = join(repo.dir, ".work", "ledger");
       const ledger = new AuditLedger(await DirStore.open(ledgerDir), { now: () => new Date(clock) });
-      await appendRecord(ledger, "deploy", { service: "api", env: "prod", version: "1.0.0", status: "succeeded", commit: sha, image: null, occurredAt: new Date(clock).toISOString() });
+      await appendRecord(ledger, "deploy", {
+        service: "api",
+        env: "prod",
+        version: "1.0.0",
+        status: "succeeded",
+        commit: sha,
+        image: null,
+        occurredAt: new Date(clock).toISOString(),
+      });
       clock += 3_600_000;
       const { signer, verifierKey } = generateNoteSigner("gitops-health/lead");
       await ledger.checkpoint(signer);
       await ledger.close();
-      const args = [CLI, "report", "--ledger", ledgerDir, "--key", verifierKey, "--from", "2026-11-01", "--to", "2026-11-03"];
+      const args = [
+        CLI,
+        "report",
+        "--ledger",
+        ledgerDir,
+        "--key",
+        verifierKey,
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-03",
+      ];
       const inRepo = spawnSync(process.execPath, args, { cwd: repo.dir, encoding: "utf8" });
       expect(inRepo.status, inRepo.stderr).toBe(0);
       expect(inRepo.stdout).toContain("change lead time (median) 36.0 h");
@@ -99,11 +122,17 @@ describe("report --format oscal", () => {
     expect(a.status).toBe(0);
     const b = report("--from", "2026-11-02", "--to", "2026-11-29", "--format", "oscal");
     expect(a.stdout).toBe(b.stdout);
-    const schema = JSON.parse(readFileSync(resolve("schema/oscal/oscal_assessment-results_schema.json"), "utf8")) as object;
+    const schema = JSON.parse(
+      readFileSync(resolve("schema/oscal/oscal_assessment-results_schema.json"), "utf8"),
+    ) as object;
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats.default(ajv);
     const validate = ajv.compile(schema);
-    const doc = JSON.parse(a.stdout) as { "assessment-results": { results: { findings: { title: string; target: { status: { state: string } } }[]; observations: unknown[] }[] } };
+    const doc = JSON.parse(a.stdout) as {
+      "assessment-results": {
+        results: { findings: { title: string; target: { status: { state: string } } }[]; observations: unknown[] }[];
+      };
+    };
     const ok = validate(doc);
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
@@ -124,7 +153,10 @@ describe.skipIf(!hasChromium)("the report verifies itself in Chromium (WebCrypto
       const verdict = async (file: string) => {
         await page.goto(`file://${file}`);
         await page.waitForFunction(VERDICT_READY, undefined, { timeout: 20_000 });
-        return { state: await page.getAttribute("html", "data-verified"), text: (await page.textContent("#verification")) ?? "" };
+        return {
+          state: await page.getAttribute("html", "data-verified"),
+          text: (await page.textContent("#verification")) ?? "",
+        };
       };
       const good = await verdict(join(dir, "a.html"));
       expect(good.text).toContain(`verified against key ${seeded.verifierKey}`);
@@ -133,7 +165,9 @@ describe.skipIf(!hasChromium)("the report verifies itself in Chromium (WebCrypto
 
       const html = readFileSync(join(dir, "a.html"), "utf8");
       const start = html.indexOf('<script type="application/json" id="evidence-data">');
-      const data = JSON.parse(html.slice(html.indexOf(">", start) + 1, html.indexOf("</script>", start)).replace(/\\u003c/g, "<")) as { entries: { seq: number; canonical: string }[] };
+      const data = JSON.parse(
+        html.slice(html.indexOf(">", start) + 1, html.indexOf("</script>", start)).replace(/\\u003c/g, "<"),
+      ) as { entries: { seq: number; canonical: string }[] };
       const target = data.entries.find((e) => e.canonical.includes('"type":"deploy.succeeded"'))!;
       // change one byte of that entry's embedded text ("1.0.x" version to "1.1.x")
       const at = html.indexOf(JSON.stringify(target.canonical), start);
@@ -150,15 +184,18 @@ describe.skipIf(!hasChromium)("the report verifies itself in Chromium (WebCrypto
       // a key the auditor holds that did not sign: the signature check names it
       await page.goto(`file://${join(dir, "a.html")}`);
       await page.waitForFunction(VERDICT_READY);
-      const other = (await import("../src/core/note-key.js")).generateNoteSigner("gitops-health/test-ledger").verifierKey;
+      const other = (await import("../src/core/note-key.js")).generateNoteSigner(
+        "gitops-health/test-ledger",
+      ).verifierKey;
       await page.fill("#key-input", other);
       await page.evaluate(`document.documentElement.setAttribute("data-verified", "pending")`);
       await page.click("#key-form button");
       await page.waitForFunction(VERDICT_READY);
-      expect(await page.textContent("#verification")).toContain("checkpoint: no signature by key gitops-health/test-ledger+");
+      expect(await page.textContent("#verification")).toContain(
+        "checkpoint: no signature by key gitops-health/test-ledger+",
+      );
     } finally {
       await browser.close();
     }
   }, 60_000);
 });
-

@@ -12,13 +12,27 @@ import { makeProducer } from "./helpers/producer.js";
 function setup(required: string[], extra = "") {
   const producer = makeProducer();
   const repo = makeRepo();
-  repo.write(".gitops-health.yml", `classification: personal\npolicy:\n  requiredChecks: [${required.join(", ")}]\n${producer.yaml}${extra}`);
+  repo.write(
+    ".gitops-health.yml",
+    `classification: personal\npolicy:\n  requiredChecks: [${required.join(", ")}]\n${producer.yaml}${extra}`,
+  );
   const head = repo.commit("chore: init", { "README.md": "x\n" });
   const ledgerDir = join(repo.dir, "ledger");
-  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: ledgerDir, ...env } });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: ledgerDir, ...env } });
   const gate = (args: string[] = []) => {
     const r = cli(["compliance", "check", "--format", "json", ...args]);
-    return { code: r.code, report: JSON.parse(r.stdout) as { checks: { passed: string[]; missing: string[]; untrusted: { name: string; reason: string }[]; producers: Record<string, string> } } };
+    return {
+      code: r.code,
+      report: JSON.parse(r.stdout) as {
+        checks: {
+          passed: string[];
+          missing: string[];
+          untrusted: { name: string; reason: string }[];
+          producers: Record<string, string>;
+        };
+      },
+    };
   };
   const entries = async (type = "check"): Promise<LedgerEntry[]> => {
     const l = await openLedger(ledgerDir);
@@ -39,7 +53,17 @@ describe("check run", () => {
   it("runs the command, streams its output to stderr, records a signed result for HEAD that counts, and exits with its status", async () => {
     const { producer, head, cli, gate, entries } = setup(["test"]);
     expect(gate().code).toBe(1);
-    const failed = cli(["check", "run", "test", "--key", producer.keyFile, "--", "sh", "-c", "echo hello-output; exit 3"]);
+    const failed = cli([
+      "check",
+      "run",
+      "test",
+      "--key",
+      producer.keyFile,
+      "--",
+      "sh",
+      "-c",
+      "echo hello-output; exit 3",
+    ]);
     expect(failed.code).toBe(3);
     expect(failed.stderr).toContain("hello-output");
     expect(failed.stdout).toBe("");
@@ -48,7 +72,16 @@ describe("check run", () => {
     expect(g.report.checks.missing).toEqual(["test"]);
     const [e] = await entries();
     expect(e!.subject).toBe(head);
-    expect(e!.payload).toMatchObject({ name: "test", status: "failed", exitCode: 3, commit: head, tree: "clean", ran: true, outputSha256: createHash("sha256").update("hello-output\n").digest("hex"), signature: { method: "note", keyId: producer.vkey } });
+    expect(e!.payload).toMatchObject({
+      name: "test",
+      status: "failed",
+      exitCode: 3,
+      commit: head,
+      tree: "clean",
+      ran: true,
+      outputSha256: createHash("sha256").update("hello-output\n").digest("hex"),
+      signature: { method: "note", keyId: producer.vkey },
+    });
     expect(JSON.stringify(e)).not.toContain("hello-output");
     // The key from the environment, machine output on stdout.
     const ok = cli(["check", "run", "test", "--format", "json", "--", "true"], producer.env);
@@ -70,7 +103,9 @@ describe("check run", () => {
     let g = gate();
     expect(g.code).toBe(1);
     expect(g.report.checks.untrusted).toEqual([{ name: "test", reason: "unsigned" }]);
-    expect(cli(["compliance", "check"]).stderr).toContain("check 'test' recorded but not signed by a trusted producer (unsigned)");
+    expect(cli(["compliance", "check"]).stderr).toContain(
+      "check 'test' recorded but not signed by a trusted producer (unsigned)",
+    );
     // Signed, but by a key the config does not trust.
     const stranger = makeProducer("stranger.example.invalid");
     expect(cli(["check", "run", "test", "--key", stranger.keyFile, "--", "true"]).code).toBe(0);
@@ -80,7 +115,11 @@ describe("check run", () => {
     // A trusted failure edited into a pass: the signature no longer matches.
     expect(cli(["check", "run", "test", "--key", producer.keyFile, "--", "false"]).code).toBe(1);
     const failure = (await entries()).at(-1)!;
-    await appendRaw({ type: "check", subject: head, payload: { ...(failure.payload as object), status: "passed", exitCode: 0 } });
+    await appendRaw({
+      type: "check",
+      subject: head,
+      payload: { ...(failure.payload as object), status: "passed", exitCode: 0 },
+    });
     g = gate();
     expect(g.code).toBe(1);
     expect(g.report.checks.untrusted[0]!.reason).toMatch(/does not match/);
@@ -112,24 +151,51 @@ describe("check run", () => {
 
   it("audit append refuses reserved entry types with one line and exit 2; other types still append", async () => {
     const { cli } = setup([]);
-    for (const type of ["check", "Check ", "compliance.check", "run.completed", "run.plan", "approval", "deploy.started", "llm.call"]) {
-      const r = cli(["audit", "append", "--type", type, "--subject", "x", "--data", '{"name":"test","status":"passed"}']);
+    for (const type of [
+      "check",
+      "Check ",
+      "compliance.check",
+      "run.completed",
+      "run.plan",
+      "approval",
+      "deploy.started",
+      "llm.call",
+    ]) {
+      const r = cli([
+        "audit",
+        "append",
+        "--type",
+        type,
+        "--subject",
+        "x",
+        "--data",
+        '{"name":"test","status":"passed"}',
+      ]);
       expect(r.code, type).toBe(2);
       expect(r.stderr.trim().split("\n"), type).toHaveLength(1);
       expect(r.stderr).toMatch(/is reserved/);
     }
     expect(cli(["audit", "append", "--type", "deployment", "--subject", "v1"]).code).toBe(0);
     // Nothing reserved got in: the only entry is the one ordinary append.
-    expect(JSON.parse(cli(["audit", "log", "--format", "json"]).stdout).map((e: { type: string }) => e.type)).toEqual(["deployment"]);
+    expect(JSON.parse(cli(["audit", "log", "--format", "json"]).stdout).map((e: { type: string }) => e.type)).toEqual([
+      "deployment",
+    ]);
   });
 
   it("SSH producer keys count through the producers' allowed-signers file only in the producer namespace", () => {
     const keys = makeTempDir("gh-ssh-");
-    for (const k of ["ci", "approver"]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", join(keys, k)]);
+    for (const k of ["ci", "approver"])
+      execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", join(keys, k)]);
     const pub = (k: string) => readFileSync(join(keys, `${k}.pub`), "utf8").trim();
     const { repo, cli, gate } = setup(["lint", "test"], "");
-    repo.write("producers", `ci@example.invalid namespaces="gitops-health-producer" ${pub("ci")}\napprover@example.invalid namespaces="gitops-health" ${pub("approver")}\n`);
-    repo.write(".gitops-health.yml", `classification: personal\npolicy:\n  requiredChecks: [lint, test]\nevidence:\n  allowedSignersFile: producers\n`);
+    repo.write(
+      "producers",
+      `ci@example.invalid namespaces="gitops-health-producer" ${pub("ci")}\napprover@example.invalid namespaces="gitops-health" ${pub("approver")}\n`,
+    );
+    repo.write(
+      ".gitops-health.yml",
+      `classification: personal\npolicy:\n  requiredChecks: [lint, test]\nevidence:\n  allowedSignersFile: producers\n`,
+    );
     repo.commit("chore: producers", {});
     expect(cli(["check", "run", "test", "--key", join(keys, "ci"), "--", "true"]).code).toBe(0);
     expect(cli(["check", "run", "lint", "--key", join(keys, "approver"), "--", "true"]).code).toBe(0);
@@ -137,11 +203,16 @@ describe("check run", () => {
     expect(g.code).toBe(1);
     expect(g.report.checks.passed).toEqual(["test"]);
     expect(g.report.checks.producers).toEqual({ test: "ci@example.invalid" });
-    expect(g.report.checks.untrusted).toEqual([{ name: "lint", reason: expect.stringMatching(/namespace gitops-health-producer/) }]);
+    expect(g.report.checks.untrusted).toEqual([
+      { name: "lint", reason: expect.stringMatching(/namespace gitops-health-producer/) },
+    ]);
   });
 
   it("built-ins: security scans the change, compliance runs the gate, configured commands run through the shell", async () => {
-    const { producer, repo, cli, gate, entries } = setup(["lint", "security", "compliance"], 'checks:\n  lint: "echo linted && test -f README.md"\n');
+    const { producer, repo, cli, gate, entries } = setup(
+      ["lint", "security", "compliance"],
+      'checks:\n  lint: "echo linted && test -f README.md"\n',
+    );
     repo.commit("feat: add client", { "src/client.js": 'const key = "AKIAZ7VQ3K2LMN4PQR5T";\n' });
     const env = producer.env;
     const lint = cli(["check", "run", "lint"], env);
@@ -153,11 +224,19 @@ describe("check run", () => {
     expect(sec.stderr).not.toContain("AKIAZ7VQ3K2LMN4PQR5T");
     // The gate as a check: it does not wait for its own result, but does for security.
     expect(cli(["check", "run", "compliance"], env).code).toBe(1);
-    const fixed = repo.commit("fix: read the key from the environment", { "src/client.js": "const key = process.env.KEY;\n" });
+    const fixed = repo.commit("fix: read the key from the environment", {
+      "src/client.js": "const key = process.env.KEY;\n",
+    });
     for (const c of ["lint", "security", "compliance"]) expect(cli(["check", "run", c], env).code, c).toBe(0);
     expect(gate().code).toBe(0);
-    const last = (await entries()).filter((e) => e.subject === fixed).map((e) => [(e.payload as { name: string }).name, (e.payload as { status: string }).status]);
-    expect(last).toEqual([["lint", "passed"], ["security", "passed"], ["compliance", "passed"]]);
+    const last = (await entries())
+      .filter((e) => e.subject === fixed)
+      .map((e) => [(e.payload as { name: string }).name, (e.payload as { status: string }).status]);
+    expect(last).toEqual([
+      ["lint", "passed"],
+      ["security", "passed"],
+      ["compliance", "passed"],
+    ]);
     // No command, no configured one, no built-in; no key: usage errors, nothing runs.
     const none = cli(["check", "run", "test"], env);
     expect(none.code).toBe(2);
@@ -172,7 +251,9 @@ describe("check run", () => {
   it("a range that makes its own key a trusted producer fails the gate, whatever it signs", () => {
     const { repo, head, cli } = setup(["test"]);
     const mine = makeProducer("me.example.invalid");
-    repo.commit("chore: trust my key", { ".gitops-health.yml": `classification: personal\npolicy:\n  requiredChecks: [test]\n${mine.yaml}` });
+    repo.commit("chore: trust my key", {
+      ".gitops-health.yml": `classification: personal\npolicy:\n  requiredChecks: [test]\n${mine.yaml}`,
+    });
     expect(cli(["check", "run", "test", "--key", mine.keyFile, "--", "true"]).code).toBe(0);
     const r = cli(["compliance", "check", "--range", `${head}..HEAD`, "--format", "json"]);
     expect(r.code).toBe(1);
@@ -181,7 +262,9 @@ describe("check run", () => {
     expect(j.violations.map((v) => v.rule)).toEqual(["producer-trust"]);
     expect(j.violations[0]!.message).toMatch(/changes who may produce check evidence/);
     // The same range with the trust list untouched has no such violation.
-    expect(cli(["compliance", "check", "--range", "HEAD..HEAD", "--format", "json"]).stdout).not.toContain("producer-trust");
+    expect(cli(["compliance", "check", "--range", "HEAD..HEAD", "--format", "json"]).stdout).not.toContain(
+      "producer-trust",
+    );
   });
 
   it("compliance.check entries record resolved 40-hex commit ids, never HEAD or branch names", async () => {
@@ -209,7 +292,18 @@ describe("check run", () => {
     const { producer, head, cli, appendRaw } = setup(["test"]);
     // Runs execute in a throwaway worktree of the approved commit: write the output outside the repository.
     const out = join(makeTempDir("gh-out-"), "out.txt");
-    const args = (id: string) => ["run", "--classification", "personal", "--run-id", id, "--approve", "--", "sh", "-c", `echo ran >> ${out}`];
+    const args = (id: string) => [
+      "run",
+      "--classification",
+      "personal",
+      "--run-id",
+      id,
+      "--approve",
+      "--",
+      "sh",
+      "-c",
+      `echo ran >> ${out}`,
+    ];
     return (async () => {
       await appendRaw({ type: "check", subject: head, payload: { name: "test", status: "passed" } });
       const refused = cli(args("ev-1"));

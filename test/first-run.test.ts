@@ -6,14 +6,17 @@ import { parse } from "yaml";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
 
 describe("policy show", () => {
-  it.each(["personal", "business", "clinical"])("prints the %s pack as YAML (the default format) without crashing", (name) => {
-    const r = runCli(["policy", "show", name], { cwd: makeTempDir() });
-    expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    const pack = parse(r.stdout) as { name: string; rules: unknown[] };
-    expect(pack.name).toBe(name);
-    expect(pack.rules.length).toBeGreaterThan(0);
-  });
+  it.each(["personal", "business", "clinical"])(
+    "prints the %s pack as YAML (the default format) without crashing",
+    (name) => {
+      const r = runCli(["policy", "show", name], { cwd: makeTempDir() });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const pack = parse(r.stdout) as { name: string; rules: unknown[] };
+      expect(pack.name).toBe(name);
+      expect(pack.rules.length).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe("npm run bench without the shared data", () => {
@@ -24,7 +27,9 @@ describe("npm run bench without the shared data", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain(`skip bench phi-accuracy: the PHI corpora (PhysioNet deid notes, presidio-synth) not found at ${join(missing, "testdata", "phi")}`);
+    expect(r.stderr).toContain(
+      `skip bench phi-accuracy: the PHI corpora (PhysioNet deid notes, presidio-synth) not found at ${join(missing, "testdata", "phi")}`,
+    );
     expect(r.stderr).toContain("skip bench jsonl:");
     expect(r.stderr).toContain("GITOPS_HEALTH_SHARED");
     expect(r.stderr).not.toMatch(/\bat .*\(.*:\d+:\d+\)|Error:/);
@@ -34,7 +39,8 @@ describe("npm run bench without the shared data", () => {
 
 describe("a blocked commit says what to do next", () => {
   const SSN = ["234", "56", "7891"].join("-");
-  const hint = /^commit blocked\. Next: fix or remove the values above .*gitops-health:allow RULE.*scan\.allowlist .*\.gitops-health\.yml.*--write-baseline FILE.*--baseline FILE/m;
+  const hint =
+    /^commit blocked\. Next: fix or remove the values above .*gitops-health:allow RULE.*scan\.allowlist .*\.gitops-health\.yml.*--write-baseline FILE.*--baseline FILE/m;
   it.each([
     ["without a config (the bundled hook path)", false],
     ["with .gitops-health.yml (the full scan path)", true],
@@ -59,7 +65,11 @@ describe("a blocked commit says what to do next", () => {
     expect(inst.code, inst.stderr).toBe(0);
     repo.write("notes.txt", `patient ssn ${SSN}\n`);
     repo.git("add", "-A");
-    const c = spawnSync("git", ["commit", "-q", "-m", "feat: notes"], { cwd: repo.dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    const c = spawnSync("git", ["commit", "-q", "-m", "feat: notes"], {
+      cwd: repo.dir,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     expect(c.status).not.toBe(0);
     expect(c.stderr).toMatch(hint);
   });
@@ -79,7 +89,10 @@ describe("a blocked commit says what to do next", () => {
 describe("text report columns", () => {
   it("aligns location, rule, category and HIPAA columns in the demo output", () => {
     const root = join(__dirname, "..");
-    const r = runCli(["--config", "examples/sample-tree/.gitops-health.yml", "scan", "examples/sample-tree", "--exit-zero"], { cwd: root });
+    const r = runCli(
+      ["--config", "examples/sample-tree/.gitops-health.yml", "scan", "examples/sample-tree", "--exit-zero"],
+      { cwd: root },
+    );
     expect(r.code).toBe(0);
     const rows = r.stderr.split("\n").filter((l) => /^ +\d+:\d+  /.test(l));
     expect(rows.length).toBeGreaterThan(10);
@@ -89,7 +102,8 @@ describe("text report columns", () => {
     const offsets = [m[1]!.length, m[1]!.length + m[2]!.length, m[1]!.length + m[2]!.length + m[3]!.length];
     const preview = offsets[2]! + m[4]!.length;
     for (const l of rows) {
-      for (const o of [...offsets, preview]) expect(l[o - 1] === " " && (l[o] !== " " || o === offsets[2]), `${l} @${o}`).toBe(true);
+      for (const o of [...offsets, preview])
+        expect(l[o - 1] === " " && (l[o] !== " " || o === offsets[2]), `${l} @${o}`).toBe(true);
       expect(/^(HIPAA#\d+ *| +)$/.test(l.slice(offsets[2]!, preview)), l).toBe(true);
       expect(l[preview], l).not.toBe(" ");
     }

@@ -41,11 +41,18 @@ function snapshot(dir: string): string {
     }
   };
   walk(dir);
-  return out.join("\n") + execFileSync("git", ["status", "--porcelain"], { cwd: dir, encoding: "utf8" }) + execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }) + execFileSync("git", ["worktree", "list"], { cwd: dir, encoding: "utf8" });
+  return (
+    out.join("\n") +
+    execFileSync("git", ["status", "--porcelain"], { cwd: dir, encoding: "utf8" }) +
+    execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }) +
+    execFileSync("git", ["worktree", "list"], { cwd: dir, encoding: "utf8" })
+  );
 }
 
 const bisect = (repo: TempRepo, good: string, bad: string, extra: string[] = [], cmd = ["sh", "test.sh"]) =>
-  runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd], { cwd: repo.dir });
+  runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--format", "json", ...extra, "--", ...cmd], {
+    cwd: repo.dir,
+  });
 
 describe("forensics bisect on real repositories", () => {
   it("finds a culprit in the middle, first and last, leaving the working tree byte-identical", () => {
@@ -71,7 +78,11 @@ describe("forensics bisect on real repositories", () => {
     // Ignored in every worktree (info/exclude is shared): only a clean with -x removes it.
     execFileSync("sh", ["-c", "mkdir -p .git/info && echo build.out >> .git/info/exclude"], { cwd: repo.dir });
     // A leftover from an earlier run aborts the bisect (exit >= 128).
-    const cmd = ["sh", "-c", "[ -e build.out ] && exit 200; [ -e scratch/tmp ] && exit 201; echo x > build.out; mkdir -p scratch && echo y > scratch/tmp; sh test.sh"];
+    const cmd = [
+      "sh",
+      "-c",
+      "[ -e build.out ] && exit 200; [ -e scratch/tmp ] && exit 201; echo x > build.out; mkdir -p scratch && echo y > scratch/tmp; sh test.sh",
+    ];
     for (const jobs of ["1", "2"]) {
       const r = bisect(repo, good, bad, ["-j", jobs], cmd);
       expect(r.code, r.stderr).toBe(0);
@@ -79,7 +90,9 @@ describe("forensics bisect on real repositories", () => {
       expect(j.culprit.sha).toBe(shas[10]);
       expect(j.runs.length).toBeGreaterThan(3);
     }
-    expect(execFileSync("git", ["worktree", "list"], { cwd: repo.dir, encoding: "utf8" }).trim().split("\n")).toHaveLength(1);
+    expect(
+      execFileSync("git", ["worktree", "list"], { cwd: repo.dir, encoding: "utf8" }).trim().split("\n"),
+    ).toHaveLength(1);
   });
 
   it("uses the relevance prior when the test names files, and needs fewer runs", () => {
@@ -120,21 +133,45 @@ describe("forensics bisect on real repositories", () => {
 
   it("kills a hanging test after --timeout and cleans up its worktrees", () => {
     const { repo, good, bad } = history(6, 3);
-    writeFileSync(join(repo.dir, "hang.sh"), `#!/bin/sh\ngrep -q "m2 = 2" src/mod2.js 2>/dev/null && [ ! -f src/mod3.js ] && sleep 30\n[ -f src/mod1.js ] && grep -q BUG src/core.js && exit 1\nexit 0\n`);
+    writeFileSync(
+      join(repo.dir, "hang.sh"),
+      `#!/bin/sh\ngrep -q "m2 = 2" src/mod2.js 2>/dev/null && [ ! -f src/mod3.js ] && sleep 30\n[ -f src/mod1.js ] && grep -q BUG src/core.js && exit 1\nexit 0\n`,
+    );
     repo.git("add", "hang.sh");
     const t0 = Date.now();
-    const r = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--timeout", "1", "--format", "json", "--", "sh", join(repo.dir, "hang.sh")], { cwd: repo.dir });
+    const r = runCli(
+      [
+        "forensics",
+        "bisect",
+        "--good",
+        good,
+        "--bad",
+        bad,
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+        "--",
+        "sh",
+        join(repo.dir, "hang.sh"),
+      ],
+      { cwd: repo.dir },
+    );
     expect(Date.now() - t0).toBeLessThan(25_000);
     const j = JSON.parse(r.stdout);
     expect(j.runs.some((x: { note?: string }) => /timed out/.test(x.note ?? ""))).toBe(true);
-    expect(execFileSync("git", ["worktree", "list"], { cwd: repo.dir, encoding: "utf8" }).trim().split("\n")).toHaveLength(1);
+    expect(
+      execFileSync("git", ["worktree", "list"], { cwd: repo.dir, encoding: "utf8" }).trim().split("\n"),
+    ).toHaveLength(1);
   });
 
   it("checks both endpoints first: a failing good or passing bad is exit 2", () => {
     const { repo, good, bad } = history(5, 2);
     const r = bisect(repo, bad, bad);
     expect(r.code).toBe(2);
-    const swapped = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--", "sh", "-c", "exit 0"], { cwd: repo.dir });
+    const swapped = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--", "sh", "-c", "exit 0"], {
+      cwd: repo.dir,
+    });
     expect(swapped.code).toBe(2);
     expect(swapped.stderr).toMatch(/does not fail the test/);
   });
@@ -142,8 +179,28 @@ describe("forensics bisect on real repositories", () => {
   it("finds the culprit of a flaky test", () => {
     const { repo, good, bad, shas } = history(16, 11);
     // fails spuriously on roughly 1 run in 5, deterministic per run counter
-    writeFileSync(join(repo.dir, "flaky.sh"), `#!/bin/sh\nn=$(cat ${repo.dir}/.count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${repo.dir}/.count\n[ $((n % 5)) -eq 3 ] && exit 1\ngrep -q BUG src/core.js && exit 1\nexit 0\n`);
-    const r = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--flaky", "0.2", "--format", "json", "--", "sh", join(repo.dir, "flaky.sh")], { cwd: repo.dir });
+    writeFileSync(
+      join(repo.dir, "flaky.sh"),
+      `#!/bin/sh\nn=$(cat ${repo.dir}/.count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${repo.dir}/.count\n[ $((n % 5)) -eq 3 ] && exit 1\ngrep -q BUG src/core.js && exit 1\nexit 0\n`,
+    );
+    const r = runCli(
+      [
+        "forensics",
+        "bisect",
+        "--good",
+        good,
+        "--bad",
+        bad,
+        "--flaky",
+        "0.2",
+        "--format",
+        "json",
+        "--",
+        "sh",
+        join(repo.dir, "flaky.sh"),
+      ],
+      { cwd: repo.dir },
+    );
     const j = JSON.parse(r.stdout);
     expect(j.culprit.sha).toBe(shas[10]);
   });
@@ -153,13 +210,50 @@ describe("forensics bisect: flakes", () => {
   it("concludes 'no culprit' when the bad commit's failure was a flake, and estimates the flake rate", () => {
     const { repo, good, bad } = history(8, 99);
     const marker = join(repo.dir, ".flaked");
-    writeFileSync(join(repo.dir, "once.sh"), `#!/bin/sh\nif [ "$(git rev-parse HEAD)" = "${bad}" ] && [ ! -f ${marker} ]; then touch ${marker}; exit 1; fi\nexit 0\n`);
-    const r = runCli(["forensics", "bisect", "--good", good, "--bad", bad, "--flaky", "0.2", "--format", "json", "--", "sh", join(repo.dir, "once.sh")], { cwd: repo.dir });
+    writeFileSync(
+      join(repo.dir, "once.sh"),
+      `#!/bin/sh\nif [ "$(git rev-parse HEAD)" = "${bad}" ] && [ ! -f ${marker} ]; then touch ${marker}; exit 1; fi\nexit 0\n`,
+    );
+    const r = runCli(
+      [
+        "forensics",
+        "bisect",
+        "--good",
+        good,
+        "--bad",
+        bad,
+        "--flaky",
+        "0.2",
+        "--format",
+        "json",
+        "--",
+        "sh",
+        join(repo.dir, "once.sh"),
+      ],
+      { cwd: repo.dir },
+    );
     const j = JSON.parse(r.stdout);
     expect(j.outcome).toBe("no-culprit");
     expect(r.code).toBe(1);
     const { repo: r2, good: g2, bad: b2, shas } = history(10, 4);
-    const est = runCli(["forensics", "bisect", "--good", g2, "--bad", b2, "--estimate-runs", "3", "--format", "json", "--", "sh", "test.sh"], { cwd: r2.dir });
+    const est = runCli(
+      [
+        "forensics",
+        "bisect",
+        "--good",
+        g2,
+        "--bad",
+        b2,
+        "--estimate-runs",
+        "3",
+        "--format",
+        "json",
+        "--",
+        "sh",
+        "test.sh",
+      ],
+      { cwd: r2.dir },
+    );
     const e = JSON.parse(est.stdout);
     expect(e.flakeRate).toBe(0);
     expect(e.culprit.sha).toBe(shas[3]);

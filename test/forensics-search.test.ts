@@ -2,9 +2,14 @@ import { describe, expect, it } from "vitest";
 import { CulpritSearch, gitBisectSteps } from "../src/forensics/search.js";
 
 /** Simulated oracle: commit i fails iff i >= culprit, plus spurious failures at rate f on good commits. */
-function simulate(n: number, culprit: number, prior: number[] | undefined, opts: { f?: number; j?: number; seed?: number; maxRuns?: number; knownF?: number }) {
+function simulate(
+  n: number,
+  culprit: number,
+  prior: number[] | undefined,
+  opts: { f?: number; j?: number; seed?: number; maxRuns?: number; knownF?: number },
+) {
   let seed = opts.seed ?? 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const f = opts.f ?? 0;
   const s = new CulpritSearch(n, prior, { flakeRate: opts.knownF ?? f, passReliable: true, confidence: 0.99 });
   s.observe(n - 1, "fail");

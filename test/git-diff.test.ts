@@ -38,7 +38,8 @@ describe("diff parser", () => {
       repo.git("mv", "a.txt", "b.txt");
       const c2 = repo.commit("feat: two", { "dir/é ü.txt": "x\ncommit 0123456789abcdef\n" });
       const events: DiffEvent[] = [];
-      for await (const e of streamDiff(["log", "-p", "-U0", "-M", LOG_PATCH_FORMAT, "--reverse"], { cwd: repo.dir })) events.push(e);
+      for await (const e of streamDiff(["log", "-p", "-U0", "-M", LOG_PATCH_FORMAT, "--reverse"], { cwd: repo.dir }))
+        events.push(e);
       const commits = events.filter((e) => e.kind === "commit").map((e) => (e as { sha: string }).sha);
       expect(commits).toEqual([c1, c2]);
       const files = events.filter((e) => e.kind === "file") as Extract<DiffEvent, { kind: "file" }>[];
@@ -57,7 +58,7 @@ describe("git adapter", () => {
   it("streams lines and raises GitError with git's message", async () => {
     const repo = makeRepo();
     try {
-      repo.commit("chore: init", { "f": "1\n" });
+      repo.commit("chore: init", { f: "1\n" });
       const lines: string[] = [];
       for await (const l of gitLines(["log", "--format=%s"], { cwd: repo.dir })) lines.push(l);
       expect(lines).toEqual(["chore: init"]);
@@ -82,11 +83,12 @@ describe("line splitter", () => {
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let round = 0; round < 300; round++) {
       const parts: Buffer[] = [];
-      for (let i = rand(40); i >= 0; i--) parts.push(rand(10) === 0 ? bytes[rand(bytes.length)]! : Buffer.from(pieces[rand(pieces.length)]!));
+      for (let i = rand(40); i >= 0; i--)
+        parts.push(rand(10) === 0 ? bytes[rand(bytes.length)]! : Buffer.from(pieces[rand(pieces.length)]!));
       const all = Buffer.concat(parts);
       // random chunk boundaries, also inside \r\n and multi-byte characters
       const chunks: Buffer[] = [];
-      for (let i = 0; i < all.length; ) {
+      for (let i = 0; i < all.length;) {
         const n = 1 + rand(6);
         chunks.push(all.subarray(i, i + n));
         i += n;

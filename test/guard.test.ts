@@ -16,7 +16,12 @@ function sshKey(name: string): { priv: string; pub: string } {
   return { priv, pub: readFileSync(`${priv}.pub`, "utf8").trim() };
 }
 
-interface Ctx { repo: TempRepo; env: Record<string, string>; out: string; cli(args: string[]): ReturnType<typeof runCli> }
+interface Ctx {
+  repo: TempRepo;
+  env: Record<string, string>;
+  out: string;
+  cli(args: string[]): ReturnType<typeof runCli>;
+}
 
 /** A repository with an allowed-signers file (alice, bob, and the requester's own key) and passed checks. */
 function setup(extraConfig = ""): Ctx {
@@ -24,9 +29,19 @@ function setup(extraConfig = ""): Ctx {
   const alice = sshKey("alice");
   const bob = sshKey("bob");
   const self = sshKey("requester");
-  repo.write("allowed_signers", [`alice@example.com namespaces="gitops-health" ${alice.pub}`, `bob@example.com namespaces="gitops-health" ${bob.pub}`, `author@example.invalid namespaces="gitops-health" ${self.pub}`].join("\n") + "\n");
+  repo.write(
+    "allowed_signers",
+    [
+      `alice@example.com namespaces="gitops-health" ${alice.pub}`,
+      `bob@example.com namespaces="gitops-health" ${bob.pub}`,
+      `author@example.invalid namespaces="gitops-health" ${self.pub}`,
+    ].join("\n") + "\n",
+  );
   const producer = makeProducer();
-  repo.write(".gitops-health.yml", `allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: [test]\n${producer.yaml}${extraConfig}`);
+  repo.write(
+    ".gitops-health.yml",
+    `allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: [test]\n${producer.yaml}${extraConfig}`,
+  );
   repo.commit("chore: init", { "README.md": "x\n" });
   const env = { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") };
   const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env });
@@ -37,8 +52,31 @@ function setup(extraConfig = ""): Ctx {
 }
 
 const REQUESTER = ["--key", join(keys, "requester")];
-const runArgs = (cls: string, id: string, file: string) => ["run", "--classification", cls, "--run-id", id, ...(cls === "personal" ? [] : REQUESTER), "--", "sh", "-c", `echo ran >> ${file}`];
-const approveArgs = (cls: string, id: string, file: string, cmd = `echo ran >> ${file}`) => ["run", "--classification", cls, "--run-id", id, "--approve", ...(cls === "personal" ? [] : REQUESTER), "--", "sh", "-c", cmd];
+const runArgs = (cls: string, id: string, file: string) => [
+  "run",
+  "--classification",
+  cls,
+  "--run-id",
+  id,
+  ...(cls === "personal" ? [] : REQUESTER),
+  "--",
+  "sh",
+  "-c",
+  `echo ran >> ${file}`,
+];
+const approveArgs = (cls: string, id: string, file: string, cmd = `echo ran >> ${file}`) => [
+  "run",
+  "--classification",
+  cls,
+  "--run-id",
+  id,
+  "--approve",
+  ...(cls === "personal" ? [] : REQUESTER),
+  "--",
+  "sh",
+  "-c",
+  cmd,
+];
 
 beforeAll(() => {
   sshKey("alice");
@@ -151,7 +189,18 @@ describe("guarded runs", () => {
 
   it("production is refused unless the environment policy allows it", () => {
     const { cli } = setup();
-    const r = cli(["run", "--classification", "personal", "--env", "production", "--run-id", "prod-1", "--approve", "--", "true"]);
+    const r = cli([
+      "run",
+      "--classification",
+      "personal",
+      "--env",
+      "production",
+      "--run-id",
+      "prod-1",
+      "--approve",
+      "--",
+      "true",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/production is not allowed/);
   });
@@ -161,14 +210,25 @@ describe("guarded runs", () => {
     expect(cli(runArgs("personal", "race-1", out)).code).toBe(0);
     const cliPath = join(__dirname, "..", "dist", "cli.js");
     const args = [cliPath, ...approveArgs("personal", "race-1", out)];
-    const codes = await Promise.all([0, 1, 2].map(() => new Promise<number>((res) => {
-      const c = spawn(process.execPath, args, { cwd: repo.dir, env: { ...process.env, ...env }, stdio: "ignore" });
-      c.on("exit", (code) => res(code ?? -1));
-    })));
+    const codes = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<number>((res) => {
+            const c = spawn(process.execPath, args, {
+              cwd: repo.dir,
+              env: { ...process.env, ...env },
+              stdio: "ignore",
+            });
+            c.on("exit", (code) => res(code ?? -1));
+          }),
+      ),
+    );
     expect(codes.filter((c) => c === 0)).toHaveLength(1);
     expect(readFileSync(out, "utf8")).toBe("ran\n");
     expect(cli(["audit", "verify"]).code).toBe(0);
-    const types: string[] = JSON.parse(cli(["audit", "log", "--format", "json"]).stdout).map((e: { type: string }) => e.type);
+    const types: string[] = JSON.parse(cli(["audit", "log", "--format", "json"]).stdout).map(
+      (e: { type: string }) => e.type,
+    );
     expect(types.filter((t) => t === "run.started")).toHaveLength(1);
     expect(types).toContain("run.completed");
   });
@@ -203,22 +263,35 @@ describe("guarded runs with signed-note keys (approvers[].key)", () => {
     };
     const req = key("dana");
     const ann = key("ann");
-    repo.write(".gitops-health.yml", `policy:\n  requiredChecks: []\napprovers:\n  - name: dana\n    email: dana@example.invalid\n    key: ${req.vkey}\n  - name: ann\n    email: ann@example.invalid\n    key: ${ann.vkey}\n`);
+    repo.write(
+      ".gitops-health.yml",
+      `policy:\n  requiredChecks: []\napprovers:\n  - name: dana\n    email: dana@example.invalid\n    key: ${req.vkey}\n  - name: ann\n    email: ann@example.invalid\n    key: ${ann.vkey}\n`,
+    );
     repo.commit("chore: init", { "README.md": "x\n" });
     const out = join(makeTempDir("gh-out-"), "out.txt");
-    const cli = (args: string[]) => runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") } });
+    const cli = (args: string[]) =>
+      runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: join(repo.dir, "ledger") } });
     const cmd = ["--", "sh", "-c", `echo ran >> ${out}`];
     const plan = cli(["run", "--classification", "business", "--run-id", "n-1", "--key", req.file, ...cmd]);
     expect(plan.code).toBe(0);
     const self = cli(["approve", "n-1", "--key", req.file]);
     expect(self.code).toBe(1);
     expect(self.stderr).toMatch(/dana@example.invalid requested run n-1 and cannot approve it/);
-    expect(cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code).toBe(1);
+    expect(
+      cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code,
+    ).toBe(1);
     expect(cli(["approve", "n-1", "--key", ann.file]).code).toBe(0);
-    expect(cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code).toBe(0);
+    expect(
+      cli(["run", "--classification", "business", "--run-id", "n-1", "--approve", "--key", req.file, ...cmd]).code,
+    ).toBe(0);
     expect(readFileSync(out, "utf8")).toBe("ran\n");
     const show = JSON.parse(cli(["runs", "show", "n-1", "--format", "json"]).stdout);
-    expect(show).toMatchObject({ state: "completed", requester: "dana@example.invalid", executedBy: "dana@example.invalid", approvals: { valid: ["ann@example.invalid"] } });
+    expect(show).toMatchObject({
+      state: "completed",
+      requester: "dana@example.invalid",
+      executedBy: "dana@example.invalid",
+      approvals: { valid: ["ann@example.invalid"] },
+    });
     expect(show.outcome).toMatchObject({ exitCode: 0 });
   });
 });
@@ -226,7 +299,7 @@ describe("guarded runs with signed-note keys (approvers[].key)", () => {
 describe("guard() library API", () => {
   it("dry run by default, executes with approve, records everything", async () => {
     const repo = makeRepo();
-    repo.commit("chore: init", { "a": "1\n" });
+    repo.commit("chore: init", { a: "1\n" });
     const ledger = await openLedger(join(repo.dir, "ledger"));
     const config = parseConfigText("policy:\n  requiredChecks: []\n");
     let calls = 0;
@@ -234,15 +307,44 @@ describe("guard() library API", () => {
     const cwd = process.cwd();
     process.chdir(repo.dir);
     try {
-      const dry = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1" });
+      const dry = await guard(op, {
+        classification: "personal",
+        ledger,
+        config,
+        description: "weekly client report",
+        runId: "lib-1",
+      });
       expect(dry.executed).toBe(false);
       expect(calls).toBe(0);
-      const real = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1", approve: true });
+      const real = await guard(op, {
+        classification: "personal",
+        ledger,
+        config,
+        description: "weekly client report",
+        runId: "lib-1",
+        approve: true,
+      });
       expect(real).toMatchObject({ executed: true, result: 1 });
-      const again = await guard(op, { classification: "personal", ledger, config, description: "weekly client report", runId: "lib-1", approve: true });
+      const again = await guard(op, {
+        classification: "personal",
+        ledger,
+        config,
+        description: "weekly client report",
+        runId: "lib-1",
+        approve: true,
+      });
       expect(again.executed).toBe(false);
       // a run that needs approvals needs a requester key: the requester is who the key proves
-      await expect(guard(op, { classification: "business", ledger, config, description: "billing export", runId: "lib-2", approve: true })).rejects.toThrow(/requester must sign/);
+      await expect(
+        guard(op, {
+          classification: "business",
+          ledger,
+          config,
+          description: "billing export",
+          runId: "lib-2",
+          approve: true,
+        }),
+      ).rejects.toThrow(/requester must sign/);
       expect(calls).toBe(1);
       expect((await ledger.verify({})).ok).toBe(true);
     } finally {

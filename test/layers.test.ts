@@ -19,11 +19,23 @@ function importsOf(file: string): string[] {
   const visit = (n: ts.Node) => {
     if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier)) {
       const c = n.importClause;
-      const typeOnly = c?.isTypeOnly || (c && !c.name && c.namedBindings && ts.isNamedImports(c.namedBindings) && c.namedBindings.elements.length > 0 && c.namedBindings.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        c?.isTypeOnly ||
+        (c &&
+          !c.name &&
+          c.namedBindings &&
+          ts.isNamedImports(c.namedBindings) &&
+          c.namedBindings.elements.length > 0 &&
+          c.namedBindings.elements.every((e) => e.isTypeOnly));
       if (!typeOnly) out.push(n.moduleSpecifier.text);
     } else if (ts.isExportDeclaration(n) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
       if (!n.isTypeOnly) out.push(n.moduleSpecifier.text);
-    } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) {
+    } else if (
+      ts.isCallExpression(n) &&
+      n.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      n.arguments[0] &&
+      ts.isStringLiteral(n.arguments[0])
+    ) {
       out.push(n.arguments[0].text);
     }
     ts.forEachChild(n, visit);
@@ -99,13 +111,20 @@ function cycles(graph: Map<string, Map<string, string>>): string[][] {
 describe("directories of src/ import each other without cycles", () => {
   it("has no directory-level import cycle (type-only imports aside)", () => {
     const graph = directoryGraph(join(ROOT, "src"));
-    const found = cycles(graph).map((scc) => scc.flatMap((a) => scc.filter((b) => graph.get(a)?.has(b)).map((b) => `${a} -> ${b} (${graph.get(a)!.get(b)})`)).join("; "));
+    const found = cycles(graph).map((scc) =>
+      scc
+        .flatMap((a) => scc.filter((b) => graph.get(a)?.has(b)).map((b) => `${a} -> ${b} (${graph.get(a)!.get(b)})`))
+        .join("; "),
+    );
     expect(found).toEqual([]);
   });
 
   it("finds a planted cycle", () => {
     const src = join(makeTempDir("gh-layers-"), "src");
-    for (const [f, text] of Object.entries({ "a/x.ts": 'import { y } from "../b/y.js";\nexport const x = y;\n', "b/y.ts": 'export const y = 1;\nexport const z = () => import("../a/x.js");\n' })) {
+    for (const [f, text] of Object.entries({
+      "a/x.ts": 'import { y } from "../b/y.js";\nexport const x = y;\n',
+      "b/y.ts": 'export const y = 1;\nexport const z = () => import("../a/x.js");\n',
+    })) {
       mkdirSync(dirname(join(src, f)), { recursive: true });
       writeFileSync(join(src, f), text);
     }
@@ -120,10 +139,13 @@ describe("the ESLint layer rules", () => {
     "src/core/errors.ts": 'import { scan } from "../scan/index.js";\nexport const e = scan;\n',
     "src/config/load.ts": 'import { scan } from "../scan/index.js";\nexport const l = scan;\n',
     "src/phi/engine.ts": 'import { scan } from "../scan/index.js";\nexport const p = scan;\n',
-    "src/scan/index.ts": 'import { say } from "../cli/output.js";\nexport const scan = () => say(process.env.GITOPS_HEALTH_X ?? "");\n',
-    "src/newdomain/a.ts": 'import { b } from "./b.js";\nimport { app } from "../server/app.js";\nexport const a = () => b() + app("");\n',
+    "src/scan/index.ts":
+      'import { say } from "../cli/output.js";\nexport const scan = () => say(process.env.GITOPS_HEALTH_X ?? "");\n',
+    "src/newdomain/a.ts":
+      'import { b } from "./b.js";\nimport { app } from "../server/app.js";\nexport const a = () => b() + app("");\n',
     "src/newdomain/b.ts": 'import { a } from "./a.js";\nexport const b = (): string => String(a);\n',
-    "src/cli/main.ts": 'import { scan } from "../scan/index.js";\nexport const main = () => scan() + (process.env.HOME ?? "");\n',
+    "src/cli/main.ts":
+      'import { scan } from "../scan/index.js";\nexport const main = () => scan() + (process.env.HOME ?? "");\n',
   };
 
   it("reports each kind of violation, and nothing in a front that may do it", async () => {
@@ -132,9 +154,15 @@ describe("the ESLint layer rules", () => {
       mkdirSync(dirname(join(root, f)), { recursive: true });
       writeFileSync(join(root, f), text);
     }
-    const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: [{ files: ["**/*.ts"], languageOptions: { parser: tseslint.parser } }, ...layerConfig(root)] });
+    const eslint = new ESLint({
+      cwd: root,
+      overrideConfigFile: true,
+      overrideConfig: [{ files: ["**/*.ts"], languageOptions: { parser: tseslint.parser } }, ...layerConfig(root)],
+    });
     const results = await eslint.lintFiles(["src/**/*.ts"]);
-    const got = Object.fromEntries(results.map((r) => [relative(root, r.filePath), r.messages.map((m) => m.ruleId).sort()]));
+    const got = Object.fromEntries(
+      results.map((r) => [relative(root, r.filePath), r.messages.map((m) => m.ruleId).sort()]),
+    );
     expect(got).toEqual({
       "src/cli/output.ts": [],
       "src/cli/main.ts": [],

@@ -28,13 +28,25 @@ describe("RFC 6962 vectors (transparency-dev/merkle)", () => {
   });
   for (const { name, v } of inc) {
     it(`inclusion ${name}`, () => {
-      const ok = verifyInclusion(v.leafIdx as number, v.treeSize as number, b64(v.leafHash as string), ((v.proof as string[] | null) ?? []).map(b64), b64(v.root as string));
+      const ok = verifyInclusion(
+        v.leafIdx as number,
+        v.treeSize as number,
+        b64(v.leafHash as string),
+        ((v.proof as string[] | null) ?? []).map(b64),
+        b64(v.root as string),
+      );
       expect(ok).toBe(!v.wantErr);
     });
   }
   for (const { name, v } of con) {
     it(`consistency ${name}`, () => {
-      const ok = verifyConsistency(v.size1 as number, v.size2 as number, b64(v.root1 as string), b64(v.root2 as string), ((v.proof as string[] | null) ?? []).map(b64));
+      const ok = verifyConsistency(
+        v.size1 as number,
+        v.size2 as number,
+        b64(v.root1 as string),
+        b64(v.root2 as string),
+        ((v.proof as string[] | null) ?? []).map(b64),
+      );
       expect(ok).toBe(!v.wantErr);
     });
   }
@@ -69,6 +81,8 @@ describe("MerkleTree proofs", () => {
   it("matches the RFC 6962 reference root for the 8-leaf test tree", () => {
     // Leaves from the transparency-dev vectors: inclusion/1 happy path uses this 8-leaf tree.
     const happy = JSON.parse(readFileSync(join(FIX, "inclusion", "1", "happy-path.json"), "utf8"));
-    expect(verifyInclusion(happy.leafIdx, happy.treeSize, b64(happy.leafHash), happy.proof.map(b64), b64(happy.root))).toBe(true);
+    expect(
+      verifyInclusion(happy.leafIdx, happy.treeSize, b64(happy.leafHash), happy.proof.map(b64), b64(happy.root)),
+    ).toBe(true);
   });
 });

@@ -1,8 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { scanText, redact, createScanner } from "../src/phi/index.js";
-import { deaValid, ibanValid, luhnValid, mbiValid, npiValid, ssnValid, vinValid, ipv4Public } from "../src/phi/validators.js";
+import {
+  deaValid,
+  ibanValid,
+  luhnValid,
+  mbiValid,
+  npiValid,
+  ssnValid,
+  vinValid,
+  ipv4Public,
+} from "../src/phi/validators.js";
 
-const cats = (t: string, path?: string) => scanText(t, { path }).filter((f) => f.severity !== "low").map((f) => f.category);
+const cats = (t: string, path?: string) =>
+  scanText(t, { path })
+    .filter((f) => f.severity !== "low")
+    .map((f) => f.category);
 
 describe("validators", () => {
   it("check digits and structure", () => {
@@ -51,23 +63,30 @@ describe("engine", () => {
   });
 
   it("finds names, dates, phones and places in clinical prose", () => {
-    const text = "Pt seen by Dr. Healey on 3/14/2023. Daughter Maria called from (617) 432-8810. Transferred from Calvert Hospital. Lives at 12 Elm Street.";
+    const text =
+      "Pt seen by Dr. Healey on 3/14/2023. Daughter Maria called from (617) 432-8810. Transferred from Calvert Hospital. Lives at 12 Elm Street.";
     const found = scanText(text).map((f) => [f.category, text.slice(f.start, f.end)]);
-    expect(found).toEqual(expect.arrayContaining([
-      ["name", "Healey"],
-      ["date", "3/14/2023"],
-      ["name", "Maria"],
-      ["phone", "(617) 432-8810"],
-      ["location", "Calvert Hospital"],
-      ["location", "12 Elm Street"],
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        ["name", "Healey"],
+        ["date", "3/14/2023"],
+        ["name", "Maria"],
+        ["phone", "(617) 432-8810"],
+        ["location", "Calvert Hospital"],
+        ["location", "12 Elm Street"],
+      ]),
+    );
   });
 
   it("stays quiet on ordinary source code but catches secrets and labelled PHI there", () => {
     const code = `import { Dr } from "./x";\nconst version = "1.2.3";\nexport function add(a, b) { return a / b; }\n// Copyright 2020-01-01 John Smith <john@company.io>\n`;
     expect(scanText(code, { path: "src/x.ts" }).filter((f) => f.severity === "high")).toEqual([]);
     const leaky = `const patient_name = "Maria Delgado";\nconst key = "AKIAZ7VQ3K2LMN4PQR5T";\nconst ssn = "512-84-3921";\n`;
-    expect(scanText(leaky, { path: "src/y.ts" }).map((f) => f.category).sort()).toEqual(["name", "secret", "ssn"]);
+    expect(
+      scanText(leaky, { path: "src/y.ts" })
+        .map((f) => f.category)
+        .sort(),
+    ).toEqual(["name", "secret", "ssn"]);
   });
 
   it("detects common secret formats", () => {
@@ -81,7 +100,11 @@ describe("engine", () => {
       "postgres://app:S3cr3tP4ss@db.internal:5432/ehr",
       "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234567890abcdefghijklmnopqrstuvwxyzABCDEFG\n-----END RSA PRIVATE KEY-----",
     ];
-    for (const s of samples) expect(scanText(`x = "${s}"`, { path: "a.ts" }).map((f) => f.category), s).toContain("secret");
+    for (const s of samples)
+      expect(
+        scanText(`x = "${s}"`, { path: "a.ts" }).map((f) => f.category),
+        s,
+      ).toContain("secret");
     expect(scanText(`url = "postgres://app:password@localhost/db"`, { path: "a.ts" })).toEqual([]);
   });
 
@@ -98,14 +121,21 @@ describe("engine", () => {
 
   it("redacts and supports extra and disabled rules", () => {
     expect(redact("call 617-432-8810 now").text).toBe("call [PHONE] now");
-    const s = createScanner({ extraRules: [{ id: "ticket", regex: /\bTKT-\d{4}\b/, category: "custom", severity: "medium" }], disabledRules: ["email"] });
+    const s = createScanner({
+      extraRules: [{ id: "ticket", regex: /\bTKT-\d{4}\b/, category: "custom", severity: "medium" }],
+      disabledRules: ["email"],
+    });
     expect(s.scan("TKT-1234 bob@corp.io").map((f) => f.ruleId)).toEqual(["ticket"]);
   });
 });
 
 describe("engine precision on numbers", () => {
   it("does not read decimal fractions as card numbers", () => {
-    expect(scanText('{"auc": 0.24921901673960117, "x": 4539578763621486.5}', { path: "m.json" }).filter((f) => f.category === "account")).toEqual([]);
+    expect(
+      scanText('{"auc": 0.24921901673960117, "x": 4539578763621486.5}', { path: "m.json" }).filter(
+        (f) => f.category === "account",
+      ),
+    ).toEqual([]);
     expect(scanText("card 4539578763621486 ok").map((f) => f.category)).toEqual(["account"]);
   });
 });

@@ -99,7 +99,11 @@ describe("prefiltered engine", () => {
   it("matches on real files: this repository's sources and the sample tree", () => {
     const root = new URL("..", import.meta.url).pathname;
     let n = 0;
-    for (const file of [...sources(join(root, "src")), ...sources(join(root, "examples")), ...sources(join(root, "docs"))]) {
+    for (const file of [
+      ...sources(join(root, "src")),
+      ...sources(join(root, "examples")),
+      ...sources(join(root, "docs")),
+    ]) {
       const text = readFileSync(file, "utf8");
       for (const profile of ["code", "prose"] as const) n += same(text, profile, file.slice(root.length));
     }
@@ -113,7 +117,8 @@ describe("prefiltered engine", () => {
     for (let i = 0; i < 300; i++) {
       let text = "";
       const k = 3 + Math.floor(next() * 25);
-      for (let j = 0; j < k; j++) text += pieces[Math.floor(next() * pieces.length)]! + seps[Math.floor(next() * seps.length)]!;
+      for (let j = 0; j < k; j++)
+        text += pieces[Math.floor(next() * pieces.length)]! + seps[Math.floor(next() * seps.length)]!;
       same(text, next() < 0.5 ? "code" : "prose");
     }
   });
@@ -124,7 +129,8 @@ describe("prefilter building blocks", () => {
     const auto = new Scanner();
     const text = SNIPPETS.join("\n");
     const expected = reference.scan(text, { profile: "prose" });
-    for (let seen = 0; seen < 3 * PREFILTER_AFTER; seen += text.length) expect(auto.scan(text, { profile: "prose" })).toEqual(expected);
+    for (let seen = 0; seen < 3 * PREFILTER_AFTER; seen += text.length)
+      expect(auto.scan(text, { profile: "prose" })).toEqual(expected);
   });
 
   it("markerStarts reports every start position, including ones inside an earlier match", () => {
@@ -151,7 +157,16 @@ describe("prefilter building blocks", () => {
     // adding a keyword to one of these regexes needs its prefix in ANCHOR_PREFIXES.
     // rules: each anchored rule's context regex is covered by the keywords it declares
     const anchored = RULES.filter((r) => r.context && r.keywords);
-    expect(anchored.map((r) => r.id).sort()).toEqual(["account-number", "device-serial", "health-plan-id", "license-number", "medical-record-number", "npi", "us-ssn-unformatted", "vin"]);
+    expect(anchored.map((r) => r.id).sort()).toEqual([
+      "account-number",
+      "device-serial",
+      "health-plan-id",
+      "license-number",
+      "medical-record-number",
+      "npi",
+      "us-ssn-unformatted",
+      "vin",
+    ]);
     for (const r of anchored) expect(anchorsCover(r.keywords, r.context!.source), r.id).toBe(true);
     // detectors: each declared keyword group covers its context regex
     const groups = DETECTORS.flatMap((d) => Object.entries(d.keywords ?? {}));
@@ -166,14 +181,49 @@ describe("prefilter building blocks", () => {
 
   it("every start function is used: each rule's regex is the one it was derived from", () => {
     // A changed regex silently falls back to the full-text scan; this keeps the fast path in use.
-    const rules = (new Scanner() as unknown as { rules: { id: string; re: RegExp }[] }).rules.filter((r) => RULE_STARTS[r.id] || r.id === "generic-secret");
+    const rules = (new Scanner() as unknown as { rules: { id: string; re: RegExp }[] }).rules.filter(
+      (r) => RULE_STARTS[r.id] || r.id === "generic-secret",
+    );
     const current = Object.fromEntries(rules.map((r) => [r.id, regexHash(r.re)]));
     expect(current).toEqual(DERIVED_FROM);
   });
 
   it("the shared number pass equals its separate regexes: digit runs, street numbers, assignments, dotted quads, AWS prefixes", () => {
     const next = rng(7);
-    const alphabet = ["1", "23", "456", "7890", "1234567", " ", "\t", "  ", "a", "Main", "'", ".", "-", ":", "=", "=>", '"', "'", "x".repeat(16), "Ab1_-+/=.~!@#$%^&*", "\n", "#", "A", "AK", "IA", "SIA", "CCA", "KIA", "B", ".1", "2.", "1.2.3.4"];
+    const alphabet = [
+      "1",
+      "23",
+      "456",
+      "7890",
+      "1234567",
+      " ",
+      "\t",
+      "  ",
+      "a",
+      "Main",
+      "'",
+      ".",
+      "-",
+      ":",
+      "=",
+      "=>",
+      '"',
+      "'",
+      "x".repeat(16),
+      "Ab1_-+/=.~!@#$%^&*",
+      "\n",
+      "#",
+      "A",
+      "AK",
+      "IA",
+      "SIA",
+      "CCA",
+      "KIA",
+      "B",
+      ".1",
+      "2.",
+      "1.2.3.4",
+    ];
     for (let i = 0; i < 400; i++) {
       let text = "";
       for (let k = 0; k < 40; k++) text += alphabet[Math.floor(next() * alphabet.length)]!;
@@ -188,7 +238,9 @@ describe("prefilter building blocks", () => {
         })
         .filter((s) => s >= 0);
       expect(idx.streetNumberStarts(), text).toEqual(streets);
-      expect(idx.assignments(), text).toEqual(markerStarts(text, /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g));
+      expect(idx.assignments(), text).toEqual(
+        markerStarts(text, /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g),
+      );
       expect(idx.dottedQuads(), text).toEqual(markerStarts(text, /\d\.\d{1,3}\.\d{1,3}\.\d/g));
       expect(idx.awsKeyPrefixes(), text).toEqual(markerStarts(text, /A(?:[KSB]IA|CCA)/g));
     }

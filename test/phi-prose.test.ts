@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { scanText } from "../src/phi/index.js";
 
 /** [category, text] of every finding above low severity, prose profile. */
-const found = (text: string) => scanText(text, { kinds: ["phi"] }).filter((f) => f.severity !== "low").map((f) => [f.category, text.slice(f.start, f.end)]);
+const found = (text: string) =>
+  scanText(text, { kinds: ["phi"] })
+    .filter((f) => f.severity !== "low")
+    .map((f) => [f.category, text.slice(f.start, f.end)]);
 const values = (text: string) => found(text).map(([, v]) => v);
 
 describe("names in prose", () => {
@@ -58,7 +61,9 @@ describe("places in prose", () => {
   it("finds hospitals without a facility word after transfer verbs, not clinical units", () => {
     expect(values("Pt was transferred to GH for further management.")).toContain("GH");
     expect(values("REFERRED TO GH. ARRIVED IN TRANSFER APPROX 2130")).toContain("GH");
-    expect(values("pt taken to kernan hosp after the fall")).toEqual(expect.arrayContaining([expect.stringContaining("kernan")]));
+    expect(values("pt taken to kernan hosp after the fall")).toEqual(
+      expect.arrayContaining([expect.stringContaining("kernan")]),
+    );
     expect(values("He was recently dc'd from GH TCU after a long stay.")).toContain("GH");
     expect(values("UNABLE TO LIFT HEAD OR EXTREMITIES. NO SRR OR MOVEMENT NOTED.")).toEqual([]);
     expect(values("Transferred to CCU. Sent to lab. Returned to baseline. Spec sent to BB on hold.")).toEqual([]);
@@ -96,11 +101,16 @@ describe("profiles", () => {
 
 describe("more name and date shapes", () => {
   it("extends names over coordination, strong lower-case cues and dialogue labels", () => {
-    expect(values("A better pop song? Okonkwo and Vasquez were precision engineers.")).toEqual(expect.arrayContaining(["Okonkwo", "Vasquez"]));
+    expect(values("A better pop song? Okonkwo and Vasquez were precision engineers.")).toEqual(
+      expect.arrayContaining(["Okonkwo", "Vasquez"]),
+    );
     expect(values("hi, my name is zofrania")).toContain("zofrania");
     expect(values('Thorvaldur: "Who are you?"')).toContain("Thorvaldur");
     expect(values("Neuro: alert. Social: wife in.")).toEqual([]);
-    expect(values("PT'S DAUGHTERS MARY AND JANE VISITED TODAY, BOTH UPDATED ON PLAN OF CARE")).toEqual(["MARY", "JANE"]);
+    expect(values("PT'S DAUGHTERS MARY AND JANE VISITED TODAY, BOTH UPDATED ON PLAN OF CARE")).toEqual([
+      "MARY",
+      "JANE",
+    ]);
   });
 
   it("finds date ranges and ordinal days but not fractions or ordinal counts", () => {
@@ -198,7 +208,9 @@ describe("recall on nursing notes by general cues", () => {
 describe("recall in clinical notes: names", () => {
   it("grows a name over initials and words no vocabulary knows", () => {
     expect(values("SOCIAL: SPOKE WITH CASEWORKER GRETA VANDERMOLT ABOUT PLACEMENT.")).toContain("GRETA VANDERMOLT");
-    expect(values("K. HOLLOWAY IN TO CHECK LINES AND T. BRANNIGAN PLACING SUTURE.")).toEqual(expect.arrayContaining(["K. HOLLOWAY", "T. BRANNIGAN"]));
+    expect(values("K. HOLLOWAY IN TO CHECK LINES AND T. BRANNIGAN PLACING SUTURE.")).toEqual(
+      expect.arrayContaining(["K. HOLLOWAY", "T. BRANNIGAN"]),
+    );
     expect(values("lytes checked Dr B Hesketh in to see pt")).toContain("B Hesketh");
     expect(values("being followed by Marian Hope, MSW. Wife called.")).toContain("Marian Hope");
   });
@@ -215,7 +227,9 @@ describe("recall in clinical notes: names", () => {
   });
 
   it("finds lower-case given names listed with a found one", () => {
-    expect(values("social: daughters sarah and margie in to visit today")).toEqual(expect.arrayContaining(["sarah", "margie"]));
+    expect(values("social: daughters sarah and margie in to visit today")).toEqual(
+      expect.arrayContaining(["sarah", "margie"]),
+    );
   });
 });
 
@@ -223,11 +237,15 @@ describe("recall in clinical notes: places, dates, numbers", () => {
   it("finds hospitals named by name words, saints and acronyms", () => {
     expect(values("Pt was taken to Memorial Hospital where a CT was done.")).toContain("Memorial Hospital");
     expect(values("PT WENT TO HOLY CROSS WITH FEVER")).toContain("HOLY CROSS");
-    expect(values("DNR, will transfer to St. Agnes's tomorrow")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
+    expect(values("DNR, will transfer to St. Agnes's tomorrow")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]),
+    );
     expect(values("47yo male admitted to NWH w/ chest pain.")).toContain("NWH");
     expect(values("Neuro: pt knows he is in BMC, oriented x3. Resp: sats 97% on 2L.")).toContain("BMC");
     // technical prose: acronyms after "to", "from the" are no hospitals
-    expect(values("The parser now converts to URL objects and reads its options from the CLI in every release.")).toEqual([]);
+    expect(
+      values("The parser now converts to URL objects and reads its options from the CLI in every release."),
+    ).toEqual([]);
   });
 
   it("leaves clinical acronyms and ST changes alone", () => {
@@ -244,7 +262,12 @@ describe("recall in clinical notes: places, dates, numbers", () => {
   it("finds phones in slashed and dash-led contact lists, and reference numbers", () => {
     expect(values("his wife (212/555/1877) confirms")).toContain("212/555/1877");
     expect(values("DAUGHTER-ANNA---301 944-5032 ")).toContain("301 944-5032");
-    expect(found("consult requested (ref # 4471903), policy #rg17 applies")).toEqual(expect.arrayContaining([["other", "4471903"], ["other", "rg17"]]));
+    expect(found("consult requested (ref # 4471903), policy #rg17 applies")).toEqual(
+      expect.arrayContaining([
+        ["other", "4471903"],
+        ["other", "rg17"],
+      ]),
+    );
   });
 });
 
@@ -255,8 +278,12 @@ describe("precision in clinical notes", () => {
   });
 
   it("does not read a chest tube or an ST segment as a street, nor drugs as names", () => {
-    expect(values("1L PLEURAL AND 2 MEDIASTINAL CT DIVIDED FROM SINGLE CT. 10/3 PERSANTINE THALLIUM ST-DEPRESSION")).toEqual(["10/3"]);
-    expect(values("Lives at 12 Maple Ct, Towson")).toEqual(expect.arrayContaining([expect.stringContaining("12 Maple Ct")]));
+    expect(
+      values("1L PLEURAL AND 2 MEDIASTINAL CT DIVIDED FROM SINGLE CT. 10/3 PERSANTINE THALLIUM ST-DEPRESSION"),
+    ).toEqual(["10/3"]);
+    expect(values("Lives at 12 Maple Ct, Towson")).toEqual(
+      expect.arrayContaining([expect.stringContaining("12 Maple Ct")]),
+    );
     expect(values("No stool. Colace held as per RN. Fick done. Per Radiology appears old.")).toEqual([]);
     expect(values("scores: ip-address P 0.000 R 0.000; email_address: P 1.000")).toEqual([]);
   });
@@ -269,7 +296,9 @@ describe("recall in clinical notes: more places", () => {
     expect(values("Pt left unit for radiation planning on North Campus at noon.")).toContain("North Campus");
     expect(values("son works at kelbrook memorial as an aide")).toContain("kelbrook");
     expect(values("PT STABLE, HR 80S. HO ASKED ABOUT A CONSULT FROM THE NWMC TODAY.")).toContain("NWMC");
-    expect(values("She went via ambulance to St. Agnes Hospital.")).toEqual(expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]));
+    expect(values("She went via ambulance to St. Agnes Hospital.")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^St\. Agnes/)]),
+    );
   });
 
   it("leaves time words and settings after 'the' and 'on' alone", () => {

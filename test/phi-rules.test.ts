@@ -11,7 +11,9 @@ const scanners = { prefiltered: new Scanner({ prefilter: true }), reference: new
 
 describe("rule samples", () => {
   it("every rule declares at least one true and one false positive", () => {
-    const missing = RULES.filter((r) => !r.samples || r.samples.tp.length === 0 || r.samples.fp.length === 0).map((r) => r.id);
+    const missing = RULES.filter((r) => !r.samples || r.samples.tp.length === 0 || r.samples.fp.length === 0).map(
+      (r) => r.id,
+    );
     expect(missing).toEqual([]);
   });
 
@@ -34,7 +36,11 @@ describe("rule samples", () => {
   it("a sample fails when its rule is disabled (the samples exercise the rule, not a neighbour)", () => {
     for (const rule of RULES) {
       const without = new Scanner({ disabledRules: [rule.id] });
-      for (const tp of rule.samples?.tp ?? []) expect(without.scan(tp, { profile: rule.profiles?.[0] ?? "prose" }).map((f) => f.ruleId), rule.id).not.toContain(rule.id);
+      for (const tp of rule.samples?.tp ?? [])
+        expect(
+          without.scan(tp, { profile: rule.profiles?.[0] ?? "prose" }).map((f) => f.ruleId),
+          rule.id,
+        ).not.toContain(rule.id);
     }
   });
 });
@@ -47,6 +53,8 @@ describe("detector registry", () => {
   it("a disabled rule id turns its detector off: no dates when `date` is disabled", () => {
     const text = "Admitted 03/14/2021, seen again on 2021-03-20.";
     expect(new Scanner().scan(text, { profile: "prose" }).some((f) => f.ruleId === "date")).toBe(true);
-    expect(new Scanner({ disabledRules: ["date"] }).scan(text, { profile: "prose" }).some((f) => f.ruleId === "date")).toBe(false);
+    expect(
+      new Scanner({ disabledRules: ["date"] }).scan(text, { profile: "prose" }).some((f) => f.ruleId === "date"),
+    ).toBe(false);
   });
 });

@@ -14,12 +14,23 @@ describe("pipeline state machine", () => {
     const skipped = [...passed(4), { stage: "approvals" as const, status: "skipped" as const }];
     expect(resumePoint(progressOf(skipped))).toBe("deploy");
     // the latest outcome of a stage wins: a retried check that passed moves the run on
-    expect(resumePoint(progressOf([{ stage: "checks", status: "failed" }, { stage: "checks", status: "passed" }]))).toBe("compliance");
+    expect(
+      resumePoint(
+        progressOf([
+          { stage: "checks", status: "failed" },
+          { stage: "checks", status: "passed" },
+        ]),
+      ),
+    ).toBe("compliance");
     expect(progressOf(passed(STAGES.length))).toMatchObject({ state: "completed", next: null });
   });
 
   it("a failed verify needs an explicit --from; --from needs every earlier stage passed", () => {
-    const rolledBack = [...passed(6), { stage: "verify" as const, status: "failed" as const }, { stage: "rollback" as const, status: "passed" as const }];
+    const rolledBack = [
+      ...passed(6),
+      { stage: "verify" as const, status: "failed" as const },
+      { stage: "rollback" as const, status: "passed" as const },
+    ];
     expect(progressOf(rolledBack).state).toBe("rolled-back");
     expect(() => resumePoint(progressOf(rolledBack))).toThrow(/--from STAGE/);
     expect(resumePoint(progressOf(rolledBack), "deploy")).toBe("deploy");

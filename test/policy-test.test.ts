@@ -20,7 +20,9 @@ describe("policy test", () => {
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.failed).toBe(0);
-    expect(new Set(j.cases.map((c: { pack: string }) => c.pack))).toEqual(new Set(["personal", "business", "clinical"]));
+    expect(new Set(j.cases.map((c: { pack: string }) => c.pack))).toEqual(
+      new Set(["personal", "business", "clinical"]),
+    );
     expect(j.passed).toBeGreaterThanOrEqual(20);
     // The examples exercise both outcomes of the gate, not just passing inputs.
     expect(j.cases.some((c: { decision: string }) => c.decision === "fail")).toBe(true);
@@ -62,20 +64,37 @@ describe("policy test", () => {
     const junit = runCli(["policy", "test", "t.yaml", "--format", "junit"], { cwd: dir });
     expect(junit.code).toBe(1);
     expect(junit.stdout).toMatch(/<testsuites name="gitops-health policy test" tests="2" failures="1">/);
-    expect(junit.stdout).toMatch(/<testcase classname="t.yaml" name="self-approved change"><failure message="decision: expected pass, got fail/);
+    expect(junit.stdout).toMatch(
+      /<testcase classname="t.yaml" name="self-approved change"><failure message="decision: expected pass, got fail/,
+    );
   });
 
   it("bad files exit 2 with one line naming file, line and field", () => {
     const cases: [string, RegExp][] = [
-      ["cases:\n  - name: a\n    input:\n      commit:\n        mesage: x\n    expect: { decision: pass }\n", /bad\.yaml:5: cases\.0\.input\.commit\.mesage: unknown field "mesage"/],
-      ["cases:\n  - name: a\n    input:\n      commit: { signature: Q }\n    expect: { decision: pass }\n", /bad\.yaml:4: cases\.0\.input\.commit\.signature: .*"G"\|"B"\|"U"/],
-      ["pack: hospital\ncases:\n  - name: a\n    expect: { decision: pass }\n", /bad\.yaml:1: pack: unknown pack \(valid: config, personal, business, clinical\)/],
+      [
+        "cases:\n  - name: a\n    input:\n      commit:\n        mesage: x\n    expect: { decision: pass }\n",
+        /bad\.yaml:5: cases\.0\.input\.commit\.mesage: unknown field "mesage"/,
+      ],
+      [
+        "cases:\n  - name: a\n    input:\n      commit: { signature: Q }\n    expect: { decision: pass }\n",
+        /bad\.yaml:4: cases\.0\.input\.commit\.signature: .*"G"\|"B"\|"U"/,
+      ],
+      [
+        "pack: hospital\ncases:\n  - name: a\n    expect: { decision: pass }\n",
+        /bad\.yaml:1: pack: unknown pack \(valid: config, personal, business, clinical\)/,
+      ],
       ["cases:\n  - name: a\n    expect:\n      decision: maybe\n", /bad\.yaml:4: cases\.0\.expect\.decision: /],
       ["cases:\n  - name: a\n    expect: {}\n", /bad\.yaml:3: cases\.0\.expect: expect needs at least one of/],
-      ["cases:\n  - name: a\n    expect:\n      controls: { HIPAA-1: met }\n", /bad\.yaml:4: cases\.0\.expect\.controls\.HIPAA-1: unknown control/],
+      [
+        "cases:\n  - name: a\n    expect:\n      controls: { HIPAA-1: met }\n",
+        /bad\.yaml:4: cases\.0\.expect\.controls\.HIPAA-1: unknown control/,
+      ],
       ["cases: [\n", /bad\.yaml:2:1: invalid YAML/],
       ["cases: []\n", /bad\.yaml:1: cases: /],
-      ["pack: personal\ncases:\n  - name: a\n    policy:\n      rules: [{ id: r, expr: 'commit.files.size() >' }]\n    expect: { decision: pass }\n", /bad\.yaml: cases\.0 \("a"\): policy rule "r": invalid CEL/],
+      [
+        "pack: personal\ncases:\n  - name: a\n    policy:\n      rules: [{ id: r, expr: 'commit.files.size() >' }]\n    expect: { decision: pass }\n",
+        /bad\.yaml: cases\.0 \("a"\): policy rule "r": invalid CEL/,
+      ],
     ];
     for (const [content, re] of cases) {
       const dir = dirWith({ "bad.yaml": content });
@@ -84,7 +103,9 @@ describe("policy test", () => {
       expect(r.stderr, content).toMatch(re);
       expect(r.stderr.trim().split("\n").length, r.stderr).toBe(1);
     }
-    expect(runCli(["policy", "test", "missing-dir"], { cwd: makeTempDir() }).stderr).toMatch(/missing-dir does not exist/);
+    expect(runCli(["policy", "test", "missing-dir"], { cwd: makeTempDir() }).stderr).toMatch(
+      /missing-dir does not exist/,
+    );
     const empty = makeTempDir();
     mkdirSync(join(empty, "empty"));
     expect(runCli(["policy", "test", "empty"], { cwd: empty }).code).toBe(2);
@@ -150,8 +171,13 @@ describe("policy test", () => {
     const repo = makeRepo();
     repo.write(".gitops-health.yml", "classification: business\npolicy:\n  requiredChecks: []\n");
     const base = repo.commit("chore: init", { "README.md": "x\n" });
-    repo.commit("feat(api): add endpoint\n\nApproved-by: Test Author <author@example.invalid>\nCompliance: SOX-ITGC-CM-9", { "src/api.js": "export const api = 1;\n" });
-    const real = JSON.parse(runCli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir }).stdout);
+    repo.commit(
+      "feat(api): add endpoint\n\nApproved-by: Test Author <author@example.invalid>\nCompliance: SOX-ITGC-CM-9",
+      { "src/api.js": "export const api = 1;\n" },
+    );
+    const real = JSON.parse(
+      runCli(["compliance", "check", "--range", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir }).stdout,
+    );
     repo.write(
       "pt.yaml",
       [
@@ -162,10 +188,18 @@ describe("policy test", () => {
         "        author: Test Author <author@example.invalid>",
         '        message: "feat(api): add endpoint\\n\\nApproved-by: Test Author <author@example.invalid>\\nCompliance: SOX-ITGC-CM-9"',
         "        files: [src/api.js]",
-        `    expect: { failed: [${real.rules.filter((x: { result: string }) => x.result === "fail").map((x: { id: string }) => x.id).join(", ")}] }`,
+        `    expect: { failed: [${real.rules
+          .filter((x: { result: string }) => x.result === "fail")
+          .map((x: { id: string }) => x.id)
+          .join(", ")}] }`,
       ].join("\n") + "\n",
     );
-    expect(real.rules.filter((x: { result: string }) => x.result === "fail").map((x: { id: string }) => x.id).sort()).toEqual(["approved-by-another", "valid-citations"]);
+    expect(
+      real.rules
+        .filter((x: { result: string }) => x.result === "fail")
+        .map((x: { id: string }) => x.id)
+        .sort(),
+    ).toEqual(["approved-by-another", "valid-citations"]);
     const r = runCli(["policy", "test", "pt.yaml"], { cwd: repo.dir });
     expect(r.code, r.stderr).toBe(0);
   });

@@ -58,30 +58,81 @@ function fakeUpstream(received: Received[]): Server {
       const model = `${String(body.model)}-2024-08-06`;
       if (req.url === "/v1/embeddings") {
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ object: "list", model, data: [{ object: "embedding", index: 0, embedding: [0.1, 0.2] }], usage: { prompt_tokens: 5, total_tokens: 5 } }));
+        return res.end(
+          JSON.stringify({
+            object: "list",
+            model,
+            data: [{ object: "embedding", index: 0, embedding: [0.1, 0.2] }],
+            usage: { prompt_tokens: 5, total_tokens: 5 },
+          }),
+        );
       }
       const chunks = answer.chunks ?? [answer.text];
       if (req.url === "/v1/messages") {
         if (body.stream !== true) {
           res.writeHead(200, { "content-type": "application/json" });
-          return res.end(JSON.stringify({ id: "msg_1", type: "message", role: "assistant", model, content: [{ type: "text", text: answer.text }], stop_reason: "end_turn", stop_sequence: null, usage: { input_tokens: 11, output_tokens: 7 } }));
+          return res.end(
+            JSON.stringify({
+              id: "msg_1",
+              type: "message",
+              role: "assistant",
+              model,
+              content: [{ type: "text", text: answer.text }],
+              stop_reason: "end_turn",
+              stop_sequence: null,
+              usage: { input_tokens: 11, output_tokens: 7 },
+            }),
+          );
         }
         res.writeHead(200, { "content-type": "text/event-stream" });
         const ev = (t: string, d: unknown) => res.write(`event: ${t}\ndata: ${JSON.stringify(d)}\n\n`);
-        ev("message_start", { type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 11, output_tokens: 0 } } });
+        ev("message_start", {
+          type: "message_start",
+          message: {
+            id: "msg_1",
+            type: "message",
+            role: "assistant",
+            model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { input_tokens: 11, output_tokens: 0 },
+          },
+        });
         ev("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
-        for (const c of chunks) ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: c } });
+        for (const c of chunks)
+          ev("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: c } });
         ev("content_block_stop", { type: "content_block_stop", index: 0 });
-        ev("message_delta", { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 7 } });
+        ev("message_delta", {
+          type: "message_delta",
+          delta: { stop_reason: "end_turn", stop_sequence: null },
+          usage: { output_tokens: 7 },
+        });
         ev("message_stop", { type: "message_stop" });
         return res.end();
       }
       if (body.stream !== true) {
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ id: "chatcmpl-1", object: "chat.completion", created: 1, model, choices: [{ index: 0, message: { role: "assistant", [answer.field ?? "content"]: answer.text }, finish_reason: "stop" }], usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49 } }));
+        return res.end(
+          JSON.stringify({
+            id: "chatcmpl-1",
+            object: "chat.completion",
+            created: 1,
+            model,
+            choices: [
+              {
+                index: 0,
+                message: { role: "assistant", [answer.field ?? "content"]: answer.text },
+                finish_reason: "stop",
+              },
+            ],
+            usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49 },
+          }),
+        );
       }
       res.writeHead(200, { "content-type": "text/event-stream" });
-      const chunk = (delta: unknown, finish: string | null) => `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      const chunk = (delta: unknown, finish: string | null) =>
+        `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
       res.write(chunk({ role: "assistant", content: "" }, null));
       // each chunk its own write, flushed separately: the proxy sees them arrive apart
       let i = 0;
@@ -104,10 +155,18 @@ async function listen(s: Server): Promise<string> {
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
-function runCliAsync(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCliAsync(
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const cli = join(__dirname, "..", "dist", "cli.js");
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
@@ -128,7 +187,8 @@ describe("LLM safety proxy", () => {
   let sandboxBase: string;
   const tokens: Record<string, string> = {};
 
-  const openai = (token: string, extra: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) => new OpenAI({ apiKey: token, baseURL: `${base}/v1`, maxRetries: 0, ...extra });
+  const openai = (token: string, extra: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}) =>
+    new OpenAI({ apiKey: token, baseURL: `${base}/v1`, maxRetries: 0, ...extra });
   const entries = async () => {
     const out: { seq: number; actor: string; subject?: string; payload: Record<string, unknown> }[] = [];
     for await (const e of ledger.query({ type: "llm.proxy" })) out.push(e as never);
@@ -142,14 +202,26 @@ describe("LLM safety proxy", () => {
     upstreamURL = await listen(upstream);
     ledger = await openLedger(join(dir, "ledger"));
     const store = new FileTokenStore(join(dir, "tokens.json"));
-    for (const [name, scopes] of Object.entries({ dev: ["llm"], restorer: ["llm", "phi:restore"], clinician: ["llm"], clinician2: ["llm", "phi:restore"], scanner: ["scan"] } as const)) {
+    for (const [name, scopes] of Object.entries({
+      dev: ["llm"],
+      restorer: ["llm", "phi:restore"],
+      clinician: ["llm"],
+      clinician2: ["llm", "phi:restore"],
+      scanner: ["scan"],
+    } as const)) {
       tokens[name] = (await createToken(store, { name, scopes: [...scopes] })).token;
     }
     const config = ProxyConfig.parse({
       upstreams: [
         { name: "fake", type: "openai-compatible", baseURL: `${upstreamURL}/v1`, models: ["gpt-test", "gpt-test-*"] },
         { name: "baa", type: "openai-compatible", baseURL: `${upstreamURL}/v1`, models: ["baa-model"], approved: true },
-        { name: "claude", type: "anthropic", baseURL: `${upstreamURL}/v1`, apiKeyEnv: "FAKE_ANTHROPIC_KEY", models: ["claude-test"] },
+        {
+          name: "claude",
+          type: "anthropic",
+          baseURL: `${upstreamURL}/v1`,
+          apiKeyEnv: "FAKE_ANTHROPIC_KEY",
+          models: ["claude-test"],
+        },
       ],
       aliases: { "team-default": "fake:gpt-test-2024-08-06" },
       tokenClassification: { clinician: "clinical", clinician2: "clinical" },
@@ -158,9 +230,26 @@ describe("LLM safety proxy", () => {
       templates: { "discharge-summary": ["1.0.0", "1.1.0"] },
       headerClassification: true,
     });
-    app = await buildApp({ ledger, tokens: store, digestKey: "k", logStream: false, proxy: { config, defaultClassification: "business", keys: { claude: "upstream-secret-key" }, sandbox: false } });
+    app = await buildApp({
+      ledger,
+      tokens: store,
+      digestKey: "k",
+      logStream: false,
+      proxy: { config, defaultClassification: "business", keys: { claude: "upstream-secret-key" }, sandbox: false },
+    });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
-    sandboxApp = await buildApp({ ledger, tokens: store, digestKey: "k", logStream: false, proxy: { config: { ...config, requestsPerMinute: 3 }, defaultClassification: "business", keys: {}, sandbox: true } });
+    sandboxApp = await buildApp({
+      ledger,
+      tokens: store,
+      digestKey: "k",
+      logStream: false,
+      proxy: {
+        config: { ...config, requestsPerMinute: 3 },
+        defaultClassification: "business",
+        keys: {},
+        sandbox: true,
+      },
+    });
     sandboxBase = await sandboxApp.listen({ host: "127.0.0.1", port: 0 });
   });
 
@@ -179,12 +268,31 @@ describe("LLM safety proxy", () => {
       messages: [
         { role: "system", content: `You help ${NAME}'s care team.` },
         { role: "user", content: `Summarize: ${NAME}, SSN ${SSN}, email ${EMAIL}, phone ${PHONE}.` },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: JSON.stringify({ ssn: SSN, note: `call ${PHONE}` }) } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "lookup", arguments: JSON.stringify({ ssn: SSN, note: `call ${PHONE}` }) },
+            },
+          ],
+        },
         { role: "tool", tool_call_id: "call_1", content: `found ${EMAIL}` },
       ],
       // free text outside the messages is scanned too
       user: EMAIL,
-      tools: [{ type: "function", function: { name: "lookup", description: `Look up records like ${NAME}'s`, parameters: { type: "object", properties: { ssn: { type: "string" } } } } }],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "lookup",
+            description: `Look up records like ${NAME}'s`,
+            parameters: { type: "object", properties: { ssn: { type: "string" } } },
+          },
+        },
+      ],
     });
     expect(received.length).toBe(before + 1);
     const got = received.at(-1)!;
@@ -193,15 +301,28 @@ describe("LLM safety proxy", () => {
     expect(sentText(got)).toContain("[NAME_1]");
     expect(sentText(got)).toContain("[SSN_1]");
     // the same value gets the same placeholder in every message, and tool arguments stay JSON
-    const tool = (got.body.messages as { tool_calls?: { function: { arguments: string } }[] }[])[2]!.tool_calls![0]!.function.arguments;
+    const tool = (got.body.messages as { tool_calls?: { function: { arguments: string } }[] }[])[2]!.tool_calls![0]!
+      .function.arguments;
     expect(JSON.parse(tool)).toEqual({ ssn: "[SSN_1]", note: "call [PHONE_1]" });
     // no restore without the scope: the caller sees placeholders
     expect(r.choices[0]!.message.content).toBe("Noted: [NAME_1] with [SSN_1].");
     // the proxy's own token never goes upstream
     expect(JSON.stringify(got.headers)).not.toContain(tokens.dev!);
     const e = await last();
-    expect(e.payload).toMatchObject({ classification: "business", mode: "live", upstream: "fake", decision: "ok", model: { requested: "gpt-test", resolved: "gpt-test", reported: "gpt-test-2024-08-06" }, usage: { inputTokens: 40, outputTokens: 9, totalTokens: 49 } });
-    expect((e.payload.prompt as { masked: Record<string, number> }).masked).toEqual({ name: 3, ssn: 2, email: 3, phone: 2 });
+    expect(e.payload).toMatchObject({
+      classification: "business",
+      mode: "live",
+      upstream: "fake",
+      decision: "ok",
+      model: { requested: "gpt-test", resolved: "gpt-test", reported: "gpt-test-2024-08-06" },
+      usage: { inputTokens: 40, outputTokens: 9, totalTokens: 49 },
+    });
+    expect((e.payload.prompt as { masked: Record<string, number> }).masked).toEqual({
+      name: 3,
+      ssn: 2,
+      email: 3,
+      phone: 2,
+    });
     expect(got.body.user).toBe("[EMAIL_1]");
   });
 
@@ -218,7 +339,10 @@ describe("LLM safety proxy", () => {
 
   it("an unstreamed answer is scanned: PHI the model produced is masked", async () => {
     answer = { text: `The record of patient ${MADE_SSN} belongs to Mr. Jonathan Whitaker.` };
-    const r = await openai(tokens.restorer!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "who owns the record?" }] });
+    const r = await openai(tokens.restorer!).chat.completions.create({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "who owns the record?" }],
+    });
     const text = r.choices[0]!.message.content!;
     expect(text).not.toContain(MADE_SSN);
     expect(text).not.toContain("Whitaker");
@@ -228,8 +352,21 @@ describe("LLM safety proxy", () => {
   });
 
   it("a streamed answer is scanned, and a name split across two SSE chunks is caught", async () => {
-    answer = { text: "", chunks: ["Findings for Patient Marguerite Okon", "kwo-Villanueva: stable. ", `Her SSN is 536-22-`, "8147 and ", "she restores as [NAME_1]."] };
-    const stream = await openai(tokens.restorer!).chat.completions.create({ model: "gpt-test", stream: true, messages: [{ role: "user", content: `Patient ${NAME} follow-up` }] });
+    answer = {
+      text: "",
+      chunks: [
+        "Findings for Patient Marguerite Okon",
+        "kwo-Villanueva: stable. ",
+        `Her SSN is 536-22-`,
+        "8147 and ",
+        "she restores as [NAME_1].",
+      ],
+    };
+    const stream = await openai(tokens.restorer!).chat.completions.create({
+      model: "gpt-test",
+      stream: true,
+      messages: [{ role: "user", content: `Patient ${NAME} follow-up` }],
+    });
     let text = "";
     let finish: string | null = null;
     const pieces: string[] = [];
@@ -254,13 +391,25 @@ describe("LLM safety proxy", () => {
   });
 
   it("other text fields of the answer (reasoning_content, refusal) are scanned too, streamed or not", async () => {
-    answer = { text: "", field: "reasoning_content", chunks: ["Thinking about Patient Marguerite Okon", "kwo-Villanueva and 536-22-", "8147 now. ", "Done."] };
-    const stream = await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", stream: true, messages: [{ role: "user", content: "think" }] });
+    answer = {
+      text: "",
+      field: "reasoning_content",
+      chunks: ["Thinking about Patient Marguerite Okon", "kwo-Villanueva and 536-22-", "8147 now. ", "Done."],
+    };
+    const stream = await openai(tokens.dev!).chat.completions.create({
+      model: "gpt-test",
+      stream: true,
+      messages: [{ role: "user", content: "think" }],
+    });
     let reasoning = "";
-    for await (const c of stream) reasoning += (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? "";
+    for await (const c of stream)
+      reasoning += (c.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? "";
     expect(reasoning).toBe("Thinking about Patient [REDACTED_NAME] and [REDACTED_SSN] now. Done.");
     answer = { text: `I cannot discuss ${MADE_SSN}.`, field: "refusal" };
-    const r = await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] });
+    const r = await openai(tokens.dev!).chat.completions.create({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(r.choices[0]!.message.refusal).toBe("I cannot discuss [REDACTED_SSN].");
     answer = { text: "ok" };
   });
@@ -287,7 +436,12 @@ describe("LLM safety proxy", () => {
     const client = new Anthropic({ authToken: tokens.dev!, apiKey: null, baseURL: base, maxRetries: 0 });
     answer = { text: `Summary for [NAME_1]; also ${MADE_SSN}.` };
     const before = received.length;
-    const m = await client.messages.create({ model: "claude-test", max_tokens: 100, system: `Care team of ${NAME}`, messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}, mail ${EMAIL}` }] });
+    const m = await client.messages.create({
+      model: "claude-test",
+      max_tokens: 100,
+      system: `Care team of ${NAME}`,
+      messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}, mail ${EMAIL}` }],
+    });
     expect(received.length).toBe(before + 1);
     const got = received.at(-1)!;
     expect(got.url).toBe("/v1/messages");
@@ -297,17 +451,30 @@ describe("LLM safety proxy", () => {
     expect(block.type === "text" && block.text).toBe("Summary for [NAME_1]; also [REDACTED_SSN].");
 
     answer = { text: "", chunks: ["Seen: Mr. Jonathan Whit", "aker today. ", "Fine."] };
-    const stream = client.messages.stream({ model: "claude-test", max_tokens: 100, messages: [{ role: "user", content: `About ${SSN}` }] });
+    const stream = client.messages.stream({
+      model: "claude-test",
+      max_tokens: 100,
+      messages: [{ role: "user", content: `About ${SSN}` }],
+    });
     const final = await stream.finalMessage();
     const t = final.content.map((b) => (b.type === "text" ? b.text : "")).join("");
     expect(t).toBe("Seen: Mr. [REDACTED_NAME] today. Fine.");
     expect(sentText(received.at(-1)!)).not.toContain(SSN);
-    expect(await last()).toMatchObject({ payload: { stream: true, upstream: expect.stringMatching(/^sha256:[0-9a-f]{64}$/), usage: { inputTokens: 11, outputTokens: 7 } } });
+    expect(await last()).toMatchObject({
+      payload: {
+        stream: true,
+        upstream: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        usage: { inputTokens: 11, outputTokens: 7 },
+      },
+    });
   });
 
   it("embeddings are redacted; models lists names and aliases; aliases pin the upstream model", async () => {
     const before = received.length;
-    const e = await openai(tokens.dev!).embeddings.create({ model: "gpt-test", input: [`note on ${NAME}`, `ssn ${SSN}`] });
+    const e = await openai(tokens.dev!).embeddings.create({
+      model: "gpt-test",
+      input: [`note on ${NAME}`, `ssn ${SSN}`],
+    });
     expect(e.data).toHaveLength(1);
     expect(received.length).toBe(before + 1);
     expect(received.at(-1)!.body.input).toEqual(["note on [NAME_1]", "ssn [SSN_1]"]);
@@ -315,7 +482,10 @@ describe("LLM safety proxy", () => {
     const ids = models.data.map((x) => x.id);
     expect(ids).toEqual(expect.arrayContaining(["gpt-test", "baa-model", "claude-test", "team-default"]));
     answer = { text: "hi" };
-    await openai(tokens.dev!).chat.completions.create({ model: "team-default", messages: [{ role: "user", content: "hello" }] });
+    await openai(tokens.dev!).chat.completions.create({
+      model: "team-default",
+      messages: [{ role: "user", content: "hello" }],
+    });
     expect(received.at(-1)!.body.model).toBe("gpt-test-2024-08-06");
     expect((await last()).payload.model).toMatchObject({ requested: "team-default", resolved: "gpt-test-2024-08-06" });
   });
@@ -328,44 +498,93 @@ describe("LLM safety proxy", () => {
       return err;
     };
     // secrets: always blocked, whatever the classification
-    let err = await refused(openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: `deploy with ${SECRET}` }] }));
+    let err = await refused(
+      openai(tokens.dev!).chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: `deploy with ${SECRET}` }],
+      }),
+    );
     expect(err.status).toBe(403);
     expect(err.code).toBe("content_blocked");
     expect(err.message).toContain("refused by rule secret");
     expect(err.message).not.toContain(SECRET);
     expect((await last()).payload).toMatchObject({ decision: "refused", rule: "secret", status: 403 });
     // a class configured to block
-    err = await refused(openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: `login from ${IP}` }] }));
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: `login from ${IP}` }],
+      }),
+    );
     expect(err.status).toBe(403);
     expect(err.message).toContain("refused by rule identifiers.ip-address");
     expect(err.message).not.toContain(IP);
     // clinical (from the token) refuses an upstream not on the approved list
-    err = await refused(openai(tokens.clinician!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }));
+    err = await refused(
+      openai(tokens.clinician!).chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: "hello" }],
+      }),
+    );
     expect(err.status).toBe(403);
     expect(err.code).toBe("upstream_not_approved");
     expect(err.message).toContain("clinical.approvedUpstreams");
     // the header may raise the classification, never lower it
-    err = await refused(openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }, { headers: { "x-gitops-health-classification": "clinical" } }));
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create(
+        { model: "gpt-test", messages: [{ role: "user", content: "hello" }] },
+        { headers: { "x-gitops-health-classification": "clinical" } },
+      ),
+    );
     expect(err.code).toBe("upstream_not_approved");
     // ...and never lower it
-    err = await refused(openai(tokens.clinician!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }, { headers: { "x-gitops-health-classification": "personal" } }));
+    err = await refused(
+      openai(tokens.clinician!).chat.completions.create(
+        { model: "gpt-test", messages: [{ role: "user", content: "hello" }] },
+        { headers: { "x-gitops-health-classification": "personal" } },
+      ),
+    );
     expect(err.code).toBe("upstream_not_approved");
     // so may the route: a /clinical base URL
-    err = await refused(openai(tokens.dev!, { baseURL: `${base}/clinical/v1` }).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] }));
+    err = await refused(
+      openai(tokens.dev!, { baseURL: `${base}/clinical/v1` }).chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: "hello" }],
+      }),
+    );
     expect(err.code).toBe("upstream_not_approved");
     expect((await last()).subject).toBe("POST /clinical/v1/chat/completions");
     // unknown model, unknown prompt template, wrong scope, no token
-    err = await refused(openai(tokens.dev!).chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }));
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),
+    );
     expect([err.status, err.code]).toEqual([404, "model_not_found"]);
-    err = await refused(openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }, { headers: { "x-gitops-health-prompt-template": "discharge-summary@9" } }));
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create(
+        { model: "gpt-test", messages: [{ role: "user", content: "x" }] },
+        { headers: { "x-gitops-health-prompt-template": "discharge-summary@9" } },
+      ),
+    );
     expect([err.status, err.code]).toEqual([400, "unknown_prompt_template"]);
-    err = await refused(openai(tokens.scanner!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }));
+    err = await refused(
+      openai(tokens.scanner!).chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: "x" }],
+      }),
+    );
     expect([err.status, err.code]).toEqual([403, "insufficient_scope"]);
-    err = await refused(openai("ghst_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }));
+    err = await refused(
+      openai("ghst_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").chat.completions.create({
+        model: "gpt-test",
+        messages: [{ role: "user", content: "x" }],
+      }),
+    );
     expect(err.status).toBe(401);
     // Anthropic clients get Anthropic-shaped errors
     const claude = new Anthropic({ authToken: tokens.dev!, apiKey: null, baseURL: base, maxRetries: 0 });
-    const aerr = (await claude.messages.create({ model: "claude-test", max_tokens: 10, messages: [{ role: "user", content: `key ${SECRET}` }] }).catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
+    const aerr = (await claude.messages
+      .create({ model: "claude-test", max_tokens: 10, messages: [{ role: "user", content: `key ${SECRET}` }] })
+      .catch((x: unknown) => x)) as InstanceType<typeof Anthropic.APIError>;
     expect(aerr).toBeInstanceOf(Anthropic.PermissionDeniedError);
     expect(aerr.message).toContain("refused by rule secret");
     expect(received.length).toBe(before);
@@ -373,26 +592,39 @@ describe("LLM safety proxy", () => {
 
   it("clinical: an approved upstream is used, placeholders stay unless restored, template versions are recorded", async () => {
     answer = { text: "Plan for [NAME_1]." };
-    const r = await openai(tokens.clinician!).chat.completions.create({ model: "baa-model", messages: [{ role: "user", content: `Discharge ${NAME}, SSN ${SSN}` }] }, { headers: { "x-gitops-health-prompt-template": "discharge-summary@1.1.0" } });
+    const r = await openai(tokens.clinician!).chat.completions.create(
+      { model: "baa-model", messages: [{ role: "user", content: `Discharge ${NAME}, SSN ${SSN}` }] },
+      { headers: { "x-gitops-health-prompt-template": "discharge-summary@1.1.0" } },
+    );
     expect(r.choices[0]!.message.content).toBe("Plan for [NAME_1].");
     for (const v of PLANTED) expect(sentText(received.at(-1)!)).not.toContain(v);
-    expect((await last()).payload).toMatchObject({ classification: "clinical", upstream: "baa", template: { name: "discharge-summary", version: "1.1.0" } });
+    expect((await last()).payload).toMatchObject({
+      classification: "clinical",
+      upstream: "baa",
+      template: { name: "discharge-summary", version: "1.1.0" },
+    });
   });
 
   it("upstream errors come back as OpenAI-style errors", async () => {
     answer = { text: "", status: 500, error: "model overloaded" };
-    const err = (await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await openai(tokens.dev!)
+      .chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(502);
     expect(err.code).toBe("upstream_error");
     expect(err.message).toContain("model overloaded");
     expect((await last()).payload).toMatchObject({ decision: "error", status: 502 });
     // the upstream refusing the proxy's own key is not the caller's 401
     answer = { text: "", status: 401, error: "invalid api key" };
-    const e401 = (await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    const e401 = (await openai(tokens.dev!)
+      .chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
     expect(e401.status).toBe(502);
     // a request error of the caller's keeps its status
     answer = { text: "", status: 400, error: "max_tokens is too large" };
-    const e400 = (await openai(tokens.dev!).chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    const e400 = (await openai(tokens.dev!)
+      .chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
     expect([e400.status, e400.message]).toEqual([400, expect.stringContaining("max_tokens is too large")]);
     answer = { text: "ok" };
   });
@@ -400,18 +632,36 @@ describe("LLM safety proxy", () => {
   it("sandbox: a deterministic mock answers with what it received after redaction; mode recorded; per-token rate limit", async () => {
     const before = received.length;
     const client = new OpenAI({ apiKey: tokens.dev!, baseURL: `${sandboxBase}/v1`, maxRetries: 0 });
-    const r = await client.chat.completions.create({ model: "gpt-test", messages: [{ role: "system", content: "be brief" }, { role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+    const r = await client.chat.completions.create({
+      model: "gpt-test",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: `Patient ${NAME}, SSN ${SSN}` },
+      ],
+    });
     expect(r.choices[0]!.message.content).toBe("system: be brief\nuser: Patient [NAME_1], SSN [SSN_1]");
-    const again = await client.chat.completions.create({ model: "gpt-test", messages: [{ role: "system", content: "be brief" }, { role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+    const again = await client.chat.completions.create({
+      model: "gpt-test",
+      messages: [
+        { role: "system", content: "be brief" },
+        { role: "user", content: `Patient ${NAME}, SSN ${SSN}` },
+      ],
+    });
     expect(again.choices[0]!.message.content).toBe(r.choices[0]!.message.content);
-    const stream = await client.chat.completions.create({ model: "gpt-test", stream: true, messages: [{ role: "user", content: `SSN ${SSN}` }] });
+    const stream = await client.chat.completions.create({
+      model: "gpt-test",
+      stream: true,
+      messages: [{ role: "user", content: `SSN ${SSN}` }],
+    });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.delta?.content ?? "";
     expect(text).toBe("user: SSN [SSN_1]");
     expect(received.length).toBe(before);
     expect((await last()).payload).toMatchObject({ mode: "sandbox" });
     // the fourth call in a minute: requestsPerMinute 3
-    const err = (await client.chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] }).catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await client.chat.completions
+      .create({ model: "gpt-test", messages: [{ role: "user", content: "x" }] })
+      .catch((x: unknown) => x)) as InstanceType<typeof OpenAI.APIError>;
     expect([err.status, err.code]).toEqual([429, "rate_limit_exceeded"]);
     expect((await last()).payload).toMatchObject({ decision: "limited", rule: "requestsPerMinute" });
   });
@@ -425,7 +675,16 @@ describe("LLM safety proxy", () => {
       expect(typeof e.payload.latencyMs).toBe("number");
     }
     const raw = readFileSync(join(dir, "ledger", "entries.log"), "utf8");
-    for (const v of [...PLANTED, "Whitaker", tokens.dev!, tokens.restorer!, "upstream-secret-key", "Summarize", "Discharge"]) expect(raw).not.toContain(v);
+    for (const v of [
+      ...PLANTED,
+      "Whitaker",
+      tokens.dev!,
+      tokens.restorer!,
+      "upstream-secret-key",
+      "Summarize",
+      "Discharge",
+    ])
+      expect(raw).not.toContain(v);
   });
 
   describe("the CLI's own commit generator through the proxy", () => {
@@ -434,12 +693,26 @@ describe("LLM safety proxy", () => {
     it("commit generate --provider openai-compatible with the proxy as base URL", async () => {
       repo = makeRepo();
       repo.commit("chore: init", { "src/patients/lookup.ts": "export function find(id: string) {\n  return id;\n}\n" });
-      repo.write("src/patients/lookup.ts", `export function find(id: string) {\n  if (!id) return null; // seen with ${SSN}\n  return id;\n}\n`);
+      repo.write(
+        "src/patients/lookup.ts",
+        `export function find(id: string) {\n  if (!id) return null; // seen with ${SSN}\n  return id;\n}\n`,
+      );
       repo.git("add", "-A");
-      answer = { text: JSON.stringify({ candidates: [{ type: "fix", scope: "patients", subject: "guard empty ids in find", body: ["Return null early."] }] }) };
+      answer = {
+        text: JSON.stringify({
+          candidates: [
+            { type: "fix", scope: "patients", subject: "guard empty ids in find", body: ["Return null early."] },
+          ],
+        }),
+      };
       const before = received.length;
       const n = (await entries()).length;
-      const res = await runCliAsync(["commit", "generate", "--format", "json"], repo.dir, { GITOPS_HEALTH_LLM_PROVIDER: "openai-compatible", GITOPS_HEALTH_LLM_MODEL: "gpt-test", GITOPS_HEALTH_LLM_BASE_URL: `${base}/v1`, GITOPS_HEALTH_LLM_API_KEY: tokens.dev! });
+      const res = await runCliAsync(["commit", "generate", "--format", "json"], repo.dir, {
+        GITOPS_HEALTH_LLM_PROVIDER: "openai-compatible",
+        GITOPS_HEALTH_LLM_MODEL: "gpt-test",
+        GITOPS_HEALTH_LLM_BASE_URL: `${base}/v1`,
+        GITOPS_HEALTH_LLM_API_KEY: tokens.dev!,
+      });
       expect(res.stderr).not.toContain("Error");
       expect(res.code).toBe(0);
       expect(received.length).toBe(before + 1);
@@ -458,12 +731,31 @@ describe("gitops-health proxy as a real process", () => {
   it("--sandbox: an openai client gets the redacted echo; the call is in the ledger", async () => {
     const dir = makeTempDir("gh-proxy-cli-");
     const ledgerDir = join(dir, "ledger");
-    const created = runCli(["token", "create", "--name", "laptop", "--scope", "llm", "--ledger", ledgerDir], { cwd: dir });
+    const created = runCli(["token", "create", "--name", "laptop", "--scope", "llm", "--ledger", ledgerDir], {
+      cwd: dir,
+    });
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     const cfg = join(dir, "proxy.yml");
-    writeFileSync(cfg, "classification: business\nproxy:\n  upstreams:\n    - { name: local, type: openai-compatible, baseURL: 'http://127.0.0.1:9/v1', models: ['llama*'] }\n");
-    const child = spawn(process.execPath, [join(__dirname, "..", "dist", "cli.js"), "--config", cfg, "proxy", "--sandbox", "--port", "0", "--ledger", ledgerDir], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    writeFileSync(
+      cfg,
+      "classification: business\nproxy:\n  upstreams:\n    - { name: local, type: openai-compatible, baseURL: 'http://127.0.0.1:9/v1', models: ['llama*'] }\n",
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        join(__dirname, "..", "dist", "cli.js"),
+        "--config",
+        cfg,
+        "proxy",
+        "--sandbox",
+        "--port",
+        "0",
+        "--ledger",
+        ledgerDir,
+      ],
+      { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
     try {
       let err = "";
       const url = await new Promise<string>((resolve, reject) => {
@@ -476,7 +768,10 @@ describe("gitops-health proxy as a real process", () => {
       });
       expect(err).toContain("sandbox");
       const client = new OpenAI({ apiKey: token, baseURL: `${url}/v1`, maxRetries: 0 });
-      const r = await client.chat.completions.create({ model: "llama3", messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+      const r = await client.chat.completions.create({
+        model: "llama3",
+        messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }],
+      });
       expect(r.choices[0]!.message.content).toBe("user: Patient [NAME_1], SSN [SSN_1]");
     } finally {
       child.kill("SIGTERM");
@@ -489,7 +784,15 @@ describe("gitops-health proxy as a real process", () => {
   });
 
   it("sandbox from GITOPS_HEALTH_SANDBOX; keys from each upstream's variable; a missing key is a warning naming the variable only", () => {
-    const config = { ...DEFAULT_CONFIG, proxy: ProxyConfig.parse({ upstreams: [{ name: "oa", type: "openai", models: ["gpt-4o"] }, { name: "an", type: "anthropic", apiKeyEnv: "MY_ANTHROPIC", models: ["claude-3"] }] }) };
+    const config = {
+      ...DEFAULT_CONFIG,
+      proxy: ProxyConfig.parse({
+        upstreams: [
+          { name: "oa", type: "openai", models: ["gpt-4o"] },
+          { name: "an", type: "anthropic", apiKeyEnv: "MY_ANTHROPIC", models: ["claude-3"] },
+        ],
+      }),
+    };
     const r = proxyDepsFrom(config, {}, { OPENAI_API_KEY: "sk-live-1" });
     expect(r.deps.sandbox).toBe(false);
     expect(r.deps.keys).toEqual({ oa: "sk-live-1" });
@@ -501,10 +804,25 @@ describe("gitops-health proxy as a real process", () => {
 
 describe("proxy domain", () => {
   it("routes by model name, prefix and alias", () => {
-    const cfg = ProxyConfig.parse({ upstreams: [{ name: "a", type: "openai", models: ["gpt-4o*"] }, { name: "b", type: "anthropic", models: ["claude-3"] }], aliases: { fast: "gpt-4o-mini", pinned: "b:claude-3-5-sonnet-20241022" } });
-    expect(resolveRoute(cfg, "gpt-4o-2024-08-06")).toMatchObject({ ok: true, route: { upstream: { name: "a" }, model: "gpt-4o-2024-08-06" } });
-    expect(resolveRoute(cfg, "fast")).toMatchObject({ ok: true, route: { upstream: { name: "a" }, model: "gpt-4o-mini", alias: "fast" } });
-    expect(resolveRoute(cfg, "pinned")).toMatchObject({ ok: true, route: { upstream: { name: "b" }, model: "claude-3-5-sonnet-20241022" } });
+    const cfg = ProxyConfig.parse({
+      upstreams: [
+        { name: "a", type: "openai", models: ["gpt-4o*"] },
+        { name: "b", type: "anthropic", models: ["claude-3"] },
+      ],
+      aliases: { fast: "gpt-4o-mini", pinned: "b:claude-3-5-sonnet-20241022" },
+    });
+    expect(resolveRoute(cfg, "gpt-4o-2024-08-06")).toMatchObject({
+      ok: true,
+      route: { upstream: { name: "a" }, model: "gpt-4o-2024-08-06" },
+    });
+    expect(resolveRoute(cfg, "fast")).toMatchObject({
+      ok: true,
+      route: { upstream: { name: "a" }, model: "gpt-4o-mini", alias: "fast" },
+    });
+    expect(resolveRoute(cfg, "pinned")).toMatchObject({
+      ok: true,
+      route: { upstream: { name: "b" }, model: "claude-3-5-sonnet-20241022" },
+    });
     expect(resolveRoute(cfg, "llama")).toMatchObject({ ok: false });
   });
 
@@ -535,19 +853,35 @@ describe.skipIf(!!pgSkip)(`LLM proxy on PostgreSQL${pgSkip ? ` (skipped: ${pgSki
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
-    await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`);
+    await c.query(
+      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`,
+    );
     await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
     await c.end();
   });
 
   it("tokens with scopes llm and phi:restore in the database; each call one llm.proxy entry in the shared ledger", async () => {
-    stores = await openServiceStores({ databaseUrl: `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`, migrate: true });
+    stores = await openServiceStores({
+      databaseUrl: `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`,
+      migrate: true,
+    });
     const { token } = await createToken(stores.tokens, { name: "pg-dev", scopes: ["llm", "phi:restore"] });
-    const config = ProxyConfig.parse({ upstreams: [{ name: "local", type: "openai-compatible", baseURL: "http://127.0.0.1:9/v1", models: ["llama3"] }] });
-    app = await buildApp({ ledger: stores.ledger, tokens: stores.tokens, digestKey: "k", logStream: false, proxy: { config, defaultClassification: "business", keys: {}, sandbox: true } });
+    const config = ProxyConfig.parse({
+      upstreams: [{ name: "local", type: "openai-compatible", baseURL: "http://127.0.0.1:9/v1", models: ["llama3"] }],
+    });
+    app = await buildApp({
+      ledger: stores.ledger,
+      tokens: stores.tokens,
+      digestKey: "k",
+      logStream: false,
+      proxy: { config, defaultClassification: "business", keys: {}, sandbox: true },
+    });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     const client = new OpenAI({ apiKey: token, baseURL: `${base}/v1`, maxRetries: 0 });
-    const r = await client.chat.completions.create({ model: "llama3", messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }] });
+    const r = await client.chat.completions.create({
+      model: "llama3",
+      messages: [{ role: "user", content: `Patient ${NAME}, SSN ${SSN}` }],
+    });
     // the sandbox echoes the redacted prompt; this caller may restore
     expect(r.choices[0]!.message.content).toBe(`user: Patient ${NAME}, SSN ${SSN}`);
     const found = [];

@@ -11,8 +11,20 @@ import { parseConfigText } from "../src/config/load.js";
 import { generateNoteSigner } from "../src/core/note-key.js";
 import { complianceCheck } from "../src/policy/check.js";
 import { complianceMarkdown } from "../src/policy/report.js";
-import { keyFileSigner, noteSigner, recordReviewEvidence, type AnyRecord, type Signer } from "../src/review/evidence.js";
-import { authorFingerprint, type PullCommit, type PullRecord, type ReviewKind, type ReviewRecord } from "../src/review/model.js";
+import {
+  keyFileSigner,
+  noteSigner,
+  recordReviewEvidence,
+  type AnyRecord,
+  type Signer,
+} from "../src/review/evidence.js";
+import {
+  authorFingerprint,
+  type PullCommit,
+  type PullRecord,
+  type ReviewKind,
+  type ReviewRecord,
+} from "../src/review/model.js";
 import { makeProducer } from "./helpers/producer.js";
 import { makeRepo, makeTempDir, type TempRepo } from "./helpers/repo.js";
 
@@ -28,7 +40,10 @@ function scenario(opts: { classification?: "business" | "clinical"; extraConfig?
   const producer = makeProducer();
   const repo = makeRepo();
   cleanups.push(() => repo.cleanup());
-  repo.write(".gitops-health.yml", `classification: ${opts.classification ?? "business"}\npolicy:\n  requiredChecks: []\n${producer.yaml}${opts.extraConfig ?? ""}`);
+  repo.write(
+    ".gitops-health.yml",
+    `classification: ${opts.classification ?? "business"}\npolicy:\n  requiredChecks: []\n${producer.yaml}${opts.extraConfig ?? ""}`,
+  );
   const base = repo.commit("chore: init", { "README.md": "x\n" });
   const ledgerDir = join(makeTempDir("gh-review-ledger-"), "ledger");
   const signer = keyFileSigner(producer.keyFile, "gitops-health-producer");
@@ -57,17 +72,52 @@ function pullCommits(repo: TempRepo, shas: string[], author = DANA): PullCommit[
   return shas.map((sha) => {
     const [parents, ae, at, body] = repo.git("log", "-1", "--format=%P%x00%ae%x00%at%x00%B", sha).split("\x00");
     const p = parents!.split(" ").filter(Boolean);
-    return { sha, parents: p, author, committer: p.length > 1 ? null : author, fingerprint: authorFingerprint(ae!, Number(at), body!) };
+    return {
+      sha,
+      parents: p,
+      author,
+      committer: p.length > 1 ? null : author,
+      fingerprint: authorFingerprint(ae!, Number(at), body!),
+    };
   });
 }
 
 function pull(p: Partial<PullRecord> & { head: string; commits: PullCommit[] | null }): PullRecord {
-  return { forge: "github", repo: "acme/ehr", number: 7, author: DANA, state: "merged", base: "main", mergeCommit: null, observedAt: "2026-12-06T10:00:00Z", source: "api", ...p };
+  return {
+    forge: "github",
+    repo: "acme/ehr",
+    number: 7,
+    author: DANA,
+    state: "merged",
+    base: "main",
+    mergeCommit: null,
+    observedAt: "2026-12-06T10:00:00Z",
+    source: "api",
+    ...p,
+  };
 }
 
 let reviewSeq = 1;
-function review(reviewer: { login: string; id: number }, commit: string, state: ReviewRecord["state"] = "approved", at = "2026-12-06T09:00:00Z"): { kind: "review"; record: ReviewRecord } {
-  return { kind: "review", record: { forge: "github", repo: "acme/ehr", number: 7, reviewId: reviewSeq++, reviewer, state, commit, submittedAt: at, source: "api" } };
+function review(
+  reviewer: { login: string; id: number },
+  commit: string,
+  state: ReviewRecord["state"] = "approved",
+  at = "2026-12-06T09:00:00Z",
+): { kind: "review"; record: ReviewRecord } {
+  return {
+    kind: "review",
+    record: {
+      forge: "github",
+      repo: "acme/ehr",
+      number: 7,
+      reviewId: reviewSeq++,
+      reviewer,
+      state,
+      commit,
+      submittedAt: at,
+      source: "api",
+    },
+  };
 }
 
 /** Feature branch from main with the given commits (author Dana); back on main afterwards. */
@@ -83,23 +133,37 @@ function squash(repo: TempRepo, message: string): string {
   return repo.commit(message, {}, { author: DANA_GIT });
 }
 
-const rule = (r: Awaited<ReturnType<ReturnType<typeof scenario>["gate"]>>, id: string) => r.rules.find((x) => x.id === id)?.result;
-const control = (r: Awaited<ReturnType<ReturnType<typeof scenario>["gate"]>>, id: string) => r.controls.find((x) => x.id === id)?.status;
+const rule = (r: Awaited<ReturnType<ReturnType<typeof scenario>["gate"]>>, id: string) =>
+  r.rules.find((x) => x.id === id)?.result;
+const control = (r: Awaited<ReturnType<ReturnType<typeof scenario>["gate"]>>, id: string) =>
+  r.controls.find((x) => x.id === id)?.status;
 
 describe("approvals from forge evidence (business pack)", () => {
   it("squash merge approved at its final head by someone else passes; SOX-ITGC-CM-2 and SOC2-CC8.1 are met", async () => {
     const s = scenario();
-    const [c1, c2] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }], ["feat: b", { "src/b.js": "2\n" }]]);
+    const [c1, c2] = feature(s.repo, [
+      ["feat: a", { "src/a.js": "1\n" }],
+      ["feat: b", { "src/b.js": "2\n" }],
+    ]);
     const sq = squash(s.repo, "feat: a and b (#7)");
-    await s.record([{ kind: "pull", record: pull({ head: c2!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!, c2!]) }) }, review(ANN, c2!)]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c2!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!, c2!]) }) },
+      review(ANN, c2!),
+    ]);
     const r = await s.gate(`${s.base}..${sq}`);
     expect(rule(r, "approved-by-another")).toBe("pass");
     expect(control(r, "SOX-ITGC-CM-2")).toBe("met");
     expect(control(r, "SOC2-CC8.1")).toBe("met");
-    expect(r.reviews.commits[0]).toMatchObject({ commit: sq, pull: { number: 7, how: "squash" }, approvals: [{ reviewer: "ann-lee", current: true, counted: true }] });
+    expect(r.reviews.commits[0]).toMatchObject({
+      commit: sq,
+      pull: { number: 7, how: "squash" },
+      approvals: [{ reviewer: "ann-lee", current: true, counted: true }],
+    });
     expect(r.reviews.producers).toEqual(["ci.example.invalid"]);
     // The evidence report shows, per change, the pull request, its approvers and whether each counted.
-    expect(complianceMarkdown(r)).toContain(`| \`${sq.slice(0, 10)}\` | acme/ehr#7 (squash) | counted: ann-lee (approved the head ${c2!.slice(0, 10)}) |`);
+    expect(complianceMarkdown(r)).toContain(
+      `| \`${sq.slice(0, 10)}\` | acme/ehr#7 (squash) | counted: ann-lee (approved the head ${c2!.slice(0, 10)}) |`,
+    );
   });
 
   it("a Reviewed-by trailer the author wrote is reported as unverified and approves nothing", async () => {
@@ -117,7 +181,18 @@ describe("approvals from forge evidence (business pack)", () => {
     const [c1] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }]]);
     const sq = squash(s.repo, "feat: a (#7)");
     // The reviewer account is also the commit author (noreply email id 101), under another login.
-    await s.record([{ kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]), author: { login: "someone-else", id: 999 } }) }, review({ login: "dana-alt", id: 101 }, c1!)]);
+    await s.record([
+      {
+        kind: "pull",
+        record: pull({
+          head: c1!,
+          mergeCommit: sq,
+          commits: pullCommits(s.repo, [c1!]),
+          author: { login: "someone-else", id: 999 },
+        }),
+      },
+      review({ login: "dana-alt", id: 101 }, c1!),
+    ]);
     const r = await s.gate(`${s.base}..${sq}`);
     expect(rule(r, "approved-by-another")).toBe("fail");
     expect(control(r, "SOX-ITGC-CM-2")).toBe("failed");
@@ -125,27 +200,41 @@ describe("approvals from forge evidence (business pack)", () => {
     expect(r.reviews.commits[0]!.approvals[0]!.reason).toMatch(/self-approval/);
     await s.record([review(DANA, c1!)]);
     const again = await s.gate(`${s.base}..${sq}`);
-    expect(again.reviews.commits[0]!.approvals.map((a) => a.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/self-approval/)]));
+    expect(again.reviews.commits[0]!.approvals.map((a) => a.reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/self-approval/)]),
+    );
     expect(rule(again, "approved-by-another")).toBe("fail");
   });
 
   it("stale: an approval of an older head followed by a new push does not count", async () => {
     const s = scenario();
-    const [c1, c2] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }], ["feat: sneak", { "src/a.js": "evil\n" }]]);
+    const [c1, c2] = feature(s.repo, [
+      ["feat: a", { "src/a.js": "1\n" }],
+      ["feat: sneak", { "src/a.js": "evil\n" }],
+    ]);
     const sq = squash(s.repo, "feat: a (#7)");
-    await s.record([{ kind: "pull", record: pull({ head: c2!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!, c2!]) }) }, review(ANN, c1!)]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c2!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!, c2!]) }) },
+      review(ANN, c1!),
+    ]);
     const r = await s.gate(`${s.base}..${sq}`);
     expect(rule(r, "approved-by-another")).toBe("fail");
     expect(control(r, "SOX-ITGC-CM-1")).toBe("failed");
     expect(r.reviews.commits[0]!.approvals[0]).toMatchObject({ reviewer: "ann-lee", current: false, counted: false });
-    expect(r.reviews.commits[0]!.approvals[0]!.reason).toContain(`stale: approved ${c1!.slice(0, 10)}, then ${c2!.slice(0, 10)} was pushed`);
+    expect(r.reviews.commits[0]!.approvals[0]!.reason).toContain(
+      `stale: approved ${c1!.slice(0, 10)}, then ${c2!.slice(0, 10)} was pushed`,
+    );
   });
 
   it("a later dismissal or request for changes replaces the approval", async () => {
     const s = scenario();
     const [c1] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }]]);
     const sq = squash(s.repo, "feat: a (#7)");
-    await s.record([{ kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) }, review(ANN, c1!), review(ANN, c1!, "changes_requested", "2026-12-06T09:30:00Z")]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) },
+      review(ANN, c1!),
+      review(ANN, c1!, "changes_requested", "2026-12-06T09:30:00Z"),
+    ]);
     expect(rule(await s.gate(`${s.base}..${sq}`), "approved-by-another")).toBe("fail");
   });
 
@@ -177,7 +266,13 @@ describe("approvals from forge evidence (business pack)", () => {
     s.repo.git("reset", "-q", "--hard", m1);
     s.repo.git("merge", "--squash", "-q", "feature2");
     const sq2 = s.repo.commit("feat: a (#8)", {}, { author: DANA_GIT });
-    await s.record([{ kind: "pull", record: pull({ number: 8, head: evil, mergeCommit: sq2, commits: pullCommits(s.repo, [c1!, evil]) }) }, { kind: "review", record: { ...review(ANN, c1!).record, number: 8 } }]);
+    await s.record([
+      {
+        kind: "pull",
+        record: pull({ number: 8, head: evil, mergeCommit: sq2, commits: pullCommits(s.repo, [c1!, evil]) }),
+      },
+      { kind: "review", record: { ...review(ANN, c1!).record, number: 8 } },
+    ]);
     const r2 = await s.gate(`${m1}..${sq2}`);
     expect(r2.reviews.commits[0]!.approvals[0]).toMatchObject({ current: false, counted: false });
     expect(r2.reviews.commits[0]!.approvals[0]!.reason).toContain("changed more than the base branch brought in");
@@ -186,14 +281,20 @@ describe("approvals from forge evidence (business pack)", () => {
 
   it("rebase merge: the rebased copies map to the pull request and its approval", async () => {
     const s = scenario();
-    const [c1, c2] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }], ["feat: b", { "src/b.js": "2\n" }]]);
+    const [c1, c2] = feature(s.repo, [
+      ["feat: a", { "src/a.js": "1\n" }],
+      ["feat: b", { "src/b.js": "2\n" }],
+    ]);
     const m1 = s.repo.commit("fix: on main", { "src/main.js": "m\n" });
     s.repo.git("checkout", "-q", "-b", "rebased", "feature");
     s.repo.git("-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "rebase", "-q", "main");
     const tip = s.repo.git("rev-parse", "HEAD").trim();
     s.repo.git("checkout", "-q", "main");
     s.repo.git("merge", "-q", "--ff-only", "rebased");
-    await s.record([{ kind: "pull", record: pull({ head: c2!, mergeCommit: tip, commits: pullCommits(s.repo, [c1!, c2!]) }) }, review(ANN, c2!)]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c2!, mergeCommit: tip, commits: pullCommits(s.repo, [c1!, c2!]) }) },
+      review(ANN, c2!),
+    ]);
     const r = await s.gate(`${m1}..${tip}`);
     expect(r.reviews.commits.map((c) => c.pull?.how)).toEqual(["rebase", "rebase"]);
     expect(rule(r, "approved-by-another")).toBe("pass");
@@ -202,10 +303,16 @@ describe("approvals from forge evidence (business pack)", () => {
 
   it("merge commit: the pull request's own commits are approved through it", async () => {
     const s = scenario();
-    const [c1, c2] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }], ["feat: b", { "src/b.js": "2\n" }]]);
+    const [c1, c2] = feature(s.repo, [
+      ["feat: a", { "src/a.js": "1\n" }],
+      ["feat: b", { "src/b.js": "2\n" }],
+    ]);
     s.repo.git("merge", "-q", "--no-ff", "--no-edit", "feature");
     const m = s.repo.git("rev-parse", "HEAD").trim();
-    await s.record([{ kind: "pull", record: pull({ head: c2!, mergeCommit: m, commits: pullCommits(s.repo, [c1!, c2!]) }) }, review(ANN, c2!)]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c2!, mergeCommit: m, commits: pullCommits(s.repo, [c1!, c2!]) }) },
+      review(ANN, c2!),
+    ]);
     const r = await s.gate(`${s.base}..${m}`);
     expect(r.reviews.commits.map((c) => c.pull?.how)).toEqual(["merge", "merge"]);
     expect(rule(r, "approved-by-another")).toBe("pass");
@@ -216,10 +323,19 @@ describe("approvals from forge evidence (business pack)", () => {
     const [c1] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }]]);
     const sq = squash(s.repo, "feat: a (#7)");
     const mallory = noteSigner(generateNoteSigner("laptop.example.invalid").signer);
-    await s.record([{ kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) }, review(ANN, c1!)], mallory);
+    await s.record(
+      [
+        { kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) },
+        review(ANN, c1!),
+      ],
+      mallory,
+    );
     const r = await s.gate(`${s.base}..${sq}`);
     expect(rule(r, "approved-by-another")).toBe("fail");
-    expect(r.reviews.rejected.map((x) => x.reason)).toEqual(["signed with a key that is not in the trusted list", "signed with a key that is not in the trusted list"]);
+    expect(r.reviews.rejected.map((x) => x.reason)).toEqual([
+      "signed with a key that is not in the trusted list",
+      "signed with a key that is not in the trusted list",
+    ]);
   });
 });
 
@@ -229,9 +345,15 @@ describe("code owners (clinical pack, critical paths)", () => {
     const s = scenario({ classification: "clinical", extraConfig: extra });
     // CODEOWNERS on the base: the change cannot name its own owners.
     const base2 = s.repo.commit("chore: owners", { ".github/CODEOWNERS": "* @ann-lee\n/src/ehr/ @acme/clinical\n" });
-    const [c1] = feature(s.repo, [["feat(ehr): store notes", { "src/ehr/store.ts": "export {};\n", "docs/x.md": "d\n" }]]);
+    const [c1] = feature(s.repo, [
+      ["feat(ehr): store notes", { "src/ehr/store.ts": "export {};\n", "docs/x.md": "d\n" }],
+    ]);
     const sq = squash(s.repo, "feat(ehr): store notes (#7)");
-    await s.record([{ kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) }, review(ANN, c1!), review(RAJ, c1!)]);
+    await s.record([
+      { kind: "pull", record: pull({ head: c1!, mergeCommit: sq, commits: pullCommits(s.repo, [c1!]) }) },
+      review(ANN, c1!),
+      review(RAJ, c1!),
+    ]);
     return { ...s, base2, sq };
   };
 
@@ -241,13 +363,20 @@ describe("code owners (clinical pack, critical paths)", () => {
     expect(rule(r, "dual-approval")).toBe("pass");
     expect(rule(r, "code-owner-approval")).toBe("fail");
     expect(control(r, "21CFR11.10(g)")).toBe("failed");
-    expect(r.reviews.commits[0]!.ownersMissing).toEqual(["src/ehr/store.ts (owners @acme/clinical have not approved; team membership not recorded for @acme/clinical)"]);
+    expect(r.reviews.commits[0]!.ownersMissing).toEqual([
+      "src/ehr/store.ts (owners @acme/clinical have not approved; team membership not recorded for @acme/clinical)",
+    ]);
     expect(r.reviews.codeOwners).toMatchObject({ path: ".github/CODEOWNERS", rev: s.base2 });
   });
 
   it("a team owner: recorded membership of @acme/clinical makes Raj's approval an owner's approval", async () => {
     const s = await clinicalSetup();
-    await s.record([{ kind: "team", record: { forge: "github", org: "acme", slug: "clinical", members: [RAJ], observedAt: "2026-12-06T10:00:00Z" } }]);
+    await s.record([
+      {
+        kind: "team",
+        record: { forge: "github", org: "acme", slug: "clinical", members: [RAJ], observedAt: "2026-12-06T10:00:00Z" },
+      },
+    ]);
     const r = await s.gate(`${s.base2}..${s.sq}`);
     expect(rule(r, "code-owner-approval")).toBe("pass");
     expect(rule(r, "dual-approval")).toBe("pass");
@@ -256,7 +385,18 @@ describe("code owners (clinical pack, critical paths)", () => {
 
   it("a team whose members do not include an approver still fails", async () => {
     const s = await clinicalSetup();
-    await s.record([{ kind: "team", record: { forge: "github", org: "acme", slug: "clinical", members: [{ login: "zoe", id: 505 }], observedAt: "2026-12-06T10:00:00Z" } }]);
+    await s.record([
+      {
+        kind: "team",
+        record: {
+          forge: "github",
+          org: "acme",
+          slug: "clinical",
+          members: [{ login: "zoe", id: 505 }],
+          observedAt: "2026-12-06T10:00:00Z",
+        },
+      },
+    ]);
     const r = await s.gate(`${s.base2}..${s.sq}`);
     expect(rule(r, "code-owner-approval")).toBe("fail");
     expect(r.reviews.commits[0]!.ownersMissing).toEqual(["src/ehr/store.ts (owners @acme/clinical have not approved)"]);

@@ -56,8 +56,27 @@ apps/ @octocat
   });
 });
 
-const commit = (c: string, parents: string[]): PullCommit => ({ sha: sha(c), parents: parents.map(sha), author: null, committer: null, fingerprint: "0".repeat(64) });
-const pull = (p: Partial<PullRecord>): PullRecord => ({ forge: "github", repo: "acme/ehr", number: 1, author: { login: "dana", id: 1 }, state: "open", base: "main", head: sha("b"), mergeCommit: null, commits: null, observedAt: "2026-12-06T10:00:00Z", source: "webhook", ...p });
+const commit = (c: string, parents: string[]): PullCommit => ({
+  sha: sha(c),
+  parents: parents.map(sha),
+  author: null,
+  committer: null,
+  fingerprint: "0".repeat(64),
+});
+const pull = (p: Partial<PullRecord>): PullRecord => ({
+  forge: "github",
+  repo: "acme/ehr",
+  number: 1,
+  author: { login: "dana", id: 1 },
+  state: "open",
+  base: "main",
+  head: sha("b"),
+  mergeCommit: null,
+  commits: null,
+  observedAt: "2026-12-06T10:00:00Z",
+  source: "webhook",
+  ...p,
+});
 
 describe("approvals on a recorded commit graph", () => {
   it("a force-push makes an approval stale; so does a merge from outside whose tree git cannot confirm", () => {
@@ -78,11 +97,34 @@ describe("approvals on a recorded commit graph", () => {
   });
 
   it("per reviewer the latest decisive review stands; a comment does not withdraw an approval", () => {
-    const r = (id: number, state: ReviewRecord["state"], at: string, reviewId: number | null = id): ReviewRecord => ({ forge: "github", repo: "acme/ehr", number: 1, reviewId, reviewer: { login: "ann", id: 2 }, state, commit: sha("b"), submittedAt: at, source: "api" });
-    expect(standingReviews([r(1, "approved", "2026-12-06T09:00:00Z"), r(2, "commented", "2026-12-06T09:10:00Z")]).map((x) => x.state)).toEqual(["approved"]);
-    expect(standingReviews([r(1, "approved", "2026-12-06T09:00:00Z"), r(2, "changes_requested", "2026-12-06T09:10:00Z")]).map((x) => x.state)).toEqual(["changes_requested"]);
+    const r = (id: number, state: ReviewRecord["state"], at: string, reviewId: number | null = id): ReviewRecord => ({
+      forge: "github",
+      repo: "acme/ehr",
+      number: 1,
+      reviewId,
+      reviewer: { login: "ann", id: 2 },
+      state,
+      commit: sha("b"),
+      submittedAt: at,
+      source: "api",
+    });
+    expect(
+      standingReviews([r(1, "approved", "2026-12-06T09:00:00Z"), r(2, "commented", "2026-12-06T09:10:00Z")]).map(
+        (x) => x.state,
+      ),
+    ).toEqual(["approved"]);
+    expect(
+      standingReviews([
+        r(1, "approved", "2026-12-06T09:00:00Z"),
+        r(2, "changes_requested", "2026-12-06T09:10:00Z"),
+      ]).map((x) => x.state),
+    ).toEqual(["changes_requested"]);
     // The same review id dismissed later (GitHub keeps the id, changes the state).
-    expect(standingReviews([r(1, "approved", "2026-12-06T09:00:00Z"), r(1, "dismissed", "2026-12-06T09:00:00Z")]).map((x) => x.state)).toEqual(["dismissed"]);
+    expect(
+      standingReviews([r(1, "approved", "2026-12-06T09:00:00Z"), r(1, "dismissed", "2026-12-06T09:00:00Z")]).map(
+        (x) => x.state,
+      ),
+    ).toEqual(["dismissed"]);
   });
 });
 
@@ -95,7 +137,9 @@ describe("webhook credentials", () => {
     expect(verifyGithubSignature("other", body, good)).toBe(false);
     expect(verifyGithubSignature("s3cret", body, good.slice(0, -2))).toBe(false);
     expect(verifyGithubSignature("s3cret", body, undefined)).toBe(false);
-    expect(verifyGithubSignature("", body, `sha256=${createHmac("sha256", "").update(body).digest("hex")}`)).toBe(false);
+    expect(verifyGithubSignature("", body, `sha256=${createHmac("sha256", "").update(body).digest("hex")}`)).toBe(
+      false,
+    );
   });
 
   it("GitLab: the token must equal the secret; an empty secret never verifies", () => {

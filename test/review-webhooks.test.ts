@@ -27,7 +27,16 @@ const PLANTED = "Patient Marguerite Okonkwo-Villanueva";
 /** A `pull_request_review` delivery as GitHub documents it (abridged: fields the service ignores trimmed). */
 const ghReview = (state = "approved", action = "submitted") => ({
   action,
-  review: { id: 80, node_id: "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=", user: { login: "ann-lee", id: 202, type: "User" }, body: PLANTED, commit_id: HEAD, submitted_at: "2026-12-06T09:00:00Z", state, author_association: "MEMBER" },
+  review: {
+    id: 80,
+    node_id: "MDE3OlB1bGxSZXF1ZXN0UmV2aWV3ODA=",
+    user: { login: "ann-lee", id: 202, type: "User" },
+    body: PLANTED,
+    commit_id: HEAD,
+    submitted_at: "2026-12-06T09:00:00Z",
+    state,
+    author_association: "MEMBER",
+  },
   pull_request: {
     id: 279147437,
     number: 7,
@@ -50,7 +59,13 @@ const ghReview = (state = "approved", action = "submitted") => ({
 const ghClosed = () => ({
   action: "closed",
   number: 7,
-  pull_request: { ...ghReview().pull_request, state: "closed", merged: true, merged_at: "2026-12-06T10:00:00Z", merge_commit_sha: MERGED },
+  pull_request: {
+    ...ghReview().pull_request,
+    state: "closed",
+    merged: true,
+    merged_at: "2026-12-06T10:00:00Z",
+    merge_commit_sha: MERGED,
+  },
   repository: { id: 186853002, name: "ehr", full_name: "acme/ehr" },
   sender: { login: "dana-dev", id: 101 },
 });
@@ -59,7 +74,13 @@ const ghClosed = () => ({
 const glApproval = (action = "approved") => ({
   object_kind: "merge_request",
   event_type: "merge_request",
-  user: { id: 303, name: PLANTED, username: "raj-rao", avatar_url: "https://gitlab.example.com/a.png", email: "[REDACTED]" },
+  user: {
+    id: 303,
+    name: PLANTED,
+    username: "raj-rao",
+    avatar_url: "https://gitlab.example.com/a.png",
+    email: "[REDACTED]",
+  },
   project: { id: 1, name: "ehr", path_with_namespace: "acme/ehr", web_url: "https://gitlab.example.com/acme/ehr" },
   object_attributes: {
     id: 99,
@@ -70,7 +91,12 @@ const glApproval = (action = "approved") => ({
     title: PLANTED,
     state: "opened",
     merge_commit_sha: null,
-    last_commit: { id: HEAD, message: PLANTED, timestamp: "2026-12-06T08:59:00+00:00", author: { name: PLANTED, email: "dana@example.invalid" } },
+    last_commit: {
+      id: HEAD,
+      message: PLANTED,
+      timestamp: "2026-12-06T08:59:00+00:00",
+      author: { name: PLANTED, email: "dana@example.invalid" },
+    },
     updated_at: "2026-12-06 09:00:00 UTC",
     action,
   },
@@ -96,7 +122,14 @@ describe("forge webhooks", () => {
     ledger = await openLedger(join(dir, "ledger"));
     const tokens = new FileTokenStore(join(dir, "tokens.json"));
     appendToken = (await createToken(tokens, { name: "appender", scopes: ["ledger:append"] })).token;
-    app = await buildApp({ ledger, tokens, signer: key.signer, digestKey: "k", logStream: false, webhooks: { githubSecret: GH_SECRET, gitlabToken: GL_TOKEN } });
+    app = await buildApp({
+      ledger,
+      tokens,
+      signer: key.signer,
+      digestKey: "k",
+      logStream: false,
+      webhooks: { githubSecret: GH_SECRET, gitlabToken: GL_TOKEN },
+    });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     bare = await buildApp({ ledger, tokens, digestKey: "k", logStream: false });
     bareBase = await bare.listen({ host: "127.0.0.1", port: 0 });
@@ -107,10 +140,15 @@ describe("forge webhooks", () => {
     await ledger?.close();
   });
 
-  const post = (path: string, body: string, headers: Record<string, string>, at = base) => fetch(at + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const post = (path: string, body: string, headers: Record<string, string>, at = base) =>
+    fetch(at + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   const github = (event: string, payload: unknown, sig?: string, raw?: string) => {
     const body = raw ?? JSON.stringify(payload);
-    return post("/v1/webhooks/github", body, { "x-github-event": event, "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958", ...(sig === undefined ? { "x-hub-signature-256": sign(body) } : sig === "" ? {} : { "x-hub-signature-256": sig }) });
+    return post("/v1/webhooks/github", body, {
+      "x-github-event": event,
+      "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      ...(sig === undefined ? { "x-hub-signature-256": sign(body) } : sig === "" ? {} : { "x-hub-signature-256": sig }),
+    });
   };
 
   it("a signed pull_request_review is recorded as signed review evidence the service's key vouches for", async () => {
@@ -122,10 +160,29 @@ describe("forge webhooks", () => {
     const ev = await readReviewEvidence(ledger, trust, "gitops-health-producer");
     expect(ev.rejected).toEqual([]);
     expect(ev.producers).toEqual(["gitops-health-service.example.invalid"]);
-    expect(ev.reviews).toEqual([{ forge: "github", repo: "acme/ehr", number: 7, reviewId: 80, reviewer: { login: "ann-lee", id: 202 }, state: "approved", commit: HEAD, submittedAt: "2026-12-06T09:00:00Z", source: "webhook" }]);
-    expect(ev.pulls[0]).toMatchObject({ author: { login: "dana-dev", id: 101 }, state: "open", head: HEAD, mergeCommit: null, commits: null });
+    expect(ev.reviews).toEqual([
+      {
+        forge: "github",
+        repo: "acme/ehr",
+        number: 7,
+        reviewId: 80,
+        reviewer: { login: "ann-lee", id: 202 },
+        state: "approved",
+        commit: HEAD,
+        submittedAt: "2026-12-06T09:00:00Z",
+        source: "webhook",
+      },
+    ]);
+    expect(ev.pulls[0]).toMatchObject({
+      author: { login: "dana-dev", id: 101 },
+      state: "open",
+      head: HEAD,
+      mergeCommit: null,
+      commits: null,
+    });
     // Free text (titles, review bodies, names) is never copied into the ledger.
-    for (const f of readdirSync(join(dir, "ledger"))) if (f.endsWith(".log")) expect(readFileSync(join(dir, "ledger", f), "utf8")).not.toContain("Okonkwo");
+    for (const f of readdirSync(join(dir, "ledger")))
+      if (f.endsWith(".log")) expect(readFileSync(join(dir, "ledger", f), "utf8")).not.toContain("Okonkwo");
   });
 
   it("a closed-and-merged pull_request records the merge commit", async () => {
@@ -140,29 +197,53 @@ describe("forge webhooks", () => {
     const body = JSON.stringify(ghReview());
     const tampered = body.replace('"login":"ann-lee","id":202', '"login":"ann-lee","id":203');
     expect(tampered).not.toBe(body);
-    const cases = [github("pull_request_review", undefined, sign(body), tampered), github("pull_request_review", ghReview(), ""), github("pull_request_review", ghReview(), sign(body, "another secret")), github("pull_request_review", undefined, sign(body).replace(/.$/, "0"), body.replace(/}$/, " }")), github("pull_request_review", undefined, "sha1=" + "0".repeat(40), body)];
+    const cases = [
+      github("pull_request_review", undefined, sign(body), tampered),
+      github("pull_request_review", ghReview(), ""),
+      github("pull_request_review", ghReview(), sign(body, "another secret")),
+      github("pull_request_review", undefined, sign(body).replace(/.$/, "0"), body.replace(/}$/, " }")),
+      github("pull_request_review", undefined, "sha1=" + "0".repeat(40), body),
+    ];
     for (const r of await Promise.all(cases)) {
       expect(r.status).toBe(401);
       expect(r.headers.get("content-type")).toContain("application/problem+json");
     }
     // Signed garbage is verified first, then refused as malformed (400), still unrecorded.
     const junk = "{not json";
-    expect((await post("/v1/webhooks/github", junk, { "x-github-event": "pull_request_review", "x-hub-signature-256": sign(junk) })).status).toBe(400);
+    expect(
+      (
+        await post("/v1/webhooks/github", junk, {
+          "x-github-event": "pull_request_review",
+          "x-hub-signature-256": sign(junk),
+        })
+      ).status,
+    ).toBe(400);
     const wrongShape = await github("pull_request_review", { action: "submitted", review: { id: 1 } });
     expect(wrongShape.status).toBe(400);
-    expect(((await wrongShape.json()) as { detail: string }).detail).toContain("not a GitHub event of the documented shape");
+    expect(((await wrongShape.json()) as { detail: string }).detail).toContain(
+      "not a GitHub event of the documented shape",
+    );
     expect(await ledger.size()).toBe(before);
   });
 
   it("GitLab approval and unapproval with the right token are recorded; a wrong or missing token is 401", async () => {
     const before = await ledger.size();
     const body = JSON.stringify(glApproval());
-    expect((await post("/v1/webhooks/gitlab", body, { "x-gitlab-event": "Merge Request Hook", "x-gitlab-token": "wrong" })).status).toBe(401);
+    expect(
+      (await post("/v1/webhooks/gitlab", body, { "x-gitlab-event": "Merge Request Hook", "x-gitlab-token": "wrong" }))
+        .status,
+    ).toBe(401);
     expect((await post("/v1/webhooks/gitlab", body, { "x-gitlab-event": "Merge Request Hook" })).status).toBe(401);
     expect(await ledger.size()).toBe(before);
-    const ok = await post("/v1/webhooks/gitlab", body, { "x-gitlab-event": "Merge Request Hook", "x-gitlab-token": GL_TOKEN });
+    const ok = await post("/v1/webhooks/gitlab", body, {
+      "x-gitlab-event": "Merge Request Hook",
+      "x-gitlab-token": GL_TOKEN,
+    });
     expect(ok.status).toBe(202);
-    const un = await post("/v1/webhooks/gitlab", JSON.stringify(glApproval("unapproved")), { "x-gitlab-event": "Merge Request Hook", "x-gitlab-token": GL_TOKEN });
+    const un = await post("/v1/webhooks/gitlab", JSON.stringify(glApproval("unapproved")), {
+      "x-gitlab-event": "Merge Request Hook",
+      "x-gitlab-token": GL_TOKEN,
+    });
     expect(un.status).toBe(202);
     const ev = await readReviewEvidence(ledger, trust, "gitops-health-producer");
     const gl = ev.reviews.filter((r) => r.forge === "gitlab");
@@ -174,12 +255,21 @@ describe("forge webhooks", () => {
 
   it("without a configured secret the webhook answers 503 and records nothing", async () => {
     const body = JSON.stringify(ghReview());
-    const r = await post("/v1/webhooks/github", body, { "x-github-event": "pull_request_review", "x-hub-signature-256": sign(body) }, bareBase);
+    const r = await post(
+      "/v1/webhooks/github",
+      body,
+      { "x-github-event": "pull_request_review", "x-hub-signature-256": sign(body) },
+      bareBase,
+    );
     expect(r.status).toBe(503);
   });
 
   it("generic ledger appends cannot forge review evidence (review.* is reserved)", async () => {
-    const r = await fetch(base + "/v1/ledger/entries", { method: "POST", headers: { authorization: `Bearer ${appendToken}`, "content-type": "application/json" }, body: JSON.stringify({ type: "review.review", subject: "github:acme/ehr#7", payload: { state: "approved" } }) });
+    const r = await fetch(base + "/v1/ledger/entries", {
+      method: "POST",
+      headers: { authorization: `Bearer ${appendToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "review.review", subject: "github:acme/ehr#7", payload: { state: "approved" } }),
+    });
     expect(r.status).toBe(403);
   });
 });

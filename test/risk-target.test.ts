@@ -8,15 +8,31 @@ const T0 = 1_700_000_000;
 
 /** A small deterministic PRNG so the generated history is the same on every run. */
 function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe("targeted features for one change", () => {
   it("equal the full streaming pass for every commit of a varied history (authors, paths, merges, deletions)", async () => {
     const repo = makeRepo();
     const rand = rng(7);
-    const authors = ["Alice <alice@example.invalid>", "Bob <BOB@Example.invalid>", "Carol <carol+ops@example.invalid>", "Bob Two <bob@example.invalid.org>"];
-    const paths = ["src/a.ts", "src/b.ts", "src/deep/c.ts", "lib/d.js", "lib/[x] e.js", "docs/guide.md", "CHANGELOG.md", "package-lock.json", "test/a.test.ts", ".github/workflows/ci.yml"];
+    const authors = [
+      "Alice <alice@example.invalid>",
+      "Bob <BOB@Example.invalid>",
+      "Carol <carol+ops@example.invalid>",
+      "Bob Two <bob@example.invalid.org>",
+    ];
+    const paths = [
+      "src/a.ts",
+      "src/b.ts",
+      "src/deep/c.ts",
+      "lib/d.js",
+      "lib/[x] e.js",
+      "docs/guide.md",
+      "CHANGELOG.md",
+      "package-lock.json",
+      "test/a.test.ts",
+      ".github/workflows/ci.yml",
+    ];
     const content = new Map<string, number>();
     let day = 0;
     const step = (msg: string, pool = paths) => {
@@ -29,7 +45,10 @@ describe("targeted features for one change", () => {
         files[p] = Array.from({ length: len }, (_, k) => `${p} line ${k} v${Math.floor(rand() * 3)}`).join("\n") + "\n";
       }
       day += rand() < 0.2 ? 0 : 1 + Math.floor(rand() * 20);
-      repo.commit(msg, files, { date: `@${T0 + day * DAY} +0000`, author: authors[Math.floor(rand() * authors.length)]! });
+      repo.commit(msg, files, {
+        date: `@${T0 + day * DAY} +0000`,
+        author: authors[Math.floor(rand() * authors.length)]!,
+      });
     };
     for (let i = 0; i < 15; i++) step(i % 4 === 0 ? `fix: bug ${i}` : `feat: step ${i}`);
     repo.git("checkout", "-q", "-b", "side");
@@ -55,7 +74,8 @@ describe("targeted features for one change", () => {
       const { change, base, merge } = await commitAsChange(repo.dir, f.sha);
       expect(merge).toBe(false);
       const t = await changeFeatures({ cwd: repo.dir, base, change });
-      for (const [k, v] of Object.entries(f.values)) expect(t.values[k as keyof typeof f.values], `${f.subject}: ${k}`).toBeCloseTo(v, 9);
+      for (const [k, v] of Object.entries(f.values))
+        expect(t.values[k as keyof typeof f.values], `${f.subject}: ${k}`).toBeCloseTo(v, 9);
     }
     expect(compared).toBe(31);
   });

@@ -15,14 +15,42 @@ const at = (d: number) => `@${T0 + d * DAY} +0000`;
 describe("JIT features (Kamei et al. 2013)", () => {
   it("match hand-computed values on a crafted history", async () => {
     const repo = makeRepo();
-    repo.commit("feat: start", { "a/x.js": lines(10, "x"), "b/y.js": lines(5, "y") }, { date: at(0), author: "Alice <alice@example.invalid>" });
-    repo.commit("feat: tweak", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3b\nx 3c\n") }, { date: at(1), author: "Bob <bob@example.invalid>" });
-    repo.commit("fix: bug", { "a/x.js": lines(10, "x").replace("x 3\n", "x 3z\n").replace("x 7\n", ""), "b/y.js": lines(5, "y") + "y a\ny b\ny c\n", "c/z.md": lines(4, "z") }, { date: at(3), author: "Alice <alice@example.invalid>" });
+    repo.commit(
+      "feat: start",
+      { "a/x.js": lines(10, "x"), "b/y.js": lines(5, "y") },
+      { date: at(0), author: "Alice <alice@example.invalid>" },
+    );
+    repo.commit(
+      "feat: tweak",
+      { "a/x.js": lines(10, "x").replace("x 3\n", "x 3b\nx 3c\n") },
+      { date: at(1), author: "Bob <bob@example.invalid>" },
+    );
+    repo.commit(
+      "fix: bug",
+      {
+        "a/x.js": lines(10, "x").replace("x 3\n", "x 3z\n").replace("x 7\n", ""),
+        "b/y.js": lines(5, "y") + "y a\ny b\ny c\n",
+        "c/z.md": lines(4, "z"),
+      },
+      { date: at(3), author: "Alice <alice@example.invalid>" },
+    );
     const all: CommitFeatures[] = [];
     for await (const f of extractFeatures({ cwd: repo.dir, allFiles: true })) all.push(f);
     const v = all[2]!.values;
     // x.js: 11 lines before, changed "x 3b x 3c" -> "x 3z" and removed "x 7": +1 -3
-    expect(v).toMatchObject({ NS: 3, ND: 3, NF: 3, LA: 1 + 3 + 4, LD: 3, LT: 11 + 5, FIX: 1, NDEV: 2, NUC: 2, EXP: 1, SEXP: 2 });
+    expect(v).toMatchObject({
+      NS: 3,
+      ND: 3,
+      NF: 3,
+      LA: 1 + 3 + 4,
+      LD: 3,
+      LT: 11 + 5,
+      FIX: 1,
+      NDEV: 2,
+      NUC: 2,
+      EXP: 1,
+      SEXP: 2,
+    });
     const churn = [4, 3, 4];
     const H = -churn.map((c) => (c / 11) * Math.log2(c / 11)).reduce((a, b) => a + b, 0);
     expect(v.Entropy).toBeCloseTo(H, 6);
@@ -33,16 +61,56 @@ describe("JIT features (Kamei et al. 2013)", () => {
     const src: CommitFeatures[] = [];
     for await (const f of extractFeatures({ cwd: repo.dir })) src.push(f);
     expect(src[2]!.values).toMatchObject({ NS: 2, ND: 2, NF: 2, LA: 1 + 3, LD: 3, LT: 11 + 5, NUC: 2, SEXP: 2 });
-    expect(src[2]!.values.Entropy).toBeCloseTo(-[4, 3].map((c) => (c / 7) * Math.log2(c / 7)).reduce((a, b) => a + b, 0), 6);
+    expect(src[2]!.values.Entropy).toBeCloseTo(
+      -[4, 3].map((c) => (c / 7) * Math.log2(c / 7)).reduce((a, b) => a + b, 0),
+      6,
+    );
   });
 
   it("leave docs, changelogs, lockfiles, generated and binary files out of size metrics, but not of sensitivity", async () => {
-    for (const p of ["CHANGELOG.md", "packages/a/CHANGELOG.md", "README.md", "docs/guide/config.ts", "pnpm-lock.yaml", "package-lock.json", "yarn.lock", "Cargo.lock", "go.sum", "dist/index.js", "lib/app.min.js", "src/__snapshots__/a.test.ts.snap", "assets/logo.png", "LICENSE", "LICENSE-MIT", "HISTORY", ".yarn/releases/yarn-1.22.0.js", "third_party/github.com/x/lib/y.js"]) expect(isNonSource(p), p).toBe(true);
-    for (const p of ["src/index.ts", "package.json", ".github/workflows/ci.yml", "test/a.test.ts", "templates/header.hbs", "src/docs.ts", "lib/history.js", "src/license.ts"]) expect(isNonSource(p), p).toBe(false);
+    for (const p of [
+      "CHANGELOG.md",
+      "packages/a/CHANGELOG.md",
+      "README.md",
+      "docs/guide/config.ts",
+      "pnpm-lock.yaml",
+      "package-lock.json",
+      "yarn.lock",
+      "Cargo.lock",
+      "go.sum",
+      "dist/index.js",
+      "lib/app.min.js",
+      "src/__snapshots__/a.test.ts.snap",
+      "assets/logo.png",
+      "LICENSE",
+      "LICENSE-MIT",
+      "HISTORY",
+      ".yarn/releases/yarn-1.22.0.js",
+      "third_party/github.com/x/lib/y.js",
+    ])
+      expect(isNonSource(p), p).toBe(true);
+    for (const p of [
+      "src/index.ts",
+      "package.json",
+      ".github/workflows/ci.yml",
+      "test/a.test.ts",
+      "templates/header.hbs",
+      "src/docs.ts",
+      "lib/history.js",
+      "src/license.ts",
+    ])
+      expect(isNonSource(p), p).toBe(false);
     const repo = makeRepo();
     repo.commit("feat: start", { "src/a.ts": lines(5, "a") });
-    repo.commit("chore(release): 1.0.0", { "CHANGELOG.md": lines(300, "entry"), "pnpm-lock.yaml": lines(900, "dep"), "SECURITY.md": "report to security@example.invalid\n" });
-    repo.commit("feat: more", { "src/a.ts": lines(7, "a"), "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 3]) as unknown as string });
+    repo.commit("chore(release): 1.0.0", {
+      "CHANGELOG.md": lines(300, "entry"),
+      "pnpm-lock.yaml": lines(900, "dep"),
+      "SECURITY.md": "report to security@example.invalid\n",
+    });
+    repo.commit("feat: more", {
+      "src/a.ts": lines(7, "a"),
+      "logo.png": Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 3]) as unknown as string,
+    });
     const all: CommitFeatures[] = [];
     for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
     expect(all[1]!.values).toMatchObject({ NF: 0, LA: 0, LD: 0, NS: 0, POLICY: 1 });
@@ -58,7 +126,9 @@ describe("fix detection in the repository's own convention", () => {
     repo.commit("(chore) O3-2: tidy", { "src/other.js": "export const o = 1;\n" });
     repo.commit("(fix) O3-3: dose per kilogram", { "src/dose.js": "export const dose = (w) => w * 1.5;\n" });
     repo.commit("CDR-4 Fix broken query", { "src/q.js": "export const q = 2;\n" });
-    repo.commit("Fixes flaky dose rounding (#12)", { "src/dose.js": "export const dose = (w) => Math.round(w * 1.5);\n" });
+    repo.commit("Fixes flaky dose rounding (#12)", {
+      "src/dose.js": "export const dose = (w) => Math.round(w * 1.5);\n",
+    });
     const all: CommitFeatures[] = [];
     for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
     expect(all.map((c) => c.values.FIX)).toEqual([0, 0, 1, 1, 1]);
@@ -70,8 +140,30 @@ describe("fix detection in the repository's own convention", () => {
 
 describe("sensitivity detectors", () => {
   it("match whole words of a path, not substrings", () => {
-    const yes: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/crypto/aes.ts"], ["CRYPTO", "lib/signing.ts"], ["CRYPTO", "src/KeyStore.java"], ["AUTH", "src/auth/x.ts"], ["AUTH", "src/TwoFactorSetup.tsx"], ["AUTH", "src/SignIn.tsx"], ["INFRA", "charts/app/values.yaml"], ["INFRA", ".github/workflows/ci.yml"], ["INFRA", "Dockerfile"], ["MIGRATION", "db/migrations/1.js"], ["POLICY", "policies/a.rego"]];
-    const no: [Parameters<typeof sensitiveArea>[0], string][] = [["CRYPTO", "src/AssignedPatients.tsx"], ["CRYPTO", "src/design/x.ts"], ["CRYPTO", "src/SignIn.tsx"], ["CRYPTO", "src/monkey.ts"], ["AUTH", "src/author.ts"], ["AUTH", "src/AuthorList.tsx"], ["INFRA", "src/ChartView.tsx"], ["MIGRATION", "src/migrateUsers.ts"], ["POLICY", "src/policyNumber.ts"]];
+    const yes: [Parameters<typeof sensitiveArea>[0], string][] = [
+      ["CRYPTO", "src/crypto/aes.ts"],
+      ["CRYPTO", "lib/signing.ts"],
+      ["CRYPTO", "src/KeyStore.java"],
+      ["AUTH", "src/auth/x.ts"],
+      ["AUTH", "src/TwoFactorSetup.tsx"],
+      ["AUTH", "src/SignIn.tsx"],
+      ["INFRA", "charts/app/values.yaml"],
+      ["INFRA", ".github/workflows/ci.yml"],
+      ["INFRA", "Dockerfile"],
+      ["MIGRATION", "db/migrations/1.js"],
+      ["POLICY", "policies/a.rego"],
+    ];
+    const no: [Parameters<typeof sensitiveArea>[0], string][] = [
+      ["CRYPTO", "src/AssignedPatients.tsx"],
+      ["CRYPTO", "src/design/x.ts"],
+      ["CRYPTO", "src/SignIn.tsx"],
+      ["CRYPTO", "src/monkey.ts"],
+      ["AUTH", "src/author.ts"],
+      ["AUTH", "src/AuthorList.tsx"],
+      ["INFRA", "src/ChartView.tsx"],
+      ["MIGRATION", "src/migrateUsers.ts"],
+      ["POLICY", "src/policyNumber.ts"],
+    ];
     for (const [k, p] of yes) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(true);
     for (const [k, p] of no) expect(sensitiveArea(k, p), `${k} ${p}`).toBe(false);
   });
@@ -81,9 +173,16 @@ describe("SZZ", () => {
   it("finds the planted bug-introducing commit and ignores comment-only changes", async () => {
     const repo = makeRepo();
     repo.commit("feat: calc", { "calc.js": "export function sub(a, b) {\n  return a + b;\n}\n// note\n" });
-    const buggy = repo.commit("refactor: tidy", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// note\n", "other.js": "x\n" });
-    const noise = repo.commit("docs: comment", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// a better note\n" });
-    const fix = repo.commit("fix: subtract in the right order", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n// removed\n" });
+    const buggy = repo.commit("refactor: tidy", {
+      "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// note\n",
+      "other.js": "x\n",
+    });
+    const noise = repo.commit("docs: comment", {
+      "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n// a better note\n",
+    });
+    const fix = repo.commit("fix: subtract in the right order", {
+      "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n// removed\n",
+    });
     const known = new Set([buggy, noise, fix]);
     const found = await szz(repo.dir, [fix], known);
     expect([...found.keys()]).toEqual([buggy]);
@@ -91,11 +190,24 @@ describe("SZZ", () => {
 
   it("does not blame changelogs, lockfiles or dependency manifests, nor revisions in .git-blame-ignore-revs", async () => {
     const repo = makeRepo();
-    const pkg = (v: string, dep: string) => `{\n  "name": "calc",\n  "version": "${v}",\n  "dependencies": {\n    "left-pad": "${dep}"\n  }\n}\n`;
-    const start = repo.commit("feat: calc", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n", "package.json": pkg("1.0.0", "^1.0.0") });
+    const pkg = (v: string, dep: string) =>
+      `{\n  "name": "calc",\n  "version": "${v}",\n  "dependencies": {\n    "left-pad": "${dep}"\n  }\n}\n`;
+    const start = repo.commit("feat: calc", {
+      "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n",
+      "package.json": pkg("1.0.0", "^1.0.0"),
+    });
     const buggy = repo.commit("feat: faster sub", { "calc.js": "export function sub(a, b) {\n  return b - a;\n}\n" });
-    const release = repo.commit("chore(release): 1.1.0", { "CHANGELOG.md": "# 1.1.0\n- faster sub\n", "package.json": pkg("1.1.0", "^1.0.0"), "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.0"}\n' });
-    const fix = repo.commit("fix: sub order; bump left-pad", { "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n", "CHANGELOG.md": "# 1.1.1\n- fixed sub\n", "package.json": pkg("1.1.1", "^1.3.0"), "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.1"}\n' });
+    const release = repo.commit("chore(release): 1.1.0", {
+      "CHANGELOG.md": "# 1.1.0\n- faster sub\n",
+      "package.json": pkg("1.1.0", "^1.0.0"),
+      "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.0"}\n',
+    });
+    const fix = repo.commit("fix: sub order; bump left-pad", {
+      "calc.js": "export function sub(a, b) {\n  return a - b;\n}\n",
+      "CHANGELOG.md": "# 1.1.1\n- fixed sub\n",
+      "package.json": pkg("1.1.1", "^1.3.0"),
+      "package-lock.json": '{"lockfileVersion": 3, "v": "1.1.1"}\n',
+    });
     const known = new Set([start, buggy, release, fix]);
     expect([...(await szz(repo.dir, [fix], known)).keys()]).toEqual([buggy]);
 
@@ -113,7 +225,7 @@ describe("SZZ", () => {
 describe("logistic regression and metrics", () => {
   it("recovers the sign and rough size of known coefficients", () => {
     let seed = 3;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const X: number[][] = [];
     const y: number[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -123,7 +235,13 @@ describe("logistic regression and metrics", () => {
       X.push([a, b]);
       y.push(rand() < p ? 1 : 0);
     }
-    const m = fitLogistic(X, y, y.map(() => 1), ["LA", "LD"], 0.01);
+    const m = fitLogistic(
+      X,
+      y,
+      y.map(() => 1),
+      ["LA", "LD"],
+      0.01,
+    );
     // coefficients are on standardised features: scale back
     const ca = m.coef[0]! / m.scale[0]!;
     const cb = m.coef[1]! / m.scale[1]!;
@@ -161,7 +279,29 @@ describe("likelihood and impact", () => {
     expect(constrained.coef[1]).toBe(0);
     expect(constrained.coef[0]).toBeGreaterThan(0.5);
     // A stored model with a negative AUTH weight (an old one) cannot make an AUTH change score lower.
-    const values = (auth: number) => ({ NS: 1, ND: 1, NF: 1, Entropy: 0, LA: 50, LD: 0, LT: 10, FIX: 0, NDEV: 1, AGE: 1, NUC: 1, EXP: 1, REXP: 1, SEXP: 1, CRIT: 0, AUTH: auth, CRYPTO: 0, MIGRATION: 0, INFRA: 0, POLICY: 0, TESTLESS: 0 });
+    const values = (auth: number) => ({
+      NS: 1,
+      ND: 1,
+      NF: 1,
+      Entropy: 0,
+      LA: 50,
+      LD: 0,
+      LT: 10,
+      FIX: 0,
+      NDEV: 1,
+      AGE: 1,
+      NUC: 1,
+      EXP: 1,
+      REXP: 1,
+      SEXP: 1,
+      CRIT: 0,
+      AUTH: auth,
+      CRYPTO: 0,
+      MIGRATION: 0,
+      INFRA: 0,
+      POLICY: 0,
+      TESTLESS: 0,
+    });
     const old: RiskModel = { ...free, coef: [0.5, -3] };
     expect(predict(old, values(1)).p).toBeGreaterThanOrEqual(predict(old, values(0)).p);
     expect(scoreSpread(old, [values(0), values(1)]).spread).toBe(0);
@@ -169,7 +309,10 @@ describe("likelihood and impact", () => {
 
   it("a configured tier-1 path is never LOW nor standard, whatever the likelihood", () => {
     const repo = makeRepo();
-    repo.write(".gitops-health.yml", "criticalPaths:\n  - pattern: 'src/clinical/**'\n    tier: 1\n  - pattern: 'src/billing/**'\n    tier: 2\n");
+    repo.write(
+      ".gitops-health.yml",
+      "criticalPaths:\n  - pattern: 'src/clinical/**'\n    tier: 1\n  - pattern: 'src/billing/**'\n    tier: 2\n",
+    );
     repo.commit("feat: start", { "src/a.js": lines(5, "a") });
     repo.commit("docs: tweak", { "src/clinical/login.js": "export const x = 1;\n" });
     const j = JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout);
@@ -189,8 +332,34 @@ describe("likelihood and impact", () => {
 
 describe("evaluation protocol", () => {
   const commit = (i: number, la: number, nf = 1): CommitFeatures => ({
-    sha: i.toString(16).padStart(40, "0"), author: "a", time: T0 + i * DAY, subject: "", files: [],
-    values: { NS: nf, ND: nf, NF: nf, Entropy: 0, LA: la, LD: 0, LT: 10, FIX: 0, NDEV: 1, AGE: 1, NUC: 1, EXP: i, REXP: 1, SEXP: 1, CRIT: 0, AUTH: 0, CRYPTO: 0, MIGRATION: 0, INFRA: 0, POLICY: 0, TESTLESS: 0 },
+    sha: i.toString(16).padStart(40, "0"),
+    author: "a",
+    time: T0 + i * DAY,
+    subject: "",
+    files: [],
+    values: {
+      NS: nf,
+      ND: nf,
+      NF: nf,
+      Entropy: 0,
+      LA: la,
+      LD: 0,
+      LT: 10,
+      FIX: 0,
+      NDEV: 1,
+      AGE: 1,
+      NUC: 1,
+      EXP: i,
+      REXP: 1,
+      SEXP: 1,
+      CRIT: 0,
+      AUTH: 0,
+      CRYPTO: 0,
+      MIGRATION: 0,
+      INFRA: 0,
+      POLICY: 0,
+      TESTLESS: 0,
+    },
   });
 
   it("skips commits without source, and trains only on labels known before the split", () => {
@@ -220,11 +389,16 @@ describe("evaluation protocol", () => {
     expect(r.spread!.spread).toBeGreaterThan(0);
     // The minimum-label rule (30 in training, 10 in test by default): counts, but no AUC.
     const d = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: -Infinity });
-    expect(d.insufficient).toMatch(/insufficient labels: 12 bug-introducing commit\(s\) to train on \(at least 30 needed\), 6 in the test window \(at least 10 needed\)/);
+    expect(d.insufficient).toMatch(
+      /insufficient labels: 12 bug-introducing commit\(s\) to train on \(at least 30 needed\), 6 in the test window \(at least 10 needed\)/,
+    );
     expect(d.model).toBeUndefined();
     expect(d.buggyTest).toBe(6);
     // Only recent fixes blamed (from day 50 on): older commits' clean labels are unknown, so they are left out.
-    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY }, 0.7, { train: 1, test: 1 });
+    const w = evaluate({ commits, labels, fixedAt, fixes: 20, labelledFrom: T0 + 50 * DAY }, 0.7, {
+      train: 1,
+      test: 1,
+    });
     expect(w.train + w.test).toBe(50);
     expect(w.train).toBe(35);
   });
@@ -250,7 +424,11 @@ describe("risk CLI", () => {
     expect(j.model).toMatch(/default model/);
     repo.write("src/c.js", lines(50, "c"));
     repo.git("add", "-A");
-    expect(JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find((f: { name: string }) => f.name === "LA").value).toBe(50);
+    expect(
+      JSON.parse(runCli(["risk", "score", "--staged", "--format", "json"], { cwd: repo.dir }).stdout).factors.find(
+        (f: { name: string }) => f.name === "LA",
+      ).value,
+    ).toBe(50);
     repo.git("commit", "-q", "-m", "feat: c");
     const empty = runCli(["risk", "score", "--staged"], { cwd: repo.dir });
     expect(empty.code).toBe(2);
@@ -263,10 +441,34 @@ describe("risk CLI", () => {
     let day = 0;
     for (let i = 0; i < 8; i++) {
       // a feature with a planted bug, a docs-only commit, then the fix of the bug
-      repo.commit(`feat: m${i}`, { [`src/m${i}.js`]: `export const v${i} = (a) => a - ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
-      repo.commit(`docs: m${i}`, { "README.md": lines(i + 1, "doc"), "CHANGELOG.md": lines(20 * (i + 1), "entry") }, { date: at(day++) });
+      repo.commit(
+        `feat: m${i}`,
+        {
+          [`src/m${i}.js`]:
+            `export const v${i} = (a) => a - ${i};\n` +
+            lines(5 + 10 * (i % 3), `// n${i}`)
+              .replace(/^\/\/ /gm, `export const k${i}_`)
+              .replace(/ (\d+)$/gm, " = $1;"),
+        },
+        { date: at(day++) },
+      );
+      repo.commit(
+        `docs: m${i}`,
+        { "README.md": lines(i + 1, "doc"), "CHANGELOG.md": lines(20 * (i + 1), "entry") },
+        { date: at(day++) },
+      );
       repo.commit(`feat: small ${i}`, { [`src/s${i}.js`]: `export const s${i} = ${i};\n` }, { date: at(day++) });
-      repo.commit(`fix: m${i} adds`, { [`src/m${i}.js`]: `export const v${i} = (a) => a + ${i};\n` + lines(5 + 10 * (i % 3), `// n${i}`).replace(/^\/\/ /gm, `export const k${i}_`).replace(/ (\d+)$/gm, " = $1;") }, { date: at(day++) });
+      repo.commit(
+        `fix: m${i} adds`,
+        {
+          [`src/m${i}.js`]:
+            `export const v${i} = (a) => a + ${i};\n` +
+            lines(5 + 10 * (i % 3), `// n${i}`)
+              .replace(/^\/\/ /gm, `export const k${i}_`)
+              .replace(/ (\d+)$/gm, " = $1;"),
+        },
+        { date: at(day++) },
+      );
     }
     const r = runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1"], { cwd: repo.dir });
     expect(r.code, r.stderr).toBe(0);
@@ -278,13 +480,16 @@ describe("risk CLI", () => {
     expect(j.test).toBe(24 - Math.floor(24 * 0.7));
     expect(j.buggyTrain + j.buggyTest).toBeLessThanOrEqual(8);
     expect(j.buggyTest).toBeGreaterThan(0);
-    for (const m of [j.model, j.baseline]) for (const k of ["auc", "mcc", "recall20", "popt"]) expect(typeof m[k]).toBe("number");
+    for (const m of [j.model, j.baseline])
+      for (const k of ["auc", "mcc", "recall20", "popt"]) expect(typeof m[k]).toBe("number");
     const text = runCli(["risk", "eval", "--min-labels", "1,1"], { cwd: repo.dir });
     expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
     expect(text.stdout).toMatch(/fixes blamed 8 of 8 found/);
     expect(text.stdout).toMatch(/score spread \d+-\d+/);
     // More fixes than --max-fixes: an even sample over the whole history is blamed, and no commit is left out.
-    const sampled = JSON.parse(runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout);
+    const sampled = JSON.parse(
+      runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout,
+    );
     expect(sampled).toMatchObject({ fixes: 3, fixesFound: 8, sampled: true });
     expect(sampled.train + sampled.test).toBe(24);
     expect(sampled.buggyTrain + sampled.buggyTest).toBeLessThan(j.buggyTrain + j.buggyTest);
@@ -303,12 +508,18 @@ describe("risk CLI", () => {
     repo.commit("fix: calc adds again", { "calc.js": "export const f = (a, b) => a + b;\n" });
     const refused = runCli(["risk", "train"], { cwd: repo.dir });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/insufficient labels: 1 bug-introducing commit\(s\) to train on \(at least 30 needed\): no model written/);
-    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(/default model/);
+    expect(refused.stderr).toMatch(
+      /insufficient labels: 1 bug-introducing commit\(s\) to train on \(at least 30 needed\): no model written/,
+    );
+    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(
+      /default model/,
+    );
     const trained = runCli(["risk", "train", "--min-labels", "1"], { cwd: repo.dir });
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toMatch(/1 fix\(es\) blamed of 1 found \(type 1\)/);
-    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(/repository model/);
+    expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(
+      /repository model/,
+    );
     const one = makeRepo();
     one.commit("chore: init", { a: "1\n" });
     const t = runCli(["risk", "train"], { cwd: one.dir });

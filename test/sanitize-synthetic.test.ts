@@ -29,8 +29,14 @@ describe("sanitize --mode synthetic", () => {
         if (x.finding.category === "email") expect(x.after).toMatch(/@example\.org$/);
         if (x.finding.category === "name") expect(isSyntheticName(x.after), x.after).toBe(true);
       }
-      const after = scanText(r.text, { profile: "prose" }).filter((f) => ["name", "ssn", "phone", "email"].includes(f.category));
-      for (const f of after) expect({ rule: f.ruleId, severity: f.severity, synthetic: f.synthetic }, r.text).toMatchObject({ severity: "low", synthetic: true });
+      const after = scanText(r.text, { profile: "prose" }).filter((f) =>
+        ["name", "ssn", "phone", "email"].includes(f.category),
+      );
+      for (const f of after)
+        expect({ rule: f.ruleId, severity: f.severity, synthetic: f.synthetic }, r.text).toMatchObject({
+          severity: "low",
+          synthetic: true,
+        });
     }
   });
 
@@ -42,7 +48,9 @@ describe("sanitize --mode synthetic", () => {
     expect(FAKE_LAST).toContain("Testperson");
     const f = scanText("Patient John Smith was admitted.", { profile: "prose" }).find((x) => x.category === "name");
     expect(f?.severity).toBe("high");
-    const g = scanText("Patient Avery Placeholder was admitted.", { profile: "prose" }).find((x) => x.category === "name");
+    const g = scanText("Patient Avery Placeholder was admitted.", { profile: "prose" }).find(
+      (x) => x.category === "name",
+    );
     expect(g).toMatchObject({ severity: "low", synthetic: true });
   });
 

@@ -6,7 +6,18 @@ import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
  * the same finding must agree even without a fingerprint key (a pull request from a fork has no
  * secrets, so its key is ephemeral), and a new finding elsewhere must not move the old ones.
  */
-type Sarif = { runs: { automationDetails?: { id: string }; tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; ruleIndex: number; partialFingerprints: Record<string, string>; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
+type Sarif = {
+  runs: {
+    automationDetails?: { id: string };
+    tool: { driver: { rules: { id: string }[] } };
+    results: {
+      ruleId: string;
+      ruleIndex: number;
+      partialFingerprints: Record<string, string>;
+      locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+    }[];
+  }[];
+};
 
 describe("SARIF for stable code-scanning alerts", () => {
   it("scan: a stable category and key-independent fingerprints; the ephemeral keyed one is left out", () => {
@@ -14,7 +25,8 @@ describe("SARIF for stable code-scanning alerts", () => {
     const home = makeTempDir("gh-sarif-home-");
     const env = { HOME: home, XDG_CONFIG_HOME: home, GITOPS_HEALTH_FINGERPRINT_KEY: "" };
     repo.commit("feat: a", { "src/a.txt": "SSN 512-84-1001\n" });
-    const sarif = (): Sarif => JSON.parse(runCli(["scan", "src", "--format", "sarif", "--exit-zero"], { cwd: repo.dir, env }).stdout);
+    const sarif = (): Sarif =>
+      JSON.parse(runCli(["scan", "src", "--format", "sarif", "--exit-zero"], { cwd: repo.dir, env }).stdout);
     const one = sarif();
     const two = sarif();
     expect(one.runs[0]!.automationDetails).toEqual({ id: "gitops-health/scan/" });
@@ -28,12 +40,23 @@ describe("SARIF for stable code-scanning alerts", () => {
     // a later push adds a finding in another file: the first file's fingerprints do not move
     repo.commit("feat: b", { "src/b.txt": "SSN 512-84-1002\n" });
     const three = sarif().runs[0]!.results;
-    const ofA = (rs: typeof r1) => rs.filter((r) => r.locations[0]!.physicalLocation.artifactLocation.uri === "src/a.txt").map((r) => r.partialFingerprints["gitopsHealthLocation/v1"]);
+    const ofA = (rs: typeof r1) =>
+      rs
+        .filter((r) => r.locations[0]!.physicalLocation.artifactLocation.uri === "src/a.txt")
+        .map((r) => r.partialFingerprints["gitopsHealthLocation/v1"]);
     expect(ofA(three)).toEqual(ofA(r1));
     expect(three.length).toBe(2 * r1.length);
     // with a key configured, the keyed value fingerprint is there as well
-    const keyed: Sarif = JSON.parse(runCli(["scan", "src", "--format", "sarif", "--exit-zero"], { cwd: repo.dir, env: { ...env, GITOPS_HEALTH_FINGERPRINT_KEY: "a-ci-secret-of-enough-length" } }).stdout);
-    expect(Object.keys(keyed.runs[0]!.results[0]!.partialFingerprints).sort()).toEqual(["gitopsHealth/v2", "gitopsHealthLocation/v1"]);
+    const keyed: Sarif = JSON.parse(
+      runCli(["scan", "src", "--format", "sarif", "--exit-zero"], {
+        cwd: repo.dir,
+        env: { ...env, GITOPS_HEALTH_FINGERPRINT_KEY: "a-ci-secret-of-enough-length" },
+      }).stdout,
+    );
+    expect(Object.keys(keyed.runs[0]!.results[0]!.partialFingerprints).sort()).toEqual([
+      "gitopsHealth/v2",
+      "gitopsHealthLocation/v1",
+    ]);
     repo.cleanup();
   });
 

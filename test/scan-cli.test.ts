@@ -54,13 +54,19 @@ describe("scan targets", () => {
   it("the pre-commit hook's own path (dist/hook.cjs) reports what the full CLI reports, from any directory", () => {
     const repo = makeRepo();
     repo.commit("chore: base", { "README.md": "hello\n" });
-    repo.write("docs/note.md", "Patient Maria Gonzalez was seen in Springfield on March 3, 2021 by Dr. Alan Whitfield.\nPhone 617-555-0199.\n");
+    repo.write(
+      "docs/note.md",
+      "Patient Maria Gonzalez was seen in Springfield on March 3, 2021 by Dr. Alan Whitfield.\nPhone 617-555-0199.\n",
+    );
     repo.write("src/app.ts", `export const ssn = "${SSN}";\nexport const n = 1;\n`);
     repo.write("src/clean.ts", "export const x = 1;\n");
     repo.git("add", "-A");
     repo.git("config", "diff.relative", "true");
     expect(existsSync(join(__dirname, "..", "dist", "hook.cjs"))).toBe(true);
-    const norm = (r: { code: number; stdout: string; stderr: string }) => ({ ...r, stderr: r.stderr.replace(/, \d+ ms\n/, "\n") });
+    const norm = (r: { code: number; stdout: string; stderr: string }) => ({
+      ...r,
+      stderr: r.stderr.replace(/, \d+ ms\n/, "\n"),
+    });
     for (const cwd of [repo.dir, join(repo.dir, "src")]) {
       // `scan --staged` alone runs dist/hook.cjs; any other flag goes through commander
       const full = norm(runCli(["scan", "--staged", "--format", "text"], { cwd }));
@@ -76,7 +82,9 @@ describe("scan targets", () => {
     const caches = readdirSync(dist).filter((f) => f.startsWith(".hook.cjs.") && f.endsWith(".v8cache"));
     expect(caches.length).toBeGreaterThan(0);
     for (const f of caches) writeFileSync(join(dist, f), readFileSync(join(dist, f)).subarray(0, 999));
-    expect(norm(runCli(["scan", "--staged", "--format", "text"], { cwd: repo.dir }))).toEqual(norm(runCli(["scan", "--staged"], { cwd: repo.dir })));
+    expect(norm(runCli(["scan", "--staged", "--format", "text"], { cwd: repo.dir }))).toEqual(
+      norm(runCli(["scan", "--staged"], { cwd: repo.dir })),
+    );
     repo.git("reset", "-q", "docs/note.md", "src/app.ts");
     expect(runCli(["scan", "--staged"], { cwd: repo.dir }).code).toBe(0);
   });
@@ -84,7 +92,10 @@ describe("scan targets", () => {
   it("with a config file, the hook's scan --staged applies its path allowlist and its gitleaks rules from any directory", () => {
     const repo = makeRepo();
     repo.commit("chore: base", { "README.md": "hello\n" });
-    repo.write(".gitops-health.yml", `scan:\n  allowlist:\n    paths: ["fixtures/**"]\n  gitleaksConfig: gitleaks.toml\n`);
+    repo.write(
+      ".gitops-health.yml",
+      `scan:\n  allowlist:\n    paths: ["fixtures/**"]\n  gitleaksConfig: gitleaks.toml\n`,
+    );
     repo.write("gitleaks.toml", `title = "x"\n[[rules]]\nid = "acme-token"\nregex = '''(?i)acme_[a-z0-9]{12}'''\n`);
     repo.write("fixtures/a.txt", `SSN ${SSN}\n`);
     repo.write("src/b.txt", "token acme_abcdef123456\n");
@@ -101,8 +112,20 @@ describe("scan targets", () => {
   it("has-command (run by installed hooks) knows every command while loading only the one asked about", () => {
     const cwd = makeTempDir();
     const has = (...words: string[]) => runCli(["has-command", ...words], { cwd }).code;
-    for (const words of [["scan"], ["commit", "lint"], ["commit", "generate"], ["hooks", "install"], ["run"], ["approve"], ["runs"], ["has-command"], ["audit"]]) expect(has(...words), words.join(" ")).toBe(0);
-    for (const words of [["nope"], ["commit", "nope"], ["scan", "lint"]]) expect(has(...words), words.join(" ")).toBe(1);
+    for (const words of [
+      ["scan"],
+      ["commit", "lint"],
+      ["commit", "generate"],
+      ["hooks", "install"],
+      ["run"],
+      ["approve"],
+      ["runs"],
+      ["has-command"],
+      ["audit"],
+    ])
+      expect(has(...words), words.join(" ")).toBe(0);
+    for (const words of [["nope"], ["commit", "nope"], ["scan", "lint"]])
+      expect(has(...words), words.join(" ")).toBe(1);
   });
 
   it("--diff and --history name the introducing commit with a rebase-stable fingerprint", () => {
@@ -110,15 +133,30 @@ describe("scan targets", () => {
     const base = repo.commit("chore: base", { "README.md": "hello\n" });
     const bad = repo.commit("feat: notes", { "notes.txt": `hi\nSSN ${SSN}\n` });
     repo.commit("docs: more", { "README.md": "hello\nworld\n" });
-    const diff = JSON.parse(runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
+    const diff = JSON.parse(
+      runCli(["scan", "--diff", `${base}..HEAD`, "--format", "json"], {
+        cwd: repo.dir,
+        env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" },
+      }).stdout,
+    ).findings;
     expect(diff).toHaveLength(1);
-    const hist = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
+    const hist = JSON.parse(
+      runCli(["scan", "--history", "--format", "json"], {
+        cwd: repo.dir,
+        env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" },
+      }).stdout,
+    ).findings;
     expect(hist).toHaveLength(1);
     expect(hist[0]).toMatchObject({ commit: bad, file: "notes.txt", line: 2 });
     // rebase: rewrite history (new SHAs), same finding fingerprint
     repo.git("rebase", "-q", "--exec", "true", "--root", "--committer-date-is-author-date");
     repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "docs: reworded");
-    const after = JSON.parse(runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } }).stdout).findings;
+    const after = JSON.parse(
+      runCli(["scan", "--history", "--format", "json"], {
+        cwd: repo.dir,
+        env: { GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" },
+      }).stdout,
+    ).findings;
     expect(after[0].fingerprint).toBe(hist[0].fingerprint);
     expect(runCli(["scan", "--diff", "nope..HEAD"], { cwd: repo.dir }).code).toBe(2);
   });
@@ -126,9 +164,17 @@ describe("scan targets", () => {
   it("reads stdin and jsonl batches", () => {
     const r = runCli(["scan", "-", "--format", "json"], { input: `call 617-432-8810` });
     expect(JSON.parse(r.stdout).findings[0].category).toBe("phone");
-    const j = runCli(["scan", "--input-format", "jsonl"], { input: `{"id":1,"text":"SSN ${SSN}"}\n{"id":"b","text":"nothing here"}\n` });
-    const lines = j.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.id, l.findings.length])).toEqual([[1, 1], ["b", 0]]);
+    const j = runCli(["scan", "--input-format", "jsonl"], {
+      input: `{"id":1,"text":"SSN ${SSN}"}\n{"id":"b","text":"nothing here"}\n`,
+    });
+    const lines = j.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.id, l.findings.length])).toEqual([
+      [1, 1],
+      ["b", 0],
+    ]);
     expect(j.code).toBe(1);
     const bad = runCli(["scan", "--input-format", "jsonl"], { input: `{"id":1}\n` });
     expect(bad.code).toBe(2);
@@ -140,19 +186,38 @@ describe("scan targets", () => {
     const people = ["Marta Kowalczyk", "Dr. Hesketh", "wife Ingrid Halvorsen"];
     const records = Array.from({ length: 400 }, (_, i) => ({
       id: i % 7 === 0 ? `r${i}` : i,
-      text: i % 3 === 0 ? `Seen by ${people[i % 3]} on 3/${(i % 28) + 1}/2021, call 617-432-${String(1000 + i)}.` : `Stable overnight, no events (${"x".repeat(i % 50)}).`,
+      text:
+        i % 3 === 0
+          ? `Seen by ${people[i % 3]} on 3/${(i % 28) + 1}/2021, call 617-432-${String(1000 + i)}.`
+          : `Stable overnight, no events (${"x".repeat(i % 50)}).`,
     }));
     const input = records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-    const one = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
-    const pool = runCli(["scan", "--input-format", "jsonl"], { input, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    const one = runCli(["scan", "--input-format", "jsonl"], {
+      input,
+      env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" },
+    });
+    const pool = runCli(["scan", "--input-format", "jsonl"], {
+      input,
+      env: {
+        GITOPS_HEALTH_SCAN_THREADS: "2",
+        GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000",
+        GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret",
+      },
+    });
     expect(pool.code).toBe(1);
     expect(pool.stdout).toBe(one.stdout);
-    const out = pool.stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: string | number; findings: unknown[] });
+    const out = pool.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { id: string | number; findings: unknown[] });
     expect(out.map((o) => o.id)).toEqual(records.map((r) => r.id));
     expect(out.filter((o) => o.findings.length > 0).length).toBeGreaterThan(100);
     expect(pool.stderr).toContain("400 record(s)");
     // a bad record after the pool has started still names its line and exits 2
-    const bad = runCli(["scan", "--input-format", "jsonl"], { input: input + `{"id":1}\n`, env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" } });
+    const bad = runCli(["scan", "--input-format", "jsonl"], {
+      input: input + `{"id":1}\n`,
+      env: { GITOPS_HEALTH_SCAN_THREADS: "2", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "2000" },
+    });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/jsonl line 401/);
   });
@@ -161,11 +226,17 @@ describe("scan targets", () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, "bin.dat"), Buffer.from([1, 2, 0, 3, ...Buffer.from(SSN)]));
     writeFileSync(join(dir, "big.txt"), `SSN ${SSN}\n` + "x".repeat(5000));
-    writeFileSync(join(dir, "latin1.txt"), Buffer.concat([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from(` SSN ${SSN}\n`)]));
+    writeFileSync(
+      join(dir, "latin1.txt"),
+      Buffer.concat([Buffer.from([0xff, 0xfe, 0xe9]), Buffer.from(` SSN ${SSN}\n`)]),
+    );
     const r = runCli(["scan", ".", "--format", "json", "--max-file-size", "1000"], { cwd: dir });
     const j = JSON.parse(r.stdout);
     expect(j.stats).toMatchObject({ skippedBinary: 1, skippedLarge: 0, chunked: 1, files: 2 });
-    expect(j.findings.map((f: { file: string; line: number }) => `${f.file}:${f.line}`).sort()).toEqual(["big.txt:1", "latin1.txt:1"]);
+    expect(j.findings.map((f: { file: string; line: number }) => `${f.file}:${f.line}`).sort()).toEqual([
+      "big.txt:1",
+      "latin1.txt:1",
+    ]);
   });
 });
 
@@ -173,7 +244,10 @@ describe("suppression", () => {
   it("inline allow, config allowlists, baseline and custom rules", () => {
     const repo = makeRepo();
     repo.write("a.txt", `SSN ${SSN} // gitops-health:allow\nSSN 423-76-1298\nTicket TKT-4821\n`);
-    repo.write(".gitops-health.yml", `scan:\n  allowlist:\n    regexes: ["^423-"]\n  customRules:\n    - id: ticket\n      pattern: "TKT-\\\\d{4}"\n      severity: high\n`);
+    repo.write(
+      ".gitops-health.yml",
+      `scan:\n  allowlist:\n    regexes: ["^423-"]\n  customRules:\n    - id: ticket\n      pattern: "TKT-\\\\d{4}"\n      severity: high\n`,
+    );
     const j = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir }).stdout);
     expect(j.findings.map((f: { ruleId: string }) => f.ruleId)).toEqual(["ticket"]);
     expect(j.stats.suppressed).toBe(2);
@@ -185,16 +259,24 @@ describe("suppression", () => {
 
   it("reads gitleaks.toml rules", () => {
     const dir = makeTempDir();
-    writeFileSync(join(dir, "gitleaks.toml"), `title = "x"\n[[rules]]\nid = "acme-token"\ndescription = "Acme"\nregex = '''(?i)acme_[a-z0-9]{12}'''\nkeywords = ["acme_"]\n`);
+    writeFileSync(
+      join(dir, "gitleaks.toml"),
+      `title = "x"\n[[rules]]\nid = "acme-token"\ndescription = "Acme"\nregex = '''(?i)acme_[a-z0-9]{12}'''\nkeywords = ["acme_"]\n`,
+    );
     writeFileSync(join(dir, "c.txt"), "token ACME_abcdef123456\n");
-    const j = JSON.parse(runCli(["scan", "c.txt", "--gitleaks-config", "gitleaks.toml", "--format", "json"], { cwd: dir }).stdout);
+    const j = JSON.parse(
+      runCli(["scan", "c.txt", "--gitleaks-config", "gitleaks.toml", "--format", "json"], { cwd: dir }).stdout,
+    );
     expect(j.findings[0].ruleId).toBe("gitleaks:acme-token");
   });
 
   it("runs user patterns on RE2: what it cannot express is refused naming the rule, and execution is bounded", () => {
     expect(() => compileUserPattern("evil", "a(?=b)")).toThrow(/rule "evil".*RE2/);
     const dir = makeTempDir();
-    writeFileSync(join(dir, ".gitops-health.yml"), `scan:\n  customRules:\n    - id: evil\n      pattern: "(a)\\\\1"\n`);
+    writeFileSync(
+      join(dir, ".gitops-health.yml"),
+      `scan:\n  customRules:\n    - id: evil\n      pattern: "(a)\\\\1"\n`,
+    );
     const r = runCli(["scan", "-"], { cwd: dir, input: "a".repeat(40) + "!" });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -220,9 +302,13 @@ describe("reports", () => {
     const dir = makeTempDir();
     writeFileSync(join(dir, "n.txt"), `Dr. Healey saw the patient, SSN ${SSN}, on 3/14/2023.\n`);
     const sarif = JSON.parse(runCli(["scan", "n.txt", "--format", "sarif"], { cwd: dir }).stdout);
-    const schemaPath = createRequire(import.meta.url).resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+    const schemaPath = createRequire(import.meta.url).resolve(
+      "@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json",
+    );
     const req = createRequire(import.meta.url);
-    const Ajv = req("ajv-draft-04") as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown } };
+    const Ajv = req("ajv-draft-04") as new (o: object) => {
+      compile(s: object): ((d: unknown) => boolean) & { errors?: unknown };
+    };
     const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
     (createRequire(import.meta.url)("ajv-formats") as (a: unknown) => void)(ajv);
     const validate = ajv.compile(JSON.parse(readFileSync(schemaPath, "utf8")));
@@ -246,24 +332,40 @@ describe("sanitize", () => {
     expect(dry.code).toBe(0);
     expect(dry.stderr).toMatch(/DRY RUN/);
     expect(readFileSync(a, "utf8")).toContain(SSN);
-    expect(runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1-sanitize-test-key" } }).code).toBe(0);
+    expect(
+      runCli(["sanitize", "a.txt", "b.txt", "--mode", "hash", "--write"], {
+        cwd: dir,
+        env: { GITOPS_HEALTH_SANITIZE_KEY: "k1-sanitize-test-key" },
+      }).code,
+    ).toBe(0);
     const ta = readFileSync(a, "utf8");
     const tb = readFileSync(b, "utf8");
     const tok = /\[SSN:[0-9a-f]{10}\]/.exec(ta)![0];
     expect(tb).toContain(tok);
     expect(ta).not.toContain(SSN);
-    expect(runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "" } }).code).toBe(2);
+    expect(
+      runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "" } }).code,
+    ).toBe(2);
     // a short key would be guessed along with the values
-    const short = runCli(["sanitize", "b.txt", "--mode", "hash"], { cwd: dir, env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" } });
+    const short = runCli(["sanitize", "b.txt", "--mode", "hash"], {
+      cwd: dir,
+      env: { GITOPS_HEALTH_SANITIZE_KEY: "k1" },
+    });
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/at least 16 characters/);
   });
 
   it("synthetic mode: invalid-area SSNs, 555 phones and one date shift per document", () => {
-    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, { mode: "synthetic", key: "k-sanitize-test-key", documentId: "doc1" });
+    const r = sanitize(`SSN ${SSN}. Admitted 3/1/2023, discharged 3/15/2023. Call 617-432-8810.`, {
+      mode: "synthetic",
+      key: "k-sanitize-test-key",
+      documentId: "doc1",
+    });
     expect(r.text).toMatch(/SSN 9\d\d-\d\d-\d{4}/);
     expect(r.text).toMatch(/555-01\d\d/);
-    const dates = [...r.text.matchAll(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g)].map((m) => Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!));
+    const dates = [...r.text.matchAll(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g)].map((m) =>
+      Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!),
+    );
     expect((dates[1]! - dates[0]!) / 86400000).toBe(14);
     expect(shiftDate("2023-03-01", 1)).toBe("2023-03-02");
   });
@@ -296,7 +398,9 @@ describe("commit hooks", () => {
     expect(runCli(["hooks", "install", "--hook", "commit-msg"], { cwd: repo.dir }).code).toBe(0);
     const hook = join(repo.dir, ".git", "hooks", "commit-msg");
     const script = readFileSync(hook, "utf8");
-    expect(script).toMatch(/if ! grep -q 'program-[A-Z0-9]+\.js' "\$CLI" 2>\/dev\/null; then .* has-command commit lint/);
+    expect(script).toMatch(
+      /if ! grep -q 'program-[A-Z0-9]+\.js' "\$CLI" 2>\/dev\/null; then .* has-command commit lint/,
+    );
     repo.write("b.txt", "y\n");
     repo.git("add", "b.txt");
     const bad = spawnSync("git", ["commit", "-m", "Added stuff."], { cwd: repo.dir, encoding: "utf8" });
@@ -322,9 +426,14 @@ describe("hooks from a CLI whose path holds a space and a quote", () => {
     symlinkSync(join(__dirname, "..", "node_modules"), join(base, "node_modules"));
     const repo = makeRepo();
     repo.commit("chore: init", { "a.txt": "x\n" });
-    const inst = spawnSync(process.execPath, [join(base, "dist", "cli.js"), "hooks", "install"], { cwd: repo.dir, encoding: "utf8" });
+    const inst = spawnSync(process.execPath, [join(base, "dist", "cli.js"), "hooks", "install"], {
+      cwd: repo.dir,
+      encoding: "utf8",
+    });
     expect(inst.status, inst.stderr).toBe(0);
-    expect(readFileSync(join(repo.dir, ".git", "hooks", "pre-commit"), "utf8")).toContain(`CLI='${base.replace("'", "'\\''")}/dist/cli.js'`);
+    expect(readFileSync(join(repo.dir, ".git", "hooks", "pre-commit"), "utf8")).toContain(
+      `CLI='${base.replace("'", "'\\''")}/dist/cli.js'`,
+    );
     expectPreCommitBlocksAnSsn(repo);
     expect(spawnSync("git", ["commit", "-m", "Bad message."], { cwd: repo.dir }).status).not.toBe(0);
     expect(spawnSync("git", ["commit", "-qm", "feat: fine"], { cwd: repo.dir }).status).toBe(0);
@@ -334,13 +443,29 @@ describe("hooks from a CLI whose path holds a space and a quote", () => {
 describe("worker threads", () => {
   it("a parallel scan finds exactly what a single-thread scan finds", () => {
     const dir = makeTempDir();
-    for (let i = 0; i < 40; i++) writeFileSync(join(dir, `note${i}.txt`), `Visit ${i}: Dr. Healey saw the patient on 3/${(i % 27) + 1}/2023, SSN 512-84-${String(3900 + i)}.\n`);
-    const one = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
-    const many = runCli(["scan", ".", "--format", "json"], { cwd: dir, env: { GITOPS_HEALTH_SCAN_THREADS: "3", GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" } });
+    for (let i = 0; i < 40; i++)
+      writeFileSync(
+        join(dir, `note${i}.txt`),
+        `Visit ${i}: Dr. Healey saw the patient on 3/${(i % 27) + 1}/2023, SSN 512-84-${String(3900 + i)}.\n`,
+      );
+    const one = runCli(["scan", ".", "--format", "json"], {
+      cwd: dir,
+      env: { GITOPS_HEALTH_SCAN_THREADS: "1", GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret" },
+    });
+    const many = runCli(["scan", ".", "--format", "json"], {
+      cwd: dir,
+      env: {
+        GITOPS_HEALTH_SCAN_THREADS: "3",
+        GITOPS_HEALTH_SCAN_PARALLEL_BYTES: "1",
+        GITOPS_HEALTH_FINGERPRINT_KEY: "test-org-fingerprint-secret",
+      },
+    });
     const a = JSON.parse(one.stdout);
     const b = JSON.parse(many.stdout);
     expect(b.findings.length).toBe(120);
-    expect(b.findings.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(a.findings.map((f: { fingerprint: string }) => f.fingerprint));
+    expect(b.findings.map((f: { fingerprint: string }) => f.fingerprint)).toEqual(
+      a.findings.map((f: { fingerprint: string }) => f.fingerprint),
+    );
     expect(b.stats.files).toBe(40);
   });
 });

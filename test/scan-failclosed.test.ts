@@ -20,7 +20,9 @@ describe("large files", () => {
     const dir = makeTempDir();
     // window k starts at k * CHUNK_BYTES and stops accepting findings near k * CHUNK_BYTES + CHUNK_OVERLAP
     const targets: number[] = [];
-    for (let k = 1; k <= 4; k++) for (const base of [k * CHUNK_BYTES, k * CHUNK_BYTES + CHUNK_OVERLAP]) for (const d of [-300, -60, -12, -4, 0, 4, 12, 60]) targets.push(base + d);
+    for (let k = 1; k <= 4; k++)
+      for (const base of [k * CHUNK_BYTES, k * CHUNK_BYTES + CHUNK_OVERLAP])
+        for (const d of [-300, -60, -12, -4, 0, 4, 12, 60]) targets.push(base + d);
     targets.sort((a, b) => a - b);
     const parts: string[] = [];
     const planted: { line: number; offset: number; value: string }[] = [];
@@ -46,7 +48,10 @@ describe("large files", () => {
     expect(statSync(file).size).toBeGreaterThanOrEqual(20_000_000);
     const r = runCli(["scan", "notes-export.txt", "--format", "json"], { cwd: dir, env: KEY });
     expect(r.code, r.stderr).toBe(1);
-    const j = JSON.parse(r.stdout) as { findings: JsonFinding[]; stats: { chunked: number; skippedLarge: number; files: number } };
+    const j = JSON.parse(r.stdout) as {
+      findings: JsonFinding[];
+      stats: { chunked: number; skippedLarge: number; files: number };
+    };
     expect(j.stats).toMatchObject({ chunked: 1, skippedLarge: 0, files: 1 });
     const ssns = j.findings.filter((f) => f.ruleId === "us-ssn");
     expect(ssns.map((f) => [f.line, f.start, f.end - f.start])).toEqual(planted.map((p) => [p.line, p.offset, 11]));
@@ -57,7 +62,12 @@ describe("large files", () => {
   it("chunked findings equal a whole-file scan, whatever the chunk size (offsets, lines, columns, fingerprints)", () => {
     const dir = makeTempDir();
     const lines: string[] = [];
-    for (let i = 0; i < 400; i++) lines.push(i % 7 === 0 ? `Call ${617}-432-${String(1000 + i)} or mail jdoe${i}@example.org; SSN ${ssn(i)}.` : `Line ${i}: no identifiers here, only ${"words ".repeat(i % 13)}text.`);
+    for (let i = 0; i < 400; i++)
+      lines.push(
+        i % 7 === 0
+          ? `Call ${617}-432-${String(1000 + i)} or mail jdoe${i}@example.org; SSN ${ssn(i)}.`
+          : `Line ${i}: no identifiers here, only ${"words ".repeat(i % 13)}text.`,
+      );
     const file = join(dir, "notes.txt");
     writeFileSync(file, lines.join("\n") + "\n");
     const fingerprintKey = Buffer.alloc(32, 7);
@@ -79,14 +89,27 @@ describe("large files", () => {
   it("a CSV export keeps its column detection in every chunk (the header is carried over)", () => {
     const dir = makeTempDir();
     const rows = ["mrn,first_name,notes,dob"];
-    for (let i = 0; i < 300; i++) rows.push(`${100200 + i},Theodora${i % 10 ? "" : "-Rose"},follow-up ${i},1948-02-${String((i % 28) + 1).padStart(2, "0")}`);
+    for (let i = 0; i < 300; i++)
+      rows.push(
+        `${100200 + i},Theodora${i % 10 ? "" : "-Rose"},follow-up ${i},1948-02-${String((i % 28) + 1).padStart(2, "0")}`,
+      );
     const file = join(dir, "export.csv");
     writeFileSync(file, rows.join("\n") + "\n");
     const fingerprintKey = Buffer.alloc(32, 9);
     const whole = scanFileList([file], { cwd: dir, fingerprintKey }).findings;
     expect(whole.filter((f) => f.ruleId === "csv-mrn")).toHaveLength(300);
     const out: Finding[] = [];
-    expect(scanChunked(file, "export.csv", prepare({ cwd: dir, fingerprintKey }), out, { suppressed: 0, skippedBinary: 0 }, 2048, 300)).toBe("scanned");
+    expect(
+      scanChunked(
+        file,
+        "export.csv",
+        prepare({ cwd: dir, fingerprintKey }),
+        out,
+        { suppressed: 0, skippedBinary: 0 },
+        2048,
+        300,
+      ),
+    ).toBe("scanned");
     expect(out).toEqual(whole);
   });
 
@@ -95,9 +118,13 @@ describe("large files", () => {
     mkdirSync(join(dir, "not-a-file"));
     // a directory opens but cannot be read: the same path as an unreadable file
     const r = scanFileList([join(dir, "not-a-file")], { cwd: dir });
-    expect(r.findings.map((f) => [f.ruleId, f.category, f.severity])).toEqual([["scan-skipped", "scan-incomplete", "high"]]);
+    expect(r.findings.map((f) => [f.ruleId, f.category, f.severity])).toEqual([
+      ["scan-skipped", "scan-incomplete", "high"],
+    ]);
     expect(scanFileList([join(dir, "not-a-file")], { cwd: dir, allowSkip: true }).findings).toEqual([]);
-    expect(scanFileList([join(dir, "not-a-file")], { cwd: dir, scan: { allowSkip: true } as never }).findings).toEqual([]);
+    expect(scanFileList([join(dir, "not-a-file")], { cwd: dir, scan: { allowSkip: true } as never }).findings).toEqual(
+      [],
+    );
   });
 
   it("a staged or range scan of a large added file scans all of it", () => {
@@ -120,7 +147,8 @@ describe("finding fingerprints", () => {
     setFingerprintKey(Buffer.from(loadFingerprintKey("/", undefined, KEY).key));
     const [f] = scanner.scan(`SSN ${planted}\n`, { path: "note.txt" });
     expect(f?.ruleId).toBe("us-ssn");
-    const unkeyed = (v: string) => createHash("sha256").update(`${f!.ruleId}\0note.txt\0${v}`).digest("hex").slice(0, 32);
+    const unkeyed = (v: string) =>
+      createHash("sha256").update(`${f!.ruleId}\0note.txt\0${v}`).digest("hex").slice(0, 32);
     const candidates = Array.from({ length: 10_000 }, (_, i) => `536-22-${String(i).padStart(4, "0")}`);
     expect(candidates.filter((v) => unkeyed(v) === f!.fingerprint)).toEqual([]);
     // the attack works on the old scheme: the same search finds the value from a v1 fingerprint
@@ -147,12 +175,19 @@ describe("finding fingerprints", () => {
     expect(statSync(join(cfg, "gitops-health", "keys")).mode & 0o777).toBe(0o700);
     expect(keyFile.startsWith(repo.dir)).toBe(false);
     repo.write("a.txt", `SSN ${ssn(5)}\n`);
-    const a = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir, env }).stdout) as { fingerprintScheme: string; findings: JsonFinding[] };
-    const b = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir, env }).stdout) as { findings: JsonFinding[] };
+    const a = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir, env }).stdout) as {
+      fingerprintScheme: string;
+      findings: JsonFinding[];
+    };
+    const b = JSON.parse(runCli(["scan", "a.txt", "--format", "json"], { cwd: repo.dir, env }).stdout) as {
+      findings: JsonFinding[];
+    };
     expect(a.fingerprintScheme).toBe("hmac-sha256/v2");
     expect(a.findings[0]!.fingerprint).toBe(b.findings[0]!.fingerprint);
     expect(a.findings[0]!.fingerprint).not.toBe(legacyFingerprint("us-ssn", "a.txt", ssn(5)));
-    const sarif = JSON.parse(runCli(["scan", "a.txt", "--format", "sarif"], { cwd: repo.dir, env }).stdout) as { runs: { results: { partialFingerprints: Record<string, string> }[] }[] };
+    const sarif = JSON.parse(runCli(["scan", "a.txt", "--format", "sarif"], { cwd: repo.dir, env }).stdout) as {
+      runs: { results: { partialFingerprints: Record<string, string> }[] }[];
+    };
     expect(sarif.runs[0]!.results[0]!.partialFingerprints["gitopsHealth/v2"]).toBe(a.findings[0]!.fingerprint);
     repo.cleanup();
   });
@@ -163,7 +198,10 @@ describe("finding fingerprints", () => {
     repo.write("a.txt", `SSN ${ssn(1)}\nSSN ${ssn(2)}\n`);
     const base = join(repo.dir, "baseline.txt");
     // written by an earlier version: unkeyed fingerprints, no scheme line; accepts the first SSN only
-    writeFileSync(base, `# gitops-health baseline: accepted finding fingerprints\n${legacyFingerprint("us-ssn", "a.txt", ssn(1))}\n`);
+    writeFileSync(
+      base,
+      `# gitops-health baseline: accepted finding fingerprints\n${legacyFingerprint("us-ssn", "a.txt", ssn(1))}\n`,
+    );
     const old = runCli(["scan", "a.txt", "--baseline", base, "--format", "json"], { cwd: repo.dir, env });
     expect(old.stderr).toMatch(/unkeyed \(sha256\/v1\).*--update-baseline/);
     expect((JSON.parse(old.stdout) as { findings: JsonFinding[] }).findings.map((f) => f.line)).toEqual([2]);
@@ -177,7 +215,10 @@ describe("finding fingerprints", () => {
     expect(now.stderr).not.toMatch(/warning/);
     expect((JSON.parse(now.stdout) as { findings: JsonFinding[] }).findings.map((f) => f.line)).toEqual([2]);
     // under another key the keyed baseline matches nothing, and says so
-    const other = runCli(["scan", "a.txt", "--baseline", base, "--format", "json"], { cwd: repo.dir, env: { ...env, ...KEY } });
+    const other = runCli(["scan", "a.txt", "--baseline", base, "--format", "json"], {
+      cwd: repo.dir,
+      env: { ...env, ...KEY },
+    });
     expect(other.stderr).toMatch(/written with fingerprint key [0-9a-f]{12}.*none of its fingerprints can match/);
     expect((JSON.parse(other.stdout) as { findings: JsonFinding[] }).findings).toHaveLength(2);
     repo.cleanup();

@@ -14,7 +14,9 @@ const all = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
 
 function validSarif(sarif: unknown): boolean {
   const req = createRequire(import.meta.url);
-  const schema = JSON.parse(readFileSync(req.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"));
+  const schema = JSON.parse(
+    readFileSync(req.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8"),
+  );
   const Ajv = req("ajv-draft-04") as new (o: object) => { compile(s: object): (d: unknown) => boolean };
   const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
   (req("ajv-formats") as (a: unknown) => void)(ajv);
@@ -28,7 +30,12 @@ describe("identifiers in paths", () => {
     writeFileSync(join(dir, "clean.txt"), "hello\n");
     const json = runCli(["scan", ".", "--format", "json"], { cwd: dir });
     expect(json.code).toBe(1);
-    const findings = JSON.parse(json.stdout).findings as { ruleId: string; file: string; category: string; preview: string }[];
+    const findings = JSON.parse(json.stdout).findings as {
+      ruleId: string;
+      file: string;
+      category: string;
+      preview: string;
+    }[];
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ ruleId: "phi-in-path", category: "ssn", file: MASKED });
     for (const format of ["text", "json", "sarif", "markdown"]) {
@@ -40,11 +47,15 @@ describe("identifiers in paths", () => {
     }
     // the file's own findings name it by the masked path too
     writeFileSync(join(dir, NAME), "SSN 512-84-3921\n");
-    const both = JSON.parse(runCli(["scan", NAME, "--format", "json"], { cwd: dir }).stdout).findings as { ruleId: string; file: string }[];
+    const both = JSON.parse(runCli(["scan", NAME, "--format", "json"], { cwd: dir }).stdout).findings as {
+      ruleId: string;
+      file: string;
+    }[];
     expect(both.map((f) => `${f.ruleId} ${f.file}`)).toEqual([`phi-in-path ${MASKED}`, `us-ssn ${MASKED}`]);
     // ordinary names with digits and at-signs stay quiet
     const quiet = makeTempDir();
-    for (const f of ["v2-report-2024-01-15.md", "modified-proof@0-bit-@4.json", "rfc6962.txt", "IMG_20240115_1234.png"]) writeFileSync(join(quiet, f), "x\n");
+    for (const f of ["v2-report-2024-01-15.md", "modified-proof@0-bit-@4.json", "rfc6962.txt", "IMG_20240115_1234.png"])
+      writeFileSync(join(quiet, f), "x\n");
     expect(runCli(["scan", ".", "--format", "json"], { cwd: quiet }).code).toBe(0);
   });
 
@@ -66,7 +77,9 @@ describe("identifiers in paths", () => {
     const hist = runCli(["scan", "--history", "--format", "json"], { cwd: repo.dir });
     expect(hist.code).toBe(1);
     expect(hist.stdout).not.toContain(SSN);
-    expect(JSON.parse(hist.stdout).findings.map((f: { ruleId: string; file: string }) => `${f.ruleId} ${f.file}`)).toEqual([`phi-in-path exports/${MASKED}`]);
+    expect(
+      JSON.parse(hist.stdout).findings.map((f: { ruleId: string; file: string }) => `${f.ruleId} ${f.file}`),
+    ).toEqual([`phi-in-path exports/${MASKED}`]);
   });
 });
 
@@ -84,7 +97,11 @@ describe("identifiers in commit messages", () => {
     expect(stdin.code).toBe(1);
     expect(stdin.stderr).toContain("[us-ssn]");
     // a clean message with the usual trailers (names, addresses) passes
-    const ok = runCli(["commit", "lint", "-"], { cwd: repo.dir, input: "fix(records): correct the record\n\nSigned-off-by: Jane Doe <jane.doe@hospital.org>\nCo-authored-by: Alan Whitfield <alan@clinic.net>\n" });
+    const ok = runCli(["commit", "lint", "-"], {
+      cwd: repo.dir,
+      input:
+        "fix(records): correct the record\n\nSigned-off-by: Jane Doe <jane.doe@hospital.org>\nCo-authored-by: Alan Whitfield <alan@clinic.net>\n",
+    });
     expect(ok.code).toBe(0);
     repo.commit(`fix(records): correct a record\n\nFor patient ${SSN}.`);
     const range = runCli(["commit", "lint", "--range", "HEAD~1..HEAD"], { cwd: repo.dir });
@@ -111,7 +128,10 @@ describe("identifiers in commit messages", () => {
     const repo = makeRepo();
     repo.commit("chore: base", { "README.md": "hello\n", "exports/readme.md": "x\n" });
     repo.git("mv", "exports/readme.md", `exports/${NAME}`);
-    const r = runCli(["commit", "generate", "--format", "json"], { cwd: repo.dir, env: { GITOPS_HEALTH_LLM_PROVIDER: "offline" } });
+    const r = runCli(["commit", "generate", "--format", "json"], {
+      cwd: repo.dir,
+      env: { GITOPS_HEALTH_LLM_PROVIDER: "offline" },
+    });
     expect(r.code).toBe(0);
     const text = (JSON.parse(r.stdout) as { candidates: { text: string }[] }).candidates[0]!.text;
     expect(text).toContain("smithers_***-**-****");

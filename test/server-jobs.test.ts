@@ -26,7 +26,10 @@ const SSN = "123-45-6789";
 const call = async (base: string, path: string, token: string | undefined, body?: unknown) => {
   const r = await fetch(base + path, {
     method: body === undefined ? "GET" : "POST",
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
@@ -52,7 +55,12 @@ describe("/v1/repos and /v1/jobs without a database", () => {
     const dir = makeTempDir("gh-repos-");
     ledger = await openLedger(join(dir, "ledger"));
     const store = new FileTokenStore(join(dir, "tokens.json"));
-    for (const [name, scopes] of [["admin", ["admin"]], ["decide", ["decide"]], ["scan", ["scan"]]] as const) tokens[name] = (await createToken(store, { name, scopes: [...scopes] })).token;
+    for (const [name, scopes] of [
+      ["admin", ["admin"]],
+      ["decide", ["decide"]],
+      ["scan", ["scan"]],
+    ] as const)
+      tokens[name] = (await createToken(store, { name, scopes: [...scopes] })).token;
     app = await buildApp({ ledger, tokens: store, digestKey: "k", logStream: false, repos: new MemoryRepoStore() });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
   });
@@ -65,7 +73,9 @@ describe("/v1/repos and /v1/jobs without a database", () => {
   it("registers by name (admin only, absolute git work trees only), scores a commit with its history, refuses jobs with 503", async () => {
     expect((await call(base, "/v1/repos", tokens.decide, { name: "app", path: repo.dir })).status).toBe(403);
     expect((await call(base, "/v1/repos", tokens.admin, { name: "app", path: "relative/path" })).status).toBe(400);
-    expect((await call(base, "/v1/repos", tokens.admin, { name: "app", path: makeTempDir("gh-not-a-repo-") })).status).toBe(400);
+    expect(
+      (await call(base, "/v1/repos", tokens.admin, { name: "app", path: makeTempDir("gh-not-a-repo-") })).status,
+    ).toBe(400);
     expect((await call(base, "/v1/repos", tokens.admin, { name: "Bad Name", path: repo.dir })).status).toBe(400);
     const ok = await call(base, "/v1/repos", tokens.admin, { name: "app", path: repo.dir });
     expect(ok.status).toBe(201);
@@ -75,7 +85,11 @@ describe("/v1/repos and /v1/jobs without a database", () => {
 
     const scored = await call(base, "/v1/repos/app/risk", tokens.decide, { commit: "HEAD~1" });
     expect(scored.status).toBe(200);
-    expect(scored.body).toMatchObject({ repo: "app", commit: expect.stringMatching(/^[0-9a-f]{40}$/), level: expect.stringMatching(/^(LOW|MEDIUM|HIGH|CRITICAL)$/) });
+    expect(scored.body).toMatchObject({
+      repo: "app",
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+      level: expect.stringMatching(/^(LOW|MEDIUM|HIGH|CRITICAL)$/),
+    });
     // history features: the author has earlier commits in this repository
     const exp = (scored.body.factors as { name: string; value: number }[]).find((f) => f.name === "EXP");
     expect(exp?.value).toBeGreaterThan(0);
@@ -102,10 +116,14 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
   const workers: ChildProcess[] = [];
 
   const startWorker = () => {
-    const p = spawn(process.execPath, [CLI, "worker", "--database-url", url, "--poll-interval", "1", "--maintenance-interval", "1"], {
-      env: { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_WORKER_START_DELAY_MS: "2500" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const p = spawn(
+      process.execPath,
+      [CLI, "worker", "--database-url", url, "--poll-interval", "1", "--maintenance-interval", "1"],
+      {
+        env: { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_WORKER_START_DELAY_MS: "2500" },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     workers.push(p);
     const w = { proc: p, stderr: "" };
     p.stderr!.on("data", (d: Buffer) => (w.stderr += d.toString()));
@@ -126,8 +144,20 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
     stores = await openServiceStores({ databaseUrl: url, migrate: true });
     // a short job timeout so that a killed worker's job is retried within the test
     jobs = await JobQueue.open(url, { expireInSeconds: 6, maintenanceIntervalSeconds: 1 });
-    for (const [name, scopes] of [["admin", ["admin"]], ["scan", ["scan"]]] as const) tokens[name] = (await createToken(stores.tokens, { name, scopes: [...scopes] })).token;
-    app = await buildApp({ ledger: stores.ledger, tokens: stores.tokens, digestKey: "k", logStream: false, readiness: stores.readiness, repos: stores.repos, jobs });
+    for (const [name, scopes] of [
+      ["admin", ["admin"]],
+      ["scan", ["scan"]],
+    ] as const)
+      tokens[name] = (await createToken(stores.tokens, { name, scopes: [...scopes] })).token;
+    app = await buildApp({
+      ledger: stores.ledger,
+      tokens: stores.tokens,
+      digestKey: "k",
+      logStream: false,
+      readiness: stores.readiness,
+      repos: stores.repos,
+      jobs,
+    });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     expect((await call(base, "/v1/repos", tokens.admin, { name: "app", path: repo.dir })).status).toBe(201);
   }, 60_000);
@@ -142,7 +172,9 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS ${prefix}jobs CASCADE`);
-    await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`);
+    await c.query(
+      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`,
+    );
     await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
     await c.end();
   });
@@ -170,7 +202,12 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
     });
     const bId = `:${b.proc.pid}`;
     for (const j of done) {
-      const out = j.output as { worker: string; findings: number; stats: { commits: number }; byRule: Record<string, number> };
+      const out = j.output as {
+        worker: string;
+        findings: number;
+        stats: { commits: number };
+        byRule: Record<string, number>;
+      };
       // B did every job, A's included: A never completed one
       expect(out.worker.endsWith(bId)).toBe(true);
       expect(out.stats.commits).toBeGreaterThanOrEqual(3);
@@ -183,7 +220,9 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
     expect((retried.output as { attempt: number }).attempt).toBe(2);
     expect(b.stderr).toContain(`${held}: started (attempt 2)`);
     expect(done.filter((j) => j.id !== held).every((j) => j.retryCount === 0)).toBe(true);
-    expect((await call(base, "/v1/jobs/scan.history:00000000-0000-0000-0000-000000000000", tokens.scan)).status).toBe(404);
+    expect((await call(base, "/v1/jobs/scan.history:00000000-0000-0000-0000-000000000000", tokens.scan)).status).toBe(
+      404,
+    );
     expect((await call(base, "/ready", undefined)).status).toBe(200);
   }, 180_000);
 });

@@ -20,8 +20,15 @@ interface Received {
   body: string;
 }
 
-async function serve(dir: string, env: Record<string, string>): Promise<{ base: string; stop: () => Promise<{ code: number | null; stderr: string }>; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--log-level", "warn"], { cwd: dir, env: { ...process.env, GITOPS_HEALTH_LEDGER: join(dir, "ledger"), ...env }, stdio: ["ignore", "ignore", "pipe"] });
+async function serve(
+  dir: string,
+  env: Record<string, string>,
+): Promise<{ base: string; stop: () => Promise<{ code: number | null; stderr: string }>; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--log-level", "warn"], {
+    cwd: dir,
+    env: { ...process.env, GITOPS_HEALTH_LEDGER: join(dir, "ledger"), ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   const base = await new Promise<string>((resolve, reject) => {
     child.stderr.on("data", (d: Buffer) => {
@@ -60,7 +67,10 @@ describe("OpenTelemetry over OTLP/HTTP", () => {
     });
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-    const created = runCli(["token", "create", "--name", "ci", "--scope", "scan"], { cwd: dir, env: { GITOPS_HEALTH_LEDGER: join(dir, "ledger") } });
+    const created = runCli(["token", "create", "--name", "ci", "--scope", "scan"], {
+      cwd: dir,
+      env: { GITOPS_HEALTH_LEDGER: join(dir, "ledger") },
+    });
     expect(created.code).toBe(0);
     token = created.stdout.trim();
   });
@@ -68,9 +78,22 @@ describe("OpenTelemetry over OTLP/HTTP", () => {
 
   const traffic = async (base: string) => {
     const h = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    expect((await fetch(`${base}/v1/scan`, { method: "POST", headers: h, body: JSON.stringify({ text: `Patient ${MARKER}, SSN ${SSN}` }) })).status).toBe(200);
-    expect((await fetch(`${base}/v1/ledger/entries?subject=${MARKER}`, { headers: { authorization: h.authorization } })).status).toBe(200);
-    expect((await fetch(`${base}/v1/scan`, { method: "POST", headers: h, body: `{"text": "${SSN}"` })).status).toBe(400);
+    expect(
+      (
+        await fetch(`${base}/v1/scan`, {
+          method: "POST",
+          headers: h,
+          body: JSON.stringify({ text: `Patient ${MARKER}, SSN ${SSN}` }),
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${base}/v1/ledger/entries?subject=${MARKER}`, { headers: { authorization: h.authorization } }))
+        .status,
+    ).toBe(200);
+    expect((await fetch(`${base}/v1/scan`, { method: "POST", headers: h, body: `{"text": "${SSN}"` })).status).toBe(
+      400,
+    );
   };
 
   it("without OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported", async () => {
@@ -83,7 +106,14 @@ describe("OpenTelemetry over OTLP/HTTP", () => {
   });
 
   it("with it, request spans reach the receiver with route templates and never a body, query or identifier", async () => {
-    const s = await serve(dir, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100", OTEL_METRICS_EXPORTER: "none", OTEL_LOGS_EXPORTER: "none", OTEL_SERVICE_NAME: "gh-otel-test" });
+    const s = await serve(dir, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_METRICS_EXPORTER: "none",
+      OTEL_LOGS_EXPORTER: "none",
+      OTEL_SERVICE_NAME: "gh-otel-test",
+    });
     expect(s.stderr()).toContain("traces exported over OTLP");
     await traffic(s.base);
     // SIGTERM flushes the batch processor before exiting
@@ -93,7 +123,14 @@ describe("OpenTelemetry over OTLP/HTTP", () => {
     expect(traces.length).toBeGreaterThan(0);
     type Attr = { key: string; value: { stringValue?: string; intValue?: number | string } };
     const spans = traces.flatMap((t) =>
-      (JSON.parse(t.body) as { resourceSpans: { resource: { attributes: Attr[] }; scopeSpans: { spans: { name: string; attributes: Attr[] }[] }[] }[] }).resourceSpans.flatMap((rs) =>
+      (
+        JSON.parse(t.body) as {
+          resourceSpans: {
+            resource: { attributes: Attr[] };
+            scopeSpans: { spans: { name: string; attributes: Attr[] }[] }[];
+          }[];
+        }
+      ).resourceSpans.flatMap((rs) =>
         rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => ({ ...sp, resource: rs.resource.attributes }))),
       ),
     );

@@ -67,7 +67,9 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
     for (const p of [prefix, `${prefix}x_`]) {
-      await c.query(`DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`);
+      await c.query(
+        `DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`,
+      );
       await c.query(`DROP FUNCTION IF EXISTS ${p}append_only() CASCADE`);
     }
     await c.end();
@@ -75,7 +77,13 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
 
   const start = async (databaseUrl: string, migrate = false) => {
     const stores = await openServiceStores({ databaseUrl, migrate });
-    const app = await buildApp({ ledger: stores.ledger, tokens: stores.tokens, digestKey: "k", logStream: false, readiness: stores.readiness });
+    const app = await buildApp({
+      ledger: stores.ledger,
+      tokens: stores.tokens,
+      digestKey: "k",
+      logStream: false,
+      readiness: stores.readiness,
+    });
     opened.push({ app, stores });
     return { base: await app.listen({ host: "127.0.0.1", port: 0 }), stores, app };
   };
@@ -87,7 +95,9 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     const m = runCli(["db", "migrate", "--database-url", url]);
     expect(m.code, m.stderr).toBe(0);
     expect(m.stderr).toContain("applied migration(s) 1");
-    expect(runCli(["db", "migrate"], { env: { GITOPS_HEALTH_DATABASE_URL: url } }).stderr).toContain("already at version");
+    expect(runCli(["db", "migrate"], { env: { GITOPS_HEALTH_DATABASE_URL: url } }).stderr).toContain(
+      "already at version",
+    );
     const t = runCli(["token", "create", "--name", "ci", "--scope", "ledger:append,scan", "--database-url", url]);
     expect(t.code, t.stderr).toBe(0);
     token = t.stdout.trim();
@@ -107,7 +117,11 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     const b = await start(url);
     const N = 60;
     const post = (base: string, i: number) =>
-      fetch(`${base}/v1/ledger/entries`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "deployment", subject: `r${i}`, payload: { i } }) }).then(async (r) => {
+      fetch(`${base}/v1/ledger/entries`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "deployment", subject: `r${i}`, payload: { i } }),
+      }).then(async (r) => {
         expect(r.status).toBe(201);
         return ((await r.json()) as { seq: number }).seq;
       });
@@ -118,7 +132,9 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     const v = await b.stores.ledger.verify();
     expect(v.ok, v.problem).toBe(true);
     expect(v.size).toBe(2 * N);
-    const listed = (await (await fetch(`${b.base}/v1/ledger/entries?limit=1000`, { headers: { authorization: `Bearer ${token}` } })).json()) as { entries: { actor: string }[] };
+    const listed = (await (
+      await fetch(`${b.base}/v1/ledger/entries?limit=1000`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { entries: { actor: string }[] };
     expect(listed.entries).toHaveLength(2 * N);
     expect(new Set(listed.entries.map((e) => e.actor))).toEqual(new Set([expect.stringMatching(/^token:ci#/)]));
   });
@@ -128,7 +144,9 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     const s = await start(other);
     const r = await fetch(`${s.base}/ready`);
     expect(r.status).toBe(503);
-    expect(((await r.json()) as { detail: string }).detail).toMatch(new RegExp(`schema at version 0, ${LATEST_MIGRATION} needed`));
+    expect(((await r.json()) as { detail: string }).detail).toMatch(
+      new RegExp(`schema at version 0, ${LATEST_MIGRATION} needed`),
+    );
     expect(runCli(["db", "migrate", "--database-url", other]).code).toBe(0);
     expect((await fetch(`${s.base}/ready`)).status).toBe(200);
   });
@@ -153,7 +171,11 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
       if (status !== 200) await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe(200);
-    const r = await fetch(`${s.base}/v1/ledger/entries`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "deployment", payload: { after: "recovery" } }) });
+    const r = await fetch(`${s.base}/v1/ledger/entries`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ type: "deployment", payload: { after: "recovery" } }),
+    });
     expect(r.status).toBe(201);
   });
 });

@@ -23,7 +23,10 @@ import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js"
 const call = (base: string, path: string, token: string | undefined, body?: unknown) =>
   fetch(base + path, {
     method: body === undefined ? "GET" : "POST",
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
@@ -38,7 +41,14 @@ describe("/v1/runs and the approval gate over HTTP", () => {
   let config: ReturnType<typeof parseConfigText>;
   let ctx: ReturnType<typeof verifyContext>;
   const plan = (image: string) =>
-    buildPlan({ command: ["gitops-health", "deploy", "promote", "api", image], classification: "personal", environment: "production", runId: "gate-1", cwd: repo.dir, description: `${DEPLOY_RUN_HEADER}\n${JSON.stringify({ image, approvals: 1 })}` });
+    buildPlan({
+      command: ["gitops-health", "deploy", "promote", "api", image],
+      classification: "personal",
+      environment: "production",
+      runId: "gate-1",
+      cwd: repo.dir,
+      description: `${DEPLOY_RUN_HEADER}\n${JSON.stringify({ image, approvals: 1 })}`,
+    });
 
   beforeAll(async () => {
     repo = makeRepo();
@@ -57,7 +67,10 @@ describe("/v1/runs and the approval gate over HTTP", () => {
       execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys[name]!]);
     }
     const signers = join(keyDir, "allowed_signers");
-    writeFileSync(signers, `sam@example.com namespaces="gitops-health" ${readFileSync(`${keys.sam}.pub`, "utf8").trim()}\n`);
+    writeFileSync(
+      signers,
+      `sam@example.com namespaces="gitops-health" ${readFileSync(`${keys.sam}.pub`, "utf8").trim()}\n`,
+    );
     // carol approves, rita requests; mallory's key is not a configured approver.
     const yml = `allowedSignersFile: ${signers}\npolicy:\n  requiredChecks: []\nenvironments:\n  production: { allowed: true, approvalRequired: true }\napprovers:\n  - { name: carol, email: carol@example.com, key: "${vkeys.carol}" }\n  - { name: rita, email: rita@example.com, key: "${vkeys.rita}" }\n`;
     writeFileSync(join(repo.dir, ".gitops-health.yml"), yml);
@@ -85,7 +98,14 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     const pending = await call(base, `/v1/runs/gate-1/gate?digest=${d1}`, tokens.reader);
     expect(pending.status).toBe(409);
     expect(pending.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-    expect(await pending.json()).toMatchObject({ status: 409, gate: "pending", runId: "gate-1", digest: d1, required: 1, approvers: [] });
+    expect(await pending.json()).toMatchObject({
+      status: 409,
+      gate: "pending",
+      runId: "gate-1",
+      digest: d1,
+      required: 1,
+      approvers: [],
+    });
 
     // The gauge counts it.
     const metrics = await (await call(base, "/metrics", tokens.reader)).text();
@@ -93,7 +113,10 @@ describe("/v1/runs and the approval gate over HTTP", () => {
 
     // The remote approver signs locally; nothing is written to the ledger.
     const size = await ledger.size();
-    const signed = runCli(["approve", "gate-1", "--print-only", "--key", keys.carol!, "--ttl", "1h", "--ledger", ledgerDir], { cwd: repo.dir });
+    const signed = runCli(
+      ["approve", "gate-1", "--print-only", "--key", keys.carol!, "--ttl", "1h", "--ledger", ledgerDir],
+      { cwd: repo.dir },
+    );
     expect(signed.stderr).toContain("not recorded");
     expect(signed.code).toBe(0);
     expect(await ledger.size()).toBe(size);
@@ -110,7 +133,10 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     expect(await ok.json()).toMatchObject({ runId: "gate-1", approver: "carol@example.com", digest: d1 });
     const recorded = (await readRun(ledger, "gate-1")).approvals;
     expect(recorded).toHaveLength(1);
-    expect(recorded[0]).toMatchObject({ approver: "carol@example.com", submittedBy: expect.stringMatching(/^token:approver#/) });
+    expect(recorded[0]).toMatchObject({
+      approver: "carol@example.com",
+      submittedBy: expect.stringMatching(/^token:approver#/),
+    });
 
     const approved = await call(base, `/v1/runs/gate-1/gate?digest=${d1}`, tokens.reader);
     expect(approved.status).toBe(200);
@@ -121,7 +147,14 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     const flagger = { name: "api", namespace: "prod", phase: "Progressing", checksum: "abc", metadata: {} };
     expect((await call(base, `/v1/runs/gate-1/gate?digest=${d1}`, tokens.reader, flagger)).status).toBe(200);
     // Flagger sends no token: a service whose auth config sets gatePublic answers the gate (and only the gate) without one.
-    const open = await buildApp({ ledger, tokens: new FileTokenStore(join(makeTempDir("gh-runs-tokens-"), "t.json")), digestKey: "k", logStream: false, auth: { gatePublic: true, metricsPublic: true }, runs: { config, ctx } });
+    const open = await buildApp({
+      ledger,
+      tokens: new FileTokenStore(join(makeTempDir("gh-runs-tokens-"), "t.json")),
+      digestKey: "k",
+      logStream: false,
+      auth: { gatePublic: true, metricsPublic: true },
+      runs: { config, ctx },
+    });
     try {
       const openBase = await open.listen({ host: "127.0.0.1", port: 0 });
       expect((await call(openBase, `/v1/runs/gate-1/gate?digest=${d1}`, undefined, flagger)).status).toBe(200);
@@ -129,16 +162,28 @@ describe("/v1/runs and the approval gate over HTTP", () => {
       expect((await call(openBase, "/v1/runs/gate-1", undefined)).status).toBe(401);
       expect((await call(openBase, "/v1/runs/gate-1/approvals", undefined, approval)).status).toBe(401);
       // Nothing is pending any more (a fresh app: the gauge is cached per app for 15 s).
-      expect(await (await call(openBase, "/metrics", undefined)).text()).toMatch(/^gitops_health_pending_approvals 0$/m);
+      expect(await (await call(openBase, "/metrics", undefined)).text()).toMatch(
+        /^gitops_health_pending_approvals 0$/m,
+      );
     } finally {
       await open.close();
     }
 
     const run = await call(base, "/v1/runs/gate-1", tokens.reader);
     expect(run.status).toBe(200);
-    expect(await run.json()).toMatchObject({ runId: "gate-1", state: "approved", digest: d1, requester: "rita@example.com", approvals: { valid: ["carol@example.com"], required: 1 } });
-    const list = (await (await call(base, "/v1/runs", tokens.reader)).json()) as { runs: { runId: string; state: string }[] };
-    expect(list.runs).toEqual([expect.objectContaining({ runId: "gate-1", state: "approved", approvals: ["carol@example.com"] })]);
+    expect(await run.json()).toMatchObject({
+      runId: "gate-1",
+      state: "approved",
+      digest: d1,
+      requester: "rita@example.com",
+      approvals: { valid: ["carol@example.com"], required: 1 },
+    });
+    const list = (await (await call(base, "/v1/runs", tokens.reader)).json()) as {
+      runs: { runId: string; state: string }[];
+    };
+    expect(list.runs).toEqual([
+      expect.objectContaining({ runId: "gate-1", state: "approved", approvals: ["carol@example.com"] }),
+    ]);
 
     // Re-planned (new image): the gate built for d1 is invalidated; the old approval no longer records.
     const p2 = plan("reg/api:2");
@@ -156,14 +201,24 @@ describe("/v1/runs and the approval gate over HTTP", () => {
 
   it("bad signatures, foreign keys, the requester's own key and bad expiries are 4xx and record nothing", async () => {
     const runId = "gate-2";
-    const p = buildPlan({ command: ["gitops-health", "deploy", "promote", "api", "reg/api:9"], classification: "personal", environment: "production", runId, cwd: repo.dir });
+    const p = buildPlan({
+      command: ["gitops-health", "deploy", "promote", "api", "reg/api:9"],
+      classification: "personal",
+      environment: "production",
+      runId,
+      cwd: repo.dir,
+    });
     await recordPlan(ledger, p, config, ctx, keys.rita);
     const digest = planDigest(p);
     const expiresAt = new Date(Date.now() + 3600e3).toISOString();
     const good = { ...signApproval(approvalMessage(runId, digest, expiresAt), keys.carol!, ctx), digest, expiresAt };
     const post = async (body: unknown) => {
       const r = await call(base, `/v1/runs/${runId}/approvals`, tokens.approver, body);
-      return { status: r.status, type: r.headers.get("content-type") ?? "", body: (await r.json()) as Record<string, unknown> };
+      return {
+        status: r.status,
+        type: r.headers.get("content-type") ?? "",
+        body: (await r.json()) as Record<string, unknown>,
+      };
     };
     const size = await ledger.size();
 
@@ -180,7 +235,14 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     r = await post({ ...good, signature: Buffer.from("x".repeat(64)).toString("base64") });
     expect(r.status).toBe(422);
     // A key that is not a configured approver.
-    const mallory = { method: "note", approver: "carol@example.com", signature: good.signature, keyId: "mallory+00000000+AAAA", digest, expiresAt };
+    const mallory = {
+      method: "note",
+      approver: "carol@example.com",
+      signature: good.signature,
+      keyId: "mallory+00000000+AAAA",
+      digest,
+      expiresAt,
+    };
     r = await post(mallory);
     expect(r.status).toBe(422);
     // The requester cannot approve their own run.
@@ -190,7 +252,11 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     expect(r.body).toMatchObject({ code: "own-run" });
     // Expired, or longer than approvals.maxTtl (30d).
     const past = new Date(Date.now() - 1000).toISOString();
-    r = await post({ ...signApproval(approvalMessage(runId, digest, past), keys.carol!, ctx), digest, expiresAt: past });
+    r = await post({
+      ...signApproval(approvalMessage(runId, digest, past), keys.carol!, ctx),
+      digest,
+      expiresAt: past,
+    });
     expect(r.status).toBe(422);
     const far = new Date(Date.now() + 90 * 86400e3).toISOString();
     r = await post({ ...signApproval(approvalMessage(runId, digest, far), keys.carol!, ctx), digest, expiresAt: far });
@@ -210,10 +276,17 @@ describe("/v1/runs and the approval gate over HTTP", () => {
 
   it("SSH approvals: signed by approve --print-only, recorded as the identity the key proves", async () => {
     const runId = "gate-3";
-    const p = buildPlan({ command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"], classification: "personal", environment: "production", runId, cwd: repo.dir });
+    const p = buildPlan({
+      command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"],
+      classification: "personal",
+      environment: "production",
+      runId,
+      cwd: repo.dir,
+    });
     await recordPlan(ledger, p, config, ctx, keys.rita);
     const size = await ledger.size();
-    const sign = (key: string) => runCli(["approve", runId, "--print-only", "--key", key, "--ttl", "2h", "--ledger", ledgerDir], { cwd: repo.dir });
+    const sign = (key: string) =>
+      runCli(["approve", runId, "--print-only", "--key", key, "--ttl", "2h", "--ledger", ledgerDir], { cwd: repo.dir });
     // eve's key is not in the allowed-signers file: the CLI refuses to sign with it.
     expect(sign(keys.eve!).code).toBe(2);
     const signed = sign(keys.sam!);
@@ -234,19 +307,47 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     const r = await post({ ...approval, approver: "rita@example.com", keyId: "rita@example.com" });
     expect(r.status).toBe(201);
     expect(await r.json()).toMatchObject({ approver: "sam@example.com" });
-    expect((await readRun(ledger, runId)).approvals[0]).toMatchObject({ method: "ssh", approver: "sam@example.com", keyId: "sam@example.com" });
+    expect((await readRun(ledger, runId)).approvals[0]).toMatchObject({
+      method: "ssh",
+      approver: "sam@example.com",
+      keyId: "sam@example.com",
+    });
     expect((await call(base, `/v1/runs/${runId}/gate?digest=${planDigest(p)}`, tokens.reader)).status).toBe(200);
   });
 
   it("gitops-health serve (a real process) verifies against the served repository's trust list, or --allowed-signers", async () => {
-    const digest = planDigest(buildPlan({ command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"], classification: "personal", environment: "production", runId: "gate-3", cwd: repo.dir }));
-    const created = runCli(["token", "create", "--name", "argo", "--scope", "scan", "--ledger", ledgerDir], { cwd: repo.dir });
+    const digest = planDigest(
+      buildPlan({
+        command: ["gitops-health", "deploy", "promote", "api", "reg/api:3"],
+        classification: "personal",
+        environment: "production",
+        runId: "gate-3",
+        cwd: repo.dir,
+      }),
+    );
+    const created = runCli(["token", "create", "--name", "argo", "--scope", "scan", "--ledger", ledgerDir], {
+      cwd: repo.dir,
+    });
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     const empty = join(makeTempDir("gh-runs-empty-"), "allowed_signers");
     writeFileSync(empty, "");
     const gateVia = async (extra: string[]) => {
-      const child = spawn(process.execPath, [join(__dirname, "..", "dist", "cli.js"), "serve", "--port", "0", "--log-level", "warn", "--ledger", ledgerDir, ...extra], { cwd: repo.dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(
+        process.execPath,
+        [
+          join(__dirname, "..", "dist", "cli.js"),
+          "serve",
+          "--port",
+          "0",
+          "--log-level",
+          "warn",
+          "--ledger",
+          ledgerDir,
+          ...extra,
+        ],
+        { cwd: repo.dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+      );
       let stderr = "";
       try {
         const served = await new Promise<string>((resolve, reject) => {
@@ -278,7 +379,11 @@ describe("/v1/runs and the approval gate over HTTP", () => {
     }
     const expiresAt = new Date(Date.now() + 3600e3).toISOString();
     const digest = "0".repeat(64);
-    const approval = { ...signApproval(approvalMessage("no-such-run", digest, expiresAt), keys.carol!, ctx), digest, expiresAt };
+    const approval = {
+      ...signApproval(approvalMessage("no-such-run", digest, expiresAt), keys.carol!, ctx),
+      digest,
+      expiresAt,
+    };
     expect((await call(base, "/v1/runs/no-such-run/approvals", tokens.approver, approval)).status).toBe(404);
     expect((await call(base, "/v1/runs/gate-1/gate?digest=xyz", tokens.reader)).status).toBe(400);
     expect((await call(base, "/v1/runs/-bad/gate", tokens.reader)).status).toBe(400);
@@ -287,9 +392,21 @@ describe("/v1/runs and the approval gate over HTTP", () => {
   });
 
   it("/openapi.json documents the run routes", async () => {
-    const doc = (await (await call(base, "/openapi.json", undefined)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
-    expect(Object.keys(doc.paths["/v1/runs/{id}/gate"]!.get!.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "429"]);
-    expect(Object.keys(doc.paths["/v1/runs/{id}/approvals"]!.post!.responses)).toEqual(expect.arrayContaining(["201", "400", "403", "404", "409", "422"]));
+    const doc = (await (await call(base, "/openapi.json", undefined)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(doc.paths["/v1/runs/{id}/gate"]!.get!.responses).sort()).toEqual([
+      "200",
+      "400",
+      "401",
+      "403",
+      "404",
+      "409",
+      "429",
+    ]);
+    expect(Object.keys(doc.paths["/v1/runs/{id}/approvals"]!.post!.responses)).toEqual(
+      expect.arrayContaining(["201", "400", "403", "404", "409", "422"]),
+    );
     expect(doc.paths["/v1/runs"]!.get).toBeDefined();
     expect(doc.paths["/v1/runs/{id}"]!.get).toBeDefined();
   });

@@ -50,7 +50,10 @@ async function listen(app: FastifyInstance): Promise<Ctx> {
 const json = (base: string, path: string, token: string | undefined, body?: unknown, init: RequestInit = {}) =>
   fetch(base + path, {
     method: body === undefined ? "GET" : "POST",
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     ...init,
   });
@@ -106,19 +109,60 @@ describe("HTTP service (embedded directory ledger)", () => {
 
     ledger = await openLedger(join(dir, "ledger"));
     store = new FileTokenStore(join(dir, "tokens.json"));
-    for (const [name, scopes] of Object.entries({ scan: ["scan"], decide: ["decide"], append: ["ledger:append"], admin: ["admin"] } as const)) {
+    for (const [name, scopes] of Object.entries({
+      scan: ["scan"],
+      decide: ["decide"],
+      append: ["ledger:append"],
+      admin: ["admin"],
+    } as const)) {
       tokens[name] = (await createToken(store, { name, scopes: [...scopes] })).token;
     }
-    tokens.expired = (await createToken(store, { name: "old", scopes: ["admin"], ttlDays: 1, now: new Date(Date.now() - 2 * 86400_000) })).token;
+    tokens.expired = (
+      await createToken(store, {
+        name: "old",
+        scopes: ["admin"],
+        ttlDays: 1,
+        now: new Date(Date.now() - 2 * 86400_000),
+      })
+    ).token;
     const revoked = await createToken(store, { name: "gone", scopes: ["admin"] });
     await store.revoke(revoked.record.id, new Date().toISOString());
     tokens.revoked = revoked.token;
 
     const auth: Partial<AuthConfig> = {
-      oidc: [{ issuer, audience: "gitops-health", identityClaim: "sub", scopes: [{ claims: { repository_owner: "acme" }, grant: ["scan"] }, { claims: { repository: "acme/app", ref: "refs/heads/main" }, grant: ["ledger:append"] }] }],
+      oidc: [
+        {
+          issuer,
+          audience: "gitops-health",
+          identityClaim: "sub",
+          scopes: [
+            { claims: { repository_owner: "acme" }, grant: ["scan"] },
+            { claims: { repository: "acme/app", ref: "refs/heads/main" }, grant: ["ledger:append"] },
+          ],
+        },
+      ],
     };
-    ctx = await listen(await buildApp({ ledger, tokens: store, auth, signer, digestKey: "test-digest-key", sanitizeKey: "sanitize-key-0123456789", logStream: logs, bodyLimit: 64 * 1024 }));
-    limited = await listen(await buildApp({ ledger, tokens: store, digestKey: "k", logStream: logs, rateLimit: { max: 3, timeWindowMs: 60_000 } }));
+    ctx = await listen(
+      await buildApp({
+        ledger,
+        tokens: store,
+        auth,
+        signer,
+        digestKey: "test-digest-key",
+        sanitizeKey: "sanitize-key-0123456789",
+        logStream: logs,
+        bodyLimit: 64 * 1024,
+      }),
+    );
+    limited = await listen(
+      await buildApp({
+        ledger,
+        tokens: store,
+        digestKey: "k",
+        logStream: logs,
+        rateLimit: { max: 3, timeWindowMs: 60_000 },
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -128,7 +172,10 @@ describe("HTTP service (embedded directory ledger)", () => {
     jwks?.close();
   });
 
-  const jwt = (claims: Record<string, unknown>, o: { key?: jose.CryptoKey; iss?: string; aud?: string; exp?: number | string } = {}) =>
+  const jwt = (
+    claims: Record<string, unknown>,
+    o: { key?: jose.CryptoKey; iss?: string; aud?: string; exp?: number | string } = {},
+  ) =>
     new jose.SignJWT(claims)
       .setProtectedHeader({ alg: "ES256", kid: "k1" })
       .setIssuer(o.iss ?? issuer)
@@ -161,7 +208,10 @@ describe("HTTP service (embedded directory ledger)", () => {
     const wrong2 = await json(ctx.base, "/v1/ledger/entries", tokens.decide, { type: "deployment" });
     expect(wrong2.status).toBe(403);
     // revocation takes effect on the next request (another process writing the file: a new file version)
-    const fresh = await createToken(new FileTokenStore(join(dir, "tokens.json")), { name: "short-lived", scopes: ["scan"] });
+    const fresh = await createToken(new FileTokenStore(join(dir, "tokens.json")), {
+      name: "short-lived",
+      scopes: ["scan"],
+    });
     expect((await json(ctx.base, "/v1/scan", fresh.token, { text: "x" })).status).toBe(200);
     await new FileTokenStore(join(dir, "tokens.json")).revoke("short-lived", new Date().toISOString());
     expect((await json(ctx.base, "/v1/scan", fresh.token, { text: "x" })).status).toBe(401);
@@ -178,14 +228,24 @@ describe("HTTP service (embedded directory ledger)", () => {
     const raw = await r.text();
     expect(raw).not.toContain(SSN);
     expect(raw).not.toContain("Okonkwo");
-    const body = JSON.parse(raw) as { results: { findings: { category: string; start: number; end: number; preview: string }[] }[]; findings: number };
+    const body = JSON.parse(raw) as {
+      results: { findings: { category: string; start: number; end: number; preview: string }[] }[];
+      findings: number;
+    };
     const ssn = body.results[0]!.findings.find((f) => f.category === "ssn")!;
     expect(NOTE.slice(ssn.start, ssn.end)).toBe(SSN);
     expect(ssn.preview).not.toBe(SSN);
     expect(body.results[0]!.findings.map((f) => f.category)).toEqual(expect.arrayContaining(["name", "ssn"]));
     expect(body.results[0]!.findings[0]).not.toHaveProperty("fingerprint");
 
-    const batch = await json(ctx.base, "/v1/scan", tokens.scan, { records: [{ id: "a", text: NOTE }, { id: "b", text: "nothing to see" }, { id: "c", text: 'const key = "AKIAIOSFODNN7EXAMPLE";' }], profile: "code" });
+    const batch = await json(ctx.base, "/v1/scan", tokens.scan, {
+      records: [
+        { id: "a", text: NOTE },
+        { id: "b", text: "nothing to see" },
+        { id: "c", text: 'const key = "AKIAIOSFODNN7EXAMPLE";' },
+      ],
+      profile: "code",
+    });
     const b = (await batch.json()) as { results: { id: string; findings: unknown[] }[] };
     expect(b.results.map((x) => x.id)).toEqual(["a", "b", "c"]);
     expect(b.results[1]!.findings).toEqual([]);
@@ -193,15 +253,24 @@ describe("HTTP service (embedded directory ledger)", () => {
   });
 
   it("POST /v1/sanitize: the CLI's modes", async () => {
-    const redact = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE })).json()) as { text: string; replacements: { category: string; before: string }[] };
+    const redact = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE })).json()) as {
+      text: string;
+      replacements: { category: string; before: string }[];
+    };
     expect(redact.text).toContain("[SSN]");
     expect(redact.text).not.toContain(SSN);
     expect(JSON.stringify(redact.replacements)).not.toContain(SSN);
-    const h1 = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "hash" })).json()) as { text: string };
-    const h2 = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "hash" })).json()) as { text: string };
+    const h1 = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "hash" })).json()) as {
+      text: string;
+    };
+    const h2 = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "hash" })).json()) as {
+      text: string;
+    };
     expect(h1.text).toMatch(/\[SSN:[0-9a-f]{10}\]/);
     expect(h1.text).toBe(h2.text);
-    const syn = (await (await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "synthetic", documentId: "d1" })).json()) as { text: string };
+    const syn = (await (
+      await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "synthetic", documentId: "d1" })
+    ).json()) as { text: string };
     expect(syn.text).not.toContain(SSN);
     const bad = await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "scramble" });
     expect(bad.status).toBe(400);
@@ -209,16 +278,28 @@ describe("HTTP service (embedded directory ledger)", () => {
 
   it("POST /v1/decisions/{pack}: OPA data-API shape, recorded in the ledger by caller with a keyed digest of the input", async () => {
     const input = {
-      commit: { message: `feat(api): ${MARKER}\n\nApproved-by: Ann <ann@example.com>\nApproved-by: Bob <bob@example.com>`, signature: "G", author: "Dev <dev@example.com>" },
+      commit: {
+        message: `feat(api): ${MARKER}\n\nApproved-by: Ann <ann@example.com>\nApproved-by: Bob <bob@example.com>`,
+        signature: "G",
+        author: "Dev <dev@example.com>",
+      },
       checks: { passed: ["tests", "phi-scan", "lint"] },
     };
     const r = await json(ctx.base, "/v1/decisions/personal", tokens.decide, { input });
     expect(r.status).toBe(200);
-    const d = (await r.json()) as { decision_id: string; result: { allow: boolean; decision: string }; violations: { rule: string }[]; controls: { id: string; status: string }[]; ledger: { seq: number } };
+    const d = (await r.json()) as {
+      decision_id: string;
+      result: { allow: boolean; decision: string };
+      violations: { rule: string }[];
+      controls: { id: string; status: string }[];
+      ledger: { seq: number };
+    };
     expect(d.decision_id).toMatch(/^\d+-[0-9a-f]{16}$/);
     expect(d.result.allow).toBe(d.result.decision === "pass");
     expect(Array.isArray(d.controls)).toBe(true);
-    const failing = (await (await json(ctx.base, "/v1/decisions/clinical", tokens.decide, { input: { commit: { message: "wip" } } })).json()) as typeof d;
+    const failing = (await (
+      await json(ctx.base, "/v1/decisions/clinical", tokens.decide, { input: { commit: { message: "wip" } } })
+    ).json()) as typeof d;
     expect(failing.result).toEqual({ allow: false, decision: "fail" });
     expect(failing.violations.map((v) => v.rule)).toContain("signed-commits");
 
@@ -233,14 +314,36 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(JSON.stringify(entries)).not.toContain(MARKER);
 
     expect((await json(ctx.base, "/v1/decisions/nosuchpack", tokens.decide, { input: {} })).status).toBe(400);
-    expect((await json(ctx.base, "/v1/decisions/clinical", tokens.decide, { input: { commit: { sha: 5 } } })).status).toBe(400);
+    expect(
+      (await json(ctx.base, "/v1/decisions/clinical", tokens.decide, { input: { commit: { sha: 5 } } })).status,
+    ).toBe(400);
   });
 
   it("POST /v1/risk/score: a unified diff plus metadata", async () => {
-    const diff = ["diff --git a/src/auth/login.ts b/src/auth/login.ts", "--- a/src/auth/login.ts", "+++ b/src/auth/login.ts", "@@ -1,2 +1,3 @@", " a", "-b", "+c", "+d", ""].join("\n");
-    const r = await json(ctx.base, "/v1/risk/score", tokens.decide, { diff, message: "fix: login", classification: "clinical" });
+    const diff = [
+      "diff --git a/src/auth/login.ts b/src/auth/login.ts",
+      "--- a/src/auth/login.ts",
+      "+++ b/src/auth/login.ts",
+      "@@ -1,2 +1,3 @@",
+      " a",
+      "-b",
+      "+c",
+      "+d",
+      "",
+    ].join("\n");
+    const r = await json(ctx.base, "/v1/risk/score", tokens.decide, {
+      diff,
+      message: "fix: login",
+      classification: "clinical",
+    });
     expect(r.status).toBe(200);
-    const s = (await r.json()) as { score: number; level: string; approvals: number; files: number; factors: { name: string; value: number }[] };
+    const s = (await r.json()) as {
+      score: number;
+      level: string;
+      approvals: number;
+      files: number;
+      factors: { name: string; value: number }[];
+    };
     expect(s.files).toBe(1);
     expect(s.approvals).toBeGreaterThanOrEqual(2); // clinical floor
     expect(s.factors.find((f) => f.name === "LA")?.value).toBe(2);
@@ -253,44 +356,83 @@ describe("HTTP service (embedded directory ledger)", () => {
       const r = await json(ctx.base, "/v1/ledger/entries", tokens.append, { type, payload: {} });
       expect(r.status, type).toBe(403);
     }
-    const phi = await json(ctx.base, "/v1/ledger/entries", tokens.append, { type: "deployment", payload: { note: NOTE } });
+    const phi = await json(ctx.base, "/v1/ledger/entries", tokens.append, {
+      type: "deployment",
+      payload: { note: NOTE },
+    });
     expect(phi.status).toBe(400);
     expect(await phi.text()).not.toContain(SSN);
 
-    const a = await json(ctx.base, "/v1/ledger/entries", tokens.append, { type: "deployment", subject: "svc@1.2.3", payload: { env: "prod", actor: "someone-else" } });
+    const a = await json(ctx.base, "/v1/ledger/entries", tokens.append, {
+      type: "deployment",
+      subject: "svc@1.2.3",
+      payload: { env: "prod", actor: "someone-else" },
+    });
     expect(a.status).toBe(201);
     const { seq, leafHash } = (await a.json()) as { seq: number; leafHash: string };
     expect(leafHash).toMatch(/^[0-9a-f]{64}$/);
 
-    const list = (await (await json(ctx.base, `/v1/ledger/entries?type=deployment&limit=10`, tokens.scan)).json()) as { entries: { seq: number; actor: string; payload: { data: unknown; caller: { id: string } } }[]; size: number };
+    const list = (await (await json(ctx.base, `/v1/ledger/entries?type=deployment&limit=10`, tokens.scan)).json()) as {
+      entries: { seq: number; actor: string; payload: { data: unknown; caller: { id: string } } }[];
+      size: number;
+    };
     const e = list.entries.find((x) => x.seq === seq)!;
     expect(e.actor).toMatch(/^token:append#/);
     expect(e.payload.caller.id).toBe(e.actor);
     expect(e.payload.data).toEqual({ env: "prod", actor: "someone-else" });
 
-    const cp = (await (await json(ctx.base, "/v1/ledger/checkpoint", tokens.scan)).json()) as { size: number; rootHash: string; note: string };
+    const cp = (await (await json(ctx.base, "/v1/ledger/checkpoint", tokens.scan)).json()) as {
+      size: number;
+      rootHash: string;
+      note: string;
+    };
     // A checkpoint records itself in the log (a ledger.checkpoint entry), so it covers one entry more.
     expect(cp.size).toBe(list.size + 1);
     expect(verifyNote(cp.note, [parseVerifierKey(verifierKey)]).ok).toBe(true);
     const again = (await (await json(ctx.base, "/v1/ledger/checkpoint", tokens.scan)).json()) as typeof cp;
     expect(again.note).toBe(cp.note); // no new checkpoint while the log has not grown
 
-    const inc = (await (await json(ctx.base, `/v1/ledger/proofs/inclusion?seq=${seq}&size=${cp.size}`, tokens.scan)).json()) as Parameters<typeof verifyExportedInclusion>[0];
+    const inc = (await (
+      await json(ctx.base, `/v1/ledger/proofs/inclusion?seq=${seq}&size=${cp.size}`, tokens.scan)
+    ).json()) as Parameters<typeof verifyExportedInclusion>[0];
     expect(inc.leafHash).toBe(leafHash);
     expect(inc.rootHash).toBe(cp.rootHash);
     expect(verifyExportedInclusion(inc)).toBe(true);
     expect(verifyExportedInclusion({ ...inc, leafHash: "00".repeat(32) })).toBe(false);
 
     await json(ctx.base, "/v1/ledger/entries", tokens.append, { type: "deployment", payload: { n: 2 } });
-    const con = (await (await json(ctx.base, `/v1/ledger/proofs/consistency?old=${cp.size}`, tokens.scan)).json()) as { oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] };
+    const con = (await (await json(ctx.base, `/v1/ledger/proofs/consistency?old=${cp.size}`, tokens.scan)).json()) as {
+      oldSize: number;
+      newSize: number;
+      oldRoot: string;
+      newRoot: string;
+      proof: string[];
+    };
     expect(con.oldRoot).toBe(cp.rootHash);
     expect(con.newSize).toBe(cp.size + 1);
-    expect(verifyConsistency(con.oldSize, con.newSize, Buffer.from(con.oldRoot, "hex"), Buffer.from(con.newRoot, "hex"), con.proof.map((h) => Buffer.from(h, "hex")))).toBe(true);
+    expect(
+      verifyConsistency(
+        con.oldSize,
+        con.newSize,
+        Buffer.from(con.oldRoot, "hex"),
+        Buffer.from(con.newRoot, "hex"),
+        con.proof.map((h) => Buffer.from(h, "hex")),
+      ),
+    ).toBe(true);
 
     // concurrent appends are group-committed; an entry refused for PHI fails only its own call
-    const burst = await Promise.all(Array.from({ length: 12 }, (_, i) => json(ctx.base, "/v1/ledger/entries", tokens.append, { type: "deployment", payload: i === 5 ? { note: NOTE } : { i } })));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        json(ctx.base, "/v1/ledger/entries", tokens.append, {
+          type: "deployment",
+          payload: i === 5 ? { note: NOTE } : { i },
+        }),
+      ),
+    );
     expect(burst.map((r) => r.status)).toEqual(Array.from({ length: 12 }, (_, i) => (i === 5 ? 400 : 201)));
-    const burstSeqs = await Promise.all(burst.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { seq: number }).seq));
+    const burstSeqs = await Promise.all(
+      burst.filter((r) => r.status === 201).map(async (r) => ((await r.json()) as { seq: number }).seq),
+    );
     expect(new Set(burstSeqs).size).toBe(11);
 
     expect((await json(ctx.base, `/v1/ledger/proofs/inclusion?seq=999999`, tokens.scan)).status).toBe(400);
@@ -307,7 +449,14 @@ describe("HTTP service (embedded directory ledger)", () => {
       [await json(ctx.base, "/v1/scan", tokens.scan, { text: "a", extra: true }), 400],
       [await json(ctx.base, "/v1/scan", tokens.scan, { text: "x".repeat(70 * 1024) }), 413],
       [await json(ctx.base, "/v1/nothing", tokens.scan), 404],
-      [await fetch(ctx.base + "/v1/scan", { method: "POST", headers: { authorization: `Bearer ${tokens.scan}`, "content-type": "text/plain" }, body: NOTE }), 415],
+      [
+        await fetch(ctx.base + "/v1/scan", {
+          method: "POST",
+          headers: { authorization: `Bearer ${tokens.scan}`, "content-type": "text/plain" },
+          body: NOTE,
+        }),
+        415,
+      ],
       [await json(ctx.base, "/v1/ledger/entries?limit=abc", tokens.scan), 400],
     ];
     for (const [r, status] of cases) {
@@ -318,13 +467,16 @@ describe("HTTP service (embedded directory ledger)", () => {
       expect(p.type).toBe("about:blank");
       expect(JSON.stringify(p)).not.toContain(SSN);
     }
-    const schema = (await (await json(ctx.base, "/v1/scan", tokens.scan, { text: 5 })).json()) as { errors: { path: string; message: string }[] };
+    const schema = (await (await json(ctx.base, "/v1/scan", tokens.scan, { text: 5 })).json()) as {
+      errors: { path: string; message: string }[];
+    };
     expect(schema.errors[0]!.path).toContain("text");
   });
 
   it("rate limits per caller: the fourth call in the window is 429, another token is not affected", async () => {
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await json(limited.base, "/v1/scan", tokens.scan, { text: "x" })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await json(limited.base, "/v1/scan", tokens.scan, { text: "x" })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const r = await json(limited.base, "/v1/scan", tokens.scan, { text: "x" });
     expect(r.headers.get("content-type")).toContain("application/problem+json");
@@ -353,7 +505,8 @@ describe("HTTP service (embedded directory ledger)", () => {
     const wrongIssuer = await jwt(claims, { iss: "https://token.actions.githubusercontent.com" });
     const wrongKey = await jwt(claims, { key: rogue.privateKey });
     const wrongAudience = await jwt(claims, { aud: "someone-else" });
-    for (const t of [expired, wrongIssuer, wrongKey, wrongAudience]) expect((await json(ctx.base, "/v1/scan", t, { text: "x" })).status).toBe(401);
+    for (const t of [expired, wrongIssuer, wrongKey, wrongAudience])
+      expect((await json(ctx.base, "/v1/scan", t, { text: "x" })).status).toBe(401);
   });
 
   it("/metrics (token required unless public): request histogram by route and status, findings by class, decisions by outcome, ledger size", async () => {
@@ -361,10 +514,18 @@ describe("HTTP service (embedded directory ledger)", () => {
     const r = await json(ctx.base, "/metrics", tokens.scan);
     expect(r.headers.get("content-type")).toContain("text/plain");
     const samples = parseMetrics(await r.text());
-    const find = (name: string, labels: Record<string, string>) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-    expect(find("gitops_health_http_request_duration_seconds_count", { route: "/v1/scan", status: "200", method: "POST" })!.value).toBeGreaterThan(0);
-    expect(find("gitops_health_http_request_duration_seconds_count", { route: "/v1/scan", status: "401" })!.value).toBeGreaterThan(0);
-    expect(find("gitops_health_http_request_duration_seconds_bucket", { route: "/v1/scan", status: "200", le: "+Inf" })).toBeDefined();
+    const find = (name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    expect(
+      find("gitops_health_http_request_duration_seconds_count", { route: "/v1/scan", status: "200", method: "POST" })!
+        .value,
+    ).toBeGreaterThan(0);
+    expect(
+      find("gitops_health_http_request_duration_seconds_count", { route: "/v1/scan", status: "401" })!.value,
+    ).toBeGreaterThan(0);
+    expect(
+      find("gitops_health_http_request_duration_seconds_bucket", { route: "/v1/scan", status: "200", le: "+Inf" }),
+    ).toBeDefined();
     expect(find("gitops_health_findings_total", { category: "ssn" })!.value).toBeGreaterThan(0);
     expect(find("gitops_health_decisions_total", { pack: "clinical", outcome: "fail" })!.value).toBeGreaterThan(0);
     expect(find("gitops_health_ledger_entries", {})!.value).toBe(await ledger.size());
@@ -372,20 +533,55 @@ describe("HTTP service (embedded directory ledger)", () => {
   });
 
   it("/openapi.json is valid OpenAPI 3.1 and every documented operation answers as documented", async () => {
-    const doc = (await (await json(ctx.base, "/openapi.json", undefined)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await (await json(ctx.base, "/openapi.json", undefined)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     const res = await new Validator().validate(doc as never);
     expect(res.errors ?? []).toEqual([]);
     expect(res.valid).toBe(true);
     const ops = Object.entries(doc.paths).flatMap(([p, m]) => Object.keys(m).map((x) => `${x.toUpperCase()} ${p}`));
     expect(ops.sort()).toEqual(
-      ["POST /v1/scan", "POST /v1/sanitize", "POST /v1/decisions/{pack}", "POST /v1/risk/score", "POST /v1/ledger/entries", "GET /v1/ledger/entries", "GET /v1/ledger/checkpoint", "GET /v1/ledger/proofs/inclusion", "GET /v1/ledger/proofs/consistency", "GET /v1/runs", "GET /v1/runs/{id}", "GET /v1/runs/{id}/gate", "POST /v1/runs/{id}/gate", "POST /v1/runs/{id}/approvals", "POST /v1/repos", "GET /v1/repos", "POST /v1/repos/{name}/risk", "POST /v1/jobs", "GET /v1/jobs/{id}", ...["overview", "delivery", "changes", "runs", "findings", "llm"].map((v) => `GET /v1/dashboard/${v}`)].sort(),
+      [
+        "POST /v1/scan",
+        "POST /v1/sanitize",
+        "POST /v1/decisions/{pack}",
+        "POST /v1/risk/score",
+        "POST /v1/ledger/entries",
+        "GET /v1/ledger/entries",
+        "GET /v1/ledger/checkpoint",
+        "GET /v1/ledger/proofs/inclusion",
+        "GET /v1/ledger/proofs/consistency",
+        "GET /v1/runs",
+        "GET /v1/runs/{id}",
+        "GET /v1/runs/{id}/gate",
+        "POST /v1/runs/{id}/gate",
+        "POST /v1/runs/{id}/approvals",
+        "POST /v1/repos",
+        "GET /v1/repos",
+        "POST /v1/repos/{name}/risk",
+        "POST /v1/jobs",
+        "GET /v1/jobs/{id}",
+        ...["overview", "delivery", "changes", "runs", "findings", "llm"].map((v) => `GET /v1/dashboard/${v}`),
+      ].sort(),
     );
     // each documented operation: without a token 401 (as documented), with an admin token a documented status
     for (const [p, methods] of Object.entries(doc.paths)) {
       for (const [m, op] of Object.entries(methods)) {
-        const url = p.replace("{pack}", "business") + (p.includes("inclusion") ? "?seq=0" : p.includes("consistency") ? "?old=1" : "");
-        const body = m === "post" ? (p.includes("scan") || p.includes("sanitize") ? { text: "hello" } : p.includes("risk") ? { diff: "" } : p.includes("ledger") ? { type: "note" } : { input: {} }) : undefined;
+        const url =
+          p.replace("{pack}", "business") +
+          (p.includes("inclusion") ? "?seq=0" : p.includes("consistency") ? "?old=1" : "");
+        const body =
+          m === "post"
+            ? p.includes("scan") || p.includes("sanitize")
+              ? { text: "hello" }
+              : p.includes("risk")
+                ? { diff: "" }
+                : p.includes("ledger")
+                  ? { type: "note" }
+                  : { input: {} }
+            : undefined;
         const anon = await json(ctx.base, url, undefined, body, { method: m.toUpperCase() });
         expect(anon.status, `${m} ${p}`).toBe(401);
         expect(Object.keys(op.responses)).toContain("401");
@@ -403,7 +599,8 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(logs.lines.length).toBeGreaterThan(20);
     for (const l of logs.lines) expect(() => JSON.parse(l)).not.toThrow();
     const all = logs.lines.join("\n");
-    for (const planted of [SSN, "Okonkwo", "80231177", MARKER, "AKIAIOSFODNN7EXAMPLE"]) expect(all).not.toContain(planted);
+    for (const planted of [SSN, "Okonkwo", "80231177", MARKER, "AKIAIOSFODNN7EXAMPLE"])
+      expect(all).not.toContain(planted);
     expect(all).toContain('"route":"/v1/scan"');
     expect(all).not.toMatch(/"statusCode":500/);
   });
@@ -415,7 +612,8 @@ describe("C2SP tlog-tiles (read-only)", () => {
     expect(formatTileIndex(1234067)).toBe("x001/x234/067");
     expect(parseTilePath("0/x001/x234/067")).toEqual({ level: 0, index: 1234067, width: undefined });
     expect(parseTilePath("entries/002.p/88")).toEqual({ level: "entries", index: 2, width: 88 });
-    for (const bad of ["0/1", "0/x000/001", "0/001.p/256", "0/001.p/0", "64/000", "0/001.p/08", "x/000"]) expect(parseTilePath(bad), bad).toBeUndefined();
+    for (const bad of ["0/1", "0/x000/001", "0/001.p/256", "0/001.p/0", "64/000", "0/001.p/08", "x/000"])
+      expect(parseTilePath(bad), bad).toBeUndefined();
   });
 
   it("a client rebuilds the signed root from level-0 tiles, entry bundles hash to the leaves, level-1 hashes are subtree roots", async () => {
@@ -425,7 +623,13 @@ describe("C2SP tlog-tiles (read-only)", () => {
     const store = new FileTokenStore(join(dir, "tokens.json"));
     const { token } = await createToken(store, { name: "witness", scopes: ["scan"] });
     const { signerKey, verifierKey } = generateNoteSigner("gitops-health/tiles");
-    const app = await buildApp({ ledger: l, tokens: store, signer: parseSignerKey(signerKey), digestKey: "k", logStream: false });
+    const app = await buildApp({
+      ledger: l,
+      tokens: store,
+      signer: parseSignerKey(signerKey),
+      digestKey: "k",
+      logStream: false,
+    });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     const get = (p: string) => fetch(base + p, { headers: { authorization: `Bearer ${token}` } });
     try {
@@ -451,7 +655,7 @@ describe("C2SP tlog-tiles (read-only)", () => {
 
       const bundle = Buffer.from(await (await get("/tile/entries/002.p/88")).arrayBuffer());
       const entries: Buffer[] = [];
-      for (let o = 0; o < bundle.length; ) {
+      for (let o = 0; o < bundle.length;) {
         const n = bundle.readUInt16BE(o);
         entries.push(bundle.subarray(o + 2, o + 2 + n));
         o += 2 + n;
@@ -465,7 +669,8 @@ describe("C2SP tlog-tiles (read-only)", () => {
       expect(l1.subarray(32, 64).equals(tree.rangeHash(256, 512))).toBe(true);
 
       // nothing beyond the signed tree: a full tile 2 needs 768 entries, a level-1 tile of width 3 needs 768
-      for (const p of ["/tile/0/002", "/tile/1/000.p/3", "/tile/entries/003.p/1", "/tile/0/x000/001", "/tile/9/000"]) expect((await get(p)).status, p).toBe(404);
+      for (const p of ["/tile/0/002", "/tile/1/000.p/3", "/tile/entries/003.p/1", "/tile/0/x000/001", "/tile/9/000"])
+        expect((await get(p)).status, p).toBe(404);
       // entries appended after the checkpoint appear in tiles only once a new checkpoint covers them
       await l.append({ type: "deployment", actor: "ci", payload: { i: 600 } });
       expect((await get("/tile/0/002.p/89")).status).toBe(404);
@@ -507,7 +712,11 @@ describe("gitops-health serve (built CLI as a process)", () => {
     expect(list.stdout).not.toContain(token.split("_")[2]);
     expect(JSON.parse(list.stdout)).toHaveLength(1);
 
-    const child = spawn(process.execPath, [join(__dirname, "..", "dist", "cli.js"), "serve", "--port", "0", "--log-level", "warn"], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, "..", "dist", "cli.js"), "serve", "--port", "0", "--log-level", "warn"],
+      { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stderr = "";
     const base = await new Promise<string>((resolve, reject) => {
       child.stderr.on("data", (d: Buffer) => {

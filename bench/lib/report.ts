@@ -16,7 +16,10 @@ export function writeBenchSection(name: string, command: string, markdown: strin
   const j = text.indexOf(end);
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   const body = `\n_Command: \`${command}\` · ${new Date().toISOString().slice(0, 10)} · ${cpus().length} × ${cpu} · Node ${process.version}_\n\n${markdown.trim()}\n`;
-  const next = i >= 0 && j > i ? text.slice(0, i + start.length) + body + text.slice(j) : `${text.trimEnd()}\n\n## ${name}\n${start}${body}${end}\n`;
+  const next =
+    i >= 0 && j > i
+      ? text.slice(0, i + start.length) + body + text.slice(j)
+      : `${text.trimEnd()}\n\n## ${name}\n${start}${body}${end}\n`;
   writeFileAtomic(FILE, next);
 }
 

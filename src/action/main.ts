@@ -23,7 +23,10 @@ interface Ran {
 /** The CLI: the `cli` input, else a build beside this bundle, else the workspace's installed one, else npx. */
 function cliCommand(workspace: string): string[] {
   const given = core.getInput("cli");
-  if (given) return given.endsWith(".js") ? [process.execPath, isAbsolute(given) ? given : resolve(workspace, given)] : given.split(/\s+/);
+  if (given)
+    return given.endsWith(".js")
+      ? [process.execPath, isAbsolute(given) ? given : resolve(workspace, given)]
+      : given.split(/\s+/);
   const here = dirname(fileURLToPath(import.meta.url));
   const beside = join(here, "..", "dist", "cli.js");
   if (existsSync(beside)) return [process.execPath, beside];
@@ -35,7 +38,11 @@ function cliCommand(workspace: string): string[] {
 function run(cli: string[], args: string[], cwd: string): Promise<Ran> {
   core.info(`$ gitops-health ${args.join(" ")}`);
   return new Promise((done) => {
-    const child = spawn(cli[0]!, [...cli.slice(1), ...args], { cwd, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(cli[0]!, [...cli.slice(1), ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     const chunks: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => chunks.push(d));
     child.on("error", (err) => {
@@ -59,12 +66,23 @@ export function changeRange(ctx: Pick<typeof github.context, "eventName" | "payl
 
 /** A pull request from a fork: its token is read-only and it has no secrets. */
 export function fromFork(payload: typeof github.context.payload): boolean {
-  const pr = payload.pull_request as { head?: { repo?: { full_name?: string; fork?: boolean } | null }; base?: { repo?: { full_name?: string } } } | undefined;
+  const pr = payload.pull_request as
+    | { head?: { repo?: { full_name?: string; fork?: boolean } | null }; base?: { repo?: { full_name?: string } } }
+    | undefined;
   if (!pr) return false;
   return Boolean(pr.head?.repo?.fork) || (pr.head?.repo?.full_name ?? "") !== (pr.base?.repo?.full_name ?? "");
 }
 
-type SarifLog = { runs?: { results?: { ruleId?: string; level?: string; message?: { text?: string }; locations?: { physicalLocation?: { artifactLocation?: { uri?: string }; region?: { startLine?: number } } }[] }[] }[] };
+type SarifLog = {
+  runs?: {
+    results?: {
+      ruleId?: string;
+      level?: string;
+      message?: { text?: string };
+      locations?: { physicalLocation?: { artifactLocation?: { uri?: string }; region?: { startLine?: number } } }[];
+    }[];
+  }[];
+};
 
 function sarifRows(text: string): string[][] {
   let log: SarifLog;
@@ -73,10 +91,17 @@ function sarifRows(text: string): string[][] {
   } catch {
     return [];
   }
-  return (log.runs ?? []).flatMap((r) => r.results ?? []).map((x) => {
-    const loc = x.locations?.[0]?.physicalLocation;
-    return [x.level ?? "", x.ruleId ?? "", `${loc?.artifactLocation?.uri ?? ""}${loc?.region?.startLine ? `:${loc.region.startLine}` : ""}`, (x.message?.text ?? "").replace(/\|/g, "\\|")];
-  });
+  return (log.runs ?? [])
+    .flatMap((r) => r.results ?? [])
+    .map((x) => {
+      const loc = x.locations?.[0]?.physicalLocation;
+      return [
+        x.level ?? "",
+        x.ruleId ?? "",
+        `${loc?.artifactLocation?.uri ?? ""}${loc?.region?.startLine ? `:${loc.region.startLine}` : ""}`,
+        (x.message?.text ?? "").replace(/\|/g, "\\|"),
+      ];
+    });
 }
 
 const cell = (s: string, header = false) => ({ data: s, header });
@@ -101,19 +126,42 @@ export async function main(): Promise<void> {
   const summary = core.summary.addHeading(`gitops-health ${command}`, 2);
 
   if (command === "scan" || command === "compliance") {
-    const args = command === "scan"
-      ? ["scan", "--diff", range, "--format", "sarif", ...(failOn ? ["--fail-on", failOn] : [])]
-      : ["compliance", "check", "--range", range, "--format", "sarif", ...(classification ? ["--pack", classification] : []), ...(failOn ? ["--fail-on", failOn] : [])];
+    const args =
+      command === "scan"
+        ? ["scan", "--diff", range, "--format", "sarif", ...(failOn ? ["--fail-on", failOn] : [])]
+        : [
+            "compliance",
+            "check",
+            "--range",
+            range,
+            "--format",
+            "sarif",
+            ...(classification ? ["--pack", classification] : []),
+            ...(failOn ? ["--fail-on", failOn] : []),
+          ];
     const r = await run(cli, [...args, ...extra], workspace);
     code = r.code;
     const rows = sarifRows(r.stdout);
     if (r.stdout.trim().startsWith("{")) writeSarif(sarifFile(command), r.stdout);
-    const line = code === 0 ? `✅ passed: ${rows.length} result(s) below the gate in \`${range}\`` : code === 1 ? `❌ failed: ${rows.length} result(s) in \`${range}\`` : `⚠️ could not run (exit ${code})`;
+    const line =
+      code === 0
+        ? `✅ passed: ${rows.length} result(s) below the gate in \`${range}\``
+        : code === 1
+          ? `❌ failed: ${rows.length} result(s) in \`${range}\``
+          : `⚠️ could not run (exit ${code})`;
     summary.addRaw(line, true);
     md.push(line);
     if (rows.length) {
-      summary.addTable([["level", "rule", "location", "message"].map((h) => cell(h, true)), ...rows.slice(0, 50).map((row) => row.map((c) => cell(c)))]);
-      md.push("", "| level | rule | location | message |", "| --- | --- | --- | --- |", ...rows.slice(0, 50).map((row) => `| ${row.join(" | ")} |`));
+      summary.addTable([
+        ["level", "rule", "location", "message"].map((h) => cell(h, true)),
+        ...rows.slice(0, 50).map((row) => row.map((c) => cell(c))),
+      ]);
+      md.push(
+        "",
+        "| level | rule | location | message |",
+        "| --- | --- | --- | --- |",
+        ...rows.slice(0, 50).map((row) => `| ${row.join(" | ")} |`),
+      );
     }
   } else if (command === "risk") {
     const r = await run(cli, ["risk", "score", "--range", range, "--format", "json", ...extra], workspace);
@@ -133,9 +181,28 @@ export async function main(): Promise<void> {
   } else if (command === "pipeline") {
     const env = core.getInput("environment") || "staging";
     const approve = core.getInput("approve") === "true";
-    const r = await run(cli, ["pipeline", "run", "--env", env, "--format", "json", ...(approve ? ["--approve"] : []), ...extra], workspace);
+    const r = await run(
+      cli,
+      ["pipeline", "run", "--env", env, "--format", "json", ...(approve ? ["--approve"] : []), ...extra],
+      workspace,
+    );
     code = r.code;
-    const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown> & { event: string; stage?: string; status?: string; detail?: string; durationMs?: number; data?: Record<string, unknown>; message?: string; runId?: string });
+    const events = r.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map(
+        (l) =>
+          JSON.parse(l) as Record<string, unknown> & {
+            event: string;
+            stage?: string;
+            status?: string;
+            detail?: string;
+            durationMs?: number;
+            data?: Record<string, unknown>;
+            message?: string;
+            runId?: string;
+          },
+      );
     const stages = events.filter((e) => e.event === "stage");
     const risk = stages.find((e) => e.stage === "risk")?.data;
     const plan = stages.find((e) => e.stage === "plan")?.data;
@@ -146,8 +213,20 @@ export async function main(): Promise<void> {
     if (plan) core.setOutput("strategy", String(plan.strategy));
     const done = events.find((e) => e.event === "done");
     if (done?.runId) core.setOutput("run-id", String(done.runId));
-    summary.addTable([["stage", "status", "time", "detail"].map((h) => cell(h, true)), ...stages.map((s) => [cell(s.stage ?? ""), cell(s.status ?? ""), cell(`${((s.durationMs ?? 0) / 1000).toFixed(1)}s`), cell(s.detail ?? "")])]);
-    md.push("| stage | status | detail |", "| --- | --- | --- |", ...stages.map((s) => `| ${s.stage} | ${s.status} | ${(s.detail ?? "").replace(/\|/g, "\\|")} |`));
+    summary.addTable([
+      ["stage", "status", "time", "detail"].map((h) => cell(h, true)),
+      ...stages.map((s) => [
+        cell(s.stage ?? ""),
+        cell(s.status ?? ""),
+        cell(`${((s.durationMs ?? 0) / 1000).toFixed(1)}s`),
+        cell(s.detail ?? ""),
+      ]),
+    ]);
+    md.push(
+      "| stage | status | detail |",
+      "| --- | --- | --- |",
+      ...stages.map((s) => `| ${s.stage} | ${s.status} | ${(s.detail ?? "").replace(/\|/g, "\\|")} |`),
+    );
     if (done?.message) {
       summary.addRaw(String(done.message), true);
       md.push("", String(done.message));
@@ -164,8 +243,13 @@ export async function main(): Promise<void> {
   await summary.write();
 
   if (core.getInput("comment") === "true" && github.context.payload.pull_request) {
-    if (fromFork(github.context.payload)) core.notice("pull request from a fork: its token cannot comment; see the job summary");
-    else await stickyComment(`${COMMENT_MARKER.replace("-->", `${command} -->`)}\n### gitops-health ${command}\n\n${md.join("\n")}\n`, command).catch((err: Error) => core.warning(`could not comment on the pull request: ${err.message}`));
+    if (fromFork(github.context.payload))
+      core.notice("pull request from a fork: its token cannot comment; see the job summary");
+    else
+      await stickyComment(
+        `${COMMENT_MARKER.replace("-->", `${command} -->`)}\n### gitops-health ${command}\n\n${md.join("\n")}\n`,
+        command,
+      ).catch((err: Error) => core.warning(`could not comment on the pull request: ${err.message}`));
   }
   if (code === 1) core.setFailed(`gitops-health ${command}: the gate failed`);
   else if (code !== 0) core.setFailed(`gitops-health ${command}: exit ${code}`);
@@ -179,7 +263,12 @@ async function stickyComment(body: string, command: string): Promise<void> {
   const { owner, repo } = github.context.repo;
   const issue_number = github.context.payload.pull_request!.number as number;
   const marker = COMMENT_MARKER.replace("-->", `${command} -->`);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner,
+    repo,
+    issue_number,
+    per_page: 100,
+  });
   const mine = comments.find((c) => c.body?.startsWith(marker));
   if (mine) await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
   else await octokit.rest.issues.createComment({ owner, repo, issue_number, body });

@@ -1,7 +1,36 @@
 // gitops-health/review: forge review evidence (pull requests, reviews, CODEOWNERS teams) for the approval rules.
 export { fetchGithubReviews, type GithubReviewOptions, type GithubReviewRecords } from "../review/github.js";
-export { recordReviewEvidence, readReviewEvidence, signedReviewEntry, verifyReviewEntry, keyFileSigner, noteSigner, type Signer, type VerifiedReviewEvidence } from "../review/evidence.js";
-export { reviewCommits, mapCommitsToPulls, approvalCurrency, standingReviews, type CommitReview, type RangeCommit, type ReviewEvidenceSet } from "../review/approvals.js";
+export {
+  recordReviewEvidence,
+  readReviewEvidence,
+  signedReviewEntry,
+  verifyReviewEntry,
+  keyFileSigner,
+  noteSigner,
+  type Signer,
+  type VerifiedReviewEvidence,
+} from "../review/evidence.js";
+export {
+  reviewCommits,
+  mapCommitsToPulls,
+  approvalCurrency,
+  standingReviews,
+  type CommitReview,
+  type RangeCommit,
+  type ReviewEvidenceSet,
+} from "../review/approvals.js";
 export { parseCodeOwners, ownersOf, teamsIn, CODEOWNERS_LOCATIONS, type CodeOwners } from "../review/codeowners.js";
-export { githubWebhookRecords, gitlabWebhookRecords, verifyGithubSignature, verifyGitlabToken } from "../review/webhooks.js";
-export { PullRecord, ReviewRecord, TeamRecord, authorFingerprint, reviewStatement, REVIEW_ENTRY } from "../review/model.js";
+export {
+  githubWebhookRecords,
+  gitlabWebhookRecords,
+  verifyGithubSignature,
+  verifyGitlabToken,
+} from "../review/webhooks.js";
+export {
+  PullRecord,
+  ReviewRecord,
+  TeamRecord,
+  authorFingerprint,
+  reviewStatement,
+  REVIEW_ENTRY,
+} from "../review/model.js";

@@ -7,7 +7,12 @@ import { parseVerifierKey } from "../core/note-key.js";
 import type { AuditLedger } from "./ledger.js";
 import type { LedgerEntry } from "./types.js";
 
-const BundleEntry = z.object({ seq: z.number().int().nonnegative(), canonical: z.string(), leafHash: z.string(), proof: z.array(z.string()) });
+const BundleEntry = z.object({
+  seq: z.number().int().nonnegative(),
+  canonical: z.string(),
+  leafHash: z.string(),
+  proof: z.array(z.string()),
+});
 type BundleEntry = z.infer<typeof BundleEntry>;
 
 /** Evidence bundle: entries with inclusion proofs against one signed checkpoint. */
@@ -27,7 +32,10 @@ export const EvidenceBundle = z.object({
 });
 export type EvidenceBundle = z.infer<typeof EvidenceBundle>;
 
-export async function buildBundle(ledger: AuditLedger, opts: { from?: string; to?: string; checkpoint: string; verifierKey: string }): Promise<EvidenceBundle> {
+export async function buildBundle(
+  ledger: AuditLedger,
+  opts: { from?: string; to?: string; checkpoint: string; verifierKey: string },
+): Promise<EvidenceBundle> {
   const text = opts.checkpoint.slice(0, opts.checkpoint.lastIndexOf("\n\n") + 1);
   const cp = parseCheckpoint(text);
   const entries: BundleEntry[] = [];
@@ -57,7 +65,10 @@ export async function buildBundle(ledger: AuditLedger, opts: { from?: string; to
     checkpoint: opts.checkpoint,
     treeSize: cp.size,
     entries,
-    bounds: { before: opts.from && before ? await prove(before) : null, after: opts.to && after ? await prove(after) : null },
+    bounds: {
+      before: opts.from && before ? await prove(before) : null,
+      after: opts.to && after ? await prove(after) : null,
+    },
   };
 }
 
@@ -89,19 +100,35 @@ export function verifyBundle(bundle: EvidenceBundle, trusted?: NoteVerifier): Bu
   const v = verifyNote(bundle.checkpoint, [verifier]);
   if (!v.ok) return { ok: false, problem: `checkpoint signature: ${v.reason}`, entries: 0 };
   const cp = parseCheckpoint(v.text!);
-  if (cp.size !== bundle.treeSize) return { ok: false, problem: `bundle tree size ${bundle.treeSize} differs from the checkpoint's ${cp.size}`, entries: 0 };
+  if (cp.size !== bundle.treeSize)
+    return {
+      ok: false,
+      problem: `bundle tree size ${bundle.treeSize} differs from the checkpoint's ${cp.size}`,
+      entries: 0,
+    };
   const check = (e: BundleEntry, label: string): { problem?: string; time?: string } => {
     const leaf = hashLeaf(Buffer.from(e.canonical, "utf8"));
-    if (leaf.toString("hex") !== e.leafHash) return { problem: `${label} ${e.seq}: content does not match its leaf hash` };
+    if (leaf.toString("hex") !== e.leafHash)
+      return { problem: `${label} ${e.seq}: content does not match its leaf hash` };
     let parsed: { seq?: unknown; time?: unknown };
     try {
       parsed = JSON.parse(e.canonical) as { seq?: unknown; time?: unknown };
     } catch {
       return { problem: `${label} ${e.seq}: not valid JSON` };
     }
-    if (parsed.seq !== e.seq) return { problem: `${label} ${e.seq}: sequence number inside the entry is ${String(parsed.seq)}` };
+    if (parsed.seq !== e.seq)
+      return { problem: `${label} ${e.seq}: sequence number inside the entry is ${String(parsed.seq)}` };
     if (typeof parsed.time !== "string") return { problem: `${label} ${e.seq}: no time` };
-    if (e.seq >= cp.size || !verifyInclusion(e.seq, cp.size, leaf, e.proof.map((h) => Buffer.from(h, "hex")), cp.rootHash)) {
+    if (
+      e.seq >= cp.size ||
+      !verifyInclusion(
+        e.seq,
+        cp.size,
+        leaf,
+        e.proof.map((h) => Buffer.from(h, "hex")),
+        cp.rootHash,
+      )
+    ) {
       return { problem: `${label} ${e.seq}: inclusion proof does not lead to the signed root` };
     }
     return { time: parsed.time };
@@ -113,7 +140,8 @@ export function verifyBundle(bundle: EvidenceBundle, trusted?: NoteVerifier): Bu
     if (r.problem) return { ok: false, problem: r.problem, entries: 0 };
     if (seen.has(e.seq)) return { ok: false, problem: `entry ${e.seq}: appears twice`, entries: 0 };
     seen.add(e.seq);
-    if ((from && r.time! < from) || (to && r.time! > to)) return { ok: false, problem: `entry ${e.seq}: time ${r.time} is outside the bundle's range`, entries: 0 };
+    if ((from && r.time! < from) || (to && r.time! > to))
+      return { ok: false, problem: `entry ${e.seq}: time ${r.time} is outside the bundle's range`, entries: 0 };
   }
   // The run of sequence numbers the bundle must hold.
   let start = 0;
@@ -123,13 +151,23 @@ export function verifyBundle(bundle: EvidenceBundle, trusted?: NoteVerifier): Bu
   if (from && before) {
     const r = check(before, "boundary entry");
     if (r.problem) return { ok: false, problem: r.problem, entries: 0 };
-    if (!(r.time! < from)) return { ok: false, problem: `boundary entry ${before.seq}: time ${r.time} is not before the range start ${from}`, entries: 0 };
+    if (!(r.time! < from))
+      return {
+        ok: false,
+        problem: `boundary entry ${before.seq}: time ${r.time} is not before the range start ${from}`,
+        entries: 0,
+      };
     start = before.seq + 1;
   }
   if (to && after) {
     const r = check(after, "boundary entry");
     if (r.problem) return { ok: false, problem: r.problem, entries: 0 };
-    if (!(r.time! > to)) return { ok: false, problem: `boundary entry ${after.seq}: time ${r.time} is not after the range end ${to}`, entries: 0 };
+    if (!(r.time! > to))
+      return {
+        ok: false,
+        problem: `boundary entry ${after.seq}: time ${r.time} is not after the range end ${to}`,
+        entries: 0,
+      };
     end = after.seq - 1;
   }
   const missing: string[] = [];
@@ -144,10 +182,17 @@ export function verifyBundle(bundle: EvidenceBundle, trusted?: NoteVerifier): Bu
     missing.push(t === s ? `${s}` : `${s}-${t}`);
     s = t;
   }
-  for (const s of seen) if (s < start || s > end) return { ok: false, problem: `entry ${s}: outside the range the bundle's boundary entries prove`, entries: 0 };
+  for (const s of seen)
+    if (s < start || s > end)
+      return { ok: false, problem: `entry ${s}: outside the range the bundle's boundary entries prove`, entries: 0 };
   if (missing.length > 0) {
     const n = end - start + 1 - count;
-    return { ok: false, problem: `bundle is partial: of entries ${start}-${end} of the signed tree (size ${cp.size}) it lacks ${n}: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", ..." : ""}`, entries: 0, missing };
+    return {
+      ok: false,
+      problem: `bundle is partial: of entries ${start}-${end} of the signed tree (size ${cp.size}) it lacks ${n}: ${missing.slice(0, 20).join(", ")}${missing.length > 20 ? ", ..." : ""}`,
+      entries: 0,
+      missing,
+    };
   }
   return { ok: true, entries: count, ...(count > 0 ? { first: start, last: end } : {}) };
 }
@@ -160,7 +205,18 @@ export function bundleToCsv(b: EvidenceBundle): string {
   ];
   for (const e of b.entries) {
     const x = JSON.parse(e.canonical) as LedgerEntry;
-    lines.push([x.seq, q(x.time), q(x.type), q(x.actor), q(x.subject ?? ""), q(JSON.stringify(x.payload)), e.leafHash, e.proof.join(";")].join(","));
+    lines.push(
+      [
+        x.seq,
+        q(x.time),
+        q(x.type),
+        q(x.actor),
+        q(x.subject ?? ""),
+        q(JSON.stringify(x.payload)),
+        e.leafHash,
+        e.proof.join(";"),
+      ].join(","),
+    );
   }
   return lines.join("\n") + "\n";
 }

@@ -1,4 +1,19 @@
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
@@ -50,8 +65,14 @@ export function describeTail(t: TailState): string[] {
   const out: string[] = [];
   if (t.tampered) return [t.tampered];
   if (t.tornRowBytes > 0) out.push(`leaves.bin ends with a torn index row of ${t.tornRowBytes} byte(s)`);
-  if (t.unindexed.length > 0) out.push(`entries.log holds ${t.unindexed.length} complete entr${t.unindexed.length === 1 ? "y" : "ies"} after entry ${t.acknowledged - 1} that ${t.unindexed.length === 1 ? "was" : "were"} never acknowledged (an append interrupted before indexing)`);
-  if (t.completeEnd < t.entriesSize) out.push(`entries.log ends with an incomplete record of ${t.entriesSize - t.completeEnd} byte(s) (an append that never completed)`);
+  if (t.unindexed.length > 0)
+    out.push(
+      `entries.log holds ${t.unindexed.length} complete entr${t.unindexed.length === 1 ? "y" : "ies"} after entry ${t.acknowledged - 1} that ${t.unindexed.length === 1 ? "was" : "were"} never acknowledged (an append interrupted before indexing)`,
+    );
+  if (t.completeEnd < t.entriesSize)
+    out.push(
+      `entries.log ends with an incomplete record of ${t.entriesSize - t.completeEnd} byte(s) (an append that never completed)`,
+    );
   return out;
 }
 
@@ -106,9 +127,15 @@ export class DirStore implements LedgerStore {
     }
     const store = new DirStore(location, readOnly);
     // A fresh ledger only: a missing file next to an existing one is evidence, not something to recreate.
-    if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath)) for (const f of [store.entriesPath, store.leavesPath]) writeFileSync(f, "", { flag: "a" });
+    if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath))
+      for (const f of [store.entriesPath, store.leavesPath]) writeFileSync(f, "", { flag: "a" });
     const tail = store.inspect();
-    for (const w of describeTail(tail)) store.warnings.push(tailIsClean(tail) ? w : `${w}; run 'gitops-health audit verify' (read-only)${tail.tampered ? "" : " then 'gitops-health audit repair'"}`);
+    for (const w of describeTail(tail))
+      store.warnings.push(
+        tailIsClean(tail)
+          ? w
+          : `${w}; run 'gitops-health audit verify' (read-only)${tail.tampered ? "" : " then 'gitops-health audit repair'"}`,
+      );
     return store;
   }
 
@@ -121,7 +148,14 @@ export class DirStore implements LedgerStore {
       const lSize = lf === undefined ? 0 : fstatSync(lf).size;
       const base = { entriesSize: eSize, leavesSize: lSize, tornRowBytes: lSize % ROW, unindexed: [] as Buffer[] };
       const n = Math.floor(lSize / ROW);
-      if (ef === undefined && n > 0) return { ...base, acknowledged: n, end: 0, completeEnd: 0, tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)` };
+      if (ef === undefined && n > 0)
+        return {
+          ...base,
+          acknowledged: n,
+          end: 0,
+          completeEnd: 0,
+          tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)`,
+        };
       let end = 0;
       if (n > 0) {
         const row = Buffer.alloc(ROW);
@@ -129,7 +163,13 @@ export class DirStore implements LedgerStore {
         end = Number(row.readBigUInt64BE(HASH_SIZE));
       }
       if (end > eSize) {
-        return { ...base, acknowledged: n, end, completeEnd: eSize, tampered: `the index says ${n} acknowledged entries end at byte ${end} of entries.log, but it has only ${eSize} bytes: acknowledged entries were deleted or the log was truncated (tampering, not a torn write: entries are made durable before they are indexed)` };
+        return {
+          ...base,
+          acknowledged: n,
+          end,
+          completeEnd: eSize,
+          tampered: `the index says ${n} acknowledged entries end at byte ${end} of entries.log, but it has only ${eSize} bytes: acknowledged entries were deleted or the log was truncated (tampering, not a torn write: entries are made durable before they are indexed)`,
+        };
       }
       const unindexed: Buffer[] = [];
       let pos = end;
@@ -160,7 +200,8 @@ export class DirStore implements LedgerStore {
     return this.withLock(() => {
       const t = this.inspect();
       if (t.tampered) throw new UserError(`refusing to repair ${this.location}: ${t.tampered}; nothing was changed`, 1);
-      if (tailIsClean(t)) return { reindexed: 0, removedEntriesBytes: 0, removedIndexBytes: 0, acknowledged: t.acknowledged };
+      if (tailIsClean(t))
+        return { reindexed: 0, removedEntriesBytes: 0, removedIndexBytes: 0, acknowledged: t.acknowledged };
       // Unacknowledged complete frames must be the next entries, else they were not written by an append.
       for (const [i, data] of t.unindexed.entries()) {
         let seq: unknown;
@@ -169,7 +210,11 @@ export class DirStore implements LedgerStore {
         } catch {
           seq = undefined;
         }
-        if (seq !== t.acknowledged + i) throw new UserError(`refusing to repair ${this.location}: the unacknowledged record after entry ${t.acknowledged + i - 1} is not entry ${t.acknowledged + i} (tampering, not a torn write); nothing was changed`, 1);
+        if (seq !== t.acknowledged + i)
+          throw new UserError(
+            `refusing to repair ${this.location}: the unacknowledged record after entry ${t.acknowledged + i - 1} is not entry ${t.acknowledged + i} (tampering, not a torn write); nothing was changed`,
+            1,
+          );
       }
       const removedEntries = t.entriesSize - t.completeEnd;
       const removedIndex = t.tornRowBytes;
@@ -186,8 +231,16 @@ export class DirStore implements LedgerStore {
             format: "gitops-health-quarantine/v1",
             time: now.toISOString(),
             acknowledgedEntries: t.acknowledged,
-            entriesLog: { offset: t.completeEnd, bytes: entriesTail.toString("base64"), sha256: sha256Hex(entriesTail) },
-            leavesBin: { offset: t.leavesSize - removedIndex, bytes: indexTail.toString("base64"), sha256: sha256Hex(indexTail) },
+            entriesLog: {
+              offset: t.completeEnd,
+              bytes: entriesTail.toString("base64"),
+              sha256: sha256Hex(entriesTail),
+            },
+            leavesBin: {
+              offset: t.leavesSize - removedIndex,
+              bytes: indexTail.toString("base64"),
+              sha256: sha256Hex(indexTail),
+            },
           }) + "\n",
           { mode: 0o600 },
         );
@@ -222,7 +275,13 @@ export class DirStore implements LedgerStore {
         closeSync(lf);
       }
       this.warnings.length = 0;
-      return { reindexed: t.unindexed.length, removedEntriesBytes: removedEntries, removedIndexBytes: removedIndex, quarantine, acknowledged: t.acknowledged + t.unindexed.length };
+      return {
+        reindexed: t.unindexed.length,
+        removedEntriesBytes: removedEntries,
+        removedIndexBytes: removedIndex,
+        quarantine,
+        acknowledged: t.acknowledged + t.unindexed.length,
+      };
     });
   }
 
@@ -386,9 +445,13 @@ export class DirStore implements LedgerStore {
         }
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new UserError(`cannot lock ledger ${this.location}: ${(err as Error).message}`);
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST")
+          throw new UserError(`cannot lock ledger ${this.location}: ${(err as Error).message}`);
         this.breakStaleLock();
-        if (Date.now() > deadline) throw new UserError(`ledger ${this.location} is locked by another process (remove ${this.lockPath} if no gitops-health process is running)`);
+        if (Date.now() > deadline)
+          throw new UserError(
+            `ledger ${this.location} is locked by another process (remove ${this.lockPath} if no gitops-health process is running)`,
+          );
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(50, delay * 2);
       }

@@ -4,7 +4,13 @@ import { DirStore } from "./dir-store.js";
 import { repoRoot } from "../git/exec.js";
 
 export type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
-export { AuditLedger, verifyExportedInclusion, type InclusionProof, type VerifyResult, type LedgerOptions } from "./ledger.js";
+export {
+  AuditLedger,
+  verifyExportedInclusion,
+  type InclusionProof,
+  type VerifyResult,
+  type LedgerOptions,
+} from "./ledger.js";
 
 /** Default ledger directory, relative to the repository root (or the working directory). */
 export const DEFAULT_LEDGER_DIR = ".gitops-health/ledger";
@@ -18,7 +24,10 @@ export function ledgerLocation(spec?: string, cwd: string = process.cwd()): stri
 }
 
 /** Open the ledger named by `spec` (directory or postgres:// URL), or the default. */
-export async function openLedger(spec?: string, options: { cwd?: string; readOnly?: boolean } & LedgerOptions = {}): Promise<AuditLedger> {
+export async function openLedger(
+  spec?: string,
+  options: { cwd?: string; readOnly?: boolean } & LedgerOptions = {},
+): Promise<AuditLedger> {
   const location = ledgerLocation(spec, options.cwd);
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { PgStore } = await import("./pg-store.js");

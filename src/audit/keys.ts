@@ -3,7 +3,13 @@ import { spawnSync } from "node:child_process";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../core/fs.js";
 import { UserError } from "../core/errors.js";
-import { generateNoteSigner, parseSignerKey, parseVerifierKey, type NoteSigner, type NoteVerifier } from "../core/note-key.js";
+import {
+  generateNoteSigner,
+  parseSignerKey,
+  parseVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+} from "../core/note-key.js";
 import { repoRoot } from "../git/exec.js";
 import { repoKeyFile, userKeyDir } from "../core/key-dir.js";
 
@@ -30,7 +36,11 @@ export function signerKeyFile(cwd = process.cwd(), configured?: string): { file:
   const file = defaultKeyFile(cwd, configured);
   if (configured) return { file };
   const legacy = legacyKeyFile(cwd);
-  if (!existsSync(file) && existsSync(legacy)) return { file: legacy, warning: `using the signing key inside the repository (${legacy}); move it to ${file} so it cannot be committed` };
+  if (!existsSync(file) && existsSync(legacy))
+    return {
+      file: legacy,
+      warning: `using the signing key inside the repository (${legacy}); move it to ${file} so it cannot be committed`,
+    };
   return { file };
 }
 
@@ -42,7 +52,11 @@ export function workTreeOf(path: string): string | undefined {
     if (up === dir) return undefined;
     dir = up;
   }
-  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const r = spawnSync("git", ["rev-parse", "--show-toplevel"], {
+    cwd: dir,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
 }
 
@@ -56,11 +70,17 @@ export function defaultOrigin(cwd = process.cwd()): string {
  * Refuses a location inside a git work tree unless `forceInRepo`, and then adds the key to that
  * work tree's .gitignore.
  */
-export function createKey(file: string, origin: string, options: { forceInRepo?: boolean } = {}): { verifierKey: string; ignoredIn?: string } {
+export function createKey(
+  file: string,
+  origin: string,
+  options: { forceInRepo?: boolean } = {},
+): { verifierKey: string; ignoredIn?: string } {
   if (existsSync(file)) throw new UserError(`${file} already exists; refusing to overwrite a signing key`);
   const tree = workTreeOf(file);
   if (tree && !options.forceInRepo) {
-    throw new UserError(`refusing to write a private signing key inside the git work tree ${tree} (${file}), where it can be committed; omit --key-file to use ${userKeyDir()}, or pass --force-in-repo`);
+    throw new UserError(
+      `refusing to write a private signing key inside the git work tree ${tree} (${file}), where it can be committed; omit --key-file to use ${userKeyDir()}, or pass --force-in-repo`,
+    );
   }
   const { signerKey, verifierKey } = generateNoteSigner(origin);
   const dir = dirname(file);
@@ -85,7 +105,8 @@ function ignoreInWorkTree(tree: string, file: string): string {
     /* as given */
   }
   const rel = relative(tree, real).split("\\").join("/");
-  const ignored = spawnSync("git", ["check-ignore", "-q", "--no-index", rel], { cwd: tree, stdio: "ignore" }).status === 0;
+  const ignored =
+    spawnSync("git", ["check-ignore", "-q", "--no-index", rel], { cwd: tree, stdio: "ignore" }).status === 0;
   if (!ignored) {
     let text = "";
     try {
@@ -93,7 +114,10 @@ function ignoreInWorkTree(tree: string, file: string): string {
     } catch {
       /* no .gitignore yet */
     }
-    writeFileAtomic(gitignore, `${text}${text && !text.endsWith("\n") ? "\n" : ""}# gitops-health signing key (private)\n/${rel}\n`);
+    writeFileAtomic(
+      gitignore,
+      `${text}${text && !text.endsWith("\n") ? "\n" : ""}# gitops-health signing key (private)\n/${rel}\n`,
+    );
   }
   return gitignore;
 }

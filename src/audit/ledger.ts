@@ -72,7 +72,13 @@ export class AuditLedger implements Ledger {
     const actor = defaultActor();
     const prepared = entries.map((e) => {
       if (!e.type || typeof e.type !== "string") throw new UserError("ledger entry needs a type");
-      return this.screen({ time: "", type: e.type, actor: e.actor ?? actor, subject: e.subject, payload: e.payload ?? null });
+      return this.screen({
+        time: "",
+        type: e.type,
+        actor: e.actor ?? actor,
+        subject: e.subject,
+        payload: e.payload ?? null,
+      });
     });
     // Time is taken under the store's lock so it never decreases along the log.
     const results = await this.store.append((start) => {
@@ -121,7 +127,9 @@ export class AuditLedger implements Ledger {
    * checkpoint of that size exists: verification then fails when the stored checkpoint is gone.
    */
   async checkpoint(signer: NoteSigner): Promise<{ checkpoint: Checkpoint; note: string }> {
-    const [marker] = await this.appendBatch([{ type: CHECKPOINT_ENTRY, payload: { signer: signer.name, keyId: signer.keyId.toString("hex") } }]);
+    const [marker] = await this.appendBatch([
+      { type: CHECKPOINT_ENTRY, payload: { signer: signer.name, keyId: signer.keyId.toString("hex") } },
+    ]);
     const size = marker!.seq + 1;
     const t = await this.merkle();
     const checkpoint: Checkpoint = { origin: signer.name, size, rootHash: t.root(size), extensions: [] };
@@ -138,7 +146,8 @@ export class AuditLedger implements Ledger {
     const store = this.store as LedgerStore & { repair?: () => Promise<RepairReport> };
     if (!store.repair) return { repaired: false };
     const report = await store.repair();
-    if (report.reindexed === 0 && report.removedEntriesBytes === 0 && report.removedIndexBytes === 0) return { repaired: false, report };
+    if (report.reindexed === 0 && report.removedEntriesBytes === 0 && report.removedIndexBytes === 0)
+      return { repaired: false, report };
     this.tree = undefined;
     const [r] = await this.appendBatch([
       {
@@ -167,7 +176,8 @@ export class AuditLedger implements Ledger {
   async proveInclusion(seq: number, size?: number): Promise<InclusionProof> {
     const t = await this.merkle();
     const treeSize = size ?? t.size;
-    if (!Number.isInteger(seq) || seq < 0 || seq >= treeSize || treeSize > t.size) throw new UserError(`no entry ${seq} in a tree of size ${treeSize} (ledger has ${t.size})`);
+    if (!Number.isInteger(seq) || seq < 0 || seq >= treeSize || treeSize > t.size)
+      throw new UserError(`no entry ${seq} in a tree of size ${treeSize} (ledger has ${t.size})`);
     return {
       index: seq,
       treeSize,
@@ -177,11 +187,21 @@ export class AuditLedger implements Ledger {
     };
   }
 
-  async proveConsistency(oldSize: number, newSize?: number): Promise<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }> {
+  async proveConsistency(
+    oldSize: number,
+    newSize?: number,
+  ): Promise<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }> {
     const t = await this.merkle();
     const n = newSize ?? t.size;
-    if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > n || n > t.size) throw new UserError(`no consistency proof from ${oldSize} to ${n} (ledger has ${t.size})`);
-    return { oldSize, newSize: n, oldRoot: t.root(oldSize).toString("hex"), newRoot: t.root(n).toString("hex"), proof: t.consistencyProof(oldSize, n).map((h) => h.toString("hex")) };
+    if (!Number.isInteger(oldSize) || oldSize < 1 || oldSize > n || n > t.size)
+      throw new UserError(`no consistency proof from ${oldSize} to ${n} (ledger has ${t.size})`);
+    return {
+      oldSize,
+      newSize: n,
+      oldRoot: t.root(oldSize).toString("hex"),
+      newRoot: t.root(n).toString("hex"),
+      proof: t.consistencyProof(oldSize, n).map((h) => h.toString("hex")),
+    };
   }
 
   /**
@@ -192,10 +212,25 @@ export class AuditLedger implements Ledger {
    * signature by one of `verifiers`; `savedCheckpoints` are checked by signature only when
    * verifiers are given). A torn tail is reported in `warnings`, never repaired.
    */
-  async verify(options: { verifiers?: NoteVerifier[]; savedCheckpoints?: string[]; trustedCheckpoints?: string[]; onProgress?: (n: number) => void } = {}): Promise<VerifyResult> {
+  async verify(
+    options: {
+      verifiers?: NoteVerifier[];
+      savedCheckpoints?: string[];
+      trustedCheckpoints?: string[];
+      onProgress?: (n: number) => void;
+    } = {},
+  ): Promise<VerifyResult> {
     const warnings: string[] = [];
     let expected = 0;
-    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({ ok: false, size: expected, rootHash: "", checkpointsChecked: 0, problem, firstBadSeq, warnings });
+    const fail = (problem: string, firstBadSeq?: number): VerifyResult => ({
+      ok: false,
+      size: expected,
+      rootHash: "",
+      checkpointsChecked: 0,
+      problem,
+      firstBadSeq,
+      warnings,
+    });
     let prevTime = "";
     const markers: number[] = [];
     const declared = await this.store.size();
@@ -223,24 +258,48 @@ export class AuditLedger implements Ledger {
         // An entry holding another sequence number is a deletion, insertion or reordering, whether or
         // not the index was rewritten to match; never a torn write (those only affect the tail).
         if (e && typeof e.seq === "number" && e.seq !== expected) {
-          const what = e.seq > expected ? `entr${e.seq - expected === 1 ? "y" : "ies"} ${expected}${e.seq - expected > 1 ? `-${e.seq - 1}` : ""} deleted` : "entry inserted or reordered";
-          return fail(`entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (${what}: tampering, not a torn write)`, r.seq);
+          const what =
+            e.seq > expected
+              ? `entr${e.seq - expected === 1 ? "y" : "ies"} ${expected}${e.seq - expected > 1 ? `-${e.seq - 1}` : ""} deleted`
+              : "entry inserted or reordered";
+          return fail(
+            `entry ${r.seq}: sequence number ${e.seq} where ${expected} was expected (${what}: tampering, not a torn write)`,
+            r.seq,
+          );
         }
-        if (r.leafHash.length !== HASH_SIZE || packed.compare(r.leafHash, 0, HASH_SIZE, at, at + HASH_SIZE) !== 0) return fail(`entry ${r.seq}: content does not match its recorded leaf hash (entry modified: tampering)`, r.seq);
+        if (r.leafHash.length !== HASH_SIZE || packed.compare(r.leafHash, 0, HASH_SIZE, at, at + HASH_SIZE) !== 0)
+          return fail(
+            `entry ${r.seq}: content does not match its recorded leaf hash (entry modified: tampering)`,
+            r.seq,
+          );
         if (!e) return fail(`entry ${r.seq}: not valid JSON`, r.seq);
-        if (e.seq !== expected) return fail(`entry ${r.seq}: sequence number ${String(e.seq)} where ${expected} was expected (tampering)`, r.seq);
-        if (r.indexOk === false) return fail(`entry ${r.seq}: the index places this entry at the wrong offset of the log (index rewritten: tampering)`, r.seq);
-        if (e.time < prevTime) return fail(`entry ${r.seq}: time ${e.time} is earlier than the previous entry's`, r.seq);
+        if (e.seq !== expected)
+          return fail(
+            `entry ${r.seq}: sequence number ${String(e.seq)} where ${expected} was expected (tampering)`,
+            r.seq,
+          );
+        if (r.indexOk === false)
+          return fail(
+            `entry ${r.seq}: the index places this entry at the wrong offset of the log (index rewritten: tampering)`,
+            r.seq,
+          );
+        if (e.time < prevTime)
+          return fail(`entry ${r.seq}: time ${e.time} is earlier than the previous entry's`, r.seq);
         if (e.type === CHECKPOINT_ENTRY) markers.push(e.seq);
         prevTime = e.time;
         expected++;
         if (options.onProgress && expected % 10000 === 0) options.onProgress(expected);
       }
     }
-    if (expected < declared) return fail(`entry ${expected}: the index lists ${declared} entries but only ${expected} are stored (acknowledged entries deleted or log truncated: tampering)`, expected);
+    if (expected < declared)
+      return fail(
+        `entry ${expected}: the index lists ${declared} entries but only ${expected} are stored (acknowledged entries deleted or log truncated: tampering)`,
+        expected,
+      );
     const tail = this.store.inspectTail?.();
     if (tail?.tampered) return fail(tail.tampered, expected);
-    for (const w of tail?.torn ?? []) warnings.push(`${w}; not part of the verified log (run 'gitops-health audit repair')`);
+    for (const w of tail?.torn ?? [])
+      warnings.push(`${w}; not part of the verified log (run 'gitops-health audit repair')`);
     const tree = MerkleTree.fromPacked(packed, expected);
     const root = tree.root();
     const size = expected;
@@ -262,15 +321,21 @@ export class AuditLedger implements Ledger {
       } catch (err) {
         return { problem: `${label}: ${(err as Error).message}` };
       }
-      if (cp.size > size) return { problem: `entry ${size}: ${label} covers ${cp.size} entries but the log has ${size} (log truncated or entries deleted)` };
+      if (cp.size > size)
+        return {
+          problem: `entry ${size}: ${label} covers ${cp.size} entries but the log has ${size} (log truncated or entries deleted)`,
+        };
       if (!tree.root(cp.size).equals(cp.rootHash)) {
         // Find the first entry that differs is not possible from a root alone; name the range.
-        return { problem: `${label}: root hash for size ${cp.size} does not match the log (an entry below ${cp.size} was changed or the log was rewritten)` };
+        return {
+          problem: `${label}: root hash for size ${cp.size} does not match the log (an entry below ${cp.size} was changed or the log was rewritten)`,
+        };
       }
       if (cp.size > 0 && cp.size < size) {
         // RFC 9162 section 2.1.4: the current tree extends the checkpointed one.
         const proof = tree.consistencyProof(cp.size);
-        if (!verifyConsistency(cp.size, size, cp.rootHash, root, proof)) return { problem: `${label}: not consistent with the current tree` };
+        if (!verifyConsistency(cp.size, size, cp.rootHash, root, proof))
+          return { problem: `${label}: not consistent with the current tree` };
       }
       checked++;
       return { size: cp.size };
@@ -284,10 +349,15 @@ export class AuditLedger implements Ledger {
       storedSizes.add(r.size!);
     }
     if (markers.length > 0 && stored.length === 0) {
-      return withRoot(`entry ${markers.at(-1)}: the log records ${markers.length} signed checkpoint(s) but no checkpoint is stored (checkpoints.jsonl deleted or emptied)`);
+      return withRoot(
+        `entry ${markers.at(-1)}: the log records ${markers.length} signed checkpoint(s) but no checkpoint is stored (checkpoints.jsonl deleted or emptied)`,
+      );
     }
     for (const m of markers) {
-      if (!storedSizes.has(m + 1)) return withRoot(`entry ${m}: the log records a signed checkpoint of size ${m + 1} that is no longer stored (checkpoint removed)`);
+      if (!storedSizes.has(m + 1))
+        return withRoot(
+          `entry ${m}: the log records a signed checkpoint of size ${m + 1} that is no longer stored (checkpoint removed)`,
+        );
     }
     for (const [i, note] of (options.savedCheckpoints ?? []).entries()) {
       const r = checkNote(note, `saved checkpoint #${i + 1}`, false);
@@ -305,14 +375,26 @@ export class AuditLedger implements Ledger {
    * and the RFC 9162 consistency proof between them (supplied, or computed from this ledger)
    * must verify. Read-only.
    */
-  async checkpointConsistency(oldNote: string, newNote: string, verifiers: NoteVerifier[], supplied?: string[]): Promise<ConsistencyResult> {
+  async checkpointConsistency(
+    oldNote: string,
+    newNote: string,
+    verifiers: NoteVerifier[],
+    supplied?: string[],
+  ): Promise<ConsistencyResult> {
     let proof: Buffer[] | undefined = supplied?.map((h) => Buffer.from(h, "hex"));
     if (!proof) {
       const pair = parseSignedPair(oldNote, newNote, verifiers);
       if ("problem" in pair) return pair;
       const t = await this.merkle();
-      if (pair.newer.size > t.size) return { ok: false, oldSize: pair.older.size, newSize: pair.newer.size, problem: `the new checkpoint covers ${pair.newer.size} entries but the ledger has ${t.size} (log truncated, or the checkpoint is from another log)` };
-      if (pair.older.size > 0 && pair.older.size < pair.newer.size) proof = t.consistencyProof(pair.older.size, pair.newer.size);
+      if (pair.newer.size > t.size)
+        return {
+          ok: false,
+          oldSize: pair.older.size,
+          newSize: pair.newer.size,
+          problem: `the new checkpoint covers ${pair.newer.size} entries but the ledger has ${t.size} (log truncated, or the checkpoint is from another log)`,
+        };
+      if (pair.older.size > 0 && pair.older.size < pair.newer.size)
+        proof = t.consistencyProof(pair.older.size, pair.newer.size);
       else proof = [];
     }
     return verifyCheckpointConsistency(oldNote, newNote, verifiers, proof);
@@ -327,8 +409,16 @@ export class AuditLedger implements Ledger {
 let cachedActor: string | undefined;
 /** The git user (email, else name), else the OS user. */
 /** The `query` filter: exact type or `prefix*`, subject, actor, entries at or after `since`. */
-export function matchesQuery(e: { type: string; subject?: string; actor: string; time: string }, filter: LedgerQuery): boolean {
-  if (filter.type && e.type !== filter.type && !(filter.type.endsWith("*") && e.type.startsWith(filter.type.slice(0, -1)))) return false;
+export function matchesQuery(
+  e: { type: string; subject?: string; actor: string; time: string },
+  filter: LedgerQuery,
+): boolean {
+  if (
+    filter.type &&
+    e.type !== filter.type &&
+    !(filter.type.endsWith("*") && e.type.startsWith(filter.type.slice(0, -1)))
+  )
+    return false;
   if (filter.subject && e.subject !== filter.subject) return false;
   if (filter.actor && e.actor !== filter.actor) return false;
   if (filter.since && e.time < filter.since) return false;
@@ -359,10 +449,21 @@ export interface ConsistencyResult {
   problem?: string;
 }
 
-function parseSignedPair(oldNote: string, newNote: string, verifiers: NoteVerifier[]): { older: Checkpoint; newer: Checkpoint } | { ok: false; problem: string } {
-  if (verifiers.length === 0) return { ok: false, problem: "no verifier key: checkpoint signatures cannot be checked (pass --key or set ledger.verifierKey)" };
+function parseSignedPair(
+  oldNote: string,
+  newNote: string,
+  verifiers: NoteVerifier[],
+): { older: Checkpoint; newer: Checkpoint } | { ok: false; problem: string } {
+  if (verifiers.length === 0)
+    return {
+      ok: false,
+      problem: "no verifier key: checkpoint signatures cannot be checked (pass --key or set ledger.verifierKey)",
+    };
   const out: Checkpoint[] = [];
-  for (const [label, note] of [["old checkpoint", oldNote], ["new checkpoint", newNote]] as const) {
+  for (const [label, note] of [
+    ["old checkpoint", oldNote],
+    ["new checkpoint", newNote],
+  ] as const) {
     const v = verifyNote(note, verifiers);
     if (!v.ok) return { ok: false, problem: `${label}: signature does not verify with the given key (${v.reason})` };
     try {
@@ -372,30 +473,52 @@ function parseSignedPair(oldNote: string, newNote: string, verifiers: NoteVerifi
     }
   }
   const [older, newer] = out as [Checkpoint, Checkpoint];
-  if (older.origin !== newer.origin) return { ok: false, problem: `the checkpoints are of different logs ("${older.origin}" and "${newer.origin}")` };
-  if (older.size > newer.size) return { ok: false, problem: `the old checkpoint (size ${older.size}) is larger than the new one (size ${newer.size})` };
+  if (older.origin !== newer.origin)
+    return { ok: false, problem: `the checkpoints are of different logs ("${older.origin}" and "${newer.origin}")` };
+  if (older.size > newer.size)
+    return {
+      ok: false,
+      problem: `the old checkpoint (size ${older.size}) is larger than the new one (size ${newer.size})`,
+    };
   return { older, newer };
 }
 
 /** RFC 9162 section 2.1.4 consistency between two signed checkpoints, given the proof (offline). */
-export function verifyCheckpointConsistency(oldNote: string, newNote: string, verifiers: NoteVerifier[], proof: Buffer[]): ConsistencyResult {
+export function verifyCheckpointConsistency(
+  oldNote: string,
+  newNote: string,
+  verifiers: NoteVerifier[],
+  proof: Buffer[],
+): ConsistencyResult {
   const pair = parseSignedPair(oldNote, newNote, verifiers);
   if ("problem" in pair) return pair;
   const { older, newer } = pair;
   const sizes = { oldSize: older.size, newSize: newer.size };
   if (older.size === newer.size) {
-    return older.rootHash.equals(newer.rootHash) ? { ok: true, ...sizes } : { ok: false, ...sizes, problem: `two checkpoints of size ${older.size} with different roots: the log forked` };
+    return older.rootHash.equals(newer.rootHash)
+      ? { ok: true, ...sizes }
+      : { ok: false, ...sizes, problem: `two checkpoints of size ${older.size} with different roots: the log forked` };
   }
   if (older.size === 0) return { ok: true, ...sizes };
   if (!verifyConsistency(older.size, newer.size, older.rootHash, newer.rootHash, proof)) {
-    return { ok: false, ...sizes, problem: `the log of size ${newer.size} does not extend the log of size ${older.size}: the consistency proof fails (history rewritten, or the ledger diverges from the checkpoints)` };
+    return {
+      ok: false,
+      ...sizes,
+      problem: `the log of size ${newer.size} does not extend the log of size ${older.size}: the consistency proof fails (history rewritten, or the ledger diverges from the checkpoints)`,
+    };
   }
   return { ok: true, ...sizes };
 }
 
 /** Verify one exported inclusion proof against a checkpoint root (offline, for auditors). */
 export function verifyExportedInclusion(p: InclusionProof): boolean {
-  return verifyInclusion(p.index, p.treeSize, Buffer.from(p.leafHash, "hex"), p.proof.map((h) => Buffer.from(h, "hex")), Buffer.from(p.rootHash, "hex"));
+  return verifyInclusion(
+    p.index,
+    p.treeSize,
+    Buffer.from(p.leafHash, "hex"),
+    p.proof.map((h) => Buffer.from(h, "hex")),
+    Buffer.from(p.rootHash, "hex"),
+  );
 }
 
 async function* singles<T>(items: AsyncIterable<T>): AsyncIterable<T[]> {

@@ -25,7 +25,8 @@ export function hashLeaf(data: Uint8Array): Buffer {
 const pair = Buffer.alloc(1 + 2 * HASH_SIZE);
 pair[0] = 1;
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  if (!oneShot || left.length !== HASH_SIZE || right.length !== HASH_SIZE) return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+  if (!oneShot || left.length !== HASH_SIZE || right.length !== HASH_SIZE)
+    return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
   pair.set(left, 1);
   pair.set(right, 1 + HASH_SIZE);
   return oneShot("sha256", pair, "buffer");
@@ -111,7 +112,7 @@ export class MerkleTree {
     if (this.levels.length === 0) this.levels.push([]);
     const l0 = this.levels[0]!;
     for (let i = l0.length; i < n; i++) l0.push(this.source.leaf(i));
-    for (let k = 1; (1 << k) <= n; k++) {
+    for (let k = 1; 1 << k <= n; k++) {
       if (!this.levels[k]) this.levels[k] = [];
       const prev = this.levels[k - 1]!;
       const cur = this.levels[k]!;
@@ -127,7 +128,8 @@ export class MerkleTree {
     if ((n & (n - 1)) === 0 && start % n === 0) {
       const k = Math.log2(n);
       const p = this.packed?.[k];
-      if (p && (start + n) / n <= p.length / HASH_SIZE) return p.subarray((start / n) * HASH_SIZE, (start / n + 1) * HASH_SIZE);
+      if (p && (start + n) / n <= p.length / HASH_SIZE)
+        return p.subarray((start / n) * HASH_SIZE, (start / n + 1) * HASH_SIZE);
       const cached = this.levels[k]?.[start / n];
       if (cached) return cached;
     }
@@ -142,7 +144,8 @@ export class MerkleTree {
 
   /** PATH(m, D[0:size]) */
   inclusionProof(index: number, size = this.size): Buffer[] {
-    if (index < 0 || index >= size || size > this.size) throw new RangeError(`no leaf ${index} in a tree of size ${size}`);
+    if (index < 0 || index >= size || size > this.size)
+      throw new RangeError(`no leaf ${index} in a tree of size ${size}`);
     const proof: Buffer[] = [];
     const path = (m: number, start: number, end: number) => {
       const n = end - start;
@@ -162,7 +165,8 @@ export class MerkleTree {
 
   /** PROOF(m, D[0:n]) */
   consistencyProof(oldSize: number, newSize = this.size): Buffer[] {
-    if (oldSize < 0 || oldSize > newSize || newSize > this.size) throw new RangeError(`no consistency proof from ${oldSize} to ${newSize}`);
+    if (oldSize < 0 || oldSize > newSize || newSize > this.size)
+      throw new RangeError(`no consistency proof from ${oldSize} to ${newSize}`);
     if (oldSize === 0 || oldSize === newSize) return [];
     const proof: Buffer[] = [];
     const sub = (m: number, start: number, end: number, b: boolean) => {
@@ -197,7 +201,13 @@ export class ArrayLeaves implements LeafSource {
 }
 
 /** RFC 9162 2.1.3.2: verify an inclusion proof. Returns false for any malformed input. */
-export function verifyInclusion(index: number, size: number, leafHash: Uint8Array, proof: Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!validHash(leafHash) || !validHash(root) || !proof.every(validHash)) return false;
   if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return false;
   let fn = index;
@@ -223,7 +233,13 @@ export function verifyInclusion(index: number, size: number, leafHash: Uint8Arra
 }
 
 /** RFC 9162 2.1.4.2: verify a consistency proof between two tree heads. */
-export function verifyConsistency(size1: number, size2: number, root1: Uint8Array, root2: Uint8Array, proof: Uint8Array[]): boolean {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: Uint8Array[],
+): boolean {
   // A consistency proof from the empty tree is meaningless (RFC 9162 requires 0 < size1).
   if (!Number.isInteger(size1) || !Number.isInteger(size2) || size1 < 1 || size2 < size1) return false;
   // Equal sizes: nothing to prove beyond the roots being the same bytes.

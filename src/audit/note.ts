@@ -28,7 +28,8 @@ export function verifyNote(note: string, verifiers: NoteVerifier[]): NoteVerific
   if (split < 0) return { ok: false, verifiedBy: [], reason: "malformed note: no signature block" };
   const text = note.slice(0, split + 1);
   const sigBlock = note.slice(split + 2);
-  if (!sigBlock.endsWith("\n")) return { ok: false, verifiedBy: [], reason: "malformed note: signature block must end with a newline" };
+  if (!sigBlock.endsWith("\n"))
+    return { ok: false, verifiedBy: [], reason: "malformed note: signature block must end with a newline" };
   const verifiedBy: string[] = [];
   for (const line of sigBlock.slice(0, -1).split("\n")) {
     if (!line.startsWith(SIG_PREFIX)) return { ok: false, verifiedBy: [], reason: "malformed signature line" };
@@ -67,6 +68,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   const [origin, sizeText, rootText] = lines as [string, string, string];
   if (!origin || !/^(0|[1-9][0-9]*)$/.test(sizeText)) throw new Error("malformed checkpoint size");
   const rootHash = Buffer.from(rootText, "base64");
-  if (rootHash.length !== 32 || rootHash.toString("base64") !== rootText) throw new Error("malformed checkpoint root hash");
+  if (rootHash.length !== 32 || rootHash.toString("base64") !== rootText)
+    throw new Error("malformed checkpoint root hash");
   return { origin, size: Number(sizeText), rootHash, extensions: lines.slice(3, -1) };
 }

@@ -27,7 +27,9 @@ export class PgStore implements LedgerStore {
     u.searchParams.delete("table_prefix");
     const pg = (await import("pg")).default;
     const pool = new pg.Pool({ connectionString: u.toString(), max: 4 });
-    pool.on("error", () => { /* idle client errors surface on the next query */ });
+    pool.on("error", () => {
+      /* idle client errors surface on the next query */
+    });
     const lockKey = hash32(`gitops-health:${prefix}`);
     const store = new PgStore(redact(u), pool, prefix, lockKey);
     if (options.readOnly) {
@@ -42,14 +44,24 @@ export class PgStore implements LedgerStore {
     }
     try {
       await store.tx(async (c) => {
-        await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}entries (seq bigint PRIMARY KEY, canonical text NOT NULL, leaf_hash bytea NOT NULL)`);
-        await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (id bigserial PRIMARY KEY, size bigint NOT NULL, note text NOT NULL)`);
-        await c.query(`CREATE OR REPLACE FUNCTION ${prefix}append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'gitops-health ledger is append-only'; END $$`);
+        await c.query(
+          `CREATE TABLE IF NOT EXISTS ${prefix}entries (seq bigint PRIMARY KEY, canonical text NOT NULL, leaf_hash bytea NOT NULL)`,
+        );
+        await c.query(
+          `CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (id bigserial PRIMARY KEY, size bigint NOT NULL, note text NOT NULL)`,
+        );
+        await c.query(
+          `CREATE OR REPLACE FUNCTION ${prefix}append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'gitops-health ledger is append-only'; END $$`,
+        );
         for (const t of ["entries", "checkpoints"]) {
           await c.query(`DROP TRIGGER IF EXISTS ${prefix}${t}_no_change ON ${prefix}${t}`);
-          await c.query(`CREATE TRIGGER ${prefix}${t}_no_change BEFORE UPDATE OR DELETE ON ${prefix}${t} FOR EACH ROW EXECUTE FUNCTION ${prefix}append_only()`);
+          await c.query(
+            `CREATE TRIGGER ${prefix}${t}_no_change BEFORE UPDATE OR DELETE ON ${prefix}${t} FOR EACH ROW EXECUTE FUNCTION ${prefix}append_only()`,
+          );
           await c.query(`DROP TRIGGER IF EXISTS ${prefix}${t}_no_truncate ON ${prefix}${t}`);
-          await c.query(`CREATE TRIGGER ${prefix}${t}_no_truncate BEFORE TRUNCATE ON ${prefix}${t} FOR EACH STATEMENT EXECUTE FUNCTION ${prefix}append_only()`);
+          await c.query(
+            `CREATE TRIGGER ${prefix}${t}_no_truncate BEFORE TRUNCATE ON ${prefix}${t} FOR EACH STATEMENT EXECUTE FUNCTION ${prefix}append_only()`,
+          );
         }
       });
     } catch (err) {
@@ -129,7 +141,9 @@ export class PgStore implements LedgerStore {
   }
 
   async checkpoints(): Promise<{ size: number; note: string }[]> {
-    const r = await this.pool.query<{ size: string; note: string }>(`SELECT size, note FROM ${this.prefix}checkpoints ORDER BY id`);
+    const r = await this.pool.query<{ size: string; note: string }>(
+      `SELECT size, note FROM ${this.prefix}checkpoints ORDER BY id`,
+    );
     return r.rows.map((x) => ({ size: Number(x.size), note: x.note }));
   }
 

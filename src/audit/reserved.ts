@@ -5,7 +5,19 @@
  */
 export const RESERVED_TYPES = ["check", "compliance.check", "approval", "llm.call", "llm.proxy"] as const;
 /** Every type under these prefixes is reserved too (run.plan, run.completed, deploy.started...). */
-export const RESERVED_PREFIXES = ["check.", "compliance.", "run.", "approval.", "deploy.", "llm.", "evidence.", "incident.", "pipeline.", "ledger.", "review."] as const;
+export const RESERVED_PREFIXES = [
+  "check.",
+  "compliance.",
+  "run.",
+  "approval.",
+  "deploy.",
+  "llm.",
+  "evidence.",
+  "incident.",
+  "pipeline.",
+  "ledger.",
+  "review.",
+] as const;
 
 /** True when `type` (compared case-insensitively, surrounding space ignored) belongs to a domain. */
 export function isReservedType(type: string): boolean {

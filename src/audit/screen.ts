@@ -25,14 +25,16 @@ export const ENTRY_TYPE = /^[a-z][a-z0-9._-]{0,63}$/;
  * values are accountability data the audit controls require, not patient data, so payload
  * values under these keys are stored as given.
  */
-export const WORKFORCE_IDENTITY_KEYS = /^(actor|approver|approvers|login|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
+export const WORKFORCE_IDENTITY_KEYS =
+  /^(actor|approver|approvers|login|requester|signer|author|committer|identity|principal|[a-z]*(?:At|Time|Timestamp)|time|timestamp|digest|signature|keyId|head|commit|sha)$/;
 
 /**
  * Shapes that cannot hold an identifier: a hex digest with at least one letter (all-digit
  * strings could be phone numbers or SSNs), a UUID, a run ID as `newRunId` makes them.
  * test/audit-screen.test.ts checks on random values of each shape that the scanner agrees.
  */
-const SAFE_SHAPE = /^(?:(?:sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
+const SAFE_SHAPE =
+  /^(?:(?:sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
 
 /** A field name: lower-case first letter, then letters, digits or '_' (camelCase or snake_case). */
 const IDENTIFIER_KEY = /^[a-z][A-Za-z0-9_]{0,39}$/;
@@ -77,20 +79,26 @@ type Entry = Omit<LedgerEntry, "seq">;
  */
 export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
   const refuse = (f: Finding, where: string): never => {
-    throw new UserError(`refusing to write PHI/secret to the ledger: ${f.category} (${f.preview}) at ${where}; record a reference instead, or use keyed hashing`);
+    throw new UserError(
+      `refusing to write PHI/secret to the ledger: ${f.category} (${f.preview}) at ${where}; record a reference instead, or use keyed hashing`,
+    );
   };
   const screen = (value: string, where: string, isKey = false): string => {
     let findings = screenFindings(value);
     // A payload key in identifier shape ("sig", "exitCode") names a field: the prose scanner reads a
     // lone lower-case word as a possible name or place, which says nothing here. Identifiers with
     // structure (SSN, phone, e-mail, MRN, secrets) are still refused in keys.
-    if (isKey && IDENTIFIER_KEY.test(value)) findings = findings.filter((f) => f.category !== "name" && f.category !== "location");
+    if (isKey && IDENTIFIER_KEY.test(value))
+      findings = findings.filter((f) => f.category !== "name" && f.category !== "location");
     if (findings.length === 0) return value;
     if (options.mode === "refuse") refuse(findings[0]!, where);
     if (!options.key) throw new UserError("ledger PHI hashing needs a key (GITOPS_HEALTH_LEDGER_HMAC_KEY)");
     let out = value;
     for (const f of [...findings].sort((a, b) => b.start - a.start)) {
-      out = out.slice(0, f.start) + `[${f.category}:hmac:${hmacSha256Hex(options.key, value.slice(f.start, f.end)).slice(0, 16)}]` + out.slice(f.end);
+      out =
+        out.slice(0, f.start) +
+        `[${f.category}:hmac:${hmacSha256Hex(options.key, value.slice(f.start, f.end)).slice(0, 16)}]` +
+        out.slice(f.end);
     }
     return out;
   };
@@ -107,13 +115,18 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
       }
       return out;
     }
-    if (typeof value === "number" && !Number.isFinite(value)) throw new UserError(`ledger payload has a non-finite number at ${path}`);
+    if (typeof value === "number" && !Number.isFinite(value))
+      throw new UserError(`ledger payload has a non-finite number at ${path}`);
     return value;
   };
 
-  if (!ENTRY_TYPE.test(entry.type)) throw new UserError("ledger entry type must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter");
+  if (!ENTRY_TYPE.test(entry.type))
+    throw new UserError(
+      "ledger entry type must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter",
+    );
   const typeFindings = screenFindings(entry.type);
-  if (typeFindings.length > 0) refuse(typeFindings[0]!, "type (an entry type names a kind of event, so it is refused even with keyed hashing)");
+  if (typeFindings.length > 0)
+    refuse(typeFindings[0]!, "type (an entry type names a kind of event, so it is refused even with keyed hashing)");
   return {
     time: entry.time,
     type: entry.type,
@@ -130,7 +143,8 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
  */
 function screenActor(actor: string, screen: (value: string, where: string) => string): string {
   const git = GIT_IDENTITY.exec(actor);
-  if (git && EMAIL.test(git[2]!) && (git[1] === "" || identityName(git[1]!) || screenFindings(git[1]!).length === 0)) return actor;
+  if (git && EMAIL.test(git[2]!) && (git[1] === "" || identityName(git[1]!) || screenFindings(git[1]!).length === 0))
+    return actor;
   if (EMAIL.test(actor) || identityName(actor)) return actor;
   return screen(actor, "actor");
 }
@@ -140,5 +154,10 @@ function identityName(value: string): boolean {
   const findings = screenFindings(value);
   const trimmed = value.trim();
   const from = value.indexOf(trimmed);
-  return findings.length === 1 && findings[0]!.category === "name" && findings[0]!.start === from && findings[0]!.end === from + trimmed.length;
+  return (
+    findings.length === 1 &&
+    findings[0]!.category === "name" &&
+    findings[0]!.start === from &&
+    findings[0]!.end === from + trimmed.length
+  );
 }

@@ -16,7 +16,13 @@ import { say, color } from "./output.js";
  * empty) and SHA. Fill the file only when git has no message of its own, keeping git's comment
  * lines. A failure never blocks the commit: it is reported and the file is left untouched.
  */
-export async function runHook(options: { cwd: string; msgFile: string; source: string; skipSources: Set<string>; generate: () => Promise<GenerateResult> }): Promise<"skipped" | "written" | "failed"> {
+export async function runHook(options: {
+  cwd: string;
+  msgFile: string;
+  source: string;
+  skipSources: Set<string>;
+  generate: () => Promise<GenerateResult>;
+}): Promise<"skipped" | "written" | "failed"> {
   if (options.skipSources.has(options.source)) return "skipped";
   const file = resolve(options.cwd, options.msgFile);
   if (!existsSync(file)) throw new UserError(`--hook: message file ${options.msgFile} does not exist`);
@@ -43,7 +49,13 @@ export function editInEditor(text: string, editor = process.env.VISUAL || proces
     writeFileSync(file, `${text.trimEnd()}\n\n# Edit the message. Lines starting with '#' are ignored.\n`);
     const r = spawnSync(`${editor} "${file}"`, { stdio: "inherit", shell: true });
     if (r.status !== 0) return text;
-    return readFileSync(file, "utf8").split("\n").filter((l) => !l.startsWith("#")).join("\n").trim() + "\n";
+    return (
+      readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => !l.startsWith("#"))
+        .join("\n")
+        .trim() + "\n"
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -53,7 +65,10 @@ export function editInEditor(text: string, editor = process.env.VISUAL || proces
  * TTY only: show candidates, then pick (number), edit (e N), regenerate (r) or quit (q).
  * Returns the chosen text, or undefined when the user quits.
  */
-export async function chooseInteractively(initial: GenerateResult, regenerate: () => Promise<GenerateResult>): Promise<string | undefined> {
+export async function chooseInteractively(
+  initial: GenerateResult,
+  regenerate: () => Promise<GenerateResult>,
+): Promise<string | undefined> {
   let result = initial;
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -62,7 +77,11 @@ export async function chooseInteractively(initial: GenerateResult, regenerate: (
         say(color.bold(`[${i + 1}] ${c.header}`) + (c.lint.valid ? "" : color.red("  (commitlint errors)")));
         say(color.dim(c.text.split("\n").slice(1).join("\n").trim()));
       });
-      const answer = (await rl.question(`pick 1-${result.candidates.length}, e N to edit, r to regenerate, q to quit [1]: `)).trim().toLowerCase();
+      const answer = (
+        await rl.question(`pick 1-${result.candidates.length}, e N to edit, r to regenerate, q to quit [1]: `)
+      )
+        .trim()
+        .toLowerCase();
       if (answer === "q") return undefined;
       if (answer === "r") {
         result = await regenerate();

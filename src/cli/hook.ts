@@ -19,7 +19,12 @@ export async function main(): Promise<number> {
     try {
       const config = structuredClone(DEFAULT_CONFIG);
       const bar = progress("scanning");
-      const result = await staged.scan({ scan: config.scan, maxFileSize: undefined, gitleaksConfig: undefined, baseline: undefined });
+      const result = await staged.scan({
+        scan: config.scan,
+        maxFileSize: undefined,
+        gitleaksConfig: undefined,
+        baseline: undefined,
+      });
       bar.done();
       const failOn = scanFailOn(config);
       say(formatText(result, color, { failOn }));

@@ -55,7 +55,10 @@ function loadHook(bundle: string): { main(): Promise<number>; saveCache(): void 
   } catch {
     /* first run */
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: bundle, cachedData });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
+    filename: bundle,
+    cachedData,
+  });
   const module = { exports: {} as typeof import("./hook.js") };
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
   return {
@@ -66,7 +69,8 @@ function loadHook(bundle: string): { main(): Promise<number>; saveCache(): void 
       try {
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
-        for (const f of readdirSync(dir)) if (f.startsWith(".hook.cjs.") && f.endsWith(".v8cache") && !f.startsWith(build)) unlinkSync(join(dir, f));
+        for (const f of readdirSync(dir))
+          if (f.startsWith(".hook.cjs.") && f.endsWith(".v8cache") && !f.startsWith(build)) unlinkSync(join(dir, f));
       } catch {
         try {
           unlinkSync(tmp);

@@ -50,7 +50,8 @@ export async function buildProgram(argv: string[] = process.argv): Promise<Comma
   // command not listed) gets all of them.
   const asked = argv[2] === "has-command" ? argv[3] : argv[2];
   let named = COMMANDS.filter(([names]) => names.includes(asked ?? ""));
-  if (named.length && argv[2] === "has-command") named = [...new Set([...named, ...COMMANDS.filter(([names]) => names.includes("hooks"))])];
+  if (named.length && argv[2] === "has-command")
+    named = [...new Set([...named, ...COMMANDS.filter(([names]) => names.includes("hooks"))])];
   for (const m of await Promise.all((named.length ? named : COMMANDS).map(([, load]) => load()))) m.register(program);
   // Apply exitOverride to every subcommand so usage errors exit 2, not 1.
   const walk = (c: Command) => {
@@ -76,11 +77,11 @@ export async function main(argv: string[], hookScan = false): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (commander && err instanceof commander.CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help")
+        return 0;
       // commander already printed its one-line message
       return 2;
     }
     return exitCodeOf(err);
   }
 }
-

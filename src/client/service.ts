@@ -30,7 +30,9 @@ export class ServiceError extends UserError {
     readonly problem: Problem,
     what: string,
   ) {
-    super(`${what}: the server answered ${status} ${problem.title ?? ""}${problem.detail ? `: ${problem.detail}` : ""}`.trim());
+    super(
+      `${what}: the server answered ${status} ${problem.title ?? ""}${problem.detail ? `: ${problem.detail}` : ""}`.trim(),
+    );
   }
 }
 
@@ -57,15 +59,21 @@ export class ServiceClient {
     } catch {
       throw new UserError(`--server must be an http(s) URL, got "${baseUrl}"`);
     }
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new UserError(`--server must be an http(s) URL, got "${baseUrl}"`);
-    if (u.username || u.password) throw new UserError("--server must not carry credentials in the URL: set GITOPS_HEALTH_TOKEN");
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      throw new UserError(`--server must be an http(s) URL, got "${baseUrl}"`);
+    if (u.username || u.password)
+      throw new UserError("--server must not carry credentials in the URL: set GITOPS_HEALTH_TOKEN");
     if (!u.pathname.endsWith("/")) u.pathname += "/";
     this.base = u;
     this.fetchFn = options.fetch ?? fetch;
   }
 
   /** One call; `expect` lists the statuses that are answers (the others throw ServiceError). */
-  async request<T>(method: "GET" | "POST", path: string, o: { body?: unknown; query?: Record<string, string | number | undefined>; expect?: number[]; text?: boolean } = {}): Promise<{ status: number; body: T }> {
+  async request<T>(
+    method: "GET" | "POST",
+    path: string,
+    o: { body?: unknown; query?: Record<string, string | number | undefined>; expect?: number[]; text?: boolean } = {},
+  ): Promise<{ status: number; body: T }> {
     const url = new URL(path.replace(/^\//, ""), this.base);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const what = `${method} ${url.pathname}`;
@@ -84,7 +92,10 @@ export class ServiceClient {
       });
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const reason = e.name === "TimeoutError" ? `no answer within ${this.options.timeoutMs ?? 30_000} ms` : (e.cause?.code ?? e.cause?.message ?? e.message).split("\n")[0];
+      const reason =
+        e.name === "TimeoutError"
+          ? `no answer within ${this.options.timeoutMs ?? 30_000} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message).split("\n")[0];
       throw new UserError(`cannot reach the server ${this.base.origin}: ${reason}`);
     }
     const expect = o.expect ?? [200, 201];
@@ -98,7 +109,8 @@ export class ServiceClient {
           /* not JSON after all: status line only */
         }
       }
-      if (res.status === 401 && !this.options.token) problem.detail = `${problem.detail ?? "unauthorized"} (set GITOPS_HEALTH_TOKEN)`;
+      if (res.status === 401 && !this.options.token)
+        problem.detail = `${problem.detail ?? "unauthorized"} (set GITOPS_HEALTH_TOKEN)`;
       throw new ServiceError(res.status, problem, what);
     }
     if (o.text) return { status: res.status, body: raw as T };
@@ -111,15 +123,27 @@ export class ServiceClient {
 
   // ---------------------------------------------------------------- ledger
 
-  async append(entry: { type: string; subject?: string; payload?: unknown }): Promise<{ seq: number; leafHash: string }> {
-    return (await this.request<{ seq: number; leafHash: string }>("POST", "v1/ledger/entries", { body: entry, expect: [201] })).body;
+  async append(entry: {
+    type: string;
+    subject?: string;
+    payload?: unknown;
+  }): Promise<{ seq: number; leafHash: string }> {
+    return (
+      await this.request<{ seq: number; leafHash: string }>("POST", "v1/ledger/entries", { body: entry, expect: [201] })
+    ).body;
   }
 
   /** Every entry matching the filter, following `next` page by page. */
-  async *entries(filter: { type?: string; subject?: string; from?: number } = {}, pageSize = 1000): AsyncGenerator<EntryOut> {
+  async *entries(
+    filter: { type?: string; subject?: string; from?: number } = {},
+    pageSize = 1000,
+  ): AsyncGenerator<EntryOut> {
     let from: number | null = filter.from ?? 0;
     while (from !== null) {
-      const page: { status: number; body: { entries: EntryOut[]; next: number | null } } = await this.request<{ entries: EntryOut[]; next: number | null }>("GET", "v1/ledger/entries", { query: { from, limit: pageSize, type: filter.type, subject: filter.subject } });
+      const page: { status: number; body: { entries: EntryOut[]; next: number | null } } = await this.request<{
+        entries: EntryOut[];
+        next: number | null;
+      }>("GET", "v1/ledger/entries", { query: { from, limit: pageSize, type: filter.type, subject: filter.subject } });
       yield* page.body.entries;
       from = page.body.next;
     }
@@ -129,12 +153,30 @@ export class ServiceClient {
     return (await this.request<{ size: number; rootHash: string; note: string }>("GET", "v1/ledger/checkpoint")).body;
   }
 
-  async consistencyProof(oldSize: number, newSize?: number): Promise<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }> {
-    return (await this.request<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }>("GET", "v1/ledger/proofs/consistency", { query: { old: oldSize, new: newSize } })).body;
+  async consistencyProof(
+    oldSize: number,
+    newSize?: number,
+  ): Promise<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }> {
+    return (
+      await this.request<{ oldSize: number; newSize: number; oldRoot: string; newRoot: string; proof: string[] }>(
+        "GET",
+        "v1/ledger/proofs/consistency",
+        { query: { old: oldSize, new: newSize } },
+      )
+    ).body;
   }
 
-  async inclusionProof(seq: number, size?: number): Promise<{ index: number; treeSize: number; leafHash: string; proof: string[]; rootHash: string }> {
-    return (await this.request<{ index: number; treeSize: number; leafHash: string; proof: string[]; rootHash: string }>("GET", "v1/ledger/proofs/inclusion", { query: { seq, size } })).body;
+  async inclusionProof(
+    seq: number,
+    size?: number,
+  ): Promise<{ index: number; treeSize: number; leafHash: string; proof: string[]; rootHash: string }> {
+    return (
+      await this.request<{ index: number; treeSize: number; leafHash: string; proof: string[]; rootHash: string }>(
+        "GET",
+        "v1/ledger/proofs/inclusion",
+        { query: { seq, size } },
+      )
+    ).body;
   }
 
   // ---------------------------------------------------------------- runs
@@ -147,17 +189,35 @@ export class ServiceClient {
     return (await this.request<RunOut>("GET", `v1/runs/${encodeURIComponent(runId)}`)).body;
   }
 
-  async submitApproval(runId: string, approval: Record<string, unknown>): Promise<{ runId: string; approver: string; expiresAt: string; digest: string; seq: number }> {
-    return (await this.request<{ runId: string; approver: string; expiresAt: string; digest: string; seq: number }>("POST", `v1/runs/${encodeURIComponent(runId)}/approvals`, { body: approval, expect: [201] })).body;
+  async submitApproval(
+    runId: string,
+    approval: Record<string, unknown>,
+  ): Promise<{ runId: string; approver: string; expiresAt: string; digest: string; seq: number }> {
+    return (
+      await this.request<{ runId: string; approver: string; expiresAt: string; digest: string; seq: number }>(
+        "POST",
+        `v1/runs/${encodeURIComponent(runId)}/approvals`,
+        { body: approval, expect: [201] },
+      )
+    ).body;
   }
 
   // ---------------------------------------------------------------- engines
 
   async decide(pack: string, input: unknown, failOn?: string): Promise<DecisionOut> {
-    return (await this.request<DecisionOut>("POST", `v1/decisions/${encodeURIComponent(pack)}`, { body: { input, ...(failOn ? { failOn } : {}) } })).body;
+    return (
+      await this.request<DecisionOut>("POST", `v1/decisions/${encodeURIComponent(pack)}`, {
+        body: { input, ...(failOn ? { failOn } : {}) },
+      })
+    ).body;
   }
 
-  async scan(body: { text?: string; records?: { id: string; text: string }[]; profile?: "code" | "prose"; kinds?: ("phi" | "secret")[] }): Promise<ScanOut> {
+  async scan(body: {
+    text?: string;
+    records?: { id: string; text: string }[];
+    profile?: "code" | "prose";
+    kinds?: ("phi" | "secret")[];
+  }): Promise<ScanOut> {
     return (await this.request<ScanOut>("POST", "v1/scan", { body })).body;
   }
 }
@@ -176,7 +236,14 @@ export interface RunOut {
   runId: string;
   state: string;
   digest: string;
-  plan: { command: string; args: string[]; classification: string; environment: string; requester: string; head: string | null };
+  plan: {
+    command: string;
+    args: string[];
+    classification: string;
+    environment: string;
+    requester: string;
+    head: string | null;
+  };
   requester: string | null;
   executedBy: string | null;
   approvals: { valid: string[]; rejected: { approver: string; reason: string }[]; required: number };
@@ -194,6 +261,18 @@ export interface DecisionOut {
 }
 
 export interface ScanOut {
-  results: { id?: string; findings: { ruleId: string; category: string; severity: string; line: number; column: number; start: number; end: number; preview: string }[] }[];
+  results: {
+    id?: string;
+    findings: {
+      ruleId: string;
+      category: string;
+      severity: string;
+      line: number;
+      column: number;
+      start: number;
+      end: number;
+      preview: string;
+    }[];
+  }[];
   findings: number;
 }

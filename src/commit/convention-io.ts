@@ -65,7 +65,14 @@ export function prTitleTypes(root: string): { source: string; types: string[] } 
     }
     if (!text.includes("action-semantic-pull-request")) continue;
     const m = /^([ \t]*)types:[ \t]*[|>][-+]?[ \t]*\n((?:\1[ \t]+[\w-]+[ \t]*(?:\n|$))+)/m.exec(text);
-    if (m) return { source: `.github/workflows/${f}`, types: m[2]!.split("\n").map((l) => l.trim()).filter(Boolean) };
+    if (m)
+      return {
+        source: `.github/workflows/${f}`,
+        types: m[2]!
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean),
+      };
   }
   return undefined;
 }
@@ -74,14 +81,28 @@ export function prTitleTypes(root: string): { source: string; types: string[] } 
  * The repository's commit convention: `.gitops-health.yml` (`commits:`) over its commitlint config
  * over its PR-title check over what its history says. A repository with no usable history gets Conventional Commits.
  */
-export async function repoConvention(cwd: string, config?: Pick<Config, "commits">, opts: { rev?: string; headers?: string[]; commitlint?: boolean } = {}): Promise<Convention> {
+export async function repoConvention(
+  cwd: string,
+  config?: Pick<Config, "commits">,
+  opts: { rev?: string; headers?: string[]; commitlint?: boolean } = {},
+): Promise<Convention> {
   const override = config?.commits;
   if (override?.style && override.types) return withOverride(CONVENTIONAL_COMMITS, override);
   const cl = opts.commitlint === false ? undefined : await commitlintTypes(cwd);
   let base: Convention;
   const pr = cl ? undefined : prTitleTypes(cwd);
-  if (cl) base = { ...CONVENTIONAL_COMMITS, types: cl.types?.map((t) => t.toLowerCase()) ?? CONVENTIONAL_COMMITS.types, source: `commitlint (${cl.source})` };
-  else if (pr && opts.commitlint !== false) base = { ...CONVENTIONAL_COMMITS, types: pr.types.map((t) => t.toLowerCase()), source: `PR-title check (${pr.source})` };
+  if (cl)
+    base = {
+      ...CONVENTIONAL_COMMITS,
+      types: cl.types?.map((t) => t.toLowerCase()) ?? CONVENTIONAL_COMMITS.types,
+      source: `commitlint (${cl.source})`,
+    };
+  else if (pr && opts.commitlint !== false)
+    base = {
+      ...CONVENTIONAL_COMMITS,
+      types: pr.types.map((t) => t.toLowerCase()),
+      source: `PR-title check (${pr.source})`,
+    };
   else {
     const headers = opts.headers ?? (await recentHeaders(cwd, opts.rev));
     base = headers.length >= 20 ? inferConvention(headers) : CONVENTIONAL_COMMITS;

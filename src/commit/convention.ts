@@ -54,22 +54,99 @@ export interface ParsedAnyHeader {
 
 /** Gitmoji (https://gitmoji.dev) → Conventional type: the common ones, as code and as emoji. */
 const GITMOJI: Record<string, string> = {
-  bug: "fix", ambulance: "fix", lock: "fix", "adhesive_bandage": "fix", "green_heart": "ci", "pencil2": "fix", "rotating_light": "style",
-  sparkles: "feat", tada: "feat", "children_crossing": "feat", "iphone": "feat", "boom": "feat", "lipstick": "style", "art": "style",
-  zap: "perf", recycle: "refactor", "truck": "refactor", fire: "chore", memo: "docs", bulb: "docs", "white_check_mark": "test",
-  "test_tube": "test", wrench: "chore", hammer: "chore", "arrow_up": "build", "arrow_down": "build", "heavy_plus_sign": "build",
-  "heavy_minus_sign": "build", "package": "build", construction_worker: "ci", bookmark: "release", rocket: "release", rewind: "revert",
-  "globe_with_meridians": "feat", "card_file_box": "feat", "label": "refactor", "coffin": "chore", "see_no_evil": "chore",
+  bug: "fix",
+  ambulance: "fix",
+  lock: "fix",
+  adhesive_bandage: "fix",
+  green_heart: "ci",
+  pencil2: "fix",
+  rotating_light: "style",
+  sparkles: "feat",
+  tada: "feat",
+  children_crossing: "feat",
+  iphone: "feat",
+  boom: "feat",
+  lipstick: "style",
+  art: "style",
+  zap: "perf",
+  recycle: "refactor",
+  truck: "refactor",
+  fire: "chore",
+  memo: "docs",
+  bulb: "docs",
+  white_check_mark: "test",
+  test_tube: "test",
+  wrench: "chore",
+  hammer: "chore",
+  arrow_up: "build",
+  arrow_down: "build",
+  heavy_plus_sign: "build",
+  heavy_minus_sign: "build",
+  package: "build",
+  construction_worker: "ci",
+  bookmark: "release",
+  rocket: "release",
+  rewind: "revert",
+  globe_with_meridians: "feat",
+  card_file_box: "feat",
+  label: "refactor",
+  coffin: "chore",
+  see_no_evil: "chore",
 };
 const EMOJI: Record<string, string> = {
-  "🐛": "bug", "🚑": "ambulance", "🔒": "lock", "🩹": "adhesive_bandage", "💚": "green_heart", "✏": "pencil2", "🚨": "rotating_light",
-  "✨": "sparkles", "🎉": "tada", "🚸": "children_crossing", "📱": "iphone", "💥": "boom", "💄": "lipstick", "🎨": "art", "⚡": "zap",
-  "♻": "recycle", "🚚": "truck", "🔥": "fire", "📝": "memo", "💡": "bulb", "✅": "white_check_mark", "🧪": "test_tube", "🔧": "wrench",
-  "🔨": "hammer", "⬆": "arrow_up", "⬇": "arrow_down", "➕": "heavy_plus_sign", "➖": "heavy_minus_sign", "📦": "package",
-  "👷": "construction_worker", "🔖": "bookmark", "🚀": "rocket", "⏪": "rewind", "🌐": "globe_with_meridians", "🗃": "card_file_box",
-  "🏷": "label", "⚰": "coffin", "🙈": "see_no_evil",
+  "🐛": "bug",
+  "🚑": "ambulance",
+  "🔒": "lock",
+  "🩹": "adhesive_bandage",
+  "💚": "green_heart",
+  "✏": "pencil2",
+  "🚨": "rotating_light",
+  "✨": "sparkles",
+  "🎉": "tada",
+  "🚸": "children_crossing",
+  "📱": "iphone",
+  "💥": "boom",
+  "💄": "lipstick",
+  "🎨": "art",
+  "⚡": "zap",
+  "♻": "recycle",
+  "🚚": "truck",
+  "🔥": "fire",
+  "📝": "memo",
+  "💡": "bulb",
+  "✅": "white_check_mark",
+  "🧪": "test_tube",
+  "🔧": "wrench",
+  "🔨": "hammer",
+  "⬆": "arrow_up",
+  "⬇": "arrow_down",
+  "➕": "heavy_plus_sign",
+  "➖": "heavy_minus_sign",
+  "📦": "package",
+  "👷": "construction_worker",
+  "🔖": "bookmark",
+  "🚀": "rocket",
+  "⏪": "rewind",
+  "🌐": "globe_with_meridians",
+  "🗃": "card_file_box",
+  "🏷": "label",
+  "⚰": "coffin",
+  "🙈": "see_no_evil",
 };
-const CODE_FOR_TYPE: Record<string, string> = { fix: "🐛", feat: "✨", docs: "📝", style: "🎨", refactor: "♻️", perf: "⚡️", test: "✅", build: "📦️", ci: "👷", chore: "🔧", revert: "⏪️", release: "🔖" };
+const CODE_FOR_TYPE: Record<string, string> = {
+  fix: "🐛",
+  feat: "✨",
+  docs: "📝",
+  style: "🎨",
+  refactor: "♻️",
+  perf: "⚡️",
+  test: "✅",
+  build: "📦️",
+  ci: "👷",
+  chore: "🔧",
+  revert: "⏪️",
+  release: "🔖",
+};
 
 const KEY = /\b([A-Z][A-Z0-9]{1,9})-(\d{1,6})\b/g;
 const CONVENTIONAL = /^([a-z][a-z-]{0,14})(?:\(([^)]*)\))?(!)?:\s*(\S.*)$/i;
@@ -90,11 +167,21 @@ export function parseAnyHeader(header: string): ParsedAnyHeader {
   let m = PAREN.exec(h);
   if (m) return { style: "paren", type: m[1]!.toLowerCase(), raw: m[1]!, breaking: m[2] === "!", subject: m[3]!, keys };
   m = BRACKET.exec(h);
-  if (m) return { style: "bracket", type: m[1]!.toLowerCase(), raw: m[1]!, breaking: m[2] === "!", subject: m[3]!, keys };
+  if (m)
+    return { style: "bracket", type: m[1]!.toLowerCase(), raw: m[1]!, breaking: m[2] === "!", subject: m[3]!, keys };
   m = GITMOJI_CODE.exec(h);
-  if (m && GITMOJI[m[1]!]) return { style: "gitmoji", type: GITMOJI[m[1]!], raw: m[1]!, breaking: m[1] === "boom", subject: m[2]!, keys };
+  if (m && GITMOJI[m[1]!])
+    return { style: "gitmoji", type: GITMOJI[m[1]!], raw: m[1]!, breaking: m[1] === "boom", subject: m[2]!, keys };
   m = GITMOJI_CHAR.exec(h);
-  if (m && EMOJI[m[1]!]) return { style: "gitmoji", type: GITMOJI[EMOJI[m[1]!]!], raw: EMOJI[m[1]!], breaking: m[1] === "💥", subject: m[2]!, keys };
+  if (m && EMOJI[m[1]!])
+    return {
+      style: "gitmoji",
+      type: GITMOJI[EMOJI[m[1]!]!],
+      raw: EMOJI[m[1]!],
+      breaking: m[1] === "💥",
+      subject: m[2]!,
+      keys,
+    };
   m = TRACKER.exec(h);
   if (m) {
     // `KEY-1 fix: s` or `KEY-1 (fix) s`: a tracker-prefixed typed header
@@ -103,7 +190,16 @@ export function parseAnyHeader(header: string): ParsedAnyHeader {
     return { style: "tracker", breaking: false, subject: m[2]!, keys };
   }
   m = CONVENTIONAL.exec(h);
-  if (m && !/^(?:merge|note|todo|wip|http|https)$/i.test(m[1]!)) return { style: "conventional", type: m[1]!.toLowerCase(), raw: m[1]!, scope: m[2]?.trim() || undefined, breaking: m[3] === "!", subject: m[4]!, keys };
+  if (m && !/^(?:merge|note|todo|wip|http|https)$/i.test(m[1]!))
+    return {
+      style: "conventional",
+      type: m[1]!.toLowerCase(),
+      raw: m[1]!,
+      scope: m[2]?.trim() || undefined,
+      breaking: m[3] === "!",
+      subject: m[4]!,
+      keys,
+    };
   return { style: "free", breaking: false, subject: h, keys };
 }
 
@@ -137,8 +233,14 @@ export function inferConvention(headers: string[]): Convention {
   let style: HeaderStyle = "free";
   if (total && typed[1] / total >= 0.25) style = typed[0];
   else if (total && (counts.get("tracker") ?? 0) / total >= 0.25) style = "tracker";
-  const styleTypes = [...(types.get(style)?.entries() ?? [])].filter(([, n]) => n >= 2 && n >= 0.005 * (counts.get(style) ?? 0)).sort((a, b) => b[1] - a[1]).map(([t]) => t);
-  const trackerKeys = [...keyCounts.entries()].filter(([, n]) => n >= 3).sort((a, b) => b[1] - a[1]).map(([k]) => k);
+  const styleTypes = [...(types.get(style)?.entries() ?? [])]
+    .filter(([, n]) => n >= 2 && n >= 0.005 * (counts.get(style) ?? 0))
+    .sort((a, b) => b[1] - a[1])
+    .map(([t]) => t);
+  const trackerKeys = [...keyCounts.entries()]
+    .filter(([, n]) => n >= 3)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k]) => k);
   return {
     style,
     types: styleTypes,
@@ -162,7 +264,8 @@ export const CONVENTIONAL_COMMITS: Convention = {
 };
 
 /** Words that make an untyped header a bug fix (the classic SZZ keyword rule of Mockus and Votta, 2000). */
-const FIX_WORDS = /\b(?:fix(?:e[sd]|ing)?|bug(?:fix(?:es)?|s)?|hotfix(?:es)?|defects?|regressions?|crash(?:es|ing)?|broken)\b/i;
+const FIX_WORDS =
+  /\b(?:fix(?:e[sd]|ing)?|bug(?:fix(?:es)?|s)?|hotfix(?:es)?|defects?|regressions?|crash(?:es|ing)?|broken)\b/i;
 /** GitHub/GitLab issue-closing keywords with an issue reference. */
 const CLOSING = /\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s*:?\s+(?:[\w.-]+\/[\w.-]+)?#\d+/i;
 /** Fix trailers: `Fixes: <sha>` (kernel style), `Fixes: #123`, `Bug: 123`. */
@@ -184,16 +287,19 @@ export interface FixEvidence {
 export function fixEvidence(conv: Convention, subject: string, trailers = ""): FixEvidence {
   const p = parseAnyHeader(subject);
   if (p.type && conv.fixTypes.includes(p.type)) return { fix: true, by: "type" };
-  if (conv.fixKeys.length && p.keys.some((k) => conv.fixKeys.includes(k.slice(0, k.lastIndexOf("-"))))) return { fix: true, by: "tracker" };
+  if (conv.fixKeys.length && p.keys.some((k) => conv.fixKeys.includes(k.slice(0, k.lastIndexOf("-")))))
+    return { fix: true, by: "tracker" };
   if (FIX_TRAILER.test(trailers)) return { fix: true, by: "trailer" };
   if (/\bfix(?:e[sd])?\s*:?\s+(?:[\w.-]+\/[\w.-]+)?#\d+/i.test(subject)) return { fix: true, by: "closing" };
   if (p.type) return { fix: false };
   if (FIX_WORDS.test(p.subject.replace(/\(#\d+\)\s*$/, ""))) return { fix: true, by: "keyword" };
-  if (CLOSING.test(subject) && /\b(?:bug|error|fail|wrong|incorrect|issue)/i.test(subject)) return { fix: true, by: "closing" };
+  if (CLOSING.test(subject) && /\b(?:bug|error|fail|wrong|incorrect|issue)/i.test(subject))
+    return { fix: true, by: "closing" };
   return { fix: false };
 }
 
-export const isFix = (conv: Convention, subject: string, trailers = ""): boolean => fixEvidence(conv, subject, trailers).fix;
+export const isFix = (conv: Convention, subject: string, trailers = ""): boolean =>
+  fixEvidence(conv, subject, trailers).fix;
 
 /** Conventional types the generator produces → the nearest types a repository may use instead. */
 const NEAREST: Record<string, string[]> = {
@@ -214,7 +320,9 @@ const NEAREST: Record<string, string[]> = {
 /** The type to write in this repository for a generated (Conventional) type: itself if allowed, else the nearest allowed. */
 export function allowedType(conv: Convention, type: string, scope?: string, subject = ""): string {
   // A release (`chore(release)`, a version bump) is a `release` where the repository has that type (`(release) v5.4.3`).
-  const release = scope === "release" || /^(?:release\b|v?\d+\.\d+\.\d+)|\bversion bump\b|\bbump(?:s|ed)? (?:the )?version/i.test(subject);
+  const release =
+    scope === "release" ||
+    /^(?:release\b|v?\d+\.\d+\.\d+)|\bversion bump\b|\bbump(?:s|ed)? (?:the )?version/i.test(subject);
   if (release && conv.types.includes("release") && conv.style !== "conventional") return "release";
   if (!conv.types.length || conv.types.includes(type)) return type;
   for (const t of NEAREST[type] ?? []) if (conv.types.includes(t)) return t;
@@ -232,7 +340,11 @@ export interface HeaderParts {
 }
 
 /** A header in the repository's own grammar, with an allowed type. */
-export function formatConventionHeader(conv: Convention, m: HeaderParts, opts: { upperBracket?: boolean } = {}): string {
+export function formatConventionHeader(
+  conv: Convention,
+  m: HeaderParts,
+  opts: { upperBracket?: boolean } = {},
+): string {
   const type = allowedType(conv, m.type, m.scope, m.subject);
   const key = m.key ? `${m.key}: ` : "";
   switch (conv.style) {
@@ -262,14 +374,25 @@ export function checkHeader(conv: Convention, header: string): string[] {
   if (!header.trim()) return ["header is empty"];
   if (conv.style === "free") return errors;
   if (conv.style === "tracker") {
-    if (!p.keys.length) errors.push(`header must cite a tracker key${conv.trackerKeys.length ? ` (${conv.trackerKeys.slice(0, 5).map((k) => `${k}-123`).join(", ")})` : " (KEY-123)"}`);
+    if (!p.keys.length)
+      errors.push(
+        `header must cite a tracker key${
+          conv.trackerKeys.length
+            ? ` (${conv.trackerKeys
+                .slice(0, 5)
+                .map((k) => `${k}-123`)
+                .join(", ")})`
+            : " (KEY-123)"
+        }`,
+      );
     return errors;
   }
   if (p.style !== conv.style) {
     errors.push(`header must be written ${EXAMPLE[conv.style]}`);
     return errors;
   }
-  if (conv.types.length && p.type && !conv.types.includes(p.type)) errors.push(`type "${p.type}" is not one of this repository's types: ${conv.types.join(", ")}`);
+  if (conv.types.length && p.type && !conv.types.includes(p.type))
+    errors.push(`type "${p.type}" is not one of this repository's types: ${conv.types.join(", ")}`);
   return errors;
 }
 
@@ -283,7 +406,12 @@ const EXAMPLE: Record<HeaderStyle, string> = {
 };
 
 /** A declared `commits:` section of `.gitops-health.yml` on top of what the history says. */
-export function withOverride(inferred: Convention, o: { style?: HeaderStyle; types?: string[]; fixTypes?: string[]; trackerKeys?: string[]; fixKeys?: string[] } | undefined): Convention {
+export function withOverride(
+  inferred: Convention,
+  o:
+    | { style?: HeaderStyle; types?: string[]; fixTypes?: string[]; trackerKeys?: string[]; fixKeys?: string[] }
+    | undefined,
+): Convention {
   if (!o || !Object.keys(o).length) return inferred;
   return {
     style: o.style ?? inferred.style,

@@ -115,7 +115,10 @@ export const lintProblems = (r: LintResult): LintProblem[] => [
 ];
 
 // commitlint's default ignores (merges, reverts, fixups, "Initial commit"), also for other conventions
-const IGNORED = [/^(?:Merge|Revert|fixup!|squash!|amend!|Initial commit|Automatic merge)/, /^(?:Merged|Merge) .*(?:branch|pull request|tag)/];
+const IGNORED = [
+  /^(?:Merge|Revert|fixup!|squash!|amend!|Initial commit|Automatic merge)/,
+  /^(?:Merged|Merge) .*(?:branch|pull request|tag)/,
+];
 
 /**
  * Lint a message with commitlint's rules (`setup`). A repository whose convention is another header
@@ -129,10 +132,14 @@ export async function lintMessage(message: string, setup: LintSetup, convention?
     if (IGNORED.some((r) => r.test(header))) return { valid: true, errors: [], warnings: [] };
     const errors = checkHeader(convention, header).map((e) => ({ name: "header-convention", message: e }));
     const max = ruleValue<number>(setup, "header-max-length")?.value ?? 100;
-    if (header.length > max) errors.push({ name: "header-max-length", message: `header must not be longer than ${max} characters` });
+    if (header.length > max)
+      errors.push({ name: "header-max-length", message: `header must not be longer than ${max} characters` });
     return { valid: errors.length === 0, errors, warnings: [] };
   }
-  const rules = convention && !convention.source.startsWith("history") && convention.types.length ? { ...setup.rules, "type-enum": [2, "always", convention.types] as [number, "always", unknown] } : setup.rules;
+  const rules =
+    convention && !convention.source.startsWith("history") && convention.types.length
+      ? { ...setup.rules, "type-enum": [2, "always", convention.types] as [number, "always", unknown] }
+      : setup.rules;
   const { default: lint } = await import("@commitlint/lint");
   const r = await lint(message, rules as never, { parserOpts: setup.parserOpts as never });
   return {

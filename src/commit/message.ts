@@ -6,10 +6,31 @@
  */
 
 /** The Conventional Commits types of @commitlint/config-conventional, in its order. */
-export const TYPES = ["build", "chore", "ci", "docs", "feat", "fix", "perf", "refactor", "revert", "style", "test"] as const;
+export const TYPES = [
+  "build",
+  "chore",
+  "ci",
+  "docs",
+  "feat",
+  "fix",
+  "perf",
+  "refactor",
+  "revert",
+  "style",
+  "test",
+] as const;
 export type CommitType = (typeof TYPES)[number];
 export const isConventionalType = (t: string): t is CommitType => (TYPES as readonly string[]).includes(t);
-export const COMPLIANCE_TRAILERS = ["Risk-Level", "PHI-Impact", "Clinical-Safety", "Compliance", "Refs", "Reviewed-by", "Approved-by", "Fixes"] as const;
+export const COMPLIANCE_TRAILERS = [
+  "Risk-Level",
+  "PHI-Impact",
+  "Clinical-Safety",
+  "Compliance",
+  "Refs",
+  "Reviewed-by",
+  "Approved-by",
+  "Fixes",
+] as const;
 
 export interface ParsedMessage {
   header: string;

@@ -38,17 +38,23 @@ export function parseConfigText(text: string, file = CONFIG_FILE_NAME): Config {
   const raw: unknown = doc.toJS() ?? {};
   const result = Config.safeParse(raw);
   if (result.success) return result.data;
-  throw new UserError(describeZodError(result.error, file, (path) => {
-    const node = doc.getIn(path, true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    // Unknown keys and missing fields: point at the parent mapping.
-    const parent = doc.getIn(path.slice(0, -1), true);
-    if (isNode(parent) && parent.range) return lineCounter.linePos(parent.range[0]).line;
-    return undefined;
-  }));
+  throw new UserError(
+    describeZodError(result.error, file, (path) => {
+      const node = doc.getIn(path, true);
+      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+      // Unknown keys and missing fields: point at the parent mapping.
+      const parent = doc.getIn(path.slice(0, -1), true);
+      if (isNode(parent) && parent.range) return lineCounter.linePos(parent.range[0]).line;
+      return undefined;
+    }),
+  );
 }
 
-function describeZodError(error: ZodError, file: string, lineOf: (path: (string | number)[]) => number | undefined): string {
+function describeZodError(
+  error: ZodError,
+  file: string,
+  lineOf: (path: (string | number)[]) => number | undefined,
+): string {
   const issue = error.issues[0]!;
   let path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
   let message = issue.message;

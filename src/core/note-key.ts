@@ -41,7 +41,10 @@ function splitPlus(text: string, n: number): string[] {
 }
 
 export function noteKeyId(name: string, publicRaw: Buffer): Buffer {
-  return createHash("sha256").update(Buffer.concat([Buffer.from(name + "\n"), Buffer.from([ED25519_ALG]), publicRaw])).digest().subarray(0, 4);
+  return createHash("sha256")
+    .update(Buffer.concat([Buffer.from(name + "\n"), Buffer.from([ED25519_ALG]), publicRaw]))
+    .digest()
+    .subarray(0, 4);
 }
 
 function validName(name: string): boolean {
@@ -53,7 +56,9 @@ export function generateNoteSigner(name: string): { signer: NoteSigner; signerKe
   const { privateKey } = generateKeyPairSync("ed25519");
   const seed = privateKey.export({ format: "der", type: "pkcs8" }).subarray(-32);
   const signerKey = `PRIVATE+KEY+${name}+${"00000000"}+${Buffer.concat([Buffer.from([ED25519_ALG]), seed]).toString("base64")}`;
-  const signer = parseSignerKey(signerKey.replace("+00000000+", `+${noteKeyId(name, publicFromSeed(seed)).toString("hex")}+`));
+  const signer = parseSignerKey(
+    signerKey.replace("+00000000+", `+${noteKeyId(name, publicFromSeed(seed)).toString("hex")}+`),
+  );
   return { signer, signerKey: formatSignerKey(signer, seed), verifierKey: formatVerifierKey(signer) };
 }
 
@@ -72,12 +77,18 @@ export function formatVerifierKey(v: { name: string; keyId: Buffer; publicRaw: B
 
 export function parseSignerKey(text: string): NoteSigner {
   const parts = splitPlus(text.trim(), 5);
-  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY") throw new UserError("not a signed-note signer key (PRIVATE+KEY+name+id+key)");
+  if (parts.length !== 5 || parts[0] !== "PRIVATE" || parts[1] !== "KEY")
+    throw new UserError("not a signed-note signer key (PRIVATE+KEY+name+id+key)");
   const [, , name, idHex, b64] = parts as [string, string, string, string, string];
   const raw = Buffer.from(b64, "base64");
-  if (!validName(name) || !/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== ED25519_ALG) throw new UserError("malformed signed-note signer key");
+  if (!validName(name) || !/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== ED25519_ALG)
+    throw new UserError("malformed signed-note signer key");
   const seed = raw.subarray(1);
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: "der", type: "pkcs8" });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: "der",
+    type: "pkcs8",
+  });
   const publicKey = createPublicKey(privateKey);
   const publicRaw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
   const keyId = noteKeyId(name, publicRaw);
@@ -90,10 +101,15 @@ export function parseVerifierKey(text: string): NoteVerifier {
   if (parts.length !== 3) throw new UserError("not a signed-note verifier key (name+id+key)");
   const [name, idHex, b64] = parts as [string, string, string];
   const raw = Buffer.from(b64, "base64");
-  if (!validName(name) || !/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== ED25519_ALG) throw new UserError("malformed signed-note verifier key");
+  if (!validName(name) || !/^[0-9a-f]{8}$/.test(idHex) || raw.length !== 33 || raw[0] !== ED25519_ALG)
+    throw new UserError("malformed signed-note verifier key");
   const publicRaw = raw.subarray(1);
   const keyId = noteKeyId(name, publicRaw);
   if (keyId.toString("hex") !== idHex) throw new UserError("signed-note verifier key: key ID does not match the key");
-  const publicKey = createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, publicRaw]), format: "der", type: "spki" });
+  const publicKey = createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, publicRaw]),
+    format: "der",
+    type: "spki",
+  });
   return { name, keyId, publicKey, publicRaw };
 }

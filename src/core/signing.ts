@@ -7,7 +7,8 @@ import { UserError } from "./errors.js";
 import { parseSignerKey, parseVerifierKey, formatVerifierKey } from "./note-key.js";
 
 export const SSH_NAMESPACE = "gitops-health";
-export const NO_ALLOWED_SIGNERS = "cannot verify SSH signatures without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)";
+export const NO_ALLOWED_SIGNERS =
+  "cannot verify SSH signatures without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)";
 
 export interface Signature {
   method: "ssh" | "note";
@@ -63,13 +64,26 @@ export function signApproval(message: string, keyFile: string, ctx: VerifyContex
     const signer = parseSignerKey(keyText.trim());
     const vkey = formatVerifierKey(signer);
     const known = ctx.noteApprovers.find((a) => a.vkey === vkey);
-    if (!known) throw new UserError(`key ${signer.name}+${signer.keyId.toString("hex")} is not a configured approver (approvers[].key in .gitops-health.yml)`);
-    return { method: "note", approver: known.identity, signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: vkey, fingerprint: ed25519Fingerprint(signer.publicRaw) };
+    if (!known)
+      throw new UserError(
+        `key ${signer.name}+${signer.keyId.toString("hex")} is not a configured approver (approvers[].key in .gitops-health.yml)`,
+      );
+    return {
+      method: "note",
+      approver: known.identity,
+      signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"),
+      keyId: vkey,
+      fingerprint: ed25519Fingerprint(signer.publicRaw),
+    };
   }
-  if (!ctx.allowedSignersFile) throw new UserError("SSH approvals need an allowed-signers file (allowedSignersFile in .gitops-health.yml, or --allowed-signers)");
+  if (!ctx.allowedSignersFile)
+    throw new UserError(
+      "SSH approvals need an allowed-signers file (allowedSignersFile in .gitops-health.yml, or --allowed-signers)",
+    );
   const sig = sshSign(message, keyFile, SSH_NAMESPACE);
   const approver = sshPrincipal(sig, ctx.allowedSignersFile);
-  if (!approver) throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
+  if (!approver)
+    throw new UserError(`the key ${keyFile} is not listed in the allowed-signers file ${ctx.allowedSignersFile}`);
   return { method: "ssh", approver, signature: sig, keyId: approver, fingerprint: sshSignatureFingerprint(sig) };
 }
 
@@ -88,7 +102,8 @@ function sshSign(message: string, keyFile: string, namespace: string): string {
     const msgFile = join(dir, "statement");
     writeFileSync(msgFile, message);
     const r = run(["-Y", "sign", "-q", "-f", keyFile, "-n", namespace, msgFile]);
-    if (r.status !== 0) throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
+    if (r.status !== 0)
+      throw new UserError(`ssh-keygen could not sign with ${keyFile}: ${(r.stderr || "").trim().split("\n")[0]}`);
     return readFileSync(`${msgFile}.sig`, "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -109,7 +124,8 @@ function sshPrincipal(sig: string, allowedSigners: string): string | undefined {
 
 /** Verify a stored approval; returns the identity the key proves, or a reason it does not count. */
 export function verifyApproval(message: string, s: Signature, ctx: VerifyContext): Verified {
-  if (!s || typeof s !== "object" || typeof s.signature !== "string" || typeof s.keyId !== "string") return { ok: false, reason: "no signature" };
+  if (!s || typeof s !== "object" || typeof s.signature !== "string" || typeof s.keyId !== "string")
+    return { ok: false, reason: "no signature" };
   if (s.method === "note") {
     const a = ctx.noteApprovers.find((x) => x.vkey === s.keyId);
     if (!a) return { ok: false, reason: "signed with a key that is not a configured approver" };
@@ -120,7 +136,9 @@ export function verifyApproval(message: string, s: Signature, ctx: VerifyContext
     } catch {
       good = false; // malformed signature bytes
     }
-    return good ? { ok: true, approver: a.identity, fingerprint: ed25519Fingerprint(v.publicRaw) } : { ok: false, reason: "signature does not match this plan" };
+    return good
+      ? { ok: true, approver: a.identity, fingerprint: ed25519Fingerprint(v.publicRaw) }
+      : { ok: false, reason: "signature does not match this plan" };
   }
   if (s.method !== "ssh") return { ok: false, reason: "unknown signature method" };
   if (!ctx.allowedSignersFile) return { ok: false, reason: NO_ALLOWED_SIGNERS };
@@ -130,18 +148,30 @@ export function verifyApproval(message: string, s: Signature, ctx: VerifyContext
   // The recorded principal is only a hint: `-Y verify -I` succeeds only if the allowed-signers file
   // lists the signing key for that principal, so the identity still comes from the key. One
   // ssh-keygen process in the common case; the principal is looked up only when the hint fails.
-  if (s.keyId && sshVerify(message, s.signature, ctx.allowedSignersFile, s.keyId)) return { ok: true, approver: s.keyId, fingerprint };
+  if (s.keyId && sshVerify(message, s.signature, ctx.allowedSignersFile, s.keyId))
+    return { ok: true, approver: s.keyId, fingerprint };
   const principal = sshPrincipal(s.signature, ctx.allowedSignersFile);
   if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
   if (principal === s.keyId) return { ok: false, reason: "signature does not match this plan" };
-  return sshVerify(message, s.signature, ctx.allowedSignersFile, principal) ? { ok: true, approver: principal, fingerprint } : { ok: false, reason: "signature does not match this plan" };
+  return sshVerify(message, s.signature, ctx.allowedSignersFile, principal)
+    ? { ok: true, approver: principal, fingerprint }
+    : { ok: false, reason: "signature does not match this plan" };
 }
 
-function sshVerify(message: string, signature: string, allowedSigners: string, principal: string, namespace = SSH_NAMESPACE): boolean {
+function sshVerify(
+  message: string,
+  signature: string,
+  allowedSigners: string,
+  principal: string,
+  namespace = SSH_NAMESPACE,
+): boolean {
   const dir = mkdtempSync(join(tmpdir(), "gh-verify-"));
   try {
     writeFileSync(join(dir, "sig"), signature);
-    return run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", namespace, "-s", join(dir, "sig")], message).status === 0;
+    return (
+      run(["-Y", "verify", "-f", allowedSigners, "-I", principal, "-n", namespace, "-s", join(dir, "sig")], message)
+        .status === 0
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -169,7 +199,11 @@ export function signWithKey(message: string, keyFile: string, namespace: string)
   const keyText = readKeyText(keyFile);
   if (keyText.startsWith("PRIVATE+KEY+")) {
     const signer = parseSignerKey(keyText.trim());
-    return { method: "note", signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"), keyId: formatVerifierKey(signer) };
+    return {
+      method: "note",
+      signature: sign(null, Buffer.from(message), signer.privateKey).toString("base64"),
+      keyId: formatVerifierKey(signer),
+    };
   }
   const signature = sshSign(message, keyFile, namespace);
   const fp = run(["-l", "-f", keyFile]);
@@ -177,7 +211,12 @@ export function signWithKey(message: string, keyFile: string, namespace: string)
 }
 
 /** Verify a KeySignature against a trust list; the identity comes from the list, never from the signature. */
-export function verifyWithKey(message: string, s: KeySignature, trust: TrustList, namespace: string): { ok: true; identity: string } | { ok: false; reason: string } {
+export function verifyWithKey(
+  message: string,
+  s: KeySignature,
+  trust: TrustList,
+  namespace: string,
+): { ok: true; identity: string } | { ok: false; reason: string } {
   if (s.method === "note") {
     const t = trust.notes.find((x) => x.vkey === s.keyId);
     if (!t) return { ok: false, reason: "signed with a key that is not in the trusted list" };
@@ -188,11 +227,15 @@ export function verifyWithKey(message: string, s: KeySignature, trust: TrustList
     } catch {
       good = false;
     }
-    return good ? { ok: true, identity: t.identity } : { ok: false, reason: "signature does not match the recorded statement" };
+    return good
+      ? { ok: true, identity: t.identity }
+      : { ok: false, reason: "signature does not match the recorded statement" };
   }
   if (s.method !== "ssh") return { ok: false, reason: "unknown signature method" };
   if (!trust.allowedSignersFile) return { ok: false, reason: "SSH-signed, and no allowed-signers file to verify it" };
   const principal = sshPrincipal(s.signature, trust.allowedSignersFile);
   if (!principal) return { ok: false, reason: "signing key is not in the allowed-signers file" };
-  return sshVerify(message, s.signature, trust.allowedSignersFile, principal, namespace) ? { ok: true, identity: principal } : { ok: false, reason: `signature does not verify for ${principal} in namespace ${namespace}` };
+  return sshVerify(message, s.signature, trust.allowedSignersFile, principal, namespace)
+    ? { ok: true, identity: principal }
+    : { ok: false, reason: `signature does not verify for ${principal} in namespace ${namespace}` };
 }

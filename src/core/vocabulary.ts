@@ -14,7 +14,8 @@ export const severityAtLeast = (s: Severity, min: Severity): boolean => SEVERITY
 
 /** A severity from user input (flag, request), or a UserError naming `what`. */
 export function parseSeverity(s: string, what = "severity"): Severity {
-  if (!(SEVERITIES as readonly string[]).includes(s)) throw new UserError(`${what} must be low, medium or high, got "${s}"`);
+  if (!(SEVERITIES as readonly string[]).includes(s))
+    throw new UserError(`${what} must be low, medium or high, got "${s}"`);
   return s as Severity;
 }
 
@@ -23,6 +24,7 @@ export type Classification = (typeof CLASSIFICATIONS)[number];
 
 /** A classification from user input, or a UserError listing the valid ones. */
 export function parseClassification(c: string): Classification {
-  if (!(CLASSIFICATIONS as readonly string[]).includes(c)) throw new UserError(`unknown classification "${c}" (valid: ${CLASSIFICATIONS.join(", ")})`);
+  if (!(CLASSIFICATIONS as readonly string[]).includes(c))
+    throw new UserError(`unknown classification "${c}" (valid: ${CLASSIFICATIONS.join(", ")})`);
   return c as Classification;
 }

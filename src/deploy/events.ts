@@ -56,10 +56,13 @@ export const IncidentRecord = z
   .strict();
 export type IncidentRecord = z.infer<typeof IncidentRecord>;
 
-const Signature = z.object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() }).strict();
+const Signature = z
+  .object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() })
+  .strict();
 
 export function checkLabel(value: string, what: string): string {
-  if (!LABEL.test(value)) throw new UserError(`invalid ${what} "${value}": letters, digits, '.', '_' or '-', at most 63`);
+  if (!LABEL.test(value))
+    throw new UserError(`invalid ${what} "${value}": letters, digits, '.', '_' or '-', at most 63`);
   return value;
 }
 
@@ -69,7 +72,11 @@ export function checkVersion(value: string): string {
 }
 
 type Kind = "deploy" | "rollback" | "incident";
-const HEADERS: Record<Kind, string> = { deploy: "gitops-health deploy v1", rollback: "gitops-health rollback v1", incident: "gitops-health incident v1" };
+const HEADERS: Record<Kind, string> = {
+  deploy: "gitops-health deploy v1",
+  rollback: "gitops-health rollback v1",
+  incident: "gitops-health incident v1",
+};
 const SCHEMAS = { deploy: DeployRecord, rollback: RollbackRecord, incident: IncidentRecord } as const;
 
 /** The exact bytes a producer signs for a record. */
@@ -84,13 +91,22 @@ function typeOf(kind: Kind, record: DeployRecord | RollbackRecord | IncidentReco
 }
 
 /** Append a record (validated; signed when `sign` is given) through the ledger API. */
-export async function appendRecord(ledger: Ledger, kind: Kind, record: DeployRecord | RollbackRecord | IncidentRecord, sign?: { keyFile: string; namespace: string }): Promise<{ seq: number; type: string; signed: boolean }> {
+export async function appendRecord(
+  ledger: Ledger,
+  kind: Kind,
+  record: DeployRecord | RollbackRecord | IncidentRecord,
+  sign?: { keyFile: string; namespace: string },
+): Promise<{ seq: number; type: string; signed: boolean }> {
   const parsed = SCHEMAS[kind].safeParse(record);
-  if (!parsed.success) throw new UserError(`invalid ${kind} record: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new UserError(
+      `invalid ${kind} record: ${parsed.error.issues[0]?.path.join(".")} ${parsed.error.issues[0]?.message}`,
+    );
   const r = parsed.data;
   const payload = sign ? { ...r, signature: signWithKey(recordStatement(kind, r), sign.keyFile, sign.namespace) } : r;
   const type = typeOf(kind, r);
-  const subject = kind === "incident" ? (r as IncidentRecord).id : `${(r as DeployRecord).service}@${(r as DeployRecord).env}`;
+  const subject =
+    kind === "incident" ? (r as IncidentRecord).id : `${(r as DeployRecord).service}@${(r as DeployRecord).env}`;
   const { seq } = await ledger.append({ type, subject, payload });
   return { seq, type, signed: Boolean(sign) };
 }
@@ -120,12 +136,18 @@ function verifyRecord(kind: Kind, e: LedgerEntry, trust: ProducerTrust): ReadRec
 }
 
 /** Deployment records (deploy.started|succeeded|failed|rolled-back and deploy.rollback), oldest first. Reads only. */
-export async function readDeployEvents(ledger: Ledger, trust: ProducerTrust, filter: { service?: string; env?: string } = {}): Promise<ReadRecord<DeployRecord | RollbackRecord>[]> {
+export async function readDeployEvents(
+  ledger: Ledger,
+  trust: ProducerTrust,
+  filter: { service?: string; env?: string } = {},
+): Promise<ReadRecord<DeployRecord | RollbackRecord>[]> {
   const out: ReadRecord<DeployRecord | RollbackRecord>[] = [];
   const subject = filter.service && filter.env ? `${filter.service}@${filter.env}` : undefined;
   for await (const e of ledger.query(subject ? { subject } : {})) {
     if (!e.type.startsWith("deploy.")) continue;
-    const r = verifyRecord(e.type === "deploy.rollback" ? "rollback" : "deploy", e, trust) as ReadRecord<DeployRecord | RollbackRecord> | null;
+    const r = verifyRecord(e.type === "deploy.rollback" ? "rollback" : "deploy", e, trust) as ReadRecord<
+      DeployRecord | RollbackRecord
+    > | null;
     if (!r) continue;
     if (filter.service && r.record.service !== filter.service) continue;
     if (filter.env && r.record.env !== filter.env) continue;

@@ -31,21 +31,31 @@ export async function activeFreezes(freezes: DeployFreeze[], now = new Date()): 
   const t = now.getTime();
   for (const f of freezes) {
     if (f.rrule) {
-      if (!f.duration) throw new UserError(`deploy.freezes "${f.name}": a recurring freeze needs a duration (e.g. 64h)`);
+      if (!f.duration)
+        throw new UserError(`deploy.freezes "${f.name}": a recurring freeze needs a duration (e.g. 64h)`);
       const len = parseDuration(f.duration);
       let rule;
       try {
         const text = f.rrule.includes("RRULE:") || f.rrule.includes("DTSTART") ? f.rrule : `RRULE:${f.rrule}`;
-        rule = (await rrulestr())(f.start ? `DTSTART:${new Date(date(f.start, "start")).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "")}\n${text}` : text);
+        rule = (await rrulestr())(
+          f.start
+            ? `DTSTART:${new Date(date(f.start, "start"))
+                .toISOString()
+                .replace(/[-:]/g, "")
+                .replace(/\.\d{3}/, "")}\n${text}`
+            : text,
+        );
       } catch (err) {
         if (err instanceof UserError) throw err;
         throw new UserError(`deploy.freezes "${f.name}": invalid RRULE: ${(err as Error).message}`);
       }
       const last = rule.before(now, true);
-      if (last && t < last.getTime() + len) out.push({ name: f.name, from: last.toISOString(), until: new Date(last.getTime() + len).toISOString() });
+      if (last && t < last.getTime() + len)
+        out.push({ name: f.name, from: last.toISOString(), until: new Date(last.getTime() + len).toISOString() });
       continue;
     }
-    if (!f.start || !f.end) throw new UserError(`deploy.freezes "${f.name}": give start and end, or rrule and duration`);
+    if (!f.start || !f.end)
+      throw new UserError(`deploy.freezes "${f.name}": give start and end, or rrule and duration`);
     const s = date(f.start, "start");
     const e = date(f.end, "end");
     if (e <= s) throw new UserError(`deploy.freezes "${f.name}": end is not after start`);

@@ -65,7 +65,11 @@ function plain(model: { validate(): void; toJSON(): unknown }, what: string): Re
   return JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
 }
 
-type Validators = { Rollout: GeneratedValidator; AnalysisTemplate: GeneratedValidator; FlaggerCanary: GeneratedValidator };
+type Validators = {
+  Rollout: GeneratedValidator;
+  AnalysisTemplate: GeneratedValidator;
+  FlaggerCanary: GeneratedValidator;
+};
 let compiled: Validators | undefined;
 /** The precompiled validators, compiled from their source on first use (our own generated code, no input). */
 function validators(): Validators {
@@ -83,7 +87,9 @@ function checked(model: object, kind: "Rollout" | "AnalysisTemplate", what: stri
   const o = JSON.parse(JSON.stringify(model)) as Record<string, unknown>;
   if (!validator(o)) {
     const e = validator.errors?.[0];
-    throw new UserError(`invalid ${what}: ${e?.instancePath ? `data${e.instancePath}` : "data"} ${e?.message ?? "does not match the CRD schema"}`);
+    throw new UserError(
+      `invalid ${what}: ${e?.instancePath ? `data${e.instancePath}` : "data"} ${e?.message ?? "does not match the CRD schema"}`,
+    );
   }
   return o;
 }
@@ -93,14 +99,18 @@ export function validateFlaggerCanary(o: unknown): void {
   const validateCanary = validators().FlaggerCanary;
   if (!validateCanary(o)) {
     const e = validateCanary.errors?.[0];
-    throw new UserError(`invalid Flagger Canary: ${e?.instancePath || "/"} ${e?.message ?? "does not match the CRD schema"}`);
+    throw new UserError(
+      `invalid Flagger Canary: ${e?.instancePath || "/"} ${e?.message ?? "does not match the CRD schema"}`,
+    );
   }
-  const spec = (o as { apiVersion?: string; kind?: string });
-  if (spec.apiVersion !== "flagger.app/v1beta1" || spec.kind !== "Canary") throw new UserError("invalid Flagger Canary: apiVersion/kind");
+  const spec = o as { apiVersion?: string; kind?: string };
+  if (spec.apiVersion !== "flagger.app/v1beta1" || spec.kind !== "Canary")
+    throw new UserError("invalid Flagger Canary: apiVersion/kind");
 }
 
 function checkInput(i: ManifestInput): void {
-  if (!NAME.test(i.service) || i.service.length > 50) throw new UserError(`invalid service name "${i.service}": lowercase letters, digits and '-', at most 50`);
+  if (!NAME.test(i.service) || i.service.length > 50)
+    throw new UserError(`invalid service name "${i.service}": lowercase letters, digits and '-', at most 50`);
   if (!NAME.test(i.namespace)) throw new UserError(`invalid namespace "${i.namespace}"`);
   if (!IMAGE.test(i.image)) throw new UserError(`invalid image reference "${i.image}"`);
   if (i.strategy === "canary" && !i.rollback) {
@@ -110,17 +120,31 @@ function checkInput(i: ManifestInput): void {
 }
 
 const labels = (i: ManifestInput) => ({ app: i.service });
-const meta = (i: ManifestInput, name = i.service) => ({ name, namespace: i.namespace, labels: { ...labels(i), "app.kubernetes.io/managed-by": "gitops-health" } });
+const meta = (i: ManifestInput, name = i.service) => ({
+  name,
+  namespace: i.namespace,
+  labels: { ...labels(i), "app.kubernetes.io/managed-by": "gitops-health" },
+});
 
 function podTemplate(i: ManifestInput) {
   return {
     metadata: { labels: labels(i) },
-    spec: { containers: [{ name: i.service, image: i.image, ports: [{ name: "http", containerPort: i.port, protocol: "TCP" as const }] }] },
+    spec: {
+      containers: [
+        { name: i.service, image: i.image, ports: [{ name: "http", containerPort: i.port, protocol: "TCP" as const }] },
+      ],
+    },
   };
 }
 
 function service(i: ManifestInput, name: string): Manifest {
-  const s = new Service({ metadata: meta(i, name), spec: { selector: labels(i), ports: [{ name: "http", port: i.port, targetPort: "http", protocol: "TCP" as const }] } });
+  const s = new Service({
+    metadata: meta(i, name),
+    spec: {
+      selector: labels(i),
+      ports: [{ name: "http", port: i.port, targetPort: "http", protocol: "TCP" as const }],
+    },
+  });
   return { file: `service-${name}.yaml`, object: plain(s, `Service ${name}`) };
 }
 
@@ -131,7 +155,9 @@ let virtualService: VirtualServiceModel | undefined;
  * and its precompiled validator cost a few hundred milliseconds, so only plans routed by Istio load them.
  */
 export async function prepareManifests(routing: Routing): Promise<void> {
-  if (routing === "istio" && !virtualService) virtualService = (await import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService")).VirtualService as unknown as VirtualServiceModel;
+  if (routing === "istio" && !virtualService)
+    virtualService = (await import("@kubernetes-models/istio/networking.istio.io/v1/VirtualService"))
+      .VirtualService as unknown as VirtualServiceModel;
 }
 
 /**
@@ -144,15 +170,37 @@ function trafficObjects(i: ManifestInput): Manifest[] {
     const name = i.ingress ?? i.service;
     const ing = new Ingress({
       metadata: meta(i, name),
-      spec: { ingressClassName: "nginx", rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: i.service, port: { number: i.port } } } }] } }] },
+      spec: {
+        ingressClassName: "nginx",
+        rules: [
+          {
+            http: {
+              paths: [
+                { path: "/", pathType: "Prefix", backend: { service: { name: i.service, port: { number: i.port } } } },
+              ],
+            },
+          },
+        ],
+      },
     });
     return [{ file: `ingress-${name}.yaml`, object: plain(ing, `Ingress ${name}`) }];
   }
   if (i.routing === "istio") {
-    if (!virtualService) throw new Error("prepareManifests(\"istio\") must run before buildManifests");
+    if (!virtualService) throw new Error('prepareManifests("istio") must run before buildManifests');
     const vs = new virtualService({
       metadata: meta(i),
-      spec: { hosts: [i.service], http: [{ name: "primary", route: [{ destination: { host: i.service }, weight: 100 }, { destination: { host: `${i.service}-canary` }, weight: 0 }] }] },
+      spec: {
+        hosts: [i.service],
+        http: [
+          {
+            name: "primary",
+            route: [
+              { destination: { host: i.service }, weight: 100 },
+              { destination: { host: `${i.service}-canary` }, weight: 0 },
+            ],
+          },
+        ],
+      },
     });
     return [{ file: `virtualservice-${i.service}.yaml`, object: plain(vs, `VirtualService ${i.service}`) }];
   }
@@ -162,12 +210,21 @@ function trafficObjects(i: ManifestInput): Manifest[] {
 function deployment(i: ManifestInput, replicas = i.replicas): Manifest {
   const d = new Deployment({
     metadata: meta(i),
-    spec: { replicas, selector: { matchLabels: labels(i) }, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } }, template: podTemplate(i) },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels(i) },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+      template: podTemplate(i),
+    },
   });
   return { file: `deployment-${i.service}.yaml`, object: plain(d, `Deployment ${i.service}`) };
 }
 
-const analysisTemplate = (t: Omit<IAnalysisTemplate, "apiVersion" | "kind">): IAnalysisTemplate => ({ apiVersion: "argoproj.io/v1alpha1", kind: "AnalysisTemplate", ...t });
+const analysisTemplate = (t: Omit<IAnalysisTemplate, "apiVersion" | "kind">): IAnalysisTemplate => ({
+  apiVersion: "argoproj.io/v1alpha1",
+  kind: "AnalysisTemplate",
+  ...t,
+});
 
 /** Prometheus success-rate and latency templates, and the approval-gate web metric when a gate is set. */
 function analysisTemplates(i: ManifestInput): Manifest[] {
@@ -178,40 +235,69 @@ function analysisTemplates(i: ManifestInput): Manifest[] {
       metadata: meta(i, `${i.service}-success-rate`),
       spec: {
         args: [{ name: "service-name" }],
-        metrics: [{
-          name: "success-rate", interval: a.interval, failureLimit: a.failureLimit, successCondition: `len(result) == 0 || result[0] >= ${a.successRate}`,
-          provider: { prometheus: { address: a.prometheusAddress, query: `sum(rate(http_requests_total{${sel},code!~"5.."}[5m])) / sum(rate(http_requests_total{${sel}}[5m]))` } },
-        }],
+        metrics: [
+          {
+            name: "success-rate",
+            interval: a.interval,
+            failureLimit: a.failureLimit,
+            successCondition: `len(result) == 0 || result[0] >= ${a.successRate}`,
+            provider: {
+              prometheus: {
+                address: a.prometheusAddress,
+                query: `sum(rate(http_requests_total{${sel},code!~"5.."}[5m])) / sum(rate(http_requests_total{${sel}}[5m]))`,
+              },
+            },
+          },
+        ],
       },
     }),
     analysisTemplate({
       metadata: meta(i, `${i.service}-latency`),
       spec: {
         args: [{ name: "service-name" }],
-        metrics: [{
-          name: "latency-p99-ms", interval: a.interval, failureLimit: a.failureLimit, successCondition: `len(result) == 0 || result[0] <= ${a.latencyP99Ms}`,
-          provider: { prometheus: { address: a.prometheusAddress, query: `1000 * histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[5m])) by (le))` } },
-        }],
+        metrics: [
+          {
+            name: "latency-p99-ms",
+            interval: a.interval,
+            failureLimit: a.failureLimit,
+            successCondition: `len(result) == 0 || result[0] <= ${a.latencyP99Ms}`,
+            provider: {
+              prometheus: {
+                address: a.prometheusAddress,
+                query: `1000 * histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${sel}}[5m])) by (le))`,
+              },
+            },
+          },
+        ],
       },
     }),
   ];
   if (i.gate) {
-    out.push(analysisTemplate({
-      metadata: meta(i, `${i.service}-approval-gate`),
-      spec: {
-        metrics: [{
-          // One measurement when the rollout reaches the gate: the run's approvals must already be complete
-          // and signed over this plan's digest; "pending" or "invalidated" fails the analysis and aborts the
-          // rollout (fail-safe; after approving, `kubectl argo rollouts retry rollout`). Errors reaching the
-          // service are retried, never counted as approval.
-          name: "approval-gate", failureLimit: 0, consecutiveErrorLimit: 10,
-          successCondition: 'result == "approved"',
-          provider: { web: { url: i.gate.url, jsonPath: "{$.status}", timeoutSeconds: 10 } },
-        }],
-      },
-    }));
+    out.push(
+      analysisTemplate({
+        metadata: meta(i, `${i.service}-approval-gate`),
+        spec: {
+          metrics: [
+            {
+              // One measurement when the rollout reaches the gate: the run's approvals must already be complete
+              // and signed over this plan's digest; "pending" or "invalidated" fails the analysis and aborts the
+              // rollout (fail-safe; after approving, `kubectl argo rollouts retry rollout`). Errors reaching the
+              // service are retried, never counted as approval.
+              name: "approval-gate",
+              failureLimit: 0,
+              consecutiveErrorLimit: 10,
+              successCondition: 'result == "approved"',
+              provider: { web: { url: i.gate.url, jsonPath: "{$.status}", timeoutSeconds: 10 } },
+            },
+          ],
+        },
+      }),
+    );
   }
-  return out.map((t) => ({ file: `analysistemplate-${t.metadata!.name}.yaml`, object: checked(t, "AnalysisTemplate", `AnalysisTemplate ${t.metadata!.name}`) }));
+  return out.map((t) => ({
+    file: `analysistemplate-${t.metadata!.name}.yaml`,
+    object: checked(t, "AnalysisTemplate", `AnalysisTemplate ${t.metadata!.name}`),
+  }));
 }
 
 const tmpl = (i: ManifestInput, ...names: string[]) => names.map((n) => ({ templateName: `${i.service}-${n}` }));
@@ -229,7 +315,10 @@ function argoRollout(i: ManifestInput): Manifest[] {
         activeService: i.service,
         previewService: `${i.service}-preview`,
         autoPromotionEnabled: !i.gate,
-        prePromotionAnalysis: { templates: tmpl(i, "success-rate", "latency", ...(i.gate ? ["approval-gate"] : [])), args: [{ name: "service-name", value: `${i.service}-preview` }] },
+        prePromotionAnalysis: {
+          templates: tmpl(i, "success-rate", "latency", ...(i.gate ? ["approval-gate"] : [])),
+          args: [{ name: "service-name", value: `${i.service}-preview` }],
+        },
         scaleDownDelaySeconds: 600,
       },
     };
@@ -239,7 +328,10 @@ function argoRollout(i: ManifestInput): Manifest[] {
     files.push(service(i, i.service));
     if (routed) files.push(service(i, `${i.service}-canary`), ...trafficObjects(i));
     const steps: Record<string, unknown>[] = [];
-    const analysis = { templates: tmpl(i, "success-rate", "latency"), args: [{ name: "service-name", value: canaryName }] };
+    const analysis = {
+      templates: tmpl(i, "success-rate", "latency"),
+      args: [{ name: "service-name", value: canaryName }],
+    };
     for (const w of i.weights) {
       if (w === 100) {
         if (i.gate) steps.push({ analysis: { templates: tmpl(i, "approval-gate") } });
@@ -249,37 +341,70 @@ function argoRollout(i: ManifestInput): Manifest[] {
       steps.push({ setWeight: w }, { pause: { duration: i.pause.replace(/\s+/g, "") } }, { analysis });
     }
     const trafficRouting =
-      i.routing === "istio" ? { istio: { virtualService: { name: i.service, routes: ["primary"] } } }
-        : i.routing === "nginx" ? { nginx: { stableIngress: i.ingress ?? i.service } }
-          : i.routing === "smi" ? { smi: { trafficSplitName: i.service } }
+      i.routing === "istio"
+        ? { istio: { virtualService: { name: i.service, routes: ["primary"] } } }
+        : i.routing === "nginx"
+          ? { nginx: { stableIngress: i.ingress ?? i.service } }
+          : i.routing === "smi"
+            ? { smi: { trafficSplitName: i.service } }
             : undefined;
-    strategy = { canary: { ...(routed ? { stableService: i.service, canaryService: `${i.service}-canary`, trafficRouting } : {}), steps } };
+    strategy = {
+      canary: {
+        ...(routed ? { stableService: i.service, canaryService: `${i.service}-canary`, trafficRouting } : {}),
+        steps,
+      },
+    };
   }
-  const r: IRollout = ({
+  const r: IRollout = {
     apiVersion: "argoproj.io/v1alpha1",
     kind: "Rollout",
     metadata: meta(i),
-    spec: { replicas: i.replicas, revisionHistoryLimit: 5, selector: { matchLabels: labels(i) }, template: podTemplate(i), strategy },
-  });
-  return [{ file: `rollout-${i.service}.yaml`, object: checked(r, "Rollout", `Rollout ${i.service}`) }, ...files, ...(i.rollback ? [] : analysisTemplates(i))];
+    spec: {
+      replicas: i.replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: labels(i) },
+      template: podTemplate(i),
+      strategy,
+    },
+  };
+  return [
+    { file: `rollout-${i.service}.yaml`, object: checked(r, "Rollout", `Rollout ${i.service}`) },
+    ...files,
+    ...(i.rollback ? [] : analysisTemplates(i)),
+  ];
 }
 
 function flaggerCanary(i: ManifestInput): Manifest[] {
   const a = i.analysis;
   const metrics = [
-    { name: "request-success-rate", interval: a.interval, thresholdRange: { min: Math.round(a.successRate * 10000) / 100 } },
+    {
+      name: "request-success-rate",
+      interval: a.interval,
+      thresholdRange: { min: Math.round(a.successRate * 10000) / 100 },
+    },
     { name: "request-duration", interval: a.interval, thresholdRange: { max: a.latencyP99Ms } },
   ];
-  const webhooks = i.gate ? [{ name: "approval-gate", type: "confirm-promotion", url: i.gate.url, timeout: "10s" }] : [];
+  const webhooks = i.gate
+    ? [{ name: "approval-gate", type: "confirm-promotion", url: i.gate.url, timeout: "10s" }]
+    : [];
   let provider: string;
   let analysis: Record<string, unknown>;
   if (i.strategy === "blue-green" || i.rollback) {
     provider = i.routing === "replica" ? "kubernetes" : i.routing === "smi" ? "smi:v1alpha3" : i.routing;
     analysis = { interval: a.interval, threshold: a.failureLimit + 1, iterations: 10, metrics, webhooks };
   } else {
-    if (i.routing === "replica") throw new UserError("a Flagger canary shifts traffic through a mesh or ingress: set deploy.trafficRouting to istio, nginx or smi (or use --target argo-rollouts)");
+    if (i.routing === "replica")
+      throw new UserError(
+        "a Flagger canary shifts traffic through a mesh or ingress: set deploy.trafficRouting to istio, nginx or smi (or use --target argo-rollouts)",
+      );
     provider = i.routing === "smi" ? "smi:v1alpha3" : i.routing;
-    analysis = { interval: a.interval, threshold: a.failureLimit + 1, stepWeights: i.weights.filter((w) => w < 100), metrics, webhooks };
+    analysis = {
+      interval: a.interval,
+      threshold: a.failureLimit + 1,
+      stepWeights: i.weights.filter((w) => w < 100),
+      metrics,
+      webhooks,
+    };
   }
   const canary = {
     apiVersion: "flagger.app/v1beta1",
@@ -288,7 +413,9 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
     spec: {
       provider,
       targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: i.service },
-      ...(i.routing === "nginx" && i.strategy !== "blue-green" ? { ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: i.ingress ?? i.service } } : {}),
+      ...(i.routing === "nginx" && i.strategy !== "blue-green"
+        ? { ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: i.ingress ?? i.service } }
+        : {}),
       progressDeadlineSeconds: 600,
       service: { port: i.port, targetPort: i.port },
       ...(i.rollback ? { skipAnalysis: true } : {}),
@@ -296,14 +423,22 @@ function flaggerCanary(i: ManifestInput): Manifest[] {
     },
   };
   validateFlaggerCanary(canary);
-  return [deployment(i), { file: `canary-${i.service}.yaml`, object: canary }, ...(i.routing === "nginx" && i.strategy !== "blue-green" ? trafficObjects(i) : [])];
+  return [
+    deployment(i),
+    { file: `canary-${i.service}.yaml`, object: canary },
+    ...(i.routing === "nginx" && i.strategy !== "blue-green" ? trafficObjects(i) : []),
+  ];
 }
 
 /** Every manifest for the plan, validated. Refuses plans the target cannot carry out. */
 export function buildManifests(i: ManifestInput): Manifest[] {
   checkInput(i);
-  if (i.strategy === "standard" || (i.rollback && i.target === "kubernetes")) return [deployment(i), service(i, i.service)];
-  if (i.target === "kubernetes") throw new UserError(`target kubernetes deploys only the standard strategy (a rolling update); ${i.strategy} needs --target argo-rollouts or flagger`);
+  if (i.strategy === "standard" || (i.rollback && i.target === "kubernetes"))
+    return [deployment(i), service(i, i.service)];
+  if (i.target === "kubernetes")
+    throw new UserError(
+      `target kubernetes deploys only the standard strategy (a rolling update); ${i.strategy} needs --target argo-rollouts or flagger`,
+    );
   return i.target === "flagger" ? flaggerCanary(i) : argoRollout(i);
 }
 

@@ -16,7 +16,15 @@ import { readRun } from "../guard/runs.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
 import { approvalGateStatus, DEPLOY_RUN_HEADER, type GateAnswer } from "./gate.js";
 import { buildManifests, gateUrl, prepareManifests, type Manifest, type Target } from "./manifests.js";
-import { applyRequested, decideStrategy, impactOf, STRATEGIES, type Decision, type Impact, type Strategy } from "./strategy.js";
+import {
+  applyRequested,
+  decideStrategy,
+  impactOf,
+  STRATEGIES,
+  type Decision,
+  type Impact,
+  type Strategy,
+} from "./strategy.js";
 
 /** Risk features that make a change sensitive (impact at least tier 2). */
 export const SENSITIVE_FEATURES = ["AUTH", "CRYPTO", "MIGRATION"] as const;
@@ -58,7 +66,9 @@ export interface DeployPlan {
 }
 
 async function changedFiles(cwd: string, sha: string): Promise<string[]> {
-  const out = await git(["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", "--no-renames", sha], { cwd });
+  const out = await git(["diff-tree", "--root", "--no-commit-id", "--name-only", "-r", "-z", "--no-renames", sha], {
+    cwd,
+  });
   return out.split("\0").filter(Boolean);
 }
 
@@ -69,19 +79,30 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   const service = req.service ?? d.service;
   if (!service) throw new UserError("no service: give --service NAME or set deploy.service");
   const requested = req.strategy ?? "auto";
-  if (requested !== "auto" && !STRATEGIES.includes(requested)) throw new UserError(`unknown --strategy "${requested}" (valid: auto, ${STRATEGIES.join(", ")})`);
+  if (requested !== "auto" && !STRATEGIES.includes(requested))
+    throw new UserError(`unknown --strategy "${requested}" (valid: auto, ${STRATEGIES.join(", ")})`);
   const target = req.target ?? d.target;
   const rev = req.rev ?? "HEAD";
   const commit = (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd }).catch(() => "")).trim();
   if (!commit) throw new UserError(`unknown revision: ${rev}`);
-  const [risk, files, freezes] = await Promise.all([req.risk ?? scoreChange({ cwd, rev: commit, config: req.config }), changedFiles(cwd, commit), activeFreezes(d.freezes, req.now)]);
+  const [risk, files, freezes] = await Promise.all([
+    req.risk ?? scoreChange({ cwd, rev: commit, config: req.config }),
+    changedFiles(cwd, commit),
+    activeFreezes(d.freezes, req.now),
+  ]);
   const sensitive = SENSITIVE_FEATURES.filter((n) => (risk.factors.find((f) => f.name === n)?.value ?? 0) > 0);
   const impact = impactOf(files, req.config.criticalPaths, [...sensitive]);
   // Likelihood is the model's own level (and a declared Risk-Level that raises it); impact is decided
   // here from the critical paths, so risk's tier floor is not counted twice.
   const modelLevel = levelOf(risk.likelihood);
-  const likelihood = risk.declared && LEVELS.indexOf(risk.declared) > LEVELS.indexOf(modelLevel) ? risk.declared : modelLevel;
-  let decision = decideStrategy({ likelihood, impact, classification: req.config.classification, riskApprovals: risk.approvals });
+  const likelihood =
+    risk.declared && LEVELS.indexOf(risk.declared) > LEVELS.indexOf(modelLevel) ? risk.declared : modelLevel;
+  let decision = decideStrategy({
+    likelihood,
+    impact,
+    classification: req.config.classification,
+    riskApprovals: risk.approvals,
+  });
   if (requested !== "auto") {
     const r = applyRequested(decision, requested);
     if ("refused" in r) throw new GateFailure(`refused: ${r.refused}`);
@@ -90,12 +111,35 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   const environment = req.environment ?? "production";
   const approvals = Math.max(decision.approvals, freezes.length ? 1 : 0);
   const inputs = {
-    service, namespace: d.namespace, image: req.image, commit, strategy: decision.strategy, target, routing: d.trafficRouting, replicas: d.replicas, port: d.port,
-    weights: d.canarySteps, pause: d.pause, analysis: d.analysis, approvals, environment, freeze: freezes.map((f) => f.name),
+    service,
+    namespace: d.namespace,
+    image: req.image,
+    commit,
+    strategy: decision.strategy,
+    target,
+    routing: d.trafficRouting,
+    replicas: d.replicas,
+    port: d.port,
+    weights: d.canarySteps,
+    pause: d.pause,
+    analysis: d.analysis,
+    approvals,
+    environment,
+    freeze: freezes.map((f) => f.name),
   };
   const base = {
-    service, namespace: d.namespace, image: req.image, strategy: decision.strategy, target, routing: d.trafficRouting, replicas: d.replicas, port: d.port,
-    weights: d.canarySteps, pause: d.pause, analysis: d.analysis, ingress: d.ingress,
+    service,
+    namespace: d.namespace,
+    image: req.image,
+    strategy: decision.strategy,
+    target,
+    routing: d.trafficRouting,
+    replicas: d.replicas,
+    port: d.port,
+    weights: d.canarySteps,
+    pause: d.pause,
+    analysis: d.analysis,
+    ingress: d.ingress,
   };
   // Impossible plans are refused before anything is recorded.
   await prepareManifests(d.trafficRouting);
@@ -114,24 +158,52 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
       });
       const ctx = verifyContext(req.config, cwd);
       // Without a key, a plan this run already recorded with the same digest (signed then) is re-used as is.
-      const recorded = req.key ? undefined : (await readRun(ledger, plan.runId)).plans.find((p) => p.digest === planDigest(plan) && p.requesterSig);
-      if (!req.key && !recorded) throw new UserError(`this deploy needs approvals (run ${plan.runId}): sign the plan as its requester with --key FILE (an SSH or signed-note key the config trusts)`);
+      const recorded = req.key
+        ? undefined
+        : (await readRun(ledger, plan.runId)).plans.find((p) => p.digest === planDigest(plan) && p.requesterSig);
+      if (!req.key && !recorded)
+        throw new UserError(
+          `this deploy needs approvals (run ${plan.runId}): sign the plan as its requester with --key FILE (an SSH or signed-note key the config trusts)`,
+        );
       await recordPlan(ledger, plan, req.config, ctx, req.key);
       const digest = planDigest(plan);
-      const gate = await approvalGateStatus(ledger, plan.runId, digest, { config: req.config, ctx, head: commit === plan.head ? plan.head : undefined, now: req.now });
+      const gate = await approvalGateStatus(ledger, plan.runId, digest, {
+        config: req.config,
+        ctx,
+        head: commit === plan.head ? plan.head : undefined,
+        now: req.now,
+      });
       run = { runId: plan.runId, digest, gateUrl: gateUrl(d.gateBaseUrl, plan.runId, digest), gate };
     } finally {
       await ledger.close();
     }
     if (freezes.length && run.gate.status !== "approved") {
       const f = freezes[0]!;
-      throw Object.assign(new GateFailure(`deploy freeze "${f.name}" in force until ${f.until}: an override needs ${run.gate.required} signed approval(s) of run ${run.runId} (gitops-health approve ${run.runId}), then the same deploy plan --run-id ${run.runId}`), { run });
+      throw Object.assign(
+        new GateFailure(
+          `deploy freeze "${f.name}" in force until ${f.until}: an override needs ${run.gate.required} signed approval(s) of run ${run.runId} (gitops-health approve ${run.runId}), then the same deploy plan --run-id ${run.runId}`,
+        ),
+        { run },
+      );
     }
   }
   if (decision.approvalGate && run) manifests = buildManifests({ ...base, gate: { url: run.gateUrl } });
   return {
-    service, image: req.image, commit, target,
-    risk: { score: risk.score, level: risk.level, approvals: risk.approvals, model: risk.model, ...(risk.warnings ? { warnings: risk.warnings } : {}) },
-    impact, decision: { ...decision, approvals }, ...(run ? { run } : {}), freezes, manifests,
+    service,
+    image: req.image,
+    commit,
+    target,
+    risk: {
+      score: risk.score,
+      level: risk.level,
+      approvals: risk.approvals,
+      model: risk.model,
+      ...(risk.warnings ? { warnings: risk.warnings } : {}),
+    },
+    impact,
+    decision: { ...decision, approvals },
+    ...(run ? { run } : {}),
+    freezes,
+    manifests,
   };
 }

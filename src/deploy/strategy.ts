@@ -62,7 +62,12 @@ export interface Decision {
 const atLeast = (l: Likelihood, m: Likelihood) => LEVELS.indexOf(l) >= LEVELS.indexOf(m);
 
 /** The decision table above. `riskApprovals` is what src/risk requires for the level and classification. */
-export function decideStrategy(input: { likelihood: Likelihood; impact: Impact; classification: Classification; riskApprovals?: number }): Decision {
+export function decideStrategy(input: {
+  likelihood: Likelihood;
+  impact: Impact;
+  classification: Classification;
+  riskApprovals?: number;
+}): Decision {
   const { likelihood, impact, classification } = input;
   const reasons: string[] = [];
   let strategy: Strategy = likelihood === "LOW" ? "standard" : likelihood === "MEDIUM" ? "canary" : "blue-green";
@@ -71,7 +76,9 @@ export function decideStrategy(input: { likelihood: Likelihood; impact: Impact; 
   if (impact.tier === 1) {
     if (atLeast(likelihood, "HIGH") || classification === "clinical") {
       strategy = "blue-green";
-      reasons.push(`tier-1 impact with ${classification === "clinical" ? "clinical classification" : `likelihood ${likelihood}`} → blue-green with manual promotion`);
+      reasons.push(
+        `tier-1 impact with ${classification === "clinical" ? "clinical classification" : `likelihood ${likelihood}`} → blue-green with manual promotion`,
+      );
     } else {
       strategy = "canary";
       reasons.push("tier-1 impact → canary at least, with an approval gate");
@@ -88,9 +95,20 @@ export function decideStrategy(input: { likelihood: Likelihood; impact: Impact; 
 
 /** Apply an explicitly requested strategy: stronger than decided is fine, weaker is refused (returns the reason). */
 export function applyRequested(d: Decision, requested: Strategy): { decision: Decision } | { refused: string } {
-  if (STRATEGIES.indexOf(requested) < STRATEGIES.indexOf(d.strategy)) return { refused: `--strategy ${requested} is weaker than the decided ${d.strategy} (${d.reasons[d.reasons.length - 1]})` };
+  if (STRATEGIES.indexOf(requested) < STRATEGIES.indexOf(d.strategy))
+    return {
+      refused: `--strategy ${requested} is weaker than the decided ${d.strategy} (${d.reasons[d.reasons.length - 1]})`,
+    };
   if (requested === d.strategy) return { decision: d };
-  return { decision: { ...d, strategy: requested, approvalGate: d.approvalGate || requested === "blue-green", approvals: Math.max(d.approvals, requested === "blue-green" ? 1 : 0), reasons: [...d.reasons, `requested ${requested}`] } };
+  return {
+    decision: {
+      ...d,
+      strategy: requested,
+      approvalGate: d.approvalGate || requested === "blue-green",
+      approvals: Math.max(d.approvals, requested === "blue-green" ? 1 : 0),
+      reasons: [...d.reasons, `requested ${requested}`],
+    },
+  };
 }
 
 /** Canary weights must strictly increase and reach 100; returns what is wrong, or null. */

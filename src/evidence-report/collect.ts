@@ -10,13 +10,29 @@ import type { LedgerEntry } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
 import { formatVerifierKey, type NoteVerifier } from "../core/note-key.js";
 import { CONTROLS, type Control } from "../policy/controls.js";
-import { compliancePosture, doraMetrics, llmMetrics, type ControlPosture, type DoraMetrics, type LlmMetrics } from "../metrics/index.js";
+import {
+  compliancePosture,
+  doraMetrics,
+  llmMetrics,
+  type ControlPosture,
+  type DoraMetrics,
+  type LlmMetrics,
+} from "../metrics/index.js";
 
 /** Entry types that are evidence for a control beyond the `compliance.check` judgements that name it. */
 export const EVIDENCE_BY_TYPE: Record<string, string[]> = {
   check: ["SOX-ITGC-CM-3", "SOC2-CC8.1", "21CFR11.10(a)", "HIPAA-164.308(a)(8)"],
   "run.plan": ["SOX-ITGC-CM-1"],
-  "run.approval": ["SOX-ITGC-CM-1", "SOX-ITGC-CM-2", "SOC2-CC8.1", "21CFR11.10(g)", "21CFR11.50", "21CFR11.70", "21CFR11.200", "HIPAA-164.312(d)"],
+  "run.approval": [
+    "SOX-ITGC-CM-1",
+    "SOX-ITGC-CM-2",
+    "SOC2-CC8.1",
+    "21CFR11.10(g)",
+    "21CFR11.50",
+    "21CFR11.70",
+    "21CFR11.200",
+    "HIPAA-164.312(d)",
+  ],
   "deploy.succeeded": ["SOC2-CC8.1", "SOX-ITGC-CM-1"],
   "deploy.failed": ["SOC2-CC8.1"],
   "deploy.rolled-back": ["SOC2-CC8.1"],
@@ -93,7 +109,10 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
   if (!v.ok) throw new UserError(`the checkpoint does not verify with the verifier key (${v.reason})`);
   const cp = parseCheckpoint(v.text!);
   const root = await ledger.rootHash(cp.size).catch(() => undefined);
-  if (!root || !root.equals(cp.rootHash)) throw new UserError(`the checkpoint (size ${cp.size}) does not match this ledger: it is of another log, or the log was rewritten`);
+  if (!root || !root.equals(cp.rootHash))
+    throw new UserError(
+      `the checkpoint (size ${cp.size}) does not match this ledger: it is of another log, or the log was rewritten`,
+    );
 
   const period = { from: o.from, to: o.to };
   const entries: LedgerEntry[] = [];
@@ -117,7 +136,17 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
     const all = citesFor.get(p.id)!;
     const cited = all.slice(-max).reverse();
     const c = CONTROLS.find((x) => x.id === p.id)!;
-    return { id: p.id, framework: p.framework, title: p.title, citation: c.citation, status: p.status, met: p.met, failed: p.failed, cited, uncited: all.length - cited.length };
+    return {
+      id: p.id,
+      framework: p.framework,
+      title: p.title,
+      citation: c.citation,
+      status: p.status,
+      met: p.met,
+      failed: p.failed,
+      cited,
+      uncited: all.length - cited.length,
+    };
   });
   const seqs = [...new Set(controls.flatMap((c) => c.cited))].sort((a, b) => a - b);
   const bySeq = new Map(inPeriod.map((e) => [e.seq, e]));
@@ -126,7 +155,15 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
     const p = await ledger.proveInclusion(seq, cp.size);
     cited.push({ seq, canonical: canonicalize(bySeq.get(seq))!, proof: p.proof });
   }
-  const commits = [...new Set(inPeriod.flatMap((e) => (e.type === "deploy.succeeded" && typeof (e.payload as { commit?: unknown })?.commit === "string" ? [(e.payload as { commit: string }).commit] : [])))].sort();
+  const commits = [
+    ...new Set(
+      inPeriod.flatMap((e) =>
+        e.type === "deploy.succeeded" && typeof (e.payload as { commit?: unknown })?.commit === "string"
+          ? [(e.payload as { commit: string }).commit]
+          : [],
+      ),
+    ),
+  ].sort();
   const times = o.commitTimes && commits.length ? await o.commitTimes(commits) : undefined;
   const { deployments: _d, ...dora } = doraMetrics(inPeriod, period, times);
   return {

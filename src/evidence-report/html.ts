@@ -7,7 +7,8 @@ import { VERIFY_SCRIPT } from "./verify-script.js";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 /** JSON inside <script>: no "</script>", no HTML comment openers. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 
 export function duration(ms: number | null): string {
   if (ms === null) return "n/a";
@@ -41,7 +42,10 @@ export function renderHtml(d: EvidenceData): string {
     })
     .join("\n");
   const groups = d.dora.groups
-    .map((g) => `<tr><td>${esc(g.service)}</td><td>${esc(g.env)}</td><td>${g.deployments}</td><td>${g.deploymentFrequencyPerDay.toFixed(3)}</td><td>${duration(g.leadTimeMedianMs)}</td><td>${pct(g.changeFailureRate)}</td><td>${duration(g.recoveryMedianMs)}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr><td>${esc(g.service)}</td><td>${esc(g.env)}</td><td>${g.deployments}</td><td>${g.deploymentFrequencyPerDay.toFixed(3)}</td><td>${duration(g.leadTimeMedianMs)}</td><td>${pct(g.changeFailureRate)}</td><td>${duration(g.recoveryMedianMs)}</td></tr>`,
+    )
     .join("\n");
   const entries = d.entries
     .map((e) => {

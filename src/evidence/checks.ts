@@ -20,7 +20,10 @@ export const CHECK_STATEMENT_HEADER = "gitops-health check v1";
 export const PRODUCER_KEY_ENV = "GITOPS_HEALTH_EVIDENCE_KEY";
 
 export function checkName(name: string): string {
-  if (!CHECK_NAME.test(name)) throw new UserError(`invalid check name "${name}": lowercase letters, digits, '-' or '_', starting with a letter (at most 41)`);
+  if (!CHECK_NAME.test(name))
+    throw new UserError(
+      `invalid check name "${name}": lowercase letters, digits, '-' or '_', starting with a letter (at most 41)`,
+    );
   return name;
 }
 
@@ -35,7 +38,10 @@ export const CheckResult = z
     exitCode: z.number().int().nullable(),
     durationMs: z.number().int().min(0).nullable(),
     /** SHA-256 of the command's stdout and stderr as they arrived; the output itself is not kept */
-    outputSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+    outputSha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable(),
     /** the commit checked, resolved (never HEAD or a branch name) */
     commit: Sha,
     tree: z.enum(["clean", "dirty"]),
@@ -44,12 +50,23 @@ export const CheckResult = z
   .strict();
 export type CheckResult = z.infer<typeof CheckResult>;
 
-const Signature = z.object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() }).strict();
+const Signature = z
+  .object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() })
+  .strict();
 const SignedCheck = CheckResult.extend({ signature: Signature });
 
 /** The exact bytes a producer signs: a header line and the canonical JSON (RFC 8785) of the result. */
 export function checkStatement(r: CheckResult): string {
-  const bound: CheckResult = { name: r.name, status: r.status, exitCode: r.exitCode, durationMs: r.durationMs, outputSha256: r.outputSha256, commit: r.commit, tree: r.tree, ran: r.ran };
+  const bound: CheckResult = {
+    name: r.name,
+    status: r.status,
+    exitCode: r.exitCode,
+    durationMs: r.durationMs,
+    outputSha256: r.outputSha256,
+    commit: r.commit,
+    tree: r.tree,
+    ran: r.ran,
+  };
   return `${CHECK_STATEMENT_HEADER}\n${canonicalize(bound)!}\n`;
 }
 
@@ -69,7 +86,13 @@ export function producerTrust(config: Config, cwd: string): ProducerTrust {
     }
     return { identity: name, vkey: vkey.trim() };
   });
-  return { notes, allowedSignersFile: config.evidence.allowedSignersFile ? resolve(root, config.evidence.allowedSignersFile) : undefined, namespace: config.evidence.namespace };
+  return {
+    notes,
+    allowedSignersFile: config.evidence.allowedSignersFile
+      ? resolve(root, config.evidence.allowedSignersFile)
+      : undefined,
+    namespace: config.evidence.namespace,
+  };
 }
 
 /** The producer's key file: `explicit` (the CLI passes --key, then GITOPS_HEALTH_EVIDENCE_KEY), then evidence.key; undefined when none is set. */
@@ -78,12 +101,18 @@ export function producerKeyFile(explicit: string | undefined, config: Config, cw
   return k ? resolve(cwd, k) : undefined;
 }
 
-export function signCheck(result: CheckResult, keyFile: string, namespace: string): CheckResult & { signature: KeySignature } {
+export function signCheck(
+  result: CheckResult,
+  keyFile: string,
+  namespace: string,
+): CheckResult & { signature: KeySignature } {
   const r = CheckResult.parse(result);
   return { ...r, signature: signWithKey(checkStatement(r), keyFile, namespace) };
 }
 
-export type CheckVerdict = { name: string; trusted: true; status: "passed" | "failed"; producer: string; seq: number } | { name: string; trusted: false; reason: string; seq: number };
+export type CheckVerdict =
+  | { name: string; trusted: true; status: "passed" | "failed"; producer: string; seq: number }
+  | { name: string; trusted: false; reason: string; seq: number };
 
 /** Does this ledger entry prove a check result for `commit`? */
 export function verifyCheckEntry(e: LedgerEntry, commit: string, trust: ProducerTrust): CheckVerdict {
@@ -97,7 +126,8 @@ export function verifyCheckEntry(e: LedgerEntry, commit: string, trust: Producer
   const r = p.data;
   if (e.subject !== commit || r.commit !== commit) return no(`signed for another commit (${r.commit.slice(0, 12)})`);
   if (r.tree !== "clean") return no("run on a working tree with uncommitted changes, so not a result for the commit");
-  if (r.exitCode !== null && (r.exitCode === 0) !== (r.status === "passed")) return no("status contradicts the exit code");
+  if (r.exitCode !== null && (r.exitCode === 0) !== (r.status === "passed"))
+    return no("status contradicts the exit code");
   const v = verifyWithKey(checkStatement(r), r.signature, trust, trust.namespace);
   if (!v.ok) return no(v.reason);
   return { name, trusted: true, status: r.status, producer: v.identity, seq: e.seq };

@@ -53,10 +53,26 @@ export interface BisectReport {
 }
 
 /** Candidates in good..bad, oldest first, with their changed files (one git log call). */
-export async function listCandidates(cwd: string, good: string, bad: string, firstParent: boolean): Promise<Candidate[]> {
+export async function listCandidates(
+  cwd: string,
+  good: string,
+  bad: string,
+  firstParent: boolean,
+): Promise<Candidate[]> {
   const out: Candidate[] = [];
   let cur: Candidate | undefined;
-  for await (const line of gitLines(["log", "--reverse", ...(firstParent ? ["--first-parent"] : []), "-m", "--name-only", "--format=\u0001%H%x09%an%x09%s", `${good}..${bad}`], { cwd })) {
+  for await (const line of gitLines(
+    [
+      "log",
+      "--reverse",
+      ...(firstParent ? ["--first-parent"] : []),
+      "-m",
+      "--name-only",
+      "--format=\u0001%H%x09%an%x09%s",
+      `${good}..${bad}`,
+    ],
+    { cwd },
+  )) {
     if (line.startsWith("\u0001")) {
       const [sha, author, subject] = line.slice(1).split("\t");
       if (cur?.sha === sha) continue; // -m repeats merges per parent
@@ -72,7 +88,12 @@ export async function listCandidates(cwd: string, good: string, bad: string, fir
  * higher. The test command's arguments are checked for repository paths; those files are read
  * at the bad commit for relative import/require targets.
  */
-export async function relevancePrior(cwd: string, bad: string, command: string[], cands: Candidate[]): Promise<number[] | undefined> {
+export async function relevancePrior(
+  cwd: string,
+  bad: string,
+  command: string[],
+  cands: Candidate[],
+): Promise<number[] | undefined> {
   const tracked = new Set((await git(["ls-tree", "-r", "--name-only", bad], { cwd })).split("\n").filter(Boolean));
   const related = new Set<string>();
   const named = command.map((a) => posix.normalize(a.replace(/^\.\//, ""))).filter((a) => tracked.has(a));
@@ -89,15 +110,35 @@ export async function relevancePrior(cwd: string, bad: string, command: string[]
       const base = posix.normalize(posix.join(posix.dirname(file), m[1]!));
       // "./x.js" may name x.ts (TypeScript ESM); "./x" may name x.ts, x.js or x/index.*
       const stem = base.replace(/\.[cm]?js$/, "");
-      for (const p of [base, ...["", ".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx", "/index.ts", "/index.js"].map((e) => stem + e)]) if (tracked.has(p)) related.add(p);
+      for (const p of [
+        base,
+        ...["", ".ts", ".js", ".mjs", ".cjs", ".tsx", ".jsx", "/index.ts", "/index.js"].map((e) => stem + e),
+      ])
+        if (tracked.has(p)) related.add(p);
     }
   }
-  const stems = new Set([...related].map((p) => posix.basename(p).replace(/\.(test|spec)?\.?[cm]?[jt]sx?$/, "").replace(/\.[^.]+$/, "").toLowerCase()));
+  const stems = new Set(
+    [...related].map((p) =>
+      posix
+        .basename(p)
+        .replace(/\.(test|spec)?\.?[cm]?[jt]sx?$/, "")
+        .replace(/\.[^.]+$/, "")
+        .toLowerCase(),
+    ),
+  );
   return cands.map((c) => {
     let score = 0;
     for (const f of c.files) {
       if (related.has(f)) score += 100;
-      else if (stems.has(posix.basename(f).replace(/\.[^.]+$/, "").toLowerCase())) score += 10;
+      else if (
+        stems.has(
+          posix
+            .basename(f)
+            .replace(/\.[^.]+$/, "")
+            .toLowerCase(),
+        )
+      )
+        score += 10;
     }
     return 1 + score;
   });
@@ -157,7 +198,13 @@ export class WorktreePool {
 }
 
 /** Test one commit in a throwaway worktree (from `pool`, or its own); the user's checkout is never touched. */
-export async function testCommit(cwd: string, sha: string, command: string[], timeoutSec?: number, pool?: WorktreePool): Promise<{ result: Result | "abort"; exitCode: number | null; durationMs: number; note?: string }> {
+export async function testCommit(
+  cwd: string,
+  sha: string,
+  command: string[],
+  timeoutSec?: number,
+  pool?: WorktreePool,
+): Promise<{ result: Result | "abort"; exitCode: number | null; durationMs: number; note?: string }> {
   const own = pool ? undefined : new WorktreePool(cwd);
   const slots = pool ?? own!;
   const slot = await slots.acquire(sha);
@@ -184,12 +231,25 @@ export async function testCommit(cwd: string, sha: string, command: string[], ti
       child.on("close", (code, signal) => {
         if (timer) clearTimeout(timer);
         const durationMs = Date.now() - t0;
-        if (timedOut) resolveRun({ result: "skip", exitCode: null, durationMs, note: `timed out after ${timeoutSec}s (treated as untestable)` });
-        else if (code === null) resolveRun({ result: "abort", exitCode: null, durationMs, note: `killed by ${signal}` });
+        if (timedOut)
+          resolveRun({
+            result: "skip",
+            exitCode: null,
+            durationMs,
+            note: `timed out after ${timeoutSec}s (treated as untestable)`,
+          });
+        else if (code === null)
+          resolveRun({ result: "abort", exitCode: null, durationMs, note: `killed by ${signal}` });
         else if (code === 0) resolveRun({ result: "pass", exitCode: 0, durationMs });
         else if (code === 125) resolveRun({ result: "skip", exitCode: 125, durationMs });
         else if (code < 128) resolveRun({ result: "fail", exitCode: code, durationMs });
-        else resolveRun({ result: "abort", exitCode: code, durationMs, note: `exit ${code} (>= 128) aborts, as in git bisect run` });
+        else
+          resolveRun({
+            result: "abort",
+            exitCode: code,
+            durationMs,
+            note: `exit ${code} (>= 128) aborts, as in git bisect run`,
+          });
       });
     });
   } finally {
@@ -217,20 +277,35 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   }
 }
 
-async function runSearch(o: BisectOptions, cands: Candidate[], good: string, bad: string, pool: WorktreePool): Promise<BisectReport> {
+async function runSearch(
+  o: BisectOptions,
+  cands: Candidate[],
+  good: string,
+  bad: string,
+  pool: WorktreePool,
+): Promise<BisectReport> {
   const runs: TestRun[] = [];
   const run = async (sha: string, index: number): Promise<TestRun> => {
     const r = await testCommit(o.cwd, sha, o.command, o.timeoutSec, pool);
     if (r.result === "abort") throw new UserError(`test aborted on ${sha.slice(0, 12)}: ${r.note}`);
-    const tr: TestRun = { commit: sha, index, result: r.result, exitCode: r.exitCode, durationMs: r.durationMs, ...(r.note ? { note: r.note } : {}) };
+    const tr: TestRun = {
+      commit: sha,
+      index,
+      result: r.result,
+      exitCode: r.exitCode,
+      durationMs: r.durationMs,
+      ...(r.note ? { note: r.note } : {}),
+    };
     runs.push(tr);
     o.onRun?.(tr);
     return tr;
   };
   // Endpoints first: the range only makes sense if good passes and bad fails.
   const [g, b] = await Promise.all([run(good, -1), run(bad, cands.length - 1)]);
-  if (g.result !== "pass") throw new UserError(`the --good commit ${o.good} does not pass the test (${g.result}); nothing to bisect`);
-  if (b.result !== "fail") throw new UserError(`the --bad commit ${o.bad} does not fail the test (${b.result}); nothing to bisect`);
+  if (g.result !== "pass")
+    throw new UserError(`the --good commit ${o.good} does not pass the test (${g.result}); nothing to bisect`);
+  if (b.result !== "fail")
+    throw new UserError(`the --bad commit ${o.bad} does not fail the test (${b.result}); nothing to bisect`);
 
   let priorName: string = o.prior;
   let prior: number[] | undefined;
@@ -246,7 +321,12 @@ async function runSearch(o: BisectOptions, cands: Candidate[], good: string, bad
     const fails = reps.filter((r) => r.result === "fail").length;
     flakeRate = fails === 0 ? 0 : Math.min(0.5, (fails + 0.5) / (reps.length + 1));
   }
-  const search = new CulpritSearch(cands.length, prior, { flakeRate, passReliable: o.passReliable, confidence: o.confidence, noCulpritPrior: flakeRate > 0 ? 0.02 : 0 });
+  const search = new CulpritSearch(cands.length, prior, {
+    flakeRate,
+    passReliable: o.passReliable,
+    confidence: o.confidence,
+    noCulpritPrior: flakeRate > 0 ? 0.02 : 0,
+  });
   search.observe(cands.length - 1, "fail");
   const maxRuns = o.maxRuns ?? 4 * gitBisectSteps(cands.length) + 20;
   let searchRuns = 0;
@@ -259,9 +339,20 @@ async function runSearch(o: BisectOptions, cands: Candidate[], good: string, bad
   }
   const best = search.best();
   const plausible = search.plausible().map((i) => cands[i]!.sha);
-  const base = { runs, searchRuns, candidates: cands.length, gitBisectRuns: gitBisectSteps(cands.length), prior: priorName, flakeRate, plausible };
+  const base = {
+    runs,
+    searchRuns,
+    candidates: cands.length,
+    gitBisectRuns: gitBisectSteps(cands.length),
+    prior: priorName,
+    flakeRate,
+    plausible,
+  };
   if (best.noCulprit && best.p >= o.confidence) return { outcome: "no-culprit", ...base };
   if (search.done()) return { outcome: "culprit", culprit: { ...cands[best.index]!, confidence: best.p }, ...base };
-  return { outcome: plausible.length > 1 ? "ambiguous" : "undecided", ...(best.noCulprit ? {} : { culprit: { ...cands[best.index]!, confidence: best.p } }), ...base };
+  return {
+    outcome: plausible.length > 1 ? "ambiguous" : "undecided",
+    ...(best.noCulprit ? {} : { culprit: { ...cands[best.index]!, confidence: best.p } }),
+    ...base,
+  };
 }
-

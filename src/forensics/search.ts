@@ -24,7 +24,13 @@ export interface SearchOptions {
   noCulpritPrior: number;
 }
 
-export const DEFAULTS: SearchOptions = { flakeRate: 0, passReliable: true, confidence: 0.99, uniformShare: 0.5, noCulpritPrior: 0 };
+export const DEFAULTS: SearchOptions = {
+  flakeRate: 0,
+  passReliable: true,
+  confidence: 0.99,
+  uniformShare: 0.5,
+  noCulpritPrior: 0,
+};
 
 export class CulpritSearch {
   /** posterior over k = 0..N-1, then index N = "no culprit" */
@@ -33,10 +39,17 @@ export class CulpritSearch {
   readonly tested = new Map<number, { pass: number; fail: number }>();
   readonly opts: SearchOptions;
 
-  constructor(readonly n: number, prior?: number[], opts: Partial<SearchOptions> = {}) {
+  constructor(
+    readonly n: number,
+    prior?: number[],
+    opts: Partial<SearchOptions> = {},
+  ) {
     if (n < 1) throw new Error("no candidates");
     this.opts = { ...DEFAULTS, ...opts };
-    const raw = prior && prior.length === n ? prior.map((x) => (Number.isFinite(x) && x > 0 ? x : 0)) : new Array<number>(n).fill(1);
+    const raw =
+      prior && prior.length === n
+        ? prior.map((x) => (Number.isFinite(x) && x > 0 ? x : 0))
+        : new Array<number>(n).fill(1);
     const sum = raw.reduce((a, b) => a + b, 0) || 1;
     const u = this.opts.uniformShare;
     this.post = new Float64Array(n + 1);

@@ -3,7 +3,14 @@ import { gitLines, type GitOptions } from "./exec.js";
 /** Events produced by the streaming unified-diff parser. */
 export type DiffEvent =
   | { kind: "commit"; sha: string; headers: Record<string, string> }
-  | { kind: "file"; commit?: string; oldPath: string | null; newPath: string | null; binary: boolean; status: "added" | "deleted" | "modified" | "renamed" }
+  | {
+      kind: "file";
+      commit?: string;
+      oldPath: string | null;
+      newPath: string | null;
+      binary: boolean;
+      status: "added" | "deleted" | "modified" | "renamed";
+    }
   | { kind: "added"; commit?: string; path: string; line: number; text: string }
   | { kind: "removed"; commit?: string; path: string; line: number; text: string };
 
@@ -17,7 +24,14 @@ export type DiffEvent =
 export class DiffParser {
   private commit: string | undefined;
   private commitHeaders: Record<string, string> | undefined;
-  private file: { oldPath: string | null; newPath: string | null; binary: boolean; status: "added" | "deleted" | "modified" | "renamed" } | undefined;
+  private file:
+    | {
+        oldPath: string | null;
+        newPath: string | null;
+        binary: boolean;
+        status: "added" | "deleted" | "modified" | "renamed";
+      }
+    | undefined;
   private fileEmitted = false;
   private oldLeft = 0;
   private newLeft = 0;
@@ -59,9 +73,13 @@ export class DiffParser {
     if (!this.file) return;
     if (line.startsWith("new file mode")) this.file.status = "added";
     else if (line.startsWith("deleted file mode")) this.file.status = "deleted";
-    else if (line.startsWith("rename from ")) { this.file.status = "renamed"; this.file.oldPath = unquote(line.slice(12)); }
-    else if (line.startsWith("rename to ")) { this.file.status = "renamed"; this.file.newPath = unquote(line.slice(10)); }
-    else if (line.startsWith("Binary files ") || line === "GIT binary patch") this.file.binary = true;
+    else if (line.startsWith("rename from ")) {
+      this.file.status = "renamed";
+      this.file.oldPath = unquote(line.slice(12));
+    } else if (line.startsWith("rename to ")) {
+      this.file.status = "renamed";
+      this.file.newPath = unquote(line.slice(10));
+    } else if (line.startsWith("Binary files ") || line === "GIT binary patch") this.file.binary = true;
     else if (line.startsWith("--- ")) {
       const p = trimTab(line.slice(4));
       this.file.oldPath = p === "/dev/null" ? null : stripPrefix(unquote(p));
@@ -176,7 +194,9 @@ export function unquote(p: string): string {
       bytes.push(parseInt(body.slice(i, i + 3), 8));
       i += 2;
     } else {
-      bytes.push({ n: 10, t: 9, r: 13, '"': 34, "\\": 92, a: 7, b: 8, f: 12, v: 11 }[next]?.valueOf() ?? next.charCodeAt(0));
+      bytes.push(
+        { n: 10, t: 9, r: 13, '"': 34, "\\": 92, a: 7, b: 8, f: 12, v: 11 }[next]?.valueOf() ?? next.charCodeAt(0),
+      );
     }
   }
   return Buffer.from(bytes).toString("utf8");

@@ -24,11 +24,25 @@ export class GitError extends UserError {
 }
 
 function firstLine(s: string): string {
-  return s.split("\n").find((l) => l.trim().length > 0)?.trim() ?? "";
+  return (
+    s
+      .split("\n")
+      .find((l) => l.trim().length > 0)
+      ?.trim() ?? ""
+  );
 }
 
 // Stable, parseable output regardless of user configuration.
-const BASE_ARGS = ["-c", "core.quotePath=false", "-c", "color.ui=never", "-c", "diff.noprefix=false", "-c", "log.showSignature=false"];
+const BASE_ARGS = [
+  "-c",
+  "core.quotePath=false",
+  "-c",
+  "color.ui=never",
+  "-c",
+  "diff.noprefix=false",
+  "-c",
+  "log.showSignature=false",
+];
 
 function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // eslint-disable-next-line no-restricted-properties -- the git child process inherits the environment (not configuration)
@@ -43,7 +57,11 @@ export function git(args: string[], options: GitOptions = {}): Promise<string> {
 /** Run git and return raw stdout bytes. */
 export function gitBuffer(args: string[], options: GitOptions = {}): Promise<Buffer> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("git", [...BASE_ARGS, ...args], {
+      cwd: options.cwd,
+      env: gitEnv(options.env),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (d: Buffer) => out.push(d));
@@ -53,7 +71,9 @@ export function gitBuffer(args: string[], options: GitOptions = {}): Promise<Buf
       if (code === 0) resolvePromise(Buffer.concat(out));
       else reject(new GitError(args, code, Buffer.concat(err).toString("utf8")));
     });
-    child.stdin.on("error", () => { /* git may exit before reading stdin */ });
+    child.stdin.on("error", () => {
+      /* git may exit before reading stdin */
+    });
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
   });
@@ -61,7 +81,12 @@ export function gitBuffer(args: string[], options: GitOptions = {}): Promise<Buf
 
 /** Synchronous variant for hot paths where spawn overhead dominates (hooks). */
 export function gitSync(args: string[], options: GitOptions = {}): string {
-  const r = spawnSync("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), input: options.input, maxBuffer: 1 << 30 });
+  const r = spawnSync("git", [...BASE_ARGS, ...args], {
+    cwd: options.cwd,
+    env: gitEnv(options.env),
+    input: options.input,
+    maxBuffer: 1 << 30,
+  });
   if (r.error) throw new UserError(`cannot run git: ${r.error.message}`);
   if (r.status !== 0) throw new GitError(args, r.status, r.stderr.toString("utf8"));
   return r.stdout.toString("utf8");
@@ -90,12 +115,21 @@ export async function* gitLineBatches(args: string[], options: GitOptions = {}):
  * waits). Call `cancel()` when done (a no-op once the output was read to the end): it kills a
  * git process whose output was not read, which would otherwise keep the process alive.
  */
-export function startGitLines(args: string[], options: GitOptions = {}): { batches: AsyncGenerator<string[]>; lines: AsyncGenerator<string>; cancel(): void } {
-  const child = spawn("git", [...BASE_ARGS, ...args], { cwd: options.cwd, env: gitEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+export function startGitLines(
+  args: string[],
+  options: GitOptions = {},
+): { batches: AsyncGenerator<string[]>; lines: AsyncGenerator<string>; cancel(): void } {
+  const child = spawn("git", [...BASE_ARGS, ...args], {
+    cwd: options.cwd,
+    env: gitEnv(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const err: Buffer[] = [];
   child.stderr.on("data", (d: Buffer) => err.push(d));
   let spawnError: Error | undefined;
-  child.on("error", (e) => { spawnError = e; });
+  child.on("error", (e) => {
+    spawnError = e;
+  });
   const closed = new Promise<number | null>((res) => child.on("close", (code) => res(code)));
   const splitter = new LineSplitter();
   let pending: string[] = [];

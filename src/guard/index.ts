@@ -5,13 +5,44 @@ import type { Ledger } from "../audit/types.js";
 import { UserError, GateFailure } from "../core/errors.js";
 import { repoRoot } from "../git/exec.js";
 import { defaultActor } from "../audit/ledger.js";
-import { approvalMessage, checkClassification, checkEnvironment, checkRunId, eventMessage, newRunId, parseDuration, planDigest, requestMessage, type Plan } from "./plan.js";
+import {
+  approvalMessage,
+  checkClassification,
+  checkEnvironment,
+  checkRunId,
+  eventMessage,
+  newRunId,
+  parseDuration,
+  planDigest,
+  requestMessage,
+  type Plan,
+} from "./plan.js";
 import { signApproval, verifyApproval, type Signature, type VerifyContext } from "../core/signing.js";
-import { claim, environmentRule, evaluate, execute, readRun, requiredApprovalsFor, verifiedRequesters, type Evaluation, type Outcome, type RunState } from "./runs.js";
+import {
+  claim,
+  environmentRule,
+  evaluate,
+  execute,
+  readRun,
+  requiredApprovalsFor,
+  verifiedRequesters,
+  type Evaluation,
+  type Outcome,
+  type RunState,
+} from "./runs.js";
 import { namedFiles, prepareWorkspace } from "./workspace.js";
 
 export { planDigest, approvalMessage, requestMessage, eventMessage, parseDuration, type Plan } from "./plan.js";
-export { readRun, listRuns, evaluate, verifiedRun, requiredApprovalsFor, type RunState, type Evaluation, type VerifiedRun } from "./runs.js";
+export {
+  readRun,
+  listRuns,
+  evaluate,
+  verifiedRun,
+  requiredApprovalsFor,
+  type RunState,
+  type Evaluation,
+  type VerifiedRun,
+} from "./runs.js";
 
 /** Longest approval validity unless `approvals.maxTtl` says otherwise. */
 export const DEFAULT_MAX_TTL = "30d";
@@ -32,7 +63,11 @@ export interface RunRequest {
 function head(cwd: string): string | null {
   if (!repoRoot(cwd)) return null;
   try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return null; // repository without commits
   }
@@ -42,13 +77,18 @@ export function verifyContext(config: Config, cwd: string, allowedSigners?: stri
   const file = allowedSigners ?? config.allowedSignersFile;
   return {
     allowedSignersFile: file ? resolve(repoRoot(cwd) ?? cwd, file) : undefined,
-    noteApprovers: config.approvers.filter((a) => a.key && !a.key.startsWith("ssh-")).map((a) => ({ identity: a.email ?? a.name, vkey: a.key!.trim() })),
+    noteApprovers: config.approvers
+      .filter((a) => a.key && !a.key.startsWith("ssh-"))
+      .map((a) => ({ identity: a.email ?? a.name, vkey: a.key!.trim() })),
   };
 }
 
 /** Build the plan for a request (validating every input first; nothing runs). */
 export function buildPlan(req: RunRequest): Plan {
-  if (req.command.length === 0 || !req.command[0]) throw new UserError("missing command: give it after --, e.g. gitops-health run --classification personal -- ./report.sh");
+  if (req.command.length === 0 || !req.command[0])
+    throw new UserError(
+      "missing command: give it after --, e.g. gitops-health run --classification personal -- ./report.sh",
+    );
   const classification = checkClassification(req.classification);
   const environment = checkEnvironment(req.environment ?? "local");
   const runId = req.runId === undefined ? newRunId() : checkRunId(req.runId);
@@ -64,13 +104,28 @@ export function buildPlan(req: RunRequest): Plan {
   const command = req.command[0];
   const args = req.command.slice(1);
   const files = req.library ? {} : namedFiles(command, args, cwd, root, h);
-  return { runId, command, args, cwd, env, classification, environment, head: h, ...(Object.keys(files).length ? { files } : {}), requester: defaultActor(), ...(req.description ? { description: req.description } : {}) };
+  return {
+    runId,
+    command,
+    args,
+    cwd,
+    env,
+    classification,
+    environment,
+    head: h,
+    ...(Object.keys(files).length ? { files } : {}),
+    requester: defaultActor(),
+    ...(req.description ? { description: req.description } : {}),
+  };
 }
 
 /** A UserError unless a key is given when the plan needs approvals: the requester is who the key proves. */
 export function requireKey(plan: Plan, config: Config, keyFile: string | undefined): void {
   const n = requiredApprovalsFor(plan, config);
-  if (n > 0 && !keyFile && environmentRule(config, plan.environment).allowed) throw new UserError(`a ${plan.classification} run in ${plan.environment} needs ${n} approval(s), so the requester must sign it: give --key <file> (an SSH key in the allowed-signers file or a signed-note key in approvers[])`);
+  if (n > 0 && !keyFile && environmentRule(config, plan.environment).allowed)
+    throw new UserError(
+      `a ${plan.classification} run in ${plan.environment} needs ${n} approval(s), so the requester must sign it: give --key <file> (an SSH key in the allowed-signers file or a signed-note key in approvers[])`,
+    );
 }
 
 /**
@@ -79,7 +134,13 @@ export function requireKey(plan: Plan, config: Config, keyFile: string | undefin
  * with this digest already signed by a trusted key is not signed again (so whoever executes it later
  * does not become a requester).
  */
-export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, keyFile?: string): Promise<Evaluation> {
+export async function recordPlan(
+  ledger: Ledger,
+  plan: Plan,
+  config: Config,
+  ctx: VerifyContext,
+  keyFile?: string,
+): Promise<Evaluation> {
   const digest = planDigest(plan);
   const existing = await readRun(ledger, plan.runId);
   if (existing.events.length) return evaluate(ledger, plan, config, ctx); // reports alreadyExecuted
@@ -89,7 +150,12 @@ export async function recordPlan(ledger: Ledger, plan: Plan, config: Config, ctx
   if (keyFile && (requesters.identities.size === 0 || existing.plan?.digest !== digest)) {
     const sig = signApproval(requestMessage(plan.runId, digest), keyFile, ctx);
     plan.requester = sig.approver;
-    await ledger.append({ type: "run.plan", subject: plan.runId, actor: sig.approver, payload: { ...plan, digest, requesterSig: sig } });
+    await ledger.append({
+      type: "run.plan",
+      subject: plan.runId,
+      actor: sig.approver,
+      payload: { ...plan, digest, requesterSig: sig },
+    });
   } else if (requesters.identities.size > 0) {
     plan.requester = [...requesters.identities][0]!;
   } else if (!existing.plans.some((p) => p.digest === digest)) {
@@ -126,9 +192,17 @@ export class ApprovalRefused extends Error {
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The plan an approval of `runId` is for: the latest plan a trusted requester key signed (and whose digest matches what it shows), never a hand-appended one. */
-async function approvablePlan(ledger: Ledger, runId: string, ctx: VerifyContext): Promise<{ plan: RunState["plans"][number]; requesters: ReturnType<typeof verifiedRequesters> }> {
+async function approvablePlan(
+  ledger: Ledger,
+  runId: string,
+  ctx: VerifyContext,
+): Promise<{ plan: RunState["plans"][number]; requesters: ReturnType<typeof verifiedRequesters> }> {
   const state = await readRun(ledger, runId);
-  if (!state.plan) throw new ApprovalRefused({ code: "no-run", reason: `no plan recorded for run ${runId} (run it without --approve first)` });
+  if (!state.plan)
+    throw new ApprovalRefused({
+      code: "no-run",
+      reason: `no plan recorded for run ${runId} (run it without --approve first)`,
+    });
   if (state.events.length) throw new ApprovalRefused({ code: "executed", reason: `run ${runId} has already executed` });
   let unverifiable = false;
   for (const p of [...state.plans].reverse()) {
@@ -136,7 +210,12 @@ async function approvablePlan(ledger: Ledger, runId: string, ctx: VerifyContext)
     unverifiable ||= r.unverifiable;
     if (r.identities.size) return { plan: p, requesters: verifiedRequesters(state, p.digest, ctx) };
   }
-  throw new ApprovalRefused({ code: "no-requester", reason: unverifiable ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)` : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve` });
+  throw new ApprovalRefused({
+    code: "no-requester",
+    reason: unverifiable
+      ? `cannot verify the requester's signature on run ${runId} without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)`
+      : `run ${runId} has no plan signed by a trusted requester key (the requester records it with run --key); nothing to approve`,
+  });
 }
 
 const shownPlan = (plan: RunState["plans"][number], requesters: ReturnType<typeof verifiedRequesters>): Plan => {
@@ -145,7 +224,15 @@ const shownPlan = (plan: RunState["plans"][number], requesters: ReturnType<typeo
 };
 
 /** Sign the approvable plan of a run without recording anything (`approve --print-only`): the approver's identity comes from the key. */
-export async function signRunApproval(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ runId: string; approval: SignedApproval; plan: Plan }> {
+export async function signRunApproval(
+  ledger: Ledger,
+  runId: string,
+  keyFile: string,
+  ttl: string,
+  ctx: VerifyContext,
+  now = new Date(),
+  maxTtl = DEFAULT_MAX_TTL,
+): Promise<{ runId: string; approval: SignedApproval; plan: Plan }> {
   checkRunId(runId);
   const ttlMs = parseDuration(ttl);
   const maxMs = parseDuration(maxTtl);
@@ -154,8 +241,13 @@ export async function signRunApproval(ledger: Ledger, runId: string, keyFile: st
   const { plan, requesters } = await refusalsAsErrors(() => approvablePlan(ledger, runId, ctx));
   const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   const sig = signApproval(approvalMessage(runId, plan.digest, expiresAt), keyFile, ctx);
-  if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint))) throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
-  return { runId, approval: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() }, plan: shownPlan(plan, requesters) };
+  if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint)))
+    throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);
+  return {
+    runId,
+    approval: { ...sig, digest: plan.digest, expiresAt, signedAt: now.toISOString() },
+    plan: shownPlan(plan, requesters),
+  };
 }
 
 /**
@@ -165,22 +257,70 @@ export async function signRunApproval(ledger: Ledger, runId: string, keyFile: st
  * ApprovalRefused otherwise; nothing is written then. `submittedBy` (e.g. the HTTP caller) is recorded
  * beside it as information, never as the approver.
  */
-export async function recordApproval(ledger: Ledger, runId: string, approval: SignedApproval, ctx: VerifyContext, o: { now?: Date; maxTtl?: string; submittedBy?: string } = {}): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan; seq: number }> {
+export async function recordApproval(
+  ledger: Ledger,
+  runId: string,
+  approval: SignedApproval,
+  ctx: VerifyContext,
+  o: { now?: Date; maxTtl?: string; submittedBy?: string } = {},
+): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan; seq: number }> {
   const now = o.now ?? new Date();
   const maxTtl = o.maxTtl ?? DEFAULT_MAX_TTL;
   checkRunId(runId);
   const { plan, requesters } = await approvablePlan(ledger, runId, ctx);
-  if (approval.digest !== plan.digest) throw new ApprovalRefused({ code: "stale", reason: `the approval signs plan ${String(approval.digest).slice(0, 16)}…, not the run's current plan ${plan.digest.slice(0, 16)}… (re-planned)` });
+  if (approval.digest !== plan.digest)
+    throw new ApprovalRefused({
+      code: "stale",
+      reason: `the approval signs plan ${String(approval.digest).slice(0, 16)}…, not the run's current plan ${plan.digest.slice(0, 16)}… (re-planned)`,
+    });
   const expires = Date.parse(approval.expiresAt);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(approval.expiresAt) || !(expires > now.getTime())) throw new ApprovalRefused({ code: "expiry", reason: `the approval expired or has no valid expiry (${approval.expiresAt})` });
-  if (expires - now.getTime() > parseDuration(maxTtl) + CLOCK_SKEW_MS) throw new ApprovalRefused({ code: "expiry", reason: `the approval is valid for longer than the maximum ${maxTtl} (approvals.maxTtl)` });
-  const sig: Signature = { method: approval.method, approver: approval.approver, signature: approval.signature, keyId: approval.keyId, ...(approval.fingerprint ? { fingerprint: approval.fingerprint } : {}) };
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(approval.expiresAt) || !(expires > now.getTime()))
+    throw new ApprovalRefused({
+      code: "expiry",
+      reason: `the approval expired or has no valid expiry (${approval.expiresAt})`,
+    });
+  if (expires - now.getTime() > parseDuration(maxTtl) + CLOCK_SKEW_MS)
+    throw new ApprovalRefused({
+      code: "expiry",
+      reason: `the approval is valid for longer than the maximum ${maxTtl} (approvals.maxTtl)`,
+    });
+  const sig: Signature = {
+    method: approval.method,
+    approver: approval.approver,
+    signature: approval.signature,
+    keyId: approval.keyId,
+    ...(approval.fingerprint ? { fingerprint: approval.fingerprint } : {}),
+  };
   const v = verifyApproval(approvalMessage(runId, plan.digest, approval.expiresAt), sig, ctx);
   if (!v.ok) throw new ApprovalRefused({ code: "bad-signature", reason: `the approval does not verify: ${v.reason}` });
-  if (requesters.identities.has(v.approver) || requesters.fingerprints.has(v.fingerprint)) throw new ApprovalRefused({ code: "own-run", reason: `${v.approver} requested run ${runId} and cannot approve it` });
+  if (requesters.identities.has(v.approver) || requesters.fingerprints.has(v.fingerprint))
+    throw new ApprovalRefused({
+      code: "own-run",
+      reason: `${v.approver} requested run ${runId} and cannot approve it`,
+    });
   // What is recorded is what verified: the identity and fingerprint come from the key.
-  const entry = await ledger.append({ type: "run.approval", subject: runId, actor: v.approver, payload: { ...sig, approver: v.approver, ...(sig.method === "ssh" ? { keyId: v.approver } : {}), fingerprint: v.fingerprint, digest: plan.digest, expiresAt: approval.expiresAt, signedAt: now.toISOString(), ...(o.submittedBy ? { submittedBy: o.submittedBy } : {}) } });
-  return { approver: v.approver, expiresAt: approval.expiresAt, digest: plan.digest, plan: shownPlan(plan, requesters), seq: entry.seq };
+  const entry = await ledger.append({
+    type: "run.approval",
+    subject: runId,
+    actor: v.approver,
+    payload: {
+      ...sig,
+      approver: v.approver,
+      ...(sig.method === "ssh" ? { keyId: v.approver } : {}),
+      fingerprint: v.fingerprint,
+      digest: plan.digest,
+      expiresAt: approval.expiresAt,
+      signedAt: now.toISOString(),
+      ...(o.submittedBy ? { submittedBy: o.submittedBy } : {}),
+    },
+  });
+  return {
+    approver: v.approver,
+    expiresAt: approval.expiresAt,
+    digest: plan.digest,
+    plan: shownPlan(plan, requesters),
+    seq: entry.seq,
+  };
 }
 
 /** ApprovalRefused as the CLI reports it: a failed gate (exit 1) for an executed run or the requester approving, else a usage error (exit 2). */
@@ -189,12 +329,22 @@ async function refusalsAsErrors<T>(f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (err) {
     if (!(err instanceof ApprovalRefused)) throw err;
-    throw err.refusal.code === "executed" || err.refusal.code === "own-run" ? new GateFailure(err.message) : new UserError(err.message);
+    throw err.refusal.code === "executed" || err.refusal.code === "own-run"
+      ? new GateFailure(err.message)
+      : new UserError(err.message);
   }
 }
 
 /** Sign the recorded plan of a run and record the approval; the approver's identity comes from the key. */
-export async function approveRun(ledger: Ledger, runId: string, keyFile: string, ttl: string, ctx: VerifyContext, now = new Date(), maxTtl = DEFAULT_MAX_TTL): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
+export async function approveRun(
+  ledger: Ledger,
+  runId: string,
+  keyFile: string,
+  ttl: string,
+  ctx: VerifyContext,
+  now = new Date(),
+  maxTtl = DEFAULT_MAX_TTL,
+): Promise<{ approver: string; expiresAt: string; digest: string; plan: Plan }> {
   const signed = await signRunApproval(ledger, runId, keyFile, ttl, ctx, now, maxTtl);
   const r = await refusalsAsErrors(() => recordApproval(ledger, runId, signed.approval, ctx, { now, maxTtl }));
   return { approver: r.approver, expiresAt: r.expiresAt, digest: r.digest, plan: r.plan };
@@ -205,21 +355,37 @@ export async function approveRun(ledger: Ledger, runId: string, keyFile: string,
  * each event is signed by the executor's key (run events count in `runs list/show` only when signed
  * by a trusted key). A command runs in a throwaway worktree of the approved commit (see workspace.ts).
  */
-export async function executeRun<T = Outcome>(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, operation?: () => Promise<T>, keyFile?: string): Promise<{ evaluation: Evaluation; outcome?: Outcome; result?: T }> {
+export async function executeRun<T = Outcome>(
+  ledger: Ledger,
+  plan: Plan,
+  config: Config,
+  ctx: VerifyContext,
+  operation?: () => Promise<T>,
+  keyFile?: string,
+): Promise<{ evaluation: Evaluation; outcome?: Outcome; result?: T }> {
   const evaluation = await evaluate(ledger, plan, config, ctx);
   if (!evaluation.ok) return { evaluation };
   const digest = evaluation.digest;
   const entry = (type: "run.started" | "run.completed" | "run.failed", payload: Record<string, unknown>) => {
     const body = { ...payload, digest };
-    const sig: Signature | undefined = keyFile ? signApproval(eventMessage(type, plan.runId, digest, body), keyFile, ctx) : undefined;
-    return { type, subject: plan.runId, ...(sig ? { actor: sig.approver } : {}), payload: sig ? { ...body, sig } : body };
+    const sig: Signature | undefined = keyFile
+      ? signApproval(eventMessage(type, plan.runId, digest, body), keyFile, ctx)
+      : undefined;
+    return {
+      type,
+      subject: plan.runId,
+      ...(sig ? { actor: sig.approver } : {}),
+      payload: sig ? { ...body, sig } : body,
+    };
   };
-  const record = async (type: "run.completed" | "run.failed", payload: Record<string, unknown>) => void (await ledger.append(entry(type, payload)));
+  const record = async (type: "run.completed" | "run.failed", payload: Record<string, unknown>) =>
+    void (await ledger.append(entry(type, payload)));
   // Signed before the claim, so a key that cannot sign (or is not trusted) does not use up the run ID.
   const started = entry("run.started", { approvers: evaluation.validApprovers, requester: evaluation.requester });
   const workspace = operation ? undefined : await prepareWorkspace(plan, repoRoot(plan.cwd));
   try {
-    if (!(await claim(ledger, plan.runId, digest))) return { evaluation: { ...evaluation, alreadyExecuted: true, ok: false } };
+    if (!(await claim(ledger, plan.runId, digest)))
+      return { evaluation: { ...evaluation, alreadyExecuted: true, ok: false } };
     await ledger.append(started);
     let outcome: Outcome;
     let result: T | undefined;
@@ -263,8 +429,18 @@ export interface GuardOptions {
  * `approve`, approvals and checks enforced by classification, every step in the ledger.
  * Returns `{ executed: false, evaluation }` for a dry run or an unmet policy.
  */
-export async function guard<T>(operation: () => Promise<T>, o: GuardOptions): Promise<{ executed: boolean; runId: string; evaluation: Evaluation; result?: T }> {
-  const plan = buildPlan({ command: ["(library operation)"], classification: o.classification, environment: o.environment, runId: o.runId, library: true, description: `${o.description}\n${JSON.stringify(o.digestInput ?? null)}` });
+export async function guard<T>(
+  operation: () => Promise<T>,
+  o: GuardOptions,
+): Promise<{ executed: boolean; runId: string; evaluation: Evaluation; result?: T }> {
+  const plan = buildPlan({
+    command: ["(library operation)"],
+    classification: o.classification,
+    environment: o.environment,
+    runId: o.runId,
+    library: true,
+    description: `${o.description}\n${JSON.stringify(o.digestInput ?? null)}`,
+  });
   requireKey(plan, o.config, o.key);
   const ctx = verifyContext(o.config, plan.cwd, o.allowedSignersFile);
   const evaluation = await recordPlan(o.ledger, plan, o.config, ctx, o.key);

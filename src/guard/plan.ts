@@ -31,7 +31,17 @@ export interface Plan {
 }
 
 export function planDigest(p: Plan): string {
-  const bound = { command: p.command, args: p.args, cwd: p.cwd, env: p.env, classification: p.classification, environment: p.environment, head: p.head, description: p.description ?? null, ...(p.files && Object.keys(p.files).length ? { files: p.files } : {}) };
+  const bound = {
+    command: p.command,
+    args: p.args,
+    cwd: p.cwd,
+    env: p.env,
+    classification: p.classification,
+    environment: p.environment,
+    head: p.head,
+    description: p.description ?? null,
+    ...(p.files && Object.keys(p.files).length ? { files: p.files } : {}),
+  };
   return sha256Hex(canonicalize(bound)!);
 }
 
@@ -40,14 +50,18 @@ export function newRunId(now = new Date()): string {
 }
 
 export function checkRunId(id: string): string {
-  if (!RUN_ID.test(id)) throw new UserError(`malformed run ID "${id}": 3-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  if (!RUN_ID.test(id))
+    throw new UserError(
+      `malformed run ID "${id}": 3-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   return id;
 }
 
 export { parseClassification as checkClassification } from "../core/vocabulary.js";
 
 export function checkEnvironment(e: string): Environment {
-  if (!(ENVIRONMENTS as readonly string[]).includes(e)) throw new UserError(`unknown environment "${e}" (valid: ${ENVIRONMENTS.join(", ")})`);
+  if (!(ENVIRONMENTS as readonly string[]).includes(e))
+    throw new UserError(`unknown environment "${e}" (valid: ${ENVIRONMENTS.join(", ")})`);
   return e as Environment;
 }
 

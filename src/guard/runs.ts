@@ -31,7 +31,8 @@ export async function readRun(ledger: Ledger, runId: string): Promise<RunState> 
     if (e.type === "run.plan") {
       s.plan = p as unknown as RunState["plan"];
       s.plans.push({ ...(p as unknown as RunState["plans"][number]), seq: e.seq });
-    } else if (e.type === "run.approval") s.approvals.push({ ...(p as unknown as RunState["approvals"][number]), seq: e.seq });
+    } else if (e.type === "run.approval")
+      s.approvals.push({ ...(p as unknown as RunState["approvals"][number]), seq: e.seq });
     else if (e.type === "run.claim") s.claims.push({ seq: e.seq, nonce: String(p.nonce) });
     else if (e.type === "run.started" || e.type === "run.completed" || e.type === "run.failed") {
       s.events.push(e);
@@ -39,13 +40,24 @@ export async function readRun(ledger: Ledger, runId: string): Promise<RunState> 
       else s.finished ??= e;
     }
   }
-  s.state = s.finished ? (s.finished.type === "run.completed" ? "completed" : "failed") : s.started ? "running" : s.approvals.length ? "approved" : s.plan ? "planned" : "unknown";
+  s.state = s.finished
+    ? s.finished.type === "run.completed"
+      ? "completed"
+      : "failed"
+    : s.started
+      ? "running"
+      : s.approvals.length
+        ? "approved"
+        : s.plan
+          ? "planned"
+          : "unknown";
   return s;
 }
 
 export async function listRuns(ledger: Ledger): Promise<RunState[]> {
   const ids: string[] = [];
-  for await (const e of ledger.query({ type: "run.plan" })) if (e.subject && !ids.includes(e.subject)) ids.push(e.subject);
+  for await (const e of ledger.query({ type: "run.plan" }))
+    if (e.subject && !ids.includes(e.subject)) ids.push(e.subject);
   return Promise.all(ids.map((id) => readRun(ledger, id)));
 }
 
@@ -58,8 +70,13 @@ export interface EnvironmentRule {
 /** Environment policy from config; production is refused unless the config allows it. */
 export function environmentRule(config: Config, env: Environment): EnvironmentRule {
   const c = config.environments[env];
-  const def = env === "production" ? { allowed: false, approvalRequired: true } : { allowed: true, approvalRequired: false };
-  return { allowed: c?.allowed ?? def.allowed, approvalRequired: c?.approvalRequired ?? def.approvalRequired, minApprovals: c?.minApprovals ?? 0 };
+  const def =
+    env === "production" ? { allowed: false, approvalRequired: true } : { allowed: true, approvalRequired: false };
+  return {
+    allowed: c?.allowed ?? def.allowed,
+    approvalRequired: c?.approvalRequired ?? def.approvalRequired,
+    minApprovals: c?.minApprovals ?? 0,
+  };
 }
 
 /** Approvals a plan needs: the classification's pack, raised by the environment policy. */
@@ -79,7 +96,11 @@ function showsDigest(p: Plan & { digest: string }): boolean {
 }
 
 /** The requesters of a plan: every trusted key that signed a recorded plan with this digest. */
-export function verifiedRequesters(state: RunState, digest: string, ctx: VerifyContext): { identities: Set<string>; fingerprints: Set<string>; unverifiable: boolean } {
+export function verifiedRequesters(
+  state: RunState,
+  digest: string,
+  ctx: VerifyContext,
+): { identities: Set<string>; fingerprints: Set<string>; unverifiable: boolean } {
   const identities = new Set<string>();
   const fingerprints = new Set<string>();
   let unverifiable = false;
@@ -113,11 +134,22 @@ export interface Evaluation {
 }
 
 /** Does this plan, as it stands now, satisfy its pack, its environment and the recorded approvals and checks? */
-export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: VerifyContext, now = new Date(), beforeSeq = Infinity): Promise<Evaluation> {
+export async function evaluate(
+  ledger: Ledger,
+  plan: Plan,
+  config: Config,
+  ctx: VerifyContext,
+  now = new Date(),
+  beforeSeq = Infinity,
+): Promise<Evaluation> {
   const digest = planDigest(plan);
   const all = await readRun(ledger, plan.runId);
   // As of a point in the log (a run's start): later requests and approvals do not count for it.
-  const state = { ...all, plans: all.plans.filter((p) => p.seq < beforeSeq), approvals: all.approvals.filter((a) => a.seq < beforeSeq) };
+  const state = {
+    ...all,
+    plans: all.plans.filter((p) => p.seq < beforeSeq),
+    approvals: all.approvals.filter((a) => a.seq < beforeSeq),
+  };
   const pack = loadBuiltinPack(plan.classification);
   const envRule = environmentRule(config, plan.environment);
   const requiredApprovals = requiredApprovalsFor(plan, config);
@@ -130,7 +162,10 @@ export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: 
   for (const a of state.approvals) {
     const name = typeof a.approver === "string" ? a.approver : "(unnamed)";
     if (a.digest !== digest) {
-      rejected.push({ approver: name, reason: "approved a different plan (command, files, environment or HEAD changed)" });
+      rejected.push({
+        approver: name,
+        reason: "approved a different plan (command, files, environment or HEAD changed)",
+      });
       continue;
     }
     if (!(Date.parse(a.expiresAt) > now.getTime())) {
@@ -143,12 +178,17 @@ export async function evaluate(ledger: Ledger, plan: Plan, config: Config, ctx: 
       rejected.push({ approver: name, reason: v.reason });
       continue;
     }
-    if (requesters.fingerprints.has(v.fingerprint) || requesters.identities.has(v.approver) || (requesters.identities.size === 0 && v.approver === plan.requester)) {
+    if (
+      requesters.fingerprints.has(v.fingerprint) ||
+      requesters.identities.has(v.approver) ||
+      (requesters.identities.size === 0 && v.approver === plan.requester)
+    ) {
       rejected.push({ approver: v.approver, reason: "the requester cannot approve their own run" });
       continue;
     }
     if (seenKeys.has(v.fingerprint) || valid.has(v.approver)) {
-      if (!valid.has(v.approver)) rejected.push({ approver: v.approver, reason: "the same key already approved under another name" });
+      if (!valid.has(v.approver))
+        rejected.push({ approver: v.approver, reason: "the same key already approved under another name" });
       continue; // the same approver twice counts once
     }
     seenKeys.add(v.fingerprint);
@@ -188,34 +228,66 @@ export interface VerifiedRun {
   notes: string[];
 }
 
-export async function verifiedRun(ledger: Ledger, runId: string, config: Config, ctx: VerifyContext, now = new Date()): Promise<VerifiedRun> {
+export async function verifiedRun(
+  ledger: Ledger,
+  runId: string,
+  config: Config,
+  ctx: VerifyContext,
+  now = new Date(),
+): Promise<VerifiedRun> {
   const run = await readRun(ledger, runId);
-  if (!run.plan) return { run, state: "unknown", notes: run.events.length ? [`${run.events.length} run event(s) without a recorded plan not counted`] : [] };
+  if (!run.plan)
+    return {
+      run,
+      state: "unknown",
+      notes: run.events.length ? [`${run.events.length} run event(s) without a recorded plan not counted`] : [],
+    };
   const notes: string[] = [];
   let unverifiable = false;
   const signed: { e: LedgerEntry; by: string; fingerprint: string; digest: string }[] = [];
   for (const e of run.events) {
-    const { sig, ...rest } = (e.payload && typeof e.payload === "object" ? e.payload : {}) as Record<string, unknown> & { sig?: Signature };
+    const { sig, ...rest } = (e.payload && typeof e.payload === "object" ? e.payload : {}) as Record<
+      string,
+      unknown
+    > & { sig?: Signature };
     const digest = typeof rest.digest === "string" ? rest.digest : "";
-    const v = sig ? verifyApproval(eventMessage(e.type, runId, digest, rest), sig, ctx) : ({ ok: false, reason: "not signed" } as const);
+    const v = sig
+      ? verifyApproval(eventMessage(e.type, runId, digest, rest), sig, ctx)
+      : ({ ok: false, reason: "not signed" } as const);
     if (v.ok) signed.push({ e, by: v.approver, fingerprint: v.fingerprint, digest });
     else {
       if (v.reason === NO_ALLOWED_SIGNERS) unverifiable = true;
-      notes.push(`${e.type} (seq ${e.seq}) not counted: ${v.reason === "not signed" ? "not signed by a trusted key" : v.reason}`);
+      notes.push(
+        `${e.type} (seq ${e.seq}) not counted: ${v.reason === "not signed" ? "not signed by a trusted key" : v.reason}`,
+      );
     }
   }
   const started = signed.find((x) => x.e.type === "run.started");
   const plan = (started && run.plans.find((p) => p.digest === started.digest)) || run.plan;
-  const evaluation = await evaluate(ledger, plan, config, ctx, started ? new Date(started.e.time) : now, started ? started.e.seq : Infinity);
+  const evaluation = await evaluate(
+    ledger,
+    plan,
+    config,
+    ctx,
+    started ? new Date(started.e.time) : now,
+    started ? started.e.seq : Infinity,
+  );
   unverifiable ||= evaluation.unverifiable;
   let state: VerifiedRun["state"] = evaluation.approved && evaluation.requiredApprovals > 0 ? "approved" : "planned";
   let outcome: unknown;
   let executedBy: string | undefined;
   if (started) {
-    if (!evaluation.approved) notes.push(`run.started (seq ${started.e.seq}) not counted: the plan it ran lacked the required approvals`);
+    if (!evaluation.approved)
+      notes.push(`run.started (seq ${started.e.seq}) not counted: the plan it ran lacked the required approvals`);
     else {
       executedBy = started.by;
-      const finished = signed.find((x) => x.e.seq > started.e.seq && x.e.type !== "run.started" && x.digest === started.digest && x.fingerprint === started.fingerprint);
+      const finished = signed.find(
+        (x) =>
+          x.e.seq > started.e.seq &&
+          x.e.type !== "run.started" &&
+          x.digest === started.digest &&
+          x.fingerprint === started.fingerprint,
+      );
       state = finished ? (finished.e.type === "run.completed" ? "completed" : "failed") : "running";
       if (finished) {
         const { sig: _sig, ...payload } = finished.e.payload as Record<string, unknown>;
@@ -224,7 +296,9 @@ export async function verifiedRun(ledger: Ledger, runId: string, config: Config,
     }
   }
   if (unverifiable) {
-    notes.push("cannot verify approvals without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)");
+    notes.push(
+      "cannot verify approvals without allowed signers (allowedSignersFile in .gitops-health.yml, or --allowed-signers)",
+    );
     if (!started || !evaluation.approved) state = "unverified";
   } else if (!started && signed.length === 0 && run.events.length > 0) state = "unverified";
   return { run, state, evaluation, outcome, executedBy, notes };
@@ -257,8 +331,12 @@ export function execute(plan: Plan): Promise<Outcome> {
   return new Promise((resolveRun) => {
     const t0 = Date.now();
     const hash = createHash("sha256");
-    // eslint-disable-next-line no-restricted-properties -- the run's child gets PATH and HOME, nothing else
-    const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...plan.env }, stdio: ["inherit", "pipe", "pipe"] });
+    const child = spawn(plan.command, plan.args, {
+      cwd: plan.cwd,
+      // eslint-disable-next-line no-restricted-properties -- the run's child gets PATH and HOME, nothing else
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...plan.env },
+      stdio: ["inherit", "pipe", "pipe"],
+    });
     child.stdout.on("data", (d: Buffer) => {
       hash.update(d);
       process.stdout.write(d);
@@ -271,6 +349,12 @@ export function execute(plan: Plan): Promise<Outcome> {
       hash.update(String(err.message));
       resolveRun({ exitCode: 127, durationMs: Date.now() - t0, outputSha256: hash.digest("hex") });
     });
-    child.on("close", (code, signal) => resolveRun({ exitCode: code ?? (signal ? 128 : 1), durationMs: Date.now() - t0, outputSha256: hash.digest("hex") }));
+    child.on("close", (code, signal) =>
+      resolveRun({
+        exitCode: code ?? (signal ? 128 : 1),
+        durationMs: Date.now() - t0,
+        outputSha256: hash.digest("hex"),
+      }),
+    );
   });
 }

@@ -23,7 +23,7 @@ export function hashFile(path: string): string {
   const fd = openSync(path, "r");
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -46,7 +46,11 @@ function inside(root: string, abs: string): string | undefined {
 /** Paths (relative to root) that HEAD tracks, among `rels`. */
 function tracked(root: string, rels: string[]): Set<string> {
   if (!rels.length) return new Set();
-  const r = spawnSync("git", ["-c", "core.quotePath=false", "ls-files", "-z", "--", ...rels.map((p) => `:(literal)${p}`)], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(
+    "git",
+    ["-c", "core.quotePath=false", "ls-files", "-z", "--", ...rels.map((p) => `:(literal)${p}`)],
+    { cwd: root, encoding: "utf8" },
+  );
   return new Set(r.status === 0 ? r.stdout.split("\0").filter(Boolean) : []);
 }
 
@@ -54,7 +58,13 @@ function tracked(root: string, rels: string[]): Set<string> {
  * SHA-256 of every file the command line names that the plan's HEAD does not cover: untracked or
  * ignored files in the repository, files outside it, or every named file when there is no commit.
  */
-export function namedFiles(command: string, args: string[], cwd: string, root: string | undefined, head: string | null): Record<string, string> {
+export function namedFiles(
+  command: string,
+  args: string[],
+  cwd: string,
+  root: string | undefined,
+  head: string | null,
+): Record<string, string> {
   const found = candidates(command, args)
     .map((token) => ({ token, abs: resolve(cwd, token) }))
     .filter((c) => isRegularFile(c.abs));
@@ -71,9 +81,24 @@ export function namedFiles(command: string, args: string[], cwd: string, root: s
 
 /** Tracked files with uncommitted changes (staged or not) under root. */
 export function dirtyTracked(root: string): string[] {
-  const r = spawnSync("git", ["-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=no", "--ignore-submodules=none"], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(
+    "git",
+    [
+      "-c",
+      "core.quotePath=false",
+      "status",
+      "--porcelain=v1",
+      "-z",
+      "--untracked-files=no",
+      "--ignore-submodules=none",
+    ],
+    { cwd: root, encoding: "utf8" },
+  );
   if (r.status !== 0) throw new UserError(`git status failed in ${root}`);
-  return r.stdout.split("\0").filter((l) => l.length > 3).map((l) => l.slice(3));
+  return r.stdout
+    .split("\0")
+    .filter((l) => l.length > 3)
+    .map((l) => l.slice(3));
 }
 
 export interface Workspace {
@@ -105,7 +130,10 @@ export async function prepareWorkspace(plan: Plan, root: string | undefined): Pr
     return { plan, dispose: async () => undefined };
   }
   const dirty = dirtyTracked(root);
-  if (dirty.length) throw new UserError(`refusing to run: ${dirty.length} tracked file(s) have uncommitted changes (e.g. ${dirty[0]}); the approved plan covers commit ${plan.head.slice(0, 12)}, so commit or stash them`);
+  if (dirty.length)
+    throw new UserError(
+      `refusing to run: ${dirty.length} tracked file(s) have uncommitted changes (e.g. ${dirty[0]}); the approved plan covers commit ${plan.head.slice(0, 12)}, so commit or stash them`,
+    );
   const pool = new WorktreePool(root);
   // git locks its worktree bookkeeping; another process adding a worktree at the same moment makes `worktree add` fail.
   let slot: Awaited<ReturnType<WorktreePool["acquire"]>> | undefined;

@@ -7,7 +7,14 @@ import { scanText } from "../phi/index.js";
 import type { Finding } from "../phi/types.js";
 import { openLedger } from "../audit/index.js";
 import type { Ledger } from "../audit/types.js";
-import { countByCategory, mapStrings, maskFindings, redactWithPlaceholders, restorePlaceholders, type Scanner } from "./redaction.js";
+import {
+  countByCategory,
+  mapStrings,
+  maskFindings,
+  redactWithPlaceholders,
+  restorePlaceholders,
+  type Scanner,
+} from "./redaction.js";
 
 /** A model call the gateway refused (PHI left after redaction, or PHI in the reply under `clinical`). */
 export class LlmRefusedError extends UserError {
@@ -85,7 +92,9 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
   const redactions = countByCategory([...(system?.findings ?? []), ...user.findings]);
   const sent = `${system?.text ?? ""}\n\u0000\n${user.text}`;
   const promptSha256 = sha256Hex(sent);
-  const ledger = isLedger(o.ledger) ? o.ledger : await openLedger(o.ledger?.spec, { cwd: o.ledger?.cwd, hmacKey: o.ledger?.hmacKey });
+  const ledger = isLedger(o.ledger)
+    ? o.ledger
+    : await openLedger(o.ledger?.spec, { cwd: o.ledger?.cwd, hmacKey: o.ledger?.hmacKey });
   const owned = !isLedger(o.ledger);
   const record = async (outcome: string, extra: Record<string, unknown> = {}) =>
     (
@@ -93,14 +102,29 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
         type: "llm.call",
         actor: o.actor,
         subject: o.purpose,
-        payload: { provider: o.provider, model: o.modelId, classification: o.classification, promptSha256, promptChars: sent.length, redactions, latencyMs: Math.round(performance.now() - started), outcome, ...extra },
+        payload: {
+          provider: o.provider,
+          model: o.modelId,
+          classification: o.classification,
+          promptSha256,
+          promptChars: sent.length,
+          redactions,
+          latencyMs: Math.round(performance.now() - started),
+          outcome,
+          ...extra,
+        },
       })
     ).seq;
   try {
-    const residual: Finding[] = [...scan(user.text), ...(system ? scan(system.text) : [])].filter((f) => f.severity === "high" && !f.synthetic);
+    const residual: Finding[] = [...scan(user.text), ...(system ? scan(system.text) : [])].filter(
+      (f) => f.severity === "high" && !f.synthetic,
+    );
     if (o.classification === "clinical" && residual.length > 0) {
       await record("refused", { reason: "phi-after-redaction", residual: countByCategory(residual) });
-      throw new LlmRefusedError("phi-after-redaction", `refused to send the prompt: ${residual.length} high-severity PHI finding(s) remain after redaction (classification: clinical)`);
+      throw new LlmRefusedError(
+        "phi-after-redaction",
+        `refused to send the prompt: ${residual.length} high-severity PHI finding(s) remain after redaction (classification: clinical)`,
+      );
     }
     const { generateText, Output, NoObjectGeneratedError } = await import("ai");
     // The SDK logs warnings with console.* (stdout): keep machine output clean.
@@ -119,16 +143,31 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
       });
     } catch (err) {
       const invalid = NoObjectGeneratedError.isInstance(err);
-      const usage = invalid ? (err as { usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number } }).usage : undefined;
-      await record(invalid ? "invalid-output" : "error", { error: errorMessage(err).split("\n")[0]!.slice(0, 200), usage: usage ?? null });
-      throw new LlmCallError(invalid ? "invalid-output" : "error", `model ${o.provider}/${o.modelId} ${invalid ? "replied with output that does not fit the expected shape" : `call failed: ${errorMessage(err).split("\n")[0]}`}`);
+      const usage = invalid
+        ? (err as { usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number } }).usage
+        : undefined;
+      await record(invalid ? "invalid-output" : "error", {
+        error: errorMessage(err).split("\n")[0]!.slice(0, 200),
+        usage: usage ?? null,
+      });
+      throw new LlmCallError(
+        invalid ? "invalid-output" : "error",
+        `model ${o.provider}/${o.modelId} ${invalid ? "replied with output that does not fit the expected shape" : `call failed: ${errorMessage(err).split("\n")[0]}`}`,
+      );
     }
     const raw = result.output as T;
     const parsed = o.schema.safeParse(raw);
-    const usage = { inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, totalTokens: result.usage.totalTokens };
+    const usage = {
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+      totalTokens: result.usage.totalTokens,
+    };
     if (!parsed.success) {
       await record("invalid-output", { usage });
-      throw new LlmCallError("invalid-output", `model ${o.provider}/${o.modelId} replied with output that does not fit the expected shape`);
+      throw new LlmCallError(
+        "invalid-output",
+        `model ${o.provider}/${o.modelId} replied with output that does not fit the expected shape`,
+      );
     }
     // PHI the model produced itself (placeholders are not PHI to the scanner): every string of
     // the reply is scanned and what is found masked, whatever the classification; under
@@ -142,7 +181,10 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
     const replyFindings = countByCategory(replyHits);
     if (o.classification === "clinical" && replyHits.some((f) => f.severity === "high")) {
       await record("refused", { reason: "phi-in-reply", usage, replyFindings });
-      throw new LlmRefusedError("phi-in-reply", `refused the model's reply: it contains ${replyHits.length} PHI finding(s) (classification: clinical)`);
+      throw new LlmRefusedError(
+        "phi-in-reply",
+        `refused the model's reply: it contains ${replyHits.length} PHI finding(s) (classification: clinical)`,
+      );
     }
     const output = o.restore === false ? masked : mapStrings(masked, (s) => restorePlaceholders(s, map));
     const latencyMs = Math.round(performance.now() - started);

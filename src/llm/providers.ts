@@ -33,18 +33,32 @@ const KEY_ENVS: Partial<Record<ProviderName, string>> = {
  * `llm` section of `.gitops-health.yml`. Missing pieces are UserErrors naming what to set. `env` is
  * the environment the front passes (the CLI: the process environment; API keys are read from it).
  */
-export function resolveProviderSettings(llm: Config["llm"], overrides: { provider?: string; model?: string; baseURL?: string } = {}, env: Readonly<Record<string, string | undefined>>): ProviderSettings {
+export function resolveProviderSettings(
+  llm: Config["llm"],
+  overrides: { provider?: string; model?: string; baseURL?: string } = {},
+  env: Readonly<Record<string, string | undefined>>,
+): ProviderSettings {
   const provider = (overrides.provider ?? env.GITOPS_HEALTH_LLM_PROVIDER ?? llm.provider) as ProviderName;
-  if (!PROVIDERS.includes(provider)) throw new UserError(`unknown LLM provider "${provider}" (valid: ${PROVIDERS.join(", ")})`);
+  if (!PROVIDERS.includes(provider))
+    throw new UserError(`unknown LLM provider "${provider}" (valid: ${PROVIDERS.join(", ")})`);
   const model = overrides.model ?? env.GITOPS_HEALTH_LLM_MODEL ?? llm.model ?? DEFAULT_MODELS[provider];
   const baseURL = overrides.baseURL ?? env.GITOPS_HEALTH_LLM_BASE_URL ?? llm.baseURL;
   const keyEnv = llm.apiKeyEnv ?? (provider === "openai-compatible" ? "GITOPS_HEALTH_LLM_API_KEY" : KEY_ENVS[provider]);
   const apiKey = keyEnv ? env[keyEnv] : undefined;
-  const common = { maxPromptTokens: llm.maxPromptTokens, timeoutMs: llm.timeoutMs, structuredOutputs: llm.structuredOutputs };
+  const common = {
+    maxPromptTokens: llm.maxPromptTokens,
+    timeoutMs: llm.timeoutMs,
+    structuredOutputs: llm.structuredOutputs,
+  };
   if (provider === "offline") return { provider, model: "offline", ...common };
-  if (!model) throw new UserError(`LLM provider ${provider} needs a model: --model, GITOPS_HEALTH_LLM_MODEL or llm.model`);
-  if (provider === "openai-compatible" && !baseURL) throw new UserError("the openai-compatible provider needs a base URL: GITOPS_HEALTH_LLM_BASE_URL or llm.baseURL (e.g. http://127.0.0.1:11434/v1)");
-  if (provider !== "openai-compatible" && !apiKey) throw new UserError(`LLM provider ${provider} needs an API key in ${keyEnv}`);
+  if (!model)
+    throw new UserError(`LLM provider ${provider} needs a model: --model, GITOPS_HEALTH_LLM_MODEL or llm.model`);
+  if (provider === "openai-compatible" && !baseURL)
+    throw new UserError(
+      "the openai-compatible provider needs a base URL: GITOPS_HEALTH_LLM_BASE_URL or llm.baseURL (e.g. http://127.0.0.1:11434/v1)",
+    );
+  if (provider !== "openai-compatible" && !apiKey)
+    throw new UserError(`LLM provider ${provider} needs an API key in ${keyEnv}`);
   if (baseURL) {
     try {
       new URL(baseURL);
@@ -76,7 +90,13 @@ export async function createLanguageModel(s: ProviderSettings): Promise<Language
     }
     case "openai-compatible": {
       const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
-      return createOpenAICompatible({ name: "openai-compatible", baseURL: s.baseURL!, apiKey: s.apiKey, includeUsage: true, supportsStructuredOutputs: s.structuredOutputs })(s.model);
+      return createOpenAICompatible({
+        name: "openai-compatible",
+        baseURL: s.baseURL!,
+        apiKey: s.apiKey,
+        includeUsage: true,
+        supportsStructuredOutputs: s.structuredOutputs,
+      })(s.model);
     }
     default:
       throw new UserError(`provider ${s.provider} has no language model`);

@@ -15,7 +15,12 @@ const PLACEHOLDER = /\[([A-Z][A-Z0-9_]*?)_(\d+)\]/g;
 
 /** `ssn` → `SSN`, `ip-address` → `IP_ADDRESS`: the category part of a placeholder. */
 export function placeholderCategory(category: string): string {
-  return category.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "REDACTED";
+  return (
+    category
+      .toUpperCase()
+      .replace(/[^A-Z0-9]+/g, "_")
+      .replace(/^_+|_+$/g, "") || "REDACTED"
+  );
 }
 
 /**
@@ -64,7 +69,9 @@ export function redactWithPlaceholders(text: string, scan: Scanner): Redaction {
  * produced itself never reaches a commit message or any other use. Known synthetic values stay.
  */
 export function maskFindings(text: string, scan: Scanner): { text: string; findings: Finding[] } {
-  const findings = scan(text).filter((f) => !f.synthetic).sort((a, b) => a.start - b.start || b.end - a.end);
+  const findings = scan(text)
+    .filter((f) => !f.synthetic)
+    .sort((a, b) => a.start - b.start || b.end - a.end);
   if (findings.length === 0) return { text, findings };
   let out = "";
   let at = 0;
@@ -86,7 +93,8 @@ export function restorePlaceholders(text: string, map: Map<string, string>): str
 export function mapStrings<T>(value: T, fn: (s: string) => string): T {
   if (typeof value === "string") return fn(value) as T;
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn)) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)])) as T;
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)])) as T;
   return value;
 }
 

@@ -106,7 +106,10 @@ function timeInRange(time: string, r: { from: string; to: string }): boolean {
  * Deployments with failure and recovery attribution. `commitTimes` maps a commit to its commit time
  * (from git, resolved by the front); without it the first ledger entry about that commit is used.
  */
-export function deployments(entries: Iterable<LedgerEntry>, commitTimes: ReadonlyMap<string, number> = new Map()): Deployment[] {
+export function deployments(
+  entries: Iterable<LedgerEntry>,
+  commitTimes: ReadonlyMap<string, number> = new Map(),
+): Deployment[] {
   const deps: Deployment[] = [];
   const firstSeen = new Map<string, number>();
   const byKey = new Map<string, Deployment[]>();
@@ -120,7 +123,8 @@ export function deployments(entries: Iterable<LedgerEntry>, commitTimes: Readonl
     else m.set(k, [v]);
   };
   for (const e of entries) {
-    if (e.subject && !firstSeen.has(e.subject) && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.subject)) firstSeen.set(e.subject, Date.parse(e.time));
+    if (e.subject && !firstSeen.has(e.subject) && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.subject))
+      firstSeen.set(e.subject, Date.parse(e.time));
     if (!e.type.startsWith("deploy.") && !e.type.startsWith("incident.")) continue;
     const p = obj(e.payload);
     const service = str(p.service);
@@ -229,8 +233,15 @@ function group(list: Deployment[], days: number, service: string, env: string): 
 }
 
 /** DORA metrics for the range, in total, per service and environment, and by week. */
-export function doraMetrics(entries: Iterable<LedgerEntry>, range: MetricsRange, commitTimes?: ReadonlyMap<string, number>): DoraMetrics {
-  const all = deployments(entries, commitTimes).filter((d) => inRange(d.at, range) && (!range.service || d.service === range.service) && (!range.env || d.env === range.env));
+export function doraMetrics(
+  entries: Iterable<LedgerEntry>,
+  range: MetricsRange,
+  commitTimes?: ReadonlyMap<string, number>,
+): DoraMetrics {
+  const all = deployments(entries, commitTimes).filter(
+    (d) =>
+      inRange(d.at, range) && (!range.service || d.service === range.service) && (!range.env || d.env === range.env),
+  );
   const from = Date.parse(range.from);
   const days = Math.max(0, (Date.parse(range.to) - from) / DAY_MS);
   const keys = [...new Set(all.map((d) => `${d.service}@${d.env}`))].sort();
@@ -272,7 +283,12 @@ export interface ControlPosture {
 }
 
 /** `--controls hipaa,part11,sox,soc2` to catalog frameworks. */
-export const FRAMEWORKS: Record<string, Control["framework"]> = { hipaa: "HIPAA", part11: "21CFR11", sox: "SOX-ITGC", soc2: "SOC2" };
+export const FRAMEWORKS: Record<string, Control["framework"]> = {
+  hipaa: "HIPAA",
+  part11: "21CFR11",
+  sox: "SOX-ITGC",
+  soc2: "SOC2",
+};
 
 export function frameworksOf(names: string[] | undefined): Control["framework"][] {
   if (!names || names.length === 0) return Object.values(FRAMEWORKS);
@@ -287,9 +303,16 @@ export function frameworksOf(names: string[] | undefined): Control["framework"][
  * Posture per control over `compliance.check` entries in the range: the latest judgement decides the
  * status (met / failed); a control no check judged is "not evidenced".
  */
-export function compliancePosture(entries: Iterable<LedgerEntry>, range: MetricsRange, frameworks: Control["framework"][] = Object.values(FRAMEWORKS)): ControlPosture[] {
+export function compliancePosture(
+  entries: Iterable<LedgerEntry>,
+  range: MetricsRange,
+  frameworks: Control["framework"][] = Object.values(FRAMEWORKS),
+): ControlPosture[] {
   const posture = new Map<string, ControlPosture>(
-    CONTROLS.filter((c) => frameworks.includes(c.framework)).map((c) => [c.id, { id: c.id, framework: c.framework, title: c.title, status: "not evidenced", met: 0, failed: 0, latestSeq: null }]),
+    CONTROLS.filter((c) => frameworks.includes(c.framework)).map((c) => [
+      c.id,
+      { id: c.id, framework: c.framework, title: c.title, status: "not evidenced", met: 0, failed: 0, latestSeq: null },
+    ]),
   );
   for (const e of entries) {
     if (e.type !== "compliance.check" || !timeInRange(e.time, range)) continue;
@@ -330,7 +353,13 @@ export function llmMetrics(entries: Iterable<LedgerEntry>, range: MetricsRange):
     }
     by.set(model, m);
   }
-  return { calls, refused, byModel: [...by].map(([model, v]) => ({ model, ...v })).sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model)) };
+  return {
+    calls,
+    refused,
+    byModel: [...by]
+      .map(([model, v]) => ({ model, ...v }))
+      .sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model)),
+  };
 }
 
 export interface RunSummary {
@@ -356,7 +385,10 @@ export function runSummaries(entries: Iterable<LedgerEntry>): RunSummary[] {
       runs.set(e.subject, {
         runId: e.subject,
         digest: str(p.digest) ?? "",
-        command: [str(p.command) ?? "", ...(Array.isArray(p.args) ? p.args.filter((a): a is string => typeof a === "string") : [])].join(" "),
+        command: [
+          str(p.command) ?? "",
+          ...(Array.isArray(p.args) ? p.args.filter((a): a is string => typeof a === "string") : []),
+        ].join(" "),
         environment: str(p.environment) ?? "",
         classification: str(p.classification) ?? "",
         requester: str(p.requester) ?? e.actor,
@@ -398,7 +430,8 @@ export function findingsOverTime(entries: Iterable<LedgerEntry>, range: MetricsR
     const p = obj(e.payload);
     const counts = obj(p.redactions ?? p.findingsByCategory ?? p.byCategory);
     const b = buckets[Math.floor((t - from) / (7 * DAY_MS))]!;
-    for (const [k, v] of Object.entries(counts)) if (typeof v === "number" && Number.isFinite(v)) b.byClass[k] = (b.byClass[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(counts))
+      if (typeof v === "number" && Number.isFinite(v)) b.byClass[k] = (b.byClass[k] ?? 0) + v;
   }
   return buckets;
 }
@@ -429,7 +462,15 @@ export function deployPlans(entries: Iterable<LedgerEntry>): DeployPlanSummary[]
     } catch {
       continue;
     }
-    out.push({ seq: e.seq, runId: e.subject, commit: str(inputs.commit) ?? null, service: str(inputs.service) ?? null, strategy: str(inputs.strategy) ?? null, environment: str(inputs.environment) ?? null, approvals: typeof inputs.approvals === "number" ? inputs.approvals : null });
+    out.push({
+      seq: e.seq,
+      runId: e.subject,
+      commit: str(inputs.commit) ?? null,
+      service: str(inputs.service) ?? null,
+      strategy: str(inputs.strategy) ?? null,
+      environment: str(inputs.environment) ?? null,
+      approvals: typeof inputs.approvals === "number" ? inputs.approvals : null,
+    });
   }
   return out;
 }

@@ -5,6 +5,16 @@
  * Scanner, top-down), `fingerprint.ts` (keyed fingerprints, masked previews).
  */
 export type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candidate.js";
-export { CODE_EXTENSIONS, MAX_USER_RULE_LINE, PREFILTER_AFTER, USER_RULE_BUDGET_MS, Scanner, profileFor, resolveOverlaps, toFindings, type ScannerOptions } from "./scanner.js";
+export {
+  CODE_EXTENSIONS,
+  MAX_USER_RULE_LINE,
+  PREFILTER_AFTER,
+  USER_RULE_BUDGET_MS,
+  Scanner,
+  profileFor,
+  resolveOverlaps,
+  toFindings,
+  type ScannerOptions,
+} from "./scanner.js";
 export { fingerprint, legacyFingerprint, maskValue, setFingerprintKey } from "./fingerprint.js";
 export { clinicalNote, cityLookup } from "./detect/index.js";

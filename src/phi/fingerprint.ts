@@ -22,8 +22,12 @@ const normalise = (value: string) => value.replace(/\s+/g, " ").trim().toLowerCa
 export function fingerprint(ruleId: string, path: string | undefined, value: string): string {
   // node:crypto loads on the first finding only: a clean hook run never pays for it
   crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
-  resolvedKey ??= typeof fingerprintKey === "function" ? fingerprintKey() : fingerprintKey ?? crypto.randomBytes(32);
-  return crypto.createHmac("sha256", resolvedKey).update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`).digest("hex").slice(0, 32);
+  resolvedKey ??= typeof fingerprintKey === "function" ? fingerprintKey() : (fingerprintKey ?? crypto.randomBytes(32));
+  return crypto
+    .createHmac("sha256", resolvedKey)
+    .update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`)
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /**
@@ -32,7 +36,11 @@ export function fingerprint(ruleId: string, path: string | undefined, value: str
  */
 export function legacyFingerprint(ruleId: string, path: string | undefined, value: string): string {
   crypto ??= createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
-  return crypto.createHash("sha256").update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`).digest("hex").slice(0, 32);
+  return crypto
+    .createHash("sha256")
+    .update(`${ruleId}\0${path ?? ""}\0${normalise(value)}`)
+    .digest("hex")
+    .slice(0, 32);
 }
 
 /** Mask a value for display: keep at most the first and last character of long values. */

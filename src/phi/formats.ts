@@ -20,7 +20,16 @@ const C = {
   license: { category: "license", hipaa: 11 },
 } satisfies Record<string, Cat>;
 
-const cand = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({ ruleId, category: c.category, hipaa: c.hipaa, kind: "phi", start, end, severity: "high", confidence: 0.95 });
+const cand = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({
+  ruleId,
+  category: c.category,
+  hipaa: c.hipaa,
+  kind: "phi",
+  start,
+  end,
+  severity: "high",
+  confidence: 0.95,
+});
 
 /**
  * HL7 v2 identifier fields, by the v2.5.1 field definitions (chapter 3, patient administration; chapter
@@ -170,13 +179,22 @@ export function scanHl7(text: string): Candidate[] | undefined {
 
 const CSV_HEADERS: [RegExp, Cat][] = [
   [/^(?:ssn|social[_ ]?security(?:[_ ]?(?:number|no))?|ss_?num|tin)$/, C.ssn],
-  [/^(?:dob|date[_ ]?of[_ ]?birth|birth[_ ]?date|birthdate|dod|date[_ ]?of[_ ]?death|admit[_ ]?date|admission[_ ]?date|discharge[_ ]?date|deceased[_ ]?date)$/, C.date],
+  [
+    /^(?:dob|date[_ ]?of[_ ]?birth|birth[_ ]?date|birthdate|dod|date[_ ]?of[_ ]?death|admit[_ ]?date|admission[_ ]?date|discharge[_ ]?date|deceased[_ ]?date)$/,
+    C.date,
+  ],
   [/^(?:mrn|medical[_ ]?record(?:[_ ]?(?:number|no|num))?|patient[_ ]?id|chart[_ ]?(?:number|no))$/, C.mrn],
-  [/^(?:(?:first|last|middle|given|family|full|patient|maiden|sur)[_ ]?name|name|surname|fname|lname|firstname|lastname|guarantor|next[_ ]?of[_ ]?kin|emergency[_ ]?contact)$/, C.name],
+  [
+    /^(?:(?:first|last|middle|given|family|full|patient|maiden|sur)[_ ]?name|name|surname|fname|lname|firstname|lastname|guarantor|next[_ ]?of[_ ]?kin|emergency[_ ]?contact)$/,
+    C.name,
+  ],
   [/^(?:phone|telephone|tel|mobile|cell|fax|home[_ ]?phone|work[_ ]?phone|phone[_ ]?number)$/, C.phone],
   [/^(?:e[-_ ]?mail|email[_ ]?address)$/, C.email],
   [/^(?:zip|zip[_ ]?code|postal[_ ]?code|postcode|address|street|address[_ ]?line[_ ]?\d?|city|county)$/, C.location],
-  [/^(?:member[_ ]?id|policy[_ ]?(?:number|no|id)|subscriber[_ ]?id|mbi|medicare[_ ]?id|medicaid[_ ]?id|insurance[_ ]?id|beneficiary[_ ]?id)$/, C.plan],
+  [
+    /^(?:member[_ ]?id|policy[_ ]?(?:number|no|id)|subscriber[_ ]?id|mbi|medicare[_ ]?id|medicaid[_ ]?id|insurance[_ ]?id|beneficiary[_ ]?id)$/,
+    C.plan,
+  ],
   [/^(?:account[_ ]?(?:number|no|id)?|acct[_ ]?(?:no|num)?|card[_ ]?number|iban)$/, C.account],
   [/^(?:license[_ ]?(?:number|no)?|dl[_ ]?number|npi|dea)$/, C.license],
 ];
@@ -197,7 +215,7 @@ export function scanDelimited(text: string, path: string | undefined): Candidate
     const pos = lineStart;
     let col = 0;
     const line = text.slice(lineStart, lineEnd).replace(/\r$/, "");
-    for (let i = 0; i <= line.length; ) {
+    for (let i = 0; i <= line.length;) {
       let end: number;
       let vs = i;
       let ve: number;
@@ -213,7 +231,8 @@ export function scanDelimited(text: string, path: string | undefined): Candidate
       }
       if (end === -1) end = line.length;
       const cat = cats[col];
-      if (cat && line.slice(vs, ve).trim()) out.push(cand(cat, pos + vs, pos + ve, `csv-${cols[col]!.replace(/\s+/g, "_")}`));
+      if (cat && line.slice(vs, ve).trim())
+        out.push(cand(cat, pos + vs, pos + ve, `csv-${cols[col]!.replace(/\s+/g, "_")}`));
       col++;
       i = end + 1;
       if (end >= line.length) break;
@@ -223,24 +242,49 @@ export function scanDelimited(text: string, path: string | undefined): Candidate
   return out;
 }
 
-const FHIR_KEYS: Record<string, Cat> = { family: C.name, given: C.name, prefix: C.name, birthDate: C.date, deceasedDateTime: C.date, line: C.location, city: C.location, postalCode: C.location, district: C.location };
+const FHIR_KEYS: Record<string, Cat> = {
+  family: C.name,
+  given: C.name,
+  prefix: C.name,
+  birthDate: C.date,
+  deceasedDateTime: C.date,
+  line: C.location,
+  city: C.location,
+  postalCode: C.location,
+  district: C.location,
+};
 
 export function scanFhirJson(text: string, scanInner: (decoded: string) => Candidate[]): Candidate[] | undefined {
   if (!/"resourceType"\s*:/.test(text) && !/"data"\s*:\s*"[A-Za-z0-9+/=]{40,}"/.test(text)) return undefined;
   const out: Candidate[] = [];
   const fhirPerson = /"resourceType"\s*:\s*"(?:Patient|RelatedPerson|Practitioner|Person|Bundle)"/.test(text);
   if (fhirPerson) {
-    for (const m of text.matchAll(/"(family|given|prefix|birthDate|deceasedDateTime|line|city|postalCode|district)"\s*:\s*(\[[^\]]*\]|"(?:[^"\\]|\\.)*")/g)) {
+    for (const m of text.matchAll(
+      /"(family|given|prefix|birthDate|deceasedDateTime|line|city|postalCode|district)"\s*:\s*(\[[^\]]*\]|"(?:[^"\\]|\\.)*")/g,
+    )) {
       const cat = FHIR_KEYS[m[1]!]!;
       const valueStart = m.index + m[0].length - m[2]!.length;
-      for (const s of m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)) if (s[1]) out.push(cand(cat, valueStart + s.index + 1, valueStart + s.index + 1 + s[1].length, `fhir-${m[1]}`));
+      for (const s of m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g))
+        if (s[1]) out.push(cand(cat, valueStart + s.index + 1, valueStart + s.index + 1 + s[1].length, `fhir-${m[1]}`));
     }
     // telecom values and identifiers with a known system
     for (const m of text.matchAll(/\{[^{}]*"system"\s*:\s*"([^"]+)"[^{}]*\}/g)) {
       const sys = m[1]!;
       const v = /"value"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(m[0]);
       if (!v || !v[1]) continue;
-      const cat = /phone|fax|sms|pager/.test(sys) ? C.phone : sys === "email" ? C.email : /us-ssn|2\.16\.840\.1\.113883\.4\.1\b/.test(sys) ? C.ssn : /mrn|medical-record|MR\b/i.test(sys) || /"code"\s*:\s*"MR"/.test(m[0]) ? C.mrn : /us-npi|npi/.test(sys) ? C.license : /medicare|mbi|member/.test(sys) ? C.plan : undefined;
+      const cat = /phone|fax|sms|pager/.test(sys)
+        ? C.phone
+        : sys === "email"
+          ? C.email
+          : /us-ssn|2\.16\.840\.1\.113883\.4\.1\b/.test(sys)
+            ? C.ssn
+            : /mrn|medical-record|MR\b/i.test(sys) || /"code"\s*:\s*"MR"/.test(m[0])
+              ? C.mrn
+              : /us-npi|npi/.test(sys)
+                ? C.license
+                : /medicare|mbi|member/.test(sys)
+                  ? C.plan
+                  : undefined;
       if (!cat) continue;
       const start = m.index + v.index + v[0].length - v[1].length - 1;
       out.push(cand(cat, start, start + v[1].length, "fhir-identifier"));
@@ -270,16 +314,26 @@ export function scanFhirJson(text: string, scanInner: (decoded: string) => Candi
  */
 const STR = String.raw`(["'\x60])((?:(?!\1)[^\\\r\n]){1,80})\1`;
 const FHIR_FAMILY = new RegExp(String.raw`(?<![\w-])["']?family["']?\s*:\s*` + STR, "g");
-const FHIR_GIVEN = new RegExp(String.raw`(?<![\w-])["']?given["']?\s*:\s*\[?\s*` + STR + String.raw`(?:\s*,\s*` + STR + ")?");
-const FHIR_BIRTH = new RegExp(String.raw`(?<![\w-])["']?(?:birthDate|deceasedDateTime)["']?\s*:\s*(["'\x60])(\d{4}(?:-\d{2}(?:-\d{2})?)?)\1`, "g");
+const FHIR_GIVEN = new RegExp(
+  String.raw`(?<![\w-])["']?given["']?\s*:\s*\[?\s*` + STR + String.raw`(?:\s*,\s*` + STR + ")?",
+);
+const FHIR_BIRTH = new RegExp(
+  String.raw`(?<![\w-])["']?(?:birthDate|deceasedDateTime)["']?\s*:\s*(["'\x60])(\d{4}(?:-\d{2}(?:-\d{2})?)?)\1`,
+  "g",
+);
 const FHIR_SYSTEM_VALUE = /\{[^{}]{0,400}?\}/g;
-const KEY_STR = (key: string) => new RegExp(String.raw`(?<![\w-])["']?${key}["']?\s*:\s*(["'\x60])((?:(?!\1)[^\\\r\n]){1,120})\1`);
+const KEY_STR = (key: string) =>
+  new RegExp(String.raw`(?<![\w-])["']?${key}["']?\s*:\s*(["'\x60])((?:(?!\1)[^\\\r\n]){1,120})\1`);
 const SYSTEM = KEY_STR("system");
 const VALUE = KEY_STR("value");
 const FHIR_LINE = new RegExp(String.raw`(?<![\w-])["']?line["']?\s*:\s*\[\s*` + STR, "g");
 const PERSON_NAME = /^\p{Lu}[\p{L}'’ .-]{0,60}$/u;
 
-const medium = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({ ...cand(c, start, end, ruleId), severity: "medium", confidence: 0.6 });
+const medium = (c: Cat, start: number, end: number, ruleId: string): Candidate => ({
+  ...cand(c, start, end, ruleId),
+  severity: "medium",
+  confidence: 0.6,
+});
 const valueAt = (m: RegExpExecArray, group: number) => m.index + m[0].lastIndexOf(m[group]!, m[0].length - 1);
 
 export function scanFhirShaped(text: string): Candidate[] {
@@ -304,10 +358,11 @@ export function scanFhirShaped(text: string): Candidate[] {
     const gs = from + g.index + g[0].indexOf(g[1]! + g[2]!) + 1;
     out.push(medium(C.name, gs, gs + g[2]!.length, "fhir-shaped-name"));
   }
-  if (hasBirth) for (const m of text.matchAll(FHIR_BIRTH)) {
-    const s = valueAt(m as RegExpExecArray, 2);
-    out.push(medium(C.date, s, s + m[2]!.length, "fhir-shaped-birthdate"));
-  }
+  if (hasBirth)
+    for (const m of text.matchAll(FHIR_BIRTH)) {
+      const s = valueAt(m as RegExpExecArray, 2);
+      out.push(medium(C.date, s, s + m[2]!.length, "fhir-shaped-birthdate"));
+    }
   // telecom and identifier entries: { system, value } with a system that says what the value is
   if (hasSystem) {
     for (const m of text.matchAll(FHIR_SYSTEM_VALUE)) {
@@ -315,17 +370,37 @@ export function scanFhirShaped(text: string): Candidate[] {
       const val = VALUE.exec(m[0]);
       if (!sys || !val) continue;
       const system = sys[2]!;
-      const cat = /^(?:phone|fax|sms|pager)$/.test(system) ? C.phone : system === "email" ? C.email : /us-ssn|2\.16\.840\.1\.113883\.4\.1$/.test(system) ? C.ssn : /mrn|medical-record/i.test(system) ? C.mrn : /medicare|mbi|member/i.test(system) ? C.plan : /^urn:oid:|^https?:\/\//.test(system) && /\bidentifier\b/.test(text.slice(Math.max(0, m.index - 200), m.index)) && /\d/.test(val[2]!) ? C.mrn : undefined;
+      const cat = /^(?:phone|fax|sms|pager)$/.test(system)
+        ? C.phone
+        : system === "email"
+          ? C.email
+          : /us-ssn|2\.16\.840\.1\.113883\.4\.1$/.test(system)
+            ? C.ssn
+            : /mrn|medical-record/i.test(system)
+              ? C.mrn
+              : /medicare|mbi|member/i.test(system)
+                ? C.plan
+                : /^urn:oid:|^https?:\/\//.test(system) &&
+                    /\bidentifier\b/.test(text.slice(Math.max(0, m.index - 200), m.index)) &&
+                    /\d/.test(val[2]!)
+                  ? C.mrn
+                  : undefined;
       if (!cat) continue;
       const s = m.index + val.index + val[0].length - val[2]!.length - 1;
       out.push(medium(cat, s, s + val[2]!.length, "fhir-shaped-identifier"));
     }
   }
   // address lines: a street line (number and word) in an address object
-  if (hasLine) for (const m of text.matchAll(FHIR_LINE)) {
-    if (!/\d/.test(m[2]!) || !/\p{L}{2}/u.test(m[2]!) || !/address/.test(text.slice(Math.max(0, m.index - 200), m.index))) continue;
-    const s = valueAt(m as RegExpExecArray, 2);
-    out.push(medium(C.location, s, s + m[2]!.length, "fhir-shaped-address"));
-  }
+  if (hasLine)
+    for (const m of text.matchAll(FHIR_LINE)) {
+      if (
+        !/\d/.test(m[2]!) ||
+        !/\p{L}{2}/u.test(m[2]!) ||
+        !/address/.test(text.slice(Math.max(0, m.index - 200), m.index))
+      )
+        continue;
+      const s = valueAt(m as RegExpExecArray, 2);
+      out.push(medium(C.location, s, s + m[2]!.length, "fhir-shaped-address"));
+    }
   return out;
 }

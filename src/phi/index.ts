@@ -9,7 +9,9 @@ export { maskValue, fingerprint } from "./fingerprint.js";
 export type { ExtraRule, Profile, Kind } from "./candidate.js";
 
 /** A scanner with extra rules, disabled rules or restricted kinds. */
-export function createScanner(options: ScannerOptions = {}): { scan(text: string, opts?: ScanTextOptions & { profile?: Profile }): Finding[] } {
+export function createScanner(options: ScannerOptions = {}): {
+  scan(text: string, opts?: ScanTextOptions & { profile?: Profile }): Finding[];
+} {
   const s = new Scanner(options);
   return { scan: (text, opts = {}) => s.scan(text, opts) };
 }
@@ -23,7 +25,10 @@ export function scanText(text: string, options: ScanTextOptions & { profile?: Pr
 }
 
 /** Replace every finding with a `[CATEGORY]` placeholder. */
-export function redact(text: string, options: ScanTextOptions & { profile?: Profile } = {}): { text: string; findings: Finding[] } {
+export function redact(
+  text: string,
+  options: ScanTextOptions & { profile?: Profile } = {},
+): { text: string; findings: Finding[] } {
   const findings = scanText(text, options);
   let out = "";
   let pos = 0;

@@ -14,7 +14,8 @@
 /** Positions of every occurrence of any of `lits` (case-sensitive), minus `back`, sorted. */
 export function literalStarts(text: string, lits: readonly string[], back = 0): number[] {
   const out: number[] = [];
-  for (const lit of lits) for (let i = text.indexOf(lit); i !== -1; i = text.indexOf(lit, i + 1)) if (i - back >= 0) out.push(i - back);
+  for (const lit of lits)
+    for (let i = text.indexOf(lit); i !== -1; i = text.indexOf(lit, i + 1)) if (i - back >= 0) out.push(i - back);
   return lits.length > 1 ? sortUnique(out) : out;
 }
 
@@ -53,7 +54,9 @@ export class SharedLiterals {
   readonly prevChars: ReadonlyMap<string, Uint8Array>;
 
   constructor(literals: readonly string[]) {
-    this.chars = new Map(literals.filter((l) => l.includes("_") || l.includes("-")).map((l) => [l, l.includes("_") ? "_" : "-"]));
+    this.chars = new Map(
+      literals.filter((l) => l.includes("_") || l.includes("-")).map((l) => [l, l.includes("_") ? "_" : "-"]),
+    );
     for (const [lit, ch] of this.chars) {
       const o = lit.indexOf(ch);
       const prev = o > 0 ? lit.charCodeAt(o - 1) : -1;
@@ -162,8 +165,14 @@ export class KeywordGroups {
     });
     const all = [...new Set(Object.values(this.prefixes).flat())];
     // keywordHits finds a match's start from its end: word characters and at most one final other
-    for (const p of all) if (!/^[a-z0-9_]+[^a-z0-9_]?$/.test(p)) throw new Error(`keyword prefix "${p}" must be word characters and at most one final other character`);
-    return (this.trie = { next: Int32Array.from(trieNext), mask: Int32Array.from(trieMask), regex: new RegExp(`\\b${trieSource(all)}`, "gi") });
+    for (const p of all)
+      if (!/^[a-z0-9_]+[^a-z0-9_]?$/.test(p))
+        throw new Error(`keyword prefix "${p}" must be word characters and at most one final other character`);
+    return (this.trie = {
+      next: Int32Array.from(trieNext),
+      mask: Int32Array.from(trieMask),
+      regex: new RegExp(`\\b${trieSource(all)}`, "gi"),
+    });
   }
 }
 
@@ -401,7 +410,10 @@ export function shifted(xs: number[], offsets: readonly number[]): number[] {
 /** An assignment operator before a quoted value of 16+ characters (generic-secret's anchors). */
 export const ASSIGN = /[:=](?=[=>]?\s*["'][A-Za-z0-9_\-+/=.~!@#$%^&*]{16})/g;
 /** Digit runs of two or more, numbers before blanks and a street word, and ASSIGN: see TextIndex.numberPass. */
-const NUMBER_PASS = new RegExp(String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]|\.\d{1,3}\.\d{1,3}\.\d))|` + ASSIGN.source + "|A(?=[KSB]IA|CCA)", "g");
+const NUMBER_PASS = new RegExp(
+  String.raw`\d+(?:(?<=\d\d)|(?=[ \t]+[A-Za-z0-9'.-]|\.\d{1,3}\.\d{1,3}\.\d))|` + ASSIGN.source + "|A(?=[KSB]IA|CCA)",
+  "g",
+);
 const STREET_WORD_CHAR = /[A-Za-z0-9'.-]/;
 const DOTTED_TAIL = /\.\d{1,3}\.\d{1,3}\.\d/y;
 /** Case-insensitive occurrences of any of the words (no word-boundary requirement). */
@@ -413,7 +425,12 @@ export function wordOccurrences(text: string, re: RegExp): number[] {
  * Run a sticky regex at each candidate position in order, skipping positions inside the
  * previous match: the same matches, in the same order, as a global scan of the whole text.
  */
-export function stickyEach(re: RegExp, text: string, positions: readonly number[], fn: (m: RegExpExecArray) => void): void {
+export function stickyEach(
+  re: RegExp,
+  text: string,
+  positions: readonly number[],
+  fn: (m: RegExpExecArray) => void,
+): void {
   let last = 0;
   for (const p of positions) {
     if (p < last) continue;
@@ -465,7 +482,7 @@ export function anchorsCover(prefixes: readonly string[] | undefined, source: st
   } else alternatives.push(body);
   return alternatives.every((alt) => {
     let lit = "";
-    for (let i = 0; i < alt.length; ) {
+    for (let i = 0; i < alt.length;) {
       let ch: string;
       let next = i + 1;
       if (/[A-Za-z0-9 _'#-]/.test(alt[i]!)) ch = alt[i]!;

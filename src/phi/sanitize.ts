@@ -18,14 +18,22 @@ export interface Replacement {
  * token everywhere the key is used); `synthetic` gives format-preserving fakes, with dates
  * shifted by one offset per document (derived from the key and document id) so intervals stay true.
  */
-export function sanitize(text: string, options: { mode: SanitizeMode; key?: string; path?: string; documentId?: string }): { text: string; replacements: Replacement[] } {
-  if ((options.mode === "hash" || options.mode === "synthetic") && !options.key) throw new UserError(`--mode ${options.mode} needs a key (--key or GITOPS_HEALTH_SANITIZE_KEY)`);
+export function sanitize(
+  text: string,
+  options: { mode: SanitizeMode; key?: string; path?: string; documentId?: string },
+): { text: string; replacements: Replacement[] } {
+  if ((options.mode === "hash" || options.mode === "synthetic") && !options.key)
+    throw new UserError(`--mode ${options.mode} needs a key (--key or GITOPS_HEALTH_SANITIZE_KEY)`);
   // a short key is guessed along with the value: the pseudonyms of SSNs and dates would be brute-forced
-  if ((options.mode === "hash" || options.mode === "synthetic") && options.key!.length < 16) throw new UserError(`--mode ${options.mode} needs a key of at least 16 characters`);
+  if ((options.mode === "hash" || options.mode === "synthetic") && options.key!.length < 16)
+    throw new UserError(`--mode ${options.mode} needs a key of at least 16 characters`);
   const findings = scanText(text, { path: options.path, kinds: ["phi"] });
   const key = options.key ?? "";
   const hmac = (v: string) => createHmac("sha256", key).update(v.trim().toLowerCase()).digest();
-  const shiftDays = options.mode === "synthetic" ? (hmac(`date-shift:${options.documentId ?? options.path ?? ""}`).readUInt32BE(0) % 730) - 365 || 17 : 0;
+  const shiftDays =
+    options.mode === "synthetic"
+      ? (hmac(`date-shift:${options.documentId ?? options.path ?? ""}`).readUInt32BE(0) % 730) - 365 || 17
+      : 0;
   let out = "";
   let pos = 0;
   const replacements: Replacement[] = [];
@@ -53,9 +61,9 @@ export function sanitize(text: string, options: { mode: SanitizeMode; key?: stri
   return { text: out + text.slice(pos), replacements };
 }
 
-
 function synthetic(category: string, value: string, h: Buffer, shiftDays: number): string {
-  const digits = (n: number, seed: number) => Array.from({ length: n }, (_, i) => String(h[(seed + i) % h.length]! % 10)).join("");
+  const digits = (n: number, seed: number) =>
+    Array.from({ length: n }, (_, i) => String(h[(seed + i) % h.length]! % 10)).join("");
   switch (category) {
     case "ssn":
       // 9xx area numbers are never issued as SSNs
@@ -75,10 +83,12 @@ function synthetic(category: string, value: string, h: Buffer, shiftDays: number
     case "date":
       return shiftDate(value, shiftDays);
     default:
-      return value.replace(/\d/g, (_d, i: number) => String(h[i % h.length]! % 10)).replace(/[A-Za-z]/g, (c, i: number) => {
-        const a = c === c.toUpperCase() ? 65 : 97;
-        return String.fromCharCode(a + (h[(i + 7) % h.length]! % 26));
-      });
+      return value
+        .replace(/\d/g, (_d, i: number) => String(h[i % h.length]! % 10))
+        .replace(/[A-Za-z]/g, (c, i: number) => {
+          const a = c === c.toUpperCase() ? 65 : 97;
+          return String.fromCharCode(a + (h[(i + 7) % h.length]! % 26));
+        });
   }
 }
 
@@ -89,7 +99,11 @@ export function shiftDate(value: string, days: number): string {
   let d: Date;
   if (iso) d = new Date(Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3])));
   else if (us) {
-    const y = us[3] ? (us[3].length === 2 ? 2000 + Number(us[3]) - (Number(us[3]) > 50 ? 100 : 0) : Number(us[3])) : 2001;
+    const y = us[3]
+      ? us[3].length === 2
+        ? 2000 + Number(us[3]) - (Number(us[3]) > 50 ? 100 : 0)
+        : Number(us[3])
+      : 2001;
     d = new Date(Date.UTC(y, Number(us[1]) - 1, Number(us[2])));
   } else {
     const parsed = Date.parse(value);
@@ -99,7 +113,11 @@ export function shiftDate(value: string, days: number): string {
   d.setUTCDate(d.getUTCDate() + days);
   const mm = d.getUTCMonth() + 1;
   const dd = d.getUTCDate();
-  if (iso) return `${d.getUTCFullYear()}-${String(mm).padStart(2, "0")}-${String(dd).padStart(2, "0")}` + value.slice(10);
-  if (us) return us[3] ? `${mm}/${dd}/${us[3].length === 2 ? String(d.getUTCFullYear()).slice(2) : d.getUTCFullYear()}` : `${mm}/${dd}`;
+  if (iso)
+    return `${d.getUTCFullYear()}-${String(mm).padStart(2, "0")}-${String(dd).padStart(2, "0")}` + value.slice(10);
+  if (us)
+    return us[3]
+      ? `${mm}/${dd}/${us[3].length === 2 ? String(d.getUTCFullYear()).slice(2) : d.getUTCFullYear()}`
+      : `${mm}/${dd}`;
   return d.toISOString().slice(0, 10);
 }

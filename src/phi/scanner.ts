@@ -3,7 +3,16 @@ import type { Candidate, ExtraRule, Kind, Profile, UserPattern } from "./candida
 import { RULES, RULE_KEYWORDS, RULE_LITERALS, startsOf, type Rule } from "./rules/index.js";
 import { DETECTORS, DETECTOR_KEYWORDS, type Detector } from "./detect/index.js";
 import { scanDelimited, scanFhirJson, scanFhirShaped, scanHl7 } from "./formats.js";
-import { KeywordGroups, SharedLiterals, TextIndex, type IndexSpec, anchorsCover, regexHash, stickyEach, toSticky } from "./prefilter.js";
+import {
+  KeywordGroups,
+  SharedLiterals,
+  TextIndex,
+  type IndexSpec,
+  anchorsCover,
+  regexHash,
+  stickyEach,
+  toSticky,
+} from "./prefilter.js";
 import { fingerprint, maskValue } from "./fingerprint.js";
 import { isSyntheticName } from "./synthetic-names.js";
 
@@ -36,7 +45,8 @@ export interface ScannerOptions {
   prefilter?: boolean | "auto";
 }
 
-export const CODE_EXTENSIONS = /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|cs|fs|c|cc|cpp|cxx|h|hpp|m|mm|swift|php|pl|pm|sh|bash|zsh|ps1|lua|r|dart|ex|exs|erl|hs|clj|groovy|gradle|sql|vue|svelte|css|scss|less|html?|xml|xsd|ya?ml|toml|ini|cfg|conf|properties|json|lock|map|d\.ts|proto|tf|hcl|dockerfile|makefile|cmake|gemspec|podspec)$/i;
+export const CODE_EXTENSIONS =
+  /\.(?:[cm]?[jt]sx?|py|rb|go|rs|java|kt|kts|scala|cs|fs|c|cc|cpp|cxx|h|hpp|m|mm|swift|php|pl|pm|sh|bash|zsh|ps1|lua|r|dart|ex|exs|erl|hs|clj|groovy|gradle|sql|vue|svelte|css|scss|less|html?|xml|xsd|ya?ml|toml|ini|cfg|conf|properties|json|lock|map|d\.ts|proto|tf|hcl|dockerfile|makefile|cmake|gemspec|podspec)$/i;
 
 export function profileFor(path: string | undefined): Profile {
   if (!path) return "prose";
@@ -58,7 +68,10 @@ export const USER_RULE_BUDGET_MS = 2000;
 const NEVER = /(?!)/g;
 
 /** What the text index looks for: the keyword groups and literals the rules and detectors declare. */
-export const INDEX_SPEC: IndexSpec = { keywords: new KeywordGroups({ ...RULE_KEYWORDS, ...DETECTOR_KEYWORDS }), literals: new SharedLiterals(RULE_LITERALS) };
+export const INDEX_SPEC: IndexSpec = {
+  keywords: new KeywordGroups({ ...RULE_KEYWORDS, ...DETECTOR_KEYWORDS }),
+  literals: new SharedLiterals(RULE_LITERALS),
+};
 
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
@@ -106,7 +119,13 @@ interface PrefilterPlan {
   impliesGate: boolean;
   sticky: RegExp | undefined;
 }
-const NO_PLAN: PrefilterPlan = { kind: "none", gateNeeded: false, starts: undefined, impliesGate: false, sticky: undefined };
+const NO_PLAN: PrefilterPlan = {
+  kind: "none",
+  gateNeeded: false,
+  starts: undefined,
+  impliesGate: false,
+  sticky: undefined,
+};
 
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
@@ -136,20 +155,34 @@ export class Scanner {
       category: r.category,
       hipaa: r.hipaaIdentifier,
       kind: r.kind ?? (r.category === "secret" ? "secret" : "phi"),
-      re: r.regex instanceof RegExp ? new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g") : NEVER,
+      re:
+        r.regex instanceof RegExp
+          ? new RegExp(r.regex.source, r.regex.flags.includes("g") ? r.regex.flags : r.regex.flags + "g")
+          : NEVER,
       user: r.regex instanceof RegExp ? undefined : r.regex,
       severity: r.severity,
       confidence: 0.7,
       perLine: true,
     }));
     this.budgetMs = Number(process.env.GITOPS_HEALTH_RULE_BUDGET_MS) || USER_RULE_BUDGET_MS;
-    const detectorsFor = (p: Profile) => DETECTORS.filter((d) => d.profiles.includes(p) && !(d.disabledBy !== undefined && this.disabled.has(d.disabledBy)));
+    const detectorsFor = (p: Profile) =>
+      DETECTORS.filter(
+        (d) => d.profiles.includes(p) && !(d.disabledBy !== undefined && this.disabled.has(d.disabledBy)),
+      );
     this.detectors = { code: detectorsFor("code"), prose: detectorsFor("prose") };
     this.rules = [...RULES, ...extra].filter((r) => !this.disabled.has(r.id) && this.kinds.has(r.kind)).map(sameShape);
   }
 
   /** Validate a match and record it; false when the validator rejects it. */
-  private accept(rule: Rule, value: string, m: RegExpExecArray, text: string, start: number, profile: Profile, out: Candidate[]): boolean {
+  private accept(
+    rule: Rule,
+    value: string,
+    m: RegExpExecArray,
+    text: string,
+    start: number,
+    profile: Profile,
+    out: Candidate[],
+  ): boolean {
     let synthetic = false;
     if (rule.validate) {
       const ok = rule.validate(value, m, text);
@@ -157,7 +190,17 @@ export class Scanner {
       synthetic = ok === "sample";
     }
     const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
-    out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start, end: start + value.length, severity: synthetic ? "low" : sev, confidence: rule.confidence, synthetic: synthetic || undefined });
+    out.push({
+      ruleId: rule.id,
+      category: rule.category,
+      hipaa: rule.hipaa,
+      kind: rule.kind,
+      start,
+      end: start + value.length,
+      severity: synthetic ? "low" : sev,
+      confidence: rule.confidence,
+      synthetic: synthetic || undefined,
+    });
     return true;
   }
 
@@ -174,7 +217,10 @@ export class Scanner {
 
   /** Step 1: candidates of a structured format; the profile to scan the rest with (structured files are data: prose). */
   private structured(text: string, profile: Profile, path: string | undefined, out: Candidate[]): Profile {
-    const structured = scanHl7(text) ?? (path && /\.(?:csv|tsv)$/i.test(path) ? scanDelimited(text, path) : undefined) ?? (/^\s*[{[]/.test(text) ? scanFhirJson(text, (d) => this.candidates(d, "prose")) : undefined);
+    const structured =
+      scanHl7(text) ??
+      (path && /\.(?:csv|tsv)$/i.test(path) ? scanDelimited(text, path) : undefined) ??
+      (/^\s*[{[]/.test(text) ? scanFhirJson(text, (d) => this.candidates(d, "prose")) : undefined);
     if (structured) {
       out.push(...structured);
       // Structured files are data, not code: scan free text in them as prose.
@@ -267,7 +313,8 @@ export class Scanner {
       stickyEach(this.stickyOf(rule.context!, "i"), text, positions, visit);
       return;
     }
-    const anchor = (this.anchors.get(rule.id) ?? this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
+    const anchor = (this.anchors.get(rule.id) ??
+      this.anchors.set(rule.id, new RegExp(rule.context!.source, "gi")).get(rule.id))!;
     anchor.lastIndex = 0;
     let a: RegExpExecArray | null;
     while ((a = anchor.exec(text)) !== null) {
@@ -285,11 +332,25 @@ export class Scanner {
     const rule = this.rules[ri]!;
     // the keyword pass finds every start of the rule's context regex (checked once per rule);
     // a rule with its own anchor function (generic-secret) must still have the regex it was derived from
-    if (rule.context) plan = (rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)) ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true } : NO_PLAN;
+    if (rule.context)
+      plan = (
+        rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)
+      )
+        ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true }
+        : NO_PLAN;
     else {
       // the rule's regex must be the one its start function was derived from
       const fast = rule.atChar ? undefined : startsOf(rule);
-      plan = fast && rule.derivedFrom === regexHash(rule.re) ? { ...NO_PLAN, kind: "starts", starts: fast, impliesGate: rule.impliesGate === true, sticky: this.stickyOf(rule.re) } : NO_PLAN;
+      plan =
+        fast && rule.derivedFrom === regexHash(rule.re)
+          ? {
+              ...NO_PLAN,
+              kind: "starts",
+              starts: fast,
+              impliesGate: rule.impliesGate === true,
+              sticky: this.stickyOf(rule.re),
+            }
+          : NO_PLAN;
     }
     return (this.plans[ri] = plan);
   }
@@ -334,7 +395,12 @@ export class Scanner {
     for (let at = text.indexOf(rule.atChar!); at !== -1; at = text.indexOf(rule.atChar!, at + 1)) {
       if (at < lastEnd) continue;
       // an e-mail address has a local-part character before its '@' and a domain character after it
-      if (quick && rule.id === "email" && (!EMAIL_LOCAL.test(text[at - 1] ?? "") || !EMAIL_DOMAIN.test(text[at + 1] ?? ""))) continue;
+      if (
+        quick &&
+        rule.id === "email" &&
+        (!EMAIL_LOCAL.test(text[at - 1] ?? "") || !EMAIL_DOMAIN.test(text[at + 1] ?? ""))
+      )
+        continue;
       const from = Math.max(0, at - 70);
       const slice = text.slice(from, at + 260);
       rule.re.lastIndex = 0;
@@ -369,7 +435,16 @@ export class Scanner {
       const line = text.slice(lineStart, lineEnd);
       for (const m of user.matchAll(line)) {
         if (m.length === 0) continue;
-        out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start: lineStart + m.index, end: lineStart + m.index + m.length, severity: sev, confidence: rule.confidence });
+        out.push({
+          ruleId: rule.id,
+          category: rule.category,
+          hipaa: rule.hipaa,
+          kind: rule.kind,
+          start: lineStart + m.index,
+          end: lineStart + m.index + m.length,
+          severity: sev,
+          confidence: rule.confidence,
+        });
       }
       lineStart = lineEnd + 1;
     }
@@ -377,7 +452,15 @@ export class Scanner {
   }
 
   private overBudget(at: number, out: Candidate[]): false {
-    out.push({ ruleId: "custom-rule-budget", category: "scan-incomplete", kind: "secret", start: at, end: at, severity: "high", confidence: 1 });
+    out.push({
+      ruleId: "custom-rule-budget",
+      category: "scan-incomplete",
+      kind: "secret",
+      start: at,
+      end: at,
+      severity: "high",
+      confidence: 1,
+    });
     return false;
   }
 
@@ -392,7 +475,16 @@ export class Scanner {
         for (const m of line.matchAll(rule.re)) {
           if (m[0].length === 0) continue;
           const sev = typeof rule.severity === "string" ? rule.severity : rule.severity[profile];
-          out.push({ ruleId: rule.id, category: rule.category, hipaa: rule.hipaa, kind: rule.kind, start: lineStart + m.index, end: lineStart + m.index + m[0].length, severity: sev, confidence: rule.confidence });
+          out.push({
+            ruleId: rule.id,
+            category: rule.category,
+            hipaa: rule.hipaa,
+            kind: rule.kind,
+            start: lineStart + m.index,
+            end: lineStart + m.index + m[0].length,
+            severity: sev,
+            confidence: rule.confidence,
+          });
         }
       }
       lineStart = lineEnd + 1;
@@ -413,10 +505,29 @@ export function resolveOverlaps(cands: Candidate[]): Candidate[] {
   if (cands.length === 0) return cands;
   // A known synthetic value stays synthetic even when a looser rule also matched it.
   const synthetic = cands.filter((c) => c.synthetic);
-  if (synthetic.length) cands = cands.filter((c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end));
+  if (synthetic.length)
+    cands = cands.filter(
+      (c) => c.synthetic || !synthetic.some((x) => x.category === c.category && c.start < x.end && x.start < c.end),
+    );
   // A span strictly inside a longer one (a name inside an e-mail address) is part of it.
-  cands = cands.filter((c) => c.category !== "name" || !cands.some((o) => o.category !== "name" && o.kind === c.kind && o.start <= c.start && o.end >= c.end && o.end - o.start > c.end - c.start));
-  const sorted = [...cands].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.confidence - a.confidence || b.end - b.start - (a.end - a.start));
+  cands = cands.filter(
+    (c) =>
+      c.category !== "name" ||
+      !cands.some(
+        (o) =>
+          o.category !== "name" &&
+          o.kind === c.kind &&
+          o.start <= c.start &&
+          o.end >= c.end &&
+          o.end - o.start > c.end - c.start,
+      ),
+  );
+  const sorted = [...cands].sort(
+    (a, b) =>
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      b.confidence - a.confidence ||
+      b.end - b.start - (a.end - a.start),
+  );
   const kept: Candidate[] = [];
   for (const c of sorted) {
     if (kept.some((k) => c.start < k.end && k.start < c.end)) continue;

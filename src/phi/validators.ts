@@ -25,7 +25,20 @@ export function ssnValid(area: string, group: string, serial: string): boolean {
 }
 
 /** Published sample SSNs (advertising, SSA examples) and obvious test sequences. */
-const SAMPLE_SSNS = new Set(["078051120", "219099999", "123456789", "111111111", "222222222", "333333333", "444444444", "555555555", "777777777", "888888888", "987654320", "987654321"]);
+const SAMPLE_SSNS = new Set([
+  "078051120",
+  "219099999",
+  "123456789",
+  "111111111",
+  "222222222",
+  "333333333",
+  "444444444",
+  "555555555",
+  "777777777",
+  "888888888",
+  "987654320",
+  "987654321",
+]);
 export function ssnIsSample(digits: string): boolean {
   return SAMPLE_SSNS.has(digits) || (digits >= "987654320" && digits <= "987654329");
 }
@@ -43,7 +56,31 @@ export function deaValid(dea: string): boolean {
   return (d[0]! + d[2]! + d[4]! + 2 * (d[1]! + d[3]! + d[5]!)) % 10 === d[6]!;
 }
 
-const VIN_VALUES: Record<string, number> = { A: 1, B: 2, C: 3, D: 4, E: 5, F: 6, G: 7, H: 8, J: 1, K: 2, L: 3, M: 4, N: 5, P: 7, R: 9, S: 2, T: 3, U: 4, V: 5, W: 6, X: 7, Y: 8, Z: 9 };
+const VIN_VALUES: Record<string, number> = {
+  A: 1,
+  B: 2,
+  C: 3,
+  D: 4,
+  E: 5,
+  F: 6,
+  G: 7,
+  H: 8,
+  J: 1,
+  K: 2,
+  L: 3,
+  M: 4,
+  N: 5,
+  P: 7,
+  R: 9,
+  S: 2,
+  T: 3,
+  U: 4,
+  V: 5,
+  W: 6,
+  X: 7,
+  Y: 8,
+  Z: 9,
+};
 const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
 /** ISO 3779 / 49 CFR 565 check digit in position 9. */
 export function vinValid(vin: string): boolean {
@@ -60,7 +97,8 @@ export function vinValid(vin: string): boolean {
 }
 
 /** CMS Medicare Beneficiary Identifier format (11 characters, letters exclude S L O I B Z). */
-export const MBI_PATTERN = /^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y]\d\d$/;
+export const MBI_PATTERN =
+  /^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y]\d\d$/;
 export function mbiValid(mbi: string): boolean {
   return MBI_PATTERN.test(mbi.replace(/-/g, "").toUpperCase());
 }
@@ -81,14 +119,21 @@ export function ibanValid(iban: string): boolean {
 /** Public, routable IPv4 (private, loopback, link-local, CGNAT, documentation and reserved ranges excluded). */
 export function ipv4Public(ip: string): boolean | undefined {
   const parts = ip.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p, i) => !Number.isInteger(p) || p > 255 || (ip.split(".")[i]!.length > 1 && ip.split(".")[i]![0] === "0"))) return undefined;
+  if (
+    parts.length !== 4 ||
+    parts.some(
+      (p, i) => !Number.isInteger(p) || p > 255 || (ip.split(".")[i]!.length > 1 && ip.split(".")[i]![0] === "0"),
+    )
+  )
+    return undefined;
   const [a, b, c] = parts as [number, number, number, number];
   if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
   if (a === 169 && b === 254) return false;
   if (a === 172 && b >= 16 && b <= 31) return false;
   if (a === 192 && b === 168) return false;
   if (a === 100 && b >= 64 && b <= 127) return false;
-  if ((a === 192 && b === 0 && c === 2) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)) return false;
+  if ((a === 192 && b === 0 && c === 2) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113))
+    return false;
   if (a === 198 && (b === 18 || b === 19)) return false;
   return true;
 }
@@ -111,7 +156,11 @@ export function shannonEntropy(s: string): number {
 
 /** Placeholder values that are not real secrets. */
 export function looksLikePlaceholder(v: string): boolean {
-  return /^(x+|\*+|\.+|-+|_+|0+|1234.*|changeme|change_me|password|passw0rd|secret|example|test|dummy|sample|your[_-]?.*|<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|\$[A-Z_]+|null|none|undefined|redacted)$/i.test(v) || /(example|placeholder|dummy|fake|xxxx|your_|insert|replace)/i.test(v);
+  return (
+    /^(x+|\*+|\.+|-+|_+|0+|1234.*|changeme|change_me|password|passw0rd|secret|example|test|dummy|sample|your[_-]?.*|<.*>|\$\{.*\}|\{\{.*\}\}|%.*%|\$[A-Z_]+|null|none|undefined|redacted)$/i.test(
+      v,
+    ) || /(example|placeholder|dummy|fake|xxxx|your_|insert|replace)/i.test(v)
+  );
 }
 
 export function monthDayValid(m: number, d: number): boolean {

@@ -16,19 +16,60 @@ export const PIPELINE_STATEMENT_HEADER = "gitops-health pipeline v1";
 const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/);
 const Label = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+\-/:@]{0,127}$/);
 /** Machine fields a stage records: numbers, booleans, short labels and hashes only (no free text, so no PHI). */
-const Data = z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,40}$/), z.union([z.number(), z.boolean(), z.null(), Label, z.array(Label).max(20)]));
+const Data = z.record(
+  z.string().regex(/^[a-zA-Z][a-zA-Z0-9]{0,40}$/),
+  z.union([z.number(), z.boolean(), z.null(), Label, z.array(Label).max(20)]),
+);
 
-export const PipelineStarted = z.object({ runId: z.string(), head: Sha, environment: Label, classification: Label, service: Label, version: Label, image: Label }).strict();
-export const PipelineStage = z.object({ runId: z.string(), head: Sha, stage: z.enum([...STAGES, ...FAILURE_STAGES]), status: z.enum(STAGE_STATUSES), durationMs: z.number().int().min(0), data: Data.optional() }).strict();
-export const PipelineFinished = z.object({ runId: z.string(), head: Sha, status: z.enum(["completed", "failed", "pending-approval", "rolled-back"]) }).strict();
+export const PipelineStarted = z
+  .object({
+    runId: z.string(),
+    head: Sha,
+    environment: Label,
+    classification: Label,
+    service: Label,
+    version: Label,
+    image: Label,
+  })
+  .strict();
+export const PipelineStage = z
+  .object({
+    runId: z.string(),
+    head: Sha,
+    stage: z.enum([...STAGES, ...FAILURE_STAGES]),
+    status: z.enum(STAGE_STATUSES),
+    durationMs: z.number().int().min(0),
+    data: Data.optional(),
+  })
+  .strict();
+export const PipelineFinished = z
+  .object({ runId: z.string(), head: Sha, status: z.enum(["completed", "failed", "pending-approval", "rolled-back"]) })
+  .strict();
 export const PipelineInvalidated = z.object({ runId: z.string(), head: Sha, startedAt: Sha }).strict();
-export const PipelineCulprit = z.object({ runId: z.string(), incident: Label, commit: Sha, confidence: z.number().min(0).max(1), good: Sha, bad: Sha }).strict();
+export const PipelineCulprit = z
+  .object({
+    runId: z.string(),
+    incident: Label,
+    commit: Sha,
+    confidence: z.number().min(0).max(1),
+    good: Sha,
+    bad: Sha,
+  })
+  .strict();
 
-const SCHEMAS = { "pipeline.started": PipelineStarted, "pipeline.stage": PipelineStage, "pipeline.finished": PipelineFinished, "pipeline.invalidated": PipelineInvalidated, "pipeline.culprit": PipelineCulprit } as const;
+const SCHEMAS = {
+  "pipeline.started": PipelineStarted,
+  "pipeline.stage": PipelineStage,
+  "pipeline.finished": PipelineFinished,
+  "pipeline.invalidated": PipelineInvalidated,
+  "pipeline.culprit": PipelineCulprit,
+} as const;
 export type PipelineEntryType = keyof typeof SCHEMAS;
 type Payload<T extends PipelineEntryType> = z.infer<(typeof SCHEMAS)[T]>;
 
-const Signature = z.object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() }).strict();
+const Signature = z
+  .object({ method: z.enum(["ssh", "note"]), signature: z.string().min(1), keyId: z.string() })
+  .strict();
 
 /** The exact bytes the producer signs: header, entry type and the canonical JSON (RFC 8785) of the payload. */
 export function pipelineStatement(type: PipelineEntryType, payload: object): string {
@@ -41,10 +82,20 @@ export interface Producer {
 }
 
 /** Append a signed pipeline entry (subject: the run ID, or the incident for a culprit). */
-export async function appendPipeline<T extends PipelineEntryType>(ledger: Ledger, type: T, payload: Payload<T>, producer: Producer): Promise<number> {
+export async function appendPipeline<T extends PipelineEntryType>(
+  ledger: Ledger,
+  type: T,
+  payload: Payload<T>,
+  producer: Producer,
+): Promise<number> {
   const p = SCHEMAS[type].parse(payload) as object;
-  const subject = type === "pipeline.culprit" ? (p as Payload<"pipeline.culprit">).incident : (p as { runId: string }).runId;
-  const { seq } = await ledger.append({ type, subject, payload: { ...p, signature: signWithKey(pipelineStatement(type, p), producer.keyFile, producer.namespace) } });
+  const subject =
+    type === "pipeline.culprit" ? (p as Payload<"pipeline.culprit">).incident : (p as { runId: string }).runId;
+  const { seq } = await ledger.append({
+    type,
+    subject,
+    payload: { ...p, signature: signWithKey(pipelineStatement(type, p), producer.keyFile, producer.namespace) },
+  });
   return seq;
 }
 
@@ -97,10 +148,18 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
       no(v.reason);
       continue;
     }
-    if (type === "pipeline.started") rec.started ??= { ...(p.data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity, time: e.time };
+    if (type === "pipeline.started")
+      rec.started ??= { ...(p.data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity, time: e.time };
     else if (type === "pipeline.stage") {
       const d = p.data as Payload<"pipeline.stage">;
-      rec.stages.push({ seq: e.seq, stage: d.stage, status: d.status, head: d.head, durationMs: d.durationMs, ...(d.data ? { data: d.data } : {}) });
+      rec.stages.push({
+        seq: e.seq,
+        stage: d.stage,
+        status: d.status,
+        head: d.head,
+        durationMs: d.durationMs,
+        ...(d.data ? { data: d.data } : {}),
+      });
     } else if (type === "pipeline.finished") rec.finished = { ...(p.data as Payload<"pipeline.finished">), seq: e.seq };
     else if (type === "pipeline.invalidated") rec.invalidated = true;
   }
@@ -108,14 +167,19 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
 }
 
 /** Culprits a bisect attached to an incident. */
-export async function readCulprits(ledger: Ledger, incident: string, trust: ProducerTrust): Promise<Payload<"pipeline.culprit">[]> {
+export async function readCulprits(
+  ledger: Ledger,
+  incident: string,
+  trust: ProducerTrust,
+): Promise<Payload<"pipeline.culprit">[]> {
   const out: Payload<"pipeline.culprit">[] = [];
   for await (const e of ledger.query({ subject: incident, type: "pipeline.culprit" })) {
     const { signature, ...rest } = (e.payload ?? {}) as Record<string, unknown>;
     const p = PipelineCulprit.safeParse(rest);
     const s = Signature.safeParse(signature);
     if (!p.success || !s.success) continue;
-    if (verifyWithKey(pipelineStatement("pipeline.culprit", p.data), s.data, trust, trust.namespace).ok) out.push(p.data);
+    if (verifyWithKey(pipelineStatement("pipeline.culprit", p.data), s.data, trust, trust.namespace).ok)
+      out.push(p.data);
   }
   return out;
 }

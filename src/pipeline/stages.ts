@@ -5,7 +5,17 @@
 import { UserError } from "../core/errors.js";
 
 /** The stages in order; rollback, incident and bisect run only after a failed verify. */
-export const STAGES = ["checks", "compliance", "risk", "plan", "approvals", "deploy", "verify", "record", "bundle"] as const;
+export const STAGES = [
+  "checks",
+  "compliance",
+  "risk",
+  "plan",
+  "approvals",
+  "deploy",
+  "verify",
+  "record",
+  "bundle",
+] as const;
 export type Stage = (typeof STAGES)[number];
 export const FAILURE_STAGES = ["rollback", "incident", "bisect"] as const;
 export type FailureStage = (typeof FAILURE_STAGES)[number];
@@ -29,7 +39,8 @@ export interface StageOutcome {
 }
 
 export function checkStage(name: string): Stage {
-  if (!(STAGES as readonly string[]).includes(name)) throw new UserError(`unknown stage "${name}" (valid: ${STAGES.join(", ")})`);
+  if (!(STAGES as readonly string[]).includes(name))
+    throw new UserError(`unknown stage "${name}" (valid: ${STAGES.join(", ")})`);
   return name as Stage;
 }
 
@@ -66,11 +77,20 @@ export function progressOf(recorded: { stage: AnyStage; status: StageStatus }[])
  */
 export function resumePoint(p: RunProgress, from?: Stage): Stage | null {
   if (from) {
-    const missing = STAGES.slice(0, STAGES.indexOf(from)).filter((s) => p.outcomes[s] !== "passed" && p.outcomes[s] !== "skipped");
-    if (missing.length) throw new UserError(`cannot resume from ${from}: stage ${missing[0]} has not passed in this run`);
+    const missing = STAGES.slice(0, STAGES.indexOf(from)).filter(
+      (s) => p.outcomes[s] !== "passed" && p.outcomes[s] !== "skipped",
+    );
+    if (missing.length)
+      throw new UserError(`cannot resume from ${from}: stage ${missing[0]} has not passed in this run`);
     return from;
   }
-  if (p.state === "failed" && p.outcomes.verify === "failed") throw new UserError("the run's deploy failed verification and was handled (rollback, incident); resume it only with --from STAGE (e.g. --from deploy)");
-  if (p.state === "rolled-back") throw new UserError("the run's deploy failed verification and was rolled back; resume it only with --from STAGE (e.g. --from deploy)");
+  if (p.state === "failed" && p.outcomes.verify === "failed")
+    throw new UserError(
+      "the run's deploy failed verification and was handled (rollback, incident); resume it only with --from STAGE (e.g. --from deploy)",
+    );
+  if (p.state === "rolled-back")
+    throw new UserError(
+      "the run's deploy failed verification and was rolled back; resume it only with --from STAGE (e.g. --from deploy)",
+    );
   return p.next;
 }

@@ -8,7 +8,18 @@ import { isAbsolute, resolve } from "node:path";
 import { CONFIG_FILE_NAME } from "../config/schema.js";
 import { scanDiffArgs } from "../scan/index.js";
 import { compileRules, effectivePack, type Pack } from "./engine.js";
-import { commitModel, evaluatePolicy, SIGNATURE_STATUS, type ControlStatus, type FindingModel, type PolicyInput, type RangeModel, type RuleResult, type SignatureCode, type Violation } from "./evaluate.js";
+import {
+  commitModel,
+  evaluatePolicy,
+  SIGNATURE_STATUS,
+  type ControlStatus,
+  type FindingModel,
+  type PolicyInput,
+  type RangeModel,
+  type RuleResult,
+  type SignatureCode,
+  type Violation,
+} from "./evaluate.js";
 import type { Ledger } from "../audit/types.js";
 import type { CommitReview } from "../review/approvals.js";
 
@@ -35,7 +46,14 @@ export interface ComplianceReport {
 }
 
 export interface ReviewReport {
-  commits: { commit: string; pull: CommitReview["pull"]; approvals: CommitReview["approvals"]; ownersMissing: string[]; summary: string; unverifiedTrailers: string[] }[];
+  commits: {
+    commit: string;
+    pull: CommitReview["pull"];
+    approvals: CommitReview["approvals"];
+    ownersMissing: string[];
+    summary: string;
+    unverifiedTrailers: string[];
+  }[];
   /** who signed the review records that count */
   producers: string[];
   /** review entries that do not count (unsigned, untrusted producer...) */
@@ -50,14 +68,23 @@ async function shallowBoundaries(root: string): Promise<Set<string>> {
 }
 
 /** Evaluate the pack's rules over every commit in the range; build the control report. */
-export async function complianceCheck(o: { cwd: string; config: Config; range?: string; pack?: string; ledger?: Ledger; selfCheck?: boolean; configFile?: string }): Promise<ComplianceReport> {
+export async function complianceCheck(o: {
+  cwd: string;
+  config: Config;
+  range?: string;
+  pack?: string;
+  ledger?: Ledger;
+  selfCheck?: boolean;
+  configFile?: string;
+}): Promise<ComplianceReport> {
   const root = repoRoot(o.cwd);
   if (!root) throw new UserError("compliance check needs a git repository");
   const pack: Pack = effectivePack(o.config, o.pack);
   const rules = await compileRules(pack.rules);
   const range = o.range ?? "HEAD";
   const [fromRev, toRev] = range.includes("..") ? (range.split(/\.\.\.?/) as [string, string]) : [null, range];
-  const exists = async (rev: string) => (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: root }).catch(() => "")) !== "";
+  const exists = async (rev: string) =>
+    (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: root }).catch(() => "")) !== "";
   const shallow = isShallow(root);
   if (!(await exists(toRev))) throw new UserError(`unknown revision in range: ${toRev}`);
   let logRange = fromRev ? range : `${toRev}^!`;
@@ -68,23 +95,76 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     missingBase = fromRev;
     logRange = toRev;
   }
-  const cfgArgs = o.config.allowedSignersFile ? ["-c", `gpg.ssh.allowedSignersFile=${o.config.allowedSignersFile}`] : [];
-  const raw = await git([...cfgArgs, "log", "--no-merges", "--numstat", "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%G?%x00%GS%x00%GK%x00%B%x02", logRange], { cwd: root });
-  const parsedCommits: { sha: string; an: string; ae: string; ad: string; cn: string; ce: string; g: string; gs: string; gk: string; body: string; files: { path: string; additions: number; deletions: number }[] }[] = [];
+  const cfgArgs = o.config.allowedSignersFile
+    ? ["-c", `gpg.ssh.allowedSignersFile=${o.config.allowedSignersFile}`]
+    : [];
+  const raw = await git(
+    [
+      ...cfgArgs,
+      "log",
+      "--no-merges",
+      "--numstat",
+      "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%G?%x00%GS%x00%GK%x00%B%x02",
+      logRange,
+    ],
+    { cwd: root },
+  );
+  const parsedCommits: {
+    sha: string;
+    an: string;
+    ae: string;
+    ad: string;
+    cn: string;
+    ce: string;
+    g: string;
+    gs: string;
+    gk: string;
+    body: string;
+    files: { path: string; additions: number; deletions: number }[];
+  }[] = [];
   for (const rec of raw.split("\x01").slice(1)) {
     const [head, tail = ""] = rec.split("\x02");
     const [sha, an, ae, ad, cn, ce, g, gs, gk, body] = head!.split("\x00");
-    const files = tail.split("\n").map((l) => /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(l)).filter(Boolean).map((m) => ({ path: m![3]!, additions: m![1] === "-" ? 0 : Number(m![1]), deletions: m![2] === "-" ? 0 : Number(m![2]) }));
-    parsedCommits.push({ sha: sha!, an: an!, ae: ae!, ad: ad!, cn: cn!, ce: ce!, g: g!, gs: gs ?? "", gk: gk ?? "", body: (body ?? "").trim(), files });
+    const files = tail
+      .split("\n")
+      .map((l) => /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(l))
+      .filter(Boolean)
+      .map((m) => ({
+        path: m![3]!,
+        additions: m![1] === "-" ? 0 : Number(m![1]),
+        deletions: m![2] === "-" ? 0 : Number(m![2]),
+      }));
+    parsedCommits.push({
+      sha: sha!,
+      an: an!,
+      ae: ae!,
+      ad: ad!,
+      cn: cn!,
+      ce: ce!,
+      g: g!,
+      gs: gs ?? "",
+      gk: gk ?? "",
+      body: (body ?? "").trim(),
+      files,
+    });
   }
   const boundaries = shallow ? await shallowBoundaries(root) : new Set<string>();
   // A boundary commit inside A..B means the walk stopped early: the range is incomplete.
   const cut = fromRev ? parsedCommits.filter((c) => boundaries.has(c.sha)).map((c) => c.sha) : [];
-  const scan = await scanDiffArgs(["log", "-p", "-U0", "--no-color", "--no-renames", "--no-merges", LOG_PATCH_FORMAT, logRange], { cwd: root, scan: o.config.scan });
+  const scan = await scanDiffArgs(
+    ["log", "-p", "-U0", "--no-color", "--no-renames", "--no-merges", LOG_PATCH_FORMAT, logRange],
+    { cwd: root, scan: o.config.scan },
+  );
   const findingsBy = new Map<string, FindingModel[]>();
   for (const f of scan.findings) {
     const l = findingsBy.get(f.commit ?? "") ?? [];
-    l.push({ ruleId: f.ruleId, category: f.category, severity: f.severity, kind: f.category === "secret" ? "secret" : "phi", hipaaIdentifier: f.hipaaIdentifier ?? 0 });
+    l.push({
+      ruleId: f.ruleId,
+      category: f.category,
+      severity: f.severity,
+      kind: f.category === "secret" ? "secret" : "phi",
+      hipaaIdentifier: f.hipaaIdentifier ?? 0,
+    });
     findingsBy.set(f.commit ?? "", l);
   }
   // commitlint (config-conventional) on every message, the one lint path of src/commit/lint.ts
@@ -93,10 +173,22 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   const lint = await Promise.all(parsedCommits.map((c) => lintCounts(c.body, lintSetup)));
   // The head itself, even when it is a merge commit (the log above leaves merges out).
   const head = (await git(["rev-parse", "--verify", `${toRev}^{commit}`], { cwd: root })).trim();
-  const fromSha = fromRev && !missingBase ? (await git(["rev-parse", "--verify", `${fromRev}^{commit}`], { cwd: root })).trim() : null;
+  const fromSha =
+    fromRev && !missingBase
+      ? (await git(["rev-parse", "--verify", `${fromRev}^{commit}`], { cwd: root })).trim()
+      : null;
   // Approvals count only from signed forge review evidence (src/review); trailers are information.
   const { reviewGate } = await import("./review-gate.js");
-  const reviews = await reviewGate({ root, logRange, fromSha, head, config: o.config, pack, ledger: o.ledger, files: new Map(parsedCommits.map((c) => [c.sha, c.files.map((f) => f.path)])) });
+  const reviews = await reviewGate({
+    root,
+    logRange,
+    fromSha,
+    head,
+    config: o.config,
+    pack,
+    ledger: o.ledger,
+    files: new Map(parsedCommits.map((c) => [c.sha, c.files.map((f) => f.path)])),
+  });
   const commits = parsedCommits.map((c, i) =>
     commitModel({
       sha: c.sha,
@@ -112,12 +204,17 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   );
   // Required checks count only from results signed by a trusted producer (the pack's checkEvidence).
   const { producerTrust, readCheckEvidence } = await import("../evidence/checks.js");
-  const evidence = o.ledger ? await readCheckEvidence(o.ledger, head, producerTrust(o.config, root)) : { passed: [], untrusted: [], producers: {} };
+  const evidence = o.ledger
+    ? await readCheckEvidence(o.ledger, head, producerTrust(o.config, root))
+    : { passed: [], untrusted: [], producers: {} };
   const passed = new Set<string>(evidence.passed);
   // Run as the `compliance` check itself (check run compliance), the gate does not wait for its own result.
   const required = o.selfCheck ? pack.requiredChecks.filter((c) => c !== "compliance") : pack.requiredChecks;
   const complete = !missingBase && cut.length === 0;
-  const trustChange = fromSha && o.configFile && resolve(o.configFile) === resolve(root, CONFIG_FILE_NAME) ? await producerTrustChange(root, fromSha, head) : undefined;
+  const trustChange =
+    fromSha && o.configFile && resolve(o.configFile) === resolve(root, CONFIG_FILE_NAME)
+      ? await producerTrustChange(root, fromSha, head)
+      : undefined;
   const input: PolicyInput = {
     classification: o.config.classification,
     range: { from: fromRev, to: toRev, commits: commits.length, shallow, complete },
@@ -128,19 +225,39 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
   const ev = evaluatePolicy(rules, input);
   if (!complete) {
     // Evidence that could not be examined is not evidence: an incomplete range fails the gate.
-    const what = missingBase ? `the range's base ${missingBase} is not in this shallow clone` : `history is cut at ${cut.map((s) => s.slice(0, 10)).join(", ")} inside the range`;
-    ev.violations.unshift({ rule: "complete-history", severity: "high", message: `${what}: checked only the ${commits.length} commit(s) present; fetch the full history (git fetch --unshallow, or fetch-depth: 0 in CI) to check the whole range`, controls: [] });
+    const what = missingBase
+      ? `the range's base ${missingBase} is not in this shallow clone`
+      : `history is cut at ${cut.map((s) => s.slice(0, 10)).join(", ")} inside the range`;
+    ev.violations.unshift({
+      rule: "complete-history",
+      severity: "high",
+      message: `${what}: checked only the ${commits.length} commit(s) present; fetch the full history (git fetch --unshallow, or fetch-depth: 0 in CI) to check the whole range`,
+      controls: [],
+    });
   }
   if (trustChange) {
     // A change that decides who may sign its own evidence proves nothing with that evidence.
-    ev.violations.unshift({ rule: "producer-trust", severity: "high", message: `the range changes who may produce check evidence (${trustChange}); land that change on its own, reviewed, before results signed under it count`, controls: ["SOX-ITGC-CM-3"] });
+    ev.violations.unshift({
+      rule: "producer-trust",
+      severity: "high",
+      message: `the range changes who may produce check evidence (${trustChange}); land that change on its own, reviewed, before results signed under it count`,
+      controls: ["SOX-ITGC-CM-3"],
+    });
   }
   return {
     pack: pack.name,
     classification: o.config.classification,
-    range: { ...input.range, ...(missingBase ? { missingBase } : {}), ...(shallow ? { shallowBoundary: [...boundaries] } : {}) },
+    range: {
+      ...input.range,
+      ...(missingBase ? { missingBase } : {}),
+      ...(shallow ? { shallowBoundary: [...boundaries] } : {}),
+    },
     commits: { from: fromSha, to: head },
-    checks: { ...input.checks, untrusted: evidence.untrusted.filter((u) => required.includes(u.name)), producers: evidence.producers },
+    checks: {
+      ...input.checks,
+      untrusted: evidence.untrusted.filter((u) => required.includes(u.name)),
+      producers: evidence.producers,
+    },
     violations: ev.violations,
     controls: ev.controls,
     rules: ev.rules,
@@ -148,7 +265,14 @@ export async function complianceCheck(o: { cwd: string; config: Config; range?: 
     reviews: {
       commits: commits.map((c) => {
         const d = reviews.byCommit.get(c.sha)?.detail;
-        return { commit: c.sha, pull: d?.pull ?? null, approvals: d?.approvals ?? [], ownersMissing: c.review.ownersMissing, summary: c.review.summary, unverifiedTrailers: c.approvers };
+        return {
+          commit: c.sha,
+          pull: d?.pull ?? null,
+          approvals: d?.approvals ?? [],
+          ownersMissing: c.review.ownersMissing,
+          summary: c.review.summary,
+          unverifiedTrailers: c.approvers,
+        };
       }),
       producers: reviews.producers,
       rejected: reviews.rejected,
@@ -167,7 +291,8 @@ async function producerTrustChange(root: string, from: string, to: string): Prom
   const { parseConfigText } = await import("../config/load.js");
   const evidenceAt = async (rev: string) => {
     const text = await show(rev, CONFIG_FILE_NAME);
-    if (text === undefined) return { allowedProducers: [] as string[], namespace: "gitops-health-producer" } as Config["evidence"];
+    if (text === undefined)
+      return { allowedProducers: [] as string[], namespace: "gitops-health-producer" } as Config["evidence"];
     try {
       return parseConfigText(text).evidence;
     } catch {
@@ -176,11 +301,19 @@ async function producerTrustChange(root: string, from: string, to: string): Prom
   };
   const [a, b] = await Promise.all([evidenceAt(from), evidenceAt(to)]);
   if (!a || !b) return `${CONFIG_FILE_NAME} is not valid at one end of the range`;
-  const norm = (e: Config["evidence"]) => JSON.stringify({ producers: [...e.allowedProducers].map((k) => k.trim()).sort(), file: e.allowedSignersFile ?? null, ns: e.namespace });
+  const norm = (e: Config["evidence"]) =>
+    JSON.stringify({
+      producers: [...e.allowedProducers].map((k) => k.trim()).sort(),
+      file: e.allowedSignersFile ?? null,
+      ns: e.namespace,
+    });
   if (norm(a) !== norm(b)) return `evidence in ${CONFIG_FILE_NAME}`;
   const file = b.allowedSignersFile;
   if (file && !isAbsolute(file) && (await show(from, file)) !== (await show(to, file))) return file;
   return undefined;
 }
 
-export const CheckRecord = z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/), status: z.enum(["passed", "failed"]) });
+export const CheckRecord = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/),
+  status: z.enum(["passed", "failed"]),
+});

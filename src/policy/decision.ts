@@ -35,9 +35,22 @@ function packRules(name: string): Promise<{ pack: Pack; rules: CompiledRule[] }>
 }
 
 /** Evaluate built-in pack `packName` on a (partial) input document. */
-export async function decidePolicy(packName: string, document: InputIn, failOn: Severity = "high"): Promise<PolicyDecision> {
+export async function decidePolicy(
+  packName: string,
+  document: InputIn,
+  failOn: Severity = "high",
+): Promise<PolicyDecision> {
   const { pack, rules } = await packRules(packName);
-  const input = await policyInputFrom(document, { requiredChecks: pack.requiredChecks, classification: pack.classification });
+  const input = await policyInputFrom(document, {
+    requiredChecks: pack.requiredChecks,
+    classification: pack.classification,
+  });
   const ev = evaluatePolicy(rules, input);
-  return { pack: pack.name, decision: decide(ev.violations, failOn), violations: ev.violations, controls: ev.controls, rules: ev.rules.map((r) => ({ id: r.id, result: r.result })) };
+  return {
+    pack: pack.name,
+    decision: decide(ev.violations, failOn),
+    violations: ev.violations,
+    controls: ev.controls,
+    rules: ev.rules.map((r) => ({ id: r.id, result: r.result })),
+  };
 }

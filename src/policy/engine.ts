@@ -22,8 +22,12 @@ export interface Pack extends PackSummary {
 }
 
 export function loadPack(name: string): Pack {
-  if (!(BUILTIN_PACKS as readonly string[]).includes(name)) throw new UserError(`unknown pack or classification "${name}" (valid: ${BUILTIN_PACKS.join(", ")})`);
-  const raw = parseYaml(readFileSync(packagePath("src", "policy", "packs", `${name}.yaml`), "utf8")) as Record<string, unknown>;
+  if (!(BUILTIN_PACKS as readonly string[]).includes(name))
+    throw new UserError(`unknown pack or classification "${name}" (valid: ${BUILTIN_PACKS.join(", ")})`);
+  const raw = parseYaml(readFileSync(packagePath("src", "policy", "packs", `${name}.yaml`), "utf8")) as Record<
+    string,
+    unknown
+  >;
   return { ...PackSummary.parse(raw), rules: z.array(Rule).parse(raw.rules ?? []) };
 }
 
@@ -55,24 +59,31 @@ export async function compileRules(rules: Rule[]): Promise<CompiledRule[]> {
       parsed = cel.parse(r.expr);
     } catch (err) {
       const m = /<input>:(\d+):(\d+): (.*)/.exec((err as Error).message);
-      throw new UserError(`policy rule "${r.id}": invalid CEL${m ? ` at ${m[1]}:${m[2]}: ${m[3]}` : `: ${(err as Error).message.split("\n")[0]}`}`);
+      throw new UserError(
+        `policy rule "${r.id}": invalid CEL${m ? ` at ${m[1]}:${m[2]}: ${m[3]}` : `: ${(err as Error).message.split("\n")[0]}`}`,
+      );
     }
     const show = (v: unknown): string => {
       if (v === null || v === undefined) return "";
       if (cel.isCelList(v)) return [...(v as Iterable<unknown>)].map(show).join(", ");
-      if (cel.isCelMap(v)) return [...(v as Iterable<[unknown, unknown]>)].map(([k, x]) => `${show(k)}=${show(x)}`).join(", ");
+      if (cel.isCelMap(v))
+        return [...(v as Iterable<[unknown, unknown]>)].map(([k, x]) => `${show(k)}=${show(x)}`).join(", ");
       return String(v);
     };
     const program = cel.plan(env, parsed);
     // Message placeholders are compiled once too; a broken one is reported like a broken rule.
-    const parts = (r.message === undefined ? [r.description ?? r.id] : r.message.split(/\{\{(.*?)\}\}/s)).map((text, i) => {
-      if (i % 2 === 0) return text;
-      try {
-        return cel.plan(env, cel.parse(text.trim())) as (b: Record<string, unknown>) => unknown;
-      } catch (err) {
-        throw new UserError(`policy rule "${r.id}": invalid CEL in message placeholder {{${text}}}: ${(err as Error).message.split("\n")[0]}`);
-      }
-    });
+    const parts = (r.message === undefined ? [r.description ?? r.id] : r.message.split(/\{\{(.*?)\}\}/s)).map(
+      (text, i) => {
+        if (i % 2 === 0) return text;
+        try {
+          return cel.plan(env, cel.parse(text.trim())) as (b: Record<string, unknown>) => unknown;
+        } catch (err) {
+          throw new UserError(
+            `policy rule "${r.id}": invalid CEL in message placeholder {{${text}}}: ${(err as Error).message.split("\n")[0]}`,
+          );
+        }
+      },
+    );
     return {
       ...r,
       explain: (bindings) =>

@@ -9,7 +9,16 @@ import type { CompiledRule } from "./engine.js";
 import { SEVERITY_RANK } from "../core/vocabulary.js";
 
 /** `%G?` letters as git prints them, mapped to the names rules compare against. */
-export const SIGNATURE_STATUS = { G: "good", B: "bad", U: "good-untrusted", X: "expired", Y: "expired-key", R: "revoked", E: "unverifiable", N: "none" } as const;
+export const SIGNATURE_STATUS = {
+  G: "good",
+  B: "bad",
+  U: "good-untrusted",
+  X: "expired",
+  Y: "expired-key",
+  R: "revoked",
+  E: "unverifiable",
+  N: "none",
+} as const;
 export type SignatureCode = keyof typeof SIGNATURE_STATUS;
 export type SignatureStatus = (typeof SIGNATURE_STATUS)[SignatureCode];
 
@@ -70,7 +79,14 @@ export interface ReviewModel {
   summary: string;
 }
 
-export const NO_REVIEW: ReviewModel = { pull: 0, merge: "", approvals: 0, approvers: [], ownersMissing: [], summary: "no review evidence recorded" };
+export const NO_REVIEW: ReviewModel = {
+  pull: 0,
+  merge: "",
+  approvals: 0,
+  approvers: [],
+  ownersMissing: [],
+  summary: "no review evidence recorded",
+};
 
 /** Everything the rules see besides `commit`. */
 export interface PolicyInput {
@@ -139,11 +155,22 @@ export function commitModel(c: {
   return {
     sha: c.sha,
     message: c.message,
-    header: { type: parsed.type ?? "", scope: parsed.scope ?? "", subject: parsed.subject ?? "", breaking: parsed.breaking },
+    header: {
+      type: parsed.type ?? "",
+      scope: parsed.scope ?? "",
+      subject: parsed.subject ?? "",
+      breaking: parsed.breaking,
+    },
     trailers: parsed.trailers,
     author: { ...c.author, email: c.author.email.toLowerCase() },
     committer: { ...c.committer, email: c.committer.email.toLowerCase() },
-    signature: { status: SIGNATURE_STATUS[c.signature.code], code: c.signature.code, signer: c.signature.signer, email: c.signature.signer ? emailOf(c.signature.signer) : "", key: c.signature.key },
+    signature: {
+      status: SIGNATURE_STATUS[c.signature.code],
+      code: c.signature.code,
+      signer: c.signature.signer,
+      email: c.signature.signer ? emailOf(c.signature.signer) : "",
+      key: c.signature.key,
+    },
     files: c.files,
     findings: c.findings,
     approvers: [...new Set(approvers)],
@@ -157,8 +184,19 @@ export function commitModel(c: {
 export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evaluation {
   const base = { classification: input.classification, range: input.range, checks: input.checks, ledger: input.ledger };
   const violations: Violation[] = [];
-  const results = new Map<string, RuleResult>(rules.map((r) => [r.id, { id: r.id, severity: r.severity, scope: r.scope, result: "skip", failedCommits: [], errors: [] }]));
-  const record = (rule: CompiledRule, bindings: Record<string, unknown>, ok: boolean, commit?: CommitModel, error?: string) => {
+  const results = new Map<string, RuleResult>(
+    rules.map((r) => [
+      r.id,
+      { id: r.id, severity: r.severity, scope: r.scope, result: "skip", failedCommits: [], errors: [] },
+    ]),
+  );
+  const record = (
+    rule: CompiledRule,
+    bindings: Record<string, unknown>,
+    ok: boolean,
+    commit?: CommitModel,
+    error?: string,
+  ) => {
     const res = results.get(rule.id)!;
     if (res.result === "skip") res.result = "pass";
     if (ok) return;
@@ -166,7 +204,14 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
     res.failedCommits.push(commit?.sha ?? "(range)");
     if (error) res.errors.push(error);
     const file = commit?.files[0]?.path;
-    violations.push({ rule: rule.id, severity: rule.severity, ...(commit ? { commit: commit.sha } : {}), message: error ? `rule error: ${error}` : rule.explain(bindings), controls: rule.controls, ...(file ? { file } : {}) });
+    violations.push({
+      rule: rule.id,
+      severity: rule.severity,
+      ...(commit ? { commit: commit.sha } : {}),
+      message: error ? `rule error: ${error}` : rule.explain(bindings),
+      controls: rule.controls,
+      ...(file ? { file } : {}),
+    });
   };
   const commitRules = rules.filter((x) => x.scope === "commit");
   for (const c of input.commits) {
@@ -185,11 +230,16 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
     const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));
     const evaluated = rs.filter((r) => results.get(r.id)!.result !== "skip");
     const failed = rs.filter((r) => results.get(r.id)!.result === "fail");
-    return { id: ctl.id, title: ctl.title, status: evaluated.length === 0 ? "not evidenced" : failed.length ? "failed" : "met", rules: rs.map((r) => r.id), failedCommits: [...new Set(failed.flatMap((r) => results.get(r.id)!.failedCommits))] };
+    return {
+      id: ctl.id,
+      title: ctl.title,
+      status: evaluated.length === 0 ? "not evidenced" : failed.length ? "failed" : "met",
+      rules: rs.map((r) => r.id),
+      failedCommits: [...new Set(failed.flatMap((r) => results.get(r.id)!.failedCommits))],
+    };
   });
   return { violations, rules: [...results.values()], controls };
 }
-
 
 /** The gate's decision: fail when any violation is at or above `failOn`. */
 export function decide(violations: Violation[], failOn: keyof typeof SEVERITY_RANK): "pass" | "fail" {

@@ -47,7 +47,10 @@ export function readPolicyTestFile(path: string, cwd = process.cwd()): { name: s
   // Report the deepest issue of a union (the branch the author meant), else the first issue.
   let issue = parsed.error.issues[0]!;
   while (issue.code === "invalid_union" && issue.errors.length) {
-    const best = issue.errors.map((errs) => errs[0]).filter(Boolean).sort((a, b) => b!.path.length - a!.path.length)[0];
+    const best = issue.errors
+      .map((errs) => errs[0])
+      .filter(Boolean)
+      .sort((a, b) => b!.path.length - a!.path.length)[0];
     if (!best) break;
     issue = { ...best, path: [...issue.path, ...best.path] } as typeof issue;
   }
@@ -65,12 +68,17 @@ export function readPolicyTestFile(path: string, cwd = process.cwd()): { name: s
   throw new UserError(`${name}${line ? `:${line}` : ""}: ${path_.length ? path_.join(".") : "(root)"}: ${message}`);
 }
 
-export function policyTestText(results: CaseResult[], color: { red(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }): string {
+export function policyTestText(
+  results: CaseResult[],
+  color: { red(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string },
+): string {
   const lines: string[] = [];
   let file: string | undefined;
   for (const r of results) {
     if (r.file !== file) lines.push(color.bold((file = r.file)));
-    lines.push(`  ${r.status === "pass" ? color.green("PASS") : color.red("FAIL")} ${r.name} ${color.dim(`[${r.pack}]`)}`);
+    lines.push(
+      `  ${r.status === "pass" ? color.green("PASS") : color.red("FAIL")} ${r.name} ${color.dim(`[${r.pack}]`)}`,
+    );
     for (const d of r.diff) lines.push(`       ${d}`);
   }
   const failed = results.filter((r) => r.status === "fail").length;
@@ -82,7 +90,10 @@ export function policyTestJunit(results: CaseResult[]): string {
   const files = [...new Set(results.map((r) => r.file))];
   const suites = files.map((f) => {
     const rs = results.filter((r) => r.file === f);
-    const cases = rs.map((r) => `    <testcase classname="${xmlEscape(f)}" name="${xmlEscape(r.name)}">${r.status === "fail" ? `<failure message="${xmlEscape(r.diff[0] ?? "failed")}">${xmlEscape(r.diff.join("\n"))}</failure>` : ""}</testcase>`);
+    const cases = rs.map(
+      (r) =>
+        `    <testcase classname="${xmlEscape(f)}" name="${xmlEscape(r.name)}">${r.status === "fail" ? `<failure message="${xmlEscape(r.diff[0] ?? "failed")}">${xmlEscape(r.diff.join("\n"))}</failure>` : ""}</testcase>`,
+    );
     return `  <testsuite name="${xmlEscape(f)}" tests="${rs.length}" failures="${rs.filter((r) => r.status === "fail").length}">\n${cases.join("\n")}\n  </testsuite>`;
   });
   const failures = results.filter((r) => r.status === "fail").length;

@@ -11,7 +11,16 @@ import { UserError } from "../core/errors.js";
 import { findControl } from "./controls.js";
 import { compileRules, effectivePack } from "./engine.js";
 import { BUILTIN_PACKS } from "./packs.js";
-import { commitModel, decide, evaluatePolicy, SIGNATURE_STATUS, type Evaluation, type PolicyInput, type SignatureCode, type Violation } from "./evaluate.js";
+import {
+  commitModel,
+  decide,
+  evaluatePolicy,
+  SIGNATURE_STATUS,
+  type Evaluation,
+  type PolicyInput,
+  type SignatureCode,
+  type Violation,
+} from "./evaluate.js";
 import { conventionalLintSetup, lintCounts } from "../commit/lint.js";
 import { SEVERITY_RANK } from "../core/vocabulary.js";
 
@@ -28,7 +37,9 @@ const SignatureIn = z.union([
   z.enum([...CODES, ...NAMES] as [string, ...string[]]),
   z
     .object({
-      status: z.enum([...CODES, ...NAMES] as [string, ...string[]]).describe("a %G? letter (G, U, E, X, Y, R, B, N) or its name (good, good-untrusted, ...)"),
+      status: z
+        .enum([...CODES, ...NAMES] as [string, ...string[]])
+        .describe("a %G? letter (G, U, E, X, Y, R, B, N) or its name (good, good-untrusted, ...)"),
       signer: z.string().optional(),
       key: z.string().optional(),
     })
@@ -42,7 +53,20 @@ const CommitIn = z
     author: Person.optional(),
     committer: Person.optional(),
     signature: SignatureIn.optional(),
-    files: z.array(z.union([z.string(), z.object({ path: z.string(), additions: z.number().int().min(0).default(1), deletions: z.number().int().min(0).default(0) }).strict()])).optional(),
+    files: z
+      .array(
+        z.union([
+          z.string(),
+          z
+            .object({
+              path: z.string(),
+              additions: z.number().int().min(0).default(1),
+              deletions: z.number().int().min(0).default(0),
+            })
+            .strict(),
+        ]),
+      )
+      .optional(),
     findings: z
       .array(
         z
@@ -70,7 +94,10 @@ const CommitIn = z
       })
       .strict()
       .optional(),
-    lint: z.object({ errors: z.number().int().min(0).default(0), warnings: z.number().int().min(0).default(0) }).strict().optional(),
+    lint: z
+      .object({ errors: z.number().int().min(0).default(0), warnings: z.number().int().min(0).default(0) })
+      .strict()
+      .optional(),
     unknownCitations: z.array(z.string()).optional(),
   })
   .strict();
@@ -81,9 +108,24 @@ export const InputIn = z
     classification: z.string().optional(),
     commit: CommitIn.optional(),
     commits: z.array(CommitIn).optional(),
-    checks: z.object({ passed: z.array(z.string()).optional(), required: z.array(z.string()).optional(), missing: z.array(z.string()).optional() }).strict().optional(),
+    checks: z
+      .object({
+        passed: z.array(z.string()).optional(),
+        required: z.array(z.string()).optional(),
+        missing: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     ledger: z.object({ configured: z.boolean() }).strict().optional(),
-    range: z.object({ from: z.string().nullable().optional(), to: z.string().optional(), shallow: z.boolean().optional(), complete: z.boolean().optional() }).strict().optional(),
+    range: z
+      .object({
+        from: z.string().nullable().optional(),
+        to: z.string().optional(),
+        shallow: z.boolean().optional(),
+        complete: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((i) => !(i.commit && i.commits), { message: "give either commit or commits, not both" });
@@ -95,22 +137,30 @@ const ControlOutcome = z.enum(["met", "failed", "not evidenced"]);
 const Expect = z
   .object({
     decision: z.enum(["pass", "fail"]).optional(),
-    failOn: Severity.default("high").describe("severity at or above which a violation fails the decision, as --fail-on"),
+    failOn: Severity.default("high").describe(
+      "severity at or above which a violation fails the decision, as --fail-on",
+    ),
     failed: z.array(z.string()).optional().describe("exactly these rules fail"),
     rules: z.record(z.string(), RuleOutcome).optional(),
     controls: z
       .record(z.string(), ControlOutcome)
       .optional()
       .superRefine((m, ctx) => {
-        for (const id of Object.keys(m ?? {})) if (!findControl(id)) ctx.addIssue({ code: "custom", message: `unknown control "${id}" (see the control catalog)`, path: [id] });
+        for (const id of Object.keys(m ?? {}))
+          if (!findControl(id))
+            ctx.addIssue({ code: "custom", message: `unknown control "${id}" (see the control catalog)`, path: [id] });
       }),
   })
   .strict()
-  .refine((e) => e.decision || e.failed || e.rules || e.controls, { message: "expect needs at least one of decision, failed, rules, controls" });
+  .refine((e) => e.decision || e.failed || e.rules || e.controls, {
+    message: "expect needs at least one of decision, failed, rules, controls",
+  });
 
 const PolicyOverrides = PolicyConfig.omit({ pack: true });
 
-const PackName = z.string().refine((p) => p === "config" || (BUILTIN_PACKS as readonly string[]).includes(p), { message: `unknown pack (valid: config, ${BUILTIN_PACKS.join(", ")})` });
+const PackName = z.string().refine((p) => p === "config" || (BUILTIN_PACKS as readonly string[]).includes(p), {
+  message: `unknown pack (valid: config, ${BUILTIN_PACKS.join(", ")})`,
+});
 
 const Case = z
   .object({
@@ -160,18 +210,26 @@ function person(p: z.infer<typeof Person> | undefined, fallback: { name: string;
 function buildCommit(c: CommitIn, i: number, lint: { errors: number; warnings: number }) {
   const author = person(c.author, DEFAULT_AUTHOR) as typeof DEFAULT_AUTHOR;
   const committer = person(c.committer, author);
-  const sig = typeof c.signature === "string" ? { status: c.signature } : c.signature ?? { status: "N" };
-  const code = (sig.status in SIGNATURE_STATUS ? sig.status : CODES.find((k) => SIGNATURE_STATUS[k] === sig.status)!) as SignatureCode;
+  const sig = typeof c.signature === "string" ? { status: c.signature } : (c.signature ?? { status: "N" });
+  const code = (
+    sig.status in SIGNATURE_STATUS ? sig.status : CODES.find((k) => SIGNATURE_STATUS[k] === sig.status)!
+  ) as SignatureCode;
   const model = commitModel({
     sha: c.sha ?? `commit-${i + 1}`,
     message: c.message ?? DEFAULT_MESSAGE,
     author: { name: author.name, email: author.email, date: author.date },
     committer: { name: committer.name, email: committer.email },
-    signature: { code, signer: "signer" in sig ? sig.signer ?? "" : "", key: "key" in sig ? sig.key ?? "" : "" },
+    signature: { code, signer: "signer" in sig ? (sig.signer ?? "") : "", key: "key" in sig ? (sig.key ?? "") : "" },
     files: (c.files ?? []).map((f) => (typeof f === "string" ? { path: f, additions: 1, deletions: 0 } : f)),
     findings: (c.findings ?? []).map((f) => {
       const kind = f.kind ?? (f.category === "secret" ? "secret" : "phi");
-      return { ruleId: f.ruleId ?? f.category, category: f.category, severity: f.severity, kind, hipaaIdentifier: f.hipaaIdentifier };
+      return {
+        ruleId: f.ruleId ?? f.category,
+        category: f.category,
+        severity: f.severity,
+        kind,
+        hipaaIdentifier: f.hipaaIdentifier,
+      };
     }),
     lint,
   });
@@ -179,7 +237,14 @@ function buildCommit(c: CommitIn, i: number, lint: { errors: number; warnings: n
   if (c.review) {
     const approvers = c.review.approvers ?? [];
     const approvals = c.review.approvals ?? approvers.length;
-    model.review = { pull: c.review.pull ?? (approvals ? 1 : 0), merge: c.review.merge ?? (approvals ? "merge" : ""), approvals, approvers, ownersMissing: c.review.ownersMissing ?? [], summary: c.review.summary ?? `${approvals} approval(s) from policy test input` };
+    model.review = {
+      pull: c.review.pull ?? (approvals ? 1 : 0),
+      merge: c.review.merge ?? (approvals ? "merge" : ""),
+      approvals,
+      approvers,
+      ownersMissing: c.review.ownersMissing ?? [],
+      summary: c.review.summary ?? `${approvals} approval(s) from policy test input`,
+    };
   }
   if (c.unknownCitations) model.unknownCitations = c.unknownCitations;
   return model;
@@ -191,7 +256,10 @@ function mergeInput(defaults: InputIn | undefined, input: InputIn): InputIn {
   const out: Record<string, unknown> = { ...defaults };
   for (const [k, v] of Object.entries(input)) {
     const d = out[k];
-    out[k] = d && typeof d === "object" && !Array.isArray(d) && v && typeof v === "object" && !Array.isArray(v) ? { ...d, ...v } : v;
+    out[k] =
+      d && typeof d === "object" && !Array.isArray(d) && v && typeof v === "object" && !Array.isArray(v)
+        ? { ...d, ...v }
+        : v;
   }
   // defaults.commit is the base of every commit, whether the case gives one commit or several.
   if (input.commits) {
@@ -202,7 +270,10 @@ function mergeInput(defaults: InputIn | undefined, input: InputIn): InputIn {
   return out as InputIn;
 }
 
-function mergePolicy(base: Config["policy"], ...over: (z.infer<typeof PolicyOverrides> | undefined)[]): Config["policy"] {
+function mergePolicy(
+  base: Config["policy"],
+  ...over: (z.infer<typeof PolicyOverrides> | undefined)[]
+): Config["policy"] {
   const p = { ...base, rules: [...base.rules], disable: [...base.disable] };
   for (const o of over) {
     if (!o) continue;
@@ -214,12 +285,19 @@ function mergePolicy(base: Config["policy"], ...over: (z.infer<typeof PolicyOver
 }
 
 /** Run every case of one parsed file. `repoConfig` is read only when a case uses pack "config". */
-export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoConfig: () => Promise<Config>): Promise<CaseResult[]> {
+export async function runPolicyTestFile(
+  file: string,
+  t: PolicyTestFile,
+  repoConfig: () => Promise<Config>,
+): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   for (const [i, c] of t.cases.entries()) {
     const where = `${file}: cases.${i} ("${c.name}")`;
     const packName = c.pack ?? t.pack ?? "config";
-    const baseConfig: Config = packName === "config" ? await repoConfig() : { ...structuredClone(DEFAULT_CONFIG), policy: { rules: [], disable: [], pack: packName } };
+    const baseConfig: Config =
+      packName === "config"
+        ? await repoConfig()
+        : { ...structuredClone(DEFAULT_CONFIG), policy: { rules: [], disable: [], pack: packName } };
     const config: Config = { ...baseConfig, policy: mergePolicy(baseConfig.policy, t.policy, c.policy) };
     let pack, rules;
     try {
@@ -230,7 +308,10 @@ export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoCon
       throw err;
     }
     const inp = mergeInput(t.defaults, c.input);
-    const input = await policyInputFrom(inp, { requiredChecks: pack.requiredChecks, classification: packName === "config" ? config.classification : pack.classification });
+    const input = await policyInputFrom(inp, {
+      requiredChecks: pack.requiredChecks,
+      classification: packName === "config" ? config.classification : pack.classification,
+    });
     const ev = evaluatePolicy(rules, input);
     out.push(compare(file, c.name, pack.name, c.expect, ev));
   }
@@ -241,16 +322,35 @@ export async function runPolicyTestFile(file: string, t: PolicyTestFile, repoCon
  * The full input model from a partial input document (documented defaults fill the rest):
  * what `policy test` cases and the service's `POST /v1/decisions/{pack}` evaluate.
  */
-export async function policyInputFrom(inp: InputIn, pack: { requiredChecks: string[]; classification: string }): Promise<PolicyInput> {
+export async function policyInputFrom(
+  inp: InputIn,
+  pack: { requiredChecks: string[]; classification: string },
+): Promise<PolicyInput> {
   const given = inp.commits ?? (inp.commit ? [inp.commit] : [{}]);
   // lint counts a case gives are taken as they are; the others come from commitlint on the message
   const setup = given.every((c) => c.lint) ? undefined : await conventionalLintSetup();
-  const commits = await Promise.all(given.map(async (c, i) => buildCommit(c, i, c.lint ? { errors: c.lint.errors, warnings: c.lint.warnings } : await lintCounts(c.message ?? DEFAULT_MESSAGE, setup))));
+  const commits = await Promise.all(
+    given.map(async (c, i) =>
+      buildCommit(
+        c,
+        i,
+        c.lint
+          ? { errors: c.lint.errors, warnings: c.lint.warnings }
+          : await lintCounts(c.message ?? DEFAULT_MESSAGE, setup),
+      ),
+    ),
+  );
   const required = inp.checks?.required ?? pack.requiredChecks;
   const passed = inp.checks?.passed ?? [];
   return {
     classification: inp.classification ?? pack.classification,
-    range: { from: inp.range?.from ?? null, to: inp.range?.to ?? "HEAD", commits: commits.length, shallow: inp.range?.shallow ?? false, complete: inp.range?.complete ?? true },
+    range: {
+      from: inp.range?.from ?? null,
+      to: inp.range?.to ?? "HEAD",
+      commits: commits.length,
+      shallow: inp.range?.shallow ?? false,
+      complete: inp.range?.complete ?? true,
+    },
     checks: { required, passed, missing: inp.checks?.missing ?? required.filter((x) => !passed.includes(x)) },
     ledger: { configured: inp.ledger?.configured ?? false },
     commits,
@@ -267,7 +367,8 @@ function compare(file: string, name: string, pack: string, e: z.infer<typeof Exp
   };
   if (e.decision && e.decision !== decision) {
     diff.push(`decision: expected ${e.decision}, got ${decision} at --fail-on ${e.failOn}`);
-    for (const v of ev.violations.filter((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[e.failOn])) diff.push(`  ${v.severity} ${v.rule} (${v.commit ?? "range"}): ${v.message}`);
+    for (const v of ev.violations.filter((x) => SEVERITY_RANK[x.severity] >= SEVERITY_RANK[e.failOn]))
+      diff.push(`  ${v.severity} ${v.rule} (${v.commit ?? "range"}): ${v.message}`);
   }
   if (e.failed) {
     const actual = ev.rules.filter((r) => r.result === "fail").map((r) => r.id);

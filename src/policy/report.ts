@@ -4,7 +4,8 @@ import type { ComplianceReport } from "./check.js";
 import { sarifLevel, sarifLog } from "../report/sarif.js";
 import { WriterRegistry } from "../report/writers.js";
 
-export const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+export const xmlEscape = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function complianceMarkdown(r: ComplianceReport): string {
   return [
@@ -14,9 +15,14 @@ export function complianceMarkdown(r: ComplianceReport): string {
     "",
     "| control | status | rules | failing commits |",
     "| --- | --- | --- | --- |",
-    ...r.controls.map((c) => `| ${c.id} ${c.title} | ${c.status} | ${c.rules.join(", ")} | ${c.failedCommits.map((s) => s.slice(0, 10)).join(", ")} |`),
+    ...r.controls.map(
+      (c) =>
+        `| ${c.id} ${c.title} | ${c.status} | ${c.rules.join(", ")} | ${c.failedCommits.map((s) => s.slice(0, 10)).join(", ")} |`,
+    ),
     "",
-    ...r.violations.map((v) => `- **${v.severity}** \`${v.rule}\`${v.commit ? ` at \`${v.commit.slice(0, 10)}\`` : ""}: ${v.message}`),
+    ...r.violations.map(
+      (v) => `- **${v.severity}** \`${v.rule}\`${v.commit ? ` at \`${v.commit.slice(0, 10)}\`` : ""}: ${v.message}`,
+    ),
     ...reviewsMarkdown(r),
   ].join("\n");
 }
@@ -26,19 +32,36 @@ function reviewsMarkdown(r: ComplianceReport): string[] {
   const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
   const rows = (r.reviews?.commits ?? []).map((c) => {
     const pr = c.pull ? `${c.pull.repo}#${c.pull.number} (${c.pull.how})` : "none recorded";
-    const approvals = c.approvals.map((a) => `${a.counted ? "counted" : "not counted"}: ${a.reviewer} (${a.reason})`).join("; ") || "none";
+    const approvals =
+      c.approvals.map((a) => `${a.counted ? "counted" : "not counted"}: ${a.reviewer} (${a.reason})`).join("; ") ||
+      "none";
     return `| \`${c.commit.slice(0, 10)}\` | ${cell(pr)} | ${cell(approvals)} | ${cell(c.ownersMissing.join("; "))} | ${cell(c.unverifiedTrailers.join(", "))} |`;
   });
   if (!rows.length) return [];
-  return ["", "## Reviews", "", "| commit | pull request | approvals | paths missing a code owner | unverified trailers |", "| --- | --- | --- | --- | --- |", ...rows];
+  return [
+    "",
+    "## Reviews",
+    "",
+    "| commit | pull request | approvals | paths missing a code owner | unverified trailers |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ];
 }
 
 /** One test case per evidenced control, so CI dashboards show controls as tests. */
 export function complianceJunit(r: ComplianceReport): string {
   const cases = r.controls
     .filter((c) => c.status !== "not evidenced")
-    .map((c) => `  <testcase classname="${xmlEscape(r.pack)}" name="${xmlEscape(`${c.id} ${c.title}`)}">${c.status === "failed" ? `<failure message="${xmlEscape(`rules ${c.rules.join(", ")} failed for ${c.failedCommits.join(", ")}`)}"/>` : ""}</testcase>`);
-  const extra = r.violations.filter((v) => v.controls.length === 0).map((v) => `  <testcase classname="${xmlEscape(r.pack)}" name="${xmlEscape(v.rule)}"><failure message="${xmlEscape(v.message)}"/></testcase>`);
+    .map(
+      (c) =>
+        `  <testcase classname="${xmlEscape(r.pack)}" name="${xmlEscape(`${c.id} ${c.title}`)}">${c.status === "failed" ? `<failure message="${xmlEscape(`rules ${c.rules.join(", ")} failed for ${c.failedCommits.join(", ")}`)}"/>` : ""}</testcase>`,
+    );
+  const extra = r.violations
+    .filter((v) => v.controls.length === 0)
+    .map(
+      (v) =>
+        `  <testcase classname="${xmlEscape(r.pack)}" name="${xmlEscape(v.rule)}"><failure message="${xmlEscape(v.message)}"/></testcase>`,
+    );
   const failures = r.controls.filter((c) => c.status === "failed").length + extra.length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="gitops-health compliance" tests="${cases.length + extra.length}" failures="${failures}">\n${[...cases, ...extra].join("\n")}\n</testsuite>`;
 }
@@ -64,10 +87,15 @@ export function complianceSarif(r: ComplianceReport, version: string, configFile
     ruleId: v.rule,
     ruleIndex: ruleIds.indexOf(v.rule),
     level: sarifLevel(v.severity),
-    message: { text: `${v.commit ? `commit ${v.commit.slice(0, 12)}: ` : ""}${v.message}${v.controls.length ? ` (controls: ${v.controls.join(", ")})` : ""}` },
+    message: {
+      text: `${v.commit ? `commit ${v.commit.slice(0, 12)}: ` : ""}${v.message}${v.controls.length ? ` (controls: ${v.controls.join(", ")})` : ""}`,
+    },
     locations: [
       {
-        physicalLocation: { artifactLocation: { uri: (v.file ?? configFile).replace(/\\/g, "/") }, region: { startLine: 1 } },
+        physicalLocation: {
+          artifactLocation: { uri: (v.file ?? configFile).replace(/\\/g, "/") },
+          region: { startLine: 1 },
+        },
         ...(v.commit ? { logicalLocations: [{ name: v.commit, kind: "commit" }] } : {}),
       },
     ],
@@ -78,9 +106,16 @@ export function complianceSarif(r: ComplianceReport, version: string, configFile
 }
 
 /** Machine formats of the compliance report (text is printed by the CLI). */
-export const complianceWriters = new WriterRegistry<ComplianceReport, { version: () => string; configFile: string }>("compliance report", {
-  json: { stream: "stdout", mediaType: "application/json", write: (r) => JSON.stringify(r, null, 2) },
-  markdown: { stream: "stdout", mediaType: "text/markdown", write: (r) => complianceMarkdown(r) },
-  junit: { stream: "stdout", mediaType: "application/xml", write: (r) => complianceJunit(r) },
-  sarif: { stream: "stdout", mediaType: "application/sarif+json", write: (r, c) => complianceSarif(r, c.version(), c.configFile) },
-});
+export const complianceWriters = new WriterRegistry<ComplianceReport, { version: () => string; configFile: string }>(
+  "compliance report",
+  {
+    json: { stream: "stdout", mediaType: "application/json", write: (r) => JSON.stringify(r, null, 2) },
+    markdown: { stream: "stdout", mediaType: "text/markdown", write: (r) => complianceMarkdown(r) },
+    junit: { stream: "stdout", mediaType: "application/xml", write: (r) => complianceJunit(r) },
+    sarif: {
+      stream: "stdout",
+      mediaType: "application/sarif+json",
+      write: (r, c) => complianceSarif(r, c.version(), c.configFile),
+    },
+  },
+);

@@ -7,7 +7,14 @@ import picomatch from "picomatch";
 import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { git } from "../git/exec.js";
-import { mapCommitsToPulls, latestPulls, reviewCommits, type CommitReview, type MergeFact, type RangeCommit } from "../review/approvals.js";
+import {
+  mapCommitsToPulls,
+  latestPulls,
+  reviewCommits,
+  type CommitReview,
+  type MergeFact,
+  type RangeCommit,
+} from "../review/approvals.js";
 import { CODEOWNERS_LOCATIONS, parseCodeOwners, type CodeOwners } from "../review/codeowners.js";
 import { readReviewEvidence, type RejectedReviewEntry } from "../review/evidence.js";
 import { authorFingerprint } from "../review/model.js";
@@ -26,18 +33,31 @@ export interface ReviewGateResult {
 export function ownerPathsFor(pack: Pack, config: Config): ((path: string) => boolean) | undefined {
   const mode = (pack.approval as { codeOwners?: unknown }).codeOwners;
   if (mode === "all") return () => true;
-  if (mode === "critical-paths" && config.criticalPaths.length) return picomatch(config.criticalPaths.map((p) => p.pattern), { dot: true });
+  if (mode === "critical-paths" && config.criticalPaths.length)
+    return picomatch(
+      config.criticalPaths.map((p) => p.pattern),
+      { dot: true },
+    );
   return undefined;
 }
 
 async function rangeCommits(root: string, logRange: string, files: Map<string, string[]>): Promise<RangeCommit[]> {
-  const raw = await git(["log", "--no-merges", "--format=%x01%H%x00%P%x00%ae%x00%ce%x00%at%x00%B", logRange], { cwd: root });
+  const raw = await git(["log", "--no-merges", "--format=%x01%H%x00%P%x00%ae%x00%ce%x00%at%x00%B", logRange], {
+    cwd: root,
+  });
   return raw
     .split("\x01")
     .slice(1)
     .map((rec) => {
       const [sha, parents, ae, ce, at, body] = rec.split("\x00");
-      return { sha: sha!, parents: (parents ?? "").split(" ").filter(Boolean), authorEmail: ae ?? "", committerEmail: ce ?? "", fingerprint: authorFingerprint(ae ?? "", Number(at), body ?? ""), files: files.get(sha!) ?? [] };
+      return {
+        sha: sha!,
+        parents: (parents ?? "").split(" ").filter(Boolean),
+        authorEmail: ae ?? "",
+        committerEmail: ce ?? "",
+        fingerprint: authorFingerprint(ae ?? "", Number(at), body ?? ""),
+        files: files.get(sha!) ?? [],
+      };
     });
 }
 
@@ -49,29 +69,66 @@ async function readCodeOwners(root: string, rev: string): Promise<{ path: string
   return undefined;
 }
 
-const exists = (root: string, sha: string) => git(["cat-file", "-e", `${sha}^{commit}`], { cwd: root }).then(() => true, () => false);
-const isAncestor = (root: string, a: string, b: string) => git(["merge-base", "--is-ancestor", a, b], { cwd: root }).then(() => true, () => false);
+const exists = (root: string, sha: string) =>
+  git(["cat-file", "-e", `${sha}^{commit}`], { cwd: root }).then(
+    () => true,
+    () => false,
+  );
+const isAncestor = (root: string, a: string, b: string) =>
+  git(["merge-base", "--is-ancestor", a, b], { cwd: root }).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * A merge inside a pull request is a base merge when its other parent is on the base branch
  * (an ancestor of `baseTip`) and its tree is exactly what git's automatic merge gives: no
  * conflict resolution or extra edit rides along.
  */
-async function mergeFact(root: string, sha: string, parents: string[], inPull: Set<string>, baseTip: string | undefined): Promise<MergeFact> {
+async function mergeFact(
+  root: string,
+  sha: string,
+  parents: string[],
+  inPull: Set<string>,
+  baseTip: string | undefined,
+): Promise<MergeFact> {
   if (parents.length !== 2 || !baseTip || !(await exists(root, sha))) return "unknown";
   const outside = parents.filter((p) => !inPull.has(p));
   for (const p of outside) if (!(await isAncestor(root, p, baseTip))) return "unknown";
-  const auto = await git(["merge-tree", "--write-tree", "--no-messages", parents[0]!, parents[1]!], { cwd: root }).then((o) => o.split("\n")[0]!.trim(), () => undefined);
+  const auto = await git(["merge-tree", "--write-tree", "--no-messages", parents[0]!, parents[1]!], { cwd: root }).then(
+    (o) => o.split("\n")[0]!.trim(),
+    () => undefined,
+  );
   if (!auto) return "changed"; // conflicts: the merge carries a hand resolution
   const tree = (await git(["rev-parse", `${sha}^{tree}`], { cwd: root })).trim();
   return tree === auto ? "base-merge" : "changed";
 }
 
-export async function reviewGate(o: { root: string; logRange: string; fromSha: string | null; head: string; config: Config; pack: Pack; ledger?: Ledger; files: Map<string, string[]> }): Promise<ReviewGateResult> {
+export async function reviewGate(o: {
+  root: string;
+  logRange: string;
+  fromSha: string | null;
+  head: string;
+  config: Config;
+  pack: Pack;
+  ledger?: Ledger;
+  files: Map<string, string[]>;
+}): Promise<ReviewGateResult> {
   const byCommit: ReviewGateResult["byCommit"] = new Map();
   const ownerPaths = ownerPathsFor(o.pack, o.config);
   if (!o.ledger) {
-    for (const sha of o.files.keys()) byCommit.set(sha, { model: { pull: 0, merge: "", approvals: 0, approvers: [], ownersMissing: [], summary: "no ledger configured: review evidence is read from the ledger" }, detail: undefined });
+    for (const sha of o.files.keys())
+      byCommit.set(sha, {
+        model: {
+          pull: 0,
+          merge: "",
+          approvals: 0,
+          approvers: [],
+          ownersMissing: [],
+          summary: "no ledger configured: review evidence is read from the ledger",
+        },
+        detail: undefined,
+      });
     return { byCommit, producers: [], rejected: [] };
   }
   const { producerTrust } = await import("../evidence/checks.js");
@@ -81,15 +138,36 @@ export async function reviewGate(o: { root: string; logRange: string; fromSha: s
   const co = ownerPaths ? await readCodeOwners(o.root, coRev) : undefined;
   // Facts for the merges inside the pull requests this range brings in.
   const mergeFacts: Record<string, MergeFact> = {};
-  const baseTip = o.fromSha ?? (await git(["rev-parse", "--verify", "--quiet", `${o.head}^1`], { cwd: o.root }).then((s) => s.trim() || undefined, () => undefined));
+  const baseTip =
+    o.fromSha ??
+    (await git(["rev-parse", "--verify", "--quiet", `${o.head}^1`], { cwd: o.root }).then(
+      (s) => s.trim() || undefined,
+      () => undefined,
+    ));
   const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls)).values()].map((m) => m.pull));
   for (const pull of pulls) {
     const inPull = new Set((pull.commits ?? []).map((c) => c.sha));
-    for (const c of pull.commits ?? []) if (c.parents.length >= 2) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, baseTip);
+    for (const c of pull.commits ?? [])
+      if (c.parents.length >= 2) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, baseTip);
   }
   const reviews = reviewCommits(range, ev, { ownerPaths, codeOwners: co?.co, mergeFacts });
   for (const r of reviews) {
-    byCommit.set(r.sha, { model: { pull: r.pull?.number ?? 0, merge: r.pull?.how ?? "", approvals: r.approvers.length, approvers: r.approvers, ownersMissing: r.ownersMissing, summary: r.summary }, detail: r });
+    byCommit.set(r.sha, {
+      model: {
+        pull: r.pull?.number ?? 0,
+        merge: r.pull?.how ?? "",
+        approvals: r.approvers.length,
+        approvers: r.approvers,
+        ownersMissing: r.ownersMissing,
+        summary: r.summary,
+      },
+      detail: r,
+    });
   }
-  return { byCommit, ...(ownerPaths && co ? { codeOwners: { path: co.path, rev: coRev, errors: co.co.errors } } : {}), producers: ev.producers, rejected: ev.rejected };
+  return {
+    byCommit,
+    ...(ownerPaths && co ? { codeOwners: { path: co.path, rev: coRev, errors: co.co.errors } } : {}),
+    producers: ev.producers,
+    rejected: ev.rejected,
+  };
 }

@@ -27,7 +27,13 @@ export interface ProxyCallRecord {
   status: number;
   latencyMs: number;
   usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number };
-  prompt: { sha256: string; findings: Record<string, number>; masked: Record<string, number>; allowed: Record<string, number>; blocked: Record<string, number> };
+  prompt: {
+    sha256: string;
+    findings: Record<string, number>;
+    masked: Record<string, number>;
+    allowed: Record<string, number>;
+    blocked: Record<string, number>;
+  };
   completion?: { sha256: string; findings: Record<string, number>; late?: number };
   restored?: boolean;
   template?: { name: string; version: string };
@@ -50,5 +56,10 @@ export function proxyLedgerEntry(r: ProxyCallRecord): LedgerEntryInput {
     model: Object.fromEntries(Object.entries(rest.model).map(([k, v]) => [k, typeof v === "string" ? label(v) : v])),
     ...(rest.template ? { template: { name: label(rest.template.name), version: label(rest.template.version) } } : {}),
   };
-  return { type: PROXY_ENTRY_TYPE, actor: caller, subject: route, payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown> };
+  return {
+    type: PROXY_ENTRY_TYPE,
+    actor: caller,
+    subject: route,
+    payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown>,
+  };
 }

@@ -14,13 +14,22 @@ export class CallerLimits {
     const t = this.now();
     if (this.tokensPerDay > 0) {
       const b = this.tokens.get(caller);
-      if (b && b.day === day(t) && b.used >= this.tokensPerDay) return { rule: "tokensPerDay", message: `token budget of ${this.tokensPerDay} per day used up`, retryAfterS: Math.ceil((86400_000 - (t % 86400_000)) / 1000) };
+      if (b && b.day === day(t) && b.used >= this.tokensPerDay)
+        return {
+          rule: "tokensPerDay",
+          message: `token budget of ${this.tokensPerDay} per day used up`,
+          retryAfterS: Math.ceil((86400_000 - (t % 86400_000)) / 1000),
+        };
     }
     if (this.requestsPerMinute > 0) {
       const list = (this.calls.get(caller) ?? []).filter((x) => x > t - 60_000);
       if (list.length >= this.requestsPerMinute) {
         this.calls.set(caller, list);
-        return { rule: "requestsPerMinute", message: `rate limit of ${this.requestsPerMinute} requests per minute`, retryAfterS: Math.max(1, Math.ceil((list[0]! + 60_000 - t) / 1000)) };
+        return {
+          rule: "requestsPerMinute",
+          message: `rate limit of ${this.requestsPerMinute} requests per minute`,
+          retryAfterS: Math.max(1, Math.ceil((list[0]! + 60_000 - t) / 1000)),
+        };
       }
       list.push(t);
       this.calls.set(caller, list);

@@ -18,8 +18,16 @@ export interface ProxyPolicy {
   replyPhi: "mask" | "refuse";
 }
 
-export function policyFor(config: Pick<ProxyConfig, "identifiers" | "allowList" | "replyPhi">, classification: Classification): ProxyPolicy {
-  return { classification, identifiers: { ...config.identifiers }, allow: new Set(config.allowList.map((v) => v.toLowerCase())), replyPhi: config.replyPhi };
+export function policyFor(
+  config: Pick<ProxyConfig, "identifiers" | "allowList" | "replyPhi">,
+  classification: Classification,
+): ProxyPolicy {
+  return {
+    classification,
+    identifiers: { ...config.identifiers },
+    allow: new Set(config.allowList.map((v) => v.toLowerCase())),
+    replyPhi: config.replyPhi,
+  };
 }
 
 /** The stricter of two classifications. */

@@ -7,7 +7,6 @@ import type { Finding } from "../phi/types.js";
 import { placeholderCategory, type Scanner } from "../llm/redaction.js";
 import { actionFor, type ProxyPolicy } from "./policy.js";
 
-
 export interface Blocked {
   category: string;
   rule: string;
@@ -53,7 +52,10 @@ export class PlaceholderSession {
       const action = actionFor(this.policy, s, value);
       bump(this.found, s.category);
       if (action === "block") {
-        this.blocked.push({ category: s.category, rule: s.category === "secret" ? "secret" : `identifiers.${s.category}` });
+        this.blocked.push({
+          category: s.category,
+          rule: s.category === "secret" ? "secret" : `identifiers.${s.category}`,
+        });
         continue;
       }
       if (action === "allow") {
@@ -85,7 +87,9 @@ export class PlaceholderSession {
   residual(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const t of this.outputs)
-      for (const f of this.scan(t)) if (f.severity === "high" && actionFor(this.policy, f, t.slice(f.start, f.end)) !== "allow") bump(out, f.category);
+      for (const f of this.scan(t))
+        if (f.severity === "high" && actionFor(this.policy, f, t.slice(f.start, f.end)) !== "allow")
+          bump(out, f.category);
     return out;
   }
 }
@@ -109,7 +113,8 @@ function redactJsonText(s: PlaceholderSession, json: string): string {
 export function redactStrings(s: PlaceholderSession, v: unknown): unknown {
   if (typeof v === "string") return s.redact(v);
   if (Array.isArray(v)) return v.map((x) => redactStrings(s, x));
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(s, x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(s, x)]));
   return v;
 }
 
@@ -119,7 +124,8 @@ const isObj = (v: unknown): v is Json => !!v && typeof v === "object" && !Array.
 /** Content of an OpenAI message: a string or an array of parts (text parts redacted, others kept). */
 function redactOpenAiContent(s: PlaceholderSession, c: unknown): unknown {
   if (typeof c === "string") return s.redact(c);
-  if (Array.isArray(c)) return c.map((p) => (isObj(p) && typeof p.text === "string" ? { ...p, text: s.redact(p.text) } : p));
+  if (Array.isArray(c))
+    return c.map((p) => (isObj(p) && typeof p.text === "string" ? { ...p, text: s.redact(p.text) } : p));
   return c;
 }
 
@@ -146,8 +152,13 @@ export function redactChatRequest(s: PlaceholderSession, body: Json): Json {
           if (k === "role" || k === "tool_call_id") out[k] = v;
           else if (k === "content") out[k] = redactOpenAiContent(s, v);
           else if (k === "tool_calls" && Array.isArray(v))
-            out[k] = v.map((t) => (isObj(t) && isObj(t.function) && typeof t.function.arguments === "string" ? { ...t, function: { ...t.function, arguments: redactJsonText(s, t.function.arguments) } } : t));
-          else if (k === "function_call" && isObj(v) && typeof v.arguments === "string") out[k] = { ...v, arguments: redactJsonText(s, v.arguments) };
+            out[k] = v.map((t) =>
+              isObj(t) && isObj(t.function) && typeof t.function.arguments === "string"
+                ? { ...t, function: { ...t.function, arguments: redactJsonText(s, t.function.arguments) } }
+                : t,
+            );
+          else if (k === "function_call" && isObj(v) && typeof v.arguments === "string")
+            out[k] = { ...v, arguments: redactJsonText(s, v.arguments) };
           else out[k] = redactStrings(s, v);
         }
         return out;
@@ -172,7 +183,8 @@ function redactAnthropicContent(s: PlaceholderSession, c: unknown): unknown {
 export function redactMessagesRequest(s: PlaceholderSession, body: Json): Json {
   const out: Json = { ...body };
   if (body.system !== undefined) out.system = redactAnthropicContent(s, body.system);
-  if (Array.isArray(body.messages)) out.messages = body.messages.map((m) => (isObj(m) ? { ...m, content: redactAnthropicContent(s, m.content) } : m));
+  if (Array.isArray(body.messages))
+    out.messages = body.messages.map((m) => (isObj(m) ? { ...m, content: redactAnthropicContent(s, m.content) } : m));
   return redactRest(s, body, out);
 }
 
@@ -180,6 +192,7 @@ export function redactMessagesRequest(s: PlaceholderSession, body: Json): Json {
 export function redactEmbeddingsRequest(s: PlaceholderSession, body: Json): Json | undefined {
   const input = body.input;
   if (typeof input === "string") return redactRest(s, body, { ...body, input: s.redact(input) });
-  if (Array.isArray(input) && input.every((x) => typeof x === "string")) return redactRest(s, body, { ...body, input: input.map((x: string) => s.redact(x)) });
+  if (Array.isArray(input) && input.every((x) => typeof x === "string"))
+    return redactRest(s, body, { ...body, input: input.map((x: string) => s.redact(x)) });
   return undefined;
 }

@@ -22,7 +22,8 @@ export const DEFAULT_BASE_URLS: Partial<Record<ProxyUpstream["type"], string>> =
 
 export const protocolOf = (u: ProxyUpstream): Protocol => (u.type === "anthropic" ? "anthropic" : "openai");
 
-const matches = (pattern: string, model: string) => (pattern.endsWith("*") ? model.startsWith(pattern.slice(0, -1)) : pattern === model);
+const matches = (pattern: string, model: string) =>
+  pattern.endsWith("*") ? model.startsWith(pattern.slice(0, -1)) : pattern === model;
 
 export type RouteResult = { ok: true; route: Route } | { ok: false; reason: string };
 
@@ -37,7 +38,9 @@ export function resolveRoute(config: Pick<ProxyConfig, "upstreams" | "aliases">,
       model = target.slice(colon + 1);
     } else model = target;
   }
-  const upstream = pinned ? config.upstreams.find((u) => u.name === pinned) : config.upstreams.find((u) => u.models.some((p) => matches(p, model)));
+  const upstream = pinned
+    ? config.upstreams.find((u) => u.name === pinned)
+    : config.upstreams.find((u) => u.models.some((p) => matches(p, model)));
   if (!upstream) return { ok: false, reason: `no upstream serves model "${requested}"` };
   return { ok: true, route: { upstream, model, ...(target !== undefined ? { alias: requested } : {}) } };
 }
@@ -54,12 +57,20 @@ export function listModels(config: Pick<ProxyConfig, "upstreams" | "aliases">): 
 }
 
 /** The URL and headers of an upstream call (the key is passed in by the front). */
-export function upstreamRequest(u: ProxyUpstream, path: "chat/completions" | "embeddings" | "messages", model: string, apiKey: string | undefined): { url: string; headers: Record<string, string> } {
+export function upstreamRequest(
+  u: ProxyUpstream,
+  path: "chat/completions" | "embeddings" | "messages",
+  model: string,
+  apiKey: string | undefined,
+): { url: string; headers: Record<string, string> } {
   const base = (u.baseURL ?? DEFAULT_BASE_URLS[u.type] ?? "").replace(/\/+$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (u.type === "azure") {
     if (apiKey) headers["api-key"] = apiKey;
-    return { url: `${base}/openai/deployments/${encodeURIComponent(model)}/${path}?api-version=${encodeURIComponent(u.apiVersion ?? "2024-10-21")}`, headers };
+    return {
+      url: `${base}/openai/deployments/${encodeURIComponent(model)}/${path}?api-version=${encodeURIComponent(u.apiVersion ?? "2024-10-21")}`,
+      headers,
+    };
   }
   if (u.type === "anthropic") {
     if (apiKey) headers["x-api-key"] = apiKey;

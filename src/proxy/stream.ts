@@ -7,7 +7,6 @@
 import type { Finding } from "../phi/types.js";
 import { placeholderCategory, restorePlaceholders, type Scanner } from "../llm/redaction.js";
 
-
 export interface ReplyFilter {
   /** values that may appear in the reply (they were in the prompt and passed) */
   passed: Set<string>;
@@ -94,13 +93,23 @@ export class StreamGuard {
     }
     const from = Math.max(0, this.released - this.context);
     const window = this.text.slice(from);
-    const hits = replyFindings(window, this.scan, this.filter).map((f) => ({ ...f, start: f.start + from, end: f.end + from }));
-    for (const f of hits) if (!final && f.end > this.released && f.start < cut && f.end > cut) cut = Math.max(this.released, Math.min(cut, f.start));
+    const hits = replyFindings(window, this.scan, this.filter).map((f) => ({
+      ...f,
+      start: f.start + from,
+      end: f.end + from,
+    }));
+    for (const f of hits)
+      if (!final && f.end > this.released && f.start < cut && f.end > cut)
+        cut = Math.max(this.released, Math.min(cut, f.start));
     if (cut <= this.released) return "";
     // a finding that began in released text was seen whole only later (more context): mask the rest
     const take = hits.filter((f) => f.end > this.released && f.start < cut);
     this.late += take.filter((f) => f.start < this.released).length;
-    const local = take.map((f) => ({ ...f, start: Math.max(f.start, this.released) - this.released, end: Math.min(f.end, cut) - this.released }));
+    const local = take.map((f) => ({
+      ...f,
+      start: Math.max(f.start, this.released) - this.released,
+      end: Math.min(f.end, cut) - this.released,
+    }));
     this.findings.push(...take);
     const out = applyReply(this.text.slice(this.released, cut), local, this.filter.restore);
     this.released = cut;

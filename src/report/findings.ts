@@ -25,19 +25,24 @@ export interface ScanReport {
   stats: ScanStats;
 }
 
-
 const RULE_HELP: Record<string, string> = {
-  secret: "A credential in source control can be used by anyone who can read the repository. Revoke it and load it from a secret store.",
+  secret:
+    "A credential in source control can be used by anyone who can read the repository. Revoke it and load it from a secret store.",
   name: "A person's name is HIPAA Safe Harbor identifier (A). Use synthetic names in code, tests and fixtures.",
 };
-const PATH_HELP = "A file's name holds an identifier: every tool that lists the file (git log, CI output, reports) shows it. Rename the file; reports show the path masked.";
+const PATH_HELP =
+  "A file's name holds an identifier: every tool that lists the file (git log, CI output, reports) shows it. Rename the file; reports show the path masked.";
 
 function location(f: Finding): string {
   return `${f.file ?? "<text>"}:${f.line}:${f.column}`;
 }
 
 /** Human report for stderr. Values are always masked. */
-export function formatText(r: ScanReport, color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string }, gate?: { failOn: Severity }): string {
+export function formatText(
+  r: ScanReport,
+  color: { red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string },
+  gate?: { failOn: Severity },
+): string {
   const lines: string[] = [];
   let lastFile: string | undefined;
   // Columns padded to the widest value in this report (padding outside the colour codes).
@@ -50,10 +55,17 @@ export function formatText(r: ScanReport, color: { red(s: string): string; yello
       lines.push(color.bold(f.file ?? "<text>"));
       lastFile = f.file;
     }
-    const sev = f.severity === "high" ? color.red("high  ") : f.severity === "medium" ? color.yellow("medium") : color.dim("low   ");
+    const sev =
+      f.severity === "high"
+        ? color.red("high  ")
+        : f.severity === "medium"
+          ? color.yellow("medium")
+          : color.dim("low   ");
     const hipaa = wHipaa ? `  ${hipaaOf(f).padEnd(wHipaa)}` : "";
     const commit = f.commit ? color.dim(` (introduced in ${f.commit.slice(0, 10)})`) : "";
-    lines.push(`  ${loc(f).padStart(wLoc)}  ${sev}  ${f.ruleId.padEnd(wRule)}  ${f.category.padEnd(wCat)}${hipaa}  ${f.preview}${f.synthetic ? color.dim(" [synthetic]") : ""}${commit}`);
+    lines.push(
+      `  ${loc(f).padStart(wLoc)}  ${sev}  ${f.ruleId.padEnd(wRule)}  ${f.category.padEnd(wCat)}${hipaa}  ${f.preview}${f.synthetic ? color.dim(" [synthetic]") : ""}${commit}`,
+    );
   }
   const s = r.stats;
   const bySev = (x: Severity) => r.findings.filter((f) => f.severity === x).length;
@@ -67,7 +79,9 @@ export function formatText(r: ScanReport, color: { red(s: string): string; yello
   if (gate) {
     const below = r.findings.filter((f) => !severityAtLeast(f.severity, gate.failOn)).length;
     const failing = r.findings.length - below;
-    lines.push(`gate --fail-on ${gate.failOn}: ${failing} finding(s) at or above it${below ? `, ${below} below it (reported, not failing)` : ""}`);
+    lines.push(
+      `gate --fail-on ${gate.failOn}: ${failing} finding(s) at or above it${below ? `, ${below} below it (reported, not failing)` : ""}`,
+    );
   }
   return lines.join("\n");
 }
@@ -85,7 +99,10 @@ export function formatMarkdown(r: ScanReport): string {
   const out = ["# gitops-health scan", "", `${r.findings.length} finding(s) in ${r.stats.files} file(s).`, ""];
   if (r.findings.length) {
     out.push("| severity | rule | category | HIPAA | location | preview |", "| --- | --- | --- | --- | --- | --- |");
-    for (const f of r.findings) out.push(`| ${f.severity} | ${f.ruleId} | ${f.category} | ${f.hipaaIdentifier ?? ""} | \`${location(f)}\` | \`${f.preview.replace(/\|/g, "\\|")}\` |`);
+    for (const f of r.findings)
+      out.push(
+        `| ${f.severity} | ${f.ruleId} | ${f.category} | ${f.hipaaIdentifier ?? ""} | \`${location(f)}\` | \`${f.preview.replace(/\|/g, "\\|")}\` |`,
+      );
   }
   return out.join("\n") + "\n";
 }
@@ -105,7 +122,10 @@ export function formatSarif(r: ScanReport, version: string, o: { keyed?: boolean
     seen.set(k, n + 1);
     ordinal.set(f, n);
   }
-  const locationPrint = (f: Finding) => createHash("sha256").update(`${f.ruleId}\0${(f.file ?? "stdin").replace(/\\/g, "/")}\0${ordinal.get(f)}`).digest("hex");
+  const locationPrint = (f: Finding) =>
+    createHash("sha256")
+      .update(`${f.ruleId}\0${(f.file ?? "stdin").replace(/\\/g, "/")}\0${ordinal.get(f)}`)
+      .digest("hex");
   const ruleIds = [...new Set(r.findings.map((f) => f.ruleId))].sort();
   const byId = new Map(r.findings.map((f) => [f.ruleId, f]));
   const rules = ruleIds.map((id) => {
@@ -114,27 +134,43 @@ export function formatSarif(r: ScanReport, version: string, o: { keyed?: boolean
       id,
       name: id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
       shortDescription: { text: `${f.category === "secret" ? "Secret" : "PHI/PII"}: ${f.category}` },
-      fullDescription: { text: f.ruleId.endsWith("-in-path") ? PATH_HELP : RULE_HELP[f.category] ?? `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.` },
+      fullDescription: {
+        text: f.ruleId.endsWith("-in-path")
+          ? PATH_HELP
+          : (RULE_HELP[f.category] ??
+            `Possible ${f.category}${f.hipaaIdentifier ? ` (HIPAA Safe Harbor identifier ${f.hipaaIdentifier})` : ""} in the change.`),
+      },
       defaultConfiguration: { level: sarifLevel(f.severity) },
-      properties: { tags: [f.category === "secret" ? "security" : "privacy", "phi"], category: f.category, ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}) },
+      properties: {
+        tags: [f.category === "secret" ? "security" : "privacy", "phi"],
+        category: f.category,
+        ...(f.hipaaIdentifier ? { hipaaIdentifier: f.hipaaIdentifier } : {}),
+      },
     };
   });
   const results = r.findings.map((f) => ({
     ruleId: f.ruleId,
     ruleIndex: ruleIds.indexOf(f.ruleId),
     level: sarifLevel(f.severity),
-    message: { text: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""}: ${f.preview}${f.synthetic ? " (known synthetic value)" : ""}` },
+    message: {
+      text: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""}: ${f.preview}${f.synthetic ? " (known synthetic value)" : ""}`,
+    },
     locations: [
       {
         physicalLocation: {
           artifactLocation: { uri: (f.file ?? "stdin").replace(/\\/g, "/") },
           // an identifier in the file's name (phi-in-path) is about the file, not a region of it
-          ...(f.ruleId.endsWith("-in-path") ? {} : { region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) } }),
+          ...(f.ruleId.endsWith("-in-path")
+            ? {}
+            : { region: { startLine: f.line, startColumn: f.column, endColumn: f.column + (f.end - f.start) } }),
         },
       },
     ],
     // keyed (hmac-sha256/v2): the unkeyed v1 digest let anyone with the SARIF file brute-force low-entropy values
-    partialFingerprints: { ...(o.keyed === false ? {} : { "gitopsHealth/v2": f.fingerprint }), "gitopsHealthLocation/v1": locationPrint(f) },
+    partialFingerprints: {
+      ...(o.keyed === false ? {} : { "gitopsHealth/v2": f.fingerprint }),
+      "gitopsHealthLocation/v1": locationPrint(f),
+    },
     properties: { confidence: f.confidence, severity: f.severity, ...(f.commit ? { commit: f.commit } : {}) },
   }));
   return sarifLog(version, rules, results, "gitops-health/scan");

@@ -14,7 +14,20 @@ export function sarifLog(version: string, rules: object[], results: object[], ca
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
-    runs: [{ tool: { driver: { name: "gitops-health", version, informationUri: "https://github.com/gitops-health/gitops-health", rules } }, ...(category ? { automationDetails: { id: `${category}/` } } : {}), results }],
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: "gitops-health",
+            version,
+            informationUri: "https://github.com/gitops-health/gitops-health",
+            rules,
+          },
+        },
+        ...(category ? { automationDetails: { id: `${category}/` } } : {}),
+        results,
+      },
+    ],
   };
   return JSON.stringify(log, null, 2);
 }

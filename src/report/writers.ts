@@ -63,8 +63,16 @@ export class WriterRegistry<R, C = WriteContext> {
 
 /** Writers of scan findings: text, json, markdown, sarif. */
 export const findingWriters = new WriterRegistry<ScanReport>("report", {
-  text: { stream: "stderr", mediaType: "text/plain", write: (r, c) => formatText(r, c.color, c.failOn ? { failOn: c.failOn } : undefined) },
+  text: {
+    stream: "stderr",
+    mediaType: "text/plain",
+    write: (r, c) => formatText(r, c.color, c.failOn ? { failOn: c.failOn } : undefined),
+  },
   json: { stream: "stdout", mediaType: "application/json", write: (r) => formatJson(r) },
   markdown: { stream: "stdout", mediaType: "text/markdown", write: (r) => formatMarkdown(r) },
-  sarif: { stream: "stdout", mediaType: "application/sarif+json", write: (r, c) => formatSarif(r, c.version(), { keyed: c.keyed ?? true }) },
+  sarif: {
+    stream: "stdout",
+    mediaType: "application/sarif+json",
+    write: (r, c) => formatSarif(r, c.version(), { keyed: c.keyed ?? true }),
+  },
 });

@@ -78,7 +78,8 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
     let last = list[list.length - 1]!;
     // A merge is final: a snapshot delivered after it (a late review event's copy of the PR) cannot undo it.
     const merged = [...list].reverse().find((p) => p.state === "merged");
-    if (merged && last.state !== "merged") last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
+    if (merged && last.state !== "merged")
+      last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
     if (last.commits) return last;
     const withList = [...list].reverse().find((p) => p.commits && p.head === last.head);
     return withList ? { ...last, commits: withList.commits } : last;
@@ -86,7 +87,10 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
 }
 
 /** Map each commit of the range to the pull request that brought it in, and how. */
-export function mapCommitsToPulls(range: RangeCommit[], pulls: PullRecord[]): Map<string, { pull: PullRecord; how: MergeHow }> {
+export function mapCommitsToPulls(
+  range: RangeCommit[],
+  pulls: PullRecord[],
+): Map<string, { pull: PullRecord; how: MergeHow }> {
   const inRange = new Map(range.map((c) => [c.sha, c]));
   const out = new Map<string, { pull: PullRecord; how: MergeHow }>();
   const latest = latestPulls(pulls);
@@ -99,7 +103,8 @@ export function mapCommitsToPulls(range: RangeCommit[], pulls: PullRecord[]): Ma
     const tip = inRange.get(pull.mergeCommit);
     if (!tip || out.has(tip.sha)) continue;
     const fps = new Map<string, number>();
-    for (const c of pull.commits ?? []) if (c.parents.length < 2) fps.set(c.fingerprint, (fps.get(c.fingerprint) ?? 0) + 1);
+    for (const c of pull.commits ?? [])
+      if (c.parents.length < 2) fps.set(c.fingerprint, (fps.get(c.fingerprint) ?? 0) + 1);
     if (!fps.get(tip.fingerprint)) {
       out.set(tip.sha, { pull, how: "squash" });
       continue;
@@ -116,11 +121,23 @@ export function mapCommitsToPulls(range: RangeCommit[], pulls: PullRecord[]): Ma
 }
 
 /** Is an approval of `approved` still current for the pull request's final head? */
-export function approvalCurrency(pull: PullRecord, approved: string, mergeFacts: Record<string, MergeFact> = {}): { current: boolean; reason: string } {
+export function approvalCurrency(
+  pull: PullRecord,
+  approved: string,
+  mergeFacts: Record<string, MergeFact> = {},
+): { current: boolean; reason: string } {
   if (approved === pull.head) return { current: true, reason: `approved the head ${short(approved)}` };
-  if (!pull.commits) return { current: false, reason: `stale: approved ${short(approved)}, the head is ${short(pull.head)} and the pull request's commits are not recorded (run review import)` };
+  if (!pull.commits)
+    return {
+      current: false,
+      reason: `stale: approved ${short(approved)}, the head is ${short(pull.head)} and the pull request's commits are not recorded (run review import)`,
+    };
   const byId = new Map(pull.commits.map((c) => [c.sha, c]));
-  if (!byId.has(approved)) return { current: false, reason: `stale: approved ${short(approved)}, which is no longer in the pull request (force-pushed)` };
+  if (!byId.has(approved))
+    return {
+      current: false,
+      reason: `stale: approved ${short(approved)}, which is no longer in the pull request (force-pushed)`,
+    };
   const before = new Set<string>();
   const todo = [approved];
   while (todo.length) {
@@ -132,10 +149,19 @@ export function approvalCurrency(pull: PullRecord, approved: string, mergeFacts:
   const later = pull.commits.filter((c) => !before.has(c.sha));
   for (const c of later) {
     const outside = c.parents.filter((p) => !byId.has(p));
-    if (c.parents.length < 2 || outside.length === 0) return { current: false, reason: `stale: approved ${short(approved)}, then ${short(c.sha)} was pushed` };
+    if (c.parents.length < 2 || outside.length === 0)
+      return { current: false, reason: `stale: approved ${short(approved)}, then ${short(c.sha)} was pushed` };
     const fact = mergeFacts[c.sha] ?? "unknown";
-    if (fact === "changed") return { current: false, reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)} changed more than the base branch brought in` };
-    if (fact === "unknown") return { current: false, reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)}, which could not be checked (not in this clone, or its other parent is not on the base branch)` };
+    if (fact === "changed")
+      return {
+        current: false,
+        reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)} changed more than the base branch brought in`,
+      };
+    if (fact === "unknown")
+      return {
+        current: false,
+        reason: `stale: approved ${short(approved)}, then merge ${short(c.sha)}, which could not be checked (not in this clone, or its other parent is not on the base branch)`,
+      };
   }
   return { current: true, reason: `approved ${short(approved)}; later commits only merge the base branch` };
 }
@@ -145,7 +171,9 @@ export function standingReviews(reviews: ReviewRecord[]): ReviewRecord[] {
   const byReviewId = new Map<string, ReviewRecord>();
   reviews.forEach((r, i) => byReviewId.set(r.reviewId === null ? `n${i}` : `${r.reviewId}`, r));
   const by = new Map<number, ReviewRecord>();
-  const ordered = [...byReviewId.values()].map((r, i) => ({ r, i })).sort((a, b) => Date.parse(a.r.submittedAt) - Date.parse(b.r.submittedAt) || a.i - b.i);
+  const ordered = [...byReviewId.values()]
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => Date.parse(a.r.submittedAt) - Date.parse(b.r.submittedAt) || a.i - b.i);
   for (const { r } of ordered) if (r.state !== "commented") by.set(r.reviewer.id, r);
   return [...by.values()];
 }
@@ -153,7 +181,11 @@ export function standingReviews(reviews: ReviewRecord[]): ReviewRecord[] {
 const noreply = (email: string) => /^(?:(\d+)\+)?([^@]+)@users\.noreply\.github\.com$/i.exec(email);
 
 /** Does this reviewer account contribute to the change (PR author, commit author/committer)? */
-function selfReason(pull: PullRecord, commit: RangeCommit, reviewer: { login: string; id: number }): string | undefined {
+function selfReason(
+  pull: PullRecord,
+  commit: RangeCommit,
+  reviewer: { login: string; id: number },
+): string | undefined {
   if (reviewer.id === pull.author.id) return "self-approval: the pull request's author";
   for (const c of pull.commits ?? []) {
     if (c.author?.id === reviewer.id) return `self-approval: author of ${short(c.sha)}`;
@@ -161,15 +193,28 @@ function selfReason(pull: PullRecord, commit: RangeCommit, reviewer: { login: st
   }
   for (const email of [commit.authorEmail, commit.committerEmail]) {
     const m = noreply(email);
-    if (m && ((m[1] && Number(m[1]) === reviewer.id) || m[2]!.toLowerCase() === reviewer.login.toLowerCase())) return "self-approval: author or committer of the commit";
+    if (m && ((m[1] && Number(m[1]) === reviewer.id) || m[2]!.toLowerCase() === reviewer.login.toLowerCase()))
+      return "self-approval: author or committer of the commit";
   }
   return undefined;
 }
 
-function ownerApproved(owner: string, approvers: { login: string; id: number }[], teams: TeamRecord[], forge: string): boolean | "unresolved" {
+function ownerApproved(
+  owner: string,
+  approvers: { login: string; id: number }[],
+  teams: TeamRecord[],
+  forge: string,
+): boolean | "unresolved" {
   const team = /^@([^/]+)\/(.+)$/.exec(owner);
   if (team) {
-    const t = [...teams].reverse().find((x) => x.forge === forge && x.org.toLowerCase() === team[1]!.toLowerCase() && x.slug.toLowerCase() === team[2]!.toLowerCase());
+    const t = [...teams]
+      .reverse()
+      .find(
+        (x) =>
+          x.forge === forge &&
+          x.org.toLowerCase() === team[1]!.toLowerCase() &&
+          x.slug.toLowerCase() === team[2]!.toLowerCase(),
+      );
     if (!t) return "unresolved";
     return approvers.some((a) => t.members.some((m) => m.id === a.id));
   }
@@ -178,13 +223,24 @@ function ownerApproved(owner: string, approvers: { login: string; id: number }[]
 }
 
 /** The review verdict for every commit of the range. */
-export function reviewCommits(range: RangeCommit[], evidence: ReviewEvidenceSet, o: ReviewGateOptions = {}): CommitReview[] {
+export function reviewCommits(
+  range: RangeCommit[],
+  evidence: ReviewEvidenceSet,
+  o: ReviewGateOptions = {},
+): CommitReview[] {
   const mapped = mapCommitsToPulls(range, evidence.pulls);
   return range.map((commit) => {
     const m = mapped.get(commit.sha);
     const ownerPaths = o.ownerPaths ? commit.files.filter(o.ownerPaths) : [];
     if (!m) {
-      return { sha: commit.sha, pull: null, approvals: [], approvers: [], ownersMissing: ownerPaths.map((p) => `${p} (no reviewed pull request)`), summary: "no recorded pull request brought this commit in" };
+      return {
+        sha: commit.sha,
+        pull: null,
+        approvals: [],
+        approvers: [],
+        ownersMissing: ownerPaths.map((p) => `${p} (no reviewed pull request)`),
+        summary: "no recorded pull request brought this commit in",
+      };
     }
     const { pull, how } = m;
     const reviews = standingReviews(evidence.reviews.filter((r) => keyOf(r) === keyOf(pull)));
@@ -194,7 +250,14 @@ export function reviewCommits(range: RangeCommit[], evidence: ReviewEvidenceSet,
         const self = selfReason(pull, commit, r.reviewer);
         const cur = approvalCurrency(pull, r.commit, o.mergeFacts);
         const reason = self ?? cur.reason;
-        return { reviewer: r.reviewer.login, id: r.reviewer.id, commit: r.commit, current: cur.current, counted: !self && cur.current, reason };
+        return {
+          reviewer: r.reviewer.login,
+          id: r.reviewer.id,
+          commit: r.commit,
+          current: cur.current,
+          counted: !self && cur.current,
+          reason,
+        };
       });
     const counted = approvals.filter((a) => a.counted);
     const ownersMissing: string[] = [];
@@ -208,13 +271,29 @@ export function reviewCommits(range: RangeCommit[], evidence: ReviewEvidenceSet,
         ownersMissing.push(`${path} (no code owner)`);
         continue;
       }
-      const answers = owners.map((ow) => ownerApproved(ow, counted.map((a) => ({ login: a.reviewer, id: a.id })), evidence.teams, pull.forge));
+      const answers = owners.map((ow) =>
+        ownerApproved(
+          ow,
+          counted.map((a) => ({ login: a.reviewer, id: a.id })),
+          evidence.teams,
+          pull.forge,
+        ),
+      );
       if (answers.includes(true)) continue;
       const unresolved = owners.filter((_, i) => answers[i] === "unresolved");
-      ownersMissing.push(`${path} (owners ${owners.join(" ")} have not approved${unresolved.length ? `; team membership not recorded for ${unresolved.join(" ")}` : ""})`);
+      ownersMissing.push(
+        `${path} (owners ${owners.join(" ")} have not approved${unresolved.length ? `; team membership not recorded for ${unresolved.join(" ")}` : ""})`,
+      );
     }
     const notCounted = approvals.filter((a) => !a.counted).map((a) => `${a.reviewer}: ${a.reason}`);
     const summary = `${pull.repo}#${pull.number} (${how}): ${counted.length} current approval(s) from others${counted.length ? ` (${counted.map((a) => a.reviewer).join(", ")})` : ""}${notCounted.length ? `; not counted: ${notCounted.join("; ")}` : ""}`;
-    return { sha: commit.sha, pull: { forge: pull.forge, repo: pull.repo, number: pull.number, how, author: pull.author.login }, approvals, approvers: counted.map((a) => a.reviewer), ownersMissing, summary };
+    return {
+      sha: commit.sha,
+      pull: { forge: pull.forge, repo: pull.repo, number: pull.number, how, author: pull.author.login },
+      approvals,
+      approvers: counted.map((a) => a.reviewer),
+      ownersMissing,
+      summary,
+    };
   });
 }

@@ -34,7 +34,10 @@ export function parseCodeOwners(text: string): CodeOwners {
     const [pattern, ...owners] = body.split(/(?<!\\)\s+/);
     if (!pattern) return;
     if (pattern.startsWith("!") || /(?<!\\)\[/.test(pattern)) {
-      errors.push({ line, message: `unsupported pattern syntax in "${pattern}" (no ! negation or [ ] ranges in CODEOWNERS)` });
+      errors.push({
+        line,
+        message: `unsupported pattern syntax in "${pattern}" (no ! negation or [ ] ranges in CODEOWNERS)`,
+      });
       return;
     }
     const bad = owners.filter((o) => !OWNER.test(o));
@@ -46,7 +49,8 @@ export function parseCodeOwners(text: string): CodeOwners {
     // GitHub differs from gitignore for a wildcard in the last segment: `docs/*` owns docs/a.md but
     // not docs/sub/b.md, so such a pattern must match the path itself, not one of its directories.
     const last = pattern.replace(/\/+$/, "").split("/").pop() ?? "";
-    const fileOnly = !pattern.endsWith("/") && pattern.replace(/^\/+/, "").includes("/") && /[*?]/.test(last) && last !== "**";
+    const fileOnly =
+      !pattern.endsWith("/") && pattern.replace(/^\/+/, "").includes("/") && /[*?]/.test(last) && last !== "**";
     const matches = (path: string) => {
       const p = path.replace(/^\/+/, "");
       if (!ig.ignores(p)) return false;

@@ -7,7 +7,16 @@ import { sign } from "node:crypto";
 import type { Ledger, LedgerEntryInput } from "../audit/types.js";
 import { formatVerifierKey, type NoteSigner } from "../core/note-key.js";
 import { signWithKey, verifyWithKey, type KeySignature, type TrustList } from "../core/signing.js";
-import { RECORD_SCHEMA, REVIEW_ENTRY, reviewStatement, reviewSubject, type PullRecord, type ReviewKind, type ReviewRecord, type TeamRecord } from "./model.js";
+import {
+  RECORD_SCHEMA,
+  REVIEW_ENTRY,
+  reviewStatement,
+  reviewSubject,
+  type PullRecord,
+  type ReviewKind,
+  type ReviewRecord,
+  type TeamRecord,
+} from "./model.js";
 import type { ReviewEvidenceSet } from "./approvals.js";
 
 export type AnyRecord = PullRecord | ReviewRecord | TeamRecord;
@@ -21,13 +30,27 @@ export function keyFileSigner(keyFile: string, namespace: string): Signer {
 /** A signer over an in-memory signed-note key (the service's key). */
 export function noteSigner(signer: NoteSigner): Signer {
   const keyId = formatVerifierKey(signer);
-  return (statement) => ({ method: "note", signature: sign(null, Buffer.from(statement), signer.privateKey).toString("base64"), keyId });
+  return (statement) => ({
+    method: "note",
+    signature: sign(null, Buffer.from(statement), signer.privateKey).toString("base64"),
+    keyId,
+  });
 }
 
 /** The ledger entry for a record, signed. */
-export function signedReviewEntry(kind: ReviewKind, record: AnyRecord, signer: Signer, actor?: string): LedgerEntryInput {
+export function signedReviewEntry(
+  kind: ReviewKind,
+  record: AnyRecord,
+  signer: Signer,
+  actor?: string,
+): LedgerEntryInput {
   const parsed = RECORD_SCHEMA[kind].parse(record) as AnyRecord;
-  return { type: REVIEW_ENTRY[kind], subject: reviewSubject(kind, parsed), ...(actor ? { actor } : {}), payload: { kind, record: parsed, signature: signer(reviewStatement(kind, parsed)) } };
+  return {
+    type: REVIEW_ENTRY[kind],
+    subject: reviewSubject(kind, parsed),
+    ...(actor ? { actor } : {}),
+    payload: { kind, record: parsed, signature: signer(reviewStatement(kind, parsed)) },
+  };
 }
 
 export interface RejectedReviewEntry {
@@ -43,7 +66,11 @@ export interface VerifiedReviewEvidence extends ReviewEvidenceSet {
 }
 
 /** Verify one entry; undefined record means it does not count (reason says why). */
-export function verifyReviewEntry(e: { seq: number; type: string; subject?: string; payload: unknown }, trust: TrustList, namespace: string): { kind: ReviewKind; record: AnyRecord; producer: string } | { reason: string } {
+export function verifyReviewEntry(
+  e: { seq: number; type: string; subject?: string; payload: unknown },
+  trust: TrustList,
+  namespace: string,
+): { kind: ReviewKind; record: AnyRecord; producer: string } | { reason: string } {
   const kind = (Object.keys(REVIEW_ENTRY) as ReviewKind[]).find((k) => REVIEW_ENTRY[k] === e.type);
   if (!kind) return { reason: "not a review entry" };
   const p = (e.payload ?? {}) as { kind?: unknown; record?: unknown; signature?: unknown };
@@ -52,7 +79,13 @@ export function verifyReviewEntry(e: { seq: number; type: string; subject?: stri
   const rec = RECORD_SCHEMA[kind].safeParse(p.record);
   if (!rec.success) return { reason: "malformed review record" };
   const sig = p.signature as KeySignature;
-  if (typeof sig !== "object" || typeof sig.signature !== "string" || typeof sig.keyId !== "string" || (sig.method !== "note" && sig.method !== "ssh")) return { reason: "malformed signature" };
+  if (
+    typeof sig !== "object" ||
+    typeof sig.signature !== "string" ||
+    typeof sig.keyId !== "string" ||
+    (sig.method !== "note" && sig.method !== "ssh")
+  )
+    return { reason: "malformed signature" };
   if (e.subject !== reviewSubject(kind, rec.data)) return { reason: "subject does not match the record" };
   const v = verifyWithKey(reviewStatement(kind, rec.data), sig, trust, namespace);
   if (!v.ok) return { reason: v.reason };
@@ -63,14 +96,23 @@ export function verifyReviewEntry(e: { seq: number; type: string; subject?: stri
  * Record a forge's answer as signed evidence, one ledger entry per record, in one batch.
  * This is the library entry point the GitHub Action calls after `fetchGithubReviews`.
  */
-export async function recordReviewEvidence(ledger: Ledger, records: { kind: ReviewKind; record: AnyRecord }[], signer: Signer, actor?: string): Promise<number[]> {
+export async function recordReviewEvidence(
+  ledger: Ledger,
+  records: { kind: ReviewKind; record: AnyRecord }[],
+  signer: Signer,
+  actor?: string,
+): Promise<number[]> {
   if (!records.length) return [];
   const res = await ledger.appendBatch(records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor)));
   return res.map((r) => r.seq);
 }
 
 /** Every trusted review record in the ledger, in ledger order, and the entries that do not count. */
-export async function readReviewEvidence(ledger: Ledger, trust: TrustList, namespace: string): Promise<VerifiedReviewEvidence> {
+export async function readReviewEvidence(
+  ledger: Ledger,
+  trust: TrustList,
+  namespace: string,
+): Promise<VerifiedReviewEvidence> {
   const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], producers: [], rejected: [] };
   const producers = new Set<string>();
   for await (const e of ledger.query({ type: "review.*" })) {

@@ -4,7 +4,15 @@
  * for GitHub Enterprise Server and tests). Returns records to sign; the caller passes the token.
  */
 import { UserError } from "../core/errors.js";
-import { authorFingerprint, type Identity, type PullCommit, type PullRecord, type ReviewRecord, type ReviewState, type TeamRecord } from "./model.js";
+import {
+  authorFingerprint,
+  type Identity,
+  type PullCommit,
+  type PullRecord,
+  type ReviewRecord,
+  type ReviewState,
+  type TeamRecord,
+} from "./model.js";
 
 export interface GithubReviewOptions {
   owner: string;
@@ -24,18 +32,37 @@ export interface GithubReviewRecords {
   teams: TeamRecord[];
 }
 
-const STATES: Record<string, ReviewState | undefined> = { APPROVED: "approved", CHANGES_REQUESTED: "changes_requested", DISMISSED: "dismissed", COMMENTED: "commented" };
-const ident = (u: { login?: string; id?: number } | null | undefined): Identity | null => (u && typeof u.login === "string" && typeof u.id === "number" ? { login: u.login, id: u.id } : null);
+const STATES: Record<string, ReviewState | undefined> = {
+  APPROVED: "approved",
+  CHANGES_REQUESTED: "changes_requested",
+  DISMISSED: "dismissed",
+  COMMENTED: "commented",
+};
+const ident = (u: { login?: string; id?: number } | null | undefined): Identity | null =>
+  u && typeof u.login === "string" && typeof u.id === "number" ? { login: u.login, id: u.id } : null;
 
 export async function fetchGithubReviews(o: GithubReviewOptions): Promise<GithubReviewRecords> {
   const { Octokit } = await import("@octokit/rest");
-  const octokit = new Octokit({ ...(o.token ? { auth: o.token } : {}), ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/+$/, "") } : {}), userAgent: "gitops-health", log: { debug() {}, info() {}, warn() {}, error() {} } });
+  const octokit = new Octokit({
+    ...(o.token ? { auth: o.token } : {}),
+    ...(o.baseUrl ? { baseUrl: o.baseUrl.replace(/\/+$/, "") } : {}),
+    userAgent: "gitops-health",
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  });
   const where = { owner: o.owner, repo: o.repo };
   const observedAt = (o.now?.() ?? new Date()).toISOString();
   try {
     const { data: pr } = await octokit.rest.pulls.get({ ...where, pull_number: o.pull });
-    const rawCommits = await octokit.paginate(octokit.rest.pulls.listCommits, { ...where, pull_number: o.pull, per_page: 100 });
-    const rawReviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...where, pull_number: o.pull, per_page: 100 });
+    const rawCommits = await octokit.paginate(octokit.rest.pulls.listCommits, {
+      ...where,
+      pull_number: o.pull,
+      per_page: 100,
+    });
+    const rawReviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+      ...where,
+      pull_number: o.pull,
+      per_page: 100,
+    });
     const author = ident(pr.user);
     if (!author) throw new UserError(`pull request ${o.owner}/${o.repo}#${o.pull} has no author account`);
     const commits: PullCommit[] = rawCommits.map((c) => ({
@@ -65,18 +92,41 @@ export async function fetchGithubReviews(o: GithubReviewOptions): Promise<Github
       const state = STATES[r.state];
       const reviewer = ident(r.user);
       if (!state || !reviewer || !r.commit_id || !r.submitted_at) continue; // pending reviews have no submission
-      reviews.push({ forge: "github", repo: pull.repo, number: o.pull, reviewId: r.id, reviewer, state, commit: r.commit_id, submittedAt: r.submitted_at, source: "api" });
+      reviews.push({
+        forge: "github",
+        repo: pull.repo,
+        number: o.pull,
+        reviewId: r.id,
+        reviewer,
+        state,
+        commit: r.commit_id,
+        submittedAt: r.submitted_at,
+        source: "api",
+      });
     }
     const teams: TeamRecord[] = [];
     for (const [org, slug] of o.teams ?? []) {
-      const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 });
-      teams.push({ forge: "github", org, slug, members: members.map(ident).filter((x): x is Identity => x !== null), observedAt });
+      const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, {
+        org,
+        team_slug: slug,
+        per_page: 100,
+      });
+      teams.push({
+        forge: "github",
+        org,
+        slug,
+        members: members.map(ident).filter((x): x is Identity => x !== null),
+        observedAt,
+      });
     }
     return { pull, reviews, teams };
   } catch (err) {
     if (err instanceof UserError) throw err;
     const status = (err as { status?: number }).status;
-    if (status === 401 || status === 403) throw new UserError(`GitHub refused the request (${status}): the token needs pull-requests: read${o.teams?.length ? " and, for team owners, members: read (organization)" : ""}`);
+    if (status === 401 || status === 403)
+      throw new UserError(
+        `GitHub refused the request (${status}): the token needs pull-requests: read${o.teams?.length ? " and, for team owners, members: read (organization)" : ""}`,
+      );
     if (status === 404) throw new UserError(`GitHub has no ${o.owner}/${o.repo}#${o.pull} visible to this token (404)`);
     throw new UserError(`GitHub API: ${(err as Error).message.split("\n")[0]}`);
   }

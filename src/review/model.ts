@@ -18,7 +18,11 @@ export type Forge = z.infer<typeof Forge>;
 /** A forge account: the login is a label, the numeric id is the identity (logins can be renamed). */
 export const Identity = z.object({ login: z.string().min(1).max(100), id: z.number().int().nonnegative() }).strict();
 export type Identity = z.infer<typeof Identity>;
-const Repo = z.string().min(1).max(300).regex(/^[A-Za-z0-9._/-]+$/);
+const Repo = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[A-Za-z0-9._/-]+$/);
 const Time = z.string().datetime({ offset: true });
 
 export const PullCommit = z
@@ -86,7 +90,11 @@ export const TeamRecord = z
 export type TeamRecord = z.infer<typeof TeamRecord>;
 
 export type ReviewKind = keyof typeof REVIEW_ENTRY;
-export type RecordOf<K extends ReviewKind> = K extends "pull" ? PullRecord : K extends "review" ? ReviewRecord : TeamRecord;
+export type RecordOf<K extends ReviewKind> = K extends "pull"
+  ? PullRecord
+  : K extends "review"
+    ? ReviewRecord
+    : TeamRecord;
 export const RECORD_SCHEMA = { pull: PullRecord, review: ReviewRecord, team: TeamRecord } as const;
 
 /** The exact bytes a producer signs: a header line and the canonical JSON (RFC 8785) of kind and record. */
@@ -110,5 +118,7 @@ export function reviewSubject(kind: ReviewKind, record: PullRecord | ReviewRecor
  */
 export function authorFingerprint(email: string, date: string | number, message: string): string {
   const seconds = typeof date === "number" ? date : Math.floor(Date.parse(date) / 1000);
-  return createHash("sha256").update(`${email.trim().toLowerCase()}\0${seconds}\0${message.replace(/\s+$/, "")}`).digest("hex");
+  return createHash("sha256")
+    .update(`${email.trim().toLowerCase()}\0${seconds}\0${message.replace(/\s+$/, "")}`)
+    .digest("hex");
 }

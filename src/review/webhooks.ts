@@ -43,7 +43,15 @@ const GhPullEvent = z.object({ action: z.string(), pull_request: GhPull, reposit
 const GhReviewEvent = z
   .object({
     action: z.string(),
-    review: z.object({ id: z.number().int(), user: User, state: z.string(), commit_id: z.string(), submitted_at: z.string().nullish() }).passthrough(),
+    review: z
+      .object({
+        id: z.number().int(),
+        user: User,
+        state: z.string(),
+        commit_id: z.string(),
+        submitted_at: z.string().nullish(),
+      })
+      .passthrough(),
     pull_request: GhPull,
     repository: GhRepo,
   })
@@ -66,7 +74,12 @@ function ghPull(pr: z.infer<typeof GhPull>, repo: string, now: string): PullReco
   });
 }
 
-const GH_STATES: Record<string, ReviewState> = { approved: "approved", changes_requested: "changes_requested", dismissed: "dismissed", commented: "commented" };
+const GH_STATES: Record<string, ReviewState> = {
+  approved: "approved",
+  changes_requested: "changes_requested",
+  dismissed: "dismissed",
+  commented: "commented",
+};
 
 /** A GitHub delivery (`X-GitHub-Event` and the parsed body) as records. Throws ZodError on a malformed body. */
 export function githubWebhookRecords(event: string, body: unknown, now: Date): WebhookResult {
@@ -92,7 +105,12 @@ export function githubWebhookRecords(event: string, body: unknown, now: Date): W
       submittedAt: e.review.submitted_at ?? at,
       source: "webhook",
     });
-    return { records: [{ kind: "pull", record: pull }, { kind: "review", record: review }] };
+    return {
+      records: [
+        { kind: "pull", record: pull },
+        { kind: "review", record: review },
+      ],
+    };
   }
   return { records: [], ignored: `event ${event}` };
 }
@@ -146,11 +164,26 @@ export function gitlabWebhookRecords(event: string | undefined, body: unknown, n
   });
   const records: WebhookRecord[] = [{ kind: "pull", record: pull }];
   const action = a.action ?? "";
-  const state: ReviewState | undefined = action === "approved" || action === "approval" ? "approved" : action === "unapproved" || action === "unapproval" ? "dismissed" : undefined;
+  const state: ReviewState | undefined =
+    action === "approved" || action === "approval"
+      ? "approved"
+      : action === "unapproved" || action === "unapproval"
+        ? "dismissed"
+        : undefined;
   if (state) {
     records.push({
       kind: "review",
-      record: ReviewRecord.parse({ forge: "gitlab", repo: pull.repo, number: pull.number, reviewId: null, reviewer: { login: e.user.username, id: e.user.id }, state, commit: a.last_commit.id, submittedAt: isoOr(a.updated_at, at), source: "webhook" }),
+      record: ReviewRecord.parse({
+        forge: "gitlab",
+        repo: pull.repo,
+        number: pull.number,
+        reviewId: null,
+        reviewer: { login: e.user.username, id: e.user.id },
+        state,
+        commit: a.last_commit.id,
+        submittedAt: isoOr(a.updated_at, at),
+        source: "webhook",
+      }),
     });
   }
   return { records };

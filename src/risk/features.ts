@@ -13,7 +13,22 @@ import { CONVENTIONAL_COMMITS, fixEvidence, type Convention } from "../commit/co
  * Healthcare sensitivity features are added per commit: critical-path tier, sensitive areas
  * (auth, crypto, migrations, infrastructure, policy) and whether tests changed with code.
  */
-export const KAMEI = ["NS", "ND", "NF", "Entropy", "LA", "LD", "LT", "FIX", "NDEV", "AGE", "NUC", "EXP", "REXP", "SEXP"] as const;
+export const KAMEI = [
+  "NS",
+  "ND",
+  "NF",
+  "Entropy",
+  "LA",
+  "LD",
+  "LT",
+  "FIX",
+  "NDEV",
+  "AGE",
+  "NUC",
+  "EXP",
+  "REXP",
+  "SEXP",
+] as const;
 export const SENSITIVITY = ["CRIT", "AUTH", "CRYPTO", "MIGRATION", "INFRA", "POLICY", "TESTLESS"] as const;
 export type FeatureName = (typeof KAMEI)[number] | (typeof SENSITIVITY)[number];
 
@@ -27,7 +42,6 @@ export interface CommitFeatures {
   /** for a fix (FIX = 1): the rule that recognised it (type, keyword, closing, trailer, tracker) */
   fixBy?: string;
 }
-
 
 /**
  * Sensitive areas are recognised by whole words of a path, never by substrings: a path is split
@@ -45,7 +59,8 @@ export function pathWords(path: string): string[] {
 
 const WORDS: Record<"AUTH" | "CRYPTO", RegExp> = {
   AUTH: /^(?:auth|authn|authz|authenticat\w*|authori[sz]\w*|login|logout|signin|signout|signup|sessions?|oauth2?|oidc|saml|sso|permissions?|rbac|acl|identity|passwords?|mfa|2fa|totp|otp|twofactor|keycloak)$/,
-  CRYPTO: /^(?:crypto\w*|cipher\w*|encrypt\w*|decrypt\w*|tls|ssl|x509|hash(?:es|ing|er)?|hmac|sign|signing|signatures?|signer|keys?|keystore|keypair|pem|jwk|jwks)$/,
+  CRYPTO:
+    /^(?:crypto\w*|cipher\w*|encrypt\w*|decrypt\w*|tls|ssl|x509|hash(?:es|ing|er)?|hmac|sign|signing|signatures?|signer|keys?|keystore|keypair|pem|jwk|jwks)$/,
 };
 /** "sign in", "sign out", "sign up" and "two factor" are authentication, not cryptography. */
 const AUTH_PAIRS = /(?:^| )(?:sign (?:in|out|up|on)|log (?:in|out)|two factor|multi factor)(?: |$)/;
@@ -59,9 +74,18 @@ function wordsMatch(kind: "AUTH" | "CRYPTO", path: string): boolean {
 /** Path-shaped areas: a name must end at a separator or the end of the path (no "migrateUsers", "ChartView" or "policyNumber"). */
 const END = String.raw`(?=[/._-]|$)`;
 const SENSITIVE_PATH: Record<"MIGRATION" | "INFRA" | "POLICY", RegExp> = {
-  MIGRATION: new RegExp(String.raw`(?:^|/)(?:migrations?|migrate|db/schema|schema\.(?:sql|prisma|rb)|flyway|liquibase)${END}|\.sql$`, "i"),
-  INFRA: new RegExp(String.raw`(?:^|/)(?:dockerfile|docker-compose[\w.-]*|\.github/workflows|terraform|k8s|kubernetes|helm|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|infrastructure|deploy|deployments?)${END}|(?:^|/)(?:charts?/|Chart\.ya?ml$)|\.tf$`, "i"),
-  POLICY: new RegExp(String.raw`(?:^|/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md)${END}|\.rego$`, "i"),
+  MIGRATION: new RegExp(
+    String.raw`(?:^|/)(?:migrations?|migrate|db/schema|schema\.(?:sql|prisma|rb)|flyway|liquibase)${END}|\.sql$`,
+    "i",
+  ),
+  INFRA: new RegExp(
+    String.raw`(?:^|/)(?:dockerfile|docker-compose[\w.-]*|\.github/workflows|terraform|k8s|kubernetes|helm|ansible|\.gitlab-ci\.yml|jenkinsfile|infra|infrastructure|deploy|deployments?)${END}|(?:^|/)(?:charts?/|Chart\.ya?ml$)|\.tf$`,
+    "i",
+  ),
+  POLICY: new RegExp(
+    String.raw`(?:^|/)(?:policy|policies|\.gitops-health\.yml|codeowners|security\.md)${END}|\.rego$`,
+    "i",
+  ),
 };
 
 /** Whether a path falls in a sensitive area (word-boundary matching, see pathWords). */
@@ -84,9 +108,11 @@ const DAY = 86400;
 const NON_SOURCE = new RegExp(
   [
     /\.(?:md|mdx|markdown|rst|adoc|txt)$/.source,
-    /(?:^|\/)(?:changelog|changes|history|news|authors|contributors|notice|copying|licen[sc]e(?:-[\w]+)?)(?:\.(?:md|txt|rst|adoc))?$/.source,
+    /(?:^|\/)(?:changelog|changes|history|news|authors|contributors|notice|copying|licen[sc]e(?:-[\w]+)?)(?:\.(?:md|txt|rst|adoc))?$/
+      .source,
     /(?:^|\/)(?:docs?|documentation)\//.source,
-    /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|deno\.lock|[\w.-]+\.lock|go\.sum|packages\.lock\.json)$/.source,
+    /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|deno\.lock|[\w.-]+\.lock|go\.sum|packages\.lock\.json)$/
+      .source,
     /\.min\.(?:js|css)$|\.(?:map|snap)$|(?:^|\/)(?:__snapshots__|dist|vendor|third_party|node_modules)\//.source,
     /(?:^|\/)\.yarn\/(?:releases|plugins|sdks|cache)\/|(?:^|\/)\.pnp\.(?:c?js|loader\.mjs)$/.source,
     /\.(?:png|jpe?g|gif|svg|ico|webp|avif|bmp|pdf|woff2?|ttf|otf|eot|mp[34]|webm|wasm|zip|gz|tgz|jar)$/.source,
@@ -135,7 +161,11 @@ export class FeatureState {
   private readonly crit: { tier: number; match: (p: string) => boolean }[];
   private ordinal = 0;
 
-  constructor(criticalPaths: CriticalPath[] = [], private readonly allFiles = false, private readonly convention: Convention = CONVENTIONAL_COMMITS) {
+  constructor(
+    criticalPaths: CriticalPath[] = [],
+    private readonly allFiles = false,
+    private readonly convention: Convention = CONVENTIONAL_COMMITS,
+  ) {
     this.crit = criticalPaths.map((c) => ({ tier: c.tier, match: picomatch(c.pattern, { dot: true }) }));
   }
 
@@ -205,7 +235,15 @@ export class FeatureState {
       POLICY: every.some((p) => sensitiveArea("POLICY", p)) ? 1 : 0,
       TESTLESS: codeChanged && !testsChanged ? 1 : 0,
     };
-    return { sha: c.sha, author: c.author, time: c.time, subject: c.subject, files: c.files, values, ...(fix.by ? { fixBy: fix.by } : {}) };
+    return {
+      sha: c.sha,
+      author: c.author,
+      time: c.time,
+      subject: c.subject,
+      files: c.files,
+      values,
+      ...(fix.by ? { fixBy: fix.by } : {}),
+    };
   }
 
   /** Fold a commit into the per-file state (every file it touched, source or not). */
@@ -243,11 +281,25 @@ export const LOG_FORMAT = "--format=%x01%H%x09%ae%x09%at%x09%s%x09%(trailers:onl
 export function parseLogLine(line: string, cur: RawCommit | undefined): { commit?: RawCommit } | undefined {
   if (line.startsWith("\u0001")) {
     const [sha, author, time, subject, trailers] = line.slice(1).split("\t");
-    return { commit: { sha: sha!, author: (author ?? "").toLowerCase(), time: Number(time), subject: subject ?? "", trailers: trailers ?? "", files: [] } };
+    return {
+      commit: {
+        sha: sha!,
+        author: (author ?? "").toLowerCase(),
+        time: Number(time),
+        subject: subject ?? "",
+        trailers: trailers ?? "",
+        files: [],
+      },
+    };
   }
   if (!cur || !line) return undefined;
   const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
-  if (m) cur.files.push(m[1] === "-" ? { path: m[3]!, added: 0, deleted: 0, binary: true } : { path: m[3]!, added: Number(m[1]), deleted: Number(m[2]) });
+  if (m)
+    cur.files.push(
+      m[1] === "-"
+        ? { path: m[3]!, added: 0, deleted: 0, binary: true }
+        : { path: m[3]!, added: Number(m[1]), deleted: Number(m[2]) },
+    );
   else cur.files.push({ path: line, added: 0, deleted: 0 }); // --name-only
   return undefined;
 }
@@ -256,7 +308,11 @@ export function parseLogLine(line: string, cur: RawCommit | undefined): { commit
  * Stream `git log --numstat` in LOG_FORMAT as commits. `--name-only` skips the line diffs (most of
  * the cost) where only the paths matter; binary files are then not marked.
  */
-export async function* readLog(args: string[], cwd: string, stat: "--numstat" | "--name-only" = "--numstat"): AsyncGenerator<RawCommit> {
+export async function* readLog(
+  args: string[],
+  cwd: string,
+  stat: "--numstat" | "--name-only" = "--numstat",
+): AsyncGenerator<RawCommit> {
   let cur: RawCommit | undefined;
   for await (const line of gitLines(["log", stat, "--no-renames", LOG_FORMAT, ...args], { cwd })) {
     const r = parseLogLine(line, cur);
@@ -269,7 +325,14 @@ export async function* readLog(args: string[], cwd: string, stat: "--numstat" | 
 }
 
 /** Stream features for every non-merge commit reachable from `rev`, oldest first. */
-export async function* extractFeatures(options: { cwd: string; rev?: string; criticalPaths?: CriticalPath[]; allFiles?: boolean; convention?: Convention; append?: Omit<RawCommit, "trailers"> }): AsyncGenerator<CommitFeatures> {
+export async function* extractFeatures(options: {
+  cwd: string;
+  rev?: string;
+  criticalPaths?: CriticalPath[];
+  allFiles?: boolean;
+  convention?: Convention;
+  append?: Omit<RawCommit, "trailers">;
+}): AsyncGenerator<CommitFeatures> {
   const state = new FeatureState(options.criticalPaths, options.allFiles, options.convention);
   for await (const c of readLog(["--reverse", "--no-merges", options.rev ?? "HEAD"], options.cwd)) {
     yield state.compute(c);

@@ -7,7 +7,19 @@ import { streamDiff } from "../git/diff.js";
 import type { Config } from "../config/schema.js";
 import { extractFeatures, type CommitFeatures, type FeatureName } from "./features.js";
 import { changeFeatures, commitAsChange } from "./target.js";
-import { auc, fitLogistic, mcc, MIN_SPREAD, MODEL_FEATURES, popt, predict, recallAt20, scoreSpread, vectorize, type RiskModel } from "./model.js";
+import {
+  auc,
+  fitLogistic,
+  mcc,
+  MIN_SPREAD,
+  MODEL_FEATURES,
+  popt,
+  predict,
+  recallAt20,
+  scoreSpread,
+  vectorize,
+  type RiskModel,
+} from "./model.js";
 import { CONVENTIONAL_COMMITS, withOverride, type Convention } from "../commit/convention.js";
 import { historyDepth, szz } from "./szz.js";
 
@@ -53,12 +65,27 @@ export interface RiskTarget {
 }
 
 const EXPLAIN: Partial<Record<FeatureName, string>> = {
-  NS: "subsystems touched", ND: "directories touched", NF: "files touched", Entropy: "how spread the change is across files (bits)",
-  LA: "lines added", LD: "lines deleted", LT: "lines in the touched files before the change", FIX: "a bug fix (fixes tend to introduce bugs)",
-  NDEV: "developers who changed these files before", AGE: "days since these files last changed", NUC: "earlier changes to these files",
-  EXP: "author's earlier commits", REXP: "author's recent commits (weighted by recency)", SEXP: "author's earlier commits in these subsystems",
-  CRIT: "configured critical-path tier (3 = tier 1)", AUTH: "touches authentication/authorisation", CRYPTO: "touches cryptography or keys",
-  MIGRATION: "touches database migrations", INFRA: "touches infrastructure or CI", POLICY: "touches policy files", TESTLESS: "code changed without tests",
+  NS: "subsystems touched",
+  ND: "directories touched",
+  NF: "files touched",
+  Entropy: "how spread the change is across files (bits)",
+  LA: "lines added",
+  LD: "lines deleted",
+  LT: "lines in the touched files before the change",
+  FIX: "a bug fix (fixes tend to introduce bugs)",
+  NDEV: "developers who changed these files before",
+  AGE: "days since these files last changed",
+  NUC: "earlier changes to these files",
+  EXP: "author's earlier commits",
+  REXP: "author's recent commits (weighted by recency)",
+  SEXP: "author's earlier commits in these subsystems",
+  CRIT: "configured critical-path tier (3 = tier 1)",
+  AUTH: "touches authentication/authorisation",
+  CRYPTO: "touches cryptography or keys",
+  MIGRATION: "touches database migrations",
+  INFRA: "touches infrastructure or CI",
+  POLICY: "touches policy files",
+  TESTLESS: "code changed without tests",
 };
 
 export const LEVELS: RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
@@ -83,7 +110,10 @@ export function loadModel(cwd: string, config?: Config): { model: RiskModel; nam
   const root = repoRoot(cwd) ?? cwd;
   const file = resolve(root, config?.risk.modelPath ?? ".gitops-health/risk-model.json");
   try {
-    return { model: JSON.parse(readFileSync(file, "utf8")) as RiskModel, name: `repository model (${file.slice(root.length + 1)})` };
+    return {
+      model: JSON.parse(readFileSync(file, "utf8")) as RiskModel,
+      name: `repository model (${file.slice(root.length + 1)})`,
+    };
   } catch {
     return { model: defaultModel(), name: "default model (shipped)" };
   }
@@ -94,11 +124,14 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
   const criticalPaths = t.config?.criticalPaths;
   const convention = riskConvention(t.config);
   if (!t.staged && !t.range) {
-    const sha = (await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
-      throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
-    })).trim();
+    const sha = (
+      await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
+        throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
+      })
+    ).trim();
     const { change, base, merge } = await commitAsChange(cwd, sha);
-    if (merge) throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
+    if (merge)
+      throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
     return changeFeatures({ cwd, base, change, criticalPaths, convention });
   }
   // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
@@ -115,11 +148,24 @@ async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeature
     files.set(e.path, f);
   }
   const author = (await git(["config", "user.email"], { cwd }).catch(() => "")).trim().toLowerCase();
-  const message = t.staged ? "" : (await git(["log", "--format=%s", "-n", "1", t.range!.split(/\.\.\.?/)[1] || "HEAD"], { cwd }).catch(() => "")).trim();
+  const message = t.staged
+    ? ""
+    : (
+        await git(["log", "--format=%s", "-n", "1", t.range!.split(/\.\.\.?/)[1] || "HEAD"], { cwd }).catch(() => "")
+      ).trim();
   const baseRev = t.staged ? "HEAD" : t.range!.split(/\.\.\.?/)[0]!;
-  const base = (await git(["rev-parse", "--verify", "--quiet", `${baseRev}^{commit}`], { cwd }).catch(() => "")).trim() || undefined;
+  const base =
+    (await git(["rev-parse", "--verify", "--quiet", `${baseRev}^{commit}`], { cwd }).catch(() => "")).trim() ||
+    undefined;
   if (!base && !t.staged) throw new UserError(`unknown revision: ${baseRev}`);
-  const change = { sha: "0".repeat(40), author, time: Math.floor(Date.now() / 1000), subject: message, trailers: "", files: [...files.values()] };
+  const change = {
+    sha: "0".repeat(40),
+    author,
+    time: Math.floor(Date.now() / 1000),
+    subject: message,
+    trailers: "",
+    files: [...files.values()],
+  };
   return changeFeatures({ cwd, base, change, criticalPaths, convention });
 }
 
@@ -128,8 +174,14 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const cwd = repoRoot(target.cwd ?? process.cwd());
   if (!cwd) throw new UserError("risk scoring needs a git repository");
   const warnings: string[] = [];
-  const [depth, features] = await Promise.all([historyDepth(cwd).catch(() => ({ shallow: false, commits: 0 })), targetFeatures(target, cwd)]);
-  if (depth.shallow) warnings.push(`shallow clone: only ${depth.commits} commit(s) of history, so history and experience features are understated`);
+  const [depth, features] = await Promise.all([
+    historyDepth(cwd).catch(() => ({ shallow: false, commits: 0 })),
+    targetFeatures(target, cwd),
+  ]);
+  if (depth.shallow)
+    warnings.push(
+      `shallow clone: only ${depth.commits} commit(s) of history, so history and experience features are understated`,
+    );
   const { model, name } = loadModel(cwd, target.config);
   const { p, contributions } = predict(model, features.values);
   const likelihood = Math.round(100 * p);
@@ -138,13 +190,20 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const floor = tier ? TIER_FLOOR[tier] : undefined;
   const score = Math.max(likelihood, floor ? FLOOR_SCORE[floor] : 0);
   let level = levelOf(score);
-  const factors = contributions.map((c) => ({ name: c.name, value: round(c.value), contribution: round(c.contribution), explanation: EXPLAIN[c.name] }));
+  const factors = contributions.map((c) => ({
+    name: c.name,
+    value: round(c.value),
+    contribution: round(c.contribution),
+    explanation: EXPLAIN[c.name],
+  }));
   const cls = target.config?.classification ?? "personal";
   const base = cls === "clinical" ? 2 : cls === "business" ? 1 : 0;
   // Declared Risk-Level may raise the level, never lower it.
   let declared: RiskLevel | undefined;
   if (!target.staged) {
-    const body = await git(["log", "-n", "1", "--format=%(trailers:key=Risk-Level,valueonly)", features.sha], { cwd }).catch(() => "");
+    const body = await git(["log", "-n", "1", "--format=%(trailers:key=Risk-Level,valueonly)", features.sha], {
+      cwd,
+    }).catch(() => "");
     const d = body.trim().toUpperCase();
     if ((LEVELS as string[]).includes(d)) declared = d as RiskLevel;
   }
@@ -159,7 +218,18 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const strategy = level === "LOW" ? "standard" : level === "MEDIUM" ? "canary" : "blue-green";
   // Never fewer than the classification's pack requires; HIGH needs at least one, CRITICAL two.
   const approvals = Math.max(base, level === "HIGH" ? 1 : level === "CRITICAL" ? 2 : 0);
-  return { score, level, likelihood, ...(tier ? { impact: { tier, ...(floor ? { floor } : {}) } } : {}), factors, strategy, approvals, model: name, ...(declared ? { declared, declaredBelowComputed: below } : {}), ...(warnings.length ? { warnings } : {}) };
+  return {
+    score,
+    level,
+    likelihood,
+    ...(tier ? { impact: { tier, ...(floor ? { floor } : {}) } } : {}),
+    factors,
+    strategy,
+    approvals,
+    model: name,
+    ...(declared ? { declared, declaredBelowComputed: below } : {}),
+    ...(warnings.length ? { warnings } : {}),
+  };
 }
 
 function round(x: number): number {
@@ -212,10 +282,25 @@ export const MIN_TEST_BUGGY = 10;
  * riskConvention). With more fixes than `maxFixes`, an even sample over the whole history is
  * blamed rather than only the newest, so no period is left without labels.
  */
-export async function buildDataset(cwd: string, opts: { maxFixes?: number; criticalPaths?: Config["criticalPaths"]; convention?: Convention; newestOnly?: boolean; concurrency?: number } = {}): Promise<Dataset> {
+export async function buildDataset(
+  cwd: string,
+  opts: {
+    maxFixes?: number;
+    criticalPaths?: Config["criticalPaths"];
+    convention?: Convention;
+    newestOnly?: boolean;
+    concurrency?: number;
+  } = {},
+): Promise<Dataset> {
   const commits: CommitFeatures[] = [];
-  for await (const f of extractFeatures({ cwd, criticalPaths: opts.criticalPaths, convention: opts.convention ?? riskConvention() })) commits.push(f);
-  if (commits.length < 2) throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
+  for await (const f of extractFeatures({
+    cwd,
+    criticalPaths: opts.criticalPaths,
+    convention: opts.convention ?? riskConvention(),
+  }))
+    commits.push(f);
+  if (commits.length < 2)
+    throw new UserError(`not enough history to train on (${commits.length} commit${commits.length === 1 ? "" : "s"})`);
   const found = commits.filter((c) => c.values.FIX === 1 && touchesSource(c));
   const fixBy: Record<string, number> = {};
   for (const c of found) fixBy[c.fixBy ?? "?"] = (fixBy[c.fixBy ?? "?"] ?? 0) + 1;
@@ -225,10 +310,21 @@ export async function buildDataset(cwd: string, opts: { maxFixes?: number; criti
   const fixes = !sampled ? allFixes : opts.newestOnly ? allFixes.slice(-max) : evenSample(allFixes, max);
   const bugs = await szz(cwd, fixes, new Set(commits.map((c) => c.sha)), { concurrency: opts.concurrency });
   const when = new Map(commits.map((c) => [c.sha, c.time]));
-  const fixedAt = commits.map((c) => Math.min(Infinity, ...(bugs.get(c.sha) ?? []).map((f) => when.get(f) ?? Infinity)));
+  const fixedAt = commits.map((c) =>
+    Math.min(Infinity, ...(bugs.get(c.sha) ?? []).map((f) => when.get(f) ?? Infinity)),
+  );
   // Only the newest fixes blamed: older commits' "clean" labels cannot be trusted, so they are left out.
   const labelledFrom = sampled && opts.newestOnly ? when.get(fixes[0]!)! : -Infinity;
-  return { commits, labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)), fixedAt, fixes: fixes.length, fixesFound: allFixes.length, fixBy, sampled, labelledFrom };
+  return {
+    commits,
+    labels: fixedAt.map((t) => (Number.isFinite(t) ? 1 : 0)),
+    fixedAt,
+    fixes: fixes.length,
+    fixesFound: allFixes.length,
+    fixBy,
+    sampled,
+    labelledFrom,
+  };
 }
 
 /** `n` items spread evenly over `xs` (first and last included). */
@@ -239,10 +335,16 @@ function evenSample<T>(xs: T[], n: number): T[] {
 }
 
 /** Why a label count cannot support a model or an AUC, or undefined when it can. */
-export function insufficientLabels(buggyTrain: number, buggyTest?: number, min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY }): string | undefined {
+export function insufficientLabels(
+  buggyTrain: number,
+  buggyTest?: number,
+  min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY },
+): string | undefined {
   const out: string[] = [];
-  if (buggyTrain < min.train) out.push(`${buggyTrain} bug-introducing commit(s) to train on (at least ${min.train} needed)`);
-  if (buggyTest !== undefined && buggyTest < min.test) out.push(`${buggyTest} in the test window (at least ${min.test} needed)`);
+  if (buggyTrain < min.train)
+    out.push(`${buggyTrain} bug-introducing commit(s) to train on (at least ${min.train} needed)`);
+  if (buggyTest !== undefined && buggyTest < min.test)
+    out.push(`${buggyTest} in the test window (at least ${min.test} needed)`);
   return out.length ? `insufficient labels: ${out.join(", ")}` : undefined;
 }
 
@@ -267,7 +369,13 @@ function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = HAL
 }
 
 function fit(commits: CommitFeatures[], labels: number[], features: FeatureName[], lambda: number): RiskModel {
-  return fitLogistic(commits.map((c) => vectorize(c.values, features)), labels, weights(commits, labels), features, lambda);
+  return fitLogistic(
+    commits.map((c) => vectorize(c.values, features)),
+    labels,
+    weights(commits, labels),
+    features,
+    lambda,
+  );
 }
 
 /**
@@ -281,7 +389,8 @@ export function selectLambda(commits: CommitFeatures[], labels: number[], featur
   const folds = [
     [0.75, 1],
     [0.5, 0.75],
-  ].map(([a, b]) => [Math.floor(commits.length * a!), Math.floor(commits.length * b!)] as const)
+  ]
+    .map(([a, b]) => [Math.floor(commits.length * a!), Math.floor(commits.length * b!)] as const)
     .filter(([cut, end]) => {
       const tr = labels.slice(0, cut).reduce((x, y) => x + y, 0);
       const va = labels.slice(cut, end).reduce((x, y) => x + y, 0);
@@ -292,7 +401,10 @@ export function selectLambda(commits: CommitFeatures[], labels: number[], featur
     let score = 0;
     for (const [cut, end] of folds) {
       const m = fit(commits.slice(0, cut), labels.slice(0, cut), features, lambda);
-      score += auc(commits.slice(cut, end).map((c) => predict(m, c.values).p), labels.slice(cut, end));
+      score += auc(
+        commits.slice(cut, end).map((c) => predict(m, c.values).p),
+        labels.slice(cut, end),
+      );
     }
     return score / folds.length;
   });
@@ -308,7 +420,17 @@ export function train(commits: CommitFeatures[], labels: number[], features = MO
   if (cs.length < 2) throw new UserError("not enough commits that change source files to train on");
   const lambda = selectLambda(cs, ys, features);
   const model = fit(cs, ys, features, lambda);
-  return { ...model, lambda, halfLifeDays: HALF_LIFE_DAYS, trainedOn: { commits: cs.length, buggy: ys.reduce((a, b) => a + b, 0), from: new Date(cs[0]!.time * 1000).toISOString().slice(0, 10), to: new Date(cs[cs.length - 1]!.time * 1000).toISOString().slice(0, 10) } };
+  return {
+    ...model,
+    lambda,
+    halfLifeDays: HALF_LIFE_DAYS,
+    trainedOn: {
+      commits: cs.length,
+      buggy: ys.reduce((a, b) => a + b, 0),
+      from: new Date(cs[0]!.time * 1000).toISOString().slice(0, 10),
+      to: new Date(cs[cs.length - 1]!.time * 1000).toISOString().slice(0, 10),
+    },
+  };
 }
 
 /** The shipped default model (fitted on other repositories' histories). */
@@ -340,10 +462,14 @@ export interface EvalResult {
   collapsed?: boolean;
 }
 
-type EvalInput = Pick<Dataset, "commits" | "labels" | "fixedAt" | "labelledFrom"> & Partial<Pick<Dataset, "fixes" | "fixesFound" | "sampled">>;
+type EvalInput = Pick<Dataset, "commits" | "labels" | "fixedAt" | "labelledFrom"> &
+  Partial<Pick<Dataset, "fixes" | "fixesFound" | "sampled">>;
 
 /** Indices of the training and test commits of a time-ordered split, and the time of the split. */
-export function timeSplit(ds: Pick<Dataset, "commits" | "labelledFrom">, split = 0.7): { trI: number[]; teI: number[]; known: number } {
+export function timeSplit(
+  ds: Pick<Dataset, "commits" | "labelledFrom">,
+  split = 0.7,
+): { trI: number[]; teI: number[]; known: number } {
   const idx = usable(ds);
   const cut = Math.floor(idx.length * split);
   const trI = idx.slice(0, cut);
@@ -358,7 +484,11 @@ export function timeSplit(ds: Pick<Dataset, "commits" | "labelledFrom">, split =
  * have known then); test labels use every fix, as the best available truth. Below the minimum-label
  * rule no AUC is computed (`insufficient` says why).
  */
-export function evaluate(ds: EvalInput, split = 0.7, min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY }): EvalResult {
+export function evaluate(
+  ds: EvalInput,
+  split = 0.7,
+  min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY },
+): EvalResult {
   const { trI, teI, known } = timeSplit(ds, split);
   const trC = trI.map((i) => ds.commits[i]!);
   const trY = trI.map((i): number => (ds.labels[i] && ds.fixedAt[i]! <= known ? 1 : 0));
@@ -366,13 +496,39 @@ export function evaluate(ds: EvalInput, split = 0.7, min = { train: MIN_TRAIN_BU
   const teY = teI.map((i) => ds.labels[i]!);
   const buggyTrain = trY.reduce((a, b) => a + b, 0);
   const buggyTest = teY.reduce((a, b) => a + b, 0);
-  const counts = { train: trC.length, test: teC.length, buggyTrain, buggyTest, ...(ds.fixes !== undefined ? { fixes: ds.fixes } : {}), ...(ds.fixesFound !== undefined ? { fixesFound: ds.fixesFound, sampled: ds.sampled } : {}) };
+  const counts = {
+    train: trC.length,
+    test: teC.length,
+    buggyTrain,
+    buggyTest,
+    ...(ds.fixes !== undefined ? { fixes: ds.fixes } : {}),
+    ...(ds.fixesFound !== undefined ? { fixesFound: ds.fixesFound, sampled: ds.sampled } : {}),
+  };
   const insufficient = insufficientLabels(buggyTrain, buggyTest, min);
   if (insufficient) return { ...counts, lambda: 0, insufficient };
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const score = (m: RiskModel) => teC.map((c) => predict(m, c.values).p);
-  const metrics = (s: number[]): Metrics => ({ auc: auc(s, teY), mcc: mcc(s.map((p) => (p >= 0.5 ? 1 : 0)), teY), recall20: recallAt20(s, teY, churn), popt: popt(s, teY, churn) });
+  const metrics = (s: number[]): Metrics => ({
+    auc: auc(s, teY),
+    mcc: mcc(
+      s.map((p) => (p >= 0.5 ? 1 : 0)),
+      teY,
+    ),
+    recall20: recallAt20(s, teY, churn),
+    popt: popt(s, teY, churn),
+  });
   const model = train(trC, trY);
-  const spread = scoreSpread(model, teC.map((c) => c.values));
-  return { ...counts, lambda: model.lambda ?? 1, model: metrics(score(model)), baseline: metrics(score(train(trC, trY, ["LA"]))), defaultModel: metrics(score(defaultModel())), spread, collapsed: spread.spread < MIN_SPREAD };
+  const spread = scoreSpread(
+    model,
+    teC.map((c) => c.values),
+  );
+  return {
+    ...counts,
+    lambda: model.lambda ?? 1,
+    model: metrics(score(model)),
+    baseline: metrics(score(train(trC, trY, ["LA"]))),
+    defaultModel: metrics(score(defaultModel())),
+    spread,
+    collapsed: spread.spread < MIN_SPREAD,
+  };
 }

@@ -14,7 +14,15 @@ export interface RiskModel {
   /** L2 strength chosen at training time and the recency half-life of the sample weights */
   lambda?: number;
   halfLifeDays?: number;
-  trainedOn?: { repository?: string; from?: string; to?: string; commits: number; buggy: number; fixes?: number; fixesFound?: number };
+  trainedOn?: {
+    repository?: string;
+    from?: string;
+    to?: string;
+    commits: number;
+    buggy: number;
+    fixes?: number;
+    fixesFound?: number;
+  };
   metrics?: Record<string, number>;
 }
 
@@ -47,7 +55,14 @@ export const NON_NEGATIVE: readonly FeatureName[] = SENSITIVITY;
  * constrained coefficient that came out negative at zero, refit the rest, and repeat until none is
  * negative; a pinned feature whose gradient would then push it upwards is released again.
  */
-export function fitLogistic(X: number[][], y: number[], w: number[], features: FeatureName[], lambda = 1, nonNegative: readonly FeatureName[] = NON_NEGATIVE): RiskModel {
+export function fitLogistic(
+  X: number[][],
+  y: number[],
+  w: number[],
+  features: FeatureName[],
+  lambda = 1,
+  nonNegative: readonly FeatureName[] = NON_NEGATIVE,
+): RiskModel {
   const constrained = features.map((f) => nonNegative.includes(f));
   const pinned = new Set<number>();
   let model = fitPinned(X, y, w, features, lambda, pinned);
@@ -62,10 +77,11 @@ export function fitLogistic(X: number[][], y: number[], w: number[], features: F
     if (!changed) {
       // KKT: release a pinned coefficient whose gradient at zero points upwards.
       const g = model.gradient ?? [];
-      for (const j of [...pinned]) if ((g[j] ?? 0) > 1e-6) {
-        pinned.delete(j);
-        changed = true;
-      }
+      for (const j of [...pinned])
+        if ((g[j] ?? 0) > 1e-6) {
+          pinned.delete(j);
+          changed = true;
+        }
     }
     if (!changed) break;
     model = fitPinned(X, y, w, features, lambda, pinned);
@@ -74,7 +90,14 @@ export function fitLogistic(X: number[][], y: number[], w: number[], features: F
   return out;
 }
 
-function fitPinned(X: number[][], y: number[], w: number[], features: FeatureName[], lambda: number, pinned: Set<number>): RiskModel & { gradient?: number[] } {
+function fitPinned(
+  X: number[][],
+  y: number[],
+  w: number[],
+  features: FeatureName[],
+  lambda: number,
+  pinned: Set<number>,
+): RiskModel & { gradient?: number[] } {
   const n = X.length;
   const d = features.length;
   const mean = new Array<number>(d).fill(0);
@@ -125,7 +148,17 @@ function fitPinned(X: number[][], y: number[], w: number[], features: FeatureNam
     }
     if (change < 1e-7) break;
   }
-  return { version: 1, kind: "logistic", features, transform: "log1p", mean, scale, coef: beta.slice(1), intercept: beta[0]!, gradient: lastGradient };
+  return {
+    version: 1,
+    kind: "logistic",
+    features,
+    transform: "log1p",
+    mean,
+    scale,
+    coef: beta.slice(1),
+    intercept: beta[0]!,
+    gradient: lastGradient,
+  };
 }
 
 function solve(A: number[][], b: number[]): number[] {
@@ -147,7 +180,10 @@ function solve(A: number[][], b: number[]): number[] {
 }
 
 /** Probability plus each feature's contribution to the logit (coefficient × standardised value). */
-export function predict(model: RiskModel, values: Record<FeatureName, number>): { p: number; contributions: { name: FeatureName; value: number; contribution: number }[] } {
+export function predict(
+  model: RiskModel,
+  values: Record<FeatureName, number>,
+): { p: number; contributions: { name: FeatureName; value: number; contribution: number }[] } {
   const x = vectorize(values, model.features);
   let logit = model.intercept;
   const contributions = model.features.map((name, j) => {
@@ -157,7 +193,10 @@ export function predict(model: RiskModel, values: Record<FeatureName, number>): 
     logit += c;
     return { name, value: values[name] ?? 0, contribution: c };
   });
-  return { p: 1 / (1 + Math.exp(-logit)), contributions: contributions.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)) };
+  return {
+    p: 1 / (1 + Math.exp(-logit)),
+    contributions: contributions.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)),
+  };
 }
 
 /**
@@ -165,7 +204,10 @@ export function predict(model: RiskModel, values: Record<FeatureName, number>): 
  * 0-100 score. A model whose scores barely move (all 36-59, say) puts nearly everything in one
  * level and carries no information for a deployment decision.
  */
-export function scoreSpread(model: RiskModel, values: Record<FeatureName, number>[]): { p10: number; p90: number; spread: number } {
+export function scoreSpread(
+  model: RiskModel,
+  values: Record<FeatureName, number>[],
+): { p10: number; p90: number; spread: number } {
   const s = values.map((v) => 100 * predict(model, v).p).sort((a, b) => a - b);
   if (!s.length) return { p10: 0, p90: 0, spread: 0 };
   const q = (f: number) => s[Math.min(s.length - 1, Math.floor(f * s.length))]!;
@@ -181,14 +223,15 @@ export function auc(scores: number[], labels: number[]): number {
   const idx = scores.map((s, i) => [s, labels[i]!] as const).sort((a, b) => a[0] - b[0]);
   let rankSum = 0;
   let pos = 0;
-  for (let i = 0; i < idx.length; ) {
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j < idx.length && idx[j]![0] === idx[i]![0]) j++;
     const avg = (i + j + 1) / 2;
-    for (let k = i; k < j; k++) if (idx[k]![1] === 1) {
-      rankSum += avg;
-      pos++;
-    }
+    for (let k = i; k < j; k++)
+      if (idx[k]![1] === 1) {
+        rankSum += avg;
+        pos++;
+      }
     i = j;
   }
   const neg = idx.length - pos;
@@ -208,7 +251,10 @@ export function aucInterval(a: number, pos: number, neg: number): [number, numbe
 }
 
 export function mcc(pred: number[], labels: number[]): number {
-  let tp = 0, tn = 0, fp = 0, fn = 0;
+  let tp = 0,
+    tn = 0,
+    fp = 0,
+    fn = 0;
   pred.forEach((p, i) => {
     if (p && labels[i]) tp++;
     else if (p) fp++;
@@ -221,7 +267,9 @@ export function mcc(pred: number[], labels: number[]): number {
 
 /** Effort-aware ranking: risk density (probability per changed line), as in Kamei et al. */
 function effortOrder(scores: number[], churn: number[]): number[] {
-  return scores.map((s, i) => i).sort((a, b) => scores[b]! / Math.max(1, churn[b]!) - scores[a]! / Math.max(1, churn[a]!));
+  return scores
+    .map((s, i) => i)
+    .sort((a, b) => scores[b]! / Math.max(1, churn[b]!) - scores[a]! / Math.max(1, churn[a]!));
 }
 
 /** Share of buggy commits found when inspecting the top-ranked commits up to 20% of all changed lines. */

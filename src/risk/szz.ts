@@ -13,7 +13,8 @@ const TRIVIAL = /^\s*(?:$|\/\/|#(?!include)|\/\*|\*|\*\/|<!--|--\s|(?:[{}()[\];,
  * Dependency manifests: a fix that bumps a dependency rewrites version lines, and blaming them
  * labels the previous bump or release as bug-introducing (meta-changes in the sense of MA-SZZ).
  */
-const MANIFEST = /(?:^|\/)(?:package\.json|[\w.-]*manifest\.json|Cargo\.toml|go\.mod|pyproject\.toml|setup\.cfg|requirements[\w.-]*\.txt|Gemfile|composer\.json|pom\.xml|build\.gradle(?:\.kts)?)$/i;
+const MANIFEST =
+  /(?:^|\/)(?:package\.json|[\w.-]*manifest\.json|Cargo\.toml|go\.mod|pyproject\.toml|setup\.cfg|requirements[\w.-]*\.txt|Gemfile|composer\.json|pom\.xml|build\.gradle(?:\.kts)?)$/i;
 
 /** Files whose deleted lines SZZ blames: source, not docs, changelogs, lockfiles, generated output or manifests. */
 export function blameable(path: string): boolean {
@@ -23,7 +24,10 @@ export function blameable(path: string): boolean {
 /** Commits the repository declares behaviour-free for blame (`.git-blame-ignore-revs` at HEAD). */
 async function ignoredRevs(cwd: string): Promise<string[]> {
   const text = await git(["show", "HEAD:.git-blame-ignore-revs"], { cwd }).catch(() => "");
-  return text.split("\n").map((l) => l.trim()).filter((l) => /^[0-9a-f]{40}$/.test(l));
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^[0-9a-f]{40}$/.test(l));
 }
 
 /**
@@ -35,7 +39,12 @@ async function ignoredRevs(cwd: string): Promise<string[]> {
  * mislabelled changes hurt JIT models), as are the revisions listed in `.git-blame-ignore-revs`;
  * merges and commits newer than the fix cannot be blamed at its parent.
  */
-export async function szz(cwd: string, fixes: string[], known: Set<string>, opts: { concurrency?: number; copies?: boolean } = {}): Promise<Map<string, string[]>> {
+export async function szz(
+  cwd: string,
+  fixes: string[],
+  known: Set<string>,
+  opts: { concurrency?: number; copies?: boolean } = {},
+): Promise<Map<string, string[]>> {
   const introduced = new Map<string, string[]>(); // bug-introducing sha -> fixes
   // Only revisions in this history: blame refuses to run with one it cannot find.
   const ignore = (await ignoredRevs(cwd)).filter((r) => known.has(r)).flatMap((r) => ["--ignore-rev", r]);
@@ -71,7 +80,21 @@ export async function szz(cwd: string, fixes: string[], known: Set<string>, opts
         s = p = l;
       }
       try {
-        for await (const line of gitLines(["blame", "--porcelain", "-w", ...(opts.copies ? ["-C"] : []), "-M", ...ignore, ...spans, `${fix}^`, "--", path], { cwd })) {
+        for await (const line of gitLines(
+          [
+            "blame",
+            "--porcelain",
+            "-w",
+            ...(opts.copies ? ["-C"] : []),
+            "-M",
+            ...ignore,
+            ...spans,
+            `${fix}^`,
+            "--",
+            path,
+          ],
+          { cwd },
+        )) {
           const m = /^([0-9a-f]{40}) \d+ \d+/.exec(line);
           if (!m || !known.has(m[1]!) || m[1] === fix) continue;
           const list = introduced.get(m[1]!) ?? [];

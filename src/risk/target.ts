@@ -16,19 +16,45 @@ const MAX_TARGETED_PATHS = 300;
  * takes a fraction of a second instead of seconds, which the commit hooks and the bisect risk
  * prior need.
  */
-export async function changeFeatures(o: { cwd: string; base?: string; change: RawCommit; criticalPaths?: CriticalPath[]; convention?: Convention }): Promise<CommitFeatures> {
+export async function changeFeatures(o: {
+  cwd: string;
+  base?: string;
+  change: RawCommit;
+  criticalPaths?: CriticalPath[];
+  convention?: Convention;
+}): Promise<CommitFeatures> {
   const state = new FeatureState(o.criticalPaths, false, o.convention);
   if (!o.base) return state.compute(o.change);
   const paths = state.sourceFiles(o.change).map((f) => f.path);
   if (paths.length > MAX_TARGETED_PATHS) {
     let last: CommitFeatures | undefined;
-    for await (const f of extractFeatures({ cwd: o.cwd, rev: o.base, criticalPaths: o.criticalPaths, convention: o.convention, append: o.change })) last = f;
+    for await (const f of extractFeatures({
+      cwd: o.cwd,
+      rev: o.base,
+      criticalPaths: o.criticalPaths,
+      convention: o.convention,
+      append: o.change,
+    }))
+      last = f;
     return last!;
   }
   const [fileHistory, authorHistory] = await Promise.all([
-    paths.length ? collect(readLog(["--reverse", "--no-merges", "--full-history", o.base, "--", ...paths.map((p) => `:(literal)${p}`)], o.cwd)) : Promise.resolve([]),
+    paths.length
+      ? collect(
+          readLog(
+            ["--reverse", "--no-merges", "--full-history", o.base, "--", ...paths.map((p) => `:(literal)${p}`)],
+            o.cwd,
+          ),
+        )
+      : Promise.resolve([]),
     // Paths only: the author walk feeds EXP, REXP and SEXP, which need no line counts.
-    collect(readLog(["--reverse", "--no-merges", "--regexp-ignore-case", "--fixed-strings", `--author=${o.change.author}`, o.base], o.cwd, "--name-only")),
+    collect(
+      readLog(
+        ["--reverse", "--no-merges", "--regexp-ignore-case", "--fixed-strings", `--author=${o.change.author}`, o.base],
+        o.cwd,
+        "--name-only",
+      ),
+    ),
   ]);
   for (const c of fileHistory) state.advanceFiles(c);
   // --author matches a substring of "Name <email>": keep exact e-mail matches only.
@@ -37,7 +63,10 @@ export async function changeFeatures(o: { cwd: string; base?: string; change: Ra
 }
 
 /** The commit `rev` as a change, and its first parent as the base (undefined for a root commit). */
-export async function commitAsChange(cwd: string, sha: string): Promise<{ change: RawCommit; base?: string; merge: boolean }> {
+export async function commitAsChange(
+  cwd: string,
+  sha: string,
+): Promise<{ change: RawCommit; base?: string; merge: boolean }> {
   const parents = (await git(["rev-list", "--parents", "-n", "1", sha], { cwd })).trim().split(" ").slice(1);
   const commits = await collect(readLog(["-n", "1", "--first-parent", "-m", sha], cwd));
   return { change: commits[0]!, base: parents[0], merge: parents.length > 1 };

@@ -19,7 +19,10 @@ async function prepareAsync(options: ScanOptions) {
  * Scan only the added lines of a diff (staged changes, a range, or all history).
  * Contiguous added lines are scanned as one block so multi-line values keep their context.
  */
-export function scanDiffArgs(args: string[], options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
+export function scanDiffArgs(
+  args: string[],
+  options: ScanOptions & { firstOccurrence?: boolean } = {},
+): Promise<ScanReport> {
   return scanDiffLines(gitLineBatches(args, { cwd: options.cwd ?? process.cwd() }), options);
 }
 
@@ -27,7 +30,10 @@ export function scanDiffArgs(args: string[], options: ScanOptions & { firstOccur
  * scanDiffArgs over the lines of a diff, one array per chunk of git's output (startGitLines's
  * `batches`, e.g. a staged diff already under way: see src/scan/staged.ts).
  */
-export async function scanDiffLines(batches: AsyncIterable<string[]>, options: ScanOptions & { firstOccurrence?: boolean } = {}): Promise<ScanReport> {
+export async function scanDiffLines(
+  batches: AsyncIterable<string[]>,
+  options: ScanOptions & { firstOccurrence?: boolean } = {},
+): Promise<ScanReport> {
   const t0 = Date.now();
   const { scanner, suppressed, path } = await prepareAsync(options);
   const stats = emptyStats();
@@ -56,7 +62,11 @@ export async function scanDiffLines(batches: AsyncIterable<string[]>, options: S
   const flush = () => {
     if (!block) return;
     const text = block.lines.join("\n");
-    for (const f of scanner.scan(text, { path: named(block.path, block.commit), firstLine: block.first, commit: block.commit })) {
+    for (const f of scanner.scan(text, {
+      path: named(block.path, block.commit),
+      firstLine: block.first,
+      commit: block.commit,
+    })) {
       if (suppressed(f, text)) {
         stats.suppressed++;
         continue;
@@ -144,7 +154,11 @@ export async function scanHistory(options: ScanOptions & { rev?: string } = {}):
   const root = needRepo(options.cwd ?? process.cwd(), "--history");
   const t0 = Date.now();
   const rev = options.rev ?? "HEAD";
-  const report = await scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, rev], { ...options, cwd: root, firstOccurrence: true });
+  const report = await scanDiffArgs(["log", "-p", ...DIFF_FLAGS, "--reverse", "--no-merges", LOG_PATCH_FORMAT, rev], {
+    ...options,
+    cwd: root,
+    firstOccurrence: true,
+  });
   const { scanHistoryMessages } = await import("./messages.js");
   const messages = await scanHistoryMessages(await prepareAsync({ ...options, cwd: root }), root, rev);
   report.findings.push(...messages.findings);
@@ -153,4 +167,3 @@ export async function scanHistory(options: ScanOptions & { rev?: string } = {}):
   report.stats.durationMs = Date.now() - t0;
   return report;
 }
-

@@ -43,7 +43,8 @@ function readKeyFile(file: string): Buffer {
   } catch {
     throw new UserError(`cannot read fingerprint key ${file}`);
   }
-  if (!/^[0-9a-f]{64,}$/i.test(text)) throw new UserError(`fingerprint key ${file} is not a hex key of at least 32 bytes`);
+  if (!/^[0-9a-f]{64,}$/i.test(text))
+    throw new UserError(`fingerprint key ${file} is not a hex key of at least 32 bytes`);
   return deriveKey(text);
 }
 
@@ -57,8 +58,12 @@ function deriveKey(secret: string): Buffer {
  * organisation, from which the key is derived), else the file named by `scan.fingerprintKeyFile`, else
  * the per-repository file `init` creates, else a random key for this run only (source "ephemeral").
  */
-// eslint-disable-next-line no-restricted-properties -- TODO(layers): the CLI should pass GITOPS_HEALTH_FINGERPRINT_KEY down (scan/index.ts, prepare.ts fall back here)
-export function loadFingerprintKey(cwd = process.cwd(), configuredFile?: string, env: NodeJS.ProcessEnv = process.env): FingerprintKey {
+export function loadFingerprintKey(
+  cwd = process.cwd(),
+  configuredFile?: string,
+  // eslint-disable-next-line no-restricted-properties -- TODO(layers): the CLI should pass GITOPS_HEALTH_FINGERPRINT_KEY down (scan/index.ts, prepare.ts fall back here)
+  env: NodeJS.ProcessEnv = process.env,
+): FingerprintKey {
   const secret = env[ENV];
   if (secret !== undefined && secret !== "") {
     if (secret.length < 16) throw new UserError(`${ENV} must be at least 16 characters`);
@@ -80,7 +85,10 @@ export function loadFingerprintKey(cwd = process.cwd(), configuredFile?: string,
 }
 
 /** Create the per-repository key (0600, directory 0700) unless one is configured or exists; the key in use. */
-export function ensureFingerprintKey(cwd = process.cwd(), configuredFile?: string): FingerprintKey & { created?: string } {
+export function ensureFingerprintKey(
+  cwd = process.cwd(),
+  configuredFile?: string,
+): FingerprintKey & { created?: string } {
   const k = loadFingerprintKey(cwd, configuredFile);
   if (k.source !== "ephemeral") return k;
   const file = fingerprintKeyFile(cwd);

@@ -59,5 +59,11 @@ export function loadGitleaksRules(file: string): ExtraRule[] {
 function toRule(t: Record<string, string>, file: string): ExtraRule | undefined {
   if (!t.id) throw new UserError(`${file}: a [[rules]] entry has no id`);
   if (!t.regex) return undefined;
-  return { id: `gitleaks:${t.id}`, regex: compileUserPattern(t.id, t.regex), category: "secret", severity: "high", kind: "secret" };
+  return {
+    id: `gitleaks:${t.id}`,
+    regex: compileUserPattern(t.id, t.regex),
+    category: "secret",
+    severity: "high",
+    kind: "secret",
+  };
 }

@@ -101,7 +101,9 @@ export function listFiles(paths: string[], cwd: string): string[] {
       continue;
     }
     if (root && (abs === root || abs.startsWith(root + sep))) {
-      const listed = gitSync(["ls-files", "-z", "-co", "--exclude-standard", "--", relative(root, abs) || "."], { cwd: root });
+      const listed = gitSync(["ls-files", "-z", "-co", "--exclude-standard", "--", relative(root, abs) || "."], {
+        cwd: root,
+      });
       for (const f of listed.split("\0")) if (f) out.push(join(root, f));
       continue;
     }
@@ -169,11 +171,29 @@ export const CHUNK_OVERLAP = 64 * 1024;
 
 /** A file the scan could not read: a finding that fails the gate, unless skipping is allowed. */
 function skippedFinding(rel: string, why: string): Finding {
-  return { ruleId: "scan-skipped", category: "scan-incomplete", severity: "high", confidence: 1, file: rel, line: 1, column: 1, start: 0, end: 0, preview: why, fingerprint: fingerprint("scan-skipped", rel, why) };
+  return {
+    ruleId: "scan-skipped",
+    category: "scan-incomplete",
+    severity: "high",
+    confidence: 1,
+    file: rel,
+    line: 1,
+    column: 1,
+    start: 0,
+    end: 0,
+    preview: why,
+    fingerprint: fingerprint("scan-skipped", rel, why),
+  };
 }
 
 /** Scan files with a prepared scanner, adding to `stats` and `findings` (shared by worker threads). */
-export function scanListInto(list: string[], options: ScanOptions, prepared: ReturnType<typeof prepare>, stats: ScanStats, findings: Finding[]): void {
+export function scanListInto(
+  list: string[],
+  options: ScanOptions,
+  prepared: ReturnType<typeof prepare>,
+  stats: ScanStats,
+  findings: Finding[],
+): void {
   const cwd = options.cwd ?? process.cwd();
   const { scanner, suppressed, path } = prepared;
   const max = options.maxFileSize ?? options.scan?.maxFileSize ?? 5 * 1024 * 1024;
@@ -232,7 +252,15 @@ function charLength(b: Uint8Array): number {
  * so every finding shorter than the overlap is seen whole, with context on both sides, exactly once.
  * Offsets, lines and columns are the file's.
  */
-export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType<typeof prepare>, "scanner" | "suppressed">, findings: Finding[], stats: Pick<ScanStats, "suppressed" | "skippedBinary">, chunk = CHUNK_BYTES, overlap = CHUNK_OVERLAP): "scanned" | "binary" | "unreadable" {
+export function scanChunked(
+  file: string,
+  rel: string,
+  prepared: Pick<ReturnType<typeof prepare>, "scanner" | "suppressed">,
+  findings: Finding[],
+  stats: Pick<ScanStats, "suppressed" | "skippedBinary">,
+  chunk = CHUNK_BYTES,
+  overlap = CHUNK_OVERLAP,
+): "scanned" | "binary" | "unreadable" {
   let fd: number;
   try {
     fd = openSync(file, "r");
@@ -291,7 +319,13 @@ export function scanChunked(file: string, rel: string, prepared: Pick<ReturnType
           continue;
         }
         const line = f.line - leadLines;
-        findings.push({ ...f, start: f.start - lead.length + winChar, end: f.end - lead.length + winChar, line: line + winLine - 1, column: line === 1 ? f.column + winCol : f.column });
+        findings.push({
+          ...f,
+          start: f.start - lead.length + winChar,
+          end: f.end - lead.length + winChar,
+          line: line + winLine - 1,
+          column: line === 1 ? f.column + winCol : f.column,
+        });
       }
       if (eof) return "scanned";
       // the next window: from about `overlap` before acceptTo, at a line start
@@ -354,7 +388,10 @@ export interface ScanWorkerData {
  * of files as they finish the previous ones (no file is stat'ed up front beyond the threshold
  * test), read them themselves, and the workers send back each batch's findings.
  */
-export async function scanFilesParallel(paths: string[], options: ScanOptions & ParallelOptions = {}): Promise<ScanReport> {
+export async function scanFilesParallel(
+  paths: string[],
+  options: ScanOptions & ParallelOptions = {},
+): Promise<ScanReport> {
   const cwd = options.cwd ?? process.cwd();
   const list = listFiles(paths, cwd);
   const threads = await scanThreads(options.threads);
@@ -375,7 +412,10 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   const t0 = Date.now();
   const { Worker } = await import("node:worker_threads");
   // one key for every thread (a per-process random one would differ between workers)
-  options = { ...options, fingerprintKey: options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key };
+  options = {
+    ...options,
+    fingerprintKey: options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key,
+  };
   const workerData: ScanWorkerData = {
     cwd,
     scan: options.scan,
@@ -396,30 +436,35 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
     return list.slice(next, (next += n));
   };
   const workers = Promise.all(
-    Array.from({ length: Math.min(threads - 1, list.length) }, () =>
-      new Promise<void>((resolveDone, reject) => {
-        const w = new Worker(workerUrl, { workerData });
-        let pending = 0;
-        const send = (): boolean => {
-          const files = batch(64);
-          if (!files) return false;
-          pending++;
-          w.postMessage(files);
-          return true;
-        };
-        w.on("message", (r: ScanReport) => {
-          pending--;
-          found.push(r.findings);
-          for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "chunked", "suppressed"] as const) stats[k] += r.stats[k];
-          options.onProgress?.(stats.files, stats.bytes);
-          if (!send() && pending === 0) w.postMessage(null);
-        });
-        w.once("error", reject);
-        w.once("exit", (code) => (code === 0 ? resolveDone() : reject(new Error(`scan worker exited with code ${code}`))));
-        // two batches in flight, so that a worker never waits for its next one
-        if (send()) send();
-        else w.postMessage(null);
-      }),
+    Array.from(
+      { length: Math.min(threads - 1, list.length) },
+      () =>
+        new Promise<void>((resolveDone, reject) => {
+          const w = new Worker(workerUrl, { workerData });
+          let pending = 0;
+          const send = (): boolean => {
+            const files = batch(64);
+            if (!files) return false;
+            pending++;
+            w.postMessage(files);
+            return true;
+          };
+          w.on("message", (r: ScanReport) => {
+            pending--;
+            found.push(r.findings);
+            for (const k of ["files", "bytes", "skippedBinary", "skippedLarge", "chunked", "suppressed"] as const)
+              stats[k] += r.stats[k];
+            options.onProgress?.(stats.files, stats.bytes);
+            if (!send() && pending === 0) w.postMessage(null);
+          });
+          w.once("error", reject);
+          w.once("exit", (code) =>
+            code === 0 ? resolveDone() : reject(new Error(`scan worker exited with code ${code}`)),
+          );
+          // two batches in flight, so that a worker never waits for its next one
+          if (send()) send();
+          else w.postMessage(null);
+        }),
     ),
   );
   workers.catch(() => {}); // awaited below, once this thread's share is done
@@ -435,7 +480,14 @@ export async function scanFilesParallel(paths: string[], options: ScanOptions & 
   await workers;
   const order = new Map(list.map((f, i) => [prepared.path(relative(cwd, f).split(sep).join("/") || f).shown, i]));
   // a file's path findings first, then its contents
-  const findings = found.flat().sort((a, b) => (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) || pathFirst(a) - pathFirst(b) || a.start - b.start);
+  const findings = found
+    .flat()
+    .sort(
+      (a, b) =>
+        (order.get(a.file ?? "") ?? 0) - (order.get(b.file ?? "") ?? 0) ||
+        pathFirst(a) - pathFirst(b) ||
+        a.start - b.start,
+    );
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }
@@ -450,7 +502,10 @@ export function scanString(text: string, options: ScanOptions & { path?: string 
   stats.files = 1;
   stats.bytes = Buffer.byteLength(text);
   const named = options.path === undefined ? undefined : path(options.path);
-  const findings = [...(named?.findings ?? []), ...scanner.scan(text, { path: named?.shown }).filter((f) => !(suppressed(f, text) && ++stats.suppressed))];
+  const findings = [
+    ...(named?.findings ?? []),
+    ...scanner.scan(text, { path: named?.shown }).filter((f) => !(suppressed(f, text) && ++stats.suppressed)),
+  ];
   stats.durationMs = Date.now() - t0;
   return { findings, stats };
 }
@@ -473,7 +528,11 @@ export const JSONL_PARALLEL_CHARS = 8 * 1024 * 1024;
  * this thread (errors name the line); past JSONL_PARALLEL_CHARS of text the rest is scanned by a
  * worker pool (dist/jsonl-worker.js, where built), which writes results back in order.
  */
-export async function scanJsonl(input: Readable, write: (line: string) => void, options: ScanOptions & ParallelOptions = {}): Promise<{ records: number; findings: number }> {
+export async function scanJsonl(
+  input: Readable,
+  write: (line: string) => void,
+  options: ScanOptions & ParallelOptions = {},
+): Promise<{ records: number; findings: number }> {
   const cwd = options.cwd ?? process.cwd();
   // one key for this thread and any workers
   const key = options.fingerprintKey ?? loadFingerprintKey(cwd, options.scan?.fingerprintKeyFile).key;
@@ -495,7 +554,19 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
       const record = parseJsonlLine(line, n, JsonlInput);
       chars += record.text.length;
       if (!pool && canParallel && chars > threshold) {
-        pool = await JsonlPool.start(threads, { cwd, scan: options.scan, baseline: options.baseline ? [...options.baseline] : undefined, legacyBaseline: options.legacyBaseline ? [...options.legacyBaseline] : undefined, gitleaksConfig: options.gitleaksConfig, fingerprintKey: Buffer.from(key).toString("hex") }, write, (records) => scanBatch(prepared, records));
+        pool = await JsonlPool.start(
+          threads,
+          {
+            cwd,
+            scan: options.scan,
+            baseline: options.baseline ? [...options.baseline] : undefined,
+            legacyBaseline: options.legacyBaseline ? [...options.legacyBaseline] : undefined,
+            gitleaksConfig: options.gitleaksConfig,
+            fingerprintKey: Buffer.from(key).toString("hex"),
+          },
+          write,
+          (records) => scanBatch(prepared, records),
+        );
       }
       if (pool) {
         await pool.add(record);
@@ -511,7 +582,11 @@ export async function scanJsonl(input: Readable, write: (line: string) => void, 
   return { records: n, findings: total };
 }
 
-function parseJsonlLine(line: string, n: number, JsonlInput: Awaited<ReturnType<typeof jsonlSchema>>): { id: string | number; text: string } {
+function parseJsonlLine(
+  line: string,
+  n: number,
+  JsonlInput: Awaited<ReturnType<typeof jsonlSchema>>,
+): { id: string | number; text: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -519,7 +594,9 @@ function parseJsonlLine(line: string, n: number, JsonlInput: Awaited<ReturnType<
     throw new UserError(`jsonl line ${n}: not valid JSON`);
   }
   const r = JsonlInput.safeParse(parsed);
-  if (!r.success) throw new UserError(`jsonl line ${n}: expected {"id": ..., "text": "..."} (${r.error.issues[0]!.path.join(".") || "record"}: ${r.error.issues[0]!.message})`);
+  if (!r.success)
+    throw new UserError(
+      `jsonl line ${n}: expected {"id": ..., "text": "..."} (${r.error.issues[0]!.path.join(".") || "record"}: ${r.error.issues[0]!.message})`,
+    );
   return r.data;
 }
-

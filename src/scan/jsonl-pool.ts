@@ -11,7 +11,10 @@ export interface JsonlRecord {
 }
 
 /** Scan records with a prepared scanner: one output line each, and the number of findings. */
-export function scanBatch({ scanner, suppressed }: ReturnType<typeof prepare>, records: JsonlRecord[]): { lines: string[]; findings: number } {
+export function scanBatch(
+  { scanner, suppressed }: ReturnType<typeof prepare>,
+  records: JsonlRecord[],
+): { lines: string[]; findings: number } {
   let findings = 0;
   const lines = records.map((r) => {
     const found = scanner.scan(r.text, {}).filter((f) => !suppressed(f, r.text));
@@ -68,7 +71,12 @@ export class JsonlPool {
   ) {}
 
   /** `threads` counts the main thread: threads - 1 workers are started. */
-  static async start(threads: number, data: JsonlWorkerData, write: (line: string) => void, scanHere: (records: JsonlRecord[]) => { lines: string[]; findings: number }): Promise<JsonlPool> {
+  static async start(
+    threads: number,
+    data: JsonlWorkerData,
+    write: (line: string) => void,
+    scanHere: (records: JsonlRecord[]) => { lines: string[]; findings: number },
+  ): Promise<JsonlPool> {
     const { Worker } = await import("node:worker_threads");
     const pool = new JsonlPool(write, scanHere);
     for (let i = 0; i < threads - 1; i++) {
@@ -117,7 +125,8 @@ export class JsonlPool {
       await new Promise<void>((r) => setImmediate(r));
     }
     // keep the reader from running far ahead of the workers
-    while (this.done.size > 4 * (this.workers.length + 1) && !this.failure) await new Promise<void>((r) => this.waitingForWorker.push(r));
+    while (this.done.size > 4 * (this.workers.length + 1) && !this.failure)
+      await new Promise<void>((r) => this.waitingForWorker.push(r));
   }
 
   private writeReady(): void {

@@ -4,7 +4,14 @@ import { prepare } from "./index.js";
 import { scanBatch, type JsonlBatchResult, type JsonlRecord, type JsonlWorkerData } from "./jsonl-pool.js";
 
 const d = workerData as JsonlWorkerData;
-const prepared = prepare({ cwd: d.cwd, scan: d.scan, baseline: d.baseline ? new Set(d.baseline) : undefined, legacyBaseline: d.legacyBaseline ? new Set(d.legacyBaseline) : undefined, gitleaksConfig: d.gitleaksConfig, fingerprintKey: d.fingerprintKey ? Buffer.from(d.fingerprintKey, "hex") : undefined });
+const prepared = prepare({
+  cwd: d.cwd,
+  scan: d.scan,
+  baseline: d.baseline ? new Set(d.baseline) : undefined,
+  legacyBaseline: d.legacyBaseline ? new Set(d.legacyBaseline) : undefined,
+  gitleaksConfig: d.gitleaksConfig,
+  fingerprintKey: d.fingerprintKey ? Buffer.from(d.fingerprintKey, "hex") : undefined,
+});
 
 parentPort!.on("message", (m: { seq: number; records: JsonlRecord[] }) => {
   let result: JsonlBatchResult;

@@ -17,11 +17,17 @@ export function messagePath(sha?: string): string {
 
 /** Findings in one commit message (suppressions applied). */
 export function scanMessage(prepared: Prepared, text: string, sha?: string): Finding[] {
-  return prepared.scanner.scan(text, { path: messagePath(sha), profile: "code", ...(sha ? { commit: sha } : {}) }).filter((f) => !prepared.suppressed(f, text));
+  return prepared.scanner
+    .scan(text, { path: messagePath(sha), profile: "code", ...(sha ? { commit: sha } : {}) })
+    .filter((f) => !prepared.suppressed(f, text));
 }
 
 /** Every message of `rev`'s history (no merges, oldest first), streamed from one `git log`. */
-export async function scanHistoryMessages(prepared: Prepared, cwd: string, rev: string): Promise<{ findings: Finding[]; messages: number; bytes: number }> {
+export async function scanHistoryMessages(
+  prepared: Prepared,
+  cwd: string,
+  rev: string,
+): Promise<{ findings: Finding[]; messages: number; bytes: number }> {
   const findings: Finding[] = [];
   let sha: string | undefined;
   let lines: string[] = [];
@@ -35,7 +41,9 @@ export async function scanHistoryMessages(prepared: Prepared, cwd: string, rev: 
     findings.push(...scanMessage(prepared, text, sha));
   };
   // \x01 cannot appear in a message git stores as text; it marks each commit's first line
-  for await (const batch of gitLineBatches(["log", "--no-merges", "--reverse", "--format=%x01%H%n%B", rev, "--"], { cwd })) {
+  for await (const batch of gitLineBatches(["log", "--no-merges", "--reverse", "--format=%x01%H%n%B", rev, "--"], {
+    cwd,
+  })) {
     for (const line of batch) {
       const m = /^\x01([0-9a-f]{40,64})$/.exec(line);
       if (m) {

@@ -27,7 +27,7 @@ function readable(path: string): string {
   const base = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1;
   const dot = path.lastIndexOf(".");
   const ext = dot > base ? path.length - dot : 0;
-  return (path.slice(0, path.length - ext).replace(/[_/\\]/g, " ") + " ".repeat(ext));
+  return path.slice(0, path.length - ext).replace(/[_/\\]/g, " ") + " ".repeat(ext);
 }
 
 /** Mask every letter and digit of each identifier found in the path. */
@@ -46,7 +46,10 @@ export function maskSpans(text: string, spans: { start: number; end: number }[])
  * Free text that may name files (a generated commit message): identifiers found with the code
  * profile, reading `_`, `/` and `\` as spaces as in paths, are masked letter by letter.
  */
-export function maskIdentifiersInText(text: string, find: (readable: string) => { start: number; end: number }[]): string {
+export function maskIdentifiersInText(
+  text: string,
+  find: (readable: string) => { start: number; end: number }[],
+): string {
   if (!MAY_HOLD.test(text)) return text;
   const spans = find(text.replace(/[_/\\]/g, " ")).filter((c) => c.end > c.start);
   return spans.length ? maskSpans(text, spans) : text;
@@ -59,7 +62,11 @@ export function checkPath(scanner: Scanner, path: string, commit?: string): Path
   const found = scanner.candidates(text, "code").filter((c) => c.end > c.start && c.ruleId !== "custom-rule-budget");
   if (found.length === 0) return { shown: path, findings: [] };
   const shown = maskSpans(path, found);
-  const cands: Candidate[] = found.map((c) => ({ ...c, ruleId: c.kind === "secret" ? "secret-in-path" : "phi-in-path", severity: c.synthetic ? "low" : "high" }));
+  const cands: Candidate[] = found.map((c) => ({
+    ...c,
+    ruleId: c.kind === "secret" ? "secret-in-path" : "phi-in-path",
+    severity: c.synthetic ? "low" : "high",
+  }));
   // previews and fingerprints come from the path's own characters (the raw path is never shown)
   return { shown, findings: toFindings(path, cands, { path: shown, ...(commit !== undefined ? { commit } : {}) }) };
 }

@@ -83,7 +83,10 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     const line = text.slice(lineStart, lineEnd);
     const inline = INLINE_ALLOW.exec(line);
     if (inline && (!inline[1] || inline[1].split(",").includes(f.ruleId))) return true;
-    if (options.baseline?.has(f.fingerprint) || (options.legacyBaseline?.size && options.legacyBaseline.has(legacyFingerprint(f.ruleId, f.file, value)))) {
+    if (
+      options.baseline?.has(f.fingerprint) ||
+      (options.legacyBaseline?.size && options.legacyBaseline.has(legacyFingerprint(f.ruleId, f.file, value)))
+    ) {
       options.onBaselineHit?.(f);
       return true;
     }
@@ -93,7 +96,12 @@ export function prepareWith(options: ScanOptions, glob?: GlobMatcher) {
     if (stopwords.some((w) => lower.includes(w))) return true;
     for (const r of perRule) {
       if (r.rule !== f.ruleId) continue;
-      if ((f.file && r.path?.(f.file)) || r.regexes.some((re) => test(re, value)) || r.stopwords.some((w) => lower.includes(w))) return true;
+      if (
+        (f.file && r.path?.(f.file)) ||
+        r.regexes.some((re) => test(re, value)) ||
+        r.stopwords.some((w) => lower.includes(w))
+      )
+        return true;
     }
     return false;
   };
@@ -133,15 +141,28 @@ export function readBaselineFile(file: string): Baseline {
   const t = text.trim();
   if (t.startsWith("{")) {
     try {
-      const j = JSON.parse(t) as { fingerprintScheme?: string; fingerprintKeyId?: string; findings?: { fingerprint: string }[]; fingerprints?: string[] };
-      return { scheme: j.fingerprintScheme ?? "sha256/v1", keyId: j.fingerprintKeyId, fingerprints: new Set([...(j.fingerprints ?? []), ...(j.findings ?? []).map((f) => f.fingerprint)]) };
+      const j = JSON.parse(t) as {
+        fingerprintScheme?: string;
+        fingerprintKeyId?: string;
+        findings?: { fingerprint: string }[];
+        fingerprints?: string[];
+      };
+      return {
+        scheme: j.fingerprintScheme ?? "sha256/v1",
+        keyId: j.fingerprintKeyId,
+        fingerprints: new Set([...(j.fingerprints ?? []), ...(j.findings ?? []).map((f) => f.fingerprint)]),
+      };
     } catch {
       throw new UserError(`baseline ${file} is not valid JSON`);
     }
   }
   const lines = t.split(/\r?\n/).map((l) => l.trim());
   const header = lines.map((l) => /^#\s*scheme:\s*(\S+)(?:\s+key:\s*([0-9a-f]+))?/.exec(l)).find(Boolean);
-  return { scheme: header?.[1] ?? "sha256/v1", keyId: header?.[2], fingerprints: new Set(lines.filter((l) => l && !l.startsWith("#"))) };
+  return {
+    scheme: header?.[1] ?? "sha256/v1",
+    keyId: header?.[2],
+    fingerprints: new Set(lines.filter((l) => l && !l.startsWith("#"))),
+  };
 }
 
 /** A baseline file's text: its scheme and key id, then the fingerprints. */
@@ -153,7 +174,10 @@ export function formatBaseline(fingerprints: Iterable<string>, key: Pick<Fingerp
  * The scan options for a baseline file, and a warning when it cannot match as it is: an unkeyed
  * baseline (still matched, with the migration to run), or one written with another key.
  */
-export function baselineOptions(file: string, key: Pick<FingerprintKey, "id" | "source">): { baseline?: Set<string>; legacyBaseline?: Set<string>; warning?: string } {
+export function baselineOptions(
+  file: string,
+  key: Pick<FingerprintKey, "id" | "source">,
+): { baseline?: Set<string>; legacyBaseline?: Set<string>; warning?: string } {
   const b = readBaselineFile(file);
   if (b.scheme === "sha256/v1") {
     return {
@@ -161,10 +185,19 @@ export function baselineOptions(file: string, key: Pick<FingerprintKey, "id" | "
       warning: `baseline ${file} holds unkeyed (sha256/v1) fingerprints, from which low-entropy values (SSNs, dates, phones) can be recovered by brute force; they still suppress findings for now. Migrate: gitops-health scan <same paths> --baseline ${file} --update-baseline (rewrites it keyed), and remove old copies`,
     };
   }
-  if (b.scheme !== FINGERPRINT_SCHEME) throw new UserError(`baseline ${file}: unknown fingerprint scheme "${b.scheme}" (this version reads ${FINGERPRINT_SCHEME} and sha256/v1)`);
+  if (b.scheme !== FINGERPRINT_SCHEME)
+    throw new UserError(
+      `baseline ${file}: unknown fingerprint scheme "${b.scheme}" (this version reads ${FINGERPRINT_SCHEME} and sha256/v1)`,
+    );
   if (b.keyId && b.keyId !== key.id) {
-    const why = key.source === "ephemeral" ? "no fingerprint key is set up here (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY)" : `this scan uses key ${key.id}`;
-    return { baseline: b.fingerprints, warning: `baseline ${file} was written with fingerprint key ${b.keyId} and ${why}: none of its fingerprints can match` };
+    const why =
+      key.source === "ephemeral"
+        ? "no fingerprint key is set up here (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY)"
+        : `this scan uses key ${key.id}`;
+    return {
+      baseline: b.fingerprints,
+      warning: `baseline ${file} was written with fingerprint key ${b.keyId} and ${why}: none of its fingerprints can match`,
+    };
   }
   return { baseline: b.fingerprints };
 }

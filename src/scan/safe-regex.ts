@@ -32,7 +32,9 @@ export function compileUserPattern(ruleId: string, source: string): UserPattern 
     text = R.compile(source, R.MULTILINE);
   } catch (err) {
     const why = (err as Error).message.replace(/\s+/g, " ").replace(/^error parsing regexp: /, "");
-    throw new UserError(`rule "${ruleId}": pattern is not valid RE2 syntax (linear-time engine; no look-arounds or back-references): ${why}`);
+    throw new UserError(
+      `rule "${ruleId}": pattern is not valid RE2 syntax (linear-time engine; no look-arounds or back-references): ${why}`,
+    );
   }
   const anchoredToText = /\\[Az]/.test(source);
   return {

@@ -8,7 +8,6 @@ import type { ScanReport } from "../report/findings.js";
 import type { ScanOptions } from "./prepare.js";
 import { STAGED_DIFF_ARGS } from "./diff-args.js";
 
-
 /**
  * True when `cwd` is plainly inside a work tree: a `.git` above it, `cwd` not inside a git
  * directory, and no GIT_DIR or GIT_WORK_TREE to change how git finds the repository. Then
@@ -33,8 +32,12 @@ function plainWorkTree(cwd: string): boolean {
  * directory of the work tree (diff.relative turned off), with paths from the top level. When git
  * fails, the repository is looked up, to report "needs a git repository" as scanStaged does.
  */
-export function startStagedDiff(cwd: string = process.cwd()): { scan(options: ScanOptions): Promise<ScanReport>; cancel(): void } {
-  if (!plainWorkTree(cwd)) return { scan: async (options) => (await import("./diff-scan.js")).scanStaged({ ...options, cwd }), cancel() {} };
+export function startStagedDiff(cwd: string = process.cwd()): {
+  scan(options: ScanOptions): Promise<ScanReport>;
+  cancel(): void;
+} {
+  if (!plainWorkTree(cwd))
+    return { scan: async (options) => (await import("./diff-scan.js")).scanStaged({ ...options, cwd }), cancel() {} };
   const diff = startGitLines(["-c", "diff.relative=false", ...STAGED_DIFF_ARGS], { cwd });
   return {
     async scan(options) {
@@ -42,7 +45,10 @@ export function startStagedDiff(cwd: string = process.cwd()): { scan(options: Sc
       // a relative gitleaks config path is resolved from the top level, as scanStaged does
       const gitleaks = options.gitleaksConfig ?? options.scan?.gitleaksConfig;
       try {
-        return await scanDiffLines(diff.batches, { ...options, cwd: gitleaks ? requireRepoRoot(cwd, "--staged") : cwd });
+        return await scanDiffLines(diff.batches, {
+          ...options,
+          cwd: gitleaks ? requireRepoRoot(cwd, "--staged") : cwd,
+        });
       } catch (err) {
         // outside a repository (as git saw it) report that first, as scanStaged does
         if (err instanceof UserError) requireRepoRoot(cwd, "--staged");

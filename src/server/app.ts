@@ -9,7 +9,14 @@ import { createHmac } from "node:crypto";
 import canonicalize from "canonicalize";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
 import type { AuditLedger } from "../audit/ledger.js";
 import { parseCheckpoint } from "../audit/note.js";
 import { isReservedType } from "../audit/reserved.js";
@@ -86,17 +93,39 @@ export interface AppDeps {
 
 const PROBLEM = "application/problem+json";
 
-
-function sendProblem(reply: FastifyReply, status: number, title: string, detail: string | undefined, extra: Record<string, unknown> = {}): FastifyReply {
+function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  detail: string | undefined,
+  extra: Record<string, unknown> = {},
+): FastifyReply {
   return reply
     .code(status)
     .type(PROBLEM)
-    .send(JSON.stringify({ type: "about:blank", title, status, ...(detail ? { detail } : {}), instance: reply.request.routeOptions.url ?? undefined, ...extra }));
+    .send(
+      JSON.stringify({
+        type: "about:blank",
+        title,
+        status,
+        ...(detail ? { detail } : {}),
+        instance: reply.request.routeOptions.url ?? undefined,
+        ...extra,
+      }),
+    );
 }
 
 // ---------------------------------------------------------------- schemas
 
-const Problem = z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), instance: z.string().optional() }).meta({ id: "Problem" });
+const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+  })
+  .meta({ id: "Problem" });
 const problems = { 400: Problem, 401: Problem, 403: Problem, 413: Problem, 429: Problem };
 
 const FindingOut = z.object({
@@ -116,12 +145,20 @@ const FindingOut = z.object({
 const ScanBody = z
   .object({
     text: z.string().optional(),
-    records: z.array(z.object({ id: z.string().max(200), text: z.string() }).strict()).max(1000).optional(),
+    records: z
+      .array(z.object({ id: z.string().max(200), text: z.string() }).strict())
+      .max(1000)
+      .optional(),
     profile: z.enum(["code", "prose"]).default("prose"),
-    kinds: z.array(z.enum(["phi", "secret"])).min(1).optional(),
+    kinds: z
+      .array(z.enum(["phi", "secret"]))
+      .min(1)
+      .optional(),
   })
   .strict()
-  .refine((b) => (b.text === undefined) !== (b.records === undefined), { message: "give exactly one of text or records" });
+  .refine((b) => (b.text === undefined) !== (b.records === undefined), {
+    message: "give exactly one of text or records",
+  });
 
 const ScanResult = z.object({ id: z.string().optional(), findings: z.array(FindingOut) });
 
@@ -141,8 +178,21 @@ const DecisionBody = z
   })
   .strict();
 
-const ViolationOut = z.object({ rule: z.string(), severity: z.enum(["low", "medium", "high"]), commit: z.string().optional(), message: z.string(), controls: z.array(z.string()), file: z.string().optional() });
-const ControlOut = z.object({ id: z.string(), title: z.string(), status: z.enum(["met", "failed", "not evidenced"]), rules: z.array(z.string()), failedCommits: z.array(z.string()) });
+const ViolationOut = z.object({
+  rule: z.string(),
+  severity: z.enum(["low", "medium", "high"]),
+  commit: z.string().optional(),
+  message: z.string(),
+  controls: z.array(z.string()),
+  file: z.string().optional(),
+});
+const ControlOut = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(["met", "failed", "not evidenced"]),
+  rules: z.array(z.string()),
+  failedCommits: z.array(z.string()),
+});
 
 const RiskBody = z
   .object({
@@ -156,13 +206,24 @@ const RiskBody = z
 
 const EntryIn = z
   .object({
-    type: z.string().min(1).max(100).regex(/^[A-Za-z0-9][\w.:-]*$/),
+    type: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9][\w.:-]*$/),
     subject: z.string().max(500).optional(),
     payload: z.unknown().optional(),
   })
   .strict();
 
-const EntryOut = z.object({ seq: z.number().int(), time: z.string(), type: z.string(), actor: z.string(), subject: z.string().optional(), payload: z.unknown() });
+const EntryOut = z.object({
+  seq: z.number().int(),
+  time: z.string(),
+  type: z.string(),
+  actor: z.string(),
+  subject: z.string().optional(),
+  payload: z.unknown(),
+});
 const Seq = z.coerce.number().int().min(0);
 
 /** Entry types only the service writes; HTTP callers may not append them. */
@@ -171,11 +232,18 @@ const SERVICE_TYPES = /^decision(\.|$)/i;
 // ---------------------------------------------------------------- app
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const authConfig: AuthConfig = { oidc: deps.auth?.oidc ?? [], metricsPublic: deps.auth?.metricsPublic ?? false, gatePublic: deps.auth?.gatePublic ?? false };
+  const authConfig: AuthConfig = {
+    oidc: deps.auth?.oidc ?? [],
+    metricsPublic: deps.auth?.metricsPublic ?? false,
+    gatePublic: deps.auth?.gatePublic ?? false,
+  };
   const authenticator = new Authenticator(deps.tokens, authConfig);
   const runsDeps: RunsDeps = deps.runs ?? { config: DEFAULT_CONFIG, ctx: { noteApprovers: [] } };
   const { runRoutes, pendingApprovalsCounter } = await import("./runs.js");
-  const metrics: Metrics = await createMetrics(() => deps.ledger.size(), pendingApprovalsCounter(deps.ledger, runsDeps));
+  const metrics: Metrics = await createMetrics(
+    () => deps.ledger.size(),
+    pendingApprovalsCounter(deps.ledger, runsDeps),
+  );
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     handlerTimeout: deps.requestTimeoutMs ?? 30_000,
@@ -189,10 +257,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             stream: deps.logStream ?? process.stdout,
             // Route templates only: a URL's path and query can carry identifiers.
             serializers: {
-              req: (r: FastifyRequest) => ({ method: r.method, route: r.routeOptions?.url ?? "(no route)", caller: r.principal?.id }),
+              req: (r: FastifyRequest) => ({
+                method: r.method,
+                route: r.routeOptions?.url ?? "(no route)",
+                caller: r.principal?.id,
+              }),
               res: (r: { statusCode: number }) => ({ statusCode: r.statusCode }),
               // Error messages can quote input (JSON.parse does): type and code only.
-              err: (e: Error & { code?: string; statusCode?: number }) => ({ type: e.name, message: e.code ?? e.name, stack: "", code: e.code, statusCode: e.statusCode }),
+              err: (e: Error & { code?: string; statusCode?: number }) => ({
+                type: e.name,
+                message: e.code ?? e.name,
+                stack: "",
+                code: e.code,
+                statusCode: e.statusCode,
+              }),
             },
           },
   }).withTypeProvider<ZodTypeProvider>();
@@ -206,8 +284,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "gitops-health", version: packageVersion(), description: "PHI/secret scanning, policy decisions, risk scoring and the audit ledger over HTTP" },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "an API token (gitops-health token create) or an OIDC JWT from a trusted issuer" } } },
+      info: {
+        title: "gitops-health",
+        version: packageVersion(),
+        description: "PHI/secret scanning, policy decisions, risk scoring and the audit ledger over HTTP",
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "an API token (gitops-health token create) or an OIDC JWT from a trusted issuer",
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -224,9 +314,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     req.principal = await authenticator.authenticate(req.headers.authorization);
     if (!req.principal) {
       reply.header("www-authenticate", 'Bearer realm="gitops-health"');
-      return sendProblem(reply, 401, "Unauthorized", "a valid API token or OIDC token is required (Authorization: Bearer ...)");
+      return sendProblem(
+        reply,
+        401,
+        "Unauthorized",
+        "a valid API token or OIDC token is required (Authorization: Bearer ...)",
+      );
     }
-    if (access && access !== "any" && !req.principal.scopes.includes(access) && !req.principal.scopes.includes("admin")) {
+    if (
+      access &&
+      access !== "any" &&
+      !req.principal.scopes.includes(access) &&
+      !req.principal.scopes.includes("admin")
+    ) {
       return sendProblem(reply, 403, "Forbidden", `this call needs scope ${access}`);
     }
     return undefined;
@@ -242,12 +342,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
       // Public operational routes only: API routes (/v1/...) are limited even when public.
       allowList: (req) => req.routeOptions.config?.access === "public" && !req.routeOptions.url?.startsWith("/v1/"),
-      errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
+      errorResponseBuilder: (_req, ctx) =>
+        Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
     });
   }
 
   app.addHook("onResponse", async (req, reply) => {
-    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    metrics.requests.observe(
+      { method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, "Not Found", `no route ${req.method} for this path`));
@@ -255,7 +359,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const errors = err.validation.map((v) => ({ path: v.instancePath, message: v.message ?? "invalid" }));
-      return sendProblem(reply, 400, "Bad Request", `the request does not match the schema (${err.validationContext ?? "body"})`, { errors });
+      return sendProblem(
+        reply,
+        400,
+        "Bad Request",
+        `the request does not match the schema (${err.validationContext ?? "body"})`,
+        { errors },
+      );
     }
     if (err instanceof HttpProblem) return sendProblem(reply, err.status, err.title, err.message, err.extra);
     if (err instanceof UserError) return sendProblem(reply, 400, "Bad Request", err.message);
@@ -275,7 +385,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // JSON.parse messages quote the body: never pass them on.
     if (err instanceof SyntaxError) return sendProblem(reply, 400, "Bad Request", "the body is not valid JSON");
     if (status === 429) return sendProblem(reply, 429, "Too Many Requests", err.message);
-    if (status >= 400 && status < 500) return sendProblem(reply, status, "Bad Request", err.code?.startsWith("FST_") ? err.message : undefined);
+    if (status >= 400 && status < 500)
+      return sendProblem(reply, status, "Bad Request", err.code?.startsWith("FST_") ? err.message : undefined);
     req.log.error({ err }, "request failed");
     return sendProblem(reply, 500, "Internal Server Error", undefined);
   });
@@ -286,18 +397,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get("/ready", { config: { access: "public" }, schema: { hide: true } }, async (_req, reply) => {
     const reasons: string[] = [];
-    await deps.ledger.size().catch((err: Error) => reasons.push(`ledger store unreachable: ${err.message.split("\n")[0]}`));
-    await deps.tokens.ping().catch((err: Error) => reasons.push(`token store unreachable: ${err.message.split("\n")[0]}`));
+    await deps.ledger
+      .size()
+      .catch((err: Error) => reasons.push(`ledger store unreachable: ${err.message.split("\n")[0]}`));
+    await deps.tokens
+      .ping()
+      .catch((err: Error) => reasons.push(`token store unreachable: ${err.message.split("\n")[0]}`));
     const extra = await (deps.readiness?.() ?? Promise.resolve(undefined)).catch((err: Error) => err.message);
     if (extra) reasons.push(extra);
     if (reasons.length) return sendProblem(reply, 503, "Service Unavailable", reasons.join("; "));
     return { status: "ready", signingKey: deps.signer ? deps.signer.name : null };
   });
 
-  app.get("/metrics", { config: { access: authConfig.metricsPublic ? "public" : "any" }, schema: { hide: true } }, async (_req, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  app.get(
+    "/metrics",
+    { config: { access: authConfig.metricsPublic ? "public" : "any" }, schema: { hide: true } },
+    async (_req, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    },
+  );
 
   app.get("/openapi.json", { config: { access: "public" }, schema: { hide: true } }, async () => app.swagger());
 
@@ -355,7 +474,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         summary: "Rewrite PHI in a text (redact, mask, keyed hash pseudonyms or synthetic values)",
         body: SanitizeBody,
         response: {
-          200: z.object({ text: z.string(), replacements: z.array(z.object({ category: z.string(), line: z.number().int(), column: z.number().int(), start: z.number().int(), end: z.number().int(), before: z.string().describe("masked original") })) }),
+          200: z.object({
+            text: z.string(),
+            replacements: z.array(
+              z.object({
+                category: z.string(),
+                line: z.number().int(),
+                column: z.number().int(),
+                start: z.number().int(),
+                end: z.number().int(),
+                before: z.string().describe("masked original"),
+              }),
+            ),
+          }),
           ...problems,
         },
       },
@@ -363,7 +494,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (req) => {
       const b = req.body;
       const r = sanitize(b.text, { mode: b.mode, key: b.key ?? deps.sanitizeKey, documentId: b.documentId });
-      return { text: r.text, replacements: r.replacements.map((x) => ({ category: x.finding.category, line: x.finding.line, column: x.finding.column, start: x.finding.start, end: x.finding.end, before: x.before })) };
+      return {
+        text: r.text,
+        replacements: r.replacements.map((x) => ({
+          category: x.finding.category,
+          line: x.finding.line,
+          column: x.finding.column,
+          start: x.finding.start,
+          end: x.finding.end,
+          before: x.before,
+        })),
+      };
     },
   );
 
@@ -378,7 +519,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: { access: "decide" },
       schema: {
         summary: "Evaluate a policy pack on an input document (OPA data-API shape)",
-        description: "The input is the policy input model (as in `policy test` cases); partial inputs are completed with documented defaults. Each decision is recorded in the ledger with an HMAC digest of the input, never the input.",
+        description:
+          "The input is the policy input model (as in `policy test` cases); partial inputs are completed with documented defaults. Each decision is recorded in the ledger with an HMAC digest of the input, never the input.",
         params: z.object({ pack: z.enum(BUILTIN_PACKS) }),
         body: DecisionBody,
         response: {
@@ -396,7 +538,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (req) => {
       const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
       metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
-      const inputDigest = createHmac("sha256", deps.digestKey).update(canonicalize(req.body.input) ?? "").digest("hex");
+      const inputDigest = createHmac("sha256", deps.digestKey)
+        .update(canonicalize(req.body.input) ?? "")
+        .digest("hex");
       const caller = callerOf(req.principal!);
       const entry = await group.append({
         type: "decision",
@@ -411,7 +555,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         },
       });
       const decisionId = `${entry.seq}-${entry.leafHash.slice(0, 16)}`;
-      return { decision_id: decisionId, result: { allow: d.decision === "pass", decision: d.decision }, violations: d.violations, controls: d.controls, ledger: entry };
+      return {
+        decision_id: decisionId,
+        result: { allow: d.decision === "pass", decision: d.decision },
+        violations: d.violations,
+        controls: d.controls,
+        ledger: entry,
+      };
     },
   );
 
@@ -444,7 +594,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   /** The signed checkpoint of the current tree head: the stored one when the log has not grown, else a new one. */
   const currentCheckpoint = async (): Promise<{ size: number; rootHash: string; note: string }> => {
-    if (!deps.signer) throw new HttpProblem(503, "Service Unavailable", "no checkpoint signing key is loaded (serve --key-file)");
+    if (!deps.signer)
+      throw new HttpProblem(503, "Service Unavailable", "no checkpoint signing key is loaded (serve --key-file)");
     const size = await deps.ledger.size();
     const latest = await deps.ledger.checkpointForSize(size);
     if (latest) return { size, rootHash: (await deps.ledger.rootHash(size)).toString("hex"), note: latest };
@@ -462,12 +613,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get("/tile/*", { config: { access: "any" }, schema: { hide: true } }, async (req, reply) => {
     const t = parseTilePath((req.params as { "*": string })["*"]);
-    if (!t) throw new HttpProblem(404, "Not Found", "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]");
+    if (!t)
+      throw new HttpProblem(
+        404,
+        "Not Found",
+        "not a tlog-tiles path: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]",
+      );
     const note = await deps.ledger.latestCheckpoint();
     const size = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)).size : 0;
     const bytes = await tiles.tile(t, size);
-    if (!bytes) throw new HttpProblem(404, "Not Found", `no such tile in the tree of the latest checkpoint (size ${size})`);
-    reply.type("application/octet-stream").header("cache-control", t.width === undefined ? "max-age=31536000, immutable" : "no-cache");
+    if (!bytes)
+      throw new HttpProblem(404, "Not Found", `no such tile in the tree of the latest checkpoint (size ${size})`);
+    reply
+      .type("application/octet-stream")
+      .header("cache-control", t.width === undefined ? "max-age=31536000, immutable" : "no-cache");
     return bytes;
   });
 
@@ -477,16 +636,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: { access: "ledger:append" },
       schema: {
         summary: "Append an entry (the caller is recorded as its actor)",
-        description: "Reserved types (check, run.*, approval, llm.call, decision ...) are refused: their producers write them. Payloads are screened for PHI and refused when they hold any.",
+        description:
+          "Reserved types (check, run.*, approval, llm.call, decision ...) are refused: their producers write them. Payloads are screened for PHI and refused when they hold any.",
         body: EntryIn,
         response: { 201: z.object({ seq: z.number().int(), leafHash: z.string() }), ...problems },
       },
     },
     async (req, reply) => {
       const b = req.body;
-      if (isReservedType(b.type) || SERVICE_TYPES.test(b.type)) throw new HttpProblem(403, "Forbidden", `entry type "${b.type}" is reserved: only the subsystem that produces it writes it`);
+      if (isReservedType(b.type) || SERVICE_TYPES.test(b.type))
+        throw new HttpProblem(
+          403,
+          "Forbidden",
+          `entry type "${b.type}" is reserved: only the subsystem that produces it writes it`,
+        );
       const caller = callerOf(req.principal!);
-      const r = await group.append({ type: b.type, actor: caller.id, subject: b.subject, payload: { data: b.payload ?? null, caller } });
+      const r = await group.append({
+        type: b.type,
+        actor: caller.id,
+        subject: b.subject,
+        payload: { data: b.payload ?? null, caller },
+      });
       reply.code(201);
       return r;
     },
@@ -498,8 +668,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: { access: "any" },
       schema: {
         summary: "List entries in sequence order",
-        querystring: z.object({ from: Seq.default(0), limit: z.coerce.number().int().min(1).max(1000).default(100), type: z.string().max(100).optional(), subject: z.string().max(500).optional() }).strict(),
-        response: { 200: z.object({ entries: z.array(EntryOut), size: z.number().int(), next: z.number().int().nullable() }), ...problems },
+        querystring: z
+          .object({
+            from: Seq.default(0),
+            limit: z.coerce.number().int().min(1).max(1000).default(100),
+            type: z.string().max(100).optional(),
+            subject: z.string().max(500).optional(),
+          })
+          .strict(),
+        response: {
+          200: z.object({ entries: z.array(EntryOut), size: z.number().int(), next: z.number().int().nullable() }),
+          ...problems,
+        },
       },
     },
     async (req) => {
@@ -524,7 +704,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: { access: "any" },
       schema: {
         summary: "The signed checkpoint (C2SP signed note) of the current tree head",
-        response: { 200: z.object({ size: z.number().int(), rootHash: z.string(), note: z.string() }), 503: Problem, ...problems },
+        response: {
+          200: z.object({ size: z.number().int(), rootHash: z.string(), note: z.string() }),
+          503: Problem,
+          ...problems,
+        },
       },
     },
     async () => currentCheckpoint(),
@@ -537,7 +721,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       schema: {
         summary: "RFC 6962 inclusion proof of entry seq in the tree of the given size",
         querystring: z.object({ seq: Seq, size: z.coerce.number().int().min(1).optional() }).strict(),
-        response: { 200: z.object({ index: z.number().int(), treeSize: z.number().int(), leafHash: z.string(), proof: z.array(z.string()), rootHash: z.string() }), ...problems },
+        response: {
+          200: z.object({
+            index: z.number().int(),
+            treeSize: z.number().int(),
+            leafHash: z.string(),
+            proof: z.array(z.string()),
+            rootHash: z.string(),
+          }),
+          ...problems,
+        },
       },
     },
     async (req) => deps.ledger.proveInclusion(req.query.seq, req.query.size),
@@ -549,8 +742,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       config: { access: "any" },
       schema: {
         summary: "RFC 6962 consistency proof between two tree sizes",
-        querystring: z.object({ old: z.coerce.number().int().min(1), new: z.coerce.number().int().min(1).optional() }).strict(),
-        response: { 200: z.object({ oldSize: z.number().int(), newSize: z.number().int(), oldRoot: z.string(), newRoot: z.string(), proof: z.array(z.string()) }), ...problems },
+        querystring: z
+          .object({ old: z.coerce.number().int().min(1), new: z.coerce.number().int().min(1).optional() })
+          .strict(),
+        response: {
+          200: z.object({
+            oldSize: z.number().int(),
+            newSize: z.number().int(),
+            oldRoot: z.string(),
+            newRoot: z.string(),
+            proof: z.array(z.string()),
+          }),
+          ...problems,
+        },
       },
     },
     async (req) => deps.ledger.proveConsistency(req.query.old, req.query.new),
@@ -558,7 +762,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ------------------------------------------------------------ guarded runs and the approval gate
 
-  await app.register(runRoutes, { ledger: deps.ledger, runs: runsDeps, problem: Problem, gatePublic: authConfig.gatePublic });
+  await app.register(runRoutes, {
+    ledger: deps.ledger,
+    runs: runsDeps,
+    problem: Problem,
+    gatePublic: authConfig.gatePublic,
+  });
 
   // ------------------------------------------------------------ registered repositories and long jobs
 
@@ -567,10 +776,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ forge webhooks (review evidence)
   const { webhookRoutes } = await import("./webhooks.js");
   const { noteSigner } = await import("../review/evidence.js");
-  await app.register(webhookRoutes, { ledger: deps.ledger, webhooks: { ...deps.webhooks, signer: deps.webhooks?.signer ?? (deps.signer ? noteSigner(deps.signer) : undefined) } });
+  await app.register(webhookRoutes, {
+    ledger: deps.ledger,
+    webhooks: {
+      ...deps.webhooks,
+      signer: deps.webhooks?.signer ?? (deps.signer ? noteSigner(deps.signer) : undefined),
+    },
+  });
   // ------------------------------------------------------------ LLM safety proxy
 
-  if (deps.proxy) await app.register((await import("./proxy.js")).proxyRoutes, { ...deps.proxy, ledger: deps.ledger, authenticate: (h) => authenticator.authenticate(h) });
+  if (deps.proxy)
+    await app.register((await import("./proxy.js")).proxyRoutes, {
+      ...deps.proxy,
+      ledger: deps.ledger,
+      authenticate: (h) => authenticator.authenticate(h),
+    });
   // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
 
   const { dashboardRoutes } = await import("./dashboard.js");
@@ -591,7 +811,10 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 /** A static page listing every documented operation; the full schema is /openapi.json. */
 function docsPage(doc: OpenApiDoc): string {
   const rows = Object.entries(doc.paths ?? {}).flatMap(([path, ops]) =>
-    Object.entries(ops).map(([method, op]) => `<tr><td><code>${esc(method.toUpperCase())}</code></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? "")}<br><small>${esc(op.description ?? "")}</small></td></tr>`),
+    Object.entries(ops).map(
+      ([method, op]) =>
+        `<tr><td><code>${esc(method.toUpperCase())}</code></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? "")}<br><small>${esc(op.description ?? "")}</small></td></tr>`,
+    ),
   );
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)} API</title><style>body{font-family:sans-serif;margin:2em}td{padding:.3em .8em;vertical-align:top;border-bottom:1px solid #ddd}</style></head><body><h1>${esc(doc.info.title)} ${esc(doc.info.version)}</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>.</p><table>${rows.join("")}</table></body></html>`;
 }

@@ -83,8 +83,18 @@ export class Authenticator {
     const trusted = this.config.oidc.find((o) => o.issuer === iss);
     if (!trusted) return undefined;
     try {
-      const { payload } = await jose.jwtVerify(jwt, await this.keySet(jose, trusted), { issuer: trusted.issuer, audience: trusted.audience, requiredClaims: ["exp"], clockTolerance: 30 });
-      const claim = (k: string) => (typeof payload[k] === "string" ? (payload[k] as string) : typeof payload[k] === "number" || typeof payload[k] === "boolean" ? String(payload[k]) : undefined);
+      const { payload } = await jose.jwtVerify(jwt, await this.keySet(jose, trusted), {
+        issuer: trusted.issuer,
+        audience: trusted.audience,
+        requiredClaims: ["exp"],
+        clockTolerance: 30,
+      });
+      const claim = (k: string) =>
+        typeof payload[k] === "string"
+          ? (payload[k] as string)
+          : typeof payload[k] === "number" || typeof payload[k] === "boolean"
+            ? String(payload[k])
+            : undefined;
       const scopes = new Set<Scope>();
       for (const rule of trusted.scopes) {
         const match = Object.entries(rule.claims).every(([k, want]) => {
@@ -107,7 +117,10 @@ export class Authenticator {
       p = (async () => {
         let uri = o.jwksUri;
         if (!uri) {
-          const res = await fetch(new URL(".well-known/openid-configuration", o.issuer.endsWith("/") ? o.issuer : `${o.issuer}/`), { signal: AbortSignal.timeout(5000) });
+          const res = await fetch(
+            new URL(".well-known/openid-configuration", o.issuer.endsWith("/") ? o.issuer : `${o.issuer}/`),
+            { signal: AbortSignal.timeout(5000) },
+          );
           if (!res.ok) throw new Error(`OIDC discovery for ${o.issuer}: HTTP ${res.status}`);
           uri = ((await res.json()) as { jwks_uri?: string }).jwks_uri;
           if (!uri) throw new Error(`OIDC discovery for ${o.issuer}: no jwks_uri`);

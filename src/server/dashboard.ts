@@ -12,7 +12,16 @@ import type { AuditLedger } from "../audit/ledger.js";
 import { parseCheckpoint } from "../audit/note.js";
 import type { LedgerEntry } from "../audit/types.js";
 import { packagePath } from "../core/paths.js";
-import { compliancePosture, deployPlans, doraMetrics, findingsOverTime, frameworksOf, llmMetrics, runSummaries, DAY_MS } from "../metrics/index.js";
+import {
+  compliancePosture,
+  deployPlans,
+  doraMetrics,
+  findingsOverTime,
+  frameworksOf,
+  llmMetrics,
+  runSummaries,
+  DAY_MS,
+} from "../metrics/index.js";
 import { HttpProblem } from "./problem.js";
 
 export interface DashboardOptions {
@@ -26,7 +35,13 @@ export interface DashboardOptions {
 /** Client routes of the single-page app: each serves index.html so a link to a view works. */
 export const PAGES = ["overview", "delivery", "changes", "runs", "findings", "llm"] as const;
 
-const TYPES: Record<string, string> = { ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".json": "application/json" };
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".html": "text/html; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".json": "application/json",
+};
 
 const IsoTime = z
   .string()
@@ -36,9 +51,18 @@ const Range = z
   .object({
     from: IsoTime.optional(),
     to: IsoTime.optional(),
-    service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
-    env: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
-    controls: z.string().regex(/^[a-z0-9,]{1,40}$/).optional(),
+    service: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+      .optional(),
+    env: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+      .optional(),
+    controls: z
+      .string()
+      .regex(/^[a-z0-9,]{1,40}$/)
+      .optional(),
   })
   .strict();
 type RangeQuery = z.infer<typeof Range>;
@@ -79,60 +103,162 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
   const any = { access: "any" as const };
   const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
-  app.get("/v1/dashboard/overview", { config: any, schema: { summary: "Dashboard overview: compliance posture per control and the ledger's status", querystring: Range, response: responses } }, async (req) => {
-    const r = rangeOf(req.query);
-    let frameworks;
-    try {
-      frameworks = frameworksOf(req.query.controls?.split(",").filter(Boolean));
-    } catch (err) {
-      throw new HttpProblem(400, "Bad Request", (err as Error).message);
-    }
-    const entries = await cache.get();
-    const note = await o.ledger.latestCheckpoint();
-    const cp = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)) : undefined;
-    const marker = cp ? entries[cp.size - 1] : undefined;
-    const posture = compliancePosture(entries, r, frameworks);
-    const count = (s: string) => posture.filter((p) => p.status === s).length;
-    return {
-      range: r,
-      ledger: { size: entries.length, checkpoint: cp ? { size: cp.size, rootHash: cp.rootHash.toString("hex"), origin: cp.origin, time: marker?.time ?? null } : null, lastVerification: null },
-      compliance: { met: count("met"), failed: count("failed"), notEvidenced: count("not evidenced"), controls: posture },
-    };
-  });
+  app.get(
+    "/v1/dashboard/overview",
+    {
+      config: any,
+      schema: {
+        summary: "Dashboard overview: compliance posture per control and the ledger's status",
+        querystring: Range,
+        response: responses,
+      },
+    },
+    async (req) => {
+      const r = rangeOf(req.query);
+      let frameworks;
+      try {
+        frameworks = frameworksOf(req.query.controls?.split(",").filter(Boolean));
+      } catch (err) {
+        throw new HttpProblem(400, "Bad Request", (err as Error).message);
+      }
+      const entries = await cache.get();
+      const note = await o.ledger.latestCheckpoint();
+      const cp = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)) : undefined;
+      const marker = cp ? entries[cp.size - 1] : undefined;
+      const posture = compliancePosture(entries, r, frameworks);
+      const count = (s: string) => posture.filter((p) => p.status === s).length;
+      return {
+        range: r,
+        ledger: {
+          size: entries.length,
+          checkpoint: cp
+            ? { size: cp.size, rootHash: cp.rootHash.toString("hex"), origin: cp.origin, time: marker?.time ?? null }
+            : null,
+          lastVerification: null,
+        },
+        compliance: {
+          met: count("met"),
+          failed: count("failed"),
+          notEvidenced: count("not evidenced"),
+          controls: posture,
+        },
+      };
+    },
+  );
 
-  app.get("/v1/dashboard/delivery", { config: any, schema: { summary: "DORA metrics per service and environment, with weekly trends", querystring: Range, response: responses } }, async (req) => {
-    const r = rangeOf(req.query);
-    const { deployments, ...dora } = doraMetrics(await cache.get(), r);
-    return { range: r, ...dora, recent: deployments.slice(-50).reverse() };
-  });
+  app.get(
+    "/v1/dashboard/delivery",
+    {
+      config: any,
+      schema: {
+        summary: "DORA metrics per service and environment, with weekly trends",
+        querystring: Range,
+        response: responses,
+      },
+    },
+    async (req) => {
+      const r = rangeOf(req.query);
+      const { deployments, ...dora } = doraMetrics(await cache.get(), r);
+      return { range: r, ...dora, recent: deployments.slice(-50).reverse() };
+    },
+  );
 
-  app.get("/v1/dashboard/changes", { config: any, schema: { summary: "Recent gate outcomes (compliance.check) per commit", querystring: Range, response: responses } }, async (req) => {
-    const r = rangeOf(req.query);
-    const entries = await cache.get();
-    const plans = new Map(deployPlans(entries).flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
-    const out = [];
-    for (const e of entries) {
-      if (e.type !== "compliance.check" || e.time < r.from || e.time >= r.to) continue;
-      const p = (e.payload ?? {}) as { pack?: string; violations?: number; failing?: number; controls?: Record<string, string> };
-      out.push({ seq: e.seq, time: e.time, commit: e.subject ?? "", actor: e.actor, pack: p.pack ?? null, violations: p.violations ?? null, failing: p.failing ?? null, outcome: (p.failing ?? 0) > 0 ? "failed" : "passed", strategy: plans.get(e.subject ?? "")?.strategy ?? null });
-    }
-    return { range: r, changes: out.slice(-100).reverse(), deployPlans: [...plans.values()].filter((p) => entries[p.seq]!.time >= r.from && entries[p.seq]!.time < r.to).slice(-100).reverse() };
-  });
+  app.get(
+    "/v1/dashboard/changes",
+    {
+      config: any,
+      schema: {
+        summary: "Recent gate outcomes (compliance.check) per commit",
+        querystring: Range,
+        response: responses,
+      },
+    },
+    async (req) => {
+      const r = rangeOf(req.query);
+      const entries = await cache.get();
+      const plans = new Map(deployPlans(entries).flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
+      const out = [];
+      for (const e of entries) {
+        if (e.type !== "compliance.check" || e.time < r.from || e.time >= r.to) continue;
+        const p = (e.payload ?? {}) as {
+          pack?: string;
+          violations?: number;
+          failing?: number;
+          controls?: Record<string, string>;
+        };
+        out.push({
+          seq: e.seq,
+          time: e.time,
+          commit: e.subject ?? "",
+          actor: e.actor,
+          pack: p.pack ?? null,
+          violations: p.violations ?? null,
+          failing: p.failing ?? null,
+          outcome: (p.failing ?? 0) > 0 ? "failed" : "passed",
+          strategy: plans.get(e.subject ?? "")?.strategy ?? null,
+        });
+      }
+      return {
+        range: r,
+        changes: out.slice(-100).reverse(),
+        deployPlans: [...plans.values()]
+          .filter((p) => entries[p.seq]!.time >= r.from && entries[p.seq]!.time < r.to)
+          .slice(-100)
+          .reverse(),
+      };
+    },
+  );
 
-  app.get("/v1/dashboard/runs", { config: any, schema: { summary: "Guarded runs: pending approvals with the plan digest and the command to sign, and who approved what", response: responses } }, async () => {
-    const runs = runSummaries(await cache.get());
-    return { runs: runs.slice(0, 200).map((r) => ({ ...r, approveCommand: `gitops-health approve ${r.runId} --key <your key>` })) };
-  });
+  app.get(
+    "/v1/dashboard/runs",
+    {
+      config: any,
+      schema: {
+        summary: "Guarded runs: pending approvals with the plan digest and the command to sign, and who approved what",
+        response: responses,
+      },
+    },
+    async () => {
+      const runs = runSummaries(await cache.get());
+      return {
+        runs: runs
+          .slice(0, 200)
+          .map((r) => ({ ...r, approveCommand: `gitops-health approve ${r.runId} --key <your key>` })),
+      };
+    },
+  );
 
-  app.get("/v1/dashboard/findings", { config: any, schema: { summary: "PHI/secret finding counts by class per week (never values)", querystring: Range, response: responses } }, async (req) => {
-    const r = rangeOf(req.query);
-    return { range: r, weeks: findingsOverTime(await cache.get(), r) };
-  });
+  app.get(
+    "/v1/dashboard/findings",
+    {
+      config: any,
+      schema: {
+        summary: "PHI/secret finding counts by class per week (never values)",
+        querystring: Range,
+        response: responses,
+      },
+    },
+    async (req) => {
+      const r = rangeOf(req.query);
+      return { range: r, weeks: findingsOverTime(await cache.get(), r) };
+    },
+  );
 
-  app.get("/v1/dashboard/llm", { config: any, schema: { summary: "LLM calls through the gateway: counts, refusals, by model", querystring: Range, response: responses } }, async (req) => {
-    const r = rangeOf(req.query);
-    return { range: r, ...llmMetrics(await cache.get(), r) };
-  });
+  app.get(
+    "/v1/dashboard/llm",
+    {
+      config: any,
+      schema: {
+        summary: "LLM calls through the gateway: counts, refusals, by model",
+        querystring: Range,
+        response: responses,
+      },
+    },
+    async (req) => {
+      const r = rangeOf(req.query);
+      return { range: r, ...llmMetrics(await cache.get(), r) };
+    },
+  );
 
   // ---------------------------------------------------------------- static files (no data in them)
   const files = new Map<string, { type: string; body: Buffer }>();
@@ -146,18 +272,25 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
   const index = async (_req: unknown, reply: import("fastify").FastifyReply) => {
     const f = load("index.html");
     if (!f) throw new HttpProblem(404, "Not Found", "the dashboard is not built (npm run build)");
-    reply.type(f.type).header("cache-control", "no-cache").header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
+    reply
+      .type(f.type)
+      .header("cache-control", "no-cache")
+      .header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'");
     return f.body;
   };
   const pub = { access: "public" as const };
   app.get("/", { config: pub, schema: { hide: true } }, index);
   for (const p of PAGES) app.get(`/${p}`, { config: pub, schema: { hide: true } }, index);
-  app.get("/assets/:name", { config: pub, schema: { hide: true, params: z.object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/) }) } }, async (req, reply) => {
-    const f = req.params.name.includes("..") ? undefined : load(join("assets", req.params.name));
-    if (!f) throw new HttpProblem(404, "Not Found", "no such asset");
-    reply.type(f.type).header("cache-control", "max-age=31536000, immutable");
-    return f.body;
-  });
+  app.get(
+    "/assets/:name",
+    { config: pub, schema: { hide: true, params: z.object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/) }) } },
+    async (req, reply) => {
+      const f = req.params.name.includes("..") ? undefined : load(join("assets", req.params.name));
+      if (!f) throw new HttpProblem(404, "Not Found", "no such asset");
+      reply.type(f.type).header("cache-control", "max-age=31536000, immutable");
+      return f.body;
+    },
+  );
 };
 
 /** Names of the built assets (for the bench's size measurement). */

@@ -18,7 +18,9 @@ export const MIGRATIONS: { version: number; name: string; sql: (prefix: string) 
   {
     version: 2,
     name: "registered repositories",
-    sql: (p) => [`CREATE TABLE IF NOT EXISTS ${p}repos (name text PRIMARY KEY, path text NOT NULL, created_at timestamptz NOT NULL, created_by text NOT NULL)`],
+    sql: (p) => [
+      `CREATE TABLE IF NOT EXISTS ${p}repos (name text PRIMARY KEY, path text NOT NULL, created_at timestamptz NOT NULL, created_by text NOT NULL)`,
+    ],
   },
 ];
 
@@ -32,7 +34,9 @@ export async function openPool(url: string, max = 4): Promise<{ pool: Pool; pref
   u.searchParams.delete("table_prefix");
   const pg = (await import("pg")).default;
   const pool = new pg.Pool({ connectionString: u.toString(), max, connectionTimeoutMillis: 5000 });
-  pool.on("error", () => { /* idle client errors surface on the next query */ });
+  pool.on("error", () => {
+    /* idle client errors surface on the next query */
+  });
   return { pool, prefix };
 }
 
@@ -50,8 +54,12 @@ export async function migrate(pool: Pool, prefix: string): Promise<number[]> {
   try {
     await c.query("BEGIN");
     await c.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`gitops-health-migrate:${prefix}`]);
-    await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await c.query<{ version: number }>(`SELECT version FROM ${prefix}schema_migrations`)).rows.map((r) => r.version));
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS ${prefix}schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set(
+      (await c.query<{ version: number }>(`SELECT version FROM ${prefix}schema_migrations`)).rows.map((r) => r.version),
+    );
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       for (const s of m.sql(prefix)) await c.query(s);

@@ -36,7 +36,15 @@ export function jobHandlers(o: HandlerOptions): Record<JobKind, JobHandler> {
         findings: report.findings.length,
         bySeverity,
         byRule,
-        listed: report.findings.slice(0, MAX_LISTED).map((f) => ({ ruleId: f.ruleId, category: f.category, severity: f.severity, commit: f.commit ?? null, line: f.line, preview: f.preview, fingerprint: f.fingerprint })),
+        listed: report.findings.slice(0, MAX_LISTED).map((f) => ({
+          ruleId: f.ruleId,
+          category: f.category,
+          severity: f.severity,
+          commit: f.commit ?? null,
+          line: f.line,
+          preview: f.preview,
+          fingerprint: f.fingerprint,
+        })),
         stats: { commits: report.stats.files, bytes: report.stats.bytes, durationMs: report.stats.durationMs },
       };
     },
@@ -49,7 +57,15 @@ export function jobHandlers(o: HandlerOptions): Record<JobKind, JobHandler> {
       const commits = keep.map((i) => ds.commits[i]!);
       const labels = keep.map((i) => ds.labels[i]!);
       const buggy = labels.reduce((a, b) => a + b, 0);
-      const base = { repo: d.repo, worker: o.workerId, attempt: job.attempt, commits: commits.length, buggy, fixes: ds.fixes, fixesFound: ds.fixesFound };
+      const base = {
+        repo: d.repo,
+        worker: o.workerId,
+        attempt: job.attempt,
+        commits: commits.length,
+        buggy,
+        fixes: ds.fixes,
+        fixesFound: ds.fixesFound,
+      };
       const short = insufficientLabels(buggy);
       if (short) return { ...base, trained: false, reason: short };
       return { ...base, trained: true, model: train(commits, labels) };

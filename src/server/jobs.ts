@@ -18,7 +18,11 @@ export type JobKind = (typeof JOB_KINDS)[number];
 /** What a job kind is given: the repository's path is resolved from /v1/repos when it is enqueued. */
 export const JobData = {
   "scan.history": z.object({ repo: z.string(), path: z.string(), rev: z.string().optional() }),
-  "risk.train": z.object({ repo: z.string(), path: z.string(), maxFixes: z.number().int().min(1).max(100_000).optional() }),
+  "risk.train": z.object({
+    repo: z.string(),
+    path: z.string(),
+    maxFixes: z.number().int().min(1).max(100_000).optional(),
+  }),
 } as const;
 
 export interface JobStatus {
@@ -42,7 +46,10 @@ export interface JobQueueOptions {
   maintenanceIntervalSeconds?: number;
 }
 
-export type JobHandler = (data: unknown, job: { id: string; kind: JobKind; attempt: number }) => Promise<Record<string, unknown>>;
+export type JobHandler = (
+  data: unknown,
+  job: { id: string; kind: JobKind; attempt: number },
+) => Promise<Record<string, unknown>>;
 
 const queueName = (kind: JobKind) => `gitops-health.${kind}`;
 
@@ -71,7 +78,13 @@ export class JobQueue {
     try {
       await boss.start();
       for (const kind of JOB_KINDS) {
-        if (!(await boss.getQueue(queueName(kind)))) await boss.createQueue(queueName(kind), { name: queueName(kind), retryLimit: options.retryLimit ?? 3, retryDelay: 0, expireInSeconds: options.expireInSeconds ?? 900 });
+        if (!(await boss.getQueue(queueName(kind))))
+          await boss.createQueue(queueName(kind), {
+            name: queueName(kind),
+            retryLimit: options.retryLimit ?? 3,
+            retryDelay: 0,
+            expireInSeconds: options.expireInSeconds ?? 900,
+          });
       }
     } catch (err) {
       await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
@@ -82,11 +95,15 @@ export class JobQueue {
 
   async enqueue(kind: JobKind, data: unknown, caller?: string): Promise<string> {
     const parsed = JobData[kind].parse(data);
-    const id = await this.boss.send(queueName(kind), { ...parsed, caller: caller ?? null }, {
-      retryLimit: this.options.retryLimit ?? 3,
-      retryDelay: 0,
-      expireInSeconds: this.options.expireInSeconds ?? 900,
-    });
+    const id = await this.boss.send(
+      queueName(kind),
+      { ...parsed, caller: caller ?? null },
+      {
+        retryLimit: this.options.retryLimit ?? 3,
+        retryDelay: 0,
+        expireInSeconds: this.options.expireInSeconds ?? 900,
+      },
+    );
     if (!id) throw new Error("the queue did not accept the job");
     return `${kind}:${id}`;
   }
@@ -99,20 +116,36 @@ export class JobQueue {
     const j = await this.boss.getJobById<Record<string, unknown>>(queueName(kind), m[2]!, { includeArchive: true });
     if (!j) return undefined;
     const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
-    return { id: jobId, kind, state: j.state, retryCount: j.retryCount, createdOn: iso(j.createdOn)!, startedOn: iso(j.startedOn), completedOn: iso(j.completedOn), output: j.output ?? null };
+    return {
+      id: jobId,
+      kind,
+      state: j.state,
+      retryCount: j.retryCount,
+      createdOn: iso(j.createdOn)!,
+      startedOn: iso(j.startedOn),
+      completedOn: iso(j.completedOn),
+      output: j.output ?? null,
+    };
   }
 
   /** Process jobs of every kind with `handlers`, `concurrency` at a time per kind. */
-  async work(handlers: Partial<Record<JobKind, JobHandler>>, o: { concurrency?: number; pollingIntervalSeconds?: number } = {}): Promise<void> {
+  async work(
+    handlers: Partial<Record<JobKind, JobHandler>>,
+    o: { concurrency?: number; pollingIntervalSeconds?: number } = {},
+  ): Promise<void> {
     for (const kind of JOB_KINDS) {
       const handler = handlers[kind];
       if (!handler) continue;
       for (let i = 0; i < (o.concurrency ?? 1); i++) {
-        await this.boss.work<Record<string, unknown>>(queueName(kind), { batchSize: 1, pollingIntervalSeconds: o.pollingIntervalSeconds ?? 2, includeMetadata: true }, async ([job]) => {
-          if (!job) return undefined;
-          // The returned object is stored as the job's output; a throw fails the attempt (retried up to retryLimit).
-          return handler(job.data, { id: `${kind}:${job.id}`, kind, attempt: job.retryCount + 1 });
-        });
+        await this.boss.work<Record<string, unknown>>(
+          queueName(kind),
+          { batchSize: 1, pollingIntervalSeconds: o.pollingIntervalSeconds ?? 2, includeMetadata: true },
+          async ([job]) => {
+            if (!job) return undefined;
+            // The returned object is stored as the job's output; a throw fails the attempt (retried up to retryLimit).
+            return handler(job.data, { id: `${kind}:${job.id}`, kind, attempt: job.retryCount + 1 });
+          },
+        );
       }
     }
   }

@@ -10,15 +10,34 @@ export interface Metrics {
 }
 
 /** One registry per app (tests run several apps in one process). */
-export async function createMetrics(ledgerSize: () => Promise<number>, pendingApprovals: () => Promise<number> = async () => 0): Promise<Metrics> {
+export async function createMetrics(
+  ledgerSize: () => Promise<number>,
+  pendingApprovals: () => Promise<number> = async () => 0,
+): Promise<Metrics> {
   const prom = (await import("prom-client")).default;
   const registry = new prom.Registry();
   prom.collectDefaultMetrics({ register: registry, prefix: "gitops_health_" });
   return {
     registry,
-    requests: new prom.Histogram({ name: "gitops_health_http_request_duration_seconds", help: "HTTP requests by route template and status", labelNames: ["method", "route", "status"], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
-    findings: new prom.Counter({ name: "gitops_health_findings_total", help: "PHI/secret findings returned by /v1/scan, by class", labelNames: ["category"], registers: [registry] }),
-    decisions: new prom.Counter({ name: "gitops_health_decisions_total", help: "policy decisions by pack and outcome", labelNames: ["pack", "outcome"], registers: [registry] }),
+    requests: new prom.Histogram({
+      name: "gitops_health_http_request_duration_seconds",
+      help: "HTTP requests by route template and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    findings: new prom.Counter({
+      name: "gitops_health_findings_total",
+      help: "PHI/secret findings returned by /v1/scan, by class",
+      labelNames: ["category"],
+      registers: [registry],
+    }),
+    decisions: new prom.Counter({
+      name: "gitops_health_decisions_total",
+      help: "policy decisions by pack and outcome",
+      labelNames: ["pack", "outcome"],
+      registers: [registry],
+    }),
     ledgerSize: new prom.Gauge({
       name: "gitops_health_ledger_entries",
       help: "entries in the audit ledger",

@@ -73,17 +73,32 @@ export class PgRepoStore implements RepoStore {
     private readonly table: string,
   ) {}
   async add(r: RepoRecord): Promise<boolean> {
-    const q = await this.pool.query(`INSERT INTO ${this.table} (name, path, created_at, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING`, [r.name, r.path, r.createdAt, r.createdBy]);
+    const q = await this.pool.query(
+      `INSERT INTO ${this.table} (name, path, created_at, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING`,
+      [r.name, r.path, r.createdAt, r.createdBy],
+    );
     return q.rowCount === 1;
   }
   async get(name: string): Promise<RepoRecord | undefined> {
-    const q = await this.pool.query<{ name: string; path: string; created_at: Date; created_by: string }>(`SELECT name, path, created_at, created_by FROM ${this.table} WHERE name = $1`, [name]);
+    const q = await this.pool.query<{ name: string; path: string; created_at: Date; created_by: string }>(
+      `SELECT name, path, created_at, created_by FROM ${this.table} WHERE name = $1`,
+      [name],
+    );
     const row = q.rows[0];
-    return row ? { name: row.name, path: row.path, createdAt: new Date(row.created_at).toISOString(), createdBy: row.created_by } : undefined;
+    return row
+      ? { name: row.name, path: row.path, createdAt: new Date(row.created_at).toISOString(), createdBy: row.created_by }
+      : undefined;
   }
   async list(): Promise<RepoRecord[]> {
-    const q = await this.pool.query<{ name: string; path: string; created_at: Date; created_by: string }>(`SELECT name, path, created_at, created_by FROM ${this.table} ORDER BY name`);
-    return q.rows.map((row) => ({ name: row.name, path: row.path, createdAt: new Date(row.created_at).toISOString(), createdBy: row.created_by }));
+    const q = await this.pool.query<{ name: string; path: string; created_at: Date; created_by: string }>(
+      `SELECT name, path, created_at, created_by FROM ${this.table} ORDER BY name`,
+    );
+    return q.rows.map((row) => ({
+      name: row.name,
+      path: row.path,
+      createdAt: new Date(row.created_at).toISOString(),
+      createdBy: row.created_by,
+    }));
   }
 }
 
@@ -94,9 +109,16 @@ export interface RepoRoutesOptions {
   problem: z.ZodType;
 }
 
-const RepoName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/).describe("lower-case name, e.g. billing-api");
+const RepoName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)
+  .describe("lower-case name, e.g. billing-api");
 /** A commit or ref name; never an option (`-...`) nor a range. */
-const Rev = z.string().max(200).regex(/^(?!-)[A-Za-z0-9._/~^@{}-]+$/).refine((s) => !s.includes(".."), { message: "a single commit, not a range" });
+const Rev = z
+  .string()
+  .max(200)
+  .regex(/^(?!-)[A-Za-z0-9._/~^@{}-]+$/)
+  .refine((s) => !s.includes(".."), { message: "a single commit, not a range" });
 const RepoOut = z.object({ name: z.string(), path: z.string(), createdAt: z.string(), createdBy: z.string() });
 const JobKind = z.enum(JOB_KINDS);
 const JobOut = z.object({
@@ -107,7 +129,9 @@ const JobOut = z.object({
   createdOn: z.string(),
   startedOn: z.string().nullable(),
   completedOn: z.string().nullable(),
-  output: z.unknown().describe("the worker's result when completed; counts, rule IDs, commits and masked previews only"),
+  output: z
+    .unknown()
+    .describe("the worker's result when completed; counts, rule IDs, commits and masked previews only"),
 });
 const JOB_SCOPE: Record<(typeof JOB_KINDS)[number], Scope> = { "scan.history": "scan", "risk.train": "admin" };
 
@@ -126,7 +150,8 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
       config: { access: "admin" },
       schema: {
         summary: "Register a local git repository by name (admin)",
-        description: "The path must be an absolute path to a git work tree the service and its workers can read. Callers then name the repository; they never send paths.",
+        description:
+          "The path must be an absolute path to a git work tree the service and its workers can read. Callers then name the repository; they never send paths.",
         body: z.object({ name: RepoName, path: z.string().min(1).max(4096) }).strict(),
         response: { 201: RepoOut, 409: Problem, ...problems },
       },
@@ -137,7 +162,8 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
       const root = existsSync(path) ? repoRoot(path) : undefined;
       if (!root) throw new HttpProblem(400, "Bad Request", "path is not a git work tree the service can read");
       const rec: RepoRecord = { name, path: root, createdAt: new Date().toISOString(), createdBy: req.principal!.id };
-      if (!(await o.repos.add(rec))) throw new HttpProblem(409, "Conflict", `a repository named "${name}" is already registered`);
+      if (!(await o.repos.add(rec)))
+        throw new HttpProblem(409, "Conflict", `a repository named "${name}" is already registered`);
       reply.code(201);
       return rec;
     },
@@ -145,7 +171,13 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
 
   app.get(
     "/v1/repos",
-    { config: { access: "any" }, schema: { summary: "Registered repositories", response: { 200: z.object({ repos: z.array(RepoOut) }), ...problems } } },
+    {
+      config: { access: "any" },
+      schema: {
+        summary: "Registered repositories",
+        response: { 200: z.object({ repos: z.array(RepoOut) }), ...problems },
+      },
+    },
     async () => ({ repos: await o.repos.list() }),
   );
 
@@ -166,7 +198,14 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
             likelihood: z.number().int(),
             strategy: z.enum(["standard", "canary", "blue-green"]),
             approvals: z.number().int(),
-            factors: z.array(z.object({ name: z.string(), value: z.number(), contribution: z.number(), explanation: z.string().optional() })),
+            factors: z.array(
+              z.object({
+                name: z.string(),
+                value: z.number(),
+                contribution: z.number(),
+                explanation: z.string().optional(),
+              }),
+            ),
             model: z.string(),
             warnings: z.array(z.string()),
           }),
@@ -180,13 +219,26 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
       const { gitSync } = await import("../git/exec.js");
       let commit: string;
       try {
-        commit = gitSync(["rev-parse", "--verify", "--end-of-options", `${req.body.commit}^{commit}`], { cwd: repo.path }).trim();
+        commit = gitSync(["rev-parse", "--verify", "--end-of-options", `${req.body.commit}^{commit}`], {
+          cwd: repo.path,
+        }).trim();
       } catch {
         throw new HttpProblem(404, "Not Found", "no such commit in the repository");
       }
       const { scoreChange } = await import("../risk/index.js");
       const r = await scoreChange({ cwd: repo.path, rev: commit });
-      return { repo: repo.name, commit, score: r.score, level: r.level, likelihood: r.likelihood, strategy: r.strategy, approvals: r.approvals, factors: r.factors, model: r.model, warnings: r.warnings ?? [] };
+      return {
+        repo: repo.name,
+        commit,
+        score: r.score,
+        level: r.level,
+        likelihood: r.likelihood,
+        strategy: r.strategy,
+        approvals: r.approvals,
+        factors: r.factors,
+        model: r.model,
+        warnings: r.warnings ?? [],
+      };
     },
   );
 
@@ -196,21 +248,45 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
       config: { access: "any" },
       schema: {
         summary: "Enqueue a long job on a registered repository: scan.history (scope scan) or risk.train (scope admin)",
-        description: "Processed by `gitops-health worker` processes; 202 with the job's ID, then poll GET /v1/jobs/{id}. A worker that dies mid-job has its job retried by another after the job timeout. 503 when the service has no database (jobs need PostgreSQL).",
-        body: z.object({ kind: JobKind, repo: RepoName, rev: Rev.optional(), maxFixes: z.number().int().min(1).max(100_000).optional() }).strict(),
-        response: { 202: z.object({ id: z.string(), kind: JobKind, state: z.literal("created"), status: z.string() }), 404: Problem, 503: Problem, ...problems },
+        description:
+          "Processed by `gitops-health worker` processes; 202 with the job's ID, then poll GET /v1/jobs/{id}. A worker that dies mid-job has its job retried by another after the job timeout. 503 when the service has no database (jobs need PostgreSQL).",
+        body: z
+          .object({
+            kind: JobKind,
+            repo: RepoName,
+            rev: Rev.optional(),
+            maxFixes: z.number().int().min(1).max(100_000).optional(),
+          })
+          .strict(),
+        response: {
+          202: z.object({ id: z.string(), kind: JobKind, state: z.literal("created"), status: z.string() }),
+          404: Problem,
+          503: Problem,
+          ...problems,
+        },
       },
     },
     async (req, reply) => {
       const b = req.body;
       const need = JOB_SCOPE[b.kind];
       const p = req.principal!;
-      if (!p.scopes.includes(need) && !p.scopes.includes("admin")) throw new HttpProblem(403, "Forbidden", `a ${b.kind} job needs scope ${need}`);
-      if (!o.jobs) throw new HttpProblem(503, "Service Unavailable", "jobs need PostgreSQL: start the service with --database-url");
-      if (b.kind === "scan.history" && b.maxFixes !== undefined) throw new HttpProblem(400, "Bad Request", "maxFixes is for risk.train");
-      if (b.kind === "risk.train" && b.rev !== undefined) throw new HttpProblem(400, "Bad Request", "rev is for scan.history");
+      if (!p.scopes.includes(need) && !p.scopes.includes("admin"))
+        throw new HttpProblem(403, "Forbidden", `a ${b.kind} job needs scope ${need}`);
+      if (!o.jobs)
+        throw new HttpProblem(
+          503,
+          "Service Unavailable",
+          "jobs need PostgreSQL: start the service with --database-url",
+        );
+      if (b.kind === "scan.history" && b.maxFixes !== undefined)
+        throw new HttpProblem(400, "Bad Request", "maxFixes is for risk.train");
+      if (b.kind === "risk.train" && b.rev !== undefined)
+        throw new HttpProblem(400, "Bad Request", "rev is for scan.history");
       const repo = await repoOr404(b.repo);
-      const data = b.kind === "scan.history" ? { repo: repo.name, path: repo.path, ...(b.rev ? { rev: b.rev } : {}) } : { repo: repo.name, path: repo.path, ...(b.maxFixes ? { maxFixes: b.maxFixes } : {}) };
+      const data =
+        b.kind === "scan.history"
+          ? { repo: repo.name, path: repo.path, ...(b.rev ? { rev: b.rev } : {}) }
+          : { repo: repo.name, path: repo.path, ...(b.maxFixes ? { maxFixes: b.maxFixes } : {}) };
       const id = await o.jobs.enqueue(b.kind, data, p.id);
       reply.code(202).header("location", `/v1/jobs/${id}`);
       return { id, kind: b.kind, state: "created" as const, status: `/v1/jobs/${id}` };
@@ -221,10 +297,19 @@ export const repoRoutes: FastifyPluginAsyncZod<RepoRoutesOptions> = async (app, 
     "/v1/jobs/:id",
     {
       config: { access: "any" },
-      schema: { summary: "A job's state and, once completed, its output", params: z.object({ id: z.string().max(100) }), response: { 200: JobOut, 404: Problem, 503: Problem, ...problems } },
+      schema: {
+        summary: "A job's state and, once completed, its output",
+        params: z.object({ id: z.string().max(100) }),
+        response: { 200: JobOut, 404: Problem, 503: Problem, ...problems },
+      },
     },
     async (req) => {
-      if (!o.jobs) throw new HttpProblem(503, "Service Unavailable", "jobs need PostgreSQL: start the service with --database-url");
+      if (!o.jobs)
+        throw new HttpProblem(
+          503,
+          "Service Unavailable",
+          "jobs need PostgreSQL: start the service with --database-url",
+        );
       const j = await o.jobs.get(req.params.id);
       if (!j) throw new HttpProblem(404, "Not Found", "no such job");
       return j;

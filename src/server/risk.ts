@@ -24,7 +24,14 @@ export interface DiffRisk {
   warnings: string[];
 }
 
-export function scoreDiff(o: { diff: string; author?: string; message?: string; time?: number; classification?: string; criticalPaths?: CriticalPath[] }): DiffRisk {
+export function scoreDiff(o: {
+  diff: string;
+  author?: string;
+  message?: string;
+  time?: number;
+  classification?: string;
+  criticalPaths?: CriticalPath[];
+}): DiffRisk {
   model ??= JSON.parse(readFileSync(packagePath("src", "risk", "default-model.json"), "utf8")) as RiskModel;
   const files = new Map<string, { path: string; added: number; deleted: number }>();
   for (const e of parseDiff(o.diff)) {
@@ -34,7 +41,14 @@ export function scoreDiff(o: { diff: string; author?: string; message?: string; 
     else f.deleted++;
     files.set(e.path, f);
   }
-  const change: RawCommit = { sha: "0".repeat(40), author: (o.author ?? "").toLowerCase(), time: o.time ?? Math.floor(Date.now() / 1000), subject: o.message?.split("\n")[0] ?? "", trailers: "", files: [...files.values()] };
+  const change: RawCommit = {
+    sha: "0".repeat(40),
+    author: (o.author ?? "").toLowerCase(),
+    time: o.time ?? Math.floor(Date.now() / 1000),
+    subject: o.message?.split("\n")[0] ?? "",
+    trailers: "",
+    files: [...files.values()],
+  };
   const features = new FeatureState(o.criticalPaths).compute(change);
   const { p, contributions } = predict(model, features.values);
   const score = Math.round(100 * p);
@@ -49,7 +63,10 @@ export function scoreDiff(o: { diff: string; author?: string; message?: string; 
     files: files.size,
     factors: contributions.map((c) => ({ name: c.name, value: round(c.value), contribution: round(c.contribution) })),
     model: "default model (shipped)",
-    warnings: files.size === 0 ? ["the diff has no added or removed lines"] : ["scored without repository history: history and experience features are 0"],
+    warnings:
+      files.size === 0
+        ? ["the diff has no added or removed lines"]
+        : ["scored without repository history: history and experience features are 0"],
   };
 }
 

@@ -9,7 +9,15 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { approvalGateStatus, deployInputs, type GateAnswer } from "../deploy/gate.js";
-import { ApprovalRefused, DEFAULT_MAX_TTL, listRuns, recordApproval, requiredApprovalsFor, verifiedRun, type VerifiedRun } from "../guard/index.js";
+import {
+  ApprovalRefused,
+  DEFAULT_MAX_TTL,
+  listRuns,
+  recordApproval,
+  requiredApprovalsFor,
+  verifiedRun,
+  type VerifiedRun,
+} from "../guard/index.js";
 import { RUN_ID } from "../guard/plan.js";
 import type { VerifyContext } from "../core/signing.js";
 import { HttpProblem } from "./problem.js";
@@ -30,7 +38,10 @@ export interface RunRoutesOptions {
 }
 
 const RunId = z.string().regex(RUN_ID).describe("run ID");
-const Digest = z.string().regex(/^[0-9a-f]{64}$/).describe("plan digest (SHA-256 hex)");
+const Digest = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .describe("plan digest (SHA-256 hex)");
 const Rejected = z.array(z.object({ approver: z.string(), reason: z.string() }));
 const RunState = z.enum(["unknown", "planned", "approved", "running", "completed", "failed", "unverified"]);
 
@@ -62,7 +73,9 @@ const RunOut = z.object({
     command: z.string(),
     args: z.array(z.string()),
     cwd: z.string(),
-    envVars: z.array(z.string()).describe("names of the environment variables passed (values are bound by the digest, not shown)"),
+    envVars: z
+      .array(z.string())
+      .describe("names of the environment variables passed (values are bound by the digest, not shown)"),
     classification: z.string(),
     environment: z.string(),
     head: z.string().nullable(),
@@ -91,7 +104,9 @@ const ApprovalIn = z
     signedAt: z.string().max(40).optional().describe("ignored: the service records when it received the approval"),
   })
   .strict()
-  .describe("a signed approval as printed by `gitops-health approve <run> --print-only`, or the fields of a run.approval ledger entry");
+  .describe(
+    "a signed approval as printed by `gitops-health approve <run> --print-only`, or the fields of a run.approval ledger entry",
+  );
 
 /**
  * Runs waiting for approvals: not executed, needing approvals (by policy, or a deploy run's gate)
@@ -104,7 +119,11 @@ export function pendingApprovalsCounter(ledger: Ledger, runs: RunsDeps, ttlMs = 
     for (const r of await listRuns(ledger)) {
       if (!r.plan || r.events.length || r.claims.length) continue;
       if (requiredApprovalsFor(r.plan, runs.config) === 0 && !deployInputs(r.plan)) continue;
-      if ((await approvalGateStatus(ledger, r.runId, undefined, { config: runs.config, ctx: runs.ctx })).status === "pending") n++;
+      if (
+        (await approvalGateStatus(ledger, r.runId, undefined, { config: runs.config, ctx: runs.ctx })).status ===
+        "pending"
+      )
+        n++;
     }
     return n;
   };
@@ -132,7 +151,20 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
   const { ledger, runs } = o;
   const Problem = o.problem;
   const problems = { 400: Problem, 401: Problem, 403: Problem, 429: Problem };
-  const GateProblem = z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string().optional(), instance: z.string().optional(), gate: GateOut.shape.status, runId: z.string(), digest: z.string().nullable(), required: z.number().int(), approvers: z.array(z.string()), rejected: Rejected, reason: z.string() });
+  const GateProblem = z.object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    gate: GateOut.shape.status,
+    runId: z.string(),
+    digest: z.string().nullable(),
+    required: z.number().int(),
+    approvers: z.array(z.string()),
+    rejected: Rejected,
+    reason: z.string(),
+  });
 
   const summary = (v: VerifiedRun): z.infer<typeof RunSummary> => ({
     runId: v.run.runId,
@@ -152,7 +184,11 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
         response: { 200: z.object({ runs: z.array(RunSummary) }), ...problems },
       },
     },
-    async () => ({ runs: await Promise.all((await listRuns(ledger)).map(async (r) => summary(await verifiedRun(ledger, r.runId, runs.config, runs.ctx)))) }),
+    async () => ({
+      runs: await Promise.all(
+        (await listRuns(ledger)).map(async (r) => summary(await verifiedRun(ledger, r.runId, runs.config, runs.ctx))),
+      ),
+    }),
   );
 
   app.get(
@@ -174,7 +210,18 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
         runId: v.run.runId,
         state: v.state,
         digest: p.digest,
-        plan: { command: p.command, args: p.args, cwd: p.cwd, envVars: Object.keys(p.env ?? {}), classification: p.classification, environment: p.environment, head: p.head, ...(p.files ? { files: p.files } : {}), requester: p.requester, ...(p.description !== undefined ? { description: p.description } : {}) },
+        plan: {
+          command: p.command,
+          args: p.args,
+          cwd: p.cwd,
+          envVars: Object.keys(p.env ?? {}),
+          classification: p.classification,
+          environment: p.environment,
+          head: p.head,
+          ...(p.files ? { files: p.files } : {}),
+          requester: p.requester,
+          ...(p.description !== undefined ? { description: p.description } : {}),
+        },
         requester: ev.requester,
         executedBy: v.executedBy ?? null,
         approvals: { valid: ev.validApprovers, rejected: ev.rejected, required: ev.requiredApprovals },
@@ -198,7 +245,10 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
       response: { 200: GateOut, 404: Problem, 409: GateProblem, ...problems },
     },
     handler: async (req, reply) => {
-      const a: GateAnswer = await approvalGateStatus(ledger, req.params.id, req.query.digest, { config: runs.config, ctx: runs.ctx });
+      const a: GateAnswer = await approvalGateStatus(ledger, req.params.id, req.query.digest, {
+        config: runs.config,
+        ctx: runs.ctx,
+      });
       reply.header("cache-control", "no-store");
       if (a.digest === null) throw new HttpProblem(404, "Not Found", "no such run in the ledger");
       if (a.status !== "approved") {
@@ -219,14 +269,31 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
           "The body is what `gitops-health approve <run> --print-only` prints. The signature is verified as `approve` verifies it (the service's allowed-signers file and approvers[]); the identity recorded is the one the key proves. 422 when it does not verify or its expiry is invalid, 409 when it signs another plan than the run's current one or the run already executed, 403 when the requester approves their own run.",
         params: z.object({ id: RunId }),
         body: ApprovalIn,
-        response: { 201: z.object({ runId: z.string(), approver: z.string(), expiresAt: z.string(), digest: z.string(), seq: z.number().int() }), 404: Problem, 409: Problem, 422: Problem, 413: Problem, ...problems },
+        response: {
+          201: z.object({
+            runId: z.string(),
+            approver: z.string(),
+            expiresAt: z.string(),
+            digest: z.string(),
+            seq: z.number().int(),
+          }),
+          404: Problem,
+          409: Problem,
+          422: Problem,
+          413: Problem,
+          ...problems,
+        },
       },
     },
     async (req, reply) => {
       const { runId, signedAt: _signedAt, ...approval } = req.body;
-      if (runId !== undefined && runId !== req.params.id) throw new HttpProblem(400, "Bad Request", "the body's runId is not the run in the path");
+      if (runId !== undefined && runId !== req.params.id)
+        throw new HttpProblem(400, "Bad Request", "the body's runId is not the run in the path");
       try {
-        const r = await recordApproval(ledger, req.params.id, { ...approval, signedAt: "" }, runs.ctx, { maxTtl: runs.config.approvals?.maxTtl ?? DEFAULT_MAX_TTL, submittedBy: req.principal?.id });
+        const r = await recordApproval(ledger, req.params.id, { ...approval, signedAt: "" }, runs.ctx, {
+          maxTtl: runs.config.approvals?.maxTtl ?? DEFAULT_MAX_TTL,
+          submittedBy: req.principal?.id,
+        });
         reply.code(201);
         return { runId: req.params.id, approver: r.approver, expiresAt: r.expiresAt, digest: r.digest, seq: r.seq };
       } catch (err) {

@@ -30,14 +30,19 @@ export interface ServiceStores {
   close(): Promise<void>;
 }
 
-export const databaseUrlFrom = (flag?: string): string | undefined => flag ?? process.env.GITOPS_HEALTH_DATABASE_URL ?? undefined;
+export const databaseUrlFrom = (flag?: string): string | undefined =>
+  flag ?? process.env.GITOPS_HEALTH_DATABASE_URL ?? undefined;
 
 /** Open the tokens only (for `token create|list|revoke`). */
-export async function openTokenStore(o: { databaseUrl?: string; ledger?: string }): Promise<{ tokens: TokenStore; close(): Promise<void> }> {
+export async function openTokenStore(o: {
+  databaseUrl?: string;
+  ledger?: string;
+}): Promise<{ tokens: TokenStore; close(): Promise<void> }> {
   if (o.databaseUrl) {
     const { pool, prefix } = await openPool(o.databaseUrl, 2);
     try {
-      if ((await schemaVersion(pool, prefix)) < LATEST_MIGRATION) throw new UserError("the database schema is not migrated: run gitops-health db migrate");
+      if ((await schemaVersion(pool, prefix)) < LATEST_MIGRATION)
+        throw new UserError("the database schema is not migrated: run gitops-health db migrate");
     } catch (err) {
       await pool.end();
       if (err instanceof UserError) throw err;
@@ -50,7 +55,11 @@ export async function openTokenStore(o: { databaseUrl?: string; ledger?: string 
   return { tokens: new FileTokenStore(tokenFileFor(dir)), close: async () => {} };
 }
 
-export async function openServiceStores(o: { databaseUrl?: string; ledger?: string; migrate?: boolean }): Promise<ServiceStores> {
+export async function openServiceStores(o: {
+  databaseUrl?: string;
+  ledger?: string;
+  migrate?: boolean;
+}): Promise<ServiceStores> {
   const envKey = process.env.GITOPS_HEALTH_LEDGER_HMAC_KEY;
   if (o.databaseUrl) {
     const { pool, prefix } = await openPool(o.databaseUrl, 4);
@@ -66,7 +75,11 @@ export async function openServiceStores(o: { databaseUrl?: string; ledger?: stri
       await pool.end();
       throw err;
     });
-    const warnings = envKey ? [] : ["GITOPS_HEALTH_LEDGER_HMAC_KEY is not set: decision input digests use a random per-process key (not comparable across replicas or restarts)"];
+    const warnings = envKey
+      ? []
+      : [
+          "GITOPS_HEALTH_LEDGER_HMAC_KEY is not set: decision input digests use a random per-process key (not comparable across replicas or restarts)",
+        ];
     return {
       ledger,
       tokens: new PgTokenStore(`${prefix}tokens`, pool, `${prefix}tokens`),
@@ -78,7 +91,9 @@ export async function openServiceStores(o: { databaseUrl?: string; ledger?: stri
       warnings,
       readiness: async () => {
         const v = await schemaVersion(pool, prefix);
-        return v < LATEST_MIGRATION ? `database schema at version ${v}, ${LATEST_MIGRATION} needed (run gitops-health db migrate, or serve --migrate)` : undefined;
+        return v < LATEST_MIGRATION
+          ? `database schema at version ${v}, ${LATEST_MIGRATION} needed (run gitops-health db migrate, or serve --migrate)`
+          : undefined;
       },
       close: async () => {
         await ledger.close().catch(() => undefined);

@@ -14,7 +14,10 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-export async function startTelemetry(o: { endpoint: string | undefined; serviceName: string }): Promise<Telemetry | undefined> {
+export async function startTelemetry(o: {
+  endpoint: string | undefined;
+  serviceName: string;
+}): Promise<Telemetry | undefined> {
   if (!o.endpoint) return undefined;
   const { NodeSDK } = await import("@opentelemetry/sdk-node");
   const { FastifyOtelInstrumentation } = await import("@fastify/otel");

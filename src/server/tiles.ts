@@ -22,7 +22,13 @@ export interface TilePath {
 export function parseTilePath(path: string): TilePath | undefined {
   const m = /^(entries|[0-9]|[1-5][0-9]|6[0-3])\/((?:x\d{3}\/)*)(\d{3})(?:\.p\/([1-9]\d*))?$/.exec(path);
   if (!m) return undefined;
-  const groups = [...(m[2] ?? "").split("/").filter(Boolean).map((g) => g.slice(1)), m[3]!];
+  const groups = [
+    ...(m[2] ?? "")
+      .split("/")
+      .filter(Boolean)
+      .map((g) => g.slice(1)),
+    m[3]!,
+  ];
   // Minimal encoding: no leading all-zero group.
   if (groups.length > 1 && groups[0] === "000") return undefined;
   const index = Number(groups.join(""));

@@ -40,8 +40,12 @@ const TOKEN = /^ghst_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 export function parseScopes(list: string[]): Scope[] {
   const out = new Set<Scope>();
-  for (const s of list.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean)) {
-    if (!(SCOPES as readonly string[]).includes(s)) throw new UserError(`unknown scope "${s}" (valid: ${SCOPES.join(", ")})`);
+  for (const s of list
+    .flatMap((x) => x.split(","))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (!(SCOPES as readonly string[]).includes(s))
+      throw new UserError(`unknown scope "${s}" (valid: ${SCOPES.join(", ")})`);
     out.add(s as Scope);
   }
   if (out.size === 0) throw new UserError(`a token needs at least one scope (${SCOPES.join(", ")})`);
@@ -51,18 +55,33 @@ export function parseScopes(list: string[]): Scope[] {
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
 /** Create a token; the plaintext is returned once and never stored. */
-export async function createToken(store: TokenStore, o: { name: string; scopes: Scope[]; ttlDays?: number; now?: Date }): Promise<{ token: string; record: TokenRecord }> {
-  if (!/^[\w.@:-]{1,80}$/.test(o.name)) throw new UserError("token name: 1-80 characters of letters, digits, . _ - @ :");
+export async function createToken(
+  store: TokenStore,
+  o: { name: string; scopes: Scope[]; ttlDays?: number; now?: Date },
+): Promise<{ token: string; record: TokenRecord }> {
+  if (!/^[\w.@:-]{1,80}$/.test(o.name))
+    throw new UserError("token name: 1-80 characters of letters, digits, . _ - @ :");
   const id = randomBytes(8).toString("hex");
   const token = `ghst_${id}_${randomBytes(32).toString("base64url")}`;
   const now = o.now ?? new Date();
-  const record: TokenRecord = { id, name: o.name, scopes: o.scopes, hash: sha256(token), createdAt: now.toISOString(), ...(o.ttlDays ? { expiresAt: new Date(now.getTime() + o.ttlDays * 86400_000).toISOString() } : {}) };
+  const record: TokenRecord = {
+    id,
+    name: o.name,
+    scopes: o.scopes,
+    hash: sha256(token),
+    createdAt: now.toISOString(),
+    ...(o.ttlDays ? { expiresAt: new Date(now.getTime() + o.ttlDays * 86400_000).toISOString() } : {}),
+  };
   await store.insert(record);
   return { token, record };
 }
 
 /** The token's record when it is valid (known, hash matches, not revoked, not expired). */
-export async function verifyToken(store: TokenStore, token: string, now = new Date()): Promise<TokenRecord | undefined> {
+export async function verifyToken(
+  store: TokenStore,
+  token: string,
+  now = new Date(),
+): Promise<TokenRecord | undefined> {
   const m = TOKEN.exec(token);
   if (!m) return undefined;
   const r = await store.get(m[1]!);
@@ -141,7 +160,10 @@ export class PgTokenStore implements TokenStore {
   ) {}
 
   async insert(r: TokenRecord): Promise<void> {
-    await this.pool.query(`INSERT INTO ${this.table} (id, name, scopes, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`, [r.id, r.name, r.scopes, r.hash, r.createdAt, r.expiresAt ?? null]);
+    await this.pool.query(
+      `INSERT INTO ${this.table} (id, name, scopes, hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [r.id, r.name, r.scopes, r.hash, r.createdAt, r.expiresAt ?? null],
+    );
   }
   async get(id: string): Promise<TokenRecord | undefined> {
     const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
@@ -152,7 +174,10 @@ export class PgTokenStore implements TokenStore {
     return q.rows.map(fromRow);
   }
   async revoke(id: string, at: string): Promise<boolean> {
-    const q = await this.pool.query(`UPDATE ${this.table} SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL`, [id, at]);
+    const q = await this.pool.query(
+      `UPDATE ${this.table} SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL`,
+      [id, at],
+    );
     return (q.rowCount ?? 0) > 0;
   }
   async ping(): Promise<void> {

@@ -10,7 +10,13 @@ import { ZodError } from "zod";
 import type { Ledger } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
 import { recordReviewEvidence, type Signer } from "../review/evidence.js";
-import { githubWebhookRecords, gitlabWebhookRecords, verifyGithubSignature, verifyGitlabToken, type WebhookResult } from "../review/webhooks.js";
+import {
+  githubWebhookRecords,
+  gitlabWebhookRecords,
+  verifyGithubSignature,
+  verifyGitlabToken,
+  type WebhookResult,
+} from "../review/webhooks.js";
 import { HttpProblem } from "./problem.js";
 
 export interface WebhookDeps {
@@ -36,8 +42,15 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
-  const receive = async (raw: unknown, verify: (body: Buffer) => boolean, secret: string | undefined, toRecords: (body: unknown) => WebhookResult, forge: string) => {
-    if (!secret || !w.signer) throw new HttpProblem(503, "Service Unavailable", `the ${forge} webhook is not configured on this service`);
+  const receive = async (
+    raw: unknown,
+    verify: (body: Buffer) => boolean,
+    secret: string | undefined,
+    toRecords: (body: unknown) => WebhookResult,
+    forge: string,
+  ) => {
+    if (!secret || !w.signer)
+      throw new HttpProblem(503, "Service Unavailable", `the ${forge} webhook is not configured on this service`);
     const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
     if (!verify(body)) throw new HttpProblem(401, "Unauthorized", `the ${forge} webhook signature does not verify`);
     let parsed: unknown;
@@ -50,7 +63,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     try {
       result = toRecords(parsed);
     } catch (err) {
-      if (err instanceof ZodError) throw new HttpProblem(400, "Bad Request", `the payload is not a ${forge} event of the documented shape (${err.issues[0]?.path.join(".") || "body"}: ${err.issues[0]?.message ?? "invalid"})`);
+      if (err instanceof ZodError)
+        throw new HttpProblem(
+          400,
+          "Bad Request",
+          `the payload is not a ${forge} event of the documented shape (${err.issues[0]?.path.join(".") || "body"}: ${err.issues[0]?.message ?? "invalid"})`,
+        );
       throw err;
     }
     let seqs: number[];
@@ -60,18 +78,34 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       if (err instanceof UserError) throw new HttpProblem(422, "Unprocessable Content", err.message);
       throw err;
     }
-    return { recorded: seqs, records: result.records.map((r) => r.kind), ...(result.ignored ? { ignored: result.ignored } : {}) };
+    return {
+      recorded: seqs,
+      records: result.records.map((r) => r.kind),
+      ...(result.ignored ? { ignored: result.ignored } : {}),
+    };
   };
 
   const now = () => w.now?.() ?? new Date();
   app.post("/v1/webhooks/github", { config: { access: "public" }, schema: { hide: true } }, async (req, reply) => {
     const event = header(req.headers["x-github-event"]) ?? "";
-    const out = await receive(req.body, (b) => verifyGithubSignature(w.githubSecret ?? "", b, header(req.headers["x-hub-signature-256"])), w.githubSecret, (body) => githubWebhookRecords(event, body, now()), "GitHub");
+    const out = await receive(
+      req.body,
+      (b) => verifyGithubSignature(w.githubSecret ?? "", b, header(req.headers["x-hub-signature-256"])),
+      w.githubSecret,
+      (body) => githubWebhookRecords(event, body, now()),
+      "GitHub",
+    );
     return reply.code(202).send(out);
   });
   app.post("/v1/webhooks/gitlab", { config: { access: "public" }, schema: { hide: true } }, async (req, reply) => {
     const event = header(req.headers["x-gitlab-event"]);
-    const out = await receive(req.body, () => verifyGitlabToken(w.gitlabToken ?? "", header(req.headers["x-gitlab-token"])), w.gitlabToken, (body) => gitlabWebhookRecords(event, body, now()), "GitLab");
+    const out = await receive(
+      req.body,
+      () => verifyGitlabToken(w.gitlabToken ?? "", header(req.headers["x-gitlab-token"])),
+      w.gitlabToken,
+      (body) => gitlabWebhookRecords(event, body, now()),
+      "GitLab",
+    );
     return reply.code(202).send(out);
   });
 };

@@ -18,14 +18,21 @@ function stages(text: string): Stage[] {
   for (const ins of df.getInstructions()) {
     if (ins.getKeyword() === "FROM") {
       const from = df.getFROMs().find((f) => f.getRange().start.line === ins.getRange().start.line)!;
-      out.push({ name: from.getBuildStage(), image: from.getImageName(), tag: from.getImageTag(), digest: from.getImageDigest(), instructions: [] });
+      out.push({
+        name: from.getBuildStage(),
+        image: from.getImageName(),
+        tag: from.getImageTag(),
+        digest: from.getImageDigest(),
+        instructions: [],
+      });
     } else out.at(-1)?.instructions.push(ins);
   }
   return out;
 }
 
 const args = (i: Instruction) => i.getArgumentsContent() ?? "";
-const jsonArgs = (i: Instruction) => (i instanceof JSONInstruction ? i.getJSONStrings().map((s) => s.getJSONValue()) : undefined);
+const jsonArgs = (i: Instruction) =>
+  i instanceof JSONInstruction ? i.getJSONStrings().map((s) => s.getJSONValue()) : undefined;
 
 export const DOCKERFILE_RULES: Record<string, (text: string) => string[]> = {
   "multi-stage": (t) => {
@@ -35,15 +42,18 @@ export const DOCKERFILE_RULES: Record<string, (text: string) => string[]> = {
     for (const st of s) if (!st.tag && !st.digest) p.push(`FROM ${st.image}: pin a tag or digest`);
     for (const st of s) if (st.tag === "latest") p.push(`FROM ${st.image}:latest: pin a version`);
     const last = s.at(-1);
-    if (last && !last.instructions.some((i) => i.getKeyword() === "COPY" && /--from=/.test(i.getTextContent()))) p.push("the final stage copies nothing from a build stage");
+    if (last && !last.instructions.some((i) => i.getKeyword() === "COPY" && /--from=/.test(i.getTextContent())))
+      p.push("the final stage copies nothing from a build stage");
     return p;
   },
   "final-stage-production-deps": (t) => {
     const last = stages(t).at(-1);
     const runs = (last?.instructions ?? []).filter((i) => i.getKeyword() === "RUN").map(args);
     const p: string[] = [];
-    if (!runs.some((r) => /\bnpm ci\b[^&;|]*--omit=dev/.test(r))) p.push("the final stage must install with `npm ci --omit=dev`");
-    if (runs.some((r) => /\bnpm (install|i)\b/.test(r))) p.push("the final stage must not run `npm install` (not reproducible from the lock file)");
+    if (!runs.some((r) => /\bnpm ci\b[^&;|]*--omit=dev/.test(r)))
+      p.push("the final stage must install with `npm ci --omit=dev`");
+    if (runs.some((r) => /\bnpm (install|i)\b/.test(r)))
+      p.push("the final stage must not run `npm install` (not reproducible from the lock file)");
     return p;
   },
   "non-root-user": (t) => {
@@ -65,9 +75,13 @@ export const DOCKERFILE_RULES: Record<string, (text: string) => string[]> = {
     const ins = last?.instructions ?? [];
     const p: string[] = [];
     const volumes = ins.filter((i) => i.getKeyword() === "VOLUME").flatMap((i) => jsonArgs(i) ?? args(i).split(/\s+/));
-    if (volumes.join(",") !== "/data") p.push(`VOLUME must be exactly /data (the only writable place), got ${volumes.join(", ") || "none"}`);
+    if (volumes.join(",") !== "/data")
+      p.push(`VOLUME must be exactly /data (the only writable place), got ${volumes.join(", ") || "none"}`);
     const workdir = ins.filter((i) => i.getKeyword() === "WORKDIR").at(-1);
-    if (!workdir || args(workdir) !== "/data") p.push("the final WORKDIR must be /data, so state the CLI writes relative to the working directory lands on the volume");
+    if (!workdir || args(workdir) !== "/data")
+      p.push(
+        "the final WORKDIR must be /data, so state the CLI writes relative to the working directory lands on the volume",
+      );
     return p;
   },
   healthcheck: (t) => {
@@ -76,7 +90,8 @@ export const DOCKERFILE_RULES: Record<string, (text: string) => string[]> = {
     if (hc.length !== 1) return [`the final stage needs exactly one HEALTHCHECK, has ${hc.length}`];
     const text = hc[0]!.getTextContent();
     const p: string[] = [];
-    if (!/\bCMD\s+\[\s*"node"/.test(text)) p.push("HEALTHCHECK must run node (exec form): slim images have no curl or wget");
+    if (!/\bCMD\s+\[\s*"node"/.test(text))
+      p.push("HEALTHCHECK must run node (exec form): slim images have no curl or wget");
     if (/\b(curl|wget)\b/.test(text)) p.push("HEALTHCHECK uses curl/wget, which the slim image lacks");
     if (!/127\.0\.0\.1:8080\/health\b/.test(text)) p.push("HEALTHCHECK must ask http://127.0.0.1:8080/health");
     return p;
@@ -88,11 +103,14 @@ export const DOCKERFILE_RULES: Record<string, (text: string) => string[]> = {
     const p: string[] = [];
     if (eps.length !== 1) return [`the final stage needs exactly one ENTRYPOINT, has ${eps.length}`];
     const ep = jsonArgs(eps[0]!);
-    if (!ep || ep.length !== 1 || ep[0] !== "gitops-health") p.push(`ENTRYPOINT must be the exec form ["gitops-health"], got ${eps[0]!.getTextContent()}`);
+    if (!ep || ep.length !== 1 || ep[0] !== "gitops-health")
+      p.push(`ENTRYPOINT must be the exec form ["gitops-health"], got ${eps[0]!.getTextContent()}`);
     // the binary is dist/cli.js: something in the final stage must put it on PATH as gitops-health
     const runs = ins.filter((i) => i.getKeyword() === "RUN").map(args);
-    if (!runs.some((r) => /\bln -s\S* +\/app\/dist\/cli\.js +\/usr\/local\/bin\/gitops-health\b/.test(r))) p.push("dist/cli.js is not linked onto PATH as /usr/local/bin/gitops-health");
-    if (!runs.some((r) => /chmod [0-7]*7[0-7]* +\/app\/dist\/cli\.js|chmod \+x +\/app\/dist\/cli\.js/.test(r))) p.push("dist/cli.js is not made executable");
+    if (!runs.some((r) => /\bln -s\S* +\/app\/dist\/cli\.js +\/usr\/local\/bin\/gitops-health\b/.test(r)))
+      p.push("dist/cli.js is not linked onto PATH as /usr/local/bin/gitops-health");
+    if (!runs.some((r) => /chmod [0-7]*7[0-7]* +\/app\/dist\/cli\.js|chmod \+x +\/app\/dist\/cli\.js/.test(r)))
+      p.push("dist/cli.js is not made executable");
     return p;
   },
 };

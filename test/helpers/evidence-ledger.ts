@@ -31,14 +31,25 @@ export function scenario(): ScenarioDeploy[] {
   const out: ScenarioDeploy[] = [];
   for (let day = 0; day < 20; day++) {
     const status = day === 3 ? "failed" : day === 11 ? "rolled-back" : "succeeded";
-    out.push({ service: "api", env: "prod", day, status, commit: sha(1000 + day), ...(day === 7 ? { incident: { resolvedAfterH: 3 } } : {}) });
+    out.push({
+      service: "api",
+      env: "prod",
+      day,
+      status,
+      commit: sha(1000 + day),
+      ...(day === 7 ? { incident: { resolvedAfterH: 3 } } : {}),
+    });
   }
-  for (const day of [0, 2, 4, 6, 8]) out.push({ service: "web", env: "staging", day, status: "succeeded", commit: sha(2000 + day) });
+  for (const day of [0, 2, 4, 6, 8])
+    out.push({ service: "web", env: "staging", day, status: "succeeded", commit: sha(2000 + day) });
   return out;
 }
 
 /** Controls judged by the daily compliance.check: SOX-ITGC-CM-1 always met, HIPAA-164.312(b) failed on days 4, 9, 14, 19. */
-export const controlStatus = (day: number): Record<string, "met" | "failed"> => ({ "SOX-ITGC-CM-1": "met", "HIPAA-164.312(b)": day % 5 === 4 ? "failed" : "met" });
+export const controlStatus = (day: number): Record<string, "met" | "failed"> => ({
+  "SOX-ITGC-CM-1": "met",
+  "HIPAA-164.312(b)": day % 5 === 4 ? "failed" : "met",
+});
 
 export interface SeededLedger {
   dir: string;
@@ -64,27 +75,72 @@ export async function seedLedger(dir: string, options: { padding?: number } = {}
     // a compliance check of each deployed commit at 09:00 (the first ledger entry about that commit)
     clock = BASE + day * DAY + 9 * HOUR;
     for (const d of deploys.filter((x) => x.day === day)) {
-      await ledger.append({ type: "compliance.check", actor: "ci@example.invalid", subject: d.commit, payload: { pack: "clinical", violations: 0, failing: 0, controls: controlStatus(day) } });
+      await ledger.append({
+        type: "compliance.check",
+        actor: "ci@example.invalid",
+        subject: d.commit,
+        payload: { pack: "clinical", violations: 0, failing: 0, controls: controlStatus(day) },
+      });
     }
     for (const d of deploys.filter((x) => x.day === day)) {
       clock = BASE + day * DAY + 12 * HOUR;
-      await appendRecord(ledger, "deploy", { service: d.service, env: d.env, version: `1.0.${day}`, status: d.status, commit: d.commit, image: null, occurredAt: new Date(clock).toISOString() });
+      await appendRecord(ledger, "deploy", {
+        service: d.service,
+        env: d.env,
+        version: `1.0.${day}`,
+        status: d.status,
+        commit: d.commit,
+        image: null,
+        occurredAt: new Date(clock).toISOString(),
+      });
       if (d.incident) {
         clock += HOUR;
-        await appendRecord(ledger, "incident", { id: `INC-${day}`, service: d.service, env: d.env, status: "open", severity: "sev2", occurredAt: new Date(clock).toISOString() });
+        await appendRecord(ledger, "incident", {
+          id: `INC-${day}`,
+          service: d.service,
+          env: d.env,
+          status: "open",
+          severity: "sev2",
+          occurredAt: new Date(clock).toISOString(),
+        });
         clock = BASE + day * DAY + (12 + d.incident.resolvedAfterH) * HOUR;
-        await appendRecord(ledger, "incident", { id: `INC-${day}`, service: d.service, env: d.env, status: "resolved", severity: "sev2", occurredAt: new Date(clock).toISOString() });
+        await appendRecord(ledger, "incident", {
+          id: `INC-${day}`,
+          service: d.service,
+          env: d.env,
+          status: "resolved",
+          severity: "sev2",
+          occurredAt: new Date(clock).toISOString(),
+        });
       }
     }
   }
   clock = BASE + 20 * DAY;
   for (const c of llm) {
-    await ledger.append({ type: "llm.call", actor: "dev@example.invalid", subject: "commit-message", payload: { provider: "test", model: c.model, classification: "internal", outcome: c.refused ? "refused" : "ok", redactions: { EMAIL: 1 } } });
+    await ledger.append({
+      type: "llm.call",
+      actor: "dev@example.invalid",
+      subject: "commit-message",
+      payload: {
+        provider: "test",
+        model: c.model,
+        classification: "internal",
+        outcome: c.refused ? "refused" : "ok",
+        redactions: { EMAIL: 1 },
+      },
+    });
   }
   if (options.padding) {
     const batch = 1000;
     for (let i = 0; i < options.padding; i += batch) {
-      await ledger.appendBatch(Array.from({ length: Math.min(batch, options.padding - i) }, (_, k) => ({ type: "note", actor: "bench@example.invalid", subject: `n${i + k}`, payload: { n: i + k } })));
+      await ledger.appendBatch(
+        Array.from({ length: Math.min(batch, options.padding - i) }, (_, k) => ({
+          type: "note",
+          actor: "bench@example.invalid",
+          subject: `n${i + k}`,
+          payload: { n: i + k },
+        })),
+      );
     }
   }
   const { signer, verifierKey } = generateNoteSigner("gitops-health/test-ledger");

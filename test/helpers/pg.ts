@@ -33,7 +33,10 @@ export function probePg(what: string): Promise<PgAvailability> {
         } catch {
           /* unparsable URL: keep the generic name */
         }
-        return { url: undefined, skipReason: `no PostgreSQL server answers at ${host} (${(e as Error).message.split("\n")[0]})` };
+        return {
+          url: undefined,
+          skipReason: `no PostgreSQL server answers at ${host} (${(e as Error).message.split("\n")[0]})`,
+        };
       }
     })();
     cache.set(key, p);

@@ -36,13 +36,20 @@ function go(page: Page, query: Record<string, string>) {
 class Unauthorized extends Error {}
 async function api<T>(path: string, query: Record<string, string> = {}): Promise<T> {
   const qs = new URLSearchParams(query).toString();
-  const res = await fetch(`/v1/dashboard/${path}${qs ? `?${qs}` : ""}`, { headers: { authorization: `Bearer ${sessionStorage.getItem("gh-token") ?? ""}` } });
+  const res = await fetch(`/v1/dashboard/${path}${qs ? `?${qs}` : ""}`, {
+    headers: { authorization: `Bearer ${sessionStorage.getItem("gh-token") ?? ""}` },
+  });
   if (res.status === 401) throw new Unauthorized();
-  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? `HTTP ${res.status}`);
+  if (!res.ok)
+    throw new Error(((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? `HTTP ${res.status}`);
   return (await res.json()) as T;
 }
 
-function useApi<T>(path: string, query: Record<string, string>, onUnauthorized: () => void): { data?: T; error?: string } {
+function useApi<T>(
+  path: string,
+  query: Record<string, string>,
+  onUnauthorized: () => void,
+): { data?: T; error?: string } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
   const key = path + JSON.stringify(query);
   useEffect(() => {
@@ -81,7 +88,11 @@ function Stat(props: { label: string; id: string; value: string | number; hint?:
   );
 }
 
-function Plot(props: { title: string; x: number[]; series: { label: string; values: (number | null)[]; color: string }[] }) {
+function Plot(props: {
+  title: string;
+  x: number[];
+  series: { label: string; values: (number | null)[]; color: string }[];
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!ref.current) return;
@@ -93,7 +104,10 @@ function Plot(props: { title: string; x: number[]; series: { label: string; valu
         title: props.title,
         scales: { x: { time: true } },
         axes: [{ stroke: "currentColor" }, { stroke: "currentColor" }],
-        series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } }))],
+        series: [
+          {},
+          ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: true } })),
+        ],
       },
       [props.x, ...props.series.map((s) => s.values)] as uPlot.AlignedData,
       ref.current,
@@ -132,8 +146,18 @@ function OverviewPage(p: { q: Record<string, string>; auth: () => void }) {
         <Stat label="Controls failed" id="controls-failed" value={data.compliance.failed} />
         <Stat label="Not evidenced" id="controls-not-evidenced" value={data.compliance.notEvidenced} />
         <Stat label="Ledger entries" id="ledger-size" value={data.ledger.size} />
-        <Stat label="Last signed checkpoint" id="checkpoint-size" value={cp ? cp.size : "none"} hint={cp?.time ? `at ${cp.time}` : "run: gitops-health audit checkpoint"} />
-        <Stat label="Last full verification" id="last-verification" value="not recorded" hint="verification never writes: run gitops-health audit verify" />
+        <Stat
+          label="Last signed checkpoint"
+          id="checkpoint-size"
+          value={cp ? cp.size : "none"}
+          hint={cp?.time ? `at ${cp.time}` : "run: gitops-health audit checkpoint"}
+        />
+        <Stat
+          label="Last full verification"
+          id="last-verification"
+          value="not recorded"
+          hint="verification never writes: run gitops-health audit verify"
+        />
       </dl>
       <table>
         <caption>Controls (latest compliance check in the range decides)</caption>
@@ -193,11 +217,25 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
     <section data-loaded="delivery">
       <h2>Software delivery performance (DORA)</h2>
       <dl class="stats">
-        <Stat label="Deployments" id="deployments" value={t.deployments} hint={`${t.successful} successful, ${t.failed} failed`} />
-        <Stat label="Deployment frequency" id="deployment-frequency" value={`${t.deploymentFrequencyPerDay.toFixed(3)}/day`} />
+        <Stat
+          label="Deployments"
+          id="deployments"
+          value={t.deployments}
+          hint={`${t.successful} successful, ${t.failed} failed`}
+        />
+        <Stat
+          label="Deployment frequency"
+          id="deployment-frequency"
+          value={`${t.deploymentFrequencyPerDay.toFixed(3)}/day`}
+        />
         <Stat label="Change lead time (median)" id="lead-time" value={duration(t.leadTimeMedianMs)} />
         <Stat label="Change failure rate" id="change-failure-rate" value={pct(t.changeFailureRate)} />
-        <Stat label="Failed deployment recovery time (median)" id="recovery-time" value={duration(t.recoveryMedianMs)} hint={t.unrecovered ? `${t.unrecovered} not recovered` : undefined} />
+        <Stat
+          label="Failed deployment recovery time (median)"
+          id="recovery-time"
+          value={duration(t.recoveryMedianMs)}
+          hint={t.unrecovered ? `${t.unrecovered} not recovered` : undefined}
+        />
       </dl>
       <Plot
         title="Deployments per week"
@@ -207,7 +245,17 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
           { label: "failed", values: data.trend.map((b) => b.failed), color: "#cf222e" },
         ]}
       />
-      <Plot title="Change lead time per week (median, hours)" x={weeks(data.trend)} series={[{ label: "lead time (h)", values: data.trend.map((b) => (b.leadTimeMedianMs === null ? null : b.leadTimeMedianMs / 3_600_000)), color: "#0969da" }]} />
+      <Plot
+        title="Change lead time per week (median, hours)"
+        x={weeks(data.trend)}
+        series={[
+          {
+            label: "lead time (h)",
+            values: data.trend.map((b) => (b.leadTimeMedianMs === null ? null : b.leadTimeMedianMs / 3_600_000)),
+            color: "#0969da",
+          },
+        ]}
+      />
       <table>
         <caption>Per service and environment</caption>
         <thead>
@@ -239,9 +287,18 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
         <summary>Definitions (DORA)</summary>
         <ul>
           <li>Deployment frequency: successful deployments per day in the range.</li>
-          <li>Change lead time: from the commit (its commit time, else the first ledger entry about it) to its successful deployment.</li>
-          <li>Change failure rate: deployments that failed, were rolled back, or were followed by a rollback or an incident for the same service and environment before the next deployment, over all deployments.</li>
-          <li>Failed deployment recovery time: from a failed deployment to the first rollback, next successful deployment, or resolution of the incident it caused.</li>
+          <li>
+            Change lead time: from the commit (its commit time, else the first ledger entry about it) to its successful
+            deployment.
+          </li>
+          <li>
+            Change failure rate: deployments that failed, were rolled back, or were followed by a rollback or an
+            incident for the same service and environment before the next deployment, over all deployments.
+          </li>
+          <li>
+            Failed deployment recovery time: from a failed deployment to the first rollback, next successful deployment,
+            or resolution of the incident it caused.
+          </li>
         </ul>
       </details>
     </section>
@@ -316,7 +373,8 @@ function RunsPage(p: { auth: () => void }) {
     <section data-loaded="runs">
       <h2>Pending approvals</h2>
       <p>
-        <span data-metric="pending-approvals">{pending.length}</span> run(s) waiting. Entries as written; <code>/v1/runs</code> shows what the signatures prove.
+        <span data-metric="pending-approvals">{pending.length}</span> run(s) waiting. Entries as written;{" "}
+        <code>/v1/runs</code> shows what the signatures prove.
       </p>
       <ul class="runs">
         {pending.map((r) => (
@@ -355,7 +413,11 @@ function RunsPage(p: { auth: () => void }) {
 }
 
 function FindingsPage(p: { q: Record<string, string>; auth: () => void }) {
-  const { data, error } = useApi<{ weeks: { start: string; byClass: Record<string, number> }[] }>("findings", p.q, p.auth);
+  const { data, error } = useApi<{ weeks: { start: string; byClass: Record<string, number> }[] }>(
+    "findings",
+    p.q,
+    p.auth,
+  );
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p aria-busy="true">Loading...</p>;
   const classes = [...new Set(data.weeks.flatMap((w) => Object.keys(w.byClass)))].sort();
@@ -364,7 +426,15 @@ function FindingsPage(p: { q: Record<string, string>; auth: () => void }) {
   return (
     <section data-loaded="findings">
       <h2>PHI and secret findings over time (counts by class, never values)</h2>
-      <Plot title="Findings per week" x={weeks(data.weeks)} series={classes.map((c, i) => ({ label: c, values: data.weeks.map((w) => w.byClass[c] ?? 0), color: colors[i % colors.length]! }))} />
+      <Plot
+        title="Findings per week"
+        x={weeks(data.weeks)}
+        series={classes.map((c, i) => ({
+          label: c,
+          values: data.weeks.map((w) => w.byClass[c] ?? 0),
+          color: colors[i % colors.length]!,
+        }))}
+      />
       <table>
         <thead>
           <tr>
@@ -386,7 +456,11 @@ function FindingsPage(p: { q: Record<string, string>; auth: () => void }) {
 }
 
 function LlmPage(p: { q: Record<string, string>; auth: () => void }) {
-  const { data, error } = useApi<{ calls: number; refused: number; byModel: { model: string; calls: number; refused: number }[] }>("llm", p.q, p.auth);
+  const { data, error } = useApi<{
+    calls: number;
+    refused: number;
+    byModel: { model: string; calls: number; refused: number }[];
+  }>("llm", p.q, p.auth);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p aria-busy="true">Loading...</p>;
   return (
@@ -456,13 +530,17 @@ function Login(p: { done: () => void }) {
       class="login"
       onSubmit={(ev) => {
         ev.preventDefault();
-        sessionStorage.setItem("gh-token", String(new FormData(ev.currentTarget as HTMLFormElement).get("token") ?? ""));
+        sessionStorage.setItem(
+          "gh-token",
+          String(new FormData(ev.currentTarget as HTMLFormElement).get("token") ?? ""),
+        );
         p.done();
       }}
     >
       <h2>Sign in</h2>
       <label>
-        API token (<code>gitops-health token create</code>) <input type="password" name="token" autocomplete="off" required />
+        API token (<code>gitops-health token create</code>){" "}
+        <input type="password" name="token" autocomplete="off" required />
       </label>
       <button type="submit">Open the dashboard</button>
     </form>
@@ -514,7 +592,12 @@ function App() {
             </a>
           ))}
         </nav>
-        <button type="button" class="theme" aria-label="Switch light and dark theme" onClick={() => setTheme(theme === "dark" ? "light" : "dark")}>
+        <button
+          type="button"
+          class="theme"
+          aria-label="Switch light and dark theme"
+          onClick={() => setTheme(theme === "dark" ? "light" : "dark")}
+        >
           {theme === "dark" ? "Light" : "Dark"}
         </button>
       </header>

@@ -38,7 +38,8 @@ export function registerGenerate(commit: Command): void {
     .action(async (hookArgs: string[], flags: GenerateFlags, cmd: Command) => {
       const format = parseFormat(flags.format, ["text", "json"] as const, "text");
       const n = Number(flags.n);
-      if (!Number.isInteger(n) || n < 1 || n > 10) throw new UserError(`-n must be an integer from 1 to 10 (got "${flags.n}")`);
+      if (!Number.isInteger(n) || n < 1 || n > 10)
+        throw new UserError(`-n must be an integer from 1 to 10 (got "${flags.n}")`);
       const configFile = (cmd.optsWithGlobals() as { config?: string }).config;
       const cwd = process.cwd();
       const { requireRepoRoot } = await import("../../git/exec.js");
@@ -46,19 +47,37 @@ export function registerGenerate(commit: Command): void {
       const { generateCommitMessages } = await import("../../commit/generate/index.js");
       const env = readEnv();
       const run = () =>
-        generateCommitMessages({ cwd, root, configFile, provider: flags.provider ?? env.llmProvider, model: flags.model ?? env.llmModel, n, env: processEnvironment(), ledger: env.ledger, ledgerHmacKey: env.ledgerHmacKey });
+        generateCommitMessages({
+          cwd,
+          root,
+          configFile,
+          provider: flags.provider ?? env.llmProvider,
+          model: flags.model ?? env.llmModel,
+          n,
+          env: processEnvironment(),
+          ledger: env.ledger,
+          ledgerHmacKey: env.ledgerHmacKey,
+        });
 
       if (flags.hook !== undefined) {
         const { runHook } = await import("../commit-ui.js");
-        await runHook({ cwd, msgFile: flags.hook, source: hookArgs[0] ?? "", skipSources: HOOK_SKIP_SOURCES, generate: run });
+        await runHook({
+          cwd,
+          msgFile: flags.hook,
+          source: hookArgs[0] ?? "",
+          skipSources: HOOK_SKIP_SOURCES,
+          generate: run,
+        });
         return;
       }
-      if (hookArgs.length) throw new UserError(`unexpected argument "${hookArgs[0]}" (SOURCE and SHA are only accepted with --hook)`);
+      if (hookArgs.length)
+        throw new UserError(`unexpected argument "${hookArgs[0]}" (SOURCE and SHA are only accepted with --hook)`);
 
       let result = await run();
       if (result.candidates.length === 0) throw new UserError("no candidate message was produced");
       for (const note of result.notes) say(color.dim(`note: ${note}`));
-      if (result.omitted.length) say(color.yellow(`left out of the prompt: ${result.omitted.map((o) => `${o.path} (${o.reason})`).join(", ")}`));
+      if (result.omitted.length)
+        say(color.yellow(`left out of the prompt: ${result.omitted.map((o) => `${o.path} (${o.reason})`).join(", ")}`));
 
       let chosen = result.candidates[0]!.text;
       const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && format === "text";
@@ -76,20 +95,44 @@ export function registerGenerate(commit: Command): void {
           const { loadLintSetup, lintMessage } = await import("../../commit/lint.js");
           const lint = await lintMessage(chosen, await loadLintSetup(root));
           if (!lint.valid) {
-            say(color.red(`commitlint (${result.lintConfig}) rejects the edited message: ${lint.errors.map((e) => e.message).join("; ")}`));
+            say(
+              color.red(
+                `commitlint (${result.lintConfig}) rejects the edited message: ${lint.errors.map((e) => e.message).join("; ")}`,
+              ),
+            );
             process.exitCode = 1;
           }
         }
       }
       const invalid = result.candidates.filter((c) => !c.lint.valid);
-      for (const c of invalid) say(color.red(`commitlint (${result.lintConfig}) still rejects "${c.header}": ${c.lint.errors.map((e) => e.message).join("; ")}`));
+      for (const c of invalid)
+        say(
+          color.red(
+            `commitlint (${result.lintConfig}) still rejects "${c.header}": ${c.lint.errors.map((e) => e.message).join("; ")}`,
+          ),
+        );
 
       if (format === "json") {
         writeJson({
-          candidates: result.candidates.map((c) => ({ text: c.text, header: c.header, type: c.message.type, scope: c.message.scope ?? null, valid: c.lint.valid, errors: c.lint.errors, warnings: c.lint.warnings, repaired: c.repaired, source: c.source })),
+          candidates: result.candidates.map((c) => ({
+            text: c.text,
+            header: c.header,
+            type: c.message.type,
+            scope: c.message.scope ?? null,
+            valid: c.lint.valid,
+            errors: c.lint.errors,
+            warnings: c.lint.warnings,
+            repaired: c.repaired,
+            source: c.source,
+          })),
           inference: result.inference,
           trailers: Object.fromEntries(result.trailers),
-          phi: { impact: result.phi.impact, findings: result.phi.findings, criticalPaths: result.phi.criticalPaths, reasons: result.phi.reasons },
+          phi: {
+            impact: result.phi.impact,
+            findings: result.phi.findings,
+            criticalPaths: result.phi.criticalPaths,
+            reasons: result.phi.reasons,
+          },
           risk: result.risk ?? null,
           compliance: result.compliance,
           ticket: result.ticket ?? null,

@@ -8,7 +8,9 @@ import { color, readStdin, say } from "../output.js";
 export function registerLint(commit: Command): void {
   commit
     .command("lint")
-    .description("lint commit messages: Conventional Commits (config-conventional rules), trailers, compliance citations, PHI and secrets")
+    .description(
+      "lint commit messages: Conventional Commits (config-conventional rules), trailers, compliance citations, PHI and secrets",
+    )
     .argument("[file]", "message file (the commit-msg hook passes .git/COMMIT_EDITMSG), or - for stdin")
     .option("--range <A..B>", "lint every commit message in a range")
     .action(async (file: string | undefined, o: { range?: string }, cmd: Command) => {
@@ -28,7 +30,8 @@ export function registerLint(commit: Command): void {
           const [sha, body] = rec.replace(/^\n/, "").split("\x00");
           if (sha && body !== undefined) messages.push({ id: sha.slice(0, 12), sha, text: body.trim() });
         }
-      } else if (file === undefined || file === "-") messages.push({ id: "stdin", text: cleanMessage(await readStdin()) });
+      } else if (file === undefined || file === "-")
+        messages.push({ id: "stdin", text: cleanMessage(await readStdin()) });
       else {
         try {
           messages.push({ id: file, text: cleanMessage(readFileSync(file, "utf8")) });
@@ -40,7 +43,10 @@ export function registerLint(commit: Command): void {
       const { repoRoot } = await import("../../git/exec.js");
       const root = repoRoot(process.cwd());
       const { loadConfigFast } = await import("../../config/fast.js");
-      const { config } = await loadConfigFast({ file: (cmd.optsWithGlobals() as { config?: string }).config, cwd: root ?? undefined });
+      const { config } = await loadConfigFast({
+        file: (cmd.optsWithGlobals() as { config?: string }).config,
+        cwd: root ?? undefined,
+      });
       let convention: import("../../commit/convention.js").Convention | undefined;
       // commitlint's rules: the repository's commitlint config, else config-conventional
       const setup = root ? await loadLintSetup(root) : await conventionalLintSetup();
@@ -54,18 +60,32 @@ export function registerLint(commit: Command): void {
       const { severityAtLeast } = await import("../../core/vocabulary.js");
       const { scanFailOn } = await import("../../config/defaults.js");
       const scanOptions = { scan: config.scan };
-      const prepared = prepareWith(scanOptions, needsGlob(scanOptions) ? (await import("picomatch")).default : undefined);
+      const prepared = prepareWith(
+        scanOptions,
+        needsGlob(scanOptions) ? (await import("picomatch")).default : undefined,
+      );
       let errors = 0;
       for (const m of messages) {
         const problems = lintProblems(await lintMessage(m.text, setup, convention));
         for (const f of scanMessage(prepared, m.text, m.sha)) {
           const failing = severityAtLeast(f.severity, scanFailOn(config));
-          problems.push({ level: failing ? 2 : 1, rule: f.ruleId, message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them` });
+          problems.push({
+            level: failing ? 2 : 1,
+            rule: f.ruleId,
+            message: `${f.category}${f.hipaaIdentifier ? ` (HIPAA identifier ${f.hipaaIdentifier})` : ""} in the message at ${f.line}:${f.column}: ${f.preview}; commit messages reach every clone, keep identifiers out of them`,
+          });
         }
         for (const c of parseCommitMessage(m.text).trailers["Compliance"] ?? []) {
-          for (const code of c.split(/[,\s]+/).filter(Boolean)) if (!findControl(code)) problems.push({ level: 2, rule: "compliance-citation", message: `unknown compliance citation "${code}" (not in the control catalog)` });
+          for (const code of c.split(/[,\s]+/).filter(Boolean))
+            if (!findControl(code))
+              problems.push({
+                level: 2,
+                rule: "compliance-citation",
+                message: `unknown compliance citation "${code}" (not in the control catalog)`,
+              });
         }
-        for (const p of problems) say(`${m.id}: ${p.level === 2 ? color.red("error") : color.yellow("warning")} ${p.message} [${p.rule}]`);
+        for (const p of problems)
+          say(`${m.id}: ${p.level === 2 ? color.red("error") : color.yellow("warning")} ${p.message} [${p.rule}]`);
         errors += problems.filter((p) => p.level === 2).length;
       }
       if (errors) {

@@ -29,7 +29,11 @@ function buildMark(cli: string): string | undefined {
 
 function hookScript(name: string, cli: string): string {
   const sub = HOOKS[name]!;
-  const first = sub.split(" ").filter((w) => /^[a-z][a-z-]*$/.test(w)).slice(0, 2).join(" ");
+  const first = sub
+    .split(" ")
+    .filter((w) => /^[a-z][a-z-]*$/.test(w))
+    .slice(0, 2)
+    .join(" ");
   const mark = buildMark(cli);
   // Every version has `scan --staged`. Other commands may be missing from an older or newer CLI:
   // that one is asked first (a second node process), unless it is the very build that installed
@@ -66,14 +70,17 @@ export function register(program: Command): void {
       for (const w of words) c = c?.commands.find((x) => x.name() === w);
       process.exitCode = c ? 0 : 1;
     });
-  const hooks = program.command("hooks").description("install git hooks (pre-commit scan, commit-msg lint, prepare-commit-msg generate)");
+  const hooks = program
+    .command("hooks")
+    .description("install git hooks (pre-commit scan, commit-msg lint, prepare-commit-msg generate)");
   hooks
     .command("install")
     .option("--hook <name>", "pre-commit | commit-msg | prepare-commit-msg | all", "all")
     .option("--force", "replace a hook that gitops-health did not install")
     .action((flags: { hook: string; force?: boolean }) => {
       const names = flags.hook === "all" ? Object.keys(HOOKS) : [flags.hook];
-      for (const n of names) if (!HOOKS[n]) throw new UserError(`unknown hook "${n}" (valid: ${Object.keys(HOOKS).join(", ")}, all)`);
+      for (const n of names)
+        if (!HOOKS[n]) throw new UserError(`unknown hook "${n}" (valid: ${Object.keys(HOOKS).join(", ")}, all)`);
       const root = requireRepoRoot(process.cwd(), "hooks install");
       let dir = gitSync(["rev-parse", "--git-path", "hooks"], { cwd: root }).trim();
       if (!isAbsolute(dir)) dir = join(root, dir);
@@ -82,25 +89,25 @@ export function register(program: Command): void {
       for (const n of names) {
         const file = join(dir, n);
         if (existsSync(file) && !readFileSync(file, "utf8").includes(MARK) && !flags.force) {
-          throw new UserError(`${file} exists and was not installed by gitops-health; use --force to replace it (or call 'gitops-health ${HOOKS[n]}' from it)`);
+          throw new UserError(
+            `${file} exists and was not installed by gitops-health; use --force to replace it (or call 'gitops-health ${HOOKS[n]}' from it)`,
+          );
         }
         writeFileAtomic(file, hookScript(n, cli), { mode: 0o755 });
         chmodSync(file, 0o755);
         say(`installed ${n} -> gitops-health ${HOOKS[n]}`);
       }
     });
-  hooks
-    .command("uninstall")
-    .action(() => {
-      const root = requireRepoRoot(process.cwd(), "hooks uninstall");
-      let dir = gitSync(["rev-parse", "--git-path", "hooks"], { cwd: root }).trim();
-      if (!isAbsolute(dir)) dir = join(root, dir);
-      for (const n of Object.keys(HOOKS)) {
-        const file = join(dir, n);
-        if (existsSync(file) && readFileSync(file, "utf8").includes(MARK)) {
-          unlinkSync(file);
-          say(`removed ${n}`);
-        }
+  hooks.command("uninstall").action(() => {
+    const root = requireRepoRoot(process.cwd(), "hooks uninstall");
+    let dir = gitSync(["rev-parse", "--git-path", "hooks"], { cwd: root }).trim();
+    if (!isAbsolute(dir)) dir = join(root, dir);
+    for (const n of Object.keys(HOOKS)) {
+      const file = join(dir, n);
+      if (existsSync(file) && readFileSync(file, "utf8").includes(MARK)) {
+        unlinkSync(file);
+        say(`removed ${n}`);
       }
-    });
+    }
+  });
 }

@@ -23,7 +23,10 @@ export function ignoreSecrets(root: string): string[] {
   const have = new Set(text.split(/\r?\n/).map((l) => l.trim()));
   const add = SECRET_IGNORES.filter((p) => !have.has(p) && !have.has(`/${p}`));
   if (add.length === 0) return [];
-  writeFileAtomic(file, `${text}${text && !text.endsWith("\n") ? "\n" : ""}# gitops-health: signing keys are secret, never commit them\n${add.join("\n")}\n`);
+  writeFileAtomic(
+    file,
+    `${text}${text && !text.endsWith("\n") ? "\n" : ""}# gitops-health: signing keys are secret, never commit them\n${add.join("\n")}\n`,
+  );
   return add;
 }
 
@@ -77,7 +80,13 @@ ledger:
       if (added.length > 0) say(`added ${added.join(", ")} to ${join(root, ".gitignore")}`);
       // the secret that keys finding fingerprints: outside git, one per repository (docs/SECURITY.md)
       const key = ensureFingerprintKey(root);
-      if (key.created) say(`created the fingerprint key ${key.created} (0600; keep it out of git, share it with CI as GITOPS_HEALTH_FINGERPRINT_KEY or scan.fingerprintKeyFile)`);
-      else say(`finding fingerprints use the key from ${key.source === "env" ? "GITOPS_HEALTH_FINGERPRINT_KEY" : key.file}`);
+      if (key.created)
+        say(
+          `created the fingerprint key ${key.created} (0600; keep it out of git, share it with CI as GITOPS_HEALTH_FINGERPRINT_KEY or scan.fingerprintKeyFile)`,
+        );
+      else
+        say(
+          `finding fingerprints use the key from ${key.source === "env" ? "GITOPS_HEALTH_FINGERPRINT_KEY" : key.file}`,
+        );
     });
 }

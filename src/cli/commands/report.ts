@@ -22,18 +22,24 @@ interface ReportOpts {
 export function register(program: Command): void {
   program
     .command("report")
-    .description("evidence report for a period: controls, cited ledger entries with inclusion proofs, the signed checkpoint and DORA metrics (self-verifying HTML or OSCAL JSON)")
+    .description(
+      "evidence report for a period: controls, cited ledger entries with inclusion proofs, the signed checkpoint and DORA metrics (self-verifying HTML or OSCAL JSON)",
+    )
     .requiredOption("--from <date>", "start of the period (YYYY-MM-DD or ISO time, inclusive)")
     .requiredOption("--to <date>", "end of the period (a bare date includes that day)")
     .option("--controls <list>", "control sets: hipaa,part11,sox,soc2 (default: all)")
     .option("--format <fmt>", "html | oscal", "html")
     .option("--out <file>", "write to FILE (default: stdout)")
     .option("--ledger <dir|url>", "ledger directory or postgres:// URL")
-    .option("--key <vkey>", "verifier key of the checkpoint (name+id+key, or @file; default: the .pub beside the signer key)")
+    .option(
+      "--key <vkey>",
+      "verifier key of the checkpoint (name+id+key, or @file; default: the .pub beside the signer key)",
+    )
     .option("--key-file <file>", "signer key whose .pub is the default verifier key")
     .option("--max-cited <n>", "entries cited per control (newest first)", "200")
     .action(async (o: ReportOpts) => {
-      if (o.format !== "html" && o.format !== "oscal") throw new UserError(`--format must be html or oscal, got "${o.format}"`);
+      if (o.format !== "html" && o.format !== "oscal")
+        throw new UserError(`--format must be html or oscal, got "${o.format}"`);
       if (!/^[1-9][0-9]{0,5}$/.test(o.maxCited)) throw new UserError("--max-cited must be a positive integer");
       const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const { frameworksOf } = await import("../../metrics/index.js");
@@ -44,20 +50,38 @@ export function register(program: Command): void {
       let keySpec = o.key;
       if (!keySpec) {
         const pub = `${signerKeyFile(process.cwd(), o.keyFile ?? config.ledger.keyFile).file}.pub`;
-        if (!existsSync(pub)) throw new UserError(`the checkpoint's verifier key is needed: pass --key (name+id+key or @file); no ${pub} either`);
+        if (!existsSync(pub))
+          throw new UserError(
+            `the checkpoint's verifier key is needed: pass --key (name+id+key or @file); no ${pub} either`,
+          );
         keySpec = `@${pub}`;
       }
       const verifier = loadVerifier(keySpec);
       const { openLedger } = await import("../../audit/index.js");
-      const ledger = await openLedger(o.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location, { readOnly: true });
+      const ledger = await openLedger(o.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location, {
+        readOnly: true,
+      });
       try {
         const note = await ledger.latestCheckpoint();
-        if (!note) throw new UserError("the ledger has no signed checkpoint: run 'gitops-health audit checkpoint' first");
-        const data = await collectEvidence(ledger, { ...period, frameworks, checkpointNote: note, verifier, maxCitedPerControl: Number(o.maxCited), commitTimes: commitTimesFromGit });
-        const text = o.format === "html" ? (await import("../../evidence-report/html.js")).renderHtml(data) : (await import("../../evidence-report/oscal.js")).renderOscal(data);
+        if (!note)
+          throw new UserError("the ledger has no signed checkpoint: run 'gitops-health audit checkpoint' first");
+        const data = await collectEvidence(ledger, {
+          ...period,
+          frameworks,
+          checkpointNote: note,
+          verifier,
+          maxCitedPerControl: Number(o.maxCited),
+          commitTimes: commitTimesFromGit,
+        });
+        const text =
+          o.format === "html"
+            ? (await import("../../evidence-report/html.js")).renderHtml(data)
+            : (await import("../../evidence-report/oscal.js")).renderOscal(data);
         if (o.out) {
           writeFileAtomic(resolve(o.out), text);
-          say(`wrote ${o.out}: ${data.controls.length} controls, ${data.entries.length} cited entries, checkpoint size ${data.checkpoint.size}`);
+          say(
+            `wrote ${o.out}: ${data.controls.length} controls, ${data.entries.length} cited entries, checkpoint size ${data.checkpoint.size}`,
+          );
         } else writeOut(text.trimEnd());
       } finally {
         await ledger.close();
@@ -71,7 +95,10 @@ async function commitTimesFromGit(commits: string[]): Promise<ReadonlyMap<string
   const cwd = repoRoot(process.cwd());
   const out = new Map<string, number>();
   if (!cwd) return out;
-  const text = await git(["log", "--no-walk=unsorted", "--ignore-missing", "--stdin", "--format=%H %ct"], { cwd, input: commits.join("\n") + "\n" }).catch(() => "");
+  const text = await git(["log", "--no-walk=unsorted", "--ignore-missing", "--stdin", "--format=%H %ct"], {
+    cwd,
+    input: commits.join("\n") + "\n",
+  }).catch(() => "");
   for (const line of text.split("\n")) {
     const m = /^([0-9a-f]{40,64}) (\d+)$/.exec(line);
     if (m) out.set(m[1]!, Number(m[2]) * 1000);

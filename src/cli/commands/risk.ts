@@ -8,7 +8,9 @@ import { color, parseFormat, say, writeJson, writeOut, progress } from "../outpu
 
 /** `risk score|train|eval`: change risk from the diff and the repository's own history. */
 export function register(program: Command): void {
-  const risk = program.command("risk").description("change risk scoring (JIT defect prediction) and deployment strategy");
+  const risk = program
+    .command("risk")
+    .description("change risk scoring (JIT defect prediction) and deployment strategy");
   risk
     .command("score")
     .description("score a commit (default HEAD), the staged change, or a range")
@@ -17,22 +19,31 @@ export function register(program: Command): void {
     .option("--range <A..B>", "score a range as one change")
     .option("--explain", "list every factor")
     .option("--format <format>", "text | json", "text")
-    .action(async (rev: string | undefined, o: { staged?: boolean; range?: string; explain?: boolean; format: string }) => {
-      const format = parseFormat(o.format, ["text", "json"] as const, "text");
-      if ([rev !== undefined, o.staged, o.range !== undefined].filter(Boolean).length > 1) throw new UserError("give one of REV, --staged or --range");
-      const cwd = requireRepoRoot(process.cwd(), "risk score");
-      const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-      const { scoreChange } = await import("../../risk/index.js");
-      const r = await scoreChange({ cwd, rev, staged: o.staged, range: o.range, config });
-      for (const w of r.warnings ?? []) say(color.yellow(`warning: ${w}`));
-      if (format === "json") {
-        writeJson(r);
-        return;
-      }
-      writeOut(`${r.level} ${r.score}/100 — strategy ${r.strategy}, ${r.approvals} approval(s) (${r.model})`);
-      if (r.impact) say(`  likelihood ${r.likelihood}/100; impact: tier-${r.impact.tier} critical path${r.impact.floor ? `, so at least ${r.impact.floor}` : ""}`);
-      for (const f of r.factors.slice(0, o.explain ? undefined : 5)) say(`  ${f.contribution >= 0 ? "+" : ""}${f.contribution.toFixed(2)}  ${f.name} = ${f.value}${f.explanation ? `  (${f.explanation})` : ""}`);
-    });
+    .action(
+      async (rev: string | undefined, o: { staged?: boolean; range?: string; explain?: boolean; format: string }) => {
+        const format = parseFormat(o.format, ["text", "json"] as const, "text");
+        if ([rev !== undefined, o.staged, o.range !== undefined].filter(Boolean).length > 1)
+          throw new UserError("give one of REV, --staged or --range");
+        const cwd = requireRepoRoot(process.cwd(), "risk score");
+        const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+        const { scoreChange } = await import("../../risk/index.js");
+        const r = await scoreChange({ cwd, rev, staged: o.staged, range: o.range, config });
+        for (const w of r.warnings ?? []) say(color.yellow(`warning: ${w}`));
+        if (format === "json") {
+          writeJson(r);
+          return;
+        }
+        writeOut(`${r.level} ${r.score}/100 — strategy ${r.strategy}, ${r.approvals} approval(s) (${r.model})`);
+        if (r.impact)
+          say(
+            `  likelihood ${r.likelihood}/100; impact: tier-${r.impact.tier} critical path${r.impact.floor ? `, so at least ${r.impact.floor}` : ""}`,
+          );
+        for (const f of r.factors.slice(0, o.explain ? undefined : 5))
+          say(
+            `  ${f.contribution >= 0 ? "+" : ""}${f.contribution.toFixed(2)}  ${f.name} = ${f.value}${f.explanation ? `  (${f.explanation})` : ""}`,
+          );
+      },
+    );
 
   risk
     .command("train")
@@ -49,7 +60,11 @@ export function register(program: Command): void {
       const maxFixes = positiveInt(o.maxFixes, "--max-fixes");
       const minLabels = positiveInt(o.minLabels, "--min-labels");
       const bar = progress("labelling history with SZZ");
-      const ds = await buildDataset(cwd, { maxFixes, criticalPaths: config.criticalPaths, convention: riskConvention(config) });
+      const ds = await buildDataset(cwd, {
+        maxFixes,
+        criticalPaths: config.criticalPaths,
+        convention: riskConvention(config),
+      });
       bar.done();
       // Only commits that change source and fall in the window the blamed fixes cover (see usable()).
       const keepI = usable(ds);
@@ -63,7 +78,11 @@ export function register(program: Command): void {
         labels = labels.filter((_, i) => keep[i]);
       }
       const buggy = labels.reduce((a, b) => a + b, 0);
-      const fixes = `${ds.fixes} fix(es) blamed of ${ds.fixesFound} found${ds.sampled ? ", sampled evenly over time" : ""} (${Object.entries(ds.fixBy).map(([k, v]) => `${k} ${v}`).join(", ") || "none"})`;
+      const fixes = `${ds.fixes} fix(es) blamed of ${ds.fixesFound} found${ds.sampled ? ", sampled evenly over time" : ""} (${
+        Object.entries(ds.fixBy)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ") || "none"
+      })`;
       say(`${commits.length} commits that change source, ${buggy} bug-introducing; ${fixes}`);
       const short = insufficientLabels(buggy, undefined, { train: minLabels, test: 0 });
       if (short) {
@@ -72,9 +91,16 @@ export function register(program: Command): void {
         return;
       }
       const model = train(commits, labels);
-      const spread = scoreSpread(model, commits.map((c) => c.values));
+      const spread = scoreSpread(
+        model,
+        commits.map((c) => c.values),
+      );
       if (spread.spread < MIN_SPREAD) {
-        say(color.yellow(`the fitted model's scores barely spread (10th-90th percentile ${spread.p10}-${spread.p90}, L2 ${model.lambda}): it would rate nearly every change alike, so no model is written and the default model stays`));
+        say(
+          color.yellow(
+            `the fitted model's scores barely spread (10th-90th percentile ${spread.p10}-${spread.p90}, L2 ${model.lambda}): it would rate nearly every change alike, so no model is written and the default model stays`,
+          ),
+        );
         process.exitCode = 1;
         return;
       }
@@ -83,42 +109,65 @@ export function register(program: Command): void {
       const { mkdirSync } = await import("node:fs");
       mkdirSync(resolve(file, ".."), { recursive: true });
       writeFileAtomic(file, JSON.stringify(model, null, 2) + "\n");
-      say(`trained on ${commits.length} commits (${buggy} bug-introducing, from ${ds.fixes} fixes); score spread ${spread.p10}-${spread.p90} (10th-90th percentile); wrote ${o.out}`);
+      say(
+        `trained on ${commits.length} commits (${buggy} bug-introducing, from ${ds.fixes} fixes); score spread ${spread.p10}-${spread.p90} (10th-90th percentile); wrote ${o.out}`,
+      );
     });
 
   risk
     .command("eval")
-    .description("time-ordered evaluation: train on older history (labels known then), test on newer; model vs lines-added baseline")
+    .description(
+      "time-ordered evaluation: train on older history (labels known then), test on newer; model vs lines-added baseline",
+    )
     .option("--format <format>", "text | json", "text")
     .option("--max-fixes <n>", "blame at most this many fixes (more: an even sample over time)", "2000")
-    .option("--min-labels <train,test>", "bug-introducing commits needed in the training and test windows for an AUC", "30,10")
+    .option(
+      "--min-labels <train,test>",
+      "bug-introducing commits needed in the training and test windows for an AUC",
+      "30,10",
+    )
     .action(async (o: { format: string; maxFixes: string; minLabels: string }) => {
       const format = parseFormat(o.format, ["text", "json"] as const, "text");
       const cwd = requireRepoRoot(process.cwd(), "risk eval");
       const maxFixes = positiveInt(o.maxFixes, "--max-fixes");
       const [minTrain, minTest] = o.minLabels.split(",").map((x) => positiveInt(x, "--min-labels"));
-      if (minTrain === undefined || minTest === undefined) throw new UserError("--min-labels: give TRAIN,TEST (e.g. 30,10)");
+      if (minTrain === undefined || minTest === undefined)
+        throw new UserError("--min-labels: give TRAIN,TEST (e.g. 30,10)");
       const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
       const { buildDataset, evaluate, riskConvention } = await import("../../risk/index.js");
       const { aucInterval } = await import("../../risk/model.js");
-      const ds = await buildDataset(cwd, { maxFixes, criticalPaths: config.criticalPaths, convention: riskConvention(config) });
+      const ds = await buildDataset(cwd, {
+        maxFixes,
+        criticalPaths: config.criticalPaths,
+        convention: riskConvention(config),
+      });
       const r = evaluate(ds, 0.7, { train: minTrain, test: minTest });
       if (r.insufficient) process.exitCode = 1;
       if (format === "json") {
         writeJson(r);
         return;
       }
-      writeOut(`commits that change source: train ${r.train} (${r.buggyTrain} bug-introducing, known before the split), test ${r.test} (${r.buggyTest}); fixes blamed ${r.fixes} of ${r.fixesFound} found${r.sampled ? " (sampled evenly over time)" : ""}`);
+      writeOut(
+        `commits that change source: train ${r.train} (${r.buggyTrain} bug-introducing, known before the split), test ${r.test} (${r.buggyTest}); fixes blamed ${r.fixes} of ${r.fixesFound} found${r.sampled ? " (sampled evenly over time)" : ""}`,
+      );
       if (r.insufficient) {
         writeOut(`${r.insufficient}: no AUC quoted`);
         return;
       }
-      for (const [k, m] of [["model", r.model], ["LA baseline", r.baseline], ["default", r.defaultModel]] as const) {
+      for (const [k, m] of [
+        ["model", r.model],
+        ["LA baseline", r.baseline],
+        ["default", r.defaultModel],
+      ] as const) {
         if (!m) continue;
         const [lo, hi] = aucInterval(m.auc, r.buggyTest, r.test - r.buggyTest);
-        writeOut(`${k.padEnd(12)} AUC ${m.auc.toFixed(3)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`);
+        writeOut(
+          `${k.padEnd(12)} AUC ${m.auc.toFixed(3)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`,
+        );
       }
-      writeOut(`L2 ${r.lambda}; model score spread ${r.spread!.p10}-${r.spread!.p90} (10th-90th percentile)${r.collapsed ? ": collapsed, `risk train` would keep the default model" : ""}`);
+      writeOut(
+        `L2 ${r.lambda}; model score spread ${r.spread!.p10}-${r.spread!.p90} (10th-90th percentile)${r.collapsed ? ": collapsed, `risk train` would keep the default model" : ""}`,
+      );
     });
 }
 

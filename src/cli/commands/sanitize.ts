@@ -14,7 +14,8 @@ export function register(program: Command): void {
     .option("--key <key>", "key for hash and synthetic modes (default: GITOPS_HEALTH_SANITIZE_KEY)")
     .option("--write", "apply the changes (temp file + rename)")
     .action(async (files: string[], flags: { mode: string; key?: string; write?: boolean }) => {
-      if (!["redact", "mask", "hash", "synthetic"].includes(flags.mode)) throw new UserError(`unknown --mode "${flags.mode}" (valid: redact, mask, hash, synthetic)`);
+      if (!["redact", "mask", "hash", "synthetic"].includes(flags.mode))
+        throw new UserError(`unknown --mode "${flags.mode}" (valid: redact, mask, hash, synthetic)`);
       const { sanitize } = await import("../../phi/sanitize.js");
       const key = flags.key ?? process.env.GITOPS_HEALTH_SANITIZE_KEY;
       let total = 0;
@@ -31,7 +32,10 @@ export function register(program: Command): void {
         }
         const r = sanitize(text, { mode: flags.mode as "redact", key, path: file, documentId: file });
         total += r.replacements.length;
-        for (const x of r.replacements) say(`${file}:${x.finding.line}:${x.finding.column} ${x.finding.category}: ${x.before} -> ${flags.mode === "redact" || flags.mode === "hash" || (flags.mode === "synthetic" && SHOWN_SYNTHETIC.has(x.finding.category)) ? x.after : "*".repeat(Math.min(8, x.after.length))}`);
+        for (const x of r.replacements)
+          say(
+            `${file}:${x.finding.line}:${x.finding.column} ${x.finding.category}: ${x.before} -> ${flags.mode === "redact" || flags.mode === "hash" || (flags.mode === "synthetic" && SHOWN_SYNTHETIC.has(x.finding.category)) ? x.after : "*".repeat(Math.min(8, x.after.length))}`,
+          );
         if (flags.write && r.replacements.length > 0) writeFileAtomic(file, r.text);
       }
       say(`${total} replacement(s) in ${files.length} file(s)${flags.write ? "" : " (DRY RUN: use --write to apply)"}`);

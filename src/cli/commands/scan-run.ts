@@ -37,12 +37,16 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
   try {
     const { config } = await loadConfigFast({ file: configFile });
     const failOn = flags.failOn ?? scanFailOn(config);
-    if (failOn !== "low" && failOn !== "medium" && failOn !== "high") throw new UserError(`--fail-on must be low, medium or high, got "${flags.failOn}"`);
+    if (failOn !== "low" && failOn !== "medium" && failOn !== "high")
+      throw new UserError(`--fail-on must be low, medium or high, got "${flags.failOn}"`);
     const maxFileSize = flags.maxFileSize === undefined ? undefined : Number(flags.maxFileSize);
-    if (maxFileSize !== undefined && !(Number.isInteger(maxFileSize) && maxFileSize > 0)) throw new UserError("--max-file-size must be a positive number of bytes");
+    if (maxFileSize !== undefined && !(Number.isInteger(maxFileSize) && maxFileSize > 0))
+      throw new UserError("--max-file-size must be a positive number of bytes");
     // the hook's staged scan needs neither the file walker nor picomatch (src/scan/index.ts)
-    if (flags.updateBaseline && !flags.baseline) throw new UserError("--update-baseline rewrites the --baseline file: give --baseline FILE");
-    if (flags.updateBaseline && flags.writeBaseline) throw new UserError("give --write-baseline or --update-baseline, not both");
+    if (flags.updateBaseline && !flags.baseline)
+      throw new UserError("--update-baseline rewrites the --baseline file: give --baseline FILE");
+    if (flags.updateBaseline && flags.writeBaseline)
+      throw new UserError("give --write-baseline or --update-baseline, not both");
     const all = staged ? undefined : await import("../../scan/index.js");
     const report = await import("../../report/findings.js");
     // The fingerprint key: needed up front only to read or write a baseline (else on the first finding).
@@ -54,7 +58,8 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       if (flags.writeBaseline || flags.updateBaseline) {
         // a baseline must match the next run: make the per-repository key if there is none
         const made = fk.ensureFingerprintKey(cwd, config.scan.fingerprintKeyFile);
-        if (made.created) say(`created the fingerprint key ${made.created} (0600, outside the repository; see docs/SECURITY.md)`);
+        if (made.created)
+          say(`created the fingerprint key ${made.created} (0600, outside the repository; see docs/SECURITY.md)`);
         key = made;
       } else key = fk.loadFingerprintKey(cwd, config.scan.fingerprintKeyFile);
       if (flags.baseline) {
@@ -75,7 +80,9 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       gitleaksConfig: flags.gitleaksConfig,
       ...baseline,
       ...(key ? { fingerprintKey: key.key } : {}),
-      ...(flags.updateBaseline ? { onBaselineHit: (f: { fingerprint: string }) => void accepted.push(f.fingerprint), threads: 1 } : {}),
+      ...(flags.updateBaseline
+        ? { onBaselineHit: (f: { fingerprint: string }) => void accepted.push(f.fingerprint), threads: 1 }
+        : {}),
     };
     if (inputFormat === "jsonl") {
       const r = await all!.scanJsonl(process.stdin, (l) => writeOut(l), options);
@@ -83,14 +90,19 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       if (r.findings > 0 && !flags.exitZero) process.exitCode = 1;
       return;
     }
-    if (inputFormat !== "text") throw new UserError(`unknown --input-format "${flags.inputFormat}" (valid: text, jsonl)`);
+    if (inputFormat !== "text")
+      throw new UserError(`unknown --input-format "${flags.inputFormat}" (valid: text, jsonl)`);
     const bar = progress("scanning");
     let result;
     if (staged) result = await staged.scan(options);
     else if (flags.diff !== undefined) result = await all!.scanRange(flags.diff, options);
     else if (flags.history) result = await all!.scanHistory(options);
     else if (paths.length === 1 && paths[0] === "-") result = all!.scanString(await readStdin(), options);
-    else result = await all!.scanFilesParallel(paths.length ? paths : ["."], { ...options, onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`) });
+    else
+      result = await all!.scanFilesParallel(paths.length ? paths : ["."], {
+        ...options,
+        onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`),
+      });
     bar.done();
     if (flags.writeBaseline || flags.updateBaseline) {
       const { writeFileAtomic } = await import("../../core/fs.js");
@@ -106,9 +118,14 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
     if (format === "json" || format === "sarif") {
       // fingerprints are shown: say when they cannot be matched by a later run
       const { loadFingerprintKey } = await import("../../scan/fingerprint-key.js");
-      ephemeral = !key && result.findings.length > 0 && loadFingerprintKey(process.cwd(), config.scan.fingerprintKeyFile).source === "ephemeral";
+      ephemeral =
+        !key &&
+        result.findings.length > 0 &&
+        loadFingerprintKey(process.cwd(), config.scan.fingerprintKeyFile).source === "ephemeral";
       if (ephemeral) {
-        say("note: no fingerprint key (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY): fingerprints are keyed for this run only and will not match later runs");
+        say(
+          "note: no fingerprint key (run gitops-health init, or set GITOPS_HEALTH_FINGERPRINT_KEY): fingerprints are keyed for this run only and will not match later runs",
+        );
       }
     }
     const writer = (await import("../../report/writers.js")).findingWriters.get(format);

@@ -12,11 +12,20 @@ export function register(program: Command): void {
     .option("--history", "every commit, reporting the commit that introduced each finding")
     .option("--input-format <format>", "text | jsonl (lines of {id, text} in, {id, findings} out)", "text")
     .option("--format <format>", "text | json | sarif | markdown", "text")
-    .option("--fail-on <severity>", "low | medium | high: lowest severity that exits 1 (default: config scan.failOn, else medium for clinical, high otherwise)")
+    .option(
+      "--fail-on <severity>",
+      "low | medium | high: lowest severity that exits 1 (default: config scan.failOn, else medium for clinical, high otherwise)",
+    )
     .option("--baseline <file>", "accepted fingerprints (one a line, or a JSON report)")
     .option("--write-baseline <file>", "write the fingerprints of this scan's findings and exit 0")
-    .option("--update-baseline", "rewrite the --baseline file keyed: the current fingerprints of the findings it accepts (migrates an unkeyed baseline)")
-    .option("--max-file-size <bytes>", "scan larger files in overlapping chunks, streamed (default: config scan.maxFileSize, 5 MiB)")
+    .option(
+      "--update-baseline",
+      "rewrite the --baseline file keyed: the current fingerprints of the findings it accepts (migrates an unkeyed baseline)",
+    )
+    .option(
+      "--max-file-size <bytes>",
+      "scan larger files in overlapping chunks, streamed (default: config scan.maxFileSize, 5 MiB)",
+    )
     .option("--allow-skip", "files that cannot be read pass the gate (default: each is a high scan-skipped finding)")
     .option("--gitleaks-config <file>", "add the [[rules]] of a gitleaks.toml")
     .option("--exit-zero", "always exit 0 (reporting, demos)")

@@ -22,22 +22,33 @@ export interface ChangeSet {
 }
 
 /** Collect a ChangeSet from any `git diff`-like command (staged diff, `git diff A B`). */
-export async function collectChanges(args: string[], options: GitOptions & { blobRev?: string } = {}): Promise<ChangeSet> {
+export async function collectChanges(
+  args: string[],
+  options: GitOptions & { blobRev?: string } = {},
+): Promise<ChangeSet> {
   const files: FileChange[] = [];
   const byKey = new Map<string, FileChange>();
   let current: FileChange | undefined;
   const parser = new DiffParser((e) => {
     if (e.kind === "file") {
       const path = e.newPath ?? e.oldPath ?? "";
-      current = { path, oldPath: e.oldPath, status: e.status, binary: e.binary, added: [], removed: [], contexts: [], addedAt: [] };
+      current = {
+        path,
+        oldPath: e.oldPath,
+        status: e.status,
+        binary: e.binary,
+        added: [],
+        removed: [],
+        contexts: [],
+        addedAt: [],
+      };
       files.push(current);
       byKey.set(path, current);
     } else if (e.kind === "added") {
       const f = byKey.get(e.path);
       f?.added.push(e.text);
       f?.addedAt.push(e.line);
-    }
-    else if (e.kind === "removed") byKey.get(e.path)?.removed.push(e.text);
+    } else if (e.kind === "removed") byKey.get(e.path)?.removed.push(e.text);
   });
   let pendingContext: string | undefined;
   for await (const line of gitLines(args, options)) {
@@ -48,7 +59,8 @@ export async function collectChanges(args: string[], options: GitOptions & { blo
     }
     parser.push(line);
     if (pendingContext !== undefined && current) {
-      if (!current.contexts.includes(pendingContext) && current.contexts.length < 20) current.contexts.push(pendingContext);
+      if (!current.contexts.includes(pendingContext) && current.contexts.length < 20)
+        current.contexts.push(pendingContext);
       pendingContext = undefined;
     }
   }
@@ -91,5 +103,8 @@ export function collectStaged(cwd: string): Promise<ChangeSet> {
 
 /** The change a historical commit introduced (first parent; root commits against the empty tree). */
 export function collectCommit(cwd: string, sha: string): Promise<ChangeSet> {
-  return collectChanges(["show", "-M", "--no-ext-diff", "-U0", "--format=", "--first-parent", sha], { cwd, blobRev: sha });
+  return collectChanges(["show", "-M", "--no-ext-diff", "-U0", "--format=", "--first-parent", sha], {
+    cwd,
+    blobRev: sha,
+  });
 }

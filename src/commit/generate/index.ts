@@ -78,7 +78,12 @@ async function currentBranch(cwd: string): Promise<string | undefined> {
 }
 
 /** Trailers computed from facts: risk engine, scanner + critical paths, control catalog, branch. */
-export async function computeTrailers(ctx: ChangeContext, symbols: string[], pendingRisk?: Promise<RiskResult>, pendingBranch?: Promise<string | undefined>): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
+export async function computeTrailers(
+  ctx: ChangeContext,
+  symbols: string[],
+  pendingRisk?: Promise<RiskResult>,
+  pendingBranch?: Promise<string | undefined>,
+): Promise<Pick<GenerateResult, "trailers" | "phi" | "risk" | "compliance" | "ticket" | "notes">> {
   const notes: string[] = [];
   let risk: GenerateResult["risk"];
   try {
@@ -125,7 +130,13 @@ export function offlineCandidates(ctx: ChangeContext, n: number): { messages: Co
   const seen = new Set([formatHeader(message)]);
   for (const type of alternatives) {
     if (out.length >= n) break;
-    const alt: CommitMessage = { ...message, type, scope: inferScope(type, f, ctx.vocab), subject: writeSubject(type, f), body: writeBody(f) };
+    const alt: CommitMessage = {
+      ...message,
+      type,
+      scope: inferScope(type, f, ctx.vocab),
+      subject: writeSubject(type, f),
+      body: writeBody(f),
+    };
     const h = formatHeader(alt);
     if (!seen.has(h)) {
       seen.add(h);
@@ -159,7 +170,17 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
     const { generateWithModel } = await import("./llm.js");
     const offline = generateOffline(ctx.change, ctx.vocab);
     inference = offline.inference;
-    const r = await generateWithModel(ctx, { provider, model: options.model, n, languageModel: options.languageModel, offline: offline.message, lint: ctx.lint, env: options.env, ledgerSpec: options.ledger, ledgerHmacKey: options.ledgerHmacKey });
+    const r = await generateWithModel(ctx, {
+      provider,
+      model: options.model,
+      n,
+      languageModel: options.languageModel,
+      offline: offline.message,
+      lint: ctx.lint,
+      env: options.env,
+      ledgerSpec: options.ledger,
+      ledgerHmacKey: options.ledgerHmacKey,
+    });
     messages = r.messages;
     omitted = r.omitted;
     model = r.model;
@@ -168,32 +189,71 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   // File names and model text can carry identifiers: mask them in what becomes the message
   // (model replies are masked by the gateway already; this also covers the offline generator)
   const { maskIdentifiersInText } = await import("../../scan/paths.js");
-  const mask = (t: string) => maskIdentifiersInText(t, (r) => scanText(r, { profile: "code" }).filter((x) => !x.synthetic));
+  const mask = (t: string) =>
+    maskIdentifiersInText(t, (r) => scanText(r, { profile: "code" }).filter((x) => !x.synthetic));
   messages = messages.map((m) => ({ ...m, subject: mask(m.subject), body: m.body.map(mask) }));
   const candidates: Candidate[] = [];
   for (const m of messages) {
-    const withTrailers: CommitMessage = { ...m, trailers: [...m.trailers.filter(([k]) => !facts.trailers.some(([t]) => t === k)), ...facts.trailers] };
+    const withTrailers: CommitMessage = {
+      ...m,
+      trailers: [...m.trailers.filter(([k]) => !facts.trailers.some(([t]) => t === k)), ...facts.trailers],
+    };
     let c = await ensureCompliant(withTrailers, ctx.lint);
     if (!c.lint.valid && provider !== "offline") {
-      notes.push(`model candidate "${formatHeader(m)}" fails commitlint even after repair; replaced by the offline message`);
+      notes.push(
+        `model candidate "${formatHeader(m)}" fails commitlint even after repair; replaced by the offline message`,
+      );
       const offline = generateOffline(ctx.change, ctx.vocab).message;
       c = await ensureCompliant({ ...offline, trailers: facts.trailers }, ctx.lint);
     }
-    const own = ctx.convention && ctx.convention.style !== "conventional" ? inConvention(ctx.convention, c.message, facts.ticket) : undefined;
-    candidates.push(own ? { ...own, repaired: c.repaired, source: provider } : { text: c.text, header: formatHeader(c.message), message: c.message, lint: c.lint, repaired: c.repaired, source: provider });
+    const own =
+      ctx.convention && ctx.convention.style !== "conventional"
+        ? inConvention(ctx.convention, c.message, facts.ticket)
+        : undefined;
+    candidates.push(
+      own
+        ? { ...own, repaired: c.repaired, source: provider }
+        : {
+            text: c.text,
+            header: formatHeader(c.message),
+            message: c.message,
+            lint: c.lint,
+            repaired: c.repaired,
+            source: provider,
+          },
+    );
   }
   const own = ctx.convention && ctx.convention.style !== "conventional" ? ctx.convention : undefined;
-  if (own) notes.push(`headers follow this repository's ${own.style} convention (${own.source}), with its types${own.types.length ? `: ${own.types.join(", ")}` : ""}`);
-  return { candidates, inference, ...facts, notes, lintConfig: own ? `${own.style} convention (${own.source})` : ctx.lint.source, provider, model, omitted };
+  if (own)
+    notes.push(
+      `headers follow this repository's ${own.style} convention (${own.source}), with its types${own.types.length ? `: ${own.types.join(", ")}` : ""}`,
+    );
+  return {
+    candidates,
+    inference,
+    ...facts,
+    notes,
+    lintConfig: own ? `${own.style} convention (${own.source})` : ctx.lint.source,
+    provider,
+    model,
+    omitted,
+  };
 }
 
 /**
  * A message in a repository's own header convention (`(type) s`, `[TYPE] s`, gitmoji, tracker key,
  * free text) with one of its own types, checked against that convention rather than commitlint.
  */
-export function inConvention(conv: Convention, m: CommitMessage, ticket?: string): Pick<Candidate, "text" | "header" | "message" | "lint"> {
+export function inConvention(
+  conv: Convention,
+  m: CommitMessage,
+  ticket?: string,
+): Pick<Candidate, "text" | "header" | "message" | "lint"> {
   const message = { ...m, type: allowedType(conv, m.type, m.scope, m.subject) };
-  const header = formatConventionHeader(conv, { ...message, key: conv.style === "tracker" || conv.trackerKeys.some((k) => ticket?.startsWith(`${k}-`)) ? ticket : undefined });
+  const header = formatConventionHeader(conv, {
+    ...message,
+    key: conv.style === "tracker" || conv.trackerKeys.some((k) => ticket?.startsWith(`${k}-`)) ? ticket : undefined,
+  });
   const errors = checkHeader(conv, header).map((e) => ({ name: "header-convention", message: e }));
   let text = header;
   if (message.body.length) text += `\n\n${message.body.join("\n")}`;

@@ -27,14 +27,21 @@ function rule<T>(lint: LintSetup, name: string): T | undefined {
   return r && r[0] !== 0 && r[1] === "always" ? (r[2] as T) : undefined;
 }
 
-export function buildPrompt(ctx: ChangeContext, offline: CommitMessage, n: number, diff: string): { system: string; prompt: string } {
+export function buildPrompt(
+  ctx: ChangeContext,
+  offline: CommitMessage,
+  n: number,
+  diff: string,
+): { system: string; prompt: string } {
   const types = rule<string[]>(ctx.lint, "type-enum") ?? [...TYPES];
   const scopes = rule<string[]>(ctx.lint, "scope-enum") ?? ctx.vocab.scopes().slice(0, 25);
   const headerMax = rule<number>(ctx.lint, "header-max-length") ?? 100;
   const system = [
     "You write git commit messages in the Conventional Commits format for the change shown.",
     `Allowed types: ${types.join(", ")}.`,
-    scopes.length ? `Scopes this repository uses: ${scopes.join(", ")} (use one when it fits, else null).` : "Use a short lower-case scope or null.",
+    scopes.length
+      ? `Scopes this repository uses: ${scopes.join(", ")} (use one when it fits, else null).`
+      : "Use a short lower-case scope or null.",
     `The header "type(scope): subject" must be at most ${headerMax} characters; subject in imperative mood, lower case, no trailing period.`,
     "The body is 0-6 short lines saying what changed and why. Do not add trailers.",
     "Placeholders such as [NAME_1] stand for redacted values: keep them as they are, never guess the value.",
@@ -45,7 +52,20 @@ export function buildPrompt(ctx: ChangeContext, offline: CommitMessage, n: numbe
 }
 
 /** Candidates from a model through the LLM gateway; trailers are added by the caller from facts. */
-export async function generateWithModel(ctx: ChangeContext, o: { provider: string; model?: string; n: number; languageModel?: unknown; offline: CommitMessage; lint: LintSetup; env?: Readonly<Record<string, string | undefined>>; ledgerSpec?: string; ledgerHmacKey?: string }): Promise<ModelGeneration> {
+export async function generateWithModel(
+  ctx: ChangeContext,
+  o: {
+    provider: string;
+    model?: string;
+    n: number;
+    languageModel?: unknown;
+    offline: CommitMessage;
+    lint: LintSetup;
+    env?: Readonly<Record<string, string | undefined>>;
+    ledgerSpec?: string;
+    ledgerHmacKey?: string;
+  },
+): Promise<ModelGeneration> {
   const settings = resolveProviderSettings(ctx.config.llm, { provider: o.provider, model: o.model }, o.env ?? {});
   const model = (o.languageModel as LanguageModel | undefined) ?? (await createLanguageModel(settings));
   const diff = budgetDiff(ctx.change, settings.maxPromptTokens);
@@ -68,7 +88,13 @@ export async function generateWithModel(ctx: ChangeContext, o: { provider: strin
     });
     const counts = Object.entries(r.redactions);
     if (counts.length) notes.push(`redacted before sending: ${counts.map(([k, v]) => `${k} ×${v}`).join(", ")}`);
-    const messages = r.output.candidates.slice(0, o.n).map((c) => ({ type: c.type, scope: c.scope ?? undefined, subject: c.subject, body: c.body, trailers: [] as [string, string][] }));
+    const messages = r.output.candidates.slice(0, o.n).map((c) => ({
+      type: c.type,
+      scope: c.scope ?? undefined,
+      subject: c.subject,
+      body: c.body,
+      trailers: [] as [string, string][],
+    }));
     return { messages, omitted: diff.omitted, model: settings.model, notes };
   } catch (err) {
     // Shape errors fall back to the deterministic message; refusals and config errors propagate.

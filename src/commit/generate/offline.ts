@@ -7,7 +7,6 @@ import { isConventionalType, type CommitMessage } from "../message.js";
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
 
-
 /** Why the generator chose the type: shown in `--format json` so the choice is auditable. */
 export interface Inference {
   type: string;
@@ -34,9 +33,23 @@ const ANY_DECL = [
   /^\s*(?:def|fn|func)\s+([A-Za-z_]\w*)/,
   /^\s*(?:private|protected|public|static|async|readonly|\s)*([A-Za-z_$][\w$]*)\s*\([^)]*\)\s*(?::\s*[^={]+)?\{\s*$/,
 ];
-const CONTROL_WORDS = new Set(["if", "for", "while", "switch", "catch", "return", "function", "else", "new", "typeof", "await"]);
-const GUARD = /\b(if|else|while|switch|case|catch|try|throw|finally|return|break|continue|default)\b|\?\?|\?\.|[!=]==?|<=|>=|&&|\|\||\bnull\b|\bundefined\b|\bNone\b|\bnil\b/;
-const PERF = /\b(perf(ormance)?|faster|speed ?up|optimi[sz](e|ation)|memoi[sz]e|cache[ds]?|lazy|lazily|debounce|throttle|O\(n\))\b/i;
+const CONTROL_WORDS = new Set([
+  "if",
+  "for",
+  "while",
+  "switch",
+  "catch",
+  "return",
+  "function",
+  "else",
+  "new",
+  "typeof",
+  "await",
+]);
+const GUARD =
+  /\b(if|else|while|switch|case|catch|try|throw|finally|return|break|continue|default)\b|\?\?|\?\.|[!=]==?|<=|>=|&&|\|\||\bnull\b|\bundefined\b|\bNone\b|\bnil\b/;
+const PERF =
+  /\b(perf(ormance)?|faster|speed ?up|optimi[sz](e|ation)|memoi[sz]e|cache[ds]?|lazy|lazily|debounce|throttle|O\(n\))\b/i;
 
 function declared(lines: string[], patterns: RegExp[]): string[] {
   const out: string[] = [];
@@ -44,8 +57,17 @@ function declared(lines: string[], patterns: RegExp[]): string[] {
     for (const re of patterns) {
       const m = re.exec(l);
       if (!m) continue;
-      const names = re.source.includes("\\{([^}]+)\\}") ? m[1]!.split(",").map((x) => x.trim().split(/\s+as\s+/).pop()!.trim()) : [m[1]!];
-      for (const n of names) if (n && !CONTROL_WORDS.has(n) && /^[A-Za-z_$][\w$]*$/.test(n) && !out.includes(n)) out.push(n);
+      const names = re.source.includes("\\{([^}]+)\\}")
+        ? m[1]!.split(",").map((x) =>
+            x
+              .trim()
+              .split(/\s+as\s+/)
+              .pop()!
+              .trim(),
+          )
+        : [m[1]!];
+      for (const n of names)
+        if (n && !CONTROL_WORDS.has(n) && /^[A-Za-z_$][\w$]*$/.test(n) && !out.includes(n)) out.push(n);
       break;
     }
   }
@@ -107,21 +129,27 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
       const s = contextSymbol(c);
       if (s && !changedSymbols.includes(s)) changedSymbols.push(s);
     }
-    for (const s of declared([...f.added, ...f.removed], ANY_DECL)) if (!changedSymbols.includes(s)) changedSymbols.push(s);
+    for (const s of declared([...f.added, ...f.removed], ANY_DECL))
+      if (!changedSymbols.includes(s)) changedSymbols.push(s);
   }
   // Dependency updates: manifests whose changed lines are all version specs, and lockfiles; a
   // lockfile change may carry a few lines of adaptation elsewhere. (Workflow action pins stay
   // with the CI habit: repositories label them differently from package updates.)
   const manifests = files.filter((f) => kinds.get(f) === "manifest");
-  const meaningful = (f: FileChange) => [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l));
+  const meaningful = (f: FileChange) =>
+    [...f.added, ...f.removed].filter((l) => l.trim() && !/^\s*[{}[\],]*\s*$/.test(l));
   const depsFile = (f: FileChange) => {
     const k = kinds.get(f)!;
     if (k === "lock") return true;
     if (k === "manifest") return meaningful(f).every(isDependencyLine);
     // Manifests of fixtures and playgrounds, updated along with the real ones.
-    if (k === "test" && /(^|\/)package\.json$/.test(f.path)) return meaningful(f).length > 0 && meaningful(f).every(isDependencyLine);
+    if (k === "test" && /(^|\/)package\.json$/.test(f.path))
+      return meaningful(f).length > 0 && meaningful(f).every(isDependencyLine);
     // A workflow whose only changes are action pins (`uses: actions/checkout@v5 # v5.0.0`).
-    if (k === "ci") return meaningful(f).length > 0 && meaningful(f).every((l) => /^\s*-?\s*uses:\s*\S+@\S+(\s+#.*)?\s*$|^\s*#/.test(l));
+    if (k === "ci")
+      return (
+        meaningful(f).length > 0 && meaningful(f).every((l) => /^\s*-?\s*uses:\s*\S+@\S+(\s+#.*)?\s*$|^\s*#/.test(l))
+      );
     return false;
   };
   const depFiles = files.filter(depsFile);
@@ -140,7 +168,8 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
       releaseVersions.push(dir.length ? `${dir[dir.length - 1]}@${m[1]}` : `v${m[1]}`);
     }
   }
-  const isRelease = releaseVersions.length > 0 && files.every((f) => ["manifest", "lock", "docs"].includes(kinds.get(f)!));
+  const isRelease =
+    releaseVersions.length > 0 && files.every((f) => ["manifest", "lock", "docs"].includes(kinds.get(f)!));
   return {
     releaseVersions: isRelease ? releaseVersions : [],
     files,
@@ -155,12 +184,19 @@ export function extractFeatures(change: ChangeSet): ChangeFeatures {
     newSourceFiles: source.filter((f) => f.status === "added"),
     guardLines: [...added, ...removed].filter((l) => GUARD.test(l)).length,
     dependencyOnly,
-    dependencySections: [...new Set(files.flatMap((f) => f.manifestSections ?? []))].filter((x) => /ependencies$/.test(x)),
+    dependencySections: [...new Set(files.flatMap((f) => f.manifestSections ?? []))].filter((x) =>
+      /ependencies$/.test(x),
+    ),
     whitespaceOnly: source.length > 0 && source.every(whitespaceOnly),
     pureRenames: source.filter((f) => f.status === "renamed" && f.added.length + f.removed.length <= 4).length,
     // Only an explicit statement in an added comment counts: optimisation words in code
     // (cache, lazy...) proved to be poor evidence on real histories (see docs/BENCHMARKS.md).
-    perfHint: added.some((l) => /^\s*(\/\/|\/?\*|#)/.test(l) && PERF.test(l) && /\b(perf(ormance)?|faster|speed ?up|optimi[sz]|avoid(s|ing)? (re)?(comput|alloc|scan|walk))/i.test(l)),
+    perfHint: added.some(
+      (l) =>
+        /^\s*(\/\/|\/?\*|#)/.test(l) &&
+        PERF.test(l) &&
+        /\b(perf(ormance)?|faster|speed ?up|optimi[sz]|avoid(s|ing)? (re)?(comput|alloc|scan|walk))/i.test(l),
+    ),
   };
 }
 
@@ -194,13 +230,20 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     const declared = vocab?.declaredDependencyTypes() ?? {};
     const mixed = (declared.fix ?? 0) >= 2 && (declared.chore ?? 0) >= 2;
     if (mixed && f.dependencySections.length > 0) {
-      const runtime = f.dependencySections.some((s) => s === "dependencies" || s === "optionalDependencies" || s === "peerDependencies");
-      reasons.push(`dependency versions only, in ${f.dependencySections.join(", ")}; this repository types runtime dependency updates fix and dev ones chore`);
+      const runtime = f.dependencySections.some(
+        (s) => s === "dependencies" || s === "optionalDependencies" || s === "peerDependencies",
+      );
+      reasons.push(
+        `dependency versions only, in ${f.dependencySections.join(", ")}; this repository types runtime dependency updates fix and dev ones chore`,
+      );
       return { type: runtime ? "fix" : "chore", reasons };
     }
     // The habit for updates of the same kinds of files (lockfile only, manifests, workflow pins),
     // else for dependency updates in general.
-    for (const [c, what] of [[vocab?.dependencyTypes(f.signature) ?? {}, `dependency updates of ${f.signature} files`], [counts, "dependency updates"]] as const) {
+    for (const [c, what] of [
+      [vocab?.dependencyTypes(f.signature) ?? {}, `dependency updates of ${f.signature} files`],
+      [counts, "dependency updates"],
+    ] as const) {
       const total = Object.values(c).reduce((a, b) => a + b, 0);
       const [top, n] = Object.entries(c).sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
       if (total >= 3 && top && n / total >= 0.5 && isConventionalType(top)) {
@@ -211,14 +254,18 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     return habit("build", "dependency versions only", DEPS_KEY);
   }
   if (only(f, "docs")) return habit("docs", "documentation files only");
-  if (only(f, "test", "docs") && f.files.some((x) => f.kinds.get(x) === "test")) return habit("test", "test files only");
-  if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci")) return habit("ci", "CI configuration only");
+  if (only(f, "test", "docs") && f.files.some((x) => f.kinds.get(x) === "test"))
+    return habit("test", "test files only");
+  if (only(f, "ci", "docs", "tooling", "other") && f.files.some((x) => f.kinds.get(x) === "ci"))
+    return habit("ci", "CI configuration only");
   if (only(f, "manifest", "lock", "build", "generated")) {
     // Manifests and lockfiles alone are most often dependency work (engines, package manager pins,
     // overrides): follow the repository's habit for dependency updates of such files when it has one.
     const learned = vocab?.conventionalType(`${DEPS_KEY}:${f.signature}`);
     if (learned && f.files.some((x) => ["manifest", "lock"].includes(f.kinds.get(x)!)) && isConventionalType(learned)) {
-      reasons.push(`manifests and lockfiles only; this repository labels dependency updates of ${f.signature} files "${learned}"`);
+      reasons.push(
+        `manifests and lockfiles only; this repository labels dependency updates of ${f.signature} files "${learned}"`,
+      );
       return { type: learned, reasons };
     }
     return habit("build", "build configuration and manifests only");
@@ -230,7 +277,8 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
     reasons.push(`${f.pureRenames} file(s) moved or renamed without content changes`);
     return { type: "refactor", reasons };
   }
-  const enoughHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
+  const enoughHistory =
+    vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
   return enoughHistory ? modelType(f, vocab, reasons) : ruleType(f, reasons);
 }
 
@@ -248,7 +296,12 @@ function ruleType(f: ChangeFeatures, reasons: string[]): { type: string; reasons
     return { type: "feat", reasons };
   }
   if (f.newSourceFiles.length > 0 && f.srcAdded > 2 * f.srcRemoved) {
-    reasons.push(`new source file(s): ${f.newSourceFiles.slice(0, 3).map((x) => x.path).join(", ")}`);
+    reasons.push(
+      `new source file(s): ${f.newSourceFiles
+        .slice(0, 3)
+        .map((x) => x.path)
+        .join(", ")}`,
+    );
     return { type: "feat", reasons };
   }
   if (f.perfHint && churn <= 80) {
@@ -284,26 +337,73 @@ export function modelDecides(f: ChangeFeatures): boolean {
 }
 
 const EVIDENCE: Record<string, [string, (x: Record<string, number>, f: ChangeFeatures) => string | undefined][]> = {
-  feat: [["newExports", (_, f) => `new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`], ["newSourceFile", (_, f) => `new source file(s): ${f.newSourceFiles.slice(0, 2).map((x) => x.path).join(", ")}`], ["options", () => "new optional properties (options)"], ["testNewWords", () => "added tests describe new behaviour"]],
-  fix: [["smallGuard", (_, f) => `small change (${f.srcAdded + f.srcRemoved} lines) to conditions/guards`], ["errorHandling", () => "error handling in added lines"], ["testFixWords", () => "added tests describe a fix or regression"]],
-  refactor: [["movedShare", (x) => `${Math.round(x.movedShare! * 100)}% of added lines moved from elsewhere`], ["removedExports", () => "exports removed"], ["importShare", () => "import changes"]],
-  perf: [["perfCode", () => "added lines mention caching, laziness or fast paths"], ["perfComment", () => "added comments state an optimisation"]],
-  docs: [["commentOnly", () => "only comments changed"], ["commentShare", () => "mostly comment changes"]],
+  feat: [
+    ["newExports", (_, f) => `new exported symbol(s): ${f.newExports.slice(0, 3).join(", ")}`],
+    [
+      "newSourceFile",
+      (_, f) =>
+        `new source file(s): ${f.newSourceFiles
+          .slice(0, 2)
+          .map((x) => x.path)
+          .join(", ")}`,
+    ],
+    ["options", () => "new optional properties (options)"],
+    ["testNewWords", () => "added tests describe new behaviour"],
+  ],
+  fix: [
+    ["smallGuard", (_, f) => `small change (${f.srcAdded + f.srcRemoved} lines) to conditions/guards`],
+    ["errorHandling", () => "error handling in added lines"],
+    ["testFixWords", () => "added tests describe a fix or regression"],
+  ],
+  refactor: [
+    ["movedShare", (x) => `${Math.round(x.movedShare! * 100)}% of added lines moved from elsewhere`],
+    ["removedExports", () => "exports removed"],
+    ["importShare", () => "import changes"],
+  ],
+  perf: [
+    ["perfCode", () => "added lines mention caching, laziness or fast paths"],
+    ["perfComment", () => "added comments state an optimisation"],
+  ],
+  docs: [
+    ["commentOnly", () => "only comments changed"],
+    ["commentShare", () => "mostly comment changes"],
+  ],
   style: [["nearSameShare", () => "lines changed only in punctuation or quotes"]],
   test: [["tests", () => "test files changed"]],
   chore: [["config", () => "tooling configuration changed"]],
 };
 
 /** Conditional-logit type model: diff evidence weighed against this repository's habits. */
-export function modelType(f: ChangeFeatures, vocab: Vocabulary | undefined, reasons: string[] = [], model: TypeModel = TYPE_MODEL): { type: string; reasons: string[]; probabilities: Record<string, number> } {
+export function modelType(
+  f: ChangeFeatures,
+  vocab: Vocabulary | undefined,
+  reasons: string[] = [],
+  model: TypeModel = TYPE_MODEL,
+): { type: string; reasons: string[]; probabilities: Record<string, number> } {
   const x = diffFeatures(f);
-  const shape = shapeFeatures(f.files.map((file) => ({ path: file.path, status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status] })));
-  const useHistory = vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
-  const terms = repoTerms(useHistory ? vocab : undefined, shape, sourceDirs(f.files.map((file) => file.path)), model.types);
+  const shape = shapeFeatures(
+    f.files.map((file) => ({
+      path: file.path,
+      status: { added: "A", deleted: "D", modified: "M", renamed: "R" }[file.status],
+    })),
+  );
+  const useHistory =
+    vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
+  const terms = repoTerms(
+    useHistory ? vocab : undefined,
+    shape,
+    sourceDirs(f.files.map((file) => file.path)),
+    model.types,
+  );
   const p = scoreTypes(model, x, { ...terms, words: wordTerms(model.wordTable, changeWords(f), model.types.length) });
   const ranked = Object.entries(p).sort((a, b) => b[1] - a[1]);
   const type = ranked[0]![0];
-  reasons.push(`type model: ${ranked.slice(0, 3).map(([t, v]) => `${t} ${v.toFixed(2)}`).join(", ")}${useHistory ? " (diff evidence and this repository's history)" : " (diff evidence only)"}`);
+  reasons.push(
+    `type model: ${ranked
+      .slice(0, 3)
+      .map(([t, v]) => `${t} ${v.toFixed(2)}`)
+      .join(", ")}${useHistory ? " (diff evidence and this repository's history)" : " (diff evidence only)"}`,
+  );
   // The strongest diff evidence for the chosen type, to make the choice auditable.
   const w = model.weights[type]!;
   const strongest = (EVIDENCE[type] ?? [])
@@ -364,7 +464,10 @@ function dependencyNames(f: ChangeFeatures): string[] {
   for (const file of f.files) {
     if (f.kinds.get(file) !== "manifest") continue;
     for (const l of file.added) {
-      const m = /^\s*"(@?[\w./-]+)"\s*:/.exec(l) ?? /^\s*([\w.-]+)\s*(?:=|==|>=|~=)/.exec(l) ?? /^\s*(?:require\s+)?([\w./-]+)\s+v\d/.exec(l);
+      const m =
+        /^\s*"(@?[\w./-]+)"\s*:/.exec(l) ??
+        /^\s*([\w.-]+)\s*(?:=|==|>=|~=)/.exec(l) ??
+        /^\s*(?:require\s+)?([\w./-]+)\s+v\d/.exec(l);
       if (m && !names.includes(m[1]!)) names.push(m[1]!);
     }
   }
@@ -393,10 +496,14 @@ export function writeSubject(type: string, f: ChangeFeatures): string {
     case "style":
       return `format ${listWords(files, 2)}`;
     case "docs":
-      return f.files.every((x) => x.status === "added") ? `add ${listWords(files, 2)} docs` : `update ${listWords(files, 2)}`;
+      return f.files.every((x) => x.status === "added")
+        ? `add ${listWords(files, 2)} docs`
+        : `update ${listWords(files, 2)}`;
     case "test": {
       const targets = files.map((x) => x.replace(/[-_.]?(test|spec)s?$/i, "") || x);
-      return f.files.every((x) => x.status === "added") ? `add tests for ${listWords(targets, 2)}` : `update ${listWords(targets, 2)} tests`;
+      return f.files.every((x) => x.status === "added")
+        ? `add tests for ${listWords(targets, 2)}`
+        : `update ${listWords(targets, 2)} tests`;
     }
     case "ci":
       return `update ${listWords(files, 2)} workflow${files.length > 1 ? "s" : ""}`;
@@ -429,7 +536,10 @@ export function writeBody(f: ChangeFeatures, maxFiles = 8): string[] {
 }
 
 /** Deterministic offline message (no trailers: those need I/O, see generate-service.ts). */
-export function generateOffline(change: ChangeSet, vocab?: Vocabulary): { message: CommitMessage; inference: Inference } {
+export function generateOffline(
+  change: ChangeSet,
+  vocab?: Vocabulary,
+): { message: CommitMessage; inference: Inference } {
   const f = extractFeatures(change);
   const { type, reasons } = inferType(f, vocab);
   const scope = inferScope(type, f, vocab);

@@ -32,12 +32,19 @@ export function budgetDiff(change: ChangeSet, budgetTokens: number): PromptDiff 
   const parts: { f: FileChange; full: string; summary: string; mode: "full" | "summary" | "dropped" }[] = [];
   for (const f of change.files) {
     if (isNoise(f.path, f.binary)) {
-      omitted.push({ path: f.path, reason: f.binary ? "binary" : classifyPath(f.path) === "lock" ? "lockfile" : "generated" });
+      omitted.push({
+        path: f.path,
+        reason: f.binary ? "binary" : classifyPath(f.path) === "lock" ? "lockfile" : "generated",
+      });
       continue;
     }
     parts.push({ f, full: fileDiff(f), summary: fileSummary(f), mode: "full" });
   }
-  const size = () => parts.reduce((n, p) => n + (p.mode === "full" ? estimateTokens(p.full) : p.mode === "summary" ? estimateTokens(p.summary) : 0), 0);
+  const size = () =>
+    parts.reduce(
+      (n, p) => n + (p.mode === "full" ? estimateTokens(p.full) : p.mode === "summary" ? estimateTokens(p.summary) : 0),
+      0,
+    );
   const bySize = [...parts].sort((a, b) => b.full.length - a.full.length);
   for (const p of bySize) {
     if (size() <= budgetTokens) break;

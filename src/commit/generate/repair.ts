@@ -10,7 +10,12 @@ export function repairMessage(m: CommitMessage, setup: LintSetup): CommitMessage
   const out: CommitMessage = { ...m, body: [...m.body], trailers: [...m.trailers] };
   out.type = out.type.trim().toLowerCase();
   const typeEnum = ruleValue<string[]>(setup, "type-enum");
-  if (typeEnum?.when === "always" && Array.isArray(typeEnum.value) && typeEnum.value.length && !typeEnum.value.includes(out.type)) {
+  if (
+    typeEnum?.when === "always" &&
+    Array.isArray(typeEnum.value) &&
+    typeEnum.value.length &&
+    !typeEnum.value.includes(out.type)
+  ) {
     out.type = typeEnum.value.includes("chore") ? "chore" : typeEnum.value[0]!;
   }
   if (out.scope !== undefined) {
@@ -27,7 +32,10 @@ export function repairMessage(m: CommitMessage, setup: LintSetup): CommitMessage
     const scopeEnum = ruleValue<string[]>(setup, "scope-enum");
     out.scope = Array.isArray(scopeEnum?.value) && scopeEnum.value.length ? scopeEnum.value[0] : "repo";
   }
-  let subject = out.subject.replace(/\s+/g, " ").trim().replace(/[.。\s]+$/, "");
+  let subject = out.subject
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/[.。\s]+$/, "");
   if (/^[A-Z][a-z]/.test(subject)) subject = subject[0]!.toLowerCase() + subject.slice(1);
   if (!subject) subject = "update files";
   const headerMax = ruleValue<number>(setup, "header-max-length")?.value ?? 100;
@@ -38,7 +46,10 @@ export function repairMessage(m: CommitMessage, setup: LintSetup): CommitMessage
   if (prefix.length + subject.length > headerMax) {
     const room = Math.max(10, headerMax - prefix.length);
     const cut = subject.slice(0, room + 1);
-    subject = (cut.lastIndexOf(" ") > room / 2 ? cut.slice(0, cut.lastIndexOf(" ")) : cut.slice(0, room)).replace(/[\s,.;:]+$/, "");
+    subject = (cut.lastIndexOf(" ") > room / 2 ? cut.slice(0, cut.lastIndexOf(" ")) : cut.slice(0, room)).replace(
+      /[\s,.;:]+$/,
+      "",
+    );
   }
   const subjectMax = ruleValue<number>(setup, "subject-max-length")?.value;
   if (subjectMax && subject.length > subjectMax) subject = subject.slice(0, subjectMax).trim();
@@ -46,7 +57,10 @@ export function repairMessage(m: CommitMessage, setup: LintSetup): CommitMessage
   const bodyMax = ruleValue<number>(setup, "body-max-line-length")?.value ?? 100;
   out.body = out.body.flatMap((l) => wrap(l, bodyMax));
   const footerMax = ruleValue<number>(setup, "footer-max-line-length")?.value ?? 100;
-  out.trailers = out.trailers.map(([k, v]) => [k, k.length + 2 + v.length > footerMax ? v.slice(0, Math.max(1, footerMax - k.length - 3)) + "…" : v]);
+  out.trailers = out.trailers.map(([k, v]) => [
+    k,
+    k.length + 2 + v.length > footerMax ? v.slice(0, Math.max(1, footerMax - k.length - 3)) + "…" : v,
+  ]);
   return out;
 }
 
@@ -65,7 +79,10 @@ function wrap(line: string, max: number): string[] {
 }
 
 /** Lint, repair when needed, and lint again; returns the final text and its lint result. */
-export async function ensureCompliant(m: CommitMessage, setup: LintSetup): Promise<{ message: CommitMessage; text: string; lint: LintResult; repaired: boolean }> {
+export async function ensureCompliant(
+  m: CommitMessage,
+  setup: LintSetup,
+): Promise<{ message: CommitMessage; text: string; lint: LintResult; repaired: boolean }> {
   let text = formatMessage(m);
   let lint = await lintMessage(text, setup);
   if (lint.valid) return { message: m, text, lint, repaired: false };

@@ -37,13 +37,16 @@ export interface TypeModel {
 }
 
 const COMMENT = /^\s*(\/\/|\/\*|\*|#(?!include|if|define|!)|<!--|-->|"""|''')/;
-const IMPORT = /^\s*(import\b|export\s+(\*|\{[^}]*\})\s+from\b|(const|let|var)\s+[\w{}\s,]+=\s*require\(|from\s+\S+\s+import\b|use\s+[\w:]+;)/;
-const PERF_CODE = /\b(cache[ds]?|caching|memo(i[sz]e[ds]?)?|lazy|lazily|fast ?path|hot ?path|perf(ormance)?|faster|optimi[sz]\w*|debounce|throttle|pool(ed)?|batch(ed|ing)?|precompute[ds]?|reuse[ds]?|avoid\w*)\b|\bnew (WeakMap|Map|Set)\b/i;
+const IMPORT =
+  /^\s*(import\b|export\s+(\*|\{[^}]*\})\s+from\b|(const|let|var)\s+[\w{}\s,]+=\s*require\(|from\s+\S+\s+import\b|use\s+[\w:]+;)/;
+const PERF_CODE =
+  /\b(cache[ds]?|caching|memo(i[sz]e[ds]?)?|lazy|lazily|fast ?path|hot ?path|perf(ormance)?|faster|optimi[sz]\w*|debounce|throttle|pool(ed)?|batch(ed|ing)?|precompute[ds]?|reuse[ds]?|avoid\w*)\b|\bnew (WeakMap|Map|Set)\b/i;
 const ERROR = /\b(throw|catch|reject|Error\(|try\s*\{|finally)\b/;
 const OPTION = /^\s*(readonly\s+)?['"]?[A-Za-z_$][\w$]*['"]?\?:\s*\S/;
 const DEPRECATE = /\bdeprecat\w*/i;
 const LOG = /\b(console\.(warn|error|log|info)|logger\.\w+|warn\(|log\(|debug\()/;
-const TEST_FIX = /\b(fix(es|ed)?|bug|regression|issue|#\d+|should not|shouldn't|does not|doesn't|do not|don't|not (throw|crash|fail|break)|correct(ly)?|properly|edge case|no longer)\b/i;
+const TEST_FIX =
+  /\b(fix(es|ed)?|bug|regression|issue|#\d+|should not|shouldn't|does not|doesn't|do not|don't|not (throw|crash|fail|break)|correct(ly)?|properly|edge case|no longer)\b/i;
 const TEST_NEW = /\b(supports?|allows?|adds?|new|options?|can|enables?|works with|accepts?)\b/i;
 const TEST_CALL = /^\s*(it|test|describe|bench)(\.\w+)*\s*\(/;
 const TYPE_LINE = /^\s*(export\s+)?(declare\s+)?(type|interface)\s|^\s*[\w$'"]+\??:\s*[^=;]+;?\s*$|^\s*\|\s*/;
@@ -122,7 +125,10 @@ const WORD_LINES = 400;
 function words(line: string, out: Set<string>, prefix: string): void {
   for (const raw of line.split(/[^A-Za-z]+/)) {
     if (raw.length < 3) continue;
-    for (const w of raw.replace(/([a-z])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2").split(" ")) {
+    for (const w of raw
+      .replace(/([a-z])([A-Z])/g, "$1 $2")
+      .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+      .split(" ")) {
       if (w.length >= 3 && w.length <= 20) out.add(prefix + w.toLowerCase());
     }
   }
@@ -169,7 +175,12 @@ export function wordTerms(table: Record<string, number[]>, ws: string[], k: numb
 }
 
 /** The repository's terms for each candidate type (zeros without history). */
-export function repoTerms(vocab: Vocabulary | undefined, shape: string[] | undefined, dirs: string[], types: readonly string[]): Omit<Terms, "words"> {
+export function repoTerms(
+  vocab: Vocabulary | undefined,
+  shape: string[] | undefined,
+  dirs: string[],
+  types: readonly string[],
+): Omit<Terms, "words"> {
   const zero = types.map(() => 0);
   if (!vocab) return { prior: zero, recent: zero, shape: zero, dirs: zero };
   const center = (v: number[]) => {

@@ -15,7 +15,10 @@ export interface HistoryCommit {
 /** Non-merge commits newest first, each with its header and changed paths (one streaming git call). */
 export async function* readHistory(cwd: string, rev = "HEAD", limit = 500): AsyncGenerator<HistoryCommit> {
   let cur: HistoryCommit | undefined;
-  for await (const line of gitLines(["log", "--no-merges", "--no-renames", `-n${limit}`, "--format=%x1e%H %s", "--name-status", rev, "--"], { cwd })) {
+  for await (const line of gitLines(
+    ["log", "--no-merges", "--no-renames", `-n${limit}`, "--format=%x1e%H %s", "--name-status", rev, "--"],
+    { cwd },
+  )) {
     if (line.startsWith("\x1e")) {
       if (cur) yield cur;
       const sp = line.indexOf(" ");
@@ -49,8 +52,14 @@ export async function loadVocabulary(cwd: string, limit = 500): Promise<Vocabula
   const cacheFile = join(gitDir, "gitops-health", "commit-vocabulary.json");
   if (existsSync(cacheFile)) {
     try {
-      const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { version: number; head: string; limit: number; state: VocabularyState };
-      if (cached.version === CACHE_VERSION && cached.head === head && cached.limit === limit) return new Vocabulary(cached.state);
+      const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as {
+        version: number;
+        head: string;
+        limit: number;
+        state: VocabularyState;
+      };
+      if (cached.version === CACHE_VERSION && cached.head === head && cached.limit === limit)
+        return new Vocabulary(cached.state);
     } catch {
       /* rebuild a corrupt cache */
     }

@@ -7,10 +7,26 @@ export const DEPS_KEY = "deps";
 
 /** Repository spellings of Conventional types, for learning from `(type) s`, `[TYPE] s` and gitmoji histories. */
 const TYPE_SYNONYMS: Record<string, string> = {
-  feature: "feat", features: "feat", enhc: "feat", enhancement: "feat", enh: "feat", add: "feat", new: "feat",
-  bugfix: "fix", bug: "fix", hotfix: "fix", fixes: "fix", fixed: "fix",
-  tests: "test", testing: "test", doc: "docs", documentation: "docs", refactoring: "refactor", performance: "perf",
-  dependencies: "build", deps: "build",
+  feature: "feat",
+  features: "feat",
+  enhc: "feat",
+  enhancement: "feat",
+  enh: "feat",
+  add: "feat",
+  new: "feat",
+  bugfix: "fix",
+  bug: "fix",
+  hotfix: "fix",
+  fixes: "fix",
+  fixed: "fix",
+  tests: "test",
+  testing: "test",
+  doc: "docs",
+  documentation: "docs",
+  refactoring: "refactor",
+  performance: "perf",
+  dependencies: "build",
+  deps: "build",
 };
 
 /**
@@ -85,7 +101,15 @@ export class Vocabulary {
   private valueCounts?: Map<string, number>;
 
   constructor(state?: VocabularyState) {
-    this.state = state ?? { commits: 0, conventional: 0, scoped: 0, types: {}, prefixScopes: {}, typePrefixScopes: {}, signatureTypes: {} };
+    this.state = state ?? {
+      commits: 0,
+      conventional: 0,
+      scoped: 0,
+      types: {},
+      prefixScopes: {},
+      typePrefixScopes: {},
+      signatureTypes: {},
+    };
   }
 
   add(header: string, paths: string[], statuses?: string[]): void {
@@ -111,7 +135,9 @@ export class Vocabulary {
     }
     const signature = kindSignature(paths);
     // Release commits: so called, or a changelog with manifests only (as the generator sees them).
-    const releaseFiles = paths.some((p) => /(^|\/)CHANGELOG[^/]*$/i.test(p)) && paths.every((p) => ["manifest", "lock", "docs"].includes(classifyPath(p)));
+    const releaseFiles =
+      paths.some((p) => /(^|\/)CHANGELOG[^/]*$/i.test(p)) &&
+      paths.every((p) => ["manifest", "lock", "docs"].includes(classifyPath(p)));
     if (h.type === "release" || releaseFiles || /^(release|publish)\b|^v?\d+\.\d+\.\d+/i.test(h.subject)) {
       // Release tooling changes over a project's life: the latest releases weigh most.
       s.releaseScopes ??= {};
@@ -157,7 +183,9 @@ export class Vocabulary {
       if (k.endsWith("/")) continue;
       for (const [s, n] of Object.entries(c)) if (s) totals[s] = (totals[s] ?? 0) + n;
     }
-    return Object.entries(totals).sort((a, b) => b[1] - a[1]).map(([s]) => s);
+    return Object.entries(totals)
+      .sort((a, b) => b[1] - a[1])
+      .map(([s]) => s);
   }
 
   /** The type this repository habitually uses for a non-source signature, when the habit is clear. */
@@ -240,7 +268,10 @@ export class Vocabulary {
     for (const p of paths) {
       const prefixes = pathPrefixes(p).reverse();
       let dist: Counts | undefined;
-      for (const table of [(x: string) => this.state.typePrefixScopes[`${type}\0${x}`], (x: string) => this.state.prefixScopes[x]]) {
+      for (const table of [
+        (x: string) => this.state.typePrefixScopes[`${type}\0${x}`],
+        (x: string) => this.state.prefixScopes[x],
+      ]) {
         for (const prefix of prefixes) {
           const c = table(prefix);
           if (c && Object.values(c).reduce((a, b) => a + b, 0) >= minEvidence) {
@@ -285,8 +316,12 @@ export function structuralScope(paths: string[], known: string[] = []): string |
 
 /** Whether a header announces a dependency update (`chore(deps): ...`, `build(deps-dev): bump x from 1 to 2`). */
 export function isDependencyHeader(h: ParsedHeader): boolean {
-  return /^(deps|deps-dev|dev-deps|dependencies|devdeps|dependabot|renovate)$/i.test(h.scope ?? "") ||
-    /^(update|bump|upgrade|pin)\s+(dependency|dependencies|deps|all\b|\S+\s+(from|to)\s+v?\d|\S+ action to)|^lock ?file maintenance/i.test(h.subject);
+  return (
+    /^(deps|deps-dev|dev-deps|dependencies|devdeps|dependabot|renovate)$/i.test(h.scope ?? "") ||
+    /^(update|bump|upgrade|pin)\s+(dependency|dependencies|deps|all\b|\S+\s+(from|to)\s+v?\d|\S+ action to)|^lock ?file maintenance/i.test(
+      h.subject,
+    )
+  );
 }
 
 /** Directories (up to three levels) holding the source files of a change, as `dir=` features. */

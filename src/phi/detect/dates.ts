@@ -10,33 +10,78 @@ import type { Detector } from "./detector.js";
  * source code only dates right after a date-of-a-person word.
  */
 
-const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
-const DATE_NUMERIC = /(?:(?<=[A-Za-z]{3}\.)|(?<=[A-Za-z]{2}[:-])|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
+const MONTHS =
+  "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+const DATE_NUMERIC =
+  /(?:(?<=[A-Za-z]{3}\.)|(?<=[A-Za-z]{2}[:-])|(?<![\w/.:-]))(\d{1,2})[/-](\d{1,2})(?:[/-](\d{4}|\d{2}))?(?![\w/%]|[.-]\d)/g;
 /** Dotted dates with a year: "12.03.2021", "3.4.97" (European order allowed). */
 const DATE_DOTTED = /(?<![\w.@#/-])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(?![\w.-]|\.\d)/g;
 /** Holidays name a day of the year ("since Christmas", "on Thanksgiving"). */
-const HOLIDAY = /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+day)?|easter(?:[ \t]+sunday)?|new[ \t]+year'?s(?:[ \t]+(?:eve|day))?|hanukk?ah|chanukah|passover|yom[ \t]+kippur|rosh[ \t]+hashana(?:h)?|ramadan|eid|diwali|halloween|valentine'?s[ \t]+day|memorial[ \t]+day|labor[ \t]+day|veterans[ \t]+day|independence[ \t]+day|fourth[ \t]+of[ \t]+july|4th[ \t]+of[ \t]+july|july[ \t]+4th|mother'?s[ \t]+day|father'?s[ \t]+day|st\.?[ \t]+patrick'?s[ \t]+day|martin[ \t]+luther[ \t]+king[ \t]+day|presidents'?[ \t]+day|columbus[ \t]+day)\b/gi;
+const HOLIDAY =
+  /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+day)?|easter(?:[ \t]+sunday)?|new[ \t]+year'?s(?:[ \t]+(?:eve|day))?|hanukk?ah|chanukah|passover|yom[ \t]+kippur|rosh[ \t]+hashana(?:h)?|ramadan|eid|diwali|halloween|valentine'?s[ \t]+day|memorial[ \t]+day|labor[ \t]+day|veterans[ \t]+day|independence[ \t]+day|fourth[ \t]+of[ \t]+july|4th[ \t]+of[ \t]+july|july[ \t]+4th|mother'?s[ \t]+day|father'?s[ \t]+day|st\.?[ \t]+patrick'?s[ \t]+day|martin[ \t]+luther[ \t]+king[ \t]+day|presidents'?[ \t]+day|columbus[ \t]+day)\b/gi;
 /** A range of two month/day dates: "10/15-10/16". */
 const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
-const DATE_ORDINAL = /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
+const DATE_ORDINAL =
+  /\b(?:on|the|of)[ \t]+(?:the[ \t]+)?(\d{1,2})(?:st|nd|rd|th)(?=[ \t]*(?:[.,;:)!?"]|$)|[ \t]+(?:at|in|and|or|to|when|after|before|morning|evening|night)\b)/gm;
 /** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
-const DATE_LEAD = /(?:^|\n)[ \t]*$|\b(?:since|until|till|dated?|post|s\/p|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
+const DATE_LEAD =
+  /(?:^|\n)[ \t]*$|\b(?:since|until|till|dated?|post|s\/p|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
-const DATE_TEXT_MDY = new RegExp(`\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`, "gi");
-const DATE_TEXT_DMY = new RegExp(`\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`, "gi");
+const DATE_TEXT_MDY = new RegExp(
+  `\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`,
+  "gi",
+);
+const DATE_TEXT_DMY = new RegExp(
+  `\\b\\d{1,2}(?:st|nd|rd|th)?(?:\\s+(?:of\\s+)?(?:${MONTHS})\\.?(?:,?\\s+\\d{4})?|-(?:${MONTHS})(?:-(?:\\d{4}|\\d{2}))?)\\b`,
+  "gi",
+);
 const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:(?:19|20)\\d{2}\\b|['’]\\d{2}\\b)`, "gi");
 /** Month and four-digit year: "11/2004", "3-1998". */
 const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/%]|[.-]\d)/g;
-const DATE_CONTEXT = /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
+const DATE_CONTEXT =
+  /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
 /** Keyword prefixes of DATE_CONTEXT for the shared keyword pass. */
-const DATE_KEYWORDS = ["dob", "d.", "birth", "born", "b-", "admi", "discharg", "death", "died", "deceased", "expired", "date", "visit", "appointment", "appt", "surgery", "procedure", "seen", "encounter", "dos", "dod"];
+const DATE_KEYWORDS = [
+  "dob",
+  "d.",
+  "birth",
+  "born",
+  "b-",
+  "admi",
+  "discharg",
+  "death",
+  "died",
+  "deceased",
+  "expired",
+  "date",
+  "visit",
+  "appointment",
+  "appt",
+  "surgery",
+  "procedure",
+  "seen",
+  "encounter",
+  "dos",
+  "dod",
+];
 const DATE_PREFILTER = anchorsCover(DATE_KEYWORDS, DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
-  if (profile === "prose") for (const m of text.matchAll(HOLIDAY)) out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start: m.index, end: m.index + m[0].length, severity: "medium", confidence: 0.6 });
+  if (profile === "prose")
+    for (const m of text.matchAll(HOLIDAY))
+      out.push({
+        ruleId: "date",
+        category: "date",
+        hipaa: 3,
+        kind: "phi",
+        start: m.index,
+        end: m.index + m[0].length,
+        severity: "medium",
+        confidence: 0.6,
+      });
   if (!hasDigit(text)) return;
   if (profile === "code") {
     // Source code: only dates right after a date-of-a-person word; scan those windows only.
@@ -47,7 +92,8 @@ function detectDates(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (!hasDigit(windowText) && !/[a-z]/i.test(windowText)) return;
       const inner: Candidate[] = [];
       detectDatesIn(windowText, "prose-window", inner);
-      for (const c of inner) out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
+      for (const c of inner)
+        out.push({ ...c, start: c.start + from, end: c.end + from, severity: "high", confidence: 0.8 });
       lastEnd = from + 60;
     };
     if (idx && DATE_PREFILTER) stickyEach(DATE_CONTEXT_STICKY, text, idx.anchors("date")!, each);
@@ -73,25 +119,68 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     const dmy = v.monthDayValid(b, a) || (sameSeparators && b >= 1 && b <= 12 && a >= 1 && a <= 31);
     if (!mdy && !dmy) {
       // month/two-digit year ("5/97"): a date element finer than the year
-      if (!year && profile === "prose" && a >= 1 && a <= 12 && m[2]!.length === 2 && b > 31 && !m[0].includes("-")) push(m.index, m.index + m[0].length, "medium", 0.55);
+      if (!year && profile === "prose" && a >= 1 && a <= 12 && m[2]!.length === 2 && b > 31 && !m[0].includes("-"))
+        push(m.index, m.index + m[0].length, "medium", 0.55);
       continue;
     }
     if (!year) {
       // A bare m/d: a date in notes, but also a fraction or a score; notes only, US order only.
       // "3-12" is a range more often than a date, unless a date word or preposition leads to it
-      if (profile === "code" || !mdy || (m[0].includes("-") && !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(text.slice(Math.max(0, m.index - 16), m.index)) && !DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)))) continue;
+      if (
+        profile === "code" ||
+        !mdy ||
+        (m[0].includes("-") &&
+          !/\b(?:on|since|from|until|till|dated?|admitted|seen|discharged|born|dob|surgery|procedure)[ \t:]*$/i.test(
+            text.slice(Math.max(0, m.index - 16), m.index),
+          ) &&
+          !DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)))
+      )
+        continue;
       // fractions, scores and counts: "1/2", "4/4 bottles", "2/2", "6/10" pain (a date there needs a date word)
-      const painNear = /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(text.slice(Math.max(0, m.index - 20), m.index)) || /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 16));
+      const painNear =
+        /\b(?:pain|cp|discomfort|pressure|tightness|score|scale|rates?|rated|level|angina|ache|#)\W*$/i.test(
+          text.slice(Math.max(0, m.index - 20), m.index),
+        ) ||
+        /^\W*(?:pain|cp|angina|discomfort|incisional|chest|abd|back|headache|ha|sem|murmur|mur|hsm)\b/i.test(
+          text.slice(m.index + m[0].length, m.index + m[0].length + 16),
+        );
       // a date preposition or a weekday right before decides for a date: "on 2/3", "Tues 1/4"
       // a leading zero is no fraction: "03/04"
-      const dateLead = DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)) || m[1]!.startsWith("0") || m[2]!.startsWith("0");
-      if (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4)) || (b === 10 && a <= 10 && painNear)) continue;
+      const dateLead =
+        DATE_LEAD.test(text.slice(Math.max(0, m.index - 16), m.index)) ||
+        m[1]!.startsWith("0") ||
+        m[2]!.startsWith("0");
+      if (
+        (!dateLead && ((a < b && b <= 4) || (b === 5 && a <= 5) || (a === b && b <= 4))) ||
+        (b === 10 && a <= 10 && painNear)
+      )
+        continue;
       // ventilator and haemodynamic values: "40%, & 5/8", "50% 8/5", "700x10 5/5", "CO/CI 5/3"; a 0-10 scale: "c/o 5/10"
       const lead = text.slice(Math.max(0, m.index - 14), m.index);
-      if (!dateLead && (/(?:\d%|\d[xX]\d+)[ \t,&]*$/.test(lead) || /\b\p{L}{2,}\/\p{L}{2,}[ \t:]*$/u.test(lead) || (b === 10 && a <= 10 && !contextual(m.index) && (/\b(?:c\/o|complains?|rating|rated|rates|describes?|reports?|pain)\b[^.;\n\d]{0,18}$/i.test(text.slice(Math.max(0, m.index - 30), m.index)) || /^[^.;\n]{0,30}\b(?:pain|ache|discomfort|cp)\b/i.test(text.slice(m.index + m[0].length, m.index + m[0].length + 40)))))) continue;
+      if (
+        !dateLead &&
+        (/(?:\d%|\d[xX]\d+)[ \t,&]*$/.test(lead) ||
+          /\b\p{L}{2,}\/\p{L}{2,}[ \t:]*$/u.test(lead) ||
+          (b === 10 &&
+            a <= 10 &&
+            !contextual(m.index) &&
+            (/\b(?:c\/o|complains?|rating|rated|rates|describes?|reports?|pain)\b[^.;\n\d]{0,18}$/i.test(
+              text.slice(Math.max(0, m.index - 30), m.index),
+            ) ||
+              /^[^.;\n]{0,30}\b(?:pain|ache|discomfort|cp)\b/i.test(
+                text.slice(m.index + m[0].length, m.index + m[0].length + 40),
+              ))))
+      )
+        continue;
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 12);
-      if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after)) continue;
-      if (/\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b(?:(?!\band\b|\bthen\b|\bextubat)[^.;\n\d]){0,14}$/i.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
+      if (/^\s*(?:mg|ml|mcg|units?|tabs?|of|dose|times|x\b|%|ns\b|normal saline|strength|nss|cc)/i.test(after))
+        continue;
+      if (
+        /\b(?:ps|psv|cpap|peep|bipap|ipap|epap|pap|strength|vent|settings|ivf|abp|bp|nbp|sbp|dbp|map|ratio|i:e|gcs|motor|score)\b(?:(?!\band\b|\bthen\b|\bextubat)[^.;\n\d]){0,14}$/i.test(
+          text.slice(Math.max(0, m.index - 30), m.index),
+        )
+      )
+        continue;
       push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.6);
       continue;
     }
@@ -104,7 +193,13 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       const b = Number(m[2]);
       if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
       // "1.1.13" is a version number far more often than a date: a two-digit year needs dd.mm.yy
-      if (m[3]!.length === 2 && (m[1]!.length !== 2 || m[2]!.length !== 2 || /(?:\bv|version|release|##)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index)))) continue;
+      if (
+        m[3]!.length === 2 &&
+        (m[1]!.length !== 2 ||
+          m[2]!.length !== 2 ||
+          /(?:\bv|version|release|##)\s*$/i.test(text.slice(Math.max(0, m.index - 10), m.index)))
+      )
+        continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
     for (const m of text.matchAll(DATE_MONTH_YEAR)) push(m.index, m.index + m[0].length, "medium", 0.6);
@@ -122,14 +217,25 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   if (profile === "prose") {
     // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
-    for (const m of text.matchAll(/(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu)) {
+    for (const m of text.matchAll(
+      /(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu,
+    )) {
       // a quoted string in code or prose ("'40 + 2'", "'entity:42'") closes or opens on the same line
       const line0 = text.lastIndexOf("\n", m.index) + 1;
       const line1 = text.indexOf("\n", m.index) < 0 ? text.length : text.indexOf("\n", m.index);
-      const rest = m[1] !== undefined ? text.slice(m.index + m[0].length, Math.min(line1, m.index + 40)) : text.slice(Math.max(line0, m.index - 40), m.index);
+      const rest =
+        m[1] !== undefined
+          ? text.slice(m.index + m[0].length, Math.min(line1, m.index + 40))
+          : text.slice(Math.max(line0, m.index - 40), m.index);
       if (/['’]/.test(rest.replace(/(?<![\w'’])['’]\d{2}(?![\w'’])|(?<![\w'’])\d{2}['’](?![\w'’])/g, ""))) continue;
       // feet and degrees: "ambulated 30'", "HOB 30'"
-      if (m[2] !== undefined && /\b(?:ambulat\w*|walk\w*|hob|bed|feet|ft|distance|height|ht|elevat\w*|degrees?|angle|up|x)[ \t]*$/i.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
+      if (
+        m[2] !== undefined &&
+        /\b(?:ambulat\w*|walk\w*|hob|bed|feet|ft|distance|height|ht|elevat\w*|degrees?|angle|up|x)[ \t]*$/i.test(
+          text.slice(Math.max(0, m.index - 20), m.index),
+        )
+      )
+        continue;
       push(m.index, m.index + m[0].length, "medium", 0.5);
     }
   }

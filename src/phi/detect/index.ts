@@ -15,4 +15,6 @@ export { cityLookup } from "./lexicon.js";
 export const DETECTORS: readonly Detector[] = [dates, names, signatures, places, mentions];
 
 /** Keyword groups declared by the detectors. */
-export const DETECTOR_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(DETECTORS.flatMap((d) => Object.entries(d.keywords ?? {}).map(([g, k]) => [g, k.prefixes])));
+export const DETECTOR_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  DETECTORS.flatMap((d) => Object.entries(d.keywords ?? {}).map(([g, k]) => [g, k.prefixes])),
+);

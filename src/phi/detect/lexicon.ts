@@ -7,10 +7,12 @@ import { COUNTRIES, US_CITIES, US_STATES } from "../data/places.js";
  */
 
 export const TITLE = /^(?:dr|drs|doctor|mr|mrs|ms|miss|mx|prof|professor|nurse|rev)$/;
-export const CREDENTIAL = /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
+export const CREDENTIAL =
+  /^(?:md|rn|phd|dds|lpn|cnm|crna|lcsw|msw|pharmd|rph|rrt|crt|bsn|msn|cna|aprn|fnp|otr|slp|dpt|mph|facp|facc|ccrn|np|pa)$/;
 export const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 /** Grammatical words that never follow a relation word as a name ("son is", "wife will"). */
-export const FUNCTION_WORD = /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
+export const FUNCTION_WORD =
+  /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
 /** Notes are often written all in capitals; then case says nothing about names. */
 export function isUpperText(text: string, start: number, end: number): boolean {
@@ -19,8 +21,10 @@ export function isUpperText(text: string, start: number, end: number): boolean {
   let upper = 0;
   for (let k = 0; k < s.length; k++) {
     const c = s.charCodeAt(k);
-    if (c >= 65 && c <= 90) { letters++; upper++; }
-    else if (c >= 97 && c <= 122) letters++;
+    if (c >= 65 && c <= 90) {
+      letters++;
+      upper++;
+    } else if (c >= 97 && c <= 122) letters++;
   }
   return letters >= 20 && upper / letters > 0.7;
 }
@@ -45,7 +49,15 @@ export const BIG_NAMES = {
     bigNames ??= loadLexicon("person-names");
     if (sortedHas(bigNames, w)) return true;
     // the lexicon is mostly unaccented: "szölösi" → "szolosi"
-    const plain = w.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/ł/g, "l").replace(/ø/g, "o").replace(/æ/g, "ae").replace(/ð/g, "d").replace(/þ/g, "th").replace(/ß/g, "ss");
+    const plain = w
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/ł/g, "l")
+      .replace(/ø/g, "o")
+      .replace(/æ/g, "ae")
+      .replace(/ð/g, "d")
+      .replace(/þ/g, "th")
+      .replace(/ß/g, "ss");
     return plain !== w && sortedHas(bigNames, plain);
   },
 };
@@ -78,4 +90,5 @@ export function multiWordPlaceStart(w: string): boolean {
   return placeStarts.has(w);
 }
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
-export const CAP_WORD = /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
+export const CAP_WORD =
+  /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;

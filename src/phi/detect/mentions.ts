@@ -17,7 +17,15 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
       const w = m[0];
       const l = w.toLowerCase();
       const acronym = /^\p{Lu}{2,3}$/u.test(w);
-      if ((w.length < 4 && !acronym) || seen.has(l) || COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || ENGLISH.has(l) || NATIONALITIES.has(l)) continue;
+      if (
+        (w.length < 4 && !acronym) ||
+        seen.has(l) ||
+        COMMON_WORDS.has(l) ||
+        CLINICAL_WORDS.has(l) ||
+        ENGLISH.has(l) ||
+        NATIONALITIES.has(l)
+      )
+        continue;
       seen.set(l, { src: c, acronym });
     }
   }

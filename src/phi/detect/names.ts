@@ -16,27 +16,45 @@ import type { Detector } from "./detector.js";
 const TOKEN = /\p{L}[\p{L}'’]*/gu;
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 /** Roles written before a person's name in notes: "caseworker Leona ...", "HO SCHWARZ", "chaplain Pat ...". */
-const ROLE_BEFORE = /^(?:caseworker|chaplain|chapl|lawyer|attorney|sw|msw|ho|pastor|priest|rabbi|interpreter|translator|coordinator|therapist|dietitian|nutritionist|pharmacist)$/;
+const ROLE_BEFORE =
+  /^(?:caseworker|chaplain|chapl|lawyer|attorney|sw|msw|ho|pastor|priest|rabbi|interpreter|translator|coordinator|therapist|dietitian|nutritionist|pharmacist)$/;
 /** Species after a genus initial ("S. AUREUS", "E. coli"): no person. */
-const SPECIES = /^(?:aureus|coli|diff|difficile|dificile|pylori|epidermidis|faecalis|faecium|pneumoniae|pneumonia|influenzae|aeruginosa|albicans|glabrata|marcescens|cloacae|jejuni|viridans|pyogenes|agalactiae|maltophilia|baumannii|mirabilis|fragilis|perfringens|typhi|enteritidis|catarrhalis|kansasii|avium|tuberculosis|carinii|jirovecii|neoformans|fumigatus|monocytogenes|lugdunensis|hominis|haemolyticus|mutans|bovis|oxytoca|freundii|aerogenes|cepacia|putida|gondii|vaginalis|trachomatis|gonorrhoeae|pallidum|burgdorferi|hepaticus|base|fib|flutter|line|lobe|side|sided|arm|leg|foot|hand|lung|lungs|chest|eye|ear)$/;
-const RELATION = /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
-const PERSON_VERB_BEFORE = /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|reach|reached|meet|met|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
-const PERSON_VERB_AFTER = /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
+const SPECIES =
+  /^(?:aureus|coli|diff|difficile|dificile|pylori|epidermidis|faecalis|faecium|pneumoniae|pneumonia|influenzae|aeruginosa|albicans|glabrata|marcescens|cloacae|jejuni|viridans|pyogenes|agalactiae|maltophilia|baumannii|mirabilis|fragilis|perfringens|typhi|enteritidis|catarrhalis|kansasii|avium|tuberculosis|carinii|jirovecii|neoformans|fumigatus|monocytogenes|lugdunensis|hominis|haemolyticus|mutans|bovis|oxytoca|freundii|aerogenes|cepacia|putida|gondii|vaginalis|trachomatis|gonorrhoeae|pallidum|burgdorferi|hepaticus|base|fib|flutter|line|lobe|side|sided|arm|leg|foot|hand|lung|lungs|chest|eye|ear)$/;
+const RELATION =
+  /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
+const PERSON_VERB_BEFORE =
+  /^(?:per|by|with|called|paged|notified|informed|spoke|discussed|seen|told|reach|reached|meet|met|attending|resident|fellow|covering|cc|signed|dictated|cosigned|asked|contacted|contact|update|updated|consult|consulted|page|call|notify)$/;
+const PERSON_VERB_AFTER =
+  /^(?:aware|notified|paged|called|informed|updated|here|visited|visiting|spoke|states|stated|reports|reported|agrees|agreed|requests|requested|says|said|wants|wishes)$/;
 
-interface Tok { s: string; l: string; start: number; end: number; i: number }
-const SURNAME_SHAPE = /^\p{Lu}\p{Ll}+(?:s?son|sen|sdóttir|dóttir|dottir|ski|ska|sky|skaya|wicz|owicz|czyk|ović|ovic|ević|ić|enko|chuk|yan|ian|ishvili|adze|oğlu|oglu|opoulos|akis|escu|eanu|ov|ova|ová|ev|eva|ová|ina|ovich|ovna|berg|stein|mann|baum|feld|sson|quist|qvist|ström|strom|gaard|haug|ainen|inen|nen|oğlu|zadeh|pour|uddin|ullah|ahmed)$/u;
-const TREATMENT_BEFORE = /\b(?:on|received?|receiving|started|start|given|give|continued?|increased|decreased|dc|d\/c|d\/cing|cing|consider|#\d+)[ \t]+$/i;
+interface Tok {
+  s: string;
+  l: string;
+  start: number;
+  end: number;
+  i: number;
+}
+const SURNAME_SHAPE =
+  /^\p{Lu}\p{Ll}+(?:s?son|sen|sdóttir|dóttir|dottir|ski|ska|sky|skaya|wicz|owicz|czyk|ović|ovic|ević|ić|enko|chuk|yan|ian|ishvili|adze|oğlu|oglu|opoulos|akis|escu|eanu|ov|ova|ová|ev|eva|ová|ina|ovich|ovna|berg|stein|mann|baum|feld|sson|quist|qvist|ström|strom|gaard|haug|ainen|inen|nen|oğlu|zadeh|pour|uddin|ullah|ahmed)$/u;
+const TREATMENT_BEFORE =
+  /\b(?:on|received?|receiving|started|start|given|give|continued?|increased|decreased|dc|d\/c|d\/cing|cing|consider|#\d+)[ \t]+$/i;
 /** Occupations used as a title before a name in ordinary prose: "Producer Liviana Palerma". */
-const OCCUPATION = /^(?:producer|director|author|writer|novelist|poet|singer|songwriter|actor|actress|artist|painter|composer|engineer|manager|ceo|cfo|cto|president|chairman|chairwoman|senator|governor|mayor|judge|officer|detective|inspector|coach|teacher|captain|sergeant|lieutenant|colonel|agent|lawyer|attorney|journalist|reporter|editor|photographer|designer|architect|chef|pilot|pastor|priest|rabbi|imam|deacon|therapist|counselor|counsellor|pharmacist|dentist|surgeon|physician|midwife|paramedic|coordinator|supervisor|technician|assistant|secretary|spokesman|spokeswoman|spokesperson|minister|ambassador|commissioner|sheriff|chief|king|queen|prince|princess|saint|uncle|aunt)$/;
+const OCCUPATION =
+  /^(?:producer|director|author|writer|novelist|poet|singer|songwriter|actor|actress|artist|painter|composer|engineer|manager|ceo|cfo|cto|president|chairman|chairwoman|senator|governor|mayor|judge|officer|detective|inspector|coach|teacher|captain|sergeant|lieutenant|colonel|agent|lawyer|attorney|journalist|reporter|editor|photographer|designer|architect|chef|pilot|pastor|priest|rabbi|imam|deacon|therapist|counselor|counsellor|pharmacist|dentist|surgeon|physician|midwife|paramedic|coordinator|supervisor|technician|assistant|secretary|spokesman|spokeswoman|spokesperson|minister|ambassador|commissioner|sheriff|chief|king|queen|prince|princess|saint|uncle|aunt)$/;
 /** Verbs after a person's name at the start of a sentence: "Mehrudin shouted", "Quionia is from". */
-const HUMAN_VERB_AFTER = /^[ \t]+(?:said|says|shouted|replied|asked|told|tells|explained|wrote|writes|began|begins|spent|lives|lived|works|worked|is from|was from|was born|died|smiled|laughed|married|studied|graduated|joined|founded|had given|has given|gave|met|visited|called|thinks|thought|believes|believed|wants|wanted|loves|loved|hates|knows|knew|went|came|left|arrived|returned|decided|agreed|refused|admitted|claimed|added|noted|remembered)\b/;
+const HUMAN_VERB_AFTER =
+  /^[ \t]+(?:said|says|shouted|replied|asked|told|tells|explained|wrote|writes|began|begins|spent|lives|lived|works|worked|is from|was from|was born|died|smiled|laughed|married|studied|graduated|joined|founded|had given|has given|gave|met|visited|called|thinks|thought|believes|believed|wants|wanted|loves|loved|hates|knows|knew|went|came|left|arrived|returned|decided|agreed|refused|admitted|claimed|added|noted|remembered)\b/;
 /** Words right before a person's name in ordinary prose. */
-const NAME_CUE = /(?:\bname(?:\s+is|\s*:|\?)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
+const NAME_CUE =
+  /(?:\bname(?:\s+is|\s*:|\?)|\bsigned\s*:|\bi'?m|\bi am|\bcalls? me|\bsays|\bsaid|\bassistant to|\bstarring|\bwritten by|\bdirected by|\bsigned by|\bregards,|\bsincerely,|\bdear|\bhello|\bcontact(?:ed)?)\s*$/i;
 
 /** Eponyms: "Riker scale", "Fick method", "Swan catheter" are not people in notes. */
-const EPONYM_AFTER = /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
+const EPONYM_AFTER =
+  /^[ \t]+(?:scale|score|method|principle|criteria|sign|syndrome|disease|maneuver|manoeuvre|catheter|tube|trach|valve|test|classification|equation|formula|reflex|position)\b/i;
 /** Words after "Dr"/"Mr" that are no surname: "dr ok'd", "dr here", "MD team", "dr's orders". */
-const NAME_TITLE_STOP = /^(?:team|teams|service|office|orders?|note|notes|visit|today|tonight|now|then|here|there|yesterday|tomorrow|also|unit|floor|staff|please|thanks|who|which|whom|what|and|or|the|a|an|at|in|on|to|of|for|from|with|by|re|pt|patient)$/;
+const NAME_TITLE_STOP =
+  /^(?:team|teams|service|office|orders?|note|notes|visit|today|tonight|now|then|here|there|yesterday|tomorrow|also|unit|floor|staff|please|thanks|who|which|whom|what|and|or|the|a|an|at|in|on|to|of|for|from|with|by|re|pt|patient)$/;
 
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
@@ -54,10 +72,20 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   const taken = new Uint8Array(toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;
-    out.push({ ruleId: rule, category: "name", hipaa: 1, kind: "phi", start: toks[i]!.start, end: toks[j]!.end, severity, confidence });
+    out.push({
+      ruleId: rule,
+      category: "name",
+      hipaa: 1,
+      kind: "phi",
+      start: toks[i]!.start,
+      end: toks[j]!.end,
+      severity,
+      confidence,
+    });
   };
   const sep = (a: Tok, b: Tok) => text.slice(a.end, b.start);
-  const adjacent = (a: Tok, b: Tok) => /^[ \t]*[.,]?[ \t]*$/.test(sep(a, b)) && sep(a, b).length <= 3 && sep(a, b).length >= 1;
+  const adjacent = (a: Tok, b: Tok) =>
+    /^[ \t]*[.,]?[ \t]*$/.test(sep(a, b)) && sep(a, b).length <= 3 && sep(a, b).length >= 1;
   const upperCache = new Map<number, boolean>();
   const upperAt = (i: number) => {
     const key = i >> 4;
@@ -72,18 +100,38 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   const known = (t: Tok) => {
     const k = knownMemo[t.i]!;
     if (k !== 0) return k === 2;
-    const r = (FIRST_NAMES.has(t.l) || SURNAMES.has(t.l) || (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !NOT_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && t.s.length >= 3;
+    const r =
+      (FIRST_NAMES.has(t.l) ||
+        SURNAMES.has(t.l) ||
+        (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) &&
+      !NATIONALITIES.has(t.l) &&
+      !US_STATES.has(t.l) &&
+      !COUNTRIES.has(t.l) &&
+      !NOT_NAMES.has(t.l) &&
+      !COMMON_WORDS.has(t.l) &&
+      !CLINICAL_WORDS.has(t.l) &&
+      t.s.length >= 3;
     knownMemo[t.i] = r ? 2 : 1;
     return r;
   };
-  const isInitial = (i: number) => toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
+  const isInitial = (i: number) =>
+    toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
     const t = toks[i];
     if (!t) return false;
     const k = capMemo[i]!;
     if (k !== 0) return k === 2;
-    const r = t.s.length >= 2 && CAP_WORD.test(t.s) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !NATIONALITIES.has(t.l) && !NOT_NAMES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !upperAt(i);
+    const r =
+      t.s.length >= 2 &&
+      CAP_WORD.test(t.s) &&
+      !COMMON_WORDS.has(t.l) &&
+      !CLINICAL_WORDS.has(t.l) &&
+      !NATIONALITIES.has(t.l) &&
+      !NOT_NAMES.has(t.l) &&
+      !US_STATES.has(t.l) &&
+      !COUNTRIES.has(t.l) &&
+      !upperAt(i);
     capMemo[i] = r ? 2 : 1;
     return r;
   };
@@ -101,17 +149,49 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   /** Extend a name from token i: optional middle initial, then a second name token. */
   const extend = (i: number, strong: boolean) => {
     let j = i;
-    if (toks[j + 1] && isInitial(j + 1) && adjacent(toks[j]!, toks[j + 1]!) && toks[j + 2] && shaped(j + 2, true)) return j + 2;
+    if (toks[j + 1] && isInitial(j + 1) && adjacent(toks[j]!, toks[j + 1]!) && toks[j + 2] && shaped(j + 2, true))
+      return j + 2;
     // a second name token: known, or Capitalised after a Capitalised first token; "." only after an initial
     const n = toks[j + 1];
     // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
-    const upperSurname = (k: number) => strong && upperAt(k) && toks[k]!.s.length >= 3 && !ENGLISH.has(toks[k]!.l) && !COMMON_WORDS.has(toks[k]!.l) && !CLINICAL_WORDS.has(toks[k]!.l) && !VERBISH.test(toks[k]!.l) && !FUNCTION_WORD.test(toks[k]!.l);
+    const upperSurname = (k: number) =>
+      strong &&
+      upperAt(k) &&
+      toks[k]!.s.length >= 3 &&
+      !ENGLISH.has(toks[k]!.l) &&
+      !COMMON_WORDS.has(toks[k]!.l) &&
+      !CLINICAL_WORDS.has(toks[k]!.l) &&
+      !VERBISH.test(toks[k]!.l) &&
+      !FUNCTION_WORD.test(toks[k]!.l);
     // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
-    const censusSurname = (a: number, b: number) => FIRST_NAMES.has(toks[a]!.l) && CAP_WORD.test(toks[a]!.s) && /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) && SURNAMES.has(toks[b]!.l) && !upperAt(b);
-    if (n && adjacent(toks[j]!, n) && !sep(toks[j]!, n).includes(".") && (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) && !CREDENTIAL.test(n.l) && (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))) j++;
+    const censusSurname = (a: number, b: number) =>
+      FIRST_NAMES.has(toks[a]!.l) &&
+      CAP_WORD.test(toks[a]!.s) &&
+      /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) &&
+      SURNAMES.has(toks[b]!.l) &&
+      !upperAt(b);
+    if (
+      n &&
+      adjacent(toks[j]!, n) &&
+      !sep(toks[j]!, n).includes(".") &&
+      (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) &&
+      !CREDENTIAL.test(n.l) &&
+      (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))
+    )
+      j++;
     // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
     const h = toks[j + 1];
-    if (h && sep(toks[j]!, h) === "-" && !CREDENTIAL.test(h.l) && !COMMON_WORDS.has(h.l) && !CLINICAL_WORDS.has(h.l) && (known(h) || (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) || (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))) j++;
+    if (
+      h &&
+      sep(toks[j]!, h) === "-" &&
+      !CREDENTIAL.test(h.l) &&
+      !COMMON_WORDS.has(h.l) &&
+      !CLINICAL_WORDS.has(h.l) &&
+      (known(h) ||
+        (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) ||
+        (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))
+    )
+      j++;
     return j;
   };
   // After a relation word a given name that is also a word counts ("son bill", "wife, Rose"); other
@@ -119,8 +199,23 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   const relName = (k: number) => {
     const n = toks[k]!;
     // "Son, Ed, was updated": a Capitalised given name in mixed-case text, even when an abbreviation's letters
-    if (!upperAt(k) && /^\p{Lu}\p{Ll}+$/u.test(n.s) && FIRST_NAMES.has(n.l) && !FUNCTION_WORD.test(n.l) && !RELATION.test(n.l) && /^[ \t]*[,(][ \t]*$/.test(sep(toks[k - 1]!, n))) return true;
-    if (FUNCTION_WORD.test(n.l) || RELATION.test(n.l) || CREDENTIAL.test(n.l) || CLINICAL_WORDS.has(n.l) || COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l)) return false;
+    if (
+      !upperAt(k) &&
+      /^\p{Lu}\p{Ll}+$/u.test(n.s) &&
+      FIRST_NAMES.has(n.l) &&
+      !FUNCTION_WORD.test(n.l) &&
+      !RELATION.test(n.l) &&
+      /^[ \t]*[,(][ \t]*$/.test(sep(toks[k - 1]!, n))
+    )
+      return true;
+    if (
+      FUNCTION_WORD.test(n.l) ||
+      RELATION.test(n.l) ||
+      CREDENTIAL.test(n.l) ||
+      CLINICAL_WORDS.has(n.l) ||
+      (COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l))
+    )
+      return false;
     if (!upperAt(k) && /^\p{Lu}{2,}$/u.test(n.s)) return false; // an acronym in mixed-case text: "Baby ASA"
     if (known(n) || (FIRST_NAMES.has(n.l) && n.s.length >= 2)) return true;
     if (upperAt(k)) return shaped(k, true) && !VERBISH.test(n.l);
@@ -132,22 +227,51 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const next = toks[i + 1];
     const prev = toks[i - 1];
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
-    if (TITLE.test(t.l) && next && adjacent(t, next) && !sep(t, next).includes(",") && !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))) {
+    if (
+      TITLE.test(t.l) &&
+      next &&
+      adjacent(t, next) &&
+      !sep(t, next).includes(",") &&
+      !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))
+    ) {
       const strong = !WEAK_TITLE.test(t.l);
       // "Dr. B. Muse", "Dr B Muse": an initial, with or without its period, before the surname
-      const bareInitial = toks[i + 1]!.s.length === 1 && /^\p{Lu}$/u.test(toks[i + 1]!.s) && toks[i + 2] !== undefined && /^[ \t]+$/.test(sep(toks[i + 1]!, toks[i + 2]!)) && /^\p{Lu}/u.test(toks[i + 2]!.s);
+      const bareInitial =
+        toks[i + 1]!.s.length === 1 &&
+        /^\p{Lu}$/u.test(toks[i + 1]!.s) &&
+        toks[i + 2] !== undefined &&
+        /^[ \t]+$/.test(sep(toks[i + 1]!, toks[i + 2]!)) &&
+        /^\p{Lu}/u.test(toks[i + 2]!.s);
       const j0 = (isInitial(i + 1) || bareInitial) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
       const n0 = toks[j0]!;
       const mixedCap = (k: number) => toks[k] !== undefined && !upperAt(k) && /^\p{Lu}\p{Ll}+$/u.test(toks[k]!.s);
       // "Dr Will Cole": a Capitalised word that is also an ordinary word, before a Capitalised surname
-      if (strong && mixedCap(j0) && toks[j0 + 1] && /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) && (capName(j0 + 1) || (mixedCap(j0 + 1) && !ENGLISH.has(toks[j0 + 1]!.l) && !CLINICAL_WORDS.has(toks[j0 + 1]!.l))) && !FUNCTION_WORD.test(toks[j0 + 1]!.l) && !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)) {
+      if (
+        strong &&
+        mixedCap(j0) &&
+        toks[j0 + 1] &&
+        /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) &&
+        (capName(j0 + 1) ||
+          (mixedCap(j0 + 1) && !ENGLISH.has(toks[j0 + 1]!.l) && !CLINICAL_WORDS.has(toks[j0 + 1]!.l))) &&
+        !FUNCTION_WORD.test(toks[j0 + 1]!.l) &&
+        !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)
+      ) {
         const j = extend(j0 + 1, true);
         push(i + 1, j, "high", 0.85, "name-title");
         i = j;
         continue;
       }
       // "Dr. Foley": after "Dr." a Capitalised word in mixed-case text names a person even when it is a clinical word
-      if (t.l === "dr" && text[t.end] === "." && mixedCap(j0) && !FUNCTION_WORD.test(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !NAME_TITLE_STOP.test(n0.l) && !RELATION.test(n0.l)) {
+      if (
+        t.l === "dr" &&
+        text[t.end] === "." &&
+        mixedCap(j0) &&
+        !FUNCTION_WORD.test(n0.l) &&
+        !PERSON_VERB_AFTER.test(n0.l) &&
+        !PERSON_VERB_BEFORE.test(n0.l) &&
+        !NAME_TITLE_STOP.test(n0.l) &&
+        !RELATION.test(n0.l)
+      ) {
         push(i + 1, j0, "high", 0.8, "name-title");
         i = j0;
         continue;
@@ -155,9 +279,36 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // after a strong title even a surname that is an ordinary word names a person ("Dr. Small", "Mrs. Park"),
       // unless it is a grammatical, clinical or person-verb word ("dr aware", "dr on call", "dr notified")
       // an all-caps title in mixed-case text is an abbreviation: "3+ MR. Given ..." (mitral regurgitation)
-      const wordSurname = strong && !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) && n0.s.length >= 3 && /^\p{L}+$/u.test(n0.s) && !FUNCTION_WORD.test(n0.l) && !CLINICAL_WORDS.has(n0.l) && !PERSON_VERB_AFTER.test(n0.l) && !PERSON_VERB_BEFORE.test(n0.l) && !TITLE.test(n0.l) && !CREDENTIAL.test(n0.l) && !RELATION.test(n0.l) && !VERBISH.test(n0.l) && !NAME_TITLE_STOP.test(n0.l);
-      const weakUpper = !strong && upperAt(j0) && n0.s.length >= 5 && /^\p{L}+$/u.test(n0.s) && !ENGLISH.has(n0.l) && !COMMON_WORDS.has(n0.l) && !CLINICAL_WORDS.has(n0.l) && !VERBISH.test(n0.l) && !SPECIES.test(n0.l);
-      if (shaped(j0, strong) || (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) || wordSurname || weakUpper) {
+      const wordSurname =
+        strong &&
+        !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) &&
+        n0.s.length >= 3 &&
+        /^\p{L}+$/u.test(n0.s) &&
+        !FUNCTION_WORD.test(n0.l) &&
+        !CLINICAL_WORDS.has(n0.l) &&
+        !PERSON_VERB_AFTER.test(n0.l) &&
+        !PERSON_VERB_BEFORE.test(n0.l) &&
+        !TITLE.test(n0.l) &&
+        !CREDENTIAL.test(n0.l) &&
+        !RELATION.test(n0.l) &&
+        !VERBISH.test(n0.l) &&
+        !NAME_TITLE_STOP.test(n0.l);
+      const weakUpper =
+        !strong &&
+        upperAt(j0) &&
+        n0.s.length >= 5 &&
+        /^\p{L}+$/u.test(n0.s) &&
+        !ENGLISH.has(n0.l) &&
+        !COMMON_WORDS.has(n0.l) &&
+        !CLINICAL_WORDS.has(n0.l) &&
+        !VERBISH.test(n0.l) &&
+        !SPECIES.test(n0.l);
+      if (
+        shaped(j0, strong) ||
+        (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) ||
+        wordSurname ||
+        weakUpper
+      ) {
         const j = extend(j0, strong);
         push(i + 1, j, "high", 0.9, "name-title");
         i = j;
@@ -165,23 +316,58 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       }
     }
     // A role before a name: "CASEWORKER LEONA LABOWICH", "spoke with HO SCHWARZ", "case manager Karen"
-    const role = (ROLE_BEFORE.test(t.l) || (t.l === "manager" && prev?.l === "case")) && !(t.l === "ho" && !upperAt(i) && t.s !== "HO");
-    if (role && next && /^[ \t]*[:,(-]?[ \t]*$/.test(sep(t, next)) && !FUNCTION_WORD.test(next.l) && !RELATION.test(next.l) && !CREDENTIAL.test(next.l) && !VERBISH.test(next.l) && !PERSON_VERB_AFTER.test(next.l) && (known(next) || (FIRST_NAMES.has(next.l) && !COMMON_WORDS.has(next.l)) || (shaped(i + 1, true) && !ENGLISH.has(next.l)))) {
+    const role =
+      (ROLE_BEFORE.test(t.l) || (t.l === "manager" && prev?.l === "case")) &&
+      !(t.l === "ho" && !upperAt(i) && t.s !== "HO");
+    if (
+      role &&
+      next &&
+      /^[ \t]*[:,(-]?[ \t]*$/.test(sep(t, next)) &&
+      !FUNCTION_WORD.test(next.l) &&
+      !RELATION.test(next.l) &&
+      !CREDENTIAL.test(next.l) &&
+      !VERBISH.test(next.l) &&
+      !PERSON_VERB_AFTER.test(next.l) &&
+      (known(next) ||
+        (FIRST_NAMES.has(next.l) && !COMMON_WORDS.has(next.l)) ||
+        (shaped(i + 1, true) && !ENGLISH.has(next.l)))
+    ) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.8, "name-title");
       i = j;
       continue;
     }
     // A credential before a name: "NP Wolfe", "per np grace", "RN Carole Hayes"
-    if (/^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) && next && /^[ \t]+$/.test(sep(t, next)) && !CREDENTIAL.test(next.l) && !FUNCTION_WORD.test(next.l) && !CLINICAL_WORDS.has(next.l) && (known(next) || (FIRST_NAMES.has(next.l) && !upperAt(i + 1) && !ENGLISH.has(next.l)) || (FIRST_NAMES.has(next.l) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) || capName(i + 1) && !VERBISH.test(next.l) && !ENGLISH.has(next.l))) {
+    if (
+      /^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) &&
+      next &&
+      /^[ \t]+$/.test(sep(t, next)) &&
+      !CREDENTIAL.test(next.l) &&
+      !FUNCTION_WORD.test(next.l) &&
+      !CLINICAL_WORDS.has(next.l) &&
+      (known(next) ||
+        (FIRST_NAMES.has(next.l) && !upperAt(i + 1) && !ENGLISH.has(next.l)) ||
+        (FIRST_NAMES.has(next.l) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) ||
+        (capName(i + 1) && !VERBISH.test(next.l) && !ENGLISH.has(next.l)))
+    ) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.8, "name-title");
       i = j;
       continue;
     }
     // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
-    const relation = RELATION.test(t.l) || (t.l === "other" && prev?.l === "significant") || (t.l === "person" && prev?.l === "contact") || t.l === "poa";
-    if (relation && next && /^[ \t]*[,:("“'-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?["“']?$/i.test(sep(t, next)) && sep(t, next).length >= 1 && relName(i + 1)) {
+    const relation =
+      RELATION.test(t.l) ||
+      (t.l === "other" && prev?.l === "significant") ||
+      (t.l === "person" && prev?.l === "contact") ||
+      t.l === "poa";
+    if (
+      relation &&
+      next &&
+      /^[ \t]*[,:("“'-]?[ \t]*(?:(?:named|is|name is)[ \t]+)?["“']?$/i.test(sep(t, next)) &&
+      sep(t, next).length >= 1 &&
+      relName(i + 1)
+    ) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.85, "name-relation");
       i = j;
@@ -192,15 +378,47 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       let j = extend(i, false);
       // an uncommon upper-case surname only when a credential or role follows: "DICK CUCCHIARA (RESIDENT)"
       const js = extend(i, true);
-      if (js > j && toks[js + 1] && (CREDENTIAL.test(toks[js + 1]!.l) || /^(?:resident|attending|fellow|intern)$/.test(toks[js + 1]!.l))) j = js;
+      if (
+        js > j &&
+        toks[js + 1] &&
+        (CREDENTIAL.test(toks[js + 1]!.l) || /^(?:resident|attending|fellow|intern)$/.test(toks[js + 1]!.l))
+      )
+        j = js;
       // lower/upper-case notes: a given name and an uncommon word before a credential or a person
       // verb ("mary o'hara np aware", "patty hoeller re skin care" is left alone)
       const n1 = toks[i + 1];
-      if (j === i && n1 && FIRST_NAMES.has(t.l) && !COMMON_WORDS.has(t.l) && (upperAt(i) || /^[a-z]/.test(t.s)) && /^[ \t]+$/.test(sep(t, n1)) && n1.s.length >= 3 && !COMMON_WORDS.has(n1.l) && !CLINICAL_WORDS.has(n1.l) && !VERBISH.test(n1.l) && toks[i + 2] && /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) && (CREDENTIAL.test(toks[i + 2]!.l) || PERSON_VERB_AFTER.test(toks[i + 2]!.l))) j = i + 1;
+      if (
+        j === i &&
+        n1 &&
+        FIRST_NAMES.has(t.l) &&
+        !COMMON_WORDS.has(t.l) &&
+        (upperAt(i) || /^[a-z]/.test(t.s)) &&
+        /^[ \t]+$/.test(sep(t, n1)) &&
+        n1.s.length >= 3 &&
+        !COMMON_WORDS.has(n1.l) &&
+        !CLINICAL_WORDS.has(n1.l) &&
+        !VERBISH.test(n1.l) &&
+        toks[i + 2] &&
+        /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) &&
+        (CREDENTIAL.test(toks[i + 2]!.l) || PERSON_VERB_AFTER.test(toks[i + 2]!.l))
+      )
+        j = i + 1;
       const after = toks[j + 1];
       const credEnd = after ? text.slice(after.end, after.end + 12) : "";
-      const role = after && /^(?:resident|attending|fellow|intern|surgeon|cardiologist|intensivist|hospitalist|pcp)$/.test(after.l) && /^[ \t]*\([ \t]*$/.test(sep(toks[j]!, after));
-      if (after && (CREDENTIAL.test(after.l) || role) && /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) && (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) || role || (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l) || (capName(i) && capName(j))))) && (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) && !VERBISH.test(toks[j]!.l)) {
+      const role =
+        after &&
+        /^(?:resident|attending|fellow|intern|surgeon|cardiologist|intensivist|hospitalist|pcp)$/.test(after.l) &&
+        /^[ \t]*\([ \t]*$/.test(sep(toks[j]!, after));
+      if (
+        after &&
+        (CREDENTIAL.test(after.l) || role) &&
+        /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) &&
+        (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) ||
+          role ||
+          (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l) || (capName(i) && capName(j))))) &&
+        (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) &&
+        !VERBISH.test(toks[j]!.l)
+      ) {
         // include a preceding first name or initial: "ANTHONY C. KOZICKI"
         let s0 = i;
         if (prev && adjacent(prev, t) && (isInitial(i - 1) || known(prev)) && !taken[i - 1]) s0 = i - 1;
@@ -211,28 +429,75 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // Initial + surname: "W. MAROTTA aware", "B. CLIFFORD MD"
       // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
       const pp = toks[i - 2];
-      const verbBeforeInitial = pp !== undefined && PERSON_VERB_BEFORE.test(pp.l) && /^[ \t]+$/.test(sep(pp, prev!)) && !VERBISH.test(t.l) && t.s.length >= 3;
+      const verbBeforeInitial =
+        pp !== undefined &&
+        PERSON_VERB_BEFORE.test(pp.l) &&
+        /^[ \t]+$/.test(sep(pp, prev!)) &&
+        !VERBISH.test(t.l) &&
+        t.s.length >= 3;
       // upper-case notes: an initial and a word no vocabulary knows ("M. PEPPLER"), unless a species ("S. AUREUS")
       const standaloneInitial = prev !== undefined && !/[\p{L}\d'’.&/]/u.test(text[prev.start - 1] ?? " ");
-      const upperUnknown = standaloneInitial && after !== undefined && (PERSON_VERB_AFTER.test(after.l) || /^\p{L}+ing$/u.test(after.l)) && upperAt(i) && t.s.length >= 4 && /^\p{L}+$/u.test(t.s) && !ENGLISH.has(t.l) && !CLINICAL_WORDS.has(t.l) && !VERBISH.test(t.l) && !SPECIES.test(t.l);
-      if (prev && isInitial(i - 1) && !taken[i - 1] && !SPECIES.test(t.l) && (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) && (known(t) || verbBeforeInitial || upperUnknown || (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))) {
+      const upperUnknown =
+        standaloneInitial &&
+        after !== undefined &&
+        (PERSON_VERB_AFTER.test(after.l) || /^\p{L}+ing$/u.test(after.l)) &&
+        upperAt(i) &&
+        t.s.length >= 4 &&
+        /^\p{L}+$/u.test(t.s) &&
+        !ENGLISH.has(t.l) &&
+        !CLINICAL_WORDS.has(t.l) &&
+        !VERBISH.test(t.l) &&
+        !SPECIES.test(t.l);
+      if (
+        prev &&
+        isInitial(i - 1) &&
+        !taken[i - 1] &&
+        !SPECIES.test(t.l) &&
+        (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) &&
+        (known(t) ||
+          verbBeforeInitial ||
+          upperUnknown ||
+          (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))
+      ) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
         continue;
       }
       // First + last from the lexicons: "Mary Souza", "GERRY MASCI" needs a known first name
-      if (FIRST_NAMES.has(t.l) && !NOT_NAMES.has(t.l) && j > i && !(ENGLISH.has(t.l) && ENGLISH.has(toks[j]!.l)) && (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))) {
+      if (
+        FIRST_NAMES.has(t.l) &&
+        !NOT_NAMES.has(t.l) &&
+        j > i &&
+        !(ENGLISH.has(t.l) && ENGLISH.has(toks[j]!.l)) &&
+        (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))
+      ) {
         push(i, j, "high", 0.8, "name-full");
         i = j;
         continue;
       }
       // Person verbs around a name: "per healey", "spoke with Dr", "MAROTTA AWARE"
-      const verbBefore = prev && PERSON_VERB_BEFORE.test(prev.l) && adjacent(prev, t) && !sep(prev, t).includes(".") && !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
+      const verbBefore =
+        prev &&
+        PERSON_VERB_BEFORE.test(prev.l) &&
+        adjacent(prev, t) &&
+        !sep(prev, t).includes(".") &&
+        !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
       const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
-      const nameShape = known(t) || (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) || (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4 && !ENGLISH.has(t.l));
+      const nameShape =
+        known(t) ||
+        (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) ||
+        (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4 && !ENGLISH.has(t.l));
       const weakBefore = verbBefore && /^(?:with|by)$/.test(prev!.l);
-      const clearName = known(t) && !ENGLISH.has(t.l) && (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && FIRST_NAMES.has(t.l)));
-      if ((verbBefore || verbAfter) && nameShape && !(nameShape && !known(t) && VERBISH.test(t.l)) && !(weakBefore && !verbAfter && !clearName)) {
+      const clearName =
+        known(t) &&
+        !ENGLISH.has(t.l) &&
+        (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && FIRST_NAMES.has(t.l)));
+      if (
+        (verbBefore || verbAfter) &&
+        nameShape &&
+        !(nameShape && !known(t) && VERBISH.test(t.l)) &&
+        !(weakBefore && !verbAfter && !clearName)
+      ) {
         push(i, j, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
         i = j;
         continue;
@@ -245,9 +510,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const j = extend(i, false);
       const afterText = text.slice(toks[j]!.end, toks[j]!.end + 24);
       const sentenceStart = /(?:^|[.!?:"”]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
-      const occupation = prev !== undefined && OCCUPATION.test(prev.l) && /^[ \t]+$/.test(sep(prev, t)) && /^\p{Lu}/u.test(prev.s);
+      const occupation =
+        prev !== undefined && OCCUPATION.test(prev.l) && /^[ \t]+$/.test(sep(prev, t)) && /^\p{Lu}/u.test(prev.s);
       const subject = sentenceStart && HUMAN_VERB_AFTER.test(afterText);
-      const vocative = (sentenceStart && /^,[ \t]+(?:can|could|would|will|please|do|did|are|is|have|i|we|you|let|thank|thanks)\b/i.test(afterText)) || (prev !== undefined && /^,[ \t]+$/.test(sep(prev, t)) && /^[ \t]*[!?]/.test(afterText));
+      const vocative =
+        (sentenceStart &&
+          /^,[ \t]+(?:can|could|would|will|please|do|did|are|is|have|i|we|you|let|thank|thanks)\b/i.test(afterText)) ||
+        (prev !== undefined && /^,[ \t]+$/.test(sep(prev, t)) && /^[ \t]*[!?]/.test(afterText));
       if (occupation || subject || vocative) {
         push(i, j, "medium", 0.55, "name-context");
         i = j;
@@ -258,7 +527,18 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     // lexicon name that is not an English word, or following a name cue ("my name is", "says").
     if (capName(i)) {
       let k = i;
-      while (k - i < 3 && toks[k + 1] && (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) || (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) && (capName(k + 1) || (toks[k + 1]!.s.length === 1 && /^[A-Z]$/.test(toks[k + 1]!.s) && toks[k + 2] !== undefined && capName(k + 2)))) k++;
+      while (
+        k - i < 3 &&
+        toks[k + 1] &&
+        (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) ||
+          (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) &&
+        (capName(k + 1) ||
+          (toks[k + 1]!.s.length === 1 &&
+            /^[A-Z]$/.test(toks[k + 1]!.s) &&
+            toks[k + 2] !== undefined &&
+            capName(k + 2)))
+      )
+        k++;
       if (toks[k]!.s.length === 1) k--;
       // a run starting a sentence may start with an ordinary word: "Afterwards Tomasz Wieczorek"
       let i0 = i;
@@ -269,13 +549,25 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (!lex && k > i0) for (let q = i0; q <= k; q++) if (SURNAME_SHAPE.test(toks[q]!.s)) lex = true;
       // two or more Capitalised words that no English vocabulary knows: "Lopie Certusi", "Wil Laberbera"
       // next to a phone number ("Lopie Certusi cell# 410-...")
-      if (!lex && k > i0 && toks.slice(i0, k + 1).every((q) => q.s.length >= 3 && !ENGLISH.has(q.l) && !VERBISH.test(q.l)) && /^[ \t]*[,:(-]?[ \t]*(?:(?:cell|home|work|phone|tel|mobile|pager|beeper|#)\b|\(?\d{3}\)?[ .-]?\d{3})/i.test(text.slice(toks[k]!.end, toks[k]!.end + 16))) lex = true;
+      if (
+        !lex &&
+        k > i0 &&
+        toks.slice(i0, k + 1).every((q) => q.s.length >= 3 && !ENGLISH.has(q.l) && !VERBISH.test(q.l)) &&
+        /^[ \t]*[,:(-]?[ \t]*(?:(?:cell|home|work|phone|tel|mobile|pager|beeper|#)\b|\(?\d{3}\)?[ .-]?\d{3})/i.test(
+          text.slice(toks[k]!.end, toks[k]!.end + 16),
+        )
+      )
+        lex = true;
       const cue = NAME_CUE.test(text.slice(Math.max(0, t.start - 24), t.start));
       const sentenceStart = /(?:^|[.!?:]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
       const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
       const eponym = EPONYM_AFTER.test(text.slice(toks[k]!.end, toks[k]!.end + 16));
-      if ((lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart && !ENGLISH.has(t.l))) && !treated && !eponym) {
+      if (
+        (lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart && !ENGLISH.has(t.l))) &&
+        !treated &&
+        !eponym
+      ) {
         push(i0, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
@@ -288,48 +580,108 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const t = toks[i]!;
     const n = toks[i + 1]!;
     const gap = sep(t, n);
-    const relAfter = (RELATION.test(n.l) && /^[ \t]*\([ \t]*$/.test(gap)) || (/^[ \t]*,[ \t]+$/.test(gap) && /^(?:his|her|their)$/.test(n.l) && toks[i + 2] !== undefined && /^[ \t]+$/.test(sep(n, toks[i + 2]!)) && RELATION.test(toks[i + 2]!.l));
-    if (!relAfter || FUNCTION_WORD.test(t.l) || CLINICAL_WORDS.has(t.l) || COMMON_WORDS.has(t.l) || RELATION.test(t.l)) continue;
-    if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !ENGLISH.has(t.l)) || FIRST_NAMES.has(t.l))) continue;
+    const relAfter =
+      (RELATION.test(n.l) && /^[ \t]*\([ \t]*$/.test(gap)) ||
+      (/^[ \t]*,[ \t]+$/.test(gap) &&
+        /^(?:his|her|their)$/.test(n.l) &&
+        toks[i + 2] !== undefined &&
+        /^[ \t]+$/.test(sep(n, toks[i + 2]!)) &&
+        RELATION.test(toks[i + 2]!.l));
+    if (!relAfter || FUNCTION_WORD.test(t.l) || CLINICAL_WORDS.has(t.l) || COMMON_WORDS.has(t.l) || RELATION.test(t.l))
+      continue;
+    if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !ENGLISH.has(t.l)) || FIRST_NAMES.has(t.l)))
+      continue;
     let s0 = i;
-    if (i > 0 && !taken[i - 1] && /^[ \t]+$/.test(sep(toks[i - 1]!, t)) && (FIRST_NAMES.has(toks[i - 1]!.l) || capName(i - 1)) && !COMMON_WORDS.has(toks[i - 1]!.l)) s0 = i - 1;
+    if (
+      i > 0 &&
+      !taken[i - 1] &&
+      /^[ \t]+$/.test(sep(toks[i - 1]!, t)) &&
+      (FIRST_NAMES.has(toks[i - 1]!.l) || capName(i - 1)) &&
+      !COMMON_WORDS.has(toks[i - 1]!.l)
+    )
+      s0 = i - 1;
     push(s0, i, "high", 0.75, "name-relation");
   }
   // A name found once is a name everywhere in the text: "Hakuba had given Hakuba his address"
   const seen = new Set<string>();
   for (const c of out) {
     // only names found by a strong cue or made of two words spread; a lone guess does not
-    if (c.category !== "name" || !(/^name-(?:title|relation|credential|cue|full)$/.test(c.ruleId) || /\s/.test(text.slice(c.start, c.end)))) continue;
+    if (
+      c.category !== "name" ||
+      !(/^name-(?:title|relation|credential|cue|full)$/.test(c.ruleId) || /\s/.test(text.slice(c.start, c.end)))
+    )
+      continue;
     for (const m of text.slice(c.start, c.end).matchAll(/\p{Lu}[\p{Ll}'’]{2,}/gu)) {
       const l = m[0].toLowerCase();
-      if (!ENGLISH.has(l) && !COMMON_WORDS.has(l) && !CLINICAL_WORDS.has(l) && !NOT_NAMES.has(l) && !NATIONALITIES.has(l)) seen.add(m[0]);
+      if (
+        !ENGLISH.has(l) &&
+        !COMMON_WORDS.has(l) &&
+        !CLINICAL_WORDS.has(l) &&
+        !NOT_NAMES.has(l) &&
+        !NATIONALITIES.has(l)
+      )
+        seen.add(m[0]);
     }
   }
-  if (seen.size) for (let i = 0; i < toks.length; i++) if (!taken[i] && seen.has(toks[i]!.s)) push(i, i, "medium", 0.5, "name-repeat");
+  if (seen.size)
+    for (let i = 0; i < toks.length; i++)
+      if (!taken[i] && seen.has(toks[i]!.s)) push(i, i, "medium", 0.5, "name-repeat");
   // Coordinated names: "Marrero and Murphy", "founders: Kónya, Becker and Vasquez" – a Capitalised
   // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < toks.length; i++) {
       // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
-      const upperName = (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) && FIRST_NAMES.has(toks[i]!.l) && !COMMON_WORDS.has(toks[i]!.l) && !CLINICAL_WORDS.has(toks[i]!.l) && toks[i]!.s.length >= 3;
+      const upperName =
+        (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
+        FIRST_NAMES.has(toks[i]!.l) &&
+        !COMMON_WORDS.has(toks[i]!.l) &&
+        !CLINICAL_WORDS.has(toks[i]!.l) &&
+        toks[i]!.s.length >= 3;
       if (taken[i] || !(capName(i) || upperName) || ENGLISH.has(toks[i]!.l)) continue;
-      const joined = (a: number, b: number) => toks[a] !== undefined && toks[b] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
+      const joined = (a: number, b: number) =>
+        toks[a] !== undefined &&
+        toks[b] !== undefined &&
+        /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
       // a comma alone joins list items only: the word must itself be followed by a list separator
-      const inList = (a: number, b: number) => joined(a, b) && (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) || (toks[i + 1] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) || (b === i && toks[i + 1] === undefined));
+      const inList = (a: number, b: number) =>
+        joined(a, b) &&
+        (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) ||
+          (toks[i + 1] !== undefined &&
+            /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) ||
+          (b === i && toks[i + 1] === undefined));
       // "sarah and margie": the conjunction is a token of its own
-      const conj = (c: number) => toks[c] !== undefined && /^(?:and|or)$/.test(toks[c]!.l) && toks[c - 1] !== undefined && toks[c + 1] !== undefined && /^[ \t]+$/.test(sep(toks[c - 1]!, toks[c]!)) && /^[ \t]+$/.test(sep(toks[c]!, toks[c + 1]!));
+      const conj = (c: number) =>
+        toks[c] !== undefined &&
+        /^(?:and|or)$/.test(toks[c]!.l) &&
+        toks[c - 1] !== undefined &&
+        toks[c + 1] !== undefined &&
+        /^[ \t]+$/.test(sep(toks[c - 1]!, toks[c]!)) &&
+        /^[ \t]+$/.test(sep(toks[c]!, toks[c + 1]!));
       const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
-      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj) push(i, i, "medium", 0.5, "name-list");
+      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj)
+        push(i, i, "medium", 0.5, "name-list");
     }
   }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
-  for (const m of text.matchAll(/\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu)) {
+  for (const m of text.matchAll(
+    /\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu,
+  )) {
     const a = m[1]!.toLowerCase();
     if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
     let value = m[1]!;
-    if (m[2] && !ENGLISH.has(m[2].toLowerCase()) && !COMMON_WORDS.has(m[2].toLowerCase())) value = m[0].slice(m[0].indexOf(m[1]!));
+    if (m[2] && !ENGLISH.has(m[2].toLowerCase()) && !COMMON_WORDS.has(m[2].toLowerCase()))
+      value = m[0].slice(m[0].indexOf(m[1]!));
     const st = m.index + m[0].indexOf(m[1]!);
-    out.push({ ruleId: "name-cue", category: "name", hipaa: 1, kind: "phi", start: st, end: st + value.length, severity: "medium", confidence: 0.6 });
+    out.push({
+      ruleId: "name-cue",
+      category: "name",
+      hipaa: 1,
+      kind: "phi",
+      start: st,
+      end: st + value.length,
+      severity: "medium",
+      confidence: 0.6,
+    });
   }
   // Speaker labels in dialogue: 'Koppány: "Who are you?"', 'Ubul: What a wife.'
   for (const m of text.matchAll(/(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'’]+):[ \t]*(["“]?)/gmu)) {
@@ -337,12 +689,20 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (ENGLISH.has(l) || COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || NATIONALITIES.has(l)) continue;
     if (!m[2] && !(BIG_NAMES.has(l) || FIRST_NAMES.has(l))) continue;
     const st = m.index + m[0].indexOf(m[1]!, m[0].length - m[1]!.length - m[2]!.length - 3);
-    out.push({ ruleId: "name-speaker", category: "name", hipaa: 1, kind: "phi", start: st, end: st + m[1]!.length, severity: "medium", confidence: 0.5 });
+    out.push({
+      ruleId: "name-speaker",
+      category: "name",
+      hipaa: 1,
+      kind: "phi",
+      start: st,
+      end: st + m[1]!.length,
+      severity: "medium",
+      confidence: 0.5,
+    });
   }
 
   growNames(text, toks, out, firstOut, upperAt, known);
 }
-
 
 /**
  * Names are runs of tokens, but cues anchor only one of them: grow every name found over the
@@ -350,7 +710,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
  * "Dorothy Joy, MSW"). A word joins when a name lexicon knows it, or when it is a word no
  * vocabulary knows (English, clinical, common); an English word joins only before a credential.
  */
-function growNames(text: string, toks: Tok[], out: Candidate[], from: number, upperAt: (i: number) => boolean, known: (t: Tok) => boolean): void {
+function growNames(
+  text: string,
+  toks: Tok[],
+  out: Candidate[],
+  from: number,
+  upperAt: (i: number) => boolean,
+  known: (t: Tok) => boolean,
+): void {
   if (out.length === from) return;
   const byStart = new Map<number, number>();
   const byEnd = new Map<number, number>();
@@ -360,10 +727,32 @@ function growNames(text: string, toks: Tok[], out: Candidate[], from: number, up
   });
   const covered = (s: number, e: number, self: Candidate) => out.some((c) => c !== self && c.start < e && c.end > s);
   const gap = (a: Tok, b: Tok) => text.slice(a.end, b.start);
-  const unknownWord = (t: Tok) => t.s.length >= 3 && /^\p{L}+$/u.test(t.s) && !ENGLISH.has(t.l) && !COMMON_WORDS.has(t.l) && !CLINICAL_WORDS.has(t.l) && !VERBISH.test(t.l) && !FUNCTION_WORD.test(t.l) && !NATIONALITIES.has(t.l) && !US_STATES.has(t.l) && !COUNTRIES.has(t.l) && !TITLE.test(t.l) && !CREDENTIAL.test(t.l) && !RELATION.test(t.l) && !SPECIES.test(t.l);
+  const unknownWord = (t: Tok) =>
+    t.s.length >= 3 &&
+    /^\p{L}+$/u.test(t.s) &&
+    !ENGLISH.has(t.l) &&
+    !COMMON_WORDS.has(t.l) &&
+    !CLINICAL_WORDS.has(t.l) &&
+    !VERBISH.test(t.l) &&
+    !FUNCTION_WORD.test(t.l) &&
+    !NATIONALITIES.has(t.l) &&
+    !US_STATES.has(t.l) &&
+    !COUNTRIES.has(t.l) &&
+    !TITLE.test(t.l) &&
+    !CREDENTIAL.test(t.l) &&
+    !RELATION.test(t.l) &&
+    !SPECIES.test(t.l);
   const nameWord = (k: number, anchorUpper: boolean) => {
     const t = toks[k];
-    if (!t || CREDENTIAL.test(t.l) || FUNCTION_WORD.test(t.l) || PERSON_VERB_AFTER.test(t.l) || PERSON_VERB_BEFORE.test(t.l) || RELATION.test(t.l)) return false;
+    if (
+      !t ||
+      CREDENTIAL.test(t.l) ||
+      FUNCTION_WORD.test(t.l) ||
+      PERSON_VERB_AFTER.test(t.l) ||
+      PERSON_VERB_BEFORE.test(t.l) ||
+      RELATION.test(t.l)
+    )
+      return false;
     // the case must match the name's: a lower-case word does not continue "Mary Smith"
     if (upperAt(k) !== anchorUpper && !/^\p{Lu}/u.test(t.s)) return false;
     if (!upperAt(k) && /^\p{Lu}/u.test(toks[k - 1]?.s ?? "") && /^\p{Ll}/u.test(t.s)) return false;
@@ -386,8 +775,12 @@ function growNames(text: string, toks: Tok[], out: Candidate[], from: number, up
       if (!b) break;
       const g = gap(a, b);
       if (/^[ \t]+$/.test(g) || (a.s.length === 1 && /^\.[ \t]*$/.test(g))) {
-        const cred = toks[j + 2] !== undefined && /^[ \t]*,?[ \t]*$/.test(gap(b, toks[j + 2]!)) && CREDENTIAL.test(toks[j + 2]!.l);
-        if ((nameWord(j + 1, anchorUpper) || (cred && /^\p{L}{2,}$/u.test(b.s) && !FUNCTION_WORD.test(b.l))) && !covered(a.end, b.end, cand)) {
+        const cred =
+          toks[j + 2] !== undefined && /^[ \t]*,?[ \t]*$/.test(gap(b, toks[j + 2]!)) && CREDENTIAL.test(toks[j + 2]!.l);
+        if (
+          (nameWord(j + 1, anchorUpper) || (cred && /^\p{L}{2,}$/u.test(b.s) && !FUNCTION_WORD.test(b.l))) &&
+          !covered(a.end, b.end, cand)
+        ) {
           j++;
           continue;
         }
@@ -400,15 +793,31 @@ function growNames(text: string, toks: Tok[], out: Candidate[], from: number, up
       const a = toks[i - 1];
       if (!a) break;
       const g = gap(a, b);
-      const initial = a.s.length === 1 && /^\p{L}$/u.test(a.s) && !/[\p{L}\d'’.]/u.test(text[a.start - 1] ?? " ") && (/^\.[ \t]*$/.test(g) || (/^[ \t]+$/.test(g) && (/^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? ""))));
+      const initial =
+        a.s.length === 1 &&
+        /^\p{L}$/u.test(a.s) &&
+        !/[\p{L}\d'’.]/u.test(text[a.start - 1] ?? " ") &&
+        (/^\.[ \t]*$/.test(g) ||
+          (/^[ \t]+$/.test(g) &&
+            (/^\p{Lu}$/u.test(a.s) ||
+              PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") ||
+              TITLE.test(toks[i - 2]?.l ?? ""))));
       // a lower-case letter is an initial only after a person verb or a title ("per d ross"), not "0.06 s. Violations"
-      const lowerOk = /^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? "");
+      const lowerOk =
+        /^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? "");
       if (initial && lowerOk && !/^[ai]$/i.test(a.s)) {
         if (covered(a.start, b.start, cand)) break;
         i--;
         continue;
       }
-      if (/^[ \t]+$/.test(g) && FIRST_NAMES.has(a.l) && known(a) && !ENGLISH.has(a.l) && (upperAt(i - 1) === anchorUpper) && !covered(a.start, b.start, cand)) {
+      if (
+        /^[ \t]+$/.test(g) &&
+        FIRST_NAMES.has(a.l) &&
+        known(a) &&
+        !ENGLISH.has(a.l) &&
+        upperAt(i - 1) === anchorUpper &&
+        !covered(a.start, b.start, cand)
+      ) {
         i--;
         continue;
       }
@@ -430,31 +839,80 @@ function detectSignature(text: string, out: Candidate[]): void {
   const start = text.length - 80 + m.index + m[0].indexOf(m[1]!);
   const value = m[2] ? m[1]! + text.slice(start + m[1]!.length).match(/^[ \t]+/)![0] + m[2] : m[1]!;
   const s = Math.max(0, text.length - 80) === 0 ? m.index + m[0].indexOf(m[1]!) : start;
-  out.push({ ruleId: "name-signature", category: "name", hipaa: 1, kind: "phi", start: s, end: s + value.length, severity: "medium", confidence: 0.55 });
+  out.push({
+    ruleId: "name-signature",
+    category: "name",
+    hipaa: 1,
+    kind: "phi",
+    start: s,
+    end: s + value.length,
+    severity: "medium",
+    confidence: 0.55,
+  });
 }
 
-const CODE_NAME = /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
+const CODE_NAME =
+  /\b(?:patient|pt|first|last|given|family|full|middle|maiden|mother'?s?|father'?s?|guardian|emergency[_\s]?contact|next[_\s]?of[_\s]?kin|nok|subscriber|insured|guarantor)[_\s-]?(?:name|nm)s?\b["']?\s*(?::|=|=>|:=)\s*["']([A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’.-]+){0,3})["']/gi;
 const CODE_NAME_GENERIC = /\bname["']?\s*(?::|=|=>)\s*["']([A-Z][a-z'’-]+)\s+([A-Z][a-z'’-]+)["']/g;
 
 const CODE_NAME_STICKY = toSticky(CODE_NAME);
 const CODE_NAME_GENERIC_STICKY = toSticky(CODE_NAME_GENERIC);
-const CODE_NAME_KEYWORDS = ["patient", "pt", "first", "last", "given", "family", "full", "middle", "maiden", "mother", "father", "guardian", "emergency", "next", "nok", "subscriber", "insured", "guarantor"];
+const CODE_NAME_KEYWORDS = [
+  "patient",
+  "pt",
+  "first",
+  "last",
+  "given",
+  "family",
+  "full",
+  "middle",
+  "maiden",
+  "mother",
+  "father",
+  "guardian",
+  "emergency",
+  "next",
+  "nok",
+  "subscriber",
+  "insured",
+  "guarantor",
+];
 // CODE_NAME_GENERIC is case-sensitive `\bname`: the case-insensitive hit is a superset
 const CODE_NAME_GENERIC_KEYWORDS = ["name"];
-const CODE_NAME_PREFILTER = anchorsCover(CODE_NAME_KEYWORDS, CODE_NAME.source) && anchorsCover(CODE_NAME_GENERIC_KEYWORDS, CODE_NAME_GENERIC.source);
+const CODE_NAME_PREFILTER =
+  anchorsCover(CODE_NAME_KEYWORDS, CODE_NAME.source) &&
+  anchorsCover(CODE_NAME_GENERIC_KEYWORDS, CODE_NAME_GENERIC.source);
 
 function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void {
   if (!/name/i.test(text)) return;
   const field = (m: RegExpExecArray) => {
     const start = m.index + m[0].lastIndexOf(m[1]!);
-    out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length, severity: "high", confidence: 0.8 });
+    out.push({
+      ruleId: "name-field",
+      category: "name",
+      hipaa: 1,
+      kind: "phi",
+      start,
+      end: start + m[1]!.length,
+      severity: "high",
+      confidence: 0.8,
+    });
   };
   const generic = (m: RegExpExecArray) => {
     const f = m[1]!.toLowerCase();
     const l = m[2]!.toLowerCase();
     if (!FIRST_NAMES.has(f) || !SURNAMES.has(l)) return;
     const start = m.index + m[0].indexOf(m[1]!);
-    out.push({ ruleId: "name-field", category: "name", hipaa: 1, kind: "phi", start, end: start + m[1]!.length + 1 + m[2]!.length, severity: "medium", confidence: 0.6 });
+    out.push({
+      ruleId: "name-field",
+      category: "name",
+      hipaa: 1,
+      kind: "phi",
+      start,
+      end: start + m[1]!.length + 1 + m[2]!.length,
+      severity: "medium",
+      confidence: 0.6,
+    });
   };
   if (idx && CODE_NAME_PREFILTER) {
     stickyEach(CODE_NAME_STICKY, text, idx.anchors("code-name")!, field);
@@ -468,7 +926,10 @@ function detectCodeNames(text: string, out: Candidate[], idx?: TextIndex): void 
 export const names: Detector = {
   name: "names",
   profiles: ["code", "prose"],
-  keywords: { "code-name": { prefixes: CODE_NAME_KEYWORDS, context: CODE_NAME }, "code-name-generic": { prefixes: CODE_NAME_GENERIC_KEYWORDS, context: CODE_NAME_GENERIC } },
+  keywords: {
+    "code-name": { prefixes: CODE_NAME_KEYWORDS, context: CODE_NAME },
+    "code-name-generic": { prefixes: CODE_NAME_GENERIC_KEYWORDS, context: CODE_NAME_GENERIC },
+  },
   detect: detectNames,
 };
 

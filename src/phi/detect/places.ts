@@ -5,7 +5,16 @@ import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "../data/places.
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../data/words.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, regexHash, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
-import { CREDENTIAL, ENGLISH, FUNCTION_WORD, TITLE, VERBISH, cityLookup, isUpperText, multiWordPlaceStart } from "./lexicon.js";
+import {
+  CREDENTIAL,
+  ENGLISH,
+  FUNCTION_WORD,
+  TITLE,
+  VERBISH,
+  cityLookup,
+  isUpperText,
+  multiWordPlaceStart,
+} from "./lexicon.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -13,48 +22,178 @@ import type { Detector } from "./detector.js";
  * codes, facilities (hospital names and acronyms, wards), gazetteer places after cues.
  */
 
-const STREET_SUFFIX = "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
-const STREET = new RegExp(`\\b\\d{1,6}[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`, "giu");
+const STREET_SUFFIX =
+  "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|trail|trl|row|alley|crescent|cres|close|grove|gardens|heights|hill|hills|park|point|ridge|walk|view|village|mews|green|loop|pike|turnpike|crossing|plaza|route|rte|path|pass|glen|creek|landing|estates|commons|harbor|harbour|junction|knoll|meadows?|orchard|shores?|springs|station|summit|valley|vista|wharf|woods?|expressway|freeway|causeway|esplanade|promenade|quay|rise|broadway|manor|oval|parade";
+const STREET = new RegExp(
+  `\\b\\d{1,6}[ \\t]+(?:[NSEW]\\.?[ \\t]+)?((?:[\\p{L}0-9'’.-]+[ \\t]+){1,4}?)(${STREET_SUFFIX})\\b\\.?(?:,?[ \\t]*(?:apt|apartment|unit|suite|ste|#)\\.?[ \\t]*[\\w-]+)?`,
+  "giu",
+);
 /** Source code: the original ASCII street pattern, cheaper than the Unicode one. */
-const STREET_CODE = /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
-const UNIT = /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b(?![%.,]?\d|[ \t]*(?:%|mg|mcg|ml|cc|units?|u\b|prbc|ffp))/gi;
-const INTL_STREET_BEFORE = /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
-const INTL_STREET_SUFFIX = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
+const STREET_CODE =
+  /\b\d{1,6}[ \t]+(?:[NSEW]\.?[ \t]+)?((?:[A-Za-z0-9'.-]+[ \t]+){1,4})(street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|row|alley)\b\.?(?:,?[ \t]*(?:apt|apartment|unit|suite|ste|#)\.?[ \t]*[\w-]+)?/gi;
+const UNIT =
+  /\b(?:apt|apartment|suite|ste|unit|flat|p\.?o\.? box|po box)\.?[ \t]*#?[ \t]*\d{1,6}[A-Za-z]?\b(?![%.,]?\d|[ \t]*(?:%|mg|mcg|ml|cc|units?|u\b|prbc|ffp))/gi;
+const INTL_STREET_BEFORE =
+  /\b(?:via|viale|vicolo|piazza|corso|calle|avenida|av\.|rua|rue|chemin|allee|allée|plaza|paseo|ulica|ul\.|utca|strada|carrer|avinguda|rambla|praça|largo|travessa|camino|carretera|boulevard)[ \t]+(\p{Lu}\p{Ll}[\p{L}'’-]*)(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3},?[ \t]*\d{1,5}[A-Za-z]?\b/giu;
+const INTL_STREET_SUFFIX =
+  /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:stra(?:ss|ß)e|str\.|gasse|weg|platz|allee|gatan|gata|vägen|vagen|väg|vej|gade|stræde|straede|katu|tie|kuja|polku|utca|ulica|laan|straat|plein|gracht|kade|dreef|veien|vegen|gränd|stien|vænget|gata|sokak|sokağı|caddesi|utja|tee)(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]*\d{1,5}[A-Za-z]?\b/gu;
 /** US military mail: "PSC 1437, Box 3833, APO AA 66791", "Unit 1009 Box 0219 DPO AP 51065". */
-const MILITARY_ADDRESS = /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5},?\s+(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b/gi;
+const MILITARY_ADDRESS =
+  /\b(?:PSC|Unit|CMR)[ \t]+\d{1,5},?[ \t]+Box[ \t]+\d{1,5},?\s+(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b/gi;
 /** French, Italian, Iberian order: "137 Avenue Teboulbi", "20 Rue Hsine Eloued". */
-const NUM_KEYWORD_STREET = /\b\d{1,5},?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|via|viale|piazza|calle|rua|avenida|travessa|largo)[ \t]+(?:(?:de|du|des|la|le|les|del|della|do|da|dos|das|al)[ \t]+)*\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|du|des|la|le|del|do|da|al)){0,3}/gu;
+const NUM_KEYWORD_STREET =
+  /\b\d{1,5},?[ \t]+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|allee|impasse|place|via|viale|piazza|calle|rua|avenida|travessa|largo)[ \t]+(?:(?:de|du|des|la|le|les|del|della|do|da|dos|das|al)[ \t]+)*\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|du|des|la|le|del|do|da|al)){0,3}/gu;
 /** A street type written as a separate word before the house number: "Villacher Strasse 89", "Trenerys gate 232", "Erzsébet tér 19". */
-const STREET_WORD_NUM = /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]+(?:[Ss]tra(?:ss|ß)e|STRASSE|[Ss]tr\.|[Gg]asse|[Ww]eg|[Aa]llee|[Pp]latz|[Gg]ate|[Gg]ata|[Gg]atan|[Vv]ei|[Vv]eien|[Vv]egen|[Vv]ej|[Gg]ade|tér|utca|út|ulica|ul\.|katu|tie|tee|laan|straat|kade|sokak|caddesi)[ \t]+\d{1,5}[A-Za-z]?\b/gu;
+const STREET_WORD_NUM =
+  /(?<![\p{L}\d])\p{Lu}[\p{L}'’-]*(?:[ \t]+\p{Lu}[\p{L}'’-]*)?[ \t]+(?:[Ss]tra(?:ss|ß)e|STRASSE|[Ss]tr\.|[Gg]asse|[Ww]eg|[Aa]llee|[Pp]latz|[Gg]ate|[Gg]ata|[Gg]atan|[Vv]ei|[Vv]eien|[Vv]egen|[Vv]ej|[Gg]ade|tér|utca|út|ulica|ul\.|katu|tie|tee|laan|straat|kade|sokak|caddesi)[ \t]+\d{1,5}[A-Za-z]?\b/gu;
 /** A named street without a number after "on/at/in": "shows on Marina Fort Street". */
-const NAMED_STREET = /\b(?:on|at|in|off|along|near)[ \t]+((?:\p{Lu}[\p{L}'’-]*[ \t]+){1,3}(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Terrace|Crescent|Parkway|Highway|Way|Place|Square))\b/gu;
+const NAMED_STREET =
+  /\b(?:on|at|in|off|along|near)[ \t]+((?:\p{Lu}[\p{L}'’-]*[ \t]+){1,3}(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Terrace|Crescent|Parkway|Highway|Way|Place|Square))\b/gu;
 /** "83393 Pärna 33": building number, street name, house number (mixed-case text only). */
-const NUM_STREET_NUM = /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}\p{L}*\p{Ll}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
-const ADDRESS_CUE = /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
-const STREET_PARTICLE = /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
+const NUM_STREET_NUM =
+  /(?<![\w.,/-])\d{1,6}[ \t]+(\p{Lu}\p{L}*\p{Ll}[\p{L}'’-]*(?:[ \t]+[\p{L}][\p{L}'’-]*){0,3})[ \t]+\d{1,5}[A-Za-z]?(?![\w.,/%-]|[.,]\d)/gu;
+const ADDRESS_CUE =
+  /\b(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|mail(?:ed)?\s+to|ship(?:ped)?\s+to|send\s+(?:it\s+)?to|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?\s*$/i;
+const STREET_PARTICLE =
+  /^(?:de|del|della|dei|di|da|do|dos|das|du|la|le|les|van|von|der|den|het|am|an|im|auf|y|e|i|tee|u|utca|ulica|sur|sous)$/i;
 const CITY_STATE = /\b([A-Z][a-zA-Z.'-]+(?:\s[A-Z][a-zA-Z.'-]+){0,2}),\s*([A-Z]{2})(?:\s+(\d{5}(?:-\d{4})?))?\b/g;
-const ZIP_CONTEXT = /\b(?:zip|zipcode|zip code|postal code|postcode)\b(?:[ \t]+(?:is|was|number))?\W{0,5}(\d{5}(?:-\d{3,4})?|\d{3} ?\d{2}|\d{3,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
-const FACILITY = /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
-const TRANSFER_PLACE = /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going|come|coming)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
-const AMBIGUOUS_STATE_CODES = new Set(["CO", "MD", "PA", "OR", "IN", "ME", "OK", "HI", "DE", "LA", "MA", "CT", "MS", "MT", "NE", "AL", "ID", "SC", "VA", "WA", "GA", "IA", "MO", "ND", "SD", "PR", "DC", "NP", "RN", "AK"]);
+const ZIP_CONTEXT =
+  /\b(?:zip|zipcode|zip code|postal code|postcode)\b(?:[ \t]+(?:is|was|number))?\W{0,5}(\d{5}(?:-\d{3,4})?|\d{3} ?\d{2}|\d{3,6}|\d{2}-\d{3}|\d{4}-\d{3}|[A-Z]\d[A-Z] ?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w-])/gi;
+const FACILITY =
+  /(?:hospital|hosp|medical center|med ctr|medical ctr|med center|health center|health centre|clinic|nursing home|rehab(?:ilitation)? (?:center|hospital|facility)|infirmary|hospice|medical group|care center|assisted living|heart center|cancer center|rehabilitation)\b/gi;
+const TRANSFER_PLACE =
+  /\b(?:transferred|transfered|transfer|xfer|sent|admitted|arrived|came|followed|referred|discharged|returned|went|back|seen|treated|hospitalized|lives|resides|moved|medflight|medflighted|flown|taken|brought|presented|trans|enroute|leave|go|going|come|coming)[ \t]+(?:back[ \t]+)?(?:here[ \t]+)?(?:over[ \t]+)?(?:to|from|at|in|into)[ \t]+(?:the[ \t]+)?(?:\d{1,4}[ \t]+)?((?:\p{L}[\p{L}'’.-]*[ \t]*){1,3})/giu;
+const AMBIGUOUS_STATE_CODES = new Set([
+  "CO",
+  "MD",
+  "PA",
+  "OR",
+  "IN",
+  "ME",
+  "OK",
+  "HI",
+  "DE",
+  "LA",
+  "MA",
+  "CT",
+  "MS",
+  "MT",
+  "NE",
+  "AL",
+  "ID",
+  "SC",
+  "VA",
+  "WA",
+  "GA",
+  "IA",
+  "MO",
+  "ND",
+  "SD",
+  "PR",
+  "DC",
+  "NP",
+  "RN",
+  "AK",
+]);
 /** A preposition right before a place. */
 const PLACE_PREP = /\b(?:in|from|to|at|near|of|outside|around|towards?|via)[ \t]+(?:the[ \t]+)?$/i;
 /** Phrases that announce where someone lives, comes from or goes: strong enough for an unknown place. */
 const FROM_CUE = /\b(?:i'?m|i am|is|are|was|were|be|been)[ \t]+(?:originally[ \t]+)?from[ \t]+$/i;
-const PLACE_CUE = /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter|street|road|avenue|district|neighbou?rhood|suburb|county|province|region|village|town|city)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
-const PREP_WORDS = new Set(["in", "from", "to", "at", "near", "of", "outside", "around", "toward", "towards", "via", "the"]);
-const PLACE_PREFIX = new Set(["new", "san", "saint", "st", "los", "las", "el", "la", "le", "fort", "port", "mount", "north", "south", "east", "west", "united", "great", "santa", "upper", "lower", "central"]);
+const PLACE_CUE =
+  /\b(?:live[sd]?|living|resides?|residing|resident|grew[ \t]+up|born|raised|based|located|headquartered|moved|moving|relocated|relocating|travel(?:l)?(?:ing|ed|s)?|trip|flew|flying|fly|vacation(?:ing)?|holiday|visiting|visited|stay(?:ing|ed|s)?|hometown|native|originally|comes?|came|hails?|home|house|farm|bakery|shop|store|business|works?|worked|working|school|college|church|shelter|street|road|avenue|district|neighbou?rhood|suburb|county|province|region|village|town|city)[ \t]+(?:(?:back|here|there|now|currently|nearby|up|out|down)[ \t]+)?(?:in|from|to|at|near|outside|of)[ \t]+(?:the[ \t]+)?(?:(?:city|town|village|county|state|province|region|area|suburbs?)[ \t]+of[ \t]+)?$/i;
+const PREP_WORDS = new Set([
+  "in",
+  "from",
+  "to",
+  "at",
+  "near",
+  "of",
+  "outside",
+  "around",
+  "toward",
+  "towards",
+  "via",
+  "the",
+]);
+const PLACE_PREFIX = new Set([
+  "new",
+  "san",
+  "saint",
+  "st",
+  "los",
+  "las",
+  "el",
+  "la",
+  "le",
+  "fort",
+  "port",
+  "mount",
+  "north",
+  "south",
+  "east",
+  "west",
+  "united",
+  "great",
+  "santa",
+  "upper",
+  "lower",
+  "central",
+]);
 /** First-person presence and labels that announce a place: "I am in Sutri", "Where: Upton". */
-const HERE_CUE = /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ \t]+)?in|\b(?:where|location|city|town|place of birth|birthplace|hometown)[ \t]*:|\bhome city)[ \t]+$/i;
-const FACILITY_OK = new Set("u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(" "));
+const HERE_CUE =
+  /(?:\b(?:i'?m|i am|we'?re|we are)[ \t]+(?:currently[ \t]+|now[ \t]+)?in|\b(?:where|location|city|town|place of birth|birthplace|hometown)[ \t]*:|\bhome city)[ \t]+$/i;
+const FACILITY_OK = new Set(
+  "u of st saint general university county community regional medical children's childrens mount mt sacred heart holy cross good samaritan valley lake north south east west new city state memorial mercy union baptist methodist presbyterian lutheran jewish christian veterans shriners women's center centre and & health".split(
+    " ",
+  ),
+);
 /** Words that make a hospital's name though each is an ordinary word: "Holy Cross", "Union Memorial", "Good Sam". */
-const FACILITY_NAME_WORDS = new Set("good memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(" "));
+const FACILITY_NAME_WORDS = new Set(
+  "good memorial general holy cross mercy union sacred heart samaritan sam sinai baptist methodist presbyterian lutheran jewish christian veterans shriners deaconess episcopal adventist providence covenant trinity".split(
+    " ",
+  ),
+);
 /** Clinical acronyms that follow "to", "at", "from" or "in" without naming a place: "to ICU", "in NSR", "at HS". */
 const CLINICAL_ACRONYMS = new Set(
   `ABG ABX ACE ACS ADL AFIB AKI ALS AMA AML ARDS ASA ASAP AVR BKA BMP BNP BPH BRBPR CABG CAD CBC CBI CCB CHF CKD CLL CMO CMV CNS COPD CPR CRF CRI CRP CSF CTA CVA CVL CXR DKA DM DNR DNI DOE DVT EBL EEG EGD EKG ECG EMS ENT ERCP ESRD ETOH EVD FFP FSBS GCS GERD GIB GTT HCP HCT HEENT HHN HOB HPI HTN IABP ICD IDDM ILD INR IVC IVF JP JVD KVO LAD LBBB RBBB LCX LFT LLE LLL LLQ LOC LP LUE LUL LUQ LVH MAE MAP MRSA MSO MVR NGT NIDDM NKA NKDA NPO NSR NSTEMI OOB ORIF OSH PCA PCI PCP PCWP PDA PEA PEEP PERL PICC PMH PNA PNX PRBC PRN PSV PTT PVD RBC RCA RLE RLL RLQ RML ROS RSV RUE RUL RUQ SBP SBT SCD SSI STEMI SVT TBI TEE TF TFS TIA TKR TLC TPN TTE UA UOP URI UTI VAP VRE VSS WBC NSB SB SR AF VT VF VS HR RR BP IV PO PR SQ IM OR ER ED EW PACU CCU CSRU CT MRI MRA KUB US EP IR GI GU RT PT OT SW CM HO AM PM HS QD BID TID QID QHS QOD NS LR DSD DSG BS BM BRP WNL NAD AAO AOX VAD MVA MVC GSW EMT BLS ACLS TX DX HX RX SX FX CX ABD EXT DC VA VNA PMD NH SNF LTAC ALF ADHC HD CVVH CVVHD CRRT PD HDU OBS CDU TICU STICU NICU PICU CVICU MICU SICU ICU CCU PCU ECU RICU NCCU NSICU OPD IOP ICP CPP EVD VPS LOS SAT SATS PFT PFTS DOA DOS AMS LOA CP ROM AVSS PPD TB HIV HCV HBV HSV VZV EBV CDIFF CMV UGIB LGIB SBO NEC AAA PE MI HF AS AR MR TR PS DCM HCM HOCM EF LVEF RVH RVEF CHB AVB MAT AVNRT WPW PSVT NSVT VTACH VFIB SIRS MODS ARF ATN AIN HHS DIC PAT USOH YEST TOD TMRW
-  LTC ECF BSC BR FM TM SM HFNC CAM TKO SC LIS LCS LWS LCWS LIWS GD SD HHNK HONK JR VP AP DDD VVI DDI AAI VOO DOO AOO PVCS TPA ABGS CBCS LFTS`.split(/\s+/),
+  LTC ECF BSC BR FM TM SM HFNC CAM TKO SC LIS LCS LWS LCWS LIWS GD SD HHNK HONK JR VP AP DDD VVI DDI AAI VOO DOO AOO PVCS TPA ABGS CBCS LFTS`.split(
+    /\s+/,
+  ),
 );
-const FACILITY_STOP = new Set(["the", "a", "an", "to", "from", "at", "in", "and", "or", "for", "with", "by", "on", "was", "is", "this", "that", "outside", "home", "other", "same", "local", "private", "transfer", "transferred", "osh", "another", "any", "nearest", "previous", "prior", "current"]);
+const FACILITY_STOP = new Set([
+  "the",
+  "a",
+  "an",
+  "to",
+  "from",
+  "at",
+  "in",
+  "and",
+  "or",
+  "for",
+  "with",
+  "by",
+  "on",
+  "was",
+  "is",
+  "this",
+  "that",
+  "outside",
+  "home",
+  "other",
+  "same",
+  "local",
+  "private",
+  "transfer",
+  "transferred",
+  "osh",
+  "another",
+  "any",
+  "nearest",
+  "previous",
+  "prior",
+  "current",
+]);
 
 const ZIP_CONTEXT_STICKY = toSticky(ZIP_CONTEXT);
 const ZIP_KEYWORDS = ["zip", "postal", "postcode"];
@@ -73,7 +212,14 @@ function streetMatchesAtNumbers(text: string, idx: TextIndex): RegExpExecArray[]
 }
 
 function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
-  const push = (start: number, end: number, severity: Severity, confidence: number, rule: string, category = "location") => {
+  const push = (
+    start: number,
+    end: number,
+    severity: Severity,
+    confidence: number,
+    rule: string,
+    category = "location",
+  ) => {
     // a house or building number right before a street name belongs to the address: "4844 Søndergade 52"
     if (rule === "street-address" && profile === "prose") {
       const lead = /(?:^|[\s>,:])(\d{1,6})[ \t]+$/.exec(text.slice(Math.max(0, start - 10), start));
@@ -90,20 +236,34 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   };
   const plainWord = (w: string) => COMMON_WORDS.has(w.toLowerCase()) || CLINICAL_WORDS.has(w.toLowerCase());
   /** An ordinary word unless Capitalised in mixed-case text ("Harbor Hospital" is a name, "HARBOR" alone is not). */
-  const ordinary = (w: string, at: number) => plainWord(w) || ((upper(at) || !/^\p{Lu}/u.test(w)) && ENGLISH.has(w.toLowerCase()));
+  const ordinary = (w: string, at: number) =>
+    plainWord(w) || ((upper(at) || !/^\p{Lu}/u.test(w)) && ENGLISH.has(w.toLowerCase()));
   /** Address lines after a street: unit, city, region, postcode, country ("Apt. 026 Zoetermeer Netherlands 91196"). */
   const tail = (from: number, maxParts: number, onlyCodes = false) => {
     let pos = from;
     for (let parts = 0; parts < maxParts; parts++) {
       const rest = text.slice(pos, pos + 90);
-      const m = /^((?:[ \t]*(?:,|>|\?{3}|\r?\n|-)){0,3}[ \t]*)(?:((?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?[ \t]*[\w-]+)|(\d{4,6}(?:-\d{3,4})?|\d{2}[ -]\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})(?![\w-])|([A-Z]{2})(?=[ \t]+\d{5}\b)|(\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|la|del|di|da|do|du|le|les|sur|am|an|der|den|upon|on|im|y)){0,3}(?:[ \t]*\([\p{L} ]+\))?))/u.exec(rest);
+      const m =
+        /^((?:[ \t]*(?:,|>|\?{3}|\r?\n|-)){0,3}[ \t]*)(?:((?:apt|apartment|suite|ste|unit|flat)\.?[ \t]*#?[ \t]*[\w-]+)|(\d{4,6}(?:-\d{3,4})?|\d{2}[ -]\d{3}|[A-Z]\d[A-Z][ ]?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?[ ]\d[A-Z]{2})(?![\w-])|([A-Z]{2})(?=[ \t]+\d{5}\b)|(\p{Lu}[\p{L}'’-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’-]*|de|la|del|di|da|do|du|le|les|sur|am|an|der|den|upon|on|im|y)){0,3}(?:[ \t]*\([\p{L} ]+\))?))/u.exec(
+          rest,
+        );
       if (!m || m[0].length === m[1]!.length) return;
       const s = pos + m[1]!.length;
       const e = pos + m[0].length;
       if (m[5] !== undefined) {
         if (onlyCodes && !(COUNTRIES.has(m[5].toLowerCase()) || US_STATES.has(m[5].toLowerCase()))) return;
         const words = m[5].split(/[ \t]+/);
-        if (plainWord(words[0]!) || NATIONALITIES.has(words[0]!.toLowerCase()) || text[e] === ":" || (/\r?\n/.test(m[1]!) && parts > 0 && !cityLookup(m[5].toLowerCase()) && !COUNTRIES.has(m[5].toLowerCase()) && !/^[ \t]*(?:,?[ \t]*[A-Z]{2})?[ \t]*(?:\d{4,6})?[ \t]*(?:\r?\n|$)/.test(text.slice(e, e + 20)))) return;
+        if (
+          plainWord(words[0]!) ||
+          NATIONALITIES.has(words[0]!.toLowerCase()) ||
+          text[e] === ":" ||
+          (/\r?\n/.test(m[1]!) &&
+            parts > 0 &&
+            !cityLookup(m[5].toLowerCase()) &&
+            !COUNTRIES.has(m[5].toLowerCase()) &&
+            !/^[ \t]*(?:,?[ \t]*[A-Z]{2})?[ \t]*(?:\d{4,6})?[ \t]*(?:\r?\n|$)/.test(text.slice(e, e + 20)))
+        )
+          return;
         const country = [...COUNTRIES].find((c) => m[5]!.toLowerCase().endsWith(" " + c));
         if (country) {
           push(s, e - country.length - 1, "medium", 0.6, "city");
@@ -119,29 +279,70 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   };
   if (hasDigit(text)) {
-    for (const m of profile === "code" ? (idx && STREET_PREFILTER ? streetMatchesAtNumbers(text, idx) : text.matchAll(STREET_CODE)) : text.matchAll(STREET)) {
+    for (const m of profile === "code"
+      ? idx && STREET_PREFILTER
+        ? streetMatchesAtNumbers(text, idx)
+        : text.matchAll(STREET_CODE)
+      : text.matchAll(STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
-      if (words.some((w) => (/\.$/.test(w) && !/^\p{Lu}\p{Ll}?\.$/u.test(w)) || /^(?:in|on|at|to|of|for|with|via|per|from|by|is|was|and|or|the|a|an|x|q|hrs?|mins?|ml|cc|mg)$/i.test(w))) continue;
+      if (
+        words.some(
+          (w) =>
+            (/\.$/.test(w) && !/^\p{Lu}\p{Ll}?\.$/u.test(w)) ||
+            /^(?:in|on|at|to|of|for|with|via|per|from|by|is|was|and|or|the|a|an|x|q|hrs?|mins?|ml|cc|mg)$/i.test(w),
+        )
+      )
+        continue;
       const isUpper = upper(m.index);
       if (!isUpper && !/^[\p{Lu}\d]/u.test(words[0]!) && !/^\p{Lu}/u.test(m[2]!)) continue;
       if (words.some((w) => CLINICAL_WORDS.has(w.toLowerCase()))) continue;
-      if (/^(?:dr|st)$/i.test(m[2]!) && /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))) continue;
+      if (
+        /^(?:dr|st)$/i.test(m[2]!) &&
+        /^[ \t]+[A-Za-z]/.test(text.slice(m.index + m[0].length, m.index + m[0].length + 3))
+      )
+        continue;
       // "2 MEDIASTINAL CT", "3 PERSANTINE THALLIUM ST": a suffix that is also a clinical abbreviation (chest tube,
       // ST segment) makes a street only in Capitalised words or with an address tail after it
-      if (profile === "prose" && /^(?:ct|st|dr|pl|ln|ter|cir)$/i.test(m[2]!) && (isUpper || !words.every((w) => /^[\p{Lu}\d]/u.test(w))) && !/^\.?[ \t]*(?:,[ \t]*\p{Lu}|(?:apt|apartment|unit|suite|ste|#)\b|\d{5}\b)/iu.test(text.slice(m.index + m[0].length, m.index + m[0].length + 14))) continue;
+      if (
+        profile === "prose" &&
+        /^(?:ct|st|dr|pl|ln|ter|cir)$/i.test(m[2]!) &&
+        (isUpper || !words.every((w) => /^[\p{Lu}\d]/u.test(w))) &&
+        !/^\.?[ \t]*(?:,[ \t]*\p{Lu}|(?:apt|apartment|unit|suite|ste|#)\b|\d{5}\b)/iu.test(
+          text.slice(m.index + m[0].length, m.index + m[0].length + 14),
+        )
+      )
+        continue;
       let end = m.index + m[0].length;
       if (m[0].endsWith(".") && m[2]!.length > 4) end--;
-      if (profile === "code" && !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))) continue;
+      if (
+        profile === "code" &&
+        !/\b(?:address|addr|street|line1|residence)\b/i.test(text.slice(Math.max(0, m.index - 40), m.index))
+      )
+        continue;
       push(m.index, end, "high", 0.8, "street-address");
       if (profile === "prose") tail(end, 5);
     }
     if (profile === "prose") {
-      for (const re of [UNIT, INTL_STREET_BEFORE, INTL_STREET_SUFFIX, MILITARY_ADDRESS, NUM_KEYWORD_STREET, STREET_WORD_NUM]) {
+      for (const re of [
+        UNIT,
+        INTL_STREET_BEFORE,
+        INTL_STREET_SUFFIX,
+        MILITARY_ADDRESS,
+        NUM_KEYWORD_STREET,
+        STREET_WORD_NUM,
+      ]) {
         for (const m of text.matchAll(re)) {
-          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!))) continue;
-          if ((re === NUM_KEYWORD_STREET || re === STREET_WORD_NUM) && (upper(m.index) || !/\p{Ll}/u.test(m[0]) || plainWord(m[0].replace(/^[\d, \t]+/, "").split(/[ \t]/)[re === STREET_WORD_NUM ? 0 : 1] ?? ""))) continue;
+          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!)))
+            continue;
+          if (
+            (re === NUM_KEYWORD_STREET || re === STREET_WORD_NUM) &&
+            (upper(m.index) ||
+              !/\p{Ll}/u.test(m[0]) ||
+              plainWord(m[0].replace(/^[\d, \t]+/, "").split(/[ \t]/)[re === STREET_WORD_NUM ? 0 : 1] ?? ""))
+          )
+            continue;
           push(m.index, m.index + m[0].length, "medium", 0.65, "street-address");
           tail(m.index + m[0].length, 5);
         }
@@ -149,7 +350,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       for (const m of text.matchAll(NUM_STREET_NUM)) {
         if (upper(m.index)) continue;
         const words = m[1]!.split(/[ \t]+/);
-        if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase()))) continue;
+        if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase())))
+          continue;
         if (words.length > 1 && !words.slice(1).every((w) => /^\p{Lu}/u.test(w) || STREET_PARTICLE.test(w))) continue;
         push(m.index, m.index + m[0].length, "medium", 0.6, "street-address");
         tail(m.index + m[0].length, 5);
@@ -170,52 +372,96 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, m.index + m[0].length, "medium", 0.6, "street-address");
   }
   // A hospital acronym before one of its units: "GH ER", "FROM GH CATH LAB", "dc'd from GH TCU"
-  for (const m of text.matchAll(/\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g)) {
+  for (const m of text.matchAll(
+    /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
+  )) {
     const w = m[1]!;
     const l = w.toLowerCase();
-    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l)) continue;
+    if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l))
+      continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
   // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
-  for (const m of text.matchAll(/\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu)) {
+  for (const m of text.matchAll(
+    /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
+  )) {
     const w = m[1]!;
     const l = w.toLowerCase();
     // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
-    const named = !upper(m.index) && /^\p{Lu}\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim()) && !FACILITY_STOP.has(l) && !FUNCTION_WORD.test(l);
+    const named =
+      !upper(m.index) &&
+      /^\p{Lu}\p{Ll}/u.test(w) &&
+      /^\p{Lu}/u.test(m[0].slice(w.length).trim()) &&
+      !FACILITY_STOP.has(l) &&
+      !FUNCTION_WORD.test(l);
     if (named) {
       push(m.index, m.index + m[0].length, "medium", 0.55, "facility");
       continue;
     }
-    if (plainWord(w) || ENGLISH.has(l) || NATIONALITIES.has(l) || VERBISH.test(l) || FACILITY_STOP.has(l) || FIRST_NAMES.has(l)) continue;
+    if (
+      plainWord(w) ||
+      ENGLISH.has(l) ||
+      NATIONALITIES.has(l) ||
+      VERBISH.test(l) ||
+      FACILITY_STOP.has(l) ||
+      FIRST_NAMES.has(l)
+    )
+      continue;
     if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
     push(m.index, m.index + w.length, "medium", 0.55, "facility");
   }
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
-  for (const m of text.matchAll(/(?<=\p{Ll}[ \t]+)(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu)) {
+  for (const m of text.matchAll(
+    /(?<=\p{Ll}[ \t]+)(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu,
+  )) {
     const s = m.index + m[0].length - m[1]!.length;
     if (upper(s)) continue;
     const ws = m[1]!.split(/[ \t]+/);
-    if (ws.some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase()) || FIRST_NAMES.has(w.toLowerCase()) || CREDENTIAL.test(w.toLowerCase()) || TITLE.test(w.toLowerCase()) || /^(?:god|lord|jesus|allah)$/i.test(w))) continue;
+    if (
+      ws.some(
+        (w) =>
+          plainWord(w) ||
+          NATIONALITIES.has(w.toLowerCase()) ||
+          FACILITY_STOP.has(w.toLowerCase()) ||
+          FIRST_NAMES.has(w.toLowerCase()) ||
+          CREDENTIAL.test(w.toLowerCase()) ||
+          TITLE.test(w.toLowerCase()) ||
+          /^(?:god|lord|jesus|allah)$/i.test(w),
+      )
+    )
+      continue;
     if (!ws.some((w) => ENGLISH.has(w.toLowerCase()))) continue; // unknown words are the other rules' business
     push(s, s + m[1]!.length, "medium", 0.5, "facility");
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
-  for (const m of text.matchAll(/\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu)) {
+  for (const m of text.matchAll(
+    /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu,
+  )) {
     let place = m[1]!.toLowerCase().replace(/\.$/, "");
     // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
     if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
-    const isPlace = US_STATES.has(place) || US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!) || cityLookup(place) !== undefined || US_CITIES.has(place) || (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
+    const isPlace =
+      US_STATES.has(place) ||
+      (US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!)) ||
+      cityLookup(place) !== undefined ||
+      US_CITIES.has(place) ||
+      (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
     if (!isPlace || (/^u$/i.test(m[0].split(/[ \t]/)[0]!) && !/^\p{Lu}/u.test(m[0]))) continue;
     push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
   }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   // ("ip-address P 0.000" is no address: the cue is a whole word, the value has a name of 3+ letters)
-  for (const m of text.matchAll(/(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi)) {
+  for (const m of text.matchAll(
+    /(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi,
+  )) {
     const s = m.index + m[0].length;
     if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
-    const r = /^(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|\d{1,5}[A-Za-z]?|de|la|do|da|di|del|van|von|and)){0,5}/u.exec(text.slice(s, s + 80));
+    const r =
+      /^(?:\d{1,6}[ \t]+)?\p{Lu}[\p{L}'’.-]*(?:[ \t]+(?:\p{Lu}[\p{L}'’.-]*|\d{1,5}[A-Za-z]?|de|la|do|da|di|del|van|von|and)){0,5}/u.exec(
+        text.slice(s, s + 80),
+      );
     if (!r || plainWord(r[0].split(/[ \t]/)[0]!) || !/\d/.test(r[0]) || !/\p{L}{3}/u.test(r[0]) || upper(s)) continue;
     if (!/^\d/.test(r[0]) && !/address|lives?|living|resides?/i.test(m[0])) continue;
     push(s, s + r[0].length, "medium", 0.6, "street-address");
@@ -232,7 +478,11 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   }
   // Facilities: the proper words before a facility noun ("Franklin Square Hospital", "HOLY CROSS HOSP").
-  for (const m of /hosp|medical|med c|health|clinic|nursing|rehab|infirmary|hospice|care cent|assisted|heart cent|cancer cent/i.test(text) ? text.matchAll(FACILITY) : []) {
+  for (const m of /hosp|medical|med c|health|clinic|nursing|rehab|infirmary|hospice|care cent|assisted|heart cent|cancer cent/i.test(
+    text,
+  )
+    ? text.matchAll(FACILITY)
+    : []) {
     const isUpper = upper(m.index);
     const before = text.slice(Math.max(0, m.index - 60), m.index);
     const words = [...before.matchAll(/[\p{L}][\p{L}'’.&-]*/gu)];
@@ -243,15 +493,27 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       const gap = before.slice(w.index + w[0].length, k < words.length ? words[k]!.index : before.length);
       if (!/^[ \t]+$/.test(gap) || words.length - k >= 5) break;
       const l = w[0].toLowerCase().replace(/\.$/, "");
-      if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]) && k >= 2 && /^of$/i.test(words[k - 2]![0]))) { sawProper = true; k--; continue; }
-      if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || /\.$/.test(w[0]) && w[0].length > 3) break;
-      if (FACILITY_OK.has(l) || FACILITY_NAME_WORDS.has(l)) {
-        // "Memorial Hospital", "HOLY CROSS HOSPITAL": name words, Capitalised (or in an upper-case note)
-        if (FACILITY_NAME_WORDS.has(l) && (isUpper || /^\p{Lu}/u.test(w[0]) || (k >= 2 && FACILITY_NAME_WORDS.has(words[k - 2]![0].toLowerCase())))) sawProper = true;
+      if (US_STATES.has(l) || (isUpper && US_STATE_CODES.has(w[0]) && k >= 2 && /^of$/i.test(words[k - 2]![0]))) {
+        sawProper = true;
         k--;
         continue;
       }
-      const proper = isUpper ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2 : /^\p{Lu}/u.test(w[0]) ? !NATIONALITIES.has(l) : !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 3;
+      if (FACILITY_STOP.has(l) || CLINICAL_WORDS.has(l) || (/\.$/.test(w[0]) && w[0].length > 3)) break;
+      if (FACILITY_OK.has(l) || FACILITY_NAME_WORDS.has(l)) {
+        // "Memorial Hospital", "HOLY CROSS HOSPITAL": name words, Capitalised (or in an upper-case note)
+        if (
+          FACILITY_NAME_WORDS.has(l) &&
+          (isUpper || /^\p{Lu}/u.test(w[0]) || (k >= 2 && FACILITY_NAME_WORDS.has(words[k - 2]![0].toLowerCase())))
+        )
+          sawProper = true;
+        k--;
+        continue;
+      }
+      const proper = isUpper
+        ? !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 2
+        : /^\p{Lu}/u.test(w[0])
+          ? !NATIONALITIES.has(l)
+          : !COMMON_WORDS.has(l) && !ENGLISH.has(l) && !VERBISH.test(l) && l.length >= 3;
       if (!proper) break;
       sawProper = true;
       k--;
@@ -276,7 +538,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     for (const w of words) {
       // a lone letter ends the place ("admitted to GH w/ chest pain"), unless it starts one ("U Maryland")
       if (w.length === 1 && keep.length > 0) break;
-      if (ordinary(w, m.index) || /^\d/.test(w) || !/^\p{L}[\p{L}'’-]*$/u.test(w) || NATIONALITIES.has(w.toLowerCase()) || FACILITY_STOP.has(w.toLowerCase())) break;
+      if (
+        ordinary(w, m.index) ||
+        /^\d/.test(w) ||
+        !/^\p{L}[\p{L}'’-]*$/u.test(w) ||
+        NATIONALITIES.has(w.toLowerCase()) ||
+        FACILITY_STOP.has(w.toLowerCase())
+      )
+        break;
       keep.push(w);
     }
     if (keep.length === 0 || keep.join("").length < 2 || US_STATES.has(keep.join(" ").toLowerCase())) continue;
@@ -289,15 +558,33 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     // (a bare acronym only in clinical notes: "moved to URL objects", "taken from the CLI" name no place)
     const acronym = /^\p{Lu}{2,6}$/u.test(keep[0]!) && keep.length === 1 && clinical;
     // lower-case notes: an uncommon word that is no English word ("sent to gh")
-    const lowerProper = /^\p{Ll}+$/u.test(keep[0]!) && keep.length === 1 && !ENGLISH.has(keep[0]!) && /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed|come|came)\b/i.test(m[0]) && (!/^[ \t]+\p{L}/u.test(after) || /^[ \t]+(?:for|w|with|by|on|at|in|and|via|where|when|after|from|to|er|ed|ew)\b/i.test(text.slice(start + keep[0]!.length, start + keep[0]!.length + 10)));
-    if (isUpper ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after) : !(cap || acronym || gaz || lowerProper || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))) continue;
+    const lowerProper =
+      /^\p{Ll}+$/u.test(keep[0]!) &&
+      keep.length === 1 &&
+      !ENGLISH.has(keep[0]!) &&
+      /^(?:transferred|transfered|transfer|sent|admitted|referred|medflight|medflighted|arrived|taken|brought|enroute|followed|come|came)\b/i.test(
+        m[0],
+      ) &&
+      (!/^[ \t]+\p{L}/u.test(after) ||
+        /^[ \t]+(?:for|w|with|by|on|at|in|and|via|where|when|after|from|to|er|ed|ew)\b/i.test(
+          text.slice(start + keep[0]!.length, start + keep[0]!.length + 10),
+        ));
+    if (
+      isUpper
+        ? VERBISH.test(keep[0]!) && !/^[ \t]+(?:er|ed|cath|icu|ccu|tcu|ew)\b/i.test(after)
+        : !(cap || acronym || gaz || lowerProper || (keep[0]!.length >= 4 && /^[ \t]+\d/.test(after)))
+    )
+      continue;
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
   const words = [...text.matchAll(/\p{L}[\p{L}.'’-]*/gu)];
   const lowerCache: (string | undefined)[] = new Array<string | undefined>(words.length);
   const lowerOf = (q: number) => (lowerCache[q] ??= words[q]![0].toLowerCase().replace(/[.,]$/, ""));
-  const spaced = (q: number) => q < words.length && text.charCodeAt(words[q]!.index - 1) === 32 && words[q]!.index - 1 === words[q - 1]!.index + words[q - 1]![0].length;
+  const spaced = (q: number) =>
+    q < words.length &&
+    text.charCodeAt(words[q]!.index - 1) === 32 &&
+    words[q]!.index - 1 === words[q - 1]!.index + words[q - 1]![0].length;
   for (let wi = 0; wi < words.length; wi++) {
     const first = words[wi]![0];
     const c0 = first.charCodeAt(0);
@@ -310,7 +597,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const afterPrep = PREP_WORDS.has(prevWord);
     if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[words[wi]!.index - 2] ?? ""))) continue;
     // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    if (!afterPrep && upper(words[wi]!.index) && !HERE_CUE.test(text.slice(Math.max(0, words[wi]!.index - 30), words[wi]!.index))) continue;
+    if (
+      !afterPrep &&
+      upper(words[wi]!.index) &&
+      !HERE_CUE.test(text.slice(Math.max(0, words[wi]!.index - 30), words[wi]!.index))
+    )
+      continue;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
@@ -342,11 +634,28 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       const sub = Array.from({ length: matched }, (_, q) => lowerOf(wi + q)).join(" ");
       // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
       // countries: not a Safe Harbor element but personal data elsewhere (GDPR): flagged when written as a name
-      strong = country ? cue || cap : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub) ? prep || cue || (cap && matched > 1) : (cue || (prep && matched > 1)) && (cap || !isUpper);
-    } else if (!state && cue && (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) && !plainWord(first) && !NATIONALITIES.has(l0) && first.length >= 3) {
+      strong = country
+        ? cue || cap
+        : city === false && !FIRST_NAMES.has(sub) && !NOT_NAMES.has(sub)
+          ? prep || cue || (cap && matched > 1)
+          : (cue || (prep && matched > 1)) && (cap || !isUpper);
+    } else if (
+      !state &&
+      cue &&
+      (cap || (/^\p{Lu}+$/u.test(first) && !isUpper)) &&
+      !plainWord(first) &&
+      !NATIONALITIES.has(l0) &&
+      first.length >= 3
+    ) {
       // unknown place after a strong cue, Capitalised in mixed-case text
       matched = 1;
-      while (matched < 3 && spaced(wi + matched) && /^\p{Lu}/u.test(words[wi + matched]![0]) && !plainWord(words[wi + matched]![0])) matched++;
+      while (
+        matched < 3 &&
+        spaced(wi + matched) &&
+        /^\p{Lu}/u.test(words[wi + matched]![0]) &&
+        !plainWord(words[wi + matched]![0])
+      )
+        matched++;
       strong = true;
     }
     if (!matched || !strong) continue;
@@ -380,15 +689,29 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     for (const m of text.matchAll(re)) {
       const w = m[1]!;
       const l = w.toLowerCase();
-      if (w !== w.toUpperCase() || CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l) || CLINICAL_ACRONYMS.has(w)) continue;
+      if (
+        w !== w.toUpperCase() ||
+        CLINICAL_WORDS.has(l) ||
+        COMMON_WORDS.has(l) ||
+        ENGLISH.has(l) ||
+        US_STATE_CODES.has(w) ||
+        CREDENTIAL.test(l) ||
+        CLINICAL_ACRONYMS.has(w)
+      )
+        continue;
       const s = m.index + m[0].length - w.length;
       push(s, s + w.length, "medium", 0.5, "facility");
     }
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
-  for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu)) if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!)) push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
+  for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
+    if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
+      push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
   // (found from the state: one pass of a regex of state names, then the word before it)
-  US_STATE_NAMES ??= new RegExp(`(?<=\\p{L}[\\p{L}'’-]*[ \\t]*,?[ \\t]+)(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`, "giu");
+  US_STATE_NAMES ??= new RegExp(
+    `(?<=\\p{L}[\\p{L}'’-]*[ \\t]*,?[ \\t]+)(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
+    "giu",
+  );
   for (const st of text.matchAll(US_STATE_NAMES)) {
     const base = Math.max(0, st.index - 40);
     const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
@@ -398,19 +721,29 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
   }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of text.matchAll(/\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu)) {
+  for (const m of text.matchAll(
+    /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu,
+  )) {
     const w = m[1]!;
-    if (ordinary(w, m.index) || NATIONALITIES.has(w.toLowerCase()) || VERBISH.test(w) || FACILITY_STOP.has(w.toLowerCase())) continue;
+    if (
+      ordinary(w, m.index) ||
+      NATIONALITIES.has(w.toLowerCase()) ||
+      VERBISH.test(w) ||
+      FACILITY_STOP.has(w.toLowerCase())
+    )
+      continue;
     const s = m.index + m[0].indexOf(w, m[0].length - m[1]!.length - m[2]!.length - 2);
     push(s, s + w.length, "medium", 0.55, "facility");
   }
 }
 
 /** Where a hospital acronym stands: after a verb of going or staying there, or after "the" (clinical notes only). */
-const ACRONYM_AFTER_VERB = /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
+const ACRONYM_AFTER_VERB =
+  /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
 const ACRONYM_AFTER_ARTICLE = /\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
 let US_STATE_NAMES: RegExp | undefined;
-const CLINICAL_CUE = /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
+const CLINICAL_CUE =
+  /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
 /** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
 export function clinicalNote(text: string): boolean {
   let n = 0;

@@ -5,12 +5,24 @@ import { hasDigit, type Rule } from "./rule.js";
 
 /** \b(?:9\d|1[01]\d) followed by "y...": a run of exactly those digits; or "age ..." from the keyword pass. */
 function ageStarts(t: string, idx: TextIndex): number[] {
-  return sortUnique([...fromRuns(idx, (s, e) => ((e - s === 2 && t[s] === "9") || (e - s === 3 && t[s] === "1" && (t[s + 1] === "0" || t[s + 1] === "1")) ? s : -1)), ...idx.anchors("age-over-89")!]);
+  return sortUnique([
+    ...fromRuns(idx, (s, e) =>
+      (e - s === 2 && t[s] === "9") || (e - s === 3 && t[s] === "1" && (t[s + 1] === "0" || t[s + 1] === "1")) ? s : -1,
+    ),
+    ...idx.anchors("age-over-89")!,
+  ]);
 }
 
 // --- ages over 89
 export const ageOver89: Rule = {
-  id: "age-over-89", category: "age", hipaa: 3, kind: "phi", re: /\b(?:(?:9\d|1[01]\d)(?:\s*-?\s*(?:y\.?\s?o\.?|yrs?\.?\s*old|years?[\s-]*old|year-old|years? of age|yo\b|y\/o))|(?:age[d]?|aged)\s*(?:of\s*)?(?:9\d|1[01]\d)\b)/gi, severity: "high", confidence: 0.9, gate: hasDigit,
+  id: "age-over-89",
+  category: "age",
+  hipaa: 3,
+  kind: "phi",
+  re: /\b(?:(?:9\d|1[01]\d)(?:\s*-?\s*(?:y\.?\s?o\.?|yrs?\.?\s*old|years?[\s-]*old|year-old|years? of age|yo\b|y\/o))|(?:age[d]?|aged)\s*(?:of\s*)?(?:9\d|1[01]\d)\b)/gi,
+  severity: "high",
+  confidence: 0.9,
+  gate: hasDigit,
   keywords: ["age"],
   starts: ageStarts,
   impliesGate: true,

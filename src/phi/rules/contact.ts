@@ -4,7 +4,8 @@ import { hasDigit, type Rule } from "./rule.js";
 
 /** Contact identifiers: e-mail, phone and fax numbers in their many layouts, reference numbers, IP addresses, personal URLs. */
 
-const CTX_PHONE = /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|pg|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
+const CTX_PHONE =
+  /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|pg|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
 const SEP_PHONE = /[\s.-]/;
 
 /** Exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-. */
@@ -20,15 +21,34 @@ function usPhoneStarts(t: string, idx: import("../prefilter.js").TextIndex): num
 
 // --- contact identifiers
 export const email: Rule = {
-  id: "email", category: "email", hipaa: 6, kind: "phi", re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g, atChar: "@", severity: { code: "low", prose: "high" }, confidence: 0.95, gate: (t) => t.includes("@"), validate: (s) => {
+  id: "email",
+  category: "email",
+  hipaa: 6,
+  kind: "phi",
+  re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b/g,
+  atChar: "@",
+  severity: { code: "low", prose: "high" },
+  confidence: 0.95,
+  gate: (t) => t.includes("@"),
+  validate: (s) => {
     if (/\.(?:png|jpe?g|gif|svg|webp|js|css)$/i.test(s)) return false;
-    return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s) ? "sample" : true;
+    return /@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|test|invalid|localhost|email\.com|domain\.com)$/i.test(s)
+      ? "sample"
+      : true;
   },
   samples: { tp: ["write to jane.doe@hospital.org"], fp: ["logo@2x.png"] },
 };
 
 export const usPhone: Rule = {
-  id: "us-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})(?:\s*(?:x|ext\.?)\s*\d{1,5})?\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (_s, m) => {
+  id: "us-phone",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w.+-])(?:\+?1[\s.-]?)?(?:\(([2-9]\d{2})\)\s?|\b([2-9]\d{2})[\s.-])([2-9]\d{2})[\s.-](\d{4})(?:\s*(?:x|ext\.?)\s*\d{1,5})?\b/g,
+  severity: { code: "medium", prose: "high" },
+  confidence: 0.85,
+  gate: hasDigit,
+  validate: (_s, m) => {
     const exch = m[3]!;
     if (exch === "555" && /^01\d\d$/.test(m[4]!)) return "sample";
     return true;
@@ -40,7 +60,16 @@ export const usPhone: Rule = {
 };
 
 export const intlPhone: Rule = {
-  id: "intl-phone", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g, severity: { code: "low", prose: "high" }, confidence: 0.7, profiles: ["prose"], gate: (t) => t.includes("+"), validate: (s) => {
+  id: "intl-phone",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){2,4}\b/g,
+  severity: { code: "low", prose: "high" },
+  confidence: 0.7,
+  profiles: ["prose"],
+  gate: (t) => t.includes("+"),
+  validate: (s) => {
     const d = s.replace(/\D/g, "");
     return d.length >= 9 && d.length <= 15;
   },
@@ -48,12 +77,37 @@ export const intlPhone: Rule = {
 };
 
 export const phoneWithContext: Rule = {
-  id: "phone-with-context", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|pg|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: hasDigit, context: CTX_PHONE, window: 25,
+  id: "phone-with-context",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w/.-])(?:\d{3}[\s.-]{1,2})?\d{3}[\s.-]{1,2}\d{4}\b|(?<=(?:\b(?:x|ext|pager|pg|beeper|page|beep)\.?\s*#?|#)\s{0,2})\d{3,5}\b/gi,
+  severity: { code: "low", prose: "medium" },
+  confidence: 0.6,
+  profiles: ["prose"],
+  gate: hasDigit,
+  context: CTX_PHONE,
+  window: 25,
   samples: { tp: ["pager 4567"], fp: ["room 4567"] },
 };
 
 export const phoneLabelled: Rule = {
-  id: "phone-labelled", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g, severity: "high", confidence: 0.75, profiles: ["prose"], gate: (t) => /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(t), context: /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i, window: 4, validate: (s) => {
+  id: "phone-labelled",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?![\w-])/g,
+  severity: "high",
+  confidence: 0.75,
+  profiles: ["prose"],
+  gate: (t) =>
+    /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(
+      t,
+    ),
+  context:
+    /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i,
+  window: 4,
+  validate: (s) => {
     const d = s.replace(/\D/g, "").length;
     return d >= 7 && d <= 15;
   },
@@ -62,7 +116,16 @@ export const phoneLabelled: Rule = {
 
 // a number labelled after it: "085 175 7641-Office", "416 60 039 office"
 export const phoneLabelledAfter: Rule = {
-  id: "phone-labelled-after", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?=[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b)/gi, severity: "high", confidence: 0.7, profiles: ["prose"], gate: (t) => /\d[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b/i.test(t), validate: (s) => {
+  id: "phone-labelled-after",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w+])\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{1,5}\)?){1,5}(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?=[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b)/gi,
+  severity: "high",
+  confidence: 0.7,
+  profiles: ["prose"],
+  gate: (t) => /\d[ \t]*-?[ \t]*(?:office|fax|mobile|cell|home|work|tel)\b/i.test(t),
+  validate: (s) => {
     const d = s.replace(/\D/g, "").length;
     return d >= 7 && d <= 15;
   },
@@ -72,28 +135,69 @@ export const phoneLabelledAfter: Rule = {
 // US layout with any exchange digit, dashes only (notes hold surrogate numbers like 648-199-1703)
 // after a dash leader in a contact list: "DAUGHTER-KRISSY---301 944-5032"
 export const usPhoneListed: Rule = {
-  id: "us-phone-listed", category: "phone", hipaa: 4, kind: "phi", re: /(?<=--)[2-9]\d{2}[ \t.-]?[2-9]\d{2}[ \t.-]\d{4}(?![\w\/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("--"),
+  id: "us-phone-listed",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<=--)[2-9]\d{2}[ \t.-]?[2-9]\d{2}[ \t.-]\d{4}(?![\w\/-]|[.,]\d)/g,
+  severity: "medium",
+  confidence: 0.6,
+  profiles: ["prose"],
+  gate: (t) => t.includes("--"),
   samples: { tp: ["DAUGHTER---301 944-5032"], fp: ["---301 944-50321"] },
 };
 
 export const usPhoneSlashed: Rule = {
-  id: "us-phone-slashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w./-])[2-9]\d{2}\/[2-9]\d{2}\/\d{4}(?![\w/-]|[.,]\d)/g, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes("/"),
+  id: "us-phone-slashed",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w./-])[2-9]\d{2}\/[2-9]\d{2}\/\d{4}(?![\w/-]|[.,]\d)/g,
+  severity: "medium",
+  confidence: 0.6,
+  profiles: ["prose"],
+  gate: (t) => t.includes("/"),
   samples: { tp: ["617/253/1000"], fp: ["617/253/10000"] },
 };
 
 export const referenceNumber: Rule = {
-  id: "reference-number", category: "other", hipaa: 18, kind: "phi", re: /\b(?:ref(?:erence)?|policy|order|confirmation|conf|requisition|req|accession|specimen|tracking|case|claim|authori[sz]ation|auth|ticket)[ \t]*(?:#|no\.|num(?:ber)?\.?)[ \t]*:?[ \t]*((?=[A-Za-z\d-]{3})[A-Za-z]{0,3}\d[A-Za-z\d-]*)\b/gi, group: 1, severity: "medium", confidence: 0.6, profiles: ["prose"], gate: (t) => /#|no\.|num/i.test(t),
+  id: "reference-number",
+  category: "other",
+  hipaa: 18,
+  kind: "phi",
+  re: /\b(?:ref(?:erence)?|policy|order|confirmation|conf|requisition|req|accession|specimen|tracking|case|claim|authori[sz]ation|auth|ticket)[ \t]*(?:#|no\.|num(?:ber)?\.?)[ \t]*:?[ \t]*((?=[A-Za-z\d-]{3})[A-Za-z]{0,3}\d[A-Za-z\d-]*)\b/gi,
+  group: 1,
+  severity: "medium",
+  confidence: 0.6,
+  profiles: ["prose"],
+  gate: (t) => /#|no\.|num/i.test(t),
   samples: { tp: ["confirmation no. 88421"], fp: ["ref # none"] },
 };
 
 export const usPhoneDashed: Rule = {
-  id: "us-phone-dashed", category: "phone", hipaa: 4, kind: "phi", re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.65, profiles: ["prose"], gate: hasDigit,
+  id: "us-phone-dashed",
+  category: "phone",
+  hipaa: 4,
+  kind: "phi",
+  re: /(?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-[ \t]?\d{3}[ \t]?-[ \t]?\d{4}(?![\w/-]|[.,]\d)/g,
+  severity: { code: "low", prose: "medium" },
+  confidence: 0.65,
+  profiles: ["prose"],
+  gate: hasDigit,
   samples: { tp: ["648-199-1703"], fp: ["648-199-17034"] },
 };
 
 // \d\.\d{1,3}\.\d{1,3}\.\d marks the last digit of the first octet, one to three digits in
 export const ipv4: Rule = {
-  id: "ipv4", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g, severity: { code: "low", prose: "medium" }, confidence: 0.7, gate: (t) => /\d\.\d/.test(t), validate: (s) => v.ipv4Public(s) === true,
+  id: "ipv4",
+  category: "ip-address",
+  hipaa: 15,
+  kind: "phi",
+  re: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]*\d)/g,
+  severity: { code: "low", prose: "medium" },
+  confidence: 0.7,
+  gate: (t) => /\d\.\d/.test(t),
+  validate: (s) => v.ipv4Public(s) === true,
   starts: (t, idx) => shifted(idx.dottedQuads(), [0, 1, 2]),
   impliesGate: true,
   derivedFrom: "9329795c",
@@ -101,12 +205,28 @@ export const ipv4: Rule = {
 };
 
 export const ipv6: Rule = {
-  id: "ipv6", category: "ip-address", hipaa: 15, kind: "phi", re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, profiles: ["prose"], gate: (t) => t.includes(":"), validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4,
+  id: "ipv6",
+  category: "ip-address",
+  hipaa: 15,
+  kind: "phi",
+  re: /(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])/g,
+  severity: { code: "low", prose: "medium" },
+  confidence: 0.6,
+  profiles: ["prose"],
+  gate: (t) => t.includes(":"),
+  validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4,
   samples: { tp: ["2001:4860:4860:0:0:0:0:8888"], fp: ["fe80:0:0:0:0:0:0:1"] },
 };
 
 export const personalUrl: Rule = {
-  id: "personal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g, severity: { code: "low", prose: "medium" }, confidence: 0.6, gate: (t) => t.includes("://"),
+  id: "personal-url",
+  category: "url",
+  hipaa: 14,
+  kind: "phi",
+  re: /\bhttps?:\/\/(?:www\.)?(?:facebook|fb|twitter|x|instagram|linkedin|tiktok|myspace|youtube)\.com\/(?:in\/|@)?[A-Za-z0-9_.-]{3,}\b/g,
+  severity: { code: "low", prose: "medium" },
+  confidence: 0.6,
+  gate: (t) => t.includes("://"),
   starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]),
   impliesGate: true,
   derivedFrom: "97069fe3",
@@ -117,7 +237,14 @@ export const personalUrl: Rule = {
 // patient/mrn/member/chart id parameter, the id holding a digit (not "Patient/example", repository
 // links, issue trackers or StructureDefinition/extension URLs that merely contain "patient")
 export const patientPortalUrl: Rule = {
-  id: "patient-portal-url", category: "url", hipaa: 14, kind: "phi", re: /\bhttps?:\/\/[^\s"'<>]*?(?:\/patients?\/(?:id[=/])?|[?&;](?:patient|mrn|member|chart)(?:[_-]?(?:id|no|number))?=)(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}(?![A-Za-z0-9-])/gi, severity: "high", confidence: 0.7, gate: (t) => t.includes("://"),
+  id: "patient-portal-url",
+  category: "url",
+  hipaa: 14,
+  kind: "phi",
+  re: /\bhttps?:\/\/[^\s"'<>]*?(?:\/patients?\/(?:id[=/])?|[?&;](?:patient|mrn|member|chart)(?:[_-]?(?:id|no|number))?=)(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{4,}(?![A-Za-z0-9-])/gi,
+  severity: "high",
+  confidence: 0.7,
+  gate: (t) => t.includes("://"),
   starts: (t, idx) => shifted(idx.schemeSeparators(), [4, 5]),
   impliesGate: true,
   derivedFrom: "d3eca565",

@@ -5,16 +5,27 @@ import { hasDigit, type Rule } from "./rule.js";
 /** Direct identifiers with check digits, strict formats or a context word: SSN, MBI, plan, MRN, DEA, NPI, licence, VIN, UDI, device. */
 
 const CTX_SSN = /\b(?:ssn|social\s*security|soc\.?\s*sec|ss#|tax\s*id|tin)\b/i;
-const CTX_MRN = /\b(?:mrn|mr#|mr\s*no|medical\s*record(?:\s*(?:number|no|#))?|chart\s*(?:number|no|#)|patient\s*(?:id|identifier|number|no|#)|unit\s*(?:number|no)|hospital\s*(?:number|no|#))\b/i;
-const CTX_PLAN = /\b(?:member\s*(?:id|number|no|#)|subscriber\s*(?:id|number|no|#)|policy\s*(?:number|no|#|id)|group\s*(?:number|no|#)|beneficiary|insurance\s*(?:id|number|no|#)|health\s*plan|medicaid|medicare|hicn|mbi)\b/i;
-const CTX_LICENSE = /\b(?:licen[cs]e|lic\.?\s*(?:no|#)|certificate|cert\.?\s*(?:no|#)|dl\s*(?:no|#)|driver'?s?\s*licen[cs]e|registration\s*(?:no|#))\b/i;
+const CTX_MRN =
+  /\b(?:mrn|mr#|mr\s*no|medical\s*record(?:\s*(?:number|no|#))?|chart\s*(?:number|no|#)|patient\s*(?:id|identifier|number|no|#)|unit\s*(?:number|no)|hospital\s*(?:number|no|#))\b/i;
+const CTX_PLAN =
+  /\b(?:member\s*(?:id|number|no|#)|subscriber\s*(?:id|number|no|#)|policy\s*(?:number|no|#|id)|group\s*(?:number|no|#)|beneficiary|insurance\s*(?:id|number|no|#)|health\s*plan|medicaid|medicare|hicn|mbi)\b/i;
+const CTX_LICENSE =
+  /\b(?:licen[cs]e|lic\.?\s*(?:no|#)|certificate|cert\.?\s*(?:no|#)|dl\s*(?:no|#)|driver'?s?\s*licen[cs]e|registration\s*(?:no|#))\b/i;
 const CTX_DEVICE = /\b(?:serial|s\/n|sn#|device\s*(?:id|identifier)|udi|imei|mac\s*address|implant|pacemaker|pump)\b/i;
 const SEP_SSN = /[- ]/;
 
 // --- direct identifiers with check digits or strict formats
 // \b(\d{3})[- ]: a run of exactly three digits, then the separator
 export const usSsn: Rule = {
-  id: "us-ssn", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g, severity: "high", confidence: 0.9, gate: hasDigit, validate: (_s, m) => {
+  id: "us-ssn",
+  category: "ssn",
+  hipaa: 7,
+  kind: "phi",
+  re: /\b(\d{3})([- ])(\d{2})\2(\d{4})\b/g,
+  severity: "high",
+  confidence: 0.9,
+  gate: hasDigit,
+  validate: (_s, m) => {
     if (!v.ssnValid(m[1]!, m[3]!, m[4]!)) return false;
     return v.ssnIsSample(m[1]! + m[3]! + m[4]!) ? "sample" : true;
   },
@@ -25,35 +36,82 @@ export const usSsn: Rule = {
 };
 
 export const usSsnUnformatted: Rule = {
-  id: "us-ssn-unformatted", category: "ssn", hipaa: 7, kind: "phi", re: /\b(\d{3})(\d{2})(\d{4})\b/g, severity: "high", confidence: 0.75, gate: hasDigit, context: CTX_SSN, window: 40, validate: (s, m) => (v.ssnValid(m[1]!, m[2]!, m[3]!) ? (v.ssnIsSample(s) ? "sample" : true) : false),
+  id: "us-ssn-unformatted",
+  category: "ssn",
+  hipaa: 7,
+  kind: "phi",
+  re: /\b(\d{3})(\d{2})(\d{4})\b/g,
+  severity: "high",
+  confidence: 0.75,
+  gate: hasDigit,
+  context: CTX_SSN,
+  window: 40,
+  validate: (s, m) => (v.ssnValid(m[1]!, m[2]!, m[3]!) ? (v.ssnIsSample(s) ? "sample" : true) : false),
   keywords: ["ssn", "soc", "ss", "tax", "tin"],
   samples: { tp: ["ssn 512843921"], fp: ["order 512843921"] },
 };
 
 // an MBI ends in two letters and a two-digit run, 9 to 11 characters after its start (0 to 2 dashes)
 export const medicareMbi: Rule = {
-  id: "medicare-mbi", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g, severity: { code: "medium", prose: "high" }, confidence: 0.85, gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s),
-  starts: (t, idx) => fromRuns(idx, (s, e) => (e - s === 2 && isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? [s - 11, s - 10, s - 9] : -1)),
+  id: "medicare-mbi",
+  category: "health-plan-id",
+  hipaa: 9,
+  kind: "phi",
+  re: /\b[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}\b/g,
+  severity: { code: "medium", prose: "high" },
+  confidence: 0.85,
+  gate: hasDigit,
+  validate: (s) => /[A-Z]/.test(s) && /\d.*\d.*\d/.test(s) && v.mbiValid(s),
+  starts: (t, idx) =>
+    fromRuns(idx, (s, e) =>
+      e - s === 2 && isUpper(t.charCodeAt(s - 1)) && isUpper(t.charCodeAt(s - 2)) ? [s - 11, s - 10, s - 9] : -1,
+    ),
   impliesGate: true,
   derivedFrom: "157a4f3a",
   samples: { tp: ["MBI 1EG4-TE5-MK73"], fp: ["1EG4-TE5-MK7"] },
 };
 
 export const healthPlanId: Rule = {
-  id: "health-plan-id", category: "health-plan-id", hipaa: 9, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_PLAN.test(t), context: CTX_PLAN, window: 40,
+  id: "health-plan-id",
+  category: "health-plan-id",
+  hipaa: 9,
+  kind: "phi",
+  re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,4}[0-9][A-Z0-9-]{5,17}\b/g,
+  severity: "high",
+  confidence: 0.7,
+  gate: (t) => CTX_PLAN.test(t),
+  context: CTX_PLAN,
+  window: 40,
   keywords: ["member", "subscriber", "policy", "group", "beneficiary", "insurance", "health", "medica", "hicn", "mbi"],
   samples: { tp: ["member id XJH123456789"], fp: ["member of the care team"] },
 };
 
 export const medicalRecordNumber: Rule = {
-  id: "medical-record-number", category: "mrn", hipaa: 8, kind: "phi", re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g, severity: "high", confidence: 0.8, gate: (t) => CTX_MRN.test(t), context: CTX_MRN, window: 30,
+  id: "medical-record-number",
+  category: "mrn",
+  hipaa: 8,
+  kind: "phi",
+  re: /\b(?=[A-Z0-9-]*\d{3})[A-Z]{0,4}-?[0-9][A-Z0-9-]{3,15}\b/g,
+  severity: "high",
+  confidence: 0.8,
+  gate: (t) => CTX_MRN.test(t),
+  context: CTX_MRN,
+  window: 30,
   keywords: ["mr", "medical", "chart", "patient", "unit", "hospital"],
   samples: { tp: ["MRN: 00482913"], fp: ["MRN pending"] },
 };
 
 // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
 export const deaNumber: Rule = {
-  id: "dea-number", category: "license", hipaa: 11, kind: "phi", re: /\b[A-Z][A-Z9]\d{7}\b/g, severity: "high", confidence: 0.85, gate: hasDigit, validate: (s) => v.deaValid(s) && !/^(?:AB1234563|BB1388568)$/.test(s),
+  id: "dea-number",
+  category: "license",
+  hipaa: 11,
+  kind: "phi",
+  re: /\b[A-Z][A-Z9]\d{7}\b/g,
+  severity: "high",
+  confidence: 0.85,
+  gate: hasDigit,
+  validate: (s) => v.deaValid(s) && !/^(?:AB1234563|BB1388568)$/.test(s),
   starts: (t, idx) => fromRuns(idx, (s, e) => (e - s >= 7 ? e - 9 : -1)),
   impliesGate: true,
   derivedFrom: "2836a4af",
@@ -61,32 +119,78 @@ export const deaNumber: Rule = {
 };
 
 export const npi: Rule = {
-  id: "npi", category: "license", hipaa: 11, kind: "phi", re: /\b[12]\d{9}\b/g, severity: "medium", confidence: 0.75, gate: (t) => /\bnpi\b/i.test(t), context: /\b(?:npi|national provider)\b/i, window: 30, validate: (s) => v.npiValid(s),
+  id: "npi",
+  category: "license",
+  hipaa: 11,
+  kind: "phi",
+  re: /\b[12]\d{9}\b/g,
+  severity: "medium",
+  confidence: 0.75,
+  gate: (t) => /\bnpi\b/i.test(t),
+  context: /\b(?:npi|national provider)\b/i,
+  window: 30,
+  validate: (s) => v.npiValid(s),
   keywords: ["npi", "national"],
   anchorGate: true,
   samples: { tp: ["NPI 1234567893"], fp: ["NPI 1234567890"] },
 };
 
 export const licenseNumber: Rule = {
-  id: "license-number", category: "license", hipaa: 11, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,3}-?\d[A-Z0-9-]{4,14}\b/g, severity: "high", confidence: 0.7, gate: (t) => CTX_LICENSE.test(t), context: CTX_LICENSE, window: 30,
+  id: "license-number",
+  category: "license",
+  hipaa: 11,
+  kind: "phi",
+  re: /\b(?=[A-Z0-9-]*\d)[A-Z]{0,3}-?\d[A-Z0-9-]{4,14}\b/g,
+  severity: "high",
+  confidence: 0.7,
+  gate: (t) => CTX_LICENSE.test(t),
+  context: CTX_LICENSE,
+  window: 30,
   keywords: ["lic", "cert", "dl", "driver", "registration"],
   samples: { tp: ["license LIC-99-123456"], fp: ["license MIT"] },
 };
 
 export const vinProse: Rule = {
-  id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["prose"], gate: hasDigit, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s),
+  id: "vin",
+  category: "vehicle-id",
+  hipaa: 12,
+  kind: "phi",
+  re: /\b[A-HJ-NPR-Z0-9]{17}\b/g,
+  severity: "high",
+  confidence: 0.9,
+  profiles: ["prose"],
+  gate: hasDigit,
+  validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s),
   samples: { tp: ["VIN 1M8GDM9AXKP042788"], fp: ["1M8GDM9AXKP042789"] },
 };
 
 export const vinCode: Rule = {
-  id: "vin", category: "vehicle-id", hipaa: 12, kind: "phi", re: /\b[A-HJ-NPR-Z0-9]{17}\b/g, severity: "high", confidence: 0.9, profiles: ["code"], gate: (t) => /vin|vehicle/i.test(t), context: /\b(?:vin|vehicle)/i, window: 40, validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s),
+  id: "vin",
+  category: "vehicle-id",
+  hipaa: 12,
+  kind: "phi",
+  re: /\b[A-HJ-NPR-Z0-9]{17}\b/g,
+  severity: "high",
+  confidence: 0.9,
+  profiles: ["code"],
+  gate: (t) => /vin|vehicle/i.test(t),
+  context: /\b(?:vin|vehicle)/i,
+  window: 40,
+  validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s),
   keywords: ["vin", "vehicle"],
   samples: { tp: ["const vin = '1M8GDM9AXKP042788';"], fp: ["const id = '1M8GDM9AXKP042788';"] },
 };
 
 // "(01)": '(' is frequent in code, "01)" less so
 export const udi: Rule = {
-  id: "udi", category: "device-id", hipaa: 13, kind: "phi", re: /\(01\)\d{14}(?:\(1[17]\)\d{6}|\(10\)[\w-]{1,20}|\(21\)[\w-]{1,20})+/g, severity: "high", confidence: 0.9, gate: (t) => t.includes("(01)"),
+  id: "udi",
+  category: "device-id",
+  hipaa: 13,
+  kind: "phi",
+  re: /\(01\)\d{14}(?:\(1[17]\)\d{6}|\(10\)[\w-]{1,20}|\(21\)[\w-]{1,20})+/g,
+  severity: "high",
+  confidence: 0.9,
+  gate: (t) => t.includes("(01)"),
   starts: (t) => literalStarts(t, ["01)"], 1),
   impliesGate: true,
   derivedFrom: "5d8dd491",
@@ -94,7 +198,16 @@ export const udi: Rule = {
 };
 
 export const deviceSerial: Rule = {
-  id: "device-serial", category: "device-id", hipaa: 13, kind: "phi", re: /\b(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,24}\b/g, severity: "medium", confidence: 0.6, gate: (t) => CTX_DEVICE.test(t), context: CTX_DEVICE, window: 25,
+  id: "device-serial",
+  category: "device-id",
+  hipaa: 13,
+  kind: "phi",
+  re: /\b(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{5,24}\b/g,
+  severity: "medium",
+  confidence: 0.6,
+  gate: (t) => CTX_DEVICE.test(t),
+  context: CTX_DEVICE,
+  window: 25,
   keywords: ["serial", "s/", "sn", "device", "udi", "imei", "mac", "implant", "pacemaker", "pump"],
   samples: { tp: ["serial SN-0042-77831"], fp: ["serial killer"] },
 };

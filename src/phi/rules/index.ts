@@ -13,18 +13,57 @@ export type { Rule, Sev, Starts } from "./rule.js";
  */
 export const RULES: readonly Rule[] = [
   // secrets: identifier-specific formats first
-  secrets.awsAccessKeyId, secrets.awsSecretAccessKey, secrets.gcpApiKey, secrets.privateKey, secrets.signedNotePrivateKey,
-  secrets.gcpServiceAccountKey, secrets.azureStorageKey, secrets.azureSasToken, secrets.githubToken, secrets.gitlabToken,
-  secrets.slackToken, secrets.slackWebhook, secrets.stripeKey, secrets.anthropicKey, secrets.openaiKey, secrets.npmToken,
-  secrets.twilioKey, secrets.jwt, secrets.connectionStringPassword, secrets.genericSecret,
+  secrets.awsAccessKeyId,
+  secrets.awsSecretAccessKey,
+  secrets.gcpApiKey,
+  secrets.privateKey,
+  secrets.signedNotePrivateKey,
+  secrets.gcpServiceAccountKey,
+  secrets.azureStorageKey,
+  secrets.azureSasToken,
+  secrets.githubToken,
+  secrets.gitlabToken,
+  secrets.slackToken,
+  secrets.slackWebhook,
+  secrets.stripeKey,
+  secrets.anthropicKey,
+  secrets.openaiKey,
+  secrets.npmToken,
+  secrets.twilioKey,
+  secrets.jwt,
+  secrets.connectionStringPassword,
+  secrets.genericSecret,
   // direct identifiers with check digits or strict formats
-  ids.usSsn, ids.usSsnUnformatted, ids.medicareMbi, ids.healthPlanId, ids.medicalRecordNumber, accounts.creditCard,
-  accounts.iban, accounts.accountNumber, ids.deaNumber, ids.npi, ids.licenseNumber, ids.vinProse, ids.vinCode, ids.udi,
+  ids.usSsn,
+  ids.usSsnUnformatted,
+  ids.medicareMbi,
+  ids.healthPlanId,
+  ids.medicalRecordNumber,
+  accounts.creditCard,
+  accounts.iban,
+  accounts.accountNumber,
+  ids.deaNumber,
+  ids.npi,
+  ids.licenseNumber,
+  ids.vinProse,
+  ids.vinCode,
+  ids.udi,
   ids.deviceSerial,
   // contact identifiers
-  contact.email, contact.usPhone, contact.intlPhone, contact.phoneWithContext, contact.phoneLabelled,
-  contact.phoneLabelledAfter, contact.usPhoneListed, contact.usPhoneSlashed, contact.referenceNumber,
-  contact.usPhoneDashed, accounts.cardWithContext, contact.ipv4, contact.ipv6, contact.personalUrl,
+  contact.email,
+  contact.usPhone,
+  contact.intlPhone,
+  contact.phoneWithContext,
+  contact.phoneLabelled,
+  contact.phoneLabelledAfter,
+  contact.usPhoneListed,
+  contact.usPhoneSlashed,
+  contact.referenceNumber,
+  contact.usPhoneDashed,
+  accounts.cardWithContext,
+  contact.ipv4,
+  contact.ipv6,
+  contact.personalUrl,
   contact.patientPortalUrl,
   // ages over 89
   age.ageOver89,
@@ -34,7 +73,10 @@ export const RULES: readonly Rule[] = [
 
 /** Rules whose regex can run at candidate positions only, with whether a match implies the gate. */
 export const RULE_STARTS: Readonly<Record<string, { starts: Starts; impliesGate: boolean }>> = Object.fromEntries(
-  RULES.filter((r) => r.starts || r.literals).map((r) => [r.id, { starts: startsOf(r)!, impliesGate: r.impliesGate ?? false }]),
+  RULES.filter((r) => r.starts || r.literals).map((r) => [
+    r.id,
+    { starts: startsOf(r)!, impliesGate: r.impliesGate ?? false },
+  ]),
 );
 
 /** A rule's start function: its own, or the positions of its literals. */
@@ -53,10 +95,14 @@ export const RULE_LITERALS: readonly string[] = RULES.flatMap((r) => r.literals 
  * re-checking a start function against the new regex, update `derivedFrom` on the rule
  * (test/phi-prefilter.test.ts prints the current hashes when they differ).
  */
-export const DERIVED_FROM: Readonly<Record<string, string>> = Object.fromEntries(RULES.filter((r) => r.derivedFrom).map((r) => [r.id, r.derivedFrom!]));
+export const DERIVED_FROM: Readonly<Record<string, string>> = Object.fromEntries(
+  RULES.filter((r) => r.derivedFrom).map((r) => [r.id, r.derivedFrom!]),
+);
 
 /** Keyword groups declared by rules (group name = rule id). */
-export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(RULES.filter((r) => r.keywords).map((r) => [r.id, r.keywords!]));
+export const RULE_KEYWORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  RULES.filter((r) => r.keywords).map((r) => [r.id, r.keywords!]),
+);
 
 /** Anchored rules with a gate that a context match does not imply (so it must still run). */
 export const ANCHOR_GATE_NEEDED: ReadonlySet<string> = new Set(RULES.filter((r) => r.anchorGate).map((r) => r.id));
