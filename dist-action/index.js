@@ -24597,7 +24597,8 @@ var COMMENT_MARKER = "<!-- gitops-health -->";
 var ZERO = /^0+$/;
 function cliCommand(workspace) {
   const given = getInput("cli");
-  if (given) return given.endsWith(".js") ? [process.execPath, isAbsolute(given) ? given : resolve(workspace, given)] : given.split(/\s+/);
+  if (given)
+    return given.endsWith(".js") ? [process.execPath, isAbsolute(given) ? given : resolve(workspace, given)] : given.split(/\s+/);
   const here = dirname(fileURLToPath(import.meta.url));
   const beside = join(here, "..", "dist", "cli.js");
   if (existsSync3(beside)) return [process.execPath, beside];
@@ -24608,7 +24609,11 @@ function cliCommand(workspace) {
 function run(cli, args, cwd) {
   info(`$ gitops-health ${args.join(" ")}`);
   return new Promise((done) => {
-    const child = spawn(cli[0], [...cli.slice(1), ...args], { cwd, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(cli[0], [...cli.slice(1), ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, NO_COLOR: "1" }
+    });
     const chunks = [];
     child.stdout.on("data", (d) => chunks.push(d));
     child.on("error", (err) => {
@@ -24641,7 +24646,12 @@ function sarifRows(text) {
   }
   return (log.runs ?? []).flatMap((r) => r.results ?? []).map((x) => {
     const loc = x.locations?.[0]?.physicalLocation;
-    return [x.level ?? "", x.ruleId ?? "", `${loc?.artifactLocation?.uri ?? ""}${loc?.region?.startLine ? `:${loc.region.startLine}` : ""}`, (x.message?.text ?? "").replace(/\|/g, "\\|")];
+    return [
+      x.level ?? "",
+      x.ruleId ?? "",
+      `${loc?.artifactLocation?.uri ?? ""}${loc?.region?.startLine ? `:${loc.region.startLine}` : ""}`,
+      (x.message?.text ?? "").replace(/\|/g, "\\|")
+    ];
   });
 }
 var cell = (s, header = false) => ({ data: s, header });
@@ -24664,7 +24674,16 @@ async function main() {
   };
   const summary2 = summary.addHeading(`gitops-health ${command}`, 2);
   if (command === "scan" || command === "compliance") {
-    const args = command === "scan" ? ["scan", "--diff", range, "--format", "sarif", ...failOn ? ["--fail-on", failOn] : []] : ["compliance", "check", "--range", range, "--format", "sarif", ...classification ? ["--pack", classification] : [], ...failOn ? ["--fail-on", failOn] : []];
+    const args = command === "scan" ? ["scan", "--diff", range, "--format", "sarif", ...failOn ? ["--fail-on", failOn] : []] : [
+      "compliance",
+      "check",
+      "--range",
+      range,
+      "--format",
+      "sarif",
+      ...classification ? ["--pack", classification] : [],
+      ...failOn ? ["--fail-on", failOn] : []
+    ];
     const r = await run(cli, [...args, ...extra], workspace);
     code = r.code;
     const rows = sarifRows(r.stdout);
@@ -24673,8 +24692,16 @@ async function main() {
     summary2.addRaw(line, true);
     md.push(line);
     if (rows.length) {
-      summary2.addTable([["level", "rule", "location", "message"].map((h) => cell(h, true)), ...rows.slice(0, 50).map((row) => row.map((c) => cell(c)))]);
-      md.push("", "| level | rule | location | message |", "| --- | --- | --- | --- |", ...rows.slice(0, 50).map((row) => `| ${row.join(" | ")} |`));
+      summary2.addTable([
+        ["level", "rule", "location", "message"].map((h) => cell(h, true)),
+        ...rows.slice(0, 50).map((row) => row.map((c) => cell(c)))
+      ]);
+      md.push(
+        "",
+        "| level | rule | location | message |",
+        "| --- | --- | --- | --- |",
+        ...rows.slice(0, 50).map((row) => `| ${row.join(" | ")} |`)
+      );
     }
   } else if (command === "risk") {
     const r = await run(cli, ["risk", "score", "--range", range, "--format", "json", ...extra], workspace);
@@ -24694,9 +24721,15 @@ async function main() {
   } else if (command === "pipeline") {
     const env = getInput("environment") || "staging";
     const approve = getInput("approve") === "true";
-    const r = await run(cli, ["pipeline", "run", "--env", env, "--format", "json", ...approve ? ["--approve"] : [], ...extra], workspace);
+    const r = await run(
+      cli,
+      ["pipeline", "run", "--env", env, "--format", "json", ...approve ? ["--approve"] : [], ...extra],
+      workspace
+    );
     code = r.code;
-    const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map(
+      (l) => JSON.parse(l)
+    );
     const stages = events.filter((e) => e.event === "stage");
     const risk = stages.find((e) => e.stage === "risk")?.data;
     const plan = stages.find((e) => e.stage === "plan")?.data;
@@ -24707,8 +24740,20 @@ async function main() {
     if (plan) setOutput("strategy", String(plan.strategy));
     const done = events.find((e) => e.event === "done");
     if (done?.runId) setOutput("run-id", String(done.runId));
-    summary2.addTable([["stage", "status", "time", "detail"].map((h) => cell(h, true)), ...stages.map((s) => [cell(s.stage ?? ""), cell(s.status ?? ""), cell(`${((s.durationMs ?? 0) / 1e3).toFixed(1)}s`), cell(s.detail ?? "")])]);
-    md.push("| stage | status | detail |", "| --- | --- | --- |", ...stages.map((s) => `| ${s.stage} | ${s.status} | ${(s.detail ?? "").replace(/\|/g, "\\|")} |`));
+    summary2.addTable([
+      ["stage", "status", "time", "detail"].map((h) => cell(h, true)),
+      ...stages.map((s) => [
+        cell(s.stage ?? ""),
+        cell(s.status ?? ""),
+        cell(`${((s.durationMs ?? 0) / 1e3).toFixed(1)}s`),
+        cell(s.detail ?? "")
+      ])
+    ]);
+    md.push(
+      "| stage | status | detail |",
+      "| --- | --- | --- |",
+      ...stages.map((s) => `| ${s.stage} | ${s.status} | ${(s.detail ?? "").replace(/\|/g, "\\|")} |`)
+    );
     if (done?.message) {
       summary2.addRaw(String(done.message), true);
       md.push("", String(done.message));
@@ -24723,12 +24768,17 @@ async function main() {
   setOutput("exit-code", String(code));
   await summary2.write();
   if (getInput("comment") === "true" && context2.payload.pull_request) {
-    if (fromFork(context2.payload)) notice("pull request from a fork: its token cannot comment; see the job summary");
-    else await stickyComment(`${COMMENT_MARKER.replace("-->", `${command} -->`)}
+    if (fromFork(context2.payload))
+      notice("pull request from a fork: its token cannot comment; see the job summary");
+    else
+      await stickyComment(
+        `${COMMENT_MARKER.replace("-->", `${command} -->`)}
 ### gitops-health ${command}
 
 ${md.join("\n")}
-`, command).catch((err) => warning(`could not comment on the pull request: ${err.message}`));
+`,
+        command
+      ).catch((err) => warning(`could not comment on the pull request: ${err.message}`));
   }
   if (code === 1) setFailed(`gitops-health ${command}: the gate failed`);
   else if (code !== 0) setFailed(`gitops-health ${command}: exit ${code}`);
@@ -24740,7 +24790,12 @@ async function stickyComment(body, command) {
   const { owner, repo } = context2.repo;
   const issue_number = context2.payload.pull_request.number;
   const marker = COMMENT_MARKER.replace("-->", `${command} -->`);
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner,
+    repo,
+    issue_number,
+    per_page: 100
+  });
   const mine = comments.find((c) => c.body?.startsWith(marker));
   if (mine) await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
   else await octokit.rest.issues.createComment({ owner, repo, issue_number, body });

@@ -42,6 +42,27 @@ export interface ManifestInput {
   rollback?: boolean;
 }
 
+/** The manifest input a service's deploy configuration gives; the caller picks strategy, target and image. */
+export function manifestInputFrom(
+  d: DeployConfig,
+  o: { service: string; image: string; strategy: Strategy; target: Target },
+): ManifestInput {
+  return {
+    service: o.service,
+    namespace: d.namespace,
+    image: o.image,
+    strategy: o.strategy,
+    target: o.target,
+    routing: d.trafficRouting,
+    replicas: d.replicas,
+    port: d.port,
+    weights: d.canarySteps,
+    pause: d.pause,
+    analysis: d.analysis,
+    ingress: d.ingress,
+  };
+}
+
 export interface Manifest {
   /** file name, e.g. rollout-api.yaml */
   file: string;

@@ -15,7 +15,14 @@ import { planDigest } from "../guard/plan.js";
 import { readRun } from "../guard/runs.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
 import { approvalGateStatus, DEPLOY_RUN_HEADER, type GateAnswer } from "./gate.js";
-import { buildManifests, gateUrl, prepareManifests, type Manifest, type Target } from "./manifests.js";
+import {
+  buildManifests,
+  gateUrl,
+  manifestInputFrom,
+  prepareManifests,
+  type Manifest,
+  type Target,
+} from "./manifests.js";
 import {
   applyRequested,
   decideStrategy,
@@ -127,20 +134,7 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
     environment,
     freeze: freezes.map((f) => f.name),
   };
-  const base = {
-    service,
-    namespace: d.namespace,
-    image: req.image,
-    strategy: decision.strategy,
-    target,
-    routing: d.trafficRouting,
-    replicas: d.replicas,
-    port: d.port,
-    weights: d.canarySteps,
-    pause: d.pause,
-    analysis: d.analysis,
-    ingress: d.ingress,
-  };
+  const base = manifestInputFrom(d, { service, image: req.image, strategy: decision.strategy, target });
   // Impossible plans are refused before anything is recorded.
   await prepareManifests(d.trafficRouting);
   let manifests = buildManifests(base);

@@ -262,7 +262,8 @@ export function register(program: Command): void {
       ) => {
         const format = parseFormat(o.format, ["text", "json"] as const, "text");
         const { appendRecord, checkLabel, checkVersion, readDeployEvents } = await import("../../deploy/events.js");
-        const { buildManifests, prepareManifests, TARGETS } = await import("../../deploy/manifests.js");
+        const { buildManifests, manifestInputFrom, prepareManifests, TARGETS } =
+          await import("../../deploy/manifests.js");
         const { producerTrust } = await import("../../evidence/checks.js");
         const service = checkLabel(o.service, "service");
         const env = checkLabel(o.env, "environment");
@@ -287,18 +288,12 @@ export function register(program: Command): void {
           const d = config.deploy;
           await prepareManifests(d.trafficRouting);
           const manifests = buildManifests({
-            service,
-            namespace: d.namespace,
-            image,
-            strategy: target === "kubernetes" ? "standard" : "canary",
-            target,
-            routing: d.trafficRouting,
-            replicas: d.replicas,
-            port: d.port,
-            weights: d.canarySteps,
-            pause: d.pause,
-            analysis: d.analysis,
-            ingress: d.ingress,
+            ...manifestInputFrom(d, {
+              service,
+              image,
+              strategy: target === "kubernetes" ? "standard" : "canary",
+              target,
+            }),
             rollback: true,
           });
           const commands =
