@@ -235,7 +235,11 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.waitForSelector('[data-loaded="delivery"]');
     await page.click("button.theme");
     // the theme is applied by an effect after the render: wait for it
-    await page.waitForFunction(`document.documentElement.dataset.theme === "dark"`);
+    // polled with page.evaluate: waitForFunction evaluates its predicate with eval, which the page's CSP forbids
+    for (let i = 0; i < 100; i++) {
+      if (await page.evaluate<boolean>(`document.documentElement.dataset.theme === "dark"`)) break;
+      await page.waitForTimeout(50);
+    }
     const bg = await page.evaluate<string>(`getComputedStyle(document.body).backgroundColor`);
     expect(bg).toBe("rgb(13, 17, 23)");
     await shot("delivery-dark");
