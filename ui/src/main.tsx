@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./styles.css";
+import type { DoraGroup, TrendBucket } from "../../src/metrics/index.js";
 
 // ------------------------------------------------------------------ routing and filters (in the URL)
 
@@ -190,23 +191,13 @@ function OverviewPage(p: { q: Record<string, string>; auth: () => void }) {
   );
 }
 
-interface Group {
-  service: string;
-  env: string;
-  deployments: number;
-  successful: number;
-  failed: number;
-  deploymentFrequencyPerDay: number;
-  changeFailureRate: number | null;
-  leadTimeMedianMs: number | null;
-  recoveryMedianMs: number | null;
-  unrecovered: number;
-}
+// the API's shapes, from the metrics domain (types only: nothing of src/ is bundled)
+type Group = DoraGroup;
 interface Delivery {
   days: number;
   total: Group;
   groups: Group[];
-  trend: { start: string; successful: number; failed: number; leadTimeMedianMs: number | null }[];
+  trend: TrendBucket[];
 }
 function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
   const { data, error } = useApi<Delivery>("delivery", p.q, p.auth);
