@@ -46,3 +46,52 @@ describe("pipeline state machine", () => {
     expect(long).not.toMatch(/[-.]$/);
   });
 });
+
+describe("pipeline state read back from the ledger", () => {
+  // Whoever can write to the ledger directory (or call the ledger library) can append pipeline.* entries:
+  // a resumed run must count only stages a trusted producer signed, so a forged "passed" skips nothing.
+  it("counts only stages signed by a trusted producer; unsigned and untrusted-key stages are reported, not used", async () => {
+    const { openLedger } = await import("../src/audit/index.js");
+    const { parseConfigText } = await import("../src/config/load.js");
+    const { producerTrust } = await import("../src/evidence/checks.js");
+    const { appendPipeline, readPipeline } = await import("../src/pipeline/ledger.js");
+    const { makeProducer } = await import("./helpers/producer.js");
+    const { makeTempDir } = await import("./helpers/repo.js");
+    const trusted = makeProducer("ci.example.invalid");
+    const attacker = makeProducer("attacker.example.invalid");
+    const dir = makeTempDir("gh-pipeline-trust-");
+    const config = parseConfigText(`classification: business\n${trusted.yaml}`);
+    const trust = producerTrust(config, dir);
+    const ns = config.evidence.namespace;
+    const head = "a".repeat(40);
+    const ledger = await openLedger(`${dir}/ledger`);
+    try {
+      await appendPipeline(
+        ledger,
+        "pipeline.stage",
+        { runId: "rel-1", head, stage: "checks", status: "passed", durationMs: 1 },
+        { keyFile: trusted.keyFile, namespace: ns },
+      );
+      // signed, but by a key the config does not trust
+      await appendPipeline(
+        ledger,
+        "pipeline.stage",
+        { runId: "rel-1", head, stage: "compliance", status: "passed", durationMs: 1 },
+        { keyFile: attacker.keyFile, namespace: ns },
+      );
+      // no signature at all, written straight to the ledger
+      await ledger.append({
+        type: "pipeline.stage",
+        subject: "rel-1",
+        payload: { runId: "rel-1", head, stage: "risk", status: "passed", durationMs: 1 },
+      });
+      const rec = await readPipeline(ledger, "rel-1", trust);
+      expect(rec.stages.map((s) => s.stage)).toEqual(["checks"]);
+      expect(rec.untrusted.map((u) => u.reason)).toHaveLength(2);
+      expect(rec.untrusted.find((u) => u.seq === 2)?.reason).toBe("unsigned");
+      expect(resumePoint(progressOf(rec.stages))).toBe("compliance");
+    } finally {
+      await ledger.close();
+    }
+  });
+});
