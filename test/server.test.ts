@@ -554,6 +554,7 @@ describe("HTTP service (embedded directory ledger)", () => {
         "GET /v1/ledger/proofs/inclusion",
         "GET /v1/ledger/proofs/consistency",
         "GET /v1/runs",
+        "POST /v1/runs",
         "GET /v1/runs/{id}",
         "GET /v1/runs/{id}/gate",
         "POST /v1/runs/{id}/gate",

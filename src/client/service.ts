@@ -214,12 +214,97 @@ export class ServiceClient {
 
   async scan(body: {
     text?: string;
-    records?: { id: string; text: string }[];
+    path?: string;
+    records?: { id: string; text: string; path?: string }[];
     profile?: "code" | "prose";
     kinds?: ("phi" | "secret")[];
   }): Promise<ScanOut> {
     return (await this.request<ScanOut>("POST", "v1/scan", { body })).body;
   }
+
+  async sanitize(body: {
+    text: string;
+    mode: "redact" | "mask" | "hash" | "synthetic";
+    key?: string;
+    documentId?: string;
+    path?: string;
+  }): Promise<SanitizeOut> {
+    return (await this.request<SanitizeOut>("POST", "v1/sanitize", { body })).body;
+  }
+
+  /** Score a change sent as a unified diff plus metadata (no history on the service's side). */
+  async riskScore(body: {
+    diff: string;
+    author?: string;
+    message?: string;
+    time?: number;
+    classification?: string;
+  }): Promise<RiskOut> {
+    return (await this.request<RiskOut>("POST", "v1/risk/score", { body })).body;
+  }
+
+  /** Score a commit of a repository registered with the service (`/v1/repos`), with its history. */
+  async repoRisk(repo: string, commit?: string): Promise<RiskOut & { repo: string; commit: string }> {
+    return (
+      await this.request<RiskOut & { repo: string; commit: string }>(
+        "POST",
+        `v1/repos/${encodeURIComponent(repo)}/risk`,
+        { body: commit ? { commit } : {} },
+      )
+    ).body;
+  }
+
+  /** Record a run's plan (dry run), signed by the requester when `requesterSig` is given. */
+  async createRun(body: { plan: unknown; requesterSig?: unknown }): Promise<CreatedRunOut> {
+    return (await this.request<CreatedRunOut>("POST", "v1/runs", { body, expect: [201] })).body;
+  }
+}
+
+export interface SanitizeOut {
+  text: string;
+  replacements: {
+    category: string;
+    line: number;
+    column: number;
+    start: number;
+    end: number;
+    before: string;
+    after: string;
+  }[];
+}
+
+export interface RiskOut {
+  score: number;
+  level: "LOW" | "MEDIUM" | "HIGH" | "CRITICAL";
+  likelihood?: number;
+  strategy: "standard" | "canary" | "blue-green";
+  approvals: number;
+  files?: number;
+  factors: { name: string; value: number; contribution: number; explanation?: string }[];
+  model: string;
+  warnings: string[];
+}
+
+export interface CreatedRunOut {
+  runId: string;
+  dryRun: true;
+  digest: string;
+  plan: { requester: string; [k: string]: unknown };
+  evaluation: {
+    digest: string;
+    requiredApprovals: number;
+    requester: string | null;
+    validApprovers: string[];
+    rejected: { approver: string; reason: string }[];
+    requiredChecks: string[];
+    missingChecks: string[];
+    environmentAllowed: boolean;
+    alreadyExecuted: boolean;
+    unverifiable: boolean;
+    approved: boolean;
+    ok: boolean;
+  };
+  missing: string[];
 }
 
 export interface RunSummaryOut {
@@ -263,16 +348,21 @@ export interface DecisionOut {
 export interface ScanOut {
   results: {
     id?: string;
-    findings: {
-      ruleId: string;
-      category: string;
-      severity: string;
-      line: number;
-      column: number;
-      start: number;
-      end: number;
-      preview: string;
-    }[];
+    findings: ScanFindingOut[];
   }[];
   findings: number;
+}
+
+export interface ScanFindingOut {
+  ruleId: string;
+  category: string;
+  hipaaIdentifier?: number;
+  severity: "low" | "medium" | "high";
+  confidence: number;
+  line: number;
+  column: number;
+  start: number;
+  end: number;
+  preview: string;
+  synthetic?: boolean;
 }

@@ -139,7 +139,8 @@ export async function recordPlan(
   plan: Plan,
   config: Config,
   ctx: VerifyContext,
-  keyFile?: string,
+  keyFile?: string | PlanSigner,
+  o: { submittedBy?: string } = {},
 ): Promise<Evaluation> {
   const digest = planDigest(plan);
   const existing = await readRun(ledger, plan.runId);
@@ -148,20 +149,75 @@ export async function recordPlan(
   // Signed again when no trusted key signed this digest yet, or when another plan was recorded since:
   // re-recording an earlier plan makes it the run's current plan again.
   if (keyFile && (requesters.identities.size === 0 || existing.plan?.digest !== digest)) {
-    const sig = signApproval(requestMessage(plan.runId, digest), keyFile, ctx);
+    const message = requestMessage(plan.runId, digest);
+    const sig = typeof keyFile === "string" ? signApproval(message, keyFile, ctx) : keyFile(message);
     plan.requester = sig.approver;
     await ledger.append({
       type: "run.plan",
       subject: plan.runId,
       actor: sig.approver,
-      payload: { ...plan, digest, requesterSig: sig },
+      payload: { ...plan, digest, requesterSig: sig, ...submitted(o) },
     });
   } else if (requesters.identities.size > 0) {
     plan.requester = [...requesters.identities][0]!;
   } else if (!existing.plans.some((p) => p.digest === digest)) {
-    await ledger.append({ type: "run.plan", subject: plan.runId, payload: { ...plan, digest } });
+    await ledger.append({ type: "run.plan", subject: plan.runId, payload: { ...plan, digest, ...submitted(o) } });
   }
   return evaluate(ledger, plan, config, ctx);
+}
+
+/** Signs the requester's message (run ID and plan digest) for recordPlan, e.g. with a signature made elsewhere. */
+export type PlanSigner = (message: string) => Signature;
+
+const submitted = (o: { submittedBy?: string }) => (o.submittedBy ? { submittedBy: o.submittedBy } : {});
+
+/**
+ * Record a plan built and signed elsewhere (the HTTP service's POST /v1/runs): with `sig`, it must
+ * verify over the plan's request message against the trusted keys, and the requester recorded is
+ * the identity the key proves (never the `approver` field sent); ApprovalRefused (bad-signature)
+ * otherwise, and nothing is written. Without it the plan is recorded unsigned, as `run` without --key.
+ */
+export async function recordSignedPlan(
+  ledger: Ledger,
+  plan: Plan,
+  sig: Signature | undefined,
+  config: Config,
+  ctx: VerifyContext,
+  o: { submittedBy?: string } = {},
+): Promise<Evaluation> {
+  checkRunId(plan.runId);
+  if (!sig) return recordPlan(ledger, plan, config, ctx, undefined, o);
+  const v = verifyApproval(requestMessage(plan.runId, planDigest(plan)), sig, ctx);
+  if (!v.ok)
+    throw new ApprovalRefused({ code: "bad-signature", reason: `the plan's signature does not verify: ${v.reason}` });
+  const verified: Signature = {
+    ...sig,
+    approver: v.approver,
+    ...(sig.method === "ssh" ? { keyId: v.approver } : {}),
+    fingerprint: v.fingerprint,
+  };
+  return recordPlan(ledger, plan, config, ctx, () => verified, o);
+}
+
+/** What a plan still lacks before it may execute, one phrase each (what `run` prints as "missing"). */
+export function planMissing(plan: Plan, evaluation: Evaluation): string[] {
+  return [
+    ...(evaluation.environmentAllowed
+      ? []
+      : [`environment ${plan.environment} is not allowed by the environment policy`]),
+    ...(evaluation.requiredApprovals > 0 && !evaluation.requester
+      ? ["a plan signed by the requester's key (run it with --key)"]
+      : []),
+    ...(evaluation.validApprovers.length < evaluation.requiredApprovals
+      ? [
+          `${evaluation.requiredApprovals - evaluation.validApprovers.length} more approval(s) (need ${evaluation.requiredApprovals} distinct approvers other than ${plan.requester})`,
+        ]
+      : []),
+    ...evaluation.missingChecks.map(
+      (c) => `check "${c}" has not passed for HEAD ${plan.head?.slice(0, 12) ?? "(no repository)"}`,
+    ),
+    ...(evaluation.alreadyExecuted ? ["this run ID has already executed"] : []),
+  ];
 }
 
 /** A signed approval as the ledger records it (payload of a run.approval entry). */

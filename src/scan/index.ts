@@ -600,3 +600,96 @@ function parseJsonlLine(
     );
   return r.data;
 }
+
+/** A finding as a remote engine answers it: offsets into the text it was sent, no path, no fingerprint. */
+export type EngineFinding = Omit<Finding, "file" | "fingerprint" | "commit">;
+
+/**
+ * A scan engine elsewhere (the HTTP service's POST /v1/scan): finds in a batch of texts, each sent
+ * with the path a local scan would give the scanner (the masked one), in order.
+ */
+export type BatchEngine = (records: { path?: string; text: string }[]) => Promise<EngineFinding[][]>;
+
+/** Texts per engine call: at most this many characters (a single larger text goes alone) and 1,000 records. */
+export const ENGINE_BATCH_CHARS = 256 * 1024;
+
+/**
+ * Scan files and directories, or one text (stdin), with a remote engine. Everything else is this
+ * module's: the file walk, size limits, binary and unreadable files, the chunking of large files,
+ * path findings, suppression (inline allows, allowlists, baseline) and keyed fingerprints, so the
+ * report is the one a local scan would give with the engine's rules. Files are read twice, in slices:
+ * once to collect what the scanner would see, once to replay the engine's findings through the scan.
+ */
+export async function scanWithEngine(
+  target: { paths: string[] } | { text: string },
+  engine: BatchEngine,
+  options: ScanOptions & { sliceFiles?: number } = {},
+): Promise<ScanReport> {
+  const t0 = Date.now();
+  const prepared = prepare(options);
+  const toFinding = (f: EngineFinding, text: string, path: string | undefined): Finding => ({
+    ...f,
+    ...(path !== undefined ? { file: path } : {}),
+    fingerprint: fingerprint(f.ruleId, path, text.slice(f.start, f.end)),
+  });
+  const ask = async (seen: { path?: string; text: string }[]): Promise<EngineFinding[][]> => {
+    const out: EngineFinding[][] = [];
+    for (let i = 0; i < seen.length;) {
+      let chars = 0;
+      let j = i;
+      while (j < seen.length && j - i < 1000 && (j === i || chars + seen[j]!.text.length <= ENGINE_BATCH_CHARS))
+        chars += seen[j++]!.text.length;
+      const got = await engine(seen.slice(i, j));
+      if (got.length !== j - i)
+        throw new UserError(`the scan engine answered ${got.length} results for ${j - i} texts`);
+      out.push(...got);
+      i = j;
+    }
+    return out;
+  };
+  if ("text" in target) {
+    const stats = emptyStats();
+    stats.files = 1;
+    stats.bytes = Buffer.byteLength(target.text);
+    const [found] = await ask([{ text: target.text }]);
+    const findings = found!
+      .map((f) => toFinding(f, target.text, undefined))
+      .filter((f) => !(prepared.suppressed(f, target.text) && ++stats.suppressed));
+    stats.durationMs = Date.now() - t0;
+    return { findings, stats };
+  }
+  const list = listFiles(target.paths, options.cwd ?? process.cwd());
+  const stats = emptyStats();
+  const findings: Finding[] = [];
+  const slice = options.sliceFiles ?? 64;
+  for (let i = 0; i < list.length; i += slice) {
+    const files = list.slice(i, i + slice);
+    // Pass 1: what the scanner would be asked, in order (path findings and stats are pass 2's).
+    const seen: { path?: string; text: string }[] = [];
+    const recorder = {
+      scan: (text: string, o: { path?: string } = {}) => (seen.push({ path: o.path, text }), [] as Finding[]),
+    };
+    scanListInto(
+      files,
+      { ...options, onProgress: undefined },
+      { ...prepared, scanner: recorder as never },
+      emptyStats(),
+      [],
+    );
+    const answers = await ask(seen);
+    // Pass 2: the same walk, each scanner call answered by the engine's findings for that text.
+    let k = 0;
+    const replay = {
+      scan: (text: string, o: { path?: string } = {}): Finding[] => {
+        const asked = seen[k];
+        const found = answers[k++];
+        if (!asked || asked.text !== text || asked.path !== o.path)
+          throw new UserError(`${o.path ?? "a file"} changed while it was being scanned: scan again`);
+        return found!.map((f) => toFinding(f, text, o.path));
+      },
+    };
+    scanListInto(files, options, { ...prepared, scanner: replay as never }, stats, findings);
+  }
+  stats.durationMs = Date.now() - t0;
+  return { findings, stats };
+}

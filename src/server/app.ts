@@ -142,14 +142,23 @@ const FindingOut = z.object({
   synthetic: z.boolean().optional(),
 });
 
+const ScanPath = z
+  .string()
+  .max(4_096)
+  .describe("the file's path (as `scan` shows it): picks the profile and structured formats; never logged or recorded");
+
 const ScanBody = z
   .object({
     text: z.string().optional(),
+    path: ScanPath.optional(),
     records: z
-      .array(z.object({ id: z.string().max(200), text: z.string() }).strict())
+      .array(z.object({ id: z.string().max(200), text: z.string(), path: ScanPath.optional() }).strict())
       .max(1000)
       .optional(),
-    profile: z.enum(["code", "prose"]).default("prose"),
+    profile: z
+      .enum(["code", "prose"])
+      .optional()
+      .describe("default: from the path when one is given (as `scan` picks it for a file), else prose"),
     kinds: z
       .array(z.enum(["phi", "secret"]))
       .min(1)
@@ -168,6 +177,7 @@ const SanitizeBody = z
     mode: z.enum(["redact", "mask", "hash", "synthetic"]).default("redact"),
     key: z.string().min(16).optional().describe("pseudonym key for hash and synthetic (default: the server's)"),
     documentId: z.string().max(200).optional(),
+    path: ScanPath.optional(),
   })
   .strict();
 
@@ -453,11 +463,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async (req) => {
-      const { text, records, profile, kinds } = req.body;
-      const items = records ?? [{ id: undefined, text: text! }];
+      const { text, path, records, profile, kinds } = req.body;
+      const items: { id?: string; text: string; path?: string }[] = records ?? [{ text: text!, path }];
       let total = 0;
       const results = items.map((r) => {
-        const findings = scanText(r.text, { profile, ...(kinds ? { kinds } : {}) });
+        const findings = scanText(r.text, {
+          ...(r.path !== undefined ? { path: r.path } : {}),
+          profile: profile ?? (r.path !== undefined ? undefined : "prose"),
+          ...(kinds ? { kinds } : {}),
+        });
         total += findings.length;
         for (const f of findings) metrics.findings.inc({ category: f.category });
         return { ...(r.id !== undefined ? { id: r.id } : {}), findings: findings.map(publicFinding) };
@@ -484,6 +498,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
                 start: z.number().int(),
                 end: z.number().int(),
                 before: z.string().describe("masked original"),
+                after: z.string().describe("the replacement written into text"),
               }),
             ),
           }),
@@ -493,7 +508,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     async (req) => {
       const b = req.body;
-      const r = sanitize(b.text, { mode: b.mode, key: b.key ?? deps.sanitizeKey, documentId: b.documentId });
+      const r = sanitize(b.text, {
+        mode: b.mode,
+        key: b.key ?? deps.sanitizeKey,
+        documentId: b.documentId,
+        ...(b.path !== undefined ? { path: b.path } : {}),
+      });
       return {
         text: r.text,
         replacements: r.replacements.map((x) => ({
@@ -503,6 +523,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           start: x.finding.start,
           end: x.finding.end,
           before: x.before,
+          after: x.after,
         })),
       };
     },

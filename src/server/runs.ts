@@ -13,12 +13,17 @@ import {
   ApprovalRefused,
   DEFAULT_MAX_TTL,
   listRuns,
+  planDigest,
+  planMissing,
   recordApproval,
+  recordSignedPlan,
   requiredApprovalsFor,
   verifiedRun,
+  type Plan,
   type VerifiedRun,
 } from "../guard/index.js";
-import { RUN_ID } from "../guard/plan.js";
+import { ENVIRONMENTS, RUN_ID } from "../guard/plan.js";
+import { CLASSIFICATIONS } from "../core/vocabulary.js";
 import type { VerifyContext } from "../core/signing.js";
 import { HttpProblem } from "./problem.js";
 
@@ -107,6 +112,55 @@ const ApprovalIn = z
   .describe(
     "a signed approval as printed by `gitops-health approve <run> --print-only`, or the fields of a run.approval ledger entry",
   );
+
+const PlanIn = z
+  .object({
+    runId: RunId,
+    command: z.string().min(1).max(4_096),
+    args: z.array(z.string().max(65_536)).max(1_000),
+    cwd: z.string().min(1).max(4_096),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(65_536)),
+    classification: z.enum(CLASSIFICATIONS),
+    environment: z.enum(ENVIRONMENTS),
+    head: z
+      .string()
+      .regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)
+      .nullable(),
+    files: z.record(z.string().max(4_096), z.string().regex(/^[0-9a-f]{64}$/)).optional(),
+    requester: z
+      .string()
+      .max(320)
+      .optional()
+      .describe("ignored: the requester is the key that signed, else the caller"),
+    description: z.string().max(2_000).optional(),
+  })
+  .strict()
+  .describe("exactly what will run, as `gitops-health run --format json` prints it (`plan`)");
+
+const SignatureIn = z
+  .object({
+    method: z.enum(["ssh", "note"]),
+    approver: z.string().max(320).describe("a hint only: the identity recorded is the one the key proves"),
+    signature: z.string().min(1).max(16_384),
+    keyId: z.string().max(1_000),
+    fingerprint: z.string().max(200).optional(),
+  })
+  .strict();
+
+const EvaluationOut = z.object({
+  digest: z.string(),
+  requiredApprovals: z.number().int(),
+  requester: z.string().nullable(),
+  validApprovers: z.array(z.string()),
+  rejected: Rejected,
+  requiredChecks: z.array(z.string()),
+  missingChecks: z.array(z.string()),
+  environmentAllowed: z.boolean(),
+  alreadyExecuted: z.boolean(),
+  unverifiable: z.boolean(),
+  approved: z.boolean(),
+  ok: z.boolean(),
+});
 
 /**
  * Runs waiting for approvals: not executed, needing approvals (by policy, or a deploy run's gate)
@@ -229,6 +283,56 @@ export const runRoutes: FastifyPluginAsyncZod<RunRoutesOptions> = async (app, o)
         outcome: v.outcome ?? null,
         notes: v.notes,
       };
+    },
+  );
+
+  app.post(
+    "/v1/runs",
+    {
+      config: { access: "ledger:append" },
+      schema: {
+        summary: "Record a run's plan (dry run): what `gitops-health run --server` sends",
+        description:
+          "Nothing executes. With `requesterSig` (the requester's signature over the plan's request message, made with `run --key`) the signature is verified against the service's trust list and the requester recorded is the identity the key proves (422 when it does not verify); without it the plan is recorded unsigned with the caller as its requester. Answers the evaluation under the service's policy and what is missing before it may execute.",
+        body: z.object({ plan: PlanIn, requesterSig: SignatureIn.optional() }).strict(),
+        response: {
+          201: z.object({
+            runId: z.string(),
+            dryRun: z.literal(true),
+            digest: z.string(),
+            plan: z.object({ requester: z.string() }).passthrough(),
+            evaluation: EvaluationOut,
+            missing: z.array(z.string()),
+          }),
+          409: Problem,
+          413: Problem,
+          422: Problem,
+          ...problems,
+        },
+      },
+    },
+    async (req, reply) => {
+      const caller = req.principal!.id;
+      const { requester: _hint, ...fields } = req.body.plan;
+      const plan: Plan = { ...fields, requester: caller };
+      try {
+        const evaluation = await recordSignedPlan(ledger, plan, req.body.requesterSig, runs.config, runs.ctx, {
+          submittedBy: caller,
+        });
+        reply.code(201);
+        return {
+          runId: plan.runId,
+          dryRun: true as const,
+          digest: planDigest(plan),
+          plan,
+          evaluation,
+          missing: planMissing(plan, evaluation),
+        };
+      } catch (err) {
+        if (!(err instanceof ApprovalRefused)) throw err;
+        const [status, title] = REFUSAL_STATUS[err.refusal.code];
+        throw new HttpProblem(status, title, err.message, { code: err.refusal.code });
+      }
     },
   );
 

@@ -5,29 +5,64 @@ import { writeFileAtomic } from "../../core/fs.js";
 import { loadConfigFast } from "../../config/fast.js";
 import { requireRepoRoot } from "../../git/exec.js";
 import { color, parseFormat, say, writeJson, writeOut, progress } from "../output.js";
+import { serverClient, withServer } from "../server-client.js";
 
 /** `risk score|train|eval`: change risk from the diff and the repository's own history. */
 export function register(program: Command): void {
   const risk = program
     .command("risk")
     .description("change risk scoring (JIT defect prediction) and deployment strategy");
-  risk
-    .command("score")
+  withServer(risk.command("score"))
     .description("score a commit (default HEAD), the staged change, or a range")
     .argument("[rev]", "commit to score")
     .option("--staged", "score the staged change")
     .option("--range <A..B>", "score a range as one change")
     .option("--explain", "list every factor")
     .option("--format <format>", "text | json", "text")
+    .option(
+      "--repo <name>",
+      "with --server: score REV of a repository registered with the service (with its history) instead of sending the diff",
+    )
     .action(
-      async (rev: string | undefined, o: { staged?: boolean; range?: string; explain?: boolean; format: string }) => {
+      async (
+        rev: string | undefined,
+        o: { staged?: boolean; range?: string; explain?: boolean; format: string; server?: string; repo?: string },
+      ) => {
         const format = parseFormat(o.format, ["text", "json"] as const, "text");
         if ([rev !== undefined, o.staged, o.range !== undefined].filter(Boolean).length > 1)
           throw new UserError("give one of REV, --staged or --range");
-        const cwd = requireRepoRoot(process.cwd(), "risk score");
+        const remote = await serverClient(o);
+        if (o.repo !== undefined && !remote)
+          throw new UserError("--repo names a repository of a service: give --server");
+        if (o.repo !== undefined && (o.staged || o.range !== undefined))
+          throw new UserError(
+            "--repo scores one commit of the registered repository: give REV, not --staged or --range",
+          );
+        const cwd = o.repo !== undefined ? undefined : requireRepoRoot(process.cwd(), "risk score");
         const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-        const { scoreChange } = await import("../../risk/index.js");
-        const r = await scoreChange({ cwd, rev, staged: o.staged, range: o.range, config });
+        const r: {
+          score: number;
+          level: string;
+          strategy: string;
+          approvals: number;
+          model: string;
+          warnings?: string[];
+          likelihood?: number;
+          impact?: { tier: number; floor?: string };
+          factors: { name: string; value: number; contribution: number; explanation?: string }[];
+        } = remote
+          ? o.repo !== undefined
+            ? await remote.repoRisk(o.repo, rev)
+            : await remote.riskScore({ ...(await changeToSend(cwd!, rev, o)), classification: config.classification })
+          : await (
+              await import("../../risk/index.js")
+            ).scoreChange({
+              cwd,
+              rev,
+              staged: o.staged,
+              range: o.range,
+              config,
+            });
         for (const w of r.warnings ?? []) say(color.yellow(`warning: ${w}`));
         if (format === "json") {
           writeJson(r);
@@ -175,4 +210,37 @@ function positiveInt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag}: not a whole number: ${v}`);
   return n;
+}
+
+/**
+ * The change `risk score --server` sends: its unified diff plus author, message and time, read
+ * here with git (the service scores it without this repository's history).
+ */
+async function changeToSend(
+  cwd: string,
+  rev: string | undefined,
+  o: { staged?: boolean; range?: string },
+): Promise<{ diff: string; author?: string; message?: string; time?: number }> {
+  const { gitSync } = await import("../../git/exec.js");
+  const flags = ["--no-color", "--no-ext-diff", "--no-renames"];
+  if (o.staged) return { diff: gitSync(["diff", "--cached", ...flags], { cwd }) };
+  if (o.range !== undefined) {
+    if (o.range.startsWith("-")) throw new UserError(`--range must be A..B, got "${o.range}"`);
+    return { diff: gitSync(["diff", ...flags, o.range, "--"], { cwd }) };
+  }
+  const commit = rev ?? "HEAD";
+  if (commit.startsWith("-")) throw new UserError(`not a revision: "${commit}"`);
+  let meta: string;
+  try {
+    meta = gitSync(["show", "-s", "--format=%ae%x00%at%x00%B", "--end-of-options", commit], { cwd });
+  } catch {
+    throw new UserError(`no such commit: ${commit}`);
+  }
+  const [author, time, message] = meta.split("\0");
+  return {
+    diff: gitSync(["show", ...flags, "--format=", "--end-of-options", commit, "--"], { cwd }),
+    author,
+    message: message?.trim().slice(0, 10_000),
+    time: Number(time),
+  };
 }

@@ -3,6 +3,7 @@ import { loadConfigFast } from "../../config/fast.js";
 import { UserError } from "../../core/errors.js";
 import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 import { serverClient, withServer } from "../server-client.js";
+import type { Evaluation } from "../../guard/index.js";
 
 interface Common {
   ledger?: string;
@@ -20,8 +21,7 @@ export function register(program: Command): void {
     return { ledger, config, guard, ctx: guard.verifyContext(config, process.cwd(), opts.allowedSigners) };
   };
 
-  program
-    .command("run")
+  withServer(program.command("run"))
     .description(
       "guarded operation: dry run by default; --approve executes once the classification's approvals and checks are met",
     )
@@ -57,7 +57,8 @@ export function register(program: Command): void {
         },
       ) => {
         const format = parseFormat(opts.format, ["text", "json"] as const, "text");
-        const { buildPlan, recordPlan, executeRun, planDigest, requireKey } = await import("../../guard/index.js");
+        const { buildPlan, recordPlan, executeRun, planDigest, planMissing, requireKey } =
+          await import("../../guard/index.js");
         const plan = buildPlan({
           command,
           classification: opts.classification,
@@ -65,49 +66,56 @@ export function register(program: Command): void {
           runId: opts.runId,
           envVars: opts.envVar,
         });
+        const shown = [plan.command, ...plan.args]
+          .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)))
+          .join(" ");
+        const dryRun = (evaluation: Evaluation, missing: string[], where = "") => {
+          if (format === "json")
+            writeJson({ runId: plan.runId, dryRun: true, digest: planDigest(plan), plan, evaluation, missing });
+          else {
+            say(`Would run ${shown} (DRY RUN${where})`);
+            say(`run ID:  ${plan.runId}`);
+            say(`digest:  ${evaluation.digest}`);
+            say(
+              `policy:  ${plan.classification} in ${plan.environment}: ${evaluation.requiredApprovals} approval(s), checks ${evaluation.requiredChecks.join(", ") || "none"}`,
+            );
+            for (const r of evaluation.rejected)
+              say(color.yellow(`approval by ${r.approver} does not count: ${r.reason}`));
+            say(
+              missing.length
+                ? `missing: ${missing.join("; ")}`
+                : color.green("ready: run again with --approve to execute"),
+            );
+            writeOut(plan.runId);
+          }
+        };
+        const remote = await serverClient(opts);
+        if (remote) {
+          // The plan is built (and, with --key, signed) here; the service verifies the signature
+          // against its own trust list, records the plan and evaluates it under its own policy.
+          if (opts.approve)
+            throw new UserError(
+              "--approve executes here against a local ledger; with --server plan remotely (dry run), then execute with --approve where the ledger is",
+            );
+          const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+          const guard = await import("../../guard/index.js");
+          const { signApproval } = await import("../../core/signing.js");
+          const ctx = guard.verifyContext(config, process.cwd(), opts.allowedSigners);
+          const requesterSig = opts.key
+            ? signApproval(guard.requestMessage(plan.runId, planDigest(plan)), opts.key, ctx)
+            : undefined;
+          const r = await remote.createRun({ plan, ...(requesterSig ? { requesterSig } : {}) });
+          plan.requester = r.plan.requester;
+          dryRun(r.evaluation, r.missing, ` on ${remote.base.origin}`);
+          return;
+        }
         const { ledger, config, ctx } = await open(opts);
         try {
           requireKey(plan, config, opts.key);
           const evaluation = await recordPlan(ledger, plan, config, ctx, opts.key);
-          const shown = [plan.command, ...plan.args]
-            .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)))
-            .join(" ");
-          const missing = [
-            ...(evaluation.environmentAllowed
-              ? []
-              : [`environment ${plan.environment} is not allowed by the environment policy`]),
-            ...(evaluation.requiredApprovals > 0 && !evaluation.requester
-              ? ["a plan signed by the requester's key (run it with --key)"]
-              : []),
-            ...(evaluation.validApprovers.length < evaluation.requiredApprovals
-              ? [
-                  `${evaluation.requiredApprovals - evaluation.validApprovers.length} more approval(s) (need ${evaluation.requiredApprovals} distinct approvers other than ${plan.requester})`,
-                ]
-              : []),
-            ...evaluation.missingChecks.map(
-              (c) => `check "${c}" has not passed for HEAD ${plan.head?.slice(0, 12) ?? "(no repository)"}`,
-            ),
-            ...(evaluation.alreadyExecuted ? ["this run ID has already executed"] : []),
-          ];
+          const missing = planMissing(plan, evaluation);
           if (!opts.approve) {
-            if (format === "json")
-              writeJson({ runId: plan.runId, dryRun: true, digest: planDigest(plan), plan, evaluation, missing });
-            else {
-              say(`Would run ${shown} (DRY RUN)`);
-              say(`run ID:  ${plan.runId}`);
-              say(`digest:  ${evaluation.digest}`);
-              say(
-                `policy:  ${plan.classification} in ${plan.environment}: ${evaluation.requiredApprovals} approval(s), checks ${evaluation.requiredChecks.join(", ") || "none"}`,
-              );
-              for (const r of evaluation.rejected)
-                say(color.yellow(`approval by ${r.approver} does not count: ${r.reason}`));
-              say(
-                missing.length
-                  ? `missing: ${missing.join("; ")}`
-                  : color.green("ready: run again with --approve to execute"),
-              );
-              writeOut(plan.runId);
-            }
+            dryRun(evaluation, missing);
             return;
           }
           if (!evaluation.ok) {

@@ -20,6 +20,8 @@ export interface ScanFlags {
   maxFileSize?: string;
   gitleaksConfig?: string;
   exitZero?: boolean;
+  /** scan with a remote service's engine (files and stdin only) */
+  server?: string;
 }
 
 /**
@@ -32,6 +34,13 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
   const inputFormat = flags.inputFormat ?? "text";
   const modes = [flags.staged, flags.diff !== undefined, flags.history, paths.length > 0].filter(Boolean).length;
   if (modes > 1) throw new UserError("give one target: paths, --staged, --diff A..B or --history");
+  if (
+    flags.server !== undefined &&
+    (flags.staged || flags.diff !== undefined || flags.history || inputFormat !== "text")
+  )
+    throw new UserError(
+      "--server scans files and stdin (text); --staged, --diff, --history and jsonl input scan locally",
+    );
   // The staged diff's git process starts now and runs while the scanner's modules load.
   const staged = flags.staged && inputFormat === "text" ? startStagedDiff() : undefined;
   try {
@@ -94,7 +103,27 @@ export async function runScan(paths: string[], flags: ScanFlags, configFile?: st
       throw new UserError(`unknown --input-format "${flags.inputFormat}" (valid: text, jsonl)`);
     const bar = progress("scanning");
     let result;
-    if (staged) result = await staged.scan(options);
+    if (flags.server !== undefined) {
+      // The service's engine finds; the walk, suppression, baseline and fingerprints stay here (scanWithEngine).
+      const { serverClient } = await import("../server-client.js");
+      const remote = (await serverClient({ server: flags.server }))!;
+      const engine = async (records: { path?: string; text: string }[]) =>
+        (
+          await remote.scan({
+            records: records.map((r, i) => ({
+              id: String(i),
+              text: r.text,
+              ...(r.path !== undefined ? { path: r.path } : {}),
+            })),
+          })
+        ).results.map((r) => r.findings);
+      const stdin = paths.length === 1 && paths[0] === "-";
+      result = await all!.scanWithEngine(
+        stdin ? { text: await readStdin() } : { paths: paths.length ? paths : ["."] },
+        engine,
+        { ...options, onProgress: (n, b) => bar.update(`${n} files, ${(b / 1e6).toFixed(1)} MB`) },
+      );
+    } else if (staged) result = await staged.scan(options);
     else if (flags.diff !== undefined) result = await all!.scanRange(flags.diff, options);
     else if (flags.history) result = await all!.scanHistory(options);
     else if (paths.length === 1 && paths[0] === "-") result = all!.scanString(await readStdin(), options);

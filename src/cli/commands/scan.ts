@@ -29,5 +29,9 @@ export function register(program: Command): void {
     .option("--allow-skip", "files that cannot be read pass the gate (default: each is a high scan-skipped finding)")
     .option("--gitleaks-config <file>", "add the [[rules]] of a gitleaks.toml")
     .option("--exit-zero", "always exit 0 (reporting, demos)")
+    .option(
+      "--server <url>",
+      "scan files or stdin with a remote gitops-health service's engine (token from GITOPS_HEALTH_TOKEN); suppressions, baseline and fingerprints stay local",
+    )
     .action((paths: string[], flags: ScanFlags) => runScan(paths, flags, program.opts().config as string | undefined));
 }
