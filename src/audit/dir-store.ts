@@ -2,6 +2,7 @@ import {
   closeSync,
   existsSync,
   fstatSync,
+  fsync,
   fsyncSync,
   ftruncateSync,
   linkSync,
@@ -15,11 +16,27 @@ import {
   writeSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
 import type { LedgerStore, StoredRecord } from "./store.js";
 import { UserError } from "../core/errors.js";
-import { fsyncDir, writeFileAtomic } from "../core/fs.js";
+import { writeFileAtomic } from "../core/fs.js";
+
+const fsyncAsync = promisify(fsync);
+
+/** fsyncDir without blocking the event loop (some filesystems refuse fsync on directories: ignored). */
+async function fsyncDirAsync(dir: string): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    await fsyncAsync(fd);
+  } catch {
+    /* as fsyncDir */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /*
  * Embedded ledger: a directory, no server, no native addon.
@@ -287,7 +304,7 @@ export class DirStore implements LedgerStore {
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
     if (this.readOnly) throw new Error("ledger opened read-only");
-    return this.withLock(() => {
+    return this.withLock(async () => {
       const t = this.inspect();
       if (!tailIsClean(t)) {
         const what = describeTail(t).join("; ");
@@ -320,9 +337,11 @@ export class DirStore implements LedgerStore {
           out.push({ seq: start + i, leafHash: leaf });
         });
         writeAll(ef, Buffer.concat(frames), t.end);
-        fsyncSync(ef);
+        // fsync on the thread pool: the event loop serves other requests (the HTTP service's
+        // group commit gathers the next batch) while the disk flushes; the lock is held until both are durable.
+        await fsyncAsync(ef);
         writeAll(lf, Buffer.concat(rows), start * ROW);
-        fsyncSync(lf);
+        await fsyncAsync(lf);
         return out;
       } finally {
         closeSync(ef);
@@ -429,7 +448,7 @@ export class DirStore implements LedgerStore {
   }
 
   /** Exclusive lock across processes: O_EXCL lock file with the owner's pid; stale locks are broken. */
-  private async withLock<T>(fn: () => T): Promise<T> {
+  private async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
     const deadline = Date.now() + 60_000;
     let delay = 2;
     for (;;) {
@@ -457,14 +476,14 @@ export class DirStore implements LedgerStore {
       }
     }
     try {
-      return fn();
+      return await fn();
     } finally {
       try {
         unlinkSync(this.lockPath);
       } catch {
         /* already broken as stale by another process: nothing to do */
       }
-      fsyncDir(this.location);
+      await fsyncDirAsync(this.location);
     }
   }
 
