@@ -88,9 +88,14 @@ export class PgStore implements LedgerStore {
   }
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
-    return this.tx(async (c) => {
-      const r = await c.query<{ n: string }>(`SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`);
-      const start = Number(r.rows[0]!.n);
+    const c = await this.pool.connect();
+    try {
+      // One round trip for BEGIN, the lock and the next seq (statements of one simple query run in
+      // order, so the seq is read under the lock; the key is this store's integer, not input).
+      const head = (await c.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`,
+      )) as unknown as { rows: { n?: string }[] }[];
+      const start = Number(head[2]!.rows[0]!.n);
       const datas = build(start);
       const out = datas.map((d, i) => ({ seq: start + i, leafHash: hashLeaf(d) }));
       for (let i = 0; i < datas.length; i += 1000) {
@@ -102,8 +107,14 @@ export class PgStore implements LedgerStore {
         });
         await c.query(`INSERT INTO ${this.prefix}entries (seq, canonical, leaf_hash) VALUES ${rows.join(",")}`, values);
       }
+      await c.query("COMMIT");
       return out;
-    });
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
   }
 
   async size(): Promise<number> {

@@ -165,15 +165,31 @@ export class PgTokenStore implements TokenStore {
       [r.id, r.name, r.scopes, r.hash, r.createdAt, r.expiresAt ?? null],
     );
   }
+  /**
+   * Records read in the last `cacheMs` (default 1 s): a replica does not query PostgreSQL on every
+   * request, and a revocation reaches every replica within that time (at once in the revoking one).
+   */
+  private readonly cache = new Map<string, { at: number; record: Promise<TokenRecord | undefined> }>();
+  cacheMs = 1_000;
+
   async get(id: string): Promise<TokenRecord | undefined> {
-    const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id]);
-    return q.rows[0] ? fromRow(q.rows[0]) : undefined;
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.at < this.cacheMs) return structuredClone(await hit.record);
+    if (this.cache.size > 10_000) this.cache.clear();
+    const record = this.pool
+      .query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id])
+      .then((q) => (q.rows[0] ? fromRow(q.rows[0]) : undefined));
+    this.cache.set(id, { at: now, record });
+    record.catch(() => this.cache.delete(id));
+    return structuredClone(await record);
   }
   async list(): Promise<TokenRecord[]> {
     const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} ORDER BY created_at`);
     return q.rows.map(fromRow);
   }
   async revoke(id: string, at: string): Promise<boolean> {
+    this.cache.clear();
     const q = await this.pool.query(
       `UPDATE ${this.table} SET revoked_at = $2 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL`,
       [id, at],
