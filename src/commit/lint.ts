@@ -67,9 +67,16 @@ export function findCommitlintConfig(root: string): string | undefined {
   return undefined;
 }
 
-async function conventionalRules(): Promise<LintRules> {
-  const mod = (await import("@commitlint/config-conventional")) as unknown as { default: { rules: LintRules } };
-  return mod.default.rules;
+// Loaded once: a dynamic import() of a loaded module still costs a loader round (the HTTP service lints per decision).
+let conventional: Promise<LintRules> | undefined;
+let linter: Promise<typeof import("@commitlint/lint")> | undefined;
+
+function conventionalRules(): Promise<LintRules> {
+  conventional ??= (import("@commitlint/config-conventional") as Promise<unknown>).then(
+    (mod) => (mod as { default: { rules: LintRules } }).default.rules,
+  );
+  conventional.catch(() => (conventional = undefined));
+  return conventional;
 }
 
 /**
@@ -140,7 +147,9 @@ export async function lintMessage(message: string, setup: LintSetup, convention?
     convention && !convention.source.startsWith("history") && convention.types.length
       ? { ...setup.rules, "type-enum": [2, "always", convention.types] as [number, "always", unknown] }
       : setup.rules;
-  const { default: lint } = await import("@commitlint/lint");
+  linter ??= import("@commitlint/lint");
+  linter.catch(() => (linter = undefined));
+  const { default: lint } = await linter;
   const r = await lint(message, rules as never, { parserOpts: setup.parserOpts as never });
   return {
     valid: r.valid,
