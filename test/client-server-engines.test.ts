@@ -361,3 +361,28 @@ describe("run, scan, sanitize and risk score with --server against a real servic
     expect(noServer.code).toBe(2);
   }, 180_000);
 });
+
+describe("request timeouts", () => {
+  it("a handler slower than --request-timeout answers 503 problem+json, and the service keeps serving", async () => {
+    const dir = makeTempDir("gh-timeout-");
+    const ledger = await openLedger(join(dir, "ledger"));
+    const store = new FileTokenStore(join(dir, "tokens.json"));
+    const app = await buildApp({ ledger, tokens: store, digestKey: "k", logStream: false, requestTimeoutMs: 200 });
+    // a route of the test's own, registered before listening: it takes longer than the timeout
+    app.get("/test/slow", { config: { access: "public" } }, async () => {
+      await new Promise((r) => setTimeout(r, 1_000));
+      return { late: true };
+    });
+    const base = await app.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const slow = await fetch(new URL("/test/slow", base));
+      expect(slow.status).toBe(503);
+      expect(slow.headers.get("content-type")).toContain("application/problem+json");
+      expect(((await slow.json()) as { detail: string }).detail).toBe("the request took too long");
+      expect((await fetch(new URL("/health", base))).status).toBe(200);
+    } finally {
+      await app.close();
+      await ledger.close();
+    }
+  }, 60_000);
+});
