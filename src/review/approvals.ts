@@ -74,7 +74,13 @@ const keyOf = (r: { forge: string; repo: string; number: number }) => `${r.forge
 export function latestPulls(pulls: PullRecord[]): PullRecord[] {
   const by = new Map<string, PullRecord[]>();
   for (const p of pulls) by.set(keyOf(p), [...(by.get(keyOf(p)) ?? []), p]);
-  return [...by.values()].map((list) => {
+  return [...by.values()].map((unordered) => {
+    // Latest by the signed observation time, not by ledger position: a genuine old record copied to
+    // the end of the ledger (or a replayed delivery) cannot bring back an older head.
+    const list = unordered
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => Date.parse(a.p.observedAt) - Date.parse(b.p.observedAt) || a.i - b.i)
+      .map((x) => x.p);
     let last = list[list.length - 1]!;
     // A merge is final: a snapshot delivered after it (a late review event's copy of the PR) cannot undo it.
     const merged = [...list].reverse().find((p) => p.state === "merged");
@@ -169,7 +175,12 @@ export function approvalCurrency(
 /** Per reviewer, the review that stands: the latest decisive one (a dismissal or a request for changes replaces an approval). */
 export function standingReviews(reviews: ReviewRecord[]): ReviewRecord[] {
   const byReviewId = new Map<string, ReviewRecord>();
-  reviews.forEach((r, i) => byReviewId.set(r.reviewId === null ? `n${i}` : `${r.reviewId}`, r));
+  // A forge review is submitted once and can only be dismissed after: a dismissal of a review id is
+  // final, whatever the ledger order (a copied or replayed record of the approval does not undo it).
+  reviews.forEach((r, i) => {
+    const id = r.reviewId === null ? `n${i}` : `${r.forge}:${r.repo}#${r.number}:${r.reviewId}`;
+    if (byReviewId.get(id)?.state !== "dismissed") byReviewId.set(id, r);
+  });
   const by = new Map<number, ReviewRecord>();
   const ordered = [...byReviewId.values()]
     .map((r, i) => ({ r, i }))

@@ -43,14 +43,33 @@ export function signedReviewEntry(
   record: AnyRecord,
   signer: Signer,
   actor?: string,
+  delivery?: string,
 ): LedgerEntryInput {
   const parsed = RECORD_SCHEMA[kind].parse(record) as AnyRecord;
   return {
     type: REVIEW_ENTRY[kind],
     subject: reviewSubject(kind, parsed),
     ...(actor ? { actor } : {}),
-    payload: { kind, record: parsed, signature: signer(reviewStatement(kind, parsed)) },
+    // `delivery` (the forge's delivery id) is bookkeeping for refusing replays, not evidence: it is not signed.
+    payload: {
+      kind,
+      record: parsed,
+      signature: signer(reviewStatement(kind, parsed)),
+      ...(delivery ? { delivery } : {}),
+    },
   };
+}
+
+/**
+ * Was a forge delivery with this id already recorded for these subjects? The service refuses a
+ * replayed delivery (same `X-GitHub-Delivery` / `X-Gitlab-Event-UUID`) before signing anything.
+ */
+export async function deliverySeen(ledger: Ledger, subjects: string[], delivery: string): Promise<boolean> {
+  for (const subject of new Set(subjects))
+    for await (const e of ledger.query({ subject }))
+      if (e.type.startsWith("review.") && (e.payload as { delivery?: unknown } | null)?.delivery === delivery)
+        return true;
+  return false;
 }
 
 export interface RejectedReviewEntry {
@@ -101,9 +120,12 @@ export async function recordReviewEvidence(
   records: { kind: ReviewKind; record: AnyRecord }[],
   signer: Signer,
   actor?: string,
+  delivery?: string,
 ): Promise<number[]> {
   if (!records.length) return [];
-  const res = await ledger.appendBatch(records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor)));
+  const res = await ledger.appendBatch(
+    records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor, delivery)),
+  );
   return res.map((r) => r.seq);
 }
 
