@@ -148,7 +148,7 @@ export async function reviewGate(o: {
       (s) => s.trim() || undefined,
       () => undefined,
     ));
-  const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls)).values()].map((m) => m.pull));
+  const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls), ev.pushes).values()].map((m) => m.pull));
   for (const pull of pulls) {
     const inPull = new Set((pull.commits ?? []).map((c) => c.sha));
     for (const c of pull.commits ?? [])

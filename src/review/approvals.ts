@@ -22,7 +22,7 @@
  */
 import type { CodeOwners } from "./codeowners.js";
 import { ownersOf } from "./codeowners.js";
-import type { PullRecord, ReviewRecord, TeamRecord } from "./model.js";
+import type { PullCommit, PullRecord, PushRecord, ReviewRecord, TeamRecord } from "./model.js";
 import { emailOfIdentity, type SignedChangeApproval, type SignedCoverage } from "./signed.js";
 
 export interface RangeCommit {
@@ -41,6 +41,8 @@ export interface ReviewEvidenceSet {
   pulls: PullRecord[];
   reviews: ReviewRecord[];
   teams: TeamRecord[];
+  /** branch pushes from webhooks: the commits of pull requests known only from webhooks */
+  pushes?: PushRecord[];
 }
 
 /** What git says about a merge commit inside a pull request pushed after an approval. */
@@ -89,8 +91,41 @@ export interface CommitReview {
 const short = (s: string) => s.slice(0, 10);
 const keyOf = (r: { forge: string; repo: string; number: number }) => `${r.forge}:${r.repo}#${r.number}`;
 
-/** The latest record of each pull request; a record without a commit list borrows the last list recorded for the same head. */
-export function latestPulls(pulls: PullRecord[]): PullRecord[] {
+const ZERO = /^0+$/;
+
+/**
+ * A pull request's commits from the recorded pushes: the chain of pushes ending at its head, each
+ * taking its branch from `before` to `after`, followed back until a force push or the branch's
+ * creation. Parents are as the pushes imply (each commit on the one before): a merge pushed into the
+ * branch looks like a plain commit, so an approval before it is stale (fail closed). Null: no push
+ * ends at the head.
+ */
+export function commitsFromPushes(pull: PullRecord, pushes: PushRecord[]): PullCommit[] | null {
+  const byAfter = new Map<string, PushRecord>();
+  for (const p of [...pushes].sort((a, b) => Date.parse(a.observedAt) - Date.parse(b.observedAt)))
+    if (p.forge === pull.forge && p.repo === pull.repo && p.commits.length && p.commits.at(-1)!.sha === p.after)
+      byAfter.set(p.after, p);
+  const chain: PullCommit[] = [];
+  const seen = new Set<string>();
+  for (let at = pull.head, p = byAfter.get(at); p && !seen.has(at); at = p.before, p = byAfter.get(at)) {
+    seen.add(at);
+    const list = p.commits;
+    chain.unshift(
+      ...list.map((c, i) => ({
+        sha: c.sha,
+        parents: i ? [list[i - 1]!.sha] : ZERO.test(p!.before) ? [] : [p!.before],
+        author: null,
+        committer: null,
+        fingerprint: c.fingerprint,
+      })),
+    );
+    if (p.forced || ZERO.test(p.before)) break;
+  }
+  return chain.length ? chain : null;
+}
+
+/** The latest record of each pull request; a record without a commit list borrows the last list recorded for the same head, or the pushes'. */
+export function latestPulls(pulls: PullRecord[], pushes: PushRecord[] = []): PullRecord[] {
   const by = new Map<string, PullRecord[]>();
   for (const p of pulls) by.set(keyOf(p), [...(by.get(keyOf(p)) ?? []), p]);
   return [...by.values()].map((unordered) => {
@@ -107,7 +142,9 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
       last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
     if (last.commits) return last;
     const withList = [...list].reverse().find((p) => p.commits && p.head === last.head);
-    return withList ? { ...last, commits: withList.commits } : last;
+    if (withList) return { ...last, commits: withList.commits };
+    const pushed = pushes.length ? commitsFromPushes(last, pushes) : null;
+    return pushed ? { ...last, commits: pushed } : last;
   });
 }
 
@@ -115,10 +152,11 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
 export function mapCommitsToPulls(
   range: RangeCommit[],
   pulls: PullRecord[],
+  pushes: PushRecord[] = [],
 ): Map<string, { pull: PullRecord; how: MergeHow }> {
   const inRange = new Map(range.map((c) => [c.sha, c]));
   const out = new Map<string, { pull: PullRecord; how: MergeHow }>();
-  const latest = latestPulls(pulls);
+  const latest = latestPulls(pulls, pushes);
   for (const pull of latest) {
     const own = pull.commits ? pull.commits.map((c) => c.sha) : [pull.head];
     for (const sha of own) if (inRange.has(sha) && !out.has(sha)) out.set(sha, { pull, how: "merge" });
@@ -313,7 +351,7 @@ export function reviewCommits(
   evidence: ReviewEvidenceSet,
   o: ReviewGateOptions = {},
 ): CommitReview[] {
-  const mapped = mapCommitsToPulls(range, evidence.pulls);
+  const mapped = mapCommitsToPulls(range, evidence.pulls, evidence.pushes);
   return range.map((commit) => {
     const m = mapped.get(commit.sha);
     const ownerPaths = o.ownerPaths ? commit.files.filter(o.ownerPaths) : [];

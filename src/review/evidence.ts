@@ -12,14 +12,16 @@ import {
   REVIEW_ENTRY,
   reviewStatement,
   reviewSubject,
+  type AnyReviewRecord,
   type PullRecord,
+  type PushRecord,
   type ReviewKind,
   type ReviewRecord,
   type TeamRecord,
 } from "./model.js";
 import type { ReviewEvidenceSet } from "./approvals.js";
 
-export type AnyRecord = PullRecord | ReviewRecord | TeamRecord;
+export type AnyRecord = AnyReviewRecord;
 export type Signer = (statement: string) => KeySignature;
 
 /** A signer over a key file (signed-note key or SSH private key), as `check run` signs. */
@@ -135,7 +137,7 @@ export async function readReviewEvidence(
   trust: TrustList,
   namespace: string,
 ): Promise<VerifiedReviewEvidence> {
-  const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], producers: [], rejected: [] };
+  const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], pushes: [], producers: [], rejected: [] };
   const producers = new Set<string>();
   for await (const e of ledger.query({ type: "review.*" })) {
     const v = verifyReviewEntry(e, trust, namespace);
@@ -146,6 +148,7 @@ export async function readReviewEvidence(
     producers.add(v.producer);
     if (v.kind === "pull") out.pulls.push(v.record as PullRecord);
     else if (v.kind === "review") out.reviews.push(v.record as ReviewRecord);
+    else if (v.kind === "push") out.pushes!.push(v.record as PushRecord);
     else out.teams.push(v.record as TeamRecord);
   }
   out.producers = [...producers];
