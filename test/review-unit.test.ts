@@ -125,6 +125,28 @@ describe("approvals on a recorded commit graph", () => {
         (x) => x.state,
       ),
     ).toEqual(["dismissed"]);
+    // Attacker: the genuine signed approval copied (or replayed) after its dismissal does not bring it back.
+    expect(
+      standingReviews([
+        r(1, "approved", "2026-12-06T09:00:00Z"),
+        r(1, "dismissed", "2026-12-06T09:00:00Z"),
+        r(1, "approved", "2026-12-06T09:00:00Z"),
+      ]).map((x) => x.state),
+    ).toEqual(["dismissed"]);
+  });
+
+  it("attacker: an old genuine pull-request snapshot copied to the end of the ledger does not bring back its head", () => {
+    const old = pull({ head: sha("a"), observedAt: "2026-12-06T09:00:00Z" });
+    const now = pull({ head: sha("c"), observedAt: "2026-12-06T10:00:00Z" });
+    expect(latestPulls([old, now, old])[0]!.head).toBe(sha("c"));
+  });
+
+  it("attacker: an approval of another pull request's head does not count for this one", () => {
+    // #1's own commits are a, b; the approval names c, the head of #2 (which the reviewer did approve there).
+    const p = pull({ head: sha("b"), commits: [commit("a", ["0"]), commit("b", ["a"])] });
+    const v = approvalCurrency(p, sha("c"));
+    expect(v.current).toBe(false);
+    expect(v.reason).toContain("no longer in the pull request");
   });
 });
 

@@ -5,7 +5,7 @@
  * service's key and verifies against it as a trusted producer.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -142,11 +142,11 @@ describe("forge webhooks", () => {
 
   const post = (path: string, body: string, headers: Record<string, string>, at = base) =>
     fetch(at + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-  const github = (event: string, payload: unknown, sig?: string, raw?: string) => {
+  const github = (event: string, payload: unknown, sig?: string, raw?: string, delivery = randomUUID()) => {
     const body = raw ?? JSON.stringify(payload);
     return post("/v1/webhooks/github", body, {
       "x-github-event": event,
-      "x-github-delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+      "x-github-delivery": delivery,
       ...(sig === undefined ? { "x-hub-signature-256": sign(body) } : sig === "" ? {} : { "x-hub-signature-256": sig }),
     });
   };
@@ -251,6 +251,30 @@ describe("forge webhooks", () => {
       ["raj-rao", 303, "approved", HEAD, "2026-12-06T09:00:00.000Z"],
       ["raj-rao", 303, "dismissed", HEAD, "2026-12-06T09:00:00.000Z"],
     ]);
+  });
+
+  it("attacker: a replayed delivery (same X-GitHub-Delivery) records nothing, so an old approval cannot outlive its dismissal", async () => {
+    const id = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+    const first = await github("pull_request_review", ghReview(), undefined, undefined, id);
+    expect(first.status).toBe(202);
+    const dismissed = await github("pull_request_review", ghReview("dismissed", "dismissed"));
+    expect(dismissed.status).toBe(202);
+    const before = await ledger.size();
+    const replay = await github("pull_request_review", ghReview(), undefined, undefined, id);
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ recorded: [], duplicate: id });
+    expect(await ledger.size()).toBe(before);
+    // GitLab's event UUID is honoured the same way.
+    const glBody = JSON.stringify(glApproval());
+    const gl = (uuid: string) =>
+      post("/v1/webhooks/gitlab", glBody, {
+        "x-gitlab-event": "Merge Request Hook",
+        "x-gitlab-token": GL_TOKEN,
+        "x-gitlab-event-uuid": uuid,
+      });
+    expect((await gl("13792a34-cac6-4fda-95a8-c58e00a3954e")).status).toBe(202);
+    expect((await gl("13792a34-cac6-4fda-95a8-c58e00a3954e")).status).toBe(200);
+    expect((await gl("not a uuid!")).status).toBe(400);
   });
 
   it("without a configured secret the webhook answers 503 and records nothing", async () => {

@@ -1,8 +1,16 @@
 // gitops-health/review: forge review evidence (pull requests, reviews, CODEOWNERS teams) for the approval rules.
 export { fetchGithubReviews, type GithubReviewOptions, type GithubReviewRecords } from "../review/github.js";
+export { fetchGitlabReviews, type GitlabReviewOptions, type GitlabReviewRecords } from "../review/gitlab.js";
+export {
+  readSignedApprovals,
+  type SignedChangeApproval,
+  type RejectedSignedApproval,
+  type SignedCoverage,
+} from "../review/signed.js";
 export {
   recordReviewEvidence,
   readReviewEvidence,
+  deliverySeen,
   signedReviewEntry,
   verifyReviewEntry,
   keyFileSigner,
@@ -12,6 +20,7 @@ export {
 } from "../review/evidence.js";
 export {
   reviewCommits,
+  signedApprovalViews,
   mapCommitsToPulls,
   approvalCurrency,
   standingReviews,

@@ -10,6 +10,8 @@ import type { LedgerEntry } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
 import { formatVerifierKey, type NoteVerifier } from "../core/note-key.js";
 import { CONTROLS, type Control } from "../policy/controls.js";
+import type { TrustList } from "../core/signing.js";
+import { collectReviewSection, type ReviewSection } from "./reviews.js";
 import {
   compliancePosture,
   doraMetrics,
@@ -76,6 +78,8 @@ export interface EvidenceData {
   dora: Omit<DoraMetrics, "deployments">;
   llm: LlmMetrics;
   entries: CitedEntry[];
+  /** per change: the pull request, its approvers and whether each approval was current (reviews.ts) */
+  reviews?: ReviewSection;
 }
 
 export interface CollectOptions {
@@ -88,6 +92,8 @@ export interface CollectOptions {
   maxCitedPerControl?: number;
   /** commit → commit time (ms), resolved by the front (from git), for lead time */
   commitTimes?: (commits: string[]) => Promise<ReadonlyMap<string, number>>;
+  /** the producers whose review records count (the review section is left out without it) */
+  reviews?: { trust: TrustList; namespace: string };
 }
 
 function isoDate(value: string, what: string): string {
@@ -177,5 +183,6 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
     dora,
     llm: llmMetrics(inPeriod, period),
     entries: cited,
+    ...(o.reviews ? { reviews: collectReviewSection(entries, period, o.reviews.trust, o.reviews.namespace) } : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { EvidenceData } from "./collect.js";
 import { VERIFY_SCRIPT } from "./verify-script.js";
+import { reviewSectionHtml } from "./reviews.js";
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 /** JSON inside <script>: no "</script>", no HTML comment openers. */
@@ -82,7 +83,7 @@ ${groups}
 </tbody></table>
 <h2>LLM calls</h2>
 <p>${d.llm.calls} calls through the gateway, ${d.llm.refused} refused.</p>
-<h2>Cited entries</h2>
+${d.reviews ? reviewSectionHtml(d.reviews) : ""}<h2>Cited entries</h2>
 <table><thead><tr><th>seq</th><th>time</th><th>type</th><th>actor</th><th>subject</th></tr></thead>
 <tbody>
 ${entries}

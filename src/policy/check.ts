@@ -58,6 +58,8 @@ export interface ReviewReport {
   producers: string[];
   /** review entries that do not count (unsigned, untrusted producer...) */
   rejected: { seq: number; type: string; reason: string }[];
+  /** run approvals (`approve --key`) that do not count as review evidence, with why */
+  signedRejected?: { seq: number; runId: string; reason: string }[];
   codeOwners?: { path: string; rev: string; errors: { line: number; message: string }[] };
 }
 
@@ -276,6 +278,7 @@ export async function complianceCheck(o: {
       }),
       producers: reviews.producers,
       rejected: reviews.rejected,
+      ...(reviews.signedRejected.length ? { signedRejected: reviews.signedRejected } : {}),
       ...(reviews.codeOwners ? { codeOwners: reviews.codeOwners } : {}),
     },
   };

@@ -18,6 +18,8 @@ import {
 import { CODEOWNERS_LOCATIONS, parseCodeOwners, type CodeOwners } from "../review/codeowners.js";
 import { readReviewEvidence, type RejectedReviewEntry } from "../review/evidence.js";
 import { authorFingerprint } from "../review/model.js";
+import { readSignedApprovals, type RejectedSignedApproval, type SignedCoverage } from "../review/signed.js";
+import { sshSignatureFingerprint } from "../core/signing.js";
 import type { ReviewModel } from "./evaluate.js";
 import type { Pack } from "./engine.js";
 
@@ -27,6 +29,8 @@ export interface ReviewGateResult {
   codeOwners?: { path: string; rev: string; errors: { line: number; message: string }[] };
   producers: string[];
   rejected: RejectedReviewEntry[];
+  /** run approvals that do not count as review evidence (signature, key, plan), with why */
+  signedRejected: RejectedSignedApproval[];
 }
 
 /** `approval.codeOwners` in a pack: which changed paths need a code owner's approval. */
@@ -129,7 +133,7 @@ export async function reviewGate(o: {
         },
         detail: undefined,
       });
-    return { byCommit, producers: [], rejected: [] };
+    return { byCommit, producers: [], rejected: [], signedRejected: [] };
   }
   const { producerTrust } = await import("../evidence/checks.js");
   const ev = await readReviewEvidence(o.ledger, producerTrust(o.config, o.root), o.config.evidence.namespace);
@@ -144,19 +148,36 @@ export async function reviewGate(o: {
       (s) => s.trim() || undefined,
       () => undefined,
     ));
-  const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls)).values()].map((m) => m.pull));
+  const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls), ev.pushes).values()].map((m) => m.pull));
   for (const pull of pulls) {
     const inPull = new Set((pull.commits ?? []).map((c) => c.sha));
     for (const c of pull.commits ?? [])
       if (c.parents.length >= 2) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, baseTip);
   }
-  const reviews = reviewCommits(range, ev, { ownerPaths, codeOwners: co?.co, mergeFacts });
+  const { verifyContext } = await import("../guard/index.js");
+  const signed = await readSignedApprovals(o.ledger, verifyContext(o.config, o.root));
+  const coverage = await signedCoverage(
+    o.root,
+    range,
+    o.fromSha,
+    o.head,
+    signed.approvals.map((a) => a.head),
+  );
+  for (const c of range)
+    if ([...coverage.values()].some((v) => v.covers.has(c.sha) || v.after.has(c.sha)))
+      c.signingKey = await signingKey(o.root, c.sha);
+  const reviews = reviewCommits(range, ev, {
+    ownerPaths,
+    codeOwners: co?.co,
+    mergeFacts,
+    signed: { approvals: signed.approvals, coverage },
+  });
   for (const r of reviews) {
     byCommit.set(r.sha, {
       model: {
         pull: r.pull?.number ?? 0,
         merge: r.pull?.how ?? "",
-        approvals: r.approvers.length,
+        approvals: r.count,
         approvers: r.approvers,
         ownersMissing: r.ownersMissing,
         summary: r.summary,
@@ -169,5 +190,57 @@ export async function reviewGate(o: {
     ...(ownerPaths && co ? { codeOwners: { path: co.path, rev: coRev, errors: co.co.errors } } : {}),
     producers: ev.producers,
     rejected: ev.rejected,
+    signedRejected: signed.rejected,
   };
+}
+
+const lines = (s: string) => s.split("\n").filter(Boolean);
+
+/**
+ * Per approved head, the range commits it contains (the head and its ancestors after the range's
+ * base, or a commit whose tree is exactly the approved head's: a squash or rebase of the approved
+ * content) and the range commits pushed after it. Heads unrelated to the range are left out.
+ */
+async function signedCoverage(
+  root: string,
+  range: RangeCommit[],
+  fromSha: string | null,
+  tip: string,
+  heads: string[],
+): Promise<Map<string, SignedCoverage>> {
+  const out = new Map<string, SignedCoverage>();
+  const unique = [...new Set(heads)];
+  if (!unique.length || !range.length) return out;
+  const inRange = new Set(range.map((c) => c.sha));
+  // Trees of the range commits and of the approved heads, in one git call each (missing heads: "missing").
+  const treesOf = async (revs: string[]) =>
+    lines(
+      await git(["cat-file", "--batch-check=%(objectname)"], {
+        cwd: root,
+        input: revs.map((r) => `${r}^{tree}`).join("\n") + "\n",
+      }),
+    ).map((l) => (/^[0-9a-f]{40,64}$/.test(l) ? l : undefined));
+  const rangeTrees = await treesOf(range.map((c) => c.sha));
+  const headTrees = await treesOf(unique);
+  for (const [i, head] of unique.entries()) {
+    const tree = headTrees[i];
+    if (!tree) continue; // not in this clone
+    const covers = new Set(range.filter((_, j) => rangeTrees[j] === tree).map((c) => c.sha));
+    const after = new Set<string>();
+    if (inRange.has(head)) {
+      const own = await git(["rev-list", "--no-merges", head, ...(fromSha ? [`^${fromSha}`] : [])], { cwd: root });
+      for (const s of lines(own)) if (inRange.has(s)) covers.add(s);
+      const later = await git(["rev-list", "--no-merges", "--ancestry-path", `${head}..${tip}`], { cwd: root });
+      for (const s of lines(later)) if (inRange.has(s) && !covers.has(s)) after.add(s);
+    }
+    if (covers.size || after.size) out.set(head, { covers, after });
+  }
+  return out;
+}
+
+/** The fingerprint of the key that signed a commit (SSH signatures), read from the commit object. */
+async function signingKey(root: string, sha: string): Promise<string | undefined> {
+  const raw = await git(["cat-file", "commit", sha], { cwd: root }).catch(() => "");
+  const m = /^gpgsig ([\s\S]*?-----END SSH SIGNATURE-----)/m.exec(raw.split("\n\n")[0] ?? "");
+  return m ? sshSignatureFingerprint(m[1]!.replace(/\n /g, "\n")) : undefined;
 }

@@ -11,12 +11,19 @@
  *    committer of its commits, and it is current: it approved the final head, or every commit
  *    pushed after it is a merge that only brought in the base branch (GitHub's "dismiss stale
  *    approvals", which keeps approvals across base-branch updates).
- * 4. Code owners: each changed path the policy names needs a counted approval from one of the
- *    owners of its last matching CODEOWNERS line (`@login`, or `@org/team` with recorded members).
+ * 4. Signed approvals (`approve RUN --key`, src/review/signed.ts) count for the commits the
+ *    approved plan's HEAD contains, when the key is not the commit's signing key and its identity is
+ *    not the commit's author, committer or the run's requester; a commit pushed after the approved
+ *    HEAD is not covered (stale). A forge account and a key cannot be proven to be different people,
+ *    so the count is the larger of the two sets of approvers, never their sum.
+ * 5. Code owners: each changed path the policy names needs a counted approval from one of the
+ *    owners of its last matching CODEOWNERS line (`@login`, `@org/team` with recorded members, or
+ *    an email owner matched by a signed approval's identity).
  */
 import type { CodeOwners } from "./codeowners.js";
 import { ownersOf } from "./codeowners.js";
-import type { PullRecord, ReviewRecord, TeamRecord } from "./model.js";
+import type { PullCommit, PullRecord, PushRecord, ReviewRecord, TeamRecord } from "./model.js";
+import { emailOfIdentity, type SignedChangeApproval, type SignedCoverage } from "./signed.js";
 
 export interface RangeCommit {
   sha: string;
@@ -26,12 +33,16 @@ export interface RangeCommit {
   /** `authorFingerprint(author email, author date, message)` */
   fingerprint: string;
   files: string[];
+  /** fingerprint of the key that signed the commit (SSH signatures), when signed */
+  signingKey?: string;
 }
 
 export interface ReviewEvidenceSet {
   pulls: PullRecord[];
   reviews: ReviewRecord[];
   teams: TeamRecord[];
+  /** branch pushes from webhooks: the commits of pull requests known only from webhooks */
+  pushes?: PushRecord[];
 }
 
 /** What git says about a merge commit inside a pull request pushed after an approval. */
@@ -42,13 +53,21 @@ export interface ReviewGateOptions {
   ownerPaths?: (path: string) => boolean;
   codeOwners?: CodeOwners;
   mergeFacts?: Record<string, MergeFact>;
+  /** verified signed approvals and, per approved head, what git says it covers */
+  signed?: { approvals: SignedChangeApproval[]; coverage: ReadonlyMap<string, SignedCoverage> };
 }
 
 export type MergeHow = "merge" | "squash" | "rebase";
 
 export interface ApprovalView {
+  /** forge: a pull-request review; signed: a guarded-run approval signed by a configured key */
+  via: "forge" | "signed";
+  /** forge login, or the identity the signing key proves */
   reviewer: string;
+  /** forge account id (0 for a signed approval) */
   id: number;
+  /** the run whose plan was approved (signed approvals) */
+  run?: string;
   /** the head commit approved */
   commit: string;
   current: boolean;
@@ -60,8 +79,10 @@ export interface CommitReview {
   sha: string;
   pull: { forge: string; repo: string; number: number; how: MergeHow; author: string } | null;
   approvals: ApprovalView[];
-  /** logins whose approval counts */
+  /** forge logins and key identities whose approval counts */
   approvers: string[];
+  /** distinct approvals that count: the larger of the forge and the signed sets (see 4 above) */
+  count: number;
   /** paths that need a code owner's approval and lack one, with why */
   ownersMissing: string[];
   summary: string;
@@ -70,11 +91,50 @@ export interface CommitReview {
 const short = (s: string) => s.slice(0, 10);
 const keyOf = (r: { forge: string; repo: string; number: number }) => `${r.forge}:${r.repo}#${r.number}`;
 
-/** The latest record of each pull request; a record without a commit list borrows the last list recorded for the same head. */
-export function latestPulls(pulls: PullRecord[]): PullRecord[] {
+const ZERO = /^0+$/;
+
+/**
+ * A pull request's commits from the recorded pushes: the chain of pushes ending at its head, each
+ * taking its branch from `before` to `after`, followed back until a force push or the branch's
+ * creation. Parents are as the pushes imply (each commit on the one before): a merge pushed into the
+ * branch looks like a plain commit, so an approval before it is stale (fail closed). Null: no push
+ * ends at the head.
+ */
+export function commitsFromPushes(pull: PullRecord, pushes: PushRecord[]): PullCommit[] | null {
+  const byAfter = new Map<string, PushRecord>();
+  for (const p of [...pushes].sort((a, b) => Date.parse(a.observedAt) - Date.parse(b.observedAt)))
+    if (p.forge === pull.forge && p.repo === pull.repo && p.commits.length && p.commits.at(-1)!.sha === p.after)
+      byAfter.set(p.after, p);
+  const chain: PullCommit[] = [];
+  const seen = new Set<string>();
+  for (let at = pull.head, p = byAfter.get(at); p && !seen.has(at); at = p.before, p = byAfter.get(at)) {
+    seen.add(at);
+    const list = p.commits;
+    chain.unshift(
+      ...list.map((c, i) => ({
+        sha: c.sha,
+        parents: i ? [list[i - 1]!.sha] : ZERO.test(p!.before) ? [] : [p!.before],
+        author: null,
+        committer: null,
+        fingerprint: c.fingerprint,
+      })),
+    );
+    if (p.forced || ZERO.test(p.before)) break;
+  }
+  return chain.length ? chain : null;
+}
+
+/** The latest record of each pull request; a record without a commit list borrows the last list recorded for the same head, or the pushes'. */
+export function latestPulls(pulls: PullRecord[], pushes: PushRecord[] = []): PullRecord[] {
   const by = new Map<string, PullRecord[]>();
   for (const p of pulls) by.set(keyOf(p), [...(by.get(keyOf(p)) ?? []), p]);
-  return [...by.values()].map((list) => {
+  return [...by.values()].map((unordered) => {
+    // Latest by the signed observation time, not by ledger position: a genuine old record copied to
+    // the end of the ledger (or a replayed delivery) cannot bring back an older head.
+    const list = unordered
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => Date.parse(a.p.observedAt) - Date.parse(b.p.observedAt) || a.i - b.i)
+      .map((x) => x.p);
     let last = list[list.length - 1]!;
     // A merge is final: a snapshot delivered after it (a late review event's copy of the PR) cannot undo it.
     const merged = [...list].reverse().find((p) => p.state === "merged");
@@ -82,7 +142,9 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
       last = { ...last, state: "merged", mergeCommit: merged.mergeCommit, head: merged.head };
     if (last.commits) return last;
     const withList = [...list].reverse().find((p) => p.commits && p.head === last.head);
-    return withList ? { ...last, commits: withList.commits } : last;
+    if (withList) return { ...last, commits: withList.commits };
+    const pushed = pushes.length ? commitsFromPushes(last, pushes) : null;
+    return pushed ? { ...last, commits: pushed } : last;
   });
 }
 
@@ -90,10 +152,11 @@ export function latestPulls(pulls: PullRecord[]): PullRecord[] {
 export function mapCommitsToPulls(
   range: RangeCommit[],
   pulls: PullRecord[],
+  pushes: PushRecord[] = [],
 ): Map<string, { pull: PullRecord; how: MergeHow }> {
   const inRange = new Map(range.map((c) => [c.sha, c]));
   const out = new Map<string, { pull: PullRecord; how: MergeHow }>();
-  const latest = latestPulls(pulls);
+  const latest = latestPulls(pulls, pushes);
   for (const pull of latest) {
     const own = pull.commits ? pull.commits.map((c) => c.sha) : [pull.head];
     for (const sha of own) if (inRange.has(sha) && !out.has(sha)) out.set(sha, { pull, how: "merge" });
@@ -169,7 +232,12 @@ export function approvalCurrency(
 /** Per reviewer, the review that stands: the latest decisive one (a dismissal or a request for changes replaces an approval). */
 export function standingReviews(reviews: ReviewRecord[]): ReviewRecord[] {
   const byReviewId = new Map<string, ReviewRecord>();
-  reviews.forEach((r, i) => byReviewId.set(r.reviewId === null ? `n${i}` : `${r.reviewId}`, r));
+  // A forge review is submitted once and can only be dismissed after: a dismissal of a review id is
+  // final, whatever the ledger order (a copied or replayed record of the approval does not undo it).
+  reviews.forEach((r, i) => {
+    const id = r.reviewId === null ? `n${i}` : `${r.forge}:${r.repo}#${r.number}:${r.reviewId}`;
+    if (byReviewId.get(id)?.state !== "dismissed") byReviewId.set(id, r);
+  });
   const by = new Map<number, ReviewRecord>();
   const ordered = [...byReviewId.values()]
     .map((r, i) => ({ r, i }))
@@ -204,6 +272,7 @@ function ownerApproved(
   approvers: { login: string; id: number }[],
   teams: TeamRecord[],
   forge: string,
+  signedEmails: string[] = [],
 ): boolean | "unresolved" {
   const team = /^@([^/]+)\/(.+)$/.exec(owner);
   if (team) {
@@ -219,7 +288,61 @@ function ownerApproved(
     return approvers.some((a) => t.members.some((m) => m.id === a.id));
   }
   if (owner.startsWith("@")) return approvers.some((a) => a.login.toLowerCase() === owner.slice(1).toLowerCase());
-  return false; // an email owner: the forge does not tell us which account it is
+  // An email owner: the forge does not say which account it is, a signed approval's key does.
+  return signedEmails.includes(owner.toLowerCase());
+}
+
+/** Signed approvals for one commit: those covering it (current) and those of a head it was pushed after (stale). */
+export function signedApprovalViews(
+  commit: RangeCommit,
+  signed: NonNullable<ReviewGateOptions["signed"]>,
+): ApprovalView[] {
+  const out: ApprovalView[] = [];
+  const seen = new Set<string>();
+  const authorEmails = [commit.authorEmail, commit.committerEmail].map((e) => e.trim().toLowerCase());
+  for (const a of signed.approvals) {
+    const cov = signed.coverage.get(a.head);
+    if (!cov) continue;
+    const covers = cov.covers.has(commit.sha);
+    if (!covers && !cov.after.has(commit.sha)) continue;
+    const who = emailOfIdentity(a.approver);
+    const self =
+      commit.signingKey && commit.signingKey === a.fingerprint
+        ? "self-approval: the key that signed the commit"
+        : authorEmails.includes(who)
+          ? "self-approval: the commit's author or committer"
+          : a.requesterKeys.includes(a.fingerprint) || a.requesters.some((r) => emailOfIdentity(r) === who)
+            ? `self-approval: requested run ${a.runId}`
+            : undefined;
+    const reason = covers
+      ? `signed approval of run ${a.runId} at ${short(a.head)}, which contains this commit`
+      : `stale: signed approval of run ${a.runId} at ${short(a.head)}, then ${short(commit.sha)} was pushed`;
+    // One view per key and per identity: the same approver twice counts once.
+    const dedupe = `${a.fingerprint}|${who}|${covers}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    out.push({
+      via: "signed",
+      reviewer: a.approver,
+      id: 0,
+      run: a.runId,
+      commit: a.head,
+      current: covers,
+      counted: covers && !self,
+      reason: self ?? reason,
+    });
+  }
+  // A key or identity counts once even when it approved several covering runs.
+  const keys = new Set<string>();
+  return out.map((v) => {
+    if (!v.counted) return v;
+    const a = signed.approvals.find((x) => x.runId === v.run && x.approver === v.reviewer)!;
+    const ids = [a.fingerprint, emailOfIdentity(a.approver)];
+    if (ids.some((i) => keys.has(i)))
+      return { ...v, counted: false, reason: "the same key or identity already approved" };
+    ids.forEach((i) => keys.add(i));
+    return v;
+  });
 }
 
 /** The review verdict for every commit of the range. */
@@ -228,40 +351,40 @@ export function reviewCommits(
   evidence: ReviewEvidenceSet,
   o: ReviewGateOptions = {},
 ): CommitReview[] {
-  const mapped = mapCommitsToPulls(range, evidence.pulls);
+  const mapped = mapCommitsToPulls(range, evidence.pulls, evidence.pushes);
   return range.map((commit) => {
     const m = mapped.get(commit.sha);
     const ownerPaths = o.ownerPaths ? commit.files.filter(o.ownerPaths) : [];
-    if (!m) {
-      return {
-        sha: commit.sha,
-        pull: null,
-        approvals: [],
-        approvers: [],
-        ownersMissing: ownerPaths.map((p) => `${p} (no reviewed pull request)`),
-        summary: "no recorded pull request brought this commit in",
-      };
-    }
-    const { pull, how } = m;
-    const reviews = standingReviews(evidence.reviews.filter((r) => keyOf(r) === keyOf(pull)));
-    const approvals: ApprovalView[] = reviews
-      .filter((r) => r.state === "approved")
-      .map((r) => {
+    const signedViews = o.signed ? signedApprovalViews(commit, o.signed) : [];
+    const forgeViews: ApprovalView[] = [];
+    if (m) {
+      const { pull } = m;
+      const reviews = standingReviews(evidence.reviews.filter((r) => keyOf(r) === keyOf(pull)));
+      for (const r of reviews.filter((x) => x.state === "approved")) {
         const self = selfReason(pull, commit, r.reviewer);
         const cur = approvalCurrency(pull, r.commit, o.mergeFacts);
-        const reason = self ?? cur.reason;
-        return {
+        forgeViews.push({
+          via: "forge",
           reviewer: r.reviewer.login,
           id: r.reviewer.id,
           commit: r.commit,
           current: cur.current,
           counted: !self && cur.current,
-          reason,
-        };
-      });
-    const counted = approvals.filter((a) => a.counted);
+          reason: self ?? cur.reason,
+        });
+      }
+    }
+    const approvals = [...forgeViews, ...signedViews];
+    const forgeCounted = forgeViews.filter((a) => a.counted);
+    const signedCounted = signedViews.filter((a) => a.counted);
+    const counted = [...forgeCounted, ...signedCounted];
+    const count = Math.max(forgeCounted.length, signedCounted.length);
     const ownersMissing: string[] = [];
     for (const path of ownerPaths) {
+      if (!m && !signedCounted.length) {
+        ownersMissing.push(`${path} (no reviewed pull request or signed approval)`);
+        continue;
+      }
       if (!o.codeOwners) {
         ownersMissing.push(`${path} (no CODEOWNERS file)`);
         continue;
@@ -274,9 +397,10 @@ export function reviewCommits(
       const answers = owners.map((ow) =>
         ownerApproved(
           ow,
-          counted.map((a) => ({ login: a.reviewer, id: a.id })),
+          forgeCounted.map((a) => ({ login: a.reviewer, id: a.id })),
           evidence.teams,
-          pull.forge,
+          m?.pull.forge ?? "",
+          signedCounted.map((a) => emailOfIdentity(a.reviewer)),
         ),
       );
       if (answers.includes(true)) continue;
@@ -286,12 +410,26 @@ export function reviewCommits(
       );
     }
     const notCounted = approvals.filter((a) => !a.counted).map((a) => `${a.reviewer}: ${a.reason}`);
-    const summary = `${pull.repo}#${pull.number} (${how}): ${counted.length} current approval(s) from others${counted.length ? ` (${counted.map((a) => a.reviewer).join(", ")})` : ""}${notCounted.length ? `; not counted: ${notCounted.join("; ")}` : ""}`;
+    const names = (list: ApprovalView[]) => list.map((a) => a.reviewer).join(", ");
+    const signedPart = signedCounted.length ? `signed approval(s) from ${names(signedCounted)}` : "";
+    const head = m
+      ? `${m.pull.repo}#${m.pull.number} (${m.how}): ${forgeCounted.length} current approval(s) from others${forgeCounted.length ? ` (${names(forgeCounted)})` : ""}${signedPart ? `; ${signedPart}` : ""}`
+      : signedPart
+        ? `no recorded pull request; ${signedPart}`
+        : "no recorded pull request brought this commit in";
+    const mixed =
+      forgeCounted.length && signedCounted.length
+        ? `; counted ${count}, the larger set (a forge account and a key may be the same person)`
+        : "";
+    const summary = `${head}${mixed}${notCounted.length ? `; not counted: ${notCounted.join("; ")}` : ""}`;
     return {
       sha: commit.sha,
-      pull: { forge: pull.forge, repo: pull.repo, number: pull.number, how, author: pull.author.login },
+      pull: m
+        ? { forge: m.pull.forge, repo: m.pull.repo, number: m.pull.number, how: m.how, author: m.pull.author.login }
+        : null,
       approvals,
       approvers: counted.map((a) => a.reviewer),
+      count,
       ownersMissing,
       summary,
     };

@@ -5,8 +5,13 @@
  */
 import ignore from "ignore";
 
-/** Where GitHub looks, in order; the first that exists is used. */
-export const CODEOWNERS_LOCATIONS = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] as const;
+/** Where GitHub looks, in order, then GitLab's own directory; the first that exists is used. */
+export const CODEOWNERS_LOCATIONS = [
+  ".github/CODEOWNERS",
+  "CODEOWNERS",
+  "docs/CODEOWNERS",
+  ".gitlab/CODEOWNERS",
+] as const;
 
 export interface CodeOwnerRule {
   pattern: string;

@@ -12,14 +12,16 @@ import {
   REVIEW_ENTRY,
   reviewStatement,
   reviewSubject,
+  type AnyReviewRecord,
   type PullRecord,
+  type PushRecord,
   type ReviewKind,
   type ReviewRecord,
   type TeamRecord,
 } from "./model.js";
 import type { ReviewEvidenceSet } from "./approvals.js";
 
-export type AnyRecord = PullRecord | ReviewRecord | TeamRecord;
+export type AnyRecord = AnyReviewRecord;
 export type Signer = (statement: string) => KeySignature;
 
 /** A signer over a key file (signed-note key or SSH private key), as `check run` signs. */
@@ -43,14 +45,33 @@ export function signedReviewEntry(
   record: AnyRecord,
   signer: Signer,
   actor?: string,
+  delivery?: string,
 ): LedgerEntryInput {
   const parsed = RECORD_SCHEMA[kind].parse(record) as AnyRecord;
   return {
     type: REVIEW_ENTRY[kind],
     subject: reviewSubject(kind, parsed),
     ...(actor ? { actor } : {}),
-    payload: { kind, record: parsed, signature: signer(reviewStatement(kind, parsed)) },
+    // `delivery` (the forge's delivery id) is bookkeeping for refusing replays, not evidence: it is not signed.
+    payload: {
+      kind,
+      record: parsed,
+      signature: signer(reviewStatement(kind, parsed)),
+      ...(delivery ? { delivery } : {}),
+    },
   };
+}
+
+/**
+ * Was a forge delivery with this id already recorded for these subjects? The service refuses a
+ * replayed delivery (same `X-GitHub-Delivery` / `X-Gitlab-Event-UUID`) before signing anything.
+ */
+export async function deliverySeen(ledger: Ledger, subjects: string[], delivery: string): Promise<boolean> {
+  for (const subject of new Set(subjects))
+    for await (const e of ledger.query({ subject }))
+      if (e.type.startsWith("review.") && (e.payload as { delivery?: unknown } | null)?.delivery === delivery)
+        return true;
+  return false;
 }
 
 export interface RejectedReviewEntry {
@@ -101,9 +122,12 @@ export async function recordReviewEvidence(
   records: { kind: ReviewKind; record: AnyRecord }[],
   signer: Signer,
   actor?: string,
+  delivery?: string,
 ): Promise<number[]> {
   if (!records.length) return [];
-  const res = await ledger.appendBatch(records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor)));
+  const res = await ledger.appendBatch(
+    records.map((r) => signedReviewEntry(r.kind, r.record, signer, actor, delivery)),
+  );
   return res.map((r) => r.seq);
 }
 
@@ -113,7 +137,7 @@ export async function readReviewEvidence(
   trust: TrustList,
   namespace: string,
 ): Promise<VerifiedReviewEvidence> {
-  const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], producers: [], rejected: [] };
+  const out: VerifiedReviewEvidence = { pulls: [], reviews: [], teams: [], pushes: [], producers: [], rejected: [] };
   const producers = new Set<string>();
   for await (const e of ledger.query({ type: "review.*" })) {
     const v = verifyReviewEntry(e, trust, namespace);
@@ -124,6 +148,7 @@ export async function readReviewEvidence(
     producers.add(v.producer);
     if (v.kind === "pull") out.pulls.push(v.record as PullRecord);
     else if (v.kind === "review") out.reviews.push(v.record as ReviewRecord);
+    else if (v.kind === "push") out.pushes!.push(v.record as PushRecord);
     else out.teams.push(v.record as TeamRecord);
   }
   out.producers = [...producers];

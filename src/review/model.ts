@@ -10,7 +10,12 @@ import { z } from "zod";
 
 export const REVIEW_STATEMENT_HEADER = "gitops-health review v1";
 /** Ledger entry types (reserved: `review.` is a reserved prefix). */
-export const REVIEW_ENTRY = { pull: "review.pull", review: "review.review", team: "review.team" } as const;
+export const REVIEW_ENTRY = {
+  pull: "review.pull",
+  review: "review.review",
+  team: "review.team",
+  push: "review.push",
+} as const;
 
 const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/);
 export const Forge = z.enum(["github", "gitlab"]);
@@ -89,21 +94,48 @@ export const TeamRecord = z
   .strict();
 export type TeamRecord = z.infer<typeof TeamRecord>;
 
+/**
+ * A push to a branch as the forge's push webhook lists it: the commits (oldest first) taking the
+ * branch from `before` to `after`. A pull request known only from webhooks gets its commits from
+ * the chain of pushes ending at its head, so its rebased or merged commits map back to it.
+ */
+export const PushRecord = z
+  .object({
+    forge: Forge,
+    repo: Repo,
+    ref: z.string().min(1).max(255),
+    before: Sha,
+    after: Sha,
+    /** a force push: the commits before it are not the branch's history */
+    forced: z.boolean(),
+    commits: z.array(z.object({ sha: Sha, fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }).strict()).max(10_000),
+    observedAt: Time,
+  })
+  .strict();
+export type PushRecord = z.infer<typeof PushRecord>;
+
 export type ReviewKind = keyof typeof REVIEW_ENTRY;
+export type AnyReviewRecord = PullRecord | ReviewRecord | TeamRecord | PushRecord;
 export type RecordOf<K extends ReviewKind> = K extends "pull"
   ? PullRecord
   : K extends "review"
     ? ReviewRecord
-    : TeamRecord;
-export const RECORD_SCHEMA = { pull: PullRecord, review: ReviewRecord, team: TeamRecord } as const;
+    : K extends "push"
+      ? PushRecord
+      : TeamRecord;
+export const RECORD_SCHEMA = { pull: PullRecord, review: ReviewRecord, team: TeamRecord, push: PushRecord } as const;
 
 /** The exact bytes a producer signs: a header line and the canonical JSON (RFC 8785) of kind and record. */
-export function reviewStatement(kind: ReviewKind, record: PullRecord | ReviewRecord | TeamRecord): string {
+export function reviewStatement(kind: ReviewKind, record: AnyReviewRecord): string {
   return `${REVIEW_STATEMENT_HEADER}\n${canonicalize({ kind, record })!}\n`;
 }
 
-/** The ledger subject of a record: `github:owner/repo#12`, `github:team:org/slug`. */
-export function reviewSubject(kind: ReviewKind, record: PullRecord | ReviewRecord | TeamRecord): string {
+/** The ledger subject of a record: `github:owner/repo#12`, `github:team:org/slug`, `github:owner/repo@refs/heads/x`. */
+export function reviewSubject(kind: ReviewKind, record: AnyReviewRecord): string {
+  if (kind === "push") {
+    const p = record as PushRecord;
+    return `${p.forge}:${p.repo}@${p.ref}`;
+  }
   if (kind === "team") {
     const t = record as TeamRecord;
     return `${t.forge}:team:${t.org}/${t.slug}`;

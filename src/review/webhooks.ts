@@ -6,9 +6,12 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { PullRecord, ReviewRecord, type ReviewKind, type ReviewState } from "./model.js";
+import { authorFingerprint, PullRecord, PushRecord, ReviewRecord, type ReviewKind, type ReviewState } from "./model.js";
 
-export type WebhookRecord = { kind: "pull"; record: PullRecord } | { kind: "review"; record: ReviewRecord };
+export type WebhookRecord =
+  | { kind: "pull"; record: PullRecord }
+  | { kind: "review"; record: ReviewRecord }
+  | { kind: "push"; record: PushRecord };
 export type WebhookResult = { records: WebhookRecord[]; ignored?: string };
 
 /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` */
@@ -81,10 +84,59 @@ const GH_STATES: Record<string, ReviewState> = {
   commented: "commented",
 };
 
+const GhPush = z
+  .object({
+    ref: z.string(),
+    before: z.string(),
+    after: z.string(),
+    forced: z.boolean().optional(),
+    deleted: z.boolean().optional(),
+    commits: z.array(
+      z
+        .object({
+          id: z.string(),
+          message: z.string(),
+          timestamp: z.string(),
+          author: z.object({ email: z.string() }).passthrough(),
+        })
+        .passthrough(),
+    ),
+    repository: z.object({ full_name: z.string(), default_branch: z.string().optional() }).passthrough(),
+  })
+  .passthrough();
+
+/**
+ * A push to a branch (not the default branch, not a tag, not a deletion): its commits' ids and the
+ * fingerprints a rebase keeps (author email and time, message: hashed, never copied).
+ */
+function ghPush(body: unknown, at: string): WebhookResult {
+  const e = GhPush.parse(body);
+  if (!e.ref.startsWith("refs/heads/")) return { records: [], ignored: "push to a tag" };
+  if (e.deleted || /^0+$/.test(e.after)) return { records: [], ignored: "branch deleted" };
+  if (e.repository.default_branch && e.ref === `refs/heads/${e.repository.default_branch}`)
+    return { records: [], ignored: "push to the default branch" };
+  if (!e.commits.length) return { records: [], ignored: "push without commits" };
+  const record = PushRecord.parse({
+    forge: "github",
+    repo: e.repository.full_name,
+    ref: e.ref,
+    before: e.before,
+    after: e.after,
+    forced: Boolean(e.forced),
+    commits: e.commits.map((c) => ({
+      sha: c.id,
+      fingerprint: authorFingerprint(c.author.email, c.timestamp, c.message),
+    })),
+    observedAt: at,
+  });
+  return { records: [{ kind: "push", record }] };
+}
+
 /** A GitHub delivery (`X-GitHub-Event` and the parsed body) as records. Throws ZodError on a malformed body. */
 export function githubWebhookRecords(event: string, body: unknown, now: Date): WebhookResult {
   const at = now.toISOString();
   if (event === "ping") return { records: [], ignored: "ping" };
+  if (event === "push") return ghPush(body, at);
   if (event === "pull_request") {
     const e = GhPullEvent.parse(body);
     return { records: [{ kind: "pull", record: ghPull(e.pull_request, e.repository.full_name, at) }] };

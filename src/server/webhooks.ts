@@ -9,7 +9,8 @@ import type { FastifyPluginAsync } from "fastify";
 import { ZodError } from "zod";
 import type { Ledger } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
-import { recordReviewEvidence, type Signer } from "../review/evidence.js";
+import { deliverySeen, recordReviewEvidence, type Signer } from "../review/evidence.js";
+import { reviewSubject } from "../review/model.js";
 import {
   githubWebhookRecords,
   gitlabWebhookRecords,
@@ -48,6 +49,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     secret: string | undefined,
     toRecords: (body: unknown) => WebhookResult,
     forge: string,
+    delivery: string | undefined,
   ) => {
     if (!secret || !w.signer)
       throw new HttpProblem(503, "Service Unavailable", `the ${forge} webhook is not configured on this service`);
@@ -71,9 +73,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
         );
       throw err;
     }
+    // Each delivery is recorded once: the same id again (a replay of a captured request, or the forge's
+    // own redelivery, which keeps the id) records nothing, so an old approval cannot be re-played over
+    // a later dismissal or push. Answered 200 so the forge does not retry.
+    if (delivery !== undefined && !/^[A-Za-z0-9-]{8,64}$/.test(delivery))
+      throw new HttpProblem(400, "Bad Request", `the ${forge} delivery id is malformed`);
+    const subjects = result.records.map((r) => reviewSubject(r.kind, r.record));
+    if (delivery && subjects.length && (await deliverySeen(opts.ledger, subjects, delivery)))
+      return { recorded: [] as number[], records: [] as string[], duplicate: delivery };
     let seqs: number[];
     try {
-      seqs = await recordReviewEvidence(opts.ledger, result.records, w.signer);
+      seqs = await recordReviewEvidence(opts.ledger, result.records, w.signer, undefined, delivery);
     } catch (err) {
       if (err instanceof UserError) throw new HttpProblem(422, "Unprocessable Content", err.message);
       throw err;
@@ -94,8 +104,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       w.githubSecret,
       (body) => githubWebhookRecords(event, body, now()),
       "GitHub",
+      header(req.headers["x-github-delivery"]),
     );
-    return reply.code(202).send(out);
+    return reply.code("duplicate" in out ? 200 : 202).send(out);
   });
   app.post("/v1/webhooks/gitlab", { config: { access: "public" }, schema: { hide: true } }, async (req, reply) => {
     const event = header(req.headers["x-gitlab-event"]);
@@ -105,7 +116,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
       w.gitlabToken,
       (body) => gitlabWebhookRecords(event, body, now()),
       "GitLab",
+      header(req.headers["x-gitlab-event-uuid"]),
     );
-    return reply.code(202).send(out);
+    return reply.code("duplicate" in out ? 200 : 202).send(out);
   });
 };

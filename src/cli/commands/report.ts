@@ -72,6 +72,10 @@ export function register(program: Command): void {
           verifier,
           maxCitedPerControl: Number(o.maxCited),
           commitTimes: commitTimesFromGit,
+          reviews: {
+            trust: (await import("../../evidence/checks.js")).producerTrust(config, process.cwd()),
+            namespace: config.evidence.namespace,
+          },
         });
         const text =
           o.format === "html"
