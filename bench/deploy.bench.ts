@@ -43,14 +43,24 @@ for (let c = 1; c <= COMMITS; c++) {
 }
 git(["fast-import", "--quiet"], parts.join(""));
 git(["reset", "-q", "--hard", "main"]);
+// The plan that needs approvals is signed by its requester (an SSH key the config trusts).
+const keyDir = mkdtempSync(join(tmpdir(), "gh-deploy-bench-key-"));
+const requesterKey = join(keyDir, "rita");
+execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rita", "-f", requesterKey]);
+writeFileSync(
+  join(dir, "allowed_signers"),
+  `rita@example.com namespaces="gitops-health" ${readFileSync(`${requesterKey}.pub`, "utf8").trim()}\n`,
+);
 writeFileSync(
   join(dir, ".gitops-health.yml"),
-  `criticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`,
+  `allowedSignersFile: allowed_signers\ncriticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`,
 );
+git(["add", "-A"]);
+git(["commit", "-q", "-m", "chore: gitops-health config"]);
 const commitFile = (path: string, content: string, msg: string) => {
   execFileSync("mkdir", ["-p", join(dir, path, "..")]);
   writeFileSync(join(dir, path), content);
-  git(["add", "-A"]);
+  git(["add", "--", path]); // only the change: the manifests and the ledger written under the repository stay out
   git(["commit", "-q", "-m", msg]);
 };
 
@@ -94,6 +104,8 @@ const gated = time([
   "registry.example/api:2.0.0",
   "--run-id",
   `bench-${n}`,
+  "--key",
+  requesterKey,
   "--out",
   join(dir, "out"),
   "--format",
@@ -110,13 +122,18 @@ const standard = time([
   "plan",
   "--image",
   "registry.example/api:2.0.1",
+  "--key",
+  requesterKey,
   "--out",
   join(dir, "out2"),
   "--format",
   "json",
 ]);
 const standardPlan = JSON.parse(standard.out) as { decision: { strategy: string; reasons: string[] }; run?: unknown };
-rmSync(dir, { recursive: true, force: true });
+// DEPLOY_BENCH_KEEP=1 keeps the repository (and key) for profiling: `node --cpu-prof dist/cli.js deploy plan ...`.
+if (process.env.DEPLOY_BENCH_KEEP) console.error(`kept ${dir} (key ${requesterKey})`);
+else rmSync(dir, { recursive: true, force: true });
+if (!process.env.DEPLOY_BENCH_KEEP) rmSync(keyDir, { recursive: true, force: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const md = `
