@@ -7,7 +7,7 @@
 // machine: compare rows within one run, and CPU time (of the CLI and the git processes it waits for).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, writeBenchSection } from "./lib/report.js";
 
@@ -16,6 +16,11 @@ const CLI = join(root, "dist", "cli.js");
 const COMMITS = Number(process.env.DEPLOY_BENCH_COMMITS ?? 10_000);
 const REPS = Number(process.env.DEPLOY_BENCH_REPS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "gh-deploy-bench-"));
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" / ");
+const loadAtStart = load();
 const env = { ...process.env, GITOPS_HEALTH_LEDGER: join(dir, ".ledger"), GIT_CONFIG_NOSYSTEM: "1", NO_COLOR: "1" };
 const git = (args: string[], input?: string) =>
   execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
@@ -148,6 +153,7 @@ const md = `
 
 Target < 500 ms: ${gated.wall < 500 && standard.wall < 500 ? "met" : "**not met**"} in wall time in this run; in CPU time \`deploy plan\` costs ${ms(gated.cpu)} / ${ms(standard.cpu)}, of which scoring the change (the \`risk score\` row, git included) is ${ms(score.cpu)} and node start-up ${ms(version.cpu)}; the rest is the guarded run and ledger (gated row only), the CRD validators, building and writing the manifests.
 
+Load average (1 / 5 / 15 min) at the start: ${loadAtStart}; at the end: ${load()} (2 cores).
 Caveat: measured while other engineers' builds and tests ran on the same 2 cores, so these wall times are inflated and noisy (wall time well above CPU time is waiting for the CPU or the disk); compare rows within the run, not across runs.
 `;
 console.log(md);
