@@ -49,6 +49,10 @@ export default defineConfig([
       "canonicalize",
       "@commitlint/lint",
       "@commitlint/config-conventional",
+      // `deploy plan`'s typed models: ~150 small modules each (schemas, validate, ajv); bundled they
+      // load as a few chunks (issue 19: the plan's whole-process time).
+      /^kubernetes-models(\/|$)/,
+      /^@kubernetes-models\//,
     ],
     external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\/(load|resolve-extends|config-validator)/, "@bufbuild/cel"],
   },

@@ -7,7 +7,7 @@
 // machine: compare rows within one run, and CPU time (of the CLI and the git processes it waits for).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, writeBenchSection } from "./lib/report.js";
 
@@ -16,6 +16,11 @@ const CLI = join(root, "dist", "cli.js");
 const COMMITS = Number(process.env.DEPLOY_BENCH_COMMITS ?? 10_000);
 const REPS = Number(process.env.DEPLOY_BENCH_REPS ?? 10);
 const dir = mkdtempSync(join(tmpdir(), "gh-deploy-bench-"));
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" / ");
+const loadAtStart = load();
 const env = { ...process.env, GITOPS_HEALTH_LEDGER: join(dir, ".ledger"), GIT_CONFIG_NOSYSTEM: "1", NO_COLOR: "1" };
 const git = (args: string[], input?: string) =>
   execFileSync("git", args, { cwd: dir, env, encoding: "utf8", input, maxBuffer: 1 << 30 }).trim();
@@ -43,14 +48,24 @@ for (let c = 1; c <= COMMITS; c++) {
 }
 git(["fast-import", "--quiet"], parts.join(""));
 git(["reset", "-q", "--hard", "main"]);
+// The plan that needs approvals is signed by its requester (an SSH key the config trusts).
+const keyDir = mkdtempSync(join(tmpdir(), "gh-deploy-bench-key-"));
+const requesterKey = join(keyDir, "rita");
+execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rita", "-f", requesterKey]);
+writeFileSync(
+  join(dir, "allowed_signers"),
+  `rita@example.com namespaces="gitops-health" ${readFileSync(`${requesterKey}.pub`, "utf8").trim()}\n`,
+);
 writeFileSync(
   join(dir, ".gitops-health.yml"),
-  `criticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`,
+  `allowedSignersFile: allowed_signers\ncriticalPaths:\n  - pattern: "src/auth/**"\n    tier: 1\ndeploy:\n  service: api\n`,
 );
+git(["add", "-A"]);
+git(["commit", "-q", "-m", "chore: gitops-health config"]);
 const commitFile = (path: string, content: string, msg: string) => {
   execFileSync("mkdir", ["-p", join(dir, path, "..")]);
   writeFileSync(join(dir, path), content);
-  git(["add", "-A"]);
+  git(["add", "--", path]); // only the change: the manifests and the ledger written under the repository stay out
   git(["commit", "-q", "-m", msg]);
 };
 
@@ -94,6 +109,8 @@ const gated = time([
   "registry.example/api:2.0.0",
   "--run-id",
   `bench-${n}`,
+  "--key",
+  requesterKey,
   "--out",
   join(dir, "out"),
   "--format",
@@ -110,13 +127,18 @@ const standard = time([
   "plan",
   "--image",
   "registry.example/api:2.0.1",
+  "--key",
+  requesterKey,
   "--out",
   join(dir, "out2"),
   "--format",
   "json",
 ]);
 const standardPlan = JSON.parse(standard.out) as { decision: { strategy: string; reasons: string[] }; run?: unknown };
-rmSync(dir, { recursive: true, force: true });
+// DEPLOY_BENCH_KEEP=1 keeps the repository (and key) for profiling: `node --cpu-prof dist/cli.js deploy plan ...`.
+if (process.env.DEPLOY_BENCH_KEEP) console.error(`kept ${dir} (key ${requesterKey})`);
+else rmSync(dir, { recursive: true, force: true });
+if (!process.env.DEPLOY_BENCH_KEEP) rmSync(keyDir, { recursive: true, force: true });
 
 const ms = (x: number) => `${Math.round(x)} ms`;
 const md = `
@@ -131,6 +153,7 @@ const md = `
 
 Target < 500 ms: ${gated.wall < 500 && standard.wall < 500 ? "met" : "**not met**"} in wall time in this run; in CPU time \`deploy plan\` costs ${ms(gated.cpu)} / ${ms(standard.cpu)}, of which scoring the change (the \`risk score\` row, git included) is ${ms(score.cpu)} and node start-up ${ms(version.cpu)}; the rest is the guarded run and ledger (gated row only), the CRD validators, building and writing the manifests.
 
+Load average (1 / 5 / 15 min) at the start: ${loadAtStart}; at the end: ${load()} (2 cores).
 Caveat: measured while other engineers' builds and tests ran on the same 2 cores, so these wall times are inflated and noisy (wall time well above CPU time is waiting for the CPU or the disk); compare rows within the run, not across runs.
 `;
 console.log(md);

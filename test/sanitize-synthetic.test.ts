@@ -52,6 +52,13 @@ describe("sanitize --mode synthetic", () => {
       (x) => x.category === "name",
     );
     expect(g).toMatchObject({ severity: "low", synthetic: true });
+    // a title rule that matches the first name alone reads the fake surname after it
+    const h = scanText("Seen by Dr. Morgan Doe today.", { profile: "prose" }).filter((x) => x.category === "name");
+    for (const x of h) expect(x).toMatchObject({ severity: "low", synthetic: true });
+    const real = scanText("Seen by Dr. Morgan Freeman today.", { profile: "prose" }).filter(
+      (x) => x.category === "name",
+    );
+    expect(real.some((x) => x.severity === "high")).toBe(true);
   });
 
   it("the dry run shows the synthetic replacement (a reserved value) and masks the original", () => {
@@ -65,5 +72,51 @@ describe("sanitize --mode synthetic", () => {
     expect(r.stderr).not.toContain("john.smith");
     expect(r.stderr).not.toContain("432-1234");
     expect(readFileSync(file, "utf8")).toBe(`${NOTES[0]}\n`);
+  });
+
+  // The whole round trip as a user runs it: sanitize --write, then scan the file it wrote.
+  const NOTE =
+    "Patient John Smith (DOB 03/14/1962), SSN 123-45-6789, MRN 00123456, admitted 2021-04-03.\n" +
+    "Phone (617) 432-1234, email john.smith@gmail.com. Seen by Dr. Maria Gonzalez on 04/05/2021.\n";
+  const roundTrip = () => {
+    const dir = makeTempDir("gh-syn-rt-");
+    const file = join(dir, "note.txt");
+    writeFileSync(file, NOTE);
+    const w = runCli(["sanitize", file, "--mode", "synthetic", "--key", KEY, "--write"]);
+    expect(w.code, w.stderr).toBe(0);
+    const text = readFileSync(file, "utf8");
+    const r = runCli(["scan", file, "--format", "json"]);
+    expect([0, 1], r.stderr).toContain(r.code);
+    const findings = (
+      JSON.parse(r.stdout) as { findings: { category: string; severity: string; synthetic?: boolean }[] }
+    ).findings;
+    return { text, findings, code: r.code };
+  };
+
+  it("round trip: what sanitize --write made from names, SSNs, phones and e-mails scans as synthetic, low", () => {
+    const { text, findings } = roundTrip();
+    for (const orig of ["John", "Smith", "123-45-6789", "432-1234", "john.smith", "Gonzalez"])
+      expect(text).not.toContain(orig);
+    const reserved = findings.filter((f) => ["name", "ssn", "phone", "email"].includes(f.category));
+    expect(reserved.length).toBeGreaterThanOrEqual(4);
+    for (const f of reserved) expect(f).toMatchObject({ severity: "low", synthetic: true });
+    // dates are shifted as dates (one offset per document), never scrambled into non-dates
+    const dates = [...text.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b/g)];
+    expect(dates.length).toBe(1);
+    for (const [, y, m, d] of dates) {
+      const t = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+      expect(t.getUTCMonth() + 1, dates[0]![0]).toBe(Number(m));
+      expect(Math.abs(Number(y) - 2021)).toBeLessThanOrEqual(1);
+    }
+    expect(text).not.toContain("2021-04-03");
+  });
+
+  // Open (issue 22): shifted dates, record numbers and the like have no reserved range the scanner
+  // could recognise, so the sanitized file still has findings above low and `scan` exits 1. This test
+  // states the goal; it is expected to fail until that is solved (vitest reports it if it starts passing).
+  it.fails("round trip: the sanitized file has only low findings and scan exits 0 (open: dates, MRNs)", () => {
+    const { findings, code } = roundTrip();
+    expect(findings.filter((f) => f.severity !== "low")).toEqual([]);
+    expect(code).toBe(0);
   });
 });

@@ -10,11 +10,10 @@ import type { Config } from "../config/schema.js";
 import { GateFailure, UserError } from "../core/errors.js";
 import { git, repoRoot } from "../git/exec.js";
 import { LEVELS, levelOf, scoreChange, type RiskResult } from "../risk/index.js";
-import { buildPlan, recordPlan, verifyContext } from "../guard/index.js";
-import { planDigest } from "../guard/plan.js";
-import { readRun } from "../guard/runs.js";
 import { activeFreezes, type ActiveFreeze } from "./freeze.js";
-import { approvalGateStatus, DEPLOY_RUN_HEADER, type GateAnswer } from "./gate.js";
+// Types only: the guarded run (guard, its signing and verification, the ledger and its PHI screen) is
+// loaded when a plan needs one, so a standard plan does not pay for it at start-up (issue 19).
+import type { GateAnswer } from "./gate.js";
 import {
   buildManifests,
   gateUrl,
@@ -140,6 +139,17 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   let manifests = buildManifests(base);
   let run: DeployPlan["run"];
   if ((decision.approvalGate || freezes.length) && req.record !== false) {
+    const [
+      { buildPlan, recordPlan, verifyContext },
+      { planDigest },
+      { readRun },
+      { approvalGateStatus, DEPLOY_RUN_HEADER },
+    ] = await Promise.all([
+      import("../guard/index.js"),
+      import("../guard/plan.js"),
+      import("../guard/runs.js"),
+      import("./gate.js"),
+    ]);
     const ledger = await req.openLedger();
     try {
       const plan = buildPlan({

@@ -551,7 +551,12 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
     }
     const value = text.slice(c.start, c.end);
     // sanitize --mode synthetic's documented fake names: known synthetic, low
-    const fakeName = c.category === "name" && !c.synthetic && isSyntheticName(value);
+    // (a rule that matched only the first name, e.g. after a title, is read with the word after it)
+    const nextWord = /^[ \t]+([A-Za-z]+)/.exec(text.slice(c.end, c.end + 40))?.[1];
+    const fakeName =
+      c.category === "name" &&
+      !c.synthetic &&
+      (isSyntheticName(value) || (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`)));
     const f: Finding = {
       ruleId: c.ruleId,
       category: c.category,

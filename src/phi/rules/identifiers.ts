@@ -98,7 +98,10 @@ export const medicalRecordNumber: Rule = {
   context: CTX_MRN,
   window: 30,
   keywords: ["mr", "medical", "chart", "patient", "unit", "hospital"],
-  samples: { tp: ["MRN: 00482913"], fp: ["MRN pending"] },
+  // a date near "MRN" (2021-04-03, 04-03-2021) is a date: the date rule reports it, and
+  // `sanitize --mode synthetic` must shift it as a date, not scramble its digits into a non-date
+  validate: (s) => !/^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4})$/.test(s),
+  samples: { tp: ["MRN: 00482913"], fp: ["MRN pending", "MRN pending, admitted 2021-04-03"] },
 };
 
 // [A-Z][A-Z9]\d{7}\b: the seven digits end a run, nine characters after the start
