@@ -27,13 +27,17 @@ import { repoConvention } from "../src/commit/convention-io.js";
 import { auc, aucInterval, predict } from "../src/risk/model.js";
 import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
 import { changeFeatures, commitAsChange } from "../src/risk/target.js";
+import { szz } from "../src/risk/szz.js";
 import { writeBenchSection } from "./lib/report.js";
 
 const base = process.env.RISK_REPOS_DIR ?? join(new URL("../..", import.meta.url).pathname, "bench-repos");
 // The first three are the development set (and the shipped default model's training data); the
 // others are larger histories used only to check that the method carries over.
 const DEV = ["commitlint", "semantic-release", "conventional-changelog"];
-const repos = (process.env.RISK_REPOS ?? [...DEV, "kenyaemr-esm-3.x", "ehrbase", "care_fe"].join(","))
+const repos = (
+  process.env.RISK_REPOS ??
+  [...DEV, "kenyaemr-esm-3.x", "ehrbase", "care_fe", "bahmniapps", "openmrs-esm-ohri", "fhir-emr"].join(",")
+)
   .split(",")
   .filter((r) => existsSync(join(base, r)));
 /**
@@ -83,11 +87,31 @@ function readable(dir: string): { dir: string; replaced: number; paths: number; 
   return { dir: shell, replaced: missing.length, paths: paths.size, source: [...paths].filter((p) => !isNonSource(p)) };
 }
 
+/** CPU seconds of this process and its finished children (git), from /proc (Linux). */
+function cpuSeconds(): number {
+  try {
+    const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+const load = () => (readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?").trim();
 const f3 = (x: number) => x.toFixed(3);
 const f2 = (x: number) => x.toFixed(2);
 const rows: string[] = [];
 const notes: string[] = [];
-const done: { r: string; ds: Dataset; e: EvalResult; head: string; url: string; secs: number; style: string }[] = [];
+const done: {
+  r: string;
+  ds: Dataset;
+  e: EvalResult;
+  head: string;
+  url: string;
+  secs: number;
+  cpu: number;
+  load: string;
+  style: string;
+}[] = [];
 for (const r of repos) {
   const { dir, replaced, paths, source } = readable(join(base, r));
   if (replaced)
@@ -100,6 +124,8 @@ for (const r of repos) {
     .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
   const conv = await repoConvention(join(base, r));
   const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const l0 = load();
   // The `risk eval` defaults: every fix up to DEFAULT_MAX_FIXES (an even sample over time beyond it).
   const ds = await buildDataset(dir, { maxFixes: DEFAULT_MAX_FIXES, convention: riskConvention() });
   const e = evaluate(ds);
@@ -110,6 +136,8 @@ for (const r of repos) {
     head,
     url,
     secs: (performance.now() - t0) / 1000,
+    cpu: cpuSeconds() - c0,
+    load: `${l0}–${load()}`,
     style: `${conv.style} (${(100 * conv.share).toFixed(0)}%)`,
   });
   console.error(r, `${((performance.now() - t0) / 1000).toFixed(1)} s`, JSON.stringify(e));
@@ -141,7 +169,7 @@ const fixRules = (ds: Dataset) =>
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
-for (const { r, ds, e, head, url, secs, style } of done) {
+for (const { r, ds, e, head, url, secs, cpu, load: ld, style } of done) {
   const held = !DEV.includes(r);
   // Cross-project: the shipped model on the same test commits, for repositories it never saw.
   const { teI } = timeSplit(ds);
@@ -155,16 +183,57 @@ for (const { r, ds, e, head, url, secs, style } of done) {
   const cross = held ? `${f3(crossAuc)} (${f2(clo)}–${f2(chi)})` : "—";
   const head1 = `| ${r}${held ? " ‡" : ""} (${url}) | \`${head.slice(0, 10)}\` | ${style} | ${ds.commits.length} | ${ds.fixes}${ds.sampled ? ` of ${ds.fixesFound}` : ""} (${fixRules(ds)}) / ${ds.labels.reduce((a, b) => a + b, 0)} | ${e.train} (${e.buggyTrain}) | ${e.test} (${e.buggyTest})`;
   if (e.insufficient || !e.model || !e.baseline) {
-    rows.push(`${head1} | — | ${e.insufficient ?? "no model"} | | ${cross} | | | | | ${secs.toFixed(0)} s |`);
+    rows.push(
+      `${head1} | — | ${e.insufficient ?? "no model"} | | ${cross} | | | | | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
+    );
     continue;
   }
   const [lo, hi] = aucInterval(e.model.auc, e.buggyTest, e.test - e.buggyTest);
   const [blo, bhi] = aucInterval(e.baseline.auc, e.buggyTest, e.test - e.buggyTest);
   const wins = e.model.auc > e.baseline.auc && e.model.auc >= 0.75 ? "yes" : "no";
   rows.push(
-    `${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s |`,
+    `${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
   );
 }
+
+// SZZ before and after, same run, same fixes (an even sample of RISK_SZZ_FIXES over the whole
+// history of each RISK_SZZ_REPOS repository): the method before (one \`git diff\` per fix, one
+// node spawn per blame, porcelain output, no commit-graph) against the batched one.
+const szzRows: string[] = [];
+for (const r of (process.env.RISK_SZZ_REPOS ?? "care_fe,bahmniapps").split(",").filter((x) => repos.includes(x))) {
+  const d = done.find((x) => x.r === r)!;
+  const dir = readable(join(base, r)).dir;
+  const all = d.ds.commits.filter((c) => c.values.FIX === 1 && c.values.NF > 0).map((c) => c.sha);
+  const n = Math.min(all.length, Number(process.env.RISK_SZZ_FIXES ?? 300));
+  const fixes = Array.from({ length: n }, (_, i) => all[Math.round((i * (all.length - 1)) / Math.max(1, n - 1))]!);
+  const known = new Set(d.ds.commits.map((c) => c.sha));
+  const out: Record<string, { secs: number; cpu: number; load: string; bugs: string }> = {};
+  for (const method of ["per-fix", "batched"] as const) {
+    const l0 = load();
+    const c0 = cpuSeconds();
+    const t0 = performance.now();
+    const bugs = await szz(dir, fixes, known, { method });
+    out[method] = {
+      secs: (performance.now() - t0) / 1000,
+      cpu: cpuSeconds() - c0,
+      load: `${l0}–${load()}`,
+      bugs: JSON.stringify([...bugs].sort()),
+    };
+  }
+  const a = out["per-fix"]!;
+  const b = out.batched!;
+  szzRows.push(
+    `| ${r} | ${d.ds.commits.length} | ${n} of ${all.length} | ${a.cpu.toFixed(1)} s (${a.secs.toFixed(0)} s wall, load ${a.load}) | **${b.cpu.toFixed(1)} s** (${b.secs.toFixed(0)} s wall, load ${b.load}) | **${(a.cpu / b.cpu).toFixed(2)}×** | ${a.bugs === b.bugs ? "yes" : "**no**"} |`,
+  );
+  console.error("szz", r, JSON.stringify({ before: { ...a, bugs: undefined }, after: { ...b, bugs: undefined } }));
+}
+const szzTable = szzRows.length
+  ? `**SZZ before and after, same run, same fixes** (an even sample over each whole history; CPU = node and its git children, user + system, from /proc; wall times on the shared machine are inflated by the load shown): the method before ran one \`git diff\` per fix and one node-spawned \`git blame --porcelain\` per file; now the fixes' diffs come from one \`git log --no-walk -p -U0\` stream (one process per 500 fixes), blames run through one long-lived \`sh\` per worker (a node spawn costs ~10 ms of CPU, a shell fork a fraction), report line groups (\`--incremental\`), and walk history with a temporary commit-graph with changed-path Bloom filters (written outside the repository when it has none).
+
+| repository | commits | fixes blamed | CPU before (wall) | CPU now (wall) | CPU ratio | same labels |
+| --- | --- | --- | --- | --- | --- | --- |
+${szzRows.join("\n")}`
+  : "";
 
 // Extraction speed over 10,000 commits (or the longest available history).
 const speedRepo = (process.env.RISK_SPEED_REPOS ?? "")
@@ -231,7 +300,7 @@ writeBenchSection(
   "risk",
   "npm run bench -- risk",
   `
-Time-ordered evaluation (\`risk eval\` at its defaults) over the commits that change source files (docs-, changelog- or lockfile-only commits are left out). **Fixes** are recognised in every header style (\`src/commit/convention.ts\`): by type in typed headers (\`fix:\`, \`(fix) s\`, \`[FIX] s\`, 🐛), by fix words in untyped headers (tracker-key and free-text headers: fix, bug, hotfix, defect, regression, crash, broken; the keyword rule of classic SZZ), by \`Fixes:\`/\`Bug:\` trailers and by issue-closing keywords; the fixes column gives how many each rule found. All fixes are blamed up to ${DEFAULT_MAX_FIXES} (beyond that an even sample over time), at each fix's parent with \`git blame -w -M\`, skipping blank, comment- and punctuation-only lines, non-source files (docs, changelogs, lockfiles, generated, snapshots, media), dependency manifests and the repository's \`.git-blame-ignore-revs\`. Size, diffusion and history features count source files only; ND, Entropy, NUC, REXP and SEXP are dropped as redundant. Train on the oldest 70% with recency weights (half-life 180 days) and class balancing, using only the labels known at the split; the L2 strength is chosen by time-ordered validation inside the training window, the weakest within 0.01 AUC of the best (AUC is blind to scale, so stronger regularisation only squeezes the scores together). Sensitivity coefficients (AUTH, CRYPTO, MIGRATION, INFRA, POLICY, TESTLESS, CRIT) are constrained to be ≥ 0. Test on the newest 30% against every label. Below 30 bug-introducing commits in training or 10 in test no AUC is quoted (minimum-label rule). Each AUC cell: **trained model** / lines-added-only baseline, each with its 95% Hanley–McNeil interval. ‡ = not used to develop the method nor to fit the default model; for these, "default model AUC" scores the same test commits with the shipped \`src/risk/default-model.json\` (fitted on the development repositories), a cross-project figure in the sense of Kamei et al. (2016). Spread = 10th–90th percentile of the trained model's 0–100 scores on the test commits ("collapsed" below ${25} points: \`risk train\` then keeps the default model). Time = features, SZZ and fitting, one process, on the shared 2-core machine.
+Time-ordered evaluation (\`risk eval\` at its defaults) over the commits that change source files (docs-, changelog- or lockfile-only commits are left out). **Fixes** are recognised in every header style (\`src/commit/convention.ts\`): by type in typed headers (\`fix:\`, \`(fix) s\`, \`[FIX] s\`, 🐛), by fix words in untyped headers (tracker-key and free-text headers: fix, bug, hotfix, defect, regression, crash, broken; the keyword rule of classic SZZ), by \`Fixes:\`/\`Bug:\` trailers and by issue-closing keywords; the fixes column gives how many each rule found. All fixes are blamed up to ${DEFAULT_MAX_FIXES} (beyond that an even sample over time), at each fix's parent with \`git blame -w -M\`, skipping blank, comment- and punctuation-only lines, non-source files (docs, changelogs, lockfiles, generated, snapshots, media), dependency manifests and the repository's \`.git-blame-ignore-revs\`. Size, diffusion and history features count source files only; ND, Entropy, NUC, REXP and SEXP are dropped as redundant. Train on the oldest 70% with recency weights (half-life 180 days) and class balancing, using only the labels known at the split; the L2 strength is chosen by time-ordered validation inside the training window, the weakest within 0.01 AUC of the best (AUC is blind to scale, so stronger regularisation only squeezes the scores together). Sensitivity coefficients (AUTH, CRYPTO, MIGRATION, INFRA, POLICY, TESTLESS, CRIT) are constrained to be ≥ 0. Test on the newest 30% against every label. Below 30 bug-introducing commits in training or 10 in test no AUC is quoted (minimum-label rule). Each AUC cell: **trained model** / lines-added-only baseline, each with its 95% Hanley–McNeil interval. ‡ = not used to develop the method nor to fit the default model; for these, "default model AUC" scores the same test commits with the shipped \`src/risk/default-model.json\` (fitted on the development repositories), a cross-project figure in the sense of Kamei et al. (2016). Spread = 10th–90th percentile of the trained model's 0–100 scores on the test commits ("collapsed" below ${25} points: \`risk train\` then keeps the default model). Time = features, SZZ and fitting (\`risk eval\` at its defaults, whole history), one process, wall and CPU (node and git children), with the 1-minute load average at start and end, on the shared 2-core machine.
 
 | repository | HEAD | header style (share) | commits | fixes blamed (by rule) / bug-introducing | train (buggy, known) | test (buggy) | L2 | AUC (95% CI) model / baseline | AUC ≥ 0.75 and > baseline | default model AUC (95% CI) | score spread | MCC | recall@20% effort | Popt | time |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -240,6 +309,8 @@ ${rows.join("\n")}
 Target: AUC ≥ 0.75 and above the lines-added baseline. Caveats: SZZ labels are noisy (a "fix" in a free-text history may fix a test or a build; a tracker-key history labels fixes by words only); labels in the newest months are incomplete (bugs not yet fixed); the default model is fitted on the development repositories' histories, pooled in time order, with the same training procedure and constraints; refit it with \`RISK_FIT_DEFAULT=1 npm run bench -- risk\` whenever features or labelling change, and commit the JSON.
 
 ${notes.join("\n\n")}
+
+${szzTable}
 
 ${speed}
 

@@ -220,6 +220,33 @@ describe("SZZ", () => {
     const found2 = await szz(repo2.dir, [fix2], new Set([intro, style, fix2]));
     expect([...found2.keys()]).toEqual([intro]);
   });
+
+  it("batched blame labels what one diff and blame per fix labels, over odd paths, writing nothing to the repository", async () => {
+    const repo = makeRepo();
+    const odd = ["src/it's here.js", "src/with space.js", 'src/"quoted" $HOME `x`.js', "src/ünï.js"];
+    const shas: string[] = [];
+    shas.push(repo.commit("feat: start", Object.fromEntries(odd.map((p, i) => [p, lines(12, `v${i}`)]))));
+    for (let k = 0; k < 6; k++) {
+      const files = Object.fromEntries(
+        odd
+          .filter((_, i) => (i + k) % 2 === 0)
+          .map((p, i) => [p, lines(12, `v${i}`).replace(`v${i} ${k + 2}\n`, `changed ${k}\n`)]),
+      );
+      shas.push(repo.commit(k % 2 ? `fix: round ${k}` : `feat: round ${k}`, files));
+    }
+    const fixes = shas.filter((_, i) => i % 2 === 0 && i > 0);
+    const known = new Set(shas);
+    const objects = execFileSync("git", ["rev-parse", "--git-path", "objects"], {
+      cwd: repo.dir,
+      encoding: "utf8",
+    }).trim();
+    const before = execFileSync("find", [join(repo.dir, objects)], { encoding: "utf8" });
+    const batched = await szz(repo.dir, fixes, known);
+    const perFix = await szz(repo.dir, fixes, known, { method: "per-fix" });
+    expect(batched.size).toBeGreaterThan(0);
+    expect([...batched].sort()).toEqual([...perFix].sort());
+    expect(execFileSync("find", [join(repo.dir, objects)], { encoding: "utf8" })).toBe(before);
+  });
 });
 
 describe("logistic regression and metrics", () => {
