@@ -50,7 +50,14 @@ export default defineConfig([
       "@commitlint/lint",
       "@commitlint/config-conventional",
     ],
-    external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\/(load|resolve-extends|config-validator)/, "@bufbuild/cel"],
+    external: [
+      "pg",
+      "ai",
+      /^@ai-sdk\//,
+      /^@commitlint\/(load|resolve-extends|config-validator)/,
+      "@bufbuild/cel",
+      "playwright-core",
+    ],
   },
   {
     // The pre-commit hook's `scan --staged` (without a config file) as one CommonJS file, which

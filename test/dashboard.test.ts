@@ -127,6 +127,7 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
       digestKey: "test-digest-key",
       logStream: false,
       uiDir: resolve("ui/dist"),
+      dashboardVerifyDelayMs: 0,
     });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     const { chromium } = await import("playwright-core");

@@ -21,6 +21,11 @@ export interface DashboardOptions {
   problem: z.ZodType;
   /** built UI (default: the package's ui/dist) */
   uiDir?: string;
+  /**
+   * delay before the first full verification of the ledger (default 30 s: it holds the event loop for
+   * about a second per 100,000 entries, so not while the first pages load); then hourly
+   */
+  verifyDelayMs?: number;
 }
 
 /** Client routes of the single-page app: each serves index.html so a link to a view works. */
@@ -125,15 +130,15 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
   };
   let timer: NodeJS.Timeout | undefined;
   // Read the ledger once at start-up (in the background), so the first page load finds it parsed; then
-  // verify it in full (hash chain, sequence, stored checkpoints), and again every hour.
+  // verify it in full (leaf hashes, sequence, times, stored checkpoints), and again every hour.
   app.addHook("onReady", async () => {
-    void cache
-      .get()
-      .catch(() => undefined)
-      .then(verify);
-    timer = setInterval(() => void verify(), 3_600_000).unref();
+    void cache.get().catch(() => undefined);
+    timer = setTimeout(() => {
+      void verify();
+      timer = setInterval(() => void verify(), 3_600_000).unref();
+    }, o.verifyDelayMs ?? 30_000).unref();
   });
-  app.addHook("onClose", async () => clearInterval(timer));
+  app.addHook("onClose", async () => clearTimeout(timer));
   const any = { access: "any" as const };
   const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
