@@ -292,7 +292,7 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     expect(await risky.locator('[data-col="impact"]').textContent()).toBe("tier 2");
     expect(await risky.locator('[data-col="strategy"]').textContent()).toBe("canary");
     expect(await page.locator(`tr[data-change="${OTHER.commit}"] [data-col="gate"]`).textContent()).toBe("failed");
-    await shot("changes", "dashboard-changes.png");
+    await shot("changes");
   });
 
   it("is keyboard reachable, has a dark theme, and fits a phone", async () => {
