@@ -54,7 +54,14 @@ export default defineConfig([
       /^kubernetes-models(\/|$)/,
       /^@kubernetes-models\//,
     ],
-    external: ["pg", "ai", /^@ai-sdk\//, /^@commitlint\/(load|resolve-extends|config-validator)/, "@bufbuild/cel"],
+    external: [
+      "pg",
+      "ai",
+      /^@ai-sdk\//,
+      /^@commitlint\/(load|resolve-extends|config-validator)/,
+      "@bufbuild/cel",
+      "playwright-core",
+    ],
   },
   {
     // The pre-commit hook's `scan --staged` (without a config file) as one CommonJS file, which

@@ -5,7 +5,10 @@
 // navigation to the overview's numbers on screen, cold (the service parses the ledger on that first
 // request) and warm, with the same page on a 1,000-entry ledger as the in-run baseline; (2) the JS the
 // page ships, gzipped; (3) `gitops-health report` (HTML) wall time on the 100,000 entries, with
-// `gitops-health --version` (node start) as the baseline. Targets (issue 21): < 1 s, < 200 KB, < 10 s.
+// `gitops-health --version` (node start) as the baseline, and, with DASHBOARD_BENCH_BASE=<dir of another
+// build>, that build's `report` on the same ledger, alternating with this one (same-run A/B). Wall and
+// CPU time (user + system, from /usr/bin/time) for each process; the overview API's CPU in the service.
+// Targets (issue 21): < 1 s, < 200 KB, < 10 s.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -24,6 +27,8 @@ const UI = join(root, "ui", "dist");
 const CHROMIUM = "/usr/bin/chromium";
 const N = Number(process.env.DASHBOARD_BENCH_ENTRIES ?? 100_000);
 const REPS = Number(process.env.DASHBOARD_BENCH_REPS ?? 3);
+const BASE = process.env.DASHBOARD_BENCH_BASE;
+const TIME = "/usr/bin/time";
 if (!existsSync(join(UI, "index.html")) || !existsSync(CLI)) {
   console.error("build first: npm run build");
   process.exit(1);
@@ -134,9 +139,13 @@ console.error(`ledgers built: ${N} entries in ${buildS.toFixed(1)} s`);
 // ---- (1) first load in Chromium
 const { chromium } = await import("playwright-core");
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-async function firstLoad(ledger: AuditLedger): Promise<{ cold: number[]; warm: number[] }> {
+async function firstLoad(
+  ledger: AuditLedger,
+): Promise<{ cold: number[]; warm: number[]; apiCpu: number[]; apiWall: number[] }> {
   const cold: number[] = [];
   const warm: number[] = [];
+  const apiCpu: number[] = [];
+  const apiWall: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const store = new FileTokenStore(join(dir, `tokens-${r}-${Math.random()}.json`));
     const token = (await createToken(store, { name: "bench", scopes: ["scan"] })).token;
@@ -144,6 +153,20 @@ async function firstLoad(ledger: AuditLedger): Promise<{ cold: number[]; warm: n
     const app = await buildApp({ ledger, tokens: store, digestKey: "bench", logStream: false, uiDir: UI });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     for (const list of [cold, warm]) {
+      if (list === warm) {
+        // the overview API alone, on the warm service: CPU of this process (the service) per request
+        for (let k = 0; k < 3; k++) {
+          const c0 = process.cpuUsage();
+          const w0 = performance.now();
+          const res = await fetch(`${base}/v1/dashboard/overview?from=2026-09-01&to=2026-12-01`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
+          await res.text();
+          const c = process.cpuUsage(c0);
+          apiCpu.push((c.user + c.system) / 1000);
+          apiWall.push(performance.now() - w0);
+        }
+      }
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       await ctx.addInitScript({ content: `sessionStorage.setItem("gh-token", ${JSON.stringify(token)})` });
       const page = await ctx.newPage();
@@ -155,7 +178,7 @@ async function firstLoad(ledger: AuditLedger): Promise<{ cold: number[]; warm: n
     }
     await app.close();
   }
-  return { cold, warm };
+  return { cold, warm, apiCpu, apiWall };
 }
 const loadBig = await firstLoad(big.ledger);
 const loadSmall = await firstLoad(small.ledger);
@@ -173,18 +196,27 @@ const cssGz = assets
 // ---- (3) report generation
 await big.ledger.close();
 await small.ledger.close();
-function wall(args: string[]): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < REPS; r++) {
+interface Timed {
+  wall: number[];
+  cpu: number[];
+}
+/** Wall time, and CPU time (user + system) from /usr/bin/time when it is there. */
+function timed(args: string[], cli = CLI, into: Timed = { wall: [], cpu: [] }, reps = REPS): Timed {
+  const withTime = existsSync(TIME);
+  for (let r = 0; r < reps; r++) {
     const s = performance.now();
-    const p = spawnSync(process.execPath, [CLI, ...args], {
+    const cmd = withTime ? TIME : process.execPath;
+    const argv = withTime ? ["-f", "cpu %U %S", process.execPath, cli, ...args] : [cli, ...args];
+    const p = spawnSync(cmd, argv, {
       encoding: "utf8",
       env: { ...process.env, NO_COLOR: "1", GITOPS_HEALTH_LEDGER: "" },
     });
-    out.push(performance.now() - s);
+    into.wall.push(performance.now() - s);
     if (p.status !== 0) throw new Error(`${args.join(" ")}: ${p.stderr}`);
+    const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(p.stderr);
+    if (m) into.cpu.push((Number(m[1]) + Number(m[2])) * 1000);
   }
-  return out;
+  return into;
 }
 const reportArgs = (n: string, pub: string, out: string, fmt = "html") => [
   "report",
@@ -201,26 +233,36 @@ const reportArgs = (n: string, pub: string, out: string, fmt = "html") => [
   "--out",
   out,
 ];
-const version = wall(["--version"]);
-const reportBig = wall(reportArgs("big", big.pub, join(dir, "big.html")));
-const oscalBig = wall(reportArgs("big", big.pub, join(dir, "big.json"), "oscal"));
-const reportSmall = wall(reportArgs("small", small.pub, join(dir, "small.html")));
+const version = timed(["--version"]);
+const reportBig: Timed = { wall: [], cpu: [] };
+const reportBase: Timed = { wall: [], cpu: [] };
+const baseCli = BASE ? join(BASE, "dist", "cli.js") : undefined;
+// alternating with the other build when given (A B, B A, ...), so both see the same load
+for (let r = 0; r < REPS; r++) {
+  const order = r % 2 ? [baseCli, CLI] : [CLI, baseCli];
+  for (const cli of order)
+    if (cli) timed(reportArgs("big", big.pub, join(dir, "big.html")), cli, cli === CLI ? reportBig : reportBase, 1);
+}
+const oscalBig = timed(reportArgs("big", big.pub, join(dir, "big.json"), "oscal"));
+const reportSmall = timed(reportArgs("small", small.pub, join(dir, "small.html")));
 const htmlSize = statSync(join(dir, "big.html")).size;
 const load = loadavg()
   .map((x) => x.toFixed(2))
   .join(", ");
 
-const ms = (xs: number[]) => `${Math.round(median(xs))} ms`;
+const ms = (xs: number[]) => (xs.length ? `${Math.round(median(xs))} ms` : "n/a");
+const both = (t: Timed) => `${ms(t.wall)} (CPU ${ms(t.cpu)})`;
 const md = `
-Ledger of ${N.toLocaleString("en")} entries (compliance checks, deployments, incidents, LLM calls, check results over 90 days; built in ${buildS.toFixed(1)} s through \`appendBatch\`), a 1,000-entry ledger as the baseline. Median of ${REPS}; load average during the run: ${load} (2 cores shared with other work: compare rows within this run).
+Ledger of ${N.toLocaleString("en")} entries (compliance checks, deployments, incidents, LLM calls, check results over 90 days; built in ${buildS.toFixed(1)} s through \`appendBatch\`), a 1,000-entry ledger as the baseline. Median of ${REPS}; load average during the run: ${load} (2 cores shared with other work: compare rows within this run; CPU time is user + system of the process).
 
 | measure | ${N.toLocaleString("en")} entries | 1,000 entries | target |
 | --- | --- | --- | --- |
 | dashboard first load on a running service (navigation → overview numbers, Chromium; the service read the ledger at start-up) | ${ms(loadBig.warm)} | ${ms(loadSmall.warm)} | < 1 s |
 | dashboard load right after start-up (the first request waits for the start-up read) | ${ms(loadBig.cold)} | ${ms(loadSmall.cold)} | |
-| \`report\` HTML (whole process) | ${ms(reportBig)} | ${ms(reportSmall)} | < 10 s |
-| \`report --format oscal\` (whole process) | ${ms(oscalBig)} | | |
-| \`--version\` (node start, baseline) | ${ms(version)} | | |
+| the overview API alone on the running service (wall; CPU of the service) | ${ms(loadBig.apiWall)} (CPU ${ms(loadBig.apiCpu)}) | ${ms(loadSmall.apiWall)} (CPU ${ms(loadSmall.apiCpu)}) | |
+| \`report\` HTML (whole process) | ${both(reportBig)} | ${both(reportSmall)} | < 10 s |
+${BASE ? `| \`report\` HTML by the other build (${BASE}), alternating with the row above | ${both(reportBase)} | | |\n` : ""}| \`report --format oscal\` (whole process) | ${both(oscalBig)} | | |
+| \`--version\` (node start, baseline) | ${both(version)} | | |
 
 JS shipped: ${js.length} file(s), ${(jsRaw / 1024).toFixed(1)} KB, **${(jsGz / 1024).toFixed(1)} KB gzipped** (target < 200 KB; Preact + uPlot + the pages); CSS ${(cssGz / 1024).toFixed(1)} KB gzipped. The HTML report for the period is ${(htmlSize / 1024).toFixed(0)} KB (at most 200 cited entries per control, each with its inclusion proof).
 `;

@@ -74,6 +74,12 @@ let token: string;
 let browser: Browser;
 let page: Page;
 let repo: TempRepo;
+/** ledger size at the seeded checkpoint (entries appended here come after it) */
+let checkpointSize: number;
+/** the scenario's last api deployment, given a pipeline risk and plan record here */
+const RISKY = (1019).toString(16).padStart(40, "0");
+/** a second repository's check: one control the scenario never judges, failed */
+const OTHER = { repo: "acme/web", classification: "business", control: "SOC2-CC8.1", commit: "ab".repeat(20) };
 
 const metric = async (id: string) => (await page.textContent(`[data-metric="${id}"]`))?.trim();
 async function shot(name: string, docs?: string) {
@@ -89,6 +95,30 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     repo.commit("init", { "README.md": "hello\n" });
     dir = repo.dir;
     seeded = await seedLedger(join(dir, ".work"));
+    checkpointSize = await seeded.ledger.size();
+    await seeded.ledger.append({
+      type: "compliance.check",
+      actor: "ci@example.invalid",
+      subject: OTHER.commit,
+      payload: {
+        pack: "business",
+        repo: OTHER.repo,
+        classification: OTHER.classification,
+        violations: 1,
+        failing: 1,
+        controls: { [OTHER.control]: "failed" },
+      },
+    });
+    for (const [stage, data] of [
+      ["risk", { score: 62, level: "HIGH", likelihood: 55, approvals: 2 }],
+      ["plan", { strategy: "canary", target: "argo-rollouts", tier: 2, approvals: 2, approvalGate: true }],
+    ] as const)
+      await seeded.ledger.append({
+        type: "pipeline.stage",
+        actor: "ci@example.invalid",
+        subject: "pipe-1",
+        payload: { runId: "pipe-1", head: RISKY, stage, status: "passed", durationMs: 10, data },
+      });
     const store = new FileTokenStore(join(dir, ".work", "tokens.json"));
     token = (await createToken(store, { name: "viewer", scopes: ["scan"] })).token;
     app = await buildApp({
@@ -97,6 +127,7 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
       digestKey: "test-digest-key",
       logStream: false,
       uiDir: resolve("ui/dist"),
+      dashboardVerifyDelayMs: 0,
     });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     const { chromium } = await import("playwright-core");
@@ -118,15 +149,30 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.waitForSelector('[data-loaded="overview"]');
     const ms = Date.now() - started;
     console.log(`overview numbers after ${ms} ms (login included)`);
-    const judged = new Set(Object.keys(controlStatus(0)));
     const lastDay = Math.max(...seeded.deploys.map((d) => d.day));
-    const finalStatus = controlStatus(lastDay);
-    expect(await metric("controls-met")).toBe(String([...judged].filter((c) => finalStatus[c] === "met").length));
-    expect(await metric("controls-failed")).toBe(String([...judged].filter((c) => finalStatus[c] === "failed").length));
-    expect(await metric("controls-not-evidenced")).toBe(String(CONTROLS.length - judged.size));
+    const finalStatus: Record<string, string> = { ...controlStatus(lastDay), [OTHER.control]: "failed" };
+    const judged = Object.keys(finalStatus);
+    expect(await metric("controls-met")).toBe(String(judged.filter((c) => finalStatus[c] === "met").length));
+    expect(await metric("controls-failed")).toBe(String(judged.filter((c) => finalStatus[c] === "failed").length));
+    expect(await metric("controls-not-evidenced")).toBe(String(CONTROLS.length - judged.length));
     expect(await metric("ledger-size")).toBe(String(await seeded.ledger.size()));
-    expect(await metric("checkpoint-size")).toBe(String(await seeded.ledger.size()));
+    expect(await metric("checkpoint-size")).toBe(String(checkpointSize));
     expect(await page.textContent('tr[data-control="HIPAA-164.312(b)"] .status')).toBe("failed");
+    // per repository and classification: the scenario's repository, and the other one with its failed control
+    const apiStatus = controlStatus(lastDay);
+    const api = page.locator('tr[data-scope="acme/api|clinical"] td');
+    expect(await api.nth(2).textContent()).toBe(String(Object.values(apiStatus).filter((s) => s === "met").length));
+    expect(await api.nth(3).textContent()).toBe(String(Object.values(apiStatus).filter((s) => s === "failed").length));
+    const web = page.locator('tr[data-scope="acme/web|business"] td');
+    expect(await web.nth(3).textContent()).toBe("1");
+    expect(await web.nth(5).textContent()).toContain(OTHER.control);
+    // the service verifies the whole ledger in the background after reading it
+    for (let i = 0; i < 100 && (await metric("last-verification")) !== "passed"; i++) {
+      await page.waitForTimeout(100);
+      await page.reload();
+      await page.waitForSelector('[data-loaded="overview"]');
+    }
+    expect(await metric("last-verification")).toBe("passed");
     await shot("overview", "dashboard-overview.png");
   });
 
@@ -164,6 +210,25 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await page.goto(`${base}/delivery?from=2026-11-02&to=2026-11-09`);
     await page.waitForSelector('[data-loaded="delivery"]');
     expect(await metric("deployments")).toBe(String(seeded.deploys.filter((d) => d.day < 7).length));
+    // the repository filter: in the URL, and it narrows the posture and the deployments (by commit)
+    await page.goto(`${base}/overview?${RANGE}`);
+    await page.waitForSelector('[data-loaded="overview"]');
+    await page.fill('input[name="repo"]', OTHER.repo);
+    await page.selectOption('select[name="classification"]', OTHER.classification);
+    await page.click('.filters button[type="submit"]');
+    await page.waitForURL(/repo=acme%2Fweb/);
+    expect(page.url()).toContain("classification=business");
+    await page.waitForSelector('[data-loaded="overview"]');
+    await expect.poll(() => metric("controls-failed")).toBe("1");
+    expect(await metric("controls-met")).toBe("0");
+    expect(await page.locator("tr[data-scope]").count()).toBe(1);
+    await page.click('nav a:has-text("Delivery")');
+    await page.waitForURL(/\/delivery\?.*repo=acme%2Fweb/);
+    await page.waitForSelector('[data-loaded="delivery"]');
+    expect(await metric("deployments")).toBe("0");
+    await page.goto(`${base}/delivery?${RANGE}&repo=acme%2Fapi`);
+    await page.waitForSelector('[data-loaded="delivery"]');
+    expect(await metric("deployments")).toBe(String(seeded.deploys.length));
   });
 
   it("shows a pending approval once a plan is created, with its digest and the command to sign it", async () => {
@@ -219,7 +284,14 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await shot("llm");
     await page.goto(`${base}/changes?${RANGE}`);
     await page.waitForSelector('[data-loaded="changes"]');
-    expect(await metric("changes-count")).toBe(String(Math.min(100, seeded.deploys.length)));
+    // one compliance check per deployment, and the other repository's
+    expect(await metric("changes-count")).toBe(String(Math.min(100, seeded.deploys.length + 1)));
+    expect(await metric("changes-failed")).toBe("1");
+    const risky = page.locator(`tr[data-change="${RISKY}"]`);
+    expect(await risky.locator('[data-col="likelihood"]').textContent()).toBe("55/100 (HIGH)");
+    expect(await risky.locator('[data-col="impact"]').textContent()).toBe("tier 2");
+    expect(await risky.locator('[data-col="strategy"]').textContent()).toBe("canary");
+    expect(await page.locator(`tr[data-change="${OTHER.commit}"] [data-col="gate"]`).textContent()).toBe("failed");
     await shot("changes");
   });
 

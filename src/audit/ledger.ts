@@ -187,6 +187,28 @@ export class AuditLedger implements Ledger {
     };
   }
 
+  /**
+   * Many inclusion proofs in the tree of `size` from one build of that tree, packed (one buffer per
+   * level, no object per node: about half the CPU of the incremental tree, and little for the garbage
+   * collector): the evidence report proves hundreds of entries at once. Reads only.
+   */
+  async inclusionProver(size: number): Promise<{ rootHash: Buffer; prove(seq: number): string[] }> {
+    const source = await this.store.leaves();
+    if (!Number.isInteger(size) || size < 1 || size > source.size)
+      throw new UserError(`no tree of size ${size} (ledger has ${source.size})`);
+    const packed = Buffer.allocUnsafe(size * HASH_SIZE);
+    for (let i = 0; i < size; i++) source.leaf(i).copy(packed, i * HASH_SIZE);
+    const t = MerkleTree.fromPacked(packed, size);
+    return {
+      rootHash: t.root(size),
+      prove: (seq) => {
+        if (!Number.isInteger(seq) || seq < 0 || seq >= size)
+          throw new UserError(`no entry ${seq} in a tree of size ${size}`);
+        return t.inclusionProof(seq, size).map((h) => h.toString("hex"));
+      },
+    };
+  }
+
   async proveConsistency(
     oldSize: number,
     newSize?: number,

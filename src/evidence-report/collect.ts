@@ -45,6 +45,8 @@ export const EVIDENCE_BY_TYPE: Record<string, string[]> = {
   "llm.call": ["HIPAA-164.312(b)", "HIPAA-164.514(b)"],
 };
 
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
 export interface CitedEntry {
   seq: number;
   /** the canonical entry bytes (RFC 8785 JSON) as stored: the Merkle leaf data */
@@ -114,33 +116,59 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
   const v = verifyNote(o.checkpointNote, [o.verifier]);
   if (!v.ok) throw new UserError(`the checkpoint does not verify with the verifier key (${v.reason})`);
   const cp = parseCheckpoint(v.text!);
-  const root = await ledger.rootHash(cp.size).catch(() => undefined);
-  if (!root || !root.equals(cp.rootHash))
+  // one packed tree of the checkpoint's size: its root must be the signed one, and it proves every cited entry
+  const prover = await ledger.inclusionProver(cp.size).catch(() => undefined);
+  if (!prover || !prover.rootHash.equals(cp.rootHash))
     throw new UserError(
       `the checkpoint (size ${cp.size}) does not match this ledger: it is of another log, or the log was rewritten`,
     );
 
   const period = { from: o.from, to: o.to };
-  const entries: LedgerEntry[] = [];
+  const max = o.maxCitedPerControl ?? 200;
+  // One streaming pass over the checkpointed entries. Only what the evidence needs is kept: the
+  // compliance checks, deploy and incident records and LLM calls of the period, the first time each
+  // commit appears, and per control the newest `max` entries that evidence it (a ring): every other
+  // entry is dropped as soon as it is read.
+  const frameworksSet = new Set(o.frameworks);
+  const controlIds = new Set(CONTROLS.filter((c) => frameworksSet.has(c.framework)).map((c) => c.id));
+  const rings = new Map<string, { entries: LedgerEntry[]; total: number }>(
+    [...controlIds].map((id) => [id, { entries: [], total: 0 }]),
+  );
+  const checks: LedgerEntry[] = [];
+  const delivery: LedgerEntry[] = [];
+  const llm: LedgerEntry[] = [];
+  const firstSeen = new Map<string, number>();
+  let entriesInPeriod = 0;
   for await (const e of ledger.query()) {
     if (e.seq >= cp.size) break;
-    entries.push(e);
-  }
-  const inPeriod = entries.filter((e) => e.time >= period.from && e.time < period.to);
-  const posture = compliancePosture(inPeriod, period, o.frameworks);
-  const max = o.maxCitedPerControl ?? 200;
-  const citesFor = new Map<string, number[]>(posture.map((p) => [p.id, []]));
-  for (const e of inPeriod) {
-    const ids = new Set(EVIDENCE_BY_TYPE[e.type] ?? []);
-    if (e.type === "compliance.check") {
+    if (e.time < period.from || e.time >= period.to) continue;
+    entriesInPeriod++;
+    const subj = e.subject;
+    if (subj && (subj.length === 40 || subj.length === 64) && !firstSeen.has(subj) && SHA.test(subj))
+      firstSeen.set(subj, Date.parse(e.time));
+    const t = e.type;
+    if (t === "compliance.check") checks.push(e);
+    else if (t === "llm.call") llm.push(e);
+    else if (t.startsWith("deploy.") || t.startsWith("incident.")) delivery.push(e);
+    const ids = new Set(EVIDENCE_BY_TYPE[t] ?? []);
+    if (t === "compliance.check") {
       const c = (e.payload as { controls?: Record<string, unknown> } | null)?.controls;
       if (c && typeof c === "object") for (const id of Object.keys(c)) ids.add(id);
     }
-    for (const id of ids) citesFor.get(id)?.push(e.seq);
+    for (const id of ids) {
+      const ring = rings.get(id);
+      if (!ring) continue;
+      ring.total++;
+      ring.entries.push(e);
+      if (ring.entries.length > 2 * max) ring.entries.splice(0, ring.entries.length - max);
+    }
   }
+  const posture = compliancePosture(checks, period, o.frameworks);
+  const bySeq = new Map<number, LedgerEntry>();
   const controls: ControlEvidence[] = posture.map((p) => {
-    const all = citesFor.get(p.id)!;
-    const cited = all.slice(-max).reverse();
+    const ring = rings.get(p.id)!;
+    const newest = ring.entries.slice(-max).reverse();
+    for (const e of newest) bySeq.set(e.seq, e);
     const c = CONTROLS.find((x) => x.id === p.id)!;
     return {
       id: p.id,
@@ -150,38 +178,37 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
       status: p.status,
       met: p.met,
       failed: p.failed,
-      cited,
-      uncited: all.length - cited.length,
+      cited: newest.map((e) => e.seq),
+      uncited: ring.total - newest.length,
     };
   });
-  const seqs = [...new Set(controls.flatMap((c) => c.cited))].sort((a, b) => a - b);
-  const bySeq = new Map(inPeriod.map((e) => [e.seq, e]));
+  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
   const cited: CitedEntry[] = [];
-  for (const seq of seqs) {
-    const p = await ledger.proveInclusion(seq, cp.size);
-    cited.push({ seq, canonical: canonicalize(bySeq.get(seq))!, proof: p.proof });
-  }
+  for (const seq of seqs) cited.push({ seq, canonical: canonicalize(bySeq.get(seq))!, proof: prover.prove(seq) });
   const commits = [
     ...new Set(
-      inPeriod.flatMap((e) =>
+      delivery.flatMap((e) =>
         e.type === "deploy.succeeded" && typeof (e.payload as { commit?: unknown })?.commit === "string"
           ? [(e.payload as { commit: string }).commit]
           : [],
       ),
     ),
   ].sort();
-  const times = o.commitTimes && commits.length ? await o.commitTimes(commits) : undefined;
-  const { deployments: _d, ...dora } = doraMetrics(inPeriod, period, times);
+  const fromGit = o.commitTimes && commits.length ? await o.commitTimes(commits) : undefined;
+  // the commit's time from git, else the first ledger entry of the period about it
+  const times = new Map(firstSeen);
+  for (const [c, t] of fromGit ?? []) times.set(c, t);
+  const { deployments: _d, ...dora } = doraMetrics(delivery, period, times);
   return {
     version: 1,
     period,
     frameworks: o.frameworks,
     checkpoint: { note: o.checkpointNote, origin: cp.origin, size: cp.size, rootHash: cp.rootHash.toString("hex") },
     verifierKey: formatVerifierKey(o.verifier),
-    entriesInPeriod: inPeriod.length,
+    entriesInPeriod,
     controls,
     dora,
-    llm: llmMetrics(inPeriod, period),
+    llm: llmMetrics(llm, period),
     entries: cited,
     ...(o.reviews ? { reviews: collectReviewSection(entries, period, o.reviews.trust, o.reviews.namespace) } : {}),
   };

@@ -24,6 +24,10 @@ export interface MetricsRange {
   to: string;
   service?: string;
   env?: string;
+  /** repository label recorded by `compliance check` (payload.repo); DORA maps a deployment's commit to it */
+  repo?: string;
+  /** classification recorded by `compliance check` (payload.classification) */
+  classification?: string;
 }
 
 export interface Deployment {
@@ -73,6 +77,7 @@ export interface DoraMetrics {
   deployments: Deployment[];
 }
 
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const TERMINAL = new Set(["deploy.succeeded", "deploy.failed", "deploy.rolled-back"]);
 
 function obj(p: unknown): Record<string, unknown> {
@@ -91,10 +96,6 @@ export function median(values: number[]): number | null {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function inRange(t: number, r: MetricsRange): boolean {
-  return t >= Date.parse(r.from) && t < Date.parse(r.to);
 }
 
 /** Ledger times and range bounds are both ISO 8601 UTC (toISOString): compared as strings. */
@@ -123,8 +124,9 @@ export function deployments(
     else m.set(k, [v]);
   };
   for (const e of entries) {
-    if (e.subject && !firstSeen.has(e.subject) && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(e.subject))
-      firstSeen.set(e.subject, Date.parse(e.time));
+    const subj = e.subject;
+    if (subj && (subj.length === 40 || subj.length === 64) && !firstSeen.has(subj) && SHA.test(subj))
+      firstSeen.set(subj, Date.parse(e.time));
     if (!e.type.startsWith("deploy.") && !e.type.startsWith("incident.")) continue;
     const p = obj(e.payload);
     const service = str(p.service);
@@ -237,33 +239,54 @@ export function doraMetrics(
   entries: Iterable<LedgerEntry>,
   range: MetricsRange,
   commitTimes?: ReadonlyMap<string, number>,
+  repoOf?: ReadonlyMap<string, string>,
 ): DoraMetrics {
-  const all = deployments(entries, commitTimes).filter(
-    (d) =>
-      inRange(d.at, range) && (!range.service || d.service === range.service) && (!range.env || d.env === range.env),
-  );
+  return doraFromDeployments(deployments(entries, commitTimes), range, repoOf);
+}
+
+/**
+ * DORA metrics of already attributed deployments (`deployments()`, e.g. cached by MetricsIndex).
+ * With `range.repo`, only deployments whose commit `repoOf` places in that repository count.
+ */
+export function doraFromDeployments(
+  attributed: readonly Deployment[],
+  range: MetricsRange,
+  repoOf?: ReadonlyMap<string, string>,
+): DoraMetrics {
   const from = Date.parse(range.from);
-  const days = Math.max(0, (Date.parse(range.to) - from) / DAY_MS);
-  const keys = [...new Set(all.map((d) => `${d.service}@${d.env}`))].sort();
-  const groups = keys.map((k) => {
+  const to = Date.parse(range.to);
+  const all = attributed.filter(
+    (d) =>
+      d.at >= from &&
+      d.at < to &&
+      (!range.service || d.service === range.service) &&
+      (!range.env || d.env === range.env) &&
+      (!range.repo || (d.commit !== null && repoOf?.get(d.commit) === range.repo)),
+  );
+  const days = Math.max(0, (to - from) / DAY_MS);
+  const byKey = new Map<string, Deployment[]>();
+  for (const d of all) {
+    const k = `${d.service}@${d.env}`;
+    const list = byKey.get(k);
+    if (list) list.push(d);
+    else byKey.set(k, [d]);
+  }
+  const groups = [...byKey.keys()].sort().map((k) => {
     const [service, env] = k.split("@") as [string, string];
-    return group(
-      all.filter((d) => d.service === service && d.env === env),
-      days,
-      service,
-      env,
-    );
+    return group(byKey.get(k)!, days, service, env);
   });
   const trend: TrendBucket[] = [];
-  for (let t = from; t < Date.parse(range.to); t += 7 * DAY_MS) {
-    const b = all.filter((d) => d.at >= t && d.at < t + 7 * DAY_MS);
+  const weeks: Deployment[][] = [];
+  for (let t = from; t < to; t += 7 * DAY_MS) weeks.push([]);
+  for (const d of all) weeks[Math.floor((d.at - from) / (7 * DAY_MS))]!.push(d);
+  weeks.forEach((b, i) =>
     trend.push({
-      start: new Date(t).toISOString(),
+      start: new Date(from + i * 7 * DAY_MS).toISOString(),
       successful: b.filter((d) => d.status === "succeeded").length,
       failed: b.filter((d) => d.failed).length,
       leadTimeMedianMs: median(b.flatMap((d) => (d.leadTimeMs === undefined ? [] : [d.leadTimeMs]))),
-    });
-  }
+    }),
+  );
   return { days, total: group(all, days, "*", "*"), groups, trend, deployments: all };
 }
 
@@ -299,6 +322,57 @@ export function frameworksOf(names: string[] | undefined): Control["framework"][
   });
 }
 
+/** The repository and classification a `compliance.check` recorded ("" when it predates them). */
+export function scopeOf(e: LedgerEntry): { repo: string; classification: string } {
+  const p = obj(e.payload);
+  return { repo: str(p.repo) ?? "", classification: str(p.classification) ?? "" };
+}
+
+function inScope(e: LedgerEntry, range: MetricsRange): boolean {
+  if (!range.repo && !range.classification) return true;
+  const s = scopeOf(e);
+  return (!range.repo || s.repo === range.repo) && (!range.classification || s.classification === range.classification);
+}
+
+export interface ScopePosture {
+  repo: string;
+  classification: string;
+  met: number;
+  failed: number;
+  notEvidenced: number;
+  /** ids of the controls whose latest judgement in the range failed */
+  failing: string[];
+}
+
+/** Posture per repository and classification: the same rule as compliancePosture, one scope at a time. */
+export function postureByScope(
+  entries: Iterable<LedgerEntry>,
+  range: MetricsRange,
+  frameworks: Control["framework"][] = Object.values(FRAMEWORKS),
+): ScopePosture[] {
+  const byScope = new Map<string, LedgerEntry[]>();
+  for (const e of entries) {
+    if (e.type !== "compliance.check" || !timeInRange(e.time, range) || !inScope(e, range)) continue;
+    const s = scopeOf(e);
+    const k = `${s.repo}\u0000${s.classification}`;
+    const list = byScope.get(k);
+    if (list) list.push(e);
+    else byScope.set(k, [e]);
+  }
+  return [...byScope.keys()].sort().map((k) => {
+    const [repo, classification] = k.split("\u0000") as [string, string];
+    const posture = compliancePosture(byScope.get(k)!, { ...range, repo, classification }, frameworks);
+    return {
+      repo,
+      classification,
+      met: posture.filter((p) => p.status === "met").length,
+      failed: posture.filter((p) => p.status === "failed").length,
+      notEvidenced: posture.filter((p) => p.status === "not evidenced").length,
+      failing: posture.filter((p) => p.status === "failed").map((p) => p.id),
+    };
+  });
+}
+
 /**
  * Posture per control over `compliance.check` entries in the range: the latest judgement decides the
  * status (met / failed); a control no check judged is "not evidenced".
@@ -315,7 +389,7 @@ export function compliancePosture(
     ]),
   );
   for (const e of entries) {
-    if (e.type !== "compliance.check" || !timeInRange(e.time, range)) continue;
+    if (e.type !== "compliance.check" || !timeInRange(e.time, range) || !inScope(e, range)) continue;
     for (const [id, status] of Object.entries(obj(obj(e.payload).controls))) {
       const p = posture.get(id);
       if (!p || (status !== "met" && status !== "failed")) continue;
@@ -438,6 +512,7 @@ export function findingsOverTime(entries: Iterable<LedgerEntry>, range: MetricsR
 
 export interface DeployPlanSummary {
   seq: number;
+  time: string;
   runId: string;
   commit: string | null;
   service: string | null;
@@ -464,12 +539,117 @@ export function deployPlans(entries: Iterable<LedgerEntry>): DeployPlanSummary[]
     }
     out.push({
       seq: e.seq,
+      time: e.time,
       runId: e.subject,
       commit: str(inputs.commit) ?? null,
       service: str(inputs.service) ?? null,
       strategy: str(inputs.strategy) ?? null,
       environment: str(inputs.environment) ?? null,
       approvals: typeof inputs.approvals === "number" ? inputs.approvals : null,
+    });
+  }
+  return out;
+}
+
+export interface ChangeRisk {
+  /** the risk model's defect likelihood, 0-100 (pipeline `risk` stage) */
+  likelihood: number | null;
+  /** overall risk level and score (max of likelihood and the impact floor) */
+  level: string | null;
+  score: number | null;
+  /** impact tier from the configured critical paths (pipeline `plan` stage; null: none declared) */
+  impactTier: number | null;
+  strategy: string | null;
+  approvals: number | null;
+}
+
+/**
+ * Risk per commit from `pipeline.stage` entries (as written; src/pipeline/ledger.ts verifies their
+ * producer signatures): likelihood and level from the `risk` stage, impact tier and strategy from `plan`.
+ * The latest record of each stage wins.
+ */
+export function riskByCommit(entries: Iterable<LedgerEntry>): Map<string, ChangeRisk> {
+  const out = new Map<string, ChangeRisk>();
+  for (const e of entries) {
+    if (e.type !== "pipeline.stage") continue;
+    const p = obj(e.payload);
+    const head = str(p.head);
+    if (!head || (p.stage !== "risk" && p.stage !== "plan")) continue;
+    const d = obj(p.data);
+    const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+    const r = out.get(head) ?? {
+      likelihood: null,
+      level: null,
+      score: null,
+      impactTier: null,
+      strategy: null,
+      approvals: null,
+    };
+    if (p.stage === "risk") {
+      r.likelihood = num(d.likelihood);
+      r.level = str(d.level) ?? null;
+      r.score = num(d.score);
+    } else {
+      r.impactTier = num(d.tier);
+      r.strategy = str(d.strategy) ?? null;
+      r.approvals = num(d.approvals);
+    }
+    out.set(head, r);
+  }
+  return out;
+}
+
+export interface ChangeSummary extends ChangeRisk {
+  seq: number;
+  time: string;
+  commit: string;
+  actor: string;
+  repo: string;
+  classification: string;
+  pack: string | null;
+  violations: number | null;
+  failing: number | null;
+  /** the compliance gate: failed when any violation at or above --fail-on */
+  outcome: "passed" | "failed";
+}
+
+/**
+ * Recent changes (one per `compliance.check`, newest first, at most `limit`) with their gate outcome
+ * and risk: likelihood and level from the pipeline's risk stage, impact tier and strategy from its
+ * plan stage, else the strategy of a recorded deploy plan for the commit.
+ */
+export function changeSummaries(
+  entries: readonly LedgerEntry[],
+  range: MetricsRange,
+  risks: ReadonlyMap<string, ChangeRisk>,
+  plans: ReadonlyMap<string, DeployPlanSummary>,
+  limit = 100,
+): ChangeSummary[] {
+  const out: ChangeSummary[] = [];
+  for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) {
+    const e = entries[i]!;
+    if (e.type !== "compliance.check" || !timeInRange(e.time, range) || !inScope(e, range)) continue;
+    const p = obj(e.payload);
+    const commit = e.subject ?? "";
+    const risk = risks.get(commit);
+    const plan = plans.get(commit);
+    const failing = typeof p.failing === "number" ? p.failing : null;
+    out.push({
+      seq: e.seq,
+      time: e.time,
+      commit,
+      actor: e.actor,
+      ...scopeOf(e),
+      pack: str(p.pack) ?? null,
+      violations: typeof p.violations === "number" ? p.violations : null,
+      failing,
+      outcome: (failing ?? 0) > 0 ? "failed" : "passed",
+      likelihood: risk?.likelihood ?? null,
+      level: risk?.level ?? null,
+      score: risk?.score ?? null,
+      impactTier: risk?.impactTier ?? null,
+      strategy: risk?.strategy ?? plan?.strategy ?? null,
+      approvals: risk?.approvals ?? plan?.approvals ?? null,
     });
   }
   return out;

@@ -89,6 +89,8 @@ export interface AppDeps {
   proxy?: import("./proxy.js").ProxyDeps;
   /** the built dashboard (default: the package's ui/dist) */
   uiDir?: string;
+  /** delay before the dashboard's first full verification of the ledger (default 30 s) */
+  dashboardVerifyDelayMs?: number;
 }
 
 const PROBLEM = "application/problem+json";
@@ -815,7 +817,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
 
   const { dashboardRoutes } = await import("./dashboard.js");
-  await app.register(dashboardRoutes, { ledger: deps.ledger, problem: Problem, uiDir: deps.uiDir });
+  await app.register(dashboardRoutes, {
+    ledger: deps.ledger,
+    problem: Problem,
+    uiDir: deps.uiDir,
+    verifyDelayMs: deps.dashboardVerifyDelayMs,
+  });
 
   return app;
 }

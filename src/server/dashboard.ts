@@ -10,18 +10,9 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AuditLedger } from "../audit/ledger.js";
 import { parseCheckpoint } from "../audit/note.js";
-import type { LedgerEntry } from "../audit/types.js";
 import { packagePath } from "../core/paths.js";
-import {
-  compliancePosture,
-  deployPlans,
-  doraMetrics,
-  findingsOverTime,
-  frameworksOf,
-  llmMetrics,
-  runSummaries,
-  DAY_MS,
-} from "../metrics/index.js";
+import { frameworksOf, DAY_MS, type MetricsRange } from "../metrics/index.js";
+import { MetricsIndex } from "../metrics/incremental.js";
 import { HttpProblem } from "./problem.js";
 
 export interface DashboardOptions {
@@ -30,6 +21,11 @@ export interface DashboardOptions {
   problem: z.ZodType;
   /** built UI (default: the package's ui/dist) */
   uiDir?: string;
+  /**
+   * delay before the first full verification of the ledger (default 30 s: it holds the event loop for
+   * about a second per 100,000 entries, so not while the first pages load); then hourly
+   */
+  verifyDelayMs?: number;
 }
 
 /** Client routes of the single-page app: each serves index.html so a link to a view works. */
@@ -59,6 +55,14 @@ const Range = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
       .optional(),
+    repo: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/)
+      .optional(),
+    classification: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/)
+      .optional(),
     controls: z
       .string()
       .regex(/^[a-z0-9,]{1,40}$/)
@@ -67,39 +71,74 @@ const Range = z
   .strict();
 type RangeQuery = z.infer<typeof Range>;
 
-/** Entries parsed once: every view reads the same array, and a grown ledger is read from where the cache ends. */
+/** The last full verification of the ledger by this service (`AuditLedger.verify`: it never writes). */
+interface Verification {
+  state: "running" | "done";
+  at: string | null;
+  ok: boolean | null;
+  size: number | null;
+  problem: string | null;
+}
+
+/**
+ * Entries read once into a MetricsIndex (it keeps only what the views read): a grown ledger is read
+ * from where the index ends, so a request after an append parses only the new entries.
+ */
 class EntryCache {
-  private entries: LedgerEntry[] = [];
-  private loading: Promise<LedgerEntry[]> | undefined;
+  readonly index = new MetricsIndex();
+  private loading: Promise<MetricsIndex> | undefined;
   constructor(private readonly ledger: AuditLedger) {}
-  async get(): Promise<LedgerEntry[]> {
+  async get(): Promise<MetricsIndex> {
     const size = await this.ledger.size();
-    if (this.entries.length === size) return this.entries;
+    if (this.index.size >= size) return this.index;
     this.loading ??= (async () => {
-      const out = this.entries.length < size ? [...this.entries] : [];
-      for await (const e of this.ledger.query({ from: out.length })) out.push(e);
-      this.entries = out;
-      return out;
+      for await (const e of this.ledger.query({ from: this.index.size })) this.index.add(e);
+      return this.index;
     })().finally(() => (this.loading = undefined));
     return this.loading;
   }
 }
 
-function rangeOf(q: RangeQuery, now = Date.now()): { from: string; to: string; service?: string; env?: string } {
+function rangeOf(q: RangeQuery, now = Date.now()): MetricsRange {
   const to = q.to ? Date.parse(q.to) : Math.ceil(now / DAY_MS) * DAY_MS;
   const from = q.from ? Date.parse(q.from) : to - 28 * DAY_MS;
   if (from >= to) throw new HttpProblem(400, "Bad Request", "from must be before to");
   if (to - from > 3660 * DAY_MS) throw new HttpProblem(400, "Bad Request", "the range is limited to ten years");
-  return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), service: q.service, env: q.env };
+  return {
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    ...(q.service ? { service: q.service } : {}),
+    ...(q.env ? { env: q.env } : {}),
+    ...(q.repo ? { repo: q.repo } : {}),
+    ...(q.classification ? { classification: q.classification } : {}),
+  };
 }
 
 export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (app, o) => {
   const cache = new EntryCache(o.ledger);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
-  // Read the ledger once at start-up (in the background), so the first page load finds it parsed.
+  const verification: Verification = { state: "running", at: null, ok: null, size: null, problem: null };
+  const verify = async () => {
+    verification.state = "running";
+    try {
+      const v = await o.ledger.verify();
+      Object.assign(verification, { ok: v.ok, size: v.size, problem: v.ok ? null : (v.problem ?? "failed") });
+    } catch (err) {
+      Object.assign(verification, { ok: false, size: null, problem: (err as Error).message });
+    }
+    Object.assign(verification, { state: "done", at: new Date().toISOString() });
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // Read the ledger once at start-up (in the background), so the first page load finds it parsed; then
+  // verify it in full (leaf hashes, sequence, times, stored checkpoints), and again every hour.
   app.addHook("onReady", async () => {
     void cache.get().catch(() => undefined);
+    timer = setTimeout(() => {
+      void verify();
+      timer = setInterval(() => void verify(), 3_600_000).unref();
+    }, o.verifyDelayMs ?? 30_000).unref();
   });
+  app.addHook("onClose", async () => clearTimeout(timer));
   const any = { access: "any" as const };
   const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
@@ -121,26 +160,32 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
       } catch (err) {
         throw new HttpProblem(400, "Bad Request", (err as Error).message);
       }
-      const entries = await cache.get();
+      const index = await cache.get();
       const note = await o.ledger.latestCheckpoint();
       const cp = note ? parseCheckpoint(note.slice(0, note.lastIndexOf("\n\n") + 1)) : undefined;
-      const marker = cp ? entries[cp.size - 1] : undefined;
-      const posture = compliancePosture(entries, r, frameworks);
+      const posture = index.posture(r, frameworks);
       const count = (s: string) => posture.filter((p) => p.status === s).length;
       return {
         range: r,
+        repositories: index.repositories(),
         ledger: {
-          size: entries.length,
+          size: index.size,
           checkpoint: cp
-            ? { size: cp.size, rootHash: cp.rootHash.toString("hex"), origin: cp.origin, time: marker?.time ?? null }
+            ? {
+                size: cp.size,
+                rootHash: cp.rootHash.toString("hex"),
+                origin: cp.origin,
+                time: index.checkpointTime(cp.size - 1),
+              }
             : null,
-          lastVerification: null,
+          lastVerification: { ...verification },
         },
         compliance: {
           met: count("met"),
           failed: count("failed"),
           notEvidenced: count("not evidenced"),
           controls: posture,
+          byScope: index.postureByScope(r, frameworks),
         },
       };
     },
@@ -158,7 +203,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     },
     async (req) => {
       const r = rangeOf(req.query);
-      const { deployments, ...dora } = doraMetrics(await cache.get(), r);
+      const { deployments, ...dora } = (await cache.get()).dora(r);
       return { range: r, ...dora, recent: deployments.slice(-50).reverse() };
     },
   );
@@ -168,41 +213,21 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     {
       config: any,
       schema: {
-        summary: "Recent gate outcomes (compliance.check) per commit",
+        summary:
+          "Recent changes: gate outcomes (compliance.check) per commit with risk likelihood, impact and strategy",
         querystring: Range,
         response: responses,
       },
     },
     async (req) => {
       const r = rangeOf(req.query);
-      const entries = await cache.get();
-      const plans = new Map(deployPlans(entries).flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
-      const out = [];
-      for (const e of entries) {
-        if (e.type !== "compliance.check" || e.time < r.from || e.time >= r.to) continue;
-        const p = (e.payload ?? {}) as {
-          pack?: string;
-          violations?: number;
-          failing?: number;
-          controls?: Record<string, string>;
-        };
-        out.push({
-          seq: e.seq,
-          time: e.time,
-          commit: e.subject ?? "",
-          actor: e.actor,
-          pack: p.pack ?? null,
-          violations: p.violations ?? null,
-          failing: p.failing ?? null,
-          outcome: (p.failing ?? 0) > 0 ? "failed" : "passed",
-          strategy: plans.get(e.subject ?? "")?.strategy ?? null,
-        });
-      }
+      const index = await cache.get();
       return {
         range: r,
-        changes: out.slice(-100).reverse(),
-        deployPlans: [...plans.values()]
-          .filter((p) => entries[p.seq]!.time >= r.from && entries[p.seq]!.time < r.to)
+        changes: index.changes(r),
+        deployPlans: index
+          .deployPlans()
+          .filter((p) => p.time >= r.from && p.time < r.to)
           .slice(-100)
           .reverse(),
       };
@@ -219,7 +244,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
       },
     },
     async () => {
-      const runs = runSummaries(await cache.get());
+      const runs = (await cache.get()).runSummaries();
       return {
         runs: runs
           .slice(0, 200)
@@ -240,7 +265,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     },
     async (req) => {
       const r = rangeOf(req.query);
-      return { range: r, weeks: findingsOverTime(await cache.get(), r) };
+      return { range: r, weeks: (await cache.get()).findings(r) };
     },
   );
 
@@ -256,7 +281,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     },
     async (req) => {
       const r = rangeOf(req.query);
-      return { range: r, ...llmMetrics(await cache.get(), r) };
+      return { range: r, ...(await cache.get()).llmMetrics(r) };
     },
   );
 

@@ -79,7 +79,14 @@ export async function seedLedger(dir: string, options: { padding?: number } = {}
         type: "compliance.check",
         actor: "ci@example.invalid",
         subject: d.commit,
-        payload: { pack: "clinical", violations: 0, failing: 0, controls: controlStatus(day) },
+        payload: {
+          pack: "clinical",
+          repo: "acme/api",
+          classification: "clinical",
+          violations: 0,
+          failing: 0,
+          controls: controlStatus(day),
+        },
       });
     }
     for (const d of deploys.filter((x) => x.day === day)) {

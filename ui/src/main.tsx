@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./styles.css";
-import type { DoraGroup, TrendBucket } from "../../src/metrics/index.js";
+import type { ChangeSummary, DoraGroup, ScopePosture, TrendBucket } from "../../src/metrics/index.js";
 
 // ------------------------------------------------------------------ routing and filters (in the URL)
 
@@ -16,7 +16,7 @@ const PAGES = [
   ["llm", "LLM calls"],
 ] as const;
 type Page = (typeof PAGES)[number][0];
-const FILTERS = ["from", "to", "service", "env"] as const;
+const FILTERS = ["from", "to", "repo", "classification", "service", "env"] as const;
 
 function currentPage(): Page {
   const p = location.pathname.replace(/^\/+/, "") || "overview";
@@ -130,17 +130,41 @@ interface Posture {
   met: number;
   failed: number;
 }
+interface Verification {
+  state: "running" | "done";
+  at: string | null;
+  ok: boolean | null;
+  size: number | null;
+  problem: string | null;
+}
 interface Overview {
-  ledger: { size: number; checkpoint: { size: number; rootHash: string; origin: string; time: string | null } | null };
-  compliance: { met: number; failed: number; notEvidenced: number; controls: Posture[] };
+  repositories: string[];
+  ledger: {
+    size: number;
+    checkpoint: { size: number; rootHash: string; origin: string; time: string | null } | null;
+    lastVerification: Verification;
+  };
+  compliance: { met: number; failed: number; notEvidenced: number; controls: Posture[]; byScope: ScopePosture[] };
+}
+function verificationText(v: Verification): { value: string; hint: string } {
+  if (v.at === null) return { value: "running", hint: "the service is verifying the whole ledger now" };
+  return v.ok
+    ? { value: "passed", hint: `${v.size ?? 0} entries, at ${v.at}${v.state === "running" ? " (re-running)" : ""}` }
+    : { value: "FAILED", hint: `at ${v.at}: ${v.problem ?? ""}` };
 }
 function OverviewPage(p: { q: Record<string, string>; auth: () => void }) {
   const { data, error } = useApi<Overview>("overview", p.q, p.auth);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p aria-busy="true">Loading...</p>;
   const cp = data.ledger.checkpoint;
+  const v = verificationText(data.ledger.lastVerification);
   return (
     <section data-loaded="overview">
+      <datalist id="repositories">
+        {data.repositories.map((r) => (
+          <option key={r} value={r} />
+        ))}
+      </datalist>
       <h2>Compliance posture</h2>
       <dl class="stats">
         <Stat label="Controls met" id="controls-met" value={data.compliance.met} />
@@ -153,15 +177,56 @@ function OverviewPage(p: { q: Record<string, string>; auth: () => void }) {
           value={cp ? cp.size : "none"}
           hint={cp?.time ? `at ${cp.time}` : "run: gitops-health audit checkpoint"}
         />
-        <Stat
-          label="Last full verification"
-          id="last-verification"
-          value="not recorded"
-          hint="verification never writes: run gitops-health audit verify"
-        />
+        <Stat label="Last full verification (by this service)" id="last-verification" value={v.value} hint={v.hint} />
       </dl>
       <table>
-        <caption>Controls (latest compliance check in the range decides)</caption>
+        <caption>Per repository and classification (latest compliance check of each control in the range)</caption>
+        <thead>
+          <tr>
+            <th scope="col">Repository</th>
+            <th scope="col">Classification</th>
+            <th scope="col">Met</th>
+            <th scope="col">Failed</th>
+            <th scope="col">Not evidenced</th>
+            <th scope="col">Failing controls</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.compliance.byScope.map((s) => (
+            <tr data-scope={`${s.repo}|${s.classification}`} key={`${s.repo}|${s.classification}`}>
+              <td>
+                {s.repo ? (
+                  <a
+                    href={`/overview?${new URLSearchParams({ ...p.q, repo: s.repo }).toString()}`}
+                    onClick={(ev) => {
+                      ev.preventDefault();
+                      go("overview", { ...p.q, repo: s.repo });
+                    }}
+                  >
+                    {s.repo}
+                  </a>
+                ) : (
+                  <small>not recorded</small>
+                )}
+              </td>
+              <td>{s.classification || <small>not recorded</small>}</td>
+              <td class="status met">{s.met}</td>
+              <td class={s.failed ? "status failed" : ""}>{s.failed}</td>
+              <td>{s.notEvidenced}</td>
+              <td>
+                {s.failing.map((id) => (
+                  <code key={id}>{id} </code>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>
+          Controls{p.q.repo ? ` of ${p.q.repo}` : ""}
+          {p.q.classification ? ` (${p.q.classification})` : ""} (latest compliance check in the range decides)
+        </caption>
         <thead>
           <tr>
             <th scope="col">Control</th>
@@ -296,45 +361,53 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
   );
 }
 
-interface Change {
-  seq: number;
-  time: string;
-  commit: string;
-  pack: string | null;
-  violations: number | null;
-  outcome: string;
-  strategy: string | null;
-}
+const likelihoodText = (c: ChangeSummary) =>
+  c.likelihood === null ? "n/a" : `${c.likelihood}/100${c.level ? ` (${c.level})` : ""}`;
 function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
-  const { data, error } = useApi<{ changes: Change[] }>("changes", p.q, p.auth);
+  const { data, error } = useApi<{ changes: ChangeSummary[] }>("changes", p.q, p.auth);
   if (error) return <p role="alert">{error}</p>;
   if (!data) return <p aria-busy="true">Loading...</p>;
   return (
     <section data-loaded="changes">
-      <h2>Changes and gate outcomes</h2>
-      <p data-metric="changes-count">{data.changes.length}</p>
+      <h2>Changes: risk and gate outcomes</h2>
+      <p>
+        <span data-metric="changes-count">{data.changes.length}</span> change(s), newest first;{" "}
+        <span data-metric="changes-failed">{data.changes.filter((c) => c.outcome === "failed").length}</span> failed the
+        compliance gate. Likelihood is the risk model&apos;s defect likelihood, impact the tier of the configured
+        critical paths the change touches (both from the pipeline&apos;s risk and plan stages).
+      </p>
       <table>
         <thead>
           <tr>
             <th scope="col">Time</th>
             <th scope="col">Commit</th>
+            <th scope="col">Repository</th>
+            <th scope="col">Likelihood</th>
+            <th scope="col">Impact</th>
+            <th scope="col">Strategy</th>
             <th scope="col">Pack</th>
             <th scope="col">Violations</th>
             <th scope="col">Gate</th>
-            <th scope="col">Deploy strategy</th>
           </tr>
         </thead>
         <tbody>
           {data.changes.map((c) => (
-            <tr key={c.seq}>
+            <tr key={c.seq} data-change={c.commit}>
               <td>{c.time}</td>
               <td>
                 <code>{c.commit.slice(0, 12)}</code>
               </td>
+              <td>{c.repo}</td>
+              <td data-col="likelihood">{likelihoodText(c)}</td>
+              <td data-col="impact">
+                {c.impactTier === null ? (c.strategy ? "none declared" : "n/a") : `tier ${c.impactTier}`}
+              </td>
+              <td data-col="strategy">{c.strategy ?? ""}</td>
               <td>{c.pack ?? ""}</td>
               <td>{c.violations ?? ""}</td>
-              <td class={`status ${c.outcome}`}>{c.outcome}</td>
-              <td>{c.strategy ?? ""}</td>
+              <td class={`status ${c.outcome}`} data-col="gate">
+                {c.outcome}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -503,6 +576,18 @@ function Filters(p: { page: Page; q: Record<string, string> }) {
       </label>
       <label>
         Until (exclusive) <input type="date" name="to" value={p.q.to?.slice(0, 10) ?? ""} />
+      </label>
+      <label>
+        Repository <input name="repo" size={16} list="repositories" value={p.q.repo ?? ""} />
+      </label>
+      <label>
+        Classification{" "}
+        <select name="classification" value={p.q.classification ?? ""}>
+          <option value="">any</option>
+          <option value="personal">personal</option>
+          <option value="business">business</option>
+          <option value="clinical">clinical</option>
+        </select>
       </label>
       <label>
         Service <input name="service" size={10} value={p.q.service ?? ""} />

@@ -73,6 +73,9 @@ export function register(program: Command): void {
               subject: r.commits.to,
               payload: {
                 pack: r.pack,
+                // labels for the dashboard's per-repository view (not identity, not evidence)
+                repo: await (await import("../../git/repo-label.js")).repoLabel(cwd),
+                classification: config.classification,
                 range: { ...rangeFacts, from: r.commits.from, to: r.commits.to },
                 ...(o.selfCheck ? { selfCheck: true } : {}),
                 checks: { required: r.checks.required, passed: r.checks.passed, producers: r.checks.producers },
