@@ -26,7 +26,7 @@ import {
   type Pred,
 } from "./lib/phi-corpora.js";
 import { BLIND_FOLD, patientFold, trainDocs } from "./lib/phi-folds.js";
-import { TRAIN_OPTIONS } from "../scripts/train-phi-tagger.js";
+import { TRAIN_OPTIONS, shippedLabel } from "../scripts/train-phi-tagger.js";
 import { writeBenchSection } from "./lib/report.js";
 
 const physio = loadPhysionet();
@@ -106,7 +106,7 @@ md += `Per class, rules only: ${perClass(cvRules, PHYSIONET_MAP)}.\n\nPer class,
 const blind = physio.filter((d) => fold.get(d.id) === BLIND_FOLD);
 const { model: devModel, file } = train(
   dev.map((d) => trainCache.get(d.id)!),
-  TRAIN_OPTIONS,
+  { ...TRAIN_OPTIONS, trainedOn: shippedLabel(dev) },
 );
 const shippedSame = modelDigest(file) === modelDigest(readFileSync(packagePath("src", "phi", "model", MODEL_FILE)));
 const blindTagger = evaluate(blind, predictor(devModel), PHYSIONET_MAP);
@@ -115,7 +115,7 @@ md += `### Headline: PhysioNet blind fold 0 (${blind.length} notes, ${new Set(bl
 md += `Per class, rules only: ${perClass(blindRules, PHYSIONET_MAP)}.\n\nPer class, rules + tagger: ${perClass(blindTagger, PHYSIONET_MAP)}.\n\n`;
 md += `The model scored here is the one trained in this run on folds 1-4; it is ${shippedSame ? "byte-identical (same weights digest) to" : "**not** identical to (retrain with scripts/train-phi-tagger.ts)"} the shipped src/phi/model/${MODEL_FILE}.\n\n`;
 const met = blindTagger.overlap.r >= 0.95 && blindTagger.overlap.p >= 0.85;
-md += `Target (issue 14): on unseen notes overlap R ≥ 0.95 at P ≥ 0.85. Blind fold, rules + tagger: R ${pct(blindTagger.overlap.r)} P ${pct(blindTagger.overlap.p)}: **${met ? "met" : "not met"}** (rules only R ${pct(blindRules.overlap.r)} P ${pct(blindRules.overlap.p)}). The fold is small (${blindTagger.overlap.tp + blindTagger.overlap.fn} scored spans): one span is ${pct(1 / Math.max(1, blindTagger.overlap.tp + blindTagger.overlap.fn))} of recall.\n\n`;
+md += `Target (issue 14): on unseen notes overlap R ≥ 0.95 at P ≥ 0.85. Blind fold, rules + tagger: R ${pct(blindTagger.overlap.r)} P ${pct(blindTagger.overlap.p)} (rules only R ${pct(blindRules.overlap.r)} P ${pct(blindRules.overlap.p)}): **${met ? "met on this fold, which does not show the target is met on unseen notes" : "not met"}**. How far to trust it: fold 0 is blind for the tagger only. The rules were written while reading the errors of every shared note (both thirds, see phi-accuracy), fold 0 included, so rules only is optimistic here, and the tagger, whose value is in what the rules miss, has little left to add on these notes; the issue's unseen-notes figure (R 0.855 P 0.864) comes from the held-back notes that are not in ../shared. The fold is small (${blindTagger.overlap.tp + blindTagger.overlap.fn} scored spans): one span is ${pct(1 / Math.max(1, blindTagger.overlap.tp + blindTagger.overlap.fn))} of recall.\n\n`;
 
 // ---- presidio-synth, second held-out set ----
 const presidio = loadPresidio();

@@ -20,6 +20,11 @@ import type { TagClass } from "../src/phi/tagger/features.js";
 /** The shipped model's training options (the benchmark trains its cross-validation models with them too). */
 export const TRAIN_OPTIONS: TrainOptions = { epochs: 5, seed: 14, minWeight: 0.01, bias: 0, ruleDropout: 0.3 };
 
+/** The shipped model's `trainedOn` (part of its digest): the benchmark trains the same model with it. */
+export function shippedLabel(notes: readonly { group: string }[]): string {
+  return `PhysioNet deid shared notes, folds 1-4 (${notes.length} notes, ${new Set(notes.map((d) => d.group)).size} patients)`;
+}
+
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function main(argv: string[]): Promise<number> {
@@ -49,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     const { BLIND_FOLD, patientFold, trainDocs } = await import("../bench/lib/phi-folds.js");
     const notes = loadPhysionet().filter((d) => patientFold(d.group) !== BLIND_FOLD);
     docs = trainDocs(notes, cands);
-    trainedOn = `PhysioNet deid shared notes, folds 1-4 (${notes.length} notes, ${new Set(notes.map((d) => d.group)).size} patients)`;
+    trainedOn = shippedLabel(notes);
   }
   const t0 = performance.now();
   const { model, file } = train(docs, { ...TRAIN_OPTIONS, trainedOn });
