@@ -109,6 +109,7 @@ describe("Dockerfile", () => {
       "schema/gitops-health.schema.json",
       "src/policy/packs/clinical.yaml",
       "src/phi/data/person-names.txt.gz",
+      "src/phi/model/phi-tagger-v1.bin.gz",
       "NOTICE",
       "README.md",
     ])

@@ -71,8 +71,9 @@ function rng(seed: number) {
   };
 }
 
-const fast = new Scanner({ prefilter: true });
-const reference = new Scanner({ prefilter: false });
+// the statistical tagger runs after the rules on what they found (test/phi-tagger.test.ts): off here
+const fast = new Scanner({ prefilter: true, tagger: false });
+const reference = new Scanner({ prefilter: false, tagger: false });
 
 function same(text: string, profile: Profile, path?: string): number {
   const a = fast.scan(text, { profile, path });

@@ -1,6 +1,6 @@
 import { UserError } from "../core/errors.js";
 import { hmacSha256Hex } from "../core/hash.js";
-import { scanText, type Finding } from "../phi/index.js";
+import { Scanner, type Finding } from "../phi/index.js";
 import type { LedgerEntry } from "./types.js";
 
 /*
@@ -47,10 +47,14 @@ const MEMO_MAX_LENGTH = 256;
 /** Strings the scanner found clean (never a string with a finding). */
 let clean = new Set<string>();
 
+let screener: Scanner | undefined;
 /** What the scanner finds in `value` alone (above low severity). */
 export function screenFindings(value: string): Finding[] {
   if (value.length === 0 || SAFE_SHAPE.test(value) || clean.has(value)) return [];
-  const findings = scanText(value, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low");
+  // rules only: the statistical tagger (src/phi/tagger) would load every lexicon in each short
+  // CLI process that appends an entry (about a second), for strings the rules already cover
+  screener ??= new Scanner({ tagger: false });
+  const findings = screener.scan(value, { path: "ledger-entry.txt" }).filter((f) => f.severity !== "low");
   if (findings.length === 0 && value.length <= MEMO_MAX_LENGTH) {
     if (clean.size >= MEMO_MAX) clean = new Set();
     clean.add(value);

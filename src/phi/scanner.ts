@@ -15,6 +15,7 @@ import {
 } from "./prefilter.js";
 import { fingerprint, maskValue } from "./fingerprint.js";
 import { isSyntheticName } from "./synthetic-names.js";
+import { combine, shippedModel, tagText, type TaggerModel } from "./tagger/model.js";
 
 /**
  * The scanner. A text goes through four steps, in this order (`Scanner.candidates`):
@@ -43,6 +44,12 @@ export interface ScannerOptions {
    * on a pre-commit hook's few kilobytes.
    */
   prefilter?: boolean | "auto";
+  /**
+   * The statistical tagger (src/phi/tagger/) after the rules, on prose that is not a structured
+   * format (default true; also off when `disabledRules` holds "phi-tagger"). `false` gives the
+   * rules-only engine: the tagger's own features and the benchmark baseline.
+   */
+  tagger?: boolean | TaggerModel;
 }
 
 export const CODE_EXTENSIONS =
@@ -145,9 +152,12 @@ export class Scanner {
   private readonly budgetMs: number;
   /** performance.now() after which user patterns stop on the current text (0: not started). */
   private deadline = 0;
+  /** true: the shipped model, read on first use; or a given model (tests, benchmarks) */
+  private readonly tagger: boolean | TaggerModel;
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
+    this.tagger = this.disabled.has("phi-tagger") ? false : (options.tagger ?? true);
     this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
     const extra: Rule[] = (options.extraRules ?? []).map((r) => ({
@@ -207,13 +217,23 @@ export class Scanner {
   /** Raw candidates (offsets into `text`), overlaps resolved. */
   candidates(text: string, profile: Profile, path?: string): Candidate[] {
     const out: Candidate[] = [];
+    const given = profile;
+    this.wasStructured = false;
     if (this.kinds.has("phi")) profile = this.structured(text, profile, path, out);
+    const structured = this.wasStructured;
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     const idx = fast ? new TextIndex(text, INDEX_SPEC) : undefined;
     this.runRules(text, profile, out, idx);
     if (this.kinds.has("phi")) this.runDetectors(text, profile, out, idx);
-    return resolveOverlaps(out);
+    const resolved = resolveOverlaps(out);
+    // Step 5: the statistical tagger on prose that is not a structured format, its spans added
+    // to the rules' by the combination policy (src/phi/tagger/model.ts `combine`)
+    if (this.tagger && given === "prose" && this.kinds.has("phi") && !structured)
+      return combine(resolved, tagText(this.tagger === true ? shippedModel() : this.tagger, text, resolved));
+    return resolved;
   }
+  /** Whether the last `structured` call found a structured format (read right after it). */
+  private wasStructured = false;
 
   /** Step 1: candidates of a structured format; the profile to scan the rest with (structured files are data: prose). */
   private structured(text: string, profile: Profile, path: string | undefined, out: Candidate[]): Profile {
@@ -221,6 +241,7 @@ export class Scanner {
       scanHl7(text) ??
       (path && /\.(?:csv|tsv)$/i.test(path) ? scanDelimited(text, path) : undefined) ??
       (/^\s*[{[]/.test(text) ? scanFhirJson(text, (d) => this.candidates(d, "prose")) : undefined);
+    this.wasStructured = structured !== undefined;
     if (structured) {
       out.push(...structured);
       // Structured files are data, not code: scan free text in them as prose.

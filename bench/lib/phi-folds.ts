@@ -1,0 +1,42 @@
+// Patient folds of the shared PhysioNet notes for the statistical PHI tagger (issue 14).
+// Fixed on 2026-12-07 before any tagger ran or any error was read: a patient's fold is
+// uint32(first 4 bytes of sha256(patient id as decimal text))) mod 5. Fold 0 is the BLIND fold:
+// the shipped model never trains on it, and its errors are never printed or read; only its
+// aggregate scores go to docs/BENCHMARKS.md. Folds 1-4 are the development folds (4-fold
+// cross-validation, training of the shipped weights).
+import { createHash } from "node:crypto";
+
+export const BLIND_FOLD = 0;
+export const FOLDS = 5;
+
+export function patientFold(patient: string): number {
+  return createHash("sha256").update(patient).digest().readUInt32BE(0) % FOLDS;
+}
+
+import type { Doc } from "./phi-corpora.js";
+import type { Candidate } from "../../src/phi/candidate.js";
+import type { TrainDoc } from "../../src/phi/tagger/train.js";
+import type { TagClass } from "../../src/phi/tagger/features.js";
+
+/** PhysioNet gold type → tagger class (bare years, ages and "Other" are not taught). */
+export const TAGGER_CLASS: Record<string, TagClass | undefined> = {
+  HCPName: "name",
+  PTName: "name",
+  RelativeProxyName: "name",
+  PTNameInitial: "name",
+  Location: "location",
+  Date: "date",
+  Phone: "phone",
+};
+
+/** Training documents: each note with the rules-only candidates (features) and its gold classes. */
+export function trainDocs(docs: readonly Doc[], rules: (text: string) => Candidate[]): TrainDoc[] {
+  return docs.map((d) => ({
+    text: d.text,
+    rules: rules(d.text),
+    gold: d.gold.flatMap((g) => {
+      const cls = TAGGER_CLASS[g.type];
+      return cls ? [{ start: g.start, end: g.end, cls }] : [];
+    }),
+  }));
+}

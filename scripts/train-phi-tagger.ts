@@ -1,0 +1,84 @@
+// Retrains the statistical PHI tagger's shipped weights (src/phi/model/phi-tagger-v1.bin.gz)
+// from the shared PhysioNet notes, reproducibly (fixed seed, fixed document order, same bytes):
+//
+//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts            write the model
+//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts --check    exit 1 if it differs
+//   npx tsx scripts/train-phi-tagger.ts --fixture F.json --out M.bin.gz           train on a small
+//        labelled file ([{ text, spans: [{ start, end, cls }] }]; used by the tests)
+//
+// Training set: the notes of PhysioNet folds 1-4 (bench/lib/phi-folds.ts). Fold 0 is the blind
+// evaluation fold and is never trained on; presidio-synth is never trained on. Prints the weights
+// digest (SHA-256 of the decoded model) on stdout.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Scanner } from "../src/phi/scanner.js";
+import { train, modelDigest, type TrainDoc, type TrainOptions } from "../src/phi/tagger/train.js";
+import { MODEL_FILE } from "../src/phi/tagger/model.js";
+import type { TagClass } from "../src/phi/tagger/features.js";
+
+/** The shipped model's training options (the benchmark trains its cross-validation models with them too). */
+export const TRAIN_OPTIONS: TrainOptions = { epochs: 5, seed: 14, minWeight: 0.01, bias: 0, ruleDropout: 0.3 };
+
+/** The shipped model's `trainedOn` (part of its digest): the benchmark trains the same model with it. */
+export function shippedLabel(notes: readonly { group: string }[]): string {
+  return `PhysioNet deid shared notes, folds 1-4 (${notes.length} notes, ${new Set(notes.map((d) => d.group)).size} patients)`;
+}
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+async function main(argv: string[]): Promise<number> {
+  const arg = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const fixture = arg("--fixture");
+  const out = arg("--out") ?? join(root, "src", "phi", "model", MODEL_FILE);
+  const rules = new Scanner({ tagger: false });
+  const cands = (text: string) => rules.candidates(text, "prose");
+  let docs: TrainDoc[];
+  let trainedOn: string;
+  if (fixture) {
+    const raw = JSON.parse(readFileSync(fixture, "utf8")) as {
+      text: string;
+      spans: { start: number; end: number; cls: TagClass }[];
+    }[];
+    docs = raw.map((d) => ({ text: d.text, rules: cands(d.text), gold: d.spans }));
+    trainedOn = `fixture ${fixture.split(/[\\/]/).pop()}`;
+  } else {
+    const { SHARED, loadPhysionet } = await import("../bench/lib/phi-corpora.js");
+    if (!existsSync(join(SHARED, "testdata", "phi", "physionet-deid"))) {
+      console.error(`train-phi-tagger: the PhysioNet notes are not at ${SHARED} (set GITOPS_HEALTH_SHARED)`);
+      return 2;
+    }
+    const { BLIND_FOLD, patientFold, trainDocs } = await import("../bench/lib/phi-folds.js");
+    const notes = loadPhysionet().filter((d) => patientFold(d.group) !== BLIND_FOLD);
+    docs = trainDocs(notes, cands);
+    trainedOn = shippedLabel(notes);
+  }
+  const t0 = performance.now();
+  const { model, file } = train(docs, { ...TRAIN_OPTIONS, trainedOn });
+  const digest = modelDigest(file);
+  console.error(
+    `trained on ${docs.length} documents in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${model.header.features} features, ${model.header.entries} weights, ${file.length} bytes gzip`,
+  );
+  if (argv.includes("--check")) {
+    const same = existsSync(out) && modelDigest(readFileSync(out)) === digest;
+    console.error(same ? `${out}: up to date` : `${out}: differs from a fresh training run`);
+    console.log(digest);
+    return same ? 0 : 1;
+  }
+  writeFileSync(out, file);
+  console.log(digest);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`train-phi-tagger: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(2);
+    },
+  );
+}
