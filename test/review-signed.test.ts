@@ -140,6 +140,31 @@ describe("signed run approvals as review evidence (business pack)", () => {
     expect(rule(r2, "approved-by-another")).toBe("fail");
   });
 
+  it("attacker: a change that adds its author's second key to approvers[] and approves with it does not count", async () => {
+    const s = scenario();
+    const alt = generateNoteSigner("dana-alt");
+    const altFile = join(makeTempDir("gh-alt-"), "alt.key");
+    writeFileSync(altFile, `${alt.signerKey}\n`, { mode: 0o600 });
+    const cfg = readFileSync(join(s.repo.dir, ".gitops-health.yml"), "utf8");
+    const c1 = s.repo.commit(
+      "chore: a new approver",
+      {
+        ".gitops-health.yml": `${cfg}  - { name: reviewer, email: reviewer@example.invalid, key: "${alt.verifierKey}" }\n`,
+      },
+      { author: DANA_GIT },
+    );
+    await s.approveHead("change-alt", s.dana.file, altFile);
+    const r = await s.gate(`${s.base}..${c1}`);
+    expect(rule(r, "approved-by-another")).toBe("fail");
+    expect(r.reviews.signedRejected).toEqual([
+      expect.objectContaining({ runId: "change-alt", reason: "signed with a key that is not a configured approver" }),
+    ]);
+    // Once that change has landed on its own (the base has the approver), the key counts for later changes.
+    const c2 = s.repo.commit("feat: later", { "src/l.js": "1\n" }, { author: DANA_GIT });
+    await s.approveHead("change-alt-2", s.dana.file, altFile);
+    expect(rule(await s.gate(`${c1}..${c2}`), "approved-by-another")).toBe("pass");
+  });
+
   it("squash: the squash commit whose tree is the approved HEAD's is covered; the feature head must be in the clone", async () => {
     const s = scenario();
     s.repo.git("checkout", "-q", "-b", "feature");

@@ -3,7 +3,13 @@
  * base, so a change cannot name its own owners) and the facts about merges inside pull requests
  * from git, the signed review records from the ledger, and hands them to `reviewCommits`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import picomatch from "picomatch";
+import { CONFIG_FILE_NAME } from "../config/schema.js";
+import { parseConfigText } from "../config/load.js";
+import type { VerifyContext } from "../core/signing.js";
 import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
 import { git } from "../git/exec.js";
@@ -154,8 +160,8 @@ export async function reviewGate(o: {
     for (const c of pull.commits ?? [])
       if (c.parents.length >= 2) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, baseTip);
   }
-  const { verifyContext } = await import("../guard/index.js");
-  const signed = await readSignedApprovals(o.ledger, verifyContext(o.config, o.root));
+  const approvers = await approversAtBase(o.root, o.fromSha, o.head, o.config);
+  const signed = await readSignedApprovals(o.ledger, approvers.ctx).finally(approvers.cleanup);
   const coverage = await signedCoverage(
     o.root,
     range,
@@ -195,6 +201,47 @@ export async function reviewGate(o: {
 }
 
 const lines = (s: string) => s.split("\n").filter(Boolean);
+
+/**
+ * Whose signed approvals count: the approvers (`approvers[]`, the allowed-signers file) as the
+ * range's base has them, read from git, so a change cannot add a key of its own and approve itself
+ * with it. A config the base does not track but the head does was added by the range: no approver
+ * counts. A config outside the repository (never tracked) is the one given.
+ */
+async function approversAtBase(
+  root: string,
+  fromSha: string | null,
+  head: string,
+  config: Config,
+): Promise<{ ctx: VerifyContext; cleanup: () => void }> {
+  const { verifyContext } = await import("../guard/index.js");
+  const none = { ctx: { noteApprovers: [] }, cleanup: () => {} };
+  const show = (rev: string, path: string) => git(["show", `${rev}:${path}`], { cwd: root }).catch(() => undefined);
+  if (!fromSha) return { ctx: verifyContext(config, root), cleanup: () => {} };
+  const text = await show(fromSha, CONFIG_FILE_NAME);
+  if (text === undefined)
+    return (await show(head, CONFIG_FILE_NAME)) === undefined
+      ? { ctx: verifyContext(config, root), cleanup: () => {} }
+      : none;
+  let base: Config;
+  try {
+    base = parseConfigText(text);
+  } catch {
+    return none;
+  }
+  const file = base.allowedSignersFile;
+  if (!file) return { ctx: verifyContext(base, root), cleanup: () => {} };
+  if (isAbsolute(file)) return { ctx: verifyContext(base, root), cleanup: () => {} }; // outside the repository
+  const signers = await show(fromSha, file);
+  if (signers === undefined)
+    return { ctx: verifyContext({ ...base, allowedSignersFile: undefined }, root), cleanup: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), "gh-approvers-"));
+  writeFileSync(join(dir, "allowed_signers"), signers);
+  return {
+    ctx: verifyContext(base, root, join(dir, "allowed_signers")),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
 
 /**
  * Per approved head, the range commits it contains (the head and its ancestors after the range's
