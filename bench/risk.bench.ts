@@ -240,7 +240,8 @@ const speedRepo = (process.env.RISK_SPEED_REPOS ?? "")
   .split(",")
   .filter(Boolean)
   .map((r) => join(base, r))
-  .find((d) => existsSync(d));
+  .filter((d) => existsSync(d))
+  .map((d) => readable(d).dir)[0]; // mirrors missing a few blobs (see readable)
 let speed = "No repository with a long history was available locally.";
 if (speedRepo) {
   const rev = "HEAD";
