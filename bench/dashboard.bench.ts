@@ -150,7 +150,16 @@ async function firstLoad(
     const store = new FileTokenStore(join(dir, `tokens-${r}-${Math.random()}.json`));
     const token = (await createToken(store, { name: "bench", scopes: ["scan"] })).token;
     // a new service each repetition: its first request parses the ledger (cold)
-    const app = await buildApp({ ledger, tokens: store, digestKey: "bench", logStream: false, uiDir: UI });
+    // the service's own full verification (30 s after start, then hourly) holds its event loop for about
+    // a second per 100,000 entries: kept out of the page loads measured here, stated with the results
+    const app = await buildApp({
+      ledger,
+      tokens: store,
+      digestKey: "bench",
+      logStream: false,
+      uiDir: UI,
+      dashboardVerifyDelayMs: 3_600_000,
+    });
     const base = await app.listen({ host: "127.0.0.1", port: 0 });
     for (const list of [cold, warm]) {
       if (list === warm) {
@@ -263,6 +272,8 @@ Ledger of ${N.toLocaleString("en")} entries (compliance checks, deployments, inc
 | \`report\` HTML (whole process) | ${both(reportBig)} | ${both(reportSmall)} | < 10 s |
 ${BASE ? `| \`report\` HTML by the other build (${BASE}), alternating with the row above | ${both(reportBase)} | | |\n` : ""}| \`report --format oscal\` (whole process) | ${both(oscalBig)} | | |
 | \`--version\` (node start, baseline) | ${both(version)} | | |
+
+The service verifies the whole ledger 30 s after start and then hourly (\`AuditLedger.verify\`, in its event loop): a page load that meets that verification waits for it; the loads above were kept apart from it.
 
 JS shipped: ${js.length} file(s), ${(jsRaw / 1024).toFixed(1)} KB, **${(jsGz / 1024).toFixed(1)} KB gzipped** (target < 200 KB; Preact + uPlot + the pages); CSS ${(cssGz / 1024).toFixed(1)} KB gzipped. The HTML report for the period is ${(htmlSize / 1024).toFixed(0)} KB (at most 200 cited entries per control, each with its inclusion proof).
 `;

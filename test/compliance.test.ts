@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
 import { makeProducer } from "./helpers/producer.js";
 
@@ -479,6 +479,8 @@ describe("compliance check", () => {
     }[];
     expect(log.length).toBe(4);
     expect(log.at(-1)!.payload).toMatchObject({ pack: "business", failing: 2, range: { from: base } });
+    // labels for the dashboard's per-repository view: no origin remote here, so the directory's name
+    expect(log.at(-1)!.payload).toMatchObject({ repo: basename(repo.dir), classification: "business" });
     // Without a ledger nothing is written and the gate still runs.
     const noLedger = runCli(["compliance", "check", "--range", range, "--format", "json"], { cwd: repo.dir });
     expect(noLedger.code).toBe(1);
