@@ -1,5 +1,8 @@
 import { loadLexicon } from "../data/lexicons.js";
 import { COUNTRIES, US_CITIES, US_STATES } from "../data/places.js";
+import { FIRST_NAMES, NOT_NAMES, SURNAMES } from "../data/names.js";
+import { CLINICAL_WORDS, COMMON_WORDS, NATIONALITIES } from "../data/words.js";
+import { WORDS, WordClasses } from "./tokens.js";
 
 /**
  * Word knowledge shared by the name and place detectors: the big lexicons (decoded on the first
@@ -92,3 +95,48 @@ export function multiWordPlaceStart(w: string): boolean {
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
 export const CAP_WORD =
   /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
+
+/**
+ * Word classes as bits, looked up once per distinct lower-case word and kept (`wordFlags`): the
+ * detectors ask a dozen of these questions about every token, and one Map lookup answering all of
+ * them is far cheaper than a dozen Set lookups and regex tests. The lexicons behind ENGLISH and
+ * BIG_NAMES load lazily, so those two are not in the flags (names.ts asks them once per token).
+ */
+export const W_FIRST = 1 << 0;
+export const W_SURNAME = 1 << 1;
+export const W_NOT_NAME = 1 << 2;
+export const W_COMMON = 1 << 3;
+export const W_CLINICAL = 1 << 4;
+export const W_NATIONALITY = 1 << 5;
+export const W_US_STATE = 1 << 6;
+export const W_COUNTRY = 1 << 7;
+export const W_TITLE = 1 << 8;
+export const W_CREDENTIAL = 1 << 9;
+export const W_VERBISH = 1 << 10;
+export const W_FUNCTION = 1 << 11;
+/** Bits 16-29 are free for a detector's own word classes (see names.ts). */
+export const W_FIRST_DETECTOR_BIT = 16;
+
+/** The word-class bits (W_*) of a lower-case word. */
+export function computeWordFlags(l: string): number {
+  let f = 0;
+  if (FIRST_NAMES.has(l)) f |= W_FIRST;
+  if (SURNAMES.has(l)) f |= W_SURNAME;
+  if (NOT_NAMES.has(l)) f |= W_NOT_NAME;
+  if (COMMON_WORDS.has(l)) f |= W_COMMON;
+  if (CLINICAL_WORDS.has(l)) f |= W_CLINICAL;
+  if (NATIONALITIES.has(l)) f |= W_NATIONALITY;
+  if (US_STATES.has(l)) f |= W_US_STATE;
+  if (COUNTRIES.has(l)) f |= W_COUNTRY;
+  if (TITLE.test(l)) f |= W_TITLE;
+  if (CREDENTIAL.test(l)) f |= W_CREDENTIAL;
+  if (VERBISH.test(l)) f |= W_VERBISH;
+  if (FUNCTION_WORD.test(l)) f |= W_FUNCTION;
+  return f;
+}
+
+export const LEXICON_CLASSES = new WordClasses(computeWordFlags);
+/** The word-class bits (W_*) of a lower-case word, answered once per distinct word. */
+export function wordFlags(l: string): number {
+  return LEXICON_CLASSES.of(WORDS.idOf(l));
+}
