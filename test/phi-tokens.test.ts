@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { WORDS, WordClasses, tokenize } from "../src/phi/detect/tokens.js";
-import { wordFlags, W_CLINICAL, W_FIRST, W_TITLE } from "../src/phi/detect/lexicon.js";
+import { isUpperText, wordFlags, W_CLINICAL, W_FIRST, W_TITLE } from "../src/phi/detect/lexicon.js";
 import { Scanner } from "../src/phi/scanner.js";
 
 // The shared token pass (src/phi/detect/tokens.ts) replaces the detectors' `\p{L}…` regexes and
@@ -110,5 +110,31 @@ describe("shared tokeniser", () => {
     const healey = f.find((x) => text.slice(x.start, x.end) === "Healey")!;
     expect(healey.line).toBe(2);
     expect(healey.column).toBe(text.indexOf("Healey") - text.indexOf("Seen") + 1);
+  });
+
+  it("counts capitals around a span exactly as a scan of the 200 characters either side does", () => {
+    const naive = (text: string, start: number, end: number) => {
+      const s = text.slice(Math.max(0, start - 200), Math.min(text.length, end + 200));
+      let letters = 0;
+      let upper = 0;
+      for (const ch of s) {
+        if (/[A-Z]/.test(ch)) upper++;
+        if (/[A-Za-z]/.test(ch)) letters++;
+      }
+      return letters >= 20 && upper / letters > 0.7;
+    };
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
+    for (const len of [0, 1, 63, 64, 65, 127, 128, 400, 1000, 4096]) {
+      let text = "";
+      // runs of capitals and lower case, so both answers occur
+      while (text.length < len) text += (rnd() < 0.5 ? "PATIENT SEEN BY DR X. " : "seen on the ward, é ") + "\r\n";
+      text = text.slice(0, len);
+      for (let q = 0; q < 60; q++) {
+        const start = Math.floor(rnd() * (len + 1));
+        const end = Math.min(len, start + Math.floor(rnd() * 12));
+        expect(isUpperText(text, start, end), `${len} ${start} ${end}`).toBe(naive(text, start, end));
+      }
+    }
   });
 });

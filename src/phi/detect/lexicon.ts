@@ -17,19 +17,63 @@ export const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 export const FUNCTION_WORD =
   /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
-/** Notes are often written all in capitals; then case says nothing about names. */
-export function isUpperText(text: string, start: number, end: number): boolean {
-  const s = text.slice(Math.max(0, start - 200), Math.min(text.length, end + 200));
-  let letters = 0;
-  let upper = 0;
-  for (let k = 0; k < s.length; k++) {
-    const c = s.charCodeAt(k);
+/**
+ * ASCII letters and capitals before each multiple of 64 characters of the last text asked about
+ * (names and places ask `isUpperText` about the same text hundreds of times): a count over any
+ * range then reads at most 126 characters instead of the whole range.
+ */
+let upperText: string | undefined;
+let upperMarks = new Int32Array(0);
+function upperCount(text: string, at: number): number {
+  const b = at >> 6;
+  let letters = upperMarks[2 * b]!;
+  let upper = upperMarks[2 * b + 1]!;
+  for (let k = b << 6; k < at; k++) {
+    const c = text.charCodeAt(k);
     if (c >= 65 && c <= 90) {
       letters++;
       upper++;
     } else if (c >= 97 && c <= 122) letters++;
   }
-  return letters >= 20 && upper / letters > 0.7;
+  countUpper = upper;
+  return letters;
+}
+let countUpper = 0;
+function markUpper(text: string): void {
+  upperText = text;
+  const marks = (text.length >> 6) + 1;
+  if (upperMarks.length < 2 * marks) upperMarks = new Int32Array(2 * marks);
+  let letters = 0;
+  let upper = 0;
+  for (let k = 0; k < text.length; k++) {
+    if ((k & 63) === 0) {
+      upperMarks[2 * (k >> 6)] = letters;
+      upperMarks[2 * (k >> 6) + 1] = upper;
+    }
+    const c = text.charCodeAt(k);
+    if (c >= 65 && c <= 90) {
+      letters++;
+      upper++;
+    } else if (c >= 97 && c <= 122) letters++;
+  }
+  if ((text.length & 63) === 0) {
+    upperMarks[2 * (text.length >> 6)] = letters;
+    upperMarks[2 * (text.length >> 6) + 1] = upper;
+  }
+}
+
+/** Notes are often written all in capitals; then case says nothing about names. */
+export function isUpperText(text: string, start: number, end: number): boolean {
+  // the 200 characters on either side of the span (ASCII letters counted)
+  if (text !== upperText) markUpper(text);
+  const lo = Math.max(0, start - 200);
+  const hi = Math.min(text.length, end + 200);
+  const letters = upperCount(text, hi);
+  const upper = countUpper;
+  const letters0 = upperCount(text, lo);
+  const nLetters = letters - letters0;
+  const nUpper = upper - countUpper;
+  return nLetters >= 20 && nUpper / nLetters > 0.7;
 }
 
 /** 183K given names and surnames that are not English words (lexicons.ts), decoded on first prose use. */

@@ -157,8 +157,28 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     });
   };
   const sep = (a: Tok, b: Tok) => text.slice(a.end, b.start);
-  const adjacent = (a: Tok, b: Tok) =>
-    /^[ \t]*[.,]?[ \t]*$/.test(sep(a, b)) && sep(a, b).length <= 3 && sep(a, b).length >= 1;
+  /** 1-3 characters between: blanks and at most one "." or "," (/^[ \t]*[.,]?[ \t]*$/, without a slice). */
+  const adjacent = (a: Tok, b: Tok) => {
+    const g = b.start - a.end;
+    if (g < 1 || g > 3) return false;
+    let punct = 0;
+    for (let k = a.end; k < b.start; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 32 || c === 9) continue;
+      if ((c === 46 || c === 44) && punct++ === 0) continue;
+      return false;
+    }
+    return true;
+  };
+  /** Only blanks between, at least one (/^[ \t]+$/ on the gap, without a slice). */
+  const blank = (a: Tok, b: Tok) => {
+    if (b.start <= a.end) return false;
+    for (let k = a.end; k < b.start; k++) {
+      const c = text.charCodeAt(k);
+      if (c !== 32 && c !== 9) return false;
+    }
+    return true;
+  };
   const upperCache = new Map<number, boolean>();
   const upperAt = (i: number) => {
     const key = i >> 4;
@@ -311,7 +331,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         toks[i + 1]!.s.length === 1 &&
         /^\p{Lu}$/u.test(toks[i + 1]!.s) &&
         toks[i + 2] !== undefined &&
-        /^[ \t]+$/.test(sep(toks[i + 1]!, toks[i + 2]!)) &&
+        blank(toks[i + 1]!, toks[i + 2]!) &&
         /^\p{Lu}/u.test(toks[i + 2]!.s);
       const j0 = (isInitial(i + 1) || bareInitial) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
       const n0 = toks[j0]!;
@@ -321,7 +341,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         strong &&
         mixedCap(j0) &&
         toks[j0 + 1] &&
-        /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) &&
+        blank(n0, toks[j0 + 1]!) &&
         (capName(j0 + 1) || (mixedCap(j0 + 1) && !english(toks[j0 + 1]!) && !is(toks[j0 + 1]!, W_CLINICAL))) &&
         !is(toks[j0 + 1]!, W_FUNCTION) &&
         !is(toks[j0 + 1]!, N_PERSON_VERB_AFTER)
@@ -409,7 +429,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       /^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) &&
       next &&
-      /^[ \t]+$/.test(sep(t, next)) &&
+      blank(t, next) &&
       !is(next, W_CREDENTIAL) &&
       !is(next, W_FUNCTION) &&
       !is(next, W_CLINICAL) &&
@@ -461,13 +481,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         is(t, W_FIRST) &&
         !is(t, W_COMMON) &&
         (upperAt(i) || /^[a-z]/.test(t.s)) &&
-        /^[ \t]+$/.test(sep(t, n1)) &&
+        blank(t, n1) &&
         n1.s.length >= 3 &&
         !is(n1, W_COMMON) &&
         !is(n1, W_CLINICAL) &&
         !is(n1, W_VERBISH) &&
         toks[i + 2] &&
-        /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) &&
+        blank(n1, toks[i + 2]!) &&
         (is(toks[i + 2]!, W_CREDENTIAL) || is(toks[i + 2]!, N_PERSON_VERB_AFTER))
       )
         j = i + 1;
@@ -498,11 +518,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
       const pp = toks[i - 2];
       const verbBeforeInitial =
-        pp !== undefined &&
-        is(pp, N_PERSON_VERB_BEFORE) &&
-        /^[ \t]+$/.test(sep(pp, prev!)) &&
-        !is(t, W_VERBISH) &&
-        t.s.length >= 3;
+        pp !== undefined && is(pp, N_PERSON_VERB_BEFORE) && blank(pp, prev!) && !is(t, W_VERBISH) && t.s.length >= 3;
       // upper-case notes: an initial and a word no vocabulary knows ("M. PEPPLER"), unless a species ("S. AUREUS")
       const standaloneInitial = prev !== undefined && !/[\p{L}\d'’.&/]/u.test(text[prev.start - 1] ?? " ");
       const upperUnknown =
@@ -550,7 +566,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         adjacent(prev, t) &&
         !sep(prev, t).includes(".") &&
         !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
-      const verbAfter = after && is(after, N_PERSON_VERB_AFTER) && /^[ \t]+$/.test(sep(toks[j]!, after));
+      const verbAfter = after && is(after, N_PERSON_VERB_AFTER) && blank(toks[j]!, after);
       const nameShape =
         known(t) ||
         (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !is(t, W_NOT_NAME)) ||
@@ -578,8 +594,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const j = extend(i, false);
       const afterText = text.slice(toks[j]!.end, toks[j]!.end + 24);
       const sentenceStart = /(?:^|[.!?:"”]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
-      const occupation =
-        prev !== undefined && is(prev, N_OCCUPATION) && /^[ \t]+$/.test(sep(prev, t)) && /^\p{Lu}/u.test(prev.s);
+      const occupation = prev !== undefined && is(prev, N_OCCUPATION) && blank(prev, t) && /^\p{Lu}/u.test(prev.s);
       const subject = sentenceStart && HUMAN_VERB_AFTER.test(afterText);
       const vocative =
         (sentenceStart &&
@@ -598,7 +613,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       while (
         k - i < 3 &&
         toks[k + 1] &&
-        (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) ||
+        (blank(toks[k]!, toks[k + 1]!) ||
           (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) &&
         (capName(k + 1) ||
           (toks[k + 1]!.s.length === 1 &&
@@ -649,7 +664,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       (/^[ \t]*,[ \t]+$/.test(gap) &&
         /^(?:his|her|their)$/.test(n.l) &&
         toks[i + 2] !== undefined &&
-        /^[ \t]+$/.test(sep(n, toks[i + 2]!)) &&
+        blank(n, toks[i + 2]!) &&
         is(toks[i + 2]!, N_RELATION));
     if (!relAfter || is(t, W_FUNCTION) || is(t, W_CLINICAL) || is(t, W_COMMON) || is(t, N_RELATION)) continue;
     if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !english(t)) || is(t, W_FIRST))) continue;
@@ -657,7 +672,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       i > 0 &&
       !taken[i - 1] &&
-      /^[ \t]+$/.test(sep(toks[i - 1]!, t)) &&
+      blank(toks[i - 1]!, t) &&
       (is(toks[i - 1]!, W_FIRST) || capName(i - 1)) &&
       !is(toks[i - 1]!, W_COMMON)
     )
@@ -717,8 +732,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         /^(?:and|or)$/.test(toks[c]!.l) &&
         toks[c - 1] !== undefined &&
         toks[c + 1] !== undefined &&
-        /^[ \t]+$/.test(sep(toks[c - 1]!, toks[c]!)) &&
-        /^[ \t]+$/.test(sep(toks[c]!, toks[c + 1]!));
+        blank(toks[c - 1]!, toks[c]!) &&
+        blank(toks[c]!, toks[c + 1]!);
       const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
       if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj)
         push(i, i, "medium", 0.5, "name-list");
