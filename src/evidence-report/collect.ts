@@ -138,9 +138,12 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
   const delivery: LedgerEntry[] = [];
   const llm: LedgerEntry[] = [];
   const firstSeen = new Map<string, number>();
+  // review records of every period: a change observed in this one may have been approved before it
+  const reviewEntries: LedgerEntry[] = [];
   let entriesInPeriod = 0;
   for await (const e of ledger.query()) {
     if (e.seq >= cp.size) break;
+    if (o.reviews && e.type.startsWith("review.")) reviewEntries.push(e);
     if (e.time < period.from || e.time >= period.to) continue;
     entriesInPeriod++;
     const subj = e.subject;
@@ -210,6 +213,8 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
     dora,
     llm: llmMetrics(llm, period),
     entries: cited,
-    ...(o.reviews ? { reviews: collectReviewSection(entries, period, o.reviews.trust, o.reviews.namespace) } : {}),
+    ...(o.reviews
+      ? { reviews: collectReviewSection(reviewEntries, period, o.reviews.trust, o.reviews.namespace) }
+      : {}),
   };
 }

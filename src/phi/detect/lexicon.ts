@@ -1,5 +1,8 @@
 import { loadLexicon } from "../data/lexicons.js";
 import { COUNTRIES, US_CITIES, US_STATES } from "../data/places.js";
+import { FIRST_NAMES, NOT_NAMES, SURNAMES } from "../data/names.js";
+import { CLINICAL_WORDS, COMMON_WORDS, NATIONALITIES } from "../data/words.js";
+import { WORDS, WordClasses } from "./tokens.js";
 
 /**
  * Word knowledge shared by the name and place detectors: the big lexicons (decoded on the first
@@ -14,19 +17,63 @@ export const VERBISH = /(?:ing|ed|ly|tion|sion|ment|ness|ity|ous|ive|al|ic)$/i;
 export const FUNCTION_WORD =
   /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
-/** Notes are often written all in capitals; then case says nothing about names. */
-export function isUpperText(text: string, start: number, end: number): boolean {
-  const s = text.slice(Math.max(0, start - 200), Math.min(text.length, end + 200));
-  let letters = 0;
-  let upper = 0;
-  for (let k = 0; k < s.length; k++) {
-    const c = s.charCodeAt(k);
+/**
+ * ASCII letters and capitals before each multiple of 64 characters of the last text asked about
+ * (names and places ask `isUpperText` about the same text hundreds of times): a count over any
+ * range then reads at most 126 characters instead of the whole range.
+ */
+let upperText: string | undefined;
+let upperMarks = new Int32Array(0);
+function upperCount(text: string, at: number): number {
+  const b = at >> 6;
+  let letters = upperMarks[2 * b]!;
+  let upper = upperMarks[2 * b + 1]!;
+  for (let k = b << 6; k < at; k++) {
+    const c = text.charCodeAt(k);
     if (c >= 65 && c <= 90) {
       letters++;
       upper++;
     } else if (c >= 97 && c <= 122) letters++;
   }
-  return letters >= 20 && upper / letters > 0.7;
+  countUpper = upper;
+  return letters;
+}
+let countUpper = 0;
+function markUpper(text: string): void {
+  upperText = text;
+  const marks = (text.length >> 6) + 1;
+  if (upperMarks.length < 2 * marks) upperMarks = new Int32Array(2 * marks);
+  let letters = 0;
+  let upper = 0;
+  for (let k = 0; k < text.length; k++) {
+    if ((k & 63) === 0) {
+      upperMarks[2 * (k >> 6)] = letters;
+      upperMarks[2 * (k >> 6) + 1] = upper;
+    }
+    const c = text.charCodeAt(k);
+    if (c >= 65 && c <= 90) {
+      letters++;
+      upper++;
+    } else if (c >= 97 && c <= 122) letters++;
+  }
+  if ((text.length & 63) === 0) {
+    upperMarks[2 * (text.length >> 6)] = letters;
+    upperMarks[2 * (text.length >> 6) + 1] = upper;
+  }
+}
+
+/** Notes are often written all in capitals; then case says nothing about names. */
+export function isUpperText(text: string, start: number, end: number): boolean {
+  // the 200 characters on either side of the span (ASCII letters counted)
+  if (text !== upperText) markUpper(text);
+  const lo = Math.max(0, start - 200);
+  const hi = Math.min(text.length, end + 200);
+  const letters = upperCount(text, hi);
+  const upper = countUpper;
+  const letters0 = upperCount(text, lo);
+  const nLetters = letters - letters0;
+  const nUpper = upper - countUpper;
+  return nLetters >= 20 && nUpper / nLetters > 0.7;
 }
 
 /** 183K given names and surnames that are not English words (lexicons.ts), decoded on first prose use. */
@@ -92,3 +139,48 @@ export function multiWordPlaceStart(w: string): boolean {
 /** Capitalised (any script): "Jožef", "Ólafur", "O'Hara", "McDonald". */
 export const CAP_WORD =
   /^(?:(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|Fitz)?\p{Lu}\p{Ll}*|\p{Lu}['’]\p{L}\p{Ll}+)$/u;
+
+/**
+ * Word classes as bits, looked up once per distinct lower-case word and kept (`wordFlags`): the
+ * detectors ask a dozen of these questions about every token, and one Map lookup answering all of
+ * them is far cheaper than a dozen Set lookups and regex tests. The lexicons behind ENGLISH and
+ * BIG_NAMES load lazily, so those two are not in the flags (names.ts asks them once per token).
+ */
+export const W_FIRST = 1 << 0;
+export const W_SURNAME = 1 << 1;
+export const W_NOT_NAME = 1 << 2;
+export const W_COMMON = 1 << 3;
+export const W_CLINICAL = 1 << 4;
+export const W_NATIONALITY = 1 << 5;
+export const W_US_STATE = 1 << 6;
+export const W_COUNTRY = 1 << 7;
+export const W_TITLE = 1 << 8;
+export const W_CREDENTIAL = 1 << 9;
+export const W_VERBISH = 1 << 10;
+export const W_FUNCTION = 1 << 11;
+/** Bits 16-29 are free for a detector's own word classes (see names.ts). */
+export const W_FIRST_DETECTOR_BIT = 16;
+
+/** The word-class bits (W_*) of a lower-case word. */
+export function computeWordFlags(l: string): number {
+  let f = 0;
+  if (FIRST_NAMES.has(l)) f |= W_FIRST;
+  if (SURNAMES.has(l)) f |= W_SURNAME;
+  if (NOT_NAMES.has(l)) f |= W_NOT_NAME;
+  if (COMMON_WORDS.has(l)) f |= W_COMMON;
+  if (CLINICAL_WORDS.has(l)) f |= W_CLINICAL;
+  if (NATIONALITIES.has(l)) f |= W_NATIONALITY;
+  if (US_STATES.has(l)) f |= W_US_STATE;
+  if (COUNTRIES.has(l)) f |= W_COUNTRY;
+  if (TITLE.test(l)) f |= W_TITLE;
+  if (CREDENTIAL.test(l)) f |= W_CREDENTIAL;
+  if (VERBISH.test(l)) f |= W_VERBISH;
+  if (FUNCTION_WORD.test(l)) f |= W_FUNCTION;
+  return f;
+}
+
+export const LEXICON_CLASSES = new WordClasses(computeWordFlags);
+/** The word-class bits (W_*) of a lower-case word, answered once per distinct word. */
+export function wordFlags(l: string): number {
+  return LEXICON_CLASSES.of(WORDS.idOf(l));
+}

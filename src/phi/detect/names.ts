@@ -1,10 +1,29 @@
 import type { Severity } from "../types.js";
 import type { Candidate, Profile } from "../candidate.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "../data/names.js";
-import { COUNTRIES, US_STATES } from "../data/places.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../data/words.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
-import { BIG_NAMES, CAP_WORD, CREDENTIAL, ENGLISH, FUNCTION_WORD, TITLE, VERBISH, isUpperText } from "./lexicon.js";
+import {
+  BIG_NAMES,
+  CAP_WORD,
+  ENGLISH,
+  W_CLINICAL,
+  W_COMMON,
+  W_COUNTRY,
+  W_CREDENTIAL,
+  W_FIRST,
+  W_FIRST_DETECTOR_BIT,
+  W_FUNCTION,
+  W_NATIONALITY,
+  W_NOT_NAME,
+  W_SURNAME,
+  W_TITLE,
+  W_US_STATE,
+  W_VERBISH,
+  computeWordFlags,
+  isUpperText,
+} from "./lexicon.js";
+import { WORDS, WordClasses, tokenize } from "./tokens.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -13,7 +32,7 @@ import type { Detector } from "./detector.js";
  * words; signatures. Code: names assigned to person-name fields.
  */
 
-const TOKEN = /\p{L}[\p{L}'’]*/gu;
+// Tokens: the matches of \p{L}[\p{L}'’]* (flags gu), found by the shared token pass (tokens.ts).
 const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 /** Roles written before a person's name in notes: "caseworker Leona ...", "HO SCHWARZ", "chaplain Pat ...". */
 const ROLE_BEFORE =
@@ -34,6 +53,8 @@ interface Tok {
   start: number;
   end: number;
   i: number;
+  /** Word-class bits of `l` (W_*, N_*), plus the lazily answered T_* bits. */
+  f: number;
 }
 const SURNAME_SHAPE =
   /^\p{Lu}\p{Ll}+(?:s?son|sen|sdóttir|dóttir|dottir|ski|ska|sky|skaya|wicz|owicz|czyk|ović|ovic|ević|ić|enko|chuk|yan|ian|ishvili|adze|oğlu|oglu|opoulos|akis|escu|eanu|ov|ova|ová|ev|eva|ová|ina|ovich|ovna|berg|stein|mann|baum|feld|sson|quist|qvist|ström|strom|gaard|haug|ainen|inen|nen|oğlu|zadeh|pour|uddin|ullah|ahmed)$/u;
@@ -56,6 +77,49 @@ const EPONYM_AFTER =
 const NAME_TITLE_STOP =
   /^(?:team|teams|service|office|orders?|note|notes|visit|today|tonight|now|then|here|there|yesterday|tomorrow|also|unit|floor|staff|please|thanks|who|which|whom|what|and|or|the|a|an|at|in|on|to|of|for|from|with|by|re|pt|patient)$/;
 
+/** This detector's own word classes, as bits beside lexicon.ts's W_* (see `nameFlags`). */
+const N_WEAK_TITLE = 1 << W_FIRST_DETECTOR_BIT;
+const N_ROLE_BEFORE = 1 << (W_FIRST_DETECTOR_BIT + 1);
+const N_SPECIES = 1 << (W_FIRST_DETECTOR_BIT + 2);
+const N_RELATION = 1 << (W_FIRST_DETECTOR_BIT + 3);
+const N_PERSON_VERB_BEFORE = 1 << (W_FIRST_DETECTOR_BIT + 4);
+const N_PERSON_VERB_AFTER = 1 << (W_FIRST_DETECTOR_BIT + 5);
+const N_OCCUPATION = 1 << (W_FIRST_DETECTOR_BIT + 6);
+const N_NAME_TITLE_STOP = 1 << (W_FIRST_DETECTOR_BIT + 7);
+const NAME_CLASSES: readonly RegExp[] = [
+  WEAK_TITLE,
+  ROLE_BEFORE,
+  SPECIES,
+  RELATION,
+  PERSON_VERB_BEFORE,
+  PERSON_VERB_AFTER,
+  OCCUPATION,
+  NAME_TITLE_STOP,
+];
+const nameFlags = new WordClasses((l) => {
+  let f = computeWordFlags(l);
+  for (let k = 0; k < NAME_CLASSES.length; k++) if (NAME_CLASSES[k]!.test(l)) f |= 1 << (W_FIRST_DETECTOR_BIT + k);
+  return f;
+});
+/** Answered on first use per token (their lexicons load lazily): done and value bits. */
+const T_ENGLISH_DONE = 1 << 24;
+const T_ENGLISH = 1 << 25;
+const T_BIG_DONE = 1 << 26;
+const T_BIG = 1 << 27;
+
+/** Whether token `t` is in the word class(es) `bit`. */
+const is = (t: Tok, bit: number): boolean => (t.f & bit) !== 0;
+/** ENGLISH.has(t.l), asked once per token. */
+function english(t: Tok): boolean {
+  if ((t.f & T_ENGLISH_DONE) === 0) t.f |= T_ENGLISH_DONE | (ENGLISH.has(t.l) ? T_ENGLISH : 0);
+  return (t.f & T_ENGLISH) !== 0;
+}
+/** BIG_NAMES.has(t.l), asked once per token. */
+function bigName(t: Tok): boolean {
+  if ((t.f & T_BIG_DONE) === 0) t.f |= T_BIG_DONE | (BIG_NAMES.has(t.l) ? T_BIG : 0);
+  return (t.f & T_BIG) !== 0;
+}
+
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
@@ -64,10 +128,19 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   }
   const firstOut = out.length;
   const toks: Tok[] = [];
-  for (const m of text.matchAll(TOKEN)) {
+  // the tokens (see above), each word's classes looked up once
+  const tk = tokenize(text, "'’");
+  for (let k = 0; k < tk.n; k++) {
+    const start = tk.starts[k]!;
+    let end = tk.ends[k]!;
     // a possessive is not part of the name: "Szczepańska's killers"
-    const w = m[0].length > 3 && /['’]s$/i.test(m[0]) ? m[0].slice(0, -2) : m[0];
-    toks.push({ s: w, l: w.toLowerCase(), start: m.index, end: m.index + w.length, i: toks.length });
+    if (end - start > 3) {
+      const c1 = text.charCodeAt(end - 1);
+      const c2 = text.charCodeAt(end - 2);
+      if ((c1 === 115 || c1 === 83) && (c2 === 39 || c2 === 0x2019)) end -= 2;
+    }
+    const id = WORDS.id(text, start, end);
+    toks.push({ s: text.slice(start, end), l: WORDS.word(id), start, end, i: toks.length, f: nameFlags.of(id) });
   }
   const taken = new Uint8Array(toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
@@ -84,8 +157,28 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     });
   };
   const sep = (a: Tok, b: Tok) => text.slice(a.end, b.start);
-  const adjacent = (a: Tok, b: Tok) =>
-    /^[ \t]*[.,]?[ \t]*$/.test(sep(a, b)) && sep(a, b).length <= 3 && sep(a, b).length >= 1;
+  /** 1-3 characters between: blanks and at most one "." or "," (/^[ \t]*[.,]?[ \t]*$/, without a slice). */
+  const adjacent = (a: Tok, b: Tok) => {
+    const g = b.start - a.end;
+    if (g < 1 || g > 3) return false;
+    let punct = 0;
+    for (let k = a.end; k < b.start; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 32 || c === 9) continue;
+      if ((c === 46 || c === 44) && punct++ === 0) continue;
+      return false;
+    }
+    return true;
+  };
+  /** Only blanks between, at least one (/^[ \t]+$/ on the gap, without a slice). */
+  const blank = (a: Tok, b: Tok) => {
+    if (b.start <= a.end) return false;
+    for (let k = a.end; k < b.start; k++) {
+      const c = text.charCodeAt(k);
+      if (c !== 32 && c !== 9) return false;
+    }
+    return true;
+  };
   const upperCache = new Map<number, boolean>();
   const upperAt = (i: number) => {
     const key = i >> 4;
@@ -101,15 +194,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const k = knownMemo[t.i]!;
     if (k !== 0) return k === 2;
     const r =
-      (FIRST_NAMES.has(t.l) ||
-        SURNAMES.has(t.l) ||
-        (t.s.length >= 4 && CAP_WORD.test(t.s) && BIG_NAMES.has(t.l) && !upperAt(t.i))) &&
-      !NATIONALITIES.has(t.l) &&
-      !US_STATES.has(t.l) &&
-      !COUNTRIES.has(t.l) &&
-      !NOT_NAMES.has(t.l) &&
-      !COMMON_WORDS.has(t.l) &&
-      !CLINICAL_WORDS.has(t.l) &&
+      (is(t, W_FIRST) || is(t, W_SURNAME) || (t.s.length >= 4 && CAP_WORD.test(t.s) && bigName(t) && !upperAt(t.i))) &&
+      !is(t, W_NATIONALITY) &&
+      !is(t, W_US_STATE) &&
+      !is(t, W_COUNTRY) &&
+      !is(t, W_NOT_NAME) &&
+      !is(t, W_COMMON) &&
+      !is(t, W_CLINICAL) &&
       t.s.length >= 3;
     knownMemo[t.i] = r ? 2 : 1;
     return r;
@@ -125,12 +216,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const r =
       t.s.length >= 2 &&
       CAP_WORD.test(t.s) &&
-      !COMMON_WORDS.has(t.l) &&
-      !CLINICAL_WORDS.has(t.l) &&
-      !NATIONALITIES.has(t.l) &&
-      !NOT_NAMES.has(t.l) &&
-      !US_STATES.has(t.l) &&
-      !COUNTRIES.has(t.l) &&
+      !is(t, W_COMMON) &&
+      !is(t, W_CLINICAL) &&
+      !is(t, W_NATIONALITY) &&
+      !is(t, W_NOT_NAME) &&
+      !is(t, W_US_STATE) &&
+      !is(t, W_COUNTRY) &&
       !upperAt(i);
     capMemo[i] = r ? 2 : 1;
     return r;
@@ -138,13 +229,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   /** Looks like a name given the surrounding case: known, or Capitalised (mixed text), or any uncommon word (upper text, strong context only). */
   const shaped = (i: number, strong: boolean) => {
     const t = toks[i];
-    if (!t || COMMON_WORDS.has(t.l) || t.s.length < 2) return false;
+    if (!t || is(t, W_COMMON) || t.s.length < 2) return false;
     if (known(t)) return true;
-    if (CLINICAL_WORDS.has(t.l)) return false;
-    if (upperAt(i)) return strong && t.s.length >= 3 && !ENGLISH.has(t.l);
+    if (is(t, W_CLINICAL)) return false;
+    if (upperAt(i)) return strong && t.s.length >= 3 && !english(t);
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
-    if (CAP_WORD.test(t.s)) return !NOT_NAMES.has(t.l) || strong;
-    return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !NOT_NAMES.has(t.l);
+    if (CAP_WORD.test(t.s)) return !is(t, W_NOT_NAME) || strong;
+    return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !is(t, W_NOT_NAME);
   };
   /** Extend a name from token i: optional middle initial, then a second name token. */
   const extend = (i: number, strong: boolean) => {
@@ -158,24 +249,24 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       strong &&
       upperAt(k) &&
       toks[k]!.s.length >= 3 &&
-      !ENGLISH.has(toks[k]!.l) &&
-      !COMMON_WORDS.has(toks[k]!.l) &&
-      !CLINICAL_WORDS.has(toks[k]!.l) &&
-      !VERBISH.test(toks[k]!.l) &&
-      !FUNCTION_WORD.test(toks[k]!.l);
+      !english(toks[k]!) &&
+      !is(toks[k]!, W_COMMON) &&
+      !is(toks[k]!, W_CLINICAL) &&
+      !is(toks[k]!, W_VERBISH) &&
+      !is(toks[k]!, W_FUNCTION);
     // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
     const censusSurname = (a: number, b: number) =>
-      FIRST_NAMES.has(toks[a]!.l) &&
+      is(toks[a]!, W_FIRST) &&
       CAP_WORD.test(toks[a]!.s) &&
       /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) &&
-      SURNAMES.has(toks[b]!.l) &&
+      is(toks[b]!, W_SURNAME) &&
       !upperAt(b);
     if (
       n &&
       adjacent(toks[j]!, n) &&
       !sep(toks[j]!, n).includes(".") &&
-      (!sep(toks[j]!, n).includes(",") || (FIRST_NAMES.has(n.l) && !ENGLISH.has(n.l))) &&
-      !CREDENTIAL.test(n.l) &&
+      (!sep(toks[j]!, n).includes(",") || (is(n, W_FIRST) && !english(n))) &&
+      !is(n, W_CREDENTIAL) &&
       (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))
     )
       j++;
@@ -184,12 +275,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       h &&
       sep(toks[j]!, h) === "-" &&
-      !CREDENTIAL.test(h.l) &&
-      !COMMON_WORDS.has(h.l) &&
-      !CLINICAL_WORDS.has(h.l) &&
+      !is(h, W_CREDENTIAL) &&
+      !is(h, W_COMMON) &&
+      !is(h, W_CLINICAL) &&
       (known(h) ||
         (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) ||
-        (upperAt(j + 1) && h.s.length >= 3 && !ENGLISH.has(h.l)))
+        (upperAt(j + 1) && h.s.length >= 3 && !english(h)))
     )
       j++;
     return j;
@@ -202,24 +293,24 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       !upperAt(k) &&
       /^\p{Lu}\p{Ll}+$/u.test(n.s) &&
-      FIRST_NAMES.has(n.l) &&
-      !FUNCTION_WORD.test(n.l) &&
-      !RELATION.test(n.l) &&
+      is(n, W_FIRST) &&
+      !is(n, W_FUNCTION) &&
+      !is(n, N_RELATION) &&
       /^[ \t]*[,(][ \t]*$/.test(sep(toks[k - 1]!, n))
     )
       return true;
     if (
-      FUNCTION_WORD.test(n.l) ||
-      RELATION.test(n.l) ||
-      CREDENTIAL.test(n.l) ||
-      CLINICAL_WORDS.has(n.l) ||
-      (COMMON_WORDS.has(n.l) && !FIRST_NAMES.has(n.l))
+      is(n, W_FUNCTION) ||
+      is(n, N_RELATION) ||
+      is(n, W_CREDENTIAL) ||
+      is(n, W_CLINICAL) ||
+      (is(n, W_COMMON) && !is(n, W_FIRST))
     )
       return false;
     if (!upperAt(k) && /^\p{Lu}{2,}$/u.test(n.s)) return false; // an acronym in mixed-case text: "Baby ASA"
-    if (known(n) || (FIRST_NAMES.has(n.l) && n.s.length >= 2)) return true;
-    if (upperAt(k)) return shaped(k, true) && !VERBISH.test(n.l);
-    return capName(k) && !VERBISH.test(n.l);
+    if (known(n) || (is(n, W_FIRST) && n.s.length >= 2)) return true;
+    if (upperAt(k)) return shaped(k, true) && !is(n, W_VERBISH);
+    return capName(k) && !is(n, W_VERBISH);
   };
   for (let i = 0; i < toks.length; i++) {
     if (taken[i]) continue;
@@ -228,19 +319,19 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const prev = toks[i - 1];
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
     if (
-      TITLE.test(t.l) &&
+      is(t, W_TITLE) &&
       next &&
       adjacent(t, next) &&
       !sep(t, next).includes(",") &&
-      !(WEAK_TITLE.test(t.l) && VERBISH.test(next.l))
+      !(is(t, N_WEAK_TITLE) && is(next, W_VERBISH))
     ) {
-      const strong = !WEAK_TITLE.test(t.l);
+      const strong = !is(t, N_WEAK_TITLE);
       // "Dr. B. Muse", "Dr B Muse": an initial, with or without its period, before the surname
       const bareInitial =
         toks[i + 1]!.s.length === 1 &&
         /^\p{Lu}$/u.test(toks[i + 1]!.s) &&
         toks[i + 2] !== undefined &&
-        /^[ \t]+$/.test(sep(toks[i + 1]!, toks[i + 2]!)) &&
+        blank(toks[i + 1]!, toks[i + 2]!) &&
         /^\p{Lu}/u.test(toks[i + 2]!.s);
       const j0 = (isInitial(i + 1) || bareInitial) && toks[i + 2] && shaped(i + 2, true) ? i + 2 : i + 1;
       const n0 = toks[j0]!;
@@ -250,11 +341,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         strong &&
         mixedCap(j0) &&
         toks[j0 + 1] &&
-        /^[ \t]+$/.test(sep(n0, toks[j0 + 1]!)) &&
-        (capName(j0 + 1) ||
-          (mixedCap(j0 + 1) && !ENGLISH.has(toks[j0 + 1]!.l) && !CLINICAL_WORDS.has(toks[j0 + 1]!.l))) &&
-        !FUNCTION_WORD.test(toks[j0 + 1]!.l) &&
-        !PERSON_VERB_AFTER.test(toks[j0 + 1]!.l)
+        blank(n0, toks[j0 + 1]!) &&
+        (capName(j0 + 1) || (mixedCap(j0 + 1) && !english(toks[j0 + 1]!) && !is(toks[j0 + 1]!, W_CLINICAL))) &&
+        !is(toks[j0 + 1]!, W_FUNCTION) &&
+        !is(toks[j0 + 1]!, N_PERSON_VERB_AFTER)
       ) {
         const j = extend(j0 + 1, true);
         push(i + 1, j, "high", 0.85, "name-title");
@@ -266,11 +356,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         t.l === "dr" &&
         text[t.end] === "." &&
         mixedCap(j0) &&
-        !FUNCTION_WORD.test(n0.l) &&
-        !PERSON_VERB_AFTER.test(n0.l) &&
-        !PERSON_VERB_BEFORE.test(n0.l) &&
-        !NAME_TITLE_STOP.test(n0.l) &&
-        !RELATION.test(n0.l)
+        !is(n0, W_FUNCTION) &&
+        !is(n0, N_PERSON_VERB_AFTER) &&
+        !is(n0, N_PERSON_VERB_BEFORE) &&
+        !is(n0, N_NAME_TITLE_STOP) &&
+        !is(n0, N_RELATION)
       ) {
         push(i + 1, j0, "high", 0.8, "name-title");
         i = j0;
@@ -284,28 +374,28 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         !(/^\p{Lu}+$/u.test(t.s) && !upperAt(i)) &&
         n0.s.length >= 3 &&
         /^\p{L}+$/u.test(n0.s) &&
-        !FUNCTION_WORD.test(n0.l) &&
-        !CLINICAL_WORDS.has(n0.l) &&
-        !PERSON_VERB_AFTER.test(n0.l) &&
-        !PERSON_VERB_BEFORE.test(n0.l) &&
-        !TITLE.test(n0.l) &&
-        !CREDENTIAL.test(n0.l) &&
-        !RELATION.test(n0.l) &&
-        !VERBISH.test(n0.l) &&
-        !NAME_TITLE_STOP.test(n0.l);
+        !is(n0, W_FUNCTION) &&
+        !is(n0, W_CLINICAL) &&
+        !is(n0, N_PERSON_VERB_AFTER) &&
+        !is(n0, N_PERSON_VERB_BEFORE) &&
+        !is(n0, W_TITLE) &&
+        !is(n0, W_CREDENTIAL) &&
+        !is(n0, N_RELATION) &&
+        !is(n0, W_VERBISH) &&
+        !is(n0, N_NAME_TITLE_STOP);
       const weakUpper =
         !strong &&
         upperAt(j0) &&
         n0.s.length >= 5 &&
         /^\p{L}+$/u.test(n0.s) &&
-        !ENGLISH.has(n0.l) &&
-        !COMMON_WORDS.has(n0.l) &&
-        !CLINICAL_WORDS.has(n0.l) &&
-        !VERBISH.test(n0.l) &&
-        !SPECIES.test(n0.l);
+        !english(n0) &&
+        !is(n0, W_COMMON) &&
+        !is(n0, W_CLINICAL) &&
+        !is(n0, W_VERBISH) &&
+        !is(n0, N_SPECIES);
       if (
         shaped(j0, strong) ||
-        (strong && !COMMON_WORDS.has(n0.l) && n0.s.length >= 2 && !/^\d/.test(n0.s)) ||
+        (strong && !is(n0, W_COMMON) && n0.s.length >= 2 && !/^\d/.test(n0.s)) ||
         wordSurname ||
         weakUpper
       ) {
@@ -317,20 +407,18 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
     // A role before a name: "CASEWORKER LEONA LABOWICH", "spoke with HO SCHWARZ", "case manager Karen"
     const role =
-      (ROLE_BEFORE.test(t.l) || (t.l === "manager" && prev?.l === "case")) &&
+      (is(t, N_ROLE_BEFORE) || (t.l === "manager" && prev?.l === "case")) &&
       !(t.l === "ho" && !upperAt(i) && t.s !== "HO");
     if (
       role &&
       next &&
       /^[ \t]*[:,(-]?[ \t]*$/.test(sep(t, next)) &&
-      !FUNCTION_WORD.test(next.l) &&
-      !RELATION.test(next.l) &&
-      !CREDENTIAL.test(next.l) &&
-      !VERBISH.test(next.l) &&
-      !PERSON_VERB_AFTER.test(next.l) &&
-      (known(next) ||
-        (FIRST_NAMES.has(next.l) && !COMMON_WORDS.has(next.l)) ||
-        (shaped(i + 1, true) && !ENGLISH.has(next.l)))
+      !is(next, W_FUNCTION) &&
+      !is(next, N_RELATION) &&
+      !is(next, W_CREDENTIAL) &&
+      !is(next, W_VERBISH) &&
+      !is(next, N_PERSON_VERB_AFTER) &&
+      (known(next) || (is(next, W_FIRST) && !is(next, W_COMMON)) || (shaped(i + 1, true) && !english(next)))
     ) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.8, "name-title");
@@ -341,14 +429,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       /^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) &&
       next &&
-      /^[ \t]+$/.test(sep(t, next)) &&
-      !CREDENTIAL.test(next.l) &&
-      !FUNCTION_WORD.test(next.l) &&
-      !CLINICAL_WORDS.has(next.l) &&
+      blank(t, next) &&
+      !is(next, W_CREDENTIAL) &&
+      !is(next, W_FUNCTION) &&
+      !is(next, W_CLINICAL) &&
       (known(next) ||
-        (FIRST_NAMES.has(next.l) && !upperAt(i + 1) && !ENGLISH.has(next.l)) ||
-        (FIRST_NAMES.has(next.l) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) ||
-        (capName(i + 1) && !VERBISH.test(next.l) && !ENGLISH.has(next.l)))
+        (is(next, W_FIRST) && !upperAt(i + 1) && !english(next)) ||
+        (is(next, W_FIRST) && /^[a-z]/.test(next.s) && /^[a-z]/.test(t.s)) ||
+        (capName(i + 1) && !is(next, W_VERBISH) && !english(next)))
     ) {
       const j = extend(i + 1, true);
       push(i + 1, j, "high", 0.8, "name-title");
@@ -357,7 +445,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
     // Relation + name: "husband John", "SON ROB", "daughter, Mary Smith", "son bill"
     const relation =
-      RELATION.test(t.l) ||
+      is(t, N_RELATION) ||
       (t.l === "other" && prev?.l === "significant") ||
       (t.l === "person" && prev?.l === "contact") ||
       t.l === "poa";
@@ -374,14 +462,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       continue;
     }
     // Name, credential: "Carole Hayes, RN", "FRANCIS G. LEVINE, RRT", "barbara j. parrilli bsn/rn"
-    if (shaped(i, true) && !TITLE.test(t.l)) {
+    if (shaped(i, true) && !is(t, W_TITLE)) {
       let j = extend(i, false);
       // an uncommon upper-case surname only when a credential or role follows: "DICK CUCCHIARA (RESIDENT)"
       const js = extend(i, true);
       if (
         js > j &&
         toks[js + 1] &&
-        (CREDENTIAL.test(toks[js + 1]!.l) || /^(?:resident|attending|fellow|intern)$/.test(toks[js + 1]!.l))
+        (is(toks[js + 1]!, W_CREDENTIAL) || /^(?:resident|attending|fellow|intern)$/.test(toks[js + 1]!.l))
       )
         j = js;
       // lower/upper-case notes: a given name and an uncommon word before a credential or a person
@@ -390,17 +478,17 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (
         j === i &&
         n1 &&
-        FIRST_NAMES.has(t.l) &&
-        !COMMON_WORDS.has(t.l) &&
+        is(t, W_FIRST) &&
+        !is(t, W_COMMON) &&
         (upperAt(i) || /^[a-z]/.test(t.s)) &&
-        /^[ \t]+$/.test(sep(t, n1)) &&
+        blank(t, n1) &&
         n1.s.length >= 3 &&
-        !COMMON_WORDS.has(n1.l) &&
-        !CLINICAL_WORDS.has(n1.l) &&
-        !VERBISH.test(n1.l) &&
+        !is(n1, W_COMMON) &&
+        !is(n1, W_CLINICAL) &&
+        !is(n1, W_VERBISH) &&
         toks[i + 2] &&
-        /^[ \t]+$/.test(sep(n1, toks[i + 2]!)) &&
-        (CREDENTIAL.test(toks[i + 2]!.l) || PERSON_VERB_AFTER.test(toks[i + 2]!.l))
+        blank(n1, toks[i + 2]!) &&
+        (is(toks[i + 2]!, W_CREDENTIAL) || is(toks[i + 2]!, N_PERSON_VERB_AFTER))
       )
         j = i + 1;
       const after = toks[j + 1];
@@ -411,13 +499,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         /^[ \t]*\([ \t]*$/.test(sep(toks[j]!, after));
       if (
         after &&
-        (CREDENTIAL.test(after.l) || role) &&
+        (is(after, W_CREDENTIAL) || role) &&
         /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) &&
         (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) ||
           role ||
-          (j > i && (known(t) || known(toks[j]!) || FIRST_NAMES.has(t.l) || (capName(i) && capName(j))))) &&
+          (j > i && (known(t) || known(toks[j]!) || is(t, W_FIRST) || (capName(i) && capName(j))))) &&
         (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) &&
-        !VERBISH.test(toks[j]!.l)
+        !is(toks[j]!, W_VERBISH)
       ) {
         // include a preceding first name or initial: "ANTHONY C. KOZICKI"
         let s0 = i;
@@ -430,34 +518,30 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // (a lower-case "s." is more often "seconds." or an abbreviation than an initial)
       const pp = toks[i - 2];
       const verbBeforeInitial =
-        pp !== undefined &&
-        PERSON_VERB_BEFORE.test(pp.l) &&
-        /^[ \t]+$/.test(sep(pp, prev!)) &&
-        !VERBISH.test(t.l) &&
-        t.s.length >= 3;
+        pp !== undefined && is(pp, N_PERSON_VERB_BEFORE) && blank(pp, prev!) && !is(t, W_VERBISH) && t.s.length >= 3;
       // upper-case notes: an initial and a word no vocabulary knows ("M. PEPPLER"), unless a species ("S. AUREUS")
       const standaloneInitial = prev !== undefined && !/[\p{L}\d'’.&/]/u.test(text[prev.start - 1] ?? " ");
       const upperUnknown =
         standaloneInitial &&
         after !== undefined &&
-        (PERSON_VERB_AFTER.test(after.l) || /^\p{L}+ing$/u.test(after.l)) &&
+        (is(after, N_PERSON_VERB_AFTER) || /^\p{L}+ing$/u.test(after.l)) &&
         upperAt(i) &&
         t.s.length >= 4 &&
         /^\p{L}+$/u.test(t.s) &&
-        !ENGLISH.has(t.l) &&
-        !CLINICAL_WORDS.has(t.l) &&
-        !VERBISH.test(t.l) &&
-        !SPECIES.test(t.l);
+        !english(t) &&
+        !is(t, W_CLINICAL) &&
+        !is(t, W_VERBISH) &&
+        !is(t, N_SPECIES);
       if (
         prev &&
         isInitial(i - 1) &&
         !taken[i - 1] &&
-        !SPECIES.test(t.l) &&
-        (/^[A-Z]$/.test(prev.s) || (after && CREDENTIAL.test(after.l))) &&
+        !is(t, N_SPECIES) &&
+        (/^[A-Z]$/.test(prev.s) || (after && is(after, W_CREDENTIAL))) &&
         (known(t) ||
           verbBeforeInitial ||
           upperUnknown ||
-          (after && (PERSON_VERB_AFTER.test(after.l) || CREDENTIAL.test(after.l))))
+          (after && (is(after, N_PERSON_VERB_AFTER) || is(after, W_CREDENTIAL))))
       ) {
         push(i - 1, j, "high", 0.75, "name-initial");
         i = j;
@@ -465,11 +549,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       }
       // First + last from the lexicons: "Mary Souza", "GERRY MASCI" needs a known first name
       if (
-        FIRST_NAMES.has(t.l) &&
-        !NOT_NAMES.has(t.l) &&
+        is(t, W_FIRST) &&
+        !is(t, W_NOT_NAME) &&
         j > i &&
-        !(ENGLISH.has(t.l) && ENGLISH.has(toks[j]!.l)) &&
-        (upperAt(i) || /^[A-Z]/.test(t.s) || SURNAMES.has(toks[j]!.l))
+        !(english(t) && english(toks[j]!)) &&
+        (upperAt(i) || /^[A-Z]/.test(t.s) || is(toks[j]!, W_SURNAME))
       ) {
         push(i, j, "high", 0.8, "name-full");
         i = j;
@@ -478,24 +562,24 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // Person verbs around a name: "per healey", "spoke with Dr", "MAROTTA AWARE"
       const verbBefore =
         prev &&
-        PERSON_VERB_BEFORE.test(prev.l) &&
+        is(prev, N_PERSON_VERB_BEFORE) &&
         adjacent(prev, t) &&
         !sep(prev, t).includes(".") &&
         !(prev.l === "cc" && /\d$/.test(text.slice(Math.max(0, prev.start - 1), prev.start)));
-      const verbAfter = after && PERSON_VERB_AFTER.test(after.l) && /^[ \t]+$/.test(sep(toks[j]!, after));
+      const verbAfter = after && is(after, N_PERSON_VERB_AFTER) && blank(toks[j]!, after);
       const nameShape =
         known(t) ||
-        (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !NOT_NAMES.has(t.l)) ||
-        (upperAt(i) && verbAfter && !VERBISH.test(t.l) && t.s.length >= 4 && !ENGLISH.has(t.l));
+        (!upperAt(i) && /^[A-Z][a-z'\u2019]+$/.test(t.s) && !is(t, W_NOT_NAME)) ||
+        (upperAt(i) && verbAfter && !is(t, W_VERBISH) && t.s.length >= 4 && !english(t));
       const weakBefore = verbBefore && /^(?:with|by)$/.test(prev!.l);
       const clearName =
         known(t) &&
-        !ENGLISH.has(t.l) &&
-        (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && FIRST_NAMES.has(t.l)));
+        !english(t) &&
+        (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && is(t, W_FIRST)));
       if (
         (verbBefore || verbAfter) &&
         nameShape &&
-        !(nameShape && !known(t) && VERBISH.test(t.l)) &&
+        !(nameShape && !known(t) && is(t, W_VERBISH)) &&
         !(weakBefore && !verbAfter && !clearName)
       ) {
         push(i, j, known(t) ? "high" : "medium", known(t) ? 0.75 : 0.55, "name-context");
@@ -506,12 +590,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
     // An occupation as a title, a subject of a human verb, a name addressed: "Producer Liviana Palerma",
     // "Mehrudin shouted at", "Aloisia, can I please", "Don't go to town, Roy!"
-    if (capName(i) && !ENGLISH.has(t.l)) {
+    if (capName(i) && !english(t)) {
       const j = extend(i, false);
       const afterText = text.slice(toks[j]!.end, toks[j]!.end + 24);
       const sentenceStart = /(?:^|[.!?:"”]\s*|\n\s*)$/.test(text.slice(Math.max(0, t.start - 3), t.start));
-      const occupation =
-        prev !== undefined && OCCUPATION.test(prev.l) && /^[ \t]+$/.test(sep(prev, t)) && /^\p{Lu}/u.test(prev.s);
+      const occupation = prev !== undefined && is(prev, N_OCCUPATION) && blank(prev, t) && /^\p{Lu}/u.test(prev.s);
       const subject = sentenceStart && HUMAN_VERB_AFTER.test(afterText);
       const vocative =
         (sentenceStart &&
@@ -530,7 +613,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       while (
         k - i < 3 &&
         toks[k + 1] &&
-        (/^[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)) ||
+        (blank(toks[k]!, toks[k + 1]!) ||
           (toks[k]!.s.length === 1 && /^\.[ \t]+$/.test(sep(toks[k]!, toks[k + 1]!)))) &&
         (capName(k + 1) ||
           (toks[k + 1]!.s.length === 1 &&
@@ -542,9 +625,9 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (toks[k]!.s.length === 1) k--;
       // a run starting a sentence may start with an ordinary word: "Afterwards Tomasz Wieczorek"
       let i0 = i;
-      while (i0 < k && ENGLISH.has(toks[i0]!.l) && !known(toks[i0]!)) i0++;
+      while (i0 < k && english(toks[i0]!) && !known(toks[i0]!)) i0++;
       let lex = false;
-      for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && BIG_NAMES.has(toks[q]!.l)) lex = true;
+      for (let q = i; q <= k; q++) if (toks[q]!.s.length >= 4 && bigName(toks[q]!)) lex = true;
       // two or more Capitalised words, one shaped like a surname of many languages ("Jónsdóttir", "Kowalczyk")
       if (!lex && k > i0) for (let q = i0; q <= k; q++) if (SURNAME_SHAPE.test(toks[q]!.s)) lex = true;
       // two or more Capitalised words that no English vocabulary knows: "Lopie Certusi", "Wil Laberbera"
@@ -552,7 +635,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (
         !lex &&
         k > i0 &&
-        toks.slice(i0, k + 1).every((q) => q.s.length >= 3 && !ENGLISH.has(q.l) && !VERBISH.test(q.l)) &&
+        toks.slice(i0, k + 1).every((q) => q.s.length >= 3 && !english(q) && !is(q, W_VERBISH)) &&
         /^[ \t]*[,:(-]?[ \t]*(?:(?:cell|home|work|phone|tel|mobile|pager|beeper|#)\b|\(?\d{3}\)?[ .-]?\d{3})/i.test(
           text.slice(toks[k]!.end, toks[k]!.end + 16),
         )
@@ -563,11 +646,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // a lone lexicon word right after a treatment word is more often a drug or an eponym ("started on Cipro")
       const treated = k === i && !cue && TREATMENT_BEFORE.test(text.slice(Math.max(0, t.start - 16), t.start));
       const eponym = EPONYM_AFTER.test(text.slice(toks[k]!.end, toks[k]!.end + 16));
-      if (
-        (lex || cue || (FIRST_NAMES.has(t.l) && known(t) && !sentenceStart && !ENGLISH.has(t.l))) &&
-        !treated &&
-        !eponym
-      ) {
+      if ((lex || cue || (is(t, W_FIRST) && known(t) && !sentenceStart && !english(t))) && !treated && !eponym) {
         push(i0, k, "medium", lex || cue ? 0.6 : 0.5, "name-lexicon");
         i = k;
         continue;
@@ -581,23 +660,21 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const n = toks[i + 1]!;
     const gap = sep(t, n);
     const relAfter =
-      (RELATION.test(n.l) && /^[ \t]*\([ \t]*$/.test(gap)) ||
+      (is(n, N_RELATION) && /^[ \t]*\([ \t]*$/.test(gap)) ||
       (/^[ \t]*,[ \t]+$/.test(gap) &&
         /^(?:his|her|their)$/.test(n.l) &&
         toks[i + 2] !== undefined &&
-        /^[ \t]+$/.test(sep(n, toks[i + 2]!)) &&
-        RELATION.test(toks[i + 2]!.l));
-    if (!relAfter || FUNCTION_WORD.test(t.l) || CLINICAL_WORDS.has(t.l) || COMMON_WORDS.has(t.l) || RELATION.test(t.l))
-      continue;
-    if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !ENGLISH.has(t.l)) || FIRST_NAMES.has(t.l)))
-      continue;
+        blank(n, toks[i + 2]!) &&
+        is(toks[i + 2]!, N_RELATION));
+    if (!relAfter || is(t, W_FUNCTION) || is(t, W_CLINICAL) || is(t, W_COMMON) || is(t, N_RELATION)) continue;
+    if (!(known(t) || capName(i) || (upperAt(i) && t.s.length >= 3 && !english(t)) || is(t, W_FIRST))) continue;
     let s0 = i;
     if (
       i > 0 &&
       !taken[i - 1] &&
-      /^[ \t]+$/.test(sep(toks[i - 1]!, t)) &&
-      (FIRST_NAMES.has(toks[i - 1]!.l) || capName(i - 1)) &&
-      !COMMON_WORDS.has(toks[i - 1]!.l)
+      blank(toks[i - 1]!, t) &&
+      (is(toks[i - 1]!, W_FIRST) || capName(i - 1)) &&
+      !is(toks[i - 1]!, W_COMMON)
     )
       s0 = i - 1;
     push(s0, i, "high", 0.75, "name-relation");
@@ -633,11 +710,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
       const upperName =
         (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
-        FIRST_NAMES.has(toks[i]!.l) &&
-        !COMMON_WORDS.has(toks[i]!.l) &&
-        !CLINICAL_WORDS.has(toks[i]!.l) &&
+        is(toks[i]!, W_FIRST) &&
+        !is(toks[i]!, W_COMMON) &&
+        !is(toks[i]!, W_CLINICAL) &&
         toks[i]!.s.length >= 3;
-      if (taken[i] || !(capName(i) || upperName) || ENGLISH.has(toks[i]!.l)) continue;
+      if (taken[i] || !(capName(i) || upperName) || english(toks[i]!)) continue;
       const joined = (a: number, b: number) =>
         toks[a] !== undefined &&
         toks[b] !== undefined &&
@@ -655,8 +732,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         /^(?:and|or)$/.test(toks[c]!.l) &&
         toks[c - 1] !== undefined &&
         toks[c + 1] !== undefined &&
-        /^[ \t]+$/.test(sep(toks[c - 1]!, toks[c]!)) &&
-        /^[ \t]+$/.test(sep(toks[c]!, toks[c + 1]!));
+        blank(toks[c - 1]!, toks[c]!) &&
+        blank(toks[c]!, toks[c + 1]!);
       const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
       if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj)
         push(i, i, "medium", 0.5, "name-list");
@@ -730,27 +807,27 @@ function growNames(
   const unknownWord = (t: Tok) =>
     t.s.length >= 3 &&
     /^\p{L}+$/u.test(t.s) &&
-    !ENGLISH.has(t.l) &&
-    !COMMON_WORDS.has(t.l) &&
-    !CLINICAL_WORDS.has(t.l) &&
-    !VERBISH.test(t.l) &&
-    !FUNCTION_WORD.test(t.l) &&
-    !NATIONALITIES.has(t.l) &&
-    !US_STATES.has(t.l) &&
-    !COUNTRIES.has(t.l) &&
-    !TITLE.test(t.l) &&
-    !CREDENTIAL.test(t.l) &&
-    !RELATION.test(t.l) &&
-    !SPECIES.test(t.l);
+    !english(t) &&
+    !is(t, W_COMMON) &&
+    !is(t, W_CLINICAL) &&
+    !is(t, W_VERBISH) &&
+    !is(t, W_FUNCTION) &&
+    !is(t, W_NATIONALITY) &&
+    !is(t, W_US_STATE) &&
+    !is(t, W_COUNTRY) &&
+    !is(t, W_TITLE) &&
+    !is(t, W_CREDENTIAL) &&
+    !is(t, N_RELATION) &&
+    !is(t, N_SPECIES);
   const nameWord = (k: number, anchorUpper: boolean) => {
     const t = toks[k];
     if (
       !t ||
-      CREDENTIAL.test(t.l) ||
-      FUNCTION_WORD.test(t.l) ||
-      PERSON_VERB_AFTER.test(t.l) ||
-      PERSON_VERB_BEFORE.test(t.l) ||
-      RELATION.test(t.l)
+      is(t, W_CREDENTIAL) ||
+      is(t, W_FUNCTION) ||
+      is(t, N_PERSON_VERB_AFTER) ||
+      is(t, N_PERSON_VERB_BEFORE) ||
+      is(t, N_RELATION)
     )
       return false;
     // the case must match the name's: a lower-case word does not continue "Mary Smith"
@@ -776,9 +853,9 @@ function growNames(
       const g = gap(a, b);
       if (/^[ \t]+$/.test(g) || (a.s.length === 1 && /^\.[ \t]*$/.test(g))) {
         const cred =
-          toks[j + 2] !== undefined && /^[ \t]*,?[ \t]*$/.test(gap(b, toks[j + 2]!)) && CREDENTIAL.test(toks[j + 2]!.l);
+          toks[j + 2] !== undefined && /^[ \t]*,?[ \t]*$/.test(gap(b, toks[j + 2]!)) && is(toks[j + 2]!, W_CREDENTIAL);
         if (
-          (nameWord(j + 1, anchorUpper) || (cred && /^\p{L}{2,}$/u.test(b.s) && !FUNCTION_WORD.test(b.l))) &&
+          (nameWord(j + 1, anchorUpper) || (cred && /^\p{L}{2,}$/u.test(b.s) && !is(b, W_FUNCTION))) &&
           !covered(a.end, b.end, cand)
         ) {
           j++;
@@ -800,11 +877,10 @@ function growNames(
         (/^\.[ \t]*$/.test(g) ||
           (/^[ \t]+$/.test(g) &&
             (/^\p{Lu}$/u.test(a.s) ||
-              PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") ||
-              TITLE.test(toks[i - 2]?.l ?? ""))));
+              (toks[i - 2] !== undefined && is(toks[i - 2]!, N_PERSON_VERB_BEFORE | W_TITLE)))));
       // a lower-case letter is an initial only after a person verb or a title ("per d ross"), not "0.06 s. Violations"
       const lowerOk =
-        /^\p{Lu}$/u.test(a.s) || PERSON_VERB_BEFORE.test(toks[i - 2]?.l ?? "") || TITLE.test(toks[i - 2]?.l ?? "");
+        /^\p{Lu}$/u.test(a.s) || (toks[i - 2] !== undefined && is(toks[i - 2]!, N_PERSON_VERB_BEFORE | W_TITLE));
       if (initial && lowerOk && !/^[ai]$/i.test(a.s)) {
         if (covered(a.start, b.start, cand)) break;
         i--;
@@ -812,9 +888,9 @@ function growNames(
       }
       if (
         /^[ \t]+$/.test(g) &&
-        FIRST_NAMES.has(a.l) &&
+        is(a, W_FIRST) &&
         known(a) &&
-        !ENGLISH.has(a.l) &&
+        !english(a) &&
         upperAt(i - 1) === anchorUpper &&
         !covered(a.start, b.start, cand)
       ) {

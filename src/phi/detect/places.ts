@@ -11,10 +11,14 @@ import {
   FUNCTION_WORD,
   TITLE,
   VERBISH,
+  LEXICON_CLASSES,
+  W_CLINICAL,
+  W_COMMON,
   cityLookup,
   isUpperText,
   multiWordPlaceStart,
 } from "./lexicon.js";
+import { WORDS, tokenize } from "./tokens.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -578,30 +582,39 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(start, start + keep.join(" ").length, "medium", 0.55, "facility");
   }
   // Gazetteer and cues: "lives in Catonsville", "grew up in Remniku", "travelling to Hungary".
-  const words = [...text.matchAll(/\p{L}[\p{L}.'’-]*/gu)];
-  const lowerCache: (string | undefined)[] = new Array<string | undefined>(words.length);
-  const lowerOf = (q: number) => (lowerCache[q] ??= words[q]![0].toLowerCase().replace(/[.,]$/, ""));
-  const spaced = (q: number) =>
-    q < words.length &&
-    text.charCodeAt(words[q]!.index - 1) === 32 &&
-    words[q]!.index - 1 === words[q - 1]!.index + words[q - 1]![0].length;
-  for (let wi = 0; wi < words.length; wi++) {
-    const first = words[wi]![0];
-    const c0 = first.charCodeAt(0);
+  // the tokens of /\p{L}[\p{L}.'’-]*/gu (tokens.ts); a word's lower-case form without its final "."
+  // is interned, with its word classes (one table lookup per word)
+  const tk = tokenize(text, ".'’-");
+  const nWords = tk.n;
+  const wStart = tk.starts;
+  const wEnd = tk.ends;
+  // looked up on first use (most words are skipped by their first letter); the word and its classes
+  // are kept, not the id: the table may start over during a long text
+  const lw = new Array<string | undefined>(nWords);
+  const lf = new Int32Array(nWords);
+  const lookup = (q: number) => {
+    const e = wEnd[q]!;
+    const id = WORDS.id(text, wStart[q]!, text.charCodeAt(e - 1) === 46 ? e - 1 : e);
+    lf[q] = LEXICON_CLASSES.of(id);
+    return (lw[q] = WORDS.word(id));
+  };
+  const lowerOf = (q: number) => lw[q] ?? lookup(q);
+  const wordAt = (q: number) => text.slice(wStart[q]!, wEnd[q]!);
+  const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
+  for (let wi = 0; wi < nWords; wi++) {
+    const c0 = text.charCodeAt(wStart[wi]!);
     // cheap exit: a lower-case word that does not follow a preposition is no place
     if (c0 >= 97 && c0 <= 122 && !(wi > 0 && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
     const l0 = lowerOf(wi);
-    if ((COMMON_WORDS.has(l0) && !PLACE_PREFIX.has(l0)) || CLINICAL_WORDS.has(l0)) continue;
+    const f0 = lf[wi]!;
+    if (((f0 & W_COMMON) !== 0 && !PLACE_PREFIX.has(l0)) || (f0 & W_CLINICAL) !== 0) continue;
+    const first = wordAt(wi);
     const capFirst = /^\p{Lu}/u.test(first);
     const prevWord = wi > 0 ? lowerOf(wi - 1) : "";
     const afterPrep = PREP_WORDS.has(prevWord);
-    if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[words[wi]!.index - 2] ?? ""))) continue;
+    if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[wStart[wi]! - 2] ?? ""))) continue;
     // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    if (
-      !afterPrep &&
-      upper(words[wi]!.index) &&
-      !HERE_CUE.test(text.slice(Math.max(0, words[wi]!.index - 30), words[wi]!.index))
-    )
+    if (!afterPrep && upper(wStart[wi]!) && !HERE_CUE.test(text.slice(Math.max(0, wStart[wi]! - 30), wStart[wi]!)))
       continue;
     // longest gazetteer match of up to three words
     let matched = 0;
@@ -624,10 +637,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       break;
     }
     if (!matched && !capFirst) continue;
-    const before = text.slice(Math.max(0, words[wi]!.index - 45), words[wi]!.index);
+    const before = text.slice(Math.max(0, wStart[wi]! - 45), wStart[wi]!);
     const prep = afterPrep && PLACE_PREP.test(before);
     const cue = (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) || HERE_CUE.test(before);
-    const isUpper = upper(words[wi]!.index);
+    const isUpper = upper(wStart[wi]!);
     const cap = capFirst && !isUpper;
     let strong = false;
     if (matched) {
@@ -652,16 +665,16 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       while (
         matched < 3 &&
         spaced(wi + matched) &&
-        /^\p{Lu}/u.test(words[wi + matched]![0]) &&
-        !plainWord(words[wi + matched]![0])
+        /^\p{Lu}/u.test(wordAt(wi + matched)) &&
+        !plainWord(wordAt(wi + matched))
       )
         matched++;
       strong = true;
     }
     if (!matched || !strong) continue;
-    const last = words[wi + matched - 1]!;
-    const end = last.index + last[0].replace(/[.,]$/, "").length;
-    push(words[wi]!.index, end, "medium", 0.6, "city");
+    const lastEnd = wEnd[wi + matched - 1]!;
+    const end = text.charCodeAt(lastEnd - 1) === 46 ? lastEnd - 1 : lastEnd;
+    push(wStart[wi]!, end, "medium", 0.6, "city");
     tail(end, 2, true);
     wi += matched - 1;
   }

@@ -1,0 +1,196 @@
+/**
+ * The shared token pass of the prose detectors: a hand-written tokeniser (the same tokens as the
+ * detectors' `\p{L}…` regexes, without a match object per token) and a table interning every
+ * token's lower-case form. An ASCII token is hashed and compared straight from the text, so it
+ * costs no `toLowerCase()` and no new string; each distinct word gets a small integer id, and the
+ * word-class questions the detectors ask (lexicons, word lists) are answered once per id
+ * (`WordClasses`), not once per token and question. The table is global: the vocabulary of notes
+ * repeats from document to document. It starts over when full (bounded memory on bulk text).
+ */
+
+/** Letter test for code points ≥ 128 (`\p{L}`), cached for the BMP. */
+const BMP_LETTER = new Uint8Array(65536); // 0: unknown, 1: no, 2: yes
+const LETTER = /^\p{L}$/u;
+function isLetterCp(cp: number): boolean {
+  if (cp < 128) return (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
+  if (cp < 65536) {
+    let v = BMP_LETTER[cp]!;
+    if (v === 0) BMP_LETTER[cp] = v = LETTER.test(String.fromCharCode(cp)) ? 2 : 1;
+    return v === 2;
+  }
+  return LETTER.test(String.fromCodePoint(cp));
+}
+
+/** The code point at `i` and its length in UTF-16 units (a lone surrogate is one unit). */
+function cpAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+/**
+ * Every match of `\p{L}[\p{L}<extra>]*` (flags gu), as start and end offsets: `extra` are the
+ * connector characters allowed after the first letter (e.g. "'’" or ".'’-"). Same tokens, in the
+ * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it).
+ */
+export function tokenize(text: string, extra: string): { starts: Int32Array; ends: Int32Array; n: number } {
+  const ex = new Set<number>();
+  for (let k = 0; k < extra.length; k++) ex.add(extra.charCodeAt(k));
+  let starts = new Int32Array(Math.max(16, text.length >> 3));
+  let ends = new Int32Array(starts.length);
+  let n = 0;
+  const len = text.length;
+  let i = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    // fast path: ASCII non-letters
+    if (c < 128 && !((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) {
+      i++;
+      continue;
+    }
+    const cp = c < 128 ? c : cpAt(text, i);
+    const w = cp > 0xffff ? 2 : 1;
+    if (!isLetterCp(cp)) {
+      i += w;
+      continue;
+    }
+    const start = i;
+    i += w;
+    while (i < len) {
+      const d = text.charCodeAt(i);
+      if (d < 128) {
+        if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || ex.has(d)) {
+          i++;
+          continue;
+        }
+        break;
+      }
+      if (ex.has(d)) {
+        i++;
+        continue;
+      }
+      const p = cpAt(text, i);
+      if (!isLetterCp(p)) break;
+      i += p > 0xffff ? 2 : 1;
+    }
+    if (n === starts.length) {
+      const s2 = new Int32Array(n * 2);
+      s2.set(starts);
+      starts = s2;
+      const e2 = new Int32Array(n * 2);
+      e2.set(ends);
+      ends = e2;
+    }
+    starts[n] = start;
+    ends[n] = i;
+    n++;
+  }
+  return { starts, ends, n };
+}
+
+const CAPACITY = 1 << 15;
+const MASK = CAPACITY - 1;
+/** Distinct words kept before the table starts over (load factor 1/2). */
+const MAX_WORDS = CAPACITY >> 1;
+
+/** Interned lower-case words; ids are slots of an open-addressing hash table. */
+class WordTable {
+  /** Bumped when the table starts over: per-id answers of an older generation are void. */
+  generation = 0;
+  private count = 0;
+  private readonly words: (string | undefined)[] = new Array<string | undefined>(CAPACITY);
+  private readonly hashes = new Int32Array(CAPACITY);
+
+  private reset(): void {
+    this.words.fill(undefined);
+    this.hashes.fill(0);
+    this.count = 0;
+    this.generation++;
+  }
+
+  /** The id of `text.slice(start, end).toLowerCase()`. */
+  id(text: string, start: number, end: number): number {
+    let h = 0x811c9dc5 | 0;
+    let ascii = true;
+    for (let k = start; k < end; k++) {
+      let c = text.charCodeAt(k);
+      if (c >= 128) {
+        ascii = false;
+        break;
+      }
+      if (c >= 65 && c <= 90) c += 32;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
+    const len = end - start;
+    for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
+      const w = this.words[slot];
+      if (w === undefined) return this.insert(slot, h, text.slice(start, end).toLowerCase());
+      if (this.hashes[slot] === h && w.length === len && sameLower(text, start, w)) return slot;
+    }
+  }
+
+  /** The id of a lower-case word. */
+  idOf(l: string): number {
+    let h = 0x811c9dc5 | 0;
+    for (let k = 0; k < l.length; k++) h = Math.imul(h ^ l.charCodeAt(k), 0x01000193);
+    for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
+      const w = this.words[slot];
+      if (w === undefined) return this.insert(slot, h, l);
+      if (this.hashes[slot] === h && w === l) return slot;
+    }
+  }
+
+  private insert(slot: number, h: number, l: string): number {
+    if (this.count >= MAX_WORDS) {
+      this.reset();
+      return this.idOf(l);
+    }
+    this.words[slot] = l;
+    this.hashes[slot] = h;
+    this.count++;
+    return slot;
+  }
+
+  /** The lower-case word of an id (one shared string per word). */
+  word(id: number): string {
+    return this.words[id]!;
+  }
+}
+
+/** Whether text[start, start + w.length) lower-cased (ASCII) equals `w`. */
+function sameLower(text: string, start: number, w: string): boolean {
+  for (let k = 0; k < w.length; k++) {
+    let c = text.charCodeAt(start + k);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== w.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+export const WORDS = new WordTable();
+
+/**
+ * Bits answered once per word id: `compute(l)` gives the bits of a lower-case word (at most 30).
+ * Valid for the table's current generation.
+ */
+export class WordClasses {
+  private readonly bits = new Int32Array(CAPACITY);
+  private generation = WORDS.generation;
+  constructor(private readonly compute: (l: string) => number) {}
+
+  of(id: number): number {
+    if (this.generation !== WORDS.generation) {
+      this.bits.fill(0);
+      this.generation = WORDS.generation;
+    }
+    const b = this.bits[id]!;
+    if (b !== 0) return b & 0x3fffffff;
+    const f = this.compute(WORDS.word(id));
+    this.bits[id] = f | 0x40000000;
+    return f;
+  }
+}
