@@ -127,7 +127,7 @@ describe("prefiltered engine", () => {
 
 describe("prefilter building blocks", () => {
   it("auto mode switches to the prefilters after its first characters, with the same findings", () => {
-    const auto = new Scanner();
+    const auto = new Scanner({ tagger: false });
     const text = SNIPPETS.join("\n");
     const expected = reference.scan(text, { profile: "prose" });
     for (let seen = 0; seen < 3 * PREFILTER_AFTER; seen += text.length)

@@ -423,6 +423,7 @@ describe("hooks from a CLI whose path holds a space and a quote", () => {
     cpSync(join(__dirname, "..", "package.json"), join(base, "package.json"));
     // the lexicons ship beside the bundle in the package (package.json "files")
     cpSync(join(__dirname, "..", "src", "phi", "data"), join(base, "src", "phi", "data"), { recursive: true });
+    cpSync(join(__dirname, "..", "src", "phi", "model"), join(base, "src", "phi", "model"), { recursive: true });
     symlinkSync(join(__dirname, "..", "node_modules"), join(base, "node_modules"));
     const repo = makeRepo();
     repo.commit("chore: init", { "a.txt": "x\n" });

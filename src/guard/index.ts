@@ -73,15 +73,8 @@ function head(cwd: string): string | null {
   }
 }
 
-export function verifyContext(config: Config, cwd: string, allowedSigners?: string): VerifyContext {
-  const file = allowedSigners ?? config.allowedSignersFile;
-  return {
-    allowedSignersFile: file ? resolve(repoRoot(cwd) ?? cwd, file) : undefined,
-    noteApprovers: config.approvers
-      .filter((a) => a.key && !a.key.startsWith("ssh-"))
-      .map((a) => ({ identity: a.email ?? a.name, vkey: a.key!.trim() })),
-  };
-}
+import { verifyContext } from "../evidence/approvers.js";
+export { verifyContext };
 
 /** Build the plan for a request (validating every input first; nothing runs). */
 export function buildPlan(req: RunRequest): Plan {

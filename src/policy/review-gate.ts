@@ -214,7 +214,7 @@ async function approversAtBase(
   head: string,
   config: Config,
 ): Promise<{ ctx: VerifyContext; cleanup: () => void }> {
-  const { verifyContext } = await import("../guard/index.js");
+  const { verifyContext } = await import("../evidence/approvers.js");
   const none = { ctx: { noteApprovers: [] }, cleanup: () => {} };
   const show = (rev: string, path: string) => git(["show", `${rev}:${path}`], { cwd: root }).catch(() => undefined);
   if (!fromSha) return { ctx: verifyContext(config, root), cleanup: () => {} };

@@ -16,7 +16,7 @@
  */
 import type { Ledger } from "../audit/types.js";
 import { verifyApproval, type Signature, type VerifyContext } from "../core/signing.js";
-import { approvalMessage, planDigest, requestMessage, type Plan } from "../guard/plan.js";
+import { approvalMessage, planDigest, requestMessage, type Plan } from "../core/plan.js";
 
 export interface SignedChangeApproval {
   runId: string;
