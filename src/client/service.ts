@@ -5,6 +5,7 @@
  * The base URL and the token are resolved by the caller (the CLI front), never read here.
  */
 import { UserError } from "../core/errors.js";
+import type { Evaluation } from "../guard/runs.js";
 
 export interface ServiceClientOptions {
   /** bearer token: an API token (`token create`) or an OIDC JWT */
@@ -290,20 +291,7 @@ export interface CreatedRunOut {
   dryRun: true;
   digest: string;
   plan: { requester: string; [k: string]: unknown };
-  evaluation: {
-    digest: string;
-    requiredApprovals: number;
-    requester: string | null;
-    validApprovers: string[];
-    rejected: { approver: string; reason: string }[];
-    requiredChecks: string[];
-    missingChecks: string[];
-    environmentAllowed: boolean;
-    alreadyExecuted: boolean;
-    unverifiable: boolean;
-    approved: boolean;
-    ok: boolean;
-  };
+  evaluation: Evaluation;
   missing: string[];
 }
 
