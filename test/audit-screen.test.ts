@@ -345,3 +345,14 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
     ).toThrow(/at payload\.tool/);
   });
 });
+
+describe("ledger screening: working directories", () => {
+  it("letters glued to digits in a path (a temp dir's random suffix) are a code, not a name", () => {
+    resetScreenMemo();
+    // suffixes that mkdtemp produced and the name lexicon once matched inside ("Ree", "Sehi")
+    for (const dir of ["/tmp/gh-repo-893Ree", "/tmp/gh-repo-R5Sehi", "/srv/ward4Ann/run", "/tmp/x-Maria9"])
+      expect(screenFindings(dir).map((f) => f.category)).toEqual([]);
+    // the same names as words are still names
+    expect(screenFindings("patient Ree Sehi").map((f) => f.category)).toContain("name");
+  });
+});

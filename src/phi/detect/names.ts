@@ -120,6 +120,11 @@ function bigName(t: Tok): boolean {
   return (t.f & T_BIG) !== 0;
 }
 
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
@@ -133,6 +138,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   for (let k = 0; k < tk.n; k++) {
     const start = tk.starts[k]!;
     let end = tk.ends[k]!;
+    // letters glued to a digit are part of a code ("893Ree", "R5Sehi", "Bed4A"), not a word
+    if (isDigitAt(text, start - 1) || isDigitAt(text, end)) continue;
     // a possessive is not part of the name: "Szczepańska's killers"
     if (end - start > 3) {
       const c1 = text.charCodeAt(end - 1);
