@@ -272,6 +272,15 @@ const shownPlan = (plan: RunState["plans"][number], requesters: ReturnType<typeo
   return { ...shown, requester: [...requesters.identities].join(", ") };
 };
 
+/** When an approval signed `now` for `ttl` expires; refuses a TTL of zero or over `maxTtl`. */
+export function approvalExpiry(ttl: string, maxTtl = DEFAULT_MAX_TTL, now = new Date()): string {
+  const ttlMs = parseDuration(ttl);
+  if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${ttl}")`);
+  if (ttlMs > parseDuration(maxTtl))
+    throw new UserError(`--ttl ${ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
+  return new Date(now.getTime() + ttlMs).toISOString();
+}
+
 /** Sign the approvable plan of a run without recording anything (`approve --print-only`): the approver's identity comes from the key. */
 export async function signRunApproval(
   ledger: Ledger,
@@ -283,12 +292,8 @@ export async function signRunApproval(
   maxTtl = DEFAULT_MAX_TTL,
 ): Promise<{ runId: string; approval: SignedApproval; plan: Plan }> {
   checkRunId(runId);
-  const ttlMs = parseDuration(ttl);
-  const maxMs = parseDuration(maxTtl);
-  if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${ttl}")`);
-  if (ttlMs > maxMs) throw new UserError(`--ttl ${ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
+  const expiresAt = approvalExpiry(ttl, maxTtl, now);
   const { plan, requesters } = await refusalsAsErrors(() => approvablePlan(ledger, runId, ctx));
-  const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
   const sig = signApproval(approvalMessage(runId, plan.digest, expiresAt), keyFile, ctx);
   if (requesters.identities.has(sig.approver) || (sig.fingerprint && requesters.fingerprints.has(sig.fingerprint)))
     throw new GateFailure(`${sig.approver} requested run ${runId} and cannot approve it`);

@@ -5,6 +5,10 @@ import { color, parseFormat, say, writeJson, writeOut } from "../output.js";
 import { serverClient, withServer } from "../server-client.js";
 import type { Evaluation } from "../../guard/index.js";
 
+/** A command as one line a reader can paste: words with shell metacharacters quoted. */
+const shellWords = (words: string[]) =>
+  words.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
+
 interface Common {
   ledger?: string;
   allowedSigners?: string;
@@ -13,12 +17,17 @@ interface Common {
 
 /** `run`, `approve`, `runs`: guarded operations with signed approvals; state lives in the ledger. */
 export function register(program: Command): void {
+  /** Config, the guard domain and the keys trusted here (for --server: what signs before submitting). */
+  const trust = async (opts: Common) => {
+    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
+    const guard = await import("../../guard/index.js");
+    return { config, guard, ctx: guard.verifyContext(config, process.cwd(), opts.allowedSigners) };
+  };
   const open = async (opts: Common) => {
     const { openLedger } = await import("../../audit/index.js");
-    const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-    const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? config.ledger.location);
-    const guard = await import("../../guard/index.js");
-    return { ledger, config, guard, ctx: guard.verifyContext(config, process.cwd(), opts.allowedSigners) };
+    const t = await trust(opts);
+    const ledger = await openLedger(opts.ledger ?? process.env.GITOPS_HEALTH_LEDGER ?? t.config.ledger.location);
+    return { ledger, ...t };
   };
 
   withServer(program.command("run"))
@@ -66,9 +75,7 @@ export function register(program: Command): void {
           runId: opts.runId,
           envVars: opts.envVar,
         });
-        const shown = [plan.command, ...plan.args]
-          .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)))
-          .join(" ");
+        const shown = shellWords([plan.command, ...plan.args]);
         const dryRun = (evaluation: Evaluation, missing: string[], where = "") => {
           if (format === "json")
             writeJson({ runId: plan.runId, dryRun: true, digest: planDigest(plan), plan, evaluation, missing });
@@ -97,10 +104,8 @@ export function register(program: Command): void {
             throw new UserError(
               "--approve executes here against a local ledger; with --server plan remotely (dry run), then execute with --approve where the ledger is",
             );
-          const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-          const guard = await import("../../guard/index.js");
+          const { guard, ctx } = await trust(opts);
           const { signApproval } = await import("../../core/signing.js");
-          const ctx = guard.verifyContext(config, process.cwd(), opts.allowedSigners);
           const requesterSig = opts.key
             ? signApproval(guard.requestMessage(plan.runId, planDigest(plan)), opts.key, ctx)
             : undefined;
@@ -164,21 +169,14 @@ export function register(program: Command): void {
           );
         // Signed here with the local key over the digest of the run's current plan on the service;
         // the service verifies it against its own trust list and records the identity the key proves.
-        const { config } = await loadConfigFast({ file: program.opts().config as string | undefined });
-        const guard = await import("../../guard/index.js");
-        const { signApproval } = await import("../../guard/signing.js");
-        const ctx = guard.verifyContext(config, process.cwd(), opts.allowedSigners);
-        const maxTtl = config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL;
-        const ttlMs = guard.parseDuration(opts.ttl);
-        if (ttlMs <= 0) throw new UserError(`--ttl must be longer than 0 (got "${opts.ttl}")`);
-        if (ttlMs > guard.parseDuration(maxTtl))
-          throw new UserError(`--ttl ${opts.ttl} is longer than the maximum ${maxTtl} (approvals.maxTtl)`);
+        const { config, guard, ctx } = await trust(opts);
+        const { signApproval } = await import("../../core/signing.js");
+        const expiresAt = guard.approvalExpiry(opts.ttl, config.approvals?.maxTtl);
         const run = await remote.run(runId);
-        const expiresAt = new Date(Date.now() + ttlMs).toISOString();
         const sig = signApproval(guard.approvalMessage(runId, run.digest, expiresAt), key, ctx);
         const r = await remote.submitApproval(runId, { ...sig, digest: run.digest, expiresAt });
         say(
-          `approved ${runId} on ${remote.base.origin} as ${r.approver}: ${[run.plan.command, ...run.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${run.plan.classification}, ${run.plan.environment}, requested by ${run.requester ?? run.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…, ledger entry ${r.seq})`,
+          `approved ${runId} on ${remote.base.origin} as ${r.approver}: ${shellWords([run.plan.command, ...run.plan.args])} (${run.plan.classification}, ${run.plan.environment}, requested by ${run.requester ?? run.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…, ledger entry ${r.seq})`,
         );
         return;
       }
@@ -210,7 +208,7 @@ export function register(program: Command): void {
           config.approvals?.maxTtl ?? guard.DEFAULT_MAX_TTL,
         );
         say(
-          `approved ${runId} as ${r.approver}: ${[r.plan.command, ...r.plan.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`,
+          `approved ${runId} as ${r.approver}: ${shellWords([r.plan.command, ...r.plan.args])} (${r.plan.classification}, ${r.plan.environment}, requested by ${r.plan.requester}), valid until ${r.expiresAt} (digest ${r.digest.slice(0, 16)}…)`,
         );
       } finally {
         await ledger.close();
