@@ -124,7 +124,7 @@ for (const name of REPOS) {
     name,
     conv.style,
     `typed ${typed}`,
-    `type ${pct(ok, typed)} (no context ${pct(okNoContext, typed)}, before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
+    `type ${pct(ok, typed)} (without the branch ${pct(okNoContext, typed)}, before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
     `on a branch ${withBranch}`,
     `headers ${pass}/${window.length} (before ${passBefore})`,
   );
@@ -137,6 +137,9 @@ commits before the window (\`src/commit/convention.ts\`), the vocabulary from ev
 **Type accuracy** counts the commits whose authors wrote a type (\`(fix) s\`, \`fix: s\`, \`[FIX] s\`, gitmoji),
 comparing the generated type in the repository's own spelling (\`allowedType\`) with the author's; **before** is the
 method before this change (vocabulary learnt from \`type:\` headers only, Conventional types as generated).
+The branch each commit was made on (from the merge that brought it in; none when squash-merged) stands in for
+the current branch, weighed by the repository's earlier commits on such branches; **without the branch** is the
+same generator without it, and **commits** gives in brackets how many were made on a merged branch.
 **Headers passing** checks every generated header against the repository's inferred convention (\`checkHeader\`,
 what \`commit lint\` applies there); for a tracker-key convention the author's key stands in for the branch name that
 \`commit generate\` takes it from. **before**: the Conventional header the generator wrote until now. For a tracker-key convention a header passes only when it cites a key, and the generated one cites a key exactly
@@ -146,7 +149,7 @@ Roles: no mark = used to develop the method (its errors were read); ‡ = never 
 before any look at its results, whose errors are not printed (the headline). Type accuracy on ‡ and ◆ repositories counts
 every commit whose author wrote a type, whatever decides it (dependency updates and releases included).
 
-| repository | inferred convention | its types | commits (on a merged branch) | with a type | type acc. | no branch or key | before | headers passing | before | time |
+| repository | inferred convention | its types | commits (on a merged branch) | with a type | type acc. | without the branch | before | headers passing | before | time |
 |---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
