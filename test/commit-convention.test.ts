@@ -283,6 +283,13 @@ describe("commit conventions", () => {
     expect(onFix.message.type).toBe("fix");
     expect(plain.message.type).not.toBe("fix");
     expect(onFix.inference.reasons.join(" ")).toMatch(/branch "fix\/app" states fix/);
+    // `commit generate` reads the branch and the history's branch habits itself.
+    const onMain = await generateCommitMessages({ cwd: repo.dir });
+    expect(onMain.candidates[0]!.header).not.toMatch(/^\(fix\)/);
+    repo.git("checkout", "-q", "-b", "fix/app");
+    const generated = await generateCommitMessages({ cwd: repo.dir });
+    expect(generated.candidates[0]!.header).toMatch(/^\(fix\) /);
+    expect(generated.inference.reasons.join(" ")).toMatch(/branch "fix\/app" states fix/);
     // An issue of a tracker project declared as a bug tracker (`commits.fixKeys`) makes a source change a fix.
     expect(generateOffline(change, vocab, { bug: "BUG-12" }).message.type).toBe("fix");
     repo.cleanup();
