@@ -59,7 +59,7 @@ for (const name of REPOS) {
   const vocab = new Vocabulary(); // learns every typed family (this method)
   const conventionalOnly = new Vocabulary(); // learns `type:` headers only (the method before)
   const learn = (c: HistoryCommit) => {
-    vocab.add(c.header, c.paths, c.statuses);
+    vocab.add(c.header, c.paths, c.statuses, c.branch);
     conventionalOnly.add(parseHeader(c.header) ? c.header : "-", c.paths, c.statuses);
   };
   for (const c of before) learn(c);
@@ -68,13 +68,20 @@ for (const name of REPOS) {
     okBefore = 0,
     okConventional = 0,
     pass = 0,
-    passBefore = 0;
+    passBefore = 0,
+    okNoContext = 0,
+    withBranch = 0;
   const confusion: Record<string, number> = {};
   for (const c of window) {
     const human = parseAnyHeader(c.header);
     const change = await collectCommit(dir, c.sha);
-    const { message } = generateOffline(change, vocab);
+    // The branch the commit was made on (from the merge that brought it in) stands in for the current
+    // branch `commit generate` reads (no tracker project is declared a bug tracker here).
+    const { message } = generateOffline(change, vocab, { branch: c.branch });
     const type = allowedType(conv, message.type, message.scope, message.subject);
+    const plain = generateOffline(change, vocab).message;
+    const typeNoContext = allowedType(conv, plain.type, plain.scope, plain.subject);
+    if (c.branch) withBranch++;
     // The author's tracker key stands in for the branch name `commit generate` reads it from.
     const header = formatConventionHeader(conv, { ...message, type, key: human.keys[0] });
     if (checkHeader(conv, header).length === 0) pass++;
@@ -84,6 +91,7 @@ for (const name of REPOS) {
     if (human.type) {
       typed++;
       if (type === human.type) ok++;
+      if (typeNoContext === human.type) okNoContext++;
       else confusion[`${human.type}→${type}`] = (confusion[`${human.type}→${type}`] ?? 0) + 1;
       if (old.type === human.type) okBefore++;
       if (message.type === human.type) okConventional++;
@@ -96,7 +104,7 @@ for (const name of REPOS) {
     .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
   const role = DEV.includes(name) ? "" : BLIND.includes(name) ? " ◆" : " ‡";
   rows.push(
-    `| ${name}${role} (${url}) | ${conv.style} (${(100 * conv.share).toFixed(0)}% of ${before.length}) | ${conv.types.join(", ") || "—"} | ${window.length} | ${typed} | **${pct(ok, typed)}** | ${pct(okBefore, typed)} | **${pass}/${window.length}** | ${passBefore}/${window.length} | ${((performance.now() - t0) / 1000).toFixed(0)} s |`,
+    `| ${name}${role} (${url}) | ${conv.style} (${(100 * conv.share).toFixed(0)}% of ${before.length}) | ${conv.types.join(", ") || "—"} | ${window.length} (${withBranch}) | ${typed} | **${pct(ok, typed)}** | ${pct(okNoContext, typed)} | ${pct(okBefore, typed)} | **${pass}/${window.length}** | ${passBefore}/${window.length} | ${((performance.now() - t0) / 1000).toFixed(0)} s |`,
   );
   if (BLIND.includes(name))
     headline.push(
@@ -116,7 +124,8 @@ for (const name of REPOS) {
     name,
     conv.style,
     `typed ${typed}`,
-    `type ${pct(ok, typed)} (before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
+    `type ${pct(ok, typed)} (without the branch ${pct(okNoContext, typed)}, before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
+    `on a branch ${withBranch}`,
     `headers ${pass}/${window.length} (before ${passBefore})`,
   );
 }
@@ -128,6 +137,9 @@ commits before the window (\`src/commit/convention.ts\`), the vocabulary from ev
 **Type accuracy** counts the commits whose authors wrote a type (\`(fix) s\`, \`fix: s\`, \`[FIX] s\`, gitmoji),
 comparing the generated type in the repository's own spelling (\`allowedType\`) with the author's; **before** is the
 method before this change (vocabulary learnt from \`type:\` headers only, Conventional types as generated).
+The branch each commit was made on (from the merge that brought it in; none when squash-merged) stands in for
+the current branch, weighed by the repository's earlier commits on such branches; **without the branch** is the
+same generator without it, and **commits** gives in brackets how many were made on a merged branch.
 **Headers passing** checks every generated header against the repository's inferred convention (\`checkHeader\`,
 what \`commit lint\` applies there); for a tracker-key convention the author's key stands in for the branch name that
 \`commit generate\` takes it from. **before**: the Conventional header the generator wrote until now. For a tracker-key convention a header passes only when it cites a key, and the generated one cites a key exactly
@@ -137,8 +149,8 @@ Roles: no mark = used to develop the method (its errors were read); ‡ = never 
 before any look at its results, whose errors are not printed (the headline). Type accuracy on ‡ and ◆ repositories counts
 every commit whose author wrote a type, whatever decides it (dependency updates and releases included).
 
-| repository | inferred convention | its types | commits | with a type | type acc. | before | headers passing | before | time |
-|---|---|---|---|---|---|---|---|---|---|
+| repository | inferred convention | its types | commits (on a merged branch) | with a type | type acc. | without the branch | before | headers passing | before | time |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${rows.join("\n")}
 
 ${headline.join("\n\n")}

@@ -1,14 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
   allowedType,
+  branchOfMergeSubject,
   checkHeader,
   CONVENTIONAL_COMMITS,
   fixEvidence,
   formatConventionHeader,
   inferConvention,
   parseAnyHeader,
+  typeFromBranch,
   withOverride,
 } from "../src/commit/convention.js";
+import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabulary-cache.js";
+import { generateOffline } from "../src/commit/generate/offline.js";
+import { collectStaged } from "../src/commit/generate/changes.js";
 import { repoConvention } from "../src/commit/convention-io.js";
 import { makeRepo, runCli } from "./helpers/repo.js";
 import { generateCommitMessages } from "../src/commit/generate/index.js";
@@ -195,5 +200,98 @@ describe("commit conventions", () => {
     const undeclared = runCli(["commit", "lint", "-"], { cwd: declared.dir, input: "chore: tidy\n" });
     expect(undeclared.code).toBe(1);
     expect(undeclared.stderr).toMatch(/type must be one of \[feat, fix\]/);
+  });
+
+  it("read the type a branch name states, and the branch a merge names", () => {
+    expect(typeFromBranch("fix/dose-unit")).toBe("fix");
+    expect(typeFromBranch("rithviknishad/bugfix/7856-edit")).toBe("fix");
+    expect(typeFromBranch("feature/O3-1234-chart")).toBe("feat");
+    expect(typeFromBranch("cohort-workspace-fix")).toBe("fix");
+    expect(typeFromBranch("EncounterListRefactor")).toBe("refactor");
+    expect(typeFromBranch("chore/bump-node")).toBe("chore");
+    expect(typeFromBranch("dependabot/npm_and_yarn/vite-5.0.1")).toBe("build");
+    for (const b of ["develop", "main", "patch-1", "issue-1404", "prefix-fixture", undefined])
+      expect(typeFromBranch(b), String(b)).toBeUndefined();
+    expect(branchOfMergeSubject("Merge pull request #8101 from coronasafe/rithviknishad/fix/7856-x")).toBe(
+      "rithviknishad/fix/7856-x",
+    );
+    expect(branchOfMergeSubject("Merge branch 'fix/dose' into develop")).toBe("fix/dose");
+    expect(branchOfMergeSubject("Merge remote-tracking branch 'origin/feature/chart'")).toBe("feature/chart");
+    expect(branchOfMergeSubject("(fix) Summary (#12)")).toBeUndefined();
+  });
+
+  it("write a type in the repository's most frequent spelling", () => {
+    const conv = inferConvention(
+      repeat(40, (i) => `(${["feat", "fix", "tests", "tests", "test"][i % 5]}) change ${i}`),
+    );
+    expect(allowedType(conv, "test")).toBe("tests");
+    expect(allowedType(conv, "feat")).toBe("feat");
+    const enhc = inferConvention(repeat(40, (i) => `(${["enhc", "enhc", "fix", "feat"][i % 4]}) change ${i}`));
+    expect(allowedType(enhc, "feat")).toBe("enhc");
+  });
+
+  it("learn from history which branch names predict a type, and weigh the current branch by it", async () => {
+    const repo = makeRepo();
+    repo.commit("(chore) start", { "src/app.ts": "export const a = 1;\n" });
+    let n = 0;
+    const branch = (name: string, type: string, merge: string) => {
+      repo.git("checkout", "-q", "-b", name);
+      for (let i = 0; i < 2; i++, n++)
+        repo.commit(`(${type}) change ${n}`, {
+          [`src/m${n}.ts`]: `export function f${n}(x: number) {\n  if (x > ${n}) return ${n};\n  return x;\n}\n`,
+        });
+      repo.git("checkout", "-q", "main");
+      repo.git("merge", "-q", "--no-ff", "-m", merge, name);
+    };
+    repo.git("branch", "-M", "main");
+    for (let i = 0; i < 6; i++) {
+      branch(`fix/thing-${i}`, "fix", `Merge pull request #${i} from owner/fix/thing-${i}`);
+      branch(`feature/other-${i}`, "feat", `Merge branch 'feature/other-${i}'`);
+      for (let j = 0; j < 2; j++, n++)
+        repo.commit(`(feat) direct ${n}`, { [`src/d${n}.ts`]: `export const d${n} = 1;\n` });
+    }
+    const history: HistoryCommit[] = [];
+    for await (const c of readHistory(repo.dir)) history.push(c);
+    expect(history.filter((c) => c.header.startsWith("(fix)")).every((c) => c.branch?.startsWith("fix/"))).toBe(true);
+    expect(
+      history
+        .filter((c) => c.header.includes("change") && c.header.startsWith("(feat)"))
+        .every((c) => c.branch?.startsWith("feature/other-")),
+    ).toBe(true);
+    expect(history.filter((c) => c.header.includes("direct")).every((c) => c.branch === undefined)).toBe(true);
+    expect(history.some((c) => c.header.startsWith("Merge"))).toBe(false);
+
+    const vocab = new Vocabulary();
+    for (const c of [...history].reverse()) vocab.add(c.header, c.paths, c.statuses, c.branch);
+    // Every commit on a fix/ branch was a fix here: a fix/ branch raises fix and lowers feat.
+    expect(vocab.branchRatio("fix", "fix")).toBeGreaterThan(2);
+    expect(vocab.branchRatio("fix", "feat")).toBeLessThan(0.3);
+    // Nothing learnt about chore/ branches: no evidence either way.
+    expect(vocab.branchRatio("chore", "fix")).toBe(1);
+    // A git-flow history (every branch feature/, whatever the type) says little about the type.
+    const flow = new Vocabulary();
+    for (let i = 0; i < 40; i++)
+      flow.add(`(${i % 2 ? "fix" : "feat"}) c${i}`, [`src/f${i}.ts`], ["M"], `feature/x-${i}`);
+    expect(Math.abs(flow.branchRatio("feat", "feat") - 1)).toBeLessThan(0.1);
+
+    // The current branch moves the generated type where the history says branch names predict it.
+    repo.write("src/app.ts", "export const a = 1;\nexport function g(x: number) {\n  return x + 1;\n}\n");
+    repo.git("add", "-A");
+    const change = await collectStaged(repo.dir);
+    const plain = generateOffline(change, vocab);
+    const onFix = generateOffline(change, vocab, { branch: "fix/app" });
+    expect(onFix.message.type).toBe("fix");
+    expect(plain.message.type).not.toBe("fix");
+    expect(onFix.inference.reasons.join(" ")).toMatch(/branch "fix\/app" states fix/);
+    // `commit generate` reads the branch and the history's branch habits itself.
+    const onMain = await generateCommitMessages({ cwd: repo.dir });
+    expect(onMain.candidates[0]!.header).not.toMatch(/^\(fix\)/);
+    repo.git("checkout", "-q", "-b", "fix/app");
+    const generated = await generateCommitMessages({ cwd: repo.dir });
+    expect(generated.candidates[0]!.header).toMatch(/^\(fix\) /);
+    expect(generated.inference.reasons.join(" ")).toMatch(/branch "fix\/app" states fix/);
+    // An issue of a tracker project declared as a bug tracker (`commits.fixKeys`) makes a source change a fix.
+    expect(generateOffline(change, vocab, { bug: "BUG-12" }).message.type).toBe("fix");
+    repo.cleanup();
   });
 });

@@ -301,6 +301,89 @@ export function fixEvidence(conv: Convention, subject: string, trailers = ""): F
 export const isFix = (conv: Convention, subject: string, trailers = ""): boolean =>
   fixEvidence(conv, subject, trailers).fix;
 
+/** Repository spellings of Conventional types (`(enhc) s`, `[FEATURE] s`, `(tests) s`). */
+const TYPE_SYNONYMS: Record<string, string> = {
+  feature: "feat",
+  features: "feat",
+  enhc: "feat",
+  enhancement: "feat",
+  enh: "feat",
+  add: "feat",
+  new: "feat",
+  bugfix: "fix",
+  bug: "fix",
+  hotfix: "fix",
+  fixes: "fix",
+  fixed: "fix",
+  tests: "test",
+  testing: "test",
+  doc: "docs",
+  documentation: "docs",
+  refactoring: "refactor",
+  performance: "perf",
+  dependencies: "build",
+  deps: "build",
+};
+
+/** A type in its Conventional spelling (`enhc` → feat, `tests` → test); other types as written. */
+export const canonicalType = (type: string): string => TYPE_SYNONYMS[type] ?? type;
+
+/** Words of a branch name that state the change's intent → Conventional type. */
+const BRANCH_TYPES: Record<string, string> = {
+  feat: "feat",
+  feature: "feat",
+  features: "feat",
+  enhancement: "feat",
+  fix: "fix",
+  fixes: "fix",
+  bugfix: "fix",
+  bug: "fix",
+  bugs: "fix",
+  hotfix: "fix",
+  chore: "chore",
+  refactor: "refactor",
+  refactoring: "refactor",
+  docs: "docs",
+  doc: "docs",
+  documentation: "docs",
+  test: "test",
+  tests: "test",
+  perf: "perf",
+  ci: "ci",
+  build: "build",
+  style: "style",
+  revert: "revert",
+  dependabot: "build",
+  renovate: "build",
+  deps: "build",
+};
+
+/**
+ * The type a branch name states, in Conventional spelling: the first intent word among its
+ * segments and words (`fix/login`, `feature/O3-12-x`, `user/bugfix/...`, `hotfix-1.2`,
+ * `cohort-workspace-fix`, `EncounterListRefactor`), or undefined (`develop`, `patch-1`, `issue-12`).
+ * A branch is named before the work, so it states what the author meant the change to be.
+ */
+export function typeFromBranch(branch: string | undefined): string | undefined {
+  if (!branch) return undefined;
+  const words = branch
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  for (const w of words) if (BRANCH_TYPES[w]) return BRANCH_TYPES[w];
+  return undefined;
+}
+
+/** The source branch a merge commit's subject names (`Merge pull request #1 from owner/fix/x` → `fix/x`). */
+export function branchOfMergeSubject(subject: string): string | undefined {
+  let m = /^Merge pull request #\d+ from [^/\s]+\/(\S+)/.exec(subject);
+  if (m) return m[1];
+  m = /^Merge (?:remote-tracking )?branch '([^']+)'/.exec(subject);
+  if (m) return m[1]!.replace(/^(?:origin|upstream)\//, "");
+  m = /^Merged? (?:in )?(?:branch )?(\S+) into \S+/.exec(subject);
+  return m ? m[1] : undefined;
+}
+
 /** Conventional types the generator produces → the nearest types a repository may use instead. */
 const NEAREST: Record<string, string[]> = {
   feat: ["feature", "feat", "enhancement", "enhc", "add", "new"],
@@ -324,7 +407,10 @@ export function allowedType(conv: Convention, type: string, scope?: string, subj
     scope === "release" ||
     /^(?:release\b|v?\d+\.\d+\.\d+)|\bversion bump\b|\bbump(?:s|ed)? (?:the )?version/i.test(subject);
   if (release && conv.types.includes("release") && conv.style !== "conventional") return "release";
-  if (!conv.types.length || conv.types.includes(type)) return type;
+  if (!conv.types.length) return type;
+  // The repository's most frequent spelling of the type (`tests` where authors write it more than `test`).
+  const spelling = conv.types.find((t) => t === type || canonicalType(t) === type);
+  if (spelling) return spelling;
   for (const t of NEAREST[type] ?? []) if (conv.types.includes(t)) return t;
   return conv.types.includes("chore") ? "chore" : conv.types[0]!;
 }

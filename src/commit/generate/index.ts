@@ -6,7 +6,15 @@ import { scanText } from "../../phi/index.js";
 import { scoreChange, type RiskResult } from "../../risk/index.js";
 import { collectStaged, type ChangeSet } from "./changes.js";
 import { loadVocabulary } from "./vocabulary-cache.js";
-import { extractFeatures, generateOffline, inferScope, writeBody, writeSubject, type Inference } from "./offline.js";
+import {
+  extractFeatures,
+  generateOffline,
+  inferScope,
+  writeBody,
+  writeSubject,
+  type Inference,
+  type TypeHints,
+} from "./offline.js";
 import { formatHeader, type CommitMessage } from "../message.js";
 import { loadLintSetup, type LintResult, type LintSetup } from "../lint.js";
 import { ensureCompliant } from "./repair.js";
@@ -122,8 +130,12 @@ export async function loadChangeContext(cwd: string, configFile?: string, knownR
 }
 
 /** Offline alternatives for `-n`: the primary message, then other plausible types and scopes. */
-export function offlineCandidates(ctx: ChangeContext, n: number): { messages: CommitMessage[]; inference: Inference } {
-  const { message, inference } = generateOffline(ctx.change, ctx.vocab);
+export function offlineCandidates(
+  ctx: ChangeContext,
+  n: number,
+  hints: TypeHints = {},
+): { messages: CommitMessage[]; inference: Inference } {
+  const { message, inference } = generateOffline(ctx.change, ctx.vocab, hints);
   const out: CommitMessage[] = [message];
   const f = extractFeatures(ctx.change);
   const alternatives = ["fix", "feat", "refactor", "chore", "perf"].filter((t) => t !== message.type);
@@ -164,11 +176,17 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   let inference: Inference;
   let omitted: GenerateResult["omitted"] = [];
   let model: string | undefined;
+  // The branch name states the intended type (`fix/...`) and may cite an issue of a declared bug tracker.
+  const bugKeys = ctx.convention?.fixKeys ?? [];
+  const hints: TypeHints = {
+    branch: await pendingBranch,
+    bug: facts.ticket && bugKeys.some((k) => facts.ticket!.startsWith(`${k}-`)) ? facts.ticket : undefined,
+  };
   if (provider === "offline") {
-    ({ messages, inference } = offlineCandidates(ctx, n));
+    ({ messages, inference } = offlineCandidates(ctx, n, hints));
   } else {
     const { generateWithModel } = await import("./llm.js");
-    const offline = generateOffline(ctx.change, ctx.vocab);
+    const offline = generateOffline(ctx.change, ctx.vocab, hints);
     inference = offline.inference;
     const r = await generateWithModel(ctx, {
       provider,
@@ -203,7 +221,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
       notes.push(
         `model candidate "${formatHeader(m)}" fails commitlint even after repair; replaced by the offline message`,
       );
-      const offline = generateOffline(ctx.change, ctx.vocab).message;
+      const offline = generateOffline(ctx.change, ctx.vocab, hints).message;
       c = await ensureCompliant({ ...offline, trailers: facts.trailers }, ctx.lint);
     }
     const own =

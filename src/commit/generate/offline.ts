@@ -4,6 +4,19 @@ import { DEPS_KEY, kindSignature, shapeFeatures, sourceDirs, structuralScope, ty
 import { changeWords, diffFeatures, repoTerms, scoreTypes, wordTerms, type TypeModel } from "./type-model.js";
 import { TYPE_MODEL } from "./type-model-weights.js";
 import { isConventionalType, type CommitMessage } from "../message.js";
+import { typeFromBranch } from "../convention.js";
+
+/**
+ * What the change's context says besides its diff: the branch it is committed on (`fix/login`),
+ * weighed by how well branch names predicted the type in this repository's own history (see
+ * Vocabulary.branchRatio), and whether the tracker issue it cites is a bug (its project is one of the
+ * convention's `fixKeys`: issue types live in the tracker, not in git, so only a declared one counts).
+ */
+export interface TypeHints {
+  branch?: string;
+  /** The change cites an issue of a tracker project declared as a bug tracker. */
+  bug?: string;
+}
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
 
@@ -207,7 +220,11 @@ function only(f: ChangeFeatures, ...allowed: FileKind[]): boolean {
 }
 
 /** Conventional Commits type from the change's files and lines, refined by the repo's habits. */
-export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string; reasons: string[] } {
+export function inferType(
+  f: ChangeFeatures,
+  vocab?: Vocabulary,
+  hints: TypeHints = {},
+): { type: string; reasons: string[] } {
   const reasons: string[] = [];
   const habit = (fallback: string, why: string, key = f.signature) => {
     const learned = vocab?.conventionalType(key);
@@ -272,6 +289,10 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
   }
   if (f.source.length === 0) return habit("chore", "configuration and tooling only");
 
+  if (hints.bug) {
+    reasons.push(`${hints.bug} is an issue of a tracker project declared as a bug tracker`);
+    return { type: "fix", reasons };
+  }
   if (f.whitespaceOnly) return habit("style", "whitespace or formatting changes only");
   if (f.pureRenames > 0 && f.pureRenames >= f.source.length / 2) {
     reasons.push(`${f.pureRenames} file(s) moved or renamed without content changes`);
@@ -279,7 +300,7 @@ export function inferType(f: ChangeFeatures, vocab?: Vocabulary): { type: string
   }
   const enoughHistory =
     vocab && Object.values(vocab.state.sourceTypes ?? {}).reduce((a, b) => a + b, 0) >= MIN_SOURCE_HISTORY;
-  return enoughHistory ? modelType(f, vocab, reasons) : ruleType(f, reasons);
+  return enoughHistory ? modelType(f, vocab, reasons, TYPE_MODEL, hints) : ruleType(f, reasons);
 }
 
 /** Source commits in history below which the type model (trained with history terms) is not used. */
@@ -379,6 +400,7 @@ export function modelType(
   vocab: Vocabulary | undefined,
   reasons: string[] = [],
   model: TypeModel = TYPE_MODEL,
+  hints: TypeHints = {},
 ): { type: string; reasons: string[]; probabilities: Record<string, number> } {
   const x = diffFeatures(f);
   const shape = shapeFeatures(
@@ -396,6 +418,16 @@ export function modelType(
     model.types,
   );
   const p = scoreTypes(model, x, { ...terms, words: wordTerms(model.wordTable, changeWords(f), model.types.length) });
+  const context = useHistory ? contextEvidence(vocab!, hints) : [];
+  if (context.length) {
+    // Naive Bayes update of the model's probabilities by the context's likelihood ratios.
+    const before = Object.entries(p).sort((a, b) => b[1] - a[1])[0]![0];
+    let z = 0;
+    for (const t of Object.keys(p)) z += p[t]! *= context.reduce((r, c) => r * c.ratio(t), 1);
+    for (const t of Object.keys(p)) p[t]! /= z;
+    const after = Object.entries(p).sort((a, b) => b[1] - a[1])[0]![0];
+    if (after !== before) reasons.push(`${context.map((c) => c.why).join("; ")}: ${before} → ${after}`);
+  }
   const ranked = Object.entries(p).sort((a, b) => b[1] - a[1]);
   const type = ranked[0]![0];
   reasons.push(
@@ -415,6 +447,17 @@ export function modelType(
     if (why) reasons.push(why);
   }
   return { type, reasons, probabilities: p };
+}
+
+function contextEvidence(vocab: Vocabulary, hints: TypeHints): { ratio: (t: string) => number; why: string }[] {
+  const stated = typeFromBranch(hints.branch);
+  if (!stated) return [];
+  return [
+    {
+      ratio: (t) => vocab.branchRatio(stated, t),
+      why: `branch "${hints.branch}" states ${stated}, weighed by this repository's commits on such branches`,
+    },
+  ];
 }
 
 /** Scope: the repo's own vocabulary when history covers these paths, else the layout. */
@@ -539,9 +582,10 @@ export function writeBody(f: ChangeFeatures, maxFiles = 8): string[] {
 export function generateOffline(
   change: ChangeSet,
   vocab?: Vocabulary,
+  hints: TypeHints = {},
 ): { message: CommitMessage; inference: Inference } {
   const f = extractFeatures(change);
-  const { type, reasons } = inferType(f, vocab);
+  const { type, reasons } = inferType(f, vocab, hints);
   const scope = inferScope(type, f, vocab);
   const message: CommitMessage = { type, scope, subject: writeSubject(type, f), body: writeBody(f), trailers: [] };
   return { message, inference: { type, scope, reasons, signature: f.signature } };

@@ -1,33 +1,9 @@
 import { classifyPath, GENERIC_DIRS, type FileKind } from "./classify.js";
-import { parseAnyHeader } from "../convention.js";
+import { canonicalType, parseAnyHeader, typeFromBranch } from "../convention.js";
 import { parseHeader, type ParsedHeader } from "../message.js";
 
 /** Pseudo-signature under which dependency updates are learnt. */
 export const DEPS_KEY = "deps";
-
-/** Repository spellings of Conventional types, for learning from `(type) s`, `[TYPE] s` and gitmoji histories. */
-const TYPE_SYNONYMS: Record<string, string> = {
-  feature: "feat",
-  features: "feat",
-  enhc: "feat",
-  enhancement: "feat",
-  enh: "feat",
-  add: "feat",
-  new: "feat",
-  bugfix: "fix",
-  bug: "fix",
-  hotfix: "fix",
-  fixes: "fix",
-  fixed: "fix",
-  tests: "test",
-  testing: "test",
-  doc: "docs",
-  documentation: "docs",
-  refactoring: "refactor",
-  performance: "perf",
-  dependencies: "build",
-  deps: "build",
-};
 
 /**
  * A typed header in any family of commit conventions (see convention.ts), with the type in its
@@ -40,7 +16,7 @@ export function parseTypedHeader(header: string): ParsedHeader | undefined {
   if (h) return h;
   const p = parseAnyHeader(header);
   if (!p.type) return undefined;
-  return { type: TYPE_SYNONYMS[p.type] ?? p.type, scope: p.scope, breaking: p.breaking, subject: p.subject };
+  return { type: canonicalType(p.type), scope: p.scope, breaking: p.breaking, subject: p.subject };
 }
 
 type Counts = Record<string, number>;
@@ -64,6 +40,8 @@ export interface VocabularyState {
   releaseScopes?: Counts;
   /** Source-touching commits by type with exponential decay (recent habits; half-life ~70 commits). */
   recentSourceTypes?: Counts;
+  /** Type a branch name states (`fix/...` → fix) → the types authors gave source commits made on such branches. */
+  branchTypes?: Record<string, Counts>;
 }
 
 const MAX_DEPTH = 4;
@@ -112,7 +90,8 @@ export class Vocabulary {
     };
   }
 
-  add(header: string, paths: string[], statuses?: string[]): void {
+  /** Learn one commit; `branch` is the branch it was made on, when known (see readHistory). */
+  add(header: string, paths: string[], statuses?: string[], branch?: string): void {
     const s = this.state;
     s.commits++;
     const h = parseTypedHeader(header);
@@ -156,6 +135,8 @@ export class Vocabulary {
         s.recentSourceTypes[h.type] = (s.recentSourceTypes[h.type] ?? 0) + 1;
         for (const f of feats) bump(s.sourceFeatures, f, h.type);
         for (const d of sourceDirs(paths)) bump(s.sourceFeatures, d, h.type);
+        const stated = typeFromBranch(branch);
+        if (stated) bump((s.branchTypes ??= {}), stated, h.type);
         this.valueCounts = undefined;
       }
     }
@@ -165,6 +146,24 @@ export class Vocabulary {
       bump(s.signatureTypes, `${DEPS_KEY}:${signature}`, h.type);
     }
     if (dependencyUpdate) bump(s.signatureTypes, `${DEPS_KEY}!`, h.type);
+  }
+
+  /**
+   * Likelihood ratio P(type | branch) / P(type) of a source change's type given the type its branch
+   * name states (`fix/...` → fix), from the source commits of this repository's history made on such
+   * branches, shrunk towards 1 by an m-estimate
+   * (m = `m` commits at the overall rate): 1 for every type when the history has no such commits,
+   * and close to 1 where the context does not predict the type (every branch named `feature/...`).
+   */
+  branchRatio(stated: string, type: string, m = 4): number {
+    const c = this.state.branchTypes?.[stated] ?? {};
+    const n = Object.values(c).reduce((a, b) => a + b, 0);
+    const all = this.state.sourceTypes ?? {};
+    const total = Object.values(all).reduce((a, b) => a + b, 0);
+    if (!n || !total) return 1;
+    const k = Object.keys(all).length + 1;
+    const prior = ((all[type] ?? 0) + 1) / (total + k);
+    return ((c[type] ?? 0) + m * prior) / (n + m) / prior;
   }
 
   /** Share of conventional commits that carry a scope (0 when there is no history). */
