@@ -68,7 +68,7 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     await c.connect();
     for (const p of [prefix, `${prefix}x_`]) {
       await c.query(
-        `DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`,
+        `DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}once, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`,
       );
       await c.query(`DROP FUNCTION IF EXISTS ${p}append_only() CASCADE`);
     }
