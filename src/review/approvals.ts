@@ -463,3 +463,88 @@ export function reviewCommits(
     };
   });
 }
+
+/** One approval of a pull request as the evidence report and the dashboard show it. */
+export interface PullApproval {
+  reviewer: string;
+  /** forge account id */
+  id: number;
+  /** the head commit approved */
+  commit: string;
+  /** of the final head, or only base-branch merges followed it (as far as the facts given show) */
+  current: boolean;
+  /** current and not the author's or a committer's */
+  counted: boolean;
+  reason: string;
+}
+
+/** A pull (merge) request with its approvers and whether each approval was current and counted. */
+export interface PullReview {
+  forge: string;
+  repo: string;
+  number: number;
+  state: PullRecord["state"];
+  author: string;
+  head: string;
+  mergeCommit: string | null;
+  /** the pull request's commits as recorded (its own list, or the pushes'), for finding it by commit */
+  commits: string[];
+  approvals: PullApproval[];
+}
+
+/**
+ * Per pull request (its latest record, commits from the pushes when the forge gave none), the
+ * standing approvals: whether each is current for the final head and whether it counts. The same
+ * rules as the gate's (`approvalCurrency`, `standingReviews`), over the records alone: without
+ * git's merge facts a merge pushed after an approval cannot be shown to be a base merge, so it
+ * leaves the approval not current (the gate, which has git, decides). Pure.
+ */
+export function pullReviews(
+  evidence: Pick<ReviewEvidenceSet, "pulls" | "reviews" | "pushes">,
+  o: Pick<ReviewGateOptions, "mergeFacts" | "onBase"> = {},
+): PullReview[] {
+  const byPull = new Map<string, ReviewRecord[]>();
+  for (const r of evidence.reviews) byPull.set(keyOf(r), [...(byPull.get(keyOf(r)) ?? []), r]);
+  return latestPulls(evidence.pulls, evidence.pushes ?? [])
+    .map((p): PullReview => {
+      const ids = new Set([p.author.id, ...(p.commits ?? []).flatMap((c) => [c.author?.id, c.committer?.id])]);
+      const approvals = standingReviews(byPull.get(keyOf(p)) ?? [])
+        .filter((r) => r.state === "approved")
+        .map((r) => {
+          const cur = approvalCurrency(p, r.commit, o.mergeFacts, o.onBase);
+          const self = ids.has(r.reviewer.id);
+          return {
+            reviewer: r.reviewer.login,
+            id: r.reviewer.id,
+            commit: r.commit,
+            current: cur.current,
+            counted: cur.current && !self,
+            reason: self ? "self-approval: the author or a committer of the change" : cur.reason,
+          };
+        });
+      return {
+        forge: p.forge,
+        repo: p.repo,
+        number: p.number,
+        state: p.state,
+        author: p.author.login,
+        head: p.head,
+        mergeCommit: p.mergeCommit,
+        commits: (p.commits ?? []).map((c) => c.sha),
+        approvals,
+      };
+    })
+    .sort((a, b) => a.repo.localeCompare(b.repo) || a.number - b.number);
+}
+
+/**
+ * The pull request a commit belongs to, among `reviews`: the one merged as it (merge or squash
+ * commit, the last rebased copy), else the one whose head or one of whose commits it is.
+ */
+export function pullReviewOfCommit(reviews: PullReview[], sha: string): PullReview | undefined {
+  return (
+    reviews.find((r) => r.mergeCommit === sha) ??
+    reviews.find((r) => r.head === sha) ??
+    reviews.find((r) => r.commits.includes(sha))
+  );
+}
