@@ -151,8 +151,8 @@ async function gitParents(root: string, shas: string[]): Promise<Map<string, str
 
 /**
  * Where the base branch stood when the pull request landed in the range: the squash commit's
- * parent, the parent of the first rebased copy, or the merge commit's parent that is not the pull
- * request's. Undefined when the range does not show it (an open pull request, a fast-forward).
+ * parent, the parent of the first rebased copy, or the parent of the merge commit that is not the
+ * pull request's head. Undefined when the range does not show it (an open pull request, a fast-forward).
  */
 async function landingBase(
   root: string,
@@ -168,9 +168,10 @@ async function landingBase(
     return rebased.find((c) => !set.has(c.parents[0] ?? ""))?.parents[0];
   }
   if (!pull.mergeCommit) return undefined;
-  const own = new Set([pull.head, ...(pull.commits ?? []).map((c) => c.sha)]);
+  // the merge commit that landed the head: its other parent is the base as it stood then (a push
+  // may list that base commit with the pull request's, when a base merge brought it in)
   const parents = (await gitParents(root, [pull.mergeCommit])).get(pull.mergeCommit) ?? [];
-  return parents.length >= 2 ? parents.find((p) => !own.has(p)) : undefined;
+  return parents.length >= 2 && parents.includes(pull.head) ? parents.find((p) => p !== pull.head) : undefined;
 }
 
 export async function reviewGate(o: {
