@@ -262,6 +262,33 @@ describe("audit CLI", () => {
   });
 });
 
+describe("audit ledger: append once per key", () => {
+  it("concurrent appends with one key through two handles (two locks' worth of contention) append exactly once", async () => {
+    const dir = join(makeTempDir(), "ledger");
+    const a = await openLedger(dir);
+    const b = await openLedger(dir);
+    try {
+      const entry = (i: number) => [{ type: "webhook.test", actor: "svc@example.invalid", payload: { i } }];
+      const got = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).appendBatchOnce("webhook:github:delivery-1", entry(i))),
+      );
+      expect(got.filter((r) => r !== null)).toHaveLength(1);
+      expect(await a.size()).toBe(1);
+      // another key appends; the used key stays used for a new handle too
+      expect(await a.appendBatchOnce("webhook:github:delivery-2", entry(99))).toHaveLength(1);
+      const c = await openLedger(dir);
+      expect(await c.appendBatchOnce("webhook:github:delivery-1", entry(100))).toBeNull();
+      await c.close();
+      expect(await a.size()).toBe(2);
+      expect((await a.verify()).ok).toBe(true);
+      await expect(a.appendBatchOnce("bad key\n", entry(0))).rejects.toThrow(/append-once key/);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 const { url: PG, skipReason: pgSkip } = await probePg("PostgreSQL ledger tests");
 
 describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSkip})` : ""}`, () => {
@@ -270,7 +297,7 @@ describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSk
     const pg = (await import("pg")).default;
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
-    await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints CASCADE`);
+    await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}once CASCADE`);
     await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
     await c.end();
   });
@@ -318,4 +345,33 @@ describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSk
     await expect(c.query(`DELETE FROM ${prefix}entries WHERE seq = 1`)).rejects.toThrow(/append-only/);
     await c.end();
   }, 120_000);
+
+  it("append once: concurrent appends with one key from two pools append exactly once (unique key, one transaction)", async () => {
+    const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
+    const a = await openLedger(url);
+    const b = await openLedger(url);
+    try {
+      const before = await a.size();
+      const entry = (i: number) => [
+        { type: "webhook.test", actor: "svc@example.invalid", payload: { i } },
+        { type: "webhook.test", actor: "svc@example.invalid", payload: { i, second: true } },
+      ];
+      const got = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).appendBatchOnce("webhook:gitlab:uuid-1", entry(i))),
+      );
+      expect(got.filter((r) => r !== null)).toHaveLength(1);
+      expect(await a.size()).toBe(before + 2);
+      expect(await b.appendBatchOnce("webhook:gitlab:uuid-2", entry(0))).toHaveLength(2);
+      const pg = (await import("pg")).default;
+      const c = new pg.Client({ connectionString: PG });
+      await c.connect();
+      await expect(c.query(`DELETE FROM ${prefix}once WHERE key = 'webhook:gitlab:uuid-1'`)).rejects.toThrow(
+        /append-only/,
+      );
+      await c.end();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
 });

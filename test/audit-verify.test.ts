@@ -492,7 +492,7 @@ describe.skipIf(!!pgSkip)(`audit verify on PostgreSQL${pgSkip ? ` (skipped: ${pg
       });
       await ro.close();
     } finally {
-      await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints CASCADE`);
+      await c.query(`DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}once CASCADE`);
       await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
       await c.end();
     }

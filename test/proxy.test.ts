@@ -854,7 +854,7 @@ describe.skipIf(!!pgSkip)(`LLM proxy on PostgreSQL${pgSkip ? ` (skipped: ${pgSki
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
     await c.query(
-      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}schema_migrations CASCADE`,
+      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}once, ${prefix}tokens, ${prefix}schema_migrations CASCADE`,
     );
     await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
     await c.end();

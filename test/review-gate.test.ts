@@ -279,6 +279,82 @@ describe("approvals from forge evidence (business pack)", () => {
     expect(rule(r2, "approved-by-another")).toBe("fail");
   });
 
+  it("base merges judged against the base as the pull request landed (a range from before the base moved): clean merge current, edit or foreign branch stale", async () => {
+    const s = scenario();
+    const [c1] = feature(s.repo, [["feat: a", { "src/a.js": "1\n" }]]);
+    s.repo.commit("fix: on main", { "src/main.js": "m\n" });
+    // a side branch that never landed on main
+    s.repo.git("checkout", "-q", "-b", "side", s.base);
+    const side = s.repo.commit("feat: unreviewed side work", { "src/side.js": "s\n" }, { author: DANA_GIT });
+    // #7: approved at c1, then main merged in (clean), then merged with a merge commit
+    s.repo.git("checkout", "-q", "feature");
+    s.repo.git("merge", "-q", "--no-edit", "main");
+    const clean = s.repo.git("rev-parse", "HEAD").trim();
+    s.repo.git("checkout", "-q", "main");
+    s.repo.git("merge", "-q", "--no-ff", "--no-edit", "feature");
+    const land7 = s.repo.git("rev-parse", "HEAD").trim();
+    await s.record([
+      {
+        kind: "pull",
+        record: pull({ head: clean, mergeCommit: land7, commits: pullCommits(s.repo, [c1!, clean]) }),
+      },
+      review(ANN, c1!),
+    ]);
+    // The range starts before m1: the merge's other parent is not under the range's base, it is under
+    // the base as #7 landed on it (the merge commit's first parent).
+    const r = await s.gate(`${s.base}..${land7}`);
+    const c1View = r.reviews.commits.find((c) => c.commit === c1)!;
+    expect(c1View.approvals[0]).toMatchObject({ current: true, counted: true });
+    expect(c1View.approvals[0]!.reason).toContain("later commits only merge the base branch");
+
+    // #8: approved at its first commit, then the unlanded side branch merged in: not the base, stale.
+    s.repo.git("checkout", "-q", "-b", "f8", land7);
+    const d1 = s.repo.commit("feat: d", { "src/d.js": "1\n" }, { author: DANA_GIT });
+    s.repo.git("merge", "-q", "--no-edit", side);
+    const foreign = s.repo.git("rev-parse", "HEAD").trim();
+    s.repo.git("checkout", "-q", "main");
+    s.repo.git("merge", "--squash", "-q", "f8");
+    const sq8 = s.repo.commit("feat: d (#8)", {}, { author: DANA_GIT });
+    await s.record([
+      {
+        kind: "pull",
+        record: pull({ number: 8, head: foreign, mergeCommit: sq8, commits: pullCommits(s.repo, [d1, foreign]) }),
+      },
+      { kind: "review", record: { ...review(ANN, d1).record, number: 8 } },
+    ]);
+    const r8 = await s.gate(`${land7}..${sq8}`);
+    expect(r8.reviews.commits[0]!.approvals[0]).toMatchObject({ current: false, counted: false });
+    expect(r8.reviews.commits[0]!.approvals[0]!.reason).toContain("its other parent is not on the base branch");
+    expect(rule(r8, "approved-by-another")).toBe("fail");
+
+    // #9: approved, then main merged in with a conflict resolved by hand: new content, stale.
+    s.repo.git("checkout", "-q", "-b", "f9", land7);
+    const e1 = s.repo.commit("feat: e", { "src/main.js": "mine\n" }, { author: DANA_GIT });
+    s.repo.git("checkout", "-q", "main");
+    const m2 = s.repo.commit("fix: main again", { "src/main.js": "theirs\n" });
+    s.repo.git("checkout", "-q", "f9");
+    expect(() => s.repo.git("merge", "-q", "--no-edit", "main")).toThrow();
+    s.repo.write("src/main.js", "resolved\n");
+    s.repo.git("add", "-A");
+    s.repo.git("commit", "-q", "--no-edit");
+    const resolved = s.repo.git("rev-parse", "HEAD").trim();
+    s.repo.git("checkout", "-q", "main");
+    s.repo.git("merge", "--squash", "-q", "f9");
+    const sq9 = s.repo.commit("feat: e (#9)", {}, { author: DANA_GIT });
+    await s.record([
+      {
+        kind: "pull",
+        record: pull({ number: 9, head: resolved, mergeCommit: sq9, commits: pullCommits(s.repo, [e1, resolved]) }),
+      },
+      { kind: "review", record: { ...review(ANN, e1).record, number: 9 } },
+    ]);
+    const r9 = await s.gate(`${land7}..${sq9}`);
+    expect(r9.reviews.commits.find((c) => c.commit === sq9)!.approvals[0]!.reason).toContain(
+      "changed more than the base branch brought in",
+    );
+    expect(m2).toBeTruthy();
+  });
+
   it("rebase merge: the rebased copies map to the pull request and its approval", async () => {
     const s = scenario();
     const [c1, c2] = feature(s.repo, [

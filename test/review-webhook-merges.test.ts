@@ -196,6 +196,35 @@ describe("webhook-only pull requests: pushes map merged commits to their pull re
     expect(rule(await s.gate(`${s.base}..${sq}`)).result).toBe("pass");
   });
 
+  it("a pushed merge of main into the branch (parents from git) keeps the approval; the main commit it lists is not #7's", async () => {
+    const s = scenario();
+    s.repo.git("checkout", "-q", "-b", "feature");
+    const c1 = s.repo.commit("feat: a", { "src/a.js": "1\n" }, { author: DANA_GIT, date: "2026-12-06T08:00:00Z" });
+    s.repo.git("checkout", "-q", "main");
+    const m1 = s.repo.commit("fix: on main", { "src/main.js": "m\n" });
+    s.repo.git("checkout", "-q", "feature");
+    s.repo.git("merge", "-q", "--no-edit", "main");
+    const merge = s.repo.git("rev-parse", "HEAD").trim();
+    s.repo.git("checkout", "-q", "main");
+    s.repo.git("merge", "-q", "--no-ff", "-m", "Merge pull request #7", "feature");
+    const landed = s.repo.git("rev-parse", "HEAD").trim();
+    await s.deliver(
+      ["push", push(s.repo, ZERO, [c1])],
+      ["pull_request_review", review(c1, c1)],
+      // GitHub lists the commits new to the branch: main's commit and the merge
+      ["push", push(s.repo, c1, [m1, merge])],
+      ["pull_request", pr(merge, landed)],
+    );
+    const r = await s.gate(`${s.base}..${landed}`);
+    const view = r.reviews.commits.find((c) => c.commit === c1)!;
+    expect(view.pull).toMatchObject({ number: 7 });
+    expect(view.approvals[0]).toMatchObject({ current: true, counted: true });
+    expect(view.approvals[0]!.reason).toContain("later commits only merge the base branch");
+    // m1 went to main directly: no pull request brought it in, so it fails on its own
+    expect(r.reviews.commits.find((c) => c.commit === m1)!.pull).toBeNull();
+    expect(rule(r).failedCommits).toEqual([m1]);
+  });
+
   it("pushes to the default branch, tags and deletions are not recorded", () => {
     const now = new Date("2026-12-06T10:00:00Z");
     const repo = makeRepo();

@@ -277,6 +277,37 @@ describe("forge webhooks", () => {
     expect((await gl("not a uuid!")).status).toBe(400);
   });
 
+  it("attacker: concurrent deliveries of one id (a captured request fired in parallel) are recorded exactly once", async () => {
+    const before = await ledger.size();
+    const id = randomUUID();
+    const body = JSON.stringify(ghReview());
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => github("pull_request_review", undefined, undefined, body, id)),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
+    // one pull record and one review record
+    expect(await ledger.size()).toBe(before + 2);
+    const withId: number[] = [];
+    for await (const e of ledger.query({ type: "review.*" }))
+      if ((e.payload as { delivery?: string }).delivery === id) withId.push(e.seq);
+    expect(withId).toHaveLength(2);
+    // GitLab: the same, keyed by X-Gitlab-Event-UUID
+    const uuid = randomUUID();
+    const gl = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        post("/v1/webhooks/gitlab", JSON.stringify(glApproval()), {
+          "x-gitlab-event": "Merge Request Hook",
+          "x-gitlab-token": GL_TOKEN,
+          "x-gitlab-event-uuid": uuid,
+        }),
+      ),
+    );
+    expect(gl.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(gl.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(await ledger.size()).toBe(before + 4);
+  });
+
   it("without a configured secret the webhook answers 503 and records nothing", async () => {
     const body = JSON.stringify(ghReview());
     const r = await post(

@@ -173,7 +173,7 @@ describe.skipIf(!!pgSkip)(`jobs and workers on PostgreSQL${pgSkip ? ` (skipped: 
     await c.connect();
     await c.query(`DROP SCHEMA IF EXISTS ${prefix}jobs CASCADE`);
     await c.query(
-      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`,
+      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}once, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`,
     );
     await c.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
     await c.end();

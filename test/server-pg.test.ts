@@ -9,6 +9,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../src/server/app.js";
+import { generateNoteSigner } from "../src/core/note-key.js";
 import { LATEST_MIGRATION } from "../src/server/db.js";
 import { openServiceStores, type ServiceStores } from "../src/server/stores.js";
 import { runCli } from "./helpers/repo.js";
@@ -68,7 +69,7 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     await c.connect();
     for (const p of [prefix, `${prefix}x_`]) {
       await c.query(
-        `DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`,
+        `DROP TABLE IF EXISTS ${p}entries, ${p}checkpoints, ${p}once, ${p}tokens, ${p}repos, ${p}schema_migrations CASCADE`,
       );
       await c.query(`DROP FUNCTION IF EXISTS ${p}append_only() CASCADE`);
     }
@@ -137,6 +138,58 @@ describe.skipIf(!!pgSkip)(`HTTP service on PostgreSQL${pgSkip ? ` (skipped: ${pg
     ).json()) as { entries: { actor: string }[] };
     expect(listed.entries).toHaveLength(2 * N);
     expect(new Set(listed.entries.map((e) => e.actor))).toEqual(new Set([expect.stringMatching(/^token:ci#/)]));
+  });
+
+  it("two replicas receive copies of one webhook delivery concurrently: it is recorded once (unique key in the append's transaction)", async () => {
+    const key = generateNoteSigner("gitops-health-service.example.invalid");
+    const replicas = await Promise.all(
+      [0, 1].map(async () => {
+        const stores = await openServiceStores({ databaseUrl: url });
+        const app = await buildApp({
+          ledger: stores.ledger,
+          tokens: stores.tokens,
+          signer: key.signer,
+          digestKey: "k",
+          logStream: false,
+          webhooks: { gitlabToken: "gl-token-0123456789" },
+        });
+        opened.push({ app, stores });
+        return { base: await app.listen({ host: "127.0.0.1", port: 0 }), stores };
+      }),
+    );
+    const before = await replicas[0]!.stores.ledger.size();
+    const body = JSON.stringify({
+      object_kind: "merge_request",
+      user: { id: 303, username: "raj-rao" },
+      project: { path_with_namespace: "acme/ehr" },
+      object_attributes: {
+        iid: 7,
+        action: "approved",
+        state: "opened",
+        author_id: 101,
+        target_branch: "main",
+        last_commit: { id: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00" },
+      },
+    });
+    const uuid = "13792a34-cac6-4fda-95a8-c58e00a3954e";
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${replicas[i % 2]!.base}/v1/webhooks/gitlab`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-gitlab-event": "Merge Request Hook",
+            "x-gitlab-token": "gl-token-0123456789",
+            "x-gitlab-event-uuid": uuid,
+          },
+          body,
+        }).then((r) => r.status),
+      ),
+    );
+    expect(answers.filter((s) => s === 202)).toHaveLength(1);
+    expect(answers.filter((s) => s === 200)).toHaveLength(11);
+    // a pull record and a review record, once
+    expect(await replicas[1]!.stores.ledger.size()).toBe(before + 2);
   });
 
   it("/ready is 503 with the reason on an unmigrated schema, then ready after migrating", async () => {

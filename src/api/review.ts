@@ -9,6 +9,7 @@ export {
 } from "../review/signed.js";
 export {
   recordReviewEvidence,
+  recordReviewDelivery,
   readReviewEvidence,
   deliverySeen,
   signedReviewEntry,
@@ -24,6 +25,10 @@ export {
   mapCommitsToPulls,
   approvalCurrency,
   standingReviews,
+  pullReviews,
+  pullReviewOfCommit,
+  type PullReview,
+  type PullApproval,
   type CommitReview,
   type RangeCommit,
   type ReviewEvidenceSet,

@@ -44,6 +44,7 @@ async function fsyncDirAsync(dir: string): Promise<void> {
  *   leaves.bin   40-byte rows [32-byte leaf hash][u64 BE end offset of the frame in entries.log]
  *   checkpoints.jsonl  signed checkpoints, one JSON object a line
  *   lock         exclusive-create lock file holding the owner's pid
+ *   once.keys    keys of appends made at most once (webhook delivery ids), one a line
  *   quarantine/  bytes removed by `audit repair`, one JSON file per repair
  * Append order: frames to entries.log + fsync, then rows to leaves.bin + fsync. An entry is
  * acknowledged only after both. So after a crash the only legitimate damage is a torn tail:
@@ -109,6 +110,7 @@ export class DirStore implements LedgerStore {
   private readonly leavesPath: string;
   private readonly checkpointsPath: string;
   private readonly lockPath: string;
+  private readonly oncePath: string;
 
   private constructor(
     readonly location: string,
@@ -118,6 +120,7 @@ export class DirStore implements LedgerStore {
     this.leavesPath = join(location, "leaves.bin");
     this.checkpointsPath = join(location, "checkpoints.jsonl");
     this.lockPath = join(location, "lock");
+    this.oncePath = join(location, "once.keys");
   }
 
   /**
@@ -304,7 +307,37 @@ export class DirStore implements LedgerStore {
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
     if (this.readOnly) throw new Error("ledger opened read-only");
+    return this.withLock(() => this.appendLocked(build));
+  }
+
+  /**
+   * Under the ledger's lock: nothing when `key` is in once.keys, else the append, then the key
+   * (fsynced). A crash between the two leaves the entries without their key: the next delivery
+   * with it appends again (callers that must not record twice also look for it in the entries).
+   */
+  async appendOnce(
+    key: string,
+    build: (startSeq: number) => Buffer[],
+  ): Promise<{ seq: number; leafHash: Buffer }[] | null> {
+    if (this.readOnly) throw new Error("ledger opened read-only");
+    if (/[\r\n]/.test(key)) throw new UserError("an append-once key is one line");
     return this.withLock(async () => {
+      const seen = readIfExists(this.oncePath).toString("utf8").split("\n");
+      if (seen.includes(key)) return null;
+      const out = await this.appendLocked(build);
+      const fd = openSync(this.oncePath, "a", 0o600);
+      try {
+        writeSync(fd, `${key}\n`);
+        await fsyncAsync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return out;
+    });
+  }
+
+  private async appendLocked(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+    {
       const t = this.inspect();
       if (!tailIsClean(t)) {
         const what = describeTail(t).join("; ");
@@ -347,7 +380,7 @@ export class DirStore implements LedgerStore {
         closeSync(ef);
         closeSync(lf);
       }
-    });
+    }
   }
 
   async size(): Promise<number> {

@@ -41,6 +41,9 @@ export interface VerifyResult {
   warnings: string[];
 }
 
+/** Keys of `appendBatchOnce`. */
+const ONCE_KEY = /^[A-Za-z0-9:._-]{1,200}$/;
+
 /** Entry types the ledger writes about itself. */
 export const CHECKPOINT_ENTRY = "ledger.checkpoint";
 export const REPAIR_ENTRY = "ledger.repair";
@@ -68,6 +71,15 @@ export class AuditLedger implements Ledger {
   }
 
   async appendBatch(entries: LedgerEntryInput[]): Promise<AppendResult[]> {
+    return (await this.appendPrepared(entries))!;
+  }
+
+  async appendBatchOnce(key: string, entries: LedgerEntryInput[]): Promise<AppendResult[] | null> {
+    if (!ONCE_KEY.test(key)) throw new UserError("an append-once key is 1-200 characters of A-Z a-z 0-9 : . _ -");
+    return this.appendPrepared(entries, key);
+  }
+
+  private async appendPrepared(entries: LedgerEntryInput[], once?: string): Promise<AppendResult[] | null> {
     const clock = this.options.now ?? (() => new Date());
     const actor = defaultActor();
     const prepared = entries.map((e) => {
@@ -81,10 +93,15 @@ export class AuditLedger implements Ledger {
       });
     });
     // Time is taken under the store's lock so it never decreases along the log.
-    const results = await this.store.append((start) => {
+    const build = (start: number) => {
       const time = clock().toISOString();
       return prepared.map((p, i) => Buffer.from(canonicalize({ seq: start + i, ...p, time })!, "utf8"));
-    });
+    };
+    let results: { seq: number; leafHash: Buffer }[] | null;
+    if (once === undefined) results = await this.store.append(build);
+    else if (this.store.appendOnce) results = await this.store.appendOnce(once, build);
+    else throw new UserError(`the ledger at ${this.store.location} cannot append once per key`);
+    if (!results) return null;
     this.tree = undefined;
     return results.map((r) => ({ seq: r.seq, leafHash: r.leafHash.toString("hex") }));
   }

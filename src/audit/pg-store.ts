@@ -7,7 +7,8 @@ import { UserError } from "../core/errors.js";
  * PostgreSQL ledger for teams whose CI runners and services share one log.
  * Appends take a transaction-scoped advisory lock, so concurrent appenders from any
  * number of processes are serialised: sequence numbers are gap-free and unique, and the
- * tree never forks. Triggers reject UPDATE, DELETE and TRUNCATE on the tables.
+ * tree never forks. Triggers reject UPDATE, DELETE and TRUNCATE on the tables. `once` holds
+ * the keys of appends made at most once (webhook delivery ids), claimed in the append's transaction.
  * The URL may carry `?table_prefix=name_` (default `gitops_health_`), stripped before connecting.
  */
 export class PgStore implements LedgerStore {
@@ -50,10 +51,12 @@ export class PgStore implements LedgerStore {
         await c.query(
           `CREATE TABLE IF NOT EXISTS ${prefix}checkpoints (id bigserial PRIMARY KEY, size bigint NOT NULL, note text NOT NULL)`,
         );
+        // Keys of appends made at most once (webhook delivery ids): the primary key is the claim.
+        await c.query(`CREATE TABLE IF NOT EXISTS ${prefix}once (key text PRIMARY KEY, seq bigint NOT NULL)`);
         await c.query(
           `CREATE OR REPLACE FUNCTION ${prefix}append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'gitops-health ledger is append-only'; END $$`,
         );
-        for (const t of ["entries", "checkpoints"]) {
+        for (const t of ["entries", "checkpoints", "once"]) {
           await c.query(`DROP TRIGGER IF EXISTS ${prefix}${t}_no_change ON ${prefix}${t}`);
           await c.query(
             `CREATE TRIGGER ${prefix}${t}_no_change BEFORE UPDATE OR DELETE ON ${prefix}${t} FOR EACH ROW EXECUTE FUNCTION ${prefix}append_only()`,
@@ -88,6 +91,21 @@ export class PgStore implements LedgerStore {
   }
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+    return (await this.appendTx(build))!;
+  }
+
+  /** In the append's transaction: `INSERT ... ON CONFLICT DO NOTHING` of the key; none inserted, nothing appended. */
+  async appendOnce(
+    key: string,
+    build: (startSeq: number) => Buffer[],
+  ): Promise<{ seq: number; leafHash: Buffer }[] | null> {
+    return this.appendTx(build, key);
+  }
+
+  private async appendTx(
+    build: (startSeq: number) => Buffer[],
+    once?: string,
+  ): Promise<{ seq: number; leafHash: Buffer }[] | null> {
     const c = await this.pool.connect();
     try {
       // One round trip for BEGIN, the lock and the next seq (statements of one simple query run in
@@ -96,6 +114,16 @@ export class PgStore implements LedgerStore {
         `BEGIN; SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`,
       )) as unknown as { rows: { n?: string }[] }[];
       const start = Number(head[2]!.rows[0]!.n);
+      if (once !== undefined) {
+        const claimed = await c.query(
+          `INSERT INTO ${this.prefix}once (key, seq) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+          [once, start],
+        );
+        if (claimed.rowCount !== 1) {
+          await c.query("ROLLBACK");
+          return null;
+        }
+      }
       const datas = build(start);
       const out = datas.map((d, i) => ({ seq: start + i, leafHash: hashLeaf(d) }));
       for (let i = 0; i < datas.length; i += 1000) {

@@ -19,6 +19,12 @@ export interface LedgerStore {
   readonly warnings: string[];
   /** Run `build(startSeq)` under the store's exclusive lock and durably append what it returns. */
   append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]>;
+  /**
+   * `append`, once per `key`: under the same lock (PostgreSQL: in the same transaction, with a
+   * unique key), null when an append with this key was already made. Concurrent callers with the
+   * same key: exactly one appends.
+   */
+  appendOnce?(key: string, build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[] | null>;
   size(): Promise<number>;
   /** All leaf hashes as recorded (for proofs); refreshed on each call. */
   leaves(): Promise<LeafSource>;

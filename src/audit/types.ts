@@ -43,6 +43,11 @@ export interface Ledger {
   readonly location: string;
   append(entry: LedgerEntryInput): Promise<AppendResult>;
   appendBatch(entries: LedgerEntryInput[]): Promise<AppendResult[]>;
+  /**
+   * `appendBatch` at most once per `key` (e.g. a forge's webhook delivery id), atomically: null
+   * when the key was already used, and of concurrent calls with one key exactly one appends.
+   */
+  appendBatchOnce?(key: string, entries: LedgerEntryInput[]): Promise<AppendResult[] | null>;
   size(): Promise<number>;
   /** Entries in sequence order, optionally filtered. */
   query(filter?: LedgerQuery): AsyncIterable<LedgerEntry>;

@@ -6,7 +6,7 @@
  */
 import type { LedgerEntry } from "../audit/types.js";
 import type { TrustList } from "../core/signing.js";
-import { approvalCurrency, latestPulls, standingReviews } from "../review/approvals.js";
+import { latestPulls, pullReviews } from "../review/approvals.js";
 import { verifyReviewEntry } from "../review/evidence.js";
 import type { PullRecord, PushRecord, ReviewRecord } from "../review/model.js";
 
@@ -48,36 +48,29 @@ export function collectReviewSection(
     else if (v.kind === "review") reviews.push(v.record as ReviewRecord);
     else if (v.kind === "push") pushes.push(v.record as PushRecord);
   }
-  const key = (r: { forge: string; repo: string; number: number }) => `${r.forge}:${r.repo}#${r.number}`;
-  const changes = latestPulls(pulls, pushes)
-    .filter((p) => p.observedAt >= period.from && p.observedAt < period.to)
-    .map((p): ReviewSectionChange => {
-      const ids = new Set([p.author.id, ...(p.commits ?? []).flatMap((c) => [c.author?.id, c.committer?.id])]);
-      const approvals = standingReviews(reviews.filter((r) => key(r) === key(p)))
-        .filter((r) => r.state === "approved")
-        .map((r) => {
-          const cur = approvalCurrency(p, r.commit);
-          const self = ids.has(r.reviewer.id);
-          return {
-            reviewer: r.reviewer.login,
-            commit: r.commit,
-            current: cur.current,
-            counted: cur.current && !self,
-            reason: self ? "self-approval: the author or a committer of the change" : cur.reason,
-          };
-        });
-      return {
-        forge: p.forge,
-        repo: p.repo,
-        number: p.number,
-        state: p.state,
-        author: p.author.login,
-        head: p.head,
-        mergeCommit: p.mergeCommit,
-        approvals,
-      };
+  // observed in the period: the latest record of each pull request decides
+  const observed = new Map(latestPulls(pulls, pushes).map((p) => [`${p.forge}:${p.repo}#${p.number}`, p.observedAt]));
+  const changes = pullReviews({ pulls, reviews, pushes })
+    .filter((c) => {
+      const at = observed.get(`${c.forge}:${c.repo}#${c.number}`) ?? "";
+      return at >= period.from && at < period.to;
     })
-    .sort((a, b) => a.repo.localeCompare(b.repo) || a.number - b.number);
+    .map((c): ReviewSectionChange => ({
+      forge: c.forge,
+      repo: c.repo,
+      number: c.number,
+      state: c.state,
+      author: c.author,
+      head: c.head,
+      mergeCommit: c.mergeCommit,
+      approvals: c.approvals.map(({ reviewer, commit, current, counted, reason }) => ({
+        reviewer,
+        commit,
+        current,
+        counted,
+        reason,
+      })),
+    }));
   return { changes, rejected };
 }
 

@@ -12,18 +12,18 @@ import { parseConfigText } from "../config/load.js";
 import type { VerifyContext } from "../core/signing.js";
 import type { Ledger } from "../audit/types.js";
 import type { Config } from "../config/schema.js";
-import { git } from "../git/exec.js";
+import { git, GitError } from "../git/exec.js";
 import {
   mapCommitsToPulls,
-  latestPulls,
   reviewCommits,
   type CommitReview,
   type MergeFact,
+  type MergeHow,
   type RangeCommit,
 } from "../review/approvals.js";
 import { CODEOWNERS_LOCATIONS, parseCodeOwners, type CodeOwners } from "../review/codeowners.js";
 import { readReviewEvidence, type RejectedReviewEntry } from "../review/evidence.js";
-import { authorFingerprint } from "../review/model.js";
+import { authorFingerprint, type PullRecord } from "../review/model.js";
 import { readSignedApprovals, type RejectedSignedApproval, type SignedCoverage } from "../review/signed.js";
 import { sshSignatureFingerprint } from "../core/signing.js";
 import type { ReviewModel } from "./evaluate.js";
@@ -92,7 +92,8 @@ const isAncestor = (root: string, a: string, b: string) =>
 
 /**
  * A merge inside a pull request is a base merge when its other parent is on the base branch
- * (an ancestor of `baseTip`) and its tree is exactly what git's automatic merge gives: no
+ * (an ancestor of one of `baseTips`: the base branch as the pull request landed on it, or the
+ * range's base) and its tree is exactly what git's automatic merge of its parents gives: no
  * conflict resolution or extra edit rides along.
  */
 async function mergeFact(
@@ -100,18 +101,77 @@ async function mergeFact(
   sha: string,
   parents: string[],
   inPull: Set<string>,
-  baseTip: string | undefined,
+  baseTips: string[],
 ): Promise<MergeFact> {
-  if (parents.length !== 2 || !baseTip || !(await exists(root, sha))) return "unknown";
+  if (parents.length !== 2 || !baseTips.length || !(await exists(root, sha))) return "unknown";
   const outside = parents.filter((p) => !inPull.has(p));
-  for (const p of outside) if (!(await isAncestor(root, p, baseTip))) return "unknown";
+  for (const p of outside) {
+    let onBase = false;
+    for (const tip of baseTips) if (!onBase && (await isAncestor(root, p, tip))) onBase = true;
+    if (!onBase) return "unknown";
+  }
+  // Exit 0: a clean merge, its tree on the first line; 1: conflicts (the commit carries a hand
+  // resolution: new content); anything else (an old git without --write-tree): not known.
   const auto = await git(["merge-tree", "--write-tree", "--no-messages", parents[0]!, parents[1]!], { cwd: root }).then(
-    (o) => o.split("\n")[0]!.trim(),
-    () => undefined,
+    (o) => ({ tree: o.split("\n")[0]!.trim() }),
+    (err: unknown) => (err instanceof GitError && err.status === 1 ? { tree: undefined } : undefined),
   );
-  if (!auto) return "changed"; // conflicts: the merge carries a hand resolution
+  if (!auto) return "unknown";
+  if (!auto.tree) return "changed";
   const tree = (await git(["rev-parse", `${sha}^{tree}`], { cwd: root })).trim();
-  return tree === auto ? "base-merge" : "changed";
+  return tree === auto.tree ? "base-merge" : "changed";
+}
+
+/**
+ * Parents of the given commits as this clone has them (commits it lacks are left out): one
+ * `cat-file --batch-check` for which exist, one `rev-list --no-walk --parents` for their parents.
+ */
+async function gitParents(root: string, shas: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const unique = [...new Set(shas)].filter((s) => /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(s));
+  if (!unique.length) return out;
+  const types = lines(
+    await git(["cat-file", "--batch-check=%(objectname) %(objecttype)"], {
+      cwd: root,
+      input: unique.join("\n") + "\n",
+    }),
+  );
+  const present = types.filter((l) => l.endsWith(" commit")).map((l) => l.split(" ")[0]!);
+  if (!present.length) return out;
+  const listed = await git(["rev-list", "--no-walk=unsorted", "--parents", "--stdin"], {
+    cwd: root,
+    input: present.join("\n") + "\n",
+  });
+  for (const l of lines(listed)) {
+    const [sha, ...parents] = l.trim().split(" ");
+    out.set(sha!, parents);
+  }
+  return out;
+}
+
+/**
+ * Where the base branch stood when the pull request landed in the range: the squash commit's
+ * parent, the parent of the first rebased copy, or the parent of the merge commit that is not the
+ * pull request's head. Undefined when the range does not show it (an open pull request, a fast-forward).
+ */
+async function landingBase(
+  root: string,
+  pull: PullRecord,
+  landed: { sha: string; how: MergeHow }[],
+  byId: Map<string, RangeCommit>,
+): Promise<string | undefined> {
+  const squash = landed.find((m) => m.how === "squash");
+  if (squash) return byId.get(squash.sha)?.parents[0];
+  const rebased = landed.filter((m) => m.how === "rebase").map((m) => byId.get(m.sha)!);
+  if (rebased.length) {
+    const set = new Set(rebased.map((c) => c.sha));
+    return rebased.find((c) => !set.has(c.parents[0] ?? ""))?.parents[0];
+  }
+  if (!pull.mergeCommit) return undefined;
+  // the merge commit that landed the head: its other parent is the base as it stood then (a push
+  // may list that base commit with the pull request's, when a base merge brought it in)
+  const parents = (await gitParents(root, [pull.mergeCommit])).get(pull.mergeCommit) ?? [];
+  return parents.length >= 2 && parents.includes(pull.head) ? parents.find((p) => p !== pull.head) : undefined;
 }
 
 export async function reviewGate(o: {
@@ -146,19 +206,41 @@ export async function reviewGate(o: {
   const range = await rangeCommits(o.root, o.logRange, o.files);
   const coRev = o.fromSha ?? o.head;
   const co = ownerPaths ? await readCodeOwners(o.root, coRev) : undefined;
-  // Facts for the merges inside the pull requests this range brings in.
+  // Facts for the merges inside the pull requests this range brings in. Their commits' parents come
+  // from git where the clone has them (a push lists commits without parents).
   const mergeFacts: Record<string, MergeFact> = {};
-  const baseTip =
+  const rangeBase =
     o.fromSha ??
     (await git(["rev-parse", "--verify", "--quiet", `${o.head}^1`], { cwd: o.root }).then(
       (s) => s.trim() || undefined,
       () => undefined,
     ));
-  const pulls = new Set([...mapCommitsToPulls(range, latestPulls(ev.pulls), ev.pushes).values()].map((m) => m.pull));
-  for (const pull of pulls) {
-    const inPull = new Set((pull.commits ?? []).map((c) => c.sha));
+  const first = mapCommitsToPulls(range, ev.pulls, ev.pushes);
+  const parents = await gitParents(
+    o.root,
+    [...new Set([...first.values()].map((m) => m.pull))].flatMap((p) => (p.commits ?? []).map((c) => c.sha)),
+  );
+  const mapped = mapCommitsToPulls(range, ev.pulls, ev.pushes, parents);
+  const byId = new Map(range.map((c) => [c.sha, c]));
+  const landed = new Map<PullRecord, { sha: string; how: MergeHow }[]>();
+  for (const [sha, m] of mapped) landed.set(m.pull, [...(landed.get(m.pull) ?? []), { sha, how: m.how }]);
+  // Commits listed with a pull request that are on its base branch (a push lists what a base merge
+  // brought in): facts from git, only for pull requests with merges (nothing else brings them in).
+  const onBase = new Set<string>();
+  for (const [pull, list] of landed) {
+    const merges = (pull.commits ?? []).filter((c) => c.parents.length >= 2);
+    if (!merges.length) continue;
+    const landing = await landingBase(o.root, pull, list, byId);
+    const tips = [...new Set([landing, rangeBase].filter((x): x is string => Boolean(x)))];
     for (const c of pull.commits ?? [])
-      if (c.parents.length >= 2) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, baseTip);
+      if (c.sha !== pull.head && parents.has(c.sha))
+        for (const tip of tips)
+          if (await isAncestor(o.root, c.sha, tip)) {
+            onBase.add(c.sha);
+            break;
+          }
+    const inPull = new Set((pull.commits ?? []).map((c) => c.sha).filter((sha) => !onBase.has(sha)));
+    for (const c of merges) mergeFacts[c.sha] = await mergeFact(o.root, c.sha, c.parents, inPull, tips);
   }
   const approvers = await approversAtBase(o.root, o.fromSha, o.head, o.config);
   const signed = await readSignedApprovals(o.ledger, approvers.ctx).finally(approvers.cleanup);
@@ -176,6 +258,8 @@ export async function reviewGate(o: {
     ownerPaths,
     codeOwners: co?.co,
     mergeFacts,
+    parents,
+    onBase,
     signed: { approvals: signed.approvals, coverage },
   });
   for (const r of reviews) {

@@ -53,6 +53,18 @@ export interface ReviewGateOptions {
   ownerPaths?: (path: string) => boolean;
   codeOwners?: CodeOwners;
   mergeFacts?: Record<string, MergeFact>;
+  /**
+   * A pull request's commits' parents as git has them, where the clone has the commit (a sha names
+   * its parents, so this is a fact, not a claim): a push lists commits without parents, so a merge
+   * pushed into a branch known only from webhooks is a merge only once git says so.
+   */
+  parents?: ReadonlyMap<string, string[]>;
+  /**
+   * Commits listed with a pull request that git shows on its base branch: what a base merge
+   * brought in (a push lists them with the merge). Not the pull request's content: not mapped to it,
+   * and not "pushed after" an approval.
+   */
+  onBase?: ReadonlySet<string>;
   /** verified signed approvals and, per approved head, what git says it covers */
   signed?: { approvals: SignedChangeApproval[]; coverage: ReadonlyMap<string, SignedCoverage> };
 }
@@ -110,16 +122,17 @@ export function commitsFromPushes(pull: PullRecord, pushes: PushRecord[]): PullC
   for (let at = pull.head, p = byAfter.get(at); p && !seen.has(at); at = p.before, p = byAfter.get(at)) {
     seen.add(at);
     const list = p.commits;
+    const cut = p.truncated === true;
     chain.unshift(
       ...list.map((c, i) => ({
         sha: c.sha,
-        parents: i ? [list[i - 1]!.sha] : ZERO.test(p!.before) ? [] : [p!.before],
+        parents: i ? [list[i - 1]!.sha] : ZERO.test(p!.before) || cut ? [] : [p!.before],
         author: null,
         committer: null,
         fingerprint: c.fingerprint,
       })),
     );
-    if (p.forced || ZERO.test(p.before)) break;
+    if (p.forced || cut || ZERO.test(p.before)) break;
   }
   return chain.length ? chain : null;
 }
@@ -148,18 +161,30 @@ export function latestPulls(pulls: PullRecord[], pushes: PushRecord[] = []): Pul
   });
 }
 
+/** The pull request with its commits' parents as git has them (see `ReviewGateOptions.parents`). */
+export function withParents(pull: PullRecord, parents?: ReadonlyMap<string, string[]>): PullRecord {
+  if (!parents?.size || !pull.commits?.some((c) => parents.has(c.sha))) return pull;
+  return {
+    ...pull,
+    commits: pull.commits.map((c) => (parents.has(c.sha) ? { ...c, parents: parents.get(c.sha)! } : c)),
+  };
+}
+
 /** Map each commit of the range to the pull request that brought it in, and how. */
 export function mapCommitsToPulls(
   range: RangeCommit[],
   pulls: PullRecord[],
   pushes: PushRecord[] = [],
+  parents?: ReadonlyMap<string, string[]>,
+  onBase?: ReadonlySet<string>,
 ): Map<string, { pull: PullRecord; how: MergeHow }> {
   const inRange = new Map(range.map((c) => [c.sha, c]));
   const out = new Map<string, { pull: PullRecord; how: MergeHow }>();
-  const latest = latestPulls(pulls, pushes);
+  const latest = latestPulls(pulls, pushes).map((p) => withParents(p, parents));
   for (const pull of latest) {
     const own = pull.commits ? pull.commits.map((c) => c.sha) : [pull.head];
-    for (const sha of own) if (inRange.has(sha) && !out.has(sha)) out.set(sha, { pull, how: "merge" });
+    for (const sha of own)
+      if (inRange.has(sha) && !out.has(sha) && !onBase?.has(sha)) out.set(sha, { pull, how: "merge" });
   }
   for (const pull of latest) {
     if (pull.state !== "merged" || !pull.mergeCommit) continue;
@@ -188,6 +213,7 @@ export function approvalCurrency(
   pull: PullRecord,
   approved: string,
   mergeFacts: Record<string, MergeFact> = {},
+  onBase?: ReadonlySet<string>,
 ): { current: boolean; reason: string } {
   if (approved === pull.head) return { current: true, reason: `approved the head ${short(approved)}` };
   if (!pull.commits)
@@ -209,10 +235,12 @@ export function approvalCurrency(
     before.add(s);
     for (const p of byId.get(s)?.parents ?? []) if (byId.has(p)) todo.push(p);
   }
-  const later = pull.commits.filter((c) => !before.has(c.sha));
+  const later = pull.commits.filter((c) => !before.has(c.sha) && !onBase?.has(c.sha));
   for (const c of later) {
-    const outside = c.parents.filter((p) => !byId.has(p));
-    if (c.parents.length < 2 || outside.length === 0)
+    const outside = c.parents.filter((p) => !byId.has(p) || onBase?.has(p));
+    // A merge counts as a base merge only when it continues the pull request's history (one parent
+    // in it) and brings in something from outside; anything else is new content.
+    if (c.parents.length < 2 || outside.length === 0 || outside.length === c.parents.length)
       return { current: false, reason: `stale: approved ${short(approved)}, then ${short(c.sha)} was pushed` };
     const fact = mergeFacts[c.sha] ?? "unknown";
     if (fact === "changed")
@@ -351,7 +379,7 @@ export function reviewCommits(
   evidence: ReviewEvidenceSet,
   o: ReviewGateOptions = {},
 ): CommitReview[] {
-  const mapped = mapCommitsToPulls(range, evidence.pulls, evidence.pushes);
+  const mapped = mapCommitsToPulls(range, evidence.pulls, evidence.pushes, o.parents, o.onBase);
   return range.map((commit) => {
     const m = mapped.get(commit.sha);
     const ownerPaths = o.ownerPaths ? commit.files.filter(o.ownerPaths) : [];
@@ -362,7 +390,7 @@ export function reviewCommits(
       const reviews = standingReviews(evidence.reviews.filter((r) => keyOf(r) === keyOf(pull)));
       for (const r of reviews.filter((x) => x.state === "approved")) {
         const self = selfReason(pull, commit, r.reviewer);
-        const cur = approvalCurrency(pull, r.commit, o.mergeFacts);
+        const cur = approvalCurrency(pull, r.commit, o.mergeFacts, o.onBase);
         forgeViews.push({
           via: "forge",
           reviewer: r.reviewer.login,
@@ -434,4 +462,89 @@ export function reviewCommits(
       summary,
     };
   });
+}
+
+/** One approval of a pull request as the evidence report and the dashboard show it. */
+export interface PullApproval {
+  reviewer: string;
+  /** forge account id */
+  id: number;
+  /** the head commit approved */
+  commit: string;
+  /** of the final head, or only base-branch merges followed it (as far as the facts given show) */
+  current: boolean;
+  /** current and not the author's or a committer's */
+  counted: boolean;
+  reason: string;
+}
+
+/** A pull (merge) request with its approvers and whether each approval was current and counted. */
+export interface PullReview {
+  forge: string;
+  repo: string;
+  number: number;
+  state: PullRecord["state"];
+  author: string;
+  head: string;
+  mergeCommit: string | null;
+  /** the pull request's commits as recorded (its own list, or the pushes'), for finding it by commit */
+  commits: string[];
+  approvals: PullApproval[];
+}
+
+/**
+ * Per pull request (its latest record, commits from the pushes when the forge gave none), the
+ * standing approvals: whether each is current for the final head and whether it counts. The same
+ * rules as the gate's (`approvalCurrency`, `standingReviews`), over the records alone: without
+ * git's merge facts a merge pushed after an approval cannot be shown to be a base merge, so it
+ * leaves the approval not current (the gate, which has git, decides). Pure.
+ */
+export function pullReviews(
+  evidence: Pick<ReviewEvidenceSet, "pulls" | "reviews" | "pushes">,
+  o: Pick<ReviewGateOptions, "mergeFacts" | "onBase"> = {},
+): PullReview[] {
+  const byPull = new Map<string, ReviewRecord[]>();
+  for (const r of evidence.reviews) byPull.set(keyOf(r), [...(byPull.get(keyOf(r)) ?? []), r]);
+  return latestPulls(evidence.pulls, evidence.pushes ?? [])
+    .map((p): PullReview => {
+      const ids = new Set([p.author.id, ...(p.commits ?? []).flatMap((c) => [c.author?.id, c.committer?.id])]);
+      const approvals = standingReviews(byPull.get(keyOf(p)) ?? [])
+        .filter((r) => r.state === "approved")
+        .map((r) => {
+          const cur = approvalCurrency(p, r.commit, o.mergeFacts, o.onBase);
+          const self = ids.has(r.reviewer.id);
+          return {
+            reviewer: r.reviewer.login,
+            id: r.reviewer.id,
+            commit: r.commit,
+            current: cur.current,
+            counted: cur.current && !self,
+            reason: self ? "self-approval: the author or a committer of the change" : cur.reason,
+          };
+        });
+      return {
+        forge: p.forge,
+        repo: p.repo,
+        number: p.number,
+        state: p.state,
+        author: p.author.login,
+        head: p.head,
+        mergeCommit: p.mergeCommit,
+        commits: (p.commits ?? []).map((c) => c.sha),
+        approvals,
+      };
+    })
+    .sort((a, b) => a.repo.localeCompare(b.repo) || a.number - b.number);
+}
+
+/**
+ * The pull request a commit belongs to, among `reviews`: the one merged as it (merge or squash
+ * commit, the last rebased copy), else the one whose head or one of whose commits it is.
+ */
+export function pullReviewOfCommit(reviews: PullReview[], sha: string): PullReview | undefined {
+  return (
+    reviews.find((r) => r.mergeCommit === sha) ??
+    reviews.find((r) => r.head === sha) ??
+    reviews.find((r) => r.commits.includes(sha))
+  );
 }

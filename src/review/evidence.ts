@@ -131,6 +131,28 @@ export async function recordReviewEvidence(
   return res.map((r) => r.seq);
 }
 
+/**
+ * Record one forge delivery's records at most once: the delivery id is the key of an append-once
+ * (`Ledger.appendBatchOnce`: a unique key in PostgreSQL, the ledger's lock and its key file in a
+ * directory), so concurrent deliveries of one id record it exactly once; a delivery recorded before
+ * the key existed is still found among the entries. Null: this delivery was already recorded.
+ */
+export async function recordReviewDelivery(
+  ledger: Ledger,
+  records: { kind: ReviewKind; record: AnyRecord }[],
+  signer: Signer,
+  forge: "github" | "gitlab",
+  delivery: string,
+): Promise<number[] | null> {
+  if (!records.length) return [];
+  const subjects = records.map((r) => reviewSubject(r.kind, RECORD_SCHEMA[r.kind].parse(r.record) as AnyRecord));
+  if (await deliverySeen(ledger, subjects, delivery)) return null;
+  const entries = records.map((r) => signedReviewEntry(r.kind, r.record, signer, undefined, delivery));
+  if (!ledger.appendBatchOnce) return (await ledger.appendBatch(entries)).map((r) => r.seq);
+  const res = await ledger.appendBatchOnce(`webhook:${forge}:${delivery}`, entries);
+  return res ? res.map((r) => r.seq) : null;
+}
+
 /** Every trusted review record in the ledger, in ledger order, and the entries that do not count. */
 export async function readReviewEvidence(
   ledger: Ledger,

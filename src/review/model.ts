@@ -109,6 +109,11 @@ export const PushRecord = z
     /** a force push: the commits before it are not the branch's history */
     forced: z.boolean(),
     commits: z.array(z.object({ sha: Sha, fingerprint: z.string().regex(/^[0-9a-f]{64}$/) }).strict()).max(10_000),
+    /**
+     * the forge listed only the latest of the pushed commits (GitLab lists 20 and counts the rest in
+     * `total_commits_count`): the first listed commit's parent is not known, so the chain stops there
+     */
+    truncated: z.boolean().optional(),
     observedAt: Time,
   })
   .strict();

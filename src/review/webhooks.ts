@@ -1,8 +1,8 @@
 /**
  * Forge webhooks to review records. The signature is checked on the raw body before anything is
  * parsed (`verifyGithubSignature`, `verifyGitlabToken`, both constant-time); the payload shapes
- * are the ones GitHub (`pull_request`, `pull_request_review`) and GitLab (Merge Request Hook,
- * approval actions) document. Pure apart from crypto.
+ * are the ones GitHub (`pull_request`, `pull_request_review`, `push`) and GitLab (Merge Request Hook
+ * with its approval and update actions, Push Hook) document. Pure apart from crypto.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
@@ -193,9 +193,73 @@ const isoOr = (s: string | undefined, fallback: string) => {
   return Number.isFinite(t) ? new Date(t).toISOString() : fallback;
 };
 
-/** A GitLab Merge Request Hook; `approved`/`approval` record an approval, `unapproved`/`unapproval` withdraw it. */
+const GlPush = z
+  .object({
+    object_kind: z.literal("push"),
+    ref: z.string(),
+    before: z.string(),
+    after: z.string(),
+    total_commits_count: z.number().int().nonnegative().optional(),
+    commits: z.array(
+      z
+        .object({
+          id: z.string(),
+          message: z.string(),
+          timestamp: z.string(),
+          author: z.object({ email: z.string() }).passthrough(),
+        })
+        .passthrough(),
+    ),
+    project: z.object({ path_with_namespace: z.string(), default_branch: z.string().optional() }).passthrough(),
+  })
+  .passthrough();
+
+/**
+ * A GitLab Push Hook to a branch (not the default branch, not a deletion), recorded as GitHub's
+ * push is: the commits taking the branch from `before` to `after`, oldest first, with the
+ * fingerprints a rebase keeps. GitLab lists at most the latest 20 commits of a push and counts
+ * them all in `total_commits_count`: a shorter list is recorded as `truncated`, so the commits it
+ * leaves out are not made up (an approval of one of them is then stale: fail closed). GitLab's
+ * hook does not say whether a push was forced; the gate takes a commit's parents from git where
+ * the clone has it, which shows a rewritten history for what it is.
+ */
+function glPush(body: unknown, at: string): WebhookResult {
+  const e = GlPush.parse(body);
+  if (!e.ref.startsWith("refs/heads/")) return { records: [], ignored: "push to a tag" };
+  if (/^0+$/.test(e.after)) return { records: [], ignored: "branch deleted" };
+  if (e.project.default_branch && e.ref === `refs/heads/${e.project.default_branch}`)
+    return { records: [], ignored: "push to the default branch" };
+  if (!e.commits.length) return { records: [], ignored: "push without commits" };
+  // Oldest first, as GitLab lists them; the last is the new tip.
+  const commits = e.commits.map((c) => ({
+    sha: c.id,
+    fingerprint: authorFingerprint(c.author.email, c.timestamp, c.message),
+  }));
+  if (commits.at(-1)!.sha !== e.after) return { records: [], ignored: "push whose last listed commit is not its tip" };
+  const truncated = (e.total_commits_count ?? commits.length) > commits.length;
+  const record = PushRecord.parse({
+    forge: "gitlab",
+    repo: e.project.path_with_namespace,
+    ref: e.ref,
+    before: e.before,
+    after: e.after,
+    forced: false,
+    commits,
+    ...(truncated ? { truncated: true } : {}),
+    observedAt: at,
+  });
+  return { records: [{ kind: "push", record }] };
+}
+
+/**
+ * A GitLab delivery (`X-Gitlab-Event` and the parsed body) as records: a Push Hook records the
+ * push (its commits make earlier approvals stale), a Merge Request Hook records the merge request
+ * as it now is (an `update` that moved its head included); `approved`/`approval` record an
+ * approval, `unapproved`/`unapproval` withdraw it.
+ */
 export function gitlabWebhookRecords(event: string | undefined, body: unknown, now: Date): WebhookResult {
   const at = now.toISOString();
+  if (event === "Push Hook") return glPush(body, at);
   if (event !== "Merge Request Hook") return { records: [], ignored: `event ${event ?? "(none)"}` };
   const e = GlEvent.parse(body);
   const a = e.object_attributes;

@@ -817,9 +817,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // ------------------------------------------------------------ the dashboard (static UI + /v1/dashboard/*)
 
   const { dashboardRoutes } = await import("./dashboard.js");
+  // Review records count when the service signed them (webhooks) or a configured producer did.
+  const { producerTrust } = await import("../evidence/checks.js");
+  const { formatVerifierKey } = await import("../core/note-key.js");
+  let producers: ReturnType<typeof producerTrust>;
+  try {
+    producers = producerTrust(runsDeps.config, process.cwd());
+  } catch {
+    // a malformed evidence.allowedProducers key: only the service's own records count here
+    producers = { notes: [], namespace: runsDeps.config.evidence.namespace };
+  }
   await app.register(dashboardRoutes, {
     ledger: deps.ledger,
     problem: Problem,
+    reviews: {
+      trust: {
+        ...producers,
+        notes: [
+          ...producers.notes,
+          ...(deps.signer ? [{ identity: deps.signer.name, vkey: formatVerifierKey(deps.signer) }] : []),
+        ],
+      },
+      namespace: producers.namespace,
+    },
     uiDir: deps.uiDir,
     verifyDelayMs: deps.dashboardVerifyDelayMs,
   });

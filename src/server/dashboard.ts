@@ -13,12 +13,22 @@ import { parseCheckpoint } from "../audit/note.js";
 import { packagePath } from "../core/paths.js";
 import { frameworksOf, DAY_MS, type MetricsRange } from "../metrics/index.js";
 import { MetricsIndex } from "../metrics/incremental.js";
+import type { LedgerEntry } from "../audit/types.js";
+import type { TrustList } from "../core/signing.js";
+import { pullReviewOfCommit, pullReviews, type PullReview } from "../review/approvals.js";
+import { verifyReviewEntry } from "../review/evidence.js";
+import type { PullRecord, PushRecord, ReviewRecord } from "../review/model.js";
 import { HttpProblem } from "./problem.js";
 
 export interface DashboardOptions {
   ledger: AuditLedger;
   /** the problem+json schema of app.ts, for the documented error responses */
   problem: z.ZodType;
+  /**
+   * whose review records (`review.*`: webhooks, `review import`) count for the changes view: the
+   * service's own key and the configured producers; without it no change shows review data
+   */
+  reviews?: { trust: TrustList; namespace: string };
   /** built UI (default: the package's ui/dist) */
   uiDir?: string;
   /**
@@ -87,15 +97,41 @@ interface Verification {
 class EntryCache {
   readonly index = new MetricsIndex();
   private loading: Promise<MetricsIndex> | undefined;
-  constructor(private readonly ledger: AuditLedger) {}
+  /** review records that verify against the trust list, each verified once as it is read */
+  private readonly records: { pulls: PullRecord[]; reviews: ReviewRecord[]; pushes: PushRecord[] } = {
+    pulls: [],
+    reviews: [],
+    pushes: [],
+  };
+  private reviewed: { at: number; list: PullReview[] } | undefined;
+  constructor(
+    private readonly ledger: AuditLedger,
+    private readonly trust?: DashboardOptions["reviews"],
+  ) {}
   async get(): Promise<MetricsIndex> {
     const size = await this.ledger.size();
     if (this.index.size >= size) return this.index;
     this.loading ??= (async () => {
-      for await (const e of this.ledger.query({ from: this.index.size })) this.index.add(e);
+      for await (const e of this.ledger.query({ from: this.index.size })) {
+        this.index.add(e);
+        if (this.trust && e.type.startsWith("review.")) this.addReview(e);
+      }
       return this.index;
     })().finally(() => (this.loading = undefined));
     return this.loading;
+  }
+  private addReview(e: LedgerEntry): void {
+    const v = verifyReviewEntry(e, this.trust!.trust, this.trust!.namespace);
+    if ("reason" in v) return;
+    if (v.kind === "pull") this.records.pulls.push(v.record as PullRecord);
+    else if (v.kind === "review") this.records.reviews.push(v.record as ReviewRecord);
+    else if (v.kind === "push") this.records.pushes.push(v.record as PushRecord);
+  }
+  /** pull requests with their approvers (src/review `pullReviews`, as the evidence report shows them) */
+  pullReviews(): PullReview[] {
+    const n = this.records.pulls.length + this.records.reviews.length + this.records.pushes.length;
+    if (this.reviewed?.at !== n) this.reviewed = { at: n, list: pullReviews(this.records) };
+    return this.reviewed.list;
   }
 }
 
@@ -115,7 +151,7 @@ function rangeOf(q: RangeQuery, now = Date.now()): MetricsRange {
 }
 
 export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (app, o) => {
-  const cache = new EntryCache(o.ledger);
+  const cache = new EntryCache(o.ledger, o.reviews);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
   const verification: Verification = { state: "running", at: null, ok: null, size: null, problem: null };
   const verify = async () => {
@@ -214,7 +250,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
       config: any,
       schema: {
         summary:
-          "Recent changes: gate outcomes (compliance.check) per commit with risk likelihood, impact and strategy",
+          "Recent changes: gate outcomes (compliance.check) per commit with risk likelihood, impact and strategy, and the pull request with its approvers and whether each approval was current",
         querystring: Range,
         response: responses,
       },
@@ -222,9 +258,29 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     async (req) => {
       const r = rangeOf(req.query);
       const index = await cache.get();
+      const pulls = cache.pullReviews();
       return {
         range: r,
-        changes: index.changes(r),
+        // per change, its pull request, approvers and whether each approval was current and counted
+        changes: index.changes(r).map((c) => {
+          const p = pullReviewOfCommit(pulls, c.commit);
+          return {
+            ...c,
+            review: p
+              ? {
+                  forge: p.forge,
+                  repo: p.repo,
+                  number: p.number,
+                  state: p.state,
+                  author: p.author,
+                  head: p.head,
+                  mergeCommit: p.mergeCommit,
+                  approvers: p.approvals.filter((a) => a.counted).map((a) => a.reviewer),
+                  approvals: p.approvals,
+                }
+              : null,
+          };
+        }),
         deployPlans: index
           .deployPlans()
           .filter((p) => p.time >= r.from && p.time < r.to)

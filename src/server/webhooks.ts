@@ -1,6 +1,6 @@
 /**
- * Forge webhooks: GitHub `pull_request` / `pull_request_review` (X-Hub-Signature-256) and GitLab
- * Merge Request Hook approval events (X-Gitlab-Token). The signature is verified on the raw bytes
+ * Forge webhooks: GitHub `pull_request` / `pull_request_review` / `push` (X-Hub-Signature-256) and
+ * GitLab Merge Request Hook (approvals, updates) and Push Hook events (X-Gitlab-Token). The signature is verified on the raw bytes
  * before the body is parsed or anything is recorded; the records are then signed with the
  * service's producer key and appended to the ledger (src/review). No bearer token: the shared
  * secret is the credential.
@@ -9,8 +9,7 @@ import type { FastifyPluginAsync } from "fastify";
 import { ZodError } from "zod";
 import type { Ledger } from "../audit/types.js";
 import { UserError } from "../core/errors.js";
-import { deliverySeen, recordReviewEvidence, type Signer } from "../review/evidence.js";
-import { reviewSubject } from "../review/model.js";
+import { recordReviewDelivery, recordReviewEvidence, type Signer } from "../review/evidence.js";
 import {
   githubWebhookRecords,
   gitlabWebhookRecords,
@@ -51,6 +50,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     forge: string,
     delivery: string | undefined,
   ) => {
+    const forgeId = forge === "GitHub" ? "github" : "gitlab";
     if (!secret || !w.signer)
       throw new HttpProblem(503, "Service Unavailable", `the ${forge} webhook is not configured on this service`);
     const body = Buffer.isBuffer(raw) ? raw : Buffer.alloc(0);
@@ -78,12 +78,15 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     // a later dismissal or push. Answered 200 so the forge does not retry.
     if (delivery !== undefined && !/^[A-Za-z0-9-]{8,64}$/.test(delivery))
       throw new HttpProblem(400, "Bad Request", `the ${forge} delivery id is malformed`);
-    const subjects = result.records.map((r) => reviewSubject(r.kind, r.record));
-    if (delivery && subjects.length && (await deliverySeen(opts.ledger, subjects, delivery)))
-      return { recorded: [] as number[], records: [] as string[], duplicate: delivery };
+    // The check and the append are one atomic step (an append-once keyed by the delivery id), so two
+    // concurrent deliveries of one id cannot both be recorded.
     let seqs: number[];
     try {
-      seqs = await recordReviewEvidence(opts.ledger, result.records, w.signer, undefined, delivery);
+      const got = delivery
+        ? await recordReviewDelivery(opts.ledger, result.records, w.signer, forgeId, delivery)
+        : await recordReviewEvidence(opts.ledger, result.records, w.signer);
+      if (got === null) return { recorded: [] as number[], records: [] as string[], duplicate: delivery! };
+      seqs = got;
     } catch (err) {
       if (err instanceof UserError) throw new HttpProblem(422, "Unprocessable Content", err.message);
       throw err;
