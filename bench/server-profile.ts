@@ -12,7 +12,7 @@ import { openServiceStores } from "../src/server/stores.js";
 import { openPool } from "../src/server/db.js";
 import { summarise } from "./lib/cpuprofile.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "cli.js");
+const CLI = process.env.SERVE_CLI ?? join(import.meta.dirname, "..", "dist", "cli.js");
 const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const what = process.argv[2] ?? "code";
 const N = Number(process.argv[3] ?? 20000);

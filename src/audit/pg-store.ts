@@ -106,6 +106,10 @@ export class PgStore implements LedgerStore {
     if (guess !== undefined) {
       const datas = build(guess);
       if (datas.length > 0 && datas.length <= 1000) {
+        // An append started while this one commits (group commit keeps two in flight) builds after
+        // it: it waits for the lock meanwhile and commits right after, or redoes its append when
+        // this one fails.
+        this.nextSeq = guess + datas.length;
         const out = datas.map((d, i) => ({ seq: guess + i, leafHash: hashLeaf(d) }));
         const rows = datas.map(
           (d, i) =>
@@ -121,15 +125,14 @@ export class PgStore implements LedgerStore {
           )) as unknown as { rowCount: number | null }[];
           inserted = r[2]!.rowCount ?? 0;
         } catch (err) {
+          this.nextSeq = undefined;
           await c.query("ROLLBACK").catch(() => undefined);
           throw err;
         } finally {
           c.release();
         }
-        if (inserted === datas.length) {
-          this.nextSeq = guess + datas.length;
-          return out;
-        }
+        if (inserted === datas.length) return out;
+        this.nextSeq = undefined;
         if (inserted !== 0) throw new Error(`ledger append at ${guess}: ${inserted} of ${datas.length} rows written`);
       }
     }
