@@ -18,7 +18,11 @@ export class PgStore implements LedgerStore {
     private readonly pool: Pool,
     private readonly prefix: string,
     private readonly lockKey: number,
+    private readonly escapeLiteral: (s: string) => string,
   ) {}
+
+  /** The seq after this process's last append: the guess for the next one (see append). */
+  private nextSeq: number | undefined;
 
   /** `readOnly` runs no DDL (verification changes nothing); the tables must exist. */
   static async open(url: string, options: { readOnly?: boolean } = {}): Promise<PgStore> {
@@ -32,7 +36,7 @@ export class PgStore implements LedgerStore {
       /* idle client errors surface on the next query */
     });
     const lockKey = hash32(`gitops-health:${prefix}`);
-    const store = new PgStore(redact(u), pool, prefix, lockKey);
+    const store = new PgStore(redact(u), pool, prefix, lockKey, pg.escapeLiteral);
     if (options.readOnly) {
       try {
         await pool.query(`SELECT 1 FROM ${prefix}entries LIMIT 1`);
@@ -90,7 +94,51 @@ export class PgStore implements LedgerStore {
     }
   }
 
+  /**
+   * Appends commit in one round trip when this process wrote the last entry (the common case of a
+   * single replica, or one taking turns): the entries are built at the seq after this process's
+   * last append and sent with BEGIN, the lock, an INSERT guarded by "the log still ends there" and
+   * COMMIT in one simple query. When another writer appended meanwhile the guard inserts nothing
+   * and the append is redone the careful way (read the next seq under the lock, then build). Either
+   * way the rows are written only at the seq they were built for, so the log has no gaps, and an
+   * entry is never older than the last one (built after it, or under the lock).
+   */
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
+    const guess = this.nextSeq;
+    this.nextSeq = undefined;
+    if (guess !== undefined) {
+      const datas = build(guess);
+      if (datas.length > 0 && datas.length <= 1000) {
+        // An append started while this one commits (group commit keeps two in flight) builds after
+        // it: it waits for the lock meanwhile and commits right after, or redoes its append when
+        // this one fails.
+        this.nextSeq = guess + datas.length;
+        const out = datas.map((d, i) => ({ seq: guess + i, leafHash: hashLeaf(d) }));
+        const rows = datas.map(
+          (d, i) =>
+            `(${guess + i}, ${this.escapeLiteral(d.toString("utf8"))}, decode('${out[i]!.leafHash.toString("hex")}', 'hex'))`,
+        );
+        const c = await this.pool.connect();
+        let inserted: number;
+        try {
+          const r = (await c.query(
+            `BEGIN; SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); ` +
+              `INSERT INTO ${this.prefix}entries (seq, canonical, leaf_hash) SELECT v.seq, v.canonical, v.leaf_hash FROM (VALUES ${rows.join(",")}) AS v(seq, canonical, leaf_hash) ` +
+              `WHERE (SELECT coalesce(max(seq) + 1, 0) FROM ${this.prefix}entries) = ${guess}; COMMIT`,
+          )) as unknown as { rowCount: number | null }[];
+          inserted = r[2]!.rowCount ?? 0;
+        } catch (err) {
+          this.nextSeq = undefined;
+          await c.query("ROLLBACK").catch(() => undefined);
+          throw err;
+        } finally {
+          c.release();
+        }
+        if (inserted === datas.length) return out;
+        this.nextSeq = undefined;
+        if (inserted !== 0) throw new Error(`ledger append at ${guess}: ${inserted} of ${datas.length} rows written`);
+      }
+    }
     return (await this.appendTx(build))!;
   }
 
@@ -136,6 +184,7 @@ export class PgStore implements LedgerStore {
         await c.query(`INSERT INTO ${this.prefix}entries (seq, canonical, leaf_hash) VALUES ${rows.join(",")}`, values);
       }
       await c.query("COMMIT");
+      this.nextSeq = start + datas.length;
       return out;
     } catch (err) {
       await c.query("ROLLBACK").catch(() => undefined);

@@ -7,13 +7,12 @@
  */
 import { createHmac } from "node:crypto";
 import canonicalize from "canonicalize";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
@@ -30,6 +29,7 @@ import { decidePolicy, PolicyInputDocument } from "../policy/decision.js";
 import { BUILTIN_PACKS } from "../policy/packs.js";
 import { Authenticator, type AuthConfig, type Principal } from "./auth.js";
 import { GroupCommit } from "./group-commit.js";
+import { compiledSerializerCompiler } from "./serializer.js";
 import { parseTilePath, TileView } from "./tiles.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { scoreDiff } from "./risk.js";
@@ -94,6 +94,16 @@ export interface AppDeps {
 }
 
 const PROBLEM = "application/problem+json";
+
+/** Request logging in one line, when the request completes (route template, caller, status, time). */
+class OneLineRequestLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error)
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, "request errored");
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, "request completed");
+  }
+}
 
 function sendProblem(
   reply: FastifyReply,
@@ -258,11 +268,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    handlerTimeout: deps.requestTimeoutMs ?? 30_000,
+    // No handlerTimeout here: see the sweep below (routes may still set their own, as the proxy does).
     requestTimeout: (deps.requestTimeoutMs ?? 30_000) + 5_000,
     return503OnClosing: true,
+    // One line per request instead of Fastify's two; no logger at all when silent.
+    logController: new OneLineRequestLog(),
     logger:
-      deps.logStream === false
+      deps.logStream === false || deps.logLevel === "silent"
         ? false
         : {
             level: deps.logLevel ?? "info",
@@ -289,7 +301,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Spans for every route: registered before any of them.
   if (deps.telemetry) await app.register(deps.telemetry.plugin());
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(compiledSerializerCompiler);
   app.decorateRequest("principal", undefined);
 
   const swagger = (await import("@fastify/swagger")).default;
@@ -317,6 +329,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is 415, not a string run through the schema.
   app.removeContentTypeParser("text/plain");
+
+  // Request timeouts. Fastify's handlerTimeout creates an AbortController per request and aborts it
+  // when Node closes the request after reading its body (a DOMException with a stack trace per
+  // request), which also clears its timer: POST handlers were never timed out. Instead, deadlines
+  // in a map swept a few times per timeout; routes with their own handlerTimeout keep Fastify's.
+  const timeoutMs = deps.requestTimeoutMs ?? 30_000;
+  const deadlines = new Map<FastifyReply, number>();
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [reply, at] of deadlines) {
+        if (reply.sent || reply.raw.headersSent || reply.raw.destroyed) deadlines.delete(reply);
+        else if (at <= now) {
+          deadlines.delete(reply);
+          sendProblem(reply, 503, "Service Unavailable", "the request took too long");
+        }
+      }
+    },
+    Math.max(10, Math.min(1_000, timeoutMs / 4)),
+  );
+  sweep.unref();
+  app.addHook("onClose", (_app, done) => {
+    clearInterval(sweep);
+    done();
+  });
+  app.addHook("onRequest", (req, reply, done) => {
+    if (!(req.routeOptions.handlerTimeout > 0)) deadlines.set(reply, performance.now() + timeoutMs);
+    done();
+  });
 
   // Authentication first (onRequest), so rate limits can key on the caller.
   app.addHook("onRequest", async (req, reply) => {
@@ -359,11 +400,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  app.addHook("onResponse", async (req, reply) => {
+  app.addHook("onResponse", (req, reply, done) => {
+    deadlines.delete(reply);
     metrics.requests.observe(
       { method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, "Not Found", `no route ${req.method} for this path`));

@@ -3,53 +3,59 @@ import type { AuditLedger } from "../audit/ledger.js";
 import { UserError } from "../core/errors.js";
 
 /**
- * Group commit: appends that arrive while a write is in flight are written together in one
+ * Group commit: appends that arrive while writes are in flight are written together in one
  * `appendBatch` (one lock, one fsync or one transaction), and each caller is answered only
- * after its batch is durable. An entry the ledger refuses (PHI, bad type) fails the batch before
- * anything is written; the batch is then retried entry by entry so only that caller gets the error.
+ * after its batch is durable. Two batches may be in flight: the second waits for the store's lock
+ * while the first commits, so the store never sits idle between a commit and the next batch's
+ * round trip. An entry the ledger refuses (PHI, bad type) fails the batch before anything is
+ * written; the batch is then retried entry by entry so only that caller gets the error.
  */
 export class GroupCommit {
   private pending: { entry: LedgerEntryInput; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
-  private flushing = false;
+  private inFlight = 0;
   private idle: (() => void)[] = [];
 
   constructor(
     private readonly ledger: AuditLedger,
     private readonly maxBatch = 500,
+    private readonly maxInFlight = 2,
   ) {}
 
   append(entry: LedgerEntryInput): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.pump();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        if (this.pending.length > 0) this.pump();
+        else if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
+      });
+    }
+  }
+
+  private async write(batch: GroupCommit["pending"]): Promise<void> {
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.splice(0, this.maxBatch);
-        try {
-          const rs = await this.ledger.appendBatch(batch.map((b) => b.entry));
-          batch.forEach((b, i) => b.resolve(rs[i]!));
-        } catch (err) {
-          if (!(err instanceof UserError) || batch.length === 1) {
-            for (const b of batch) b.reject(err);
-            continue;
-          }
-          for (const b of batch) await this.ledger.append(b.entry).then(b.resolve, b.reject);
-        }
+      const rs = await this.ledger.appendBatch(batch.map((b) => b.entry));
+      batch.forEach((b, i) => b.resolve(rs[i]!));
+    } catch (err) {
+      if (!(err instanceof UserError) || batch.length === 1) {
+        for (const b of batch) b.reject(err);
+        return;
       }
-    } finally {
-      this.flushing = false;
-      for (const f of this.idle.splice(0)) f();
+      for (const b of batch) await this.ledger.append(b.entry).then(b.resolve, b.reject);
     }
   }
 
   /** Resolves when every append accepted so far is written (or has failed). */
   drain(): Promise<void> {
-    if (!this.flushing && this.pending.length === 0) return Promise.resolve();
+    if (this.inFlight === 0 && this.pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 }

@@ -102,10 +102,13 @@ export function tokenFileFor(ledgerDir: string): string {
 export class FileTokenStore implements TokenStore {
   constructor(readonly location: string) {}
 
-  private cache: { key: string; tokens: TokenRecord[] } | undefined;
+  private cache: { key: string; tokens: readonly TokenRecord[] } | undefined;
 
-  /** Parsed once per file version (mtime, size, inode): `token revoke` in another process takes effect on the next request. */
-  private read(): TokenRecord[] {
+  /**
+   * Parsed once per file version (mtime, size, inode): `token revoke` in another process takes
+   * effect on the next request. The records are frozen and shared (no copy per request); writers copy.
+   */
+  private read(): readonly TokenRecord[] {
     let st;
     try {
       st = statSync(this.location);
@@ -113,11 +116,11 @@ export class FileTokenStore implements TokenStore {
       return [];
     }
     const key = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    if (this.cache?.key === key) return structuredClone(this.cache.tokens);
+    if (this.cache?.key === key) return this.cache.tokens;
     try {
       const v = JSON.parse(readFileSync(this.location, "utf8")) as { tokens?: TokenRecord[] };
-      this.cache = { key, tokens: v.tokens ?? [] };
-      return structuredClone(this.cache.tokens);
+      this.cache = { key, tokens: (v.tokens ?? []).map(freezeRecord) };
+      return this.cache.tokens;
     } catch {
       throw new UserError(`token file ${this.location} is not valid JSON`);
     }
@@ -136,10 +139,10 @@ export class FileTokenStore implements TokenStore {
     return this.read().find((t) => t.id === id);
   }
   async list(): Promise<TokenRecord[]> {
-    return this.read();
+    return structuredClone([...this.read()]);
   }
   async revoke(id: string, at: string): Promise<boolean> {
-    const all = this.read();
+    const all = structuredClone([...this.read()]);
     const t = all.find((x) => x.id === id || x.name === id);
     if (!t || t.revokedAt) return false;
     t.revokedAt = at;
@@ -175,14 +178,15 @@ export class PgTokenStore implements TokenStore {
   async get(id: string): Promise<TokenRecord | undefined> {
     const now = Date.now();
     const hit = this.cache.get(id);
-    if (hit && now - hit.at < this.cacheMs) return structuredClone(await hit.record);
+    if (hit && now - hit.at < this.cacheMs) return hit.record;
     if (this.cache.size > 10_000) this.cache.clear();
+    // frozen and shared by every request within cacheMs (no copy per request)
     const record = this.pool
       .query<Row>(`SELECT * FROM ${this.table} WHERE id = $1`, [id])
-      .then((q) => (q.rows[0] ? fromRow(q.rows[0]) : undefined));
+      .then((q) => (q.rows[0] ? freezeRecord(fromRow(q.rows[0])) : undefined));
     this.cache.set(id, { at: now, record });
     record.catch(() => this.cache.delete(id));
-    return structuredClone(await record);
+    return record;
   }
   async list(): Promise<TokenRecord[]> {
     const q = await this.pool.query<Row>(`SELECT * FROM ${this.table} ORDER BY created_at`);
@@ -210,6 +214,11 @@ interface Row {
   created_at: Date;
   expires_at: Date | null;
   revoked_at: Date | null;
+}
+
+function freezeRecord(r: TokenRecord): TokenRecord {
+  Object.freeze(r.scopes);
+  return Object.freeze(r);
 }
 
 function fromRow(r: Row): TokenRecord {
