@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { writeFileAtomic } from "../core/fs.js";
 import type { Config } from "./schema.js";
+import { readEnv } from "./env.js";
 import { findConfigFile } from "./find.js";
 import { DEFAULT_CONFIG } from "./defaults.js";
 
@@ -21,7 +22,7 @@ const BUILD = typeof __GITOPS_HEALTH_BUILD__ === "string" ? __GITOPS_HEALTH_BUIL
  * undefined (no cache) outside the CLI build or with GITOPS_HEALTH_NO_CONFIG_CACHE set.
  */
 export function configCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!BUILD || env.GITOPS_HEALTH_NO_CONFIG_CACHE) return undefined;
+  if (!BUILD || readEnv(env).noConfigCache) return undefined;
   const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, ".cache") : homedir());
   return base ? join(base, "gitops-health", "config") : undefined;
 }
