@@ -3,7 +3,7 @@
 // per call, and the same for the parts measured alone (the scanner on the prompt and on the answer, one
 // durable ledger append). CPU time is far less disturbed by other load than wall time.
 //   npx tsx bench/proxy-cpu.ts [N]          (PROXY_CPU_PROFILE=1: also write a --cpu-prof-like profile)
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -150,6 +150,7 @@ await app.close();
 await appFetch.close();
 await ledger.close();
 upstream.close();
+rmSync(dir, { recursive: true, force: true });
 const d = median(direct);
 const f = median(viaFetch);
 const p = median(proxied);
