@@ -20,7 +20,41 @@ const API_SUBPATHS = [
   "pipeline",
 ];
 
-// Names this build of dist/hook.cjs: its V8 code cache is kept under that name (src/cli/main.ts).
+// `kubernetes-models` validates through @kubernetes-models/validate, which loads every ajv-i18n
+// locale (to format messages in English) and the draft-2019 formats (email, IRI, duration parsers:
+// smtp-address-parser, uri-js), ~360 KB that `deploy plan` parsed on every run (issue 19). Bundled,
+// that package gets only the English messages, and no draft-2019 formats: the kubernetes-models
+// schemas use none of them (their formats: int32, int64, double, byte, quantity, date-time; checked
+// by test/deploy-plan.test.ts).
+const slimKubernetesValidate = {
+  name: "slim-kubernetes-models-validate",
+  setup(build: {
+    onResolve: (
+      o: { filter: RegExp },
+      f: (a: { path: string; importer: string }) => { path: string; namespace: string } | undefined,
+    ) => void;
+    onLoad: (
+      o: { filter: RegExp; namespace: string },
+      f: (a: { path: string }) => { contents: string; resolveDir: string },
+    ) => void;
+  }) {
+    build.onResolve({ filter: /^(ajv-i18n|ajv-formats-draft2019\/formats\/index\.js)$/ }, (a) =>
+      a.importer.includes("/node_modules/kubernetes-models/node_modules/@kubernetes-models/validate/")
+        ? { path: a.path, namespace: "slim-kubernetes-models-validate" }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "slim-kubernetes-models-validate" }, (a) => ({
+      contents:
+        a.path === "ajv-i18n"
+          ? 'import en from "ajv-i18n/localize/en/index.js"; export default { en };'
+          : "export default {};",
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+// Names this build of dist/hook.cjs (its V8 code cache is kept under that name: src/cli/main.ts) and of
+// the CLI (validated configs are cached under it: src/config/fast.ts).
 const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
 // Three builds: the CLI (bundled, code-split so heavy commands load lazily), the pre-commit
@@ -34,6 +68,9 @@ export default defineConfig([
     splitting: true,
     sourcemap: false,
     clean: true,
+    // Names this build: the config cache of src/config/fast.ts keys validated configs by it.
+    define: { __GITOPS_HEALTH_BUILD__: JSON.stringify(HOOK_BUILD) },
+    esbuildPlugins: [slimKubernetesValidate],
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __ghCreateRequire } from 'module'; const require = __ghCreateRequire(import.meta.url);",
     },

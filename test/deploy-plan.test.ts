@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { applyRequested, checkWeights, decideStrategy, impactOf, type Likelihood } from "../src/deploy/strategy.js";
@@ -303,4 +303,20 @@ describe("generated validators", () => {
       readFileSync(join(__dirname, "..", "src", "deploy", "generated", "validators.js"), "utf8"),
     );
   }, 60_000);
+});
+
+describe("kubernetes-models as bundled (tsup.config.ts slimKubernetesValidate)", () => {
+  it("its schemas use no draft-2019 format, which the CLI bundle leaves out", () => {
+    const root = join(__dirname, "..", "node_modules", "kubernetes-models");
+    const dirs = [join(root, "_schemas"), join(root, "node_modules", "@kubernetes-models", "apimachinery", "_schemas")];
+    const used = new Set<string>();
+    for (const d of dirs)
+      for (const f of readdirSync(d).filter((x) => x.endsWith(".mjs")))
+        for (const m of readFileSync(join(d, f), "utf8").matchAll(/formats(?:\.([\w$]+)|\["([^"]+)"\])/g))
+          used.add(m[1] ?? m[2]!);
+    expect(used.size).toBeGreaterThan(0);
+    const draft2019 = ["duration", "idn-email", "idn-hostname", "iri", "iri-reference"];
+    expect([...used].filter((f) => draft2019.includes(f))).toEqual([]);
+    expect([...used].sort()).toEqual(["byte", "date-time", "double", "int32", "int64", "quantity"]);
+  });
 });

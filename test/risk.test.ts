@@ -432,6 +432,22 @@ describe("evaluation protocol", () => {
 });
 
 describe("risk CLI", () => {
+  it("reads a declared Risk-Level trailer in any case, among other trailers, and none when there is none", async () => {
+    const { scoreChange } = await import("../src/risk/index.js");
+    const repo = makeRepo();
+    repo.commit("feat: a", { "src/a.js": lines(20, "a") });
+    repo.commit("feat: b\n\nRefs: #12\nrisk-level: critical\nSigned-off-by: A <a@example.com>", {
+      "src/b.js": lines(3, "b"),
+    });
+    const head = repo.git("rev-parse", "HEAD").trim();
+    for (const t of [{ rev: "HEAD" }, { rev: head, resolved: true }])
+      expect((await scoreChange({ cwd: repo.dir, ...t })).declared).toBe("CRITICAL");
+    repo.commit("feat: c\n\nRefs: #13\nSigned-off-by: A <a@example.com>", { "src/c.js": lines(3, "c") });
+    expect((await scoreChange({ cwd: repo.dir })).declared).toBeUndefined();
+    repo.commit("feat: d", { "src/d.js": lines(3, "d") });
+    expect((await scoreChange({ cwd: repo.dir })).declared).toBeUndefined();
+  });
+
   it("scores a commit with factors, strategy and approvals; a declared level only raises", () => {
     const repo = makeRepo();
     repo.commit("feat: a", { "src/a.js": lines(20, "a") });

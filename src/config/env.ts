@@ -26,6 +26,8 @@ export interface EnvSettings {
   databaseUrl?: string;
   /** GITOPS_HEALTH_DEBUG: print stacks */
   debug: boolean;
+  /** GITOPS_HEALTH_NO_CONFIG_CACHE: validate the config on every run (src/config/fast.ts) */
+  noConfigCache: boolean;
 }
 
 const text = (v: string | undefined): string | undefined => (v === undefined || v === "" ? undefined : v);
@@ -47,6 +49,7 @@ export function readEnv(env: Environment = process.env): EnvSettings {
     scanParallelBytes: positive(env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES),
     databaseUrl: text(env.GITOPS_HEALTH_DATABASE_URL),
     debug: Boolean(env.GITOPS_HEALTH_DEBUG),
+    noConfigCache: Boolean(env.GITOPS_HEALTH_NO_CONFIG_CACHE),
   };
 }
 

@@ -4,9 +4,16 @@ import { randomBytes } from "node:crypto";
 
 /**
  * Write a file atomically: temp file in the same directory, fsync, rename, fsync the directory.
- * A crash leaves either the old content or the new one, never a torn file.
+ * A crash leaves either the old content or the new one, never a torn file. `durable: false` skips
+ * both fsyncs, for output that can be made again (readers still never see a torn file; after a
+ * crash the file may be missing or empty).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { mode?: number; durable?: boolean } = {},
+): void {
+  const durable = options.durable !== false;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   let mode = options.mode;
@@ -22,7 +29,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     try {
@@ -35,7 +42,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   closeSync(fd);
   chmodSync(tmp, mode);
   renameSync(tmp, path);
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
 /** fsync a directory so a rename or create inside it survives a crash (no-op where unsupported). */

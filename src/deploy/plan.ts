@@ -92,7 +92,7 @@ export async function planDeploy(req: DeployPlanRequest): Promise<DeployPlan> {
   const commit = (await git(["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd }).catch(() => "")).trim();
   if (!commit) throw new UserError(`unknown revision: ${rev}`);
   const [risk, files, freezes] = await Promise.all([
-    req.risk ?? scoreChange({ cwd, rev: commit, config: req.config }),
+    req.risk ?? scoreChange({ cwd, rev: commit, resolved: true, config: req.config }),
     changedFiles(cwd, commit),
     activeFreezes(d.freezes, req.now),
   ]);

@@ -59,6 +59,8 @@ export interface RiskTarget {
   rev?: string;
   staged?: boolean;
   range?: string;
+  /** `rev` is already a commit's full object name, resolved by the caller (not resolved again) */
+  resolved?: boolean;
   config?: Config;
   /** history considered for the experience and file-history features (most recent commits) */
   historyLimit?: number;
@@ -120,19 +122,23 @@ export function loadModel(cwd: string, config?: Config): { model: RiskModel; nam
 }
 
 /** Features of the target change, computed against the repository's own history (see target.ts). */
-async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures> {
+async function targetFeatures(t: RiskTarget, cwd: string): Promise<CommitFeatures & { trailers?: string }> {
   const criticalPaths = t.config?.criticalPaths;
   const convention = riskConvention(t.config);
   if (!t.staged && !t.range) {
-    const sha = (
-      await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
-        throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
-      })
-    ).trim();
+    const sha =
+      t.resolved && t.rev
+        ? t.rev
+        : (
+            await git(["rev-parse", "--verify", `${t.rev ?? "HEAD"}^{commit}`], { cwd }).catch(() => {
+              throw new UserError(`unknown revision: ${t.rev ?? "HEAD"}`);
+            })
+          ).trim();
     const { change, base, merge } = await commitAsChange(cwd, sha);
     if (merge)
       throw new UserError(`cannot score ${t.rev ?? "HEAD"}: it is a merge commit (score one of its parents' changes)`);
-    return changeFeatures({ cwd, base, change, criticalPaths, convention });
+    // the commit's trailers (as the history walk reads them): whether a Risk-Level trailer can be there at all
+    return { ...(await changeFeatures({ cwd, base, change, criticalPaths, convention })), trailers: change.trailers };
   }
   // A staged change or a range is scored as one synthetic commit on top of HEAD's (or the range start's) history.
   if (t.staged && !(await git(["diff", "--cached", "--name-only", "--no-renames"], { cwd })).trim()) {
@@ -200,7 +206,10 @@ export async function scoreChange(target: RiskTarget = {}): Promise<RiskResult> 
   const base = cls === "clinical" ? 2 : cls === "business" ? 1 : 0;
   // Declared Risk-Level may raise the level, never lower it.
   let declared: RiskLevel | undefined;
-  if (!target.staged) {
+  // Only when the commit has a trailer that can be Risk-Level (the history walk read them): git's
+  // key matching is case-insensitive, so a trailer list without "risk-level" in it has none, and
+  // the spawn is saved (issue 19: deploy plan's start-up).
+  if (!target.staged && (features.trailers === undefined || /risk-level/i.test(features.trailers))) {
     const body = await git(["log", "-n", "1", "--format=%(trailers:key=Risk-Level,valueonly)", features.sha], {
       cwd,
     }).catch(() => "");

@@ -39,6 +39,7 @@ import {
 import { CLASSIFICATION_ORDER } from "../proxy/policy.js";
 import type { Principal } from "./auth.js";
 import { GroupCommit } from "./group-commit.js";
+import { upstreamClient, type UpstreamFetch, type UpstreamResponse } from "./upstream.js";
 
 export interface ProxyDeps {
   config: ProxyConfig;
@@ -100,7 +101,19 @@ const countBy = (fs: Finding[]) =>
 
 export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o) => {
   const scan: Scanner = o.scanner ?? ((t) => scanText(t, { profile: "prose" }));
-  const doFetch = o.fetch ?? fetch;
+  // The upstream call: node:http with keep-alive (./upstream.ts, cheaper than fetch), or the fetch given.
+  const client = o.fetch ? undefined : upstreamClient();
+  if (client) app.addHook("onClose", async () => client.close());
+  const given = o.fetch;
+  const doFetch: UpstreamFetch = given
+    ? (url, init) =>
+        given(url, {
+          method: init.method,
+          headers: init.headers,
+          body: init.body,
+          signal: AbortSignal.timeout(init.timeoutMs),
+        })
+    : client!.fetch;
   const limits = new CallerLimits(o.config.requestsPerMinute, o.config.tokensPerDay);
   const group = new GroupCommit(o.ledger);
   app.addHook("onClose", async () => group.drain());
@@ -370,7 +383,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       allow: new Set(o.config.allowList.map((v) => v.toLowerCase())),
       ...(restore ? { restore: session.map } : {}),
     };
-    let res: Response;
+    let res: UpstreamResponse;
     try {
       if (o.sandbox) res = sandboxResponse(path, JSON.parse(sent) as Json);
       else {
@@ -379,7 +392,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
           method: "POST",
           headers: u.headers,
           body: sent,
-          signal: AbortSignal.timeout(o.config.timeoutMs),
+          timeoutMs: o.config.timeoutMs,
         });
       }
     } catch (err) {
@@ -489,7 +502,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
 
   const streamBack = async (
     path: Path,
-    res: Response,
+    res: UpstreamResponse,
     req: FastifyRequest,
     reply: FastifyReply,
     rec: ProxyCallRecord,

@@ -41,10 +41,12 @@ export function register(program: Command): void {
     const { manifestYaml } = await import("../../deploy/manifests.js");
     const out = resolve(dir);
     mkdirSync(out, { recursive: true });
+    // Made again by the same command: written whole (rename), without waiting for the disk (issue 19).
     for (const m of manifests)
       writeFileAtomic(
         join(out, m.file),
         m.file.endsWith(".json") ? JSON.stringify(m.object, null, 2) + "\n" : manifestYaml(m.object),
+        { durable: false },
       );
     return out;
   };
