@@ -15,7 +15,8 @@ describe("config cache (CLI build)", () => {
   const plan = (env: Record<string, string> = {}) =>
     runCli(["deploy", "plan", "--image", "r.example/api:1", "--out", out, "--format", "json"], {
       cwd: repo.dir,
-      env: { XDG_CACHE_HOME: cache, GITOPS_HEALTH_LEDGER: join(repo.dir, ".ledger"), ...env },
+      // CI unset: in CI the cache is off (see the last test)
+      env: { XDG_CACHE_HOME: cache, GITOPS_HEALTH_LEDGER: join(repo.dir, ".ledger"), CI: "", ...env },
     });
   const service = (r: ReturnType<typeof runCli>) => (JSON.parse(r.stdout) as { service: string }).service;
   const files = () => readdirSync(dir).filter((f) => f.endsWith(".json"));
@@ -64,5 +65,21 @@ describe("config cache (CLI build)", () => {
     const on = plan();
     expect(on.code, on.stderr).toBe(0);
     expect(files()).not.toContain("otherbuild-0000.json");
+  });
+
+  it("is off in CI: a cache directory restored from another job cannot change the policy", () => {
+    writeFileSync(join(repo.dir, ".gitops-health.yml"), "deploy:\n  service: real\n");
+    expect(plan().code).toBe(0);
+    // a restored CI cache carrying a forged result for this very config text
+    for (const f of files()) {
+      const c = JSON.parse(readFileSync(join(dir, f), "utf8")) as { config: { deploy: { service?: string } } };
+      if (c.config.deploy.service === "real") {
+        c.config.deploy.service = "forged";
+        writeFileSync(join(dir, f), JSON.stringify(c));
+      }
+    }
+    const ci = plan({ CI: "true" });
+    expect(ci.code, ci.stderr).toBe(0);
+    expect(service(ci)).toBe("real");
   });
 });

@@ -19,10 +19,14 @@ const BUILD = typeof __GITOPS_HEALTH_BUILD__ === "string" ? __GITOPS_HEALTH_BUIL
 
 /**
  * Where validated configs are kept: `$XDG_CACHE_HOME/gitops-health/config` (else `~/.cache/...`);
- * undefined (no cache) outside the CLI build or with GITOPS_HEALTH_NO_CONFIG_CACHE set.
+ * undefined (no cache) outside the CLI build, in CI (`CI` set), or with GITOPS_HEALTH_NO_CONFIG_CACHE set.
  */
 export function configCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!BUILD || readEnv(env).noConfigCache) return undefined;
+  // Not in CI: CI systems restore cache directories saved by other jobs and branches (a pull
+  // request's job can save one a protected branch's job restores), so a cached result there could
+  // carry a policy the committed config does not say. Validated every time instead.
+  if (!BUILD || readEnv(env).noConfigCache || (env.CI !== undefined && env.CI !== "" && env.CI !== "false"))
+    return undefined;
   const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, ".cache") : homedir());
   return base ? join(base, "gitops-health", "config") : undefined;
 }
