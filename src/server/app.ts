@@ -91,6 +91,8 @@ export interface AppDeps {
   uiDir?: string;
   /** delay before the dashboard's first full verification of the ledger (default 30 s) */
   dashboardVerifyDelayMs?: number;
+  /** the ledger as the dashboard's verification worker reopens it (directory or postgres:// URL; default: a directory ledger's location) */
+  ledgerSpec?: string;
 }
 
 const PROBLEM = "application/problem+json";
@@ -822,6 +824,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     problem: Problem,
     uiDir: deps.uiDir,
     verifyDelayMs: deps.dashboardVerifyDelayMs,
+    ledgerSpec: deps.ledgerSpec,
   });
 
   return app;

@@ -130,6 +130,8 @@ export function register(program: Command): void {
         const app = await buildApp({
           telemetry,
           ledger: stores.ledger,
+          // the dashboard's hourly verification reopens the ledger in a worker thread
+          ledgerSpec: stores.databaseUrl ?? stores.location,
           tokens: stores.tokens,
           auth,
           signer,

@@ -1,0 +1,126 @@
+/**
+ * The dashboard's full ledger verification runs in a worker thread (src/server/verify-worker.ts):
+ * the service answers while it re-hashes a large ledger, and the result (passed, or exactly what
+ * failed) is recorded as the overview's last full verification. Real directory ledgers, the real
+ * service on port 0.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildApp } from "../src/server/app.js";
+import { createToken, FileTokenStore } from "../src/server/tokens.js";
+import { verifyInWorker, verifyWorkerEntry } from "../src/server/dashboard.js";
+import { makeTempDir } from "./helpers/repo.js";
+import { seedLedger, type SeededLedger } from "./helpers/evidence-ledger.js";
+
+interface LastVerification {
+  state: "running" | "done";
+  at: string | null;
+  ok: boolean | null;
+  size: number | null;
+  problem: string | null;
+  inWorker: boolean;
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function serve(seeded: SeededLedger, dir: string) {
+  const store = new FileTokenStore(join(dir, "tokens.json"));
+  const token = (await createToken(store, { name: "viewer", scopes: ["scan"] })).token;
+  const app = await buildApp({
+    ledger: seeded.ledger,
+    tokens: store,
+    digestKey: "test-digest-key",
+    logStream: false,
+    dashboardVerifyDelayMs: 0,
+  });
+  const base = await app.listen({ host: "127.0.0.1", port: 0 });
+  const overview = async () => {
+    const res = await fetch(`${base}/v1/dashboard/overview?from=2026-11-02&to=2026-11-30`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return (await res.json()) as { ledger: { size: number; lastVerification: LastVerification } };
+  };
+  return { app, overview };
+}
+
+describe("the dashboard's ledger verification", () => {
+  it("finds the worker (source through tsx here, dist/verify-worker.js when built)", () => {
+    expect(verifyWorkerEntry()).toBeDefined();
+  });
+
+  it("answers requests while a worker thread verifies a large ledger, then records the result", async () => {
+    const dir = makeTempDir("gh-dash-verify-");
+    dirs.push(dir);
+    const seeded = await seedLedger(dir, { padding: 40_000 });
+    const size = await seeded.ledger.size();
+    const { app, overview } = await serve(seeded, dir);
+    try {
+      // requests sent one after another from the moment the service is up: some are answered while
+      // the verification runs (it has not finished), and then it is recorded as passed
+      let answeredWhileRunning = 0;
+      let last: LastVerification | undefined;
+      for (let i = 0; i < 100_000; i++) {
+        const o = await overview();
+        last = o.ledger.lastVerification;
+        if (last.at === null) {
+          expect(last.state).toBe("running");
+          answeredWhileRunning++;
+        } else break;
+      }
+      expect(answeredWhileRunning).toBeGreaterThan(0);
+      expect(last).toMatchObject({ state: "done", ok: true, size, problem: null, inWorker: true });
+    } finally {
+      await app.close();
+      await seeded.ledger.close();
+    }
+  }, 180_000);
+
+  it("records exactly what failed when an entry was changed on disk", async () => {
+    const dir = makeTempDir("gh-dash-tamper-");
+    dirs.push(dir);
+    const seeded = await seedLedger(dir, { padding: 50 });
+    const log = join(dir, "ledger", "entries.log");
+    const bytes = readFileSync(log);
+    const at = bytes.indexOf('"subject":"n17"');
+    expect(at).toBeGreaterThan(0);
+    // same length, other content (entries.log frames are length-prefixed): the leaf hash no longer matches
+    bytes.write('"subject":"n71"', at);
+    writeFileSync(log, bytes);
+    const { app, overview } = await serve(seeded, dir);
+    try {
+      let last: LastVerification | undefined;
+      for (let i = 0; i < 100_000 && !last?.at; i++) {
+        last = (await overview()).ledger.lastVerification;
+        if (!last.at) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(last).toMatchObject({ state: "done", ok: false, inWorker: true });
+      expect(last!.problem).toMatch(/content does not match its recorded leaf hash/);
+    } finally {
+      await app.close();
+      await seeded.ledger.close();
+    }
+  }, 120_000);
+
+  it("runs AuditLedger.verify off the main thread", async () => {
+    const dir = makeTempDir("gh-dash-worker-");
+    dirs.push(dir);
+    const seeded = await seedLedger(dir);
+    try {
+      const r = await verifyInWorker(join(dir, "ledger"));
+      expect(r.ok).toBe(true);
+      expect(r.size).toBe(await seeded.ledger.size());
+      expect(r.threadId).not.toBe(0);
+      // a ledger it cannot open is a failed verification, not a crash
+      const missing = await verifyInWorker(join(dir, "no-such-ledger"));
+      expect(missing.ok).toBe(false);
+      expect(missing.problem).toMatch(/no ledger/);
+    } finally {
+      await seeded.ledger.close();
+    }
+  }, 60_000);
+});
