@@ -7,7 +7,7 @@
  */
 import canonicalize from "canonicalize";
 import { z } from "zod";
-import type { Ledger } from "../audit/types.js";
+import type { Ledger, LedgerEntry } from "../audit/types.js";
 import type { ProducerTrust } from "../evidence/checks.js";
 import { signWithKey, verifyWithKey } from "../core/signing.js";
 import { FAILURE_STAGES, STAGES, STAGE_STATUSES, type AnyStage, type StageStatus } from "./stages.js";
@@ -164,6 +164,30 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
     else if (type === "pipeline.invalidated") rec.invalidated = true;
   }
   return rec;
+}
+
+/**
+ * Does this one ledger entry carry a pipeline record signed by a trusted producer? (What readPipeline
+ * counts, for readers that take entries one at a time, such as the dashboard's changes view.)
+ */
+export function verifyPipelineEntry(
+  e: Pick<LedgerEntry, "type" | "payload">,
+  trust: ProducerTrust,
+): { ok: true; identity: string } | { ok: false; reason: string } {
+  if (!Object.hasOwn(SCHEMAS, e.type)) return { ok: false, reason: "not a pipeline entry" };
+  const schema = SCHEMAS[e.type as PipelineEntryType] as z.ZodType;
+  const raw = (e.payload && typeof e.payload === "object" ? e.payload : {}) as Record<string, unknown>;
+  const { signature, ...rest } = raw;
+  const p = schema.safeParse(rest);
+  if (!p.success) return { ok: false, reason: "malformed" };
+  const s = Signature.safeParse(signature);
+  if (!s.success) return { ok: false, reason: signature === undefined ? "unsigned" : "malformed signature" };
+  return verifyWithKey(
+    pipelineStatement(e.type as PipelineEntryType, p.data as object),
+    s.data,
+    trust,
+    trust.namespace,
+  );
 }
 
 /** Culprits a bisect attached to an incident. */

@@ -15,6 +15,8 @@ import { packagePath } from "../core/paths.js";
 import { frameworksOf, DAY_MS, type MetricsRange } from "../metrics/index.js";
 import { MetricsIndex } from "../metrics/incremental.js";
 import { HttpProblem } from "./problem.js";
+import type { ProducerTrust } from "../evidence/checks.js";
+import { verifyPipelineEntry } from "../pipeline/ledger.js";
 import type { VerifyWorkerData, VerifyWorkerResult } from "./verify-worker.js";
 
 export interface DashboardOptions {
@@ -34,6 +36,11 @@ export interface DashboardOptions {
    * it is a directory; a PostgreSQL ledger's location hides its password, so the service passes the URL)
    */
   ledgerSpec?: string;
+  /**
+   * who may produce pipeline records: the changes view shows a commit's risk only from records a
+   * trusted producer signed (default: none trusted, so no risk is shown as evidence)
+   */
+  producers?: ProducerTrust;
 }
 
 /** Client routes of the single-page app: each serves index.html so a link to a view works. */
@@ -134,9 +141,14 @@ interface Verification {
  * from where the index ends, so a request after an append parses only the new entries.
  */
 class EntryCache {
-  readonly index = new MetricsIndex();
+  readonly index: MetricsIndex;
   private loading: Promise<MetricsIndex> | undefined;
-  constructor(private readonly ledger: AuditLedger) {}
+  constructor(
+    private readonly ledger: AuditLedger,
+    producers: ProducerTrust | undefined,
+  ) {
+    this.index = new MetricsIndex((e) => (producers ? verifyPipelineEntry(e, producers).ok : false));
+  }
   async get(): Promise<MetricsIndex> {
     const size = await this.ledger.size();
     if (this.index.size >= size) return this.index;
@@ -164,7 +176,7 @@ function rangeOf(q: RangeQuery, now = Date.now()): MetricsRange {
 }
 
 export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (app, o) => {
-  const cache = new EntryCache(o.ledger);
+  const cache = new EntryCache(o.ledger, o.producers);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
   const verification: Verification = {
     state: "running",

@@ -363,6 +363,9 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
 
 const likelihoodText = (c: ChangeSummary) =>
   c.likelihood === null ? "n/a" : `${c.likelihood}/100${c.level ? ` (${c.level})` : ""}`;
+/** whether the risk shown is signed evidence; unsigned or untrusted records are never shown as risk */
+const evidenceText = (c: ChangeSummary) =>
+  [c.verified ? "signed" : "", c.unverified ? `${c.unverified} unverified ignored` : ""].filter(Boolean).join("; ");
 function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
   const { data, error } = useApi<{ changes: ChangeSummary[] }>("changes", p.q, p.auth);
   if (error) return <p role="alert">{error}</p>;
@@ -374,7 +377,8 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
         <span data-metric="changes-count">{data.changes.length}</span> change(s), newest first;{" "}
         <span data-metric="changes-failed">{data.changes.filter((c) => c.outcome === "failed").length}</span> failed the
         compliance gate. Likelihood is the risk model&apos;s defect likelihood, impact the tier of the configured
-        critical paths the change touches (both from the pipeline&apos;s risk and plan stages).
+        critical paths the change touches (both from the pipeline&apos;s risk and plan stages, counted only when a
+        trusted producer signed the record; unverified records are ignored and counted).
       </p>
       <table>
         <thead>
@@ -385,6 +389,7 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
             <th scope="col">Likelihood</th>
             <th scope="col">Impact</th>
             <th scope="col">Strategy</th>
+            <th scope="col">Risk evidence</th>
             <th scope="col">Pack</th>
             <th scope="col">Violations</th>
             <th scope="col">Gate</th>
@@ -403,6 +408,9 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
                 {c.impactTier === null ? (c.strategy ? "none declared" : "n/a") : `tier ${c.impactTier}`}
               </td>
               <td data-col="strategy">{c.strategy ?? ""}</td>
+              <td data-col="risk-evidence" class={c.unverified ? "status failed" : ""}>
+                {evidenceText(c)}
+              </td>
               <td>{c.pack ?? ""}</td>
               <td>{c.violations ?? ""}</td>
               <td class={`status ${c.outcome}`} data-col="gate">
