@@ -351,7 +351,8 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     {
       config: any,
       schema: {
-        summary: "PHI/secret finding counts by class per week (never values)",
+        summary:
+          "PHI/secret finding counts by class per week (never values); repo/classification: records that carry them",
         querystring: Range,
         response: responses,
       },
@@ -367,7 +368,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     {
       config: any,
       schema: {
-        summary: "LLM calls through the gateway: counts, refusals, by model",
+        summary: "LLM calls through the gateway and the proxy: counts, refusals, by model; repo/classification filter",
         querystring: Range,
         response: responses,
       },

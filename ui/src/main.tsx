@@ -497,7 +497,7 @@ function FindingsPage(p: { q: Record<string, string>; auth: () => void }) {
   const totals = classes.map((c) => [c, data.weeks.reduce((s, w) => s + (w.byClass[c] ?? 0), 0)] as const);
   return (
     <section data-loaded="findings">
-      <h2>PHI and secret findings over time (counts by class, never values)</h2>
+      <h2>PHI and secret findings over time (counts by class, never values){p.q.repo ? ` (${p.q.repo})` : ""}</h2>
       <Plot
         title="Findings per week"
         x={weeks(data.weeks)}
@@ -537,7 +537,7 @@ function LlmPage(p: { q: Record<string, string>; auth: () => void }) {
   if (!data) return <p aria-busy="true">Loading...</p>;
   return (
     <section data-loaded="llm">
-      <h2>LLM calls through the gateway</h2>
+      <h2>LLM calls through the gateway and the proxy{p.q.repo ? ` (${p.q.repo})` : ""}</h2>
       <dl class="stats">
         <Stat label="Calls" id="llm-calls" value={data.calls} />
         <Stat label="Refused" id="llm-refused" value={data.refused} />
