@@ -150,8 +150,8 @@ async function firstLoad(
     const store = new FileTokenStore(join(dir, `tokens-${r}-${Math.random()}.json`));
     const token = (await createToken(store, { name: "bench", scopes: ["scan"] })).token;
     // a new service each repetition: its first request parses the ledger (cold)
-    // the service's own full verification (30 s after start, then hourly) holds its event loop for about
-    // a second per 100,000 entries: kept out of the page loads measured here, stated with the results
+    // the service's own full verification (30 s after start, then hourly; in a worker thread, see
+    // bench/dashboard-verify.bench.ts): kept out of the page loads measured here, stated with the results
     const app = await buildApp({
       ledger,
       tokens: store,
