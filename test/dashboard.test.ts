@@ -351,6 +351,8 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     expect(await metric("findings-EMAIL")).toBe(String(seeded.llm.length + webEmail));
     expect(await metric("findings-PHONE")).toBe("1");
     await shot("findings");
+    // only deployments have a service and environment: those filters are on the delivery page only
+    expect(await page.locator('input[name="service"]:visible').count()).toBe(0);
     // the repository filter: in the URL, and only the records of that repository count
     await page.fill('input[name="repo"]', OTHER.repo);
     await page.click('.filters button[type="submit"]');

@@ -597,12 +597,22 @@ function Filters(p: { page: Page; q: Record<string, string> }) {
           <option value="clinical">clinical</option>
         </select>
       </label>
-      <label>
-        Service <input name="service" size={10} value={p.q.service ?? ""} />
-      </label>
-      <label>
-        Environment <input name="env" size={8} value={p.q.env ?? ""} />
-      </label>
+      {p.page === "delivery" ? (
+        <>
+          <label>
+            Service <input name="service" size={10} value={p.q.service ?? ""} />
+          </label>
+          <label>
+            Environment <input name="env" size={8} value={p.q.env ?? ""} />
+          </label>
+        </>
+      ) : (
+        // only deployments have a service and environment: kept in the URL for the delivery page
+        <>
+          <input type="hidden" name="service" value={p.q.service ?? ""} />
+          <input type="hidden" name="env" value={p.q.env ?? ""} />
+        </>
+      )}
       <button type="submit">Apply</button>
     </form>
   );
