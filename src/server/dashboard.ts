@@ -127,7 +127,8 @@ export async function verifyInWorker(
 
 /** The last full verification of the ledger by this service (`AuditLedger.verify`: it never writes). */
 interface Verification {
-  state: "running" | "done";
+  /** scheduled: not started yet (the first runs verifyDelayMs after start) */
+  state: "scheduled" | "running" | "done";
   at: string | null;
   ok: boolean | null;
   size: number | null;
@@ -179,7 +180,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
   const cache = new EntryCache(o.ledger, o.producers);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
   const verification: Verification = {
-    state: "running",
+    state: "scheduled",
     at: null,
     ok: null,
     size: null,

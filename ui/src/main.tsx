@@ -131,7 +131,7 @@ interface Posture {
   failed: number;
 }
 interface Verification {
-  state: "running" | "done";
+  state: "scheduled" | "running" | "done";
   at: string | null;
   ok: boolean | null;
   size: number | null;
@@ -147,7 +147,10 @@ interface Overview {
   compliance: { met: number; failed: number; notEvidenced: number; controls: Posture[]; byScope: ScopePosture[] };
 }
 function verificationText(v: Verification): { value: string; hint: string } {
-  if (v.at === null) return { value: "running", hint: "the service is verifying the whole ledger now" };
+  if (v.at === null)
+    return v.state === "scheduled"
+      ? { value: "scheduled", hint: "the service verifies the whole ledger shortly after it starts, then hourly" }
+      : { value: "running", hint: "the service is verifying the whole ledger now" };
   return v.ok
     ? { value: "passed", hint: `${v.size ?? 0} entries, at ${v.at}${v.state === "running" ? " (re-running)" : ""}` }
     : { value: "FAILED", hint: `at ${v.at}: ${v.problem ?? ""}` };
