@@ -12,6 +12,10 @@ import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import { verifyInWorker, verifyWorkerEntry } from "../src/server/dashboard.js";
 import { makeTempDir } from "./helpers/repo.js";
 import { seedLedger, type SeededLedger } from "./helpers/evidence-ledger.js";
+import { probePg } from "./helpers/pg.js";
+import { openLedger } from "../src/audit/index.js";
+
+const { url: PG, skipReason: pgSkip } = await probePg("dashboard verification worker on PostgreSQL");
 
 interface LastVerification {
   state: "scheduled" | "running" | "done";
@@ -130,4 +134,24 @@ describe("the dashboard's ledger verification", () => {
       await seeded.ledger.close();
     }
   }, 60_000);
+
+  it.skipIf(Boolean(pgSkip))(
+    "verifies a PostgreSQL ledger in the worker, from the URL with its table_prefix",
+    async () => {
+      const prefix = `ghdv_${process.pid}_${Date.now().toString(36)}_`;
+      const url = `${PG!}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
+      const ledger = await openLedger(url);
+      try {
+        await ledger.appendBatch(
+          Array.from({ length: 20 }, (_, i) => ({ type: "note", subject: `n${i}`, payload: { i } })),
+        );
+        const r = await verifyInWorker(url);
+        expect(r).toMatchObject({ ok: true, size: 20, problem: null });
+        expect(r.threadId).not.toBe(0);
+      } finally {
+        await ledger.close();
+      }
+    },
+    60_000,
+  );
 });
