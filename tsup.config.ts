@@ -61,7 +61,12 @@ const HOOK_BUILD = `${Date.now().toString(36)}-${Math.random().toString(36).slic
 // hook's path in one file, and the library API with type declarations.
 export default defineConfig([
   {
-    entry: { cli: "src/cli/main.ts", "scan-worker": "src/scan/worker.ts", "jsonl-worker": "src/scan/jsonl-worker.ts" },
+    entry: {
+      cli: "src/cli/main.ts",
+      "scan-worker": "src/scan/worker.ts",
+      "jsonl-worker": "src/scan/jsonl-worker.ts",
+      "verify-worker": "src/server/verify-worker.ts",
+    },
     format: ["esm"],
     target: "node20",
     platform: "node",

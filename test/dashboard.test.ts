@@ -15,6 +15,8 @@ import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import { CONTROLS } from "../src/policy/controls.js";
 import { makeRepo, runCli, type TempRepo } from "./helpers/repo.js";
 import { controlStatus, seedLedger, type SeededLedger, type ScenarioDeploy } from "./helpers/evidence-ledger.js";
+import { makeProducer } from "./helpers/producer.js";
+import { appendPipeline } from "../src/pipeline/ledger.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const UI = resolve("ui/dist/index.html");
@@ -80,6 +82,14 @@ let checkpointSize: number;
 const RISKY = (1019).toString(16).padStart(40, "0");
 /** a second repository's check: one control the scenario never judges, failed */
 const OTHER = { repo: "acme/web", classification: "business", control: "SOC2-CC8.1", commit: "ab".repeat(20) };
+/** a scenario commit whose only risk records are forged: unsigned, and signed by a key nobody trusts */
+const FORGED = (1018).toString(16).padStart(40, "0");
+/** LLM calls that recorded the second repository: through the gateway (llm.call) and the proxy (llm.proxy) */
+const WEB_LLM = [
+  { type: "llm.call", model: "gpt-x", refused: false, email: 2 },
+  { type: "llm.call", model: "gpt-x", refused: true, email: 2 },
+  { type: "llm.proxy", model: "gpt-x", refused: true, email: 0, phone: 1 },
+] as const;
 
 const metric = async (id: string) => (await page.textContent(`[data-metric="${id}"]`))?.trim();
 async function shot(name: string, docs?: string) {
@@ -109,16 +119,79 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
         controls: { [OTHER.control]: "failed" },
       },
     });
+    // the pipeline's risk and plan records for RISKY, signed by the trusted producer
+    const producer = makeProducer("ci.example.invalid");
+    const forger = makeProducer("ci.example.invalid");
     for (const [stage, data] of [
       ["risk", { score: 62, level: "HIGH", likelihood: 55, approvals: 2 }],
       ["plan", { strategy: "canary", target: "argo-rollouts", tier: 2, approvals: 2, approvalGate: true }],
     ] as const)
-      await seeded.ledger.append({
-        type: "pipeline.stage",
-        actor: "ci@example.invalid",
-        subject: "pipe-1",
-        payload: { runId: "pipe-1", head: RISKY, stage, status: "passed", durationMs: 10, data },
-      });
+      await appendPipeline(
+        seeded.ledger,
+        "pipeline.stage",
+        { runId: "pipe-1", head: RISKY, stage, status: "passed", durationMs: 10, data },
+        { keyFile: producer.keyFile, namespace: "gitops-health" },
+      );
+    // the attacker, who can write the ledger but holds no trusted key: a later unsigned "low risk" for
+    // RISKY, and for FORGED one unsigned record and one signed by an untrusted key of the same name
+    const low = { score: 3, level: "LOW", likelihood: 3, approvals: 0 };
+    await seeded.ledger.append({
+      type: "pipeline.stage",
+      actor: "ci@example.invalid",
+      subject: "pipe-1",
+      payload: { runId: "pipe-1", head: RISKY, stage: "risk", status: "passed", durationMs: 10, data: low },
+    });
+    await seeded.ledger.append({
+      type: "pipeline.stage",
+      actor: "ci@example.invalid",
+      subject: "pipe-2",
+      payload: { runId: "pipe-2", head: FORGED, stage: "risk", status: "passed", durationMs: 10, data: low },
+    });
+    await appendPipeline(
+      seeded.ledger,
+      "pipeline.stage",
+      {
+        runId: "pipe-2",
+        head: FORGED,
+        stage: "plan",
+        status: "passed",
+        durationMs: 10,
+        data: { strategy: "all-at-once", tier: 0 },
+      },
+      { keyFile: forger.keyFile, namespace: "gitops-health" },
+    );
+    for (const c of WEB_LLM)
+      await seeded.ledger.append(
+        c.type === "llm.call"
+          ? {
+              type: "llm.call",
+              actor: "dev@example.invalid",
+              subject: "commit.generate",
+              payload: {
+                provider: "test",
+                model: c.model,
+                classification: "business",
+                repo: OTHER.repo,
+                outcome: c.refused ? "refused" : "ok",
+                redactions: { EMAIL: c.email },
+              },
+            }
+          : {
+              type: "llm.proxy",
+              actor: "token:ide#0a1b",
+              subject: "POST /v1/chat/completions",
+              payload: {
+                classification: "business",
+                repo: OTHER.repo,
+                mode: "sandbox",
+                upstream: "upstream-a",
+                model: { requested: c.model, resolved: c.model },
+                decision: c.refused ? "refused" : "ok",
+                status: c.refused ? 403 : 200,
+                prompt: { sha256: "0".repeat(64), findings: { PHONE: c.phone }, masked: {}, allowed: {}, blocked: {} },
+              },
+            },
+      );
     const store = new FileTokenStore(join(dir, ".work", "tokens.json"));
     token = (await createToken(store, { name: "viewer", scopes: ["scan"] })).token;
     app = await buildApp({
@@ -128,6 +201,7 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
       logStream: false,
       uiDir: resolve("ui/dist"),
       dashboardVerifyDelayMs: 0,
+      producers: { notes: [{ identity: "ci.example.invalid", vkey: producer.vkey }], namespace: "gitops-health" },
     });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     const { chromium } = await import("playwright-core");
@@ -269,29 +343,92 @@ describe.skipIf(Boolean(missing))("dashboard in Chromium", () => {
     await shot("runs");
   });
 
-  it("shows findings by class and LLM calls by model (counts only)", async () => {
+  it("shows findings by class and LLM calls by model (counts only), per repository", async () => {
+    const webEmail = WEB_LLM.reduce((n, c) => n + c.email, 0);
     await page.goto(`${base}/findings?${RANGE}`);
     await page.waitForSelector('[data-loaded="findings"]');
-    expect(await metric("findings-EMAIL")).toBe(String(seeded.llm.length));
+    // every record with counts: the seeded gateway calls (one EMAIL each) and the second repository's
+    expect(await metric("findings-EMAIL")).toBe(String(seeded.llm.length + webEmail));
+    expect(await metric("findings-PHONE")).toBe("1");
     await shot("findings");
+    // only deployments have a service and environment: those filters are on the delivery page only
+    expect(await page.locator('input[name="service"]:visible').count()).toBe(0);
+    // the repository filter: in the URL, and only the records of that repository count
+    await page.fill('input[name="repo"]', OTHER.repo);
+    await page.click('.filters button[type="submit"]');
+    await page.waitForURL(/\/findings\?.*repo=acme%2Fweb/);
+    await page.waitForSelector('[data-loaded="findings"]');
+    await expect.poll(() => metric("findings-EMAIL")).toBe(String(webEmail));
+    expect(await metric("findings-PHONE")).toBe("1");
+    await page.click('nav a:has-text("LLM calls")');
+    await page.waitForURL(/\/llm\?.*repo=acme%2Fweb/);
+    await page.waitForSelector('[data-loaded="llm"]');
+    expect(await metric("llm-calls")).toBe(String(WEB_LLM.length));
+    expect(await metric("llm-refused")).toBe(String(WEB_LLM.filter((c) => c.refused).length));
+    expect(await page.textContent('tr[data-model="test/gpt-x"] td:nth-child(2)')).toBe(
+      String(WEB_LLM.filter((c) => c.type === "llm.call").length),
+    );
+    // through the proxy: by the upstream and the model sent
+    expect(await page.textContent('tr[data-model="upstream-a/gpt-x"] td:nth-child(3)')).toBe("1");
+    // a repository without LLM calls: none
+    await page.goto(`${base}/llm?${RANGE}&repo=acme%2Fapi`);
+    await page.waitForSelector('[data-loaded="llm"]');
+    expect(await metric("llm-calls")).toBe("0");
+    await page.goto(`${base}/findings?${RANGE}&repo=acme%2Fapi`);
+    await page.waitForSelector('[data-loaded="findings"]');
+    expect(await page.locator('[data-metric^="findings-"]').count()).toBe(0);
+    // unfiltered: all of them
     await page.goto(`${base}/llm?${RANGE}`);
     await page.waitForSelector('[data-loaded="llm"]');
-    expect(await metric("llm-calls")).toBe(String(seeded.llm.length));
-    expect(await metric("llm-refused")).toBe(String(seeded.llm.filter((c) => c.refused).length));
+    expect(await metric("llm-calls")).toBe(String(seeded.llm.length + WEB_LLM.length));
+    expect(await metric("llm-refused")).toBe(
+      String(seeded.llm.filter((c) => c.refused).length + WEB_LLM.filter((c) => c.refused).length),
+    );
     expect(await page.textContent('tr[data-model="test/gpt-x"] td:nth-child(2)')).toBe(
-      String(seeded.llm.filter((c) => c.model === "gpt-x").length),
+      String(
+        seeded.llm.filter((c) => c.model === "gpt-x").length + WEB_LLM.filter((c) => c.type === "llm.call").length,
+      ),
     );
     await shot("llm");
+  });
+
+  it("shows risk only from records a trusted producer signed; forged ones are marked unverified", async () => {
     await page.goto(`${base}/changes?${RANGE}`);
     await page.waitForSelector('[data-loaded="changes"]');
     // one compliance check per deployment, and the other repository's
     expect(await metric("changes-count")).toBe(String(Math.min(100, seeded.deploys.length + 1)));
     expect(await metric("changes-failed")).toBe("1");
+    // the signed records count; the later unsigned "low risk" does not replace them
     const risky = page.locator(`tr[data-change="${RISKY}"]`);
     expect(await risky.locator('[data-col="likelihood"]').textContent()).toBe("55/100 (HIGH)");
     expect(await risky.locator('[data-col="impact"]').textContent()).toBe("tier 2");
     expect(await risky.locator('[data-col="strategy"]').textContent()).toBe("canary");
+    expect(await risky.locator('[data-col="risk-evidence"]').textContent()).toBe("signed; 1 unverified ignored");
+    // the forged commit: no risk shown, both records marked unverified
+    const forged = page.locator(`tr[data-change="${FORGED}"]`);
+    expect(await forged.locator('[data-col="likelihood"]').textContent()).toBe("n/a");
+    expect(await forged.locator('[data-col="impact"]').textContent()).toBe("n/a");
+    expect(await forged.locator('[data-col="strategy"]').textContent()).toBe("");
+    expect(await forged.locator('[data-col="risk-evidence"]').textContent()).toBe("2 unverified ignored");
     expect(await page.locator(`tr[data-change="${OTHER.commit}"] [data-col="gate"]`).textContent()).toBe("failed");
+    // the API says the same
+    const res = await fetch(`${base}/v1/dashboard/changes?${RANGE}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await res.json()) as {
+      changes: {
+        commit: string;
+        likelihood: number | null;
+        level: string | null;
+        verified: number;
+        unverified: number;
+      }[];
+    };
+    expect(body.changes.find((c) => c.commit === FORGED)).toMatchObject({
+      likelihood: null,
+      level: null,
+      verified: 0,
+      unverified: 2,
+    });
+    expect(body.changes.find((c) => c.commit === RISKY)).toMatchObject({ likelihood: 55, verified: 2, unverified: 1 });
     await shot("changes");
   });
 

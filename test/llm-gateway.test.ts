@@ -92,6 +92,7 @@ describe("gateway with the AI SDK mock model", () => {
       prompt,
       schema: Reply,
       classification: "business",
+      repo: "acme/web",
       ledger: { spec: join(dir, "ledger") },
     });
     const sent = JSON.stringify(model.doGenerateCalls[0]!.prompt);
@@ -109,6 +110,8 @@ describe("gateway with the AI SDK mock model", () => {
       outcome: "ok",
       redactions: { ssn: 1, email: 1 },
       promptSha256: r.promptSha256,
+      // the repository label, for the dashboard's per-repository views
+      repo: "acme/web",
     });
     expect(JSON.stringify(entries)).not.toContain(SSN);
     expect(JSON.stringify(entries)).not.toContain("Summarize");

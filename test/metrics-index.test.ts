@@ -85,6 +85,16 @@ function ledger(): LedgerEntry[] {
         model: i % 2 ? "a" : "b",
         outcome: i % 15 === 0 ? "refused" : "ok",
         redactions: { EMAIL: 1, MRN: i % 3 },
+        ...(i % 10 === 0 ? { repo, classification: i % 3 ? "clinical" : "business" } : {}),
+      });
+    if (i % 25 === 0)
+      add(h + 0.6, "llm.proxy", {
+        repo,
+        classification: i % 3 ? "clinical" : "business",
+        upstream: "u",
+        model: { requested: "m", resolved: "m" },
+        decision: i % 50 === 0 ? "refused" : "ok",
+        prompt: { sha256: "0", findings: { PHONE: 2 }, masked: {}, allowed: {}, blocked: {} },
       });
     if (i % 9 === 0) {
       add(
@@ -141,9 +151,12 @@ const RANGES = [
   { from: day(5), to: day(50), repo: "acme/api", classification: "clinical" },
 ];
 
+/** stands in for the producer signature check: the records of every other pipeline run count */
+const trusted = (e: LedgerEntry) => Number((e.payload as { runId: string }).runId.slice(1)) % 18 === 0;
+
 describe("MetricsIndex", () => {
   const entries = ledger();
-  const index = new MetricsIndex();
+  const index = new MetricsIndex(trusted);
   // fed in three pieces, with queries in between (caches must follow the growth)
   for (const e of entries.slice(0, 500)) index.add(e);
   index.dora(RANGES[0]!);
@@ -163,7 +176,7 @@ describe("MetricsIndex", () => {
       expect(index.dora(r)).toEqual(doraMetrics(entries, r, undefined, repoOf));
       expect(index.llmMetrics(r)).toEqual(llmMetrics(entries, r));
       expect(index.findings(r)).toEqual(findingsOverTime(entries, r));
-      expect(index.changes(r)).toEqual(changeSummaries(entries, r, riskByCommit(entries), plans));
+      expect(index.changes(r)).toEqual(changeSummaries(entries, r, riskByCommit(entries, trusted), plans));
     }
     expect(index.runSummaries()).toEqual(runSummaries(entries));
     expect(index.repositories()).toEqual(["acme/api", "acme/web"]);
@@ -185,8 +198,41 @@ describe("MetricsIndex", () => {
     expect(d.total.deployments).toBe(
       entries.filter((e) => e.type.startsWith("deploy.") && e.subject === "web@prod").length,
     );
-    const c = index.changes({ from: day(0), to: day(60) }, 1000).find((x) => x.commit === sha(9))!;
-    expect(c).toMatchObject({ likelihood: 9, level: "LOW", impactTier: 2, strategy: "canary", repo: "acme/web" });
+    const all = index.changes({ from: day(0), to: day(60) }, 1000);
+    expect(all.find((x) => x.commit === sha(18))).toMatchObject({
+      likelihood: 18,
+      level: "LOW",
+      impactTier: 2,
+      strategy: "canary",
+      repo: "acme/web",
+      verified: 2,
+      unverified: 0,
+    });
+    // records the check does not accept are counted, never shown as risk
+    expect(all.find((x) => x.commit === sha(9))).toMatchObject({
+      likelihood: null,
+      level: null,
+      impactTier: null,
+      strategy: null,
+      verified: 0,
+      unverified: 2,
+    });
+    // without a check, no record counts
+    expect(riskByCommit(entries).get(sha(18))).toMatchObject({ likelihood: null, verified: 0, unverified: 2 });
+    // LLM calls (gateway and proxy) and finding counts of one repository: only those that recorded it
+    const webCalls = entries.filter(
+      (e) => (e.type === "llm.call" || e.type === "llm.proxy") && (e.payload as { repo?: string }).repo === "acme/web",
+    );
+    const llmWeb = index.llmMetrics({ from: day(0), to: day(60), repo: "acme/web" });
+    expect(webCalls.length).toBeGreaterThan(0);
+    expect(llmWeb.calls).toBe(webCalls.length);
+    expect(llmWeb.byModel.find((m) => m.model === "u/m")?.calls).toBe(
+      webCalls.filter((e) => e.type === "llm.proxy").length,
+    );
+    const phone = index
+      .findings({ from: day(0), to: day(60), repo: "acme/web" })
+      .reduce((n, w) => n + (w.byClass.PHONE ?? 0), 0);
+    expect(phone).toBe(2 * webCalls.filter((e) => e.type === "llm.proxy").length);
     expect(() => index.add({ ...entries[0]!, seq: 5 })).toThrow(/expected/);
   });
 });

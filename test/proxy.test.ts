@@ -554,6 +554,25 @@ describe("LLM safety proxy", () => {
     );
     expect(err.code).toBe("upstream_not_approved");
     expect((await last()).subject).toBe("POST /clinical/v1/chat/completions");
+    // the repository label a caller sends is recorded for the dashboard's per-repository views; a bad one is refused
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create(
+        { model: "gpt-test", messages: [{ role: "user", content: "hello" }] },
+        { headers: { "x-gitops-health-classification": "clinical", "x-gitops-health-repo": "acme/web" } },
+      ),
+    );
+    expect(err.code).toBe("upstream_not_approved");
+    expect((await last()).payload.repo).toBe("acme/web");
+    const entriesBefore = (await entries()).length;
+    err = await refused(
+      openai(tokens.dev!).chat.completions.create(
+        { model: "gpt-test", messages: [{ role: "user", content: "hello" }] },
+        { headers: { "x-gitops-health-repo": "../etc passwd" } },
+      ),
+    );
+    expect(err.status).toBe(400);
+    expect(err.code).toBe("invalid_repo_label");
+    expect((await entries()).length).toBe(entriesBefore);
     // unknown model, unknown prompt template, wrong scope, no token
     err = await refused(
       openai(tokens.dev!).chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }),

@@ -43,6 +43,7 @@ export const EVIDENCE_BY_TYPE: Record<string, string[]> = {
   "incident.resolved": ["SOC2-CC7.2", "HIPAA-164.308(a)(1)(ii)(D)"],
   "ledger.checkpoint": ["HIPAA-164.312(b)", "HIPAA-164.312(c)(1)", "21CFR11.10(e)"],
   "llm.call": ["HIPAA-164.312(b)", "HIPAA-164.514(b)"],
+  "llm.proxy": ["HIPAA-164.312(b)", "HIPAA-164.514(b)"],
 };
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -151,7 +152,7 @@ export async function collectEvidence(ledger: AuditLedger, o: CollectOptions): P
       firstSeen.set(subj, Date.parse(e.time));
     const t = e.type;
     if (t === "compliance.check") checks.push(e);
-    else if (t === "llm.call") llm.push(e);
+    else if (t === "llm.call" || t === "llm.proxy") llm.push(e);
     else if (t.startsWith("deploy.") || t.startsWith("incident.")) delivery.push(e);
     const ids = new Set(EVIDENCE_BY_TYPE[t] ?? []);
     if (t === "compliance.check") {

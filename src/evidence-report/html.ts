@@ -82,7 +82,7 @@ ${controls}
 ${groups}
 </tbody></table>
 <h2>LLM calls</h2>
-<p>${d.llm.calls} calls through the gateway, ${d.llm.refused} refused.</p>
+<p>${d.llm.calls} calls through the gateway and the proxy, ${d.llm.refused} refused.</p>
 ${d.reviews ? reviewSectionHtml(d.reviews) : ""}<h2>Cited entries</h2>
 <table><thead><tr><th>seq</th><th>time</th><th>type</th><th>actor</th><th>subject</th></tr></thead>
 <tbody>

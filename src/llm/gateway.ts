@@ -7,6 +7,7 @@ import { scanText } from "../phi/index.js";
 import type { Finding } from "../phi/types.js";
 import { openLedger } from "../audit/index.js";
 import type { Ledger } from "../audit/types.js";
+import { screenFindings } from "../audit/screen.js";
 import {
   countByCategory,
   mapStrings,
@@ -49,6 +50,8 @@ export interface LlmCallOptions<T> {
   prompt: string;
   schema: z.ZodType<T>;
   classification: Classification;
+  /** Repository label recorded with the call, for the dashboard's per-repository views (src/git/repo-label.ts: a label, not an identity). */
+  repo?: string;
   /** Where calls are recorded: an open ledger, or a spec/cwd for openLedger. */
   ledger?: Ledger | { spec?: string; cwd?: string; hmacKey?: string };
   actor?: string;
@@ -106,6 +109,8 @@ export async function callModel<T>(o: LlmCallOptions<T>): Promise<LlmCallResult<
           provider: o.provider,
           model: o.modelId,
           classification: o.classification,
+          // as the proxy records names: a digest when the ledger's PHI screen would read the label as an identifier
+          ...(o.repo ? { repo: screenFindings(o.repo).length ? `sha256:${sha256Hex(o.repo)}` : o.repo } : {}),
           promptSha256,
           promptChars: sent.length,
           redactions,

@@ -14,6 +14,7 @@ import {
   compliancePosture,
   deployPlans,
   deployments,
+  findingCounts,
   doraFromDeployments,
   findingsOverTime,
   llmMetrics,
@@ -35,13 +36,6 @@ import {
 } from "./index.js";
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-
-function hasCounts(p: unknown): boolean {
-  if (!p || typeof p !== "object") return false;
-  const o = p as Record<string, unknown>;
-  const c = o.redactions ?? o.findingsByCategory ?? o.byCategory;
-  return Boolean(c && typeof c === "object" && !Array.isArray(c));
-}
 
 /** A list of entries by type, with the ledger times in order (else every range reads it whole). */
 class TimeList {
@@ -85,6 +79,14 @@ export class MetricsIndex {
   private deps: { at: number; list: Deployment[] } | undefined;
   private risks: { at: number; map: Map<string, ChangeRisk> } | undefined;
   private plans: { at: number; list: DeployPlanSummary[] } | undefined;
+  /** verdicts of `trustedStage` by sequence number (a signature is checked once) */
+  private readonly verdicts = new Map<number, boolean>();
+
+  /**
+   * `trustedStage`: does a pipeline risk or plan record carry a trusted producer's signature (the
+   * service passes src/pipeline/ledger.ts's check)? Without it, no record counts as risk evidence.
+   */
+  constructor(private readonly trustedStage: (e: LedgerEntry) => boolean = () => false) {}
 
   /** entries added so far (the next one must have this sequence number) */
   get size(): number {
@@ -105,15 +107,18 @@ export class MetricsIndex {
         this.repos.add(repo);
         if (subj) this.repoOf.set(subj, repo);
       }
-    } else if (t === "llm.call") this.llm.push(e);
-    else if (t.startsWith("deploy.") || t.startsWith("incident.")) this.delivery.push(e);
+    } else if (t === "llm.call" || t === "llm.proxy") {
+      this.llm.push(e);
+      const { repo } = scopeOf(e);
+      if (repo) this.repos.add(repo);
+    } else if (t.startsWith("deploy.") || t.startsWith("incident.")) this.delivery.push(e);
     else if (t.startsWith("run.")) this.runs.push(e);
     else if (t === "ledger.checkpoint") this.markers.set(e.seq, e.time);
     else if (t === "pipeline.stage") {
       const stage = (e.payload as { stage?: unknown } | null)?.stage;
       if (stage === "risk" || stage === "plan") this.stages.push(e);
     }
-    if (hasCounts(e.payload)) this.counted.push(e);
+    if (findingCounts(e.payload)) this.counted.push(e);
   }
 
   /** the time of the `ledger.checkpoint` entry at `seq` (a checkpoint of size seq + 1 ends with it) */
@@ -121,7 +126,7 @@ export class MetricsIndex {
     return this.markers.get(seq) ?? null;
   }
 
-  /** repositories named by compliance checks, sorted */
+  /** repositories named by compliance checks and LLM calls, sorted */
   repositories(): string[] {
     return [...this.repos].sort();
   }
@@ -163,7 +168,14 @@ export class MetricsIndex {
   }
 
   changes(range: MetricsRange, limit = 100): ChangeSummary[] {
-    if (this.risks?.at !== this.stages.length) this.risks = { at: this.stages.length, map: riskByCommit(this.stages) };
+    if (this.risks?.at !== this.stages.length) {
+      const trusted = (e: LedgerEntry) => {
+        let v = this.verdicts.get(e.seq);
+        if (v === undefined) this.verdicts.set(e.seq, (v = this.trustedStage(e)));
+        return v;
+      };
+      this.risks = { at: this.stages.length, map: riskByCommit(this.stages, trusted) };
+    }
     const plans = new Map(this.deployPlans().flatMap((p) => (p.commit ? [[p.commit, p] as const] : [])));
     return changeSummaries(this.checks.range(range), range, this.risks.map, plans, limit);
   }

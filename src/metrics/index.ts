@@ -410,18 +410,34 @@ export interface LlmMetrics {
   byModel: { model: string; calls: number; refused: number }[];
 }
 
+/** The model a call record names: `llm.call` (gateway) provider/model, `llm.proxy` upstream/model sent. */
+function llmModel(e: LedgerEntry): string {
+  const p = obj(e.payload);
+  if (e.type === "llm.proxy") {
+    const m = obj(p.model);
+    return `${str(p.upstream) ?? "?"}/${str(m.resolved) ?? str(m.requested) ?? "?"}`;
+  }
+  return `${str(p.provider) ?? "?"}/${str(p.model) ?? "?"}`;
+}
+
+/**
+ * LLM calls in the range, through the gateway (`llm.call`) and the proxy (`llm.proxy`): counts,
+ * refusals, by model. With `range.repo` / `range.classification`, only calls that recorded that
+ * repository label / classification.
+ */
 export function llmMetrics(entries: Iterable<LedgerEntry>, range: MetricsRange): LlmMetrics {
   const by = new Map<string, { calls: number; refused: number }>();
   let calls = 0;
   let refused = 0;
   for (const e of entries) {
-    if (e.type !== "llm.call" || !timeInRange(e.time, range)) continue;
+    if ((e.type !== "llm.call" && e.type !== "llm.proxy") || !timeInRange(e.time, range) || !inScope(e, range))
+      continue;
     const p = obj(e.payload);
-    const model = `${str(p.provider) ?? "?"}/${str(p.model) ?? "?"}`;
+    const model = llmModel(e);
     const m = by.get(model) ?? { calls: 0, refused: 0 };
     m.calls++;
     calls++;
-    if (p.outcome === "refused") {
+    if ((e.type === "llm.call" ? p.outcome : p.decision) === "refused") {
       m.refused++;
       refused++;
     }
@@ -490,8 +506,19 @@ export interface FindingsBucket {
 }
 
 /**
- * PHI/secret finding counts by class over time, from entries whose payload carries `findings` or
- * `redactions` count maps (scan and llm.call records): counts only, never values.
+ * The finding counts by class an entry carries: `redactions` (gateway `llm.call`), the prompt's
+ * `findings` (proxy `llm.proxy`), or `findingsByCategory` / `byCategory` maps. Counts only, never values.
+ */
+export function findingCounts(payload: unknown): Record<string, unknown> | undefined {
+  const p = obj(payload);
+  const c = p.redactions ?? p.findingsByCategory ?? p.byCategory ?? obj(p.prompt).findings;
+  return c && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined;
+}
+
+/**
+ * PHI/secret finding counts by class over time, from entries that carry finding count maps
+ * (findingCounts): counts only, never values. With `range.repo` / `range.classification`, only
+ * entries that recorded that repository label / classification.
  */
 export function findingsOverTime(entries: Iterable<LedgerEntry>, range: MetricsRange): FindingsBucket[] {
   const from = Date.parse(range.from);
@@ -500,9 +527,8 @@ export function findingsOverTime(entries: Iterable<LedgerEntry>, range: MetricsR
   for (let t = from; t < to; t += 7 * DAY_MS) buckets.push({ start: new Date(t).toISOString(), byClass: {} });
   for (const e of entries) {
     const t = Date.parse(e.time);
-    if (t < from || t >= to) continue;
-    const p = obj(e.payload);
-    const counts = obj(p.redactions ?? p.findingsByCategory ?? p.byCategory);
+    if (t < from || t >= to || !inScope(e, range)) continue;
+    const counts = findingCounts(e.payload) ?? {};
     const b = buckets[Math.floor((t - from) / (7 * DAY_MS))]!;
     for (const [k, v] of Object.entries(counts))
       if (typeof v === "number" && Number.isFinite(v)) b.byClass[k] = (b.byClass[k] ?? 0) + v;
@@ -561,14 +587,23 @@ export interface ChangeRisk {
   impactTier: number | null;
   strategy: string | null;
   approvals: number | null;
+  /** pipeline risk and plan records for the commit that a trusted producer signed (the values above are theirs) */
+  verified: number;
+  /** records for the commit that do not count: unsigned, malformed or not from a trusted producer */
+  unverified: number;
 }
 
 /**
- * Risk per commit from `pipeline.stage` entries (as written; src/pipeline/ledger.ts verifies their
- * producer signatures): likelihood and level from the `risk` stage, impact tier and strategy from `plan`.
- * The latest record of each stage wins.
+ * Risk per commit from `pipeline.stage` entries: likelihood and level from the `risk` stage, impact
+ * tier and strategy from `plan`, the latest record of each stage winning. Only records `trusted`
+ * accepts count (the service passes src/pipeline/ledger.ts's producer signature check); the others
+ * are only counted as unverified, so whoever can write the ledger cannot make a change look safe.
+ * Without `trusted`, no record counts.
  */
-export function riskByCommit(entries: Iterable<LedgerEntry>): Map<string, ChangeRisk> {
+export function riskByCommit(
+  entries: Iterable<LedgerEntry>,
+  trusted: (e: LedgerEntry) => boolean = () => false,
+): Map<string, ChangeRisk> {
   const out = new Map<string, ChangeRisk>();
   for (const e of entries) {
     if (e.type !== "pipeline.stage") continue;
@@ -584,7 +619,15 @@ export function riskByCommit(entries: Iterable<LedgerEntry>): Map<string, Change
       impactTier: null,
       strategy: null,
       approvals: null,
+      verified: 0,
+      unverified: 0,
     };
+    out.set(head, r);
+    if (!trusted(e)) {
+      r.unverified++;
+      continue;
+    }
+    r.verified++;
     if (p.stage === "risk") {
       r.likelihood = num(d.likelihood);
       r.level = str(d.level) ?? null;
@@ -594,7 +637,6 @@ export function riskByCommit(entries: Iterable<LedgerEntry>): Map<string, Change
       r.strategy = str(d.strategy) ?? null;
       r.approvals = num(d.approvals);
     }
-    out.set(head, r);
   }
   return out;
 }
@@ -650,6 +692,8 @@ export function changeSummaries(
       impactTier: risk?.impactTier ?? null,
       strategy: risk?.strategy ?? plan?.strategy ?? null,
       approvals: risk?.approvals ?? plan?.approvals ?? null,
+      verified: risk?.verified ?? 0,
+      unverified: risk?.unverified ?? 0,
     });
   }
   return out;

@@ -7,7 +7,7 @@
  */
 import canonicalize from "canonicalize";
 import { z } from "zod";
-import type { Ledger } from "../audit/types.js";
+import type { Ledger, LedgerEntry } from "../audit/types.js";
 import type { ProducerTrust } from "../evidence/checks.js";
 import { signWithKey, verifyWithKey } from "../core/signing.js";
 import { FAILURE_STAGES, STAGES, STAGE_STATUSES, type AnyStage, type StageStatus } from "./stages.js";
@@ -124,34 +124,16 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
   const rec: PipelineRecord = { runId, stages: [], invalidated: false, culprits: [], untrusted: [] };
   for await (const e of ledger.query({ subject: runId })) {
     if (!e.type.startsWith("pipeline.")) continue;
-    const type = e.type as PipelineEntryType;
-    const schema = SCHEMAS[type];
-    const raw = (e.payload && typeof e.payload === "object" ? e.payload : {}) as Record<string, unknown>;
-    const { signature, ...rest } = raw;
-    const no = (reason: string) => void rec.untrusted.push({ seq: e.seq, type: e.type, reason });
-    if (!schema) {
-      no("unknown pipeline entry type");
-      continue;
-    }
-    const p = schema.safeParse(rest);
-    if (!p.success || (p.data as { runId: string }).runId !== runId) {
-      no("malformed");
-      continue;
-    }
-    const s = Signature.safeParse(signature);
-    if (!s.success) {
-      no(signature === undefined ? "unsigned" : "malformed signature");
-      continue;
-    }
-    const v = verifyWithKey(pipelineStatement(type, p.data as object), s.data, trust, trust.namespace);
+    const v = checkPipelineEntry(e, trust, runId);
     if (!v.ok) {
-      no(v.reason);
+      rec.untrusted.push({ seq: e.seq, type: e.type, reason: v.reason });
       continue;
     }
+    const { type, data } = v;
     if (type === "pipeline.started")
-      rec.started ??= { ...(p.data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity, time: e.time };
+      rec.started ??= { ...(data as Payload<"pipeline.started">), seq: e.seq, producer: v.identity, time: e.time };
     else if (type === "pipeline.stage") {
-      const d = p.data as Payload<"pipeline.stage">;
+      const d = data as Payload<"pipeline.stage">;
       rec.stages.push({
         seq: e.seq,
         stage: d.stage,
@@ -160,10 +142,41 @@ export async function readPipeline(ledger: Ledger, runId: string, trust: Produce
         durationMs: d.durationMs,
         ...(d.data ? { data: d.data } : {}),
       });
-    } else if (type === "pipeline.finished") rec.finished = { ...(p.data as Payload<"pipeline.finished">), seq: e.seq };
+    } else if (type === "pipeline.finished") rec.finished = { ...(data as Payload<"pipeline.finished">), seq: e.seq };
     else if (type === "pipeline.invalidated") rec.invalidated = true;
   }
   return rec;
+}
+
+/** The one check of a pipeline entry: known type, well-formed payload (of `runId` when given), trusted signature. */
+function checkPipelineEntry(
+  e: Pick<LedgerEntry, "type" | "payload">,
+  trust: ProducerTrust,
+  runId?: string,
+): { ok: true; identity: string; type: PipelineEntryType; data: object } | { ok: false; reason: string } {
+  if (!Object.hasOwn(SCHEMAS, e.type)) return { ok: false, reason: "unknown pipeline entry type" };
+  const type = e.type as PipelineEntryType;
+  const raw = (e.payload && typeof e.payload === "object" ? e.payload : {}) as Record<string, unknown>;
+  const { signature, ...rest } = raw;
+  const p = (SCHEMAS[type] as z.ZodType).safeParse(rest);
+  if (!p.success || (runId !== undefined && (p.data as { runId: string }).runId !== runId))
+    return { ok: false, reason: "malformed" };
+  const s = Signature.safeParse(signature);
+  if (!s.success) return { ok: false, reason: signature === undefined ? "unsigned" : "malformed signature" };
+  const v = verifyWithKey(pipelineStatement(type, p.data as object), s.data, trust, trust.namespace);
+  return v.ok ? { ok: true, identity: v.identity, type, data: p.data as object } : v;
+}
+
+/**
+ * Does this one ledger entry carry a pipeline record signed by a trusted producer? (What readPipeline
+ * counts, for readers that take entries one at a time, such as the dashboard's changes view.)
+ */
+export function verifyPipelineEntry(
+  e: Pick<LedgerEntry, "type" | "payload">,
+  trust: ProducerTrust,
+): { ok: true; identity: string } | { ok: false; reason: string } {
+  const v = checkPipelineEntry(e, trust);
+  return v.ok ? { ok: true, identity: v.identity } : v;
 }
 
 /** Culprits a bisect attached to an incident. */

@@ -37,6 +37,8 @@ export interface ProxyCallRecord {
   completion?: { sha256: string; findings: Record<string, number>; late?: number };
   restored?: boolean;
   template?: { name: string; version: string };
+  /** repository label the caller sent (x-gitops-health-repo), for the dashboard's per-repository views: a label, not an identity */
+  repo?: string;
 }
 
 export const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
@@ -53,6 +55,7 @@ export function proxyLedgerEntry(r: ProxyCallRecord): LedgerEntryInput {
   const payload: Omit<ProxyCallRecord, "caller" | "route"> = {
     ...rest,
     ...(rest.upstream !== undefined ? { upstream: label(rest.upstream) } : {}),
+    ...(rest.repo !== undefined ? { repo: label(rest.repo) } : {}),
     model: Object.fromEntries(Object.entries(rest.model).map(([k, v]) => [k, typeof v === "string" ? label(v) : v])),
     ...(rest.template ? { template: { name: label(rest.template.name), version: label(rest.template.version) } } : {}),
   };

@@ -91,6 +91,10 @@ export interface AppDeps {
   uiDir?: string;
   /** delay before the dashboard's first full verification of the ledger (default 30 s) */
   dashboardVerifyDelayMs?: number;
+  /** the ledger as the dashboard's verification worker reopens it (directory or postgres:// URL; default: a directory ledger's location) */
+  ledgerSpec?: string;
+  /** trusted producers of pipeline records: the dashboard's changes view shows risk only from their signed records (default: none) */
+  producers?: import("../evidence/checks.js").ProducerTrust;
 }
 
 const PROBLEM = "application/problem+json";
@@ -885,6 +889,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     uiDir: deps.uiDir,
     verifyDelayMs: deps.dashboardVerifyDelayMs,
+    ledgerSpec: deps.ledgerSpec,
+    producers: deps.producers,
   });
 
   return app;

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AuditLedger } from "../audit/ledger.js";
@@ -19,6 +20,9 @@ import { pullReviewOfCommit, pullReviews, type PullReview } from "../review/appr
 import { verifyReviewEntry } from "../review/evidence.js";
 import type { PullRecord, PushRecord, ReviewRecord } from "../review/model.js";
 import { HttpProblem } from "./problem.js";
+import type { ProducerTrust } from "../evidence/checks.js";
+import { verifyPipelineEntry } from "../pipeline/ledger.js";
+import type { VerifyWorkerData, VerifyWorkerResult } from "./verify-worker.js";
 
 export interface DashboardOptions {
   ledger: AuditLedger;
@@ -32,10 +36,21 @@ export interface DashboardOptions {
   /** built UI (default: the package's ui/dist) */
   uiDir?: string;
   /**
-   * delay before the first full verification of the ledger (default 30 s: it holds the event loop for
-   * about a second per 100,000 entries, so not while the first pages load); then hourly
+   * delay before the first full verification of the ledger (default 30 s: it takes about a second of
+   * CPU per 100,000 entries, so not while the first pages load); then hourly
    */
   verifyDelayMs?: number;
+  /**
+   * the ledger as a worker thread reopens it (read-only) to verify it off the event loop: a directory
+   * or the postgres:// URL with its credentials and table_prefix (default: the ledger's location when
+   * it is a directory; a PostgreSQL ledger's location hides its password, so the service passes the URL)
+   */
+  ledgerSpec?: string;
+  /**
+   * who may produce pipeline records: the changes view shows a commit's risk only from records a
+   * trusted producer signed (default: none trusted, so no risk is shown as evidence)
+   */
+  producers?: ProducerTrust;
 }
 
 /** Client routes of the single-page app: each serves index.html so a link to a view works. */
@@ -81,13 +96,55 @@ const Range = z
   .strict();
 type RangeQuery = z.infer<typeof Range>;
 
+/**
+ * The worker that verifies the ledger: dist/verify-worker.js beside the bundled chunks, else (running
+ * from source, as the tests do) src/server/verify-worker.ts through tsx; undefined when neither exists.
+ */
+export function verifyWorkerEntry(): { url: URL; fromSource: boolean } | undefined {
+  const built = new URL("./verify-worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(built))) return { url: built, fromSource: false };
+  const source = new URL("./verify-worker.ts", import.meta.url);
+  if (existsSync(fileURLToPath(source))) return { url: source, fromSource: true };
+  return undefined;
+}
+
+/** One full verification of the ledger at `spec` in a worker thread (read-only: `AuditLedger.verify`). */
+export async function verifyInWorker(
+  spec: string,
+  entry = verifyWorkerEntry(),
+  started?: (terminate: () => Promise<number>) => void,
+): Promise<VerifyWorkerResult> {
+  if (!entry) throw new Error("the verification worker is not built");
+  const { Worker } = await import("node:worker_threads");
+  const workerData: VerifyWorkerData = { spec };
+  // from source: the worker registers tsx's loader first (devDependency; the published package runs dist)
+  const w = entry.fromSource
+    ? new Worker(
+        `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry.url.href)}); })`,
+        { eval: true, workerData },
+      )
+    : new Worker(entry.url, { workerData });
+  started?.(() => w.terminate());
+  return new Promise<VerifyWorkerResult>((resolve, reject) => {
+    let result: VerifyWorkerResult | undefined;
+    w.once("message", (r: VerifyWorkerResult) => (result = r));
+    w.once("error", reject);
+    w.once("exit", (code) =>
+      result ? resolve(result) : reject(new Error(`the verification worker stopped (exit code ${code})`)),
+    );
+  });
+}
+
 /** The last full verification of the ledger by this service (`AuditLedger.verify`: it never writes). */
 interface Verification {
-  state: "running" | "done";
+  /** scheduled: not started yet (the first runs verifyDelayMs after start) */
+  state: "scheduled" | "running" | "done";
   at: string | null;
   ok: boolean | null;
   size: number | null;
   problem: string | null;
+  /** verified in a worker thread (off the event loop), not in the service's main thread */
+  inWorker: boolean;
 }
 
 /**
@@ -95,7 +152,7 @@ interface Verification {
  * from where the index ends, so a request after an append parses only the new entries.
  */
 class EntryCache {
-  readonly index = new MetricsIndex();
+  readonly index: MetricsIndex;
   private loading: Promise<MetricsIndex> | undefined;
   /** review records that verify against the trust list, each verified once as it is read */
   private readonly records: { pulls: PullRecord[]; reviews: ReviewRecord[]; pushes: PushRecord[] } = {
@@ -106,8 +163,11 @@ class EntryCache {
   private reviewed: { at: number; list: PullReview[] } | undefined;
   constructor(
     private readonly ledger: AuditLedger,
+    producers: ProducerTrust | undefined,
     private readonly trust?: DashboardOptions["reviews"],
-  ) {}
+  ) {
+    this.index = new MetricsIndex((e) => (producers ? verifyPipelineEntry(e, producers).ok : false));
+  }
   async get(): Promise<MetricsIndex> {
     const size = await this.ledger.size();
     if (this.index.size >= size) return this.index;
@@ -151,16 +211,44 @@ function rangeOf(q: RangeQuery, now = Date.now()): MetricsRange {
 }
 
 export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (app, o) => {
-  const cache = new EntryCache(o.ledger, o.reviews);
+  const cache = new EntryCache(o.ledger, o.producers, o.reviews);
   const uiDir = o.uiDir ?? packagePath("ui", "dist");
-  const verification: Verification = { state: "running", at: null, ok: null, size: null, problem: null };
+  const verification: Verification = {
+    state: "scheduled",
+    at: null,
+    ok: null,
+    size: null,
+    problem: null,
+    inWorker: false,
+  };
+  // In a worker thread when the ledger can be reopened there (a directory, or the URL the service
+  // passes): re-hashing 100,000 entries takes about a second of CPU, during which the event loop
+  // would answer nothing. In process only for a ledger the worker cannot reach.
+  const spec = o.ledgerSpec ?? (/^postgres(ql)?:/.test(o.ledger.location) ? undefined : o.ledger.location);
+  const entry = spec ? verifyWorkerEntry() : undefined;
+  let closing = false;
+  let terminate: (() => Promise<number>) | undefined;
   const verify = async () => {
+    if (closing) return;
     verification.state = "running";
     try {
-      const v = await o.ledger.verify();
-      Object.assign(verification, { ok: v.ok, size: v.size, problem: v.ok ? null : (v.problem ?? "failed") });
+      if (spec && entry) {
+        const { ok, size, problem, threadId } = await verifyInWorker(spec, entry, (t) => (terminate = t));
+        Object.assign(verification, { ok, size, problem, inWorker: threadId !== 0 });
+      } else {
+        const r = await o.ledger.verify();
+        Object.assign(verification, {
+          ok: r.ok,
+          size: r.size,
+          problem: r.ok ? null : (r.problem ?? "failed"),
+          inWorker: false,
+        });
+      }
     } catch (err) {
-      Object.assign(verification, { ok: false, size: null, problem: (err as Error).message });
+      if (closing) return;
+      Object.assign(verification, { ok: false, size: null, problem: (err as Error).message, inWorker: false });
+    } finally {
+      terminate = undefined;
     }
     Object.assign(verification, { state: "done", at: new Date().toISOString() });
   };
@@ -174,7 +262,11 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
       timer = setInterval(() => void verify(), 3_600_000).unref();
     }, o.verifyDelayMs ?? 30_000).unref();
   });
-  app.addHook("onClose", async () => clearTimeout(timer));
+  app.addHook("onClose", async () => {
+    closing = true;
+    clearTimeout(timer);
+    await terminate?.();
+  });
   const any = { access: "any" as const };
   const responses = { 200: z.looseObject({}), 400: o.problem, 401: o.problem, 403: o.problem, 429: o.problem };
 
@@ -314,7 +406,8 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     {
       config: any,
       schema: {
-        summary: "PHI/secret finding counts by class per week (never values)",
+        summary:
+          "PHI/secret finding counts by class per week (never values); repo/classification: records that carry them",
         querystring: Range,
         response: responses,
       },
@@ -330,7 +423,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<DashboardOptions> = async (a
     {
       config: any,
       schema: {
-        summary: "LLM calls through the gateway: counts, refusals, by model",
+        summary: "LLM calls through the gateway and the proxy: counts, refusals, by model; repo/classification filter",
         querystring: Range,
         response: responses,
       },

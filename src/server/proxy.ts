@@ -234,6 +234,20 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     return { name: m[1]!, version: m[2]! };
   };
 
+  /** the repository label a caller may send for the dashboard's per-repository views (a label: nothing is decided by it) */
+  const repoLabel = (req: FastifyRequest): string | undefined => {
+    const h = req.headers["x-gitops-health-repo"];
+    if (typeof h !== "string") return undefined;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(h))
+      throw new ProxyError(
+        400,
+        "invalid_request_error",
+        "x-gitops-health-repo must be a repository label such as owner/name",
+        "invalid_repo_label",
+      );
+    return h;
+  };
+
   const handle = async (
     path: Path,
     routeClass: Classification | undefined,
@@ -245,6 +259,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     const caller = req.principal!.id;
     const classification = classify(req, routeClass);
     const tpl = template(req);
+    const repo = repoLabel(req);
     const rec: ProxyCallRecord = {
       caller,
       route: `POST ${routeClass ? `/${routeClass}` : ""}/v1/${path}`,
@@ -257,6 +272,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       latencyMs: 0,
       prompt: { sha256: sha256(""), findings: {}, masked: {}, allowed: {}, blocked: {} },
       ...(tpl ? { template: tpl } : {}),
+      ...(repo ? { repo } : {}),
     };
     const finish = async (status: number) => {
       rec.status = status;

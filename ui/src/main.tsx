@@ -131,7 +131,7 @@ interface Posture {
   failed: number;
 }
 interface Verification {
-  state: "running" | "done";
+  state: "scheduled" | "running" | "done";
   at: string | null;
   ok: boolean | null;
   size: number | null;
@@ -147,7 +147,10 @@ interface Overview {
   compliance: { met: number; failed: number; notEvidenced: number; controls: Posture[]; byScope: ScopePosture[] };
 }
 function verificationText(v: Verification): { value: string; hint: string } {
-  if (v.at === null) return { value: "running", hint: "the service is verifying the whole ledger now" };
+  if (v.at === null)
+    return v.state === "scheduled"
+      ? { value: "scheduled", hint: "the service verifies the whole ledger shortly after it starts, then hourly" }
+      : { value: "running", hint: "the service is verifying the whole ledger now" };
   return v.ok
     ? { value: "passed", hint: `${v.size ?? 0} entries, at ${v.at}${v.state === "running" ? " (re-running)" : ""}` }
     : { value: "FAILED", hint: `at ${v.at}: ${v.problem ?? ""}` };
@@ -363,6 +366,9 @@ function DeliveryPage(p: { q: Record<string, string>; auth: () => void }) {
 
 const likelihoodText = (c: ChangeSummary) =>
   c.likelihood === null ? "n/a" : `${c.likelihood}/100${c.level ? ` (${c.level})` : ""}`;
+/** whether the risk shown is signed evidence; unsigned or untrusted records are never shown as risk */
+const evidenceText = (c: ChangeSummary) =>
+  [c.verified ? "signed" : "", c.unverified ? `${c.unverified} unverified ignored` : ""].filter(Boolean).join("; ");
 function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
   const { data, error } = useApi<{ changes: ChangeSummary[] }>("changes", p.q, p.auth);
   if (error) return <p role="alert">{error}</p>;
@@ -374,7 +380,8 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
         <span data-metric="changes-count">{data.changes.length}</span> change(s), newest first;{" "}
         <span data-metric="changes-failed">{data.changes.filter((c) => c.outcome === "failed").length}</span> failed the
         compliance gate. Likelihood is the risk model&apos;s defect likelihood, impact the tier of the configured
-        critical paths the change touches (both from the pipeline&apos;s risk and plan stages).
+        critical paths the change touches (both from the pipeline&apos;s risk and plan stages, counted only when a
+        trusted producer signed the record; unverified records are ignored and counted).
       </p>
       <table>
         <thead>
@@ -385,6 +392,7 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
             <th scope="col">Likelihood</th>
             <th scope="col">Impact</th>
             <th scope="col">Strategy</th>
+            <th scope="col">Risk evidence</th>
             <th scope="col">Pack</th>
             <th scope="col">Violations</th>
             <th scope="col">Gate</th>
@@ -403,6 +411,9 @@ function ChangesPage(p: { q: Record<string, string>; auth: () => void }) {
                 {c.impactTier === null ? (c.strategy ? "none declared" : "n/a") : `tier ${c.impactTier}`}
               </td>
               <td data-col="strategy">{c.strategy ?? ""}</td>
+              <td data-col="risk-evidence" class={c.unverified ? "status failed" : ""}>
+                {evidenceText(c)}
+              </td>
               <td>{c.pack ?? ""}</td>
               <td>{c.violations ?? ""}</td>
               <td class={`status ${c.outcome}`} data-col="gate">
@@ -489,7 +500,7 @@ function FindingsPage(p: { q: Record<string, string>; auth: () => void }) {
   const totals = classes.map((c) => [c, data.weeks.reduce((s, w) => s + (w.byClass[c] ?? 0), 0)] as const);
   return (
     <section data-loaded="findings">
-      <h2>PHI and secret findings over time (counts by class, never values)</h2>
+      <h2>PHI and secret findings over time (counts by class, never values){p.q.repo ? ` (${p.q.repo})` : ""}</h2>
       <Plot
         title="Findings per week"
         x={weeks(data.weeks)}
@@ -529,7 +540,7 @@ function LlmPage(p: { q: Record<string, string>; auth: () => void }) {
   if (!data) return <p aria-busy="true">Loading...</p>;
   return (
     <section data-loaded="llm">
-      <h2>LLM calls through the gateway</h2>
+      <h2>LLM calls through the gateway and the proxy{p.q.repo ? ` (${p.q.repo})` : ""}</h2>
       <dl class="stats">
         <Stat label="Calls" id="llm-calls" value={data.calls} />
         <Stat label="Refused" id="llm-refused" value={data.refused} />
@@ -589,12 +600,22 @@ function Filters(p: { page: Page; q: Record<string, string> }) {
           <option value="clinical">clinical</option>
         </select>
       </label>
-      <label>
-        Service <input name="service" size={10} value={p.q.service ?? ""} />
-      </label>
-      <label>
-        Environment <input name="env" size={8} value={p.q.env ?? ""} />
-      </label>
+      {p.page === "delivery" ? (
+        <>
+          <label>
+            Service <input name="service" size={10} value={p.q.service ?? ""} />
+          </label>
+          <label>
+            Environment <input name="env" size={8} value={p.q.env ?? ""} />
+          </label>
+        </>
+      ) : (
+        // only deployments have a service and environment: kept in the URL for the delivery page
+        <>
+          <input type="hidden" name="service" value={p.q.service ?? ""} />
+          <input type="hidden" name="env" value={p.q.env ?? ""} />
+        </>
+      )}
       <button type="submit">Apply</button>
     </form>
   );

@@ -130,6 +130,10 @@ export function register(program: Command): void {
         const app = await buildApp({
           telemetry,
           ledger: stores.ledger,
+          // the dashboard's hourly verification reopens the ledger in a worker thread
+          ledgerSpec: stores.databaseUrl ?? stores.location,
+          // the dashboard shows pipeline risk only from records these producers signed
+          producers: (await import("../../evidence/checks.js")).producerTrust(config, process.cwd()),
           tokens: stores.tokens,
           auth,
           signer,

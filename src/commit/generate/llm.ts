@@ -6,6 +6,7 @@ import { formatHeader, TYPES, type CommitMessage } from "../message.js";
 import type { LintSetup } from "../lint.js";
 import type { ChangeContext } from "./index.js";
 import { budgetDiff } from "./prompt.js";
+import { repoLabel } from "../../git/repo-label.js";
 
 export interface ModelGeneration {
   messages: CommitMessage[];
@@ -81,6 +82,7 @@ export async function generateWithModel(
       prompt,
       schema: CandidatesSchema,
       classification: ctx.config.classification,
+      repo: await repoLabel(ctx.root),
       ledger: { spec: o.ledgerSpec ?? ctx.config.ledger.location, cwd: ctx.root, hmacKey: o.ledgerHmacKey },
       // Redacted values stay redacted: PHI never goes into git history through a message.
       restore: false,
