@@ -7,8 +7,8 @@ import { FAKE_FIRST, FAKE_LAST, isSyntheticName } from "./synthetic-names.js";
  * (documented in README.md, "Synthetic values"). The ranges:
  *
  * - names: only the fake words of `synthetic-names.ts`, at least one of them a fake surname;
- * - SSN: area 9xx (never issued); phone: 555-0100..555-0199 (reserved for fiction); e-mail:
- *   example.org (RFC 2606): the rules already report these as samples;
+ * - SSN: area 9xx (never issued) with group 01..49 (9xx numbers with other groups are ITINs);
+ *   phone: 555-0100..555-0199 (reserved for fiction); e-mail: example.org (RFC 2606);
  * - dates: the year moved by exactly 2000 (five 400-year Gregorian cycles: weekday and leap
  *   days are kept), plus the document's day shift: a synthetic date has a year in 3800..4199,
  *   which no real record holds. A date without a year is written with the literal year `yyyy`;
@@ -36,7 +36,7 @@ const GENERIC_PLACE = new Set(
     "parkway pkwy highway hwy square sq trail trl alley row crescent close grove park point ridge walk loop " +
     "apt apartment suite ste unit floor fl room rm building bldg po box no north south east west n s e w ne nw se sw " +
     "hospital medical center centre clinic memorial general regional health healthcare care community county " +
-    "city town village saint mount mt university campus of the and at"
+    "city town village saint mount mt university campus of the and at usa us"
   ).split(" "),
 );
 
@@ -57,6 +57,30 @@ export function reservedId(body: string): string {
 /** `SYN` + 7 digits + the 2 check digits, exactly. */
 export function isReservedId(value: string): boolean {
   return /^SYN\d{9}$/.test(value) && mod97(value.slice(3)) === 1;
+}
+
+// --- names
+
+/** Titles, suffixes and credentials an HL7 name keeps (`^^^Dr`, `^Jr`). */
+export const NAME_AFFIX = /^(?:dr|mr|mrs|ms|miss|mx|prof|jr|sr|ii|iii|iv|md|do|rn|np|pa|phd)\.?$/i;
+
+/**
+ * A name of fake words; an HL7 name (components, repetitions) may also hold reserved identifiers
+ * (XCN's id number) and affixes, but at least one fake word.
+ */
+export function isReservedName(value: string): boolean {
+  if (!/[\^~&]/.test(value)) return isSyntheticName(value);
+  const parts = value.split(/[\^~&]/).filter((p) => p.trim() !== "");
+  const words = parts.filter((p) => !isReservedId(p) && !NAME_AFFIX.test(p.trim()));
+  return words.length > 0 && isSyntheticName(words.join(" "));
+}
+
+// --- SSNs: area 9xx is never issued as an SSN, but 9xx numbers with groups 50-65, 70-88, 90-92 and
+// 94-99 are ITINs (real taxpayer numbers); groups 01-49 are neither
+
+/** A 9xx number with group 01..49: no SSN and no ITIN. */
+export function isReservedSsn(value: string): boolean {
+  return /^9\d\d-(?:0[1-9]|[1-4]\d)-\d{4}$/.test(value);
 }
 
 // --- dates
@@ -234,7 +258,7 @@ export function isReservedPlace(value: string): boolean {
 /** A place value rewritten into the reserved vocabulary, word by word (its separators kept). */
 export function syntheticPlace(value: string, pick: (i: number) => number): string {
   let i = 0;
-  return value.replace(/[A-Za-z0-9#]+/g, (w) => {
+  const out = value.replace(/[A-Za-z0-9#]+/g, (w) => {
     const k = i++;
     if (/^\d{5}$/.test(w)) return `000${digitsOf(pick, k, 2)}`; // ZIP
     if (/^\d+$/.test(w))
@@ -246,6 +270,8 @@ export function syntheticPlace(value: string, pick: (i: number) => number): stri
     const fake = FAKE_PLACES[pick(k) % FAKE_PLACES.length]!;
     return w === w.toUpperCase() ? fake.toUpperCase() : fake;
   });
+  // only generic words and numbers ("Apt 3B"): a fake place word makes it recognisable
+  return isReservedPlace(out) ? out : `${FAKE_PLACES[pick(0) % FAKE_PLACES.length]!} ${out}`;
 }
 
 function digitsOf(pick: (i: number) => number, seed: number, n: number): string {
@@ -272,14 +298,20 @@ export const CODE_PART = /^[A-Z][A-Z.-]{0,7}$/;
  * text right after it (the `+` of `90+`, the `yyyy` of a date written without its year).
  * Values of several HL7 components or repetitions must be reserved in every part that holds one.
  */
-export function isReservedSynthetic(category: string, value: string, after = ""): boolean {
+export function isReservedSynthetic(category: string, value: string, after = "", before = ""): boolean {
   switch (category) {
+    case "ssn":
+      return isReservedSsn(value);
     case "name":
-      return isSyntheticName(value.replace(/[\^~&]+/g, " "));
+      return isReservedName(value);
     case "date":
       return isReservedDate(value, after);
     case "location":
-      return isReservedPlace(value);
+      // a state code right after a reserved place ("Placeholder, MA"): Safe Harbor keeps the state
+      return (
+        isReservedPlace(value) ||
+        (/^[A-Z]{2}$/.test(value) && new RegExp(`\\b(?:${FAKE_PLACES.join("|")})[ \\t]*,?[ \\t]*$`, "i").test(before))
+      );
     case "age":
       return /(?:^|\D)90$/.test(value) && after.startsWith("+");
     case "ip-address":
@@ -303,7 +335,7 @@ export function isReservedSynthetic(category: string, value: string, after = "")
 export function isReservedReplacement(category: string, after: string): boolean {
   switch (category) {
     case "ssn":
-      return /^9\d\d-\d\d-\d{4}$/.test(after);
+      return isReservedSsn(after);
     case "phone":
       return /\b555-01\d\d$/.test(after);
     case "email":

@@ -6,6 +6,7 @@ import { FAKE_FIRST, FAKE_LAST } from "./synthetic-names.js";
 import {
   CODE_PART,
   ID_CATEGORIES,
+  NAME_AFFIX,
   isReservedReplacement,
   reservedId,
   syntheticDate,
@@ -91,6 +92,9 @@ function synthetic(category: string, value: string, hmac: (v: string) => Buffer,
       .map((part, i) => {
         if (i % 2 === 1 || part.trim() === "") return part;
         if (ID_CATEGORIES.has(category) && CODE_PART.test(part)) return part;
+        if (category === "name" && NAME_AFFIX.test(part.trim())) return part;
+        // an HL7 name's id number (XCN.1): a reserved identifier
+        if (category === "name" && /\d/.test(part)) return syntheticPart("mrn", part, hmac(part), shiftDays, 0);
         return syntheticPart(category, part, hmac(part), shiftDays, k++);
       })
       .join("");
@@ -104,8 +108,8 @@ function syntheticPart(category: string, value: string, h: Buffer, shiftDays: nu
   if (ID_CATEGORIES.has(category)) return reservedId(digits(7, 4));
   switch (category) {
     case "ssn":
-      // 9xx area numbers are never issued as SSNs
-      return `9${digits(2, 0)}-${digits(2, 3)}-${digits(4, 6)}`;
+      // 9xx area numbers are never issued as SSNs; groups 01-49 are no ITIN either
+      return `9${digits(2, 0)}-${String(1 + (h[3]! % 49)).padStart(2, "0")}-${digits(4, 6)}`;
     case "phone": {
       const area = value.match(/[2-9]\d{2}/)?.[0] ?? "617";
       return `(${area}) 555-01${digits(2, 1)}`;

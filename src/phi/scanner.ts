@@ -579,7 +579,7 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       const after = text.slice(c.end, c.end + 40);
       const nextWord = c.category === "name" ? /^[ \t]+([A-Za-z]+)/.exec(after)?.[1] : undefined;
       fakeName =
-        isReservedSynthetic(c.category, value, after) ||
+        isReservedSynthetic(c.category, value, after, text.slice(Math.max(0, c.start - 40), c.start)) ||
         (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`));
     }
     const f: Finding = {
