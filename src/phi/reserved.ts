@@ -257,6 +257,8 @@ export function isReservedPlace(value: string): boolean {
 
 /** A place value rewritten into the reserved vocabulary, word by word (its separators kept). */
 export function syntheticPlace(value: string, pick: (i: number) => number): string {
+  // a state code alone stays (Safe Harbor keeps the state; the scanner reads it after the fake city)
+  if (/^\s*[A-Z]{2}\s*$/.test(value)) return value;
   let i = 0;
   const out = value.replace(/[A-Za-z0-9#]+/g, (w) => {
     const k = i++;
@@ -342,6 +344,9 @@ export function isReservedReplacement(category: string, after: string): boolean 
       return /@example\.org$/.test(after);
     case "age":
       return /(?:^|\D)90\+/.test(after);
+    case "location":
+      // a state code is kept (Safe Harbor keeps the state)
+      return /^[A-Z]{2}$/.test(after.trim()) || isReservedPlace(after);
     case "date": {
       const parts = after.split(/[\^~&]/).filter((p) => p.trim() !== "");
       return (

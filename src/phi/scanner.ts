@@ -580,7 +580,10 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       const nextWord = c.category === "name" ? /^[ \t]+([A-Za-z]+)/.exec(after)?.[1] : undefined;
       fakeName =
         isReservedSynthetic(c.category, value, after, text.slice(Math.max(0, c.start - 40), c.start)) ||
-        (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`));
+        (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`)) ||
+        // the statistical tagger mixes up names and places: fake words of either kind are synthetic
+        (c.ruleId.startsWith("phi-tagger-") &&
+          (isReservedSynthetic("name", value) || isReservedSynthetic("location", value)));
     }
     const f: Finding = {
       ruleId: c.ruleId,
