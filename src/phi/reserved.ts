@@ -29,6 +29,14 @@ export const SYNTHETIC_ID_PREFIX = "SYN";
 export const FAKE_PLACES = ["Mockwell", "Placeholder", "Testperson"] as const;
 
 const PLACE = new Set(FAKE_PLACES.map((w) => w.toLowerCase()));
+/** US state, district and territory codes (Safe Harbor keeps the state). */
+const STATES = new Set(
+  (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND " +
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP"
+  ).split(" "),
+);
+const isState = (w: string) => STATES.has(w);
 /** Words of addresses and facilities that name no place on their own. */
 const GENERIC_PLACE = new Set(
   (
@@ -36,6 +44,7 @@ const GENERIC_PLACE = new Set(
     "parkway pkwy highway hwy square sq trail trl alley row crescent close grove park point ridge walk loop " +
     "apt apartment suite ste unit floor fl room rm building bldg po box no north south east west n s e w ne nw se sw " +
     "hospital medical center centre clinic memorial general regional health healthcare care community county " +
+    "rehab rehabilitation nursing home hospice shore beach lake river falls heights campus station " +
     "city town village saint mount mt university campus of the and at usa us"
   ).split(" "),
 );
@@ -105,6 +114,8 @@ const monthOf = (word: string) => MONTH_NAMES.findIndex((m) => m.startsWith(word
 
 interface ParsedDate {
   y?: number;
+  /** a year alone: moved 2000 years, not shifted by days */
+  yearOnly?: boolean;
   m: number;
   d: number;
   /** writes a date back in the form it was read */
@@ -130,6 +141,26 @@ export function parseDate(value: string): ParsedDate | undefined {
     const rest = m[4]!;
     return { y: +m[1]!, m: +m[2]!, d: +m[3]!, write: (y, mo, d) => `${y}${pad2(mo)}${pad2(d)}${rest}` };
   }
+  // an abbreviated year ('79, 79'): the year alone
+  if ((m = /^['’](\d{2})$|^(\d{2})['’]$/.exec(v))) {
+    const yy = +(m[1] ?? m[2])!;
+    return { y: 1900 + yy + (yy < 30 ? 100 : 0), m: 7, d: 1, yearOnly: true, write: (y) => String(y) };
+  }
+  // month and year (5/97, 11/2004): written with four digits
+  if (
+    (m = /^(\d{1,2})\/(\d{2}|\d{4})$/.exec(v)) &&
+    (m[2]!.length === 4 || +m[2]! > 31) &&
+    +m[1]! >= 1 &&
+    +m[1]! <= 12
+  ) {
+    const y = m[2]!.length === 4 ? +m[2]! : 1900 + +m[2]!;
+    return { y, m: +m[1]!, d: 15, write: (y2, mo) => `${mo}/${y2}` };
+  }
+  // year and month (FHIR 1948-02)
+  if ((m = /^(\d{4})-(\d{2})$/.exec(v)) && +m[2]! >= 1 && +m[2]! <= 12)
+    return { y: +m[1]!, m: +m[2]!, d: 15, write: (y, mo) => `${y}-${pad2(mo)}` };
+  // a year alone, as sanitize writes an abbreviated one
+  if ((m = /^(\d{4})$/.exec(v))) return { y: +m[1]!, m: 7, d: 1, yearOnly: true, write: (y) => String(y) };
   if ((m = /^(\d{1,2})([/-])(\d{1,2})(?:\2(\d{4}|\d{2}))?$/.exec(v))) {
     const [, a, sep, b, yy] = m;
     const y = yy === undefined ? undefined : yy.length === 4 ? +yy : 2000 + +yy - (+yy > 50 ? 100 : 0);
@@ -201,7 +232,7 @@ export function syntheticDate(value: string, days: number): string | undefined {
   const y = p.y ?? 2001;
   if (!validDay(y, p.m, p.d) && !(p.m >= 1 && p.m <= 12 && p.d >= 1 && p.d <= 31)) return undefined;
   const t = new Date(Date.UTC(y, p.m - 1, p.d));
-  t.setUTCDate(t.getUTCDate() + days);
+  if (!p.yearOnly) t.setUTCDate(t.getUTCDate() + days);
   const lead = value.slice(0, value.length - value.trimStart().length);
   const trail = value.slice(value.trimEnd().length);
   return (
@@ -217,6 +248,9 @@ export function syntheticDate(value: string, days: number): string | undefined {
 
 /** A complete date whose year is in the reserved years (3800..4199). */
 export function isReservedDate(value: string, after = ""): boolean {
+  // a span that stops before the year (the tagger's "4/18/" of "4/18/yyyy")
+  if (/\d[/-]$/.test(value) && /^yyyy\b/.test(after))
+    return isReservedDate(value.slice(0, -1), value.slice(-1) + after);
   const p = parseDate(value);
   if (!p) return false;
   if (p.y === undefined) {
@@ -255,10 +289,23 @@ export function isReservedPlace(value: string): boolean {
   return reserved;
 }
 
+/** Only generic words, state codes and short numbers: names no place alone. */
+function isGenericPlace(value: string): boolean {
+  const words = placeWords(value);
+  return (
+    words.length > 0 &&
+    words.every(
+      (w) =>
+        GENERIC_PLACE.has(w.toLowerCase()) ||
+        isState(w) ||
+        /^#?\d{1,4}[A-Za-z]?$/.test(w) ||
+        /^[A-Za-z]\d{1,4}$/.test(w),
+    )
+  );
+}
+
 /** A place value rewritten into the reserved vocabulary, word by word (its separators kept). */
 export function syntheticPlace(value: string, pick: (i: number) => number): string {
-  // a state code alone stays (Safe Harbor keeps the state; the scanner reads it after the fake city)
-  if (/^\s*[A-Z]{2}\s*$/.test(value)) return value;
   let i = 0;
   const out = value.replace(/[A-Za-z0-9#]+/g, (w) => {
     const k = i++;
@@ -268,7 +315,7 @@ export function syntheticPlace(value: string, pick: (i: number) => number): stri
     if (/^#?\d{1,4}[A-Za-z]?$/.test(w) || /^[A-Za-z]\d{1,4}$/.test(w))
       return w.replace(/\d/g, (_d, j: number) => String(pick(k + j) % 10));
     const lw = w.toLowerCase();
-    if (GENERIC_PLACE.has(lw) || PLACE.has(lw) || /^[A-Z]{2}$/.test(w)) return w;
+    if (GENERIC_PLACE.has(lw) || PLACE.has(lw) || isState(w)) return w;
     const fake = FAKE_PLACES[pick(k) % FAKE_PLACES.length]!;
     return w === w.toUpperCase() ? fake.toUpperCase() : fake;
   });
@@ -309,10 +356,11 @@ export function isReservedSynthetic(category: string, value: string, after = "",
     case "date":
       return isReservedDate(value, after);
     case "location":
-      // a state code right after a reserved place ("Placeholder, MA"): Safe Harbor keeps the state
+      // a state code, or generic words, right after a reserved place ("Placeholder, MA", "Mockwell Rehab"
+      // found as "Rehab"): Safe Harbor keeps the state; the generic words name nothing alone
       return (
         isReservedPlace(value) ||
-        (/^[A-Z]{2}$/.test(value) && new RegExp(`\\b(?:${FAKE_PLACES.join("|")})[ \\t]*,?[ \\t]*$`, "i").test(before))
+        (isGenericPlace(value) && new RegExp(`\\b(?:${FAKE_PLACES.join("|")})[ \\t]*,?[ \\t]*$`, "i").test(before))
       );
     case "age":
       return /(?:^|\D)90$/.test(value) && after.startsWith("+");
@@ -344,9 +392,6 @@ export function isReservedReplacement(category: string, after: string): boolean 
       return /@example\.org$/.test(after);
     case "age":
       return /(?:^|\D)90\+/.test(after);
-    case "location":
-      // a state code is kept (Safe Harbor keeps the state)
-      return /^[A-Z]{2}$/.test(after.trim()) || isReservedPlace(after);
     case "date": {
       const parts = after.split(/[\^~&]/).filter((p) => p.trim() !== "");
       return (

@@ -577,7 +577,9 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
     let fakeName = false;
     if (c.kind === "phi" && !c.synthetic) {
       const after = text.slice(c.end, c.end + 40);
-      const nextWord = c.category === "name" ? /^[ \t]+([A-Za-z]+)/.exec(after)?.[1] : undefined;
+      // a fake given name that is also a place ("Jordan Doe"): read with the surname after it
+      const nextWord =
+        c.category === "name" || c.category === "location" ? /^[ \t]+([A-Za-z]+)/.exec(after)?.[1] : undefined;
       fakeName =
         isReservedSynthetic(c.category, value, after, text.slice(Math.max(0, c.start - 40), c.start)) ||
         (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`)) ||
