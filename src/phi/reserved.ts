@@ -348,6 +348,50 @@ export const CODE_PART = /^[A-Z][A-Z.-]{0,7}$/;
  * Values of several HL7 components or repetitions must be reserved in every part that holds one.
  */
 export function isReservedSynthetic(category: string, value: string, after = "", before = ""): boolean {
+  if (reservedInCategory(category, value, after, before)) return true;
+  // a rule's category is a guess: a reserved value of another class is still reserved (a synthetic SSN
+  // read as a phone after "number is", a fake surname read as a city); the classes' own tests only
+  if (!PHI_CATEGORIES.has(category)) return false;
+  const v = value.trim();
+  return (
+    isReservedSsn(v) ||
+    /^(?:\(\d{3}\) |\d{3}-)?555-01\d\d$/.test(v) ||
+    isReservedId(v) ||
+    ((category === "location" || category === "name") && isFakeWords(v))
+  );
+}
+
+const FAKE_NAME_WORDS = new Set([...FAKE_FIRST, ...FAKE_LAST].map((w) => w.toLowerCase()));
+/** Fake name and place words (at least one), with generic place words, numbers and state codes. */
+function isFakeWords(value: string): boolean {
+  const words = placeWords(value);
+  let fake = false;
+  for (const w of words) {
+    const lw = w.toLowerCase();
+    if (FAKE_NAME_WORDS.has(lw) || PLACE.has(lw)) fake = true;
+    else if (!(GENERIC_PLACE.has(lw) || isState(w) || /^#?\d{1,4}[A-Za-z]?$/.test(w))) return false;
+  }
+  return fake;
+}
+
+const PHI_CATEGORIES: ReadonlySet<string> = new Set([
+  "name",
+  "location",
+  "date",
+  "phone",
+  "email",
+  "ssn",
+  "mrn",
+  "health-plan-id",
+  "account",
+  "license",
+  "device-id",
+  "vehicle-id",
+  "other",
+  "age",
+]);
+
+function reservedInCategory(category: string, value: string, after: string, before: string): boolean {
   switch (category) {
     case "ssn":
       return isReservedSsn(value);
@@ -360,7 +404,10 @@ export function isReservedSynthetic(category: string, value: string, after = "",
       // found as "Rehab"): Safe Harbor keeps the state; the generic words name nothing alone
       return (
         isReservedPlace(value) ||
-        (isGenericPlace(value) && new RegExp(`\\b(?:${FAKE_PLACES.join("|")})[ \\t]*,?[ \\t]*$`, "i").test(before))
+        (isGenericPlace(value) &&
+          (new RegExp(`\\b(?:${FAKE_PLACES.join("|")})[ \\t]*,?[ \\t]*$`, "i").test(before) ||
+            // "Unit 4731 Box 4919" on the line before a fake town: the unit words, its numbers
+            new RegExp(`^[^.;]{0,40}?\\b(?:${FAKE_PLACES.join("|")})\\b`, "i").test(after)))
       );
     case "age":
       return /(?:^|\D)90$/.test(value) && after.startsWith("+");
