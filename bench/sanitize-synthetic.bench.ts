@@ -3,7 +3,7 @@
 // FHIR JSON, CSV): how many findings above low the sanitized text still has (the gate's view), how
 // many replacements come from a reserved range (the dry run shows those), and the CPU time of the
 // synthetic rewrite against `--mode redact` in the same run (the peer: its placeholders never scan).
-// The corpora were not used to design the ranges (the fixtures were).
+// Development figures: the residuals on these corpora were read while designing the ranges.
 //
 //   npm run bench -- sanitize-synthetic
 //   SANITIZE_BASE=/tmp/base/src npm run bench -- sanitize-synthetic   also runs another tree's
@@ -100,7 +100,9 @@ Findings above low (medium or high: what fails a gate) before sanitizing, and af
 synthetic mode and, as the peer, in redact mode, then a rescan with the same scanner; the replacements
 synthetic mode wrote and the share from a reserved range (shown by the dry run); CPU time (user+system,
 \`process.cpuUsage\`, sanitize only: the scan inside it included, the rescan not) of synthetic vs redact in
-the same run. Key fixed; the PhysioNet and presidio documents were not used to design the ranges.
+the same run, on a shared loaded machine (CPU time, not wall; re-measure on a quiet machine). Key fixed.
+These are development figures, not held-out ones: the residual findings on all of these documents,
+PhysioNet fold 0 included, were read while the ranges were designed (2026-12-07).
 
 | corpus (documents) | engine | above low before | after synthetic | after redact | replacements | reserved | CPU ms synthetic / redact |
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
