@@ -175,6 +175,10 @@ describe("reserved ranges: narrow, and the near misses stay above low", () => {
     );
     const real = sev("Lives at 84 Birch Rd, Springfield, MA 02144.");
     expect(real.filter(([, s]) => s !== "low").length).toBeGreaterThanOrEqual(3);
+    // fake surnames are no fake places: Sample Road is a real road
+    expect(sev("Lives at 123 Sample Road, Placeholder.").find(([v]) => v === "123 Sample Road")?.[1]).not.toBe("low");
+    expect(isReservedSynthetic("location", "123 Sample Road")).toBe(false);
+    expect(isReservedSynthetic("location", "Sample")).toBe(true);
     const mixed = sev("Lives at 84 Birch Rd, Placeholder, MA 00052.");
     expect(mixed.find(([v]) => v === "84 Birch Rd")?.[1]).not.toBe("low");
     const xad = (a: string) => `MSH|^~\\&|A|B|C|D|202401011200||ADT^A01|1|P|2.5.1\rPID|1|||||||||||${a}\r`;

@@ -357,18 +357,25 @@ export function isReservedSynthetic(category: string, value: string, after = "",
     isReservedSsn(v) ||
     /^(?:\(\d{3}\) |\d{3}-)?555-01\d\d$/.test(v) ||
     isReservedId(v) ||
-    ((category === "location" || category === "name") && isFakeWords(v))
+    (category === "name" && isFakeWords(v, false)) ||
+    // a fake surname alone may be read as a city; with a street word it needs a fake place word
+    // (Sample Road is a real road)
+    (category === "location" && (isSyntheticName(v) || isFakeWords(v, true)))
   );
 }
 
 const FAKE_NAME_WORDS = new Set([...FAKE_FIRST, ...FAKE_LAST].map((w) => w.toLowerCase()));
-/** Fake name and place words (at least one), with generic place words, numbers and state codes. */
-function isFakeWords(value: string): boolean {
+/**
+ * Fake name and place words (at least one; a fake place word when `needPlace`), with generic place
+ * words, numbers and state codes.
+ */
+function isFakeWords(value: string, needPlace: boolean): boolean {
   const words = placeWords(value);
   let fake = false;
   for (const w of words) {
     const lw = w.toLowerCase();
-    if (FAKE_NAME_WORDS.has(lw) || PLACE.has(lw)) fake = true;
+    if (PLACE.has(lw)) fake = true;
+    else if (FAKE_NAME_WORDS.has(lw)) fake ||= !needPlace;
     else if (!(GENERIC_PLACE.has(lw) || isState(w) || /^#?\d{1,4}[A-Za-z]?$/.test(w))) return false;
   }
   return fake;
