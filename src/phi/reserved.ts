@@ -13,13 +13,15 @@ import { FAKE_FIRST, FAKE_LAST, isSyntheticName } from "./synthetic-names.js";
  *   days are kept), plus the document's day shift: a synthetic date has a year in 3800..4199,
  *   which no real record holds. A date without a year is written with the literal year `yyyy`;
  * - record, account, plan, licence, device and other numbers: `SYN` + 7 digits + 2 check digits
- *   (ISO 7064 MOD 97-10, as in an IBAN), e.g. `SYN123456716`; a wrong check digit, another length
+ *   (ISO 7064 MOD 97-10, as in an IBAN), e.g. `SYN123456751`; a wrong check digit, another length
  *   or a lower-case prefix is not reserved;
  * - places: the fake place words (`FAKE_PLACES`) with generic words (Lane, Hospital, Apt...),
  *   numbers and two-letter state codes; ZIP codes 000xx (no ZIP code starts with 000: it is the
  *   Safe Harbor stand-in for a sparse area);
  * - ages over 89: `90+` (the Safe Harbor aggregate);
  * - IP addresses: 192.0.2.0/24 (RFC 5737 TEST-NET-1); URLs: https://example.org/ (RFC 2606).
+ *
+ * A rule's class is a guess: a value reserved in one class is reserved whatever class it is read as.
  */
 
 export const SYNTHETIC_YEAR_OFFSET = 2000;
@@ -285,7 +287,6 @@ export function isReservedPlace(value: string): boolean {
       continue; // house, unit, suite numbers
     else return false;
   }
-  // ZIP+4: the +4 part after a reserved ZIP
   return reserved;
 }
 
@@ -460,6 +461,3 @@ export function isReservedReplacement(category: string, after: string): boolean 
       return isReservedSynthetic(category, after.trim());
   }
 }
-
-/** Fake first and last name words, re-exported for the generator. */
-export { FAKE_FIRST, FAKE_LAST };
