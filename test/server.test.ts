@@ -270,8 +270,12 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(h1.text).toBe(h2.text);
     const syn = (await (
       await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "synthetic", documentId: "d1" })
-    ).json()) as { text: string };
+    ).json()) as { text: string; replacements: { category: string; after: string; reserved?: boolean }[] };
     expect(syn.text).not.toContain(SSN);
+    // every synthetic value is from a reserved range, and the response says so (the CLI's dry run shows those)
+    expect(syn.replacements.length).toBeGreaterThanOrEqual(3);
+    for (const x of syn.replacements) expect(x, x.category).toMatchObject({ reserved: true });
+    expect(syn.text).toMatch(/MRN SYN\d{9}\b/);
     const bad = await json(ctx.base, "/v1/sanitize", tokens.scan, { text: NOTE, mode: "scramble" });
     expect(bad.status).toBe(400);
   });

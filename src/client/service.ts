@@ -271,6 +271,8 @@ export interface SanitizeOut {
     end: number;
     before: string;
     after: string;
+    /** synthetic mode: the replacement is from a reserved range (safe to show) */
+    reserved?: boolean;
   }[];
 }
 

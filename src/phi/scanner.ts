@@ -15,6 +15,7 @@ import {
 } from "./prefilter.js";
 import { fingerprint, maskValue } from "./fingerprint.js";
 import { isSyntheticName } from "./synthetic-names.js";
+import { isReservedSynthetic } from "./reserved.js";
 import { combine, shippedModel, tagText, type TaggerModel } from "./tagger/model.js";
 
 /**
@@ -571,13 +572,21 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       else hi = mid - 1;
     }
     const value = text.slice(c.start, c.end);
-    // sanitize --mode synthetic's documented fake names: known synthetic, low
+    // sanitize --mode synthetic's reserved ranges (src/phi/reserved.ts): known synthetic, low
     // (a rule that matched only the first name, e.g. after a title, is read with the word after it)
-    const nextWord = /^[ \t]+([A-Za-z]+)/.exec(text.slice(c.end, c.end + 40))?.[1];
-    const fakeName =
-      c.category === "name" &&
-      !c.synthetic &&
-      (isSyntheticName(value) || (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`)));
+    let fakeName = false;
+    if (c.kind === "phi" && !c.synthetic) {
+      const after = text.slice(c.end, c.end + 40);
+      // a fake given name that is also a place ("Jordan Doe"): read with the surname after it
+      const nextWord =
+        c.category === "name" || c.category === "location" ? /^[ \t]+([A-Za-z]+)/.exec(after)?.[1] : undefined;
+      fakeName =
+        isReservedSynthetic(c.category, value, after, text.slice(Math.max(0, c.start - 40), c.start)) ||
+        (nextWord !== undefined && isSyntheticName(`${value} ${nextWord}`)) ||
+        // the statistical tagger mixes up names and places: fake words of either kind are synthetic
+        (c.ruleId.startsWith("phi-tagger-") &&
+          (isReservedSynthetic("name", value) || isReservedSynthetic("location", value)));
+    }
     const f: Finding = {
       ruleId: c.ruleId,
       category: c.category,

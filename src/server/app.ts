@@ -548,6 +548,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
                 end: z.number().int(),
                 before: z.string().describe("masked original"),
                 after: z.string().describe("the replacement written into text"),
+                reserved: z
+                  .boolean()
+                  .optional()
+                  .describe("synthetic mode: the replacement is from a reserved range (safe to show)"),
               }),
             ),
           }),
@@ -573,6 +577,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           end: x.finding.end,
           before: x.before,
           after: x.after,
+          ...(x.reserved ? { reserved: true } : {}),
         })),
       };
     },

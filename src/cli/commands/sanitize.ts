@@ -26,7 +26,12 @@ export function register(program: Command): void {
           const r = sanitize(text, { mode, key, path: file, documentId: file });
           return {
             text: r.text,
-            replacements: r.replacements.map((x) => ({ ...x.finding, before: x.before, after: x.after })),
+            replacements: r.replacements.map((x) => ({
+              ...x.finding,
+              before: x.before,
+              after: x.after,
+              reserved: x.reserved,
+            })),
           };
         }
         return remote!.sanitize({ text, mode, ...(key ? { key } : {}), path: file, documentId: file });
@@ -47,13 +52,10 @@ export function register(program: Command): void {
         total += r.replacements.length;
         for (const x of r.replacements)
           say(
-            `${file}:${x.line}:${x.column} ${x.category}: ${x.before} -> ${mode === "redact" || mode === "hash" || (mode === "synthetic" && SHOWN_SYNTHETIC.has(x.category)) ? x.after : "*".repeat(Math.min(8, x.after.length))}`,
+            `${file}:${x.line}:${x.column} ${x.category}: ${x.before} -> ${mode === "redact" || mode === "hash" || (mode === "synthetic" && x.reserved) ? x.after : "*".repeat(Math.min(8, x.after.length))}`,
           );
         if (flags.write && r.replacements.length > 0) writeFileAtomic(file, r.text);
       }
       say(`${total} replacement(s) in ${files.length} file(s)${flags.write ? "" : " (DRY RUN: use --write to apply)"}`);
     });
 }
-
-/** Synthetic replacements drawn from reserved ranges (documented fake names, 9xx SSNs, 555-01xx phones, example.org): safe to show in a dry run. */
-const SHOWN_SYNTHETIC = new Set(["name", "ssn", "phone", "email"]);
