@@ -305,3 +305,18 @@ describe("recall in clinical notes: more places", () => {
     expect(values("FAMILY IS COMING IN THE EARLY AFTERNOON. CURRENTLY ON ADEMAND 60.")).toEqual([]);
   });
 });
+
+describe("bounded time on padded text", () => {
+  // A markdown table whose cells prettier padded with long runs of spaces once took more than 100 s
+  // (a lookbehind with `[ \t]*,?[ \t]+` is cubic in a run of blanks). The limit below is a hang
+  // detector, not a timing claim: the scan takes well under a second.
+  it("scans a 130 KB table of space-padded cells and still finds the place in it", { timeout: 20_000 }, () => {
+    const pad = " ".repeat(1500);
+    const row = (i: number) => `| lives in Towson, Maryland at Holy Cross ${i}${pad}| see \`src/x.ts\`${pad}|`;
+    const text = ["| folder | capability |", "| --- | --- |", ...Array.from({ length: 40 }, (_, i) => row(i))].join(
+      "\n",
+    );
+    const found = scanText(text, { path: "ARCHITECTURE.md" });
+    expect(found.some((f) => f.category === "location")).toBe(true);
+  });
+});

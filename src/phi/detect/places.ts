@@ -418,7 +418,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
   for (const m of text.matchAll(
-    /(?<=\p{Ll}[ \t]+)(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu,
+    /(?<=\p{Ll}[ \t]{1,16})(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu,
   )) {
     const s = m.index + m[0].length - m[1]!.length;
     if (upper(s)) continue;
@@ -720,9 +720,11 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
     if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
       push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
-  // (found from the state: one pass of a regex of state names, then the word before it)
+  // (found from the state: one pass of a regex of state names, then the word before it; the
+  // lookbehind's blanks are bounded and unambiguous: the word must sit within the 40 characters read
+  // below anyway, and an unbounded `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time)
   US_STATE_NAMES ??= new RegExp(
-    `(?<=\\p{L}[\\p{L}'’-]*[ \\t]*,?[ \\t]+)(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
+    `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
     "giu",
   );
   for (const st of text.matchAll(US_STATE_NAMES)) {
