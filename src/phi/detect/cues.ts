@@ -27,9 +27,21 @@ export function cueGroup(words: readonly string[]): number {
   for (const w of words) {
     if (!/^[a-z]+$/.test(w)) throw new Error(`phi cues: "${w}" is not a run of lower-case ASCII letters`);
     byWord.set(w, (byWord.get(w) ?? 0) | bit);
+    const h = fnv(w, 0, w.length);
+    BLOOM[(h >>> 5) & BLOOM_MASK]! |= 1 << (h & 31);
   }
   return bit;
 }
+
+/** FNV-1a of text[s, e) lower-cased (ASCII letters). */
+function fnv(text: string, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let k = s; k < e; k++) h = Math.imul(h ^ (text.charCodeAt(k) | 32), 0x01000193);
+  return h;
+}
+/** A bit per cue word's hash (65,536 bits): most runs are no cue word and stop here. */
+const BLOOM = new Int32Array(2048);
+const BLOOM_MASK = 2047;
 
 const CUES = new WordClasses((l) => byWord.get(l) ?? 0);
 let lastText: string | undefined;
@@ -49,12 +61,15 @@ export function cuesOf(text: string): number {
       break;
     }
     if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+      // the run's hash as it is read (ASCII letters: | 32 lower-cases them)
+      let h = Math.imul((0x811c9dc5 | 0) ^ (c | 32), 0x01000193);
       let j = i + 1;
       for (; j < len; j++) {
         const d = text.charCodeAt(j);
         if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90))) break;
+        h = Math.imul(h ^ (d | 32), 0x01000193);
       }
-      mask |= CUES.of(WORDS.id(text, i, j));
+      if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) !== 0) mask |= CUES.of(WORDS.id(text, i, j));
       i = j;
       continue;
     }
