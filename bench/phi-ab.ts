@@ -102,6 +102,6 @@ writeBenchSection(
     "",
     `This checkout / base throughput (CPU): ${ratios.join("; ")}. Under this load a ratio within about ±5% is noise (two runs of the same code have differed by that much).`,
     "",
-    "Findings are checked apart from speed: `npx tsx scripts/phi-digest.ts --check scripts/phi-digest.json` scans the PhysioNet notes (one by one and joined), presidio-synth (prose and code profile), this repository's tests, examples, docs and sources at a fixed commit, and 8 MB of node_modules source, each with the prefilters on, off and auto, and compares SHA-256 digests of the full findings JSON with those recorded before the split of src/phi/engine.ts.",
+    "Findings are checked apart from speed: `npx tsx scripts/phi-digest.ts --check scripts/phi-digest.json` scans the PhysioNet notes (one by one and joined), presidio-synth (prose and code profile), this repository's tests, examples, docs and sources at a fixed commit, and the source of twelve node_modules packages at pinned versions (the same corpus in every checkout), each with the prefilters on, off and auto, and compares SHA-256 digests of the full findings JSON with the recorded ones (scripts/phi-digest.json).",
   ].join("\n"),
 );

@@ -9,7 +9,7 @@ import {
   evaluate,
   PHYSIONET_MAP,
   PRESIDIO_MAP,
-  normalizeCategory,
+  scoredPreds,
   type Doc,
   type Pred,
 } from "./lib/phi-corpora.js";
@@ -21,10 +21,7 @@ type Detector = { name: string; predict: (d: Doc) => Pred[] };
 
 const ours: Detector = {
   name: "gitops-health",
-  predict: (d) =>
-    scanText(d.text, { kinds: ["phi"] })
-      .filter((f) => f.severity !== "low")
-      .map((f) => ({ start: f.start, end: f.end, category: normalizeCategory(f.category) })),
+  predict: (d) => scoredPreds(scanText(d.text, { kinds: ["phi"] })),
 };
 
 // redact-pii returns redacted text only: recover spans by aligning the output with the input.

@@ -21,7 +21,7 @@ import {
   evaluate,
   PHYSIONET_MAP,
   PRESIDIO_MAP,
-  normalizeCategory,
+  scoredPreds,
   type Doc,
   type Pred,
 } from "./lib/phi-corpora.js";
@@ -36,11 +36,7 @@ const ruleCands = (text: string) => rulesOnly.candidates(text, "prose");
 
 function predictor(model: TaggerModel | false) {
   const scanner = new Scanner({ tagger: model });
-  return (d: Doc): Pred[] =>
-    scanner
-      .scan(d.text, { kinds: ["phi"], profile: "prose" })
-      .filter((f) => f.severity !== "low")
-      .map((f) => ({ start: f.start, end: f.end, category: normalizeCategory(f.category) }));
+  return (d: Doc): Pred[] => scoredPreds(scanner.scan(d.text, { kinds: ["phi"], profile: "prose" }));
 }
 
 const pct = (x: number) => x.toFixed(3);

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { cpus, loadavg } from "node:os";
 import { compareQuick, fmt } from "./lib/quick-compare.mjs";
+import { sharedDir } from "./lib/shared-dir.mjs";
 
 const dir = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -37,13 +38,13 @@ const all = readdirSync(dir)
 const names = wanted.length ? wanted : all;
 // Benchmarks that read data kept outside the repository (the same default as bench/lib/phi-corpora.ts):
 // without it they are skipped with a line naming what is missing, not run into a stack trace.
-const SHARED = process.env.GITOPS_HEALTH_SHARED ?? join(dir, "..", "..", "shared");
+const SHARED = sharedDir(join(dir, ".."));
 const PHI_CORPUS = {
   path: join(SHARED, "testdata", "phi"),
   what: "the PHI corpora (PhysioNet deid notes, presidio-synth)",
   how: "put the shared data next to the repository (../shared) or set GITOPS_HEALTH_SHARED",
 };
-const NEEDS = { "phi-accuracy": [PHI_CORPUS], jsonl: [PHI_CORPUS] };
+const NEEDS = { "phi-accuracy": [PHI_CORPUS], "phi-tagger": [PHI_CORPUS], jsonl: [PHI_CORPUS] };
 let failed = 0;
 let skipped = 0;
 for (const name of names) {

@@ -1,8 +1,11 @@
 // Loaders and scoring for the PHI benchmark corpora in ../shared/testdata/phi (read their README).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sharedDir } from "./shared-dir.mjs";
 
-export const SHARED = process.env.GITOPS_HEALTH_SHARED ?? join(new URL("../../..", import.meta.url).pathname, "shared");
+/** The shared data folder (bench/lib/shared-dir.mjs: GITOPS_HEALTH_SHARED, ../shared, or next to the main checkout). */
+export const SHARED = sharedDir(fileURLToPath(new URL("../..", import.meta.url)));
 
 export interface Span {
   start: number;
@@ -174,4 +177,17 @@ function iou(a: { start: number; end: number }, b: { start: number; end: number 
 export function normalizeCategory(c: string): string {
   if (["location", "city", "zip", "facility", "street-address"].includes(c)) return "location";
   return c;
+}
+
+/**
+ * The scored predictions of one scan: every finding but the low-severity ones (known synthetic
+ * values), its category normalised. The one reading of findings for phi-accuracy, phi-tagger and
+ * the quick check, so they score the same thing.
+ */
+export function scoredPreds(
+  findings: readonly { start: number; end: number; category: string; severity: string }[],
+): Pred[] {
+  return findings
+    .filter((f) => f.severity !== "low")
+    .map((f) => ({ start: f.start, end: f.end, category: normalizeCategory(f.category) }));
 }

@@ -4,6 +4,7 @@ import * as v from "../validators.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import type { Detector } from "./detector.js";
+import { cueGroup, cuesOf } from "./cues.js";
 
 /**
  * Dates (HIPAA identifier 3): numeric, ISO, dotted, written-out and holiday dates in prose; in
@@ -19,6 +20,12 @@ const DATE_DOTTED = /(?<![\w.@#/-])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2}|\d{2})(
 /** Holidays name a day of the year ("since Christmas", "on Thanksgiving"). */
 const HOLIDAY =
   /\b(?:christmas(?:[ \t]+(?:eve|day))?|xmas|thanksgiving(?:[ \t]+day)?|easter(?:[ \t]+sunday)?|new[ \t]+year'?s(?:[ \t]+(?:eve|day))?|hanukk?ah|chanukah|passover|yom[ \t]+kippur|rosh[ \t]+hashana(?:h)?|ramadan|eid|diwali|halloween|valentine'?s[ \t]+day|memorial[ \t]+day|labor[ \t]+day|veterans[ \t]+day|independence[ \t]+day|fourth[ \t]+of[ \t]+july|4th[ \t]+of[ \t]+july|july[ \t]+4th|mother'?s[ \t]+day|father'?s[ \t]+day|st\.?[ \t]+patrick'?s[ \t]+day|martin[ \t]+luther[ \t]+king[ \t]+day|presidents'?[ \t]+day|columbus[ \t]+day)\b/gi;
+/** The first word of each holiday as a whole ASCII letter run (src/phi/detect/cues.ts): "4th of july" starts with "th". */
+const CUE_HOLIDAY = cueGroup(
+  "christmas xmas thanksgiving easter new hanukkah hanukah chanukah passover yom rosh ramadan eid diwali halloween valentine valentines memorial labor veterans independence fourth th july mother mothers father fathers st martin presidents columbus".split(
+    " ",
+  ),
+);
 /** A range of two month/day dates: "10/15-10/16". */
 const DATE_RANGE = /(?<![\w/.:-])(\d{1,2})\/(\d{1,2})-(\d{1,2})\/(\d{1,2})(?![\w/%]|[.-]\d)/g;
 /** A day by its ordinal: "it's the 11th.", "on the 3rd," (not "the 5th intercostal space"). */
@@ -70,7 +77,7 @@ const DATE_KEYWORDS = [
 const DATE_PREFILTER = anchorsCover(DATE_KEYWORDS, DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
-  if (profile === "prose")
+  if (profile === "prose" && (cuesOf(text) & CUE_HOLIDAY) !== 0)
     for (const m of text.matchAll(HOLIDAY))
       out.push({
         ruleId: "date",

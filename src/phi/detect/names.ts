@@ -24,6 +24,10 @@ import {
   isUpperText,
 } from "./lexicon.js";
 import { WORDS, WordClasses, tokenize } from "./tokens.js";
+import { cueGroup, cuesOf } from "./cues.js";
+
+/** The first words of the strong name cues ("my name is", "name:", "call me", "named"): src/phi/detect/cues.ts. */
+const CUE_NAME_IS = cueGroup(["my", "name", "call", "calls", "named"]);
 import type { Detector } from "./detector.js";
 
 /**
@@ -747,26 +751,27 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
   }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
-  for (const m of text.matchAll(
-    /\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu,
-  )) {
-    const a = m[1]!.toLowerCase();
-    if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
-    let value = m[1]!;
-    if (m[2] && !ENGLISH.has(m[2].toLowerCase()) && !COMMON_WORDS.has(m[2].toLowerCase()))
-      value = m[0].slice(m[0].indexOf(m[1]!));
-    const st = m.index + m[0].indexOf(m[1]!);
-    out.push({
-      ruleId: "name-cue",
-      category: "name",
-      hipaa: 1,
-      kind: "phi",
-      start: st,
-      end: st + value.length,
-      severity: "medium",
-      confidence: 0.6,
-    });
-  }
+  if (cuesOf(text) & CUE_NAME_IS)
+    for (const m of text.matchAll(
+      /\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu,
+    )) {
+      const a = m[1]!.toLowerCase();
+      if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
+      let value = m[1]!;
+      if (m[2] && !ENGLISH.has(m[2].toLowerCase()) && !COMMON_WORDS.has(m[2].toLowerCase()))
+        value = m[0].slice(m[0].indexOf(m[1]!));
+      const st = m.index + m[0].indexOf(m[1]!);
+      out.push({
+        ruleId: "name-cue",
+        category: "name",
+        hipaa: 1,
+        kind: "phi",
+        start: st,
+        end: st + value.length,
+        severity: "medium",
+        confidence: 0.6,
+      });
+    }
   // Speaker labels in dialogue: 'Koppány: "Who are you?"', 'Ubul: What a wife.'
   for (const m of text.matchAll(/(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'’]+):[ \t]*(["“]?)/gmu)) {
     const l = m[1]!.toLowerCase();

@@ -19,6 +19,7 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, tokenize } from "./tokens.js";
+import { cueGroup, cuesOf } from "./cues.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -215,6 +216,40 @@ function streetMatchesAtNumbers(text: string, idx: TextIndex): RegExpExecArray[]
   return out;
 }
 
+// Cue gates (src/phi/detect/cues.ts): the whole-text regexes below that need one of these words
+// as a whole ASCII letter run skip a text without any (same candidates, one shared pass).
+const CUE_UNIT = cueGroup(["apt", "apartment", "suite", "ste", "unit", "flat", "p", "po"]);
+const CUE_INTL_BEFORE = cueGroup(
+  "via viale vicolo piazza corso calle avenida av rua rue chemin allee plaza paseo ulica ul utca strada carrer avinguda rambla largo travessa camino carretera boulevard".split(
+    " ",
+  ),
+);
+const CUE_MILITARY = cueGroup(["apo", "fpo", "dpo"]);
+const CUE_NUM_KEYWORD = cueGroup(
+  "rue avenue av boulevard bd chemin allee impasse place via viale piazza calle rua avenida travessa largo".split(" "),
+);
+const CUE_WORD_NUM = cueGroup(
+  "strasse str gasse weg allee platz gate gata gatan vei veien vegen vej gade utca ulica ul katu tie tee laan straat kade sokak caddesi".split(
+    " ",
+  ),
+);
+const CUE_NAMED_STREET = cueGroup(
+  "street avenue road boulevard lane drive court terrace crescent parkway highway way place square".split(" "),
+);
+const CUE_FACILITY_NOUN = cueGroup(["rehab", "campus", "ew", "er", "e", "emergency", "building", "bldg", "memorial"]);
+const CUE_UNIVERSITY = cueGroup(["university", "college", "institute", "univ", "u"]);
+const CUE_SAINT = cueGroup(["st", "saint"]);
+const CUE_U = cueGroup(["u"]);
+const CUE_STATE = cueGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
+/** Per whole-text regex of the prose loop over street patterns: its cue group (INTL_STREET_SUFFIX has none). */
+const STREET_CUES = new Map<RegExp, number>([
+  [UNIT, CUE_UNIT],
+  [INTL_STREET_BEFORE, CUE_INTL_BEFORE],
+  [MILITARY_ADDRESS, CUE_MILITARY],
+  [NUM_KEYWORD_STREET, CUE_NUM_KEYWORD],
+  [STREET_WORD_NUM, CUE_WORD_NUM],
+]);
+
 function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   const push = (
     start: number,
@@ -337,6 +372,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
         NUM_KEYWORD_STREET,
         STREET_WORD_NUM,
       ]) {
+        const cue = STREET_CUES.get(re);
+        if (cue !== undefined && (cuesOf(text) & cue) === 0) continue;
         for (const m of text.matchAll(re)) {
           if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!)))
             continue;
@@ -369,12 +406,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
   }
   if (profile === "code") return;
-  for (const m of text.matchAll(NAMED_STREET)) {
-    const words = m[1]!.trim().split(/[ \t]+/);
-    if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase()))) continue;
-    const s = m.index + m[0].length - m[1]!.length;
-    push(s, m.index + m[0].length, "medium", 0.6, "street-address");
-  }
+  const cues = cuesOf(text);
+  if (cues & CUE_NAMED_STREET)
+    for (const m of text.matchAll(NAMED_STREET)) {
+      const words = m[1]!.trim().split(/[ \t]+/);
+      if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase())))
+        continue;
+      const s = m.index + m[0].length - m[1]!.length;
+      push(s, m.index + m[0].length, "medium", 0.6, "street-address");
+    }
   // A hospital acronym before one of its units: "GH ER", "FROM GH CATH LAB", "dc'd from GH TCU"
   for (const m of text.matchAll(
     /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
@@ -387,34 +427,35 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
   // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
-  for (const m of text.matchAll(
-    /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
-  )) {
-    const w = m[1]!;
-    const l = w.toLowerCase();
-    // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
-    const named =
-      !upper(m.index) &&
-      /^\p{Lu}\p{Ll}/u.test(w) &&
-      /^\p{Lu}/u.test(m[0].slice(w.length).trim()) &&
-      !FACILITY_STOP.has(l) &&
-      !FUNCTION_WORD.test(l);
-    if (named) {
-      push(m.index, m.index + m[0].length, "medium", 0.55, "facility");
-      continue;
+  if (cues & CUE_FACILITY_NOUN)
+    for (const m of text.matchAll(
+      /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
+    )) {
+      const w = m[1]!;
+      const l = w.toLowerCase();
+      // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
+      const named =
+        !upper(m.index) &&
+        /^\p{Lu}\p{Ll}/u.test(w) &&
+        /^\p{Lu}/u.test(m[0].slice(w.length).trim()) &&
+        !FACILITY_STOP.has(l) &&
+        !FUNCTION_WORD.test(l);
+      if (named) {
+        push(m.index, m.index + m[0].length, "medium", 0.55, "facility");
+        continue;
+      }
+      if (
+        plainWord(w) ||
+        ENGLISH.has(l) ||
+        NATIONALITIES.has(l) ||
+        VERBISH.test(l) ||
+        FACILITY_STOP.has(l) ||
+        FIRST_NAMES.has(l)
+      )
+        continue;
+      if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
+      push(m.index, m.index + w.length, "medium", 0.55, "facility");
     }
-    if (
-      plainWord(w) ||
-      ENGLISH.has(l) ||
-      NATIONALITIES.has(l) ||
-      VERBISH.test(l) ||
-      FACILITY_STOP.has(l) ||
-      FIRST_NAMES.has(l)
-    )
-      continue;
-    if (/^\p{Ll}/u.test(w) && /^\p{Lu}/u.test(m[0].slice(w.length).trim())) continue;
-    push(m.index, m.index + w.length, "medium", 0.55, "facility");
-  }
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
   for (const m of text.matchAll(
@@ -440,21 +481,22 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, s + m[1]!.length, "medium", 0.5, "facility");
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
-  for (const m of text.matchAll(
-    /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu,
-  )) {
-    let place = m[1]!.toLowerCase().replace(/\.$/, "");
-    // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
-    if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
-    const isPlace =
-      US_STATES.has(place) ||
-      (US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!)) ||
-      cityLookup(place) !== undefined ||
-      US_CITIES.has(place) ||
-      (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
-    if (!isPlace || (/^u$/i.test(m[0].split(/[ \t]/)[0]!) && !/^\p{Lu}/u.test(m[0]))) continue;
-    push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
-  }
+  if (cues & CUE_UNIVERSITY)
+    for (const m of text.matchAll(
+      /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu,
+    )) {
+      let place = m[1]!.toLowerCase().replace(/\.$/, "");
+      // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
+      if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
+      const isPlace =
+        US_STATES.has(place) ||
+        (US_STATE_CODES.has(m[1]!.toUpperCase().replace(/\.$/, "")) && /^\p{Lu}{2}$/u.test(m[1]!)) ||
+        cityLookup(place) !== undefined ||
+        US_CITIES.has(place) ||
+        (/^\p{Lu}/u.test(m[1]!) && !upper(m.index) && !plainWord(m[1]!.split(/[ \t]/)[0]!));
+      if (!isPlace || (/^u$/i.test(m[0].split(/[ \t]/)[0]!) && !/^\p{Lu}/u.test(m[0]))) continue;
+      push(m.index, m.index + m[0].length, "medium", 0.65, "facility");
+    }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   // ("ip-address P 0.000" is no address: the cue is a whole word, the value has a name of 3+ letters)
   for (const m of text.matchAll(
@@ -679,14 +721,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     wi += matched - 1;
   }
   // Saints name hospitals: "transfer to St. Mary's", "ST. MARY", "St Agnes Hospital" (not "ST CHANGES")
-  for (const m of text.matchAll(/\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu)) {
-    const w = m[1]!.toLowerCase();
-    if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
-    if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
-    // "123 Main St. Mary ..." is a street followed by a name
-    if (/\d[ \t]+(?:\p{L}+[ \t]+){0,3}$/u.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
-    push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
-  }
+  if (cuesOf(text) & CUE_SAINT)
+    for (const m of text.matchAll(/\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu)) {
+      const w = m[1]!.toLowerCase();
+      if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
+      if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
+      // "123 Main St. Mary ..." is a street followed by a name
+      if (/\d[ \t]+(?:\p{L}+[ \t]+){0,3}$/u.test(text.slice(Math.max(0, m.index - 30), m.index))) continue;
+      push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
+    }
   // Two hospital-name words after a place preposition, with no facility noun: "went to Holy Cross", "at Union Memorial"
   for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu)) {
     const a = m[1]!.toLowerCase();
@@ -717,9 +760,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
-  for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
-    if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
-      push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
+  if (cuesOf(text) & CUE_U)
+    for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
+      if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
+        push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
   // (found from the state: one pass of a regex of state names, then the word before it; the
   // lookbehind's blanks are bounded and unambiguous: the word must sit within the 40 characters read
   // below anyway, and an unbounded `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time)
@@ -727,14 +771,15 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
     "giu",
   );
-  for (const st of text.matchAll(US_STATE_NAMES)) {
-    const base = Math.max(0, st.index - 40);
-    const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
-    if (!m) continue;
-    const city = m[1]!.toLowerCase();
-    if (plainWord(m[1]!) || US_STATES.has(city) || !(cityLookup(city) === false || US_CITIES.has(city))) continue;
-    push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
-  }
+  if (cuesOf(text) & CUE_STATE)
+    for (const st of text.matchAll(US_STATE_NAMES)) {
+      const base = Math.max(0, st.index - 40);
+      const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
+      if (!m) continue;
+      const city = m[1]!.toLowerCase();
+      if (plainWord(m[1]!) || US_STATES.has(city) || !(cityLookup(city) === false || US_CITIES.has(city))) continue;
+      push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
+    }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
   for (const m of text.matchAll(
     /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu,

@@ -3,6 +3,7 @@ import { FIRST_NAMES, NOT_NAMES, SURNAMES } from "../data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES } from "../data/places.js";
 import { BIG_NAMES, CREDENTIAL, ENGLISH, TITLE, cityLookup } from "../detect/lexicon.js";
 import { CLINICAL_WORDS, COMMON_WORDS } from "../data/words.js";
+import { WORDS, WordClasses } from "../detect/tokens.js";
 
 /**
  * Tokens and features of the statistical PHI tagger (src/phi/tagger/model.ts), shared by the
@@ -152,17 +153,13 @@ function lexBits(w: string): number {
   return b;
 }
 
-/** Lexicon bits of text[s, e), cached by the word's hash and length (no string built on a hit). */
-const lexByHash = new Map<number, number>();
+/**
+ * Lexicon bits of text[s, e): answered once per distinct lower-case word, by its interned id
+ * (src/phi/detect/tokens.ts; no string built for an ASCII word already seen).
+ */
+const LEX = new WordClasses(lexBits);
 function lexOf(text: string, s: number, e: number): number {
-  const key = wordHash(text, s, e) * 32 + (e - s);
-  let b = lexByHash.get(key);
-  if (b === undefined) {
-    b = lexBits(text.slice(s, e).toLowerCase());
-    if (lexByHash.size > 100_000) lexByHash.clear();
-    lexByHash.set(key, b);
-  }
-  return b;
+  return LEX.of(WORDS.id(text, s, e));
 }
 
 // ---- rule detections -----------------------------------------------------------------------

@@ -3,8 +3,17 @@ import { createRequire } from "node:module";
 import { packagePath } from "../../core/paths.js";
 import type { Candidate } from "../candidate.js";
 import { NATIONALITIES } from "../data/words.js";
-import { CLASSES, NHISTORY, NSTATIC, NTAGS, prepare, staticFeatures, type TagClass } from "./features.js";
-import { FeatureTable, bestTag, scoreToken, spansOf, type TaggedSpan } from "./table.js";
+import {
+  CLASSES,
+  NHISTORY,
+  NSTATIC,
+  NTAGS,
+  historyFeatures,
+  prepare,
+  staticFeatures,
+  type TagClass,
+} from "./features.js";
+import { FeatureTable, bestTag, scoreDecode, spansOf, type TaggedSpan } from "./table.js";
 
 /**
  * The statistical PHI tagger: an averaged perceptron over BIO tags (name, location, date, phone),
@@ -151,7 +160,8 @@ export function tagText(
   for (let i = 0; i < n; i++) {
     // one token's features at a time: no array of every token's features for a large text
     staticFeatures(ctx, i, featScratch, 0);
-    scoreToken(model.table, model.w, featScratch, 0, words[i + 2]!, prev, prev2, histScratch, scoresScratch);
+    historyFeatures(prev, prev2, words[i + 2]!, histScratch);
+    scoreDecode(model.table, model.w, featScratch, 0, NSTATIC, histScratch, scoresScratch);
     const t = bestTag(scoresScratch, prev, bias);
     tags[i] = t;
     prev2 = prev;

@@ -103,6 +103,70 @@ export function scoreToken(
   }
 }
 
+/**
+ * The decoder's scorer (`tagText`): the same scores as `scoreToken`, for a model's Float32
+ * weights, summed in nine locals instead of an array. The weights are int16 multiples of one
+ * scale stored as float32, so their sums in float64 are exact: any order gives the same bits.
+ * `feats[o..o + NSTATIC)` are the static features; the history features are added here.
+ */
+export function scoreDecode(
+  table: FeatureTable,
+  w: Float32Array,
+  feats: Int32Array,
+  o: number,
+  nfeats: number,
+  hist: Int32Array,
+  scores: Float64Array,
+): void {
+  const keys = table.keys;
+  const rows = table.rows;
+  const mask = table.mask;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let s5 = 0;
+  let s6 = 0;
+  let s7 = 0;
+  let s8 = 0;
+  for (let f = 0; f < nfeats + NHISTORY; f++) {
+    const key = f < nfeats ? feats[o + f]! : hist[f - nfeats]!;
+    let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
+    let r = -1;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) {
+        r = rows[i]!;
+        break;
+      }
+      if (k === 0) break;
+      i = (i + 1) & mask;
+    }
+    if (r < 0) continue;
+    const b = r * 9;
+    s0 += w[b]!;
+    s1 += w[b + 1]!;
+    s2 += w[b + 2]!;
+    s3 += w[b + 3]!;
+    s4 += w[b + 4]!;
+    s5 += w[b + 5]!;
+    s6 += w[b + 6]!;
+    s7 += w[b + 7]!;
+    s8 += w[b + 8]!;
+  }
+  scores[0] = s0;
+  scores[1] = s1;
+  scores[2] = s2;
+  scores[3] = s3;
+  scores[4] = s4;
+  scores[5] = s5;
+  scores[6] = s6;
+  scores[7] = s7;
+  scores[8] = s8;
+}
+if (NTAGS !== 9) throw new Error("tagger: scoreDecode is written for 9 tags");
+
 /** The best allowed tag after `prev`; `bias` is added to every tag but O (recall over precision). */
 export function bestTag(scores: Float64Array, prev: number, bias: number): number {
   let best = 0;

@@ -1,0 +1,81 @@
+import { WORDS, WordClasses } from "./tokens.js";
+
+/**
+ * Cue gates: which whole-text regexes of the prose detectors can match a text at all, from ONE
+ * pass over it. A regex whose every match holds one of its cue words as a whole run of ASCII
+ * letters (a `\b`-bounded keyword followed by a space, a dot or a non-letter) is skipped on a text
+ * where none of those runs occurs: it would have found nothing there, so the candidates are the
+ * same. Each run's interned id (src/phi/detect/tokens.ts) carries its cue bits, answered once per
+ * distinct word.
+ *
+ * Exact only on ASCII text: a text with any character ≥ 128 opens every gate (under the `iu`
+ * flags "ſ" matches "s" and "K" (Kelvin) matches "k", and a non-ASCII letter next to a keyword is
+ * a regex word boundary but not a run boundary). Groups are declared at module load, before any
+ * scan (their bits are cached per word id).
+ */
+
+const byWord = new Map<string, number>();
+let groups = 0;
+let frozen = false;
+const ALL = 0x3fffffff;
+
+/** A cue group: the bit that `cuesOf` sets when any of `words` (lower-case ASCII letters) is a run of the text. */
+export function cueGroup(words: readonly string[]): number {
+  if (frozen) throw new Error("phi cues: groups are declared before the first scan");
+  if (groups >= 30) throw new Error("phi cues: at most 30 groups");
+  const bit = 1 << groups++;
+  for (const w of words) {
+    if (!/^[a-z]+$/.test(w)) throw new Error(`phi cues: "${w}" is not a run of lower-case ASCII letters`);
+    byWord.set(w, (byWord.get(w) ?? 0) | bit);
+    const h = fnv(w, 0, w.length);
+    BLOOM[(h >>> 5) & BLOOM_MASK]! |= 1 << (h & 31);
+  }
+  return bit;
+}
+
+/** FNV-1a of text[s, e) lower-cased (ASCII letters). */
+function fnv(text: string, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let k = s; k < e; k++) h = Math.imul(h ^ (text.charCodeAt(k) | 32), 0x01000193);
+  return h;
+}
+/** A bit per cue word's hash (65,536 bits): most runs are no cue word and stop here. */
+const BLOOM = new Int32Array(2048);
+const BLOOM_MASK = 2047;
+
+const CUES = new WordClasses((l) => byWord.get(l) ?? 0);
+let lastText: string | undefined;
+let lastMask = 0;
+
+/** The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character). */
+export function cuesOf(text: string): number {
+  if (text === lastText) return lastMask;
+  frozen = true;
+  let mask = 0;
+  const len = text.length;
+  let i = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      mask = ALL;
+      break;
+    }
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+      // the run's hash as it is read (ASCII letters: | 32 lower-cases them)
+      let h = Math.imul((0x811c9dc5 | 0) ^ (c | 32), 0x01000193);
+      let j = i + 1;
+      for (; j < len; j++) {
+        const d = text.charCodeAt(j);
+        if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90))) break;
+        h = Math.imul(h ^ (d | 32), 0x01000193);
+      }
+      if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) !== 0) mask |= CUES.of(WORDS.id(text, i, j));
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  lastText = text;
+  lastMask = mask;
+  return mask;
+}
