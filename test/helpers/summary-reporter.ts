@@ -1,12 +1,17 @@
-import type { Reporter, TestModule } from "vitest/node";
+import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
-/** Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". */
+/**
+ * Prints the plain closing line CI reads: "tests: N passed, N failed, N skipped". A file that fails
+ * to load (or whose hooks throw) and an unhandled error each count as one failure, so a run whose
+ * tests never ran does not read "0 failed".
+ */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
     let passed = 0;
-    let failed = 0;
+    let failed = unhandledErrors.length;
     let skipped = 0;
     for (const m of testModules) {
+      if (m.errors().length > 0) failed++;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === "passed") passed++;
