@@ -62,6 +62,11 @@ export class AuditLedger implements Ledger {
     return this.store.location;
   }
 
+  /** How many appends may usefully be in flight at once (see `LedgerStore.appendPipeline`). */
+  get appendPipeline(): number {
+    return this.store.appendPipeline ?? 1;
+  }
+
   get warnings(): string[] {
     return this.store.warnings;
   }

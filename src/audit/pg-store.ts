@@ -12,6 +12,8 @@ import { UserError } from "../core/errors.js";
  * The URL may carry `?table_prefix=name_` (default `gitops_health_`), stripped before connecting.
  */
 export class PgStore implements LedgerStore {
+  /** The next append waits for the lock while one commits (group commit keeps two in flight). */
+  readonly appendPipeline = 2;
   readonly warnings: string[] = [];
   private constructor(
     readonly location: string,

@@ -17,6 +17,12 @@ export interface LedgerStore {
   readonly location: string;
   /** Problems found on open (e.g. a torn tail to repair); opening never changes anything. */
   readonly warnings: string[];
+  /**
+   * Appends that may usefully be in flight at once: a store whose next append can wait on the lock
+   * while the previous one commits (PostgreSQL) says 2; otherwise one at a time, which also keeps
+   * appends in the order they were made (a directory store's lock does not queue its waiters).
+   */
+  readonly appendPipeline?: number;
   /** Run `build(startSeq)` under the store's exclusive lock and durably append what it returns. */
   append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]>;
   /**

@@ -7,7 +7,8 @@ import { UserError } from "../core/errors.js";
  * `appendBatch` (one lock, one fsync or one transaction), and each caller is answered only
  * after its batch is durable. Two batches may be in flight: the second waits for the store's lock
  * while the first commits, so the store never sits idle between a commit and the next batch's
- * round trip. An entry the ledger refuses (PHI, bad type) fails the batch before anything is
+ * round trip (where the store says it can: `appendPipeline`; one at a time otherwise, which keeps the
+ * log in the order the appends were made). An entry the ledger refuses (PHI, bad type) fails the batch before anything is
  * written; the batch is then retried entry by entry so only that caller gets the error.
  */
 export class GroupCommit {
@@ -18,7 +19,7 @@ export class GroupCommit {
   constructor(
     private readonly ledger: AuditLedger,
     private readonly maxBatch = 500,
-    private readonly maxInFlight = 2,
+    private readonly maxInFlight = ledger.appendPipeline,
   ) {}
 
   append(entry: LedgerEntryInput): Promise<AppendResult> {
