@@ -6,20 +6,14 @@
  */
 import type { LedgerEntry } from "../audit/types.js";
 import type { TrustList } from "../core/signing.js";
-import { latestPulls, pullReviews } from "../review/approvals.js";
+import { latestPulls, pullReviews, type PullApproval, type PullReview } from "../review/approvals.js";
 import { verifyReviewEntry } from "../review/evidence.js";
 import type { PullRecord, PushRecord, ReviewRecord } from "../review/model.js";
 
-export interface ReviewSectionChange {
-  forge: string;
-  repo: string;
-  number: number;
-  state: PullRecord["state"];
-  author: string;
-  head: string;
-  mergeCommit: string | null;
-  approvals: { reviewer: string; commit: string; current: boolean; counted: boolean; reason: string }[];
-}
+/** A pull request as the report shows it: `PullReview` without its commit list and account ids. */
+export type ReviewSectionChange = Omit<PullReview, "commits" | "approvals"> & {
+  approvals: Omit<PullApproval, "id">[];
+};
 
 export interface ReviewSection {
   changes: ReviewSectionChange[];

@@ -84,6 +84,18 @@ const GH_STATES: Record<string, ReviewState> = {
   commented: "commented",
 };
 
+/** The commits of a push, as both forges list them (id, message, time, author e-mail). */
+const PushCommits = z.array(
+  z
+    .object({
+      id: z.string(),
+      message: z.string(),
+      timestamp: z.string(),
+      author: z.object({ email: z.string() }).passthrough(),
+    })
+    .passthrough(),
+);
+
 const GhPush = z
   .object({
     ref: z.string(),
@@ -91,16 +103,7 @@ const GhPush = z
     after: z.string(),
     forced: z.boolean().optional(),
     deleted: z.boolean().optional(),
-    commits: z.array(
-      z
-        .object({
-          id: z.string(),
-          message: z.string(),
-          timestamp: z.string(),
-          author: z.object({ email: z.string() }).passthrough(),
-        })
-        .passthrough(),
-    ),
+    commits: PushCommits,
     repository: z.object({ full_name: z.string(), default_branch: z.string().optional() }).passthrough(),
   })
   .passthrough();
@@ -200,16 +203,7 @@ const GlPush = z
     before: z.string(),
     after: z.string(),
     total_commits_count: z.number().int().nonnegative().optional(),
-    commits: z.array(
-      z
-        .object({
-          id: z.string(),
-          message: z.string(),
-          timestamp: z.string(),
-          author: z.object({ email: z.string() }).passthrough(),
-        })
-        .passthrough(),
-    ),
+    commits: PushCommits,
     project: z.object({ path_with_namespace: z.string(), default_branch: z.string().optional() }).passthrough(),
   })
   .passthrough();
