@@ -4,7 +4,8 @@ import * as v from "../validators.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import type { Detector } from "./detector.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, cueGroup, cuesOf } from "./cues.js";
+import { digitRunsBefore, matchesAt, matchesAtWords, quoteYearStarts, someDigitRunBefore } from "./anchored.js";
 
 /**
  * Dates (HIPAA identifier 3): numeric, ISO, dotted, written-out and holiday dates in prose; in
@@ -34,6 +35,8 @@ const DATE_ORDINAL =
 /** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
 const DATE_LEAD =
   /(?:^|\n)[ \t]*$|\b(?:since|until|till|dated?|post|s\/p|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
+/** An abbreviated year in a history: "CABG '79", "CVA 74'" (starts at the quote, or two digits before it). */
+const QUOTE_YEAR = /(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(
   `\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`,
@@ -48,6 +51,20 @@ const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:(?:19|20)\\d{2}\\b
 const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/%]|[.-]\d)/g;
 const DATE_CONTEXT =
   /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
+
+// Anchored matching (src/phi/detect/anchored.ts): where each whole-text regex below can start.
+/** DATE_TEXT_MDY and DATE_TEXT_MY start with a month word, a whole run ("Jan." "January," "sept "). */
+const ANCHOR_MONTH = anchorGroup(
+  "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct october nov november dec december".split(
+    " ",
+  ),
+);
+const SLASH_OR_DASH = (c: number) => c === 47 || c === 45;
+const SLASH = (c: number) => c === 47;
+const DOT = (c: number) => c === 46;
+const DASH = (c: number) => c === 45;
+const ANY = () => true;
+const ORDINAL_SUFFIXES = ["st", "nd", "rd", "th"];
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
 /** Keyword prefixes of DATE_CONTEXT for the shared keyword pass. */
@@ -114,7 +131,11 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   const push = (start: number, end: number, severity: Severity, confidence: number) =>
     out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start, end, severity, confidence });
   const contextual = (start: number) => DATE_CONTEXT.test(text.slice(Math.max(0, start - 40), start));
-  for (const m of text.matchAll(DATE_NUMERIC)) {
+  // every numeric pattern below starts at a digit run (its lookbehinds exclude a digit before):
+  // of one or two digits before "/" or "-" (DATE_NUMERIC, DATE_MONTH_YEAR, DATE_RANGE), "." (DATE_DOTTED),
+  // of four before "-" (DATE_ISO), of one or two (DATE_TEXT_DMY)
+  const prose = profile !== "code";
+  for (const m of matchesAt(DATE_NUMERIC, text, prose ? digitRunsBefore(text, 1, 2, SLASH_OR_DASH) : undefined)) {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const year = m[3];
@@ -195,7 +216,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     push(m.index, m.index + m[0].length, "high", 0.85);
   }
   if (profile === "prose") {
-    for (const m of text.matchAll(DATE_DOTTED)) {
+    for (const m of matchesAt(DATE_DOTTED, text, digitRunsBefore(text, 1, 2, DOT))) {
       const a = Number(m[1]);
       const b = Number(m[2]);
       if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
@@ -209,13 +230,15 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
         continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
-    for (const m of text.matchAll(DATE_MONTH_YEAR)) push(m.index, m.index + m[0].length, "medium", 0.6);
-    for (const m of text.matchAll(DATE_RANGE)) {
+    for (const m of matchesAt(DATE_MONTH_YEAR, text, digitRunsBefore(text, 1, 2, SLASH_OR_DASH)))
+      push(m.index, m.index + m[0].length, "medium", 0.6);
+    for (const m of matchesAt(DATE_RANGE, text, digitRunsBefore(text, 1, 2, SLASH))) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
       push(m.index, m.index + m[0].length, "medium", 0.65);
     }
-    for (const m of text.matchAll(DATE_ORDINAL)) {
+    // an ordinal day needs one or two digits before st/nd/rd/th somewhere in the text
+    for (const m of someDigitRunBefore(text, 2, ORDINAL_SUFFIXES) ? text.matchAll(DATE_ORDINAL) : []) {
       const d = Number(m[1]);
       if (d < 1 || d > 31) continue;
       const s = m.index + m[0].lastIndexOf(m[1]!);
@@ -224,9 +247,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   if (profile === "prose") {
     // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
-    for (const m of text.matchAll(
-      /(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu,
-    )) {
+    for (const m of matchesAt(QUOTE_YEAR, text, quoteYearStarts(text))) {
       // a quoted string in code or prose ("'40 + 2'", "'entity:42'") closes or opens on the same line
       const line0 = text.lastIndexOf("\n", m.index) + 1;
       const line1 = text.indexOf("\n", m.index) < 0 ? text.length : text.indexOf("\n", m.index);
@@ -246,14 +267,19 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       push(m.index, m.index + m[0].length, "medium", 0.5);
     }
   }
-  for (const m of text.matchAll(DATE_ISO)) {
+  for (const m of matchesAt(DATE_ISO, text, prose ? digitRunsBefore(text, 4, 4, DASH) : undefined)) {
     if (profile === "code" && !contextual(m.index)) continue;
     // ISO dates in prose are mostly document and release dates unless a person-date word is near.
     push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.7);
   }
   if (!/[a-z]/i.test(text)) return;
   for (const re of [DATE_TEXT_MDY, DATE_TEXT_DMY, DATE_TEXT_MY]) {
-    for (const m of text.matchAll(re)) {
+    const found = !prose
+      ? text.matchAll(re)
+      : re === DATE_TEXT_DMY
+        ? matchesAt(re, text, digitRunsBefore(text, 1, 2, ANY))
+        : matchesAtWords(re, text, ANCHOR_MONTH);
+    for (const m of found) {
       const s = m[0];
       if (/^may\s/i.test(s) && !/\d{4}/.test(s) && /^May\s+\d{1,2}\b/.test(s) === false) continue;
       if (profile === "code" && !contextual(m.index)) continue;

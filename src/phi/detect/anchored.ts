@@ -1,0 +1,124 @@
+import { toSticky } from "../prefilter.js";
+import { anchorsOf } from "./cues.js";
+
+/**
+ * Anchored matching for the prose detectors: a whole-text regex whose every match starts at a
+ * position a cheap scan can list (a cue word's run, a digit run of the right length before the
+ * right separator, a quote) runs sticky at those positions only. The matches are the same as a
+ * `matchAll` over the whole text: positions are tried in order, and one inside the previous
+ * match is skipped (as the global regex resumes its search at the end of a match); the list is
+ * a superset of the match starts (each test below is a necessary condition of the regex it
+ * serves), and the sticky regex itself decides at each.
+ */
+
+/** The matches of global `re` in `text`, run (sticky) only at `positions` (in order) when given. */
+export function matchesAt(re: RegExp, text: string, positions: readonly number[] | undefined): RegExpExecArray[] {
+  if (positions === undefined) return [...text.matchAll(re)];
+  const out: RegExpExecArray[] = [];
+  if (positions.length === 0) return out;
+  const sticky = stickyOf(re);
+  let last = 0;
+  for (const p of positions) {
+    if (p < last) continue;
+    sticky.lastIndex = p;
+    const m = sticky.exec(text);
+    if (m === null) continue;
+    last = p + Math.max(1, m[0].length);
+    out.push(m);
+  }
+  return out;
+}
+
+const STICKY = new Map<RegExp, RegExp>();
+function stickyOf(re: RegExp): RegExp {
+  let s = STICKY.get(re);
+  if (s === undefined) STICKY.set(re, (s = toSticky(re)));
+  return s;
+}
+
+/** The matches of `re` that start at a run of anchor group `group` (src/phi/detect/cues.ts). */
+export function matchesAtWords(re: RegExp, text: string, group: number): RegExpExecArray[] {
+  return matchesAt(re, text, anchorsOf(text, group));
+}
+
+let digitText: string | undefined;
+/** Start, length and the next character's code of every ASCII digit run of the last text asked about. */
+let runStart = new Int32Array(256);
+let runLen = new Int32Array(256);
+let runNext = new Int32Array(256);
+let runs = 0;
+
+function digitRuns(text: string): void {
+  if (text === digitText) return;
+  runs = 0;
+  const len = text.length;
+  for (let i = 0; i < len; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    const s = i;
+    while (++i < len && (c = text.charCodeAt(i)) >= 48 && c <= 57);
+    if (runs === runStart.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      runStart = grow(runStart);
+      runLen = grow(runLen);
+      runNext = grow(runNext);
+    }
+    runStart[runs] = s;
+    runLen[runs] = i - s;
+    runNext[runs] = i < len ? text.charCodeAt(i) : -1;
+    runs++;
+  }
+  digitText = text;
+}
+
+/**
+ * Starts of the digit runs of at most `maxLen` digits (at least `minLen`) whose next character
+ * passes `next` (a character code; -1 at the end of the text).
+ */
+export function digitRunsBefore(text: string, minLen: number, maxLen: number, next: (c: number) => boolean): number[] {
+  digitRuns(text);
+  const out: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const n = runLen[r]!;
+    if (n >= minLen && n <= maxLen && next(runNext[r]!)) out.push(runStart[r]!);
+  }
+  return out;
+}
+
+/** Whether some digit run of at most `maxLen` digits is followed by one of `suffixes` (two lower-case ASCII letters each, matched case-insensitively). */
+export function someDigitRunBefore(text: string, maxLen: number, suffixes: readonly string[]): boolean {
+  digitRuns(text);
+  for (let r = 0; r < runs; r++) {
+    if (runLen[r]! > maxLen) continue;
+    const e = runStart[r]! + runLen[r]!;
+    const a = text.charCodeAt(e) | 32;
+    const b = text.charCodeAt(e + 1) | 32;
+    for (const s of suffixes) if (s.charCodeAt(0) === a && s.charCodeAt(1) === b) return true;
+  }
+  return false;
+}
+
+/** Positions of `'` and `’` and two before each (in order, no repeats): where an abbreviated year can start. */
+export function quoteYearStarts(text: string): number[] {
+  const out: number[] = [];
+  let sorted = true;
+  const add = (p: number) => {
+    const prev = out.length > 0 ? out[out.length - 1]! : -1;
+    if (p === prev) return;
+    if (p < prev) sorted = false;
+    out.push(p);
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 39 && c !== 0x2019) continue;
+    // "12'" starts at the digits, two before the quote; "'12" at the quote
+    if (i >= 2) add(i - 2);
+    add(i);
+  }
+  if (sorted) return out;
+  return [...new Set(out)].sort((a, b) => a - b);
+}
