@@ -48,15 +48,13 @@ let runLen = new Int32Array(256);
 let runNext = new Int32Array(256);
 let runs = 0;
 
+const DIGITS = /\d+/g;
 function digitRuns(text: string): void {
   if (text === digitText) return;
   runs = 0;
-  const len = text.length;
-  for (let i = 0; i < len; i++) {
-    let c = text.charCodeAt(i);
-    if (c < 48 || c > 57) continue;
-    const s = i;
-    while (++i < len && (c = text.charCodeAt(i)) >= 48 && c <= 57);
+  DIGITS.lastIndex = 0;
+  // the regex engine finds the runs faster than a loop over every character
+  for (let m = DIGITS.exec(text); m !== null; m = DIGITS.exec(text)) {
     if (runs === runStart.length) {
       const grow = (a: Int32Array) => {
         const b = new Int32Array(a.length * 2);
@@ -67,9 +65,10 @@ function digitRuns(text: string): void {
       runLen = grow(runLen);
       runNext = grow(runNext);
     }
-    runStart[runs] = s;
-    runLen[runs] = i - s;
-    runNext[runs] = i < len ? text.charCodeAt(i) : -1;
+    const e = m.index + m[0].length;
+    runStart[runs] = m.index;
+    runLen[runs] = m[0].length;
+    runNext[runs] = e < text.length ? text.charCodeAt(e) : -1;
     runs++;
   }
   digitText = text;
@@ -112,9 +111,18 @@ export function quoteYearStarts(text: string): number[] {
     if (p < prev) sorted = false;
     out.push(p);
   };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 39 && c !== 0x2019) continue;
+  // the two quotes found by indexOf, merged in order
+  let q1 = text.indexOf("'");
+  let q2 = text.indexOf("’");
+  while (q1 >= 0 || q2 >= 0) {
+    let i: number;
+    if (q2 < 0 || (q1 >= 0 && q1 < q2)) {
+      i = q1;
+      q1 = text.indexOf("'", q1 + 1);
+    } else {
+      i = q2;
+      q2 = text.indexOf("’", q2 + 1);
+    }
     // "12'" starts at the digits, two before the quote; "'12" at the quote
     if (i >= 2) add(i - 2);
     add(i);

@@ -19,7 +19,8 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, tokenize } from "./tokens.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
+import { digitRunsBefore, matchesAt, matchesAtWords } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -120,6 +121,8 @@ const PREP_WORDS = new Set([
   "via",
   "the",
 ]);
+/** The first two letters of each of PREP_WORDS (char codes, `(a << 8) | b`). */
+const PREP_PAIRS = new Set([...PREP_WORDS].map((w) => (w.charCodeAt(0) << 8) | w.charCodeAt(1)));
 const PLACE_PREFIX = new Set([
   "new",
   "san",
@@ -241,6 +244,44 @@ const CUE_UNIVERSITY = cueGroup(["university", "college", "institute", "univ", "
 const CUE_SAINT = cueGroup(["st", "saint"]);
 const CUE_U = cueGroup(["u"]);
 const CUE_STATE = cueGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
+const CUE_FACILITY_NAME = cueGroup([...FACILITY_NAME_WORDS]);
+// Anchor groups (src/phi/detect/cues.ts, src/phi/detect/anchored.ts): the words a whole-text regex's
+// every match starts with, each a whole ASCII letter run (followed by a blank, a dot or a non-letter)
+const ANCHOR_TO_FROM_AT_IN = anchorGroup(["to", "from", "at", "in"]);
+const ANCHOR_TRANSFER = anchorGroup(
+  "transferred transfered transfer xfer sent admitted arrived came followed referred discharged returned went back seen treated hospitalized lives resides moved medflight medflighted flown taken brought presented trans enroute leave go going come coming".split(
+    " ",
+  ),
+);
+// "tx'd", "i'm", "he's", "she's": their first run
+const ANCHOR_ACRONYM_VERB = anchorGroup(
+  "admitted admission transferred transfered transfer xfer sent taken went go going came come coming arrived arrival retired work works worked working employed seen treated flighted flown flew transported brought discharged returned back tx presented referred hospitalized stay stayed died born is i he she was were be far had done".split(
+    " ",
+  ),
+);
+const ANCHOR_WARD = anchorGroup(["to", "from", "plan"]);
+const ANCHOR_AT_FROM_TO_ON = anchorGroup(["at", "from", "to", "on"]);
+const ANCHOR_NAMED_STREET = anchorGroup(["on", "at", "in", "off", "along", "near"]);
+const ANCHOR_UNIVERSITY = anchorGroup(["university", "college", "institute", "univ", "u"]);
+const ANCHOR_SAINT = anchorGroup(["st", "saint"]);
+const ANCHOR_U = anchorGroup(["u"]);
+const ANCHOR_STATE = anchorGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
+const ANCHOR_ZIP = anchorGroup(["zip", "zipcode", "postal", "postcode"]);
+const BLANK = (c: number) => c === 32 || c === 9;
+const COMMA_OR_BLANK = (c: number) => c === 32 || c === 9 || c === 44;
+/** Where the street patterns that start with a keyword start: "Apt 4", "P.O. Box 7" ("p"), "Via Roma 3", "PSC 1437". */
+const STREET_ANCHORS = new Map<RegExp, number>([
+  [UNIT, anchorGroup(["apt", "apartment", "suite", "ste", "unit", "flat", "p", "po"])],
+  [
+    INTL_STREET_BEFORE,
+    anchorGroup(
+      "via viale vicolo piazza corso calle avenida av rua rue chemin allee plaza paseo ulica ul utca strada carrer avinguda rambla largo travessa camino carretera boulevard".split(
+        " ",
+      ),
+    ),
+  ],
+  [MILITARY_ADDRESS, anchorGroup(["psc", "unit", "cmr"])],
+]);
 /** Per whole-text regex of the prose loop over street patterns: its cue group (INTL_STREET_SUFFIX has none). */
 const STREET_CUES = new Map<RegExp, number>([
   [UNIT, CUE_UNIT],
@@ -322,7 +363,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       ? idx && STREET_PREFILTER
         ? streetMatchesAtNumbers(text, idx)
         : text.matchAll(STREET_CODE)
-      : text.matchAll(STREET)) {
+      : // a street number: a run of at most six digits before a blank
+        matchesAt(STREET, text, digitRunsBefore(text, 1, 6, BLANK))) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -374,7 +416,13 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       ]) {
         const cue = STREET_CUES.get(re);
         if (cue !== undefined && (cuesOf(text) & cue) === 0) continue;
-        for (const m of text.matchAll(re)) {
+        // "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank
+        const anchors = STREET_ANCHORS.get(re);
+        for (const m of re === NUM_KEYWORD_STREET
+          ? matchesAt(re, text, digitRunsBefore(text, 1, 5, COMMA_OR_BLANK))
+          : anchors !== undefined
+            ? matchesAtWords(re, text, anchors)
+            : text.matchAll(re)) {
           if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!)))
             continue;
           if (
@@ -388,7 +436,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
           tail(m.index + m[0].length, 5);
         }
       }
-      for (const m of text.matchAll(NUM_STREET_NUM)) {
+      for (const m of matchesAt(NUM_STREET_NUM, text, digitRunsBefore(text, 1, 6, BLANK))) {
         if (upper(m.index)) continue;
         const words = m[1]!.split(/[ \t]+/);
         if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase())))
@@ -403,12 +451,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
     };
     if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
-    else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
+    else for (const m of matchesAtWords(ZIP_CONTEXT, text, ANCHOR_ZIP)) zip(m);
   }
   if (profile === "code") return;
   const cues = cuesOf(text);
   if (cues & CUE_NAMED_STREET)
-    for (const m of text.matchAll(NAMED_STREET)) {
+    for (const m of matchesAtWords(NAMED_STREET, text, ANCHOR_NAMED_STREET)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase())))
         continue;
@@ -458,9 +506,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
-  for (const m of text.matchAll(
-    /(?<=\p{Ll}[ \t]{1,16})(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu,
-  )) {
+  for (const m of matchesAtWords(MID_SENTENCE_PLACE, text, ANCHOR_AT_FROM_TO_ON)) {
     const s = m.index + m[0].length - m[1]!.length;
     if (upper(s)) continue;
     const ws = m[1]!.split(/[ \t]+/);
@@ -482,9 +528,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   if (cues & CUE_UNIVERSITY)
-    for (const m of text.matchAll(
-      /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu,
-    )) {
+    for (const m of matchesAtWords(UNIVERSITY_OF, text, ANCHOR_UNIVERSITY)) {
       let place = m[1]!.toLowerCase().replace(/\.$/, "");
       // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
       if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
@@ -513,7 +557,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, s + r[0].length, "medium", 0.6, "street-address");
     tail(s + r[0].length, 5);
   }
-  for (const m of text.matchAll(CITY_STATE)) {
+  for (const m of matchesAt(CITY_STATE, text, cityStateStarts(text))) {
     if (!US_STATE_CODES.has(m[2]!)) continue;
     const cityKnown = US_CITIES.has(m[1]!.toLowerCase()) || cityLookup(m[1]!.toLowerCase()) !== undefined;
     if (!m[3] && !cityKnown && (AMBIGUOUS_STATE_CODES.has(m[2]!) || !/^[A-Z][a-z]/.test(m[1]!))) continue;
@@ -572,7 +616,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
   const clinical = clinicalNote(text);
-  for (const m of text.matchAll(TRANSFER_PLACE)) {
+  for (const m of matchesAtWords(TRANSFER_PLACE, text, ANCHOR_TRANSFER)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
     // a sentence ends the place: "REFERRED TO GH. ARRIVED"
@@ -642,11 +686,17 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   };
   const lowerOf = (q: number) => lw[q] ?? lookup(q);
   const wordAt = (q: number) => text.slice(wStart[q]!, wEnd[q]!);
+  /** Whether token q may be one of PREP_WORDS (its length, its first two letters), before it is looked up. */
+  const maybePrep = (q: number) => {
+    const s = wStart[q]!;
+    const n = wEnd[q]! - s;
+    return n >= 2 && n <= 8 && PREP_PAIRS.has(((text.charCodeAt(s) | 32) << 8) | (text.charCodeAt(s + 1) | 32));
+  };
   const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
   for (let wi = 0; wi < nWords; wi++) {
     const c0 = text.charCodeAt(wStart[wi]!);
     // cheap exit: a lower-case word that does not follow a preposition is no place
-    if (c0 >= 97 && c0 <= 122 && !(wi > 0 && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
+    if (c0 >= 97 && c0 <= 122 && !(wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
     const l0 = lowerOf(wi);
     const f0 = lf[wi]!;
     if (((f0 & W_COMMON) !== 0 && !PLACE_PREFIX.has(l0)) || (f0 & W_CLINICAL) !== 0) continue;
@@ -656,8 +706,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const afterPrep = PREP_WORDS.has(prevWord);
     if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[wStart[wi]! - 2] ?? ""))) continue;
     // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    if (!afterPrep && upper(wStart[wi]!) && !HERE_CUE.test(text.slice(Math.max(0, wStart[wi]! - 30), wStart[wi]!)))
-      continue;
+    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
@@ -681,7 +730,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (!matched && !capFirst) continue;
     const before = text.slice(Math.max(0, wStart[wi]! - 45), wStart[wi]!);
     const prep = afterPrep && PLACE_PREP.test(before);
-    const cue = (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) || HERE_CUE.test(before);
+    const cue =
+      (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) ||
+      hereCue(text, Math.max(0, wStart[wi]! - 45), wStart[wi]!);
     const isUpper = upper(wStart[wi]!);
     const cap = capFirst && !isUpper;
     let strong = false;
@@ -722,7 +773,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Saints name hospitals: "transfer to St. Mary's", "ST. MARY", "St Agnes Hospital" (not "ST CHANGES")
   if (cuesOf(text) & CUE_SAINT)
-    for (const m of text.matchAll(/\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu)) {
+    for (const m of matchesAtWords(SAINT, text, ANCHOR_SAINT)) {
       const w = m[1]!.toLowerCase();
       if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
       if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
@@ -731,7 +782,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
     }
   // Two hospital-name words after a place preposition, with no facility noun: "went to Holy Cross", "at Union Memorial"
-  for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu)) {
+  // (both words are hospital-name words, each a whole run: none in the text, no match)
+  for (const m of cuesOf(text) & CUE_FACILITY_NAME ? matchesAtWords(TWO_NAME_WORDS, text, ANCHOR_TO_FROM_AT_IN) : []) {
     const a = m[1]!.toLowerCase();
     const b = m[2]!.toLowerCase();
     if (!FACILITY_NAME_WORDS.has(a) || !FACILITY_NAME_WORDS.has(b) || a === b) continue;
@@ -742,7 +794,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // one), or with an article: "a consult from the GBMC". Only in clinical notes: elsewhere "converted
   // to URL", "from the CLI" are technical acronyms.
   for (const re of clinical ? [ACRONYM_AFTER_VERB, ACRONYM_AFTER_ARTICLE] : []) {
-    for (const m of text.matchAll(re)) {
+    for (const m of matchesAtWords(re, text, re === ACRONYM_AFTER_VERB ? ANCHOR_ACRONYM_VERB : ANCHOR_TO_FROM_AT_IN)) {
       const w = m[1]!;
       const l = w.toLowerCase();
       if (
@@ -761,7 +813,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
   if (cuesOf(text) & CUE_U)
-    for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
+    for (const m of matchesAtWords(U_STATE, text, ANCHOR_U))
       if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
         push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
   // (found from the state: one pass of a regex of state names, then the word before it; the
@@ -772,7 +824,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     "giu",
   );
   if (cuesOf(text) & CUE_STATE)
-    for (const st of text.matchAll(US_STATE_NAMES)) {
+    for (const st of matchesAtWords(US_STATE_NAMES, text, ANCHOR_STATE)) {
       const base = Math.max(0, st.index - 40);
       const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
       if (!m) continue;
@@ -781,9 +833,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
     }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of text.matchAll(
-    /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu,
-  )) {
+  for (const m of matchesAtWords(WARD_NUMBER, text, ANCHOR_WARD)) {
     const w = m[1]!;
     if (
       ordinary(w, m.index) ||
@@ -797,6 +847,69 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
 }
 
+/**
+ * Whether HERE_CUE matches text[lo, end): only when the text ends in blanks after "in", ":" or
+ * "city" (its three endings), checked before the regex runs.
+ */
+function hereCue(text: string, lo: number, end: number): boolean {
+  let k = end - 1;
+  if (k < lo) return false;
+  let c = text.charCodeAt(k);
+  if (c !== 32 && c !== 9) return false;
+  while (k > lo && (c === 32 || c === 9)) c = text.charCodeAt(--k);
+  if (c !== 58 && (c | 32) !== 110 && (c | 32) !== 121) return false;
+  return HERE_CUE.test(text.slice(lo, end));
+}
+
+/** `\s` of a regex without the u flag, by character code. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 128 && /\s/.test(String.fromCharCode(c)));
+}
+const isCapital = (c: number) => c >= 65 && c <= 90;
+/** [a-zA-Z.'-] */
+const isCityChar = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 39 || c === 45;
+const isWordChar = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+
+/**
+ * Where CITY_STATE can start: each of its matches holds a comma followed by blanks and two
+ * capitals that end a word; it starts at a capital of the (at most three) words right before that
+ * comma. Lists those capitals, comma by comma (in order: no word runs over a comma).
+ */
+function cityStateStarts(text: string): number[] {
+  const out: number[] = [];
+  const len = text.length;
+  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) {
+    let k = i + 1;
+    while (k < len && isSpace(text.charCodeAt(k))) k++;
+    if (!(k + 1 < len && isCapital(text.charCodeAt(k)) && isCapital(text.charCodeAt(k + 1)))) continue;
+    if (k + 2 < len && isWordChar(text.charCodeAt(k + 2))) continue;
+    // back over the words: [a-zA-Z.'-] runs joined by single spaces (two at most)
+    let s = i;
+    let seps = 0;
+    while (s > 0) {
+      const c = text.charCodeAt(s - 1);
+      if (isCityChar(c)) s--;
+      else if (seps < 2 && s >= 2 && isSpace(c) && isCityChar(text.charCodeAt(s - 2))) {
+        s--;
+        seps++;
+      } else break;
+    }
+    for (let p = s; p < i; p++) if (isCapital(text.charCodeAt(p))) out.push(p);
+  }
+  return out;
+}
+
+/** Mid-sentence capitals after a place preposition: "a transplant at Holy Cross". */
+const MID_SENTENCE_PLACE =
+  /(?<=\p{Ll}[ \t]{1,16})(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu;
+const UNIVERSITY_OF =
+  /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu;
+const SAINT = /\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu;
+const TWO_NAME_WORDS = /\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu;
+const U_STATE = /\bU\.?[ \t]+(\p{L}+)\b/gu;
+/** A ward or building and its number: "transfer to Quartermain 2". */
+const WARD_NUMBER =
+  /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu;
 /** Where a hospital acronym stands: after a verb of going or staying there, or after "the" (clinical notes only). */
 const ACRONYM_AFTER_VERB =
   /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
