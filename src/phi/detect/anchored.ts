@@ -1,5 +1,5 @@
 import { toSticky } from "../prefilter.js";
-import { anchorsOf } from "./cues.js";
+import { anchorGroup, anchorsOf } from "./cues.js";
 
 /**
  * Anchored matching for the prose detectors: a whole-text regex whose every match starts at a
@@ -29,16 +29,50 @@ export function matchesAt(re: RegExp, text: string, positions: readonly number[]
   return out;
 }
 
+/** A whole-text regex (flag g) and where its matches can start (undefined: anywhere, run over the whole text). */
+export interface Anchored {
+  readonly name: string;
+  readonly re: RegExp;
+  readonly starts: (text: string) => readonly number[] | undefined;
+  /** For a word-anchored regex: its words. */
+  readonly words?: readonly string[];
+}
+
+/** Every anchored regex declared (test/phi-anchored.test.ts checks each against `matchAll`). */
+export const ANCHORED: Anchored[] = [];
+
+/** Declares a regex whose matches start at `starts(text)` (a superset of its match starts, in order). */
+export function anchored(
+  name: string,
+  re: RegExp,
+  starts: (text: string) => readonly number[] | undefined,
+  words?: readonly string[],
+): Anchored {
+  if (!re.global) throw new Error(`phi anchored ${name}: the regex is global`);
+  const a = { name, re, starts, words };
+  ANCHORED.push(a);
+  return a;
+}
+
+/**
+ * Declares a regex whose every match starts with one of `words` (lower-case ASCII letters) as a
+ * whole run of ASCII letters: the runs come from the cue pass (src/phi/detect/cues.ts).
+ */
+export function anchoredWords(name: string, re: RegExp, words: readonly string[]): Anchored {
+  const group = anchorGroup(words);
+  return anchored(name, re, (text) => anchorsOf(text, group), words);
+}
+
+/** The matches of an anchored regex, the same as `text.matchAll(a.re)`. */
+export function matchesOf(a: Anchored, text: string): RegExpExecArray[] {
+  return matchesAt(a.re, text, a.starts(text));
+}
+
 const STICKY = new Map<RegExp, RegExp>();
 function stickyOf(re: RegExp): RegExp {
   let s = STICKY.get(re);
   if (s === undefined) STICKY.set(re, (s = toSticky(re)));
   return s;
-}
-
-/** The matches of `re` that start at a run of anchor group `group` (src/phi/detect/cues.ts). */
-export function matchesAtWords(re: RegExp, text: string, group: number): RegExpExecArray[] {
-  return matchesAt(re, text, anchorsOf(text, group));
 }
 
 let digitText: string | undefined;

@@ -4,8 +4,15 @@ import * as v from "../validators.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import type { Detector } from "./detector.js";
-import { anchorGroup, cueGroup, cuesOf } from "./cues.js";
-import { digitRunsBefore, matchesAt, matchesAtWords, quoteYearStarts, someDigitRunBefore } from "./anchored.js";
+import { cueGroup, cuesOf } from "./cues.js";
+import {
+  anchored,
+  anchoredWords,
+  digitRunsBefore,
+  matchesOf,
+  quoteYearStarts,
+  someDigitRunBefore,
+} from "./anchored.js";
 
 /**
  * Dates (HIPAA identifier 3): numeric, ISO, dotted, written-out and holiday dates in prose; in
@@ -53,17 +60,24 @@ const DATE_CONTEXT =
   /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
 
 // Anchored matching (src/phi/detect/anchored.ts): where each whole-text regex below can start.
+// The numeric ones start at a digit run (their lookbehinds exclude a digit before): of one or two
+// digits before "/" or "-", "/", "." or anything; of four before "-".
+const SLASH_OR_DASH = (c: number) => c === 47 || c === 45;
+const NUMERIC = anchored("date-numeric", DATE_NUMERIC, (t) => digitRunsBefore(t, 1, 2, SLASH_OR_DASH));
+const DOTTED = anchored("date-dotted", DATE_DOTTED, (t) => digitRunsBefore(t, 1, 2, (c) => c === 46));
+const MONTH_YEAR = anchored("date-month-year", DATE_MONTH_YEAR, (t) => digitRunsBefore(t, 1, 2, SLASH_OR_DASH));
+const RANGE = anchored("date-range", DATE_RANGE, (t) => digitRunsBefore(t, 1, 2, (c) => c === 47));
+const ISO = anchored("date-iso", DATE_ISO, (t) => digitRunsBefore(t, 4, 4, (c) => c === 45));
+const TEXT_DMY = anchored("date-text-dmy", DATE_TEXT_DMY, (t) => digitRunsBefore(t, 1, 2, () => true));
+/** "'79" starts at the quote, "74'" two characters before it. */
+const QUOTED_YEAR = anchored("date-quoted-year", QUOTE_YEAR, quoteYearStarts);
 /** DATE_TEXT_MDY and DATE_TEXT_MY start with a month word, a whole run ("Jan." "January," "sept "). */
-const ANCHOR_MONTH = anchorGroup(
+const MONTH_WORDS =
   "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct october nov november dec december".split(
     " ",
-  ),
-);
-const SLASH_OR_DASH = (c: number) => c === 47 || c === 45;
-const SLASH = (c: number) => c === 47;
-const DOT = (c: number) => c === 46;
-const DASH = (c: number) => c === 45;
-const ANY = () => true;
+  );
+const TEXT_MDY = anchoredWords("date-text-mdy", DATE_TEXT_MDY, MONTH_WORDS);
+const TEXT_MY = anchoredWords("date-text-my", DATE_TEXT_MY, MONTH_WORDS);
 const ORDINAL_SUFFIXES = ["st", "nd", "rd", "th"];
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
@@ -131,11 +145,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   const push = (start: number, end: number, severity: Severity, confidence: number) =>
     out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start, end, severity, confidence });
   const contextual = (start: number) => DATE_CONTEXT.test(text.slice(Math.max(0, start - 40), start));
-  // every numeric pattern below starts at a digit run (its lookbehinds exclude a digit before):
-  // of one or two digits before "/" or "-" (DATE_NUMERIC, DATE_MONTH_YEAR, DATE_RANGE), "." (DATE_DOTTED),
-  // of four before "-" (DATE_ISO), of one or two (DATE_TEXT_DMY)
-  const prose = profile !== "code";
-  for (const m of matchesAt(DATE_NUMERIC, text, prose ? digitRunsBefore(text, 1, 2, SLASH_OR_DASH) : undefined)) {
+  for (const m of matchesOf(NUMERIC, text)) {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const year = m[3];
@@ -216,7 +226,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     push(m.index, m.index + m[0].length, "high", 0.85);
   }
   if (profile === "prose") {
-    for (const m of matchesAt(DATE_DOTTED, text, digitRunsBefore(text, 1, 2, DOT))) {
+    for (const m of matchesOf(DOTTED, text)) {
       const a = Number(m[1]);
       const b = Number(m[2]);
       if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
@@ -230,9 +240,8 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
         continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
-    for (const m of matchesAt(DATE_MONTH_YEAR, text, digitRunsBefore(text, 1, 2, SLASH_OR_DASH)))
-      push(m.index, m.index + m[0].length, "medium", 0.6);
-    for (const m of matchesAt(DATE_RANGE, text, digitRunsBefore(text, 1, 2, SLASH))) {
+    for (const m of matchesOf(MONTH_YEAR, text)) push(m.index, m.index + m[0].length, "medium", 0.6);
+    for (const m of matchesOf(RANGE, text)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
       push(m.index, m.index + m[0].length, "medium", 0.65);
@@ -247,7 +256,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   if (profile === "prose") {
     // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
-    for (const m of matchesAt(QUOTE_YEAR, text, quoteYearStarts(text))) {
+    for (const m of matchesOf(QUOTED_YEAR, text)) {
       // a quoted string in code or prose ("'40 + 2'", "'entity:42'") closes or opens on the same line
       const line0 = text.lastIndexOf("\n", m.index) + 1;
       const line1 = text.indexOf("\n", m.index) < 0 ? text.length : text.indexOf("\n", m.index);
@@ -267,18 +276,14 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       push(m.index, m.index + m[0].length, "medium", 0.5);
     }
   }
-  for (const m of matchesAt(DATE_ISO, text, prose ? digitRunsBefore(text, 4, 4, DASH) : undefined)) {
+  for (const m of matchesOf(ISO, text)) {
     if (profile === "code" && !contextual(m.index)) continue;
     // ISO dates in prose are mostly document and release dates unless a person-date word is near.
     push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.7);
   }
   if (!/[a-z]/i.test(text)) return;
-  for (const re of [DATE_TEXT_MDY, DATE_TEXT_DMY, DATE_TEXT_MY]) {
-    const found = !prose
-      ? text.matchAll(re)
-      : re === DATE_TEXT_DMY
-        ? matchesAt(re, text, digitRunsBefore(text, 1, 2, ANY))
-        : matchesAtWords(re, text, ANCHOR_MONTH);
+  for (const re of [TEXT_MDY, TEXT_DMY, TEXT_MY]) {
+    const found = matchesOf(re, text);
     for (const m of found) {
       const s = m[0];
       if (/^may\s/i.test(s) && !/\d{4}/.test(s) && /^May\s+\d{1,2}\b/.test(s) === false) continue;

@@ -19,8 +19,8 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, tokenize } from "./tokens.js";
-import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
-import { digitRunsBefore, matchesAt, matchesAtWords } from "./anchored.js";
+import { cueGroup, cuesOf } from "./cues.js";
+import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -245,43 +245,6 @@ const CUE_SAINT = cueGroup(["st", "saint"]);
 const CUE_U = cueGroup(["u"]);
 const CUE_STATE = cueGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
 const CUE_FACILITY_NAME = cueGroup([...FACILITY_NAME_WORDS]);
-// Anchor groups (src/phi/detect/cues.ts, src/phi/detect/anchored.ts): the words a whole-text regex's
-// every match starts with, each a whole ASCII letter run (followed by a blank, a dot or a non-letter)
-const ANCHOR_TO_FROM_AT_IN = anchorGroup(["to", "from", "at", "in"]);
-const ANCHOR_TRANSFER = anchorGroup(
-  "transferred transfered transfer xfer sent admitted arrived came followed referred discharged returned went back seen treated hospitalized lives resides moved medflight medflighted flown taken brought presented trans enroute leave go going come coming".split(
-    " ",
-  ),
-);
-// "tx'd", "i'm", "he's", "she's": their first run
-const ANCHOR_ACRONYM_VERB = anchorGroup(
-  "admitted admission transferred transfered transfer xfer sent taken went go going came come coming arrived arrival retired work works worked working employed seen treated flighted flown flew transported brought discharged returned back tx presented referred hospitalized stay stayed died born is i he she was were be far had done".split(
-    " ",
-  ),
-);
-const ANCHOR_WARD = anchorGroup(["to", "from", "plan"]);
-const ANCHOR_AT_FROM_TO_ON = anchorGroup(["at", "from", "to", "on"]);
-const ANCHOR_NAMED_STREET = anchorGroup(["on", "at", "in", "off", "along", "near"]);
-const ANCHOR_UNIVERSITY = anchorGroup(["university", "college", "institute", "univ", "u"]);
-const ANCHOR_SAINT = anchorGroup(["st", "saint"]);
-const ANCHOR_U = anchorGroup(["u"]);
-const ANCHOR_STATE = anchorGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
-const ANCHOR_ZIP = anchorGroup(["zip", "zipcode", "postal", "postcode"]);
-const BLANK = (c: number) => c === 32 || c === 9;
-const COMMA_OR_BLANK = (c: number) => c === 32 || c === 9 || c === 44;
-/** Where the street patterns that start with a keyword start: "Apt 4", "P.O. Box 7" ("p"), "Via Roma 3", "PSC 1437". */
-const STREET_ANCHORS = new Map<RegExp, number>([
-  [UNIT, anchorGroup(["apt", "apartment", "suite", "ste", "unit", "flat", "p", "po"])],
-  [
-    INTL_STREET_BEFORE,
-    anchorGroup(
-      "via viale vicolo piazza corso calle avenida av rua rue chemin allee plaza paseo ulica ul utca strada carrer avinguda rambla largo travessa camino carretera boulevard".split(
-        " ",
-      ),
-    ),
-  ],
-  [MILITARY_ADDRESS, anchorGroup(["psc", "unit", "cmr"])],
-]);
 /** Per whole-text regex of the prose loop over street patterns: its cue group (INTL_STREET_SUFFIX has none). */
 const STREET_CUES = new Map<RegExp, number>([
   [UNIT, CUE_UNIT],
@@ -363,8 +326,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       ? idx && STREET_PREFILTER
         ? streetMatchesAtNumbers(text, idx)
         : text.matchAll(STREET_CODE)
-      : // a street number: a run of at most six digits before a blank
-        matchesAt(STREET, text, digitRunsBefore(text, 1, 6, BLANK))) {
+      : matchesOf(STREET_PROSE, text)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -406,27 +368,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       if (profile === "prose") tail(end, 5);
     }
     if (profile === "prose") {
-      for (const re of [
-        UNIT,
-        INTL_STREET_BEFORE,
-        INTL_STREET_SUFFIX,
-        MILITARY_ADDRESS,
-        NUM_KEYWORD_STREET,
-        STREET_WORD_NUM,
-      ]) {
-        const cue = STREET_CUES.get(re);
+      for (const re of [UNIT_A, INTL_BEFORE_A, INTL_STREET_SUFFIX, MILITARY_A, NUM_KEYWORD_A, STREET_WORD_NUM]) {
+        const cue = STREET_CUES.get(re instanceof RegExp ? re : re.re);
         if (cue !== undefined && (cuesOf(text) & cue) === 0) continue;
         // "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank
-        const anchors = STREET_ANCHORS.get(re);
-        for (const m of re === NUM_KEYWORD_STREET
-          ? matchesAt(re, text, digitRunsBefore(text, 1, 5, COMMA_OR_BLANK))
-          : anchors !== undefined
-            ? matchesAtWords(re, text, anchors)
-            : text.matchAll(re)) {
-          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!)))
-            continue;
+        for (const m of re instanceof RegExp ? text.matchAll(re) : matchesOf(re, text)) {
+          if (re === INTL_BEFORE_A && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!))) continue;
           if (
-            (re === NUM_KEYWORD_STREET || re === STREET_WORD_NUM) &&
+            (re === NUM_KEYWORD_A || re === STREET_WORD_NUM) &&
             (upper(m.index) ||
               !/\p{Ll}/u.test(m[0]) ||
               plainWord(m[0].replace(/^[\d, \t]+/, "").split(/[ \t]/)[re === STREET_WORD_NUM ? 0 : 1] ?? ""))
@@ -436,7 +385,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
           tail(m.index + m[0].length, 5);
         }
       }
-      for (const m of matchesAt(NUM_STREET_NUM, text, digitRunsBefore(text, 1, 6, BLANK))) {
+      for (const m of matchesOf(NUM_STREET_NUM_A, text)) {
         if (upper(m.index)) continue;
         const words = m[1]!.split(/[ \t]+/);
         if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase())))
@@ -451,12 +400,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
     };
     if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
-    else for (const m of matchesAtWords(ZIP_CONTEXT, text, ANCHOR_ZIP)) zip(m);
+    else for (const m of matchesOf(ZIP_A, text)) zip(m);
   }
   if (profile === "code") return;
   const cues = cuesOf(text);
   if (cues & CUE_NAMED_STREET)
-    for (const m of matchesAtWords(NAMED_STREET, text, ANCHOR_NAMED_STREET)) {
+    for (const m of matchesOf(NAMED_STREET_A, text)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase())))
         continue;
@@ -506,7 +455,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
-  for (const m of matchesAtWords(MID_SENTENCE_PLACE, text, ANCHOR_AT_FROM_TO_ON)) {
+  for (const m of matchesOf(MID_SENTENCE_PLACE_A, text)) {
     const s = m.index + m[0].length - m[1]!.length;
     if (upper(s)) continue;
     const ws = m[1]!.split(/[ \t]+/);
@@ -528,7 +477,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   if (cues & CUE_UNIVERSITY)
-    for (const m of matchesAtWords(UNIVERSITY_OF, text, ANCHOR_UNIVERSITY)) {
+    for (const m of matchesOf(UNIVERSITY_OF_A, text)) {
       let place = m[1]!.toLowerCase().replace(/\.$/, "");
       // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
       if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
@@ -557,7 +506,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, s + r[0].length, "medium", 0.6, "street-address");
     tail(s + r[0].length, 5);
   }
-  for (const m of matchesAt(CITY_STATE, text, cityStateStarts(text))) {
+  for (const m of matchesOf(CITY_STATE_A, text)) {
     if (!US_STATE_CODES.has(m[2]!)) continue;
     const cityKnown = US_CITIES.has(m[1]!.toLowerCase()) || cityLookup(m[1]!.toLowerCase()) !== undefined;
     if (!m[3] && !cityKnown && (AMBIGUOUS_STATE_CODES.has(m[2]!) || !/^[A-Z][a-z]/.test(m[1]!))) continue;
@@ -616,7 +565,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
   const clinical = clinicalNote(text);
-  for (const m of matchesAtWords(TRANSFER_PLACE, text, ANCHOR_TRANSFER)) {
+  for (const m of matchesOf(TRANSFER_PLACE_A, text)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
     // a sentence ends the place: "REFERRED TO GH. ARRIVED"
@@ -773,7 +722,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Saints name hospitals: "transfer to St. Mary's", "ST. MARY", "St Agnes Hospital" (not "ST CHANGES")
   if (cuesOf(text) & CUE_SAINT)
-    for (const m of matchesAtWords(SAINT, text, ANCHOR_SAINT)) {
+    for (const m of matchesOf(SAINT_A, text)) {
       const w = m[1]!.toLowerCase();
       if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
       if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
@@ -783,7 +732,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // Two hospital-name words after a place preposition, with no facility noun: "went to Holy Cross", "at Union Memorial"
   // (both words are hospital-name words, each a whole run: none in the text, no match)
-  for (const m of cuesOf(text) & CUE_FACILITY_NAME ? matchesAtWords(TWO_NAME_WORDS, text, ANCHOR_TO_FROM_AT_IN) : []) {
+  for (const m of cuesOf(text) & CUE_FACILITY_NAME ? matchesOf(TWO_NAME_WORDS_A, text) : []) {
     const a = m[1]!.toLowerCase();
     const b = m[2]!.toLowerCase();
     if (!FACILITY_NAME_WORDS.has(a) || !FACILITY_NAME_WORDS.has(b) || a === b) continue;
@@ -793,8 +742,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // after a verb of going, staying or working there (a bare acronym after "to" is mostly a clinical
   // one), or with an article: "a consult from the GBMC". Only in clinical notes: elsewhere "converted
   // to URL", "from the CLI" are technical acronyms.
-  for (const re of clinical ? [ACRONYM_AFTER_VERB, ACRONYM_AFTER_ARTICLE] : []) {
-    for (const m of matchesAtWords(re, text, re === ACRONYM_AFTER_VERB ? ANCHOR_ACRONYM_VERB : ANCHOR_TO_FROM_AT_IN)) {
+  for (const re of clinical ? [ACRONYM_AFTER_VERB_A, ACRONYM_AFTER_ARTICLE_A] : []) {
+    for (const m of matchesOf(re, text)) {
       const w = m[1]!;
       const l = w.toLowerCase();
       if (
@@ -813,18 +762,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
   if (cuesOf(text) & CUE_U)
-    for (const m of matchesAtWords(U_STATE, text, ANCHOR_U))
+    for (const m of matchesOf(U_STATE_A, text))
       if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
         push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
-  // (found from the state: one pass of a regex of state names, then the word before it; the
-  // lookbehind's blanks are bounded and unambiguous: the word must sit within the 40 characters read
-  // below anyway, and an unbounded `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time)
-  US_STATE_NAMES ??= new RegExp(
-    `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
-    "giu",
-  );
+  // (found from the state: US_STATE_NAMES, then the word before it)
   if (cuesOf(text) & CUE_STATE)
-    for (const st of matchesAtWords(US_STATE_NAMES, text, ANCHOR_STATE)) {
+    for (const st of matchesOf(US_STATE_NAMES_A, text)) {
       const base = Math.max(0, st.index - 40);
       const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
       if (!m) continue;
@@ -833,7 +776,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
     }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of matchesAtWords(WARD_NUMBER, text, ANCHOR_WARD)) {
+  for (const m of matchesOf(WARD_NUMBER_A, text)) {
     const w = m[1]!;
     if (
       ordinary(w, m.index) ||
@@ -914,7 +857,15 @@ const WARD_NUMBER =
 const ACRONYM_AFTER_VERB =
   /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
 const ACRONYM_AFTER_ARTICLE = /\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
-let US_STATE_NAMES: RegExp | undefined;
+/**
+ * US state names with a word before them. The lookbehind's blanks are bounded and unambiguous:
+ * the word must sit within the 40 characters read after a match anyway, and an unbounded
+ * `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time.
+ */
+const US_STATE_NAMES = new RegExp(
+  `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
+  "giu",
+);
 const CLINICAL_CUE =
   /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
 /** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
@@ -923,6 +874,67 @@ export function clinicalNote(text: string): boolean {
   for (const _ of text.matchAll(CLINICAL_CUE)) if (++n >= 2 && n * 300 >= text.length) return true;
   return false;
 }
+
+// Anchored matching (src/phi/detect/anchored.ts): where each whole-text regex can start. Word
+// anchors: every match starts with one of the words as a whole ASCII letter run (a keyword followed
+// by a blank, a dot, a colon or an apostrophe: "tx'd", "i'm", "he's", "plan:", "av."); numbers: a
+// match starts at a digit run (a `\b` or a lookbehind excludes a digit before it).
+const BLANK = (c: number) => c === 32 || c === 9;
+/** A street number: a run of at most six digits before a blank. */
+const STREET_PROSE = anchored("street", STREET, (t) => digitRunsBefore(t, 1, 6, BLANK));
+const NUM_STREET_NUM_A = anchored("num-street-num", NUM_STREET_NUM, (t) => digitRunsBefore(t, 1, 6, BLANK));
+/** "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank. */
+const NUM_KEYWORD_A = anchored("num-keyword-street", NUM_KEYWORD_STREET, (t) =>
+  digitRunsBefore(t, 1, 5, (c) => c === 32 || c === 9 || c === 44),
+);
+const CITY_STATE_A = anchored("city-state", CITY_STATE, cityStateStarts);
+/** "Apt 4", "P.O. Box 7" ("p"), "PO Box 7". */
+const UNIT_A = anchoredWords("unit", UNIT, ["apt", "apartment", "suite", "ste", "unit", "flat", "p", "po"]);
+const INTL_BEFORE_A = anchoredWords(
+  "intl-street-before",
+  INTL_STREET_BEFORE,
+  "via viale vicolo piazza corso calle avenida av rua rue chemin allee plaza paseo ulica ul utca strada carrer avinguda rambla largo travessa camino carretera boulevard".split(
+    " ",
+  ),
+);
+const MILITARY_A = anchoredWords("military-address", MILITARY_ADDRESS, ["psc", "unit", "cmr"]);
+const ZIP_A = anchoredWords("zip-context", ZIP_CONTEXT, ["zip", "zipcode", "postal", "postcode"]);
+const NAMED_STREET_A = anchoredWords("named-street", NAMED_STREET, ["on", "at", "in", "off", "along", "near"]);
+const MID_SENTENCE_PLACE_A = anchoredWords("mid-sentence-place", MID_SENTENCE_PLACE, ["at", "from", "to", "on"]);
+const UNIVERSITY_OF_A = anchoredWords("university-of", UNIVERSITY_OF, [
+  "university",
+  "college",
+  "institute",
+  "univ",
+  "u",
+]);
+const TRANSFER_PLACE_A = anchoredWords(
+  "transfer-place",
+  TRANSFER_PLACE,
+  "transferred transfered transfer xfer sent admitted arrived came followed referred discharged returned went back seen treated hospitalized lives resides moved medflight medflighted flown taken brought presented trans enroute leave go going come coming".split(
+    " ",
+  ),
+);
+const SAINT_A = anchoredWords("saint", SAINT, ["st", "saint"]);
+const TWO_NAME_WORDS_A = anchoredWords("two-name-words", TWO_NAME_WORDS, ["to", "from", "at", "in"]);
+const ACRONYM_AFTER_VERB_A = anchoredWords(
+  "acronym-after-verb",
+  ACRONYM_AFTER_VERB,
+  "admitted admission transferred transfered transfer xfer sent taken went go going came come coming arrived arrival retired work works worked working employed seen treated flighted flown flew transported brought discharged returned back tx presented referred hospitalized stay stayed died born is i he she was were be far had done".split(
+    " ",
+  ),
+);
+const ACRONYM_AFTER_ARTICLE_A = anchoredWords("acronym-after-article", ACRONYM_AFTER_ARTICLE, [
+  "to",
+  "from",
+  "at",
+  "in",
+]);
+const U_STATE_A = anchoredWords("u-state", U_STATE, ["u"]);
+const US_STATE_NAMES_A = anchoredWords("us-state-names", US_STATE_NAMES, [
+  ...new Set([...US_STATES].map((st) => st.split(" ")[0]!)),
+]);
+const WARD_NUMBER_A = anchoredWords("ward-number", WARD_NUMBER, ["to", "from", "plan"]);
 
 export const places: Detector = {
   name: "places",
