@@ -18,7 +18,7 @@ import {
   isUpperText,
   multiWordPlaceStart,
 } from "./lexicon.js";
-import { WORDS, tokenize } from "./tokens.js";
+import { WORDS, WordClasses, tokenize } from "./tokens.js";
 import { cueGroup, cuesOf } from "./cues.js";
 import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
@@ -121,6 +121,24 @@ const PREP_WORDS = new Set([
   "via",
   "the",
 ]);
+const P_MULTI = 1;
+const P_CITY = 2;
+const P_CITY_STAR = 4;
+const P_US_CITY = 8;
+const P_COUNTRY = 16;
+const P_STATE = 32;
+/** Gazetteer classes of a lower-case word (the gazetteer loop's one-word lookups), once per word id. */
+const PLACE_CLASSES = new WordClasses((l) => {
+  const city = cityLookup(l);
+  return (
+    (multiWordPlaceStart(l) ? P_MULTI : 0) |
+    (city !== undefined ? P_CITY : 0) |
+    (city === true ? P_CITY_STAR : 0) |
+    (US_CITIES.has(l) ? P_US_CITY : 0) |
+    (COUNTRIES.has(l) ? P_COUNTRY : 0) |
+    (US_STATES.has(l) ? P_STATE : 0)
+  );
+});
 /** The first two letters of each of PREP_WORDS (char codes, `(a << 8) | b`). */
 const PREP_PAIRS = new Set([...PREP_WORDS].map((w) => (w.charCodeAt(0) << 8) | w.charCodeAt(1)));
 const PLACE_PREFIX = new Set([
@@ -627,10 +645,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // are kept, not the id: the table may start over during a long text
   const lw = new Array<string | undefined>(nWords);
   const lf = new Int32Array(nWords);
+  const pf = new Int32Array(nWords);
   const lookup = (q: number) => {
     const e = wEnd[q]!;
     const id = WORDS.id(text, wStart[q]!, text.charCodeAt(e - 1) === 46 ? e - 1 : e);
     lf[q] = LEXICON_CLASSES.of(id);
+    pf[q] = PLACE_CLASSES.of(id);
     return (lw[q] = WORDS.word(id));
   };
   const lowerOf = (q: number) => lw[q] ?? lookup(q);
@@ -644,31 +664,42 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
   for (let wi = 0; wi < nWords; wi++) {
     const c0 = text.charCodeAt(wStart[wi]!);
+    const afterPrep = wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1));
     // cheap exit: a lower-case word that does not follow a preposition is no place
-    if (c0 >= 97 && c0 <= 122 && !(wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
+    if (c0 >= 97 && c0 <= 122 && !afterPrep) continue;
+    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
+    // (tested before the word is looked up: each test here only skips a word, in any order)
+    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
     const l0 = lowerOf(wi);
     const f0 = lf[wi]!;
     if (((f0 & W_COMMON) !== 0 && !PLACE_PREFIX.has(l0)) || (f0 & W_CLINICAL) !== 0) continue;
     const first = wordAt(wi);
-    const capFirst = /^\p{Lu}/u.test(first);
-    const prevWord = wi > 0 ? lowerOf(wi - 1) : "";
-    const afterPrep = PREP_WORDS.has(prevWord);
-    if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[wStart[wi]! - 2] ?? ""))) continue;
-    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
+    const capFirst = c0 < 128 ? c0 >= 65 && c0 <= 90 : /^\p{Lu}/u.test(first);
+    if (!capFirst && !afterPrep && !/[:]$|city$/i.test((wi > 0 ? lowerOf(wi - 1) : "") + (text[wStart[wi]! - 2] ?? "")))
+      continue;
+    const p0 = pf[wi]!;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
     let country = false;
     let state = false;
-    const maxK = multiWordPlaceStart(l0) ? 3 : 1;
+    const maxK = (p0 & P_MULTI) !== 0 ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
-      const sub = k === 1 ? lowerOf(wi) : Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
-      city = US_CITIES.has(sub) ? false : cityLookup(sub);
-      country = COUNTRIES.has(sub);
+      let isState: boolean;
+      if (k === 1) {
+        // one word: its place classes, answered once per distinct word
+        city = (p0 & P_US_CITY) !== 0 ? false : (p0 & P_CITY) !== 0 ? (p0 & P_CITY_STAR) !== 0 : undefined;
+        country = (p0 & P_COUNTRY) !== 0;
+        isState = (p0 & P_STATE) !== 0;
+      } else {
+        const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
+        city = US_CITIES.has(sub) ? false : cityLookup(sub);
+        country = COUNTRIES.has(sub);
+        isState = US_STATES.has(sub);
+      }
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
-      if (US_STATES.has(sub) && !country) {
+      if (isState && !country) {
         state = true;
         break;
       }
