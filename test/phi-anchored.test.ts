@@ -22,6 +22,7 @@ const EXAMPLES = [
   "admitted to GBMC, tx'd from the GH, i'm at UMMS, she's still in the BWH, retired from GH",
   "from the GBMC, to THE UMMC, U Maryland, Towson, Maryland and Baltimore, MD; New York's",
   "transfer to Quartermain 2, FROM QUARTERMAIN 3, plan: Blake 12, to Ellison 11 mg",
+  "since Christmas eve, on the 4th of July, Valentine's Day, St. Patrick's day and New Year's",
 ];
 
 /** Tokens the random texts are made of: keywords, numbers, separators, capitals. */

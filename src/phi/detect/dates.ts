@@ -4,7 +4,7 @@ import * as v from "../validators.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import type { Detector } from "./detector.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
 import {
   anchored,
   anchoredWords,
@@ -79,6 +79,33 @@ const MONTH_WORDS =
 const TEXT_MDY = anchoredWords("date-text-mdy", DATE_TEXT_MDY, MONTH_WORDS);
 const TEXT_MY = anchoredWords("date-text-my", DATE_TEXT_MY, MONTH_WORDS);
 const ORDINAL_SUFFIXES = ["st", "nd", "rd", "th"];
+/** Holidays start with one of these words as a whole run ("valentine's", "st. patrick's"), or at "4th of july". */
+const HOLIDAY_WORDS =
+  "christmas xmas thanksgiving easter new hanukkah hanukah chanukah passover yom rosh ramadan eid diwali halloween valentine valentines memorial labor veterans independence fourth july mother mothers father fathers st martin presidents columbus".split(
+    " ",
+  );
+const HOLIDAY_GROUP = anchorGroup(HOLIDAY_WORDS);
+const HOLIDAY_A = anchored(
+  "holiday",
+  HOLIDAY,
+  (t) => {
+    const words = anchorsOf(t, HOLIDAY_GROUP);
+    if (words === undefined) return undefined;
+    const fourth: number[] = [];
+    for (let i = t.indexOf("4"); i >= 0; i = t.indexOf("4", i + 1))
+      if ((t.charCodeAt(i + 1) | 32) === 116 && (t.charCodeAt(i + 2) | 32) === 104) fourth.push(i);
+    return fourth.length === 0 ? words : mergeSorted(words, fourth);
+  },
+  HOLIDAY_WORDS,
+);
+/** Two ascending lists as one. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!);
+  return out;
+}
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
 /** Keyword prefixes of DATE_CONTEXT for the shared keyword pass. */
@@ -109,7 +136,7 @@ const DATE_PREFILTER = anchorsCover(DATE_KEYWORDS, DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (profile === "prose" && (cuesOf(text) & CUE_HOLIDAY) !== 0)
-    for (const m of text.matchAll(HOLIDAY))
+    for (const m of matchesOf(HOLIDAY_A, text))
       out.push({
         ruleId: "date",
         category: "date",
