@@ -288,12 +288,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   };
-  const upperCache = new Map<number, boolean>();
+  // per block of 128 characters, asked at the first position asked about in it (0: not yet, 1: no,
+  // 2: yes): the answer depends on the order of the questions, which must stay as it is
+  const upperCache = new Int8Array((text.length >> 7) + 1);
   const upper = (at: number) => {
     const key = at >> 7;
-    let u = upperCache.get(key);
-    if (u === undefined) upperCache.set(key, (u = isUpperText(text, at, at + 1)));
-    return u;
+    let u = upperCache[key]!;
+    if (u === 0) upperCache[key] = u = isUpperText(text, at, at + 1) ? 2 : 1;
+    return u === 2;
   };
   const plainWord = (w: string) => COMMON_WORDS.has(w.toLowerCase()) || CLINICAL_WORDS.has(w.toLowerCase());
   /** An ordinary word unless Capitalised in mixed-case text ("Harbor Hospital" is a name, "HARBOR" alone is not). */
@@ -667,9 +669,10 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const afterPrep = wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1));
     // cheap exit: a lower-case word that does not follow a preposition is no place
     if (c0 >= 97 && c0 <= 122 && !afterPrep) continue;
-    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    // (tested before the word is looked up: each test here only skips a word, in any order)
-    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
+    // the upper-case test below, before the word is looked up, when its block is answered already
+    // (reading the cache does not change it: `upper` is asked in the same order as before)
+    if (!afterPrep && upperCache[wStart[wi]! >> 7] === 2 && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!))
+      continue;
     const l0 = lowerOf(wi);
     const f0 = lf[wi]!;
     if (((f0 & W_COMMON) !== 0 && !PLACE_PREFIX.has(l0)) || (f0 & W_CLINICAL) !== 0) continue;
@@ -677,6 +680,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const capFirst = c0 < 128 ? c0 >= 65 && c0 <= 90 : /^\p{Lu}/u.test(first);
     if (!capFirst && !afterPrep && !/[:]$|city$/i.test((wi > 0 ? lowerOf(wi - 1) : "") + (text[wStart[wi]! - 2] ?? "")))
       continue;
+    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
+    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
     const p0 = pf[wi]!;
     // longest gazetteer match of up to three words
     let matched = 0;
