@@ -43,21 +43,60 @@ function fnv(text: string, s: number, e: number): number {
 const BLOOM = new Int32Array(2048);
 const BLOOM_MASK = 2047;
 
+/**
+ * Anchor groups: like cue groups, but the pass also records where each run of a group starts, so
+ * that a regex whose every match starts with one of the group's words runs (sticky) only there
+ * (`anchorsOf`). Declared at module load too.
+ */
+const anchorByWord = new Map<string, number>();
+let anchorGroups = 0;
+
+/** An anchor group: `anchorsOf(text, group)` lists the starts of the runs of `words` (lower-case ASCII letters). */
+export function anchorGroup(words: readonly string[]): number {
+  if (frozen) throw new Error("phi cues: groups are declared before the first scan");
+  if (anchorGroups >= 30) throw new Error("phi cues: at most 30 anchor groups");
+  const g = anchorGroups++;
+  for (const w of words) {
+    if (!/^[a-z]+$/.test(w)) throw new Error(`phi cues: "${w}" is not a run of lower-case ASCII letters`);
+    anchorByWord.set(w, (anchorByWord.get(w) ?? 0) | (1 << g));
+    const h = fnv(w, 0, w.length);
+    BLOOM[(h >>> 5) & BLOOM_MASK]! |= 1 << (h & 31);
+  }
+  return g;
+}
+
 const CUES = new WordClasses((l) => byWord.get(l) ?? 0);
+const ANCHORS = new WordClasses((l) => anchorByWord.get(l) ?? 0);
 let lastText: string | undefined;
 let lastMask = 0;
+/** Per anchor group, the run starts found by the last pass (undefined: the text is not ASCII). */
+let lastAnchors: number[][] | undefined;
+
+/**
+ * The starts, in order, of the ASCII letter runs of `text` that are words of anchor group `group`
+ * (matched case-insensitively); undefined when the text holds a character ≥ 128 (then the caller
+ * runs its regex over the whole text: under the `iu` flags a non-ASCII character may match an
+ * ASCII keyword).
+ */
+export function anchorsOf(text: string, group: number): readonly number[] | undefined {
+  if (text !== lastText) cuesOf(text);
+  return lastAnchors?.[group];
+}
 
 /** The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character). */
 export function cuesOf(text: string): number {
   if (text === lastText) return lastMask;
   frozen = true;
   let mask = 0;
+  const anchors: number[][] = Array.from({ length: anchorGroups }, () => []);
+  let ascii = true;
   const len = text.length;
   let i = 0;
   while (i < len) {
     const c = text.charCodeAt(i);
     if (c >= 128) {
       mask = ALL;
+      ascii = false;
       break;
     }
     if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
@@ -69,7 +108,16 @@ export function cuesOf(text: string): number {
         if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90))) break;
         h = Math.imul(h ^ (d | 32), 0x01000193);
       }
-      if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) !== 0) mask |= CUES.of(WORDS.id(text, i, j));
+      if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) !== 0) {
+        const id = WORDS.id(text, i, j);
+        mask |= CUES.of(id);
+        let a = ANCHORS.of(id);
+        while (a !== 0) {
+          const low = a & -a;
+          anchors[31 - Math.clz32(low)]!.push(i);
+          a ^= low;
+        }
+      }
       i = j;
       continue;
     }
@@ -77,5 +125,6 @@ export function cuesOf(text: string): number {
   }
   lastText = text;
   lastMask = mask;
+  lastAnchors = ascii ? anchors : undefined;
   return mask;
 }

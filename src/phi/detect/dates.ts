@@ -4,7 +4,15 @@ import * as v from "../validators.js";
 import { hasDigit } from "../rules/rule.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import type { Detector } from "./detector.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
+import {
+  anchored,
+  anchoredWords,
+  digitRunsBefore,
+  matchesOf,
+  quoteYearStarts,
+  someDigitRunBefore,
+} from "./anchored.js";
 
 /**
  * Dates (HIPAA identifier 3): numeric, ISO, dotted, written-out and holiday dates in prose; in
@@ -34,6 +42,8 @@ const DATE_ORDINAL =
 /** Words that introduce a day ("since 1/4", "Tues. 2/3"); not "on", which leads vent settings ("on 5/5"). */
 const DATE_LEAD =
   /(?:^|\n)[ \t]*$|\b(?:since|until|till|dated?|post|s\/p|(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|thurs|fri|sat(?:ur)?|sun)(?:day)?\.?,?)[ \t:]*$/i;
+/** An abbreviated year in a history: "CABG '79", "CVA 74'" (starts at the quote, or two digits before it). */
+const QUOTE_YEAR = /(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu;
 const DATE_ISO = /(?<![\w-])((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[T ][\d:.]+Z?)?(?![\w-])/g;
 const DATE_TEXT_MDY = new RegExp(
   `\\b(?:${MONTHS})\\.?\\s+\\d{1,2}(?:st|nd|rd|th)?(?:-\\d{1,2}(?:st|nd|rd|th)?\\b)?(?:,?\\s+\\d{4})?\\b`,
@@ -48,6 +58,54 @@ const DATE_TEXT_MY = new RegExp(`\\b(?:${MONTHS})\\.?,?\\s+(?:(?:19|20)\\d{2}\\b
 const DATE_MONTH_YEAR = /(?<![\w/.:-])(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?![\w/%]|[.-]\d)/g;
 const DATE_CONTEXT =
   /\b(?:dob|d\.o\.b|birth|born|b-day|birthday|admi(?:t|tted|ssion)|discharg\w*|death|died|deceased|expired|date[_\s-]?of[_\s-]?(?:birth|death|service|admission|discharge|visit)|dateofbirth|birth[_\s-]?date|visit|appointment|appt|surgery|procedure|seen|encounter|dos|dod)\b/i;
+
+// Anchored matching (src/phi/detect/anchored.ts): where each whole-text regex below can start.
+// The numeric ones start at a digit run (their lookbehinds exclude a digit before): of one or two
+// digits before "/" or "-", "/", "." or anything; of four before "-".
+const SLASH_OR_DASH = (c: number) => c === 47 || c === 45;
+const NUMERIC = anchored("date-numeric", DATE_NUMERIC, (t) => digitRunsBefore(t, 1, 2, SLASH_OR_DASH));
+const DOTTED = anchored("date-dotted", DATE_DOTTED, (t) => digitRunsBefore(t, 1, 2, (c) => c === 46));
+const MONTH_YEAR = anchored("date-month-year", DATE_MONTH_YEAR, (t) => digitRunsBefore(t, 1, 2, SLASH_OR_DASH));
+const RANGE = anchored("date-range", DATE_RANGE, (t) => digitRunsBefore(t, 1, 2, (c) => c === 47));
+const ISO = anchored("date-iso", DATE_ISO, (t) => digitRunsBefore(t, 4, 4, (c) => c === 45));
+const TEXT_DMY = anchored("date-text-dmy", DATE_TEXT_DMY, (t) => digitRunsBefore(t, 1, 2, () => true));
+/** "'79" starts at the quote, "74'" two characters before it. */
+const QUOTED_YEAR = anchored("date-quoted-year", QUOTE_YEAR, quoteYearStarts);
+/** DATE_TEXT_MDY and DATE_TEXT_MY start with a month word, a whole run ("Jan." "January," "sept "). */
+const MONTH_WORDS =
+  "jan january feb february mar march apr april may jun june jul july aug august sep sept september oct october nov november dec december".split(
+    " ",
+  );
+const TEXT_MDY = anchoredWords("date-text-mdy", DATE_TEXT_MDY, MONTH_WORDS);
+const TEXT_MY = anchoredWords("date-text-my", DATE_TEXT_MY, MONTH_WORDS);
+const ORDINAL_SUFFIXES = ["st", "nd", "rd", "th"];
+/** Holidays start with one of these words as a whole run ("valentine's", "st. patrick's"), or at "4th of july". */
+const HOLIDAY_WORDS =
+  "christmas xmas thanksgiving easter new hanukkah hanukah chanukah passover yom rosh ramadan eid diwali halloween valentine valentines memorial labor veterans independence fourth july mother mothers father fathers st martin presidents columbus".split(
+    " ",
+  );
+const HOLIDAY_GROUP = anchorGroup(HOLIDAY_WORDS);
+const HOLIDAY_A = anchored(
+  "holiday",
+  HOLIDAY,
+  (t) => {
+    const words = anchorsOf(t, HOLIDAY_GROUP);
+    if (words === undefined) return undefined;
+    const fourth: number[] = [];
+    for (let i = t.indexOf("4"); i >= 0; i = t.indexOf("4", i + 1))
+      if ((t.charCodeAt(i + 1) | 32) === 116 && (t.charCodeAt(i + 2) | 32) === 104) fourth.push(i);
+    return fourth.length === 0 ? words : mergeSorted(words, fourth);
+  },
+  HOLIDAY_WORDS,
+);
+/** Two ascending lists as one. */
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!);
+  return out;
+}
 
 const DATE_CONTEXT_STICKY = toSticky(DATE_CONTEXT);
 /** Keyword prefixes of DATE_CONTEXT for the shared keyword pass. */
@@ -78,7 +136,7 @@ const DATE_PREFILTER = anchorsCover(DATE_KEYWORDS, DATE_CONTEXT.source);
 
 function detectDates(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (profile === "prose" && (cuesOf(text) & CUE_HOLIDAY) !== 0)
-    for (const m of text.matchAll(HOLIDAY))
+    for (const m of matchesOf(HOLIDAY_A, text))
       out.push({
         ruleId: "date",
         category: "date",
@@ -114,7 +172,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   const push = (start: number, end: number, severity: Severity, confidence: number) =>
     out.push({ ruleId: "date", category: "date", hipaa: 3, kind: "phi", start, end, severity, confidence });
   const contextual = (start: number) => DATE_CONTEXT.test(text.slice(Math.max(0, start - 40), start));
-  for (const m of text.matchAll(DATE_NUMERIC)) {
+  for (const m of matchesOf(NUMERIC, text)) {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const year = m[3];
@@ -195,7 +253,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
     push(m.index, m.index + m[0].length, "high", 0.85);
   }
   if (profile === "prose") {
-    for (const m of text.matchAll(DATE_DOTTED)) {
+    for (const m of matchesOf(DOTTED, text)) {
       const a = Number(m[1]);
       const b = Number(m[2]);
       if (!v.monthDayValid(a, b) && !v.monthDayValid(b, a)) continue;
@@ -209,13 +267,14 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
         continue;
       push(m.index, m.index + m[0].length, m[3]!.length === 4 ? "high" : "medium", 0.7);
     }
-    for (const m of text.matchAll(DATE_MONTH_YEAR)) push(m.index, m.index + m[0].length, "medium", 0.6);
-    for (const m of text.matchAll(DATE_RANGE)) {
+    for (const m of matchesOf(MONTH_YEAR, text)) push(m.index, m.index + m[0].length, "medium", 0.6);
+    for (const m of matchesOf(RANGE, text)) {
       if (!v.monthDayValid(Number(m[1]), Number(m[2])) || !v.monthDayValid(Number(m[3]), Number(m[4]))) continue;
       if (Number(m[2]) <= 4 && Number(m[4]) <= 4) continue; // fractions: "1/3-1/2"
       push(m.index, m.index + m[0].length, "medium", 0.65);
     }
-    for (const m of text.matchAll(DATE_ORDINAL)) {
+    // an ordinal day needs one or two digits before st/nd/rd/th somewhere in the text
+    for (const m of someDigitRunBefore(text, 2, ORDINAL_SUFFIXES) ? text.matchAll(DATE_ORDINAL) : []) {
       const d = Number(m[1]);
       if (d < 1 || d > 31) continue;
       const s = m.index + m[0].lastIndexOf(m[1]!);
@@ -224,9 +283,7 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
   }
   if (profile === "prose") {
     // an abbreviated year in a history: "CABG '79", "CVA 74'", "prostate CA'88" (not "90's", "5'10")
-    for (const m of text.matchAll(
-      /(?<=[\s(,;]|\p{Lu}{2})['’](\d{2})(?=[\s.,;)]|$)|(?<=\s)(\d{2})['’](?=[\s.,;)]|$)/gu,
-    )) {
+    for (const m of matchesOf(QUOTED_YEAR, text)) {
       // a quoted string in code or prose ("'40 + 2'", "'entity:42'") closes or opens on the same line
       const line0 = text.lastIndexOf("\n", m.index) + 1;
       const line1 = text.indexOf("\n", m.index) < 0 ? text.length : text.indexOf("\n", m.index);
@@ -246,14 +303,15 @@ function detectDatesIn(text: string, profile: Profile | "prose-window", out: Can
       push(m.index, m.index + m[0].length, "medium", 0.5);
     }
   }
-  for (const m of text.matchAll(DATE_ISO)) {
+  for (const m of matchesOf(ISO, text)) {
     if (profile === "code" && !contextual(m.index)) continue;
     // ISO dates in prose are mostly document and release dates unless a person-date word is near.
     push(m.index, m.index + m[0].length, contextual(m.index) ? "high" : "medium", 0.7);
   }
   if (!/[a-z]/i.test(text)) return;
-  for (const re of [DATE_TEXT_MDY, DATE_TEXT_DMY, DATE_TEXT_MY]) {
-    for (const m of text.matchAll(re)) {
+  for (const re of [TEXT_MDY, TEXT_DMY, TEXT_MY]) {
+    const found = matchesOf(re, text);
+    for (const m of found) {
       const s = m[0];
       if (/^may\s/i.test(s) && !/\d{4}/.test(s) && /^May\s+\d{1,2}\b/.test(s) === false) continue;
       if (profile === "code" && !contextual(m.index)) continue;

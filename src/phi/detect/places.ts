@@ -18,8 +18,9 @@ import {
   isUpperText,
   multiWordPlaceStart,
 } from "./lexicon.js";
-import { WORDS, tokenize } from "./tokens.js";
+import { WORDS, WordClasses, tokenize } from "./tokens.js";
 import { cueGroup, cuesOf } from "./cues.js";
+import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
 /**
@@ -120,6 +121,26 @@ const PREP_WORDS = new Set([
   "via",
   "the",
 ]);
+const P_MULTI = 1;
+const P_CITY = 2;
+const P_CITY_STAR = 4;
+const P_US_CITY = 8;
+const P_COUNTRY = 16;
+const P_STATE = 32;
+/** Gazetteer classes of a lower-case word (the gazetteer loop's one-word lookups), once per word id. */
+const PLACE_CLASSES = new WordClasses((l) => {
+  const city = cityLookup(l);
+  return (
+    (multiWordPlaceStart(l) ? P_MULTI : 0) |
+    (city !== undefined ? P_CITY : 0) |
+    (city === true ? P_CITY_STAR : 0) |
+    (US_CITIES.has(l) ? P_US_CITY : 0) |
+    (COUNTRIES.has(l) ? P_COUNTRY : 0) |
+    (US_STATES.has(l) ? P_STATE : 0)
+  );
+});
+/** The first two letters of each of PREP_WORDS (char codes, `(a << 8) | b`). */
+const PREP_PAIRS = new Set([...PREP_WORDS].map((w) => (w.charCodeAt(0) << 8) | w.charCodeAt(1)));
 const PLACE_PREFIX = new Set([
   "new",
   "san",
@@ -241,6 +262,7 @@ const CUE_UNIVERSITY = cueGroup(["university", "college", "institute", "univ", "
 const CUE_SAINT = cueGroup(["st", "saint"]);
 const CUE_U = cueGroup(["u"]);
 const CUE_STATE = cueGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
+const CUE_FACILITY_NAME = cueGroup([...FACILITY_NAME_WORDS]);
 /** Per whole-text regex of the prose loop over street patterns: its cue group (INTL_STREET_SUFFIX has none). */
 const STREET_CUES = new Map<RegExp, number>([
   [UNIT, CUE_UNIT],
@@ -266,12 +288,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
     out.push({ ruleId: rule, category, hipaa: 2, kind: "phi", start, end, severity, confidence });
   };
-  const upperCache = new Map<number, boolean>();
+  // per block of 128 characters, asked at the first position asked about in it (0: not yet, 1: no,
+  // 2: yes): the answer depends on the order of the questions, which must stay as it is
+  const upperCache = new Int8Array((text.length >> 7) + 1);
   const upper = (at: number) => {
     const key = at >> 7;
-    let u = upperCache.get(key);
-    if (u === undefined) upperCache.set(key, (u = isUpperText(text, at, at + 1)));
-    return u;
+    let u = upperCache[key]!;
+    if (u === 0) upperCache[key] = u = isUpperText(text, at, at + 1) ? 2 : 1;
+    return u === 2;
   };
   const plainWord = (w: string) => COMMON_WORDS.has(w.toLowerCase()) || CLINICAL_WORDS.has(w.toLowerCase());
   /** An ordinary word unless Capitalised in mixed-case text ("Harbor Hospital" is a name, "HARBOR" alone is not). */
@@ -322,7 +346,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       ? idx && STREET_PREFILTER
         ? streetMatchesAtNumbers(text, idx)
         : text.matchAll(STREET_CODE)
-      : text.matchAll(STREET)) {
+      : matchesOf(STREET_PROSE, text)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (words.every((w) => plainWord(w) || /^\d/.test(w))) continue;
       // a street name holds no sentence break and no function word: "28 on repeat. ct", "5 lpc in place"
@@ -364,21 +388,14 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       if (profile === "prose") tail(end, 5);
     }
     if (profile === "prose") {
-      for (const re of [
-        UNIT,
-        INTL_STREET_BEFORE,
-        INTL_STREET_SUFFIX,
-        MILITARY_ADDRESS,
-        NUM_KEYWORD_STREET,
-        STREET_WORD_NUM,
-      ]) {
-        const cue = STREET_CUES.get(re);
+      for (const re of [UNIT_A, INTL_BEFORE_A, INTL_STREET_SUFFIX, MILITARY_A, NUM_KEYWORD_A, STREET_WORD_NUM]) {
+        const cue = STREET_CUES.get(re instanceof RegExp ? re : re.re);
         if (cue !== undefined && (cuesOf(text) & cue) === 0) continue;
-        for (const m of text.matchAll(re)) {
-          if (re === INTL_STREET_BEFORE && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!)))
-            continue;
+        // "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank
+        for (const m of re instanceof RegExp ? text.matchAll(re) : matchesOf(re, text)) {
+          if (re === INTL_BEFORE_A && (upper(m.index) || !/^\p{Lu}\p{Ll}/u.test(m[1]!) || plainWord(m[1]!))) continue;
           if (
-            (re === NUM_KEYWORD_STREET || re === STREET_WORD_NUM) &&
+            (re === NUM_KEYWORD_A || re === STREET_WORD_NUM) &&
             (upper(m.index) ||
               !/\p{Ll}/u.test(m[0]) ||
               plainWord(m[0].replace(/^[\d, \t]+/, "").split(/[ \t]/)[re === STREET_WORD_NUM ? 0 : 1] ?? ""))
@@ -388,7 +405,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
           tail(m.index + m[0].length, 5);
         }
       }
-      for (const m of text.matchAll(NUM_STREET_NUM)) {
+      for (const m of matchesOf(NUM_STREET_NUM_A, text)) {
         if (upper(m.index)) continue;
         const words = m[1]!.split(/[ \t]+/);
         if (words.some((w) => (plainWord(w) && !STREET_PARTICLE.test(w)) || NATIONALITIES.has(w.toLowerCase())))
@@ -403,12 +420,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(s, s + m[1]!.length, "medium", 0.7, "zip-code");
     };
     if (idx && ZIP_PREFILTER) stickyEach(ZIP_CONTEXT_STICKY, text, idx.anchors("zip")!, zip);
-    else for (const m of text.matchAll(ZIP_CONTEXT)) zip(m);
+    else for (const m of matchesOf(ZIP_A, text)) zip(m);
   }
   if (profile === "code") return;
   const cues = cuesOf(text);
   if (cues & CUE_NAMED_STREET)
-    for (const m of text.matchAll(NAMED_STREET)) {
+    for (const m of matchesOf(NAMED_STREET_A, text)) {
       const words = m[1]!.trim().split(/[ \t]+/);
       if (upper(m.index) || words.slice(0, -1).some((w) => plainWord(w) || NATIONALITIES.has(w.toLowerCase())))
         continue;
@@ -458,9 +475,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // Mid-sentence capitals after a place preposition in mixed-case notes name a place even when made
   // of English words: "a transplant at Holy Cross", "on vacation on the Eastern Shore", "Surgeon from Harbor"
-  for (const m of text.matchAll(
-    /(?<=\p{Ll}[ \t]{1,16})(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu,
-  )) {
+  for (const m of matchesOf(MID_SENTENCE_PLACE_A, text)) {
     const s = m.index + m[0].length - m[1]!.length;
     if (upper(s)) continue;
     const ws = m[1]!.split(/[ \t]+/);
@@ -482,9 +497,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Institutions named after a place: "University of Maryland", "UNIVERSITY OF MD"
   if (cues & CUE_UNIVERSITY)
-    for (const m of text.matchAll(
-      /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu,
-    )) {
+    for (const m of matchesOf(UNIVERSITY_OF_A, text)) {
       let place = m[1]!.toLowerCase().replace(/\.$/, "");
       // "UNIVERSITY OF MARYLAND MEDICAL": the place is the first word
       if (!US_STATES.has(place) && US_STATES.has(place.split(/[ \t]+/)[0]!)) place = place.split(/[ \t]+/)[0]!;
@@ -513,7 +526,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, s + r[0].length, "medium", 0.6, "street-address");
     tail(s + r[0].length, 5);
   }
-  for (const m of text.matchAll(CITY_STATE)) {
+  for (const m of matchesOf(CITY_STATE_A, text)) {
     if (!US_STATE_CODES.has(m[2]!)) continue;
     const cityKnown = US_CITIES.has(m[1]!.toLowerCase()) || cityLookup(m[1]!.toLowerCase()) !== undefined;
     if (!m[3] && !cityKnown && (AMBIGUOUS_STATE_CODES.has(m[2]!) || !/^[A-Z][a-z]/.test(m[1]!))) continue;
@@ -572,7 +585,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     push(s, m.index + m[0].length, "medium", 0.7, "facility");
   }
   const clinical = clinicalNote(text);
-  for (const m of text.matchAll(TRANSFER_PLACE)) {
+  for (const m of matchesOf(TRANSFER_PLACE_A, text)) {
     const words = m[1]!.split(/[ \t]+/).filter(Boolean);
     const keep: string[] = [];
     // a sentence ends the place: "REFERRED TO GH. ARRIVED"
@@ -634,43 +647,64 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // are kept, not the id: the table may start over during a long text
   const lw = new Array<string | undefined>(nWords);
   const lf = new Int32Array(nWords);
+  const pf = new Int32Array(nWords);
   const lookup = (q: number) => {
     const e = wEnd[q]!;
     const id = WORDS.id(text, wStart[q]!, text.charCodeAt(e - 1) === 46 ? e - 1 : e);
     lf[q] = LEXICON_CLASSES.of(id);
+    pf[q] = PLACE_CLASSES.of(id);
     return (lw[q] = WORDS.word(id));
   };
   const lowerOf = (q: number) => lw[q] ?? lookup(q);
   const wordAt = (q: number) => text.slice(wStart[q]!, wEnd[q]!);
+  /** Whether token q may be one of PREP_WORDS (its length, its first two letters), before it is looked up. */
+  const maybePrep = (q: number) => {
+    const s = wStart[q]!;
+    const n = wEnd[q]! - s;
+    return n >= 2 && n <= 8 && PREP_PAIRS.has(((text.charCodeAt(s) | 32) << 8) | (text.charCodeAt(s + 1) | 32));
+  };
   const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
   for (let wi = 0; wi < nWords; wi++) {
     const c0 = text.charCodeAt(wStart[wi]!);
+    const afterPrep = wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1));
     // cheap exit: a lower-case word that does not follow a preposition is no place
-    if (c0 >= 97 && c0 <= 122 && !(wi > 0 && PREP_WORDS.has(lowerOf(wi - 1)))) continue;
+    if (c0 >= 97 && c0 <= 122 && !afterPrep) continue;
+    // the upper-case test below, before the word is looked up, when its block is answered already
+    // (reading the cache does not change it: `upper` is asked in the same order as before)
+    if (!afterPrep && upperCache[wStart[wi]! >> 7] === 2 && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!))
+      continue;
     const l0 = lowerOf(wi);
     const f0 = lf[wi]!;
     if (((f0 & W_COMMON) !== 0 && !PLACE_PREFIX.has(l0)) || (f0 & W_CLINICAL) !== 0) continue;
     const first = wordAt(wi);
-    const capFirst = /^\p{Lu}/u.test(first);
-    const prevWord = wi > 0 ? lowerOf(wi - 1) : "";
-    const afterPrep = PREP_WORDS.has(prevWord);
-    if (!capFirst && !afterPrep && !/[:]$|city$/i.test(prevWord + (text[wStart[wi]! - 2] ?? ""))) continue;
-    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
-    if (!afterPrep && upper(wStart[wi]!) && !HERE_CUE.test(text.slice(Math.max(0, wStart[wi]! - 30), wStart[wi]!)))
+    const capFirst = c0 < 128 ? c0 >= 65 && c0 <= 90 : /^\p{Lu}/u.test(first);
+    if (!capFirst && !afterPrep && !/[:]$|city$/i.test((wi > 0 ? lowerOf(wi - 1) : "") + (text[wStart[wi]! - 2] ?? "")))
       continue;
+    // upper-case notes: capitals say nothing, so only a preposition or a label can introduce a place
+    if (!afterPrep && upper(wStart[wi]!) && !hereCue(text, Math.max(0, wStart[wi]! - 30), wStart[wi]!)) continue;
+    const p0 = pf[wi]!;
     // longest gazetteer match of up to three words
     let matched = 0;
     let city: boolean | undefined;
     let country = false;
     let state = false;
-    const maxK = multiWordPlaceStart(l0) ? 3 : 1;
+    const maxK = (p0 & P_MULTI) !== 0 ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
       if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
-      const sub = k === 1 ? lowerOf(wi) : Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
-      city = US_CITIES.has(sub) ? false : cityLookup(sub);
-      country = COUNTRIES.has(sub);
+      let isState: boolean;
+      if (k === 1) {
+        // one word: its place classes, answered once per distinct word
+        city = (p0 & P_US_CITY) !== 0 ? false : (p0 & P_CITY) !== 0 ? (p0 & P_CITY_STAR) !== 0 : undefined;
+        country = (p0 & P_COUNTRY) !== 0;
+        isState = (p0 & P_STATE) !== 0;
+      } else {
+        const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
+        city = US_CITIES.has(sub) ? false : cityLookup(sub);
+        country = COUNTRIES.has(sub);
+        isState = US_STATES.has(sub);
+      }
       // a US state alone is not PHI under Safe Harbor; it is part of an address (see tail)
-      if (US_STATES.has(sub) && !country) {
+      if (isState && !country) {
         state = true;
         break;
       }
@@ -681,7 +715,9 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     if (!matched && !capFirst) continue;
     const before = text.slice(Math.max(0, wStart[wi]! - 45), wStart[wi]!);
     const prep = afterPrep && PLACE_PREP.test(before);
-    const cue = (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) || HERE_CUE.test(before);
+    const cue =
+      (prep && (PLACE_CUE.test(before) || FROM_CUE.test(before))) ||
+      hereCue(text, Math.max(0, wStart[wi]! - 45), wStart[wi]!);
     const isUpper = upper(wStart[wi]!);
     const cap = capFirst && !isUpper;
     let strong = false;
@@ -722,7 +758,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // Saints name hospitals: "transfer to St. Mary's", "ST. MARY", "St Agnes Hospital" (not "ST CHANGES")
   if (cuesOf(text) & CUE_SAINT)
-    for (const m of text.matchAll(/\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu)) {
+    for (const m of matchesOf(SAINT_A, text)) {
       const w = m[1]!.toLowerCase();
       if (!FIRST_NAMES.has(w) || ENGLISH.has(w) || COMMON_WORDS.has(w) || CLINICAL_WORDS.has(w)) continue;
       if (!upper(m.index) && !/^\p{Lu}/u.test(m[0]) && !m[2]) continue;
@@ -731,7 +767,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
     }
   // Two hospital-name words after a place preposition, with no facility noun: "went to Holy Cross", "at Union Memorial"
-  for (const m of text.matchAll(/\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu)) {
+  // (both words are hospital-name words, each a whole run: none in the text, no match)
+  for (const m of cuesOf(text) & CUE_FACILITY_NAME ? matchesOf(TWO_NAME_WORDS_A, text) : []) {
     const a = m[1]!.toLowerCase();
     const b = m[2]!.toLowerCase();
     if (!FACILITY_NAME_WORDS.has(a) || !FACILITY_NAME_WORDS.has(b) || a === b) continue;
@@ -741,8 +778,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // after a verb of going, staying or working there (a bare acronym after "to" is mostly a clinical
   // one), or with an article: "a consult from the GBMC". Only in clinical notes: elsewhere "converted
   // to URL", "from the CLI" are technical acronyms.
-  for (const re of clinical ? [ACRONYM_AFTER_VERB, ACRONYM_AFTER_ARTICLE] : []) {
-    for (const m of text.matchAll(re)) {
+  for (const re of clinical ? [ACRONYM_AFTER_VERB_A, ACRONYM_AFTER_ARTICLE_A] : []) {
+    for (const m of matchesOf(re, text)) {
       const w = m[1]!;
       const l = w.toLowerCase();
       if (
@@ -761,18 +798,12 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
   // "U Maryland", "U. of Md" is handled above; a city before its state: "Towson, Maryland", "BALTIMORE MD"
   if (cuesOf(text) & CUE_U)
-    for (const m of text.matchAll(/\bU\.?[ \t]+(\p{L}+)\b/gu))
+    for (const m of matchesOf(U_STATE_A, text))
       if (US_STATES.has(m[1]!.toLowerCase()) && /^\p{Lu}/u.test(m[1]!))
         push(m.index, m.index + m[0].length, "medium", 0.6, "facility");
-  // (found from the state: one pass of a regex of state names, then the word before it; the
-  // lookbehind's blanks are bounded and unambiguous: the word must sit within the 40 characters read
-  // below anyway, and an unbounded `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time)
-  US_STATE_NAMES ??= new RegExp(
-    `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
-    "giu",
-  );
+  // (found from the state: US_STATE_NAMES, then the word before it)
   if (cuesOf(text) & CUE_STATE)
-    for (const st of text.matchAll(US_STATE_NAMES)) {
+    for (const st of matchesOf(US_STATE_NAMES_A, text)) {
       const base = Math.max(0, st.index - 40);
       const m = /(\p{L}[\p{L}'’-]+)[ \t]*,?[ \t]+$/u.exec(text.slice(base, st.index));
       if (!m) continue;
@@ -781,9 +812,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(base + m.index, base + m.index + m[1]!.length, "medium", 0.6, "city");
     }
   // Wards and buildings named after people or places: "transfer to Quartermain 2", "FROM QUARTERMAIN 3"
-  for (const m of text.matchAll(
-    /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu,
-  )) {
+  for (const m of matchesOf(WARD_NUMBER_A, text)) {
     const w = m[1]!;
     if (
       ordinary(w, m.index) ||
@@ -797,11 +826,82 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   }
 }
 
+/**
+ * Whether HERE_CUE matches text[lo, end): only when the text ends in blanks after "in", ":" or
+ * "city" (its three endings), checked before the regex runs.
+ */
+function hereCue(text: string, lo: number, end: number): boolean {
+  let k = end - 1;
+  if (k < lo) return false;
+  let c = text.charCodeAt(k);
+  if (c !== 32 && c !== 9) return false;
+  while (k > lo && (c === 32 || c === 9)) c = text.charCodeAt(--k);
+  if (c !== 58 && (c | 32) !== 110 && (c | 32) !== 121) return false;
+  return HERE_CUE.test(text.slice(lo, end));
+}
+
+/** `\s` of a regex without the u flag, by character code. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 128 && /\s/.test(String.fromCharCode(c)));
+}
+const isCapital = (c: number) => c >= 65 && c <= 90;
+/** [a-zA-Z.'-] */
+const isCityChar = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 39 || c === 45;
+const isWordChar = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95;
+
+/**
+ * Where CITY_STATE can start: each of its matches holds a comma followed by blanks and two
+ * capitals that end a word; it starts at a capital of the (at most three) words right before that
+ * comma. Lists those capitals, comma by comma (in order: no word runs over a comma).
+ */
+function cityStateStarts(text: string): number[] {
+  const out: number[] = [];
+  const len = text.length;
+  for (let i = text.indexOf(","); i >= 0; i = text.indexOf(",", i + 1)) {
+    let k = i + 1;
+    while (k < len && isSpace(text.charCodeAt(k))) k++;
+    if (!(k + 1 < len && isCapital(text.charCodeAt(k)) && isCapital(text.charCodeAt(k + 1)))) continue;
+    if (k + 2 < len && isWordChar(text.charCodeAt(k + 2))) continue;
+    // back over the words: [a-zA-Z.'-] runs joined by single spaces (two at most)
+    let s = i;
+    let seps = 0;
+    while (s > 0) {
+      const c = text.charCodeAt(s - 1);
+      if (isCityChar(c)) s--;
+      else if (seps < 2 && s >= 2 && isSpace(c) && isCityChar(text.charCodeAt(s - 2))) {
+        s--;
+        seps++;
+      } else break;
+    }
+    for (let p = s; p < i; p++) if (isCapital(text.charCodeAt(p))) out.push(p);
+  }
+  return out;
+}
+
+/** Mid-sentence capitals after a place preposition: "a transplant at Holy Cross". */
+const MID_SENTENCE_PLACE =
+  /(?<=\p{Ll}[ \t]{1,16})(?:(?:at|from|to)[ \t]+(?:the[ \t]+)?|on[ \t]+the[ \t]+)((?:\p{Lu}\p{Ll}+)(?:[ \t]+\p{Lu}\p{Ll}+){0,2})\b(?![ \t]*\d|[ \t]+\p{Lu})/gu;
+const UNIVERSITY_OF =
+  /\b(?:university|college|institute|univ\.?|u)[ \t]+of[ \t]+(\p{L}[\p{L}'’.-]*(?:[ \t]+\p{Lu}[\p{L}'’.-]*)?)/giu;
+const SAINT = /\b(?:st\.?|saint)[ \t]+(\p{L}+)(['’]s)?/giu;
+const TWO_NAME_WORDS = /\b(?:to|from|at|in)[ \t]+(?:the[ \t]+)?(\p{L}+)[ \t]+(\p{L}+)\b/dgiu;
+const U_STATE = /\bU\.?[ \t]+(\p{L}+)\b/gu;
+/** A ward or building and its number: "transfer to Quartermain 2". */
+const WARD_NUMBER =
+  /\b(?:to|from|plan:)[ \t]+(?:the[ \t]+)?(\p{L}[\p{L}'’-]{3,})[ \t]+(\d{1,2})(?![\d,:/%-]|\.\d|[ \t]*(?:mg|mcg|ml|cc|l|units?|u|meq|gm?|%|hrs?|hours?|min|mins|minutes|days?|x|times|am|pm|liters?|lpm|kg|mmhg|cm|mm)\b)/giu;
 /** Where a hospital acronym stands: after a verb of going or staying there, or after "the" (clinical notes only). */
 const ACRONYM_AFTER_VERB =
   /\b(?:admitted|admission|transferred|transfered|transfer|xfer|sent|taken|went|go|going|came|come|coming|arrived|arrival|retired|works?|worked|working|employed|seen|treated|flighted|flown|flew|transported|brought|discharged|returned|back|tx|tx'd|presented|referred|hospitalized|stay|stayed|died|born|(?:is|i'm|he's|she's|was|were|be)(?:[ \t]+still)?|far|had|done)[ \t]+(?:here[ \t]+)?(?:to|at|from|in|into)[ \t]+(?:the[ \t]+)?([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
 const ACRONYM_AFTER_ARTICLE = /\b(?:to|from|at|in)[ \t]+(?:the|THE)[ \t]+([A-Z]{2,4})(?![\w'’/&-]|\.\w)/gi;
-let US_STATE_NAMES: RegExp | undefined;
+/**
+ * US state names with a word before them. The lookbehind's blanks are bounded and unambiguous:
+ * the word must sit within the 40 characters read after a match anyway, and an unbounded
+ * `[ \t]*,?[ \t]+` made a line padded with spaces cost cubic time.
+ */
+const US_STATE_NAMES = new RegExp(
+  `(?<=\\p{L}[\\p{L}'’-]*(?:[ \\t]{0,38},)?[ \\t]{1,38})(?:${[...US_STATES].sort((a, b) => b.length - a.length).join("|")})(?=['’]s\\b|[^\\p{L}'’]|$)`,
+  "giu",
+);
 const CLINICAL_CUE =
   /\b(?:pt|patient|admit\w*|icu|ccu|micu|sicu|csru|ed|er|hospital|nurse|rn|md|dr|iv|po|prn|bid|bp|hr|rr|sats?|o2|meds?|dx|hx|s\/p|c\/o|w\/|transferred|discharged?|intubated|extubated|vent|foley|lasix|npo|pmh|hpi|cath|labs?|neuro|resp|cv|gi|gu)(?!\w)/gi;
 /** A clinical note: clinical abbreviations at least once every 300 characters (two at least). */
@@ -810,6 +910,67 @@ export function clinicalNote(text: string): boolean {
   for (const _ of text.matchAll(CLINICAL_CUE)) if (++n >= 2 && n * 300 >= text.length) return true;
   return false;
 }
+
+// Anchored matching (src/phi/detect/anchored.ts): where each whole-text regex can start. Word
+// anchors: every match starts with one of the words as a whole ASCII letter run (a keyword followed
+// by a blank, a dot, a colon or an apostrophe: "tx'd", "i'm", "he's", "plan:", "av."); numbers: a
+// match starts at a digit run (a `\b` or a lookbehind excludes a digit before it).
+const BLANK = (c: number) => c === 32 || c === 9;
+/** A street number: a run of at most six digits before a blank. */
+const STREET_PROSE = anchored("street", STREET, (t) => digitRunsBefore(t, 1, 6, BLANK));
+const NUM_STREET_NUM_A = anchored("num-street-num", NUM_STREET_NUM, (t) => digitRunsBefore(t, 1, 6, BLANK));
+/** "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank. */
+const NUM_KEYWORD_A = anchored("num-keyword-street", NUM_KEYWORD_STREET, (t) =>
+  digitRunsBefore(t, 1, 5, (c) => c === 32 || c === 9 || c === 44),
+);
+const CITY_STATE_A = anchored("city-state", CITY_STATE, cityStateStarts);
+/** "Apt 4", "P.O. Box 7" ("p"), "PO Box 7". */
+const UNIT_A = anchoredWords("unit", UNIT, ["apt", "apartment", "suite", "ste", "unit", "flat", "p", "po"]);
+const INTL_BEFORE_A = anchoredWords(
+  "intl-street-before",
+  INTL_STREET_BEFORE,
+  "via viale vicolo piazza corso calle avenida av rua rue chemin allee plaza paseo ulica ul utca strada carrer avinguda rambla largo travessa camino carretera boulevard".split(
+    " ",
+  ),
+);
+const MILITARY_A = anchoredWords("military-address", MILITARY_ADDRESS, ["psc", "unit", "cmr"]);
+const ZIP_A = anchoredWords("zip-context", ZIP_CONTEXT, ["zip", "zipcode", "postal", "postcode"]);
+const NAMED_STREET_A = anchoredWords("named-street", NAMED_STREET, ["on", "at", "in", "off", "along", "near"]);
+const MID_SENTENCE_PLACE_A = anchoredWords("mid-sentence-place", MID_SENTENCE_PLACE, ["at", "from", "to", "on"]);
+const UNIVERSITY_OF_A = anchoredWords("university-of", UNIVERSITY_OF, [
+  "university",
+  "college",
+  "institute",
+  "univ",
+  "u",
+]);
+const TRANSFER_PLACE_A = anchoredWords(
+  "transfer-place",
+  TRANSFER_PLACE,
+  "transferred transfered transfer xfer sent admitted arrived came followed referred discharged returned went back seen treated hospitalized lives resides moved medflight medflighted flown taken brought presented trans enroute leave go going come coming".split(
+    " ",
+  ),
+);
+const SAINT_A = anchoredWords("saint", SAINT, ["st", "saint"]);
+const TWO_NAME_WORDS_A = anchoredWords("two-name-words", TWO_NAME_WORDS, ["to", "from", "at", "in"]);
+const ACRONYM_AFTER_VERB_A = anchoredWords(
+  "acronym-after-verb",
+  ACRONYM_AFTER_VERB,
+  "admitted admission transferred transfered transfer xfer sent taken went go going came come coming arrived arrival retired work works worked working employed seen treated flighted flown flew transported brought discharged returned back tx presented referred hospitalized stay stayed died born is i he she was were be far had done".split(
+    " ",
+  ),
+);
+const ACRONYM_AFTER_ARTICLE_A = anchoredWords("acronym-after-article", ACRONYM_AFTER_ARTICLE, [
+  "to",
+  "from",
+  "at",
+  "in",
+]);
+const U_STATE_A = anchoredWords("u-state", U_STATE, ["u"]);
+const US_STATE_NAMES_A = anchoredWords("us-state-names", US_STATE_NAMES, [
+  ...new Set([...US_STATES].map((st) => st.split(" ")[0]!)),
+]);
+const WARD_NUMBER_A = anchoredWords("ward-number", WARD_NUMBER, ["to", "from", "plan"]);
 
 export const places: Detector = {
   name: "places",
