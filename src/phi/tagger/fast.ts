@@ -1,0 +1,323 @@
+import { WORDS } from "../detect/tokens.js";
+import { LETTERS, NSTATIC, NTAGS, T, affix, feat, historyFeatures, type FeatureContext } from "./features.js";
+import type { FeatureTable } from "./table.js";
+
+/**
+ * The tagger's decoder scores, computed with far fewer feature lookups than one per feature and
+ * token (`scoreDecode` over `staticFeatures`), and with the same bits.
+ *
+ * Exactness: a model's weights are int16 multiples of one scale stored as float32
+ * (src/phi/tagger/model.ts), so every weight is a multiple of 2^(E-23), E = floor(log2(scale)),
+ * below 2^(E+16) in magnitude; a sum of up to 2^6 of them needs at most 45 significant bits and
+ * is exact in float64, whatever the order or grouping. Partial sums can therefore be kept and
+ * added later without changing a single score.
+ *
+ * What is kept:
+ * - per token text (`FeatureContext.textKeys`: an ASCII word's interned id and shape, a digit
+ *   run's shape and length, one character's code), in a direct-mapped cache: the sum of the
+ *   token's 12 features of its own text (bias, word, shape, affixes, lexicon bits, length...)
+ *   and the four sums it gives its neighbours (word and lexicon bits at offsets ±1, ±2);
+ * - the weights of features with few values (rule category at -1, 0, +1; the line-start pair;
+ *   no rule id; the previous tag and the previous two) in dense arrays;
+ * - the current section header's weights (a section spans many tokens).
+ * The rest (shape n-grams, word bigrams, rule id and rule × shape, previous tag × word: 8 per
+ * token) are looked up as before.
+ */
+
+/** Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2 (9 each). */
+const ENTRY = 5 * NTAGS;
+const SLOTS = 1 << 13;
+const SLOT_MASK = SLOTS - 1;
+/** Word value of the padding tokens (features.ts `prepare`). */
+const PAD_WORD = 0x5bd1e995;
+/** Rule categories: 0 none, 1-6 B, 7-12 I (features.ts `prepare`). */
+const RULE_VALUES = 13;
+const COMBOS = RULE_VALUES * RULE_VALUES * RULE_VALUES * 4 * 2;
+const SHAPE_SLOTS = 1 << 12;
+const SHAPE_MASK = SHAPE_SLOTS - 1;
+
+export class FastScorer {
+  private readonly keys = new Int32Array(SLOTS);
+  private readonly entries = new Float64Array(SLOTS * ENTRY);
+  private generation = WORDS.generation;
+  /** The sums of the padding tokens at offsets -1, -2, +1, +2. */
+  private readonly pad = new Float64Array(4 * NTAGS);
+  private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly rulem1 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly rulep1 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly lineStart = new Float64Array(4 * NTAGS);
+  private readonly noRuleId = new Float64Array(NTAGS);
+  /** The two tag-history features' weights by (prev2, prev). */
+  private readonly historyW = new Float64Array(NTAGS * NTAGS * NTAGS);
+  private readonly scratch = new Float64Array(ENTRY);
+  private sectionValue = 0;
+  private readonly sectionW = new Float64Array(NTAGS);
+  private readonly hist = new Int32Array(3);
+  /** Shape n-gram sums by the five shapes around a token (direct-mapped). */
+  private readonly shapeKey1 = new Int32Array(SHAPE_SLOTS);
+  private readonly shapeKey2 = new Int32Array(SHAPE_SLOTS);
+  private readonly shapeW = new Float64Array(SHAPE_SLOTS * NTAGS);
+  /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
+  private readonly combo = new Float64Array(COMBOS * NTAGS);
+  private readonly comboDone = new Uint8Array(COMBOS);
+
+  constructor(
+    private readonly table: FeatureTable,
+    private readonly w: Float32Array,
+  ) {
+    if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
+    this.add(feat(T.wm1, PAD_WORD), this.pad, 0);
+    this.add(feat(T.lexm1, 0), this.pad, 0);
+    this.add(feat(T.wm2, PAD_WORD), this.pad, 9);
+    this.add(feat(T.lexm2, 0), this.pad, 9);
+    this.add(feat(T.wp1, PAD_WORD), this.pad, 18);
+    this.add(feat(T.lexp1, 0), this.pad, 18);
+    this.add(feat(T.wp2, PAD_WORD), this.pad, 27);
+    this.add(feat(T.lexp2, 0), this.pad, 27);
+    for (let v = 0; v < RULE_VALUES; v++) {
+      this.add(feat(T.rule0, v), this.rule0, v * 9);
+      this.add(feat(T.rulem1, v), this.rulem1, v * 9);
+      this.add(feat(T.rulep1, v), this.rulep1, v * 9);
+    }
+    for (let v = 0; v < 4; v++) this.add(feat(T.lineStart, v), this.lineStart, v * 9);
+    this.add(feat(T.ruleId, 0), this.noRuleId, 0);
+    // the history features but the word's (historyFeatures: prev, prev2 * 16 + prev), by (prev2, prev)
+    for (let prev = 0; prev < NTAGS; prev++)
+      for (let prev2 = 0; prev2 < NTAGS; prev2++) {
+        historyFeatures(prev, prev2, 0, this.hist);
+        this.add(this.hist[0]!, this.historyW, (prev2 * NTAGS + prev) * 9);
+        this.add(this.hist[1]!, this.historyW, (prev2 * NTAGS + prev) * 9);
+      }
+    // the word's feature must be the one `score` computes
+    historyFeatures(3, 5, 0x1234567, this.hist);
+    if (this.hist[2] !== feat(T.prevW, Math.imul(3 + 1, 0x27d4eb2d) ^ 0x1234567))
+      throw new Error("tagger: FastScorer's history feature differs from historyFeatures");
+    this.add(feat(T.section, 0), this.sectionW, 0);
+  }
+
+  /** acc[o..o+9) += the weights of feature `key` (nothing when the model lacks it). */
+  private add(key: number, acc: Float64Array, o: number): void {
+    const { keys, rows, mask } = this.table;
+    let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) break;
+      if (k === 0) return;
+      i = (i + 1) & mask;
+    }
+    const w = this.w;
+    const b = rows[i]! * 9;
+    acc[o] = acc[o]! + w[b]!;
+    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
+    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
+    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
+    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
+    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
+    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
+    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
+    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
+  }
+
+  /** The five sums of token i's own text (see ENTRY) into dst[o..o+ENTRY), from zero. */
+  private textSums(ctx: FeatureContext, i: number, dst: Float64Array, o: number): void {
+    const { text, tokens: tok, words, shapes, lex, upperDoc } = ctx;
+    dst.fill(0, o, o + ENTRY);
+    const p = i + 2;
+    const s = tok.start[i]!;
+    const e = tok.end[i]!;
+    const k = tok.kind[i]!;
+    const w0 = words[p]!;
+    const sh = shapes[p]!;
+    const lx = lex[p]!;
+    this.add(feat(T.bias, 0), dst, o);
+    this.add(feat(T.w0, w0), dst, o);
+    this.add(feat(T.shape, sh), dst, o);
+    this.add(feat(T.pre2, k === LETTERS ? affix(text, s, e, 2, false) : 0), dst, o);
+    this.add(feat(T.pre3, k === LETTERS ? affix(text, s, e, 3, false) : 0), dst, o);
+    this.add(feat(T.suf2, k === LETTERS ? affix(text, s, e, 2, true) : 0), dst, o);
+    this.add(feat(T.suf3, k === LETTERS ? affix(text, s, e, 3, true) : 0), dst, o);
+    this.add(feat(T.lex, lx), dst, o);
+    this.add(feat(T.lexShape, (lx << 10) ^ (sh << 1) ^ upperDoc), dst, o);
+    this.add(feat(T.upperDocShape, upperDoc * 1000 + sh), dst, o);
+    this.add(feat(T.len, Math.min(12, e - s) * 8 + k), dst, o);
+    // what this token is to its neighbours: the previous word of token i+1, ...
+    this.add(feat(T.wm1, w0), dst, o + 9);
+    this.add(feat(T.lexm1, lx), dst, o + 9);
+    this.add(feat(T.wm2, w0), dst, o + 18);
+    this.add(feat(T.lexm2, lx), dst, o + 18);
+    this.add(feat(T.wp1, w0), dst, o + 27);
+    this.add(feat(T.lexp1, lx), dst, o + 27);
+    this.add(feat(T.wp2, w0), dst, o + 36);
+    this.add(feat(T.lexp2, lx), dst, o + 36);
+  }
+
+  /**
+   * The static scores of every token (NTAGS per token): the sums of its NSTATIC static features,
+   * exactly as `scoreDecode` sums them.
+   */
+  staticScores(ctx: FeatureContext): Float64Array {
+    const n = ctx.tokens.n;
+    const S = new Float64Array(n * NTAGS);
+    if (WORDS.generation !== this.generation) {
+      this.keys.fill(0);
+      this.generation = WORDS.generation;
+    }
+    const { keys, entries, scratch, pad } = this;
+    const textKeys = ctx.textKeys;
+    for (let q = 0; q < n; q++) {
+      const key = textKeys[q]!;
+      let src: Float64Array;
+      let o: number;
+      if (key === 0) {
+        this.textSums(ctx, q, scratch, 0);
+        src = scratch;
+        o = 0;
+      } else {
+        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
+        o = slot * ENTRY;
+        if (keys[slot] !== key) {
+          this.textSums(ctx, q, entries, o);
+          keys[slot] = key;
+        }
+        src = entries;
+      }
+      // own, then to q+1, q+2, q-1, q-2
+      addInto(S, q * 9, src, o);
+      if (q + 1 < n) addInto(S, (q + 1) * 9, src, o + 9);
+      if (q + 2 < n) addInto(S, (q + 2) * 9, src, o + 18);
+      if (q >= 1) addInto(S, (q - 1) * 9, src, o + 27);
+      if (q >= 2) addInto(S, (q - 2) * 9, src, o + 36);
+    }
+    // the padding around the text: tokens 0 and 1 have padding on the left, n-1 and n-2 on the right
+    if (n >= 1) {
+      addInto(S, 0, pad, 0);
+      addInto(S, 0, pad, 9);
+      addInto(S, (n - 1) * 9, pad, 18);
+      addInto(S, (n - 1) * 9, pad, 27);
+    }
+    if (n >= 2) {
+      addInto(S, 9, pad, 9);
+      addInto(S, (n - 2) * 9, pad, 27);
+    }
+    // features of the token in its context
+    const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
+    for (let i = 0; i < n; i++) {
+      const p = i + 2;
+      const o = i * 9;
+      const sh = shapes[p]!;
+      const w0 = words[p]!;
+      const sm1 = shapes[p - 1]!;
+      const sm2 = shapes[p - 2]!;
+      const sp1 = shapes[p + 1]!;
+      const sp2 = shapes[p + 2]!;
+      // the four shape n-grams, kept by the five shapes when each fits a byte (pad 999 as 255)
+      const b2 = sm2 === 999 ? 255 : sm2;
+      const b1 = sm1 === 999 ? 255 : sm1;
+      const a1 = sp1 === 999 ? 255 : sp1;
+      const a2 = sp2 === 999 ? 255 : sp2;
+      if ((b2 | b1 | sh | a1 | a2) < 256) {
+        const k1 = (b2 << 24) | (b1 << 16) | (sh << 8) | a1;
+        const k2 = a2 + 1;
+        const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
+        if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
+          this.shapeW.fill(0, slot * 9, slot * 9 + 9);
+          this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
+          this.shapeKey1[slot] = k1;
+          this.shapeKey2[slot] = k2;
+        }
+        addInto(S, o, this.shapeW, slot * 9);
+      } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, S, o);
+      const section = sections[i]!;
+      if (section !== this.sectionValue) {
+        this.sectionValue = section;
+        this.sectionW.fill(0);
+        this.add(feat(T.section, section), this.sectionW, 0);
+      }
+      addInto(S, o, this.sectionW, 0);
+      const r0 = rule[p]!;
+      const rm1 = rule[p - 1]!;
+      const rp1 = rule[p + 1]!;
+      const rid = ruleIds[p]!;
+      const ls = tok.lineStart[i]! * 2 + (i + 1 < n ? tok.lineStart[i + 1]! : 1);
+      // rule categories at -1, 0, +1, the line-start pair and "no rule id": one sum per combination
+      if ((r0 | rm1 | rp1) < RULE_VALUES) {
+        const c = ((((r0 * RULE_VALUES + rm1) * RULE_VALUES + rp1) * 4 + ls) << 1) | (rid === 0 ? 1 : 0);
+        if (this.comboDone[c] === 0) {
+          addInto(this.combo, c * 9, this.rule0, r0 * 9);
+          addInto(this.combo, c * 9, this.rulem1, rm1 * 9);
+          addInto(this.combo, c * 9, this.rulep1, rp1 * 9);
+          addInto(this.combo, c * 9, this.lineStart, ls * 9);
+          if (rid === 0) addInto(this.combo, c * 9, this.noRuleId, 0);
+          this.comboDone[c] = 1;
+        }
+        addInto(S, o, this.combo, c * 9);
+        if (rid !== 0) this.add(feat(T.ruleId, rid), S, o);
+      } else {
+        this.add(feat(T.rule0, r0), S, o);
+        this.add(feat(T.rulem1, rm1), S, o);
+        this.add(feat(T.rulep1, rp1), S, o);
+        this.add(feat(T.ruleId, rid), S, o);
+        addInto(S, o, this.lineStart, ls * 9);
+      }
+      this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), S, o);
+      this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), S, o);
+      this.add(feat(T.ruleShape, r0 * 4096 + sh), S, o);
+    }
+    return S;
+  }
+
+  /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
+  private shapeGrams(
+    sm2: number,
+    sm1: number,
+    sh: number,
+    sp1: number,
+    sp2: number,
+    acc: Float64Array,
+    o: number,
+  ): void {
+    this.add(feat(T.shape3, Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ sp1), acc, o);
+    this.add(feat(T.shape3 + 100, Math.imul(sh, 1009) ^ Math.imul(sp1, 31) ^ sp2), acc, o);
+    this.add(feat(T.shape3 + 101, Math.imul(sm2, 1009) ^ Math.imul(sm1, 31) ^ sh), acc, o);
+    this.add(
+      feat(
+        T.shape3 + 102,
+        Math.imul(sm2, 0x3c6ef372) ^ Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ Math.imul(sp1, 7) ^ sp2,
+      ),
+      acc,
+      o,
+    );
+  }
+
+  /** scores = static scores of token i + its history features' weights (prev, prev2, word). */
+  score(S: Float64Array, i: number, prev: number, prev2: number, word: number, scores: Float64Array): void {
+    const o = i * 9;
+    const h = (prev2 * NTAGS + prev) * 9;
+    const H = this.historyW;
+    scores[0] = S[o]! + H[h]!;
+    scores[1] = S[o + 1]! + H[h + 1]!;
+    scores[2] = S[o + 2]! + H[h + 2]!;
+    scores[3] = S[o + 3]! + H[h + 3]!;
+    scores[4] = S[o + 4]! + H[h + 4]!;
+    scores[5] = S[o + 5]! + H[h + 5]!;
+    scores[6] = S[o + 6]! + H[h + 6]!;
+    scores[7] = S[o + 7]! + H[h + 7]!;
+    scores[8] = S[o + 8]! + H[h + 8]!;
+    // historyFeatures' third feature (the previous tag with the word)
+    this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), scores, 0);
+  }
+}
+
+function addInto(dst: Float64Array, o: number, src: Float64Array, so: number): void {
+  dst[o] = dst[o]! + src[so]!;
+  dst[o + 1] = dst[o + 1]! + src[so + 1]!;
+  dst[o + 2] = dst[o + 2]! + src[so + 2]!;
+  dst[o + 3] = dst[o + 3]! + src[so + 3]!;
+  dst[o + 4] = dst[o + 4]! + src[so + 4]!;
+  dst[o + 5] = dst[o + 5]! + src[so + 5]!;
+  dst[o + 6] = dst[o + 6]! + src[so + 6]!;
+  dst[o + 7] = dst[o + 7]! + src[so + 7]!;
+  dst[o + 8] = dst[o + 8]! + src[so + 8]!;
+}
+
+if (NSTATIC !== 32) throw new Error("tagger: FastScorer covers 32 static features");
