@@ -99,6 +99,27 @@ describe("tagger FastScorer", () => {
     }
   });
 
+  it("decodes with the reference scores and tags (the fused path tagText uses)", () => {
+    const fast = new FastScorer(model.table, model.w);
+    const texts = [...TEXTS, ...Array.from({ length: 30 }, (_, k) => randomText(1000 + k, 200 + k * 53))];
+    for (const text of texts) {
+      const ctx = prepare(text, scanner.candidates(text, "prose"));
+      const n = ctx.tokens.n;
+      const tags = new Uint8Array(n);
+      const scores = new Float64Array(n * NTAGS);
+      fast.decode(ctx, model.header.bias, tags, scores);
+      const feats = new Int32Array(NSTATIC);
+      const hist = new Int32Array(NHISTORY);
+      const ref = new Float64Array(NTAGS);
+      for (let i = 0; i < n; i++) {
+        staticFeatures(ctx, i, feats, 0);
+        historyFeatures(i > 0 ? tags[i - 1]! : 0, i > 1 ? tags[i - 2]! : 0, ctx.words[i + 2]!, hist);
+        scoreDecode(model.table, model.w, feats, 0, NSTATIC, hist, ref);
+        expect([i, ...scores.subarray(i * NTAGS, i * NTAGS + NTAGS)]).toEqual([i, ...ref]);
+      }
+    }
+  });
+
   it("stays exact when the word table starts over (ids reused for other words)", () => {
     const fast = new FastScorer(model.table, model.w);
     compare(TEXTS[0]!, fast);

@@ -1,6 +1,6 @@
 import { WORDS } from "../detect/tokens.js";
 import { LETTERS, NSTATIC, NTAGS, T, affix, feat, historyFeatures, type FeatureContext } from "./features.js";
-import type { FeatureTable } from "./table.js";
+import { bestTag, type FeatureTable } from "./table.js";
 
 /**
  * The tagger's decoder scores, computed with far fewer feature lookups than one per feature and
@@ -28,6 +28,9 @@ import type { FeatureTable } from "./table.js";
 const ENTRY = 5 * NTAGS;
 const SLOTS = 1 << 13;
 const SLOT_MASK = SLOTS - 1;
+/** In `entries`, after the slots: the padding tokens' entry, then per-text overflow entries. */
+const PAD_ENTRY = SLOTS * ENTRY;
+const OVERFLOW = PAD_ENTRY + ENTRY;
 /** Word value of the padding tokens (features.ts `prepare`). */
 const PAD_WORD = 0x5bd1e995;
 /** Rule categories: 0 none, 1-6 B, 7-12 I (features.ts `prepare`). */
@@ -38,10 +41,12 @@ const SHAPE_MASK = SHAPE_SLOTS - 1;
 
 export class FastScorer {
   private readonly keys = new Int32Array(SLOTS);
-  private readonly entries = new Float64Array(SLOTS * ENTRY);
+  private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
+  /** The text (`textNo`) that last used each slot. */
+  private readonly stamps = new Int32Array(SLOTS);
+  private textNo = 0;
+  private readonly acc = new Float64Array(NTAGS);
   private generation = WORDS.generation;
-  /** The sums of the padding tokens at offsets -1, -2, +1, +2. */
-  private readonly pad = new Float64Array(4 * NTAGS);
   private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
   private readonly rulem1 = new Float64Array(RULE_VALUES * NTAGS);
   private readonly rulep1 = new Float64Array(RULE_VALUES * NTAGS);
@@ -49,7 +54,6 @@ export class FastScorer {
   private readonly noRuleId = new Float64Array(NTAGS);
   /** The two tag-history features' weights by (prev2, prev). */
   private readonly historyW = new Float64Array(NTAGS * NTAGS * NTAGS);
-  private readonly scratch = new Float64Array(ENTRY);
   private sectionValue = 0;
   private readonly sectionW = new Float64Array(NTAGS);
   private readonly hist = new Int32Array(3);
@@ -66,14 +70,16 @@ export class FastScorer {
     private readonly w: Float32Array,
   ) {
     if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
-    this.add(feat(T.wm1, PAD_WORD), this.pad, 0);
-    this.add(feat(T.lexm1, 0), this.pad, 0);
-    this.add(feat(T.wm2, PAD_WORD), this.pad, 9);
-    this.add(feat(T.lexm2, 0), this.pad, 9);
-    this.add(feat(T.wp1, PAD_WORD), this.pad, 18);
-    this.add(feat(T.lexp1, 0), this.pad, 18);
-    this.add(feat(T.wp2, PAD_WORD), this.pad, 27);
-    this.add(feat(T.lexp2, 0), this.pad, 27);
+    // the padding tokens' entry: what they give tokens 0, 1 (as -1, -2) and n-1, n-2 (as +1, +2)
+    const E = this.entries;
+    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + 9);
+    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + 9);
+    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + 18);
+    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + 18);
+    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + 27);
+    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + 27);
+    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + 36);
+    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + 36);
     for (let v = 0; v < RULE_VALUES; v++) {
       this.add(feat(T.rule0, v), this.rule0, v * 9);
       this.add(feat(T.rulem1, v), this.rulem1, v * 9);
@@ -152,118 +158,162 @@ export class FastScorer {
   }
 
   /**
+   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side):
+   * cached entries a text uses are not evicted by its later tokens (their slot goes to overflow).
+   */
+  private locate(ctx: FeatureContext): Int32Array {
+    const n = ctx.tokens.n;
+    if (WORDS.generation !== this.generation) {
+      this.keys.fill(0);
+      this.generation = WORDS.generation;
+    }
+    const stamp = ++this.textNo;
+    const offs = new Int32Array(n + 4);
+    offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;
+    const { keys, stamps } = this;
+    const textKeys = ctx.textKeys;
+    let overflow = 0;
+    for (let q = 0; q < n; q++) {
+      const key = textKeys[q]!;
+      if (key !== 0) {
+        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
+        const o = slot * ENTRY;
+        if (keys[slot] === key) {
+          stamps[slot] = stamp;
+          offs[q + 2] = o;
+          continue;
+        }
+        if (stamps[slot] !== stamp) {
+          this.textSums(ctx, q, this.entries, o);
+          keys[slot] = key;
+          stamps[slot] = stamp;
+          offs[q + 2] = o;
+          continue;
+        }
+      }
+      // no key, or its slot holds another word of this text: an entry of its own
+      const o = OVERFLOW + overflow * ENTRY;
+      if (o + ENTRY > this.entries.length) {
+        const grown = new Float64Array(this.entries.length * 2);
+        grown.set(this.entries);
+        this.entries = grown;
+      }
+      this.textSums(ctx, q, this.entries, o);
+      offs[q + 2] = o;
+      overflow++;
+    }
+    return offs;
+  }
+
+  /** acc = the sum of token i's NSTATIC static features (`offs` from `locate`). */
+  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array): void {
+    const E = this.entries;
+    const p = i + 2;
+    const a = offs[p]!;
+    // the token's own sums, then what its neighbours give it: -1's "to q+1", -2's "to q+2", ...
+    const m1 = offs[p - 1]! + 9;
+    const m2 = offs[p - 2]! + 18;
+    const p1 = offs[p + 1]! + 27;
+    const p2 = offs[p + 2]! + 36;
+    for (let t = 0; t < 9; t++) acc[t] = E[a + t]! + E[m1 + t]! + E[m2 + t]! + E[p1 + t]! + E[p2 + t]!;
+    const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
+    const n = tok.n;
+    const sh = shapes[p]!;
+    const w0 = words[p]!;
+    const sm1 = shapes[p - 1]!;
+    const sm2 = shapes[p - 2]!;
+    const sp1 = shapes[p + 1]!;
+    const sp2 = shapes[p + 2]!;
+    // the four shape n-grams, kept by the five shapes when each fits a byte (pad 999 as 255)
+    const b2 = sm2 === 999 ? 255 : sm2;
+    const b1 = sm1 === 999 ? 255 : sm1;
+    const a1 = sp1 === 999 ? 255 : sp1;
+    const a2 = sp2 === 999 ? 255 : sp2;
+    if ((b2 | b1 | sh | a1 | a2) < 256) {
+      const k1 = (b2 << 24) | (b1 << 16) | (sh << 8) | a1;
+      const k2 = a2 + 1;
+      const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
+      if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
+        this.shapeW.fill(0, slot * 9, slot * 9 + 9);
+        this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
+        this.shapeKey1[slot] = k1;
+        this.shapeKey2[slot] = k2;
+      }
+      addInto(acc, 0, this.shapeW, slot * 9);
+    } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, acc, 0);
+    const section = sections[i]!;
+    if (section !== this.sectionValue) {
+      this.sectionValue = section;
+      this.sectionW.fill(0);
+      this.add(feat(T.section, section), this.sectionW, 0);
+    }
+    addInto(acc, 0, this.sectionW, 0);
+    const r0 = rule[p]!;
+    const rm1 = rule[p - 1]!;
+    const rp1 = rule[p + 1]!;
+    const rid = ruleIds[p]!;
+    const ls = tok.lineStart[i]! * 2 + (i + 1 < n ? tok.lineStart[i + 1]! : 1);
+    // rule categories at -1, 0, +1, the line-start pair and "no rule id": one sum per combination
+    if ((r0 | rm1 | rp1) < RULE_VALUES) {
+      const c = ((((r0 * RULE_VALUES + rm1) * RULE_VALUES + rp1) * 4 + ls) << 1) | (rid === 0 ? 1 : 0);
+      if (this.comboDone[c] === 0) {
+        addInto(this.combo, c * 9, this.rule0, r0 * 9);
+        addInto(this.combo, c * 9, this.rulem1, rm1 * 9);
+        addInto(this.combo, c * 9, this.rulep1, rp1 * 9);
+        addInto(this.combo, c * 9, this.lineStart, ls * 9);
+        if (rid === 0) addInto(this.combo, c * 9, this.noRuleId, 0);
+        this.comboDone[c] = 1;
+      }
+      addInto(acc, 0, this.combo, c * 9);
+      if (rid !== 0) this.add(feat(T.ruleId, rid), acc, 0);
+    } else {
+      this.add(feat(T.rule0, r0), acc, 0);
+      this.add(feat(T.rulem1, rm1), acc, 0);
+      this.add(feat(T.rulep1, rp1), acc, 0);
+      this.add(feat(T.ruleId, rid), acc, 0);
+      addInto(acc, 0, this.lineStart, ls * 9);
+    }
+    this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, 0);
+    this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, 0);
+    this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
+  }
+
+  /**
    * The static scores of every token (NTAGS per token): the sums of its NSTATIC static features,
    * exactly as `scoreDecode` sums them.
    */
   staticScores(ctx: FeatureContext): Float64Array {
     const n = ctx.tokens.n;
     const S = new Float64Array(n * NTAGS);
-    if (WORDS.generation !== this.generation) {
-      this.keys.fill(0);
-      this.generation = WORDS.generation;
-    }
-    const { keys, entries, scratch, pad } = this;
-    const textKeys = ctx.textKeys;
-    for (let q = 0; q < n; q++) {
-      const key = textKeys[q]!;
-      let src: Float64Array;
-      let o: number;
-      if (key === 0) {
-        this.textSums(ctx, q, scratch, 0);
-        src = scratch;
-        o = 0;
-      } else {
-        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
-        o = slot * ENTRY;
-        if (keys[slot] !== key) {
-          this.textSums(ctx, q, entries, o);
-          keys[slot] = key;
-        }
-        src = entries;
-      }
-      // own, then to q+1, q+2, q-1, q-2
-      addInto(S, q * 9, src, o);
-      if (q + 1 < n) addInto(S, (q + 1) * 9, src, o + 9);
-      if (q + 2 < n) addInto(S, (q + 2) * 9, src, o + 18);
-      if (q >= 1) addInto(S, (q - 1) * 9, src, o + 27);
-      if (q >= 2) addInto(S, (q - 2) * 9, src, o + 36);
-    }
-    // the padding around the text: tokens 0 and 1 have padding on the left, n-1 and n-2 on the right
-    if (n >= 1) {
-      addInto(S, 0, pad, 0);
-      addInto(S, 0, pad, 9);
-      addInto(S, (n - 1) * 9, pad, 18);
-      addInto(S, (n - 1) * 9, pad, 27);
-    }
-    if (n >= 2) {
-      addInto(S, 9, pad, 9);
-      addInto(S, (n - 2) * 9, pad, 27);
-    }
-    // features of the token in its context
-    const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
+    const offs = this.locate(ctx);
+    const acc = this.acc;
     for (let i = 0; i < n; i++) {
-      const p = i + 2;
-      const o = i * 9;
-      const sh = shapes[p]!;
-      const w0 = words[p]!;
-      const sm1 = shapes[p - 1]!;
-      const sm2 = shapes[p - 2]!;
-      const sp1 = shapes[p + 1]!;
-      const sp2 = shapes[p + 2]!;
-      // the four shape n-grams, kept by the five shapes when each fits a byte (pad 999 as 255)
-      const b2 = sm2 === 999 ? 255 : sm2;
-      const b1 = sm1 === 999 ? 255 : sm1;
-      const a1 = sp1 === 999 ? 255 : sp1;
-      const a2 = sp2 === 999 ? 255 : sp2;
-      if ((b2 | b1 | sh | a1 | a2) < 256) {
-        const k1 = (b2 << 24) | (b1 << 16) | (sh << 8) | a1;
-        const k2 = a2 + 1;
-        const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
-        if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
-          this.shapeW.fill(0, slot * 9, slot * 9 + 9);
-          this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
-          this.shapeKey1[slot] = k1;
-          this.shapeKey2[slot] = k2;
-        }
-        addInto(S, o, this.shapeW, slot * 9);
-      } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, S, o);
-      const section = sections[i]!;
-      if (section !== this.sectionValue) {
-        this.sectionValue = section;
-        this.sectionW.fill(0);
-        this.add(feat(T.section, section), this.sectionW, 0);
-      }
-      addInto(S, o, this.sectionW, 0);
-      const r0 = rule[p]!;
-      const rm1 = rule[p - 1]!;
-      const rp1 = rule[p + 1]!;
-      const rid = ruleIds[p]!;
-      const ls = tok.lineStart[i]! * 2 + (i + 1 < n ? tok.lineStart[i + 1]! : 1);
-      // rule categories at -1, 0, +1, the line-start pair and "no rule id": one sum per combination
-      if ((r0 | rm1 | rp1) < RULE_VALUES) {
-        const c = ((((r0 * RULE_VALUES + rm1) * RULE_VALUES + rp1) * 4 + ls) << 1) | (rid === 0 ? 1 : 0);
-        if (this.comboDone[c] === 0) {
-          addInto(this.combo, c * 9, this.rule0, r0 * 9);
-          addInto(this.combo, c * 9, this.rulem1, rm1 * 9);
-          addInto(this.combo, c * 9, this.rulep1, rp1 * 9);
-          addInto(this.combo, c * 9, this.lineStart, ls * 9);
-          if (rid === 0) addInto(this.combo, c * 9, this.noRuleId, 0);
-          this.comboDone[c] = 1;
-        }
-        addInto(S, o, this.combo, c * 9);
-        if (rid !== 0) this.add(feat(T.ruleId, rid), S, o);
-      } else {
-        this.add(feat(T.rule0, r0), S, o);
-        this.add(feat(T.rulem1, rm1), S, o);
-        this.add(feat(T.rulep1, rp1), S, o);
-        this.add(feat(T.ruleId, rid), S, o);
-        addInto(S, o, this.lineStart, ls * 9);
-      }
-      this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), S, o);
-      this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), S, o);
-      this.add(feat(T.ruleShape, r0 * 4096 + sh), S, o);
+      this.tokenStatic(ctx, offs, i, acc);
+      S.set(acc, i * 9);
     }
     return S;
+  }
+
+  /**
+   * Greedy decoding (model.ts `tagText`): each token's tag from its static scores and the tag
+   * history, into `tags`; `scores` (n * NTAGS), when given, receives the scores decided on.
+   */
+  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Float64Array): void {
+    const n = ctx.tokens.n;
+    const offs = this.locate(ctx);
+    const acc = this.acc;
+    const words = ctx.words;
+    let prev = 0;
+    let prev2 = 0;
+    for (let i = 0; i < n; i++) {
+      this.tokenStatic(ctx, offs, i, acc);
+      this.history(acc, prev, prev2, words[i + 2]!);
+      if (scores) scores.set(acc, i * 9);
+      const t = bestTag(acc, prev, bias);
+      tags[i] = t;
+      prev2 = prev;
+      prev = t;
+    }
   }
 
   /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
@@ -289,22 +339,16 @@ export class FastScorer {
     );
   }
 
+  /** acc += the weights of the history features (previous tag, previous two, previous tag with the word). */
+  private history(acc: Float64Array, prev: number, prev2: number, word: number): void {
+    addInto(acc, 0, this.historyW, (prev2 * NTAGS + prev) * 9);
+    this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), acc, 0);
+  }
+
   /** scores = static scores of token i + its history features' weights (prev, prev2, word). */
   score(S: Float64Array, i: number, prev: number, prev2: number, word: number, scores: Float64Array): void {
-    const o = i * 9;
-    const h = (prev2 * NTAGS + prev) * 9;
-    const H = this.historyW;
-    scores[0] = S[o]! + H[h]!;
-    scores[1] = S[o + 1]! + H[h + 1]!;
-    scores[2] = S[o + 2]! + H[h + 2]!;
-    scores[3] = S[o + 3]! + H[h + 3]!;
-    scores[4] = S[o + 4]! + H[h + 4]!;
-    scores[5] = S[o + 5]! + H[h + 5]!;
-    scores[6] = S[o + 6]! + H[h + 6]!;
-    scores[7] = S[o + 7]! + H[h + 7]!;
-    scores[8] = S[o + 8]! + H[h + 8]!;
-    // historyFeatures' third feature (the previous tag with the word)
-    this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), scores, 0);
+    for (let t = 0; t < 9; t++) scores[t] = S[i * 9 + t]!;
+    this.history(scores, prev, prev2, word);
   }
 }
 

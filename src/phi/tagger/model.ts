@@ -179,14 +179,7 @@ export function tagText(
   } else {
     let fast = scorers.get(model);
     if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w)));
-    const S = fast.staticScores(ctx);
-    for (let i = 0; i < n; i++) {
-      fast.score(S, i, prev, prev2, words[i + 2]!, scoresScratch);
-      const t = bestTag(scoresScratch, prev, bias);
-      tags[i] = t;
-      prev2 = prev;
-      prev = t;
-    }
+    fast.decode(ctx, bias, tags);
   }
   // a language or nationality ("Spanish interpreter") is not an identifier (45 CFR 164.514(b))
   return spansOf(tags, tokens.start, tokens.end, n).filter(
