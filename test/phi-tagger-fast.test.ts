@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { Scanner } from "../src/phi/engine.js";
-import { NHISTORY, NSTATIC, NTAGS, historyFeatures, prepare, staticFeatures } from "../src/phi/tagger/features.js";
+import {
+  NHISTORY,
+  NSTATIC,
+  NTAGS,
+  historyFeatures,
+  prepare,
+  staticFeatures,
+  wordHash,
+} from "../src/phi/tagger/features.js";
 import { FastScorer } from "../src/phi/tagger/fast.js";
 import { shippedModel, tagText } from "../src/phi/tagger/model.js";
 import { scoreDecode } from "../src/phi/tagger/table.js";
@@ -116,6 +124,18 @@ describe("tagger FastScorer", () => {
         historyFeatures(i > 0 ? tags[i - 1]! : 0, i > 1 ? tags[i - 2]! : 0, ctx.words[i + 2]!, hist);
         scoreDecode(model.table, model.w, feats, 0, NSTATIC, hist, ref);
         expect([i, ...scores.subarray(i * NTAGS, i * NTAGS + NTAGS)]).toEqual([i, ...ref]);
+      }
+    }
+  });
+
+  it("prepare's word values are the word hashes of the tokens' text", () => {
+    for (const text of [...TEXTS, randomText(7, 3000)]) {
+      const ctx = prepare(text, []);
+      for (let i = 0; i < ctx.tokens.n; i++) {
+        const w = ctx.words[i + 2]!;
+        // a word of the closed vocabulary is its hash, any other its shape
+        if (w !== 0x1b873593 + ctx.shapes[i + 2]!)
+          expect([i, w]).toEqual([i, wordHash(text, ctx.tokens.start[i]!, ctx.tokens.end[i]!) | 0]);
       }
     }
   });

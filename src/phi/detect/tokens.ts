@@ -113,6 +113,8 @@ class WordTable {
 
   /** Whether the text of the last `id` call was all ASCII (its id then names its exact lower-case characters). */
   lastAscii = true;
+  /** For an ASCII last `id` call: the FNV-1a hash (32 bits) of its lower-case characters. */
+  lastHash = 0;
 
   /** The id of `text.slice(start, end).toLowerCase()`. */
   id(text: string, start: number, end: number): number {
@@ -128,6 +130,7 @@ class WordTable {
       h = Math.imul(h ^ c, 0x01000193);
     }
     this.lastAscii = ascii;
+    this.lastHash = h;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
     const len = end - start;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {

@@ -167,6 +167,11 @@ export class FastScorer {
       this.keys.fill(0);
       this.generation = WORDS.generation;
     }
+    if (this.textNo >= 0x3fffffff) {
+      // the stamps would overflow int32: start them over
+      this.stamps.fill(0);
+      this.textNo = 0;
+    }
     const stamp = ++this.textNo;
     const offs = new Int32Array(n + 4);
     offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;

@@ -326,11 +326,16 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
     const k = tok.kind[i]!;
     const sh = shapeOf(text, s, e, k);
     shapes[i + 2] = sh;
+    // the word hash of an ASCII word, as the word table computed it (the same FNV-1a of the same lower-case characters)
+    let asciiHash: number | undefined;
     if (k === LETTERS && e - s >= 2 && e - s <= 30) {
       const id = WORDS.id(text, s, e);
       lex[i + 2] = LEX.of(id);
       // an ASCII word's features are those of its lower-case form (the id) and its shape (0-3)
-      if (WORDS.lastAscii) textKeys[i] = (((id + 1) << 3) | (sh << 1) | upperDoc) << 2;
+      if (WORDS.lastAscii) {
+        textKeys[i] = (((id + 1) << 3) | (sh << 1) | upperDoc) << 2;
+        asciiHash = WORDS.lastHash;
+      }
     } else if (k === DIGITS) textKeys[i] = ((((sh << 4) | Math.min(12, e - s)) << 1) | upperDoc) * 4 + 1;
     else {
       // one character: a letter's shape (4, 5) and word follow from its code, as do another's
@@ -344,7 +349,7 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
     const known =
       k === OTHER ||
       (k === LETTERS && (e - s <= 3 || (lex[i + 2]! & (L_ENGLISH | L_COMMON | L_CLINICAL | L_TITLE | L_CRED)) !== 0));
-    words[i + 2] = known ? wordHash(text, s, e) : 0x1b873593 + sh;
+    words[i + 2] = known ? (asciiHash ?? wordHash(text, s, e)) : 0x1b873593 + sh;
   }
   // rule candidates: category (B: 1-6, I: 7-12) on each token they cover
   for (const c of rules) {
