@@ -18,17 +18,17 @@ export const FUNCTION_WORD =
   /^(?:is|was|were|are|be|been|and|or|but|at|in|on|to|of|for|from|with|by|will|would|may|might|can|could|should|has|had|have|not|no|also|who|that|this|the|a|an|states|stated|says|said|called|visited|present|here|there|aware|updated|notified)$/;
 
 /**
- * ASCII letters and capitals before each multiple of 64 characters of the last text asked about
+ * ASCII letters and capitals before each multiple of 16 characters of the last text asked about
  * (names and places ask `isUpperText` about the same text hundreds of times): a count over any
- * range then reads at most 126 characters instead of the whole range.
+ * range then reads at most 30 characters instead of the whole range.
  */
 let upperText: string | undefined;
 let upperMarks = new Int32Array(0);
 function upperCount(text: string, at: number): number {
-  const b = at >> 6;
+  const b = at >> 4;
   let letters = upperMarks[2 * b]!;
   let upper = upperMarks[2 * b + 1]!;
-  for (let k = b << 6; k < at; k++) {
+  for (let k = b << 4; k < at; k++) {
     const c = text.charCodeAt(k);
     if (c >= 65 && c <= 90) {
       letters++;
@@ -41,14 +41,14 @@ function upperCount(text: string, at: number): number {
 let countUpper = 0;
 function markUpper(text: string): void {
   upperText = text;
-  const marks = (text.length >> 6) + 1;
+  const marks = (text.length >> 4) + 1;
   if (upperMarks.length < 2 * marks) upperMarks = new Int32Array(2 * marks);
   let letters = 0;
   let upper = 0;
   for (let k = 0; k < text.length; k++) {
-    if ((k & 63) === 0) {
-      upperMarks[2 * (k >> 6)] = letters;
-      upperMarks[2 * (k >> 6) + 1] = upper;
+    if ((k & 15) === 0) {
+      upperMarks[2 * (k >> 4)] = letters;
+      upperMarks[2 * (k >> 4) + 1] = upper;
     }
     const c = text.charCodeAt(k);
     if (c >= 65 && c <= 90) {
@@ -56,9 +56,9 @@ function markUpper(text: string): void {
       upper++;
     } else if (c >= 97 && c <= 122) letters++;
   }
-  if ((text.length & 63) === 0) {
-    upperMarks[2 * (text.length >> 6)] = letters;
-    upperMarks[2 * (text.length >> 6) + 1] = upper;
+  if ((text.length & 15) === 0) {
+    upperMarks[2 * (text.length >> 4)] = letters;
+    upperMarks[2 * (text.length >> 4) + 1] = upper;
   }
 }
 

@@ -57,6 +57,8 @@ interface Tok {
   start: number;
   end: number;
   i: number;
+  /** The interned id of `l` (tokens.ts), -1 when the word table started over during this text. */
+  id: number;
   /** Word-class bits of `l` (W_*, N_*), plus the lazily answered T_* bits. */
   f: number;
 }
@@ -90,6 +92,9 @@ const N_PERSON_VERB_BEFORE = 1 << (W_FIRST_DETECTOR_BIT + 4);
 const N_PERSON_VERB_AFTER = 1 << (W_FIRST_DETECTOR_BIT + 5);
 const N_OCCUPATION = 1 << (W_FIRST_DETECTOR_BIT + 6);
 const N_NAME_TITLE_STOP = 1 << (W_FIRST_DETECTOR_BIT + 7);
+/** Credentials written before a name: "NP Wolfe", "per np grace". */
+const CREDENTIAL_BEFORE = /^(?:np|rn|pa|md|lpn|rrt)$/;
+const N_CREDENTIAL_BEFORE = 1 << (W_FIRST_DETECTOR_BIT + 8);
 const NAME_CLASSES: readonly RegExp[] = [
   WEAK_TITLE,
   ROLE_BEFORE,
@@ -99,6 +104,7 @@ const NAME_CLASSES: readonly RegExp[] = [
   PERSON_VERB_AFTER,
   OCCUPATION,
   NAME_TITLE_STOP,
+  CREDENTIAL_BEFORE,
 ];
 const nameFlags = new WordClasses((l) => {
   let f = computeWordFlags(l);
@@ -106,22 +112,35 @@ const nameFlags = new WordClasses((l) => {
   return f;
 });
 /** Answered on first use per token (their lexicons load lazily): done and value bits. */
-const T_ENGLISH_DONE = 1 << 24;
-const T_ENGLISH = 1 << 25;
-const T_BIG_DONE = 1 << 26;
-const T_BIG = 1 << 27;
+const T_ENGLISH_DONE = 1 << 25;
+const T_ENGLISH = 1 << 26;
+const T_BIG_DONE = 1 << 27;
+const T_BIG = 1 << 28;
+const T_CAP_DONE = 1 << 29;
+const T_CAP = 1 << 30;
+if (W_FIRST_DETECTOR_BIT + NAME_CLASSES.length > 25) throw new Error("names: word-class bits overlap the token bits");
+/** The lazily loaded lexicons' answers, once per distinct word (asked only when a token needs them). */
+const ENGLISH_CLASS = new WordClasses((l) => (ENGLISH.has(l) ? 1 : 0));
+const BIG_CLASS = new WordClasses((l) => (BIG_NAMES.has(l) ? 1 : 0));
 
 /** Whether token `t` is in the word class(es) `bit`. */
 const is = (t: Tok, bit: number): boolean => (t.f & bit) !== 0;
 /** ENGLISH.has(t.l), asked once per token. */
 function english(t: Tok): boolean {
-  if ((t.f & T_ENGLISH_DONE) === 0) t.f |= T_ENGLISH_DONE | (ENGLISH.has(t.l) ? T_ENGLISH : 0);
+  if ((t.f & T_ENGLISH_DONE) === 0)
+    t.f |= T_ENGLISH_DONE | ((t.id >= 0 ? ENGLISH_CLASS.of(t.id) !== 0 : ENGLISH.has(t.l)) ? T_ENGLISH : 0);
   return (t.f & T_ENGLISH) !== 0;
 }
 /** BIG_NAMES.has(t.l), asked once per token. */
 function bigName(t: Tok): boolean {
-  if ((t.f & T_BIG_DONE) === 0) t.f |= T_BIG_DONE | (BIG_NAMES.has(t.l) ? T_BIG : 0);
+  if ((t.f & T_BIG_DONE) === 0)
+    t.f |= T_BIG_DONE | ((t.id >= 0 ? BIG_CLASS.of(t.id) !== 0 : BIG_NAMES.has(t.l)) ? T_BIG : 0);
   return (t.f & T_BIG) !== 0;
+}
+/** capWord(t), asked once per token. */
+function capWord(t: Tok): boolean {
+  if ((t.f & T_CAP_DONE) === 0) t.f |= T_CAP_DONE | (CAP_WORD.test(t.s) ? T_CAP : 0);
+  return (t.f & T_CAP) !== 0;
 }
 
 function isDigitAt(text: string, i: number): boolean {
@@ -139,6 +158,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   const toks: Tok[] = [];
   // the tokens (see above), each word's classes looked up once
   const tk = tokenize(text, "'’");
+  const generation = WORDS.generation;
   for (let k = 0; k < tk.n; k++) {
     const start = tk.starts[k]!;
     let end = tk.ends[k]!;
@@ -151,8 +171,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if ((c1 === 115 || c1 === 83) && (c2 === 39 || c2 === 0x2019)) end -= 2;
     }
     const id = WORDS.id(text, start, end);
-    toks.push({ s: text.slice(start, end), l: WORDS.word(id), start, end, i: toks.length, f: nameFlags.of(id) });
+    toks.push({ s: text.slice(start, end), l: WORDS.word(id), start, end, i: toks.length, id, f: nameFlags.of(id) });
   }
+  // the word table started over while the tokens were read: their ids are of two generations
+  if (WORDS.generation !== generation) for (const t of toks) t.id = -1;
   const taken = new Uint8Array(toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;
@@ -190,12 +212,15 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
     return true;
   };
-  const upperCache = new Map<number, boolean>();
+  // isUpperText of the first token asked about in each block of 16 (0: not yet, 1: false, 2: true)
+  const upperCache = new Uint8Array((toks.length >> 4) + 1);
   const upperAt = (i: number) => {
     const key = i >> 4;
-    let u = upperCache.get(key);
-    if (u === undefined) upperCache.set(key, (u = isUpperText(text, toks[i]!.start, toks[i]!.end)));
-    return u;
+    const u = upperCache[key]!;
+    if (u !== 0) return u === 2;
+    const r = isUpperText(text, toks[i]!.start, toks[i]!.end);
+    upperCache[key] = r ? 2 : 1;
+    return r;
   };
   // known() and capName() are asked about the same tokens many times (every pass, every extension):
   // each token's answer is kept (0: not yet, 1: false, 2: true); both depend on the token alone
@@ -205,7 +230,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const k = knownMemo[t.i]!;
     if (k !== 0) return k === 2;
     const r =
-      (is(t, W_FIRST) || is(t, W_SURNAME) || (t.s.length >= 4 && CAP_WORD.test(t.s) && bigName(t) && !upperAt(t.i))) &&
+      (is(t, W_FIRST) || is(t, W_SURNAME) || (t.s.length >= 4 && capWord(t) && bigName(t) && !upperAt(t.i))) &&
       !is(t, W_NATIONALITY) &&
       !is(t, W_US_STATE) &&
       !is(t, W_COUNTRY) &&
@@ -226,7 +251,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (k !== 0) return k === 2;
     const r =
       t.s.length >= 2 &&
-      CAP_WORD.test(t.s) &&
+      capWord(t) &&
       !is(t, W_COMMON) &&
       !is(t, W_CLINICAL) &&
       !is(t, W_NATIONALITY) &&
@@ -245,9 +270,26 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (is(t, W_CLINICAL)) return false;
     if (upperAt(i)) return strong && t.s.length >= 3 && !english(t);
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
-    if (CAP_WORD.test(t.s)) return !is(t, W_NOT_NAME) || strong;
+    if (capWord(t)) return !is(t, W_NOT_NAME) || strong;
     return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !is(t, W_NOT_NAME);
   };
+  // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
+  const upperSurname = (k: number, strong: boolean) =>
+    strong &&
+    upperAt(k) &&
+    toks[k]!.s.length >= 3 &&
+    !english(toks[k]!) &&
+    !is(toks[k]!, W_COMMON) &&
+    !is(toks[k]!, W_CLINICAL) &&
+    !is(toks[k]!, W_VERBISH) &&
+    !is(toks[k]!, W_FUNCTION);
+  // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
+  const censusSurname = (a: number, b: number) =>
+    is(toks[a]!, W_FIRST) &&
+    capWord(toks[a]!) &&
+    /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) &&
+    is(toks[b]!, W_SURNAME) &&
+    !upperAt(b);
   /** Extend a name from token i: optional middle initial, then a second name token. */
   const extend = (i: number, strong: boolean) => {
     let j = i;
@@ -255,30 +297,13 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       return j + 2;
     // a second name token: known, or Capitalised after a Capitalised first token; "." only after an initial
     const n = toks[j + 1];
-    // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
-    const upperSurname = (k: number) =>
-      strong &&
-      upperAt(k) &&
-      toks[k]!.s.length >= 3 &&
-      !english(toks[k]!) &&
-      !is(toks[k]!, W_COMMON) &&
-      !is(toks[k]!, W_CLINICAL) &&
-      !is(toks[k]!, W_VERBISH) &&
-      !is(toks[k]!, W_FUNCTION);
-    // a census surname that is also a word ("Baker", "Hill") right after a Capitalised given name
-    const censusSurname = (a: number, b: number) =>
-      is(toks[a]!, W_FIRST) &&
-      CAP_WORD.test(toks[a]!.s) &&
-      /^\p{Lu}\p{Ll}+$/u.test(toks[b]!.s) &&
-      is(toks[b]!, W_SURNAME) &&
-      !upperAt(b);
     if (
       n &&
       adjacent(toks[j]!, n) &&
       !sep(toks[j]!, n).includes(".") &&
       (!sep(toks[j]!, n).includes(",") || (is(n, W_FIRST) && !english(n))) &&
       !is(n, W_CREDENTIAL) &&
-      (known(n) || (capName(j + 1) && CAP_WORD.test(toks[j]!.s)) || upperSurname(j + 1) || censusSurname(j, j + 1))
+      (known(n) || (capName(j + 1) && capWord(toks[j]!)) || upperSurname(j + 1, strong) || censusSurname(j, j + 1))
     )
       j++;
     // double-barrelled surname: "Stord-Painter", "SMITH-JONES"
@@ -289,9 +314,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       !is(h, W_CREDENTIAL) &&
       !is(h, W_COMMON) &&
       !is(h, W_CLINICAL) &&
-      (known(h) ||
-        (CAP_WORD.test(h.s) && CAP_WORD.test(toks[j]!.s)) ||
-        (upperAt(j + 1) && h.s.length >= 3 && !english(h)))
+      (known(h) || (capWord(h) && capWord(toks[j]!)) || (upperAt(j + 1) && h.s.length >= 3 && !english(h)))
     )
       j++;
     return j;
@@ -438,7 +461,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
     // A credential before a name: "NP Wolfe", "per np grace", "RN Carole Hayes"
     if (
-      /^(?:np|rn|pa|md|lpn|rrt)$/.test(t.l) &&
+      is(t, N_CREDENTIAL_BEFORE) &&
       next &&
       blank(t, next) &&
       !is(next, W_CREDENTIAL) &&
@@ -586,7 +609,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const clearName =
         known(t) &&
         !english(t) &&
-        (upperAt(i) ? t.s.length >= 4 : CAP_WORD.test(t.s) || (/^[a-z]{4,}$/.test(t.s) && is(t, W_FIRST)));
+        (upperAt(i) ? t.s.length >= 4 : capWord(t) || (/^[a-z]{4,}$/.test(t.s) && is(t, W_FIRST)));
       if (
         (verbBefore || verbAfter) &&
         nameShape &&
@@ -716,37 +739,41 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if (!taken[i] && seen.has(toks[i]!.s)) push(i, i, "medium", 0.5, "name-repeat");
   // Coordinated names: "Marrero and Murphy", "founders: Kónya, Becker and Vasquez" – a Capitalised
   // word joined by "and"/","/"&" to a detected name is a name too (mixed-case text only).
+  const joined = (a: number, b: number) =>
+    toks[a] !== undefined &&
+    toks[b] !== undefined &&
+    /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
+  // a comma alone joins list items only: the word i must itself be followed by a list separator
+  const inList = (i: number, a: number, b: number) =>
+    joined(a, b) &&
+    (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) ||
+      (toks[i + 1] !== undefined && /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) ||
+      (b === i && toks[i + 1] === undefined));
+  // "sarah and margie": the conjunction is a token of its own
+  const conj = (c: number) =>
+    toks[c] !== undefined &&
+    /^(?:and|or)$/.test(toks[c]!.l) &&
+    toks[c - 1] !== undefined &&
+    toks[c + 1] !== undefined &&
+    blank(toks[c - 1]!, toks[c]!) &&
+    blank(toks[c]!, toks[c + 1]!);
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < toks.length; i++) {
+      // every token's case block is asked here, in order (upperAt keeps the first answer of each
+      // block of 16 tokens, and growNames below reads them): then the words that cannot join skip
+      upperAt(i);
+      // a word next to a found name (or one word and a conjunction away): the only ones that can join
+      if (taken[i] || !(taken[i - 1] || taken[i + 1] || taken[i - 2] || taken[i + 2])) continue;
       // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
-      const upperName =
+      const upperName = () =>
         (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
         is(toks[i]!, W_FIRST) &&
         !is(toks[i]!, W_COMMON) &&
         !is(toks[i]!, W_CLINICAL) &&
         toks[i]!.s.length >= 3;
-      if (taken[i] || !(capName(i) || upperName) || english(toks[i]!)) continue;
-      const joined = (a: number, b: number) =>
-        toks[a] !== undefined &&
-        toks[b] !== undefined &&
-        /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+|[ \t]*,[ \t]*(?:and|&)[ \t]+)$/.test(sep(toks[a]!, toks[b]!));
-      // a comma alone joins list items only: the word must itself be followed by a list separator
-      const inList = (a: number, b: number) =>
-        joined(a, b) &&
-        (!/^[ \t]*,[ \t]*$/.test(sep(toks[a]!, toks[b]!)) ||
-          (toks[i + 1] !== undefined &&
-            /^(?:[ \t]*,[ \t]*|[ \t]+(?:and|&|or)[ \t]+)/.test(sep(toks[i]!, toks[i + 1]!))) ||
-          (b === i && toks[i + 1] === undefined));
-      // "sarah and margie": the conjunction is a token of its own
-      const conj = (c: number) =>
-        toks[c] !== undefined &&
-        /^(?:and|or)$/.test(toks[c]!.l) &&
-        toks[c - 1] !== undefined &&
-        toks[c + 1] !== undefined &&
-        blank(toks[c - 1]!, toks[c]!) &&
-        blank(toks[c]!, toks[c + 1]!);
+      if (!(capName(i) || upperName()) || english(toks[i]!)) continue;
       const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
-      if ((i > 0 && taken[i - 1] && inList(i - 1, i)) || (taken[i + 1] && inList(i, i + 1)) || viaConj)
+      if ((i > 0 && taken[i - 1] && inList(i, i - 1, i)) || (taken[i + 1] && inList(i, i, i + 1)) || viaConj)
         push(i, i, "medium", 0.5, "name-list");
     }
   }

@@ -111,6 +111,11 @@ class WordTable {
     this.generation++;
   }
 
+  /** Whether the text of the last `id` call was all ASCII (its id then names its exact lower-case characters). */
+  lastAscii = true;
+  /** For an ASCII last `id` call: the FNV-1a hash (32 bits) of its lower-case characters. */
+  lastHash = 0;
+
   /** The id of `text.slice(start, end).toLowerCase()`. */
   id(text: string, start: number, end: number): number {
     let h = 0x811c9dc5 | 0;
@@ -124,6 +129,8 @@ class WordTable {
       if (c >= 65 && c <= 90) c += 32;
       h = Math.imul(h ^ c, 0x01000193);
     }
+    this.lastAscii = ascii;
+    this.lastHash = h;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
     const len = end - start;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {

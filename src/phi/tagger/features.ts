@@ -26,9 +26,9 @@ export const classOf = (t: number): TagClass => CLASSES[(t - 1) >> 1]!;
 export const isBegin = (t: number): boolean => t > 0 && (t & 1) === 1;
 
 /** Token kinds. */
-const LETTERS = 1;
-const DIGITS = 2;
-const OTHER = 3;
+export const LETTERS = 1;
+export const DIGITS = 2;
+export const OTHER = 3;
 
 export interface Tokens {
   n: number;
@@ -97,7 +97,7 @@ export function tokenize(text: string): Tokens {
 // ---- hashing -------------------------------------------------------------------------------
 
 /** FNV-1a of the lower-cased characters text[from, to). */
-function wordHash(text: string, from: number, to: number): number {
+export function wordHash(text: string, from: number, to: number): number {
   let h = 0x811c9dc5;
   for (let i = from; i < to; i++) {
     let c = text.charCodeAt(i);
@@ -154,13 +154,10 @@ function lexBits(w: string): number {
 }
 
 /**
- * Lexicon bits of text[s, e): answered once per distinct lower-case word, by its interned id
- * (src/phi/detect/tokens.ts; no string built for an ASCII word already seen).
+ * Lexicon bits of a word, by its interned lower-case id (src/phi/detect/tokens.ts; no string
+ * built for an ASCII word already seen): answered once per distinct word.
  */
 const LEX = new WordClasses(lexBits);
-function lexOf(text: string, s: number, e: number): number {
-  return LEX.of(WORDS.id(text, s, e));
-}
 
 // ---- rule detections -----------------------------------------------------------------------
 
@@ -188,7 +185,8 @@ function ruleCat(c: string): number {
 
 // ---- templates -----------------------------------------------------------------------------
 
-const T = {
+/** Feature template numbers. */
+export const T = {
   bias: 1,
   w0: 2,
   wm1: 3,
@@ -262,7 +260,7 @@ function shapeOf(text: string, s: number, e: number, kind: number): number {
 }
 
 /** Prefix/suffix hash of n lower-cased characters. */
-function affix(text: string, s: number, e: number, n: number, suffix: boolean): number {
+export function affix(text: string, s: number, e: number, n: number, suffix: boolean): number {
   if (e - s < n + 1) return 0;
   return suffix ? wordHash(text, e - n, e) : wordHash(text, s, s + n);
 }
@@ -286,6 +284,14 @@ export interface FeatureContext {
   ruleIds: Int32Array;
   sections: Int32Array;
   upperDoc: number;
+  /**
+   * Per token (not padded), a key that determines every feature of the token's own text (its
+   * word, shape, affixes, lexicon bits, length, kind) together with `upperDoc`, or 0 when the
+   * token has none (src/phi/tagger/fast.ts caches the token's weights by it): ASCII letter runs
+   * of 2-30 characters by interned word id and shape, single ASCII letters, digit runs by shape
+   * and length, other characters by code.
+   */
+  textKeys: Int32Array;
 }
 
 /**
@@ -300,6 +306,8 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
   const lex = new Int32Array(n + 4);
   const rule = new Int32Array(n + 4);
   const ruleIds = new Int32Array(n + 4);
+  const textKeys = new Int32Array(n);
+  const generation = WORDS.generation;
   // the text's case: in an all-capitals note, capitals say nothing
   let up = 0;
   let letters = 0;
@@ -318,7 +326,22 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
     const k = tok.kind[i]!;
     const sh = shapeOf(text, s, e, k);
     shapes[i + 2] = sh;
-    if (k === LETTERS && e - s >= 2 && e - s <= 30) lex[i + 2] = lexOf(text, s, e);
+    // the word hash of an ASCII word, as the word table computed it (the same FNV-1a of the same lower-case characters)
+    let asciiHash: number | undefined;
+    if (k === LETTERS && e - s >= 2 && e - s <= 30) {
+      const id = WORDS.id(text, s, e);
+      lex[i + 2] = LEX.of(id);
+      // an ASCII word's features are those of its lower-case form (the id) and its shape (0-3)
+      if (WORDS.lastAscii) {
+        textKeys[i] = (((id + 1) << 3) | (sh << 1) | upperDoc) << 2;
+        asciiHash = WORDS.lastHash;
+      }
+    } else if (k === DIGITS) textKeys[i] = ((((sh << 4) | Math.min(12, e - s)) << 1) | upperDoc) * 4 + 1;
+    else {
+      // one character: a letter's shape (4, 5) and word follow from its code, as do another's
+      const c = text.charCodeAt(s);
+      if (e - s === 1 && c < 0x8000 && (k === OTHER || c < 128)) textKeys[i] = (((c << 1) | upperDoc) << 2) + 2;
+    }
     // A word's identity is a feature only for words of the closed vocabulary (English, clinical
     // and common words, titles, credentials, words of 1-3 letters, numbers of 1-2 digits): a name
     // or place the lexicons do not hold is seen through its shape, affixes and context, so the
@@ -326,7 +349,7 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
     const known =
       k === OTHER ||
       (k === LETTERS && (e - s <= 3 || (lex[i + 2]! & (L_ENGLISH | L_COMMON | L_CLINICAL | L_TITLE | L_CRED)) !== 0));
-    words[i + 2] = known ? wordHash(text, s, e) : 0x1b873593 + sh;
+    words[i + 2] = known ? (asciiHash ?? wordHash(text, s, e)) : 0x1b873593 + sh;
   }
   // rule candidates: category (B: 1-6, I: 7-12) on each token they cover
   for (const c of rules) {
@@ -347,6 +370,8 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
       }
     }
   }
+  // the table started over while this text was read: its ids are of two generations, no cache key holds
+  if (WORDS.generation !== generation) textKeys.fill(0);
   // boundary padding
   words[0] = words[1] = words[n + 2] = words[n + 3] = 0x5bd1e995;
   shapes[0] = shapes[1] = shapes[n + 2] = shapes[n + 3] = 999;
@@ -365,7 +390,7 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
     }
     sections[i] = section;
   }
-  return { text, tokens: tok, words, shapes, lex, rule, ruleIds, sections, upperDoc };
+  return { text, tokens: tok, words, shapes, lex, rule, ruleIds, sections, upperDoc, textKeys };
 }
 
 /** The static features of every token (the trainer's form: all at once). */

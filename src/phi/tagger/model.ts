@@ -14,6 +14,7 @@ import {
   type TagClass,
 } from "./features.js";
 import { FeatureTable, bestTag, scoreDecode, spansOf, type TaggedSpan } from "./table.js";
+import { FastScorer } from "./fast.js";
 
 /**
  * The statistical PHI tagger: an averaged perceptron over BIO tags (name, location, date, phone),
@@ -144,12 +145,19 @@ const scoresScratch = new Float64Array(NTAGS);
 const histScratch = new Int32Array(NHISTORY);
 const featScratch = new Int32Array(NSTATIC);
 
-/** Tag `text`: the spans of each class. `rules` are the rule candidates (features). */
+const scorers = new WeakMap<TaggerModel, FastScorer>();
+
+/**
+ * Tag `text`: the spans of each class. `rules` are the rule candidates (features). The scores
+ * come from `FastScorer` (src/phi/tagger/fast.ts); `reference: true` computes them feature by
+ * feature (`staticFeatures` + `scoreDecode`), the same bits (test/phi-tagger-fast.test.ts).
+ */
 export function tagText(
   model: TaggerModel,
   text: string,
   rules: readonly Candidate[],
   bias = model.header.bias,
+  reference = false,
 ): TaggedSpan[] {
   const ctx = prepare(text, rules);
   const { tokens, words } = ctx;
@@ -157,15 +165,21 @@ export function tagText(
   const tags = new Uint8Array(n);
   let prev = 0;
   let prev2 = 0;
-  for (let i = 0; i < n; i++) {
-    // one token's features at a time: no array of every token's features for a large text
-    staticFeatures(ctx, i, featScratch, 0);
-    historyFeatures(prev, prev2, words[i + 2]!, histScratch);
-    scoreDecode(model.table, model.w, featScratch, 0, NSTATIC, histScratch, scoresScratch);
-    const t = bestTag(scoresScratch, prev, bias);
-    tags[i] = t;
-    prev2 = prev;
-    prev = t;
+  if (reference) {
+    for (let i = 0; i < n; i++) {
+      // one token's features at a time: no array of every token's features for a large text
+      staticFeatures(ctx, i, featScratch, 0);
+      historyFeatures(prev, prev2, words[i + 2]!, histScratch);
+      scoreDecode(model.table, model.w, featScratch, 0, NSTATIC, histScratch, scoresScratch);
+      const t = bestTag(scoresScratch, prev, bias);
+      tags[i] = t;
+      prev2 = prev;
+      prev = t;
+    }
+  } else {
+    let fast = scorers.get(model);
+    if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w)));
+    fast.decode(ctx, bias, tags);
   }
   // a language or nationality ("Spanish interpreter") is not an identifier (45 CFR 164.514(b))
   return spansOf(tags, tokens.start, tokens.end, n).filter(

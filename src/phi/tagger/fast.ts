@@ -1,0 +1,372 @@
+import { WORDS } from "../detect/tokens.js";
+import { LETTERS, NSTATIC, NTAGS, T, affix, feat, historyFeatures, type FeatureContext } from "./features.js";
+import { bestTag, type FeatureTable } from "./table.js";
+
+/**
+ * The tagger's decoder scores, computed with far fewer feature lookups than one per feature and
+ * token (`scoreDecode` over `staticFeatures`), and with the same bits.
+ *
+ * Exactness: a model's weights are int16 multiples of one scale stored as float32
+ * (src/phi/tagger/model.ts), so every weight is a multiple of 2^(E-23), E = floor(log2(scale)),
+ * below 2^(E+16) in magnitude; a sum of up to 2^6 of them needs at most 45 significant bits and
+ * is exact in float64, whatever the order or grouping. Partial sums can therefore be kept and
+ * added later without changing a single score.
+ *
+ * What is kept:
+ * - per token text (`FeatureContext.textKeys`: an ASCII word's interned id and shape, a digit
+ *   run's shape and length, one character's code), in a direct-mapped cache: the sum of the
+ *   token's 12 features of its own text (bias, word, shape, affixes, lexicon bits, length...)
+ *   and the four sums it gives its neighbours (word and lexicon bits at offsets ±1, ±2);
+ * - the weights of features with few values (rule category at -1, 0, +1; the line-start pair;
+ *   no rule id; the previous tag and the previous two) in dense arrays;
+ * - the current section header's weights (a section spans many tokens).
+ * The rest (shape n-grams, word bigrams, rule id and rule × shape, previous tag × word: 8 per
+ * token) are looked up as before.
+ */
+
+/** Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2 (9 each). */
+const ENTRY = 5 * NTAGS;
+const SLOTS = 1 << 13;
+const SLOT_MASK = SLOTS - 1;
+/** In `entries`, after the slots: the padding tokens' entry, then per-text overflow entries. */
+const PAD_ENTRY = SLOTS * ENTRY;
+const OVERFLOW = PAD_ENTRY + ENTRY;
+/** Word value of the padding tokens (features.ts `prepare`). */
+const PAD_WORD = 0x5bd1e995;
+/** Rule categories: 0 none, 1-6 B, 7-12 I (features.ts `prepare`). */
+const RULE_VALUES = 13;
+const COMBOS = RULE_VALUES * RULE_VALUES * RULE_VALUES * 4 * 2;
+const SHAPE_SLOTS = 1 << 12;
+const SHAPE_MASK = SHAPE_SLOTS - 1;
+
+export class FastScorer {
+  private readonly keys = new Int32Array(SLOTS);
+  private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
+  /** The text (`textNo`) that last used each slot. */
+  private readonly stamps = new Int32Array(SLOTS);
+  private textNo = 0;
+  private readonly acc = new Float64Array(NTAGS);
+  private generation = WORDS.generation;
+  private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly rulem1 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly rulep1 = new Float64Array(RULE_VALUES * NTAGS);
+  private readonly lineStart = new Float64Array(4 * NTAGS);
+  private readonly noRuleId = new Float64Array(NTAGS);
+  /** The two tag-history features' weights by (prev2, prev). */
+  private readonly historyW = new Float64Array(NTAGS * NTAGS * NTAGS);
+  private sectionValue = 0;
+  private readonly sectionW = new Float64Array(NTAGS);
+  private readonly hist = new Int32Array(3);
+  /** Shape n-gram sums by the five shapes around a token (direct-mapped). */
+  private readonly shapeKey1 = new Int32Array(SHAPE_SLOTS);
+  private readonly shapeKey2 = new Int32Array(SHAPE_SLOTS);
+  private readonly shapeW = new Float64Array(SHAPE_SLOTS * NTAGS);
+  /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
+  private readonly combo = new Float64Array(COMBOS * NTAGS);
+  private readonly comboDone = new Uint8Array(COMBOS);
+
+  constructor(
+    private readonly table: FeatureTable,
+    private readonly w: Float32Array,
+  ) {
+    if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
+    // the padding tokens' entry: what they give tokens 0, 1 (as -1, -2) and n-1, n-2 (as +1, +2)
+    const E = this.entries;
+    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + 9);
+    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + 9);
+    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + 18);
+    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + 18);
+    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + 27);
+    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + 27);
+    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + 36);
+    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + 36);
+    for (let v = 0; v < RULE_VALUES; v++) {
+      this.add(feat(T.rule0, v), this.rule0, v * 9);
+      this.add(feat(T.rulem1, v), this.rulem1, v * 9);
+      this.add(feat(T.rulep1, v), this.rulep1, v * 9);
+    }
+    for (let v = 0; v < 4; v++) this.add(feat(T.lineStart, v), this.lineStart, v * 9);
+    this.add(feat(T.ruleId, 0), this.noRuleId, 0);
+    // the history features but the word's (historyFeatures: prev, prev2 * 16 + prev), by (prev2, prev)
+    for (let prev = 0; prev < NTAGS; prev++)
+      for (let prev2 = 0; prev2 < NTAGS; prev2++) {
+        historyFeatures(prev, prev2, 0, this.hist);
+        this.add(this.hist[0]!, this.historyW, (prev2 * NTAGS + prev) * 9);
+        this.add(this.hist[1]!, this.historyW, (prev2 * NTAGS + prev) * 9);
+      }
+    // the word's feature must be the one `score` computes
+    historyFeatures(3, 5, 0x1234567, this.hist);
+    if (this.hist[2] !== feat(T.prevW, Math.imul(3 + 1, 0x27d4eb2d) ^ 0x1234567))
+      throw new Error("tagger: FastScorer's history feature differs from historyFeatures");
+    this.add(feat(T.section, 0), this.sectionW, 0);
+  }
+
+  /** acc[o..o+9) += the weights of feature `key` (nothing when the model lacks it). */
+  private add(key: number, acc: Float64Array, o: number): void {
+    const { keys, rows, mask } = this.table;
+    let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
+    for (;;) {
+      const k = keys[i]!;
+      if (k === key) break;
+      if (k === 0) return;
+      i = (i + 1) & mask;
+    }
+    const w = this.w;
+    const b = rows[i]! * 9;
+    acc[o] = acc[o]! + w[b]!;
+    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
+    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
+    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
+    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
+    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
+    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
+    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
+    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
+  }
+
+  /** The five sums of token i's own text (see ENTRY) into dst[o..o+ENTRY), from zero. */
+  private textSums(ctx: FeatureContext, i: number, dst: Float64Array, o: number): void {
+    const { text, tokens: tok, words, shapes, lex, upperDoc } = ctx;
+    dst.fill(0, o, o + ENTRY);
+    const p = i + 2;
+    const s = tok.start[i]!;
+    const e = tok.end[i]!;
+    const k = tok.kind[i]!;
+    const w0 = words[p]!;
+    const sh = shapes[p]!;
+    const lx = lex[p]!;
+    this.add(feat(T.bias, 0), dst, o);
+    this.add(feat(T.w0, w0), dst, o);
+    this.add(feat(T.shape, sh), dst, o);
+    this.add(feat(T.pre2, k === LETTERS ? affix(text, s, e, 2, false) : 0), dst, o);
+    this.add(feat(T.pre3, k === LETTERS ? affix(text, s, e, 3, false) : 0), dst, o);
+    this.add(feat(T.suf2, k === LETTERS ? affix(text, s, e, 2, true) : 0), dst, o);
+    this.add(feat(T.suf3, k === LETTERS ? affix(text, s, e, 3, true) : 0), dst, o);
+    this.add(feat(T.lex, lx), dst, o);
+    this.add(feat(T.lexShape, (lx << 10) ^ (sh << 1) ^ upperDoc), dst, o);
+    this.add(feat(T.upperDocShape, upperDoc * 1000 + sh), dst, o);
+    this.add(feat(T.len, Math.min(12, e - s) * 8 + k), dst, o);
+    // what this token is to its neighbours: the previous word of token i+1, ...
+    this.add(feat(T.wm1, w0), dst, o + 9);
+    this.add(feat(T.lexm1, lx), dst, o + 9);
+    this.add(feat(T.wm2, w0), dst, o + 18);
+    this.add(feat(T.lexm2, lx), dst, o + 18);
+    this.add(feat(T.wp1, w0), dst, o + 27);
+    this.add(feat(T.lexp1, lx), dst, o + 27);
+    this.add(feat(T.wp2, w0), dst, o + 36);
+    this.add(feat(T.lexp2, lx), dst, o + 36);
+  }
+
+  /**
+   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side):
+   * cached entries a text uses are not evicted by its later tokens (their slot goes to overflow).
+   */
+  private locate(ctx: FeatureContext): Int32Array {
+    const n = ctx.tokens.n;
+    if (WORDS.generation !== this.generation) {
+      this.keys.fill(0);
+      this.generation = WORDS.generation;
+    }
+    if (this.textNo >= 0x3fffffff) {
+      // the stamps would overflow int32: start them over
+      this.stamps.fill(0);
+      this.textNo = 0;
+    }
+    const stamp = ++this.textNo;
+    const offs = new Int32Array(n + 4);
+    offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;
+    const { keys, stamps } = this;
+    const textKeys = ctx.textKeys;
+    let overflow = 0;
+    for (let q = 0; q < n; q++) {
+      const key = textKeys[q]!;
+      if (key !== 0) {
+        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
+        const o = slot * ENTRY;
+        if (keys[slot] === key) {
+          stamps[slot] = stamp;
+          offs[q + 2] = o;
+          continue;
+        }
+        if (stamps[slot] !== stamp) {
+          this.textSums(ctx, q, this.entries, o);
+          keys[slot] = key;
+          stamps[slot] = stamp;
+          offs[q + 2] = o;
+          continue;
+        }
+      }
+      // no key, or its slot holds another word of this text: an entry of its own
+      const o = OVERFLOW + overflow * ENTRY;
+      if (o + ENTRY > this.entries.length) {
+        const grown = new Float64Array(this.entries.length * 2);
+        grown.set(this.entries);
+        this.entries = grown;
+      }
+      this.textSums(ctx, q, this.entries, o);
+      offs[q + 2] = o;
+      overflow++;
+    }
+    return offs;
+  }
+
+  /** acc = the sum of token i's NSTATIC static features (`offs` from `locate`). */
+  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array): void {
+    const E = this.entries;
+    const p = i + 2;
+    const a = offs[p]!;
+    // the token's own sums, then what its neighbours give it: -1's "to q+1", -2's "to q+2", ...
+    const m1 = offs[p - 1]! + 9;
+    const m2 = offs[p - 2]! + 18;
+    const p1 = offs[p + 1]! + 27;
+    const p2 = offs[p + 2]! + 36;
+    for (let t = 0; t < 9; t++) acc[t] = E[a + t]! + E[m1 + t]! + E[m2 + t]! + E[p1 + t]! + E[p2 + t]!;
+    const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
+    const n = tok.n;
+    const sh = shapes[p]!;
+    const w0 = words[p]!;
+    const sm1 = shapes[p - 1]!;
+    const sm2 = shapes[p - 2]!;
+    const sp1 = shapes[p + 1]!;
+    const sp2 = shapes[p + 2]!;
+    // the four shape n-grams, kept by the five shapes when each fits a byte (pad 999 as 255)
+    const b2 = sm2 === 999 ? 255 : sm2;
+    const b1 = sm1 === 999 ? 255 : sm1;
+    const a1 = sp1 === 999 ? 255 : sp1;
+    const a2 = sp2 === 999 ? 255 : sp2;
+    if ((b2 | b1 | sh | a1 | a2) < 256) {
+      const k1 = (b2 << 24) | (b1 << 16) | (sh << 8) | a1;
+      const k2 = a2 + 1;
+      const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
+      if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
+        this.shapeW.fill(0, slot * 9, slot * 9 + 9);
+        this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
+        this.shapeKey1[slot] = k1;
+        this.shapeKey2[slot] = k2;
+      }
+      addInto(acc, 0, this.shapeW, slot * 9);
+    } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, acc, 0);
+    const section = sections[i]!;
+    if (section !== this.sectionValue) {
+      this.sectionValue = section;
+      this.sectionW.fill(0);
+      this.add(feat(T.section, section), this.sectionW, 0);
+    }
+    addInto(acc, 0, this.sectionW, 0);
+    const r0 = rule[p]!;
+    const rm1 = rule[p - 1]!;
+    const rp1 = rule[p + 1]!;
+    const rid = ruleIds[p]!;
+    const ls = tok.lineStart[i]! * 2 + (i + 1 < n ? tok.lineStart[i + 1]! : 1);
+    // rule categories at -1, 0, +1, the line-start pair and "no rule id": one sum per combination
+    if ((r0 | rm1 | rp1) < RULE_VALUES) {
+      const c = ((((r0 * RULE_VALUES + rm1) * RULE_VALUES + rp1) * 4 + ls) << 1) | (rid === 0 ? 1 : 0);
+      if (this.comboDone[c] === 0) {
+        addInto(this.combo, c * 9, this.rule0, r0 * 9);
+        addInto(this.combo, c * 9, this.rulem1, rm1 * 9);
+        addInto(this.combo, c * 9, this.rulep1, rp1 * 9);
+        addInto(this.combo, c * 9, this.lineStart, ls * 9);
+        if (rid === 0) addInto(this.combo, c * 9, this.noRuleId, 0);
+        this.comboDone[c] = 1;
+      }
+      addInto(acc, 0, this.combo, c * 9);
+      if (rid !== 0) this.add(feat(T.ruleId, rid), acc, 0);
+    } else {
+      this.add(feat(T.rule0, r0), acc, 0);
+      this.add(feat(T.rulem1, rm1), acc, 0);
+      this.add(feat(T.rulep1, rp1), acc, 0);
+      this.add(feat(T.ruleId, rid), acc, 0);
+      addInto(acc, 0, this.lineStart, ls * 9);
+    }
+    this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, 0);
+    this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, 0);
+    this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
+  }
+
+  /**
+   * The static scores of every token (NTAGS per token): the sums of its NSTATIC static features,
+   * exactly as `scoreDecode` sums them.
+   */
+  staticScores(ctx: FeatureContext): Float64Array {
+    const n = ctx.tokens.n;
+    const S = new Float64Array(n * NTAGS);
+    const offs = this.locate(ctx);
+    const acc = this.acc;
+    for (let i = 0; i < n; i++) {
+      this.tokenStatic(ctx, offs, i, acc);
+      S.set(acc, i * 9);
+    }
+    return S;
+  }
+
+  /**
+   * Greedy decoding (model.ts `tagText`): each token's tag from its static scores and the tag
+   * history, into `tags`; `scores` (n * NTAGS), when given, receives the scores decided on.
+   */
+  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Float64Array): void {
+    const n = ctx.tokens.n;
+    const offs = this.locate(ctx);
+    const acc = this.acc;
+    const words = ctx.words;
+    let prev = 0;
+    let prev2 = 0;
+    for (let i = 0; i < n; i++) {
+      this.tokenStatic(ctx, offs, i, acc);
+      this.history(acc, prev, prev2, words[i + 2]!);
+      if (scores) scores.set(acc, i * 9);
+      const t = bestTag(acc, prev, bias);
+      tags[i] = t;
+      prev2 = prev;
+      prev = t;
+    }
+  }
+
+  /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
+  private shapeGrams(
+    sm2: number,
+    sm1: number,
+    sh: number,
+    sp1: number,
+    sp2: number,
+    acc: Float64Array,
+    o: number,
+  ): void {
+    this.add(feat(T.shape3, Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ sp1), acc, o);
+    this.add(feat(T.shape3 + 100, Math.imul(sh, 1009) ^ Math.imul(sp1, 31) ^ sp2), acc, o);
+    this.add(feat(T.shape3 + 101, Math.imul(sm2, 1009) ^ Math.imul(sm1, 31) ^ sh), acc, o);
+    this.add(
+      feat(
+        T.shape3 + 102,
+        Math.imul(sm2, 0x3c6ef372) ^ Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ Math.imul(sp1, 7) ^ sp2,
+      ),
+      acc,
+      o,
+    );
+  }
+
+  /** acc += the weights of the history features (previous tag, previous two, previous tag with the word). */
+  private history(acc: Float64Array, prev: number, prev2: number, word: number): void {
+    addInto(acc, 0, this.historyW, (prev2 * NTAGS + prev) * 9);
+    this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), acc, 0);
+  }
+
+  /** scores = static scores of token i + its history features' weights (prev, prev2, word). */
+  score(S: Float64Array, i: number, prev: number, prev2: number, word: number, scores: Float64Array): void {
+    for (let t = 0; t < 9; t++) scores[t] = S[i * 9 + t]!;
+    this.history(scores, prev, prev2, word);
+  }
+}
+
+function addInto(dst: Float64Array, o: number, src: Float64Array, so: number): void {
+  dst[o] = dst[o]! + src[so]!;
+  dst[o + 1] = dst[o + 1]! + src[so + 1]!;
+  dst[o + 2] = dst[o + 2]! + src[so + 2]!;
+  dst[o + 3] = dst[o + 3]! + src[so + 3]!;
+  dst[o + 4] = dst[o + 4]! + src[so + 4]!;
+  dst[o + 5] = dst[o + 5]! + src[so + 5]!;
+  dst[o + 6] = dst[o + 6]! + src[so + 6]!;
+  dst[o + 7] = dst[o + 7]! + src[so + 7]!;
+  dst[o + 8] = dst[o + 8]! + src[so + 8]!;
+}
+
+if (NSTATIC !== 32) throw new Error("tagger: FastScorer covers 32 static features");

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { Scanner } from "../src/phi/engine.js";
+import {
+  NHISTORY,
+  NSTATIC,
+  NTAGS,
+  historyFeatures,
+  prepare,
+  staticFeatures,
+  wordHash,
+} from "../src/phi/tagger/features.js";
+import { FastScorer } from "../src/phi/tagger/fast.js";
+import { shippedModel, tagText } from "../src/phi/tagger/model.js";
+import { scoreDecode } from "../src/phi/tagger/table.js";
+import { WORDS } from "../src/phi/detect/tokens.js";
+
+// FastScorer must give the decoder the very same scores (bits) as summing every feature's weights
+// one by one (staticFeatures + scoreDecode), for any history.
+const TEXTS = [
+  "Pt seen by Dr. Smith on 3/14/2091 at St. Mary's; wife Jane (cell 617-555-0199) aware.",
+  "PATIENT: JOHN O'HARA  MRN 1234567\nHPI: 72yo M s/p CABG x3, transferred from BAYSTATE.\nPLAN: f/u w/ PCP",
+  "Ólafur Jónsdóttir, Σωκράτης and Jože Plečnik visited Zürich 12.3.2090 — café “naïve” résumé",
+  "a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H 0 1 22 333 4444 55555 666666",
+  "x",
+  "",
+  "Note: 😀 emoji and \u{1F600}\u{1F600} astral; lone \ud800 surrogate; tabs\tand\r\nCRLF lines.\n\n\n",
+  "IIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIIII word-with-hyphens and a veryveryveryverylongwordthatgoesonandon here",
+];
+
+function randomText(seed: number, len: number): string {
+  let s = seed >>> 0;
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const pieces = [
+    "John",
+    "SMITH",
+    "mary",
+    "Dr",
+    ".",
+    ",",
+    ":",
+    " ",
+    " ",
+    " ",
+    "\n",
+    "12",
+    "2091",
+    "/",
+    "-",
+    "St",
+    "é",
+    "Ω",
+    "'",
+    "on",
+    "the",
+    "MD",
+    "RN",
+    "(",
+    ")",
+    "Boston",
+    "MA",
+    "02114",
+    "x",
+  ];
+  let out = "";
+  while (out.length < len) out += pieces[Math.floor(rnd() * pieces.length)]!;
+  return out;
+}
+
+describe("tagger FastScorer", () => {
+  const model = shippedModel();
+  const scanner = new Scanner({ tagger: false });
+
+  function compare(text: string, fast: FastScorer): void {
+    const rules = scanner.candidates(text, "prose");
+    const ctx = prepare(text, rules);
+    const S = fast.staticScores(ctx);
+    const feats = new Int32Array(NSTATIC);
+    const hist = new Int32Array(NHISTORY);
+    const ref = new Float64Array(NTAGS);
+    const got = new Float64Array(NTAGS);
+    for (let i = 0; i < ctx.tokens.n; i++) {
+      // a history that varies: every pair of tags turns up somewhere
+      const prev = (i * 7) % NTAGS;
+      const prev2 = (i * 5 + 3) % NTAGS;
+      staticFeatures(ctx, i, feats, 0);
+      historyFeatures(prev, prev2, ctx.words[i + 2]!, hist);
+      scoreDecode(model.table, model.w, feats, 0, NSTATIC, hist, ref);
+      fast.score(S, i, prev, prev2, ctx.words[i + 2]!, got);
+      for (let t = 0; t < NTAGS; t++)
+        if (!Object.is(got[t], ref[t]) && got[t] !== ref[t]) expect([i, t, got[t]]).toEqual([i, t, ref[t]]);
+    }
+  }
+
+  it("gives the reference scores on edge-case texts, twice (cold and cached)", () => {
+    const fast = new FastScorer(model.table, model.w);
+    for (let pass = 0; pass < 2; pass++) for (const t of TEXTS) compare(t, fast);
+  });
+
+  it("gives the reference scores on random texts, and the same spans from tagText", () => {
+    const fast = new FastScorer(model.table, model.w);
+    for (let k = 0; k < 60; k++) {
+      const text = randomText(k + 1, 50 + k * 37);
+      compare(text, fast);
+      const rules = scanner.candidates(text, "prose");
+      for (const bias of [model.header.bias, -3, 0, 3])
+        expect(tagText(model, text, rules, bias)).toEqual(tagText(model, text, rules, bias, true));
+    }
+  });
+
+  it("decodes with the reference scores and tags (the fused path tagText uses)", () => {
+    const fast = new FastScorer(model.table, model.w);
+    const texts = [...TEXTS, ...Array.from({ length: 30 }, (_, k) => randomText(1000 + k, 200 + k * 53))];
+    for (const text of texts) {
+      const ctx = prepare(text, scanner.candidates(text, "prose"));
+      const n = ctx.tokens.n;
+      const tags = new Uint8Array(n);
+      const scores = new Float64Array(n * NTAGS);
+      fast.decode(ctx, model.header.bias, tags, scores);
+      const feats = new Int32Array(NSTATIC);
+      const hist = new Int32Array(NHISTORY);
+      const ref = new Float64Array(NTAGS);
+      for (let i = 0; i < n; i++) {
+        staticFeatures(ctx, i, feats, 0);
+        historyFeatures(i > 0 ? tags[i - 1]! : 0, i > 1 ? tags[i - 2]! : 0, ctx.words[i + 2]!, hist);
+        scoreDecode(model.table, model.w, feats, 0, NSTATIC, hist, ref);
+        expect([i, ...scores.subarray(i * NTAGS, i * NTAGS + NTAGS)]).toEqual([i, ...ref]);
+      }
+    }
+  });
+
+  it("prepare's word values are the word hashes of the tokens' text", () => {
+    for (const text of [...TEXTS, randomText(7, 3000)]) {
+      const ctx = prepare(text, []);
+      for (let i = 0; i < ctx.tokens.n; i++) {
+        const w = ctx.words[i + 2]!;
+        // a word of the closed vocabulary is its hash, any other its shape
+        if (w !== 0x1b873593 + ctx.shapes[i + 2]!)
+          expect([i, w]).toEqual([i, wordHash(text, ctx.tokens.start[i]!, ctx.tokens.end[i]!) | 0]);
+      }
+    }
+  });
+
+  it("stays exact when the word table starts over (ids reused for other words)", () => {
+    const fast = new FastScorer(model.table, model.w);
+    compare(TEXTS[0]!, fast);
+    const g = WORDS.generation;
+    // enough distinct words to fill the table and make it start over
+    let filler = "";
+    for (let k = 0; WORDS.generation === g; k++) {
+      filler += `zq${k.toString(36)} `;
+      if (filler.length > 4000) {
+        compare(filler, fast);
+        filler = "";
+      }
+    }
+    for (const t of TEXTS) compare(t, fast);
+  });
+});
