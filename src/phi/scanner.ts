@@ -356,7 +356,9 @@ export class Scanner {
     // a rule with its own anchor function (generic-secret) must still have the regex it was derived from
     if (rule.context)
       plan = (
-        rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)
+        rule.anchorStarts
+          ? rule.derivedFrom === regexHash(rule.re) || rule.derivedFrom === regexHash(rule.context)
+          : anchorsCover(rule.keywords, rule.context.source)
       )
         ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true }
         : NO_PLAN;
