@@ -131,6 +131,69 @@ describe("prefiltered engine", () => {
   });
 });
 
+describe("start functions of the rules that scanned whole texts", () => {
+  it("equal the full-text scan on random texts made of their own characters", () => {
+    // ipv6 (hex words and ':'), vin (17-character words of VIN characters), phone layouts, '#', keywords
+    const next = rng(4242);
+    const alphabet = [
+      "2001:",
+      "4860:",
+      "2001:4860:4860:0:0:0:0:8888",
+      "8888",
+      "db8:",
+      "0:",
+      ":",
+      "::",
+      "beef",
+      "cafe:",
+      "1M8GDM9AXKP042788",
+      "1HGCM82633A004352",
+      "ABCDEFGH",
+      "123456789",
+      "x",
+      "_",
+      "I",
+      "O",
+      "617",
+      "-",
+      "--",
+      "/",
+      "(",
+      ")",
+      "555",
+      "0142",
+      " ",
+      "\t",
+      "\n",
+      "#",
+      ".",
+      "+",
+      "44 ",
+      "phone",
+      "Pager",
+      "home",
+      "number",
+      "Office",
+      "texted",
+      "call",
+      "ref",
+      "Order",
+      "no.",
+      "num",
+      "card",
+      "JCB",
+      "4539 5787 6362 1486",
+      "é",
+    ];
+    for (let i = 0; i < 600; i++) {
+      let text = "";
+      const k = 4 + Math.floor(next() * 40);
+      for (let j = 0; j < k; j++) text += alphabet[Math.floor(next() * alphabet.length)]!;
+      same(text, "prose");
+    }
+  });
+});
+
 describe("prefilter building blocks", () => {
   it("auto mode switches to the prefilters after its first characters, with the same findings", () => {
     const auto = new Scanner({ tagger: false });
