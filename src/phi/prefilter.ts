@@ -86,7 +86,8 @@ export interface IndexSpec {
 
 const NONE: readonly number[] = [];
 const isDigitCode = (c: number) => c >= 48 && c <= 57;
-const isWordCode = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+export const isWordCode = (c: number) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 /** A regex alternation factored as a trie: irregexp backtracks far less than over a flat list. */
 function trieSource(words: readonly string[]): string {

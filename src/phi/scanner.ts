@@ -81,6 +81,22 @@ export const INDEX_SPEC: IndexSpec = {
   literals: new SharedLiterals(RULE_LITERALS),
 };
 
+/**
+ * Per profile, the index the scanner builds: the keyword groups of the rules that run in that
+ * profile (and every detector's). Prose-only rules' keywords ("number", "case", "order", "text",
+ * "call" ...) are common words in source code: the code profile's keyword pass does not look for them.
+ */
+function indexSpecFor(profile: Profile): IndexSpec {
+  const rules = Object.fromEntries(
+    RULES.filter((r) => r.keywords && (!r.profiles || r.profiles.includes(profile))).map((r) => [r.id, r.keywords!]),
+  );
+  return { keywords: new KeywordGroups({ ...rules, ...DETECTOR_KEYWORDS }), literals: INDEX_SPEC.literals };
+}
+export const INDEX_SPECS: Readonly<Record<Profile, IndexSpec>> = {
+  code: indexSpecFor("code"),
+  prose: indexSpecFor("prose"),
+};
+
 const EMAIL_LOCAL = /[A-Za-z0-9._%+-]/;
 const EMAIL_DOMAIN = /[A-Za-z0-9-]/;
 
@@ -223,7 +239,7 @@ export class Scanner {
     if (this.kinds.has("phi")) profile = this.structured(text, profile, path, out);
     const structured = this.wasStructured;
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
-    const idx = fast ? new TextIndex(text, INDEX_SPEC) : undefined;
+    const idx = fast ? new TextIndex(text, INDEX_SPECS[profile]) : undefined;
     this.runRules(text, profile, out, idx);
     if (this.kinds.has("phi")) this.runDetectors(text, profile, out, idx);
     const resolved = resolveOverlaps(out);
@@ -356,7 +372,9 @@ export class Scanner {
     // a rule with its own anchor function (generic-secret) must still have the regex it was derived from
     if (rule.context)
       plan = (
-        rule.anchorStarts ? rule.derivedFrom === regexHash(rule.re) : anchorsCover(rule.keywords, rule.context.source)
+        rule.anchorStarts
+          ? rule.derivedFrom === regexHash(rule.re) || rule.derivedFrom === regexHash(rule.context)
+          : anchorsCover(rule.keywords, rule.context.source)
       )
         ? { ...NO_PLAN, kind: "anchored", gateNeeded: rule.anchorGate === true }
         : NO_PLAN;

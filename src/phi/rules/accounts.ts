@@ -77,6 +77,9 @@ export const cardWithContext: Rule = {
   gate: (t) => /card|credit|debit|visa|mastercard|amex/i.test(t),
   context: /\b(?:card|credit|debit|visa|mastercard|amex|maestro|jcb|diners)\b/i,
   window: 30,
+  keywords: ["card", "credit", "debit", "visa", "mastercard", "amex", "maestro", "jcb", "diners"],
+  // maestro, jcb and diners are not in the gate: a context match does not imply it
+  anchorGate: true,
   validate: (s) => v.luhnValid(s.replace(/\D/g, "")),
   samples: { tp: ["card 7000 0000 0000 0005"], fp: ["card 7000 0000 0000 0002"] },
 };

@@ -1,5 +1,5 @@
 import * as v from "../validators.js";
-import { fromRuns, shifted } from "../prefilter.js";
+import { fromRuns, isWordCode, literalStarts, shifted, sortUnique, type TextIndex } from "../prefilter.js";
 import { hasDigit, type Rule } from "./rule.js";
 
 /** Contact identifiers: e-mail, phone and fax numbers in their many layouts, reference numbers, IP addresses, personal URLs. */
@@ -7,6 +7,77 @@ import { hasDigit, type Rule } from "./rule.js";
 const CTX_PHONE =
   /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|pager|pg|beeper|page[ds]?|beep(?:ed)?|ext|extension|home|work|number|#)\b/i;
 const SEP_PHONE = /[\s.-]/;
+
+/** phone-with-context's anchors: its context words from the keyword pass, and each `\b#\b` (a '#' between word characters). */
+function phoneContextAnchors(t: string, _context: RegExp, idx: TextIndex): number[] {
+  const words = idx.anchors("phone-with-context")!;
+  const hashes: number[] = [];
+  for (let i = t.indexOf("#"); i !== -1; i = t.indexOf("#", i + 1))
+    if (isWordCode(t.charCodeAt(i - 1)) && isWordCode(t.charCodeAt(i + 1))) hashes.push(i);
+  return hashes.length === 0 ? words : sortUnique([...words, ...hashes]);
+}
+
+/** The words of phone-labelled's whole-text gate (`\b(?:...)\b`, case-insensitive). */
+const PHONE_LABEL_GATE_WORDS = [
+  "phone",
+  "tel",
+  "telephone",
+  "cell",
+  "mobile",
+  "fax",
+  "call",
+  "contact",
+  "office",
+  "desk",
+  "home",
+  "work",
+  "reach",
+  "reached",
+  "answering",
+  "message",
+  "messages",
+  "registered",
+  "number",
+];
+const PHONE_LABEL_GATE = new RegExp(String.raw`\b(?:${PHONE_LABEL_GATE_WORDS.join("|")})\b`, "i");
+const PHONE_LABEL_GATE_SET = new Set(PHONE_LABEL_GATE_WORDS);
+
+/**
+ * phone-labelled's anchors: its keyword group holds the context words and the gate words, so the
+ * gate is answered from the same positions (a gate word is a whole ASCII word run starting at one
+ * of them); none when the gate fails, as on the plain path.
+ */
+function phoneLabelAnchors(t: string, _context: RegExp, idx: TextIndex): number[] {
+  const pos = idx.anchors("phone-labelled")!;
+  for (const p of pos) {
+    let e = p;
+    while (e - p <= 10 && isWordCode(t.charCodeAt(e))) e++;
+    if (e - p <= 10 && PHONE_LABEL_GATE_SET.has(t.slice(p, e).toLowerCase())) return pos;
+  }
+  return [];
+}
+
+/** Where a 3-digit area code or exchange can begin a match: the run itself, or a '(' right before it. */
+function threeDigitStarts(t: string, idx: TextIndex, next: (c: number) => boolean): number[] {
+  return fromRuns(idx, (s, e) =>
+    e - s !== 3 || !next(t.charCodeAt(e)) ? -1 : t.charCodeAt(s - 1) === 40 ? [s - 1, s] : s,
+  );
+}
+
+/** ipv6: a match starts with a whole word of 1 to 4 hex digits right before a ':' (no word character or ':' before it). */
+function ipv6Starts(t: string): number[] {
+  const out: number[] = [];
+  for (let c = t.indexOf(":"); c !== -1; c = t.indexOf(":", c + 1)) {
+    let s = c;
+    while (s > c - 5 && s > 0 && isHexCode(t.charCodeAt(s - 1))) s--;
+    if (s === c || c - s > 4) continue;
+    const p = t.charCodeAt(s - 1);
+    if (p === 58 || isWordCode(p)) continue;
+    out.push(s);
+  }
+  return out;
+}
+const isHexCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
 /** Exchange and line ("555-0142") sit 4 to 9 characters after the start: [+1-](617) or 617-. */
 function usPhoneStarts(t: string, idx: import("../prefilter.js").TextIndex): number[] {
@@ -73,6 +144,9 @@ export const intlPhone: Rule = {
     const d = s.replace(/\D/g, "");
     return d.length >= 9 && d.length <= 15;
   },
+  literals: ["+"],
+  impliesGate: true,
+  derivedFrom: "42edffeb",
   samples: { tp: ["+44 20 7946 0958"], fp: ["+1 2"] },
 };
 
@@ -88,6 +162,24 @@ export const phoneWithContext: Rule = {
   gate: hasDigit,
   context: CTX_PHONE,
   window: 25,
+  keywords: [
+    "phone",
+    "tel",
+    "cell",
+    "mobile",
+    "fax",
+    "call",
+    "contact",
+    "pg",
+    "page",
+    "beep",
+    "ext",
+    "home",
+    "work",
+    "number",
+  ],
+  anchorStarts: phoneContextAnchors,
+  derivedFrom: "e50bff3d",
   samples: { tp: ["pager 4567"], fp: ["room 4567"] },
 };
 
@@ -100,13 +192,34 @@ export const phoneLabelled: Rule = {
   severity: "high",
   confidence: 0.75,
   profiles: ["prose"],
-  gate: (t) =>
-    /\b(?:phone|tel|telephone|cell|mobile|fax|call|contact|office|desk|home|work|reach|reached|answering|messages?|registered|number)\b/i.test(
-      t,
-    ),
+  gate: (t) => PHONE_LABEL_GATE.test(t),
   context:
     /\b(?:phone|tel|telephone|cell|cellphone|mobile|fax|call(?:ed)?|contact|office|desk|reach(?:ed)?|(?<!\b(?:card|account|acct|policy|member|order|invoice|tracking|reference|case|ticket|serial|model|id|record)[ \t])number|whatsapp|sms|text|answering|messages?|registered)\b[^\n\d]{0,12}/i,
   window: 4,
+  // context words and gate words (phoneLabelAnchors)
+  keywords: [
+    "phone",
+    "tel",
+    "cell",
+    "mobile",
+    "fax",
+    "call",
+    "contact",
+    "office",
+    "desk",
+    "home",
+    "work",
+    "reach",
+    "number",
+    "whatsapp",
+    "sms",
+    "text",
+    "answering",
+    "message",
+    "registered",
+  ],
+  anchorStarts: phoneLabelAnchors,
+  derivedFrom: "a444d327",
   validate: (s) => {
     const d = s.replace(/\D/g, "").length;
     return d >= 7 && d <= 15;
@@ -144,6 +257,9 @@ export const usPhoneListed: Rule = {
   confidence: 0.6,
   profiles: ["prose"],
   gate: (t) => t.includes("--"),
+  starts: (t) => literalStarts(t, ["--"]).map((i) => i + 2),
+  impliesGate: true,
+  derivedFrom: "4a75047f",
   samples: { tp: ["DAUGHTER---301 944-5032"], fp: ["---301 944-50321"] },
 };
 
@@ -157,6 +273,9 @@ export const usPhoneSlashed: Rule = {
   confidence: 0.6,
   profiles: ["prose"],
   gate: (t) => t.includes("/"),
+  starts: (t, idx) => fromRuns(idx, (s, e) => (e - s === 3 && t.charCodeAt(e) === 47 ? s : -1)),
+  impliesGate: true,
+  derivedFrom: "a4d02971",
   samples: { tp: ["617/253/1000"], fp: ["617/253/10000"] },
 };
 
@@ -171,6 +290,23 @@ export const referenceNumber: Rule = {
   confidence: 0.6,
   profiles: ["prose"],
   gate: (t) => /#|no\.|num/i.test(t),
+  keywords: [
+    "ref",
+    "policy",
+    "order",
+    "conf",
+    "req",
+    "accession",
+    "specimen",
+    "tracking",
+    "case",
+    "claim",
+    "auth",
+    "ticket",
+  ],
+  starts: (_t, idx) => idx.anchors("reference-number")!,
+  impliesGate: true,
+  derivedFrom: "ae6e4fbe",
   samples: { tp: ["confirmation no. 88421"], fp: ["ref # none"] },
 };
 
@@ -184,6 +320,10 @@ export const usPhoneDashed: Rule = {
   confidence: 0.65,
   profiles: ["prose"],
   gate: hasDigit,
+  // (?<![\w.+/-])\(?[2-9]\d{2}\)?[ \t]?-: a run of exactly three digits, then ')', a blank or '-'
+  starts: (t, idx) => threeDigitStarts(t, idx, (c) => c === 41 || c === 32 || c === 9 || c === 45),
+  impliesGate: true,
+  derivedFrom: "f1ef541a",
   samples: { tp: ["648-199-1703"], fp: ["648-199-17034"] },
 };
 
@@ -214,6 +354,9 @@ export const ipv6: Rule = {
   confidence: 0.6,
   profiles: ["prose"],
   gate: (t) => t.includes(":"),
+  starts: ipv6Starts,
+  impliesGate: true,
+  derivedFrom: "c9154a78",
   validate: (s) => v.ipv6Valid(s) && !/^(?:fe80|fc|fd|::1|2001:db8)/i.test(s) && (s.match(/:/g)?.length ?? 0) >= 4,
   samples: { tp: ["2001:4860:4860:0:0:0:0:8888"], fp: ["fe80:0:0:0:0:0:0:1"] },
 };

@@ -1,5 +1,5 @@
 import * as v from "../validators.js";
-import { fromRuns, isUpperCode as isUpper, literalStarts } from "../prefilter.js";
+import { fromRuns, isUpperCode as isUpper, isWordCode, literalStarts } from "../prefilter.js";
 import { hasDigit, type Rule } from "./rule.js";
 
 /** Direct identifiers with check digits, strict formats or a context word: SSN, MBI, plan, MRN, DEA, NPI, licence, VIN, UDI, device. */
@@ -13,6 +13,39 @@ const CTX_LICENSE =
   /\b(?:licen[cs]e|lic\.?\s*(?:no|#)|certificate|cert\.?\s*(?:no|#)|dl\s*(?:no|#)|driver'?s?\s*licen[cs]e|registration\s*(?:no|#))\b/i;
 const CTX_DEVICE = /\b(?:serial|s\/n|sn#|device\s*(?:id|identifier)|udi|imei|mac\s*address|implant|pacemaker|pump)\b/i;
 const SEP_SSN = /[- ]/;
+
+const isVinCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90 && c !== 73 && c !== 79 && c !== 81);
+/**
+ * `\b[A-HJ-NPR-Z0-9]{17}\b` matches exactly the whole ASCII words of 17 VIN characters. Found by
+ * probing every 17th character: a run of 17 must hold the probed one, and most probes (lower-case
+ * prose) are not VIN characters at all.
+ */
+function vinStarts(t: string): number[] {
+  const out: number[] = [];
+  const n = t.length;
+  let i = 0; // no run of 17 VIN characters starts before i
+  while (i + 17 <= n) {
+    const j = i + 16;
+    if (!isVinCode(t.charCodeAt(j))) {
+      i = j + 1;
+      continue;
+    }
+    let a = j;
+    while (a > i && isVinCode(t.charCodeAt(a - 1))) a--;
+    if (a > i) {
+      // a VIN character run starts at a (its left end may be before i only if i was a run end)
+      i = a;
+      continue;
+    }
+    // [a, j] are VIN characters; extend to the whole run
+    while (a > 0 && isVinCode(t.charCodeAt(a - 1))) a--;
+    let b = j + 1;
+    while (b < n && isVinCode(t.charCodeAt(b))) b++;
+    if (b - a === 17 && !isWordCode(t.charCodeAt(a - 1)) && !isWordCode(t.charCodeAt(b))) out.push(a);
+    i = b + 1;
+  }
+  return out;
+}
 
 // --- direct identifiers with check digits or strict formats
 // \b(\d{3})[- ]: a run of exactly three digits, then the separator
@@ -164,6 +197,8 @@ export const vinProse: Rule = {
   profiles: ["prose"],
   gate: hasDigit,
   validate: (s) => /[A-Z]/.test(s) && /\d/.test(s) && v.vinValid(s),
+  starts: vinStarts,
+  derivedFrom: "7468c073",
   samples: { tp: ["VIN 1M8GDM9AXKP042788"], fp: ["1M8GDM9AXKP042789"] },
 };
 

@@ -58,7 +58,10 @@ export interface Rule {
    * assignments of the shared number pass).
    */
   anchorStarts?: (text: string, context: RegExp, idx: TextIndex) => number[];
-  /** `regexHash(re)` of the regex that `starts`/`anchorStarts` was derived from; another regex runs unfiltered. */
+  /**
+   * `regexHash` of the regex that `starts` (`re`) or `anchorStarts` (`re` or `context`) was derived
+   * from; another regex runs unfiltered.
+   */
   derivedFrom?: string;
   /** anchored rule whose gate a context match does not imply (so it must still run) */
   anchorGate?: boolean;
