@@ -64,6 +64,19 @@ describe("ScanCache", () => {
     expect(scans).toBe(8);
     expect(off.size).toBe(0);
   });
+
+  it("bounds the findings it keeps, not only the entries", () => {
+    const perNote = scan(note(1000001)).length;
+    expect(perNote).toBeGreaterThan(1);
+    // room for eight notes' findings (the notes differ in their MRN only): a ninth pushes the oldest out
+    const cache = new ScanCache(scan, { maxFindings: 8 * perNote, maxEntries: 100 });
+    for (let m = 0; m < 9; m++) cache.scan(note(1000001 + m));
+    expect(cache.size).toBe(8);
+    // a result above an eighth of the bound is returned, not kept
+    const small = new ScanCache(scan, { maxFindings: 8 * perNote - 1 });
+    expect(small.scan(note(1000004))).toEqual(scan(note(1000004)));
+    expect(small.size).toBe(0);
+  });
 });
 
 describe("the proxy with its prompt scan cache", () => {

@@ -19,6 +19,8 @@ export interface ScanCacheOptions {
   maxEntries?: number;
   /** strings shorter than this are scanned every time */
   minLength?: number;
+  /** findings kept in all (memory bound: a long document can hold thousands); a result above an eighth of it is not kept */
+  maxFindings?: number;
 }
 
 export class ScanCache {
@@ -26,6 +28,8 @@ export class ScanCache {
   private readonly entries = new Map<string, readonly Finding[]>();
   private readonly maxEntries: number;
   private readonly minLength: number;
+  private readonly maxFindings: number;
+  private findings = 0;
   hits = 0;
   misses = 0;
 
@@ -35,6 +39,7 @@ export class ScanCache {
   ) {
     this.maxEntries = options.maxEntries ?? 1024;
     this.minLength = options.minLength ?? 256;
+    this.maxFindings = options.maxFindings ?? 100_000;
   }
 
   /** The scanner, through the cache: a new array of the same findings (callers may sort it). */
@@ -51,11 +56,17 @@ export class ScanCache {
     }
     this.misses++;
     const found = this.scanner(text);
+    if (found.length > this.maxFindings / 8) return found;
     this.entries.set(
       k,
       found.map((f) => ({ ...f })),
     );
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.findings += found.length;
+    while (this.entries.size > this.maxEntries || this.findings > this.maxFindings) {
+      const [oldest, kept] = this.entries.entries().next().value!;
+      this.entries.delete(oldest);
+      this.findings -= kept.length;
+    }
     return found;
   };
 
