@@ -12,7 +12,8 @@
 // checkout's src/audit/dir-store.ts (same process, same rotation: an A/B of the directory ledger).
 // Every call sends a different note (its MRN and phone number change), so nothing can be answered from
 // a cache of earlier scans; PROXY_LAT_SAME=1 sends the same note every time (the proxy bench's loop).
-// Prints wall p50/p99 per case and the added p50/p99 over direct, and CPU time of the process per call.
+// Prints wall p50/p99 per case and the added p50/p99 over direct, the added median paired by rotation round
+// (steadier when the machine's load drifts), and CPU time of the process per call (median block).
 //   npx tsx bench/proxy-latency.ts [N]
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -184,32 +185,35 @@ const pct = (xs: number[], q: number) => {
 };
 const median = (xs: number[]) => pct(xs, 0.5);
 
-type Case = { name: string; url: string; wall: number[]; cpu: number[] };
+type Case = { name: string; url: string; wall: number[]; cpu: number[]; blocks: number[] };
 const run = async (cases: Case[], make?: () => string) => {
   for (let i = 0; i < 40; i++) for (const c of cases) await call(c.url, make);
   for (let b = 0; b < N / 20; b++)
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(b + k) % cases.length]!;
       const c0 = cpu();
-      for (let j = 0; j < 20; j++) c.wall.push(await call(c.url, make));
+      const w: number[] = [];
+      for (let j = 0; j < 20; j++) w.push(await call(c.url, make));
       c.cpu.push((cpu() - c0) / 20);
+      c.wall.push(...w);
+      c.blocks.push(median(w));
     }
 };
 const cases: Case[] = [
-  { name: "direct", url: upstreamURL, wall: [], cpu: [] },
-  { name: "proxy", url: full.url, wall: [], cpu: [] },
-  { name: "no-scan", url: noScan.url, wall: [], cpu: [] },
-  { name: "memory-ledger", url: mem.url, wall: [], cpu: [] },
-  ...(withBase ? [{ name: "proxy, base store", url: withBase.url, wall: [], cpu: [] }] : []),
+  { name: "direct", url: upstreamURL, wall: [], cpu: [], blocks: [] },
+  { name: "proxy", url: full.url, wall: [], cpu: [], blocks: [] },
+  { name: "no-scan", url: noScan.url, wall: [], cpu: [], blocks: [] },
+  { name: "memory-ledger", url: mem.url, wall: [], cpu: [], blocks: [] },
+  ...(withBase ? [{ name: "proxy, base store", url: withBase.url, wall: [], cpu: [], blocks: [] }] : []),
 ];
 await run(cases);
 const chatCases: Case[] =
   process.env.PROXY_LAT_CHAT === "0"
     ? []
     : [
-        { name: "chat: direct", url: upstreamURL, wall: [], cpu: [] },
-        { name: "chat: proxy", url: full.url, wall: [], cpu: [] },
-        { name: "chat: proxy without scan cache", url: noCache.url, wall: [], cpu: [] },
+        { name: "chat: direct", url: upstreamURL, wall: [], cpu: [], blocks: [] },
+        { name: "chat: proxy", url: full.url, wall: [], cpu: [], blocks: [] },
+        { name: "chat: proxy without scan cache", url: noCache.url, wall: [], cpu: [], blocks: [] },
       ];
 if (chatCases.length) await run(chatCases, chatBodyOf);
 for (const a of [full, noScan, mem, noCache, ...(withBase ? [withBase] : [])]) await a.app.close();
@@ -230,6 +234,8 @@ const report = (cs: Case[]) => {
         p99: f2(pct(c.wall, 0.99)),
         addedP50: f2(pct(c.wall, 0.5) - pct(d.wall, 0.5)),
         addedP99: f2(pct(c.wall, 0.99) - pct(d.wall, 0.99)),
+        // median over rotation rounds of (this case's block median - direct's block median in the same round)
+        pairedAddedP50: f2(median(c.blocks.map((x, i) => x - d.blocks[i]!))),
         cpuMs: f2(median(c.cpu)),
       },
     ]),
