@@ -73,14 +73,25 @@ const NOTE = (
 )
   .repeat(8)
   .slice(0, 2048);
-const body = JSON.stringify({
-  model: "fast",
-  messages: [
-    { role: "system", content: "Summarise the note." },
-    { role: "user", content: NOTE },
-  ],
-});
+// A new note for every call (its MRN and phone number change): the proxy's prompt scan cache
+// (src/proxy/scan-cache.ts) is for text resent across calls and must not answer for the timed prompt.
+let calls = 0;
+const bodyOf = () => {
+  const n = ++calls;
+  const note = NOTE.replaceAll("4481923", String(4481923 + n).padStart(7, "0")).replaceAll(
+    "0132",
+    String(1000 + (n % 9000)).padStart(4, "0"),
+  );
+  return JSON.stringify({
+    model: "fast",
+    messages: [
+      { role: "system", content: "Summarise the note." },
+      { role: "user", content: note },
+    ],
+  });
+};
 const call = async (base: string) => {
+  const body = bodyOf();
   const r = await fetch(`${base}/chat/completions`, { method: "POST", headers, body });
   await r.arrayBuffer();
   if (!r.ok) throw new Error(`HTTP ${r.status}`);

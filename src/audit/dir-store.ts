@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fdatasync,
   fstatSync,
   fsync,
   fsyncSync,
@@ -21,9 +22,10 @@ import { join } from "node:path";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
 import type { LedgerStore, StoredRecord } from "./store.js";
 import { UserError } from "../core/errors.js";
-import { writeFileAtomic } from "../core/fs.js";
+import { fsyncDir, writeFileAtomic } from "../core/fs.js";
 
 const fsyncAsync = promisify(fsync);
+const fdatasyncAsync = promisify(fdatasync);
 
 /** fsyncDir without blocking the event loop (some filesystems refuse fsync on directories: ignored). */
 async function fsyncDirAsync(dir: string): Promise<void> {
@@ -147,8 +149,11 @@ export class DirStore implements LedgerStore {
     }
     const store = new DirStore(location, readOnly);
     // A fresh ledger only: a missing file next to an existing one is evidence, not something to recreate.
-    if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath))
+    if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath)) {
       for (const f of [store.entriesPath, store.leavesPath]) writeFileSync(f, "", { flag: "a" });
+      // the two names durable before anything is appended to them (appends sync their data, not the directory)
+      fsyncDir(location);
+    }
     const tail = store.inspect();
     for (const w of describeTail(tail))
       store.warnings.push(
@@ -164,46 +169,7 @@ export class DirStore implements LedgerStore {
     const ef = openIfExists(this.entriesPath);
     const lf = openIfExists(this.leavesPath);
     try {
-      const eSize = ef === undefined ? 0 : fstatSync(ef).size;
-      const lSize = lf === undefined ? 0 : fstatSync(lf).size;
-      const base = { entriesSize: eSize, leavesSize: lSize, tornRowBytes: lSize % ROW, unindexed: [] as Buffer[] };
-      const n = Math.floor(lSize / ROW);
-      if (ef === undefined && n > 0)
-        return {
-          ...base,
-          acknowledged: n,
-          end: 0,
-          completeEnd: 0,
-          tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)`,
-        };
-      let end = 0;
-      if (n > 0) {
-        const row = Buffer.alloc(ROW);
-        readSync(lf!, row, 0, ROW, (n - 1) * ROW);
-        end = Number(row.readBigUInt64BE(HASH_SIZE));
-      }
-      if (end > eSize) {
-        return {
-          ...base,
-          acknowledged: n,
-          end,
-          completeEnd: eSize,
-          tampered: `the index says ${n} acknowledged entries end at byte ${end} of entries.log, but it has only ${eSize} bytes: acknowledged entries were deleted or the log was truncated (tampering, not a torn write: entries are made durable before they are indexed)`,
-        };
-      }
-      const unindexed: Buffer[] = [];
-      let pos = end;
-      const head = Buffer.alloc(4);
-      while (pos + 4 <= eSize) {
-        readSync(ef!, head, 0, 4, pos);
-        const len = head.readUInt32BE(0);
-        if (pos + 4 + len > eSize) break;
-        const data = Buffer.alloc(len);
-        readSync(ef!, data, 0, len, pos + 4);
-        unindexed.push(data);
-        pos += 4 + len;
-      }
-      return { ...base, acknowledged: n, end, unindexed, completeEnd: pos };
+      return inspectFds(ef, lf);
     } finally {
       if (ef !== undefined) closeSync(ef);
       if (lf !== undefined) closeSync(lf);
@@ -307,7 +273,8 @@ export class DirStore implements LedgerStore {
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
     if (this.readOnly) throw new Error("ledger opened read-only");
-    return this.withLock(() => this.appendLocked(build));
+    // A plain append changes no name in the directory but the lock's: its removal is synced after the answer.
+    return this.withLock(() => this.appendLocked(build), "defer");
   }
 
   /**
@@ -337,8 +304,11 @@ export class DirStore implements LedgerStore {
   }
 
   private async appendLocked(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
-    {
-      const t = this.inspect();
+    // One open of each file serves the tail check and the writes (a missing file: the checks of inspect()).
+    const ef = openIfExists(this.entriesPath, "r+");
+    const lf = ef === undefined ? undefined : openIfExists(this.leavesPath, "r+");
+    try {
+      const t = lf === undefined ? this.inspect() : inspectFds(ef, lf);
       if (!tailIsClean(t)) {
         const what = describeTail(t).join("; ");
         throw new UserError(
@@ -347,39 +317,39 @@ export class DirStore implements LedgerStore {
             : `refusing to append to ${this.location}: ${what}; run 'gitops-health audit repair' (it keeps what it removes in quarantine/)`,
         );
       }
+      if (ef === undefined || lf === undefined)
+        throw new UserError(`cannot append to ${this.location}: a ledger file is missing`);
       const start = t.acknowledged;
       const datas = build(start);
       if (datas.length === 0) return [];
-      const ef = openSync(this.entriesPath, "r+");
-      const lf = openSync(this.leavesPath, "r+");
-      try {
-        let pos = t.end;
-        const frames: Buffer[] = [];
-        const rows: Buffer[] = [];
-        const out: { seq: number; leafHash: Buffer }[] = [];
-        datas.forEach((d, i) => {
-          const head = Buffer.alloc(4);
-          head.writeUInt32BE(d.length, 0);
-          frames.push(head, d);
-          pos += 4 + d.length;
-          const leaf = hashLeaf(d);
-          const r = Buffer.alloc(ROW);
-          leaf.copy(r, 0);
-          r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
-          rows.push(r);
-          out.push({ seq: start + i, leafHash: leaf });
-        });
-        writeAll(ef, Buffer.concat(frames), t.end);
-        // fsync on the thread pool: the event loop serves other requests (the HTTP service's
-        // group commit gathers the next batch) while the disk flushes; the lock is held until both are durable.
-        await fsyncAsync(ef);
-        writeAll(lf, Buffer.concat(rows), start * ROW);
-        await fsyncAsync(lf);
-        return out;
-      } finally {
-        closeSync(ef);
-        closeSync(lf);
-      }
+      let pos = t.end;
+      const frames: Buffer[] = [];
+      const rows: Buffer[] = [];
+      const out: { seq: number; leafHash: Buffer }[] = [];
+      datas.forEach((d, i) => {
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(d.length, 0);
+        frames.push(head, d);
+        pos += 4 + d.length;
+        const leaf = hashLeaf(d);
+        const r = Buffer.alloc(ROW);
+        leaf.copy(r, 0);
+        r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
+        rows.push(r);
+        out.push({ seq: start + i, leafHash: leaf });
+      });
+      writeAll(ef, Buffer.concat(frames), t.end);
+      // Data (and the size that reaches it) on the thread pool: the event loop serves other requests (the
+      // HTTP service's group commit gathers the next batch) while the disk flushes; the lock is held until
+      // both are durable, frames before their index rows. fdatasync: an append needs the bytes and the
+      // file's new size durable, not its timestamps.
+      await fdatasyncAsync(ef);
+      writeAll(lf, Buffer.concat(rows), start * ROW);
+      await fdatasyncAsync(lf);
+      return out;
+    } finally {
+      if (ef !== undefined) closeSync(ef);
+      if (lf !== undefined) closeSync(lf);
     }
   }
 
@@ -473,15 +443,23 @@ export class DirStore implements LedgerStore {
     return out;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.dirSyncing;
+  }
 
   inspectTail(): { tampered?: string; torn: string[] } {
     const t = this.inspect();
     return t.tampered ? { tampered: t.tampered, torn: [] } : { torn: describeTail(t) };
   }
 
-  /** Exclusive lock across processes: O_EXCL lock file with the owner's pid; stale locks are broken. */
-  private async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Exclusive lock across processes: O_EXCL lock file with the owner's pid; stale locks are broken.
+   * The directory is synced after the lock is removed: awaited (`dirSync` "await", for operations that
+   * create names: once.keys, quarantine/), or after the caller is answered ("defer", for appends, whose
+   * data never depends on it: the files exist and were synced into the directory when the ledger was
+   * created). Deferred syncs are coalesced (one in flight, one queued) and `close()` waits for them.
+   */
+  private async withLock<T>(fn: () => T | Promise<T>, dirSync: "await" | "defer" = "await"): Promise<T> {
     const deadline = Date.now() + 60_000;
     let delay = 2;
     for (;;) {
@@ -516,8 +494,28 @@ export class DirStore implements LedgerStore {
       } catch {
         /* already broken as stale by another process: nothing to do */
       }
-      await fsyncDirAsync(this.location);
+      if (dirSync === "await") await fsyncDirAsync(this.location);
+      else this.deferDirSync();
     }
+  }
+
+  private dirSyncing: Promise<void> | undefined;
+  private dirSyncAgain = false;
+
+  /** A directory fsync after this point, not awaited by the caller (coalesced with any already queued). */
+  private deferDirSync(): void {
+    if (this.dirSyncing) {
+      this.dirSyncAgain = true;
+      return;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.dirSyncAgain = false;
+        await fsyncDirAsync(this.location);
+      } while (this.dirSyncAgain);
+      this.dirSyncing = undefined;
+    };
+    this.dirSyncing = run();
   }
 
   private breakStaleLock(): void {
@@ -550,6 +548,50 @@ export class DirStore implements LedgerStore {
   }
 }
 
+/** What `inspect` reads, over open descriptors (undefined: the file is missing). */
+function inspectFds(ef: number | undefined, lf: number | undefined): TailState {
+  const eSize = ef === undefined ? 0 : fstatSync(ef).size;
+  const lSize = lf === undefined ? 0 : fstatSync(lf).size;
+  const base = { entriesSize: eSize, leavesSize: lSize, tornRowBytes: lSize % ROW, unindexed: [] as Buffer[] };
+  const n = Math.floor(lSize / ROW);
+  if (ef === undefined && n > 0)
+    return {
+      ...base,
+      acknowledged: n,
+      end: 0,
+      completeEnd: 0,
+      tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)`,
+    };
+  let end = 0;
+  if (n > 0) {
+    const row = Buffer.alloc(ROW);
+    readSync(lf!, row, 0, ROW, (n - 1) * ROW);
+    end = Number(row.readBigUInt64BE(HASH_SIZE));
+  }
+  if (end > eSize) {
+    return {
+      ...base,
+      acknowledged: n,
+      end,
+      completeEnd: eSize,
+      tampered: `the index says ${n} acknowledged entries end at byte ${end} of entries.log, but it has only ${eSize} bytes: acknowledged entries were deleted or the log was truncated (tampering, not a torn write: entries are made durable before they are indexed)`,
+    };
+  }
+  const unindexed: Buffer[] = [];
+  let pos = end;
+  const head = Buffer.alloc(4);
+  while (pos + 4 <= eSize) {
+    readSync(ef!, head, 0, 4, pos);
+    const len = head.readUInt32BE(0);
+    if (pos + 4 + len > eSize) break;
+    const data = Buffer.alloc(len);
+    readSync(ef!, data, 0, len, pos + 4);
+    unindexed.push(data);
+    pos += 4 + len;
+  }
+  return { ...base, acknowledged: n, end, unindexed, completeEnd: pos };
+}
+
 function writeAll(fd: number, buf: Buffer, position: number): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off, position + off);
@@ -564,9 +606,9 @@ function readIfExists(path: string): Buffer {
   }
 }
 
-function openIfExists(path: string): number | undefined {
+function openIfExists(path: string, flags: "r" | "r+" = "r"): number | undefined {
   try {
-    return openSync(path, "r");
+    return openSync(path, flags);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new UserError(`cannot read ${path}: ${(err as Error).message}`);

@@ -37,6 +37,7 @@ import {
   type Route,
 } from "../proxy/index.js";
 import { CLASSIFICATION_ORDER } from "../proxy/policy.js";
+import { ScanCache } from "../proxy/scan-cache.js";
 import type { Principal } from "./auth.js";
 import { GroupCommit } from "./group-commit.js";
 import { upstreamClient, type UpstreamFetch, type UpstreamResponse } from "./upstream.js";
@@ -51,6 +52,8 @@ export interface ProxyDeps {
   sandbox: boolean;
   fetch?: typeof fetch;
   scanner?: Scanner;
+  /** prompt strings whose findings are kept for the next calls (src/proxy/scan-cache.ts); 0: none. Default 1024. */
+  scanCache?: number;
 }
 
 export interface ProxyRouteOptions extends ProxyDeps {
@@ -101,6 +104,9 @@ const countBy = (fs: Finding[]) =>
 
 export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o) => {
   const scan: Scanner = o.scanner ?? ((t) => scanText(t, { profile: "prose" }));
+  // The prompt side scans through a cache: the system prompt and the conversation so far come back with every call.
+  const promptScan = new ScanCache(scan, { maxEntries: o.scanCache ?? 1024 }).scan;
+  const allow = new Set(o.config.allowList.map((v) => v.toLowerCase()));
   // The upstream call: node:http with keep-alive (./upstream.ts, cheaper than fetch), or the fetch given.
   const client = o.fetch ? undefined : upstreamClient();
   if (client) app.addHook("onClose", async () => client.close());
@@ -339,7 +345,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       );
 
     // ---- redact
-    const session = new PlaceholderSession(policyFor(o.config, classification), scan);
+    const session = new PlaceholderSession(policyFor(o.config, classification), promptScan);
     const redacted =
       path === "chat/completions"
         ? redactChatRequest(session, body)
@@ -396,7 +402,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
     rec.restored = restore && session.map.size > 0;
     const filter: ReplyFilter = {
       passed: session.passed,
-      allow: new Set(o.config.allowList.map((v) => v.toLowerCase())),
+      allow,
       ...(restore ? { restore: session.map } : {}),
     };
     let res: UpstreamResponse;
