@@ -1,4 +1,4 @@
-import { KAMEI, SENSITIVITY, type FeatureName } from "./features.js";
+import { DEFECT_HISTORY, KAMEI, SENSITIVITY, type FeatureName } from "./features.js";
 
 /** A logistic-regression model as stored in `.gitops-health/risk-model.json`. */
 export interface RiskModel {
@@ -33,7 +33,11 @@ export interface RiskModel {
  * into opposite-signed contributions, which makes `risk score --explain` misleading.
  */
 export const REDUNDANT: readonly FeatureName[] = ["ND", "Entropy", "NUC", "REXP", "SEXP"];
-export const MODEL_FEATURES: FeatureName[] = [...KAMEI.filter((f) => !REDUNDANT.includes(f)), ...SENSITIVITY];
+export const MODEL_FEATURES: FeatureName[] = [
+  ...KAMEI.filter((f) => !REDUNDANT.includes(f)),
+  ...DEFECT_HISTORY,
+  ...SENSITIVITY,
+];
 
 export function vectorize(values: Record<FeatureName, number>, features: FeatureName[]): number[] {
   return features.map((f) => Math.log1p(Math.max(0, values[f] ?? 0)));
