@@ -10,10 +10,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { timeSplit, train, type Dataset } from "../src/risk/index.js";
 import { auc, aucInterval, MODEL_FEATURES, predict } from "../src/risk/model.js";
-import { DEFECT_HISTORY, isNonSource, type FeatureName } from "../src/risk/features.js";
+import { isNonSource, type FeatureName } from "../src/risk/features.js";
 
-/** The features before history-of-defects was added (Kamei without the redundant ones, sensitivity). */
-const BEFORE = MODEL_FEATURES.filter((f) => !(DEFECT_HISTORY as readonly string[]).includes(f));
+/** The shipped features (Kamei without the redundant ones, sensitivity). */
+const BEFORE = MODEL_FEATURES;
 
 const [dir, list, only] = process.argv.slice(2);
 const YEAR = 365 * 86400;
@@ -95,8 +95,7 @@ function addHistory(ds: Dataset): number {
 }
 
 const variants: Record<string, string[]> = {
-  before: BEFORE,
-  "after (+PFS,AFIX, shipped)": MODEL_FEATURES,
+  "shipped (Kamei + sensitivity)": BEFORE,
   "+PF": [...BEFORE, "PF"],
   "+PFR": [...BEFORE, "PFR"],
   "+PFS": [...BEFORE, "PFS"],
@@ -184,7 +183,7 @@ for (const r of list!.split(",")) {
     const [lo, hi] = aucInterval(a, pos, teY.length - pos);
     const coef = m.features.map((f, j) => `${f}:${m.coef[j]!.toFixed(2)}`).join(" ");
     console.log(
-      `  ${name.padEnd(18)} AUC ${a.toFixed(3)} (${lo.toFixed(2)}–${hi.toFixed(2)}) L2 ${m.lambda}  ${name === "before" || name.startsWith("+all") ? coef : ""}`,
+      `  ${name.padEnd(18)} AUC ${a.toFixed(3)} (${lo.toFixed(2)}–${hi.toFixed(2)}) L2 ${m.lambda}  ${name.startsWith("shipped") || name.startsWith("+all") ? coef : ""}`,
     );
   }
   const b = train(trC, trY, ["LA"]);

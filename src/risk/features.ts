@@ -38,8 +38,9 @@ export const KAMEI = [
  *   PFS  share of the touched source files' earlier changes (the NUC commits) that were fixes;
  *   AFIX share of the author's earlier commits (EXP) that were fixes.
  * Shares rather than counts: a count of prior fixes grows with a file's age and activity and is
- * collinear with NUC; on the development histories counts lowered the AUC, shares raised it a little
- * (docs/BENCHMARKS.md, "Risk: history-of-defects features").
+ * collinear with NUC; on the development histories counts lowered the AUC, shares raised it a little,
+ * but not on histories not used to choose them, so the model does not use them (see
+ * WITH_DEFECT_HISTORY in model.ts; docs/BENCHMARKS.md, "Risk: history-of-defects features").
  */
 export const DEFECT_HISTORY = ["PFS", "AFIX"] as const;
 export const SENSITIVITY = ["CRIT", "AUTH", "CRYPTO", "MIGRATION", "INFRA", "POLICY", "TESTLESS"] as const;
