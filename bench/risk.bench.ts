@@ -7,7 +7,7 @@
 //   git clone https://github.com/ohcnetwork/care_fe                (free text: "Fix ... (#123)")
 // and the development set: conventional-changelog/commitlint, semantic-release/semantic-release,
 // conventional-changelog/conventional-changelog.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -24,7 +24,7 @@ import {
   type RiskModel,
 } from "../src/risk/index.js";
 import { repoConvention } from "../src/commit/convention-io.js";
-import { auc, aucInterval, predict } from "../src/risk/model.js";
+import { auc, aucInterval, predict, WITH_DEFECT_HISTORY } from "../src/risk/model.js";
 import { extractFeatures, isNonSource, type CommitFeatures } from "../src/risk/features.js";
 import { changeFeatures, commitAsChange } from "../src/risk/target.js";
 import { szz } from "../src/risk/szz.js";
@@ -46,6 +46,14 @@ const repos = (
  * borrows its objects (alternates) and replaces each missing blob with an empty one. The bench
  * reports how many paths that touches and whether any is source (a feature or label would then use it).
  */
+/** The clone's origin, or for a mirror without one (`/work/.mirror/owner+name/...`) its path. */
+function originOf(dir: string): string {
+  try {
+    return execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" }).trim();
+  } catch {
+    return realpathSync(dir);
+  }
+}
 function readable(dir: string): { dir: string; replaced: number; paths: number; source: string[] } {
   const missing = execFileSync("git", ["rev-list", "--objects", "--missing=print", "HEAD"], {
     cwd: dir,
@@ -67,11 +75,7 @@ function readable(dir: string): { dir: string; replaced: number; paths: number; 
   writeFileSync(join(shell, "objects", "info", "alternates"), objects + "\n");
   g("update-ref", "refs/heads/main", execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim());
   g("symbolic-ref", "HEAD", "refs/heads/main");
-  g(
-    "config",
-    "remote.origin.url",
-    execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" }).trim(),
-  );
+  g("config", "remote.origin.url", originOf(dir));
   const empty = g("hash-object", "-w", "--stdin");
   for (const oid of missing) g("replace", "-f", oid, empty);
   const gone = new Set(missing);
@@ -102,6 +106,7 @@ const f2 = (x: number) => x.toFixed(2);
 const rows: string[] = [];
 const notes: string[] = [];
 const done: {
+  withDH: EvalResult;
   r: string;
   ds: Dataset;
   e: EvalResult;
@@ -119,8 +124,9 @@ for (const r of repos) {
       `${r}: ${replaced} blob(s) of ${paths} path(s) are absent from the local mirror and were read as empty; ${source.length ? `source among them: ${source.length} path(s) (their line counts read as zero)` : "none is a source file, so no feature or label depends on them"}.`,
     );
   const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
-  const url = execFileSync("git", ["config", "--get", "remote.origin.url"], { cwd: dir, encoding: "utf8" })
-    .trim()
+  const url = originOf(dir)
+    .replace(/\.git$/, "")
+    .replace(/^(?:https?:\/\/|git@)github\.com[/:]/, "github.com/")
     .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
   const conv = await repoConvention(join(base, r));
   const t0 = performance.now();
@@ -129,7 +135,10 @@ for (const r of repos) {
   // The `risk eval` defaults: every fix up to DEFAULT_MAX_FIXES (an even sample over time beyond it).
   const ds = await buildDataset(dir, { maxFixes: DEFAULT_MAX_FIXES, convention: riskConvention() });
   const e = evaluate(ds);
+  // The same labels and split with the history-of-defects features (PFS, AFIX) added (not shipped).
+  const withDH = evaluate(ds, 0.7, undefined, WITH_DEFECT_HISTORY);
   done.push({
+    withDH,
     r,
     ds,
     e,
@@ -140,7 +149,13 @@ for (const r of repos) {
     load: `${l0}–${load()}`,
     style: `${conv.style} (${(100 * conv.share).toFixed(0)}%)`,
   });
-  console.error(r, `${((performance.now() - t0) / 1000).toFixed(1)} s`, JSON.stringify(e));
+  console.error(
+    r,
+    `${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    JSON.stringify(e),
+    "with PFS, AFIX:",
+    JSON.stringify(withDH.model),
+  );
 }
 
 // The shipped default model: fitted on the development repositories' labelled windows, pooled in
@@ -169,7 +184,7 @@ const fixRules = (ds: Dataset) =>
     .sort((a, b) => b[1] - a[1])
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
-for (const { r, ds, e, head, url, secs, cpu, load: ld, style } of done) {
+for (const { r, ds, e, withDH, head, url, secs, cpu, load: ld, style } of done) {
   const held = !DEV.includes(r);
   // Cross-project: the shipped model on the same test commits, for repositories it never saw.
   const { teI } = timeSplit(ds);
@@ -184,7 +199,7 @@ for (const { r, ds, e, head, url, secs, cpu, load: ld, style } of done) {
   const head1 = `| ${r}${held ? " ‡" : ""} (${url}) | \`${head.slice(0, 10)}\` | ${style} | ${ds.commits.length} | ${ds.fixes}${ds.sampled ? ` of ${ds.fixesFound}` : ""} (${fixRules(ds)}) / ${ds.labels.reduce((a, b) => a + b, 0)} | ${e.train} (${e.buggyTrain}) | ${e.test} (${e.buggyTest})`;
   if (e.insufficient || !e.model || !e.baseline) {
     rows.push(
-      `${head1} | — | ${e.insufficient ?? "no model"} | | ${cross} | | | | | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
+      `${head1} | — | ${e.insufficient ?? "no model"} | | | ${cross} | | | | | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
     );
     continue;
   }
@@ -192,7 +207,7 @@ for (const { r, ds, e, head, url, secs, cpu, load: ld, style } of done) {
   const [blo, bhi] = aucInterval(e.baseline.auc, e.buggyTest, e.test - e.buggyTest);
   const wins = e.model.auc > e.baseline.auc && e.model.auc >= 0.75 ? "yes" : "no";
   rows.push(
-    `${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
+    `${head1} | ${e.lambda} | **${f3(e.model.auc)}** (${f2(lo)}–${f2(hi)}) / ${f3(e.baseline.auc)} (${f2(blo)}–${f2(bhi)}) | ${wins} | ${withDH.model ? f3(withDH.model.auc) : "—"} | ${cross} | ${e.spread!.p10}–${e.spread!.p90}${e.collapsed ? " collapsed" : ""} | ${f3(e.model.mcc)} / ${f3(e.baseline.mcc)} | ${f3(e.model.recall20)} / ${f3(e.baseline.recall20)} | ${f3(e.model.popt)} / ${f3(e.baseline.popt)} | ${secs.toFixed(0)} s (CPU ${cpu.toFixed(0)} s, load ${ld}) |`,
   );
 }
 
@@ -301,10 +316,10 @@ writeBenchSection(
   "risk",
   "npm run bench -- risk",
   `
-Time-ordered evaluation (\`risk eval\` at its defaults) over the commits that change source files (docs-, changelog- or lockfile-only commits are left out). **Fixes** are recognised in every header style (\`src/commit/convention.ts\`): by type in typed headers (\`fix:\`, \`(fix) s\`, \`[FIX] s\`, 🐛), by fix words in untyped headers (tracker-key and free-text headers: fix, bug, hotfix, defect, regression, crash, broken; the keyword rule of classic SZZ), by \`Fixes:\`/\`Bug:\` trailers and by issue-closing keywords; the fixes column gives how many each rule found. All fixes are blamed up to ${DEFAULT_MAX_FIXES} (beyond that an even sample over time), at each fix's parent with \`git blame -w -M\`, skipping blank, comment- and punctuation-only lines, non-source files (docs, changelogs, lockfiles, generated, snapshots, media), dependency manifests and the repository's \`.git-blame-ignore-revs\`. Size, diffusion and history features count source files only; ND, Entropy, NUC, REXP and SEXP are dropped as redundant. Train on the oldest 70% with recency weights (half-life 180 days) and class balancing, using only the labels known at the split; the L2 strength is chosen by time-ordered validation inside the training window, the weakest within 0.01 AUC of the best (AUC is blind to scale, so stronger regularisation only squeezes the scores together). Sensitivity coefficients (AUTH, CRYPTO, MIGRATION, INFRA, POLICY, TESTLESS, CRIT) are constrained to be ≥ 0. Test on the newest 30% against every label. Below 30 bug-introducing commits in training or 10 in test no AUC is quoted (minimum-label rule). Each AUC cell: **trained model** / lines-added-only baseline, each with its 95% Hanley–McNeil interval. ‡ = not used to develop the method nor to fit the default model; for these, "default model AUC" scores the same test commits with the shipped \`src/risk/default-model.json\` (fitted on the development repositories), a cross-project figure in the sense of Kamei et al. (2016). Spread = 10th–90th percentile of the trained model's 0–100 scores on the test commits ("collapsed" below ${25} points: \`risk train\` then keeps the default model). Time = features, SZZ and fitting (\`risk eval\` at its defaults, whole history), one process, wall and CPU (node and git children), with the 1-minute load average at start and end, on the shared 2-core machine.
+Time-ordered evaluation (\`risk eval\` at its defaults) over the commits that change source files (docs-, changelog- or lockfile-only commits are left out). **Fixes** are recognised in every header style (\`src/commit/convention.ts\`): by type in typed headers (\`fix:\`, \`(fix) s\`, \`[FIX] s\`, 🐛), by fix words in untyped headers (tracker-key and free-text headers: fix, bug, hotfix, defect, regression, crash, broken; the keyword rule of classic SZZ), by \`Fixes:\`/\`Bug:\` trailers and by issue-closing keywords; the fixes column gives how many each rule found. All fixes are blamed up to ${DEFAULT_MAX_FIXES} (beyond that an even sample over time), at each fix's parent with \`git blame -w -M\`, skipping blank, comment- and punctuation-only lines, non-source files (docs, changelogs, lockfiles, generated, snapshots, media), dependency manifests and the repository's \`.git-blame-ignore-revs\`. Size, diffusion and history features count source files only; ND, Entropy, NUC, REXP and SEXP are dropped as redundant; the column "with PFS, AFIX" is the same evaluation, same labels and split, with two history-of-defects features known at commit time added (PFS, the share of the touched files' earlier changes that were fixes; AFIX, the share of the author's earlier commits that were fixes): measured, not shipped (see "Risk: history-of-defects features" below). Train on the oldest 70% with recency weights (half-life 180 days) and class balancing, using only the labels known at the split; the L2 strength is chosen by time-ordered validation inside the training window, the weakest within 0.01 AUC of the best (AUC is blind to scale, so stronger regularisation only squeezes the scores together). Sensitivity coefficients (AUTH, CRYPTO, MIGRATION, INFRA, POLICY, TESTLESS, CRIT) are constrained to be ≥ 0. Test on the newest 30% against every label. Below 30 bug-introducing commits in training or 10 in test no AUC is quoted (minimum-label rule). Each AUC cell: **trained model** / lines-added-only baseline, each with its 95% Hanley–McNeil interval. ‡ = not used to develop the method nor to fit the default model; for these, "default model AUC" scores the same test commits with the shipped \`src/risk/default-model.json\` (fitted on the development repositories), a cross-project figure in the sense of Kamei et al. (2016). Spread = 10th–90th percentile of the trained model's 0–100 scores on the test commits ("collapsed" below ${25} points: \`risk train\` then keeps the default model). Time = features, SZZ and fitting (\`risk eval\` at its defaults, whole history), one process, wall and CPU (node and git children), with the 1-minute load average at start and end, on the shared 2-core machine.
 
-| repository | HEAD | header style (share) | commits | fixes blamed (by rule) / bug-introducing | train (buggy, known) | test (buggy) | L2 | AUC (95% CI) model / baseline | AUC ≥ 0.75 and > baseline | default model AUC (95% CI) | score spread | MCC | recall@20% effort | Popt | time |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| repository | HEAD | header style (share) | commits | fixes blamed (by rule) / bug-introducing | train (buggy, known) | test (buggy) | L2 | AUC (95% CI) model / baseline | AUC ≥ 0.75 and > baseline | model AUC with PFS, AFIX (not shipped) | default model AUC (95% CI) | score spread | MCC | recall@20% effort | Popt | time |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
 Target: AUC ≥ 0.75 and above the lines-added baseline. Caveats: SZZ labels are noisy (a "fix" in a free-text history may fix a test or a build; a tracker-key history labels fixes by words only); labels in the newest months are incomplete (bugs not yet fixed); the default model is fitted on the development repositories' histories, pooled in time order, with the same training procedure and constraints; refit it with \`RISK_FIT_DEFAULT=1 npm run bench -- risk\` whenever features or labelling change, and commit the JSON.

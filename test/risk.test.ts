@@ -67,6 +67,33 @@ describe("JIT features (Kamei et al. 2013)", () => {
     );
   });
 
+  it("history of defects: fix share of the files' earlier changes (PFS) and of the author's earlier commits (AFIX)", async () => {
+    const repo = makeRepo();
+    const alice = { author: "Alice <alice@example.invalid>" };
+    const bob = { author: "Bob <bob@example.invalid>" };
+    repo.commit("feat: a", { "src/a.js": lines(5, "a") }, { date: at(0), ...alice });
+    repo.commit("fix: a", { "src/a.js": lines(5, "a") + "a x\n" }, { date: at(1), ...alice });
+    repo.commit("feat: b", { "src/b.js": lines(5, "b") }, { date: at(2), ...bob });
+    repo.commit("docs: readme", { "README.md": "hi\n" }, { date: at(3), ...bob });
+    repo.commit(
+      "feat: both",
+      { "src/a.js": lines(5, "a") + "a y\n", "src/b.js": lines(5, "b") + "b y\n" },
+      { date: at(4), ...alice },
+    );
+    const all: CommitFeatures[] = [];
+    for await (const f of extractFeatures({ cwd: repo.dir })) all.push(f);
+    // a.js and b.js were changed before by commits 1-3, of which one (the fix) was a fix
+    expect(all[4]!.values.PFS).toBeCloseTo(1 / 3, 9);
+    // Alice's earlier commits: "feat: a" and "fix: a"
+    expect(all[4]!.values.AFIX).toBeCloseTo(1 / 2, 9);
+    // nothing known yet: no earlier changes, no earlier commits of the author
+    expect(all[0]!.values).toMatchObject({ PFS: 0, AFIX: 0 });
+    // Bob's first commit touches a new file: no history, whatever Alice fixed
+    expect(all[2]!.values).toMatchObject({ PFS: 0, AFIX: 0 });
+    // a fix of a.js is known to the next change of a.js, and only from then on
+    expect(all[1]!.values.PFS).toBe(0);
+  });
+
   it("leave docs, changelogs, lockfiles, generated and binary files out of size metrics, but not of sensitivity", async () => {
     for (const p of [
       "CHANGELOG.md",
@@ -321,6 +348,8 @@ describe("likelihood and impact", () => {
       EXP: 1,
       REXP: 1,
       SEXP: 1,
+      PFS: 0,
+      AFIX: 0,
       CRIT: 0,
       AUTH: auth,
       CRYPTO: 0,
@@ -379,6 +408,8 @@ describe("evaluation protocol", () => {
       EXP: i,
       REXP: 1,
       SEXP: 1,
+      PFS: 0,
+      AFIX: 0,
       CRIT: 0,
       AUTH: 0,
       CRYPTO: 0,

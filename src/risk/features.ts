@@ -10,6 +10,9 @@ import { CONVENTIONAL_COMMITS, fixEvidence, type Convention } from "../commit/co
  *   experience EXP, REXP, SEXP.
  * LA and LD are raw line counts (the model takes log1p); Entropy is in bits, not normalised;
  * AGE is the mean number of days since each touched file's previous change.
+ * History-of-defects features known at commit time without labels from the future (see
+ * DEFECT_HISTORY): the fix share of the touched files' earlier changes (PFS) and of the author's
+ * earlier commits (AFIX).
  * Healthcare sensitivity features are added per commit: critical-path tier, sensitive areas
  * (auth, crypto, migrations, infrastructure, policy) and whether tests changed with code.
  */
@@ -29,8 +32,19 @@ export const KAMEI = [
   "REXP",
   "SEXP",
 ] as const;
+/**
+ * History of defects, as known at commit time from the history alone (no SZZ, so `risk score`
+ * computes them as cheaply as NUC and EXP, and nothing from the future can leak in):
+ *   PFS  share of the touched source files' earlier changes (the NUC commits) that were fixes;
+ *   AFIX share of the author's earlier commits (EXP) that were fixes.
+ * Shares rather than counts: a count of prior fixes grows with a file's age and activity and is
+ * collinear with NUC; on the development histories counts lowered the AUC, shares raised it a little,
+ * but not on histories not used to choose them, so the model does not use them (see
+ * WITH_DEFECT_HISTORY in model.ts; docs/BENCHMARKS.md, "Risk: history-of-defects features").
+ */
+export const DEFECT_HISTORY = ["PFS", "AFIX"] as const;
 export const SENSITIVITY = ["CRIT", "AUTH", "CRYPTO", "MIGRATION", "INFRA", "POLICY", "TESTLESS"] as const;
-export type FeatureName = (typeof KAMEI)[number] | (typeof SENSITIVITY)[number];
+export type FeatureName = (typeof KAMEI)[number] | (typeof DEFECT_HISTORY)[number] | (typeof SENSITIVITY)[number];
 
 export interface CommitFeatures {
   sha: string;
@@ -157,6 +171,9 @@ export interface RawCommit {
 export class FeatureState {
   private readonly files = new Map<string, FileState>();
   private readonly authorChanges = new Map<string, number[]>(); // commit times
+  private readonly authorFixes = new Map<string, number>();
+  /** ordinals (see `files`) of the commits folded in that were fixes */
+  private readonly fixOrdinals = new Set<number>();
   private readonly authorSubsystem = new Map<string, Map<string, number>>();
   private readonly crit: { tier: number; match: (p: string) => boolean }[];
   private ordinal = 0;
@@ -175,7 +192,7 @@ export class FeatureState {
   }
 
   compute(c: RawCommit): CommitFeatures {
-    const { files, authorChanges, authorSubsystem, crit } = this;
+    const { files, authorChanges, authorSubsystem, crit, fixOrdinals } = this;
     const src = this.sourceFiles(c);
     const paths = src.map((f) => f.path);
     const subsystems = subsystemsOf(paths);
@@ -198,6 +215,8 @@ export class FeatureState {
       ageSum += Math.max(0, c.time - st.last) / DAY;
       ageN++;
     }
+    let priorFixes = 0;
+    for (const o of uniq) if (fixOrdinals.has(o)) priorFixes++;
     const prior = authorChanges.get(c.author) ?? [];
     let rexp = 0;
     for (const t of prior) rexp += 1 / (Math.max(0, c.time - t) / (365 * DAY) + 1);
@@ -227,6 +246,8 @@ export class FeatureState {
       EXP: prior.length,
       REXP: rexp,
       SEXP: sexp,
+      PFS: uniq.size ? priorFixes / uniq.size : 0,
+      AFIX: prior.length ? (this.authorFixes.get(c.author) ?? 0) / prior.length : 0,
       CRIT: tier,
       AUTH: every.some((p) => sensitiveArea("AUTH", p)) ? 1 : 0,
       CRYPTO: every.some((p) => sensitiveArea("CRYPTO", p)) ? 1 : 0,
@@ -246,8 +267,17 @@ export class FeatureState {
     };
   }
 
-  /** Fold a commit into the per-file state (every file it touched, source or not). */
-  advanceFiles(c: Pick<RawCommit, "author" | "time" | "files">): void {
+  /** Whether a commit is a fix in this state's convention (the FIX feature). */
+  isFix(c: Pick<RawCommit, "subject" | "trailers">): boolean {
+    return fixEvidence(this.convention, c.subject, c.trailers).fix;
+  }
+
+  /**
+   * Fold a commit into the per-file state (every file it touched, source or not); `fix` is whether
+   * it is a fix (FIX, computed from its header when not given).
+   */
+  advanceFiles(c: Pick<RawCommit, "author" | "time" | "files" | "subject" | "trailers">, fix = this.isFix(c)): void {
+    if (fix) this.fixOrdinals.add(this.ordinal);
     for (const f of c.files) {
       const st = this.files.get(f.path) ?? { lines: 0, last: c.time, devs: new Set<string>(), changes: [] };
       st.lines = Math.max(0, st.lines + f.added - f.deleted);
@@ -259,8 +289,9 @@ export class FeatureState {
     this.ordinal++;
   }
 
-  /** Fold a commit into its author's experience. */
-  advanceAuthor(c: Pick<RawCommit, "author" | "time" | "files">): void {
+  /** Fold a commit into its author's experience (`fix` as for advanceFiles). */
+  advanceAuthor(c: Pick<RawCommit, "author" | "time" | "files" | "subject" | "trailers">, fix = this.isFix(c)): void {
+    if (fix) this.authorFixes.set(c.author, (this.authorFixes.get(c.author) ?? 0) + 1);
     const prior = this.authorChanges.get(c.author) ?? [];
     prior.push(c.time);
     this.authorChanges.set(c.author, prior);
@@ -335,9 +366,10 @@ export async function* extractFeatures(options: {
 }): AsyncGenerator<CommitFeatures> {
   const state = new FeatureState(options.criticalPaths, options.allFiles, options.convention);
   for await (const c of readLog(["--reverse", "--no-merges", options.rev ?? "HEAD"], options.cwd)) {
-    yield state.compute(c);
-    state.advanceFiles(c);
-    state.advanceAuthor(c);
+    const f = state.compute(c);
+    yield f;
+    state.advanceFiles(c, f.values.FIX === 1);
+    state.advanceAuthor(c, f.values.FIX === 1);
   }
   // A change not yet committed (staged, or a range squashed), scored on top of the history.
   if (options.append) yield state.compute({ ...options.append, trailers: "" });

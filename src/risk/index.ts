@@ -81,6 +81,8 @@ const EXPLAIN: Partial<Record<FeatureName, string>> = {
   EXP: "author's earlier commits",
   REXP: "author's recent commits (weighted by recency)",
   SEXP: "author's earlier commits in these subsystems",
+  PFS: "share of these files' earlier changes that were fixes",
+  AFIX: "share of the author's earlier commits that were fixes",
   CRIT: "configured critical-path tier (3 = tier 1)",
   AUTH: "touches authentication/authorisation",
   CRYPTO: "touches cryptography or keys",
@@ -497,6 +499,8 @@ export function evaluate(
   ds: EvalInput,
   split = 0.7,
   min = { train: MIN_TRAIN_BUGGY, test: MIN_TEST_BUGGY },
+  /** the trained model's features (an A/B of feature sets on the same labels) */
+  features: FeatureName[] = MODEL_FEATURES,
 ): EvalResult {
   const { trI, teI, known } = timeSplit(ds, split);
   const trC = trI.map((i) => ds.commits[i]!);
@@ -526,7 +530,7 @@ export function evaluate(
     recall20: recallAt20(s, teY, churn),
     popt: popt(s, teY, churn),
   });
-  const model = train(trC, trY);
+  const model = train(trC, trY, features);
   const spread = scoreSpread(
     model,
     teC.map((c) => c.values),

@@ -1,4 +1,4 @@
-import { KAMEI, SENSITIVITY, type FeatureName } from "./features.js";
+import { DEFECT_HISTORY, KAMEI, SENSITIVITY, type FeatureName } from "./features.js";
 
 /** A logistic-regression model as stored in `.gitops-health/risk-model.json`. */
 export interface RiskModel {
@@ -34,6 +34,15 @@ export interface RiskModel {
  */
 export const REDUNDANT: readonly FeatureName[] = ["ND", "Entropy", "NUC", "REXP", "SEXP"];
 export const MODEL_FEATURES: FeatureName[] = [...KAMEI.filter((f) => !REDUNDANT.includes(f)), ...SENSITIVITY];
+
+/**
+ * The history-of-defects features (PFS, AFIX) are computed but not in the model: on the histories
+ * they were chosen on they raised the AUC by 0.001-0.017, on the five histories not used to choose
+ * them they lowered it by 0.001-0.012 (docs/BENCHMARKS.md, "Risk: history-of-defects features"),
+ * so the gain did not carry over. `npm run bench -- risk` keeps measuring them (MODEL_FEATURES
+ * plus DEFECT_HISTORY) against the shipped set.
+ */
+export const WITH_DEFECT_HISTORY: FeatureName[] = [...MODEL_FEATURES, ...DEFECT_HISTORY];
 
 export function vectorize(values: Record<FeatureName, number>, features: FeatureName[]): number[] {
   return features.map((f) => Math.log1p(Math.max(0, values[f] ?? 0)));
