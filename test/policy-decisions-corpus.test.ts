@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
-import { decidePolicy, type PolicyInputDocument } from "../src/policy/decision.js";
+import type { z } from "zod";
+import { decidePolicy, PolicyInputDocument } from "../src/policy/decision.js";
 import { BUILTIN_PACKS } from "../src/policy/packs.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
@@ -30,7 +31,7 @@ function prng(seed: number): () => number {
   };
 }
 
-type Input = PolicyInputDocument;
+type Input = z.input<typeof PolicyInputDocument>;
 type CommitIn = NonNullable<Input["commit"]>;
 
 function corpus(n = 600, seed = 17): { input: Input; failOn: "low" | "medium" | "high" }[] {
@@ -165,7 +166,8 @@ describe("policy decisions on a corpus of 600 inputs x every built-in pack", () 
     for (const [i, { input, failOn }] of corpus().entries()) {
       const ds = [];
       for (const pack of BUILTIN_PACKS) {
-        const d = await decidePolicy(pack, structuredClone(input), failOn);
+        // as the service does: the body validated (defaults applied), then decided
+        const d = await decidePolicy(pack, PolicyInputDocument.parse(input), failOn);
         ds.push(d);
         summary[pack] = (summary[pack] ?? "") + (d.decision === "pass" ? "p" : "f");
       }
