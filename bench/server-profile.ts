@@ -11,6 +11,7 @@ import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.
 import { openServiceStores } from "../src/server/stores.js";
 import { openPool } from "../src/server/db.js";
 import { summarise } from "./lib/cpuprofile.js";
+import { openLoop } from "./lib/open-loop.js";
 
 const CLI = process.env.SERVE_CLI ?? join(import.meta.dirname, "..", "dist", "cli.js");
 const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -115,14 +116,24 @@ const threads = () => {
 };
 const t0 = threads();
 const c0 = tick();
-const r = await autocannon({
-  url: base + path,
-  method: body ? "POST" : "GET",
-  headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  ...(body ? { body } : {}),
-  connections: CONNECTIONS,
-  amount: N,
-});
+// RATE=<requests/s>: an open loop at that rate (N requests) instead of autocannon's closed loop
+const RATE = Number(process.env.RATE ?? 0);
+const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+const r = RATE
+  ? await openLoop({ base, url: path, body, headers, rate: RATE, seconds: N / RATE, pid: child.pid! }).then((o) => ({
+      requests: { total: o.sent, average: RATE },
+      latency: { p50: o.p50.toFixed(2), p99: o.p99.toFixed(2) },
+      non2xx: o.bad,
+      errors: 0,
+    }))
+  : await autocannon({
+      url: base + path,
+      method: body ? "POST" : "GET",
+      headers,
+      ...(body ? { body } : {}),
+      connections: CONNECTIONS,
+      amount: N,
+    });
 const cpu = (tick() - c0) / r.requests.total;
 console.log(
   `${what}: ${r.requests.total} requests, ${r.requests.average} /s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server CPU ${cpu.toFixed(3)} ms a request, non-2xx ${r.non2xx}, errors ${r.errors}`,
