@@ -233,7 +233,8 @@ function maybeSemver(message: string): boolean {
   return /^v?\d/.test(stripped); // semver's FULL pattern: ^v?<major>.<minor>.<patch>...
 }
 
-const VALID: LintResult = Object.freeze({ valid: true, errors: [], warnings: [] }) as LintResult;
+// a new object each time: callers may add to the arrays
+const validResult = (): LintResult => ({ valid: true, errors: [], warnings: [] });
 
 /**
  * A lint of `rules` with `parserOpts` equivalent to `@commitlint/lint(message, rules, { parserOpts })`, or
@@ -280,7 +281,7 @@ async function compileLint(rules: LintRules, parserOpts: Record<string, unknown>
     parser.parseReferences = (input: string) => (needles.some((n) => input.includes(n)) ? search(input) : []);
   }
   return async (message: string) => {
-    if ((MAYBE_IGNORED.test(message) || maybeSemver(message)) && m.isIgnored(message, {})) return VALID;
+    if ((MAYBE_IGNORED.test(message) || maybeSemver(message)) && m.isIgnored(message, {})) return validResult();
     let parsed: Record<string, unknown>;
     if (message === "") parsed = { header: null, body: null, footer: null };
     else {
@@ -291,7 +292,7 @@ async function compileLint(rules: LintRules, parserOpts: Record<string, unknown>
       parsed.type = parsed.type ?? null;
       parsed.raw = message;
     }
-    if (parsed.header === null && parsed.body === null && parsed.footer === null) return VALID;
+    if (parsed.header === null && parsed.body === null && parsed.footer === null) return validResult();
     const errors: { name: string; message: string }[] = [];
     const warnings: { name: string; message: string }[] = [];
     for (const r of enabled) {
