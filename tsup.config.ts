@@ -91,6 +91,11 @@ export default defineConfig([
       "canonicalize",
       "@commitlint/lint",
       "@commitlint/config-conventional",
+      // src/commit/lint.ts compiles a configuration from @commitlint/lint's own parts
+      "@commitlint/parse",
+      "@commitlint/rules",
+      "@commitlint/is-ignored",
+      "conventional-commits-parser",
       // `deploy plan`'s typed models: ~150 small modules each (schemas, validate, ajv); bundled they
       // load as a few chunks (issue 19: the plan's whole-process time).
       /^kubernetes-models(\/|$)/,

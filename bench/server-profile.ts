@@ -11,6 +11,7 @@ import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.
 import { openServiceStores } from "../src/server/stores.js";
 import { openPool } from "../src/server/db.js";
 import { summarise } from "./lib/cpuprofile.js";
+import { openLoop } from "./lib/open-loop.js";
 
 const CLI = process.env.SERVE_CLI ?? join(import.meta.dirname, "..", "dist", "cli.js");
 const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -97,18 +98,55 @@ const tick = () => {
   const f = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) * 10;
 };
+// Per-thread user/system CPU (main thread, libuv pool, V8 GC helpers...): where the CPU that the profile does not see goes.
+const threads = () => {
+  const m = new Map<string, [number, number]>();
+  for (const t of readdirSync(`/proc/${child.pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${child.pid}/task/${t}/comm`, "utf8").trim();
+      const comm = t === String(child.pid) ? "main" : name === "node" ? "other" : name;
+      const f = readFileSync(`/proc/${child.pid}/task/${t}/stat`, "utf8").split(") ")[1]!.split(" ");
+      const prev = m.get(comm) ?? [0, 0];
+      m.set(comm, [prev[0] + Number(f[11]) * 10, prev[1] + Number(f[12]) * 10]);
+    } catch {
+      /* thread exited */
+    }
+  }
+  return m;
+};
+const t0 = threads();
 const c0 = tick();
-const r = await autocannon({
-  url: base + path,
-  method: body ? "POST" : "GET",
-  headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-  ...(body ? { body } : {}),
-  connections: CONNECTIONS,
-  amount: N,
-});
+// RATE=<requests/s>: an open loop at that rate (N requests) instead of autocannon's closed loop
+const RATE = Number(process.env.RATE ?? 0);
+const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+const r = RATE
+  ? await openLoop({ base, url: path, body, headers, rate: RATE, seconds: N / RATE, pid: child.pid! }).then((o) => ({
+      requests: { total: o.sent, average: RATE },
+      latency: { p50: o.p50.toFixed(2), p99: o.p99.toFixed(2) },
+      non2xx: o.bad,
+      errors: 0,
+    }))
+  : await autocannon({
+      url: base + path,
+      method: body ? "POST" : "GET",
+      headers,
+      ...(body ? { body } : {}),
+      connections: CONNECTIONS,
+      amount: N,
+    });
 const cpu = (tick() - c0) / r.requests.total;
 console.log(
   `${what}: ${r.requests.total} requests, ${r.requests.average} /s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, server CPU ${cpu.toFixed(3)} ms a request, non-2xx ${r.non2xx}, errors ${r.errors}`,
+);
+const t1 = threads();
+console.log(
+  "-- server CPU by thread during the run, ms per request (user + system): " +
+    [...t1]
+      .map(([k, [u, sy]]) => {
+        const [u0, s0] = t0.get(k) ?? [0, 0];
+        return `${k} ${((u - u0) / r.requests.total).toFixed(3)} + ${((sy - s0) / r.requests.total).toFixed(3)}`;
+      })
+      .join(", "),
 );
 const exited = new Promise((res) => child.once("exit", res));
 child.kill("SIGTERM");

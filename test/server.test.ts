@@ -462,6 +462,17 @@ describe("HTTP service (embedded directory ledger)", () => {
         415,
       ],
       [await json(ctx.base, "/v1/ledger/entries?limit=abc", tokens.scan), 400],
+      // a lone surrogate is valid JSON text but no canonical JSON (ledger entries, the decision input digest)
+      [
+        await json(
+          ctx.base,
+          "/v1/decisions/business",
+          tokens.decide,
+          '{"input":{"commit":{"message":"feat: x \\ud800"}}}',
+        ),
+        400,
+      ],
+      [await json(ctx.base, "/v1/ledger/entries", tokens.append, '{"type":"deployment","payload":{"\\udc00":1}}'), 400],
     ];
     for (const [r, status] of cases) {
       expect(r.status).toBe(status);

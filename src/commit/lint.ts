@@ -143,10 +143,13 @@ export async function lintMessage(message: string, setup: LintSetup, convention?
       errors.push({ name: "header-max-length", message: `header must not be longer than ${max} characters` });
     return { valid: errors.length === 0, errors, warnings: [] };
   }
-  const rules =
-    convention && !convention.source.startsWith("history") && convention.types.length
-      ? { ...setup.rules, "type-enum": [2, "always", convention.types] as [number, "always", unknown] }
-      : setup.rules;
+  const types =
+    convention && !convention.source.startsWith("history") && convention.types.length ? convention.types : undefined;
+  const compiled = await compiledLint(setup, types);
+  if (compiled) return compiled(message);
+  const rules = types
+    ? { ...setup.rules, "type-enum": [2, "always", types] as [number, "always", unknown] }
+    : setup.rules;
   linter ??= import("@commitlint/lint");
   linter.catch(() => (linter = undefined));
   const { default: lint } = await linter;
@@ -155,6 +158,150 @@ export async function lintMessage(message: string, setup: LintSetup, convention?
     valid: r.valid,
     errors: r.errors.map((e) => ({ name: e.name, message: e.message })),
     warnings: r.warnings.map((e) => ({ name: e.name, message: e.message })),
+  };
+}
+
+// ---------------------------------------------------------------- compiled lint
+//
+// @commitlint/lint, for a fixed configuration, with its per-message set-up done once: the same ignore
+// matchers, the same parser (conventional-commits-parser with the options @commitlint/parse merges) and
+// the same rule functions, called in the same order, so the errors and warnings are identical (tested
+// against @commitlint/lint on thousands of real messages: test/commit-lint-compiled.test.ts). What it
+// saves per message (~70 → ~8 µs for a short message): validating the rules config, building the
+// parser and its regular expressions, awaiting the parser preset, one promise per rule, semver's
+// exception for every header in the ignore check, and the parser's reference search on lines that hold
+// no issue prefix (its regular expression backtracks over every position of a line, and can only match
+// where a prefix is).
+
+type RuleFn = (parsed: unknown, when?: string, value?: unknown) => [boolean, string?] | Promise<[boolean, string?]>;
+type Compiled = (message: string) => Promise<LintResult>;
+
+interface LintModules {
+  parse: typeof import("@commitlint/parse").default;
+  isIgnored: typeof import("@commitlint/is-ignored").default;
+  rules: Record<string, RuleFn>;
+  CommitParser: typeof import("conventional-commits-parser").CommitParser;
+}
+let modules: Promise<LintModules> | undefined;
+
+function lintModules(): Promise<LintModules> {
+  modules ??= Promise.all([
+    import("@commitlint/parse"),
+    import("@commitlint/is-ignored"),
+    import("@commitlint/rules"),
+    import("conventional-commits-parser"),
+  ]).then(([p, i, r, c]) => ({
+    parse: p.default,
+    isIgnored: i.default,
+    rules: r.default as unknown as Record<string, RuleFn>,
+    CommitParser: c.CommitParser,
+  }));
+  modules.catch(() => (modules = undefined));
+  return modules;
+}
+
+/** Compiled lints by rules object, then parser options object, then declared types ("" for none). */
+const compiledLints = new WeakMap<object, WeakMap<object, Map<string, Promise<Compiled | undefined>>>>();
+
+function compiledLint(setup: LintSetup, types: string[] | undefined): Promise<Compiled | undefined> {
+  let byOpts = compiledLints.get(setup.rules);
+  if (!byOpts) compiledLints.set(setup.rules, (byOpts = new WeakMap()));
+  let byTypes = byOpts.get(setup.parserOpts);
+  if (!byTypes) byOpts.set(setup.parserOpts, (byTypes = new Map()));
+  const key = types ? JSON.stringify(types) : "";
+  let c = byTypes.get(key);
+  if (!c) {
+    const rules = types
+      ? { ...setup.rules, "type-enum": [2, "always", types] as [number, "always", unknown] }
+      : setup.rules;
+    c = compileLint(rules, setup.parserOpts).catch(() => undefined);
+    byTypes.set(key, c);
+  }
+  return c;
+}
+
+// Messages @commitlint/is-ignored's default matchers can ignore all hold "Merge" or start with one of
+// these; its semver matcher needs the first line, stripped as it strips it, to start like a version.
+const MAYBE_IGNORED = /Merge|^(?:[Rr]evert |[Rr]eapply |amend!|fixup!|squash!|Automatic merge|Auto-merged )/;
+function maybeSemver(message: string): boolean {
+  const stripped = message
+    .split("\n")[0]!
+    .replace(/^chore(\([^)]+\))?:/, "")
+    .replace(/\[(skip|ci)(-|\s)(ci|skip)\]/i, "")
+    .replace(/\((skip|ci)(-|\s)(ci|skip)\)/i, "")
+    .trim();
+  return /^v?\d/.test(stripped); // semver's FULL pattern: ^v?<major>.<minor>.<patch>...
+}
+
+// a new object each time: callers may add to the arrays
+const validResult = (): LintResult => ({ valid: true, errors: [], warnings: [] });
+
+/**
+ * A lint of `rules` with `parserOpts` equivalent to `@commitlint/lint(message, rules, { parserOpts })`, or
+ * undefined when the configuration is one @commitlint/lint refuses (it then reports the error itself).
+ */
+async function compileLint(rules: LintRules, parserOpts: Record<string, unknown>): Promise<Compiled | undefined> {
+  const m = await lintModules();
+  // @commitlint/lint's checks of the configuration, once.
+  for (const [name, config] of Object.entries(rules)) {
+    if (typeof m.rules[name] !== "function" || !Array.isArray(config)) return undefined;
+    const [level, when] = config;
+    if (level === 0 && config.length === 1) continue;
+    if (typeof level !== "number" || Number.isNaN(level) || config.length < 2 || config.length > 3) return undefined;
+    if (level < 0 || level > 2 || (when !== "always" && when !== "never")) return undefined;
+  }
+  const enabled = Object.entries(rules)
+    .filter(([, config]) => !!config && config.length && config[0]! > 0)
+    .map(([name, config]) => ({ name, fn: m.rules[name]!, level: config![0], when: config![1], value: config![2] }));
+  // The options @commitlint/parse hands its parser (the angular preset's, then ours).
+  let opts: Record<string, unknown> | undefined;
+  await m.parse(
+    "x",
+    (_msg, o) => {
+      opts = o as Record<string, unknown>;
+      return { header: "x" } as never;
+    },
+    parserOpts as never,
+  );
+  const parser = new m.CommitParser(opts as never) as unknown as {
+    options: { issuePrefixes?: unknown; issuePrefixesCaseSensitive?: boolean };
+    parse(message: string): Record<string, unknown>;
+    parseReferences(input: string): unknown[];
+  };
+  // A reference needs one of the issue prefixes: a line without any has none, whatever else it holds.
+  // Only for plain prefixes without letters (its search is case-insensitive); the others search every line.
+  const prefixes = parser.options.issuePrefixes;
+  if (
+    Array.isArray(prefixes) &&
+    prefixes.length > 0 &&
+    prefixes.every((p) => typeof p === "string" && p.trim() !== "" && p.toLowerCase() === p.toUpperCase())
+  ) {
+    const needles = (prefixes as string[]).map((p) => p.trim());
+    const search = parser.parseReferences.bind(parser);
+    parser.parseReferences = (input: string) => (needles.some((n) => input.includes(n)) ? search(input) : []);
+  }
+  return async (message: string) => {
+    if ((MAYBE_IGNORED.test(message) || maybeSemver(message)) && m.isIgnored(message, {})) return validResult();
+    let parsed: Record<string, unknown>;
+    if (message === "") parsed = { header: null, body: null, footer: null };
+    else {
+      // @commitlint/parse's default parser, then its raw field
+      parsed = parser.parse(message);
+      parsed.scope = parsed.scope ?? null;
+      parsed.subject = parsed.subject ?? null;
+      parsed.type = parsed.type ?? null;
+      parsed.raw = message;
+    }
+    if (parsed.header === null && parsed.body === null && parsed.footer === null) return validResult();
+    const errors: { name: string; message: string }[] = [];
+    const warnings: { name: string; message: string }[] = [];
+    for (const r of enabled) {
+      const [valid, text] = await r.fn(parsed, r.when, r.value);
+      if (valid) continue;
+      if (r.level === 2) errors.push({ name: r.name, message: text as string });
+      else if (r.level === 1) warnings.push({ name: r.name, message: text as string });
+    }
+    return { valid: errors.length === 0, errors, warnings };
   };
 }
 

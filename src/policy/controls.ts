@@ -130,7 +130,15 @@ export function normalizeControlId(code: string): string {
     .replace(/^21CFR11\.\./, "21CFR11.");
 }
 
+// Citations seen so far (bounded: they come from commit messages).
+const FOUND = new Map<string, Control | null>();
+
 /** Look up a cited control; undefined means an unknown (possibly invented) citation. */
 export function findControl(code: string): Control | undefined {
-  return BY_KEY.get(normalizeControlId(code));
+  const hit = FOUND.get(code);
+  if (hit !== undefined) return hit ?? undefined;
+  const c = BY_KEY.get(normalizeControlId(code));
+  if (FOUND.size >= 4096) FOUND.clear();
+  FOUND.set(code, c ?? null);
+  return c;
 }

@@ -49,9 +49,32 @@ export interface CompiledRule extends Rule {
   explain: (bindings: Record<string, unknown>) => string;
 }
 
+let celModule: typeof import("@bufbuild/cel") | undefined;
+
+/**
+ * Rule bindings with their plain objects and arrays made CEL maps and lists once, as CEL makes them
+ * at every access (a variable's object becomes a map of its entries each time a rule reads it): the
+ * same values, built once for all the rules evaluated on one input. Other values are left for CEL to
+ * convert (or refuse) as before.
+ */
+export function celBindings(bindings: Record<string, unknown>): Record<string, unknown> {
+  const cel = celModule;
+  if (!cel) return bindings; // no rule compiled yet: nothing to evaluate with
+  const convert = (v: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    if (Array.isArray(v)) return cel.celList(v.map(convert) as never);
+    if ((v as { constructor?: { name?: string } }).constructor?.name === "Object")
+      return cel.celMap(new Map(Object.entries(v).map(([k, x]) => [k, convert(x)])) as never);
+    return v;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(bindings)) out[k] = convert(v);
+  return out;
+}
+
 /** Compile every rule once; invalid CEL is a UserError naming the rule and the position. */
 export async function compileRules(rules: Rule[]): Promise<CompiledRule[]> {
-  const cel = await import("@bufbuild/cel");
+  const cel = (celModule ??= await import("@bufbuild/cel"));
   const env = cel.celEnv({});
   return rules.map((r) => {
     let parsed;

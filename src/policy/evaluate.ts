@@ -5,7 +5,7 @@
  */
 import { parseCommitMessage } from "../commit/message.js";
 import { CONTROLS, findControl } from "./controls.js";
-import type { CompiledRule } from "./engine.js";
+import { celBindings, type CompiledRule } from "./engine.js";
 import { SEVERITY_RANK } from "../core/vocabulary.js";
 
 /** `%G?` letters as git prints them, mapped to the names rules compare against. */
@@ -215,19 +215,22 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
   };
   const commitRules = rules.filter((x) => x.scope === "commit");
   for (const c of input.commits) {
+    // one set of bindings for all of the commit's rules (none changes them)
+    const bindings = commitRules.length ? celBindings({ ...base, commit: c }) : {};
     for (const r of commitRules) {
-      const bindings = { ...base, commit: c };
       const res = r.run(bindings);
       record(r, bindings, res.ok, c, res.error);
     }
   }
-  for (const r of rules.filter((x) => x.scope === "range")) {
-    const bindings = { ...base, commit: {} };
-    const res = r.run(bindings);
-    record(r, bindings, res.ok, undefined, res.error);
+  const rangeRules = rules.filter((x) => x.scope === "range");
+  const rangeBindings = rangeRules.length ? celBindings({ ...base, commit: {} }) : {};
+  for (const r of rangeRules) {
+    const res = r.run(rangeBindings);
+    record(r, rangeBindings, res.ok, undefined, res.error);
   }
+  const byControl = rulesByControl(rules);
   const controls: ControlStatus[] = CONTROLS.map((ctl) => {
-    const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));
+    const rs = byControl.get(ctl.id)!;
     const evaluated = rs.filter((r) => results.get(r.id)!.result !== "skip");
     const failed = rs.filter((r) => results.get(r.id)!.result === "fail");
     return {
@@ -239,6 +242,20 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
     };
   });
   return { violations, rules: [...results.values()], controls };
+}
+
+const controlRules = new WeakMap<CompiledRule[], Map<string, CompiledRule[]>>();
+
+/** Each catalog control's rules (those citing it), in rule order: computed once per compiled rule set. */
+function rulesByControl(rules: CompiledRule[]): Map<string, CompiledRule[]> {
+  let m = controlRules.get(rules);
+  if (!m) {
+    m = new Map(
+      CONTROLS.map((ctl) => [ctl.id, rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id))]),
+    );
+    controlRules.set(rules, m);
+  }
+  return m;
 }
 
 /** The gate's decision: fail when any violation is at or above `failOn`. */

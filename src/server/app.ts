@@ -252,6 +252,20 @@ const EntryOut = z.object({
 });
 const Seq = z.coerce.number().int().min(0);
 
+// JSON text can carry lone surrogates ("\ud800"), which canonical JSON (the ledger's entries, the decision
+// input digest) refuses: the request is answered 400, never 500.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function assertWellFormed(v: unknown): void {
+  const ok = (x: unknown): boolean => {
+    if (typeof x === "string") return !LONE_SURROGATE.test(x);
+    if (Array.isArray(x)) return x.every(ok);
+    if (x && typeof x === "object") return Object.entries(x).every(([k, y]) => ok(k) && ok(y));
+    return true;
+  };
+  if (!ok(v))
+    throw new HttpProblem(400, "Bad Request", "a string in the body is not well-formed Unicode (a lone surrogate)");
+}
+
 /** Entry types only the service writes; HTTP callers may not append them. */
 const SERVICE_TYPES = /^decision(\.|$)/i;
 
@@ -611,6 +625,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     async (req) => {
+      assertWellFormed(req.body.input);
       const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
       metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
       const inputDigest = createHmac("sha256", deps.digestKey)
@@ -719,6 +734,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     async (req, reply) => {
       const b = req.body;
+      assertWellFormed(b);
       if (isReservedType(b.type) || SERVICE_TYPES.test(b.type))
         throw new HttpProblem(
           403,

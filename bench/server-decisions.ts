@@ -1,0 +1,110 @@
+// POST /v1/decisions/{pack} before/after in one run: `npx tsx bench/server-decisions.ts [rounds] [seconds] [rate]`.
+// Starts the built `gitops-health serve` (dist/cli.js, npm run build first) and, when SERVE_CLI_BEFORE names
+// another build's dist/cli.js, that one too, each on its own embedded ledger; then alternates between them,
+// round by round: an open loop at `rate` decisions/s (default 500) and a closed loop (16 connections, as
+// many as it answers). Prints each run and the medians: p50/p99 of the open loop and the server's CPU per
+// decision (/proc, user + system, all threads), with the machine's load average.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
+import { cpuMs, openLoop } from "./lib/open-loop.js";
+import { median } from "./lib/report.js";
+
+const ROUNDS = Number(process.argv[2] ?? 3);
+const SECONDS = Number(process.argv[3] ?? 6);
+const RATE = Number(process.argv[4] ?? 500);
+const builds: [string, string][] = [["after", join(import.meta.dirname, "..", "dist", "cli.js")]];
+if (process.env.SERVE_CLI_BEFORE) builds.unshift(["before", process.env.SERVE_CLI_BEFORE]);
+
+const body = JSON.stringify({
+  input: {
+    commit: { message: "feat(api): add endpoint\n\nApproved-by: Ann <ann@example.com>", signature: "G" },
+    checks: { passed: ["tests", "phi-scan"] },
+  },
+});
+
+async function start(cli: string) {
+  const dir = mkdtempSync(join(tmpdir(), "gh-decide-"));
+  const ledger = join(dir, "ledger");
+  const { token } = await createToken(new FileTokenStore(tokenFileFor(ledger)), { name: "b", scopes: ["decide"] });
+  const child = spawn(
+    process.execPath,
+    [cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", "--ledger", ledger],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let err = "";
+  const base: string = await new Promise((res, rej) => {
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const m = /serving on (http:\/\/[\d.:]+)/.exec(err);
+      if (m) res(m[1]!);
+    });
+    child.on("exit", () => rej(new Error(err)));
+  });
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  return { child, base, headers };
+}
+
+async function closedLoop(s: { child: ChildProcess; base: string; headers: Record<string, string> }) {
+  const c0 = cpuMs(s.child.pid!);
+  const r = await autocannon({
+    url: `${s.base}/v1/decisions/business`,
+    method: "POST",
+    headers: s.headers,
+    body,
+    connections: 16,
+    duration: SECONDS,
+  });
+  return { rps: r.requests.average, cpu: (cpuMs(s.child.pid!) - c0) / Math.max(1, r.requests.total), bad: r.non2xx };
+}
+
+const load0 = loadavg();
+const servers = [];
+for (const [name, cli] of builds) servers.push({ name, ...(await start(cli)) });
+for (const s of servers)
+  await autocannon({ url: `${s.base}/v1/decisions/business`, method: "POST", headers: s.headers, body, amount: 2000 });
+const res = new Map<string, { p50: number[]; p99: number[]; cpuOpen: number[]; cpuPeak: number[]; rps: number[] }>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const s of round % 2 ? [...servers].reverse() : servers) {
+    const o = await openLoop({
+      base: s.base,
+      url: "/v1/decisions/business",
+      body,
+      headers: s.headers,
+      rate: RATE,
+      seconds: SECONDS,
+      pid: s.child.pid!,
+    });
+    const c = await closedLoop(s);
+    const r = res.get(s.name) ?? { p50: [], p99: [], cpuOpen: [], cpuPeak: [], rps: [] };
+    r.p50.push(o.p50);
+    r.p99.push(o.p99);
+    r.cpuOpen.push(o.cpu);
+    r.cpuPeak.push(c.cpu);
+    r.rps.push(c.rps);
+    res.set(s.name, r);
+    console.log(
+      `round ${round + 1} ${s.name}: open loop ${RATE}/s p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms, max ${o.max.toFixed(1)} ms, ${o.cpu.toFixed(3)} ms CPU a decision, bad ${o.bad}; closed loop (16) ${Math.round(c.rps)} /s, ${c.cpu.toFixed(3)} ms CPU, bad ${c.bad} (load ${loadavg()[0]!.toFixed(2)})`,
+    );
+  }
+}
+for (const s of servers) {
+  const exited = new Promise((r) => s.child.once("exit", r));
+  s.child.kill("SIGTERM");
+  await exited;
+}
+const f = (xs: number[], d = 2) => median(xs).toFixed(d);
+for (const [name, r] of res)
+  console.log(
+    `median ${name}: open loop ${RATE}/s p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, ${f(r.cpuOpen, 3)} ms CPU a decision; closed loop ${f(r.rps, 0)} /s, ${f(r.cpuPeak, 3)} ms CPU`,
+  );
+console.log(
+  `load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join("/")}, at end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join("/")}`,
+);
