@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UserError } from "../../core/errors.js";
+import { parseNonNegativeInt } from "../options.js";
 import { writeFileAtomic } from "../../core/fs.js";
 import { parseFormat, say, writeJson, writeOut, progress, color } from "../output.js";
 import { loadConfigFast } from "../../config/fast.js";
@@ -225,10 +226,7 @@ export function register(program: Command): void {
     .option("--size <n>", "tree size to prove against (default: current)")
     .option("--consistency <sizes...>", "OLD NEW: consistency proof between two tree sizes")
     .action(async (seqText: string | undefined, opts: Common & { size?: string; consistency?: string[] }) => {
-      const int = (s: string, what: string) => {
-        if (!/^\d+$/.test(s)) throw new UserError(`${what} must be a non-negative integer, got "${s}"`);
-        return Number(s);
-      };
+      const int = parseNonNegativeInt;
       const ledger = await open(opts, true);
       try {
         if (opts.consistency) {

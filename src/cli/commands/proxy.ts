@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UserError } from "../../core/errors.js";
+import { intOption } from "../options.js";
 import type { Config } from "../../config/schema.js";
 import type { ProxyDeps } from "../../server/proxy.js";
 import { say } from "../output.js";
@@ -34,10 +34,7 @@ export function proxyDepsFrom(
   return { deps: { config: config.proxy, defaultClassification: config.classification, keys, sandbox }, warnings };
 }
 
-const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new UserError(`${name} must be a non-negative integer, got "${v}"`);
-  return Number(v);
-};
+const int = intOption;
 
 /** `proxy`: the LLM safety proxy alone (a developer's laptop); `serve` serves it too. */
 export function register(program: Command): void {

@@ -3,13 +3,11 @@ import { readFileSync } from "node:fs";
 // Static: yaml is bundled into dist/cli.js, where a dynamic import has no named exports.
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../../core/errors.js";
+import { intOption } from "../options.js";
 import { readEnv } from "../../config/env.js";
 import { parseFormat, say, writeJson, writeOut } from "../output.js";
 
-const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new UserError(`${name} must be a non-negative integer, got "${v}"`);
-  return Number(v);
-};
+const int = intOption;
 
 /** `serve`, `worker`, `token create|list|revoke`, `db migrate`: the HTTP service (src/server/), its job workers and its stores. */
 export function register(program: Command): void {
