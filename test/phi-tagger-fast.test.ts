@@ -140,6 +140,37 @@ describe("tagger FastScorer", () => {
     }
   });
 
+  it("prepare's upper-case-text flag is the share of capitals among the text's ASCII letters", () => {
+    // the reference: every character up to 20,000, every 7th beyond
+    const reference = (text: string) => {
+      let up = 0;
+      let letters = 0;
+      const step = text.length > 20000 ? 7 : 1;
+      for (let i = 0; i < text.length; i += step) {
+        const c = text.charCodeAt(i);
+        if (c >= 65 && c <= 90) up++;
+        if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) letters++;
+      }
+      return letters >= 20 && up / letters > 0.7 ? 1 : 0;
+    };
+    const texts = [...TEXTS, TEXTS[1]!.toUpperCase(), "AB'CD O'HARA ÉCOLE Zürich ".repeat(3), "Abcdefghij".repeat(2)];
+    for (let seed = 1; seed <= 60; seed++) {
+      const t = randomText(seed, 50 + seed * 7);
+      texts.push(seed % 2 === 0 ? t.toUpperCase() : t, t.slice(0, 21 + (seed % 5)));
+    }
+    texts.push(randomText(99, 25000).toUpperCase(), randomText(98, 25000));
+    let upper = 0;
+    for (const text of texts) {
+      const ctx = prepare(text, []);
+      expect([text.slice(0, 40), ctx.upperDoc]).toEqual([text.slice(0, 40), reference(text)]);
+      upper += ctx.upperDoc;
+      // and the text keys carry it (bit 2) as the scores' cache expects
+      for (let i = 0; i < ctx.tokens.n; i++)
+        if (ctx.textKeys[i] !== 0) expect((ctx.textKeys[i]! >> 2) & 1).toBe(ctx.upperDoc);
+    }
+    expect(upper).toBeGreaterThan(10);
+  });
+
   it("stays exact when the word table starts over (ids reused for other words)", () => {
     const fast = new FastScorer(model.table, model.w);
     compare(TEXTS[0]!, fast);

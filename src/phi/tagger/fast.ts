@@ -24,8 +24,13 @@ import { bestTag, type FeatureTable } from "./table.js";
  * token) are looked up as before.
  */
 
-/** Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2 (9 each). */
-const ENTRY = 5 * NTAGS;
+/**
+ * Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2, then its
+ * previous-tag-with-word feature for the previous tag O (the usual case) (9 each).
+ */
+const ENTRY = 6 * NTAGS;
+/** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures). */
+const PREV_O = 5 * NTAGS;
 const SLOTS = 1 << 13;
 const SLOT_MASK = SLOTS - 1;
 /** In `entries`, after the slots: the padding tokens' entry, then per-text overflow entries. */
@@ -37,6 +42,8 @@ const PAD_WORD = 0x5bd1e995;
 const RULE_VALUES = 13;
 const COMBOS = RULE_VALUES * RULE_VALUES * RULE_VALUES * 4 * 2;
 const SHAPE_SLOTS = 1 << 12;
+/** Shapes below this (letters, digits, ASCII characters: 32 + code) have a dense rule × shape table. */
+const DENSE_SHAPES = 160;
 const SHAPE_MASK = SHAPE_SLOTS - 1;
 
 export class FastScorer {
@@ -64,6 +71,9 @@ export class FastScorer {
   /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
   private readonly combo = new Float64Array(COMBOS * NTAGS);
   private readonly comboDone = new Uint8Array(COMBOS);
+  /** The rule × shape feature's weights by (rule category, shape < DENSE_SHAPES). */
+  private readonly ruleShapeW = new Float64Array(RULE_VALUES * DENSE_SHAPES * NTAGS);
+  private readonly ruleShapeDone = new Uint8Array(RULE_VALUES * DENSE_SHAPES);
 
   constructor(
     private readonly table: FeatureTable,
@@ -155,6 +165,8 @@ export class FastScorer {
     this.add(feat(T.lexp1, lx), dst, o + 27);
     this.add(feat(T.wp2, w0), dst, o + 36);
     this.add(feat(T.lexp2, lx), dst, o + 36);
+    // its previous-tag-with-word feature when the previous tag is O (`history`)
+    this.add(feat(T.prevW, Math.imul(0 + 1, 0x27d4eb2d) ^ w0), dst, o + PREV_O);
   }
 
   /**
@@ -280,7 +292,14 @@ export class FastScorer {
     }
     this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, 0);
     this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, 0);
-    this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
+    if (r0 < RULE_VALUES && sh < DENSE_SHAPES) {
+      const c = r0 * DENSE_SHAPES + sh;
+      if (this.ruleShapeDone[c] === 0) {
+        this.add(feat(T.ruleShape, r0 * 4096 + sh), this.ruleShapeW, c * 9);
+        this.ruleShapeDone[c] = 1;
+      }
+      addInto(acc, 0, this.ruleShapeW, c * 9);
+    } else this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
   }
 
   /**
@@ -312,7 +331,11 @@ export class FastScorer {
     let prev2 = 0;
     for (let i = 0; i < n; i++) {
       this.tokenStatic(ctx, offs, i, acc);
-      this.history(acc, prev, prev2, words[i + 2]!);
+      if (prev === 0) {
+        // previous tag O: the word's feature is in the token's entry
+        addInto(acc, 0, this.historyW, prev2 * NTAGS * 9);
+        addInto(acc, 0, this.entries, offs[i + 2]! + PREV_O);
+      } else this.history(acc, prev, prev2, words[i + 2]!);
       if (scores) scores.set(acc, i * 9);
       const t = bestTag(acc, prev, bias);
       tags[i] = t;
