@@ -46,6 +46,8 @@ const fdatasyncAsync = promisify(fdatasync);
  * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
+/** How long a plain append's directory sync waits for more appends to share it (see deferDirSync). */
+const DIR_SYNC_DELAY_MS = 20;
 
 /** What lies beyond the acknowledged entries, found without changing anything. */
 export interface TailState {
@@ -495,6 +497,7 @@ export class DirStore implements LedgerStore {
       }
       this.lockSource = undefined;
     }
+    this.wakeDirSync?.();
     await this.dirSyncing;
     if (this.dirFd !== undefined) {
       closeSync(this.dirFd);
@@ -613,13 +616,28 @@ export class DirStore implements LedgerStore {
   private dirSyncing: Promise<void> | undefined;
   private dirSyncAgain = false;
 
-  /** A directory fsync after this point, not awaited by the caller (coalesced with any already queued). */
+  /** Wakes a deferred directory sync still waiting out its delay (close() does not wait for the delay). */
+  private wakeDirSync: (() => void) | undefined;
+
+  /**
+   * A directory fsync after this point, not awaited by the caller, started DIR_SYNC_DELAY_MS later so
+   * that the lock removals of the appends made meanwhile share it (a server appending a batch of one
+   * every 2 ms synced the directory after each), coalesced with any already queued.
+   */
   private deferDirSync(): void {
     if (this.dirSyncing) {
       this.dirSyncAgain = true;
       return;
     }
     const run = async (): Promise<void> => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
+        this.wakeDirSync = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeDirSync = undefined;
       do {
         this.dirSyncAgain = false;
         await this.syncDir();
