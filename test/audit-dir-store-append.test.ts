@@ -9,6 +9,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   truncateSync,
   unlinkSync,
@@ -118,4 +119,26 @@ describe("directory ledger append", () => {
     expect(sources()).toHaveLength(0);
     expect(existsSync(join(dir, "lock"))).toBe(false);
   });
+
+  it.runIf(existsSync("/proc/self/fd"))(
+    "holds no file of the ledger after close, even with an append in flight",
+    async () => {
+      const dir = join(makeTempDir(), "ledger");
+      const held = () =>
+        readdirSync("/proc/self/fd").filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+          } catch {
+            return false;
+          }
+        });
+      const ledger = await openLedger(dir);
+      await ledger.append(entry(0));
+      expect(held().length).toBeGreaterThanOrEqual(2); // entries.log and leaves.bin, kept open
+      const inFlight = ledger.append(entry(1));
+      await ledger.close();
+      expect((await inFlight).seq).toBe(1);
+      expect(held()).toEqual([]);
+    },
+  );
 });

@@ -304,6 +304,8 @@ export class DirStore implements LedgerStore {
    * the known tail is used without reading it again. Anything else closes them and inspects in full.
    */
   private held: HeldFiles | undefined;
+  /** Counts close() calls: an append finishing after one closes its files instead of holding them. */
+  private closings = 0;
 
   private dropHeld(): void {
     const h = this.held;
@@ -353,6 +355,7 @@ export class DirStore implements LedgerStore {
       }
     }
     const { ef, lf } = h;
+    const closings = this.closings;
     const start = h.acknowledged;
     const datas = build(start);
     if (datas.length === 0) return [];
@@ -388,7 +391,11 @@ export class DirStore implements LedgerStore {
       h.end = pos;
       h.eStat = fstatBig(ef);
       h.lStat = fstatBig(lf);
-      this.held = h;
+      if (closings === this.closings) this.held = h;
+      else {
+        closeSync(ef);
+        closeSync(lf);
+      }
     } catch (err) {
       closeSync(ef);
       closeSync(lf);
@@ -488,6 +495,7 @@ export class DirStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    this.closings++;
     this.dropHeld();
     if (this.lockSource !== undefined) {
       try {
@@ -629,6 +637,7 @@ export class DirStore implements LedgerStore {
       this.dirSyncAgain = true;
       return;
     }
+    const closings = this.closings;
     const run = async (): Promise<void> => {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
@@ -643,6 +652,11 @@ export class DirStore implements LedgerStore {
         await this.syncDir();
       } while (this.dirSyncAgain);
       this.dirSyncing = undefined;
+      // an append that was in flight when the store was closed: do not keep the directory open
+      if (closings !== this.closings && this.dirFd !== undefined) {
+        closeSync(this.dirFd);
+        this.dirFd = undefined;
+      }
     };
     this.dirSyncing = run();
   }
