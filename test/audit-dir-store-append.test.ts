@@ -4,6 +4,7 @@
  * and the refusals of a missing file unchanged.
  */
 import { describe, expect, it } from "vitest";
+import { spawn } from "node:child_process";
 import {
   appendFileSync,
   existsSync,
@@ -141,4 +142,44 @@ describe("directory ledger append", () => {
       expect(held()).toEqual([]);
     },
   );
+
+  it("processes appending at once to one directory, each holding its files open: one gap-free log that verifies", async () => {
+    const dir = join(makeTempDir(), "ledger");
+    await (await openLedger(dir)).close();
+    const script = `
+      import { openLedger } from ${JSON.stringify(join(import.meta.dirname, "..", "src", "audit", "index.ts"))};
+      const l = await openLedger(process.env.DIR);
+      for (let i = 0; i < 100; i++) await l.append({ type: "t", actor: "w" + process.env.W, payload: { i } });
+      await l.close();
+    `;
+    const children = [0, 1, 2].map(
+      (w) =>
+        new Promise<void>((res, rej) => {
+          const c = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+            env: { ...process.env, DIR: dir, W: String(w) },
+            stdio: ["ignore", "ignore", "inherit"],
+          });
+          c.on("exit", (code) => (code === 0 ? res() : rej(new Error(`writer ${w} exited ${code}`))));
+        }),
+    );
+    const own = await openLedger(dir);
+    let done = false;
+    const all = Promise.all(children).finally(() => (done = true));
+    let n = 0; // this process appends for as long as the others run
+    while (n < 100 || !done) await own.append({ type: "t", actor: "w3", payload: { i: n++ } });
+    await all;
+    expect(await own.size()).toBe(300 + n);
+    const seqs: number[] = [];
+    const perWriter = new Map<string, number[]>();
+    for await (const e of own.query({})) {
+      seqs.push(e.seq);
+      perWriter.set(e.actor, [...(perWriter.get(e.actor) ?? []), (e.payload as { i: number }).i]);
+    }
+    expect(seqs).toEqual([...Array(300 + n).keys()]);
+    for (const w of ["w0", "w1", "w2"]) expect(perWriter.get(w)).toEqual([...Array(100).keys()]);
+    expect(perWriter.get("w3")).toEqual([...Array(n).keys()]);
+    expect((await own.verify()).ok).toBe(true);
+    await own.close();
+    expect(readdirSync(dir).filter((n) => n.startsWith("lock"))).toEqual([]);
+  }, 120_000);
 });
