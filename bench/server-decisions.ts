@@ -4,18 +4,28 @@
 // round by round: an open loop at `rate` decisions/s (default 500) and a closed loop (16 connections, as
 // many as it answers). Prints each run and the medians: p50/p99 of the open loop and the server's CPU per
 // decision (/proc, user + system, all threads), with the machine's load average.
+// With `--database-url URL` (e.g. postgres://postgres@127.0.0.1:5432/test) each server runs on PostgreSQL instead,
+// the shared-ledger configuration, each build on its own tables (`table_prefix`, dropped at the end), migrated and
+// given its token from this checkout's sources.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import { openPool } from "../src/server/db.js";
+import { openServiceStores } from "../src/server/stores.js";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
 import { cpuMs, openLoop } from "./lib/open-loop.js";
 import { median } from "./lib/report.js";
 
-const ROUNDS = Number(process.argv[2] ?? 3);
-const SECONDS = Number(process.argv[3] ?? 6);
-const RATE = Number(process.argv[4] ?? 500);
+const argv = process.argv.slice(2);
+const dbAt = argv.indexOf("--database-url");
+const DATABASE_URL = dbAt >= 0 ? argv.splice(dbAt, 2)[1] : undefined;
+if (dbAt >= 0 && !DATABASE_URL) throw new Error("--database-url needs a URL");
+const ROUNDS = Number(argv[0] ?? 3);
+const SECONDS = Number(argv[1] ?? 6);
+const RATE = Number(argv[2] ?? 500);
+const prefixes: string[] = [];
 const builds: [string, string][] = [["after", join(import.meta.dirname, "..", "dist", "cli.js")]];
 if (process.env.SERVE_CLI_BEFORE) builds.unshift(["before", process.env.SERVE_CLI_BEFORE]);
 
@@ -26,13 +36,26 @@ const body = JSON.stringify({
   },
 });
 
-async function start(cli: string) {
-  const dir = mkdtempSync(join(tmpdir(), "gh-decide-"));
-  const ledger = join(dir, "ledger");
+async function storeArgs(): Promise<{ token: string; args: string[] }> {
+  if (DATABASE_URL) {
+    const prefix = `decbench${process.pid}_${prefixes.length}_`;
+    prefixes.push(prefix);
+    const url = `${DATABASE_URL}${DATABASE_URL.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
+    const stores = await openServiceStores({ databaseUrl: url, migrate: true });
+    const { token } = await createToken(stores.tokens, { name: "b", scopes: ["decide"] });
+    await stores.close();
+    return { token, args: ["--database-url", url] };
+  }
+  const ledger = join(mkdtempSync(join(tmpdir(), "gh-decide-")), "ledger");
   const { token } = await createToken(new FileTokenStore(tokenFileFor(ledger)), { name: "b", scopes: ["decide"] });
+  return { token, args: ["--ledger", ledger] };
+}
+
+async function start(cli: string) {
+  const { token, args } = await storeArgs();
   const child = spawn(
     process.execPath,
-    [cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", "--ledger", ledger],
+    [cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },
@@ -98,10 +121,21 @@ for (const s of servers) {
   s.child.kill("SIGTERM");
   await exited;
 }
+if (DATABASE_URL) {
+  const { pool } = await openPool(DATABASE_URL);
+  for (const prefix of prefixes) {
+    await pool.query(
+      `DROP TABLE IF EXISTS ${prefix}entries, ${prefix}checkpoints, ${prefix}once, ${prefix}tokens, ${prefix}repos, ${prefix}schema_migrations CASCADE`,
+    );
+    await pool.query(`DROP FUNCTION IF EXISTS ${prefix}append_only() CASCADE`);
+    await pool.query(`DROP SCHEMA IF EXISTS ${prefix}jobs CASCADE`);
+  }
+  await pool.end();
+}
 const f = (xs: number[], d = 2) => median(xs).toFixed(d);
 for (const [name, r] of res)
   console.log(
-    `median ${name}: open loop ${RATE}/s p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, ${f(r.cpuOpen, 3)} ms CPU a decision; closed loop ${f(r.rps, 0)} /s, ${f(r.cpuPeak, 3)} ms CPU`,
+    `median ${name}${DATABASE_URL ? " (PostgreSQL)" : " (embedded ledger)"}: open loop ${RATE}/s p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, ${f(r.cpuOpen, 3)} ms CPU a decision; closed loop ${f(r.rps, 0)} /s, ${f(r.cpuPeak, 3)} ms CPU`,
   );
 console.log(
   `load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join("/")}, at end ${loadavg()

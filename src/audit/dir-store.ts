@@ -9,6 +9,7 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   statSync,
@@ -19,6 +20,7 @@ import {
 import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 import { join } from "node:path";
+import type { BigIntStats } from "node:fs";
 import { hashLeaf, HASH_SIZE, type LeafSource } from "./merkle.js";
 import type { LedgerStore, StoredRecord } from "./store.js";
 import { UserError } from "../core/errors.js";
@@ -26,19 +28,6 @@ import { fsyncDir, writeFileAtomic } from "../core/fs.js";
 
 const fsyncAsync = promisify(fsync);
 const fdatasyncAsync = promisify(fdatasync);
-
-/** fsyncDir without blocking the event loop (some filesystems refuse fsync on directories: ignored). */
-async function fsyncDirAsync(dir: string): Promise<void> {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    await fsyncAsync(fd);
-  } catch {
-    /* as fsyncDir */
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
 
 /*
  * Embedded ledger: a directory, no server, no native addon.
@@ -57,6 +46,8 @@ async function fsyncDirAsync(dir: string): Promise<void> {
  * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
+/** How long a plain append's directory sync waits for more appends to share it (see deferDirSync). */
+const DIR_SYNC_DELAY_MS = 20;
 
 /** What lies beyond the acknowledged entries, found without changing anything. */
 export interface TailState {
@@ -154,6 +145,7 @@ export class DirStore implements LedgerStore {
       // the two names durable before anything is appended to them (appends sync their data, not the directory)
       fsyncDir(location);
     }
+    if (!readOnly) store.removeDeadLockSources();
     const tail = store.inspect();
     for (const w of describeTail(tail))
       store.warnings.push(
@@ -184,6 +176,7 @@ export class DirStore implements LedgerStore {
   async repair(now: Date = new Date()): Promise<RepairReport> {
     if (this.readOnly) throw new Error("repair needs a writable ledger");
     return this.withLock(() => {
+      this.dropHeld();
       const t = this.inspect();
       if (t.tampered) throw new UserError(`refusing to repair ${this.location}: ${t.tampered}; nothing was changed`, 1);
       if (tailIsClean(t))
@@ -303,54 +296,112 @@ export class DirStore implements LedgerStore {
     });
   }
 
+  /**
+   * The two files held open between appends by this process, with what it knows of their tail and
+   * the files' identity and change stamps (device, inode, size, mtime, ctime) as it left them. Under
+   * the lock, one stat of each path that matches them means nobody changed the files since (another
+   * process appending, `audit repair`, a replaced or truncated file all change the size or ctime):
+   * the known tail is used without reading it again. Anything else closes them and inspects in full.
+   */
+  private held: HeldFiles | undefined;
+  /** Counts close() calls: an append finishing after one closes its files instead of holding them. */
+  private closings = 0;
+
+  private dropHeld(): void {
+    const h = this.held;
+    this.held = undefined;
+    if (!h) return;
+    closeSync(h.ef);
+    closeSync(h.lf);
+  }
+
+  /** Held files still valid (paths name the same, unchanged files), else undefined (and closed). */
+  private validHeld(): HeldFiles | undefined {
+    const h = this.held;
+    if (!h) return undefined;
+    if (sameStamp(statIfExists(this.entriesPath), h.eStat) && sameStamp(statIfExists(this.leavesPath), h.lStat))
+      return h;
+    this.dropHeld();
+    return undefined;
+  }
+
   private async appendLocked(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
-    // One open of each file serves the tail check and the writes (a missing file: the checks of inspect()).
-    const ef = openIfExists(this.entriesPath, "r+");
-    const lf = ef === undefined ? undefined : openIfExists(this.leavesPath, "r+");
-    try {
-      const t = lf === undefined ? this.inspect() : inspectFds(ef, lf);
-      if (!tailIsClean(t)) {
-        const what = describeTail(t).join("; ");
-        throw new UserError(
-          t.tampered
-            ? `refusing to append to ${this.location}: ${what}; run 'gitops-health audit verify'`
-            : `refusing to append to ${this.location}: ${what}; run 'gitops-health audit repair' (it keeps what it removes in quarantine/)`,
-        );
+    let h = this.validHeld();
+    if (!h) {
+      // One open of each file serves the tail check and the writes (a missing file: the checks of inspect()).
+      const ef = openIfExists(this.entriesPath, "r+");
+      const lf = ef === undefined ? undefined : openIfExists(this.leavesPath, "r+");
+      let kept = false;
+      try {
+        const t = lf === undefined ? this.inspect() : inspectFds(ef, lf);
+        if (!tailIsClean(t)) {
+          const what = describeTail(t).join("; ");
+          throw new UserError(
+            t.tampered
+              ? `refusing to append to ${this.location}: ${what}; run 'gitops-health audit verify'`
+              : `refusing to append to ${this.location}: ${what}; run 'gitops-health audit repair' (it keeps what it removes in quarantine/)`,
+          );
+        }
+        if (ef === undefined || lf === undefined)
+          throw new UserError(`cannot append to ${this.location}: a ledger file is missing`);
+        h = { ef, lf, acknowledged: t.acknowledged, end: t.end, eStat: fstatBig(ef), lStat: fstatBig(lf) };
+        this.held = h;
+        kept = true;
+      } finally {
+        if (!kept) {
+          if (ef !== undefined) closeSync(ef);
+          if (lf !== undefined) closeSync(lf);
+        }
       }
-      if (ef === undefined || lf === undefined)
-        throw new UserError(`cannot append to ${this.location}: a ledger file is missing`);
-      const start = t.acknowledged;
-      const datas = build(start);
-      if (datas.length === 0) return [];
-      let pos = t.end;
-      const frames: Buffer[] = [];
-      const rows: Buffer[] = [];
-      const out: { seq: number; leafHash: Buffer }[] = [];
-      datas.forEach((d, i) => {
-        const head = Buffer.alloc(4);
-        head.writeUInt32BE(d.length, 0);
-        frames.push(head, d);
-        pos += 4 + d.length;
-        const leaf = hashLeaf(d);
-        const r = Buffer.alloc(ROW);
-        leaf.copy(r, 0);
-        r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
-        rows.push(r);
-        out.push({ seq: start + i, leafHash: leaf });
-      });
-      writeAll(ef, Buffer.concat(frames), t.end);
+    }
+    const { ef, lf } = h;
+    const closings = this.closings;
+    const start = h.acknowledged;
+    const datas = build(start);
+    if (datas.length === 0) return [];
+    let pos = h.end;
+    const frames: Buffer[] = [];
+    const rows: Buffer[] = [];
+    const out: { seq: number; leafHash: Buffer }[] = [];
+    datas.forEach((d, i) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(d.length, 0);
+      frames.push(head, d);
+      pos += 4 + d.length;
+      const leaf = hashLeaf(d);
+      const r = Buffer.alloc(ROW);
+      leaf.copy(r, 0);
+      r.writeBigUInt64BE(BigInt(pos), HASH_SIZE);
+      rows.push(r);
+      out.push({ seq: start + i, leafHash: leaf });
+    });
+    // Until the append is durable the held state is not trusted: a failure leaves it dropped, and the
+    // next append inspects the files in full (a torn tail is then refused as before).
+    this.held = undefined;
+    try {
+      writeAll(ef, frames.length === 2 ? Buffer.concat(frames, 4 + frames[1]!.length) : Buffer.concat(frames), h.end);
       // Data (and the size that reaches it) on the thread pool: the event loop serves other requests (the
       // HTTP service's group commit gathers the next batch) while the disk flushes; the lock is held until
       // both are durable, frames before their index rows. fdatasync: an append needs the bytes and the
       // file's new size durable, not its timestamps.
       await fdatasyncAsync(ef);
-      writeAll(lf, Buffer.concat(rows), start * ROW);
+      writeAll(lf, rows.length === 1 ? rows[0]! : Buffer.concat(rows), start * ROW);
       await fdatasyncAsync(lf);
-      return out;
-    } finally {
-      if (ef !== undefined) closeSync(ef);
-      if (lf !== undefined) closeSync(lf);
+      h.acknowledged = start + datas.length;
+      h.end = pos;
+      h.eStat = fstatBig(ef);
+      h.lStat = fstatBig(lf);
+      if (closings === this.closings) this.held = h;
+      else {
+        closeSync(ef);
+        closeSync(lf);
+      }
+    } catch (err) {
+      closeSync(ef);
+      closeSync(lf);
+      throw err;
     }
+    return out;
   }
 
   async size(): Promise<number> {
@@ -444,7 +495,22 @@ export class DirStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    this.closings++;
+    this.dropHeld();
+    if (this.lockSource !== undefined) {
+      try {
+        unlinkSync(this.lockSource);
+      } catch {
+        /* removed already */
+      }
+      this.lockSource = undefined;
+    }
+    this.wakeDirSync?.();
     await this.dirSyncing;
+    if (this.dirFd !== undefined) {
+      closeSync(this.dirFd);
+      this.dirFd = undefined;
+    }
   }
 
   inspectTail(): { tampered?: string; torn: string[] } {
@@ -464,15 +530,10 @@ export class DirStore implements LedgerStore {
     let delay = 2;
     for (;;) {
       try {
-        // Write the pid first, then link it into place: the lock file is never empty,
-        // so a writer killed at any instant leaves a lock whose owner can be checked.
-        const tmp = `${this.lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-        writeFileSync(tmp, String(process.pid));
-        try {
-          linkSync(tmp, this.lockPath);
-        } finally {
-          unlinkSync(tmp);
-        }
+        // The lock file is a hard link to a file holding this process's pid, written once and kept
+        // until close(): the lock file is never empty, so a writer killed at any instant leaves a lock
+        // whose owner can be checked; taking the lock is one link(), releasing it one unlink().
+        this.linkLock();
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST")
@@ -494,26 +555,108 @@ export class DirStore implements LedgerStore {
       } catch {
         /* already broken as stale by another process: nothing to do */
       }
-      if (dirSync === "await") await fsyncDirAsync(this.location);
+      if (dirSync === "await") await this.syncDir();
       else this.deferDirSync();
+    }
+  }
+
+  /** `lock.<pid>.<random>`, holding the pid: the source of the lock's hard link (see withLock). */
+  private lockSource: string | undefined;
+
+  private linkLock(): void {
+    for (let attempt = 0; ; attempt++) {
+      if (this.lockSource === undefined) {
+        const src = `${this.lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+        writeFileSync(src, String(process.pid));
+        this.lockSource = src;
+      }
+      try {
+        linkSync(this.lockSource, this.lockPath);
+        return;
+      } catch (err) {
+        // the source removed by someone else: write it again, once
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 0) throw err;
+        this.lockSource = undefined;
+      }
+    }
+  }
+
+  /**
+   * Lock sources left by processes that are gone (killed before close()); older versions' temporary
+   * names have the same form. Another live process's source is left alone.
+   */
+  private removeDeadLockSources(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.location);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = /^lock\.(\d+)\.[0-9a-z]+$/.exec(name);
+      if (!m || Number(m[1]) === process.pid) continue;
+      try {
+        process.kill(Number(m[1]), 0);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ESRCH") {
+          try {
+            unlinkSync(join(this.location, name));
+          } catch {
+            /* gone already */
+          }
+        }
+      }
+    }
+  }
+
+  /** The directory, held open for its syncs (some filesystems refuse fsync on directories: ignored). */
+  private dirFd: number | undefined;
+
+  private async syncDir(): Promise<void> {
+    try {
+      this.dirFd ??= openSync(this.location, "r");
+      await fsyncAsync(this.dirFd);
+    } catch {
+      /* as fsyncDir */
     }
   }
 
   private dirSyncing: Promise<void> | undefined;
   private dirSyncAgain = false;
 
-  /** A directory fsync after this point, not awaited by the caller (coalesced with any already queued). */
+  /** Wakes a deferred directory sync still waiting out its delay (close() does not wait for the delay). */
+  private wakeDirSync: (() => void) | undefined;
+
+  /**
+   * A directory fsync after this point, not awaited by the caller, started DIR_SYNC_DELAY_MS later so
+   * that the lock removals of the appends made meanwhile share it (a server appending a batch of one
+   * every 2 ms synced the directory after each), coalesced with any already queued.
+   */
   private deferDirSync(): void {
     if (this.dirSyncing) {
       this.dirSyncAgain = true;
       return;
     }
+    const closings = this.closings;
     const run = async (): Promise<void> => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
+        this.wakeDirSync = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeDirSync = undefined;
       do {
         this.dirSyncAgain = false;
-        await fsyncDirAsync(this.location);
+        await this.syncDir();
       } while (this.dirSyncAgain);
       this.dirSyncing = undefined;
+      // an append that was in flight when the store was closed: do not keep the directory open
+      if (closings !== this.closings && this.dirFd !== undefined) {
+        closeSync(this.dirFd);
+        this.dirFd = undefined;
+      }
     };
     this.dirSyncing = run();
   }
@@ -590,6 +733,35 @@ function inspectFds(ef: number | undefined, lf: number | undefined): TailState {
     pos += 4 + len;
   }
   return { ...base, acknowledged: n, end, unindexed, completeEnd: pos };
+}
+
+interface HeldFiles {
+  ef: number;
+  lf: number;
+  acknowledged: number;
+  end: number;
+  eStat: BigIntStats;
+  lStat: BigIntStats;
+}
+
+function fstatBig(fd: number): BigIntStats {
+  return fstatSync(fd, { bigint: true });
+}
+
+function statIfExists(path: string): BigIntStats | undefined {
+  return statSync(path, { bigint: true, throwIfNoEntry: false });
+}
+
+/** Same file (device, inode), same size, same modification and change times to the nanosecond. */
+function sameStamp(a: BigIntStats | undefined, b: BigIntStats): boolean {
+  return (
+    a !== undefined &&
+    a.ino === b.ino &&
+    a.dev === b.dev &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
 }
 
 function writeAll(fd: number, buf: Buffer, position: number): void {
