@@ -157,11 +157,16 @@ function quick() {
     const md = `
 _Command: \`npm run build && npm run bench -- --quick --record\` · ${date} · ${record.machine} · Node ${process.version}_
 
-A small form of every benchmark (\`bench/quick.ts\`), ${Math.round(totalSecs)} s in all, load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores. \`npm run build && npm run bench -- --quick\` reruns it and prints each figure next to the values below (stored in \`bench/quick-baseline.json\`), flagging any that fell more than 25% (\`--strict\`: exit 1 when one did). Figures with an in-run reference are compared by their ratio to it, so they survive a busy machine; absolute values are given for the record. Run it before closing any issue that touches a measured path. On a machine loaded past its cores, whole-process and disk-bound figures still move by a third from run to run: rerun a flagged form alone (\`npm run bench -- --quick NAME\`) before believing its FLAG.
+A small form of every benchmark (\`bench/quick.ts\`), ${Math.round(totalSecs)} s in all${wanted.length ? ` (this recording re-ran only ${wanted.join(", ")}; the other figures are from the recording before)` : ""}, load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores. \`npm run build && npm run bench -- --quick\` reruns it and prints each figure next to the values below (stored in \`bench/quick-baseline.json\`), flagging any that fell more than 25% (\`--strict\`: exit 1 when one did). Figures with an in-run reference are compared by their ratio to it, so they survive a busy machine; absolute values are given for the record. Run it before closing any issue that touches a measured path. On a machine loaded past its cores, whole-process and disk-bound figures still move by a third from run to run: rerun a flagged form alone (\`npm run bench -- --quick NAME\`) before believing its FLAG.
 
 | figure | value | ratio to the in-run reference |
 | --- | --- | --- |
-${figures.map((f) => `| ${f.label} | ${f.skipped ? `skipped: ${f.skipped}` : fmt(f.value, f.unit)} | ${f.ratio !== undefined ? `${f.ratio.toFixed(3)} (${f.reference})` : "—"} |`).join("\n")}
+${Object.values(record.figures)
+  .map(
+    (f) =>
+      `| ${f.label} | ${f.skipped ? `skipped: ${f.skipped}` : fmt(f.value, f.unit)} | ${f.ratio !== undefined ? `${f.ratio.toFixed(3)} (${f.reference})` : "—"} |`,
+  )
+  .join("\n")}
 `;
     const text = readFileSync(DOCS, "utf8");
     const start = "<!-- bench:quick:start -->";
