@@ -32,6 +32,12 @@ describe("names in prose", () => {
     expect(values("Started on Cipro today, received Colace.")).toEqual([]);
     expect(values("Speaks Russian; Spanish interpreter called.")).toEqual([]);
   });
+  it("reads a lower-case ms right after a number as milliseconds, and Ms. before a name as a title", () => {
+    expect(values("The proxy's own ~1.8 ms. Targets p50 < 3 ms.")).toEqual([]);
+    expect(values("Median 12 ms. Results were stable.")).toEqual([]);
+    expect(values("Seen with Ms. Halvorsen today.")).toContain("Halvorsen");
+    expect(values("Bed 4 Ms. Halvorsen arrived")).toContain("Halvorsen");
+  });
 });
 
 describe("places in prose", () => {

@@ -346,6 +346,15 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (upperAt(k)) return shaped(k, true) && !is(n, W_VERBISH);
     return capName(k) && !is(n, W_VERBISH);
   };
+  // "1.8 ms. Targets": a lower-case "ms" right after a number is milliseconds, not the title Ms.
+  const unitAfterNumber = (t: Tok): boolean => {
+    if (text.charCodeAt(t.start) !== 0x6d || text.charCodeAt(t.start + 1) !== 0x73 || t.end !== t.start + 2)
+      return false;
+    let k = t.start - 1;
+    while (k >= 0 && text.charCodeAt(k) === 0x20) k--;
+    const c = text.charCodeAt(k);
+    return c >= 0x30 && c <= 0x39;
+  };
   for (let i = 0; i < toks.length; i++) {
     if (taken[i]) continue;
     const t = toks[i]!;
@@ -357,7 +366,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       next &&
       adjacent(t, next) &&
       !sep(t, next).includes(",") &&
-      !(is(t, N_WEAK_TITLE) && is(next, W_VERBISH))
+      !(is(t, N_WEAK_TITLE) && is(next, W_VERBISH)) &&
+      !unitAfterNumber(t)
     ) {
       const strong = !is(t, N_WEAK_TITLE);
       // "Dr. B. Muse", "Dr B Muse": an initial, with or without its period, before the surname
