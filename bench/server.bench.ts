@@ -3,8 +3,7 @@
 // fixed 500 requests/s; ledger appends over HTTP to PostgreSQL with concurrent clients.
 // The server is the built CLI in a child process; its CPU per request is read from /proc.
 import { spawn, type ChildProcess } from "node:child_process";
-import { Agent, request as httpRequest } from "node:http";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -13,6 +12,10 @@ import { openServiceStores } from "../src/server/stores.js";
 import { openPool } from "../src/server/db.js";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
 import { writeBenchSection } from "./lib/report.js";
+import { cpuMs, openLoop as openLoopAt } from "./lib/open-loop.js";
+
+const openLoop = (o: { url: string; body: string; rate: number; seconds: number; pid: number }) =>
+  openLoopAt({ ...o, base, headers });
 
 const SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 8);
 const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -38,7 +41,6 @@ const CODE = (
 // from other processes inflates far less. HTTP overhead (CPU) = 1 - in-process CPU per scan / server
 // CPU per request: the throughput a dedicated core would lose to HTTP.
 const CLI = join(import.meta.dirname, "..", "dist", "cli.js");
-const TICK_MS = 1000 / 100; // USER_HZ
 
 function startServe(args: string[]): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(
@@ -55,12 +57,6 @@ function startServe(args: string[]): Promise<{ child: ChildProcess; base: string
     });
     child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
   });
-}
-
-/** CPU milliseconds (user + system) a process has used so far. */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
 async function stopServe(child: ChildProcess): Promise<void> {
@@ -115,51 +111,6 @@ async function cannon(o: {
   const cpu = (cpuMs(pid) - c0) / Math.max(1, r.requests.total);
   const bad = r.non2xx + r.errors + r.timeouts;
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad, total: r.requests.total, cpu };
-}
-
-/**
- * Open loop: requests sent on a fixed schedule (rate per second) whether or not earlier ones have
- * been answered, each latency counted from its scheduled time, so a slow server shows as latency
- * instead of a lower offered rate (autocannon's overallRate waits for free connections).
- */
-async function openLoop(o: { url: string; body: string; rate: number; seconds: number; pid: number }) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const target = new URL(base + o.url);
-  const lat: number[] = [];
-  let bad = 0;
-  const n = Math.round(o.rate * o.seconds);
-  const c0 = cpuMs(o.pid);
-  const t0 = performance.now() + 50;
-  const one = (due: number) =>
-    new Promise<void>((resolve) => {
-      const req = httpRequest(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            if (res.statusCode !== 200) bad++;
-            lat.push(performance.now() - due);
-            resolve();
-          });
-        },
-      );
-      req.on("error", () => {
-        bad++;
-        resolve();
-      });
-      req.end(o.body);
-    });
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < n;) {
-    const now = performance.now();
-    for (; i < n && t0 + (i * 1000) / o.rate <= now; i++) inflight.push(one(t0 + (i * 1000) / o.rate));
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await Promise.all(inflight);
-  agent.destroy();
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-  return { sent: n, p50: q(0.5), p99: q(0.99), max: lat.at(-1) ?? NaN, bad, cpu: (cpuMs(o.pid) - c0) / n };
 }
 
 const ms = (x: number) => (x >= 1 ? x.toFixed(2) : x.toFixed(3));
