@@ -12,6 +12,7 @@ import {
   readFileSync,
   readlinkSync,
   statSync,
+  symlinkSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
@@ -119,6 +120,21 @@ describe("directory ledger append", () => {
     await ledger.close();
     expect(sources()).toHaveLength(0);
     expect(existsSync(join(dir, "lock"))).toBe(false);
+  });
+
+  it("a lock-source name planted in the ledger directory as a link: only the link is removed, its target untouched", async () => {
+    const base = makeTempDir();
+    const dir = join(base, "ledger");
+    const first = await openLedger(dir);
+    await first.close();
+    const victim = join(base, "outside.txt");
+    writeFileSync(victim, "keep me");
+    symlinkSync(victim, join(dir, "lock.999999999.abcd")); // a "dead process's" source pointing outside
+    const ledger = await openLedger(dir);
+    await ledger.append(entry(0));
+    await ledger.close();
+    expect(existsSync(join(dir, "lock.999999999.abcd"))).toBe(false);
+    expect(readFileSync(victim, "utf8")).toBe("keep me");
   });
 
   it.runIf(existsSync("/proc/self/fd"))(

@@ -17,7 +17,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import type { BigIntStats } from "node:fs";
@@ -566,8 +566,9 @@ export class DirStore implements LedgerStore {
   private linkLock(): void {
     for (let attempt = 0; ; attempt++) {
       if (this.lockSource === undefined) {
-        const src = `${this.lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-        writeFileSync(src, String(process.pid));
+        const src = `${this.lockPath}.${process.pid}.${randomBytes(8).toString("hex")}`;
+        // exclusive create: a file or link already at that name (planted in the directory) is never written through
+        writeFileSync(src, String(process.pid), { flag: "wx" });
         this.lockSource = src;
       }
       try {
