@@ -369,7 +369,7 @@ const AUC_TIE = 0.01;
  * Recency weights (half-life in days) times class balance. The balance is taken on the
  * recency-weighted totals, so both classes carry equal weight whatever their ages.
  */
-function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = HALF_LIFE_DAYS): number[] {
+export function weights(commits: CommitFeatures[], labels: number[], halfLifeDays = HALF_LIFE_DAYS): number[] {
   const newest = commits.reduce((m, c) => Math.max(m, c.time), 0);
   const recency = commits.map((c) => 0.5 ** ((newest - c.time) / 86400 / halfLifeDays));
   let pos = 0;
