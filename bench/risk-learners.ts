@@ -192,6 +192,41 @@ const learners: Record<string, Learner> = {
   ealr,
 };
 
+/**
+ * DeLong et al. (1988) test of two correlated AUCs on the same test commits: the difference, and
+ * its two-sided p-value from the structural components' covariance.
+ */
+function delong(a: number[], b: number[], y: number[]): { diff: number; p: number } {
+  const P = y.flatMap((v, i) => (v ? [i] : []));
+  const N = y.flatMap((v, i) => (v ? [] : [i]));
+  const comp = (s: number[]) => {
+    const psi = (x: number, z: number) => (x > z ? 1 : x === z ? 0.5 : 0);
+    const v10 = P.map((i) => N.reduce((t, j) => t + psi(s[i]!, s[j]!), 0) / N.length);
+    const v01 = N.map((j) => P.reduce((t, i) => t + psi(s[i]!, s[j]!), 0) / P.length);
+    return { v10, v01, auc: v10.reduce((t, v) => t + v, 0) / P.length };
+  };
+  const A = comp(a);
+  const B = comp(b);
+  const cov = (x: number[], z: number[], mx: number, mz: number) =>
+    x.reduce((t, v, k) => t + (v - mx) * (z[k]! - mz), 0) / (x.length - 1);
+  const var10 = cov(A.v10, A.v10, A.auc, A.auc) + cov(B.v10, B.v10, B.auc, B.auc) - 2 * cov(A.v10, B.v10, A.auc, B.auc);
+  const var01 = cov(A.v01, A.v01, A.auc, A.auc) + cov(B.v01, B.v01, B.auc, B.auc) - 2 * cov(A.v01, B.v01, A.auc, B.auc);
+  const se = Math.sqrt(var10 / P.length + var01 / N.length);
+  const diff = A.auc - B.auc;
+  const z = se > 0 ? Math.abs(diff) / se : 0;
+  return { diff, p: se > 0 ? 2 * (1 - normalCdf(z)) : 1 };
+}
+function normalCdf(z: number): number {
+  // Abramowitz & Stegun 7.1.26
+  const t = 1 / (1 + 0.3275911 * (z / Math.SQRT2));
+  const e =
+    1 -
+    t *
+      (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+      Math.exp(-(z * z) / 2);
+  return 0.5 * (1 + e);
+}
+
 /** AUC inside five equal-count bands of LA, pooled over the bands (pairs weighted): ranking beyond size. */
 function sizeBandAuc(s: number[], y: number[], la: number[]): number {
   const idx = la.map((_, i) => i).sort((a, b) => la[a]! - la[b]!);
@@ -227,6 +262,7 @@ for (const r of list!.split(",")) {
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const la = teC.map((c) => c.values.LA);
   console.log(`${r}: train ${trC.length} (${trY.reduce((a, b) => a + b, 0)}) test ${teC.length} (${pos})`);
+  const ref: Record<string, number[]> = {};
   for (const [name, learner] of Object.entries(learners)) {
     if (only && !only.split(";").includes(name)) continue;
     const t0 = process.cpuUsage();
@@ -237,8 +273,16 @@ for (const r of list!.split(",")) {
     const effS = name === "ealr" ? s.map((v, i) => v * Math.max(1, churn[i]!)) : s;
     const a = auc(s, teY);
     const [lo, hi] = aucInterval(a, pos, teY.length - pos);
+    if (name === "LA" || name === "logistic") ref[name] = s;
+    const vs = Object.entries(ref)
+      .filter(([k]) => k !== name)
+      .map(([k, b]) => {
+        const d = delong(s, b, teY);
+        return `vs ${k} ${d.diff >= 0 ? "+" : ""}${d.diff.toFixed(3)} (p ${d.p.toFixed(2)})`;
+      })
+      .join(", ");
     console.log(
-      `  ${name.padEnd(16)} AUC ${a.toFixed(3)} (${lo.toFixed(2)}–${hi.toFixed(2)})  in-size-band ${sizeBandAuc(s, teY, la).toFixed(3)}  recall@20% ${recallAt20(effS, teY, churn).toFixed(3)}  Popt ${popt(effS, teY, churn).toFixed(3)}  ${note}  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+      `  ${name.padEnd(16)} AUC ${a.toFixed(3)} (${lo.toFixed(2)}–${hi.toFixed(2)})  in-size-band ${sizeBandAuc(s, teY, la).toFixed(3)}  recall@20% ${recallAt20(effS, teY, churn).toFixed(3)}  Popt ${popt(effS, teY, churn).toFixed(3)}  ${vs}  ${note}  cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
     );
   }
 }
