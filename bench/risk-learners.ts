@@ -64,6 +64,49 @@ function boost(o: Partial<BoostOptions>, maxTrees = 600, step = 25, monotone = t
 }
 
 /**
+ * Boosting from the logistic model: the shipped logistic fit gives each commit a starting logit and
+ * monotone trees fit what it leaves (interactions, thresholds). The number of trees, 0 included (the
+ * logistic model alone), is chosen by the same time-ordered validation inside the training window.
+ */
+function hybrid(o: Partial<BoostOptions>, maxTrees = 300, step = 10): Learner {
+  return (trC, trY) => {
+    const mono = FEATS.flatMap((f, j) => (SENS.has(f) ? [j] : []));
+    const logit = (m: ReturnType<typeof train>, c: CommitFeatures) => {
+      const p = predict(m, c.values).p;
+      return Math.log(Math.max(1e-12, p) / Math.max(1e-12, 1 - p));
+    };
+    const totals = new Map<number, number>();
+    for (const [cut, end] of folds(trC.length)) {
+      const a = trC.slice(0, cut);
+      const ya = trY.slice(0, cut);
+      const lm = train(a, ya);
+      const off = a.map((c) => logit(lm, c));
+      const fit = fitBoost(X(a), ya, weights(a, ya), { ...o, trees: maxTrees, increasing: mono, offset: off });
+      const v = trC.slice(cut, end);
+      const vx = X(v);
+      const vy = trY.slice(cut, end);
+      const margins = v.map((c) => logit(lm, c));
+      totals.set(0, (totals.get(0) ?? 0) + auc(margins, vy));
+      for (let k = 0; k < maxTrees; k++) {
+        const t = fit.trees[k]!;
+        vx.forEach((x, i) => (margins[i]! += treeVal(t, x)));
+        if ((k + 1) % step === 0) totals.set(k + 1, (totals.get(k + 1) ?? 0) + auc(margins, vy));
+      }
+    }
+    let best = 0;
+    let bestA = -1;
+    for (const [k, a] of totals) if (a > bestA + 1e-9) [best, bestA] = [k, a];
+    const lm = train(trC, trY);
+    const off = trC.map((c) => logit(lm, c));
+    const fit = fitBoost(X(trC), trY, weights(trC, trY), { ...o, trees: best, increasing: mono, offset: off });
+    return {
+      score: (c) => sig(logit(lm, c) + predictBoost(fit, vectorize(c.values, FEATS))),
+      note: `L2 ${lm.lambda}, trees ${best}`,
+    };
+  };
+}
+
+/**
  * GAM-like logistic model: the shipped features (log1p), a piecewise-linear spline of log LA (hinges
  * at the training window's LA quartiles and 90th percentile), and each other feature times log LA.
  * Sensitivity terms and their interactions with LA are constrained >= 0, so they can only raise risk.
@@ -186,6 +229,9 @@ const learners: Record<string, Learner> = {
     const logit = (p: number) => Math.log(p / (1 - p));
     return { score: (c) => sig((logit(a.score(c)) + logit(b.score(c))) / 2), note: `${a.note}, ${b.note}` };
   },
+  "logistic+trees d2": hybrid({ depth: 2, learningRate: 0.05, minChildShare: 0.05 }),
+  "logistic+trees d3": hybrid({ depth: 3, learningRate: 0.05, minChildShare: 0.05 }),
+  "logistic+trees d2 lr.02": hybrid({ depth: 2, learningRate: 0.02, minChildShare: 0.05 }),
   "gam spline": gam(false, true),
   "gam LAx": gam(true, false),
   "gam spline+LAx": gam(true, true),

@@ -30,6 +30,11 @@ export interface BoostOptions {
   bins: number;
   /** indices of features the score must be non-decreasing in */
   increasing: number[];
+  /**
+   * A starting margin per row (for example a linear model's logit): the trees then fit what it
+   * leaves, the fit's base is 0 and the caller adds the same offset when predicting.
+   */
+  offset?: number[];
 }
 
 export const BOOST_DEFAULTS: BoostOptions = {
@@ -111,8 +116,8 @@ export function fitBoost(X: number[][], y: number[], w: number[], opts: Partial<
     sw += w[i]!;
   }
   const prior = Math.min(1 - 1e-6, Math.max(1e-6, sp / (sw || 1)));
-  const base = Math.log(prior / (1 - prior));
-  const F = new Array<number>(n).fill(base);
+  const base = o.offset ? 0 : Math.log(prior / (1 - prior));
+  const F = o.offset ? o.offset.slice(0, n) : new Array<number>(n).fill(base);
   const g = new Array<number>(n).fill(0);
   const h = new Array<number>(n).fill(0);
   const trees: BoostTree[] = [];
