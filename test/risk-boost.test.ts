@@ -90,4 +90,19 @@ describe("gradient-boosted trees (src/risk/boost.ts)", () => {
     const fit = fitBoost(X, y, w, { depth: 1, trees: 3, minChildShare: 0.05 });
     for (const t of fit.trees) if (t.f[0]! >= 0) expect(t.t[0]!).toBeLessThan(95);
   });
+
+  it("boosts from a given offset: the trees fit only what the offset leaves", () => {
+    const X = Array.from({ length: 200 }, (_, i) => [i % 20, Math.floor(i / 20)]);
+    // the label depends on the second column only; the offset already says everything about the first
+    const y = X.map(([, b]) => (b! >= 5 ? 1 : 0));
+    const w = y.map(() => 1);
+    const offset = X.map(() => 0);
+    const fit = fitBoost(X, y, w, { depth: 1, trees: 20, offset, minChildShare: 0 });
+    expect(fit.base).toBe(0);
+    for (const t of fit.trees) expect(t.f[0]).toBe(1);
+    const perfect = X.map(([, b]) => (b! >= 5 ? 20 : -20));
+    const none = fitBoost(X, y, w, { depth: 1, trees: 5, offset: perfect, minChildShare: 0 });
+    // nothing left to fit: the leaves stay (almost) zero
+    for (const t of none.trees) for (const v of t.v) expect(Math.abs(v)).toBeLessThan(1e-6);
+  });
 });
