@@ -232,6 +232,8 @@ const learners: Record<string, Learner> = {
   "logistic+trees d2": hybrid({ depth: 2, learningRate: 0.05, minChildShare: 0.05 }),
   "logistic+trees d3": hybrid({ depth: 3, learningRate: 0.05, minChildShare: 0.05 }),
   "logistic+trees d2 lr.02": hybrid({ depth: 2, learningRate: 0.02, minChildShare: 0.05 }),
+  "select LA/logistic/gbt": (trC, trY) => select(trC, trY, ["LA", "logistic", "gbt d3 mc5% s10"]),
+  "select LA/logistic": (trC, trY) => select(trC, trY, ["LA", "logistic"]),
   "gam spline": gam(false, true),
   "gam LAx": gam(true, false),
   "gam spline+LAx": gam(true, true),
@@ -271,6 +273,26 @@ function normalCdf(z: number): number {
       (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
       Math.exp(-(z * z) / 2);
   return 0.5 * (1 + e);
+}
+
+/**
+ * Choose among learners by the same time-ordered validation inside the training window (each
+ * learner tunes itself inside each fold's own training part): the highest mean validation AUC wins;
+ * within 0.005 of it the simplest, in the order given, wins.
+ */
+function select(trC: CommitFeatures[], trY: number[], names: string[]): { score: Scorer; note: string } {
+  const mean = names.map((n) => {
+    let s = 0;
+    for (const [cut, end] of folds(trC.length)) {
+      const m = learners[n]!(trC.slice(0, cut), trY.slice(0, cut));
+      s += auc(trC.slice(cut, end).map(m.score), trY.slice(cut, end));
+    }
+    return s / 2;
+  });
+  const best = Math.max(...mean);
+  const k = mean.findIndex((a) => a >= best - 0.005);
+  const chosen = learners[names[k]!]!(trC, trY);
+  return { score: chosen.score, note: `${names[k]} (validation ${mean.map((a) => a.toFixed(3)).join(" / ")})` };
 }
 
 /** AUC inside five equal-count bands of LA, pooled over the bands (pairs weighted): ranking beyond size. */
