@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SENSITIVITY, type CommitFeatures, type FeatureName } from "../src/risk/features.js";
-import { timeSplit, train, weights, type Dataset } from "../src/risk/index.js";
+import { insufficientLabels, timeSplit, train, weights, type Dataset } from "../src/risk/index.js";
 import {
   auc,
   aucInterval,
@@ -329,7 +329,14 @@ for (const r of list!.split(",")) {
   const pos = teY.reduce((a, b) => a + b, 0);
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const la = teC.map((c) => c.values.LA);
-  console.log(`${r}: train ${trC.length} (${trY.reduce((a, b) => a + b, 0)}) test ${teC.length} (${pos})`);
+  const buggyTrain = trY.reduce((a, b) => a + b, 0);
+  console.log(`${r}: train ${trC.length} (${buggyTrain}) test ${teC.length} (${pos})`);
+  // the minimum-label rule of `risk eval`: no AUC is quoted below it
+  const insufficient = insufficientLabels(buggyTrain, pos);
+  if (insufficient) {
+    console.log(`  ${insufficient}`);
+    continue;
+  }
   const ref: Record<string, number[]> = {};
   for (const [name, learner] of Object.entries(learners)) {
     if (only && !only.split(";").includes(name)) continue;
