@@ -7,6 +7,10 @@
  * a split on it is kept only when the left (lower) child's value is <= the right child's, and the
  * midpoint becomes an upper bound for every leaf under the left child and a lower bound under the
  * right one; so each tree, and their sum, is non-decreasing in that feature whatever the others are.
+ *
+ * Not used by `risk train`/`eval`/`score`: over the shipped features it beat the logistic model on
+ * the development histories and lost to it, and to lines added, on histories not used to choose it
+ * (docs/BENCHMARKS.md, "Risk: a non-linear learner"). `bench/risk-learners.ts` keeps measuring it.
  */
 
 export interface BoostTree {
