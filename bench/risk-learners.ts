@@ -203,6 +203,64 @@ function gauss(A: number[][], b: number[]): number[] {
   return M.map((r, i) => r[n]! / (M[i]![i]! || 1e-12));
 }
 
+/**
+ * Stability over time inside the training window (never the test window): fit the shipped logistic
+ * model (its features, the L2 strength `train` chooses on the whole window) on time-ordered
+ * sub-windows of the training window, and drop every feature whose coefficient takes the opposite
+ * sign to the whole-window fit in more than the allowed share of them; then `train` again on the
+ * features left. `windows` are [from, to) shares of the training window; a sub-window without 10
+ * bug-introducing commits and 10 others is skipped.
+ */
+function stable(windows: (n: number) => [number, number][], minAgree: number, minZ = 0): Learner {
+  return (trC, trY) => {
+    const full = train(trC, trY);
+    const lambda = full.lambda ?? 1;
+    const agree = new Array<number>(FEATS.length).fill(0);
+    const coefs: number[][] = [];
+    let used = 0;
+    for (const [a, b] of windows(trC.length)) {
+      const c = trC.slice(a, b);
+      const y = trY.slice(a, b);
+      const pos = y.reduce((s, v) => s + v, 0);
+      if (pos < 10 || c.length - pos < 10) continue;
+      const m = fitLogistic(X(c), y, weights(c, y), FEATS, lambda);
+      used++;
+      coefs.push(m.coef);
+      m.coef.forEach((k, j) => {
+        if (k * full.coef[j]! >= 0) agree[j]!++;
+      });
+    }
+    // size: the mean over the sub-windows in units of its spread over them (0: sign agreement only)
+    const z = FEATS.map((_, j) => {
+      const v = coefs.map((c) => c[j]!);
+      const mu = v.reduce((a, b) => a + b, 0) / (v.length || 1);
+      const sd = Math.sqrt(v.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, v.length - 1));
+      return sd > 0 ? Math.abs(mu) / sd : mu === 0 ? 0 : Infinity;
+    });
+    const keep = FEATS.filter(
+      (_, j) => !used || (agree[j]! / used >= minAgree - 1e-9 && (minZ === 0 || full.coef[j] === 0 || z[j]! >= minZ)),
+    );
+    const dropped = FEATS.filter((f) => !keep.includes(f));
+    const m = keep.length === FEATS.length ? full : train(trC, trY, keep);
+    return {
+      score: (c) => predict(m, c.values).p,
+      note: `L2 ${m.lambda}, ${used} windows, dropped ${dropped.join(" ") || "none"}`,
+    };
+  };
+}
+const consecutive =
+  (k: number) =>
+  (n: number): [number, number][] =>
+    Array.from({ length: k }, (_, i) => [Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k)]);
+/** `b` contiguous windows of half the training window at evenly spaced starts (deterministic). */
+const sliding =
+  (b: number) =>
+  (n: number): [number, number][] =>
+    Array.from({ length: b }, (_, i) => {
+      const start = Math.floor((i * (n - Math.floor(n / 2))) / (b - 1));
+      return [start, start + Math.floor(n / 2)];
+    });
+
 const learners: Record<string, Learner> = {
   LA: (trC, trY) => {
     const m = train(trC, trY, ["LA"]);
@@ -238,6 +296,16 @@ const learners: Record<string, Learner> = {
   "gam LAx": gam(true, false),
   "gam spline+LAx": gam(true, true),
   ealr,
+  "stab halves": stable(consecutive(2), 1),
+  "stab k3 all": stable(consecutive(3), 1),
+  "stab k4 all": stable(consecutive(4), 1),
+  "stab k4 3/4": stable(consecutive(4), 0.75),
+  "stab slide9 .8": stable(sliding(9), 0.8),
+  "stab slide9 all": stable(sliding(9), 1),
+  "stab slide9 .7": stable(sliding(9), 0.7),
+  "stab slide5 .8": stable(sliding(5), 0.8),
+  "stab slide9 z1": stable(sliding(9), 0, 1),
+  "stab slide9 z2": stable(sliding(9), 0, 2),
 };
 
 /**
