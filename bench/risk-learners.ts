@@ -248,6 +248,13 @@ function stable(windows: (n: number) => [number, number][], minAgree: number, mi
     };
   };
 }
+/** The logistic model fitted without the training window's newest `share` (labels not yet found). */
+function mature(trC: CommitFeatures[], trY: number[], share: number): { score: Scorer; note: string } {
+  const n = Math.floor(trC.length * (1 - share));
+  const m = train(trC.slice(0, n), trY.slice(0, n));
+  const ndev = m.coef[FEATS.indexOf("NDEV")]!;
+  return { score: (c) => predict(m, c.values).p, note: `L2 ${m.lambda}, NDEV ${ndev.toFixed(2)}` };
+}
 const consecutive =
   (k: number) =>
   (n: number): [number, number][] =>
@@ -306,6 +313,9 @@ const learners: Record<string, Learner> = {
   "stab slide5 .8": stable(sliding(5), 0.8),
   "stab slide9 z1": stable(sliding(9), 0, 1),
   "stab slide9 z2": stable(sliding(9), 0, 2),
+  // post-hoc lead (dev only): leave out the training window's newest share, whose labels are immature
+  "mature 20%": (trC, trY) => mature(trC, trY, 0.2),
+  "mature 35%": (trC, trY) => mature(trC, trY, 0.35),
 };
 
 /**
