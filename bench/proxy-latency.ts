@@ -10,6 +10,9 @@
 // through the proxy with and without its prompt scan cache (src/proxy/scan-cache.ts), and directly.
 // PROXY_LAT_BASE=<checkout of an earlier commit> adds a case "proxy, base store": the same proxy over that
 // checkout's src/audit/dir-store.ts (same process, same rotation: an A/B of the directory ledger).
+// PROXY_LAT_BASE_APP=<checkout> adds "base proxy": that checkout's whole proxy (its buildApp, ledger and scanner)
+// in this process, same rotation (an A/B of everything the proxy does), and "base proxy, memory ledger" the same
+// over a memory ledger (an A/B of the proxy's own work, the append left out).
 // Every call sends a different note (its MRN and phone number change), so nothing can be answered from
 // a cache of earlier scans; PROXY_LAT_SAME=1 sends the same note every time (the proxy bench's loop).
 // Prints wall p50/p99 per case and the added p50/p99 over direct, the added median paired by rotation round
@@ -88,8 +91,13 @@ function memoryStore(): LedgerStore {
   };
 }
 
-const mkApp = async (ledger: AuditLedger, scanner?: (t: string) => [], scanCache?: number) => {
-  const app = await buildApp({
+const mkApp = async (
+  ledger: AuditLedger,
+  scanner?: (t: string) => [],
+  scanCache?: number,
+  build: typeof buildApp = buildApp,
+) => {
+  const app = await build({
     ledger,
     tokens,
     digestKey: "bench",
@@ -123,6 +131,18 @@ const baseStore = BASE_TREE
   : undefined;
 const ledger4 = baseStore ? new AuditLedger(await baseStore.open(join(dir, "ledger4"))) : undefined;
 const withBase = ledger4 ? await mkApp(ledger4) : undefined;
+const BASE_APP = process.env.PROXY_LAT_BASE_APP;
+const baseMods = BASE_APP
+  ? {
+      app: (await import(join(BASE_APP, "src/server/app.ts"))) as { buildApp: typeof buildApp },
+      audit: (await import(join(BASE_APP, "src/audit/index.ts"))) as { openLedger: typeof openLedger },
+    }
+  : undefined;
+const ledger6 = baseMods ? await baseMods.audit.openLedger(join(dir, "ledger6")) : undefined;
+const baseApp = baseMods ? await mkApp(ledger6!, undefined, undefined, baseMods.app.buildApp) : undefined;
+const baseMem = baseMods
+  ? await mkApp(new AuditLedger(memoryStore()), undefined, undefined, baseMods.app.buildApp)
+  : undefined;
 const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 const BASE =
   "Patient Maria Gonzalez (MRN 4481923, DOB 03/14/1962) was seen on 2024-02-11 at Mercy General for chest pain radiating to the left arm. " +
@@ -204,8 +224,13 @@ const cases: Case[] = [
   { name: "proxy", url: full.url, wall: [], cpu: [], blocks: [] },
   { name: "no-scan", url: noScan.url, wall: [], cpu: [], blocks: [] },
   { name: "memory-ledger", url: mem.url, wall: [], cpu: [], blocks: [] },
+  ...(baseApp ? [{ name: "base proxy", url: baseApp.url, wall: [], cpu: [], blocks: [] }] : []),
+  ...(baseMem ? [{ name: "base proxy, memory-ledger", url: baseMem.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(withBase ? [{ name: "proxy, base store", url: withBase.url, wall: [], cpu: [], blocks: [] }] : []),
 ];
+// PROXY_LAT_CASES=name|name: only these cases (and direct), e.g. "proxy|base proxy"
+const only = process.env.PROXY_LAT_CASES?.split("|");
+if (only) cases.splice(0, cases.length, ...cases.filter((c, i) => i === 0 || only.includes(c.name)));
 await run(cases);
 const chatCases: Case[] =
   process.env.PROXY_LAT_CHAT === "0"
@@ -217,6 +242,9 @@ const chatCases: Case[] =
       ];
 if (chatCases.length) await run(chatCases, chatBodyOf);
 for (const a of [full, noScan, mem, noCache, ...(withBase ? [withBase] : [])]) await a.app.close();
+await baseApp?.app.close();
+await baseMem?.app.close();
+await ledger6?.close();
 await ledger4?.close();
 await ledger.close();
 await ledger2.close();

@@ -44,10 +44,25 @@ describe("ScanCache", () => {
     expect(scans).toBe(2);
   });
 
-  it("scans short strings every time, keeps at most maxEntries, and can be turned off", () => {
+  it("keeps short strings too (a one-line system prompt comes with every call), but not the empty one", () => {
+    let scans = 0;
+    const cache = new ScanCache((t) => (scans++, scan(t)));
+    const short = "Summarise the note for Dr. Alan Cho.";
+    const first = cache.scan(short);
+    expect(first.length).toBeGreaterThan(0);
+    expect(cache.scan(short)).toEqual(scan(short));
+    expect(scans).toBe(1);
+    expect(cache.hits).toBe(1);
+    cache.scan("");
+    cache.scan("");
+    expect(scans).toBe(3);
+    expect(cache.size).toBe(1);
+  });
+
+  it("scans strings below minLength every time, keeps at most maxEntries, and can be turned off", () => {
     let scans = 0;
     const counted = (t: string) => (scans++, scan(t));
-    const cache = new ScanCache(counted, { maxEntries: 2 });
+    const cache = new ScanCache(counted, { maxEntries: 2, minLength: 256 });
     cache.scan("Dr. Alan Cho");
     cache.scan("Dr. Alan Cho");
     expect(scans).toBe(2);
@@ -142,11 +157,12 @@ describe("the proxy with its prompt scan cache", () => {
     const redactedNote1 = seen1.slice(seen1.indexOf("Patient"), seen1.indexOf("labs.") + 5);
     expect(redactedNote1).toContain("[");
     expect(seen2).toContain(redactedNote1);
-    // second call: the system prompt and the first note came from the cache; the new note and the short answer were scanned
+    // second call: the system prompt and the first note came from the cache; the new note and the new short turn were scanned
     const second = scanned.slice(scansAfter1);
     expect(second).not.toContain(system);
     expect(second).not.toContain(note(4481923));
     expect(second).toContain(note(7730114));
+    expect(second).toContain("Noted.");
     // and the ledger holds one entry per call with the prompt's findings counted both times
     const entries: { payload: { prompt: { findings: Record<string, number> } } }[] = [];
     for await (const e of ledger.query({ type: "llm.proxy" })) entries.push(e as never);

@@ -7,8 +7,11 @@
  * own, src/proxy/redact.ts): a hit returns the findings a fresh scan would return, so the redaction is
  * the same. What is kept: an HMAC-SHA256 of the text under a key drawn at random per process (it says
  * nothing about the text and cannot be precomputed) and the findings, which carry offsets, classes and
- * masked previews, never the text. Short strings are not cached (scanning them costs less than the
- * bookkeeping); least recently used entries leave first.
+ * masked previews, never the text. Least recently used entries leave first.
+ *
+ * Short strings are cached too (issue 18): a system prompt of a sentence comes with every call, and in
+ * the proxy, between HTTP, JSON and ledger work, the scanner's fixed cost per text is 0.06-0.14 ms (cold
+ * caches; 0.02-0.05 ms in a loop of scans alone) against a few microseconds for the HMAC and a lookup.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { Finding } from "../phi/types.js";
@@ -17,7 +20,7 @@ import type { Scanner } from "../llm/redaction.js";
 export interface ScanCacheOptions {
   /** entries kept (0: no cache) */
   maxEntries?: number;
-  /** strings shorter than this are scanned every time */
+  /** strings shorter than this are scanned every time (default 1: all but the empty string) */
   minLength?: number;
   /** findings kept in all (memory bound: a long document can hold thousands); a result above an eighth of it is not kept */
   maxFindings?: number;
@@ -38,7 +41,7 @@ export class ScanCache {
     options: ScanCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? 1024;
-    this.minLength = options.minLength ?? 256;
+    this.minLength = options.minLength ?? 1;
     this.maxFindings = options.maxFindings ?? 100_000;
   }
 

@@ -53,6 +53,8 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** "public": no credential; "any": any authenticated caller; else the scope required */
     access?: "public" | "any" | Scope;
+    /** this route's deadline in ms, instead of the service's requestTimeoutMs (the proxy's routes: a model call's) */
+    timeoutMs?: number;
   }
 }
 
@@ -286,7 +288,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
-    // No handlerTimeout here: see the sweep below (routes may still set their own, as the proxy does).
+    // No handlerTimeout here: see the sweep below (a route sets its own deadline with config.timeoutMs).
     requestTimeout: (deps.requestTimeoutMs ?? 30_000) + 5_000,
     return503OnClosing: true,
     // One line per request instead of Fastify's two; no logger at all when silent.
@@ -351,7 +353,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Request timeouts. Fastify's handlerTimeout creates an AbortController per request and aborts it
   // when Node closes the request after reading its body (a DOMException with a stack trace per
   // request), which also clears its timer: POST handlers were never timed out. Instead, deadlines
-  // in a map swept a few times per timeout; routes with their own handlerTimeout keep Fastify's.
+  // in a map swept a few times per timeout (config.timeoutMs: a route's own deadline); routes with their own
+  // handlerTimeout keep Fastify's.
   const timeoutMs = deps.requestTimeoutMs ?? 30_000;
   const deadlines = new Map<FastifyReply, number>();
   const sweep = setInterval(
@@ -373,7 +376,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done();
   });
   app.addHook("onRequest", (req, reply, done) => {
-    if (!(req.routeOptions.handlerTimeout > 0)) deadlines.set(reply, performance.now() + timeoutMs);
+    if (!(req.routeOptions.handlerTimeout > 0))
+      deadlines.set(reply, performance.now() + (req.routeOptions.config?.timeoutMs ?? timeoutMs));
     done();
   });
 

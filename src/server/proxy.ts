@@ -194,8 +194,10 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
   });
 
   const cfg = { access: "public" as const };
-  // A model call may take longer than the service's other routes: bounded by the upstream timeout instead.
-  const handlerTimeout = o.config.timeoutMs + 10_000;
+  // A model call may take longer than the service's other routes: its deadline is the upstream timeout's, plus 10 s
+  // (the service's deadline sweep, src/server/app.ts; Fastify's handlerTimeout never fires on a POST whose body was
+  // read, and cost an AbortController and a DOMException per call).
+  const callCfg = { access: "public" as const, timeoutMs: o.config.timeoutMs + 10_000 };
 
   app.get("/v1/models", { config: cfg, schema: { hide: true } }, async () => ({
     object: "list",
@@ -276,7 +278,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       decision: "ok",
       status: 200,
       latencyMs: 0,
-      prompt: { sha256: sha256(""), findings: {}, masked: {}, allowed: {}, blocked: {} },
+      prompt: { sha256: EMPTY_SHA256, findings: {}, masked: {}, allowed: {}, blocked: {} },
       ...(tpl ? { template: tpl } : {}),
       ...(repo ? { repo } : {}),
     };
@@ -783,17 +785,19 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
         object: "list",
         data: listModels(o.config).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owned_by })),
       }));
-    app.post(`${prefix}/v1/chat/completions`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) =>
+    app.post(`${prefix}/v1/chat/completions`, { config: callCfg, schema: { hide: true } }, (req, reply) =>
       handle("chat/completions", routeClass, req, reply),
     );
-    app.post(`${prefix}/v1/embeddings`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) =>
+    app.post(`${prefix}/v1/embeddings`, { config: callCfg, schema: { hide: true } }, (req, reply) =>
       handle("embeddings", routeClass, req, reply),
     );
-    app.post(`${prefix}/v1/messages`, { config: cfg, handlerTimeout, schema: { hide: true } }, (req, reply) =>
+    app.post(`${prefix}/v1/messages`, { config: callCfg, schema: { hide: true } }, (req, reply) =>
       handle("messages", routeClass, req, reply),
     );
   }
 };
+
+const EMPTY_SHA256 = sha256("");
 
 /** Fields of a reply message or block that are structural or opaque, never free text. */
 const MESSAGE_KEEP = new Set(["role", "id", "type", "name", "tool_call_id"]);

@@ -40,9 +40,20 @@ const timeoutError = (ms: number) => Object.assign(new Error(`no answer within $
 export function upstreamClient(): { fetch: UpstreamFetch; close(): void } {
   const http = new HttpAgent({ keepAlive: true });
   const https = new HttpsAgent({ keepAlive: true });
+  // an upstream's URL comes with every call to it: parsed once (a few, from the configuration)
+  const urls = new Map<string, URL>();
+  const parse = (url: string) => {
+    let u = urls.get(url);
+    if (!u) {
+      u = new URL(url);
+      if (urls.size >= 256) urls.clear();
+      urls.set(url, u);
+    }
+    return u;
+  };
   const call: UpstreamFetch = (url, init) =>
     new Promise((resolve, reject) => {
-      const u = new URL(url);
+      const u = parse(url);
       const secure = u.protocol === "https:";
       if (!secure && u.protocol !== "http:") return reject(new TypeError(`unsupported protocol ${u.protocol}`));
       const body = Buffer.from(init.body, "utf8");
