@@ -106,7 +106,7 @@ describe("OOV transform of labelled notes (bench/lib/phi-oov.ts)", () => {
   });
 });
 
-describe("tagger training: lexicon dropout", () => {
+describe("tagger training: lexicon dropout and name/place-only rule dropout", () => {
   const docs: TrainDoc[] = (
     JSON.parse(readFileSync(join(import.meta.dirname, "fixtures", "phi-tagger", "train.json"), "utf8")) as {
       text: string;
@@ -120,5 +120,28 @@ describe("tagger training: lexicon dropout", () => {
     const d1 = modelDigest(train(docs, { epochs: 4, seed: 3, ruleDropout: 0.3, lexDropout: 0.5 }).file);
     expect(d1).not.toBe(base);
     expect(modelDigest(train(docs, { epochs: 4, seed: 3, ruleDropout: 0.3, lexDropout: 0.5 }).file)).toBe(d1);
+  });
+
+  it("rule dropout limited to some categories keeps the others' detections as features", () => {
+    // rule candidates on the gold spans: what a perfect rule engine would give
+    const withRules: TrainDoc[] = docs.map((d) => ({
+      ...d,
+      rules: d.gold.map((g) => ({
+        ruleId: `r-${g.cls}`,
+        category: g.cls,
+        hipaa: 1,
+        kind: "phi" as const,
+        start: g.start,
+        end: g.end,
+        severity: "medium" as const,
+        confidence: 1,
+      })),
+    }));
+    const all = modelDigest(train(withRules, { epochs: 4, seed: 3, ruleDropout: 0.5 }).file);
+    const some = (cats?: string[]) =>
+      modelDigest(train(withRules, { epochs: 4, seed: 3, ruleDropout: 0.5, ruleDropoutCategories: cats }).file);
+    expect(some(undefined)).toBe(all);
+    expect(some(["name", "location"])).not.toBe(all);
+    expect(some(["name", "location"])).toBe(some(["name", "location"]));
   });
 });

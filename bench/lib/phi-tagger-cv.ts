@@ -32,6 +32,9 @@ export interface Recipe {
  */
 export const RECIPE_RULE = "max OOV-CV overlap F2 subject to original-CV overlap P >= 0.90";
 
+/** The lexicon-bound rule categories (names and places). */
+const NAME_PLACE = ["name", "location", "city", "zip", "facility", "street-address"];
+
 const BIASES = [-2, 0, 2, 5, 10, 20];
 
 export interface CvRow {
@@ -70,6 +73,16 @@ async function main(argv: string[]) {
     {
       name: "augment x1 + lexicon dropout 0.3 + rule dropout 0.5, 8 epochs",
       options: { ...base, lexDropout: 0.3, ruleDropout: 0.5, epochs: 8 },
+      augment: 1,
+    },
+    {
+      name: "augment x1 + lexicon dropout 0.3 + name/place-only rule dropout 0.5",
+      options: { ...base, lexDropout: 0.3, ruleDropout: 0.5, ruleDropoutCategories: NAME_PLACE },
+      augment: 1,
+    },
+    {
+      name: "augment x1 + lexicon dropout 0.5 + name/place-only rule dropout 0.7",
+      options: { ...base, lexDropout: 0.5, ruleDropout: 0.7, ruleDropoutCategories: NAME_PLACE },
       augment: 1,
     },
   ];

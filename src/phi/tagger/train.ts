@@ -33,6 +33,11 @@ export interface TrainOptions {
    */
   ruleDropout?: number;
   /**
+   * Rule categories (Candidate.category) a rule-dropout document loses; undefined: all of them.
+   * ["name", "location", ...]: only the lexicon-bound detections go, dates and phones stay.
+   */
+  ruleDropoutCategories?: readonly string[];
+  /**
    * Share of documents, each epoch, seen with the name and place lexicon bits of every token
    * cleared (independently of `ruleDropout`): names and places on unseen notes are mostly not in
    * the lexicons, so the model must learn them from shape, affixes and context too. 0 (the
@@ -87,9 +92,11 @@ export function train(docs: readonly TrainDoc[], options: TrainOptions = {}): { 
   const seed = options.seed ?? 14;
   const dropout = options.ruleDropout ?? 0.5;
   const lexDropout = options.lexDropout ?? 0;
+  const dropCats = options.ruleDropoutCategories && new Set(options.ruleDropoutCategories);
   const prepared = docs.map((d) => {
     const x = extract(d.text, d.rules);
-    const bare = dropout > 0 ? extract(d.text, []).feats : x.feats;
+    const kept = dropCats ? d.rules.filter((c) => !dropCats.has(c.category)) : [];
+    const bare = dropout > 0 ? extract(d.text, kept).feats : x.feats;
     return {
       ...x,
       bare,
@@ -137,7 +144,10 @@ export function train(docs: readonly TrainDoc[], options: TrainOptions = {}): { 
       let feats = noRules ? p.bare : p.feats;
       if (lexDropout > 0 && random() < lexDropout)
         feats = noRules
-          ? (p.bareNoLex ??= featuresWithoutNamePlaceLexicon(p.doc.text, []))
+          ? (p.bareNoLex ??= featuresWithoutNamePlaceLexicon(
+              p.doc.text,
+              dropCats ? p.doc.rules.filter((c) => !dropCats.has(c.category)) : [],
+            ))
           : (p.noLex ??= featuresWithoutNamePlaceLexicon(p.doc.text, p.doc.rules));
       let prev = 0;
       let prev2 = 0;
