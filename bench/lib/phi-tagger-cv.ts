@@ -32,9 +32,6 @@ export interface Recipe {
  */
 export const RECIPE_RULE = "max OOV-CV overlap F2 subject to original-CV overlap P >= 0.90";
 
-/** The lexicon-bound rule categories (names and places). */
-const NAME_PLACE = ["name", "location", "city", "zip", "facility", "street-address"];
-
 const BIASES = [-2, 0, 2, 5, 10, 20];
 
 export interface CvRow {
@@ -52,7 +49,7 @@ async function main(argv: string[]) {
   const devOov = oovDocs(dev, { style: "eval", seed: OOV_EVAL_SEED });
   const rulesOnly = new Scanner({ tagger: false });
   const rules = (text: string) => rulesOnly.candidates(text, "prose");
-  const { TRAIN_OPTIONS } = await import("../../scripts/train-phi-tagger.js");
+  const { TRAIN_OPTIONS, NAME_PLACE_CATEGORIES: NAME_PLACE } = await import("../../scripts/train-phi-tagger.js");
   const base = { ...TRAIN_OPTIONS, lexDropout: 0 };
   const recipes: Recipe[] = [
     { name: "shipped recipe (rule dropout 0.3)", options: base, augment: 0 },
