@@ -17,6 +17,7 @@ import type { Doc } from "./phi-corpora.js";
 import type { Candidate } from "../../src/phi/candidate.js";
 import type { TrainDoc } from "../../src/phi/tagger/train.js";
 import type { TagClass } from "../../src/phi/tagger/features.js";
+import { augmentSeed, oovDocs, splicePools } from "./phi-oov.js";
 
 /** PhysioNet gold type → tagger class (bare years, ages and "Other" are not taught). */
 export const TAGGER_CLASS: Record<string, TagClass | undefined> = {
@@ -39,4 +40,20 @@ export function trainDocs(docs: readonly Doc[], rules: (text: string) => Candida
       return cls ? [{ start: g.start, end: g.end, cls }] : [];
     }),
   }));
+}
+
+/**
+ * Training documents of `notes` for a recipe: the originals, then `augment` copies with their gold
+ * names and places replaced by made-up values spliced from the notes' own gold words
+ * (bench/lib/phi-oov.ts, "train" generator: entity-replacement augmentation), each copy with the
+ * rules' candidates on its own text.
+ */
+export function recipeDocs(docs: readonly Doc[], augment: number, rules: (text: string) => Candidate[]): TrainDoc[] {
+  const out = trainDocs(docs, rules);
+  if (augment > 0) {
+    const pools = splicePools(docs);
+    for (let c = 0; c < augment; c++)
+      out.push(...trainDocs(oovDocs(docs, { style: "train", seed: augmentSeed(c), pools }), rules));
+  }
+  return out;
 }

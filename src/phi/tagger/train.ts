@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Candidate } from "../candidate.js";
-import { CLASSES, NHISTORY, NSTATIC, NTAGS, extract, type TagClass } from "./features.js";
+import { CLASSES, NHISTORY, NSTATIC, NTAGS, extract, prepare, staticFeatures, type TagClass } from "./features.js";
 import { FeatureTable, bestTag, scoreToken } from "./table.js";
 import { encodeModel, decodeModel, type TaggerModel } from "./model.js";
 
@@ -32,6 +32,30 @@ export interface TrainOptions {
    * this the model learns only to copy them and adds nothing on notes the rules miss.
    */
   ruleDropout?: number;
+  /**
+   * Rule categories (Candidate.category) a rule-dropout document loses; undefined: all of them.
+   * ["name", "location", ...]: only the lexicon-bound detections go, dates and phones stay.
+   */
+  ruleDropoutCategories?: readonly string[];
+  /**
+   * Share of documents, each epoch, seen with the name and place lexicon bits of every token
+   * cleared (independently of `ruleDropout`): names and places on unseen notes are mostly not in
+   * the lexicons, so the model must learn them from shape, affixes and context too. 0 (the
+   * default) draws no random number for it: the weights are those of a run without the option.
+   */
+  lexDropout?: number;
+}
+
+/** The name, city, US state and country bits of features.ts's lexicon bits (L_NAME, L_CITY, L_STATE, L_COUNTRY). */
+const LEX_NAME_PLACE = 1 | 4 | 32 | 256;
+
+/** Static features of `text` with the name and place lexicon bits cleared (lexicon dropout). */
+function featuresWithoutNamePlaceLexicon(text: string, rules: readonly Candidate[]): Int32Array {
+  const ctx = prepare(text, rules);
+  for (let i = 0; i < ctx.lex.length; i++) ctx.lex[i] = ctx.lex[i]! & ~LEX_NAME_PLACE;
+  const feats = new Int32Array(ctx.tokens.n * NSTATIC);
+  for (let i = 0; i < ctx.tokens.n; i++) staticFeatures(ctx, i, feats, i * NSTATIC);
+  return feats;
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -67,10 +91,20 @@ export function train(docs: readonly TrainDoc[], options: TrainOptions = {}): { 
   const epochs = options.epochs ?? 8;
   const seed = options.seed ?? 14;
   const dropout = options.ruleDropout ?? 0.5;
+  const lexDropout = options.lexDropout ?? 0;
+  const dropCats = options.ruleDropoutCategories && new Set(options.ruleDropoutCategories);
   const prepared = docs.map((d) => {
     const x = extract(d.text, d.rules);
-    const bare = dropout > 0 ? extract(d.text, []).feats : x.feats;
-    return { ...x, bare, gold: goldTags(d, x.tokens.start, x.tokens.end, x.tokens.n) };
+    const kept = dropCats ? d.rules.filter((c) => !dropCats.has(c.category)) : [];
+    const bare = dropout > 0 ? extract(d.text, kept).feats : x.feats;
+    return {
+      ...x,
+      bare,
+      doc: d,
+      noLex: undefined as Int32Array | undefined,
+      bareNoLex: undefined as Int32Array | undefined,
+      gold: goldTags(d, x.tokens.start, x.tokens.end, x.tokens.n),
+    };
   });
   const table = new FeatureTable(1 << 18);
   let w = new Float64Array((1 << 18) * NTAGS);
@@ -106,7 +140,15 @@ export function train(docs: readonly TrainDoc[], options: TrainOptions = {}): { 
     for (const di of order) {
       const p = prepared[di]!;
       const { tokens, words, gold } = p;
-      const feats = dropout > 0 && random() < dropout ? p.bare : p.feats;
+      const noRules = dropout > 0 && random() < dropout;
+      let feats = noRules ? p.bare : p.feats;
+      if (lexDropout > 0 && random() < lexDropout)
+        feats = noRules
+          ? (p.bareNoLex ??= featuresWithoutNamePlaceLexicon(
+              p.doc.text,
+              dropCats ? p.doc.rules.filter((c) => !dropCats.has(c.category)) : [],
+            ))
+          : (p.noLex ??= featuresWithoutNamePlaceLexicon(p.doc.text, p.doc.rules));
       let prev = 0;
       let prev2 = 0;
       for (let i = 0; i < tokens.n; i++) {
