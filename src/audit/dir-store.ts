@@ -51,7 +51,7 @@ const fdatasyncAsync = promisify(fdatasync);
  */
 const ROW = HASH_SIZE + 8;
 /** How long a plain append's directory sync waits for more appends to share it (see deferDirSync). */
-const DIR_SYNC_DELAY_MS = 20;
+const DIR_SYNC_DELAY_MS = 100;
 /**
  * Index rows at the end of leaves.bin without their frames that are still read as one append cut by a
  * crash (a torn tail) rather than tampering: an append writes one batch (the HTTP service's group
@@ -670,7 +670,10 @@ export class DirStore implements LedgerStore {
   /**
    * A directory fsync after this point, not awaited by the caller, started DIR_SYNC_DELAY_MS later so
    * that the lock removals of the appends made meanwhile share it (a server appending a batch of one
-   * every 2 ms synced the directory after each), coalesced with any already queued.
+   * every 2 ms synced the directory after each), coalesced with any already queued. A lock removal is
+   * durable at most about DIR_SYNC_DELAY_MS after the answer (on ext4 usually sooner: the next
+   * append's fdatasync commits the journal it is in); a crash before leaves a lock naming a dead pid,
+   * which the next writer breaks.
    */
   private deferDirSync(): void {
     if (this.dirSyncing) {
@@ -679,15 +682,19 @@ export class DirStore implements LedgerStore {
     }
     const closings = this.closings;
     const run = async (): Promise<void> => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
-        this.wakeDirSync = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeDirSync = undefined;
+      // Appends made during the wait or the sync are covered by the next round, after the delay
+      // again: at most one directory sync per delay however fast appends come (each is a journal
+      // commit that the appends' own fdatasyncs would queue behind).
       do {
+        if (closings === this.closings)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
+            this.wakeDirSync = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        this.wakeDirSync = undefined;
         this.dirSyncAgain = false;
         await this.syncDir();
       } while (this.dirSyncAgain);
