@@ -37,17 +37,27 @@ const fdatasyncAsync = promisify(fdatasync);
  *   lock         exclusive-create lock file holding the owner's pid
  *   once.keys    keys of appends made at most once (webhook delivery ids), one a line
  *   quarantine/  bytes removed by `audit repair`, one JSON file per repair
- * Append order: frames to entries.log + fsync, then rows to leaves.bin + fsync. An entry is
- * acknowledged only after both. So after a crash the only legitimate damage is a torn tail:
- * a partial row at the end of leaves.bin, and complete or partial frames after the last
- * indexed one. An index row pointing past the end of entries.log can never come from a crash
- * (frames are fsynced before their rows) and is reported as tampering.
+ * Append: frames written to entries.log and rows to leaves.bin, then both files fdatasynced at
+ * once (two syncs in flight, not one after the other). An entry is acknowledged only after both
+ * are durable. So after a crash the only legitimate damage is a torn tail: a partial row at the
+ * end of leaves.bin, complete or partial frames after the last indexed one, and (a power loss
+ * while both syncs were in flight) index rows at the end whose frames never reached the disk:
+ * the trailing rows whose frame is missing, incomplete or not the bytes the row's leaf hash
+ * names. Those were never acknowledged; they are a torn tail like the others (reported, refused
+ * by an append, removed into quarantine by `repair`). A row in the middle of the index that does
+ * not match its frame, or a frame deleted from the middle, is tampering (verify reports it).
  * Nothing here repairs implicitly: reading and verifying never write; an append refuses a
  * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
 /** How long a plain append's directory sync waits for more appends to share it (see deferDirSync). */
-const DIR_SYNC_DELAY_MS = 20;
+const DIR_SYNC_DELAY_MS = 100;
+/**
+ * Index rows at the end of leaves.bin without their frames that are still read as one append cut by a
+ * crash (a torn tail) rather than tampering: an append writes one batch (the HTTP service's group
+ * commit: 500 entries at most).
+ */
+const MAX_UNSYNCED_ROWS = 1024;
 
 /** What lies beyond the acknowledged entries, found without changing anything. */
 export interface TailState {
@@ -59,6 +69,11 @@ export interface TailState {
   leavesSize: number;
   /** Bytes of a partial row at the end of leaves.bin. */
   tornRowBytes: number;
+  /**
+   * Complete index rows at the end of leaves.bin whose frames are not in entries.log as the rows
+   * name them (an append whose two syncs were cut by a crash; never acknowledged).
+   */
+  unsyncedRows: number;
   /** Complete frames after the last indexed one (written, never acknowledged). */
   unindexed: Buffer[];
   /** Offset where an incomplete last frame starts (=== entriesSize when there is none). */
@@ -68,7 +83,13 @@ export interface TailState {
 }
 
 export function tailIsClean(t: TailState): boolean {
-  return !t.tampered && t.tornRowBytes === 0 && t.unindexed.length === 0 && t.completeEnd === t.entriesSize;
+  return (
+    !t.tampered &&
+    t.tornRowBytes === 0 &&
+    t.unsyncedRows === 0 &&
+    t.unindexed.length === 0 &&
+    t.completeEnd === t.entriesSize
+  );
 }
 
 /** Human description of a torn tail (empty when clean). */
@@ -76,6 +97,10 @@ export function describeTail(t: TailState): string[] {
   const out: string[] = [];
   if (t.tampered) return [t.tampered];
   if (t.tornRowBytes > 0) out.push(`leaves.bin ends with a torn index row of ${t.tornRowBytes} byte(s)`);
+  if (t.unsyncedRows > 0)
+    out.push(
+      `leaves.bin ends with ${t.unsyncedRows} index row(s) after entry ${t.acknowledged - 1} whose record${t.unsyncedRows === 1 ? " is" : "s are"} missing or incomplete in entries.log (an append interrupted before both files were durable; never acknowledged)`,
+    );
   if (t.unindexed.length > 0)
     out.push(
       `entries.log holds ${t.unindexed.length} complete entr${t.unindexed.length === 1 ? "y" : "ies"} after entry ${t.acknowledged - 1} that ${t.unindexed.length === 1 ? "was" : "were"} never acknowledged (an append interrupted before indexing)`,
@@ -196,7 +221,8 @@ export class DirStore implements LedgerStore {
           );
       }
       const removedEntries = t.entriesSize - t.completeEnd;
-      const removedIndex = t.tornRowBytes;
+      // index rows of an interrupted append whose frames are not there, and a torn row after them
+      const removedIndex = t.leavesSize - t.acknowledged * ROW;
       let quarantine: string | undefined;
       if (removedEntries > 0 || removedIndex > 0) {
         const dir = join(this.location, "quarantine");
@@ -380,13 +406,15 @@ export class DirStore implements LedgerStore {
     this.held = undefined;
     try {
       writeAll(ef, frames.length === 2 ? Buffer.concat(frames, 4 + frames[1]!.length) : Buffer.concat(frames), h.end);
-      // Data (and the size that reaches it) on the thread pool: the event loop serves other requests (the
-      // HTTP service's group commit gathers the next batch) while the disk flushes; the lock is held until
-      // both are durable, frames before their index rows. fdatasync: an append needs the bytes and the
-      // file's new size durable, not its timestamps.
-      await fdatasyncAsync(ef);
       writeAll(lf, rows.length === 1 ? rows[0]! : Buffer.concat(rows), start * ROW);
-      await fdatasyncAsync(lf);
+      // Both files' data (and the sizes that reach it) synced at once on the thread pool: one disk round
+      // trip instead of two in a row. The event loop serves other requests (the HTTP service's group
+      // commit gathers the next batch) while the disk flushes; the lock is held and nobody is answered
+      // until both are durable. A crash between the two leaves rows without their frames, or frames
+      // without their rows: a torn tail of never-acknowledged entries (see the header). fdatasync: an
+      // append needs the bytes and the files' new sizes durable, not their timestamps.
+      const synced = await Promise.allSettled([fdatasyncAsync(ef), fdatasyncAsync(lf)]);
+      for (const r of synced) if (r.status === "rejected") throw r.reason;
       h.acknowledged = start + datas.length;
       h.end = pos;
       h.eStat = fstatBig(ef);
@@ -404,13 +432,24 @@ export class DirStore implements LedgerStore {
     return out;
   }
 
+  /**
+   * Complete index rows, less the rows of an append cut between its two syncs (a torn tail whose
+   * records are not in entries.log: never acknowledged, not part of the log).
+   */
+  private indexedRows(leavesBytes: number): number {
+    const rows = Math.floor(leavesBytes / ROW);
+    if (rows === 0) return 0;
+    const t = this.inspect();
+    return t.tampered || t.leavesSize !== leavesBytes ? rows : rows - t.unsyncedRows;
+  }
+
   async size(): Promise<number> {
-    return Math.floor(fileSize(this.leavesPath) / ROW);
+    return this.indexedRows(fileSize(this.leavesPath));
   }
 
   async leaves(): Promise<LeafSource> {
     const buf = readIfExists(this.leavesPath);
-    const n = Math.floor(buf.length / ROW);
+    const n = this.indexedRows(buf.length);
     return { size: n, leaf: (i: number) => buf.subarray(i * ROW, i * ROW + HASH_SIZE) };
   }
 
@@ -433,7 +472,7 @@ export class DirStore implements LedgerStore {
 
   private *scanRecords(from: number, to: number): Generator<StoredRecord> {
     const leaves = readIfExists(this.leavesPath);
-    const n = Math.min(Math.floor(leaves.length / ROW), to);
+    const n = Math.min(this.indexedRows(leaves.length), to);
     if (from >= n) return;
     const startOffset = from === 0 ? 0 : offsetAt(leaves, from - 1);
     const fd = openIfExists(this.entriesPath);
@@ -631,7 +670,10 @@ export class DirStore implements LedgerStore {
   /**
    * A directory fsync after this point, not awaited by the caller, started DIR_SYNC_DELAY_MS later so
    * that the lock removals of the appends made meanwhile share it (a server appending a batch of one
-   * every 2 ms synced the directory after each), coalesced with any already queued.
+   * every 2 ms synced the directory after each), coalesced with any already queued. A lock removal is
+   * durable at most about DIR_SYNC_DELAY_MS after the answer (on ext4 usually sooner: the next
+   * append's fdatasync commits the journal it is in); a crash before leaves a lock naming a dead pid,
+   * which the next writer breaks.
    */
   private deferDirSync(): void {
     if (this.dirSyncing) {
@@ -640,15 +682,19 @@ export class DirStore implements LedgerStore {
     }
     const closings = this.closings;
     const run = async (): Promise<void> => {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
-        this.wakeDirSync = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeDirSync = undefined;
+      // Appends made during the wait or the sync are covered by the next round, after the delay
+      // again: at most one directory sync per delay however fast appends come (each is a journal
+      // commit that the appends' own fdatasyncs would queue behind).
       do {
+        if (closings === this.closings)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
+            this.wakeDirSync = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        this.wakeDirSync = undefined;
         this.dirSyncAgain = false;
         await this.syncDir();
       } while (this.dirSyncAgain);
@@ -696,8 +742,14 @@ export class DirStore implements LedgerStore {
 function inspectFds(ef: number | undefined, lf: number | undefined): TailState {
   const eSize = ef === undefined ? 0 : fstatSync(ef).size;
   const lSize = lf === undefined ? 0 : fstatSync(lf).size;
-  const base = { entriesSize: eSize, leavesSize: lSize, tornRowBytes: lSize % ROW, unindexed: [] as Buffer[] };
-  const n = Math.floor(lSize / ROW);
+  const base = {
+    entriesSize: eSize,
+    leavesSize: lSize,
+    tornRowBytes: lSize % ROW,
+    unsyncedRows: 0,
+    unindexed: [] as Buffer[],
+  };
+  let n = Math.floor(lSize / ROW);
   if (ef === undefined && n > 0)
     return {
       ...base,
@@ -707,10 +759,38 @@ function inspectFds(ef: number | undefined, lf: number | undefined): TailState {
       tampered: `entries.log is missing but leaves.bin indexes ${n} entries (log deleted: tampering)`,
     };
   let end = 0;
-  if (n > 0) {
-    const row = Buffer.alloc(ROW);
-    readSync(lf!, row, 0, ROW, (n - 1) * ROW);
-    end = Number(row.readBigUInt64BE(HASH_SIZE));
+  const unsynced: { hash: Buffer; end: number }[] = [];
+  if (n > 0 && ef !== undefined) {
+    // Trailing rows whose frames are not there as the rows name them: an append cut between its
+    // two syncs (one batch at most). Walk back to the last row whose frame is complete and hashes
+    // to the row; more than MAX_UNSYNCED_ROWS such rows is not one interrupted append.
+    let row = readRow(lf!, n - 1);
+    for (;;) {
+      const prevEnd = n >= 2 ? readRow(lf!, n - 2).end : 0;
+      if (frameMatches(ef, eSize, prevEnd, row)) break;
+      unsynced.push(row);
+      n--;
+      if (n === 0 || unsynced.length > MAX_UNSYNCED_ROWS) break;
+      row = readRow(lf!, n - 1);
+    }
+    if (unsynced.length > MAX_UNSYNCED_ROWS) {
+      n = Math.floor(lSize / ROW);
+      unsynced.length = 0;
+      end = readRow(lf!, n - 1).end;
+      if (end <= eSize)
+        return {
+          ...base,
+          acknowledged: n,
+          end,
+          completeEnd: eSize,
+          tampered: `the last ${MAX_UNSYNCED_ROWS + 1}+ entries of entries.log are not the records leaves.bin indexes (entries were deleted, moved or rewritten: tampering, not a torn write)`,
+        };
+    } else {
+      base.unsyncedRows = unsynced.length;
+      end = n > 0 ? readRow(lf!, n - 1).end : 0;
+    }
+  } else if (n > 0) {
+    end = readRow(lf!, n - 1).end;
   }
   if (end > eSize) {
     return {
@@ -727,13 +807,85 @@ function inspectFds(ef: number | undefined, lf: number | undefined): TailState {
   while (pos + 4 <= eSize) {
     readSync(ef!, head, 0, 4, pos);
     const len = head.readUInt32BE(0);
-    if (pos + 4 + len > eSize) break;
+    // a record is never empty: a zero length is bytes a crash left unwritten (a size without its data)
+    if (len === 0 || pos + 4 + len > eSize) break;
     const data = Buffer.alloc(len);
     readSync(ef!, data, 0, len, pos + 4);
+    // canonical JSON never holds a raw NUL: zeros are bytes a crash left unwritten, an incomplete record
+    if (data.includes(0)) break;
     unindexed.push(data);
     pos += 4 + len;
   }
+  // Next to rows of an interrupted append, a crash leaves their records missing, cut or zero-filled
+  // (bytes never written). A readable record where a row says, that is not the row's, is an entry
+  // rewritten in place; a readable record after the index whose hash a row names at another offset
+  // is an entry moved by a deletion: both tampering.
+  if (unsynced.length > 0) {
+    const problem = movedOrRewritten(ef!, eSize, end, [...unsynced].reverse(), unindexed);
+    if (problem)
+      return {
+        ...base,
+        acknowledged: n + unsynced.length,
+        end: unsynced[0]!.end,
+        completeEnd: pos,
+        unsyncedRows: 0,
+        tampered: `entries.log holds readable records after entry ${n - 1} that are not the ones leaves.bin indexes there (${problem}: tampering, not a torn write)`,
+      };
+  }
   return { ...base, acknowledged: n, end, unindexed, completeEnd: pos };
+}
+
+/** See inspectFds: `rows` are the unsynced rows in log order, `unindexed` the complete records from `end`. */
+function movedOrRewritten(
+  ef: number,
+  eSize: number,
+  end: number,
+  rows: { hash: Buffer; end: number }[],
+  unindexed: Buffer[],
+): string | undefined {
+  let start = end;
+  for (const row of rows) {
+    if (row.end >= start + 4 && row.end <= eSize) {
+      const frame = Buffer.alloc(row.end - start);
+      readSync(ef, frame, 0, frame.length, start);
+      const data = frame.subarray(4);
+      if (frame.readUInt32BE(0) === data.length && !data.includes(0) && isJsonRecord(data))
+        return `the record ending at byte ${row.end} is not the one indexed`;
+    }
+    start = row.end;
+  }
+  let at = end;
+  for (const data of unindexed) {
+    at += 4 + data.length;
+    const h = hashLeaf(data);
+    const row = rows.find((r) => r.hash.equals(h));
+    if (row && row.end !== at) return `an indexed record found at byte ${at - 4 - data.length}, not where its row says`;
+  }
+  return undefined;
+}
+
+function isJsonRecord(data: Buffer): boolean {
+  try {
+    const v: unknown = JSON.parse(data.toString("utf8"));
+    return typeof v === "object" && v !== null;
+  } catch {
+    return false;
+  }
+}
+
+function readRow(lf: number, i: number): { hash: Buffer; end: number } {
+  const row = Buffer.alloc(ROW);
+  readSync(lf, row, 0, ROW, i * ROW);
+  return { hash: row.subarray(0, HASH_SIZE), end: offsetAt(row, 0) };
+}
+
+/** The frame between `start` and the row's end offset is complete in entries.log and hashes to the row's leaf. */
+function frameMatches(ef: number, eSize: number, start: number, row: { hash: Buffer; end: number }): boolean {
+  if (row.end > eSize || row.end < start + 4) return false;
+  const frame = Buffer.alloc(row.end - start);
+  readSync(ef, frame, 0, frame.length, start);
+  if (frame.readUInt32BE(0) !== frame.length - 4) return false;
+  return hashLeaf(frame.subarray(4)).equals(row.hash);
 }
 
 interface HeldFiles {

@@ -60,11 +60,16 @@ let celModule: typeof import("@bufbuild/cel") | undefined;
 export function celBindings(bindings: Record<string, unknown>): Record<string, unknown> {
   const cel = celModule;
   if (!cel) return bindings; // no rule compiled yet: nothing to evaluate with
+  // Plain loops, no intermediate entry arrays: a decision converts its whole commit model (issue 17: a
+  // decision's garbage is what the service's scavenges pay for).
   const convert = (v: unknown): unknown => {
     if (typeof v !== "object" || v === null) return v;
     if (Array.isArray(v)) return cel.celList(v.map(convert) as never);
-    if ((v as { constructor?: { name?: string } }).constructor?.name === "Object")
-      return cel.celMap(new Map(Object.entries(v).map(([k, x]) => [k, convert(x)])) as never);
+    if ((v as { constructor?: { name?: string } }).constructor?.name === "Object") {
+      const m = new Map<string, unknown>();
+      for (const k of Object.keys(v)) m.set(k, convert((v as Record<string, unknown>)[k]));
+      return cel.celMap(m as never);
+    }
     return v;
   };
   const out: Record<string, unknown> = {};

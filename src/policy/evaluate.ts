@@ -228,34 +228,56 @@ export function evaluatePolicy(rules: CompiledRule[], input: PolicyInput): Evalu
     const res = r.run(rangeBindings);
     record(r, rangeBindings, res.ok, undefined, res.error);
   }
-  const byControl = rulesByControl(rules);
-  const controls: ControlStatus[] = CONTROLS.map((ctl) => {
-    const rs = byControl.get(ctl.id)!;
-    const evaluated = rs.filter((r) => results.get(r.id)!.result !== "skip");
-    const failed = rs.filter((r) => results.get(r.id)!.result === "fail");
+  // Per control: its rules' results counted in place; the rule-id lists are computed once per rule set
+  // (shared, frozen) and a failed-commit list is built only for a failed control (a decision's garbage
+  // is what the service's scavenges pay for: issue 17).
+  const controls: ControlStatus[] = controlPlan(rules).map(({ ctl, rs, ids }) => {
+    let evaluated = 0;
+    let failed = 0;
+    for (const r of rs) {
+      const res = results.get(r.id)!.result;
+      if (res !== "skip") evaluated++;
+      if (res === "fail") failed++;
+    }
     return {
       id: ctl.id,
       title: ctl.title,
-      status: evaluated.length === 0 ? "not evidenced" : failed.length ? "failed" : "met",
-      rules: rs.map((r) => r.id),
-      failedCommits: [...new Set(failed.flatMap((r) => results.get(r.id)!.failedCommits))],
+      status: evaluated === 0 ? "not evidenced" : failed ? "failed" : "met",
+      rules: ids,
+      failedCommits: failed
+        ? [
+            ...new Set(
+              rs.flatMap((r) => (results.get(r.id)!.result === "fail" ? results.get(r.id)!.failedCommits : [])),
+            ),
+          ]
+        : NONE,
     };
   });
   return { violations, rules: [...results.values()], controls };
 }
 
-const controlRules = new WeakMap<CompiledRule[], Map<string, CompiledRule[]>>();
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
+interface ControlPlan {
+  ctl: (typeof CONTROLS)[number];
+  /** the rules citing the control, in rule order */
+  rs: CompiledRule[];
+  /** their ids (frozen: shared by every decision's ControlStatus) */
+  ids: string[];
+}
+const controlPlans = new WeakMap<CompiledRule[], ControlPlan[]>();
 
 /** Each catalog control's rules (those citing it), in rule order: computed once per compiled rule set. */
-function rulesByControl(rules: CompiledRule[]): Map<string, CompiledRule[]> {
-  let m = controlRules.get(rules);
-  if (!m) {
-    m = new Map(
-      CONTROLS.map((ctl) => [ctl.id, rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id))]),
-    );
-    controlRules.set(rules, m);
+function controlPlan(rules: CompiledRule[]): ControlPlan[] {
+  let plan = controlPlans.get(rules);
+  if (!plan) {
+    plan = CONTROLS.map((ctl) => {
+      const rs = rules.filter((r) => r.controls.some((c) => findControl(c)?.id === ctl.id));
+      return { ctl, rs, ids: Object.freeze(rs.map((r) => r.id)) as unknown as string[] };
+    });
+    controlPlans.set(rules, plan);
   }
-  return m;
+  return plan;
 }
 
 /** The gate's decision: fail when any violation is at or above `failOn`. */
