@@ -83,6 +83,12 @@ export function anchorsOf(text: string, group: number): readonly number[] | unde
   return lastAnchors?.[group];
 }
 
+/** Whether `text` is all ASCII (read from the cue pass, run once per text). */
+export function isAsciiText(text: string): boolean {
+  if (text !== lastText) cuesOf(text);
+  return lastAnchors !== undefined;
+}
+
 /** The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character). */
 export function cuesOf(text: string): number {
   if (text === lastText) return lastMask;
