@@ -811,26 +811,31 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     toks[c + 1] !== undefined &&
     blank(toks[c - 1]!, toks[c]!) &&
     blank(toks[c]!, toks[c + 1]!);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < toks.length; i++) {
-      // every token's case block is asked here, in order (upperAt keeps the first answer of each
-      // block of 16 tokens, and growNames below reads them): then the words that cannot join skip
-      upperAt(i);
-      // a word next to a found name (or one word and a conjunction away): the only ones that can join
-      if (taken[i] || !(taken[i - 1] || taken[i + 1] || taken[i - 2] || taken[i + 2])) continue;
-      // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
-      const upperName = () =>
-        (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
-        is(toks[i]!, W_FIRST) &&
-        !is(toks[i]!, W_COMMON) &&
-        !is(toks[i]!, W_CLINICAL) &&
-        toks[i]!.s.length >= 3;
-      if (!(capName(i) || upperName()) || english(toks[i]!)) continue;
-      const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
-      if ((i > 0 && taken[i - 1] && inList(i, i - 1, i)) || (taken[i + 1] && inList(i, i, i + 1)) || viaConj)
-        push(i, i, "medium", 0.5, "name-list");
+  // with no name found nothing can join: only the case blocks are asked, as the loop below would
+  // (the first token of each block not asked yet, in order)
+  if (taken.indexOf(1) < 0) {
+    for (let b = 0; b << 4 < toks.length; b++) if (upperCache[b] === 0) upperAt(b << 4);
+  } else
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < toks.length; i++) {
+        // every token's case block is asked here, in order (upperAt keeps the first answer of each
+        // block of 16 tokens, and growNames below reads them): then the words that cannot join skip
+        if (upperCache[i >> 4] === 0) upperAt(i);
+        // a word next to a found name (or one word and a conjunction away): the only ones that can join
+        if (taken[i] || !(taken[i - 1] || taken[i + 1] || taken[i - 2] || taken[i + 2])) continue;
+        // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
+        const upperName = () =>
+          (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
+          is(toks[i]!, W_FIRST) &&
+          !is(toks[i]!, W_COMMON) &&
+          !is(toks[i]!, W_CLINICAL) &&
+          toks[i]!.s.length >= 3;
+        if (!(capName(i) || upperName()) || english(toks[i]!)) continue;
+        const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
+        if ((i > 0 && taken[i - 1] && inList(i, i - 1, i)) || (taken[i + 1] && inList(i, i, i + 1)) || viaConj)
+          push(i, i, "medium", 0.5, "name-list");
+      }
     }
-  }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
   if (cuesOf(text) & CUE_NAME_IS)
     for (const m of text.matchAll(
