@@ -19,7 +19,7 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, WordClasses, tokenize } from "./tokens.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
 import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
@@ -433,9 +433,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(s, m.index + m[0].length, "medium", 0.6, "street-address");
     }
   // A hospital acronym before one of its units: "GH ER", "FROM GH CATH LAB", "dc'd from GH TCU"
-  for (const m of text.matchAll(
-    /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
-  )) {
+  for (const m of matchesOf(ACRONYM_UNIT_A, text)) {
     const w = m[1]!;
     const l = w.toLowerCase();
     if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l))
@@ -445,9 +443,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
   // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
   if (cues & CUE_FACILITY_NOUN)
-    for (const m of text.matchAll(
-      /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
-    )) {
+    for (const m of matchesOf(FACILITY_NOUN_A, text)) {
       const w = m[1]!;
       const l = w.toLowerCase();
       // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
@@ -934,6 +930,59 @@ const INTL_BEFORE_A = anchoredWords(
   ),
 );
 const MILITARY_A = anchoredWords("military-address", MILITARY_ADDRESS, ["psc", "unit", "cmr"]);
+/**
+ * Where a word before blanks and a keyword can start: for each whole run of a keyword (the cue
+ * pass's anchors, in order), the letter run that ends right before the blanks before it, when its
+ * length is within [min, max] (its start, in order: each is after the previous keyword).
+ */
+function wordBeforeKeyword(text: string, group: number, min: number, max: number): number[] | undefined {
+  const at = anchorsOf(text, group);
+  if (at === undefined) return undefined;
+  const out: number[] = [];
+  for (const u of at) {
+    let e = u;
+    while (e > 0 && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+    if (e === u) continue;
+    let p = e;
+    for (let c = text.charCodeAt(p - 1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90); c = text.charCodeAt(p - 1)) p--;
+    if (e - p >= min && e - p <= max) out.push(p);
+  }
+  return out;
+}
+/** A hospital acronym before one of its units: the regex is case-sensitive, the anchors are not (a superset). */
+const ACRONYM_UNIT_WORDS = [
+  "er",
+  "ed",
+  "ew",
+  "e",
+  "cath",
+  "tcu",
+  "icu",
+  "ccu",
+  "micu",
+  "sicu",
+  "csru",
+  "nicu",
+  "pacu",
+  "clinic",
+  "campus",
+];
+const ACRONYM_UNIT_GROUP = anchorGroup(ACRONYM_UNIT_WORDS);
+const ACRONYM_UNIT_A = anchored(
+  "acronym-unit",
+  /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
+  (text) => wordBeforeKeyword(text, ACRONYM_UNIT_GROUP, 2, 5),
+  ACRONYM_UNIT_WORDS,
+);
+/** A proper word before a facility or unit noun ("Kimbrough rehab", "from kernan ew"). */
+const FACILITY_NOUN_WORDS = ["rehab", "campus", "ew", "er", "e", "emergency", "building", "bldg", "memorial"];
+const FACILITY_NOUN_GROUP = anchorGroup(FACILITY_NOUN_WORDS);
+const FACILITY_NOUN_A = anchored(
+  "facility-noun",
+  /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
+  (text) => wordBeforeKeyword(text, FACILITY_NOUN_GROUP, 4, Infinity),
+  FACILITY_NOUN_WORDS,
+);
 const ZIP_A = anchoredWords("zip-context", ZIP_CONTEXT, ["zip", "zipcode", "postal", "postcode"]);
 const NAMED_STREET_A = anchoredWords("named-street", NAMED_STREET, ["on", "at", "in", "off", "along", "near"]);
 const MID_SENTENCE_PLACE_A = anchoredWords("mid-sentence-place", MID_SENTENCE_PLACE, ["at", "from", "to", "on"]);
