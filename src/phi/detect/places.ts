@@ -508,9 +508,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   // ("ip-address P 0.000" is no address: the cue is a whole word, the value has a name of 3+ letters)
-  for (const m of text.matchAll(
-    /(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi,
-  )) {
+  for (const m of matchesOf(ADDRESS_CUE_A, text)) {
     const s = m.index + m[0].length;
     if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
     const r =
@@ -949,6 +947,42 @@ function wordBeforeKeyword(text: string, group: number, min: number, max: number
   }
   return out;
 }
+/** An address cue ("lives at", "address:"): whole keyword runs, or a run starting with "address" ("addresses"). */
+const ADDRESS_CUE_WORDS = [
+  "live",
+  "lives",
+  "living",
+  "located",
+  "reside",
+  "resides",
+  "return",
+  "returned",
+  "corner",
+  "office",
+];
+const ADDRESS_CUE_GROUP = anchorGroup(ADDRESS_CUE_WORDS);
+const ADDRESS_WORD = /address/gi;
+const ADDRESS_CUE_A = anchored(
+  "address-cue",
+  /(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi,
+  (text) => {
+    const words = anchorsOf(text, ADDRESS_CUE_GROUP);
+    if (words === undefined) return undefined;
+    // the runs starting with "address", merged in order with the keyword runs
+    const out: number[] = [];
+    let k = 0;
+    ADDRESS_WORD.lastIndex = 0;
+    for (let m = ADDRESS_WORD.exec(text); m !== null; m = ADDRESS_WORD.exec(text)) {
+      const c = text.charCodeAt(m.index - 1);
+      if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) continue;
+      while (k < words.length && words[k]! < m.index) out.push(words[k++]!);
+      out.push(m.index);
+    }
+    while (k < words.length) out.push(words[k++]!);
+    return out;
+  },
+  [...ADDRESS_CUE_WORDS, "address", "addresses", "is", "at", "to", "of"],
+);
 /** A hospital acronym before one of its units: the regex is case-sensitive, the anchors are not (a superset). */
 const ACRONYM_UNIT_WORDS = [
   "er",
