@@ -312,7 +312,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (upperAt(i)) return strong && t.s.length >= 3 && !english(t);
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
     if (capWord(t)) return !is(t, W_NOT_NAME) || strong;
-    return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !is(t, W_NOT_NAME);
+    return strong && t.s.length >= 3 && /^[a-z]+$/.test(t.s) && !is(t, W_NOT_NAME);
   };
   // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
   const upperSurname = (k: number, strong: boolean) =>
@@ -577,7 +577,6 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       )
         j = i + 1;
       const after = toks[j + 1];
-      const credEnd = after ? text.slice(after.end, after.end + 12) : "";
       const role =
         after &&
         /^(?:resident|attending|fellow|intern|surgeon|cardiologist|intensivist|hospitalist|pcp)$/.test(after.l) &&
@@ -586,7 +585,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         after &&
         (is(after, W_CREDENTIAL) || role) &&
         /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) &&
-        (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) ||
+        (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(text.slice(after.end, after.end + 12)) ||
           role ||
           (j > i && (known(t) || known(toks[j]!) || is(t, W_FIRST) || (capName(i) && capName(j))))) &&
         (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) &&

@@ -658,6 +658,17 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     return n >= 2 && n <= 8 && PREP_PAIRS.has(((text.charCodeAt(s) | 32) << 8) | (text.charCodeAt(s + 1) | 32));
   };
   const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
+  /** Whether words wi+1 .. wi+k-1 each follow the one before after a single space. */
+  const allSpaced = (wi: number, k: number) => {
+    for (let q = 1; q < k; q++) if (!spaced(wi + q)) return false;
+    return true;
+  };
+  /** The lower-case forms of words wi .. wi+k-1 joined by spaces (looked up in that order). */
+  const joinLower = (wi: number, k: number) => {
+    let sub = lowerOf(wi);
+    for (let q = 1; q < k; q++) sub += " " + lowerOf(wi + q);
+    return sub;
+  };
   for (let wi = 0; wi < nWords; wi++) {
     const c0 = text.charCodeAt(wStart[wi]!);
     const afterPrep = wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1));
@@ -684,7 +695,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     let state = false;
     const maxK = (p0 & P_MULTI) !== 0 ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
-      if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
+      if (k > 1 && !allSpaced(wi, k)) continue;
       let isState: boolean;
       if (k === 1) {
         // one word: its place classes, answered once per distinct word
@@ -692,7 +703,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
         country = (p0 & P_COUNTRY) !== 0;
         isState = (p0 & P_STATE) !== 0;
       } else {
-        const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
+        const sub = joinLower(wi, k);
         city = US_CITIES.has(sub) ? false : cityLookup(sub);
         country = COUNTRIES.has(sub);
         isState = US_STATES.has(sub);
@@ -716,7 +727,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const cap = capFirst && !isUpper;
     let strong = false;
     if (matched) {
-      const sub = Array.from({ length: matched }, (_, q) => lowerOf(wi + q)).join(" ");
+      const sub = joinLower(wi, matched);
       // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
       // countries: not a Safe Harbor element but personal data elsewhere (GDPR): flagged when written as a name
       strong = country
