@@ -893,12 +893,19 @@ function growNames(
   known: (t: Tok) => boolean,
 ): void {
   if (out.length === from) return;
-  const byStart = new Map<number, number>();
-  const byEnd = new Map<number, number>();
-  toks.forEach((t, i) => {
-    byStart.set(t.start, i);
-    byEnd.set(t.end, i);
-  });
+  // the token starting (ending) at a position: tokens are in order, their starts and ends increase
+  const tokenAt = (pos: number, atEnd: boolean): number | undefined => {
+    let lo = 0;
+    let hi = toks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = atEnd ? toks[mid]!.end : toks[mid]!.start;
+      if (v === pos) return mid;
+      if (v < pos) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
   const covered = (s: number, e: number, self: Candidate) => out.some((c) => c !== self && c.start < e && c.end > s);
   const gap = (a: Tok, b: Tok) => text.slice(a.end, b.start);
   const unknownWord = (t: Tok) =>
@@ -938,8 +945,8 @@ function growNames(
   for (let c = from; c < end; c++) {
     const cand = out[c]!;
     if (cand.category !== "name") continue;
-    let i = byStart.get(cand.start);
-    let j = byEnd.get(cand.end);
+    let i = tokenAt(cand.start, false);
+    let j = tokenAt(cand.end, true);
     if (i === undefined || j === undefined) continue;
     const anchorUpper = upperAt(i);
     // right: an initial then a name word, or a name word; an English word before ", MSW"
