@@ -1,9 +1,11 @@
 // A/B CPU time of single stages of prose PHI scanning, two builds in one process (like
 // bench/phi-ab.ts): the names detector alone, the tagger alone (features + decoding, given the
-// rules' resolved candidates) and the whole default `Scanner()`, over the PhysioNet notes.
+// rules' resolved candidates), the places and dates detectors alone, all detectors in registry
+// order ("detectors") and the whole default `Scanner()`, over the PhysioNet notes.
 // Runs alternate (A B, B A, ...); medians of CPU seconds per pass; outputs must agree.
 //
 //   npx tsx bench/phi-stages.ts [runs=7] [base=main] [stages=names,tagger,scan]
+// stages: names, places, dates, detectors, tagger, scan
 // Prints a table (markdown) on stdout; nothing is written to docs.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -25,17 +27,20 @@ symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
 type Engine = typeof import("../src/phi/engine.js");
 type Names = typeof import("../src/phi/detect/names.js");
 type Model = typeof import("../src/phi/tagger/model.js");
+type Detect = typeof import("../src/phi/detect/index.js");
 interface Build {
   name: string;
   engine: Engine;
   names: Names;
   model: Model;
+  detect: Detect;
 }
 const load = async (src: string, name: string): Promise<Build> => ({
   name,
   engine: (await import(pathToFileURL(join(src, "src/phi/engine.ts")).href)) as Engine,
   names: (await import(pathToFileURL(join(src, "src/phi/detect/names.ts")).href)) as Names,
   model: (await import(pathToFileURL(join(src, "src/phi/tagger/model.ts")).href)) as Model,
+  detect: (await import(pathToFileURL(join(src, "src/phi/detect/index.ts")).href)) as Detect,
 });
 const builds = [await load(dir, `base (${base} ${rev(base)})`), await load(root, `this checkout (${rev("HEAD")})`)];
 
@@ -54,6 +59,21 @@ const rulesOnly = new builds[0]!.engine.Scanner({ tagger: false });
 const resolved = notes.map((t) => rulesOnly.candidates(t, "prose"));
 
 type Stage = (b: Build) => () => string;
+/** The named detectors of a build over the notes (all of them, in registry order, when none is named). */
+const detectorStage =
+  (names?: string[]): Stage =>
+  (b) => {
+    const ds = b.detect.DETECTORS.filter((d) => !names || names.includes(d.name));
+    return () => {
+      let h = 0;
+      for (const t of notes) {
+        const out: import("../src/phi/candidate.js").Candidate[] = [];
+        for (const d of ds) d.detect(t, "prose", out, undefined);
+        for (const c of out) h = (Math.imul(h, 31) + c.start * 7 + c.end) | 0;
+      }
+      return String(h);
+    };
+  };
 const STAGES: Record<string, Stage> = {
   names: (b) => () => {
     let h = 0;
@@ -64,6 +84,9 @@ const STAGES: Record<string, Stage> = {
     }
     return String(h);
   },
+  places: detectorStage(["places"]),
+  dates: detectorStage(["dates"]),
+  detectors: detectorStage(),
   tagger: (b) => {
     const m = b.model.shippedModel();
     return () => {

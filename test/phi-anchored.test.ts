@@ -23,6 +23,9 @@ const EXAMPLES = [
   "from the GBMC, to THE UMMC, U Maryland, Towson, Maryland and Baltimore, MD; New York's",
   "transfer to Quartermain 2, FROM QUARTERMAIN 3, plan: Blake 12, to Ellison 11 mg",
   "since Christmas eve, on the 4th of July, Valentine's Day, St. Patrick's day and New Year's",
+  "seen in GH E.R.2 then Kernan e.r.x and ABCDE CATH LAB, XY cath lab, QQ clinic; Mackerer campus, 1AB ER",
+  "Kimbrough rehab, from kernan ew, Union emergency room, ABCDEF ICU, A ICU, Northwest building 3, Oak bldg",
+  'He left. Ubul: "Who are you?" Mary: What!\nJohn: ok\rAnn\'s: x. ROB: no "Zed: yes\n\nO\'hara: hi?  \t\nBo:',
 ];
 
 /** Tokens the random texts are made of: keywords, numbers, separators, capitals. */
@@ -69,6 +72,11 @@ const PIECES = [
   "Cross",
   "x",
   "QT",
+  '"',
+  "!",
+  "?",
+  "\r",
+  "\v",
 ];
 
 /** Deterministic texts (xorshift32): pieces joined, some upper-cased or lower-cased whole. */

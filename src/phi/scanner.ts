@@ -154,6 +154,21 @@ const NO_PLAN: PrefilterPlan = {
 /** Characters a scanner sees before "auto" switches to the prefiltered path. */
 export const PREFILTER_AFTER = 128 * 1024;
 
+/** Characters of text `Scanner.scanMany` takes through each stage together (their candidates are held in between). */
+export const SCAN_MANY_CHARS = 256 * 1024;
+
+/** A text between the scanner's stages (`Scanner.scanMany`). */
+interface Pending {
+  text: string;
+  /** The profile asked for. */
+  given: Profile;
+  /** The profile the rest of the text is scanned with (prose for structured formats). */
+  profile: Profile;
+  structured: boolean;
+  out: Candidate[];
+  idx: TextIndex | undefined;
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
 export class Scanner {
@@ -233,6 +248,13 @@ export class Scanner {
 
   /** Raw candidates (offsets into `text`), overlaps resolved. */
   candidates(text: string, profile: Profile, path?: string): Candidate[] {
+    const p = this.ruleStage(text, profile, path);
+    this.detectorStage(p);
+    return this.resolveStage(p);
+  }
+
+  /** Steps 1-2: structured formats, then the regex rules (the only steps that read `seen` and `deadline`). */
+  private ruleStage(text: string, profile: Profile, path: string | undefined): Pending {
     const out: Candidate[] = [];
     const given = profile;
     this.wasStructured = false;
@@ -241,12 +263,21 @@ export class Scanner {
     const fast = this.prefilter === true || (this.prefilter === "auto" && (this.seen += text.length) > PREFILTER_AFTER);
     const idx = fast ? new TextIndex(text, INDEX_SPECS[profile]) : undefined;
     this.runRules(text, profile, out, idx);
-    if (this.kinds.has("phi")) this.runDetectors(text, profile, out, idx);
-    const resolved = resolveOverlaps(out);
+    return { text, given, profile, structured, out, idx };
+  }
+
+  /** Step 3: the context detectors. */
+  private detectorStage(p: Pending): void {
+    if (this.kinds.has("phi")) this.runDetectors(p.text, p.profile, p.out, p.idx);
+  }
+
+  /** Steps 4-5: overlaps resolved, then the statistical tagger on prose that is not a structured format. */
+  private resolveStage(p: Pending): Candidate[] {
+    const resolved = resolveOverlaps(p.out);
     // Step 5: the statistical tagger on prose that is not a structured format, its spans added
     // to the rules' by the combination policy (src/phi/tagger/model.ts `combine`)
-    if (this.tagger && given === "prose" && this.kinds.has("phi") && !structured)
-      return combine(resolved, tagText(this.tagger === true ? shippedModel() : this.tagger, text, resolved));
+    if (this.tagger && p.given === "prose" && this.kinds.has("phi") && !p.structured)
+      return combine(resolved, tagText(this.tagger === true ? shippedModel() : this.tagger, p.text, resolved));
     return resolved;
   }
   /** Whether the last `structured` call found a structured format (read right after it). */
@@ -537,6 +568,37 @@ export class Scanner {
     let cands = this.candidates(text, profile, options.path);
     if (kinds) cands = cands.filter((c) => kinds.includes(c.kind));
     return toFindings(text, cands, options);
+  }
+
+  /**
+   * Several texts with the same options: the findings of `scan` on each, in order (bulk input:
+   * jsonl records, exported notes). The texts go stage by stage in groups of up to
+   * `SCAN_MANY_CHARS` characters (rules over the group, then the detectors, then the tagger), so
+   * each stage's tables and compiled code stay in the CPU's caches between texts. Findings are the
+   * same as one `scan` after another: the only state carried from one text to the next (`seen`,
+   * which turns the prefilters on, and the user patterns' per-text deadline) is read in the rule
+   * stage, which runs the texts in their order; the detectors and the tagger answer from the text
+   * alone (test/phi-scan-many.test.ts).
+   */
+  scanMany(texts: readonly string[], options: ScanTextOptions & { profile?: Profile } = {}): Finding[][] {
+    const profile = options.profile ?? profileFor(options.path);
+    const kinds = options.kinds;
+    const found: Finding[][] = [];
+    for (let a = 0; a < texts.length;) {
+      let b = a;
+      let chars = 0;
+      while (b < texts.length && (b === a || chars + texts[b]!.length <= SCAN_MANY_CHARS)) chars += texts[b++]!.length;
+      const group: Pending[] = [];
+      for (let k = a; k < b; k++) group.push(this.ruleStage(texts[k]!, profile, options.path));
+      for (const p of group) this.detectorStage(p);
+      const cands = group.map((p) => this.resolveStage(p));
+      for (let k = 0; k < group.length; k++) {
+        const c = kinds ? cands[k]!.filter((x) => kinds.includes(x.kind)) : cands[k]!;
+        found.push(toFindings(group[k]!.text, c, options));
+      }
+      a = b;
+    }
+    return found;
   }
 }
 

@@ -70,7 +70,9 @@ const ANCHORS = new WordClasses((l) => anchorByWord.get(l) ?? 0);
 let lastText: string | undefined;
 let lastMask = 0;
 /** Per anchor group, the run starts found by the last pass (undefined: the text is not ASCII). */
-let lastAnchors: number[][] | undefined;
+let lastAnchors: (number[] | undefined)[] | undefined;
+/** The empty list of a group with no word in the text. */
+const NONE: readonly number[] = [];
 
 /**
  * The starts, in order, of the ASCII letter runs of `text` that are words of anchor group `group`
@@ -80,7 +82,14 @@ let lastAnchors: number[][] | undefined;
  */
 export function anchorsOf(text: string, group: number): readonly number[] | undefined {
   if (text !== lastText) cuesOf(text);
-  return lastAnchors?.[group];
+  if (lastAnchors === undefined) return undefined;
+  return lastAnchors[group] ?? NONE;
+}
+
+/** Whether `text` is all ASCII (read from the cue pass, run once per text). */
+export function isAsciiText(text: string): boolean {
+  if (text !== lastText) cuesOf(text);
+  return lastAnchors !== undefined;
 }
 
 /** The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character). */
@@ -88,7 +97,8 @@ export function cuesOf(text: string): number {
   if (text === lastText) return lastMask;
   frozen = true;
   let mask = 0;
-  const anchors: number[][] = Array.from({ length: anchorGroups }, () => []);
+  // a group's list is made when its first word is found (most groups find none in a text)
+  const anchors: (number[] | undefined)[] = new Array<number[] | undefined>(anchorGroups);
   let ascii = true;
   const len = text.length;
   let i = 0;
@@ -114,7 +124,10 @@ export function cuesOf(text: string): number {
         let a = ANCHORS.of(id);
         while (a !== 0) {
           const low = a & -a;
-          anchors[31 - Math.clz32(low)]!.push(i);
+          const g = 31 - Math.clz32(low);
+          const list = anchors[g];
+          if (list === undefined) anchors[g] = [i];
+          else list.push(i);
           a ^= low;
         }
       }

@@ -2,6 +2,7 @@ import type { Candidate } from "../candidate.js";
 import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../data/words.js";
 import { ENGLISH } from "./lexicon.js";
 import type { Detector } from "./detector.js";
+import { isAsciiText } from "./cues.js";
 
 /**
  * A document names the same person or place more than once, but cues surround only some mentions:
@@ -30,8 +31,14 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
     }
   }
   if (seen.size === 0) return;
+  // in an ASCII text a word's lower-case form has its length: a word of a length no seen word has
+  // is skipped before it is lower-cased (lengths ≥ 31 share one bit)
+  const ascii = isAsciiText(text);
+  let lengths = 0;
+  for (const l of seen.keys()) lengths |= 1 << Math.min(l.length, 31);
   const extra: Candidate[] = [];
   for (const m of text.matchAll(WORD)) {
+    if (ascii && (lengths & (1 << Math.min(m[0].length, 31))) === 0) continue;
     const hit = seen.get(m[0].toLowerCase());
     // a short acronym travels only in capitals: "GH", not "gh" in a lower-case word sense
     if (!hit || (hit.acronym && m[0] !== m[0].toUpperCase())) continue;

@@ -24,7 +24,8 @@ import {
   isUpperText,
 } from "./lexicon.js";
 import { WORDS, WordClasses, tokenize } from "./tokens.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { cueGroup, cuesOf, isAsciiText } from "./cues.js";
+import { anchored, matchesOf } from "./anchored.js";
 
 /** The first words of the strong name cues ("my name is", "name:", "call me", "named"): src/phi/detect/cues.ts. */
 const CUE_NAME_IS = cueGroup(["my", "name", "call", "calls", "named"]);
@@ -139,7 +140,11 @@ function bigName(t: Tok): boolean {
 }
 /** capWord(t), asked once per token. */
 function capWord(t: Tok): boolean {
-  if ((t.f & T_CAP_DONE) === 0) t.f |= T_CAP_DONE | (CAP_WORD.test(t.s) ? T_CAP : 0);
+  if ((t.f & T_CAP_DONE) === 0) {
+    // CAP_WORD starts with a capital (its prefixes too): a word starting with a-z is answered without it
+    const c = t.s.charCodeAt(0);
+    t.f |= T_CAP_DONE | (!(c >= 97 && c <= 122) && CAP_WORD.test(t.s) ? T_CAP : 0);
+  }
   return (t.f & T_CAP) !== 0;
 }
 
@@ -147,6 +152,33 @@ function isDigitAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   return c >= 48 && c <= 57;
 }
+
+/**
+ * Speaker labels ('Ubul: What a wife.'), anchored (src/phi/detect/anchored.ts) at the colons of an
+ * ASCII text: every match is a capital, lower-case letters or apostrophes, then ":", and starts at
+ * that word (at a line start), at the newline before it, or at the `.!?"` before the blanks
+ * before it. A text with a character ≥ 128 runs the regex over the whole text.
+ */
+const SPEAKER = anchored("speaker-label", /(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'’]+):[ \t]*(["“]?)/gmu, (text) => {
+  if (!isAsciiText(text)) return undefined;
+  const out: number[] = [];
+  for (let c = text.indexOf(":"); c >= 0; c = text.indexOf(":", c + 1)) {
+    let r = c;
+    for (let d = text.charCodeAt(r - 1); (d >= 97 && d <= 122) || d === 39; d = text.charCodeAt(r - 1)) r--;
+    const w = r - 1;
+    const u = text.charCodeAt(w);
+    if (r === c || !(u >= 65 && u <= 90)) continue;
+    // the blanks before the word (\s: ASCII text), then one of . ! ? "
+    let q = w;
+    for (let d = text.charCodeAt(q - 1); d === 32 || (d >= 9 && d <= 13); d = text.charCodeAt(q - 1)) q--;
+    const p = text.charCodeAt(q - 1);
+    if (q < w && (p === 46 || p === 33 || p === 63 || p === 34)) out.push(q - 1);
+    const b = text.charCodeAt(w - 1);
+    if (b === 10) out.push(w - 1);
+    if (w === 0 || b === 10 || b === 13) out.push(w);
+  }
+  return out;
+});
 
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
@@ -190,6 +222,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     });
   };
   const sep = (a: Tok, b: Tok) => text.slice(a.end, b.start);
+  /** sep(a, b).includes(String.fromCharCode(c)), without a slice. */
+  const gapHas = (a: Tok, b: Tok, c: number) => {
+    for (let k = a.end; k < b.start; k++) if (text.charCodeAt(k) === c) return true;
+    return false;
+  };
   /** 1-3 characters between: blanks and at most one "." or "," (/^[ \t]*[.,]?[ \t]*$/, without a slice). */
   const adjacent = (a: Tok, b: Tok) => {
     const g = b.start - a.end;
@@ -241,8 +278,12 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     knownMemo[t.i] = r ? 2 : 1;
     return r;
   };
-  const isInitial = (i: number) =>
-    toks[i]!.s.length === 1 && /^[A-Za-z]$/.test(toks[i]!.s) && text[toks[i]!.end] === ".";
+  const isInitial = (i: number) => {
+    const t = toks[i]!;
+    if (t.s.length !== 1 || text.charCodeAt(t.end) !== 46) return false;
+    const c = t.s.charCodeAt(0) | 32; // /^[A-Za-z]$/
+    return c >= 97 && c <= 122;
+  };
   /** A Capitalised word in mixed-case text that is not an ordinary or clinical word. */
   const capName = (i: number) => {
     const t = toks[i];
@@ -271,7 +312,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (upperAt(i)) return strong && t.s.length >= 3 && !english(t);
     // mixed-case text: Capitalised word, not an all-caps abbreviation, not camel case
     if (capWord(t)) return !is(t, W_NOT_NAME) || strong;
-    return strong && /^[a-z]+$/.test(t.s) && t.s.length >= 3 && !is(t, W_NOT_NAME);
+    return strong && t.s.length >= 3 && /^[a-z]+$/.test(t.s) && !is(t, W_NOT_NAME);
   };
   // upper-case notes, strong context: any uncommon word ("DICK CUCCHIARA (RESIDENT)")
   const upperSurname = (k: number, strong: boolean) =>
@@ -300,8 +341,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (
       n &&
       adjacent(toks[j]!, n) &&
-      !sep(toks[j]!, n).includes(".") &&
-      (!sep(toks[j]!, n).includes(",") || (is(n, W_FIRST) && !english(n))) &&
+      !gapHas(toks[j]!, n, 46) &&
+      (!gapHas(toks[j]!, n, 44) || (is(n, W_FIRST) && !english(n))) &&
       !is(n, W_CREDENTIAL) &&
       (known(n) || (capName(j + 1) && capWord(toks[j]!)) || upperSurname(j + 1, strong) || censusSurname(j, j + 1))
     )
@@ -536,7 +577,6 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       )
         j = i + 1;
       const after = toks[j + 1];
-      const credEnd = after ? text.slice(after.end, after.end + 12) : "";
       const role =
         after &&
         /^(?:resident|attending|fellow|intern|surgeon|cardiologist|intensivist|hospitalist|pcp)$/.test(after.l) &&
@@ -545,7 +585,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
         after &&
         (is(after, W_CREDENTIAL) || role) &&
         /^[ \t]*[,(]?[ \t]*$/.test(sep(toks[j]!, after)) &&
-        (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(credEnd) ||
+        (/^(?:[ \t]*[/,-][ \t]*[A-Za-z]{2,4})*[ \t]*(?:\r?\n|$)/.test(text.slice(after.end, after.end + 12)) ||
           role ||
           (j > i && (known(t) || known(toks[j]!) || is(t, W_FIRST) || (capName(i) && capName(j))))) &&
         (known(t) || upperAt(i) || /^[A-Z]/.test(t.s) || known(toks[j]!)) &&
@@ -568,7 +608,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const upperUnknown =
         standaloneInitial &&
         after !== undefined &&
-        (is(after, N_PERSON_VERB_AFTER) || /^\p{L}+ing$/u.test(after.l)) &&
+        (is(after, N_PERSON_VERB_AFTER) || (after.l.endsWith("ing") && /^\p{L}+ing$/u.test(after.l))) &&
         upperAt(i) &&
         t.s.length >= 4 &&
         /^\p{L}+$/u.test(t.s) &&
@@ -702,11 +742,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     if (taken[i]) continue;
     const t = toks[i]!;
     const n = toks[i + 1]!;
+    // only a relation word or his/her/their can follow: the gap is read for those alone
+    const pronoun = n.l === "his" || n.l === "her" || n.l === "their";
+    if (!pronoun && !is(n, N_RELATION)) continue;
     const gap = sep(t, n);
     const relAfter =
       (is(n, N_RELATION) && /^[ \t]*\([ \t]*$/.test(gap)) ||
       (/^[ \t]*,[ \t]+$/.test(gap) &&
-        /^(?:his|her|their)$/.test(n.l) &&
+        pronoun &&
         toks[i + 2] !== undefined &&
         blank(n, toks[i + 2]!) &&
         is(toks[i + 2]!, N_RELATION));
@@ -767,26 +810,31 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     toks[c + 1] !== undefined &&
     blank(toks[c - 1]!, toks[c]!) &&
     blank(toks[c]!, toks[c + 1]!);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let i = 0; i < toks.length; i++) {
-      // every token's case block is asked here, in order (upperAt keeps the first answer of each
-      // block of 16 tokens, and growNames below reads them): then the words that cannot join skip
-      upperAt(i);
-      // a word next to a found name (or one word and a conjunction away): the only ones that can join
-      if (taken[i] || !(taken[i - 1] || taken[i + 1] || taken[i - 2] || taken[i + 2])) continue;
-      // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
-      const upperName = () =>
-        (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
-        is(toks[i]!, W_FIRST) &&
-        !is(toks[i]!, W_COMMON) &&
-        !is(toks[i]!, W_CLINICAL) &&
-        toks[i]!.s.length >= 3;
-      if (!(capName(i) || upperName()) || english(toks[i]!)) continue;
-      const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
-      if ((i > 0 && taken[i - 1] && inList(i, i - 1, i)) || (taken[i + 1] && inList(i, i, i + 1)) || viaConj)
-        push(i, i, "medium", 0.5, "name-list");
+  // with no name found nothing can join: only the case blocks are asked, as the loop below would
+  // (the first token of each block not asked yet, in order)
+  if (taken.indexOf(1) < 0) {
+    for (let b = 0; b << 4 < toks.length; b++) if (upperCache[b] === 0) upperAt(b << 4);
+  } else
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < toks.length; i++) {
+        // every token's case block is asked here, in order (upperAt keeps the first answer of each
+        // block of 16 tokens, and growNames below reads them): then the words that cannot join skip
+        if (upperCache[i >> 4] === 0) upperAt(i);
+        // a word next to a found name (or one word and a conjunction away): the only ones that can join
+        if (taken[i] || !(taken[i - 1] || taken[i + 1] || taken[i - 2] || taken[i + 2])) continue;
+        // upper-case notes: a known given name joined to a found name ("DAUGHTERS MARY AND JANE")
+        const upperName = () =>
+          (upperAt(i) || /^\p{Ll}+$/u.test(toks[i]!.s)) &&
+          is(toks[i]!, W_FIRST) &&
+          !is(toks[i]!, W_COMMON) &&
+          !is(toks[i]!, W_CLINICAL) &&
+          toks[i]!.s.length >= 3;
+        if (!(capName(i) || upperName()) || english(toks[i]!)) continue;
+        const viaConj = (i > 1 && taken[i - 2] && conj(i - 1)) || (taken[i + 2] && conj(i + 1));
+        if ((i > 0 && taken[i - 1] && inList(i, i - 1, i)) || (taken[i + 1] && inList(i, i, i + 1)) || viaConj)
+          push(i, i, "medium", 0.5, "name-list");
+      }
     }
-  }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
   if (cuesOf(text) & CUE_NAME_IS)
     for (const m of text.matchAll(
@@ -810,7 +858,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       });
     }
   // Speaker labels in dialogue: 'Koppány: "Who are you?"', 'Ubul: What a wife.'
-  for (const m of text.matchAll(/(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'’]+):[ \t]*(["“]?)/gmu)) {
+  for (const m of matchesOf(SPEAKER, text)) {
     const l = m[1]!.toLowerCase();
     if (ENGLISH.has(l) || COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || NATIONALITIES.has(l)) continue;
     if (!m[2] && !(BIG_NAMES.has(l) || FIRST_NAMES.has(l))) continue;
@@ -845,12 +893,19 @@ function growNames(
   known: (t: Tok) => boolean,
 ): void {
   if (out.length === from) return;
-  const byStart = new Map<number, number>();
-  const byEnd = new Map<number, number>();
-  toks.forEach((t, i) => {
-    byStart.set(t.start, i);
-    byEnd.set(t.end, i);
-  });
+  // the token starting (ending) at a position: tokens are in order, their starts and ends increase
+  const tokenAt = (pos: number, atEnd: boolean): number | undefined => {
+    let lo = 0;
+    let hi = toks.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = atEnd ? toks[mid]!.end : toks[mid]!.start;
+      if (v === pos) return mid;
+      if (v < pos) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
   const covered = (s: number, e: number, self: Candidate) => out.some((c) => c !== self && c.start < e && c.end > s);
   const gap = (a: Tok, b: Tok) => text.slice(a.end, b.start);
   const unknownWord = (t: Tok) =>
@@ -890,8 +945,8 @@ function growNames(
   for (let c = from; c < end; c++) {
     const cand = out[c]!;
     if (cand.category !== "name") continue;
-    let i = byStart.get(cand.start);
-    let j = byEnd.get(cand.end);
+    let i = tokenAt(cand.start, false);
+    let j = tokenAt(cand.end, true);
     if (i === undefined || j === undefined) continue;
     const anchorUpper = upperAt(i);
     // right: an initial then a name word, or a name word; an English word before ", MSW"

@@ -19,7 +19,7 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, WordClasses, tokenize } from "./tokens.js";
-import { cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
 import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
@@ -433,9 +433,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       push(s, m.index + m[0].length, "medium", 0.6, "street-address");
     }
   // A hospital acronym before one of its units: "GH ER", "FROM GH CATH LAB", "dc'd from GH TCU"
-  for (const m of text.matchAll(
-    /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
-  )) {
+  for (const m of matchesOf(ACRONYM_UNIT_A, text)) {
     const w = m[1]!;
     const l = w.toLowerCase();
     if (CLINICAL_WORDS.has(l) || COMMON_WORDS.has(l) || ENGLISH.has(l) || US_STATE_CODES.has(w) || CREDENTIAL.test(l))
@@ -445,9 +443,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // A proper word before a facility or unit noun names the facility: "Kimbrough rehab", "from kernan ew",
   // "on mackerer campus". Out-of-vocabulary only (no English, clinical, nationality or name-lexicon word).
   if (cues & CUE_FACILITY_NOUN)
-    for (const m of text.matchAll(
-      /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
-    )) {
+    for (const m of matchesOf(FACILITY_NOUN_A, text)) {
       const w = m[1]!;
       const l = w.toLowerCase();
       // "on North Campus": a Capitalised word before a Capitalised facility noun in mixed-case text
@@ -512,9 +508,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     }
   // An address announced by a cue but without a street word: "lives at Růžena 15", "address: Skogstien 106"
   // ("ip-address P 0.000" is no address: the cue is a whole word, the value has a name of 3+ letters)
-  for (const m of text.matchAll(
-    /(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi,
-  )) {
+  for (const m of matchesOf(ADDRESS_CUE_A, text)) {
     const s = m.index + m[0].length;
     if (!ADDRESS_CUE.test(text.slice(Math.max(0, s - 40), s))) continue;
     const r =
@@ -664,6 +658,17 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     return n >= 2 && n <= 8 && PREP_PAIRS.has(((text.charCodeAt(s) | 32) << 8) | (text.charCodeAt(s + 1) | 32));
   };
   const spaced = (q: number) => q < nWords && text.charCodeAt(wStart[q]! - 1) === 32 && wStart[q]! - 1 === wEnd[q - 1]!;
+  /** Whether words wi+1 .. wi+k-1 each follow the one before after a single space. */
+  const allSpaced = (wi: number, k: number) => {
+    for (let q = 1; q < k; q++) if (!spaced(wi + q)) return false;
+    return true;
+  };
+  /** The lower-case forms of words wi .. wi+k-1 joined by spaces (looked up in that order). */
+  const joinLower = (wi: number, k: number) => {
+    let sub = lowerOf(wi);
+    for (let q = 1; q < k; q++) sub += " " + lowerOf(wi + q);
+    return sub;
+  };
   for (let wi = 0; wi < nWords; wi++) {
     const c0 = text.charCodeAt(wStart[wi]!);
     const afterPrep = wi > 0 && maybePrep(wi - 1) && PREP_WORDS.has(lowerOf(wi - 1));
@@ -690,7 +695,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     let state = false;
     const maxK = (p0 & P_MULTI) !== 0 ? 3 : 1;
     for (let k = maxK; k >= 1; k--) {
-      if (k > 1 && !Array.from({ length: k - 1 }, (_, q) => spaced(wi + q + 1)).every(Boolean)) continue;
+      if (k > 1 && !allSpaced(wi, k)) continue;
       let isState: boolean;
       if (k === 1) {
         // one word: its place classes, answered once per distinct word
@@ -698,7 +703,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
         country = (p0 & P_COUNTRY) !== 0;
         isState = (p0 & P_STATE) !== 0;
       } else {
-        const sub = Array.from({ length: k }, (_, q) => lowerOf(wi + q)).join(" ");
+        const sub = joinLower(wi, k);
         city = US_CITIES.has(sub) ? false : cityLookup(sub);
         country = COUNTRIES.has(sub);
         isState = US_STATES.has(sub);
@@ -722,7 +727,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
     const cap = capFirst && !isUpper;
     let strong = false;
     if (matched) {
-      const sub = Array.from({ length: matched }, (_, q) => lowerOf(wi + q)).join(" ");
+      const sub = joinLower(wi, matched);
       // a place that is also an English word ("Reading", "Mobile") or a name, or a country, needs a cue
       // countries: not a Safe Harbor element but personal data elsewhere (GDPR): flagged when written as a name
       strong = country
@@ -934,6 +939,95 @@ const INTL_BEFORE_A = anchoredWords(
   ),
 );
 const MILITARY_A = anchoredWords("military-address", MILITARY_ADDRESS, ["psc", "unit", "cmr"]);
+/**
+ * Where a word before blanks and a keyword can start: for each whole run of a keyword (the cue
+ * pass's anchors, in order), the letter run that ends right before the blanks before it, when its
+ * length is within [min, max] (its start, in order: each is after the previous keyword).
+ */
+function wordBeforeKeyword(text: string, group: number, min: number, max: number): number[] | undefined {
+  const at = anchorsOf(text, group);
+  if (at === undefined) return undefined;
+  const out: number[] = [];
+  for (const u of at) {
+    let e = u;
+    while (e > 0 && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+    if (e === u) continue;
+    let p = e;
+    for (let c = text.charCodeAt(p - 1); (c >= 97 && c <= 122) || (c >= 65 && c <= 90); c = text.charCodeAt(p - 1)) p--;
+    if (e - p >= min && e - p <= max) out.push(p);
+  }
+  return out;
+}
+/** An address cue ("lives at", "address:"): whole keyword runs, or a run starting with "address" ("addresses"). */
+const ADDRESS_CUE_WORDS = [
+  "live",
+  "lives",
+  "living",
+  "located",
+  "reside",
+  "resides",
+  "return",
+  "returned",
+  "corner",
+  "office",
+];
+const ADDRESS_CUE_GROUP = anchorGroup(ADDRESS_CUE_WORDS);
+const ADDRESS_WORD = /address/gi;
+const ADDRESS_CUE_A = anchored(
+  "address-cue",
+  /(?<![\w-])(?:address(?:\s+is)?|lives?\s+at|living\s+at|located\s+at|resides?\s+at|return(?:ed)?\s+to|corner\s+of|office\s+is\s+at)\s*:?[ \t]*/gi,
+  (text) => {
+    const words = anchorsOf(text, ADDRESS_CUE_GROUP);
+    if (words === undefined) return undefined;
+    // the runs starting with "address", merged in order with the keyword runs
+    const out: number[] = [];
+    let k = 0;
+    ADDRESS_WORD.lastIndex = 0;
+    for (let m = ADDRESS_WORD.exec(text); m !== null; m = ADDRESS_WORD.exec(text)) {
+      const c = text.charCodeAt(m.index - 1);
+      if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) continue;
+      while (k < words.length && words[k]! < m.index) out.push(words[k++]!);
+      out.push(m.index);
+    }
+    while (k < words.length) out.push(words[k++]!);
+    return out;
+  },
+  [...ADDRESS_CUE_WORDS, "address", "addresses", "is", "at", "to", "of"],
+);
+/** A hospital acronym before one of its units: the regex is case-sensitive, the anchors are not (a superset). */
+const ACRONYM_UNIT_WORDS = [
+  "er",
+  "ed",
+  "ew",
+  "e",
+  "cath",
+  "tcu",
+  "icu",
+  "ccu",
+  "micu",
+  "sicu",
+  "csru",
+  "nicu",
+  "pacu",
+  "clinic",
+  "campus",
+];
+const ACRONYM_UNIT_GROUP = anchorGroup(ACRONYM_UNIT_WORDS);
+const ACRONYM_UNIT_A = anchored(
+  "acronym-unit",
+  /\b([A-Z]{2,5})[ \t]+(?:ER|ED|EW|E\.R\.|CATH LAB|cath lab|TCU|ICU|CCU|MICU|SICU|CSRU|NICU|PACU|clinic|CLINIC|campus|CAMPUS)\b/g,
+  (text) => wordBeforeKeyword(text, ACRONYM_UNIT_GROUP, 2, 5),
+  ACRONYM_UNIT_WORDS,
+);
+/** A proper word before a facility or unit noun ("Kimbrough rehab", "from kernan ew"). */
+const FACILITY_NOUN_WORDS = ["rehab", "campus", "ew", "er", "e", "emergency", "building", "bldg", "memorial"];
+const FACILITY_NOUN_GROUP = anchorGroup(FACILITY_NOUN_WORDS);
+const FACILITY_NOUN_A = anchored(
+  "facility-noun",
+  /\b(\p{L}{4,})[ \t]+(?:rehab|campus|ew|er|e\.r\.|emergency[ \t]+room|building|bldg|memorial)\b/giu,
+  (text) => wordBeforeKeyword(text, FACILITY_NOUN_GROUP, 4, Infinity),
+  FACILITY_NOUN_WORDS,
+);
 const ZIP_A = anchoredWords("zip-context", ZIP_CONTEXT, ["zip", "zipcode", "postal", "postcode"]);
 const NAMED_STREET_A = anchoredWords("named-street", NAMED_STREET, ["on", "at", "in", "off", "along", "near"]);
 const MID_SENTENCE_PLACE_A = anchoredWords("mid-sentence-place", MID_SENTENCE_PLACE, ["at", "from", "to", "on"]);

@@ -31,15 +31,33 @@ function cpAt(text: string, i: number): number {
   return c;
 }
 
+/** Per connector string: its characters, and a table of the ASCII characters a token continues with (letters and connectors). */
+const CONNECTORS = new Map<string, { ex: Set<number>; ascii: Uint8Array }>();
+function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
+  let c = CONNECTORS.get(extra);
+  if (c === undefined) {
+    const ex = new Set<number>();
+    const ascii = new Uint8Array(128);
+    for (let k = 65; k <= 90; k++) ascii[k] = ascii[k + 32] = 1;
+    for (let k = 0; k < extra.length; k++) {
+      const d = extra.charCodeAt(k);
+      ex.add(d);
+      if (d < 128) ascii[d] = 1;
+    }
+    CONNECTORS.set(extra, (c = { ex, ascii }));
+  }
+  return c;
+}
+
 /**
  * Every match of `\p{L}[\p{L}<extra>]*` (flags gu), as start and end offsets: `extra` are the
  * connector characters allowed after the first letter (e.g. "'’" or ".'’-"). Same tokens, in the
  * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it).
  */
 export function tokenize(text: string, extra: string): { starts: Int32Array; ends: Int32Array; n: number } {
-  const ex = new Set<number>();
-  for (let k = 0; k < extra.length; k++) ex.add(extra.charCodeAt(k));
-  let starts = new Int32Array(Math.max(16, text.length >> 3));
+  const { ex, ascii } = connectorsOf(extra);
+  // notes hold about one token per five characters: one allocation, rarely grown
+  let starts = new Int32Array(Math.max(16, (text.length >> 2) + 1));
   let ends = new Int32Array(starts.length);
   let n = 0;
   const len = text.length;
@@ -62,7 +80,7 @@ export function tokenize(text: string, extra: string): { starts: Int32Array; end
     while (i < len) {
       const d = text.charCodeAt(i);
       if (d < 128) {
-        if ((d >= 65 && d <= 90) || (d >= 97 && d <= 122) || ex.has(d)) {
+        if (ascii[d] === 1) {
           i++;
           continue;
         }
