@@ -171,6 +171,35 @@ describe("tagger FastScorer", () => {
     expect(upper).toBeGreaterThan(10);
   });
 
+  it("stays exact when its cache of token texts fills up, between texts and within one", () => {
+    const fast = new FastScorer(model.table, model.w);
+    compare(TEXTS[0]!, fast);
+    // 4 shapes (lower, upper, title, mixed) of 5,000 words: 20,000 token texts, more than the
+    // cache's 16,384, in one text of ~100,000 characters (the word table does not start over)
+    const g = WORDS.generation;
+    const letters = (k: number): string =>
+      String.fromCharCode(97 + (k % 26)) + (k >= 26 ? letters(Math.floor(k / 26) - 1) : "");
+    const words = Array.from({ length: 5000 }, (_, k) => `qv${letters(k)}`);
+    const shaped = (w: string, v: number) =>
+      v === 0
+        ? w
+        : v === 1
+          ? w.toUpperCase()
+          : v === 2
+            ? w[0]!.toUpperCase() + w.slice(1)
+            : `${w.slice(0, 2)}X${w.slice(2)}`;
+    const big = [0, 1, 2, 3].map((v) => words.map((w) => shaped(w, v)).join(" ")).join("\n");
+    compare(big, fast);
+    // a text after it (the cache starts over), and the first text again (its entries were dropped)
+    for (const t of TEXTS) compare(t, fast);
+    compare(big.slice(0, 30000), fast);
+    compare(TEXTS[1]!, fast);
+    if (WORDS.generation === g) {
+      const rules = scanner.candidates(big, "prose");
+      expect(tagText(model, big, rules)).toEqual(tagText(model, big, rules, undefined, true));
+    }
+  });
+
   it("stays exact when the word table starts over (ids reused for other words)", () => {
     const fast = new FastScorer(model.table, model.w);
     compare(TEXTS[0]!, fast);

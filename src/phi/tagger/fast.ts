@@ -14,7 +14,8 @@ import { bestTag, type FeatureTable } from "./table.js";
  *
  * What is kept:
  * - per token text (`FeatureContext.textKeys`: an ASCII word's interned id and shape, a digit
- *   run's shape and length, one character's code), in a direct-mapped cache: the sum of the
+ *   run's shape and length, one character's code), in one typed array indexed by the key
+ *   (entries contiguous in the order first seen, none evicted until it starts over): the sum of the
  *   token's 12 features of its own text (bias, word, shape, affixes, lexicon bits, length...)
  *   and the four sums it gives its neighbours (word and lexicon bits at offsets ±1, ±2);
  * - the weights of features with few values (rule category at -1, 0, +1; the line-start pair;
@@ -31,11 +32,15 @@ import { bestTag, type FeatureTable } from "./table.js";
 const ENTRY = 6 * NTAGS;
 /** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures). */
 const PREV_O = 5 * NTAGS;
-const SLOTS = 1 << 13;
-const SLOT_MASK = SLOTS - 1;
-/** In `entries`, after the slots: the padding tokens' entry, then per-text overflow entries. */
-const PAD_ENTRY = SLOTS * ENTRY;
-const OVERFLOW = PAD_ENTRY + ENTRY;
+/** Cached token texts kept before the cache starts over (7 MB of float64 at most). */
+const MAX_ENTRIES = 1 << 14;
+/** Slots of the index from a token text's key to its entry (load factor at most 1/2). */
+const INDEX_SLOTS = MAX_ENTRIES * 2;
+const INDEX_MASK = INDEX_SLOTS - 1;
+/** In `entries`: the padding tokens' entry, the cached entries, then per-text overflow entries. */
+const PAD_ENTRY = 0;
+const FIRST_ENTRY = ENTRY;
+const OVERFLOW = (1 + MAX_ENTRIES) * ENTRY;
 /** Word value of the padding tokens (features.ts `prepare`). */
 const PAD_WORD = 0x5bd1e995;
 /** Rule categories: 0 none, 1-6 B, 7-12 I (features.ts `prepare`). */
@@ -47,11 +52,12 @@ const DENSE_SHAPES = 160;
 const SHAPE_MASK = SHAPE_SLOTS - 1;
 
 export class FastScorer {
-  private readonly keys = new Int32Array(SLOTS);
+  /** Token text key → its entry's offset in `entries` (open addressing; key 0 marks an empty slot). */
+  private readonly indexKeys = new Int32Array(INDEX_SLOTS);
+  private readonly indexOffs = new Int32Array(INDEX_SLOTS);
+  /** Entries cached since the cache (last) started over. */
+  private count = 0;
   private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
-  /** The text (`textNo`) that last used each slot. */
-  private readonly stamps = new Int32Array(SLOTS);
-  private textNo = 0;
   private readonly acc = new Float64Array(NTAGS);
   private generation = WORDS.generation;
   private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
@@ -170,45 +176,47 @@ export class FastScorer {
   }
 
   /**
-   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side):
-   * cached entries a text uses are not evicted by its later tokens (their slot goes to overflow).
+   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side).
+   * Entries are kept by token text key, in the order first seen (no two texts share a slot, so no
+   * entry is evicted until the cache starts over, and never while a text that uses it is decoded).
    */
   private locate(ctx: FeatureContext): Int32Array {
     const n = ctx.tokens.n;
-    if (WORDS.generation !== this.generation) {
-      this.keys.fill(0);
+    // start over on a new word-table generation (ids reused), or when this text might not fit
+    if (WORDS.generation !== this.generation || (this.count > 0 && this.count + n > MAX_ENTRIES)) {
+      this.indexKeys.fill(0);
+      this.count = 0;
       this.generation = WORDS.generation;
     }
-    if (this.textNo >= 0x3fffffff) {
-      // the stamps would overflow int32: start them over
-      this.stamps.fill(0);
-      this.textNo = 0;
-    }
-    const stamp = ++this.textNo;
     const offs = new Int32Array(n + 4);
     offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;
-    const { keys, stamps } = this;
+    const { indexKeys, indexOffs } = this;
     const textKeys = ctx.textKeys;
     let overflow = 0;
     for (let q = 0; q < n; q++) {
       const key = textKeys[q]!;
       if (key !== 0) {
-        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
-        const o = slot * ENTRY;
-        if (keys[slot] === key) {
-          stamps[slot] = stamp;
-          offs[q + 2] = o;
+        let slot = (Math.imul(key, 0x9e3779b1) >>> 11) & INDEX_MASK;
+        let k = indexKeys[slot]!;
+        while (k !== key && k !== 0) {
+          slot = (slot + 1) & INDEX_MASK;
+          k = indexKeys[slot]!;
+        }
+        if (k === key) {
+          offs[q + 2] = indexOffs[slot]!;
           continue;
         }
-        if (stamps[slot] !== stamp) {
+        if (this.count < MAX_ENTRIES) {
+          const o = FIRST_ENTRY + this.count * ENTRY;
+          this.count++;
           this.textSums(ctx, q, this.entries, o);
-          keys[slot] = key;
-          stamps[slot] = stamp;
+          indexKeys[slot] = key;
+          indexOffs[slot] = o;
           offs[q + 2] = o;
           continue;
         }
       }
-      // no key, or its slot holds another word of this text: an entry of its own
+      // no key, or the cache is full (a text of more than MAX_ENTRIES tokens): an entry of its own
       const o = OVERFLOW + overflow * ENTRY;
       if (o + ENTRY > this.entries.length) {
         const grown = new Float64Array(this.entries.length * 2);
