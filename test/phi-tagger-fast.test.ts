@@ -107,6 +107,16 @@ describe("tagger FastScorer", () => {
     }
   });
 
+  it("gives the reference spans when its reused arrays held a longer text before", () => {
+    // prepare(..., true) reuses its arrays: stale tokens, rules or lexicon bits of the text before must not leak
+    const texts = Array.from({ length: 40 }, (_, k) => randomText(500 + k, 4000 - k * 97));
+    texts.push(...TEXTS.slice().reverse());
+    for (const text of texts) {
+      const rules = scanner.candidates(text, "prose");
+      expect(tagText(model, text, rules)).toEqual(tagText(model, text, rules, undefined, true));
+    }
+  });
+
   it("decodes with the reference scores and tags (the fused path tagText uses)", () => {
     const fast = new FastScorer(model.table, model.w);
     const texts = [...TEXTS, ...Array.from({ length: 30 }, (_, k) => randomText(1000 + k, 200 + k * 53))];

@@ -58,6 +58,8 @@ export class FastScorer {
   /** Entries cached since the cache (last) started over. */
   private count = 0;
   private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
+  /** `locate`'s answer, reused from text to text. */
+  private offs = new Int32Array(1024);
   private readonly acc = new Float64Array(NTAGS);
   private generation = WORDS.generation;
   private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
@@ -176,7 +178,8 @@ export class FastScorer {
   }
 
   /**
-   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side).
+   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side;
+   * valid until the next call).
    * Entries are kept by token text key, in the order first seen (no two texts share a slot, so no
    * entry is evicted until the cache starts over, and never while a text that uses it is decoded).
    */
@@ -188,7 +191,8 @@ export class FastScorer {
       this.count = 0;
       this.generation = WORDS.generation;
     }
-    const offs = new Int32Array(n + 4);
+    if (this.offs.length < n + 4) this.offs = new Int32Array(Math.max(n + 4, this.offs.length * 2));
+    const offs = this.offs;
     offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;
     const { indexKeys, indexOffs } = this;
     const textKeys = ctx.textKeys;
