@@ -26,12 +26,18 @@ import { bestTag, type FeatureTable } from "./table.js";
  */
 
 /**
- * Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2, then its
- * previous-tag-with-word feature for the previous tag O (the usual case) (9 each).
+ * Cache entry: the token's own sum, its previous-tag-with-word feature for the previous tag O
+ * (the usual case; read with the own sum), then what it adds to the tokens at offsets +1, +2,
+ * -1, -2 (9 each), and 2 unused: 56 float64, 7 cache lines.
  */
-const ENTRY = 6 * NTAGS;
-/** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures). */
-const PREV_O = 5 * NTAGS;
+const ENTRY = 6 * NTAGS + 2;
+/** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures), next to the token's own sum. */
+const PREV_O = NTAGS;
+/** In an entry: the sums of its features wm1 + lexm1, wm2 + lexm2, wp1 + lexp1, wp2 + lexp2 (its neighbours'). */
+const BM1 = 2 * NTAGS;
+const BM2 = 3 * NTAGS;
+const BP1 = 4 * NTAGS;
+const BP2 = 5 * NTAGS;
 /** Cached token texts kept before the cache starts over (7 MB of float64 at most). */
 const MAX_ENTRIES = 1 << 14;
 /** Slots of the index from a token text's key to its entry (load factor at most 1/2). */
@@ -90,14 +96,14 @@ export class FastScorer {
     if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
     // the padding tokens' entry: what they give tokens 0, 1 (as -1, -2) and n-1, n-2 (as +1, +2)
     const E = this.entries;
-    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + 9);
-    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + 9);
-    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + 18);
-    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + 18);
-    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + 27);
-    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + 27);
-    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + 36);
-    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + 36);
+    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + BM1);
+    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + BM1);
+    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + BM2);
+    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + BM2);
+    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + BP1);
+    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + BP1);
+    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + BP2);
+    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + BP2);
     for (let v = 0; v < RULE_VALUES; v++) {
       this.add(feat(T.rule0, v), this.rule0, v * 9);
       this.add(feat(T.rulem1, v), this.rulem1, v * 9);
@@ -165,14 +171,14 @@ export class FastScorer {
     this.add(feat(T.upperDocShape, upperDoc * 1000 + sh), dst, o);
     this.add(feat(T.len, Math.min(12, e - s) * 8 + k), dst, o);
     // what this token is to its neighbours: the previous word of token i+1, ...
-    this.add(feat(T.wm1, w0), dst, o + 9);
-    this.add(feat(T.lexm1, lx), dst, o + 9);
-    this.add(feat(T.wm2, w0), dst, o + 18);
-    this.add(feat(T.lexm2, lx), dst, o + 18);
-    this.add(feat(T.wp1, w0), dst, o + 27);
-    this.add(feat(T.lexp1, lx), dst, o + 27);
-    this.add(feat(T.wp2, w0), dst, o + 36);
-    this.add(feat(T.lexp2, lx), dst, o + 36);
+    this.add(feat(T.wm1, w0), dst, o + BM1);
+    this.add(feat(T.lexm1, lx), dst, o + BM1);
+    this.add(feat(T.wm2, w0), dst, o + BM2);
+    this.add(feat(T.lexm2, lx), dst, o + BM2);
+    this.add(feat(T.wp1, w0), dst, o + BP1);
+    this.add(feat(T.lexp1, lx), dst, o + BP1);
+    this.add(feat(T.wp2, w0), dst, o + BP2);
+    this.add(feat(T.lexp2, lx), dst, o + BP2);
     // its previous-tag-with-word feature when the previous tag is O (`history`)
     this.add(feat(T.prevW, Math.imul(0 + 1, 0x27d4eb2d) ^ w0), dst, o + PREV_O);
   }
@@ -240,10 +246,10 @@ export class FastScorer {
     const p = i + 2;
     const a = offs[p]!;
     // the token's own sums, then what its neighbours give it: -1's "to q+1", -2's "to q+2", ...
-    const m1 = offs[p - 1]! + 9;
-    const m2 = offs[p - 2]! + 18;
-    const p1 = offs[p + 1]! + 27;
-    const p2 = offs[p + 2]! + 36;
+    const m1 = offs[p - 1]! + BM1;
+    const m2 = offs[p - 2]! + BM2;
+    const p1 = offs[p + 1]! + BP1;
+    const p2 = offs[p + 2]! + BP2;
     for (let t = 0; t < 9; t++) acc[t] = E[a + t]! + E[m1 + t]! + E[m2 + t]! + E[p1 + t]! + E[p2 + t]!;
     const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
     const n = tok.n;
