@@ -210,6 +210,20 @@ describe("tagger FastScorer", () => {
     }
   });
 
+  it("stays exact when its index of shape trigrams fills up (more than 8,192 distinct)", () => {
+    const fast = new FastScorer(model.table, model.w);
+    // punctuation and symbols (a shape per character), digits and letters: tens of thousands of trigrams
+    const chars = [...Array.from({ length: 190 }, (_, k) => String.fromCharCode(33 + k))].filter((c) => !/\s/.test(c));
+    let s = 7;
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    for (let k = 0; k < 4; k++) {
+      let text = "";
+      while (text.length < 12000) text += chars[Math.floor(rnd() * chars.length)]! + (rnd() < 0.2 ? " " : "");
+      compare(text, fast);
+    }
+    for (const t of TEXTS) compare(t, fast);
+  });
+
   it("stays exact when the word table starts over (ids reused for other words)", () => {
     const fast = new FastScorer(model.table, model.w);
     compare(TEXTS[0]!, fast);

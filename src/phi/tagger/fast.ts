@@ -56,6 +56,10 @@ const SHAPE_SLOTS = 1 << 12;
 /** Shapes below this (letters, digits, ASCII characters: 32 + code) have a dense rule × shape table. */
 const DENSE_SHAPES = 160;
 const SHAPE_MASK = SHAPE_SLOTS - 1;
+/** Shape trigrams whose feature rows are kept before that index starts over, and its slots. */
+const TRI_MAX = 1 << 13;
+const TRI_SLOTS = TRI_MAX * 2;
+const TRI_MASK = TRI_SLOTS - 1;
 
 export class FastScorer {
   /** Token text key → its entry's offset in `entries` (open addressing; key 0 marks an empty slot). */
@@ -82,6 +86,13 @@ export class FastScorer {
   private readonly shapeKey1 = new Int32Array(SHAPE_SLOTS);
   private readonly shapeKey2 = new Int32Array(SHAPE_SLOTS);
   private readonly shapeW = new Float64Array(SHAPE_SLOTS * NTAGS);
+  /**
+   * By shape trigram (three shapes as bytes, the padding 255): the weight rows (-1: none) of its
+   * features shape3 (it centred on a token), shape3 + 100 (starting at it), shape3 + 101 (ending at it).
+   */
+  private readonly triKeys = new Int32Array(TRI_SLOTS);
+  private readonly triRows = new Int32Array(TRI_SLOTS * 3);
+  private triCount = 0;
   /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
   private readonly combo = new Float64Array(COMBOS * NTAGS);
   private readonly comboDone = new Uint8Array(COMBOS);
@@ -269,8 +280,21 @@ export class FastScorer {
       const k2 = a2 + 1;
       const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
       if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
-        this.shapeW.fill(0, slot * 9, slot * 9 + 9);
-        this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
+        // the three trigram features' rows by trigram, the five-shape feature looked up
+        const W = this.shapeW;
+        const o = slot * 9;
+        W.fill(0, o, o + 9);
+        this.addRow(this.triRows[this.trigram(b1, sh, a1)]!, W, o);
+        this.addRow(this.triRows[this.trigram(sh, a1, a2) + 1]!, W, o);
+        this.addRow(this.triRows[this.trigram(b2, b1, sh) + 2]!, W, o);
+        this.add(
+          feat(
+            T.shape3 + 102,
+            Math.imul(sm2, 0x3c6ef372) ^ Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ Math.imul(sp1, 7) ^ sp2,
+          ),
+          W,
+          o,
+        );
         this.shapeKey1[slot] = k1;
         this.shapeKey2[slot] = k2;
       }
@@ -360,6 +384,48 @@ export class FastScorer {
       prev2 = prev;
       prev = t;
     }
+  }
+
+  /** Where in `triRows` the rows of the trigram of shapes (a, b, c) are (bytes, 255 the padding's 999). */
+  private trigram(a: number, b: number, c: number): number {
+    const key = ((a << 16) | (b << 8) | c) + 1;
+    const keys = this.triKeys;
+    let slot = (Math.imul(key, 0x9e3779b1) >>> 14) & TRI_MASK;
+    let k = keys[slot]!;
+    while (k !== key && k !== 0) {
+      slot = (slot + 1) & TRI_MASK;
+      k = keys[slot]!;
+    }
+    if (k === key) return slot * 3;
+    if (this.triCount === TRI_MAX) {
+      // full: start over (rows are read at once, never kept)
+      keys.fill(0);
+      this.triCount = 0;
+      return this.trigram(a, b, c);
+    }
+    this.triCount++;
+    const v = Math.imul(a === 255 ? 999 : a, 1009) ^ Math.imul(b === 255 ? 999 : b, 31) ^ (c === 255 ? 999 : c);
+    keys[slot] = key;
+    this.triRows[slot * 3] = this.table.find(feat(T.shape3, v));
+    this.triRows[slot * 3 + 1] = this.table.find(feat(T.shape3 + 100, v));
+    this.triRows[slot * 3 + 2] = this.table.find(feat(T.shape3 + 101, v));
+    return slot * 3;
+  }
+
+  /** acc[o..o+9) += the weights of row r (nothing when r < 0). */
+  private addRow(r: number, acc: Float64Array, o: number): void {
+    if (r < 0) return;
+    const w = this.w;
+    const b = r * 9;
+    acc[o] = acc[o]! + w[b]!;
+    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
+    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
+    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
+    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
+    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
+    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
+    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
+    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
   }
 
   /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
