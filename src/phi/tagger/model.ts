@@ -182,7 +182,7 @@ export function tagText(
     }
   } else {
     let fast = scorers.get(model);
-    if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w)));
+    if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w, model.header.scale)));
     fast.decode(ctx, bias, tags);
   }
   // a language or nationality ("Spanish interpreter") is not an identifier (45 CFR 164.514(b))
