@@ -1,20 +1,38 @@
 import { WORDS } from "../detect/tokens.js";
-import { LETTERS, NSTATIC, NTAGS, T, affix, feat, historyFeatures, type FeatureContext } from "./features.js";
-import { bestTag, type FeatureTable } from "./table.js";
+import {
+  LETTERS,
+  NHISTORY,
+  NSTATIC,
+  NTAGS,
+  T,
+  affix,
+  feat,
+  historyFeatures,
+  staticFeatures,
+  type FeatureContext,
+} from "./features.js";
+import { allowed, bestTag, scoreDecode, type FeatureTable } from "./table.js";
 
 /**
- * The tagger's decoder scores, computed with far fewer feature lookups than one per feature and
- * token (`scoreDecode` over `staticFeatures`), and with the same bits.
+ * The tagger's decoder, with far fewer feature lookups than one per feature and token
+ * (`scoreDecode` over `staticFeatures`), and the same tags.
  *
- * Exactness: a model's weights are int16 multiples of one scale stored as float32
- * (src/phi/tagger/model.ts), so every weight is a multiple of 2^(E-23), E = floor(log2(scale)),
- * below 2^(E+16) in magnitude; a sum of up to 2^6 of them needs at most 45 significant bits and
- * is exact in float64, whatever the order or grouping. Partial sums can therefore be kept and
- * added later without changing a single score.
+ * Exactness: the decoder's tags are those `bestTag` picks from the exact scores, the float64
+ * sums of the model's float32 weights (exact in any order: a weight is float32(v × scale) with v
+ * an int16, a multiple of 2^(E-23) below 2^(E+16), E = floor(log2(scale)), and up to 2^6 of them
+ * need at most 45 significant bits). Those weights are not v × scale (float32 rounds them), so
+ * sums of v are not the scores; but they are within a bound: each weight differs from v × scale
+ * by at most maxErr (≈ 2^-24 of the largest weight), so a score differs from scale × Σv by at most
+ * 35 maxErr. Everything here is summed in int32 (the v of each feature: a sum of 64 int16 values
+ * cannot overflow), half the memory of float64, and a tag is taken from the integer sums when no
+ * other allowed tag's estimate comes within twice that bound (plus the roundings, `margin`);
+ * otherwise (no token of the 1,624 shared notes) from the exact scores of that token, computed
+ * feature by feature. Partial sums can be kept in any grouping.
  *
  * What is kept:
  * - per token text (`FeatureContext.textKeys`: an ASCII word's interned id and shape, a digit
- *   run's shape and length, one character's code), in a direct-mapped cache: the sum of the
+ *   run's shape and length, one character's code), in one typed array indexed by the key
+ *   (entries contiguous in the order first seen, none evicted until it starts over): the sum of the
  *   token's 12 features of its own text (bias, word, shape, affixes, lexicon bits, length...)
  *   and the four sums it gives its neighbours (word and lexicon bits at offsets ±1, ±2);
  * - the weights of features with few values (rule category at -1, 0, +1; the line-start pair;
@@ -25,17 +43,27 @@ import { bestTag, type FeatureTable } from "./table.js";
  */
 
 /**
- * Cache entry: the token's own sum, then what it adds at offsets -1, -2, +1, +2, then its
- * previous-tag-with-word feature for the previous tag O (the usual case) (9 each).
+ * Cache entry: the token's own sum, its previous-tag-with-word feature for the previous tag O
+ * (the usual case; read with the own sum), then what it adds to the tokens at offsets +1, +2,
+ * -1, -2 (9 each), and 2 unused: 56 int32.
  */
-const ENTRY = 6 * NTAGS;
-/** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures). */
-const PREV_O = 5 * NTAGS;
-const SLOTS = 1 << 13;
-const SLOT_MASK = SLOTS - 1;
-/** In `entries`, after the slots: the padding tokens' entry, then per-text overflow entries. */
-const PAD_ENTRY = SLOTS * ENTRY;
-const OVERFLOW = PAD_ENTRY + ENTRY;
+const ENTRY = 6 * NTAGS + 2;
+/** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures), next to the token's own sum. */
+const PREV_O = NTAGS;
+/** In an entry: the sums of its features wm1 + lexm1, wm2 + lexm2, wp1 + lexp1, wp2 + lexp2 (its neighbours'). */
+const BM1 = 2 * NTAGS;
+const BM2 = 3 * NTAGS;
+const BP1 = 4 * NTAGS;
+const BP2 = 5 * NTAGS;
+/** Cached token texts kept before the cache starts over (3.7 MB of int32 at most). */
+const MAX_ENTRIES = 1 << 14;
+/** Slots of the index from a token text's key to its entry (load factor at most 1/2). */
+const INDEX_SLOTS = MAX_ENTRIES * 2;
+const INDEX_MASK = INDEX_SLOTS - 1;
+/** In `entries`: the padding tokens' entry, the cached entries, then per-text overflow entries. */
+const PAD_ENTRY = 0;
+const FIRST_ENTRY = ENTRY;
+const OVERFLOW = (1 + MAX_ENTRIES) * ENTRY;
 /** Word value of the padding tokens (features.ts `prepare`). */
 const PAD_WORD = 0x5bd1e995;
 /** Rule categories: 0 none, 1-6 B, 7-12 I (features.ts `prepare`). */
@@ -45,51 +73,95 @@ const SHAPE_SLOTS = 1 << 12;
 /** Shapes below this (letters, digits, ASCII characters: 32 + code) have a dense rule × shape table. */
 const DENSE_SHAPES = 160;
 const SHAPE_MASK = SHAPE_SLOTS - 1;
+/** Shape trigrams whose feature rows are kept before that index starts over, and its slots. */
+const TRI_MAX = 1 << 13;
+const TRI_SLOTS = TRI_MAX * 2;
+const TRI_MASK = TRI_SLOTS - 1;
 
 export class FastScorer {
-  private readonly keys = new Int32Array(SLOTS);
-  private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
-  /** The text (`textNo`) that last used each slot. */
-  private readonly stamps = new Int32Array(SLOTS);
-  private textNo = 0;
-  private readonly acc = new Float64Array(NTAGS);
+  /** Token text key → its entry's offset in `entries` (open addressing; key 0 marks an empty slot). */
+  private readonly indexKeys = new Int32Array(INDEX_SLOTS);
+  private readonly indexOffs = new Int32Array(INDEX_SLOTS);
+  /** Entries cached since the cache (last) started over. */
+  private count = 0;
+  private entries = new Int32Array(OVERFLOW + 64 * ENTRY);
+  /** `locate`'s answer, reused from text to text. */
+  private offs = new Int32Array(1024);
+  private readonly acc = new Int32Array(NTAGS);
   private generation = WORDS.generation;
-  private readonly rule0 = new Float64Array(RULE_VALUES * NTAGS);
-  private readonly rulem1 = new Float64Array(RULE_VALUES * NTAGS);
-  private readonly rulep1 = new Float64Array(RULE_VALUES * NTAGS);
-  private readonly lineStart = new Float64Array(4 * NTAGS);
-  private readonly noRuleId = new Float64Array(NTAGS);
+  private readonly rule0 = new Int32Array(RULE_VALUES * NTAGS);
+  private readonly rulem1 = new Int32Array(RULE_VALUES * NTAGS);
+  private readonly rulep1 = new Int32Array(RULE_VALUES * NTAGS);
+  private readonly lineStart = new Int32Array(4 * NTAGS);
+  private readonly noRuleId = new Int32Array(NTAGS);
   /** The two tag-history features' weights by (prev2, prev). */
-  private readonly historyW = new Float64Array(NTAGS * NTAGS * NTAGS);
+  private readonly historyW = new Int32Array(NTAGS * NTAGS * NTAGS);
   private sectionValue = 0;
-  private readonly sectionW = new Float64Array(NTAGS);
+  private readonly sectionW = new Int32Array(NTAGS);
   private readonly hist = new Int32Array(3);
   /** Shape n-gram sums by the five shapes around a token (direct-mapped). */
   private readonly shapeKey1 = new Int32Array(SHAPE_SLOTS);
   private readonly shapeKey2 = new Int32Array(SHAPE_SLOTS);
-  private readonly shapeW = new Float64Array(SHAPE_SLOTS * NTAGS);
+  private readonly shapeW = new Int32Array(SHAPE_SLOTS * NTAGS);
+  /**
+   * By shape trigram (three shapes as bytes, the padding 255): the weight rows (-1: none) of its
+   * features shape3 (it centred on a token), shape3 + 100 (starting at it), shape3 + 101 (ending at it).
+   */
+  private readonly triKeys = new Int32Array(TRI_SLOTS);
+  private readonly triRows = new Int32Array(TRI_SLOTS * 3);
+  private triCount = 0;
   /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
-  private readonly combo = new Float64Array(COMBOS * NTAGS);
+  private readonly combo = new Int32Array(COMBOS * NTAGS);
   private readonly comboDone = new Uint8Array(COMBOS);
   /** The rule × shape feature's weights by (rule category, shape < DENSE_SHAPES). */
-  private readonly ruleShapeW = new Float64Array(RULE_VALUES * DENSE_SHAPES * NTAGS);
+  private readonly ruleShapeW = new Int32Array(RULE_VALUES * DENSE_SHAPES * NTAGS);
   private readonly ruleShapeDone = new Uint8Array(RULE_VALUES * DENSE_SHAPES);
+
+  /** The model's weights as integers, v = round(w / unit) (int16 values of the model file's scale). */
+  readonly v: Int32Array;
+  /** Largest |w - v * unit| over the weights, and largest |w| (see `margin`). */
+  private readonly maxErr: number;
+  private readonly maxAbs: number;
+  private readonly featScratch = new Int32Array(NSTATIC);
+  private readonly histScratch = new Int32Array(NHISTORY);
+  private readonly exact = new Float64Array(NTAGS);
+  /** Decisions made from the exact scores because the integer ones were too close (tests, stats). */
+  exactDecisions = 0;
+  /** Tests: make every decision from the exact scores. */
+  alwaysExact = false;
 
   constructor(
     private readonly table: FeatureTable,
     private readonly w: Float32Array,
+    /** The model's scale (model.ts: weight = float32(int16 value * scale)). */
+    readonly unit: number,
   ) {
     if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
+    if (!(unit > 0)) throw new Error("tagger: FastScorer needs the model's positive scale");
+    this.v = new Int32Array(w.length);
+    let maxErr = 0;
+    let maxAbs = 0;
+    for (let i = 0; i < w.length; i++) {
+      const x = w[i]!;
+      const v = Math.round(x / unit);
+      // |v| < 2^20: a sum of 64 fits int32 with room; the file's values are int16
+      if (Math.abs(v) >= 1 << 20) throw new Error("tagger: a weight is out of FastScorer's integer range");
+      this.v[i] = v;
+      maxErr = Math.max(maxErr, Math.abs(x - v * unit));
+      maxAbs = Math.max(maxAbs, Math.abs(x));
+    }
+    this.maxErr = maxErr;
+    this.maxAbs = maxAbs;
     // the padding tokens' entry: what they give tokens 0, 1 (as -1, -2) and n-1, n-2 (as +1, +2)
     const E = this.entries;
-    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + 9);
-    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + 9);
-    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + 18);
-    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + 18);
-    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + 27);
-    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + 27);
-    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + 36);
-    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + 36);
+    this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + BM1);
+    this.add(feat(T.lexm1, 0), E, PAD_ENTRY + BM1);
+    this.add(feat(T.wm2, PAD_WORD), E, PAD_ENTRY + BM2);
+    this.add(feat(T.lexm2, 0), E, PAD_ENTRY + BM2);
+    this.add(feat(T.wp1, PAD_WORD), E, PAD_ENTRY + BP1);
+    this.add(feat(T.lexp1, 0), E, PAD_ENTRY + BP1);
+    this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + BP2);
+    this.add(feat(T.lexp2, 0), E, PAD_ENTRY + BP2);
     for (let v = 0; v < RULE_VALUES; v++) {
       this.add(feat(T.rule0, v), this.rule0, v * 9);
       this.add(feat(T.rulem1, v), this.rulem1, v * 9);
@@ -112,7 +184,7 @@ export class FastScorer {
   }
 
   /** acc[o..o+9) += the weights of feature `key` (nothing when the model lacks it). */
-  private add(key: number, acc: Float64Array, o: number): void {
+  private add(key: number, acc: Int32Array, o: number): void {
     const { keys, rows, mask } = this.table;
     let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
     for (;;) {
@@ -121,7 +193,7 @@ export class FastScorer {
       if (k === 0) return;
       i = (i + 1) & mask;
     }
-    const w = this.w;
+    const w = this.v;
     const b = rows[i]! * 9;
     acc[o] = acc[o]! + w[b]!;
     acc[o + 1] = acc[o + 1]! + w[b + 1]!;
@@ -135,7 +207,7 @@ export class FastScorer {
   }
 
   /** The five sums of token i's own text (see ENTRY) into dst[o..o+ENTRY), from zero. */
-  private textSums(ctx: FeatureContext, i: number, dst: Float64Array, o: number): void {
+  private textSums(ctx: FeatureContext, i: number, dst: Int32Array, o: number): void {
     const { text, tokens: tok, words, shapes, lex, upperDoc } = ctx;
     dst.fill(0, o, o + ENTRY);
     const p = i + 2;
@@ -157,61 +229,65 @@ export class FastScorer {
     this.add(feat(T.upperDocShape, upperDoc * 1000 + sh), dst, o);
     this.add(feat(T.len, Math.min(12, e - s) * 8 + k), dst, o);
     // what this token is to its neighbours: the previous word of token i+1, ...
-    this.add(feat(T.wm1, w0), dst, o + 9);
-    this.add(feat(T.lexm1, lx), dst, o + 9);
-    this.add(feat(T.wm2, w0), dst, o + 18);
-    this.add(feat(T.lexm2, lx), dst, o + 18);
-    this.add(feat(T.wp1, w0), dst, o + 27);
-    this.add(feat(T.lexp1, lx), dst, o + 27);
-    this.add(feat(T.wp2, w0), dst, o + 36);
-    this.add(feat(T.lexp2, lx), dst, o + 36);
+    this.add(feat(T.wm1, w0), dst, o + BM1);
+    this.add(feat(T.lexm1, lx), dst, o + BM1);
+    this.add(feat(T.wm2, w0), dst, o + BM2);
+    this.add(feat(T.lexm2, lx), dst, o + BM2);
+    this.add(feat(T.wp1, w0), dst, o + BP1);
+    this.add(feat(T.lexp1, lx), dst, o + BP1);
+    this.add(feat(T.wp2, w0), dst, o + BP2);
+    this.add(feat(T.lexp2, lx), dst, o + BP2);
     // its previous-tag-with-word feature when the previous tag is O (`history`)
     this.add(feat(T.prevW, Math.imul(0 + 1, 0x27d4eb2d) ^ w0), dst, o + PREV_O);
   }
 
   /**
-   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side):
-   * cached entries a text uses are not evicted by its later tokens (their slot goes to overflow).
+   * Where each token's cached sums are (offsets into `entries`, padded by two tokens each side;
+   * valid until the next call).
+   * Entries are kept by token text key, in the order first seen (no two texts share a slot, so no
+   * entry is evicted until the cache starts over, and never while a text that uses it is decoded).
    */
   private locate(ctx: FeatureContext): Int32Array {
     const n = ctx.tokens.n;
-    if (WORDS.generation !== this.generation) {
-      this.keys.fill(0);
+    // start over on a new word-table generation (ids reused), or when this text might not fit
+    if (WORDS.generation !== this.generation || (this.count > 0 && this.count + n > MAX_ENTRIES)) {
+      this.indexKeys.fill(0);
+      this.count = 0;
       this.generation = WORDS.generation;
     }
-    if (this.textNo >= 0x3fffffff) {
-      // the stamps would overflow int32: start them over
-      this.stamps.fill(0);
-      this.textNo = 0;
-    }
-    const stamp = ++this.textNo;
-    const offs = new Int32Array(n + 4);
+    if (this.offs.length < n + 4) this.offs = new Int32Array(Math.max(n + 4, this.offs.length * 2));
+    const offs = this.offs;
     offs[0] = offs[1] = offs[n + 2] = offs[n + 3] = PAD_ENTRY;
-    const { keys, stamps } = this;
+    const { indexKeys, indexOffs } = this;
     const textKeys = ctx.textKeys;
     let overflow = 0;
     for (let q = 0; q < n; q++) {
       const key = textKeys[q]!;
       if (key !== 0) {
-        const slot = (Math.imul(key, 0x9e3779b1) >>> 11) & SLOT_MASK;
-        const o = slot * ENTRY;
-        if (keys[slot] === key) {
-          stamps[slot] = stamp;
-          offs[q + 2] = o;
+        let slot = (Math.imul(key, 0x9e3779b1) >>> 11) & INDEX_MASK;
+        let k = indexKeys[slot]!;
+        while (k !== key && k !== 0) {
+          slot = (slot + 1) & INDEX_MASK;
+          k = indexKeys[slot]!;
+        }
+        if (k === key) {
+          offs[q + 2] = indexOffs[slot]!;
           continue;
         }
-        if (stamps[slot] !== stamp) {
+        if (this.count < MAX_ENTRIES) {
+          const o = FIRST_ENTRY + this.count * ENTRY;
+          this.count++;
           this.textSums(ctx, q, this.entries, o);
-          keys[slot] = key;
-          stamps[slot] = stamp;
+          indexKeys[slot] = key;
+          indexOffs[slot] = o;
           offs[q + 2] = o;
           continue;
         }
       }
-      // no key, or its slot holds another word of this text: an entry of its own
+      // no key, or the cache is full (a text of more than MAX_ENTRIES tokens): an entry of its own
       const o = OVERFLOW + overflow * ENTRY;
       if (o + ENTRY > this.entries.length) {
-        const grown = new Float64Array(this.entries.length * 2);
+        const grown = new Int32Array(this.entries.length * 2);
         grown.set(this.entries);
         this.entries = grown;
       }
@@ -223,15 +299,15 @@ export class FastScorer {
   }
 
   /** acc = the sum of token i's NSTATIC static features (`offs` from `locate`). */
-  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array): void {
+  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Int32Array): void {
     const E = this.entries;
     const p = i + 2;
     const a = offs[p]!;
     // the token's own sums, then what its neighbours give it: -1's "to q+1", -2's "to q+2", ...
-    const m1 = offs[p - 1]! + 9;
-    const m2 = offs[p - 2]! + 18;
-    const p1 = offs[p + 1]! + 27;
-    const p2 = offs[p + 2]! + 36;
+    const m1 = offs[p - 1]! + BM1;
+    const m2 = offs[p - 2]! + BM2;
+    const p1 = offs[p + 1]! + BP1;
+    const p2 = offs[p + 2]! + BP2;
     for (let t = 0; t < 9; t++) acc[t] = E[a + t]! + E[m1 + t]! + E[m2 + t]! + E[p1 + t]! + E[p2 + t]!;
     const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
     const n = tok.n;
@@ -251,8 +327,21 @@ export class FastScorer {
       const k2 = a2 + 1;
       const slot = (Math.imul(k1 ^ Math.imul(k2, 0x27d4eb2d), 0x9e3779b1) >>> 12) & SHAPE_MASK;
       if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
-        this.shapeW.fill(0, slot * 9, slot * 9 + 9);
-        this.shapeGrams(sm2, sm1, sh, sp1, sp2, this.shapeW, slot * 9);
+        // the three trigram features' rows by trigram, the five-shape feature looked up
+        const W = this.shapeW;
+        const o = slot * 9;
+        W.fill(0, o, o + 9);
+        this.addRow(this.triRows[this.trigram(b1, sh, a1)]!, W, o);
+        this.addRow(this.triRows[this.trigram(sh, a1, a2) + 1]!, W, o);
+        this.addRow(this.triRows[this.trigram(b2, b1, sh) + 2]!, W, o);
+        this.add(
+          feat(
+            T.shape3 + 102,
+            Math.imul(sm2, 0x3c6ef372) ^ Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ Math.imul(sp1, 7) ^ sp2,
+          ),
+          W,
+          o,
+        );
         this.shapeKey1[slot] = k1;
         this.shapeKey2[slot] = k2;
       }
@@ -303,12 +392,12 @@ export class FastScorer {
   }
 
   /**
-   * The static scores of every token (NTAGS per token): the sums of its NSTATIC static features,
-   * exactly as `scoreDecode` sums them.
+   * The static scores of every token (NTAGS per token) in units of `unit`: the integer sums of
+   * its NSTATIC static features' values `v`.
    */
-  staticScores(ctx: FeatureContext): Float64Array {
+  staticScores(ctx: FeatureContext): Int32Array {
     const n = ctx.tokens.n;
-    const S = new Float64Array(n * NTAGS);
+    const S = new Int32Array(n * NTAGS);
     const offs = this.locate(ctx);
     const acc = this.acc;
     for (let i = 0; i < n; i++) {
@@ -319,14 +408,18 @@ export class FastScorer {
   }
 
   /**
-   * Greedy decoding (model.ts `tagText`): each token's tag from its static scores and the tag
-   * history, into `tags`; `scores` (n * NTAGS), when given, receives the scores decided on.
+   * Greedy decoding (model.ts `tagText`): each token's tag from its scores and the tag history,
+   * into `tags`: the tag `bestTag` picks from the exact scores (float64 sums of the float32
+   * weights, `scoreDecode`). `scores` (n * NTAGS), when given, receives the integer sums.
    */
-  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Float64Array): void {
+  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Int32Array): void {
     const n = ctx.tokens.n;
     const offs = this.locate(ctx);
     const acc = this.acc;
     const words = ctx.words;
+    const margin = this.margin(bias);
+    const u = this.unit;
+    const always = this.alwaysExact;
     let prev = 0;
     let prev2 = 0;
     for (let i = 0; i < n; i++) {
@@ -337,23 +430,92 @@ export class FastScorer {
         addInto(acc, 0, this.entries, offs[i + 2]! + PREV_O);
       } else this.history(acc, prev, prev2, words[i + 2]!);
       if (scores) scores.set(acc, i * 9);
-      const t = bestTag(acc, prev, bias);
+      // bestTag on the integer sums times the unit, taken when no other tag comes within `margin`
+      let t = 0;
+      let top = acc[0]! * u;
+      let second = -Infinity;
+      for (let c = 1; c < NTAGS; c++) {
+        if (!allowed(prev, c)) continue;
+        const x = acc[c]! * u + bias;
+        if (x > top) {
+          second = top;
+          top = x;
+          t = c;
+        } else if (x > second) second = x;
+      }
+      if (!(top - second > margin) || always) t = this.exactTag(ctx, i, prev, prev2, bias);
       tags[i] = t;
       prev2 = prev;
       prev = t;
     }
   }
 
+  /**
+   * How far apart the best and second tag's estimates (integer sum × unit, + bias) must be for the
+   * exact scores to pick the same tag. Each exact score s = Σ w over at most N = NSTATIC + NHISTORY
+   * weights (exact in float64) and its estimate u·Σv differ by at most N·maxErr; the roundings of
+   * u·V, of + bias on either side and of maxErr's own computation add at most
+   * 4·2^-52·(N·maxAbs + |bias|). Two scores apart by more than twice that bound are in the same order.
+   */
+  private margin(bias: number): number {
+    const N = NSTATIC + NHISTORY;
+    const d = N * this.maxErr * (1 + 2 ** -40) + 4 * 2 ** -52 * (N * this.maxAbs + Math.abs(bias));
+    return 2 * d;
+  }
+
+  /** The tag `bestTag` picks from token i's exact scores (features one by one, as `scoreDecode`). */
+  private exactTag(ctx: FeatureContext, i: number, prev: number, prev2: number, bias: number): number {
+    this.exactDecisions++;
+    staticFeatures(ctx, i, this.featScratch, 0);
+    historyFeatures(prev, prev2, ctx.words[i + 2]!, this.histScratch);
+    scoreDecode(this.table, this.w, this.featScratch, 0, NSTATIC, this.histScratch, this.exact);
+    return bestTag(this.exact, prev, bias);
+  }
+
+  /** Where in `triRows` the rows of the trigram of shapes (a, b, c) are (bytes, 255 the padding's 999). */
+  private trigram(a: number, b: number, c: number): number {
+    const key = ((a << 16) | (b << 8) | c) + 1;
+    const keys = this.triKeys;
+    let slot = (Math.imul(key, 0x9e3779b1) >>> 14) & TRI_MASK;
+    let k = keys[slot]!;
+    while (k !== key && k !== 0) {
+      slot = (slot + 1) & TRI_MASK;
+      k = keys[slot]!;
+    }
+    if (k === key) return slot * 3;
+    if (this.triCount === TRI_MAX) {
+      // full: start over (rows are read at once, never kept)
+      keys.fill(0);
+      this.triCount = 0;
+      return this.trigram(a, b, c);
+    }
+    this.triCount++;
+    const v = Math.imul(a === 255 ? 999 : a, 1009) ^ Math.imul(b === 255 ? 999 : b, 31) ^ (c === 255 ? 999 : c);
+    keys[slot] = key;
+    this.triRows[slot * 3] = this.table.find(feat(T.shape3, v));
+    this.triRows[slot * 3 + 1] = this.table.find(feat(T.shape3 + 100, v));
+    this.triRows[slot * 3 + 2] = this.table.find(feat(T.shape3 + 101, v));
+    return slot * 3;
+  }
+
+  /** acc[o..o+9) += the weights of row r (nothing when r < 0). */
+  private addRow(r: number, acc: Int32Array, o: number): void {
+    if (r < 0) return;
+    const w = this.v;
+    const b = r * 9;
+    acc[o] = acc[o]! + w[b]!;
+    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
+    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
+    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
+    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
+    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
+    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
+    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
+    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
+  }
+
   /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
-  private shapeGrams(
-    sm2: number,
-    sm1: number,
-    sh: number,
-    sp1: number,
-    sp2: number,
-    acc: Float64Array,
-    o: number,
-  ): void {
+  private shapeGrams(sm2: number, sm1: number, sh: number, sp1: number, sp2: number, acc: Int32Array, o: number): void {
     this.add(feat(T.shape3, Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ sp1), acc, o);
     this.add(feat(T.shape3 + 100, Math.imul(sh, 1009) ^ Math.imul(sp1, 31) ^ sp2), acc, o);
     this.add(feat(T.shape3 + 101, Math.imul(sm2, 1009) ^ Math.imul(sm1, 31) ^ sh), acc, o);
@@ -368,19 +530,19 @@ export class FastScorer {
   }
 
   /** acc += the weights of the history features (previous tag, previous two, previous tag with the word). */
-  private history(acc: Float64Array, prev: number, prev2: number, word: number): void {
+  private history(acc: Int32Array, prev: number, prev2: number, word: number): void {
     addInto(acc, 0, this.historyW, (prev2 * NTAGS + prev) * 9);
     this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), acc, 0);
   }
 
-  /** scores = static scores of token i + its history features' weights (prev, prev2, word). */
-  score(S: Float64Array, i: number, prev: number, prev2: number, word: number, scores: Float64Array): void {
+  /** scores = static sums of token i + its history features' values (prev, prev2, word). */
+  score(S: Int32Array, i: number, prev: number, prev2: number, word: number, scores: Int32Array): void {
     for (let t = 0; t < 9; t++) scores[t] = S[i * 9 + t]!;
     this.history(scores, prev, prev2, word);
   }
 }
 
-function addInto(dst: Float64Array, o: number, src: Float64Array, so: number): void {
+function addInto(dst: Int32Array, o: number, src: Int32Array, so: number): void {
   dst[o] = dst[o]! + src[so]!;
   dst[o + 1] = dst[o + 1]! + src[so + 1]!;
   dst[o + 2] = dst[o + 2]! + src[so + 2]!;

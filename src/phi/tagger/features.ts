@@ -45,12 +45,56 @@ function isLetter(c: number): boolean {
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 11 || c === 0xa0;
 
+/**
+ * Arrays `prepare` reuses from one text to the next when asked (`tagText`: a context is read
+ * before the next text is prepared); texts longer than REUSE_MAX characters get their own.
+ */
+const REUSE_MAX = 1 << 16;
+class Scratch {
+  cap = 0;
+  start = new Int32Array(0);
+  end = new Int32Array(0);
+  kind = new Uint8Array(0);
+  lineStart = new Uint8Array(0);
+  words = new Int32Array(0);
+  shapes = new Int32Array(0);
+  lex = new Int32Array(0);
+  rule = new Int32Array(0);
+  ruleIds = new Int32Array(0);
+  textKeys = new Int32Array(0);
+  sections = new Int32Array(0);
+
+  /** Room for the tokens of a text of `len` characters (at most one token per character). */
+  ensure(len: number): void {
+    if (len <= this.cap) return;
+    const cap = Math.min(REUSE_MAX, Math.max(1024, len, this.cap * 2));
+    this.cap = cap;
+    this.start = new Int32Array(cap);
+    this.end = new Int32Array(cap);
+    this.kind = new Uint8Array(cap);
+    this.lineStart = new Uint8Array(cap);
+    this.words = new Int32Array(cap + 4);
+    this.shapes = new Int32Array(cap + 4);
+    this.lex = new Int32Array(cap + 4);
+    this.rule = new Int32Array(cap + 4);
+    this.ruleIds = new Int32Array(cap + 4);
+    this.textKeys = new Int32Array(cap);
+    this.sections = new Int32Array(cap);
+  }
+}
+const SCRATCH = new Scratch();
+
 export function tokenize(text: string): Tokens {
+  return tokenizeWith(text, undefined);
+}
+
+function tokenizeWith(text: string, scratch: Scratch | undefined): Tokens {
   const cap = Math.max(16, text.length >> 1);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let kind = new Uint8Array(cap);
-  let lineStart = new Uint8Array(cap);
+  // with scratch arrays of text.length or more tokens: never grown below
+  let start = scratch ? scratch.start : new Int32Array(cap);
+  let end = scratch ? scratch.end : new Int32Array(cap);
+  let kind = scratch ? scratch.kind : new Uint8Array(cap);
+  let lineStart = scratch ? scratch.lineStart : new Uint8Array(cap);
   let n = 0;
   let newLine = 1;
   const len = text.length;
@@ -298,15 +342,18 @@ export interface FeatureContext {
  * Per-token facts of `text` the features are made of. `rules` are the rule and detector
  * candidates (offsets into `text`) the scanner found before the tagger runs.
  */
-export function prepare(text: string, rules: readonly Candidate[]): FeatureContext {
-  const tok = tokenize(text);
+export function prepare(text: string, rules: readonly Candidate[], reuse = false): FeatureContext {
+  // `reuse`: the context's arrays are views of arrays the next `prepare(..., true)` overwrites
+  const scratch = reuse && text.length <= REUSE_MAX ? SCRATCH : undefined;
+  scratch?.ensure(text.length);
+  const tok = tokenizeWith(text, scratch);
   const n = tok.n;
-  const words = new Int32Array(n + 4);
-  const shapes = new Int32Array(n + 4);
-  const lex = new Int32Array(n + 4);
-  const rule = new Int32Array(n + 4);
-  const ruleIds = new Int32Array(n + 4);
-  const textKeys = new Int32Array(n);
+  const words = scratch ? scratch.words.subarray(0, n + 4) : new Int32Array(n + 4);
+  const shapes = scratch ? scratch.shapes.subarray(0, n + 4) : new Int32Array(n + 4);
+  const lex = scratch ? scratch.lex.subarray(0, n + 4).fill(0) : new Int32Array(n + 4);
+  const rule = scratch ? scratch.rule.subarray(0, n + 4).fill(0) : new Int32Array(n + 4);
+  const ruleIds = scratch ? scratch.ruleIds.subarray(0, n + 4).fill(0) : new Int32Array(n + 4);
+  const textKeys = scratch ? scratch.textKeys.subarray(0, n).fill(0) : new Int32Array(n);
   const generation = WORDS.generation;
   // the text's case: in an all-capitals note, capitals say nothing
   let up = 0;
@@ -376,7 +423,7 @@ export function prepare(text: string, rules: readonly Candidate[]): FeatureConte
   words[0] = words[1] = words[n + 2] = words[n + 3] = 0x5bd1e995;
   shapes[0] = shapes[1] = shapes[n + 2] = shapes[n + 3] = 999;
   // a section header: a line starting with up to three words and a colon ("PMH:", "SOCIAL HX:")
-  const sections = new Int32Array(n);
+  const sections = scratch ? scratch.sections.subarray(0, n) : new Int32Array(n);
   let section = 0;
   for (let i = 0; i < n; i++) {
     const p = i + 2;

@@ -145,6 +145,8 @@ const scoresScratch = new Float64Array(NTAGS);
 const histScratch = new Int32Array(NHISTORY);
 const featScratch = new Int32Array(NSTATIC);
 
+let tagsScratch = new Uint8Array(1024);
+
 const scorers = new WeakMap<TaggerModel, FastScorer>();
 
 /**
@@ -159,10 +161,12 @@ export function tagText(
   bias = model.header.bias,
   reference = false,
 ): TaggedSpan[] {
-  const ctx = prepare(text, rules);
+  // the fast path's context is made of arrays reused from text to text (read before this returns)
+  const ctx = prepare(text, rules, !reference);
   const { tokens, words } = ctx;
   const n = tokens.n;
-  const tags = new Uint8Array(n);
+  if (tagsScratch.length < n) tagsScratch = new Uint8Array(Math.max(n, tagsScratch.length * 2));
+  const tags = reference ? new Uint8Array(n) : tagsScratch;
   let prev = 0;
   let prev2 = 0;
   if (reference) {
@@ -178,7 +182,7 @@ export function tagText(
     }
   } else {
     let fast = scorers.get(model);
-    if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w)));
+    if (!fast) scorers.set(model, (fast = new FastScorer(model.table, model.w, model.header.scale)));
     fast.decode(ctx, bias, tags);
   }
   // a language or nationality ("Spanish interpreter") is not an identifier (45 CFR 164.514(b))
