@@ -75,11 +75,16 @@ function userPattern(re: RegExp): UserPattern {
   };
 }
 
-function same(options: ScannerOptions, texts: string[], scanOptions: Parameters<Scanner["scan"]>[1] = {}) {
+function same(
+  options: ScannerOptions,
+  texts: string[],
+  scanOptions: Parameters<Scanner["scan"]>[1] = {},
+  paths?: (string | undefined)[],
+) {
   const one = new Scanner(options);
   const many = new Scanner(options);
-  const expected = texts.map((t) => one.scan(t, scanOptions));
-  const got = many.scanMany(texts, scanOptions);
+  const expected = texts.map((t, k) => one.scan(t, paths ? { ...scanOptions, path: paths[k] } : scanOptions));
+  const got = many.scanMany(texts, scanOptions, paths);
   expect(got.length).toBe(texts.length);
   expect(JSON.stringify(got)).toBe(JSON.stringify(expected));
   // the scanners are left in the same state: the next scan agrees too
@@ -129,5 +134,16 @@ describe("Scanner.scanMany", () => {
       },
       texts,
     );
+  });
+
+  it("takes each text's own path (profile, format and the findings' file) when given paths", () => {
+    const texts = [HL7, ...notes(12, 31), FHIR, "", ...notes(12, 32), HL7.replace(/\r/g, "\n")];
+    const kinds = ["notes/a.txt", "src/app/x.ts", "export.json", "msg.hl7", undefined, "README.md", "data.csv"];
+    const paths = texts.map((_, k) => kinds[k % kinds.length]);
+    const found = same({}, texts, {}, paths);
+    expect(new Set(found.flat().map((f) => f.file)).size).toBeGreaterThan(4);
+    same({}, texts, { kinds: ["phi"], firstLine: 3 }, paths);
+    // the path in options is overridden text by text, the profile in options is not
+    same({}, texts, { path: "ignored.ts", profile: "prose" }, paths);
   });
 });

@@ -578,23 +578,29 @@ export class Scanner {
    * same as one `scan` after another: the only state carried from one text to the next (`seen`,
    * which turns the prefilters on, and the user patterns' per-text deadline) is read in the rule
    * stage, which runs the texts in their order; the detectors and the tagger answer from the text
-   * alone (test/phi-scan-many.test.ts).
+   * alone (test/phi-scan-many.test.ts). `paths`, when given, is each text's own `options.path`
+   * (files of a directory scan): its profile and format follow it as in `scan`.
    */
-  scanMany(texts: readonly string[], options: ScanTextOptions & { profile?: Profile } = {}): Finding[][] {
-    const profile = options.profile ?? profileFor(options.path);
+  scanMany(
+    texts: readonly string[],
+    options: ScanTextOptions & { profile?: Profile } = {},
+    paths?: readonly (string | undefined)[],
+  ): Finding[][] {
     const kinds = options.kinds;
+    const pathOf = (k: number) => (paths ? paths[k] : options.path);
+    const profileOf = (k: number) => options.profile ?? profileFor(pathOf(k));
     const found: Finding[][] = [];
     for (let a = 0; a < texts.length;) {
       let b = a;
       let chars = 0;
       while (b < texts.length && (b === a || chars + texts[b]!.length <= SCAN_MANY_CHARS)) chars += texts[b++]!.length;
       const group: Pending[] = [];
-      for (let k = a; k < b; k++) group.push(this.ruleStage(texts[k]!, profile, options.path));
+      for (let k = a; k < b; k++) group.push(this.ruleStage(texts[k]!, profileOf(k), pathOf(k)));
       for (const p of group) this.detectorStage(p);
       const cands = group.map((p) => this.resolveStage(p));
       for (let k = 0; k < group.length; k++) {
         const c = kinds ? cands[k]!.filter((x) => kinds.includes(x.kind)) : cands[k]!;
-        found.push(toFindings(group[k]!.text, c, options));
+        found.push(toFindings(group[k]!.text, c, paths ? { ...options, path: paths[a + k] } : options));
       }
       a = b;
     }

@@ -7,6 +7,7 @@ import picomatch from "picomatch";
 import ignore from "ignore";
 import type { Finding } from "../phi/types.js";
 import { fingerprint } from "../phi/fingerprint.js";
+import { SCAN_MANY_CHARS } from "../phi/scanner.js";
 import { loadFingerprintKey } from "./fingerprint-key.js";
 import { UserError } from "../core/errors.js";
 import { gitSync, repoRoot } from "../git/exec.js";
@@ -202,11 +203,46 @@ export function scanListInto(
     stats.skippedLarge += why === "too large" ? 1 : 0;
     if (!allowSkip) findings.push(skippedFinding(rel, why));
   };
+  // Whole files wait here and go through the scanner together (Scanner.scanMany: stage by stage,
+  // the findings of one scan per file); anything else a file adds to `findings` first flushes
+  // them, so findings keep the order of one scan after another.
+  let pending: { rel: string; text: string; bytes: number; named: Finding[] }[] = [];
+  let pendingChars = 0;
+  const flush = () => {
+    if (!pending.length) return;
+    const batch = pending;
+    pending = [];
+    pendingChars = 0;
+    const found = scanner.scanMany(
+      batch.map((p) => p.text),
+      {},
+      batch.map((p) => p.rel),
+    );
+    for (let k = 0; k < batch.length; k++) {
+      const p = batch[k]!;
+      findings.push(...p.named);
+      stats.files++;
+      stats.bytes += p.bytes;
+      for (const f of found[k]!) {
+        if (suppressed(f, p.text)) stats.suppressed++;
+        else findings.push(f);
+      }
+      options.onProgress?.(stats.files, stats.bytes);
+    }
+  };
   for (const file of list) {
     const named = path(relative(cwd, file).split(sep).join("/") || file);
     const rel = named.shown;
-    findings.push(...named.findings);
     const read = readFileBytes(file, max);
+    if (read?.bytes && !isBinary(read.bytes)) {
+      const text = decodeText(read.bytes);
+      pending.push({ rel, text, bytes: read.bytes.length, named: named.findings });
+      pendingChars += text.length;
+      if (pendingChars >= SCAN_MANY_CHARS) flush();
+      continue;
+    }
+    flush();
+    findings.push(...named.findings);
     if (!read) {
       // gone since it was listed: nothing to scan; there but unreadable: not checked
       if (existsSync(file)) skip(rel, "unreadable");
@@ -223,20 +259,9 @@ export function scanListInto(
       }
       continue;
     }
-    const buf = read.bytes;
-    if (isBinary(buf)) {
-      stats.skippedBinary++;
-      continue;
-    }
-    stats.files++;
-    stats.bytes += buf.length;
-    const text = decodeText(buf);
-    for (const f of scanner.scan(text, { path: rel })) {
-      if (suppressed(f, text)) stats.suppressed++;
-      else findings.push(f);
-    }
-    options.onProgress?.(stats.files, stats.bytes);
+    stats.skippedBinary++;
   }
+  flush();
 }
 
 /** UTF-16 length of UTF-8 bytes. */
