@@ -14,7 +14,7 @@
 //   git clone https://github.com/carloscuesta/gitmoji              (gitmoji)
 //   git clone https://github.com/njm2176/ssemr-esm-3.x             (blind: chosen before any look at
 //     its results; the report gives its figures but never its confusions)
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { collectCommit } from "../src/commit/generate/changes.js";
@@ -99,9 +99,14 @@ for (const name of REPOS) {
     learn(c);
   }
   const pct = (a: number, b: number) => (b ? (a / b).toFixed(3) : "n/a");
-  const url = execFileSync("git", ["-C", dir, "config", "--get", "remote.origin.url"], { encoding: "utf8" })
-    .trim()
-    .replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
+  // A snapshot without a remote (a bare mirror, `/…/owner+name/repo`) is named by its path.
+  let origin = dir;
+  try {
+    origin = execFileSync("git", ["-C", dir, "config", "--get", "remote.origin.url"], { encoding: "utf8" }).trim();
+  } catch {
+    origin = realpathSync(dir);
+  }
+  const url = origin.replace(/^.*mirror\/([^+]+)\+([^/]+).*$/, "github.com/$1/$2");
   const role = DEV.includes(name) ? "" : BLIND.includes(name) ? " ◆" : " ‡";
   rows.push(
     `| ${name}${role} (${url}) | ${conv.style} (${(100 * conv.share).toFixed(0)}% of ${before.length}) | ${conv.types.join(", ") || "—"} | ${window.length} (${withBranch}) | ${typed} | **${pct(ok, typed)}** | ${pct(okNoContext, typed)} | ${pct(okBefore, typed)} | **${pass}/${window.length}** | ${passBefore}/${window.length} | ${((performance.now() - t0) / 1000).toFixed(0)} s |`,

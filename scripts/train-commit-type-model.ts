@@ -1,8 +1,15 @@
-// `npx tsx scripts/train-commit-type-model.ts [--cache DIR] [--lambda L] [--out FILE] REPO...`
+// `npx tsx scripts/train-commit-type-model.ts [--cache DIR] [--lambda L] [--out FILE] [--adapt] REPO...`
 // (the shipped model: commitlint semantic-release vite angular-cli vitepress release-please nitro nuxt vue-router vite-plugin-vue;
 // LORO=0 skips the leave-one-repository-out report)
 //
-// Fits src/commit/type-model-weights.ts: the conditional-logit type model for source changes (see
+// Headers are read in any typed family (`fix: s`, `(fix) s`, `[fix] s`, gitmoji), types in their canonical
+// spelling, as `commit generate`'s vocabulary reads them. The first WARMUP (default 500) commits of each history,
+// or its first third if shorter, only feed the vocabulary. FULL=name,... names repositories used in no benchmark, whose last WINDOW commits may
+// be trained on too (every other repository's last 300 commits never are). `--adapt` keeps the shipped
+// model's word table and shrinks towards the shipped coefficients instead of towards zero (lambda is then
+// the strength of that pull), so a small pool of histories adapts the model rather than replacing it.
+//
+// Fits src/commit/generate/type-model-weights.ts: the conditional-logit type model for source changes (see
 // src/commit/type-model.ts) on the histories of public Conventional Commits repositories cloned under
 // GITOPS_HEALTH_BENCH_REPOS (default /work/bench-repos). For each repository the vocabulary is learnt
 // from the commits before each example, exactly as `commit generate` would see it; the last 300
@@ -13,7 +20,8 @@ import { join } from "node:path";
 import { collectCommit, type ChangeSet } from "../src/commit/generate/changes.js";
 import { readHistory, type HistoryCommit } from "../src/commit/generate/vocabulary-cache.js";
 import { Vocabulary, shapeFeatures, sourceDirs } from "../src/commit/generate/vocabulary.js";
-import { parseHeader } from "../src/commit/message.js";
+import { canonicalType, parseAnyHeader } from "../src/commit/convention.js";
+import { TYPE_MODEL } from "../src/commit/generate/type-model-weights.js";
 import { extractFeatures, modelDecides } from "../src/commit/generate/offline.js";
 import {
   changeWords,
@@ -36,12 +44,23 @@ const opt = (name: string) => {
 };
 const cacheDir = opt("--cache");
 const lambda = Number(opt("--lambda") ?? 0.001);
-const out = opt("--out") ?? new URL("../src/commit/type-model-weights.ts", import.meta.url).pathname;
+const out = opt("--out") ?? new URL("../src/commit/generate/type-model-weights.ts", import.meta.url).pathname;
+const adapt = args.includes("--adapt");
+if (adapt) args.splice(args.indexOf("--adapt"), 1);
 const ROOT = process.env.GITOPS_HEALTH_BENCH_REPOS ?? "/work/bench-repos";
 const repos = args;
-const HISTORY = 2300;
-const WARMUP = 500;
+const HISTORY = Number(process.env.HISTORY ?? 2300);
+const WARMUP = Number(process.env.WARMUP ?? 500);
 const WINDOW = 300;
+const FULL = new Set((process.env.FULL ?? "").split(",").filter(Boolean));
+const windowOf = (name: string) => (FULL.has(name) ? 0 : WINDOW);
+/** Commits that only feed the vocabulary: WARMUP, or the first third of a shorter history. */
+const warmupOf = (length: number) => Math.min(WARMUP, Math.floor(length / 3));
+/** A header's type in any typed family, canonical spelling (`tests` → `test`), or undefined. */
+const headerType = (header: string) => {
+  const t = parseAnyHeader(header).type;
+  return t ? canonicalType(t) : undefined;
+};
 
 interface Example {
   repo: number;
@@ -54,7 +73,7 @@ interface Example {
 type Row = HistoryCommit & { change: ChangeSet | null };
 
 async function loadRows(name: string): Promise<Row[]> {
-  const cached = cacheDir && join(cacheDir, `train-${name}.json`);
+  const cached = cacheDir && join(cacheDir, `train-${name}-${HISTORY}-${WARMUP}-${windowOf(name)}.json`);
   if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, "utf8")) as Row[];
   const dir = join(ROOT, name);
   const all: HistoryCommit[] = [];
@@ -64,9 +83,12 @@ async function loadRows(name: string): Promise<Row[]> {
   for (let i = 0; i < all.length; i++) {
     const c = all[i]!;
     let change: ChangeSet | null = null;
-    if (i >= WARMUP && i < all.length - WINDOW) change = await collectCommit(dir, c.sha).catch(() => null);
+    const t = headerType(c.header);
+    if (t && MODEL_TYPES.includes(t as never) && i >= warmupOf(all.length) && i < all.length - windowOf(name))
+      change = await collectCommit(dir, c.sha).catch(() => null);
     rows.push({ ...c, change });
   }
+  if (cached) writeFileSync(cached, JSON.stringify(rows));
   return rows;
 }
 
@@ -79,8 +101,8 @@ for (const [ri, name] of repos.entries()) {
   let n = 0;
   for (let i = 0; i < rows.length; i++) {
     const c = rows[i]!;
-    const h = parseHeader(c.header);
-    if (c.change && h && types.includes(h.type) && i >= WARMUP && i < rows.length - WINDOW) {
+    const ht = headerType(c.header);
+    if (c.change && ht && types.includes(ht) && i >= warmupOf(rows.length) && i < rows.length - windowOf(name)) {
       const f = extractFeatures(c.change);
       if (modelDecides(f)) {
         const x = diffFeatures(f);
@@ -97,12 +119,12 @@ for (const [ri, name] of repos.entries()) {
           x: featureNames.map((k) => x[k] ?? 0),
           terms: { ...terms, words: types.map(() => 0) },
           tokens: changeWords(f),
-          y: types.indexOf(h.type),
+          y: types.indexOf(ht),
         });
         n++;
       }
     }
-    vocab.add(c.header, c.paths, c.statuses);
+    vocab.add(c.header, c.paths, c.statuses, c.branch);
   }
   console.error(`${name}: ${n} examples`);
 }
@@ -158,6 +180,11 @@ function wordTable(train: Example[]): Record<string, number[]> {
 
 /** Word terms for each example from a table that never saw its repository (nor `exclude`). */
 function crossFitWords(all: Example[], exclude?: number): void {
+  if (adapt) {
+    // the shipped table, learnt on other repositories than these
+    for (const e of all) e.terms.words = wordTerms(TYPE_MODEL.wordTable, e.tokens, K);
+    return;
+  }
   for (let r = 0; r < repos.length; r++) {
     if (r === exclude) continue;
     const table = wordTable(all.filter((e) => e.repo !== r && e.repo !== exclude));
@@ -173,8 +200,16 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
   const T = TERMS.length;
   // parameters: K×D weights, then T term coefficients (kept >= 0: a habit never counts against itself)
   const P = K * D + T;
-  const theta = new Array<number>(P).fill(0);
-  for (let t = 0; t < T; t++) theta[K * D + t] = 0.5;
+  // The point the penalty pulls towards: zero, or with --adapt the shipped model (also the start).
+  const theta0 = new Array<number>(P).fill(0);
+  if (adapt) {
+    for (let k = 0; k < K; k++)
+      for (let j = 0; j < D; j++)
+        theta0[k * D + j] = TYPE_MODEL.weights[types[k]!]![TYPE_MODEL.features.indexOf(names[j]!)] ?? 0;
+    for (let t = 0; t < T; t++) theta0[K * D + t] = TYPE_MODEL.coef[TERMS[t]!] ?? 0;
+  }
+  const theta = adapt ? [...theta0] : new Array<number>(P).fill(0);
+  if (!adapt) for (let t = 0; t < T; t++) theta[K * D + t] = 0.5;
   const m = new Array<number>(P).fill(0);
   const v = new Array<number>(P).fill(0);
   const lr = 0.05,
@@ -203,7 +238,9 @@ function fit(train: Example[], l2: number, iters = 1500): TypeModel {
       }
     }
     for (let k = 0; k < K; k++)
-      for (let j = 0; j < D; j++) g[k * D + j]! += l2 * theta[k * D + j]! * (names[j] === "bias" ? 0.1 : 1);
+      for (let j = 0; j < D; j++)
+        g[k * D + j]! += l2 * (theta[k * D + j]! - theta0[k * D + j]!) * (names[j] === "bias" && !adapt ? 0.1 : 1);
+    if (adapt) for (let t = 0; t < T; t++) g[K * D + t]! += l2 * (theta[K * D + t]! - theta0[K * D + t]!);
     for (let p = 0; p < P; p++) {
       m[p] = b1 * m[p]! + (1 - b1) * g[p]!;
       v[p] = b2 * v[p]! + (1 - b2) * g[p]! ** 2;
@@ -241,6 +278,8 @@ function accuracy(model: TypeModel, test: Example[]): number {
 
 if (process.env.LORO !== "0") {
   const accs: string[] = [];
+  let okAll = 0,
+    okShipped = 0;
   for (let r = 0; r < repos.length; r++) {
     crossFitWords(examples, r);
     const model = fit(
@@ -248,22 +287,34 @@ if (process.env.LORO !== "0") {
       lambda,
       600,
     );
-    const table = wordTable(examples.filter((e) => e.repo !== r));
+    const table = adapt ? TYPE_MODEL.wordTable : wordTable(examples.filter((e) => e.repo !== r));
     const test = examples.filter((e) => e.repo === r);
     for (const e of test) e.terms.words = wordTerms(table, e.tokens, K);
-    accs.push(`${repos[r]} ${accuracy(model, test).toFixed(3)}`);
+    const a = accuracy(model, test);
+    for (const e of test) e.terms.words = wordTerms(TYPE_MODEL.wordTable, e.tokens, K);
+    const a0 = accuracy(TYPE_MODEL, test);
+    okAll += a * test.length;
+    okShipped += a0 * test.length;
+    accs.push(`${repos[r]} ${a.toFixed(3)} (shipped ${a0.toFixed(3)}, n ${test.length})`);
   }
-  console.error(`leave-one-repository-out accuracy on source changes (lambda ${lambda}): ${accs.join(", ")}`);
+  console.error(
+    `leave-one-repository-out accuracy on source changes (lambda ${lambda}${adapt ? ", adapt" : ""}): ${accs.join(", ")}`,
+  );
+  console.error(
+    `pooled: ${(okAll / examples.length).toFixed(3)}, shipped model ${(okShipped / examples.length).toFixed(3)}, ${examples.length} examples`,
+  );
 }
+if (process.env.FIT === "0") process.exit(0);
 crossFitWords(examples);
 const model = fit(examples, lambda);
-model.wordTable = wordTable(examples);
+model.wordTable = adapt ? TYPE_MODEL.wordTable : wordTable(examples);
+if (adapt) model.trainedOn = [...TYPE_MODEL.trainedOn, ...repos];
 console.error(
   `term coefficients ${JSON.stringify(model.coef)}; training accuracy ${accuracy(model, examples).toFixed(3)}`,
 );
 writeFileSync(
   out,
-  `// Generated by scripts/train-commit-type-model.ts (lambda ${lambda}, ${MAX_WORDS} words seen in >= ${MIN_REPOS} repositories); do not edit by hand.\n` +
+  `// Generated by scripts/train-commit-type-model.ts (lambda ${lambda}, ${adapt ? "adapted from the shipped model" : `${MAX_WORDS} words seen in >= ${MIN_REPOS} repositories`}); do not edit by hand.\n` +
     `import type { TypeModel } from "./type-model.js";\n\n` +
     `export const TYPE_MODEL: TypeModel = ${JSON.stringify(model)};\n`,
 );
