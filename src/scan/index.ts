@@ -187,6 +187,18 @@ function skippedFinding(rel: string, why: string): Finding {
   };
 }
 
+/**
+ * A stand-in scanner for `scanListInto` from a per-text function: `scanMany` (what `scanListInto` calls) asks it
+ * once per text, in order, with that text's path (the remote scan records, then replays, these calls).
+ */
+function asBatchScanner(scan: (text: string, o?: { path?: string }) => Finding[]) {
+  return {
+    scan,
+    scanMany: (texts: string[], _o: unknown, paths?: (string | undefined)[]) =>
+      texts.map((text, i) => scan(text, { path: paths?.[i] })),
+  };
+}
+
 /** Scan files with a prepared scanner, adding to `stats` and `findings` (shared by worker threads). */
 export function scanListInto(
   list: string[],
@@ -691,9 +703,10 @@ export async function scanWithEngine(
     const files = list.slice(i, i + slice);
     // Pass 1: what the scanner would be asked, in order (path findings and stats are pass 2's).
     const seen: { path?: string; text: string }[] = [];
-    const recorder = {
-      scan: (text: string, o: { path?: string } = {}) => (seen.push({ path: o.path, text }), [] as Finding[]),
-    };
+    const recorder = asBatchScanner((text: string, o: { path?: string } = {}) => {
+      seen.push({ path: o.path, text });
+      return [] as Finding[];
+    });
     scanListInto(
       files,
       { ...options, onProgress: undefined },
@@ -704,15 +717,13 @@ export async function scanWithEngine(
     const answers = await ask(seen);
     // Pass 2: the same walk, each scanner call answered by the engine's findings for that text.
     let k = 0;
-    const replay = {
-      scan: (text: string, o: { path?: string } = {}): Finding[] => {
-        const asked = seen[k];
-        const found = answers[k++];
-        if (!asked || asked.text !== text || asked.path !== o.path)
-          throw new UserError(`${o.path ?? "a file"} changed while it was being scanned: scan again`);
-        return found!.map((f) => toFinding(f, text, o.path));
-      },
-    };
+    const replay = asBatchScanner((text: string, o: { path?: string } = {}): Finding[] => {
+      const asked = seen[k];
+      const found = answers[k++];
+      if (!asked || asked.text !== text || asked.path !== o.path)
+        throw new UserError(`${o.path ?? "a file"} changed while it was being scanned: scan again`);
+      return found!.map((f) => toFinding(f, text, o.path));
+    });
     scanListInto(files, options, { ...prepared, scanner: replay as never }, stats, findings);
   }
   stats.durationMs = Date.now() - t0;
