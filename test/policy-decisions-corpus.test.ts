@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { decidePolicy, PolicyInputDocument } from "../src/policy/decision.js";
 import { BUILTIN_PACKS } from "../src/policy/packs.js";
+import { mulberry32 } from "../src/core/prng.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 const GOLDEN = join(FIXTURES, "policy", "decisions-golden.json");
@@ -19,17 +20,7 @@ const MESSAGES = (
   JSON.parse(readFileSync(join(FIXTURES, "commit", "real-messages.json"), "utf8")) as { messages: string[] }
 ).messages;
 
-/** mulberry32: a small seeded PRNG, so the corpus is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 type Input = z.input<typeof PolicyInputDocument>;
 type CommitIn = NonNullable<Input["commit"]>;

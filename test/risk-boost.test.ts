@@ -2,18 +2,9 @@ import { describe, expect, it } from "vitest";
 import { fitBoost, predictBoost } from "../src/risk/boost.js";
 import { auc, fitLogistic } from "../src/risk/model.js";
 import type { FeatureName } from "../src/risk/features.js";
+import { mulberry32 } from "../src/core/prng.js";
 
-/** A small deterministic generator (mulberry32), so every run sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe("gradient-boosted trees (src/risk/boost.ts)", () => {
   it("learns an interaction a logistic model cannot represent", () => {

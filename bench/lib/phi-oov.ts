@@ -30,6 +30,7 @@ import { FIRST_NAMES, NOT_NAMES, SURNAMES } from "../../src/phi/data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES, US_STATE_CODES } from "../../src/phi/data/places.js";
 import { CLINICAL_WORDS, COMMON_WORDS, NATIONALITIES } from "../../src/phi/data/words.js";
 import type { Doc, Span } from "./phi-corpora.js";
+import { mulberry32 } from "../../src/core/prng.js";
 
 export type OovStyle = "eval" | "train";
 
@@ -64,14 +65,7 @@ export function outOfLexicon(w: string): boolean {
 
 /** A seeded PRNG (mulberry32) from a string key. */
 function rngOf(key: string): () => number {
-  let a = createHash("sha256").update(key).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(createHash("sha256").update(key).digest().readUInt32LE(0));
 }
 const pick = <T>(r: () => number, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
 

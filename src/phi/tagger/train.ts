@@ -3,6 +3,7 @@ import type { Candidate } from "../candidate.js";
 import { CLASSES, NHISTORY, NSTATIC, NTAGS, extract, prepare, staticFeatures, type TagClass } from "./features.js";
 import { FeatureTable, bestTag, scoreToken } from "./table.js";
 import { encodeModel, decodeModel, type TaggerModel } from "./model.js";
+import { mulberry32 } from "../../core/prng.js";
 
 /**
  * Training of the PHI tagger: an averaged perceptron (Collins 2002) over the features of
@@ -58,17 +59,7 @@ function featuresWithoutNamePlaceLexicon(text: string, rules: readonly Candidate
   return feats;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Gold tags of a document's tokens: a token overlapping a labelled span takes its class (B- on the first). */
 function goldTags(d: TrainDoc, start: Int32Array, end: Int32Array, n: number): Uint8Array {
