@@ -4,8 +4,6 @@
 // durable ledger append). CPU time is far less disturbed by other load than wall time.
 //   npx tsx bench/proxy-cpu.ts [N]          (PROXY_CPU_PROFILE=1: also write a --cpu-prof-like profile)
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Session } from "node:inspector/promises";
@@ -14,30 +12,10 @@ import { ProxyConfig } from "../src/config/schema.js";
 import { scanText } from "../src/phi/index.js";
 import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
+import { startFakeUpstream } from "./lib/fake-upstream.js";
 
 const N = Number(process.argv[2] ?? 400);
-const upstream: Server = createServer((req, res) => {
-  const parts: Buffer[] = [];
-  req.on("data", (c: Buffer) => parts.push(c));
-  req.on("end", () => {
-    const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { model: string };
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        id: "c",
-        object: "chat.completion",
-        created: 0,
-        model: body.model,
-        choices: [
-          { index: 0, message: { role: "assistant", content: "The plan is unchanged." }, finish_reason: "stop" },
-        ],
-        usage: { prompt_tokens: 500, completion_tokens: 5, total_tokens: 505 },
-      }),
-    );
-  });
-});
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-const upstreamURL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+const { server: upstream, url: upstreamURL } = await startFakeUpstream();
 const dir = mkdtempSync(join(tmpdir(), "gh-proxy-cpu-"));
 const ledger = await openLedger(join(dir, "ledger"));
 const tokens = new FileTokenStore(join(dir, "tokens.json"));

@@ -19,8 +19,6 @@
 // (steadier when the machine's load drifts), and CPU time of the process per call (median block).
 //   npx tsx bench/proxy-latency.ts [N]
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuditLedger, openLedger } from "../src/audit/index.js";
@@ -29,32 +27,12 @@ import { hashLeaf } from "../src/audit/merkle.js";
 import { ProxyConfig } from "../src/config/schema.js";
 import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
+import { startFakeUpstream } from "./lib/fake-upstream.js";
 
 const N = Number(process.argv[2] ?? 400);
 const SAME = process.env.PROXY_LAT_SAME === "1";
 const load0 = loadavg()[0]!;
-const upstream: Server = createServer((req, res) => {
-  const parts: Buffer[] = [];
-  req.on("data", (c: Buffer) => parts.push(c));
-  req.on("end", () => {
-    const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { model: string };
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        id: "c",
-        object: "chat.completion",
-        created: 0,
-        model: body.model,
-        choices: [
-          { index: 0, message: { role: "assistant", content: "The plan is unchanged." }, finish_reason: "stop" },
-        ],
-        usage: { prompt_tokens: 500, completion_tokens: 5, total_tokens: 505 },
-      }),
-    );
-  });
-});
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-const upstreamURL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+const { server: upstream, url: upstreamURL } = await startFakeUpstream();
 const dir = mkdtempSync(join(tmpdir(), "gh-proxy-lat-"));
 const tokens = new FileTokenStore(join(dir, "tokens.json"));
 const { token } = await createToken(tokens, { name: "bench", scopes: ["llm"] });

@@ -4,8 +4,6 @@
 // the process's CPU time per request (client, proxies and fake upstream share the process) per round, and medians.
 //   PROXY_TP_BASE=<checkout> npx tsx bench/proxy-throughput.ts [R] [S]
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -13,32 +11,12 @@ import { openLedger } from "../src/audit/index.js";
 import { ProxyConfig } from "../src/config/schema.js";
 import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
+import { startFakeUpstream } from "./lib/fake-upstream.js";
 
 const R = Number(process.argv[2] ?? 3);
 const S = Number(process.argv[3] ?? 5);
 const load0 = loadavg()[0]!;
-const upstream: Server = createServer((req, res) => {
-  const parts: Buffer[] = [];
-  req.on("data", (c: Buffer) => parts.push(c));
-  req.on("end", () => {
-    const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { model: string };
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(
-      JSON.stringify({
-        id: "c",
-        object: "chat.completion",
-        created: 0,
-        model: body.model,
-        choices: [
-          { index: 0, message: { role: "assistant", content: "The plan is unchanged." }, finish_reason: "stop" },
-        ],
-        usage: { prompt_tokens: 500, completion_tokens: 5, total_tokens: 505 },
-      }),
-    );
-  });
-});
-await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-const upstreamURL = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+const { server: upstream, url: upstreamURL } = await startFakeUpstream();
 const dir = mkdtempSync(join(tmpdir(), "gh-proxy-tp-"));
 const tokens = new FileTokenStore(join(dir, "tokens.json"));
 const { token } = await createToken(tokens, { name: "bench", scopes: ["llm"] });
