@@ -24,6 +24,20 @@ export function scanText(text: string, options: ScanTextOptions & { profile?: Pr
   return defaultScanner.scan(text, options);
 }
 
+/**
+ * `scanText` over several texts at once (a batch of records): the findings of `scanText` on each, in
+ * order, with `paths[k]` as text k's path (its profile and format follow it); faster than one call
+ * after another, since the engine takes the texts through each stage together (`Scanner.scanMany`).
+ */
+export function scanTexts(
+  texts: readonly string[],
+  options: Omit<ScanTextOptions, "path"> & { profile?: Profile } = {},
+  paths?: readonly (string | undefined)[],
+): Finding[][] {
+  defaultScanner ??= new Scanner();
+  return defaultScanner.scanMany(texts, options, paths);
+}
+
 /** Replace every finding with a `[CATEGORY]` placeholder. */
 export function redact(
   text: string,

@@ -1,5 +1,5 @@
 /**
- * The HTTP adapter: Fastify routes over the same domain functions the CLI calls (scanText,
+ * The HTTP adapter: Fastify routes over the same domain functions the CLI calls (scanText and scanTexts,
  * sanitize, decidePolicy, the risk model, AuditLedger). Request and response schemas are zod;
  * the same schemas validate requests and generate /openapi.json (OpenAPI 3.1). Every client
  * error is an RFC 9457 problem+json 4xx; logs carry the route template and status, never a body,
@@ -22,7 +22,7 @@ import { isReservedType } from "../audit/reserved.js";
 import { UserError } from "../core/errors.js";
 import type { NoteSigner } from "../core/note-key.js";
 import { packageVersion } from "../core/paths.js";
-import { scanText } from "../phi/index.js";
+import { scanTexts } from "../phi/index.js";
 import { sanitize } from "../phi/sanitize.js";
 import type { Finding } from "../phi/types.js";
 import { decidePolicy, PolicyInputDocument } from "../policy/decision.js";
@@ -533,12 +533,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const { text, path, records, profile, kinds } = req.body;
       const items: { id?: string; text: string; path?: string }[] = records ?? [{ text: text!, path }];
       let total = 0;
-      const results = items.map((r) => {
-        const findings = scanText(r.text, {
-          ...(r.path !== undefined ? { path: r.path } : {}),
-          profile: profile ?? (r.path !== undefined ? undefined : "prose"),
-          ...(kinds ? { kinds } : {}),
-        });
+      // A text without a path is prose unless the caller says otherwise (profileFor(undefined)).
+      const found = scanTexts(
+        items.map((r) => r.text),
+        { ...(profile ? { profile } : {}), ...(kinds ? { kinds } : {}) },
+        items.map((r) => r.path),
+      );
+      const results = items.map((r, k) => {
+        const findings = found[k]!;
         total += findings.length;
         for (const f of findings) metrics.findings.inc({ category: f.category });
         return { ...(r.id !== undefined ? { id: r.id } : {}), findings: findings.map(publicFinding) };
