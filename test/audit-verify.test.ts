@@ -276,6 +276,16 @@ describe("checkpoints that were made cannot vanish", () => {
     const smaller = runCli(["audit", "verify", "--key", vkey, "--checkpoint", file, "--ledger", small], { cwd, env });
     expect(smaller.code).toBe(1);
     expect(smaller.stderr).toMatch(/covers 5 entries but the log has 3/);
+    // Records cut off entries.log with their index rows kept: since an append syncs both files at once, the
+    // directory alone reads this as an interrupted append (a torn tail, docs/SECURITY.md); the outside
+    // checkpoint still exposes the missing entries.
+    const cut = copyDir(dir);
+    writeFileSync(join(cut, "entries.log"), readFileSync(join(cut, "entries.log")).subarray(0, frames(cut)[2]!.end));
+    const local = runCli(["audit", "verify", "--key", vkey, "--ledger", cut], { cwd, env });
+    expect(local.stderr).toMatch(/index row\(s\) after entry 2 whose records are missing/);
+    const truncated = runCli(["audit", "verify", "--key", vkey, "--checkpoint", file, "--ledger", cut], { cwd, env });
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/covers 5 entries but the log has 3/);
   });
 
   it("--consistency OLD NEW checks both signatures and the RFC 9162 proof, from the ledger or a supplied proof", () => {
