@@ -193,17 +193,7 @@ export class FastScorer {
       if (k === 0) return;
       i = (i + 1) & mask;
     }
-    const w = this.v;
-    const b = rows[i]! * 9;
-    acc[o] = acc[o]! + w[b]!;
-    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
-    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
-    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
-    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
-    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
-    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
-    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
-    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
+    addInto(acc, o, this.v, rows[i]! * 9);
   }
 
   /** The five sums of token i's own text (see ENTRY) into dst[o..o+ENTRY), from zero. */
@@ -500,18 +490,7 @@ export class FastScorer {
 
   /** acc[o..o+9) += the weights of row r (nothing when r < 0). */
   private addRow(r: number, acc: Int32Array, o: number): void {
-    if (r < 0) return;
-    const w = this.v;
-    const b = r * 9;
-    acc[o] = acc[o]! + w[b]!;
-    acc[o + 1] = acc[o + 1]! + w[b + 1]!;
-    acc[o + 2] = acc[o + 2]! + w[b + 2]!;
-    acc[o + 3] = acc[o + 3]! + w[b + 3]!;
-    acc[o + 4] = acc[o + 4]! + w[b + 4]!;
-    acc[o + 5] = acc[o + 5]! + w[b + 5]!;
-    acc[o + 6] = acc[o + 6]! + w[b + 6]!;
-    acc[o + 7] = acc[o + 7]! + w[b + 7]!;
-    acc[o + 8] = acc[o + 8]! + w[b + 8]!;
+    if (r >= 0) addInto(acc, o, this.v, r * 9);
   }
 
   /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
@@ -542,6 +521,7 @@ export class FastScorer {
   }
 }
 
+/** dst[o..o+9) += src[so..so+9): one row of nine tag weights (unrolled: the tagger's innermost loop). */
 function addInto(dst: Int32Array, o: number, src: Int32Array, so: number): void {
   dst[o] = dst[o]! + src[so]!;
   dst[o + 1] = dst[o + 1]! + src[so + 1]!;
