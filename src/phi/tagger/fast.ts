@@ -23,8 +23,9 @@ import { allowed, bestTag, scoreDecode, type FeatureTable } from "./table.js";
  * need at most 45 significant bits). Those weights are not v × scale (float32 rounds them), so
  * sums of v are not the scores; but they are within a bound: each weight differs from v × scale
  * by at most maxErr (≈ 2^-24 of the largest weight), so a score differs from scale × Σv by at most
- * 35 maxErr. Everything here is summed in int32 (the v of each feature: a sum of 64 int16 values
- * cannot overflow), half the memory of float64, and a tag is taken from the integer sums when no
+ * 35 maxErr. Everything here sums the v of each feature as integers, nine tags packed two to a
+ * float64 (`pack`: v(2k) * 2^26 + v(2k+1); a sum of packed rows is the packed sum exactly, so a
+ * row of nine is five additions), and a tag is taken from the integer sums when no
  * other allowed tag's estimate comes within twice that bound (plus the roundings, `margin`);
  * otherwise (no token of the 1,624 shared notes) from the exact scores of that token, computed
  * feature by feature. Partial sums can be kept in any grouping.
@@ -42,20 +43,27 @@ import { allowed, bestTag, scoreDecode, type FeatureTable } from "./table.js";
  * token) are looked up as before.
  */
 
+/** Float64 lanes per row of nine tag values (`pack`), and the factor of a lane's high part. */
+const LANES = 5;
+const HI = 2 ** 26;
+const INV_HI = 2 ** -26;
+/** Largest |v| + 1 of a weight (64 of them sum within ±2^24 per part, well inside ±2^25 and 2^53 in all). */
+const MAX_V = 2 ** 18;
+
 /**
  * Cache entry: the token's own sum, its previous-tag-with-word feature for the previous tag O
  * (the usual case; read with the own sum), then what it adds to the tokens at offsets +1, +2,
- * -1, -2 (9 each), and 2 unused: 56 int32.
+ * -1, -2: six packed rows of LANES float64.
  */
-const ENTRY = 6 * NTAGS + 2;
+const ENTRY = 6 * LANES;
 /** In an entry: the weights of `prevW` for previous tag 0 (historyFeatures), next to the token's own sum. */
-const PREV_O = NTAGS;
+const PREV_O = LANES;
 /** In an entry: the sums of its features wm1 + lexm1, wm2 + lexm2, wp1 + lexp1, wp2 + lexp2 (its neighbours'). */
-const BM1 = 2 * NTAGS;
-const BM2 = 3 * NTAGS;
-const BP1 = 4 * NTAGS;
-const BP2 = 5 * NTAGS;
-/** Cached token texts kept before the cache starts over (3.7 MB of int32 at most). */
+const BM1 = 2 * LANES;
+const BM2 = 3 * LANES;
+const BP1 = 4 * LANES;
+const BP2 = 5 * LANES;
+/** Cached token texts kept before the cache starts over (3.9 MB of float64 at most). */
 const MAX_ENTRIES = 1 << 14;
 /** Slots of the index from a token text's key to its entry (load factor at most 1/2). */
 const INDEX_SLOTS = MAX_ENTRIES * 2;
@@ -84,25 +92,27 @@ export class FastScorer {
   private readonly indexOffs = new Int32Array(INDEX_SLOTS);
   /** Entries cached since the cache (last) started over. */
   private count = 0;
-  private entries = new Int32Array(OVERFLOW + 64 * ENTRY);
+  private entries = new Float64Array(OVERFLOW + 64 * ENTRY);
   /** `locate`'s answer, reused from text to text. */
   private offs = new Int32Array(1024);
-  private readonly acc = new Int32Array(NTAGS);
+  private readonly acc = new Float64Array(LANES);
+  /** `acc` unpacked: the nine integer sums. */
+  private readonly sums = new Float64Array(NTAGS);
   private generation = WORDS.generation;
-  private readonly rule0 = new Int32Array(RULE_VALUES * NTAGS);
-  private readonly rulem1 = new Int32Array(RULE_VALUES * NTAGS);
-  private readonly rulep1 = new Int32Array(RULE_VALUES * NTAGS);
-  private readonly lineStart = new Int32Array(4 * NTAGS);
-  private readonly noRuleId = new Int32Array(NTAGS);
+  private readonly rule0 = new Float64Array(RULE_VALUES * LANES);
+  private readonly rulem1 = new Float64Array(RULE_VALUES * LANES);
+  private readonly rulep1 = new Float64Array(RULE_VALUES * LANES);
+  private readonly lineStart = new Float64Array(4 * LANES);
+  private readonly noRuleId = new Float64Array(LANES);
   /** The two tag-history features' weights by (prev2, prev). */
-  private readonly historyW = new Int32Array(NTAGS * NTAGS * NTAGS);
+  private readonly historyW = new Float64Array(NTAGS * NTAGS * LANES);
   private sectionValue = 0;
-  private readonly sectionW = new Int32Array(NTAGS);
+  private readonly sectionW = new Float64Array(LANES);
   private readonly hist = new Int32Array(3);
   /** Shape n-gram sums by the five shapes around a token (direct-mapped). */
   private readonly shapeKey1 = new Int32Array(SHAPE_SLOTS);
   private readonly shapeKey2 = new Int32Array(SHAPE_SLOTS);
-  private readonly shapeW = new Int32Array(SHAPE_SLOTS * NTAGS);
+  private readonly shapeW = new Float64Array(SHAPE_SLOTS * LANES);
   /**
    * By shape trigram (three shapes as bytes, the padding 255): the weight rows (-1: none) of its
    * features shape3 (it centred on a token), shape3 + 100 (starting at it), shape3 + 101 (ending at it).
@@ -111,14 +121,16 @@ export class FastScorer {
   private readonly triRows = new Int32Array(TRI_SLOTS * 3);
   private triCount = 0;
   /** Sums of the rule-category, line-start and no-rule-id features by their combination. */
-  private readonly combo = new Int32Array(COMBOS * NTAGS);
+  private readonly combo = new Float64Array(COMBOS * LANES);
   private readonly comboDone = new Uint8Array(COMBOS);
   /** The rule × shape feature's weights by (rule category, shape < DENSE_SHAPES). */
-  private readonly ruleShapeW = new Int32Array(RULE_VALUES * DENSE_SHAPES * NTAGS);
+  private readonly ruleShapeW = new Float64Array(RULE_VALUES * DENSE_SHAPES * LANES);
   private readonly ruleShapeDone = new Uint8Array(RULE_VALUES * DENSE_SHAPES);
 
   /** The model's weights as integers, v = round(w / unit) (int16 values of the model file's scale). */
   readonly v: Int32Array;
+  /** The same values packed two to a float64 (`pack`): row r at pv[r * LANES ..]. */
+  private readonly pv: Float64Array;
   /** Largest |w - v * unit| over the weights, and largest |w| (see `margin`). */
   private readonly maxErr: number;
   private readonly maxAbs: number;
@@ -144,14 +156,17 @@ export class FastScorer {
     for (let i = 0; i < w.length; i++) {
       const x = w[i]!;
       const v = Math.round(x / unit);
-      // |v| < 2^20: a sum of 64 fits int32 with room; the file's values are int16
-      if (Math.abs(v) >= 1 << 20) throw new Error("tagger: a weight is out of FastScorer's integer range");
+      // |v| < MAX_V: a sum of 64 stays within a packed lane's ±2^24 (`pack`); the file's values are int16
+      if (Math.abs(v) >= MAX_V) throw new Error("tagger: a weight is out of FastScorer's integer range");
       this.v[i] = v;
       maxErr = Math.max(maxErr, Math.abs(x - v * unit));
       maxAbs = Math.max(maxAbs, Math.abs(x));
     }
     this.maxErr = maxErr;
     this.maxAbs = maxAbs;
+    const rows = w.length / NTAGS;
+    this.pv = new Float64Array(rows * LANES);
+    for (let r = 0; r < rows; r++) pack(this.v, r * NTAGS, this.pv, r * LANES);
     // the padding tokens' entry: what they give tokens 0, 1 (as -1, -2) and n-1, n-2 (as +1, +2)
     const E = this.entries;
     this.add(feat(T.wm1, PAD_WORD), E, PAD_ENTRY + BM1);
@@ -163,18 +178,18 @@ export class FastScorer {
     this.add(feat(T.wp2, PAD_WORD), E, PAD_ENTRY + BP2);
     this.add(feat(T.lexp2, 0), E, PAD_ENTRY + BP2);
     for (let v = 0; v < RULE_VALUES; v++) {
-      this.add(feat(T.rule0, v), this.rule0, v * 9);
-      this.add(feat(T.rulem1, v), this.rulem1, v * 9);
-      this.add(feat(T.rulep1, v), this.rulep1, v * 9);
+      this.add(feat(T.rule0, v), this.rule0, v * LANES);
+      this.add(feat(T.rulem1, v), this.rulem1, v * LANES);
+      this.add(feat(T.rulep1, v), this.rulep1, v * LANES);
     }
-    for (let v = 0; v < 4; v++) this.add(feat(T.lineStart, v), this.lineStart, v * 9);
+    for (let v = 0; v < 4; v++) this.add(feat(T.lineStart, v), this.lineStart, v * LANES);
     this.add(feat(T.ruleId, 0), this.noRuleId, 0);
     // the history features but the word's (historyFeatures: prev, prev2 * 16 + prev), by (prev2, prev)
     for (let prev = 0; prev < NTAGS; prev++)
       for (let prev2 = 0; prev2 < NTAGS; prev2++) {
         historyFeatures(prev, prev2, 0, this.hist);
-        this.add(this.hist[0]!, this.historyW, (prev2 * NTAGS + prev) * 9);
-        this.add(this.hist[1]!, this.historyW, (prev2 * NTAGS + prev) * 9);
+        this.add(this.hist[0]!, this.historyW, (prev2 * NTAGS + prev) * LANES);
+        this.add(this.hist[1]!, this.historyW, (prev2 * NTAGS + prev) * LANES);
       }
     // the word's feature must be the one `score` computes
     historyFeatures(3, 5, 0x1234567, this.hist);
@@ -183,8 +198,8 @@ export class FastScorer {
     this.add(feat(T.section, 0), this.sectionW, 0);
   }
 
-  /** acc[o..o+9) += the weights of feature `key` (nothing when the model lacks it). */
-  private add(key: number, acc: Int32Array, o: number): void {
+  /** acc[o..o+LANES) += the packed weights of feature `key` (nothing when the model lacks it). */
+  private add(key: number, acc: Float64Array, o: number): void {
     const { keys, rows, mask } = this.table;
     let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
     for (;;) {
@@ -193,13 +208,13 @@ export class FastScorer {
       if (k === 0) return;
       i = (i + 1) & mask;
     }
-    addInto(acc, o, this.v, rows[i]! * 9);
+    addInto(acc, o, this.pv, rows[i]! * LANES);
   }
 
   /** The five sums of token i's own text (see ENTRY) into dst[o..o+ENTRY), from zero. */
-  private textSums(ctx: FeatureContext, i: number, dst: Int32Array, o: number): void {
+  private textSums(ctx: FeatureContext, i: number, dst: Float64Array, o: number): void {
     const { text, tokens: tok, words, shapes, lex, upperDoc } = ctx;
-    dst.fill(0, o, o + ENTRY);
+    for (let j = o; j < o + ENTRY; j++) dst[j] = 0;
     const p = i + 2;
     const s = tok.start[i]!;
     const e = tok.end[i]!;
@@ -277,7 +292,7 @@ export class FastScorer {
       // no key, or the cache is full (a text of more than MAX_ENTRIES tokens): an entry of its own
       const o = OVERFLOW + overflow * ENTRY;
       if (o + ENTRY > this.entries.length) {
-        const grown = new Int32Array(this.entries.length * 2);
+        const grown = new Float64Array(this.entries.length * 2);
         grown.set(this.entries);
         this.entries = grown;
       }
@@ -289,7 +304,7 @@ export class FastScorer {
   }
 
   /** acc = the sum of token i's NSTATIC static features (`offs` from `locate`). */
-  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Int32Array): void {
+  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array): void {
     const E = this.entries;
     const p = i + 2;
     const a = offs[p]!;
@@ -298,7 +313,11 @@ export class FastScorer {
     const m2 = offs[p - 2]! + BM2;
     const p1 = offs[p + 1]! + BP1;
     const p2 = offs[p + 2]! + BP2;
-    for (let t = 0; t < 9; t++) acc[t] = E[a + t]! + E[m1 + t]! + E[m2 + t]! + E[p1 + t]! + E[p2 + t]!;
+    acc[0] = E[a]! + E[m1]! + E[m2]! + E[p1]! + E[p2]!;
+    acc[1] = E[a + 1]! + E[m1 + 1]! + E[m2 + 1]! + E[p1 + 1]! + E[p2 + 1]!;
+    acc[2] = E[a + 2]! + E[m1 + 2]! + E[m2 + 2]! + E[p1 + 2]! + E[p2 + 2]!;
+    acc[3] = E[a + 3]! + E[m1 + 3]! + E[m2 + 3]! + E[p1 + 3]! + E[p2 + 3]!;
+    acc[4] = E[a + 4]! + E[m1 + 4]! + E[m2 + 4]! + E[p1 + 4]! + E[p2 + 4]!;
     const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
     const n = tok.n;
     const sh = shapes[p]!;
@@ -319,8 +338,8 @@ export class FastScorer {
       if (this.shapeKey1[slot] !== k1 || this.shapeKey2[slot] !== k2) {
         // the three trigram features' rows by trigram, the five-shape feature looked up
         const W = this.shapeW;
-        const o = slot * 9;
-        W.fill(0, o, o + 9);
+        const o = slot * LANES;
+        W[o] = W[o + 1] = W[o + 2] = W[o + 3] = W[o + 4] = 0;
         this.addRow(this.triRows[this.trigram(b1, sh, a1)]!, W, o);
         this.addRow(this.triRows[this.trigram(sh, a1, a2) + 1]!, W, o);
         this.addRow(this.triRows[this.trigram(b2, b1, sh) + 2]!, W, o);
@@ -335,12 +354,13 @@ export class FastScorer {
         this.shapeKey1[slot] = k1;
         this.shapeKey2[slot] = k2;
       }
-      addInto(acc, 0, this.shapeW, slot * 9);
+      addInto(acc, 0, this.shapeW, slot * LANES);
     } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, acc, 0);
     const section = sections[i]!;
     if (section !== this.sectionValue) {
       this.sectionValue = section;
-      this.sectionW.fill(0);
+      const sw = this.sectionW;
+      sw[0] = sw[1] = sw[2] = sw[3] = sw[4] = 0;
       this.add(feat(T.section, section), this.sectionW, 0);
     }
     addInto(acc, 0, this.sectionW, 0);
@@ -353,31 +373,31 @@ export class FastScorer {
     if ((r0 | rm1 | rp1) < RULE_VALUES) {
       const c = ((((r0 * RULE_VALUES + rm1) * RULE_VALUES + rp1) * 4 + ls) << 1) | (rid === 0 ? 1 : 0);
       if (this.comboDone[c] === 0) {
-        addInto(this.combo, c * 9, this.rule0, r0 * 9);
-        addInto(this.combo, c * 9, this.rulem1, rm1 * 9);
-        addInto(this.combo, c * 9, this.rulep1, rp1 * 9);
-        addInto(this.combo, c * 9, this.lineStart, ls * 9);
-        if (rid === 0) addInto(this.combo, c * 9, this.noRuleId, 0);
+        addInto(this.combo, c * LANES, this.rule0, r0 * LANES);
+        addInto(this.combo, c * LANES, this.rulem1, rm1 * LANES);
+        addInto(this.combo, c * LANES, this.rulep1, rp1 * LANES);
+        addInto(this.combo, c * LANES, this.lineStart, ls * LANES);
+        if (rid === 0) addInto(this.combo, c * LANES, this.noRuleId, 0);
         this.comboDone[c] = 1;
       }
-      addInto(acc, 0, this.combo, c * 9);
+      addInto(acc, 0, this.combo, c * LANES);
       if (rid !== 0) this.add(feat(T.ruleId, rid), acc, 0);
     } else {
       this.add(feat(T.rule0, r0), acc, 0);
       this.add(feat(T.rulem1, rm1), acc, 0);
       this.add(feat(T.rulep1, rp1), acc, 0);
       this.add(feat(T.ruleId, rid), acc, 0);
-      addInto(acc, 0, this.lineStart, ls * 9);
+      addInto(acc, 0, this.lineStart, ls * LANES);
     }
     this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, 0);
     this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, 0);
     if (r0 < RULE_VALUES && sh < DENSE_SHAPES) {
       const c = r0 * DENSE_SHAPES + sh;
       if (this.ruleShapeDone[c] === 0) {
-        this.add(feat(T.ruleShape, r0 * 4096 + sh), this.ruleShapeW, c * 9);
+        this.add(feat(T.ruleShape, r0 * 4096 + sh), this.ruleShapeW, c * LANES);
         this.ruleShapeDone[c] = 1;
       }
-      addInto(acc, 0, this.ruleShapeW, c * 9);
+      addInto(acc, 0, this.ruleShapeW, c * LANES);
     } else this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
   }
 
@@ -390,9 +410,11 @@ export class FastScorer {
     const S = new Int32Array(n * NTAGS);
     const offs = this.locate(ctx);
     const acc = this.acc;
+    const sums = this.sums;
     for (let i = 0; i < n; i++) {
       this.tokenStatic(ctx, offs, i, acc);
-      S.set(acc, i * 9);
+      unpack(acc, sums);
+      S.set(sums, i * 9);
     }
     return S;
   }
@@ -406,6 +428,7 @@ export class FastScorer {
     const n = ctx.tokens.n;
     const offs = this.locate(ctx);
     const acc = this.acc;
+    const sums = this.sums;
     const words = ctx.words;
     const margin = this.margin(bias);
     const u = this.unit;
@@ -416,17 +439,18 @@ export class FastScorer {
       this.tokenStatic(ctx, offs, i, acc);
       if (prev === 0) {
         // previous tag O: the word's feature is in the token's entry
-        addInto(acc, 0, this.historyW, prev2 * NTAGS * 9);
+        addInto(acc, 0, this.historyW, prev2 * NTAGS * LANES);
         addInto(acc, 0, this.entries, offs[i + 2]! + PREV_O);
       } else this.history(acc, prev, prev2, words[i + 2]!);
-      if (scores) scores.set(acc, i * 9);
+      unpack(acc, sums);
+      if (scores) scores.set(sums, i * 9);
       // bestTag on the integer sums times the unit, taken when no other tag comes within `margin`
       let t = 0;
-      let top = acc[0]! * u;
+      let top = sums[0]! * u;
       let second = -Infinity;
       for (let c = 1; c < NTAGS; c++) {
         if (!allowed(prev, c)) continue;
-        const x = acc[c]! * u + bias;
+        const x = sums[c]! * u + bias;
         if (x > top) {
           second = top;
           top = x;
@@ -488,13 +512,21 @@ export class FastScorer {
     return slot * 3;
   }
 
-  /** acc[o..o+9) += the weights of row r (nothing when r < 0). */
-  private addRow(r: number, acc: Int32Array, o: number): void {
-    if (r >= 0) addInto(acc, o, this.v, r * 9);
+  /** acc[o..o+LANES) += the packed weights of row r (nothing when r < 0). */
+  private addRow(r: number, acc: Float64Array, o: number): void {
+    if (r >= 0) addInto(acc, o, this.pv, r * LANES);
   }
 
-  /** acc[o..o+9) += the weights of the four shape n-gram features of a token. */
-  private shapeGrams(sm2: number, sm1: number, sh: number, sp1: number, sp2: number, acc: Int32Array, o: number): void {
+  /** acc[o..o+LANES) += the packed weights of the four shape n-gram features of a token. */
+  private shapeGrams(
+    sm2: number,
+    sm1: number,
+    sh: number,
+    sp1: number,
+    sp2: number,
+    acc: Float64Array,
+    o: number,
+  ): void {
     this.add(feat(T.shape3, Math.imul(sm1, 1009) ^ Math.imul(sh, 31) ^ sp1), acc, o);
     this.add(feat(T.shape3 + 100, Math.imul(sh, 1009) ^ Math.imul(sp1, 31) ^ sp2), acc, o);
     this.add(feat(T.shape3 + 101, Math.imul(sm2, 1009) ^ Math.imul(sm1, 31) ^ sh), acc, o);
@@ -509,29 +541,60 @@ export class FastScorer {
   }
 
   /** acc += the weights of the history features (previous tag, previous two, previous tag with the word). */
-  private history(acc: Int32Array, prev: number, prev2: number, word: number): void {
-    addInto(acc, 0, this.historyW, (prev2 * NTAGS + prev) * 9);
+  private history(acc: Float64Array, prev: number, prev2: number, word: number): void {
+    addInto(acc, 0, this.historyW, (prev2 * NTAGS + prev) * LANES);
     this.add(feat(T.prevW, Math.imul(prev + 1, 0x27d4eb2d) ^ word), acc, 0);
   }
 
   /** scores = static sums of token i + its history features' values (prev, prev2, word). */
   score(S: Int32Array, i: number, prev: number, prev2: number, word: number, scores: Int32Array): void {
-    for (let t = 0; t < 9; t++) scores[t] = S[i * 9 + t]!;
-    this.history(scores, prev, prev2, word);
+    const packed = new Float64Array(LANES);
+    pack(S, i * 9, packed, 0);
+    this.history(packed, prev, prev2, word);
+    const sums = new Float64Array(NTAGS);
+    unpack(packed, sums);
+    scores.set(sums);
   }
 }
 
-/** dst[o..o+9) += src[so..so+9): one row of nine tag weights (unrolled: the tagger's innermost loop). */
-function addInto(dst: Int32Array, o: number, src: Int32Array, so: number): void {
+/**
+ * Nine integer values v0..v8 packed into LANES float64: lane k < 4 holds v(2k) * HI + v(2k+1),
+ * lane 4 holds v8. Sums of packed rows are the packed sums, exactly, while every lane's low part
+ * stays within ±2^25 and the whole within 2^53 (`MAX_V`: sums of up to 64 values).
+ */
+function pack(src: Int32Array, so: number, dst: Float64Array, o: number): void {
+  for (let k = 0; k < 4; k++) dst[o + k] = src[so + 2 * k]! * HI + src[so + 2 * k + 1]!;
+  dst[o + 4] = src[so + 8]!;
+}
+
+/** The nine integer sums of one packed row (`pack`): the high part by rounding (|low| < 2^25 = HI / 2). */
+function unpack(acc: Float64Array, out: Float64Array): void {
+  const a0 = acc[0]!;
+  const h0 = Math.round(a0 * INV_HI);
+  out[0] = h0;
+  out[1] = a0 - h0 * HI;
+  const a1 = acc[1]!;
+  const h1 = Math.round(a1 * INV_HI);
+  out[2] = h1;
+  out[3] = a1 - h1 * HI;
+  const a2 = acc[2]!;
+  const h2 = Math.round(a2 * INV_HI);
+  out[4] = h2;
+  out[5] = a2 - h2 * HI;
+  const a3 = acc[3]!;
+  const h3 = Math.round(a3 * INV_HI);
+  out[6] = h3;
+  out[7] = a3 - h3 * HI;
+  out[8] = acc[4]!;
+}
+
+/** dst[o..o+LANES) += src[so..so+LANES): one packed row of nine tag values (the tagger's innermost loop). */
+function addInto(dst: Float64Array, o: number, src: Float64Array, so: number): void {
   dst[o] = dst[o]! + src[so]!;
   dst[o + 1] = dst[o + 1]! + src[so + 1]!;
   dst[o + 2] = dst[o + 2]! + src[so + 2]!;
   dst[o + 3] = dst[o + 3]! + src[so + 3]!;
   dst[o + 4] = dst[o + 4]! + src[so + 4]!;
-  dst[o + 5] = dst[o + 5]! + src[so + 5]!;
-  dst[o + 6] = dst[o + 6]! + src[so + 6]!;
-  dst[o + 7] = dst[o + 7]! + src[so + 7]!;
-  dst[o + 8] = dst[o + 8]! + src[so + 8]!;
 }
 
 if (NSTATIC !== 32) throw new Error("tagger: FastScorer covers 32 static features");
