@@ -223,7 +223,14 @@ describe("tagger FastScorer", () => {
       }
       return letters >= 20 && up / letters > 0.7 ? 1 : 0;
     };
-    const texts = [...TEXTS, TEXTS[1]!.toUpperCase(), "AB'CD O'HARA ÉCOLE Zürich ".repeat(3), "Abcdefghij".repeat(2)];
+    const texts = [
+      ...TEXTS,
+      TEXTS[1]!.toUpperCase(),
+      "AB'CD O'HARA ÉCOLE Zürich ".repeat(3),
+      "Abcdefghij".repeat(2),
+      // apostrophes inside words (’ counts as lower case in shapeOf), one-letter words, letters ≥ 128
+      "O’HARA o’hara O’Hara D'ARCY d'Arcy A a I Ö ö ÀB àb Ab’C X'Y x'y Mc'D 'quoted' it’s IT'S ".repeat(2),
+    ];
     for (let seed = 1; seed <= 60; seed++) {
       const t = randomText(seed, 50 + seed * 7);
       texts.push(seed % 2 === 0 ? t.toUpperCase() : t, t.slice(0, 21 + (seed % 5)));
@@ -233,6 +240,11 @@ describe("tagger FastScorer", () => {
     for (const text of texts) {
       const ctx = prepare(text, []);
       expect([text.slice(0, 40), ctx.upperDoc]).toEqual([text.slice(0, 40), reference(text)]);
+      // the reused arrays' path: case counted and letter shapes made by the tokeniser
+      const reused = prepare(text, [], true);
+      expect([text.slice(0, 40), reused.upperDoc]).toEqual([text.slice(0, 40), ctx.upperDoc]);
+      expect(Array.from(reused.shapes)).toEqual(Array.from(ctx.shapes));
+      expect(Array.from(reused.textKeys)).toEqual(Array.from(ctx.textKeys));
       upper += ctx.upperDoc;
       // and the text keys carry it (bit 2) as the scores' cache expects
       for (let i = 0; i < ctx.tokens.n; i++)

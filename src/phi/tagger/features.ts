@@ -88,7 +88,19 @@ export function tokenize(text: string): Tokens {
   return tokenizeWith(text, undefined);
 }
 
+/**
+ * With scratch arrays, the tokeniser also counts, as it reads them, the ASCII capitals and ASCII
+ * letters of the text (every ASCII letter is in a letter token: `prepare`'s upper-case-text flag
+ * for texts it reads whole) and writes each letter token's shape (`shapeOf`) into
+ * `scratch.shapes` at index + 2, or -1 when the token holds a character ≥ 128 (`shapeOf` decides).
+ */
+let lastUpper = 0;
+let lastLetters = 0;
+
 function tokenizeWith(text: string, scratch: Scratch | undefined): Tokens {
+  const shapes = scratch?.shapes;
+  let upper = 0;
+  let letters = 0;
   const cap = Math.max(16, text.length >> 1);
   // with scratch arrays of text.length or more tokens: never grown below
   let start = scratch ? scratch.start : new Int32Array(cap);
@@ -117,12 +129,40 @@ function tokenizeWith(text: string, scratch: Scratch | undefined): Tokens {
     let k = OTHER;
     if (isLetter(c)) {
       k = LETTERS;
-      while (j < len) {
-        const d = text.charCodeAt(j);
-        if (isLetter(d)) j++;
-        else if ((d === 39 || d === 0x2019) && j + 1 < len && isLetter(text.charCodeAt(j + 1))) j += 2;
-        else break;
-      }
+      if (shapes) {
+        // the letters' case as they are read (shapeOf: capitals, lower case, a character ≥ 128)
+        let up = 0;
+        let low = 0;
+        let wide = 0;
+        if (c >= 65 && c <= 90) up++;
+        else if (c >= 97) {
+          if (c <= 122) low++;
+          else wide = 1;
+        }
+        while (j < len) {
+          let d = text.charCodeAt(j);
+          if (isLetter(d)) j++;
+          else if ((d === 39 || d === 0x2019) && j + 1 < len && isLetter(text.charCodeAt(j + 1))) {
+            if (d === 0x2019) wide = 1;
+            d = text.charCodeAt(j + 1);
+            j += 2;
+          } else break;
+          if (d >= 65 && d <= 90) up++;
+          else if (d >= 97 && d <= 122) low++;
+          else wide = 1;
+        }
+        upper += up;
+        letters += up + low;
+        const single = j - i === 1 ? 4 : 0;
+        shapes[n + 2] =
+          wide !== 0 ? -1 : up === 0 ? single : low === 0 ? 1 + single : (c <= 90 && up === 1 ? 2 : 3) + single;
+      } else
+        while (j < len) {
+          const d = text.charCodeAt(j);
+          if (isLetter(d)) j++;
+          else if ((d === 39 || d === 0x2019) && j + 1 < len && isLetter(text.charCodeAt(j + 1))) j += 2;
+          else break;
+        }
     } else if (isDigit(c)) {
       k = DIGITS;
       while (j < len && isDigit(text.charCodeAt(j))) j++;
@@ -135,6 +175,8 @@ function tokenizeWith(text: string, scratch: Scratch | undefined): Tokens {
     n++;
     i = j;
   }
+  lastUpper = upper;
+  lastLetters = letters;
   return { n, start, end, kind, lineStart };
 }
 
@@ -355,23 +397,29 @@ export function prepare(text: string, rules: readonly Candidate[], reuse = false
   const ruleIds = scratch ? scratch.ruleIds.subarray(0, n + 4).fill(0) : new Int32Array(n + 4);
   const textKeys = scratch ? scratch.textKeys.subarray(0, n).fill(0) : new Int32Array(n);
   const generation = WORDS.generation;
-  // the text's case: in an all-capitals note, capitals say nothing
-  let up = 0;
-  let letters = 0;
+  // the text's case: in an all-capitals note, capitals say nothing (counted by the tokeniser
+  // when it had scratch arrays, for a text it reads every character of)
+  let up = lastUpper;
+  let letters = lastLetters;
   const step = text.length > 20000 ? 7 : 1;
-  for (let i = 0; i < text.length; i += step) {
-    const c = text.charCodeAt(i);
-    if (c >= 65 && c <= 90) {
-      up++;
-      letters++;
-    } else if (c >= 97 && c <= 122) letters++;
+  if (!scratch || step !== 1) {
+    up = 0;
+    letters = 0;
+    for (let i = 0; i < text.length; i += step) {
+      const c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) {
+        up++;
+        letters++;
+      } else if (c >= 97 && c <= 122) letters++;
+    }
   }
   const upperDoc = letters >= 20 && up / letters > 0.7 ? 1 : 0;
   for (let i = 0; i < n; i++) {
     const s = tok.start[i]!;
     const e = tok.end[i]!;
     const k = tok.kind[i]!;
-    const sh = shapeOf(text, s, e, k);
+    // a letter token's shape from the tokeniser (scratch), unless it holds a character ≥ 128
+    const sh = scratch && k === LETTERS && shapes[i + 2]! >= 0 ? shapes[i + 2]! : shapeOf(text, s, e, k);
     shapes[i + 2] = sh;
     // the word hash of an ASCII word, as the word table computed it (the same FNV-1a of the same lower-case characters)
     let asciiHash: number | undefined;
