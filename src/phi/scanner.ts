@@ -16,6 +16,7 @@ import {
 import { fingerprint, maskValue } from "./fingerprint.js";
 import { isSyntheticName } from "./synthetic-names.js";
 import { isReservedSynthetic } from "./reserved.js";
+import { StartIndex } from "./intervals.js";
 import { combine, shippedModel, tagText, type TaggerModel } from "./tagger/model.js";
 
 /**
@@ -609,7 +610,24 @@ export class Scanner {
 }
 
 /** Keep the strongest of overlapping candidates; identical spans keep the more specific rule. */
+/**
+ * Overlapping candidates resolved to one per span: a known synthetic value beats a looser rule of
+ * its category, a name strictly inside a longer non-name span of its kind is part of that span,
+ * then the highest severity, confidence and length win (stable: equal ones keep the earlier).
+ * Small inputs take the direct pairwise form; larger ones ({@link OVERLAP_INDEX_AT} candidates or
+ * more) the same tests answered from sorted indexes, so a long text with tens of thousands of
+ * candidates costs O(n log n + covered characters), not O(n²). Both give identical output
+ * (test/phi-overlaps.test.ts compares them on random sets).
+ */
 export function resolveOverlaps(cands: Candidate[]): Candidate[] {
+  return cands.length >= OVERLAP_INDEX_AT ? resolveOverlapsIndexed(cands) : resolveOverlapsPairwise(cands);
+}
+
+/** From this many candidates on, {@link resolveOverlaps} answers its overlap tests from indexes. */
+export const OVERLAP_INDEX_AT = 48;
+
+/** The pairwise form of {@link resolveOverlaps}: the reference for small inputs and for tests. */
+export function resolveOverlapsPairwise(cands: Candidate[]): Candidate[] {
   if (cands.length === 0) return cands;
   // A known synthetic value stays synthetic even when a looser rule also matched it.
   const synthetic = cands.filter((c) => c.synthetic);
@@ -630,16 +648,82 @@ export function resolveOverlaps(cands: Candidate[]): Candidate[] {
           o.end - o.start > c.end - c.start,
       ),
   );
-  const sorted = [...cands].sort(
+  const kept: Candidate[] = [];
+  for (const c of byPriority(cands)) {
+    if (kept.some((k) => c.start < k.end && k.start < c.end)) continue;
+    kept.push(c);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+function byPriority(cands: Candidate[]): Candidate[] {
+  return [...cands].sort(
     (a, b) =>
       SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
       b.confidence - a.confidence ||
       b.end - b.start - (a.end - a.start),
   );
+}
+
+function groupBy(items: readonly Candidate[], key: (c: Candidate) => string): Map<string, StartIndex> {
+  const groups = new Map<string, Candidate[]>();
+  for (const c of items) {
+    const k = key(c);
+    const g = groups.get(k);
+    if (g) g.push(c);
+    else groups.set(k, [c]);
+  }
+  return new Map([...groups].map(([k, g]) => [k, new StartIndex(g)]));
+}
+
+/** {@link resolveOverlaps} with its three overlap tests answered from indexes (identical output). */
+export function resolveOverlapsIndexed(cands: Candidate[]): Candidate[] {
+  if (cands.length === 0) return cands;
+  const synthetic = cands.filter((c) => c.synthetic);
+  if (synthetic.length) {
+    // some synthetic x of c's category with x.start < c.end and x.end > c.start
+    const index = groupBy(synthetic, (c) => c.category);
+    cands = cands.filter((c) => {
+      const ix = index.get(c.category);
+      return c.synthetic || !ix || !(ix.maxEndBefore(c.end, false) > c.start);
+    });
+  }
+  {
+    // some non-name o of c's kind with o.start <= c.start, o.end >= c.end and longer than c: with
+    // both ends inside, longer means not the same span, so o.start < c.start (then o.end >= c.end)
+    // or o.start <= c.start with o.end > c.end
+    const index = groupBy(
+      cands.filter((o) => o.category !== "name"),
+      (o) => o.kind,
+    );
+    cands = cands.filter((c) => {
+      if (c.category !== "name") return true;
+      const ix = index.get(c.kind);
+      return !ix || !(ix.maxEndBefore(c.start, false) >= c.end || ix.maxEndBefore(c.start, true) > c.end);
+    });
+  }
+  // Kept spans never overlap each other (c.start < k.end && k.start < c.end), so a non-empty span
+  // covers its characters alone: `owner` holds, per character, 1 + the index of the kept span
+  // covering it. An empty span [p, p) overlaps a kept one only when p is strictly inside it
+  // (the same owner on both sides of p); kept empty spans are few and are tested directly.
+  let top = 0;
+  for (const c of cands) top = Math.max(top, c.end);
+  const owner = new Int32Array(top + 1);
+  const points: number[] = [];
   const kept: Candidate[] = [];
-  for (const c of sorted) {
-    if (kept.some((k) => c.start < k.end && k.start < c.end)) continue;
-    kept.push(c);
+  for (const c of byPriority(cands)) {
+    if (c.end > c.start) {
+      let hit = false;
+      for (let i = Math.max(0, c.start); i < c.end && !hit; i++) hit = owner[i] !== 0;
+      if (hit || points.some((p) => c.start < p && p < c.end)) continue;
+      kept.push(c);
+      for (let i = Math.max(0, c.start); i < c.end; i++) owner[i] = kept.length;
+    } else {
+      const p = c.start;
+      if (p > 0 && p <= top && owner[p - 1] !== 0 && owner[p - 1] === owner[p]) continue;
+      kept.push(c);
+      points.push(p);
+    }
   }
   return kept.sort((a, b) => a.start - b.start);
 }
