@@ -61,7 +61,7 @@ const THRESHOLDS = [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
 const DATA = ["orig", "orig+oov", "orig+oov+hidden"] as const;
 /** The lexicon-bound rule categories the "hidden" training view removes (names and places). */
 const NAME_PLACE = new Set(["name", "location", "city", "zip", "facility", "street-address"]);
-type Data = (typeof DATA)[number];
+export type Data = (typeof DATA)[number];
 
 const rulesOnly = new Scanner({ tagger: false });
 const resolvedCache = new Map<string, Candidate[]>();
@@ -113,7 +113,7 @@ function taggerOn(notes: readonly Doc[], key: string): TaggerModel {
 }
 
 /** Out-of-fold training examples for a classifier that will decide on `heldOut`'s proposals. */
-function oofExamples(
+export function oofExamples(
   notes: readonly Doc[],
   groupOf: (d: Doc) => number,
   groups: readonly number[],

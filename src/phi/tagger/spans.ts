@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Candidate } from "../candidate.js";
 import { NATIONALITIES } from "../data/words.js";
 import { mulberry32 } from "../../core/prng.js";
+import { packagePath } from "../../core/paths.js";
 import { DIGITS, LETTERS, NTAGS, prepare, type FeatureContext, type TagClass } from "./features.js";
 import { FastScorer } from "./fast.js";
 import { spansOf, type TaggedSpan } from "./table.js";
@@ -33,6 +35,7 @@ import { combine, type TaggerModel } from "./model.js";
  * int32 feature ids (ascending) and `features` int16 weights (weight = value * scale).
  */
 
+export const SPAN_MODEL_FILE = "phi-span-v1.bin.gz";
 const MAGIC = "PHISPAN1\n";
 /** Hashed feature space. */
 export const SPAN_DIM = 1 << 18;
@@ -381,6 +384,12 @@ export function decodeSpanClassifier(gz: Buffer): SpanClassifier {
   const w = new Float32Array(SPAN_DIM);
   for (let i = 0; i < n; i++) w[keys[i]!] = vals[i]! * header.scale;
   return { header, w };
+}
+
+let shipped: SpanClassifier | undefined;
+/** The shipped span classifier (src/phi/model/phi-span-v1.bin.gz), read on first use. */
+export function shippedSpanClassifier(): SpanClassifier {
+  return (shipped ??= decodeSpanClassifier(readFileSync(packagePath("src", "phi", "model", SPAN_MODEL_FILE))));
 }
 
 /** SHA-256 of a span classifier file's decoded weights. */
