@@ -1,34 +1,39 @@
-// Retrains the statistical PHI tagger's shipped weights (src/phi/model/phi-tagger-v1.bin.gz)
-// from the shared PhysioNet notes, reproducibly (fixed seed, fixed document order, same bytes):
+// Retrains the statistical PHI tagger's shipped weights (src/phi/model/phi-tagger-v1.bin.gz) and its
+// second stage, the span classifier (src/phi/model/phi-span-v1.bin.gz), from the shared PhysioNet
+// notes, reproducibly (fixed seeds, fixed document order, same bytes):
 //
-//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts            write the model
-//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts --check    exit 1 if it differs
-//   npx tsx scripts/train-phi-tagger.ts --fixture F.json --out M.bin.gz           train on a small
+//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts            write both models
+//   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts --check    exit 1 if either differs
+//   npx tsx scripts/train-phi-tagger.ts --fixture F.json --out M.bin.gz           train a tagger on a small
 //        labelled file ([{ text, spans: [{ start, end, cls }] }]; used by the tests)
 //   GITOPS_HEALTH_SHARED=../shared npx tsx scripts/train-phi-tagger.ts --candidate --out M.bin.gz
-//        the candidate recipe's weights (CANDIDATE_OPTIONS: not shipped, see below)
+//        the H6b candidate's weights (CANDIDATE_OPTIONS: the shipped tagger's weights, decoding bias 5)
 //
 // Training set: the notes of PhysioNet folds 1-4 (bench/lib/phi-folds.ts). Fold 0 is the held-out
-// fold and is never trained on; presidio-synth is never trained on. Prints the weights digest
-// (SHA-256 of the decoded model) on stdout.
+// fold and is never trained on; presidio-synth is never trained on. Prints the weights digests
+// (SHA-256 of the decoded models) on stdout.
 //
-// The candidate recipe (issue 14, OOV work, 2026-12-07) adds CANDIDATE_AUGMENT copies of each note
-// with its gold names and places replaced by made-up values absent from every lexicon
-// (entity-replacement augmentation, bench/lib/phi-oov.ts "train" generator) and lexicon dropout
-// (src/phi/tagger/train.ts), chosen by 4-fold cross-validation on folds 1-4
-// (bench/lib/phi-tagger-cv.ts). Two CV choices (H6, H6b) raised recall on the OOV-transformed notes
-// but lost F1 on fold 0 and were not shipped (docs/BENCHMARKS.md, phi-tagger): the shipped weights
-// are TRAIN_OPTIONS's.
+// The shipped recipe (issue 14 §1, h2, 2026-12-07): the tagger is trained on the notes plus
+// TRAIN_AUGMENT copies of each with its gold names and places replaced by made-up values absent from
+// every lexicon (entity-replacement augmentation, bench/lib/phi-oov.ts "train" generator), lexicon
+// dropout and name/place rule dropout (src/phi/tagger/train.ts); the scanner decodes it at bias 0
+// and a span classifier (src/phi/tagger/spans.ts) decides on each span it adds, trained on
+// out-of-fold proposals (a tagger trained on three of folds 1-4 proposes on the fourth, notes and an
+// OOV copy of them). Chosen by 4-fold cross-validation on folds 1-4 (bench/lib/phi-tagger-cv.ts,
+// bench/lib/phi-span-cv.ts) and shipped after a gate fixed beforehand (docs/BENCHMARKS.md, phi-tagger).
+// The recipe shipped before it is PREVIOUS_OPTIONS (no augmentation, no second stage).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Scanner } from "../src/phi/scanner.js";
 import { train, modelDigest, type TrainDoc, type TrainOptions } from "../src/phi/tagger/train.js";
 import { MODEL_FILE } from "../src/phi/tagger/model.js";
+import { SPAN_MODEL_FILE, spanClassifierDigest, trainSpanClassifier } from "../src/phi/tagger/spans.js";
 import type { TagClass } from "../src/phi/tagger/features.js";
+import type { Doc } from "../bench/lib/phi-corpora.js";
 
-/** The shipped model's training options (the benchmark trains its cross-validation models with them too). */
-export const TRAIN_OPTIONS: TrainOptions = { epochs: 5, seed: 14, minWeight: 0.01, bias: 0, ruleDropout: 0.3 };
+/** The recipe shipped until the span classifier (h2): no augmentation, rule dropout 0.3 of every detection. */
+export const PREVIOUS_OPTIONS: TrainOptions = { epochs: 5, seed: 14, minWeight: 0.01, bias: 0, ruleDropout: 0.3 };
 
 /** The lexicon-bound rule categories (names and places): the only detections the candidate's rule dropout removes. */
 export const NAME_PLACE_CATEGORIES: readonly string[] = [
@@ -51,7 +56,7 @@ export const NAME_PLACE_CATEGORIES: readonly string[] = [
  * of every detection at bias 20, lost F1 on fold 0 too.)
  */
 export const CANDIDATE_OPTIONS: TrainOptions = {
-  ...TRAIN_OPTIONS,
+  ...PREVIOUS_OPTIONS,
   lexDropout: 0.3,
   ruleDropout: 0.5,
   ruleDropoutCategories: NAME_PLACE_CATEGORIES,
@@ -60,9 +65,26 @@ export const CANDIDATE_OPTIONS: TrainOptions = {
 /** Augmented copies of each training note (names and places replaced) the candidate recipe adds. */
 export const CANDIDATE_AUGMENT = 1;
 
+/**
+ * The shipped tagger's training options: the candidate recipe's (same weights), decoded at bias 0
+ * with the span classifier after it (SPAN_SETTING).
+ */
+export const TRAIN_OPTIONS: TrainOptions = { ...CANDIDATE_OPTIONS, bias: 0 };
+export const TRAIN_AUGMENT = CANDIDATE_AUGMENT;
+/**
+ * The span classifier's setting, chosen by 4-fold CV on folds 1-4 (bench/lib/phi-span-cv.ts
+ * `CHOSEN`): proposals at bias 0, trained on the notes and an OOV copy of them, kept at P >= 0.7.
+ */
+export const SPAN_SETTING = { bias: 0, data: "orig+oov", threshold: 0.7 } as const;
+
 /** The shipped model's `trainedOn` (part of its digest): the benchmark trains the same model with it. */
 export function shippedLabel(notes: readonly { group: string }[]): string {
   return `PhysioNet deid shared notes, folds 1-4 (${notes.length} notes, ${new Set(notes.map((d) => d.group)).size} patients)`;
+}
+
+/** The shipped tagger's `trainedOn` (with its augmentation). */
+export function shippedTrainedOn(notes: readonly { group: string }[]): string {
+  return shippedLabel(notes) + `, with ${TRAIN_AUGMENT} OOV cop${TRAIN_AUGMENT === 1 ? "y" : "ies"} of each`;
 }
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -83,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
   const cands = (text: string) => rules.candidates(text, "prose");
   let docs: TrainDoc[];
   let trainedOn: string;
+  let spanNotes: Doc[] | undefined;
   if (fixture) {
     const raw = JSON.parse(readFileSync(fixture, "utf8")) as {
       text: string;
@@ -98,9 +121,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const { BLIND_FOLD, patientFold, recipeDocs } = await import("../bench/lib/phi-folds.js");
     const notes = loadPhysionet().filter((d) => patientFold(d.group) !== BLIND_FOLD);
-    const augment = candidate ? CANDIDATE_AUGMENT : 0;
-    docs = recipeDocs(notes, augment, cands);
-    trainedOn = shippedLabel(notes) + (candidate ? `, with ${augment} OOV copy of each (candidate recipe)` : "");
+    docs = recipeDocs(notes, TRAIN_AUGMENT, cands);
+    trainedOn = shippedTrainedOn(notes);
+    if (!candidate) spanNotes = notes;
   }
   const t0 = performance.now();
   const { model, file } = train(docs, { ...(candidate ? CANDIDATE_OPTIONS : TRAIN_OPTIONS), trainedOn });
@@ -108,14 +131,39 @@ async function main(argv: string[]): Promise<number> {
   console.error(
     `trained on ${docs.length} documents in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${model.header.features} features, ${model.header.entries} weights, ${file.length} bytes gzip`,
   );
+  // the second stage: the span classifier, on out-of-fold proposals of folds 1-4
+  let span: { out: string; file: Buffer; digest: string } | undefined;
+  if (spanNotes) {
+    const { oofExamples } = await import("../bench/lib/phi-span-cv.js");
+    const { patientFold } = await import("../bench/lib/phi-folds.js");
+    const fold = (d: { group: string }) => patientFold(d.group);
+    const ex = oofExamples(spanNotes, fold, [1, 2, 3, 4], SPAN_SETTING.bias, SPAN_SETTING.data, (j) => `dev-${j}`);
+    const spanFile = trainSpanClassifier(ex, {
+      proposerBias: SPAN_SETTING.bias,
+      threshold: SPAN_SETTING.threshold,
+      trainedOn: `${trainedOn}: out-of-fold proposals (${ex.length} spans)`,
+    }).file;
+    span = { out: join(dirname(out), SPAN_MODEL_FILE), file: spanFile, digest: spanClassifierDigest(spanFile) };
+    console.error(`span classifier: ${ex.length} training spans, ${spanFile.length} bytes gzip`);
+  }
   if (argv.includes("--check")) {
-    const same = existsSync(out) && modelDigest(readFileSync(out)) === digest;
+    let same = existsSync(out) && modelDigest(readFileSync(out)) === digest;
     console.error(same ? `${out}: up to date` : `${out}: differs from a fresh training run`);
+    if (span) {
+      const s = existsSync(span.out) && spanClassifierDigest(readFileSync(span.out)) === span.digest;
+      console.error(s ? `${span.out}: up to date` : `${span.out}: differs from a fresh training run`);
+      same &&= s;
+    }
     console.log(digest);
+    if (span) console.log(span.digest);
     return same ? 0 : 1;
   }
   writeFileSync(out, file);
   console.log(digest);
+  if (span) {
+    writeFileSync(span.out, span.file);
+    console.log(span.digest);
+  }
   return 0;
 }
 

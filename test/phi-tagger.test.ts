@@ -22,7 +22,7 @@ describe("PHI tagger: model", () => {
     expect(m.header.features).toBeGreaterThan(1000);
     expect(m.header.trainedOn).toMatch(/folds 1-4/);
     const tagged = show(note, tagText(m, note, []));
-    expect(tagged).toEqual(expect.arrayContaining(["date:9/21", "name:VARNAKIS", "name:jorgensen"]));
+    expect(tagged).toEqual(expect.arrayContaining(["name:QUENBY", "name:VARNAKIS", "name:jorgensen"]));
     // nothing clinical is tagged
     for (const w of ["NEURO", "ALERT", "NSR", "BP", "ortho", "PLAN"])
       expect(tagged.some((t) => t.endsWith(`:${w}`))).toBe(false);
@@ -55,7 +55,7 @@ describe("PHI tagger: model", () => {
     expect(run(out2)).toBe(d1);
     expect(readFileSync(out1).equals(readFileSync(out2))).toBe(true);
     expect(modelDigest(readFileSync(out1))).toBe(d1);
-    expect(d1).toBe("363a9ef99992b61e72c9122051d5a097d8019b8bf1be19f8867b7409f431431e");
+    expect(d1).toBe("1c5448011f5d1b2357c04a98e7fa181b00f130c3b3e686f86a4880693c833dc9");
   }, 60_000);
 
   it("learns from labelled text in process, and a model survives encoding", () => {
@@ -102,7 +102,7 @@ describe("PHI tagger: combination with the rules", () => {
   });
 
   it("runs in the prose profile only, not on structured formats, and can be turned off", () => {
-    const text = "PT SEEN BY ortho, jorgensen aware\n";
+    const text = "Discussed with Kelvorn, RN, who agrees.\n";
     const ids = (s: Scanner, path?: string) =>
       s.scan(text, path ? { path } : { profile: "prose" }).map((f) => f.ruleId);
     expect(ids(new Scanner())).toContain("phi-tagger-name");
@@ -111,17 +111,20 @@ describe("PHI tagger: combination with the rules", () => {
     expect(ids(new Scanner({ tagger: false }))).not.toContain("phi-tagger-name");
     expect(ids(new Scanner({ disabledRules: ["phi-tagger"] }))).not.toContain("phi-tagger-name");
     expect(ids(new Scanner({ kinds: ["secret"] }))).toEqual([]);
-    const hl7 = "MSH|^~\\&|A|B|C|D|202401011200||ADT^A01|1|P|2.5.1\rNTE|1||PT SEEN BY ortho, jorgensen aware\r";
+    const hl7 = "MSH|^~\\&|A|B|C|D|202401011200||ADT^A01|1|P|2.5.1\rNTE|1||Discussed with Kelvorn, RN, who agrees.\r";
     expect(new Scanner().scan(hl7, { path: "msg.hl7" }).map((f) => f.ruleId)).not.toContain("phi-tagger-name");
   });
 
   it("the CLI's prose scan reports the tagger's findings", () => {
     const dir = makeTempDir("tagger-cli-");
-    const r = runCli(["scan", "-", "--format", "json"], { cwd: dir, input: "PT SEEN BY ortho, jorgensen aware\n" });
+    const r = runCli(["scan", "-", "--format", "json"], {
+      cwd: dir,
+      input: "Discussed with Kelvorn, RN, who agrees.\n",
+    });
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as { findings: { ruleId: string; preview: string }[] };
     const f = report.findings.find((x) => x.ruleId === "phi-tagger-name");
-    expect(f?.preview).toBe("j*******n");
-    expect(r.stdout).not.toContain("jorgensen");
+    expect(f?.preview).toBe("K******");
+    expect(r.stdout).not.toContain("Kelvorn");
   });
 });

@@ -49,8 +49,8 @@ async function main(argv: string[]) {
   const devOov = oovDocs(dev, { style: "eval", seed: OOV_EVAL_SEED });
   const rulesOnly = new Scanner({ tagger: false });
   const rules = (text: string) => rulesOnly.candidates(text, "prose");
-  const { TRAIN_OPTIONS, NAME_PLACE_CATEGORIES: NAME_PLACE } = await import("../../scripts/train-phi-tagger.js");
-  const base = { ...TRAIN_OPTIONS, lexDropout: 0 };
+  const { PREVIOUS_OPTIONS, NAME_PLACE_CATEGORIES: NAME_PLACE } = await import("../../scripts/train-phi-tagger.js");
+  const base = { ...PREVIOUS_OPTIONS, lexDropout: 0 };
   const recipes: Recipe[] = [
     { name: "shipped recipe (rule dropout 0.3)", options: base, augment: 0 },
     { name: "lexicon dropout 0.3", options: { ...base, lexDropout: 0.3 }, augment: 0 },

@@ -18,6 +18,7 @@ import { isSyntheticName } from "./synthetic-names.js";
 import { isReservedSynthetic } from "./reserved.js";
 import { StartIndex } from "./intervals.js";
 import { combine, shippedModel, tagText, type TaggerModel } from "./tagger/model.js";
+import { shippedSpanClassifier, tagAndDecide, type SpanClassifier } from "./tagger/spans.js";
 
 /**
  * The scanner. A text goes through four steps, in this order (`Scanner.candidates`):
@@ -52,6 +53,12 @@ export interface ScannerOptions {
    * rules-only engine: the tagger's own features and the benchmark baseline.
    */
   tagger?: boolean | TaggerModel;
+  /**
+   * The tagger's second stage (src/phi/tagger/spans.ts): a span classifier that decides which of
+   * the tagger's spans to add. Default: the shipped one with the shipped tagger (`tagger` true),
+   * none with a given model (its spans are added by the union policy, as before).
+   */
+  spanClassifier?: boolean | SpanClassifier;
 }
 
 export const CODE_EXTENSIONS =
@@ -187,10 +194,12 @@ export class Scanner {
   private deadline = 0;
   /** true: the shipped model, read on first use; or a given model (tests, benchmarks) */
   private readonly tagger: boolean | TaggerModel;
+  private readonly spans: boolean | SpanClassifier;
 
   constructor(options: ScannerOptions = {}) {
     this.disabled = new Set(options.disabledRules ?? []);
     this.tagger = this.disabled.has("phi-tagger") ? false : (options.tagger ?? true);
+    this.spans = options.spanClassifier ?? this.tagger === true;
     this.prefilter = options.prefilter ?? "auto";
     this.kinds = new Set(options.kinds ?? ["phi", "secret"]);
     const extra: Rule[] = (options.extraRules ?? []).map((r) => ({
@@ -277,8 +286,13 @@ export class Scanner {
     const resolved = resolveOverlaps(p.out);
     // Step 5: the statistical tagger on prose that is not a structured format, its spans added
     // to the rules' by the combination policy (src/phi/tagger/model.ts `combine`)
-    if (this.tagger && p.given === "prose" && this.kinds.has("phi") && !p.structured)
-      return combine(resolved, tagText(this.tagger === true ? shippedModel() : this.tagger, p.text, resolved));
+    if (this.tagger && p.given === "prose" && this.kinds.has("phi") && !p.structured) {
+      const model = this.tagger === true ? shippedModel() : this.tagger;
+      // the second stage decides on the tagger's spans (src/phi/tagger/spans.ts)
+      if (this.spans)
+        return tagAndDecide(model, this.spans === true ? shippedSpanClassifier() : this.spans, p.text, resolved);
+      return combine(resolved, tagText(model, p.text, resolved));
+    }
     return resolved;
   }
   /** Whether the last `structured` call found a structured format (read right after it). */
