@@ -2,21 +2,21 @@
 // (npm run build first). The same autocannon client, body, connection count and number of requests against:
 //   (a) a bare node:http server and (b) a bare Fastify 5 server (bench/lib/floor-server.mjs), both parsing the same JSON
 //       body and answering the same bytes our service answers: the protocol (and framework) floor;
-//   (c) our app from src with the scan engine memoised (bench/lib/serve-app.ts memo): everything but the scan;
-//   (d) our app from src with the real engine, and the built `gitops-health serve` (dist/cli.js);
+//   (c) our app with the scan engine memoised (bench/lib/serve-app.ts memo): everything but the scan;
+//   (d) our app with the real engine (the same file), and the built `gitops-health serve` (dist/cli.js);
+//   (c) and (d) are bundled from src by esbuild as dist is (tsx's loader would make them slower than dist);
 //   (e) optionally another build of the CLI, SERVE_CLI_BASE=<dist/cli.js>, e.g. main's, for a same-run A/B.
 // Every server is a child process; its user and system CPU per request comes from /proc/<pid>/stat (10 ms ticks).
 // The servers are measured in turn, the order rotated each round; medians of the rounds are reported, with the
-// scan's CPU in this process (scanText, the same text) measured between rounds.
+// scan's CPU in-process measured before each round in a process of its own (bench/lib/serve-app.ts --loop).
 // Env: FLOOR_CONNECTIONS (16), FLOOR_PIPELINING (1), FLOOR_BATCH (0: one text a request; n: `records` of n texts),
 // FLOOR_REQUESTS (requests per measurement; default 12,000 code, 4,000 prose, divided by the batch size),
 // FLOOR_ONLY (comma-separated server keys to run: http,fastify,memo,src,dist,base).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { scanText, scanTexts } from "../src/phi/index.js";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -108,7 +108,23 @@ const responsesFile = join(dir, "responses.json");
 writeFileSync(responsesFile, JSON.stringify(responses));
 const want = (key: string) => !ONLY || ONLY.includes(key);
 const floor = join(root, "bench", "lib", "floor-server.mjs");
-const app = join(root, "bench", "lib", "serve-app.ts");
+const app = join(root, "node_modules", ".cache", "gitops-health-bench", "serve-app.mjs");
+const built = spawnSync(
+  join(root, "node_modules", ".bin", "esbuild"),
+  [
+    join(root, "bench", "lib", "serve-app.ts"),
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--target=node20",
+    "--packages=external",
+    `--outfile=${app}`,
+    '--define:__GITOPS_HEALTH_BUILD__="bench"',
+    "--log-level=warning",
+  ],
+  { encoding: "utf8" },
+);
+if (built.status !== 0) throw new Error(`esbuild: ${built.stderr}`);
 if (want("http"))
   servers.push({ key: "http", label: "(a) bare node:http", ...(await start([floor, "http", responsesFile])) });
 if (want("fastify"))
@@ -117,10 +133,10 @@ if (want("memo"))
   servers.push({
     key: "memo",
     label: "(c) our app, scan memoised (src)",
-    ...(await start(["--import", "tsx", app, join(dir, "l"), "memo"])),
+    ...(await start([app, join(dir, "l"), "memo"])),
   });
 if (want("src"))
-  servers.push({ key: "src", label: "(d) our app (src)", ...(await start(["--import", "tsx", app, join(dir, "l")])) });
+  servers.push({ key: "src", label: "(d) our app, real scan (src)", ...(await start([app, join(dir, "l")])) });
 if (want("dist")) servers.push({ key: "dist", label: "(d) gitops-health serve (this build)", ...dist });
 else dist.child.kill("SIGTERM");
 if (BASE_CLI && want("base"))
@@ -139,18 +155,13 @@ for (const s of servers)
     if (r.status !== 200 || text !== rec) throw new Error(`${s.label} ${k}: HTTP ${r.status}, ${text.length} bytes`);
   }
 
-function inProcess(text: string, profile: "code" | "prose", ms: number, many: boolean): number {
-  for (let i = 0; i < 30; i++) scanText(text, { profile });
-  const c0 = process.cpuUsage();
-  const end = performance.now() + ms;
-  let n = 0;
-  while (performance.now() < end) {
-    if (many) scanTexts([text], { profile });
-    else scanText(text, { profile });
-    n++;
-  }
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / n;
+/** The scan alone: CPU per scan in a process of its own (the same bundle as (c) and (d), nothing else running in it). */
+function inProcess(k: keyof typeof kinds, ms: number): number {
+  const file = join(dir, `body-${k}.json`);
+  writeFileSync(file, JSON.stringify({ text: kinds[k].text, profile: kinds[k].profile }));
+  const r = spawnSync(process.execPath, [app, "--loop", file, String(ms)], { encoding: "utf8", cwd: root });
+  if (r.status !== 0) throw new Error(`scan loop: ${r.stderr}`);
+  return Number(r.stdout.trim());
 }
 
 const median = (xs: number[]) => {
@@ -169,13 +180,12 @@ for (const k of KINDS as (keyof typeof kinds)[]) {
     await autocannon({ url: `${s.base}/v1/scan`, method: "POST", headers, body, connections: 4, amount: 500 });
   const got = new Map<string, { cpu: number[]; user: number[]; system: number[]; rps: number[]; bad: number }>();
   const local: number[] = [];
-  const localMany: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    local.push(inProcess(kinds[k].text, kinds[k].profile, 1500, false));
-    localMany.push(inProcess(kinds[k].text, kinds[k].profile, 1500, true));
+    local.push(inProcess(k, 2000));
     const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
     for (const s of order) {
       const c0 = stat(s.child.pid!);
+      const t0 = performance.now();
       const r = await autocannon({
         url: `${s.base}/v1/scan`,
         method: "POST",
@@ -187,26 +197,26 @@ for (const k of KINDS as (keyof typeof kinds)[]) {
         ...(RATE ? { overallRate: RATE } : {}),
       });
       const c1 = stat(s.child.pid!);
+      const wall = (performance.now() - t0) / 1000;
       const n = r.requests.total * texts;
       const g = got.get(s.key) ?? { cpu: [], user: [], system: [], rps: [], bad: 0 };
       g.user.push((c1.user - c0.user) / n);
       g.system.push((c1.system - c0.system) / n);
       g.cpu.push((c1.user - c0.user + c1.system - c0.system) / n);
-      g.rps.push(r.requests.total / (r.duration || 1));
+      g.rps.push(r.requests.total / wall);
       g.bad += r.non2xx + r.errors + r.timeouts;
       got.set(s.key, g);
       console.error(
-        `  ${k} round ${round + 1} ${s.label}: ${((c1.user - c0.user + c1.system - c0.system) / n).toFixed(4)} ms CPU a text, ${r.requests.average} req/s`,
+        `  ${k} round ${round + 1} ${s.label}: ${((c1.user - c0.user + c1.system - c0.system) / n).toFixed(4)} ms CPU a text, ${Math.round(r.requests.total / wall)} req/s`,
       );
     }
   }
   const inproc = median(local);
-  const inprocMany = median(localMany);
   console.log(
     `\n${k} (${kinds[k].text.length} chars, ${kinds[k].profile}), ${amount} requests x ${ROUNDS} rounds, ${texts} text(s) a request, ${CONNECTIONS} connections, pipelining ${PIPELINING}, ${RATE ? `${RATE} requests/s` : "closed loop"}, load ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}`,
   );
   console.log(
-    `in-process scan (this process): scanText ${inproc.toFixed(4)} ms CPU, scanTexts([text]) ${inprocMany.toFixed(4)} ms (each round: ${local.map((x) => x.toFixed(4)).join(", ")})`,
+    `in-process scan (a process of its own, same bundle as (c)/(d)): ${inproc.toFixed(4)} ms CPU a scan (each round: ${local.map((x) => x.toFixed(4)).join(", ")})`,
   );
   console.log(
     "| server | CPU a text, ms (median) | user + system | rounds | overhead vs in-process | req/s (median) | non-2xx/errors |",

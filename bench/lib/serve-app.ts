@@ -1,14 +1,32 @@
-// Our service built from src (run with `node --import tsx`) for bench/server-floor.ts:
-// `serve-app.ts <ledger dir> [memo]`. With `memo` the scan engine is stubbed: each distinct text's findings are
+// Our service built from src for bench/server-floor.ts (which bundles this file with esbuild, as dist is bundled):
+// `serve-app.mjs <ledger dir> [memo]`. With `memo` the scan engine is stubbed: each distinct text's findings are
 // computed once by the real engine, then returned from a map, so a request costs the service everything but the scan.
 // Same options as the bench's `gitops-health serve` (logging off, rate limit off, 30 s timeout).
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { buildApp } from "../../src/server/app.js";
 import { openServiceStores } from "../../src/server/stores.js";
 import { scanTexts } from "../../src/phi/index.js";
 import type { Finding } from "../../src/phi/types.js";
 
 const [ledger, stub] = process.argv.slice(2);
+if (ledger === "--loop") {
+  // The in-process reference in a process of its own: `serve-app.ts --loop <body.json> <ms>` scans the body's text
+  // (500 copies parsed from the body, as the server gets a new string per request) for <ms> and prints the CPU
+  // per scan; this process runs nothing else (the bench process also runs the HTTP client).
+  const body = JSON.parse(readFileSync(stub!, "utf8")) as { text: string; profile: "code" | "prose" };
+  const raw = JSON.stringify(body);
+  const copies = Array.from({ length: 500 }, () => (JSON.parse(raw) as { text: string }).text);
+  const ms = Number(process.argv[4] ?? 2000);
+  for (let i = 0; i < 200; i++) scanTexts([copies[i % 500]!], { profile: body.profile });
+  const c0 = process.cpuUsage();
+  const end = performance.now() + ms;
+  let n = 0;
+  while (performance.now() < end) scanTexts([copies[n++ % 500]!], { profile: body.profile });
+  const c = process.cpuUsage(c0);
+  process.stdout.write(`${(c.user + c.system) / 1000 / n}\n`);
+  process.exit(0);
+}
 const stores = await openServiceStores({ ledger: ledger! });
 // Keyed by profile and length only (a map keyed by the whole text would hash 4 KB a request): the bench sends
 // one text per profile and size.
