@@ -161,7 +161,7 @@ function inProcess(k: keyof typeof kinds, ms: number): number {
   writeFileSync(file, JSON.stringify({ text: kinds[k].text, profile: kinds[k].profile }));
   const r = spawnSync(process.execPath, [app, "--loop", file, String(ms)], { encoding: "utf8", cwd: root });
   if (r.status !== 0) throw new Error(`scan loop: ${r.stderr}`);
-  return Number(r.stdout.trim());
+  return Number(r.stdout.trim().split(" ")[0]);
 }
 
 const median = (xs: number[]) => {
