@@ -125,7 +125,8 @@ export class FileTokenStore implements TokenStore {
    * Parsed once per file version (mtime, size, inode): `token revoke` in another process takes
    * effect on the next request. The records are frozen and shared (no copy per request); writers copy.
    * The file is stat'ed only after its directory reported a change (writers replace the file by a
-   * rename there), or on every read where the directory cannot be watched.
+   * rename there), or on every read where the directory cannot be watched. On Linux (inotify) the event is
+   * queued when the change is made, before any request sent after it; macOS's FSEvents can lag a few tens of ms.
    */
   private read(): readonly TokenRecord[] {
     if (this.watcher && this.cache) return this.cache.tokens;
