@@ -8,6 +8,7 @@ interface Node {
   children?: number[];
 }
 interface Profile {
+  startTime: number;
   nodes: Node[];
   samples: number[];
   timeDeltas: number[];
@@ -23,15 +24,23 @@ export function frameGroup(url: string, fn: string): string {
   return m ? `${m[1]}/${m[2]}` : url;
 }
 
+/**
+ * `since`: only samples taken at or after this time (µs of the monotonic clock, as `process.hrtime.bigint() / 1000n`
+ * in any process of this machine), e.g. to leave out start-up and warm-up.
+ */
 export function summarise(
   file: string,
   top = 25,
+  since = 0,
 ): { total: number; byFn: [string, number][]; byGroup: [string, number][] } {
   const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++)
-    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  let at = p.startTime;
+  for (let i = 0; i < p.samples.length; i++) {
+    at += p.timeDeltas[i] ?? 0;
+    if (at >= since) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
   const fn = new Map<string, number>();
   const group = new Map<string, number>();
   let total = 0;

@@ -97,6 +97,8 @@ export interface AppDeps {
   ledgerSpec?: string;
   /** trusted producers of pipeline records: the dashboard's changes view shows risk only from their signed records (default: none) */
   producers?: import("../evidence/checks.js").ProducerTrust;
+  /** the scan engine behind /v1/scan (default: scanTexts); bench/server-floor.ts stubs it to measure the HTTP layer alone */
+  scanTexts?: typeof scanTexts;
 }
 
 const PROBLEM = "application/problem+json";
@@ -504,6 +506,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // ------------------------------------------------------------ engines
 
+  const scanEngine = deps.scanTexts ?? scanTexts;
   const publicFinding = (f: Finding) => ({
     ruleId: f.ruleId,
     category: f.category,
@@ -534,17 +537,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const items: { id?: string; text: string; path?: string }[] = records ?? [{ text: text!, path }];
       let total = 0;
       // A text without a path is prose unless the caller says otherwise (profileFor(undefined)).
-      const found = scanTexts(
+      const found = scanEngine(
         items.map((r) => r.text),
         { ...(profile ? { profile } : {}), ...(kinds ? { kinds } : {}) },
         items.map((r) => r.path),
       );
+      // Counted per class, then one increment per class (a labelled increment hashes its labels).
+      const byCategory = new Map<string, number>();
       const results = items.map((r, k) => {
         const findings = found[k]!;
         total += findings.length;
-        for (const f of findings) metrics.findings.inc({ category: f.category });
+        for (const f of findings) byCategory.set(f.category, (byCategory.get(f.category) ?? 0) + 1);
         return { ...(r.id !== undefined ? { id: r.id } : {}), findings: findings.map(publicFinding) };
       });
+      for (const [category, n] of byCategory) metrics.findings.inc({ category }, n);
       return { results, findings: total };
     },
   );
