@@ -1,9 +1,10 @@
 // CPU and allocation of an entry's preparation for the ledger, two source trees in one process:
 // `npx tsx bench/audit-entry-ab.ts <src root A> [src root B] [blocks]`. For a decision-shaped and a
-// proxy-call-shaped entry: screenEntry (PHI screen, memo warm) then canonical JSON of the screened
+// proxy-call-shaped entry, and a decision with a new input digest each time: screenEntry (PHI screen, memo warm) then canonical JSON of the screened
 // entry (A's `canonicalize` call or B's `canonicalJson`, whichever the tree's ledger uses), in alternating
 // blocks of 2,000 (time) and 50 (allocation); prints the median µs per entry and bytes allocated per entry (heap growth between
 // forced GCs, `node --expose-gc` needed for it; else only time).
+import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import canonicalize from "canonicalize";
@@ -56,34 +57,53 @@ const proxy = {
     stream: false,
   },
 };
+/** One entry prepared by a side (its length), or 0 when that side's screen refuses it (counted). */
+const refused = [0, 0];
+const prep = (side: number, e: typeof decision | typeof proxy, seq: number): number => {
+  const s = sides[side]!;
+  try {
+    return s.canon({ seq, ...s.screen.screenEntry(e, { mode: "refuse" }) })!.length;
+  } catch {
+    refused[side]!++;
+    return 0;
+  }
+};
 const gc = (globalThis as { gc?: () => void }).gc;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-for (const [name, entry] of [
-  ["decision", decision],
-  ["proxy call", proxy],
+// a decision whose input differs every time (as in service use): its keyed digest is new text for the screen
+let fresh = 0;
+const freshDecision = () => ({
+  ...decision,
+  payload: {
+    ...decision.payload,
+    inputDigest: `hmac-sha256:${createHmac("sha256", "bench").update(String(fresh++)).digest("hex")}`,
+  },
+});
+for (const [name, make] of [
+  ["decision", () => decision],
+  ["decision, a new input each time", freshDecision],
+  ["proxy call", () => proxy],
 ] as const) {
   const us: number[][] = [[], []];
   const bytes: number[][] = [[], []];
-  for (const s of sides)
-    for (let i = 0; i < 2000; i++) s.canon({ seq: i, ...s.screen.screenEntry(entry, { mode: "refuse" }) });
+  for (const side of [0, 1]) for (let i = 0; i < 2000; i++) prep(side, make(), i);
+  refused.fill(0);
   for (let b = 0; b < BLOCKS; b++)
     for (const side of b % 2 ? [1, 0] : [0, 1]) {
-      const s = sides[side]!;
       // allocation: 50 entries between forced GCs (fewer than fill the young generation, so none is collected)
       gc?.();
       const h0 = process.memoryUsage().heapUsed;
-      for (let i = 0; i < 50; i++) s.canon({ seq: i, ...s.screen.screenEntry(entry, { mode: "refuse" }) });
+      for (let i = 0; i < 50; i++) prep(side, make(), i);
       const h1 = process.memoryUsage().heapUsed;
       const c0 = process.cpuUsage();
       let n = 0;
-      for (let i = 0; i < 2000; i++)
-        n += s.canon({ seq: i, ...s.screen.screenEntry(entry, { mode: "refuse" }) })!.length;
+      for (let i = 0; i < 2000; i++) n += prep(side, make(), i);
       const c = process.cpuUsage(c0);
       if (n === 0) throw new Error("empty");
       us[side]!.push((c.user + c.system) / 2000);
       if (gc) bytes[side]!.push((h1 - h0) / 50);
     }
   console.log(
-    `${name}: ${roots.map((r, i) => `${r}: ${median(us[i]!).toFixed(2)} µs${gc ? `, ${median(bytes[i]!).toFixed(0)} B allocated` : ""}`).join(" | ")} per entry`,
+    `${name}: ${roots.map((r, i) => `${r}: ${median(us[i]!).toFixed(2)} µs${gc ? `, ${median(bytes[i]!).toFixed(0)} B allocated` : ""}, ${refused[i]} refused`).join(" | ")} per entry`,
   );
 }

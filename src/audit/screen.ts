@@ -30,11 +30,12 @@ export const WORKFORCE_IDENTITY_KEYS =
 
 /**
  * Shapes that cannot hold an identifier: a hex digest with at least one letter (all-digit
- * strings could be phone numbers or SSNs), a UUID, a run ID as `newRunId` makes them.
+ * strings could be phone numbers or SSNs), bare or named (`sha256:`, or `hmac-sha256:` as the
+ * service writes a decision input's keyed digest), a UUID, a run ID as `newRunId` makes them.
  * test/audit-screen.test.ts checks on random values of each shape that the scanner agrees.
  */
 const SAFE_SHAPE =
-  /^(?:(?:sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
+  /^(?:(?:(?:hmac-)?sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
 
 /** A field name: lower-case first letter, then letters, digits or '_' (camelCase or snake_case). */
 const IDENTIFIER_KEY = /^[a-z][A-Za-z0-9_]{0,39}$/;
