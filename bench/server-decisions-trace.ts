@@ -3,7 +3,8 @@
 // and --trace-gc, runs the open loop at `rate` decisions/s, then joins the client's latencies (scheduled send to
 // answer) with the server's own record: request time inside the server, GC pauses, event-loop stalls, fdatasync/
 // fsync times. For the slow requests (over 5 ms) it prints what overlapped them; and the event-loop delay histogram,
-// GC totals by kind and the syncs' percentiles. SERVE_ARGS adds server flags; NODE_ARGS adds node flags.
+// GC totals by kind and the syncs' percentiles. SERVE_ARGS adds server flags; NODE_ARGS adds node flags;
+// VARY_INPUT=1 sends a different input with every request.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
@@ -77,6 +78,19 @@ const body = JSON.stringify({
     checks: { passed: ["tests", "phi-scan"] },
   },
 });
+// VARY_INPUT=1: every request's input differs (a build number in its checks), as in service use, so its
+// keyed digest is new text for the ledger's screen each time; default: the same input every request
+const VARY = process.env.VARY_INPUT === "1";
+let sent = 0;
+const bodyOf = () =>
+  VARY
+    ? JSON.stringify({
+        input: {
+          commit: { message: "feat(api): add endpoint\n\nApproved-by: Ann <ann@example.com>", signature: "G" },
+          checks: { passed: ["tests", "phi-scan", `build-${sent++}`] },
+        },
+      })
+    : body;
 const target = new URL(`${base}/v1/decisions/business`);
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const clientEld = monitorEventLoopDelay({ resolution: 1 });
@@ -98,7 +112,7 @@ async function run(rate: number, seconds: number, record: boolean) {
         },
       );
       req.on("error", () => resolve());
-      req.end(body);
+      req.end(bodyOf());
     });
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n;) {
