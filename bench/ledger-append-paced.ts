@@ -4,10 +4,13 @@
 // entry every 1000/rate ms through the service's group commit (src/server/group-commit.ts), open loop (an append is started on schedule even if earlier ones are still in flight;
 // its latency counts from its scheduled time), A and B alternating round by round. Prints p50/p99/p99.9 and
 // the process CPU per append for each side, medians over rounds, with the load average.
+// first: it patches node:fs before the ledger modules load
+import { syncCounts } from "./lib/count-syncs.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
+const syncCount = syncCounts;
 type Mod = typeof import("../src/audit/index.js");
 const here = join(import.meta.dirname, "..", "src");
 const roots = [resolve(process.argv[2] ?? here), resolve(process.argv[3] ?? here)];
@@ -40,6 +43,7 @@ async function round(side: number, r: number) {
   for (let i = 0; i < 50; i++) await ledger.append(entry(i)); // warm
   const n = Math.round(RATE * SECONDS);
   const lat: number[] = [];
+  const s0 = { ...syncCount };
   const inflight: Promise<void>[] = [];
   const c0 = cpu();
   const t0 = performance.now() + 10;
@@ -53,6 +57,8 @@ async function round(side: number, r: number) {
   }
   await Promise.all(inflight);
   const c = (cpu() - c0) / n;
+  const per1k = (k: keyof typeof syncCount) => (((syncCount[k] - s0[k]) * 1000) / n).toFixed(1);
+  const syncsLine = `fdatasync ${per1k("fdatasync")}, directory fsync ${per1k("fsync")}, syncs >= 2 ms ${per1k("slow")} per 1,000 appends`;
   await ledger.close();
   lat.sort((a, b) => a - b);
   const out = res[side]!;
@@ -61,7 +67,7 @@ async function round(side: number, r: number) {
   out.p999.push(q(lat, 0.999));
   out.cpu.push(c);
   console.log(
-    `round ${r + 1} ${"AB"[side]}: p50 ${q(lat, 0.5).toFixed(2)} ms, p99 ${q(lat, 0.99).toFixed(2)} ms, p99.9 ${q(lat, 0.999).toFixed(2)} ms, ${(c * 1000).toFixed(0)} µs CPU an append (load ${loadavg()[0]!.toFixed(2)})`,
+    `round ${r + 1} ${"AB"[side]}: p50 ${q(lat, 0.5).toFixed(2)} ms, p99 ${q(lat, 0.99).toFixed(2)} ms, p99.9 ${q(lat, 0.999).toFixed(2)} ms, ${(c * 1000).toFixed(0)} µs CPU an append; ${syncsLine} (load ${loadavg()[0]!.toFixed(2)})`,
   );
 }
 

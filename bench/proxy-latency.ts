@@ -18,6 +18,8 @@
 // Prints wall p50/p99 per case and the added p50/p99 over direct, the added median paired by rotation round
 // (steadier when the machine's load drifts), and CPU time of the process per call (median block).
 //   npx tsx bench/proxy-latency.ts [N]
+// first: it patches node:fs before the ledger modules load
+import { syncCounts } from "./lib/count-syncs.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -173,6 +175,7 @@ const call = async (base: string, make: () => string = bodyOf) => {
   if (!r.ok) throw new Error(`HTTP ${r.status}`);
   return performance.now() - t;
 };
+const syncs = syncCounts;
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -183,16 +186,26 @@ const pct = (xs: number[], q: number) => {
 };
 const median = (xs: number[]) => pct(xs, 0.5);
 
-type Case = { name: string; url: string; wall: number[]; cpu: number[]; blocks: number[] };
+type Case = {
+  name: string;
+  url: string;
+  wall: number[];
+  cpu: number[];
+  blocks: number[];
+  syncs?: { fdatasync: number; fsync: number; slow: number };
+};
 const run = async (cases: Case[], make?: () => string) => {
   for (let i = 0; i < 40; i++) for (const c of cases) await call(c.url, make);
   for (let b = 0; b < N / 20; b++)
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(b + k) % cases.length]!;
       const c0 = cpu();
+      const s0 = { ...syncs };
       const w: number[] = [];
       for (let j = 0; j < 20; j++) w.push(await call(c.url, make));
       c.cpu.push((cpu() - c0) / 20);
+      c.syncs ??= { fdatasync: 0, fsync: 0, slow: 0 };
+      for (const k of ["fdatasync", "fsync", "slow"] as const) c.syncs[k] += syncs[k] - s0[k];
       c.wall.push(...w);
       c.blocks.push(median(w));
     }
@@ -243,6 +256,10 @@ const report = (cs: Case[]) => {
         // median over rotation rounds of (this case's block median - direct's block median in the same round)
         pairedAddedP50: f2(median(c.blocks.map((x, i) => x - d.blocks[i]!))),
         cpuMs: f2(median(c.cpu)),
+        // per 1,000 calls: data syncs, directory syncs, syncs of 2 ms or more (deferred syncs may land in the next block)
+        syncsPer1k: c.syncs
+          ? [c.syncs.fdatasync, c.syncs.fsync, c.syncs.slow].map((x) => f2((x * 1000) / c.wall.length))
+          : undefined,
       },
     ]),
   );

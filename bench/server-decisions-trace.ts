@@ -3,7 +3,8 @@
 // and --trace-gc, runs the open loop at `rate` decisions/s, then joins the client's latencies (scheduled send to
 // answer) with the server's own record: request time inside the server, GC pauses, event-loop stalls, fdatasync/
 // fsync times. For the slow requests (over 5 ms) it prints what overlapped them; and the event-loop delay histogram,
-// GC totals by kind and the syncs' percentiles. SERVE_ARGS adds server flags; NODE_ARGS adds node flags.
+// GC totals by kind and the syncs' percentiles. SERVE_ARGS adds server flags; NODE_ARGS adds node flags;
+// VARY_INPUT=1 sends a different input with every request.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
@@ -77,6 +78,19 @@ const body = JSON.stringify({
     checks: { passed: ["tests", "phi-scan"] },
   },
 });
+// VARY_INPUT=1: every request's input differs (a build number in its checks), as in service use, so its
+// keyed digest is new text for the ledger's screen each time; default: the same input every request
+const VARY = process.env.VARY_INPUT === "1";
+let sent = 0;
+const bodyOf = () =>
+  VARY
+    ? JSON.stringify({
+        input: {
+          commit: { message: "feat(api): add endpoint\n\nApproved-by: Ann <ann@example.com>", signature: "G" },
+          checks: { passed: ["tests", "phi-scan", `build-${sent++}`] },
+        },
+      })
+    : body;
 const target = new URL(`${base}/v1/decisions/business`);
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const clientEld = monitorEventLoopDelay({ resolution: 1 });
@@ -98,7 +112,7 @@ async function run(rate: number, seconds: number, record: boolean) {
         },
       );
       req.on("error", () => resolve());
-      req.end(body);
+      req.end(bodyOf());
     });
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n;) {
@@ -135,9 +149,11 @@ if (DATABASE_URL) {
 type T = {
   eld: Record<string, number>;
   gc: [number, number, number][];
-  syncs: [number, number, string][];
+  syncs: [number, number, string, number?][];
   reqs: [number, number][];
-  stalls: [number, number][];
+  stalls: [number, number, number?, number?][];
+  slowSync?: [number, number, string, number?, number?][];
+  clock?: { hrUs: number; epochMs: number };
   heap: Record<string, number>;
 };
 const tr = JSON.parse(readFileSync(traceOut, "utf8")) as T;
@@ -154,6 +170,7 @@ const gcs = inRun(tr.gc);
 const syncs = inRun(tr.syncs);
 const reqs = inRun(tr.reqs);
 const stalls = inRun(tr.stalls);
+const slowSync = inRun(tr.slowSync ?? []);
 const kinds = new Map<number, { n: number; ms: number; max: number }>();
 for (const [, d, k] of gcs) {
   const e = kinds.get(k) ?? { n: 0, ms: 0, max: 0 };
@@ -189,6 +206,120 @@ for (const kind of ["fdatasync", "fsync"]) {
   const d = syncs.filter(([, , k]) => k === kind).map(([, x]) => x);
   if (d.length)
     console.log(`${kind}: ${d.length}, p50 ${f(pct(d, 0.5))}, p99 ${f(pct(d, 0.99))}, max ${f(Math.max(...d))} ms`);
+}
+// what the stalls were made of: the main thread on a core, waiting for one, or neither (blocked in the kernel)
+{
+  const tot = stalls.reduce((a, [, d]) => a + d, 0);
+  const cpuIn = stalls.reduce((a, [, , c]) => a + (c ?? 0), 0);
+  const waitIn = stalls.reduce((a, [, , , w]) => a + (w ?? 0), 0);
+  const kind = { cpu: 0, runq: 0, blocked: 0 };
+  for (const [, d, c = 0, w = 0] of stalls) {
+    const b = d - c - w;
+    if (c >= w && c >= b) kind.cpu++;
+    else if (w >= b) kind.runq++;
+    else kind.blocked++;
+  }
+  console.log(
+    `stalls > 3 ms: ${stalls.length} per ${lat.length} requests, ${f(tot)} ms in all: main thread on a core ${f(cpuIn)} ms, waiting for a core ${f(waitIn)} ms, neither (blocked in a syscall or idle) ${f(tot - cpuIn - waitIn)} ms; mostly CPU ${kind.cpu}, mostly run queue ${kind.runq}, mostly blocked ${kind.blocked}`,
+  );
+  const by = new Map<string, { n: number; ms: number; max: number; inStall: number; blocked: number }>();
+  for (const [s, d, name, c = 0, w = 0] of slowSync) {
+    const e = by.get(name) ?? { n: 0, ms: 0, max: 0, inStall: 0, blocked: 0 };
+    e.n++;
+    e.ms += d;
+    e.blocked += Math.max(0, d - c - w);
+    e.max = Math.max(e.max, d);
+    if (stalls.some(([a, sd]) => s >= a && s < a + sd)) e.inStall++;
+    by.set(name, e);
+  }
+  console.log(
+    `synchronous fs calls on the event loop >= 0.5 ms: ${slowSync.length}${[...by].map(([k, e]) => `; ${k} ${e.n}x ${f(e.ms)} ms (blocked in the kernel ${f(e.blocked)} ms, max ${f(e.max)}, ${e.inStall} inside a stall)`).join("")}`,
+  );
+  const gcIn = (xs: [number, number, ...unknown[]][]) =>
+    stalls.filter(([a, d]) => xs.some(([s, gd]) => s < a + d && s + gd > a)).length;
+  console.log(
+    `stalls overlapping a GC pause: ${gcIn(gcs)}, a synchronous fs call >= 0.5 ms: ${gcIn(slowSync)}; GC pauses >= 1 ms: ${gcs.filter(([, d]) => d >= 1).length}`,
+  );
+}
+// the mechanism counts per 1,000 requests (what survives a loaded machine better than latencies)
+{
+  const k = 1000 / lat.length;
+  const n = (x: number) => (x * k).toFixed(1);
+  const fds = syncs.filter(([, , kd]) => kd === "fdatasync");
+  console.log(
+    `per 1,000 requests: scavenges ${n(gcs.filter(([, , kd]) => kd === 1).length)}, GC pause ${n(gcs.reduce((a, [, d]) => a + d, 0))} ms, GC pauses >= 1 ms ${n(gcs.filter(([, d]) => d >= 1).length)}; fdatasync ${n(fds.length)} (>= 2 ms ${n(fds.filter(([, d]) => d >= 2).length)}), directory fsync ${n(syncs.length - fds.length)}; event-loop stalls > 3 ms ${n(stalls.length)} (mostly on a core ${n(stalls.filter(([, d, c = 0, w = 0]) => c >= w && c >= d - c - w).length)}); synchronous fs calls >= 0.5 ms ${n(slowSync.length)}; requests > 5 ms ${n(lat.filter(([, l]) => l > SLOW).length)}`,
+  );
+}
+// CPU_PROF_DIR (set with NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir> --cpu-prof-interval 200"): what the
+// main thread ran during the stalls, from the profile's samples inside each stall
+if (process.env.CPU_PROF_DIR && tr.clock) {
+  const { readdirSync } = await import("node:fs");
+  const { frameGroup } = await import("./lib/cpuprofile.js");
+  const file = readdirSync(process.env.CPU_PROF_DIR).find((n) => n.endsWith(".cpuprofile"));
+  if (file) {
+    type N = { id: number; callFrame: { functionName: string; url: string }; children?: number[] };
+    const p = JSON.parse(readFileSync(join(process.env.CPU_PROF_DIR, file), "utf8")) as {
+      nodes: N[];
+      samples: number[];
+      timeDeltas: number[];
+      startTime: number;
+    };
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const toEpoch = (us: number) => tr.clock!.epochMs + (us - tr.clock!.hrUs) / 1000;
+    const leaf = new Map<string, number>();
+    const group = new Map<string, number>();
+    const task = new Map<string, number>();
+    let t = p.startTime;
+    let inStalls = 0;
+    let si = 0;
+    const st = [...stalls].sort((a, b) => a[0] - b[0]);
+    for (let i = 0; i < p.samples.length; i++) {
+      t += p.timeDeltas[i]!;
+      const at = toEpoch(t);
+      while (si < st.length && st[si]![0] + st[si]![1] < at) si++;
+      if (si >= st.length) break;
+      if (at < st[si]![0]) continue;
+      const n = byId.get(p.samples[i]!)!;
+      const fnName = n.callFrame.functionName || "(anon)";
+      const g = frameGroup(n.callFrame.url, fnName);
+      leaf.set(`${fnName} ${g}`, (leaf.get(`${fnName} ${g}`) ?? 0) + 1);
+      group.set(g, (group.get(g) ?? 0) + 1);
+      // the macrotask: the outermost JS frame under the root (timers, I/O callbacks, microtasks...)
+      let id = n.id;
+      const chain: N[] = [];
+      while (parent.has(id)) {
+        chain.push(byId.get(id)!);
+        id = parent.get(id)!;
+      }
+      const outer = chain.reverse().slice(0, 3);
+      const k = outer.map((x) => x.callFrame.functionName || "(anon)").join(" > ") || fnName;
+      task.set(k, (task.get(k) ?? 0) + 1);
+      inStalls++;
+    }
+    const top = (m: Map<string, number>, k: number) =>
+      [...m]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, k)
+        .map(([x, c]) => `${((100 * c) / Math.max(1, inStalls)).toFixed(1)}% ${x}`)
+        .join("; ");
+    console.log(`profile samples inside stalls: ${inStalls}`);
+    console.log(`  by package/file: ${top(group, 12)}`);
+    console.log(`  by function: ${top(leaf, 15)}`);
+    console.log(`  by task (outermost frames): ${top(task, 10)}`);
+  }
+}
+// syncs started while others were in flight (the libuv pool has 4 threads by default)
+{
+  const inFl = new Map<number, number>();
+  for (const x of syncs) inFl.set((x[3] as number) ?? 0, (inFl.get((x[3] as number) ?? 0) ?? 0) + 1);
+  console.log(
+    `syncs by how many were already in flight when each started: ${[...inFl]
+      .sort((a, b) => a[0] - b[0])
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(", ")}`,
+  );
 }
 // what overlapped each slow request (its interval: scheduled send .. answer)
 const slow = lat.filter(([, l]) => l > SLOW);

@@ -309,6 +309,7 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
           .toString("hex")
           .slice(0, 7 + (i % 13)),
         `sha256:${bytes(32).toString("hex")}`,
+        `hmac-sha256:${bytes(32).toString("hex")}`,
       );
       samples.push(
         uuidOf(bytes(16)),
@@ -326,6 +327,9 @@ describe("ledger screening: same verdicts as one scanner call per string", () =>
         samples.push(pre + core + post);
     // A real digest in which the scanner alone sees a Luhn-valid card number (found by an earlier random run).
     samples.push("sha256:f724a6665efd583aac47d170387a33598bf83b5d16cd9271c8e5554516392025");
+    // A decision input's keyed digest in which the scanner alone sees an account number (1 in 5,000 random HMACs):
+    // such a decision was refused by the ledger for its own digest before the shape was known.
+    samples.push("hmac-sha256:e4adf0362598af793c50fcd50025c4da509a833e48d46f625a43256338196311");
     // A UUID in which the scanner alone sees an account number across two dashes (found by an earlier random run).
     samples.push("34663221-1335-4665-b060-95905cb73b57");
     let fast = 0;

@@ -50,8 +50,13 @@ const fdatasyncAsync = promisify(fdatasync);
  * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
-/** How long a plain append's directory sync waits for more appends to share it (see deferDirSync). */
-const DIR_SYNC_DELAY_MS = 100;
+/**
+ * A plain append's directory sync (see deferDirSync) waits until appends pause this long, so that the
+ * appends of a burst share one...
+ */
+const DIR_SYNC_IDLE_MS = 100;
+/** ...but no longer than this after the first lock removal it covers, however steadily appends come. */
+const DIR_SYNC_MAX_MS = 1_000;
 /**
  * Index rows at the end of leaves.bin without their frames that are still read as one append cut by a
  * crash (a torn tail) rather than tampering: an append writes one batch (the HTTP service's group
@@ -663,39 +668,52 @@ export class DirStore implements LedgerStore {
 
   private dirSyncing: Promise<void> | undefined;
   private dirSyncAgain = false;
+  /** When the first and the last lock removals waiting for a directory sync were made (Date.now()). */
+  private firstUnsynced: number | undefined;
+  private lastUnsynced = 0;
 
-  /** Wakes a deferred directory sync still waiting out its delay (close() does not wait for the delay). */
+  /** Wakes a deferred directory sync still waiting (close() does not wait for the delay). */
   private wakeDirSync: (() => void) | undefined;
 
   /**
-   * A directory fsync after this point, not awaited by the caller, started DIR_SYNC_DELAY_MS later so
-   * that the lock removals of the appends made meanwhile share it (a server appending a batch of one
-   * every 2 ms synced the directory after each), coalesced with any already queued. A lock removal is
-   * durable at most about DIR_SYNC_DELAY_MS after the answer (on ext4 usually sooner: the next
-   * append's fdatasync commits the journal it is in); a crash before leaves a lock naming a dead pid,
-   * which the next writer breaks.
+   * A directory fsync after this point, not awaited by the caller, started once appends pause for
+   * DIR_SYNC_IDLE_MS (at most DIR_SYNC_MAX_MS after the first lock removal it covers), so that the lock
+   * removals of a burst of appends share it; coalesced with any already queued. A directory fsync is a
+   * journal commit of its own, which the appends' fdatasyncs in flight at the same time queue behind (a
+   * server appending a batch of one every 2 ms synced it 10 times a second with a fixed 100 ms delay).
+   * A lock removal is durable within about DIR_SYNC_IDLE_MS of the last append of a burst and at most
+   * about DIR_SYNC_MAX_MS after its own append (on ext4 usually sooner: the next append's fdatasync
+   * commits the journal that holds it); a crash before leaves a lock naming a dead pid, which the next
+   * writer breaks. Entries never depend on it (their files' names were synced when the ledger was made).
    */
   private deferDirSync(): void {
+    this.lastUnsynced = Date.now();
+    this.firstUnsynced ??= this.lastUnsynced;
     if (this.dirSyncing) {
       this.dirSyncAgain = true;
       return;
     }
     const closings = this.closings;
     const run = async (): Promise<void> => {
-      // Appends made during the wait or the sync are covered by the next round, after the delay
-      // again: at most one directory sync per delay however fast appends come (each is a journal
-      // commit that the appends' own fdatasyncs would queue behind).
       do {
-        if (closings === this.closings)
+        // lock removals made during the wait or the sync are covered by the next round
+        const first = this.firstUnsynced ?? this.lastUnsynced;
+        while (closings === this.closings) {
+          const now = Date.now();
+          const wait = Math.min(this.lastUnsynced + DIR_SYNC_IDLE_MS, first + DIR_SYNC_MAX_MS) - now;
+          if (wait <= 0) break;
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, DIR_SYNC_DELAY_MS);
+            const timer = setTimeout(resolve, wait);
             this.wakeDirSync = () => {
               clearTimeout(timer);
               resolve();
             };
           });
+          this.wakeDirSync = undefined;
+        }
         this.wakeDirSync = undefined;
         this.dirSyncAgain = false;
+        this.firstUnsynced = undefined;
         await this.syncDir();
       } while (this.dirSyncAgain);
       this.dirSyncing = undefined;

@@ -30,11 +30,12 @@ export const WORKFORCE_IDENTITY_KEYS =
 
 /**
  * Shapes that cannot hold an identifier: a hex digest with at least one letter (all-digit
- * strings could be phone numbers or SSNs), a UUID, a run ID as `newRunId` makes them.
+ * strings could be phone numbers or SSNs), bare or named (`sha256:`, or `hmac-sha256:` as the
+ * service writes a decision input's keyed digest), a UUID, a run ID as `newRunId` makes them.
  * test/audit-screen.test.ts checks on random values of each shape that the scanner agrees.
  */
 const SAFE_SHAPE =
-  /^(?:(?:sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
+  /^(?:(?:(?:hmac-)?sha(?:1|256|384|512):)?(?=[0-9]*[a-f])[0-9a-f]{7,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|run-\d{8}T\d{6}-[0-9a-f]{6})$/;
 
 /** A field name: lower-case first letter, then letters, digits or '_' (camelCase or snake_case). */
 const IDENTIFIER_KEY = /^[a-z][A-Za-z0-9_]{0,39}$/;
@@ -87,7 +88,15 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
       `refusing to write PHI/secret to the ledger: ${f.category} (${f.preview}) at ${where}; record a reference instead, or use keyed hashing`,
     );
   };
-  const screen = (value: string, where: string, isKey = false): string => {
+  // Where a value sits ("payload.checks[0]"; "a key of payload.checks") is only written into an error:
+  // the walk keeps the path as a stack of parts and formats it when a message needs it.
+  const trail: (string | number)[] = [];
+  const pathOf = (): string => {
+    let p = "";
+    for (const part of trail) p += typeof part === "number" ? `[${part}]` : p === "" ? part : `.${part}`;
+    return p;
+  };
+  const screen = (value: string, where: string | (() => string), isKey = false): string => {
     let findings = screenFindings(value);
     // A payload key in identifier shape ("sig", "exitCode") names a field: the prose scanner reads a
     // lone lower-case word as a possible name or place, which says nothing here. Identifiers with
@@ -95,7 +104,7 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
     if (isKey && IDENTIFIER_KEY.test(value))
       findings = findings.filter((f) => f.category !== "name" && f.category !== "location");
     if (findings.length === 0) return value;
-    if (options.mode === "refuse") refuse(findings[0]!, where);
+    if (options.mode === "refuse") refuse(findings[0]!, typeof where === "string" ? where : where());
     if (!options.key) throw new UserError("ledger PHI hashing needs a key (GITOPS_HEALTH_LEDGER_HMAC_KEY)");
     let out = value;
     for (const f of [...findings].sort((a, b) => b.start - a.start)) {
@@ -106,21 +115,38 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
     }
     return out;
   };
-  const visit = (value: unknown, path: string): unknown => {
-    if (typeof value === "string") return screen(value, path);
-    if (Array.isArray(value)) return value.map((v, i) => visit(v, `${path}[${i}]`));
+  const keyWhere = () => `a key of ${pathOf()}`;
+  const visit = (value: unknown): unknown => {
+    if (typeof value === "string") return screen(value, pathOf);
+    if (Array.isArray(value)) {
+      const out = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value)) continue; // a hole stays a hole, as with map
+        trail.push(i);
+        out[i] = visit(value[i]);
+        trail.pop();
+      }
+      return out;
+    }
     if (value && typeof value === "object") {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const o = value as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        const v = o[k];
         if (v === undefined) continue;
         // A key is screened before a path names it, and paths name the screened (hashed) key.
-        const key = screen(k, `a key of ${path}`, true);
-        out[key] = WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string" ? v : visit(v, `${path}.${key}`);
+        const key = screen(k, keyWhere, true);
+        if (WORKFORCE_IDENTITY_KEYS.test(k) && typeof v === "string") out[key] = v;
+        else {
+          trail.push(key);
+          out[key] = visit(v);
+          trail.pop();
+        }
       }
       return out;
     }
     if (typeof value === "number" && !Number.isFinite(value))
-      throw new UserError(`ledger payload has a non-finite number at ${path}`);
+      throw new UserError(`ledger payload has a non-finite number at ${pathOf()}`);
     return value;
   };
 
@@ -136,7 +162,7 @@ export function screenEntry(entry: Entry, options: ScreenOptions): Entry {
     type: entry.type,
     actor: screenActor(entry.actor, screen),
     ...(entry.subject !== undefined ? { subject: screen(entry.subject, "subject") } : {}),
-    payload: visit(entry.payload, "payload"),
+    payload: (trail.push("payload"), visit(entry.payload)),
   };
 }
 

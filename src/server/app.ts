@@ -6,7 +6,7 @@
  * a query string or an error message that could quote one.
  */
 import { createHmac } from "node:crypto";
-import canonicalize from "canonicalize";
+import { canonicalJson } from "../audit/canonical.js";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
@@ -641,7 +641,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
       metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
       const inputDigest = createHmac("sha256", deps.digestKey)
-        .update(canonicalize(req.body.input) ?? "")
+        .update(canonicalJson(req.body.input) ?? "")
         .digest("hex");
       const caller = callerOf(req.principal!);
       const entry = await group.append({
