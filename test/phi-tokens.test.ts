@@ -125,7 +125,7 @@ describe("shared tokeniser", () => {
     };
     let seed = 7;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
-    for (const len of [0, 1, 63, 64, 65, 127, 128, 400, 1000, 4096]) {
+    for (const len of [0, 1, 15, 16, 17, 32, 63, 64, 65, 127, 128, 400, 1000, 4096]) {
       let text = "";
       // runs of capitals and lower case, so both answers occur
       while (text.length < len) text += (rnd() < 0.5 ? "PATIENT SEEN BY DR X. " : "seen on the ward, é ") + "\r\n";

@@ -31,9 +31,21 @@ function cpAt(text: string, i: number): number {
   return c;
 }
 
-/** Per connector string: its characters, and a table of the ASCII characters a token continues with (letters and connectors). */
-const CONNECTORS = new Map<string, { ex: Set<number>; ascii: Uint8Array }>();
-function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
+/**
+ * Per connector string: its characters, a table of the ASCII characters a token continues with
+ * (letters and connectors), and the offset buffers its tokens are written to (reused from one call
+ * to the next: a typed array of more than 64 bytes is a separately allocated backing store).
+ */
+interface Connectors {
+  ex: Set<number>;
+  ascii: Uint8Array;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+const CONNECTORS = new Map<string, Connectors>();
+/** The largest offset buffers kept between calls (entries; 2 × 256 KiB). */
+const KEPT_TOKENS = 1 << 16;
+function connectorsOf(extra: string): Connectors {
   let c = CONNECTORS.get(extra);
   if (c === undefined) {
     const ex = new Set<number>();
@@ -44,7 +56,7 @@ function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
       ex.add(d);
       if (d < 128) ascii[d] = 1;
     }
-    CONNECTORS.set(extra, (c = { ex, ascii }));
+    CONNECTORS.set(extra, (c = { ex, ascii, starts: new Int32Array(1024), ends: new Int32Array(1024) }));
   }
   return c;
 }
@@ -52,13 +64,26 @@ function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
 /**
  * Every match of `\p{L}[\p{L}<extra>]*` (flags gu), as start and end offsets: `extra` are the
  * connector characters allowed after the first letter (e.g. "'’" or ".'’-"). Same tokens, in the
- * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it).
+ * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it). The offsets
+ * are `starts[0, n)` and `ends[0, n)` (the arrays may be longer); they stay valid until the next
+ * call with the same `extra`, which writes over them.
  */
 export function tokenize(text: string, extra: string): { starts: Int32Array; ends: Int32Array; n: number } {
-  const { ex, ascii } = connectorsOf(extra);
-  // notes hold about one token per five characters: one allocation, rarely grown
-  let starts = new Int32Array(Math.max(16, (text.length >> 2) + 1));
-  let ends = new Int32Array(starts.length);
+  const conn = connectorsOf(extra);
+  const { ex, ascii } = conn;
+  // notes hold about one token per five characters: buffers of a quarter of the text's length, kept
+  // for the next text up to KEPT_TOKENS entries (bounded memory after a long text)
+  let starts = conn.starts;
+  let ends = conn.ends;
+  const need = (text.length >> 2) + 1;
+  if (need > starts.length) {
+    starts = new Int32Array(need);
+    ends = new Int32Array(need);
+    if (need <= KEPT_TOKENS) {
+      conn.starts = starts;
+      conn.ends = ends;
+    }
+  }
   let n = 0;
   const len = text.length;
   let i = 0;
@@ -101,6 +126,10 @@ export function tokenize(text: string, extra: string): { starts: Int32Array; end
       const e2 = new Int32Array(n * 2);
       e2.set(ends);
       ends = e2;
+      if (n * 2 <= KEPT_TOKENS) {
+        conn.starts = starts;
+        conn.ends = ends;
+      }
     }
     starts[n] = start;
     ends[n] = i;
@@ -133,22 +162,29 @@ class WordTable {
   lastAscii = true;
   /** For an ASCII last `id` call: the FNV-1a hash (32 bits) of its lower-case characters. */
   lastHash = 0;
+  /** For an ASCII last `id` call: whether its text held no upper-case letter (then `word(id)` is that text). */
+  lastLower = true;
 
   /** The id of `text.slice(start, end).toLowerCase()`. */
   id(text: string, start: number, end: number): number {
     let h = 0x811c9dc5 | 0;
     let ascii = true;
+    let lower = true;
     for (let k = start; k < end; k++) {
       let c = text.charCodeAt(k);
       if (c >= 128) {
         ascii = false;
         break;
       }
-      if (c >= 65 && c <= 90) c += 32;
+      if (c >= 65 && c <= 90) {
+        c += 32;
+        lower = false;
+      }
       h = Math.imul(h ^ c, 0x01000193);
     }
     this.lastAscii = ascii;
     this.lastHash = h;
+    this.lastLower = lower;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
     const len = end - start;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
