@@ -23,7 +23,7 @@ import {
   computeWordFlags,
   isUpperText,
 } from "./lexicon.js";
-import { WORDS, WordClasses, tokenize } from "./tokens.js";
+import { TF_UPPER, TF_WIDE, WORDS, WordClasses, wordTokens } from "./tokens.js";
 import { cueGroup, cuesOf, isAsciiText } from "./cues.js";
 import { anchored, anchoredWords, matchesOf } from "./anchored.js";
 
@@ -217,12 +217,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   }
   const firstOut = out.length;
   const toks: Tok[] = [];
-  // the tokens (see above), each word's classes looked up once
-  const tk = tokenize(text, "'’");
+  // the tokens (see above), each word's classes looked up once; the shared word pass (tokens.ts)
+  // hashed each ASCII token as it read it
+  const tk = wordTokens(text);
   const generation = WORDS.generation;
   for (let k = 0; k < tk.n; k++) {
     const start = tk.starts[k]!;
-    let end = tk.ends[k]!;
+    const tokEnd = tk.ends[k]!;
+    let end = tokEnd;
     // letters glued to a digit are part of a code ("893Ree", "R5Sehi", "Bed4A"), not a word
     if (isDigitAt(text, start - 1) || isDigitAt(text, end)) continue;
     // a possessive is not part of the name: "Szczepańska's killers"
@@ -231,7 +233,11 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const c2 = text.charCodeAt(end - 2);
       if ((c1 === 115 || c1 === 83) && (c2 === 39 || c2 === 0x2019)) end -= 2;
     }
-    const id = WORDS.id(text, start, end);
+    const tf = tk.flags[k]!;
+    const id =
+      end === tokEnd && (tf & TF_WIDE) === 0
+        ? WORDS.idHashed(text, start, end, tk.hashes[k]!, (tf & TF_UPPER) === 0)
+        : WORDS.id(text, start, end);
     const l = WORDS.word(id);
     // an ASCII word without capitals is its interned lower-case string: no new string for it
     const s = WORDS.lastAscii && WORDS.lastLower ? l : text.slice(start, end);

@@ -138,6 +138,150 @@ export function tokenize(text: string, extra: string): { starts: Int32Array; end
   return { starts, ends, n };
 }
 
+/** `wordTokens` flags: the token holds an ASCII capital. */
+export const TF_UPPER = 1;
+/** `wordTokens` flags: the token holds an apostrophe "'" (it is more than one run of letters). */
+export const TF_QUOTE = 2;
+/** `wordTokens` flags: the token holds a character ≥ 128 (its hash is not set). */
+export const TF_WIDE = 4;
+
+/** The tokens of `\p{L}[\p{L}'’]*` with, per token, the FNV-1a hash of its lower-case form and flags. */
+export interface WordTokens {
+  starts: Int32Array;
+  ends: Int32Array;
+  /** For a token without TF_WIDE: the hash `WORDS.id` computes for it. */
+  hashes: Int32Array;
+  flags: Uint8Array;
+  n: number;
+  /** Whether the whole text is ASCII. */
+  ascii: boolean;
+}
+/** Per ASCII character: its lower-case code inside a word pass token (letters, "'"), else 0. */
+const WORD_CHAR = new Uint8Array(128);
+/** Per ASCII character: the token flag it sets (TF_UPPER, TF_QUOTE). */
+const WORD_FLAG = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) WORD_CHAR[c] = WORD_CHAR[c - 32] = c;
+for (let c = 65; c <= 90; c++) WORD_FLAG[c] = TF_UPPER;
+WORD_CHAR[39] = 39;
+WORD_FLAG[39] = TF_QUOTE;
+let wordText: string | undefined;
+let WT: WordTokens = {
+  starts: new Int32Array(1024),
+  ends: new Int32Array(1024),
+  hashes: new Int32Array(1024),
+  flags: new Uint8Array(1024),
+  n: 0,
+  ascii: true,
+};
+/** The answer for `wordText` (WT, or arrays too long to keep). */
+let lastWords: WordTokens = WT;
+
+/** The arrays of `w` (holding `n` tokens) twice as long; kept for the next text when not too long. */
+function grownWords(w: WordTokens, n: number): WordTokens {
+  const starts = new Int32Array(n * 2);
+  const ends = new Int32Array(n * 2);
+  const hashes = new Int32Array(n * 2);
+  const flags = new Uint8Array(n * 2);
+  starts.set(w.starts);
+  ends.set(w.ends);
+  hashes.set(w.hashes);
+  flags.set(w.flags);
+  const g = { starts, ends, hashes, flags, n: 0, ascii: true };
+  if (n * 2 <= KEPT_TOKENS) WT = g;
+  return g;
+}
+
+/**
+ * The shared word pass: the tokens of `tokenize(text, "'’")`, each ASCII token hashed as it is read
+ * (the hash of its lower-case form, as `WORDS.id` makes it), kept for the last text asked about.
+ * The cue pass (cues.ts) and the names detector both read it, so the characters of a text are
+ * walked once for both. The arrays are written over by the next text.
+ */
+export function wordTokens(text: string): WordTokens {
+  if (text === wordText) return lastWords;
+  const len = text.length;
+  let w = WT;
+  const need = (len >> 2) + 1;
+  if (need > w.starts.length) {
+    const fresh: WordTokens = {
+      starts: new Int32Array(need),
+      ends: new Int32Array(need),
+      hashes: new Int32Array(need),
+      flags: new Uint8Array(need),
+      n: 0,
+      ascii: true,
+    };
+    w = fresh;
+    if (need <= KEPT_TOKENS) WT = fresh;
+  }
+  let { starts, ends, hashes, flags } = w;
+  let n = 0;
+  let ascii = true;
+  let i = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    let h: number;
+    let f = 0;
+    const start = i;
+    if (c < 128) {
+      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) {
+        i++;
+        continue;
+      }
+      if (c <= 90) f = TF_UPPER;
+      h = Math.imul((0x811c9dc5 | 0) ^ (c | 32), 0x01000193);
+      i++;
+    } else {
+      ascii = false;
+      const cp = cpAt(text, i);
+      const cw = cp > 0xffff ? 2 : 1;
+      if (!isLetterCp(cp)) {
+        i += cw;
+        continue;
+      }
+      f = TF_WIDE;
+      h = 0;
+      i += cw;
+    }
+    // the rest of the token: ASCII letters and "'" (hashed), or "’" and letters ≥ 128
+    while (i < len) {
+      const d = text.charCodeAt(i);
+      if (d < 128) {
+        const v = WORD_CHAR[d]!;
+        if (v === 0) break;
+        h = Math.imul(h ^ v, 0x01000193);
+        f |= WORD_FLAG[d]!;
+        i++;
+        continue;
+      }
+      ascii = false;
+      if (d === 0x2019) {
+        f |= TF_WIDE;
+        i++;
+        continue;
+      }
+      const p = cpAt(text, i);
+      if (!isLetterCp(p)) break;
+      f |= TF_WIDE;
+      i += p > 0xffff ? 2 : 1;
+    }
+    if (n === starts.length) {
+      w = grownWords(w, n);
+      ({ starts, ends, hashes, flags } = w);
+    }
+    starts[n] = start;
+    ends[n] = i;
+    hashes[n] = h;
+    flags[n] = f;
+    n++;
+  }
+  w.n = n;
+  w.ascii = ascii;
+  wordText = text;
+  lastWords = w;
+  return w;
+}
+
 const CAPACITY = 1 << 15;
 const MASK = CAPACITY - 1;
 /** Distinct words kept before the table starts over (load factor 1/2). */
@@ -186,6 +330,22 @@ class WordTable {
     this.lastHash = h;
     this.lastLower = lower;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
+    const len = end - start;
+    for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
+      const w = this.words[slot];
+      if (w === undefined) return this.insert(slot, h, text.slice(start, end).toLowerCase());
+      if (this.hashes[slot] === h && w.length === len && sameLower(text, start, w)) return slot;
+    }
+  }
+
+  /**
+   * `id(text, start, end)` for ASCII text whose hash `h` is known (from `wordTokens`); `lower`:
+   * whether it holds no capital. Sets `lastAscii`, `lastHash` and `lastLower` as `id` does.
+   */
+  idHashed(text: string, start: number, end: number, h: number, lower: boolean): number {
+    this.lastAscii = true;
+    this.lastHash = h;
+    this.lastLower = lower;
     const len = end - start;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
       const w = this.words[slot];
