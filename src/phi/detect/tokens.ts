@@ -287,17 +287,23 @@ const MASK = CAPACITY - 1;
 /** Distinct words kept before the table starts over (load factor 1/2). */
 const MAX_WORDS = CAPACITY >> 1;
 
-/** Interned lower-case words; ids are slots of an open-addressing hash table. */
+/**
+ * Interned lower-case words. Ids are dense, in the order words are first seen (0, 1, 2, ...), so
+ * the per-id arrays (words, word classes) of a text's frequent words sit close together in
+ * memory; an open-addressing index maps a word's hash to its id, each slot holding the hash and
+ * the id + 1 side by side (one cache line per probe).
+ */
 class WordTable {
   /** Bumped when the table starts over: per-id answers of an older generation are void. */
   generation = 0;
   private count = 0;
-  private readonly words: (string | undefined)[] = new Array<string | undefined>(CAPACITY);
-  private readonly hashes = new Int32Array(CAPACITY);
+  private readonly words: string[] = [];
+  /** Slot k: index[2k] the hash, index[2k + 1] the id + 1 (0: empty). */
+  private readonly index = new Int32Array(2 * CAPACITY);
 
   private reset(): void {
-    this.words.fill(undefined);
-    this.hashes.fill(0);
+    this.words.length = 0;
+    this.index.fill(0);
     this.count = 0;
     this.generation++;
   }
@@ -330,11 +336,20 @@ class WordTable {
     this.lastHash = h;
     this.lastLower = lower;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
+    return this.find(text, start, end, h);
+  }
+
+  /** The id of ASCII text[start, end) lower-cased, whose hash is `h`. */
+  private find(text: string, start: number, end: number, h: number): number {
     const len = end - start;
+    const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const w = this.words[slot];
-      if (w === undefined) return this.insert(slot, h, text.slice(start, end).toLowerCase());
-      if (this.hashes[slot] === h && w.length === len && sameLower(text, start, w)) return slot;
+      const e = index[2 * slot + 1]!;
+      if (e === 0) return this.insert(slot, h, text.slice(start, end).toLowerCase());
+      if (index[2 * slot] === h) {
+        const w = this.words[e - 1]!;
+        if (w.length === len && sameLower(text, start, w)) return e - 1;
+      }
     }
   }
 
@@ -346,22 +361,18 @@ class WordTable {
     this.lastAscii = true;
     this.lastHash = h;
     this.lastLower = lower;
-    const len = end - start;
-    for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const w = this.words[slot];
-      if (w === undefined) return this.insert(slot, h, text.slice(start, end).toLowerCase());
-      if (this.hashes[slot] === h && w.length === len && sameLower(text, start, w)) return slot;
-    }
+    return this.find(text, start, end, h);
   }
 
   /** The id of a lower-case word. */
   idOf(l: string): number {
     let h = 0x811c9dc5 | 0;
     for (let k = 0; k < l.length; k++) h = Math.imul(h ^ l.charCodeAt(k), 0x01000193);
+    const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const w = this.words[slot];
-      if (w === undefined) return this.insert(slot, h, l);
-      if (this.hashes[slot] === h && w === l) return slot;
+      const e = index[2 * slot + 1]!;
+      if (e === 0) return this.insert(slot, h, l);
+      if (index[2 * slot] === h && this.words[e - 1] === l) return e - 1;
     }
   }
 
@@ -370,10 +381,11 @@ class WordTable {
       this.reset();
       return this.idOf(l);
     }
-    this.words[slot] = l;
-    this.hashes[slot] = h;
-    this.count++;
-    return slot;
+    const id = this.count++;
+    this.words.push(l);
+    this.index[2 * slot] = h;
+    this.index[2 * slot + 1] = id + 1;
+    return id;
   }
 
   /** The lower-case word of an id (one shared string per word). */
@@ -399,7 +411,7 @@ export const WORDS = new WordTable();
  * Valid for the table's current generation.
  */
 export class WordClasses {
-  private readonly bits = new Int32Array(CAPACITY);
+  private readonly bits = new Int32Array(MAX_WORDS);
   private generation = WORDS.generation;
   constructor(private readonly compute: (l: string) => number) {}
 
