@@ -148,6 +148,14 @@ function capWord(t: Tok): boolean {
   return (t.f & T_CAP) !== 0;
 }
 
+/** Whether token `t` starts with a-z. */
+function lowerStart(t: Tok): boolean {
+  const c = t.s.charCodeAt(0);
+  return c >= 97 && c <= 122;
+}
+/** The words the main loop of `detectNames` tests by name ("case manager", "significant other", "contact person", "poa"). */
+const LOOP_WORD = (l: string): boolean => l === "manager" || l === "other" || l === "person" || l === "poa";
+
 function isDigitAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   return c >= 48 && c <= 57;
@@ -437,6 +445,15 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   for (let i = 0; i < toks.length; i++) {
     if (taken[i]) continue;
     const t = toks[i]!;
+    // A common word starting with a-z that is no title, role, credential or relation word starts
+    // nothing below: each branch needs one of those words, a word `shaped` allows (never a common
+    // one) or a Capitalised one (`capName`); skipped, it asks no question (`upperAt`) either.
+    if (
+      (t.f & (W_COMMON | W_TITLE | N_ROLE_BEFORE | N_CREDENTIAL_BEFORE | N_RELATION)) === W_COMMON &&
+      lowerStart(t) &&
+      !LOOP_WORD(t.l)
+    )
+      continue;
     const next = toks[i + 1];
     const prev = toks[i - 1];
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
