@@ -26,6 +26,8 @@ const EXAMPLES = [
   "seen in GH E.R.2 then Kernan e.r.x and ABCDE CATH LAB, XY cath lab, QQ clinic; Mackerer campus, 1AB ER",
   "Kimbrough rehab, from kernan ew, Union emergency room, ABCDEF ICU, A ICU, Northwest building 3, Oak bldg",
   'He left. Ubul: "Who are you?" Mary: What!\nJohn: ok\rAnn\'s: x. ROB: no "Zed: yes\n\nO\'hara: hi?  \t\nBo:',
+  "Hauptstr. 12a, Storgatan Nord 3 B, O'Briengasse 4, x-Ringweg 77, Am Ringweg\t 5, 1Kungsgatan 9, Bergweg 123456, 12 rue Hsine",
+  "my name is vitoria; Call me bob smith, maiden Name: nyberg, named him jo-ann, xmy name is zed, calls me  al",
 ];
 
 /** Tokens the random texts are made of: keywords, numbers, separators, capitals. */

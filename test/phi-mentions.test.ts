@@ -4,8 +4,9 @@ import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../src/phi/data/wor
 import { ENGLISH } from "../src/phi/detect/lexicon.js";
 import { mentions } from "../src/phi/detect/mentions.js";
 
-// The mentions detector skips, in an ASCII text, the words whose length no found word has before
-// lower-casing them. It must spread exactly what the plain loop (below, as it was) spreads.
+// The mentions detector searches, in an ASCII text, each found word in the lower-cased text and
+// keeps the hits on token boundaries. It must spread exactly what the plain loop (below, as it
+// was) spreads.
 
 function reference(text: string, ctx: Candidate[]): void {
   const WORD = /\p{L}+(?:['’-]\p{L}+)*/gu;
@@ -113,5 +114,59 @@ describe("mentions", () => {
       spread += want.length - ctx.length;
     }
     expect(spread).toBeGreaterThan(100);
+  });
+
+  it("finds the same token boundaries as the regex in ASCII texts of letters, connectors and marks", () => {
+    const r = rng(7);
+    // few letters, so that words repeat; connectors alone, doubled and at the ends of words
+    const PIECES = [
+      "zorb",
+      "ZORB",
+      "Zorb",
+      "zo",
+      "rb",
+      "QX",
+      "qx",
+      "q",
+      "'",
+      "-",
+      "--",
+      "'-",
+      "-'",
+      " ",
+      "  ",
+      ".",
+      "\n",
+      "1",
+      "_",
+    ];
+    let spread = 0;
+    for (let n = 0; n < 3000; n++) {
+      const k = 3 + Math.floor(r() * 25);
+      let text = "";
+      for (let j = 0; j < k; j++) text += PIECES[Math.floor(r() * PIECES.length)]!;
+      const ctx: Candidate[] = [];
+      for (const m of text.matchAll(/[A-Za-z][A-Za-z'-]*/g))
+        if (r() < 0.3) {
+          // spans that cut tokens too: a found word may be part of a longer token
+          const cut = Math.floor(r() * 2);
+          ctx.push({
+            ruleId: "name-title",
+            category: "name",
+            kind: "phi",
+            start: m.index + cut,
+            end: m.index + m[0].length,
+            severity: "high",
+            confidence: 0.8,
+          });
+        }
+      const want = ctx.map((c) => ({ ...c }));
+      reference(text, want);
+      const got = ctx.map((c) => ({ ...c }));
+      mentions.detect(text, "prose", got, undefined);
+      expect(got, JSON.stringify(text)).toEqual(want);
+      spread += want.length - ctx.length;
+    }
+    expect(spread).toBeGreaterThan(50);
   });
 });

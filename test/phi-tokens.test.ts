@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { WORDS, WordClasses, tokenize } from "../src/phi/detect/tokens.js";
+import { TF_QUOTE, TF_UPPER, TF_WIDE, WORDS, WordClasses, tokenize, wordTokens } from "../src/phi/detect/tokens.js";
+import { cuesOf, isAsciiText } from "../src/phi/detect/cues.js";
+import { DETECTORS } from "../src/phi/detect/index.js";
 import { isUpperText, wordFlags, W_CLINICAL, W_FIRST, W_TITLE } from "../src/phi/detect/lexicon.js";
 import { Scanner } from "../src/phi/scanner.js";
 
@@ -69,6 +71,67 @@ describe("shared tokeniser", () => {
     }
   });
 
+  it("the shared word pass gives the tokens of \\p{L}[\\p{L}'’]*, their hashes and flags, per text", () => {
+    const alphabet = ["a", "Z", "q", "é", "ß", "𝐀", "\ud800", "'", "’", ".", "-", " ", "\n", "1", "\u0301"];
+    let seed = 5;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
+    // a text longer than the kept buffers (1 << 16 tokens), then the same text again
+    const texts = [...TEXTS, TEXTS.join(" ").repeat(20), "ab ".repeat(90000)];
+    for (let n = 0; n < 400; n++) {
+      let s = "";
+      // half of them ASCII only
+      for (let k = 0; k < 40; k++) s += alphabet[Math.floor(rnd() * (n % 2 === 0 ? 4 : alphabet.length))];
+      texts.push(s, s.slice(0, 7));
+    }
+    for (const text of texts) {
+      const w = wordTokens(text);
+      const want = viaRegex(text, /\p{L}[\p{L}'’]*/gu);
+      expect(
+        Array.from({ length: w.n }, (_, k) => [w.starts[k], w.ends[k]]),
+        JSON.stringify(text),
+      ).toEqual(want);
+      expect(w.ascii).toBe(/^[\x00-\x7f]*$/.test(text));
+      for (let k = 0; k < w.n; k++) {
+        const tok = text.slice(w.starts[k], w.ends[k]);
+        const wide = /[^\x00-\x7f]/.test(tok);
+        const f = (wide ? TF_WIDE : 0) | (/[A-Z]/.test(tok) ? TF_UPPER : 0) | (tok.includes("'") ? TF_QUOTE : 0);
+        expect(w.flags[k], tok).toBe(f);
+        if (!wide) {
+          WORDS.id(text, w.starts[k]!, w.ends[k]!);
+          expect(w.hashes[k], tok).toBe(WORDS.lastHash);
+          expect(WORDS.idHashed(text, w.starts[k]!, w.ends[k]!, w.hashes[k]!, !(f & TF_UPPER))).toBe(
+            WORDS.idOf(tok.toLowerCase()),
+          );
+          expect(WORDS.lastLower).toBe(tok === tok.toLowerCase());
+        }
+      }
+      // asked again about the same text: the same answer, not recomputed over another text's arrays
+      expect(wordTokens(text).n).toBe(w.n);
+    }
+  });
+
+  it("the cue pass from the word pass: the bits and anchors of every ASCII letter run", () => {
+    // every cue and anchor word the detectors declare, found as runs of letters between apostrophes,
+    // capitals and other marks; the reference reads the runs with a regex
+    const probe =
+      DETECTORS.length > 0 ? ["name", "named", "call", "transferred", "st", "saint", "apt", "university"] : [];
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
+    for (let n = 0; n < 300; n++) {
+      let s = "";
+      for (let k = 0; k < 12; k++) {
+        const w = probe[Math.floor(rnd() * probe.length)]!;
+        s += (rnd() < 0.3 ? w.toUpperCase() : w) + ["'", " ", "''", "-", ".", "x", "'s "][Math.floor(rnd() * 7)];
+      }
+      // each run alone gives its bits; the text's bits are their union
+      let want = 0;
+      for (const m of s.matchAll(/[A-Za-z]+/g)) want |= cuesOf(m[0]);
+      expect(cuesOf(s), s).toBe(want);
+      expect(isAsciiText(s)).toBe(true);
+    }
+    expect(isAsciiText("é")).toBe(false);
+  });
+
   it("interns the lower-case form: one shared string per word, equal to toLowerCase()", () => {
     for (const text of TEXTS) {
       const t = tokenize(text, "'’");
@@ -125,7 +188,7 @@ describe("shared tokeniser", () => {
     };
     let seed = 7;
     const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
-    for (const len of [0, 1, 63, 64, 65, 127, 128, 400, 1000, 4096]) {
+    for (const len of [0, 1, 15, 16, 17, 32, 63, 64, 65, 127, 128, 400, 1000, 4096]) {
       let text = "";
       // runs of capitals and lower case, so both answers occur
       while (text.length < len) text += (rnd() < 0.5 ? "PATIENT SEEN BY DR X. " : "seen on the ward, é ") + "\r\n";

@@ -1,4 +1,4 @@
-import { WORDS, WordClasses } from "./tokens.js";
+import { TF_QUOTE, WORDS, WordClasses, wordTokens } from "./tokens.js";
 
 /**
  * Cue gates: which whole-text regexes of the prose detectors can match a text at all, from ONE
@@ -92,52 +92,61 @@ export function isAsciiText(text: string): boolean {
   return lastAnchors !== undefined;
 }
 
-/** The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character). */
+/**
+ * The cue bits of every ASCII letter run of `text` (all bits when it holds a non-ASCII character).
+ * The runs are read from the shared word pass (tokens.ts `wordTokens`, which the names detector
+ * reads too): in an ASCII text every letter run lies in one of its tokens, and a token without an
+ * apostrophe is one run, hashed already; a token with one is split into its runs here.
+ */
 export function cuesOf(text: string): number {
   if (text === lastText) return lastMask;
   frozen = true;
+  const wt = wordTokens(text);
+  lastText = text;
+  if (!wt.ascii) {
+    lastMask = ALL;
+    lastAnchors = undefined;
+    return ALL;
+  }
   let mask = 0;
   // a group's list is made when its first word is found (most groups find none in a text)
   const anchors: (number[] | undefined)[] = new Array<number[] | undefined>(anchorGroups);
-  let ascii = true;
-  const len = text.length;
-  let i = 0;
-  while (i < len) {
-    const c = text.charCodeAt(i);
-    if (c >= 128) {
-      mask = ALL;
-      ascii = false;
-      break;
+  const { starts, ends, hashes, flags, n } = wt;
+  const run = (s: number, e: number, h: number) => {
+    if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) === 0) return;
+    const id = WORDS.id(text, s, e);
+    mask |= CUES.of(id);
+    let a = ANCHORS.of(id);
+    while (a !== 0) {
+      const low = a & -a;
+      const g = 31 - Math.clz32(low);
+      const list = anchors[g];
+      if (list === undefined) anchors[g] = [s];
+      else list.push(s);
+      a ^= low;
     }
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
-      // the run's hash as it is read (ASCII letters: | 32 lower-cases them)
-      let h = Math.imul((0x811c9dc5 | 0) ^ (c | 32), 0x01000193);
-      let j = i + 1;
-      for (; j < len; j++) {
-        const d = text.charCodeAt(j);
-        if (!((d >= 97 && d <= 122) || (d >= 65 && d <= 90))) break;
-        h = Math.imul(h ^ (d | 32), 0x01000193);
-      }
-      if ((BLOOM[(h >>> 5) & BLOOM_MASK]! & (1 << (h & 31))) !== 0) {
-        const id = WORDS.id(text, i, j);
-        mask |= CUES.of(id);
-        let a = ANCHORS.of(id);
-        while (a !== 0) {
-          const low = a & -a;
-          const g = 31 - Math.clz32(low);
-          const list = anchors[g];
-          if (list === undefined) anchors[g] = [i];
-          else list.push(i);
-          a ^= low;
-        }
-      }
-      i = j;
+  };
+  for (let k = 0; k < n; k++) {
+    if ((flags[k]! & TF_QUOTE) === 0) {
+      run(starts[k]!, ends[k]!, hashes[k]!);
       continue;
     }
-    i++;
+    // the runs between the apostrophes (a token starts with a letter; "''" leaves no run between)
+    const e = ends[k]!;
+    let s = starts[k]!;
+    while (s < e) {
+      let j = s;
+      let h = 0x811c9dc5 | 0;
+      for (; j < e; j++) {
+        const d = text.charCodeAt(j);
+        if (d === 39) break;
+        h = Math.imul(h ^ (d | 32), 0x01000193);
+      }
+      if (j > s) run(s, j, h);
+      s = j + 1;
+    }
   }
-  lastText = text;
   lastMask = mask;
-  lastAnchors = ascii ? anchors : undefined;
+  lastAnchors = anchors;
   return mask;
 }

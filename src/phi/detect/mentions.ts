@@ -31,23 +31,58 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
     }
   }
   if (seen.size === 0) return;
-  // in an ASCII text a word's lower-case form has its length: a word of a length no seen word has
-  // is skipped before it is lower-cased (lengths ≥ 31 share one bit)
-  const ascii = isAsciiText(text);
-  let lengths = 0;
-  for (const l of seen.keys()) lengths |= 1 << Math.min(l.length, 31);
   const extra: Candidate[] = [];
-  for (const m of text.matchAll(WORD)) {
-    if (ascii && (lengths & (1 << Math.min(m[0].length, 31))) === 0) continue;
-    const hit = seen.get(m[0].toLowerCase());
+  const spread = (s: number, e: number, w: string, hit: { src: Candidate; acronym: boolean }) => {
     // a short acronym travels only in capitals: "GH", not "gh" in a lower-case word sense
-    if (!hit || (hit.acronym && m[0] !== m[0].toUpperCase())) continue;
-    const s = m.index;
-    const e = s + m[0].length;
-    if (ctx.some((c) => c.start < e && c.end > s)) continue;
+    if (hit.acronym && w !== w.toUpperCase()) return;
+    if (ctx.some((c) => c.start < e && c.end > s)) return;
     extra.push({ ...hit.src, start: s, end: e, severity: "medium", confidence: Math.min(hit.src.confidence, 0.6) });
-  }
+  };
+  if (isAsciiText(text)) {
+    // an ASCII text: each seen word is searched for in the lower-cased text and kept where it is a
+    // whole WORD match (a token boundary on both sides), then the hits are taken in text order, as
+    // the loop over every WORD match below would take them
+    const lower = text.toLowerCase();
+    const hits: { s: number; e: number; hit: { src: Candidate; acronym: boolean } }[] = [];
+    for (const [l, hit] of seen)
+      for (let s = lower.indexOf(l); s >= 0; s = lower.indexOf(l, s + 1)) {
+        const e = s + l.length;
+        if (tokenStartAt(text, s) && tokenEndAt(text, e)) hits.push({ s, e, hit });
+      }
+    if (hits.length > 1) hits.sort((a, b) => a.s - b.s);
+    for (const h of hits) spread(h.s, h.e, text.slice(h.s, h.e), h.hit);
+  } else
+    for (const m of text.matchAll(WORD)) {
+      const hit = seen.get(m[0].toLowerCase());
+      if (hit) spread(m.index, m.index + m[0].length, m[0], hit);
+    }
   ctx.push(...extra);
+}
+
+/** ASCII letter. */
+function letterAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i) | 32;
+  return c >= 97 && c <= 122;
+}
+/** A WORD connector (ASCII text: "'" or "-"). */
+function connectorAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c === 39 || c === 45;
+}
+/**
+ * In an ASCII text, whether a WORD match (`\p{L}+(?:['’-]\p{L}+)*`) can start at letter `s`: no
+ * match runs through it, i.e. no letter before it, nor a connector after a letter.
+ */
+function tokenStartAt(text: string, s: number): boolean {
+  if (s === 0) return true;
+  if (letterAt(text, s - 1)) return false;
+  return !(connectorAt(text, s - 1) && s >= 2 && letterAt(text, s - 2));
+}
+/** In an ASCII text, whether a WORD match ending in a letter at `e - 1` ends at `e` (greedy: no letter, nor a connector and a letter, follows). */
+function tokenEndAt(text: string, e: number): boolean {
+  if (e >= text.length) return true;
+  if (letterAt(text, e)) return false;
+  return !(connectorAt(text, e) && e + 1 < text.length && letterAt(text, e + 1));
 }
 
 export const mentions: Detector = {

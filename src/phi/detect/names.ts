@@ -23,9 +23,9 @@ import {
   computeWordFlags,
   isUpperText,
 } from "./lexicon.js";
-import { WORDS, WordClasses, tokenize } from "./tokens.js";
+import { TF_UPPER, TF_WIDE, WORDS, WordClasses, wordTokens } from "./tokens.js";
 import { cueGroup, cuesOf, isAsciiText } from "./cues.js";
-import { anchored, matchesOf } from "./anchored.js";
+import { anchored, anchoredWords, matchesOf } from "./anchored.js";
 
 /** The first words of the strong name cues ("my name is", "name:", "call me", "named"): src/phi/detect/cues.ts. */
 const CUE_NAME_IS = cueGroup(["my", "name", "call", "calls", "named"]);
@@ -148,6 +148,14 @@ function capWord(t: Tok): boolean {
   return (t.f & T_CAP) !== 0;
 }
 
+/** Whether token `t` starts with a-z. */
+function lowerStart(t: Tok): boolean {
+  const c = t.s.charCodeAt(0);
+  return c >= 97 && c <= 122;
+}
+/** The words the main loop of `detectNames` tests by name ("case manager", "significant other", "contact person", "poa"). */
+const LOOP_WORD = (l: string): boolean => l === "manager" || l === "other" || l === "person" || l === "poa";
+
 function isDigitAt(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   return c >= 48 && c <= 57;
@@ -180,6 +188,35 @@ const SPEAKER = anchored("speaker-label", /(?:^|[.!?"”]\s+|\n)(\p{Lu}[\p{Ll}'�
   return out;
 });
 
+/**
+ * Per-text byte arrays of `detectNames` (taken, case blocks, two memos), cut from buffers kept
+ * between texts: a typed array of more than 64 bytes is a separately allocated backing store.
+ * `zeroed(k, n)` is buffer k's first n bytes, zeroed (a view of exactly n: reads past it are
+ * undefined, as on a new array).
+ */
+const SCRATCH: Uint8Array[] = [0, 1, 2, 3].map(() => new Uint8Array(4096));
+const KEPT_BYTES = 1 << 16;
+function zeroed(k: number, n: number): Uint8Array {
+  let b = SCRATCH[k]!;
+  if (n > b.length) {
+    if (n > KEPT_BYTES) return new Uint8Array(n);
+    SCRATCH[k] = b = new Uint8Array(Math.min(KEPT_BYTES, Math.max(n, b.length * 2)));
+  }
+  const v = b.subarray(0, n);
+  v.fill(0);
+  return v;
+}
+
+/**
+ * The strong name cues, anchored (src/phi/detect/anchored.ts) at their first words: every match
+ * starts at a word boundary with "my", "name", "call", "calls" or "named" as a whole run of letters.
+ */
+const NAME_IS = anchoredWords(
+  "name-is",
+  /\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu,
+  ["my", "name", "call", "calls", "named"],
+);
+
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
@@ -188,12 +225,14 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   }
   const firstOut = out.length;
   const toks: Tok[] = [];
-  // the tokens (see above), each word's classes looked up once
-  const tk = tokenize(text, "'’");
+  // the tokens (see above), each word's classes looked up once; the shared word pass (tokens.ts)
+  // hashed each ASCII token as it read it
+  const tk = wordTokens(text);
   const generation = WORDS.generation;
   for (let k = 0; k < tk.n; k++) {
     const start = tk.starts[k]!;
-    let end = tk.ends[k]!;
+    const tokEnd = tk.ends[k]!;
+    let end = tokEnd;
     // letters glued to a digit are part of a code ("893Ree", "R5Sehi", "Bed4A"), not a word
     if (isDigitAt(text, start - 1) || isDigitAt(text, end)) continue;
     // a possessive is not part of the name: "Szczepańska's killers"
@@ -202,12 +241,19 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       const c2 = text.charCodeAt(end - 2);
       if ((c1 === 115 || c1 === 83) && (c2 === 39 || c2 === 0x2019)) end -= 2;
     }
-    const id = WORDS.id(text, start, end);
-    toks.push({ s: text.slice(start, end), l: WORDS.word(id), start, end, i: toks.length, id, f: nameFlags.of(id) });
+    const tf = tk.flags[k]!;
+    const id =
+      end === tokEnd && (tf & TF_WIDE) === 0
+        ? WORDS.idHashed(text, start, end, tk.hashes[k]!, (tf & TF_UPPER) === 0)
+        : WORDS.id(text, start, end);
+    const l = WORDS.word(id);
+    // an ASCII word without capitals is its interned lower-case string: no new string for it
+    const s = WORDS.lastAscii && WORDS.lastLower ? l : text.slice(start, end);
+    toks.push({ s, l, start, end, i: toks.length, id, f: nameFlags.of(id) });
   }
   // the word table started over while the tokens were read: their ids are of two generations
   if (WORDS.generation !== generation) for (const t of toks) t.id = -1;
-  const taken = new Uint8Array(toks.length);
+  const taken = zeroed(0, toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;
     out.push({
@@ -250,7 +296,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     return true;
   };
   // isUpperText of the first token asked about in each block of 16 (0: not yet, 1: false, 2: true)
-  const upperCache = new Uint8Array((toks.length >> 4) + 1);
+  const upperCache = zeroed(1, (toks.length >> 4) + 1);
   const upperAt = (i: number) => {
     const key = i >> 4;
     const u = upperCache[key]!;
@@ -261,8 +307,8 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   };
   // known() and capName() are asked about the same tokens many times (every pass, every extension):
   // each token's answer is kept (0: not yet, 1: false, 2: true); both depend on the token alone
-  const knownMemo = new Uint8Array(toks.length);
-  const capMemo = new Uint8Array(toks.length);
+  const knownMemo = zeroed(2, toks.length);
+  const capMemo = zeroed(3, toks.length);
   const known = (t: Tok) => {
     const k = knownMemo[t.i]!;
     if (k !== 0) return k === 2;
@@ -399,6 +445,15 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   for (let i = 0; i < toks.length; i++) {
     if (taken[i]) continue;
     const t = toks[i]!;
+    // A common word starting with a-z that is no title, role, credential or relation word starts
+    // nothing below: each branch needs one of those words, a word `shaped` allows (never a common
+    // one) or a Capitalised one (`capName`); skipped, it asks no question (`upperAt`) either.
+    if (
+      (t.f & (W_COMMON | W_TITLE | N_ROLE_BEFORE | N_CREDENTIAL_BEFORE | N_RELATION)) === W_COMMON &&
+      lowerStart(t) &&
+      !LOOP_WORD(t.l)
+    )
+      continue;
     const next = toks[i + 1];
     const prev = toks[i - 1];
     // Title + name: "Dr. Healey", "DR. WILLIAMS", "Mrs Adams"; weak titles (ms = mental status) need a clear name.
@@ -837,9 +892,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     }
   // Strong cues allow a lower-case name: "my name is vitoria", "call me višeslav", "maiden name is nyberg"
   if (cuesOf(text) & CUE_NAME_IS)
-    for (const m of text.matchAll(
-      /\b(?:my name is|name is|name:|call me|calls me|named|named him|named her)[ \t]+(\p{Ll}[\p{L}'’-]+)(?:[ \t]+(\p{Ll}[\p{L}'’-]+))?/giu,
-    )) {
+    for (const m of matchesOf(NAME_IS, text)) {
       const a = m[1]!.toLowerCase();
       if (ENGLISH.has(a) || COMMON_WORDS.has(a) || CLINICAL_WORDS.has(a)) continue;
       let value = m[1]!;

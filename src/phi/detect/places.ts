@@ -19,7 +19,7 @@ import {
   multiWordPlaceStart,
 } from "./lexicon.js";
 import { WORDS, WordClasses, tokenize } from "./tokens.js";
-import { anchorGroup, anchorsOf, cueGroup, cuesOf } from "./cues.js";
+import { anchorGroup, anchorsOf, cueGroup, cuesOf, isAsciiText } from "./cues.js";
 import { anchored, anchoredWords, digitRunsBefore, matchesOf } from "./anchored.js";
 import type { Detector } from "./detector.js";
 
@@ -263,6 +263,46 @@ const CUE_SAINT = cueGroup(["st", "saint"]);
 const CUE_U = cueGroup(["u"]);
 const CUE_STATE = cueGroup([...new Set([...US_STATES].map((st) => st.split(" ")[0]!))]);
 const CUE_FACILITY_NAME = cueGroup([...FACILITY_NAME_WORDS]);
+/**
+ * INTL_STREET_SUFFIX anchored at the digit runs of an ASCII text: a match is a capital (no letter
+ * or digit before it), letters, "'", "-" (and the "." of "str."), then at most one blank run and a
+ * second word, blanks, and a run of at most five digits (a longer run cannot end at `\b`). So from
+ * each run of 1-5 digits the characters before it are read back over letters, "'", "-", "." and at
+ * most two blank runs, and every capital there with no letter or digit before it is a possible
+ * start. A text with a character ≥ 128 runs the regex over the whole text (non-ASCII letters).
+ */
+const INTL_SUFFIX_A = anchored("intl-street-suffix", INTL_STREET_SUFFIX, (text) => {
+  if (!isAsciiText(text)) return undefined;
+  const out: number[] = [];
+  for (const d of digitRunsBefore(text, 1, 5, () => true)) {
+    const from = out.length;
+    let blanks = 0;
+    let k = d - 1;
+    for (; k >= 0; k--) {
+      const c = text.charCodeAt(k);
+      if (c === 32 || c === 9) {
+        // a blank run begins here (read backwards: its first blank after a non-blank)
+        if (k === d - 1 || !(text.charCodeAt(k + 1) === 32 || text.charCodeAt(k + 1) === 9)) {
+          if (++blanks > 2) break;
+        }
+        continue;
+      }
+      const l = c | 32;
+      if (!((l >= 97 && l <= 122) || c === 39 || c === 45 || c === 46)) break;
+      if (c >= 65 && c <= 90) {
+        const b = text.charCodeAt(k - 1);
+        const bl = b | 32;
+        if (!((bl >= 97 && bl <= 122) || (b >= 48 && b <= 57))) out.push(k);
+      }
+    }
+    // found backwards: put this run's starts in order
+    if (out.length - from > 1) {
+      const run = out.splice(from).reverse();
+      for (const p of run) out.push(p);
+    }
+  }
+  return out;
+});
 /** Per whole-text regex of the prose loop over street patterns: its cue group (INTL_STREET_SUFFIX has none). */
 const STREET_CUES = new Map<RegExp, number>([
   [UNIT, CUE_UNIT],
@@ -271,6 +311,19 @@ const STREET_CUES = new Map<RegExp, number>([
   [NUM_KEYWORD_STREET, CUE_NUM_KEYWORD],
   [STREET_WORD_NUM, CUE_WORD_NUM],
 ]);
+
+/**
+ * The gazetteer loop's per-word class bits (lexicon, place), in buffers kept between texts (a
+ * typed array of more than 64 bytes is a separately allocated backing store); an entry is written
+ * when its word is looked up, before it is read, so stale entries are never seen.
+ */
+let CLASS_BUFFERS: [Int32Array, Int32Array] = [new Int32Array(1024), new Int32Array(1024)];
+function classBuffers(n: number): [Int32Array, Int32Array] {
+  if (n <= CLASS_BUFFERS[0].length) return CLASS_BUFFERS;
+  const b: [Int32Array, Int32Array] = [new Int32Array(n), new Int32Array(n)];
+  if (n <= 1 << 16) CLASS_BUFFERS = b;
+  return b;
+}
 
 function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   const push = (
@@ -388,7 +441,7 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
       if (profile === "prose") tail(end, 5);
     }
     if (profile === "prose") {
-      for (const re of [UNIT_A, INTL_BEFORE_A, INTL_STREET_SUFFIX, MILITARY_A, NUM_KEYWORD_A, STREET_WORD_NUM]) {
+      for (const re of [UNIT_A, INTL_BEFORE_A, INTL_SUFFIX_A, MILITARY_A, NUM_KEYWORD_A, STREET_WORD_NUM]) {
         const cue = STREET_CUES.get(re instanceof RegExp ? re : re.re);
         if (cue !== undefined && (cuesOf(text) & cue) === 0) continue;
         // "20 Rue ...", "20, Rue ...": a run of at most five digits before a comma or a blank
@@ -640,8 +693,8 @@ function detectPlaces(text: string, profile: Profile, out: Candidate[], idx?: Te
   // looked up on first use (most words are skipped by their first letter); the word and its classes
   // are kept, not the id: the table may start over during a long text
   const lw = new Array<string | undefined>(nWords);
-  const lf = new Int32Array(nWords);
-  const pf = new Int32Array(nWords);
+  // written by `lookup` before they are read (buffers kept between texts, see classBuffers)
+  const [lf, pf] = classBuffers(nWords);
   const lookup = (q: number) => {
     const e = wEnd[q]!;
     const id = WORDS.id(text, wStart[q]!, text.charCodeAt(e - 1) === 46 ? e - 1 : e);

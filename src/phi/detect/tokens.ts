@@ -31,9 +31,21 @@ function cpAt(text: string, i: number): number {
   return c;
 }
 
-/** Per connector string: its characters, and a table of the ASCII characters a token continues with (letters and connectors). */
-const CONNECTORS = new Map<string, { ex: Set<number>; ascii: Uint8Array }>();
-function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
+/**
+ * Per connector string: its characters, a table of the ASCII characters a token continues with
+ * (letters and connectors), and the offset buffers its tokens are written to (reused from one call
+ * to the next: a typed array of more than 64 bytes is a separately allocated backing store).
+ */
+interface Connectors {
+  ex: Set<number>;
+  ascii: Uint8Array;
+  starts: Int32Array;
+  ends: Int32Array;
+}
+const CONNECTORS = new Map<string, Connectors>();
+/** The largest offset buffers kept between calls (entries; 2 × 256 KiB). */
+const KEPT_TOKENS = 1 << 16;
+function connectorsOf(extra: string): Connectors {
   let c = CONNECTORS.get(extra);
   if (c === undefined) {
     const ex = new Set<number>();
@@ -44,7 +56,7 @@ function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
       ex.add(d);
       if (d < 128) ascii[d] = 1;
     }
-    CONNECTORS.set(extra, (c = { ex, ascii }));
+    CONNECTORS.set(extra, (c = { ex, ascii, starts: new Int32Array(1024), ends: new Int32Array(1024) }));
   }
   return c;
 }
@@ -52,13 +64,26 @@ function connectorsOf(extra: string): { ex: Set<number>; ascii: Uint8Array } {
 /**
  * Every match of `\p{L}[\p{L}<extra>]*` (flags gu), as start and end offsets: `extra` are the
  * connector characters allowed after the first letter (e.g. "'’" or ".'’-"). Same tokens, in the
- * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it).
+ * same order, as `text.matchAll(new RegExp(...))` (test/phi-tokens.test.ts checks it). The offsets
+ * are `starts[0, n)` and `ends[0, n)` (the arrays may be longer); they stay valid until the next
+ * call with the same `extra`, which writes over them.
  */
 export function tokenize(text: string, extra: string): { starts: Int32Array; ends: Int32Array; n: number } {
-  const { ex, ascii } = connectorsOf(extra);
-  // notes hold about one token per five characters: one allocation, rarely grown
-  let starts = new Int32Array(Math.max(16, (text.length >> 2) + 1));
-  let ends = new Int32Array(starts.length);
+  const conn = connectorsOf(extra);
+  const { ex, ascii } = conn;
+  // notes hold about one token per five characters: buffers of a quarter of the text's length, kept
+  // for the next text up to KEPT_TOKENS entries (bounded memory after a long text)
+  let starts = conn.starts;
+  let ends = conn.ends;
+  const need = (text.length >> 2) + 1;
+  if (need > starts.length) {
+    starts = new Int32Array(need);
+    ends = new Int32Array(need);
+    if (need <= KEPT_TOKENS) {
+      conn.starts = starts;
+      conn.ends = ends;
+    }
+  }
   let n = 0;
   const len = text.length;
   let i = 0;
@@ -101,6 +126,10 @@ export function tokenize(text: string, extra: string): { starts: Int32Array; end
       const e2 = new Int32Array(n * 2);
       e2.set(ends);
       ends = e2;
+      if (n * 2 <= KEPT_TOKENS) {
+        conn.starts = starts;
+        conn.ends = ends;
+      }
     }
     starts[n] = start;
     ends[n] = i;
@@ -109,22 +138,172 @@ export function tokenize(text: string, extra: string): { starts: Int32Array; end
   return { starts, ends, n };
 }
 
+/** `wordTokens` flags: the token holds an ASCII capital. */
+export const TF_UPPER = 1;
+/** `wordTokens` flags: the token holds an apostrophe "'" (it is more than one run of letters). */
+export const TF_QUOTE = 2;
+/** `wordTokens` flags: the token holds a character ≥ 128 (its hash is not set). */
+export const TF_WIDE = 4;
+
+/** The tokens of `\p{L}[\p{L}'’]*` with, per token, the FNV-1a hash of its lower-case form and flags. */
+export interface WordTokens {
+  starts: Int32Array;
+  ends: Int32Array;
+  /** For a token without TF_WIDE: the hash `WORDS.id` computes for it. */
+  hashes: Int32Array;
+  flags: Uint8Array;
+  n: number;
+  /** Whether the whole text is ASCII. */
+  ascii: boolean;
+}
+/** Per ASCII character: its lower-case code inside a word pass token (letters, "'"), else 0. */
+const WORD_CHAR = new Uint8Array(128);
+/** Per ASCII character: the token flag it sets (TF_UPPER, TF_QUOTE). */
+const WORD_FLAG = new Uint8Array(128);
+for (let c = 97; c <= 122; c++) WORD_CHAR[c] = WORD_CHAR[c - 32] = c;
+for (let c = 65; c <= 90; c++) WORD_FLAG[c] = TF_UPPER;
+WORD_CHAR[39] = 39;
+WORD_FLAG[39] = TF_QUOTE;
+let wordText: string | undefined;
+let WT: WordTokens = {
+  starts: new Int32Array(1024),
+  ends: new Int32Array(1024),
+  hashes: new Int32Array(1024),
+  flags: new Uint8Array(1024),
+  n: 0,
+  ascii: true,
+};
+/** The answer for `wordText` (WT, or arrays too long to keep). */
+let lastWords: WordTokens = WT;
+
+/** The arrays of `w` (holding `n` tokens) twice as long; kept for the next text when not too long. */
+function grownWords(w: WordTokens, n: number): WordTokens {
+  const starts = new Int32Array(n * 2);
+  const ends = new Int32Array(n * 2);
+  const hashes = new Int32Array(n * 2);
+  const flags = new Uint8Array(n * 2);
+  starts.set(w.starts);
+  ends.set(w.ends);
+  hashes.set(w.hashes);
+  flags.set(w.flags);
+  const g = { starts, ends, hashes, flags, n: 0, ascii: true };
+  if (n * 2 <= KEPT_TOKENS) WT = g;
+  return g;
+}
+
+/**
+ * The shared word pass: the tokens of `tokenize(text, "'’")`, each ASCII token hashed as it is read
+ * (the hash of its lower-case form, as `WORDS.id` makes it), kept for the last text asked about.
+ * The cue pass (cues.ts) and the names detector both read it, so the characters of a text are
+ * walked once for both. The arrays are written over by the next text.
+ */
+export function wordTokens(text: string): WordTokens {
+  if (text === wordText) return lastWords;
+  const len = text.length;
+  let w = WT;
+  const need = (len >> 2) + 1;
+  if (need > w.starts.length) {
+    const fresh: WordTokens = {
+      starts: new Int32Array(need),
+      ends: new Int32Array(need),
+      hashes: new Int32Array(need),
+      flags: new Uint8Array(need),
+      n: 0,
+      ascii: true,
+    };
+    w = fresh;
+    if (need <= KEPT_TOKENS) WT = fresh;
+  }
+  let { starts, ends, hashes, flags } = w;
+  let n = 0;
+  let ascii = true;
+  let i = 0;
+  while (i < len) {
+    const c = text.charCodeAt(i);
+    let h: number;
+    let f = 0;
+    const start = i;
+    if (c < 128) {
+      if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122))) {
+        i++;
+        continue;
+      }
+      if (c <= 90) f = TF_UPPER;
+      h = Math.imul((0x811c9dc5 | 0) ^ (c | 32), 0x01000193);
+      i++;
+    } else {
+      ascii = false;
+      const cp = cpAt(text, i);
+      const cw = cp > 0xffff ? 2 : 1;
+      if (!isLetterCp(cp)) {
+        i += cw;
+        continue;
+      }
+      f = TF_WIDE;
+      h = 0;
+      i += cw;
+    }
+    // the rest of the token: ASCII letters and "'" (hashed), or "’" and letters ≥ 128
+    while (i < len) {
+      const d = text.charCodeAt(i);
+      if (d < 128) {
+        const v = WORD_CHAR[d]!;
+        if (v === 0) break;
+        h = Math.imul(h ^ v, 0x01000193);
+        f |= WORD_FLAG[d]!;
+        i++;
+        continue;
+      }
+      ascii = false;
+      if (d === 0x2019) {
+        f |= TF_WIDE;
+        i++;
+        continue;
+      }
+      const p = cpAt(text, i);
+      if (!isLetterCp(p)) break;
+      f |= TF_WIDE;
+      i += p > 0xffff ? 2 : 1;
+    }
+    if (n === starts.length) {
+      w = grownWords(w, n);
+      ({ starts, ends, hashes, flags } = w);
+    }
+    starts[n] = start;
+    ends[n] = i;
+    hashes[n] = h;
+    flags[n] = f;
+    n++;
+  }
+  w.n = n;
+  w.ascii = ascii;
+  wordText = text;
+  lastWords = w;
+  return w;
+}
+
 const CAPACITY = 1 << 15;
 const MASK = CAPACITY - 1;
 /** Distinct words kept before the table starts over (load factor 1/2). */
 const MAX_WORDS = CAPACITY >> 1;
 
-/** Interned lower-case words; ids are slots of an open-addressing hash table. */
+/**
+ * Interned lower-case words. Ids are dense, in the order words are first seen (0, 1, 2, ...), so
+ * the per-id arrays (words, word classes) of a text's frequent words sit close together in
+ * memory; an open-addressing index maps a word's hash to its id, each slot holding the hash and
+ * the id + 1 side by side (one cache line per probe).
+ */
 class WordTable {
   /** Bumped when the table starts over: per-id answers of an older generation are void. */
   generation = 0;
   private count = 0;
-  private readonly words: (string | undefined)[] = new Array<string | undefined>(CAPACITY);
-  private readonly hashes = new Int32Array(CAPACITY);
+  private readonly words: string[] = [];
+  /** Slot k: index[2k] the hash, index[2k + 1] the id + 1 (0: empty). */
+  private readonly index = new Int32Array(2 * CAPACITY);
 
   private reset(): void {
-    this.words.fill(undefined);
-    this.hashes.fill(0);
+    this.words.length = 0;
+    this.index.fill(0);
     this.count = 0;
     this.generation++;
   }
@@ -133,39 +312,67 @@ class WordTable {
   lastAscii = true;
   /** For an ASCII last `id` call: the FNV-1a hash (32 bits) of its lower-case characters. */
   lastHash = 0;
+  /** For an ASCII last `id` call: whether its text held no upper-case letter (then `word(id)` is that text). */
+  lastLower = true;
 
   /** The id of `text.slice(start, end).toLowerCase()`. */
   id(text: string, start: number, end: number): number {
     let h = 0x811c9dc5 | 0;
     let ascii = true;
+    let lower = true;
     for (let k = start; k < end; k++) {
       let c = text.charCodeAt(k);
       if (c >= 128) {
         ascii = false;
         break;
       }
-      if (c >= 65 && c <= 90) c += 32;
+      if (c >= 65 && c <= 90) {
+        c += 32;
+        lower = false;
+      }
       h = Math.imul(h ^ c, 0x01000193);
     }
     this.lastAscii = ascii;
     this.lastHash = h;
+    this.lastLower = lower;
     if (!ascii) return this.idOf(text.slice(start, end).toLowerCase());
+    return this.find(text, start, end, h);
+  }
+
+  /** The id of ASCII text[start, end) lower-cased, whose hash is `h`. */
+  private find(text: string, start: number, end: number, h: number): number {
     const len = end - start;
+    const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const w = this.words[slot];
-      if (w === undefined) return this.insert(slot, h, text.slice(start, end).toLowerCase());
-      if (this.hashes[slot] === h && w.length === len && sameLower(text, start, w)) return slot;
+      const e = index[2 * slot + 1]!;
+      if (e === 0) return this.insert(slot, h, text.slice(start, end).toLowerCase());
+      if (index[2 * slot] === h) {
+        const w = this.words[e - 1]!;
+        if (w.length === len && sameLower(text, start, w)) return e - 1;
+      }
     }
+  }
+
+  /**
+   * `id(text, start, end)` for ASCII text whose hash `h` is known (from `wordTokens`); `lower`:
+   * whether it holds no capital. Sets `lastAscii`, `lastHash` and `lastLower` as `id` does.
+   */
+  idHashed(text: string, start: number, end: number, h: number, lower: boolean): number {
+    this.lastAscii = true;
+    this.lastHash = h;
+    this.lastLower = lower;
+    return this.find(text, start, end, h);
   }
 
   /** The id of a lower-case word. */
   idOf(l: string): number {
     let h = 0x811c9dc5 | 0;
     for (let k = 0; k < l.length; k++) h = Math.imul(h ^ l.charCodeAt(k), 0x01000193);
+    const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const w = this.words[slot];
-      if (w === undefined) return this.insert(slot, h, l);
-      if (this.hashes[slot] === h && w === l) return slot;
+      const e = index[2 * slot + 1]!;
+      if (e === 0) return this.insert(slot, h, l);
+      if (index[2 * slot] === h && this.words[e - 1] === l) return e - 1;
     }
   }
 
@@ -174,10 +381,11 @@ class WordTable {
       this.reset();
       return this.idOf(l);
     }
-    this.words[slot] = l;
-    this.hashes[slot] = h;
-    this.count++;
-    return slot;
+    const id = this.count++;
+    this.words.push(l);
+    this.index[2 * slot] = h;
+    this.index[2 * slot + 1] = id + 1;
+    return id;
   }
 
   /** The lower-case word of an id (one shared string per word). */
@@ -203,7 +411,7 @@ export const WORDS = new WordTable();
  * Valid for the table's current generation.
  */
 export class WordClasses {
-  private readonly bits = new Int32Array(CAPACITY);
+  private readonly bits = new Int32Array(MAX_WORDS);
   private generation = WORDS.generation;
   constructor(private readonly compute: (l: string) => number) {}
 
