@@ -3,6 +3,7 @@ import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../data/words.js";
 import { ENGLISH } from "./lexicon.js";
 import type { Detector } from "./detector.js";
 import { isAsciiText } from "./cues.js";
+import { StartIndex } from "../intervals.js";
 
 /**
  * A document names the same person or place more than once, but cues surround only some mentions:
@@ -32,13 +33,20 @@ function propagateMentions(text: string, ctx: Candidate[]): void {
   }
   if (seen.size === 0) return;
   const extra: Candidate[] = [];
+  // "does a candidate overlap [s, e)": pairwise on a short list, from a start index on a long one
+  // (a text of dense records has tens of thousands of candidates and as many mentions)
+  const index = ctx.length >= 48 ? new StartIndex(ctx) : undefined;
+  const overlapped = (s: number, e: number) =>
+    index ? index.maxEndBefore(e, false) > s : ctx.some((c) => c.start < e && c.end > s);
   const spread = (s: number, e: number, w: string, hit: { src: Candidate; acronym: boolean }) => {
     // a short acronym travels only in capitals: "GH", not "gh" in a lower-case word sense
     if (hit.acronym && w !== w.toUpperCase()) return;
-    if (ctx.some((c) => c.start < e && c.end > s)) return;
+    if (overlapped(s, e)) return;
     extra.push({ ...hit.src, start: s, end: e, severity: "medium", confidence: Math.min(hit.src.confidence, 0.6) });
   };
-  if (isAsciiText(text)) {
+  // each seen word searched for over the whole text: only while that costs less than one pass of
+  // WORD matches with a lookup each (many distinct names in a long text take the single pass)
+  if (seen.size <= 64 && isAsciiText(text)) {
     // an ASCII text: each seen word is searched for in the lower-cased text and kept where it is a
     // whole WORD match (a token boundary on both sides), then the hits are taken in text order, as
     // the loop over every WORD match below would take them
