@@ -62,3 +62,11 @@ export const NATIONALITIES = new Set(
   `english spanish french german italian portuguese russian polish ukrainian greek turkish arabic hebrew persian farsi hindi urdu bengali punjabi chinese mandarin cantonese japanese korean vietnamese thai filipino tagalog indonesian malay swahili somali amharic haitian creole dutch swedish norwegian danish finnish icelandic hungarian czech slovak romanian bulgarian serbian croatian bosnian albanian armenian georgian lithuanian latvian estonian irish scottish welsh british american canadian mexican cuban puerto rican dominican brazilian colombian peruvian chilean argentinian venezuelan jamaican nigerian ghanaian ethiopian egyptian moroccan lebanese syrian iraqi iranian afghan pakistani indian bangladeshi sri lankan nepali african asian european latino latina hispanic caucasian catholic protestant jewish muslim christian baptist methodist lutheran buddhist hindu sikh`
     .split(/\s+/),
 );
+
+/**
+ * Words after a single-letter initial that make it no person: species after a genus initial
+ * ("S. AUREUS", "E. coli") and sides of the body ("R. BASE", "L. ARM"). Used by the names
+ * detector and, for the statistical tagger's spans, by its second stage (tagger/spans.ts).
+ */
+export const SPECIES =
+  /^(?:aureus|coli|diff|difficile|dificile|pylori|epidermidis|faecalis|faecium|pneumoniae|pneumonia|influenzae|aeruginosa|albicans|glabrata|marcescens|cloacae|jejuni|viridans|pyogenes|agalactiae|maltophilia|baumannii|mirabilis|fragilis|perfringens|typhi|enteritidis|catarrhalis|kansasii|avium|tuberculosis|carinii|jirovecii|neoformans|fumigatus|monocytogenes|lugdunensis|hominis|haemolyticus|mutans|bovis|oxytoca|freundii|aerogenes|cepacia|putida|gondii|vaginalis|trachomatis|gonorrhoeae|pallidum|burgdorferi|hepaticus|base|fib|flutter|line|lobe|side|sided|arm|leg|foot|hand|lung|lungs|chest|eye|ear)$/;

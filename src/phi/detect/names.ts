@@ -1,7 +1,7 @@
 import type { Severity } from "../types.js";
 import type { Candidate, Profile } from "../candidate.js";
 import { FIRST_NAMES, SURNAMES, NOT_NAMES } from "../data/names.js";
-import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES } from "../data/words.js";
+import { COMMON_WORDS, CLINICAL_WORDS, NATIONALITIES, SPECIES } from "../data/words.js";
 import { anchorsCover, stickyEach, toSticky, type TextIndex } from "../prefilter.js";
 import {
   BIG_NAMES,
@@ -42,9 +42,6 @@ const WEAK_TITLE = /^(?:ms|miss|nurse|rev)$/;
 /** Roles written before a person's name in notes: "caseworker Leona ...", "HO SCHWARZ", "chaplain Pat ...". */
 const ROLE_BEFORE =
   /^(?:caseworker|chaplain|chapl|lawyer|attorney|sw|msw|ho|pastor|priest|rabbi|interpreter|translator|coordinator|therapist|dietitian|nutritionist|pharmacist)$/;
-/** Species after a genus initial ("S. AUREUS", "E. coli"): no person. */
-const SPECIES =
-  /^(?:aureus|coli|diff|difficile|dificile|pylori|epidermidis|faecalis|faecium|pneumoniae|pneumonia|influenzae|aeruginosa|albicans|glabrata|marcescens|cloacae|jejuni|viridans|pyogenes|agalactiae|maltophilia|baumannii|mirabilis|fragilis|perfringens|typhi|enteritidis|catarrhalis|kansasii|avium|tuberculosis|carinii|jirovecii|neoformans|fumigatus|monocytogenes|lugdunensis|hominis|haemolyticus|mutans|bovis|oxytoca|freundii|aerogenes|cepacia|putida|gondii|vaginalis|trachomatis|gonorrhoeae|pallidum|burgdorferi|hepaticus|base|fib|flutter|line|lobe|side|sided|arm|leg|foot|hand|lung|lungs|chest|eye|ear)$/;
 const RELATION =
   /^(?:wife|husband|spouse|daughter|daughters|son|sons|mother|mom|father|dad|sister|sisters|brother|brothers|niece|nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|grandma|grandpa|friend|partner|fiance|fiancee|boyfriend|girlfriend|neighbor|neighbour|hcp|proxy|guardian|sibling|stepson|stepdaughter|kid|kids|child|baby|grandchild|grandkid|stepmother|stepfather|stepmom|stepdad|caregiver|roommate|dtr|sis|bro|niece|nephews|nieces|companion)$/;
 const PERSON_VERB_BEFORE =

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Candidate } from "../candidate.js";
-import { NATIONALITIES } from "../data/words.js";
+import { NATIONALITIES, SPECIES } from "../data/words.js";
 import { mulberry32 } from "../../core/prng.js";
 import { packagePath } from "../../core/paths.js";
 import { DIGITS, LETTERS, NTAGS, prepare, type FeatureContext, type TagClass } from "./features.js";
@@ -268,9 +268,19 @@ export function tagAndDecide(
   threshold = clf.header.threshold,
 ): Candidate[] {
   const kept = proposeSpans(model, text, resolved, clf.header.proposerBias).filter(
-    (p) => spanProbability(clf, p) >= threshold,
+    (p) => !initialBeforeSpecies(text, p.start, p.end) && spanProbability(clf, p) >= threshold,
   );
   return combine(resolved, kept);
+}
+
+/**
+ * What the names detector knows of a single-letter initial applies to the tagger's spans too: an
+ * initial followed by a species or a side of the body ("E. COLI", "R. BASE") is no person.
+ */
+function initialBeforeSpecies(text: string, start: number, end: number): boolean {
+  if (!/^\p{L}\.?$/u.test(text.slice(start, end))) return false;
+  const next = /^\.?[ \t]+(\p{L}+)/u.exec(text.slice(end, end + 40));
+  return next !== null && SPECIES.test(next[1]!.toLowerCase());
 }
 
 export interface SpanExample {
