@@ -18,6 +18,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
+import { CODE, NOTE } from "./lib/server-payloads.js";
+import { bundleServeApp } from "./lib/serve-app-bundle.js";
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const KINDS = (process.argv[3] ?? "both") === "both" ? ["note", "code"] : [process.argv[3]!];
@@ -33,18 +35,6 @@ const root = join(import.meta.dirname, "..");
 const CLI = join(root, "dist", "cli.js");
 const BASE_CLI = process.env.SERVE_CLI_BASE;
 
-const NOTE = (
-  "Patient Maria Gonzalez (MRN 4481923, DOB 03/14/1962) was seen on 2024-02-11 at Mercy General for chest pain radiating to the left arm. " +
-  "History of hypertension and type 2 diabetes. Phone 415-555-0132. Plan: troponin series, ECG, aspirin 325 mg, follow up with Dr. Alan Cho in two weeks. "
-)
-  .repeat(4)
-  .slice(0, 1024);
-const CODE = (
-  "export async function loadPatient(id: string) {\n  const res = await fetch(`${BASE}/fhir/Patient/${id}`, { headers: { authorization: `Bearer ${token}` } });\n" +
-  '  if (!res.ok) throw new Error(`patient ${id}: ${res.status}`);\n  const p = (await res.json()) as { name?: { given?: string[]; family?: string }[] };\n  return p.name?.[0]?.family ?? "unknown";\n}\n'
-)
-  .repeat(12)
-  .slice(0, 4096);
 const kinds = {
   note: { text: NOTE, profile: "prose" as const, requests: 4000 },
   code: { text: CODE, profile: "code" as const, requests: 12000 },
@@ -108,23 +98,7 @@ const responsesFile = join(dir, "responses.json");
 writeFileSync(responsesFile, JSON.stringify(responses));
 const want = (key: string) => !ONLY || ONLY.includes(key);
 const floor = join(root, "bench", "lib", "floor-server.mjs");
-const app = join(root, "node_modules", ".cache", "gitops-health-bench", "serve-app.mjs");
-const built = spawnSync(
-  join(root, "node_modules", ".bin", "esbuild"),
-  [
-    join(root, "bench", "lib", "serve-app.ts"),
-    "--bundle",
-    "--platform=node",
-    "--format=esm",
-    "--target=node20",
-    "--packages=external",
-    `--outfile=${app}`,
-    '--define:__GITOPS_HEALTH_BUILD__="bench"',
-    "--log-level=warning",
-  ],
-  { encoding: "utf8" },
-);
-if (built.status !== 0) throw new Error(`esbuild: ${built.stderr}`);
+const app = bundleServeApp(root);
 if (want("http"))
   servers.push({ key: "http", label: "(a) bare node:http", ...(await start([floor, "http", responsesFile])) });
 if (want("fastify"))

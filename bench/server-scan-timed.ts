@@ -9,43 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
+import { CODE, NOTE } from "./lib/server-payloads.js";
+import { bundleServeApp } from "./lib/serve-app-bundle.js";
 
 const ROUNDS = Number(process.argv[2] ?? 2);
 const root = join(import.meta.dirname, "..");
-const app = join(root, "node_modules", ".cache", "gitops-health-bench", "serve-app.mjs");
-const built = spawnSync(
-  join(root, "node_modules", ".bin", "esbuild"),
-  [
-    join(root, "bench", "lib", "serve-app.ts"),
-    "--bundle",
-    "--platform=node",
-    "--format=esm",
-    "--target=node20",
-    "--packages=external",
-    `--outfile=${app}`,
-    '--define:__GITOPS_HEALTH_BUILD__="bench"',
-    "--log-level=warning",
-  ],
-  { encoding: "utf8" },
-);
-if (built.status !== 0) throw new Error(`esbuild: ${built.stderr}`);
+const app = bundleServeApp(root);
 const dir = mkdtempSync(join(tmpdir(), "gh-scan-timed-"));
 const { token } = await createToken(new FileTokenStore(tokenFileFor(join(dir, "l"))), {
   name: "bench",
   scopes: ["admin"],
 });
-const NOTE = (
-  "Patient Maria Gonzalez (MRN 4481923, DOB 03/14/1962) was seen on 2024-02-11 at Mercy General for chest pain radiating to the left arm. " +
-  "History of hypertension and type 2 diabetes. Phone 415-555-0132. Plan: troponin series, ECG, aspirin 325 mg, follow up with Dr. Alan Cho in two weeks. "
-)
-  .repeat(4)
-  .slice(0, 1024);
-const CODE = (
-  "export async function loadPatient(id: string) {\n  const res = await fetch(`${BASE}/fhir/Patient/${id}`, { headers: { authorization: `Bearer ${token}` } });\n" +
-  '  if (!res.ok) throw new Error(`patient ${id}: ${res.status}`);\n  const p = (await res.json()) as { name?: { given?: string[]; family?: string }[] };\n  return p.name?.[0]?.family ?? "unknown";\n}\n'
-)
-  .repeat(12)
-  .slice(0, 4096);
 for (const [k, body, n] of [
   ["code", { text: CODE, profile: "code" }, 12000],
   ["note", { text: NOTE, profile: "prose" }, 3000],

@@ -13,6 +13,7 @@ import { openPool } from "../src/server/db.js";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
 import { writeBenchSection } from "./lib/report.js";
 import { cpuMs, openLoop as openLoopAt } from "./lib/open-loop.js";
+import { CODE, NOTE } from "./lib/server-payloads.js";
 
 const openLoop = (o: { url: string; body: string; rate: number; seconds: number; pid: number }) =>
   openLoopAt({ ...o, base, headers });
@@ -21,19 +22,6 @@ const SECONDS = Number(process.env.SERVER_BENCH_SECONDS ?? 8);
 const PG = process.env.GITOPS_HEALTH_TEST_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const load0 = loadavg()[0]!;
-
-const NOTE = (
-  "Patient Maria Gonzalez (MRN 4481923, DOB 03/14/1962) was seen on 2024-02-11 at Mercy General for chest pain radiating to the left arm. " +
-  "History of hypertension and type 2 diabetes. Phone 415-555-0132. Plan: troponin series, ECG, aspirin 325 mg, follow up with Dr. Alan Cho in two weeks. "
-)
-  .repeat(4)
-  .slice(0, 1024);
-const CODE = (
-  "export async function loadPatient(id: string) {\n  const res = await fetch(`${BASE}/fhir/Patient/${id}`, { headers: { authorization: `Bearer ${token}` } });\n" +
-  '  if (!res.ok) throw new Error(`patient ${id}: ${res.status}`);\n  const p = (await res.json()) as { name?: { given?: string[]; family?: string }[] };\n  return p.name?.[0]?.family ?? "unknown";\n}\n'
-)
-  .repeat(12)
-  .slice(0, 4096);
 
 // The built `gitops-health serve` runs as a child process (npm run build first), so the load
 // generator's CPU is not the server's: besides wall-clock rates and latencies (inflated on a shared
