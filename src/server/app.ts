@@ -5,8 +5,8 @@
  * error is an RFC 9457 problem+json 4xx; logs carry the route template and status, never a body,
  * a query string or an error message that could quote one.
  */
+import canonicalize from "canonicalize";
 import { createHmac } from "node:crypto";
-import { canonicalJson } from "../audit/canonical.js";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
@@ -641,7 +641,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
       metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
       const inputDigest = createHmac("sha256", deps.digestKey)
-        .update(canonicalJson(req.body.input) ?? "")
+        .update(canonicalize(req.body.input) ?? "")
         .digest("hex");
       const caller = callerOf(req.principal!);
       const entry = await group.append({
