@@ -148,6 +148,28 @@ describe("shared tokeniser", () => {
     expect(WORDS.id("smithy", 0, 6)).not.toBe(a);
   });
 
+  it("compares a token with the pooled characters of the words: length, case, non-ASCII words", () => {
+    // a non-ASCII word is never the id of an ASCII token, whatever its hash
+    const cafe = WORDS.idOf("café");
+    expect(WORDS.id("cafe", 0, 4)).not.toBe(cafe);
+    expect(WORDS.id("Café", 0, 4)).toBe(cafe);
+    // prefixes and extensions are other words; the case of the text is folded
+    const words = ["ab", "abc", "abcd", "abd", "ABC", "aBcD", "a'b", "zz'top"];
+    const ids = words.map((w) => WORDS.id(w, 0, w.length));
+    words.forEach((w, k) => {
+      expect(WORDS.word(ids[k]!)).toBe(w.toLowerCase());
+      expect(WORDS.idOf(w.toLowerCase())).toBe(ids[k]);
+    });
+    expect(ids[4]).toBe(ids[1]);
+    expect(ids[5]).toBe(ids[2]);
+    expect(new Set(ids).size).toBe(words.length - 2);
+    // a long token, then its first characters inside a longer text
+    const long = "x".repeat(300);
+    const l = WORDS.id(long, 0, 300);
+    expect(WORDS.id(`${long}y`, 0, 300)).toBe(l);
+    expect(WORDS.id(`${long}y`, 0, 301)).not.toBe(l);
+  });
+
   it("answers word classes once per word, from the lexicons", () => {
     expect(wordFlags("mary") & W_FIRST).not.toBe(0);
     expect(wordFlags("dr") & W_TITLE).not.toBe(0);

@@ -300,11 +300,21 @@ class WordTable {
   private readonly words: string[] = [];
   /** Slot k: index[2k] the hash, index[2k + 1] the id + 1 (0: empty). */
   private readonly index = new Int32Array(2 * CAPACITY);
+  /**
+   * The characters of every ASCII word side by side, in id order (`find` compares a token with
+   * them: no load of a string object from the heap); per id its length (-1: the word holds a
+   * character ≥ 128, so no ASCII token equals it) and its offset in `chars`.
+   */
+  private chars = new Uint8Array(MAX_WORDS * 8);
+  private used = 0;
+  private readonly lens = new Int32Array(MAX_WORDS);
+  private readonly offs = new Int32Array(MAX_WORDS);
 
   private reset(): void {
     this.words.length = 0;
     this.index.fill(0);
     this.count = 0;
+    this.used = 0;
     this.generation++;
   }
 
@@ -346,11 +356,20 @@ class WordTable {
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
       const e = index[2 * slot + 1]!;
       if (e === 0) return this.insert(slot, h, text.slice(start, end).toLowerCase());
-      if (index[2 * slot] === h) {
-        const w = this.words[e - 1]!;
-        if (w.length === len && sameLower(text, start, w)) return e - 1;
-      }
+      if (index[2 * slot] === h && this.lens[e - 1] === len && this.sameChars(text, start, len, this.offs[e - 1]!))
+        return e - 1;
     }
+  }
+
+  /** Whether ASCII text[start, start + len) lower-cased equals the pooled characters at `off`. */
+  private sameChars(text: string, start: number, len: number, off: number): boolean {
+    const chars = this.chars;
+    for (let k = 0; k < len; k++) {
+      let c = text.charCodeAt(start + k);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== chars[off + k]) return false;
+    }
+    return true;
   }
 
   /**
@@ -383,6 +402,19 @@ class WordTable {
     }
     const id = this.count++;
     this.words.push(l);
+    let ascii = true;
+    for (let k = 0; k < l.length; k++) if (l.charCodeAt(k) >= 128) ascii = false;
+    if (ascii) {
+      if (this.used + l.length > this.chars.length) {
+        const grown = new Uint8Array(Math.max(this.chars.length * 2, this.used + l.length));
+        grown.set(this.chars.subarray(0, this.used));
+        this.chars = grown;
+      }
+      for (let k = 0; k < l.length; k++) this.chars[this.used + k] = l.charCodeAt(k);
+      this.lens[id] = l.length;
+      this.offs[id] = this.used;
+      this.used += l.length;
+    } else this.lens[id] = -1;
     this.index[2 * slot] = h;
     this.index[2 * slot + 1] = id + 1;
     return id;
@@ -392,16 +424,6 @@ class WordTable {
   word(id: number): string {
     return this.words[id]!;
   }
-}
-
-/** Whether text[start, start + w.length) lower-cased (ASCII) equals `w`. */
-function sameLower(text: string, start: number, w: string): boolean {
-  for (let k = 0; k < w.length; k++) {
-    let c = text.charCodeAt(start + k);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== w.charCodeAt(k)) return false;
-  }
-  return true;
 }
 
 export const WORDS = new WordTable();

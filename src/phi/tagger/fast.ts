@@ -443,7 +443,12 @@ export class FastScorer {
         addInto(acc, 0, this.entries, offs[i + 2]! + PREV_O);
       } else this.history(acc, prev, prev2, words[i + 2]!);
       unpack(acc, sums);
-      if (scores) scores.set(sums, i * 9);
+      // element by element: `set` from a Float64Array into an Int32Array converts through a slow
+      // generic path (the same ToInt32 of each integer-valued double)
+      if (scores) {
+        const o = i * 9;
+        for (let c = 0; c < NTAGS; c++) scores[o + c] = sums[c]!;
+      }
       // bestTag on the integer sums times the unit, taken when no other tag comes within `margin`
       let t = 0;
       let top = sums[0]! * u;
