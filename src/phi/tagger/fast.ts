@@ -86,6 +86,9 @@ const TRI_MAX = 1 << 13;
 const TRI_SLOTS = TRI_MAX * 2;
 const TRI_MASK = TRI_SLOTS - 1;
 
+/** The largest `decode` buffer of static sums kept from text to text (float64: 4 MiB). */
+const STAT_KEPT = 1 << 19;
+
 export class FastScorer {
   /** Token text key → its entry's offset in `entries` (open addressing; key 0 marks an empty slot). */
   private readonly indexKeys = new Int32Array(INDEX_SLOTS);
@@ -96,6 +99,8 @@ export class FastScorer {
   /** `locate`'s answer, reused from text to text. */
   private offs = new Int32Array(1024);
   private readonly acc = new Float64Array(LANES);
+  /** `decode`'s static sums of every token (LANES per token), reused from text to text. */
+  private stat = new Float64Array(1024 * LANES);
   /** `acc` unpacked: the nine integer sums. */
   private readonly sums = new Float64Array(NTAGS);
   private generation = WORDS.generation;
@@ -303,8 +308,8 @@ export class FastScorer {
     return offs;
   }
 
-  /** acc = the sum of token i's NSTATIC static features (`offs` from `locate`). */
-  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array): void {
+  /** acc[o..o+LANES) = the sum of token i's NSTATIC static features (`offs` from `locate`). */
+  private tokenStatic(ctx: FeatureContext, offs: Int32Array, i: number, acc: Float64Array, o: number): void {
     const E = this.entries;
     const p = i + 2;
     const a = offs[p]!;
@@ -313,11 +318,11 @@ export class FastScorer {
     const m2 = offs[p - 2]! + BM2;
     const p1 = offs[p + 1]! + BP1;
     const p2 = offs[p + 2]! + BP2;
-    acc[0] = E[a]! + E[m1]! + E[m2]! + E[p1]! + E[p2]!;
-    acc[1] = E[a + 1]! + E[m1 + 1]! + E[m2 + 1]! + E[p1 + 1]! + E[p2 + 1]!;
-    acc[2] = E[a + 2]! + E[m1 + 2]! + E[m2 + 2]! + E[p1 + 2]! + E[p2 + 2]!;
-    acc[3] = E[a + 3]! + E[m1 + 3]! + E[m2 + 3]! + E[p1 + 3]! + E[p2 + 3]!;
-    acc[4] = E[a + 4]! + E[m1 + 4]! + E[m2 + 4]! + E[p1 + 4]! + E[p2 + 4]!;
+    acc[o] = E[a]! + E[m1]! + E[m2]! + E[p1]! + E[p2]!;
+    acc[o + 1] = E[a + 1]! + E[m1 + 1]! + E[m2 + 1]! + E[p1 + 1]! + E[p2 + 1]!;
+    acc[o + 2] = E[a + 2]! + E[m1 + 2]! + E[m2 + 2]! + E[p1 + 2]! + E[p2 + 2]!;
+    acc[o + 3] = E[a + 3]! + E[m1 + 3]! + E[m2 + 3]! + E[p1 + 3]! + E[p2 + 3]!;
+    acc[o + 4] = E[a + 4]! + E[m1 + 4]! + E[m2 + 4]! + E[p1 + 4]! + E[p2 + 4]!;
     const { tokens: tok, words, shapes, rule, ruleIds, sections } = ctx;
     const n = tok.n;
     const sh = shapes[p]!;
@@ -354,8 +359,8 @@ export class FastScorer {
         this.shapeKey1[slot] = k1;
         this.shapeKey2[slot] = k2;
       }
-      addInto(acc, 0, this.shapeW, slot * LANES);
-    } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, acc, 0);
+      addInto(acc, o, this.shapeW, slot * LANES);
+    } else this.shapeGrams(sm2, sm1, sh, sp1, sp2, acc, o);
     const section = sections[i]!;
     if (section !== this.sectionValue) {
       this.sectionValue = section;
@@ -363,7 +368,7 @@ export class FastScorer {
       sw[0] = sw[1] = sw[2] = sw[3] = sw[4] = 0;
       this.add(feat(T.section, section), this.sectionW, 0);
     }
-    addInto(acc, 0, this.sectionW, 0);
+    addInto(acc, o, this.sectionW, 0);
     const r0 = rule[p]!;
     const rm1 = rule[p - 1]!;
     const rp1 = rule[p + 1]!;
@@ -380,25 +385,25 @@ export class FastScorer {
         if (rid === 0) addInto(this.combo, c * LANES, this.noRuleId, 0);
         this.comboDone[c] = 1;
       }
-      addInto(acc, 0, this.combo, c * LANES);
-      if (rid !== 0) this.add(feat(T.ruleId, rid), acc, 0);
+      addInto(acc, o, this.combo, c * LANES);
+      if (rid !== 0) this.add(feat(T.ruleId, rid), acc, o);
     } else {
-      this.add(feat(T.rule0, r0), acc, 0);
-      this.add(feat(T.rulem1, rm1), acc, 0);
-      this.add(feat(T.rulep1, rp1), acc, 0);
-      this.add(feat(T.ruleId, rid), acc, 0);
-      addInto(acc, 0, this.lineStart, ls * LANES);
+      this.add(feat(T.rule0, r0), acc, o);
+      this.add(feat(T.rulem1, rm1), acc, o);
+      this.add(feat(T.rulep1, rp1), acc, o);
+      this.add(feat(T.ruleId, rid), acc, o);
+      addInto(acc, o, this.lineStart, ls * LANES);
     }
-    this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, 0);
-    this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, 0);
+    this.add(feat(T.bigramL, Math.imul(words[p - 1]!, 0x2f0b3c1d) ^ w0), acc, o);
+    this.add(feat(T.bigramR, Math.imul(w0, 0x2f0b3c1d) ^ words[p + 1]!), acc, o);
     if (r0 < RULE_VALUES && sh < DENSE_SHAPES) {
       const c = r0 * DENSE_SHAPES + sh;
       if (this.ruleShapeDone[c] === 0) {
         this.add(feat(T.ruleShape, r0 * 4096 + sh), this.ruleShapeW, c * LANES);
         this.ruleShapeDone[c] = 1;
       }
-      addInto(acc, 0, this.ruleShapeW, c * LANES);
-    } else this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, 0);
+      addInto(acc, o, this.ruleShapeW, c * LANES);
+    } else this.add(feat(T.ruleShape, r0 * 4096 + sh), acc, o);
   }
 
   /**
@@ -412,7 +417,7 @@ export class FastScorer {
     const acc = this.acc;
     const sums = this.sums;
     for (let i = 0; i < n; i++) {
-      this.tokenStatic(ctx, offs, i, acc);
+      this.tokenStatic(ctx, offs, i, acc, 0);
       unpack(acc, sums);
       S.set(sums, i * 9);
     }
@@ -433,10 +438,23 @@ export class FastScorer {
     const margin = this.margin(bias);
     const u = this.unit;
     const always = this.alwaysExact;
+    // every token's static sums first (no iteration waits on the one before: the cached entries'
+    // loads overlap), then the tags in order; sums of packed rows are exact in any grouping
+    let stat = this.stat;
+    if (stat.length < n * LANES) {
+      stat = new Float64Array(Math.max(n * LANES, 2 * stat.length));
+      if (stat.length <= STAT_KEPT) this.stat = stat;
+    }
+    for (let i = 0; i < n; i++) this.tokenStatic(ctx, offs, i, stat, i * LANES);
     let prev = 0;
     let prev2 = 0;
     for (let i = 0; i < n; i++) {
-      this.tokenStatic(ctx, offs, i, acc);
+      const so = i * LANES;
+      acc[0] = stat[so]!;
+      acc[1] = stat[so + 1]!;
+      acc[2] = stat[so + 2]!;
+      acc[3] = stat[so + 3]!;
+      acc[4] = stat[so + 4]!;
       if (prev === 0) {
         // previous tag O: the word's feature is in the token's entry
         addInto(acc, 0, this.historyW, prev2 * NTAGS * LANES);
