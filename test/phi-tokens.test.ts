@@ -163,6 +163,30 @@ describe("shared tokeniser", () => {
     expect(ids[4]).toBe(ids[1]);
     expect(ids[5]).toBe(ids[2]);
     expect(new Set(ids).size).toBe(words.length - 2);
+    // words whose hashes agree on the index's bits (the slot's and the kept high ones): told apart
+    // by their characters, whichever is interned first
+    const fnv = (w: string) => {
+      let h = 0x811c9dc5 | 0;
+      for (let k = 0; k < w.length; k++) h = Math.imul(h ^ w.charCodeAt(k), 0x01000193);
+      return h;
+    };
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let k = 0; !pair; k++) {
+      let w = "";
+      for (let v = k + 26 ** 4; v > 0; v = Math.floor(v / 26)) w += String.fromCharCode(97 + (v % 26));
+      const key = fnv(w) & ~0x8000;
+      const other = seen.get(key);
+      if (other !== undefined) pair = [other, w];
+      else seen.set(key, w);
+    }
+    const [p, q] = pair;
+    const pq = `${p.toUpperCase()} ${q}`;
+    const ip = WORDS.id(pq, 0, p.length);
+    const iq = WORDS.id(pq, p.length + 1, pq.length);
+    expect(ip).not.toBe(iq);
+    expect([WORDS.word(ip), WORDS.word(iq)]).toEqual([p, q]);
+    expect([WORDS.idOf(p), WORDS.idOf(q), WORDS.id(q, 0, q.length)]).toEqual([ip, iq, iq]);
     // a long token, then its first characters inside a longer text
     const long = "x".repeat(300);
     const l = WORDS.id(long, 0, 300);

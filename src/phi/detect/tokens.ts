@@ -290,16 +290,19 @@ const MAX_WORDS = CAPACITY >> 1;
 /**
  * Interned lower-case words. Ids are dense, in the order words are first seen (0, 1, 2, ...), so
  * the per-id arrays (words, word classes) of a text's frequent words sit close together in
- * memory; an open-addressing index maps a word's hash to its id, each slot holding the hash and
- * the id + 1 side by side (one cache line per probe).
+ * memory; an open-addressing index maps a word's hash to its id, each slot one 32-bit word (part
+ * of the hash and the id + 1: 128 KiB in all).
  */
 class WordTable {
   /** Bumped when the table starts over: per-id answers of an older generation are void. */
   generation = 0;
   private count = 0;
   private readonly words: string[] = [];
-  /** Slot k: index[2k] the hash, index[2k + 1] the id + 1 (0: empty). */
-  private readonly index = new Int32Array(2 * CAPACITY);
+  /**
+   * Slot k: the hash's high 16 bits (the low ones chose the slot) above the id + 1 (0: empty;
+   * ids stay below 2^14). A match of those bits is confirmed on the characters (or the string).
+   */
+  private readonly index = new Int32Array(CAPACITY);
   /**
    * The characters of every ASCII word side by side, in id order (`find` compares a token with
    * them: no load of a string object from the heap); per id its length (-1: the word holds a
@@ -354,9 +357,10 @@ class WordTable {
     const len = end - start;
     const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const e = index[2 * slot + 1]!;
-      if (e === 0) return this.insert(slot, h, text.slice(start, end).toLowerCase());
-      if (index[2 * slot] === h && this.lens[e - 1] === len && this.sameChars(text, start, len, this.offs[e - 1]!))
+      const x = index[slot]!;
+      if (x === 0) return this.insert(slot, h, text.slice(start, end).toLowerCase());
+      const e = x & 0xffff;
+      if ((x ^ h) >>> 16 === 0 && this.lens[e - 1] === len && this.sameChars(text, start, len, this.offs[e - 1]!))
         return e - 1;
     }
   }
@@ -389,9 +393,9 @@ class WordTable {
     for (let k = 0; k < l.length; k++) h = Math.imul(h ^ l.charCodeAt(k), 0x01000193);
     const index = this.index;
     for (let slot = h & MASK; ; slot = (slot + 1) & MASK) {
-      const e = index[2 * slot + 1]!;
-      if (e === 0) return this.insert(slot, h, l);
-      if (index[2 * slot] === h && this.words[e - 1] === l) return e - 1;
+      const x = index[slot]!;
+      if (x === 0) return this.insert(slot, h, l);
+      if ((x ^ h) >>> 16 === 0 && this.words[(x & 0xffff) - 1] === l) return (x & 0xffff) - 1;
     }
   }
 
@@ -415,8 +419,7 @@ class WordTable {
       this.offs[id] = this.used;
       this.used += l.length;
     } else this.lens[id] = -1;
-    this.index[2 * slot] = h;
-    this.index[2 * slot + 1] = id + 1;
+    this.index[slot] = (h & ~0xffff) | (id + 1);
     return id;
   }
 
