@@ -9,7 +9,7 @@ const found = (text: string) =>
 const values = (text: string) => found(text).map(([, v]) => v);
 
 describe("names in prose", () => {
-  it("gives a text the same names after longer and shorter texts (token objects are reused)", () => {
+  it("gives a text the same names after longer and shorter texts (buffers kept between texts)", () => {
     const a = "Dr. Healey spoke with daughter Mary Souza, RN Carole Hayes and son bill about the plan.";
     const b = `${"Pt seen by Dr. Foley. ".repeat(200)}Son Ed was updated.`;
     const first = found(a);

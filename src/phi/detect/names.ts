@@ -214,15 +214,6 @@ const NAME_IS = anchoredWords(
   ["my", "name", "call", "calls", "named"],
 );
 
-/**
- * The token objects of `detectNames`, reused from one text to the next (token k of a text is
- * TOK_POOL[k], every field written before it is read): no object per token and text for the
- * garbage collector to copy while the text is read. Only `detectNames` holds them, and not past
- * its return; at most KEPT_TOKS are kept.
- */
-const TOK_POOL: Tok[] = [];
-const KEPT_TOKS = 1 << 16;
-
 function detectNames(text: string, profile: Profile, out: Candidate[], idx?: TextIndex): void {
   if (!/\p{L}/u.test(text)) return;
   if (profile === "code") {
@@ -255,23 +246,7 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
     const l = WORDS.word(id);
     // an ASCII word without capitals is its interned lower-case string: no new string for it
     const s = WORDS.lastAscii && WORDS.lastLower ? l : text.slice(start, end);
-    const i = toks.length;
-    const f = nameFlags.of(id);
-    // the token objects are kept from text to text (`TOK_POOL`): all fields written here
-    let t = TOK_POOL[i];
-    if (t === undefined) {
-      t = { s, l, start, end, i, id, f };
-      if (i < KEPT_TOKS) TOK_POOL.push(t);
-    } else {
-      t.s = s;
-      t.l = l;
-      t.start = start;
-      t.end = end;
-      t.i = i;
-      t.id = id;
-      t.f = f;
-    }
-    toks.push(t);
+    toks.push({ s, l, start, end, i: toks.length, id, f: nameFlags.of(id) });
   }
   // the word table started over while the tokens were read: their ids are of two generations
   if (WORDS.generation !== generation) for (const t of toks) t.id = -1;
