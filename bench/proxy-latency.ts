@@ -5,6 +5,7 @@
 //   proxy         the proxy as served (scan, forward, scan the answer, durable ledger entry)
 //   no-scan       the same with a scanner that finds nothing (what the prompt and reply scans cost)
 //   memory-ledger the same with a ledger that keeps entries in memory (what the durable append costs)
+//   no-cache      (only when named in PROXY_LAT_CASES) the proxy without its prompt scan cache
 // Then a conversation (PROXY_LAT_CHAT=0 leaves it out): a 1.5 KB system prompt, the previous call's
 // note, an assistant answer and this call's note, as chat clients resend the history with every call,
 // through the proxy with and without its prompt scan cache (src/proxy/scan-cache.ts), and directly.
@@ -215,6 +216,10 @@ const cases: Case[] = [
   { name: "proxy", url: full.url, wall: [], cpu: [], blocks: [] },
   { name: "no-scan", url: noScan.url, wall: [], cpu: [], blocks: [] },
   { name: "memory-ledger", url: mem.url, wall: [], cpu: [], blocks: [] },
+  // only when named in PROXY_LAT_CASES: the proxy without its prompt scan cache (every note is new here)
+  ...(process.env.PROXY_LAT_CASES?.split("|").includes("no-cache")
+    ? [{ name: "no-cache", url: noCache.url, wall: [], cpu: [], blocks: [] }]
+    : []),
   ...(baseApp ? [{ name: "base proxy", url: baseApp.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(baseMem ? [{ name: "base proxy, memory-ledger", url: baseMem.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(withBase ? [{ name: "proxy, base store", url: withBase.url, wall: [], cpu: [], blocks: [] }] : []),

@@ -102,6 +102,30 @@ describe("upstream client", () => {
     expect(late.name).toBe("TimeoutError");
   });
 
+  it("reads a whole body in parts, and fails (never hangs) when the body stops or breaks off", async () => {
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"a":"');
+      setTimeout(() => res.end('é"}'), 20);
+    };
+    expect(await (await post("{}")).json()).toEqual({ a: "é" });
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write('{"a":'); // and nothing more
+    };
+    const stalled = await post("{}", 150);
+    expect(((await stalled.text().catch((x: unknown) => x)) as Error).name).toBe("TimeoutError");
+    handler = (_req, _body, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write('{"a":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const broken = await post("{}");
+    const e = (await broken.text().catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).not.toBe("TimeoutError");
+  });
+
   it("rejects when nothing listens", async () => {
     const e = (await client
       .fetch("http://127.0.0.1:9/v1/chat/completions", { method: "POST", headers: {}, body: "{}", timeoutMs: 2000 })

@@ -18,7 +18,16 @@ import { ProxyConfig } from "../src/config/schema.js";
 import { buildApp } from "../src/server/app.js";
 import { createToken, FileTokenStore } from "../src/server/tokens.js";
 import { scanText } from "../src/phi/index.js";
-import { StreamGuard, filterReply, resolveRoute, CallerLimits } from "../src/proxy/index.js";
+import {
+  StreamGuard,
+  filterReply,
+  resolveRoute,
+  CallerLimits,
+  proxyLedgerEntry,
+  sha256,
+  type ProxyCallRecord,
+} from "../src/proxy/index.js";
+import { createHash } from "node:crypto";
 import { makeRepo, makeTempDir, runCli, type TempRepo } from "./helpers/repo.js";
 import { proxyDepsFrom } from "../src/cli/commands/proxy.js";
 import { DEFAULT_CONFIG } from "../src/config/defaults.js";
@@ -843,6 +852,39 @@ describe("proxy domain", () => {
       route: { upstream: { name: "b" }, model: "claude-3-5-sonnet-20241022" },
     });
     expect(resolveRoute(cfg, "llama")).toMatchObject({ ok: false });
+  });
+
+  it("the ledger entry is the record as JSON gives it back (no undefined member), its own copy; digests are SHA-256", () => {
+    const rec: ProxyCallRecord = {
+      caller: "token:a#00ff",
+      route: "POST /v1/chat/completions",
+      classification: "business",
+      mode: "live",
+      upstream: "fake",
+      model: { requested: "fast", resolved: "fast", reported: undefined },
+      stream: false,
+      decision: "ok",
+      status: 200,
+      latencyMs: 4,
+      prompt: { sha256: sha256("p"), findings: { name: 2 }, masked: { name: 2 }, allowed: {}, blocked: {} },
+      usage: { inputTokens: 10, outputTokens: undefined, totalTokens: 10 },
+      completion: { sha256: sha256(""), findings: {} },
+      rule: undefined,
+    };
+    const e = proxyLedgerEntry(rec);
+    expect(e).toEqual({
+      type: "llm.proxy",
+      actor: rec.caller,
+      subject: rec.route,
+      payload: JSON.parse(JSON.stringify({ ...rec, caller: undefined, route: undefined })) as unknown,
+    });
+    const payload = e.payload as { model: object; prompt: { findings: { name: number } } };
+    expect(Object.keys(payload.model)).toEqual(["requested", "resolved"]);
+    expect("rule" in payload).toBe(false);
+    rec.prompt.findings.name = 99;
+    expect(payload.prompt.findings.name).toBe(2);
+    for (const t of ["", "é ✓ 𝄞", "x".repeat(5000)])
+      expect(sha256(t)).toBe(createHash("sha256").update(t, "utf8").digest("hex"));
   });
 
   it("limits requests per minute and tokens per day per caller", () => {

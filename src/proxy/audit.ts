@@ -3,7 +3,7 @@
  * and model, token counts, latency, decision and counts of findings by class, with SHA-256 digests
  * of what was sent and what came back. Never prompt or completion text, headers or keys.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { Classification } from "../config/schema.js";
 import type { LedgerEntryInput } from "../audit/types.js";
 import { screenFindings } from "../audit/screen.js";
@@ -41,7 +41,11 @@ export interface ProxyCallRecord {
   repo?: string;
 }
 
-export const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
+/** SHA-256 of the UTF-8 text, hex: the one-shot `crypto.hash` where Node has it (>= 20.12), no Hash object per call. */
+export const sha256: (s: string) => string =
+  typeof crypto.hash === "function"
+    ? (s) => crypto.hash("sha256", s, "hex")
+    : (s) => crypto.createHash("sha256").update(s, "utf8").digest("hex");
 
 /**
  * Names chosen by operators or callers (upstream, model, template) as recorded: as given, or as a
@@ -49,6 +53,17 @@ export const sha256 = (s: string) => createHash("sha256").update(s, "utf8").dige
  * first name), so that a call is never left unrecorded because of what its model is called.
  */
 export const label = (v: string): string => (screenFindings(v).length ? `sha256:${sha256(v)}` : v);
+
+/** A deep copy of plain data as JSON would give it back (undefined members left out), without the text in between. */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : plain(x)));
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = plain(x);
+    return out;
+  }
+  return typeof v === "number" && !Number.isFinite(v) ? null : v;
+}
 
 export function proxyLedgerEntry(r: ProxyCallRecord): LedgerEntryInput {
   const { caller, route, ...rest } = r;
@@ -63,6 +78,6 @@ export function proxyLedgerEntry(r: ProxyCallRecord): LedgerEntryInput {
     type: PROXY_ENTRY_TYPE,
     actor: caller,
     subject: route,
-    payload: JSON.parse(JSON.stringify(payload)) as Record<string, unknown>,
+    payload: plain(payload) as Record<string, unknown>,
   };
 }

@@ -107,6 +107,11 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
   // The prompt side scans through a cache: the system prompt and the conversation so far come back with every call.
   const promptScan = new ScanCache(scan, { maxEntries: o.scanCache ?? 1024 }).scan;
   const allow = new Set(o.config.allowList.map((v) => v.toLowerCase()));
+  // the policy of each classification, made once (read only)
+  const policies = Object.fromEntries(CLASSIFICATION_ORDER.map((c) => [c, policyFor(o.config, c)])) as Record<
+    Classification,
+    ReturnType<typeof policyFor>
+  >;
   // The upstream call: node:http with keep-alive (./upstream.ts, cheaper than fetch), or the fetch given.
   const client = o.fetch ? undefined : upstreamClient();
   if (client) app.addHook("onClose", async () => client.close());
@@ -347,7 +352,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o)
       );
 
     // ---- redact
-    const session = new PlaceholderSession(policyFor(o.config, classification), promptScan);
+    const session = new PlaceholderSession(policies[classification], promptScan);
     const redacted =
       path === "chat/completions"
         ? redactChatRequest(session, body)

@@ -76,11 +76,20 @@ export function upstreamClient(): { fetch: UpstreamFetch; close(): void } {
         res = r;
         r.on("close", () => clearTimeout(timer));
         const status = r.statusCode ?? 0;
-        const text = async () => {
-          const parts: Buffer[] = [];
-          for await (const c of r) parts.push(c as Buffer);
-          return Buffer.concat(parts).toString("utf8");
-        };
+        // the whole body by its events (an async iterator costs a stream wrapper and a promise per chunk)
+        const text = () =>
+          new Promise<string>((done, fail) => {
+            const parts: Buffer[] = [];
+            r.on("data", (c: Buffer) => parts.push(c));
+            r.once("end", () =>
+              done(parts.length === 1 ? parts[0]!.toString("utf8") : Buffer.concat(parts).toString("utf8")),
+            );
+            r.once("error", fail);
+            // destroyed before its end (the timeout, a reset): the error, or an abort for a plain close
+            r.once("close", () => {
+              if (!r.complete) fail(r.errored ?? Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+            });
+          });
         resolve({
           ok: status >= 200 && status < 300,
           status,
