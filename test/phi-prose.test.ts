@@ -338,3 +338,18 @@ describe("bounded time on padded text", () => {
     expect(found.some((f) => f.category === "location")).toBe(true);
   });
 });
+
+describe("offsetsOnly findings (the proxy's redaction scan)", () => {
+  it("finds the same spans, classes and severities, without previews or fingerprints", () => {
+    const text =
+      "Pt John Smith (MRN 4455667) seen 03/14/2024 at Mercy Hospital, Boston; call 617-555-0142 or j.smith@example.org. SSN 123-45-6789.";
+    const full = scanText(text, { profile: "prose" });
+    const light = scanText(text, { profile: "prose", offsetsOnly: true });
+    expect(full.length).toBeGreaterThan(3);
+    expect(light.map(({ preview: _p, fingerprint: _f, ...rest }) => rest)).toEqual(
+      full.map(({ preview: _p, fingerprint: _f, ...rest }) => rest),
+    );
+    expect(light.every((f) => f.preview === "" && f.fingerprint === "")).toBe(true);
+    expect(full.every((f) => f.preview !== "" && f.fingerprint !== "")).toBe(true);
+  });
+});

@@ -747,6 +747,7 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
   const lineStarts = [0];
   for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) lineStarts.push(i + 1);
   const firstLine = options.firstLine ?? 1;
+  const detail = options.offsetsOnly !== true;
   return cands.map((c) => {
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -783,8 +784,8 @@ export function toFindings(text: string, cands: Candidate[], options: ScanTextOp
       start: c.start,
       end: c.end,
       ...(options.commit !== undefined ? { commit: options.commit } : {}),
-      preview: maskValue(value),
-      fingerprint: fingerprint(c.ruleId, options.path, value),
+      preview: detail ? maskValue(value) : "",
+      fingerprint: detail ? fingerprint(c.ruleId, options.path, value) : "",
       ...(c.synthetic || fakeName ? { synthetic: true } : {}),
     };
     return f;

@@ -20,9 +20,9 @@ export interface Finding {
   start: number;
   end: number;
   commit?: string;
-  /** Masked preview, safe to print and store. */
+  /** Masked preview, safe to print and store ("" when scanned with `offsetsOnly`). */
   preview: string;
-  /** Stable across rebases: hash of rule, path and normalized value, never a commit SHA. */
+  /** Stable across rebases: hash of rule, path and normalized value, never a commit SHA ("" with `offsetsOnly`). */
   fingerprint: string;
   /** Known synthetic/test value (reported at low severity). */
   synthetic?: boolean;
@@ -36,4 +36,9 @@ export interface ScanTextOptions {
   commit?: string;
   /** Restrict to "phi", "secret" or both (default). */
   kinds?: ("phi" | "secret")[];
+  /**
+   * Findings for redaction only (the LLM proxy): `preview` and `fingerprint` are left empty, which
+   * saves the masking and the keyed hash of every value. Never for findings that are reported or stored.
+   */
+  offsetsOnly?: boolean;
 }

@@ -103,7 +103,8 @@ const countBy = (fs: Finding[]) =>
   fs.reduce<Record<string, number>>((r, f) => ((r[f.category] = (r[f.category] ?? 0) + 1), r), {});
 
 export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, o) => {
-  const scan: Scanner = o.scanner ?? ((t) => scanText(t, { profile: "prose" }));
+  // offsets and classes are all the redaction and the audit counts read: no previews, no fingerprints
+  const scan: Scanner = o.scanner ?? ((t) => scanText(t, { profile: "prose", offsetsOnly: true }));
   // The prompt side scans through a cache: the system prompt and the conversation so far come back with every call.
   const promptScan = new ScanCache(scan, { maxEntries: o.scanCache ?? 1024 }).scan;
   const allow = new Set(o.config.allowList.map((v) => v.toLowerCase()));
