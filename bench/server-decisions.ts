@@ -10,6 +10,7 @@
 // NODE_ARGS adds node flags to the "after" server (e.g. --max-semi-space-size=64), NODE_ARGS_BEFORE to the
 // "before" one (SERVE_CLI_BEFORE may name the same build, to A/B a flag). DECISIONS_WARMUP: requests sent to
 // each server before the rounds (default 2000; 0 measures the first round right after start-up).
+// Each server's start-up is printed too: spawn to "serving on", wall time and the server's CPU.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -61,6 +62,7 @@ async function storeArgs(): Promise<{ token: string; args: string[] }> {
 
 async function start(cli: string, flags: string[]) {
   const { token, args } = await storeArgs();
+  const t0 = performance.now();
   const child = spawn(
     process.execPath,
     [...flags, cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args],
@@ -77,8 +79,9 @@ async function start(cli: string, flags: string[]) {
     });
     child.on("exit", () => rej(new Error(err)));
   });
+  const startup = { ms: performance.now() - t0, cpu: cpuMs(child.pid!) };
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  return { child, base, headers };
+  return { child, base, headers, startup };
 }
 
 async function closedLoop(s: { child: ChildProcess; base: string; headers: Record<string, string> }) {
@@ -96,7 +99,13 @@ async function closedLoop(s: { child: ChildProcess; base: string; headers: Recor
 
 const load0 = loadavg();
 const servers = [];
-for (const [name, cli, flags] of builds) servers.push({ name, ...(await start(cli, flags)) });
+for (const [name, cli, flags] of builds) {
+  const s = { name, ...(await start(cli, flags)) };
+  servers.push(s);
+  console.log(
+    `${name}: spawn to "serving on" ${(s.startup.ms / 1000).toFixed(2)} s, ${(s.startup.cpu / 1000).toFixed(2)} s CPU (load ${loadavg()[0]!.toFixed(2)})`,
+  );
+}
 for (const s of servers)
   if (WARMUP > 0)
     await autocannon({
