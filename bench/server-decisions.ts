@@ -7,6 +7,10 @@
 // With `--database-url URL` (e.g. postgres://postgres@127.0.0.1:5432/test) each server runs on PostgreSQL instead,
 // the shared-ledger configuration, each build on its own tables (`table_prefix`, dropped at the end), migrated and
 // given its token from this checkout's sources.
+// NODE_ARGS adds node flags to the "after" server (e.g. --max-semi-space-size=64), NODE_ARGS_BEFORE to the
+// "before" one (SERVE_CLI_BEFORE may name the same build, to A/B a flag). DECISIONS_WARMUP: requests sent to
+// each server before the rounds (default 2000; 0 measures the first round right after start-up).
+// Each server's start-up is printed too: spawn to "serving on", wall time and the server's CPU.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -26,8 +30,13 @@ const ROUNDS = Number(argv[0] ?? 3);
 const SECONDS = Number(argv[1] ?? 6);
 const RATE = Number(argv[2] ?? 500);
 const prefixes: string[] = [];
-const builds: [string, string][] = [["after", join(import.meta.dirname, "..", "dist", "cli.js")]];
-if (process.env.SERVE_CLI_BEFORE) builds.unshift(["before", process.env.SERVE_CLI_BEFORE]);
+const nodeArgs = (v: string | undefined) => (v ?? "").split(" ").filter(Boolean);
+const builds: [string, string, string[]][] = [
+  ["after", join(import.meta.dirname, "..", "dist", "cli.js"), nodeArgs(process.env.NODE_ARGS)],
+];
+if (process.env.SERVE_CLI_BEFORE)
+  builds.unshift(["before", process.env.SERVE_CLI_BEFORE, nodeArgs(process.env.NODE_ARGS_BEFORE)]);
+const WARMUP = Number(process.env.DECISIONS_WARMUP ?? 2000);
 
 const body = JSON.stringify({
   input: {
@@ -51,11 +60,12 @@ async function storeArgs(): Promise<{ token: string; args: string[] }> {
   return { token, args: ["--ledger", ledger] };
 }
 
-async function start(cli: string) {
+async function start(cli: string, flags: string[]) {
   const { token, args } = await storeArgs();
+  const t0 = performance.now();
   const child = spawn(
     process.execPath,
-    [cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args],
+    [...flags, cli, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", ...args],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },
@@ -69,8 +79,9 @@ async function start(cli: string) {
     });
     child.on("exit", () => rej(new Error(err)));
   });
+  const startup = { ms: performance.now() - t0, cpu: cpuMs(child.pid!) };
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-  return { child, base, headers };
+  return { child, base, headers, startup };
 }
 
 async function closedLoop(s: { child: ChildProcess; base: string; headers: Record<string, string> }) {
@@ -88,9 +99,22 @@ async function closedLoop(s: { child: ChildProcess; base: string; headers: Recor
 
 const load0 = loadavg();
 const servers = [];
-for (const [name, cli] of builds) servers.push({ name, ...(await start(cli)) });
+for (const [name, cli, flags] of builds) {
+  const s = { name, ...(await start(cli, flags)) };
+  servers.push(s);
+  console.log(
+    `${name}: spawn to "serving on" ${(s.startup.ms / 1000).toFixed(2)} s, ${(s.startup.cpu / 1000).toFixed(2)} s CPU (load ${loadavg()[0]!.toFixed(2)})`,
+  );
+}
 for (const s of servers)
-  await autocannon({ url: `${s.base}/v1/decisions/business`, method: "POST", headers: s.headers, body, amount: 2000 });
+  if (WARMUP > 0)
+    await autocannon({
+      url: `${s.base}/v1/decisions/business`,
+      method: "POST",
+      headers: s.headers,
+      body,
+      amount: WARMUP,
+    });
 const res = new Map<string, { p50: number[]; p99: number[]; cpuOpen: number[]; cpuPeak: number[]; rps: number[] }>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const s of round % 2 ? [...servers].reverse() : servers) {

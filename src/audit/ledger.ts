@@ -2,7 +2,15 @@ import canonicalize from "canonicalize";
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
 import { basename } from "node:path";
-import { HASH_SIZE, MerkleTree, hashLeafInto, verifyConsistency, verifyInclusion, type LeafSource } from "./merkle.js";
+import {
+  HASH_SIZE,
+  MerkleTree,
+  hashLeaf,
+  hashLeafInto,
+  verifyConsistency,
+  verifyInclusion,
+  type LeafSource,
+} from "./merkle.js";
 import { formatCheckpoint, parseCheckpoint, signNote, verifyNote, type Checkpoint } from "./note.js";
 import type { LedgerStore } from "./store.js";
 import type { RepairReport } from "./dir-store.js";
@@ -79,12 +87,34 @@ export class AuditLedger implements Ledger {
     return (await this.appendPrepared(entries))!;
   }
 
+  /**
+   * What `appendBatch` checks and builds for these entries (the screen, canonical JSON, leaf hashes),
+   * without storing anything: seqs count from 0. The service's warm-up runs its decision route
+   * through this before it listens (nothing of the warm-up reaches the ledger).
+   */
+  async dryRun(entries: LedgerEntryInput[]): Promise<AppendResult[]> {
+    const build = this.prepare(entries);
+    return build(0).map((b, i) => ({ seq: i, leafHash: hashLeaf(b).toString("hex") }));
+  }
+
   async appendBatchOnce(key: string, entries: LedgerEntryInput[]): Promise<AppendResult[] | null> {
     if (!ONCE_KEY.test(key)) throw new UserError("an append-once key is 1-200 characters of A-Z a-z 0-9 : . _ -");
     return this.appendPrepared(entries, key);
   }
 
   private async appendPrepared(entries: LedgerEntryInput[], once?: string): Promise<AppendResult[] | null> {
+    const build = this.prepare(entries);
+    let results: { seq: number; leafHash: Buffer }[] | null;
+    if (once === undefined) results = await this.store.append(build);
+    else if (this.store.appendOnce) results = await this.store.appendOnce(once, build);
+    else throw new UserError(`the ledger at ${this.store.location} cannot append once per key`);
+    if (!results) return null;
+    this.tree = undefined;
+    return results.map((r) => ({ seq: r.seq, leafHash: r.leafHash.toString("hex") }));
+  }
+
+  /** Screens the entries now; the returned function writes their records from a start seq (under the store's lock). */
+  private prepare(entries: LedgerEntryInput[]): (start: number) => Buffer[] {
     const clock = this.options.now ?? (() => new Date());
     const actor = defaultActor();
     const prepared = entries.map((e) => {
@@ -105,13 +135,7 @@ export class AuditLedger implements Ledger {
       // 10-25% more client CPU with canonical.ts, bench/ledger-pg-batch-ab.ts)
       return prepared.map((p, i) => Buffer.from(canonicalize({ seq: start + i, ...p, time })!, "utf8"));
     };
-    let results: { seq: number; leafHash: Buffer }[] | null;
-    if (once === undefined) results = await this.store.append(build);
-    else if (this.store.appendOnce) results = await this.store.appendOnce(once, build);
-    else throw new UserError(`the ledger at ${this.store.location} cannot append once per key`);
-    if (!results) return null;
-    this.tree = undefined;
-    return results.map((r) => ({ seq: r.seq, leafHash: r.leafHash.toString("hex") }));
+    return build;
   }
 
   async size(): Promise<number> {

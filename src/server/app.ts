@@ -6,7 +6,7 @@
  * a query string or an error message that could quote one.
  */
 import canonicalize from "canonicalize";
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { z } from "zod";
 import {
@@ -49,6 +49,8 @@ export { HttpProblem };
 declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
+    /** a warm-up request (buildApp's warmUp): nothing appended, not counted in /metrics */
+    warmUp: boolean;
   }
   interface FastifyContextConfig {
     /** "public": no credential; "any": any authenticated caller; else the scope required */
@@ -99,7 +101,32 @@ export interface AppDeps {
   producers?: import("../evidence/checks.js").ProducerTrust;
   /** the scan engine behind /v1/scan (default: scanTexts); bench/server-floor.ts stubs it to measure the HTTP layer alone */
   scanTexts?: typeof scanTexts;
+  /**
+   * Decisions run through POST /v1/decisions/{pack} in-process (`inject`) before buildApp returns, so
+   * before the service listens and /ready can answer: compiles every pack's CEL programs, loads the
+   * entry screen's lexicon and lets V8 optimise the route's code (default 0; serve passes its own).
+   * Nothing of them is appended (AuditLedger.dryRun) or counted in /metrics.
+   */
+  warmUp?: number;
 }
+
+/** Inputs the warm-up cycles through: passing and failing, one commit and several, defaults. */
+export const WARM_UP_INPUTS: Record<string, unknown>[] = [
+  {
+    commit: { message: "feat(api): add endpoint\n\nApproved-by: Ann <ann@example.com>", signature: "G" },
+    checks: { passed: ["tests", "phi-scan"] },
+  },
+  {},
+  { commit: { message: "fixed stuff", files: ["src/a.ts"] }, checks: { missing: ["tests"] } },
+  {
+    commits: [
+      { message: "fix(db): close the pool on shutdown", signature: "G", files: [{ path: "src/db.ts", additions: 4 }] },
+      { message: "chore: bump deps", findings: [{ category: "ssn", severity: "high" }] },
+    ],
+    ledger: { configured: true },
+    range: { from: null, to: "HEAD", complete: true },
+  },
+];
 
 const PROBLEM = "application/problem+json";
 
@@ -325,6 +352,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(compiledSerializerCompiler);
   app.decorateRequest("principal", undefined);
+  app.decorateRequest("warmUp", false);
+  /** The warm-up requests' credential: set only while buildApp runs them (in-process, before listening). */
+  let warmUpKey: string | undefined;
 
   const swagger = (await import("@fastify/swagger")).default;
   await app.register(swagger, {
@@ -388,6 +418,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const access = req.routeOptions.config?.access;
     if (access === "public" || !req.routeOptions.url) return;
     if (access === undefined && req.routeOptions.url === "/metrics") return;
+    if (warmUpKey !== undefined && req.headers["x-gitops-health-warm-up"] === warmUpKey) {
+      req.warmUp = true;
+      req.principal = { id: "warm-up", kind: "token", scopes: ["decide"] };
+      return;
+    }
     req.principal = await authenticator.authenticate(req.headers.authorization);
     if (!req.principal) {
       reply.header("www-authenticate", 'Bearer realm="gitops-health"');
@@ -418,7 +453,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       timeWindow: deps.rateLimit.timeWindowMs,
       keyGenerator: (req) => req.principal?.id ?? `ip:${req.ip}`,
       // Public operational routes only: API routes (/v1/...) are limited even when public.
-      allowList: (req) => req.routeOptions.config?.access === "public" && !req.routeOptions.url?.startsWith("/v1/"),
+      // (and the warm-up's in-process requests, which would use up its own limit)
+      allowList: (req) =>
+        req.warmUp || (req.routeOptions.config?.access === "public" && !req.routeOptions.url?.startsWith("/v1/")),
       errorResponseBuilder: (_req, ctx) =>
         Object.assign(new Error(`rate limit: ${ctx.max} requests per ${ctx.after}`), { statusCode: ctx.statusCode }),
     });
@@ -426,10 +463,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook("onResponse", (req, reply, done) => {
     deadlines.delete(reply);
-    metrics.requests.observe(
-      { method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+    if (!req.warmUp)
+      metrics.requests.observe(
+        { method: req.method, route: req.routeOptions.url ?? "(no route)", status: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
     done();
   });
 
@@ -639,12 +677,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (req) => {
       assertWellFormed(req.body.input);
       const d = await decidePolicy(req.params.pack, req.body.input, req.body.failOn);
-      metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
+      if (!req.warmUp) metrics.decisions.inc({ pack: d.pack, outcome: d.decision });
       const inputDigest = createHmac("sha256", deps.digestKey)
         .update(canonicalize(req.body.input) ?? "")
         .digest("hex");
       const caller = callerOf(req.principal!);
-      const entry = await group.append({
+      const record = {
         type: "decision",
         actor: caller.id,
         subject: `pack:${d.pack}`,
@@ -655,7 +693,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           violations: d.violations.map((v) => ({ rule: v.rule, severity: v.severity, controls: v.controls })),
           caller,
         },
-      });
+      };
+      const entry = req.warmUp ? (await deps.ledger.dryRun([record]))[0]! : await group.append(record);
       const decisionId = `${entry.seq}-${entry.leafHash.slice(0, 16)}`;
       return {
         decision_id: decisionId,
@@ -925,6 +964,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ledgerSpec: deps.ledgerSpec,
     producers: deps.producers,
   });
+
+  if (deps.warmUp && deps.warmUp > 0) {
+    warmUpKey = randomBytes(32).toString("hex");
+    const t0 = performance.now();
+    let done = 0;
+    try {
+      for (let i = 0; i < deps.warmUp; i++, done++) {
+        const input = WARM_UP_INPUTS[i % WARM_UP_INPUTS.length]!;
+        const r = await app.inject({
+          method: "POST",
+          url: `/v1/decisions/${CLASSIFICATIONS[i % CLASSIFICATIONS.length]}`,
+          headers: { "x-gitops-health-warm-up": warmUpKey },
+          payload: { input, failOn: i % 8 === 7 ? "low" : "high" },
+        });
+        if (r.statusCode !== 200) break; // never keeps the service from starting
+      }
+    } finally {
+      warmUpKey = undefined;
+    }
+    app.log.info({ warmUp: done, ms: Math.round(performance.now() - t0) }, "decision route warmed up");
+  }
 
   return app;
 }

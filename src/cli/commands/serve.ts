@@ -154,6 +154,8 @@ export function register(program: Command): void {
           jobs,
           webhooks,
           proxy: proxy.deps,
+          // decisions run in-process before listening: compiled packs, a warm JIT (0 turns it off)
+          warmUp: Number(process.env.GITOPS_HEALTH_WARM_UP ?? 1000) || 0,
         });
         let closing = false;
         const shutdown = (signal: string) => {
