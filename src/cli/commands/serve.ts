@@ -154,8 +154,9 @@ export function register(program: Command): void {
           jobs,
           webhooks,
           proxy: proxy.deps,
-          // decisions run in-process before listening: compiled packs, a warm JIT (0 turns it off)
-          warmUp: Number(process.env.GITOPS_HEALTH_WARM_UP ?? 1000) || 0,
+          // decisions run in-process before listening: compiled packs, a warm JIT. Off by default (it
+          // adds 2-3 s of start-up); the container image turns it on (Dockerfile).
+          warmUp: Number(process.env.GITOPS_HEALTH_WARM_UP ?? 0) || 0,
         });
         let closing = false;
         const shutdown = (signal: string) => {
