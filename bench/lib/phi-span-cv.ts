@@ -242,8 +242,9 @@ export const CHOSEN: { bias: number; data: Data; threshold: number } | undefined
 
 /**
  * The second policy put before fold 0 (issue 14 §1, h2, second round; chosen by
- * bench/lib/phi-cv-errors.ts's rule on folds 1-4): proposer bias, threshold, a separate threshold
- * for spans with no capital letter, and the tagger's kept words propagated to their other mentions.
+ * bench/lib/phi-cv-errors.ts's rule on folds 1-4): a proposer trained with case-augmented copies,
+ * its bias, the threshold (and one for spans with no capital letter), and the tagger's kept words
+ * propagated to their other mentions. Scored once with `--final`: failed its gate (not shipped).
  */
 export const POLICY2:
   { caseCopies: number; bias: number; threshold: number; thresholdLower: number; propagate: boolean } | undefined = {
