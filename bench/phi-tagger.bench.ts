@@ -119,6 +119,8 @@ function spanClassifierOn(notes: Doc[], folds: number[], key: (j: number) => str
   return trainSpanClassifier(ex, {
     proposerBias: SPAN_SETTING.bias,
     threshold: SPAN_SETTING.threshold,
+    thresholdLower: SPAN_SETTING.thresholdLower,
+    propagate: SPAN_SETTING.propagate,
     ...(trainedOn ? { trainedOn: `${trainedOn}: out-of-fold proposals (${ex.length} spans)` } : {}),
   });
 }

@@ -71,11 +71,19 @@ export const CANDIDATE_AUGMENT = 1;
  */
 export const TRAIN_OPTIONS: TrainOptions = { ...CANDIDATE_OPTIONS, bias: 0 };
 export const TRAIN_AUGMENT = CANDIDATE_AUGMENT;
+/** Case-augmented OOV copies of each note (bench/lib/phi-folds.ts `recipeDocs`): none shipped. */
+export const TRAIN_CASE_AUGMENT = 0;
 /**
  * The span classifier's setting, chosen by 4-fold CV on folds 1-4 (bench/lib/phi-span-cv.ts
  * `CHOSEN`): proposals at bias 0, trained on the notes and an OOV copy of them, kept at P >= 0.7.
  */
-export const SPAN_SETTING = { bias: 0, data: "orig+oov", threshold: 0.7 } as const;
+export const SPAN_SETTING: {
+  bias: number;
+  data: "orig+oov";
+  threshold: number;
+  thresholdLower?: number;
+  propagate?: boolean;
+} = { bias: 0, data: "orig+oov", threshold: 0.7 };
 
 /** The shipped model's `trainedOn` (part of its digest): the benchmark trains the same model with it. */
 export function shippedLabel(notes: readonly { group: string }[]): string {
@@ -121,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const { BLIND_FOLD, patientFold, recipeDocs } = await import("../bench/lib/phi-folds.js");
     const notes = loadPhysionet().filter((d) => patientFold(d.group) !== BLIND_FOLD);
-    docs = recipeDocs(notes, TRAIN_AUGMENT, cands);
+    docs = recipeDocs(notes, TRAIN_AUGMENT, cands, TRAIN_CASE_AUGMENT);
     trainedOn = shippedTrainedOn(notes);
     if (!candidate) spanNotes = notes;
   }
@@ -141,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
     const spanFile = trainSpanClassifier(ex, {
       proposerBias: SPAN_SETTING.bias,
       threshold: SPAN_SETTING.threshold,
+      thresholdLower: SPAN_SETTING.thresholdLower,
+      propagate: SPAN_SETTING.propagate,
       trainedOn: `${trainedOn}: out-of-fold proposals (${ex.length} spans)`,
     }).file;
     span = { out: join(dirname(out), SPAN_MODEL_FILE), file: spanFile, digest: spanClassifierDigest(spanFile) };

@@ -104,6 +104,16 @@ describe("OOV transform of labelled notes (bench/lib/phi-oov.ts)", () => {
     expect(docs[1]!.gold.map((g) => docs[1]!.text.slice(g.start, g.end))).toContain("9/21");
     expect(splicePools([doc]).place).toContain("braxford");
   });
+
+  it("adds case-augmented copies: an OOV copy in one case, its gold offsets unchanged", () => {
+    const docs = recipeDocs([doc, { ...doc, id: "b" }], 0, () => [], 1);
+    expect(docs).toHaveLength(4);
+    const [lower, upper] = [docs[2]!, docs[3]!];
+    expect(lower.text).toBe(lower.text.toLowerCase());
+    expect(upper.text).toBe(upper.text.toUpperCase());
+    expect(lower.text).not.toBe(text.toLowerCase()); // names and places replaced first
+    expect(lower.gold.map((g) => lower.text.slice(g.start, g.end))).toContain("9/21");
+  });
 });
 
 describe("tagger training: lexicon dropout and name/place-only rule dropout", () => {

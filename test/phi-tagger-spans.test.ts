@@ -5,6 +5,7 @@ import { Scanner } from "../src/phi/scanner.js";
 import { combine, shippedModel, tagText } from "../src/phi/tagger/model.js";
 import {
   decodeSpanClassifier,
+  propagateSpans,
   proposeSpans,
   shippedSpanClassifier,
   spanClassifierDigest,
@@ -93,5 +94,36 @@ describe("PHI tagger: the span classifier (second stage)", () => {
     expect(h.trainedOn).toMatch(/folds 1-4.*out-of-fold/);
     expect(h.features).toBeGreaterThan(50);
     expect(h.threshold).toBeGreaterThan(0);
+  });
+
+  it("propagates the tagger's kept names and places to their other mentions, nothing else", () => {
+    const text = "son zorvik called. later Zorvik and the son came; zorviks dog, and vgh, VGH.\n";
+    const tagger = (start: number, end: number, cls: "name" | "location") => ({
+      ruleId: `phi-tagger-${cls}`,
+      category: cls,
+      hipaa: 1,
+      kind: "phi" as const,
+      start,
+      end,
+      severity: "medium" as const,
+      confidence: 0.6,
+    });
+    const acr = text.lastIndexOf("VGH");
+    const out = propagateSpans(text, [tagger(4, 10, "name"), tagger(acr, acr + 3, "location")]);
+    const words = out.map((c) => `${c.ruleId}:${text.slice(c.start, c.end)}`);
+    // every whole-word mention, any case, not inside a longer word ("zorviks"); an acronym in capitals only
+    expect(words).toEqual(["phi-tagger-name:zorvik", "phi-tagger-name:Zorvik", "phi-tagger-location:VGH"]);
+    // a rule's candidate does not travel here (the rules' own mentions detector does that)
+    const rule = { ...tagger(4, 10, "name"), ruleId: "name-cue" };
+    expect(propagateSpans(text, [rule])).toEqual([rule]);
+  });
+
+  it("reads the lower-case threshold and the propagation switch from the classifier's header", () => {
+    const ex: SpanExample[] = [{ ids: Int32Array.from([1]), vals: Float32Array.from([1]), y: 1 }];
+    const a = trainSpanClassifier(ex, { threshold: 0.7, thresholdLower: 0.2, propagate: true, proposerBias: 10 });
+    expect(decodeSpanClassifier(a.file).header).toMatchObject({ threshold: 0.7, thresholdLower: 0.2, propagate: true });
+    const b = trainSpanClassifier(ex, { threshold: 0.7 });
+    expect(decodeSpanClassifier(b.file).header.thresholdLower).toBeUndefined();
+    expect(decodeSpanClassifier(b.file).header.propagate).toBeUndefined();
   });
 });

@@ -48,12 +48,36 @@ export function trainDocs(docs: readonly Doc[], rules: (text: string) => Candida
  * (bench/lib/phi-oov.ts, "train" generator: entity-replacement augmentation), each copy with the
  * rules' candidates on its own text.
  */
-export function recipeDocs(docs: readonly Doc[], augment: number, rules: (text: string) => Candidate[]): TrainDoc[] {
+export function recipeDocs(
+  docs: readonly Doc[],
+  augment: number,
+  rules: (text: string) => Candidate[],
+  caseCopies = 0,
+): TrainDoc[] {
   const out = trainDocs(docs, rules);
-  if (augment > 0) {
+  if (augment > 0 || caseCopies > 0) {
     const pools = splicePools(docs);
     for (let c = 0; c < augment; c++)
       out.push(...trainDocs(oovDocs(docs, { style: "train", seed: augmentSeed(c), pools }), rules));
+    // case augmentation: further OOV copies written all in lower case (even notes) or all in
+    // capitals (odd notes), so names and places are also learnt from their context where the
+    // case says nothing (notes typed in one case)
+    for (let c = 0; c < caseCopies; c++)
+      out.push(
+        ...trainDocs(
+          oovDocs(docs, { style: "train", seed: augmentSeed(100 + c), pools }).map((d, i) => ({
+            ...d,
+            text: recase(d.text, (i + c) % 2 === 0),
+          })),
+          rules,
+        ),
+      );
   }
   return out;
+}
+
+/** The text in lower case or in capitals, where that keeps every offset (else as it is). */
+function recase(text: string, lower: boolean): string {
+  const t = lower ? text.toLowerCase() : text.toUpperCase();
+  return t.length === text.length ? t : text;
 }

@@ -32,6 +32,7 @@ import type { TaggerModel } from "../../src/phi/tagger/model.js";
 import { combine, shippedModel, tagText } from "../../src/phi/tagger/model.js";
 import type { Candidate } from "../../src/phi/candidate.js";
 import {
+  propagateSpans,
   proposeSpans,
   spanProbability,
   trainSpanClassifier,
@@ -50,7 +51,7 @@ import {
 } from "./phi-corpora.js";
 import { BLIND_FOLD, patientFold, recipeDocs } from "./phi-folds.js";
 import { OOV_EVAL_SEED, augmentSeed, oovDocs, splicePools } from "./phi-oov.js";
-import { CANDIDATE_AUGMENT, CANDIDATE_OPTIONS } from "../../scripts/train-phi-tagger.js";
+import { CANDIDATE_AUGMENT, CANDIDATE_OPTIONS, TRAIN_CASE_AUGMENT } from "../../scripts/train-phi-tagger.js";
 
 export const SPAN_RULE =
   "max OOV-CV overlap F1 subject to original-CV overlap F1 >= 0.9566 and original-CV overlap P >= 0.955";
@@ -100,11 +101,14 @@ function predsOf(text: string, cands: Candidate[]): Pred[] {
 }
 
 const taggers = new Map<string, TaggerModel>();
-function taggerOn(notes: readonly Doc[], key: string): TaggerModel {
+/** Case-augmented copies per training note (TRAIN_CASE_AUGMENT; PHI_CASE_AUGMENT overrides it for a CV run). */
+const caseAugment = () => Number(process.env.PHI_CASE_AUGMENT ?? TRAIN_CASE_AUGMENT);
+export function taggerOn(notes: readonly Doc[], key: string, caseCopies = caseAugment()): TaggerModel {
+  key = caseCopies ? `${key}+case${caseCopies}` : key;
   let m = taggers.get(key);
   if (!m) {
     const t0 = process.cpuUsage();
-    m = train(recipeDocs(notes, CANDIDATE_AUGMENT, ruleCands), CANDIDATE_OPTIONS).model;
+    m = train(recipeDocs(notes, CANDIDATE_AUGMENT, ruleCands, caseCopies), CANDIDATE_OPTIONS).model;
     const c = process.cpuUsage(t0);
     console.error(`  tagger on ${key}: ${notes.length} notes, ${((c.user + c.system) / 1e6).toFixed(0)} CPU s`);
     taggers.set(key, m);
@@ -120,6 +124,7 @@ export function oofExamples(
   bias: number,
   data: Data,
   keyOf: (g: number) => string,
+  caseCopies = caseAugment(),
 ): SpanExample[] {
   const copies =
     data !== "orig"
@@ -132,6 +137,7 @@ export function oofExamples(
     const tagger = taggerOn(
       notes.filter((d) => groupOf(d) !== g),
       keyOf(g),
+      caseCopies,
     );
     for (const d of notes) {
       if (groupOf(d) !== g) continue;
@@ -234,6 +240,21 @@ export const CHOSEN: { bias: number; data: Data; threshold: number } | undefined
   threshold: 0.7,
 };
 
+/**
+ * The second policy put before fold 0 (issue 14 §1, h2, second round; chosen by
+ * bench/lib/phi-cv-errors.ts's rule on folds 1-4): a proposer trained with case-augmented copies,
+ * its bias, the threshold (and one for spans with no capital letter), and the tagger's kept words
+ * propagated to their other mentions. Scored once with `--final`: failed its gate (not shipped).
+ */
+export const POLICY2:
+  { caseCopies: number; bias: number; threshold: number; thresholdLower: number; propagate: boolean } | undefined = {
+  caseCopies: 1,
+  bias: 10,
+  threshold: 0.7,
+  thresholdLower: 0.7,
+  propagate: true,
+};
+
 async function final(): Promise<void> {
   if (!CHOSEN) throw new Error("phi-span-cv: no CV choice recorded (CHOSEN)");
   const physio = loadPhysionet();
@@ -262,11 +283,31 @@ async function final(): Promise<void> {
       },
     ],
   ];
+  if (POLICY2) {
+    const p2 = POLICY2;
+    const proposer2 = taggerOn(dev, "dev-", p2.caseCopies);
+    const ex2 = oofExamples(dev, fold, [1, 2, 3, 4], p2.bias, data, (j) => `dev-${j}`, p2.caseCopies);
+    const { model: clf2 } = trainSpanClassifier(ex2, { proposerBias: p2.bias, threshold: p2.threshold });
+    engines.push([
+      "rules + tagger + span classifier, policy 2",
+      (v, d) => {
+        const r = resolvedOf(v, d);
+        const kept = proposeSpans(proposer2, d.text, r, p2.bias).filter(
+          (p) =>
+            spanProbability(clf2, p) >=
+            (/\p{Lu}/u.test(d.text.slice(p.start, p.end)) ? p2.threshold : p2.thresholdLower),
+        );
+        const c = combine(r, kept);
+        return predsOf(d.text, p2.propagate ? propagateSpans(d.text, c) : c);
+      },
+    ]);
+  }
   const sets: [string, string, Doc[], Record<string, string | undefined>][] = [
     ["fold 0, notes as they are", "f0", blind, PHYSIONET_MAP],
     ["fold 0, OOV transform", "f0oov", blindOov, PHYSIONET_MAP],
     ["presidio-synth", "pres", presidio, PRESIDIO_MAP],
   ];
+  const perClassLines: string[] = [];
   console.log("| set | engine | overlap P | overlap R | overlap F1 | strict P | strict R | strict F1 |");
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const [name, v, docs, map] of sets)
@@ -275,7 +316,33 @@ async function final(): Promise<void> {
       console.log(
         `| ${name} | ${e} | ${f3(r.overlap.p)} | ${f3(r.overlap.r)} | **${f3(r.overlap.f1)}** | ${f3(r.strict.p)} | ${f3(r.strict.r)} | ${f3(r.strict.f1)} |`,
       );
+      const cls = new Map<string, [number, number]>();
+      for (const [t, x] of r.recallByType) {
+        const c = map[t]!;
+        const y = cls.get(c) ?? [0, 0];
+        cls.set(c, [y[0] + x.tp, y[1] + x.tp + x.fn]);
+      }
+      const lower = (dd: Doc, g: Doc["gold"][number]) =>
+        g.type === "PERSON" && !/\p{Lu}/u.test(dd.text.slice(g.start, g.end));
+      let lt = 0;
+      let ln = 0;
+      if (v === "pres")
+        for (const dd of docs) {
+          const ps = f(v, dd);
+          for (const g of dd.gold)
+            if (lower(dd, g)) {
+              ln++;
+              if (ps.some((p) => p.start < g.end && g.start < p.end)) lt++;
+            }
+        }
+      perClassLines.push(
+        `${name}, ${e}: ${[...cls]
+          .sort()
+          .map(([c, [tp, n]]) => `${c} ${f3(tp / n)} (n=${n})`)
+          .join(", ")}${ln ? `; lower-case names ${f3(lt / ln)} (n=${ln})` : ""}`,
+      );
     }
+  console.log(`\nOverlap recall per class:\n\n${perClassLines.map((l) => `- ${l}`).join("\n")}`);
 }
 
 if (process.argv[1]?.endsWith("phi-span-cv.ts")) void (process.argv.includes("--final") ? final() : cv());

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Candidate } from "../candidate.js";
-import { NATIONALITIES, SPECIES } from "../data/words.js";
+import { CLINICAL_WORDS, COMMON_WORDS, NATIONALITIES, SPECIES } from "../data/words.js";
+import { ENGLISH } from "../detect/lexicon.js";
 import { mulberry32 } from "../../core/prng.js";
 import { packagePath } from "../../core/paths.js";
 import { DIGITS, LETTERS, NTAGS, prepare, type FeatureContext, type TagClass } from "./features.js";
@@ -47,6 +48,10 @@ export interface SpanClassifierHeader {
   scale: number;
   /** keep a span when P(PHI) >= threshold */
   threshold: number;
+  /** keep a span with no capital letter when P(PHI) >= this (absent: `threshold`) */
+  thresholdLower?: number;
+  /** the words of the kept names and places also at their other mentions (`propagateSpans`) */
+  propagate?: boolean;
   /** the tagger's decoding bias when proposing spans for this classifier */
   proposerBias: number;
   trainedOn: string;
@@ -258,7 +263,9 @@ export function spanProbability(clf: SpanClassifier, p: { ids: Int32Array; vals:
 
 /**
  * Rules' candidates plus the tagger's spans the classifier keeps (the second-stage engine):
- * `combine` of the kept spans, so a rule's finding is never removed or changed.
+ * `combine` of the kept spans, so a rule's finding is never removed or changed; a span with no
+ * capital letter is kept at the header's `thresholdLower` when it has one, and with `propagate`
+ * the kept names' and places' words are found at their other mentions too (`propagateSpans`).
  */
 export function tagAndDecide(
   model: TaggerModel,
@@ -267,10 +274,19 @@ export function tagAndDecide(
   resolved: readonly Candidate[],
   threshold = clf.header.threshold,
 ): Candidate[] {
+  const lower = clf.header.thresholdLower ?? threshold;
   const kept = proposeSpans(model, text, resolved, clf.header.proposerBias).filter(
-    (p) => !initialBeforeSpecies(text, p.start, p.end) && spanProbability(clf, p) >= threshold,
+    (p) =>
+      !initialBeforeSpecies(text, p.start, p.end) &&
+      spanProbability(clf, p) >= (lower === threshold || hasCapital(text, p.start, p.end) ? threshold : lower),
   );
-  return combine(resolved, kept);
+  const out = combine(resolved, kept);
+  return clf.header.propagate ? propagateSpans(text, out) : out;
+}
+
+/** Whether text[start, end) holds a capital letter. */
+export function hasCapital(text: string, start: number, end: number): boolean {
+  return /\p{Lu}/u.test(text.slice(start, end));
 }
 
 /**
@@ -298,6 +314,8 @@ export interface SpanTrainOptions {
   /** L2 penalty per example step */
   l2?: number;
   threshold?: number;
+  thresholdLower?: number;
+  propagate?: boolean;
   proposerBias?: number;
   trainedOn?: string;
 }
@@ -336,6 +354,8 @@ export function trainSpanClassifier(
   }
   const file = encodeSpanClassifier(w, {
     threshold: o.threshold ?? 0.5,
+    ...(o.thresholdLower !== undefined ? { thresholdLower: o.thresholdLower } : {}),
+    ...(o.propagate ? { propagate: true } : {}),
     proposerBias: o.proposerBias ?? 0,
     trainedOn: o.trainedOn ?? "",
     epochs,
@@ -346,7 +366,10 @@ export function trainSpanClassifier(
 
 export function encodeSpanClassifier(
   w: Float64Array | Float32Array,
-  meta: Pick<SpanClassifierHeader, "threshold" | "proposerBias" | "trainedOn" | "epochs" | "seed">,
+  meta: Pick<
+    SpanClassifierHeader,
+    "threshold" | "thresholdLower" | "propagate" | "proposerBias" | "trainedOn" | "epochs" | "seed"
+  >,
 ): Buffer {
   const { gzipSync } = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
   let max = 0;
@@ -406,4 +429,40 @@ export function shippedSpanClassifier(): SpanClassifier {
 export function spanClassifierDigest(gz: Buffer): string {
   const m = decodeSpanClassifier(gz);
   return createHash("sha256").update(JSON.stringify(m.header)).update(Buffer.from(m.w.buffer)).digest("hex");
+}
+
+/**
+ * The mentions policy for the tagger's own names and places: a document names the same person or
+ * place more than once, cues surround only some mentions, and the rules' mention propagation
+ * (src/phi/detect/mentions.ts) runs before the tagger, so a word only the tagger found does not
+ * travel. Every other whole-word occurrence of such a word (4 letters or more, or a 2-3 letter
+ * acronym in capitals; no English, clinical, common word or nationality) that no candidate
+ * overlaps becomes a candidate of the same class. `cands`: sorted by start, not overlapping.
+ */
+export function propagateSpans(text: string, cands: readonly Candidate[]): Candidate[] {
+  const seen = new Map<string, { src: Candidate; acronym: boolean }>();
+  for (const c of cands) {
+    if (c.ruleId !== "phi-tagger-name" && c.ruleId !== "phi-tagger-location") continue;
+    for (const m of text.slice(c.start, c.end).matchAll(/\p{L}+(?:['’-]\p{L}+)*/gu)) {
+      const w = m[0];
+      const l = w.toLowerCase();
+      const acronym = /^\p{Lu}{2,3}$/u.test(w);
+      if ((w.length < 4 && !acronym) || seen.has(l)) continue;
+      if (COMMON_WORDS.has(l) || CLINICAL_WORDS.has(l) || ENGLISH.has(l) || NATIONALITIES.has(l)) continue;
+      seen.set(l, { src: c, acronym });
+    }
+  }
+  if (seen.size === 0) return cands as Candidate[];
+  const extra: Candidate[] = [];
+  const lower = text.toLowerCase();
+  for (const [l, hit] of seen)
+    for (let s = lower.indexOf(l); s >= 0; s = lower.indexOf(l, s + 1)) {
+      const e = s + l.length;
+      if (/[\p{L}\p{N}'’-]/u.test(text[s - 1] ?? " ") || /[\p{L}\p{N}'’-]/u.test(text[e] ?? " ")) continue;
+      if (hit.acronym && text.slice(s, e) !== text.slice(s, e).toUpperCase()) continue;
+      if (cands.some((c) => c.start < e && s < c.end) || extra.some((c) => c.start < e && s < c.end)) continue;
+      extra.push({ ...hit.src, start: s, end: e });
+    }
+  if (extra.length === 0) return cands as Candidate[];
+  return [...cands, ...extra].sort((a, b) => a.start - b.start);
 }
