@@ -415,7 +415,7 @@ for (const r of list!.split(",")) {
       .filter(([k]) => k !== name)
       .map(([k, b]) => {
         const d = delong(s, b, teY);
-        return `vs ${k} ${d.diff >= 0 ? "+" : ""}${d.diff.toFixed(3)} (p ${d.p.toFixed(2)})`;
+        return `vs ${k} ${d.diff >= 0 ? "+" : ""}${d.diff.toFixed(3)} (p ${d.p.toFixed(3)})`;
       })
       .join(", ");
     console.log(
