@@ -628,6 +628,11 @@ describe("risk CLI", () => {
     expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
     expect(text.stdout).toMatch(/fixes blamed 8 of 8 found/);
     expect(text.stdout).toMatch(/score spread \d+-\d+/);
+    // which model train keeps (the fitted one, lines added, or a blend) and why
+    expect(text.stdout).toMatch(
+      /model = what risk train keeps: (fitted model|lines added|fitted model shrunk toward lines added) \(share of the fitted model [\d.]+\)/,
+    );
+    expect(j.anchor.validation).toHaveLength(5);
     // More fixes than --max-fixes: an even sample over the whole history is blamed, and no commit is left out.
     const sampled = JSON.parse(
       runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout,
@@ -659,6 +664,7 @@ describe("risk CLI", () => {
     const trained = runCli(["risk", "train", "--min-labels", "1"], { cwd: repo.dir });
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toMatch(/1 fix\(es\) blamed of 1 found \(type 1\)/);
+    expect(trained.stderr).toMatch(/kept: .+ \(share of the fitted model [\d.]+\): /);
     expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(
       /repository model/,
     );
