@@ -159,6 +159,43 @@ function anchoredLearner(tie?: number): Learner {
     };
   };
 }
+/**
+ * Label delay (dev-only exploration): a training commit labelled clean at the split may be buggy with
+ * its fix still to come. Each clean-labelled training commit is weighted by the share of the
+ * training window's known fix delays (fix time - commit time) that are shorter than its age at the
+ * split: the probability its bug, if it had one, would have been found by then. Bug-introducing
+ * commits keep weight 1. Then the fitted model (L2 as `train` chooses it), optionally anchored.
+ */
+const delayInfo: { fixedAt: number[]; known: number } = { fixedAt: [], known: 0 };
+function delayWeighted(anchor: boolean, floor = 0.05): Learner {
+  return (trC, trY) => {
+    const delays = trC
+      .flatMap((c, i) => (trY[i] && delayInfo.fixedAt[i]! <= delayInfo.known ? [delayInfo.fixedAt[i]! - c.time] : []))
+      .sort((a, b) => a - b);
+    const cdf = (x: number) => {
+      let lo = 0;
+      let hi = delays.length;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (delays[m]! <= x) lo = m + 1;
+        else hi = m;
+      }
+      return delays.length ? lo / delays.length : 1;
+    };
+    const base = train(trC, trY, undefined, { anchor: false });
+    const lambda = base.lambda ?? 1;
+    const w0 = weights(trC, trY);
+    const w = w0.map((v, i) => (trY[i] ? v : v * Math.max(floor, cdf(delayInfo.known - trC[i]!.time))));
+    let m = { ...fitLogistic(X(trC), trY, w, FEATS, lambda), lambda };
+    let note = `L2 ${lambda}`;
+    if (anchor) {
+      const a = anchorToLA(trC, trY, m, train(trC, trY, ["LA"]));
+      m = { ...a.model, lambda };
+      note += `, alpha ${a.anchor.alpha}`;
+    }
+    return { score: (c) => predict(m, c.values).p, note };
+  };
+}
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 function lin(m: ReturnType<typeof fitLogistic>, x: number[]): number {
   let s = m.intercept;
@@ -293,6 +330,8 @@ const learners: Record<string, Learner> = {
   // `risk train` now: the fitted model shrunk toward lines added by validation inside the window
   anchored: anchoredLearner(),
   "anchored tie0": anchoredLearner(0),
+  delay: delayWeighted(false),
+  "delay anchored": delayWeighted(true),
   "anchored tie.005": anchoredLearner(0.005),
   "anchored tie.01": anchoredLearner(0.01),
   "anchored tie.02": anchoredLearner(0.02),
@@ -392,6 +431,8 @@ for (const r of list!.split(",")) {
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const la = teC.map((c) => c.values.LA);
   const buggyTrain = trY.reduce((a, b) => a + b, 0);
+  delayInfo.fixedAt = trI.map((i) => ds.fixedAt[i]!);
+  delayInfo.known = known;
   console.log(`${r}: train ${trC.length} (${buggyTrain}) test ${teC.length} (${pos})`);
   // the minimum-label rule of `risk eval`: no AUC is quoted below it
   const insufficient = insufficientLabels(buggyTrain, pos);
