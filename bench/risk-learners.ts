@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SENSITIVITY, type CommitFeatures, type FeatureName } from "../src/risk/features.js";
-import { insufficientLabels, timeSplit, train, weights, type Dataset } from "../src/risk/index.js";
+import { anchorToLA, insufficientLabels, timeSplit, train, weights, type Dataset } from "../src/risk/index.js";
 import {
   auc,
   aucInterval,
@@ -18,6 +18,7 @@ import {
   recallAt20,
   vectorize,
 } from "../src/risk/model.js";
+import { delong } from "./risk-stats.js";
 import { fitBoost, predictBoost, treeValue as treeVal, type BoostOptions } from "../src/risk/boost.js";
 
 const [dir, list, only] = process.argv.slice(2);
@@ -79,7 +80,7 @@ function hybrid(o: Partial<BoostOptions>, maxTrees = 300, step = 10): Learner {
     for (const [cut, end] of folds(trC.length)) {
       const a = trC.slice(0, cut);
       const ya = trY.slice(0, cut);
-      const lm = train(a, ya);
+      const lm = train(a, ya, undefined, { anchor: false });
       const off = a.map((c) => logit(lm, c));
       const fit = fitBoost(X(a), ya, weights(a, ya), { ...o, trees: maxTrees, increasing: mono, offset: off });
       const v = trC.slice(cut, end);
@@ -96,7 +97,7 @@ function hybrid(o: Partial<BoostOptions>, maxTrees = 300, step = 10): Learner {
     let best = 0;
     let bestA = -1;
     for (const [k, a] of totals) if (a > bestA + 1e-9) [best, bestA] = [k, a];
-    const lm = train(trC, trY);
+    const lm = train(trC, trY, undefined, { anchor: false });
     const off = trC.map((c) => logit(lm, c));
     const fit = fitBoost(X(trC), trY, weights(trC, trY), { ...o, trees: best, increasing: mono, offset: off });
     return {
@@ -145,6 +146,54 @@ function gam(interactions: boolean, spline: boolean): Learner {
     const lambda = lambdas.find((_, i) => scores[i]! >= best - 0.02)!; // 2 folds: AUC_TIE 0.01 each
     const m = fitL(trC, trY, lambda);
     return { score: (c) => sig(lin(m, row(c))), note: `L2 ${lambda}, ${names.length} terms` };
+  };
+}
+function anchoredLearner(tie?: number): Learner {
+  return (trC, trY) => {
+    const full = train(trC, trY, undefined, { anchor: false });
+    const la = train(trC, trY, ["LA"]);
+    const { model, anchor } = anchorToLA(trC, trY, full, la, tie);
+    return {
+      score: (c) => predict(model, c.values).p,
+      note: `alpha ${anchor.alpha} (validation ${anchor.validation.map((v) => v.auc.toFixed(3)).join(" ")})`,
+    };
+  };
+}
+/**
+ * Label delay (dev-only exploration): a training commit labelled clean at the split may be buggy with
+ * its fix still to come. Each clean-labelled training commit is weighted by the share of the
+ * training window's known fix delays (fix time - commit time) that are shorter than its age at the
+ * split: the probability its bug, if it had one, would have been found by then. Bug-introducing
+ * commits keep weight 1. Then the fitted model (L2 as `train` chooses it), optionally anchored.
+ */
+const delayInfo: { fixedAt: number[]; known: number } = { fixedAt: [], known: 0 };
+function delayWeighted(anchor: boolean, floor = 0.05): Learner {
+  return (trC, trY) => {
+    const delays = trC
+      .flatMap((c, i) => (trY[i] && delayInfo.fixedAt[i]! <= delayInfo.known ? [delayInfo.fixedAt[i]! - c.time] : []))
+      .sort((a, b) => a - b);
+    const cdf = (x: number) => {
+      let lo = 0;
+      let hi = delays.length;
+      while (lo < hi) {
+        const m = (lo + hi) >> 1;
+        if (delays[m]! <= x) lo = m + 1;
+        else hi = m;
+      }
+      return delays.length ? lo / delays.length : 1;
+    };
+    const base = train(trC, trY, undefined, { anchor: false });
+    const lambda = base.lambda ?? 1;
+    const w0 = weights(trC, trY);
+    const w = w0.map((v, i) => (trY[i] ? v : v * Math.max(floor, cdf(delayInfo.known - trC[i]!.time))));
+    let m = { ...fitLogistic(X(trC), trY, w, FEATS, lambda), lambda };
+    let note = `L2 ${lambda}`;
+    if (anchor) {
+      const a = anchorToLA(trC, trY, m, train(trC, trY, ["LA"]));
+      m = { ...a.model, lambda };
+      note += `, alpha ${a.anchor.alpha}`;
+    }
+    return { score: (c) => predict(m, c.values).p, note };
   };
 }
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
@@ -213,7 +262,7 @@ function gauss(A: number[][], b: number[]): number[] {
  */
 function stable(windows: (n: number) => [number, number][], minAgree: number, minZ = 0): Learner {
   return (trC, trY) => {
-    const full = train(trC, trY);
+    const full = train(trC, trY, undefined, { anchor: false });
     const lambda = full.lambda ?? 1;
     const agree = new Array<number>(FEATS.length).fill(0);
     const coefs: number[][] = [];
@@ -241,7 +290,7 @@ function stable(windows: (n: number) => [number, number][], minAgree: number, mi
       (_, j) => !used || (agree[j]! / used >= minAgree - 1e-9 && (minZ === 0 || full.coef[j] === 0 || z[j]! >= minZ)),
     );
     const dropped = FEATS.filter((f) => !keep.includes(f));
-    const m = keep.length === FEATS.length ? full : train(trC, trY, keep);
+    const m = keep.length === FEATS.length ? full : train(trC, trY, keep, { anchor: false });
     return {
       score: (c) => predict(m, c.values).p,
       note: `L2 ${m.lambda}, ${used} windows, dropped ${dropped.join(" ") || "none"}`,
@@ -251,7 +300,7 @@ function stable(windows: (n: number) => [number, number][], minAgree: number, mi
 /** The logistic model fitted without the training window's newest `share` (labels not yet found). */
 function mature(trC: CommitFeatures[], trY: number[], share: number): { score: Scorer; note: string } {
   const n = Math.floor(trC.length * (1 - share));
-  const m = train(trC.slice(0, n), trY.slice(0, n));
+  const m = train(trC.slice(0, n), trY.slice(0, n), undefined, { anchor: false });
   const ndev = m.coef[FEATS.indexOf("NDEV")]!;
   return { score: (c) => predict(m, c.values).p, note: `L2 ${m.lambda}, NDEV ${ndev.toFixed(2)}` };
 }
@@ -273,10 +322,19 @@ const learners: Record<string, Learner> = {
     const m = train(trC, trY, ["LA"]);
     return { score: (c) => predict(m, c.values).p, note: "" };
   },
+  // the fitted logistic model alone (shipped until the guard below)
   logistic: (trC, trY) => {
-    const m = train(trC, trY);
+    const m = train(trC, trY, undefined, { anchor: false });
     return { score: (c) => predict(m, c.values).p, note: `L2 ${m.lambda}` };
   },
+  // `risk train` now: the fitted model shrunk toward lines added by validation inside the window
+  anchored: anchoredLearner(),
+  "anchored tie0": anchoredLearner(0),
+  delay: delayWeighted(false),
+  "delay anchored": delayWeighted(true),
+  "anchored tie.005": anchoredLearner(0.005),
+  "anchored tie.01": anchoredLearner(0.01),
+  "anchored tie.02": anchoredLearner(0.02),
   "gbt d2": boost({ depth: 2, learningRate: 0.05 }),
   "gbt d3": boost({ depth: 3, learningRate: 0.05 }),
   "gbt d2 mc5%": boost({ depth: 2, learningRate: 0.05, minChildShare: 0.05 }),
@@ -317,41 +375,6 @@ const learners: Record<string, Learner> = {
   "mature 20%": (trC, trY) => mature(trC, trY, 0.2),
   "mature 35%": (trC, trY) => mature(trC, trY, 0.35),
 };
-
-/**
- * DeLong et al. (1988) test of two correlated AUCs on the same test commits: the difference, and
- * its two-sided p-value from the structural components' covariance.
- */
-function delong(a: number[], b: number[], y: number[]): { diff: number; p: number } {
-  const P = y.flatMap((v, i) => (v ? [i] : []));
-  const N = y.flatMap((v, i) => (v ? [] : [i]));
-  const comp = (s: number[]) => {
-    const psi = (x: number, z: number) => (x > z ? 1 : x === z ? 0.5 : 0);
-    const v10 = P.map((i) => N.reduce((t, j) => t + psi(s[i]!, s[j]!), 0) / N.length);
-    const v01 = N.map((j) => P.reduce((t, i) => t + psi(s[i]!, s[j]!), 0) / P.length);
-    return { v10, v01, auc: v10.reduce((t, v) => t + v, 0) / P.length };
-  };
-  const A = comp(a);
-  const B = comp(b);
-  const cov = (x: number[], z: number[], mx: number, mz: number) =>
-    x.reduce((t, v, k) => t + (v - mx) * (z[k]! - mz), 0) / (x.length - 1);
-  const var10 = cov(A.v10, A.v10, A.auc, A.auc) + cov(B.v10, B.v10, B.auc, B.auc) - 2 * cov(A.v10, B.v10, A.auc, B.auc);
-  const var01 = cov(A.v01, A.v01, A.auc, A.auc) + cov(B.v01, B.v01, B.auc, B.auc) - 2 * cov(A.v01, B.v01, A.auc, B.auc);
-  const se = Math.sqrt(var10 / P.length + var01 / N.length);
-  const diff = A.auc - B.auc;
-  const z = se > 0 ? Math.abs(diff) / se : 0;
-  return { diff, p: se > 0 ? 2 * (1 - normalCdf(z)) : 1 };
-}
-function normalCdf(z: number): number {
-  // Abramowitz & Stegun 7.1.26
-  const t = 1 / (1 + 0.3275911 * (z / Math.SQRT2));
-  const e =
-    1 -
-    t *
-      (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
-      Math.exp(-(z * z) / 2);
-  return 0.5 * (1 + e);
-}
 
 /**
  * Choose among learners by the same time-ordered validation inside the training window (each
@@ -408,6 +431,8 @@ for (const r of list!.split(",")) {
   const churn = teC.map((c) => c.values.LA + c.values.LD);
   const la = teC.map((c) => c.values.LA);
   const buggyTrain = trY.reduce((a, b) => a + b, 0);
+  delayInfo.fixedAt = trI.map((i) => ds.fixedAt[i]!);
+  delayInfo.known = known;
   console.log(`${r}: train ${trC.length} (${buggyTrain}) test ${teC.length} (${pos})`);
   // the minimum-label rule of `risk eval`: no AUC is quoted below it
   const insufficient = insufficientLabels(buggyTrain, pos);
@@ -431,7 +456,7 @@ for (const r of list!.split(",")) {
       .filter(([k]) => k !== name)
       .map(([k, b]) => {
         const d = delong(s, b, teY);
-        return `vs ${k} ${d.diff >= 0 ? "+" : ""}${d.diff.toFixed(3)} (p ${d.p.toFixed(2)})`;
+        return `vs ${k} ${d.diff >= 0 ? "+" : ""}${d.diff.toFixed(3)} (p ${d.p.toFixed(3)})`;
       })
       .join(", ");
     console.log(

@@ -17,7 +17,7 @@ import {
   evaluate,
   riskConvention,
   timeSplit,
-  train,
+  fitDefaultModel,
   usable,
   type Dataset,
   type EvalResult,
@@ -165,12 +165,10 @@ if (process.env.RISK_FIT_DEFAULT === "1" && dev.length === DEV.length) {
   const pooled = dev
     .flatMap((d) => usable(d.ds).map((i) => ({ c: d.ds.commits[i]!, y: d.ds.labels[i]! })))
     .sort((a, b) => a.c.time - b.c.time);
-  const model = {
-    ...train(
-      pooled.map((p) => p.c),
-      pooled.map((p) => p.y),
-    ),
-  };
+  const model = fitDefaultModel(
+    pooled.map((p) => p.c),
+    pooled.map((p) => p.y),
+  );
   model.trainedOn = { ...model.trainedOn!, repository: DEV.join(",") };
   writeFileSync(new URL("../src/risk/default-model.json", import.meta.url), JSON.stringify(model, null, 2) + "\n");
   console.error("refitted src/risk/default-model.json", JSON.stringify(model.trainedOn), "lambda", model.lambda);

@@ -4,8 +4,17 @@ import { join } from "node:path";
 import { makeRepo, makeTempDir, runCli } from "./helpers/repo.js";
 import { extractFeatures, isNonSource, sensitiveArea, type CommitFeatures } from "../src/risk/features.js";
 import { szz } from "../src/risk/szz.js";
-import { auc, fitLogistic, popt, predict, recallAt20, scoreSpread, type RiskModel } from "../src/risk/model.js";
-import { evaluate } from "../src/risk/index.js";
+import {
+  auc,
+  blendWithLA,
+  fitLogistic,
+  popt,
+  predict,
+  recallAt20,
+  scoreSpread,
+  type RiskModel,
+} from "../src/risk/model.js";
+import { ANCHOR_ALPHAS, anchorToLA, evaluate, train } from "../src/risk/index.js";
 
 const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} ${i}`).join("\n") + "\n";
 const DAY = 86400;
@@ -460,6 +469,65 @@ describe("evaluation protocol", () => {
     expect(w.train + w.test).toBe(50);
     expect(w.train).toBe(35);
   });
+
+  it("keeps the fitted model only when it beats lines added inside the training window (anchorToLA)", () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // EXP carries signal (steady over time) or, in the second history, a signal that flips halfway.
+    const history = (steady: boolean) => {
+      const cs: CommitFeatures[] = [];
+      const ys: number[] = [];
+      for (let i = 0; i < 1200; i++) {
+        const c = commit(i, Math.round(Math.exp(rand() * 5)));
+        c.values.EXP = Math.round(Math.exp(rand() * 5));
+        const sign = steady || i < 600 ? 1 : -1;
+        const logit = 0.8 * Math.log1p(c.values.LA) + 1.5 * sign * Math.log1p(c.values.EXP) - 4 - (steady ? 3 : 0);
+        cs.push(c);
+        ys.push(rand() < 1 / (1 + Math.exp(-logit)) ? 1 : 0);
+      }
+      return { cs, ys };
+    };
+    const s = history(true);
+    const full = train(s.cs, s.ys, undefined, { anchor: false });
+    const la = train(s.cs, s.ys, ["LA"]);
+    const kept = anchorToLA(s.cs, s.ys, full, la);
+    // A steady second signal: most of the fitted model is kept (blends near it rank almost alike, and
+    // a tie goes to the share nearer lines added).
+    expect(kept.anchor.alpha).toBeGreaterThanOrEqual(0.5);
+    expect(kept.anchor.validation[0]!.auc).toBeLessThan(kept.anchor.validation[4]!.auc - 0.05);
+    expect(train(s.cs, s.ys).anchor?.alpha).toBe(kept.anchor.alpha);
+    // The effect that flips is learned from the older half and misleads on the newer: lines added is kept.
+    const f = history(false);
+    const shrunk = train(f.cs, f.ys);
+    expect(shrunk.anchor!.alpha).toBeLessThan(1);
+    expect(shrunk.anchor!.reason).toMatch(/lines added/);
+    const v = shrunk.anchor!.validation;
+    expect(v.map((x) => x.alpha)).toEqual(ANCHOR_ALPHAS);
+    expect(v.find((x) => x.alpha === shrunk.anchor!.alpha)!.auc).toBeGreaterThan(v[v.length - 1]!.auc);
+    // evaluate reports the fitted model and what train keeps
+    const fixedAt = f.ys.map((y, i) => (y ? T0 + (i + 1) * DAY : Infinity));
+    const r = evaluate({ commits: f.cs, labels: f.ys, fixedAt, labelledFrom: -Infinity }, 0.7, { train: 5, test: 5 });
+    expect(r.insufficient).toBeUndefined();
+    expect(r.anchor!.alpha).toBeLessThan(1);
+    expect(r.fitted!.auc).toBeTypeOf("number");
+  });
+
+  it("a blend with the lines-added model is the same blend of the two models' logits", () => {
+    const cs = Array.from({ length: 200 }, (_, i) => commit(i, 1 + ((i * 37) % 300)));
+    const ys = cs.map((c, i) => (c.values.LA > 150 || i % 9 === 0 ? 1 : 0));
+    cs.forEach((c, i) => (c.values.EXP = (i * 13) % 50));
+    const full = train(cs, ys, undefined, { anchor: false });
+    const la = train(cs, ys, ["LA"]);
+    const logit = (m: RiskModel, c: CommitFeatures) => {
+      const p = predict(m, c.values).p;
+      return Math.log(p / (1 - p));
+    };
+    for (const alpha of [0, 0.25, 1]) {
+      const b = blendWithLA(full, la, alpha);
+      for (const c of cs.slice(0, 20))
+        expect(logit(b, c)).toBeCloseTo(alpha * logit(full, c) + (1 - alpha) * logit(la, c), 6);
+    }
+  });
 });
 
 describe("risk CLI", () => {
@@ -560,6 +628,11 @@ describe("risk CLI", () => {
     expect(text.stdout).toMatch(/model\s+AUC \d\.\d{3} \(95% CI/);
     expect(text.stdout).toMatch(/fixes blamed 8 of 8 found/);
     expect(text.stdout).toMatch(/score spread \d+-\d+/);
+    // which model train keeps (the fitted one, lines added, or a blend) and why
+    expect(text.stdout).toMatch(
+      /model = what risk train keeps: (fitted model|lines added|fitted model shrunk toward lines added) \(share of the fitted model [\d.]+\)/,
+    );
+    expect(j.anchor.validation).toHaveLength(5);
     // More fixes than --max-fixes: an even sample over the whole history is blamed, and no commit is left out.
     const sampled = JSON.parse(
       runCli(["risk", "eval", "--format", "json", "--min-labels", "1,1", "--max-fixes", "3"], { cwd: repo.dir }).stdout,
@@ -591,6 +664,7 @@ describe("risk CLI", () => {
     const trained = runCli(["risk", "train", "--min-labels", "1"], { cwd: repo.dir });
     expect(trained.code, trained.stderr).toBe(0);
     expect(trained.stderr).toMatch(/1 fix\(es\) blamed of 1 found \(type 1\)/);
+    expect(trained.stderr).toMatch(/kept: .+ \(share of the fitted model [\d.]+\): /);
     expect(JSON.parse(runCli(["risk", "score", "--format", "json"], { cwd: repo.dir }).stdout).model).toMatch(
       /repository model/,
     );

@@ -9,6 +9,7 @@ import { extractFeatures, type CommitFeatures, type FeatureName } from "./featur
 import { changeFeatures, commitAsChange } from "./target.js";
 import {
   auc,
+  blendWithLA,
   fitLogistic,
   mcc,
   MIN_SPREAD,
@@ -397,16 +398,7 @@ function fit(commits: CommitFeatures[], labels: number[], features: FeatureName[
  * weakest wins, which keeps the scores spread. Never looks at test data.
  */
 export function selectLambda(commits: CommitFeatures[], labels: number[], features: FeatureName[]): number {
-  const folds = [
-    [0.75, 1],
-    [0.5, 0.75],
-  ]
-    .map(([a, b]) => [Math.floor(commits.length * a!), Math.floor(commits.length * b!)] as const)
-    .filter(([cut, end]) => {
-      const tr = labels.slice(0, cut).reduce((x, y) => x + y, 0);
-      const va = labels.slice(cut, end).reduce((x, y) => x + y, 0);
-      return tr > 0 && tr < cut && va > 0 && va < end - cut;
-    });
+  const folds = validationFolds(labels);
   if (!folds.length) return 1;
   const scores = LAMBDAS.map((lambda) => {
     let score = 0;
@@ -423,14 +415,110 @@ export function selectLambda(commits: CommitFeatures[], labels: number[], featur
   return LAMBDAS.find((_, i) => scores[i]! >= best - AUC_TIE)!;
 }
 
-/** Fit on the commits that touch source, with the L2 strength chosen by time-ordered validation. */
-export function train(commits: CommitFeatures[], labels: number[], features = MODEL_FEATURES): RiskModel {
+/** Shares of the fitted model tried by anchorToLA, from lines added alone (0) to the fitted model (1). */
+export const ANCHOR_ALPHAS = [0, 0.25, 0.5, 0.75, 1];
+/**
+ * Validation AUCs this close to the best count as a tie, which the share nearer lines added wins.
+ * 0 (AUCs are compared rounded to 3 decimals): on the development histories a tie margin of 0.005
+ * or 0.01 fell back to lines added where a 0.25 share ranked better (docs/BENCHMARKS.md, h3).
+ */
+export const ANCHOR_TIE = 0;
+
+/**
+ * The guard against a model that ranks worse than lines added (LA): on the same time-ordered folds
+ * inside the training window as selectLambda (never the test window), fit the full model and the
+ * LA-only model on each fold's older part and score each blend alpha * full + (1 - alpha) * LA on
+ * its newer part. The share with the best mean validation AUC is kept; shares within ANCHOR_TIE of
+ * it (3 decimals) count as a tie, won by the one nearest LA. So the fitted model is kept whole only when it beat
+ * lines added inside the training window; otherwise it is shrunk toward LA, down to LA alone.
+ */
+export function anchorToLA(
+  cs: CommitFeatures[],
+  ys: number[],
+  full: RiskModel,
+  la: RiskModel,
+  tie = ANCHOR_TIE,
+): { model: RiskModel; anchor: NonNullable<RiskModel["anchor"]> } {
+  const folds = validationFolds(ys);
+  const pick = (alpha: number, validation: { alpha: number; auc: number }[], reason: string) => ({
+    model: alpha === 1 ? full : blendWithLA(full, la, alpha),
+    anchor: {
+      alpha,
+      kept:
+        alpha === 1
+          ? ("fitted model" as const)
+          : alpha === 0
+            ? ("lines added" as const)
+            : ("fitted model shrunk toward lines added" as const),
+      validation,
+      reason,
+    },
+  });
+  if (!folds.length) return pick(1, [], "no validation fold inside the training window has both classes");
+  const totals = ANCHOR_ALPHAS.map(() => 0);
+  for (const [cut, end] of folds) {
+    const f = fit(cs.slice(0, cut), ys.slice(0, cut), full.features, full.lambda ?? 1);
+    const l = fit(cs.slice(0, cut), ys.slice(0, cut), la.features, la.lambda ?? 1);
+    const vc = cs.slice(cut, end);
+    const vy = ys.slice(cut, end);
+    ANCHOR_ALPHAS.forEach((a, i) => {
+      const m = blendWithLA(f, l, a);
+      totals[i]! += auc(
+        vc.map((c) => predict(m, c.values).p),
+        vy,
+      );
+    });
+  }
+  const validation = ANCHOR_ALPHAS.map((alpha, i) => ({ alpha, auc: round(totals[i]! / folds.length) }));
+  const best = Math.max(...validation.map((v) => v.auc));
+  const chosen = validation.find((v) => v.auc >= best - tie)!;
+  const la0 = validation[0]!.auc;
+  const reason =
+    chosen.alpha === 1
+      ? `validation AUC inside the training window ${chosen.auc.toFixed(3)}, lines added alone ${la0.toFixed(3)}`
+      : chosen.alpha === 0
+        ? `the fitted model did not beat lines added inside the training window (validation AUC ${validation[validation.length - 1]!.auc.toFixed(3)} vs ${la0.toFixed(3)})`
+        : `a ${chosen.alpha} share of the fitted model validated best inside the training window (AUC ${chosen.auc.toFixed(3)}; fitted model ${validation[validation.length - 1]!.auc.toFixed(3)}, lines added ${la0.toFixed(3)})`;
+  return pick(chosen.alpha, validation, reason);
+}
+
+/** The time-ordered folds inside the training window: oldest 75% | rest, oldest 50% | next 25%. */
+function validationFolds(labels: number[]): (readonly [number, number])[] {
+  const n = labels.length;
+  return [
+    [0.75, 1],
+    [0.5, 0.75],
+  ]
+    .map(([a, b]) => [Math.floor(n * a!), Math.floor(n * b!)] as const)
+    .filter(([cut, end]) => {
+      const tr = labels.slice(0, cut).reduce((x, y) => x + y, 0);
+      const va = labels.slice(cut, end).reduce((x, y) => x + y, 0);
+      return tr > 0 && tr < cut && va > 0 && va < end - cut;
+    });
+}
+
+/**
+ * Fit on the commits that touch source, with the L2 strength chosen by time-ordered validation.
+ * With `anchor` (the default when the features include LA and more), the result is the fitted
+ * model shrunk toward lines added as far as validation inside the training window says (anchorToLA).
+ */
+export function train(
+  commits: CommitFeatures[],
+  labels: number[],
+  features = MODEL_FEATURES,
+  opts: { anchor?: boolean } = {},
+): RiskModel {
   const keep = commits.map(touchesSource);
   const cs = commits.filter((_, i) => keep[i]);
   const ys = labels.filter((_, i) => keep[i]);
   if (cs.length < 2) throw new UserError("not enough commits that change source files to train on");
   const lambda = selectLambda(cs, ys, features);
-  const model = fit(cs, ys, features, lambda);
+  let model: RiskModel = { ...fit(cs, ys, features, lambda), lambda };
+  if ((opts.anchor ?? true) && features.length > 1 && features.includes("LA")) {
+    const la = train(cs, ys, ["LA"]);
+    const a = anchorToLA(cs, ys, model, la);
+    model = { ...a.model, anchor: a.anchor };
+  }
   return {
     ...model,
     lambda,
@@ -440,6 +528,33 @@ export function train(commits: CommitFeatures[], labels: number[], features = MO
       buggy: ys.reduce((a, b) => a + b, 0),
       from: new Date(cs[0]!.time * 1000).toISOString().slice(0, 10),
       to: new Date(cs[cs.length - 1]!.time * 1000).toISOString().slice(0, 10),
+    },
+  };
+}
+
+/**
+ * Share of the fitted model in the shipped default model; the rest is the lines-added-only model.
+ * Chosen on the development histories (docs/BENCHMARKS.md, issue 15, branch h3): cross-project,
+ * the full model fitted on other histories ranked below lines added on all three (by 0.005-0.061),
+ * a 0.25 share still by 0.010 on one, a 0.1 share within 0.003 of it on each.
+ */
+export const DEFAULT_MODEL_SHARE = 0.1;
+
+/**
+ * The default model from pooled histories (oldest first): the full model shrunk toward lines
+ * added, alpha = DEFAULT_MODEL_SHARE. Cross-project there is no validation window of the target
+ * repository to choose alpha by, so it is fixed.
+ */
+export function fitDefaultModel(commits: CommitFeatures[], labels: number[]): RiskModel {
+  const full = train(commits, labels, MODEL_FEATURES, { anchor: false });
+  const la = train(commits, labels, ["LA"]);
+  return {
+    ...blendWithLA(full, la, DEFAULT_MODEL_SHARE),
+    anchor: {
+      alpha: DEFAULT_MODEL_SHARE,
+      kept: "fitted model shrunk toward lines added",
+      validation: [],
+      reason: `cross-project default: a fixed ${DEFAULT_MODEL_SHARE} share of the fitted model, the rest lines added`,
     },
   };
 }
@@ -463,7 +578,11 @@ export interface EvalResult {
   lambda: number;
   /** set when the labels cannot support an AUC (see insufficientLabels); the metrics are then absent */
   insufficient?: string;
+  /** what `risk train` would keep: the fitted model shrunk toward lines added as far as validation says */
   model?: Metrics;
+  /** the fitted model before that choice, and the choice (see anchorToLA) */
+  fitted?: Metrics;
+  anchor?: NonNullable<RiskModel["anchor"]>;
   baseline?: Metrics;
   /** the shipped default model on the same test commits */
   defaultModel?: Metrics;
@@ -530,7 +649,12 @@ export function evaluate(
     recall20: recallAt20(s, teY, churn),
     popt: popt(s, teY, churn),
   });
-  const model = train(trC, trY, features);
+  // The fitted model, and what `risk train` keeps: that model shrunk toward lines added as far as
+  // validation inside the training window says (anchorToLA); both are reported.
+  const fitted = train(trC, trY, features, { anchor: false });
+  const la = train(trC, trY, ["LA"]);
+  const anchored = features.length > 1 && features.includes("LA") ? anchorToLA(trC, trY, fitted, la) : undefined;
+  const model: RiskModel = anchored ? { ...anchored.model, anchor: anchored.anchor } : fitted;
   const spread = scoreSpread(
     model,
     teC.map((c) => c.values),
@@ -539,7 +663,8 @@ export function evaluate(
     ...counts,
     lambda: model.lambda ?? 1,
     model: metrics(score(model)),
-    baseline: metrics(score(train(trC, trY, ["LA"]))),
+    ...(anchored ? { fitted: metrics(score(fitted)), anchor: anchored.anchor } : {}),
+    baseline: metrics(score(la)),
     defaultModel: metrics(score(defaultModel())),
     spread,
     collapsed: spread.spread < MIN_SPREAD,

@@ -24,6 +24,37 @@ export interface RiskModel {
     fixesFound?: number;
   };
   metrics?: Record<string, number>;
+  /**
+   * How far the fitted model was shrunk toward the lines-added-only model (see anchorToLA): the
+   * share `alpha` of the full model kept (1 = the fitted model, 0 = lines added alone), and why.
+   */
+  anchor?: Anchor;
+}
+
+/** The choice between the fitted model and lines added, made inside the training window. */
+export interface Anchor {
+  alpha: number;
+  kept: "fitted model" | "lines added" | "fitted model shrunk toward lines added";
+  /** mean validation AUC of each share tried (time-ordered folds inside the training window) */
+  validation: { alpha: number; auc: number }[];
+  reason: string;
+}
+
+/**
+ * The blend alpha * full + (1 - alpha) * lines-added-only, as one logistic model over the full
+ * model's features: the LA-only model's coefficient is re-expressed in the full model's
+ * standardisation of LA, so the blend is again a plain logistic model (same file format). Its
+ * logit is exactly the weighted sum of the two models' logits. Sensitivity coefficients stay >= 0
+ * (both models' are).
+ */
+export function blendWithLA(full: RiskModel, la: RiskModel, alpha: number): RiskModel {
+  const j = full.features.indexOf("LA");
+  const k = la.features.indexOf("LA");
+  if (j < 0 || k < 0 || la.features.length !== 1) throw new Error("blendWithLA: needs LA in both models");
+  const c = la.coef[k]! / la.scale[k]!;
+  const coef = full.coef.map((b, i) => alpha * b + (i === j ? (1 - alpha) * c * full.scale[j]! : 0));
+  const intercept = alpha * full.intercept + (1 - alpha) * (la.intercept + c * (full.mean[j]! - la.mean[k]!));
+  return { ...full, coef, intercept };
 }
 
 /**

@@ -139,6 +139,8 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      if (model.anchor)
+        say(`kept: ${model.anchor.kept} (share of the fitted model ${model.anchor.alpha}): ${model.anchor.reason}`);
       model.trainedOn = { ...model.trainedOn!, fixes: ds.fixes, fixesFound: ds.fixesFound };
       const file = resolve(cwd, o.out);
       const { mkdirSync } = await import("node:fs");
@@ -191,6 +193,7 @@ export function register(program: Command): void {
       }
       for (const [k, m] of [
         ["model", r.model],
+        ["fitted", r.fitted],
         ["LA baseline", r.baseline],
         ["default", r.defaultModel],
       ] as const) {
@@ -200,6 +203,10 @@ export function register(program: Command): void {
           `${k.padEnd(12)} AUC ${m.auc.toFixed(3)} (95% CI ${lo.toFixed(2)}-${hi.toFixed(2)})  MCC ${m.mcc.toFixed(3)}  recall@20% ${m.recall20.toFixed(3)}  Popt ${m.popt.toFixed(3)}`,
         );
       }
+      if (r.anchor)
+        writeOut(
+          `model = what risk train keeps: ${r.anchor.kept} (share of the fitted model ${r.anchor.alpha}): ${r.anchor.reason}`,
+        );
       writeOut(
         `L2 ${r.lambda}; model score spread ${r.spread!.p10}-${r.spread!.p90} (10th-90th percentile)${r.collapsed ? ": collapsed, `risk train` would keep the default model" : ""}`,
       );
