@@ -6,20 +6,11 @@
 // Needs PostgreSQL at postgres://postgres@127.0.0.1:5432/test; drops its tables afterwards.
 // Prints lines on stdout; nothing is written to docs.
 import { resolve } from "node:path";
+import { checkEntry as entry, cpuSeconds as cpu } from "./lib/ledger-entries.js";
 
 const roots = process.argv.slice(2).map((r) => resolve(r));
 const PG = "postgres://postgres@127.0.0.1:5432/test";
 const mods = await Promise.all(roots.map((r) => import(`${r}/src/audit/index.ts`)));
-const entry = (i: number) => ({
-  type: "check",
-  subject: `c0ffee${i.toString(16).padStart(10, "0")}`,
-  actor: "ci@example.invalid",
-  payload: { name: "test", status: "passed", run: i },
-});
-const cpu = () => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
-};
 const res: number[][] = roots.map(() => []);
 const ledgers = await Promise.all(mods.map((m, k) => m.openLedger(`${PG}?table_prefix=pgab${process.pid}_${k}_`)));
 for (const l of ledgers) await l.appendBatch(Array.from({ length: 1000 }, (_, i) => entry(i)));

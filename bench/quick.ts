@@ -79,18 +79,9 @@ const FORMS: Record<string, () => Promise<QuickFigure[]>> = {
     const { openLedger } = await import("../src/audit/index.js");
     const { resetScreenMemo } = await import("../src/audit/screen.js");
     const dir = tmp("ledger");
-    const entry = (i: number) => ({
-      type: "check",
-      subject: `c0ffee${i.toString(16).padStart(10, "0")}`,
-      actor: "ci@example.invalid",
-      payload: { name: "test", status: "passed", run: i },
-    });
+    const { checkEntry: entry, cpuSeconds: cpu } = await import("./lib/ledger-entries.js");
     // Ratios use this process's CPU time, which other jobs on the machine barely move (wall
     // time moves with them, and with the disk's fsync latency); the values are wall time.
-    const cpu = () => {
-      const c = process.cpuUsage();
-      return (c.user + c.system) / 1e6;
-    };
     // Raw SHA-256 per entry over the canonical bytes these entries produce: the floor.
     const rawPerEntry = (bytes: Buffer) => {
       const c0 = cpu();
