@@ -7,6 +7,10 @@
 //   npx tsx bench/commit-rewrites.ts fit OUT_DIR REPO...    fit the per-type coefficients of the rewrite
 //     term on those dumps (L2, the model's log-probabilities as offset), leave-one-repository-out over
 //     the given repositories to choose the penalty, and print the coefficients fitted on all of them.
+//   npx tsx bench/commit-rewrites.ts cost - REPO...         CPU time of the blame calls (the git children's
+//     user + system time from /proc/self/stat, and the process's own) on the last REWRITE_N commits the
+//     type model decides, each blamed against its parent as `commit generate` blames a staged change
+//     against HEAD.
 //
 // Only development repositories may be given to `fit` (see docs/BENCHMARKS.md, issue 15, h2).
 // Env: COMMIT_CONV_REPOS_DIR (default /work/bench-repos), REWRITE_N (window, default 300),
@@ -163,7 +167,52 @@ function accuracy(examples: Example[], model?: RewriteModel): number {
   return examples.filter((ex) => argmax(model ? applyRewrites(ex.p, ex.x, model) : ex.p) === ex.label).length;
 }
 
-if (mode === "dump") {
+/** CPU seconds of waited-for children (cutime + cstime, /proc/self/stat fields 16-17). */
+function childCpu(): number {
+  const f = readFileSync("/proc/self/stat", "utf8");
+  const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(rest[13]) + Number(rest[14])) / 100; // fields 16, 17 counted from 1; USER_HZ 100
+}
+
+async function cost(name: string): Promise<void> {
+  const dir = join(ROOT, name);
+  const shas = execFileSync("git", ["-C", dir, "rev-list", "--no-merges", "-n", String(4 * N), "HEAD"], {
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n");
+  const per: { wall: number; cpu: number; lines: number }[] = [];
+  let files = 0;
+  for (const sha of shas) {
+    if (per.length >= N) break;
+    const change = await collectCommit(dir, sha);
+    if (!modelDecides(extractFeatures(change))) continue;
+    const c0 = childCpu();
+    const u0 = process.cpuUsage();
+    const t0 = performance.now();
+    const e = await blameRewrites(dir, `${sha}^`, change, 0, "");
+    const own = process.cpuUsage(u0);
+    per.push({
+      wall: performance.now() - t0,
+      cpu: (childCpu() - c0) * 1000 + (own.user + own.system) / 1000,
+      lines: e.lines,
+    });
+    files += change.files.filter((f) => f.status !== "added").length;
+  }
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
+  const cpu = per.map((x) => x.cpu);
+  const wall = per.map((x) => x.wall);
+  console.error(
+    `${name}: ${per.length} changes (${files} files); blame CPU ms mean ${(cpu.reduce((a, b) => a + b, 0) / per.length).toFixed(1)}, median ${q(cpu, 0.5).toFixed(0)}, p90 ${q(cpu, 0.9).toFixed(0)}, max ${q(cpu, 1).toFixed(0)}; wall ms median ${q(wall, 0.5).toFixed(0)}, p90 ${q(wall, 0.9).toFixed(0)}; lines blamed median ${q(
+      per.map((x) => x.lines),
+      0.5,
+    )}`,
+  );
+}
+
+if (mode === "cost") {
+  for (const r of repos) await cost(r);
+} else if (mode === "dump") {
   mkdirSync(out, { recursive: true });
   for (const r of repos) await dump(r);
 } else if (mode === "fit") {
@@ -200,7 +249,8 @@ if (mode === "dump") {
     console.error(JSON.stringify(fit(all, features, types, Number(process.env.REWRITE_DEBUG)).weights));
   for (const lambda of [0.003, 0.01, 0.03, 0.1, 0.3, 1]) {
     let ok = 0,
-      base = 0;
+      base = 0,
+      tested = 0;
     const per: string[] = [];
     // REWRITE_CV=time: train on the older half of every repository, test on the newer halves.
     const splits =
@@ -226,9 +276,10 @@ if (mode === "dump") {
       const b = accuracy(test);
       ok += a;
       base += b;
+      tested += test.length;
       per.push(`${r} ${a}/${test.length} (model alone ${b})`);
     }
-    console.error(`LORO λ ${lambda}: ${ok}/${all.length} (model alone ${base}): ${per.join("; ")}`);
+    console.error(`LORO λ ${lambda}: ${ok}/${tested} (model alone ${base}): ${per.join("; ")}`);
     if (ok > best.ok || (ok === best.ok && lambda > best.lambda)) best = { lambda, ok };
   }
   const m = fit(all, features, types, best.lambda);
