@@ -23,6 +23,7 @@ import { Vocabulary } from "../src/commit/generate/vocabulary.js";
 import { parseHeader } from "../src/commit/message.js";
 import { extractFeatures, generateOffline, modelDecides } from "../src/commit/generate/offline.js";
 import { rewritesOfCommit } from "../src/commit/generate/rewrites.js";
+import { REWRITES_BY_DEFAULT } from "../src/commit/generate/rewrite-weights.js";
 import { WEAK_PENALTY } from "./commit-rewrite-candidates.js";
 import {
   allowedType,
@@ -72,7 +73,7 @@ for (const name of REPOS) {
     pass = 0,
     passBefore = 0,
     okNoContext = 0,
-    okNoRewrites = 0,
+    okRewrites = 0,
     okWeak = 0,
     withBranch = 0;
   const confusion: Record<string, number> = {};
@@ -83,8 +84,12 @@ for (const name of REPOS) {
     // branch `commit generate` reads (no tracker project is declared a bug tracker here).
     // What the commit rewrites (blame against its parent), for source changes the type model decides.
     const rewrites = modelDecides(extractFeatures(change)) ? await rewritesOfCommit(dir, c.sha, change) : undefined;
-    const { message } = generateOffline(change, vocab, { branch: c.branch, rewrites });
-    const noRw = generateOffline(change, vocab, { branch: c.branch }).message;
+    // The headline follows what `commit generate` does (the term is off there: docs/BENCHMARKS.md, h2).
+    const { message } = generateOffline(change, vocab, {
+      branch: c.branch,
+      rewrites: REWRITES_BY_DEFAULT ? rewrites : undefined,
+    });
+    const withRw = generateOffline(change, vocab, { branch: c.branch, rewrites }).message;
     const weak = generateOffline(change, vocab, { branch: c.branch, rewrites, rewriteModel: WEAK_PENALTY }).message;
     const type = allowedType(conv, message.type, message.scope, message.subject);
     const plain = generateOffline(change, vocab).message;
@@ -99,7 +104,7 @@ for (const name of REPOS) {
     if (human.type) {
       typed++;
       if (type === human.type) ok++;
-      if (allowedType(conv, noRw.type, noRw.scope, noRw.subject) === human.type) okNoRewrites++;
+      if (allowedType(conv, withRw.type, withRw.scope, withRw.subject) === human.type) okRewrites++;
       if (allowedType(conv, weak.type, weak.scope, weak.subject) === human.type) okWeak++;
       if (typeNoContext === human.type) okNoContext++;
       else confusion[`${human.type}→${type}`] = (confusion[`${human.type}→${type}`] ?? 0) + 1;
@@ -139,7 +144,7 @@ for (const name of REPOS) {
     name,
     conv.style,
     `typed ${typed}`,
-    `type ${pct(ok, typed)} (${ok}; without rewrites ${okNoRewrites}; weak-penalty candidate ${okWeak}; without the branch ${pct(okNoContext, typed)}, before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
+    `type ${pct(ok, typed)} (${ok}; with the rewrite term ${okRewrites}; weak-penalty candidate ${okWeak}; without the branch ${pct(okNoContext, typed)}, before ${pct(okBefore, typed)}, raw ${pct(okConventional, typed)})`,
     `on a branch ${withBranch}`,
     `headers ${pass}/${window.length} (before ${passBefore})`,
   );
