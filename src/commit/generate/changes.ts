@@ -13,6 +13,11 @@ export interface FileChange {
   contexts: string[];
   /** New-side line numbers of `added`. */
   addedAt: number[];
+  /**
+   * Old-side line ranges the hunks rewrite, `[start, count]` as in `@@ -start,count`: count 0 is an
+   * insertion after line `start` (read by the rewrite evidence, which blames these lines).
+   */
+  oldHunks?: [number, number][];
   /** package.json only: the sections (dependencies, devDependencies...) holding the added lines. */
   manifestSections?: string[];
 }
@@ -53,11 +58,15 @@ export async function collectChanges(
   let pendingContext: string | undefined;
   for await (const line of gitLines(args, options)) {
     // A hunk body line never starts with "@@" (it starts with ' ', '+', '-' or '\'), so this is a header.
+    let hunk: [number, number] | undefined;
     if (line.startsWith("@@ -")) {
       const m = /^@@ [^@]* @@ ?(.*)$/.exec(line);
       pendingContext = m?.[1]?.trim() || undefined;
+      const r = /^@@ -(\d+)(?:,(\d+))? /.exec(line);
+      if (r) hunk = [Number(r[1]), r[2] === undefined ? 1 : Number(r[2])];
     }
     parser.push(line);
+    if (hunk && current && (current.oldHunks?.length ?? 0) < 200) (current.oldHunks ??= []).push(hunk);
     if (pendingContext !== undefined && current) {
       if (!current.contexts.includes(pendingContext) && current.contexts.length < 20)
         current.contexts.push(pendingContext);

@@ -6,10 +6,13 @@ import { scanText } from "../../phi/index.js";
 import { scoreChange, type RiskResult } from "../../risk/index.js";
 import { collectStaged, type ChangeSet } from "./changes.js";
 import { loadVocabulary } from "./vocabulary-cache.js";
+import { blameRewrites, rewriteFeatures } from "./rewrites.js";
+import { REWRITES_BY_DEFAULT } from "./rewrite-weights.js";
 import {
   extractFeatures,
   generateOffline,
   inferScope,
+  modelDecides,
   writeBody,
   writeSubject,
   type Inference,
@@ -170,6 +173,14 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   const n = Math.max(1, options.n ?? 1);
   const provider = options.provider ?? ctx.config.llm.provider;
   const f = extractFeatures(ctx.change);
+  // What the change rewrites in HEAD (one bounded `git blame` per source file), while the trailers are computed.
+  const pendingRewrites =
+    REWRITES_BY_DEFAULT && modelDecides(f)
+      ? blameRewrites(root, "HEAD", ctx.change).then(
+          (e) => rewriteFeatures(ctx.change, e),
+          () => undefined,
+        )
+      : Promise.resolve(undefined);
   const facts = await computeTrailers(ctx, f.changedSymbols, pendingRisk, pendingBranch);
   const notes = [...facts.notes];
   let messages: CommitMessage[];
@@ -181,6 +192,7 @@ export async function generateCommitMessages(options: GenerateOptions): Promise<
   const hints: TypeHints = {
     branch: await pendingBranch,
     bug: facts.ticket && bugKeys.some((k) => facts.ticket!.startsWith(`${k}-`)) ? facts.ticket : undefined,
+    rewrites: await pendingRewrites,
   };
   if (provider === "offline") {
     ({ messages, inference } = offlineCandidates(ctx, n, hints));

@@ -5,6 +5,8 @@ import { changeWords, diffFeatures, repoTerms, scoreTypes, wordTerms, type TypeM
 import { TYPE_MODEL } from "./type-model-weights.js";
 import { isConventionalType, type CommitMessage } from "../message.js";
 import { typeFromBranch } from "../convention.js";
+import { applyRewrites, type RewriteModel } from "./rewrites.js";
+import { REWRITE_MODEL } from "./rewrite-weights.js";
 
 /**
  * What the change's context says besides its diff: the branch it is committed on (`fix/login`),
@@ -16,6 +18,13 @@ export interface TypeHints {
   branch?: string;
   /** The change cites an issue of a tracker project declared as a bug tracker. */
   bug?: string;
+  /**
+   * What the change rewrites in existing code (`rewriteFeatures` of `blameRewrites`): weighed by the
+   * rewrite term's coefficients (REWRITE_MODEL) when present.
+   */
+  rewrites?: Record<string, number>;
+  /** Coefficients of the rewrite term (default REWRITE_MODEL; benchmarks compare candidates). */
+  rewriteModel?: RewriteModel;
 }
 
 /** Conventional Commits types the generator can produce (config-conventional's type-enum). */
@@ -428,6 +437,12 @@ export function modelType(
     const after = Object.entries(p).sort((a, b) => b[1] - a[1])[0]![0];
     if (after !== before) reasons.push(`${context.map((c) => c.why).join("; ")}: ${before} → ${after}`);
   }
+  if (hints.rewrites) {
+    const before = Object.entries(p).sort((a, b) => b[1] - a[1])[0]![0];
+    Object.assign(p, applyRewrites(p, hints.rewrites, hints.rewriteModel ?? REWRITE_MODEL));
+    const after = Object.entries(p).sort((a, b) => b[1] - a[1])[0]![0];
+    if (after !== before) reasons.push(`${rewriteWhy(hints.rewrites)}: ${before} → ${after}`);
+  }
   const ranked = Object.entries(p).sort((a, b) => b[1] - a[1]);
   const type = ranked[0]![0];
   reasons.push(
@@ -447,6 +462,12 @@ export function modelType(
     if (why) reasons.push(why);
   }
   return { type, reasons, probabilities: p };
+}
+
+function rewriteWhy(x: Record<string, number>): string {
+  const pct = (v = 0) => `${Math.round(v * 100)}%`;
+  if (!x.blamed) return "the change rewrites no existing source lines";
+  return `of the existing lines it rewrites, ${pct(x.rwFix)} were last written by fixes, ${pct(x.rwFeat)} by features, ${pct(x.rwRecent)} in the last 30 days`;
 }
 
 function contextEvidence(vocab: Vocabulary, hints: TypeHints): { ratio: (t: string) => number; why: string }[] {
