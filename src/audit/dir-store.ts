@@ -1104,9 +1104,23 @@ function movedOrRewritten(
     at += 4 + data.length;
     const h = hashLeaf(data);
     const row = rows.find((r) => r.hash.equals(h));
-    if (row && row.end !== at) return `an indexed record found at byte ${at - 4 - data.length}, not where its row says`;
+    // A row whose offset lost its last bytes to the crash (zeros where the true offset has others: a
+    // row across a sector or page boundary half written) names this record where it is, torn; a record
+    // moved by a deletion sits lower than its row says, which zeros cannot make.
+    if (row && row.end !== at && !tornOffset(row.end, at))
+      return `an indexed record found at byte ${at - 4 - data.length}, not where its row says`;
   }
   return undefined;
+}
+
+/** Each byte of the big-endian u64 `recorded` is the same as `actual`'s or zero (a partly unwritten offset). */
+function tornOffset(recorded: number, actual: number): boolean {
+  const r = Buffer.alloc(8);
+  const a = Buffer.alloc(8);
+  r.writeBigUInt64BE(BigInt(recorded));
+  a.writeBigUInt64BE(BigInt(actual));
+  for (let i = 0; i < 8; i++) if (r[i] !== 0 && r[i] !== a[i]) return false;
+  return true;
 }
 
 function isJsonRecord(data: Buffer): boolean {
