@@ -66,6 +66,8 @@ describe("the service and the ledger's durability level", () => {
     const m = await s.metrics();
     expect(m).toMatch(/^gitops_health_ledger_durability_info\{level="disk",sync_interval_ms="0"\} 1$/m);
     expect(m).toMatch(/^gitops_health_ledger_fail_closed 0$/m);
+    // one decision, one append: its two files synced before the answer
+    expect(m).toMatch(/^gitops_health_ledger_fdatasyncs_total 2$/m);
     const line = s.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === "ledger durability");
     expect(line).toMatchObject({ ledgerDurability: "disk" });
   });

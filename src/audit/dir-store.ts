@@ -174,6 +174,8 @@ export class DirStore implements LedgerStore {
 
   /** When appends are acknowledged (see LedgerDurability). */
   readonly durability: LedgerDurability;
+  /** fdatasyncs of entries.log and leaves.bin this store has started (appends and background rounds). */
+  private fileSyncs = 0;
   /** `process`: least time between background sync rounds; `disk`: 0. */
   readonly syncIntervalMs: number;
   private readonly syncFile: (fd: number) => Promise<void>;
@@ -190,7 +192,11 @@ export class DirStore implements LedgerStore {
     if (!Number.isInteger(interval) || interval < 1 || interval > 1000)
       throw new UserError(`ledger sync interval must be 1-1000 ms, not ${interval}`);
     this.syncIntervalMs = this.durability === "process" ? interval : 0;
-    this.syncFile = options.syncFile ?? ((fd) => fdatasyncAsync(fd));
+    const sync = options.syncFile ?? ((fd) => fdatasyncAsync(fd));
+    this.syncFile = (fd) => {
+      this.fileSyncs++;
+      return sync(fd);
+    };
     this.entriesPath = join(location, "entries.log");
     this.leavesPath = join(location, "leaves.bin");
     this.checkpointsPath = join(location, "checkpoints.jsonl");
@@ -526,6 +532,11 @@ export class DirStore implements LedgerStore {
   private lastSyncStart = 0;
   /** The syncer's own descriptors (kept open: a writeback error is reported to descriptors open when it happened). */
   private syncFds: { ef: number; lf: number; eIno: bigint; lIno: bigint } | undefined;
+
+  /** fdatasyncs of the two files started so far (for /metrics: syncs per append under each level). */
+  syncCount(): number {
+    return this.fileSyncs;
+  }
 
   /** Why appends are refused (a background sync failed), or undefined while the store acknowledges them. */
   failure(): string | undefined {

@@ -89,6 +89,11 @@ export class AuditLedger implements Ledger {
     return this.store.failure?.();
   }
 
+  /** Data syncs the store has started (directory ledger), or undefined where the store does not count them. */
+  syncCount(): number | undefined {
+    return this.store.syncCount?.();
+  }
+
   /** Called once if the store fails closed (a background sync failed). */
   onFailure(listener: (message: string) => void): void {
     this.store.onFailure?.(listener);

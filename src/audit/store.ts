@@ -52,6 +52,8 @@ export interface LedgerStore {
   failure?(): string | undefined;
   /** Called once when the store fails closed. */
   onFailure?(listener: (message: string) => void): void;
+  /** Data syncs of the store's files started so far (directory ledger), for /metrics. */
+  syncCount?(): number;
   /** Every acknowledged append made durable (a no-op where appends are durable when acknowledged). */
   flush?(): Promise<void>;
   /** Problems beyond the acknowledged entries, without changing anything: `tampered` or torn-tail notes. */

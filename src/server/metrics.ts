@@ -13,7 +13,11 @@ export interface Metrics {
 export async function createMetrics(
   ledgerSize: () => Promise<number>,
   pendingApprovals: () => Promise<number> = async () => 0,
-  ledger?: { durability: { level: string; syncIntervalMs: number }; failure(): string | undefined },
+  ledger?: {
+    durability: { level: string; syncIntervalMs: number };
+    failure(): string | undefined;
+    syncCount(): number | undefined;
+  },
 ): Promise<Metrics> {
   const prom = (await import("prom-client")).default;
   const registry = new prom.Registry();
@@ -34,6 +38,16 @@ export async function createMetrics(
         this.set(ledger.failure() ? 1 : 0);
       },
     });
+    if (ledger.syncCount() !== undefined)
+      new prom.Counter({
+        name: "gitops_health_ledger_fdatasyncs_total",
+        help: "fdatasyncs of the directory ledger's two files (disk: two an append batch; process: two a background round)",
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(ledger.syncCount() ?? 0);
+        },
+      });
   }
   return {
     registry,
