@@ -39,7 +39,7 @@ function gatedSync() {
       open = true;
       for (const r of waiting.splice(0)) r();
     },
-    fail: (err: Error) => (failWith = err),
+    fail: (err: Error | undefined) => (failWith = err),
   };
 }
 
@@ -62,6 +62,19 @@ describe("ledger durability levels", () => {
     g.release();
     await p;
     expect(done).toBe(true);
+    await ledger.close();
+  });
+
+  it("disk: a failed fdatasync refuses that append and every later one (fail closed)", async () => {
+    const dir = join(makeTempDir(), "ledger");
+    const g = gatedSync();
+    const ledger = new AuditLedger(await DirStore.open(dir, { syncFile: g.syncFile }));
+    await ledger.append(entry(0));
+    g.fail(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }));
+    await expect(ledger.append(entry(1))).rejects.toThrow(LedgerUnavailableError);
+    expect(ledger.failure()).toMatch(/an fdatasync failed \(EIO\); the append was not acknowledged/);
+    g.fail(undefined);
+    await expect(ledger.append(entry(2))).rejects.toThrow(/refuses appends/);
     await ledger.close();
   });
 

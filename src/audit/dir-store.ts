@@ -40,8 +40,8 @@ const fdatasyncAsync = promisify(fdatasync);
  * Append: frames written to entries.log and rows to leaves.bin, then both files fdatasynced at
  * once (two syncs in flight, not one after the other). An entry is acknowledged only after both
  * are durable (`disk` durability, the default; under `process` durability, after both writes, the
- * syncs grouped in the background: see LedgerDurability). So after a crash the only legitimate damage is a torn tail: a partial row at the
- * end of leaves.bin, complete or partial frames after the last indexed one, and (a power loss
+ * syncs grouped in the background: see LedgerDurability). So after a crash the only legitimate
+ * damage is a torn tail: a partial row at the end of leaves.bin, complete or partial frames after the last indexed one, and (a power loss
  * while both syncs were in flight) index rows at the end whose frames never reached the disk:
  * the trailing rows whose frame is missing, incomplete or not the bytes the row's leaf hash
  * names. Those were never acknowledged; they are a torn tail like the others (reported, refused
@@ -492,7 +492,14 @@ export class DirStore implements LedgerStore {
       // append needs the bytes and the files' new sizes durable, not their timestamps.
       if (this.durability === "disk") {
         const synced = await Promise.allSettled([this.syncFile(ef), this.syncFile(lf)]);
-        for (const r of synced) if (r.status === "rejected") throw r.reason;
+        for (const r of synced)
+          if (r.status === "rejected") {
+            // After a failed fdatasync the kernel may have dropped the pages it could not write and
+            // a later sync can succeed over the hole: no append is acknowledged again by this
+            // process (PostgreSQL stops on a failed fsync for the same reason).
+            this.fail(r.reason);
+            this.refuseIfFailed();
+          }
       }
       h.acknowledged = start + datas.length;
       h.end = pos;
@@ -558,7 +565,10 @@ export class DirStore implements LedgerStore {
   private fail(err: unknown): void {
     if (this.syncFailure) return;
     const code = (err as NodeJS.ErrnoException).code;
-    this.syncFailure = `a background fdatasync failed (${code ?? (err as Error).message}); entries acknowledged since the last good sync may not be on disk`;
+    this.syncFailure =
+      this.durability === "process"
+        ? `a background fdatasync failed (${code ?? (err as Error).message}); entries acknowledged since the last good sync may not be on disk`
+        : `an fdatasync failed (${code ?? (err as Error).message}); the append was not acknowledged, and no later one will be by this process`;
     for (const f of this.failureListeners) {
       try {
         f(this.syncFailure);
@@ -572,10 +582,15 @@ export class DirStore implements LedgerStore {
   private scheduleSync(): void {
     this.syncWanted = true;
     if (this.syncing || this.syncTimer) return;
-    const wait = Math.max(0, this.lastSyncStart + this.syncIntervalMs - Date.now());
+    const wait = this.lastSyncStart + this.syncIntervalMs - Date.now();
+    // due already: started from the append itself (a timer fires late when the event loop is busy)
+    if (wait <= 0) {
+      void this.startSyncLoop();
+      return;
+    }
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
-      this.startSyncLoop();
+      void this.startSyncLoop();
     }, wait);
   }
 
