@@ -15,6 +15,7 @@ import { DirStore } from "../src/audit/dir-store.js";
 import { openLedger } from "../src/audit/index.js";
 import { AuditLedger } from "../src/audit/ledger.js";
 import { buildApp } from "../src/server/app.js";
+import { GroupCommit } from "../src/server/group-commit.js";
 import { createToken, FileTokenStore, tokenFileFor } from "../src/server/tokens.js";
 import { makeTempDir, runCli } from "./helpers/repo.js";
 
@@ -113,6 +114,28 @@ describe("the service and the ledger's durability level", () => {
     const fatal = s.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 60);
     expect(fatal).toHaveLength(1);
     expect(fatal[0]!.msg).toMatch(/^ledger fails closed: /);
+  });
+
+  it("process: the group commit writes a lone append at once and gathers appends that come close together", async () => {
+    const ledger = await openLedger(join(makeTempDir(), "ledger"), { durability: "process" });
+    ledgers.push(ledger);
+    const batches: number[] = [];
+    const appendBatch = ledger.appendBatch.bind(ledger);
+    ledger.appendBatch = (entries) => {
+      batches.push(entries.length);
+      return appendBatch(entries);
+    };
+    const g = new GroupCommit(ledger);
+    const rs = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => g.append({ type: "t", actor: "a", payload: { i } })),
+    );
+    expect(rs.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // the first is written at once; the 49 behind it, read in the same turn, go in one batch
+    expect(batches).toEqual([1, 49]);
+    await new Promise((r) => setTimeout(r, 5));
+    await g.append({ type: "t", actor: "a" });
+    expect(batches).toEqual([1, 49, 1]);
+    await g.drain();
   });
 
   it("serve: --ledger-durability, the environment and the configuration choose the level; others are refused", async () => {
