@@ -6,6 +6,8 @@
 //   no-scan       the same with a scanner that finds nothing (what the prompt and reply scans cost)
 //   memory-ledger the same with a ledger that keeps entries in memory (what the durable append costs)
 //   no-cache      (only when named in PROXY_LAT_CASES) the proxy without its prompt scan cache
+//   proxy-process (only when named in PROXY_LAT_CASES) the proxy over a ledger with `process` durability
+//                 (entries written before the answer, their fdatasyncs grouped in the background)
 // Then a conversation (PROXY_LAT_CHAT=0 leaves it out): a 1.5 KB system prompt, the previous call's
 // note, an assistant answer and this call's note, as chat clients resend the history with every call,
 // through the proxy with and without its prompt scan cache (src/proxy/scan-cache.ts), and directly.
@@ -102,6 +104,9 @@ const noScan = await mkApp(ledger2, () => []);
 const mem = await mkApp(new AuditLedger(memoryStore()));
 const ledger3 = await openLedger(join(dir, "ledger3"));
 const noCache = await mkApp(ledger3, undefined, 0);
+const wantProcess = process.env.PROXY_LAT_CASES?.split("|").includes("proxy-process");
+const ledger5 = wantProcess ? await openLedger(join(dir, "ledger5"), { durability: "process" }) : undefined;
+const processApp = ledger5 ? await mkApp(ledger5) : undefined;
 const BASE_TREE = process.env.PROXY_LAT_BASE;
 const baseStore = BASE_TREE
   ? (
@@ -220,6 +225,7 @@ const cases: Case[] = [
   ...(process.env.PROXY_LAT_CASES?.split("|").includes("no-cache")
     ? [{ name: "no-cache", url: noCache.url, wall: [], cpu: [], blocks: [] }]
     : []),
+  ...(processApp ? [{ name: "proxy-process", url: processApp.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(baseApp ? [{ name: "base proxy", url: baseApp.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(baseMem ? [{ name: "base proxy, memory-ledger", url: baseMem.url, wall: [], cpu: [], blocks: [] }] : []),
   ...(withBase ? [{ name: "proxy, base store", url: withBase.url, wall: [], cpu: [], blocks: [] }] : []),
@@ -238,6 +244,8 @@ const chatCases: Case[] =
       ];
 if (chatCases.length) await run(chatCases, chatBodyOf);
 for (const a of [full, noScan, mem, noCache, ...(withBase ? [withBase] : [])]) await a.app.close();
+await processApp?.app.close();
+await ledger5?.close();
 await baseApp?.app.close();
 await baseMem?.app.close();
 await ledger6?.close();

@@ -4,6 +4,8 @@
 // read-only: every acknowledged decision must be there with the leaf hash it was answered with (its decision_id is
 // `<seq>-<leaf hash prefix>`), the ledger must verify, and a killed process must leave no torn tail an append would
 // refuse (frames and rows are both written before either sync). Exit 1 on any loss.
+// SERVE_ARGS adds `serve` flags, e.g. SERVE_ARGS="--ledger-durability process" (acknowledged once written: a
+// SIGKILL must still lose nothing, the kernel keeps what was written).
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -26,7 +28,19 @@ for (let round = 0; round < ROUNDS; round++) {
   const { token } = await createToken(new FileTokenStore(tokenFileFor(ledger)), { name: "k", scopes: ["decide"] });
   const child = spawn(
     process.execPath,
-    [CLI, "serve", "--port", "0", "--log-level", "silent", "--rate-limit", "0", "--ledger", ledger],
+    [
+      CLI,
+      "serve",
+      "--port",
+      "0",
+      "--log-level",
+      "silent",
+      "--rate-limit",
+      "0",
+      "--ledger",
+      ledger,
+      ...(process.env.SERVE_ARGS ?? "").split(" ").filter(Boolean),
+    ],
     {
       stdio: ["ignore", "ignore", "pipe"],
     },

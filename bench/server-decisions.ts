@@ -11,6 +11,10 @@
 // "before" one (SERVE_CLI_BEFORE may name the same build, to A/B a flag). DECISIONS_WARMUP: requests sent to
 // each server before the rounds (default 2000; 0 measures the first round right after start-up).
 // Each server's start-up is printed too: spawn to "serving on", wall time and the server's CPU.
+// SERVE_ARGS adds `serve` flags to the "after" server, SERVE_ARGS_BEFORE to the "before" one (the same build on
+// both sides A/Bs a setting: SERVE_CLI_BEFORE=$PWD/dist/cli.js SERVE_ARGS_BEFORE="--ledger-durability disk"
+// SERVE_ARGS="--ledger-durability process"). Each open-loop round also prints the ledger's fdatasyncs per 1,000
+// requests (from /metrics, `gitops_health_ledger_fdatasyncs_total`, when the build has it).
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -31,11 +35,21 @@ const SECONDS = Number(argv[1] ?? 6);
 const RATE = Number(argv[2] ?? 500);
 const prefixes: string[] = [];
 const nodeArgs = (v: string | undefined) => (v ?? "").split(" ").filter(Boolean);
-const builds: [string, string, string[]][] = [
-  ["after", join(import.meta.dirname, "..", "dist", "cli.js"), nodeArgs(process.env.NODE_ARGS)],
+const builds: [string, string, string[], string[]][] = [
+  [
+    "after",
+    join(import.meta.dirname, "..", "dist", "cli.js"),
+    nodeArgs(process.env.NODE_ARGS),
+    nodeArgs(process.env.SERVE_ARGS),
+  ],
 ];
 if (process.env.SERVE_CLI_BEFORE)
-  builds.unshift(["before", process.env.SERVE_CLI_BEFORE, nodeArgs(process.env.NODE_ARGS_BEFORE)]);
+  builds.unshift([
+    "before",
+    process.env.SERVE_CLI_BEFORE,
+    nodeArgs(process.env.NODE_ARGS_BEFORE),
+    nodeArgs(process.env.SERVE_ARGS_BEFORE),
+  ]);
 const WARMUP = Number(process.env.DECISIONS_WARMUP ?? 2000);
 
 const body = JSON.stringify({
@@ -60,8 +74,9 @@ async function storeArgs(): Promise<{ token: string; args: string[] }> {
   return { token, args: ["--ledger", ledger] };
 }
 
-async function start(cli: string, flags: string[]) {
-  const { token, args } = await storeArgs();
+async function start(cli: string, flags: string[], serveArgs: string[]) {
+  const { token, args: storeFlags } = await storeArgs();
+  const args = [...storeFlags, ...serveArgs];
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -99,11 +114,11 @@ async function closedLoop(s: { child: ChildProcess; base: string; headers: Recor
 
 const load0 = loadavg();
 const servers = [];
-for (const [name, cli, flags] of builds) {
-  const s = { name, ...(await start(cli, flags)) };
+for (const [name, cli, flags, serveArgs] of builds) {
+  const s = { name, ...(await start(cli, flags, serveArgs)) };
   servers.push(s);
   console.log(
-    `${name}: spawn to "serving on" ${(s.startup.ms / 1000).toFixed(2)} s, ${(s.startup.cpu / 1000).toFixed(2)} s CPU (load ${loadavg()[0]!.toFixed(2)})`,
+    `${name}${serveArgs.length ? ` (serve ${serveArgs.join(" ")})` : ""}: spawn to "serving on" ${(s.startup.ms / 1000).toFixed(2)} s, ${(s.startup.cpu / 1000).toFixed(2)} s CPU (load ${loadavg()[0]!.toFixed(2)})`,
   );
 }
 for (const s of servers)
@@ -115,9 +130,19 @@ for (const s of servers)
       body,
       amount: WARMUP,
     });
-const res = new Map<string, { p50: number[]; p99: number[]; cpuOpen: number[]; cpuPeak: number[]; rps: number[] }>();
+/** The ledger's fdatasyncs so far, from /metrics (undefined when the build does not count them). */
+async function syncs(s: { base: string; headers: Record<string, string> }): Promise<number | undefined> {
+  const r = await fetch(`${s.base}/metrics`, { headers: { authorization: s.headers.authorization! } });
+  const m = /^gitops_health_ledger_fdatasyncs_total (\d+)/m.exec(await r.text());
+  return m ? Number(m[1]) : undefined;
+}
+const res = new Map<
+  string,
+  { p50: number[]; p99: number[]; cpuOpen: number[]; cpuPeak: number[]; rps: number[]; syncs: number[] }
+>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const s of round % 2 ? [...servers].reverse() : servers) {
+    const s0 = await syncs(s);
     const o = await openLoop({
       base: s.base,
       url: "/v1/decisions/business",
@@ -127,8 +152,11 @@ for (let round = 0; round < ROUNDS; round++) {
       seconds: SECONDS,
       pid: s.child.pid!,
     });
+    const s1 = await syncs(s);
+    const perK = s0 === undefined || s1 === undefined ? NaN : ((s1 - s0) * 1000) / o.sent;
     const c = await closedLoop(s);
-    const r = res.get(s.name) ?? { p50: [], p99: [], cpuOpen: [], cpuPeak: [], rps: [] };
+    const r = res.get(s.name) ?? { p50: [], p99: [], cpuOpen: [], cpuPeak: [], rps: [], syncs: [] };
+    r.syncs.push(perK);
     r.p50.push(o.p50);
     r.p99.push(o.p99);
     r.cpuOpen.push(o.cpu);
@@ -136,7 +164,7 @@ for (let round = 0; round < ROUNDS; round++) {
     r.rps.push(c.rps);
     res.set(s.name, r);
     console.log(
-      `round ${round + 1} ${s.name}: open loop ${RATE}/s p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms, max ${o.max.toFixed(1)} ms, ${o.cpu.toFixed(3)} ms CPU a decision, bad ${o.bad}; closed loop (16) ${Math.round(c.rps)} /s, ${c.cpu.toFixed(3)} ms CPU, bad ${c.bad} (load ${loadavg()[0]!.toFixed(2)})`,
+      `round ${round + 1} ${s.name}: open loop ${RATE}/s p50 ${o.p50.toFixed(2)} ms, p99 ${o.p99.toFixed(2)} ms, max ${o.max.toFixed(1)} ms, ${o.cpu.toFixed(3)} ms CPU a decision, ${perK.toFixed(0)} fdatasyncs per 1,000, bad ${o.bad}; closed loop (16) ${Math.round(c.rps)} /s, ${c.cpu.toFixed(3)} ms CPU, bad ${c.bad} (load ${loadavg()[0]!.toFixed(2)})`,
     );
   }
 }
@@ -159,7 +187,7 @@ if (DATABASE_URL) {
 const f = (xs: number[], d = 2) => median(xs).toFixed(d);
 for (const [name, r] of res)
   console.log(
-    `median ${name}${DATABASE_URL ? " (PostgreSQL)" : " (embedded ledger)"}: open loop ${RATE}/s p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, ${f(r.cpuOpen, 3)} ms CPU a decision; closed loop ${f(r.rps, 0)} /s, ${f(r.cpuPeak, 3)} ms CPU`,
+    `median ${name}${DATABASE_URL ? " (PostgreSQL)" : " (embedded ledger)"}: open loop ${RATE}/s p50 ${f(r.p50)} ms, p99 ${f(r.p99)} ms, ${f(r.cpuOpen, 3)} ms CPU a decision, ${f(r.syncs, 0)} fdatasyncs per 1,000; closed loop ${f(r.rps, 0)} /s, ${f(r.cpuPeak, 3)} ms CPU`,
   );
 console.log(
   `load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join("/")}, at end ${loadavg()

@@ -346,6 +346,33 @@ describe.skipIf(!!pgSkip)(`audit ledger: PostgreSQL${pgSkip ? ` (skipped: ${pgSk
     await c.end();
   }, 120_000);
 
+  it("process durability: appends commit with synchronous_commit off, and stay gap-free, once-only and verifiable", async () => {
+    const p2 = `${prefix}p_`;
+    const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${p2}`;
+    const l = await openLedger(url, { durability: "process" });
+    try {
+      expect(l.durability).toEqual({ level: "process", syncIntervalMs: 0 });
+      // the first append reads the next seq under the lock, the later ones take the one-round-trip path
+      for (let i = 0; i < 5; i++) expect((await l.append({ type: "t", actor: "p", payload: { i } })).seq).toBe(i);
+      const rs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => l.append({ type: "t", actor: "p", payload: { i: 5 + i } })),
+      );
+      expect(rs.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => 5 + i));
+      expect(await l.appendBatchOnce("delivery-1", [{ type: "t", actor: "p" }])).toHaveLength(1);
+      expect(await l.appendBatchOnce("delivery-1", [{ type: "t", actor: "p" }])).toBeNull();
+      await l.checkpoint(signer);
+      expect(await l.verify({ verifiers: [verifier] })).toMatchObject({ ok: true, size: 27 });
+    } finally {
+      await l.close();
+      const pg = (await import("pg")).default;
+      const c = new pg.Client({ connectionString: PG });
+      await c.connect();
+      await c.query(`DROP TABLE IF EXISTS ${p2}entries, ${p2}checkpoints, ${p2}once CASCADE`);
+      await c.query(`DROP FUNCTION IF EXISTS ${p2}append_only() CASCADE`);
+      await c.end();
+    }
+  });
+
   it("append once: concurrent appends with one key from two pools append exactly once (unique key, one transaction)", async () => {
     const url = `${PG}${PG!.includes("?") ? "&" : "?"}table_prefix=${prefix}`;
     const a = await openLedger(url);

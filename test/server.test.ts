@@ -190,7 +190,12 @@ describe("HTTP service (embedded directory ledger)", () => {
     expect(h.status).toBe(200);
     const r = await json(ctx.base, "/ready", undefined);
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ status: "ready", signingKey: "gitops-health/test-service" });
+    expect(await r.json()).toEqual({
+      status: "ready",
+      signingKey: "gitops-health/test-service",
+      ledgerDurability: "disk",
+      ledgerSyncIntervalMs: 0,
+    });
   });
 
   it("refuses calls without a valid token (401 problem+json) and with the wrong scope (403)", async () => {

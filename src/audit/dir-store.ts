@@ -39,8 +39,9 @@ const fdatasyncAsync = promisify(fdatasync);
  *   quarantine/  bytes removed by `audit repair`, one JSON file per repair
  * Append: frames written to entries.log and rows to leaves.bin, then both files fdatasynced at
  * once (two syncs in flight, not one after the other). An entry is acknowledged only after both
- * are durable. So after a crash the only legitimate damage is a torn tail: a partial row at the
- * end of leaves.bin, complete or partial frames after the last indexed one, and (a power loss
+ * are durable (`disk` durability, the default; under `process` durability, after both writes, the
+ * syncs grouped in the background: see LedgerDurability). So after a crash the only legitimate
+ * damage is a torn tail: a partial row at the end of leaves.bin, complete or partial frames after the last indexed one, and (a power loss
  * while both syncs were in flight) index rows at the end whose frames never reached the disk:
  * the trailing rows whose frame is missing, incomplete or not the bytes the row's leaf hash
  * names. Those were never acknowledged; they are a torn tail like the others (reported, refused
@@ -50,6 +51,41 @@ const fdatasyncAsync = promisify(fdatasync);
  * torn tail; `repair()` (the `audit repair` command) fixes one and quarantines what it removes.
  */
 const ROW = HASH_SIZE + 8;
+
+/**
+ * When an append is acknowledged (the operator's choice, as PostgreSQL's `synchronous_commit`):
+ *   disk     both files fdatasynced before the append returns (the default): an acknowledged entry
+ *            survives a process crash, a kernel crash and a power loss.
+ *   process  the frames and rows written with write(2) before the append returns, so they are in the
+ *            kernel's page cache and survive the process being killed (SIGKILL, OOM, a crash of Node);
+ *            the fdatasyncs run in the background, a round at most every `syncIntervalMs`, so a power
+ *            loss or kernel crash can lose the entries acknowledged in the last `syncIntervalMs` plus
+ *            the disk's sync time (never more than MAX_UNSYNCED_ROWS: an append waits for a sync
+ *            beyond that). A background sync that fails makes the store fail closed: every later
+ *            append is refused (LedgerUnavailableError) until the process is restarted, which
+ *            re-reads the files and syncs them again.
+ */
+export type LedgerDurability = "disk" | "process";
+export const LEDGER_DURABILITY_LEVELS: readonly LedgerDurability[] = ["disk", "process"];
+/** Default time between the background sync rounds of `process` durability. */
+export const DEFAULT_SYNC_INTERVAL_MS = 10;
+
+export interface DurabilityOptions {
+  durability?: LedgerDurability;
+  /** `process` only: the least time between two background sync rounds (1-1000 ms; default 10). */
+  syncIntervalMs?: number;
+  /** Test seam: the data sync of one file (default fdatasync). */
+  syncFile?: (fd: number) => Promise<void>;
+}
+
+/** The ledger cannot acknowledge appends (a background sync failed): the service answers 503. */
+export class LedgerUnavailableError extends Error {
+  readonly statusCode = 503;
+  constructor(message: string) {
+    super(message);
+    this.name = "LedgerUnavailableError";
+  }
+}
 /**
  * A plain append's directory sync (see deferDirSync) waits until appends pause this long, so that the
  * appends of a burst share one...
@@ -60,7 +96,8 @@ const DIR_SYNC_MAX_MS = 1_000;
 /**
  * Index rows at the end of leaves.bin without their frames that are still read as one append cut by a
  * crash (a torn tail) rather than tampering: an append writes one batch (the HTTP service's group
- * commit: 500 entries at most).
+ * commit: 500 entries at most); under `process` durability the appends since the last completed
+ * background sync, which an append keeps at or below this many (it waits for a sync otherwise).
  */
 const MAX_UNSYNCED_ROWS = 1024;
 
@@ -135,10 +172,31 @@ export class DirStore implements LedgerStore {
   private readonly lockPath: string;
   private readonly oncePath: string;
 
+  /** When appends are acknowledged (see LedgerDurability). */
+  readonly durability: LedgerDurability;
+  /** fdatasyncs of entries.log and leaves.bin this store has started (appends and background rounds). */
+  private fileSyncs = 0;
+  /** `process`: least time between background sync rounds; `disk`: 0. */
+  readonly syncIntervalMs: number;
+  private readonly syncFile: (fd: number) => Promise<void>;
+
   private constructor(
     readonly location: string,
     readonly readOnly: boolean,
+    options: DurabilityOptions = {},
   ) {
+    this.durability = options.durability ?? "disk";
+    if (!LEDGER_DURABILITY_LEVELS.includes(this.durability))
+      throw new UserError(`unknown ledger durability "${String(this.durability)}" (disk or process)`);
+    const interval = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    if (!Number.isInteger(interval) || interval < 1 || interval > 1000)
+      throw new UserError(`ledger sync interval must be 1-1000 ms, not ${interval}`);
+    this.syncIntervalMs = this.durability === "process" ? interval : 0;
+    const sync = options.syncFile ?? ((fd) => fdatasyncAsync(fd));
+    this.syncFile = (fd) => {
+      this.fileSyncs++;
+      return sync(fd);
+    };
     this.entriesPath = join(location, "entries.log");
     this.leavesPath = join(location, "leaves.bin");
     this.checkpointsPath = join(location, "checkpoints.jsonl");
@@ -151,7 +209,7 @@ export class DirStore implements LedgerStore {
    * directory is an error); writable opens create an empty ledger when there is none.
    * Neither repairs: a torn tail is reported in `warnings`.
    */
-  static async open(location: string, options: { readOnly?: boolean } = {}): Promise<DirStore> {
+  static async open(location: string, options: { readOnly?: boolean } & DurabilityOptions = {}): Promise<DirStore> {
     const readOnly = options.readOnly === true;
     if (readOnly) {
       let isDir = false;
@@ -168,7 +226,7 @@ export class DirStore implements LedgerStore {
         throw new UserError(`cannot create ledger directory ${location}: ${(err as Error).message}`);
       }
     }
-    const store = new DirStore(location, readOnly);
+    const store = new DirStore(location, readOnly, options);
     // A fresh ledger only: a missing file next to an existing one is evidence, not something to recreate.
     if (!readOnly && !existsSync(store.entriesPath) && !existsSync(store.leavesPath)) {
       for (const f of [store.entriesPath, store.leavesPath]) writeFileSync(f, "", { flag: "a" });
@@ -176,6 +234,15 @@ export class DirStore implements LedgerStore {
       fsyncDir(location);
     }
     if (!readOnly) store.removeDeadLockSources();
+    // A process killed before its background syncs (`process` durability) left acknowledged entries in
+    // the page cache only: made durable now, before anything is read or appended.
+    if (!readOnly && store.durability === "process") {
+      await store.syncRound();
+      if (store.syncFailure) {
+        await store.close();
+        throw new UserError(`cannot open ledger ${location}: ${store.syncFailure}`);
+      }
+    }
     const tail = store.inspect();
     for (const w of describeTail(tail))
       store.warnings.push(
@@ -297,6 +364,7 @@ export class DirStore implements LedgerStore {
 
   async append(build: (startSeq: number) => Buffer[]): Promise<{ seq: number; leafHash: Buffer }[]> {
     if (this.readOnly) throw new Error("ledger opened read-only");
+    this.refuseIfFailed();
     // A plain append changes no name in the directory but the lock's: its removal is synced after the answer.
     return this.withLock(() => this.appendLocked(build), "defer");
   }
@@ -316,6 +384,8 @@ export class DirStore implements LedgerStore {
       const seen = readIfExists(this.oncePath).toString("utf8").split("\n");
       if (seen.includes(key)) return null;
       const out = await this.appendLocked(build);
+      // the key never durable before its entries (`process` durability syncs them first)
+      await this.flush();
       const fd = openSync(this.oncePath, "a", 0o600);
       try {
         writeSync(fd, `${key}\n`);
@@ -390,6 +460,10 @@ export class DirStore implements LedgerStore {
     const start = h.acknowledged;
     const datas = build(start);
     if (datas.length === 0) return [];
+    // Until the append is durable the held state is not trusted: a failure leaves it dropped, and the
+    // next append inspects the files in full (a torn tail is then refused as before). Not held, its
+    // files are this append's alone (close() does not close them under it).
+    this.held = undefined;
     let pos = h.end;
     const frames: Buffer[] = [];
     const rows: Buffer[] = [];
@@ -406,10 +480,8 @@ export class DirStore implements LedgerStore {
       rows.push(r);
       out.push({ seq: start + i, leafHash: leaf });
     });
-    // Until the append is durable the held state is not trusted: a failure leaves it dropped, and the
-    // next append inspects the files in full (a torn tail is then refused as before).
-    this.held = undefined;
     try {
+      if (this.durability === "process") await this.beforeAppend(datas.length);
       writeAll(ef, frames.length === 2 ? Buffer.concat(frames, 4 + frames[1]!.length) : Buffer.concat(frames), h.end);
       writeAll(lf, rows.length === 1 ? rows[0]! : Buffer.concat(rows), start * ROW);
       // Both files' data (and the sizes that reach it) synced at once on the thread pool: one disk round
@@ -418,8 +490,17 @@ export class DirStore implements LedgerStore {
       // until both are durable. A crash between the two leaves rows without their frames, or frames
       // without their rows: a torn tail of never-acknowledged entries (see the header). fdatasync: an
       // append needs the bytes and the files' new sizes durable, not their timestamps.
-      const synced = await Promise.allSettled([fdatasyncAsync(ef), fdatasyncAsync(lf)]);
-      for (const r of synced) if (r.status === "rejected") throw r.reason;
+      if (this.durability === "disk") {
+        const synced = await Promise.allSettled([this.syncFile(ef), this.syncFile(lf)]);
+        for (const r of synced)
+          if (r.status === "rejected") {
+            // After a failed fdatasync the kernel may have dropped the pages it could not write and
+            // a later sync can succeed over the hole: no append is acknowledged again by this
+            // process (PostgreSQL stops on a failed fsync for the same reason).
+            this.fail(r.reason);
+            this.refuseIfFailed();
+          }
+      }
       h.acknowledged = start + datas.length;
       h.end = pos;
       h.eStat = fstatBig(ef);
@@ -434,7 +515,168 @@ export class DirStore implements LedgerStore {
       closeSync(lf);
       throw err;
     }
+    if (this.durability === "process") {
+      // written to both files (the page cache): acknowledged; their sync comes with the next round
+      this.written += datas.length;
+      this.scheduleSync();
+    }
     return out;
+  }
+
+  // ------------------------------------------------------------ `process` durability
+
+  /** Entries this process wrote to both files (acknowledged), and how many of them a sync round covered. */
+  private written = 0;
+  private durable = 0;
+  /** Why the store is fail-closed (a background sync failed), or undefined. */
+  private syncFailure: string | undefined;
+  private readonly failureListeners: ((message: string) => void)[] = [];
+  /** Completed background sync rounds (each: both files fdatasynced), for /metrics and benches. */
+  syncRounds = 0;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
+  private syncWanted = false;
+  private lastSyncStart = 0;
+  /** The syncer's own descriptors (kept open: a writeback error is reported to descriptors open when it happened). */
+  private syncFds: { ef: number; lf: number; eIno: bigint; lIno: bigint } | undefined;
+
+  /** fdatasyncs of the two files started so far (for /metrics: syncs per append under each level). */
+  syncCount(): number {
+    return this.fileSyncs;
+  }
+
+  /** Why appends are refused (a background sync failed), or undefined while the store acknowledges them. */
+  failure(): string | undefined {
+    return this.syncFailure;
+  }
+
+  /** Called once when a background sync fails (the service logs it and turns /ready to 503). */
+  onFailure(listener: (message: string) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  private refuseIfFailed(): void {
+    if (this.syncFailure)
+      throw new LedgerUnavailableError(
+        `ledger ${this.location} refuses appends: ${this.syncFailure} (restart the service once the disk is fixed)`,
+      );
+  }
+
+  private fail(err: unknown): void {
+    if (this.syncFailure) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    this.syncFailure =
+      this.durability === "process"
+        ? `a background fdatasync failed (${code ?? (err as Error).message}); entries acknowledged since the last good sync may not be on disk`
+        : `an fdatasync failed (${code ?? (err as Error).message}); the append was not acknowledged, and no later one will be by this process`;
+    for (const f of this.failureListeners) {
+      try {
+        f(this.syncFailure);
+      } catch {
+        /* a listener's problem is not the store's */
+      }
+    }
+  }
+
+  /** A sync round at most every syncIntervalMs after the previous one started. */
+  private scheduleSync(): void {
+    this.syncWanted = true;
+    if (this.syncing || this.syncTimer) return;
+    const wait = this.lastSyncStart + this.syncIntervalMs - Date.now();
+    // due already: started from the append itself (a timer fires late when the event loop is busy)
+    if (wait <= 0) {
+      void this.startSyncLoop();
+      return;
+    }
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      void this.startSyncLoop();
+    }, wait);
+  }
+
+  private startSyncLoop(): Promise<void> {
+    const closings = this.closings;
+    this.syncing ??= (async () => {
+      try {
+        while (this.syncWanted && !this.syncFailure) {
+          this.syncWanted = false;
+          await this.syncRound();
+          // closing: the last round at once
+          if (this.syncWanted && closings === this.closings) {
+            const wait = this.lastSyncStart + this.syncIntervalMs - Date.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          }
+        }
+      } finally {
+        this.syncing = undefined;
+      }
+    })();
+    return this.syncing;
+  }
+
+  /** One round: both files fdatasynced through the syncer's descriptors; a failure makes the store fail closed. */
+  private async syncRound(): Promise<void> {
+    this.lastSyncStart = Date.now();
+    const target = this.written;
+    try {
+      const fds = this.openSyncFds();
+      if (!fds) return;
+      await Promise.all([this.syncFile(fds.ef), this.syncFile(fds.lf)]);
+      this.syncRounds++;
+      this.durable = Math.max(this.durable, target);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private openSyncFds(): { ef: number; lf: number } | undefined {
+    const e = statIfExists(this.entriesPath);
+    const l = statIfExists(this.leavesPath);
+    if (!e || !l) return undefined;
+    const f = this.syncFds;
+    if (f && f.eIno === e.ino && f.lIno === l.ino) return f;
+    this.closeSyncFds();
+    const ef = openSync(this.entriesPath, "r");
+    const lf = openSync(this.leavesPath, "r");
+    this.syncFds = { ef, lf, eIno: e.ino, lIno: l.ino };
+    return this.syncFds;
+  }
+
+  private closeSyncFds(): void {
+    if (!this.syncFds) return;
+    closeSync(this.syncFds.ef);
+    closeSync(this.syncFds.lf);
+    this.syncFds = undefined;
+  }
+
+  /**
+   * Every entry acknowledged so far made durable (a no-op under `disk`): before a checkpoint is
+   * signed over them, before an append-once key is recorded, and at close.
+   */
+  async flush(): Promise<void> {
+    if (this.durability !== "process") return;
+    this.refuseIfFailed();
+    if (this.syncTimer) {
+      clearTimeout(this.syncTimer);
+      this.syncTimer = undefined;
+    }
+    await this.syncing;
+    if (this.durable < this.written) {
+      this.syncWanted = true;
+      await this.startSyncLoop();
+    }
+    this.refuseIfFailed();
+  }
+
+  /**
+   * `process`: an append that would leave more than MAX_UNSYNCED_ROWS entries not known durable
+   * waits for a sync round first, so a power loss never cuts more rows than recovery reads as a
+   * torn tail. `disk`: nothing.
+   */
+  private async beforeAppend(count: number): Promise<void> {
+    if (this.durability !== "process") return;
+    this.refuseIfFailed();
+    if (this.written + count - this.durable > MAX_UNSYNCED_ROWS) await this.flush();
   }
 
   /**
@@ -512,6 +754,9 @@ export class DirStore implements LedgerStore {
 
   async saveCheckpoint(size: number, note: string): Promise<void> {
     if (this.readOnly) throw new Error("ledger opened read-only");
+    // a checkpoint is signed over entries that are on disk (`process` durability syncs them first):
+    // a power loss must not take back entries a published checkpoint covers
+    await this.flush();
     await this.withLock(() => {
       let previous = "";
       try {
@@ -540,6 +785,14 @@ export class DirStore implements LedgerStore {
 
   async close(): Promise<void> {
     this.closings++;
+    if (this.durability === "process") {
+      // the entries acknowledged since the last round made durable before the store lets go
+      if (this.syncTimer) clearTimeout(this.syncTimer);
+      this.syncTimer = undefined;
+      await this.syncing;
+      if (this.durable < this.written && !this.syncFailure) await this.syncRound();
+      this.closeSyncFds();
+    }
     this.dropHeld();
     if (this.lockSource !== undefined) {
       try {
@@ -877,9 +1130,23 @@ function movedOrRewritten(
     at += 4 + data.length;
     const h = hashLeaf(data);
     const row = rows.find((r) => r.hash.equals(h));
-    if (row && row.end !== at) return `an indexed record found at byte ${at - 4 - data.length}, not where its row says`;
+    // A row whose offset lost its last bytes to the crash (zeros where the true offset has others: a
+    // row across a sector or page boundary half written) names this record where it is, torn; a record
+    // moved by a deletion sits lower than its row says, which zeros cannot make.
+    if (row && row.end !== at && !tornOffset(row.end, at))
+      return `an indexed record found at byte ${at - 4 - data.length}, not where its row says`;
   }
   return undefined;
+}
+
+/** Each byte of the big-endian u64 `recorded` is the same as `actual`'s or zero (a partly unwritten offset). */
+function tornOffset(recorded: number, actual: number): boolean {
+  const r = Buffer.alloc(8);
+  const a = Buffer.alloc(8);
+  r.writeBigUInt64BE(BigInt(recorded));
+  a.writeBigUInt64BE(BigInt(actual));
+  for (let i = 0; i < 8; i++) if (r[i] !== 0 && r[i] !== a[i]) return false;
+  return true;
 }
 
 function isJsonRecord(data: Buffer): boolean {

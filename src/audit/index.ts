@@ -1,8 +1,14 @@
 import { resolve } from "node:path";
 import { AuditLedger, type LedgerOptions } from "./ledger.js";
-import { DirStore } from "./dir-store.js";
+import { DirStore, type LedgerDurability } from "./dir-store.js";
 import { repoRoot } from "../git/exec.js";
 
+export {
+  DEFAULT_SYNC_INTERVAL_MS,
+  LEDGER_DURABILITY_LEVELS,
+  LedgerUnavailableError,
+  type LedgerDurability,
+} from "./dir-store.js";
 export type { AppendResult, Ledger, LedgerEntry, LedgerEntryInput, LedgerQuery } from "./types.js";
 export {
   AuditLedger,
@@ -26,12 +32,27 @@ export function ledgerLocation(spec?: string, cwd: string = process.cwd()): stri
 /** Open the ledger named by `spec` (directory or postgres:// URL), or the default. */
 export async function openLedger(
   spec?: string,
-  options: { cwd?: string; readOnly?: boolean } & LedgerOptions = {},
+  options: {
+    cwd?: string;
+    readOnly?: boolean;
+    durability?: LedgerDurability;
+    syncIntervalMs?: number;
+  } & LedgerOptions = {},
 ): Promise<AuditLedger> {
   const location = ledgerLocation(spec, options.cwd);
   if (/^postgres(ql)?:\/\//.test(location)) {
     const { PgStore } = await import("./pg-store.js");
-    return new AuditLedger(await PgStore.open(location, { readOnly: options.readOnly }), options);
+    return new AuditLedger(
+      await PgStore.open(location, { readOnly: options.readOnly, durability: options.durability }),
+      options,
+    );
   }
-  return new AuditLedger(await DirStore.open(location, { readOnly: options.readOnly }), options);
+  return new AuditLedger(
+    await DirStore.open(location, {
+      readOnly: options.readOnly,
+      durability: options.durability,
+      syncIntervalMs: options.syncIntervalMs,
+    }),
+    options,
+  );
 }

@@ -79,6 +79,31 @@ export class AuditLedger implements Ledger {
     return this.store.warnings;
   }
 
+  /** When appends are acknowledged (see `LedgerStore.durability`); interval 0 where syncs are not deferred. */
+  get durability(): { level: "disk" | "process"; syncIntervalMs: number } {
+    return { level: this.store.durability ?? "disk", syncIntervalMs: this.store.syncIntervalMs ?? 0 };
+  }
+
+  /** Why the store refuses appends (failed closed), or undefined. */
+  failure(): string | undefined {
+    return this.store.failure?.();
+  }
+
+  /** Data syncs the store has started (directory ledger), or undefined where the store does not count them. */
+  syncCount(): number | undefined {
+    return this.store.syncCount?.();
+  }
+
+  /** Called once if the store fails closed (a background sync failed). */
+  onFailure(listener: (message: string) => void): void {
+    this.store.onFailure?.(listener);
+  }
+
+  /** Every acknowledged append made durable (`process` durability; a no-op otherwise). */
+  async flush(): Promise<void> {
+    await this.store.flush?.();
+  }
+
   async append(entry: LedgerEntryInput): Promise<AppendResult> {
     return (await this.appendBatch([entry]))[0]!;
   }

@@ -15,19 +15,39 @@ export class PgStore implements LedgerStore {
   /** The next append waits for the lock while one commits (group commit keeps two in flight). */
   readonly appendPipeline = 2;
   readonly warnings: string[] = [];
+  /**
+   * `disk`: the ledger's transactions commit with the server's `synchronous_commit` (on by default:
+   * the commit's WAL flushed before the answer). `process`: `SET LOCAL synchronous_commit = off` in
+   * each append's transaction: acknowledged once PostgreSQL has the commit in its WAL buffers, so a
+   * crash of this service loses nothing, while a crash of PostgreSQL or its host can lose the last
+   * transactions (up to 3 × wal_writer_delay). A checkpoint's own transaction commits synchronously,
+   * which flushes the WAL of every append before it.
+   */
+  readonly durability: "disk" | "process";
+  readonly syncIntervalMs = 0;
+  /** Statements after BEGIN in each append's transaction. */
+  private readonly txSettings: string;
+
   private constructor(
     readonly location: string,
     private readonly pool: Pool,
     private readonly prefix: string,
     private readonly lockKey: number,
     private readonly escapeLiteral: (s: string) => string,
-  ) {}
+    durability: "disk" | "process" = "disk",
+  ) {
+    this.durability = durability;
+    this.txSettings = durability === "process" ? " SET LOCAL synchronous_commit TO off;" : "";
+  }
 
   /** The seq after this process's last append: the guess for the next one (see append). */
   private nextSeq: number | undefined;
 
   /** `readOnly` runs no DDL (verification changes nothing); the tables must exist. */
-  static async open(url: string, options: { readOnly?: boolean } = {}): Promise<PgStore> {
+  static async open(
+    url: string,
+    options: { readOnly?: boolean; durability?: "disk" | "process" } = {},
+  ): Promise<PgStore> {
     const u = new URL(url);
     const prefix = u.searchParams.get("table_prefix") ?? "gitops_health_";
     if (!/^[a-z_][a-z0-9_]{0,40}$/.test(prefix)) throw new UserError(`invalid table_prefix "${prefix}"`);
@@ -38,7 +58,7 @@ export class PgStore implements LedgerStore {
       /* idle client errors surface on the next query */
     });
     const lockKey = hash32(`gitops-health:${prefix}`);
-    const store = new PgStore(redact(u), pool, prefix, lockKey, pg.escapeLiteral);
+    const store = new PgStore(redact(u), pool, prefix, lockKey, pg.escapeLiteral, options.durability);
     if (options.readOnly) {
       try {
         await pool.query(`SELECT 1 FROM ${prefix}entries LIMIT 1`);
@@ -124,11 +144,11 @@ export class PgStore implements LedgerStore {
         let inserted: number;
         try {
           const r = (await c.query(
-            `BEGIN; SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); ` +
+            `BEGIN;${this.txSettings} SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); ` +
               `INSERT INTO ${this.prefix}entries (seq, canonical, leaf_hash) SELECT v.seq, v.canonical, v.leaf_hash FROM (VALUES ${rows.join(",")}) AS v(seq, canonical, leaf_hash) ` +
               `WHERE (SELECT coalesce(max(seq) + 1, 0) FROM ${this.prefix}entries) = ${guess}; COMMIT`,
           )) as unknown as { rowCount: number | null }[];
-          inserted = r[2]!.rowCount ?? 0;
+          inserted = r.at(-2)!.rowCount ?? 0;
         } catch (err) {
           this.nextSeq = undefined;
           await c.query("ROLLBACK").catch(() => undefined);
@@ -161,9 +181,9 @@ export class PgStore implements LedgerStore {
       // One round trip for BEGIN, the lock and the next seq (statements of one simple query run in
       // order, so the seq is read under the lock; the key is this store's integer, not input).
       const head = (await c.query(
-        `BEGIN; SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`,
+        `BEGIN;${this.txSettings} SELECT pg_advisory_xact_lock(${Math.trunc(this.lockKey)}); SELECT coalesce(max(seq) + 1, 0) AS n FROM ${this.prefix}entries`,
       )) as unknown as { rows: { n?: string }[] }[];
-      const start = Number(head[2]!.rows[0]!.n);
+      const start = Number(head.at(-1)!.rows[0]!.n);
       if (once !== undefined) {
         const claimed = await c.query(
           `INSERT INTO ${this.prefix}once (key, seq) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,

@@ -41,6 +41,21 @@ export interface LedgerStore {
   saveCheckpoint(size: number, note: string): Promise<void>;
   checkpoints(): Promise<{ size: number; note: string }[]>;
   close(): Promise<void>;
+  /**
+   * When an append is acknowledged: `disk` (durable on disk first; the default) or `process` (written
+   * where a crash of this process cannot lose it; made durable in the background, within
+   * `syncIntervalMs` on a directory ledger). See LedgerDurability in dir-store.ts.
+   */
+  readonly durability?: "disk" | "process";
+  readonly syncIntervalMs?: number;
+  /** Why the store refuses appends (it failed closed: a background sync failed), or undefined. */
+  failure?(): string | undefined;
+  /** Called once when the store fails closed. */
+  onFailure?(listener: (message: string) => void): void;
+  /** Data syncs of the store's files started so far (directory ledger), for /metrics. */
+  syncCount?(): number;
+  /** Every acknowledged append made durable (a no-op where appends are durable when acknowledged). */
+  flush?(): Promise<void>;
   /** Problems beyond the acknowledged entries, without changing anything: `tampered` or torn-tail notes. */
   inspectTail?(): { tampered?: string; torn: string[] };
 }

@@ -22,6 +22,10 @@ export interface EnvSettings {
   scanThreads?: number;
   /** GITOPS_HEALTH_SCAN_PARALLEL_BYTES: input size from which scans go parallel */
   scanParallelBytes?: number;
+  /** GITOPS_HEALTH_LEDGER_DURABILITY: disk or process (serve; checked by the front) */
+  ledgerDurability?: string;
+  /** GITOPS_HEALTH_LEDGER_SYNC_INTERVAL_MS: background sync interval under process durability */
+  ledgerSyncIntervalMs?: number;
   /** GITOPS_HEALTH_DATABASE_URL */
   databaseUrl?: string;
   /** GITOPS_HEALTH_DEBUG: print stacks */
@@ -47,6 +51,8 @@ export function readEnv(env: Environment = process.env): EnvSettings {
     llmModel: text(env.GITOPS_HEALTH_LLM_MODEL),
     scanThreads: positive(env.GITOPS_HEALTH_SCAN_THREADS),
     scanParallelBytes: positive(env.GITOPS_HEALTH_SCAN_PARALLEL_BYTES),
+    ledgerDurability: text(env.GITOPS_HEALTH_LEDGER_DURABILITY),
+    ledgerSyncIntervalMs: positive(env.GITOPS_HEALTH_LEDGER_SYNC_INTERVAL_MS),
     databaseUrl: text(env.GITOPS_HEALTH_DATABASE_URL),
     debug: Boolean(env.GITOPS_HEALTH_DEBUG),
     noConfigCache: Boolean(env.GITOPS_HEALTH_NO_CONFIG_CACHE),

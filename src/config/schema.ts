@@ -131,6 +131,19 @@ export const LedgerConfig = z
     origin: z.string().optional(),
     keyFile: z.string().optional(),
     retentionYears: z.number().int().min(1).default(6),
+    durability: z
+      .enum(["disk", "process"])
+      .optional()
+      .describe(
+        "serve: when an append is acknowledged. disk (default): durable on disk first (survives power loss). process: written first, synced in the background within syncIntervalMs (survives the service being killed, not a power loss or kernel crash); PostgreSQL: synchronous_commit off",
+      ),
+    syncIntervalMs: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe("serve, durability process: least time between background syncs of the directory ledger (default 10)"),
   })
   .strict();
 

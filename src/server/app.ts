@@ -314,6 +314,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics: Metrics = await createMetrics(
     () => deps.ledger.size(),
     pendingApprovalsCounter(deps.ledger, runsDeps),
+    deps.ledger,
   );
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
@@ -502,6 +503,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // JSON.parse messages quote the body: never pass them on.
     if (err instanceof SyntaxError) return sendProblem(reply, 400, "Bad Request", "the body is not valid JSON");
     if (status === 429) return sendProblem(reply, 429, "Too Many Requests", err.message);
+    // the ledger failed closed (LedgerUnavailableError): nothing is acknowledged; /ready says why
+    if (status === 503) return sendProblem(reply, 503, "Service Unavailable", "the ledger refuses appends");
     if (status >= 400 && status < 500)
       return sendProblem(reply, status, "Bad Request", err.code?.startsWith("FST_") ? err.message : undefined);
     req.log.error({ err }, "request failed");
@@ -509,6 +512,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // ------------------------------------------------------------ operations
+
+  // The ledger's acknowledgement level in the start log (and /ready, /metrics); a failed background sync logged once.
+  app.log.info(
+    { ledgerDurability: deps.ledger.durability.level, ledgerSyncIntervalMs: deps.ledger.durability.syncIntervalMs },
+    "ledger durability",
+  );
+  deps.ledger.onFailure((message) =>
+    app.log.fatal({ ledgerDurability: deps.ledger.durability.level }, `ledger fails closed: ${message}`),
+  );
 
   app.get("/health", { config: { access: "public" }, schema: { hide: true } }, async () => ({ status: "ok" }));
 
@@ -520,10 +532,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await deps.tokens
       .ping()
       .catch((err: Error) => reasons.push(`token store unreachable: ${err.message.split("\n")[0]}`));
+    const failed = deps.ledger.failure();
+    if (failed) reasons.push(`ledger fails closed: ${failed}`);
     const extra = await (deps.readiness?.() ?? Promise.resolve(undefined)).catch((err: Error) => err.message);
     if (extra) reasons.push(extra);
     if (reasons.length) return sendProblem(reply, 503, "Service Unavailable", reasons.join("; "));
-    return { status: "ready", signingKey: deps.signer ? deps.signer.name : null };
+    return {
+      status: "ready",
+      signingKey: deps.signer ? deps.signer.name : null,
+      ledgerDurability: deps.ledger.durability.level,
+      ledgerSyncIntervalMs: deps.ledger.durability.syncIntervalMs,
+    };
   });
 
   app.get(

@@ -13,10 +13,42 @@ export interface Metrics {
 export async function createMetrics(
   ledgerSize: () => Promise<number>,
   pendingApprovals: () => Promise<number> = async () => 0,
+  ledger?: {
+    durability: { level: string; syncIntervalMs: number };
+    failure(): string | undefined;
+    syncCount(): number | undefined;
+  },
 ): Promise<Metrics> {
   const prom = (await import("prom-client")).default;
   const registry = new prom.Registry();
   prom.collectDefaultMetrics({ register: registry, prefix: "gitops_health_" });
+  if (ledger) {
+    // what an auditor asks of the ledger's acknowledgements: the level they were made at, and whether it still makes them
+    new prom.Gauge({
+      name: "gitops_health_ledger_durability_info",
+      help: "when the ledger acknowledges an append: level disk (durable on disk first) or process (written, synced in the background within sync_interval_ms)",
+      labelNames: ["level", "sync_interval_ms"],
+      registers: [registry],
+    }).set({ level: ledger.durability.level, sync_interval_ms: String(ledger.durability.syncIntervalMs) }, 1);
+    new prom.Gauge({
+      name: "gitops_health_ledger_fail_closed",
+      help: "1 when the ledger refuses appends because a background sync failed (restart once the disk is fixed)",
+      registers: [registry],
+      collect() {
+        this.set(ledger.failure() ? 1 : 0);
+      },
+    });
+    if (ledger.syncCount() !== undefined)
+      new prom.Counter({
+        name: "gitops_health_ledger_fdatasyncs_total",
+        help: "fdatasyncs of the directory ledger's two files (disk: two an append batch; process: two a background round)",
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(ledger.syncCount() ?? 0);
+        },
+      });
+  }
   return {
     registry,
     requests: new prom.Histogram({

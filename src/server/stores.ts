@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { openLedger, ledgerLocation } from "../audit/index.js";
+import { openLedger, ledgerLocation, type LedgerDurability } from "../audit/index.js";
 import type { AuditLedger } from "../audit/ledger.js";
 import { UserError } from "../core/errors.js";
 import { writeFileAtomic } from "../core/fs.js";
@@ -59,6 +59,10 @@ export async function openServiceStores(o: {
   databaseUrl?: string;
   ledger?: string;
   migrate?: boolean;
+  /** when the ledger acknowledges an append (default disk) */
+  durability?: LedgerDurability;
+  /** directory ledger, process durability: background sync interval (default 10 ms) */
+  syncIntervalMs?: number;
 }): Promise<ServiceStores> {
   const envKey = process.env.GITOPS_HEALTH_LEDGER_HMAC_KEY;
   if (o.databaseUrl) {
@@ -71,7 +75,7 @@ export async function openServiceStores(o: {
       if (err instanceof UserError) throw err;
       throw new UserError(`cannot reach PostgreSQL: ${(err as Error).message}`);
     }
-    const ledger = await openLedger(o.databaseUrl).catch(async (err: unknown) => {
+    const ledger = await openLedger(o.databaseUrl, { durability: o.durability }).catch(async (err: unknown) => {
       await pool.end();
       throw err;
     });
@@ -103,7 +107,7 @@ export async function openServiceStores(o: {
   }
   const dir = ledgerLocation(o.ledger ?? readEnv().ledger);
   if (/^postgres(ql)?:\/\//.test(dir)) return openServiceStores({ ...o, databaseUrl: dir });
-  const ledger = await openLedger(dir);
+  const ledger = await openLedger(dir, { durability: o.durability, syncIntervalMs: o.syncIntervalMs });
   return {
     ledger,
     tokens: new FileTokenStore(tokenFileFor(dir)),

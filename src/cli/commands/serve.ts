@@ -21,6 +21,15 @@ export function register(program: Command): void {
     .option("--ledger <dir>", "embedded directory ledger (default: GITOPS_HEALTH_LEDGER or .gitops-health/ledger)")
     .option("--database-url <url>", "PostgreSQL for a shared ledger and tokens (default: GITOPS_HEALTH_DATABASE_URL)")
     .option("--migrate", "apply pending database migrations before serving")
+    .option(
+      "--ledger-durability <level>",
+      "when an append is acknowledged: disk (durable first; default) or process (written first, synced in the background: survives a killed service, not a power loss); also GITOPS_HEALTH_LEDGER_DURABILITY, config ledger.durability",
+    )
+    .option(
+      "--ledger-sync-interval <ms>",
+      "process durability: least time between background syncs (default 10; GITOPS_HEALTH_LEDGER_SYNC_INTERVAL_MS, config ledger.syncIntervalMs)",
+      int("--ledger-sync-interval"),
+    )
     .option("--key-file <file>", "checkpoint signing key (default: .gitops-health/keys/ledger.key when present)")
     .option(
       "--auth-config <file>",
@@ -51,6 +60,8 @@ export function register(program: Command): void {
         ledger?: string;
         databaseUrl?: string;
         migrate?: boolean;
+        ledgerDurability?: string;
+        ledgerSyncInterval?: number;
         keyFile?: string;
         authConfig?: string;
         bodyLimit: number;
@@ -89,12 +100,28 @@ export function register(program: Command): void {
         const runs = { config, ctx: verifyContext(config, process.cwd(), o.allowedSigners) };
         const keyFile = defaultKeyFile(process.cwd(), o.keyFile ?? readEnv().ledgerKey);
         const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
+        // flag, then environment, then configuration; disk when none says
+        const env = readEnv();
+        const durability = o.ledgerDurability ?? env.ledgerDurability ?? config.ledger.durability ?? "disk";
+        if (durability !== "disk" && durability !== "process")
+          throw new UserError(`ledger durability must be disk or process, not "${durability}"`);
+        const syncIntervalMs = o.ledgerSyncInterval ?? env.ledgerSyncIntervalMs ?? config.ledger.syncIntervalMs;
+        if (
+          syncIntervalMs !== undefined &&
+          (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 1 || syncIntervalMs > 1000)
+        )
+          throw new UserError(`ledger sync interval must be an integer of 1-1000 ms, not ${syncIntervalMs}`);
         const stores = await openServiceStores({
           databaseUrl: databaseUrlFrom(o.databaseUrl),
           ledger: o.ledger,
           migrate: o.migrate,
+          durability,
+          syncIntervalMs,
         });
         for (const w of stores.warnings) say(`warning: ${w}`);
+        stores.ledger.onFailure((m) =>
+          say(`error: the ledger fails closed, appends are refused and /ready answers 503: ${m}`),
+        );
         // Long jobs (history scans, model training) go to the PostgreSQL queue for `gitops-health worker`.
         let jobs: import("../../server/jobs.js").JobQueue | undefined;
         if (stores.databaseUrl) {
@@ -178,7 +205,7 @@ export function register(program: Command): void {
         process.on("SIGINT", () => shutdown("SIGINT"));
         const address = await app.listen({ host: o.host, port: o.port });
         say(
-          `gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}${jobs ? ", job queue on" : ""}${telemetry ? ", traces exported over OTLP" : ""}); API docs at ${address}/docs`,
+          `gitops-health serving on ${address} (${stores.kind} ledger ${stores.location}, durability ${durabilityText(stores.ledger.durability, stores.kind)}${signer ? `, checkpoints signed by ${signer.name}` : ", no checkpoint signing key"}${jobs ? ", job queue on" : ""}${telemetry ? ", traces exported over OTLP" : ""}); API docs at ${address}/docs`,
         );
       },
     );
@@ -346,4 +373,15 @@ export function register(program: Command): void {
         await pool.end();
       }
     });
+}
+
+/** The start line's account of when appends are acknowledged. */
+function durabilityText(
+  d: { level: "disk" | "process"; syncIntervalMs: number },
+  kind: "postgres" | "directory",
+): string {
+  if (d.level === "disk") return "disk (each append on disk before it is acknowledged)";
+  return kind === "postgres"
+    ? "process (synchronous_commit off: a crash of PostgreSQL or its host can lose the last acknowledged appends)"
+    : `process (appends written before they are acknowledged, synced every ${d.syncIntervalMs} ms: a power loss can lose the last ${d.syncIntervalMs} ms plus the disk's sync time)`;
 }
