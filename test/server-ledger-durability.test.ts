@@ -192,4 +192,45 @@ describe("the service and the ledger's durability level", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('ledger durability must be disk or process, not "memory"');
   }, 60_000);
+
+  it("proxy: takes the same level, shows it at start and in /ready, refuses others", async () => {
+    const dir = makeTempDir("gh-dur-proxy-");
+    const ledger = join(dir, "ledger");
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, "..", "dist", "cli.js"),
+        "proxy",
+        "--port",
+        "0",
+        "--sandbox",
+        "--log-level",
+        "silent",
+        "--ledger-durability",
+        "process",
+      ],
+      { cwd: dir, env: { ...process.env, GITOPS_HEALTH_LEDGER: ledger }, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    const base = await new Promise<string>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        const m = /proxy on (http:\/\/[\d.:]+)\/v1/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
+    });
+    const ready = (await (await fetch(`${base}/ready`)).json()) as { ledgerDurability: string };
+    const exited = new Promise((r) => child.on("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    expect(ready.ledgerDurability).toBe("process");
+    expect(stderr).toContain("durability process (appends written before they are acknowledged, synced every 10 ms");
+    const bad = runCli(["proxy", "--port", "0", "--ledger-durability", "memory"], {
+      cwd: dir,
+      env: { GITOPS_HEALTH_LEDGER: ledger },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('ledger durability must be disk or process, not "memory"');
+  }, 30_000);
 });

@@ -3,6 +3,7 @@ import { intOption } from "../options.js";
 import type { Config } from "../../config/schema.js";
 import type { ProxyDeps } from "../../server/proxy.js";
 import { say } from "../output.js";
+import { durabilityText, ledgerDurabilityFrom, ledgerDurabilityOptions } from "../ledger-durability.js";
 
 const DEFAULT_KEY_ENVS: Record<string, string> = {
   openai: "OPENAI_API_KEY",
@@ -50,6 +51,8 @@ export function register(program: Command): void {
       "directory ledger for audit entries and API tokens (default: GITOPS_HEALTH_LEDGER or .gitops-health/ledger)",
     )
     .option("--database-url <url>", "PostgreSQL ledger and tokens (default: GITOPS_HEALTH_DATABASE_URL)")
+    .addOption(ledgerDurabilityOptions()[0])
+    .addOption(ledgerDurabilityOptions()[1])
     .option(
       "--sandbox",
       "answer every call from a deterministic local mock that echoes what it received after redaction (also GITOPS_HEALTH_SANDBOX=1)",
@@ -62,6 +65,8 @@ export function register(program: Command): void {
         port: number;
         ledger?: string;
         databaseUrl?: string;
+        ledgerDurability?: string;
+        ledgerSyncInterval?: number;
         sandbox?: boolean;
         bodyLimit: number;
         logLevel: string;
@@ -72,7 +77,16 @@ export function register(program: Command): void {
         const { deps, warnings } = proxyDepsFrom(config, o);
         const { openServiceStores, databaseUrlFrom } = await import("../../server/stores.js");
         const { buildApp } = await import("../../server/app.js");
-        const stores = await openServiceStores({ databaseUrl: databaseUrlFrom(o.databaseUrl), ledger: o.ledger });
+        const { durability, syncIntervalMs } = ledgerDurabilityFrom(o, config);
+        const stores = await openServiceStores({
+          databaseUrl: databaseUrlFrom(o.databaseUrl),
+          ledger: o.ledger,
+          durability,
+          syncIntervalMs,
+        });
+        stores.ledger.onFailure((m) =>
+          say(`error: the ledger fails closed, appends are refused and /ready answers 503: ${m}`),
+        );
         for (const w of [...stores.warnings, ...warnings]) say(`warning: ${w}`);
         const { randomBytes } = await import("node:crypto");
         const app = await buildApp({
@@ -101,7 +115,7 @@ export function register(program: Command): void {
         process.on("SIGINT", shutdown);
         const address = await app.listen({ host: o.host, port: o.port });
         say(
-          `gitops-health LLM proxy on ${address}/v1 (${deps.sandbox ? "sandbox: every upstream is the local mock" : `${config.proxy.upstreams.length} upstream(s)`}; ${stores.kind} ledger ${stores.location}); clients use an API token with scope llm (gitops-health token create --scope llm)`,
+          `gitops-health LLM proxy on ${address}/v1 (${deps.sandbox ? "sandbox: every upstream is the local mock" : `${config.proxy.upstreams.length} upstream(s)`}; ${stores.kind} ledger ${stores.location}, durability ${durabilityText(stores.ledger.durability, stores.kind)}); clients use an API token with scope llm (gitops-health token create --scope llm)`,
         );
       },
     );

@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { UserError } from "../../core/errors.js";
 import { intOption } from "../options.js";
 import { readEnv } from "../../config/env.js";
+import { ledgerDurabilityOptions, durabilityText, ledgerDurabilityFrom } from "../ledger-durability.js";
 import { parseFormat, say, writeJson, writeOut } from "../output.js";
 
 const int = intOption;
@@ -21,15 +22,8 @@ export function register(program: Command): void {
     .option("--ledger <dir>", "embedded directory ledger (default: GITOPS_HEALTH_LEDGER or .gitops-health/ledger)")
     .option("--database-url <url>", "PostgreSQL for a shared ledger and tokens (default: GITOPS_HEALTH_DATABASE_URL)")
     .option("--migrate", "apply pending database migrations before serving")
-    .option(
-      "--ledger-durability <level>",
-      "when an append is acknowledged: disk (durable first; default) or process (written first, synced in the background: survives a killed service, not a power loss); also GITOPS_HEALTH_LEDGER_DURABILITY, config ledger.durability",
-    )
-    .option(
-      "--ledger-sync-interval <ms>",
-      "process durability: least time between background syncs (default 10; GITOPS_HEALTH_LEDGER_SYNC_INTERVAL_MS, config ledger.syncIntervalMs)",
-      int("--ledger-sync-interval"),
-    )
+    .addOption(ledgerDurabilityOptions()[0])
+    .addOption(ledgerDurabilityOptions()[1])
     .option("--key-file <file>", "checkpoint signing key (default: .gitops-health/keys/ledger.key when present)")
     .option(
       "--auth-config <file>",
@@ -100,17 +94,7 @@ export function register(program: Command): void {
         const runs = { config, ctx: verifyContext(config, process.cwd(), o.allowedSigners) };
         const keyFile = defaultKeyFile(process.cwd(), o.keyFile ?? readEnv().ledgerKey);
         const signer = o.keyFile || existsSync(keyFile) ? loadSigner(keyFile) : undefined;
-        // flag, then environment, then configuration; disk when none says
-        const env = readEnv();
-        const durability = o.ledgerDurability ?? env.ledgerDurability ?? config.ledger.durability ?? "disk";
-        if (durability !== "disk" && durability !== "process")
-          throw new UserError(`ledger durability must be disk or process, not "${durability}"`);
-        const syncIntervalMs = o.ledgerSyncInterval ?? env.ledgerSyncIntervalMs ?? config.ledger.syncIntervalMs;
-        if (
-          syncIntervalMs !== undefined &&
-          (!Number.isInteger(syncIntervalMs) || syncIntervalMs < 1 || syncIntervalMs > 1000)
-        )
-          throw new UserError(`ledger sync interval must be an integer of 1-1000 ms, not ${syncIntervalMs}`);
+        const { durability, syncIntervalMs } = ledgerDurabilityFrom(o, config);
         const stores = await openServiceStores({
           databaseUrl: databaseUrlFrom(o.databaseUrl),
           ledger: o.ledger,
@@ -373,15 +357,4 @@ export function register(program: Command): void {
         await pool.end();
       }
     });
-}
-
-/** The start line's account of when appends are acknowledged. */
-function durabilityText(
-  d: { level: "disk" | "process"; syncIntervalMs: number },
-  kind: "postgres" | "directory",
-): string {
-  if (d.level === "disk") return "disk (each append on disk before it is acknowledged)";
-  return kind === "postgres"
-    ? "process (synchronous_commit off: a crash of PostgreSQL or its host can lose the last acknowledged appends)"
-    : `process (appends written before they are acknowledged, synced every ${d.syncIntervalMs} ms: a power loss can lose the last ${d.syncIntervalMs} ms plus the disk's sync time)`;
 }
