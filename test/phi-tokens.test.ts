@@ -1,15 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  TF_QUOTE,
-  TF_UPPER,
-  TF_WIDE,
-  WORDS,
-  WordClasses,
-  tokenize,
-  wordIdsOf,
-  wordTokens,
-} from "../src/phi/detect/tokens.js";
-import { prepare } from "../src/phi/tagger/features.js";
+import { TF_QUOTE, TF_UPPER, TF_WIDE, WORDS, WordClasses, tokenize, wordTokens } from "../src/phi/detect/tokens.js";
 import { cuesOf, isAsciiText } from "../src/phi/detect/cues.js";
 import { DETECTORS } from "../src/phi/detect/index.js";
 import { isUpperText, wordFlags, W_CLINICAL, W_FIRST, W_TITLE } from "../src/phi/detect/lexicon.js";
@@ -118,50 +108,6 @@ describe("shared tokeniser", () => {
       // asked again about the same text: the same answer, not recomputed over another text's arrays
       expect(wordTokens(text).n).toBe(w.n);
     }
-  });
-
-  it("keeps the names detector's word ids for the tagger: WORDS.id of each whole ASCII token, same features", () => {
-    const names = DETECTORS.find((d) => d.name === "names")!;
-    const alphabet = ["a", "Z", "q", "é", "'", "’", ".", " ", "\n", "1", "s"];
-    let seed = 11;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) / (1 << 24);
-    const texts = [...TEXTS, "Mr. O'Hara's 3rd visit; Smith's, X1Y ab'' 'quoted' x", TEXTS.join(" ").repeat(20)];
-    for (let n = 0; n < 200; n++) {
-      let s = "";
-      for (let k = 0; k < 60; k++) s += alphabet[Math.floor(rnd() * (n % 2 === 0 ? 8 : alphabet.length))];
-      texts.push(s);
-    }
-    let reused = 0;
-    for (const text of texts) {
-      // without the ids (another text's word pass made last), then with them
-      wordTokens(text + " ");
-      expect(wordIdsOf(text)).toBeUndefined();
-      const plain = prepare(text, []);
-      names.detect(text, "prose", [], undefined);
-      const w = wordIdsOf(text);
-      // a text without letters: names returns before its word pass, the tagger interns on its own
-      if (!/\p{L}/u.test(text)) {
-        expect(w).toBeUndefined();
-        continue;
-      }
-      expect(w, JSON.stringify(text)).toBeDefined();
-      for (let k = 0; k < w!.n; k++) {
-        const id = w!.ids[k]!;
-        if (id < 0) continue;
-        reused++;
-        expect(WORDS.id(text, w!.starts[k]!, w!.ends[k]!)).toBe(id);
-        expect(WORDS.lastAscii).toBe(true);
-        expect(WORDS.lastHash).toBe(w!.hashes[k]);
-      }
-      const viaIds = prepare(text, []);
-      for (const key of ["words", "shapes", "lex", "textKeys", "sections"] as const)
-        expect(Array.from(viaIds[key]), `${key} ${JSON.stringify(text)}`).toEqual(Array.from(plain[key]));
-      expect(viaIds.upperDoc).toBe(plain.upperDoc);
-      // another text's word pass voids them
-      wordTokens(text + "x");
-      expect(wordIdsOf(text)).toBeUndefined();
-    }
-    expect(reused).toBeGreaterThan(1000);
   });
 
   it("the cue pass from the word pass: the bits and anchors of every ASCII letter run", () => {

@@ -226,14 +226,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   // hashed each ASCII token as it read it
   const tk = wordTokens(text);
   const generation = WORDS.generation;
-  // each whole ASCII token's id, kept with the word pass for the tagger (tokens.ts `wordIdsOf`)
-  const tkIds = tk.ids;
-  tk.idGeneration = -1;
   for (let k = 0; k < tk.n; k++) {
     const start = tk.starts[k]!;
     const tokEnd = tk.ends[k]!;
     let end = tokEnd;
-    tkIds[k] = -1;
     // letters glued to a digit are part of a code ("893Ree", "R5Sehi", "Bed4A"), not a word
     if (isDigitAt(text, start - 1) || isDigitAt(text, end)) continue;
     // a possessive is not part of the name: "Szczepańska's killers"
@@ -243,10 +239,10 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
       if ((c1 === 115 || c1 === 83) && (c2 === 39 || c2 === 0x2019)) end -= 2;
     }
     const tf = tk.flags[k]!;
-    let id: number;
-    if (end === tokEnd && (tf & TF_WIDE) === 0)
-      tkIds[k] = id = WORDS.idHashed(text, start, end, tk.hashes[k]!, (tf & TF_UPPER) === 0);
-    else id = WORDS.id(text, start, end);
+    const id =
+      end === tokEnd && (tf & TF_WIDE) === 0
+        ? WORDS.idHashed(text, start, end, tk.hashes[k]!, (tf & TF_UPPER) === 0)
+        : WORDS.id(text, start, end);
     const l = WORDS.word(id);
     // an ASCII word without capitals is its interned lower-case string: no new string for it
     const s = WORDS.lastAscii && WORDS.lastLower ? l : text.slice(start, end);
@@ -254,7 +250,6 @@ function detectNames(text: string, profile: Profile, out: Candidate[], idx?: Tex
   }
   // the word table started over while the tokens were read: their ids are of two generations
   if (WORDS.generation !== generation) for (const t of toks) t.id = -1;
-  else tk.idGeneration = generation;
   const taken = zeroed(0, toks.length);
   const push = (i: number, j: number, severity: Severity, confidence: number, rule: string) => {
     for (let k = i; k <= j; k++) taken[k] = 1;

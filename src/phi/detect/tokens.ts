@@ -155,12 +155,6 @@ export interface WordTokens {
   n: number;
   /** Whether the whole text is ASCII. */
   ascii: boolean;
-  /**
-   * Per token, its word id (`WORDS.id` of the whole token) or -1, as the names detector interned
-   * it (`noteWordIds`); valid while `idGeneration` is `WORDS.generation` (-1: not written for this text).
-   */
-  ids: Int32Array;
-  idGeneration: number;
 }
 /** Per ASCII character: its lower-case code inside a word pass token (letters, "'"), else 0. */
 const WORD_CHAR = new Uint8Array(128);
@@ -178,8 +172,6 @@ let WT: WordTokens = {
   flags: new Uint8Array(1024),
   n: 0,
   ascii: true,
-  ids: new Int32Array(1024),
-  idGeneration: -1,
 };
 /** The answer for `wordText` (WT, or arrays too long to keep). */
 let lastWords: WordTokens = WT;
@@ -194,7 +186,7 @@ function grownWords(w: WordTokens, n: number): WordTokens {
   ends.set(w.ends);
   hashes.set(w.hashes);
   flags.set(w.flags);
-  const g = { starts, ends, hashes, flags, n: 0, ascii: true, ids: new Int32Array(n * 2), idGeneration: -1 };
+  const g = { starts, ends, hashes, flags, n: 0, ascii: true };
   if (n * 2 <= KEPT_TOKENS) WT = g;
   return g;
 }
@@ -218,8 +210,6 @@ export function wordTokens(text: string): WordTokens {
       flags: new Uint8Array(need),
       n: 0,
       ascii: true,
-      ids: new Int32Array(need),
-      idGeneration: -1,
     };
     w = fresh;
     if (need <= KEPT_TOKENS) WT = fresh;
@@ -287,19 +277,9 @@ export function wordTokens(text: string): WordTokens {
   }
   w.n = n;
   w.ascii = ascii;
-  w.idGeneration = -1;
   wordText = text;
   lastWords = w;
   return w;
-}
-
-/**
- * The word pass of `text` when it is the last one made and its ids are written and current
- * (`WordTokens.ids`), else undefined: the tagger (features.ts `prepare`) reads the names
- * detector's ids instead of interning the same words again.
- */
-export function wordIdsOf(text: string): WordTokens | undefined {
-  return text === wordText && lastWords.idGeneration === WORDS.generation ? lastWords : undefined;
 }
 
 const CAPACITY = 1 << 15;

@@ -142,12 +142,6 @@ export class FastScorer {
   private readonly featScratch = new Int32Array(NSTATIC);
   private readonly histScratch = new Int32Array(NHISTORY);
   private readonly exact = new Float64Array(NTAGS);
-  /**
-   * A Bloom filter of the model's feature keys (2^16 bits, 8 KiB: stays in the L1 cache): bit
-   * key & 0xffff and bit key >>> 16 are set for every key of the table, so a key with either bit
-   * clear is not in it and `add` skips the probe of the table (most word pairs are no feature).
-   */
-  private readonly bloom = new Int32Array(1 << 11);
   /** Decisions made from the exact scores because the integer ones were too close (tests, stats). */
   exactDecisions = 0;
   /** Tests: make every decision from the exact scores. */
@@ -161,12 +155,6 @@ export class FastScorer {
   ) {
     if (NTAGS !== 9) throw new Error("tagger: FastScorer is written for 9 tags");
     if (!(unit > 0)) throw new Error("tagger: FastScorer needs the model's positive scale");
-    const bloom = this.bloom;
-    for (const key of table.keys) {
-      if (key === 0) continue;
-      bloom[(key & 0xffff) >>> 5] = bloom[(key & 0xffff) >>> 5]! | (1 << (key & 31));
-      bloom[key >>> 21] = bloom[key >>> 21]! | (1 << ((key >>> 16) & 31));
-    }
     this.v = new Int32Array(w.length);
     let maxErr = 0;
     let maxAbs = 0;
@@ -217,9 +205,6 @@ export class FastScorer {
 
   /** acc[o..o+LANES) += the packed weights of feature `key` (nothing when the model lacks it). */
   private add(key: number, acc: Float64Array, o: number): void {
-    const bloom = this.bloom;
-    if ((bloom[(key & 0xffff) >>> 5]! & (1 << (key & 31))) === 0) return;
-    if ((bloom[key >>> 21]! & (1 << ((key >>> 16) & 31))) === 0) return;
     const { keys, rows, mask } = this.table;
     let i = (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
     for (;;) {
@@ -442,10 +427,9 @@ export class FastScorer {
   /**
    * Greedy decoding (model.ts `tagText`): each token's tag from its scores and the tag history,
    * into `tags`: the tag `bestTag` picks from the exact scores (float64 sums of the float32
-   * weights, `scoreDecode`). `scores` (n * NTAGS), when given, receives the integer sums of the
-   * tokens not tagged O (their spans' margins, spans.ts), or of every token with `everyToken`.
+   * weights, `scoreDecode`). `scores` (n * NTAGS), when given, receives the integer sums.
    */
-  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Int32Array, everyToken = false): void {
+  decode(ctx: FeatureContext, bias: number, tags: Uint8Array, scores?: Int32Array): void {
     const n = ctx.tokens.n;
     const offs = this.locate(ctx);
     const acc = this.acc;
@@ -477,6 +461,12 @@ export class FastScorer {
         addInto(acc, 0, this.entries, offs[i + 2]! + PREV_O);
       } else this.history(acc, prev, prev2, words[i + 2]!);
       unpack(acc, sums);
+      // element by element: `set` from a Float64Array into an Int32Array converts through a slow
+      // generic path (the same ToInt32 of each integer-valued double)
+      if (scores) {
+        const o = i * 9;
+        for (let c = 0; c < NTAGS; c++) scores[o + c] = sums[c]!;
+      }
       // bestTag on the integer sums times the unit, taken when no other tag comes within `margin`
       let t = 0;
       let top = sums[0]! * u;
@@ -492,12 +482,6 @@ export class FastScorer {
       }
       if (!(top - second > margin) || always) t = this.exactTag(ctx, i, prev, prev2, bias);
       tags[i] = t;
-      // element by element: `set` from a Float64Array into an Int32Array converts through a slow
-      // generic path (the same ToInt32 of each integer-valued double)
-      if (scores && (t !== 0 || everyToken)) {
-        const o = i * 9;
-        for (let c = 0; c < NTAGS; c++) scores[o + c] = sums[c]!;
-      }
       prev2 = prev;
       prev = t;
     }

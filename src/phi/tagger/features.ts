@@ -3,7 +3,7 @@ import { FIRST_NAMES, NOT_NAMES, SURNAMES } from "../data/names.js";
 import { COUNTRIES, US_CITIES, US_STATES } from "../data/places.js";
 import { BIG_NAMES, CREDENTIAL, ENGLISH, TITLE, cityLookup } from "../detect/lexicon.js";
 import { CLINICAL_WORDS, COMMON_WORDS } from "../data/words.js";
-import { WORDS, WordClasses, wordIdsOf } from "../detect/tokens.js";
+import { WORDS, WordClasses } from "../detect/tokens.js";
 
 /**
  * Tokens and features of the statistical PHI tagger (src/phi/tagger/model.ts), shared by the
@@ -414,11 +414,6 @@ export function prepare(text: string, rules: readonly Candidate[], reuse = false
     }
   }
   const upperDoc = letters >= 20 && up / letters > 0.7 ? 1 : 0;
-  // the detectors' word pass of this text, when the names detector interned its tokens: a letter
-  // token that is a whole word pass token (the same characters) takes its id and hash from there
-  const wp = wordIdsOf(text);
-  const wpN = wp ? wp.n : 0;
-  let wj = 0;
   for (let i = 0; i < n; i++) {
     const s = tok.start[i]!;
     const e = tok.end[i]!;
@@ -429,31 +424,12 @@ export function prepare(text: string, rules: readonly Candidate[], reuse = false
     // the word hash of an ASCII word, as the word table computed it (the same FNV-1a of the same lower-case characters)
     let asciiHash: number | undefined;
     if (k === LETTERS && e - s >= 2 && e - s <= 30) {
-      while (wj < wpN && wp!.starts[wj]! < s) wj++;
-      let id: number;
-      let ascii: boolean;
-      let hash: number;
-      if (
-        wj < wpN &&
-        wp!.starts[wj] === s &&
-        wp!.ends[wj] === e &&
-        wp!.ids[wj]! >= 0 &&
-        wp!.idGeneration === WORDS.generation
-      ) {
-        // an id is written only for an ASCII token, hashed as `WORDS.id` hashes it
-        id = wp!.ids[wj]!;
-        ascii = true;
-        hash = wp!.hashes[wj]!;
-      } else {
-        id = WORDS.id(text, s, e);
-        ascii = WORDS.lastAscii;
-        hash = WORDS.lastHash;
-      }
+      const id = WORDS.id(text, s, e);
       lex[i + 2] = LEX.of(id);
       // an ASCII word's features are those of its lower-case form (the id) and its shape (0-3)
-      if (ascii) {
+      if (WORDS.lastAscii) {
         textKeys[i] = (((id + 1) << 3) | (sh << 1) | upperDoc) << 2;
-        asciiHash = hash;
+        asciiHash = WORDS.lastHash;
       }
     } else if (k === DIGITS) textKeys[i] = ((((sh << 4) | Math.min(12, e - s)) << 1) | upperDoc) * 4 + 1;
     else {
