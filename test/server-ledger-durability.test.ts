@@ -5,7 +5,7 @@
  * level from --ledger-durability, GITOPS_HEALTH_LEDGER_DURABILITY or the configuration, and refuses others.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { startCliServer } from "./helpers/cli-server.js";
 import { fdatasync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -143,32 +143,17 @@ describe("the service and the ledger's durability level", () => {
     const ledger = join(dir, "ledger");
     await createToken(new FileTokenStore(tokenFileFor(ledger)), { name: "x", scopes: ["decide"] });
     const serve = async (args: string[], env: Record<string, string> = {}) => {
-      const child = spawn(
-        process.execPath,
-        [join(import.meta.dirname, "..", "dist", "cli.js"), "serve", "--port", "0", "--log-level", "silent", ...args],
-        {
-          cwd: dir,
-          env: { ...process.env, GITOPS_HEALTH_LEDGER: ledger, ...env },
-          stdio: ["ignore", "ignore", "pipe"],
-        },
-      );
-      let stderr = "";
-      const base = await new Promise<string>((resolve, reject) => {
-        child.stderr.on("data", (d: Buffer) => {
-          stderr += d.toString();
-          const m = /serving on (http:\/\/[\d.:]+)/.exec(stderr);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+      const server = await startCliServer(["serve", "--port", "0", "--log-level", "silent", ...args], {
+        cwd: dir,
+        env: { GITOPS_HEALTH_LEDGER: ledger, ...env },
+        ready: /serving on (http:\/\/[\d.:]+)/,
       });
-      const ready = (await (await fetch(`${base}/ready`)).json()) as {
+      const ready = (await (await fetch(`${server.base}/ready`)).json()) as {
         ledgerDurability: string;
         ledgerSyncIntervalMs: number;
       };
-      const exited = new Promise((r) => child.on("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-      return { stderr, ready };
+      await server.stop();
+      return { stderr: server.stderr(), ready };
     };
     const byDefault = await serve([]);
     expect(byDefault.ready.ledgerDurability).toBe("disk");
@@ -196,34 +181,13 @@ describe("the service and the ledger's durability level", () => {
   it("proxy: takes the same level, shows it at start and in /ready, refuses others", async () => {
     const dir = makeTempDir("gh-dur-proxy-");
     const ledger = join(dir, "ledger");
-    const child = spawn(
-      process.execPath,
-      [
-        join(import.meta.dirname, "..", "dist", "cli.js"),
-        "proxy",
-        "--port",
-        "0",
-        "--sandbox",
-        "--log-level",
-        "silent",
-        "--ledger-durability",
-        "process",
-      ],
-      { cwd: dir, env: { ...process.env, GITOPS_HEALTH_LEDGER: ledger }, stdio: ["ignore", "ignore", "pipe"] },
+    const proxy = await startCliServer(
+      ["proxy", "--port", "0", "--sandbox", "--log-level", "silent", "--ledger-durability", "process"],
+      { cwd: dir, env: { GITOPS_HEALTH_LEDGER: ledger }, ready: /proxy on (http:\/\/[\d.:]+)\/v1/ },
     );
-    let stderr = "";
-    const base = await new Promise<string>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        const m = /proxy on (http:\/\/[\d.:]+)\/v1/.exec(stderr);
-        if (m) resolve(m[1]!);
-      });
-      child.on("exit", (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
-    });
-    const ready = (await (await fetch(`${base}/ready`)).json()) as { ledgerDurability: string };
-    const exited = new Promise((r) => child.on("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    const ready = (await (await fetch(`${proxy.base}/ready`)).json()) as { ledgerDurability: string };
+    await proxy.stop();
+    const stderr = proxy.stderr();
     expect(ready.ledgerDurability).toBe("process");
     expect(stderr).toContain("durability process (appends written before they are acknowledged, synced every 10 ms");
     const bad = runCli(["proxy", "--port", "0", "--ledger-durability", "memory"], {
